@@ -1,0 +1,34 @@
+# Two commands do all the set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+LOCK   := requirements/dev.lock
+STAMP  := $(VENV)/.gdlab-installed
+
+.PHONY: demo test lint bench lock clean
+
+demo: $(STAMP)
+	$(BIN)/gdlab demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_descend.py
+
+# The venv is rebuilt only when the lock or the project metadata change.
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# Re-resolve the lock for Python 3.11 and 3.12 alike (needs `uv` on PATH).
+lock:
+	uv pip compile --universal --python-version 3.11 --generate-hashes requirements/dev.in -o $(LOCK)
+
+clean:
+	rm -rf $(VENV) gdlab-demo .pytest_cache .hypothesis

@@ -1,0 +1,142 @@
+"""Grid search: evaluate a loss at every point of a grid and keep the best."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gdlab._loss import scalar_loss
+from gdlab._precision import resolve_dtype
+
+
+class GridEdgeWarning(UserWarning):
+    """The best grid point lies on the grid's edge: the minimum may lie outside it."""
+
+
+@dataclass(frozen=True)
+class GridResult:
+    """The result of :func:`grid_search`.
+
+    Attributes:
+        best: the best point, shaped like the grid: a number for one axis, a
+            tuple for a sequence of axes, a dict for a dict of axes.
+        index: position of the best point: an int for one axis, else a tuple.
+        loss: the loss at the best point.
+        losses: the loss at every grid point, one array axis per grid axis.
+        evaluations: how many points were evaluated.
+        axes: the grid's 1-D axes, in order.
+        names: the axes' names (``None`` unless the grid was a dict).
+    """
+
+    best: float | tuple[float, ...] | dict[str, float]
+    index: int | tuple[int, ...]
+    loss: float
+    losses: np.ndarray
+    evaluations: int
+    axes: tuple[np.ndarray, ...]
+    names: tuple[str, ...] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"GridResult(best={self.best!r}, index={self.index!r}, loss={self.loss:.10g}, "
+            f"evaluations={self.evaluations})"
+        )
+
+
+def _axes(grid: object, dtype: np.dtype) -> tuple[tuple[np.ndarray, ...], tuple[str, ...] | None]:
+    if isinstance(grid, Mapping):
+        names: tuple[str, ...] | None = tuple(str(k) for k in grid)
+        raw: Sequence[object] = list(grid.values())
+    elif isinstance(grid, tuple | list) and grid and np.ndim(grid[0]) == 1:
+        names, raw = None, list(grid)
+    else:
+        names, raw = None, [grid]
+    axes = []
+    for i, axis in enumerate(raw):
+        arr = np.asarray(axis, dtype=dtype)
+        label = names[i] if names else f"axis {i}"
+        if arr.ndim != 1:
+            raise ValueError(f"grid {label} must be a 1-D array of values; got shape {arr.shape}")
+        if arr.size == 0:
+            raise ValueError(f"grid {label} has no points; give at least one value")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"grid {label} holds non-finite values; use finite numbers")
+        axes.append(arr)
+    return tuple(axes), names
+
+
+def grid_search(
+    f: Callable[..., object], grid: object, *, dtype: object | None = None
+) -> GridResult:
+    """Evaluate ``f`` on every point of a grid, all at once, and find the smallest.
+
+    Args:
+        f: the loss. With one axis it takes one number; with a sequence of axes
+            it takes one number per axis (``f(b0, b1)``); with a dict of axes it
+            takes them as keyword arguments.
+        grid: a 1-D array, a sequence of 1-D arrays (their product is searched)
+            or a dict of name -> 1-D array.
+        dtype: the floating type to compute in (default float64).
+
+    Returns:
+        A :class:`GridResult`. Non-finite losses never count as best. A
+        :class:`GridEdgeWarning` is issued when the best point is on an edge.
+
+    Example:
+        >>> import numpy as np, gdlab
+        >>> result = gdlab.grid_search(lambda b: (b / 2 - 1) ** 2, np.linspace(-10, 10, 100))
+        >>> result.index, result.best
+        (59, 1.9191919191919187)
+    """
+    dt = resolve_dtype(dtype)
+    axes, names = _axes(grid, dt)
+    loss = scalar_loss(f)
+    mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
+    if names is not None:
+        values = jax.vmap(lambda *p: loss(**dict(zip(names, p, strict=True))))(*mesh)
+    else:
+        values = jax.vmap(loss)(*mesh)
+    losses = np.asarray(values).reshape(tuple(a.size for a in axes))
+    masked = np.where(np.isfinite(losses), losses, np.inf)
+    if not np.any(np.isfinite(masked)):
+        raise ValueError("the loss is not finite at any grid point; check the loss and the grid")
+    flat = int(np.argmin(masked))
+    idx = tuple(int(i) for i in np.unravel_index(flat, losses.shape))
+    point = tuple(float(a[i]) for a, i in zip(axes, idx, strict=True))
+    _warn_on_edge(axes, idx, names)
+    best: float | tuple[float, ...] | dict[str, float]
+    if names is not None:
+        best = dict(zip(names, point, strict=True))
+    else:
+        best = point[0] if len(axes) == 1 and not isinstance(grid, tuple | list) else point
+    one_axis = len(axes) == 1 and not isinstance(best, tuple | dict)
+    losses.setflags(write=False)
+    return GridResult(
+        best=best,
+        index=idx[0] if one_axis else idx,
+        loss=float(losses[idx]),
+        losses=losses,
+        evaluations=int(losses.size),
+        axes=axes,
+        names=names,
+    )
+
+
+def _warn_on_edge(
+    axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None
+) -> None:
+    for k, (axis, i) in enumerate(zip(axes, idx, strict=True)):
+        if axis.size > 1 and i in (0, axis.size - 1):
+            label = names[k] if names else (f"axis {k}" if len(axes) > 1 else "the grid")
+            warnings.warn(
+                f"the best point {float(axis[i]):g} lies on the edge of {label} "
+                f"[{float(axis.min()):g}, {float(axis.max()):g}]: the minimum may lie outside; "
+                "widen the grid",
+                GridEdgeWarning,
+                stacklevel=3,
+            )

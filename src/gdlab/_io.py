@@ -1,0 +1,37 @@
+"""Writing files so that an interrupted write never leaves a broken file behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it over ``path`` on success.
+
+    On any error the temporary file is removed and ``path`` is left as it was.
+
+    Raises:
+        ValueError: the folder does not exist or cannot be written to.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {target}: folder {folder} does not exist; create it first")
+    if target.is_dir():
+        raise ValueError(f"cannot write {target}: it is a folder; give a file name")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    except OSError as err:
+        raise ValueError(f"cannot write {target}: {err.strerror}; choose a writable folder") from err
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)

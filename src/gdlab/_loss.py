@@ -1,0 +1,67 @@
+"""Checks that a user's loss returns one number, whatever shape holds it."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+
+import jax
+import jax.numpy as jnp
+
+
+def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
+    """Wrap ``f`` so that it returns a 0-d array, or raise a clear error.
+
+    A loss that returns a one-element array (the lecture's ``(y-Xb).T @ (y-Xb)``
+    is 1x1) is squeezed to a scalar, as TensorFlow's tape does. The check runs
+    while JAX traces ``f``, so it costs nothing in compiled code.
+    """
+    if not callable(f):
+        raise ValueError(f"the loss must be a function of the parameters; got {f!r}")
+
+    @functools.wraps(f)
+    def wrapped(*args: object, **kwargs: object) -> jax.Array:
+        out = f(*args, **kwargs)
+        try:
+            arr = jnp.asarray(out)
+        except TypeError as err:
+            raise ValueError(
+                f"the loss must return a number; it returned {type(out).__name__}"
+            ) from err
+        if arr.size != 1:
+            raise ValueError(
+                f"the loss must return one number (a scalar); it returned shape {arr.shape}. "
+                "Reduce it, e.g. with jnp.sum(...) or jnp.mean(...)"
+            )
+        if not jnp.issubdtype(arr.dtype, jnp.floating):
+            arr = arr.astype(jnp.result_type(float))
+        return arr.reshape(())
+
+    return wrapped
+
+
+_TRACE_ERRORS = (
+    jax.errors.TracerArrayConversionError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+
+@contextlib.contextmanager
+def explain_trace_errors() -> Iterator[None]:
+    """Turn JAX's errors about un-traceable losses into one clear ValueError.
+
+    gdlab differentiates and compiles the loss, so the loss must compute with
+    ``jax.numpy`` and must not branch in Python on parameter values.
+    """
+    try:
+        yield
+    except _TRACE_ERRORS as err:
+        first = str(err).strip().splitlines()[0]
+        raise ValueError(
+            "the loss cannot be differentiated as written: compute it with jax.numpy "
+            "(import jax.numpy as jnp) instead of numpy or math, and use jnp.where "
+            f"instead of a Python if on parameter values. JAX said: {first}"
+        ) from None

@@ -1,0 +1,59 @@
+"""Floating-point precision: gdlab computes in float64 unless asked otherwise.
+
+JAX's own default is float32 and the switch only works before the first array
+is made, so importing gdlab turns float64 on at once.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+
+DEFAULT_DTYPE = np.dtype("float64")
+_ALLOWED = (np.dtype("float16"), np.dtype("float32"), np.dtype("float64"))
+
+
+def resolve_dtype(dtype: object | None) -> np.dtype:
+    """Return the floating dtype to compute in; ``None`` means float64.
+
+    Raises:
+        ValueError: ``dtype`` is not float16, float32 or float64.
+    """
+    if dtype is None:
+        return DEFAULT_DTYPE
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as err:
+        raise ValueError(f"dtype={dtype!r} is not a dtype: use 'float32' or 'float64'") from err
+    if resolved not in _ALLOWED:
+        raise ValueError(f"dtype={dtype!r} is not a floating dtype: use 'float32' or 'float64'")
+    return resolved
+
+
+def as_float_tree(tree: object, dtype: np.dtype, name: str) -> object:
+    """Convert every leaf of a parameter pytree to a float array of ``dtype``.
+
+    Raises:
+        ValueError: a leaf is not numeric or not finite.
+    """
+
+    def convert(leaf: object) -> jax.Array:
+        try:
+            arr = np.asarray(leaf)
+        except Exception as err:  # e.g. ragged nested lists
+            raise ValueError(f"{name} must be numbers or arrays of numbers; got {leaf!r}") from err
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{name} must be real numbers; got {arr.dtype} value {leaf!r}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite; got {leaf!r}")
+        return jnp.asarray(arr, dtype=dtype)
+
+    if isinstance(tree, list):  # a list of numbers is a vector, not a pytree of scalars
+        tree = np.asarray(tree)
+    leaves = jax.tree.leaves(tree)
+    if not leaves:
+        raise ValueError(f"{name} holds no numbers; pass a number, an array, a tuple or a dict")
+    return jax.tree.map(convert, tree)

@@ -1,0 +1,166 @@
+"""Trajectories: what a descent did, step by step, as immutable arrays."""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+from dataclasses import dataclass, field
+
+import jax
+import numpy as np
+
+from gdlab._io import atomic_path
+from gdlab._pytree import component_names
+
+
+class Status(enum.Enum):
+    """How a descent ended."""
+
+    CONVERGED = "converged"
+    DIVERGED = "diverged"
+    MAX_STEPS = "max_steps"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _readonly(tree: object) -> object:
+    def freeze(leaf: object) -> np.ndarray:
+        arr = np.array(leaf)
+        arr.setflags(write=False)
+        return arr
+
+    return jax.tree.map(freeze, tree)
+
+
+@dataclass(frozen=True, repr=False)
+class Trajectory:
+    """Every step of one descent, from the start to where it stopped.
+
+    Row ``k`` of each array is step ``k``; row 0 is the start, so there are
+    ``steps + 1`` rows.
+
+    Attributes:
+        params: the parameters at every step: shaped like the start with a
+            leading step axis (a tuple or dict of such arrays for a tuple or
+            dict start).
+        loss: the loss at every step, shape ``(steps + 1,)``.
+        grad: the gradient at every step, shaped like ``params``.
+        method: the optimiser's name (``"gd"``, ``"sign"``, ``"adam"`` ...).
+        lr: the learning rate, or ``None`` when it lives inside an optax
+            transformation that was passed in.
+        status: how it ended: converged, diverged or max_steps.
+        message: a sentence saying why it ended, and what to try.
+        tol: the stopping tolerance on the gradient norm, if any.
+    """
+
+    params: object
+    loss: np.ndarray
+    grad: object
+    method: str
+    lr: float | None
+    status: Status
+    message: str
+    tol: float | None = None
+    _names: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("params", "loss", "grad"):
+            object.__setattr__(self, name, _readonly(getattr(self, name)))
+        if not self._names:
+            object.__setattr__(self, "_names", tuple(component_names(self.at(0))))
+
+    @property
+    def steps(self) -> int:
+        """How many steps were taken (rows minus one)."""
+        return int(self.loss.shape[0]) - 1
+
+    def at(self, step: int) -> object:
+        """The parameters at ``step`` (negative counts from the end)."""
+        return jax.tree.map(lambda a: a[step], self.params)
+
+    @property
+    def final(self) -> object:
+        """The parameters after the last step, shaped like the start."""
+        return self.at(-1)
+
+    @property
+    def final_loss(self) -> float:
+        """The loss after the last step."""
+        return float(self.loss[-1])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the parameter components (``b``, ``b[0]``, ``b0`` ...)."""
+        return self._names
+
+    def flat_params(self) -> np.ndarray:
+        """The parameters as one matrix: a row per step, a column per component."""
+        return _flat_rows(self.params, self.steps + 1)
+
+    def flat_grad(self) -> np.ndarray:
+        """The gradients as one matrix: a row per step, a column per component."""
+        return _flat_rows(self.grad, self.steps + 1)
+
+    def to_pandas(self):
+        """A DataFrame with columns step, one per parameter, loss, one grad per parameter."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.flat_params(), columns=list(self.names))
+        frame.insert(0, "step", np.arange(self.steps + 1))
+        frame["loss"] = self.loss
+        grads = pd.DataFrame(self.flat_grad(), columns=[f"grad {n}" for n in self.names])
+        return pd.concat([frame, grads], axis=1)
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_pandas` as CSV, atomically (temporary file, then rename)."""
+        with atomic_path(path) as tmp:
+            self.to_pandas().to_csv(tmp, index=False, float_format="%.17g")
+
+    def to_dict(self) -> dict[str, object]:
+        """Everything as plain Python values, as :meth:`to_json` writes it."""
+        return {
+            "method": self.method,
+            "lr": self.lr,
+            "status": self.status.value,
+            "message": self.message,
+            "tol": self.tol,
+            "steps": self.steps,
+            "names": list(self.names),
+            "params": self.flat_params().tolist(),
+            "loss": self.loss.tolist(),
+            "grad": self.flat_grad().tolist(),
+        }
+
+    def to_json(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_dict` as JSON, atomically. Non-finite values become null."""
+        text = json.dumps(_finite_or_none(self.to_dict()), indent=1)
+        with atomic_path(path) as tmp:
+            tmp.write_text(text + "\n", encoding="utf-8")
+
+    def __repr__(self) -> str:
+        rate = "lr inside the optimiser" if self.lr is None else f"lr={self.lr:.6g}"
+        start = ", ".join(f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[0]))
+        end = ", ".join(f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[-1]))
+        return (
+            f"Trajectory({self.method}, {rate}, {self.steps} steps, status={self.status.value})\n"
+            f"  start: {start}  loss={self.loss[0]:.8g}\n"
+            f"  final: {end}  loss={self.loss[-1]:.8g}\n"
+            f"  {self.message}"
+        )
+
+
+def _flat_rows(tree: object, rows: int) -> np.ndarray:
+    leaves = [np.asarray(leaf).reshape(rows, -1) for leaf in jax.tree.leaves(tree)]
+    return np.concatenate(leaves, axis=1)
+
+
+def _finite_or_none(value: object) -> object:
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,127 @@
+"""Data sets: the lecture's cafe sales and simulated regressions.
+
+Example:
+    >>> from gdlab import datasets
+    >>> cafe = datasets.cafe()
+    >>> cafe.x[:3].tolist(), cafe.y[0]
+    ([20.1, 22.2, 22.7], 55.4183651)
+    >>> cafe.X.shape
+    (10, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Regression", "cafe", "make_regression"]
+
+# The lecture draws its noise with tf.random.set_seed(43052); that stream is
+# not reproducible bit for bit everywhere, so the printed sales are the data.
+_CAFE_TEMPERATURE = (20.1, 22.2, 22.7, 23.3, 24.4, 25.1, 26.2, 27.3, 28.4, 30.4)
+_CAFE_SALES = (
+    55.4183651, 58.19427589, 61.23082496, 62.31255873, 63.1070028,
+    63.69569103, 67.24704918, 71.43650092, 73.10130336, 77.84988286,
+)  # fmt: skip
+_CAFE_BETA = (10.2, 2.2)
+
+
+def _frozen(values: object) -> np.ndarray:
+    arr = np.array(values, dtype=np.float64)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True)
+class Regression:
+    """A simple linear regression data set ``y = beta0 + beta1 * x + noise``.
+
+    Attributes:
+        x: the regressor, shape (n,).
+        y: the response, shape (n,).
+        beta: the coefficients the data were made with (intercept, slope).
+        name: a short label.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    beta: np.ndarray
+    name: str = "regression"
+
+    @property
+    def X(self) -> np.ndarray:  # noqa: N802 (the design matrix is X by convention)
+        """The design matrix, shape (n, 2): a column of ones, then ``x``."""
+        return _frozen(np.column_stack([np.ones_like(self.x), self.x]))
+
+    @property
+    def noise(self) -> np.ndarray:
+        """The noise ``y - beta0 - beta1 * x`` (the lecture's epsilon)."""
+        return _frozen(self.y - self.beta[0] - self.beta[1] * self.x)
+
+    @property
+    def n(self) -> int:
+        """The number of observations."""
+        return int(self.x.size)
+
+    def to_pandas(self):
+        """The data as a DataFrame with columns ``x`` and ``y``."""
+        import pandas as pd
+
+        return pd.DataFrame({"x": self.x, "y": self.y})
+
+
+def cafe() -> Regression:
+    """The lecture's cafe data: 10 temperatures and sales, true beta (10.2, 2.2).
+
+    Returns:
+        A :class:`Regression` with ``x`` (temperature), ``y`` (sales, exactly as
+        the lecture prints them), ``X`` (design matrix) and ``beta``.
+    """
+    return Regression(
+        x=_frozen(_CAFE_TEMPERATURE), y=_frozen(_CAFE_SALES), beta=_frozen(_CAFE_BETA), name="cafe"
+    )
+
+
+def make_regression(
+    n: int = 100,
+    beta: tuple[float, float] = _CAFE_BETA,
+    noise: float = 1.0,
+    seed: int = 0,
+    *,
+    low: float = 20.0,
+    high: float = 30.0,
+) -> Regression:
+    """Simulate ``y = beta0 + beta1 * x + noise`` with ``x`` uniform on [low, high].
+
+    NumPy's PCG64 generator makes the same data from the same seed on any machine.
+
+    Args:
+        n: number of observations (at least 1).
+        beta: intercept and slope.
+        noise: standard deviation of the Gaussian noise (>= 0).
+        seed: the random seed.
+        low: smallest x.
+        high: largest x.
+
+    Returns:
+        A :class:`Regression`.
+
+    Example:
+        >>> data = make_regression(5, beta=(1.0, 2.0), noise=0.0, seed=1)
+        >>> bool(np.allclose(data.y, 1 + 2 * data.x))
+        True
+    """
+    if not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"n must be a positive whole number of observations; got {n!r}")
+    coef = np.asarray(beta, dtype=np.float64)
+    if coef.shape != (2,) or not np.all(np.isfinite(coef)):
+        raise ValueError(f"beta must be two finite numbers (intercept, slope); got {beta!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite standard deviation >= 0; got {noise!r}")
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"need finite low < high for the range of x; got low={low}, high={high}")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(low, high, size=int(n))
+    y = coef[0] + coef[1] * x + noise * rng.standard_normal(int(n))
+    return Regression(x=_frozen(x), y=_frozen(y), beta=_frozen(coef), name="simulated")
