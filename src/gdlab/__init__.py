@@ -1,36 +1,69 @@
 """gdlab: see and understand derivatives and gradient descent, exactly and fast.
 
-Importing gdlab switches JAX to float64 (its own default is float32); every
-computing function takes ``dtype="float32"`` to reproduce float32 results.
+Importing gdlab makes float64 JAX's default (JAX's own default is float32);
+every computing function takes ``dtype="float32"`` to reproduce float32 results.
+
+The public names load on first use, so ``import gdlab`` and the command line
+start without paying for JAX until it is needed.
 """
 
-from gdlab import _precision  # noqa: F401  (float64 before any array exists)
-from gdlab import datasets
-from gdlab._derivatives import grad, hessian, value_and_grad
-from gdlab._descend import descend
-from gdlab._gradcheck import GradCheck, check_grad
-from gdlab._grid import GridEdgeWarning, GridResult, grid_search
-from gdlab._methods import METHODS
-from gdlab._ols import RankDeficientWarning, ols
-from gdlab._trajectory import Status, Trajectory
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING
+
+# float64 before any array exists: through the environment when JAX is not yet
+# imported (JAX reads it at import), through its config when it already is.
+if "jax" in sys.modules:
+    sys.modules["jax"].config.update("jax_enable_x64", True)
+else:
+    os.environ["JAX_ENABLE_X64"] = "True"
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "METHODS",
-    "GradCheck",
-    "GridEdgeWarning",
-    "GridResult",
-    "RankDeficientWarning",
-    "Status",
-    "Trajectory",
-    "__version__",
-    "check_grad",
-    "datasets",
-    "descend",
-    "grad",
-    "grid_search",
-    "hessian",
-    "ols",
-    "value_and_grad",
-]
+_EXPORTS = {
+    "grad": "gdlab._derivatives",
+    "value_and_grad": "gdlab._derivatives",
+    "hessian": "gdlab._derivatives",
+    "check_grad": "gdlab._gradcheck",
+    "GradCheck": "gdlab._gradcheck",
+    "ols": "gdlab._ols",
+    "RankDeficientWarning": "gdlab._ols",
+    "grid_search": "gdlab._grid",
+    "GridResult": "gdlab._grid",
+    "GridEdgeWarning": "gdlab._grid",
+    "descend": "gdlab._descend",
+    "METHODS": "gdlab._methods",
+    "Trajectory": "gdlab._trajectory",
+    "Status": "gdlab._trajectory",
+    "datasets": "gdlab.datasets",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:
+    from gdlab import datasets
+    from gdlab._derivatives import grad, hessian, value_and_grad
+    from gdlab._descend import descend
+    from gdlab._gradcheck import GradCheck, check_grad
+    from gdlab._grid import GridEdgeWarning, GridResult, grid_search
+    from gdlab._methods import METHODS
+    from gdlab._ols import RankDeficientWarning, ols
+    from gdlab._trajectory import Status, Trajectory
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'gdlab' has no attribute {name!r}")
+    importlib.import_module("gdlab._precision")
+    value = importlib.import_module(module)
+    value = value if name == "datasets" else getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -3,7 +3,7 @@
 Example:
     >>> from gdlab import datasets
     >>> cafe = datasets.cafe()
-    >>> cafe.x[:3].tolist(), cafe.y[0]
+    >>> cafe.x[:3].tolist(), float(cafe.y[0])
     ([20.1, 22.2, 22.7], 55.4183651)
     >>> cafe.X.shape
     (10, 2)
