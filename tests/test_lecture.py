@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from helpers import lecture_loss
 
 import gdlab
 from gdlab._lecture import HOMEWORK_LR, LECTURE_LR, cafe_matrix_loss, sections
+from helpers import lecture_loss
 
 ALL_CHECKS = [(s.title, c) for s in sections() for c in s.checks]
 
@@ -17,8 +17,18 @@ def test_every_demo_value_matches(section, check):
 
 def test_cafe_sales_exactly_as_printed():
     cafe = gdlab.datasets.cafe()
-    printed = [55.4183651, 58.19427589, 61.23082496, 62.31255873, 63.1070028,
-               63.69569103, 67.24704918, 71.43650092, 73.10130336, 77.84988286]
+    printed = [
+        55.4183651,
+        58.19427589,
+        61.23082496,
+        62.31255873,
+        63.1070028,
+        63.69569103,
+        67.24704918,
+        71.43650092,
+        73.10130336,
+        77.84988286,
+    ]
     assert cafe.y.tolist() == printed
     assert cafe.X[:, 1].tolist() == [20.1, 22.2, 22.7, 23.3, 24.4, 25.1, 26.2, 27.3, 28.4, 30.4]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 
-from gdlab._loss import scalar_loss
+from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 
 ArgNums = int | Sequence[int]
@@ -40,7 +40,8 @@ def _differentiable(
         args = tuple(
             as_float_tree(a, dt, f"argument {i}") if i in nums else a for i, a in enumerate(args)
         )
-        return inner(*args, **kwargs)
+        with explain_trace_errors([args[i] for i in nums]):
+            return inner(*args, **kwargs)
 
     return call
 
@@ -72,9 +73,7 @@ def grad(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None
     return _differentiable(jax.grad, f, argnums, dtype)
 
 
-def value_and_grad(
-    f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None = None
-):
+def value_and_grad(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None = None):
     """Loss value and gradient together, in one pass.
 
     Args:

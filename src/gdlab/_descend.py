@@ -57,7 +57,7 @@ def _run(f, method: Method, init, lr, tol, steps: int, early: bool):
         return k + 1, new_p, new_state, P, L, G, code, gnorm
 
     start = (0, init, tx.init(init), jax.tree.map(rows, init), rows(lr), jax.tree.map(rows, init))
-    carry = start + (_RUNNING, jnp.zeros((), lr.dtype))
+    carry = (*start, _RUNNING, jnp.zeros((), lr.dtype))
     carry = jax.lax.while_loop(lambda c: c[6] == _RUNNING, body, carry)
     k, _, _, P, L, G, code, gnorm = carry
     return P, L, G, k, code, gnorm
@@ -78,13 +78,17 @@ def _message(code: int, k: int, lr: float | None, tol: float | None, gnorm: floa
     if code == _NO_GAIN:
         return f"converged at step {k}: a step of {lr:g} no longer lowers the loss"
     if code == _DIVERGED:
-        how = "left the finite numbers" if not np.isfinite(loss[k]) else (
-            f"exploded from {loss[0]:.4g} to {loss[k]:.4g}"
+        how = (
+            "left the finite numbers"
+            if not np.isfinite(loss[k])
+            else (f"exploded from {loss[0]:.4g} to {loss[k]:.4g}")
         )
         smaller = "a smaller learning rate" if lr is None else f"a smaller rate than {lr:g}"
         return f"diverged at step {k}: the loss {how}; each step overshoots, so try {smaller}"
-    hint = f" > tol {tol:g}; raise steps or the rate" if tol is not None else (
-        "; pass tol= to stop once it is small"
+    hint = (
+        f" > tol {tol:g}; raise steps or the rate"
+        if tol is not None
+        else ("; pass tol= to stop once it is small")
     )
     return f"stopped at the step limit ({k}) with gradient norm {gnorm:.3g}{hint}"
 
@@ -147,9 +151,14 @@ def descend(
         raise ValueError(f"steps must be a whole number >= 0; got {steps!r}")
     stop = None if tol is None else _check_number("tol", tol)
     start = as_float_tree(init, dt, "init")
-    with explain_trace_errors():
+    with explain_trace_errors(start):
         P, L, G, k, code, gnorm = _run(
-            f, spec, start, jnp.asarray(rate, dt), jnp.asarray(stop or 0.0, dt), int(steps),
+            f,
+            spec,
+            start,
+            jnp.asarray(rate, dt),
+            jnp.asarray(stop or 0.0, dt),
+            int(steps),
             stop is not None,
         )
     n = int(k)
@@ -160,9 +169,11 @@ def descend(
         grad=jax.tree.map(lambda a: np.asarray(a[:n]), G),
         method=spec.name,
         lr=rate if spec.needs_lr else None,
-        status=Status.CONVERGED if int(code) in (_CONVERGED, _NO_GAIN) else (
-            Status.DIVERGED if int(code) == _DIVERGED else Status.MAX_STEPS
+        status=Status.CONVERGED
+        if int(code) in (_CONVERGED, _NO_GAIN)
+        else (Status.DIVERGED if int(code) == _DIVERGED else Status.MAX_STEPS),
+        message=_message(
+            int(code), n - 1, rate if spec.needs_lr else None, stop, float(gnorm), loss
         ),
-        message=_message(int(code), n - 1, rate if spec.needs_lr else None, stop, float(gnorm), loss),
         tol=stop,
     )

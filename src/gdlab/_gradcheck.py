@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab._loss import scalar_loss
+from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
 
@@ -92,7 +92,8 @@ def check_grad(
 
     Example:
         >>> import gdlab
-        >>> report = gdlab.check_grad(lambda b: (b / 2 - 1) ** 2, -10.0, analytic=lambda b: b / 2 - 1)
+        >>> loss = lambda b: (b / 2 - 1) ** 2
+        >>> report = gdlab.check_grad(loss, -10.0, analytic=lambda b: b / 2 - 1)
         >>> report.passed, float(report.autodiff[0])
         (True, -6.0)
     """
@@ -103,8 +104,9 @@ def check_grad(
     point = as_float_tree(at, dt, "at")
     loss = scalar_loss(f)
     flat, unravel = ravel_pytree(point)
-    auto = ravel_pytree(jax.grad(loss)(point))[0]
-    numeric, floor = _central_differences(loss, flat, unravel, dt)
+    with explain_trace_errors(point):
+        auto = ravel_pytree(jax.grad(loss)(point))[0]
+        numeric, floor = _central_differences(loss, flat, unravel, dt)
     errors = [jnp.abs(auto - numeric)]
     limits = [tol * jnp.maximum(1.0, jnp.abs(auto)) + floor]
     formula = None

@@ -7,10 +7,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from gdlab._loss import scalar_loss
+from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import resolve_dtype
 
 
@@ -97,10 +96,11 @@ def grid_search(
     axes, names = _axes(grid, dt)
     loss = scalar_loss(f)
     mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
-    if names is not None:
-        values = jax.vmap(lambda *p: loss(**dict(zip(names, p, strict=True))))(*mesh)
-    else:
-        values = jax.vmap(loss)(*mesh)
+    with explain_trace_errors():
+        if names is not None:
+            values = jax.vmap(lambda *p: loss(**dict(zip(names, p, strict=True))))(*mesh)
+        else:
+            values = jax.vmap(loss)(*mesh)
     losses = np.asarray(values).reshape(tuple(a.size for a in axes))
     masked = np.where(np.isfinite(losses), losses, np.inf)
     if not np.any(np.isfinite(masked)):

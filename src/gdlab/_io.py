@@ -27,7 +27,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     except OSError as err:
-        raise ValueError(f"cannot write {target}: {err.strerror}; choose a writable folder") from err
+        raise ValueError(
+            f"cannot write {target}: {err.strerror}; choose a writable folder"
+        ) from err
     os.close(fd)
     tmp_path = Path(tmp)
     try:

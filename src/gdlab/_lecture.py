@@ -69,7 +69,7 @@ def homework_loss(b):
 
 def cafe_matrix_loss(X, y):
     """The lecture's matrix-form loss ``(y - X b)'(y - X b)`` for data X, y."""
-    return lambda b: ((y - X @ b).T @ (y - X @ b))
+    return lambda b: (y - X @ b).T @ (y - X @ b)
 
 
 def _ulps(value: float, n: int = 4) -> float:
@@ -110,8 +110,13 @@ def _derivatives() -> Section:
             Check("matrix form d/db1", matrix[1], -3208.83947922, 1e-5),
             Check("-2X'y + 2X'Xb, d/db0", theory[0], -126.78690968, 1e-6),
             Check("-2X'y + 2X'Xb, d/db1", theory[1], -3208.83947922, 1e-5),
-            Check("autodiff vs finite differences, max rel error", report.max_rel_error, 0.0,
-                  report.tol, "theory"),
+            Check(
+                "autodiff vs finite differences, max rel error",
+                report.max_rel_error,
+                0.0,
+                report.tol,
+                "theory",
+            ),
         ),
         "the printed sales carry 8 decimals, so the last printed digits of X'y may differ",
     )
@@ -169,8 +174,12 @@ def _descent() -> Section:
     printed = {1: -9.99, 2: -9.980008, 100: -9.040152, 1000: -3.2133687, 10000: 1.997125}
     f32 = descend(lecture_loss, -10.0, lr=LECTURE_LR, steps=10000, dtype="float32").params
     f64 = descend(lecture_loss, -10.0, lr=LECTURE_LR, steps=10000).params
-    checks = [Check(f"after {k} steps (float32)", float(f32[k]), v, _ulps(v)) for k, v in printed.items()]
-    checks += [Check(f"after {k} steps (float64)", float(f64[k]), v, 1e-5) for k, v in printed.items()]
+    checks = [
+        Check(f"after {k} steps (float32)", float(f32[k]), v, _ulps(v)) for k, v in printed.items()
+    ]
+    checks += [
+        Check(f"after {k} steps (float64)", float(f64[k]), v, 1e-5) for k, v in printed.items()
+    ]
     return Section(
         "Gradient descent on (b/2-1)^2 from -10, lr = 0.01/6",
         tuple(checks),
@@ -184,8 +193,15 @@ def _homework() -> Section:
     closed = 1 - 4 * (1 - 2 * HOMEWORK_LR) ** 100
     return Section(
         "Homework: (x-1)^2 from -3, lr = 0.01/3, 100 steps",
-        (Check("x after 100 steps vs 1 - 4(1 - 2 lr)^100", float(path.final), closed, 1e-12,
-               "theory"),),
+        (
+            Check(
+                "x after 100 steps vs 1 - 4(1 - 2 lr)^100",
+                float(path.final),
+                closed,
+                1e-12,
+                "theory",
+            ),
+        ),
     )
 
 
@@ -205,5 +221,13 @@ def _rates() -> Section:
 
 def sections() -> list[Section]:
     """Every section of the lecture, computed now."""
-    return [_data(), _derivatives(), _closed_form(), _grid(), _probes(), _descent(), _homework(),
-            _rates()]
+    return [
+        _data(),
+        _derivatives(),
+        _closed_form(),
+        _grid(),
+        _probes(),
+        _descent(),
+        _homework(),
+        _rates(),
+    ]

@@ -50,18 +50,33 @@ _TRACE_ERRORS = (
 
 
 @contextlib.contextmanager
-def explain_trace_errors() -> Iterator[None]:
+def explain_trace_errors(params: object = None) -> Iterator[None]:
     """Turn JAX's errors about un-traceable losses into one clear ValueError.
 
     gdlab differentiates and compiles the loss, so the loss must compute with
-    ``jax.numpy`` and must not branch in Python on parameter values.
+    ``jax.numpy`` and must not branch in Python on parameter values. A
+    TypeError while tracing is almost always a shape mismatch between the
+    parameters given and those the loss expects; ``params`` names their shapes.
     """
     try:
         yield
-    except _TRACE_ERRORS as err:
+    except TypeError as err:
+        if isinstance(err, _TRACE_ERRORS):
+            raise _untraceable(err) from None
+        shapes = jax.tree.map(jnp.shape, params) if params is not None else "the ones given"
         first = str(err).strip().splitlines()[0]
         raise ValueError(
-            "the loss cannot be differentiated as written: compute it with jax.numpy "
-            "(import jax.numpy as jnp) instead of numpy or math, and use jnp.where "
-            f"instead of a Python if on parameter values. JAX said: {first}"
-        ) from None
+            f"the loss raised TypeError at parameters of shape {shapes}: {first}. Check that "
+            "the start has the same shape as the parameters the loss expects"
+        ) from err
+    except _TRACE_ERRORS as err:
+        raise _untraceable(err) from None
+
+
+def _untraceable(err: Exception) -> ValueError:
+    first = str(err).strip().splitlines()[0]
+    return ValueError(
+        "the loss cannot be differentiated as written: compute it with jax.numpy "
+        "(import jax.numpy as jnp) instead of numpy or math, and use jnp.where "
+        f"instead of a Python if on parameter values. JAX said: {first}"
+    )

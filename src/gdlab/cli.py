@@ -53,10 +53,18 @@ def demo() -> None:
     parts = sections()
     failed = 0
     for part in parts:
-        table = Table(title=part.title, title_justify="left", caption=part.note or None,
-                      caption_justify="left")
-        for column, justify in (("quantity", "left"), ("gdlab", "right"),
-                                ("reference", "right"), ("", "center")):
+        table = Table(
+            title=part.title,
+            title_justify="left",
+            caption=part.note or None,
+            caption_justify="left",
+        )
+        for column, justify in (
+            ("quantity", "left"),
+            ("gdlab", "right"),
+            ("reference", "right"),
+            ("", "center"),
+        ):
             table.add_column(column, justify=justify)  # type: ignore[arg-type]
         for check in part.checks:
             failed += not check.ok

@@ -50,7 +50,7 @@ class Regression:
     name: str = "regression"
 
     @property
-    def X(self) -> np.ndarray:  # noqa: N802 (the design matrix is X by convention)
+    def X(self) -> np.ndarray:
         """The design matrix, shape (n, 2): a column of ones, then ``x``."""
         return _frozen(np.column_stack([np.ones_like(self.x), self.x]))
 

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from gdlab import datasets
+
+
+def test_cafe_is_read_only_and_consistent():
+    cafe = datasets.cafe()
+    assert cafe.n == 10 and cafe.X.shape == (10, 2) and cafe.beta.tolist() == [10.2, 2.2]
+    np.testing.assert_allclose(cafe.noise, cafe.y - 10.2 - 2.2 * cafe.x)
+    with pytest.raises(ValueError):
+        cafe.y[0] = 0.0
+    assert list(cafe.to_pandas().columns) == ["x", "y"]
+
+
+def test_make_regression_repeats_from_a_seed():
+    a = datasets.make_regression(30, beta=(1.0, -2.0), noise=0.5, seed=3)
+    b = datasets.make_regression(30, beta=(1.0, -2.0), noise=0.5, seed=3)
+    c = datasets.make_regression(30, beta=(1.0, -2.0), noise=0.5, seed=4)
+    assert np.array_equal(a.y, b.y) and not np.array_equal(a.y, c.y)
+    assert a.x.min() >= 20 and a.x.max() <= 30
+    exact = datasets.make_regression(5, beta=(1.0, 2.0), noise=0.0)
+    np.testing.assert_allclose(exact.y, 1 + 2 * exact.x)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 0}, "positive"),
+        ({"beta": (1.0,)}, "two finite"),
+        ({"noise": -1.0}, "noise"),
+        ({"low": 3.0, "high": 1.0}, "low < high"),
+    ],
+)
+def test_make_regression_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        datasets.make_regression(**kwargs)

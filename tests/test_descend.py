@@ -1,0 +1,155 @@
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import gdlab
+from gdlab._descend import _run
+from helpers import lecture_loss, lecture_path, rosenbrock
+
+
+def test_every_row_follows_the_closed_form():
+    path = gdlab.descend(lecture_loss, -10.0, lr=0.3, steps=50)
+    assert path.params.shape == (51,) and path.loss.shape == (51,) and path.grad.shape == (51,)
+    np.testing.assert_allclose(path.params, lecture_path(-10.0, 0.3, np.arange(51)), rtol=1e-13)
+    np.testing.assert_allclose(path.loss, (path.params / 2 - 1) ** 2, rtol=1e-13)
+    np.testing.assert_allclose(path.grad, path.params / 2 - 1, rtol=1e-13)
+
+
+def test_converges_at_the_step_theory_predicts():
+    # |g_k| = 6 * 0.75^k for lr = 0.5; first k with |g_k| <= 1e-6 is 55.
+    path = gdlab.descend(lecture_loss, -10.0, lr=0.5, steps=1000, tol=1e-6)
+    expected = int(np.ceil(np.log(1e-6 / 6) / np.log(0.75)))
+    assert path.status is gdlab.Status.CONVERGED and path.steps == expected
+    assert "converged at step 55" in path.message
+    assert abs(float(path.grad[-1])) <= 1e-6 < abs(float(path.grad[-2]))
+
+
+def test_rate_two_lands_in_one_step_and_rate_four_oscillates():
+    assert float(gdlab.descend(lecture_loss, -10.0, lr=2.0, steps=1).final) == 2.0
+    bounce = gdlab.descend(lecture_loss, -10.0, lr=4.0, steps=6, tol=1e-8)
+    assert bounce.params.tolist() == [-10.0, 14.0, -10.0, 14.0, -10.0, 14.0, -10.0]
+    assert bounce.status is gdlab.Status.MAX_STEPS and "tol" in bounce.message
+
+
+def test_divergence_is_reported_with_advice():
+    path = gdlab.descend(lecture_loss, -10.0, lr=5.0, steps=1000)
+    assert path.status is gdlab.Status.DIVERGED
+    assert path.steps < 1000  # stops where it exploded
+    assert "diverged at step" in path.message and "smaller rate than 5" in path.message
+    # Error grows by |1 - 5/2| = 1.5 a step: the loss passes 1e10 * 36 at step 29.
+    assert path.steps == int(np.ceil(np.log(1e10) / np.log(2.25)))
+
+
+def test_non_finite_loss_is_diverged_not_silent():
+    path = gdlab.descend(lambda b: jnp.log(b), 1.0, lr=10.0, steps=20)
+    assert path.status is gdlab.Status.DIVERGED
+    assert "finite" in path.message or "exploded" in path.message
+    assert np.all(np.isfinite(path.loss[:-1]))
+
+
+def test_sign_method_takes_fixed_steps_and_stops_by_the_lecture_rule():
+    path = gdlab.descend(lecture_loss, -5.0, lr=0.25, steps=1000, method="sign", tol=1e-12)
+    np.testing.assert_allclose(np.diff(path.params), 0.25)
+    assert path.status is gdlab.Status.CONVERGED and float(path.final) == 2.0
+    assert path.steps == 28
+    free = gdlab.descend(lecture_loss, -5.0, lr=0.3, steps=40, method="sign")
+    assert free.steps == 40 and np.all(np.abs(np.diff(free.params)) == pytest.approx(0.3))
+
+
+@pytest.mark.parametrize(
+    ("method", "lr", "steps"),
+    [
+        ("gd", 1e-3, 20000),
+        ("momentum", 1e-3, 3000),
+        ("nesterov", 1e-3, 3000),
+        ("adam", 2e-2, 3000),
+        ("rmsprop", 1e-3, 20000),
+        ("adagrad", 0.5, 20000),
+    ],
+)
+def test_named_methods_reach_the_rosenbrock_minimum(method, lr, steps):
+    path = gdlab.descend(rosenbrock, np.array([-1.2, 1.0]), lr=lr, steps=steps, method=method)
+    assert path.status is not gdlab.Status.DIVERGED
+    np.testing.assert_allclose(path.final, [1.0, 1.0], atol=2e-2)
+    assert path.method == method
+
+
+def test_optax_transformation_and_factory():
+    ready = gdlab.descend(lecture_loss, -10.0, steps=500, method=optax.adam(0.1))
+    factory = gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=500, method=optax.adam)
+    np.testing.assert_allclose(ready.params, factory.params, rtol=1e-12)
+    assert ready.lr is None and factory.lr == 0.1 and factory.method == "adam"
+    assert abs(float(ready.final) - 2.0) < 1e-3
+    with pytest.raises(ValueError, match="holds its own rate"):
+        gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=5, method=optax.adam(0.1))
+
+
+def test_pytree_parameters_keep_their_shape():
+    cafe = gdlab.datasets.cafe()
+    sse = lambda p: jnp.sum((cafe.y - p["b0"] - p["b1"] * cafe.x) ** 2)
+    path = gdlab.descend(sse, {"b0": 9.0, "b1": 2.0}, lr=1e-4, steps=10)
+    assert set(path.params) == {"b0", "b1"} and path.params["b0"].shape == (11,)
+    assert path.names == ("b0", "b1")
+    col = gdlab.descend(
+        lambda b: jnp.sum((cafe.y[:, None] - cafe.X @ b) ** 2),
+        np.array([[9.0], [2.0]]),
+        lr=1e-4,
+        steps=10,
+    )
+    assert col.params.shape == (11, 2, 1) and col.final.shape == (2, 1)
+    assert float(path.params["b0"][1]) == pytest.approx(float(col.params[1, 0, 0]), rel=1e-12)
+
+
+def test_one_compilation_serves_every_start_and_rate():
+    f = lambda b: (b - 3.0) ** 2
+    gdlab.descend(f, 0.0, lr=0.1, steps=37)
+    size = _run._cache_size()
+    for lr, init in [(0.2, 1.0), (0.01, -5.0), (0.7, 10.0)]:
+        gdlab.descend(f, init, lr=lr, steps=37)
+    assert _run._cache_size() == size
+
+
+def test_float32_stays_float32():
+    path = gdlab.descend(lecture_loss, -10, lr=0.1, steps=3, dtype="float32")
+    assert path.params.dtype == np.float32 and path.loss.dtype == np.float32
+
+
+def test_zero_steps_gives_the_start():
+    path = gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=0)
+    assert path.steps == 0 and path.params.tolist() == [-10.0] and path.loss.tolist() == [36.0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lr": 0.0}, "lr must be a finite number > 0"),
+        ({"lr": -1.0}, "lr must be"),
+        ({"lr": float("nan")}, "lr must be"),
+        ({"lr": "fast"}, "lr must be a number"),
+        ({"lr": None}, "lr is required"),
+        ({"steps": -1}, "steps must be a whole number"),
+        ({"steps": 2.5}, "steps must be a whole number"),
+        ({"tol": -1.0}, "tol must be"),
+        ({"method": "newton"}, "unknown method 'newton'"),
+        ({"method": 3}, "method must be"),
+        ({"dtype": "int8"}, "dtype"),
+    ],
+)
+def test_bad_arguments_name_the_problem(kwargs, match):
+    args = {"lr": 0.1, "steps": 10} | kwargs
+    with pytest.raises(ValueError, match=match):
+        gdlab.descend(lecture_loss, -10.0, **args)
+
+
+def test_bad_start_and_bad_loss():
+    with pytest.raises(ValueError, match="init must be finite"):
+        gdlab.descend(lecture_loss, float("inf"), lr=0.1, steps=3)
+    with pytest.raises(ValueError, match="init must be real numbers"):
+        gdlab.descend(lecture_loss, "ten", lr=0.1, steps=3)
+    with pytest.raises(ValueError, match="init holds no numbers"):
+        gdlab.descend(lecture_loss, (), lr=0.1, steps=3)
+    with pytest.raises(ValueError, match=r"one number.*shape \(2,\)"):
+        gdlab.descend(lambda b: b**2, np.array([1.0, 2.0]), lr=0.1, steps=3)
+    with pytest.raises(ValueError, match=r"TypeError at parameters of shape \(2,\).*same shape"):
+        gdlab.descend(lambda b: b @ np.ones(3), np.array([1.0, 2.0]), lr=0.1, steps=3)

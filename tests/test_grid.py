@@ -1,0 +1,54 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import gdlab
+
+
+def test_two_axes_match_brute_force():
+    b0, b1 = np.linspace(0, 20, 41), np.linspace(0, 4, 81)
+    cafe = gdlab.datasets.cafe()
+    sse = lambda a, b: sum((cafe.y - a - b * cafe.x) ** 2)
+    result = gdlab.grid_search(sse, (b0, b1))
+    brute = np.array([[np.sum((cafe.y - a - b * cafe.x) ** 2) for b in b1] for a in b0])
+    np.testing.assert_allclose(result.losses, brute, rtol=1e-12)
+    i, j = np.unravel_index(np.argmin(brute), brute.shape)
+    assert result.index == (i, j) and result.best == (b0[i], b1[j])
+    assert result.evaluations == 41 * 81
+
+
+def test_dict_grid_passes_keywords():
+    result = gdlab.grid_search(
+        lambda w, c: (w - 1) ** 2 + (c + 1) ** 2,
+        {"w": np.linspace(-3, 3, 7), "c": np.linspace(-3, 3, 7)},
+    )
+    assert result.best == {"w": 1.0, "c": -1.0} and result.names == ("w", "c")
+
+
+def test_edge_warning_and_no_warning_inside():
+    with pytest.warns(gdlab.GridEdgeWarning, match="edge.*widen"):
+        gdlab.grid_search(lambda b: (b - 50) ** 2, np.linspace(-10, 10, 21))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gdlab.grid_search(lambda b: (b - 1) ** 2, np.linspace(-10, 10, 21))
+
+
+def test_non_finite_losses_never_win():
+    import jax.numpy as jnp
+
+    result = gdlab.grid_search(
+        lambda b: jnp.where(b < 0, jnp.nan, b**2 - b), np.linspace(-1, 1.5, 6)
+    )
+    assert result.best == 0.5
+
+
+def test_bad_grids():
+    with pytest.raises(ValueError, match="no points"):
+        gdlab.grid_search(lambda b: b**2, [])
+    with pytest.raises(ValueError, match="1-D"):
+        gdlab.grid_search(lambda b: b**2, np.ones((2, 2)))
+    with pytest.raises(ValueError, match="non-finite"):
+        gdlab.grid_search(lambda b: b**2, [0.0, np.inf])
+    with pytest.raises(ValueError, match="not finite at any"):
+        gdlab.grid_search(lambda b: b * np.nan, [0.0, 1.0])
