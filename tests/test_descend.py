@@ -29,14 +29,17 @@ def test_rate_two_lands_in_one_step_and_rate_four_oscillates():
     assert float(gdlab.descend(lecture_loss, -10.0, lr=2.0, steps=1).final) == 2.0
     bounce = gdlab.descend(lecture_loss, -10.0, lr=4.0, steps=6, tol=1e-8)
     assert bounce.params.tolist() == [-10.0, 14.0, -10.0, 14.0, -10.0, 14.0, -10.0]
-    assert bounce.status is gdlab.Status.MAX_STEPS and "tol" in bounce.message
+    assert bounce.status is gdlab.Status.MAX_STEPS
+    assert "bounces across the minimum" in bounce.message and "lower the rate 4" in bounce.message
+    slow = gdlab.descend(lecture_loss, -10.0, lr=0.01, steps=100, tol=1e-8)
+    assert "still descending, so raise steps or the rate 0.01" in slow.message
 
 
 def test_divergence_is_reported_with_advice():
     path = gdlab.descend(lecture_loss, -10.0, lr=5.0, steps=1000)
     assert path.status is gdlab.Status.DIVERGED
     assert path.steps < 1000  # stops where it exploded
-    assert "diverged at step" in path.message and "smaller rate than 5" in path.message
+    assert "diverged at step" in path.message and "so lower the rate 5" in path.message
     # Error grows by |1 - 5/2| = 1.5 a step: the loss passes 1e10 * 36 at step 29.
     assert path.steps == int(np.ceil(np.log(1e10) / np.log(2.25)))
 

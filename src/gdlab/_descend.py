@@ -14,7 +14,7 @@ import optax
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
-from gdlab._trajectory import Status, Trajectory
+from gdlab._trajectory import Status, Trajectory, _flat_rows
 
 # A loss that grows this many times past its starting value (or 1) has exploded.
 EXPLODE = 1e10
@@ -40,27 +40,25 @@ def _run(f, method: Method, init, lr, tol, steps: int, early: bool):
     put = lambda buf, k, x: jax.tree.map(lambda b, v: b.at[k].set(v), buf, x)  # noqa: E731
 
     def body(carry):
-        k, p, state, P, L, G, _, _ = carry
+        k, p, state, P, L, G, _ = carry
         value, g = value_and_grad(p)
         P, L, G = put(P, k, p), L.at[k].set(value), put(G, k, g)
-        gnorm = _norm(g)
         bad = ~(jnp.isfinite(value) & _all_finite(p) & _all_finite(g))
         bad |= value > EXPLODE * jnp.maximum(1.0, jnp.abs(L[0]))
         updates, new_state = tx.update(g, state, p)
         new_p = optax.apply_updates(p, updates)
         code = jnp.where(k == steps, _MAX_STEPS, _RUNNING)
         if early:
-            code = jnp.where(gnorm <= tol, _CONVERGED, code)
+            code = jnp.where(_norm(g) <= tol, _CONVERGED, code)
             if method.stop_when_no_gain:
                 code = jnp.where((code == _RUNNING) & (loss(new_p) >= value), _NO_GAIN, code)
         code = jnp.where(bad, _DIVERGED, code)
-        return k + 1, new_p, new_state, P, L, G, code, gnorm
+        return k + 1, new_p, new_state, P, L, G, code
 
     start = (0, init, tx.init(init), jax.tree.map(rows, init), rows(lr), jax.tree.map(rows, init))
-    carry = (*start, _RUNNING, jnp.zeros((), lr.dtype))
-    carry = jax.lax.while_loop(lambda c: c[6] == _RUNNING, body, carry)
-    k, _, _, P, L, G, code, gnorm = carry
-    return P, L, G, k, code, gnorm
+    carry = jax.lax.while_loop(lambda c: c[6] == _RUNNING, body, (*start, _RUNNING))
+    k, _, _, P, L, G, code = carry
+    return P, L, G, k, code
 
 
 def _check_number(name: str, value: object, *, positive: bool = True) -> float:
@@ -72,25 +70,29 @@ def _check_number(name: str, value: object, *, positive: bool = True) -> float:
     return number
 
 
-def _message(code: int, k: int, lr: float | None, tol: float | None, gnorm: float, loss) -> str:
-    if code == _CONVERGED:
-        return f"converged at step {k}: gradient norm {gnorm:.3g} <= tol {tol:g}"
-    if code == _NO_GAIN:
-        return f"converged at step {k}: a step of {lr:g} no longer lowers the loss"
+def _message(code: int, k: int, lr: float | None, tol: float | None, grads, loss) -> str:
+    """Why the run ended, and what to try; ``grads`` has one flattened gradient per row."""
+    rate = "the learning rate" if lr is None else f"the rate {lr:g}"
     if code == _DIVERGED:
         how = (
             "left the finite numbers"
             if not np.isfinite(loss[k])
-            else (f"exploded from {loss[0]:.4g} to {loss[k]:.4g}")
+            else f"exploded from {loss[0]:.4g} to {loss[k]:.4g}"
         )
-        smaller = "a smaller learning rate" if lr is None else f"a smaller rate than {lr:g}"
-        return f"diverged at step {k}: the loss {how}; each step overshoots, so try {smaller}"
-    hint = (
-        f" > tol {tol:g}; raise steps or the rate"
-        if tol is not None
-        else ("; pass tol= to stop once it is small")
-    )
-    return f"stopped at the step limit ({k}) with gradient norm {gnorm:.3g}{hint}"
+        return f"diverged at step {k}: the loss {how}; each step overshoots, so lower {rate}"
+    last = float(np.linalg.norm(grads[k]))
+    if code == _CONVERGED:
+        return f"converged at step {k}: gradient norm {last:.3g} <= tol {tol:g}"
+    if code == _NO_GAIN:
+        return f"converged at step {k}: a step of {lr:g} no longer lowers the loss"
+    limit = f"stopped at the step limit ({k}) with gradient norm {last:.3g}"
+    first = float(np.linalg.norm(grads[0]))
+    bouncing = k > 0 and float(grads[k] @ grads[k - 1]) < 0 and last >= 0.5 * first
+    if bouncing:
+        return f"{limit}: it bounces across the minimum without settling, so lower {rate}"
+    if tol is None:
+        return f"{limit}; pass tol= to stop once it is small"
+    return f"{limit} > tol {tol:g}: still descending, so raise steps or {rate}"
 
 
 def descend(
@@ -152,7 +154,7 @@ def descend(
     stop = None if tol is None else _check_number("tol", tol)
     start = as_float_tree(init, dt, "init")
     with explain_trace_errors(start):
-        P, L, G, k, code, gnorm = _run(
+        P, L, G, k, code = _run(
             f,
             spec,
             start,
@@ -163,17 +165,15 @@ def descend(
         )
     n = int(k)
     loss = np.asarray(L[:n])
+    status = {_CONVERGED: Status.CONVERGED, _NO_GAIN: Status.CONVERGED, _DIVERGED: Status.DIVERGED}
+    given_lr = rate if spec.needs_lr else None
     return Trajectory(
         params=jax.tree.map(lambda a: np.asarray(a[:n]), P),
         loss=loss,
         grad=jax.tree.map(lambda a: np.asarray(a[:n]), G),
         method=spec.name,
-        lr=rate if spec.needs_lr else None,
-        status=Status.CONVERGED
-        if int(code) in (_CONVERGED, _NO_GAIN)
-        else (Status.DIVERGED if int(code) == _DIVERGED else Status.MAX_STEPS),
-        message=_message(
-            int(code), n - 1, rate if spec.needs_lr else None, stop, float(gnorm), loss
-        ),
+        lr=given_lr,
+        status=status.get(int(code), Status.MAX_STEPS),
+        message=_message(int(code), n - 1, given_lr, stop, _flat_rows(G, L.shape[0]), loss),
         tol=stop,
     )
