@@ -133,10 +133,12 @@ def test_zero_steps_gives_the_start():
         ({"lr": None}, "lr is required"),
         ({"steps": -1}, "steps must be a whole number"),
         ({"steps": 2.5}, "steps must be a whole number"),
+        ({"steps": "10"}, "steps must be a whole number"),
         ({"tol": -1.0}, "tol must be"),
         ({"method": "newton"}, "unknown method 'newton'"),
         ({"method": 3}, "method must be"),
         ({"dtype": "int8"}, "dtype"),
+        ({"dtype": "float16"}, "dtype"),
     ],
 )
 def test_bad_arguments_name_the_problem(kwargs, match):
@@ -154,5 +156,16 @@ def test_bad_start_and_bad_loss():
         gdlab.descend(lecture_loss, (), lr=0.1, steps=3)
     with pytest.raises(ValueError, match=r"one number.*shape \(2,\)"):
         gdlab.descend(lambda b: b**2, np.array([1.0, 2.0]), lr=0.1, steps=3)
-    with pytest.raises(ValueError, match=r"TypeError at parameters of shape \(2,\).*same shape"):
+    with pytest.raises(ValueError, match=r"TypeError for parameters of shape \(2,\).*shape"):
         gdlab.descend(lambda b: b @ np.ones(3), np.array([1.0, 2.0]), lr=0.1, steps=3)
+
+
+def test_parameters_that_do_not_fit_the_loss_are_clear_errors():
+    with pytest.raises(ValueError, match=r"IndexError for parameters of shape \(\)"):
+        gdlab.descend(lambda p: p[0] ** 2 + p[1] ** 2, 0.0, lr=0.1, steps=5)
+    with pytest.raises(ValueError, match=r"KeyError.*keys"):
+        gdlab.descend(lambda p: p["b"] ** 2, {"a": 1.0}, lr=0.1, steps=5)
+
+
+def test_whole_float_steps_are_accepted():
+    assert gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=3.0).steps == 3

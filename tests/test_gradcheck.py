@@ -23,7 +23,7 @@ def test_correct_formula_passes_and_report_is_a_table():
 
 def test_wrong_formula_fails():
     report = gdlab.check_grad(lambda b: (b / 2 - 1) ** 2, -10.0, analytic=lambda b: b - 2)
-    assert not report.passed
+    assert not report.passed and not report
     assert report.max_abs_error == pytest.approx(6.0)
     assert "FAILED" in repr(report)
 

@@ -9,7 +9,7 @@ import gdlab
 def test_two_axes_match_brute_force():
     b0, b1 = np.linspace(0, 20, 41), np.linspace(0, 4, 81)
     cafe = gdlab.datasets.cafe()
-    sse = lambda a, b: sum((cafe.y - a - b * cafe.x) ** 2)
+    sse = lambda p: sum((cafe.y - p[0] - p[1] * cafe.x) ** 2)
     result = gdlab.grid_search(sse, (b0, b1))
     brute = np.array([[np.sum((cafe.y - a - b * cafe.x) ** 2) for b in b1] for a in b0])
     np.testing.assert_allclose(result.losses, brute, rtol=1e-12)
@@ -18,9 +18,9 @@ def test_two_axes_match_brute_force():
     assert result.evaluations == 41 * 81
 
 
-def test_dict_grid_passes_keywords():
+def test_dict_grid_passes_a_dict_like_descend():
     result = gdlab.grid_search(
-        lambda w, c: (w - 1) ** 2 + (c + 1) ** 2,
+        lambda p: (p["w"] - 1) ** 2 + (p["c"] + 1) ** 2,
         {"w": np.linspace(-3, 3, 7), "c": np.linspace(-3, 3, 7)},
     )
     assert result.best == {"w": 1.0, "c": -1.0} and result.names == ("w", "c")
@@ -52,3 +52,21 @@ def test_bad_grids():
         gdlab.grid_search(lambda b: b**2, [0.0, np.inf])
     with pytest.raises(ValueError, match="not finite at any"):
         gdlab.grid_search(lambda b: b * np.nan, [0.0, 1.0])
+
+
+def test_grid_point_has_the_shape_descend_uses():
+    loss = lambda p: (p[0] - 1) ** 2 + (p[1] + 2) ** 2
+    axes = (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7))
+    assert gdlab.grid_search(loss, axes).best == (1.0, -2.0)
+    path = gdlab.descend(loss, (0.0, 0.0), lr=0.1, steps=200)
+    np.testing.assert_allclose([float(v) for v in path.final], [1.0, -2.0], atol=1e-9)
+
+
+def test_list_of_numbers_is_one_axis():
+    result = gdlab.grid_search(lambda b: (b - 2) ** 2, [1.0, 2.0, 3.0])
+    assert result.best == 2.0 and result.index == 1
+
+
+def test_loss_of_the_wrong_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"IndexError for parameters of shape \(\)"):
+        gdlab.grid_search(lambda p: p[0] ** 2 + p[1] ** 2, np.linspace(-1, 1, 5))

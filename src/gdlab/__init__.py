@@ -39,6 +39,12 @@ _EXPORTS = {
     "Trajectory": "gdlab._trajectory",
     "Status": "gdlab._trajectory",
     "datasets": "gdlab.datasets",
+    "landscape": "gdlab._landscape",
+    "Landscape": "gdlab._landscape",
+    "plot": "gdlab.render",
+    "animate": "gdlab.render",
+    "save_figure": "gdlab.render",
+    "Animation": "gdlab.render",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -49,9 +55,11 @@ if TYPE_CHECKING:
     from gdlab._descend import descend
     from gdlab._gradcheck import GradCheck, check_grad
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
+    from gdlab._landscape import Landscape, landscape
     from gdlab._methods import METHODS
     from gdlab._ols import RankDeficientWarning, ols
     from gdlab._trajectory import Status, Trajectory
+    from gdlab.render import Animation, animate, plot, save_figure
 
 
 def __getattr__(name: str) -> object:

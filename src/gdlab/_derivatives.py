@@ -102,8 +102,9 @@ def hessian(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | N
         dtype: the floating type to compute in (default float64).
 
     Returns:
-        A function returning the Hessian (for a vector argument of length n, an
-        n x n array).
+        A function returning the Hessian, shaped as in ``jax.hessian``: for a
+        vector of length n, n x n; for an (n, 1) column, (n, 1, n, 1), so
+        ``.reshape(n, n)`` gives the matrix.
 
     Example:
         >>> import gdlab, jax.numpy as jnp

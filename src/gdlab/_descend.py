@@ -149,7 +149,8 @@ def descend(
         )
     else:
         rate = 0.0
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
+    whole = isinstance(steps, int | np.integer) or (isinstance(steps, float) and steps.is_integer())
+    if isinstance(steps, bool) or not whole or steps < 0:
         raise ValueError(f"steps must be a whole number >= 0; got {steps!r}")
     stop = None if tol is None else _check_number("tol", tol)
     start = as_float_tree(init, dt, "init")
@@ -176,4 +177,5 @@ def descend(
         status=status.get(int(code), Status.MAX_STEPS),
         message=_message(int(code), n - 1, given_lr, stop, _flat_rows(G, L.shape[0]), loss),
         tol=stop,
+        loss_fn=f,
     )

@@ -39,6 +39,10 @@ class GradCheck:
     tol: float
     passed: bool
 
+    def __bool__(self) -> bool:
+        """``assert gdlab.check_grad(...)`` asserts that the check passed."""
+        return self.passed
+
     def __repr__(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
         cols = ["component", "autodiff", "finite diff"]

@@ -47,7 +47,8 @@ class GridResult:
         )
 
 
-def _axes(grid: object, dtype: np.dtype) -> tuple[tuple[np.ndarray, ...], tuple[str, ...] | None]:
+def _axes(grid: object, dtype: np.dtype):
+    """The grid's 1-D axes, their names, and whether it is one plain axis."""
     if isinstance(grid, Mapping):
         names: tuple[str, ...] | None = tuple(str(k) for k in grid)
         raw: Sequence[object] = list(grid.values())
@@ -55,6 +56,7 @@ def _axes(grid: object, dtype: np.dtype) -> tuple[tuple[np.ndarray, ...], tuple[
         names, raw = None, list(grid)
     else:
         names, raw = None, [grid]
+    plain = names is None and raw[0] is grid
     axes = []
     for i, axis in enumerate(raw):
         arr = np.asarray(axis, dtype=dtype)
@@ -66,7 +68,7 @@ def _axes(grid: object, dtype: np.dtype) -> tuple[tuple[np.ndarray, ...], tuple[
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"grid {label} holds non-finite values; use finite numbers")
         axes.append(arr)
-    return tuple(axes), names
+    return tuple(axes), names, plain
 
 
 def grid_search(
@@ -75,11 +77,11 @@ def grid_search(
     """Evaluate ``f`` on every point of a grid, all at once, and find the smallest.
 
     Args:
-        f: the loss. With one axis it takes one number; with a sequence of axes
-            it takes one number per axis (``f(b0, b1)``); with a dict of axes it
-            takes them as keyword arguments.
-        grid: a 1-D array, a sequence of 1-D arrays (their product is searched)
-            or a dict of name -> 1-D array.
+        f: the loss, a function of one argument shaped like a grid point, as in
+            :func:`gdlab.descend`: a number for one axis, a tuple ``(b0, b1)``
+            for a sequence of axes, a dict for a dict of axes.
+        grid: a 1-D array (or list of numbers), a sequence of 1-D arrays (their
+            product is searched) or a dict of name -> 1-D array.
         dtype: the floating type to compute in (default float64).
 
     Returns:
@@ -93,14 +95,12 @@ def grid_search(
         (59, 1.9191919191919187)
     """
     dt = resolve_dtype(dtype)
-    axes, names = _axes(grid, dt)
+    axes, names, plain = _axes(grid, dt)
     loss = scalar_loss(f)
-    mesh = [m.ravel() for m in np.meshgrid(*axes, indexing="ij")]
-    with explain_trace_errors():
-        if names is not None:
-            values = jax.vmap(lambda *p: loss(**dict(zip(names, p, strict=True))))(*mesh)
-        else:
-            values = jax.vmap(loss)(*mesh)
+    mesh = tuple(m.ravel() for m in np.meshgrid(*axes, indexing="ij"))
+    points = mesh[0] if plain else (dict(zip(names, mesh, strict=True)) if names else mesh)
+    with explain_trace_errors(jax.tree.map(lambda m: m[0], points)):
+        values = jax.vmap(loss)(points)
     losses = np.asarray(values).reshape(tuple(a.size for a in axes))
     masked = np.where(np.isfinite(losses), losses, np.inf)
     if not np.any(np.isfinite(masked)):
@@ -113,12 +113,11 @@ def grid_search(
     if names is not None:
         best = dict(zip(names, point, strict=True))
     else:
-        best = point[0] if len(axes) == 1 and not isinstance(grid, tuple | list) else point
-    one_axis = len(axes) == 1 and not isinstance(best, tuple | dict)
+        best = point[0] if plain else point
     losses.setflags(write=False)
     return GridResult(
         best=best,
-        index=idx[0] if one_axis else idx,
+        index=idx[0] if plain else idx,
         loss=float(losses[idx]),
         losses=losses,
         evaluations=int(losses.size),

@@ -60,14 +60,15 @@ def explain_trace_errors(params: object = None) -> Iterator[None]:
     """
     try:
         yield
-    except TypeError as err:
+    except (TypeError, IndexError, KeyError) as err:
         if isinstance(err, _TRACE_ERRORS):
             raise _untraceable(err) from None
-        shapes = jax.tree.map(jnp.shape, params) if params is not None else "the ones given"
-        first = str(err).strip().splitlines()[0]
+        shapes = jax.tree.map(jnp.shape, params) if params is not None else None
+        given = "" if shapes is None else f" for parameters of shape {shapes}"
+        first = (str(err).strip().splitlines() or [""])[0]
         raise ValueError(
-            f"the loss raised TypeError at parameters of shape {shapes}: {first}. Check that "
-            "the start has the same shape as the parameters the loss expects"
+            f"the loss raised {type(err).__name__}{given}: {first}. Check that the parameters "
+            "passed have the shape (and, for a dict, the keys) the loss expects"
         ) from err
     except _TRACE_ERRORS as err:
         raise _untraceable(err) from None

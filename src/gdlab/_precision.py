@@ -13,14 +13,14 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 DEFAULT_DTYPE = np.dtype("float64")
-_ALLOWED = (np.dtype("float16"), np.dtype("float32"), np.dtype("float64"))
+_ALLOWED = (np.dtype("float32"), np.dtype("float64"))
 
 
 def resolve_dtype(dtype: object | None) -> np.dtype:
     """Return the floating dtype to compute in; ``None`` means float64.
 
     Raises:
-        ValueError: ``dtype`` is not float16, float32 or float64.
+        ValueError: ``dtype`` is not float32 or float64.
     """
     if dtype is None:
         return DEFAULT_DTYPE

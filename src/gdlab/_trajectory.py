@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
@@ -53,6 +54,7 @@ class Trajectory:
         status: how it ended: converged, diverged or max_steps.
         message: a sentence saying why it ended, and what to try.
         tol: the stopping tolerance on the gradient norm, if any.
+        loss_fn: the loss that was minimised, kept so pictures can draw it.
     """
 
     params: object
@@ -63,6 +65,7 @@ class Trajectory:
     status: Status
     message: str
     tol: float | None = None
+    loss_fn: Callable[[object], object] | None = field(default=None, compare=False)
     _names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +92,11 @@ class Trajectory:
     def final_loss(self) -> float:
         """The loss after the last step."""
         return float(self.loss[-1])
+
+    @property
+    def label(self) -> str:
+        """A short legend label: the method and its rate."""
+        return self.method if self.lr is None else f"{self.method}, lr={self.lr:.4g}"
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -1,0 +1,136 @@
+"""Pictures and animations of descents, for one or two parameters.
+
+Rendering reads trajectories and never runs a descent. The loss drawn behind
+them is evaluated once on a grid (:func:`gdlab._landscape.landscape`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from gdlab.render._animation import Animation
+from gdlab.render._fonts import MissingFontWarning
+from gdlab.render._frames import pick_frames
+from gdlab.render._scene import Options, as_trajectories, build_scene
+from gdlab.render._writers import WRITERS, available_writers, writer_for
+
+__all__ = [
+    "WRITERS",
+    "Animation",
+    "MissingFontWarning",
+    "animate",
+    "available_writers",
+    "plot",
+    "save_figure",
+]
+
+
+def plot(
+    trajectories: object,
+    *,
+    ax=None,
+    layout: str = "overlay",
+    history: bool = False,
+    log_history: bool = True,
+    tangent: bool = False,
+    view: str = "contour",
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    title: str | None = None,
+    lang: str = "en",
+    size: tuple[int, int] | None = None,
+    dpi: int = 100,
+    loss: Callable[[object], object] | None = None,
+):
+    """A static picture of one or more descents.
+
+    One parameter: the loss curve with each path and its final point (and the
+    tangent there). Two: a filled contour of the loss (log-spaced levels when it
+    spans orders of magnitude) with the paths, or a 3D surface. More: the loss
+    against the iteration.
+
+    Args:
+        trajectories: a :class:`~gdlab.Trajectory` or a list of them.
+        ax: draw into this matplotlib Axes (single-panel pictures only).
+        layout: ``"overlay"`` (one plot, distinct colours) or ``"panels"``
+            (side by side, one per trajectory).
+        history: add a panel of the loss against the iteration.
+        log_history: that panel on a log scale (when the loss is positive).
+        tangent: draw the tangent line and its slope at the final point.
+        view: ``"contour"`` or ``"surface"`` for two parameters.
+        xlim: the parameter range to draw (default: the paths' extent, padded).
+        ylim: the loss range (one parameter) or the second parameter's range.
+        title: a title; Korean text renders with a Hangul font when installed.
+        lang: ``"en"`` or ``"ko"`` for the axis words.
+        size: (width, height) in pixels.
+        dpi: dots per inch.
+        loss: the loss to draw, when the trajectories do not carry theirs.
+
+    Returns:
+        A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``.
+    """
+    options = Options(layout, history, log_history, tangent, view, xlim, ylim, title, lang, size,
+                      dpi, loss)  # fmt: skip
+    items = as_trajectories(trajectories)
+    scene = build_scene(items, options, ax=ax)
+    return scene.freeze(scene.last_step)
+
+
+def animate(
+    trajectories: object,
+    *,
+    frames: int | Sequence[int] | None = 100,
+    spacing: str = "linear",
+    fps: float = 20,
+    layout: str = "overlay",
+    history: bool = False,
+    log_history: bool = True,
+    tangent: bool = True,
+    view: str = "contour",
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+    title: str | None = None,
+    lang: str = "en",
+    size: tuple[int, int] | None = None,
+    dpi: int = 100,
+    loss: Callable[[object], object] | None = None,
+) -> Animation:
+    """An animation of one or more descents; ``.save(path)`` or show it in a notebook.
+
+    Args:
+        trajectories: a :class:`~gdlab.Trajectory` or a list of them; several
+            advance in step, each stopping at its own end.
+        frames: how many frames (default 100, or one per step when fewer), or
+            the steps to show.
+        spacing: ``"linear"`` or ``"log"`` (dense at the start, so the early
+            fast motion of a long run is visible).
+        fps: frames per second.
+        layout, history, log_history, tangent, view, xlim, ylim, title, lang,
+        size, dpi, loss: as in :func:`plot` (the tangent is on by default here).
+
+    Returns:
+        An :class:`Animation`.
+
+    Example:
+        >>> import gdlab
+        >>> path = gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.5, steps=30)
+        >>> gdlab.animate(path, frames=10)
+        Animation(10 frames of steps 0..30, 640x480 px, 20 fps)
+    """
+    options = Options(layout, history, log_history, tangent, view, xlim, ylim, title, lang, size,
+                      dpi, loss)  # fmt: skip
+    items = as_trajectories(trajectories)
+    steps = pick_frames(max(t.steps for t in items), frames, spacing)
+    return Animation(build_scene(items, options, frame_steps=steps), steps, fps)
+
+
+def save_figure(figure, path: str | os.PathLike[str]) -> Path:
+    """Save a static figure (``.png``, ``.svg``, ``.pdf``) atomically.
+
+    Raises:
+        ValueError: an unsupported extension (the message lists the supported
+            ones) or a folder that cannot be written.
+    """
+    return writer_for(path, animated=False).write(figure, Path(path))

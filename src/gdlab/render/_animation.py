@@ -1,0 +1,123 @@
+"""Animations of descents: frames drawn by blitting onto a background drawn once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from gdlab.render._overlay import draw_texts
+from gdlab.render._scene import Scene
+
+
+class Animation:
+    """An animation of one or more trajectories; save it or show it in a notebook.
+
+    Frames are drawn on demand and streamed to the encoder, so memory does not
+    grow with their number.
+
+    Attributes:
+        scene: the figure and its moving artists.
+        steps: the trajectory step shown in each frame.
+        fps: frames per second when played.
+    """
+
+    def __init__(self, scene: Scene, steps: np.ndarray, fps: float = 20.0) -> None:
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a number > 0; got {fps!r}")
+        self.scene = scene
+        self.steps = np.asarray(steps, dtype=int)
+        self.fps = float(fps)
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    def __repr__(self) -> str:
+        width, height = self.size
+        return (
+            f"Animation({len(self)} frames of steps {self.steps[0]}..{self.steps[-1]}, "
+            f"{width}x{height} px, {self.fps:g} fps)"
+        )
+
+    @property
+    def figure(self):
+        """The matplotlib Figure being animated."""
+        return self.scene.figure
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Frame width and height in pixels."""
+        width, height = self.figure.canvas.get_width_height()
+        return int(width), int(height)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Yield each frame as an (height, width, 4) uint8 RGBA array.
+
+        Each array is a view of the canvas, valid until the next frame is drawn:
+        copy it to keep it.
+        """
+        fig = self.scene.figure
+        canvas = fig.canvas
+        with _quiet_glyphs():
+            if not self.scene.blit:
+                for step in self.steps:
+                    self.scene.update(int(step))
+                    for artist in self.scene.moving:
+                        artist.set_animated(False)
+                    canvas.draw()
+                    yield np.asarray(canvas.buffer_rgba())
+                return
+            canvas.draw()
+            background = canvas.copy_from_bbox(fig.bbox)
+            texts = set(self.scene.texts)
+            for step in self.steps:
+                canvas.restore_region(background)
+                for artist in self.scene.update(int(step)):
+                    if artist not in texts:
+                        fig.draw_artist(artist)
+                frame = np.asarray(canvas.buffer_rgba())
+                yield draw_texts(frame, self.scene.texts, fig.dpi) if texts else frame
+
+    def frame(self, index: int) -> np.ndarray:
+        """A copy of one frame (negative counts from the end)."""
+        wanted = range(len(self))[index]
+        for i, image in enumerate(self.frames()):
+            if i == wanted:
+                return image.copy()
+        raise IndexError(index)
+
+    def save(self, path: str | os.PathLike[str], **options: object) -> Path:
+        """Write the animation; the format comes from the extension.
+
+        ``.gif``, ``.mp4``, ``.html`` (self-contained player), ``.png`` (last
+        frame), ``.svg`` and ``.pdf`` (last frame as a vector picture). The file
+        is written under a temporary name and renamed when complete.
+
+        Returns:
+            The path written.
+        """
+        from gdlab.render._writers import writer_for
+
+        return writer_for(path, animated=True).write(self, Path(path), **options)
+
+    def to_html(self, **options: object) -> str:
+        """The self-contained HTML player (play, pause, step slider), as a string."""
+        from gdlab.render._writers import html_player
+
+        return html_player(self, **options)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+@contextlib.contextmanager
+def _quiet_glyphs():
+    """gdlab warns once about a missing Hangul font; matplotlib would warn per glyph."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        yield

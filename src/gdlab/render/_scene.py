@@ -1,0 +1,442 @@
+"""Figures of descents: a background drawn once, and the few artists that move.
+
+A :class:`Scene` never computes a descent. It reads trajectories, and draws the
+loss behind them from a :class:`~gdlab._landscape.Landscape` computed once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.transforms import offset_copy
+
+from gdlab._landscape import Landscape, landscape
+from gdlab._trajectory import Status, Trajectory
+from gdlab.render._fonts import check_hangul, font_family
+
+COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+WORDS = {
+    "en": {"loss": "loss", "step": "step", "slope": "slope", "iteration": "iteration"},
+    "ko": {"loss": "손실", "step": "반복", "slope": "기울기", "iteration": "반복 횟수"},
+}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to draw; see :func:`gdlab.plot` for the meaning of each field."""
+
+    layout: str = "overlay"
+    history: bool = False
+    log_history: bool = True
+    tangent: bool = True
+    view: str = "contour"
+    xlim: tuple[float, float] | None = None
+    ylim: tuple[float, float] | None = None
+    title: str | None = None
+    lang: str = "en"
+    size: tuple[int, int] | None = None
+    dpi: int = 100
+    loss: Callable[[object], object] | None = None
+
+    def __post_init__(self) -> None:
+        choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"),
+                   "lang": tuple(WORDS)}  # fmt: skip
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(map(repr, allowed))}; "
+                    f"got {getattr(self, name)!r}"
+                )
+        for name in ("xlim", "ylim"):
+            lim = getattr(self, name)
+            if lim is not None and not (
+                len(lim) == 2 and np.all(np.isfinite(lim)) and lim[0] < lim[1]
+            ):
+                raise ValueError(f"{name} must be (low, high) with low < high; got {lim!r}")
+        if self.size is not None and not (len(self.size) == 2 and min(self.size) >= 64):
+            raise ValueError(
+                f"size must be (width, height) in pixels, each >= 64; got {self.size!r}"
+            )
+
+    @property
+    def words(self) -> dict[str, str]:
+        return WORDS[self.lang]
+
+
+def as_trajectories(trajectories: object) -> list[Trajectory]:
+    """One trajectory or a sequence of them, checked."""
+    items = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
+    if not items or not all(isinstance(t, Trajectory) for t in items):
+        raise ValueError("give a Trajectory or a list of them (from gdlab.descend)")
+    sizes = {t.flat_params().shape[1] for t in items}
+    if len(sizes) != 1:
+        raise ValueError(f"the trajectories have different numbers of parameters: {sorted(sizes)}")
+    return items
+
+
+def _legend_label(t: Trajectory) -> str:
+    if t.status is Status.DIVERGED:
+        return f"{t.label} (diverged at step {t.steps})"
+    if t.status is Status.CONVERGED:
+        return f"{t.label} (converged at step {t.steps})"
+    return t.label
+
+
+def _kept_rows(t: Trajectory, cap: float) -> np.ndarray:
+    """Rows worth framing: finite, and not yet far up a diverging path."""
+    ok = np.isfinite(t.loss) & np.all(np.isfinite(t.flat_params()), axis=1)
+    return ok & (t.loss <= cap)
+
+
+def _extent(items: list[Trajectory], column: int) -> tuple[float, float]:
+    cap = 10 * max(max(abs(float(t.loss[0])) for t in items), 1e-12)
+    values = np.concatenate([t.flat_params()[_kept_rows(t, cap), column] for t in items])
+    lo, hi = float(values.min()), float(values.max())
+    width = hi - lo if hi > lo else max(1.0, abs(hi))
+    return lo - 0.15 * width, hi + 0.15 * width
+
+
+@dataclass
+class Scene:
+    """A figure whose background is static and whose ``moving`` artists follow the steps."""
+
+    figure: Figure
+    trajectories: list[Trajectory]
+    last_step: int
+    updaters: list[Callable[[int], None]] = field(default_factory=list)
+    moving: list[Artist] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+    blit: bool = True
+
+    def update(self, step: int) -> list[Artist]:
+        """Move every artist to ``step`` (each trajectory stops at its own end)."""
+        for updater in self.updaters:
+            updater(step)
+        return self.moving
+
+    def add(self, artist: Artist) -> Artist:
+        artist.set_animated(True)
+        self.moving.append(artist)
+        if isinstance(artist, Text):
+            self.texts.append(artist)
+        return artist
+
+    def freeze(self, step: int) -> Figure:
+        """Draw ``step`` into the figure for good: a static picture."""
+        self.update(step)
+        for artist in self.moving:
+            artist.set_animated(False)
+        return self.figure
+
+
+def _figure(options: Options, default: tuple[int, int]) -> Figure:
+    width, height = options.size or default
+    width, height = 2 * round(width / 2), 2 * round(height / 2)  # video needs even sizes
+    fig = Figure(figsize=(width / options.dpi, height / options.dpi), dpi=options.dpi,
+                 layout="constrained")  # fmt: skip
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def build_scene(trajectories: object, options: Options, ax=None, frame_steps=None) -> Scene:
+    """The scene for one or several trajectories of one or two parameters.
+
+    ``frame_steps`` are the steps that will be frames: the trail marks them.
+    """
+    items = as_trajectories(trajectories)
+    dims = items[0].flat_params().shape[1]
+    texts = [options.title or "", *options.words.values(), *[t.label for t in items]]
+    check_hangul(texts)
+    with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
+        if dims == 1:
+            return _scene_1d(items, options, ax, frame_steps)
+        if dims == 2:
+            return _scene_2d(items, options, ax)
+        return _scene_history_only(items, options, ax)
+
+
+def _main_axes(fig: Figure, options: Options, n: int, ax, projection=None):
+    panels = n if options.layout == "panels" else 1
+    if ax is not None:
+        if panels > 1 or options.history:
+            raise ValueError(
+                "ax= takes a single-panel picture: use layout='overlay', history=False"
+            )
+        return [ax], None
+    rows = 2 if options.history else 1
+    if options.history and panels == 1:
+        grid = fig.add_gridspec(1, 2, width_ratios=(3, 2))
+        return [fig.add_subplot(grid[0, 0], projection=projection)], [fig.add_subplot(grid[0, 1])]
+    grid = fig.add_gridspec(rows, panels, height_ratios=(3, 2) if rows == 2 else None)
+    mains = [fig.add_subplot(grid[0, i], projection=projection) for i in range(panels)]
+    hist = [fig.add_subplot(grid[1, i]) for i in range(panels)] if rows == 2 else None
+    return mains, hist
+
+
+def _default_size(options: Options, n: int) -> tuple[int, int]:
+    panels = n if options.layout == "panels" else 1
+    if panels == 1:
+        return (1000, 480) if options.history else (640, 480)
+    return (min(420 * panels, 1680), 720 if options.history else 420)
+
+
+def _loss_fn(items: list[Trajectory], options: Options):
+    return options.loss or items[0].loss_fn
+
+
+def _groups(items: list[Trajectory], options: Options) -> list[list[tuple[int, Trajectory]]]:
+    indexed = list(enumerate(items))
+    return [[pair] for pair in indexed] if options.layout == "panels" else [indexed]
+
+
+def _counter(scene: Scene, ax, last: int, words: dict[str, str]) -> None:
+    label = lambda s: f"{words['step']} {s:,} / {last:,}"  # noqa: E731
+    where = {"transform": ax.transAxes, "va": "top", "ha": "left", "fontsize": 10}
+    # The box is background, sized by the longest label drawn invisibly inside it.
+    ax.text(0.02, 0.97, label(last), color=(0, 0, 0, 0), **where,
+            bbox={"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85})  # fmt: skip
+    text = scene.add(ax.text(0.02, 0.97, "", **where))
+    scene.updaters.append(lambda s: text.set_text(label(s)))
+
+
+def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
+    fig = ax.figure if ax is not None else _figure(options, _default_size(options, len(items)))
+    last = max(t.steps for t in items)
+    scene = Scene(fig, items, last)
+    xlim = options.xlim or _extent(items, 0)
+    f = _loss_fn(items, options)
+    view = landscape(f, items[0].at(0), [xlim], num=400) if f is not None else None
+    mains, hists = _main_axes(fig, options, len(items), ax)
+    marks = np.asarray(frame_steps if frame_steps is not None else np.arange(last + 1))
+    for panel, group in enumerate(_groups(items, options)):
+        main = mains[panel]
+        _draw_curve(main, view, group, xlim, options)
+        for i, t in group:
+            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options)
+        _counter(scene, main, last, options.words)
+        if hists is not None:
+            _history(scene, hists[panel], group, last, options)
+    return scene
+
+
+def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options) -> None:
+    words = options.words
+    if view is not None:
+        ax.plot(view.axes[0], view.values, color="0.3", lw=2, zorder=1)
+        finite = view.values[np.isfinite(view.values)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    else:
+        values = np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group])
+        lo, hi = float(values.min()), float(values.max())
+    pad = 0.08 * (hi - lo if hi > lo else max(1.0, abs(hi)))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*(options.ylim or (lo - pad, hi + pad)))
+    ax.set_xlabel(group[0][1].names[0])
+    ax.set_ylabel(words["loss"])
+    ax.grid(alpha=0.3)
+    if options.title:
+        ax.set_title(options.title)
+    elif options.layout == "panels":
+        ax.set_title(_legend_label(group[0][1]), fontsize=10)
+    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t))
+               for i, t in group]  # fmt: skip
+    ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
+
+
+def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, options: Options):
+    b, loss, g = t.flat_params()[:, 0], t.loss, t.flat_grad()[:, 0]
+    trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.6, zorder=3))
+    dots = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=4, alpha=0.5, zorder=3))
+    point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="black",
+                             mew=1, zorder=5))  # fmt: skip
+    for artist in (trail, dots, point):
+        ax.add_line(artist)
+    half = 0.12 * (xlim[1] - xlim[0])
+    tangent = slope = None
+    if options.tangent:
+        tangent = scene.add(Line2D([], [], color=color, ls="--", lw=1.5, zorder=4))
+        ax.add_line(tangent)
+        right = offset_copy(ax.transData, fig=ax.figure, x=10, y=12, units="points")
+        left = offset_copy(ax.transData, fig=ax.figure, x=-10, y=12, units="points")
+        slope = scene.add(ax.text(0, 0, "", transform=right, color=color, fontsize=9, zorder=6,
+                                  clip_on=True))  # fmt: skip
+        middle = (xlim[0] + xlim[1]) / 2
+    word = options.words["slope"]
+
+    def update(step: int) -> None:
+        k = min(step, t.steps)
+        seen = marks[marks <= k]
+        trail.set_data(b[: k + 1], loss[: k + 1])
+        dots.set_data(b[seen], loss[seen])
+        point.set_data([b[k]], [loss[k]])
+        if tangent is not None:
+            span = np.array([b[k] - half, b[k] + half])
+            tangent.set_data(span, loss[k] + g[k] * (span - b[k]))
+            # Write the slope on the side with room: right of the point, or left of it.
+            on_left = b[k] > middle
+            slope.set_transform(left if on_left else right)
+            slope.set_horizontalalignment("right" if on_left else "left")
+            slope.set_position((b[k], loss[k]))
+            slope.set_text(f"{word} {g[k]:.3g}")
+
+    scene.updaters.append(update)
+
+
+def _history(scene: Scene, ax, group, last: int, options: Options) -> None:
+    values = np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group])
+    log = options.log_history and values.size and values.min() > 0
+    ax.set_xlim(0, max(last, 1))
+    if log:
+        ax.set_yscale("log")
+        ax.set_ylim(values.min() / 2, values.max() * 2)
+    else:
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.05 * (hi - lo if hi > lo else 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
+    ax.set_xlabel(options.words["iteration"])
+    ax.set_ylabel(options.words["loss"])
+    ax.grid(alpha=0.3, which="both")
+    for i, t in group:
+        line = scene.add(Line2D([], [], color=COLORS[i % len(COLORS)], lw=1.5))
+        ax.add_line(line)
+        steps = np.arange(t.steps + 1)
+        scene.updaters.append(
+            lambda s, line=line, t=t, steps=steps: line.set_data(
+                steps[: min(s, t.steps) + 1], t.loss[: min(s, t.steps) + 1]
+            )
+        )
+
+
+def _levels(values: np.ndarray):
+    finite = values[np.isfinite(values)]
+    lo, hi = float(finite.min()), float(finite.max())
+    if lo >= 0 and hi > 0 and hi / max(lo, hi * 1e-12) > 100:
+        floor = max(lo, hi * 1e-6)
+        return np.geomspace(floor, hi, 25), LogNorm(floor, hi), floor
+    return np.linspace(lo, hi if hi > lo else lo + 1, 25), None, None
+
+
+def _scene_2d(items, options: Options, ax) -> Scene:
+    surface = options.view == "surface"
+    fig = ax.figure if ax is not None else _figure(options, _default_size(options, len(items)))
+    last = max(t.steps for t in items)
+    scene = Scene(fig, items, last)
+    box = [options.xlim or _extent(items, 0), options.ylim or _extent(items, 1)]
+    f = _loss_fn(items, options)
+    if f is None:
+        raise ValueError("two-parameter pictures draw the loss: pass loss=the loss function")
+    view = landscape(f, items[0].at(0), box, num=160)
+    mains, hists = _main_axes(fig, options, len(items), ax, "3d" if surface else None)
+    for panel, group in enumerate(_groups(items, options)):
+        main = mains[panel]
+        (_draw_surface if surface else _draw_contour)(fig, main, view, group, options)
+        for i, t in group:
+            _moving_path_2d(scene, main, t, COLORS[i % len(COLORS)], surface)
+        _counter(scene, main, last, options.words) if not surface else None
+        if hists is not None:
+            _history(scene, hists[panel], group, last, options)
+    return scene
+
+
+def _draw_contour(fig, ax, view: Landscape, group, options: Options) -> None:
+    levels, norm, floor = _levels(view.values)
+    values = view.values if floor is None else np.maximum(view.values, floor)
+    x, y = view.axes
+    filled = ax.contourf(x, y, values.T, levels=levels, norm=norm, cmap="viridis", extend="both")
+    ax.contour(x, y, values.T, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.5)
+    fig.colorbar(filled, ax=ax, label=options.words["loss"], format="%.3g")
+    names = group[0][1].names
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_xlim(x[0], x[-1])
+    ax.set_ylim(y[0], y[-1])
+    if options.title:
+        ax.set_title(options.title)
+    elif options.layout == "panels":
+        ax.set_title(_legend_label(group[0][1]), fontsize=10)
+    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t))
+               for i, t in group]  # fmt: skip
+    ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
+
+
+def _draw_surface(fig, ax, view: Landscape, group, options: Options) -> None:
+    x, y = np.meshgrid(*view.axes, indexing="ij")
+    values = np.where(np.isfinite(view.values), view.values, np.nan)
+    ax.plot_surface(x, y, values, cmap="viridis", alpha=0.7, linewidth=0, antialiased=True)
+    names = group[0][1].names
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.set_zlabel(options.words["loss"])
+    if options.title:
+        ax.set_title(options.title)
+
+
+def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool) -> None:
+    p, loss = t.flat_params(), t.loss
+    if surface:
+        path = ax.plot([], [], [], color=color, marker="o", ms=3, lw=1.2, zorder=10)[0]
+        point = ax.plot([], [], [], color=color, marker="o", ms=9, mec="black", zorder=11)[0]
+        scene.add(path)
+        scene.add(point)
+        scene.blit = False
+
+        def update(step: int) -> None:
+            k = min(step, t.steps)
+            path.set_data_3d(p[: k + 1, 0], p[: k + 1, 1], loss[: k + 1])
+            point.set_data_3d(p[k : k + 1, 0], p[k : k + 1, 1], loss[k : k + 1])
+
+    else:
+        path = scene.add(Line2D([], [], color=color, marker="o", ms=3, lw=1.2, zorder=4))
+        point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="white",
+                                 mew=1.2, zorder=5))  # fmt: skip
+        ax.add_line(path)
+        ax.add_line(point)
+
+        def update(step: int) -> None:
+            k = min(step, t.steps)
+            path.set_data(p[: k + 1, 0], p[: k + 1, 1])
+            point.set_data(p[k : k + 1, 0], p[k : k + 1, 1])
+
+    scene.updaters.append(update)
+
+
+def _scene_history_only(items, options: Options, ax) -> Scene:
+    fig = ax.figure if ax is not None else _figure(options, (640, 480))
+    last = max(t.steps for t in items)
+    scene = Scene(fig, items, last)
+    target = ax if ax is not None else fig.add_subplot()
+    _history(scene, target, list(enumerate(items)), last, options)
+    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t))
+               for i, t in enumerate(items)]  # fmt: skip
+    target.legend(handles=handles, loc="upper right", fontsize=9)
+    _counter(scene, target, last, options.words)
+    if options.title:
+        target.set_title(options.title)
+    return scene
+
+
+def quiet_glyph_warnings():
+    """matplotlib warns once per missing glyph; gdlab has already warned once, clearly."""
+    context = warnings.catch_warnings()
+    context.__enter__()
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    return context
+
+
+def scene_steps(scene: Scene) -> int:
+    return scene.last_step
+
+
+__all__ = ["COLORS", "Options", "Scene", "as_trajectories", "build_scene"]
+
+_ = Sequence  # re-exported typing helper for callers
