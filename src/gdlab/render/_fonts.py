@@ -74,6 +74,8 @@ def check_hangul(texts: list[str]) -> bool:
         return False
     if not _warned:
         _warned = True
+        # This warning replaces matplotlib's, which comes once per missing glyph.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         warnings.warn(
             "no installed font can draw Hangul, so Korean labels will show as boxes; "
             "install one, e.g. Debian's fonts-nanum (apt-get install fonts-nanum)",

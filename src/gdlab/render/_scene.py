@@ -6,6 +6,7 @@ loss behind them from a :class:`~gdlab._landscape.Landscape` computed once.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -156,13 +157,18 @@ def build_scene(trajectories: object, options: Options, ax=None, frame_steps=Non
     items = as_trajectories(trajectories)
     dims = items[0].flat_params().shape[1]
     texts = [options.title or "", *options.words.values(), *[t.label for t in items]]
-    check_hangul(texts)
+    if check_hangul(texts) and options.lang == "ko":
+        options = dataclasses.replace(options, lang="en")  # English axis words over boxes
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         if dims == 1:
-            return _scene_1d(items, options, ax, frame_steps)
-        if dims == 2:
-            return _scene_2d(items, options, ax)
-        return _scene_history_only(items, options, ax)
+            scene = _scene_1d(items, options, ax, frame_steps)
+        elif dims == 2:
+            scene = _scene_2d(items, options, ax)
+        else:
+            scene = _scene_history_only(items, options, ax)
+        if options.title and options.layout == "panels":
+            scene.figure.suptitle(options.title)
+    return scene
 
 
 def _main_axes(fig: Figure, options: Options, n: int, ax, projection=None):
@@ -244,10 +250,17 @@ def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options) -> No
     ax.set_xlabel(group[0][1].names[0])
     ax.set_ylabel(words["loss"])
     ax.grid(alpha=0.3)
+    _label_panel(ax, group, options)
+
+
+def _label_panel(ax, group, options: Options) -> None:
+    """A legend for an overlay; a panel of one trajectory is named in its title instead."""
+    if options.layout == "panels":
+        i, t = group[0]
+        ax.set_title(_legend_label(t), fontsize=10, color=COLORS[i % len(COLORS)])
+        return
     if options.title:
         ax.set_title(options.title)
-    elif options.layout == "panels":
-        ax.set_title(_legend_label(group[0][1]), fontsize=10)
     handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t))
                for i, t in group]  # fmt: skip
     ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
@@ -280,6 +293,11 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
         dots.set_data(b[seen], loss[seen])
         point.set_data([b[k]], [loss[k]])
         if tangent is not None:
+            # Off the chart (a diverging run), a label would be drawn far away: hide it.
+            low, high = ax.get_ylim()
+            inside = bool(xlim[0] <= b[k] <= xlim[1] and low <= loss[k] <= high)
+            tangent.set_visible(inside)
+            slope.set_visible(inside)
             span = np.array([b[k] - half, b[k] + half])
             tangent.set_data(span, loss[k] + g[k] * (span - b[k]))
             # Write the slope on the side with room: right of the point, or left of it.
@@ -294,11 +312,15 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
 
 def _history(scene: Scene, ax, group, last: int, options: Options) -> None:
     values = np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group])
-    log = options.log_history and values.size and values.min() > 0
+    positive = values[values > 0]
+    log = options.log_history and positive.size and values.min() >= 0
     ax.set_xlim(0, max(last, 1))
-    if log:
-        ax.set_yscale("log")
-        ax.set_ylim(values.min() / 2, values.max() * 2)
+    if log:  # a loss of exactly 0 (a landing on the minimum) sits on the bottom edge
+        ax.set_yscale("log", nonpositive="clip")
+        bottom = positive.min() / 2
+        if positive.size < values.size:  # leave room below for the drop to zero
+            bottom = min(bottom, positive.max() * 1e-6)
+        ax.set_ylim(bottom, positive.max() * 2)
     else:
         lo, hi = float(values.min()), float(values.max())
         pad = 0.05 * (hi - lo if hi > lo else 1.0)
@@ -307,7 +329,8 @@ def _history(scene: Scene, ax, group, last: int, options: Options) -> None:
     ax.set_ylabel(options.words["loss"])
     ax.grid(alpha=0.3, which="both")
     for i, t in group:
-        line = scene.add(Line2D([], [], color=COLORS[i % len(COLORS)], lw=1.5))
+        marker = "." if t.steps <= 200 else None  # short runs: show each step
+        line = scene.add(Line2D([], [], color=COLORS[i % len(COLORS)], lw=1.5, marker=marker))
         ax.add_line(line)
         steps = np.arange(t.steps + 1)
         scene.updaters.append(
@@ -335,7 +358,8 @@ def _scene_2d(items, options: Options, ax) -> Scene:
     f = _loss_fn(items, options)
     if f is None:
         raise ValueError("two-parameter pictures draw the loss: pass loss=the loss function")
-    view = landscape(f, items[0].at(0), box, num=160)
+    # A surface gets one face per grid cell (41 x 41 points): uniform faces, no padding.
+    view = landscape(f, items[0].at(0), box, num=41 if surface else 160)
     mains, hists = _main_axes(fig, options, len(items), ax, "3d" if surface else None)
     for panel, group in enumerate(_groups(items, options)):
         main = mains[panel]
@@ -360,19 +384,19 @@ def _draw_contour(fig, ax, view: Landscape, group, options: Options) -> None:
     ax.set_ylabel(names[1])
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
-    if options.title:
-        ax.set_title(options.title)
-    elif options.layout == "panels":
-        ax.set_title(_legend_label(group[0][1]), fontsize=10)
-    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t))
-               for i, t in group]  # fmt: skip
-    ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
+    _label_panel(ax, group, options)
 
 
 def _draw_surface(fig, ax, view: Landscape, group, options: Options) -> None:
     x, y = np.meshgrid(*view.axes, indexing="ij")
     values = np.where(np.isfinite(view.values), view.values, np.nan)
-    ax.plot_surface(x, y, values, cmap="viridis", alpha=0.7, linewidth=0, antialiased=True)
+    ax.plot_surface(x, y, values, rstride=1, cstride=1, cmap="viridis", alpha=0.7, linewidth=0,
+                    antialiased=True)  # fmt: skip
+    finite = values[np.isfinite(values)]
+    # Fixed limits: the paths start empty and must not rescale the view as they grow.
+    ax.set_xlim(view.axes[0][0], view.axes[0][-1])
+    ax.set_ylim(view.axes[1][0], view.axes[1][-1])
+    ax.set_zlim(float(finite.min()), float(finite.max()))
     names = group[0][1].names
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])

@@ -1,0 +1,316 @@
+"""Pictures and animations: frames, pixels, files, errors."""
+
+import re
+import subprocess
+import tracemalloc
+import warnings
+
+import imageio_ffmpeg
+import jax.numpy as jnp
+import matplotlib.colors as mcolors
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+import gdlab
+from gdlab.render import _fonts
+from gdlab.render._frames import pick_frames
+from gdlab.render._scene import COLORS
+from helpers import lecture_loss, rosenbrock
+
+RED = np.array([214, 39, 40])  # COLORS[0], the moving point's face
+
+
+@pytest.fixture(scope="module")
+def path():
+    return gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=40)
+
+
+@pytest.fixture(scope="module")
+def movie(path):
+    return gdlab.animate(path, frames=21)
+
+
+def marker_pixel(movie, step, trajectory):
+    """Where the moving point of ``trajectory`` at ``step`` is drawn: (row, column)."""
+    movie.figure.canvas.draw()  # the layout settles the axes' place on the first draw
+    ax = movie.figure.axes[0]
+    k = min(step, trajectory.steps)
+    x, y = ax.transData.transform((float(trajectory.params[k]), float(trajectory.loss[k])))
+    return round(float(movie.size[1] - y)), round(float(x))
+
+
+def colour_near(frame, row, col, colour, radius=2, tol=40):
+    patch = frame[row - radius : row + radius + 1, col - radius : col + radius + 1, :3].astype(int)
+    return bool(np.any(np.all(np.abs(patch - colour) <= tol, axis=-1)))
+
+
+def test_frames_counts_sizes_and_steps(movie, path):
+    assert len(movie) == 21 and movie.size == (640, 480)
+    assert movie.steps[0] == 0 and movie.steps[-1] == path.steps
+    shapes = {frame.shape for frame in movie.frames()}
+    assert shapes == {(480, 640, 4)}
+
+
+def test_marker_sits_at_its_data_coordinates(movie, path):
+    frames = [frame.copy() for frame in movie.frames()]
+    for index in (0, 7, 20):
+        row, col = marker_pixel(movie, int(movie.steps[index]), path)
+        assert colour_near(frames[index], row, col, RED), f"frame {index}"
+    # ... and not where another frame's marker is
+    row, col = marker_pixel(movie, int(movie.steps[20]), path)
+    assert not colour_near(frames[0], row, col, RED, radius=1, tol=20)
+
+
+def test_background_outside_the_axes_never_changes(movie):
+    frames = [frame.copy() for frame in movie.frames()]
+    ax = movie.figure.axes[0]
+    x0, y0, x1, y1 = ax.bbox.extents
+    height = movie.size[1]
+    outside = np.ones(frames[0].shape[:2], dtype=bool)
+    outside[int(height - y1) : int(height - y0) + 1, int(x0) : int(x1) + 1] = False
+    for frame in frames[1:]:
+        assert np.array_equal(frame[outside], frames[0][outside])
+    assert not np.array_equal(frames[0], frames[-1])  # the inside does move
+
+
+def test_gif_decodes_to_every_frame_with_white_background(movie, path, tmp_path):
+    target = movie.save(tmp_path / "descent.gif")
+    with Image.open(target) as gif:
+        assert gif.n_frames == len(movie) and gif.size == movie.size
+        decoded = []
+        for i in range(gif.n_frames):
+            gif.seek(i)
+            decoded.append(np.asarray(gif.convert("RGB")))
+            assert gif.info["duration"] == 50
+    assert tuple(decoded[0][3, 3]) == (255, 255, 255)
+    for index in (0, 10, 20):
+        row, col = marker_pixel(movie, int(movie.steps[index]), path)
+        assert colour_near(decoded[index], row, col, RED)
+    raw = movie.frame(-1)[..., :3].astype(int)
+    assert np.abs(decoded[-1].astype(int) - raw).mean() < 1.0  # quantisation only
+
+
+def test_mp4_decodes_to_every_frame(movie, tmp_path):
+    target = movie.save(tmp_path / "descent.mp4")
+    # Decode every frame with ffmpeg itself and read its count and size from its report.
+    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    done = subprocess.run([ffmpeg, "-hide_banner", "-i", str(target), "-f", "null", "-"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert int(re.findall(r"frame=\s*(\d+)", done.stderr)[-1]) == len(movie)
+    assert "640x480" in done.stderr and "h264" in done.stderr
+
+
+def test_html_holds_every_frame_and_fetches_nothing(movie, tmp_path):
+    target = movie.save(tmp_path / "descent.html")
+    page = target.read_text(encoding="utf-8")
+    frames = re.search(r"var frames = (\[.*?\]);", page).group(1)
+    assert frames.count("iVBOR") == len(movie)  # base64 of the PNG signature
+    assert not re.search(r"https?://|src=\"//|<link|<script src|@import|url\(", page)
+    for control in ("-play", "-slider", "-prev", "-next", "-speed", "-loop"):
+        assert control in page
+    assert movie._repr_html_().count("iVBOR") == len(movie) + 1  # first frame shown up front
+
+
+def test_static_formats(movie, path, tmp_path):
+    png = movie.save(tmp_path / "last.png")
+    with Image.open(png) as image:
+        assert image.size == movie.size
+    assert (tmp_path / "x.svg").exists() is False
+    svg = movie.save(tmp_path / "x.svg").read_text()
+    assert "<svg" in svg[:500]
+    assert movie.save(tmp_path / "x.pdf").read_bytes().startswith(b"%PDF")
+    figure = gdlab.plot(path, tangent=True, history=True)
+    assert isinstance(figure, Figure) and len(figure.axes) == 2
+    assert gdlab.save_figure(figure, tmp_path / "plot.svg").read_text().count("<svg") == 1
+    # the animation still plays after a still was taken
+    assert all(artist.get_animated() for artist in movie.scene.moving)
+
+
+def test_plot_into_given_axes(path):
+    figure = Figure()
+    ax = figure.add_subplot()
+    assert gdlab.plot(path, ax=ax) is figure
+    assert ax.get_xlabel() == "b" and len(ax.lines) >= 4
+    with pytest.raises(ValueError, match="single-panel"):
+        gdlab.plot([path, path], ax=ax, layout="panels")
+
+
+def test_bad_extensions_and_paths(movie, path, tmp_path):
+    with pytest.raises(
+        ValueError, match=r"\.jpg is not supported; use \.gif, \.mp4, \.html, \.png"
+    ):
+        movie.save(tmp_path / "x.jpg")
+    with pytest.raises(ValueError, match=r"no extension"):
+        movie.save(tmp_path / "x")
+    with pytest.raises(ValueError, match=r"\.gif is not supported; use \.png, \.svg, \.pdf"):
+        gdlab.save_figure(gdlab.plot(path), tmp_path / "still.gif")
+    with pytest.raises(ValueError, match="does not exist"):
+        movie.save(tmp_path / "no" / "such" / "x.gif")
+    with pytest.raises(ValueError, match="is a folder"):
+        (tmp_path / "dir.gif").mkdir()
+        movie.save(tmp_path / "dir.gif")
+
+
+@pytest.mark.parametrize("extension", ["gif", "mp4", "html"])
+def test_interrupted_save_leaves_nothing_behind(movie, tmp_path, monkeypatch, extension):
+    target = tmp_path / f"keep.{extension}"
+    target.write_bytes(b"old")
+    real_frames = type(movie).frames
+
+    def interrupted(self):
+        for i, frame in enumerate(real_frames(self)):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield frame
+
+    monkeypatch.setattr(type(movie), "frames", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        movie.save(target)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_several_rates_overlay_and_panels():
+    paths = [gdlab.descend(lecture_loss, -10.0, lr=lr, steps=30) for lr in (0.5, 2.0, 4.0, 5.0)]
+    overlay = gdlab.animate(paths, frames=31)
+    assert len(overlay.figure.axes) == 1 and len(overlay) == 31
+    legend = [t.get_text() for t in overlay.figure.axes[0].get_legend().get_texts()]
+    assert legend[0] == "gd, lr=0.5" and legend[3] == "gd, lr=5 (diverged at step 29)"
+    frame = overlay.frame(1)  # after one step: -7, 2, 14 and 20, all apart
+    for i, t in enumerate(paths):
+        row, col = marker_pixel(overlay, 1, t)
+        colour = np.array(mcolors.to_rgb(COLORS[i])) * 255
+        assert colour_near(frame, row, col, colour), t.label
+    panels = gdlab.animate(paths, layout="panels", history=True, frames=5)
+    assert len(panels.figure.axes) == 8 and panels.size == (1680, 720)
+
+
+def test_two_parameters_contour_levels_and_surface():
+    start = np.array([-1.2, 1.0])
+    runs = [gdlab.descend(rosenbrock, start, lr=1e-3, steps=300)]
+    movie = gdlab.animate(runs, frames=10, xlim=(-2, 2), ylim=(-1, 3))
+    contour = movie.figure.axes[0].collections[0]
+    assert isinstance(contour.norm, mcolors.LogNorm)  # Rosenbrock spans orders of magnitude
+    assert len(list(movie.frames())) == 10
+    bowl = gdlab.descend(lambda p: p[0] ** 2 + p[1] ** 2 + 1, start, lr=0.1, steps=20)
+    assert not isinstance(gdlab.plot(bowl).axes[0].collections[0].norm, mcolors.LogNorm)
+    surface = gdlab.animate(runs, view="surface", frames=4)
+    assert surface.figure.axes[0].name == "3d" and len(list(surface.frames())) == 4
+
+
+def test_many_parameters_show_the_loss_history():
+    run = gdlab.descend(
+        lambda w: jnp.sum((w - jnp.arange(5.0)) ** 2), np.zeros(5), lr=0.1, steps=50
+    )
+    figure = gdlab.plot(run)
+    assert figure.axes[0].get_yscale() == "log" and figure.axes[0].get_xlabel() == "iteration"
+
+
+def test_trajectories_of_different_lengths_each_stop_at_their_end():
+    short = gdlab.descend(lecture_loss, -10.0, lr=1.0, steps=100, tol=1e-6)
+    long = gdlab.descend(lecture_loss, -10.0, lr=0.05, steps=100)
+    movie = gdlab.animate([short, long], frames=101)
+    assert short.steps < 100 and movie.steps[-1] == 100
+    row, col = marker_pixel(movie, 100, short)
+    assert colour_near(movie.frame(-1), row, col, RED)
+
+
+def test_long_runs_get_log_spaced_frames():
+    run = gdlab.descend(lecture_loss, -10.0, lr=0.01 / 6, steps=10000)
+    movie = gdlab.animate(run, frames=100, spacing="log")
+    assert len(movie) == 100 and movie.steps[:5].tolist() == [0, 1, 2, 3, 4]
+    assert movie.steps[-1] == 10000
+
+
+def test_pick_frames_rules():
+    assert pick_frames(5).tolist() == [0, 1, 2, 3, 4, 5]
+    assert pick_frames(1000, 3).tolist() == [0, 500, 1000]
+    assert pick_frames(1000, [0, 10, 10, 999]).tolist() == [0, 10, 999]
+    log = pick_frames(10000, 50, "log")
+    assert len(log) == 50 and np.all(np.diff(log) > 0)
+    with pytest.raises(ValueError, match="between 0 and 10"):
+        pick_frames(10, [0, 11])
+    with pytest.raises(ValueError, match="spacing"):
+        pick_frames(10, 5, "cubic")
+    with pytest.raises(ValueError, match="at least 1"):
+        pick_frames(10, 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"layout": "grid"}, "layout must be one of"),
+        ({"view": "wire"}, "view must be one of"),
+        ({"lang": "fr"}, "lang must be one of"),
+        ({"xlim": (3, 1)}, "xlim must be"),
+        ({"size": (10, 10)}, "size must be"),
+        ({"fps": 0}, "fps must be"),
+    ],
+)
+def test_bad_options(path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        gdlab.animate(path, **kwargs)
+
+
+def test_not_a_trajectory_is_a_clear_error():
+    with pytest.raises(ValueError, match="Trajectory"):
+        gdlab.plot([1, 2, 3])
+
+
+@pytest.mark.skipif(
+    _fonts.cjk_font() is None, reason="no Hangul font (apt-get install fonts-nanum)"
+)
+def test_korean_labels_render_with_a_hangul_font(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns per missing glyph
+        movie = gdlab.animate(path, frames=3, lang="ko", title="경사하강법")
+        figure = gdlab.plot(path, lang="ko", title="학습률")
+        figure.canvas.draw()
+        list(movie.frames())
+    assert figure.axes[0].get_ylabel() == "손실"
+
+
+def test_missing_hangul_font_warns_once(path, monkeypatch):
+    monkeypatch.setattr(_fonts, "cjk_font", lambda: None)
+    monkeypatch.setattr(_fonts, "_warned", False)
+    with pytest.warns(_fonts.MissingFontWarning, match="fonts-nanum") as record:
+        gdlab.plot(path, title="경사하강법").canvas.draw()
+        gdlab.plot(path, title="학습률").canvas.draw()
+    assert len([w for w in record if w.category is _fonts.MissingFontWarning]) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gdlab.plot(path, title="no Korean here").canvas.draw()
+
+
+def test_peak_memory_does_not_grow_with_frames(tmp_path):
+    run = gdlab.descend(lecture_loss, -10.0, lr=0.01, steps=400)
+
+    def peak(frames):
+        movie = gdlab.animate(run, frames=frames)
+        tracemalloc.start()
+        movie.save(tmp_path / f"m{frames}.gif")
+        size = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return size
+
+    assert peak(400) < 1.5 * peak(50)
+
+
+def test_notebook_display_of_trajectories_and_lists(path):
+    page = path._repr_html_()
+    assert page.startswith("<pre>Trajectory(gd, lr=0.1") and "gdlab-player" in page
+    from gdlab._notebook import _list_html
+
+    assert "gdlab-player" in _list_html([path, path])
+    assert _list_html([1, 2]) is None and _list_html([]) is None
+
+
+def test_progress_is_silent_off_a_terminal(movie, tmp_path, capsys, monkeypatch):
+    from gdlab.render import _progress
+
+    monkeypatch.setattr(_progress, "DELAY", 0.0)
+    movie.save(tmp_path / "quiet.gif")
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
