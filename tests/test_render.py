@@ -314,3 +314,23 @@ def test_progress_is_silent_off_a_terminal(movie, tmp_path, capsys, monkeypatch)
     movie.save(tmp_path / "quiet.gif")
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_plot_grid_one_and_two_axes():
+    one = gdlab.grid_search(lecture_loss, np.linspace(-10, 10, 100))
+    figure = gdlab.plot_grid(one)
+    legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+    assert legend == ["grid points", "best b = 1.91919 (index 59)"]
+    assert figure.axes[0].get_title() == "grid search: 100 evaluations"
+    two = gdlab.grid_search(lambda p: (p[0] - 1) ** 2 + (p[1] + 1) ** 2,
+                            (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7)))  # fmt: skip
+    assert "best (1, -1)" in gdlab.plot_grid(two).axes[0].get_legend().get_texts()[0].get_text()
+    with pytest.raises(ValueError, match="grid_search"):
+        gdlab.plot_grid(np.zeros(3))
+
+
+def test_labels_name_the_legend_and_must_match(path):
+    figure = gdlab.plot([path, path], labels=["first", "second"])
+    assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["first", "second"]
+    with pytest.raises(ValueError, match="labels has 1 names for 2"):
+        gdlab.plot([path, path], labels=["only one"])

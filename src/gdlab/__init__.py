@@ -48,6 +48,7 @@ _EXPORTS = {
     "plot": "gdlab.render",
     "animate": "gdlab.render",
     "save_figure": "gdlab.render",
+    "plot_grid": "gdlab.render",
     "Animation": "gdlab.render",
 }
 
@@ -63,7 +64,7 @@ if TYPE_CHECKING:
     from gdlab._methods import METHODS
     from gdlab._ols import RankDeficientWarning, ols
     from gdlab._trajectory import Status, Trajectory
-    from gdlab.render import Animation, animate, plot, save_figure
+    from gdlab.render import Animation, animate, plot, plot_grid, save_figure
 
 
 def __getattr__(name: str) -> object:

@@ -5,6 +5,9 @@ Heavy imports (JAX) happen inside commands, so ``gdlab --help`` stays quick.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -26,20 +29,29 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
 ) -> None:
     """See and understand derivatives and gradient descent."""
 
 
 @app.command()
-def demo() -> None:
-    """Walk through the lecture: every number it prints, computed by gdlab beside it.
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the lecture's pictures (made if missing).")
+    ] = Path("gdlab-demo"),
+    pictures: Annotated[
+        bool, typer.Option("--pictures/--no-pictures", help="Also draw the pictures.")
+    ] = True,
+) -> None:
+    """Walk through the lecture: every number it prints, computed by gdlab beside it,
+    then its pictures (loss curve, grid search, descent animations) in --out.
 
     Example:
 
-        gdlab demo
+        gdlab demo --out lecture-pictures
     """
     import time
 
@@ -49,6 +61,8 @@ def demo() -> None:
     from gdlab._lecture import sections
 
     console = Console()
+    if pictures:  # a bad --out fails before any work is done
+        _check_folder(console, out)
     started = time.perf_counter()
     parts = sections()
     failed = 0
@@ -79,6 +93,30 @@ def demo() -> None:
         console.print(f"[red]{failed} of {total} values differ from the lecture[/red]")
         raise typer.Exit(1)
     console.print(f"[green]all {total} values agree with the lecture[/green] ({seconds:.1f} s)")
+    if pictures:
+        _demo_pictures(console, out)
+
+
+def _check_folder(console, out: Path) -> None:
+    from gdlab._demo import output_folder
+
+    try:
+        output_folder(out)
+    except ValueError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+
+
+def _demo_pictures(console, out: Path) -> None:
+    import time
+
+    from gdlab._demo import lecture_pictures
+
+    started = time.perf_counter()
+    written = lecture_pictures(out)
+    console.print(f"pictures ({time.perf_counter() - started:.1f} s):")
+    for path in written:
+        console.print(f"  {path}")
 
 
 def main() -> None:

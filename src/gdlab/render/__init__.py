@@ -13,6 +13,7 @@ from pathlib import Path
 from gdlab.render._animation import Animation
 from gdlab.render._fonts import MissingFontWarning
 from gdlab.render._frames import pick_frames
+from gdlab.render._grid import plot_grid
 from gdlab.render._scene import Options, as_trajectories, build_scene
 from gdlab.render._writers import WRITERS, available_writers, writer_for
 
@@ -23,6 +24,7 @@ __all__ = [
     "animate",
     "available_writers",
     "plot",
+    "plot_grid",
     "save_figure",
 ]
 
@@ -43,6 +45,7 @@ def plot(
     size: tuple[int, int] | None = None,
     dpi: int = 100,
     loss: Callable[[object], object] | None = None,
+    labels: Sequence[str] | None = None,
 ):
     """A static picture of one or more descents.
 
@@ -67,12 +70,14 @@ def plot(
         size: (width, height) in pixels.
         dpi: dots per inch.
         loss: the loss to draw, when the trajectories do not carry theirs.
+        labels: legend names, one per trajectory (default: method and rate).
 
     Returns:
         A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``.
     """
+    names = None if labels is None else tuple(labels)
     options = Options(layout, history, log_history, tangent, view, xlim, ylim, title, lang, size,
-                      dpi, loss)  # fmt: skip
+                      dpi, loss, names)  # fmt: skip
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
@@ -96,6 +101,7 @@ def animate(
     size: tuple[int, int] | None = None,
     dpi: int = 100,
     loss: Callable[[object], object] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> Animation:
     """An animation of one or more descents; ``.save(path)`` or show it in a notebook.
 
@@ -108,7 +114,7 @@ def animate(
             fast motion of a long run is visible).
         fps: frames per second.
         layout, history, log_history, tangent, view, xlim, ylim, title, lang,
-        size, dpi, loss: as in :func:`plot` (the tangent is on by default here).
+        size, dpi, loss, labels: as in :func:`plot` (the tangent is on by default here).
 
     Returns:
         An :class:`Animation`.
@@ -119,8 +125,9 @@ def animate(
         >>> gdlab.animate(path, frames=10)
         Animation(10 frames of steps 0..30, 640x480 px, 20 fps)
     """
+    names = None if labels is None else tuple(labels)
     options = Options(layout, history, log_history, tangent, view, xlim, ylim, title, lang, size,
-                      dpi, loss)  # fmt: skip
+                      dpi, loss, names, spacing == "log")  # fmt: skip
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
     return Animation(build_scene(items, options, frame_steps=steps), steps, fps)

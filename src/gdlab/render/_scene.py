@@ -48,6 +48,8 @@ class Options:
     size: tuple[int, int] | None = None
     dpi: int = 100
     loss: Callable[[object], object] | None = None
+    labels: tuple[str, ...] | None = None
+    log_steps: bool = False
 
     def __post_init__(self) -> None:
         choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"),
@@ -85,7 +87,9 @@ def as_trajectories(trajectories: object) -> list[Trajectory]:
     return items
 
 
-def _legend_label(t: Trajectory) -> str:
+def _legend_label(t: Trajectory, options: Options | None = None, i: int = 0) -> str:
+    if options is not None and options.labels is not None:
+        return options.labels[i]
     if t.status is Status.DIVERGED:
         return f"{t.label} (diverged at step {t.steps})"
     if t.status is Status.CONVERGED:
@@ -155,6 +159,8 @@ def build_scene(trajectories: object, options: Options, ax=None, frame_steps=Non
     ``frame_steps`` are the steps that will be frames: the trail marks them.
     """
     items = as_trajectories(trajectories)
+    if options.labels is not None and len(options.labels) != len(items):
+        raise ValueError(f"labels has {len(options.labels)} names for {len(items)} trajectories")
     dims = items[0].flat_params().shape[1]
     texts = [options.title or "", *options.words.values(), *[t.label for t in items]]
     if check_hangul(texts) and options.lang == "ko":
@@ -206,6 +212,8 @@ def _groups(items: list[Trajectory], options: Options) -> list[list[tuple[int, T
 
 
 def _counter(scene: Scene, ax, last: int, words: dict[str, str]) -> None:
+    if last == 0:  # a picture of starting points only: no steps to count
+        return
     label = lambda s: f"{words['step']} {s:,} / {last:,}"  # noqa: E731
     where = {"transform": ax.transAxes, "va": "top", "ha": "left", "fontsize": 10}
     # The box is background, sized by the longest label drawn invisibly inside it.
@@ -257,11 +265,12 @@ def _label_panel(ax, group, options: Options) -> None:
     """A legend for an overlay; a panel of one trajectory is named in its title instead."""
     if options.layout == "panels":
         i, t = group[0]
-        ax.set_title(_legend_label(t), fontsize=10, color=COLORS[i % len(COLORS)])
+        ax.set_title(_legend_label(t, options, i), fontsize=10, color=COLORS[i % len(COLORS)])
         return
     if options.title:
         ax.set_title(options.title)
-    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t))
+    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o",
+                      label=_legend_label(t, options, i))
                for i, t in group]  # fmt: skip
     ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
 
@@ -315,6 +324,8 @@ def _history(scene: Scene, ax, group, last: int, options: Options) -> None:
     positive = values[values > 0]
     log = options.log_history and positive.size and values.min() >= 0
     ax.set_xlim(0, max(last, 1))
+    if options.log_steps:  # frames spaced by powers: so is the iteration axis
+        ax.set_xscale("symlog", linthresh=1)
     if log:  # a loss of exactly 0 (a landing on the minimum) sits on the bottom edge
         ax.set_yscale("log", nonpositive="clip")
         bottom = positive.min() / 2
@@ -440,7 +451,7 @@ def _scene_history_only(items, options: Options, ax) -> Scene:
     scene = Scene(fig, items, last)
     target = ax if ax is not None else fig.add_subplot()
     _history(scene, target, list(enumerate(items)), last, options)
-    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t))
+    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t, options, i))
                for i, t in enumerate(items)]  # fmt: skip
     target.legend(handles=handles, loc="upper right", fontsize=9)
     _counter(scene, target, last, options.words)

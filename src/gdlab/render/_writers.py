@@ -248,11 +248,11 @@ _PLAYER = """<div class="gdlab-player" id="{uid}"
 <img id="{uid}-img" alt="{alt}" style="width:100%;height:auto;display:block"
  src="data:image/png;base64,{first}">
 <div style="display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin-top:4px">
-<button type="button" id="{uid}-first" title="first frame">&#x23EE;</button>
+<button type="button" id="{uid}-first" title="first frame">|&#x25C0;&#xFE0E;</button>
 <button type="button" id="{uid}-prev" title="previous frame">&#x25C0;&#xFE0E;</button>
 <button type="button" id="{uid}-play" title="play / pause">&#x25B6;&#xFE0E; play</button>
-<button type="button" id="{uid}-next" title="next frame">&#x25B6;&#xFE0E;|</button>
-<button type="button" id="{uid}-last" title="last frame">&#x23ED;</button>
+<button type="button" id="{uid}-next" title="next frame">&#x25B6;&#xFE0E;</button>
+<button type="button" id="{uid}-last" title="last frame">&#x25B6;&#xFE0E;|</button>
 <input type="range" id="{uid}-slider" min="0" max="{last}" value="0" style="flex:1;min-width:120px"
  aria-label="frame">
 <span id="{uid}-label" style="min-width:9em;font-variant-numeric:tabular-nums"></span>
@@ -287,7 +287,7 @@ _PLAYER = """<div class="gdlab-player" id="{uid}"
     if (timer) {{ stop(); return; }}
     if (i + 1 >= frames.length) {{ show(0); }}
     timer = setInterval(tick, 1000 / (fps * parseFloat(el("speed").value)));
-    el("play").innerHTML = "&#x23F8;&#xFE0E; pause";
+    el("play").innerHTML = "|| pause";
   }}
   el("play").onclick = play;
   el("first").onclick = function() {{ stop(); show(0); }};

@@ -1,0 +1,55 @@
+"""``gdlab demo``: the lecture's numbers (see :mod:`gdlab._lecture`) and its pictures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gdlab._descend import descend
+from gdlab._grid import grid_search
+from gdlab._lecture import HOMEWORK_LR, LECTURE_LR, homework_loss, lecture_loss
+
+# Rates on (b/2-1)^2, whose 2/L is 4: converges, lands in one step, oscillates, diverges.
+RATES = (0.5, 2.0, 4.0, 5.0)
+
+
+def output_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) or say why it cannot be used."""
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file; give a folder for the pictures")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"cannot create the folder {path}: {err.strerror}") from err
+    return path
+
+
+def lecture_pictures(folder: str | Path) -> list[Path]:
+    """Write the lecture's pictures into ``folder``; return their paths, in lecture order."""
+    from gdlab.render import animate, plot, plot_grid, save_figure
+
+    out = output_folder(folder)
+    written = []
+    slopes = [descend(lecture_loss, b, lr=LECTURE_LR, steps=0) for b in (-10.0, -4.0)]
+    curve = plot(slopes, tangent=True, xlim=(-15, 19), labels=["b = -10", "b = -4"],
+                 title="loss (b/2-1)^2: the slope says which way is down")  # fmt: skip
+    written.append(save_figure(curve, out / "loss_curve.png"))
+    grid = grid_search(lecture_loss, np.linspace(-10, 10, 100))
+    written.append(save_figure(plot_grid(grid), out / "grid_search.png"))
+    slow = descend(lecture_loss, -10.0, lr=LECTURE_LR, steps=10000)
+    movie = animate(slow, frames=100, spacing="log", history=True,
+                    title="lr = 0.01/6, 10,000 steps (log-spaced frames)")  # fmt: skip
+    written.append(movie.save(out / "descent_lr_0.01_6.gif"))
+    rates = [descend(lecture_loss, -10.0, lr=lr, steps=40) for lr in RATES]
+    race = animate(rates, layout="panels", frames=41, fps=8,
+                   title="learning rates around 2/L = 4")  # fmt: skip
+    written.append(race.save(out / "learning_rates.gif"))
+    written.append(
+        save_figure(plot(rates, history=True, tangent=False), out / "learning_rates.png")
+    )
+    homework = descend(homework_loss, -3.0, lr=HOMEWORK_LR, steps=100)
+    written.append(animate(homework, xlim=(-4, 3), title="homework: (x-1)^2 from -3, lr = 0.01/3")
+                   .save(out / "homework.gif"))  # fmt: skip
+    return written

@@ -1,0 +1,75 @@
+"""A picture of a grid search: every point evaluated, and the best one."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gdlab._grid import GridResult
+from gdlab.render._fonts import check_hangul, font_family
+from gdlab.render._scene import WORDS
+
+
+def plot_grid(result: GridResult, *, title: str | None = None, lang: str = "en",
+              size: tuple[int, int] = (640, 480), dpi: int = 100) -> Figure:  # fmt: skip
+    """The loss at every grid point, with the best point marked.
+
+    One axis: the points on the loss curve. Two: a filled contour of the grid's
+    losses. More axes cannot be drawn.
+
+    Args:
+        result: what :func:`gdlab.grid_search` returned.
+        title: a title.
+        lang: ``"en"`` or ``"ko"`` for the axis words.
+        size: (width, height) in pixels.
+        dpi: dots per inch.
+
+    Returns:
+        A matplotlib ``Figure``.
+    """
+    if not isinstance(result, GridResult):
+        raise ValueError("plot_grid takes the result of gdlab.grid_search")
+    if len(result.axes) > 2:
+        raise ValueError(f"a grid of {len(result.axes)} axes cannot be drawn; draw 1 or 2")
+    if lang not in WORDS:
+        raise ValueError(f"lang must be one of {', '.join(map(repr, WORDS))}; got {lang!r}")
+    words = WORDS["en" if check_hangul([title or "", *WORDS[lang].values()]) else lang]
+    with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
+        fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        names = result.names or (("b",) if len(result.axes) == 1 else ("b0", "b1"))
+        if len(result.axes) == 1:
+            _one_axis(ax, result, names[0], words)
+        else:
+            _two_axes(fig, ax, result, names, words)
+        ax.set_title(title or f"grid search: {result.evaluations:,} evaluations")
+    return fig
+
+
+def _one_axis(ax, result: GridResult, name: str, words: dict[str, str]) -> None:
+    axis, losses = result.axes[0], result.losses
+    ax.plot(axis, losses, color="0.3", lw=1.5, zorder=1)
+    ax.plot(axis, losses, "o", color="#1f77b4", ms=3.5, zorder=2, label="grid points")
+    i = result.index if isinstance(result.index, int) else result.index[0]
+    ax.plot([axis[i]], [losses[i]], "o", color="#d62728", ms=10, mec="black", zorder=3,
+            label=f"best {name} = {axis[i]:.6g} (index {i})")  # fmt: skip
+    ax.set_xlabel(name)
+    ax.set_ylabel(words["loss"])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper center")
+
+
+def _two_axes(fig, ax, result: GridResult, names, words: dict[str, str]) -> None:
+    x, y = result.axes
+    values = np.where(np.isfinite(result.losses), result.losses, np.nan)
+    filled = ax.contourf(x, y, values.T, levels=25, cmap="viridis")
+    fig.colorbar(filled, ax=ax, label=words["loss"], format="%.3g")
+    i, j = result.index
+    ax.plot([x[i]], [y[j]], "o", color="#d62728", ms=10, mec="white",
+            label=f"best ({x[i]:.4g}, {y[j]:.4g})")  # fmt: skip
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
+    ax.legend(loc="upper right")
