@@ -16,6 +16,8 @@ import argparse
 import json
 import platform
 import statistics
+import subprocess
+import sys
 import time
 
 import jax
@@ -52,6 +54,23 @@ def gdlab_first_call() -> float:
     start = time.perf_counter()
     gdlab.descend(fresh, -10.0, lr=LR, steps=STEPS)
     return time.perf_counter() - start
+
+
+FRESH = """
+import time
+start = time.perf_counter()
+import gdlab
+imported = time.perf_counter()
+gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.01 / 6, steps=10_000)
+print(imported - start, time.perf_counter() - imported)
+"""
+
+
+def fresh_process() -> tuple[float, float]:
+    """Seconds to import gdlab, then for its first descent, in a new Python process."""
+    done = subprocess.run([sys.executable, "-c", FRESH], capture_output=True, text=True, check=True)
+    imported, first = (float(v) for v in done.stdout.split())
+    return imported, first
 
 
 def eager_jax_loop() -> float:
@@ -96,7 +115,12 @@ def main() -> None:
         args.steady_repeats,
         final,
     )
+    fresh = [fresh_process() for _ in range(args.compile_repeats)]
     rows = {
+        "new process: import gdlab": statistics.median(f[0] for f in fresh),
+        "new process: first descend (JAX start-up + compile + run)": statistics.median(
+            f[1] for f in fresh
+        ),
         "gdlab.descend, first call (trace + compile + run)": statistics.median(first),
         "gdlab.descend, steady state": steady,
         "eager Python loop of jax.grad steps": timed(eager_jax_loop, args.eager_repeats, final),
@@ -119,9 +143,9 @@ def main() -> None:
         f"python {platform.python_version()}, jax {jax.__version__}, {platform.machine()}, "
         f"backend {jax.default_backend()}; medians"
     )
-    print(f"{'':52} {'median':>12} {'x gdlab steady':>15}")
+    print(f"{'':60} {'median':>12} {'x gdlab steady':>15}")
     for name, seconds in rows.items():
-        print(f"{name:52} {seconds * 1e3:>9.3f} ms {seconds / steady_s:>14.1f}x")
+        print(f"{name:60} {seconds * 1e3:>9.3f} ms {seconds / steady_s:>14.1f}x")
     if tf_note:
         print(tf_note)
     if args.json:
