@@ -334,3 +334,14 @@ def test_labels_name_the_legend_and_must_match(path):
     assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["first", "second"]
     with pytest.raises(ValueError, match="labels has 1 names for 2"):
         gdlab.plot([path, path], labels=["only one"])
+
+
+def test_a_missing_writer_says_what_to_install(movie, tmp_path, monkeypatch):
+    import dataclasses
+
+    from gdlab.render import _writers
+
+    broken = dataclasses.replace(_writers.WRITERS["mp4"], available=lambda: False)
+    monkeypatch.setitem(_writers.WRITERS, "mp4", broken)
+    with pytest.raises(ValueError, match=r"\.mp4 needs imageio-ffmpeg.*use one of \.gif, \.html"):
+        movie.save(tmp_path / "x.mp4")

@@ -75,9 +75,11 @@ def plot(
     Returns:
         A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``.
     """
-    names = None if labels is None else tuple(labels)
-    options = Options(layout, history, log_history, tangent, view, xlim, ylim, title, lang, size,
-                      dpi, loss, names)  # fmt: skip
+    options = Options(
+        layout=layout, history=history, log_history=log_history, tangent=tangent, view=view,
+        xlim=xlim, ylim=ylim, title=title, lang=lang, size=size, dpi=dpi, loss=loss,
+        labels=None if labels is None else tuple(labels),
+    )  # fmt: skip
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
@@ -125,9 +127,11 @@ def animate(
         >>> gdlab.animate(path, frames=10)
         Animation(10 frames of steps 0..30, 640x480 px, 20 fps)
     """
-    names = None if labels is None else tuple(labels)
-    options = Options(layout, history, log_history, tangent, view, xlim, ylim, title, lang, size,
-                      dpi, loss, names, spacing == "log")  # fmt: skip
+    options = Options(
+        layout=layout, history=history, log_history=log_history, tangent=tangent, view=view,
+        xlim=xlim, ylim=ylim, title=title, lang=lang, size=size, dpi=dpi, loss=loss,
+        labels=None if labels is None else tuple(labels), log_steps=spacing == "log",
+    )  # fmt: skip
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
     return Animation(build_scene(items, options, frame_steps=steps), steps, fps)
