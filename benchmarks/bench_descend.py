@@ -118,9 +118,7 @@ def main() -> None:
     fresh = [fresh_process() for _ in range(args.compile_repeats)]
     rows = {
         "new process: import gdlab": statistics.median(f[0] for f in fresh),
-        "new process: first descend (JAX start-up + compile + run)": statistics.median(
-            f[1] for f in fresh
-        ),
+        "new process: first descend (JAX start-up + compile + run)": statistics.median(f[1] for f in fresh),
         "gdlab.descend, first call (trace + compile + run)": statistics.median(first),
         "gdlab.descend, steady state": steady,
         "eager Python loop of jax.grad steps": timed(eager_jax_loop, args.eager_repeats, final),
@@ -133,9 +131,7 @@ def main() -> None:
     else:
         tensorflow_loop()  # warm-up: TensorFlow's first call sets up its runtime
         # float32, as in the lecture: it ends at 1.997125, within 1e-4 of gdlab's float64.
-        rows["the lecture's tf.GradientTape loop"] = timed(
-            tensorflow_loop, args.eager_repeats, final
-        )
+        rows["the lecture's tf.GradientTape loop"] = timed(tensorflow_loop, args.eager_repeats, final)
         tf_note = ""
     steady_s = rows["gdlab.descend, steady state"]
     print(f"10,000-step descent on (b/2-1)^2, lr=0.01/6 (final b = {final:.7f})")

@@ -79,9 +79,7 @@ def main() -> None:
     for ext, writer in (("gif", mpl_animation.PillowWriter(fps=20)),
                         ("mp4", mpl_animation.FFMpegWriter(fps=20, codec="libx264"))):  # fmt: skip
         ours = timed(lambda ext=ext: gdlab_save(out / f"gdlab.{ext}"), args.repeats)
-        theirs = timed(
-            lambda ext=ext, w=writer: matplotlib_save(out / f"mpl.{ext}", w), args.repeats
-        )
+        theirs = timed(lambda ext=ext, w=writer: matplotlib_save(out / f"mpl.{ext}", w), args.repeats)
         rows[ext] = {"gdlab_s": ours, "matplotlib_s": theirs, "speedup": theirs / ours}
     memory = {n: peak_memory(lambda n=n: gdlab_save(out / f"m{n}.gif", n)) for n in (100, 400)}
     print("100-frame 640x480 animation of the lecture's descent; medians of", args.repeats)

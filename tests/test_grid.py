@@ -37,9 +37,7 @@ def test_edge_warning_and_no_warning_inside():
 def test_non_finite_losses_never_win():
     import jax.numpy as jnp
 
-    result = gdlab.grid_search(
-        lambda b: jnp.where(b < 0, jnp.nan, b**2 - b), np.linspace(-1, 1.5, 6)
-    )
+    result = gdlab.grid_search(lambda b: jnp.where(b < 0, jnp.nan, b**2 - b), np.linspace(-1, 1.5, 6))
     assert result.best == 0.5
 
 

@@ -17,17 +17,13 @@ def test_autodiff_matches_finite_differences_on_random_smooth_functions(coef, x)
     a, b, c, d = coef
 
     def jax_f(p):
-        return (
-            a * jnp.sin(b * p[0] + p[1]) + c * jnp.exp(0.3 * p[0] * p[1]) + d * jnp.tanh(p[1]) ** 2
-        )
+        return a * jnp.sin(b * p[0] + p[1]) + c * jnp.exp(0.3 * p[0] * p[1]) + d * jnp.tanh(p[1]) ** 2
 
     def numpy_f(p):
         return a * np.sin(b * p[0] + p[1]) + c * np.exp(0.3 * p[0] * p[1]) + d * np.tanh(p[1]) ** 2
 
     point = np.array(x)
-    np.testing.assert_allclose(
-        gdlab.grad(jax_f)(point), numpy_gradient(numpy_f, point), rtol=1e-6, atol=1e-8
-    )
+    np.testing.assert_allclose(gdlab.grad(jax_f)(point), numpy_gradient(numpy_f, point), rtol=1e-6, atol=1e-8)
     assert gdlab.check_grad(jax_f, point).passed
 
 

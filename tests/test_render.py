@@ -138,11 +138,9 @@ def test_plot_into_given_axes(path):
 
 
 def test_bad_extensions_and_paths(movie, path, tmp_path):
-    with pytest.raises(
-        ValueError, match=r"\.jpg is not supported; use \.gif, \.mp4, \.html, \.png"
-    ):
+    with pytest.raises(ValueError, match=r"\.jpg is not supported; use \.gif, \.mp4, \.html, \.png"):
         movie.save(tmp_path / "x.jpg")
-    with pytest.raises(ValueError, match=r"no extension"):
+    with pytest.raises(ValueError, match=r"has no extension; add one of \.gif"):
         movie.save(tmp_path / "x")
     with pytest.raises(ValueError, match=r"\.gif is not supported; use \.png, \.svg, \.pdf"):
         gdlab.save_figure(gdlab.plot(path), tmp_path / "still.gif")
@@ -201,9 +199,7 @@ def test_two_parameters_contour_levels_and_surface():
 
 
 def test_many_parameters_show_the_loss_history():
-    run = gdlab.descend(
-        lambda w: jnp.sum((w - jnp.arange(5.0)) ** 2), np.zeros(5), lr=0.1, steps=50
-    )
+    run = gdlab.descend(lambda w: jnp.sum((w - jnp.arange(5.0)) ** 2), np.zeros(5), lr=0.1, steps=50)
     figure = gdlab.plot(run)
     assert figure.axes[0].get_yscale() == "log" and figure.axes[0].get_xlabel() == "iteration"
 
@@ -259,9 +255,7 @@ def test_not_a_trajectory_is_a_clear_error():
         gdlab.plot([1, 2, 3])
 
 
-@pytest.mark.skipif(
-    _fonts.cjk_font() is None, reason="no Hangul font (apt-get install fonts-nanum)"
-)
+@pytest.mark.skipif(_fonts.cjk_font() is None, reason="no Hangul font (apt-get install fonts-nanum)")
 def test_korean_labels_render_with_a_hangul_font(path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns per missing glyph
@@ -332,7 +326,7 @@ def test_plot_grid_one_and_two_axes():
 def test_labels_name_the_legend_and_must_match(path):
     figure = gdlab.plot([path, path], labels=["first", "second"])
     assert [t.get_text() for t in figure.axes[0].get_legend().get_texts()] == ["first", "second"]
-    with pytest.raises(ValueError, match="labels has 1 names for 2"):
+    with pytest.raises(ValueError, match=r"labels gives 1 name\(s\) for 2 trajectories"):
         gdlab.plot([path, path], labels=["only one"])
 
 
@@ -345,3 +339,36 @@ def test_a_missing_writer_says_what_to_install(movie, tmp_path, monkeypatch):
     monkeypatch.setitem(_writers.WRITERS, "mp4", broken)
     with pytest.raises(ValueError, match=r"\.mp4 needs imageio-ffmpeg.*use one of \.gif, \.html"):
         movie.save(tmp_path / "x.mp4")
+
+
+def test_a_point_off_the_chart_is_pinned_to_the_edge_and_named():
+    runs = [gdlab.descend(lecture_loss, -10.0, lr=lr, steps=30) for lr in (0.5, 5.0)]
+    movie = gdlab.animate(runs, frames=31)
+    movie.scene.update(20)  # the lr=5 run is far away by step 20
+    notes = [t.get_text() for t in movie.scene.texts if t.get_visible()]
+    assert any(n.startswith("off the chart: b=") and "loss=" in n for n in notes)
+    point = [a for a in movie.scene.moving if getattr(a, "get_marker", lambda: "")() == "^"]
+    assert len(point) == 1
+    ax = movie.figure.axes[0]
+    x, y = point[0].get_data()
+    assert ax.get_xlim()[0] <= x[0] <= ax.get_xlim()[1] and y[0] == ax.get_ylim()[1]
+
+
+def test_runs_of_different_losses_cannot_share_one_curve():
+    a = gdlab.descend(lecture_loss, -10.0, lr=0.5, steps=5)
+    b = gdlab.descend(lambda x: x**2, -10.0, lr=0.1, steps=5)
+    with pytest.raises(ValueError, match=r"different loss from the one drawn.*layout='panels'"):
+        gdlab.plot([a, b])
+    figure = gdlab.plot([a, b], layout="panels")  # each panel draws its own loss
+    assert len(figure.axes) == 2
+    same = gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.2, steps=5)  # an equal lambda
+    assert len(gdlab.plot([a, same]).axes) == 1
+
+
+def test_panels_share_one_colour_bar_and_static_plots_have_no_counter():
+    start = np.array([-1.2, 1.0])
+    runs = [gdlab.descend(rosenbrock, start, lr=lr, steps=50) for lr in (1e-3, 2e-3)]
+    figure = gdlab.plot(runs, layout="panels")
+    assert len(figure.axes) == 3  # two panels and one colour bar
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts if t.get_visible()]
+    assert not any(t.startswith("step") for t in texts)

@@ -16,9 +16,7 @@ def path():
 
 @pytest.fixture(scope="module")
 def vector_path():
-    return gdlab.descend(
-        lambda b: (b[0] - 1) ** 2 + 2 * b[1] ** 2, np.array([3.0, -1.0]), lr=0.1, steps=5
-    )
+    return gdlab.descend(lambda b: (b[0] - 1) ** 2 + 2 * b[1] ** 2, np.array([3.0, -1.0]), lr=0.1, steps=5)
 
 
 def test_is_immutable(path):

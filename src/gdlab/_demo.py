@@ -46,9 +46,7 @@ def lecture_pictures(folder: str | Path) -> list[Path]:
     race = animate(rates, layout="panels", frames=41, fps=8,
                    title="learning rates around 2/L = 4")  # fmt: skip
     written.append(race.save(out / "learning_rates.gif"))
-    written.append(
-        save_figure(plot(rates, history=True, tangent=False), out / "learning_rates.png")
-    )
+    written.append(save_figure(plot(rates, history=True, tangent=False), out / "learning_rates.png"))
     homework = descend(homework_loss, -3.0, lr=HOMEWORK_LR, steps=100)
     written.append(animate(homework, xlim=(-4, 3), title="homework: (x-1)^2 from -3, lr = 0.01/3")
                    .save(out / "homework.gif"))  # fmt: skip

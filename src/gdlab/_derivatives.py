@@ -37,9 +37,7 @@ def _differentiable(
                 f"argnums={argnums!r} asks for argument {max(nums)} but the call passed "
                 f"{len(args)} positional argument(s)"
             )
-        args = tuple(
-            as_float_tree(a, dt, f"argument {i}") if i in nums else a for i, a in enumerate(args)
-        )
+        args = tuple(as_float_tree(a, dt, f"argument {i}") if i in nums else a for i, a in enumerate(args))
         with explain_trace_errors([args[i] for i in nums]):
             return inner(*args, **kwargs)
 

@@ -30,6 +30,18 @@ def _norm(tree: object) -> jax.Array:
     return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
 
 
+def row_code(loss, method: Method, value, g, p, new_p, first_loss, k, steps: int, tol, early: bool):
+    """How a run stands once row ``k`` is evaluated: running, or why it stops there."""
+    bad = ~(jnp.isfinite(value) & _all_finite(p) & _all_finite(g))
+    bad |= value > EXPLODE * jnp.maximum(1.0, jnp.abs(first_loss))
+    code = jnp.where(k == steps, _MAX_STEPS, _RUNNING)
+    if early:
+        code = jnp.where(_norm(g) <= tol, _CONVERGED, code)
+        if method.stop_when_no_gain:
+            code = jnp.where((code == _RUNNING) & (loss(new_p) >= value), _NO_GAIN, code)
+    return jnp.where(bad, _DIVERGED, code)
+
+
 @functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early"))
 def _run(f, method: Method, init, lr, tol, steps: int, early: bool):
     """Run up to ``steps`` steps; return filled buffers, rows written and how it ended."""
@@ -43,16 +55,9 @@ def _run(f, method: Method, init, lr, tol, steps: int, early: bool):
         k, p, state, P, L, G, _ = carry
         value, g = value_and_grad(p)
         P, L, G = put(P, k, p), L.at[k].set(value), put(G, k, g)
-        bad = ~(jnp.isfinite(value) & _all_finite(p) & _all_finite(g))
-        bad |= value > EXPLODE * jnp.maximum(1.0, jnp.abs(L[0]))
         updates, new_state = tx.update(g, state, p)
         new_p = optax.apply_updates(p, updates)
-        code = jnp.where(k == steps, _MAX_STEPS, _RUNNING)
-        if early:
-            code = jnp.where(_norm(g) <= tol, _CONVERGED, code)
-            if method.stop_when_no_gain:
-                code = jnp.where((code == _RUNNING) & (loss(new_p) >= value), _NO_GAIN, code)
-        code = jnp.where(bad, _DIVERGED, code)
+        code = row_code(loss, method, value, g, p, new_p, L[0], k, steps, tol, early)
         return k + 1, new_p, new_state, P, L, G, code
 
     start = (0, init, tx.init(init), jax.tree.map(rows, init), rows(lr), jax.tree.map(rows, init))
@@ -68,6 +73,19 @@ def _check_number(name: str, value: object, *, positive: bool = True) -> float:
     if not math.isfinite(number) or (positive and number <= 0):
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
     return number
+
+
+def check_steps(steps: object) -> int:
+    """``steps`` as an int >= 0 (a whole float is accepted), or a clear error."""
+    whole = isinstance(steps, int | np.integer) or (isinstance(steps, float) and steps.is_integer())
+    if isinstance(steps, bool) or not whole or steps < 0:
+        raise ValueError(f"steps must be a whole number >= 0; got {steps!r}")
+    return int(steps)
+
+
+def check_tol(tol: object) -> float | None:
+    """``tol`` as a positive float, or ``None``."""
+    return None if tol is None else _check_number("tol", tol)
 
 
 def _message(code: int, k: int, lr: float | None, tol: float | None, grads, loss) -> str:
@@ -149,10 +167,7 @@ def descend(
         )
     else:
         rate = 0.0
-    whole = isinstance(steps, int | np.integer) or (isinstance(steps, float) and steps.is_integer())
-    if isinstance(steps, bool) or not whole or steps < 0:
-        raise ValueError(f"steps must be a whole number >= 0; got {steps!r}")
-    stop = None if tol is None else _check_number("tol", tol)
+    steps, stop = check_steps(steps), check_tol(tol)
     start = as_float_tree(init, dt, "init")
     with explain_trace_errors(start):
         P, L, G, k, code = _run(

@@ -52,9 +52,7 @@ class GradCheck:
             row = [self.autodiff[i], self.numeric[i]]
             row += [self.analytic[i]] if self.analytic is not None else []
             lines.append(f"{name:>17}" + "".join(f"{v:>17.10g}" for v in row))
-        lines.append(
-            f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}"
-        )
+        lines.append(f"max abs error {self.max_abs_error:.3g}, max rel error {self.max_rel_error:.3g}")
         return "\n".join(lines)
 
 
@@ -118,9 +116,7 @@ def check_grad(
         value = analytic(point) if callable(analytic) else analytic
         formula = jnp.ravel(jnp.asarray(ravel_pytree(value)[0], dtype=dt))
         if formula.shape != flat.shape:
-            raise ValueError(
-                f"analytic gradient has {formula.size} components but the point has {flat.size}"
-            )
+            raise ValueError(f"analytic gradient has {formula.size} components but the point has {flat.size}")
         errors.append(jnp.abs(auto - formula))
         limits.append(tol * jnp.maximum(1.0, jnp.abs(auto)))
     err = jnp.stack(errors)

@@ -71,9 +71,7 @@ def _axes(grid: object, dtype: np.dtype):
     return tuple(axes), names, plain
 
 
-def grid_search(
-    f: Callable[..., object], grid: object, *, dtype: object | None = None
-) -> GridResult:
+def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None = None) -> GridResult:
     """Evaluate ``f`` on every point of a grid, all at once, and find the smallest.
 
     Args:
@@ -109,11 +107,11 @@ def grid_search(
     idx = tuple(int(i) for i in np.unravel_index(flat, losses.shape))
     point = tuple(float(a[i]) for a, i in zip(axes, idx, strict=True))
     _warn_on_edge(axes, idx, names)
-    best: float | tuple[float, ...] | dict[str, float]
+    best: float | tuple[float, ...] | dict[str, float] = point
     if names is not None:
         best = dict(zip(names, point, strict=True))
-    else:
-        best = point[0] if plain else point
+    elif plain:
+        best = point[0]
     losses.setflags(write=False)
     return GridResult(
         best=best,
@@ -126,9 +124,7 @@ def grid_search(
     )
 
 
-def _warn_on_edge(
-    axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None
-) -> None:
+def _warn_on_edge(axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None) -> None:
     for k, (axis, i) in enumerate(zip(axes, idx, strict=True)):
         if axis.size > 1 and i in (0, axis.size - 1):
             label = names[k] if names else (f"axis {k}" if len(axes) > 1 else "the grid")

@@ -32,13 +32,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         raise ValueError(f"cannot write {target}: it is a folder; give a file name")
     try:
         # Keep the extension last: encoders such as ffmpeg choose the format by it.
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=folder
-        )
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=folder)
     except OSError as err:
-        raise ValueError(
-            f"cannot write {target}: {err.strerror}; choose a writable folder"
-        ) from err
+        raise ValueError(f"cannot write {target}: {err.strerror}; choose a writable folder") from err
     os.close(fd)
     tmp_path = Path(tmp)
     try:

@@ -58,8 +58,7 @@ def landscape(
         )
     counts = [num] * flat.size if isinstance(num, int) else list(num)
     axes = tuple(
-        np.linspace(float(lo), float(hi), int(n))
-        for (lo, hi), n in zip(ranges, counts, strict=True)
+        np.linspace(float(lo), float(hi), int(n)) for (lo, hi), n in zip(ranges, counts, strict=True)
     )
     mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1)
     loss = scalar_loss(f)

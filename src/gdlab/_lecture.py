@@ -177,9 +177,7 @@ def _descent() -> Section:
     f32 = descend(lecture_loss, -10.0, lr=LECTURE_LR, steps=10000, dtype="float32").params
     f64 = descend(lecture_loss, -10.0, lr=LECTURE_LR, steps=10000).params
     checks = [_f32(f"after {k} steps (float32)", float(f32[k]), v) for k, v in printed.items()]
-    checks += [
-        Check(f"after {k} steps (float64)", float(f64[k]), v, 1e-5) for k, v in printed.items()
-    ]
+    checks += [Check(f"after {k} steps (float64)", float(f64[k]), v, 1e-5) for k, v in printed.items()]
     return Section(
         "Gradient descent on (b/2-1)^2 from -10, lr = 0.01/6",
         tuple(checks),

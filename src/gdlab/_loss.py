@@ -26,9 +26,7 @@ def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
         try:
             arr = jnp.asarray(out)
         except TypeError as err:
-            raise ValueError(
-                f"the loss must return a number; it returned {type(out).__name__}"
-            ) from err
+            raise ValueError(f"the loss must return a number; it returned {type(out).__name__}") from err
         if arr.size != 1:
             raise ValueError(
                 f"the loss must return one number (a scalar); it returned shape {arr.shape}. "

@@ -27,8 +27,7 @@ def _as_matrix(X: object, y: object, dtype: np.dtype) -> tuple[np.ndarray, np.nd
         raise ValueError(f"y must have shape (n,) or (n, 1); got {ya.shape}")
     if ya.shape[0] != Xa.shape[0]:
         raise ValueError(
-            f"X has {Xa.shape[0]} rows but y has {ya.shape[0]}: "
-            "they must hold the same observations"
+            f"X has {Xa.shape[0]} rows but y has {ya.shape[0]}: they must hold the same observations"
         )
     if not (np.all(np.isfinite(Xa)) and np.all(np.isfinite(ya))):
         raise ValueError("X and y must be finite: drop or fill missing values first")

@@ -155,12 +155,8 @@ class Trajectory:
 
     def __repr__(self) -> str:
         rate = "lr inside the optimiser" if self.lr is None else f"lr={self.lr:.6g}"
-        start = ", ".join(
-            f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[0], strict=True)
-        )
-        end = ", ".join(
-            f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[-1], strict=True)
-        )
+        start = ", ".join(f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[0], strict=True))
+        end = ", ".join(f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[-1], strict=True))
         return (
             f"Trajectory({self.method}, {rate}, {self.steps} steps, status={self.status.value})\n"
             f"  start: {start}  loss={self.loss[0]:.8g}\n"

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from gdlab._grid import GridResult
 from gdlab.render._fonts import check_hangul, font_family
-from gdlab.render._scene import WORDS
+from gdlab.render._scene import WORDS, _levels
 
 
 def plot_grid(result: GridResult, *, title: str | None = None, lang: str = "en",
@@ -40,7 +40,7 @@ def plot_grid(result: GridResult, *, title: str | None = None, lang: str = "en",
         fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
-        names = result.names or (("b",) if len(result.axes) == 1 else ("b0", "b1"))
+        names = result.names or (("b",) if len(result.axes) == 1 else ("b[0]", "b[1]"))
         if len(result.axes) == 1:
             _one_axis(ax, result, names[0], words)
         else:
@@ -64,9 +64,15 @@ def _one_axis(ax, result: GridResult, name: str, words: dict[str, str]) -> None:
 
 def _two_axes(fig, ax, result: GridResult, names, words: dict[str, str]) -> None:
     x, y = result.axes
+    levels, norm, floor = _levels(result.losses)
     values = np.where(np.isfinite(result.losses), result.losses, np.nan)
-    filled = ax.contourf(x, y, values.T, levels=25, cmap="viridis")
+    if floor is not None:
+        values = np.maximum(values, floor)
+    filled = ax.contourf(x, y, values.T, levels=levels, norm=norm, cmap="viridis", extend="both")
     fig.colorbar(filled, ax=ax, label=words["loss"], format="%.3g")
+    if x.size * y.size <= 2500:  # the points evaluated, when few enough to see
+        gx, gy = np.meshgrid(x, y, indexing="ij")
+        ax.plot(gx.ravel(), gy.ravel(), ".", color="white", ms=2, alpha=0.6)
     i, j = result.index
     ax.plot([x[i]], [y[j]], "o", color="#d62728", ms=10, mec="white",
             label=f"best ({x[i]:.4g}, {y[j]:.4g})")  # fmt: skip

@@ -54,9 +54,7 @@ def draw_texts(frame: np.ndarray, texts: list[Text], dpi: float) -> np.ndarray:
             continue
         pixels = max(1, round(text.get_fontsize() * dpi / 72))
         font = _font(_font_file(text, bool(HANGUL.search(label))), pixels)
-        anchor = (
-            _HORIZONTAL[text.get_horizontalalignment()] + _VERTICAL[text.get_verticalalignment()]
-        )
+        anchor = _HORIZONTAL[text.get_horizontalalignment()] + _VERTICAL[text.get_verticalalignment()]
         color = tuple(round(255 * c) for c in to_rgba(text.get_color(), text.get_alpha()))
         draw.text((float(x), height - float(y)), label, font=font, fill=color, anchor=anchor)
     return np.asarray(image)

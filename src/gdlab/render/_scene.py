@@ -22,6 +22,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import offset_copy
 
 from gdlab._landscape import Landscape, landscape
+from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
 from gdlab.render._fonts import check_hangul, font_family
 
@@ -57,19 +58,14 @@ class Options:
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(
-                    f"{name} must be one of {', '.join(map(repr, allowed))}; "
-                    f"got {getattr(self, name)!r}"
+                    f"{name} must be one of {', '.join(map(repr, allowed))}; got {getattr(self, name)!r}"
                 )
         for name in ("xlim", "ylim"):
             lim = getattr(self, name)
-            if lim is not None and not (
-                len(lim) == 2 and np.all(np.isfinite(lim)) and lim[0] < lim[1]
-            ):
+            if lim is not None and not (len(lim) == 2 and np.all(np.isfinite(lim)) and lim[0] < lim[1]):
                 raise ValueError(f"{name} must be (low, high) with low < high; got {lim!r}")
         if self.size is not None and not (len(self.size) == 2 and min(self.size) >= 64):
-            raise ValueError(
-                f"size must be (width, height) in pixels, each >= 64; got {self.size!r}"
-            )
+            raise ValueError(f"size must be (width, height) in pixels, each >= 64; got {self.size!r}")
 
     @property
     def words(self) -> dict[str, str]:
@@ -121,6 +117,7 @@ class Scene:
     updaters: list[Callable[[int], None]] = field(default_factory=list)
     moving: list[Artist] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
+    counters: list[Artist] = field(default_factory=list)
     blit: bool = True
 
     def update(self, step: int) -> list[Artist]:
@@ -137,10 +134,12 @@ class Scene:
         return artist
 
     def freeze(self, step: int) -> Figure:
-        """Draw ``step`` into the figure for good: a static picture."""
+        """Draw ``step`` into the figure for good: a static picture (without step counter)."""
         self.update(step)
         for artist in self.moving:
             artist.set_animated(False)
+        for counter in self.counters:
+            counter.set_visible(False)
         return self.figure
 
 
@@ -160,7 +159,9 @@ def build_scene(trajectories: object, options: Options, ax=None, frame_steps=Non
     """
     items = as_trajectories(trajectories)
     if options.labels is not None and len(options.labels) != len(items):
-        raise ValueError(f"labels has {len(options.labels)} names for {len(items)} trajectories")
+        raise ValueError(
+            f"labels gives {len(options.labels)} name(s) for {len(items)} trajectories: give one each"
+        )
     dims = items[0].flat_params().shape[1]
     texts = [options.title or "", *options.words.values(), *[t.label for t in items]]
     if check_hangul(texts) and options.lang == "ko":
@@ -181,9 +182,7 @@ def _main_axes(fig: Figure, options: Options, n: int, ax, projection=None):
     panels = n if options.layout == "panels" else 1
     if ax is not None:
         if panels > 1 or options.history:
-            raise ValueError(
-                "ax= takes a single-panel picture: use layout='overlay', history=False"
-            )
+            raise ValueError("ax= takes a single-panel picture: use layout='overlay', history=False")
         return [ax], None
     rows = 2 if options.history else 1
     if options.history and panels == 1:
@@ -202,8 +201,28 @@ def _default_size(options: Options, n: int) -> tuple[int, int]:
     return (min(420 * panels, 1680), 720 if options.history else 420)
 
 
-def _loss_fn(items: list[Trajectory], options: Options):
-    return options.loss or items[0].loss_fn
+def _panel_view(group, options: Options, ranges, num: int, cache: dict) -> Landscape | None:
+    """The loss behind one panel, computed once per loss function.
+
+    Every trajectory drawn over it must lie on it: one whose starting loss the
+    drawn loss does not reproduce minimised something else.
+    """
+    f = options.loss or group[0][1].loss_fn
+    if f is None:
+        return None
+    for i, t in group:
+        if t.loss_fn is f or not np.isfinite(t.loss[0]):
+            continue
+        drawn = float(scalar_loss(f)(t.at(0)))
+        if not np.isclose(drawn, float(t.loss[0]), rtol=1e-6, atol=1e-9):
+            raise ValueError(
+                f"trajectory {i} ({t.label}) minimised a different loss from the one drawn "
+                f"(at its start: {float(t.loss[0]):.6g}, the drawn loss: {drawn:.6g}); "
+                "draw each on its own with layout='panels', or pass loss="
+            )
+    if id(f) not in cache:
+        cache[id(f)] = landscape(f, group[0][1].at(0), ranges, num=num)
+    return cache[id(f)]
 
 
 def _groups(items: list[Trajectory], options: Options) -> list[list[tuple[int, Trajectory]]]:
@@ -217,9 +236,10 @@ def _counter(scene: Scene, ax, last: int, words: dict[str, str]) -> None:
     label = lambda s: f"{words['step']} {s:,} / {last:,}"  # noqa: E731
     where = {"transform": ax.transAxes, "va": "top", "ha": "left", "fontsize": 10}
     # The box is background, sized by the longest label drawn invisibly inside it.
-    ax.text(0.02, 0.97, label(last), color=(0, 0, 0, 0), **where,
-            bbox={"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85})  # fmt: skip
+    box = ax.text(0.02, 0.97, label(last), color=(0, 0, 0, 0), **where,
+                  bbox={"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85})  # fmt: skip
     text = scene.add(ax.text(0.02, 0.97, "", **where))
+    scene.counters += [box, text]
     scene.updaters.append(lambda s: text.set_text(label(s)))
 
 
@@ -228,18 +248,18 @@ def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
     xlim = options.xlim or _extent(items, 0)
-    f = _loss_fn(items, options)
-    view = landscape(f, items[0].at(0), [xlim], num=400) if f is not None else None
     mains, hists = _main_axes(fig, options, len(items), ax)
     marks = np.asarray(frame_steps if frame_steps is not None else np.arange(last + 1))
+    views: dict[int, Landscape] = {}
     for panel, group in enumerate(_groups(items, options)):
         main = mains[panel]
-        _draw_curve(main, view, group, xlim, options)
+        _draw_curve(main, _panel_view(group, options, [xlim], 400, views), group, xlim, options)
         for i, t in group:
-            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options)
+            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options,
+                             len(group))  # fmt: skip
         _counter(scene, main, last, options.words)
         if hists is not None:
-            _history(scene, hists[panel], group, last, options)
+            _history(scene, hists[panel], group, last, options, items)
     return scene
 
 
@@ -272,10 +292,15 @@ def _label_panel(ax, group, options: Options) -> None:
     handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o",
                       label=_legend_label(t, options, i))
                for i, t in group]  # fmt: skip
-    ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
+    ax.legend(handles=handles, loc="best", fontsize=9, framealpha=0.85)
 
 
-def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, options: Options):
+def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, options, count: int):
+    """The point, its trail, the tangent and a note (slope, or where it went off the chart).
+
+    ``count`` is how many trajectories share the axes: slopes are written only
+    for one or two, or they would print over each other.
+    """
     b, loss, g = t.flat_params()[:, 0], t.loss, t.flat_grad()[:, 0]
     trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.6, zorder=3))
     dots = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=4, alpha=0.5, zorder=3))
@@ -284,46 +309,74 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
     for artist in (trail, dots, point):
         ax.add_line(artist)
     half = 0.12 * (xlim[1] - xlim[0])
-    tangent = slope = None
+    tangent = None
     if options.tangent:
         tangent = scene.add(Line2D([], [], color=color, ls="--", lw=1.5, zorder=4))
         ax.add_line(tangent)
-        right = offset_copy(ax.transData, fig=ax.figure, x=10, y=12, units="points")
-        left = offset_copy(ax.transData, fig=ax.figure, x=-10, y=12, units="points")
-        slope = scene.add(ax.text(0, 0, "", transform=right, color=color, fontsize=9, zorder=6,
-                                  clip_on=True))  # fmt: skip
-        middle = (xlim[0] + xlim[1]) / 2
+    note = scene.add(ax.text(0, 0, "", color=color, fontsize=9, zorder=6, clip_on=True))
+    places = {(dx, dy): offset_copy(ax.transData, fig=ax.figure, x=dx, y=dy, units="points")
+              for dx in (10, -10) for dy in (12, -14, -36)}  # fmt: skip
     word = options.words["slope"]
+
+    def place(x: float, y: float, text: str, right: bool, above: bool, low: bool = False) -> None:
+        """Write ``text`` beside (x, y): right or left, above or below (``low``: further,
+        clear of the step counter when the point is pinned to the top edge)."""
+        dx, dy = (10 if right else -10), (12 if above else (-36 if low else -14))
+        note.set_transform(places[(dx, dy)])
+        note.set_horizontalalignment("left" if right else "right")
+        note.set_verticalalignment("bottom" if dy > 0 else "top")
+        note.set_position((x, y))
+        note.set_text(text)
 
     def update(step: int) -> None:
         k = min(step, t.steps)
         seen = marks[marks <= k]
         trail.set_data(b[: k + 1], loss[: k + 1])
         dots.set_data(b[seen], loss[seen])
-        point.set_data([b[k]], [loss[k]])
+        low, high = ax.get_ylim()
+        inside = bool(xlim[0] <= b[k] <= xlim[1] and low <= loss[k] <= high)
+        if not inside:  # a diverging run: pin the point to the edge and say where it went
+            x, y = float(np.clip(b[k], *xlim)), float(np.clip(np.nan_to_num(loss[k]), low, high))
+            point.set_marker(_edge_arrow(b[k], loss[k], xlim, (low, high)))
+            point.set_data([x], [y])
+            text = f"off the chart: {t.names[0]}={b[k]:.3g}, {options.words['loss']}={loss[k]:.3g}"
+            inward_right = x < (xlim[0] + xlim[1]) / 2
+            place(x, y, text, right=inward_right, above=y < (low + high) / 2, low=True)
+            note.set_visible(True)
+        else:
+            point.set_marker("o")
+            point.set_data([b[k]], [loss[k]])
+            note.set_visible(show_slope)
+            if show_slope:
+                # Away from the trail (it came from the start's side), where there is room.
+                fraction = (b[k] - xlim[0]) / (xlim[1] - xlim[0])
+                right = b[0] <= b[k] if 0.3 < fraction < 0.7 else fraction <= 0.3
+                place(b[k], loss[k], f"{word} {g[k]:.3g}", right=right, above=right == (b[0] <= b[k]))
         if tangent is not None:
-            # Off the chart (a diverging run), a label would be drawn far away: hide it.
-            low, high = ax.get_ylim()
-            inside = bool(xlim[0] <= b[k] <= xlim[1] and low <= loss[k] <= high)
             tangent.set_visible(inside)
-            slope.set_visible(inside)
             span = np.array([b[k] - half, b[k] + half])
-            tangent.set_data(span, loss[k] + g[k] * (span - b[k]))
-            # Write the slope on the side with room: right of the point, or left of it.
-            on_left = b[k] > middle
-            slope.set_transform(left if on_left else right)
-            slope.set_horizontalalignment("right" if on_left else "left")
-            slope.set_position((b[k], loss[k]))
-            slope.set_text(f"{word} {g[k]:.3g}")
+            with np.errstate(all="ignore"):
+                tangent.set_data(span, loss[k] + g[k] * (span - b[k]))
 
+    show_slope = options.tangent and count <= 2
     scene.updaters.append(update)
 
 
-def _history(scene: Scene, ax, group, last: int, options: Options) -> None:
-    values = np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group])
+def _edge_arrow(x: float, y: float, xlim, ylim) -> str:
+    """A triangle pointing the way a point left the chart."""
+    if not np.isfinite(y) or y > ylim[1]:
+        return "^"
+    if y < ylim[0]:
+        return "v"
+    return ">" if x > xlim[1] else "<"
+
+
+def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> None:
+    """The loss against the iteration; panels share one scale so they can be compared."""
+    values = np.concatenate([t.loss[np.isfinite(t.loss)] for t in everyone])
     positive = values[values > 0]
     log = options.log_history and positive.size and values.min() >= 0
-    ax.set_xlim(0, max(last, 1))
+    ax.set_xlim(-0.02 * max(last, 1), max(last, 1))  # the first step's drop clear of the spine
     if options.log_steps:  # frames spaced by powers: so is the iteration axis
         ax.set_xscale("symlog", linthresh=1)
     if log:  # a loss of exactly 0 (a landing on the minimum) sits on the bottom edge
@@ -366,30 +419,34 @@ def _scene_2d(items, options: Options, ax) -> Scene:
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
     box = [options.xlim or _extent(items, 0), options.ylim or _extent(items, 1)]
-    f = _loss_fn(items, options)
-    if f is None:
-        raise ValueError("two-parameter pictures draw the loss: pass loss=the loss function")
-    # A surface gets one face per grid cell (41 x 41 points): uniform faces, no padding.
-    view = landscape(f, items[0].at(0), box, num=41 if surface else 160)
     mains, hists = _main_axes(fig, options, len(items), ax, "3d" if surface else None)
+    views: dict[int, Landscape] = {}
     for panel, group in enumerate(_groups(items, options)):
         main = mains[panel]
-        (_draw_surface if surface else _draw_contour)(fig, main, view, group, options)
+        # A surface gets one face per grid cell (31 x 31 points): uniform faces, no padding.
+        view = _panel_view(group, options, box, 31 if surface else 160, views)
+        if view is None:
+            raise ValueError("two-parameter pictures draw the loss: pass loss=the loss function")
+        if surface:
+            _draw_surface(main, view, group, options)
+        else:  # panels share one colour bar, drawn beside the last of them
+            _draw_contour(fig, main, view, group, options, mains if panel == len(mains) - 1 else None)
         for i, t in group:
             _moving_path_2d(scene, main, t, COLORS[i % len(COLORS)], surface)
         _counter(scene, main, last, options.words) if not surface else None
         if hists is not None:
-            _history(scene, hists[panel], group, last, options)
+            _history(scene, hists[panel], group, last, options, items)
     return scene
 
 
-def _draw_contour(fig, ax, view: Landscape, group, options: Options) -> None:
+def _draw_contour(fig, ax, view: Landscape, group, options: Options, colorbar_for) -> None:
     levels, norm, floor = _levels(view.values)
     values = view.values if floor is None else np.maximum(view.values, floor)
     x, y = view.axes
     filled = ax.contourf(x, y, values.T, levels=levels, norm=norm, cmap="viridis", extend="both")
     ax.contour(x, y, values.T, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.5)
-    fig.colorbar(filled, ax=ax, label=options.words["loss"], format="%.3g")
+    if colorbar_for is not None:
+        fig.colorbar(filled, ax=colorbar_for, label=options.words["loss"], format="%.3g")
     names = group[0][1].names
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
@@ -398,11 +455,12 @@ def _draw_contour(fig, ax, view: Landscape, group, options: Options) -> None:
     _label_panel(ax, group, options)
 
 
-def _draw_surface(fig, ax, view: Landscape, group, options: Options) -> None:
+def _draw_surface(ax, view: Landscape, group, options: Options) -> None:
     x, y = np.meshgrid(*view.axes, indexing="ij")
     values = np.where(np.isfinite(view.values), view.values, np.nan)
     ax.plot_surface(x, y, values, rstride=1, cstride=1, cmap="viridis", alpha=0.7, linewidth=0,
-                    antialiased=True)  # fmt: skip
+                    antialiased=False)  # fmt: skip
+    ax.set_box_aspect(None, zoom=0.85)  # room for the z label
     finite = values[np.isfinite(values)]
     # Fixed limits: the paths start empty and must not rescale the view as they grow.
     ax.set_xlim(view.axes[0][0], view.axes[0][-1])
@@ -412,8 +470,7 @@ def _draw_surface(fig, ax, view: Landscape, group, options: Options) -> None:
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     ax.set_zlabel(options.words["loss"])
-    if options.title:
-        ax.set_title(options.title)
+    _label_panel(ax, group, options)
 
 
 def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool) -> None:
@@ -450,7 +507,7 @@ def _scene_history_only(items, options: Options, ax) -> Scene:
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
     target = ax if ax is not None else fig.add_subplot()
-    _history(scene, target, list(enumerate(items)), last, options)
+    _history(scene, target, list(enumerate(items)), last, options, items)
     handles = [Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t, options, i))
                for i, t in enumerate(items)]  # fmt: skip
     target.legend(handles=handles, loc="upper right", fontsize=9)

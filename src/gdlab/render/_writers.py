@@ -63,11 +63,7 @@ def register(extension: str, description: str, *, animated: bool, static: bool,
 
 def available_writers(*, animated: bool) -> list[str]:
     """Extensions that can be written now, for animations or for static figures."""
-    return [
-        ext
-        for ext, w in WRITERS.items()
-        if (w.animated if animated else w.static) and w.available()
-    ]
+    return [ext for ext, w in WRITERS.items() if (w.animated if animated else w.static) and w.available()]
 
 
 def writer_for(path: object, *, animated: bool) -> Writer:
@@ -76,9 +72,10 @@ def writer_for(path: object, *, animated: bool) -> Writer:
     kind = "an animation" if animated else "a picture"
     choices = ", ".join(f".{e}" for e in available_writers(animated=animated))
     writer = WRITERS.get(ext)
+    if not ext:
+        raise ValueError(f"cannot write {kind} to {path}: the name has no extension; add one of {choices}")
     if writer is None or not (writer.animated if animated else writer.static):
-        what = f"extension .{ext}" if ext else "no extension"
-        raise ValueError(f"cannot write {kind} to {path}: {what} is not supported; use {choices}")
+        raise ValueError(f"cannot write {kind} to {path}: .{ext} is not supported; use {choices}")
     if not writer.available():
         raise ValueError(f"writing .{ext} needs {writer.requires}; or use one of {choices}")
     return writer
@@ -168,9 +165,7 @@ def write_gif(animation, path: Path, *, fps: float | None = None, loop: int = 0)
                 rgb = np.ascontiguousarray(rgba[..., :3])
                 palette = _fixed_palette(rgb)
                 first = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
-                header, _ = GifImagePlugin.getheader(
-                    first, info={"loop": loop, "duration": duration}
-                )
+                header, _ = GifImagePlugin.getheader(first, info={"loop": loop, "duration": duration})
                 out.writelines(header)
                 out.writelines(GifImagePlugin.getdata(first, duration=duration, disposal=1))
             else:

@@ -1,0 +1,119 @@
+"""Why a learning rate converges, oscillates or diverges: the Hessian's eigenvalues.
+
+Near a minimum a loss is close to a quadratic with Hessian H. Gradient descent
+multiplies the error along each eigenvector of H (eigenvalue l) by ``1 - lr*l``
+per step: it shrinks when that factor is inside (-1, 1), that is when
+``lr < 2/l``. The largest eigenvalue L sets the bound ``lr < 2/L``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+
+from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._precision import as_float_tree, resolve_dtype
+from gdlab._pytree import ravel_pytree
+
+
+@dataclass(frozen=True)
+class Stability:
+    """Curvature of a loss at a point and what it means for fixed-rate descent.
+
+    Attributes:
+        eigenvalues: the Hessian's eigenvalues, ascending.
+        L: the largest eigenvalue (the sharpest curvature).
+        mu: the smallest eigenvalue.
+        critical_lr: ``2/L``: plain gradient descent diverges above it (inf when L <= 0).
+        best_lr: ``2/(mu + L)``, the fixed rate that contracts fastest on a
+            quadratic (``None`` unless mu > 0).
+        condition: ``L/mu`` (inf unless mu > 0).
+    """
+
+    eigenvalues: np.ndarray
+    L: float
+    mu: float
+    critical_lr: float
+    best_lr: float | None
+    condition: float
+
+    def factor(self, lr: float) -> float:
+        """How much one step of rate ``lr`` multiplies the slowest-shrinking error."""
+        return float(np.max(np.abs(1 - lr * self.eigenvalues)))
+
+    def explain(self, lr: float) -> str:
+        """One sentence on what rate ``lr`` does here, and why.
+
+        Example:
+            >>> s = stability(lambda b: (b / 2 - 1) ** 2, 2.0)
+            >>> s.explain(5)
+            'lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges'
+            >>> s.explain(2)
+            'lr=2 = 1/L: the step lands on the minimum of this quadratic at once'
+        """
+        bound = self.critical_lr
+        head = f"lr={lr:g}"
+        if self.L <= 0:
+            return f"{head}: the loss curves down or is flat here (L={self.L:.3g}), no bound applies"
+        if math.isclose(lr, bound, rel_tol=1e-9):
+            return (f"{head} = 2/L: the error flips sign each step without shrinking, "
+                    "so it oscillates forever")  # fmt: skip
+        if lr > bound:
+            return f"{head} > 2/L={bound:.4g}: each step overshoots by more than it gains, so it diverges"
+        if math.isclose(lr, 1 / self.L, rel_tol=1e-9) and self.mu == self.L:
+            return f"{head} = 1/L: the step lands on the minimum of this quadratic at once"
+        rate = self.factor(lr)
+        if rate == 0:
+            return f"{head}: the step lands on the minimum of this quadratic at once"
+        steps = math.ceil(math.log(1e-8) / math.log(rate))
+        how = "overshooting back and forth" if lr > 1 / self.L else "from one side"
+        return (f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.4g} "
+                f"a step, 1e-8 of itself after {steps:,} steps")  # fmt: skip
+
+    def __repr__(self) -> str:
+        best = "none (not strictly convex here)" if self.best_lr is None else f"{self.best_lr:.6g}"
+        return (
+            f"Stability(L={self.L:.6g}, mu={self.mu:.6g}, condition={self.condition:.4g})\n"
+            f"  gradient descent diverges for lr > 2/L = {self.critical_lr:.6g}\n"
+            f"  fastest fixed rate 2/(mu+L) = {best}"
+        )
+
+
+def stability(f: Callable[[object], object], at: object, *, dtype: object | None = None) -> Stability:
+    """Hessian eigenvalues of ``f`` at ``at``, the bound ``2/L`` and the best fixed rate.
+
+    Args:
+        f: the loss of one argument (number, array, tuple or dict).
+        at: the point, usually a minimum (what the rate must respect near the end).
+        dtype: the floating type to compute in (default float64).
+
+    Returns:
+        A :class:`Stability`.
+
+    Example:
+        >>> s = stability(lambda b: (b / 2 - 1) ** 2, 2.0)
+        >>> s.L, s.critical_lr, s.best_lr
+        (0.5, 4.0, 2.0)
+    """
+    dt = resolve_dtype(dtype)
+    point = as_float_tree(at, dt, "at")
+    flat, unravel = ravel_pytree(point)
+    loss = scalar_loss(f)
+    with explain_trace_errors(point):
+        hessian = np.asarray(jax.hessian(lambda v: loss(unravel(v)))(flat), dtype=np.float64)
+    if not np.all(np.isfinite(hessian)):
+        raise ValueError("the Hessian is not finite at this point; choose a point where the loss is")
+    eig = np.linalg.eigvalsh((hessian + hessian.T) / 2)
+    L, mu = float(eig[-1]), float(eig[0])
+    return Stability(
+        eigenvalues=eig,
+        L=L,
+        mu=mu,
+        critical_lr=2 / L if L > 0 else math.inf,
+        best_lr=2 / (mu + L) if mu > 0 else None,
+        condition=L / mu if mu > 0 else math.inf,
+    )
