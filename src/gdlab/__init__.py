@@ -50,6 +50,12 @@ _EXPORTS = {
     "save_figure": "gdlab.render",
     "plot_grid": "gdlab.render",
     "Animation": "gdlab.render",
+    "sweep": "gdlab._sweep",
+    "Sweep": "gdlab._sweep",
+    "Regime": "gdlab._sweep",
+    "rates": "gdlab._sweep",
+    "stability": "gdlab._stability",
+    "Stability": "gdlab._stability",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -63,6 +69,8 @@ if TYPE_CHECKING:
     from gdlab._landscape import Landscape, landscape
     from gdlab._methods import METHODS
     from gdlab._ols import RankDeficientWarning, ols
+    from gdlab._stability import Stability, stability
+    from gdlab._sweep import Regime, Sweep, rates, sweep
     from gdlab._trajectory import Status, Trajectory
     from gdlab.render import Animation, animate, plot, plot_grid, save_figure
 

@@ -1,0 +1,371 @@
+"""Learning-rate sweeps: every (rate, start) pair in one compiled, vmapped call."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gdlab._descend import (
+    _CONVERGED,
+    _DIVERGED,
+    _NO_GAIN,
+    _RUNNING,
+    _check_number,
+    _norm,
+    check_steps,
+    check_tol,
+    row_code,
+)
+from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._methods import Method, resolve_method
+from gdlab._precision import as_float_tree, resolve_dtype
+from gdlab._pytree import component_names, ravel_pytree
+from gdlab._stability import Stability, stability
+from gdlab._trajectory import Status, Trajectory
+
+# Saving every step of every run is the default while it stays this small (numbers per array).
+SAVE_BUDGET = 2_000_000
+# A run whose gradient has flipped sign this many steps in a row at the end is bouncing.
+BOUNCES = 8
+
+
+class Regime(enum.Enum):
+    """What a rate did: the lecture's question, answered per run."""
+
+    CONVERGED = "converged"
+    OSCILLATING = "oscillating"
+    SLOW = "slow"
+    DIVERGED = "diverged"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def rates(low: float, high: float, num: int = 50, *, log: bool = True) -> np.ndarray:
+    """Learning rates from ``low`` to ``high``: log-spaced (default) or even.
+
+    Example:
+        >>> rates(1e-3, 1, 4).tolist()
+        [0.001, 0.01, 0.1, 1.0]
+    """
+    lo, hi = _check_number("low", low), _check_number("high", high)
+    if not hi > lo or int(num) < 1:
+        raise ValueError(f"need 0 < low < high and num >= 1; got low={low}, high={high}, num={num}")
+    return np.geomspace(lo, hi, int(num)) if log else np.linspace(lo, hi, int(num))
+
+
+def _select(keep, new, old):
+    return jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, old)
+
+
+def _one_run(f, method: Method, init, lr, tol, steps: int, early: bool, every: int, chunks: int):
+    """One run as a scan: ``chunks`` saved rows, ``every`` steps apart, then the final state.
+
+    Besides the status it tracks, cheaply, what the regime needs: how many
+    steps in a row the gradient has flipped sign, and its size half-way.
+    """
+    loss = scalar_loss(f)
+    value_and_grad = jax.value_and_grad(loss)
+    tx = method.build(lr)
+
+    def step(carry, k):
+        p, state, code, stop, first, previous, bounces, middle = carry
+        value, g = value_and_grad(p)
+        first = jnp.where(k == 0, value, first)
+        updates, new_state = tx.update(g, state, p)
+        new_p = optax.apply_updates(p, updates)
+        running = code == _RUNNING
+        here = row_code(loss, method, value, g, p, new_p, first, k, steps, tol, early)
+        code = jnp.where(running, here, code)
+        stop = jnp.where(running & (here != _RUNNING), k, stop)
+        pairs = zip(jax.tree.leaves(g), jax.tree.leaves(previous), strict=True)
+        turn = sum(jnp.sum(a * b) for a, b in pairs)  # a product and a sum fuse; a dot would not
+        bounces = jnp.where(running, jnp.where(turn < 0, bounces + 1, 0), bounces)
+        previous = _select(running, g, previous)
+        middle = jnp.where(running & (k == steps // 2), _norm(g), middle)
+        go = code == _RUNNING
+        carry = (_select(go, new_p, p), _select(go, new_state, state), code, stop, first, previous,
+                 bounces, middle)  # fmt: skip
+        return carry, (p, value, g)
+
+    def chunk(carry, c):
+        # The saved row is the chunk's first step: evaluated here, then stepped without output.
+        p = carry[0]
+        value, g = value_and_grad(p)
+        carry, _ = jax.lax.scan(lambda cy, k: (step(cy, k)[0], None), carry,
+                                c * every + jnp.arange(every, dtype=jnp.int32))  # fmt: skip
+        return carry, (p, value, g)
+
+    zero, int32 = jnp.zeros((), lr.dtype), jnp.int32
+    start = (init, tx.init(init), int32(_RUNNING), int32(steps), zero, jax.tree.map(jnp.zeros_like, init),
+             int32(0), zero)  # fmt: skip
+    if every == 1:  # every step saved: one scan whose outputs are the rows
+        carry, rows = jax.lax.scan(step, start, jnp.arange(chunks, dtype=jnp.int32))
+    else:
+        carry, rows = jax.lax.scan(chunk, start, jnp.arange(chunks, dtype=jnp.int32))
+    p, _, code, stop, _, _, bounces, middle = carry
+    value, g = value_and_grad(p)
+    return rows, (p, value, g), code, stop, bounces, middle
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early", "every", "chunks"))
+def _sweep_run(f, method, inits, lrs, tol, steps, early, every, chunks):
+    run = functools.partial(_one_run, f, method, tol=tol, steps=steps, early=early, every=every,
+                            chunks=chunks)  # fmt: skip
+    return jax.vmap(run)(inits, lrs)
+
+
+@dataclass(frozen=True, repr=False)
+class Sweep:
+    """Many runs of one loss and method: one per (rate, start) pair, rate-major.
+
+    Attributes:
+        lrs: the rate of each run, shape (runs,).
+        starts: the start of each run, shaped like the start with a leading runs axis.
+        params: saved parameters, shape (runs, rows, ...): row ``j`` is step
+            ``saved_steps[j]`` (every step unless the sweep was too large, or
+            ``save`` said otherwise). After a run stops its rows repeat its end.
+        loss: saved losses, shape (runs, rows).
+        grad: saved gradients, shaped like ``params``.
+        saved_steps: the step of each saved row.
+        final: each run's last parameters, shape (runs, ...).
+        final_loss: each run's last loss.
+        final_grad: each run's last gradient.
+        steps_taken: each run's number of steps (where it converged or diverged, or ``steps``).
+        status: each run's :class:`~gdlab.Status`.
+        regime: each run's :class:`Regime`.
+        notes: a sentence per run saying what happened.
+        stability: curvature at the best run's end: ``2/L`` and the best fixed rate.
+        method: the optimiser's name.
+        steps: the step limit.
+        tol: the tolerance on the gradient norm, if any.
+        loss_fn: the loss.
+    """
+
+    lrs: np.ndarray
+    starts: object
+    params: object
+    loss: np.ndarray
+    grad: object
+    saved_steps: np.ndarray
+    final: object
+    final_loss: np.ndarray
+    final_grad: object
+    steps_taken: np.ndarray
+    status: tuple[Status, ...]
+    regime: tuple[Regime, ...]
+    notes: tuple[str, ...]
+    stability: Stability | None
+    method: str
+    steps: int
+    tol: float | None
+    loss_fn: Callable[[object], object] | None = field(default=None, compare=False)
+
+    def __len__(self) -> int:
+        return int(self.lrs.size)
+
+    @property
+    def every_step(self) -> bool:
+        """Whether every step of every run was saved (so runs can be drawn as trajectories)."""
+        return self.saved_steps.size == self.steps + 1
+
+    def trajectory(self, run: int) -> Trajectory:
+        """Run ``run`` as a :class:`~gdlab.Trajectory` (needs every step saved)."""
+        if not self.every_step:
+            raise ValueError("this sweep saved only some steps; run it again with save='all'")
+        index = range(len(self))[run]
+        rows = int(self.steps_taken[index]) + 1
+        take = lambda tree: jax.tree.map(lambda a: a[index, :rows], tree)  # noqa: E731
+        return Trajectory(
+            params=take(self.params), loss=self.loss[index, :rows], grad=take(self.grad),
+            method=self.method, lr=float(self.lrs[index]), status=self.status[index],
+            message=self.notes[index], tol=self.tol, loss_fn=self.loss_fn,
+        )  # fmt: skip
+
+    def pick(self, lrs: Sequence[float]) -> list[Trajectory]:
+        """The trajectories of the runs whose rates are nearest to ``lrs`` (first start)."""
+        chosen = [int(np.argmin(np.abs(np.log(self.lrs) - math.log(r)))) for r in lrs]
+        return [self.trajectory(i) for i in chosen]
+
+    def to_pandas(self):
+        """One row per run: rate, start, regime, steps, final loss and the note."""
+        import pandas as pd
+
+        leaves = [np.asarray(a).reshape(len(self), -1) for a in jax.tree.leaves(self.starts)]
+        starts = np.concatenate(leaves, axis=1)
+        names = component_names(jax.tree.map(lambda a: a[0], self.starts))
+        frame = pd.DataFrame({"lr": self.lrs})
+        for j, name in enumerate(names):
+            frame[f"start {name}"] = starts[:, j]
+        frame["regime"] = [r.value for r in self.regime]
+        frame["steps"] = self.steps_taken
+        frame["final loss"] = self.final_loss
+        frame["note"] = self.notes
+        return frame
+
+    def counts(self) -> dict[str, int]:
+        """How many runs fell into each regime."""
+        return {r.value: sum(x is r for x in self.regime) for r in Regime}
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {k}" for k, n in self.counts().items() if n)
+        lines = [f"Sweep({self.method}, {len(self)} runs, {self.steps} steps: {counts})"]
+        if self.stability is not None and math.isfinite(self.stability.critical_lr):
+            lines.append(f"  2/L = {self.stability.critical_lr:.6g} (curvature at the best run's end)")
+        shown = range(len(self)) if len(self) <= 12 else [*range(6), *range(len(self) - 6, len(self))]
+        for i in shown:
+            if len(self) > 12 and i == len(self) - 6:
+                lines.append("  ...")
+            lines.append(f"  lr={self.lrs[i]:<10.4g} {self.regime[i].value:<11} {self.notes[i]}")
+        return "\n".join(lines)
+
+
+def _lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
+    values = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"lrs must be a non-empty list of rates; got {lrs!r}")
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(f"every rate in lrs must be a finite number > 0; got {values[:5]}...")
+    return values.astype(dtype)
+
+
+def _every(save: object, runs: int, steps: int, components: int) -> int:
+    """Steps between saved rows: 1 saves every step."""
+    if save == "all":
+        return 1
+    if save == "final":
+        return steps + 1
+    if save == "auto":
+        per_run = max(1, SAVE_BUDGET // max(1, runs * components))
+        return max(1, math.ceil((steps + 1) / per_run))
+    if isinstance(save, int | np.integer) and not isinstance(save, bool) and save >= 1:
+        return int(save)
+    raise ValueError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
+
+
+def _judge(code: int, stop: int, steps: int, bounces: int, middle: float, grads: np.ndarray,
+           first: float, tol: float | None) -> tuple[Status, Regime, str]:  # fmt: skip
+    """Status, regime and a note for one run, from how it ended and how its gradient behaved."""
+    last = float(np.linalg.norm(grads))
+    bounced = " by overshooting back and forth" if bounces >= 2 else ""
+    if code in (_CONVERGED, _NO_GAIN):
+        return Status.CONVERGED, Regime.CONVERGED, f"converged at step {stop}{bounced}"
+    if code == _DIVERGED:
+        return Status.DIVERGED, Regime.DIVERGED, f"diverged at step {stop}: the loss exploded or overflowed"
+    if tol is None and last <= 1e-8 * max(1.0, first):
+        note = f"converged{bounced}: gradient 1e-8 of its start by step {steps} (tol= stops it there)"
+        return Status.MAX_STEPS, Regime.CONVERGED, note
+    persistent = bounces >= min(BOUNCES, max(1, steps // 2))
+    if persistent and last > 2 * middle:
+        note = f"diverging slowly: the bounces grow (gradient {middle:.3g} -> {last:.3g})"
+        return Status.MAX_STEPS, Regime.DIVERGED, note
+    if persistent and last >= 0.5 * middle:
+        note = f"oscillating: bounces across the minimum without settling (gradient {last:.3g})"
+        return Status.MAX_STEPS, Regime.OSCILLATING, note
+    note = f"slow: still moving toward the minimum at step {steps}{bounced} (gradient {last:.3g})"
+    return Status.MAX_STEPS, Regime.SLOW, note
+
+
+def sweep(
+    f: Callable[[object], object],
+    init: object,
+    *,
+    lrs: object,
+    inits: Sequence[object] | None = None,
+    method: object = "gd",
+    steps: int,
+    tol: float | None = None,
+    save: object = "auto",
+    dtype: object | None = None,
+) -> Sweep:
+    """Run every (rate, start) pair in one compiled, vmapped call, and say what each did.
+
+    Args:
+        f: the loss of one argument, as in :func:`gdlab.descend`.
+        init: the start (``None`` when ``inits`` is given).
+        lrs: the rates: a list or array (see :func:`rates` for a log-spaced range).
+        inits: several starts; every rate runs from each.
+        method: ``"gd"``, ``"sign"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``,
+            ``"rmsprop"``, ``"adam"`` or an optax factory such as ``optax.adam``.
+        steps: the step limit.
+        tol: a run stops once its gradient norm is <= ``tol``.
+        save: which steps to keep: ``"auto"`` (every step while the sweep is
+            small, else evenly thinned), ``"all"``, ``"final"`` or every n-th step.
+        dtype: the floating type to compute in (default float64).
+
+    Returns:
+        A :class:`Sweep`, whose ``regime`` says for each run: converged, oscillating
+        (bouncing across the minimum without settling, as at lr = 2/L), slow
+        (still moving toward the minimum at the step limit) or diverged.
+
+    Example:
+        >>> import gdlab
+        >>> result = gdlab.sweep(lambda b: (b / 2 - 1) ** 2, -10.0, lrs=[0.5, 4, 5], steps=200, tol=1e-8)
+        >>> [r.value for r in result.regime]
+        ['converged', 'oscillating', 'diverged']
+        >>> result.stability.critical_lr
+        4.0
+    """
+    spec = resolve_method(method)
+    if not spec.needs_lr:
+        raise ValueError("a sweep varies the rate: pass a method name or an optax factory such as optax.adam")
+    dt = resolve_dtype(dtype)
+    steps, stop = check_steps(steps), check_tol(tol)
+    if (init is None) == (inits is None):
+        raise ValueError("give one start as init, or several as inits (with init=None)")
+    starts = [as_float_tree(s, dt, "inits") for s in (inits if inits is not None else [init])]
+    if not starts:
+        raise ValueError("inits is empty: give at least one start")
+    structure = jax.tree.structure(starts[0])
+    if any(jax.tree.structure(s) != structure for s in starts):
+        raise ValueError("every start in inits must have the same shape")
+    rate = _lrs(lrs, dt)
+    grid_lr = np.repeat(rate, len(starts))
+    batched = jax.tree.map(lambda *leaves: jnp.stack(leaves * len(rate)), *starts)
+    components = ravel_pytree(starts[0])[0].size
+    every = _every(save, grid_lr.size, steps, components)
+    chunks = math.ceil((steps + 1) / every)
+    with explain_trace_errors(starts[0]):
+        rows, final, code, stop_at, bounces, middle = _sweep_run(
+            f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
+            stop is not None, every, chunks,
+        )  # fmt: skip
+    return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, code, stop_at, bounces, middle,
+                     every, chunks, dt)  # fmt: skip
+
+
+def _assemble(f, spec, steps, tol, lrs, starts, rows, final, code, stop_at, bounces, middle, every,
+              chunks, dt) -> Sweep:  # fmt: skip
+    P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
+    final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
+    runs = lrs.size
+    flat_final_g = np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(final_g)], axis=1)
+    flat_first_g = np.concatenate([np.asarray(x)[:, 0].reshape(runs, -1) for x in jax.tree.leaves(G)], axis=1)
+    code, stop_at = np.asarray(code), np.asarray(stop_at)
+    judged = [
+        _judge(int(code[i]), int(stop_at[i]), steps, int(bounces[i]), float(middle[i]), flat_final_g[i],
+               float(np.linalg.norm(flat_first_g[i])), tol)
+        for i in range(runs)
+    ]  # fmt: skip
+    finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
+    best = int(np.argmin(finite))
+    at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
+    try:
+        curvature = stability(f, at, dtype=dt)
+    except ValueError:
+        curvature = None
+    return Sweep(
+        lrs=lrs, starts=jax.tree.map(np.asarray, starts), params=P, loss=np.asarray(L), grad=G,
+        saved_steps=np.arange(chunks) * every, final=final_p, final_loss=np.asarray(final_loss),
+        final_grad=final_g, steps_taken=stop_at, status=tuple(j[0] for j in judged),
+        regime=tuple(j[1] for j in judged), notes=tuple(j[2] for j in judged), stability=curvature,
+        method=spec.name, steps=steps, tol=tol, loss_fn=f,
+    )  # fmt: skip
