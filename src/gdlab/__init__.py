@@ -49,6 +49,7 @@ _EXPORTS = {
     "animate": "gdlab.render",
     "save_figure": "gdlab.render",
     "plot_grid": "gdlab.render",
+    "plot_sweep": "gdlab.render",
     "Animation": "gdlab.render",
     "sweep": "gdlab._sweep",
     "Sweep": "gdlab._sweep",
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
     from gdlab._stability import Stability, stability
     from gdlab._sweep import Regime, Sweep, rates, sweep
     from gdlab._trajectory import Status, Trajectory
-    from gdlab.render import Animation, animate, plot, plot_grid, save_figure
+    from gdlab.render import Animation, animate, plot, plot_grid, plot_sweep, save_figure
 
 
 def __getattr__(name: str) -> object:

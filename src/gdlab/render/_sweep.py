@@ -1,0 +1,112 @@
+"""A picture of a learning-rate sweep: what each rate did, and the 2/L bound."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from gdlab._sweep import Regime, Sweep
+from gdlab.render._fonts import font_family
+
+REGIME_COLORS = {
+    Regime.CONVERGED: "#2ca02c",
+    Regime.SLOW: "#bcbd22",
+    Regime.OSCILLATING: "#ff7f0e",
+    Regime.DIVERGED: "#d62728",
+}
+
+
+def plot_sweep(result: Sweep, *, title: str | None = None, size: tuple[int, int] = (800, 600),
+               dpi: int = 100) -> Figure:  # fmt: skip
+    """Final loss and steps to converge against the rate, regimes as colour bands, and 2/L.
+
+    Args:
+        result: what :func:`gdlab.sweep` returned.
+        title: a title (default: the method and the number of runs).
+        size: (width, height) in pixels.
+        dpi: dots per inch.
+
+    Returns:
+        A matplotlib ``Figure`` with two panels sharing the log-scaled rate axis.
+    """
+    if not isinstance(result, Sweep):
+        raise ValueError("plot_sweep takes the result of gdlab.sweep")
+    with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
+        fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+        starts = _per_start(result)
+        for ax in (top, bottom):
+            _bands(ax, result, starts[0])
+            ax.set_xscale("log")
+            ax.grid(alpha=0.3, which="both")
+        _final_losses(top, result, starts)
+        _steps_taken(bottom, result, starts)
+        _bound(top, bottom, result)
+        handles = [Patch(color=c, alpha=0.35, label=r.value) for r, c in REGIME_COLORS.items()]
+        top.legend(handles=handles + top.get_legend_handles_labels()[0], loc="best", fontsize=9)
+        top.set_title(title or f"{result.method}: {len(result)} runs of {result.steps:,} steps")
+    return fig
+
+
+def _per_start(result: Sweep) -> list[np.ndarray]:
+    """Run indices for each start, in rate order (runs are rate-major)."""
+    count = len(result) // np.unique(result.lrs).size
+    return [np.arange(s, len(result), count) for s in range(count)]
+
+
+def _bands(ax, result: Sweep, runs: np.ndarray) -> None:
+    lrs = result.lrs[runs]
+    edges = np.sqrt(lrs[1:] * lrs[:-1]) if lrs.size > 1 else np.array([])
+    low = np.concatenate([[lrs[0] / 1.5], edges])
+    high = np.concatenate([edges, [lrs[-1] * 1.5]])
+    for lo, hi, i in zip(low, high, runs, strict=True):
+        ax.axvspan(lo, hi, color=REGIME_COLORS[result.regime[i]], alpha=0.25, lw=0)
+    ax.set_xlim(low[0], high[-1])
+
+
+def _final_losses(ax, result: Sweep, starts: list[np.ndarray]) -> None:
+    finite = result.final_loss[np.isfinite(result.final_loss) & (result.final_loss > 0)]
+    top = float(finite.max()) * 10 if finite.size else 1.0
+    for s, runs in enumerate(starts):
+        loss = np.where(np.isfinite(result.final_loss[runs]), result.final_loss[runs], top)
+        label = "final loss" if len(starts) == 1 else f"final loss, start {s}"
+        ax.plot(result.lrs[runs], np.clip(loss, None, top), ".-", color="0.2", lw=1, ms=4,
+                alpha=1 if s == 0 else 0.5, label=label)  # fmt: skip
+    ax.set_yscale("log", nonpositive="clip")
+    ax.set_ylabel("final loss")
+
+
+def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
+    converged = np.array([r is Regime.CONVERGED for r in result.regime])
+    for s, runs in enumerate(starts):
+        steps = np.where(converged[runs] & (result.steps_taken[runs] < result.steps),
+                         result.steps_taken[runs].astype(float), np.nan)  # fmt: skip
+        ax.plot(result.lrs[runs], steps, ".-", color="0.2", lw=1, ms=4, alpha=1 if s == 0 else 0.5)
+    ax.set_ylabel("steps to converge")
+    ax.set_xlabel("learning rate")
+    if np.any(converged & (result.steps_taken < result.steps)):
+        ax.set_yscale("log")
+    else:
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, f"no run converged within {result.steps:,} steps", transform=ax.transAxes,
+                ha="center", va="center", fontsize=11, color="0.25")  # fmt: skip
+
+
+def _bound(top, bottom, result: Sweep) -> None:
+    bound = None if result.stability is None else result.stability.critical_lr
+    if bound is None or not math.isfinite(bound):
+        return
+    for ax in (top, bottom):
+        ax.axvline(bound, color="black", ls="--", lw=1.2)
+    top.plot([], [], color="black", ls="--", label=f"2/L = {bound:.4g}")
+    best = result.stability.best_lr
+    if best is not None and not math.isclose(best, bound, rel_tol=1e-2):  # else one line shows both
+        for ax in (top, bottom):
+            ax.axvline(best, color="0.4", ls=":", lw=1.2)
+        top.plot([], [], color="0.4", ls=":", label=f"2/(mu+L) = {best:.4g}")

@@ -1,0 +1,143 @@
+"""Sweeps: regimes against theory, equality with single runs, saving, stability."""
+
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from helpers import lecture_loss, quadratic, rosenbrock
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gdlab
+from gdlab import Regime
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 3))
+def test_regimes_match_the_two_over_l_bound(seed, n):
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    eig = np.sort(rng.uniform(0.5, 4.0, size=n))
+    eig[-1] = eig[-1] + 1.0  # a clear largest eigenvalue
+    A = q @ np.diag(eig) @ q.T
+    f = quadratic(A, rng.normal(size=n))
+    bound = 2 / eig[-1]
+    result = gdlab.sweep(f, rng.normal(size=n), lrs=[0.5 * bound, bound, 1.2 * bound], steps=3000, tol=1e-9)
+    assert [r.value for r in result.regime] == ["converged", "oscillating", "diverged"]
+    assert result.stability.critical_lr == pytest.approx(bound, rel=1e-9)
+
+
+def test_lecture_rates_regimes_and_notes():
+    lrs = [0.01 / 6, 0.5, 2.0, 3.9, 4.0, 4.01, 5.0]
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=lrs, steps=1000, tol=1e-8)
+    assert [r.value for r in result.regime] == [
+        "slow", "converged", "converged", "converged", "oscillating", "diverged", "diverged",
+    ]  # fmt: skip
+    assert result.steps_taken[2] == 1 and result.steps_taken[6] == 29
+    assert "overshooting back and forth" in result.notes[3]
+    assert "bounces grow" in result.notes[5]
+    assert result.counts() == {"converged": 3, "oscillating": 1, "slow": 1, "diverged": 2}
+    assert "Sweep(gd, 7 runs, 1000 steps" in repr(result) and "2/L = 4" in repr(result)
+
+
+@pytest.mark.parametrize("method", ["gd", "momentum", "adam", "sign"])
+def test_every_run_equals_its_single_descent(method):
+    lrs = [1e-3, 3e-3, 1e-2]
+    starts = [np.array([-1.2, 1.0]), np.array([0.5, -0.5])]
+    result = gdlab.sweep(rosenbrock, None, inits=starts, lrs=lrs, method=method, steps=300, tol=1e-10)
+    for i, (lr, start) in enumerate((lr, s) for lr in lrs for s in starts):  # rate-major order
+        single = gdlab.descend(rosenbrock, start, lr=lr, method=method, steps=300, tol=1e-10)
+        run = result.trajectory(i)
+        assert run.steps == single.steps and run.status is single.status
+        np.testing.assert_allclose(run.params, single.params, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(run.loss, single.loss, rtol=1e-12, atol=1e-12)
+        assert result.lrs[i] == lr
+
+
+def test_optax_factory_sweeps_and_ready_transformations_do_not():
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.5], method=optax.adam, steps=400)
+    single = gdlab.descend(lecture_loss, -10.0, lr=0.5, method=optax.adam, steps=400)
+    np.testing.assert_allclose(result.trajectory(1).params, single.params, atol=1e-12)
+    with pytest.raises(ValueError, match="varies the rate"):
+        gdlab.sweep(lecture_loss, -10.0, lrs=[0.1], method=optax.adam(0.1), steps=5)
+
+
+def test_saving_every_step_some_steps_or_the_end():
+    everything = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=100, save="all")
+    assert everything.params.shape == (2, 101) and everything.every_step
+    thinned = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=100, save=10)
+    assert thinned.saved_steps.tolist() == list(range(0, 101, 10)) and thinned.params.shape == (2, 11)
+    np.testing.assert_allclose(thinned.params, everything.params[:, ::10], atol=1e-12)
+    np.testing.assert_allclose(thinned.final, everything.final, atol=1e-12)
+    with pytest.raises(ValueError, match="save='all'"):
+        thinned.trajectory(0)
+    final = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=100, save="final")
+    assert final.saved_steps.tolist() == [0]
+    np.testing.assert_allclose(final.final, everything.final, atol=1e-12)
+    big = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-3, 1, 300), steps=20000)
+    assert not big.every_step and big.params.size <= 2 * gdlab._sweep.SAVE_BUDGET
+
+
+def test_nan_and_inf_are_never_silent():
+    result = gdlab.sweep(lambda b: jnp.log(b), 1.0, lrs=[0.01, 10.0], steps=50)
+    assert result.regime[1] is Regime.DIVERGED and "diverged at step" in result.notes[1]
+    assert result.status[1] is gdlab.Status.DIVERGED
+    assert np.isfinite(result.final_loss[0])
+
+
+def test_to_pandas_one_row_per_run():
+    result = gdlab.sweep(rosenbrock, None, inits=[np.array([-1.2, 1.0])], lrs=[1e-3, 2e-3], steps=10)
+    frame = result.to_pandas()
+    assert list(frame.columns) == ["lr", "start b[0]", "start b[1]", "regime", "steps", "final loss", "note"]
+    assert frame["lr"].tolist() == [1e-3, 2e-3] and frame["start b[0]"].tolist() == [-1.2, -1.2]
+
+
+def test_pick_returns_trajectories_nearest_the_rates():
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(0.01, 10, 31), steps=50)
+    picked = result.pick([0.1, 4.0])
+    assert [round(t.lr, 2) for t in picked] == [0.1, 3.98]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"lrs": []}, "non-empty"),
+        ({"lrs": [0.1, -1.0]}, "finite number > 0"),
+        ({"lrs": [0.1], "inits": [1.0]}, "init, or several as inits"),
+        ({"lrs": [0.1], "save": "some"}, "save must be"),
+        ({"lrs": [0.1], "steps": -1}, "steps must be"),
+    ],
+)
+def test_bad_sweep_arguments(kwargs, match):
+    args = {"steps": 10} | kwargs
+    with pytest.raises(ValueError, match=match):
+        gdlab.sweep(lecture_loss, -10.0, **args)
+
+
+def test_rates_helper():
+    np.testing.assert_allclose(gdlab.rates(1e-4, 1, 5), [1e-4, 1e-3, 1e-2, 1e-1, 1])
+    assert gdlab.rates(1, 3, 3, log=False).tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="low < high"):
+        gdlab.rates(1, 0.5)
+
+
+def test_stability_of_the_lecture_and_the_cafe_regression():
+    lecture = gdlab.stability(lecture_loss, 2.0)
+    assert (lecture.L, lecture.critical_lr, lecture.best_lr, lecture.condition) == (0.5, 4.0, 2.0, 1.0)
+    assert lecture.explain(5) == "lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges"
+    assert "oscillates forever" in lecture.explain(4)
+    assert "from one side" in lecture.explain(1) and "back and forth" in lecture.explain(3)
+    cafe = gdlab.datasets.cafe()
+    X, y = cafe.X, cafe.y
+    report = gdlab.stability(lambda b: jnp.sum((y - X @ b) ** 2), gdlab.ols(X, y))
+    eig = np.linalg.eigvalsh(2 * X.T @ X)  # the Hessian of a sum of squares, by hand
+    np.testing.assert_allclose(report.eigenvalues, eig, rtol=1e-10)
+    assert report.critical_lr == pytest.approx(2 / eig[-1]) and report.critical_lr < 2e-4
+    assert report.best_lr == pytest.approx(2 / (eig[0] + eig[-1]))
+    assert "diverges for lr > 2/L = 0.000157" in repr(report)
+
+
+def test_stability_where_the_curvature_is_negative():
+    report = gdlab.stability(lambda b: -(b**2), 1.0)
+    assert report.critical_lr == np.inf and report.best_lr is None
+    assert "no bound applies" in report.explain(0.1)
