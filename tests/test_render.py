@@ -377,7 +377,7 @@ def test_panels_share_one_colour_bar_and_static_plots_have_no_counter():
 def test_plot_sweep_bands_bound_and_steps():
     result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-2, 10, 25), steps=500, tol=1e-8)
     figure = gdlab.plot_sweep(result)
-    top, bottom = figure.axes
+    top, _ = figure.axes
     assert top.get_xscale() == "log" and top.get_yscale() == "log"
     labels = [t.get_text() for t in top.get_legend().get_texts()]
     assert labels[:4] == ["converged", "slow", "oscillating", "diverged"]
@@ -385,5 +385,5 @@ def test_plot_sweep_bands_bound_and_steps():
     assert len(top.patches) == 25  # one colour band per rate
     x = [line.get_xdata()[0] for line in top.lines if line.get_linestyle() == "--" and len(line.get_xdata())]
     assert x == [4.0]
-    with pytest.raises(ValueError, match="gdlab.sweep"):
+    with pytest.raises(ValueError, match=r"gdlab\.sweep"):
         gdlab.plot_sweep([1, 2])

@@ -4,12 +4,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from helpers import lecture_loss, quadratic, rosenbrock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import gdlab
 from gdlab import Regime
+from helpers import lecture_loss, quadratic, rosenbrock
 
 
 @settings(max_examples=15, deadline=None)

@@ -14,8 +14,8 @@ from gdlab.render._animation import Animation
 from gdlab.render._fonts import MissingFontWarning
 from gdlab.render._frames import pick_frames
 from gdlab.render._grid import plot_grid
-from gdlab.render._sweep import plot_sweep
 from gdlab.render._scene import Options, as_trajectories, build_scene
+from gdlab.render._sweep import plot_sweep
 from gdlab.render._writers import WRITERS, available_writers, writer_for
 
 __all__ = [
