@@ -55,6 +55,7 @@ _EXPORTS = {
     "Sweep": "gdlab._sweep",
     "Regime": "gdlab._sweep",
     "rates": "gdlab._sweep",
+    "sgd": "gdlab._sgd",
     "stability": "gdlab._stability",
     "Stability": "gdlab._stability",
 }
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     from gdlab._landscape import Landscape, landscape
     from gdlab._methods import METHODS
     from gdlab._ols import RankDeficientWarning, ols
+    from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
     from gdlab._sweep import Regime, Sweep, rates, sweep
     from gdlab._trajectory import Status, Trajectory

@@ -1,0 +1,182 @@
+"""Stochastic gradient descent on data: minibatches reshuffled each epoch from a seed."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gdlab._descend import (
+    _CONVERGED,
+    _DIVERGED,
+    _RUNNING,
+    _check_number,
+    _message,
+    check_steps,
+    row_code,
+)
+from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._methods import Method, resolve_method
+from gdlab._precision import as_float_tree, resolve_dtype
+from gdlab._trajectory import Status, Trajectory, _flat_rows
+
+
+def as_data(data: object, dtype: np.dtype) -> tuple[object, int]:
+    """Arrays (or a DataFrame, as a dict of its columns) with one row per observation, and n."""
+    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
+        data = {str(c): data[c].to_numpy() for c in data.columns}
+    leaves = jax.tree.leaves(data)
+    if not leaves:
+        raise ValueError("data holds no arrays: pass arrays, a dict of them or a DataFrame")
+    arrays = []
+    for leaf in leaves:
+        arr = np.asarray(leaf)
+        if arr.dtype.kind not in "biuf" or arr.ndim == 0:
+            raise ValueError(
+                f"data must be numeric arrays with a row per observation; got {arr.dtype} {arr.shape}"
+            )
+        arrays.append(arr.astype(dtype))
+    sizes = {a.shape[0] for a in arrays}
+    if len(sizes) != 1:
+        raise ValueError(f"every array in data needs the same number of rows; got {sorted(sizes)}")
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise ValueError("data must be finite: drop or fill missing values first")
+    tree = jax.tree.unflatten(jax.tree.structure(data), [jnp.asarray(a) for a in arrays])
+    return tree, sizes.pop()
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "epochs", "batches", "size", "shuffle"))
+def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, size: int, shuffle: bool):
+    """Every step of ``epochs`` x ``batches`` minibatch steps, with the full loss and gradient at each."""
+    n = jax.tree.leaves(data)[0].shape[0]
+    full = jax.value_and_grad(scalar_loss(lambda p: f(p, data)))
+    batch_grad = jax.grad(scalar_loss(f))
+    tx = method.build(lr)
+    steps = epochs * batches
+
+    def order(epoch):
+        rows = jax.random.permutation(jax.random.fold_in(key, epoch), n) if shuffle else jnp.arange(n)
+        return rows[: batches * size].reshape(batches, size)
+
+    def step(carry, xs):
+        p, state, code, first = carry
+        k, rows = xs
+        value, g = full(p)
+        first = jnp.where(k == 0, value, first)
+        batch = jax.tree.map(lambda a: a[rows], data)
+        updates, new_state = tx.update(batch_grad(p, batch), state, p)
+        new_p = optax.apply_updates(p, updates)
+        running = code == _RUNNING
+        code = jnp.where(
+            running, row_code(None, method, value, g, p, new_p, first, k, steps, 0.0, False), code
+        )
+        go = code == _RUNNING
+        keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(go, x, y), a, b)  # noqa: E731
+        return (keep(new_p, p), keep(new_state, state), code, first), (p, value, g, code)
+
+    ks = jnp.arange(steps + 1, dtype=jnp.int32)
+    orders = jax.vmap(order)(jnp.arange(epochs)).reshape(steps, size)
+    orders = jnp.concatenate([orders, orders[:1]])  # the last row is evaluated, never stepped
+    start = (init, tx.init(init), jnp.int32(_RUNNING), jnp.zeros((), lr.dtype))
+    _, (P, L, G, codes) = jax.lax.scan(step, start, (ks, orders))
+    return P, L, G, codes
+
+
+def sgd(
+    loss: Callable[[object, object], object],
+    init: object,
+    data: object,
+    *,
+    lr: float,
+    batch_size: int | None = None,
+    epochs: int = 1,
+    seed: int = 0,
+    shuffle: bool = True,
+    method: object = "gd",
+    dtype: object | None = None,
+) -> Trajectory:
+    """Minimise ``loss(params, batch)`` over minibatches of ``data``: stochastic gradient descent.
+
+    Each epoch reshuffles the rows (from ``seed``: the same seed gives the same
+    path on any machine) and takes ``n // batch_size`` steps on batches of
+    exactly ``batch_size`` rows; when ``batch_size`` does not divide ``n``, the
+    rows left over in an epoch's shuffle wait for the next epoch. With
+    ``batch_size=None`` (the full data) it is plain gradient descent.
+
+    Args:
+        loss: ``loss(params, batch)``, where ``batch`` is shaped like ``data``
+            with fewer rows; a sum or mean over rows.
+        init: the starting parameters.
+        data: arrays with one row per observation: one array, a tuple or dict of
+            them, or a pandas DataFrame (a dict of its columns).
+        lr: the learning rate.
+        batch_size: rows per step (default: all of them).
+        epochs: passes over the data.
+        seed: the shuffling seed.
+        shuffle: reshuffle each epoch (otherwise batches follow the data's order).
+        method: any method :func:`gdlab.descend` takes, by name or optax factory.
+        dtype: the floating type to compute in (default float64).
+
+    Returns:
+        A :class:`~gdlab.Trajectory` with a row per step; its ``loss`` and
+        ``grad`` are those of the loss on the whole data, so it draws on the same
+        curve as a full-batch descent. ``loss_fn`` is the loss on the whole data.
+
+    Example:
+        >>> import gdlab, jax.numpy as jnp
+        >>> cafe = gdlab.datasets.cafe()
+        >>> mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)
+        >>> path = gdlab.sgd(mse, jnp.array([9.0, 2.0]), {"x": cafe.x, "y": cafe.y},
+        ...                  lr=1e-4, batch_size=2, epochs=3, seed=0)
+        >>> path.steps, path.method
+        (15, 'sgd (gd, batch 2)')
+    """
+    spec = resolve_method(method)
+    if not spec.needs_lr:
+        raise ValueError("pass the method by name or as an optax factory, with lr=")
+    dt = resolve_dtype(dtype)
+    rate = _check_number("lr", lr)
+    arrays, n = as_data(data, dt)
+    size = n if batch_size is None else check_steps(batch_size)
+    if not 1 <= size <= n:
+        raise ValueError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")
+    epochs = check_steps(epochs)
+    if epochs < 1:
+        raise ValueError(f"epochs must be at least 1; got {epochs}")
+    start = as_float_tree(init, dt, "init")
+    key = jax.random.key(int(seed))
+    with explain_trace_errors(start):
+        P, L, G, codes = _sgd_run(loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs,
+                                  n // size, size, bool(shuffle))  # fmt: skip
+    codes = np.asarray(codes)
+    stopped = np.flatnonzero(codes != _RUNNING)
+    last = int(stopped[0]) if stopped.size else codes.size - 1
+    code = int(codes[last])
+    rows = last + 1
+    loss_values = np.asarray(L[:rows])
+    grads = jax.tree.map(lambda a: np.asarray(a[:rows]), G)
+    status = Status.DIVERGED if code == _DIVERGED else (
+        Status.CONVERGED if code == _CONVERGED else Status.MAX_STEPS
+    )  # fmt: skip
+    return Trajectory(
+        params=jax.tree.map(lambda a: np.asarray(a[:rows]), P),
+        loss=loss_values,
+        grad=grads,
+        method=f"sgd ({spec.name}, batch {size})",
+        lr=rate,
+        status=status,
+        message=_message(code, last, rate, None, _flat_rows(grads, rows), loss_values)
+        if code == _DIVERGED
+        else f"ran {epochs} epoch(s) of {n // size} batches of {size} rows: loss on all data "
+        f"{loss_values[0]:.6g} -> {loss_values[-1]:.6g}",
+        loss_fn=functools.partial(_on_all, loss, arrays),
+    )
+
+
+def _on_all(loss, data, params):
+    """The loss on the whole data, as pictures draw it."""
+    return loss(params, data)

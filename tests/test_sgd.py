@@ -1,0 +1,84 @@
+"""Stochastic gradient descent on data."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+
+import gdlab
+
+CAFE = gdlab.datasets.cafe()
+DATA = {"x": CAFE.x, "y": CAFE.y}
+
+
+def mse(b, d):
+    return jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)
+
+
+def test_same_seed_same_path_other_seed_other_path():
+    runs = [gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1e-3, batch_size=2, epochs=10, seed=s)
+            for s in (7, 7, 8)]  # fmt: skip
+    assert np.array_equal(runs[0].params, runs[1].params)
+    assert not np.allclose(runs[0].params, runs[2].params)
+    assert runs[0].steps == 50 and runs[0].params.shape == (51, 2)
+
+
+def test_full_batch_is_plain_descent():
+    stochastic = gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1e-3, epochs=40)
+    plain = gdlab.descend(lambda b: mse(b, DATA), np.array([9.0, 2.0]), lr=1e-3, steps=40)
+    np.testing.assert_allclose(stochastic.params, plain.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(stochastic.loss, plain.loss, rtol=1e-12)
+
+
+def test_first_step_uses_the_first_shuffled_batch():
+    seed, size, lr = 3, 4, 1e-3
+    path = gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=lr, batch_size=size, epochs=1, seed=seed)
+    rows = np.asarray(jax.random.permutation(jax.random.fold_in(jax.random.key(seed), 0), 10))[:size]
+    batch = {k: v[rows] for k, v in DATA.items()}
+    expected = np.array([9.0, 2.0]) - lr * np.asarray(jax.grad(mse)(jnp.array([9.0, 2.0]), batch))
+    np.testing.assert_allclose(path.params[1], expected, rtol=1e-14)
+    assert path.steps == 2  # 10 // 4 batches; the 2 rows left over wait for the next epoch
+
+
+def test_loss_and_grad_are_on_all_data_and_pictures_draw_it():
+    path = gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1e-3, batch_size=3, epochs=3)
+    np.testing.assert_allclose(path.loss, [float(mse(p, DATA)) for p in path.params], rtol=1e-12)
+    assert float(path.loss_fn(np.array([9.0, 2.0]))) == pytest.approx(float(mse(np.array([9.0, 2.0]), DATA)))
+    assert len(gdlab.plot(path).axes) == 2  # a contour and its colour bar
+    assert path.method == "sgd (gd, batch 3)" and "3 epoch(s) of 3 batches of 3 rows" in path.message
+
+
+def test_dataframe_tuple_and_optimisers():
+    frame = pd.DataFrame(DATA)
+    from_frame = gdlab.sgd(mse, np.array([9.0, 2.0]), frame, lr=1e-3, batch_size=5, epochs=2, seed=1)
+    from_dict = gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1e-3, batch_size=5, epochs=2, seed=1)
+    np.testing.assert_array_equal(from_frame.params, from_dict.params)
+    pairs = (CAFE.x, CAFE.y)
+    tuple_loss = lambda b, d: jnp.mean((d[1] - b[0] - b[1] * d[0]) ** 2)
+    adam = gdlab.sgd(tuple_loss, np.array([9.0, 2.0]), pairs, lr=0.05, batch_size=5, epochs=30, method="adam")
+    assert adam.final_loss < adam.loss[0] / 5
+
+
+def test_divergence_is_reported():
+    path = gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1.0, batch_size=2, epochs=50)
+    assert path.status is gdlab.Status.DIVERGED and "diverged at step" in path.message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"batch_size": 0}, "between 1 and the 10 rows"),
+        ({"batch_size": 11}, "between 1 and the 10 rows"),
+        ({"epochs": 0}, "at least 1"),
+        ({"lr": -1.0}, "lr must be"),
+        ({"data": {"x": CAFE.x, "y": CAFE.y[:9]}}, "same number of rows"),
+        ({"data": {"x": np.where(CAFE.x > 25, np.nan, CAFE.x), "y": CAFE.y}}, "finite"),
+        ({"data": {}}, "holds no arrays"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    args = {"data": DATA, "lr": 1e-3, "batch_size": 2} | kwargs
+    data = args.pop("data")
+    with pytest.raises(ValueError, match=match):
+        gdlab.sgd(mse, np.array([9.0, 2.0]), data, **args)
