@@ -50,6 +50,9 @@ def test_demo_writes_the_lecture_pictures(tmp_path):
         "learning_rates.gif": 41,
         "learning_rates.png": 1,
         "homework.gif": 100,
+        "sweep_lecture.png": 1,
+        "sweep_cafe.png": 1,
+        "sgd_cafe.gif": 100,
     }
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     for name, frames in expected.items():

@@ -50,4 +50,33 @@ def lecture_pictures(folder: str | Path) -> list[Path]:
     homework = descend(homework_loss, -3.0, lr=HOMEWORK_LR, steps=100)
     written.append(animate(homework, xlim=(-4, 3), title="homework: (x-1)^2 from -3, lr = 0.01/3")
                    .save(out / "homework.gif"))  # fmt: skip
+    written += _learning_rate_lab(out)
+    return written
+
+
+def _learning_rate_lab(out: Path) -> list[Path]:
+    """Sweeps of both losses with their 2/L, and the homework done stochastically."""
+    import jax.numpy as jnp
+
+    from gdlab import datasets
+    from gdlab._sgd import sgd
+    from gdlab._sweep import rates, sweep
+    from gdlab.render import animate, plot_sweep, save_figure
+
+    lecture = sweep(lecture_loss, -10.0, lrs=rates(1e-3, 10, 80), steps=1000, tol=1e-8)
+    written = [save_figure(plot_sweep(lecture, title="(b/2-1)^2: 80 rates, 1,000 steps each"),
+                           out / "sweep_lecture.png")]  # fmt: skip
+    cafe = datasets.cafe()
+    data = {"x": cafe.x, "y": cafe.y}
+    sse = lambda b: jnp.sum((cafe.y - b[0] - b[1] * cafe.x) ** 2)  # noqa: E731
+    regression = sweep(sse, np.array([9.0, 2.0]), lrs=rates(1e-6, 1e-3, 60), steps=5000, tol=1e-6)
+    written.append(save_figure(plot_sweep(regression, title="cafe sum of squares: 60 rates"),
+                               out / "sweep_cafe.png"))  # fmt: skip
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)  # noqa: E731
+    start = np.array([9.0, 2.0])
+    paths = [sgd(mse, start, data, lr=1e-3, batch_size=2, epochs=40, seed=0),
+             sgd(mse, start, data, lr=1e-3, epochs=200)]  # fmt: skip
+    movie = animate(paths, frames=100, labels=["minibatches of 2 rows", "all 10 rows"],
+                    title="homework, stochastically: SGD on the cafe data")  # fmt: skip
+    written.append(movie.save(out / "sgd_cafe.gif"))
     return written

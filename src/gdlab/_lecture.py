@@ -18,6 +18,8 @@ from gdlab._descend import descend
 from gdlab._gradcheck import check_grad
 from gdlab._grid import grid_search
 from gdlab._ols import ols
+from gdlab._stability import stability
+from gdlab._sweep import sweep
 
 LECTURE_LR = 0.01 / 6
 HOMEWORK_LR = 0.01 / 3
@@ -217,6 +219,32 @@ def _rates() -> Section:
     return Section("What the learning rate does: L = 1/2, so 2/L = 4", tuple(rows))
 
 
+def _stability() -> Section:
+    lecture = stability(lecture_loss, 2.0)
+    cafe = datasets.cafe()
+    X, y = cafe.X, cafe.y.reshape(-1, 1)
+    bound = stability(cafe_matrix_loss(X, y), ols(X, y)).critical_lr
+    by_hand = 2 / float(np.linalg.eigvalsh(2 * X.T @ X)[-1])  # Hessian of a sum of squares: 2X'X
+    found = sweep(lecture_loss, -10.0, lrs=[1.0, 3.9, 4.0, 4.1], steps=2000, tol=1e-8).regime
+    return Section(
+        "Why: the stability bound 2/L (L = largest Hessian eigenvalue)",
+        (
+            Check("(b/2-1)^2: L", lecture.L, 0.5, 1e-12, "theory"),
+            Check("(b/2-1)^2: 2/L", lecture.critical_lr, 4.0, 1e-12, "theory"),
+            Check("(b/2-1)^2: best fixed rate 2/(mu+L)", lecture.best_lr, 2.0, 1e-12, "theory"),
+            Check("cafe sum of squares: 2/L", bound, by_hand, 1e-12 * by_hand, "theory"),
+            Check(
+                "sweep at lr 1, 3.9, 4, 4.1",
+                " ".join(r.value[:4] for r in found),
+                "conv conv osci dive",
+                0.0,
+                "theory",
+            ),  # fmt: skip
+        ),
+        "the cafe loss sums 10 squared residuals with x near 25: its bound is about 1.6e-4",
+    )
+
+
 def sections() -> list[Section]:
     """Every section of the lecture, computed now."""
     return [
@@ -228,4 +256,5 @@ def sections() -> list[Section]:
         _descent(),
         _homework(),
         _rates(),
+        _stability(),
     ]
