@@ -239,7 +239,7 @@ def _stability() -> Section:
                 "conv conv osci dive",
                 0.0,
                 "theory",
-            ),  # fmt: skip
+            ),
         ),
         "the cafe loss sums 10 squared residuals with x near 25: its bound is about 1.6e-4",
     )

@@ -329,7 +329,11 @@ def sweep(
         raise ValueError("every start in inits must have the same shape")
     rate = _lrs(lrs, dt)
     grid_lr = np.repeat(rate, len(starts))
-    batched = jax.tree.map(lambda *leaves: jnp.stack(leaves * len(rate)), *starts)
+    # Rate-major: run i has rate i // len(starts) and start i % len(starts); tiled on the host.
+    batched = jax.tree.map(
+        lambda *leaves: jnp.asarray(np.tile(np.stack(leaves), (len(rate),) + (1,) * np.ndim(leaves[0]))),
+        *starts,
+    )
     components = ravel_pytree(starts[0])[0].size
     every = _every(save, grid_lr.size, steps, components)
     chunks = math.ceil((steps + 1) / every)
@@ -349,7 +353,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, code, stop_at, boun
     runs = lrs.size
     flat_final_g = np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(final_g)], axis=1)
     flat_first_g = np.concatenate([np.asarray(x)[:, 0].reshape(runs, -1) for x in jax.tree.leaves(G)], axis=1)
-    code, stop_at = np.asarray(code), np.asarray(stop_at)
+    code, stop_at, bounces, middle = (np.asarray(x) for x in (code, stop_at, bounces, middle))
     judged = [
         _judge(int(code[i]), int(stop_at[i]), steps, int(bounces[i]), float(middle[i]), flat_final_g[i],
                float(np.linalg.norm(flat_first_g[i])), tol)
