@@ -169,3 +169,12 @@ def test_parameters_that_do_not_fit_the_loss_are_clear_errors():
 
 def test_whole_float_steps_are_accepted():
     assert gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=3.0).steps == 3
+
+
+def test_an_optax_schedule_sets_the_rate_step_by_step():
+    schedule = optax.exponential_decay(0.5, transition_steps=1, decay_rate=0.5)
+    path = gdlab.descend(lecture_loss, -10.0, steps=3, method=optax.sgd(schedule))
+    b, rates = -10.0, [0.5, 0.25, 0.125]
+    for k, lr in enumerate(rates, start=1):
+        b = b - lr * (b / 2 - 1)
+        assert float(path.params[k]) == pytest.approx(b, rel=1e-14)
