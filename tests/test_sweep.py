@@ -72,7 +72,7 @@ def test_saving_every_step_some_steps_or_the_end():
     with pytest.raises(ValueError, match="save='all'"):
         thinned.trajectory(0)
     final = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=100, save="final")
-    assert final.saved_steps.tolist() == [0]
+    assert final.saved_steps.tolist() == [0, 100]  # the start and the end
     np.testing.assert_allclose(final.final, everything.final, atol=1e-12)
     big = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-3, 1, 300), steps=20000)
     assert not big.every_step and big.params.size <= 2 * gdlab._sweep.SAVE_BUDGET

@@ -8,6 +8,7 @@ per step: it shrinks when that factor is inside (-1, 1), that is when
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,6 +84,15 @@ class Stability:
         )
 
 
+@functools.lru_cache(maxsize=64)
+def _hessian(f, structure, shapes, dtype):
+    """A compiled Hessian of ``f`` over a flat vector, kept for the next call with the same loss."""
+    template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
+    unravel = ravel_pytree(template)[1]
+    loss = scalar_loss(f)
+    return jax.jit(jax.hessian(lambda v: loss(unravel(v))))
+
+
 def stability(f: Callable[[object], object], at: object, *, dtype: object | None = None) -> Stability:
     """Hessian eigenvalues of ``f`` at ``at``, the bound ``2/L`` and the best fixed rate.
 
@@ -101,10 +111,10 @@ def stability(f: Callable[[object], object], at: object, *, dtype: object | None
     """
     dt = resolve_dtype(dtype)
     point = as_float_tree(at, dt, "at")
-    flat, unravel = ravel_pytree(point)
-    loss = scalar_loss(f)
+    flat, _ = ravel_pytree(point)
+    shapes = tuple(np.shape(x) for x in jax.tree.leaves(point))
     with explain_trace_errors(point):
-        hessian = np.asarray(jax.hessian(lambda v: loss(unravel(v)))(flat), dtype=np.float64)
+        hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat), dtype=np.float64)
     if not np.all(np.isfinite(hessian)):
         raise ValueError("the Hessian is not finite at this point; choose a point where the loss is")
     eig = np.linalg.eigvalsh((hessian + hessian.T) / 2)

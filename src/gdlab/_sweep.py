@@ -14,15 +14,12 @@ import numpy as np
 import optax
 
 from gdlab._descend import (
-    _CONVERGED,
-    _DIVERGED,
-    _NO_GAIN,
-    _RUNNING,
+    EXPLODE,
     _check_number,
     _norm,
+    _squares,
     check_steps,
     check_tol,
-    row_code,
 )
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -33,8 +30,8 @@ from gdlab._trajectory import Status, Trajectory
 
 # Saving every step of every run is the default while it stays this small (numbers per array).
 SAVE_BUDGET = 2_000_000
-# A run whose gradient has flipped sign this many steps in a row at the end is bouncing.
-BOUNCES = 8
+# Steps taken past the end of a run that has not stopped, to see whether it bounces.
+PROBE = 16
 
 
 class Regime(enum.Enum):
@@ -67,53 +64,80 @@ def _select(keep, new, old):
 
 
 def _one_run(f, method: Method, init, lr, tol, steps: int, early: bool, every: int, chunks: int):
-    """One run as a scan: ``chunks`` saved rows, ``every`` steps apart, then the final state.
+    """One run as a scan that saves a row every ``every`` steps (``chunks`` of them), then the end.
 
-    Besides the status it tracks, cheaply, what the regime needs: how many
-    steps in a row the gradient has flipped sign, and its size half-way.
+    The loop carries as little as it can, because on a CPU each value carried
+    through a compiled loop costs about as much as the arithmetic of a step:
+    the parameters, the optimiser state, a done flag and the step count. How it
+    ended is read afterwards from the final state, which a stopped run keeps.
+    What the regime needs is measured around the loop: whether the first step
+    overshoots, and how the gradient behaves over a few steps past the end.
     """
     loss = scalar_loss(f)
     value_and_grad = jax.value_and_grad(loss)
     tx = method.build(lr)
+    first, g0 = value_and_grad(init)
+    limit = EXPLODE * jnp.maximum(1.0, jnp.abs(first))
 
-    def step(carry, k):
-        p, state, code, stop, first, previous, bounces, middle = carry
+    def ends(value, g, p, new_p):
+        squares = _squares(g)
+        total = value + squares + 0 * sum(jnp.sum(x) for x in jax.tree.leaves(p))
+        end = ~jnp.isfinite(total) | (value > limit)
+        if early:
+            end |= squares <= tol * tol
+            if method.stop_when_no_gain:
+                end |= loss(new_p) >= value
+        return end
+
+    def step(carry, _):
+        p, state, done, taken = carry
         value, g = value_and_grad(p)
-        first = jnp.where(k == 0, value, first)
         updates, new_state = tx.update(g, state, p)
         new_p = optax.apply_updates(p, updates)
-        running = code == _RUNNING
-        here = row_code(loss, method, value, g, p, new_p, first, k, steps, tol, early)
-        code = jnp.where(running, here, code)
-        stop = jnp.where(running & (here != _RUNNING), k, stop)
-        pairs = zip(jax.tree.leaves(g), jax.tree.leaves(previous), strict=True)
-        turn = sum(jnp.sum(a * b) for a, b in pairs)  # a product and a sum fuse; a dot would not
-        bounces = jnp.where(running, jnp.where(turn < 0, bounces + 1, 0), bounces)
-        previous = _select(running, g, previous)
-        middle = jnp.where(running & (k == steps // 2), _norm(g), middle)
-        go = code == _RUNNING
-        carry = (_select(go, new_p, p), _select(go, new_state, state), code, stop, first, previous,
-                 bounces, middle)  # fmt: skip
+        done = done | ends(value, g, p, new_p)
+        carry = (_select(done, p, new_p), _select(done, state, new_state), done,
+                 taken + jnp.where(done, 0, 1))  # fmt: skip
         return carry, (p, value, g)
 
-    def chunk(carry, c):
-        # The saved row is the chunk's first step: evaluated here, then stepped without output.
+    def chunk(carry, _):
+        # The saved row is the chunk's first step, evaluated here; the chunk then steps on.
         p = carry[0]
         value, g = value_and_grad(p)
-        carry, _ = jax.lax.scan(lambda cy, k: (step(cy, k)[0], None), carry,
-                                c * every + jnp.arange(every, dtype=jnp.int32))  # fmt: skip
+        carry, _ = jax.lax.scan(lambda cy, x: (step(cy, x)[0], None), carry, None, length=every)
         return carry, (p, value, g)
 
-    zero, int32 = jnp.zeros((), lr.dtype), jnp.int32
-    start = (init, tx.init(init), int32(_RUNNING), int32(steps), zero, jax.tree.map(jnp.zeros_like, init),
-             int32(0), zero)  # fmt: skip
-    if every == 1:  # every step saved: one scan whose outputs are the rows
-        carry, rows = jax.lax.scan(step, start, jnp.arange(chunks, dtype=jnp.int32))
+    start = (init, tx.init(init), jnp.bool_(False), jnp.int32(0))
+    if every == 1:  # every step saved: the scan's outputs are the rows
+        carry, rows = jax.lax.scan(step, start, None, length=chunks)
     else:
-        carry, rows = jax.lax.scan(chunk, start, jnp.arange(chunks, dtype=jnp.int32))
-    p, _, code, stop, _, _, bounces, middle = carry
+        carry, rows = jax.lax.scan(chunk, start, None, length=chunks)
+    tail = steps - chunks * every
+    if tail:
+        carry, _ = jax.lax.scan(lambda cy, x: (step(cy, x)[0], None), carry, None, length=tail)
+    p, state, done, taken = carry
     value, g = value_and_grad(p)
-    return rows, (p, value, g), code, stop, bounces, middle
+    rows = jax.tree.map(lambda r, last: jnp.concatenate([r, last[None]]), rows, (p, value, g))
+    overshoot = _turn(g0, value_and_grad(optax.apply_updates(init, tx.update(g0, tx.init(init), init)[0]))[1])
+    return rows, (p, value, g), done, taken, first, overshoot < 0, _probe(value_and_grad, tx, p, state)
+
+
+def _turn(a, b):
+    """The inner product of two gradients: negative when the second points back."""
+    return sum(jnp.sum(x * y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
+
+
+def _probe(value_and_grad, tx, p, state):
+    """Steps on past the end: how often the gradient flips sign, and how fast its norm changes."""
+
+    def step(carry, _):
+        p, state, previous = carry
+        g = value_and_grad(p)[1]
+        updates, state = tx.update(g, state, p)
+        return (optax.apply_updates(p, updates), state, g), (_turn(g, previous) < 0, _norm(g))
+
+    g = value_and_grad(p)[1]
+    _, (flips, norms) = jax.lax.scan(step, (p, state, g), None, length=PROBE)
+    return jnp.sum(flips[1:]), norms[0], norms[-1]
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early", "every", "chunks"))
@@ -251,26 +275,33 @@ def _every(save: object, runs: int, steps: int, components: int) -> int:
     raise ValueError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
 
 
-def _judge(code: int, stop: int, steps: int, bounces: int, middle: float, grads: np.ndarray,
-           first: float, tol: float | None) -> tuple[Status, Regime, str]:  # fmt: skip
-    """Status, regime and a note for one run, from how it ended and how its gradient behaved."""
-    last = float(np.linalg.norm(grads))
-    bounced = " by overshooting back and forth" if bounces >= 2 else ""
-    if code in (_CONVERGED, _NO_GAIN):
-        return Status.CONVERGED, Regime.CONVERGED, f"converged at step {stop}{bounced}"
-    if code == _DIVERGED:
-        return Status.DIVERGED, Regime.DIVERGED, f"diverged at step {stop}: the loss exploded or overflowed"
-    if tol is None and last <= 1e-8 * max(1.0, first):
+def _judge(ended: bool, bad: bool, converged: bool, taken: int, steps: int, overshoot: bool, probe,
+           first_norm: float, tol: float | None) -> tuple[Status, Regime, str]:  # fmt: skip
+    """Status, regime and a note for one run.
+
+    ``ended``: the run stopped before its last row; ``bad``/``converged``: what
+    its final row shows; ``probe``: (sign flips, first and last gradient norm)
+    over the steps past the end.
+    """
+    flips, start, end = (float(x) for x in probe)
+    bounced = " by overshooting back and forth" if overshoot else ""
+    if bad:
+        return Status.DIVERGED, Regime.DIVERGED, f"diverged at step {taken}: the loss exploded or overflowed"
+    if ended or converged:
+        return Status.CONVERGED, Regime.CONVERGED, f"converged at step {taken}{bounced}"
+    if tol is None and start <= 1e-8 * max(1.0, first_norm):
         note = f"converged{bounced}: gradient 1e-8 of its start by step {steps} (tol= stops it there)"
         return Status.MAX_STEPS, Regime.CONVERGED, note
-    persistent = bounces >= min(BOUNCES, max(1, steps // 2))
-    if persistent and last > 2 * middle:
-        note = f"diverging slowly: the bounces grow (gradient {middle:.3g} -> {last:.3g})"
+    rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
+    alternating = flips >= PROBE - 2
+    if alternating and rate > 1 + 1e-3:
+        note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.DIVERGED, note
-    if persistent and last >= 0.5 * middle:
-        note = f"oscillating: bounces across the minimum without settling (gradient {last:.3g})"
+    if alternating and rate >= 1 - 1e-3:
+        note = f"oscillating: bounces across the minimum without settling (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.OSCILLATING, note
-    note = f"slow: still moving toward the minimum at step {steps}{bounced} (gradient {last:.3g})"
+    bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
+    note = f"slow: still moving toward the minimum at step {steps}{bounced} (gradient {start:.3g})"
     return Status.MAX_STEPS, Regime.SLOW, note
 
 
@@ -335,28 +366,34 @@ def sweep(
         *starts,
     )
     components = ravel_pytree(starts[0])[0].size
-    every = _every(save, grid_lr.size, steps, components)
-    chunks = math.ceil((steps + 1) / every)
+    every = min(_every(save, grid_lr.size, steps, components), max(steps, 1))
+    chunks = math.ceil(steps / every)
+    every = steps // chunks if chunks else 1  # rows evenly spaced; a tail of steps runs unsaved
     with explain_trace_errors(starts[0]):
-        rows, final, code, stop_at, bounces, middle = _sweep_run(
+        rows, final, ended, taken, first, overshoot, probe = _sweep_run(
             f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
             stop is not None, every, chunks,
         )  # fmt: skip
-    return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, code, stop_at, bounces, middle,
-                     every, chunks, dt)  # fmt: skip
+    saved = np.append(np.arange(chunks) * every, steps)
+    ending = (ended, taken, first, overshoot, probe)
+    return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt)
 
 
-def _assemble(f, spec, steps, tol, lrs, starts, rows, final, code, stop_at, bounces, middle, every,
-              chunks, dt) -> Sweep:  # fmt: skip
+def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt) -> Sweep:
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
+    ended, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
+    probe = np.stack([np.asarray(x) for x in ending[4]], axis=1)
     runs = lrs.size
-    flat_final_g = np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(final_g)], axis=1)
-    flat_first_g = np.concatenate([np.asarray(x)[:, 0].reshape(runs, -1) for x in jax.tree.leaves(G)], axis=1)
-    code, stop_at, bounces, middle = (np.asarray(x) for x in (code, stop_at, bounces, middle))
+    squares = sum(np.sum(np.asarray(x).reshape(runs, -1) ** 2, axis=1) for x in jax.tree.leaves(final_g))
+    first_norm = np.sqrt(sum(np.sum(np.asarray(x)[:, 0].reshape(runs, -1) ** 2, axis=1)
+                             for x in jax.tree.leaves(G)))  # fmt: skip
+    with np.errstate(all="ignore"):
+        bad = ~np.isfinite(final_loss + squares) | (final_loss > EXPLODE * np.maximum(1.0, np.abs(first)))
+    converged = np.zeros(runs, bool) if tol is None else squares <= tol * tol
     judged = [
-        _judge(int(code[i]), int(stop_at[i]), steps, int(bounces[i]), float(middle[i]), flat_final_g[i],
-               float(np.linalg.norm(flat_first_g[i])), tol)
+        _judge(bool(ended[i]), bool(bad[i]), bool(converged[i]), int(taken[i]), steps, bool(overshoot[i]),
+               probe[i], float(first_norm[i]), tol)
         for i in range(runs)
     ]  # fmt: skip
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
@@ -368,8 +405,8 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, code, stop_at, boun
         curvature = None
     return Sweep(
         lrs=lrs, starts=jax.tree.map(np.asarray, starts), params=P, loss=np.asarray(L), grad=G,
-        saved_steps=np.arange(chunks) * every, final=final_p, final_loss=np.asarray(final_loss),
-        final_grad=final_g, steps_taken=stop_at, status=tuple(j[0] for j in judged),
+        saved_steps=saved, final=final_p, final_loss=np.asarray(final_loss),
+        final_grad=final_g, steps_taken=taken, status=tuple(j[0] for j in judged),
         regime=tuple(j[1] for j in judged), notes=tuple(j[2] for j in judged), stability=curvature,
         method=spec.name, steps=steps, tol=tol, loss_fn=f,
     )  # fmt: skip
