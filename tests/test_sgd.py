@@ -71,6 +71,9 @@ def test_divergence_is_reported():
         ({"batch_size": 0}, "between 1 and the 10 rows"),
         ({"batch_size": 11}, "between 1 and the 10 rows"),
         ({"epochs": 0}, "at least 1"),
+        ({"batch_size": 2.5}, "batch_size must be a whole number"),
+        ({"epochs": 1.5}, "epochs must be a whole number"),
+        ({"seed": 1.5}, "seed must be a whole number"),
         ({"lr": -1.0}, "lr must be"),
         ({"data": {"x": CAFE.x, "y": CAFE.y[:9]}}, "same number of rows"),
         ({"data": {"x": np.where(CAFE.x > 25, np.nan, CAFE.x), "y": CAFE.y}}, "finite"),
@@ -82,3 +85,9 @@ def test_bad_arguments(kwargs, match):
     data = args.pop("data")
     with pytest.raises(ValueError, match=match):
         gdlab.sgd(mse, np.array([9.0, 2.0]), data, **args)
+
+
+def test_attribute_access_on_a_dataframe_batch_gets_a_hint():
+    frame = pd.DataFrame(DATA)
+    with pytest.raises(ValueError, match=r'write batch\["y"\] rather than batch\.y'):
+        gdlab.sgd(lambda b, d: jnp.mean((d.y - b[0] - b[1] * d.x) ** 2), np.array([9.0, 2.0]), frame, lr=1e-3)

@@ -69,13 +69,16 @@ def test_saving_every_step_some_steps_or_the_end():
     assert thinned.saved_steps.tolist() == list(range(0, 101, 10)) and thinned.params.shape == (2, 11)
     np.testing.assert_allclose(thinned.params, everything.params[:, ::10], atol=1e-12)
     np.testing.assert_allclose(thinned.final, everything.final, atol=1e-12)
-    with pytest.raises(ValueError, match="save='all'"):
-        thinned.trajectory(0)
+    np.testing.assert_allclose(thinned.trajectory(1).params, everything.params[1], atol=1e-12)
     final = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=100, save="final")
     assert final.saved_steps.tolist() == [0, 100]  # the start and the end
     np.testing.assert_allclose(final.final, everything.final, atol=1e-12)
     big = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-3, 1, 300), steps=20000)
     assert not big.every_step and big.params.size <= 2 * gdlab._sweep.SAVE_BUDGET
+    again = big.pick(0.5)[0]  # a thinned run is computed again, exactly
+    run = int(np.argmin(np.abs(big.lrs - again.lr)))
+    assert again.steps == big.steps_taken[run]
+    np.testing.assert_allclose(again.params[big.saved_steps], big.params[run], atol=1e-12)
 
 
 def test_nan_and_inf_are_never_silent():
@@ -96,6 +99,13 @@ def test_pick_returns_trajectories_nearest_the_rates():
     result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(0.01, 10, 31), steps=50)
     picked = result.pick([0.1, 4.0])
     assert [round(t.lr, 2) for t in picked] == [0.1, 3.98]
+    assert result.pick(0.1)[0].lr == picked[0].lr
+    with pytest.raises(ValueError, match="rates > 0"):
+        result.pick([-1])
+    with pytest.raises(ValueError, match="start must be"):
+        result.pick(0.1, start=1)
+    several = gdlab.sweep(lecture_loss, inits=[-10.0, 10.0], lrs=[0.1, 0.2], steps=5)
+    assert float(several.pick(0.2, start=1)[0].params[0]) == 10.0
 
 
 @pytest.mark.parametrize(
@@ -104,6 +114,8 @@ def test_pick_returns_trajectories_nearest_the_rates():
         ({"lrs": []}, "non-empty"),
         ({"lrs": [0.1, -1.0]}, "finite number > 0"),
         ({"lrs": [0.1], "inits": [1.0]}, "init, or several as inits"),
+        ({"lrs": None}, "list of rates"),
+        ({"lrs": "fast"}, "list of rates"),
         ({"lrs": [0.1], "save": "some"}, "save must be"),
         ({"lrs": [0.1], "steps": -1}, "steps must be"),
     ],
@@ -137,7 +149,24 @@ def test_stability_of_the_lecture_and_the_cafe_regression():
     assert "diverges for lr > 2/L = 0.000157" in repr(report)
 
 
-def test_stability_where_the_curvature_is_negative():
+def test_stability_where_the_curvature_is_negative_or_flat():
     report = gdlab.stability(lambda b: -(b**2), 1.0)
     assert report.critical_lr == np.inf and report.best_lr is None
     assert "no bound applies" in report.explain(0.1)
+    saddle = gdlab.stability(lambda p: p[0] ** 2 - p[1] ** 2, np.zeros(2))
+    assert "saddle or a maximum" in saddle.explain(0.1)
+    flat = gdlab.stability(lambda p: (p[0] - 1) ** 2, np.ones(2))
+    assert "flat direction" in flat.explain(0.1)
+    for bad in (0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="lr must be"):
+            flat.explain(bad)
+
+
+def test_regimes_near_the_bound_and_without_a_minimum():
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=[3.999, 4.0, 4.001], steps=1000)
+    assert [r.value for r in result.regime] == ["slow", "oscillating", "diverged"]
+    assert "lr=3.999" in repr(result) and "lr=4.001" in repr(result)
+    unbounded = gdlab.sweep(lambda b: -(b**2), 1.0, lrs=[0.01], steps=100)
+    assert unbounded.regime[0] is Regime.DIVERGED and "may have no minimum" in unbounded.notes[0]
+    momentum = gdlab.sweep(lecture_loss, -10.0, lrs=[1.0], method="momentum", steps=10)
+    assert "plain gradient descent's bound" in repr(momentum)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 
@@ -16,7 +17,6 @@ from gdlab._descend import (
     _RUNNING,
     _check_number,
     _message,
-    check_steps,
     row_code,
 )
 from gdlab._loss import explain_trace_errors, scalar_loss
@@ -141,15 +141,16 @@ def sgd(
     dt = resolve_dtype(dtype)
     rate = _check_number("lr", lr)
     arrays, n = as_data(data, dt)
-    size = n if batch_size is None else check_steps(batch_size)
+    size = n if batch_size is None else _whole("batch_size", batch_size)
     if not 1 <= size <= n:
         raise ValueError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")
-    epochs = check_steps(epochs)
+    epochs = _whole("epochs", epochs)
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1; got {epochs}")
+    seed = _whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
-    with explain_trace_errors(start):
+    with _batch_hint(), explain_trace_errors(start):
         P, L, G, codes = _sgd_run(loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs,
                                   n // size, size, bool(shuffle))  # fmt: skip
     codes = np.asarray(codes)
@@ -175,6 +176,24 @@ def sgd(
         f"{loss_values[0]:.6g} -> {loss_values[-1]:.6g}",
         loss_fn=functools.partial(_on_all, loss, arrays),
     )
+
+
+@contextlib.contextmanager
+def _batch_hint():
+    """A DataFrame's batch arrives as a dict of its columns: ``batch["y"]``, not ``batch.y``."""
+    try:
+        yield
+    except AttributeError as err:
+        raise ValueError(
+            f"the loss raised AttributeError: {err}. A batch is shaped like data: a DataFrame's "
+            'batch is a dict of its columns, so write batch["y"] rather than batch.y'
+        ) from err
+
+
+def _whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be a whole number; got {value!r}")
+    return int(value)
 
 
 def _on_all(loss, data, params):

@@ -56,6 +56,8 @@ class Stability:
             >>> s.explain(2)
             'lr=2 = 1/L: the step lands on the minimum of this quadratic at once'
         """
+        if isinstance(lr, bool) or not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+            raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
         bound = self.critical_lr
         head = f"lr={lr:g}"
         if self.L <= 0:
@@ -67,12 +69,19 @@ class Stability:
             return f"{head} > 2/L={bound:.4g}: each step overshoots by more than it gains, so it diverges"
         if math.isclose(lr, 1 / self.L, rel_tol=1e-9) and self.mu == self.L:
             return f"{head} = 1/L: the step lands on the minimum of this quadratic at once"
+        if self.mu < 0:
+            return (f"{head} < 2/L={bound:.4g}: the curved directions settle, but along a direction of "
+                    f"negative curvature (mu={self.mu:.3g}) descent moves away: this point is a saddle "
+                    "or a maximum, not a minimum")  # fmt: skip
         rate = self.factor(lr)
         if rate == 0:
             return f"{head}: the step lands on the minimum of this quadratic at once"
+        if rate >= 1:
+            return (f"{head} < 2/L={bound:.4g}: the curved directions converge; along a flat direction "
+                    "(mu=0) nothing pulls the error back, so it stays where it is")  # fmt: skip
         steps = math.ceil(math.log(1e-8) / math.log(rate))
         how = "overshooting back and forth" if lr > 1 / self.L else "from one side"
-        return (f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.4g} "
+        return (f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.6g} "
                 f"a step, 1e-8 of itself after {steps:,} steps")  # fmt: skip
 
     def __repr__(self) -> str:

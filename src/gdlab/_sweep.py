@@ -20,6 +20,7 @@ from gdlab._descend import (
     _squares,
     check_steps,
     check_tol,
+    descend,
 )
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -192,6 +193,7 @@ class Sweep:
     steps: int
     tol: float | None
     loss_fn: Callable[[object], object] | None = field(default=None, compare=False)
+    spec: Method | None = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return int(self.lrs.size)
@@ -202,10 +204,16 @@ class Sweep:
         return self.saved_steps.size == self.steps + 1
 
     def trajectory(self, run: int) -> Trajectory:
-        """Run ``run`` as a :class:`~gdlab.Trajectory` (needs every step saved)."""
-        if not self.every_step:
-            raise ValueError("this sweep saved only some steps; run it again with save='all'")
+        """Run ``run`` as a :class:`~gdlab.Trajectory`, every step of it.
+
+        When the sweep saved only some steps, that one run is computed again with
+        :func:`gdlab.descend`, which gives exactly the same path.
+        """
         index = range(len(self))[run]
+        if not self.every_step:
+            return descend(self.loss_fn, jax.tree.map(lambda a: a[index], self.starts),
+                           lr=float(self.lrs[index]), steps=self.steps, method=self.spec, tol=self.tol,
+                           dtype=self.loss.dtype)  # fmt: skip
         rows = int(self.steps_taken[index]) + 1
         take = lambda tree: jax.tree.map(lambda a: a[index, :rows], tree)  # noqa: E731
         return Trajectory(
@@ -214,9 +222,21 @@ class Sweep:
             message=self.notes[index], tol=self.tol, loss_fn=self.loss_fn,
         )  # fmt: skip
 
-    def pick(self, lrs: Sequence[float]) -> list[Trajectory]:
-        """The trajectories of the runs whose rates are nearest to ``lrs`` (first start)."""
-        chosen = [int(np.argmin(np.abs(np.log(self.lrs) - math.log(r)))) for r in lrs]
+    def pick(self, lrs: float | Sequence[float], start: int = 0) -> list[Trajectory]:
+        """Trajectories of the runs whose rates are nearest (on a log scale) to ``lrs``.
+
+        Args:
+            lrs: one rate or several; each picks the sweep's nearest rate.
+            start: which start, when the sweep had several.
+        """
+        wanted = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+        if wanted.size == 0 or not np.all(np.isfinite(wanted) & (wanted > 0)):
+            raise ValueError(f"pick takes rates > 0; got {lrs!r}")
+        starts = len(self) // np.unique(self.lrs).size
+        if not 0 <= start < starts:
+            raise ValueError(f"start must be between 0 and {starts - 1}; got {start}")
+        runs = np.arange(start, len(self), starts)
+        chosen = [int(runs[np.argmin(np.abs(np.log(self.lrs[runs]) - math.log(r)))]) for r in wanted]
         return [self.trajectory(i) for i in chosen]
 
     def to_pandas(self):
@@ -243,17 +263,23 @@ class Sweep:
         counts = ", ".join(f"{n} {k}" for k, n in self.counts().items() if n)
         lines = [f"Sweep({self.method}, {len(self)} runs, {self.steps} steps: {counts})"]
         if self.stability is not None and math.isfinite(self.stability.critical_lr):
-            lines.append(f"  2/L = {self.stability.critical_lr:.6g} (curvature at the best run's end)")
+            whose = "" if self.method in ("gd", "sign") else "plain gradient descent's bound; "
+            lines.append(f"  2/L = {self.stability.critical_lr:.6g} ({whose}curvature at the best run's end)")
         shown = range(len(self)) if len(self) <= 12 else [*range(6), *range(len(self) - 6, len(self))]
         for i in shown:
             if len(self) > 12 and i == len(self) - 6:
                 lines.append("  ...")
-            lines.append(f"  lr={self.lrs[i]:<10.4g} {self.regime[i].value:<11} {self.notes[i]}")
+            lines.append(f"  lr={self.lrs[i]:<10.6g} {self.regime[i].value:<11} {self.notes[i]}")
         return "\n".join(lines)
 
 
 def _lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
-    values = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+    if lrs is None or isinstance(lrs, str):
+        raise ValueError(f"lrs must be a list of rates, e.g. gdlab.rates(1e-4, 10, 50); got {lrs!r}")
+    try:
+        values = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"lrs must be a list of numbers; got {lrs!r}") from err
     if values.ndim != 1 or values.size == 0:
         raise ValueError(f"lrs must be a non-empty list of rates; got {lrs!r}")
     if not np.all(np.isfinite(values) & (values > 0)):
@@ -294,20 +320,24 @@ def _judge(ended: bool, bad: bool, converged: bool, taken: int, steps: int, over
         return Status.MAX_STEPS, Regime.CONVERGED, note
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
     alternating = flips >= PROBE - 2
-    if alternating and rate > 1 + 1e-3:
-        note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
+    if rate > 1 + 1e-6:
+        if alternating:
+            note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
+        else:
+            note = f"running away: the gradient grows by {rate:.4g} a step (the loss may have no minimum)"
         return Status.MAX_STEPS, Regime.DIVERGED, note
-    if alternating and rate >= 1 - 1e-3:
+    if alternating and rate >= 1 - 1e-6:
         note = f"oscillating: bounces across the minimum without settling (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.OSCILLATING, note
     bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
-    note = f"slow: still moving toward the minimum at step {steps}{bounced} (gradient {start:.3g})"
+    flat = " (its gradient does not shrink: the loss may have no minimum)" if rate >= 1 - 1e-9 else ""
+    note = f"slow: still moving toward the minimum at step {steps}{bounced} (gradient {start:.3g}){flat}"
     return Status.MAX_STEPS, Regime.SLOW, note
 
 
 def sweep(
     f: Callable[[object], object],
-    init: object,
+    init: object = None,
     *,
     lrs: object,
     inits: Sequence[object] | None = None,
@@ -408,5 +438,5 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt) 
         saved_steps=saved, final=final_p, final_loss=np.asarray(final_loss),
         final_grad=final_g, steps_taken=taken, status=tuple(j[0] for j in judged),
         regime=tuple(j[1] for j in judged), notes=tuple(j[2] for j in judged), stability=curvature,
-        method=spec.name, steps=steps, tol=tol, loss_fn=f,
+        method=spec.name, steps=steps, tol=tol, loss_fn=f, spec=spec,
     )  # fmt: skip

@@ -104,7 +104,8 @@ def _bound(top, bottom, result: Sweep) -> None:
         return
     for ax in (top, bottom):
         ax.axvline(bound, color="black", ls="--", lw=1.2)
-    top.plot([], [], color="black", ls="--", label=f"2/L = {bound:.4g}")
+    whose = "" if result.method in ("gd", "sign") else " (plain descent's bound)"
+    top.plot([], [], color="black", ls="--", label=f"2/L = {bound:.4g}{whose}")
     best = result.stability.best_lr
     if best is not None and not math.isclose(best, bound, rel_tol=1e-2):  # else one line shows both
         for ax in (top, bottom):
