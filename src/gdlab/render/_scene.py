@@ -7,8 +7,7 @@ loss behind them from a :class:`~gdlab._landscape.Landscape` computed once.
 from __future__ import annotations
 
 import dataclasses
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import matplotlib as mpl
@@ -515,20 +514,3 @@ def _scene_history_only(items, options: Options, ax) -> Scene:
     if options.title:
         target.set_title(options.title)
     return scene
-
-
-def quiet_glyph_warnings():
-    """matplotlib warns once per missing glyph; gdlab has already warned once, clearly."""
-    context = warnings.catch_warnings()
-    context.__enter__()
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-    return context
-
-
-def scene_steps(scene: Scene) -> int:
-    return scene.last_step
-
-
-__all__ = ["COLORS", "Options", "Scene", "as_trajectories", "build_scene"]
-
-_ = Sequence  # re-exported typing helper for callers
