@@ -56,6 +56,9 @@ _EXPORTS = {
     "Regime": "gdlab._sweep",
     "rates": "gdlab._sweep",
     "sgd": "gdlab._sgd",
+    "parse": "gdlab._expr",
+    "Expression": "gdlab._expr",
+    "ExpressionError": "gdlab._expr",
     "stability": "gdlab._stability",
     "Stability": "gdlab._stability",
 }
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from gdlab import datasets
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._descend import descend
+    from gdlab._expr import Expression, ExpressionError, parse
     from gdlab._gradcheck import GradCheck, check_grad
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape

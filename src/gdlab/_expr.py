@@ -1,0 +1,441 @@
+"""A safe expression language for losses, such as ``(b/2-1)^2`` or ``sum((y - b0 - b1*x)^2)``.
+
+Text is parsed with Python's ``ast`` module and checked node by node against a
+whitelist, then compiled into a JAX function and a SymPy expression by walking
+that tree. Nothing the user types is ever evaluated: no ``eval``, ``exec``,
+``compile`` of code, ``sympify`` or ``parse_expr`` touches it. Length, nesting
+and size are capped before parsing, so hostile input fails fast with an
+:class:`ExpressionError`, never a RecursionError, MemoryError or hang.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import math
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+MAX_LENGTH = 2000
+MAX_DEPTH = 60
+MAX_NODES = 600
+_ALLOWED_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t+-*/^().,@[]:")
+_LOOKALIKES = {
+    "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/",
+    "\u00b2": "^2", "\u00b3": "^3", "\uff08": "(", "\uff09": ")", "\u03c0": "pi",
+}  # fmt: skip
+
+
+class ExpressionError(ValueError):
+    """The text is not a loss gdlab can compile; the message points at the problem.
+
+    Attributes:
+        problem: what is wrong, in words.
+        text: the text (normalised: ``^`` written as ``**``).
+        start: the position of the problem in ``text`` (0-based), if known.
+    """
+
+    def __init__(
+        self, problem: str, text: str | None = None, start: int | None = None, end: int | None = None
+    ):
+        self.problem, self.text, self.start = problem, text, start
+        message = problem
+        if text is not None and start is not None and len(text) <= 200:
+            width = max(1, (end if end is not None else start + 1) - start)
+            message += f"\n  {text}\n  {' ' * start}{'^' * width}"
+        super().__init__(message)
+
+
+def _f(x):
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def _reduce(kind: str):
+    def apply(*args):
+        if len(args) == 1:
+            return getattr(jnp, kind)(args[0])
+        return (jnp.minimum if kind == "min" else jnp.maximum)(*args)
+
+    return apply
+
+
+# name: (JAX function, smallest and largest number of arguments)
+FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
+    "sin": (jnp.sin, 1, 1), "cos": (jnp.cos, 1, 1), "tan": (jnp.tan, 1, 1), "exp": (jnp.exp, 1, 1),
+    "log": (jnp.log, 1, 1), "log10": (jnp.log10, 1, 1), "log2": (jnp.log2, 1, 1),
+    "sqrt": (jnp.sqrt, 1, 1), "abs": (jnp.abs, 1, 1), "tanh": (jnp.tanh, 1, 1),
+    "sigmoid": (jax.nn.sigmoid, 1, 1), "relu": (jax.nn.relu, 1, 1), "softplus": (jax.nn.softplus, 1, 1),
+    "sum": (jnp.sum, 1, 1), "mean": (jnp.mean, 1, 1), "min": (_reduce("min"), 1, 2),
+    "max": (_reduce("max"), 1, 2), "clip": (jnp.clip, 3, 3),
+}  # fmt: skip
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
+_NAMES_OF_NODES = {
+    ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "if-else", ast.Lambda: "lambda",
+    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension", ast.JoinedStr: "an f-string", ast.Starred: "a starred argument",
+    ast.Dict: "a dict", ast.Set: "a set", ast.List: "a list", ast.Tuple: "a tuple", ast.NamedExpr: ":=",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield", ast.FormattedValue: "an f-string",
+}  # fmt: skip
+
+
+def _normalise(text: str) -> str:
+    """Check the characters, then write ``^`` as ``**`` (a common habit for powers)."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text; got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is {len(text):,} characters long; the limit is {MAX_LENGTH:,}")
+    flat = text.replace("\n", " ").replace("\r", " ")
+    if not flat.strip():
+        raise ExpressionError("the expression is empty; type a loss such as (b/2-1)^2")
+    for i, char in enumerate(flat):
+        if char in _ALLOWED_CHARACTERS:
+            continue
+        hint = f"; did you mean '{_LOOKALIKES[char]}'?" if char in _LOOKALIKES else ""
+        label = unicodedata.name(char, f"U+{ord(char):04X}")
+        raise ExpressionError(f"the character {char!r} ({label}) is not allowed{hint}", flat, i)
+    depth = deepest = 0
+    for i, char in enumerate(flat):
+        depth += char in "(["
+        depth -= char in ")]"
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} brackets deep", flat, i)
+    return flat.strip().replace("^", "**")
+
+
+def _suggest(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+@dataclass
+class _Compiler:
+    """Walks a checked tree into a JAX closure and, where it can, a SymPy expression."""
+
+    text: str
+    data: frozenset[str]
+    names: list[str] = field(default_factory=list)
+    symbolic: bool = True
+
+    def fail(self, problem: str, node: ast.AST) -> ExpressionError:
+        start = getattr(node, "col_offset", None)
+        return ExpressionError(problem, self.text, start, getattr(node, "end_col_offset", None))
+
+    def build(self, node: ast.AST):
+        """Return (jax_fn(env) -> array, sympy expression or None)."""
+        method = getattr(self, f"_{type(node).__name__}", None)
+        if method is None:
+            what = _NAMES_OF_NODES.get(type(node), type(node).__name__)
+            raise self.fail(f"{what} is not allowed in a loss", node)
+        return method(node)
+
+    def _Constant(self, node: ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(f"only numbers are allowed as constants; got {value!r}", node)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number) or abs(number) > 1e300:
+            raise self.fail("this number is too large", node)
+        import sympy
+
+        exact = sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+        return (lambda env: _f(number)), exact
+
+    def _Name(self, node: ast.Name):
+        name = node.id
+        if name.startswith("_"):
+            raise self.fail(f"names may not start with an underscore: {name!r}", node)
+        if name in FUNCTIONS:
+            raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
+        import sympy
+
+        if name in CONSTANTS:
+            value = CONSTANTS[name]
+            return (lambda env: _f(value)), (sympy.pi if name == "pi" else sympy.E)
+        if name not in self.names:
+            self.names.append(name)
+        return (lambda env: env[name]), sympy.Symbol(name, real=True)
+
+    def _UnaryOp(self, node: ast.UnaryOp):
+        if not isinstance(node.op, ast.USub | ast.UAdd):
+            raise self.fail("only + and - may stand before a value", node)
+        fn, sym = self.build(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return fn, sym
+        return (lambda env: -fn(env)), (None if sym is None else -sym)
+
+    def _BinOp(self, node: ast.BinOp):
+        op = _BINARY.get(type(node.op))
+        if op is None:
+            raise self.fail("only + - * / ** (or ^) and @ are allowed between values", node)
+        left, lsym = self.build(node.left)
+        right, rsym = self.build(node.right)
+        jax_op = {"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.divide, "**": jnp.power,
+                  "@": jnp.matmul}[op]  # fmt: skip
+        if op != "@":
+            self._check_size(node, lsym, rsym, lambda env: jax_op(left(env), right(env)))
+        if op == "@" or lsym is None or rsym is None:
+            self.symbolic = False
+            return (lambda env: jax_op(left(env), right(env))), None
+        import sympy
+
+        if op == "**":  # unevaluated: 9**9**9**9 must not be computed exactly
+            sym = sympy.Pow(lsym, rsym, evaluate=not (lsym.is_number and rsym.is_number))
+        else:
+            sym = {"+": sympy.Add, "*": sympy.Mul}[op](lsym, rsym) if op in "+*" else (
+                lsym - rsym if op == "-" else lsym / rsym
+            )  # fmt: skip
+        return (lambda env: jax_op(left(env), right(env))), sym
+
+    def _check_size(self, node: ast.AST, lsym, rsym, value: Callable) -> None:
+        """Arithmetic on constants alone (9**9**9**9) is checked in floating point, never done exactly."""
+        if lsym is None or rsym is None or not (lsym.is_number and rsym.is_number):
+            return
+        with np.errstate(all="ignore"):
+            result = float(value({}))
+        if not math.isfinite(result) or abs(result) > 1e300:
+            raise self.fail("this arithmetic gives a number too large (or undefined) to use", node)
+
+    def _Attribute(self, node: ast.Attribute):
+        if node.attr != "T":
+            raise self.fail(f"attribute .{node.attr} is not allowed; only .T (transpose)", node)
+        fn, _ = self.build(node.value)
+        self.symbolic = False
+        return (lambda env: jnp.swapaxes(fn(env), -1, -2) if jnp.ndim(fn(env)) >= 2 else fn(env)), None
+
+    def _Subscript(self, node: ast.Subscript):
+        if not (isinstance(node.value, ast.Name) and node.value.id in self.data):
+            raise self.fail("subscripts are allowed only on data names, as in x[0]", node)
+        index = self._index(node.slice)
+        fn, _ = self.build(node.value)
+        self.symbolic = False
+        return (lambda env: fn(env)[index]), None
+
+    def _index(self, node: ast.AST):
+        def whole(part: ast.AST | None) -> int | None:
+            if part is None:
+                return None
+            if isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub):
+                inner = whole(part.operand)
+                return None if inner is None else -inner
+            if (
+                isinstance(part, ast.Constant)
+                and isinstance(part.value, int)
+                and not isinstance(part.value, bool)
+            ):
+                if abs(part.value) > 10**12:
+                    raise self.fail("this index is too large", part)
+                return part.value
+            raise self.fail("an index must be a whole number, as in x[0] or x[1:5]", part)
+
+        if isinstance(node, ast.Slice):
+            if node.step is not None:
+                raise self.fail("slices take no step here, as in x[1:5]", node)
+            return slice(whole(node.lower), whole(node.upper))
+        return whole(node)
+
+    def _Call(self, node: ast.Call):
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("only the listed functions may be called, by name", node)
+        name = node.func.id
+        if name not in FUNCTIONS:
+            allowed = ", ".join(FUNCTIONS)
+            raise self.fail(f"unknown function {name!r}{_suggest(name, FUNCTIONS)} (allowed: {allowed})",
+                            node.func)  # fmt: skip
+        if node.keywords:
+            raise self.fail(f"{name}() takes no keyword arguments", node)
+        fn, low, high = FUNCTIONS[name]
+        if not low <= len(node.args) <= high:
+            count = str(low) if low == high else f"{low} or {high}"
+            raise self.fail(f"{name}() takes {count} argument(s); got {len(node.args)}", node)
+        parts = [self.build(arg) for arg in node.args]
+        fns = [p[0] for p in parts]
+        syms = [p[1] for p in parts]
+        sym = None if any(s is None for s in syms) else _sympy_call(name, syms)
+        if sym is None:
+            self.symbolic = False
+        return (lambda env: fn(*(f(env) for f in fns))), sym
+
+
+def _sympy_call(name: str, args: list):
+    import sympy
+
+    from gdlab._symbolic import DataMean, DataSum
+
+    x = args[0]
+    table = {
+        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp, "log": sympy.log,
+        "log10": lambda a: sympy.log(a, 10), "log2": lambda a: sympy.log(a, 2), "sqrt": sympy.sqrt,
+        "abs": sympy.Abs, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+        "relu": lambda a: sympy.Max(0, a), "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
+        "sum": DataSum, "mean": DataMean,
+    }  # fmt: skip
+    if name in table:
+        return table[name](x)
+    if name in ("min", "max"):
+        return None if len(args) == 1 else (sympy.Min if name == "min" else sympy.Max)(*args)
+    return sympy.Min(sympy.Max(x, args[1]), args[2])  # clip
+
+
+@dataclass(frozen=True, repr=False)
+class Expression:
+    """A compiled loss: its text, its names, a JAX function and, where possible, SymPy.
+
+    Attributes:
+        text: the text, normalised (``^`` written ``**``).
+        params: the parameter names, in order of first appearance.
+        data: the data names.
+        function: the loss as a JAX function of a dict ``{param: value}``, data bound.
+        sympy: the SymPy expression, or ``None`` for matrix expressions
+            (``@``, ``.T``, subscripts), which only autodiff handles.
+    """
+
+    text: str
+    params: tuple[str, ...]
+    data: tuple[str, ...]
+    function: Callable[[dict], jax.Array] = field(compare=False)
+    sympy: object = field(compare=False)
+    data_values: dict = field(compare=False, default_factory=dict)
+
+    def __call__(self, **values: object) -> jax.Array:
+        """The loss at parameter values given by name."""
+        missing = [p for p in self.params if p not in values]
+        if missing:
+            raise ValueError(f"give a value for {', '.join(missing)}")
+        return self.function({p: jnp.asarray(values[p], dtype=float) for p in self.params})
+
+    def derivative(self, name: str):
+        """The exact symbolic derivative with respect to parameter ``name`` (SymPy)."""
+        import sympy
+
+        if name not in self.params:
+            raise ValueError(f"{name!r} is not a parameter of {self.text}; its parameters: {self.params}")
+        if self.sympy is None:
+            raise ValueError("matrix expressions (@, .T, subscripts) have no symbolic derivative here")
+        return sympy.simplify(sympy.diff(self.sympy, sympy.Symbol(name, real=True)))
+
+    def gradient(self) -> dict:
+        """The symbolic derivative for every parameter."""
+        return {name: self.derivative(name) for name in self.params}
+
+    def latex(self) -> str:
+        """The loss in LaTeX (the text itself for matrix expressions)."""
+        import sympy
+
+        return self.text if self.sympy is None else sympy.latex(self.sympy)
+
+    def __repr__(self) -> str:
+        data = f", data: {', '.join(self.data)}" if self.data else ""
+        return f"Expression({self.text!r}; parameters: {', '.join(self.params) or 'none'}{data})"
+
+
+def parse(
+    text: str, *, params: list[str] | tuple[str, ...] | None = None, data: dict | None = None
+) -> Expression:
+    """Compile ``text`` into an :class:`Expression`, safely.
+
+    Grammar: numbers, names, ``+ - * / **`` (``^`` also means power), unary
+    minus, brackets, ``@`` and ``.T`` for the matrix form, ``x[0]`` and
+    ``x[1:5]`` on data, and calls to sin cos tan exp log log10 log2 sqrt abs
+    tanh sigmoid relu softplus sum mean min max clip; the constants pi and e.
+
+    Args:
+        text: the loss.
+        params: the parameter names; by default every free name that is not data.
+        data: arrays by name, bound into the function (``{"x": ..., "y": ...}``).
+
+    Returns:
+        An :class:`Expression`.
+
+    Raises:
+        ExpressionError: anything outside the grammar, with a caret under it.
+
+    Example:
+        >>> loss = parse("(b/2 - 1)^2")
+        >>> loss.params, float(loss(b=-10))
+        (('b',), 36.0)
+        >>> str(loss.derivative("b"))
+        'b/2 - 1'
+    """
+    clean = _normalise(text)
+    data = dict(data or {})
+    for name in data:
+        if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")):
+            raise ExpressionError(f"data names must be plain names; got {name!r}")
+    try:
+        tree = ast.parse(clean, mode="eval")
+    except SyntaxError as err:
+        start = max(0, (err.offset or 1) - 1)
+        raise ExpressionError(
+            f"this is not a formula: {err.msg}", clean, min(start, len(clean) - 1)
+        ) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is too deeply nested or too large") from None
+    nodes = sum(1 for _ in ast.walk(tree))
+    if nodes > MAX_NODES:
+        raise ExpressionError(f"the expression has {nodes} parts; the limit is {MAX_NODES}")
+    if _depth(tree) > MAX_DEPTH * 2:
+        raise ExpressionError("the expression is too deeply nested")
+    compiler = _Compiler(clean, frozenset(data))
+    fn, sym = compiler.build(tree.body)
+    names = compiler.names
+    chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)
+    for name in names:
+        if name not in chosen and name not in data:
+            known = [*chosen, *data, *CONSTANTS, *FUNCTIONS]
+            start = _find(clean, name)
+            raise ExpressionError(f"unknown name {name!r}{_suggest(name, known)}", clean, start,
+                                  None if start is None else start + len(name))  # fmt: skip
+    bound = {name: jnp.asarray(np.asarray(value, dtype=float)) for name, value in data.items()}
+
+    def function(values: dict) -> jax.Array:
+        return fn({**bound, **values})
+
+    return Expression(text=clean, params=chosen, data=tuple(n for n in names if n in data),
+                      function=function, sympy=sym if compiler.symbolic else None,
+                      data_values=bound)  # fmt: skip
+
+
+def _depth(tree: ast.AST) -> int:
+    """Depth of the tree, found without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _find(text: str, name: str) -> int | None:
+    import re
+
+    match = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)
+    return match.start() if match else None
+
+
+def number(text: str) -> float:
+    """A number written as safe arithmetic, such as ``0.01/6`` or ``2*pi`` (for command-line options).
+
+    Example:
+        >>> number("0.01/6")
+        0.0016666666666666668
+    """
+    if isinstance(text, int | float):
+        return float(text)
+    expr = parse(str(text), params=())
+    if expr.data or expr.params:
+        raise ExpressionError(f"a number may use only digits, + - * / ^, brackets, pi and e; got {text!r}")
+    value = float(expr.function({}))
+    if not math.isfinite(value):
+        raise ExpressionError(f"{text!r} is not a finite number")
+    return value
