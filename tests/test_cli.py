@@ -1,9 +1,14 @@
+import json
+import re
+import shlex
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+import gdlab
 from gdlab.cli import app
 
 runner = CliRunner()
@@ -67,3 +72,165 @@ def test_demo_out_must_be_a_folder(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(blocker)])
     assert result.exit_code == 2 and "is a file; give a folder" in " ".join(result.output.split())
     assert "Example 9-10" not in result.output  # refused before any work
+
+
+def _json(args):
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_grad_symbolic_autodiff_and_finite_differences_agree():
+    out = _json(["grad", "(b/2-1)^2", "--at", "b=-10"])
+    (row,) = out["gradient"]
+    assert row["derivative"] == "b/2 - 1" and row["symbolic"] == row["autodiff"] == -6.0
+    assert abs(row["finite_difference"] + 6) < 1e-8 and out["agree"] and out["loss"] == 36.0
+    cafe = _json(["grad", "sum((y - b0 - b1*x)^2)", "--at", "b0=9,b1=2", "--data", "cafe"])
+    values = [r["autodiff"] for r in cafe["gradient"]]
+    assert values == [pytest.approx(-126.78690966), pytest.approx(-3208.839478884)]
+
+
+def test_grid_finds_the_lecture_best_and_draws(tmp_path):
+    out = _json(["grid", "(b/2-1)^2", "--range", "-10:10", "--num", "100", "--out", str(tmp_path / "g.png")])
+    assert out["best"] == {"b": 1.9191919191919187} and out["index"] == 59 and out["evaluations"] == 100
+    with Image.open(tmp_path / "g.png") as picture:
+        assert picture.size == (640, 480)
+    edge = _json(["grid", "(b-50)^2", "--range", "-10:10"])
+    assert "edge" in edge["warnings"][0]
+
+
+def test_run_matches_descend_and_writes_every_format(tmp_path):
+    out = _json(["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01/6", "--steps", "100"])
+    assert out["final"]["b"] == pytest.approx(-9.040149417268745) and out["status"] == "max_steps"
+    for name in ("d.gif", "d.png", "d.csv", "d.json", "d.html"):
+        done = _json(
+            [
+                "run",
+                "(b/2-1)^2",
+                "--init",
+                "-10",
+                "--lr",
+                "0.5",
+                "--steps",
+                "30",
+                "--out",
+                str(tmp_path / name),
+            ]
+        )
+        assert (tmp_path / name).exists() and done["out"] == str(tmp_path / name)
+    with Image.open(tmp_path / "d.gif") as movie:
+        assert movie.n_frames == 31
+    adam = _json(
+        [
+            "run",
+            "(b/2-1)^2",
+            "--init",
+            "-5",
+            "--lr",
+            "0.5",
+            "--steps",
+            "10000",
+            "--method",
+            "adam",
+            "--tol",
+            "1e-8",
+        ]
+    )
+    assert adam["status"] == "converged" and adam["final"]["b"] == pytest.approx(2.0, abs=1e-6)
+
+
+def test_sweep_reports_regimes_and_the_bound(tmp_path):
+    out = _json(
+        [
+            "sweep",
+            "(b/2-1)^2",
+            "--init",
+            "-10",
+            "--lr",
+            "0.5,4,5",
+            "--steps",
+            "200",
+            "--tol",
+            "1e-8",
+            "--out",
+            str(tmp_path / "s.png"),
+        ]
+    )
+    assert [r["regime"] for r in out["runs"]] == ["converged", "oscillating", "diverged"]
+    assert out["critical_lr"] == 4.0 and (tmp_path / "s.png").exists()
+    ranged = _json(["sweep", "(b/2-1)^2", "--init", "b=-10", "--lr", "1e-4:10:log50", "--steps", "100"])
+    assert len(ranged["runs"]) == 50 and ranged["runs"][0]["lr"] == pytest.approx(1e-4)
+
+
+def test_fit_closed_form_beside_descent(tmp_path):
+    cafe = gdlab.datasets.cafe()
+    csv = tmp_path / "sales.csv"
+    csv.write_text("temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True)))
+    for method, tolerance in (("ols", None), ("gd", 1e-9), ("sgd", 0.5)):
+        out = _json(["fit", str(csv), "--y", "sales", "--x", "temp", "--method", method])
+        assert out["closed_form"]["temp"] == pytest.approx(2.2157046084)
+        if tolerance is not None:
+            assert out["max_difference"] < tolerance
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grad", "sqr(b)", "--at", "b=1"], "did you mean sqrt"),
+        (["grad", "(b/2-1)^2", "--at", "c=1"], "'c' is not a parameter"),
+        (["grad", "b0 + b1", "--at", "1"], "name the parameter"),
+        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "fast"], "unknown name 'fast'"),
+        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "-1"], "lr must be"),
+        (
+            ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.1", "--out", "/no/such/dir/x.gif"],
+            "does not exist",
+        ),
+        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.1", "--out", "x.jpg"], "not supported"),
+        (["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1:2:lots"], "whole number"),
+        (["grid", "(b/2-1)^2", "--range", "10:-10"], "low end must be below"),
+        (["grad", "sum(x)", "--at", "b=1", "--data", "nope.csv"], "no such file"),
+        (["fit", "nope.csv", "--y", "a", "--x", "b"], "no such file"),
+    ],
+)
+def test_bad_input_exits_2_with_the_message(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+
+
+def test_every_example_in_help_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "200")  # rich wraps help to the terminal; keep examples on one line
+    cafe = gdlab.datasets.cafe()
+    (tmp_path / "sales.csv").write_text(
+        "temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
+    )
+    examples = []
+    for command in ("grad", "grid", "run", "sweep", "fit", "demo"):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        examples += [line.strip() for line in text.splitlines() if line.strip().startswith("gdlab ")]
+    assert len(examples) >= 7
+    for example in examples:
+        args = shlex.split(example)[1:]
+        if args[0] == "demo":
+            args.append("--no-pictures")
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, f"{example}: {result.output}"
+
+
+def test_every_command_line_example_in_the_readme_runs(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+    examples = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    examples = [line for line in examples if line.startswith("gdlab ")]
+    assert len(examples) >= 7
+    monkeypatch.chdir(tmp_path)
+    cafe = gdlab.datasets.cafe()
+    rows = "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
+    (tmp_path / "sales.csv").write_text("temp,sales\n" + rows)
+    for example in examples:
+        result = runner.invoke(app, shlex.split(example)[1:])
+        assert result.exit_code == 0, f"{example}: {result.output}"
+    assert (tmp_path / "descent.gif").exists() and (tmp_path / "lecture-pictures" / "homework.gif").exists()

@@ -119,6 +119,498 @@ def _demo_pictures(console, out: Path) -> None:
         console.print(f"  {path}")
 
 
+def _console(json_output: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=json_output)
+
+
+def _compilation_cache() -> None:
+    """Keep compiled code between commands (JAX's persistent cache): a repeated command starts faster.
+
+    It lives in $XDG_CACHE_HOME/gdlab/jax (default ~/.cache/gdlab/jax); GDLAB_NO_CACHE=1 turns it off.
+    """
+    import os
+
+    if os.environ.get("GDLAB_NO_CACHE"):
+        return
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "gdlab" / "jax"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # an unwritable home: run without the cache
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+
+
+def _guarded(body):
+    """Run a command body: bad input exits 2 with its message, a failure of the run exits 1."""
+    import functools
+    import json as json_module
+
+    @functools.wraps(body)
+    def run(*args, **kwargs):
+        _compilation_cache()
+        try:
+            result = body(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except ValueError as err:  # ExpressionError is a ValueError too
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(2) from None
+        except Exception as err:
+            typer.echo(f"error: the run failed: {type(err).__name__}: {err}", err=True)
+            raise typer.Exit(1) from None
+        if kwargs.get("json_output") and result is not None:
+            typer.echo(json_module.dumps(result, indent=1, default=float))
+
+    return run
+
+
+Data = Annotated[str | None, typer.Option("--data", help="CSV file whose columns the loss names, or 'cafe'.")]
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+Out = Annotated[Path | None, typer.Option("--out", help="Write a file; its extension picks the format.")]
+
+
+@app.command()
+@_guarded
+def grad(
+    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
+    at: Annotated[list[str], typer.Option("--at", help="Where: b=9 (repeat or comma-separate).")],
+    data: Data = None,
+    json_output: Json = False,
+):
+    """The derivative of a loss: symbolic, autodiff and finite differences, and whether they agree.
+
+    Example:
+
+        gdlab grad "(b/2-1)^2" --at b=-10
+
+        gdlab grad "sum((y - b0 - b1*x)^2)" --at b0=9,b1=2 --data cafe
+    """
+    from gdlab import _options
+    from gdlab._gradcheck import check_grad
+    from gdlab._symbolic import evaluate
+
+    values_data = _options.load_data(data)
+    loss = _options.expression(expr, values_data)
+    point = _options.settings(at, loss, "--at")
+    report = check_grad(loss.function, point)
+    rows = []
+    for i, name in enumerate(report.names):
+        symbolic = exact = None
+        if loss.sympy is not None:
+            symbolic = str(loss.derivative(name))
+            size = len(next(iter(values_data.values()))) if values_data else 0
+            exact = evaluate(loss.derivative(name), point, values_data) if size <= 5000 else None
+        rows.append(
+            {
+                "parameter": name,
+                "derivative": symbolic,
+                "symbolic": exact,
+                "autodiff": float(report.autodiff[i]),
+                "finite_difference": float(report.numeric[i]),
+            }
+        )
+    agree = report.passed and all(
+        r["symbolic"] is None or abs(r["symbolic"] - r["autodiff"]) <= 1e-6 * max(1.0, abs(r["autodiff"]))
+        for r in rows
+    )
+    result = {
+        "expression": loss.text,
+        "at": point,
+        "loss": float(loss.function(point)),
+        "gradient": rows,
+        "agree": agree,
+        "max_rel_error": report.max_rel_error,
+    }
+    if json_output:
+        return result
+    from rich.table import Table
+
+    table = Table(
+        title=f"d/d{{{', '.join(loss.params)}}} {loss.text} at {_show(point)}", title_justify="left"
+    )
+    for column in ("parameter", "derivative", "symbolic", "autodiff", "finite diff"):
+        table.add_column(column, justify="left" if column in ("parameter", "derivative") else "right")
+    for r in rows:
+        table.add_row(
+            r["parameter"],
+            r["derivative"] or "(matrix form: autodiff only)",
+            _num(r["symbolic"]),
+            _num(r["autodiff"]),
+            _num(r["finite_difference"]),
+        )
+    console = _console()
+    console.print(table)
+    verdict = "[green]they agree[/green]" if agree else "[red]they disagree[/red]"
+    console.print(
+        f"loss {result['loss']:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})"
+    )
+    return None
+
+
+@app.command()
+@_guarded
+def grid(
+    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
+    range_: Annotated[list[str], typer.Option("--range", help="-10:10, or b1=0:4 per parameter.")],
+    num: Annotated[int, typer.Option("--num", help="Points per parameter.")] = 100,
+    data: Data = None,
+    out: Out = None,
+    json_output: Json = False,
+):
+    """Grid search: the loss at every point of a grid, and the best one.
+
+    Example:
+
+        gdlab grid "(b/2-1)^2" --range -10:10 --num 100 --out grid.png
+    """
+    import numpy as np
+
+    from gdlab import _options
+    from gdlab._grid import grid_search
+
+    if num < 1 or num > 100_000:
+        raise ValueError(f"--num {num}: give between 1 and 100,000 points per parameter")
+    loss = _options.expression(expr, _options.load_data(data))
+    spans = _spans(range_, loss)
+    axes = {name: np.linspace(*spans[name], num) for name in loss.params}
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = grid_search(lambda p: loss.function(p), axes)
+    best = result.best
+    edge = [str(w.message) for w in caught]
+    written = None
+    if out is not None:
+        from gdlab.render import plot_grid, save_figure
+
+        written = str(save_figure(plot_grid(result, title=f"grid search of {loss.text}"), out))
+    index = result.index[0] if len(result.axes) == 1 else result.index
+    summary = {
+        "expression": loss.text,
+        "best": best,
+        "index": index,
+        "loss": result.loss,
+        "evaluations": result.evaluations,
+        "warnings": edge,
+        "out": written,
+    }
+    if json_output:
+        return summary
+    console = _console()
+    console.print(
+        f"best {_show(best)} (index {index}), loss {result.loss:.10g}, {result.evaluations:,} evaluations"
+    )
+    for message in edge:
+        console.print(f"[yellow]warning:[/yellow] {message}")
+    if written:
+        console.print(f"wrote {written}")
+    return None
+
+
+@app.command()
+@_guarded
+def run(
+    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
+    init: Annotated[list[str], typer.Option("--init", help="Start: -10, or b0=9,b1=2.")],
+    lr: Annotated[str, typer.Option("--lr", help="Learning rate; arithmetic such as 0.01/6 is fine.")],
+    steps: Annotated[int, typer.Option("--steps", help="Most steps to take.")] = 100,
+    method: Annotated[
+        str, typer.Option("--method", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam.")
+    ] = "gd",
+    tol: Annotated[
+        str | None, typer.Option("--tol", help="Stop once the gradient norm is below this.")
+    ] = None,
+    data: Data = None,
+    out: Out = None,
+    frames: Annotated[
+        int, typer.Option("--frames", help="Frames of an animation (log-spaced past 1,000 steps).")
+    ] = 100,
+    json_output: Json = False,
+):
+    """Gradient descent on a loss: a summary, and a picture, animation or table with --out.
+
+    --out takes .gif, .mp4, .html (animations), .png, .svg, .pdf (pictures), .csv, .json (every step).
+
+    Example:
+
+        gdlab run "(b/2-1)^2" --init -10 --lr 0.01/6 --steps 100 --out descent.gif
+    """
+    from gdlab import _options
+    from gdlab._descend import descend
+    from gdlab._expr import number
+
+    loss = _options.expression(expr, _options.load_data(data))
+    start = _options.settings(init, loss, "--init")
+    path = descend(
+        loss.function,
+        start,
+        lr=number(lr),
+        steps=steps,
+        method=method,
+        tol=None if tol is None else number(tol),
+    )
+    written = _write_path(path, out, frames) if out is not None else None
+    final = {name: float(v) for name, v in path.final.items()}
+    summary = {
+        "expression": loss.text,
+        "method": path.method,
+        "lr": path.lr,
+        "init": start,
+        "final": final,
+        "loss": path.final_loss,
+        "status": path.status.value,
+        "steps": path.steps,
+        "message": path.message,
+        "out": written,
+    }
+    if json_output:
+        return summary
+    from rich.table import Table
+
+    table = Table(title=f"{path.label}: {loss.text}", title_justify="left")
+    for column in ("", "start", "final"):
+        table.add_column(column, justify="right")
+    for name in loss.params:
+        table.add_row(name, f"{start[name]:.10g}", f"{final[name]:.10g}")
+    table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
+    console = _console()
+    console.print(table)
+    console.print(f"{path.status.value} after {path.steps:,} steps: {path.message}")
+    if written:
+        console.print(f"wrote {written}")
+    return None
+
+
+@app.command()
+@_guarded
+def sweep(
+    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
+    init: Annotated[list[str], typer.Option("--init", help="Start: -10, or b0=9,b1=2.")],
+    lr: Annotated[str, typer.Option("--lr", help="Rates: 1e-4:10:log50, 0.1:2:20 or 0.1,0.5,2.")],
+    steps: Annotated[int, typer.Option("--steps", help="Steps for every rate.")] = 1000,
+    method: Annotated[
+        str, typer.Option("--method", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam.")
+    ] = "gd",
+    tol: Annotated[
+        str | None, typer.Option("--tol", help="Stop a run once its gradient norm is below this.")
+    ] = None,
+    data: Data = None,
+    out: Out = None,
+    json_output: Json = False,
+):
+    """Sweep the learning rate: what each rate does (converged, oscillating, slow, diverged) and 2/L.
+
+    Example:
+
+        gdlab sweep "(b/2-1)^2" --init -10 --lr 1e-4:10:log50 --steps 1000 --out sweep.png
+    """
+    from gdlab import _options
+    from gdlab._expr import number
+    from gdlab._sweep import sweep as run_sweep
+
+    loss = _options.expression(expr, _options.load_data(data))
+    start = _options.settings(init, loss, "--init")
+    result = run_sweep(
+        loss.function,
+        start,
+        lrs=_options.rates(lr),
+        steps=steps,
+        method=method,
+        tol=None if tol is None else number(tol),
+        save="final",
+    )
+    written = None
+    if out is not None:
+        from gdlab.render import plot_sweep, save_figure
+
+        written = str(save_figure(plot_sweep(result, title=f"{loss.text}: {len(result)} rates"), out))
+    bound = None if result.stability is None else result.stability.critical_lr
+    runs = [
+        {
+            "lr": float(result.lrs[i]),
+            "regime": result.regime[i].value,
+            "steps": int(result.steps_taken[i]),
+            "final_loss": float(result.final_loss[i]),
+            "note": result.notes[i],
+        }
+        for i in range(len(result))
+    ]
+    summary = {
+        "expression": loss.text,
+        "method": result.method,
+        "critical_lr": bound,
+        "counts": result.counts(),
+        "runs": runs,
+        "out": written,
+    }
+    if json_output:
+        return summary
+    from rich.table import Table
+
+    table = Table(
+        title=f"{result.method} on {loss.text}: {len(result)} rates, {steps:,} steps", title_justify="left"
+    )
+    for column in ("lr", "regime", "steps", "final loss", "note"):
+        table.add_column(column, justify="left" if column in ("regime", "note") else "right")
+    for r in runs:
+        table.add_row(f"{r['lr']:.4g}", r["regime"], f"{r['steps']:,}", f"{r['final_loss']:.4g}", r["note"])
+    console = _console()
+    console.print(table)
+    if bound is not None:
+        console.print(f"2/L = {bound:.6g}: {result.stability.explain(bound * 1.25)}")
+    if written:
+        console.print(f"wrote {written}")
+    return None
+
+
+@app.command()
+@_guarded
+def fit(
+    csv: Annotated[Path, typer.Argument(help="A CSV file with a header row.")],
+    y: Annotated[str, typer.Option("--y", help="The response column.")],
+    x: Annotated[list[str], typer.Option("--x", help="A regressor column (repeat for several).")],
+    method: Annotated[
+        str, typer.Option("--method", help="ols, gd or sgd (each beside the closed form).")
+    ] = "gd",
+    steps: Annotated[int, typer.Option("--steps", help="Steps of gd.")] = 5000,
+    epochs: Annotated[int, typer.Option("--epochs", help="Epochs of sgd.")] = 200,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows a step for sgd.")] = 8,
+    seed: Annotated[int, typer.Option("--seed", help="Shuffling seed for sgd.")] = 0,
+    json_output: Json = False,
+):
+    """Linear regression from a CSV: the closed form beside gradient descent or SGD.
+
+    The descent runs on the standardised regressors at the rate 2/(mu+L) that
+    the Hessian suggests, then maps the coefficients back.
+
+    Example:
+
+        gdlab fit sales.csv --y sales --x temp --method sgd
+    """
+    import jax.numpy as jnp
+    import numpy as np
+
+    from gdlab import _options
+    from gdlab._ols import ols
+
+    if method not in ("ols", "gd", "sgd"):
+        raise ValueError(f"--method {method}: choose ols, gd or sgd")
+    columns = _options.load_data(str(csv))
+    for name in (y, *x):
+        if name not in columns:
+            raise ValueError(f"{csv}: no numeric column {name!r}; it has {', '.join(columns)}")
+    X = np.column_stack([np.ones(len(columns[y]))] + [columns[c] for c in x])
+    closed = ols(X, columns[y])
+    names = ["intercept", *x]
+    result = {"closed_form": dict(zip(names, map(float, closed), strict=True)), "method": method}
+    if method != "ols":
+        mean, scale = X[:, 1:].mean(axis=0), X[:, 1:].std(axis=0)
+        if np.any(scale == 0):
+            raise ValueError("a regressor column is constant: it cannot be fitted beside the intercept")
+        Z = np.column_stack([np.ones(len(X)), (X[:, 1:] - mean) / scale])
+        data = {"Z": Z, "y": columns[y]}
+        mse = lambda b, d: jnp.mean((d["y"] - d["Z"] @ b) ** 2)  # noqa: E731
+        from gdlab._stability import stability
+
+        rate = stability(lambda b: mse(b, data), np.zeros(Z.shape[1])).best_lr or 0.1
+        if method == "gd":
+            from gdlab._descend import descend
+
+            path = descend(lambda b: mse(b, data), np.zeros(Z.shape[1]), lr=rate, steps=steps, tol=1e-10)
+        else:
+            from gdlab._sgd import sgd
+
+            size = min(batch_size, len(Z))
+            path = sgd(
+                mse, np.zeros(Z.shape[1]), data, lr=rate / 2, batch_size=size, epochs=epochs, seed=seed
+            )
+        z = np.asarray(path.final)
+        slopes = z[1:] / scale
+        beta = np.concatenate([[z[0] - np.sum(slopes * mean)], slopes])
+        result |= {
+            "descent": dict(zip(names, map(float, beta), strict=True)),
+            "lr": rate,
+            "steps": path.steps,
+            "status": path.status.value,
+            "max_difference": float(np.max(np.abs(beta - closed))),
+        }
+    if json_output:
+        return result
+    from rich.table import Table
+
+    table = Table(title=f"{y} ~ {' + '.join(x)} ({len(X)} rows)", title_justify="left")
+    table.add_column("coefficient")
+    table.add_column("closed form", justify="right")
+    if method != "ols":
+        table.add_column(method, justify="right")
+    for name in names:
+        row = [name, f"{result['closed_form'][name]:.10g}"]
+        row += [f"{result['descent'][name]:.10g}"] if method != "ols" else []
+        table.add_row(*row)
+    console = _console()
+    console.print(table)
+    if method != "ols":
+        console.print(
+            f"{method}: {result['steps']:,} step(s) at lr {result['lr']:.4g} on standardised "
+            f"regressors, {result['status']}; largest difference {result['max_difference']:.3g}"
+        )
+    return None
+
+
+def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
+    from gdlab import _options
+
+    spans = {}
+    for pair in pairs:
+        name, sep, rest = pair.partition("=")
+        if not sep or ":" in name:
+            if len(loss.params) != 1:
+                raise ValueError(f"--range {pair}: name the parameter, as in --range {loss.params[0]}={pair}")
+            name, rest = loss.params[0], pair
+        if name not in loss.params:
+            raise ValueError(f"--range {pair}: {name!r} is not a parameter of the loss; it has {loss.params}")
+        spans[name] = _options.span(rest, "--range")
+    missing = [p for p in loss.params if p not in spans]
+    if missing:
+        raise ValueError(f"--range: give a range for {', '.join(missing)}")
+    return spans
+
+
+def _write_path(path, out: Path, frames: int) -> str:
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        path.to_csv(out)
+    elif suffix == ".json":
+        path.to_json(out)
+    elif suffix in (".png", ".svg", ".pdf"):
+        from gdlab.render import plot, save_figure
+
+        save_figure(plot(path, tangent=len(path.names) == 1, history=True), out)
+    else:
+        from gdlab.render import animate
+
+        spacing = "log" if path.steps > 1000 else "linear"
+        animate(path, frames=frames, spacing=spacing).save(out)
+    return str(out)
+
+
+def _show(values) -> str:
+    if isinstance(values, dict):
+        return ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+    return f"{values:.6g}"
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:.10g}"
+
+
 def main() -> None:
     """Entry point of the ``gdlab`` script."""
     app()

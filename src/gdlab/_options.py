@@ -1,0 +1,97 @@
+"""Command-line values: parameter settings, ranges and data, read safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from gdlab._expr import Expression, ExpressionError, number, parse
+
+
+def load_data(source: str | None) -> dict[str, np.ndarray]:
+    """``cafe`` (the lecture's data as x and y), a CSV file's numeric columns, or nothing."""
+    if source is None:
+        return {}
+    if source == "cafe":
+        from gdlab import datasets
+
+        cafe = datasets.cafe()
+        return {"x": np.asarray(cafe.x), "y": np.asarray(cafe.y)}
+    path = Path(source)
+    if not path.is_file():
+        raise ValueError(f"--data {source}: no such file; give a CSV file or 'cafe'")
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"--data {source}: not a readable CSV file ({err})") from err
+    numeric = frame.select_dtypes("number")
+    if numeric.empty:
+        raise ValueError(f"--data {source}: no numeric columns")
+    if numeric.isna().any().any():
+        raise ValueError(f"--data {source}: missing values in {list(numeric.columns[numeric.isna().any()])}")
+    return {str(c): numeric[c].to_numpy(dtype=float) for c in numeric.columns}
+
+
+def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
+    """The loss, its data names bound to columns of the same names."""
+    return parse(text, data=data)
+
+
+def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float]:
+    """``["b=9", "b1=2"]`` (or ``["9"]`` for a single parameter) as a dict of floats."""
+    values: dict[str, float] = {}
+    for pair in ",".join(pairs).split(","):
+        if not pair.strip():
+            continue
+        name, sep, value = pair.partition("=")
+        if not sep:
+            if len(expr.params) != 1:
+                raise ValueError(
+                    f"{option} {pair}: name the parameter, as in {option} {expr.params[0]}={pair}"
+                )
+            name, value = expr.params[0], name
+        name = name.strip()
+        if name not in expr.params:
+            raise ValueError(
+                f"{option} {pair}: {name!r} is not a parameter of the loss; it has {expr.params}"
+            )
+        values[name] = number(value.strip())
+    missing = [p for p in expr.params if p not in values]
+    if missing:
+        raise ValueError(f"{option}: give a value for {', '.join(missing)} (as in {option} {missing[0]}=0)")
+    return values
+
+
+def span(text: str, option: str) -> tuple[float, float]:
+    """``"-10:10"`` as (low, high)."""
+    low, sep, high = text.partition(":")
+    if not sep:
+        raise ValueError(f"{option} {text}: write a range as low:high, as in -10:10")
+    lo, hi = number(low), number(high)
+    if not lo < hi:
+        raise ValueError(f"{option} {text}: the low end must be below the high end")
+    return lo, hi
+
+
+def rates(text: str) -> np.ndarray:
+    """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        return np.array([number(v) for v in text.split(",")], dtype=float)
+    if len(parts) != 3:
+        raise ValueError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
+    lo, hi, count = number(parts[0]), number(parts[1]), parts[2].strip()
+    log = count.startswith("log")
+    try:
+        num = int(count[3:] if log else count)
+    except ValueError:
+        raise ValueError(f"--lr {text}: the count must be a whole number, as in 1e-4:10:log50") from None
+    from gdlab._sweep import rates as make
+
+    return make(lo, hi, num, log=log)
+
+
+__all__ = ["ExpressionError", "expression", "load_data", "rates", "settings", "span"]
