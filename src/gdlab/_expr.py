@@ -334,6 +334,12 @@ class Expression:
 
         return self.text if self.sympy is None else sympy.latex(self.sympy)
 
+    def pretty(self) -> str:
+        """The loss as SymPy's two-dimensional text (the text itself for matrix expressions)."""
+        import sympy
+
+        return self.text if self.sympy is None else sympy.pretty(self.sympy, use_unicode=False)
+
     def __repr__(self) -> str:
         data = f", data: {', '.join(self.data)}" if self.data else ""
         return f"Expression({self.text!r}; parameters: {', '.join(self.params) or 'none'}{data})"
