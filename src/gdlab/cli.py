@@ -173,12 +173,18 @@ def _guarded(body):
 Data = Annotated[str | None, typer.Option("--data", help="CSV file whose columns the loss names, or 'cafe'.")]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
 Out = Annotated[Path | None, typer.Option("--out", help="Write a file; its extension picks the format.")]
+Expr = Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")]
+Init = Annotated[list[str], typer.Option("--init", help="Start: -10, or b0=9,b1=2.")]
+MethodName = Annotated[
+    str, typer.Option("--method", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam.")
+]
+Tol = Annotated[str | None, typer.Option("--tol", help="Stop once the gradient norm is below this.")]
 
 
 @app.command()
 @_guarded
 def grad(
-    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
+    expr: Expr,
     at: Annotated[list[str], typer.Option("--at", help="Where: b=9 (repeat or comma-separate).")],
     data: Data = None,
     json_output: Json = False,
@@ -256,7 +262,7 @@ def grad(
 @app.command()
 @_guarded
 def grid(
-    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
+    expr: Expr,
     range_: Annotated[list[str], typer.Option("--range", help="-10:10, or b1=0:4 per parameter.")],
     num: Annotated[int, typer.Option("--num", help="Points per parameter.")] = 100,
     data: Data = None,
@@ -317,16 +323,12 @@ def grid(
 @app.command()
 @_guarded
 def run(
-    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
-    init: Annotated[list[str], typer.Option("--init", help="Start: -10, or b0=9,b1=2.")],
+    expr: Expr,
+    init: Init,
     lr: Annotated[str, typer.Option("--lr", help="Learning rate; arithmetic such as 0.01/6 is fine.")],
     steps: Annotated[int, typer.Option("--steps", help="Most steps to take.")] = 100,
-    method: Annotated[
-        str, typer.Option("--method", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam.")
-    ] = "gd",
-    tol: Annotated[
-        str | None, typer.Option("--tol", help="Stop once the gradient norm is below this.")
-    ] = None,
+    method: MethodName = "gd",
+    tol: Tol = None,
     data: Data = None,
     out: Out = None,
     frames: Annotated[
@@ -391,16 +393,12 @@ def run(
 @app.command()
 @_guarded
 def sweep(
-    expr: Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")],
-    init: Annotated[list[str], typer.Option("--init", help="Start: -10, or b0=9,b1=2.")],
+    expr: Expr,
+    init: Init,
     lr: Annotated[str, typer.Option("--lr", help="Rates: 1e-4:10:log50, 0.1:2:20 or 0.1,0.5,2.")],
     steps: Annotated[int, typer.Option("--steps", help="Steps for every rate.")] = 1000,
-    method: Annotated[
-        str, typer.Option("--method", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam.")
-    ] = "gd",
-    tol: Annotated[
-        str | None, typer.Option("--tol", help="Stop a run once its gradient norm is below this.")
-    ] = None,
+    method: MethodName = "gd",
+    tol: Tol = None,
     data: Data = None,
     out: Out = None,
     json_output: Json = False,
