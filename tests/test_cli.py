@@ -234,3 +234,12 @@ def test_every_command_line_example_in_the_readme_runs(tmp_path, monkeypatch):
         result = runner.invoke(app, shlex.split(example)[1:])
         assert result.exit_code == 0, f"{example}: {result.output}"
     assert (tmp_path / "descent.gif").exists() and (tmp_path / "lecture-pictures" / "homework.gif").exists()
+
+
+def test_losses_without_parameters_and_glued_numbers_are_input_errors():
+    result = runner.invoke(app, ["run", "1+1", "--init", "1", "--lr", "0.1"])
+    assert result.exit_code == 2 and "has no parameters" in result.output
+    result = runner.invoke(app, ["run", "2b", "--init", "1", "--lr", "0.1"])
+    assert result.exit_code == 2 and "write 2*b: multiplication needs a *" in result.output
+    result = runner.invoke(app, ["run", "exp(b)", "--init", "1000", "--lr", "0.1", "--json"])
+    assert result.exit_code == 0 and "not finite at the start" in json.loads(result.stdout)["message"]

@@ -97,6 +97,8 @@ def check_tol(tol: object) -> float | None:
 def _message(code: int, k: int, lr: float | None, tol: float | None, grads, loss) -> str:
     """Why the run ended, and what to try; ``grads`` has one flattened gradient per row."""
     rate = "the learning rate" if lr is None else f"the rate {lr:g}"
+    if code == _DIVERGED and k == 0:
+        return "the loss or its gradient is not finite at the start: choose another starting point"
     if code == _DIVERGED:
         how = (
             "left the finite numbers"

@@ -382,6 +382,14 @@ def parse(
         tree = ast.parse(clean, mode="eval")
     except SyntaxError as err:
         start = max(0, (err.offset or 1) - 1)
+        import re
+
+        glued = re.search(r"(?<![A-Za-z_0-9.])(\d+\.?\d*(?:[eE][+-]?\d+)?)([A-Za-z_]\w*)", clean)
+        if glued:
+            left, right = glued.groups()
+            raise ExpressionError(
+                f"write {left}*{right}: multiplication needs a *", clean, glued.start(), glued.end()
+            ) from None
         raise ExpressionError(
             f"this is not a formula: {err.msg}", clean, min(start, len(clean) - 1)
         ) from None

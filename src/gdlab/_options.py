@@ -36,8 +36,13 @@ def load_data(source: str | None) -> dict[str, np.ndarray]:
 
 
 def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
-    """The loss, its data names bound to columns of the same names."""
-    return parse(text, data=data)
+    """The loss, its data names bound to columns of the same names; it needs a parameter."""
+    loss = parse(text, data=data)
+    if not loss.params:
+        raise ExpressionError(
+            f"{loss.text} has no parameters to differentiate or move: write a loss such as (b/2-1)^2"
+        )
+    return loss
 
 
 def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float]:

@@ -311,6 +311,8 @@ def _judge(ended: bool, bad: bool, converged: bool, taken: int, steps: int, over
     """
     flips, start, end = (float(x) for x in probe)
     bounced = " by overshooting back and forth" if overshoot else ""
+    if bad and taken == 0:
+        return Status.DIVERGED, Regime.DIVERGED, "not finite at the start: choose another starting point"
     if bad:
         return Status.DIVERGED, Regime.DIVERGED, f"diverged at step {taken}: the loss exploded or overflowed"
     if ended or converged:
