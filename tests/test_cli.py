@@ -243,3 +243,26 @@ def test_losses_without_parameters_and_glued_numbers_are_input_errors():
     assert result.exit_code == 2 and "write 2*b: multiplication needs a *" in result.output
     result = runner.invoke(app, ["run", "exp(b)", "--init", "1000", "--lr", "0.1", "--json"])
     assert result.exit_code == 0 and "not finite at the start" in json.loads(result.stdout)["message"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["grad", "x[20]*b", "--at", "b=1", "--data", "cafe"], "index 20 is out of range"),
+    (["grad", "log(b-1)", "--at", "b=1"], "choose a point where it is finite"),
+    (["grad", "sqrt(b)", "--at", "b=0"], "the gradient is not finite"),
+    (["grad", "sum((y-b*x)^2)", "--at", "b=1"], "pass --data"),
+    (["sweep", "b^2", "--init", "1", "--lr", "1e-3:1:log200000"], "at most 100,000 rates"),
+])  # fmt: skip
+def test_more_input_errors(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
+
+
+def test_deep_nesting_answers_quickly_and_json_is_strict():
+    deep = "sin(" * 15 + "b" + ")" * 15
+    out = _json(["grad", deep, "--at", "b=1"])
+    assert out["agree"] and out["gradient"][0]["symbolic"] == pytest.approx(out["gradient"][0]["autodiff"])
+    grid = _json(["grid", "a^2+b^2", "--range", "a=-1:1,b=-2:2", "--num", "5"])
+    assert grid["best"] == {"a": 0.0, "b": 0.0}
+    diverged = runner.invoke(app, ["run", "b^2", "--init", "1", "--lr", "1e200", "--steps", "3", "--json"])
+    assert "Infinity" not in diverged.stdout and "NaN" not in diverged.stdout
+    json.loads(diverged.stdout)

@@ -27,6 +27,7 @@ def test_the_lecture_losses():
     g = jax.grad(sse.function)({"b0": 9.0, "b1": 2.0})
     np.testing.assert_allclose([g["b0"], g["b1"]], [-126.78690966, -3208.839478884], rtol=1e-10)
     assert str(sse.derivative("b0")) == "sum(2*b0 + 2*b1*x - 2*y)"
+    assert "sum" in sse.pretty() and "DataSum" not in sse.pretty()
     assert loss.latex() == r"\left(\frac{b}{2} - 1\right)^{2}"
     assert loss.pretty().splitlines()[1].strip() == "/b    \\"
 

@@ -121,6 +121,7 @@ class _Compiler:
 
     text: str
     data: frozenset[str]
+    rows: dict[str, int] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     symbolic: bool = True
 
@@ -217,6 +218,9 @@ class _Compiler:
         if not (isinstance(node.value, ast.Name) and node.value.id in self.data):
             raise self.fail("subscripts are allowed only on data names, as in x[0]", node)
         index = self._index(node.slice)
+        rows = self.rows.get(node.value.id)
+        if isinstance(index, int) and rows is not None and not -rows <= index < rows:
+            raise self.fail(f"{node.value.id} has {rows} rows: index {index} is out of range", node)
         fn, _ = self.build(node.value)
         self.symbolic = False
         return (lambda env: fn(env)[index]), None
@@ -322,7 +326,9 @@ class Expression:
             raise ValueError(f"{name!r} is not a parameter of {self.text}; its parameters: {self.params}")
         if self.sympy is None:
             raise ValueError("matrix expressions (@, .T, subscripts) have no symbolic derivative here")
-        return sympy.simplify(sympy.diff(self.sympy, sympy.Symbol(name, real=True)))
+        exact = sympy.diff(self.sympy, sympy.Symbol(name, real=True))
+        # simplify() can take minutes on a deep nest; tidy only what is small.
+        return sympy.simplify(exact) if sympy.count_ops(exact) <= 40 else exact
 
     def gradient(self) -> dict:
         """The symbolic derivative for every parameter."""
@@ -400,7 +406,8 @@ def parse(
         raise ExpressionError(f"the expression has {nodes} parts; the limit is {MAX_NODES}")
     if _depth(tree) > MAX_DEPTH * 2:
         raise ExpressionError("the expression is too deeply nested")
-    compiler = _Compiler(clean, frozenset(data))
+    rows = {name: int(np.shape(value)[0]) for name, value in data.items() if np.ndim(value) > 0}
+    compiler = _Compiler(clean, frozenset(data), rows)
     fn, sym = compiler.build(tree.body)
     names = compiler.names
     chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)

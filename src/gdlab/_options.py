@@ -9,7 +9,7 @@ import numpy as np
 from gdlab._expr import Expression, ExpressionError, number, parse
 
 
-def load_data(source: str | None) -> dict[str, np.ndarray]:
+def load_data(source: str | None, option: str = "--data") -> dict[str, np.ndarray]:
     """``cafe`` (the lecture's data as x and y), a CSV file's numeric columns, or nothing."""
     if source is None:
         return {}
@@ -20,18 +20,22 @@ def load_data(source: str | None) -> dict[str, np.ndarray]:
         return {"x": np.asarray(cafe.x), "y": np.asarray(cafe.y)}
     path = Path(source)
     if not path.is_file():
-        raise ValueError(f"--data {source}: no such file; give a CSV file or 'cafe'")
+        raise ValueError(
+            f"{option} {source}: no such file; give a CSV file" + (" or 'cafe'" if option == "--data" else "")
+        )
     import pandas as pd
 
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ValueError(f"--data {source}: not a readable CSV file ({err})") from err
+        raise ValueError(f"{option} {source}: not a readable CSV file ({err})") from err
     numeric = frame.select_dtypes("number")
     if numeric.empty:
-        raise ValueError(f"--data {source}: no numeric columns")
+        raise ValueError(f"{option} {source}: no numeric columns")
     if numeric.isna().any().any():
-        raise ValueError(f"--data {source}: missing values in {list(numeric.columns[numeric.isna().any()])}")
+        raise ValueError(
+            f"{option} {source}: missing values in {list(numeric.columns[numeric.isna().any()])}"
+        )
     return {str(c): numeric[c].to_numpy(dtype=float) for c in numeric.columns}
 
 
@@ -66,7 +70,15 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
         values[name] = number(value.strip())
     missing = [p for p in expr.params if p not in values]
     if missing:
-        raise ValueError(f"{option}: give a value for {', '.join(missing)} (as in {option} {missing[0]}=0)")
+        hint = ""
+        if expr.data_values:
+            columns = ", ".join(expr.data_values)
+            hint = f"; if {', '.join(missing)} are data, they are not numeric columns of --data ({columns})"
+        elif len(missing) > 1 or missing[0] in ("x", "y", "X"):
+            hint = "; if they are data, pass --data FILE.csv (or --data cafe)"
+        raise ValueError(
+            f"{option}: give a value for {', '.join(missing)} (as in {option} {missing[0]}=0){hint}"
+        )
     return values
 
 

@@ -19,6 +19,9 @@ class DataSum(sympy.Function):
     def _sympystr(self, printer):
         return f"sum({printer._print(self.args[0])})"
 
+    def _pretty(self, printer):
+        return printer._print_Function(self, func_name="sum")
+
 
 class DataMean(sympy.Function):
     """The mean of an expression over the rows of the data."""
@@ -33,6 +36,9 @@ class DataMean(sympy.Function):
 
     def _sympystr(self, printer):
         return f"mean({printer._print(self.args[0])})"
+
+    def _pretty(self, printer):
+        return printer._print_Function(self, func_name="mean")
 
 
 def evaluate(expr, values: dict[str, float], data: dict) -> float:
@@ -51,4 +57,5 @@ def evaluate(expr, values: dict[str, float], data: dict) -> float:
         return e
 
     numeric = expand(expr).subs({sympy.Symbol(k, real=True): v for k, v in values.items()})
-    return float(sympy.N(numeric))
+    value = complex(sympy.N(numeric))
+    return value.real if value.imag == 0 else float("nan")

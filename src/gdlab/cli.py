@@ -5,6 +5,7 @@ Heavy imports (JAX) happen inside commands, so ``gdlab --help`` stays quick.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -165,7 +166,11 @@ def _guarded(body):
             typer.echo(f"error: the run failed: {type(err).__name__}: {err}", err=True)
             raise typer.Exit(1) from None
         if kwargs.get("json_output") and result is not None:
-            typer.echo(json_module.dumps(result, indent=1, default=float))
+            from gdlab._trajectory import _finite_or_none
+
+            # Strict JSON has no Infinity or NaN: they are written as null.
+            plain = json_module.loads(json_module.dumps(result, default=float))
+            typer.echo(json_module.dumps(_finite_or_none(plain), indent=1, allow_nan=False))
 
     return run
 
@@ -197,6 +202,8 @@ def grad(
 
         gdlab grad "sum((y - b0 - b1*x)^2)" --at b0=9,b1=2 --data cafe
     """
+    import numpy as np
+
     from gdlab import _options
     from gdlab._gradcheck import check_grad
     from gdlab._symbolic import evaluate
@@ -204,7 +211,14 @@ def grad(
     values_data = _options.load_data(data)
     loss = _options.expression(expr, values_data)
     point = _options.settings(at, loss, "--at")
+    value = float(loss.function(point))
+    if not math.isfinite(value):
+        raise ValueError(f"the loss is {value} at {_show(point)}: choose a point where it is finite")
     report = check_grad(loss.function, point)
+    if not np.all(np.isfinite(report.autodiff)):
+        raise ValueError(
+            f"the gradient is not finite at {_show(point)} (a kink or a pole): choose another point"
+        )
     rows = []
     for i, name in enumerate(report.names):
         symbolic = exact = None
@@ -212,6 +226,7 @@ def grad(
             symbolic = str(loss.derivative(name))
             size = len(next(iter(values_data.values()))) if values_data else 0
             exact = evaluate(loss.derivative(name), point, values_data) if size <= 5000 else None
+            exact = exact if exact is None or math.isfinite(exact) else None
         rows.append(
             {
                 "parameter": name,
@@ -245,7 +260,7 @@ def grad(
     for r in rows:
         table.add_row(
             r["parameter"],
-            r["derivative"] or "(matrix form: autodiff only)",
+            r["derivative"] or "(no symbolic form: autodiff only)",
             _num(r["symbolic"]),
             _num(r["autodiff"]),
             _num(r["finite_difference"]),
@@ -415,6 +430,8 @@ def sweep(
 
     loss = _options.expression(expr, _options.load_data(data))
     start = _options.settings(init, loss, "--init")
+    if _options.rates(lr).size > 100_000:
+        raise ValueError(f"--lr {lr}: at most 100,000 rates in one sweep")
     result = run_sweep(
         loss.function,
         start,
@@ -462,7 +479,8 @@ def sweep(
     console = _console()
     console.print(table)
     if bound is not None:
-        console.print(f"2/L = {bound:.6g}: {result.stability.explain(bound * 1.25)}")
+        fastest = float(result.lrs.max())
+        console.print(f"2/L = {bound:.6g}; the largest rate: {result.stability.explain(fastest)}")
     if written:
         console.print(f"wrote {written}")
     return None
@@ -500,12 +518,18 @@ def fit(
 
     if method not in ("ols", "gd", "sgd"):
         raise ValueError(f"--method {method}: choose ols, gd or sgd")
-    columns = _options.load_data(str(csv))
+    columns = _options.load_data(str(csv), option="fit")
     for name in (y, *x):
         if name not in columns:
             raise ValueError(f"{csv}: no numeric column {name!r}; it has {', '.join(columns)}")
     X = np.column_stack([np.ones(len(columns[y]))] + [columns[c] for c in x])
-    closed = ols(X, columns[y])
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        closed = ols(X, columns[y])
+    for warning in caught:
+        typer.echo(f"warning: {warning.message}", err=True)
     names = ["intercept", *x]
     result = {"closed_form": dict(zip(names, map(float, closed), strict=True)), "method": method}
     if method != "ols":
@@ -566,7 +590,7 @@ def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
     from gdlab import _options
 
     spans = {}
-    for pair in pairs:
+    for pair in ",".join(pairs).split(","):
         name, sep, rest = pair.partition("=")
         if not sep or ":" in name:
             if len(loss.params) != 1:

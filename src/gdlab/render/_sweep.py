@@ -94,7 +94,8 @@ def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
         ax.set_yscale("log")
     else:
         ax.set_yticks([])
-        ax.text(0.5, 0.5, f"no run converged within {result.steps:,} steps", transform=ax.transAxes,
+        ax.text(0.5, 0.5, f"no run stopped before step {result.steps:,} (give tol to stop at convergence)",
+                transform=ax.transAxes,
                 ha="center", va="center", fontsize=11, color="0.25")  # fmt: skip
 
 
