@@ -30,21 +30,30 @@ def _norm(tree: object) -> jax.Array:
     return jnp.sqrt(_squares(tree))
 
 
-def row_code(loss, method: Method, value, g, p, new_p, first_loss, k, steps: int, tol, early: bool):
-    """How a run stands once row ``k`` is evaluated: running, or why it stops there.
+def stop_checks(loss, method: Method, value, g, p, new_p, first_loss, tol, early: bool):
+    """Whether a row ends its run: (diverged, converged, no gain), as booleans.
 
-    Cheap on purpose (a sweep runs it for every run at every step): one sum
-    catches a NaN or an infinity anywhere in the loss, the gradient or the
-    parameters, as any of them makes the sum non-finite.
+    Cheap on purpose (a sweep checks every run at every step): one sum catches
+    a NaN or an infinity anywhere in the loss, the gradient or the parameters,
+    as any of them makes the sum non-finite.
     """
     squares = _squares(g)
     total = value + squares + 0 * sum(jnp.sum(x) for x in jax.tree.leaves(p))
     bad = ~jnp.isfinite(total) | (value > EXPLODE * jnp.maximum(1.0, jnp.abs(first_loss)))
-    code = jnp.where(k == steps, _MAX_STEPS, _RUNNING)
+    converged = no_gain = jnp.bool_(False)
     if early:
-        code = jnp.where(squares <= tol * tol, _CONVERGED, code)
+        converged = squares <= tol * tol
         if method.stop_when_no_gain:
-            code = jnp.where((code == _RUNNING) & (loss(new_p) >= value), _NO_GAIN, code)
+            no_gain = loss(new_p) >= value
+    return bad, converged, no_gain
+
+
+def row_code(loss, method: Method, value, g, p, new_p, first_loss, k, steps: int, tol, early: bool):
+    """How a run stands once row ``k`` is evaluated: running, or why it stops there."""
+    bad, converged, no_gain = stop_checks(loss, method, value, g, p, new_p, first_loss, tol, early)
+    code = jnp.where(k == steps, _MAX_STEPS, _RUNNING)
+    code = jnp.where(converged, _CONVERGED, code)
+    code = jnp.where((code == _RUNNING) & no_gain, _NO_GAIN, code)
     return jnp.where(bad, _DIVERGED, code)
 
 

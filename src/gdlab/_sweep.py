@@ -17,10 +17,10 @@ from gdlab._descend import (
     EXPLODE,
     _check_number,
     _norm,
-    _squares,
     check_steps,
     check_tol,
     descend,
+    stop_checks,
 )
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -78,17 +78,10 @@ def _one_run(f, method: Method, init, lr, tol, steps: int, early: bool, every: i
     value_and_grad = jax.value_and_grad(loss)
     tx = method.build(lr)
     first, g0 = value_and_grad(init)
-    limit = EXPLODE * jnp.maximum(1.0, jnp.abs(first))
 
     def ends(value, g, p, new_p):
-        squares = _squares(g)
-        total = value + squares + 0 * sum(jnp.sum(x) for x in jax.tree.leaves(p))
-        end = ~jnp.isfinite(total) | (value > limit)
-        if early:
-            end |= squares <= tol * tol
-            if method.stop_when_no_gain:
-                end |= loss(new_p) >= value
-        return end
+        bad, converged, no_gain = stop_checks(loss, method, value, g, p, new_p, first, tol, early)
+        return bad | converged | no_gain
 
     def step(carry, _):
         p, state, done, taken = carry
