@@ -5,40 +5,36 @@ from __future__ import annotations
 import sympy
 
 
-class DataSum(sympy.Function):
-    """The sum of an expression over the rows of the data (data names stand for one row)."""
+class _OverRows(sympy.Function):
+    """A linear reduction over the data's rows (data names stand for one row)."""
 
     nargs = 1
+    word = ""  # how it prints
+    latex_word = ""
 
     def _eval_derivative(self, symbol):
-        return DataSum(sympy.diff(self.args[0], symbol))
+        return type(self)(sympy.diff(self.args[0], symbol))
 
     def _latex(self, printer):
-        return r"\sum_i \left(" + printer._print(self.args[0]) + r"\right)"
+        return self.latex_word + r" \left(" + printer._print(self.args[0]) + r"\right)"
 
     def _sympystr(self, printer):
-        return f"sum({printer._print(self.args[0])})"
+        return f"{self.word}({printer._print(self.args[0])})"
 
     def _pretty(self, printer):
-        return printer._print_Function(self, func_name="sum")
+        return printer._print_Function(self, func_name=self.word)
 
 
-class DataMean(sympy.Function):
+class DataSum(_OverRows):
+    """The sum of an expression over the rows of the data."""
+
+    word, latex_word = "sum", r"\sum_i"
+
+
+class DataMean(_OverRows):
     """The mean of an expression over the rows of the data."""
 
-    nargs = 1
-
-    def _eval_derivative(self, symbol):
-        return DataMean(sympy.diff(self.args[0], symbol))
-
-    def _latex(self, printer):
-        return r"\operatorname{mean}_i \left(" + printer._print(self.args[0]) + r"\right)"
-
-    def _sympystr(self, printer):
-        return f"mean({printer._print(self.args[0])})"
-
-    def _pretty(self, printer):
-        return printer._print_Function(self, func_name="mean")
+    word, latex_word = "mean", r"\operatorname{mean}_i"
 
 
 def evaluate(expr, values: dict[str, float], data: dict) -> float:
@@ -46,7 +42,7 @@ def evaluate(expr, values: dict[str, float], data: dict) -> float:
     rows = len(next(iter(data.values()))) if data else 0
 
     def expand(e):
-        if isinstance(e, DataSum | DataMean):
+        if isinstance(e, _OverRows):
             inner = expand(e.args[0])
             terms = [inner.subs({sympy.Symbol(k, real=True): float(v[i]) for k, v in data.items()})
                      for i in range(rows)]  # fmt: skip
