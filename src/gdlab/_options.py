@@ -49,6 +49,12 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
     return loss
 
 
+def problem(text: str, source: str | None, init: list[str], tol: str | None):
+    """What ``run`` and ``sweep`` share: the loss with its data, the start, and the tolerance."""
+    loss = expression(text, load_data(source))
+    return loss, settings(init, loss, "--init"), None if tol is None else number(tol)
+
+
 def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float]:
     """``["b=9", "b1=2"]`` (or ``["9"]`` for a single parameter) as a dict of floats."""
     values: dict[str, float] = {}

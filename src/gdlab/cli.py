@@ -363,16 +363,8 @@ def run(
     from gdlab._descend import descend
     from gdlab._expr import number
 
-    loss = _options.expression(expr, _options.load_data(data))
-    start = _options.settings(init, loss, "--init")
-    path = descend(
-        loss.function,
-        start,
-        lr=number(lr),
-        steps=steps,
-        method=method,
-        tol=None if tol is None else number(tol),
-    )
+    loss, start, stop = _options.problem(expr, data, init, tol)
+    path = descend(loss.function, start, lr=number(lr), steps=steps, method=method, tol=stop)
     written = _write_path(path, out, frames) if out is not None else None
     final = {name: float(v) for name, v in path.final.items()}
     summary = {
@@ -425,22 +417,13 @@ def sweep(
         gdlab sweep "(b/2-1)^2" --init -10 --lr 1e-4:10:log50 --steps 1000 --out sweep.png
     """
     from gdlab import _options
-    from gdlab._expr import number
     from gdlab._sweep import sweep as run_sweep
 
-    loss = _options.expression(expr, _options.load_data(data))
-    start = _options.settings(init, loss, "--init")
-    if _options.rates(lr).size > 100_000:
+    loss, start, stop = _options.problem(expr, data, init, tol)
+    lrs = _options.rates(lr)
+    if lrs.size > 100_000:
         raise ValueError(f"--lr {lr}: at most 100,000 rates in one sweep")
-    result = run_sweep(
-        loss.function,
-        start,
-        lrs=_options.rates(lr),
-        steps=steps,
-        method=method,
-        tol=None if tol is None else number(tol),
-        save="final",
-    )
+    result = run_sweep(loss.function, start, lrs=lrs, steps=steps, method=method, tol=stop, save="final")
     written = None
     if out is not None:
         from gdlab.render import plot_sweep, save_figure
