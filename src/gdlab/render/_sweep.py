@@ -94,7 +94,11 @@ def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
         ax.set_yscale("log")
     else:
         ax.set_yticks([])
-        ax.text(0.5, 0.5, f"no run stopped before step {result.steps:,} (give tol to stop at convergence)",
+        if result.tol is not None:
+            why = f"no run reached tol={result.tol:g} within {result.steps:,} steps"
+        else:
+            why = f"no run stopped before step {result.steps:,} (give tol to stop at convergence)"
+        ax.text(0.5, 0.5, why,
                 transform=ax.transAxes,
                 ha="center", va="center", fontsize=11, color="0.25")  # fmt: skip
 
