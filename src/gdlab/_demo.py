@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._descend import descend
 from gdlab._grid import grid_search
 from gdlab._lecture import HOMEWORK_LR, LECTURE_LR, homework_loss, lecture_loss
@@ -18,11 +19,11 @@ def output_folder(folder: str | Path) -> Path:
     """Create ``folder`` (and its parents) or say why it cannot be used."""
     path = Path(folder)
     if path.exists() and not path.is_dir():
-        raise ValueError(f"{path} is a file; give a folder for the pictures")
+        raise InputError(f"{path} is a file; give a folder for the pictures")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise ValueError(f"cannot create the folder {path}: {err.strerror}") from err
+        raise InputError(f"cannot create the folder {path}: {err.strerror}") from err
     return path
 
 

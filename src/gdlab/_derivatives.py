@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 import jax
 
+from gdlab._checks import InputError
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 
@@ -16,7 +17,7 @@ ArgNums = int | Sequence[int]
 def _normalise_argnums(argnums: ArgNums) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     if not nums or not all(isinstance(n, int) and n >= 0 for n in nums):
-        raise ValueError(f"argnums must be a non-negative int or a tuple of them; got {argnums!r}")
+        raise InputError(f"argnums must be a non-negative int or a tuple of them; got {argnums!r}")
     return nums
 
 
@@ -33,7 +34,7 @@ def _differentiable(
     @functools.wraps(f)
     def call(*args: object, **kwargs: object) -> object:
         if max(nums) >= len(args):
-            raise ValueError(
+            raise InputError(
                 f"argnums={argnums!r} asks for argument {max(nums)} but the call passed "
                 f"{len(args)} positional argument(s)"
             )

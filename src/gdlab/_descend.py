@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gdlab._checks import InputError
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -83,10 +84,10 @@ def _run(f, method: Method, init, lr, tol, steps: int, early: bool):
 
 def _check_number(name: str, value: object, *, positive: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.number | np.ndarray):
-        raise ValueError(f"{name} must be a number; got {value!r}")
+        raise InputError(f"{name} must be a number; got {value!r}")
     number = float(np.asarray(value).reshape(()))
     if not math.isfinite(number) or (positive and number <= 0):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+        raise InputError(f"{name} must be a finite number > 0; got {value!r}")
     return number
 
 
@@ -94,7 +95,7 @@ def check_steps(steps: object) -> int:
     """``steps`` as an int >= 0 (a whole float is accepted), or a clear error."""
     whole = isinstance(steps, int | np.integer) or (isinstance(steps, float) and steps.is_integer())
     if isinstance(steps, bool) or not whole or steps < 0:
-        raise ValueError(f"steps must be a whole number >= 0; got {steps!r}")
+        raise InputError(f"steps must be a whole number >= 0; got {steps!r}")
     return int(steps)
 
 
@@ -175,10 +176,10 @@ def descend(
     dt = resolve_dtype(dtype)
     if spec.needs_lr:
         if lr is None:
-            raise ValueError(f"lr is required for method {spec.name!r}: pass lr=0.01, say")
+            raise InputError(f"lr is required for method {spec.name!r}: pass lr=0.01, say")
         rate = _check_number("lr", lr)
     elif lr is not None:
-        raise ValueError(
+        raise InputError(
             "lr was given but the optax transformation holds its own rate: pass "
             "method=optax.adam (the factory) with lr=..., or leave lr out"
         )

@@ -21,9 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-MAX_LENGTH = 2000
-MAX_DEPTH = 60
-MAX_NODES = 600
+from gdlab._checks import LIMITS, InputError
+
+MAX_LENGTH = LIMITS.expression_chars
+MAX_DEPTH = LIMITS.expression_depth
+MAX_NODES = LIMITS.expression_nodes
 _ALLOWED_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t+-*/^().,@[]:")
 _LOOKALIKES = {
     "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/",
@@ -31,7 +33,7 @@ _LOOKALIKES = {
 }  # fmt: skip
 
 
-class ExpressionError(ValueError):
+class ExpressionError(InputError):
     """The text is not a loss gdlab can compile; the message points at the problem.
 
     Attributes:
@@ -315,7 +317,7 @@ class Expression:
         """The loss at parameter values given by name."""
         missing = [p for p in self.params if p not in values]
         if missing:
-            raise ValueError(f"give a value for {', '.join(missing)}")
+            raise InputError(f"give a value for {', '.join(missing)}")
         return self.function({p: jnp.asarray(values[p], dtype=float) for p in self.params})
 
     def derivative(self, name: str):
@@ -323,9 +325,9 @@ class Expression:
         import sympy
 
         if name not in self.params:
-            raise ValueError(f"{name!r} is not a parameter of {self.text}; its parameters: {self.params}")
+            raise InputError(f"{name!r} is not a parameter of {self.text}; its parameters: {self.params}")
         if self.sympy is None:
-            raise ValueError("matrix expressions (@, .T, subscripts) have no symbolic derivative here")
+            raise InputError("matrix expressions (@, .T, subscripts) have no symbolic derivative here")
         exact = sympy.diff(self.sympy, sympy.Symbol(name, real=True))
         # simplify() can take minutes on a deep nest; tidy only what is small.
         return sympy.simplify(exact) if sympy.count_ops(exact) <= 40 else exact

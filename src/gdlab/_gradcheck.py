@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
@@ -102,7 +103,7 @@ def check_grad(
     dt = resolve_dtype(dtype)
     tol = (1e-6 if dt == np.float64 else 1e-2) if tol is None else float(tol)
     if not tol > 0:
-        raise ValueError(f"tol must be a positive number; got {tol!r}")
+        raise InputError(f"tol must be a positive number; got {tol!r}")
     point = as_float_tree(at, dt, "at")
     loss = scalar_loss(f)
     flat, unravel = ravel_pytree(point)
@@ -116,7 +117,7 @@ def check_grad(
         value = analytic(point) if callable(analytic) else analytic
         formula = jnp.ravel(jnp.asarray(ravel_pytree(value)[0], dtype=dt))
         if formula.shape != flat.shape:
-            raise ValueError(f"analytic gradient has {formula.size} components but the point has {flat.size}")
+            raise InputError(f"analytic gradient has {formula.size} components but the point has {flat.size}")
         errors.append(jnp.abs(auto - formula))
         limits.append(tol * jnp.maximum(1.0, jnp.abs(auto)))
     err = jnp.stack(errors)

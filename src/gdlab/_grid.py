@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import resolve_dtype
 
@@ -62,11 +63,11 @@ def _axes(grid: object, dtype: np.dtype):
         arr = np.asarray(axis, dtype=dtype)
         label = names[i] if names else f"axis {i}"
         if arr.ndim != 1:
-            raise ValueError(f"grid {label} must be a 1-D array of values; got shape {arr.shape}")
+            raise InputError(f"grid {label} must be a 1-D array of values; got shape {arr.shape}")
         if arr.size == 0:
-            raise ValueError(f"grid {label} has no points; give at least one value")
+            raise InputError(f"grid {label} has no points; give at least one value")
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"grid {label} holds non-finite values; use finite numbers")
+            raise InputError(f"grid {label} holds non-finite values; use finite numbers")
         axes.append(arr)
     return tuple(axes), names, plain
 
@@ -102,7 +103,7 @@ def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None 
     losses = np.asarray(values).reshape(tuple(a.size for a in axes))
     masked = np.where(np.isfinite(losses), losses, np.inf)
     if not np.any(np.isfinite(masked)):
-        raise ValueError("the loss is not finite at any grid point; check the loss and the grid")
+        raise InputError("the loss is not finite at any grid point; check the loss and the grid")
     flat = int(np.argmin(masked))
     idx = tuple(int(i) for i in np.unravel_index(flat, losses.shape))
     point = tuple(float(a[i]) for a, i in zip(axes, idx, strict=True))

@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from gdlab._checks import InputError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -27,14 +29,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise ValueError(f"cannot write {target}: folder {folder} does not exist; create it first")
+        raise InputError(f"cannot write {target}: folder {folder} does not exist; create it first")
     if target.is_dir():
-        raise ValueError(f"cannot write {target}: it is a folder; give a file name")
+        raise InputError(f"cannot write {target}: it is a folder; give a file name")
     try:
         # Keep the extension last: encoders such as ffmpeg choose the format by it.
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=folder)
     except OSError as err:
-        raise ValueError(f"cannot write {target}: {err.strerror}; choose a writable folder") from err
+        raise InputError(f"cannot write {target}: {err.strerror}; choose a writable folder") from err
     os.close(fd)
     tmp_path = Path(tmp)
     try:

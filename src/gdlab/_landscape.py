@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._pytree import ravel_pytree
 
@@ -52,7 +53,7 @@ def landscape(
     """
     flat, unravel = ravel_pytree(jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), like))
     if flat.size != len(ranges) or flat.size not in (1, 2):
-        raise ValueError(
+        raise InputError(
             f"a landscape needs one range per parameter component (1 or 2); "
             f"the parameters have {flat.size} and {len(ranges)} ranges were given"
         )

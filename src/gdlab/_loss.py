@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterator
 import jax
 import jax.numpy as jnp
 
+from gdlab._checks import InputError
+
 
 def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
     """Wrap ``f`` so that it returns a 0-d array, or raise a clear error.
@@ -18,7 +20,7 @@ def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
     while JAX traces ``f``, so it costs nothing in compiled code.
     """
     if not callable(f):
-        raise ValueError(f"the loss must be a function of the parameters; got {f!r}")
+        raise InputError(f"the loss must be a function of the parameters; got {f!r}")
 
     @functools.wraps(f)
     def wrapped(*args: object, **kwargs: object) -> jax.Array:
@@ -26,9 +28,9 @@ def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
         try:
             arr = jnp.asarray(out)
         except TypeError as err:
-            raise ValueError(f"the loss must return a number; it returned {type(out).__name__}") from err
+            raise InputError(f"the loss must return a number; it returned {type(out).__name__}") from err
         if arr.size != 1:
-            raise ValueError(
+            raise InputError(
                 f"the loss must return one number (a scalar); it returned shape {arr.shape}. "
                 "Reduce it, e.g. with jnp.sum(...) or jnp.mean(...)"
             )
@@ -64,7 +66,7 @@ def explain_trace_errors(params: object = None) -> Iterator[None]:
         shapes = jax.tree.map(jnp.shape, params) if params is not None else None
         given = "" if shapes is None else f" for parameters of shape {shapes}"
         first = (str(err).strip().splitlines() or [""])[0]
-        raise ValueError(
+        raise InputError(
             f"the loss raised {type(err).__name__}{given}: {first}. Check that the parameters "
             "passed have the shape (and, for a dict, the keys) the loss expects"
         ) from err

@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from gdlab._checks import InputError
+
 
 def gd(lr: jax.Array) -> optax.GradientTransformation:
     """Plain gradient descent, ``b <- b - lr * grad``."""
@@ -84,7 +86,7 @@ def resolve_method(method: object) -> Method:
     if isinstance(method, str):
         key = method.strip().lower()
         if key not in METHODS:
-            raise ValueError(
+            raise InputError(
                 f"unknown method {method!r}; choose one of {', '.join(METHODS)}, "
                 "or pass an optax GradientTransformation"
             )
@@ -93,7 +95,7 @@ def resolve_method(method: object) -> Method:
         return Method("optax", transform=method)
     if callable(method):
         return Method(getattr(method, "__name__", "optax"), make=method)
-    raise ValueError(
+    raise InputError(
         f"method must be a name ({', '.join(METHODS)}), an optax GradientTransformation "
         f"or a factory such as optax.adam; got {method!r}"
     )

@@ -7,6 +7,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._precision import resolve_dtype
 
 
@@ -17,20 +18,20 @@ class RankDeficientWarning(UserWarning):
 def _as_matrix(X: object, y: object, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
     Xa, ya = np.asarray(X, dtype=dtype), np.asarray(y, dtype=dtype)
     if Xa.ndim == 1:
-        raise ValueError(
+        raise InputError(
             f"X must be 2-D (observations x columns); got shape {Xa.shape}. "
             "For one regressor use X.reshape(-1, 1), or add an intercept column"
         )
     if Xa.ndim != 2:
-        raise ValueError(f"X must be 2-D (observations x columns); got shape {Xa.shape}")
+        raise InputError(f"X must be 2-D (observations x columns); got shape {Xa.shape}")
     if ya.ndim not in (1, 2) or (ya.ndim == 2 and ya.shape[1] != 1):
-        raise ValueError(f"y must have shape (n,) or (n, 1); got {ya.shape}")
+        raise InputError(f"y must have shape (n,) or (n, 1); got {ya.shape}")
     if ya.shape[0] != Xa.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"X has {Xa.shape[0]} rows but y has {ya.shape[0]}: they must hold the same observations"
         )
     if not (np.all(np.isfinite(Xa)) and np.all(np.isfinite(ya))):
-        raise ValueError("X and y must be finite: drop or fill missing values first")
+        raise InputError("X and y must be finite: drop or fill missing values first")
     return Xa, ya
 
 

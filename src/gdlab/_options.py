@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._expr import Expression, ExpressionError, number, parse
 
 
@@ -20,7 +21,7 @@ def load_data(source: str | None, option: str = "--data") -> dict[str, np.ndarra
         return {"x": np.asarray(cafe.x), "y": np.asarray(cafe.y)}
     path = Path(source)
     if not path.is_file():
-        raise ValueError(
+        raise InputError(
             f"{option} {source}: no such file; give a CSV file" + (" or 'cafe'" if option == "--data" else "")
         )
     import pandas as pd
@@ -28,12 +29,12 @@ def load_data(source: str | None, option: str = "--data") -> dict[str, np.ndarra
     try:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise ValueError(f"{option} {source}: not a readable CSV file ({err})") from err
+        raise InputError(f"{option} {source}: not a readable CSV file ({err})") from err
     numeric = frame.select_dtypes("number")
     if numeric.empty:
-        raise ValueError(f"{option} {source}: no numeric columns")
+        raise InputError(f"{option} {source}: no numeric columns")
     if numeric.isna().any().any():
-        raise ValueError(
+        raise InputError(
             f"{option} {source}: missing values in {list(numeric.columns[numeric.isna().any()])}"
         )
     return {str(c): numeric[c].to_numpy(dtype=float) for c in numeric.columns}
@@ -64,13 +65,13 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
         name, sep, value = pair.partition("=")
         if not sep:
             if len(expr.params) != 1:
-                raise ValueError(
+                raise InputError(
                     f"{option} {pair}: name the parameter, as in {option} {expr.params[0]}={pair}"
                 )
             name, value = expr.params[0], name
         name = name.strip()
         if name not in expr.params:
-            raise ValueError(
+            raise InputError(
                 f"{option} {pair}: {name!r} is not a parameter of the loss; it has {expr.params}"
             )
         values[name] = number(value.strip())
@@ -82,7 +83,7 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
             hint = f"; if {', '.join(missing)} are data, they are not numeric columns of --data ({columns})"
         elif len(missing) > 1 or missing[0] in ("x", "y", "X"):
             hint = "; if they are data, pass --data FILE.csv (or --data cafe)"
-        raise ValueError(
+        raise InputError(
             f"{option}: give a value for {', '.join(missing)} (as in {option} {missing[0]}=0){hint}"
         )
     return values
@@ -92,10 +93,10 @@ def span(text: str, option: str) -> tuple[float, float]:
     """``"-10:10"`` as (low, high)."""
     low, sep, high = text.partition(":")
     if not sep:
-        raise ValueError(f"{option} {text}: write a range as low:high, as in -10:10")
+        raise InputError(f"{option} {text}: write a range as low:high, as in -10:10")
     lo, hi = number(low), number(high)
     if not lo < hi:
-        raise ValueError(f"{option} {text}: the low end must be below the high end")
+        raise InputError(f"{option} {text}: the low end must be below the high end")
     return lo, hi
 
 
@@ -105,13 +106,13 @@ def rates(text: str) -> np.ndarray:
     if len(parts) == 1:
         return np.array([number(v) for v in text.split(",")], dtype=float)
     if len(parts) != 3:
-        raise ValueError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
+        raise InputError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
     lo, hi, count = number(parts[0]), number(parts[1]), parts[2].strip()
     log = count.startswith("log")
     try:
         num = int(count[3:] if log else count)
     except ValueError:
-        raise ValueError(f"--lr {text}: the count must be a whole number, as in 1e-4:10:log50") from None
+        raise InputError(f"--lr {text}: the count must be a whole number, as in 1e-4:10:log50") from None
     from gdlab._sweep import rates as make
 
     return make(lo, hi, num, log=log)

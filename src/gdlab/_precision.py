@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdlab._checks import InputError
+
 jax.config.update("jax_enable_x64", True)
 
 DEFAULT_DTYPE = np.dtype("float64")
@@ -27,9 +29,9 @@ def resolve_dtype(dtype: object | None) -> np.dtype:
     try:
         resolved = np.dtype(dtype)
     except TypeError as err:
-        raise ValueError(f"dtype={dtype!r} is not a dtype: use 'float32' or 'float64'") from err
+        raise InputError(f"dtype={dtype!r} is not a dtype: use 'float32' or 'float64'") from err
     if resolved not in _ALLOWED:
-        raise ValueError(f"dtype={dtype!r} is not a floating dtype: use 'float32' or 'float64'")
+        raise InputError(f"dtype={dtype!r} is not a floating dtype: use 'float32' or 'float64'")
     return resolved
 
 
@@ -44,16 +46,16 @@ def as_float_tree(tree: object, dtype: np.dtype, name: str) -> object:
         try:
             arr = np.asarray(leaf)
         except Exception as err:  # e.g. ragged nested lists
-            raise ValueError(f"{name} must be numbers or arrays of numbers; got {leaf!r}") from err
+            raise InputError(f"{name} must be numbers or arrays of numbers; got {leaf!r}") from err
         if arr.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be real numbers; got {arr.dtype} value {leaf!r}")
+            raise InputError(f"{name} must be real numbers; got {arr.dtype} value {leaf!r}")
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite; got {leaf!r}")
+            raise InputError(f"{name} must be finite; got {leaf!r}")
         return jnp.asarray(arr, dtype=dtype)
 
     if isinstance(tree, list):  # a list of numbers is a vector, not a pytree of scalars
         tree = np.asarray(tree)
     leaves = jax.tree.leaves(tree)
     if not leaves:
-        raise ValueError(f"{name} holds no numbers; pass a number, an array, a tuple or a dict")
+        raise InputError(f"{name} holds no numbers; pass a number, an array, a tuple or a dict")
     return jax.tree.map(convert, tree)

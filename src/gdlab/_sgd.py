@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gdlab._checks import InputError
 from gdlab._descend import (
     _CONVERGED,
     _DIVERGED,
@@ -31,20 +32,20 @@ def as_data(data: object, dtype: np.dtype) -> tuple[object, int]:
         data = {str(c): data[c].to_numpy() for c in data.columns}
     leaves = jax.tree.leaves(data)
     if not leaves:
-        raise ValueError("data holds no arrays: pass arrays, a dict of them or a DataFrame")
+        raise InputError("data holds no arrays: pass arrays, a dict of them or a DataFrame")
     arrays = []
     for leaf in leaves:
         arr = np.asarray(leaf)
         if arr.dtype.kind not in "biuf" or arr.ndim == 0:
-            raise ValueError(
+            raise InputError(
                 f"data must be numeric arrays with a row per observation; got {arr.dtype} {arr.shape}"
             )
         arrays.append(arr.astype(dtype))
     sizes = {a.shape[0] for a in arrays}
     if len(sizes) != 1:
-        raise ValueError(f"every array in data needs the same number of rows; got {sorted(sizes)}")
+        raise InputError(f"every array in data needs the same number of rows; got {sorted(sizes)}")
     if not all(np.all(np.isfinite(a)) for a in arrays):
-        raise ValueError("data must be finite: drop or fill missing values first")
+        raise InputError("data must be finite: drop or fill missing values first")
     tree = jax.tree.unflatten(jax.tree.structure(data), [jnp.asarray(a) for a in arrays])
     return tree, sizes.pop()
 
@@ -137,16 +138,16 @@ def sgd(
     """
     spec = resolve_method(method)
     if not spec.needs_lr:
-        raise ValueError("pass the method by name or as an optax factory, with lr=")
+        raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
     rate = _check_number("lr", lr)
     arrays, n = as_data(data, dt)
     size = n if batch_size is None else _whole("batch_size", batch_size)
     if not 1 <= size <= n:
-        raise ValueError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")
+        raise InputError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")
     epochs = _whole("epochs", epochs)
     if epochs < 1:
-        raise ValueError(f"epochs must be at least 1; got {epochs}")
+        raise InputError(f"epochs must be at least 1; got {epochs}")
     seed = _whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
@@ -184,7 +185,7 @@ def _batch_hint():
     try:
         yield
     except AttributeError as err:
-        raise ValueError(
+        raise InputError(
             f"the loss raised AttributeError: {err}. A batch is shaped like data: a DataFrame's "
             'batch is a dict of its columns, so write batch["y"] rather than batch.y'
         ) from err
@@ -192,7 +193,7 @@ def _batch_hint():
 
 def _whole(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number; got {value!r}")
+        raise InputError(f"{name} must be a whole number; got {value!r}")
     return int(value)
 
 

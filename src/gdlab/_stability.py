@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
@@ -57,7 +58,7 @@ class Stability:
             'lr=2 = 1/L: the step lands on the minimum of this quadratic at once'
         """
         if isinstance(lr, bool) or not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-            raise ValueError(f"lr must be a finite number > 0; got {lr!r}")
+            raise InputError(f"lr must be a finite number > 0; got {lr!r}")
         bound = self.critical_lr
         head = f"lr={lr:g}"
         if self.L <= 0:
@@ -125,7 +126,7 @@ def stability(f: Callable[[object], object], at: object, *, dtype: object | None
     with explain_trace_errors(point):
         hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat), dtype=np.float64)
     if not np.all(np.isfinite(hessian)):
-        raise ValueError("the Hessian is not finite at this point; choose a point where the loss is")
+        raise InputError("the Hessian is not finite at this point; choose a point where the loss is")
     eig = np.linalg.eigvalsh((hessian + hessian.T) / 2)
     L, mu = float(eig[-1]), float(eig[0])
     return Stability(

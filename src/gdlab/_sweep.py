@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gdlab._checks import InputError
 from gdlab._descend import (
     EXPLODE,
     _check_number,
@@ -56,7 +57,7 @@ def rates(low: float, high: float, num: int = 50, *, log: bool = True) -> np.nda
     """
     lo, hi = _check_number("low", low), _check_number("high", high)
     if not hi > lo or int(num) < 1:
-        raise ValueError(f"need 0 < low < high and num >= 1; got low={low}, high={high}, num={num}")
+        raise InputError(f"need 0 < low < high and num >= 1; got low={low}, high={high}, num={num}")
     return np.geomspace(lo, hi, int(num)) if log else np.linspace(lo, hi, int(num))
 
 
@@ -224,10 +225,10 @@ class Sweep:
         """
         wanted = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
         if wanted.size == 0 or not np.all(np.isfinite(wanted) & (wanted > 0)):
-            raise ValueError(f"pick takes rates > 0; got {lrs!r}")
+            raise InputError(f"pick takes rates > 0; got {lrs!r}")
         starts = len(self) // np.unique(self.lrs).size
         if not 0 <= start < starts:
-            raise ValueError(f"start must be between 0 and {starts - 1}; got {start}")
+            raise InputError(f"start must be between 0 and {starts - 1}; got {start}")
         runs = np.arange(start, len(self), starts)
         chosen = [int(runs[np.argmin(np.abs(np.log(self.lrs[runs]) - math.log(r)))]) for r in wanted]
         return [self.trajectory(i) for i in chosen]
@@ -268,15 +269,15 @@ class Sweep:
 
 def _lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
     if lrs is None or isinstance(lrs, str):
-        raise ValueError(f"lrs must be a list of rates, e.g. gdlab.rates(1e-4, 10, 50); got {lrs!r}")
+        raise InputError(f"lrs must be a list of rates, e.g. gdlab.rates(1e-4, 10, 50); got {lrs!r}")
     try:
         values = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
     except (TypeError, ValueError) as err:
-        raise ValueError(f"lrs must be a list of numbers; got {lrs!r}") from err
+        raise InputError(f"lrs must be a list of numbers; got {lrs!r}") from err
     if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"lrs must be a non-empty list of rates; got {lrs!r}")
+        raise InputError(f"lrs must be a non-empty list of rates; got {lrs!r}")
     if not np.all(np.isfinite(values) & (values > 0)):
-        raise ValueError(f"every rate in lrs must be a finite number > 0; got {values[:5]}...")
+        raise InputError(f"every rate in lrs must be a finite number > 0; got {values[:5]}...")
     return values.astype(dtype)
 
 
@@ -291,7 +292,7 @@ def _every(save: object, runs: int, steps: int, components: int) -> int:
         return max(1, math.ceil((steps + 1) / per_run))
     if isinstance(save, int | np.integer) and not isinstance(save, bool) and save >= 1:
         return int(save)
-    raise ValueError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
+    raise InputError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
 
 
 def _judge(ended: bool, bad: bool, converged: bool, taken: int, steps: int, overshoot: bool, probe,
@@ -372,17 +373,17 @@ def sweep(
     """
     spec = resolve_method(method)
     if not spec.needs_lr:
-        raise ValueError("a sweep varies the rate: pass a method name or an optax factory such as optax.adam")
+        raise InputError("a sweep varies the rate: pass a method name or an optax factory such as optax.adam")
     dt = resolve_dtype(dtype)
     steps, stop = check_steps(steps), check_tol(tol)
     if (init is None) == (inits is None):
-        raise ValueError("give one start as init, or several as inits (with init=None)")
+        raise InputError("give one start as init, or several as inits (with init=None)")
     starts = [as_float_tree(s, dt, "inits") for s in (inits if inits is not None else [init])]
     if not starts:
-        raise ValueError("inits is empty: give at least one start")
+        raise InputError("inits is empty: give at least one start")
     structure = jax.tree.structure(starts[0])
     if any(jax.tree.structure(s) != structure for s in starts):
-        raise ValueError("every start in inits must have the same shape")
+        raise InputError("every start in inits must have the same shape")
     rate = _lrs(lrs, dt)
     grid_lr = np.repeat(rate, len(starts))
     # Rate-major: run i has rate i // len(starts) and start i % len(starts); tiled on the host.

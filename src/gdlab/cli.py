@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from gdlab._checks import InputError
+
 app = typer.Typer(
     name="gdlab",
     help="See and understand derivatives and gradient descent.",
@@ -213,10 +215,10 @@ def grad(
     point = _options.settings(at, loss, "--at")
     value = float(loss.function(point))
     if not math.isfinite(value):
-        raise ValueError(f"the loss is {value} at {_show(point)}: choose a point where it is finite")
+        raise InputError(f"the loss is {value} at {_show(point)}: choose a point where it is finite")
     report = check_grad(loss.function, point)
     if not np.all(np.isfinite(report.autodiff)):
-        raise ValueError(
+        raise InputError(
             f"the gradient is not finite at {_show(point)} (a kink or a pole): choose another point"
         )
     rows = []
@@ -296,7 +298,7 @@ def grid(
     from gdlab._grid import grid_search
 
     if num < 1 or num > 100_000:
-        raise ValueError(f"--num {num}: give between 1 and 100,000 points per parameter")
+        raise InputError(f"--num {num}: give between 1 and 100,000 points per parameter")
     loss = _options.expression(expr, _options.load_data(data))
     spans = _spans(range_, loss)
     axes = {name: np.linspace(*spans[name], num) for name in loss.params}
@@ -422,7 +424,7 @@ def sweep(
     loss, start, stop = _options.problem(expr, data, init, tol)
     lrs = _options.rates(lr)
     if lrs.size > 100_000:
-        raise ValueError(f"--lr {lr}: at most 100,000 rates in one sweep")
+        raise InputError(f"--lr {lr}: at most 100,000 rates in one sweep")
     result = run_sweep(loss.function, start, lrs=lrs, steps=steps, method=method, tol=stop, save="final")
     written = None
     if out is not None:
@@ -500,11 +502,11 @@ def fit(
     from gdlab._ols import ols
 
     if method not in ("ols", "gd", "sgd"):
-        raise ValueError(f"--method {method}: choose ols, gd or sgd")
+        raise InputError(f"--method {method}: choose ols, gd or sgd")
     columns = _options.load_data(str(csv), option="fit")
     for name in (y, *x):
         if name not in columns:
-            raise ValueError(f"{csv}: no numeric column {name!r}; it has {', '.join(columns)}")
+            raise InputError(f"{csv}: no numeric column {name!r}; it has {', '.join(columns)}")
     X = np.column_stack([np.ones(len(columns[y]))] + [columns[c] for c in x])
     import warnings
 
@@ -518,7 +520,7 @@ def fit(
     if method != "ols":
         mean, scale = X[:, 1:].mean(axis=0), X[:, 1:].std(axis=0)
         if np.any(scale == 0):
-            raise ValueError("a regressor column is constant: it cannot be fitted beside the intercept")
+            raise InputError("a regressor column is constant: it cannot be fitted beside the intercept")
         Z = np.column_stack([np.ones(len(X)), (X[:, 1:] - mean) / scale])
         data = {"Z": Z, "y": columns[y]}
         mse = lambda b, d: jnp.mean((d["y"] - d["Z"] @ b) ** 2)  # noqa: E731
@@ -577,14 +579,14 @@ def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
         name, sep, rest = pair.partition("=")
         if not sep or ":" in name:
             if len(loss.params) != 1:
-                raise ValueError(f"--range {pair}: name the parameter, as in --range {loss.params[0]}={pair}")
+                raise InputError(f"--range {pair}: name the parameter, as in --range {loss.params[0]}={pair}")
             name, rest = loss.params[0], pair
         if name not in loss.params:
-            raise ValueError(f"--range {pair}: {name!r} is not a parameter of the loss; it has {loss.params}")
+            raise InputError(f"--range {pair}: {name!r} is not a parameter of the loss; it has {loss.params}")
         spans[name] = _options.span(rest, "--range")
     missing = [p for p in loss.params if p not in spans]
     if missing:
-        raise ValueError(f"--range: give a range for {', '.join(missing)}")
+        raise InputError(f"--range: give a range for {', '.join(missing)}")
     return spans
 
 

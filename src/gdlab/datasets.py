@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdlab._checks import InputError
+
 __all__ = ["Regression", "cafe", "make_regression"]
 
 # The lecture draws its noise with tf.random.set_seed(43052); that stream is
@@ -113,14 +115,14 @@ def make_regression(
         True
     """
     if not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive whole number of observations; got {n!r}")
+        raise InputError(f"n must be a positive whole number of observations; got {n!r}")
     coef = np.asarray(beta, dtype=np.float64)
     if coef.shape != (2,) or not np.all(np.isfinite(coef)):
-        raise ValueError(f"beta must be two finite numbers (intercept, slope); got {beta!r}")
+        raise InputError(f"beta must be two finite numbers (intercept, slope); got {beta!r}")
     if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite standard deviation >= 0; got {noise!r}")
+        raise InputError(f"noise must be a finite standard deviation >= 0; got {noise!r}")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"need finite low < high for the range of x; got low={low}, high={high}")
+        raise InputError(f"need finite low < high for the range of x; got low={low}, high={high}")
     rng = np.random.default_rng(seed)
     x = rng.uniform(low, high, size=int(n))
     y = coef[0] + coef[1] * x + noise * rng.standard_normal(int(n))

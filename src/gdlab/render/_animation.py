@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab.render._overlay import draw_texts
 from gdlab.render._scene import Scene
 
@@ -27,7 +28,7 @@ class Animation:
 
     def __init__(self, scene: Scene, steps: np.ndarray, fps: float = 20.0) -> None:
         if not (np.isfinite(fps) and fps > 0):
-            raise ValueError(f"fps must be a number > 0; got {fps!r}")
+            raise InputError(f"fps must be a number > 0; got {fps!r}")
         self.scene = scene
         self.steps = np.asarray(steps, dtype=int)
         self.fps = float(fps)

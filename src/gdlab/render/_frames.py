@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from gdlab._checks import InputError
+
 
 def pick_frames(
     last_step: int, frames: int | Sequence[int] | None = None, spacing: str = "linear"
@@ -28,15 +30,15 @@ def pick_frames(
         [0, 3, 13, 51, 192, 719, 2682, 10000]
     """
     if spacing not in ("linear", "log"):
-        raise ValueError(f"spacing must be 'linear' or 'log'; got {spacing!r}")
+        raise InputError(f"spacing must be 'linear' or 'log'; got {spacing!r}")
     if frames is not None and not isinstance(frames, int | np.integer):
         steps = np.unique(np.asarray(frames, dtype=int))
         if steps.size == 0 or steps[0] < 0 or steps[-1] > last_step:
-            raise ValueError(f"frames must be steps between 0 and {last_step}; got {frames!r}")
+            raise InputError(f"frames must be steps between 0 and {last_step}; got {frames!r}")
         return steps
     count = min(last_step + 1, 100) if frames is None else int(frames)
     if count < 1:
-        raise ValueError(f"frames must be at least 1; got {frames!r}")
+        raise InputError(f"frames must be at least 1; got {frames!r}")
     count = min(count, last_step + 1)
     if count == 1:
         return np.array([last_step])

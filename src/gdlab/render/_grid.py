@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from gdlab._checks import InputError
 from gdlab._grid import GridResult
 from gdlab.render._fonts import check_hangul, font_family
 from gdlab.render._scene import WORDS, _levels
@@ -30,11 +31,11 @@ def plot_grid(result: GridResult, *, title: str | None = None, lang: str = "en",
         A matplotlib ``Figure``.
     """
     if not isinstance(result, GridResult):
-        raise ValueError("plot_grid takes the result of gdlab.grid_search")
+        raise InputError("plot_grid takes the result of gdlab.grid_search")
     if len(result.axes) > 2:
-        raise ValueError(f"a grid of {len(result.axes)} axes cannot be drawn; draw 1 or 2")
+        raise InputError(f"a grid of {len(result.axes)} axes cannot be drawn; draw 1 or 2")
     if lang not in WORDS:
-        raise ValueError(f"lang must be one of {', '.join(map(repr, WORDS))}; got {lang!r}")
+        raise InputError(f"lang must be one of {', '.join(map(repr, WORDS))}; got {lang!r}")
     words = WORDS["en" if check_hangul([title or "", *WORDS[lang].values()]) else lang]
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")

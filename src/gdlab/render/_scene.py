@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import offset_copy
 
+from gdlab._checks import InputError
 from gdlab._landscape import Landscape, landscape
 from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
@@ -56,15 +57,15 @@ class Options:
                    "lang": tuple(WORDS)}  # fmt: skip
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
-                raise ValueError(
+                raise InputError(
                     f"{name} must be one of {', '.join(map(repr, allowed))}; got {getattr(self, name)!r}"
                 )
         for name in ("xlim", "ylim"):
             lim = getattr(self, name)
             if lim is not None and not (len(lim) == 2 and np.all(np.isfinite(lim)) and lim[0] < lim[1]):
-                raise ValueError(f"{name} must be (low, high) with low < high; got {lim!r}")
+                raise InputError(f"{name} must be (low, high) with low < high; got {lim!r}")
         if self.size is not None and not (len(self.size) == 2 and min(self.size) >= 64):
-            raise ValueError(f"size must be (width, height) in pixels, each >= 64; got {self.size!r}")
+            raise InputError(f"size must be (width, height) in pixels, each >= 64; got {self.size!r}")
 
     @property
     def words(self) -> dict[str, str]:
@@ -75,10 +76,10 @@ def as_trajectories(trajectories: object) -> list[Trajectory]:
     """One trajectory or a sequence of them, checked."""
     items = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
     if not items or not all(isinstance(t, Trajectory) for t in items):
-        raise ValueError("give a Trajectory or a list of them (from gdlab.descend)")
+        raise InputError("give a Trajectory or a list of them (from gdlab.descend)")
     sizes = {t.flat_params().shape[1] for t in items}
     if len(sizes) != 1:
-        raise ValueError(f"the trajectories have different numbers of parameters: {sorted(sizes)}")
+        raise InputError(f"the trajectories have different numbers of parameters: {sorted(sizes)}")
     return items
 
 
@@ -158,7 +159,7 @@ def build_scene(trajectories: object, options: Options, ax=None, frame_steps=Non
     """
     items = as_trajectories(trajectories)
     if options.labels is not None and len(options.labels) != len(items):
-        raise ValueError(
+        raise InputError(
             f"labels gives {len(options.labels)} name(s) for {len(items)} trajectories: give one each"
         )
     dims = items[0].flat_params().shape[1]
@@ -181,7 +182,7 @@ def _main_axes(fig: Figure, options: Options, n: int, ax, projection=None):
     panels = n if options.layout == "panels" else 1
     if ax is not None:
         if panels > 1 or options.history:
-            raise ValueError("ax= takes a single-panel picture: use layout='overlay', history=False")
+            raise InputError("ax= takes a single-panel picture: use layout='overlay', history=False")
         return [ax], None
     rows = 2 if options.history else 1
     if options.history and panels == 1:
@@ -214,7 +215,7 @@ def _panel_view(group, options: Options, ranges, num: int, cache: dict) -> Lands
             continue
         drawn = float(scalar_loss(f)(t.at(0)))
         if not np.isclose(drawn, float(t.loss[0]), rtol=1e-6, atol=1e-9):
-            raise ValueError(
+            raise InputError(
                 f"trajectory {i} ({t.label}) minimised a different loss from the one drawn "
                 f"(at its start: {float(t.loss[0]):.6g}, the drawn loss: {drawn:.6g}); "
                 "draw each on its own with layout='panels', or pass loss="
@@ -425,7 +426,7 @@ def _scene_2d(items, options: Options, ax) -> Scene:
         # A surface gets one face per grid cell (31 x 31 points): uniform faces, no padding.
         view = _panel_view(group, options, box, 31 if surface else 160, views)
         if view is None:
-            raise ValueError("two-parameter pictures draw the loss: pass loss=the loss function")
+            raise InputError("two-parameter pictures draw the loss: pass loss=the loss function")
         if surface:
             _draw_surface(main, view, group, options)
         else:  # panels share one colour bar, drawn beside the last of them

@@ -10,6 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from gdlab._checks import InputError
 from gdlab._sweep import Regime, Sweep
 from gdlab.render._fonts import font_family
 
@@ -35,7 +36,7 @@ def plot_sweep(result: Sweep, *, title: str | None = None, size: tuple[int, int]
         A matplotlib ``Figure`` with two panels sharing the log-scaled rate axis.
     """
     if not isinstance(result, Sweep):
-        raise ValueError("plot_sweep takes the result of gdlab.sweep")
+        raise InputError("plot_sweep takes the result of gdlab.sweep")
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
         FigureCanvasAgg(fig)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._io import atomic_path
 from gdlab.render._progress import progress
 from gdlab.render._scene import COLORS
@@ -73,11 +74,11 @@ def writer_for(path: object, *, animated: bool) -> Writer:
     choices = ", ".join(f".{e}" for e in available_writers(animated=animated))
     writer = WRITERS.get(ext)
     if not ext:
-        raise ValueError(f"cannot write {kind} to {path}: the name has no extension; add one of {choices}")
+        raise InputError(f"cannot write {kind} to {path}: the name has no extension; add one of {choices}")
     if writer is None or not (writer.animated if animated else writer.static):
-        raise ValueError(f"cannot write {kind} to {path}: .{ext} is not supported; use {choices}")
+        raise InputError(f"cannot write {kind} to {path}: .{ext} is not supported; use {choices}")
     if not writer.available():
-        raise ValueError(f"writing .{ext} needs {writer.requires}; or use one of {choices}")
+        raise InputError(f"writing .{ext} needs {writer.requires}; or use one of {choices}")
     return writer
 
 

@@ -1,0 +1,99 @@
+"""What the user gave, checked in one place: numbers, whole numbers, sizes, and the limits.
+
+Every front end (Python, the command line, the web page) enforces the same
+limits because they live here. An :class:`InputError` is the user's to fix
+(exit code 2 on the command line, HTTP 422 on the web); any other exception is
+a failure of gdlab's own (exit 1, HTTP 500).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+class InputError(ValueError):
+    """What was given is wrong; the message names the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The largest sizes gdlab accepts, checked before anything is allocated.
+
+    Attributes:
+        steps: steps of one run (a run keeps at most ``rows`` of them).
+        rows: rows of a trajectory kept in memory (params, loss and gradient each).
+        rates: rates in one sweep.
+        runs: (rate, start) pairs in one sweep.
+        sweep_numbers: numbers a sweep keeps (runs x saved rows x components).
+        grid_points: points in one grid search (the product over the axes).
+        table_rows: rows printed in full by a table before it is summarised.
+        symbolic_rows: data rows over which a symbolic derivative is evaluated exactly.
+        expression_chars: characters in a typed expression.
+        expression_depth: nesting depth of brackets and calls in an expression.
+        expression_nodes: nodes of an expression's syntax tree.
+    """
+
+    steps: int = 2**31 - 2
+    rows: int = 20_000_000
+    rates: int = 100_000
+    runs: int = 1_000_000
+    sweep_numbers: int = 50_000_000
+    grid_points: int = 10_000_000
+    table_rows: int = 40
+    symbolic_rows: int = 5_000
+    expression_chars: int = 2_000
+    expression_depth: int = 60
+    expression_nodes: int = 600
+
+
+LIMITS = Limits()
+
+
+def number(name: str, value: object, *, positive: bool = True) -> float:
+    """``value`` as a finite float (> 0 when ``positive``), or an :class:`InputError`."""
+    import numpy as np  # here, so that the command line's --help does not load NumPy
+
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number | np.ndarray):
+        raise InputError(f"{name} must be a number; got {value!r}")
+    if np.size(value) != 1:
+        raise InputError(f"{name} must be one number; got an array of shape {np.shape(value)}")
+    try:
+        result = float(np.asarray(value).reshape(()))
+    except (TypeError, ValueError, OverflowError) as err:
+        raise InputError(f"{name} must be a real number; got {value!r}") from err
+    if not math.isfinite(result) or (positive and result <= 0):
+        raise InputError(f"{name} must be a finite number{' > 0' if positive else ''}; got {value!r}")
+    return result
+
+
+def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hint: str = "") -> int:
+    """``value`` as an int in ``[low, high]`` (a whole float such as 1e3 is accepted)."""
+    import numpy as np
+
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise InputError(f"{name} must be a whole number; got {value!r}")
+    result = int(value)
+    if result < low:
+        raise InputError(f"{name} must be at least {low:,}; got {result:,}")
+    if high is not None and result > high:
+        raise InputError(f"{name} must be at most {high:,}; got {result:,}{hint}")
+    return result
+
+
+def steps(value: object) -> int:
+    """A step limit: a whole number from 0 to :attr:`Limits.steps`."""
+    return whole("steps", value, high=LIMITS.steps)
+
+
+def tol(value: object) -> float | None:
+    """A tolerance on the gradient norm: a number > 0, or ``None`` for none."""
+    return None if value is None else number("tol", value)
+
+
+def size(what: str, count: int, limit: int, fix: str) -> None:
+    """Refuse ``count`` of ``what`` above ``limit`` before anything is allocated."""
+    if count > limit:
+        raise InputError(f"{what}: {count:,} is more than the limit of {limit:,}; {fix}")
