@@ -23,10 +23,6 @@ else:
 
 __version__ = "0.1.0"
 
-from gdlab._notebook import register_formatters as _register_formatters
-
-_register_formatters()
-
 _EXPORTS = {
     "grad": "gdlab._derivatives",
     "value_and_grad": "gdlab._derivatives",

@@ -147,12 +147,6 @@ class Trajectory:
         with atomic_path(path) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
 
-    def _repr_html_(self) -> str:
-        """In a notebook: the summary and an animation with play, pause and a step slider."""
-        from gdlab._notebook import trajectories_html
-
-        return trajectories_html([self], repr(self))
-
     def __repr__(self) -> str:
         rate = "lr inside the optimiser" if self.lr is None else f"lr={self.lr:.6g}"
         start = ", ".join(f"{n}={v:.8g}" for n, v in zip(self.names, self.flat_params()[0], strict=True))
