@@ -21,8 +21,8 @@ class Limits:
     """The largest sizes gdlab accepts, checked before anything is allocated.
 
     Attributes:
-        steps: steps of one run (a run keeps at most ``rows`` of them).
-        rows: rows of a trajectory kept in memory (params, loss and gradient each).
+        steps: steps of one run.
+        trajectory_numbers: numbers one run keeps in memory (parameters, loss and gradient at each step).
         rates: rates in one sweep.
         runs: (rate, start) pairs in one sweep.
         sweep_numbers: numbers a sweep keeps (runs x saved rows x components).
@@ -35,7 +35,7 @@ class Limits:
     """
 
     steps: int = 2**31 - 2
-    rows: int = 20_000_000
+    trajectory_numbers: int = 200_000_000
     rates: int = 100_000
     runs: int = 1_000_000
     sweep_numbers: int = 50_000_000
@@ -77,9 +77,9 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hi
         raise InputError(f"{name} must be a whole number; got {value!r}")
     result = int(value)
     if result < low:
-        raise InputError(f"{name} must be at least {low:,}; got {result:,}")
+        raise InputError(f"{name} must be a whole number >= {low:,}; got {result:,}")
     if high is not None and result > high:
-        raise InputError(f"{name} must be at most {high:,}; got {result:,}{hint}")
+        raise InputError(f"{name} must be a whole number <= {high:,}; got {result:,}{hint}")
     return result
 
 

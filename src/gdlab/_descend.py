@@ -1,145 +1,116 @@
-"""Gradient descent as one compiled call: ``jit`` around a ``lax.while_loop``."""
+"""One descent: a driver over the engine that keeps every step, in compiled chunks.
+
+Each chunk is one compiled call (``jit`` around a ``lax.while_loop``) that
+writes up to a fixed number of rows; the driver calls it until the run stops.
+So memory follows the steps actually taken (a run of 10^9 steps that converges
+at step 71 keeps 72 rows), and Ctrl-C is answered between chunks.
+"""
 
 from __future__ import annotations
 
 import functools
-import math
-from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from gdlab._checks import InputError
+from gdlab import _checks
+from gdlab._checks import LIMITS, InputError
+from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
-from gdlab._trajectory import Status, Trajectory, _flat_rows
+from gdlab._pytree import ravel_pytree
+from gdlab._trajectory import Trajectory, flat_rows
+from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
-# A loss that grows this many times past its starting value (or 1) has exploded.
-EXPLODE = 1e10
-
-_RUNNING, _CONVERGED, _NO_GAIN, _DIVERGED, _MAX_STEPS = range(5)
-
-
-def _squares(tree: object) -> jax.Array:
-    return sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree))
+# Numbers one chunk's buffers hold (parameters and gradient per row), and its most rows.
+CHUNK_NUMBERS = 2_000_000
+CHUNK_ROWS = 65_536
 
 
-def _norm(tree: object) -> jax.Array:
-    return jnp.sqrt(_squares(tree))
+@functools.partial(jax.jit, static_argnames=("method",))
+def _start(method: Method, init: Params, lr: jax.Array):
+    return optimiser(method, lr).init(init)
 
 
-def stop_checks(loss, method: Method, value, g, p, new_p, first_loss, tol, early: bool):
-    """Whether a row ends its run: (diverged, converged, no gain), as booleans.
+@functools.partial(jax.jit, static_argnames=("f", "method", "rows", "early"))
+def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool):
+    """Up to ``rows`` rows of one run from ``carry`` = (step, params, state, first loss, outcome).
 
-    Cheap on purpose (a sweep checks every run at every step): one sum catches
-    a NaN or an infinity anywhere in the loss, the gradient or the parameters,
-    as any of them makes the sum non-finite.
+    Returns the buffers, how many rows were written, and the carry to go on from.
     """
-    squares = _squares(g)
-    total = value + squares + 0 * sum(jnp.sum(x) for x in jax.tree.leaves(p))
-    bad = ~jnp.isfinite(total) | (value > EXPLODE * jnp.maximum(1.0, jnp.abs(first_loss)))
-    converged = no_gain = jnp.bool_(False)
-    if early:
-        converged = squares <= tol * tol
-        if method.stop_when_no_gain:
-            no_gain = loss(new_p) >= value
-    return bad, converged, no_gain
-
-
-def row_code(loss, method: Method, value, g, p, new_p, first_loss, k, steps: int, tol, early: bool):
-    """How a run stands once row ``k`` is evaluated: running, or why it stops there."""
-    bad, converged, no_gain = stop_checks(loss, method, value, g, p, new_p, first_loss, tol, early)
-    code = jnp.where(k == steps, _MAX_STEPS, _RUNNING)
-    code = jnp.where(converged, _CONVERGED, code)
-    code = jnp.where((code == _RUNNING) & no_gain, _NO_GAIN, code)
-    return jnp.where(bad, _DIVERGED, code)
-
-
-@functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early"))
-def _run(f, method: Method, init, lr, tol, steps: int, early: bool):
-    """Run up to ``steps`` steps; return filled buffers, rows written and how it ended."""
     loss = scalar_loss(f)
-    value_and_grad = jax.value_and_grad(loss)
-    tx = method.build(lr)
-    rows = lambda x: jnp.zeros((steps + 1, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
-    put = lambda buf, k, x: jax.tree.map(lambda b, v: b.at[k].set(v), buf, x)  # noqa: E731
+    step = make_step(loss, optimiser(method, lr))
+    blank = lambda x: jnp.zeros((rows, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
+    put = lambda buf, i, x: jax.tree.map(lambda b, v: b.at[i].set(v), buf, x)  # noqa: E731
 
-    def body(carry):
-        k, p, state, P, L, G, _ = carry
-        value, g = value_and_grad(p)
-        P, L, G = put(P, k, p), L.at[k].set(value), put(G, k, g)
-        updates, new_state = tx.update(g, state, p)
-        new_p = optax.apply_updates(p, updates)
-        code = row_code(loss, method, value, g, p, new_p, L[0], k, steps, tol, early)
-        return k + 1, new_p, new_state, P, L, G, code
+    def body(c):
+        i, (k, p, state, first, _), (P, L, G) = c
+        value, g, new_p, new_state = step(p, state)
+        first = jnp.where(k == 0, value, first)
+        code = outcome(loss, method, value, g, p, new_p, first, tol, early)
+        code = jnp.where((code == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), code)
+        rows_ = (put(P, i, p), L.at[i].set(value), put(G, i, g))
+        return i + 1, (k + 1, new_p, new_state, first, code), rows_
 
-    start = (0, init, tx.init(init), jax.tree.map(rows, init), rows(lr), jax.tree.map(rows, init))
-    carry = jax.lax.while_loop(lambda c: c[6] == _RUNNING, body, (*start, _RUNNING))
-    k, _, _, P, L, G, code = carry
-    return P, L, G, k, code
+    def more(c):
+        return (c[1][4] == Outcome.RUNNING) & (c[0] < rows)
 
-
-def _check_number(name: str, value: object, *, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number | np.ndarray):
-        raise InputError(f"{name} must be a number; got {value!r}")
-    number = float(np.asarray(value).reshape(()))
-    if not math.isfinite(number) or (positive and number <= 0):
-        raise InputError(f"{name} must be a finite number > 0; got {value!r}")
-    return number
+    p0 = carry[1]
+    buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
+    written, carry, buffers = jax.lax.while_loop(more, body, (0, carry, buffers))
+    return buffers, written, carry
 
 
-def check_steps(steps: object) -> int:
-    """``steps`` as an int >= 0 (a whole float is accepted), or a clear error."""
-    whole = isinstance(steps, int | np.integer) or (isinstance(steps, float) and steps.is_integer())
-    if isinstance(steps, bool) or not whole or steps < 0:
-        raise InputError(f"steps must be a whole number >= 0; got {steps!r}")
-    return int(steps)
+def _chunk_rows(init: Params, steps: int) -> int:
+    """Rows a chunk holds: a power of two (so runs of similar length share compiled code) that holds
+    a short run whole, else as many as a fixed budget of numbers allows."""
+    components = ravel_pytree(init)[0].size
+    whole_run = max(64, 1 << steps.bit_length())  # >= steps + 1
+    return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * components)))
 
 
-def check_tol(tol: object) -> float | None:
-    """``tol`` as a positive float, or ``None``."""
-    return None if tol is None else _check_number("tol", tol)
-
-
-def _message(code: int, k: int, lr: float | None, tol: float | None, grads, loss) -> str:
-    """Why the run ended, and what to try; ``grads`` has one flattened gradient per row."""
-    rate = "the learning rate" if lr is None else f"the rate {lr:g}"
-    if code == _DIVERGED and k == 0:
-        return "the loss or its gradient is not finite at the start: choose another starting point"
-    if code == _DIVERGED:
-        how = (
-            "left the finite numbers"
-            if not np.isfinite(loss[k])
-            else f"exploded from {loss[0]:.4g} to {loss[k]:.4g}"
+def _run(f: Loss, method: Method, init: Params, lr: jax.Array, tol: jax.Array, steps: int, early: bool):
+    """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
+    rows = _chunk_rows(init, steps)
+    budget = LIMITS.trajectory_numbers // (2 * ravel_pytree(init)[0].size + 1)
+    if not early and steps + 1 > budget:
+        raise InputError(
+            f"steps={steps:,}: keeping every step of this run would pass the limit of "
+            f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for at most {budget - 1:,} steps, "
+            "or give a tolerance (tol) so that it can stop early"
         )
-        return f"diverged at step {k}: the loss {how}; each step overshoots, so lower {rate}"
-    last = float(np.linalg.norm(grads[k]))
-    if code == _CONVERGED:
-        return f"converged at step {k}: gradient norm {last:.3g} <= tol {tol:g}"
-    if code == _NO_GAIN:
-        return f"converged at step {k}: a step of {lr:g} no longer lowers the loss"
-    limit = f"stopped at the step limit ({k}) with gradient norm {last:.3g}"
-    first = float(np.linalg.norm(grads[0]))
-    bouncing = k > 0 and float(grads[k] @ grads[k - 1]) < 0 and last >= 0.5 * first
-    if bouncing:
-        return f"{limit}: it bounces across the minimum without settling, so lower {rate}"
-    if tol is None:
-        return f"{limit}; pass tol= to stop once it is small"
-    return f"{limit} > tol {tol:g}: still descending, so raise steps or {rate}"
+    carry = (jnp.int32(0), init, _start(method, init, lr), jnp.zeros((), lr.dtype), jnp.int32(0))
+    kept: list = []
+    taken = 0
+    while True:
+        buffers, written, carry = _chunk(f, method, carry, lr, tol, jnp.int32(steps), rows, early)
+        n = int(written)
+        kept.append(jax.tree.map(lambda a, n=n: np.asarray(a[:n]), buffers))
+        taken += n
+        code = Outcome(int(carry[4]))
+        if code is not Outcome.RUNNING:
+            break
+        if taken + rows > budget:
+            raise InputError(
+                f"steps={steps:,}: keeping every step of this run would pass the limit of "
+                f"{LIMITS.trajectory_numbers:,} numbers in memory after {taken:,} steps; "
+                "ask for fewer steps or give a larger tolerance (tol)"
+            )
+    P, L, G = (jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True))
+    return P, L, G, code
 
 
 def descend(
-    f: Callable[[object], object],
-    init: object,
+    f: Loss,
+    init: Params,
     *,
     lr: float | None = None,
     steps: int,
-    method: object = "gd",
+    method: MethodLike = "gd",
     tol: float | None = None,
-    dtype: object | None = None,
+    dtype: DTypeLike = None,
 ) -> Trajectory:
     """Minimise ``f`` from ``init`` by gradient descent (or any optax optimiser).
 
@@ -174,41 +145,39 @@ def descend(
     """
     spec = resolve_method(method)
     dt = resolve_dtype(dtype)
+    rate = _rate(spec, lr)
+    steps, stop = _checks.steps(steps), _checks.tol(tol)
+    start = as_float_tree(init, dt, "init")
+    with explain_trace_errors(start):
+        P, L, G, code = _run(
+            f, spec, start, jnp.asarray(rate or 0.0, dt), jnp.asarray(stop or 0.0, dt), steps, stop is not None
+        )
+    rows = L.shape[0]
+    facts = facts_from_rows(
+        code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name
+    )
+    return Trajectory(
+        params=P,
+        loss=L,
+        grad=G,
+        method=spec.name,
+        lr=rate,
+        status=code.status,
+        message=describe(facts),
+        tol=stop,
+        loss_fn=f,
+    )
+
+
+def _rate(spec: Method, lr: object) -> float | None:
+    """The rate the method takes from ``lr=``, or ``None`` when the optimiser holds its own."""
     if spec.needs_lr:
         if lr is None:
             raise InputError(f"lr is required for method {spec.name!r}: pass lr=0.01, say")
-        rate = _check_number("lr", lr)
-    elif lr is not None:
+        return _checks.number("lr", lr)
+    if lr is not None:
         raise InputError(
             "lr was given but the optax transformation holds its own rate: pass "
             "method=optax.adam (the factory) with lr=..., or leave lr out"
         )
-    else:
-        rate = 0.0
-    steps, stop = check_steps(steps), check_tol(tol)
-    start = as_float_tree(init, dt, "init")
-    with explain_trace_errors(start):
-        P, L, G, k, code = _run(
-            f,
-            spec,
-            start,
-            jnp.asarray(rate, dt),
-            jnp.asarray(stop or 0.0, dt),
-            int(steps),
-            stop is not None,
-        )
-    n = int(k)
-    loss = np.asarray(L[:n])
-    status = {_CONVERGED: Status.CONVERGED, _NO_GAIN: Status.CONVERGED, _DIVERGED: Status.DIVERGED}
-    given_lr = rate if spec.needs_lr else None
-    return Trajectory(
-        params=jax.tree.map(lambda a: np.asarray(a[:n]), P),
-        loss=loss,
-        grad=jax.tree.map(lambda a: np.asarray(a[:n]), G),
-        method=spec.name,
-        lr=given_lr,
-        status=status.get(int(code), Status.MAX_STEPS),
-        message=_message(int(code), n - 1, given_lr, stop, _flat_rows(G, L.shape[0]), loss),
-        tol=stop,
-        loss_fn=f,
-    )
+    return None

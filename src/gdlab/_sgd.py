@@ -12,18 +12,12 @@ import numpy as np
 import optax
 
 from gdlab._checks import InputError
-from gdlab._descend import (
-    _CONVERGED,
-    _DIVERGED,
-    _RUNNING,
-    _check_number,
-    _message,
-    row_code,
-)
+from gdlab import _checks
+from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
-from gdlab._trajectory import Status, Trajectory, _flat_rows
+from gdlab._trajectory import Status, Trajectory, flat_rows
 
 
 def as_data(data: object, dtype: np.dtype) -> tuple[object, int]:
@@ -55,8 +49,8 @@ def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, 
     """Every step of ``epochs`` x ``batches`` minibatch steps, with the full loss and gradient at each."""
     n = jax.tree.leaves(data)[0].shape[0]
     full = jax.value_and_grad(scalar_loss(lambda p: f(p, data)))
-    batch_grad = jax.grad(scalar_loss(f))
-    tx = method.build(lr)
+    batch_loss = scalar_loss(f)
+    tx = optimiser(method, lr)
     steps = epochs * batches
 
     def order(epoch):
@@ -69,20 +63,18 @@ def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, 
         value, g = full(p)
         first = jnp.where(k == 0, value, first)
         batch = jax.tree.map(lambda a: a[rows], data)
-        updates, new_state = tx.update(batch_grad(p, batch), state, p)
-        new_p = optax.apply_updates(p, updates)
-        running = code == _RUNNING
-        code = jnp.where(
-            running, row_code(None, method, value, g, p, new_p, first, k, steps, 0.0, False), code
-        )
-        go = code == _RUNNING
+        _, _, new_p, new_state = make_step(lambda q: batch_loss(q, batch), tx)(p, state)
+        now = outcome(None, method, value, g, p, new_p, first, jnp.zeros_like(first), False)
+        now = jnp.where((now == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), now)
+        code = jnp.where(code == Outcome.RUNNING, now, code)
+        go = code == Outcome.RUNNING
         keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(go, x, y), a, b)  # noqa: E731
         return (keep(new_p, p), keep(new_state, state), code, first), (p, value, g, code)
 
     ks = jnp.arange(steps + 1, dtype=jnp.int32)
     orders = jax.vmap(order)(jnp.arange(epochs)).reshape(steps, size)
     orders = jnp.concatenate([orders, orders[:1]])  # the last row is evaluated, never stepped
-    start = (init, tx.init(init), jnp.int32(_RUNNING), jnp.zeros((), lr.dtype))
+    start = (init, tx.init(init), jnp.int32(Outcome.RUNNING), jnp.zeros((), lr.dtype))
     _, (P, L, G, codes) = jax.lax.scan(step, start, (ks, orders))
     return P, L, G, codes
 
@@ -140,41 +132,47 @@ def sgd(
     if not spec.needs_lr:
         raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
-    rate = _check_number("lr", lr)
+    rate = _checks.number("lr", lr)
     arrays, n = as_data(data, dt)
-    size = n if batch_size is None else _whole("batch_size", batch_size)
+    size = n if batch_size is None else _checks.whole("batch_size", batch_size)
     if not 1 <= size <= n:
         raise InputError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")
-    epochs = _whole("epochs", epochs)
+    epochs = _checks.whole("epochs", epochs)
     if epochs < 1:
         raise InputError(f"epochs must be at least 1; got {epochs}")
-    seed = _whole("seed", seed)
+    seed = _checks.whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
     with _batch_hint(), explain_trace_errors(start):
         P, L, G, codes = _sgd_run(loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs,
                                   n // size, size, bool(shuffle))  # fmt: skip
     codes = np.asarray(codes)
-    stopped = np.flatnonzero(codes != _RUNNING)
+    stopped = np.flatnonzero(codes != Outcome.RUNNING)
     last = int(stopped[0]) if stopped.size else codes.size - 1
-    code = int(codes[last])
+    code = Outcome(int(codes[last]))
     rows = last + 1
     loss_values = np.asarray(L[:rows])
+    params = jax.tree.map(lambda a: np.asarray(a[:rows]), P)
     grads = jax.tree.map(lambda a: np.asarray(a[:rows]), G)
-    status = Status.DIVERGED if code == _DIVERGED else (
-        Status.CONVERGED if code == _CONVERGED else Status.MAX_STEPS
-    )  # fmt: skip
+    name = f"sgd ({spec.name}, batch {size})"
+    if code.status is Status.DIVERGED:
+        facts = facts_from_rows(
+            code, loss_values, flat_rows(grads, rows), flat_rows(params, rows), lr=rate, tol=None, method=name
+        )
+        message = describe(facts)
+    else:
+        message = (
+            f"ran {epochs} epoch(s) of {n // size} batches of {size} rows: loss on all data "
+            f"{loss_values[0]:.6g} -> {loss_values[-1]:.6g}"
+        )
     return Trajectory(
-        params=jax.tree.map(lambda a: np.asarray(a[:rows]), P),
+        params=params,
         loss=loss_values,
         grad=grads,
-        method=f"sgd ({spec.name}, batch {size})",
+        method=name,
         lr=rate,
-        status=status,
-        message=_message(code, last, rate, None, _flat_rows(grads, rows), loss_values)
-        if code == _DIVERGED
-        else f"ran {epochs} epoch(s) of {n // size} batches of {size} rows: loss on all data "
-        f"{loss_values[0]:.6g} -> {loss_values[-1]:.6g}",
+        status=code.status,
+        message=message,
         loss_fn=functools.partial(_on_all, loss, arrays),
     )
 
@@ -189,12 +187,6 @@ def _batch_hint():
             f"the loss raised AttributeError: {err}. A batch is shaped like data: a DataFrame's "
             'batch is a dict of its columns, so write batch["y"] rather than batch.y'
         ) from err
-
-
-def _whole(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InputError(f"{name} must be a whole number; got {value!r}")
-    return int(value)
 
 
 def _on_all(loss, data, params):

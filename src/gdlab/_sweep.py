@@ -14,15 +14,9 @@ import numpy as np
 import optax
 
 from gdlab._checks import InputError
-from gdlab._descend import (
-    EXPLODE,
-    _check_number,
-    _norm,
-    check_steps,
-    check_tol,
-    descend,
-    stop_checks,
-)
+from gdlab import _checks
+from gdlab._descend import descend
+from gdlab._engine import Facts, Outcome, describe, inner, make_step, norm, optimiser, outcome
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -55,7 +49,7 @@ def rates(low: float, high: float, num: int = 50, *, log: bool = True) -> np.nda
         >>> rates(1e-3, 1, 4).tolist()
         [0.001, 0.01, 0.1, 1.0]
     """
-    lo, hi = _check_number("low", low), _check_number("high", high)
+    lo, hi = _checks.number("low", low), _checks.number("high", high)
     if not hi > lo or int(num) < 1:
         raise InputError(f"need 0 < low < high and num >= 1; got low={low}, high={high}, num={num}")
     return np.geomspace(lo, hi, int(num)) if log else np.linspace(lo, hi, int(num))
@@ -70,68 +64,60 @@ def _one_run(f, method: Method, init, lr, tol, steps: int, early: bool, every: i
 
     The loop carries as little as it can, because on a CPU each value carried
     through a compiled loop costs about as much as the arithmetic of a step:
-    the parameters, the optimiser state, a done flag and the step count. How it
-    ended is read afterwards from the final state, which a stopped run keeps.
+    the parameters, the optimiser state, the outcome and the step count. A
+    stopped run keeps its state, so its end is read from the final state.
     What the regime needs is measured around the loop: whether the first step
     overshoots, and how the gradient behaves over a few steps past the end.
     """
     loss = scalar_loss(f)
-    value_and_grad = jax.value_and_grad(loss)
-    tx = method.build(lr)
-    first, g0 = value_and_grad(init)
+    tx = optimiser(method, lr)
+    step = make_step(loss, tx)
+    state0 = tx.init(init)
+    first, g0, p1, _ = step(init, state0)
 
-    def ends(value, g, p, new_p):
-        bad, converged, no_gain = stop_checks(loss, method, value, g, p, new_p, first, tol, early)
-        return bad | converged | no_gain
-
-    def step(carry, _):
-        p, state, done, taken = carry
-        value, g = value_and_grad(p)
-        updates, new_state = tx.update(g, state, p)
-        new_p = optax.apply_updates(p, updates)
-        done = done | ends(value, g, p, new_p)
-        carry = (_select(done, p, new_p), _select(done, state, new_state), done,
-                 taken + jnp.where(done, 0, 1))  # fmt: skip
+    def one(carry, _):
+        p, state, code, taken = carry
+        value, g, new_p, new_state = step(p, state)
+        code = jnp.where(code == Outcome.RUNNING, outcome(loss, method, value, g, p, new_p, first, tol, early),
+                         code)
+        done = code != Outcome.RUNNING
+        carry = (_select(done, p, new_p), _select(done, state, new_state), code, taken + jnp.where(done, 0, 1))
         return carry, (p, value, g)
 
     def chunk(carry, _):
         # The saved row is the chunk's first step, evaluated here; the chunk then steps on.
         p = carry[0]
-        value, g = value_and_grad(p)
-        carry, _ = jax.lax.scan(lambda cy, x: (step(cy, x)[0], None), carry, None, length=every)
+        value, g = jax.value_and_grad(loss)(p)
+        carry, _ = jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=every)
         return carry, (p, value, g)
 
-    start = (init, tx.init(init), jnp.bool_(False), jnp.int32(0))
+    start = (init, state0, jnp.int32(Outcome.RUNNING), jnp.int32(0))
     if every == 1:  # every step saved: the scan's outputs are the rows
-        carry, rows = jax.lax.scan(step, start, None, length=chunks)
+        carry, rows = jax.lax.scan(one, start, None, length=chunks)
     else:
         carry, rows = jax.lax.scan(chunk, start, None, length=chunks)
     tail = steps - chunks * every
     if tail:
-        carry, _ = jax.lax.scan(lambda cy, x: (step(cy, x)[0], None), carry, None, length=tail)
-    p, state, done, taken = carry
-    value, g = value_and_grad(p)
-    rows = jax.tree.map(lambda r, last: jnp.concatenate([r, last[None]]), rows, (p, value, g))
-    overshoot = _turn(g0, value_and_grad(optax.apply_updates(init, tx.update(g0, tx.init(init), init)[0]))[1])
-    return rows, (p, value, g), done, taken, first, overshoot < 0, _probe(value_and_grad, tx, p, state)
+        carry, _ = jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=tail)
+    p, state, code, taken = carry
+    value, g, new_p, _ = step(p, state)
+    last = outcome(loss, method, value, g, p, new_p, first, tol, early)
+    code = jnp.where(code == Outcome.RUNNING, jnp.where(last == Outcome.RUNNING, Outcome.MAX_STEPS, last), code)
+    rows = jax.tree.map(lambda r, end: jnp.concatenate([r, end[None]]), rows, (p, value, g))
+    overshoot = inner(g0, jax.value_and_grad(loss)(p1)[1]) < 0
+    return rows, (p, value, g), code, taken, first, overshoot, _probe(step, p, state)
 
 
-def _turn(a, b):
-    """The inner product of two gradients: negative when the second points back."""
-    return sum(jnp.sum(x * y) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True))
-
-
-def _probe(value_and_grad, tx, p, state):
+def _probe(step, p, state):
     """Steps on past the end: how often the gradient flips sign, and how fast its norm changes."""
 
-    def step(carry, _):
+    def one(carry, _):
         p, state, previous = carry
-        g = value_and_grad(p)[1]
-        updates, state = tx.update(g, state, p)
-        return (optax.apply_updates(p, updates), state, g), (_turn(g, previous) < 0, _norm(g))
+        _, g, new_p, state = step(p, state)
+        return (new_p, state, g), (inner(g, previous) < 0, norm(g))
 
-    g = value_and_grad(p)[1]
-    _, (flips, norms) = jax.lax.scan(step, (p, state, g), None, length=PROBE)
+    g = step(p, state)[1]
+    _, (flips, norms) = jax.lax.scan(one, (p, state, g), None, length=PROBE)
     return jnp.sum(flips[1:]), norms[0], norms[-1]
 
 
@@ -295,39 +281,44 @@ def _every(save: object, runs: int, steps: int, components: int) -> int:
     raise InputError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
 
 
-def _judge(ended: bool, bad: bool, converged: bool, taken: int, steps: int, overshoot: bool, probe,
-           first_norm: float, tol: float | None) -> tuple[Status, Regime, str]:  # fmt: skip
+def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> tuple[Status, Regime, str]:
     """Status, regime and a note for one run.
 
-    ``ended``: the run stopped before its last row; ``bad``/``converged``: what
-    its final row shows; ``probe``: (sign flips, first and last gradient norm)
-    over the steps past the end.
+    A run that stopped is worded by the engine, as :func:`gdlab.descend` words
+    it. One that reached the step limit gets its regime from ``probe``: (sign
+    flips, first and last gradient norm) over the steps past the end, checked
+    against its recorded losses (a run whose loss fell is not running away).
     """
     flips, start, end = (float(x) for x in probe)
     bounced = " by overshooting back and forth" if overshoot else ""
-    if bad and taken == 0:
-        return Status.DIVERGED, Regime.DIVERGED, "not finite at the start: choose another starting point"
-    if bad:
-        return Status.DIVERGED, Regime.DIVERGED, f"diverged at step {taken}: the loss exploded or overflowed"
-    if ended or converged:
-        return Status.CONVERGED, Regime.CONVERGED, f"converged at step {taken}{bounced}"
-    if tol is None and start <= 1e-8 * max(1.0, first_norm):
-        note = f"converged{bounced}: gradient 1e-8 of its start by step {steps} (tol= stops it there)"
+    if code.status is Status.DIVERGED:
+        return Status.DIVERGED, Regime.DIVERGED, describe(facts)
+    if code.status is Status.CONVERGED:
+        return Status.CONVERGED, Regime.CONVERGED, describe(facts) + bounced
+    first_loss, _, last_loss = facts.losses
+    if facts.tol is None and start <= 1e-8 * max(1.0, facts.grad_norms[0]):
+        note = f"converged{bounced}: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it there)"
         return Status.MAX_STEPS, Regime.CONVERGED, note
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
     alternating = flips >= PROBE - 2
-    if rate > 1 + 1e-6:
-        if alternating:
-            note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
-        else:
-            note = f"running away: the gradient grows by {rate:.4g} a step (the loss may have no minimum)"
+    if rate > 1 + 1e-6 and alternating:
+        note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
+        return Status.MAX_STEPS, Regime.DIVERGED, note
+    if rate > 1 + 1e-6 and last_loss > first_loss:
+        note = (f"running away: the loss rose from {first_loss:.4g} to {last_loss:.4g} and the gradient "
+                f"grows by {rate:.4g} a step (the loss may have no minimum)")
+        return Status.MAX_STEPS, Regime.DIVERGED, note
+    if rate > 1 + 1e-3:  # the loss falls ever faster: nothing holds it
+        note = (f"running away: the loss keeps falling ({first_loss:.4g} -> {last_loss:.4g}) ever faster, "
+                f"its gradient growing by {rate:.4g} a step: the loss may have no minimum")
         return Status.MAX_STEPS, Regime.DIVERGED, note
     if alternating and rate >= 1 - 1e-6:
         note = f"oscillating: bounces across the minimum without settling (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.OSCILLATING, note
     bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
     flat = " (its gradient does not shrink: the loss may have no minimum)" if rate >= 1 - 1e-9 else ""
-    note = f"slow: still moving toward the minimum at step {steps}{bounced} (gradient {start:.3g}){flat}"
+    note = (f"slow: still moving toward the minimum at step {steps}{bounced}, loss {first_loss:.4g} -> "
+            f"{last_loss:.4g} (gradient {start:.3g}){flat}")
     return Status.MAX_STEPS, Regime.SLOW, note
 
 
@@ -375,7 +366,7 @@ def sweep(
     if not spec.needs_lr:
         raise InputError("a sweep varies the rate: pass a method name or an optax factory such as optax.adam")
     dt = resolve_dtype(dtype)
-    steps, stop = check_steps(steps), check_tol(tol)
+    steps, stop = _checks.steps(steps), _checks.tol(tol)
     if (init is None) == (inits is None):
         raise InputError("give one start as init, or several as inits (with init=None)")
     starts = [as_float_tree(s, dt, "inits") for s in (inits if inits is not None else [init])]
@@ -396,38 +387,36 @@ def sweep(
     chunks = math.ceil(steps / every)
     every = steps // chunks if chunks else 1  # rows evenly spaced; a tail of steps runs unsaved
     with explain_trace_errors(starts[0]):
-        rows, final, ended, taken, first, overshoot, probe = _sweep_run(
+        rows, final, codes, taken, first, overshoot, probe = _sweep_run(
             f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
             stop is not None, every, chunks,
         )  # fmt: skip
     saved = np.append(np.arange(chunks) * every, steps)
-    ending = (ended, taken, first, overshoot, probe)
+    ending = (codes, taken, first, overshoot, probe)
     return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt)
 
 
 def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt) -> Sweep:
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
-    ended, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
+    codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
     probe = np.stack([np.asarray(x) for x in ending[4]], axis=1)
     runs = lrs.size
-    squares = sum(np.sum(np.asarray(x).reshape(runs, -1) ** 2, axis=1) for x in jax.tree.leaves(final_g))
-    first_norm = np.sqrt(sum(np.sum(np.asarray(x)[:, 0].reshape(runs, -1) ** 2, axis=1)
-                             for x in jax.tree.leaves(G)))  # fmt: skip
-    with np.errstate(all="ignore"):
-        bad = ~np.isfinite(final_loss + squares) | (final_loss > EXPLODE * np.maximum(1.0, np.abs(first)))
-    converged = np.zeros(runs, bool) if tol is None else squares <= tol * tol
-    judged = [
-        _judge(bool(ended[i]), bool(bad[i]), bool(converged[i]), int(taken[i]), steps, bool(overshoot[i]),
-               probe[i], float(first_norm[i]), tol)
-        for i in range(runs)
-    ]  # fmt: skip
+    flat = lambda tree: np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)  # noqa: E731
+    first_g = flat(jax.tree.map(lambda a: a[:, 0], G))
+    last_g, last_p = flat(final_g), flat(final_p)
+    judged = []
+    for i in range(runs):
+        code = Outcome(int(codes[i]))
+        facts = _facts(code, int(taken[i]), float(first[i]), float(final_loss[i]), first_g[i], last_g[i],
+                       last_p[i], float(lrs[i]), tol, spec.name)
+        judged.append(_judge(code, facts, steps, bool(overshoot[i]), probe[i]))
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
     try:
         curvature = stability(f, at, dtype=dt)
-    except ValueError:
+    except InputError:
         curvature = None
     return Sweep(
         lrs=lrs, starts=jax.tree.map(np.asarray, starts), params=P, loss=np.asarray(L), grad=G,
@@ -436,3 +425,18 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt) 
         regime=tuple(j[1] for j in judged), notes=tuple(j[2] for j in judged), stability=curvature,
         method=spec.name, steps=steps, tol=tol, loss_fn=f, spec=spec,
     )  # fmt: skip
+
+
+def _facts(code, step, first_loss, last_loss, first_g, last_g, last_p, lr, tol, method) -> Facts:
+    """What the engine's words need, from a run's start and its final state."""
+    what = ""
+    if not np.isfinite(last_loss):
+        what = "loss"
+    elif not np.all(np.isfinite(last_g)):
+        what = "gradient"
+    elif not np.all(np.isfinite(last_p)):
+        what = "parameters"
+    with np.errstate(all="ignore"):
+        norms = (float(np.linalg.norm(first_g)), float(np.linalg.norm(last_g)))
+    return Facts(outcome=code, step=step, losses=(first_loss, last_loss, last_loss), grad_norms=norms,
+                 turned_back=False, not_finite=what, lr=lr, tol=tol, method=method)

@@ -105,11 +105,11 @@ class Trajectory:
 
     def flat_params(self) -> np.ndarray:
         """The parameters as one matrix: a row per step, a column per component."""
-        return _flat_rows(self.params, self.steps + 1)
+        return flat_rows(self.params, self.steps + 1)
 
     def flat_grad(self) -> np.ndarray:
         """The gradients as one matrix: a row per step, a column per component."""
-        return _flat_rows(self.grad, self.steps + 1)
+        return flat_rows(self.grad, self.steps + 1)
 
     def to_pandas(self):
         """A DataFrame with columns step, one per parameter, loss, one grad per parameter."""
@@ -159,7 +159,7 @@ class Trajectory:
         )
 
 
-def _flat_rows(tree: object, rows: int) -> np.ndarray:
+def flat_rows(tree: object, rows: int) -> np.ndarray:
     leaves = [np.asarray(leaf).reshape(rows, -1) for leaf in jax.tree.leaves(tree)]
     return np.concatenate(leaves, axis=1)
 

@@ -1,0 +1,236 @@
+"""The step, the stop rule and how a run ended: one engine under descend, sweep and sgd.
+
+The drivers differ in what they keep (every step, thinned rows, a vmapped
+batch of runs, minibatches); they share what a step is, when a run stops, and
+the words that say why.
+
+A step calls the optimiser with optax's extra arguments (``value``, ``grad``,
+``value_fn``), so line-search optimisers such as ``optax.lbfgs`` work through
+``method=``, and a second-order method plugs in as a transformation that reads
+``value_fn`` (see :mod:`gdlab._methods`).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gdlab._methods import Method
+from gdlab._trajectory import Status
+from gdlab._types import Loss, Params
+
+# A loss that grows this many times past its starting value (or 1) has exploded.
+EXPLODE = 1e10
+
+
+class Outcome(enum.IntEnum):
+    """How a run stands after a step; every driver records one of these per run.
+
+    Each member carries the :class:`~gdlab.Status` users see; :func:`describe`
+    words it.
+    """
+
+    RUNNING = 0
+    CONVERGED = 1  # the gradient norm fell to tol
+    NO_GAIN = 2  # a step would no longer lower the loss (the sign method's rule)
+    NOT_FINITE = 3  # the loss, the gradient or the parameters left the finite numbers
+    EXPLODED = 4  # the loss grew EXPLODE times past its start
+    MAX_STEPS = 5  # the step limit was reached
+
+    @property
+    def status(self) -> Status:
+        """What the user sees: converged, diverged or max_steps."""
+        return _STATUS[self]
+
+
+_STATUS = {
+    Outcome.RUNNING: Status.MAX_STEPS,
+    Outcome.CONVERGED: Status.CONVERGED,
+    Outcome.NO_GAIN: Status.CONVERGED,
+    Outcome.NOT_FINITE: Status.DIVERGED,
+    Outcome.EXPLODED: Status.DIVERGED,
+    Outcome.MAX_STEPS: Status.MAX_STEPS,
+}
+
+
+def squares(tree: Params) -> jax.Array:
+    """The sum of squares of every component of a pytree."""
+    return sum((jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)), jnp.zeros(()))
+
+
+def norm(tree: Params) -> jax.Array:
+    """The Euclidean norm of a pytree, as one vector."""
+    return jnp.sqrt(squares(tree))
+
+
+def inner(a: Params, b: Params) -> jax.Array:
+    """The inner product of two pytrees of one shape (negative when ``b`` points back)."""
+    pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    return sum((jnp.sum(x * y) for x, y in pairs), jnp.zeros(()))
+
+
+def optimiser(method: Method, lr: jax.Array) -> optax.GradientTransformationExtraArgs:
+    """The method's transformation, callable with optax's extra arguments whether it uses them or not."""
+    return optax.with_extra_args_support(method.build(lr))
+
+
+Step = Callable[[Params, optax.OptState], tuple[jax.Array, Params, Params, optax.OptState]]
+
+
+def make_step(loss: Loss, tx: optax.GradientTransformationExtraArgs) -> Step:
+    """One step: ``(p, state) -> (value, grad, new_p, new_state)``.
+
+    ``loss`` must already return a scalar (see :func:`gdlab._loss.scalar_loss`).
+    The optimiser gets the value, the gradient and the loss itself, which
+    line searches and second-order methods use.
+    """
+    value_and_grad = jax.value_and_grad(loss)
+
+    def step(p: Params, state: optax.OptState):
+        value, g = value_and_grad(p)
+        updates, new_state = tx.update(g, state, p, value=value, grad=g, value_fn=loss)
+        return value, g, optax.apply_updates(p, updates), new_state
+
+    return step
+
+
+def outcome(
+    loss: Loss | None,
+    method: Method,
+    value: jax.Array,
+    g: Params,
+    p: Params,
+    new_p: Params,
+    first: jax.Array,
+    tol: jax.Array,
+    early: bool,
+) -> jax.Array:
+    """The stop rule, in compiled code: the :class:`Outcome` of a row (RUNNING unless it stops there).
+
+    Cheap on purpose (a sweep checks every run at every step): one sum catches
+    a NaN or an infinity anywhere in the loss, the gradient or the parameters.
+    With a tolerance (``early``) a run stops once its gradient norm is <= tol,
+    or, for a method that asks for it (the sign method), once a step would no
+    longer lower the loss.
+    """
+    grad_squares = squares(g)
+    total = value + grad_squares + 0 * sum(jnp.sum(x) for x in jax.tree.leaves(p))
+    code = jnp.int32(Outcome.RUNNING)
+    if early and method.stop_when_no_gain and loss is not None:
+        code = jnp.where(loss(new_p) >= value, jnp.int32(Outcome.NO_GAIN), code)
+    if early:
+        code = jnp.where(grad_squares <= tol * tol, jnp.int32(Outcome.CONVERGED), code)
+    exploded = value > EXPLODE * jnp.maximum(1.0, jnp.abs(first))
+    code = jnp.where(exploded, jnp.int32(Outcome.EXPLODED), code)
+    return jnp.where(jnp.isfinite(total), code, jnp.int32(Outcome.NOT_FINITE))
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the words about a run's end are made of, read from its record.
+
+    Attributes:
+        outcome: how it ended.
+        step: the step of its last row.
+        losses: the loss at the first, the second-to-last and the last row.
+        grad_norms: the gradient norm at the first and the last row.
+        turned_back: whether the last gradient points back against the one before.
+        not_finite: what left the finite numbers ("loss", "gradient", "parameters"), if anything.
+        lr: the rate, or ``None`` when the optimiser holds its own.
+        tol: the tolerance on the gradient norm, if any.
+        method: the optimiser's name.
+    """
+
+    outcome: Outcome
+    step: int
+    losses: tuple[float, float, float]
+    grad_norms: tuple[float, float]
+    turned_back: bool
+    not_finite: str
+    lr: float | None
+    tol: float | None
+    method: str
+
+
+def _lower(facts: Facts) -> str:
+    if facts.lr is None:
+        return f"lower the step size inside the optimiser ({facts.method})"
+    return f"lower the rate {facts.lr:g}"
+
+
+def describe(facts: Facts) -> str:
+    """Why a run ended and what to try, in one sentence: the only wording of every driver."""
+    first, previous, last = facts.losses
+    k = facts.step
+    if facts.outcome is Outcome.NOT_FINITE and k == 0:
+        return f"the {facts.not_finite} is not finite at the start: choose another starting point"
+    if facts.outcome is Outcome.NOT_FINITE:
+        if facts.not_finite == "gradient" and math.isfinite(last) and last <= first:
+            return (
+                f"stopped at step {k}: the gradient is not finite there (a kink or a pole of the loss) "
+                f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
+            )
+        before = f" (the loss was {previous:.4g} a step before)" if math.isfinite(previous) else ""
+        return (
+            f"diverged at step {k}: the {facts.not_finite} left the finite numbers{before}; "
+            f"each step overshoots, so {_lower(facts)}"
+        )
+    if facts.outcome is Outcome.EXPLODED:
+        return (
+            f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; "
+            f"each step overshoots, so {_lower(facts)}"
+        )
+    norm_last = facts.grad_norms[1]
+    if facts.outcome is Outcome.CONVERGED:
+        return f"converged at step {k}: gradient norm {norm_last:.3g} <= tol {facts.tol:g}"
+    if facts.outcome is Outcome.NO_GAIN:
+        return f"converged at step {k}: a step of {facts.lr:g} no longer lowers the loss"
+    limit = f"stopped at the step limit ({k}) with gradient norm {norm_last:.3g}"
+    if k > 0 and facts.turned_back and norm_last >= 0.5 * facts.grad_norms[0]:
+        return f"{limit}: it bounces across the minimum without settling, so {_lower(facts)}"
+    if facts.tol is None:
+        return f"{limit}; give a tolerance (tol) to stop once it is small"
+    raise_rate = "" if facts.lr is None else f" or the rate {facts.lr:g}"
+    return f"{limit} > tol {facts.tol:g}: still descending, so raise the step limit{raise_rate}"
+
+
+def facts_from_rows(
+    code: Outcome,
+    loss: np.ndarray,
+    grads: np.ndarray,
+    params: np.ndarray,
+    *,
+    lr: float | None,
+    tol: float | None,
+    method: str,
+) -> Facts:
+    """:class:`Facts` from a run's recorded rows (a row a step; gradients and parameters flattened)."""
+    k = loss.shape[0] - 1
+    with np.errstate(all="ignore"):
+        norms = np.linalg.norm(grads[[0, k]], axis=1)
+        turned = bool(k > 0 and float(grads[k] @ grads[k - 1]) < 0)
+    what = ""
+    if not np.isfinite(loss[k]):
+        what = "loss"
+    elif not np.all(np.isfinite(grads[k])):
+        what = "gradient"
+    elif not np.all(np.isfinite(params[k])):
+        what = "parameters"
+    return Facts(
+        outcome=code,
+        step=k,
+        losses=(float(loss[0]), float(loss[max(k - 1, 0)]), float(loss[k])),
+        grad_norms=(float(norms[0]), float(norms[1])),
+        turned_back=turned,
+        not_finite=what,
+        lr=lr,
+        tol=tol,
+        method=method,
+    )
