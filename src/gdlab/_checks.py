@@ -96,4 +96,4 @@ def tol(value: object) -> float | None:
 def size(what: str, count: int, limit: int, fix: str) -> None:
     """Refuse ``count`` of ``what`` above ``limit`` before anything is allocated."""
     if count > limit:
-        raise InputError(f"{what}: {count:,} is more than the limit of {limit:,}; {fix}")
+        raise InputError(f"{count:,} {what}: at most {limit:,} {what} are allowed; {fix}")

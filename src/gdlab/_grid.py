@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import LIMITS, InputError, size
+from gdlab._json import plain
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import resolve_dtype
 
@@ -31,6 +33,9 @@ class GridResult:
         evaluations: how many points were evaluated.
         axes: the grid's 1-D axes, in order.
         names: the axes' names (``None`` unless the grid was a dict).
+        warnings: what to look out for, as sentences (a best point on the grid's
+            edge, points where the loss is not finite); each is also issued as a
+            Python warning when the search runs.
     """
 
     best: float | tuple[float, ...] | dict[str, float]
@@ -40,12 +45,27 @@ class GridResult:
     evaluations: int
     axes: tuple[np.ndarray, ...]
     names: tuple[str, ...] | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        """The best point and what to look out for, strict-JSON-ready (without the grid of losses)."""
+        return plain(
+            {
+                "best": self.best,
+                "index": self.index,
+                "loss": self.loss,
+                "evaluations": self.evaluations,
+                "names": self.names,
+                "warnings": self.warnings,
+            }
+        )
 
     def __repr__(self) -> str:
-        return (
+        head = (
             f"GridResult(best={self.best!r}, index={self.index!r}, loss={self.loss:.10g}, "
             f"evaluations={self.evaluations})"
         )
+        return "\n".join([head, *(f"  warning: {w}" for w in self.warnings)])
 
 
 def _axes(grid: object, dtype: np.dtype):
@@ -57,7 +77,7 @@ def _axes(grid: object, dtype: np.dtype):
         names, raw = None, list(grid)
     else:
         names, raw = None, [grid]
-    plain = names is None and raw[0] is grid
+    one_axis = names is None and raw[0] is grid
     axes = []
     for i, axis in enumerate(raw):
         arr = np.asarray(axis, dtype=dtype)
@@ -69,7 +89,7 @@ def _axes(grid: object, dtype: np.dtype):
         if not np.all(np.isfinite(arr)):
             raise InputError(f"grid {label} holds non-finite values; use finite numbers")
         axes.append(arr)
-    return tuple(axes), names, plain
+    return tuple(axes), names, one_axis
 
 
 def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None = None) -> GridResult:
@@ -94,10 +114,11 @@ def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None 
         (59, 1.9191919191919187)
     """
     dt = resolve_dtype(dtype)
-    axes, names, plain = _axes(grid, dt)
+    axes, names, one_axis = _axes(grid, dt)
+    size("grid points", math.prod(a.size for a in axes), LIMITS.grid_points, "use fewer points per axis")
     loss = scalar_loss(f)
     mesh = tuple(m.ravel() for m in np.meshgrid(*axes, indexing="ij"))
-    points = mesh[0] if plain else (dict(zip(names, mesh, strict=True)) if names else mesh)
+    points = mesh[0] if one_axis else (dict(zip(names, mesh, strict=True)) if names else mesh)
     with explain_trace_errors(jax.tree.map(lambda m: m[0], points)):
         values = jax.vmap(loss)(points)
     losses = np.asarray(values).reshape(tuple(a.size for a in axes))
@@ -107,32 +128,38 @@ def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None 
     flat = int(np.argmin(masked))
     idx = tuple(int(i) for i in np.unravel_index(flat, losses.shape))
     point = tuple(float(a[i]) for a, i in zip(axes, idx, strict=True))
-    _warn_on_edge(axes, idx, names)
+    notes = _edge_notes(axes, idx, names)
+    bad = int(losses.size - np.count_nonzero(np.isfinite(losses)))
+    if bad:
+        notes.append(f"the loss is not finite at {bad:,} of {losses.size:,} grid points; they were skipped")
+    for note in notes:
+        warnings.warn(note, GridEdgeWarning if "edge" in note else RuntimeWarning, stacklevel=2)
     best: float | tuple[float, ...] | dict[str, float] = point
     if names is not None:
         best = dict(zip(names, point, strict=True))
-    elif plain:
+    elif one_axis:
         best = point[0]
     losses.setflags(write=False)
     return GridResult(
         best=best,
-        index=idx[0] if plain else idx,
+        index=idx[0] if one_axis else idx,
         loss=float(losses[idx]),
         losses=losses,
         evaluations=int(losses.size),
         axes=axes,
         names=names,
+        warnings=tuple(notes),
     )
 
 
-def _warn_on_edge(axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None) -> None:
+def _edge_notes(axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None) -> list[str]:
+    notes = []
     for k, (axis, i) in enumerate(zip(axes, idx, strict=True)):
         if axis.size > 1 and i in (0, axis.size - 1):
             label = names[k] if names else (f"axis {k}" if len(axes) > 1 else "the grid")
-            warnings.warn(
+            notes.append(
                 f"the best point {float(axis[i]):g} lies on the edge of {label} "
                 f"[{float(axis.min()):g}, {float(axis.max()):g}]: the minimum may lie outside; "
-                "widen the grid",
-                GridEdgeWarning,
-                stacklevel=3,
+                "widen the grid"
             )
+    return notes

@@ -102,6 +102,16 @@ def span(text: str, option: str) -> tuple[float, float]:
 
 def rates(text: str) -> np.ndarray:
     """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates."""
+    try:
+        return _rates(text)
+    except ExpressionError as err:
+        raise InputError(f"--lr {text}: {err.args[0]}") from None
+    except InputError as err:
+        message = str(err)
+        raise InputError(message if message.startswith("--lr") else f"--lr {text}: {message}") from None
+
+
+def _rates(text: str) -> np.ndarray:
     parts = text.split(":")
     if len(parts) == 1:
         return np.array([number(v) for v in text.split(",")], dtype=float)
@@ -118,4 +128,24 @@ def rates(text: str) -> np.ndarray:
     return make(lo, hi, num, log=log)
 
 
-__all__ = ["ExpressionError", "expression", "load_data", "rates", "settings", "span"]
+KINDS = {"animation": (".gif", ".mp4", ".html"), "picture": (".png", ".svg", ".pdf"), "table": (".csv", ".json")}
+
+
+def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
+    """Refuse an --out file gdlab cannot write before any work is done: its format, then its folder."""
+    if out is None:
+        return
+    choices = [ext for kind in kinds for ext in KINDS[kind]]
+    if out.suffix.lower() not in choices:
+        got = f"{out.suffix} is not supported here" if out.suffix else "the name has no extension"
+        raise InputError(f"--out {out}: {got}; use one of {', '.join(choices)}")
+    folder = out.parent
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out {out}: {folder} is a file, not a folder")
+    if not folder.is_dir():
+        raise InputError(f"--out {out}: the folder {folder} does not exist; create it first")
+    if out.is_dir():
+        raise InputError(f"--out {out}: it is a folder; give a file name")
+
+
+__all__ = ["ExpressionError", "check_out", "expression", "load_data", "rates", "settings", "span"]

@@ -9,10 +9,9 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from gdlab._checks import InputError
 from gdlab import _checks
+from gdlab._checks import InputError
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method

@@ -8,8 +8,8 @@ per step: it shrinks when that factor is inside (-1, 1), that is when
 
 from __future__ import annotations
 
-import functools
 import math
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from gdlab._checks import InputError
+from gdlab._json import plain
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
@@ -42,6 +43,19 @@ class Stability:
     critical_lr: float
     best_lr: float | None
     condition: float
+
+    def to_dict(self) -> dict[str, object]:
+        """Strict-JSON-ready values (infinities as None)."""
+        return plain(
+            {
+                "eigenvalues": self.eigenvalues,
+                "L": self.L,
+                "mu": self.mu,
+                "critical_lr": self.critical_lr,
+                "best_lr": self.best_lr,
+                "condition": self.condition,
+            }
+        )
 
     def factor(self, lr: float) -> float:
         """How much one step of rate ``lr`` multiplies the slowest-shrinking error."""
@@ -94,13 +108,32 @@ class Stability:
         )
 
 
-@functools.lru_cache(maxsize=64)
+# Compiled Hessians by loss, for the next call with the same loss. Keyed weakly: when the
+# user's loss (and the data it closes over) is gone, its entry goes too.
+_HESSIANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _hessian(f, structure, shapes, dtype):
-    """A compiled Hessian of ``f`` over a flat vector, kept for the next call with the same loss."""
-    template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
-    unravel = ravel_pytree(template)[1]
-    loss = scalar_loss(f)
-    return jax.jit(jax.hessian(lambda v: loss(unravel(v))))
+    """A compiled Hessian of ``f`` over a flat vector, kept while ``f`` lives."""
+    key = (structure, shapes, dtype)
+    try:
+        per_shape = _HESSIANS.setdefault(f, {})
+    except TypeError:  # a loss that cannot be weakly referenced is compiled each time
+        per_shape = {}
+    if key not in per_shape:
+        template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
+        unravel = ravel_pytree(template)[1]
+        alive = _weak(f)
+        per_shape[key] = jax.jit(jax.hessian(lambda v: scalar_loss(alive())(unravel(v))))
+    return per_shape[key]
+
+
+def _weak(f):
+    """A callable returning ``f``, that does not keep ``f`` alive (when it can be weakly referenced)."""
+    try:
+        return weakref.ref(f)
+    except TypeError:
+        return lambda: f
 
 
 def stability(f: Callable[[object], object], at: object, *, dtype: object | None = None) -> Stability:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,12 +12,12 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-from gdlab._checks import InputError
 from gdlab import _checks
+from gdlab._checks import LIMITS, InputError, size
 from gdlab._descend import descend
 from gdlab._engine import Facts, Outcome, describe, inner, make_step, norm, optimiser, outcome
+from gdlab._json import plain
 from gdlab._loss import explain_trace_errors, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -50,6 +51,8 @@ def rates(low: float, high: float, num: int = 50, *, log: bool = True) -> np.nda
         [0.001, 0.01, 0.1, 1.0]
     """
     lo, hi = _checks.number("low", low), _checks.number("high", high)
+    num = _checks.whole("num", num, low=1)
+    size("rates", num, LIMITS.rates, "sweep fewer rates")
     if not hi > lo or int(num) < 1:
         raise InputError(f"need 0 < low < high and num >= 1; got low={low}, high={high}, num={num}")
     return np.geomspace(lo, hi, int(num)) if log else np.linspace(lo, hi, int(num))
@@ -174,6 +177,7 @@ class Sweep:
     tol: float | None
     loss_fn: Callable[[object], object] | None = field(default=None, compare=False)
     spec: Method | None = field(default=None, compare=False)
+    starts_per_rate: int = 1
 
     def __len__(self) -> int:
         return int(self.lrs.size)
@@ -212,9 +216,10 @@ class Sweep:
         wanted = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
         if wanted.size == 0 or not np.all(np.isfinite(wanted) & (wanted > 0)):
             raise InputError(f"pick takes rates > 0; got {lrs!r}")
-        starts = len(self) // np.unique(self.lrs).size
-        if not 0 <= start < starts:
-            raise InputError(f"start must be between 0 and {starts - 1}; got {start}")
+        starts = self.starts_per_rate
+        if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 0 <= start < starts:
+            raise InputError(f"start must be a whole number from 0 to {starts - 1} (this sweep has {starts} "
+                             f"start{'s' if starts > 1 else ''}); got {start!r}")
         runs = np.arange(start, len(self), starts)
         chosen = [int(runs[np.argmin(np.abs(np.log(self.lrs[runs]) - math.log(r)))]) for r in wanted]
         return [self.trajectory(i) for i in chosen]
@@ -234,6 +239,50 @@ class Sweep:
         frame["final loss"] = self.final_loss
         frame["note"] = self.notes
         return frame
+
+    def runs(self) -> list[dict[str, object]]:
+        """One dict per run: rate, start index, regime, status, steps, final loss and the note."""
+        return [
+            {
+                "lr": float(self.lrs[i]),
+                "start": i % self.starts_per_rate,
+                "regime": self.regime[i].value,
+                "status": self.status[i].value,
+                "steps": int(self.steps_taken[i]),
+                "final_loss": float(self.final_loss[i]),
+                "note": self.notes[i],
+            }
+            for i in range(len(self))
+        ]
+
+    def boundaries(self) -> list[dict[str, object]]:
+        """Where the regime changes as the rate grows (for the first start): the rates on either side."""
+        runs = np.arange(0, len(self), self.starts_per_rate)
+        order = runs[np.argsort(self.lrs[runs], kind="stable")]
+        return [
+            {"below": float(self.lrs[a]), "above": float(self.lrs[b]), "from": self.regime[a].value,
+             "to": self.regime[b].value}
+            for a, b in itertools.pairwise(order)
+            if self.regime[a] is not self.regime[b]
+        ]  # fmt: skip
+
+    def to_dict(self, *, runs: bool = True) -> dict[str, object]:
+        """Strict-JSON-ready: counts, regime boundaries, 2/L, the best run, and (``runs=True``) every run."""
+        finite = np.where(np.isfinite(self.final_loss), self.final_loss, np.inf)
+        best = int(np.argmin(finite))
+        out = {
+            "method": self.method,
+            "steps": self.steps,
+            "tol": self.tol,
+            "runs_count": len(self),
+            "starts": self.starts_per_rate,
+            "counts": self.counts(),
+            "boundaries": self.boundaries(),
+            "best": self.runs()[best] if np.isfinite(finite[best]) else None,
+            "critical_lr": None if self.stability is None else self.stability.critical_lr,
+            "stability": None if self.stability is None else self.stability.to_dict(),
+        }
+        return plain(out | ({"runs": self.runs()} if runs else {}))
 
     def counts(self) -> dict[str, int]:
         """How many runs fell into each regime."""
@@ -262,6 +311,7 @@ def _lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
         raise InputError(f"lrs must be a list of numbers; got {lrs!r}") from err
     if values.ndim != 1 or values.size == 0:
         raise InputError(f"lrs must be a non-empty list of rates; got {lrs!r}")
+    size("rates", values.size, LIMITS.rates, "sweep fewer rates")
     if not np.all(np.isfinite(values) & (values > 0)):
         raise InputError(f"every rate in lrs must be a finite number > 0; got {values[:5]}...")
     return values.astype(dtype)
@@ -376,6 +426,7 @@ def sweep(
     if any(jax.tree.structure(s) != structure for s in starts):
         raise InputError("every start in inits must have the same shape")
     rate = _lrs(lrs, dt)
+    size("runs (rates x starts)", rate.size * len(starts), LIMITS.runs, "sweep fewer rates or starts")
     grid_lr = np.repeat(rate, len(starts))
     # Rate-major: run i has rate i // len(starts) and start i % len(starts); tiled on the host.
     batched = jax.tree.map(
@@ -386,6 +437,8 @@ def sweep(
     every = min(_every(save, grid_lr.size, steps, components), max(steps, 1))
     chunks = math.ceil(steps / every)
     every = steps // chunks if chunks else 1  # rows evenly spaced; a tail of steps runs unsaved
+    kept = grid_lr.size * (chunks + 1) * (2 * components + 1)
+    size("numbers kept", kept, LIMITS.sweep_numbers, "save fewer rows (save='auto' or 'final')")
     with explain_trace_errors(starts[0]):
         rows, final, codes, taken, first, overshoot, probe = _sweep_run(
             f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
@@ -393,10 +446,10 @@ def sweep(
         )  # fmt: skip
     saved = np.append(np.arange(chunks) * every, steps)
     ending = (codes, taken, first, overshoot, probe)
-    return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt)
+    return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt, len(starts))
 
 
-def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt) -> Sweep:
+def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, per_rate) -> Sweep:
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
     codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
@@ -423,7 +476,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt) 
         saved_steps=saved, final=final_p, final_loss=np.asarray(final_loss),
         final_grad=final_g, steps_taken=taken, status=tuple(j[0] for j in judged),
         regime=tuple(j[1] for j in judged), notes=tuple(j[2] for j in judged), stability=curvature,
-        method=spec.name, steps=steps, tol=tol, loss_fn=f, spec=spec,
+        method=spec.name, steps=steps, tol=tol, loss_fn=f, spec=spec, starts_per_rate=per_rate,
     )  # fmt: skip
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ import jax
 import numpy as np
 
 from gdlab._io import atomic_path
+from gdlab._json import dumps, plain
 from gdlab._pytree import component_names
 
 
@@ -126,24 +126,37 @@ class Trajectory:
         with atomic_path(path) as tmp:
             self.to_pandas().to_csv(tmp, index=False, float_format="%.17g")
 
+    def summary(self) -> dict[str, object]:
+        """How it went, without the rows: method, rate, status, message, start, final and their losses."""
+        start, final = self.flat_params()[0], self.flat_params()[-1]
+        return plain(
+            {
+                "method": self.method,
+                "lr": self.lr,
+                "status": self.status,
+                "message": self.message,
+                "tol": self.tol,
+                "steps": self.steps,
+                "start": dict(zip(self.names, start, strict=True)),
+                "final": dict(zip(self.names, final, strict=True)),
+                "start_loss": self.loss[0],
+                "final_loss": self.loss[-1],
+            }
+        )
+
     def to_dict(self) -> dict[str, object]:
-        """Everything as plain Python values, as :meth:`to_json` writes it."""
-        return {
-            "method": self.method,
-            "lr": self.lr,
-            "status": self.status.value,
-            "message": self.message,
-            "tol": self.tol,
-            "steps": self.steps,
+        """Everything as strict-JSON-ready Python values (non-finite as None), as :meth:`to_json` writes it."""
+        rows = {
             "names": list(self.names),
-            "params": self.flat_params().tolist(),
-            "loss": self.loss.tolist(),
-            "grad": self.flat_grad().tolist(),
+            "params": self.flat_params(),
+            "loss": self.loss,
+            "grad": self.flat_grad(),
         }
+        return plain(self.summary() | rows)
 
     def to_json(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_dict` as JSON, atomically. Non-finite values become null."""
-        text = json.dumps(_finite_or_none(self.to_dict()), indent=1)
+        text = dumps(self.to_dict())
         with atomic_path(path) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
 
@@ -162,13 +175,3 @@ class Trajectory:
 def flat_rows(tree: object, rows: int) -> np.ndarray:
     leaves = [np.asarray(leaf).reshape(rows, -1) for leaf in jax.tree.leaves(tree)]
     return np.concatenate(leaves, axis=1)
-
-
-def _finite_or_none(value: object) -> object:
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, list):
-        return [_finite_or_none(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _finite_or_none(v) for k, v in value.items()}
-    return value

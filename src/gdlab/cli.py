@@ -128,51 +128,33 @@ def _console(json_output: bool = False):
     return Console(stderr=json_output)
 
 
-def _compilation_cache() -> None:
-    """Keep compiled code between commands (JAX's persistent cache): a repeated command starts faster.
-
-    It lives in $XDG_CACHE_HOME/gdlab/jax (default ~/.cache/gdlab/jax); GDLAB_NO_CACHE=1 turns it off.
-    """
-    import os
-
-    if os.environ.get("GDLAB_NO_CACHE"):
-        return
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "gdlab" / "jax"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # an unwritable home: run without the cache
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-
-
 def _guarded(body):
-    """Run a command body: bad input exits 2 with its message, a failure of the run exits 1."""
+    """Run a command body: bad input exits 2 with its message, any other failure exits 1, Ctrl-C 130."""
     import functools
-    import json as json_module
 
     @functools.wraps(body)
     def run(*args, **kwargs):
-        _compilation_cache()
+        from gdlab._cache import enable_compilation_cache
+        from gdlab._checks import InputError
+
+        enable_compilation_cache()
         try:
             result = body(*args, **kwargs)
         except typer.Exit:
             raise
-        except ValueError as err:  # ExpressionError is a ValueError too
+        except InputError as err:  # ExpressionError is an InputError too
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
         except Exception as err:
             typer.echo(f"error: the run failed: {type(err).__name__}: {err}", err=True)
             raise typer.Exit(1) from None
         if kwargs.get("json_output") and result is not None:
-            from gdlab._trajectory import _finite_or_none
+            from gdlab._json import dumps
 
-            # Strict JSON has no Infinity or NaN: they are written as null.
-            plain = json_module.loads(json_module.dumps(result, default=float))
-            typer.echo(json_module.dumps(_finite_or_none(plain), indent=1, allow_nan=False))
+            typer.echo(dumps(result))  # strict JSON: NaN and infinities are written as null
 
     return run
 
@@ -204,75 +186,27 @@ def grad(
 
         gdlab grad "sum((y - b0 - b1*x)^2)" --at b0=9,b1=2 --data cafe
     """
-    import numpy as np
-
     from gdlab import _options
-    from gdlab._gradcheck import check_grad
-    from gdlab._symbolic import evaluate
+    from gdlab._gradreport import gradient_report
 
-    values_data = _options.load_data(data)
-    loss = _options.expression(expr, values_data)
-    point = _options.settings(at, loss, "--at")
-    value = float(loss.function(point))
-    if not math.isfinite(value):
-        raise InputError(f"the loss is {value} at {_show(point)}: choose a point where it is finite")
-    report = check_grad(loss.function, point)
-    if not np.all(np.isfinite(report.autodiff)):
-        raise InputError(
-            f"the gradient is not finite at {_show(point)} (a kink or a pole): choose another point"
-        )
-    rows = []
-    for i, name in enumerate(report.names):
-        symbolic = exact = None
-        if loss.sympy is not None:
-            symbolic = str(loss.derivative(name))
-            size = len(next(iter(values_data.values()))) if values_data else 0
-            exact = evaluate(loss.derivative(name), point, values_data) if size <= 5000 else None
-            exact = exact if exact is None or math.isfinite(exact) else None
-        rows.append(
-            {
-                "parameter": name,
-                "derivative": symbolic,
-                "symbolic": exact,
-                "autodiff": float(report.autodiff[i]),
-                "finite_difference": float(report.numeric[i]),
-            }
-        )
-    agree = report.passed and all(
-        r["symbolic"] is None or abs(r["symbolic"] - r["autodiff"]) <= 1e-6 * max(1.0, abs(r["autodiff"]))
-        for r in rows
-    )
-    result = {
-        "expression": loss.text,
-        "at": point,
-        "loss": float(loss.function(point)),
-        "gradient": rows,
-        "agree": agree,
-        "max_rel_error": report.max_rel_error,
-    }
+    loss = _options.expression(expr, _options.load_data(data))
+    report = gradient_report(loss, _options.settings(at, loss, "--at"))
     if json_output:
-        return result
+        return report.to_dict()
     from rich.table import Table
 
-    table = Table(
-        title=f"d/d{{{', '.join(loss.params)}}} {loss.text} at {_show(point)}", title_justify="left"
-    )
+    table = Table(title=f"d/d{{{', '.join(loss.params)}}} {loss.text} at {_show(report.at)}", title_justify="left")
     for column in ("parameter", "derivative", "symbolic", "autodiff", "finite diff"):
         table.add_column(column, justify="left" if column in ("parameter", "derivative") else "right")
-    for r in rows:
-        table.add_row(
-            r["parameter"],
-            r["derivative"] or "(no symbolic form: autodiff only)",
-            _num(r["symbolic"]),
-            _num(r["autodiff"]),
-            _num(r["finite_difference"]),
-        )
+    for r in report.rows:
+        table.add_row(r.parameter, r.derivative or "(no symbolic form: autodiff only)", _num(r.symbolic),
+                      _num(r.autodiff), _num(r.finite_difference))  # fmt: skip
     console = _console()
     console.print(table)
-    verdict = "[green]they agree[/green]" if agree else "[red]they disagree[/red]"
-    console.print(
-        f"loss {result['loss']:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})"
-    )
+    verdict = "[green]they agree[/green]" if report.agree else "[red]they disagree[/red]"
+    console.print(f"loss {report.loss:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})")
+    for note in report.notes:
+        console.print(f"note: {note}")
     return None
 
 
@@ -292,49 +226,41 @@ def grid(
 
         gdlab grid "(b/2-1)^2" --range -10:10 --num 100 --out grid.png
     """
+    import warnings
+
     import numpy as np
 
     from gdlab import _options
+    from gdlab._checks import LIMITS, InputError, size
     from gdlab._grid import grid_search
 
-    if num < 1 or num > 100_000:
-        raise InputError(f"--num {num}: give between 1 and 100,000 points per parameter")
     loss = _options.expression(expr, _options.load_data(data))
     spans = _spans(range_, loss)
+    _options.check_out(out, ("picture",))
+    if num < 1:
+        raise InputError(f"--num {num}: give at least 1 point per parameter")
+    size("grid points", num ** len(loss.params), LIMITS.grid_points,
+         f"--num {num} over {len(loss.params)} parameter(s) is too many; use a smaller --num")  # fmt: skip
     axes = {name: np.linspace(*spans[name], num) for name in loss.params}
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings():  # they are in the result, and printed below
+        warnings.simplefilter("ignore")
         result = grid_search(lambda p: loss.function(p), axes)
-    best = result.best
-    edge = [str(w.message) for w in caught]
-    written = None
+    summary = {"expression": loss.text, **result.to_dict(), "out": None}
+    if len(result.axes) == 1:
+        summary["index"] = result.index[0] if isinstance(result.index, tuple) else result.index
+    console = _console(json_output)
+    if not json_output:
+        console.print(f"best {_show(result.best)} (index {summary['index']}), loss {result.loss:.10g}, "
+                      f"{result.evaluations:,} evaluations")  # fmt: skip
+        for message in result.warnings:
+            console.print(f"[yellow]warning:[/yellow] {message}")
     if out is not None:
         from gdlab.render import plot_grid, save_figure
 
-        written = str(save_figure(plot_grid(result, title=f"grid search of {loss.text}"), out))
-    index = result.index[0] if len(result.axes) == 1 else result.index
-    summary = {
-        "expression": loss.text,
-        "best": best,
-        "index": index,
-        "loss": result.loss,
-        "evaluations": result.evaluations,
-        "warnings": edge,
-        "out": written,
-    }
-    if json_output:
-        return summary
-    console = _console()
-    console.print(
-        f"best {_show(best)} (index {index}), loss {result.loss:.10g}, {result.evaluations:,} evaluations"
-    )
-    for message in edge:
-        console.print(f"[yellow]warning:[/yellow] {message}")
-    if written:
-        console.print(f"wrote {written}")
-    return None
+        summary["out"] = str(save_figure(plot_grid(result, title=f"grid search of {loss.text}"), out))
+        if not json_output:
+            console.print(f"wrote {summary['out']}")
+    return summary if json_output else None
 
 
 @app.command()
@@ -366,37 +292,26 @@ def run(
     from gdlab._expr import number
 
     loss, start, stop = _options.problem(expr, data, init, tol)
+    _options.check_out(out, ("animation", "picture", "table"))
     path = descend(loss.function, start, lr=number(lr), steps=steps, method=method, tol=stop)
-    written = _write_path(path, out, frames) if out is not None else None
-    final = {name: float(v) for name, v in path.final.items()}
-    summary = {
-        "expression": loss.text,
-        "method": path.method,
-        "lr": path.lr,
-        "init": start,
-        "final": final,
-        "loss": path.final_loss,
-        "status": path.status.value,
-        "steps": path.steps,
-        "message": path.message,
-        "out": written,
-    }
-    if json_output:
-        return summary
-    from rich.table import Table
+    summary = {"expression": loss.text, **path.summary(), "out": None}
+    console = _console(json_output)
+    if not json_output:
+        from rich.table import Table
 
-    table = Table(title=f"{path.label}: {loss.text}", title_justify="left")
-    for column in ("", "start", "final"):
-        table.add_column(column, justify="right")
-    for name in loss.params:
-        table.add_row(name, f"{start[name]:.10g}", f"{final[name]:.10g}")
-    table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
-    console = _console()
-    console.print(table)
-    console.print(f"{path.status.value} after {path.steps:,} steps: {path.message}")
-    if written:
-        console.print(f"wrote {written}")
-    return None
+        table = Table(title=f"{path.label}: {loss.text}", title_justify="left")
+        for column in ("", "start", "final"):
+            table.add_column(column, justify="right")
+        for name in loss.params:
+            table.add_row(name, f"{summary['start'][name]:.10g}", _num(summary["final"][name]))
+        table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
+        console.print(table)
+        console.print(f"{path.status.value} after {path.steps:,} steps: {_cli_words(path.message)}")
+    if out is not None:
+        summary["out"] = _write_path(path, out, frames)
+        if not json_output:
+            console.print(f"wrote {summary['out']}")
+    return summary if json_output else None
 
 
 @app.command()
@@ -410,6 +325,7 @@ def sweep(
     tol: Tol = None,
     data: Data = None,
     out: Out = None,
+    every: Annotated[bool, typer.Option("--all", help="Print every run, however many.")] = False,
     json_output: Json = False,
 ):
     """Sweep the learning rate: what each rate does (converged, oscillating, slow, diverged) and 2/L.
@@ -422,53 +338,52 @@ def sweep(
     from gdlab._sweep import sweep as run_sweep
 
     loss, start, stop = _options.problem(expr, data, init, tol)
+    _options.check_out(out, ("picture",))
     lrs = _options.rates(lr)
-    if lrs.size > 100_000:
-        raise InputError(f"--lr {lr}: at most 100,000 rates in one sweep")
     result = run_sweep(loss.function, start, lrs=lrs, steps=steps, method=method, tol=stop, save="final")
-    written = None
+    summary = {"expression": loss.text, **result.to_dict(runs=json_output or every), "out": None}
+    console = _console(json_output)
+    if not json_output:
+        _print_sweep(console, result, loss.text, every)
     if out is not None:
         from gdlab.render import plot_sweep, save_figure
 
-        written = str(save_figure(plot_sweep(result, title=f"{loss.text}: {len(result)} rates"), out))
-    bound = None if result.stability is None else result.stability.critical_lr
-    runs = [
-        {
-            "lr": float(result.lrs[i]),
-            "regime": result.regime[i].value,
-            "steps": int(result.steps_taken[i]),
-            "final_loss": float(result.final_loss[i]),
-            "note": result.notes[i],
-        }
-        for i in range(len(result))
-    ]
-    summary = {
-        "expression": loss.text,
-        "method": result.method,
-        "critical_lr": bound,
-        "counts": result.counts(),
-        "runs": runs,
-        "out": written,
-    }
-    if json_output:
-        return summary
+        summary["out"] = str(save_figure(plot_sweep(result, title=f"{loss.text}: {len(result)} rates"), out))
+        if not json_output:
+            console.print(f"wrote {summary['out']}")
+    return summary if json_output else None
+
+
+def _print_sweep(console, result, text: str, every: bool) -> None:
+    """The sweep as a table: every run when asked or when few, else the runs around each regime change."""
     from rich.table import Table
 
-    table = Table(
-        title=f"{result.method} on {loss.text}: {len(result)} rates, {steps:,} steps", title_justify="left"
-    )
+    from gdlab._checks import LIMITS
+
+    runs = result.runs()
+    shown = list(range(len(runs)))
+    if not every and len(runs) > LIMITS.table_rows:
+        order = sorted(shown, key=lambda i: runs[i]["lr"])
+        keep = {order[0], order[-1]}
+        for a, b in zip(order, order[1:], strict=False):
+            if runs[a]["regime"] != runs[b]["regime"]:
+                keep |= {a, b}
+        shown = sorted(keep, key=lambda i: runs[i]["lr"])
+    table = Table(title=f"{result.method} on {text}: {len(result)} rates, {result.steps:,} steps", title_justify="left")
     for column in ("lr", "regime", "steps", "final loss", "note"):
         table.add_column(column, justify="left" if column in ("regime", "note") else "right")
-    for r in runs:
+    for i in shown:
+        r = runs[i]
         table.add_row(f"{r['lr']:.4g}", r["regime"], f"{r['steps']:,}", f"{r['final_loss']:.4g}", r["note"])
-    console = _console()
     console.print(table)
-    if bound is not None:
+    if len(shown) < len(runs):
+        counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
+        console.print(f"{len(runs):,} runs ({counts}); shown: the first, the last and the rates on either side "
+                      "of each change of regime; --all prints every run")  # fmt: skip
+    if result.stability is not None and math.isfinite(result.stability.critical_lr):
         fastest = float(result.lrs.max())
-        console.print(f"2/L = {bound:.6g}; the largest rate: {result.stability.explain(fastest)}")
-    if written:
-        console.print(f"wrote {written}")
-    return None
+        console.print(f"2/L = {result.stability.critical_lr:.6g}, measured at the best run's end (a local bound, "
+                      f"not a guarantee along the whole path); the largest rate: {result.stability.explain(fastest)}")
 
 
 @app.command()
@@ -606,6 +521,11 @@ def _write_path(path, out: Path, frames: int) -> str:
         spacing = "log" if path.steps > 1000 else "linear"
         animate(path, frames=frames, spacing=spacing).save(out)
     return str(out)
+
+
+def _cli_words(message: str) -> str:
+    """The library's words for its arguments, as this command line spells its options."""
+    return message.replace("a tolerance (tol)", "a tolerance (--tol)").replace("the step limit", "--steps")
 
 
 def _show(values) -> str:
