@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 import jax
 
 from gdlab._checks import InputError
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 
 ArgNums = int | Sequence[int]
@@ -39,8 +39,7 @@ def _differentiable(
                 f"{len(args)} positional argument(s)"
             )
         args = tuple(as_float_tree(a, dt, f"argument {i}") if i in nums else a for i, a in enumerate(args))
-        with explain_trace_errors([args[i] for i in nums]):
-            return inner(*args, **kwargs)
+        return inner(*args, **kwargs)
 
     return call
 

@@ -17,7 +17,7 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
@@ -148,10 +148,9 @@ def descend(
     rate = _rate(spec, lr)
     steps, stop = _checks.steps(steps), _checks.tol(tol)
     start = as_float_tree(init, dt, "init")
-    with explain_trace_errors(start):
-        P, L, G, code = _run(
-            f, spec, start, jnp.asarray(rate or 0.0, dt), jnp.asarray(stop or 0.0, dt), steps, stop is not None
-        )
+    P, L, G, code = _run(
+        f, spec, start, jnp.asarray(rate or 0.0, dt), jnp.asarray(stop or 0.0, dt), steps, stop is not None
+    )
     rows = L.shape[0]
     facts = facts_from_rows(
         code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name

@@ -12,7 +12,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, InputError, size
 from gdlab._json import plain
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._precision import resolve_dtype
 
 
@@ -119,8 +119,7 @@ def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None 
     loss = scalar_loss(f)
     mesh = tuple(m.ravel() for m in np.meshgrid(*axes, indexing="ij"))
     points = mesh[0] if one_axis else (dict(zip(names, mesh, strict=True)) if names else mesh)
-    with explain_trace_errors(jax.tree.map(lambda m: m[0], points)):
-        values = jax.vmap(loss)(points)
+    values = jax.vmap(loss)(points)
     losses = np.asarray(values).reshape(tuple(a.size for a in axes))
     masked = np.where(np.isfinite(losses), losses, np.inf)
     if not np.any(np.isfinite(masked)):

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._pytree import ravel_pytree
 
 
@@ -63,7 +63,6 @@ def landscape(
     )
     mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1)
     loss = scalar_loss(f)
-    with explain_trace_errors(like):
-        # Evaluated once per picture: vmap without jit, as compiling would cost more.
-        values = jax.vmap(lambda p: loss(unravel(p)))(mesh)
+    # Evaluated once per picture: vmap without jit, as compiling would cost more.
+    values = jax.vmap(lambda p: loss(unravel(p)))(mesh)
     return Landscape(axes=axes, values=np.asarray(values).reshape([a.size for a in axes]))

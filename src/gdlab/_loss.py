@@ -24,7 +24,8 @@ def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
 
     @functools.wraps(f)
     def wrapped(*args: object, **kwargs: object) -> jax.Array:
-        out = f(*args, **kwargs)
+        with _explained(args[0] if args else None):
+            out = f(*args, **kwargs)
         try:
             arr = jnp.asarray(out)
         except TypeError as err:
@@ -50,19 +51,20 @@ _TRACE_ERRORS = (
 
 
 @contextlib.contextmanager
-def explain_trace_errors(params: object = None) -> Iterator[None]:
-    """Turn JAX's errors about un-traceable losses into one clear ValueError.
+def _explained(params: object) -> Iterator[None]:
+    """Turn errors raised inside the user's loss into one clear InputError.
 
     gdlab differentiates and compiles the loss, so the loss must compute with
     ``jax.numpy`` and must not branch in Python on parameter values. A
     TypeError while tracing is almost always a shape mismatch between the
     parameters given and those the loss expects; ``params`` names their shapes.
+    Only the loss is wrapped, so an optimiser's own error is never blamed on it.
     """
     try:
         yield
+    except _TRACE_ERRORS as err:
+        raise _untraceable(err) from None
     except (TypeError, IndexError, KeyError) as err:
-        if isinstance(err, _TRACE_ERRORS):
-            raise _untraceable(err) from None
         shapes = jax.tree.map(jnp.shape, params) if params is not None else None
         given = "" if shapes is None else f" for parameters of shape {shapes}"
         first = (str(err).strip().splitlines() or [""])[0]
@@ -70,8 +72,6 @@ def explain_trace_errors(params: object = None) -> Iterator[None]:
             f"the loss raised {type(err).__name__}{given}: {first}. Check that the parameters "
             "passed have the shape (and, for a dict, the keys) the loss expects"
         ) from err
-    except _TRACE_ERRORS as err:
-        raise _untraceable(err) from None
 
 
 def _untraceable(err: Exception) -> ValueError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Callable
 
@@ -13,10 +12,11 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import InputError
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
+from gdlab._types import BatchLoss
 
 
 def as_data(data: object, dtype: np.dtype) -> tuple[object, int]:
@@ -47,6 +47,7 @@ def as_data(data: object, dtype: np.dtype) -> tuple[object, int]:
 def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, size: int, shuffle: bool):
     """Every step of ``epochs`` x ``batches`` minibatch steps, with the full loss and gradient at each."""
     n = jax.tree.leaves(data)[0].shape[0]
+    f = _hinted(f)
     full = jax.value_and_grad(scalar_loss(lambda p: f(p, data)))
     batch_loss = scalar_loss(f)
     tx = optimiser(method, lr)
@@ -142,9 +143,8 @@ def sgd(
     seed = _checks.whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
-    with _batch_hint(), explain_trace_errors(start):
-        P, L, G, codes = _sgd_run(loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs,
-                                  n // size, size, bool(shuffle))  # fmt: skip
+    P, L, G, codes = _sgd_run(loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs,
+                              n // size, size, bool(shuffle))  # fmt: skip
     codes = np.asarray(codes)
     stopped = np.flatnonzero(codes != Outcome.RUNNING)
     last = int(stopped[0]) if stopped.size else codes.size - 1
@@ -176,16 +176,20 @@ def sgd(
     )
 
 
-@contextlib.contextmanager
-def _batch_hint():
-    """A DataFrame's batch arrives as a dict of its columns: ``batch["y"]``, not ``batch.y``."""
-    try:
-        yield
-    except AttributeError as err:
-        raise InputError(
-            f"the loss raised AttributeError: {err}. A batch is shaped like data: a DataFrame's "
-            'batch is a dict of its columns, so write batch["y"] rather than batch.y'
-        ) from err
+def _hinted(f: BatchLoss) -> BatchLoss:
+    """``f``, saying that a DataFrame's batch arrives as a dict of its columns (``batch["y"]``, not ``batch.y``)."""
+
+    @functools.wraps(f)
+    def loss(params, batch):
+        try:
+            return f(params, batch)
+        except AttributeError as err:
+            raise InputError(
+                f"the loss raised AttributeError: {err}. A batch is shaped like data: a DataFrame's "
+                'batch is a dict of its columns, so write batch["y"] rather than batch.y'
+            ) from err
+
+    return loss
 
 
 def _on_all(loss, data, params):

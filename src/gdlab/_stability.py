@@ -18,7 +18,7 @@ import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._json import plain
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
 
@@ -156,8 +156,7 @@ def stability(f: Callable[[object], object], at: object, *, dtype: object | None
     point = as_float_tree(at, dt, "at")
     flat, _ = ravel_pytree(point)
     shapes = tuple(np.shape(x) for x in jax.tree.leaves(point))
-    with explain_trace_errors(point):
-        hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat), dtype=np.float64)
+    hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat), dtype=np.float64)
     if not np.all(np.isfinite(hessian)):
         raise InputError("the Hessian is not finite at this point; choose a point where the loss is")
     eig = np.linalg.eigvalsh((hessian + hessian.T) / 2)

@@ -18,7 +18,7 @@ from gdlab._checks import LIMITS, InputError, size
 from gdlab._descend import descend
 from gdlab._engine import Facts, Outcome, describe, inner, make_step, norm, optimiser, outcome
 from gdlab._json import plain
-from gdlab._loss import explain_trace_errors, scalar_loss
+from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
@@ -439,11 +439,10 @@ def sweep(
     every = steps // chunks if chunks else 1  # rows evenly spaced; a tail of steps runs unsaved
     kept = grid_lr.size * (chunks + 1) * (2 * components + 1)
     size("numbers kept", kept, LIMITS.sweep_numbers, "save fewer rows (save='auto' or 'final')")
-    with explain_trace_errors(starts[0]):
-        rows, final, codes, taken, first, overshoot, probe = _sweep_run(
-            f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
-            stop is not None, every, chunks,
-        )  # fmt: skip
+    rows, final, codes, taken, first, overshoot, probe = _sweep_run(
+        f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
+        stop is not None, every, chunks,
+    )  # fmt: skip
     saved = np.append(np.arange(chunks) * every, steps)
     ending = (codes, taken, first, overshoot, probe)
     return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt, len(starts))
