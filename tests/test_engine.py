@@ -138,3 +138,17 @@ def test_ctrl_c_stops_a_long_descent_promptly(tmp_path):
         proc.kill()
         pytest.fail("Ctrl-C did not stop the descent within 20 s")
     assert b"KeyboardInterrupt" in err
+
+
+def test_ctrl_c_stops_a_long_sweep_on_the_command_line_with_exit_130():
+    args = ["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.001:0.002:50", "--steps", "1000000000"]
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "GDLAB_NO_CACHE": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gdlab.cli", *args], stderr=subprocess.PIPE, env=env)
+    time.sleep(6)  # started, compiled and running
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("Ctrl-C did not stop the sweep within 20 s")
+    assert proc.returncode == 130 and b"interrupted" in err

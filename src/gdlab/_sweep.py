@@ -62,53 +62,105 @@ def _select(keep, new, old):
     return jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, old)
 
 
-def _one_run(f, method: Method, init, lr, tol, steps: int, early: bool, every: int, chunks: int):
-    """One run as a scan that saves a row every ``every`` steps (``chunks`` of them), then the end.
+# Run-steps one compiled call takes at most, so that Ctrl-C is answered between calls.
+SEGMENT = 1 << 24
+
+
+def _pieces(f, method: Method, lr, tol, early: bool):
+    """The loss, the step, and one step of a run that stops for good once it stops.
 
     The loop carries as little as it can, because on a CPU each value carried
     through a compiled loop costs about as much as the arithmetic of a step:
-    the parameters, the optimiser state, the outcome and the step count. A
-    stopped run keeps its state, so its end is read from the final state.
-    What the regime needs is measured around the loop: whether the first step
-    overshoots, and how the gradient behaves over a few steps past the end.
+    the parameters, the optimiser state, the outcome and the step count (the
+    loss at the start, which the stop rule needs, rides along unchanged).
     """
     loss = scalar_loss(f)
-    tx = optimiser(method, lr)
-    step = make_step(loss, tx)
-    state0 = tx.init(init)
-    first, g0, p1, _ = step(init, state0)
+    step = make_step(loss, optimiser(method, lr))
 
     def one(carry, _):
-        p, state, code, taken = carry
+        p, state, code, taken, first = carry
         value, g, new_p, new_state = step(p, state)
-        code = jnp.where(code == Outcome.RUNNING, outcome(loss, method, value, g, p, new_p, first, tol, early),
-                         code)
+        now = outcome(loss, method, value, g, p, new_p, first, tol, early)
+        code = jnp.where(code == Outcome.RUNNING, now, code)
         done = code != Outcome.RUNNING
-        carry = (_select(done, p, new_p), _select(done, state, new_state), code, taken + jnp.where(done, 0, 1))
+        carry = (_select(done, p, new_p), _select(done, state, new_state), code, taken + jnp.where(done, 0, 1),
+                 first)  # fmt: skip
         return carry, (p, value, g)
 
-    def chunk(carry, _):
-        # The saved row is the chunk's first step, evaluated here; the chunk then steps on.
-        p = carry[0]
-        value, g = jax.value_and_grad(loss)(p)
-        carry, _ = jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=every)
-        return carry, (p, value, g)
+    return loss, step, one
 
-    start = (init, state0, jnp.int32(Outcome.RUNNING), jnp.int32(0))
-    if every == 1:  # every step saved: the scan's outputs are the rows
-        carry, rows = jax.lax.scan(one, start, None, length=chunks)
-    else:
-        carry, rows = jax.lax.scan(chunk, start, None, length=chunks)
-    tail = steps - chunks * every
-    if tail:
-        carry, _ = jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=tail)
-    p, state, code, taken = carry
-    value, g, new_p, _ = step(p, state)
-    last = outcome(loss, method, value, g, p, new_p, first, tol, early)
-    code = jnp.where(code == Outcome.RUNNING, jnp.where(last == Outcome.RUNNING, Outcome.MAX_STEPS, last), code)
-    rows = jax.tree.map(lambda r, end: jnp.concatenate([r, end[None]]), rows, (p, value, g))
-    overshoot = inner(g0, jax.value_and_grad(loss)(p1)[1]) < 0
-    return rows, (p, value, g), code, taken, first, overshoot, _probe(step, p, state)
+
+@functools.partial(jax.jit, static_argnames=("f", "method"))
+def _begin(f, method: Method, inits, lrs):
+    """Every run's starting carry, and whether its first step overshoots (the gradient turns back)."""
+
+    def begin(init, lr):
+        loss, step, _ = _pieces(f, method, lr, 0.0, False)
+        state = optimiser(method, lr).init(init)
+        first, g0, p1, _ = step(init, state)
+        overshoot = inner(g0, jax.grad(loss)(p1)) < 0
+        return (init, state, jnp.int32(Outcome.RUNNING), jnp.int32(0), first), overshoot
+
+    return jax.vmap(begin)(inits, lrs)
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "early", "every", "count"))
+def _segment(f, method: Method, carry, lrs, tol, early: bool, every: int, count: int):
+    """``count`` saved rows per run, each followed by ``every`` steps: the carry on, and the rows."""
+
+    def segment(carry, lr):
+        loss, _, one = _pieces(f, method, lr, tol, early)
+
+        def chunk(carry, _):
+            # The saved row is the chunk's first step, evaluated here; the chunk then steps on.
+            p = carry[0]
+            value, g = jax.value_and_grad(loss)(p)
+            carry, _ = jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=every)
+            return carry, (p, value, g)
+
+        if every == 1:  # every step saved: the scan's outputs are the rows
+            return jax.lax.scan(one, carry, None, length=count)
+        return jax.lax.scan(chunk, carry, None, length=count)
+
+    return jax.vmap(segment)(carry, lrs)
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "early", "length"))
+def _advance(f, method: Method, carry, lrs, tol, early: bool, length: int):
+    """``length`` steps of every run, saving nothing."""
+
+    def advance(carry, lr):
+        one = _pieces(f, method, lr, tol, early)[2]
+        return jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=length)[0]
+
+    return jax.vmap(advance)(carry, lrs)
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method"))
+def _row(f, method: Method, carry):
+    """The row each run is at: its parameters, loss and gradient."""
+
+    def row(p):
+        value, g = jax.value_and_grad(scalar_loss(f))(p)
+        return p, value, g
+
+    return jax.vmap(row)(carry[0])
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "early"))
+def _finish(f, method: Method, carry, lrs, tol, early: bool):
+    """The last row, how each run ended, and a probe past the end."""
+
+    def finish(carry, lr):
+        loss, step, _ = _pieces(f, method, lr, tol, early)
+        p, state, code, taken, first = carry
+        value, g, new_p, _ = step(p, state)
+        last = outcome(loss, method, value, g, p, new_p, first, tol, early)
+        last = jnp.where(last == Outcome.RUNNING, jnp.int32(Outcome.MAX_STEPS), last)
+        code = jnp.where(code == Outcome.RUNNING, last, code)
+        return (p, value, g), code, taken, first, _probe(step, p, state)
+
+    return jax.vmap(finish)(carry, lrs)
 
 
 def _probe(step, p, state):
@@ -124,11 +176,32 @@ def _probe(step, p, state):
     return jnp.sum(flips[1:]), norms[0], norms[-1]
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early", "every", "chunks"))
-def _sweep_run(f, method, inits, lrs, tol, steps, early, every, chunks):
-    run = functools.partial(_one_run, f, method, tol=tol, steps=steps, early=early, every=every,
-                            chunks=chunks)  # fmt: skip
-    return jax.vmap(run)(inits, lrs)
+def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
+    """Every run, in compiled calls of at most :data:`SEGMENT` run-steps (Ctrl-C is answered between
+    them); once every run has stopped, the remaining rows repeat each run's end instead of being computed."""
+    runs = int(lrs.shape[0])
+    carry, overshoot = _begin(f, method, inits, lrs)
+    running = lambda c: bool(np.any(np.asarray(c[2]) == Outcome.RUNNING))  # noqa: E731
+    parts, done = [], 0
+    while done < chunks and (done == 0 or running(carry)):
+        if every * runs <= SEGMENT:  # several saved rows in one call
+            count = min(chunks - done, max(1, SEGMENT // (runs * every)))
+            carry, rows = _segment(f, method, carry, lrs, tol, early, every, count)
+        else:  # a row, then its steps in calls of a bounded size
+            count, rows, left = 1, jax.tree.map(lambda x: x[:, None], _row(f, method, carry)), every
+            while left and running(carry):
+                length = min(left, max(1, SEGMENT // runs))
+                carry, left = _advance(f, method, carry, lrs, tol, early, length), left - length
+        parts.append(jax.tree.map(np.asarray, rows))
+        done += count
+    tail = steps - chunks * every
+    if tail and done == chunks and running(carry):
+        carry = _advance(f, method, carry, lrs, tol, early, tail)
+    final, codes, taken, first, probe = _finish(f, method, carry, lrs, tol, early)
+    end = jax.tree.map(lambda x: np.asarray(x)[:, None], final)
+    parts += [jax.tree.map(lambda e: np.repeat(e, chunks - done, axis=1), end)] if done < chunks else []
+    rows = jax.tree.map(lambda *p: np.concatenate(p, axis=1), *parts, end)
+    return rows, final, codes, taken, first, overshoot, probe
 
 
 @dataclass(frozen=True, repr=False)

@@ -541,3 +541,7 @@ def _num(value) -> str:
 def main() -> None:
     """Entry point of the ``gdlab`` script."""
     app()
+
+
+if __name__ == "__main__":
+    main()
