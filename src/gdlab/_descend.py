@@ -20,7 +20,6 @@ from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimis
 from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
-from gdlab._pytree import ravel_pytree
 from gdlab._trajectory import Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
@@ -63,10 +62,14 @@ def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool):
     return buffers, written, carry
 
 
+def _components(params: Params) -> int:
+    return sum(int(np.size(x)) for x in jax.tree.leaves(params))
+
+
 def _chunk_rows(init: Params, steps: int) -> int:
     """Rows a chunk holds: a power of two (so runs of similar length share compiled code) that holds
     a short run whole, else as many as a fixed budget of numbers allows."""
-    components = ravel_pytree(init)[0].size
+    components = _components(init)
     whole_run = max(64, 1 << steps.bit_length())  # >= steps + 1
     return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * components)))
 
@@ -74,7 +77,7 @@ def _chunk_rows(init: Params, steps: int) -> int:
 def _run(f: Loss, method: Method, init: Params, lr: jax.Array, tol: jax.Array, steps: int, early: bool):
     """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
     rows = _chunk_rows(init, steps)
-    budget = LIMITS.trajectory_numbers // (2 * ravel_pytree(init)[0].size + 1)
+    budget = LIMITS.trajectory_numbers // (2 * _components(init) + 1)
     if not early and steps + 1 > budget:
         raise InputError(
             f"steps={steps:,}: keeping every step of this run would pass the limit of "

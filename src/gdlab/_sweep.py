@@ -66,25 +66,24 @@ def _select(keep, new, old):
 SEGMENT = 1 << 24
 
 
-def _pieces(f, method: Method, lr, tol, early: bool):
+def _pieces(f, method: Method, lr, tol, early: bool, first=None):
     """The loss, the step, and one step of a run that stops for good once it stops.
 
     The loop carries as little as it can, because on a CPU each value carried
     through a compiled loop costs about as much as the arithmetic of a step:
-    the parameters, the optimiser state, the outcome and the step count (the
-    loss at the start, which the stop rule needs, rides along unchanged).
+    the parameters, the optimiser state, the outcome and the step count. The
+    loss at the start, which the stop rule needs, is a constant of the loop.
     """
     loss = scalar_loss(f)
     step = make_step(loss, optimiser(method, lr))
 
     def one(carry, _):
-        p, state, code, taken, first = carry
+        p, state, code, taken = carry
         value, g, new_p, new_state = step(p, state)
         now = outcome(loss, method, value, g, p, new_p, first, tol, early)
         code = jnp.where(code == Outcome.RUNNING, now, code)
         done = code != Outcome.RUNNING
-        carry = (_select(done, p, new_p), _select(done, state, new_state), code, taken + jnp.where(done, 0, 1),
-                 first)  # fmt: skip
+        carry = (_select(done, p, new_p), _select(done, state, new_state), code, taken + jnp.where(done, 0, 1))
         return carry, (p, value, g)
 
     return loss, step, one
@@ -99,17 +98,17 @@ def _begin(f, method: Method, inits, lrs):
         state = optimiser(method, lr).init(init)
         first, g0, p1, _ = step(init, state)
         overshoot = inner(g0, jax.grad(loss)(p1)) < 0
-        return (init, state, jnp.int32(Outcome.RUNNING), jnp.int32(0), first), overshoot
+        return (init, state, jnp.int32(Outcome.RUNNING), jnp.int32(0)), first, overshoot
 
     return jax.vmap(begin)(inits, lrs)
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method", "early", "every", "count"))
-def _segment(f, method: Method, carry, lrs, tol, early: bool, every: int, count: int):
+def _segment(f, method: Method, carry, firsts, lrs, tol, early: bool, every: int, count: int):
     """``count`` saved rows per run, each followed by ``every`` steps: the carry on, and the rows."""
 
-    def segment(carry, lr):
-        loss, _, one = _pieces(f, method, lr, tol, early)
+    def segment(carry, first, lr):
+        loss, _, one = _pieces(f, method, lr, tol, early, first)
 
         def chunk(carry, _):
             # The saved row is the chunk's first step, evaluated here; the chunk then steps on.
@@ -122,18 +121,18 @@ def _segment(f, method: Method, carry, lrs, tol, early: bool, every: int, count:
             return jax.lax.scan(one, carry, None, length=count)
         return jax.lax.scan(chunk, carry, None, length=count)
 
-    return jax.vmap(segment)(carry, lrs)
+    return jax.vmap(segment)(carry, firsts, lrs)
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method", "early", "length"))
-def _advance(f, method: Method, carry, lrs, tol, early: bool, length: int):
+def _advance(f, method: Method, carry, firsts, lrs, tol, early: bool, length: int):
     """``length`` steps of every run, saving nothing."""
 
-    def advance(carry, lr):
-        one = _pieces(f, method, lr, tol, early)[2]
+    def advance(carry, first, lr):
+        one = _pieces(f, method, lr, tol, early, first)[2]
         return jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=length)[0]
 
-    return jax.vmap(advance)(carry, lrs)
+    return jax.vmap(advance)(carry, firsts, lrs)
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method"))
@@ -148,19 +147,19 @@ def _row(f, method: Method, carry):
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method", "early"))
-def _finish(f, method: Method, carry, lrs, tol, early: bool):
+def _finish(f, method: Method, carry, firsts, lrs, tol, early: bool):
     """The last row, how each run ended, and a probe past the end."""
 
-    def finish(carry, lr):
-        loss, step, _ = _pieces(f, method, lr, tol, early)
-        p, state, code, taken, first = carry
+    def finish(carry, first, lr):
+        loss, step, _ = _pieces(f, method, lr, tol, early, first)
+        p, state, code, taken = carry
         value, g, new_p, _ = step(p, state)
         last = outcome(loss, method, value, g, p, new_p, first, tol, early)
         last = jnp.where(last == Outcome.RUNNING, jnp.int32(Outcome.MAX_STEPS), last)
         code = jnp.where(code == Outcome.RUNNING, last, code)
-        return (p, value, g), code, taken, first, _probe(step, p, state)
+        return (p, value, g), code, taken, _probe(step, p, state)
 
-    return jax.vmap(finish)(carry, lrs)
+    return jax.vmap(finish)(carry, firsts, lrs)
 
 
 def _probe(step, p, state):
@@ -180,24 +179,24 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     """Every run, in compiled calls of at most :data:`SEGMENT` run-steps (Ctrl-C is answered between
     them); once every run has stopped, the remaining rows repeat each run's end instead of being computed."""
     runs = int(lrs.shape[0])
-    carry, overshoot = _begin(f, method, inits, lrs)
+    carry, first, overshoot = _begin(f, method, inits, lrs)
     running = lambda c: bool(np.any(np.asarray(c[2]) == Outcome.RUNNING))  # noqa: E731
     parts, done = [], 0
     while done < chunks and (done == 0 or running(carry)):
         if every * runs <= SEGMENT:  # several saved rows in one call
             count = min(chunks - done, max(1, SEGMENT // (runs * every)))
-            carry, rows = _segment(f, method, carry, lrs, tol, early, every, count)
+            carry, rows = _segment(f, method, carry, first, lrs, tol, early, every, count)
         else:  # a row, then its steps in calls of a bounded size
             count, rows, left = 1, jax.tree.map(lambda x: x[:, None], _row(f, method, carry)), every
             while left and running(carry):
                 length = min(left, max(1, SEGMENT // runs))
-                carry, left = _advance(f, method, carry, lrs, tol, early, length), left - length
+                carry, left = _advance(f, method, carry, first, lrs, tol, early, length), left - length
         parts.append(jax.tree.map(np.asarray, rows))
         done += count
     tail = steps - chunks * every
     if tail and done == chunks and running(carry):
-        carry = _advance(f, method, carry, lrs, tol, early, tail)
-    final, codes, taken, first, probe = _finish(f, method, carry, lrs, tol, early)
+        carry = _advance(f, method, carry, first, lrs, tol, early, tail)
+    final, codes, taken, probe = _finish(f, method, carry, first, lrs, tol, early)
     end = jax.tree.map(lambda x: np.asarray(x)[:, None], final)
     parts += [jax.tree.map(lambda e: np.repeat(e, chunks - done, axis=1), end)] if done < chunks else []
     rows = jax.tree.map(lambda *p: np.concatenate(p, axis=1), *parts, end)
