@@ -37,8 +37,17 @@ def test_edge_warning_and_no_warning_inside():
 def test_non_finite_losses_never_win():
     import jax.numpy as jnp
 
-    result = gdlab.grid_search(lambda b: jnp.where(b < 0, jnp.nan, b**2 - b), np.linspace(-1, 1.5, 6))
+    with pytest.warns(RuntimeWarning, match="not finite at 2 of 6 grid points"):
+        result = gdlab.grid_search(lambda b: jnp.where(b < 0, jnp.nan, b**2 - b), np.linspace(-1, 1.5, 6))
     assert result.best == 0.5
+    assert result.warnings == ("the loss is not finite at 2 of 6 grid points; they were skipped",)
+    assert result.to_dict()["warnings"] == list(result.warnings)
+
+
+def test_grid_size_is_checked_before_anything_is_allocated():
+    axis = np.linspace(-1, 1, 10_000)
+    with pytest.raises(gdlab.InputError, match="100,000,000 grid points: at most 10,000,000"):
+        gdlab.grid_search(lambda b: b[0] ** 2 + b[1] ** 2, (axis, axis))
 
 
 def test_bad_grids():

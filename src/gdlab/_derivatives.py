@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import jax
 
 from gdlab._checks import InputError
 from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
+from gdlab._types import DTypeLike
 
 ArgNums = int | Sequence[int]
 
@@ -23,9 +25,9 @@ def _normalise_argnums(argnums: ArgNums) -> tuple[int, ...]:
 
 def _differentiable(
     transform: Callable[..., Callable[..., object]],
-    f: Callable[..., object],
+    f: Callable[..., Any],
     argnums: ArgNums,
-    dtype: object | None,
+    dtype: DTypeLike,
 ) -> Callable[..., object]:
     nums = _normalise_argnums(argnums)
     dt = resolve_dtype(dtype)
@@ -44,7 +46,7 @@ def _differentiable(
     return call
 
 
-def grad(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None = None):
+def grad(f: Callable[..., Any], argnums: ArgNums = 0, *, dtype: DTypeLike = None):
     """Gradient of a scalar loss, as a function of the same arguments.
 
     Parameters may be numbers, arrays, tuples or dicts of them (any JAX pytree);
@@ -71,7 +73,7 @@ def grad(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None
     return _differentiable(jax.grad, f, argnums, dtype)
 
 
-def value_and_grad(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None = None):
+def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, *, dtype: DTypeLike = None):
     """Loss value and gradient together, in one pass.
 
     Args:
@@ -91,7 +93,7 @@ def value_and_grad(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: obj
     return _differentiable(jax.value_and_grad, f, argnums, dtype)
 
 
-def hessian(f: Callable[..., object], argnums: ArgNums = 0, *, dtype: object | None = None):
+def hessian(f: Callable[..., Any], argnums: ArgNums = 0, *, dtype: DTypeLike = None):
     """Matrix of second derivatives of a scalar loss.
 
     Args:

@@ -183,8 +183,9 @@ class _Compiler:
             raise self.fail("only + - * / ** (or ^) and @ are allowed between values", node)
         left, lsym = self.build(node.left)
         right, rsym = self.build(node.right)
-        jax_op = {"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.divide, "**": jnp.power,
-                  "@": jnp.matmul}[op]  # fmt: skip
+        ops: dict[str, Callable[..., jax.Array]] = {"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.divide, "**": jnp.power,
+                  "@": jnp.matmul}  # fmt: skip
+        jax_op = ops[op]
         if op != "@":
             self._check_size(node, lsym, rsym, lambda env: jax_op(left(env), right(env)))
         if op == "@" or lsym is None or rsym is None:
@@ -416,9 +417,9 @@ def parse(
     for name in names:
         if name not in chosen and name not in data:
             known = [*chosen, *data, *CONSTANTS, *FUNCTIONS]
-            start = _find(clean, name)
-            raise ExpressionError(f"unknown name {name!r}{_suggest(name, known)}", clean, start,
-                                  None if start is None else start + len(name))  # fmt: skip
+            where = _find(clean, name)
+            raise ExpressionError(f"unknown name {name!r}{_suggest(name, known)}", clean, where,
+                                  None if where is None else where + len(name))  # fmt: skip
     bound = {name: jnp.asarray(np.asarray(value, dtype=float)) for name, value in data.items()}
 
     def function(values: dict) -> jax.Array:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -13,6 +14,7 @@ from gdlab._checks import InputError
 from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
+from gdlab._types import DTypeLike, Loss, Params
 
 
 @dataclass(frozen=True)
@@ -72,12 +74,12 @@ def _central_differences(f, flat: jax.Array, unravel, dtype: np.dtype):
 
 
 def check_grad(
-    f: Callable[[object], object],
-    at: object,
-    analytic: Callable[[object], object] | object | None = None,
+    f: Loss,
+    at: Params,
+    analytic: Callable[[Params], Any] | Params | None = None,
     *,
     tol: float | None = None,
-    dtype: object | None = None,
+    dtype: DTypeLike = None,
 ) -> GradCheck:
     """Compare the autodiff gradient of ``f`` at ``at`` with finite differences.
 

@@ -13,6 +13,7 @@ from gdlab._expr import Expression, ExpressionError, parse
 from gdlab._gradcheck import check_grad
 from gdlab._json import plain
 from gdlab._symbolic import evaluate
+from gdlab._types import Params
 
 # Symbolic and autodiff values agree when they differ by at most this, relative to max(1, |autodiff|).
 AGREE = 1e-6
@@ -109,7 +110,7 @@ def _point(loss: Expression, at: object) -> dict[str, float]:
     return {name: number(name, at[name], positive=False) for name in loss.params}
 
 
-def gradient_report(loss: str | Expression, at: object, *, data: Mapping[str, object] | None = None) -> GradientReport:
+def gradient_report(loss: str | Expression, at: Params, *, data: Mapping[str, object] | None = None) -> GradientReport:
     """The gradient of a typed loss at a point: symbolic, autodiff and finite differences side by side.
 
     Args:

@@ -6,6 +6,7 @@ import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import numpy as np
@@ -14,6 +15,7 @@ from gdlab._checks import LIMITS, InputError, size
 from gdlab._json import plain
 from gdlab._loss import scalar_loss
 from gdlab._precision import resolve_dtype
+from gdlab._types import DTypeLike
 
 
 class GridEdgeWarning(UserWarning):
@@ -92,7 +94,7 @@ def _axes(grid: object, dtype: np.dtype):
     return tuple(axes), names, one_axis
 
 
-def grid_search(f: Callable[..., object], grid: object, *, dtype: object | None = None) -> GridResult:
+def grid_search(f: Callable[..., Any], grid: object, *, dtype: DTypeLike = None) -> GridResult:
     """Evaluate ``f`` on every point of a grid, all at once, and find the smallest.
 
     Args:

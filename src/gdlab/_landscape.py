@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jax
@@ -12,6 +12,7 @@ import numpy as np
 from gdlab._checks import InputError
 from gdlab._loss import scalar_loss
 from gdlab._pytree import ravel_pytree
+from gdlab._types import Loss, Params
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,8 @@ class Landscape:
 
 
 def landscape(
-    f: Callable[[object], object],
-    like: object,
+    f: Loss,
+    like: Params,
     ranges: Sequence[tuple[float, float]],
     num: int | Sequence[int] = 200,
 ) -> Landscape:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -12,7 +13,7 @@ import jax.numpy as jnp
 from gdlab._checks import InputError
 
 
-def scalar_loss(f: Callable[..., object]) -> Callable[..., jax.Array]:
+def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
     """Wrap ``f`` so that it returns a 0-d array, or raise a clear error.
 
     A loss that returns a one-element array (the lecture's ``(y-Xb).T @ (y-Xb)``

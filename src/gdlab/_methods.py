@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import optax
 
 from gdlab._checks import InputError
+from gdlab._types import MethodLike
 
 
 def gd(lr: jax.Array) -> optax.GradientTransformation:
@@ -75,7 +76,7 @@ METHODS: dict[str, Method] = {
 }
 
 
-def resolve_method(method: object) -> Method:
+def resolve_method(method: MethodLike | Method) -> Method:
     """Turn a name, an optax transformation or an optax factory into a :class:`Method`.
 
     Raises:

@@ -9,6 +9,7 @@ import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._precision import resolve_dtype
+from gdlab._types import DTypeLike
 
 
 class RankDeficientWarning(UserWarning):
@@ -35,7 +36,7 @@ def _as_matrix(X: object, y: object, dtype: np.dtype) -> tuple[np.ndarray, np.nd
     return Xa, ya
 
 
-def ols(X: object, y: object, *, dtype: object | None = None) -> np.ndarray:
+def ols(X: object, y: object, *, dtype: DTypeLike = None) -> np.ndarray:
     """Least-squares coefficients ``argmin_b |y - X b|^2``, the lecture's ``(X'X)^-1 X'y``.
 
     Solved by an SVD-based least-squares routine, which stays accurate where

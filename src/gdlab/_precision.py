@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
+from gdlab._types import DTypeLike, Params
 
 jax.config.update("jax_enable_x64", True)
 
@@ -18,7 +19,7 @@ DEFAULT_DTYPE = np.dtype("float64")
 _ALLOWED = (np.dtype("float32"), np.dtype("float64"))
 
 
-def resolve_dtype(dtype: object | None) -> np.dtype:
+def resolve_dtype(dtype: DTypeLike) -> np.dtype:
     """Return the floating dtype to compute in; ``None`` means float64.
 
     Raises:
@@ -35,7 +36,7 @@ def resolve_dtype(dtype: object | None) -> np.dtype:
     return resolved
 
 
-def as_float_tree(tree: object, dtype: np.dtype, name: str) -> object:
+def as_float_tree(tree: Params, dtype: np.dtype, name: str) -> Params:
     """Convert every leaf of a parameter pytree to a float array of ``dtype``.
 
     Raises:

@@ -9,6 +9,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from jax.tree_util import DictKey, GetAttrKey, SequenceKey
 
+from gdlab._types import Params
+
 __all__ = ["component_names", "ravel_pytree"]
 
 
@@ -22,7 +24,7 @@ def _key_name(key: object) -> str:
     return str(key)
 
 
-def component_names(tree: object, root: str = "b") -> list[str]:
+def component_names(tree: Params, root: str = "b") -> list[str]:
     """Readable names of a pytree's scalar components, in ``ravel_pytree`` order.
 
     A scalar is ``b``, a vector ``b[0]``, ``b[1]``; a tuple ``(b0, b1)`` gives

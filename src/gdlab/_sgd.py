@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -16,10 +16,10 @@ from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
-from gdlab._types import BatchLoss
+from gdlab._types import BatchLoss, DTypeLike, MethodLike, Params
 
 
-def as_data(data: object, dtype: np.dtype) -> tuple[object, int]:
+def as_data(data: Any, dtype: np.dtype) -> tuple[Any, int]:
     """Arrays (or a DataFrame, as a dict of its columns) with one row per observation, and n."""
     if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
         data = {str(c): data[c].to_numpy() for c in data.columns}
@@ -80,17 +80,17 @@ def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, 
 
 
 def sgd(
-    loss: Callable[[object, object], object],
-    init: object,
-    data: object,
+    loss: BatchLoss,
+    init: Params,
+    data: Any,
     *,
     lr: float,
     batch_size: int | None = None,
     epochs: int = 1,
     seed: int = 0,
     shuffle: bool = True,
-    method: object = "gd",
-    dtype: object | None = None,
+    method: MethodLike = "gd",
+    dtype: DTypeLike = None,
 ) -> Trajectory:
     """Minimise ``loss(params, batch)`` over minibatches of ``data``: stochastic gradient descent.
 

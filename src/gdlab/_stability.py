@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import jax
@@ -21,6 +20,7 @@ from gdlab._json import plain
 from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
+from gdlab._types import DTypeLike, Loss, Params
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def _weak(f):
         return lambda: f
 
 
-def stability(f: Callable[[object], object], at: object, *, dtype: object | None = None) -> Stability:
+def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
     """Hessian eigenvalues of ``f`` at ``at``, the bound ``2/L`` and the best fixed rate.
 
     Args:

@@ -6,7 +6,7 @@ import enum
 import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import jax
@@ -24,6 +24,7 @@ from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
 from gdlab._stability import Stability, stability
 from gdlab._trajectory import Status, Trajectory
+from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
 # Saving every step of every run is the default while it stays this small (numbers per array).
 SAVE_BUDGET = 2_000_000
@@ -231,14 +232,14 @@ class Sweep:
     """
 
     lrs: np.ndarray
-    starts: object
-    params: object
+    starts: Params
+    params: Params
     loss: np.ndarray
-    grad: object
+    grad: Params
     saved_steps: np.ndarray
-    final: object
+    final: Params
     final_loss: np.ndarray
-    final_grad: object
+    final_grad: Params
     steps_taken: np.ndarray
     status: tuple[Status, ...]
     regime: tuple[Regime, ...]
@@ -247,7 +248,7 @@ class Sweep:
     method: str
     steps: int
     tol: float | None
-    loss_fn: Callable[[object], object] | None = field(default=None, compare=False)
+    loss_fn: Loss | None = field(default=None, compare=False)
     spec: Method | None = field(default=None, compare=False)
     starts_per_rate: int = 1
 
@@ -267,6 +268,8 @@ class Sweep:
         """
         index = range(len(self))[run]
         if not self.every_step:
+            if self.loss_fn is None:
+                raise InputError("this sweep kept no loss, so its thinned runs cannot be computed again")
             return descend(self.loss_fn, jax.tree.map(lambda a: a[index], self.starts),
                            lr=float(self.lrs[index]), steps=self.steps, method=self.spec, tol=self.tol,
                            dtype=self.loss.dtype)  # fmt: skip
@@ -445,16 +448,16 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
 
 
 def sweep(
-    f: Callable[[object], object],
-    init: object = None,
+    f: Loss,
+    init: Params = None,
     *,
     lrs: object,
     inits: Sequence[object] | None = None,
-    method: object = "gd",
+    method: MethodLike = "gd",
     steps: int,
     tol: float | None = None,
     save: object = "auto",
-    dtype: object | None = None,
+    dtype: DTypeLike = None,
 ) -> Sweep:
     """Run every (rate, start) pair in one compiled, vmapped call, and say what each did.
 
@@ -495,7 +498,7 @@ def sweep(
     if not starts:
         raise InputError("inits is empty: give at least one start")
     structure = jax.tree.structure(starts[0])
-    if any(jax.tree.structure(s) != structure for s in starts):
+    if any(str(jax.tree.structure(s)) != str(structure) for s in starts):
         raise InputError("every start in inits must have the same shape")
     rate = _lrs(lrs, dt)
     size("runs (rates x starts)", rate.size * len(starts), LIMITS.runs, "sweep fewer rates or starts")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jax
@@ -13,6 +12,7 @@ import numpy as np
 from gdlab._io import atomic_path
 from gdlab._json import dumps, plain
 from gdlab._pytree import component_names
+from gdlab._types import Loss, Params
 
 
 class Status(enum.Enum):
@@ -57,15 +57,15 @@ class Trajectory:
         loss_fn: the loss that was minimised, kept so pictures can draw it.
     """
 
-    params: object
+    params: Params
     loss: np.ndarray
-    grad: object
+    grad: Params
     method: str
     lr: float | None
     status: Status
     message: str
     tol: float | None = None
-    loss_fn: Callable[[object], object] | None = field(default=None, compare=False)
+    loss_fn: Loss | None = field(default=None, compare=False)
     _names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -79,12 +79,12 @@ class Trajectory:
         """How many steps were taken (rows minus one)."""
         return int(self.loss.shape[0]) - 1
 
-    def at(self, step: int) -> object:
+    def at(self, step: int) -> Params:
         """The parameters at ``step`` (negative counts from the end)."""
         return jax.tree.map(lambda a: a[step], self.params)
 
     @property
-    def final(self) -> object:
+    def final(self) -> Params:
         """The parameters after the last step, shaped like the start."""
         return self.at(-1)
 
@@ -172,6 +172,6 @@ class Trajectory:
         )
 
 
-def flat_rows(tree: object, rows: int) -> np.ndarray:
+def flat_rows(tree: Params, rows: int) -> np.ndarray:
     leaves = [np.asarray(leaf).reshape(rows, -1) for leaf in jax.tree.leaves(tree)]
     return np.concatenate(leaves, axis=1)
