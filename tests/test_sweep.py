@@ -100,7 +100,7 @@ def test_pick_returns_trajectories_nearest_the_rates():
     picked = result.pick([0.1, 4.0])
     assert [round(t.lr, 2) for t in picked] == [0.1, 3.98]
     assert result.pick(0.1)[0].lr == picked[0].lr
-    with pytest.raises(ValueError, match="rates > 0"):
+    with pytest.raises(ValueError, match="must be a finite number > 0"):
         result.pick([-1])
     with pytest.raises(ValueError, match="start must be"):
         result.pick(0.1, start=1)

@@ -216,21 +216,25 @@ def facts_from_rows(
     with np.errstate(all="ignore"):
         norms = np.linalg.norm(grads[[0, k]], axis=1)
         turned = bool(k > 0 and float(grads[k] @ grads[k - 1]) < 0)
-    what = ""
-    if not np.isfinite(loss[k]):
-        what = "loss"
-    elif not np.all(np.isfinite(grads[k])):
-        what = "gradient"
-    elif not np.all(np.isfinite(params[k])):
-        what = "parameters"
     return Facts(
         outcome=code,
         step=k,
         losses=(float(loss[0]), float(loss[max(k - 1, 0)]), float(loss[k])),
         grad_norms=(float(norms[0]), float(norms[1])),
         turned_back=turned,
-        not_finite=what,
+        not_finite=not_finite(loss[k], grads[k], params[k]),
         lr=lr,
         tol=tol,
         method=method,
     )
+
+
+def not_finite(loss: float, grad: np.ndarray, params: np.ndarray) -> str:
+    """What of a row left the finite numbers first: "loss", "gradient", "parameters", or ""."""
+    if not np.isfinite(loss):
+        return "loss"
+    if not np.all(np.isfinite(grad)):
+        return "gradient"
+    if not np.all(np.isfinite(params)):
+        return "parameters"
+    return ""

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import InputError, number
 from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
@@ -103,9 +103,7 @@ def check_grad(
         (True, -6.0)
     """
     dt = resolve_dtype(dtype)
-    tol = (1e-6 if dt == np.float64 else 1e-2) if tol is None else float(tol)
-    if not tol > 0:
-        raise InputError(f"tol must be a positive number; got {tol!r}")
+    tol = (1e-6 if dt == np.float64 else 1e-2) if tol is None else number("tol", tol)
     point = as_float_tree(at, dt, "at")
     loss = scalar_loss(f)
     flat, unravel = ravel_pytree(point)

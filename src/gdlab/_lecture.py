@@ -7,9 +7,8 @@ demo`` prints them; the test suite asserts every one.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 import jax.numpy as jnp
 import numpy as np

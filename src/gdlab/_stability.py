@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import jax
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import InputError, number
 from gdlab._json import plain
 from gdlab._loss import scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -71,8 +71,7 @@ class Stability:
             >>> s.explain(2)
             'lr=2 = 1/L: the step lands on the minimum of this quadratic at once'
         """
-        if isinstance(lr, bool) or not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-            raise InputError(f"lr must be a finite number > 0; got {lr!r}")
+        lr = number("lr", lr)
         bound = self.critical_lr
         head = f"lr={lr:g}"
         if self.L <= 0:

@@ -16,7 +16,7 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError, size
 from gdlab._descend import descend
-from gdlab._engine import Facts, Outcome, describe, inner, make_step, norm, optimiser, outcome
+from gdlab._engine import Facts, Outcome, describe, inner, make_step, norm, not_finite, optimiser, outcome
 from gdlab._json import plain
 from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -288,9 +288,7 @@ class Sweep:
             lrs: one rate or several; each picks the sweep's nearest rate.
             start: which start, when the sweep had several.
         """
-        wanted = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
-        if wanted.size == 0 or not np.all(np.isfinite(wanted) & (wanted > 0)):
-            raise InputError(f"pick takes rates > 0; got {lrs!r}")
+        wanted = _lrs(lrs, np.dtype(np.float64))
         starts = self.starts_per_rate
         if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 0 <= start < starts:
             raise InputError(f"start must be a whole number from 0 to {starts - 1} (this sweep has {starts} "
@@ -556,14 +554,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
 
 def _facts(code, step, first_loss, last_loss, first_g, last_g, last_p, lr, tol, method) -> Facts:
     """What the engine's words need, from a run's start and its final state."""
-    what = ""
-    if not np.isfinite(last_loss):
-        what = "loss"
-    elif not np.all(np.isfinite(last_g)):
-        what = "gradient"
-    elif not np.all(np.isfinite(last_p)):
-        what = "parameters"
     with np.errstate(all="ignore"):
         norms = (float(np.linalg.norm(first_g)), float(np.linalg.norm(last_g)))
     return Facts(outcome=code, step=step, losses=(first_loss, last_loss, last_loss), grad_norms=norms,
-                 turned_back=False, not_finite=what, lr=lr, tol=tol, method=method)
+                 turned_back=False, not_finite=not_finite(last_loss, last_g, last_p), lr=lr, tol=tol, method=method)
