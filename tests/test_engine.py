@@ -152,3 +152,68 @@ def test_ctrl_c_stops_a_long_sweep_on_the_command_line_with_exit_130():
         proc.kill()
         pytest.fail("Ctrl-C did not stop the sweep within 20 s")
     assert proc.returncode == 130 and b"interrupted" in err
+
+
+# Each label is judged against the run's own record, for descend and sweep alike.
+
+
+def test_a_vanished_gradient_after_the_loss_rose_is_stalled_not_converged():
+    plateau = lambda b: 1 - jnp.exp(-(b**2))  # from 0.5, a step of 10 lands on the flat far side
+    path = gdlab.descend(plateau, 0.5, lr=10.0, steps=50, tol=1e-8)
+    assert path.status is gdlab.Status.STALLED and path.loss[-1] > path.loss[0]
+    assert "the gradient vanished" in path.message and "not a minimum" in path.message
+    result = gdlab.sweep(plateau, 0.5, lrs=[0.1, 10.0], steps=2000, tol=1e-8)
+    assert result.status == (gdlab.Status.CONVERGED, gdlab.Status.STALLED)
+    assert result.regime[1] is gdlab.Regime.DIVERGED and result.notes[1] == path.message
+
+
+def test_a_gradient_undefined_where_the_loss_fell_is_named_not_called_diverged():
+    path = gdlab.descend(lambda b: b**2 + jnp.sqrt(b**2), 1.5, lr=0.375, steps=10)
+    assert path.loss.tolist() == [3.75, 0.0]
+    assert path.status is gdlab.Status.STALLED
+    assert "the gradient is not finite there (a kink or a pole" in path.message
+
+
+def test_a_loss_falling_without_bound_is_not_told_to_lower_the_rate():
+    path = gdlab.descend(lambda b: -jnp.exp(b), 0.0, lr=0.001, steps=10_000)
+    assert path.status is gdlab.Status.DIVERGED
+    assert "fell without bound" in path.message and "lower the rate" not in path.message
+
+
+@pytest.mark.parametrize("how", ["descend", "sweep"])
+def test_float32_at_its_precision_floor_says_so(how):
+    if how == "descend":
+        message = gdlab.descend(lecture_loss, -10.0, lr=0.5, steps=1000, tol=1e-8, dtype="float32").message
+    else:
+        result = gdlab.sweep(lecture_loss, -10.0, lrs=[0.5], steps=1000, dtype="float32")
+        assert result.regime[0] is gdlab.Regime.CONVERGED
+        message = result.notes[0]
+    assert "no longer change the parameters at float32's precision" in message
+    assert "use float64" in message and "raise the step limit" not in message
+
+
+def test_a_slow_run_on_rosenbrock_is_not_called_runaway_or_minimum_free():
+    rosen = lambda p: (1 - p["x"]) ** 2 + 100 * (p["y"] - p["x"] ** 2) ** 2
+    start = {"x": -1.5, "y": 2.0}
+    result = gdlab.sweep(rosen, start, lrs=gdlab.rates(1e-5, 1e-2, 6), steps=5000, tol=1e-6)
+    regimes = [r.value for r in result.regime]
+    assert regimes == ["slow"] * 4 + ["diverged"] * 2
+    for i in range(4):
+        assert result.final_loss[i] < 12.5 and "no minimum" not in result.notes[i]
+        path = gdlab.descend(rosen, start, lr=float(result.lrs[i]), steps=5000, tol=1e-6)
+        assert path.status.value == result.status[i].value == "max_steps"
+        assert path.final_loss == pytest.approx(float(result.final_loss[i]), rel=1e-12)
+    assert "a local bound" in repr(result)
+
+
+def test_stability_says_when_no_rate_converges():
+    concave = gdlab.stability(lambda b: -(b**2), 0.0)
+    assert "no rate converges" in repr(concave) and "2/L = inf" not in repr(concave)
+    saddle = gdlab.stability(lambda p: p[0] ** 2 - p[1] ** 2, jnp.array([0.0, 0.0]))
+    assert "a saddle" in repr(saddle) and "no rate converges" in repr(saddle)
+
+
+def test_a_parameter_that_cancels_has_a_zero_gradient():
+    loss = gdlab.parse("b - b + 1")
+    assert loss.params == ("b",) and float(loss(b=3.0)) == 1.0
+    assert gdlab.gradient_report(loss, 2.0).rows[0].autodiff == 0.0

@@ -146,7 +146,7 @@ def test_stability_of_the_lecture_and_the_cafe_regression():
     np.testing.assert_allclose(report.eigenvalues, eig, rtol=1e-10)
     assert report.critical_lr == pytest.approx(2 / eig[-1]) and report.critical_lr < 2e-4
     assert report.best_lr == pytest.approx(2 / (eig[0] + eig[-1]))
-    assert "diverges for lr > 2/L = 0.000157" in repr(report)
+    assert "diverges near here for lr > 2/L = 0.000157" in repr(report)
 
 
 def test_stability_where_the_curvature_is_negative_or_flat():

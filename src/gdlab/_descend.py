@@ -16,7 +16,7 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
-from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
+from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome, status
 from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -164,7 +164,7 @@ def descend(
         grad=G,
         method=spec.name,
         lr=rate,
-        status=code.status,
+        status=status(facts),
         message=describe(facts),
         tol=stop,
         loss_fn=f,

@@ -46,7 +46,7 @@ class Outcome(enum.IntEnum):
 
     @property
     def status(self) -> Status:
-        """What the user sees: converged, diverged or max_steps."""
+        """What the user sees: converged, diverged or max_steps (see :func:`status` for stalled)."""
         return _STATUS[self]
 
 
@@ -143,6 +143,8 @@ class Facts:
         grad_norms: the gradient norm at the first and the last row.
         turned_back: whether the last gradient points back against the one before.
         not_finite: what left the finite numbers ("loss", "gradient", "parameters"), if anything.
+        stuck: whether the last step left the parameters exactly where they were (the
+            step is below the floating type's resolution).
         lr: the rate, or ``None`` when the optimiser holds its own.
         tol: the tolerance on the gradient norm, if any.
         method: the optimiser's name.
@@ -157,6 +159,8 @@ class Facts:
     lr: float | None
     tol: float | None
     method: str
+    stuck: bool = False
+    dtype: str = "float64"
 
 
 def _lower(facts: Facts) -> str:
@@ -165,40 +169,86 @@ def _lower(facts: Facts) -> str:
     return f"lower the rate {facts.lr:g}"
 
 
+def status(facts: Facts) -> Status:
+    """What the user sees, judged against the record: a vanished gradient after the loss rose is no minimum."""
+    if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN) and _rose(facts):
+        return Status.STALLED
+    if _kink(facts):
+        return Status.STALLED
+    return facts.outcome.status
+
+
+def _kink(facts: Facts) -> bool:
+    """The gradient became undefined where the loss is finite and had fallen: a kink or pole, not divergence."""
+    first, _, last = facts.losses
+    return (facts.outcome is Outcome.NOT_FINITE and facts.step > 0 and facts.not_finite == "gradient"
+            and math.isfinite(last) and last <= first)  # fmt: skip
+
+
+def _rose(facts: Facts) -> bool:
+    first, _, last = facts.losses
+    return last > first + 1e-9 * max(1.0, abs(first))
+
+
 def describe(facts: Facts) -> str:
     """Why a run ended and what to try, in one sentence: the only wording of every driver."""
     first, previous, last = facts.losses
     k = facts.step
-    if facts.outcome is Outcome.NOT_FINITE and k == 0:
-        return f"the {facts.not_finite} is not finite at the start: choose another starting point"
     if facts.outcome is Outcome.NOT_FINITE:
-        if facts.not_finite == "gradient" and math.isfinite(last) and last <= first:
-            return (
-                f"stopped at step {k}: the gradient is not finite there (a kink or a pole of the loss) "
-                f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
-            )
-        before = f" (the loss was {previous:.4g} a step before)" if math.isfinite(previous) else ""
-        return (
-            f"diverged at step {k}: the {facts.not_finite} left the finite numbers{before}; "
-            f"each step overshoots, so {_lower(facts)}"
-        )
+        return _not_finite(facts)
     if facts.outcome is Outcome.EXPLODED:
         return (
             f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; "
             f"each step overshoots, so {_lower(facts)}"
         )
     norm_last = facts.grad_norms[1]
+    if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN) and _rose(facts):
+        return (
+            f"stalled at step {k}: the gradient vanished (norm {norm_last:.3g}) but the loss rose from "
+            f"{first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts)} or start elsewhere"
+        )
     if facts.outcome is Outcome.CONVERGED:
         return f"converged at step {k}: gradient norm {norm_last:.3g} <= tol {facts.tol:g}"
     if facts.outcome is Outcome.NO_GAIN:
         return f"converged at step {k}: a step of {facts.lr:g} no longer lowers the loss"
     limit = f"stopped at the step limit ({k}) with gradient norm {norm_last:.3g}"
+    if facts.stuck:
+        tol = "" if facts.tol is None else f" > tol {facts.tol:g}"
+        return (
+            f"{limit}{tol}: the steps no longer change the parameters at {facts.dtype}'s precision, "
+            f"so it is as close as {facts.dtype} gets; use float64 or a tolerance above {norm_last:.3g}"
+            if facts.dtype == "float32"
+            else f"{limit}{tol}: the steps no longer change the parameters at {facts.dtype}'s precision; "
+            f"give a tolerance above {norm_last:.3g}"
+        )
     if k > 0 and facts.turned_back and norm_last >= 0.5 * facts.grad_norms[0]:
         return f"{limit}: it bounces across the minimum without settling, so {_lower(facts)}"
     if facts.tol is None:
         return f"{limit}; give a tolerance (tol) to stop once it is small"
     raise_rate = "" if facts.lr is None else f" or the rate {facts.lr:g}"
     return f"{limit} > tol {facts.tol:g}: still descending, so raise the step limit{raise_rate}"
+
+
+def _not_finite(facts: Facts) -> str:
+    first, previous, last = facts.losses
+    k = facts.step
+    if k == 0:
+        return f"the {facts.not_finite} is not finite at the start: choose another starting point"
+    if _kink(facts):
+        return (
+            f"stopped at step {k}: the gradient is not finite there (a kink or a pole of the loss) "
+            f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
+        )
+    if facts.not_finite == "loss" and last < 0 and not previous > first:
+        return (
+            f"diverged at step {k}: the loss fell without bound (from {first:.4g} to {last}): "
+            "it has no minimum along this path, and no rate changes that"
+        )
+    before = f" (the loss was {previous:.4g} a step before)" if math.isfinite(previous) else ""
+    return (
+        f"diverged at step {k}: the {facts.not_finite} left the finite numbers{before}; "
+        f"each step overshoots, so {_lower(facts)}"
+    )
 
 
 def facts_from_rows(
@@ -216,6 +266,7 @@ def facts_from_rows(
     with np.errstate(all="ignore"):
         norms = np.linalg.norm(grads[[0, k]], axis=1)
         turned = bool(k > 0 and float(grads[k] @ grads[k - 1]) < 0)
+    stuck = bool(k > 0 and np.array_equal(params[k], params[k - 1]) and np.any(grads[k] != 0))
     return Facts(
         outcome=code,
         step=k,
@@ -226,6 +277,8 @@ def facts_from_rows(
         lr=lr,
         tol=tol,
         method=method,
+        stuck=stuck,
+        dtype=str(loss.dtype),
     )
 
 

@@ -205,6 +205,8 @@ class _Compiler:
         """Arithmetic on constants alone (9**9**9**9) is checked in floating point, never done exactly."""
         if lsym is None or rsym is None or not (lsym.is_number and rsym.is_number):
             return
+        if any(isinstance(n, ast.Name) and n.id not in CONSTANTS for n in ast.walk(node)):
+            return  # a name that cancels (b - b) is still a parameter, with a zero gradient
         with np.errstate(all="ignore"):
             result = float(value({}))
         if not math.isfinite(result) or abs(result) > 1e300:

@@ -98,11 +98,21 @@ class Stability:
         return (f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.6g} "
                 f"a step, 1e-8 of itself after {steps:,} steps")  # fmt: skip
 
+    def summary(self) -> str:
+        """What the curvature here means for fixed-rate gradient descent, in one sentence."""
+        if self.L <= 0:
+            return (f"the loss curves down or is flat in every direction here (L={self.L:.3g}): no rate "
+                    "converges to a minimum from here; gradient descent moves away or stands still")  # fmt: skip
+        if self.mu < 0:
+            return (f"a saddle: along a direction of negative curvature (mu={self.mu:.3g}) no rate converges; "
+                    f"2/L = {self.critical_lr:.6g} bounds the rate only along the directions that curve up")  # fmt: skip
+        return f"gradient descent diverges near here for lr > 2/L = {self.critical_lr:.6g}"
+
     def __repr__(self) -> str:
         best = "none (not strictly convex here)" if self.best_lr is None else f"{self.best_lr:.6g}"
         return (
             f"Stability(L={self.L:.6g}, mu={self.mu:.6g}, condition={self.condition:.4g})\n"
-            f"  gradient descent diverges for lr > 2/L = {self.critical_lr:.6g}\n"
+            f"  {self.summary()}\n"
             f"  fastest fixed rate 2/(mu+L) = {best}"
         )
 

@@ -16,7 +16,18 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError, size
 from gdlab._descend import descend
-from gdlab._engine import Facts, Outcome, describe, inner, make_step, norm, not_finite, optimiser, outcome
+from gdlab._engine import (
+    Facts,
+    Outcome,
+    describe,
+    inner,
+    make_step,
+    norm,
+    not_finite,
+    optimiser,
+    outcome,
+    status,
+)
 from gdlab._json import plain
 from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -158,7 +169,8 @@ def _finish(f, method: Method, carry, firsts, lrs, tol, early: bool):
         last = outcome(loss, method, value, g, p, new_p, first, tol, early)
         last = jnp.where(last == Outcome.RUNNING, jnp.int32(Outcome.MAX_STEPS), last)
         code = jnp.where(code == Outcome.RUNNING, last, code)
-        return (p, value, g), code, taken, _probe(step, p, state)
+        moved = sum(jnp.sum(a != b) for a, b in zip(jax.tree.leaves(new_p), jax.tree.leaves(p), strict=True))
+        return (p, value, g), code, taken, _probe(step, p, state), moved > 0
 
     return jax.vmap(finish)(carry, firsts, lrs)
 
@@ -197,11 +209,11 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     tail = steps - chunks * every
     if tail and done == chunks and running(carry):
         carry = _advance(f, method, carry, first, lrs, tol, early, tail)
-    final, codes, taken, probe = _finish(f, method, carry, first, lrs, tol, early)
+    final, codes, taken, probe, moved = _finish(f, method, carry, first, lrs, tol, early)
     end = jax.tree.map(lambda x: np.asarray(x)[:, None], final)
     parts += [jax.tree.map(lambda e: np.repeat(e, chunks - done, axis=1), end)] if done < chunks else []
     rows = jax.tree.map(lambda *p: np.concatenate(p, axis=1), *parts, end)
-    return rows, final, codes, taken, first, overshoot, probe
+    return rows, final, codes, taken, first, overshoot, (probe, moved)
 
 
 @dataclass(frozen=True, repr=False)
@@ -366,7 +378,8 @@ class Sweep:
         lines = [f"Sweep({self.method}, {len(self)} runs, {self.steps} steps: {counts})"]
         if self.stability is not None and math.isfinite(self.stability.critical_lr):
             whose = "" if self.method in ("gd", "sign") else "plain gradient descent's bound; "
-            lines.append(f"  2/L = {self.stability.critical_lr:.6g} ({whose}curvature at the best run's end)")
+            lines.append(f"  2/L = {self.stability.critical_lr:.6g} ({whose}from the curvature at the best run's end; "
+                         "a local bound: the path may cross sharper regions)")  # fmt: skip
         shown = range(len(self)) if len(self) <= 12 else [*range(6), *range(len(self) - 6, len(self))]
         for i in shown:
             if len(self) > 12 and i == len(self) - 6:
@@ -414,10 +427,13 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
     """
     flips, start, end = (float(x) for x in probe)
     bounced = " by overshooting back and forth" if overshoot else ""
-    if code.status is Status.DIVERGED:
-        return Status.DIVERGED, Regime.DIVERGED, describe(facts)
-    if code.status is Status.CONVERGED:
+    judged = status(facts)
+    if judged in (Status.DIVERGED, Status.STALLED):
+        return judged, Regime.DIVERGED, describe(facts)
+    if judged is Status.CONVERGED:
         return Status.CONVERGED, Regime.CONVERGED, describe(facts) + bounced
+    if facts.stuck:
+        return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
     first_loss, _, last_loss = facts.losses
     if facts.tol is None and start <= 1e-8 * max(1.0, facts.grad_norms[0]):
         note = f"converged{bounced}: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it there)"
@@ -439,7 +455,8 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
         note = f"oscillating: bounces across the minimum without settling (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.OSCILLATING, note
     bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
-    flat = " (its gradient does not shrink: the loss may have no minimum)" if rate >= 1 - 1e-9 else ""
+    fell = last_loss < first_loss - 1e-9 * max(1.0, abs(first_loss))
+    flat = " (its gradient does not shrink: the loss may have no minimum)" if rate >= 1 - 1e-9 and not fell else ""
     note = (f"slow: still moving toward the minimum at step {steps}{bounced}, loss {first_loss:.4g} -> "
             f"{last_loss:.4g} (gradient {start:.3g}){flat}")
     return Status.MAX_STEPS, Regime.SLOW, note
@@ -525,7 +542,8 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
     codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
-    probe = np.stack([np.asarray(x) for x in ending[4]], axis=1)
+    probe = np.stack([np.asarray(x) for x in ending[4][0]], axis=1)
+    moved = np.asarray(ending[4][1])
     runs = lrs.size
     flat = lambda tree: np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)  # noqa: E731
     first_g = flat(jax.tree.map(lambda a: a[:, 0], G))
@@ -534,7 +552,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     for i in range(runs):
         code = Outcome(int(codes[i]))
         facts = _facts(code, int(taken[i]), float(first[i]), float(final_loss[i]), first_g[i], last_g[i],
-                       last_p[i], float(lrs[i]), tol, spec.name)
+                       last_p[i], float(lrs[i]), tol, spec.name, not moved[i], dt)
         judged.append(_judge(code, facts, steps, bool(overshoot[i]), probe[i]))
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
@@ -552,9 +570,10 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     )  # fmt: skip
 
 
-def _facts(code, step, first_loss, last_loss, first_g, last_g, last_p, lr, tol, method) -> Facts:
+def _facts(code, step, first_loss, last_loss, first_g, last_g, last_p, lr, tol, method, stuck, dt) -> Facts:
     """What the engine's words need, from a run's start and its final state."""
     with np.errstate(all="ignore"):
         norms = (float(np.linalg.norm(first_g)), float(np.linalg.norm(last_g)))
     return Facts(outcome=code, step=step, losses=(first_loss, last_loss, last_loss), grad_norms=norms,
-                 turned_back=False, not_finite=not_finite(last_loss, last_g, last_p), lr=lr, tol=tol, method=method)
+                 turned_back=False, not_finite=not_finite(last_loss, last_g, last_p), lr=lr, tol=tol, method=method,
+                 stuck=bool(stuck and np.any(last_g != 0)), dtype=str(np.dtype(dt)))

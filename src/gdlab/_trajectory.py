@@ -16,11 +16,16 @@ from gdlab._types import Loss, Params
 
 
 class Status(enum.Enum):
-    """How a descent ended."""
+    """How a descent ended.
+
+    ``STALLED``: it stopped where the gradient vanished, but not at a minimum
+    (the loss had risen above its start: a flat region far from any minimum).
+    """
 
     CONVERGED = "converged"
     DIVERGED = "diverged"
     MAX_STEPS = "max_steps"
+    STALLED = "stalled"
 
     def __str__(self) -> str:
         return self.value
