@@ -1,0 +1,668 @@
+"""Data in: arrays, dicts, DataFrames, CSV and Parquet files as one validated numeric table.
+
+Everything that fits or descends on data reads it through here, so every front
+end gives the same errors for the same mistakes: the message names the column,
+the first bad row and what is wrong with it. Rows count from 0, as in NumPy and
+pandas; in a file, row 0 is the first row after the header.
+
+Example:
+    >>> from gdlab._data import as_table, design_matrix
+    >>> table = as_table({"x": [1, 2, 3], "y": [2.0, 4.0, 6.5]})
+    >>> table
+    Table(3 rows x 2 columns, float64)
+      x  min 1  mean 2  max 3
+      y  min 2  mean 4.16667  max 6.5
+    >>> design_matrix(table, ["x"]).names
+    ('intercept', 'x')
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeAlias, final
+
+import jax
+import numpy as np
+
+from gdlab._checks import InputError
+from gdlab._precision import resolve_dtype
+from gdlab._types import DTypeLike
+
+__all__ = [
+    "DATASETS",
+    "MAX_TABLE_NUMBERS",
+    "Design",
+    "Table",
+    "as_table",
+    "batch_source",
+    "column_names",
+    "design_matrix",
+    "names",
+]
+
+# What the data layer takes: NumPy arrays, a dict of them, a pandas DataFrame, a
+# Table, a datasets.Regression, a CSV or Parquet path, or a data set's name.
+DataLike: TypeAlias = Any
+# Column names: a list of them, or one string of comma-separated names.
+NamesLike: TypeAlias = str | Sequence[str]
+# A batch source: a pytree (array, tuple, dict) of JAX arrays, each with a leading row axis.
+Batch: TypeAlias = Any
+
+# Numbers one table may hold (rows x columns): 4 GB in float64. Checked before a
+# file is read where its size is known (Parquet metadata) and before a design
+# matrix is allocated.
+MAX_TABLE_NUMBERS = 500_000_000
+
+
+def _cafe() -> dict[str, np.ndarray]:
+    from gdlab import datasets
+
+    cafe = datasets.cafe()
+    return {"x": np.asarray(cafe.x), "y": np.asarray(cafe.y)}
+
+
+# Data sets by name: ``as_table("cafe")`` is the lecture's data, columns x and y.
+DATASETS: Mapping[str, Callable[[], dict[str, np.ndarray]]] = MappingProxyType({"cafe": _cafe})
+
+
+@final
+@dataclass(frozen=True, eq=False, repr=False)
+class Table:
+    """Named numeric columns of one floating dtype and one length, read-only.
+
+    Make one with :func:`as_table`, which validates what it is given.
+
+    Attributes:
+        columns: column name -> read-only 1-D array of ``n`` values.
+        n: the number of rows.
+        dropped: rows dropped for missing values (``as_table(..., dropna=True)``).
+        source: where the data came from, as messages name it.
+    """
+
+    columns: Mapping[str, np.ndarray]
+    n: int
+    dropped: int = 0
+    source: str = "data"
+    _dtype: np.dtype = field(default=np.dtype("float64"), compare=False)
+
+    def __post_init__(self) -> None:
+        frozen = {}
+        for name, values in self.columns.items():
+            if values.shape != (self.n,) or values.dtype != self._dtype:
+                raise InputError(
+                    f"column {name!r}: expected {self.n} {self._dtype} values; got {values.shape}"
+                )
+            arr = values.view()
+            arr.setflags(write=False)
+            frozen[name] = arr
+        object.__setattr__(self, "columns", MappingProxyType(frozen))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column names, in order."""
+        return tuple(self.columns)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The floating dtype of every column."""
+        return self._dtype
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.columns)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.columns:
+            raise InputError(_no_column(name, self.names, self.source))
+        return self.columns[name]
+
+    def select(self, columns: NamesLike) -> Table:
+        """A table of only ``columns`` (a list, or names separated by commas), in that order."""
+        wanted = names(columns, "columns")
+        for name in wanted:
+            if name not in self.columns:
+                raise InputError(_no_column(name, self.names, self.source))
+        return Table({c: self.columns[c] for c in wanted}, self.n, self.dropped, self.source, self._dtype)
+
+    def to_pandas(self) -> Any:
+        """The table as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame({name: np.array(values) for name, values in self.columns.items()})
+
+    def __repr__(self) -> str:
+        origin = "" if self.source == "data" else f", from {self.source}"
+        head = (
+            f"Table({_count(self.n, 'row')} x {_count(len(self.columns), 'column')}, {self._dtype}{origin})"
+        )
+        width = max((len(c) for c in self.columns), default=0)
+        lines = [
+            f"  {c:<{width}}  min {v.min():.6g}  mean {v.mean():.6g}  max {v.max():.6g}"
+            for c, v in self.columns.items()
+        ]
+        if self.dropped:
+            lines.append(f"  dropped {_count(self.dropped, 'row')} with missing values")
+        return "\n".join([head, *lines])
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'s' * (number != 1)}"
+
+
+class Design(NamedTuple):
+    """A design matrix and the names of its columns (the coefficients it fits)."""
+
+    matrix: np.ndarray
+    names: tuple[str, ...]
+
+
+def names(value: NamesLike, what: str = "columns") -> tuple[str, ...]:
+    """Column names from a list or from one comma-separated string: ``"a, b"`` is ``("a", "b")``.
+
+    Example:
+        >>> names(["temp", "rain,wind"])
+        ('temp', 'rain', 'wind')
+    """
+    parts = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(p, str) for p in parts):
+        raise InputError(f"{what} must be column names (strings); got {value!r}")
+    found = tuple(n.strip() for n in ",".join(parts).split(","))
+    if not parts or any(not n for n in found):
+        raise InputError(f"{what}: an empty column name in {value!r}; write names as 'a,b' or ['a', 'b']")
+    repeated = sorted({n for n in found if found.count(n) > 1})
+    if repeated:
+        raise InputError(f"{what}: {', '.join(map(repr, repeated))} listed more than once")
+    return found
+
+
+def as_table(
+    data: DataLike,
+    *,
+    columns: NamesLike | None = None,
+    dtype: DTypeLike = None,
+    dropna: bool = False,
+) -> Table:
+    """Read and check data as a :class:`Table` of numeric columns.
+
+    Args:
+        data: a dict of 1-D arrays (or lists), a 1-D or 2-D NumPy array (its
+            columns named ``"0"``, ``"1"`` ...; a structured array's by its
+            fields), a pandas DataFrame, a :class:`Table`, a
+            ``datasets.Regression`` (columns x and y), the path of a CSV or
+            Parquet file, or the name of a data set in :data:`DATASETS`
+            (``"cafe"``).
+        columns: the columns to keep, in order (a list, or names separated by
+            commas); default all of them. A file is read for these columns only.
+        dtype: the floating type of the table (default float64).
+        dropna: drop the rows with a missing value (NaN, an empty cell) in the
+            kept columns and count them in ``table.dropped``; otherwise a
+            missing value is an error.
+
+    Returns:
+        A :class:`Table`.
+
+    Raises:
+        InputError: a requested column that does not exist (with what exists
+            and the closest name), text, missing or infinite values (with the
+            column, the first bad row and its value), columns of different
+            lengths, a single number where a column is needed, a file that is
+            missing, empty or unreadable, or data larger than
+            :data:`MAX_TABLE_NUMBERS`.
+
+    Example:
+        >>> as_table({"x": [1.0, 2.0], "y": ["3", "four"]})
+        Traceback (most recent call last):
+        ...
+        gdlab._checks.InputError: column 'y' holds text, not numbers: 'four' at row 1
+    """
+    dt = resolve_dtype(dtype)
+    wanted = None if columns is None else names(columns, "columns")
+    if isinstance(data, Table) and data.dtype == dt:
+        return data if wanted is None else data.select(wanted)
+    raw, source = _raw_columns(data, wanted)
+    return _validated(raw, source, dt, bool(dropna))
+
+
+def column_names(data: DataLike) -> tuple[str, ...]:
+    """The column names ``data`` has, reading only a file's header or metadata.
+
+    Example:
+        >>> column_names("cafe")
+        ('x', 'y')
+    """
+    if isinstance(data, str | os.PathLike) and not _is_dataset(data):
+        path = _existing(data)
+        return _parquet_names(path) if _is_parquet(path) else _csv_names(path)
+    return tuple(_raw_columns(data, None)[0])
+
+
+def design_matrix(data: DataLike, x: NamesLike, *, intercept: bool = True) -> Design:
+    """The design matrix of regressors ``x``: a column of ones first when ``intercept``.
+
+    Args:
+        data: a :class:`Table`, or anything :func:`as_table` reads.
+        x: the regressor columns (a list, or names separated by commas).
+        intercept: put a column of ones first, named ``"intercept"``.
+
+    Returns:
+        A :class:`Design`: ``matrix`` of shape (n, len(x) + intercept) in the
+        table's dtype, and the coefficient ``names``.
+
+    Example:
+        >>> design_matrix({"a": [1.0, 2.0], "b": [3.0, 5.0]}, "b").matrix.tolist()
+        [[1.0, 3.0], [1.0, 5.0]]
+    """
+    regressors = names(x, "x")
+    if intercept and "intercept" in regressors:
+        raise InputError(
+            "a column named 'intercept' clashes with the intercept: rename it, or fit intercept=False"
+        )
+    table = as_table(data, columns=regressors) if not isinstance(data, Table) else data.select(regressors)
+    coefficients = ("intercept", *regressors) if intercept else regressors
+    _check_size(table.n, len(coefficients), f"{table.source}: the design matrix")
+    matrix = np.empty((table.n, len(coefficients)), dtype=table.dtype)
+    if intercept:
+        matrix[:, 0] = 1
+    for j, name in enumerate(regressors, start=int(intercept)):
+        matrix[:, j] = table.columns[name]
+    return Design(matrix, coefficients)
+
+
+def batch_source(data: DataLike, dtype: DTypeLike = None) -> tuple[Batch, int]:
+    """Data as SGD steps over it: a pytree of JAX arrays sharing a leading row axis, and n.
+
+    The shape of ``data`` is kept: one array stays an array, a tuple of arrays
+    stays a tuple, a dict stays a dict. A DataFrame, a :class:`Table`, a
+    ``datasets.Regression``, a file path or a data set's name becomes a dict of
+    its columns. Each array may have more axes after the row axis (a matrix of
+    regressors, say).
+
+    Args:
+        data: the arrays, as above.
+        dtype: the floating type (default float64).
+
+    Returns:
+        ``(arrays, n)``: the pytree and the number of rows.
+
+    Raises:
+        InputError: as :func:`as_table`, naming the array (``x``, ``data[0]``)
+            and its first bad row.
+
+    Example:
+        >>> arrays, n = batch_source((np.ones((4, 2)), np.arange(4)))
+        >>> type(arrays).__name__, arrays[1].dtype.name, n
+        ('tuple', 'float64', 4)
+    """
+    dt = resolve_dtype(dtype)
+    if _is_tabular(data):
+        table = as_table(data, dtype=dt)
+        return {c: jax.device_put(v) for c, v in table.columns.items()}, table.n
+    if isinstance(data, Mapping) and not isinstance(data, dict):
+        data = dict(data)
+    data = jax.tree.map(_as_leaf, data, is_leaf=lambda v: _is_tabular(v) or _is_number_list(v))
+    pairs, structure = jax.tree_util.tree_flatten_with_path(data)
+    if not pairs:
+        raise InputError("data holds no arrays: pass arrays, a tuple or dict of them, or a DataFrame")
+    labels = [_leaf_name(path) for path, _ in pairs]
+    arrays = [
+        _column(what, _array(what, leaf), dt, dropna=False)[0]
+        for what, (_, leaf) in zip(labels, pairs, strict=True)
+    ]
+    _same_rows({what: a.shape[0] for what, a in zip(labels, arrays, strict=True)}, "data")
+    n = arrays[0].shape[0]
+    if n == 0:
+        raise InputError("data has no rows")
+    return jax.tree.unflatten(structure, [jax.device_put(a) for a in arrays]), n
+
+
+# --- where the columns come from ---------------------------------------------------------
+
+
+def _raw_columns(data: DataLike, wanted: tuple[str, ...] | None) -> tuple[dict[str, Any], str]:
+    """The requested columns of ``data`` as arrays of whatever they hold, and a label for messages."""
+    if isinstance(data, str | os.PathLike):
+        if _is_dataset(data):
+            return _pick(DATASETS[str(data)](), wanted, str(data)), str(data)
+        return _read_file(_existing(data), wanted), str(data)
+    if isinstance(data, Table):
+        return _pick(dict(data.columns), wanted, data.source), data.source
+    if _is_frame(data):
+        return _pick(_frame_columns(data), wanted, "the DataFrame"), "data"
+    if _is_regression(data):
+        return _pick({"x": data.x, "y": data.y}, wanted, data.name), data.name
+    if isinstance(data, Mapping):
+        return _pick({_key(k): v for k, v in data.items()}, wanted, "data"), "data"
+    return _pick(_array_columns(data), wanted, "the array"), "data"
+
+
+def _pick(found: dict[str, Any], wanted: tuple[str, ...] | None, source: str) -> dict[str, Any]:
+    if not found:
+        raise InputError(f"{source} has no columns")
+    if wanted is None:
+        return found
+    for name in wanted:
+        if name not in found:
+            raise InputError(_no_column(name, tuple(found), source))
+    return {name: found[name] for name in wanted}
+
+
+def _no_column(name: str, existing: Sequence[str], source: str) -> str:
+    close = difflib.get_close_matches(name, existing, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    shown = ", ".join(map(repr, existing[:20]))
+    more = f" and {len(existing) - 20:,} more" if len(existing) > 20 else ""
+    return f"{source}: no column {name!r}{hint}; it has {shown}{more}"
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str | int | np.integer):
+        raise InputError(f"column names must be strings; got {key!r}")
+    return str(key)
+
+
+def _array_columns(data: object) -> dict[str, Any]:
+    arr = _array("data", data)
+    if arr.dtype.names:  # a structured array: one column per field
+        return {name: arr[name] for name in arr.dtype.names}
+    if arr.ndim == 1:
+        return {"0": arr}
+    if arr.ndim != 2:
+        raise InputError(f"data must be a table: a 1-D or 2-D array (rows x columns); got shape {arr.shape}")
+    return {str(j): arr[:, j] for j in range(arr.shape[1])}
+
+
+def _frame_columns(frame: Any) -> dict[str, Any]:
+    import pandas as pd
+
+    labels = [str(c) for c in frame.columns]
+    repeated = sorted({c for c in labels if labels.count(c) > 1})
+    if repeated:
+        raise InputError(f"the DataFrame has more than one column named {', '.join(map(repr, repeated))}")
+    found = {}
+    for label, column in zip(labels, frame.columns, strict=True):
+        series = frame[column]
+        numeric = pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
+            series.dtype, pd.CategoricalDtype
+        )
+        found[label] = series.to_numpy(dtype="float64", na_value=np.nan) if numeric else series.to_numpy()
+    return found
+
+
+def _is_dataset(data: str | os.PathLike[str]) -> bool:
+    return isinstance(data, str) and data in DATASETS
+
+
+def _existing(data: str | os.PathLike[str]) -> Path:
+    path = Path(data)
+    if not path.is_file():
+        known = " or a data set's name (" + ", ".join(DATASETS) + ")"
+        raise InputError(f"{data}: no such file; give a CSV or Parquet file{known}")
+    return path
+
+
+def _is_parquet(path: Path) -> bool:
+    """By the suffix, or by Parquet's magic bytes whatever the suffix."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return True
+    with path.open("rb") as handle:
+        return handle.read(4) == b"PAR1"
+
+
+def _read_file(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
+    try:
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: the file is empty")
+        return _read_parquet(path, wanted) if _is_parquet(path) else _read_csv(path, wanted)
+    except PermissionError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror})") from err
+
+
+def _csv_names(path: Path) -> tuple[str, ...]:
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, nrows=0)
+    except pd.errors.EmptyDataError as err:
+        raise InputError(f"{path}: the file is empty") from err
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a readable CSV file ({err})") from err
+    return _unique(tuple(str(c) for c in header.columns), path)
+
+
+def _read_csv(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
+    import pandas as pd
+
+    existing = _csv_names(path)
+    chosen = existing if wanted is None else tuple(_pick(dict.fromkeys(existing), wanted, str(path)))
+    try:
+        frame = pd.read_csv(path, usecols=list(chosen), low_memory=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a readable CSV file ({err})") from err
+    return _frame_columns(frame[list(chosen)])
+
+
+def _parquet_names(path: Path) -> tuple[str, ...]:
+    return _unique(tuple(_parquet_file(path).schema_arrow.names), path)
+
+
+def _parquet_file(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{path}: not a readable Parquet file ({err})") from err
+
+
+def _read_parquet(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
+    import pyarrow as pa
+
+    handle = _parquet_file(path)
+    existing = _unique(tuple(handle.schema_arrow.names), path)
+    chosen = existing if wanted is None else tuple(_pick(dict.fromkeys(existing), wanted, str(path)))
+    _check_size(handle.metadata.num_rows, len(chosen), str(path))
+    try:
+        table = handle.read(columns=list(chosen))
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{path}: not a readable Parquet file ({err})") from err
+    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in chosen}
+
+
+def _unique(found: tuple[str, ...], path: Path) -> tuple[str, ...]:
+    repeated = sorted({c for c in found if found.count(c) > 1})
+    if repeated:
+        raise InputError(f"{path}: more than one column named {', '.join(map(repr, repeated))}")
+    return found
+
+
+def _check_size(rows: int, columns: int, what: str) -> None:
+    if rows * columns > MAX_TABLE_NUMBERS:
+        raise InputError(
+            f"{what}: {rows:,} rows x {columns:,} columns is more than the {MAX_TABLE_NUMBERS:,} numbers "
+            "a table may hold; ask for fewer columns, or use a sample of the rows"
+        )
+
+
+# --- what the columns hold -------------------------------------------------------------
+
+
+def _validated(raw: dict[str, Any], source: str, dtype: np.dtype, dropna: bool) -> Table:
+    arrays = {name: _array(f"column {name!r}", values) for name, values in raw.items()}
+    for name, arr in arrays.items():
+        if arr.ndim != 1:
+            raise InputError(f"column {name!r} must be 1-D (one value per row); got shape {arr.shape}")
+    _same_rows({repr(name): arr.shape[0] for name, arr in arrays.items()}, source)
+    rows = next(iter(arrays.values())).shape[0]
+    _check_size(rows, len(arrays), source)
+    missing = np.zeros(rows, dtype=bool)
+    columns = {}
+    for name, arr in arrays.items():
+        columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna)
+        missing |= gaps
+    dropped = int(missing.sum())
+    if dropped == rows:
+        raise InputError(
+            f"{source}: every one of its {rows:,} rows has a missing value"
+            if rows
+            else f"{source} has no rows"
+        )
+    if dropped:
+        columns = {name: values[~missing] for name, values in columns.items()}
+    return Table(columns, rows - dropped, dropped, source, dtype)
+
+
+def _column(what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Checked values of ``dtype`` and which rows are missing: text, infinities and
+    (unless ``dropna``) missing values are errors naming the first bad row."""
+    values = _numbers(what, arr)
+    rows = _by_row(np.isnan(values))
+    if rows.any() and not dropna:
+        raise InputError(
+            f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at row "
+            f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True"
+        )
+    _no_infinity(what, values)
+    with np.errstate(over="ignore"):
+        cast = values.astype(dtype)  # a copy: the table must not change when the caller's array does
+    overflow = _by_row(np.isinf(cast) & ~np.isinf(values))
+    if overflow.any():
+        first = int(np.argmax(overflow))
+        raise InputError(f"{what} has a value too large for {dtype} at row {first}; compute in float64")
+    return cast, rows
+
+
+def _same_rows(rows: dict[str, int], source: str) -> None:
+    if len(set(rows.values())) > 1:
+        listed = ", ".join(f"{label} has {count:,}" for label, count in rows.items())
+        raise InputError(f"{source}: every column needs the same number of rows; {listed}")
+
+
+def _array(what: str, values: object) -> np.ndarray:
+    try:
+        arr = np.asarray(values)
+    except ValueError as err:  # nested lists of different lengths
+        raise InputError(f"{what} is not a rectangular array: its rows have different lengths") from err
+    if arr.ndim == 0:
+        shown = arr.item() if arr.dtype.kind in "biufc" else values
+        raise InputError(
+            f"{what} is a single value ({shown!r}); it needs one value per row, as in [{shown!r}]"
+        )
+    return arr
+
+
+def _numbers(what: str, arr: np.ndarray) -> np.ndarray:
+    """``arr`` as float64 (NaN where a cell is missing), or an error naming the first non-number."""
+    if arr.dtype.kind in "biuf":
+        out = arr.astype(np.float64, copy=False)
+    elif arr.dtype.kind == "c":
+        raise InputError(f"{what} holds complex numbers; gdlab works with real numbers")
+    elif arr.dtype.kind in "mM":
+        raise InputError(
+            f"{what} holds {arr.dtype} dates or times, not numbers; convert them to numbers first"
+        )
+    elif arr.dtype.kind in "OUS":
+        out = _cells(what, arr)
+    else:
+        raise InputError(f"{what} holds {arr.dtype} values, not numbers")
+    return out
+
+
+def _cells(what: str, arr: np.ndarray) -> np.ndarray:
+    """Text or Python objects, one by one: numbers pass, blanks are missing, text is an error."""
+    flat = arr.reshape(-1)
+    out = np.empty(flat.shape, dtype=np.float64)
+    per_row = max(1, flat.size // max(1, arr.shape[0]))
+    for i, cell in enumerate(flat):
+        out[i] = _cell(what, cell, i // per_row)
+    return out.reshape(arr.shape)
+
+
+def _cell(what: str, cell: object, row: int) -> float:
+    if cell is None or _is_na(cell):
+        return math.nan
+    if isinstance(cell, bytes):
+        cell = cell.decode("utf-8", "replace")
+    if isinstance(cell, str):
+        cell = str(cell)  # np.str_ shows as np.str_('x')
+        if not cell.strip():
+            return math.nan
+        try:
+            return float(cell)
+        except ValueError:
+            raise InputError(f"{what} holds text, not numbers: {cell!r} at row {row}") from None
+    if isinstance(cell, bool | int | float | np.number) and not isinstance(
+        cell, complex | np.complexfloating
+    ):
+        return float(cell)
+    raise InputError(f"{what} holds {type(cell).__name__} values, not numbers: {cell!r} at row {row}")
+
+
+def _is_na(cell: object) -> bool:
+    pandas = sys.modules.get("pandas")
+    return (isinstance(cell, float) and math.isnan(cell)) or (pandas is not None and cell is pandas.NA)
+
+
+def _by_row(mask: np.ndarray) -> np.ndarray:
+    """Whether each row (the first axis) has a true cell."""
+    return np.asarray(mask.any(axis=tuple(range(1, mask.ndim))))
+
+
+def _no_infinity(what: str, values: np.ndarray) -> None:
+    infinite = _by_row(np.isinf(values))
+    if infinite.any():
+        first = int(np.argmax(infinite))
+        row = np.ravel(values[first])
+        raise InputError(
+            f"{what} has an infinite value ({row[np.isinf(row)][0]}) at row {first}; "
+            "gdlab needs finite numbers"
+        )
+
+
+# --- recognising what was given, without importing pandas to ask --------------------------
+
+
+def _is_frame(data: object) -> bool:
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(data, pandas.DataFrame)
+
+
+def _is_regression(data: object) -> bool:
+    datasets = sys.modules.get("gdlab.datasets")
+    return datasets is not None and isinstance(data, datasets.Regression)
+
+
+def _is_tabular(data: object) -> bool:
+    return isinstance(data, Table | str | os.PathLike) or _is_frame(data) or _is_regression(data)
+
+
+def _is_number_list(value: object) -> bool:
+    """A flat list of numbers is one column, not a pytree of single numbers."""
+    return isinstance(value, list) and not any(
+        isinstance(v, tuple | list | dict) or np.ndim(v) for v in value
+    )
+
+
+def _as_leaf(value: object) -> object:
+    """A DataFrame or Table inside a pytree becomes a dict of its columns; a list of numbers an array."""
+    if _is_number_list(value):
+        return np.asarray(value)
+    return dict(as_table(value).columns) if _is_tabular(value) else value
+
+
+def _leaf_name(path: tuple[Any, ...]) -> str:
+    if len(path) == 1 and isinstance(path[0], jax.tree_util.DictKey):
+        return f"column {path[0].key!r}"
+    return "data" + jax.tree_util.keystr(path)
