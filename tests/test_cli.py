@@ -266,3 +266,42 @@ def test_deep_nesting_answers_quickly_and_json_is_strict():
     diverged = runner.invoke(app, ["run", "b^2", "--init", "1", "--lr", "1e200", "--steps", "3", "--json"])
     assert "Infinity" not in diverged.stdout and "NaN" not in diverged.stdout
     json.loads(diverged.stdout)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sweep", "b^2", "--init", "1", "--lr", "0.1,,2"], "--lr 0.1,,2: a rate is missing between commas"),
+    (["sweep", "b^2", "--init", "1", "--lr", "1e-4:10:log0"], "--lr 1e-4:10:log0: num must be"),
+    (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "2.5"], "--steps 2.5: give a whole number"),
+    (["grad", "(b/2-1)^2", "--at", "b=1", "--at", "b=2"], "b is given twice"),
+    (["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.avi"], ".csv, .json"),
+    (["grid", "x^2+y^2+z^2", "--range", "x=-1:1,y=-1:1,z=-1:1", "--num", "5", "--out", "g3.png"],
+     "a grid picture draws one or two parameters"),
+    (["grid", "(x-1)^2+(y-2)^2", "--range", "x=-10:10,y=-10:10", "--num", "100000"],
+     "10,000,000,000 grid points: at most 10,000,000"),
+    (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "99999999999999999999"], "steps must be"),
+])  # fmt: skip
+def test_input_errors_name_the_option(args, message):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
+
+
+def test_a_loss_may_start_with_a_minus_and_steps_take_arithmetic():
+    out = _json(["run", "-exp(b)", "--init", "0", "--lr", "0.1", "--steps", "1e3"])
+    assert out["status"] == "diverged" and "fell without bound" in out["message"]
+    assert "lower the rate" not in out["message"]
+
+
+def test_a_file_in_the_way_of_the_out_folder_is_named(tmp_path):
+    (tmp_path / "afile").write_text("")
+    args = ["run", "b^2", "--init", "1", "--lr", "0.1", "--out", str(tmp_path / "afile" / "x.gif")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "is a file, not a folder" in result.output
+
+
+def test_a_long_sweep_table_is_summarised_unless_all_is_asked_for():
+    args = ["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.01:6:200", "--steps", "300", "--tol", "1e-6"]
+    short = runner.invoke(app, args, terminal_width=200)
+    assert short.exit_code == 0 and "--all prints every run" in short.output
+    assert short.output.count("\n") < 60
+    full = runner.invoke(app, [*args, "--all"], terminal_width=200)
+    assert full.exit_code == 0 and full.output.count("\n") > 200

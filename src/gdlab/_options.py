@@ -70,6 +70,8 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
                 )
             name, value = expr.params[0], name
         name = name.strip()
+        if name in values:
+            raise InputError(f"{option}: {name} is given twice; give each parameter once")
         if name not in expr.params:
             raise InputError(
                 f"{option} {pair}: {name!r} is not a parameter of the loss; it has {expr.params}"
@@ -114,6 +116,8 @@ def rates(text: str) -> np.ndarray:
 def _rates(text: str) -> np.ndarray:
     parts = text.split(":")
     if len(parts) == 1:
+        if any(not v.strip() for v in text.split(",")):
+            raise InputError(f"--lr {text}: a rate is missing between commas; write rates as 0.1,0.5,2")
         return np.array([number(v) for v in text.split(",")], dtype=float)
     if len(parts) != 3:
         raise InputError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
@@ -126,6 +130,27 @@ def _rates(text: str) -> np.ndarray:
     from gdlab._sweep import rates as make
 
     return make(lo, hi, num, log=log)
+
+
+def value(text: str, option: str) -> float:
+    """A number typed for ``option`` (arithmetic such as 0.01/6 is fine), its errors naming the option."""
+    try:
+        return number(text)
+    except ExpressionError as err:
+        raise InputError(f"{option} {text}: {err.args[0]}") from None
+
+
+def whole_number(text: str, option: str, low: int = 0) -> int:
+    """A whole number typed for ``option``: 1000, 1e3 or 10**3."""
+    from gdlab._checks import whole
+
+    amount = value(text, option)
+    if not float(amount).is_integer():
+        raise InputError(f"{option} {text}: give a whole number")
+    try:
+        return whole(option, int(amount), low=low)
+    except InputError as err:
+        raise InputError(f"{err}") from None
 
 
 KINDS = {"animation": (".gif", ".mp4", ".html"), "picture": (".png", ".svg", ".pdf"), "table": (".csv", ".json")}

@@ -170,7 +170,11 @@ MethodName = Annotated[
 Tol = Annotated[str | None, typer.Option("--tol", help="Stop once the gradient norm is below this.")]
 
 
-@app.command()
+# A loss may begin with a minus sign ("-exp(b)"): such an argument is the loss, not an unknown option.
+LOSS_FIRST = {"ignore_unknown_options": True}
+
+
+@app.command(context_settings=LOSS_FIRST)
 @_guarded
 def grad(
     expr: Expr,
@@ -210,12 +214,12 @@ def grad(
     return None
 
 
-@app.command()
+@app.command(context_settings=LOSS_FIRST)
 @_guarded
 def grid(
     expr: Expr,
     range_: Annotated[list[str], typer.Option("--range", help="-10:10, or b1=0:4 per parameter.")],
-    num: Annotated[int, typer.Option("--num", help="Points per parameter.")] = 100,
+    num: Annotated[str, typer.Option("--num", help="Points per parameter.")] = "100",
     data: Data = None,
     out: Out = None,
     json_output: Json = False,
@@ -237,8 +241,10 @@ def grid(
     loss = _options.expression(expr, _options.load_data(data))
     spans = _spans(range_, loss)
     _options.check_out(out, ("picture",))
-    if num < 1:
-        raise InputError(f"--num {num}: give at least 1 point per parameter")
+    num = _options.whole_number(num, "--num", low=1)
+    if out is not None and len(loss.params) > 2:
+        raise InputError(f"--out {out}: a grid picture draws one or two parameters; this loss has "
+                         f"{len(loss.params)} ({', '.join(loss.params)}); leave out --out")  # fmt: skip
     size("grid points", num ** len(loss.params), LIMITS.grid_points,
          f"--num {num} over {len(loss.params)} parameter(s) is too many; use a smaller --num")  # fmt: skip
     axes = {name: np.linspace(*spans[name], num) for name in loss.params}
@@ -263,13 +269,13 @@ def grid(
     return summary if json_output else None
 
 
-@app.command()
+@app.command(context_settings=LOSS_FIRST)
 @_guarded
 def run(
     expr: Expr,
     init: Init,
     lr: Annotated[str, typer.Option("--lr", help="Learning rate; arithmetic such as 0.01/6 is fine.")],
-    steps: Annotated[int, typer.Option("--steps", help="Most steps to take.")] = 100,
+    steps: Annotated[str, typer.Option("--steps", help="Most steps to take (1e3 is fine).")] = "100",
     method: MethodName = "gd",
     tol: Tol = None,
     data: Data = None,
@@ -293,7 +299,8 @@ def run(
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("animation", "picture", "table"))
-    path = descend(loss.function, start, lr=number(lr), steps=steps, method=method, tol=stop)
+    count = _options.whole_number(steps, "--steps")
+    path = descend(loss.function, start, lr=_options.value(lr, "--lr"), steps=count, method=method, tol=stop)
     summary = {"expression": loss.text, **path.summary(), "out": None}
     console = _console(json_output)
     if not json_output:
@@ -306,7 +313,7 @@ def run(
             table.add_row(name, f"{summary['start'][name]:.10g}", _num(summary["final"][name]))
         table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
         console.print(table)
-        console.print(f"{path.status.value} after {path.steps:,} steps: {_cli_words(path.message)}")
+        console.print(f"{path.status.value}: {_cli_words(path.message)}")
     if out is not None:
         summary["out"] = _write_path(path, out, frames)
         if not json_output:
@@ -314,13 +321,13 @@ def run(
     return summary if json_output else None
 
 
-@app.command()
+@app.command(context_settings=LOSS_FIRST)
 @_guarded
 def sweep(
     expr: Expr,
     init: Init,
     lr: Annotated[str, typer.Option("--lr", help="Rates: 1e-4:10:log50, 0.1:2:20 or 0.1,0.5,2.")],
-    steps: Annotated[int, typer.Option("--steps", help="Steps for every rate.")] = 1000,
+    steps: Annotated[str, typer.Option("--steps", help="Steps for every rate (1e3 is fine).")] = "1000",
     method: MethodName = "gd",
     tol: Tol = None,
     data: Data = None,
@@ -340,7 +347,8 @@ def sweep(
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("picture",))
     lrs = _options.rates(lr)
-    result = run_sweep(loss.function, start, lrs=lrs, steps=steps, method=method, tol=stop, save="final")
+    count = _options.whole_number(steps, "--steps")
+    result = run_sweep(loss.function, start, lrs=lrs, steps=count, method=method, tol=stop, save="final")
     summary = {"expression": loss.text, **result.to_dict(runs=json_output or every), "out": None}
     console = _console(json_output)
     if not json_output:
