@@ -10,24 +10,29 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from gdlab.render import _writers
 from gdlab.render._animation import Animation
 from gdlab.render._fonts import MissingFontWarning
 from gdlab.render._frames import pick_frames
 from gdlab.render._grid import plot_grid
 from gdlab.render._scene import Options, as_trajectories, build_scene
 from gdlab.render._sweep import plot_sweep
-from gdlab.render._writers import WRITERS, available_writers, writer_for
+from gdlab.render._writers import WRITERS, BinaryStream, Writer, available_writers
 
 __all__ = [
     "WRITERS",
     "Animation",
+    "BinaryStream",
     "MissingFontWarning",
+    "Writer",
     "animate",
     "available_writers",
+    "figure_bytes",
     "plot",
     "plot_grid",
     "plot_sweep",
     "save_figure",
+    "write_figure",
 ]
 
 
@@ -75,7 +80,8 @@ def plot(
         labels: legend names, one per trajectory (default: method and rate).
 
     Returns:
-        A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``.
+        A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``,
+        get its bytes with :func:`figure_bytes`.
     """
     options = Options(
         layout=layout, history=history, log_history=log_history, tangent=tangent, view=view,
@@ -146,4 +152,22 @@ def save_figure(figure, path: str | os.PathLike[str]) -> Path:
         ValueError: an unsupported extension (the message lists the supported
             ones) or a folder that cannot be written.
     """
-    return writer_for(path, animated=False).write(figure, Path(path))
+    return _writers.save(figure, path, animated=False)
+
+
+def write_figure(figure, stream: BinaryStream, format: str = "png") -> None:
+    """Write a static figure's bytes (``"png"``, ``"svg"``, ``"pdf"``) to a binary ``stream``."""
+    _writers.write(figure, stream, format, animated=False)
+
+
+def figure_bytes(figure, format: str = "png") -> bytes:
+    """A static figure encoded as ``"png"``, ``"svg"`` or ``"pdf"``, e.g. for a web response.
+
+    Example:
+        >>> import gdlab
+        >>> from gdlab.render import figure_bytes
+        >>> path = gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.5, steps=5)
+        >>> figure_bytes(gdlab.plot(path), "png")[:8]
+        b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    return _writers.to_bytes(figure, format, animated=False)

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from gdlab._checks import InputError
+from gdlab.render import _writers
 from gdlab.render._overlay import draw_texts
+from gdlab.render._player import html_player
 from gdlab.render._scene import Scene
 
 
@@ -69,9 +71,11 @@ class Animation:
                     for artist in self.scene.moving:
                         artist.set_animated(False)
                     canvas.draw()
+                    self.scene.keep_layout()
                     yield np.asarray(canvas.buffer_rgba())
                 return
             canvas.draw()
+            self.scene.keep_layout()
             background = canvas.copy_from_bbox(fig.bbox)
             texts = set(self.scene.texts)
             for step in self.steps:
@@ -91,23 +95,49 @@ class Animation:
         raise IndexError(index)
 
     def save(self, path: str | os.PathLike[str], **options: object) -> Path:
-        """Write the animation; the format comes from the extension.
+        """Write the animation to a file; the format comes from the extension.
 
         ``.gif``, ``.mp4``, ``.html`` (self-contained player), ``.png`` (last
         frame), ``.svg`` and ``.pdf`` (last frame as a vector picture). The file
         is written under a temporary name and renamed when complete.
 
+        Args:
+            path: where to write.
+            **options: the format's own: ``fps`` (gif, mp4, html), ``loop``
+                (gif: 0 repeats for ever), ``quality`` (mp4, 0-10), ``title`` (html).
+
         Returns:
             The path written.
         """
-        from gdlab.render._writers import writer_for
+        return _writers.save(self, path, animated=True, **options)
 
-        return writer_for(path, animated=True).write(self, Path(path), **options)
+    def write(self, stream: _writers.BinaryStream, format: str = "gif", **options: object) -> None:
+        """Write the animation's bytes to ``stream`` (anything with a binary ``write``).
+
+        Args:
+            stream: an open binary file, ``io.BytesIO``, a response body.
+            format: ``"gif"``, ``"mp4"``, ``"html"``, ``"png"``, ``"svg"`` or ``"pdf"``.
+            **options: as in :meth:`save`.
+        """
+        _writers.write(self, stream, format, animated=True, **options)
+
+    def to_bytes(self, format: str = "gif", **options: object) -> bytes:
+        """The animation encoded in ``format``, as bytes (e.g. for a web response).
+
+        Args:
+            format: as in :meth:`write`.
+            **options: as in :meth:`save`.
+
+        Example:
+            >>> import gdlab
+            >>> path = gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.5, steps=5)
+            >>> gdlab.animate(path, size=(160, 120)).to_bytes("gif")[:6]
+            b'GIF89a'
+        """
+        return _writers.to_bytes(self, format, animated=True, **options)
 
     def to_html(self, **options: object) -> str:
         """The self-contained HTML player (play, pause, step slider), as a string."""
-        from gdlab.render._writers import html_player
-
         return html_player(self, **options)
 
     def _repr_html_(self) -> str:

@@ -16,6 +16,7 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 from matplotlib.transforms import offset_copy
@@ -141,6 +142,24 @@ class Scene:
         for counter in self.counters:
             counter.set_visible(False)
         return self.figure
+
+    def keep_layout(self) -> None:
+        """Keep the layout of the draw just made for every later draw.
+
+        Constrained layout moves the axes by a millionth on each draw until it
+        settles, enough to change a pixel: without this the first export of an
+        animation would differ from the next, and a 3D view laid out afresh
+        every frame could shift.
+        """
+        if not isinstance(self.figure.get_layout_engine(), PlaceHolderLayoutEngine | None):
+            self.figure.set_layout_engine("none")
+
+    def thaw(self) -> None:
+        """Undo :meth:`freeze`: the artists move again and the step counter shows."""
+        for artist in self.moving:
+            artist.set_animated(True)
+        for counter in self.counters:
+            counter.set_visible(True)
 
 
 def _figure(options: Options, default: tuple[int, int]) -> Figure:
