@@ -1,0 +1,309 @@
+"""Linear regression by closed form, gd and sgd, against exact least squares computed independently."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from gdlab import datasets
+from gdlab._checks import InputError
+from gdlab._fit import Fit, fit
+
+
+def _exact_least_squares(columns: list[list[float]], y: list[float]) -> list[float]:
+    """Solve the normal equations X'X b = X'y in exact rational arithmetic (no NumPy, no rounding)."""
+    X = [[Fraction(v) for v in row] for row in zip(*columns, strict=True)]
+    t = [Fraction(v) for v in y]
+    p = len(columns)
+    zero = Fraction(0)
+    A: list[list[Fraction]] = [
+        [sum((r[i] * r[j] for r in X), zero) for j in range(p)]
+        + [sum((r[i] * v for r, v in zip(X, t, strict=True)), zero)]
+        for i in range(p)
+    ]
+    for i in range(p):  # Gauss-Jordan elimination
+        pivot = next(k for k in range(i, p) if A[k][i] != 0)
+        A[i], A[pivot] = A[pivot], A[i]
+        A[i] = [v / A[i][i] for v in A[i]]
+        for k in range(p):
+            if k != i:
+                A[k] = [a - A[k][i] * b for a, b in zip(A[k], A[i], strict=True)]
+    return [float(A[i][p]) for i in range(p)]
+
+
+@pytest.fixture(scope="module")
+def three():
+    """Well-conditioned data with three regressors of different scales, one correlated with another."""
+    rng = np.random.default_rng(7)
+    n = 40
+    a = rng.normal(size=n)
+    b = 0.6 * a + 0.8 * rng.normal(size=n)
+    c = rng.uniform(0, 50, size=n)
+    y = 1.5 + 2 * a - b + 0.04 * c + 0.3 * rng.normal(size=n)
+    return {"a": a, "b": b, "c": c, "y": y}
+
+
+# --- the closed form -------------------------------------------------------------------------
+
+
+def test_the_closed_form_is_exact_least_squares_on_the_cafe_data():
+    cafe = datasets.cafe()
+    exact = _exact_least_squares([[1.0] * 10, cafe.x.tolist()], cafe.y.tolist())
+    result = fit("cafe", y="y", x="x")
+    assert result.names == ("intercept", "x") and result.method == "ols" and result.n == 10
+    np.testing.assert_allclose(result.coef, exact, rtol=1e-12)
+    assert result.coefficients == pytest.approx({"intercept": 9.944573227, "x": 2.215704608})
+    assert result.trajectory is None and result.status is None and result.max_difference is None
+
+
+def test_the_closed_form_with_three_regressors_and_without_an_intercept(three):
+    cols = [three[c].tolist() for c in "abc"]
+    exact = _exact_least_squares([[1.0] * 40, *cols], three["y"].tolist())
+    np.testing.assert_allclose(fit(three, y="y", x="a,b,c").coef, exact, rtol=1e-10)
+    X = np.column_stack([three[c] for c in "abc"])
+    lstsq = np.linalg.lstsq(X, three["y"], rcond=None)[0]
+    plain = fit(three, y="y", x=["a", "b", "c"], intercept=False)
+    assert plain.names == ("a", "b", "c") and plain.x == ("a", "b", "c")
+    np.testing.assert_allclose(plain.coef, lstsq, rtol=1e-10)
+    np.testing.assert_allclose(plain.coef, _exact_least_squares(cols, three["y"].tolist()), rtol=1e-10)
+
+
+def test_x_as_a_list_or_as_comma_separated_names_is_the_same_fit(three):
+    listed = fit(three, y="y", x=["a", "b"])
+    assert fit(three, y="y", x="a, b").coefficients == listed.coefficients
+    assert fit(three, y="y", x=["a,b"]).coefficients == listed.coefficients
+
+
+# --- gradient descent ----------------------------------------------------------------------------
+
+
+def test_gd_reaches_the_closed_form_at_the_rate_the_hessian_suggests(three):
+    cafe = fit("cafe", y="y", x="x", method="gd")
+    # one standardised regressor beside the intercept: the Hessian 2Z'Z/n is 2I, so 2/(mu+L) = 1/2
+    assert cafe.lr == pytest.approx(0.5) and "2/(mu+L)" in (cafe.lr_source or "")
+    assert cafe.max_difference is not None and cafe.max_difference < 1e-9
+    assert cafe.status is not None and cafe.status.value == "converged" and not cafe.warnings
+    result = fit(three, y="y", x="a,b,c", method="gd")
+    Z = np.column_stack([np.ones(40), *((three[c] - three[c].mean()) / three[c].std() for c in "abc")])
+    eig = np.linalg.eigvalsh(2 * Z.T @ Z / 40)
+    assert result.lr == pytest.approx(2 / (eig[0] + eig[-1]), rel=1e-10)
+    assert result.max_difference is not None and result.max_difference < 1e-8
+    np.testing.assert_allclose(result.coef, result.closed_form, rtol=1e-9)
+
+
+def test_gd_without_an_intercept_and_with_a_given_rate(three):
+    result = fit(three, y="y", x="a,c", method="gd", intercept=False, lr=0.3)
+    assert result.lr == 0.3 and result.lr_source == "given"
+    X = np.column_stack([three["a"], three["c"]])
+    np.testing.assert_allclose(result.coef, np.linalg.lstsq(X, three["y"], rcond=None)[0], rtol=1e-8)
+
+
+def test_gd_that_runs_out_of_steps_says_so(three):
+    result = fit(three, y="y", x="a,b,c", method="gd", steps=2)
+    assert result.status is not None and result.status.value == "max_steps"
+    assert result.steps == 2 and "not converged; raise steps" in result.warnings[0]
+
+
+def test_a_descent_that_diverges_at_a_given_rate_says_so_in_its_warnings():
+    for method, rate in (("gd", 1.5), ("sgd", 5.0)):  # sgd's rate decays, so it survives a little more
+        result = fit("cafe", y="y", x="x", method=method, lr=rate, epochs=20)
+        assert result.status is not None and result.status.value == "diverged"
+        assert (
+            result.warnings[0].startswith(f"{method}: diverged at step")
+            and "lower the rate" in result.warnings[0]
+        )
+        assert json.loads(json.dumps(result.to_dict(), allow_nan=False))["status"] == "diverged"
+
+
+def test_gd_in_float32(three):
+    result = fit(three, y="y", x="a,b,c", method="gd", dtype="float32")
+    assert result.dtype == np.float32 and result.trajectory is not None
+    assert result.trajectory.loss.dtype == np.float32
+    np.testing.assert_allclose(result.coef, result.closed_form, atol=1e-4)
+
+
+def test_the_path_maps_back_to_original_units():
+    result = fit("cafe", y="y", x="x", method="gd", lr=0.1)
+    path = result.coefficient_path()
+    assert path.shape == (result.steps + 1, 2)
+    np.testing.assert_allclose(path[0], [0.0, 0.0], atol=1e-12)  # the start: every coefficient 0
+    np.testing.assert_allclose(path[-1], result.coef, rtol=1e-12)
+    with pytest.raises(InputError, match="ols fit has no path"):
+        fit("cafe", y="y", x="x").coefficient_path()
+
+
+# --- stochastic gradient descent -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "tolerance"),
+    [
+        # Intercepts sit far from the data (mean temperature 25), so they move 25 times the slope's error.
+        ("cafe", {"intercept": 0.5, "x": 0.02}),
+        ("simulated", {"intercept": 0.15, "x": 0.006}),
+    ],
+)
+def test_sgd_seeds_agree_with_the_closed_form(data, tolerance):
+    if data == "simulated":
+        sample = datasets.make_regression(100, seed=0)
+        data = {"x": sample.x, "y": sample.y}
+    results = [fit(data, y="y", x="x", method="sgd", batch_size=8, epochs=200, seed=s) for s in (0, 1, 2)]
+    for result in results:
+        assert result.steps == 200 * (result.n // 8) and not result.warnings
+        closed = dict(zip(result.names, result.closed_form, strict=True))
+        for name, allowed in tolerance.items():
+            assert abs(result.coefficients[name] - closed[name]) < allowed, (result.coefficients, closed)
+    assert len({r.coefficients["x"] for r in results}) == 3  # three different paths, one answer
+
+
+def test_the_sgd_rate_suits_the_batch():
+    small = fit("cafe", y="y", x="x", method="sgd", batch_size=1, epochs=2)
+    whole = fit("cafe", y="y", x="x", method="sgd", batch_size=10, epochs=2)
+    # Batches of all 10 rows: 1/(2L) with L = 2. Single rows: 1/(2 max 2|z_i|^2), far smaller.
+    assert whole.lr == pytest.approx(0.25)
+    cafe = datasets.cafe()
+    z = (cafe.x - cafe.x.mean()) / cafe.x.std()
+    assert small.lr == pytest.approx(1 / (4 * np.max(1 + z**2)))
+    assert "batches of 1 of 10 rows" in (small.lr_source or "") and "cosine" in (small.lr_source or "")
+    assert small.trajectory is not None and "cosine decay" in small.trajectory.method
+    fixed = fit("cafe", y="y", x="x", method="sgd", lr=0.01, decay=False, epochs=2)
+    assert fixed.lr == 0.01 and fixed.lr_source == "given" and fixed.trajectory is not None
+    assert "cosine" not in fixed.trajectory.method
+
+
+def test_a_batch_larger_than_the_data_is_the_whole_data_and_said_so():
+    result = fit("cafe", y="y", x="x", method="sgd", batch_size=50, epochs=3)
+    assert result.warnings == ("batch_size 50 is more than the 10 rows: used batches of all 10",)
+    assert result.steps == 3
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+def test_warnings_are_data_not_printed(three):
+    data = dict(three, twice=2 * three["a"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        closed = fit(data, y="y", x="a,twice")
+        descent = fit(data, y="y", x="a,twice", method="gd")
+    assert caught == []
+    assert "rank 2 < 3" in closed.warnings[0] and "not unique" in closed.warnings[0]
+    assert descent.warnings[0] == closed.warnings[0] and "another of the equally good" in descent.warnings[1]
+    np.testing.assert_allclose(  # different coefficients, the same fitted values
+        descent.predict(data), closed.predict(data), rtol=1e-8
+    )
+
+
+def test_to_dict_is_strict_json():
+    for method in ("ols", "gd", "sgd"):
+        result = fit("cafe", y="y", x="x", method=method, epochs=5)
+        out = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+        assert out["closed_form"] == pytest.approx({"intercept": 9.944573227, "x": 2.215704608})
+        assert out["method"] == method and out["rows"] == 10 and out["x"] == ["x"] and out["warnings"] == []
+        if method == "ols":
+            assert out["descent"] is None and out["status"] is None and out["lr"] is None
+        else:
+            assert out["descent"] == out["coefficients"] and out["status"] in ("converged", "max_steps")
+            assert out["max_difference"] >= 0 and out["lr"] > 0 and out["steps"] >= 1
+
+
+def test_to_pandas_and_repr():
+    result = fit("cafe", y="y", x="x", method="gd")
+    frame = result.to_pandas()
+    assert list(frame.index) == ["intercept", "x"] and list(frame.columns) == [
+        "closed form",
+        "gd",
+        "difference",
+    ]
+    assert frame.loc["x", "closed form"] == pytest.approx(2.215704608)
+    assert list(fit("cafe", y="y", x="x").to_pandas().columns) == ["closed form"]
+    text = repr(result).splitlines()
+    assert text[0] == "Fit(y ~ x, gd, 10 rows)"
+    assert text[1].split() == ["coefficient", "closed", "form", "gd"]
+    assert text[3].split()[:2] == ["x", "2.215704608"] and "converged" in text[4]
+
+
+def test_predict_on_new_rows():
+    result = fit("cafe", y="y", x="x")
+    b0, b1 = result.coef
+    np.testing.assert_allclose(result.predict({"x": [20.0, 30.0]}), [b0 + 20 * b1, b0 + 30 * b1])
+    np.testing.assert_allclose(result.predict(pd.DataFrame({"x": [25.0], "other": ["a"]})), [b0 + 25 * b1])
+    with pytest.raises(InputError, match="no column 'x'"):
+        result.predict({"temp": [20.0]})
+
+
+def test_a_fit_is_read_only():
+    result = fit("cafe", y="y", x="x")
+    assert isinstance(result, Fit)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.method = "gd"
+    with pytest.raises(ValueError, match="read-only"):
+        result.coef[0] = 0.0
+
+
+def test_files_and_missing_values(tmp_path):
+    cafe = datasets.cafe()
+    csv = tmp_path / "sales.csv"
+    rows = "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
+    csv.write_text("temp,sales\n" + rows + "31.0,\n")
+    parquet = tmp_path / "sales.parquet"
+    pq.write_table(pa.table({"temp": cafe.x, "sales": cafe.y}), parquet)
+    expected = fit("cafe", y="y", x="x").coef
+    from_csv = fit(csv, y="sales", x="temp", dropna=True)
+    assert from_csv.dropped == 1 and from_csv.n == 10 and from_csv.names == ("intercept", "temp")
+    np.testing.assert_allclose(from_csv.coef, expected, rtol=1e-12)
+    np.testing.assert_allclose(fit(parquet, y="sales", x="temp").coef, expected, rtol=1e-12)
+    with pytest.raises(InputError, match=r"column 'sales' has 1 missing value.*row 10"):
+        fit(csv, y="sales", x="temp")
+
+
+# --- mistakes ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"y": "y", "x": "a,y"}, ["'y' is the response y and also listed in x"]),
+        ({"y": "y", "x": "a,k", "rows": 2}, ["2 rows but 3 coefficients (intercept, a, k)"]),
+        ({"y": "y", "x": "a,k"}, ["column 'k' is constant (5 in every row)", "intercept=False"]),
+        ({"y": "y", "x": "a,zero", "intercept": False}, ["column 'zero' is 0 in every row"]),
+        ({"y": "y", "x": "a", "method": "newton"}, ["method 'newton'", "ols, gd, sgd"]),
+        ({"y": "y,a", "x": "k"}, ["y must name one column"]),
+        ({"y": ["y"], "x": "a"}, ["y must be the name of one column"]),
+        ({"y": "y", "x": "aa"}, ["no column 'aa'", "did you mean 'a'"]),
+        ({"y": "y", "x": "a,a"}, ["'a' listed more than once"]),
+        ({"y": "y", "x": "a", "steps": -1}, ["steps"]),
+        ({"y": "y", "x": "a", "epochs": 0}, ["epochs"]),
+        ({"y": "y", "x": "a", "batch_size": 0}, ["batch_size"]),
+        ({"y": "y", "x": "a", "lr": -0.1}, ["lr must be"]),
+        ({"y": "y", "x": "a", "dtype": "int32"}, ["dtype"]),
+    ],
+)
+def test_mistakes_name_what_is_wrong(kwargs, words):
+    rows = kwargs.pop("rows", 6)
+    data = {
+        "a": np.arange(rows, dtype=float),
+        "k": np.full(rows, 5.0),
+        "zero": np.zeros(rows),
+        "y": np.arange(rows) ** 2.0,
+    }
+    with pytest.raises(InputError) as err:
+        fit(data, **kwargs)
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_a_text_column_in_a_csv_is_named_not_dropped(tmp_path):
+    csv = tmp_path / "sales.csv"
+    csv.write_text("temp,sales,shop\n20.1,55.4,a\n22.2,58.2,b\n22.7,61.2,c\n")
+    with pytest.raises(InputError, match=r"column 'shop' holds text, not numbers: 'a' at row 0"):
+        fit(csv, y="sales", x="temp,shop")
+    assert fit(csv, y="sales", x="temp").n == 3  # the text column is no trouble unless it is asked for
