@@ -357,15 +357,6 @@ def test_peak_memory_does_not_grow_with_frames(tmp_path):
     assert peak(400) < 1.5 * peak(50)
 
 
-def test_notebook_display_of_trajectories_and_lists(path):
-    page = path._repr_html_()
-    assert page.startswith("<pre>Trajectory(gd, lr=0.1") and "gdlab-player" in page
-    from gdlab._notebook import _list_html
-
-    assert "gdlab-player" in _list_html([path, path])
-    assert _list_html([1, 2]) is None and _list_html([]) is None
-
-
 def test_progress_is_silent_off_a_terminal(movie, tmp_path, capsys, monkeypatch):
     from gdlab.render import _progress
 

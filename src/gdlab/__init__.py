@@ -91,3 +91,21 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_EXPORTS))
+
+
+def _trajectory_html(trajectory: Trajectory) -> str | None:
+    from gdlab.render._notebook import trajectory_html
+
+    return trajectory_html(trajectory)
+
+
+def _register_notebook_display() -> None:
+    """In a running IPython, show trajectories as players; drawing loads on the first one."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        html = shell.display_formatter.formatters["text/html"]
+        html.for_type_by_name("gdlab._trajectory", "Trajectory", _trajectory_html)
+
+
+_register_notebook_display()

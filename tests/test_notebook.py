@@ -1,0 +1,80 @@
+"""Notebook display: trajectories as players, registered for gdlab's types only."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import gdlab
+from gdlab._checks import InputError
+from gdlab.render import _notebook
+from helpers import lecture_loss
+
+
+@pytest.fixture(scope="module")
+def path():
+    return gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=40)
+
+
+def run_python(code):
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_a_trajectory_shows_its_summary_over_a_light_player(path):
+    page = _notebook.trajectory_html(path)
+    assert page.startswith("<pre>Trajectory(gd, lr=0.1") and "gdlab-player" in page
+
+
+def test_a_trajectory_that_cannot_be_drawn_falls_back_to_its_summary(path, monkeypatch):
+    def cannot(*args, **kwargs):
+        raise InputError("two-parameter pictures draw the loss: pass loss=the loss function")
+
+    monkeypatch.setattr(_notebook, "animate", cannot)
+    assert _notebook.trajectory_html(path) is None
+
+
+def test_importing_gdlab_loads_no_drawing_and_registers_nothing_without_ipython():
+    loaded = run_python("""
+        import sys
+        import gdlab
+        print("matplotlib" in sys.modules, "gdlab.render" in sys.modules, "IPython" in sys.modules)
+    """)
+    assert loaded == ["False", "False", "False"]
+
+
+def test_in_ipython_only_trajectories_are_registered_and_by_name():
+    registered = run_python("""
+        import sys, types
+
+        class Formatter:
+            def for_type_by_name(self, module, name, function):
+                print(f"{module}.{name}")
+            def for_type(self, cls, function):
+                print(cls.__name__)
+
+        shell = types.SimpleNamespace(display_formatter=types.SimpleNamespace(
+            formatters={"text/html": Formatter()}))
+        sys.modules["IPython"] = types.SimpleNamespace(get_ipython=lambda: shell)
+        import gdlab
+        print("matplotlib" in sys.modules, "gdlab._trajectory" in sys.modules)
+    """)
+    assert registered == ["gdlab._trajectory.Trajectory", "False", "False"]
+
+
+def test_in_a_real_ipython_trajectories_show_as_players_and_lists_as_text():
+    pytest.importorskip("IPython")
+    shown = run_python("""
+        import sys
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        import gdlab
+        path = gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.5, steps=5)
+        formats = shell.display_formatter.format
+        print("gdlab-player" in formats(path)[0]["text/html"])
+        print("text/html" in formats([path, path])[0], "text/html" in formats([1, 2])[0])
+    """)
+    assert shown == ["True", "False", "False"]
