@@ -1,10 +1,13 @@
-"""Notebook display: trajectories as players, registered for gdlab's types only."""
+"""Notebook display: trajectories as players, figures as pictures, registered for gdlab's types only."""
 
+import io
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import gdlab
 from gdlab._checks import InputError
@@ -64,7 +67,7 @@ def test_in_ipython_only_trajectories_are_registered_and_by_name():
     assert registered == ["gdlab._trajectory.Trajectory", "False", "False"]
 
 
-def test_in_a_real_ipython_trajectories_show_as_players_and_lists_as_text():
+def test_in_a_real_ipython_trajectories_show_as_players_and_figures_as_pictures():
     pytest.importorskip("IPython")
     shown = run_python("""
         import sys
@@ -76,5 +79,25 @@ def test_in_a_real_ipython_trajectories_show_as_players_and_lists_as_text():
         formats = shell.display_formatter.format
         print("gdlab-player" in formats(path)[0]["text/html"])
         print("text/html" in formats([path, path])[0], "text/html" in formats([1, 2])[0])
+        print(formats(gdlab.plot(path))[0]["image/png"][:4] == b"\\x89PNG")
     """)
-    assert shown == ["True", "False", "False"]
+    assert shown == ["True", "False", "False", "True"]
+
+
+def png_size(data):
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def test_static_pictures_show_in_a_notebook(path):
+    assert png_size(gdlab.plot(path, history=True)._repr_png_()) == (1000, 480)
+    grid = gdlab.grid_search(lecture_loss, np.linspace(-10, 10, 21))
+    assert png_size(gdlab.plot_grid(grid)._repr_png_()) == (640, 480)
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-2, 10, 5), steps=50)
+    assert png_size(gdlab.plot_sweep(result, size=(700, 500))._repr_png_()) == (700, 500)
+
+
+def test_figure_sizes_are_checked():
+    grid = gdlab.grid_search(lecture_loss, np.linspace(-10, 10, 21))
+    with pytest.raises(InputError, match=r"size must be \(width, height\) in pixels, each >= 64"):
+        gdlab.plot_grid(grid, size=(10, 10))

@@ -81,7 +81,8 @@ def plot(
 
     Returns:
         A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``,
-        get its bytes with :func:`figure_bytes`.
+        get its bytes with :func:`figure_bytes`. A notebook shows it as a
+        picture when it is a cell's value (or with ``display(figure)``).
     """
     options = Options(
         layout=layout, history=history, log_history=log_history, tangent=tangent, view=view,

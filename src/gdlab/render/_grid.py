@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gdlab._checks import InputError
 from gdlab._grid import GridResult
+from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
 from gdlab.render._scene import WORDS, _levels
 
@@ -38,8 +38,7 @@ def plot_grid(result: GridResult, *, title: str | None = None, lang: str = "en",
         raise InputError(f"lang must be one of {', '.join(map(repr, WORDS))}; got {lang!r}")
     words = WORDS["en" if check_hangul([title or "", *WORDS[lang].values()]) else lang]
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
-        fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
-        FigureCanvasAgg(fig)
+        fig = new_figure(size, dpi)
         ax = fig.add_subplot()
         names = result.names or (("b",) if len(result.axes) == 1 else ("b[0]", "b[1]"))
         if len(result.axes) == 1:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
@@ -25,6 +24,7 @@ from gdlab._checks import InputError
 from gdlab._landscape import Landscape, landscape
 from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
+from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
 
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
@@ -165,10 +165,7 @@ class Scene:
 def _figure(options: Options, default: tuple[int, int]) -> Figure:
     width, height = options.size or default
     width, height = 2 * round(width / 2), 2 * round(height / 2)  # video needs even sizes
-    fig = Figure(figsize=(width / options.dpi, height / options.dpi), dpi=options.dpi,
-                 layout="constrained")  # fmt: skip
-    FigureCanvasAgg(fig)
-    return fig
+    return new_figure((width, height), options.dpi)
 
 
 def build_scene(trajectories: object, options: Options, ax=None, frame_steps=None) -> Scene:

@@ -6,12 +6,12 @@ import math
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from gdlab._checks import InputError
 from gdlab._sweep import Regime, Sweep
+from gdlab.render._figure import new_figure
 from gdlab.render._fonts import font_family
 
 REGIME_COLORS = {
@@ -38,8 +38,7 @@ def plot_sweep(result: Sweep, *, title: str | None = None, size: tuple[int, int]
     if not isinstance(result, Sweep):
         raise InputError("plot_sweep takes the result of gdlab.sweep")
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
-        fig = Figure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
-        FigureCanvasAgg(fig)
+        fig = new_figure(size, dpi)
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         starts = _per_start(result)
         for ax in (top, bottom):
