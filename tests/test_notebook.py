@@ -29,6 +29,9 @@ def run_python(code):
 def test_a_trajectory_shows_its_summary_over_a_light_player(path):
     page = _notebook.trajectory_html(path)
     assert page.startswith("<pre>Trajectory(gd, lr=0.1") and "gdlab-player" in page
+    assert page.count("iVBOR") == len(path.loss)  # 41 frames, each stored once
+    # 708 KB when every frame was a whole PNG and the first was stored twice
+    assert len(page) < 160_000
 
 
 def test_a_trajectory_that_cannot_be_drawn_falls_back_to_its_summary(path, monkeypatch):

@@ -1,6 +1,10 @@
 """Pictures and animations: frames, pixels, files, errors."""
 
+import base64
+import io
+import json
 import re
+import shutil
 import subprocess
 import tracemalloc
 import warnings
@@ -18,6 +22,7 @@ import gdlab
 from gdlab._checks import InputError
 from gdlab.render import WRITERS, _fonts, figure_bytes, write_figure
 from gdlab.render._frames import pick_frames
+from gdlab.render._palette import fixed_palette, quantize
 from gdlab.render._scene import COLORS
 from helpers import lecture_loss, rosenbrock
 
@@ -104,15 +109,131 @@ def test_mp4_decodes_to_every_frame(movie, tmp_path):
     assert "640x480" in done.stderr and "h264" in done.stderr
 
 
-def test_html_holds_every_frame_and_fetches_nothing(movie, tmp_path):
-    target = movie.save(tmp_path / "descent.html")
-    page = target.read_text(encoding="utf-8")
-    frames = re.search(r"var frames = (\[.*?\]);", page).group(1)
-    assert frames.count("iVBOR") == len(movie)  # base64 of the PNG signature
+def player_frames(page):
+    """Every frame the HTML player shows: its first frame with each change painted over it."""
+    first = re.search(r'src="data:image/png;base64,([^"]+)"', page)  # the img, before the script
+    frame = np.asarray(Image.open(io.BytesIO(base64.b64decode(first.group(1)))).convert("RGB"))
+    frames = [frame]
+    for change in json.loads(re.search(r"var changes = (\[.*?\]);\n", page).group(1)):
+        frame = frame.copy()
+        if change:
+            left, top, png = change
+            patch = np.asarray(Image.open(io.BytesIO(base64.b64decode(png))).convert("RGBA"))
+            height, width = patch.shape[:2]
+            region = frame[top : top + height, left : left + width]
+            region[patch[..., 3] > 0] = patch[..., :3][patch[..., 3] > 0]
+        frames.append(frame)
+    return frames
+
+
+def quantized_frames(movie):
+    """The frames in the one palette the player uses."""
+    frames = [frame[..., :3].copy() for frame in movie.frames()]
+    palette = fixed_palette(frames[0], colors=255)
+    return [np.asarray(quantize(frame, palette).convert("RGB")) for frame in frames]
+
+
+def test_html_player_rebuilds_every_frame_exactly_and_fetches_nothing(movie, tmp_path):
+    page = movie.save(tmp_path / "descent.html").read_text(encoding="utf-8")
+    shown = player_frames(page)
+    assert len(shown) == len(movie)
+    assert all(np.array_equal(a, b) for a, b in zip(shown, quantized_frames(movie), strict=True))
+    raw = movie.frame(-1)[..., :3].astype(int)
+    assert np.abs(shown[-1].astype(int) - raw).mean() < 1.0  # quantisation only
+    assert page.count("iVBOR") == len(movie)  # base64 of the PNG signature: each frame once
     assert not re.search(r"https?://|src=\"//|<link|<script src|@import|url\(", page)
-    for control in ("-play", "-slider", "-prev", "-next", "-speed", "-loop"):
+    for control in ("-play", "-slider", "-prev", "-next", "-speed", "-loop", "-canvas"):
         assert control in page
-    assert movie._repr_html_().count("iVBOR") == len(movie) + 1  # first frame shown up front
+    assert movie._repr_html_().count("iVBOR") == len(movie)
+
+
+# Runs a player's script against a stand-in page that records what is painted on its canvas:
+# "first" (the first frame) or [change, left, top]; a copy of a saved canvas copies its record.
+PLAYER_HARNESS = r"""
+const fs = require("fs"), vm = require("vm");
+const script = fs.readFileSync(process.argv[2], "utf8");
+const actions = JSON.parse(process.argv[3]);
+let made = 0;
+class Canvas {
+  constructor() { this.width = 0; this.height = 0; this.ops = []; this.style = {}; this.calls = 0; }
+  getContext() {
+    const self = this;
+    return { drawImage(source, x, y) {
+      self.calls += 1;
+      if (source instanceof Canvas || source.whole) {
+        if (x || y) { throw new Error("a whole picture drawn at an offset"); }
+        self.ops = source instanceof Canvas ? source.ops.slice() : ["first"];
+      } else if (!source.loaded) { throw new Error("a picture drawn before it loaded"); }
+      else { self.ops.push([source.id, x, y]); }
+    } };
+  }
+}
+class Picture {
+  constructor() { this.id = made++; this.loaded = false; }
+  set src(value) { setTimeout(() => { this.loaded = true; this.onload(); }, 1); }
+}
+const elements = {};
+function element(name) {
+  if (!(name in elements)) {
+    elements[name] = name.endsWith("-canvas") ? new Canvas()
+      : name.endsWith("-img") ? { whole: true, complete: false, naturalWidth: 0, style: {} }
+      : { style: {}, value: "0", textContent: "", innerHTML: "", checked: true };
+  }
+  return elements[name];
+}
+const page = { getElementById: element, createElement: () => new Canvas() };
+const context = { document: page, Image: Picture, setInterval, clearInterval, parseInt, parseFloat, Math };
+vm.createContext(context);
+vm.runInContext(script, context);
+const find = (suffix) => element(Object.keys(elements).find((k) => k.endsWith(suffix)));
+const out = { before: find("-label").textContent, shown: [] };
+setTimeout(() => { find("-img").complete = true; find("-img").onload(); }, 1);
+setTimeout(() => {
+  for (const [control, value] of actions) {
+    const target = find("-" + control);
+    const calls = find("-canvas").calls;
+    if (control === "slider") { target.value = String(value); target.oninput.call(target); }
+    else { target.onclick(); }
+    out.shown.push({ label: find("-label").textContent, ops: find("-canvas").ops.slice(),
+                     calls: find("-canvas").calls - calls,
+                     canvas: find("-canvas").style.display, img: find("-img").style.display });
+  }
+  console.log(JSON.stringify(out));
+}, 50);
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node to run the player's script")
+def test_html_player_script_paints_the_frame_it_names(tmp_path):
+    run = gdlab.descend(lecture_loss, -10.0, lr=0.02, steps=200)
+    movie = gdlab.animate(run, frames=80, size=(320, 240))  # over three saved canvases
+    page = movie.to_html()
+    (tmp_path / "player.js").write_text(re.search(r"<script>(.*)</script>", page, re.S).group(1))
+    (tmp_path / "harness.js").write_text(PLAYER_HARNESS)
+    actions = [["slider", 5], ["next", None], ["slider", 79], ["slider", 3], ["last", None],
+               ["slider", 60], ["slider", 51], ["prev", None], ["first", None], ["slider", 30]]  # fmt: skip
+    done = subprocess.run(["node", str(tmp_path / "harness.js"), str(tmp_path / "player.js"),
+                           json.dumps(actions)], capture_output=True, text=True, check=True)  # fmt: skip
+    result = json.loads(done.stdout)
+    assert result["before"] == "step 0 (frame 1/80)"
+    changes = json.loads(re.search(r"var changes = (\[.*?\]);\n", page).group(1))
+    patches = [np.asarray(Image.open(io.BytesIO(base64.b64decode(c[2]))).convert("RGBA"))
+               for c in changes if c]  # fmt: skip
+    expected = player_frames(page)
+    first = expected[0]
+    wanted = [5, 6, 79, 3, 79, 60, 51, 50, 0, 30]
+    for shown, index in zip(result["shown"], wanted, strict=True):
+        assert shown["label"] == f"step {movie.steps[index]} (frame {index + 1}/80)"
+        assert shown["canvas"] == "block" and shown["img"] == "none"
+        assert shown["ops"][0] == "first"
+        canvas = first.copy()
+        for picture, left, top in shown["ops"][1:]:
+            patch = patches[picture]
+            region = canvas[top : top + patch.shape[0], left : left + patch.shape[1]]
+            region[patch[..., 3] > 0] = patch[..., :3][patch[..., 3] > 0]
+        assert np.array_equal(canvas, expected[index]), index
+    # a jump back from 79 to 60 paints the canvas saved at 50 and ten changes, not sixty
+    assert result["shown"][5]["calls"] <= 1 + 10
 
 
 def test_static_formats(movie, path, tmp_path):
