@@ -113,10 +113,12 @@ def writer_named(format: str, *, animated: bool) -> Writer:
 
 
 def _write(writer: Writer, picture, stream: BinaryStream, options: dict[str, object]) -> None:
-    accepted = [p for p in inspect.signature(writer.write).parameters.values()
-                if p.kind is p.KEYWORD_ONLY]  # fmt: skip
+    """Call ``writer``; an option it does not take is the user's error, not a TypeError."""
+    parameters = inspect.signature(writer.write).parameters.values()
+    accepted = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in parameters)
     unknown = sorted(set(options) - {p.name for p in accepted})
-    if unknown:
+    if unknown and not takes_any:
         known = ", ".join(p.name for p in accepted) or "none"
         raise InputError(f".{writer.format} takes no option {', '.join(unknown)}; its options: {known}")
     writer.write(picture, stream, **options)
