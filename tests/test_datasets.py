@@ -27,7 +27,7 @@ def test_make_regression_repeats_from_a_seed():
     ("kwargs", "match"),
     [
         ({"n": 0}, "positive"),
-        ({"beta": (1.0,)}, "two finite"),
+        ({"beta": (1.0,)}, "two or more finite"),
         ({"noise": -1.0}, "noise"),
         ({"low": 3.0, "high": 1.0}, "low < high"),
     ],
@@ -35,3 +35,12 @@ def test_make_regression_repeats_from_a_seed():
 def test_make_regression_rejects_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         datasets.make_regression(**kwargs)
+
+
+def test_make_regression_with_several_regressors_matches_its_coefficients():
+    data = datasets.make_regression(5000, beta=(1.0, 2.0, -3.0), noise=0.5, seed=3)
+    assert data.x.shape == (5000, 2) and data.X.shape == (5000, 3)
+    coef = np.linalg.lstsq(data.X, data.y, rcond=None)[0]
+    np.testing.assert_allclose(coef, [1.0, 2.0, -3.0], atol=0.05)
+    assert list(data.to_pandas().columns) == ["x1", "x2", "y"]
+    np.testing.assert_allclose(data.noise.std(), 0.5, rtol=0.05)

@@ -142,3 +142,24 @@ def test_numbers_for_options():
     for bad in ("b", "1/0", "sqrt(-1)", "x + 1", "9**9**9"):
         with pytest.raises(ExpressionError):
             number(bad)
+
+
+def test_more_functions_and_their_derivatives():
+    for text, derivative in [("atan(b)", "1/(b**2 + 1)"), ("arcsin(b)", "1/sqrt(1 - b**2)"), ("sinh(b)", "cosh(b)")]:
+        assert str(gdlab.parse(text).derivative("b")) == derivative
+    loss = gdlab.parse("erf(b) + cosh(b) + acos(b/2)")
+    report = gdlab.gradient_report(loss, 0.3)
+    assert report.agree and report.rows[0].symbolic == pytest.approx(report.rows[0].autodiff, rel=1e-12)
+
+
+def test_a_one_parameter_expression_takes_a_number():
+    assert float(gdlab.parse("(b/2-1)^2")(-10)) == 36.0
+    with pytest.raises(gdlab.InputError, match="by name"):
+        gdlab.parse("a + b")(1.0)
+
+
+def test_non_ascii_names_and_constants_used_as_parameters_are_explained():
+    with pytest.raises(gdlab.ExpressionError, match="ASCII letters"):
+        gdlab.parse("θ^2")
+    with pytest.raises(gdlab.ExpressionError, match="'e' is the constant 2.71828"):
+        gdlab.parse("(e - 1)^2", params=["e"])

@@ -74,6 +74,9 @@ FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
     "sigmoid": (jax.nn.sigmoid, 1, 1), "relu": (jax.nn.relu, 1, 1), "softplus": (jax.nn.softplus, 1, 1),
     "sum": (jnp.sum, 1, 1), "mean": (jnp.mean, 1, 1), "min": (_reduce("min"), 1, 2),
     "max": (_reduce("max"), 1, 2), "clip": (jnp.clip, 3, 3),
+    "arcsin": (jnp.arcsin, 1, 1), "arccos": (jnp.arccos, 1, 1), "arctan": (jnp.arctan, 1, 1),
+    "asin": (jnp.arcsin, 1, 1), "acos": (jnp.arccos, 1, 1), "atan": (jnp.arctan, 1, 1),
+    "sinh": (jnp.sinh, 1, 1), "cosh": (jnp.cosh, 1, 1), "erf": (jax.scipy.special.erf, 1, 1),
 }  # fmt: skip
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
@@ -100,6 +103,8 @@ def _normalise(text: str) -> str:
         if char in _ALLOWED_CHARACTERS:
             continue
         hint = f"; did you mean '{_LOOKALIKES[char]}'?" if char in _LOOKALIKES else ""
+        if not hint and char.isalpha():
+            hint = "; names are written in ASCII letters, digits and _: write, say, b or theta for a parameter"
         label = unicodedata.name(char, f"U+{ord(char):04X}")
         raise ExpressionError(f"the character {char!r} ({label}) is not allowed{hint}", flat, i)
     depth = deepest = 0
@@ -287,7 +292,9 @@ def _sympy_call(name: str, args: list):
         "log10": lambda a: sympy.log(a, 10), "log2": lambda a: sympy.log(a, 2), "sqrt": sympy.sqrt,
         "abs": sympy.Abs, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
         "relu": lambda a: sympy.Max(0, a), "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
-        "sum": DataSum, "mean": DataMean,
+        "sum": DataSum, "mean": DataMean, "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
+        "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh,
+        "erf": sympy.erf,
     }  # fmt: skip
     if name in table:
         return table[name](x)
@@ -316,8 +323,12 @@ class Expression:
     sympy: object = field(compare=False)
     data_values: dict = field(compare=False, default_factory=dict)
 
-    def __call__(self, **values: object) -> jax.Array:
-        """The loss at parameter values given by name."""
+    def __call__(self, *point: object, **values: object) -> jax.Array:
+        """The loss at parameter values given by name, or as one number for a one-parameter loss."""
+        if point:
+            if len(point) != 1 or len(self.params) != 1 or values:
+                raise InputError(f"give the values by name, as in loss({self.params[0] if self.params else 'b'}=1.0)")
+            values = {self.params[0]: point[0]}
         missing = [p for p in self.params if p not in values]
         if missing:
             raise InputError(f"give a value for {', '.join(missing)}")
@@ -416,6 +427,10 @@ def parse(
     fn, sym = compiler.build(tree.body)
     names = compiler.names
     chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)
+    for name in chosen:
+        if name in CONSTANTS:
+            raise ExpressionError(f"{name!r} is the constant {CONSTANTS[name]:.6g} in a loss, not a parameter: "
+                                  f"call the parameter something else, such as b")  # fmt: skip
     for name in names:
         if name not in chosen and name not in data:
             known = [*chosen, *data, *CONSTANTS, *FUNCTIONS]
@@ -465,3 +480,12 @@ def number(text: str) -> float:
     if not math.isfinite(value):
         raise ExpressionError(f"{text!r} is not a finite number")
     return value
+
+
+def no_parameters(loss: Expression) -> ExpressionError:
+    """The error for a loss with nothing to differentiate, naming a constant that may have been meant."""
+    constants = [c for c in CONSTANTS if _find(loss.text, c) is not None]
+    what = "is a constant, not a parameter" if len(constants) == 1 else "are constants, not parameters"
+    hint = f" ({' and '.join(constants)} {what}: name the parameter b, say)" if constants else ""
+    return ExpressionError(f"{loss.text} has no parameters to differentiate or move{hint}: "
+                           "write a loss such as (b/2-1)^2")  # fmt: skip

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdlab._checks import LIMITS, InputError
-from gdlab._expr import Expression, ExpressionError, parse
+from gdlab._expr import Expression, no_parameters, parse
 from gdlab._gradcheck import check_grad
 from gdlab._json import plain
 from gdlab._symbolic import evaluate
@@ -132,7 +132,7 @@ def gradient_report(loss: str | Expression, at: Params, *, data: Mapping[str, ob
     elif data is not None:
         raise InputError("data goes with a loss given as text; a parsed Expression has its data bound")
     if not loss.params:
-        raise ExpressionError(f"{loss.text} has no parameters to differentiate: write a loss such as (b/2-1)^2")
+        raise no_parameters(loss)
     point = _point(loss, at)
     where = ", ".join(f"{k}={v:.6g}" for k, v in point.items())
     value = float(loss.function(point))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from gdlab._checks import InputError
-from gdlab._expr import Expression, ExpressionError, number, parse
+from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
 
 
 def load_data(source: str | None, option: str = "--data") -> dict[str, np.ndarray]:
@@ -44,9 +44,7 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
     """The loss, its data names bound to columns of the same names; it needs a parameter."""
     loss = parse(text, data=data)
     if not loss.params:
-        raise ExpressionError(
-            f"{loss.text} has no parameters to differentiate or move: write a loss such as (b/2-1)^2"
-        )
+        raise no_parameters(loss)
     return loss
 
 

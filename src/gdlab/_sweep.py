@@ -426,7 +426,7 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
     against its recorded losses (a run whose loss fell is not running away).
     """
     flips, start, end = (float(x) for x in probe)
-    bounced = " by overshooting back and forth" if overshoot else ""
+    bounced = "; it got there by overshooting back and forth" if overshoot else ""
     judged = status(facts)
     if judged in (Status.DIVERGED, Status.STALLED):
         return judged, Regime.DIVERGED, describe(facts)
@@ -436,7 +436,7 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
         return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
     first_loss, _, last_loss = facts.losses
     if facts.tol is None and start <= 1e-8 * max(1.0, facts.grad_norms[0]):
-        note = f"converged{bounced}: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it there)"
+        note = f"converged: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it there){bounced}"
         return Status.MAX_STEPS, Regime.CONVERGED, note
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
     alternating = flips >= PROBE - 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -126,10 +127,11 @@ class Trajectory:
         grads = pd.DataFrame(self.flat_grad(), columns=[f"grad {n}" for n in self.names])
         return pd.concat([frame, grads], axis=1)
 
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_pandas` as CSV, atomically (temporary file, then rename)."""
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_pandas` as CSV, atomically (temporary file, then rename); return the path."""
         with atomic_path(path) as tmp:
             self.to_pandas().to_csv(tmp, index=False, float_format="%.17g")
+        return Path(path)
 
     def summary(self) -> dict[str, object]:
         """How it went, without the rows: method, rate, status, message, start, final and their losses."""
@@ -159,11 +161,12 @@ class Trajectory:
         }
         return plain(self.summary() | rows)
 
-    def to_json(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_dict` as JSON, atomically. Non-finite values become null."""
+    def to_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_dict` as JSON, atomically; return the path. Non-finite values become null."""
         text = dumps(self.to_dict())
         with atomic_path(path) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
+        return Path(path)
 
     def __repr__(self) -> str:
         rate = "lr inside the optimiser" if self.lr is None else f"lr={self.lr:.6g}"

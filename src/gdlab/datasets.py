@@ -37,12 +37,12 @@ def _frozen(values: object) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Regression:
-    """A simple linear regression data set ``y = beta0 + beta1 * x + noise``.
+    """A linear regression data set ``y = beta0 + beta1 * x1 + ... + noise``.
 
     Attributes:
-        x: the regressor, shape (n,).
+        x: the regressor, shape (n,), or the regressors, shape (n, p), when there are several.
         y: the response, shape (n,).
-        beta: the coefficients the data were made with (intercept, slope).
+        beta: the coefficients the data were made with (intercept, then a slope per regressor).
         name: a short label.
     """
 
@@ -53,24 +53,26 @@ class Regression:
 
     @property
     def X(self) -> np.ndarray:
-        """The design matrix, shape (n, 2): a column of ones, then ``x``."""
-        return _frozen(np.column_stack([np.ones_like(self.x), self.x]))
+        """The design matrix, shape (n, p + 1): a column of ones, then ``x``."""
+        return _frozen(np.column_stack([np.ones(self.x.shape[0]), self.x]))
 
     @property
     def noise(self) -> np.ndarray:
-        """The noise ``y - beta0 - beta1 * x`` (the lecture's epsilon)."""
-        return _frozen(self.y - self.beta[0] - self.beta[1] * self.x)
+        """The noise ``y - X @ beta`` (the lecture's epsilon)."""
+        return _frozen(self.y - self.X @ self.beta)
 
     @property
     def n(self) -> int:
         """The number of observations."""
-        return int(self.x.size)
+        return int(self.x.shape[0])
 
     def to_pandas(self):
-        """The data as a DataFrame with columns ``x`` and ``y``."""
+        """The data as a DataFrame: columns ``x`` (or ``x1``, ``x2``, ... for several regressors) and ``y``."""
         import pandas as pd
 
-        return pd.DataFrame({"x": self.x, "y": self.y})
+        if self.x.ndim == 1:
+            return pd.DataFrame({"x": self.x, "y": self.y})
+        return pd.DataFrame({**{f"x{j + 1}": self.x[:, j] for j in range(self.x.shape[1])}, "y": self.y})
 
 
 def cafe() -> Regression:
@@ -87,20 +89,21 @@ def cafe() -> Regression:
 
 def make_regression(
     n: int = 100,
-    beta: tuple[float, float] = _CAFE_BETA,
+    beta: tuple[float, ...] = _CAFE_BETA,
     noise: float = 1.0,
     seed: int = 0,
     *,
     low: float = 20.0,
     high: float = 30.0,
 ) -> Regression:
-    """Simulate ``y = beta0 + beta1 * x + noise`` with ``x`` uniform on [low, high].
+    """Simulate ``y = beta0 + beta1 * x1 + ... + noise`` with each ``x`` uniform on [low, high].
 
     NumPy's PCG64 generator makes the same data from the same seed on any machine.
 
     Args:
         n: number of observations (at least 1).
-        beta: intercept and slope.
+        beta: the intercept and a slope per regressor: two numbers make ``x`` of shape (n,),
+            more make ``x`` of shape (n, len(beta) - 1).
         noise: standard deviation of the Gaussian noise (>= 0).
         seed: the random seed.
         low: smallest x.
@@ -113,17 +116,19 @@ def make_regression(
         >>> data = make_regression(5, beta=(1.0, 2.0), noise=0.0, seed=1)
         >>> bool(np.allclose(data.y, 1 + 2 * data.x))
         True
+        >>> make_regression(4, beta=(1.0, 2.0, -3.0), seed=1).X.shape
+        (4, 3)
     """
     if not isinstance(n, int | np.integer) or n < 1:
         raise InputError(f"n must be a positive whole number of observations; got {n!r}")
     coef = np.asarray(beta, dtype=np.float64)
-    if coef.shape != (2,) or not np.all(np.isfinite(coef)):
-        raise InputError(f"beta must be two finite numbers (intercept, slope); got {beta!r}")
+    if coef.ndim != 1 or coef.size < 2 or not np.all(np.isfinite(coef)):
+        raise InputError(f"beta must be two or more finite numbers (intercept, then slopes); got {beta!r}")
     if not (np.isfinite(noise) and noise >= 0):
         raise InputError(f"noise must be a finite standard deviation >= 0; got {noise!r}")
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise InputError(f"need finite low < high for the range of x; got low={low}, high={high}")
     rng = np.random.default_rng(seed)
-    x = rng.uniform(low, high, size=int(n))
-    y = coef[0] + coef[1] * x + noise * rng.standard_normal(int(n))
+    x = rng.uniform(low, high, size=int(n) if coef.size == 2 else (int(n), coef.size - 1))
+    y = coef[0] + (x * coef[1] if coef.size == 2 else x @ coef[1:]) + noise * rng.standard_normal(int(n))
     return Regression(x=_frozen(x), y=_frozen(y), beta=_frozen(coef), name="simulated")
