@@ -101,8 +101,7 @@ def _pieces(f, method: Method, lr, tol, early: bool, first=None):
     return loss, step, one
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method"))
-def _begin(f, method: Method, inits, lrs):
+def _begin_all(f, method: Method, inits, lrs):
     """Every run's starting carry, and whether its first step overshoots (the gradient turns back)."""
 
     def begin(init, lr):
@@ -115,8 +114,10 @@ def _begin(f, method: Method, inits, lrs):
     return jax.vmap(begin)(inits, lrs)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "early", "every", "count"))
-def _segment(f, method: Method, carry, firsts, lrs, tol, early: bool, every: int, count: int):
+_begin = jax.jit(_begin_all, static_argnames=("f", "method"))
+
+
+def _segment_all(f, method: Method, carry, firsts, lrs, tol, early: bool, every: int, count: int):
     """``count`` saved rows per run, each followed by ``every`` steps: the carry on, and the rows."""
 
     def segment(carry, first, lr):
@@ -136,8 +137,10 @@ def _segment(f, method: Method, carry, firsts, lrs, tol, early: bool, every: int
     return jax.vmap(segment)(carry, firsts, lrs)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "early", "length"))
-def _advance(f, method: Method, carry, firsts, lrs, tol, early: bool, length: int):
+_segment = jax.jit(_segment_all, static_argnames=("f", "method", "early", "every", "count"))
+
+
+def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length: int):
     """``length`` steps of every run, saving nothing."""
 
     def advance(carry, first, lr):
@@ -147,8 +150,10 @@ def _advance(f, method: Method, carry, firsts, lrs, tol, early: bool, length: in
     return jax.vmap(advance)(carry, firsts, lrs)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method"))
-def _row(f, method: Method, carry):
+_advance = jax.jit(_advance_all, static_argnames=("f", "method", "early", "length"))
+
+
+def _row_all(f, method: Method, carry):
     """The row each run is at: its parameters, loss and gradient."""
 
     def row(p):
@@ -158,8 +163,10 @@ def _row(f, method: Method, carry):
     return jax.vmap(row)(carry[0])
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "early"))
-def _finish(f, method: Method, carry, firsts, lrs, tol, early: bool):
+_row = jax.jit(_row_all, static_argnames=("f", "method"))
+
+
+def _finish_all(f, method: Method, carry, firsts, lrs, tol, early: bool):
     """The last row, how each run ended, and a probe past the end."""
 
     def finish(carry, first, lr):
@@ -173,6 +180,9 @@ def _finish(f, method: Method, carry, firsts, lrs, tol, early: bool):
         return (p, value, g), code, taken, _probe(step, p, state), moved > 0
 
     return jax.vmap(finish)(carry, firsts, lrs)
+
+
+_finish = jax.jit(_finish_all, static_argnames=("f", "method", "early"))
 
 
 def _probe(step, p, state):
@@ -192,6 +202,8 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     """Every run, in compiled calls of at most :data:`SEGMENT` run-steps (Ctrl-C is answered between
     them); once every run has stopped, the remaining rows repeat each run's end instead of being computed."""
     runs = int(lrs.shape[0])
+    if chunks * every * runs <= SEGMENT:  # the usual sweep: one compiled call
+        return _whole(f, method, inits, lrs, tol, steps, early, every, chunks)
     carry, first, overshoot = _begin(f, method, inits, lrs)
     running = lambda c: bool(np.any(np.asarray(c[2]) == Outcome.RUNNING))  # noqa: E731
     parts, done = [], 0
@@ -213,6 +225,19 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     end = jax.tree.map(lambda x: np.asarray(x)[:, None], final)
     parts += [jax.tree.map(lambda e: np.repeat(e, chunks - done, axis=1), end)] if done < chunks else []
     rows = jax.tree.map(lambda *p: np.concatenate(p, axis=1), *parts, end)
+    return rows, final, codes, taken, first, overshoot, (probe, moved)
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early", "every", "chunks"))
+def _whole(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
+    """A sweep small enough for one call: the same pieces, compiled together once."""
+    carry, first, overshoot = _begin_all(f, method, inits, lrs)
+    carry, rows = _segment_all(f, method, carry, first, lrs, tol, early, every, chunks)
+    tail = steps - chunks * every
+    if tail:
+        carry = _advance_all(f, method, carry, first, lrs, tol, early, tail)
+    final, codes, taken, probe, moved = _finish_all(f, method, carry, first, lrs, tol, early)
+    rows = jax.tree.map(lambda r, e: jnp.concatenate([r, e[:, None]], axis=1), rows, final)
     return rows, final, codes, taken, first, overshoot, (probe, moved)
 
 
