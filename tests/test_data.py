@@ -93,6 +93,10 @@ def test_the_lecture_data_by_name_and_as_a_regression():
         np.testing.assert_array_equal(table["x"], cafe.x)
         np.testing.assert_array_equal(table["y"], cafe.y)
     assert column_names("cafe") == ("x", "y")
+    several = datasets.make_regression(5, beta=(1.0, 2.0, -3.0), seed=1)
+    table = as_table(several)
+    assert table.names == ("x1", "x2", "y") == tuple(several.to_pandas().columns)
+    np.testing.assert_array_equal(table["x2"], several.x[:, 1])
 
 
 def test_dropna_drops_rows_missing_in_the_asked_columns_only_and_counts_them(tmp_path):

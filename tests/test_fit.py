@@ -76,6 +76,13 @@ def test_the_closed_form_with_three_regressors_and_without_an_intercept(three):
     np.testing.assert_allclose(plain.coef, _exact_least_squares(cols, three["y"].tolist()), rtol=1e-10)
 
 
+def test_a_simulated_regression_with_two_regressors_is_fitted_by_its_column_names():
+    sample = datasets.make_regression(50, beta=(1.0, 2.0, -3.0), noise=0.5, seed=2)
+    result = fit(sample, y="y", x="x1,x2")
+    assert result.names == ("intercept", "x1", "x2")
+    np.testing.assert_allclose(result.coef, np.linalg.lstsq(sample.X, sample.y, rcond=None)[0], rtol=1e-10)
+
+
 def test_x_as_a_list_or_as_comma_separated_names_is_the_same_fit(three):
     listed = fit(three, y="y", x=["a", "b"])
     assert fit(three, y="y", x="a, b").coefficients == listed.coefficients

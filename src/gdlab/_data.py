@@ -200,9 +200,9 @@ def as_table(
         data: a dict of 1-D arrays (or lists), a 1-D or 2-D NumPy array (its
             columns named ``"0"``, ``"1"`` ...; a structured array's by its
             fields), a pandas DataFrame, a :class:`Table`, a
-            ``datasets.Regression`` (columns x and y), the path of a CSV or
-            Parquet file, or the name of a data set in :data:`DATASETS`
-            (``"cafe"``).
+            ``datasets.Regression`` (columns x and y, or x1, x2, ... and y),
+            the path of a CSV or Parquet file, or the name of a data set in
+            :data:`DATASETS` (``"cafe"``).
         columns: the columns to keep, in order (a list, or names separated by
             commas); default all of them. A file is read for these columns only.
         dtype: the floating type of the table (default float64).
@@ -341,7 +341,7 @@ def _raw_columns(data: DataLike, wanted: tuple[str, ...] | None) -> tuple[dict[s
     if _is_frame(data):
         return _pick(_frame_columns(data), wanted, "the DataFrame"), "data"
     if _is_regression(data):
-        return _pick({"x": data.x, "y": data.y}, wanted, data.name), data.name
+        return _pick(_regression_columns(data), wanted, data.name), data.name
     if isinstance(data, Mapping):
         return _pick({_key(k): v for k, v in data.items()}, wanted, "data"), "data"
     return _pick(_array_columns(data), wanted, "the array"), "data"
@@ -370,6 +370,13 @@ def _key(key: object) -> str:
     if not isinstance(key, str | int | np.integer):
         raise InputError(f"column names must be strings; got {key!r}")
     return str(key)
+
+
+def _regression_columns(data: Any) -> dict[str, Any]:
+    """A simulated regression's columns as its ``to_pandas`` names them: x and y, or x1, x2, ... and y."""
+    x = np.asarray(data.x)
+    regressors = {"x": x} if x.ndim == 1 else {f"x{j + 1}": x[:, j] for j in range(x.shape[1])}
+    return {**regressors, "y": data.y}
 
 
 def _array_columns(data: object) -> dict[str, Any]:
