@@ -305,3 +305,26 @@ def test_a_long_sweep_table_is_summarised_unless_all_is_asked_for():
     assert short.output.count("\n") < 60
     full = runner.invoke(app, [*args, "--all"], terminal_width=200)
     assert full.exit_code == 0 and full.output.count("\n") > 200
+
+
+def test_fit_reads_csv_and_parquet_and_names_bad_columns(tmp_path):
+    import pandas as pd
+
+    cafe = gdlab.datasets.cafe()
+    frame = pd.DataFrame({"temp": cafe.x, "sales": cafe.y, "day": ["mon"] * 9 + ["tue"]})
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    frame.drop(columns="day").to_parquet(tmp_path / "sales.parquet")
+    closed = gdlab.ols(cafe.X, cafe.y)
+    for name in ("sales.csv", "sales.parquet"):
+        out = _json(["fit", str(tmp_path / name), "--y", "sales", "--x", "temp", "--method", "ols"])
+        assert out["closed_form"]["temp"] == pytest.approx(float(closed[1]), rel=1e-12)
+    through_zero = _json(["fit", str(tmp_path / "sales.csv"), "--y", "sales", "--x", "temp", "--method", "ols",
+                          "--no-intercept"])  # fmt: skip
+    assert list(through_zero["closed_form"]) == ["temp"]
+    for args, message in [
+        (["--y", "sales", "--x", "day"], "column 'day' holds text, not numbers: 'mon' at row 0"),
+        (["--y", "sales", "--x", "sales"], "sales"),
+        (["--y", "sales", "--x", "tmp"], "did you mean 'temp'"),
+    ]:
+        result = runner.invoke(app, ["fit", str(tmp_path / "sales.csv"), *args])
+        assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output

@@ -76,7 +76,7 @@ def test_divergence_is_reported():
         ({"seed": 1.5}, "seed must be a whole number"),
         ({"lr": -1.0}, "lr must be"),
         ({"data": {"x": CAFE.x, "y": CAFE.y[:9]}}, "same number of rows"),
-        ({"data": {"x": np.where(CAFE.x > 25, np.nan, CAFE.x), "y": CAFE.y}}, "finite"),
+        ({"data": {"x": np.where(CAFE.x > 25, np.nan, CAFE.x), "y": CAFE.y}}, "column .x. has 5 missing"),
         ({"data": {}}, "holds no arrays"),
     ],
 )

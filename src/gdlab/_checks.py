@@ -27,6 +27,7 @@ class Limits:
         runs: (rate, start) pairs in one sweep.
         sweep_numbers: numbers a sweep keeps (runs x saved rows x components).
         grid_points: points in one grid search (the product over the axes).
+        table_numbers: numbers (rows x columns) of data read into memory.
         table_rows: rows printed in full by a table before it is summarised.
         symbolic_rows: data rows over which a symbolic derivative is evaluated exactly.
         expression_chars: characters in a typed expression.
@@ -40,6 +41,7 @@ class Limits:
     runs: int = 1_000_000
     sweep_numbers: int = 50_000_000
     grid_points: int = 10_000_000
+    table_numbers: int = 500_000_000
     table_rows: int = 40
     symbolic_rows: int = 5_000
     expression_chars: int = 2_000

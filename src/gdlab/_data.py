@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, TypeAlias, final
 import jax
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import LIMITS, InputError
 from gdlab._precision import resolve_dtype
 from gdlab._types import DTypeLike
 
@@ -58,7 +58,7 @@ Batch: TypeAlias = Any
 # Numbers one table may hold (rows x columns): 4 GB in float64. Checked before a
 # file is read where its size is known (Parquet metadata) and before a design
 # matrix is allocated.
-MAX_TABLE_NUMBERS = 500_000_000
+MAX_TABLE_NUMBERS = LIMITS.table_numbers
 
 
 def _cafe() -> dict[str, np.ndarray]:
@@ -539,7 +539,7 @@ def _column(what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool) -> tuple[
     if rows.any() and not dropna:
         raise InputError(
             f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at row "
-            f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True"
+            f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True (gdlab.fit, as_table) or --dropna (gdlab fit)"
         )
     _no_infinity(what, values)
     with np.errstate(over="ignore"):

@@ -489,3 +489,8 @@ def no_parameters(loss: Expression) -> ExpressionError:
     hint = f" ({' and '.join(constants)} {what}: name the parameter b, say)" if constants else ""
     return ExpressionError(f"{loss.text} has no parameters to differentiate or move{hint}: "
                            "write a loss such as (b/2-1)^2")  # fmt: skip
+
+
+def mentions(text: str, name: str) -> bool:
+    """Whether ``text`` uses ``name`` as a whole word (to read only the data columns a loss needs)."""
+    return _find(text, name) is not None

@@ -7,37 +7,21 @@ from pathlib import Path
 import numpy as np
 
 from gdlab._checks import InputError
-from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
+from gdlab._expr import Expression, ExpressionError, mentions, no_parameters, number, parse
 
 
-def load_data(source: str | None, option: str = "--data") -> dict[str, np.ndarray]:
-    """``cafe`` (the lecture's data as x and y), a CSV file's numeric columns, or nothing."""
+def load_data(source: str | None, text: str, option: str = "--data") -> dict[str, np.ndarray]:
+    """The columns of ``source`` (a CSV or Parquet file, or ``cafe``) that the loss ``text`` names."""
     if source is None:
         return {}
-    if source == "cafe":
-        from gdlab import datasets
-
-        cafe = datasets.cafe()
-        return {"x": np.asarray(cafe.x), "y": np.asarray(cafe.y)}
-    path = Path(source)
-    if not path.is_file():
-        raise InputError(
-            f"{option} {source}: no such file; give a CSV file" + (" or 'cafe'" if option == "--data" else "")
-        )
-    import pandas as pd
+    from gdlab._data import as_table, column_names
 
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
-        raise InputError(f"{option} {source}: not a readable CSV file ({err})") from err
-    numeric = frame.select_dtypes("number")
-    if numeric.empty:
-        raise InputError(f"{option} {source}: no numeric columns")
-    if numeric.isna().any().any():
-        raise InputError(
-            f"{option} {source}: missing values in {list(numeric.columns[numeric.isna().any()])}"
-        )
-    return {str(c): numeric[c].to_numpy(dtype=float) for c in numeric.columns}
+        wanted = [c for c in column_names(source) if mentions(text, c)]
+        table = as_table(source, columns=wanted)
+    except InputError as err:
+        raise InputError(f"{option} {source}: {err}") from None
+    return {name: table[name] for name in table.names}
 
 
 def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
@@ -50,7 +34,7 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
 
 def problem(text: str, source: str | None, init: list[str], tol: str | None):
     """What ``run`` and ``sweep`` share: the loss with its data, the start, and the tolerance."""
-    loss = expression(text, load_data(source))
+    loss = expression(text, load_data(source, text))
     return loss, settings(init, loss, "--init"), None if tol is None else number(tol)
 
 

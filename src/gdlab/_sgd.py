@@ -11,36 +11,13 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab._checks import InputError
+from gdlab._data import batch_source
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import BatchLoss, DTypeLike, MethodLike, Params
-
-
-def as_data(data: Any, dtype: np.dtype) -> tuple[Any, int]:
-    """Arrays (or a DataFrame, as a dict of its columns) with one row per observation, and n."""
-    if hasattr(data, "to_dict") and hasattr(data, "columns"):  # a pandas DataFrame
-        data = {str(c): data[c].to_numpy() for c in data.columns}
-    leaves = jax.tree.leaves(data)
-    if not leaves:
-        raise InputError("data holds no arrays: pass arrays, a dict of them or a DataFrame")
-    arrays = []
-    for leaf in leaves:
-        arr = np.asarray(leaf)
-        if arr.dtype.kind not in "biuf" or arr.ndim == 0:
-            raise InputError(
-                f"data must be numeric arrays with a row per observation; got {arr.dtype} {arr.shape}"
-            )
-        arrays.append(arr.astype(dtype))
-    sizes = {a.shape[0] for a in arrays}
-    if len(sizes) != 1:
-        raise InputError(f"every array in data needs the same number of rows; got {sorted(sizes)}")
-    if not all(np.all(np.isfinite(a)) for a in arrays):
-        raise InputError("data must be finite: drop or fill missing values first")
-    tree = jax.tree.unflatten(jax.tree.structure(data), [jnp.asarray(a) for a in arrays])
-    return tree, sizes.pop()
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method", "epochs", "batches", "size", "shuffle"))
@@ -133,7 +110,7 @@ def sgd(
         raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
-    arrays, n = as_data(data, dt)
+    arrays, n = batch_source(data, dt)
     size = n if batch_size is None else _checks.whole("batch_size", batch_size)
     if not 1 <= size <= n:
         raise InputError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")

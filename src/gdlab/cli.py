@@ -193,7 +193,7 @@ def grad(
     from gdlab import _options
     from gdlab._gradreport import gradient_report
 
-    loss = _options.expression(expr, _options.load_data(data))
+    loss = _options.expression(expr, _options.load_data(data, expr))
     report = gradient_report(loss, _options.settings(at, loss, "--at"))
     if json_output:
         return report.to_dict()
@@ -238,7 +238,7 @@ def grid(
     from gdlab._checks import LIMITS, InputError, size
     from gdlab._grid import grid_search
 
-    loss = _options.expression(expr, _options.load_data(data))
+    loss = _options.expression(expr, _options.load_data(data, expr))
     spans = _spans(range_, loss)
     _options.check_out(out, ("picture",))
     num = _options.whole_number(num, "--num", low=1)
@@ -295,7 +295,6 @@ def run(
     """
     from gdlab import _options
     from gdlab._descend import descend
-    from gdlab._expr import number
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("animation", "picture", "table"))
@@ -397,100 +396,48 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
 @app.command()
 @_guarded
 def fit(
-    csv: Annotated[Path, typer.Argument(help="A CSV file with a header row.")],
+    path: Annotated[str, typer.Argument(help="A CSV or Parquet file with named columns, or 'cafe'.")],
     y: Annotated[str, typer.Option("--y", help="The response column.")],
-    x: Annotated[list[str], typer.Option("--x", help="A regressor column (repeat for several).")],
+    x: Annotated[list[str], typer.Option("--x", help="Regressor columns: repeat --x, or x1,x2.")],
     method: Annotated[
         str, typer.Option("--method", help="ols, gd or sgd (each beside the closed form).")
     ] = "gd",
-    steps: Annotated[int, typer.Option("--steps", help="Steps of gd.")] = 5000,
+    steps: Annotated[str, typer.Option("--steps", help="Steps of gd (1e4 is fine).")] = "5000",
     epochs: Annotated[int, typer.Option("--epochs", help="Epochs of sgd.")] = 200,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Rows a step for sgd.")] = 8,
     seed: Annotated[int, typer.Option("--seed", help="Shuffling seed for sgd.")] = 0,
+    lr: Annotated[
+        str | None, typer.Option("--lr", help="The rate (sgd: the starting rate); default: from the curvature.")
+    ] = None,
+    intercept: Annotated[
+        bool, typer.Option("--intercept/--no-intercept", help="Fit an intercept (default) or a line through 0.")
+    ] = True,
+    dropna: Annotated[
+        bool, typer.Option("--dropna", help="Drop rows with a missing value in the columns used, and say how many.")
+    ] = False,
     json_output: Json = False,
 ):
-    """Linear regression from a CSV: the closed form beside gradient descent or SGD.
+    """Linear regression from a data file: the closed form beside gradient descent or SGD.
 
-    The descent runs on the standardised regressors at the rate 2/(mu+L) that
-    the Hessian suggests, then maps the coefficients back.
+    The descent runs on the standardised regressors, at the rate 2/(mu+L) that
+    the curvature suggests (SGD: a rate for its batch size, decaying), then maps
+    the coefficients back to the original units.
 
     Example:
 
         gdlab fit sales.csv --y sales --x temp --method sgd
     """
-    import jax.numpy as jnp
-    import numpy as np
-
     from gdlab import _options
-    from gdlab._ols import ols
+    from gdlab._fit import fit as fit_model
 
-    if method not in ("ols", "gd", "sgd"):
-        raise InputError(f"--method {method}: choose ols, gd or sgd")
-    columns = _options.load_data(str(csv), option="fit")
-    for name in (y, *x):
-        if name not in columns:
-            raise InputError(f"{csv}: no numeric column {name!r}; it has {', '.join(columns)}")
-    X = np.column_stack([np.ones(len(columns[y]))] + [columns[c] for c in x])
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        closed = ols(X, columns[y])
-    for warning in caught:
-        typer.echo(f"warning: {warning.message}", err=True)
-    names = ["intercept", *x]
-    result = {"closed_form": dict(zip(names, map(float, closed), strict=True)), "method": method}
-    if method != "ols":
-        mean, scale = X[:, 1:].mean(axis=0), X[:, 1:].std(axis=0)
-        if np.any(scale == 0):
-            raise InputError("a regressor column is constant: it cannot be fitted beside the intercept")
-        Z = np.column_stack([np.ones(len(X)), (X[:, 1:] - mean) / scale])
-        data = {"Z": Z, "y": columns[y]}
-        mse = lambda b, d: jnp.mean((d["y"] - d["Z"] @ b) ** 2)  # noqa: E731
-        from gdlab._stability import stability
-
-        rate = stability(lambda b: mse(b, data), np.zeros(Z.shape[1])).best_lr or 0.1
-        if method == "gd":
-            from gdlab._descend import descend
-
-            path = descend(lambda b: mse(b, data), np.zeros(Z.shape[1]), lr=rate, steps=steps, tol=1e-10)
-        else:
-            from gdlab._sgd import sgd
-
-            size = min(batch_size, len(Z))
-            path = sgd(
-                mse, np.zeros(Z.shape[1]), data, lr=rate / 2, batch_size=size, epochs=epochs, seed=seed
-            )
-        z = np.asarray(path.final)
-        slopes = z[1:] / scale
-        beta = np.concatenate([[z[0] - np.sum(slopes * mean)], slopes])
-        result |= {
-            "descent": dict(zip(names, map(float, beta), strict=True)),
-            "lr": rate,
-            "steps": path.steps,
-            "status": path.status.value,
-            "max_difference": float(np.max(np.abs(beta - closed))),
-        }
+    result = fit_model(path, y=y, x=x, method=method, steps=_options.whole_number(steps, "--steps"),
+                       epochs=epochs, batch_size=batch_size, seed=seed, lr=None if lr is None else
+                       _options.value(lr, "--lr"), intercept=intercept, dropna=dropna)  # fmt: skip
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if json_output:
-        return result
-    from rich.table import Table
-
-    table = Table(title=f"{y} ~ {' + '.join(x)} ({len(X)} rows)", title_justify="left")
-    table.add_column("coefficient")
-    table.add_column("closed form", justify="right")
-    if method != "ols":
-        table.add_column(method, justify="right")
-    for name in names:
-        row = [name, f"{result['closed_form'][name]:.10g}"]
-        row += [f"{result['descent'][name]:.10g}"] if method != "ols" else []
-        table.add_row(*row)
-    console = _console()
-    console.print(table)
-    if method != "ols":
-        console.print(
-            f"{method}: {result['steps']:,} step(s) at lr {result['lr']:.4g} on standardised "
-            f"regressors, {result['status']}; largest difference {result['max_difference']:.3g}"
-        )
+        return result.to_dict()
+    _console().print(repr(result))
     return None
 
 
