@@ -76,8 +76,10 @@ def main() -> None:
     out = Path(tempfile.mkdtemp())
     gdlab_save(out / "warm.gif")  # imports, fonts and compilation are not what is measured
     rows = {}
-    for ext, writer in (("gif", mpl_animation.PillowWriter(fps=20)),
-                        ("mp4", mpl_animation.FFMpegWriter(fps=20, codec="libx264"))):  # fmt: skip
+    for ext, writer in (
+        ("gif", mpl_animation.PillowWriter(fps=20)),
+        ("mp4", mpl_animation.FFMpegWriter(fps=20, codec="libx264")),
+    ):
         ours = timed(lambda ext=ext: gdlab_save(out / f"gdlab.{ext}"), args.repeats)
         theirs = timed(lambda ext=ext, w=writer: matplotlib_save(out / f"mpl.{ext}", w), args.repeats)
         rows[ext] = {"gdlab_s": ours, "matplotlib_s": theirs, "speedup": theirs / ours}
@@ -85,10 +87,11 @@ def main() -> None:
     print("100-frame 640x480 animation of the lecture's descent; medians of", args.repeats)
     print(f"{'format':8}{'gdlab':>12}{'matplotlib':>14}{'speed-up':>11}")
     for ext, row in rows.items():
-        print(f"{ext:8}{row['gdlab_s']:>10.3f} s{row['matplotlib_s']:>12.3f} s"
-              f"{row['speedup']:>10.1f}x")  # fmt: skip
-    print("peak Python memory of a GIF export: "
-          + ", ".join(f"{n} frames {mb:.1f} MiB" for n, mb in memory.items()))  # fmt: skip
+        print(f"{ext:8}{row['gdlab_s']:>10.3f} s{row['matplotlib_s']:>12.3f} s{row['speedup']:>10.1f}x")
+    print(
+        "peak Python memory of a GIF export: "
+        + ", ".join(f"{n} frames {mb:.1f} MiB" for n, mb in memory.items())
+    )
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "peak_mib": memory}, indent=1))
 

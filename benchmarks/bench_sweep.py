@@ -78,15 +78,23 @@ def main() -> None:
         gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=STEPS, dtype=dtype)
 
         def one_by_one(dtype=dtype):
-            return [gdlab.descend(lecture_loss, -10.0, lr=float(r), steps=STEPS, dtype=dtype).final
-                    for r in gdlab.rates(1e-4, 10, 1000)]  # fmt: skip
+            return [
+                gdlab.descend(lecture_loss, -10.0, lr=float(r), steps=STEPS, dtype=dtype).final
+                for r in gdlab.rates(1e-4, 10, 1000)
+            ]
 
         sequential = timed(one_by_one, 1)
-        figures[dtype] = {"sweep_steady_s": steady, "sweep_first_call_s": compile_s,
-                          "one_after_another_s": sequential, "bare_loop_s": bare}  # fmt: skip
-        print(f"{dtype}: sweep {steady * 1e3:.1f} ms steady, {compile_s * 1e3:.0f} ms first call; "
-              f"1,000 descend calls {sequential:.2f} s ({sequential / steady:.0f}x the sweep); "
-              f"bare loop {bare * 1e3:.1f} ms")  # fmt: skip
+        figures[dtype] = {
+            "sweep_steady_s": steady,
+            "sweep_first_call_s": compile_s,
+            "one_after_another_s": sequential,
+            "bare_loop_s": bare,
+        }
+        print(
+            f"{dtype}: sweep {steady * 1e3:.1f} ms steady, {compile_s * 1e3:.0f} ms first call; "
+            f"1,000 descend calls {sequential:.2f} s ({sequential / steady:.0f}x the sweep); "
+            f"bare loop {bare * 1e3:.1f} ms"
+        )
     print("scaling (float64, steady):")
     scaling = {}
     for count in (125, 250, 500, 1000, 2000, 4000):

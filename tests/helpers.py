@@ -139,9 +139,12 @@ def _spd5(seed: int = 20240, n: int = 40) -> Problem:
     X = np.sqrt(n / 2) * u @ np.diag(np.sqrt(eig)) @ q.T
     y = rng.normal(size=n)
     return _least_squares_problem(
-        "spd5", f"random SPD quadratic in 5-D (seed {seed}), condition 10, as least squares on {n} rows",
-        X, y, rng.normal(size=5),
-    )  # fmt: skip
+        "spd5",
+        f"random SPD quadratic in 5-D (seed {seed}), condition 10, as least squares on {n} rows",
+        X,
+        y,
+        rng.normal(size=5),
+    )
 
 
 PARABOLA = Problem(

@@ -245,13 +245,16 @@ def test_losses_without_parameters_and_glued_numbers_are_input_errors():
     assert result.exit_code == 0 and "not finite at the start" in json.loads(result.stdout)["message"]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["grad", "x[20]*b", "--at", "b=1", "--data", "cafe"], "index 20 is out of range"),
-    (["grad", "log(b-1)", "--at", "b=1"], "choose a point where it is finite"),
-    (["grad", "sqrt(b)", "--at", "b=0"], "the gradient is not finite"),
-    (["grad", "sum((y-b*x)^2)", "--at", "b=1"], "pass --data"),
-    (["sweep", "b^2", "--init", "1", "--lr", "1e-3:1:log200000"], "at most 100,000 rates"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["grad", "x[20]*b", "--at", "b=1", "--data", "cafe"], "index 20 is out of range"),
+        (["grad", "log(b-1)", "--at", "b=1"], "choose a point where it is finite"),
+        (["grad", "sqrt(b)", "--at", "b=0"], "the gradient is not finite"),
+        (["grad", "sum((y-b*x)^2)", "--at", "b=1"], "pass --data"),
+        (["sweep", "b^2", "--init", "1", "--lr", "1e-3:1:log200000"], "at most 100,000 rates"),
+    ],
+)
 def test_more_input_errors(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and message in " ".join(result.output.split())
@@ -268,18 +271,25 @@ def test_deep_nesting_answers_quickly_and_json_is_strict():
     json.loads(diverged.stdout)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["sweep", "b^2", "--init", "1", "--lr", "0.1,,2"], "--lr 0.1,,2: a rate is missing between commas"),
-    (["sweep", "b^2", "--init", "1", "--lr", "1e-4:10:log0"], "--lr 1e-4:10:log0: num must be"),
-    (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "2.5"], "--steps 2.5: give a whole number"),
-    (["grad", "(b/2-1)^2", "--at", "b=1", "--at", "b=2"], "b is given twice"),
-    (["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.avi"], ".csv, .json"),
-    (["grid", "x^2+y^2+z^2", "--range", "x=-1:1,y=-1:1,z=-1:1", "--num", "5", "--out", "g3.png"],
-     "a grid picture draws one or two parameters"),
-    (["grid", "(x-1)^2+(y-2)^2", "--range", "x=-10:10,y=-10:10", "--num", "100000"],
-     "10,000,000,000 grid points: at most 10,000,000"),
-    (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "99999999999999999999"], "steps must be"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", "b^2", "--init", "1", "--lr", "0.1,,2"], "--lr 0.1,,2: a rate is missing between commas"),
+        (["sweep", "b^2", "--init", "1", "--lr", "1e-4:10:log0"], "--lr 1e-4:10:log0: num must be"),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "2.5"], "--steps 2.5: give a whole number"),
+        (["grad", "(b/2-1)^2", "--at", "b=1", "--at", "b=2"], "b is given twice"),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.avi"], ".csv, .json"),
+        (
+            ["grid", "x^2+y^2+z^2", "--range", "x=-1:1,y=-1:1,z=-1:1", "--num", "5", "--out", "g3.png"],
+            "a grid picture draws one or two parameters",
+        ),
+        (
+            ["grid", "(x-1)^2+(y-2)^2", "--range", "x=-10:10,y=-10:10", "--num", "100000"],
+            "10,000,000,000 grid points: at most 10,000,000",
+        ),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "99999999999999999999"], "steps must be"),
+    ],
+)
 def test_input_errors_name_the_option(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and message in " ".join(result.output.split())
@@ -318,8 +328,19 @@ def test_fit_reads_csv_and_parquet_and_names_bad_columns(tmp_path):
     for name in ("sales.csv", "sales.parquet"):
         out = _json(["fit", str(tmp_path / name), "--y", "sales", "--x", "temp", "--method", "ols"])
         assert out["closed_form"]["temp"] == pytest.approx(float(closed[1]), rel=1e-12)
-    through_zero = _json(["fit", str(tmp_path / "sales.csv"), "--y", "sales", "--x", "temp", "--method", "ols",
-                          "--no-intercept"])  # fmt: skip
+    through_zero = _json(
+        [
+            "fit",
+            str(tmp_path / "sales.csv"),
+            "--y",
+            "sales",
+            "--x",
+            "temp",
+            "--method",
+            "ols",
+            "--no-intercept",
+        ]
+    )
     assert list(through_zero["closed_form"]) == ["temp"]
     for args, message in [
         (["--y", "sales", "--x", "day"], "column 'day' holds text, not numbers: 'mon' at row 0"),

@@ -27,32 +27,52 @@ def test_each_outcome_carries_the_status_users_see():
 
 
 def _facts(**changes):
-    base = dict(outcome=Outcome.MAX_STEPS, step=10, losses=(36.0, 1.0, 0.5), grad_norms=(6.0, 0.1),
-                turned_back=False, not_finite="", lr=0.1, tol=None, method="gd")  # fmt: skip
+    base = dict(
+        outcome=Outcome.MAX_STEPS,
+        step=10,
+        losses=(36.0, 1.0, 0.5),
+        grad_norms=(6.0, 0.1),
+        turned_back=False,
+        not_finite="",
+        lr=0.1,
+        tol=None,
+        method="gd",
+    )
     return Facts(**(base | changes))
 
 
 @pytest.mark.parametrize(
     ("changes", "words"),
     [
-        ({"outcome": Outcome.NOT_FINITE, "step": 0, "not_finite": "loss"}, "the loss is not finite at the start"),
-        ({"outcome": Outcome.NOT_FINITE, "not_finite": "loss", "losses": (36.0, 1e300, np.inf)},
-         "the loss left the finite numbers (the loss was 1e+300 a step before); each step overshoots, "
-         "so lower the rate 0.1"),
-        ({"outcome": Outcome.NOT_FINITE, "not_finite": "gradient", "losses": (3.75, 0.1, 0.0)},
-         "the gradient is not finite there (a kink or a pole of the loss) although the loss fell"),
+        (
+            {"outcome": Outcome.NOT_FINITE, "step": 0, "not_finite": "loss"},
+            "the loss is not finite at the start",
+        ),
+        (
+            {"outcome": Outcome.NOT_FINITE, "not_finite": "loss", "losses": (36.0, 1e300, np.inf)},
+            "the loss left the finite numbers (the loss was 1e+300 a step before); each step overshoots, "
+            "so lower the rate 0.1",
+        ),
+        (
+            {"outcome": Outcome.NOT_FINITE, "not_finite": "gradient", "losses": (3.75, 0.1, 0.0)},
+            "the gradient is not finite there (a kink or a pole of the loss) although the loss fell",
+        ),
         ({"outcome": Outcome.EXPLODED, "losses": (36.0, 1e10, 5e11)}, "exploded from 36 to 5e+11"),
-        ({"outcome": Outcome.EXPLODED, "lr": None, "method": "optax"},
-         "lower the step size inside the optimiser (optax)"),
-        ({"outcome": Outcome.CONVERGED, "tol": 1e-6, "grad_norms": (6.0, 5e-7)},
-         "converged at step 10: gradient norm 5e-07 <= tol 1e-06"),
+        (
+            {"outcome": Outcome.EXPLODED, "lr": None, "method": "optax"},
+            "lower the step size inside the optimiser (optax)",
+        ),
+        (
+            {"outcome": Outcome.CONVERGED, "tol": 1e-6, "grad_norms": (6.0, 5e-7)},
+            "converged at step 10: gradient norm 5e-07 <= tol 1e-06",
+        ),
         ({"outcome": Outcome.NO_GAIN}, "a step of 0.1 no longer lowers the loss"),
         ({"turned_back": True, "grad_norms": (6.0, 6.0)}, "bounces across the minimum without settling"),
         ({}, "give a tolerance (tol) to stop once it is small"),
         ({"tol": 1e-8}, "still descending, so raise the step limit or the rate 0.1"),
         ({"tol": 1e-8, "lr": None}, "still descending, so raise the step limit"),
     ],
-)  # fmt: skip
+)
 def test_describe_words_each_ending(changes, words):
     assert words in describe(_facts(**changes))
 
@@ -128,7 +148,9 @@ def test_ctrl_c_stops_a_long_descent_promptly(tmp_path):
         """
     )
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     assert proc.stdout.readline().strip() == b"ready"
     time.sleep(3)  # compiled and running
     proc.send_signal(signal.SIGINT)

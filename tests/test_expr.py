@@ -43,26 +43,82 @@ def test_matrix_form_compiles_without_symbolic_derivative():
     assert float(parse("x[0] + x[-1] + sum(x[1:3])", data={"x": np.arange(5.0)}).function({})) == 7.0
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("sin(pi/2) + cos(0) + tan(0)", 2.0), ("exp(0) + log(e) + log10(100) + log2(8)", 7.0),
-    ("sqrt(16) + abs(-3) + tanh(0)", 7.0), ("sigmoid(0) + relu(-2) + relu(3)", 3.5),
-    ("softplus(0)", math.log(2)), ("min(3, 2) + max(3, 2) + clip(5, 0, 1)", 6.0),
-    ("-2^2", -4.0), ("2^-1", 0.5), ("+3 - -3", 6.0),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("sin(pi/2) + cos(0) + tan(0)", 2.0),
+        ("exp(0) + log(e) + log10(100) + log2(8)", 7.0),
+        ("sqrt(16) + abs(-3) + tanh(0)", 7.0),
+        ("sigmoid(0) + relu(-2) + relu(3)", 3.5),
+        ("softplus(0)", math.log(2)),
+        ("min(3, 2) + max(3, 2) + clip(5, 0, 1)", 6.0),
+        ("-2^2", -4.0),
+        ("2^-1", 0.5),
+        ("+3 - -3", 6.0),
+    ],
+)
 def test_functions_and_operators(text, value):
     assert float(parse(text).function({})) == pytest.approx(value)
 
 
-@pytest.mark.parametrize("text", [
-    "__import__('os').system('ls')", "().__class__.__bases__[0].__subclasses__()",
-    "b.__class__", "b.real", "(lambda: 1)()", "[c for c in b]", "f'{b}'", "b if b > 0 else -b",
-    "b > 0", "b and c", "exec('1')", "eval('1')", "open('/etc/passwd')", "getattr(b, 'T')",
-    "sin(x=1)", "sum(*b)", "{1: 2}", "{b}", "[b]", "(b, c)", "b[0]", "b; c", "b = 1", "import os",
-    "x := 1", "'text'", "b'bytes'", "1j", "True", "None", "...", "__builtins__", "_b + 1",
-    "sqrt", "a.T.__class__", "x[0.5]", "x[::2]", "globals()", "vars()", "compile('1','','eval')",
-    "\\u0062", "b\\x00", "9**9**9**9", "1e999", "10**1000", "(" * 70 + "b" + ")" * 70,
-    "+".join(["b"] * 700), "b" * 3000, "\u0411 + 1", "b \u2212 1", "\uff42 + 1", "", "   ",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('ls')",
+        "().__class__.__bases__[0].__subclasses__()",
+        "b.__class__",
+        "b.real",
+        "(lambda: 1)()",
+        "[c for c in b]",
+        "f'{b}'",
+        "b if b > 0 else -b",
+        "b > 0",
+        "b and c",
+        "exec('1')",
+        "eval('1')",
+        "open('/etc/passwd')",
+        "getattr(b, 'T')",
+        "sin(x=1)",
+        "sum(*b)",
+        "{1: 2}",
+        "{b}",
+        "[b]",
+        "(b, c)",
+        "b[0]",
+        "b; c",
+        "b = 1",
+        "import os",
+        "x := 1",
+        "'text'",
+        "b'bytes'",
+        "1j",
+        "True",
+        "None",
+        "...",
+        "__builtins__",
+        "_b + 1",
+        "sqrt",
+        "a.T.__class__",
+        "x[0.5]",
+        "x[::2]",
+        "globals()",
+        "vars()",
+        "compile('1','','eval')",
+        "\\u0062",
+        "b\\x00",
+        "9**9**9**9",
+        "1e999",
+        "10**1000",
+        "(" * 70 + "b" + ")" * 70,
+        "+".join(["b"] * 700),
+        "b" * 3000,
+        "\u0411 + 1",
+        "b \u2212 1",
+        "\uff42 + 1",
+        "",
+        "   ",
+    ],
+)
 def test_hostile_and_invalid_inputs_are_refused_cleanly(text):
     with pytest.raises(ExpressionError):
         parse(text, data={"x": np.arange(5.0)})
@@ -145,7 +201,11 @@ def test_numbers_for_options():
 
 
 def test_more_functions_and_their_derivatives():
-    for text, derivative in [("atan(b)", "1/(b**2 + 1)"), ("arcsin(b)", "1/sqrt(1 - b**2)"), ("sinh(b)", "cosh(b)")]:
+    for text, derivative in [
+        ("atan(b)", "1/(b**2 + 1)"),
+        ("arcsin(b)", "1/sqrt(1 - b**2)"),
+        ("sinh(b)", "cosh(b)"),
+    ]:
         assert str(gdlab.parse(text).derivative("b")) == derivative
     loss = gdlab.parse("erf(b) + cosh(b) + acos(b/2)")
     report = gdlab.gradient_report(loss, 0.3)
@@ -161,5 +221,5 @@ def test_a_one_parameter_expression_takes_a_number():
 def test_non_ascii_names_and_constants_used_as_parameters_are_explained():
     with pytest.raises(gdlab.ExpressionError, match="ASCII letters"):
         gdlab.parse("θ^2")
-    with pytest.raises(gdlab.ExpressionError, match="'e' is the constant 2.71828"):
+    with pytest.raises(gdlab.ExpressionError, match=r"'e' is the constant 2\.71828"):
         gdlab.parse("(e - 1)^2", params=["e"])

@@ -17,8 +17,10 @@ def mse(b, d):
 
 
 def test_same_seed_same_path_other_seed_other_path():
-    runs = [gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1e-3, batch_size=2, epochs=10, seed=s)
-            for s in (7, 7, 8)]  # fmt: skip
+    runs = [
+        gdlab.sgd(mse, np.array([9.0, 2.0]), DATA, lr=1e-3, batch_size=2, epochs=10, seed=s)
+        for s in (7, 7, 8)
+    ]
     assert np.array_equal(runs[0].params, runs[1].params)
     assert not np.allclose(runs[0].params, runs[2].params)
     assert runs[0].steps == 50 and runs[0].params.shape == (51, 2)

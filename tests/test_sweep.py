@@ -31,8 +31,14 @@ def test_lecture_rates_regimes_and_notes():
     lrs = [0.01 / 6, 0.5, 2.0, 3.9, 4.0, 4.01, 5.0]
     result = gdlab.sweep(lecture_loss, -10.0, lrs=lrs, steps=1000, tol=1e-8)
     assert [r.value for r in result.regime] == [
-        "slow", "converged", "converged", "converged", "oscillating", "diverged", "diverged",
-    ]  # fmt: skip
+        "slow",
+        "converged",
+        "converged",
+        "converged",
+        "oscillating",
+        "diverged",
+        "diverged",
+    ]
     assert result.steps_taken[2] == 1 and result.steps_taken[6] == 29
     assert "overshooting back and forth" in result.notes[3]
     assert "bounces grow" in result.notes[5]

@@ -34,23 +34,31 @@ def lecture_pictures(folder: str | Path) -> list[Path]:
     out = output_folder(folder)
     written = []
     slopes = [descend(lecture_loss, b, lr=LECTURE_LR, steps=0) for b in (-10.0, -4.0)]
-    curve = plot(slopes, tangent=True, xlim=(-15, 19), labels=["b = -10", "b = -4"],
-                 title="loss (b/2-1)^2: the slope says which way is down")  # fmt: skip
+    curve = plot(
+        slopes,
+        tangent=True,
+        xlim=(-15, 19),
+        labels=["b = -10", "b = -4"],
+        title="loss (b/2-1)^2: the slope says which way is down",
+    )
     written.append(save_figure(curve, out / "loss_curve.png"))
     grid = grid_search(lecture_loss, np.linspace(-10, 10, 100))
     written.append(save_figure(plot_grid(grid), out / "grid_search.png"))
     slow = descend(lecture_loss, -10.0, lr=LECTURE_LR, steps=10000)
-    movie = animate(slow, frames=100, spacing="log", history=True,
-                    title="lr = 0.01/6, 10,000 steps (log-spaced frames)")  # fmt: skip
+    movie = animate(
+        slow, frames=100, spacing="log", history=True, title="lr = 0.01/6, 10,000 steps (log-spaced frames)"
+    )
     written.append(movie.save(out / "descent_lr_0.01_6.gif"))
     rates = [descend(lecture_loss, -10.0, lr=lr, steps=40) for lr in RATES]
-    race = animate(rates, layout="panels", frames=41, fps=8,
-                   title="learning rates around 2/L = 4")  # fmt: skip
+    race = animate(rates, layout="panels", frames=41, fps=8, title="learning rates around 2/L = 4")
     written.append(race.save(out / "learning_rates.gif"))
     written.append(save_figure(plot(rates, history=True, tangent=False), out / "learning_rates.png"))
     homework = descend(homework_loss, -3.0, lr=HOMEWORK_LR, steps=100)
-    written.append(animate(homework, xlim=(-4, 3), title="homework: (x-1)^2 from -3, lr = 0.01/3")
-                   .save(out / "homework.gif"))  # fmt: skip
+    written.append(
+        animate(homework, xlim=(-4, 3), title="homework: (x-1)^2 from -3, lr = 0.01/3").save(
+            out / "homework.gif"
+        )
+    )
     written += _learning_rate_lab(out)
     return written
 
@@ -65,19 +73,29 @@ def _learning_rate_lab(out: Path) -> list[Path]:
     from gdlab.render import animate, plot_sweep, save_figure
 
     lecture = sweep(lecture_loss, -10.0, lrs=rates(1e-3, 10, 80), steps=1000, tol=1e-8)
-    written = [save_figure(plot_sweep(lecture, title="(b/2-1)^2: 80 rates, 1,000 steps each"),
-                           out / "sweep_lecture.png")]  # fmt: skip
+    written = [
+        save_figure(
+            plot_sweep(lecture, title="(b/2-1)^2: 80 rates, 1,000 steps each"), out / "sweep_lecture.png"
+        )
+    ]
     cafe = datasets.cafe()
     data = {"x": cafe.x, "y": cafe.y}
     sse = lambda b: jnp.sum((cafe.y - b[0] - b[1] * cafe.x) ** 2)  # noqa: E731
     regression = sweep(sse, np.array([9.0, 2.0]), lrs=rates(1e-6, 1e-3, 60), steps=5000, tol=1e-6)
-    written.append(save_figure(plot_sweep(regression, title="cafe sum of squares: 60 rates"),
-                               out / "sweep_cafe.png"))  # fmt: skip
+    written.append(
+        save_figure(plot_sweep(regression, title="cafe sum of squares: 60 rates"), out / "sweep_cafe.png")
+    )
     mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)  # noqa: E731
     start = np.array([9.0, 2.0])
-    paths = [sgd(mse, start, data, lr=1e-3, batch_size=2, epochs=40, seed=0),
-             sgd(mse, start, data, lr=1e-3, epochs=200)]  # fmt: skip
-    movie = animate(paths, frames=100, labels=["minibatches of 2 rows", "all 10 rows"],
-                    title="homework, stochastically: SGD on the cafe data")  # fmt: skip
+    paths = [
+        sgd(mse, start, data, lr=1e-3, batch_size=2, epochs=40, seed=0),
+        sgd(mse, start, data, lr=1e-3, epochs=200),
+    ]
+    movie = animate(
+        paths,
+        frames=100,
+        labels=["minibatches of 2 rows", "all 10 rows"],
+        title="homework, stochastically: SGD on the cafe data",
+    )
     written.append(movie.save(out / "sgd_cafe.gif"))
     return written

@@ -170,7 +170,7 @@ def _lower(facts: Facts) -> str:
 
 
 def status(facts: Facts) -> Status:
-    """What the user sees, judged against the record: a vanished gradient after the loss rose is no minimum."""
+    """What the user sees, judged against the record: a vanished gradient after a rise is no minimum."""
     if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN) and _rose(facts):
         return Status.STALLED
     if _kink(facts):
@@ -179,10 +179,15 @@ def status(facts: Facts) -> Status:
 
 
 def _kink(facts: Facts) -> bool:
-    """The gradient became undefined where the loss is finite and had fallen: a kink or pole, not divergence."""
+    """The gradient became undefined where the loss is finite and had fallen: a kink or a pole."""
     first, _, last = facts.losses
-    return (facts.outcome is Outcome.NOT_FINITE and facts.step > 0 and facts.not_finite == "gradient"
-            and math.isfinite(last) and last <= first)  # fmt: skip
+    return (
+        facts.outcome is Outcome.NOT_FINITE
+        and facts.step > 0
+        and facts.not_finite == "gradient"
+        and math.isfinite(last)
+        and last <= first
+    )
 
 
 def _rose(facts: Facts) -> bool:
@@ -192,7 +197,7 @@ def _rose(facts: Facts) -> bool:
 
 def describe(facts: Facts) -> str:
     """Why a run ended and what to try, in one sentence: the only wording of every driver."""
-    first, previous, last = facts.losses
+    first, _, last = facts.losses
     k = facts.step
     if facts.outcome is Outcome.NOT_FINITE:
         return _not_finite(facts)

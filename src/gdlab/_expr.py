@@ -28,9 +28,18 @@ MAX_DEPTH = LIMITS.expression_depth
 MAX_NODES = LIMITS.expression_nodes
 _ALLOWED_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t+-*/^().,@[]:")
 _LOOKALIKES = {
-    "\u2212": "-", "\u2013": "-", "\u00d7": "*", "\u00b7": "*", "\u22c5": "*", "\u00f7": "/",
-    "\u00b2": "^2", "\u00b3": "^3", "\uff08": "(", "\uff09": ")", "\u03c0": "pi",
-}  # fmt: skip
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u00d7": "*",
+    "\u00b7": "*",
+    "\u22c5": "*",
+    "\u00f7": "/",
+    "\u00b2": "^2",
+    "\u00b3": "^3",
+    "\uff08": "(",
+    "\uff09": ")",
+    "\u03c0": "pi",
+}
 
 
 class ExpressionError(InputError):
@@ -68,26 +77,58 @@ def _reduce(kind: str):
 
 # name: (JAX function, smallest and largest number of arguments)
 FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
-    "sin": (jnp.sin, 1, 1), "cos": (jnp.cos, 1, 1), "tan": (jnp.tan, 1, 1), "exp": (jnp.exp, 1, 1),
-    "log": (jnp.log, 1, 1), "log10": (jnp.log10, 1, 1), "log2": (jnp.log2, 1, 1),
-    "sqrt": (jnp.sqrt, 1, 1), "abs": (jnp.abs, 1, 1), "tanh": (jnp.tanh, 1, 1),
-    "sigmoid": (jax.nn.sigmoid, 1, 1), "relu": (jax.nn.relu, 1, 1), "softplus": (jax.nn.softplus, 1, 1),
-    "sum": (jnp.sum, 1, 1), "mean": (jnp.mean, 1, 1), "min": (_reduce("min"), 1, 2),
-    "max": (_reduce("max"), 1, 2), "clip": (jnp.clip, 3, 3),
-    "arcsin": (jnp.arcsin, 1, 1), "arccos": (jnp.arccos, 1, 1), "arctan": (jnp.arctan, 1, 1),
-    "asin": (jnp.arcsin, 1, 1), "acos": (jnp.arccos, 1, 1), "atan": (jnp.arctan, 1, 1),
-    "sinh": (jnp.sinh, 1, 1), "cosh": (jnp.cosh, 1, 1), "erf": (jax.scipy.special.erf, 1, 1),
-}  # fmt: skip
+    "sin": (jnp.sin, 1, 1),
+    "cos": (jnp.cos, 1, 1),
+    "tan": (jnp.tan, 1, 1),
+    "exp": (jnp.exp, 1, 1),
+    "log": (jnp.log, 1, 1),
+    "log10": (jnp.log10, 1, 1),
+    "log2": (jnp.log2, 1, 1),
+    "sqrt": (jnp.sqrt, 1, 1),
+    "abs": (jnp.abs, 1, 1),
+    "tanh": (jnp.tanh, 1, 1),
+    "sigmoid": (jax.nn.sigmoid, 1, 1),
+    "relu": (jax.nn.relu, 1, 1),
+    "softplus": (jax.nn.softplus, 1, 1),
+    "sum": (jnp.sum, 1, 1),
+    "mean": (jnp.mean, 1, 1),
+    "min": (_reduce("min"), 1, 2),
+    "max": (_reduce("max"), 1, 2),
+    "clip": (jnp.clip, 3, 3),
+    "arcsin": (jnp.arcsin, 1, 1),
+    "arccos": (jnp.arccos, 1, 1),
+    "arctan": (jnp.arctan, 1, 1),
+    "asin": (jnp.arcsin, 1, 1),
+    "acos": (jnp.arccos, 1, 1),
+    "atan": (jnp.arctan, 1, 1),
+    "sinh": (jnp.sinh, 1, 1),
+    "cosh": (jnp.cosh, 1, 1),
+    "erf": (jax.scipy.special.erf, 1, 1),
+}
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _NAMES_OF_NODES = {
-    ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "if-else", ast.Lambda: "lambda",
-    ast.ListComp: "a comprehension", ast.SetComp: "a comprehension", ast.DictComp: "a comprehension",
-    ast.GeneratorExp: "a comprehension", ast.JoinedStr: "an f-string", ast.Starred: "a starred argument",
-    ast.Dict: "a dict", ast.Set: "a set", ast.List: "a list", ast.Tuple: "a tuple", ast.NamedExpr: ":=",
-    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield", ast.FormattedValue: "an f-string",
-}  # fmt: skip
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if-else",
+    ast.Lambda: "lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.JoinedStr: "an f-string",
+    ast.Starred: "a starred argument",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.NamedExpr: ":=",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.FormattedValue: "an f-string",
+}
 
 
 def _normalise(text: str) -> str:
@@ -104,7 +145,9 @@ def _normalise(text: str) -> str:
             continue
         hint = f"; did you mean '{_LOOKALIKES[char]}'?" if char in _LOOKALIKES else ""
         if not hint and char.isalpha():
-            hint = "; names are written in ASCII letters, digits and _: write, say, b or theta for a parameter"
+            hint = (
+                "; names are written in ASCII letters, digits and _: write, say, b or theta for a parameter"
+            )
         label = unicodedata.name(char, f"U+{ord(char):04X}")
         raise ExpressionError(f"the character {char!r} ({label}) is not allowed{hint}", flat, i)
     depth = deepest = 0
@@ -188,8 +231,14 @@ class _Compiler:
             raise self.fail("only + - * / ** (or ^) and @ are allowed between values", node)
         left, lsym = self.build(node.left)
         right, rsym = self.build(node.right)
-        ops: dict[str, Callable[..., jax.Array]] = {"+": jnp.add, "-": jnp.subtract, "*": jnp.multiply, "/": jnp.divide, "**": jnp.power,
-                  "@": jnp.matmul}  # fmt: skip
+        ops: dict[str, Callable[..., jax.Array]] = {
+            "+": jnp.add,
+            "-": jnp.subtract,
+            "*": jnp.multiply,
+            "/": jnp.divide,
+            "**": jnp.power,
+            "@": jnp.matmul,
+        }
         jax_op = ops[op]
         if op != "@":
             self._check_size(node, lsym, rsym, lambda env: jax_op(left(env), right(env)))
@@ -201,9 +250,11 @@ class _Compiler:
         if op == "**":  # unevaluated: 9**9**9**9 must not be computed exactly
             sym = sympy.Pow(lsym, rsym, evaluate=not (lsym.is_number and rsym.is_number))
         else:
-            sym = {"+": sympy.Add, "*": sympy.Mul}[op](lsym, rsym) if op in "+*" else (
-                lsym - rsym if op == "-" else lsym / rsym
-            )  # fmt: skip
+            sym = (
+                {"+": sympy.Add, "*": sympy.Mul}[op](lsym, rsym)
+                if op in "+*"
+                else (lsym - rsym if op == "-" else lsym / rsym)
+            )
         return (lambda env: jax_op(left(env), right(env))), sym
 
     def _check_size(self, node: ast.AST, lsym, rsym, value: Callable) -> None:
@@ -264,8 +315,9 @@ class _Compiler:
         name = node.func.id
         if name not in FUNCTIONS:
             allowed = ", ".join(FUNCTIONS)
-            raise self.fail(f"unknown function {name!r}{_suggest(name, FUNCTIONS)} (allowed: {allowed})",
-                            node.func)  # fmt: skip
+            raise self.fail(
+                f"unknown function {name!r}{_suggest(name, FUNCTIONS)} (allowed: {allowed})", node.func
+            )
         if node.keywords:
             raise self.fail(f"{name}() takes no keyword arguments", node)
         fn, low, high = FUNCTIONS[name]
@@ -288,14 +340,31 @@ def _sympy_call(name: str, args: list):
 
     x = args[0]
     table = {
-        "sin": sympy.sin, "cos": sympy.cos, "tan": sympy.tan, "exp": sympy.exp, "log": sympy.log,
-        "log10": lambda a: sympy.log(a, 10), "log2": lambda a: sympy.log(a, 2), "sqrt": sympy.sqrt,
-        "abs": sympy.Abs, "tanh": sympy.tanh, "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
-        "relu": lambda a: sympy.Max(0, a), "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
-        "sum": DataSum, "mean": DataMean, "arcsin": sympy.asin, "arccos": sympy.acos, "arctan": sympy.atan,
-        "asin": sympy.asin, "acos": sympy.acos, "atan": sympy.atan, "sinh": sympy.sinh, "cosh": sympy.cosh,
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "tan": sympy.tan,
+        "exp": sympy.exp,
+        "log": sympy.log,
+        "log10": lambda a: sympy.log(a, 10),
+        "log2": lambda a: sympy.log(a, 2),
+        "sqrt": sympy.sqrt,
+        "abs": sympy.Abs,
+        "tanh": sympy.tanh,
+        "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+        "relu": lambda a: sympy.Max(0, a),
+        "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
+        "sum": DataSum,
+        "mean": DataMean,
+        "arcsin": sympy.asin,
+        "arccos": sympy.acos,
+        "arctan": sympy.atan,
+        "asin": sympy.asin,
+        "acos": sympy.acos,
+        "atan": sympy.atan,
+        "sinh": sympy.sinh,
+        "cosh": sympy.cosh,
         "erf": sympy.erf,
-    }  # fmt: skip
+    }
     if name in table:
         return table[name](x)
     if name in ("min", "max"):
@@ -327,7 +396,9 @@ class Expression:
         """The loss at parameter values given by name, or as one number for a one-parameter loss."""
         if point:
             if len(point) != 1 or len(self.params) != 1 or values:
-                raise InputError(f"give the values by name, as in loss({self.params[0] if self.params else 'b'}=1.0)")
+                raise InputError(
+                    f"give the values by name, as in loss({self.params[0] if self.params else 'b'}=1.0)"
+                )
             values = {self.params[0]: point[0]}
         missing = [p for p in self.params if p not in values]
         if missing:
@@ -429,22 +500,33 @@ def parse(
     chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)
     for name in chosen:
         if name in CONSTANTS:
-            raise ExpressionError(f"{name!r} is the constant {CONSTANTS[name]:.6g} in a loss, not a parameter: "
-                                  f"call the parameter something else, such as b")  # fmt: skip
+            raise ExpressionError(
+                f"{name!r} is the constant {CONSTANTS[name]:.6g} in a loss, not a parameter: "
+                f"call the parameter something else, such as b"
+            )
     for name in names:
         if name not in chosen and name not in data:
             known = [*chosen, *data, *CONSTANTS, *FUNCTIONS]
             where = _find(clean, name)
-            raise ExpressionError(f"unknown name {name!r}{_suggest(name, known)}", clean, where,
-                                  None if where is None else where + len(name))  # fmt: skip
+            raise ExpressionError(
+                f"unknown name {name!r}{_suggest(name, known)}",
+                clean,
+                where,
+                None if where is None else where + len(name),
+            )
     bound = {name: jnp.asarray(np.asarray(value, dtype=float)) for name, value in data.items()}
 
     def function(values: dict) -> jax.Array:
         return fn({**bound, **values})
 
-    return Expression(text=clean, params=chosen, data=tuple(n for n in names if n in data),
-                      function=function, sympy=sym if compiler.symbolic else None,
-                      data_values=bound)  # fmt: skip
+    return Expression(
+        text=clean,
+        params=chosen,
+        data=tuple(n for n in names if n in data),
+        function=function,
+        sympy=sym if compiler.symbolic else None,
+        data_values=bound,
+    )
 
 
 def _depth(tree: ast.AST) -> int:
@@ -487,8 +569,9 @@ def no_parameters(loss: Expression) -> ExpressionError:
     constants = [c for c in CONSTANTS if _find(loss.text, c) is not None]
     what = "is a constant, not a parameter" if len(constants) == 1 else "are constants, not parameters"
     hint = f" ({' and '.join(constants)} {what}: name the parameter b, say)" if constants else ""
-    return ExpressionError(f"{loss.text} has no parameters to differentiate or move{hint}: "
-                           "write a loss such as (b/2-1)^2")  # fmt: skip
+    return ExpressionError(
+        f"{loss.text} has no parameters to differentiate or move{hint}: write a loss such as (b/2-1)^2"
+    )
 
 
 def mentions(text: str, name: str) -> bool:

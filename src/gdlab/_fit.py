@@ -208,7 +208,7 @@ def fit(
     *,
     y: str,
     x: NamesLike,
-    method: FitMethod = "ols",
+    method: FitMethod | str = "ols",
     intercept: bool = True,
     steps: int = 5000,
     epochs: int = 200,

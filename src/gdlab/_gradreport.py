@@ -80,10 +80,20 @@ class GradientReport:
         head = f"d/d({', '.join(self.at)}) {self.expression} at {where}: loss {self.loss:.10g}"
         cells = [("parameter", "derivative", "symbolic", "autodiff", "finite diff")]
         for r in self.rows:
-            cells.append((r.parameter, r.derivative or "(autodiff only)", _num(r.symbolic), _num(r.autodiff),
-                          _num(r.finite_difference)))  # fmt: skip
+            cells.append(
+                (
+                    r.parameter,
+                    r.derivative or "(autodiff only)",
+                    _num(r.symbolic),
+                    _num(r.autodiff),
+                    _num(r.finite_difference),
+                )
+            )
         widths = [max(len(row[j]) for row in cells) for j in range(5)]
-        lines = [head, *("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)]
+        lines = [
+            head,
+            *("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells),
+        ]
         verdict = "they agree" if self.agree else "they DISAGREE"
         lines.append(f"  {verdict} (largest relative difference {self.max_rel_error:.2g})")
         return "\n".join([*lines, *(f"  note: {n}" for n in self.notes)])
@@ -101,7 +111,9 @@ def _point(loss: Expression, at: object) -> dict[str, float]:
         at = {loss.params[0]: at}
     unknown = [k for k in at if k not in loss.params]
     if unknown:
-        raise InputError(f"{', '.join(map(str, unknown))} is not a parameter of {loss.text}; it has {loss.params}")
+        raise InputError(
+            f"{', '.join(map(str, unknown))} is not a parameter of {loss.text}; it has {loss.params}"
+        )
     missing = [p for p in loss.params if p not in at]
     if missing:
         raise InputError(f"give a value for {', '.join(missing)} (as in {missing[0]}=0)")
@@ -110,7 +122,9 @@ def _point(loss: Expression, at: object) -> dict[str, float]:
     return {name: number(name, at[name], positive=False) for name in loss.params}
 
 
-def gradient_report(loss: str | Expression, at: Params, *, data: Mapping[str, object] | None = None) -> GradientReport:
+def gradient_report(
+    loss: str | Expression, at: Params, *, data: Mapping[str, object] | None = None
+) -> GradientReport:
     """The gradient of a typed loss at a point: symbolic, autodiff and finite differences side by side.
 
     Args:
@@ -147,8 +161,10 @@ def gradient_report(loss: str | Expression, at: Params, *, data: Mapping[str, ob
     if loss.sympy is None:
         notes.append("matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only")
     elif not exact_ok:
-        notes.append(f"the data has {rows_of_data:,} rows, more than {LIMITS.symbolic_rows:,}: "
-                     "the symbolic derivative is not expanded over them")  # fmt: skip
+        notes.append(
+            f"the data has {rows_of_data:,} rows, more than {LIMITS.symbolic_rows:,}: "
+            "the symbolic derivative is not expanded over them"
+        )
     rows = []
     for i, name in enumerate(check.names):
         derivative = symbolic = None
@@ -158,7 +174,9 @@ def gradient_report(loss: str | Expression, at: Params, *, data: Mapping[str, ob
             if exact_ok:
                 symbolic = evaluate(exact, point, {k: np.asarray(v) for k, v in loss.data_values.items()})
                 symbolic = symbolic if math.isfinite(symbolic) else None
-        rows.append(GradientRow(name, derivative, symbolic, float(check.autodiff[i]), float(check.numeric[i])))
+        rows.append(
+            GradientRow(name, derivative, symbolic, float(check.autodiff[i]), float(check.numeric[i]))
+        )
     agree = check.passed and all(
         r.symbolic is None or abs(r.symbolic - r.autodiff) <= AGREE * max(1.0, abs(r.autodiff)) for r in rows
     )

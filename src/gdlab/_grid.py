@@ -153,7 +153,9 @@ def grid_search(f: Callable[..., Any], grid: object, *, dtype: DTypeLike = None)
     )
 
 
-def _edge_notes(axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None) -> list[str]:
+def _edge_notes(
+    axes: tuple[np.ndarray, ...], idx: tuple[int, ...], names: tuple[str, ...] | None
+) -> list[str]:
     notes = []
     for k, (axis, i) in enumerate(zip(axes, idx, strict=True)):
         if axis.size > 1 and i in (0, axis.size - 1):

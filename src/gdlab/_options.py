@@ -135,7 +135,11 @@ def whole_number(text: str, option: str, low: int = 0) -> int:
         raise InputError(f"{err}") from None
 
 
-KINDS = {"animation": (".gif", ".mp4", ".html"), "picture": (".png", ".svg", ".pdf"), "table": (".csv", ".json")}
+KINDS = {
+    "animation": (".gif", ".mp4", ".html"),
+    "picture": (".png", ".svg", ".pdf"),
+    "table": (".csv", ".json"),
+}
 
 
 def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:

@@ -120,8 +120,9 @@ def sgd(
     seed = _checks.whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
-    P, L, G, codes = _sgd_run(loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs,
-                              n // size, size, bool(shuffle))  # fmt: skip
+    P, L, G, codes = _sgd_run(
+        loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs, n // size, size, bool(shuffle)
+    )
     codes = np.asarray(codes)
     stopped = np.flatnonzero(codes != Outcome.RUNNING)
     last = int(stopped[0]) if stopped.size else codes.size - 1
@@ -154,7 +155,7 @@ def sgd(
 
 
 def _hinted(f: BatchLoss) -> BatchLoss:
-    """``f``, saying that a DataFrame's batch arrives as a dict of its columns (``batch["y"]``, not ``batch.y``)."""
+    """``f``, saying that a DataFrame's batch is a dict of its columns (``batch["y"]``, not ``batch.y``)."""
 
     @functools.wraps(f)
     def loss(params, batch):

@@ -77,35 +77,44 @@ class Stability:
         if self.L <= 0:
             return f"{head}: the loss curves down or is flat here (L={self.L:.3g}), no bound applies"
         if math.isclose(lr, bound, rel_tol=1e-9):
-            return (f"{head} = 2/L: the error flips sign each step without shrinking, "
-                    "so it oscillates forever")  # fmt: skip
+            return f"{head} = 2/L: the error flips sign each step without shrinking, so it oscillates forever"
         if lr > bound:
             return f"{head} > 2/L={bound:.4g}: each step overshoots by more than it gains, so it diverges"
         if math.isclose(lr, 1 / self.L, rel_tol=1e-9) and self.mu == self.L:
             return f"{head} = 1/L: the step lands on the minimum of this quadratic at once"
         if self.mu < 0:
-            return (f"{head} < 2/L={bound:.4g}: the curved directions settle, but along a direction of "
-                    f"negative curvature (mu={self.mu:.3g}) descent moves away: this point is a saddle "
-                    "or a maximum, not a minimum")  # fmt: skip
+            return (
+                f"{head} < 2/L={bound:.4g}: the curved directions settle, but along a direction of "
+                f"negative curvature (mu={self.mu:.3g}) descent moves away: this point is a saddle "
+                "or a maximum, not a minimum"
+            )
         rate = self.factor(lr)
         if rate == 0:
             return f"{head}: the step lands on the minimum of this quadratic at once"
         if rate >= 1:
-            return (f"{head} < 2/L={bound:.4g}: the curved directions converge; along a flat direction "
-                    "(mu=0) nothing pulls the error back, so it stays where it is")  # fmt: skip
+            return (
+                f"{head} < 2/L={bound:.4g}: the curved directions converge; along a flat direction "
+                "(mu=0) nothing pulls the error back, so it stays where it is"
+            )
         steps = math.ceil(math.log(1e-8) / math.log(rate))
         how = "overshooting back and forth" if lr > 1 / self.L else "from one side"
-        return (f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.6g} "
-                f"a step, 1e-8 of itself after {steps:,} steps")  # fmt: skip
+        return (
+            f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.6g} "
+            f"a step, 1e-8 of itself after {steps:,} steps"
+        )
 
     def summary(self) -> str:
         """What the curvature here means for fixed-rate gradient descent, in one sentence."""
         if self.L <= 0:
-            return (f"the loss curves down or is flat in every direction here (L={self.L:.3g}): no rate "
-                    "converges to a minimum from here; gradient descent moves away or stands still")  # fmt: skip
+            return (
+                f"the loss curves down or is flat in every direction here (L={self.L:.3g}): no rate "
+                "converges to a minimum from here; gradient descent moves away or stands still"
+            )
         if self.mu < 0:
-            return (f"a saddle: along a direction of negative curvature (mu={self.mu:.3g}) no rate converges; "
-                    f"2/L = {self.critical_lr:.6g} bounds the rate only along the directions that curve up")  # fmt: skip
+            return (
+                f"a saddle: along a direction of negative curvature (mu={self.mu:.3g}) no rate converges; "
+                f"2/L = {self.critical_lr:.6g} bounds the rate only along the directions that curve up"
+            )
         return f"gradient descent diverges near here for lr > 2/L = {self.critical_lr:.6g}"
 
     def __repr__(self) -> str:

@@ -95,7 +95,12 @@ def _pieces(f, method: Method, lr, tol, early: bool, first=None):
         now = outcome(loss, method, value, g, p, new_p, first, tol, early)
         code = jnp.where(code == Outcome.RUNNING, now, code)
         done = code != Outcome.RUNNING
-        carry = (_select(done, p, new_p), _select(done, state, new_state), code, taken + jnp.where(done, 0, 1))
+        carry = (
+            _select(done, p, new_p),
+            _select(done, state, new_state),
+            code,
+            taken + jnp.where(done, 0, 1),
+        )
         return carry, (p, value, g)
 
     return loss, step, one
@@ -307,16 +312,28 @@ class Sweep:
         if not self.every_step:
             if self.loss_fn is None:
                 raise InputError("this sweep kept no loss, so its thinned runs cannot be computed again")
-            return descend(self.loss_fn, jax.tree.map(lambda a: a[index], self.starts),
-                           lr=float(self.lrs[index]), steps=self.steps, method=self.spec, tol=self.tol,
-                           dtype=self.loss.dtype)  # fmt: skip
+            return descend(
+                self.loss_fn,
+                jax.tree.map(lambda a: a[index], self.starts),
+                lr=float(self.lrs[index]),
+                steps=self.steps,
+                method=self.spec,
+                tol=self.tol,
+                dtype=self.loss.dtype,
+            )
         rows = int(self.steps_taken[index]) + 1
         take = lambda tree: jax.tree.map(lambda a: a[index, :rows], tree)  # noqa: E731
         return Trajectory(
-            params=take(self.params), loss=self.loss[index, :rows], grad=take(self.grad),
-            method=self.method, lr=float(self.lrs[index]), status=self.status[index],
-            message=self.notes[index], tol=self.tol, loss_fn=self.loss_fn,
-        )  # fmt: skip
+            params=take(self.params),
+            loss=self.loss[index, :rows],
+            grad=take(self.grad),
+            method=self.method,
+            lr=float(self.lrs[index]),
+            status=self.status[index],
+            message=self.notes[index],
+            tol=self.tol,
+            loss_fn=self.loss_fn,
+        )
 
     def pick(self, lrs: float | Sequence[float], start: int = 0) -> list[Trajectory]:
         """Trajectories of the runs whose rates are nearest (on a log scale) to ``lrs``.
@@ -328,8 +345,10 @@ class Sweep:
         wanted = _lrs(lrs, np.dtype(np.float64))
         starts = self.starts_per_rate
         if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 0 <= start < starts:
-            raise InputError(f"start must be a whole number from 0 to {starts - 1} (this sweep has {starts} "
-                             f"start{'s' if starts > 1 else ''}); got {start!r}")
+            raise InputError(
+                f"start must be a whole number from 0 to {starts - 1} (this sweep has {starts} "
+                f"start{'s' if starts > 1 else ''}); got {start!r}"
+            )
         runs = np.arange(start, len(self), starts)
         chosen = [int(runs[np.argmin(np.abs(np.log(self.lrs[runs]) - math.log(r)))]) for r in wanted]
         return [self.trajectory(i) for i in chosen]
@@ -370,11 +389,15 @@ class Sweep:
         runs = np.arange(0, len(self), self.starts_per_rate)
         order = runs[np.argsort(self.lrs[runs], kind="stable")]
         return [
-            {"below": float(self.lrs[a]), "above": float(self.lrs[b]), "from": self.regime[a].value,
-             "to": self.regime[b].value}
+            {
+                "below": float(self.lrs[a]),
+                "above": float(self.lrs[b]),
+                "from": self.regime[a].value,
+                "to": self.regime[b].value,
+            }
             for a, b in itertools.pairwise(order)
             if self.regime[a] is not self.regime[b]
-        ]  # fmt: skip
+        ]
 
     def to_dict(self, *, runs: bool = True) -> dict[str, object]:
         """Strict-JSON-ready: counts, regime boundaries, 2/L, the best run, and (``runs=True``) every run."""
@@ -403,8 +426,10 @@ class Sweep:
         lines = [f"Sweep({self.method}, {len(self)} runs, {self.steps} steps: {counts})"]
         if self.stability is not None and math.isfinite(self.stability.critical_lr):
             whose = "" if self.method in ("gd", "sign") else "plain gradient descent's bound; "
-            lines.append(f"  2/L = {self.stability.critical_lr:.6g} ({whose}from the curvature at the best run's end; "
-                         "a local bound: the path may cross sharper regions)")  # fmt: skip
+            lines.append(
+                f"  2/L = {self.stability.critical_lr:.6g} ({whose}from the curvature at the best run's end; "
+                "a local bound: the path may cross sharper regions)"
+            )
         shown = range(len(self)) if len(self) <= 12 else [*range(6), *range(len(self) - 6, len(self))]
         for i in shown:
             if len(self) > 12 and i == len(self) - 6:
@@ -461,7 +486,7 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
         return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
     first_loss, _, last_loss = facts.losses
     if facts.tol is None and start <= 1e-8 * max(1.0, facts.grad_norms[0]):
-        note = f"converged: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it there){bounced}"
+        note = f"converged: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it){bounced}"
         return Status.MAX_STEPS, Regime.CONVERGED, note
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
     alternating = flips >= PROBE - 2
@@ -469,21 +494,31 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
         note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.DIVERGED, note
     if rate > 1 + 1e-6 and last_loss > first_loss:
-        note = (f"running away: the loss rose from {first_loss:.4g} to {last_loss:.4g} and the gradient "
-                f"grows by {rate:.4g} a step (the loss may have no minimum)")
+        note = (
+            f"running away: the loss rose from {first_loss:.4g} to {last_loss:.4g} and the gradient "
+            f"grows by {rate:.4g} a step (the loss may have no minimum)"
+        )
         return Status.MAX_STEPS, Regime.DIVERGED, note
     if rate > 1 + 1e-3:  # the loss falls ever faster: nothing holds it
-        note = (f"running away: the loss keeps falling ({first_loss:.4g} -> {last_loss:.4g}) ever faster, "
-                f"its gradient growing by {rate:.4g} a step: the loss may have no minimum")
+        note = (
+            f"running away: the loss keeps falling ({first_loss:.4g} -> {last_loss:.4g}) ever faster, "
+            f"its gradient growing by {rate:.4g} a step: the loss may have no minimum"
+        )
         return Status.MAX_STEPS, Regime.DIVERGED, note
     if alternating and rate >= 1 - 1e-6:
         note = f"oscillating: bounces across the minimum without settling (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.OSCILLATING, note
     bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
     fell = last_loss < first_loss - 1e-9 * max(1.0, abs(first_loss))
-    flat = " (its gradient does not shrink: the loss may have no minimum)" if rate >= 1 - 1e-9 and not fell else ""
-    note = (f"slow: still moving toward the minimum at step {steps}{bounced}, loss {first_loss:.4g} -> "
-            f"{last_loss:.4g} (gradient {start:.3g}){flat}")
+    flat = (
+        " (its gradient does not shrink: the loss may have no minimum)"
+        if rate >= 1 - 1e-9 and not fell
+        else ""
+    )
+    note = (
+        f"slow: still moving toward the minimum at step {steps}{bounced}, loss {first_loss:.4g} -> "
+        f"{last_loss:.4g} (gradient {start:.3g}){flat}"
+    )
     return Status.MAX_STEPS, Regime.SLOW, note
 
 
@@ -555,9 +590,16 @@ def sweep(
     kept = grid_lr.size * (chunks + 1) * (2 * components + 1)
     size("numbers kept", kept, LIMITS.sweep_numbers, "save fewer rows (save='auto' or 'final')")
     rows, final, codes, taken, first, overshoot, probe = _sweep_run(
-        f, spec, batched, jnp.asarray(grid_lr), jnp.asarray(stop or 0.0, dt), steps,
-        stop is not None, every, chunks,
-    )  # fmt: skip
+        f,
+        spec,
+        batched,
+        jnp.asarray(grid_lr),
+        jnp.asarray(stop or 0.0, dt),
+        steps,
+        stop is not None,
+        every,
+        chunks,
+    )
     saved = np.append(np.arange(chunks) * every, steps)
     ending = (codes, taken, first, overshoot, probe)
     return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt, len(starts))
@@ -570,14 +612,25 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     probe = np.stack([np.asarray(x) for x in ending[4][0]], axis=1)
     moved = np.asarray(ending[4][1])
     runs = lrs.size
-    flat = lambda tree: np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)  # noqa: E731
-    first_g = flat(jax.tree.map(lambda a: a[:, 0], G))
-    last_g, last_p = flat(final_g), flat(final_p)
+    first_g = _per_run(jax.tree.map(lambda a: a[:, 0], G), runs)
+    last_g, last_p = _per_run(final_g, runs), _per_run(final_p, runs)
     judged = []
     for i in range(runs):
         code = Outcome(int(codes[i]))
-        facts = _facts(code, int(taken[i]), float(first[i]), float(final_loss[i]), first_g[i], last_g[i],
-                       last_p[i], float(lrs[i]), tol, spec.name, not moved[i], dt)
+        facts = _facts(
+            code,
+            int(taken[i]),
+            float(first[i]),
+            float(final_loss[i]),
+            first_g[i],
+            last_g[i],
+            last_p[i],
+            float(lrs[i]),
+            tol,
+            spec.name,
+            not moved[i],
+            dt,
+        )
         judged.append(_judge(code, facts, steps, bool(overshoot[i]), probe[i]))
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
@@ -587,18 +640,48 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     except InputError:
         curvature = None
     return Sweep(
-        lrs=lrs, starts=jax.tree.map(np.asarray, starts), params=P, loss=np.asarray(L), grad=G,
-        saved_steps=saved, final=final_p, final_loss=np.asarray(final_loss),
-        final_grad=final_g, steps_taken=taken, status=tuple(j[0] for j in judged),
-        regime=tuple(j[1] for j in judged), notes=tuple(j[2] for j in judged), stability=curvature,
-        method=spec.name, steps=steps, tol=tol, loss_fn=f, spec=spec, starts_per_rate=per_rate,
-    )  # fmt: skip
+        lrs=lrs,
+        starts=jax.tree.map(np.asarray, starts),
+        params=P,
+        loss=np.asarray(L),
+        grad=G,
+        saved_steps=saved,
+        final=final_p,
+        final_loss=np.asarray(final_loss),
+        final_grad=final_g,
+        steps_taken=taken,
+        status=tuple(j[0] for j in judged),
+        regime=tuple(j[1] for j in judged),
+        notes=tuple(j[2] for j in judged),
+        stability=curvature,
+        method=spec.name,
+        steps=steps,
+        tol=tol,
+        loss_fn=f,
+        spec=spec,
+        starts_per_rate=per_rate,
+    )
+
+
+def _per_run(tree: Params, runs: int) -> np.ndarray:
+    """A batch of pytrees as a matrix: a row per run, a column per component."""
+    return np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)
 
 
 def _facts(code, step, first_loss, last_loss, first_g, last_g, last_p, lr, tol, method, stuck, dt) -> Facts:
     """What the engine's words need, from a run's start and its final state."""
     with np.errstate(all="ignore"):
         norms = (float(np.linalg.norm(first_g)), float(np.linalg.norm(last_g)))
-    return Facts(outcome=code, step=step, losses=(first_loss, last_loss, last_loss), grad_norms=norms,
-                 turned_back=False, not_finite=not_finite(last_loss, last_g, last_p), lr=lr, tol=tol, method=method,
-                 stuck=bool(stuck and np.any(last_g != 0)), dtype=str(np.dtype(dt)))
+    return Facts(
+        outcome=code,
+        step=step,
+        losses=(first_loss, last_loss, last_loss),
+        grad_norms=norms,
+        turned_back=False,
+        not_finite=not_finite(last_loss, last_g, last_p),
+        lr=lr,
+        tol=tol,
+        method=method,
+        stuck=bool(stuck and np.any(last_g != 0)),
+        dtype=str(np.dtype(dt)),
+    )

@@ -44,8 +44,10 @@ def evaluate(expr, values: dict[str, float], data: dict) -> float:
     def expand(e):
         if isinstance(e, _OverRows):
             inner = expand(e.args[0])
-            terms = [inner.subs({sympy.Symbol(k, real=True): float(v[i]) for k, v in data.items()})
-                     for i in range(rows)]  # fmt: skip
+            terms = [
+                inner.subs({sympy.Symbol(k, real=True): float(v[i]) for k, v in data.items()})
+                for i in range(rows)
+            ]
             total = sympy.Add(*terms)
             return total / rows if isinstance(e, DataMean) else total
         if e.args:

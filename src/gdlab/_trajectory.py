@@ -152,7 +152,7 @@ class Trajectory:
         )
 
     def to_dict(self) -> dict[str, object]:
-        """Everything as strict-JSON-ready Python values (non-finite as None), as :meth:`to_json` writes it."""
+        """Everything as strict-JSON values (non-finite as None), as :meth:`to_json` writes it."""
         rows = {
             "names": list(self.names),
             "params": self.flat_params(),

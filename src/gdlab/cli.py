@@ -199,16 +199,25 @@ def grad(
         return report.to_dict()
     from rich.table import Table
 
-    table = Table(title=f"d/d{{{', '.join(loss.params)}}} {loss.text} at {_show(report.at)}", title_justify="left")
+    table = Table(
+        title=f"d/d{{{', '.join(loss.params)}}} {loss.text} at {_show(report.at)}", title_justify="left"
+    )
     for column in ("parameter", "derivative", "symbolic", "autodiff", "finite diff"):
         table.add_column(column, justify="left" if column in ("parameter", "derivative") else "right")
     for r in report.rows:
-        table.add_row(r.parameter, r.derivative or "(no symbolic form: autodiff only)", _num(r.symbolic),
-                      _num(r.autodiff), _num(r.finite_difference))  # fmt: skip
+        table.add_row(
+            r.parameter,
+            r.derivative or "(no symbolic form: autodiff only)",
+            _num(r.symbolic),
+            _num(r.autodiff),
+            _num(r.finite_difference),
+        )
     console = _console()
     console.print(table)
     verdict = "[green]they agree[/green]" if report.agree else "[red]they disagree[/red]"
-    console.print(f"loss {report.loss:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})")
+    console.print(
+        f"loss {report.loss:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})"
+    )
     for note in report.notes:
         console.print(f"note: {note}")
     return None
@@ -241,13 +250,19 @@ def grid(
     loss = _options.expression(expr, _options.load_data(data, expr))
     spans = _spans(range_, loss)
     _options.check_out(out, ("picture",))
-    num = _options.whole_number(num, "--num", low=1)
+    points = _options.whole_number(num, "--num", low=1)
     if out is not None and len(loss.params) > 2:
-        raise InputError(f"--out {out}: a grid picture draws one or two parameters; this loss has "
-                         f"{len(loss.params)} ({', '.join(loss.params)}); leave out --out")  # fmt: skip
-    size("grid points", num ** len(loss.params), LIMITS.grid_points,
-         f"--num {num} over {len(loss.params)} parameter(s) is too many; use a smaller --num")  # fmt: skip
-    axes = {name: np.linspace(*spans[name], num) for name in loss.params}
+        raise InputError(
+            f"--out {out}: a grid picture draws one or two parameters; this loss has "
+            f"{len(loss.params)} ({', '.join(loss.params)}); leave out --out"
+        )
+    size(
+        "grid points",
+        points ** len(loss.params),
+        LIMITS.grid_points,
+        f"--num {points} over {len(loss.params)} parameter(s) is too many; use a smaller --num",
+    )
+    axes = {name: np.linspace(*spans[name], points) for name in loss.params}
     with warnings.catch_warnings():  # they are in the result, and printed below
         warnings.simplefilter("ignore")
         result = grid_search(lambda p: loss.function(p), axes)
@@ -256,8 +271,10 @@ def grid(
         summary["index"] = result.index[0] if isinstance(result.index, tuple) else result.index
     console = _console(json_output)
     if not json_output:
-        console.print(f"best {_show(result.best)} (index {summary['index']}), loss {result.loss:.10g}, "
-                      f"{result.evaluations:,} evaluations")  # fmt: skip
+        console.print(
+            f"best {_show(result.best)} (index {summary['index']}), loss {result.loss:.10g}, "
+            f"{result.evaluations:,} evaluations"
+        )
         for message in result.warnings:
             console.print(f"[yellow]warning:[/yellow] {message}")
     if out is not None:
@@ -363,6 +380,8 @@ def sweep(
 
 def _print_sweep(console, result, text: str, every: bool) -> None:
     """The sweep as a table: every run when asked or when few, else the runs around each regime change."""
+    import itertools
+
     from rich.table import Table
 
     from gdlab._checks import LIMITS
@@ -372,11 +391,13 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
     if not every and len(runs) > LIMITS.table_rows:
         order = sorted(shown, key=lambda i: runs[i]["lr"])
         keep = {order[0], order[-1]}
-        for a, b in zip(order, order[1:], strict=False):
+        for a, b in itertools.pairwise(order):
             if runs[a]["regime"] != runs[b]["regime"]:
                 keep |= {a, b}
         shown = sorted(keep, key=lambda i: runs[i]["lr"])
-    table = Table(title=f"{result.method} on {text}: {len(result)} rates, {result.steps:,} steps", title_justify="left")
+    table = Table(
+        title=f"{result.method} on {text}: {len(result)} rates, {result.steps:,} steps", title_justify="left"
+    )
     for column in ("lr", "regime", "steps", "final loss", "note"):
         table.add_column(column, justify="left" if column in ("regime", "note") else "right")
     for i in shown:
@@ -385,12 +406,16 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
     console.print(table)
     if len(shown) < len(runs):
         counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
-        console.print(f"{len(runs):,} runs ({counts}); shown: the first, the last and the rates on either side "
-                      "of each change of regime; --all prints every run")  # fmt: skip
+        console.print(
+            f"{len(runs):,} runs ({counts}); shown: the first, the last and the rates on either side "
+            "of each change of regime; --all prints every run"
+        )
     if result.stability is not None and math.isfinite(result.stability.critical_lr):
         fastest = float(result.lrs.max())
-        console.print(f"2/L = {result.stability.critical_lr:.6g}, measured at the best run's end (a local bound, "
-                      f"not a guarantee along the whole path); the largest rate: {result.stability.explain(fastest)}")
+        console.print(
+            f"2/L = {result.stability.critical_lr:.6g}, measured at the best run's end (a local bound, "
+            f"not a guarantee along the whole path); the largest rate: {result.stability.explain(fastest)}"
+        )
 
 
 @app.command()
@@ -407,13 +432,18 @@ def fit(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Rows a step for sgd.")] = 8,
     seed: Annotated[int, typer.Option("--seed", help="Shuffling seed for sgd.")] = 0,
     lr: Annotated[
-        str | None, typer.Option("--lr", help="The rate (sgd: the starting rate); default: from the curvature.")
+        str | None,
+        typer.Option("--lr", help="The rate (sgd: the starting rate); default: from the curvature."),
     ] = None,
     intercept: Annotated[
-        bool, typer.Option("--intercept/--no-intercept", help="Fit an intercept (default) or a line through 0.")
+        bool,
+        typer.Option("--intercept/--no-intercept", help="Fit an intercept (default) or a line through 0."),
     ] = True,
     dropna: Annotated[
-        bool, typer.Option("--dropna", help="Drop rows with a missing value in the columns used, and say how many.")
+        bool,
+        typer.Option(
+            "--dropna", help="Drop rows with a missing value in the columns used, and say how many."
+        ),
     ] = False,
     json_output: Json = False,
 ):
@@ -430,9 +460,19 @@ def fit(
     from gdlab import _options
     from gdlab._fit import fit as fit_model
 
-    result = fit_model(path, y=y, x=x, method=method, steps=_options.whole_number(steps, "--steps"),
-                       epochs=epochs, batch_size=batch_size, seed=seed, lr=None if lr is None else
-                       _options.value(lr, "--lr"), intercept=intercept, dropna=dropna)  # fmt: skip
+    result = fit_model(
+        path,
+        y=y,
+        x=x,
+        method=method,
+        steps=_options.whole_number(steps, "--steps"),
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        lr=None if lr is None else _options.value(lr, "--lr"),
+        intercept=intercept,
+        dropna=dropna,
+    )
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if json_output:

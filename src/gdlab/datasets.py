@@ -23,9 +23,17 @@ __all__ = ["Regression", "cafe", "make_regression"]
 # not reproducible bit for bit everywhere, so the printed sales are the data.
 _CAFE_TEMPERATURE = (20.1, 22.2, 22.7, 23.3, 24.4, 25.1, 26.2, 27.3, 28.4, 30.4)
 _CAFE_SALES = (
-    55.4183651, 58.19427589, 61.23082496, 62.31255873, 63.1070028,
-    63.69569103, 67.24704918, 71.43650092, 73.10130336, 77.84988286,
-)  # fmt: skip
+    55.4183651,
+    58.19427589,
+    61.23082496,
+    62.31255873,
+    63.1070028,
+    63.69569103,
+    67.24704918,
+    71.43650092,
+    73.10130336,
+    77.84988286,
+)
 _CAFE_BETA = (10.2, 2.2)
 
 
@@ -67,7 +75,7 @@ class Regression:
         return int(self.x.shape[0])
 
     def to_pandas(self):
-        """The data as a DataFrame: columns ``x`` (or ``x1``, ``x2``, ... for several regressors) and ``y``."""
+        """The data as a DataFrame: columns ``x`` (``x1``, ``x2``, ... for several regressors) and ``y``."""
         import pandas as pd
 
         if self.x.ndim == 1:
