@@ -142,9 +142,11 @@ def test_a_long_run_is_chunked_and_its_rows_are_exact():
 def test_ctrl_c_stops_a_long_descent_promptly(tmp_path):
     script = textwrap.dedent(
         """
-        import sys, gdlab
+        import gdlab, jax.numpy as jnp
+        # a loss slow enough (200 sines a step) that the run is still going when Ctrl-C comes
+        slow = lambda b: (b / 2 - 1) ** 2 + 1e-9 * sum(jnp.sin(b * k) for k in range(200))
         print("ready", flush=True)
-        gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=1e-9, steps=10**9 - 1, tol=1e-30)
+        gdlab.descend(slow, -10.0, lr=1e-9, steps=10**9 - 1, tol=1e-30)
         """
     )
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}

@@ -57,16 +57,30 @@ _EXPORTS = {
     "ExpressionError": "gdlab._expr",
     "stability": "gdlab._stability",
     "Stability": "gdlab._stability",
+    "gradient_report": "gdlab._gradreport",
+    "GradientReport": "gdlab._gradreport",
+    "InputError": "gdlab._checks",
+    "LIMITS": "gdlab._checks",
+    "Outcome": "gdlab._engine",
+    "fit": "gdlab._fit",
+    "Fit": "gdlab._fit",
+    "as_table": "gdlab._data",
+    "Table": "gdlab._data",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:
     from gdlab import datasets
+    from gdlab._checks import LIMITS, InputError
+    from gdlab._data import Table, as_table
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._descend import descend
+    from gdlab._engine import Outcome
     from gdlab._expr import Expression, ExpressionError, parse
+    from gdlab._fit import Fit, fit
     from gdlab._gradcheck import GradCheck, check_grad
+    from gdlab._gradreport import GradientReport, gradient_report
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape
     from gdlab._methods import METHODS

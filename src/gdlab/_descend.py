@@ -84,13 +84,14 @@ def _run(f: Loss, method: Method, init: Params, lr: jax.Array, tol: jax.Array, s
             f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for at most {budget - 1:,} steps, "
             "or give a tolerance (tol) so that it can stop early"
         )
-    carry = (jnp.int32(0), init, _start(method, init, lr), jnp.zeros((), lr.dtype), jnp.int32(0))
+    # NumPy scalars: handing them to compiled code costs far less than making JAX arrays here.
+    carry = (np.int32(0), init, _start(method, init, lr), np.zeros((), lr.dtype), np.int32(0))
     kept: list = []
     taken = 0
     while True:
-        buffers, written, carry = _chunk(f, method, carry, lr, tol, jnp.int32(steps), rows, early)
+        buffers, written, carry = _chunk(f, method, carry, lr, tol, np.int32(steps), rows, early)
         n = int(written)
-        kept.append(jax.tree.map(lambda a, n=n: np.asarray(a[:n]), buffers))
+        kept.append(jax.tree.map(lambda a, n=n: np.asarray(a)[:n], buffers))  # a view; Trajectory copies
         taken += n
         code = Outcome(int(carry[4]))
         if code is not Outcome.RUNNING:
@@ -101,7 +102,12 @@ def _run(f: Loss, method: Method, init: Params, lr: jax.Array, tol: jax.Array, s
                 f"{LIMITS.trajectory_numbers:,} numbers in memory after {taken:,} steps; "
                 "ask for fewer steps or give a larger tolerance (tol)"
             )
-    P, L, G = (jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True))
+    if len(kept) == 1:
+        P, L, G = kept[0]
+    else:
+        P, L, G = (
+            jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True)
+        )
     return P, L, G, code
 
 
@@ -152,7 +158,7 @@ def descend(
     steps, stop = _checks.steps(steps), _checks.tol(tol)
     start = as_float_tree(init, dt, "init")
     P, L, G, code = _run(
-        f, spec, start, jnp.asarray(rate or 0.0, dt), jnp.asarray(stop or 0.0, dt), steps, stop is not None
+        f, spec, start, np.asarray(rate or 0.0, dt), np.asarray(stop or 0.0, dt), steps, stop is not None
     )
     rows = L.shape[0]
     facts = facts_from_rows(

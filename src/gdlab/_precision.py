@@ -7,7 +7,6 @@ is made, so importing gdlab turns float64 on at once.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
@@ -37,13 +36,13 @@ def resolve_dtype(dtype: DTypeLike) -> np.dtype:
 
 
 def as_float_tree(tree: Params, dtype: np.dtype, name: str) -> Params:
-    """Convert every leaf of a parameter pytree to a float array of ``dtype``.
+    """Convert every leaf of a parameter pytree to a NumPy float array of ``dtype``.
 
     Raises:
         ValueError: a leaf is not numeric or not finite.
     """
 
-    def convert(leaf: object) -> jax.Array:
+    def convert(leaf: object) -> np.ndarray:
         try:
             arr = np.asarray(leaf)
         except Exception as err:  # e.g. ragged nested lists
@@ -52,7 +51,7 @@ def as_float_tree(tree: Params, dtype: np.dtype, name: str) -> Params:
             raise InputError(f"{name} must be real numbers; got {arr.dtype} value {leaf!r}")
         if not np.all(np.isfinite(arr)):
             raise InputError(f"{name} must be finite; got {leaf!r}")
-        return jnp.asarray(arr, dtype=dtype)
+        return arr.astype(dtype)  # NumPy: compiled calls take it as it is, and it costs less to make
 
     if isinstance(tree, list):  # a list of numbers is a vector, not a pytree of scalars
         tree = np.asarray(tree)

@@ -121,7 +121,7 @@ def sgd(
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
     P, L, G, codes = _sgd_run(
-        loss, spec, start, arrays, jnp.asarray(rate, dt), key, epochs, n // size, size, bool(shuffle)
+        loss, spec, start, arrays, np.asarray(rate, dt), key, epochs, n // size, size, bool(shuffle)
     )
     codes = np.asarray(codes)
     stopped = np.flatnonzero(codes != Outcome.RUNNING)

@@ -23,7 +23,6 @@ from gdlab._engine import (
     inner,
     make_step,
     norm,
-    not_finite,
     optimiser,
     outcome,
     status,
@@ -580,7 +579,7 @@ def sweep(
     grid_lr = np.repeat(rate, len(starts))
     # Rate-major: run i has rate i // len(starts) and start i % len(starts); tiled on the host.
     batched = jax.tree.map(
-        lambda *leaves: jnp.asarray(np.tile(np.stack(leaves), (len(rate),) + (1,) * np.ndim(leaves[0]))),
+        lambda *leaves: np.tile(np.stack(leaves), (len(rate),) + (1,) * np.ndim(leaves[0])),
         *starts,
     )
     components = ravel_pytree(starts[0])[0].size
@@ -593,8 +592,8 @@ def sweep(
         f,
         spec,
         batched,
-        jnp.asarray(grid_lr),
-        jnp.asarray(stop or 0.0, dt),
+        grid_lr,
+        np.asarray(stop or 0.0, dt),
         steps,
         stop is not None,
         every,
@@ -612,26 +611,9 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     probe = np.stack([np.asarray(x) for x in ending[4][0]], axis=1)
     moved = np.asarray(ending[4][1])
     runs = lrs.size
-    first_g = _per_run(jax.tree.map(lambda a: a[:, 0], G), runs)
-    last_g, last_p = _per_run(final_g, runs), _per_run(final_p, runs)
-    judged = []
-    for i in range(runs):
-        code = Outcome(int(codes[i]))
-        facts = _facts(
-            code,
-            int(taken[i]),
-            float(first[i]),
-            float(final_loss[i]),
-            first_g[i],
-            last_g[i],
-            last_p[i],
-            float(lrs[i]),
-            tol,
-            spec.name,
-            not moved[i],
-            dt,
-        )
-        judged.append(_judge(code, facts, steps, bool(overshoot[i]), probe[i]))
+    facts = _facts(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, moved, dt)
+    probes = probe.tolist()
+    judged = [_judge(facts[i].outcome, facts[i], steps, bool(overshoot[i]), probes[i]) for i in range(runs)]
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
@@ -668,20 +650,43 @@ def _per_run(tree: Params, runs: int) -> np.ndarray:
     return np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)
 
 
-def _facts(code, step, first_loss, last_loss, first_g, last_g, last_p, lr, tol, method, stuck, dt) -> Facts:
-    """What the engine's words need, from a run's start and its final state."""
+def _facts(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, moved, dt) -> list[Facts]:
+    """What the engine's words need for every run, from its start and its final state, computed at once."""
+    runs = lrs.size
+    first_g = _per_run(jax.tree.map(lambda a: a[:, 0], G), runs)
+    last_g, last_p = _per_run(final_g, runs), _per_run(final_p, runs)
     with np.errstate(all="ignore"):
-        norms = (float(np.linalg.norm(first_g)), float(np.linalg.norm(last_g)))
-    return Facts(
-        outcome=code,
-        step=step,
-        losses=(first_loss, last_loss, last_loss),
-        grad_norms=norms,
-        turned_back=False,
-        not_finite=not_finite(last_loss, last_g, last_p),
-        lr=lr,
-        tol=tol,
-        method=method,
-        stuck=bool(stuck and np.any(last_g != 0)),
-        dtype=str(np.dtype(dt)),
+        first_norm, last_norm = np.linalg.norm(first_g, axis=1), np.linalg.norm(last_g, axis=1)
+    what = np.select(
+        [
+            ~np.isfinite(final_loss),
+            ~np.all(np.isfinite(last_g), axis=1),
+            ~np.all(np.isfinite(last_p), axis=1),
+        ],
+        ["loss", "gradient", "parameters"],
+        "",
+    ).tolist()
+    stuck = (~moved & np.any(last_g != 0, axis=1)).tolist()
+    name, first, last = str(np.dtype(dt)), first.tolist(), final_loss.tolist()
+    rates, steps, norms = (
+        lrs.tolist(),
+        taken.tolist(),
+        list(zip(first_norm.tolist(), last_norm.tolist(), strict=True)),
     )
+    outcomes = [Outcome(c) for c in codes.tolist()]
+    return [
+        Facts(
+            outcome=outcomes[i],
+            step=steps[i],
+            losses=(first[i], last[i], last[i]),
+            grad_norms=norms[i],
+            turned_back=False,
+            not_finite=what[i],
+            lr=rates[i],
+            tol=tol,
+            method=method,
+            stuck=stuck[i],
+            dtype=name,
+        )
+        for i in range(runs)
+    ]
