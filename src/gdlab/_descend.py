@@ -74,7 +74,7 @@ def _chunk_rows(init: Params, steps: int) -> int:
     return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * components)))
 
 
-def _run(f: Loss, method: Method, init: Params, lr: jax.Array, tol: jax.Array, steps: int, early: bool):
+def _run(f: Loss, method: Method, init: Params, lr: np.ndarray, tol: np.ndarray, steps: int, early: bool):
     """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
     rows = _chunk_rows(init, steps)
     budget = LIMITS.trajectory_numbers // (2 * _components(init) + 1)
