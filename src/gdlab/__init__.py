@@ -44,6 +44,7 @@ _EXPORTS = {
     "plot": "gdlab.render",
     "animate": "gdlab.render",
     "save_figure": "gdlab.render",
+    "figure_bytes": "gdlab.render",
     "plot_grid": "gdlab.render",
     "plot_sweep": "gdlab.render",
     "Animation": "gdlab.render",
@@ -89,7 +90,7 @@ if TYPE_CHECKING:
     from gdlab._stability import Stability, stability
     from gdlab._sweep import Regime, Sweep, rates, sweep
     from gdlab._trajectory import Status, Trajectory
-    from gdlab.render import Animation, animate, plot, plot_grid, plot_sweep, save_figure
+    from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
 
 
 def __getattr__(name: str) -> object:
