@@ -5,7 +5,7 @@ import pytest
 
 import gdlab
 from gdlab._descend import _chunk
-from helpers import lecture_loss, lecture_path, rosenbrock
+from helpers import lecture_loss, lecture_path
 
 
 def test_every_row_follows_the_closed_form():
@@ -58,24 +58,6 @@ def test_sign_method_takes_fixed_steps_and_stops_by_the_lecture_rule():
     assert path.steps == 28
     free = gdlab.descend(lecture_loss, -5.0, lr=0.3, steps=40, method="sign")
     assert free.steps == 40 and np.all(np.abs(np.diff(free.params)) == pytest.approx(0.3))
-
-
-@pytest.mark.parametrize(
-    ("method", "lr", "steps"),
-    [
-        ("gd", 1e-3, 20000),
-        ("momentum", 1e-3, 3000),
-        ("nesterov", 1e-3, 3000),
-        ("adam", 2e-2, 3000),
-        ("rmsprop", 1e-3, 20000),
-        ("adagrad", 0.5, 20000),
-    ],
-)
-def test_named_methods_reach_the_rosenbrock_minimum(method, lr, steps):
-    path = gdlab.descend(rosenbrock, np.array([-1.2, 1.0]), lr=lr, steps=steps, method=method)
-    assert path.status is not gdlab.Status.DIVERGED
-    np.testing.assert_allclose(path.final, [1.0, 1.0], atol=2e-2)
-    assert path.method == method
 
 
 def test_optax_transformation_and_factory():

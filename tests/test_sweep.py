@@ -176,3 +176,14 @@ def test_regimes_near_the_bound_and_without_a_minimum():
     assert unbounded.regime[0] is Regime.DIVERGED and "may have no minimum" in unbounded.notes[0]
     momentum = gdlab.sweep(lecture_loss, -10.0, lrs=[1.0], method="momentum", steps=10)
     assert "plain gradient descent's bound" in repr(momentum)
+
+
+def test_repeated_rates_are_runs_not_starts_and_pick_checks_the_start():
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.1], steps=20)
+    assert len(result) == 2 and result.starts_per_rate == 1
+    assert result.runs()[1]["start"] == 0
+    with pytest.raises(gdlab.InputError, match="this sweep has 1 start"):
+        result.pick(0.1, start=1)
+    two = gdlab.sweep(lecture_loss, lrs=[0.1, 0.5], inits=[-10.0, 5.0], steps=20)
+    assert [r["start"] for r in two.runs()] == [0, 1, 0, 1]
+    assert float(two.pick(0.5, start=1)[0].params[0]) == 5.0
