@@ -139,7 +139,23 @@ def test_a_long_run_is_chunked_and_its_rows_are_exact():
     np.testing.assert_allclose(path.params, 2 - 12 * (1 - 1e-6 / 2) ** k, rtol=1e-10)
 
 
-def test_ctrl_c_stops_a_long_descent_promptly(tmp_path):
+def _interrupted(args: list[str], after: float, ready: bool = False) -> tuple[int, bytes]:
+    """Start ``python args``, send Ctrl-C ``after`` seconds later; its exit code and stderr."""
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "GDLAB_NO_CACHE": "1"}
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    if ready:
+        assert proc.stdout.readline().strip() == b"ready"
+    time.sleep(after)  # compiled and running
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"Ctrl-C did not stop {args} within 20 s")
+    return proc.returncode, err
+
+
+def test_ctrl_c_stops_a_long_descent_promptly():
     script = textwrap.dedent(
         """
         import gdlab, jax.numpy as jnp
@@ -149,33 +165,14 @@ def test_ctrl_c_stops_a_long_descent_promptly(tmp_path):
         gdlab.descend(slow, -10.0, lr=1e-9, steps=10**9 - 1, tol=1e-30)
         """
     )
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-    )
-    assert proc.stdout.readline().strip() == b"ready"
-    time.sleep(3)  # compiled and running
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("Ctrl-C did not stop the descent within 20 s")
+    _, err = _interrupted(["-c", script], after=3, ready=True)
     assert b"KeyboardInterrupt" in err
 
 
 def test_ctrl_c_stops_a_long_sweep_on_the_command_line_with_exit_130():
     args = ["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.001:0.002:50", "--steps", "1000000000"]
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "GDLAB_NO_CACHE": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gdlab.cli", *args], stderr=subprocess.PIPE, env=env)
-    time.sleep(6)  # started, compiled and running
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("Ctrl-C did not stop the sweep within 20 s")
-    assert proc.returncode == 130 and b"interrupted" in err
+    code, err = _interrupted(["-m", "gdlab.cli", *args], after=6)
+    assert code == 130 and b"interrupted" in err
 
 
 # Each label is judged against the run's own record, for descend and sweep alike.
