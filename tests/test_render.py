@@ -103,8 +103,12 @@ def test_mp4_decodes_to_every_frame(movie, tmp_path):
     target = movie.save(tmp_path / "descent.mp4")
     # Decode every frame with ffmpeg itself and read its count and size from its report.
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    done = subprocess.run([ffmpeg, "-hide_banner", "-i", str(target), "-f", "null", "-"],
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [ffmpeg, "-hide_banner", "-i", str(target), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert int(re.findall(r"frame=\s*(\d+)", done.stderr)[-1]) == len(movie)
     assert "640x480" in done.stderr and "h264" in done.stderr
 
@@ -210,15 +214,30 @@ def test_html_player_script_paints_the_frame_it_names(tmp_path):
     page = movie.to_html()
     (tmp_path / "player.js").write_text(re.search(r"<script>(.*)</script>", page, re.S).group(1))
     (tmp_path / "harness.js").write_text(PLAYER_HARNESS)
-    actions = [["slider", 5], ["next", None], ["slider", 79], ["slider", 3], ["last", None],
-               ["slider", 60], ["slider", 51], ["prev", None], ["first", None], ["slider", 30]]  # fmt: skip
-    done = subprocess.run(["node", str(tmp_path / "harness.js"), str(tmp_path / "player.js"),
-                           json.dumps(actions)], capture_output=True, text=True, check=True)  # fmt: skip
+    actions = [
+        ["slider", 5],
+        ["next", None],
+        ["slider", 79],
+        ["slider", 3],
+        ["last", None],
+        ["slider", 60],
+        ["slider", 51],
+        ["prev", None],
+        ["first", None],
+        ["slider", 30],
+    ]
+    done = subprocess.run(
+        ["node", str(tmp_path / "harness.js"), str(tmp_path / "player.js"), json.dumps(actions)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(done.stdout)
     assert result["before"] == "step 0 (frame 1/80)"
     changes = json.loads(re.search(r"var changes = (\[.*?\]);\n", page).group(1))
-    patches = [np.asarray(Image.open(io.BytesIO(base64.b64decode(c[2]))).convert("RGBA"))
-               for c in changes if c]  # fmt: skip
+    patches = [
+        np.asarray(Image.open(io.BytesIO(base64.b64decode(c[2]))).convert("RGBA")) for c in changes if c
+    ]
     expected = player_frames(page)
     first = expected[0]
     wanted = [5, 6, 79, 3, 79, 60, 51, 50, 0, 30]
@@ -493,8 +512,9 @@ def test_plot_grid_one_and_two_axes():
     legend = [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
     assert legend == ["grid points", "best b = 1.91919 (index 59)"]
     assert figure.axes[0].get_title() == "grid search: 100 evaluations"
-    two = gdlab.grid_search(lambda p: (p[0] - 1) ** 2 + (p[1] + 1) ** 2,
-                            (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7)))  # fmt: skip
+    two = gdlab.grid_search(
+        lambda p: (p[0] - 1) ** 2 + (p[1] + 1) ** 2, (np.linspace(-3, 3, 7), np.linspace(-3, 3, 7))
+    )
     assert "best (1, -1)" in gdlab.plot_grid(two).axes[0].get_legend().get_texts()[0].get_text()
     with pytest.raises(ValueError, match="grid_search"):
         gdlab.plot_grid(np.zeros(3))

@@ -85,10 +85,20 @@ def plot(
         picture when it is a cell's value (or with ``display(figure)``).
     """
     options = Options(
-        layout=layout, history=history, log_history=log_history, tangent=tangent, view=view,
-        xlim=xlim, ylim=ylim, title=title, lang=lang, size=size, dpi=dpi, loss=loss,
+        layout=layout,
+        history=history,
+        log_history=log_history,
+        tangent=tangent,
+        view=view,
+        xlim=xlim,
+        ylim=ylim,
+        title=title,
+        lang=lang,
+        size=size,
+        dpi=dpi,
+        loss=loss,
         labels=None if labels is None else tuple(labels),
-    )  # fmt: skip
+    )
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
@@ -137,10 +147,21 @@ def animate(
         Animation(10 frames of steps 0..30, 640x480 px, 20 fps)
     """
     options = Options(
-        layout=layout, history=history, log_history=log_history, tangent=tangent, view=view,
-        xlim=xlim, ylim=ylim, title=title, lang=lang, size=size, dpi=dpi, loss=loss,
-        labels=None if labels is None else tuple(labels), log_steps=spacing == "log",
-    )  # fmt: skip
+        layout=layout,
+        history=history,
+        log_history=log_history,
+        tangent=tangent,
+        view=view,
+        xlim=xlim,
+        ylim=ylim,
+        title=title,
+        lang=lang,
+        size=size,
+        dpi=dpi,
+        loss=loss,
+        labels=None if labels is None else tuple(labels),
+        log_steps=spacing == "log",
+    )
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
     return Animation(build_scene(items, options, frame_steps=steps), steps, fps)

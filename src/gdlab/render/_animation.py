@@ -6,8 +6,10 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from gdlab._checks import InputError
 from gdlab.render import _writers
@@ -63,7 +65,8 @@ class Animation:
         copy it to keep it.
         """
         fig = self.scene.figure
-        canvas = fig.canvas
+        # Animations are drawn on figures from new_figure, which attaches an Agg canvas.
+        canvas = cast(FigureCanvasAgg, fig.canvas)
         with _quiet_glyphs():
             if not self.scene.blit:
                 for step in self.steps:
@@ -136,9 +139,13 @@ class Animation:
         """
         return _writers.to_bytes(self, format, animated=True, **options)
 
-    def to_html(self, **options: object) -> str:
-        """The self-contained HTML player (play, pause, step slider), as a string."""
-        return html_player(self, **options)
+    def to_html(self, *, fps: float | None = None) -> str:
+        """The self-contained HTML player (play, pause, step slider), as a string.
+
+        Args:
+            fps: frames per second when played (default: the animation's own).
+        """
+        return html_player(self, fps=fps)
 
     def _repr_html_(self) -> str:
         return self.to_html()

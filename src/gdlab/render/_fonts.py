@@ -22,8 +22,17 @@ _PREFERRED = (
     "Apple SD Gothic Neo",
     "AppleGothic",
 )
-_FILE_HINTS = ("nanum", "notosanscjk", "notosanskr", "sourcehansans", "undotum", "baekmuk",
-               "malgun", "applegothic", "applesdgothic")  # fmt: skip
+_FILE_HINTS = (
+    "nanum",
+    "notosanscjk",
+    "notosanskr",
+    "sourcehansans",
+    "undotum",
+    "baekmuk",
+    "malgun",
+    "applegothic",
+    "applesdgothic",
+)
 
 
 class MissingFontWarning(UserWarning):

@@ -44,10 +44,11 @@ def pick_frames(
         return np.array([last_step])
     if spacing == "linear":
         return np.unique(np.round(np.linspace(0, last_step, count)).astype(int))
-    steps, previous = [], -1
+    chosen: list[int] = []
+    previous = -1
     for i, g in enumerate(np.geomspace(1, last_step + 1, count)):
         step = max(round(float(g)) - 1, previous + 1)
         step = min(step, last_step - (count - 1 - i))
-        steps.append(step)
+        chosen.append(step)
         previous = step
-    return np.array(steps)
+    return np.array(chosen)

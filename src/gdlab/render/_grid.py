@@ -13,8 +13,14 @@ from gdlab.render._fonts import check_hangul, font_family
 from gdlab.render._scene import WORDS, _levels
 
 
-def plot_grid(result: GridResult, *, title: str | None = None, lang: str = "en",
-              size: tuple[int, int] = (640, 480), dpi: int = 100) -> Figure:  # fmt: skip
+def plot_grid(
+    result: GridResult,
+    *,
+    title: str | None = None,
+    lang: str = "en",
+    size: tuple[int, int] = (640, 480),
+    dpi: int = 100,
+) -> Figure:
     """The loss at every grid point, with the best point marked.
 
     One axis: the points on the loss curve. Two: a filled contour of the grid's
@@ -54,8 +60,16 @@ def _one_axis(ax, result: GridResult, name: str, words: dict[str, str]) -> None:
     ax.plot(axis, losses, color="0.3", lw=1.5, zorder=1)
     ax.plot(axis, losses, "o", color="#1f77b4", ms=3.5, zorder=2, label="grid points")
     i = result.index if isinstance(result.index, int) else result.index[0]
-    ax.plot([axis[i]], [losses[i]], "o", color="#d62728", ms=10, mec="black", zorder=3,
-            label=f"best {name} = {axis[i]:.6g} (index {i})")  # fmt: skip
+    ax.plot(
+        [axis[i]],
+        [losses[i]],
+        "o",
+        color="#d62728",
+        ms=10,
+        mec="black",
+        zorder=3,
+        label=f"best {name} = {axis[i]:.6g} (index {i})",
+    )
     ax.set_xlabel(name)
     ax.set_ylabel(words["loss"])
     ax.grid(alpha=0.3)
@@ -73,9 +87,9 @@ def _two_axes(fig, ax, result: GridResult, names, words: dict[str, str]) -> None
     if x.size * y.size <= 2500:  # the points evaluated, when few enough to see
         gx, gy = np.meshgrid(x, y, indexing="ij")
         ax.plot(gx.ravel(), gy.ravel(), ".", color="white", ms=2, alpha=0.6)
+    assert isinstance(result.index, tuple)  # a grid of two axes gives (i, j)
     i, j = result.index
-    ax.plot([x[i]], [y[j]], "o", color="#d62728", ms=10, mec="white",
-            label=f"best ({x[i]:.4g}, {y[j]:.4g})")  # fmt: skip
+    ax.plot([x[i]], [y[j]], "o", color="#d62728", ms=10, mec="white", label=f"best ({x[i]:.4g}, {y[j]:.4g})")
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     ax.legend(loc="upper right")

@@ -52,7 +52,7 @@ def draw_texts(frame: np.ndarray, texts: list[Text], dpi: float) -> np.ndarray:
         x, y = text.get_transform().transform(text.get_position())
         if text.axes is not None and text.get_clip_on() and not text.axes.bbox.contains(x, y):
             continue
-        pixels = max(1, round(text.get_fontsize() * dpi / 72))
+        pixels = max(1, round(text.get_fontproperties().get_size_in_points() * dpi / 72))
         font = _font(_font_file(text, bool(HANGUL.search(label))), pixels)
         anchor = _HORIZONTAL[text.get_horizontalalignment()] + _VERTICAL[text.get_verticalalignment()]
         color = tuple(round(255 * c) for c in to_rgba(text.get_color(), text.get_alpha()))

@@ -39,7 +39,9 @@ def fixed_palette(first_rgb: np.ndarray, colors: int = 256):
     chosen = list(packed[np.argsort(counts, kind="stable")[::-1][:128]])
     if packed.size > len(chosen):
         spread = Image.fromarray(source).quantize(colors=256, method=Image.Quantize.MAXCOVERAGE)
-        rgb = np.array(spread.getpalette()[: 3 * 256], dtype=np.uint32).reshape(-1, 3)
+        values = spread.getpalette()
+        assert values is not None  # quantize always makes a "P" image, which has a palette
+        rgb = np.array(values[: 3 * 256], dtype=np.uint32).reshape(-1, 3)
         extra = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
         taken = set(chosen)
         chosen += [c for c in dict.fromkeys(extra.tolist()) if c not in taken]

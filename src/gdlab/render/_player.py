@@ -51,11 +51,12 @@ def encode_frames(animation) -> tuple[bytes, list[tuple[int, int, bytes] | None]
     A frame identical to the one before is ``None``. Colours are those of one
     palette fixed from the first frame.
     """
-    palette = previous = first = None
+    palette = first = None
+    previous: np.ndarray | None = None
     changes: list[tuple[int, int, bytes] | None] = []
     for rgba in progress(animation.frames(), len(animation), "encoding frames"):
         pixels = packed_pixels(rgba)
-        if palette is None:
+        if previous is None:  # the first frame
             palette = fixed_palette(np.ascontiguousarray(rgba[..., :3]), colors=255)
             first = _png(quantize(rgba[..., :3], palette))
         else:

@@ -25,7 +25,7 @@ def progress(items: Iterable[T], total: int, label: str) -> Iterator[T]:
                 bar = Progress(console=Console(stderr=True), transient=True)
                 bar.start()
                 task = bar.add_task(label, total=total, completed=done + 1)
-            elif bar is not None:
+            elif bar is not None and task is not None:
                 bar.update(task, completed=done + 1)
     finally:
         if bar is not None:

@@ -7,8 +7,9 @@ loss behind them from a :class:`~gdlab._landscape.Landscape` computed once.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -26,6 +27,8 @@ from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
+
+A = TypeVar("A", bound=Artist)
 
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 WORDS = {
@@ -54,8 +57,7 @@ class Options:
     log_steps: bool = False
 
     def __post_init__(self) -> None:
-        choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"),
-                   "lang": tuple(WORDS)}  # fmt: skip
+        choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"), "lang": tuple(WORDS)}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InputError(
@@ -75,7 +77,10 @@ class Options:
 
 def as_trajectories(trajectories: object) -> list[Trajectory]:
     """One trajectory or a sequence of them, checked."""
-    items = [trajectories] if isinstance(trajectories, Trajectory) else list(trajectories)
+    if isinstance(trajectories, Trajectory):
+        items = [trajectories]
+    else:  # anything else must be an iterable of trajectories: checked just below
+        items = list(cast("Iterable[Trajectory]", trajectories))
     if not items or not all(isinstance(t, Trajectory) for t in items):
         raise InputError("give a Trajectory or a list of them (from gdlab.descend)")
     sizes = {t.flat_params().shape[1] for t in items}
@@ -127,7 +132,7 @@ class Scene:
             updater(step)
         return self.moving
 
-    def add(self, artist: Artist) -> Artist:
+    def add(self, artist: A) -> A:
         artist.set_animated(True)
         self.moving.append(artist)
         if isinstance(artist, Text):
@@ -252,9 +257,15 @@ def _counter(scene: Scene, ax, last: int, words: dict[str, str]) -> None:
     label = lambda s: f"{words['step']} {s:,} / {last:,}"  # noqa: E731
     where = {"transform": ax.transAxes, "va": "top", "ha": "left", "fontsize": 10}
     # The box is background, sized by the longest label drawn invisibly inside it.
-    box = ax.text(0.02, 0.97, label(last), color=(0, 0, 0, 0), **where,
-                  bbox={"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85})  # fmt: skip
-    text = scene.add(ax.text(0.02, 0.97, "", **where))
+    box = ax.text(
+        0.02,
+        0.97,
+        label(last),
+        color=(0, 0, 0, 0),
+        **where,
+        bbox={"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85},
+    )
+    text: Text = scene.add(ax.text(0.02, 0.97, "", **where))
     scene.counters += [box, text]
     scene.updaters.append(lambda s: text.set_text(label(s)))
 
@@ -271,8 +282,7 @@ def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
         main = mains[panel]
         _draw_curve(main, _panel_view(group, options, [xlim], 400, views), group, xlim, options)
         for i, t in group:
-            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options,
-                             len(group))  # fmt: skip
+            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options, len(group))
         _counter(scene, main, last, options.words)
         if hists is not None:
             _history(scene, hists[panel], group, last, options, items)
@@ -305,9 +315,10 @@ def _label_panel(ax, group, options: Options) -> None:
         return
     if options.title:
         ax.set_title(options.title)
-    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], marker="o",
-                      label=_legend_label(t, options, i))
-               for i, t in group]  # fmt: skip
+    handles = [
+        Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t, options, i))
+        for i, t in group
+    ]
     ax.legend(handles=handles, loc="best", fontsize=9, framealpha=0.85)
 
 
@@ -320,8 +331,7 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
     b, loss, g = t.flat_params()[:, 0], t.loss, t.flat_grad()[:, 0]
     trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.6, zorder=3))
     dots = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=4, alpha=0.5, zorder=3))
-    point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="black",
-                             mew=1, zorder=5))  # fmt: skip
+    point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="black", mew=1, zorder=5))
     for artist in (trail, dots, point):
         ax.add_line(artist)
     half = 0.12 * (xlim[1] - xlim[0])
@@ -329,9 +339,12 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
     if options.tangent:
         tangent = scene.add(Line2D([], [], color=color, ls="--", lw=1.5, zorder=4))
         ax.add_line(tangent)
-    note = scene.add(ax.text(0, 0, "", color=color, fontsize=9, zorder=6, clip_on=True))
-    places = {(dx, dy): offset_copy(ax.transData, fig=ax.figure, x=dx, y=dy, units="points")
-              for dx in (10, -10) for dy in (12, -14, -36)}  # fmt: skip
+    note: Text = scene.add(ax.text(0, 0, "", color=color, fontsize=9, zorder=6, clip_on=True))
+    places = {
+        (dx, dy): offset_copy(ax.transData, fig=ax.figure, x=dx, y=dy, units="points")
+        for dx in (10, -10)
+        for dy in (12, -14, -36)
+    }
     word = options.words["slope"]
 
     def place(x: float, y: float, text: str, right: bool, above: bool, low: bool = False) -> None:
@@ -412,12 +425,18 @@ def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> 
         marker = "." if t.steps <= 200 else None  # short runs: show each step
         line = scene.add(Line2D([], [], color=COLORS[i % len(COLORS)], lw=1.5, marker=marker))
         ax.add_line(line)
-        steps = np.arange(t.steps + 1)
-        scene.updaters.append(
-            lambda s, line=line, t=t, steps=steps: line.set_data(
-                steps[: min(s, t.steps) + 1], t.loss[: min(s, t.steps) + 1]
-            )
-        )
+        scene.updaters.append(_loss_so_far(line, t))
+
+
+def _loss_so_far(line: Line2D, t: Trajectory) -> Callable[[int], None]:
+    """An updater showing ``t``'s loss up to each step on ``line``."""
+    steps = np.arange(t.steps + 1)
+
+    def update(step: int) -> None:
+        k = min(step, t.steps)
+        line.set_data(steps[: k + 1], t.loss[: k + 1])
+
+    return update
 
 
 def _levels(values: np.ndarray):
@@ -474,8 +493,9 @@ def _draw_contour(fig, ax, view: Landscape, group, options: Options, colorbar_fo
 def _draw_surface(ax, view: Landscape, group, options: Options) -> None:
     x, y = np.meshgrid(*view.axes, indexing="ij")
     values = np.where(np.isfinite(view.values), view.values, np.nan)
-    ax.plot_surface(x, y, values, rstride=1, cstride=1, cmap="viridis", alpha=0.7, linewidth=0,
-                    antialiased=False)  # fmt: skip
+    ax.plot_surface(
+        x, y, values, rstride=1, cstride=1, cmap="viridis", alpha=0.7, linewidth=0, antialiased=False
+    )
     ax.set_box_aspect(None, zoom=0.85)  # room for the z label
     finite = values[np.isfinite(values)]
     # Fixed limits: the paths start empty and must not rescale the view as they grow.
@@ -505,8 +525,9 @@ def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool) -> No
 
     else:
         path = scene.add(Line2D([], [], color=color, marker="o", ms=3, lw=1.2, zorder=4))
-        point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="white",
-                                 mew=1.2, zorder=5))  # fmt: skip
+        point = scene.add(
+            Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="white", mew=1.2, zorder=5)
+        )
         ax.add_line(path)
         ax.add_line(point)
 
@@ -524,8 +545,10 @@ def _scene_history_only(items, options: Options, ax) -> Scene:
     scene = Scene(fig, items, last)
     target = ax if ax is not None else fig.add_subplot()
     _history(scene, target, list(enumerate(items)), last, options, items)
-    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t, options, i))
-               for i, t in enumerate(items)]  # fmt: skip
+    handles = [
+        Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t, options, i))
+        for i, t in enumerate(items)
+    ]
     target.legend(handles=handles, loc="upper right", fontsize=9)
     _counter(scene, target, last, options.words)
     if options.title:

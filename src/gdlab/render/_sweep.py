@@ -22,8 +22,9 @@ REGIME_COLORS = {
 }
 
 
-def plot_sweep(result: Sweep, *, title: str | None = None, size: tuple[int, int] = (800, 600),
-               dpi: int = 100) -> Figure:  # fmt: skip
+def plot_sweep(
+    result: Sweep, *, title: str | None = None, size: tuple[int, int] = (800, 600), dpi: int = 100
+) -> Figure:
     """Final loss and steps to converge against the rate, regimes as colour bands, and 2/L.
 
     Args:
@@ -76,8 +77,16 @@ def _final_losses(ax, result: Sweep, starts: list[np.ndarray]) -> None:
     for s, runs in enumerate(starts):
         loss = np.where(np.isfinite(result.final_loss[runs]), result.final_loss[runs], top)
         label = "final loss" if len(starts) == 1 else f"final loss, start {s}"
-        ax.plot(result.lrs[runs], np.clip(loss, None, top), ".-", color="0.2", lw=1, ms=4,
-                alpha=1 if s == 0 else 0.5, label=label)  # fmt: skip
+        ax.plot(
+            result.lrs[runs],
+            np.clip(loss, None, top),
+            ".-",
+            color="0.2",
+            lw=1,
+            ms=4,
+            alpha=1 if s == 0 else 0.5,
+            label=label,
+        )
     ax.set_yscale("log", nonpositive="clip")
     ax.set_ylabel("final loss")
 
@@ -85,8 +94,11 @@ def _final_losses(ax, result: Sweep, starts: list[np.ndarray]) -> None:
 def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
     converged = np.array([r is Regime.CONVERGED for r in result.regime])
     for s, runs in enumerate(starts):
-        steps = np.where(converged[runs] & (result.steps_taken[runs] < result.steps),
-                         result.steps_taken[runs].astype(float), np.nan)  # fmt: skip
+        steps = np.where(
+            converged[runs] & (result.steps_taken[runs] < result.steps),
+            result.steps_taken[runs].astype(float),
+            np.nan,
+        )
         ax.plot(result.lrs[runs], steps, ".-", color="0.2", lw=1, ms=4, alpha=1 if s == 0 else 0.5)
     ax.set_ylabel("steps to converge")
     ax.set_xlabel("learning rate")
@@ -98,20 +110,19 @@ def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
             why = f"no run reached tol={result.tol:g} within {result.steps:,} steps"
         else:
             why = f"no run stopped before step {result.steps:,} (give tol to stop at convergence)"
-        ax.text(0.5, 0.5, why,
-                transform=ax.transAxes,
-                ha="center", va="center", fontsize=11, color="0.25")  # fmt: skip
+        ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", fontsize=11, color="0.25")
 
 
 def _bound(top, bottom, result: Sweep) -> None:
-    bound = None if result.stability is None else result.stability.critical_lr
-    if bound is None or not math.isfinite(bound):
+    stability = result.stability
+    if stability is None or not math.isfinite(stability.critical_lr):
         return
+    bound = stability.critical_lr
     for ax in (top, bottom):
         ax.axvline(bound, color="black", ls="--", lw=1.2)
     whose = "" if result.method in ("gd", "sign") else " (plain descent's bound)"
     top.plot([], [], color="black", ls="--", label=f"2/L = {bound:.4g}{whose}")
-    best = result.stability.best_lr
+    best = stability.best_lr
     if best is not None and not math.isclose(best, bound, rel_tol=1e-2):  # else one line shows both
         for ax in (top, bottom):
             ax.axvline(best, color="0.4", ls=":", lw=1.2)

@@ -65,13 +65,22 @@ class Writer:
 WRITERS: dict[str, Writer] = {}
 
 
-def register(format: str, description: str, media_type: str, *, animated: bool, static: bool,
-             available: Callable[[], bool] = lambda: True, requires: str = ""):  # fmt: skip
+def register(
+    format: str,
+    description: str,
+    media_type: str,
+    *,
+    animated: bool,
+    static: bool,
+    available: Callable[[], bool] = lambda: True,
+    requires: str = "",
+):
     """Decorator adding a writer for ``format`` to :data:`WRITERS`."""
 
     def add(write: Callable[..., None]) -> Callable[..., None]:
-        WRITERS[format] = Writer(format, description, media_type, write, animated, static, available,
-                                 requires)  # fmt: skip
+        WRITERS[format] = Writer(
+            format, description, media_type, write, animated, static, available, requires
+        )
         return write
 
     return add
@@ -155,10 +164,11 @@ def write_gif(animation, stream: BinaryStream, *, fps: float | None = None, loop
     from PIL import GifImagePlugin
 
     duration = max(2, round(100 / (fps or animation.fps))) * 10  # GIF counts centiseconds
-    palette = previous = None
+    palette = None
+    previous: np.ndarray | None = None
     for rgba in progress(animation.frames(), len(animation), "writing GIF"):
         pixels = packed_pixels(rgba)
-        if palette is None:
+        if previous is None:  # the first frame
             palette = fixed_palette(np.ascontiguousarray(rgba[..., :3]))
             first = quantize(rgba[..., :3], palette)
             header, _ = GifImagePlugin.getheader(first, info={"loop": loop, "duration": duration})
@@ -205,10 +215,16 @@ def write_mp4(animation, stream: BinaryStream, *, fps: float | None = None, qual
         # Starting ffmpeg forks; JAX warns about forks, but ffmpeg runs no Python.
         warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
         encoder = imageio_ffmpeg.write_frames(
-            str(video), animation.size, pix_fmt_in="rgba", fps=fps or animation.fps,
-            codec="libx264", quality=quality, macro_block_size=2, ffmpeg_log_level="error",
+            str(video),
+            animation.size,
+            pix_fmt_in="rgba",
+            fps=fps or animation.fps,
+            codec="libx264",
+            quality=quality,
+            macro_block_size=2,
+            ffmpeg_log_level="error",
             output_params=["-movflags", "+faststart"],
-        )  # fmt: skip
+        )
         encoder.send(None)
         try:
             for rgba in progress(animation.frames(), len(animation), "writing MP4"):
@@ -227,10 +243,16 @@ _PAGE = """<!DOCTYPE html>
 """
 
 
-@register("html", "self-contained HTML player (play, pause, step slider; works offline)",
-          "text/html; charset=utf-8", animated=True, static=False)  # fmt: skip
-def write_html(animation, stream: BinaryStream, *, fps: float | None = None,
-               title: str = "gradient descent") -> None:  # fmt: skip
+@register(
+    "html",
+    "self-contained HTML player (play, pause, step slider; works offline)",
+    "text/html; charset=utf-8",
+    animated=True,
+    static=False,
+)
+def write_html(
+    animation, stream: BinaryStream, *, fps: float | None = None, title: str = "gradient descent"
+) -> None:
     import html
 
     page = _PAGE.format(title=html.escape(title), player=html_player(animation, fps=fps))
