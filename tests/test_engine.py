@@ -67,7 +67,12 @@ def _facts(**changes):
             "converged at step 10: gradient norm 5e-07 <= tol 1e-06",
         ),
         ({"outcome": Outcome.NO_GAIN}, "a step of 0.1 no longer lowers the loss"),
-        ({"turned_back": True, "grad_norms": (6.0, 6.0)}, "bounces across the minimum without settling"),
+        (
+            {"turned_back": True, "grad_norms": (6.0, 6.0), "losses": (36.0, 36.0, 36.0)},
+            "bounces back and forth without settling",
+        ),
+        ({"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2)}, "settling slowly"),
+        ({"turned_back": True, "grad_norms": (6.0, 90.0), "losses": (36.0, 1e5, 7.7e5)}, "its bounces grow"),
         ({}, "give a tolerance (tol) to stop once it is small"),
         ({"tol": 1e-8}, "still descending, so raise the step limit or the rate 0.1"),
         ({"tol": 1e-8, "lr": None}, "still descending, so raise the step limit"),
@@ -185,7 +190,7 @@ def test_a_vanished_gradient_after_the_loss_rose_is_stalled_not_converged():
     assert "the gradient vanished" in path.message and "not a minimum" in path.message
     result = gdlab.sweep(plateau, 0.5, lrs=[0.1, 10.0], steps=2000, tol=1e-8)
     assert result.status == (gdlab.Status.CONVERGED, gdlab.Status.STALLED)
-    assert result.regime[1] is gdlab.Regime.DIVERGED and result.notes[1] == path.message
+    assert result.regime[1] is gdlab.Regime.STALLED and result.notes[1] == path.message
 
 
 def test_a_gradient_undefined_where_the_loss_fell_is_named_not_called_diverged():
@@ -238,3 +243,52 @@ def test_a_parameter_that_cancels_has_a_zero_gradient():
     loss = gdlab.parse("b - b + 1")
     assert loss.params == ("b",) and float(loss(b=3.0)) == 1.0
     assert gdlab.gradient_report(loss, 2.0).rows[0].autodiff == 0.0
+
+
+def test_a_loss_falling_to_the_largest_float_is_named_and_drawn(tmp_path):
+    path = gdlab.descend(lambda b: -(b**2), 1.0, lr=1.0, steps=1000)
+    assert path.status is gdlab.Status.DIVERGED and "fell without bound" in path.message
+    assert "the  left" not in path.message and "lower the rate" not in path.message
+    slow = gdlab.descend(lambda b: -(b**2), 1.0, lr=0.1, steps=1000, tol=1e-8)
+    assert "the loss keeps falling" in slow.message and "still descending" not in slow.message
+    with np.errstate(over="ignore"):
+        written = gdlab.save_figure(gdlab.plot(path, history=True), tmp_path / "fall.png")
+    assert written.stat().st_size > 1000
+
+
+def test_bounces_that_settle_grow_or_stay_are_told_apart():
+    words = {lr: gdlab.descend(lecture_loss, -10.0, lr=lr, steps=100).message for lr in (3.99, 4.0, 4.01)}
+    assert "settling slowly" in words[3.99] and "without settling" in words[4.0]
+    assert "its bounces grow" in words[4.01]
+
+
+def test_a_run_that_would_keep_too_many_steps_stops_with_what_it_kept(monkeypatch):
+    import dataclasses
+
+    from gdlab import _descend
+
+    monkeypatch.setattr(_descend, "LIMITS", dataclasses.replace(gdlab.LIMITS, trajectory_numbers=3_000))
+    path = gdlab.descend(lecture_loss, -10.0, lr=1e-9, steps=10**6, tol=1e-30)
+    assert path.status is gdlab.Status.MAX_STEPS and path.steps < 1000
+    assert "would pass the limit" in path.message
+
+
+def test_more_inputs_are_input_errors():
+    with pytest.raises(gdlab.InputError, match=r"jax\.numpy"):
+        gdlab.descend(lambda b: np.sin(b), 1.0, lr=0.1, steps=3)
+    with pytest.raises(gdlab.InputError, match=r"float16.*not supported"):
+        gdlab.descend(lecture_loss, 1.0, lr=0.1, steps=3, dtype="float16")
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1], steps=5)
+    with pytest.raises(gdlab.InputError, match="run must be a whole number from 0 to 0"):
+        result.trajectory(5)
+
+
+def test_gradient_report_reads_data_like_the_rest():
+    cafe = gdlab.datasets.cafe()
+    text = "sum((y - b0 - b1*x)^2)"
+    reports = [
+        gdlab.gradient_report(text, {"b0": 9.0, "b1": 2.0}, data=d) for d in ("cafe", cafe.to_pandas())
+    ]
+    assert reports[0].rows == reports[1].rows and reports[0].agree
+    lone = gdlab.gradient_report("sin(1/b)", 1e-4)
+    assert not lone.agree and "symbolic and autodiff agree" in lone.notes[0]

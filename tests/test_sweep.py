@@ -42,7 +42,7 @@ def test_lecture_rates_regimes_and_notes():
     assert result.steps_taken[2] == 1 and result.steps_taken[6] == 29
     assert "overshooting back and forth" in result.notes[3]
     assert "bounces grow" in result.notes[5]
-    assert result.counts() == {"converged": 3, "oscillating": 1, "slow": 1, "diverged": 2}
+    assert result.counts() == {"converged": 3, "oscillating": 1, "slow": 1, "diverged": 2, "stalled": 0}
     assert "Sweep(gd, 7 runs, 1000 steps" in repr(result) and "2/L = 4" in repr(result)
 
 

@@ -76,8 +76,8 @@ def _chunk_rows(init: Params, steps: int) -> int:
 
 def _run(f: Loss, method: Method, init: Params, lr: np.ndarray, tol: np.ndarray, steps: int, early: bool):
     """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
-    rows = _chunk_rows(init, steps)
     budget = LIMITS.trajectory_numbers // (2 * _components(init) + 1)
+    rows = max(1, min(_chunk_rows(init, steps), budget))
     if not early and steps + 1 > budget:
         raise InputError(
             f"steps={steps:,}: keeping every step of this run would pass the limit of "
@@ -96,12 +96,9 @@ def _run(f: Loss, method: Method, init: Params, lr: np.ndarray, tol: np.ndarray,
         code = Outcome(int(carry[4]))
         if code is not Outcome.RUNNING:
             break
-        if taken + rows > budget:
-            raise InputError(
-                f"steps={steps:,}: keeping every step of this run would pass the limit of "
-                f"{LIMITS.trajectory_numbers:,} numbers in memory after {taken:,} steps; "
-                "ask for fewer steps or give a larger tolerance (tol)"
-            )
+        if taken + rows > budget:  # stop with what was kept, rather than run out of memory
+            code = Outcome.KEPT_LIMIT
+            break
     if len(kept) == 1:
         P, L, G = kept[0]
     else:

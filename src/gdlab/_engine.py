@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from gdlab._checks import LIMITS
 from gdlab._methods import Method
 from gdlab._trajectory import Status
 from gdlab._types import Loss, Params
@@ -43,6 +44,7 @@ class Outcome(enum.IntEnum):
     NOT_FINITE = 3  # the loss, the gradient or the parameters left the finite numbers
     EXPLODED = 4  # the loss grew EXPLODE times past its start
     MAX_STEPS = 5  # the step limit was reached
+    KEPT_LIMIT = 6  # keeping more steps would pass the memory limit (gdlab.LIMITS.trajectory_numbers)
 
     @property
     def status(self) -> Status:
@@ -57,6 +59,7 @@ _STATUS = {
     Outcome.NOT_FINITE: Status.DIVERGED,
     Outcome.EXPLODED: Status.DIVERGED,
     Outcome.MAX_STEPS: Status.MAX_STEPS,
+    Outcome.KEPT_LIMIT: Status.MAX_STEPS,
 }
 
 
@@ -171,9 +174,7 @@ def _lower(facts: Facts) -> str:
 
 def status(facts: Facts) -> Status:
     """What the user sees, judged against the record: a vanished gradient after a rise is no minimum."""
-    if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN) and _rose(facts):
-        return Status.STALLED
-    if _kink(facts):
+    if _stalled(facts) or _kink(facts):
         return Status.STALLED
     return facts.outcome.status
 
@@ -195,6 +196,16 @@ def _rose(facts: Facts) -> bool:
     return last > first + 1e-9 * max(1.0, abs(first))
 
 
+def _stalled(facts: Facts) -> bool:
+    """Stopped, or stuck, where the gradient vanished, after the loss rose: a plateau."""
+    if not _rose(facts):
+        return False
+    if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN):
+        return True
+    flat = facts.grad_norms[1] <= 1e-8 * max(1.0, facts.grad_norms[0])
+    return facts.outcome is Outcome.MAX_STEPS and (flat or facts.stuck)
+
+
 def describe(facts: Facts) -> str:
     """Why a run ended and what to try, in one sentence: the only wording of every driver."""
     first, _, last = facts.losses
@@ -207,7 +218,7 @@ def describe(facts: Facts) -> str:
             f"each step overshoots, so {_lower(facts)}"
         )
     norm_last = facts.grad_norms[1]
-    if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN) and _rose(facts):
+    if _stalled(facts):
         return (
             f"stalled at step {k}: the gradient vanished (norm {norm_last:.3g}) but the loss rose from "
             f"{first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts)} or start elsewhere"
@@ -216,7 +227,17 @@ def describe(facts: Facts) -> str:
         return f"converged at step {k}: gradient norm {norm_last:.3g} <= tol {facts.tol:g}"
     if facts.outcome is Outcome.NO_GAIN:
         return f"converged at step {k}: a step of {facts.lr:g} no longer lowers the loss"
+    if facts.outcome is Outcome.KEPT_LIMIT:
+        return (
+            f"stopped at step {k}: keeping every step of a longer run would pass the limit of "
+            f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for fewer steps or a larger tolerance"
+        )
     limit = f"stopped at the step limit ({k}) with gradient norm {norm_last:.3g}"
+    if fell_far(facts) or (last < first and norm_last > 1e6 * max(1.0, facts.grad_norms[0])):
+        return (
+            f"{limit}: the loss keeps falling ({first:.4g} -> {last:.4g}) while its gradient grows: "
+            "the loss may have no minimum along this path"
+        )
     if facts.stuck:
         tol = "" if facts.tol is None else f" > tol {facts.tol:g}"
         return (
@@ -226,8 +247,15 @@ def describe(facts: Facts) -> str:
             else f"{limit}{tol}: the steps no longer change the parameters at {facts.dtype}'s precision; "
             f"give a tolerance above {norm_last:.3g}"
         )
+    if k > 0 and facts.turned_back and last > first * (1 + 1e-9) + 1e-300:
+        return f"{limit}: its bounces grow (loss {first:.4g} -> {last:.4g}), so {_lower(facts)}"
     if k > 0 and facts.turned_back and norm_last >= 0.5 * facts.grad_norms[0]:
-        return f"{limit}: it bounces across the minimum without settling, so {_lower(facts)}"
+        if last < first * (1 - 1e-6):
+            return (
+                f"{limit}: it bounces back and forth, settling slowly (loss {first:.4g} -> {last:.4g}); "
+                f"raise the step limit, or lower the rate a little"
+            )
+        return f"{limit}: it bounces back and forth without settling, so {_lower(facts)}"
     if facts.tol is None:
         return f"{limit}; give a tolerance (tol) to stop once it is small"
     raise_rate = "" if facts.lr is None else f" or the rate {facts.lr:g}"
@@ -244,16 +272,24 @@ def _not_finite(facts: Facts) -> str:
             f"stopped at step {k}: the gradient is not finite there (a kink or a pole of the loss) "
             f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
         )
-    if facts.not_finite == "loss" and last < 0 and not previous > first:
+    if fell_far(facts):
         return (
-            f"diverged at step {k}: the loss fell without bound (from {first:.4g} to {last}): "
+            f"diverged at step {k}: the loss fell without bound (from {first:.4g} to {last:.4g}): "
             "it has no minimum along this path, and no rate changes that"
         )
+    what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
     before = f" (the loss was {previous:.4g} a step before)" if math.isfinite(previous) else ""
     return (
-        f"diverged at step {k}: the {facts.not_finite} left the finite numbers{before}; "
+        f"diverged at step {k}: the {what} left the finite numbers{before}; "
         f"each step overshoots, so {_lower(facts)}"
     )
+
+
+def fell_far(facts: Facts) -> bool:
+    """The loss fell as far below its start as an exploding loss rises above it: it has no minimum."""
+    first, previous, last = facts.losses
+    lowest = min(x for x in (previous, last, first) if not math.isnan(x))
+    return lowest < first - EXPLODE * max(1.0, abs(first))
 
 
 def facts_from_rows(

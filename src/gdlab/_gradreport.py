@@ -122,15 +122,28 @@ def _point(loss: Expression, at: object) -> dict[str, float]:
     return {name: number(name, at[name], positive=False) for name in loss.params}
 
 
-def gradient_report(
-    loss: str | Expression, at: Params, *, data: Mapping[str, object] | None = None
-) -> GradientReport:
+def _columns(text: str, data: object) -> dict[str, np.ndarray]:
+    """The columns of ``data`` (anything :func:`gdlab.as_table` reads) that the loss names."""
+    if data is None:
+        return {}
+    from gdlab._data import as_table, column_names
+    from gdlab._expr import mentions
+
+    if isinstance(data, Mapping):
+        return dict(data)  # arrays of any shape (the lecture's matrix X) go in as they are
+    wanted = [c for c in column_names(data) if mentions(text, c)]
+    table = as_table(data, columns=wanted) if wanted else None
+    return {} if table is None else {name: table[name] for name in table.names}
+
+
+def gradient_report(loss: str | Expression, at: Params, *, data: object = None) -> GradientReport:
     """The gradient of a typed loss at a point: symbolic, autodiff and finite differences side by side.
 
     Args:
         loss: the loss as text (``"(b/2-1)^2"``) or a parsed :class:`~gdlab.Expression`.
         at: the point: a dict by parameter name, or a number for a one-parameter loss.
-        data: columns by name that the loss's data names refer to (with text only).
+        data: the data the loss's names refer to (with text only): a dict of arrays, a
+            DataFrame, a CSV or Parquet path or ``"cafe"``, as :func:`gdlab.as_table` reads.
 
     Returns:
         A :class:`GradientReport`.
@@ -142,7 +155,7 @@ def gradient_report(
         ('b/2 - 1', -6.0, True)
     """
     if isinstance(loss, str):
-        loss = parse(loss, data=dict(data or {}))
+        loss = parse(loss, data=_columns(loss, data))
     elif data is not None:
         raise InputError("data goes with a loss given as text; a parsed Expression has its data bound")
     if not loss.params:
@@ -177,7 +190,13 @@ def gradient_report(
         rows.append(
             GradientRow(name, derivative, symbolic, float(check.autodiff[i]), float(check.numeric[i]))
         )
-    agree = check.passed and all(
+    exact_agree = all(
         r.symbolic is None or abs(r.symbolic - r.autodiff) <= AGREE * max(1.0, abs(r.autodiff)) for r in rows
     )
+    agree = check.passed and exact_agree
+    if not check.passed and exact_agree and any(r.symbolic is not None for r in rows):
+        notes.append(
+            "symbolic and autodiff agree; the finite difference does not (rounding, or the loss "
+            "bends sharply within a step of this point)"
+        )
     return GradientReport(loss.text, point, value, tuple(rows), agree, check.max_rel_error, tuple(notes))

@@ -75,9 +75,9 @@ def _explained(params: object) -> Iterator[None]:
         ) from err
 
 
-def _untraceable(err: Exception) -> ValueError:
+def _untraceable(err: Exception) -> InputError:
     first = str(err).strip().splitlines()[0]
-    return ValueError(
+    return InputError(
         "the loss cannot be differentiated as written: compute it with jax.numpy "
         "(import jax.numpy as jnp) instead of numpy or math, and use jnp.where "
         f"instead of a Python if on parameter values. JAX said: {first}"

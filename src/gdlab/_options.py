@@ -18,6 +18,8 @@ def load_data(source: str | None, text: str, option: str = "--data") -> dict[str
 
     try:
         wanted = [c for c in column_names(source) if mentions(text, c)]
+        if not wanted:
+            return {}  # the loss names no column; its free names are parameters
         table = as_table(source, columns=wanted)
     except InputError as err:
         raise InputError(f"{option} {source}: {err}") from None
@@ -58,6 +60,8 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
             raise InputError(
                 f"{option} {pair}: {name!r} is not a parameter of the loss; it has {expr.params}"
             )
+        if not value.strip():
+            raise InputError(f"{option} {pair}: give a number after =, as in {option} {name}=0")
         values[name] = number(value.strip())
     missing = [p for p in expr.params if p not in values]
     if missing:

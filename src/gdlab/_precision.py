@@ -31,7 +31,12 @@ def resolve_dtype(dtype: DTypeLike) -> np.dtype:
     except TypeError as err:
         raise InputError(f"dtype={dtype!r} is not a dtype: use 'float32' or 'float64'") from err
     if resolved not in _ALLOWED:
-        raise InputError(f"dtype={dtype!r} is not a floating dtype: use 'float32' or 'float64'")
+        kind = (
+            "is not supported (too few digits for descent)"
+            if resolved.kind == "f"
+            else "is not a floating dtype"
+        )
+        raise InputError(f"dtype={dtype!r} {kind}: use 'float32' or 'float64'")
     return resolved
 
 

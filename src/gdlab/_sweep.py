@@ -49,6 +49,7 @@ class Regime(enum.Enum):
     OSCILLATING = "oscillating"
     SLOW = "slow"
     DIVERGED = "diverged"
+    STALLED = "stalled"  # the gradient vanished, but the loss rose: a flat region, not a minimum
 
     def __str__(self) -> str:
         return self.value
@@ -307,6 +308,12 @@ class Sweep:
         When the sweep saved only some steps, that one run is computed again with
         :func:`gdlab.descend`, which gives exactly the same path.
         """
+        if (
+            isinstance(run, bool)
+            or not isinstance(run, int | np.integer)
+            or not -len(self) <= run < len(self)
+        ):
+            raise InputError(f"run must be a whole number from 0 to {len(self) - 1}; got {run!r}")
         index = range(len(self))[run]
         if not self.every_step:
             if self.loss_fn is None:
@@ -466,7 +473,7 @@ def _every(save: object, runs: int, steps: int, components: int) -> int:
     raise InputError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
 
 
-def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> tuple[Status, Regime, str]:
+def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
     """Status, regime and a note for one run.
 
     A run that stopped is worded by the engine, as :func:`gdlab.descend` words
@@ -474,17 +481,22 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
     flips, first and last gradient norm) over the steps past the end, checked
     against its recorded losses (a run whose loss fell is not running away).
     """
-    flips, start, end = (float(x) for x in probe)
-    bounced = "; it got there by overshooting back and forth" if overshoot else ""
-    judged = status(facts)
-    if judged in (Status.DIVERGED, Status.STALLED):
-        return judged, Regime.DIVERGED, describe(facts)
-    if judged is Status.CONVERGED:
-        return Status.CONVERGED, Regime.CONVERGED, describe(facts) + bounced
-    if facts.stuck:
+    flips, start, end = run.probe
+    bounced = "; it got there by overshooting back and forth" if run.overshoot else ""
+    rose = run.last_loss > run.first_loss + 1e-9 * max(1.0, abs(run.first_loss))
+    plateau = rose and start <= 1e-8 * max(1.0, run.first_norm)
+    if run.code != Outcome.MAX_STEPS or run.stuck or plateau:  # worded by the engine, as descend words it
+        facts = run.facts()
+        judged = status(facts)
+        if judged is Status.STALLED:
+            return judged, Regime.STALLED, describe(facts)
+        if judged is Status.DIVERGED:
+            return judged, Regime.DIVERGED, describe(facts)
+        if judged is Status.CONVERGED:
+            return Status.CONVERGED, Regime.CONVERGED, describe(facts) + bounced
         return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
-    first_loss, _, last_loss = facts.losses
-    if facts.tol is None and start <= 1e-8 * max(1.0, facts.grad_norms[0]):
+    first_loss, last_loss = run.first_loss, run.last_loss
+    if run.tol is None and start <= 1e-8 * max(1.0, run.first_norm):
         note = f"converged: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it){bounced}"
         return Status.MAX_STEPS, Regime.CONVERGED, note
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
@@ -505,7 +517,10 @@ def _judge(code: Outcome, facts: Facts, steps: int, overshoot: bool, probe) -> t
         )
         return Status.MAX_STEPS, Regime.DIVERGED, note
     if alternating and rate >= 1 - 1e-6:
-        note = f"oscillating: bounces across the minimum without settling (gradient {start:.3g})"
+        note = (
+            f"oscillating: bounces back and forth without settling (loss {last_loss:.4g}, "
+            f"gradient {start:.3g})"
+        )
         return Status.MAX_STEPS, Regime.OSCILLATING, note
     bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
     fell = last_loss < first_loss - 1e-9 * max(1.0, abs(first_loss))
@@ -550,8 +565,9 @@ def sweep(
 
     Returns:
         A :class:`Sweep`, whose ``regime`` says for each run: converged, oscillating
-        (bouncing across the minimum without settling, as at lr = 2/L), slow
-        (still moving toward the minimum at the step limit) or diverged.
+        (bouncing back and forth without settling, as at lr = 2/L), slow
+        (still moving toward the minimum at the step limit), diverged, or stalled
+        (the gradient vanished but the loss rose: a flat region).
 
     Example:
         >>> import gdlab
@@ -610,10 +626,10 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
     probe = np.stack([np.asarray(x) for x in ending[4][0]], axis=1)
     moved = np.asarray(ending[4][1])
-    runs = lrs.size
-    facts = _facts(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, moved, dt)
-    probes = probe.tolist()
-    judged = [_judge(facts[i].outcome, facts[i], steps, bool(overshoot[i]), probes[i]) for i in range(runs)]
+    every = _runs(
+        codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, moved, dt, overshoot, probe
+    )
+    judged = [_judge(run, steps) for run in every]
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
@@ -650,8 +666,45 @@ def _per_run(tree: Params, runs: int) -> np.ndarray:
     return np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)
 
 
-def _facts(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, moved, dt) -> list[Facts]:
-    """What the engine's words need for every run, from its start and its final state, computed at once."""
+@dataclass(frozen=True)
+class _Run:
+    """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words."""
+
+    code: int
+    step: int
+    first_loss: float
+    last_loss: float
+    first_norm: float
+    last_norm: float
+    not_finite: str
+    lr: float
+    tol: float | None
+    method: str
+    stuck: bool
+    dtype: str
+    overshoot: bool
+    probe: tuple[float, float, float]
+
+    def facts(self) -> Facts:
+        return Facts(
+            outcome=Outcome(self.code),
+            step=self.step,
+            losses=(self.first_loss, self.last_loss, self.last_loss),
+            grad_norms=(self.first_norm, self.last_norm),
+            turned_back=False,
+            not_finite=self.not_finite,
+            lr=self.lr,
+            tol=self.tol,
+            method=self.method,
+            stuck=self.stuck,
+            dtype=self.dtype,
+        )
+
+
+def _runs(
+    codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, moved, dt, overshoot, probe
+):
+    """Every run's :class:`_Run`, its arrays reduced at once with NumPy."""
     runs = lrs.size
     first_g = _per_run(jax.tree.map(lambda a: a[:, 0], G), runs)
     last_g, last_p = _per_run(final_g, runs), _per_run(final_p, runs)
@@ -665,28 +718,24 @@ def _facts(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, metho
         ],
         ["loss", "gradient", "parameters"],
         "",
-    ).tolist()
-    stuck = (~moved & np.any(last_g != 0, axis=1)).tolist()
-    name, first, last = str(np.dtype(dt)), first.tolist(), final_loss.tolist()
-    rates, steps, norms = (
-        lrs.tolist(),
-        taken.tolist(),
-        list(zip(first_norm.tolist(), last_norm.tolist(), strict=True)),
     )
-    outcomes = [Outcome(c) for c in codes.tolist()]
+    stuck = ~moved & np.any(last_g != 0, axis=1)
+    columns = zip(
+        codes.tolist(),
+        taken.tolist(),
+        first.tolist(),
+        final_loss.tolist(),
+        first_norm.tolist(),
+        last_norm.tolist(),
+        what.tolist(),
+        lrs.tolist(),
+        stuck.tolist(),
+        overshoot.tolist(),
+        probe.tolist(),
+        strict=True,
+    )
+    name = str(np.dtype(dt))
     return [
-        Facts(
-            outcome=outcomes[i],
-            step=steps[i],
-            losses=(first[i], last[i], last[i]),
-            grad_norms=norms[i],
-            turned_back=False,
-            not_finite=what[i],
-            lr=rates[i],
-            tol=tol,
-            method=method,
-            stuck=stuck[i],
-            dtype=name,
-        )
-        for i in range(runs)
+        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, s, name, o, tuple(pr))
+        for c, k, f0, f1, n0, n1, w, lr, s, o, pr in columns
     ]

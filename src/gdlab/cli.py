@@ -315,6 +315,8 @@ def run(
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("animation", "picture", "table"))
+    if out is not None and out.suffix.lower() in (".gif", ".mp4", ".html") and frames < 1:
+        raise InputError(f"--frames {frames}: an animation needs at least 1 frame")
     count = _options.whole_number(steps, "--steps")
     path = descend(loss.function, start, lr=_options.value(lr, "--lr"), steps=count, method=method, tol=stop)
     summary = {"expression": loss.text, **path.summary(), "out": None}

@@ -289,6 +289,17 @@ def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
     return scene
 
 
+# Axis limits stay inside this, so padding a loss near the largest float cannot overflow.
+LIMIT = 1e300
+
+
+def padded(lo: float, hi: float, share: float) -> tuple[float, float]:
+    """``(lo, hi)`` widened by ``share`` of their span on each side, finite however large they are."""
+    lo, hi = min(max(lo, -LIMIT), LIMIT), min(max(hi, -LIMIT), LIMIT)
+    pad = share * (hi / 2 - lo / 2) * 2 if hi > lo else share * max(1.0, abs(hi))
+    return lo - pad, hi + pad
+
+
 def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options) -> None:
     words = options.words
     if view is not None:
@@ -298,9 +309,8 @@ def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options) -> No
     else:
         values = np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group])
         lo, hi = float(values.min()), float(values.max())
-    pad = 0.08 * (hi - lo if hi > lo else max(1.0, abs(hi)))
     ax.set_xlim(*xlim)
-    ax.set_ylim(*(options.ylim or (lo - pad, hi + pad)))
+    ax.set_ylim(*(options.ylim or padded(lo, hi, 0.08)))
     ax.set_xlabel(group[0][1].names[0])
     ax.set_ylabel(words["loss"])
     ax.grid(alpha=0.3)
@@ -415,9 +425,7 @@ def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> 
             bottom = min(bottom, positive.max() * 1e-6)
         ax.set_ylim(bottom, positive.max() * 2)
     else:
-        lo, hi = float(values.min()), float(values.max())
-        pad = 0.05 * (hi - lo if hi > lo else 1.0)
-        ax.set_ylim(lo - pad, hi + pad)
+        ax.set_ylim(*padded(float(values.min()), float(values.max()), 0.05))
     ax.set_xlabel(options.words["iteration"])
     ax.set_ylabel(options.words["loss"])
     ax.grid(alpha=0.3, which="both")

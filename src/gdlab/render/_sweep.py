@@ -19,6 +19,7 @@ REGIME_COLORS = {
     Regime.SLOW: "#bcbd22",
     Regime.OSCILLATING: "#ff7f0e",
     Regime.DIVERGED: "#d62728",
+    Regime.STALLED: "#7f7f7f",
 }
 
 
