@@ -1,9 +1,9 @@
 """What the user gave, checked in one place: numbers, whole numbers, sizes, and the limits.
 
-Every front end (Python, the command line, the web page) enforces the same
-limits because they live here. An :class:`InputError` is the user's to fix
-(exit code 2 on the command line, HTTP 422 on the web); any other exception is
-a failure of gdlab's own (exit 1, HTTP 500).
+Every front end (Python, the command line, and any later one) enforces the
+same limits because they live here. An :class:`InputError` is the user's to fix
+(exit code 2 on the command line); any other exception is a failure of gdlab's
+own (exit 1).
 """
 
 from __future__ import annotations
