@@ -475,9 +475,9 @@ def fit(
         intercept=intercept,
         dropna=dropna,
     )
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}", err=True)
-    if json_output:
+    if json_output:  # the table below lists the warnings; with --json they go to stderr
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
         return result.to_dict()
     _console().print(repr(result))
     return None
