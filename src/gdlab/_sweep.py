@@ -8,6 +8,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -666,9 +667,11 @@ def _per_run(tree: Params, runs: int) -> np.ndarray:
     return np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)
 
 
-@dataclass(frozen=True)
-class _Run:
-    """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words."""
+class _Run(NamedTuple):
+    """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words.
+
+    A named tuple, not a dataclass: a sweep makes one per run, and tuples are made fastest.
+    """
 
     code: int
     step: int
