@@ -415,9 +415,11 @@ def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> 
     values = np.concatenate([t.loss[np.isfinite(t.loss)] for t in everyone])
     positive = values[values > 0]
     log = options.log_history and positive.size and values.min() >= 0
-    ax.set_xlim(-0.02 * max(last, 1), max(last, 1))  # the first step's drop clear of the spine
-    if options.log_steps:  # frames spaced by powers: so is the iteration axis
+    if options.log_steps:  # frames spaced by powers: so is the iteration axis, from step 0
         ax.set_xscale("symlog", linthresh=1)
+        ax.set_xlim(0, max(last, 1))
+    else:
+        ax.set_xlim(-0.02 * max(last, 1), max(last, 1))  # the first step's drop clear of the spine
     if log:  # a loss of exactly 0 (a landing on the minimum) sits on the bottom edge
         ax.set_yscale("log", nonpositive="clip")
         bottom = positive.min() / 2

@@ -50,7 +50,8 @@ def plot_sweep(
         _final_losses(top, result, starts)
         _steps_taken(bottom, result, starts)
         _bound(top, bottom, result)
-        handles = [Patch(color=c, alpha=0.35, label=r.value) for r, c in REGIME_COLORS.items()]
+        seen = set(result.regime)  # only the regimes that occurred
+        handles = [Patch(color=c, alpha=0.35, label=r.value) for r, c in REGIME_COLORS.items() if r in seen]
         top.legend(handles=handles + top.get_legend_handles_labels()[0], loc="best", fontsize=9)
         top.set_title(title or f"{result.method}: {len(result)} runs of {result.steps:,} steps")
     return fig
