@@ -33,6 +33,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, InputError
 from gdlab._precision import resolve_dtype
+from gdlab._text import count
 from gdlab._types import DTypeLike
 
 __all__ = [
@@ -144,21 +145,15 @@ class Table:
 
     def __repr__(self) -> str:
         origin = "" if self.source == "data" else f", from {self.source}"
-        head = (
-            f"Table({_count(self.n, 'row')} x {_count(len(self.columns), 'column')}, {self._dtype}{origin})"
-        )
+        head = f"Table({count(self.n, 'row')} x {count(len(self.columns), 'column')}, {self._dtype}{origin})"
         width = max((len(c) for c in self.columns), default=0)
         lines = [
             f"  {c:<{width}}  min {v.min():.6g}  mean {v.mean():.6g}  max {v.max():.6g}"
             for c, v in self.columns.items()
         ]
         if self.dropped:
-            lines.append(f"  dropped {_count(self.dropped, 'row')} with missing values")
+            lines.append(f"  dropped {count(self.dropped, 'row')} with missing values")
         return "\n".join([head, *lines])
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'s' * (number != 1)}"
 
 
 class Design(NamedTuple):

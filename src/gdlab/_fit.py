@@ -32,6 +32,7 @@ from gdlab._data import DataLike, Design, NamesLike, as_table, design_matrix, na
 from gdlab._json import plain
 from gdlab._methods import Method
 from gdlab._precision import resolve_dtype
+from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
 
@@ -174,11 +175,11 @@ class Fit:
 
     def __repr__(self) -> str:
         formula = f"{self.y} ~ {' + '.join(self.x)}{'' if self.intercept else ' - 1'}"
-        lines = [f"Fit({formula}, {self.method}, {_count(self.n, 'row')})", *self._table()]
+        lines = [f"Fit({formula}, {self.method}, {count(self.n, 'row')})", *self._table()]
         path = self.trajectory
         if path is not None:
             lines.append(
-                f"  {self.method}: {_count(path.steps, 'step')} at lr {self.lr:.4g} ({self.lr_source}), "
+                f"  {self.method}: {count(path.steps, 'step')} at lr {self.lr:.4g} ({self.lr_source}), "
                 f"{path.status}; largest difference {self.max_difference:.3g}"
             )
         return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
@@ -190,17 +191,7 @@ class Fit:
         for i, name in enumerate(self.names):
             values = [self.closed_form[i], *([self.coef[i]] if descent else [])]
             rows.append([name, *(f"{v:.10g}" for v in values)])
-        widths = [max(len(row[j]) for row in rows) for j in range(len(rows[0]))]
-        return ["  " + "  ".join(_aligned(row, widths)) for row in rows]
-
-
-def _aligned(row: list[str], widths: list[int]) -> list[str]:
-    """The first cell left-aligned (a name), the rest right-aligned (numbers)."""
-    return [row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True))]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}{'s' * (number != 1)}"
+        return table(rows)
 
 
 def fit(
@@ -351,7 +342,7 @@ def _check_design(design: Design, intercept: bool) -> None:
     n, p = X.shape
     if n < p:
         raise InputError(
-            f"{_count(n, 'row')} but {p} coefficients ({', '.join(coefficients)}): "
+            f"{count(n, 'row')} but {p} coefficients ({', '.join(coefficients)}): "
             f"a fit needs at least as many rows as coefficients"
         )
     for j in range(int(intercept), p):

@@ -13,6 +13,7 @@ from gdlab._expr import Expression, no_parameters, parse
 from gdlab._gradcheck import check_grad
 from gdlab._json import plain
 from gdlab._symbolic import evaluate
+from gdlab._text import table
 from gdlab._types import Params
 
 # Symbolic and autodiff values agree when they differ by at most this, relative to max(1, |autodiff|).
@@ -89,11 +90,7 @@ class GradientReport:
                     _num(r.finite_difference),
                 )
             )
-        widths = [max(len(row[j]) for row in cells) for j in range(5)]
-        lines = [
-            head,
-            *("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells),
-        ]
+        lines = [head, *table([list(row) for row in cells], left=5)]
         verdict = "they agree" if self.agree else "they DISAGREE"
         lines.append(f"  {verdict} (largest relative difference {self.max_rel_error:.2g})")
         return "\n".join([*lines, *(f"  note: {n}" for n in self.notes)])

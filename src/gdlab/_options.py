@@ -133,10 +133,7 @@ def whole_number(text: str, option: str, low: int = 0) -> int:
     amount = value(text, option)
     if not float(amount).is_integer():
         raise InputError(f"{option} {text}: give a whole number")
-    try:
-        return whole(option, int(amount), low=low)
-    except InputError as err:
-        raise InputError(f"{err}") from None
+    return whole(option, int(amount), low=low)
 
 
 KINDS = {

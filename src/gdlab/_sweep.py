@@ -34,7 +34,7 @@ from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
 from gdlab._stability import Stability, stability
-from gdlab._trajectory import Status, Trajectory
+from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
 # Saving every step of every run is the default while it stays this small (numbers per array).
@@ -662,11 +662,6 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     )
 
 
-def _per_run(tree: Params, runs: int) -> np.ndarray:
-    """A batch of pytrees as a matrix: a row per run, a column per component."""
-    return np.concatenate([np.asarray(x).reshape(runs, -1) for x in jax.tree.leaves(tree)], axis=1)
-
-
 class _Run(NamedTuple):
     """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words.
 
@@ -709,8 +704,8 @@ def _runs(
 ):
     """Every run's :class:`_Run`, its arrays reduced at once with NumPy."""
     runs = lrs.size
-    first_g = _per_run(jax.tree.map(lambda a: a[:, 0], G), runs)
-    last_g, last_p = _per_run(final_g, runs), _per_run(final_p, runs)
+    first_g = flat_rows(jax.tree.map(lambda a: a[:, 0], G), runs)
+    last_g, last_p = flat_rows(final_g, runs), flat_rows(final_p, runs)
     with np.errstate(all="ignore"):
         first_norm, last_norm = np.linalg.norm(first_g, axis=1), np.linalg.norm(last_g, axis=1)
     what = np.select(
