@@ -90,7 +90,7 @@ class GradientReport:
                     _num(r.finite_difference),
                 )
             )
-        lines = [head, *table([list(row) for row in cells], left=5)]
+        lines = [head, *table([list(row) for row in cells], left=2)]
         verdict = "they agree" if self.agree else "they DISAGREE"
         lines.append(f"  {verdict} (largest relative difference {self.max_rel_error:.2g})")
         return "\n".join([*lines, *(f"  note: {n}" for n in self.notes)])
