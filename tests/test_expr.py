@@ -223,3 +223,46 @@ def test_non_ascii_names_and_constants_used_as_parameters_are_explained():
         gdlab.parse("θ^2")
     with pytest.raises(gdlab.ExpressionError, match=r"'e' is the constant 2\.71828"):
         gdlab.parse("(e - 1)^2", params=["e"])
+
+
+def test_typed_loss_text_works_in_every_python_entry_point():
+    """The text of a loss is accepted wherever a function is: one API for every front end."""
+    path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=200, tol=1e-10)
+    assert path.status.value == "converged" and float(path.params[-1]) == pytest.approx(2.0)
+    rosen = "(1-x)^2 + 100*(y-x^2)^2"
+    start = {"x": -1.5, "y": 2.0}
+    swept = gdlab.sweep(rosen, start, lrs=[1e-4, 1e-3], steps=50)
+    assert [r["status"] for r in swept.runs()] == ["max_steps", "max_steps"]
+    curvature = gdlab.stability(rosen, {"x": 1.0, "y": 1.0}).L
+    assert curvature == pytest.approx(1001.6006, rel=1e-6)
+    g = gdlab.grad(rosen)(start)
+    assert float(g["x"]) == pytest.approx(2 * (-2.5) - 400 * -1.5 * (2 - 2.25))
+    found = gdlab.grid_search("(b/2-1)^2", {"b": np.linspace(0, 4, 5)})
+    assert (found.best, found.loss) == ({"b": 2.0}, 0.0)
+
+
+def test_expression_called_with_a_dict_of_parameters():
+    loss = gdlab.parse("(1-x)^2 + 100*(y-x^2)^2")
+    assert float(loss({"x": 1.0, "y": 1.0})) == 0.0
+    assert float(loss({"x": 0.0, "y": 0.0})) == 1.0
+    with pytest.raises(gdlab.InputError, match="give a value for y"):
+        loss({"x": 1.0})
+
+
+def test_expression_keeps_float32():
+    """Constants and bound data take the parameters' precision: a float32 run stays float32."""
+    loss = gdlab.parse("(b/2-1)^2 + sum((y - b*x)^2)", data={"x": np.arange(3.0), "y": np.ones(3)})
+    assert loss(np.float32(1.0)).dtype == np.float32
+    assert loss(1.0).dtype == np.float64
+    path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=100, tol=1e-8, dtype="float32")
+    assert path.params.dtype == np.float32
+    assert "float32" in path.message and "float64" in path.message
+
+
+def test_expressions_with_the_same_text_and_different_data_do_not_share_compiled_code():
+    """Compiled code is cached by the loss object: two data sets under one text must not collide."""
+    one = gdlab.parse("sum((y - b)^2)", data={"y": np.array([1.0, 1.0])})
+    two = gdlab.parse("sum((y - b)^2)", data={"y": np.array([5.0, 5.0])})
+    assert one != two
+    ends = [float(gdlab.descend(f, 0.0, lr=0.1, steps=200).params[-1]) for f in (one, two)]
+    assert ends == pytest.approx([1.0, 5.0])

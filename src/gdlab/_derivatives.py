@@ -9,7 +9,7 @@ from typing import Any
 import jax
 
 from gdlab._checks import InputError
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._types import DTypeLike
 
@@ -70,6 +70,7 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0, *, dtype: DTypeLike = None
         >>> [float(g) for g in gdlab.grad(lambda b0, b1: (b0 + 2 * b1) ** 2, (0, 1))(1.0, 1.0)]
         [6.0, 12.0]
     """
+    f = as_loss(f)
     return _differentiable(jax.grad, f, argnums, dtype)
 
 
@@ -90,6 +91,7 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, *, dtype: DTypeL
         >>> float(value), float(slope)
         (9.0, -3.0)
     """
+    f = as_loss(f)
     return _differentiable(jax.value_and_grad, f, argnums, dtype)
 
 
@@ -112,4 +114,5 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0, *, dtype: DTypeLike = N
         >>> H.tolist()
         [[2.0, 3.0], [3.0, 0.0]]
     """
+    f = as_loss(f)
     return _differentiable(jax.hessian, f, argnums, dtype)

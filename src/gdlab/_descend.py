@@ -17,7 +17,7 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome, status
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Trajectory, flat_rows
@@ -149,6 +149,7 @@ def descend(
         >>> path.params.round(6).tolist(), path.status.value
         ([-10.0, -9.99, -9.980008], 'max_steps')
     """
+    f = as_loss(f)
     spec = resolve_method(method)
     dt = resolve_dtype(dtype)
     rate = _rate(spec, lr)

@@ -14,7 +14,7 @@ import ast
 import difflib
 import math
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import jax
@@ -62,8 +62,9 @@ class ExpressionError(InputError):
         super().__init__(message)
 
 
-def _f(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
+def _f(x: float) -> jax.Array:
+    """A constant, weakly typed: it takes the parameters' precision (float32 stays float32)."""
+    return jnp.asarray(float(x))
 
 
 def _reduce(kind: str):
@@ -372,7 +373,23 @@ def _sympy_call(name: str, args: list):
     return sympy.Min(sympy.Max(x, args[1]), args[2])  # clip
 
 
-@dataclass(frozen=True, repr=False)
+def _cast(data: dict, kind) -> dict:
+    """Bound data in the parameters' precision, so a float32 run stays float32."""
+    return {
+        name: arr.astype(kind) if jnp.issubdtype(arr.dtype, jnp.floating) else arr
+        for name, arr in data.items()
+    }
+
+
+def _floating(value: object) -> jax.Array:
+    """``value`` as an array, keeping a floating dtype (float32 stays float32)."""
+    arr = jnp.asarray(value)
+    return arr if jnp.issubdtype(arr.dtype, jnp.floating) else arr.astype(jnp.result_type(float))
+
+
+# eq=False: two expressions with the same text may bind different data, so each is
+# its own object (compiled code is cached by identity, never shared between them).
+@dataclass(frozen=True, repr=False, eq=False)
 class Expression:
     """A compiled loss: its text, its names, a JAX function and, where possible, SymPy.
 
@@ -393,7 +410,12 @@ class Expression:
     data_values: dict = field(compare=False, default_factory=dict)
 
     def __call__(self, *point: object, **values: object) -> jax.Array:
-        """The loss at parameter values given by name, or as one number for a one-parameter loss."""
+        """The loss at parameter values: by name (``loss(x=1, y=2)``), as one dict
+        (``loss({"x": 1, "y": 2})``, the form ``descend`` and ``sweep`` pass), or as
+        one number for a one-parameter loss."""
+        if len(point) == 1 and isinstance(point[0], Mapping) and not values:
+            values = dict(point[0])
+            point = ()
         if point:
             if len(point) != 1 or len(self.params) != 1 or values:
                 raise InputError(
@@ -403,7 +425,7 @@ class Expression:
         missing = [p for p in self.params if p not in values]
         if missing:
             raise InputError(f"give a value for {', '.join(missing)}")
-        return self.function({p: jnp.asarray(values[p], dtype=float) for p in self.params})
+        return self.function({p: _floating(values[p]) for p in self.params})
 
     def derivative(self, name: str):
         """The exact symbolic derivative with respect to parameter ``name`` (SymPy)."""
@@ -517,7 +539,10 @@ def parse(
     bound = {name: jnp.asarray(np.asarray(value, dtype=float)) for name, value in data.items()}
 
     def function(values: dict) -> jax.Array:
-        return fn({**bound, **values})
+        leaves = [v for v in values.values() if jnp.issubdtype(jnp.result_type(v), jnp.floating)]
+        kind = jnp.result_type(*leaves) if leaves else None
+        data_now = bound if kind is None or kind == jnp.result_type(float) else _cast(bound, kind)
+        return fn({**data_now, **values})
 
     return Expression(
         text=clean,

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError, number
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
 from gdlab._types import DTypeLike, Loss, Params
@@ -102,6 +102,7 @@ def check_grad(
         >>> report.passed, float(report.autodiff[0])
         (True, -6.0)
     """
+    f = as_loss(f)
     dt = resolve_dtype(dtype)
     tol = (1e-6 if dt == np.float64 else 1e-2) if tol is None else number("tol", tol)
     point = as_float_tree(at, dt, "at")

@@ -13,7 +13,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, InputError, size
 from gdlab._json import plain
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import resolve_dtype
 from gdlab._types import DTypeLike
 
@@ -115,6 +115,7 @@ def grid_search(f: Callable[..., Any], grid: object, *, dtype: DTypeLike = None)
         >>> result.index, result.best
         (59, 1.9191919191919187)
     """
+    f = as_loss(f)
     dt = resolve_dtype(dtype)
     axes, names, one_axis = _axes(grid, dt)
     size("grid points", math.prod(a.size for a in axes), LIMITS.grid_points, "use fewer points per axis")

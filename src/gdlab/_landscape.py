@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._pytree import ravel_pytree
 from gdlab._types import Loss, Params
 
@@ -52,6 +52,7 @@ def landscape(
         >>> view.values.tolist()
         [36.0, 12.25, 1.0, 2.25, 16.0]
     """
+    f = as_loss(f)
     flat, unravel = ravel_pytree(jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), like))
     if flat.size != len(ranges) or flat.size not in (1, 2):
         raise InputError(

@@ -13,15 +13,31 @@ import jax.numpy as jnp
 from gdlab._checks import InputError
 
 
-def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
+def as_loss(f: Any) -> Any:
+    """The loss as a callable: the text of a loss is parsed (safely) into an Expression."""
+    if isinstance(f, str):
+        from gdlab._expr import parse
+
+        return parse(f)
+    return f
+
+
+def scalar_loss(f: Callable[..., Any] | str) -> Callable[..., jax.Array]:
     """Wrap ``f`` so that it returns a 0-d array, or raise a clear error.
+
+    ``f`` may be the text of a loss (``"(b/2-1)^2"``): it is parsed with
+    :func:`gdlab.parse` and called with the parameters as a number (one
+    parameter) or a dict by name.
 
     A loss that returns a one-element array (the lecture's ``(y-Xb).T @ (y-Xb)``
     is 1x1) is squeezed to a scalar, as TensorFlow's tape does. The check runs
     while JAX traces ``f``, so it costs nothing in compiled code.
     """
+    f = as_loss(f)
     if not callable(f):
-        raise InputError(f"the loss must be a function of the parameters; got {f!r}")
+        raise InputError(
+            f"the loss must be a function of the parameters or an expression's text; got {type(f).__name__}"
+        )
 
     @functools.wraps(f)
     def wrapped(*args: object, **kwargs: object) -> jax.Array:

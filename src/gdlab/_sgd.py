@@ -13,7 +13,7 @@ from gdlab import _checks
 from gdlab._checks import InputError
 from gdlab._data import batch_source
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
@@ -105,6 +105,7 @@ def sgd(
         >>> path.steps, path.method
         (15, 'sgd (gd, batch 2)')
     """
+    loss = as_loss(loss)
     spec = resolve_method(method)
     if not spec.needs_lr:
         raise InputError("pass the method by name or as an optax factory, with lr=")

@@ -17,7 +17,7 @@ import numpy as np
 
 from gdlab._checks import InputError, number
 from gdlab._json import plain
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
 from gdlab._types import DTypeLike, Loss, Params
@@ -170,6 +170,7 @@ def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
         >>> s.L, s.critical_lr, s.best_lr
         (0.5, 4.0, 2.0)
     """
+    f = as_loss(f)
     dt = resolve_dtype(dtype)
     point = as_float_tree(at, dt, "at")
     flat, _ = ravel_pytree(point)

@@ -29,7 +29,7 @@ from gdlab._engine import (
     status,
 )
 from gdlab._json import plain
-from gdlab._loss import scalar_loss
+from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
@@ -578,6 +578,7 @@ def sweep(
         >>> result.stability.critical_lr
         4.0
     """
+    f = as_loss(f)
     spec = resolve_method(method)
     if not spec.needs_lr:
         raise InputError("a sweep varies the rate: pass a method name or an optax factory such as optax.adam")
