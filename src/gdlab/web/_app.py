@@ -1,0 +1,266 @@
+"""The lab's web server: JSON endpoints over gdlab's public functions, and the static page.
+
+Computations run on worker threads, a few at a time (:class:`WebLimits`), so a
+slow request never stalls the event loop; one that takes longer than the time
+limit is answered 503 with the reason (its thread finishes in the background
+and keeps its slot until then, so abandoned work still counts against the
+limit). An :class:`gdlab.InputError` is the user's to fix: 422 with its message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import importlib.resources
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+import gdlab
+from gdlab.web._compute import Lab
+from gdlab.web._models import (
+    ErrorOut,
+    ExportIn,
+    LandscapeIn,
+    LandscapeOut,
+    ParseIn,
+    ParseOut,
+    RunIn,
+    RunsOut,
+    StabilityIn,
+    StabilityOut,
+    SweepIn,
+    SweepOut,
+    WebLimits,
+)
+
+STATIC = Path(__file__).parent / "static"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorOut, "description": "The request body is too large."},
+    422: {"model": ErrorOut, "description": "The input is wrong; the message says what to fix."},
+    503: {
+        "model": ErrorOut,
+        "description": "Busy, or out of time; the message says which.",
+    },
+}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
+
+
+class Unavailable(Exception):
+    """The server cannot answer now (busy, or out of time); the message says which."""
+
+
+def plotly_js() -> Path:
+    """plotly.js as shipped inside the installed plotly package."""
+    return Path(str(importlib.resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+class Workers:
+    """Runs computations on threads, at most ``limits.workers`` at once, each within a time limit."""
+
+    def __init__(self, limits: WebLimits):
+        self.limits = limits
+        self.slots = threading.BoundedSemaphore(limits.workers)
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=limits.workers, thread_name_prefix="gdlab-web"
+        )
+
+    async def run(self, work: Callable[[], Any], timeout: float) -> Any:
+        await self._acquire()
+        try:
+            future = self.pool.submit(work)
+        except BaseException:
+            self.slots.release()
+            raise
+        future.add_done_callback(lambda _: self.slots.release())
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except TimeoutError:
+            raise Unavailable(
+                f"the computation took longer than the time limit ({timeout:g} s); "
+                "take fewer steps or rates, or try again"
+            ) from None
+
+    async def _acquire(self) -> None:
+        # A threading semaphore (not asyncio's) so that abandoned threads keep their slot.
+        deadline = time.monotonic() + self.limits.queue_wait
+        while not self.slots.acquire(blocking=False):
+            if time.monotonic() > deadline:
+                raise Unavailable(
+                    f"busy: {self.limits.workers} computations are running; try again in a moment"
+                )
+            await asyncio.sleep(0.005)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before they reach an endpoint."""
+
+    def __init__(self, app: Any, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(scope, receive, send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        detail = (
+            f"the request is larger than {self.limit:,} bytes; send a shorter expression or fewer numbers"
+        )
+        await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+
+
+def create_app(limits: WebLimits | None = None) -> FastAPI:
+    """The lab as an ASGI app: the page at ``/``, JSON endpoints under ``/api``.
+
+    Args:
+        limits: sizes, time limits and concurrency (default :class:`WebLimits`).
+
+    Returns:
+        A FastAPI application; serve it with uvicorn, or use :func:`gdlab.web.serve`.
+    """
+    limits = limits or WebLimits()
+    lab, workers = Lab(limits), Workers(limits)
+    app = FastAPI(
+        title="gdlab lab",
+        version=gdlab.__version__,
+        description="Gradient descent on a typed loss: parse it, run it at several rates, sweep the rate.",
+        responses=_ERRORS,
+    )
+    app.state.lab, app.state.workers, app.state.limits = lab, workers, limits
+    _handlers(app)
+    _endpoints(app, lab, workers)
+    _pages(app)
+    app.add_middleware(BodyLimit, limit=limits.body_bytes)
+    return app
+
+
+def _handlers(app: FastAPI) -> None:
+    @app.exception_handler(gdlab.InputError)
+    async def input_error(_: Request, err: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=422)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(_: Request, err: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(err)}, status_code=503, headers={"Retry-After": "1"})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, err: Exception) -> JSONResponse:
+        assert isinstance(err, RequestValidationError)
+        parts = []
+        for e in err.errors():
+            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+            parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
+
+
+def _json(work: Callable[[], dict[str, object]]) -> Callable[[], Response]:
+    # Strict JSON (no NaN), written on the worker thread; the models document the shape.
+    return lambda: JSONResponse(work())
+
+
+def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
+    timeout = workers.limits.timeout
+
+    async def compute(work: Callable[[], Response], limit: float = timeout) -> Response:
+        response: Response = await workers.run(work, limit)
+        return response
+
+    @app.post("/api/parse", response_model=ParseOut, tags=["lab"])
+    async def parse(request: ParseIn) -> Response:
+        """Check a loss and give its parameters and exact derivatives."""
+        return await compute(_json(lambda: lab.parse(request)))
+
+    @app.post("/api/run", response_model=RunsOut, tags=["lab"])
+    async def run(request: RunIn) -> Response:
+        """One descent per rate: every run's (thinned) path, status and message, with exact final values."""
+        return await compute(_json(lambda: lab.run(request)))
+
+    @app.post("/api/landscape", response_model=LandscapeOut, tags=["lab"])
+    async def landscape(request: LandscapeIn) -> Response:
+        """The loss on a grid over one or two parameters, for the picture behind the paths."""
+        return await compute(_json(lambda: lab.landscape(request)))
+
+    @app.post("/api/sweep", response_model=SweepOut, tags=["lab"])
+    async def sweep(request: SweepIn) -> Response:
+        """Many rates in one compiled call: each run's regime, steps and final loss, 2/L and explain(lr)."""
+        return await compute(_json(lambda: lab.sweep(request)))
+
+    @app.post("/api/stability", response_model=StabilityOut, tags=["lab"])
+    async def stability(request: StabilityIn) -> Response:
+        """Curvature at a point: 2/L, the best fixed rate, and what each given rate does."""
+        return await compute(_json(lambda: lab.stability(request)))
+
+    @app.post(
+        "/api/export",
+        tags=["lab"],
+        response_class=Response,
+        responses={
+            200: {"content": {m: {} for m in ("text/csv", "application/json", "image/gif", "video/mp4")}}
+        },
+    )
+    async def export(request: ExportIn) -> Response:
+        """The runs as a file from gdlab's writers: CSV or JSON of one run, GIF or MP4 of all."""
+
+        def work() -> Response:
+            data, media, name = lab.export(request)
+            return Response(
+                data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            )
+
+        return await compute(work, workers.limits.export_timeout)
+
+
+def _pages(app: FastAPI) -> None:
+    headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> Response:
+        return FileResponse(STATIC / "index.html", headers=headers | {"Cache-Control": "no-cache"})
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    async def plotly() -> Response:
+        return FileResponse(
+            plotly_js(), media_type="text/javascript", headers={"Cache-Control": "max-age=86400"}
+        )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

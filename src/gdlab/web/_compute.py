@@ -1,0 +1,279 @@
+"""What the lab computes, as plain JSON-ready dicts: shared by the web server and the notebook widget.
+
+Everything here calls gdlab's public functions (parse, descend, sweep,
+stability, landscape, animate and the trajectory's writers). What it adds is
+only what a page needs: parsed expressions kept per text (so compiled code is
+reused), rows thinned to what can be drawn (the final row always exact), and
+strict JSON (non-finite numbers as ``null``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+import gdlab
+from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
+
+Json = dict[str, object]
+
+# Optimisers whose settings the page exposes, as optax factories; defaults match gdlab's names.
+_HYPER: dict[str, Callable[..., Callable[..., object]]] = {
+    "momentum": lambda momentum=0.9: functools.partial(_optax().sgd, momentum=momentum),
+    "nesterov": lambda momentum=0.9: functools.partial(_optax().sgd, momentum=momentum, nesterov=True),
+    "adam": lambda b1=0.9, b2=0.999: functools.partial(_optax().adam, b1=b1, b2=b2),
+    "rmsprop": lambda decay=0.9: functools.partial(_optax().rmsprop, decay=decay),
+}
+HYPER_DEFAULTS: dict[str, dict[str, float]] = {
+    "momentum": {"momentum": 0.9},
+    "nesterov": {"momentum": 0.9},
+    "adam": {"b1": 0.9, "b2": 0.999},
+    "rmsprop": {"decay": 0.9},
+}
+_RENDER_LOCK = threading.Lock()  # matplotlib draws one picture at a time
+
+
+def _optax():
+    import optax
+
+    return optax
+
+
+def finite(values: object) -> object:
+    """Nested lists of floats with NaN and infinities as ``None`` (strict JSON)."""
+    array = np.asarray(values, dtype=float)
+    out = array.astype(object)
+    out[~np.isfinite(array)] = None
+    return out.tolist()
+
+
+def _number(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def thin(rows: int, points: int) -> np.ndarray:
+    """At most ``points`` row indices, evenly spread, always the first and the last."""
+    if rows <= points:
+        return np.arange(rows)
+    return np.unique(np.round(np.linspace(0, rows - 1, points)).astype(int))
+
+
+class _Bounded:
+    """A small least-recently-used map, safe across threads."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict[object, object](), threading.Lock()
+
+    def get(self, key: object, make: Callable[[], object]) -> object:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = make()  # outside the lock: parsing may take a while
+        with self.lock:
+            value = self.items.setdefault(key, value)
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+class Lab:
+    """The lab's computations, with expressions and optimiser settings cached (bounded)."""
+
+    def __init__(self, limits: WebLimits | None = None):
+        self.limits = limits or WebLimits()
+        self._expressions = _Bounded(self.limits.cached_expressions)
+        self._methods = _Bounded(64)
+
+    # -- inputs ---------------------------------------------------------------
+
+    def expression(self, text: str, data: str | None) -> gdlab.Expression:
+        """The parsed loss: one object per (text, data), so compiled code is reused.
+
+        Expressions compare by identity, so parsing the same text again would compile again.
+        """
+        found = self._expressions.get((text, data), lambda: _parse(text, data))
+        assert isinstance(found, gdlab.Expression)
+        return found
+
+    def method(self, name: str, hyper: Mapping[str, float]) -> object:
+        """A method name, or (for changed settings) one cached optax factory per setting."""
+        defaults = HYPER_DEFAULTS.get(name, {})
+        unknown = sorted(set(hyper) - set(defaults))
+        if unknown:
+            known = ", ".join(defaults) or "none"
+            raise gdlab.InputError(f"{name} has no setting {', '.join(unknown)}; its settings: {known}")
+        chosen = {**defaults, **hyper}
+        if chosen == defaults:
+            return name
+        return self._methods.get((name, tuple(sorted(chosen.items()))), lambda: _HYPER[name](**chosen))
+
+    @staticmethod
+    def start(loss: gdlab.Expression, values: Mapping[str, float]) -> dict[str, float]:
+        missing = [p for p in loss.params if p not in values]
+        if missing:
+            raise gdlab.InputError(f"give a start for {', '.join(missing)}")
+        extra = [p for p in values if p not in loss.params]
+        if extra:
+            raise gdlab.InputError(f"{', '.join(extra)} is not a parameter of {loss.text}")
+        return {p: float(values[p]) for p in loss.params}
+
+    # -- endpoints ------------------------------------------------------------
+
+    def parse(self, request: ParseIn) -> Json:
+        loss = self.expression(request.expression, request.data)
+        derivatives: dict[str, str | None] = {}
+        latex: dict[str, str | None] = {}
+        for name in loss.params:
+            try:
+                exact = loss.derivative(name)
+            except gdlab.InputError:
+                derivatives[name] = latex[name] = None
+                continue
+            derivatives[name] = str(exact)
+            latex[name] = _latex(exact)
+        return {
+            "text": loss.text,
+            "params": list(loss.params),
+            "data": list(loss.data),
+            "latex": loss.latex(),
+            "derivatives": derivatives,
+            "derivatives_latex": latex,
+        }
+
+    def trajectories(self, request: RunIn) -> list[gdlab.Trajectory]:
+        loss = self.expression(request.expression, request.data)
+        start = self.start(loss, request.start)
+        method = self.method(request.method, request.hyper)
+        return [
+            gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+            for lr in request.rates
+        ]
+
+    def run(self, request: RunIn) -> Json:
+        runs = [_run_json(t, request.points) for t in self.trajectories(request)]
+        return {"params": list(self.expression(request.expression, request.data).params), "runs": runs}
+
+    def landscape(self, request: LandscapeIn) -> Json:
+        loss = self.expression(request.expression, request.data)
+        names = list(request.ranges)
+        missing = [p for p in loss.params if p not in request.ranges]
+        if missing or len(names) != len(loss.params):
+            raise gdlab.InputError(
+                f"give a range for each parameter ({', '.join(loss.params)}); a picture takes one or two"
+            )
+        for name, (start, stop) in request.ranges.items():
+            if not start < stop:
+                raise gdlab.InputError(f"the range of {name} must go from low to high; got {start} to {stop}")
+        num = request.num or (400 if len(names) == 1 else 80)
+
+        def by_position(p: Sequence[object]) -> object:
+            return loss.function(dict(zip(names, p, strict=True)))
+
+        like = tuple(0.0 for _ in names)
+        view = gdlab.landscape(by_position, like, [request.ranges[n] for n in names], num=num)
+        values = np.asarray(view.values, dtype=float)
+        shown = values[np.isfinite(values)]
+        low: float | None = float(shown.min()) if shown.size else None
+        high: float | None = float(shown.max()) if shown.size else None
+        spread = low is not None and high is not None and low > 0 and high / low > 1e3
+        return {
+            "names": names,
+            "axes": [finite(a) for a in view.axes],
+            "values": finite(values),
+            "min": low,
+            "max": high,
+            "log": bool(spread),
+        }
+
+    def sweep(self, request: SweepIn) -> Json:
+        loss = self.expression(request.expression, request.data)
+        start = self.start(loss, request.start)
+        if request.rates:
+            lrs = np.asarray(request.rates, dtype=float)
+        else:
+            lrs = gdlab.rates(request.low, request.high, request.num, log=request.log)
+        self.limits.check_sweep(lrs.size, request.steps)
+        method = self.method(request.method, request.hyper)
+        result = gdlab.sweep(
+            loss, start, lrs=lrs, steps=request.steps, method=method, tol=request.tol, save="final"
+        )
+        out = result.to_dict()
+        bound = result.stability
+        for run in out["runs"]:  # type: ignore[attr-defined]
+            run["explain"] = None if bound is None else bound.explain(run["lr"])
+        out["summary"] = None if bound is None else bound.summary()
+        return out
+
+    def stability(self, request: StabilityIn) -> Json:
+        loss = self.expression(request.expression, request.data)
+        report = gdlab.stability(loss, self.start(loss, request.at))
+        out = report.to_dict()
+        out["summary"] = report.summary()
+        out["explain"] = [{"lr": lr, "text": report.explain(lr)} for lr in request.lrs]
+        return out
+
+    def export(self, request: ExportIn) -> tuple[bytes, str, str]:
+        """The current runs as a file: (bytes, media type, file name), from gdlab's own writers."""
+        paths = self.trajectories(request)
+        if request.format in ("csv", "json"):
+            if request.run >= len(paths):
+                raise gdlab.InputError(f"run {request.run} does not exist; there are {len(paths)} runs")
+            chosen = paths[request.run]
+            with tempfile.TemporaryDirectory(prefix="gdlab-web-") as folder:
+                target = Path(folder) / f"run.{request.format}"
+                (chosen.to_csv if request.format == "csv" else chosen.to_json)(target)
+                data = target.read_bytes()
+            media = "text/csv" if request.format == "csv" else "application/json"
+            return data, media, f"gdlab-lr{chosen.lr:g}.{request.format}"
+        with _RENDER_LOCK:
+            movie = gdlab.animate(
+                paths,
+                frames=request.frames,
+                spacing=request.spacing,
+                history=len(paths[0].names) <= 2,
+                lang=request.lang,
+                size=(640, 480),
+            )
+            data = movie.to_bytes(request.format)
+        media = "image/gif" if request.format == "gif" else "video/mp4"
+        return data, media, f"gdlab-descent.{request.format}"
+
+
+def _parse(text: str, data: str | None) -> gdlab.Expression:
+    if data == "cafe":
+        cafe = gdlab.datasets.cafe()
+        return gdlab.parse(text, data={"x": cafe.x, "y": cafe.y})
+    return gdlab.parse(text)
+
+
+def _latex(exact: object) -> str | None:
+    import sympy
+
+    try:
+        return str(sympy.latex(exact))
+    except Exception:  # a picture of the formula is optional; plain text still shows
+        return None
+
+
+def _run_json(path: gdlab.Trajectory, points: int) -> Json:
+    rows = thin(path.steps + 1, points)
+    params, grads = path.flat_params(), path.flat_grad()
+    summary = path.summary()
+    return {
+        **summary,
+        "names": list(path.names),
+        "index": rows.tolist(),
+        "params": finite(params[rows]),
+        "loss": finite(path.loss[rows]),
+        "grad": finite(grads[rows]),
+        "final_loss": _number(float(path.loss[-1])),
+    }

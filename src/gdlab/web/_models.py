@@ -1,0 +1,329 @@
+"""The lab's requests as pydantic models, with the web layer's own limits.
+
+Numbers must be finite (JSON's ``NaN`` and ``Infinity`` are refused), and the
+sizes a request may ask for are capped here, below gdlab's own
+:data:`gdlab.LIMITS`, so that one request answers within the time limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+
+from gdlab._checks import LIMITS, InputError
+
+METHOD_NAMES = ("gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+Method = Literal["gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+Dataset = Literal["cafe"]
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    """What one request may ask for, and how long and how many may run at once.
+
+    Attributes:
+        steps: steps of one run or sweep.
+        rates: rates drawn at once on the page.
+        sweep_rates: rates in one sweep.
+        sweep_work: rates x steps of one sweep.
+        points: rows of a trajectory sent to the page (thinned; the last row exact).
+        grid: points per axis of a landscape.
+        params: parameters of a loss.
+        body_bytes: bytes of one request body.
+        frames: frames of an exported animation.
+        timeout: seconds a computation may take before the answer is 503.
+        export_timeout: seconds an animation export may take.
+        workers: computations running at once; more wait for a free slot.
+        queue_wait: seconds a request waits for a slot before the answer is 503.
+        cached_expressions: parsed expressions kept (with their compiled code).
+    """
+
+    steps: int = 100_000
+    rates: int = 12
+    sweep_rates: int = 400
+    sweep_work: int = 20_000_000
+    points: int = 5_000
+    grid: int = 400
+    params: int = 20
+    body_bytes: int = 64 * 1024
+    frames: int = 200
+    timeout: float = 10.0
+    export_timeout: float = 60.0
+    workers: int = 4
+    queue_wait: float = 10.0
+    cached_expressions: int = 64
+
+    def check_sweep(self, rates: int, steps: int) -> None:
+        if rates > self.sweep_rates:
+            raise InputError(f"{rates:,} rates: a sweep here takes at most {self.sweep_rates:,}")
+        if rates * steps > self.sweep_work:
+            raise InputError(
+                f"{rates:,} rates x {steps:,} steps is too much work for one request "
+                f"(at most {self.sweep_work:,}); take fewer rates or steps"
+            )
+
+
+DEFAULT = WebLimits()
+Positive = Annotated[FiniteFloat, Field(gt=0)]
+Text = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=LIMITS.expression_chars,
+        description="The loss as text, in gdlab's expression language.",
+    ),
+]
+Point = Annotated[
+    dict[Annotated[str, Field(max_length=64)], FiniteFloat],
+    Field(max_length=DEFAULT.params, description="A value for each parameter, by name."),
+]
+Hyper = Annotated[
+    dict[Annotated[str, Field(max_length=16)], Annotated[FiniteFloat, Field(ge=0, lt=1)]],
+    Field(
+        default_factory=dict,
+        max_length=4,
+        description="Optimiser settings: momentum (momentum, nesterov), b1 and b2 (adam), decay (rmsprop).",
+    ),
+]
+Steps = Annotated[int, Field(ge=0, le=DEFAULT.steps, description="The most steps of each run.")]
+Tol = Annotated[Positive | None, Field(description="Stop once the gradient norm is at most this.")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParseIn(_In):
+    """A loss to check and differentiate."""
+
+    expression: Text
+    data: Dataset | None = Field(None, description="Data the loss names: 'cafe' binds x and y.")
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"expression": "(b/2-1)^2"}]})
+
+
+class RunIn(_In):
+    """One descent per rate from the same start."""
+
+    expression: Text
+    data: Dataset | None = None
+    start: Point
+    rates: list[Positive] = Field(min_length=1, max_length=DEFAULT.rates)
+    method: Method = "gd"
+    hyper: Hyper
+    steps: Steps = 100
+    tol: Tol = None
+    points: int = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expression": "(b/2-1)^2",
+                    "start": {"b": -10},
+                    "rates": [0.5, 4.5],
+                    "method": "gd",
+                    "steps": 100,
+                    "tol": 1e-8,
+                }
+            ]
+        },
+    )
+
+
+class ExportIn(RunIn):
+    """The runs as a file: CSV or JSON of one run, GIF or MP4 of all of them."""
+
+    format: Literal["csv", "json", "gif", "mp4"] = "csv"
+    run: int = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
+    frames: int = Field(60, ge=2, le=DEFAULT.frames)
+    spacing: Literal["linear", "log"] = "linear"
+    lang: Literal["en", "ko"] = "en"
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expression": "(b/2-1)^2",
+                    "start": {"b": -10},
+                    "rates": [0.5],
+                    "steps": 20,
+                    "format": "csv",
+                }
+            ]
+        },
+    )
+
+
+class LandscapeIn(_In):
+    """The loss on a grid over one or two parameters."""
+
+    expression: Text
+    data: Dataset | None = None
+    ranges: dict[Annotated[str, Field(max_length=64)], tuple[FiniteFloat, FiniteFloat]] = Field(
+        min_length=1, max_length=2, description="(low, high) for each parameter."
+    )
+    num: int | None = Field(None, ge=2, le=DEFAULT.grid, description="Points per axis.")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"expression": "(b/2-1)^2", "ranges": {"b": [-12, 12]}, "num": 50}]},
+    )
+
+
+class SweepIn(_In):
+    """Many rates in one call: a log-spaced range (low, high, num) or a list."""
+
+    expression: Text
+    data: Dataset | None = None
+    start: Point
+    rates: list[Positive] | None = Field(None, max_length=DEFAULT.sweep_rates)
+    low: Positive = 1e-3
+    high: Positive = 10.0
+    num: int = Field(50, ge=1, le=DEFAULT.sweep_rates)
+    log: bool = True
+    method: Method = "gd"
+    hyper: Hyper
+    steps: Steps = 1000
+    tol: Tol = 1e-8
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expression": "(b/2-1)^2",
+                    "start": {"b": -10},
+                    "low": 0.01,
+                    "high": 10,
+                    "num": 50,
+                    "steps": 1000,
+                    "tol": 1e-8,
+                }
+            ]
+        },
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepIn:
+        if not self.rates and not self.low < self.high:
+            raise ValueError(f"low must be below high; got {self.low} and {self.high}")
+        return self
+
+
+class StabilityIn(_In):
+    """Curvature at a point: 2/L, and what given rates do there."""
+
+    expression: Text
+    data: Dataset | None = None
+    at: Point
+    lrs: list[Positive] = Field(default_factory=list, max_length=DEFAULT.sweep_rates)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"expression": "(b/2-1)^2", "at": {"b": 2}, "lrs": [1, 4, 5]}]},
+    )
+
+
+# -- answers (documented in the schema; the server writes them as strict JSON) --------------
+
+Num = float | None
+
+
+class ParseOut(BaseModel):
+    text: str = Field(description="The text as parsed (^ written **).")
+    params: list[str]
+    data: list[str]
+    latex: str
+    derivatives: dict[str, str | None] = Field(
+        description="The exact derivative by parameter (None for matrix forms)."
+    )
+    derivatives_latex: dict[str, str | None]
+
+
+class RunOut(BaseModel):
+    method: str
+    lr: Num
+    status: str = Field(description="converged, diverged or max_steps.")
+    message: str = Field(description="Why it ended, in words.")
+    tol: Num
+    steps: int = Field(description="Steps taken.")
+    start: dict[str, Num]
+    final: dict[str, Num] = Field(description="The exact final parameters.")
+    start_loss: Num
+    final_loss: Num
+    names: list[str]
+    index: list[int] = Field(
+        description="The step of each row sent (thinned evenly; the last is the final step)."
+    )
+    params: list[list[Num]]
+    loss: list[Num]
+    grad: list[list[Num]]
+
+
+class RunsOut(BaseModel):
+    params: list[str]
+    runs: list[RunOut]
+
+
+class LandscapeOut(BaseModel):
+    names: list[str]
+    axes: list[list[Num]]
+    values: list[object] = Field(
+        description="The loss: a list (one parameter) or rows by the first axis (two)."
+    )
+    min: Num
+    max: Num
+    log: bool = Field(description="Whether the loss spans orders of magnitude (log-spaced contour levels).")
+
+
+class SweepRunOut(BaseModel):
+    lr: Num
+    start: int
+    regime: str
+    status: str
+    steps: int
+    final_loss: Num
+    note: str
+    explain: str | None = Field(
+        description="What this rate does near the best run's end, from gdlab.stability."
+    )
+
+
+class SweepOut(BaseModel):
+    method: str
+    steps: int
+    tol: Num
+    runs_count: int
+    starts: int
+    counts: dict[str, int]
+    boundaries: list[dict[str, object]]
+    best: dict[str, object] | None
+    critical_lr: Num
+    stability: dict[str, object] | None
+    summary: str | None
+    runs: list[SweepRunOut]
+
+
+class ExplainOut(BaseModel):
+    lr: float
+    text: str
+
+
+class StabilityOut(BaseModel):
+    eigenvalues: list[Num]
+    L: Num
+    mu: Num
+    critical_lr: Num
+    best_lr: Num
+    condition: Num
+    summary: str
+    explain: list[ExplainOut]
+
+
+class ErrorOut(BaseModel):
+    detail: str = Field(description="What was wrong and what to do, in words.")
