@@ -1,0 +1,726 @@
+// The lab's interface: one function, mount(root, backend, options), used by the page
+// (backend over HTTP) and by the notebook widget (backend over widget messages).
+// It draws what gdlab returns; every number comes from the backend.
+
+import { WORDS, pickLanguage } from "./i18n.js";
+
+export const PRESETS = [
+  { id: "lecture", e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 2, 4.5], n: 60, t: 1e-8 },
+  { id: "homework", e: "(x-1)^2", s: { x: 6 }, r: [0.1, 0.9, 1.05], n: 40, t: 1e-8 },
+  { id: "cafe", e: "sum((y - b0 - b1*x)^2)", d: "cafe", s: { b0: 9, b1: 2 }, r: [1e-4, 1.5e-4, 1.6e-4], n: 300, t: 1e-8 },
+  { id: "rosenbrock", e: "(1-x)^2 + 100*(y-x^2)^2", s: { x: -1.2, y: 1 }, r: [5e-4, 1.5e-3], n: 3000, t: 1e-8 },
+  { id: "valley", e: "x^2 + 25*y^2", s: { x: -9, y: 1.5 }, r: [0.01, 0.035, 0.041], n: 100, t: 1e-8 },
+  { id: "saddle", e: "x^2 - y^2", s: { x: -2, y: 0.01 }, r: [0.1], n: 30, t: null },
+];
+const PRESET_NAMES = {
+  lecture: { en: "Lecture: (b/2-1)^2", ko: "강의: (b/2-1)^2" },
+  homework: { en: "Homework: (x-1)^2", ko: "과제: (x-1)^2" },
+  cafe: { en: "Cafe sales regression", ko: "카페 매출 회귀" },
+  rosenbrock: { en: "Rosenbrock", ko: "로젠브록 함수" },
+  valley: { en: "Narrow valley", ko: "좁은 골짜기" },
+  saddle: { en: "Saddle", ko: "안장점" },
+};
+export const METHODS = ["gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
+const HYPER = {
+  momentum: { momentum: 0.9 },
+  nesterov: { momentum: 0.9 },
+  adam: { b1: 0.9, b2: 0.999 },
+  rmsprop: { decay: 0.9 },
+};
+const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"];
+const REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#1f77b4", diverged: "#d62728", stalled: "#7f7f7f" };
+const SPEEDS = [0.25, 0.5, 1, 2, 4];
+const MAX_FRAMES = 240;
+const FPS = 15;
+
+export function defaultState(language) {
+  const p = PRESETS[0];
+  return {
+    e: p.e, d: null, s: { ...p.s }, r: [...p.r], m: "gd", h: {}, n: p.n, t: p.t,
+    v: "descent", lang: pickLanguage(language), big: false, x: 1,
+    lo: 0.001, hi: 10, num: 50,
+  };
+}
+
+// ---- state <-> URL -----------------------------------------------------------
+
+const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${v}`).join(",");
+function unpairs(text) {
+  const out = {};
+  for (const part of (text || "").split(",")) {
+    const [k, v] = part.split(":");
+    if (k && v !== undefined && Number.isFinite(Number(v))) out[k.trim()] = Number(v);
+  }
+  return out;
+}
+const numbers = (text) => (text || "").split(",").map((v) => Number(v.trim())).filter((v) => v > 0 && Number.isFinite(v));
+
+export function stateToQuery(s) {
+  const q = new URLSearchParams();
+  q.set("e", s.e);
+  if (s.d) q.set("d", s.d);
+  q.set("s", pairs(s.s));
+  q.set("r", s.r.join(","));
+  q.set("m", s.m);
+  if (Object.keys(s.h).length) q.set("h", pairs(s.h));
+  q.set("n", String(s.n));
+  if (s.t) q.set("t", String(s.t));
+  q.set("v", s.v);
+  q.set("lang", s.lang);
+  if (s.big) q.set("big", "1");
+  if (s.x !== 1) q.set("x", String(s.x));
+  q.set("lo", String(s.lo));
+  q.set("hi", String(s.hi));
+  q.set("num", String(s.num));
+  return q.toString();
+}
+
+export function stateFromQuery(query, base) {
+  const q = new URLSearchParams(query);
+  const s = { ...base, s: { ...base.s }, r: [...base.r], h: { ...base.h } };
+  if (!q.has("e")) return s;
+  s.e = q.get("e");
+  s.d = q.get("d") === "cafe" ? "cafe" : null;
+  s.s = unpairs(q.get("s"));
+  const r = numbers(q.get("r"));
+  if (r.length) s.r = r.slice(0, 12);
+  if (METHODS.includes(q.get("m"))) s.m = q.get("m");
+  s.h = unpairs(q.get("h"));
+  const n = Number(q.get("n"));
+  if (Number.isInteger(n) && n >= 0) s.n = n;
+  const t = Number(q.get("t"));
+  s.t = q.has("t") && t > 0 ? t : null;
+  if (["descent", "sweep"].includes(q.get("v"))) s.v = q.get("v");
+  if (["en", "ko"].includes(q.get("lang"))) s.lang = q.get("lang");
+  s.big = q.get("big") === "1";
+  const x = Number(q.get("x"));
+  if (SPEEDS.includes(x)) s.x = x;
+  for (const key of ["lo", "hi", "num"]) {
+    const v = Number(q.get(key));
+    if (q.has(key) && v > 0) s[key] = v;
+  }
+  return s;
+}
+
+// ---- small helpers ---------------------------------------------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v === true) el.setAttribute(k, "");
+    else if (v !== false && v !== null && v !== undefined) el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c);
+  return el;
+}
+
+export function fmt(v) {
+  if (v === null || v === undefined) return "∞";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  return a >= 1e5 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}
+
+// The row of a run shown at `step`: the last one sent at or before it.
+function rowAt(run, step) {
+  const idx = run.index;
+  let lo = 0;
+  let hi = idx.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (idx[mid] <= step) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+// The window to draw: every finite point of the runs that did not diverge, the start,
+// and the first steps of those that did, padded.
+export function windowFor(runs, start, names) {
+  const lows = names.map((n) => start[n]);
+  const highs = names.map((n) => start[n]);
+  for (const run of runs) {
+    const rose = run.status === "diverged" || !(run.final_loss <= run.start_loss);
+    const last = rose ? Math.min(3, run.params.length) : run.params.length;
+    for (let i = 0; i < last; i++) {
+      const row = run.params[i];
+      names.forEach((n, j) => {
+        const col = run.names.indexOf(n);
+        const v = row[col];
+        if (v !== null && Number.isFinite(v) && Math.abs(v) < 1e12) {
+          lows[j] = Math.min(lows[j], v);
+          highs[j] = Math.max(highs[j], v);
+        }
+      });
+    }
+  }
+  const ranges = {};
+  names.forEach((n, j) => {
+    let span = highs[j] - lows[j];
+    if (!(span > 1e-9 * Math.max(1, Math.abs(highs[j])))) span = Math.max(1, Math.abs(highs[j]));
+    ranges[n] = [lows[j] - 0.15 * span, highs[j] + 0.15 * span];
+  });
+  return ranges;
+}
+
+// ---- the lab -----------------------------------------------------------------------
+
+export function mount(root, backend, options = {}) {
+  const Plotly = globalThis.Plotly;
+  const initial = defaultState(options.language || (globalThis.navigator && navigator.language));
+  let state = options.useURL ? stateFromQuery(location.search, initial) : { ...initial, ...(options.state || {}) };
+  let parsed = null; // the last valid parse
+  let result = null; // the last run: {runs, params}
+  let land = null; // the landscape behind it
+  let sweepResult = null;
+  let frame = 0;
+  let frames = 0;
+  let maxStep = 0;
+  let playing = false;
+  let lastTick = 0;
+  let saveRun = 0;
+  const ui = {};
+  const words = () => WORDS[state.lang];
+  const t = (key) => words()[key] || key;
+
+  function commit() {
+    if (options.useURL) history.replaceState(null, "", `${location.pathname}?${stateToQuery(state)}`);
+    if (options.onState) options.onState(state);
+  }
+
+  function note(text, kind = "") {
+    ui.note.textContent = text || "";
+    ui.note.className = `lab-note ${kind}`;
+  }
+
+  // ---- layout ----
+  function build() {
+    root.replaceChildren();
+    root.classList.add("gdlab-lab");
+    root.classList.toggle("lab-big", state.big);
+    root.setAttribute("lang", state.lang);
+    const header = h("header", { class: "lab-header" },
+      h("h1", {}, t("title")), h("span", { class: "lab-tagline" }, t("tagline")),
+      h("nav", { class: "lab-tabs", role: "tablist" },
+        ["descent", "sweep"].map((v) => h("button", {
+          type: "button", role: "tab", class: "lab-tab", "data-view": v,
+          "aria-selected": String(state.v === v), onclick: () => setView(v),
+        }, t(v)))),
+      h("label", { class: "lab-inline" }, t("language"), " ",
+        ui.lang = h("select", { "data-testid": "lang", onchange: (ev) => { state.lang = ev.target.value; commit(); build(); } },
+          h("option", { value: "en", selected: state.lang === "en" }, "English"),
+          h("option", { value: "ko", selected: state.lang === "ko" }, "한국어"))),
+      h("label", { class: "lab-inline" },
+        h("input", { type: "checkbox", "data-testid": "big", checked: state.big, onchange: (ev) => { state.big = ev.target.checked; commit(); build(); } }),
+        " ", t("big")));
+    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, descentView(), sweepView())));
+    setView(state.v, false);
+    if (parsed) showParse(parsed);
+    redraw();
+    drawSweep();
+  }
+
+  function field(label, input, hint) {
+    return h("label", { class: "lab-field" }, h("span", { class: "lab-label" }, label), input, hint ? h("small", {}, hint) : null);
+  }
+
+  function controls() {
+    const presetSelect = h("select", { "data-testid": "preset", onchange: (ev) => usePreset(ev.target.value) },
+      h("option", { value: "" }, t("custom")),
+      PRESETS.map((p) => h("option", { value: p.id, selected: p.e === state.e && (p.d || null) === state.d }, PRESET_NAMES[p.id][state.lang])));
+    ui.expr = h("input", {
+      type: "text", class: "lab-expr", value: state.e, spellcheck: "false", autocomplete: "off",
+      "data-testid": "expression", "aria-label": t("expression"),
+      oninput: (ev) => { state.e = ev.target.value; commit(); validate(); },
+    });
+    ui.check = h("pre", { class: "lab-check", "data-testid": "check", "aria-live": "polite" });
+    ui.found = h("div", { class: "lab-found", "data-testid": "params" });
+    ui.deriv = h("div", { class: "lab-deriv", "data-testid": "derivative" });
+    ui.data = h("select", { "data-testid": "data", onchange: (ev) => { state.d = ev.target.value || null; commit(); validate(); } },
+      h("option", { value: "", selected: !state.d }, t("noData")), h("option", { value: "cafe", selected: state.d === "cafe" }, "cafe (x, y)"));
+    ui.starts = h("div", { class: "lab-starts", "data-testid": "starts" });
+    ui.rates = h("input", {
+      type: "text", value: state.r.join(", "), "data-testid": "rates", spellcheck: "false",
+      onchange: (ev) => { const r = numbers(ev.target.value); if (r.length) { state.r = r.slice(0, 12); commit(); swatches(); scheduleRun(); } },
+    });
+    ui.swatches = h("div", { class: "lab-swatches" });
+    ui.method = h("select", { "data-testid": "method", onchange: (ev) => { state.m = ev.target.value; state.h = {}; commit(); hyper(); scheduleRun(); } },
+      METHODS.map((m) => h("option", { value: m, selected: m === state.m }, m)));
+    ui.hyper = h("div", { class: "lab-hyper" });
+    ui.steps = h("input", { type: "number", min: "0", max: "100000", step: "1", value: String(state.n), "data-testid": "steps",
+      onchange: (ev) => { const n = Math.round(Number(ev.target.value)); if (n >= 0) { state.n = n; commit(); scheduleRun(); } } });
+    ui.tol = h("input", { type: "text", value: state.t ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol",
+      onchange: (ev) => { const v = Number(ev.target.value); state.t = ev.target.value.trim() && v > 0 ? v : null; commit(); scheduleRun(); } });
+    ui.runSelect = h("select", { "data-testid": "save-run", onchange: (ev) => { saveRun = Number(ev.target.value); } });
+    const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "csv", "json"].map((f) =>
+      h("button", { type: "button", "data-testid": `download-${f}`, onclick: () => download(f) }, f.toUpperCase())));
+    ui.note = h("div", { class: "lab-note", "data-testid": "note", "aria-live": "polite" });
+    const panel = h("aside", { class: "lab-controls" },
+      field(t("preset"), presetSelect),
+      field(t("expression"), ui.expr), ui.check, ui.found, ui.deriv,
+      field(t("data"), ui.data),
+      h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("start")), ui.starts, h("small", {}, t("startHint"))),
+      field(t("rates"), ui.rates, t("ratesHint")), ui.swatches,
+      h("div", { class: "lab-row" }, field(t("optimiser"), ui.method), field(t("steps"), ui.steps), field(t("tol"), ui.tol)),
+      ui.hyper,
+      h("button", { type: "button", class: "lab-run", "data-testid": "run", onclick: () => runNow(true) }, t("run")),
+      h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("download")), downloads, field(t("runToSave"), ui.runSelect)),
+      ui.note,
+      h("small", { class: "lab-keys" }, t("keys")));
+    starts();
+    swatches();
+    hyper();
+    return panel;
+  }
+
+  function starts() {
+    const names = parsed ? parsed.params : Object.keys(state.s);
+    ui.starts.replaceChildren(...names.map((n) => h("label", { class: "lab-start" }, h("span", {}, `${n} =`),
+      h("input", { type: "number", step: "any", value: String(state.s[n] ?? 1), "data-testid": `start-${n}`,
+        onchange: (ev) => { const v = Number(ev.target.value); if (ev.target.value !== "" && Number.isFinite(v)) { state.s[n] = v; commit(); scheduleRun(); } } }))));
+  }
+
+  function swatches() {
+    ui.swatches.replaceChildren(...state.r.map((r, i) => h("span", { class: "lab-swatch" },
+      h("i", { style: `background:${COLOURS[i % COLOURS.length]}` }), ` lr=${fmt(r)}`)));
+  }
+
+  function hyper() {
+    const defaults = HYPER[state.m] || {};
+    ui.hyper.replaceChildren(...Object.entries(defaults).map(([k, d]) => field(k,
+      h("input", { type: "number", step: "any", min: "0", max: "0.9999", value: String(state.h[k] ?? d), "data-testid": `hyper-${k}`,
+        onchange: (ev) => { const v = Number(ev.target.value); if (v >= 0 && v < 1) { state.h[k] = v; commit(); scheduleRun(); } } }))));
+  }
+
+  function descentView() {
+    ui.plot = h("div", { class: "lab-plot", "data-testid": "plot" });
+    ui.history = h("div", { class: "lab-history", "data-testid": "history" });
+    ui.play = h("button", { type: "button", "data-testid": "play", onclick: togglePlay }, t("play"));
+    ui.scrub = h("input", { type: "range", min: "0", max: "0", value: "0", "data-testid": "scrub", "aria-label": t("step"),
+      oninput: (ev) => { pause(); frame = Number(ev.target.value); drawFrame(); } });
+    ui.speed = h("select", { "data-testid": "speed", "aria-label": t("speed"), onchange: (ev) => { state.x = Number(ev.target.value); commit(); } },
+      SPEEDS.map((x) => h("option", { value: String(x), selected: x === state.x }, `${x}×`)));
+    ui.counter = h("span", { class: "lab-counter", "data-testid": "counter" });
+    ui.table = h("table", { class: "lab-runs", "data-testid": "runs" });
+    ui.more = h("p", { class: "lab-more" });
+    return ui.descent = h("section", { class: "lab-view", "data-view": "descent" },
+      ui.more, h("div", { class: "lab-plots" }, ui.plot, ui.history),
+      h("div", { class: "lab-player" },
+        h("button", { type: "button", "data-testid": "back", "aria-label": t("back"), title: t("back"), onclick: () => stepBy(-1) }, "◀"),
+        ui.play,
+        h("button", { type: "button", "data-testid": "forward", "aria-label": t("forward"), title: t("forward"), onclick: () => stepBy(1) }, "▶"),
+        ui.scrub, ui.counter, h("label", { class: "lab-inline" }, t("speed"), " ", ui.speed)),
+      ui.table);
+  }
+
+  function sweepView() {
+    const num = (key, label, attrs) => field(label, h("input", { type: "number", step: "any", value: String(state[key]), "data-testid": `sweep-${key}`, ...attrs,
+      onchange: (ev) => { const v = Number(ev.target.value); if (v > 0) { state[key] = key === "num" ? Math.round(v) : v; commit(); runSweep(); } } }));
+    ui.sweepPlot = h("div", { class: "lab-sweep-plot", "data-testid": "sweep-plot" });
+    ui.explain = h("p", { class: "lab-explain", "data-testid": "explain" }, t("explainHint"));
+    ui.sweepSummary = h("p", { class: "lab-summary", "data-testid": "sweep-summary" });
+    return ui.sweep = h("section", { class: "lab-view", "data-view": "sweep" },
+      h("div", { class: "lab-row" }, num("lo", t("low")), num("hi", t("high")), num("num", t("count"), { min: "1", max: "400", step: "1" }),
+        h("button", { type: "button", class: "lab-run", "data-testid": "run-sweep", onclick: runSweep }, t("run"))),
+      ui.sweepSummary, ui.sweepPlot, ui.explain);
+  }
+
+  function setView(v, save = true) {
+    state.v = v;
+    for (const tab of root.querySelectorAll(".lab-tab")) tab.setAttribute("aria-selected", String(tab.dataset.view === v));
+    ui.descent.hidden = v !== "descent";
+    ui.sweep.hidden = v !== "sweep";
+    if (save) commit();
+    if (v === "sweep" && !sweepResult && parsed) runSweep();
+    if (v === "sweep") drawSweep();
+    else redraw();
+  }
+
+  function usePreset(id) {
+    const p = PRESETS.find((x) => x.id === id);
+    if (!p) return;
+    Object.assign(state, { e: p.e, d: p.d || null, s: { ...p.s }, r: [...p.r], n: p.n, t: p.t, m: "gd", h: {} });
+    commit();
+    sweepResult = null;
+    build();
+    validate();
+  }
+
+  // ---- talking to gdlab ----
+  let parseSeq = 0;
+  const validateSoon = debounce(async () => {
+    const seq = ++parseSeq;
+    try {
+      const out = await backend.call("parse", { expression: state.e, data: state.d });
+      if (seq !== parseSeq) return;
+      const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
+      parsed = { ...out, dataName: state.d };
+      showParse(parsed);
+      if (changed) { sweepResult = null; scheduleRun(); }
+    } catch (err) {
+      if (seq !== parseSeq) return;
+      ui.check.textContent = err.detail || String(err);
+      ui.check.className = "lab-check bad";
+    }
+  }, 120);
+  function validate() { validateSoon(); }
+
+  function showParse(p) {
+    ui.check.textContent = `✓ ${t("valid")}: ${p.text}`;
+    ui.check.className = "lab-check good";
+    ui.found.textContent = `${t("params")}: ${p.params.join(", ") || "—"}${p.data.length ? `   ${t("data")}: ${p.data.join(", ")}` : ""}`;
+    ui.deriv.replaceChildren(h("span", { class: "lab-label" }, t("derivative")),
+      ...p.params.map((n) => h("code", {}, `∂L/∂${n} = ${p.derivatives[n] ?? t("noSymbolic")}`)));
+    for (const n of p.params) if (!(n in state.s)) state.s[n] = 1;
+    for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
+    starts();
+  }
+
+  function request() {
+    return { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: state.t };
+  }
+
+  let running = false;
+  let again = false;
+  let autoplay = true;
+  const scheduleRun = debounce(() => runNow(true), 250);
+
+  async function runNow(animate = true) {
+    if (!parsed) return;
+    autoplay = animate;
+    if (running) { again = true; return; }
+    running = true;
+    note(t("working"), "busy");
+    try {
+      const out = await backend.call("run", { ...request(), points: 1000 });
+      const names = out.params;
+      let view = null;
+      if (names.length <= 2) {
+        const ranges = windowFor(out.runs, state.s, names);
+        view = await backend.call("landscape", { expression: state.e, data: state.d, ranges });
+      }
+      result = out;
+      land = view;
+      maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
+      frames = Math.min(maxStep, MAX_FRAMES);
+      frame = autoplay ? 0 : frames;
+      ui.runSelect.replaceChildren(...out.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, `lr=${fmt(r.lr)}`)));
+      if (saveRun >= out.runs.length) saveRun = 0;
+      note("");
+      redraw();
+      if (autoplay && frames > 0) play();
+    } catch (err) {
+      note(err.detail || String(err), "bad");
+    } finally {
+      running = false;
+      if (again) { again = false; runNow(autoplay); }
+    }
+  }
+
+  async function runSweep() {
+    if (!parsed) return;
+    note(t("working"), "busy");
+    try {
+      const { expression, data, start, method, hyper: hp, steps, tol } = request();
+      sweepResult = await backend.call("sweep", { expression, data, start, method, hyper: hp, steps, tol, low: state.lo, high: state.hi, num: state.num });
+      note("");
+    } catch (err) {
+      sweepResult = null;
+      note(err.detail || String(err), "bad");
+    }
+    drawSweep();
+  }
+
+  async function download(format) {
+    note(t("working"), "busy");
+    try {
+      const { blob, name } = await backend.download({ ...request(), format, run: saveRun, lang: state.lang, frames: 60 });
+      const url = URL.createObjectURL(blob);
+      const a = h("a", { href: url, download: name });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      note(`${t("saved")}: ${name}`);
+    } catch (err) {
+      note(err.detail || String(err), "bad");
+    }
+  }
+
+  // ---- playing ----
+  const stepOf = (k) => (frames ? Math.round((k * maxStep) / frames) : 0);
+  function play() {
+    if (!result || frames === 0) return;
+    if (frame >= frames) frame = 0;
+    playing = true;
+    ui.play.textContent = t("pause");
+    lastTick = performance.now();
+    requestAnimationFrame(tick);
+  }
+  function pause() {
+    playing = false;
+    if (ui.play) ui.play.textContent = t("play");
+  }
+  function togglePlay() { if (playing) pause(); else play(); }
+  function stepBy(d) {
+    pause();
+    frame = Math.max(0, Math.min(frames, frame + d));
+    drawFrame();
+  }
+  function tick(now) {
+    if (!playing) return;
+    const every = 1000 / (FPS * state.x);
+    if (now - lastTick >= every) {
+      lastTick = now;
+      frame += 1;
+      drawFrame();
+      if (frame >= frames) { pause(); return; }
+    }
+    requestAnimationFrame(tick);
+  }
+
+  function onKey(ev) {
+    const tag = (ev.target && ev.target.tagName) || "";
+    if (["INPUT", "SELECT", "TEXTAREA"].includes(tag) && ev.target.type !== "range") return;
+    if (ev.key === " " || ev.code === "Space") { ev.preventDefault(); togglePlay(); }
+    else if (ev.key === "ArrowRight") { ev.preventDefault(); stepBy(1); }
+    else if (ev.key === "ArrowLeft") { ev.preventDefault(); stepBy(-1); }
+  }
+  (options.keyTarget || root).addEventListener("keydown", onKey);
+
+  // ---- drawing ----
+  const font = () => ({ size: state.big ? 20 : 13, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', 'Malgun Gothic', sans-serif" });
+  const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
+
+  function redraw() {
+    if (!ui.plot || state.v !== "descent") return;
+    const n = result ? result.params.length : 0;
+    ui.more.textContent = n > 2 ? t("moreParams") : "";
+    ui.plot.hidden = n > 2;
+    drawFrame(true);
+  }
+
+  function drawFrame() {
+    if (!result || !Plotly) return;
+    const step = stepOf(frame);
+    ui.scrub.max = String(frames);
+    ui.scrub.value = String(frame);
+    ui.counter.textContent = `${t("step")} ${step} / ${maxStep}`;
+    const rows = result.runs.map((r) => rowAt(r, step));
+    const names = result.params;
+    if (names.length === 1 && land) Plotly.react(ui.plot, ...curve(rows, names[0]), config);
+    else if (names.length === 2 && land) Plotly.react(ui.plot, ...contour(rows, names), config);
+    Plotly.react(ui.history, ...lossHistory(rows), config);
+    runsTable(rows);
+  }
+
+  function base(title) {
+    return {
+      font: font(), margin: { l: 60, r: 20, t: title ? 36 : 16, b: 48 }, dragmode: false, hovermode: "closest",
+      showlegend: true, legend: { orientation: "h", y: -0.22 }, paper_bgcolor: "white", plot_bgcolor: "white",
+      title: title ? { text: title, font: { size: font().size } } : undefined,
+    };
+  }
+
+  function column(run, name) { return run.names.indexOf(name); }
+
+  function curve(rows, name) {
+    const xs = land.axes[0];
+    const ys = land.values;
+    const traces = [{ x: xs, y: ys, mode: "lines", line: { color: "#555", width: 2 }, name: t("loss"), hoverinfo: "skip" }];
+    const finiteY = ys.filter((v) => v !== null);
+    const lo = Math.min(...finiteY);
+    const hi = Math.max(...finiteY);
+    const pad = (hi - lo) * 0.08 || 1;
+    const span = xs[xs.length - 1] - xs[0];
+    const annotations = [];
+    result.runs.forEach((run, i) => {
+      const c = COLOURS[i % COLOURS.length];
+      const j = column(run, name);
+      const row = rows[i];
+      const px = run.params.slice(0, row + 1).map((p) => p[j]);
+      const py = run.loss.slice(0, row + 1);
+      traces.push({ x: px, y: py, mode: "lines+markers", line: { color: c, width: 1 }, marker: { color: c, size: 5, opacity: 0.5 }, showlegend: false, hoverinfo: "skip" });
+      const b = run.params[row][j];
+      const L = run.loss[row];
+      const g = run.grad[row][j];
+      traces.push({ x: [b], y: [L], mode: "markers", marker: { color: c, size: state.big ? 18 : 13, line: { color: "white", width: 2 } }, name: `lr=${fmt(run.lr)}`,
+        hovertemplate: `${name}=%{x:.6g}<br>${t("loss")}=%{y:.6g}<extra>lr=${fmt(run.lr)}</extra>` });
+      if (b !== null && L !== null && g !== null) {
+        const w = span * 0.12;
+        traces.push({ x: [b - w, b + w], y: [L - g * w, L + g * w], mode: "lines", line: { color: c, dash: "dash", width: 2 }, showlegend: false, hoverinfo: "skip" });
+        if (b >= xs[0] && b <= xs[xs.length - 1] && L <= hi + pad) {
+          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(g)}`, showarrow: true, arrowhead: 0, ax: 0, ay: -28 - 18 * i, font: { color: c, size: font().size }, bgcolor: "rgba(255,255,255,0.8)" });
+        }
+      }
+    });
+    const layout = base();
+    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false };
+    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad] };
+    layout.annotations = annotations;
+    return [traces, layout];
+  }
+
+  function contour(rows, names) {
+    const [ax, ay] = land.axes;
+    const z = ay.map((_, j) => land.axes[0].map((_, i) => {
+      const v = land.values[i][j];
+      if (v === null) return null;
+      return land.log ? Math.log10(Math.max(v, land.min > 0 ? land.min : 1e-300)) : v;
+    }));
+    const traces = [{ type: "contour", x: ax, y: ay, z, colorscale: "Viridis", reversescale: false, ncontours: 24, hoverinfo: "skip",
+      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, showscale: true,
+      colorbar: { title: { text: land.log ? `log₁₀ ${t("loss")}` : t("loss") }, thickness: 14 }, name: t("loss"), showlegend: false }];
+    result.runs.forEach((run, i) => {
+      const c = COLOURS[i % COLOURS.length];
+      const jx = column(run, names[0]);
+      const jy = column(run, names[1]);
+      const row = rows[i];
+      const part = run.params.slice(0, row + 1);
+      traces.push({ x: part.map((p) => p[jx]), y: part.map((p) => p[jy]), mode: "lines+markers", line: { color: c, width: 2 }, marker: { color: c, size: 4 }, showlegend: false, hoverinfo: "skip" });
+      traces.push({ x: [run.params[row][jx]], y: [run.params[row][jy]], mode: "markers", marker: { color: c, size: state.big ? 18 : 13, line: { color: "white", width: 2 } },
+        name: `lr=${fmt(run.lr)}`, hovertemplate: `${names[0]}=%{x:.6g}<br>${names[1]}=%{y:.6g}<extra>lr=${fmt(run.lr)}</extra>` });
+    });
+    traces.push({ x: [state.s[names[0]]], y: [state.s[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
+    const layout = base();
+    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false };
+    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false };
+    return [traces, layout];
+  }
+
+  function lossHistory(rows) {
+    const positive = result.runs.every((r) => r.loss.every((v) => v === null || v > 0));
+    const traces = result.runs.map((run, i) => {
+      const c = COLOURS[i % COLOURS.length];
+      const row = rows[i];
+      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1), mode: "lines", line: { color: c, width: 2 }, name: `lr=${fmt(run.lr)}`, showlegend: false };
+    });
+    result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [run.loss[rows[i]]], mode: "markers", marker: { color: COLOURS[i % COLOURS.length], size: 9 }, showlegend: false, hoverinfo: "skip" }));
+    const layout = base(t("lossVsStep"));
+    layout.showlegend = false;
+    layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)] };
+    layout.yaxis = { title: { text: t("loss") }, type: positive ? "log" : "linear", exponentformat: "power" };
+    return [traces, layout];
+  }
+
+  function runsTable(rows) {
+    const head = h("tr", {}, h("th", {}, ""), h("th", {}, t("rate")), h("th", {}, t("status")), h("th", {}, t("loss")), h("th", {}, t("message")));
+    const body = result.runs.map((run, i) => h("tr", { "data-status": run.status },
+      h("td", {}, h("i", { class: "lab-dot", style: `background:${COLOURS[i % COLOURS.length]}` })),
+      h("td", {}, fmt(run.lr)),
+      h("td", { class: `lab-status ${run.status}` }, t(run.status)),
+      h("td", {}, `${fmt(run.loss[rows[i]])}`),
+      h("td", { class: "lab-message" }, run.message)));
+    ui.table.replaceChildren(h("thead", {}, head), h("tbody", {}, body));
+  }
+
+  // ---- the sweep ----
+  function drawSweep() {
+    if (!ui.sweepPlot || !Plotly || state.v !== "sweep") return;
+    if (!sweepResult) { Plotly.purge(ui.sweepPlot); ui.sweepSummary.textContent = ""; return; }
+    const runs = [...sweepResult.runs].sort((a, b) => a.lr - b.lr);
+    const finite = runs.map((r) => r.final_loss).filter((v) => v !== null && v > 0);
+    const ceiling = finite.length ? Math.max(...finite) * 10 : 1;
+    const traces = [];
+    for (const regime of Object.keys(REGIME_COLOURS)) {
+      const mine = runs.filter((r) => r.regime === regime);
+      if (!mine.length) continue;
+      const name = t(regime);
+      traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => (r.final_loss === null ? ceiling : Math.max(r.final_loss, 1e-300))), mode: "markers", name,
+        marker: { color: REGIME_COLOURS[regime], size: 9, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        hovertemplate: `lr=%{x:.4g}<br>${t("finalLoss")}=%{y:.3g}<extra>${name}</extra>`, xaxis: "x", yaxis: "y" });
+      traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => r.steps), mode: "markers", name, showlegend: false,
+        marker: { color: REGIME_COLOURS[regime], size: 7 }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        hovertemplate: `lr=%{x:.4g}<br>${t("stepsTaken")}=%{y}<extra>${name}</extra>`, xaxis: "x", yaxis: "y2" });
+    }
+    const shapes = [];
+    let from = 0;
+    for (let i = 1; i <= runs.length; i++) {
+      if (i === runs.length || runs[i].regime !== runs[from].regime) {
+        const left = from === 0 ? runs[0].lr / 1.05 : Math.sqrt(runs[from - 1].lr * runs[from].lr);
+        const right = i === runs.length ? runs[i - 1].lr * 1.05 : Math.sqrt(runs[i - 1].lr * runs[i].lr);
+        shapes.push({ type: "rect", xref: "x", yref: "paper", x0: left, x1: right, y0: 0, y1: 1, fillcolor: REGIME_COLOURS[runs[from].regime], opacity: 0.12, line: { width: 0 }, layer: "below" });
+        from = i;
+      }
+    }
+    const annotations = [];
+    const critical = sweepResult.critical_lr;
+    if (critical) {
+      shapes.push({ type: "line", xref: "x", yref: "paper", x0: critical, x1: critical, y0: 0, y1: 1, line: { color: "black", dash: "dash", width: 2 } });
+      annotations.push({ x: Math.log10(critical), xref: "x", yref: "paper", y: 1.02, text: `2/L = ${fmt(critical)}`, showarrow: false, font: { size: font().size } });
+    }
+    const layout = base();
+    Object.assign(layout, {
+      hovermode: "x", shapes, annotations, legend: { orientation: "h", y: -0.15 },
+      xaxis: { type: "log", title: { text: `${t("rate")} (lr)` }, anchor: "y2", exponentformat: "power" },
+      yaxis: { type: "log", title: { text: t("finalLoss") }, domain: [0.45, 1], exponentformat: "power" },
+      yaxis2: { title: { text: t("stepsTaken") }, domain: [0, 0.38] },
+      margin: { l: 70, r: 20, t: 30, b: 60 },
+    });
+    Plotly.react(ui.sweepPlot, traces, layout, config);
+    const counts = Object.entries(sweepResult.counts).filter(([, v]) => v).map(([k, v]) => `${t(k)} ${v}`).join(" · ");
+    ui.sweepSummary.textContent = `${counts}${sweepResult.summary ? ` — ${sweepResult.summary}` : ""}`;
+    ui.sweepPlot.removeAllListeners?.("plotly_hover");
+    ui.sweepPlot.removeAllListeners?.("plotly_click");
+    ui.sweepPlot.on("plotly_hover", (ev) => {
+      const run = sweepResult.runs[ev.points[0].customdata];
+      if (run) ui.explain.textContent = `lr=${fmt(run.lr)} · ${t(run.regime)}: ${run.explain || ""}  (${run.note})`;
+    });
+    ui.sweepPlot.on("plotly_click", (ev) => {
+      const run = sweepResult.runs[ev.points[0].customdata];
+      if (!run) return;
+      state.r = [...state.r.filter((r) => r !== run.lr), run.lr].slice(-12);
+      ui.rates.value = state.r.join(", ");
+      swatches();
+      commit();
+      setView("descent");
+      runNow(true);
+    });
+  }
+
+  // ---- setting the start by clicking or dragging on the picture ----
+  let dragging = false;
+  function pointAt(ev) {
+    const full = ui.plot._fullLayout;
+    if (!full || !result || result.params.length > 2) return null;
+    const box = ui.plot.getBoundingClientRect();
+    const xa = full.xaxis;
+    const ya = full.yaxis;
+    const px = ev.clientX - box.left - xa._offset;
+    const py = ev.clientY - box.top - ya._offset;
+    if (px < 0 || px > xa._length || py < 0 || py > ya._length) return null;
+    return { x: xa.p2c(px), y: ya.p2c(py) };
+  }
+  const dragRun = debounce(() => runNow(false), 30);
+  function setStart(ev) {
+    const p = pointAt(ev);
+    if (!p) return false;
+    const names = result.params;
+    state.s[names[0]] = Number(p.x.toPrecision(6));
+    if (names.length === 2) state.s[names[1]] = Number(p.y.toPrecision(6));
+    for (const n of names) { const box = root.querySelector(`[data-testid="start-${n}"]`); if (box) box.value = String(state.s[n]); }
+    commit();
+    return true;
+  }
+  root.addEventListener("pointerdown", (ev) => {
+    if (!ui.plot.contains(ev.target)) return;
+    if (setStart(ev)) { dragging = true; pause(); dragRun(); ev.preventDefault(); }
+  });
+  root.addEventListener("pointermove", (ev) => { if (dragging && setStart(ev)) dragRun(); });
+  const stop = () => { if (dragging) { dragging = false; runNow(true); } };
+  root.addEventListener("pointerup", stop);
+  root.addEventListener("pointerleave", stop);
+
+  build();
+  validate();
+  return { get state() { return state; }, run: runNow, sweep: runSweep, setView, play, pause };
+}
