@@ -225,13 +225,10 @@ def test_to_dict_is_strict_json():
 def test_to_pandas_and_repr():
     result = fit("cafe", y="y", x="x", method="gd")
     frame = result.to_pandas()
-    assert list(frame.index) == ["intercept", "x"] and list(frame.columns) == [
-        "closed form",
-        "gd",
-        "difference",
-    ]
+    assert list(frame.index) == ["intercept", "x"]
+    assert list(frame.columns) == ["closed form", "gd", "difference", "std error", "t", "P>|t|"]
     assert frame.loc["x", "closed form"] == pytest.approx(2.215704608)
-    assert list(fit("cafe", y="y", x="x").to_pandas().columns) == ["closed form"]
+    assert list(fit("cafe", y="y", x="x").to_pandas().columns) == ["closed form", "std error", "t", "P>|t|"]
     text = repr(result).splitlines()
     assert text[0] == "Fit(y ~ x, gd, 10 rows)"
     assert text[1].split() == ["coefficient", "closed", "form", "gd"]
@@ -282,7 +279,10 @@ def test_files_and_missing_values(tmp_path):
         ({"y": "y", "x": "a,k", "rows": 2}, ["2 rows but 3 coefficients (intercept, a, k)"]),
         ({"y": "y", "x": "a,k"}, ["column 'k' is constant (5 in every row)", "intercept=False"]),
         ({"y": "y", "x": "a,zero", "intercept": False}, ["column 'zero' is 0 in every row"]),
-        ({"y": "y", "x": "a", "method": "newton"}, ["method 'newton'", "ols, gd, sgd"]),
+        ({"y": "y", "x": "a", "method": "newtn"}, ["method 'newtn'", "ols, sgd, gd"]),
+        ({"y": "y", "x": "a", "method": "lm"}, ["fits a formula (model=...)"]),
+        ({"y": "y", "x": "a", "family": "poisson"}, ["family 'poisson'", "linear, logistic"]),
+        ({"y": "y", "x": "a", "rcond": 2.0}, ["rcond must be a number in [0, 1)"]),
         ({"y": "y,a", "x": "k"}, ["y must name one column"]),
         ({"y": ["y"], "x": "a"}, ["y must be the name of one column"]),
         ({"y": "y", "x": "aa"}, ["no column 'aa'", "did you mean 'a'"]),
@@ -314,3 +314,48 @@ def test_a_text_column_in_a_csv_is_named_not_dropped(tmp_path):
     with pytest.raises(InputError, match=r"column 'shop' holds text, not numbers: 'a' at row 0"):
         fit(csv, y="sales", x="temp,shop")
     assert fit(csv, y="sales", x="temp").n == 3  # the text column is no trouble unless it is asked for
+
+
+# --- standard errors and goodness of fit, against statsmodels -----------------------------------
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_standard_errors_t_r2_and_residual_sd_equal_statsmodels(three, intercept):
+    import statsmodels.api as sm
+
+    X = np.column_stack([three[c] for c in "abc"])
+    model = sm.OLS(three["y"], sm.add_constant(X) if intercept else X).fit()
+    result = fit(three, y="y", x="a,b,c", intercept=intercept)
+    stats = result.stats
+    assert stats is not None and stats.statistic_name == "t" and stats.df_resid == 40 - 3 - intercept
+    np.testing.assert_allclose(result.coef, model.params, rtol=1e-10)
+    np.testing.assert_allclose(stats.se, model.bse, rtol=1e-8)
+    np.testing.assert_allclose(stats.statistic, model.tvalues, rtol=1e-8)
+    np.testing.assert_allclose(stats.pvalue, model.pvalues, rtol=1e-6)
+    assert stats.r2 == pytest.approx(model.rsquared, rel=1e-8)
+    assert stats.adj_r2 == pytest.approx(model.rsquared_adj, rel=1e-8)
+    assert stats.sigma == pytest.approx(np.sqrt(model.scale), rel=1e-8)
+    assert stats.rss == pytest.approx(model.ssr, rel=1e-8)
+    assert stats.log_likelihood == pytest.approx(model.llf, rel=1e-8)
+    assert stats.condition == pytest.approx(np.linalg.cond(model.model.exog), rel=1e-6)
+
+
+def test_longley_statistics_equal_statsmodels():
+    import statsmodels.api as sm
+
+    longley = sm.datasets.longley.load_pandas()
+    frame = longley.exog.assign(TOTEMP=longley.endog)
+    model = sm.OLS(longley.endog, sm.add_constant(longley.exog)).fit()
+    result = fit(frame, y="TOTEMP", x=list(longley.exog.columns))
+    assert result.stats is not None
+    np.testing.assert_allclose(result.coef, model.params, rtol=1e-9)
+    np.testing.assert_allclose(result.stats.se, model.bse, rtol=1e-8)
+    assert result.stats.r2 == pytest.approx(model.rsquared, rel=1e-8)
+    assert result.stats.sigma == pytest.approx(np.sqrt(model.scale), rel=1e-8)
+    # NIST's certified values for Longley (https://www.itl.nist.gov/div898/strd/lls/data/Longley.shtml)
+    assert result.coefficients["intercept"] == pytest.approx(-3482258.63459582, rel=1e-10)
+    assert result.coefficients["GNPDEFL"] == pytest.approx(15.0618722713733, rel=1e-10)
+    assert result.stats.sigma == pytest.approx(304.854073561965, rel=1e-10)
+    assert result.stats.r2 == pytest.approx(0.995479004577296, rel=1e-12)
+    text = result.summary()
+    assert "R² 0.995479" in text and "std error" in text and "condition number 4.86e+09" in text

@@ -1,8 +1,13 @@
-"""Linear regression on data: the closed form beside gradient descent or SGD, as one Fit result.
+"""Models on data: the closed form beside descent and second-order methods, as one Fit result.
 
-The descent runs on standardised regressors (each centred and scaled to unit
-spread), where one rate suits every coefficient, and its answer is mapped back
-to the original units, so it can be read beside the closed form.
+Linear least squares is solved in closed form (scaled, pivoted Householder QR,
+see :mod:`gdlab._ols`) with standard errors and R²; any descent method runs
+beside it on standardised regressors (each centred and scaled to unit spread),
+where one rate suits every coefficient, and its answer is mapped back to the
+original units, so it can be read beside the closed form. ``family="logistic"``
+fits a 0/1 response by Newton's method (IRLS, :mod:`gdlab._logistic`), and
+``model="b1*(1-exp(-b2*x))"`` a formula by nonlinear least squares
+(:mod:`gdlab._nonlinear`).
 
 Example:
     >>> import gdlab
@@ -18,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal, final
 
@@ -29,8 +33,10 @@ import optax
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
 from gdlab._data import DataLike, Design, NamesLike, as_table, design_matrix, names
+from gdlab._inference import Inference
 from gdlab._json import plain
-from gdlab._methods import Method
+from gdlab._methods import METHODS as DESCENT_METHODS
+from gdlab._methods import Method, resolve_method
 from gdlab._precision import resolve_dtype
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
@@ -38,8 +44,11 @@ from gdlab._types import DTypeLike
 
 __all__ = ["METHODS", "Fit", "FitMethod", "fit"]
 
-FitMethod = Literal["ols", "gd", "sgd"]
-METHODS: tuple[str, ...] = ("ols", "gd", "sgd")
+FitMethod = Literal["ols", "gd", "sgd", "newton", "lbfgs", "lm", "gauss-newton"]
+# The closed form, minibatches, and every method descend takes; "lm" and "gauss-newton" for model=.
+METHODS: tuple[str, ...] = ("ols", "sgd", *DESCENT_METHODS, "lm", "gauss-newton")
+LEAST_SQUARES_METHODS = ("lm", "gauss-newton")
+FAMILIES = ("linear", "logistic")
 
 # gd stops once the gradient norm falls to this fraction of the response's size
 # (its root mean square, at least 1): an absolute 1e-10 is out of reach for sales
@@ -50,24 +59,36 @@ _TOL = 1e-10
 @final
 @dataclass(frozen=True, eq=False, repr=False)
 class Fit:
-    """A linear regression: coefficients in the data's units, the closed form beside them.
+    """A fitted model: coefficients in the data's units, the reference solution beside them.
 
     Attributes:
         y: the response column.
-        names: the coefficient names: ``"intercept"`` (when fitted), then the regressors.
-        method: ``"ols"``, ``"gd"`` or ``"sgd"``.
+        names: the coefficient names: ``"intercept"`` (when fitted), then the
+            regressors; a formula's parameters for ``model=``.
+        method: ``"ols"``, ``"sgd"``, a descent method's name, ``"newton"``,
+            ``"lm"`` or ``"gauss-newton"``.
         coef: what ``method`` found, in original units, read-only.
-        closed_form: the least-squares solution, read-only.
+        closed_form: the reference solution, read-only: the least-squares
+            closed form (linear), Newton's converged solution (logistic), or
+            Levenberg-Marquardt's (a formula).
         n: the rows fitted.
-        lr: the learning rate (at the start, for a decaying SGD rate); ``None`` for ols.
+        lr: the learning rate (at the start, for a decaying SGD rate); ``None``
+            for the closed form and for methods that choose their own steps.
         lr_source: where the rate came from, in words.
-        trajectory: the descent, step by step, on the standardised regressors
-            (:meth:`coefficient_path` maps it back); ``None`` for ols.
-        warnings: what the user should know, as sentences (a rank-deficient
-            design, a batch larger than the data, a descent that did not finish).
+        trajectory: the iterations, step by step (on the standardised
+            regressors unless ``standardized`` is False; :meth:`coefficient_path`
+            maps them back); ``None`` for the closed form.
+        warnings: what the user should know, as sentences (an ill-conditioned
+            or rank-deficient design, a batch larger than the data, a descent
+            that did not finish, and why it stopped where it did).
         dropped: rows dropped for missing values (``dropna=True``).
         intercept: whether an intercept was fitted.
         dtype: the floating type computed in.
+        family: ``"linear"`` or ``"logistic"``.
+        model: the formula fitted (``model=``), or ``None``.
+        standardized: whether the iterations ran on standardised regressors.
+        stats: standard errors, test statistics and goodness of fit (``None``
+            where they do not apply: a rank-deficient design).
     """
 
     y: str
@@ -83,7 +104,13 @@ class Fit:
     dropped: int = 0
     intercept: bool = True
     dtype: np.dtype = field(default=np.dtype("float64"))
+    family: str = "linear"
+    model: str | None = None
+    standardized: bool = True
+    stats: Inference | None = None
+    reference: str = "closed form"
     _scaling: _Scaling | None = None
+    _predictor: Any = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("coef", "closed_form"):
@@ -93,7 +120,9 @@ class Fit:
 
     @property
     def x(self) -> tuple[str, ...]:
-        """The regressor columns."""
+        """The regressor columns (a formula's data columns for ``model=``)."""
+        if self.model is not None:
+            return tuple(self._predictor.columns) if self._predictor is not None else ()
         return self.names[1:] if self.intercept else self.names
 
     @property
@@ -102,18 +131,25 @@ class Fit:
         return dict(zip(self.names, map(float, self.coef), strict=True))
 
     @property
+    def iterative(self) -> bool:
+        """Whether ``method`` iterated (anything but the closed form)."""
+        return self.trajectory is not None
+
+    @property
     def max_difference(self) -> float | None:
-        """The largest absolute difference from the closed form (``None`` for ols)."""
-        return None if self.trajectory is None else float(np.max(np.abs(self.coef - self.closed_form)))
+        """The largest absolute difference from the reference solution (``None`` when it is that)."""
+        if self.trajectory is None or self.method == _reference_method(self):
+            return None
+        return float(np.max(np.abs(self.coef - self.closed_form)))
 
     @property
     def status(self) -> Status | None:
-        """How the descent ended (``None`` for ols)."""
+        """How the iterations ended (``None`` for the closed form)."""
         return None if self.trajectory is None else self.trajectory.status
 
     @property
     def steps(self) -> int | None:
-        """The steps the descent took (``None`` for ols)."""
+        """The steps the iterations took (``None`` for the closed form)."""
         return None if self.trajectory is None else self.trajectory.steps
 
     @property
@@ -124,36 +160,47 @@ class Fit:
         )
 
     def coefficient_path(self) -> np.ndarray:
-        """The descent's coefficients at every step in original units: (steps + 1, len(names))."""
-        if self.trajectory is None or self._scaling is None:
+        """The coefficients at every step in original units: (steps + 1, len(names))."""
+        if self.trajectory is None:
             raise InputError("an ols fit has no path: fit with method='gd' or 'sgd'")
-        return self._scaling.back(self.trajectory.flat_params())
+        flat = self.trajectory.flat_params()
+        return flat if self._scaling is None else self._scaling.back(flat)
 
     def predict(self, data: DataLike) -> np.ndarray:
-        """Fitted values ``X @ coef`` for new rows holding the regressor columns.
+        """Fitted values for new rows holding the regressor columns (probabilities for logistic).
 
         Example:
             >>> fit("cafe", y="y", x="x").predict({"x": [20.0, 30.0]}).round(3).tolist()
             [54.259, 76.416]
         """
+        if self._predictor is not None:
+            return np.asarray(self._predictor(data, self.coef))
         table = as_table(data, columns=self.x, dtype=self.dtype)
-        return design_matrix(table, self.x, intercept=self.intercept).matrix @ self.coef.astype(self.dtype)
+        eta = design_matrix(table, self.x, intercept=self.intercept).matrix @ self.coef.astype(self.dtype)
+        return 1 / (1 + np.exp(-eta)) if self.family == "logistic" else eta
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``)."""
         descent = self.trajectory is not None
+        stats = self.stats
         return plain(
             {
                 "y": self.y,
                 "x": list(self.x),
+                "model": self.model,
+                "family": self.family,
                 "method": self.method,
                 "intercept": self.intercept,
+                "standardized": self.standardized if descent else None,
                 "rows": self.n,
                 "dropped": self.dropped,
                 "coefficients": self.coefficients,
                 "closed_form": dict(zip(self.names, self.closed_form, strict=True)),
+                "reference": self.reference,
                 "descent": self.coefficients if descent else None,
                 "max_difference": self.max_difference,
+                "std_errors": None if stats is None else dict(zip(self.names, stats.se, strict=True)),
+                "statistics": None if stats is None else _stats_dict(stats),
                 "lr": self.lr,
                 "lr_source": self.lr_source,
                 "steps": self.steps,
@@ -165,74 +212,177 @@ class Fit:
         )
 
     def to_pandas(self) -> Any:
-        """A DataFrame indexed by coefficient: the closed form, the method's values, their difference."""
+        """A DataFrame indexed by coefficient: the reference solution, the method's values, their
+        difference, and standard errors with their statistics and p-values where known."""
         import pandas as pd
 
-        columns = {"closed form": self.closed_form}
-        if self.trajectory is not None:
+        columns: dict[str, Any] = {self.reference: self.closed_form}
+        if self.max_difference is not None:
             columns |= {self.method: self.coef, "difference": self.coef - self.closed_form}
+        if self.stats is not None:
+            name = self.stats.statistic_name
+            columns |= {
+                "std error": self.stats.se,
+                name: self.stats.statistic,
+                f"P>|{name}|": self.stats.pvalue,
+            }
         return pd.DataFrame(columns, index=pd.Index(self.names, name="coefficient"))
 
+    def summary(self) -> str:
+        """A readable table: coefficients, standard errors, statistics, p-values, and the fit's measures."""
+        rows = [
+            [
+                "coefficient",
+                "estimate",
+                *(["std error", self.stats.statistic_name, "p"] if self.stats else []),
+            ]
+        ]
+        for i, name in enumerate(self.names):
+            extra = []
+            if self.stats is not None:
+                s = self.stats
+                extra = [f"{s.se[i]:.6g}", f"{s.statistic[i]:.4g}", f"{s.pvalue[i]:.3g}"]
+            rows.append([name, f"{self.coef[i]:.10g}", *extra])
+        lines = [self._title(), *table(rows), *self._measures()]
+        if self.max_difference is not None:
+            lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
+        if self.trajectory is not None:
+            lines.append(f"  {self.method}: {self.message}")
+        return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
+
+    def _measures(self) -> list[str]:
+        s = self.stats
+        if s is None:
+            return []
+        if s.statistic_name == "t":
+            return [
+                f"  R² {s.r2:.6g}  adjusted R² {s.adj_r2:.6g}  residual SD {s.sigma:.6g} "
+                f"on {count(s.df_resid, 'degree')} of freedom",
+                f"  condition number {s.condition:.3g}",
+            ]
+        return [
+            f"  deviance {s.rss:.6g}  pseudo-R² (McFadden) {s.r2:.4g}  log-likelihood {s.log_likelihood:.6g}"
+        ]
+
+    def _title(self) -> str:
+        if self.model is not None:
+            formula = f"{self.y} ~ {self.model}"
+        else:
+            formula = f"{self.y} ~ {' + '.join(self.x)}{'' if self.intercept else ' - 1'}"
+        family = "" if self.family == "linear" else f", {self.family}"
+        return f"Fit({formula}{family}, {self.method}, {count(self.n, 'row')})"
+
     def __repr__(self) -> str:
-        formula = f"{self.y} ~ {' + '.join(self.x)}{'' if self.intercept else ' - 1'}"
-        lines = [f"Fit({formula}, {self.method}, {count(self.n, 'row')})", *self._table()]
+        lines = [self._title(), *self._table()]
         path = self.trajectory
         if path is not None:
-            lines.append(
-                f"  {self.method}: {count(path.steps, 'step')} at lr {self.lr:.4g} ({self.lr_source}), "
-                f"{path.status}; largest difference {self.max_difference:.3g}"
-            )
+            rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({self.lr_source})"
+            scale = "" if self.standardized or self.model is not None else " on the raw columns"
+            diff = "" if self.max_difference is None else f"; largest difference {self.max_difference:.3g}"
+            lines.append(f"  {self.method}: {count(path.steps, 'step')}{rate}{scale}, {path.status}{diff}")
         return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
 
     def _table(self) -> list[str]:
-        """The coefficients as aligned text: name, closed form and (for a descent) the method's value."""
-        descent = self.trajectory is not None
-        rows = [["coefficient", "closed form", *([self.method] if descent else [])]]
+        """The coefficients as text: name, the reference and (for another method) the method's value."""
+        other = self.max_difference is not None
+        rows = [["coefficient", self.reference, *([self.method] if other else [])]]
         for i, name in enumerate(self.names):
-            values = [self.closed_form[i], *([self.coef[i]] if descent else [])]
+            values = [self.closed_form[i], *([self.coef[i]] if other else [])]
             rows.append([name, *(f"{v:.10g}" for v in values)])
         return table(rows)
+
+
+def _reference_method(result: Fit) -> str:
+    return {"closed form": "ols", "Newton (IRLS)": "newton", "lm": "lm"}.get(result.reference, "ols")
+
+
+def _stats_dict(stats: Inference) -> dict[str, Any]:
+    return {
+        "statistic": stats.statistic_name,
+        "values": list(stats.statistic),
+        "pvalues": list(stats.pvalue),
+        "r2": stats.r2,
+        "adj_r2": stats.adj_r2,
+        "sigma": stats.sigma,
+        "rss": stats.rss,
+        "df_resid": stats.df_resid,
+        "condition": stats.condition,
+        "log_likelihood": stats.log_likelihood,
+    }
 
 
 def fit(
     data: DataLike,
     *,
     y: str,
-    x: NamesLike,
-    method: FitMethod | str = "ols",
+    x: NamesLike | None = None,
+    model: str | None = None,
+    family: str = "linear",
+    method: FitMethod | str | Any = None,
+    init: dict[str, float] | None = None,
     intercept: bool = True,
+    standardize: bool = True,
     steps: int = 5000,
     epochs: int = 200,
     batch_size: int = 8,
     seed: int = 0,
     lr: float | None = None,
     decay: bool = True,
+    tol: float | None = None,
+    rcond: float | None = None,
     dropna: bool = False,
     dtype: DTypeLike = None,
 ) -> Fit:
-    """Fit ``y ~ x`` by least squares: in closed form, or by descent beside the closed form.
+    """Fit ``y ~ x`` (or ``y ~ model``): in closed form, or iteratively beside the reference solution.
 
-    ``gd`` and ``sgd`` run on the standardised regressors from zero and map
-    their answer back to the original units. Unless ``lr`` is given, gd takes
-    the rate ``2/(mu+L)`` from the eigenvalues of the loss's Hessian ``2Z'Z/n``
-    (the fastest fixed rate on this quadratic), and sgd a rate suited to its
-    batch (see :func:`_sgd_rate`) that decays to 0 by a cosine over the run, so
-    that the noise of the batches dies out and seeds agree with the closed form.
+    Linear least squares (the default) is solved in closed form by scaled,
+    pivoted Householder QR, with standard errors, t values, R², adjusted R²,
+    the residual SD and the condition number. Any other method runs beside it:
+    ``"gd"`` and the other descent methods, ``"newton"``, ``"lbfgs"`` and
+    ``"sgd"`` start from zero on the standardised regressors (unless
+    ``standardize=False``, which shows the raw, often ill-conditioned problem)
+    and map their answer back to the original units. Unless ``lr`` is given,
+    gd takes the rate ``2/(mu+L)`` from the eigenvalues of the loss's Hessian
+    ``2Z'Z/n`` (the fastest fixed rate on this quadratic), and sgd a rate suited
+    to its batch (see :func:`_sgd_rate`) that decays to 0 by a cosine over the
+    run, so that the noise of the batches dies out and seeds agree with the
+    closed form. When a descent stops far from the closed form, ``warnings``
+    says why (a rate above 2/L, too few steps, unscaled columns, a flat direction).
+
+    ``family="logistic"`` fits a 0/1 response by maximum likelihood (Newton's
+    method, IRLS, to convergence; a descent method runs beside it on the mean
+    log-loss). ``model=`` fits a formula in gdlab's expression language, such as
+    ``"b1*(1-exp(-b2*x))"``, by least squares: its names that are columns are
+    data, the rest parameters, started from ``init`` (default 1 each), by
+    ``"lm"`` (Levenberg-Marquardt, the default), ``"gauss-newton"``, or a
+    descent method beside lm.
 
     Args:
         data: anything :func:`gdlab._data.as_table` reads: arrays, a dict, a
             DataFrame, a CSV or Parquet path, ``"cafe"``.
         y: the response column.
-        x: the regressor columns: a list, or names separated by commas.
-        method: ``"ols"`` (closed form only), ``"gd"`` or ``"sgd"``.
+        x: the regressor columns: a list, or names separated by commas (not with ``model``).
+        model: a formula of columns and parameters, fitted by least squares.
+        family: ``"linear"`` or ``"logistic"`` (a 0/1 response).
+        method: ``"ols"`` (default for linear: closed form only), ``"newton"``
+            (default for logistic), ``"lm"`` (default for a formula),
+            ``"gauss-newton"``, ``"sgd"``, any name :func:`gdlab.descend` takes
+            (``"gd"``, ``"gd-armijo"``, ``"momentum"``, ``"adam"``, ``"lbfgs"`` ...)
+            or an optax transformation.
+        init: a formula's starting values by parameter name.
         intercept: fit an intercept (a column of ones).
-        steps: the most steps of gd (it stops earlier once converged).
+        standardize: run descent on standardised regressors (default); False
+            runs it on the raw columns.
+        steps: the most steps of an iterative method (it stops earlier once converged).
         epochs: passes of sgd over the data.
         batch_size: rows per sgd step (at most the rows there are).
         seed: the shuffling seed of sgd.
         lr: the learning rate, instead of the one chosen from the curvature
             (sgd's still decays from it unless ``decay=False``).
         decay: sgd's rate decays to 0 by a cosine over the run; ``False`` keeps it fixed.
+        tol: stop an iterative method once the gradient norm is this small
+            (default: 1e-10 relative to the response's size).
+        rcond: the closed form's cut-off for dependent columns (see :func:`gdlab.ols`).
         dropna: drop rows with missing values in ``y`` or ``x`` (counted in
             ``dropped``) instead of refusing them.
         dtype: the floating type (default float64).
@@ -243,35 +393,82 @@ def fit(
     Raises:
         InputError: a bad column or value (see :func:`gdlab._data.as_table`),
             ``y`` among ``x``, fewer rows than coefficients, a constant
-            regressor beside the intercept, or a bad setting.
+            regressor beside the intercept, a response that is not 0/1 for
+            logistic, a formula naming an unknown column, or a bad setting.
     """
-    kind = _method(method)
+    kind = _family(family)
+    if model is not None:
+        if x is not None:
+            raise InputError("give x (a linear model) or model (a formula), not both")
+        if kind != "linear":
+            raise InputError("model= formulas are fitted by least squares: leave family='linear'")
+        from gdlab._nonlinear import fit_formula
+
+        return fit_formula(
+            data,
+            y=y,
+            model=model,
+            method=method,
+            init=init,
+            steps=steps,
+            lr=lr,
+            tol=tol,
+            dropna=dropna,
+            dtype=dtype,
+        )
+    if x is None:
+        raise InputError("name the regressors: x='temp' (or a list), or give a formula with model=")
+    how = _method(method, kind)
     response, regressors = _variables(y, x)
     dt = resolve_dtype(dtype)
-    settings = _Settings.checked(steps, epochs, batch_size, seed, lr, decay)
+    settings = _Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
     table = as_table(data, columns=(response, *regressors), dtype=dt, dropna=dropna)
     design = design_matrix(table, regressors, intercept=bool(intercept))
     _check_design(design, bool(intercept))
     target = np.asarray(table[response])
-    closed, notes = _closed_form(design.matrix, target, dt)
+    if kind == "logistic":
+        from gdlab._logistic import fit_logistic
+
+        return fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
+    return _linear(design, target, response, how, settings, table, bool(intercept), dt, rcond)
+
+
+def _linear(
+    design: Design,
+    target: np.ndarray,
+    response: str,
+    how: str | Method,
+    settings: _Settings,
+    table: Any,
+    intercept: bool,
+    dt: np.dtype,
+    rcond: float | None,
+) -> Fit:
+    from gdlab import _inference
+    from gdlab._ols import least_squares
+
+    solved = least_squares(design.matrix, target, rcond=rcond, dtype=dt)
+    closed = np.asarray(solved.coef, dtype=np.float64)
+    stats = _inference.linear(solved, design.matrix.astype(np.float64), target.astype(np.float64), intercept)
     result = Fit(
         y=response,
         names=design.names,
-        method=kind,
+        method=_name(how),
         coef=closed,
         closed_form=closed,
         n=table.n,
-        warnings=notes,
+        warnings=solved.messages(),
         dropped=table.dropped,
-        intercept=bool(intercept),
+        intercept=intercept,
         dtype=dt,
+        stats=stats if solved.full_rank else None,
     )
-    return result if kind == "ols" else _descent(result, design.matrix, target, settings)
+    return result if how == "ols" else _descent(result, design.matrix, target, settings, how)
 
 
 @dataclass(frozen=True)
 class _Settings:
-    """The descent's settings, checked before any data is read."""
+    """The iterations' settings, checked before any data is read."""
 
     steps: int
     epochs: int
@@ -279,10 +476,20 @@ class _Settings:
     seed: int
     lr: float | None
     decay: bool
+    tol: float | None = None
+    standardize: bool = True
 
     @classmethod
     def checked(
-        cls, steps: object, epochs: object, batch_size: object, seed: object, lr: object, decay: object
+        cls,
+        steps: object,
+        epochs: object,
+        batch_size: object,
+        seed: object,
+        lr: object,
+        decay: object,
+        tol: object = None,
+        standardize: object = True,
     ) -> _Settings:
         return cls(
             steps=_checks.steps(steps),
@@ -291,36 +498,75 @@ class _Settings:
             seed=_checks.whole("seed", seed),
             lr=None if lr is None else _checks.number("lr", lr),
             decay=bool(decay),
+            tol=_checks.tol(tol),
+            standardize=bool(standardize),
         )
 
 
-def _descent(closed: Fit, X: np.ndarray, y: np.ndarray, settings: _Settings) -> Fit:
+def _descent(closed: Fit, X: np.ndarray, y: np.ndarray, settings: _Settings, how: str | Method) -> Fit:
     """``closed`` with the descent's coefficients, rate and path beside its closed form."""
-    scaling = _Scaling.of(X, closed.intercept)
-    run = _descend_gd if closed.method == "gd" else _descend_sgd
-    path, rate, source, notes = run(scaling.standardise(X), y, settings, closed.dtype)
-    if closed.warnings:  # dependent columns: many coefficient vectors fit equally well
+    scaling = _Scaling.of(X, closed.intercept) if settings.standardize else _Scaling.identity(X.shape[1])
+    Z = scaling.standardise(X)
+    rate: float | None
+    source: str | None
+    if how == "sgd":
+        path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype)
+    else:
+        path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how)
+    if not settings.standardize:
+        source = None if source is None else source.replace("standardised regressors", "the raw columns")
+        notes = ("descent ran on the raw columns (standardize=False), as the lecture does", *notes)
+    coef = scaling.back(np.asarray(path.final))
+    if how == "sgd":  # minibatch noise keeps it near, not at, the closed form: its rate decays instead
+        pass
+    elif not closed.warnings or "rank" not in closed.warnings[0]:
+        notes += _why_far(coef, closed.closed_form, Z, path, rate, settings, _name(how))
+    else:  # dependent columns: many coefficient vectors fit equally well
         notes = (
-            f"{closed.method} may stop at another of the equally good solutions than the closed form's: "
+            f"{_name(how)} may stop at another of the equally good solutions than the closed form's: "
             "compare fitted values (predict) rather than coefficients",
             *notes,
         )
     return dataclasses.replace(
         closed,
-        coef=scaling.back(np.asarray(path.final)),
+        coef=coef,
         lr=rate,
         lr_source=source,
         trajectory=path,
         warnings=(*closed.warnings, *notes),
+        standardized=settings.standardize,
         _scaling=scaling,
     )
 
 
-def _method(method: object) -> str:
-    kind = method.strip().lower() if isinstance(method, str) else method
+def _family(family: object) -> str:
+    kind = family.strip().lower() if isinstance(family, str) else family
+    if kind not in FAMILIES:
+        raise InputError(f"family {family!r}: choose one of {', '.join(FAMILIES)}")
+    return str(kind)
+
+
+def _name(how: str | Method) -> str:
+    return how if isinstance(how, str) else how.name
+
+
+def _method(method: object, family: str = "linear") -> str | Method:
+    """A method name checked for the family, or a resolved :class:`Method` for an optax object."""
+    if method is None:
+        return "ols" if family == "linear" else "newton"
+    if not isinstance(method, str):
+        return resolve_method(method)
+    kind = method.strip().lower()
+    if kind in LEAST_SQUARES_METHODS:
+        raise InputError(
+            f"method {method!r} fits a formula (model=...) by least squares; a linear model is "
+            "solved exactly by 'ols', or iteratively by 'gd', 'newton', 'lbfgs' ..."
+        )
+    if kind == "ols" and family == "logistic":
+        raise InputError("a logistic model has no closed form: use method='newton' (IRLS), 'gd' or 'lbfgs'")
     if kind not in METHODS:
         raise InputError(f"method {method!r}: choose one of {', '.join(METHODS)}")
-    return str(kind)
+    return kind
 
 
 def _variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
@@ -358,16 +604,6 @@ def _check_design(design: Design, intercept: bool) -> None:
             )
 
 
-def _closed_form(X: np.ndarray, y: np.ndarray, dtype: np.dtype) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The least-squares solution, with what :func:`gdlab._ols.ols` warned as sentences."""
-    from gdlab._ols import ols
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        coef = ols(X, y, dtype=dtype)
-    return np.asarray(coef, dtype=np.float64), tuple(str(w.message) for w in caught)
-
-
 @dataclass(frozen=True)
 class _Scaling:
     """Standardised regressors ``Z = (X - mean) / scale`` and the way back to original units.
@@ -387,6 +623,11 @@ class _Scaling:
         mean = columns.mean(axis=0) if intercept else np.zeros(columns.shape[1], X.dtype)
         scale = np.sqrt(np.mean((columns - mean) ** 2, axis=0))
         return cls(mean, scale, intercept)
+
+    @classmethod
+    def identity(cls, p: int) -> _Scaling:
+        """No scaling: descent on the raw columns."""
+        return cls(np.zeros(p), np.ones(p), False)
 
     def standardise(self, X: np.ndarray) -> np.ndarray:
         Z = np.array(X)
@@ -427,26 +668,94 @@ def _gd_rate(Z: np.ndarray) -> tuple[float, str]:
     return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g} (it is flat along a direction)"
 
 
-def _descend_gd(
-    Z: np.ndarray, y: np.ndarray, settings: _Settings, dtype: np.dtype
-) -> tuple[Trajectory, float, str, tuple[str, ...]]:
+def _rate_for(Z: np.ndarray, spec: Method, settings: _Settings) -> tuple[float | None, str | None]:
+    """The rate a method starts from: given, from the curvature, or a default for adaptive methods."""
+    if not spec.needs_lr:
+        return None, None
+    if settings.lr is not None:
+        return settings.lr, "given"
+    if spec.name in ("gd", "gd-armijo"):
+        rate, source = _gd_rate(Z)
+        return rate, source + (", the line search's first trial" if spec.name == "gd-armijo" else "")
+    if spec.name in ("momentum", "nesterov"):
+        L, _ = _curvature(Z)
+        return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g}"
+    return 0.1, f"default 0.1 for {spec.name}, which scales its own steps; pass lr= to change it"
+
+
+def _descend_method(
+    Z: np.ndarray, y: np.ndarray, settings: _Settings, dtype: np.dtype, how: str | Method
+) -> tuple[Trajectory, float | None, str | None, tuple[str, ...]]:
     from gdlab._descend import descend
 
-    rate, source = (settings.lr, "given") if settings.lr is not None else _gd_rate(Z)
+    spec = resolve_method(how)
+    rate, source = _rate_for(Z, spec, settings)
     data = {"Z": jnp.asarray(Z), "y": jnp.asarray(y)}
-    tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * max(1.0, float(np.sqrt(np.mean(y**2))))
+    tol = settings.tol
+    if tol is None:
+        tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * max(1.0, float(np.sqrt(np.mean(y**2))))
     path = descend(
-        lambda b: _mse(b, data), np.zeros(Z.shape[1]), lr=rate, steps=settings.steps, tol=tol, dtype=dtype
+        functools.partial(_mse_of, data=data),
+        np.zeros(Z.shape[1]),
+        lr=rate,
+        steps=settings.steps,
+        tol=tol,
+        method=spec,
+        dtype=dtype,
     )
     notes: tuple[str, ...] = ()
     if path.status is Status.MAX_STEPS:
         notes = (
-            f"gd took all {settings.steps:,} steps without the gradient norm falling to {tol:.3g}: "
+            f"{spec.name} took all {settings.steps:,} steps without the gradient norm falling to {tol:.3g}: "
             "the coefficients are not converged; raise steps",
         )
     elif path.status is not Status.CONVERGED:
-        notes = (f"gd: {path.message}",)
+        notes = (f"{spec.name}: {path.message}",)
     return path, rate, source, notes
+
+
+def _mse_of(b: Any, data: dict[str, Any]) -> Any:
+    return _mse(b, data)
+
+
+def _why_far(
+    coef: np.ndarray,
+    closed: np.ndarray,
+    Z: np.ndarray,
+    path: Trajectory,
+    rate: float | None,
+    settings: _Settings,
+    name: str,
+) -> tuple[str, ...]:
+    """Why a descent stopped far from the closed form, from the curvature (what :func:`gdlab.stability`
+    reports for this quadratic): a rate above 2/L, too few steps, unscaled columns, a flat direction."""
+    from gdlab._stability import Stability
+
+    size = np.maximum(1.0, np.abs(closed))
+    off = float(np.max(np.abs(coef - closed) / size))
+    if off <= 1e-6:
+        return ()
+    eig = np.linalg.eigvalsh(2 * (Z.T @ Z) / len(Z))
+    L, mu = float(eig[-1]), float(eig[0])
+    report = Stability(eig, L, mu, 2 / L, 2 / (mu + L) if mu > 0 else None, L / mu if mu > 0 else np.inf)
+    head = f"{name} stopped {off:.2g} (relative) from the closed form"
+    reasons = []
+    if rate is not None and name in ("gd", "sgd", "momentum", "nesterov") and rate >= report.critical_lr:
+        reasons.append(f"{report.explain(rate)}: lower lr")
+    if mu <= 1e-12 * L:
+        reasons.append(
+            "the loss is flat along a direction (the Hessian's smallest eigenvalue is ~0: nearly collinear "
+            "columns), so nothing pulls the coefficients there toward the closed form"
+        )
+    elif report.condition > 1e4:
+        scale = "" if settings.standardize else " (the columns are not standardised: standardize=True helps)"
+        reasons.append(
+            f"the Hessian's condition number is {report.condition:.3g}{scale}: a fixed-rate descent needs "
+            f"about {min(report.condition, 1e15):.2g} steps per factor of e along the flattest direction"
+        )
+    if path.status is Status.MAX_STEPS:
+        reasons.append(f"it ran out of steps ({settings.steps:,}): raise steps")
+    return (f"{head}: {'; '.join(reasons) or path.message}",)
 
 
 def _sgd_rate(Z: np.ndarray, size: int) -> tuple[float, str]:
