@@ -1,7 +1,10 @@
-"""Optimisers by name: plain and sign gradient descent, and optax's classics.
+"""Optimisers by name: plain and sign gradient descent, optax's classics, line searches and Newton.
 
 Each name maps to a factory ``lr -> optax.GradientTransformation``; the rate is
 an argument, not a constant baked in, so one compiled descent serves any rate.
+Methods that choose their own steps (``"newton"``, ``"lbfgs"``) are ready-made
+transformations: they read the loss itself (``value_fn``), which the engine
+passes to every update, and take no rate.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ import jax.numpy as jnp
 import optax
 
 from gdlab._checks import InputError
+from gdlab._pytree import ravel_pytree
 from gdlab._types import MethodLike
+
+# Backtracking: halve the step until the loss falls by at least 1e-4 of what the
+# slope promises (Armijo's condition), at most this many times.
+_BACKTRACKS = 40
 
 
 def gd(lr: jax.Array) -> optax.GradientTransformation:
@@ -35,6 +43,64 @@ def momentum(lr: jax.Array) -> optax.GradientTransformation:
 def nesterov(lr: jax.Array) -> optax.GradientTransformation:
     """Nesterov momentum 0.9."""
     return optax.sgd(lr, momentum=0.9, nesterov=True)
+
+
+def gd_armijo(lr: jax.Array) -> optax.GradientTransformationExtraArgs:
+    """Gradient descent with a backtracking (Armijo) line search: ``lr`` is the first trial step.
+
+    Each step tries twice the last accepted step (at most 10^6 times ``lr``) and
+    halves it until the loss falls enough, so a rate chosen too small grows and
+    one too large shrinks: the line search chooses the rate.
+    """
+    return optax.chain(
+        optax.sgd(lr),
+        optax.scale_by_backtracking_linesearch(
+            max_backtracking_steps=_BACKTRACKS,
+            decrease_factor=0.5,
+            increase_factor=2.0,
+            max_learning_rate=1e6,
+        ),
+    )
+
+
+def newton_direction(floor: float = 1e-10) -> optax.GradientTransformationExtraArgs:
+    """The Newton direction ``-H^-1 g``, with ``H`` the Hessian of ``value_fn`` at the parameters.
+
+    Where ``H`` is not positive definite (a saddle, a maximum, a flat direction)
+    its spectrum is shifted up until the smallest eigenvalue is ``floor`` times
+    the largest (Levenberg's damping), so the direction always points downhill.
+    """
+
+    def init(params: optax.Params) -> optax.EmptyState:
+        del params
+        return optax.EmptyState()
+
+    def update(updates, state, params=None, *, value_fn, **extra):
+        del extra
+        flat, unravel = ravel_pytree(params)
+        g, _ = ravel_pytree(updates)
+        H = jax.hessian(lambda v: value_fn(unravel(v)))(flat)
+        H = (H + H.T) / 2
+        eig = jnp.linalg.eigvalsh(H)
+        top = jnp.maximum(jnp.max(jnp.abs(eig)), jnp.finfo(flat.dtype).tiny)
+        shift = jnp.maximum(0.0, floor * top - eig[0])
+        step = jnp.linalg.solve(H + shift * jnp.eye(flat.shape[0], dtype=flat.dtype), -g)
+        return unravel(step), state
+
+    return optax.GradientTransformationExtraArgs(init, update)
+
+
+def newton() -> optax.GradientTransformationExtraArgs:
+    """Damped Newton's method: the Newton direction, then a backtracking line search from the full step.
+
+    On a quadratic the full step is accepted and lands on the minimum: one step.
+    """
+    return optax.chain(
+        newton_direction(),
+        optax.scale_by_backtracking_linesearch(
+            max_backtracking_steps=_BACKTRACKS, decrease_factor=0.5, increase_factor=2.0**30
+        ),
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +139,9 @@ METHODS: dict[str, Method] = {
     "adagrad": Method("adagrad", optax.adagrad),
     "rmsprop": Method("rmsprop", optax.rmsprop),
     "adam": Method("adam", optax.adam),
+    "gd-armijo": Method("gd-armijo", gd_armijo),
+    "newton": Method("newton", transform=newton()),
+    "lbfgs": Method("lbfgs", transform=optax.lbfgs()),
 }
 
 
