@@ -15,13 +15,13 @@ import sys
 import threading
 import warnings
 import webbrowser
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from gdlab.web._models import WebLimits
-    from gdlab.web._widget import Lab as LabWidget
+    from gdlab.web._widget import LabWidget
 
 __all__ = ["ExposedServerWarning", "create_app", "is_loopback", "lab", "serve"]
 
@@ -37,11 +37,11 @@ def create_app(limits: WebLimits | None = None) -> FastAPI:
     return make(limits)
 
 
-def lab(expression: str = "(b/2-1)^2", **state: object) -> LabWidget:
+def lab(expression: str = "(b/2-1)^2", **options: Any) -> LabWidget:
     """The lab as a notebook widget, computing in this kernel (see :func:`gdlab.web._widget.lab`)."""
     from gdlab.web._widget import lab as make
 
-    return make(expression, **state)
+    return make(expression, **options)
 
 
 def is_loopback(host: str) -> bool:

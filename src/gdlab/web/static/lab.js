@@ -78,18 +78,19 @@ export function stateToQuery(s) {
 export function stateFromQuery(query, base) {
   const q = new URLSearchParams(query);
   const s = { ...base, s: { ...base.s }, r: [...base.r], h: { ...base.h } };
-  if (!q.has("e")) return s;
-  s.e = q.get("e");
-  s.d = q.get("d") === "cafe" ? "cafe" : null;
-  s.s = unpairs(q.get("s"));
+  if (q.has("e")) {
+    s.e = q.get("e");
+    s.d = q.get("d") === "cafe" ? "cafe" : null;
+    s.s = unpairs(q.get("s"));
+    const t = Number(q.get("t"));
+    s.t = q.has("t") && t > 0 ? t : null;
+  }
   const r = numbers(q.get("r"));
   if (r.length) s.r = r.slice(0, 12);
   if (METHODS.includes(q.get("m"))) s.m = q.get("m");
-  s.h = unpairs(q.get("h"));
+  if (q.has("h")) s.h = unpairs(q.get("h"));
   const n = Number(q.get("n"));
-  if (Number.isInteger(n) && n >= 0) s.n = n;
-  const t = Number(q.get("t"));
-  s.t = q.has("t") && t > 0 ? t : null;
+  if (q.has("n") && Number.isInteger(n) && n >= 0) s.n = n;
   if (["descent", "sweep"].includes(q.get("v"))) s.v = q.get("v");
   if (["en", "ko"].includes(q.get("lang"))) s.lang = q.get("lang");
   s.big = q.get("big") === "1";
@@ -365,7 +366,7 @@ export function mount(root, backend, options = {}) {
       const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
       parsed = { ...out, dataName: state.d };
       showParse(parsed);
-      if (changed) { sweepResult = null; scheduleRun(); }
+      if (changed) { sweepResult = null; scheduleRun(); if (state.v === "sweep") runSweep(); }
     } catch (err) {
       if (seq !== parseSeq) return;
       ui.check.textContent = err.detail || String(err);
@@ -598,13 +599,17 @@ export function mount(root, backend, options = {}) {
   }
 
   function lossHistory(rows) {
-    const positive = result.runs.every((r) => r.loss.every((v) => v === null || v > 0));
+    // A log axis; a loss of exactly 0 is drawn at the floor, below every positive loss.
+    const all = result.runs.flatMap((r) => r.loss).filter((v) => v !== null);
+    const positive = all.length > 0 && all.every((v) => v >= 0) && all.some((v) => v > 0);
+    const floor = positive ? Math.min(...all.filter((v) => v > 0)) / 10 : 0;
+    const shown = (v) => (positive && v !== null && v <= 0 ? floor : v);
     const traces = result.runs.map((run, i) => {
       const c = COLOURS[i % COLOURS.length];
       const row = rows[i];
-      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1), mode: "lines", line: { color: c, width: 2 }, name: `lr=${fmt(run.lr)}`, showlegend: false };
+      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1).map(shown), mode: "lines", line: { color: c, width: 2 }, name: `lr=${fmt(run.lr)}`, showlegend: false };
     });
-    result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [run.loss[rows[i]]], mode: "markers", marker: { color: COLOURS[i % COLOURS.length], size: 9 }, showlegend: false, hoverinfo: "skip" }));
+    result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [shown(run.loss[rows[i]])], mode: "markers", marker: { color: COLOURS[i % COLOURS.length], size: 9 }, showlegend: false, hoverinfo: "skip" }));
     const layout = base(t("lossVsStep"));
     layout.showlegend = false;
     layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)] };

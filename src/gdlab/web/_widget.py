@@ -1,0 +1,149 @@
+"""The lab as a notebook widget (anywidget): the page's own files, computing in the kernel.
+
+The browser side is ``static/lab.js`` with a small entry (``static/widget.js``)
+that sends each request to the kernel as a widget message instead of over
+HTTP; the kernel answers with :class:`gdlab.web._compute.Lab`, the same code
+the server runs. No server starts, so it works wherever widgets do
+(JupyterLab, Notebook, VS Code).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import anywidget
+import pydantic
+import traitlets
+
+from gdlab._checks import InputError
+from gdlab.web._app import STATIC, plotly_js
+from gdlab.web._compute import Lab as Computations
+from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn
+
+_REQUESTS: dict[str, type[pydantic.BaseModel]] = {
+    "parse": ParseIn,
+    "run": RunIn,
+    "landscape": LandscapeIn,
+    "sweep": SweepIn,
+    "stability": StabilityIn,
+    "export": ExportIn,
+}
+_IMPORT = re.compile(r'^import [^;]+ from "\./[a-z0-9_]+\.js";\n', re.MULTILINE)
+
+
+def _module(name: str) -> str:
+    """A static ES module made part of one file: its imports of siblings dropped, exports kept local."""
+    text = (STATIC / name).read_text(encoding="utf-8")
+    text = _IMPORT.sub("", text)
+    return re.sub(r"^export (const|function|class) ", r"\1 ", text, flags=re.MULTILINE)
+
+
+@functools.cache
+def bundle() -> str:
+    """The widget's one ES module: plotly.js (once per page), then the page's modules."""
+    plotly = plotly_js().read_text(encoding="utf-8")
+    parts = [
+        f"if (!globalThis.Plotly) {{\n{plotly}\n}}",
+        _module("i18n.js"),
+        _module("lab.js"),
+        (STATIC / "widget.js").read_text(encoding="utf-8").replace('import { mount } from "./lab.js";\n', ""),
+    ]
+    return "\n".join(parts)
+
+
+def _message(err: pydantic.ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e.get("loc", ()))
+        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
+
+
+class LabWidget(anywidget.AnyWidget):
+    """The lab in a notebook cell. ``state`` is the page's state (the same keys as its URL)."""
+
+    _css = traitlets.Unicode((STATIC / "lab.css").read_text(encoding="utf-8")).tag(sync=True)
+    state = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(_esm=bundle(), **kwargs)
+        self._lab = Computations()
+        self.on_msg(self._answer)
+
+    def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        """The reply to one request from the page: ``{id, ok, result}`` or ``{id, ok, detail, status}``."""
+        ask = content.get("id")
+        kind = _REQUESTS.get(str(content.get("name")))
+        try:
+            if kind is None:
+                raise InputError(f"unknown request {content.get('name')!r}; known: {', '.join(_REQUESTS)}")
+            request = kind.model_validate(content.get("payload"))
+            if isinstance(request, ExportIn):
+                data, media, name = self._lab.export(request)
+                return {"id": ask, "ok": True, "file": True, "media": media, "name": name}, [data]
+            result = getattr(self._lab, str(content["name"]))(request)
+        except pydantic.ValidationError as err:
+            return {"id": ask, "ok": False, "status": 422, "detail": _message(err)}, []
+        except InputError as err:
+            return {"id": ask, "ok": False, "status": 422, "detail": str(err)}, []
+        except Exception as err:  # a bug of gdlab's: say so on the page rather than leave it waiting
+            return {"id": ask, "ok": False, "status": 500, "detail": f"internal error: {err!r}"}, []
+        return {"id": ask, "ok": True, "result": result}, []
+
+    def _answer(self, _: object, content: dict[str, Any], buffers: Sequence[bytes]) -> None:
+        reply, data = self.answer(content)
+        self.send(reply, data or None)
+
+
+def lab(
+    expression: str = "(b/2-1)^2",
+    *,
+    start: dict[str, float] | None = None,
+    rates: Sequence[float] = (0.5, 2, 4.5),
+    method: str = "gd",
+    steps: int = 60,
+    tol: float | None = 1e-8,
+    data: str | None = None,
+    view: str = "descent",
+    lang: str | None = None,
+    large: bool = False,
+) -> LabWidget:
+    """The lab as a notebook widget: type a loss, run several rates, sweep the rate.
+
+    It computes in this kernel (no server) and shows in JupyterLab, Notebook and VS Code.
+
+    Args:
+        expression: the loss, in gdlab's expression language.
+        start: a starting value per parameter (default -10 for the lecture's loss, else 1).
+        rates: the learning rates drawn at once.
+        method: the optimiser: gd, sign, momentum, nesterov, adagrad, rmsprop or adam.
+        steps: the most steps of each run.
+        tol: stop once the gradient norm is at most this (``None``: every step).
+        data: ``"cafe"`` binds the lecture's x and y.
+        view: ``"descent"`` or ``"sweep"``.
+        lang: ``"en"`` or ``"ko"`` (default: the browser's language).
+        large: large type, for a projector.
+
+    Returns:
+        A widget; show it as a cell's value.
+    """
+    if start is None:
+        start = {"b": -10.0} if expression.replace(" ", "") == "(b/2-1)^2" else {}
+    state: dict[str, object] = {
+        "e": expression,
+        "d": data,
+        "s": dict(start),
+        "r": [float(r) for r in rates],
+        "m": method,
+        "h": {},
+        "n": int(steps),
+        "t": tol,
+        "v": view,
+        "big": bool(large),
+    }
+    if lang is not None:
+        state["lang"] = lang
+    return LabWidget(state=state)
