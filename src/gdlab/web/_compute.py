@@ -184,14 +184,15 @@ class Lab:
         shown = values[np.isfinite(values)]
         low: float | None = float(shown.min()) if shown.size else None
         high: float | None = float(shown.max()) if shown.size else None
-        spread = low is not None and high is not None and low > 0 and high / low > 1e3
+        offset = _log_offset(shown)
         return {
             "names": names,
             "axes": [finite(a) for a in view.axes],
             "values": finite(values),
             "min": low,
             "max": high,
-            "log": bool(spread),
+            "log": offset is not None,
+            "offset": offset,
         }
 
     def sweep(self, request: SweepIn) -> Json:
@@ -246,6 +247,21 @@ class Lab:
             data = movie.to_bytes(request.format)
         media = "image/gif" if request.format == "gif" else "video/mp4"
         return data, media, f"gdlab-descent.{request.format}"
+
+
+def _log_offset(values: np.ndarray) -> float | None:
+    """Where log-spaced contour levels start, or ``None`` when the loss does not span orders of magnitude.
+
+    Levels are drawn at ``log10(loss - offset)``: offset 0 when the loss is positive,
+    else a little below its least value.
+    """
+    if values.size < 2 or not values.max() > values.min():
+        return None
+    low = float(values.min())
+    offset = 0.0 if low > 0 else low - 1e-9 * (float(values.max()) - low)
+    lifted = values - offset
+    spread = np.quantile(lifted, 0.9) / np.quantile(lifted, 0.1)
+    return offset if spread > 100 else None
 
 
 def _parse(text: str, data: str | None) -> gdlab.Expression:

@@ -279,6 +279,7 @@ class LandscapeOut(BaseModel):
     min: Num
     max: Num
     log: bool = Field(description="Whether the loss spans orders of magnitude (log-spaced contour levels).")
+    offset: Num = Field(description="Log levels are drawn at log10(loss - offset).")
 
 
 class SweepRunOut(BaseModel):

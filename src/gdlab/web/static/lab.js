@@ -576,11 +576,11 @@ export function mount(root, backend, options = {}) {
     const z = ay.map((_, j) => land.axes[0].map((_, i) => {
       const v = land.values[i][j];
       if (v === null) return null;
-      return land.log ? Math.log10(Math.max(v, land.min > 0 ? land.min : 1e-300)) : v;
+      return land.log ? Math.log10(Math.max(v - land.offset, 1e-300)) : v;
     }));
     const traces = [{ type: "contour", x: ax, y: ay, z, colorscale: "Viridis", reversescale: false, ncontours: 24, hoverinfo: "skip",
       contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, showscale: true,
-      colorbar: { title: { text: land.log ? `log₁₀ ${t("loss")}` : t("loss") }, thickness: 14 }, name: t("loss"), showlegend: false }];
+      colorbar: { title: { text: !land.log ? t("loss") : land.offset === 0 ? `log₁₀ ${t("loss")}` : `log₁₀(${t("loss")} − ${fmt(land.offset)})` }, thickness: 14 }, name: t("loss"), showlegend: false }];
     result.runs.forEach((run, i) => {
       const c = COLOURS[i % COLOURS.length];
       const jx = column(run, names[0]);

@@ -1,0 +1,381 @@
+"""The lab's JSON API: every endpoint, its examples, and clear 4xx answers for bad input (never a 500)."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import httpx
+import pytest
+
+pytest.importorskip("fastapi")
+
+from gdlab.web import ExposedServerWarning, create_app, is_loopback
+from gdlab.web._models import WebLimits
+from gdlab.web._server import running
+
+LECTURE = {"expression": "(b/2-1)^2", "start": {"b": -10}}
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def url(app):
+    with running(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def client(url):
+    with httpx.Client(base_url=url, timeout=60) as session:
+        yield session
+
+
+def detail(response: httpx.Response) -> str:
+    text = response.json()["detail"]
+    assert isinstance(text, str) and text
+    return text
+
+
+# -- every endpoint answers its own example ------------------------------------------------------
+
+
+def test_every_endpoint_has_an_example_that_works(client):
+    schema = client.get("/openapi.json").json()
+    posts = {path: spec["post"] for path, spec in schema["paths"].items()}
+    assert set(posts) == {
+        "/api/parse",
+        "/api/run",
+        "/api/landscape",
+        "/api/sweep",
+        "/api/stability",
+        "/api/export",
+    }
+    for path, spec in posts.items():
+        ref = spec["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+        examples = schema["components"]["schemas"][ref]["examples"]
+        assert examples, path
+        for example in examples:
+            response = client.post(path, json=example)
+            assert response.status_code == 200, (path, response.text)
+
+
+def test_parse_gives_parameters_and_exact_derivatives(client):
+    out = client.post("/api/parse", json={"expression": "sum((y - b0 - b1*x)^2)", "data": "cafe"}).json()
+    assert out["params"] == ["b0", "b1"]
+    assert sorted(out["data"]) == ["x", "y"]
+    assert out["derivatives"]["b1"] == "sum(2*x*(b0 + b1*x - y))"
+    assert out["derivatives_latex"]["b1"].startswith("\\sum")
+
+
+def test_a_bad_expression_is_422_with_the_caret(client):
+    response = client.post("/api/parse", json={"expression": "sqr(b) + 1"})
+    assert response.status_code == 422
+    message = detail(response)
+    assert "did you mean sqrt" in message
+    assert message.endswith("  sqr(b) + 1\n  ^^^")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("__import__('os')", "not"),
+        ("b.__class__", ""),
+        ("2b + 1", "write 2*b"),
+        ("9**9**9**9", ""),
+        ("(" * 100 + "b" + ")" * 100, "nested"),
+    ],
+)
+def test_hostile_or_broken_text_is_refused_with_a_message(client, text, words):
+    response = client.post("/api/run", json={"expression": text, "start": {"b": 1}, "rates": [0.1]})
+    assert response.status_code == 422
+    assert words in detail(response)
+
+
+def test_run_gives_status_message_and_exact_final_values(client):
+    out = client.post("/api/run", json={**LECTURE, "rates": [0.5, 5], "steps": 1000, "tol": 1e-8}).json()
+    calm, wild = out["runs"]
+    assert calm["status"] == "converged" and calm["message"].startswith("converged at step 71")
+    assert wild["status"] == "diverged" and "lower the rate 5" in wild["message"]
+    assert calm["index"][-1] == calm["steps"] == 71
+    assert calm["params"][-1] == [calm["final"]["b"]]
+
+
+def test_long_runs_are_thinned_with_the_last_row_exact(client):
+    out = client.post("/api/run", json={**LECTURE, "rates": [0.001], "steps": 100_000, "points": 200}).json()
+    run = out["runs"][0]
+    assert len(run["index"]) <= 200 and run["index"][0] == 0 and run["index"][-1] == 100_000
+    assert run["params"][-1] == [run["final"]["b"]]
+    assert run["loss"][-1] == run["final_loss"]
+
+
+def test_optimiser_settings_reach_optax(client):
+    base = {**LECTURE, "rates": [0.5], "method": "momentum", "steps": 5}
+    plain = client.post("/api/run", json=base).json()["runs"][0]["final"]["b"]
+    light = client.post("/api/run", json={**base, "hyper": {"momentum": 0.1}}).json()["runs"][0]["final"]["b"]
+    assert plain != light
+    response = client.post("/api/run", json={**base, "hyper": {"b1": 0.5}})
+    assert response.status_code == 422 and "momentum has no setting b1" in detail(response)
+
+
+def test_landscape_one_and_two_parameters(client):
+    one = client.post(
+        "/api/landscape", json={"expression": "(b/2-1)^2", "ranges": {"b": [-10, 10]}, "num": 5}
+    ).json()
+    assert one["values"] == [36.0, 12.25, 1.0, 2.25, 16.0]
+    two = client.post(
+        "/api/landscape",
+        json={"expression": "x^2 + 1000*y^2", "ranges": {"y": [-1, 1], "x": [-3, 3]}, "num": 7},
+    ).json()
+    assert two["names"] == ["y", "x"] and two["values"][0][3] == 1000.0 and two["log"] is True
+
+
+def test_landscape_marks_non_finite_values_as_null(client):
+    out = client.post(
+        "/api/landscape", json={"expression": "log(b)", "ranges": {"b": [-1, 1]}, "num": 3}
+    ).json()
+    assert out["values"][0] is None and out["values"][2] == 0.0
+
+
+def test_sweep_has_regimes_the_bound_and_explanations(client):
+    out = client.post("/api/sweep", json={**LECTURE, "rates": [0.5, 4, 5], "steps": 200, "tol": 1e-8}).json()
+    assert [r["regime"] for r in out["runs"]] == ["converged", "oscillating", "diverged"]
+    assert out["critical_lr"] == 4.0
+    assert (
+        out["runs"][2]["explain"]
+        == "lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges"
+    )
+
+
+def test_stability_explains_rates(client):
+    out = client.post("/api/stability", json={"expression": "(b/2-1)^2", "at": {"b": 2}, "lrs": [2]}).json()
+    assert out["critical_lr"] == 4.0 and out["best_lr"] == 2.0
+    assert out["explain"][0]["text"] == "lr=2 = 1/L: the step lands on the minimum of this quadratic at once"
+
+
+# -- exports come from gdlab's own writers ----------------------------------------------------
+
+
+def test_csv_and_json_exports_hold_every_step(client):
+    request = {**LECTURE, "rates": [0.5, 2], "steps": 3, "run": 0}
+    csv = client.post("/api/export", json={**request, "format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert 'filename="gdlab-lr0.5.csv"' in csv.headers["content-disposition"]
+    assert csv.text.splitlines() == [
+        "step,b,loss,grad b",
+        "0,-10,36,-6",
+        "1,-7,20.25,-4.5",
+        "2,-4.75,11.390625,-3.375",
+        "3,-3.0625,6.4072265625,-2.53125",
+    ]
+    data = client.post("/api/export", json={**request, "format": "json", "run": 1}).json()
+    assert data["lr"] == 2 and data["params"] == [[-10.0], [2.0], [2.0], [2.0]]
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("gif", b"GIF89a"), ("mp4", b"ftyp")])
+def test_animation_exports(client, fmt, magic):
+    response = client.post(
+        "/api/export", json={**LECTURE, "rates": [0.5, 4.5], "steps": 10, "format": fmt, "frames": 5}
+    )
+    assert response.status_code == 200, response.text
+    assert magic in response.content[:12]
+
+
+def test_export_of_a_run_that_does_not_exist(client):
+    response = client.post("/api/export", json={**LECTURE, "rates": [0.5], "steps": 3, "run": 3})
+    assert response.status_code == 422 and "run 3 does not exist" in detail(response)
+
+
+# -- limits: clear 4xx, never 500 ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "words"),
+    [
+        ("/api/run", {**LECTURE, "rates": [0.1] * 13}, "rates: List should have at most 12 items"),
+        (
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "steps": 10**9},
+            "steps: Input should be less than or equal to 100000",
+        ),
+        ("/api/run", {**LECTURE, "rates": [-1]}, "greater than 0"),
+        ("/api/run", {**LECTURE, "rates": [0.1], "steps": -1}, "greater than or equal to 0"),
+        ("/api/run", {**LECTURE, "rates": [0.1], "method": "newton"}, "method: Input should be 'gd'"),
+        ("/api/run", {"expression": "b", "start": {"c": 1}, "rates": [0.1]}, "give a start for b"),
+        (
+            "/api/run",
+            {"expression": "b^2", "start": {"b": 1, "c": 2}, "rates": [0.1]},
+            "c is not a parameter",
+        ),
+        (
+            "/api/run",
+            {"expression": "b" * 3000, "start": {"b": 1}, "rates": [0.1]},
+            "at most 2000 characters",
+        ),
+        ("/api/run", {**LECTURE, "rates": [0.1], "surprise": 1}, "surprise: Extra inputs are not permitted"),
+        ("/api/sweep", {**LECTURE, "num": 400, "steps": 100_000}, "too much work"),
+        ("/api/sweep", {**LECTURE, "num": 401}, "num: Input should be less than or equal to 400"),
+        ("/api/sweep", {**LECTURE, "low": 10, "high": 1}, "low must be below high"),
+        ("/api/landscape", {"expression": "x+y+z", "ranges": {"x": [0, 1], "y": [0, 1]}}, "a range for each"),
+        ("/api/landscape", {"expression": "b", "ranges": {"b": [1, 0]}}, "from low to high"),
+        ("/api/stability", {"expression": "b^2", "at": {}}, "give a start for b"),
+    ],
+)
+def test_bad_requests_are_422_with_the_fix(client, path, body, words):
+    response = client.post(path, json=body)
+    assert response.status_code == 422, response.text
+    assert words in detail(response)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_non_finite_numbers_are_refused(client, number):
+    body = f'{{"expression": "b^2", "start": {{"b": {number}}}, "rates": [0.1]}}'
+    response = client.post("/api/run", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert "start.b: Input should be a finite number" in detail(response)
+
+
+def test_broken_json_is_422(client):
+    response = client.post("/api/run", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "JSON" in detail(response)
+
+
+def test_oversize_bodies_are_413(client):
+    body = json.dumps({**LECTURE, "rates": [0.1], "pad": "x" * 70_000})
+    response = client.post("/api/run", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and "larger than 65,536 bytes" in detail(response)
+
+    def chunks():
+        for _ in range(70):
+            yield b"x" * 1024
+
+    response = client.post("/api/run", content=chunks(), headers={"content-type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_a_computation_past_the_time_limit_is_503_and_the_next_waits_its_turn():
+    slow = create_app(WebLimits(timeout=0.02, workers=1, queue_wait=0.05))
+    # A loss no other test compiles, many steps and rates: well over 20 ms.
+    body = {"expression": "(q/3-1)^2 + sin(q)^2", "start": {"q": 5}, "rates": [0.01] * 12, "steps": 100_000}
+    with running(slow) as base, httpx.Client(base_url=base, timeout=30) as session:
+        late = session.post("/api/run", json=body)
+        busy = session.post("/api/parse", json={"expression": "b"})
+    assert late.status_code == 503 and "longer than the time limit (0.02 s)" in detail(late)
+    assert busy.status_code == 503 and "busy: 1 computations are running" in detail(busy)
+    assert late.headers["retry-after"] == "1"
+
+
+def test_one_slow_request_does_not_stall_others(app, url):
+    import concurrent.futures
+    import time
+
+    heavy = {**LECTURE, "rates": [0.001] * 12, "steps": 100_000, "points": 10}
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        started = time.perf_counter()
+        slow = pool.submit(httpx.post, f"{url}/api/run", json=heavy, timeout=60)
+        quick = httpx.post(f"{url}/api/parse", json={"expression": "b^2"}, timeout=60)
+        quick_at = time.perf_counter() - started
+        slow_result = slow.result()
+    assert quick.status_code == 200 and slow_result.status_code == 200
+    assert quick_at < 5
+
+
+# -- the page and its files ----------------------------------------------------------------------
+
+
+def test_the_page_and_its_scripts_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "default-src 'self'" in page.headers["content-security-policy"]
+    for src in (
+        "/vendor/plotly.min.js",
+        "/static/lab.js",
+        "/static/page.js",
+        "/static/i18n.js",
+        "/static/lab.css",
+    ):
+        assert src in page.text or src == "/static/lab.js" or src == "/static/i18n.js"
+        response = client.get(src)
+        assert response.status_code == 200 and len(response.content) > 100, src
+    assert "plotly.js v" in client.get("/vendor/plotly.min.js").text[:200]
+
+
+def test_expressions_are_cached_per_text_so_compiled_code_is_reused(app):
+    lab = app.state.lab
+    assert lab.expression("(b/2-1)^2", None) is lab.expression("(b/2-1)^2", None)
+    assert lab.expression("(b/2-1)^2", None) is not lab.expression("(b/2-1)^2", "cafe")
+    assert lab.method("momentum", {"momentum": 0.5}) is lab.method("momentum", {"momentum": 0.5})
+    assert lab.method("momentum", {"momentum": 0.9}) == "momentum"
+
+
+def test_the_expression_cache_is_bounded():
+    from gdlab.web._compute import Lab
+
+    lab = Lab(WebLimits(cached_expressions=2))
+    first = lab.expression("a+1", None)
+    lab.expression("a+2", None)
+    lab.expression("a+3", None)
+    assert lab.expression("a+1", None) is not first
+
+
+# -- serve -----------------------------------------------------------------------------------------
+
+
+def test_loopback_hosts():
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+
+
+def test_serve_warns_when_others_can_reach_it(monkeypatch):
+    import uvicorn
+
+    import gdlab.web
+
+    seen = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: seen.append(self.config.host))
+    with pytest.warns(ExposedServerWarning, match="other machines can reach"):
+        gdlab.web.serve(host="0.0.0.0", port=8765)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gdlab.web.serve()
+    assert seen == ["0.0.0.0", "127.0.0.1"]
+
+
+# -- schemathesis: no 500 and no schema violation ---------------------------------------------------
+
+
+def test_schema_fuzzing_finds_no_server_error_and_no_schema_violation(url):
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+    failures = []
+    for operation in schema.get_all_operations():
+        op = operation.ok()
+        examples = 12 if op.path != "/api/export" else 4
+
+        @given(case=op.as_strategy())
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def check(case):
+            response = case.call(timeout=60)
+            if response.status_code >= 500:
+                failures.append((case.path, case.body, response.status_code, response.text[:300]))
+            else:
+                checks = [
+                    schemathesis.checks.response_schema_conformance,
+                    schemathesis.checks.status_code_conformance,
+                ]
+                case.validate_response(response, checks=checks)
+
+        check()
+    assert not failures, failures
+    assert math.isfinite(len(failures))
