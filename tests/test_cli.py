@@ -186,7 +186,7 @@ def test_fit_closed_form_beside_descent(tmp_path):
             "does not exist",
         ),
         (["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.1", "--out", "x.jpg"], "not supported"),
-        (["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1:2:lots"], "whole number"),
+        (["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1:2:lots"], "the count 'lots' is not a number"),
         (["grid", "(b/2-1)^2", "--range", "10:-10"], "low end must be below"),
         (["grad", "sum(x)", "--at", "b=1", "--data", "nope.csv"], "no such file"),
         (["fit", "nope.csv", "--y", "a", "--x", "b"], "no such file"),
@@ -252,7 +252,7 @@ def test_losses_without_parameters_and_glued_numbers_are_input_errors():
         (["grad", "log(b-1)", "--at", "b=1"], "choose a point where it is finite"),
         (["grad", "sqrt(b)", "--at", "b=0"], "the gradient is not finite"),
         (["grad", "sum((y-b*x)^2)", "--at", "b=1"], "pass --data"),
-        (["sweep", "b^2", "--init", "1", "--lr", "1e-3:1:log200000"], "at most 100,000 rates"),
+        (["sweep", "b^2", "--init", "1", "--lr", "1e-3:1:log200000"], "rates must be at most 100,000"),
     ],
 )
 def test_more_input_errors(args, message):
@@ -275,8 +275,14 @@ def test_deep_nesting_answers_quickly_and_json_is_strict():
     ("args", "message"),
     [
         (["sweep", "b^2", "--init", "1", "--lr", "0.1,,2"], "--lr 0.1,,2: a rate is missing between commas"),
-        (["sweep", "b^2", "--init", "1", "--lr", "1e-4:10:log0"], "--lr 1e-4:10:log0: num must be"),
-        (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "2.5"], "--steps 2.5: give a whole number"),
+        (
+            ["sweep", "b^2", "--init", "1", "--lr", "1e-4:10:log0"],
+            "--lr 1e-4:10:log0: the number of rates must be at least 1",
+        ),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "2.5"],
+            "--steps 2.5: the number of steps must be a whole number",
+        ),
         (["grad", "(b/2-1)^2", "--at", "b=1", "--at", "b=2"], "b is given twice"),
         (["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.avi"], ".csv, .json"),
         (
@@ -287,7 +293,10 @@ def test_deep_nesting_answers_quickly_and_json_is_strict():
             ["grid", "(x-1)^2+(y-2)^2", "--range", "x=-10:10,y=-10:10", "--num", "100000"],
             "10,000,000,000 grid points: at most 10,000,000",
         ),
-        (["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "99999999999999999999"], "steps must be"),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "99999999999999999999"],
+            "--steps 99999999999999999999: the number of steps must be at most 2,147,483,646",
+        ),
     ],
 )
 def test_input_errors_name_the_option(args, message):
@@ -349,3 +358,272 @@ def test_fit_reads_csv_and_parquet_and_names_bad_columns(tmp_path):
     ]:
         result = runner.invoke(app, ["fit", str(tmp_path / "sales.csv"), *args])
         assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
+
+
+def _refused(args: list[str]) -> str:
+    result = runner.invoke(app, args, terminal_width=400)
+    assert result.exit_code == 2, result.output
+    return " ".join(result.output.split())
+
+
+# The library's keyword arguments as Python spells them: the command line must never show these.
+KEYWORDS = "tol|steps|lrs?|num|epochs|batch_size|seed|frames"
+PYTHON_WORDS = re.compile(rf"(?<![-\w])({KEYWORDS})(=|\))|(^|: )({KEYWORDS}) must\b")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01", "--steps", "1000000000"],
+            "--steps 1,000,000,000: keeping every step of this run would pass the limit of 200,000,000 "
+            "numbers in memory; ask for at most 66,666,665 steps, or give a tolerance (--tol)",
+        ),
+        (["run", "b^2", "--init", "1", "--lr", "0"], "--lr must be a finite number > 0"),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "-1"], "--tol must be a finite number > 0"),
+        (["sweep", "b^2", "--init", "1", "--lr", "0,1"], "--lr 0,1: every rate must be above 0; 0 is not"),
+        (["fit", "cafe", "--y", "y", "--x", "x,x"], "--x: 'x' listed more than once"),
+        (
+            ["fit", "cafe", "--y", "y", "--x", "x", "--epochs", "0"],
+            "--epochs 0: the number of epochs must be",
+        ),
+        (
+            ["fit", "cafe", "--y", "y", "--x", "x", "--batch-size", "0"],
+            "--batch-size 0: the batch size must be",
+        ),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "fast"], "--tol fast: unknown name 'fast'"),
+        (["run", "b^2", "--init", "b=1/0", "--lr", "0.1"], "--init b=1/0: this arithmetic gives a number"),
+        (["grid", "b^2", "--range", "0:fast"], "--range 0:fast: unknown name 'fast'"),
+        (["grad", "b^2", "--at", "b=2*c"], "--at b=2*c: unknown name 'c'"),
+    ],
+)
+def test_errors_name_options_as_the_command_line_spells_them(args, expected):
+    output = _refused(args)
+    assert expected in output
+    assert not PYTHON_WORDS.search(output), output
+
+
+def test_run_messages_name_options_as_the_command_line_spells_them():
+    args = ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01", "--steps", "3"]
+    table = runner.invoke(app, args, terminal_width=400)
+    said = " ".join(table.output.split("┘")[-1].split())  # after the table (titled "gd, lr=0.01")
+    assert table.exit_code == 0 and not PYTHON_WORDS.search(said)
+    assert said == (
+        "stopped at the step limit (--steps 3) with gradient norm 5.91; "
+        "give a tolerance (--tol) to stop once it is small"
+    )
+    assert "(--tol)" in _json(args)["message"] and not PYTHON_WORDS.search(_json(args)["message"])
+    converged = _json(["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.5", "--steps", "1e3", "--tol", "1e-8"])
+    assert converged["message"] == "converged at step 71: gradient norm 8.08e-09 <= --tol 1e-08"
+    swept = _json(
+        ["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.5,0.01", "--steps", "5", "--tol", "1e-8"]
+    )
+    assert all(not PYTHON_WORDS.search(run["note"]) for run in swept["runs"])
+
+
+def test_the_outcome_is_said_once():
+    result = runner.invoke(app, ["run", "b^2", "--init", "1", "--lr", "1e200", "--steps", "3"])
+    assert result.exit_code == 0
+    assert result.output.count("diverged") == 1 and "diverged: diverged" not in result.output
+    assert "diverged at step 1: the loss left the finite numbers" in " ".join(result.output.split())
+
+
+def test_a_switch_takes_no_value_and_shows_no_type_in_help():
+    output = _refused(["run", "b^2", "--init", "1", "--lr", "0.1", "--json", "true"])
+    assert "--json is a switch and takes no value: write --json alone, without 'true'" in output
+    for command in ("grad", "grid", "run", "sweep", "fit", "demo"):
+        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
+        assert "--help" in text and "<bool>" not in text and "<list[str]>" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--step", "10"],
+            "no such option --step; did you mean --steps?",
+        ),
+        (["sweep", "b^2", "--init", "1", "--lr", "0.1", "--tl", "1e-8"], "did you mean --tol?"),
+        (["fit", "cafe", "--y", "y", "--x", "x", "--batch", "2"], "did you mean --batch-size?"),
+        (
+            ["run", "b^2", "--init", "1", "-lr", "0.1"],
+            "-lr is not an option: options start with two dashes, as in --lr",
+        ),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--method", "adma"],
+            "--method adma: unknown method; did you mean adam?",
+        ),
+        (["sweep", "b^2", "--init", "1", "--lr", "0.1", "--method", "momentom"], "did you mean momentum?"),
+        (
+            ["fit", "cafe", "--y", "y", "--x", "x", "--method", "sdg"],
+            "--method sdg: unknown method; did you mean sgd?",
+        ),
+        (["rnu", "b^2"], "Did you mean 'run'?"),
+        (
+            ["run", "b", "^", "2", "--init", "1", "--lr", "0.1"],
+            "unexpected '^' '2': give the loss once, in quotes",
+        ),
+    ],
+)
+def test_typos_are_answered_with_the_nearest_name(args, expected):
+    assert expected in _refused(args)
+
+
+def test_every_numeric_option_takes_arithmetic():
+    run = _json(
+        [
+            "run",
+            "(b/2-1)^2",
+            "--init",
+            "-2*5",
+            "--lr",
+            "1/2",
+            "--steps",
+            "1e3",
+            "--tol",
+            "1e-4^2",
+            "--frames",
+            "2*5",
+        ]
+    )
+    assert run["steps"] == 71 and run["lr"] == 0.5 and run["tol"] == 1e-8
+    grid = _json(["grid", "(b/2-1)^2", "--range", "-10:2*5", "--num", "1e2"])
+    assert grid["evaluations"] == 100 and grid["best"] == {"b": 1.9191919191919187}
+    sweep = _json(["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1e-3:1:log2*5", "--steps", "1e2"])
+    assert len(sweep["runs"]) == 10 and sweep["steps"] == 100
+    sgd = ["fit", "cafe", "--y", "y", "--x", "x", "--method", "sgd", "--epochs", "2*5"]
+    fit = _json([*sgd, "--batch-size", "2^2", "--seed", "1e0", "--lr", "1/100"])
+    assert fit["steps"] == 20 and fit["lr"] == 0.01  # 10 epochs of 2 batches of 4 rows
+
+
+# Every option that takes a number, with arithmetic: a new one must be added here (and work).
+ARITHMETIC = {
+    ("grid", "--num"),
+    ("run", "--lr"),
+    ("run", "--steps"),
+    ("run", "--tol"),
+    ("run", "--frames"),
+    ("sweep", "--lr"),
+    ("sweep", "--steps"),
+    ("sweep", "--tol"),
+    ("fit", "--steps"),
+    ("fit", "--epochs"),
+    ("fit", "--batch-size"),
+    ("fit", "--seed"),
+    ("fit", "--lr"),
+}
+
+
+def test_every_numeric_option_is_in_the_arithmetic_test():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    numeric = {
+        (name, option)
+        for name, command in group.commands.items()  # type: ignore[attr-defined]
+        for param in command.params
+        if param.metavar in ("N", "NUMBER", "RATES")
+        for option in param.opts
+    }
+    assert numeric == ARITHMETIC
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["grid", "b^2", "--range", "-1:1", "--num", "1e300"],
+            "--num 1e300: the number of points must be at most 10,000,000",
+        ),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--steps", "1e300"],
+            "--steps 1e300: the number of steps must be at most 2,147,483,646",
+        ),
+        (
+            ["sweep", "b^2", "--init", "1", "--lr", "1e-4:10:log1e8"],
+            "the number of rates must be at most 100,000",
+        ),
+        (["sweep", "b^2", "--init", "1", "--lr", "0.1", "--steps", "1e300"], "must be at most 2,147,483,646"),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--frames", "1e300"],
+            "--frames 1e300: the number of frames must be at most",
+        ),
+        (
+            ["fit", "cafe", "--y", "y", "--x", "x", "--seed", "1e300"],
+            "--seed 1e300: the seed must be at most 9,223,372,036,854,775,807",
+        ),
+        (
+            ["fit", "cafe", "--y", "y", "--x", "x", "--epochs", "1e300"],
+            "--epochs 1e300: the number of epochs must be at most",
+        ),
+    ],
+)
+def test_sizes_are_refused_with_the_limit_before_any_work(args, expected):
+    output = _refused(args)
+    assert expected in output and len(output) < 300
+
+
+def test_a_long_run_with_a_tolerance_keeps_only_the_steps_it_takes():
+    out = _json(
+        ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01", "--steps", "1000000000", "--tol", "1e-8"]
+    )
+    assert out["status"] == "converged" and out["steps"] == 4033
+
+
+def test_a_parameter_that_cancels_is_a_loss_with_a_zero_gradient():
+    out = _json(["run", "0*b + 5", "--init", "1", "--lr", "0.1", "--steps", "10"])
+    assert out["final"] == {"b": 1.0} and out["final_loss"] == 5.0
+    report = _json(["grad", "b - b + 1", "--at", "b=3"])
+    assert report["gradient"][0]["autodiff"] == 0.0 and report["loss"] == 1.0
+
+
+def test_a_loss_starting_with_a_minus_works_in_every_command():
+    assert _json(["grad", "-b^2", "--at", "b=1"])["gradient"][0]["autodiff"] == -2.0
+    assert _json(["grid", "-(b-3)^2", "--range", "-1:1", "--num", "3"])["best"] == {"b": -1.0}
+    swept = _json(["sweep", "-exp(b)", "--init", "0", "--lr", "0.1", "--steps", "10"])
+    assert swept["runs"][0]["final_loss"] < -1
+
+
+def test_a_constant_typed_as_a_parameter_is_named():
+    output = _refused(["run", "(e-1)^2", "--init", "1", "--lr", "0.1"])
+    assert "e is a constant, not a parameter: name the parameter b, say" in output
+
+
+def test_bad_data_is_named_by_data_not_by_at(tmp_path):
+    (tmp_path / "t.csv").write_text("x,y\n1,2\n2,abc\n3,4\n")
+    for command in (
+        ["grad", "sum((y-b*x)^2)", "--at", "b=1"],
+        ["run", "sum((y-b*x)^2)", "--init", "1", "--lr", "0.01"],
+    ):
+        output = _refused([*command, "--data", str(tmp_path / "t.csv")])
+        assert f"--data {tmp_path / 't.csv'}: column 'y' holds text, not numbers: 'abc' at row 1" in output
+        assert "--at" not in output and "--init" not in output
+
+
+def test_fit_takes_several_regressors_and_refuses_what_cannot_be_fitted(tmp_path):
+    (tmp_path / "two.csv").write_text("x1,x2,y\n1,2,3\n2,1,4\n3,5,4\n4,4,6\n")
+    out = _json(["fit", str(tmp_path / "two.csv"), "--y", "y", "--x", "x1,x2", "--method", "ols"])
+    assert list(out["closed_form"]) == ["intercept", "x1", "x2"]
+    assert out["closed_form"]["x1"] == pytest.approx(1.2) and out["closed_form"]["x2"] == pytest.approx(-0.3)
+    assert "a column cannot explain itself" in _refused(
+        ["fit", str(tmp_path / "two.csv"), "--y", "y", "--x", "y"]
+    )
+    (tmp_path / "one.csv").write_text("x,y\n1,2\n")
+    output = _refused(["fit", str(tmp_path / "one.csv"), "--y", "y", "--x", "x"])
+    assert "1 row but 2 coefficients" in output and "constant" not in output
+
+
+def test_a_bad_out_is_refused_before_any_work(monkeypatch):
+    import gdlab._descend
+    import gdlab._grid
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(gdlab._descend, "descend", no_work)
+    monkeypatch.setattr(gdlab._grid, "grid_search", no_work)
+    assert ".gif, .mp4, .html, .png, .svg, .pdf, .csv, .json" in _refused(
+        ["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.avi"]
+    )
+    three = ["grid", "x^2+y^2+z^2", "--range", "x=-1:1,y=-1:1,z=-1:1", "--num", "5", "--out", "g3.png"]
+    assert "a grid picture draws one or two parameters" in _refused(three)

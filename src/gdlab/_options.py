@@ -1,12 +1,15 @@
-"""Command-line values: parameter settings, ranges and data, read safely."""
+"""Command-line values: parameter settings, ranges and data, read safely, and the library's
+words for its arguments spelled as the command line's options."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import LIMITS, InputError
 from gdlab._expr import Expression, ExpressionError, mentions, no_parameters, number, parse
 
 
@@ -37,7 +40,7 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
 def problem(text: str, source: str | None, init: list[str], tol: str | None):
     """What ``run`` and ``sweep`` share: the loss with its data, the start, and the tolerance."""
     loss = expression(text, load_data(source, text))
-    return loss, settings(init, loss, "--init"), None if tol is None else number(tol)
+    return loss, settings(init, loss, "--init"), None if tol is None else value(tol, "--tol")
 
 
 def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float]:
@@ -62,7 +65,7 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
             )
         if not value.strip():
             raise InputError(f"{option} {pair}: give a number after =, as in {option} {name}=0")
-        values[name] = number(value.strip())
+        values[name] = _number_for(value.strip(), f"{option} {pair.strip()}")
     missing = [p for p in expr.params if p not in values]
     if missing:
         hint = ""
@@ -82,7 +85,7 @@ def span(text: str, option: str) -> tuple[float, float]:
     low, sep, high = text.partition(":")
     if not sep:
         raise InputError(f"{option} {text}: write a range as low:high, as in -10:10")
-    lo, hi = number(low), number(high)
+    lo, hi = (_number_for(end, f"{option} {text}") for end in (low, high))
     if not lo < hi:
         raise InputError(f"{option} {text}: the low end must be below the high end")
     return lo, hi
@@ -90,29 +93,29 @@ def span(text: str, option: str) -> tuple[float, float]:
 
 def rates(text: str) -> np.ndarray:
     """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates."""
-    try:
-        return _rates(text)
-    except ExpressionError as err:
-        raise InputError(f"--lr {text}: {err.args[0]}") from None
-    except InputError as err:
-        message = str(err)
-        raise InputError(message if message.startswith("--lr") else f"--lr {text}: {message}") from None
-
-
-def _rates(text: str) -> np.ndarray:
     parts = text.split(":")
     if len(parts) == 1:
         if any(not v.strip() for v in text.split(",")):
             raise InputError(f"--lr {text}: a rate is missing between commas; write rates as 0.1,0.5,2")
-        return np.array([number(v) for v in text.split(",")], dtype=float)
+        values = np.array([_number_for(v, f"--lr {text}") for v in text.split(",")], dtype=float)
+        if np.any(values <= 0):
+            raise InputError(f"--lr {text}: every rate must be above 0; {values[values <= 0][0]:g} is not")
+        return values
     if len(parts) != 3:
         raise InputError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
-    lo, hi, count = number(parts[0]), number(parts[1]), parts[2].strip()
+    lo, hi = (_number_for(end, f"--lr {text}") for end in parts[:2])
+    count = parts[2].strip()
     log = count.startswith("log")
     try:
-        num = int(count[3:] if log else count)
-    except ValueError:
-        raise InputError(f"--lr {text}: the count must be a whole number, as in 1e-4:10:log50") from None
+        number(count[3:] if log else count)
+    except ExpressionError:
+        raise InputError(
+            f"--lr {text}: the count {count!r} is not a number; write low:high:count, "
+            "as in 1e-4:10:log50 (log-spaced) or 0.1:2:20 (even)"
+        ) from None
+    num = _whole_for(count[3:] if log else count, f"--lr {text}", "the number of rates", 1, LIMITS.rates)
+    if not 0 < lo < hi:
+        raise InputError(f"--lr {text}: write low:high:count with 0 < low < high, as in 1e-4:10:log50")
     from gdlab._sweep import rates as make
 
     return make(lo, hi, num, log=log)
@@ -120,20 +123,101 @@ def _rates(text: str) -> np.ndarray:
 
 def value(text: str, option: str) -> float:
     """A number typed for ``option`` (arithmetic such as 0.01/6 is fine), its errors naming the option."""
+    return _number_for(text, f"{option} {text}")
+
+
+def whole_number(
+    text: str, option: str, noun: str | None = None, low: int = 0, high: int = LIMITS.steps
+) -> int:
+    """A whole number typed for ``option`` (1000, 1e3, 10**3, 2*500) from ``low`` to ``high``; ``noun``
+    says what it counts in an error (by default "the number of steps" for ``--steps``)."""
+    noun = noun or f"the number of {option.lstrip('-').replace('-', ' ')}"
+    return _whole_for(text, f"{option} {text}", noun, low, high)
+
+
+def _number_for(text: str, where: str) -> float:
+    """``text`` as a number; an error starts with ``where`` (the option and what was typed)."""
+    if not text.strip():
+        raise InputError(f"{where}: a number is missing")
     try:
         return number(text)
     except ExpressionError as err:
-        raise InputError(f"{option} {text}: {err.args[0]}") from None
+        raise InputError(f"{where}: {err.args[0]}") from None
 
 
-def whole_number(text: str, option: str, low: int = 0) -> int:
-    """A whole number typed for ``option``: 1000, 1e3 or 10**3."""
-    from gdlab._checks import whole
-
-    amount = value(text, option)
+def _whole_for(text: str, where: str, noun: str, low: int, high: int) -> int:
+    """A whole number in ``[low, high]``, checked as a float first so 1e300 is never made an int."""
+    amount = _number_for(text, where)
     if not float(amount).is_integer():
-        raise InputError(f"{option} {text}: give a whole number")
-    return whole(option, int(amount), low=low)
+        raise InputError(f"{where}: {noun} must be a whole number")
+    if amount < low:
+        raise InputError(f"{where}: {noun} must be at least {low:,}")
+    if amount > high:
+        raise InputError(f"{where}: {noun} must be at most {high:,} (gdlab's limit)")
+    return int(amount)
+
+
+def method(name: str, choices: tuple[str, ...]) -> str:
+    """A method's name, checked here so that a typo is answered with the nearest name."""
+    key = name.strip().lower()
+    if key in choices:
+        return key
+    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise InputError(f"--method {name}: unknown method; {hint}choose one of {', '.join(choices)}")
+
+
+# The library's keyword arguments, as this command line spells its options.
+OPTIONS = {
+    "tol": "--tol",
+    "steps": "--steps",
+    "lr": "--lr",
+    "lrs": "--lr",
+    "init": "--init",
+    "inits": "--init",
+    "num": "--num",
+    "method": "--method",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "seed": "--seed",
+    "frames": "--frames",
+    "x": "--x",
+    "y": "--y",
+}
+_KEYWORD = "|".join(sorted(OPTIONS, key=len, reverse=True))
+# x=1 and y=2 in a message are a point, not the columns --x and --y
+_ASSIGNED = "|".join(k for k in sorted(OPTIONS, key=len, reverse=True) if k not in ("x", "y"))
+_NOT_AFTER = r"(?<![\w.,=/-])(?<!--init )(?<!--at )(?<!--range )"  # b=1 in '--init b=1' is a setting
+_TRANSLATIONS = (
+    (re.compile(r"\bdropna=True\b"), "--dropna"),
+    (re.compile(r"\bfit intercept=False\b"), "use --no-intercept"),
+    (re.compile(r"\bintercept=False\b"), "--no-intercept"),
+    (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})='([^']*)'"), lambda m: f"{OPTIONS[m[1]]} {m[2]}"),
+    (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})="), lambda m: f"{OPTIONS[m[1]]} "),
+    (re.compile(rf"\(({_KEYWORD})\)"), lambda m: f"({OPTIONS[m[1]]})"),
+    (re.compile(rf"\b(in|from) (?<!-)({_KEYWORD})\b(?=[:;,.]| must|$)"), lambda m: f"{m[1]} {OPTIONS[m[2]]}"),
+    (
+        re.compile(rf"(^|: |; |\. )({_KEYWORD})(?= must | is required| is empty| -?[0-9])"),
+        lambda m: f"{m[1]}{OPTIONS[m[2]]}",
+    ),
+    (re.compile(r"(^|: )(x|y):"), lambda m: f"{m[1]}{OPTIONS[m[2]]}:"),
+    (re.compile(r"(?<!-)\btol (?=[0-9.])"), "--tol "),
+    (re.compile(r"\bmethod '([^']*)'"), r"--method \1"),
+    (re.compile(r"the step limit \((\d[\d,]*)\)"), r"the step limit (--steps \1)"),
+    (re.compile(r"\braise the step limit\b"), "raise --steps"),
+)
+
+
+def cli_words(message: str) -> str:
+    """A library message with its keyword arguments named as command-line options.
+
+    Example:
+        >>> cli_words("give a tolerance (tol) to stop; steps=10: pass lr=0.01, say")
+        'give a tolerance (--tol) to stop; --steps 10: pass --lr 0.01, say'
+    """
+    for pattern, replacement in _TRANSLATIONS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 KINDS = {
@@ -160,4 +244,16 @@ def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
         raise InputError(f"--out {out}: it is a folder; give a file name")
 
 
-__all__ = ["ExpressionError", "check_out", "expression", "load_data", "rates", "settings", "span"]
+__all__ = [
+    "ExpressionError",
+    "check_out",
+    "cli_words",
+    "expression",
+    "load_data",
+    "method",
+    "rates",
+    "settings",
+    "span",
+    "value",
+    "whole_number",
+]

@@ -5,13 +5,78 @@ Heavy imports (JAX) happen inside commands, so ``gdlab --help`` stays quick.
 
 from __future__ import annotations
 
+import difflib
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperCommand
 
 from gdlab._checks import InputError
+
+
+class Command(TyperCommand):
+    """A command whose usage errors say what to type instead.
+
+    An unknown option is answered with the nearest known one (``--step``: did you mean
+    ``--steps``?); words left over after the options say why (a switch such as ``--json``
+    takes no value; a loss with spaces needs quotes); switches show no type in the help.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""  # a switch takes no value: show none
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        options, given = self._options(ctx), list(args)  # the parser consumes args
+        for token in given:
+            if token == "--":
+                break
+            name = token.split("=", 1)[0]
+            if name.startswith("--") and name not in options:
+                ctx.fail(f"no such option {name}{_nearest(name, options)}; see gdlab {self.name} --help")
+            if f"-{name}" in options and len(name) > 2:  # -lr for --lr (a loss -lr would need --)
+                ctx.fail(f"{name} is not an option: options start with two dashes, as in -{name}")
+        ctx.allow_extra_args = True  # left-over words are explained below, not just listed
+        rest = super().parse_args(ctx, args)
+        if rest:
+            ctx.fail(self._left_over(given, rest, options))
+        return rest
+
+    def _options(self, ctx) -> dict[str, bool]:
+        """Every option's spellings, each with whether it is a switch (takes no value)."""
+        found = {}
+        for param in self.get_params(ctx):
+            for name in (*param.opts, *param.secondary_opts):
+                if name.startswith("-"):
+                    found[name] = bool(getattr(param, "is_flag", False))
+        return found
+
+    def _left_over(self, args: list[str], rest: list[str], options: dict[str, bool]) -> str:
+        word = rest[0]
+        position = args.index(word) if word in args else 0
+        before = args[position - 1] if position > 0 else ""
+        if options.get(before):
+            return f"{before} is a switch and takes no value: write {before} alone, without {word!r}"
+        return (
+            f"unexpected {' '.join(repr(w) for w in rest)}: give the loss once, in quotes if it has "
+            f'spaces, as in gdlab {self.name} "(b/2 - 1)^2" ...'
+        )
+
+
+def _nearest(name: str, choices) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
 
 app = typer.Typer(
     name="gdlab",
@@ -40,7 +105,7 @@ def _root(
     """See and understand derivatives and gradient descent."""
 
 
-@app.command()
+@app.command(cls=Command)
 def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the lecture's pictures (made if missing).")
@@ -136,6 +201,7 @@ def _guarded(body):
     def run(*args, **kwargs):
         from gdlab._cache import enable_compilation_cache
         from gdlab._checks import InputError
+        from gdlab._options import cli_words
 
         enable_compilation_cache()
         try:
@@ -143,7 +209,7 @@ def _guarded(body):
         except typer.Exit:
             raise
         except InputError as err:  # ExpressionError is an InputError too
-            typer.echo(f"error: {err}", err=True)
+            typer.echo(f"error: {cli_words(str(err))}", err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -154,31 +220,60 @@ def _guarded(body):
         if kwargs.get("json_output") and result is not None:
             from gdlab._json import dumps
 
-            typer.echo(dumps(result))  # strict JSON: NaN and infinities are written as null
+            typer.echo(dumps(_in_cli_words(result)))  # strict JSON: NaN and infinities are null
 
     return run
 
 
-Data = Annotated[str | None, typer.Option("--data", help="CSV file whose columns the loss names, or 'cafe'.")]
-Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
-Out = Annotated[Path | None, typer.Option("--out", help="Write a file; its extension picks the format.")]
-Expr = Annotated[str, typer.Argument(help="The loss, e.g. '(b/2-1)^2'.")]
-Init = Annotated[list[str], typer.Option("--init", help="Start: -10, or b0=9,b1=2.")]
-MethodName = Annotated[
-    str, typer.Option("--method", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam.")
+_SENTENCES = frozenset({"message", "note", "notes", "warning", "warnings"})
+
+
+def _in_cli_words(result: Any, key: str = "") -> Any:
+    """A result with its sentences (messages, notes, warnings) naming options as this command line does."""
+    from gdlab._options import cli_words
+
+    if isinstance(result, dict):
+        return {k: _in_cli_words(v, k) for k, v in result.items()}
+    if isinstance(result, list | tuple):
+        return [_in_cli_words(v, key) for v in result]
+    return cli_words(result) if key in _SENTENCES and isinstance(result, str) else result
+
+
+Data = Annotated[
+    str | None,
+    typer.Option("--data", metavar="FILE", help="CSV file whose columns the loss names, or 'cafe'."),
 ]
-Tol = Annotated[str | None, typer.Option("--tol", help="Stop once the gradient norm is below this.")]
+Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+Out = Annotated[
+    Path | None, typer.Option("--out", metavar="FILE", help="Write a file; its extension picks the format.")
+]
+Expr = Annotated[
+    str,
+    typer.Argument(
+        metavar="LOSS", help="The loss, e.g. '(b/2-1)^2' (one starting with - is fine: '-exp(b)')."
+    ),
+]
+Init = Annotated[list[str], typer.Option("--init", metavar="START", help="Start: -10, or b0=9,b1=2.")]
+MethodName = Annotated[
+    str,
+    typer.Option("--method", metavar="NAME", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam."),
+]
+Tol = Annotated[
+    str | None, typer.Option("--tol", metavar="NUMBER", help="Stop once the gradient norm is below this.")
+]
 
 
 # A loss may begin with a minus sign ("-exp(b)"): such an argument is the loss, not an unknown option.
 LOSS_FIRST = {"ignore_unknown_options": True}
 
 
-@app.command(context_settings=LOSS_FIRST)
+@app.command(cls=Command, context_settings=LOSS_FIRST)
 @_guarded
 def grad(
     expr: Expr,
-    at: Annotated[list[str], typer.Option("--at", help="Where: b=9 (repeat or comma-separate).")],
+    at: Annotated[
+        list[str], typer.Option("--at", metavar="POINT", help="Where: b=9 (repeat or comma-separate).")
+    ],
     data: Data = None,
     json_output: Json = False,
 ):
@@ -192,6 +287,7 @@ def grad(
     """
     from gdlab import _options
     from gdlab._gradreport import gradient_report
+    from gdlab._options import cli_words
 
     loss = _options.expression(expr, _options.load_data(data, expr))
     report = gradient_report(loss, _options.settings(at, loss, "--at"))
@@ -219,16 +315,20 @@ def grad(
         f"loss {report.loss:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})"
     )
     for note in report.notes:
-        console.print(f"note: {note}")
+        console.print(f"note: {cli_words(note)}")
     return None
 
 
-@app.command(context_settings=LOSS_FIRST)
+@app.command(cls=Command, context_settings=LOSS_FIRST)
 @_guarded
 def grid(
     expr: Expr,
-    range_: Annotated[list[str], typer.Option("--range", help="-10:10, or b1=0:4 per parameter.")],
-    num: Annotated[str, typer.Option("--num", help="Points per parameter.")] = "100",
+    range_: Annotated[
+        list[str], typer.Option("--range", metavar="RANGE", help="-10:10, or b1=0:4 per parameter.")
+    ],
+    num: Annotated[
+        str, typer.Option("--num", metavar="N", help="Points per parameter (1e3 is fine).")
+    ] = "100",
     data: Data = None,
     out: Out = None,
     json_output: Json = False,
@@ -250,7 +350,7 @@ def grid(
     loss = _options.expression(expr, _options.load_data(data, expr))
     spans = _spans(range_, loss)
     _options.check_out(out, ("picture",))
-    points = _options.whole_number(num, "--num", low=1)
+    points = _options.whole_number(num, "--num", "the number of points", low=1, high=LIMITS.grid_points)
     if out is not None and len(loss.params) > 2:
         raise InputError(
             f"--out {out}: a grid picture draws one or two parameters; this loss has "
@@ -276,7 +376,7 @@ def grid(
             f"{result.evaluations:,} evaluations"
         )
         for message in result.warnings:
-            console.print(f"[yellow]warning:[/yellow] {message}")
+            console.print(f"[yellow]warning:[/yellow] {_options.cli_words(message)}")
     if out is not None:
         from gdlab.render import plot_grid, save_figure
 
@@ -286,20 +386,25 @@ def grid(
     return summary if json_output else None
 
 
-@app.command(context_settings=LOSS_FIRST)
+@app.command(cls=Command, context_settings=LOSS_FIRST)
 @_guarded
 def run(
     expr: Expr,
     init: Init,
-    lr: Annotated[str, typer.Option("--lr", help="Learning rate; arithmetic such as 0.01/6 is fine.")],
-    steps: Annotated[str, typer.Option("--steps", help="Most steps to take (1e3 is fine).")] = "100",
+    lr: Annotated[
+        str, typer.Option("--lr", metavar="NUMBER", help="Learning rate; arithmetic such as 0.01/6 is fine.")
+    ],
+    steps: Annotated[
+        str, typer.Option("--steps", metavar="N", help="Most steps to take (1e3 is fine).")
+    ] = "100",
     method: MethodName = "gd",
     tol: Tol = None,
     data: Data = None,
     out: Out = None,
     frames: Annotated[
-        int, typer.Option("--frames", help="Frames of an animation (log-spaced past 1,000 steps).")
-    ] = 100,
+        str,
+        typer.Option("--frames", metavar="N", help="Frames of an animation (log-spaced past 1,000 steps)."),
+    ] = "100",
     json_output: Json = False,
 ):
     """Gradient descent on a loss: a summary, and a picture, animation or table with --out.
@@ -315,10 +420,10 @@ def run(
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("animation", "picture", "table"))
-    if out is not None and out.suffix.lower() in (".gif", ".mp4", ".html") and frames < 1:
-        raise InputError(f"--frames {frames}: an animation needs at least 1 frame")
     count = _options.whole_number(steps, "--steps")
-    path = descend(loss.function, start, lr=_options.value(lr, "--lr"), steps=count, method=method, tol=stop)
+    pictures = _options.whole_number(frames, "--frames", "the number of frames", low=1)
+    rate, name = _options.value(lr, "--lr"), _method(method)
+    path = descend(loss.function, start, lr=rate, steps=count, method=name, tol=stop)
     summary = {"expression": loss.text, **path.summary(), "out": None}
     console = _console(json_output)
     if not json_output:
@@ -331,21 +436,25 @@ def run(
             table.add_row(name, f"{summary['start'][name]:.10g}", _num(summary["final"][name]))
         table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
         console.print(table)
-        console.print(f"{path.status.value}: {_cli_words(path.message)}")
+        console.print(_options.cli_words(path.message))  # it says what happened: no status word before it
     if out is not None:
-        summary["out"] = _write_path(path, out, frames)
+        summary["out"] = _write_path(path, out, pictures)
         if not json_output:
             console.print(f"wrote {summary['out']}")
     return summary if json_output else None
 
 
-@app.command(context_settings=LOSS_FIRST)
+@app.command(cls=Command, context_settings=LOSS_FIRST)
 @_guarded
 def sweep(
     expr: Expr,
     init: Init,
-    lr: Annotated[str, typer.Option("--lr", help="Rates: 1e-4:10:log50, 0.1:2:20 or 0.1,0.5,2.")],
-    steps: Annotated[str, typer.Option("--steps", help="Steps for every rate (1e3 is fine).")] = "1000",
+    lr: Annotated[
+        str, typer.Option("--lr", metavar="RATES", help="Rates: 1e-4:10:log50, 0.1:2:20 or 0.1,0.5,2.")
+    ],
+    steps: Annotated[
+        str, typer.Option("--steps", metavar="N", help="Steps for every rate (1e3 is fine).")
+    ] = "1000",
     method: MethodName = "gd",
     tol: Tol = None,
     data: Data = None,
@@ -366,7 +475,8 @@ def sweep(
     _options.check_out(out, ("picture",))
     lrs = _options.rates(lr)
     count = _options.whole_number(steps, "--steps")
-    result = run_sweep(loss.function, start, lrs=lrs, steps=count, method=method, tol=stop, save="final")
+    name = _method(method)
+    result = run_sweep(loss.function, start, lrs=lrs, steps=count, method=name, tol=stop, save="final")
     summary = {"expression": loss.text, **result.to_dict(runs=json_output or every), "out": None}
     console = _console(json_output)
     if not json_output:
@@ -387,6 +497,7 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
     from rich.table import Table
 
     from gdlab._checks import LIMITS
+    from gdlab._options import cli_words
 
     runs = result.runs()
     shown = list(range(len(runs)))
@@ -404,7 +515,9 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
         table.add_column(column, justify="left" if column in ("regime", "note") else "right")
     for i in shown:
         r = runs[i]
-        table.add_row(f"{r['lr']:.4g}", r["regime"], f"{r['steps']:,}", f"{r['final_loss']:.4g}", r["note"])
+        table.add_row(
+            f"{r['lr']:.4g}", r["regime"], f"{r['steps']:,}", f"{r['final_loss']:.4g}", cli_words(r["note"])
+        )
     console.print(table)
     if len(shown) < len(runs):
         counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
@@ -420,22 +533,90 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
         )
 
 
-@app.command()
+def _whole(option: str, low: int, noun: str, high: int = 2**31 - 2):
+    """A parser of a whole-number option that takes arithmetic (1e3, 2*5), as every numeric option does."""
+
+    def parse(text: str) -> int:
+        from gdlab import _options
+
+        try:
+            return _options.whole_number(str(text), option, noun, low=low, high=high)
+        except InputError as err:
+            _refuse(err)
+
+    return parse
+
+
+def _fit_method(name: str) -> str:
+    """fit's --method, checked as it is read, so that a typo is answered with the nearest name."""
+    from gdlab import _fit, _options
+
+    try:
+        return _options.method(name, tuple(_fit.METHODS))
+    except InputError as err:
+        _refuse(err)
+
+
+def _refuse(error: InputError) -> NoReturn:
+    """Inside an option's parser: exit 2 with the message, as the commands do."""
+    from gdlab._options import cli_words
+
+    typer.echo(f"error: {cli_words(str(error))}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command(cls=Command)
 @_guarded
 def fit(
-    path: Annotated[str, typer.Argument(help="A CSV or Parquet file with named columns, or 'cafe'.")],
-    y: Annotated[str, typer.Option("--y", help="The response column.")],
-    x: Annotated[list[str], typer.Option("--x", help="Regressor columns: repeat --x, or x1,x2.")],
+    path: Annotated[
+        str, typer.Argument(metavar="DATA", help="A CSV or Parquet file with named columns, or 'cafe'.")
+    ],
+    y: Annotated[str, typer.Option("--y", metavar="COLUMN", help="The response column.")],
+    x: Annotated[
+        list[str], typer.Option("--x", metavar="COLUMNS", help="Regressor columns: repeat --x, or x1,x2.")
+    ],
     method: Annotated[
-        str, typer.Option("--method", help="ols, gd or sgd (each beside the closed form).")
+        str,
+        typer.Option(
+            "--method",
+            metavar="NAME",
+            callback=_fit_method,
+            help="ols, gd or sgd (each beside the closed form).",
+        ),
     ] = "gd",
-    steps: Annotated[str, typer.Option("--steps", help="Steps of gd (1e4 is fine).")] = "5000",
-    epochs: Annotated[int, typer.Option("--epochs", help="Epochs of sgd.")] = 200,
-    batch_size: Annotated[int, typer.Option("--batch-size", help="Rows a step for sgd.")] = 8,
-    seed: Annotated[int, typer.Option("--seed", help="Shuffling seed for sgd.")] = 0,
+    steps: Annotated[str, typer.Option("--steps", metavar="N", help="Steps of gd (1e4 is fine).")] = "5000",
+    epochs: Annotated[
+        int,
+        typer.Option(
+            "--epochs",
+            metavar="N",
+            parser=_whole("--epochs", 1, "the number of epochs"),
+            help="Epochs of sgd.",
+        ),
+    ] = 200,
+    batch_size: Annotated[
+        int,
+        typer.Option(
+            "--batch-size",
+            metavar="N",
+            parser=_whole("--batch-size", 1, "the batch size"),
+            help="Rows a step for sgd.",
+        ),
+    ] = 8,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            parser=_whole("--seed", 0, "the seed", 2**63 - 1),
+            help="Shuffling seed for sgd.",
+        ),
+    ] = 0,
     lr: Annotated[
         str | None,
-        typer.Option("--lr", help="The rate (sgd: the starting rate); default: from the curvature."),
+        typer.Option(
+            "--lr", metavar="NUMBER", help="The rate (sgd: the starting rate); default: from the curvature."
+        ),
     ] = None,
     intercept: Annotated[
         bool,
@@ -520,9 +701,12 @@ def _write_path(path, out: Path, frames: int) -> str:
     return str(out)
 
 
-def _cli_words(message: str) -> str:
-    """The library's words for its arguments, as this command line spells its options."""
-    return message.replace("a tolerance (tol)", "a tolerance (--tol)").replace("the step limit", "--steps")
+def _method(name: str) -> str:
+    """A descent method's name; a typo is answered with the nearest one."""
+    from gdlab import _options
+    from gdlab._methods import METHODS
+
+    return _options.method(name, tuple(METHODS))
 
 
 def _show(values) -> str:
