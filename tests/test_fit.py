@@ -359,3 +359,46 @@ def test_longley_statistics_equal_statsmodels():
     assert result.stats.r2 == pytest.approx(0.995479004577296, rel=1e-12)
     text = result.summary()
     assert "R² 0.995479" in text and "std error" in text and "condition number 4.86e+09" in text
+
+
+# --- other methods beside the closed form, and why a descent stopped short -----------------------
+
+
+def test_newton_lands_on_the_closed_form_in_one_step_and_lbfgs_gets_there():
+    newton = fit("cafe", y="y", x="x", method="newton")
+    assert newton.steps == 1 and newton.lr is None and newton.status is not None
+    assert newton.max_difference is not None and newton.max_difference < 1e-12
+    lbfgs = fit("cafe", y="y", x="x", method="lbfgs")
+    assert lbfgs.status is not None and lbfgs.status.value == "converged"
+    np.testing.assert_allclose(lbfgs.coef, lbfgs.closed_form, rtol=1e-9)
+    assert "newton: 1 step, converged" in repr(newton)
+
+
+def test_descent_on_the_raw_columns_is_said_and_explained():
+    result = fit("cafe", y="y", x="x", method="gd", standardize=False, steps=2000)
+    assert not result.standardized and result.to_dict()["standardized"] is False
+    assert result.warnings[0] == "descent ran on the raw columns (standardize=False), as the lecture does"
+    cafe = datasets.cafe()
+    eig = np.linalg.eigvalsh(2 * cafe.X.T @ cafe.X / 10)  # the raw problem's Hessian
+    why = result.warnings[-1]
+    assert f"condition number is {eig[-1] / eig[0]:.3g} (the columns are not standardised" in why
+    assert "ran out of steps (2,000)" in why and "on the raw columns" in (result.lr_source or "")
+    assert result.lr == pytest.approx(2 / (eig[0] + eig[-1]), rel=1e-9)
+    path = result.coefficient_path()  # the raw path is its own coefficients
+    np.testing.assert_allclose(path[-1], result.coef, rtol=1e-12)
+
+
+def test_a_rate_above_two_over_l_is_named_as_the_reason():
+    result = fit("cafe", y="y", x="x", method="gd", lr=1.2, steps=200)
+    assert result.status is not None and result.status.value == "diverged"
+    assert "lr=1.2 > 2/L=1: each step overshoots" in result.warnings[-1]
+
+
+def test_a_collinear_design_explains_why_gd_is_slow():
+    import statsmodels.api as sm
+
+    longley = sm.datasets.longley.load_pandas()
+    frame = longley.exog.assign(TOTEMP=longley.endog)
+    result = fit(frame, y="TOTEMP", x=list(longley.exog.columns), method="gd", steps=500)
+    assert "the Hessian's condition number is 1.22e+04" in result.warnings[-1]
+    assert "ran out of steps (500)" in result.warnings[-1]

@@ -503,8 +503,19 @@ class _Settings:
         )
 
 
-def _descent(closed: Fit, X: np.ndarray, y: np.ndarray, settings: _Settings, how: str | Method) -> Fit:
-    """``closed`` with the descent's coefficients, rate and path beside its closed form."""
+def _descent(
+    closed: Fit,
+    X: np.ndarray,
+    y: np.ndarray,
+    settings: _Settings,
+    how: str | Method,
+    loss: Any = None,
+    factor: float = 2.0,
+) -> Fit:
+    """``closed`` with the descent's coefficients, rate and path beside its closed form.
+
+    ``loss(b, {"Z": Z, "y": y})`` is what descends (default: the mean squared error), with a
+    Hessian about ``factor * Z'Z/n``."""
     scaling = _Scaling.of(X, closed.intercept) if settings.standardize else _Scaling.identity(X.shape[1])
     Z = scaling.standardise(X)
     rate: float | None
@@ -512,7 +523,7 @@ def _descent(closed: Fit, X: np.ndarray, y: np.ndarray, settings: _Settings, how
     if how == "sgd":
         path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype)
     else:
-        path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how)
+        path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how, loss, factor)
     if not settings.standardize:
         source = None if source is None else source.replace("standardised regressors", "the raw columns")
         notes = ("descent ran on the raw columns (standardize=False), as the lecture does", *notes)
@@ -520,7 +531,9 @@ def _descent(closed: Fit, X: np.ndarray, y: np.ndarray, settings: _Settings, how
     if how == "sgd":  # minibatch noise keeps it near, not at, the closed form: its rate decays instead
         pass
     elif not closed.warnings or "rank" not in closed.warnings[0]:
-        notes += _why_far(coef, closed.closed_form, Z, path, rate, settings, _name(how))
+        notes += _why_far(
+            coef, closed.closed_form, Z, path, rate, settings, _name(how), factor, closed.reference
+        )
     else:  # dependent columns: many coefficient vectors fit equally well
         notes = (
             f"{_name(how)} may stop at another of the equally good solutions than the closed form's: "
@@ -650,52 +663,65 @@ def _mse(b: Any, data: dict[str, Any]) -> Any:
     return jnp.mean((data["y"] - data["Z"] @ b) ** 2)
 
 
-def _curvature(Z: np.ndarray) -> tuple[float, float]:
-    """The largest and smallest eigenvalues of the loss's Hessian ``2Z'Z/n``.
+def _curvature(Z: np.ndarray, factor: float = 2.0) -> tuple[float, float]:
+    """The largest and smallest eigenvalues of the loss's Hessian ``2Z'Z/n`` (``factor * Z'Z/n``).
 
     The loss is a quadratic, so its Hessian is this matrix everywhere: read here
     in NumPy rather than by :func:`gdlab.stability` differentiating a closure over
     the data, which would compile anew for every fit."""
-    eig = np.linalg.eigvalsh(2 * (Z.T @ Z) / len(Z))
+    eig = np.linalg.eigvalsh(factor * (Z.T @ Z) / len(Z))
     return float(eig[-1]), float(eig[0])
 
 
-def _gd_rate(Z: np.ndarray) -> tuple[float, str]:
+def _gd_rate(Z: np.ndarray, factor: float = 2.0) -> tuple[float, str]:
     """``2/(mu+L)``, the fastest fixed rate on a quadratic; ``1/L`` where it is flat along a direction."""
-    L, mu = _curvature(Z)
+    L, mu = _curvature(Z, factor)
     if mu > 1e-12 * L:
         return 2 / (mu + L), f"2/(mu+L) from the Hessian on standardised regressors, L={L:.4g}, mu={mu:.4g}"
     return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g} (it is flat along a direction)"
 
 
-def _rate_for(Z: np.ndarray, spec: Method, settings: _Settings) -> tuple[float | None, str | None]:
+def _rate_for(
+    Z: np.ndarray, spec: Method, settings: _Settings, factor: float = 2.0
+) -> tuple[float | None, str | None]:
     """The rate a method starts from: given, from the curvature, or a default for adaptive methods."""
     if not spec.needs_lr:
         return None, None
     if settings.lr is not None:
         return settings.lr, "given"
     if spec.name in ("gd", "gd-armijo"):
-        rate, source = _gd_rate(Z)
+        rate, source = _gd_rate(Z, factor)
         return rate, source + (", the line search's first trial" if spec.name == "gd-armijo" else "")
     if spec.name in ("momentum", "nesterov"):
-        L, _ = _curvature(Z)
+        L, _ = _curvature(Z, factor)
         return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g}"
     return 0.1, f"default 0.1 for {spec.name}, which scales its own steps; pass lr= to change it"
 
 
 def _descend_method(
-    Z: np.ndarray, y: np.ndarray, settings: _Settings, dtype: np.dtype, how: str | Method
+    Z: np.ndarray,
+    y: np.ndarray,
+    settings: _Settings,
+    dtype: np.dtype,
+    how: str | Method,
+    loss: Any = None,
+    factor: float = 2.0,
 ) -> tuple[Trajectory, float | None, str | None, tuple[str, ...]]:
+    """A descent from zero on ``loss(b, {"Z": Z, "y": y})`` (default: the mean squared error), whose
+    Hessian is about ``factor * Z'Z/n`` (its rates come from that)."""
     from gdlab._descend import descend
 
     spec = resolve_method(how)
-    rate, source = _rate_for(Z, spec, settings)
+    rate, source = _rate_for(Z, spec, settings, factor)
     data = {"Z": jnp.asarray(Z), "y": jnp.asarray(y)}
     tol = settings.tol
     if tol is None:
-        tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * max(1.0, float(np.sqrt(np.mean(y**2))))
+        size = max(1.0, float(np.sqrt(np.mean(y**2))))
+        tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * size
+        if spec.name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
+            tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
     path = descend(
-        functools.partial(_mse_of, data=data),
+        functools.partial(loss or _mse_of, data=data),
         np.zeros(Z.shape[1]),
         lr=rate,
         steps=settings.steps,
@@ -726,6 +752,8 @@ def _why_far(
     rate: float | None,
     settings: _Settings,
     name: str,
+    factor: float = 2.0,
+    reference: str = "closed form",
 ) -> tuple[str, ...]:
     """Why a descent stopped far from the closed form, from the curvature (what :func:`gdlab.stability`
     reports for this quadratic): a rate above 2/L, too few steps, unscaled columns, a flat direction."""
@@ -735,10 +763,10 @@ def _why_far(
     off = float(np.max(np.abs(coef - closed) / size))
     if off <= 1e-6:
         return ()
-    eig = np.linalg.eigvalsh(2 * (Z.T @ Z) / len(Z))
+    eig = np.linalg.eigvalsh(factor * (Z.T @ Z) / len(Z))
     L, mu = float(eig[-1]), float(eig[0])
     report = Stability(eig, L, mu, 2 / L, 2 / (mu + L) if mu > 0 else None, L / mu if mu > 0 else np.inf)
-    head = f"{name} stopped {off:.2g} (relative) from the closed form"
+    head = f"{name} stopped {off:.2g} (relative) from the {reference}"
     reasons = []
     if rate is not None and name in ("gd", "sgd", "momentum", "nesterov") and rate >= report.critical_lr:
         reasons.append(f"{report.explain(rate)}: lower lr")
