@@ -266,3 +266,49 @@ def test_expressions_with_the_same_text_and_different_data_do_not_share_compiled
     assert one != two
     ends = [float(gdlab.descend(f, 0.0, lr=0.1, steps=200).params[-1]) for f in (one, two)]
     assert ends == pytest.approx([1.0, 5.0])
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("θ^2", "write theta^2"),
+        ("(θ1-2)^2 + β₀", "write (theta1-2)^2 + beta0"),
+        ("Σ*λ", "write Sigma*lam"),
+        ("손실^2 + b", "write w^2 + b"),  # a name the loss does not use already
+        ("손실^2 + 값", "write b^2 + w"),
+    ],
+)
+def test_names_in_other_scripts_are_answered_with_an_ascii_name(text, advice):
+    with pytest.raises(gdlab.ExpressionError) as err:
+        gdlab.parse(text)
+    first = str(err.value).splitlines()[0]
+    assert first.endswith(f"names are written in ASCII letters, digits and _: {advice}")
+    rewritten = advice.removeprefix("write ")
+    assert gdlab.parse(rewritten).params  # the advice itself is a loss
+
+
+def test_a_loss_without_parameters_says_so_where_it_is_used():
+    """A constant written where a parameter was meant (e, pi) is named, in Python as on the command line."""
+    for use in (
+        lambda: gdlab.descend("(e-1)^2", 1.0, lr=0.1, steps=3),
+        lambda: gdlab.grad("(e-1)^2")(1.0),
+        lambda: gdlab.parse("(e-1)^2")(1.0),
+    ):
+        with pytest.raises(
+            gdlab.ExpressionError, match="e is a constant, not a parameter: name the parameter b"
+        ):
+            use()
+    assert float(gdlab.parse("2+3")()) == 5.0
+
+
+def test_the_readme_states_the_expression_limits():
+    from pathlib import Path
+
+    from gdlab import LIMITS
+
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8").split())
+    assert f"more than {LIMITS.expression_nodes} parts (nodes of the syntax tree" in readme
+    assert f"texts over {LIMITS.expression_chars:,} characters" in readme
+    assert f"nesting over {LIMITS.expression_depth} brackets" in readme
+    with pytest.raises(ExpressionError, match=f"the limit is {LIMITS.expression_nodes}"):
+        parse("+".join(["b"] * 400))

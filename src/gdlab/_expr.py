@@ -146,9 +146,7 @@ def _normalise(text: str) -> str:
             continue
         hint = f"; did you mean '{_LOOKALIKES[char]}'?" if char in _LOOKALIKES else ""
         if not hint and char.isalpha():
-            hint = (
-                "; names are written in ASCII letters, digits and _: write, say, b or theta for a parameter"
-            )
+            hint = f"; names are written in ASCII letters, digits and _: {_ascii_hint(flat)}"
         label = unicodedata.name(char, f"U+{ord(char):04X}")
         raise ExpressionError(f"the character {char!r} ({label}) is not allowed{hint}", flat, i)
     depth = deepest = 0
@@ -159,6 +157,43 @@ def _normalise(text: str) -> str:
         if deepest > MAX_DEPTH:
             raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} brackets deep", flat, i)
     return flat.strip().replace("^", "**")
+
+
+def _ascii_name(word: str) -> str:
+    """An ASCII spelling of a word typed in another script: Greek letters spelled out (θ1 -> theta1)."""
+    out = []
+    for char in word:
+        name = unicodedata.name(char, "")
+        if char.isascii():
+            out.append(char)
+        elif unicodedata.digit(char, None) is not None:
+            out.append(str(unicodedata.digit(char)))
+        elif name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")):
+            words = name.split("LETTER ", 1)[1].split()
+            letter = words[1 if words[0] == "FINAL" and len(words) > 1 else 0].lower()
+            letter = {"lamda": "lam"}.get(letter, letter)  # lambda is a Python word
+            out.append(letter.capitalize() if "CAPITAL" in name else letter)
+    return "".join(out)
+
+
+def _ascii_hint(text: str) -> str:
+    """How to write ``text`` with ASCII names: the text rewritten, or the names to use when it is long."""
+    import re
+
+    used = {w for w in re.findall(r"\w+", text) if w.isascii()}
+    spare = (name for name in ("b", "w", "c", "p", *(f"b{i}" for i in range(2, 99))) if name not in used)
+    words: dict[str, str] = {}
+    for word in re.findall(r"\w+", text):
+        if word.isascii() or word in words:
+            continue
+        name = _ascii_name(word)
+        if not name.isidentifier() or name in used or name in FUNCTIONS or name in CONSTANTS:
+            name = next(spare)
+        words[word] = name
+        used.add(name)
+    if len(text) <= 60:
+        return "write " + re.sub(r"\w+", lambda m: words.get(m[0], m[0]), text)
+    return "write " + ", ".join(f"{new} for {old}" for old, new in words.items())
 
 
 def _suggest(name: str, choices) -> str:
@@ -416,6 +451,8 @@ class Expression:
         if len(point) == 1 and isinstance(point[0], Mapping) and not values:
             values = dict(point[0])
             point = ()
+        if not self.params and (point or values):
+            raise no_parameters(self)
         if point:
             if len(point) != 1 or len(self.params) != 1 or values:
                 raise InputError(
