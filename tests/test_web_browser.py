@@ -1,0 +1,322 @@
+"""The lab's page end to end in a real headless Chromium (Debian's chromium, driven by Playwright).
+
+The server runs inside the test on 127.0.0.1 and a free port. Every test fails on
+a console error or on any request that leaves the page's own origin. Set
+GDLAB_SHOTS=folder to keep the screenshots (1280x720 and 1920x1080).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+pytest.importorskip("fastapi")
+
+from gdlab.web import create_app  # noqa: E402
+from gdlab.web._server import running  # noqa: E402
+from gdlab.web._widget import bundle  # noqa: E402
+
+CHROMIUM = os.environ.get("GDLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+
+LECTURE = "?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=60&t=1e-8&lang=en"
+
+
+@pytest.fixture(scope="module")
+def base():
+    with running(create_app()) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+class Watched:
+    """A page that records console errors and requests to other origins."""
+
+    def __init__(self, context, base: str):
+        self.base = base
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", self._request)
+
+    def _request(self, request) -> None:
+        url = request.url
+        if url.startswith(("data:", "blob:")):
+            return
+        here, there = urlsplit(self.base), urlsplit(url)
+        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+            self.outside.append(url)
+
+    def open(self, query: str = LECTURE, *, wait: bool = True):
+        self.page.goto(self.base + "/" + query)
+        if wait:
+            self.wait_for_runs()
+        return self.page
+
+    def wait_for_runs(self, count: int | None = None):
+        rows = self.page.locator('[data-testid="runs"] tbody tr')
+        rows.first.wait_for(timeout=30_000)
+        if count is not None:
+            expect(rows).to_have_count(count, timeout=30_000)
+
+    def close(self):
+        self.page.close()
+        assert not self.errors, self.errors
+        assert not self.outside, self.outside
+
+
+@pytest.fixture(scope="module")
+def contexts(browser):
+    """Browser contexts by window size and language, shared so that plotly.js is fetched once."""
+    made: dict[tuple[tuple[int, int], str], object] = {}
+
+    def get(size: tuple[int, int], locale: str):
+        if (size, locale) not in made:
+            made[size, locale] = browser.new_context(
+                viewport={"width": size[0], "height": size[1]}, locale=locale, accept_downloads=True
+            )
+        return made[size, locale]
+
+    yield get
+    for context in made.values():
+        context.close()
+
+
+@pytest.fixture
+def watched(contexts, base):
+    opened: list[Watched] = []
+
+    def make(size=(1280, 720), locale="en-US"):
+        opened.append(Watched(contexts(size, locale), base))
+        return opened[-1]
+
+    yield make
+    for w in opened:
+        w.close()
+
+
+def shots_folder(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("GDLAB_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def status_of(page, lr: str) -> str:
+    row = page.locator('[data-testid="runs"] tbody tr', has=page.locator(f"td:text-is('{lr}')"))
+    return row.locator(".lab-status").inner_text()
+
+
+def test_typing_shows_the_check_and_keeps_the_picture(watched):
+    w = watched()
+    page = w.open()
+    box = page.get_by_test_id("expression")
+    box.fill("sqr(b) + 1")
+    check = page.get_by_test_id("check")
+    expect(page.get_by_test_id("check")).to_have_class(re.compile("bad"))
+    assert "did you mean sqrt" in check.inner_text()
+    assert check.inner_text().rstrip().endswith("^^^")
+    assert page.locator('[data-testid="plot"] .main-svg').count() > 0  # the last valid picture stays
+    box.fill("(b/2-1)^2 + b")
+    expect(page.get_by_test_id("check")).to_have_class(re.compile("good"))
+    assert "∂L/∂b = b/2" in page.get_by_test_id("derivative").inner_text()
+    # The browser logs the refused check (HTTP 422) as a failed load; that one was expected.
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_the_point_moves_while_playing(watched, tmp_path):
+    w = watched()
+    page = w.open(LECTURE + "&x=0.25")
+    page.get_by_test_id("scrub").fill("0")
+    page.get_by_test_id("play").click()
+    page.wait_for_timeout(400)
+    first = page.get_by_test_id("plot").screenshot()
+    step_a = page.get_by_test_id("counter").inner_text()
+    page.wait_for_timeout(900)
+    second = page.get_by_test_id("plot").screenshot()
+    step_b = page.get_by_test_id("counter").inner_text()
+    assert first != second
+    assert step_a != step_b
+    (shots_folder(tmp_path) / "moving-1.png").write_bytes(first)
+    (shots_folder(tmp_path) / "moving-2.png").write_bytes(second)
+
+
+def test_keyboard_plays_and_steps(watched):
+    w = watched()
+    page = w.open()
+    page.locator("h1").click()
+    page.keyboard.press("Home")
+    page.get_by_test_id("scrub").fill("0")
+    page.locator("h1").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_test_id("counter").inner_text().startswith("step 2 /")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_by_test_id("counter").inner_text().startswith("step 1 /")
+    page.keyboard.press(" ")
+    assert page.get_by_test_id("play").inner_text() == "Pause"
+    page.keyboard.press(" ")
+    assert page.get_by_test_id("play").inner_text() == "Play"
+
+
+def test_a_rate_past_two_over_l_is_reported_diverged(watched):
+    w = watched()
+    page = w.open()
+    page.get_by_test_id("rates").fill("0.5, 2, 5")
+    page.get_by_test_id("rates").press("Enter")
+    page.get_by_test_id("rates").blur()
+    w.wait_for_runs(3)
+    assert status_of(page, "5") == "diverged"
+    assert status_of(page, "2") == "converged"
+    message = page.locator('[data-testid="runs"] tbody tr').nth(2).locator(".lab-message").inner_text()
+    assert "lower the rate 5" in message
+
+
+def test_switching_language(watched):
+    w = watched()
+    page = w.open(LECTURE.replace("r=0.5,2", "r=0.5,5"))
+    page.get_by_test_id("lang").select_option("ko")
+    assert page.locator("h1").inner_text() == "gdlab 실험실"
+    assert status_of(page, "5") == "발산"
+    assert "lang=ko" in page.url
+
+
+def test_the_browser_language_is_the_default(watched):
+    w = watched(locale="ko-KR")
+    page = w.open("")
+    assert page.locator("h1").inner_text() == "gdlab 실험실"
+
+
+def test_a_shared_link_reproduces_the_state(watched):
+    w = watched()
+    page = w.open()
+    page.get_by_test_id("expression").fill("x^2 + 25*y^2")
+    page.get_by_test_id("start-y").wait_for()
+    page.get_by_test_id("start-x").fill("-8")
+    page.get_by_test_id("start-x").blur()
+    page.get_by_test_id("start-y").fill("1.5")
+    page.get_by_test_id("start-y").blur()
+    page.get_by_test_id("rates").fill("0.01, 0.041")
+    page.get_by_test_id("rates").blur()
+    page.get_by_test_id("method").select_option("momentum")
+    page.get_by_test_id("hyper-momentum").fill("0.5")
+    page.get_by_test_id("hyper-momentum").blur()
+    page.wait_for_timeout(800)
+    w.wait_for_runs(2)
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"))
+    messages = page.locator(".lab-message").all_inner_texts()
+    link = page.url
+    other = watched().open(urlsplit(link).query and "?" + urlsplit(link).query)
+    expect(other.locator(".lab-message")).to_have_count(2)
+    assert other.get_by_test_id("expression").input_value() == "x^2 + 25*y^2"
+    assert other.get_by_test_id("start-x").input_value() == "-8"
+    assert other.get_by_test_id("rates").input_value() == "0.01, 0.041"
+    assert other.get_by_test_id("method").input_value() == "momentum"
+    assert other.get_by_test_id("hyper-momentum").input_value() == "0.5"
+    assert other.locator(".lab-message").all_inner_texts() == messages
+
+
+def test_clicking_the_picture_sets_the_start(watched):
+    w = watched()
+    page = w.open()
+    plot = page.get_by_test_id("plot").locator(".nsewdrag").first
+    box = plot.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    value = float(page.get_by_test_id("start-b").input_value())
+    assert value > 0  # right of the middle of a window around -10 .. 14
+    assert f"s=b%3A{page.get_by_test_id('start-b').input_value()}" in page.url
+
+
+def test_download_csv_has_every_step(watched, tmp_path):
+    w = watched()
+    page = w.open()
+    with page.expect_download() as info:
+        page.get_by_test_id("download-csv").click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_text())))
+    assert rows[0] == ["step", "b", "loss", "grad b"]
+    assert rows[1] == ["0", "-10", "36", "-6"]
+    assert len(rows) == 1 + 61  # max_steps at 60: the start and 60 steps
+    assert info.value.suggested_filename == "gdlab-lr0.5.csv"
+
+
+def test_sweep_view_shows_regimes_the_bound_and_explains(watched):
+    w = watched()
+    page = w.open(LECTURE + "&v=sweep&lo=0.01&hi=10&num=30&n=200", wait=False)
+    expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L", timeout=30_000)
+    assert "diverged" in page.get_by_test_id("sweep-summary").inner_text()
+    assert page.locator('[data-testid="sweep-plot"] .shapelayer path').count() >= 3  # bands and the 2/L line
+    area = page.get_by_test_id("sweep-plot").locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.97, area["y"] + area["height"] * 0.1)
+    expect(page.get_by_test_id("explain")).to_contain_text("> 2/L")
+
+
+def test_screenshots_at_two_sizes(watched, tmp_path):
+    folder = shots_folder(tmp_path)
+    for size in [(1280, 720), (1920, 1080)]:
+        w = watched(size=size)
+        page = w.open("?e=x%5E2%20%2B%2025*y%5E2&s=x:-9,y:1.5&r=0.01,0.035,0.041&n=100&t=1e-8&lang=en")
+        page.get_by_test_id("scrub").fill("40")
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(folder / f"lab-{size[0]}x{size[1]}.png"))
+        page.goto(w.base + "/" + LECTURE + "&v=sweep&n=200")
+        expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L", timeout=30_000)
+        page.screenshot(path=str(folder / f"lab-sweep-{size[0]}x{size[1]}.png"))
+    assert (folder / "lab-1920x1080.png").stat().st_size > 10_000
+
+
+def test_the_widget_module_runs_in_chromium(watched, base):
+    """The notebook widget's single module, with a stand-in for the kernel that asks the server."""
+    w = watched()
+    page = w.page
+    host = f"{base}/widget-test"
+    fake = """
+      import widget from "/widget-test/bundle.js";
+      const listeners = [];
+      const model = {
+        state: { e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 5], n: 30, t: 1e-8, lang: "en" },
+        get(k) { return this[k]; }, set(k, v) { this[k] = v; }, save_changes() {},
+        on(_, f) { listeners.push(f); }, off() {},
+        async send(msg) {
+          const r = await fetch("/api/" + msg.name, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                      body: JSON.stringify(msg.payload) });
+          const body = await r.json();
+          const reply = r.ok ? { id: msg.id, ok: true, result: body } : { id: msg.id, ok: false, detail: body.detail };
+          listeners.forEach((f) => f(reply, []));
+        },
+      };
+      widget.render({ model, el: document.getElementById("cell") });
+    """
+    page.route(
+        f"{host}/bundle.js", lambda route: route.fulfill(body=bundle(), content_type="text/javascript")
+    )
+    page.route(
+        f"{host}/",
+        lambda route: route.fulfill(
+            body=f'<!doctype html><meta charset="utf-8"><div id="cell"></div><script type="module">{fake}</script>',
+            content_type="text/html",
+        ),
+    )
+    page.goto(f"{host}/")
+    w.wait_for_runs(2)
+    assert status_of(page, "5") == "diverged"
