@@ -29,6 +29,7 @@ CHROMIUM = os.environ.get("GDLAB_CHROMIUM") or shutil.which("chromium") or "/usr
 if not Path(CHROMIUM).exists():
     pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
+PAGE = '<!doctype html><meta charset="utf-8"><div id="cell"></div>\n<script type="module">{fake}</script>'
 LECTURE = "?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=60&t=1e-8&lang=en"
 
 
@@ -298,10 +299,15 @@ def test_the_widget_module_runs_in_chromium(watched, base):
         get(k) { return this[k]; }, set(k, v) { this[k] = v; }, save_changes() {},
         on(_, f) { listeners.push(f); }, off() {},
         async send(msg) {
-          const r = await fetch("/api/" + msg.name, { method: "POST", headers: { "Content-Type": "application/json" },
-                                                      body: JSON.stringify(msg.payload) });
+          const r = await fetch("/api/" + msg.name, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(msg.payload),
+          });
           const body = await r.json();
-          const reply = r.ok ? { id: msg.id, ok: true, result: body } : { id: msg.id, ok: false, detail: body.detail };
+          const reply = r.ok
+            ? { id: msg.id, ok: true, result: body }
+            : { id: msg.id, ok: false, detail: body.detail };
           listeners.forEach((f) => f(reply, []));
         },
       };
@@ -313,7 +319,7 @@ def test_the_widget_module_runs_in_chromium(watched, base):
     page.route(
         f"{host}/",
         lambda route: route.fulfill(
-            body=f'<!doctype html><meta charset="utf-8"><div id="cell"></div><script type="module">{fake}</script>',
+            body=PAGE.format(fake=fake),
             content_type="text/html",
         ),
     )
