@@ -73,6 +73,9 @@ class LabWidget(anywidget.AnyWidget):
         self._lab = Computations()
         self.on_msg(self._answer)
 
+    def __repr__(self) -> str:
+        return f"LabWidget({self.state.get('e')!r}, rates={self.state.get('r')})"
+
     def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         """The reply to one request from the page: ``{id, ok, result}`` or ``{id, ok, detail, status}``."""
         ask = content.get("id")

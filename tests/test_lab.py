@@ -1,0 +1,81 @@
+"""The notebook widget, executed headlessly in a real kernel (nbclient): it renders and answers a run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("anywidget")
+
+CREATE = """\
+import gdlab.web
+widget = gdlab.web.lab("(b/2-1)^2", rates=[0.5, 5], steps=100, lang="ko")
+widget
+"""
+# What the page sends when it runs: a widget message, answered in the kernel by a widget message.
+ASK = """\
+import json
+sent = []
+widget.send = lambda content, buffers=None: sent.append((content, buffers))
+payload = {"expression": "(b/2-1)^2", "start": {"b": -10}, "rates": [0.5, 5], "steps": 100, "tol": 1e-8}
+widget._handle_custom_msg({"id": 7, "name": "run", "payload": payload}, [])
+widget._handle_custom_msg({"id": 8, "name": "parse", "payload": {"expression": "sqr(b)"}}, [])
+export = {**payload, "steps": 3, "format": "csv"}
+widget._handle_custom_msg({"id": 9, "name": "export", "payload": export}, [])
+run, bad, csv = sent
+print(json.dumps({
+    "id": run[0]["id"],
+    "status": [r["status"] for r in run[0]["result"]["runs"]],
+    "bad": [bad[0]["ok"], bad[0]["status"], bad[0]["detail"].splitlines()[0]],
+    "csv": [csv[0]["name"], csv[1][0].decode().splitlines()[:2]],
+    "state": widget.state,
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def executed():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(CREATE), nbformat.v4.new_code_cell(ASK)]
+    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3")
+    client.execute()
+    return notebook
+
+
+def test_the_widget_renders_as_a_widget_view(executed):
+    outputs = executed.cells[0].outputs
+    views = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views, outputs
+    assert views[0]["data"]["text/plain"].startswith("LabWidget(")
+
+
+def test_the_widget_answers_a_run_in_the_kernel(executed):
+    text = "".join(o.get("text", "") for o in executed.cells[1].outputs if o.output_type == "stream")
+    out = json.loads(text)
+    assert out["id"] == 7
+    assert out["status"] == ["converged", "diverged"]
+    assert out["bad"] == [
+        False,
+        422,
+        "unknown function 'sqr'; did you mean sqrt? (allowed: sin, cos, tan, exp, log, "
+        "log10, log2, sqrt, abs, tanh, sigmoid, relu, softplus, sum, mean, min, max, clip, arcsin, "
+        "arccos, arctan, asin, acos, atan, sinh, cosh, erf)",
+    ]
+    assert out["csv"] == ["gdlab-lr0.5.csv", ["step,b,loss,grad b", "0,-10,36,-6"]]
+    assert (
+        out["state"]["e"] == "(b/2-1)^2" and out["state"]["lang"] == "ko" and out["state"]["r"] == [0.5, 5.0]
+    )
+
+
+def test_the_widget_module_is_the_page_s_own_code():
+    from gdlab.web._app import STATIC
+    from gdlab.web._widget import bundle
+
+    text = bundle()
+    assert "function mount(root, backend, options = {})" in text
+    assert (STATIC / "lab.js").read_text().count("\n") < text.count("\n")
+    assert 'from "./' not in text  # the siblings are joined in, not imported
+    assert text.count("export default") == 1
