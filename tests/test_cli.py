@@ -627,3 +627,64 @@ def test_a_bad_out_is_refused_before_any_work(monkeypatch):
     )
     three = ["grid", "x^2+y^2+z^2", "--range", "x=-1:1,y=-1:1,z=-1:1", "--num", "5", "--out", "g3.png"]
     assert "a grid picture draws one or two parameters" in _refused(three)
+
+
+def test_the_lecture_matrix_form_runs_with_a_vector_parameter():
+    """X is the design matrix of --data (ones, then the columns the loss does not name); beta=[9,2]."""
+    matrix = "(y - X@beta).T @ (y - X@beta)"
+    out = _json(["run", matrix, "--init", "beta=[9,2]", "--lr", "1e-5", "--steps", "1", "--data", "cafe"])
+    assert out["start"] == {"beta[0]": 9.0, "beta[1]": 2.0}
+    # one step of the lecture's gradient (-126.78690966, -3208.83947888) at rate 1e-5
+    assert out["final"]["beta[0]"] == pytest.approx(9 + 1e-5 * 126.78690966, rel=1e-12)
+    assert out["final"]["beta[1]"] == pytest.approx(2 + 1e-5 * 3208.839478884, rel=1e-12)
+    scalars = _json(
+        [
+            "run",
+            "sum((y - b0 - b1*x)^2)",
+            "--init",
+            "b0=9,b1=2",
+            "--lr",
+            "1e-5",
+            "--steps",
+            "1",
+            "--data",
+            "cafe",
+        ]
+    )
+    assert list(scalars["final"].values()) == pytest.approx(list(out["final"].values()), rel=1e-12)
+    swept = _json(["sweep", matrix, "--init", "beta=[9,2]", "--lr", "1e-5,1e-4", "--data", "cafe"])
+    assert [r["regime"] for r in swept["runs"]] == ["slow", "slow"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["grad", "sum(b^2)", "--at", "b=[1,2]"],
+            "--at b=[1,2]: this command takes one number per parameter",
+        ),
+        (
+            ["grid", "(y - X@beta).T @ (y - X@beta)", "--range", "beta=0:1", "--data", "cafe"],
+            "use run or sweep with --init beta=[9,2]",
+        ),
+        (["run", "sum(b^2)", "--init", "b=[1,,2]", "--lr", "0.1"], "--init b=[1,,2]: a number is missing"),
+        (["run", "b^2", "--init", "b=[1,2]", "--lr", "0.1"], "Reduce it, e.g. with sum(...) or mean(...)"),
+        (["grad", "(y - X@beta).T @ (y - X@beta)", "--at", "beta=9"], "if they are data, pass --data"),
+        (
+            ["run", "(y - X@beta).T @ (y - X@beta)", "--init", "beta=9", "--lr", "0.1", "--data", "cafe"],
+            "--init: the loss cannot be computed at these values: matmul input operand 1 must have ndim at "
+            "least 1, but it has ndim 0; a matrix form (@) takes a vector, as in --init beta=[9,2]",
+        ),
+        (
+            ["grad", "(y - X@beta).T @ (y - X@beta)", "--at", "beta=9", "--data", "cafe"],
+            "takes a vector, as in --at beta=[9,2], which only run and sweep take",
+        ),
+        (
+            ["grad", "sum((y - b*z)^2)", "--at", "b=1", "--data", "cafe"],
+            "if z are data, they are not numeric columns of --data (y)",  # the column y, not the option --y
+        ),
+    ],
+)
+def test_vector_parameters_are_refused_where_they_cannot_be_used(args, expected):
+    output = _refused(args)
+    assert expected in output and "jnp." not in output

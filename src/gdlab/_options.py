@@ -14,19 +14,29 @@ from gdlab._expr import Expression, ExpressionError, mentions, no_parameters, nu
 
 
 def load_data(source: str | None, text: str, option: str = "--data") -> dict[str, np.ndarray]:
-    """The columns of ``source`` (a CSV or Parquet file, or ``cafe``) that the loss ``text`` names."""
+    """The columns of ``source`` (a CSV or Parquet file, or ``cafe``) that the loss ``text`` names.
+
+    ``X``, when the loss names it and the data has no such column, is the lecture's design
+    matrix: a column of ones, then every other column the loss does not name (for
+    ``(y - X@beta).T @ (y - X@beta)`` on the cafe data: ones and x).
+    """
     if source is None:
         return {}
-    from gdlab._data import as_table, column_names
+    from gdlab._data import as_table, column_names, design_matrix
 
     try:
-        wanted = [c for c in column_names(source) if mentions(text, c)]
-        if not wanted:
-            return {}  # the loss names no column; its free names are parameters
-        table = as_table(source, columns=wanted)
+        columns = column_names(source)
+        wanted = [c for c in columns if mentions(text, c)]
+        design = "X" not in columns and mentions(text, "X")
+        found = {}
+        if wanted:
+            table = as_table(source, columns=wanted)
+            found = {name: table[name] for name in table.names}
+        if design:
+            found["X"] = design_matrix(source, [c for c in columns if c not in wanted]).matrix
     except InputError as err:
         raise InputError(f"{option} {source}: {err}") from None
-    return {name: table[name] for name in table.names}
+    return found  # empty when the loss names no column: its free names are parameters
 
 
 def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
@@ -40,13 +50,32 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
 def problem(text: str, source: str | None, init: list[str], tol: str | None):
     """What ``run`` and ``sweep`` share: the loss with its data, the start, and the tolerance."""
     loss = expression(text, load_data(source, text))
-    return loss, settings(init, loss, "--init"), None if tol is None else value(tol, "--tol")
+    start = computable(loss, settings(init, loss, "--init"), "--init")
+    return loss, start, None if tol is None else value(tol, "--tol")
 
 
-def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float]:
-    """``["b=9", "b1=2"]`` (or ``["9"]`` for a single parameter) as a dict of floats."""
-    values: dict[str, float] = {}
-    for pair in ",".join(pairs).split(","):
+def computable(loss: Expression, values: dict, option: str, vectors: bool = True) -> dict:
+    """``values`` once the loss is known to compute at them: shapes that do not fit are an input error."""
+    try:
+        loss(values)
+    except InputError:
+        raise
+    except (TypeError, ValueError) as err:
+        hint = ""
+        if "@" in loss.text:
+            hint = f"; a matrix form (@) takes a vector, as in {option} beta=[9,2]"
+            hint += "" if vectors else ", which only run and sweep take"
+        raise InputError(f"{option}: the loss cannot be computed at these values: {err}{hint}") from None
+    return values
+
+
+def settings(
+    pairs: list[str], expr: Expression, option: str, vectors: bool = True
+) -> dict[str, float | np.ndarray]:
+    """``["b=9", "b1=2"]`` (or ``["9"]`` for a single parameter) as a dict of floats; a vector
+    parameter is written in brackets, ``beta=[9,2]``."""
+    values: dict[str, float | np.ndarray] = {}
+    for pair in _pairs(",".join(pairs)):
         if not pair.strip():
             continue
         name, sep, value = pair.partition("=")
@@ -65,7 +94,7 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
             )
         if not value.strip():
             raise InputError(f"{option} {pair}: give a number after =, as in {option} {name}=0")
-        values[name] = _number_for(value.strip(), f"{option} {pair.strip()}")
+        values[name] = _setting(value.strip(), f"{option} {pair.strip()}", vectors)
     missing = [p for p in expr.params if p not in values]
     if missing:
         hint = ""
@@ -78,6 +107,29 @@ def settings(pairs: list[str], expr: Expression, option: str) -> dict[str, float
             f"{option}: give a value for {', '.join(missing)} (as in {option} {missing[0]}=0){hint}"
         )
     return values
+
+
+def _pairs(text: str) -> list[str]:
+    """``"b0=9,beta=[1,2]"`` split at the commas outside brackets."""
+    pairs, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char == "[") - (char == "]")
+        if char == "," and depth == 0:
+            pairs.append(text[start:i])
+            start = i + 1
+    return [*pairs, text[start:]]
+
+
+def _setting(text: str, where: str, vectors: bool) -> float | np.ndarray:
+    """One parameter's value: a number, or a vector of numbers in brackets."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return _number_for(text, where)
+    if not vectors:
+        raise InputError(f"{where}: this command takes one number per parameter; run and sweep take vectors")
+    parts = text[1:-1].split(",")
+    if len(parts) > LIMITS.expression_chars:
+        raise InputError(f"{where}: a vector may have at most {LIMITS.expression_chars:,} numbers")
+    return np.array([_number_for(part, where) for part in parts], dtype=float)
 
 
 def span(text: str, option: str) -> tuple[float, float]:
@@ -194,7 +246,7 @@ _TRANSLATIONS = (
     (re.compile(r"\bintercept=False\b"), "--no-intercept"),
     (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})='([^']*)'"), lambda m: f"{OPTIONS[m[1]]} {m[2]}"),
     (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})="), lambda m: f"{OPTIONS[m[1]]} "),
-    (re.compile(rf"\(({_KEYWORD})\)"), lambda m: f"({OPTIONS[m[1]]})"),
+    (re.compile(rf"\(({_ASSIGNED})\)"), lambda m: f"({OPTIONS[m[1]]})"),
     (re.compile(rf"\b(in|from) (?<!-)({_KEYWORD})\b(?=[:;,.]| must|$)"), lambda m: f"{m[1]} {OPTIONS[m[2]]}"),
     (
         re.compile(rf"(^|: |; |\. )({_KEYWORD})(?= must | is required| is empty| -?[0-9])"),
@@ -205,6 +257,10 @@ _TRANSLATIONS = (
     (re.compile(r"\bmethod '([^']*)'"), r"--method \1"),
     (re.compile(r"the step limit \((\d[\d,]*)\)"), r"the step limit (--steps \1)"),
     (re.compile(r"\braise the step limit\b"), "raise --steps"),
+    (
+        re.compile(r"\b(?:jnp|np|jax\.numpy)\.(\w+)\("),
+        r"\1(",
+    ),  # a typed loss writes sum(...), not jnp.sum(...)
 )
 
 

@@ -290,7 +290,10 @@ def grad(
     from gdlab._options import cli_words
 
     loss = _options.expression(expr, _options.load_data(data, expr))
-    report = gradient_report(loss, _options.settings(at, loss, "--at"))
+    point = _options.computable(
+        loss, _options.settings(at, loss, "--at", vectors=False), "--at", vectors=False
+    )
+    report = gradient_report(loss, point)
     if json_output:
         return report.to_dict()
     from rich.table import Table
@@ -349,6 +352,11 @@ def grid(
 
     loss = _options.expression(expr, _options.load_data(data, expr))
     spans = _spans(range_, loss)
+    if "@" in loss.text or ".T" in loss.text:
+        raise InputError(
+            f"grid searches one number per parameter; {loss.text} is a matrix form (@, .T) of vector "
+            "parameters: use run or sweep with --init beta=[9,2], say"
+        )
     _options.check_out(out, ("picture",))
     points = _options.whole_number(num, "--num", "the number of points", low=1, high=LIMITS.grid_points)
     if out is not None and len(loss.params) > 2:
@@ -414,6 +422,8 @@ def run(
     Example:
 
         gdlab run "(b/2-1)^2" --init -10 --lr 0.01/6 --steps 100 --out descent.gif
+
+        gdlab run "(y - X@beta).T @ (y - X@beta)" --init "beta=[9,2]" --lr 1e-5 --data cafe
     """
     from gdlab import _options
     from gdlab._descend import descend
@@ -432,8 +442,8 @@ def run(
         table = Table(title=f"{path.label}: {loss.text}", title_justify="left")
         for column in ("", "start", "final"):
             table.add_column(column, justify="right")
-        for name in loss.params:
-            table.add_row(name, f"{summary['start'][name]:.10g}", _num(summary["final"][name]))
+        for name, first in summary["start"].items():  # a vector's components: beta[0], beta[1]
+            table.add_row(name, f"{first:.10g}", _num(summary["final"][name]))
         table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
         console.print(table)
         console.print(_options.cli_words(path.message))  # it says what happened: no status word before it
