@@ -92,6 +92,7 @@ class Lab:
         self.limits = limits or WebLimits()
         self._expressions = _Bounded(self.limits.cached_expressions)
         self._methods = _Bounded(64)
+        self._parsed = _Bounded(self.limits.cached_expressions)
 
     # -- inputs ---------------------------------------------------------------
 
@@ -129,7 +130,14 @@ class Lab:
     # -- endpoints ------------------------------------------------------------
 
     def parse(self, request: ParseIn) -> Json:
-        loss = self.expression(request.expression, request.data)
+        """Parameters and exact derivatives, kept per text: SymPy's simplification is the slow part."""
+        key = (request.expression, request.data)
+        found = self._parsed.get(key, lambda: self._describe(self.expression(*key)))
+        assert isinstance(found, dict)
+        return found
+
+    @staticmethod
+    def _describe(loss: gdlab.Expression) -> Json:
         derivatives: dict[str, str | None] = {}
         latex: dict[str, str | None] = {}
         for name in loss.params:

@@ -1,0 +1,149 @@
+"""The web lab over HTTP on loopback: latency of a run and of a sweep, then a bounded load test.
+
+The server runs in its own process (uvicorn, as ``gdlab serve`` runs it); the clients
+are threads of this one. Baseline, timed in this run: the same computations called
+in-process (``gdlab.web._compute.Lab``), without HTTP, so the difference is what the
+server adds. Latency is the median (and 95th percentile) of ``--repeats`` requests after
+a warm-up. The load test sends ``--requests`` requests from ``--clients`` concurrent
+clients (40% parse, 40% run, 20% sweep) and reports errors, throughput and latency.
+
+Run: ``python benchmarks/bench_web.py [--repeats 50] [--clients 20] [--requests 1000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
+RUN = {"expression": "(b/2-1)^2", "start": {"b": -10}, "rates": [0.01 / 6], "steps": 1000}
+SWEEP = {"expression": "(b/2-1)^2", "start": {"b": -10}, "low": 1e-3, "high": 10, "num": 50, "steps": 1000}
+PARSE = {"expression": "sum((y - b0 - b1*x)^2)", "data": "cafe"}
+MIX = [("parse", PARSE)] * 2 + [("run", RUN)] * 2 + [("sweep", SWEEP)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-c", f"import gdlab.web as w; w.serve(port={port})"]
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL, env={**os.environ, "GDLAB_NO_CACHE": "1"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the server did not start")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def latency(client: httpx.Client, name: str, body: dict, repeats: int) -> list[float]:
+    for _ in range(3):
+        client.post(f"/api/{name}", json=body).raise_for_status()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        client.post(f"/api/{name}", json=body).raise_for_status()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def in_process(repeats: int) -> tuple[float, float]:
+    from gdlab.web._compute import Lab
+    from gdlab.web._models import RunIn, SweepIn
+
+    lab, run, sweep = Lab(), RunIn.model_validate(RUN), SweepIn.model_validate(SWEEP)
+    out = []
+    for work in (lambda: lab.run(run), lambda: lab.sweep(sweep)):
+        for _ in range(3):
+            work()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        out.append(statistics.median(times))
+    return out[0], out[1]
+
+
+def load(base: str, clients: int, requests: int) -> dict[str, float]:
+    def one_client(count: int, offset: int) -> list[tuple[float, int]]:
+        done = []
+        with httpx.Client(base_url=base, timeout=60) as client:
+            for i in range(count):
+                name, body = MIX[(i + offset) % len(MIX)]
+                start = time.perf_counter()
+                status = client.post(f"/api/{name}", json=body).status_code
+                done.append((time.perf_counter() - start, status))
+        return done
+
+    shares = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        results = [
+            r for f in [pool.submit(one_client, n, i) for i, n in enumerate(shares)] for r in f.result()
+        ]
+    wall = time.perf_counter() - start
+    times = [t for t, _ in results]
+    return {
+        "requests": len(results),
+        "errors": sum(1 for _, s in results if s != 200),
+        "wall": wall,
+        "throughput": len(results) / wall,
+        "p50": percentile(times, 0.5),
+        "p95": percentile(times, 0.95),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=1000)
+    args = parser.parse_args()
+    run_direct, sweep_direct = in_process(args.repeats)
+    port = free_port()
+    server = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            run = latency(client, "run", RUN, args.repeats)
+            sweep = latency(client, "sweep", SWEEP, args.repeats)
+        result = load(base, args.clients, args.requests)
+    finally:
+        server.terminate()
+        server.wait(10)
+    ms = 1000
+    print(f"{'what':<44} {'median':>9} {'p95':>9} {'in-process':>11}")
+    for what, times, direct in [
+        ("run: 1 parameter, 1,000 steps", run, run_direct),
+        ("sweep: 50 rates x 1,000 steps", sweep, sweep_direct),
+    ]:
+        middle, high = statistics.median(times) * ms, percentile(times, 0.95) * ms
+        print(f"{what:<44} {middle:>7.1f}ms {high:>7.1f}ms {direct * ms:>9.1f}ms")
+    print(
+        f"load: {args.clients} clients, {result['requests']} requests (40% parse, 40% run, 20% sweep): "
+        f"{result['errors']} errors, {result['throughput']:.0f} requests/s over {result['wall']:.1f} s, "
+        f"p50 {result['p50'] * ms:.1f} ms, p95 {result['p95'] * ms:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
