@@ -2,10 +2,12 @@
 
 import base64
 import io
+import itertools
 import json
 import re
 import shutil
 import subprocess
+import sys
 import tracemalloc
 import warnings
 
@@ -546,9 +548,16 @@ def test_a_point_off_the_chart_is_pinned_to_the_edge_and_named():
     assert any(n.startswith("off the chart: b=") and "loss=" in n for n in notes)
     point = [a for a in movie.scene.moving if getattr(a, "get_marker", lambda: "")() == "^"]
     assert len(point) == 1
+    movie.figure.canvas.draw()
     ax = movie.figure.axes[0]
     x, y = point[0].get_data()
-    assert ax.get_xlim()[0] <= x[0] <= ax.get_xlim()[1] and y[0] == ax.get_ylim()[1]
+    low, high = ax.get_ylim()
+    assert ax.get_xlim()[0] <= x[0] <= ax.get_xlim()[1] and high - 0.05 * (high - low) <= y[0] < high
+    # the whole triangle is inside the axes, not clipped in the corner
+    px, py = ax.transData.transform((x[0], y[0]))
+    radius = point[0].get_markersize() / 72 * movie.figure.dpi / 2
+    frame = ax.get_window_extent()
+    assert frame.x0 + radius <= px <= frame.x1 - radius and frame.y0 + radius <= py <= frame.y1 - radius
 
 
 def test_runs_of_different_losses_cannot_share_one_curve():
@@ -586,3 +595,219 @@ def test_plot_sweep_bands_bound_and_steps():
     assert x == [4.0]
     with pytest.raises(ValueError, match=r"gdlab\.sweep"):
         gdlab.plot_sweep([1, 2])
+
+
+def drawn(figure):
+    """Lay out and draw ``figure``; its renderer, for window extents."""
+    figure.canvas.draw()
+    return figure.canvas.get_renderer()
+
+
+def overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def cafe_sgd():
+    cafe = gdlab.datasets.cafe()
+    data = {"x": cafe.x, "y": cafe.y}
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)
+    start = np.array([9.0, 2.0])
+    paths = [
+        gdlab.sgd(mse, start, data, lr=1e-3, batch_size=2, epochs=40, seed=0),
+        gdlab.sgd(mse, start, data, lr=1e-3, epochs=200),
+    ]
+    return paths, gdlab.ols(cafe.X, cafe.y).ravel()
+
+
+def test_colour_bar_word_and_history_label_do_not_read_loss_loss():
+    run = gdlab.descend(rosenbrock, np.array([-1.2, 1.0]), lr=1e-3, steps=100)
+    figure = gdlab.plot(run, history=True)
+    renderer = drawn(figure)
+    main, history, bar = figure.axes[0], figure.axes[1], figure.axes[2]
+    assert history.get_ylabel() == "loss" and main.name == "rectilinear"
+    word = bar.title if bar.title.get_text() else bar.yaxis.label
+    assert word.get_text() == "loss"
+    a, b = word.get_window_extent(renderer), history.yaxis.label.get_window_extent(renderer)
+    assert not overlap(a, b)
+    # not side by side on one line either (the two words would read "loss loss")
+    assert a.y1 < b.y0 or b.y1 < a.y0
+
+
+def test_a_short_path_is_framed_with_the_minimum_it_heads_for():
+    run = gdlab.descend(lecture_loss, -10.0, lr=0.01 / 6, steps=100)  # -10 to -9.04; minimum at 2
+    ax = gdlab.animate(run).figure.axes[0]
+    low, high = ax.get_xlim()
+    assert low <= -10 and high > 2 + 1  # the minimum, and some of the curve past it
+    assert high - low < 40  # still about the path, not the whole line
+    far = gdlab.descend(lambda b: (b / 2 - 1000) ** 2, 0.0, lr=1e-5, steps=100)  # moves 1; minimum 2000
+    low, high = gdlab.plot(far).axes[0].get_xlim()
+    assert high < 10  # a minimum 2,000 path-lengths away is not framed
+    ax = gdlab.plot(run, minimum=5.0).axes[0]  # a minimum passed in
+    assert ax.get_xlim()[1] > 5
+
+
+def test_the_minimum_is_not_at_the_edge_and_the_slope_label_stays_inside():
+    run = gdlab.descend(lecture_loss, -10.0, lr=0.5, steps=60)  # ends on the minimum
+    figure = gdlab.plot(run, tangent=True)
+    renderer = drawn(figure)
+    ax = figure.axes[0]
+    low, high = ax.get_xlim()
+    assert 0.2 < (2 - low) / (high - low) < 0.8
+    notes = [t for t in ax.texts if t.get_text().startswith("slope")]
+    assert len(notes) == 1
+    box, frame = notes[0].get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+
+
+def test_two_parameter_pictures_frame_and_mark_the_optimum():
+    paths, optimum = cafe_sgd()
+    movie = gdlab.animate(paths, frames=5)
+    ax = movie.figure.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert x0 < optimum[0] < x1 and y0 < optimum[1] < y1
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    assert len(stars) == 1
+    np.testing.assert_allclose(np.ravel(stars[0].get_data()), optimum, rtol=1e-6)
+    given = gdlab.plot(paths, minimum=np.array([9.5, 2.2])).axes[0]
+    star = next(line for line in given.lines if line.get_marker() == "*")
+    assert np.ravel(star.get_data()).tolist() == [9.5, 2.2]
+
+
+def test_parameter_names_follow_the_loss():
+    homework = gdlab.descend(lambda x: (x - 1) ** 2, -3.0, lr=0.01 / 3, steps=10)
+    assert gdlab.animate(homework).figure.axes[0].get_xlabel() == "x"
+    typed = gdlab.parse("(x-1)^2")
+    assert gdlab.plot(gdlab.descend(typed, {"x": -3.0}, lr=0.1, steps=5)).axes[0].get_xlabel() == "x"
+    pair = gdlab.descend(lambda w: (w[0] - 1) ** 2 + w[1] ** 2, np.array([0.0, 1.0]), lr=0.1, steps=5)
+    ax = gdlab.plot(pair).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("w[0]", "w[1]")
+    named = gdlab.plot(homework, names=["theta"]).axes[0]
+    assert named.get_xlabel() == "theta"
+    with pytest.raises(ValueError, match="names gives 2 name"):
+        gdlab.plot(homework, names=["a", "b"])
+
+
+def along(xy_display: np.ndarray, spacing: float = 1.0) -> np.ndarray:
+    """Points every ``spacing`` pixels along a polyline given in display coordinates."""
+    xy = xy_display[np.all(np.isfinite(xy_display), axis=1)]
+    parts = [xy[:1]]
+    for a, b in itertools.pairwise(xy):
+        n = int(min(np.hypot(*(b - a)) / spacing, 5000)) + 1
+        parts.append(a + (b - a) * np.linspace(0, 1, n + 1)[1:, None])
+    return np.concatenate(parts)
+
+
+def line_pixels(ax) -> np.ndarray:
+    """Display points along every line in ``ax`` (paths and curve), segments included."""
+    lines = [line.get_xydata() for line in ax.lines if len(line.get_xydata())]
+    return np.concatenate([along(ax.transData.transform(np.clip(xy, -1e12, 1e12))) for xy in lines])
+
+
+def covered(box, points: np.ndarray, pad: float = 0.0) -> int:
+    """How many ``points`` lie within ``pad`` pixels of ``box``."""
+    x, y = points[:, 0], points[:, 1]
+    inside = (x > box.x0 - pad) & (x < box.x1 + pad) & (y > box.y0 - pad) & (y < box.y1 + pad)
+    return int(np.sum(inside))
+
+
+@pytest.mark.parametrize("animated", [False, True])
+def test_the_legend_covers_no_path(animated):
+    runs = [gdlab.descend(lecture_loss, -10.0, lr=lr, steps=40) for lr in (0.5, 2.0, 4.0, 5.0)]
+    if animated:
+        movie = gdlab.animate(runs, frames=41, tangent=False)
+        list(movie.frames())  # the background is drawn while the paths are empty
+        figure = movie.scene.freeze(40)
+    else:
+        figure = gdlab.plot(runs, history=True, tangent=False)
+    renderer = drawn(figure)
+    ax = figure.axes[0]
+    frame = ax.get_window_extent(renderer)
+    shown = line_pixels(ax)
+    shown = shown[[frame.contains(x, y) for x, y in shown]]  # lines are clipped to the axes
+    assert covered(ax.get_legend().get_window_extent(renderer), shown) == 0
+
+
+def test_the_step_counter_covers_no_part_of_the_curve():
+    homework = gdlab.descend(lambda x: (x - 1) ** 2, -3.0, lr=0.01 / 3, steps=100)
+    for movie in (gdlab.animate(homework, xlim=(-4, 3)), gdlab.animate(lecture_path(), spacing="log")):
+        renderer = drawn(movie.figure)
+        ax = movie.figure.axes[0]
+        box = next(t for t in movie.scene.counters if t.get_bbox_patch() is not None)
+        extent = box.get_bbox_patch().get_window_extent(renderer)
+        curve = ax.transData.transform(ax.lines[0].get_xydata())  # drawn first, under the paths
+        assert covered(extent, along(curve), pad=10) == 0  # a clear gap, not touching the line
+
+
+def lecture_path():
+    return gdlab.descend(lecture_loss, -10.0, lr=0.01 / 6, steps=10000)
+
+
+def round_number(value: float) -> bool:
+    """Two significant digits at most: 1000, 300, 50, 2.5, 0.01."""
+    return value == 0 or np.isclose(float(f"{value:.2g}"), value, rtol=1e-9, atol=0)
+
+
+def test_colour_bar_ticks_are_round_numbers():
+    paths, _ = cafe_sgd()
+    log_spread = gdlab.descend(rosenbrock, np.array([-1.2, 1.0]), lr=1e-3, steps=100)
+    for figure in (gdlab.plot(paths), gdlab.plot(log_spread)):
+        drawn(figure)
+        bar = figure.axes[-1]
+        low, high = bar.get_ylim()
+        ticks = [v for v in bar.get_yticks() if low <= v <= high]
+        assert len(ticks) >= 3
+        assert all(round_number(v) for v in ticks), ticks
+        labels = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+        assert labels and not any("e+" in text for text in labels), labels
+    grid = gdlab.grid_search(rosenbrock, [np.linspace(-2, 2, 30), np.linspace(-1, 3, 30)])
+    figure = gdlab.plot_grid(grid)
+    drawn(figure)
+    assert all(round_number(v) for v in figure.axes[-1].get_yticks())
+
+
+def test_a_sweep_without_tol_draws_no_empty_panel():
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-4, 10, 20), steps=1000)
+    figure = gdlab.plot_sweep(result)
+    for ax in figure.axes:
+        data = [line.get_ydata() for line in ax.lines if len(line.get_ydata()) > 2]
+        assert data and np.isfinite(np.concatenate(data)).sum() >= 10, ax.get_ylabel()
+
+
+def test_losses_near_the_largest_float_draw_without_warnings(tmp_path):
+    bowl = lambda p: 1e307 * (p[0] ** 2 + p[1] ** 2 + 1)
+    runs = [
+        gdlab.descend(lambda b: -jnp.exp(b), 0.0, lr=1e-3, steps=2000),  # falls to -inf
+        gdlab.descend(lambda b: 1e307 * (b**2 + 1), 1.0, lr=1e-308, steps=3),
+        gdlab.descend(lambda p: -jnp.exp(p[0] + p[1]), np.zeros(2), lr=1e-3, steps=1000),
+        gdlab.descend(bowl, np.ones(2), lr=1e-308, steps=3),
+    ]
+    for run in runs:
+        for options in ({}, {"history": True}, {"view": "surface"}):
+            figure = gdlab.plot(run, **options)
+            figure_bytes(figure, "png")
+            gdlab.animate(run, frames=4, **options).to_bytes("gif")
+    grid = gdlab.grid_search(bowl, [np.linspace(-1, 1, 5), np.linspace(-1, 1, 5)])
+    figure_bytes(gdlab.plot_grid(grid), "png")
+    result = gdlab.sweep(lambda b: 1e300 * b**2, 1.0, lrs=[1e-302, 1e-300, 1e-299], steps=20)
+    figure_bytes(gdlab.plot_sweep(result), "png")
+
+
+def test_progress_tracker_shows_a_bar_on_a_terminal_after_the_delay(monkeypatch):
+    from gdlab.render import _progress
+
+    monkeypatch.setattr(_progress, "DELAY", 0.0)
+    monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: True, raising=False)
+    bar = _progress._Bar(10, "sweeping")
+    for done in range(1, 11):
+        bar.advance(done)
+    assert bar.shown and bar.bar is not None and bar.bar.tasks[0].completed == 10
+    bar.stop()
+    with _progress.tracker(3, "quiet") as advance:  # off a terminal: nothing shows
+        monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: False, raising=False)
+        advance(1)
+
+
+def test_the_progress_helper_imports_no_matplotlib():
+    code = "import sys, gdlab.render._progress; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

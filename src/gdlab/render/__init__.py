@@ -6,18 +6,20 @@ them is evaluated once on a grid (:func:`gdlab._landscape.landscape`).
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gdlab.render import _writers
-from gdlab.render._animation import Animation
-from gdlab.render._fonts import MissingFontWarning
-from gdlab.render._frames import pick_frames
-from gdlab.render._grid import plot_grid
-from gdlab.render._scene import Options, as_trajectories, build_scene
-from gdlab.render._sweep import plot_sweep
-from gdlab.render._writers import WRITERS, BinaryStream, Writer, available_writers
+import numpy as np
+
+if TYPE_CHECKING:
+    from gdlab.render._animation import Animation
+    from gdlab.render._fonts import MissingFontWarning
+    from gdlab.render._grid import plot_grid
+    from gdlab.render._sweep import plot_sweep
+    from gdlab.render._writers import WRITERS, BinaryStream, Writer, available_writers
 
 __all__ = [
     "WRITERS",
@@ -34,6 +36,25 @@ __all__ = [
     "save_figure",
     "write_figure",
 ]
+
+# matplotlib is imported when something draws, not when gdlab.render is: code that
+# computes may use gdlab.render._progress without it.
+_LAZY = {
+    "Animation": "_animation",
+    "MissingFontWarning": "_fonts",
+    "plot_grid": "_grid",
+    "plot_sweep": "_sweep",
+    "WRITERS": "_writers",
+    "BinaryStream": "_writers",
+    "Writer": "_writers",
+    "available_writers": "_writers",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"gdlab.render.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'gdlab.render' has no attribute {name!r}")
 
 
 def plot(
@@ -53,6 +74,8 @@ def plot(
     dpi: int = 100,
     loss: Callable[[object], object] | None = None,
     labels: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
+    minimum: object = None,
 ):
     """A static picture of one or more descents.
 
@@ -78,12 +101,19 @@ def plot(
         dpi: dots per inch.
         loss: the loss to draw, when the trajectories do not carry theirs.
         labels: legend names, one per trajectory (default: method and rate).
+        names: the parameters' axis names (default: the loss's own, as an
+            expression or a function's argument names them).
+        minimum: where the loss is lowest, shaped like the parameters (default:
+            estimated from the loss); framed when it is near the paths and
+            marked with a star in a contour.
 
     Returns:
         A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``,
         get its bytes with :func:`figure_bytes`. A notebook shows it as a
         picture when it is a cell's value (or with ``display(figure)``).
     """
+    from gdlab.render._scene import Options
+
     options = Options(
         layout=layout,
         history=history,
@@ -98,7 +128,11 @@ def plot(
         dpi=dpi,
         loss=loss,
         labels=None if labels is None else tuple(labels),
+        names=None if names is None else tuple(names),
+        minimum=_flat_minimum(minimum),
     )
+    from gdlab.render._scene import as_trajectories, build_scene
+
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
@@ -123,6 +157,8 @@ def animate(
     dpi: int = 100,
     loss: Callable[[object], object] | None = None,
     labels: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
+    minimum: object = None,
 ) -> Animation:
     """An animation of one or more descents; ``.save(path)`` or show it in a notebook.
 
@@ -135,7 +171,8 @@ def animate(
             fast motion of a long run is visible).
         fps: frames per second.
         layout, history, log_history, tangent, view, xlim, ylim, title, lang,
-        size, dpi, loss, labels: as in :func:`plot` (the tangent is on by default here).
+        size, dpi, loss, labels, names, minimum: as in :func:`plot` (the tangent
+            is on by default here).
 
     Returns:
         An :class:`Animation`.
@@ -146,6 +183,8 @@ def animate(
         >>> gdlab.animate(path, frames=10)
         Animation(10 frames of steps 0..30, 640x480 px, 20 fps)
     """
+    from gdlab.render._scene import Options
+
     options = Options(
         layout=layout,
         history=history,
@@ -160,11 +199,26 @@ def animate(
         dpi=dpi,
         loss=loss,
         labels=None if labels is None else tuple(labels),
+        names=None if names is None else tuple(names),
+        minimum=_flat_minimum(minimum),
         log_steps=spacing == "log",
     )
+    from gdlab.render._animation import Animation
+    from gdlab.render._frames import pick_frames
+    from gdlab.render._scene import as_trajectories, build_scene
+
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
     return Animation(build_scene(items, options, frame_steps=steps), steps, fps)
+
+
+def _flat_minimum(minimum: object) -> tuple[float, ...] | None:
+    if minimum is None:
+        return None
+    import jax
+
+    leaves = jax.tree.leaves(minimum)
+    return tuple(float(v) for leaf in leaves for v in np.ravel(np.asarray(leaf, dtype=float)))
 
 
 def save_figure(figure, path: str | os.PathLike[str]) -> Path:
@@ -174,11 +228,15 @@ def save_figure(figure, path: str | os.PathLike[str]) -> Path:
         ValueError: an unsupported extension (the message lists the supported
             ones) or a folder that cannot be written.
     """
+    from gdlab.render import _writers
+
     return _writers.save(figure, path, animated=False)
 
 
 def write_figure(figure, stream: BinaryStream, format: str = "png") -> None:
     """Write a static figure's bytes (``"png"``, ``"svg"``, ``"pdf"``) to a binary ``stream``."""
+    from gdlab.render import _writers
+
     _writers.write(figure, stream, format, animated=False)
 
 
@@ -192,4 +250,6 @@ def figure_bytes(figure, format: str = "png") -> bytes:
         >>> figure_bytes(gdlab.plot(path), "png")[:8]
         b'\\x89PNG\\r\\n\\x1a\\n'
     """
+    from gdlab.render import _writers
+
     return _writers.to_bytes(figure, format, animated=False)

@@ -10,7 +10,9 @@ from gdlab._checks import InputError
 from gdlab._grid import GridResult
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
-from gdlab.render._scene import WORDS, _levels
+from gdlab.render._levels import colorbar, contour_values, levels
+from gdlab.render._scene import WORDS
+from gdlab.render._view import drawable
 
 
 def plot_grid(
@@ -56,7 +58,7 @@ def plot_grid(
 
 
 def _one_axis(ax, result: GridResult, name: str, words: dict[str, str]) -> None:
-    axis, losses = result.axes[0], result.losses
+    axis, losses = result.axes[0], drawable(result.losses)
     ax.plot(axis, losses, color="0.3", lw=1.5, zorder=1)
     ax.plot(axis, losses, "o", color="#1f77b4", ms=3.5, zorder=2, label="grid points")
     i = result.index if isinstance(result.index, int) else result.index[0]
@@ -78,12 +80,12 @@ def _one_axis(ax, result: GridResult, name: str, words: dict[str, str]) -> None:
 
 def _two_axes(fig, ax, result: GridResult, names, words: dict[str, str]) -> None:
     x, y = result.axes
-    levels, norm, floor = _levels(result.losses)
-    values = np.where(np.isfinite(result.losses), result.losses, np.nan)
+    marks, norm, floor, ticks = levels(result.losses)
+    values = contour_values(result.losses)
     if floor is not None:
         values = np.maximum(values, floor)
-    filled = ax.contourf(x, y, values.T, levels=levels, norm=norm, cmap="viridis", extend="both")
-    fig.colorbar(filled, ax=ax, label=words["loss"], format="%.3g")
+    filled = ax.contourf(x, y, values.T, levels=marks, norm=norm, cmap="viridis", extend="both")
+    colorbar(fig, filled, ax, words["loss"], ticks)
     if x.size * y.size <= 2500:  # the points evaluated, when few enough to see
         gx, gy = np.meshgrid(x, y, indexing="ij")
         ax.plot(gx.ravel(), gy.ravel(), ".", color="white", ms=2, alpha=0.6)

@@ -14,11 +14,11 @@ from typing import TypeVar, cast
 import matplotlib as mpl
 import numpy as np
 from matplotlib.artist import Artist
-from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from gdlab._checks import InputError
@@ -27,6 +27,18 @@ from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
+from gdlab.render._levels import FORMAT, colorbar, contour_values, levels
+from gdlab.render._placement import SPOTS, axes_points, box_at, fraction_size, free_spot
+from gdlab.render._view import (
+    GRID,
+    LIMIT,
+    box,
+    drawable,
+    minimum_1d,
+    minimum_newton,
+    padded,
+    param_names,
+)
 
 A = TypeVar("A", bound=Artist)
 
@@ -55,6 +67,8 @@ class Options:
     loss: Callable[[object], object] | None = None
     labels: tuple[str, ...] | None = None
     log_steps: bool = False
+    names: tuple[str, ...] | None = None
+    minimum: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"), "lang": tuple(WORDS)}
@@ -67,6 +81,8 @@ class Options:
             lim = getattr(self, name)
             if lim is not None and not (len(lim) == 2 and np.all(np.isfinite(lim)) and lim[0] < lim[1]):
                 raise InputError(f"{name} must be (low, high) with low < high; got {lim!r}")
+        if self.minimum is not None and not np.all(np.isfinite(self.minimum)):
+            raise InputError(f"minimum must be finite numbers; got {self.minimum!r}")
         if self.size is not None and not (len(self.size) == 2 and min(self.size) >= 64):
             raise InputError(f"size must be (width, height) in pixels, each >= 64; got {self.size!r}")
 
@@ -97,20 +113,6 @@ def _legend_label(t: Trajectory, options: Options | None = None, i: int = 0) -> 
     if t.status is Status.CONVERGED:
         return f"{t.label} (converged at step {t.steps})"
     return t.label
-
-
-def _kept_rows(t: Trajectory, cap: float) -> np.ndarray:
-    """Rows worth framing: finite, and not yet far up a diverging path."""
-    ok = np.isfinite(t.loss) & np.all(np.isfinite(t.flat_params()), axis=1)
-    return ok & (t.loss <= cap)
-
-
-def _extent(items: list[Trajectory], column: int) -> tuple[float, float]:
-    cap = 10 * max(max(abs(float(t.loss[0])) for t in items), 1e-12)
-    values = np.concatenate([t.flat_params()[_kept_rows(t, cap), column] for t in items])
-    lo, hi = float(values.min()), float(values.max())
-    width = hi - lo if hi > lo else max(1.0, abs(hi))
-    return lo - 0.15 * width, hi + 0.15 * width
 
 
 @dataclass
@@ -251,74 +253,120 @@ def _groups(items: list[Trajectory], options: Options) -> list[list[tuple[int, T
     return [[pair] for pair in indexed] if options.layout == "panels" else [indexed]
 
 
-def _counter(scene: Scene, ax, last: int, words: dict[str, str]) -> None:
+def _names(items: list[Trajectory], options: Options) -> tuple[str, ...]:
+    names = param_names(items[0], options.loss or items[0].loss_fn, options.names)
+    if len(names) != items[0].flat_params().shape[1]:
+        raise InputError(
+            f"names gives {len(names)} name(s) for {items[0].flat_params().shape[1]} parameter(s): "
+            "give one each"
+        )
+    return names
+
+
+def _minimum(items: list[Trajectory], options: Options, dims: int) -> np.ndarray | None:
+    """The minimum to frame and mark: given, else estimated from the loss (None if not found)."""
+    if options.minimum is not None:
+        minimum = np.asarray(options.minimum, dtype=float).ravel()
+        if minimum.size != dims:
+            raise InputError(f"minimum must have {dims} component(s); got {options.minimum!r}")
+        return minimum
+    f = options.loss or items[0].loss_fn
+    shared = options.layout == "overlay" or options.loss is not None or all(t.loss_fn is f for t in items)
+    if f is None or not shared:
+        return None  # panels of different losses: no one minimum (an overlay shares its loss)
+    with np.errstate(all="ignore"):
+        return (minimum_1d if dims == 1 else minimum_newton)(f, items[0].at(0), items)
+
+
+def _obstacles(ax, curves: list[np.ndarray]) -> np.ndarray:
+    """Every point of ``curves`` (each (n, 2) in data) as axes fractions: what boxes must not cover."""
+    parts = [axes_points(ax, c) for c in curves if len(c)]
+    return np.concatenate(parts) if parts else np.empty((0, 2))
+
+
+_COUNTER_SPOTS = ("upper left", "upper right", "lower left", "lower right", "upper center", "lower center")
+
+
+def _counter(scene: Scene, ax, last: int, words: dict[str, str], obstacles: np.ndarray) -> list:
+    """The step counter in a corner the paths and curve do not cross; returns its box (or none)."""
     if last == 0:  # a picture of starting points only: no steps to count
-        return
+        return []
     label = lambda s: f"{words['step']} {s:,} / {last:,}"  # noqa: E731
-    where = {"transform": ax.transAxes, "va": "top", "ha": "left", "fontsize": 10}
     # The box is background, sized by the longest label drawn invisibly inside it.
-    box = ax.text(
-        0.02,
-        0.97,
-        label(last),
-        color=(0, 0, 0, 0),
-        **where,
-        bbox={"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85},
-    )
-    text: Text = scene.add(ax.text(0.02, 0.97, "", **where))
+    box_style = {"boxstyle": "round", "fc": "white", "ec": "0.3", "alpha": 0.85}
+    box = ax.text(0, 0, label(last), color=(0, 0, 0, 0), fontsize=10, transform=ax.transAxes, bbox=box_style)
+    size = fraction_size(ax, box)
+    spot = free_spot(obstacles, size, spots=_COUNTER_SPOTS) or "upper left"
+    fx, fy = SPOTS[spot]
+    x, y = 0.02 + 0.96 * fx, 0.97 if fy == 1.0 else 0.03
+    where = {
+        "transform": ax.transAxes,
+        "va": "top" if fy == 1.0 else "bottom",
+        "ha": {0.0: "left", 0.5: "center", 1.0: "right"}[fx],
+        "fontsize": 10,
+    }
+    box.set_position((x, y))
+    box.set_verticalalignment(where["va"])
+    box.set_horizontalalignment(where["ha"])
+    text: Text = scene.add(ax.text(x, y, "", **where))
     scene.counters += [box, text]
     scene.updaters.append(lambda s: text.set_text(label(s)))
+    return [box_at(spot, size)]
 
 
 def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
     fig = ax.figure if ax is not None else _figure(options, _default_size(options, len(items)))
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
-    xlim = options.xlim or _extent(items, 0)
+    minimum = None if options.xlim else _minimum(items, options, 1)
+    xlim = options.xlim or box(items, minimum, 0.1)[0]
+    names = _names(items, options)
     mains, hists = _main_axes(fig, options, len(items), ax)
     marks = np.asarray(frame_steps if frame_steps is not None else np.arange(last + 1))
     views: dict[int, Landscape] = {}
     for panel, group in enumerate(_groups(items, options)):
         main = mains[panel]
-        _draw_curve(main, _panel_view(group, options, [xlim], 400, views), group, xlim, options)
+        curve = _draw_curve(
+            main, _panel_view(group, options, [xlim], GRID, views), group, xlim, options, names
+        )
         for i, t in group:
-            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options, len(group))
-        _counter(scene, main, last, options.words)
+            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options, len(group), names)
+        paths = [np.column_stack([t.flat_params()[:, 0], t.loss]) for _, t in group]
+        obstacles = _obstacles(main, [curve, *paths])
+        taken = _counter(scene, main, last, options.words, obstacles)
+        _label_panel(main, group, options, obstacles, taken)
         if hists is not None:
             _history(scene, hists[panel], group, last, options, items)
     return scene
 
 
-# Axis limits stay inside this, so padding a loss near the largest float cannot overflow.
-LIMIT = 1e300
-
-
-def padded(lo: float, hi: float, share: float) -> tuple[float, float]:
-    """``(lo, hi)`` widened by ``share`` of their span on each side, finite however large they are."""
-    lo, hi = min(max(lo, -LIMIT), LIMIT), min(max(hi, -LIMIT), LIMIT)
-    pad = share * (hi / 2 - lo / 2) * 2 if hi > lo else share * max(1.0, abs(hi))
-    return lo - pad, hi + pad
-
-
-def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options) -> None:
+def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options, names) -> np.ndarray:
+    """The loss curve (or, without a loss, the losses' range) and the axes; returns the curve drawn."""
     words = options.words
     if view is not None:
-        ax.plot(view.axes[0], view.values, color="0.3", lw=2, zorder=1)
-        finite = view.values[np.isfinite(view.values)]
+        values = drawable(view.values)
+        curve = np.column_stack([view.axes[0], values])
+        ax.plot(view.axes[0], values, color="0.3", lw=2, zorder=1)
+        finite = values[np.isfinite(values)]
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     else:
-        values = np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group])
+        values = drawable(np.concatenate([t.loss[np.isfinite(t.loss)] for _, t in group]))
+        curve = np.empty((0, 2))
         lo, hi = float(values.min()), float(values.max())
     ax.set_xlim(*xlim)
-    ax.set_ylim(*(options.ylim or padded(lo, hi, 0.08)))
-    ax.set_xlabel(group[0][1].names[0])
+    if options.ylim:
+        ax.set_ylim(*options.ylim)
+    else:  # room above the curve for the step counter and the legend
+        ax.set_ylim(padded(lo, hi, 0.08)[0], padded(lo, hi, 0.22)[1])
+    ax.set_xlabel(names[0])
     ax.set_ylabel(words["loss"])
     ax.grid(alpha=0.3)
-    _label_panel(ax, group, options)
+    return curve
 
 
-def _label_panel(ax, group, options: Options) -> None:
-    """A legend for an overlay; a panel of one trajectory is named in its title instead."""
+def _label_panel(ax, group, options: Options, obstacles: np.ndarray, taken: list) -> None:
+    """A legend for an overlay, where no path or curve passes (else beside the axes);
+    a panel of one trajectory is named in its title instead."""
     if options.layout == "panels":
         i, t = group[0]
         ax.set_title(_legend_label(t, options, i), fontsize=10, color=COLORS[i % len(COLORS)])
@@ -329,16 +377,34 @@ def _label_panel(ax, group, options: Options) -> None:
         Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t, options, i))
         for i, t in group
     ]
-    ax.legend(handles=handles, loc="best", fontsize=9, framealpha=0.85)
+    handles += [h for h in ax.get_legend_handles_labels()[0] if isinstance(h, Line2D)]
+    legend = ax.legend(handles=handles, loc="upper right", fontsize=9, framealpha=0.85)
+    spot = free_spot(obstacles, fraction_size(ax, legend), taken=taken)
+    if spot is not None:
+        legend.set_loc(spot)
+        return
+    # Every place inside is crossed by a path or the curve: above the axes, the title above it.
+    ax.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.01),
+        borderaxespad=0,
+        fontsize=9,
+        ncols=min(len(handles), 2),
+    )
+    if options.title:
+        ax.set_title("")
+        ax.figure.suptitle(options.title)
 
 
-def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, options, count: int):
+def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, options, count: int, names):
     """The point, its trail, the tangent and a note (slope, or where it went off the chart).
 
     ``count`` is how many trajectories share the axes: slopes are written only
     for one or two, or they would print over each other.
     """
-    b, loss, g = t.flat_params()[:, 0], t.loss, t.flat_grad()[:, 0]
+    b, loss, g = drawable(t.flat_params()[:, 0]), drawable(t.loss), drawable(t.flat_grad()[:, 0])
+    raw_b, raw_loss = t.flat_params()[:, 0], t.loss
     trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.6, zorder=3))
     dots = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=4, alpha=0.5, zorder=3))
     point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="black", mew=1, zorder=5))
@@ -373,14 +439,16 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
         trail.set_data(b[: k + 1], loss[: k + 1])
         dots.set_data(b[seen], loss[seen])
         low, high = ax.get_ylim()
-        inside = bool(xlim[0] <= b[k] <= xlim[1] and low <= loss[k] <= high)
-        if not inside:  # a diverging run: pin the point to the edge and say where it went
-            x, y = float(np.clip(b[k], *xlim)), float(np.clip(np.nan_to_num(loss[k]), low, high))
-            point.set_marker(_edge_arrow(b[k], loss[k], xlim, (low, high)))
+        inside = bool(xlim[0] <= raw_b[k] <= xlim[1] and low <= raw_loss[k] <= high)
+        fx = (np.clip(b[k], *xlim) - xlim[0]) / (xlim[1] - xlim[0])
+        fy = (np.clip(np.nan_to_num(loss[k]), low, high) - low) / (high - low)
+        if not inside:  # a diverging run: pin the point inside the edge and say where it went
+            x = xlim[0] + (xlim[1] - xlim[0]) * float(np.clip(fx, 0.03, 0.97))
+            y = low + (high - low) * float(np.clip(fy, 0.03, 0.97))
+            point.set_marker(_edge_arrow(raw_b[k], raw_loss[k], xlim, (low, high)))
             point.set_data([x], [y])
-            text = f"off the chart: {t.names[0]}={b[k]:.3g}, {options.words['loss']}={loss[k]:.3g}"
-            inward_right = x < (xlim[0] + xlim[1]) / 2
-            place(x, y, text, right=inward_right, above=y < (low + high) / 2, low=True)
+            text = f"off the chart: {names[0]}={raw_b[k]:.3g}, {options.words['loss']}={raw_loss[k]:.3g}"
+            place(x, y, text, right=fx < 0.5, above=fy < 0.5, low=True)
             note.set_visible(True)
         else:
             point.set_marker("o")
@@ -388,14 +456,14 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
             note.set_visible(show_slope)
             if show_slope:
                 # Away from the trail (it came from the start's side), where there is room.
-                fraction = (b[k] - xlim[0]) / (xlim[1] - xlim[0])
-                right = b[0] <= b[k] if 0.3 < fraction < 0.7 else fraction <= 0.3
-                place(b[k], loss[k], f"{word} {g[k]:.3g}", right=right, above=right == (b[0] <= b[k]))
+                right = fx <= 0.3 or (fx < 0.7 and b[0] <= b[k])
+                above = fy < 0.3 or (fy <= 0.75 and right == (b[0] <= b[k]))
+                place(b[k], loss[k], f"{word} {g[k]:.3g}", right=bool(right), above=bool(above))
         if tangent is not None:
             tangent.set_visible(inside)
             span = np.array([b[k] - half, b[k] + half])
             with np.errstate(all="ignore"):
-                tangent.set_data(span, loss[k] + g[k] * (span - b[k]))
+                tangent.set_data(span, drawable(loss[k] + g[k] * (span - b[k])))
 
     show_slope = options.tangent and count <= 2
     scene.updaters.append(update)
@@ -412,7 +480,7 @@ def _edge_arrow(x: float, y: float, xlim, ylim) -> str:
 
 def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> None:
     """The loss against the iteration; panels share one scale so they can be compared."""
-    values = np.concatenate([t.loss[np.isfinite(t.loss)] for t in everyone])
+    values = drawable(np.concatenate([t.loss[np.isfinite(t.loss)] for t in everyone]))
     positive = values[values > 0]
     log = options.log_history and positive.size and values.min() >= 0
     if options.log_steps:  # frames spaced by powers: so is the iteration axis, from step 0
@@ -422,10 +490,10 @@ def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> 
         ax.set_xlim(-0.02 * max(last, 1), max(last, 1))  # the first step's drop clear of the spine
     if log:  # a loss of exactly 0 (a landing on the minimum) sits on the bottom edge
         ax.set_yscale("log", nonpositive="clip")
-        bottom = positive.min() / 2
+        bottom = float(positive.min()) / 2
         if positive.size < values.size:  # leave room below for the drop to zero
-            bottom = min(bottom, positive.max() * 1e-6)
-        ax.set_ylim(bottom, positive.max() * 2)
+            bottom = min(bottom, float(positive.max()) * 1e-6)
+        ax.set_ylim(bottom, min(float(positive.max()) * 2, LIMIT * 10))
     else:
         ax.set_ylim(*padded(float(values.min()), float(values.max()), 0.05))
     ax.set_xlabel(options.words["iteration"])
@@ -441,21 +509,13 @@ def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> 
 def _loss_so_far(line: Line2D, t: Trajectory) -> Callable[[int], None]:
     """An updater showing ``t``'s loss up to each step on ``line``."""
     steps = np.arange(t.steps + 1)
+    loss = drawable(t.loss)
 
     def update(step: int) -> None:
         k = min(step, t.steps)
-        line.set_data(steps[: k + 1], t.loss[: k + 1])
+        line.set_data(steps[: k + 1], loss[: k + 1])
 
     return update
-
-
-def _levels(values: np.ndarray):
-    finite = values[np.isfinite(values)]
-    lo, hi = float(finite.min()), float(finite.max())
-    if lo >= 0 and hi > 0 and hi / max(lo, hi * 1e-12) > 100:
-        floor = max(lo, hi * 1e-6)
-        return np.geomspace(floor, hi, 25), LogNorm(floor, hi), floor
-    return np.linspace(lo, hi if hi > lo else lo + 1, 25), None, None
 
 
 def _scene_2d(items, options: Options, ax) -> Scene:
@@ -463,64 +523,82 @@ def _scene_2d(items, options: Options, ax) -> Scene:
     fig = ax.figure if ax is not None else _figure(options, _default_size(options, len(items)))
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
-    box = [options.xlim or _extent(items, 0), options.ylim or _extent(items, 1)]
+    minimum = None if options.xlim and options.ylim else _minimum(items, options, 2)
+    framed = box(items, minimum, 0.12)
+    area = [options.xlim or framed[0], options.ylim or framed[1]]
+    names = _names(items, options)
     mains, hists = _main_axes(fig, options, len(items), ax, "3d" if surface else None)
     views: dict[int, Landscape] = {}
     for panel, group in enumerate(_groups(items, options)):
         main = mains[panel]
         # A surface gets one face per grid cell (31 x 31 points): uniform faces, no padding.
-        view = _panel_view(group, options, box, 31 if surface else 160, views)
+        view = _panel_view(group, options, area, 31 if surface else 160, views)
         if view is None:
             raise InputError("two-parameter pictures draw the loss: pass loss=the loss function")
         if surface:
-            _draw_surface(main, view, group, options)
+            _draw_surface(main, view, options, names)
         else:  # panels share one colour bar, drawn beside the last of them
-            _draw_contour(fig, main, view, group, options, mains if panel == len(mains) - 1 else None)
+            _draw_contour(fig, main, view, options, names, mains if panel == len(mains) - 1 else None)
+        if minimum is not None and not surface:
+            main.plot(
+                *minimum,
+                marker="*",
+                ms=15,
+                color="white",
+                mec="black",
+                ls="none",
+                zorder=6,
+                label=f"minimum ({minimum[0]:.4g}, {minimum[1]:.4g})",
+            )
         for i, t in group:
             _moving_path_2d(scene, main, t, COLORS[i % len(COLORS)], surface)
-        _counter(scene, main, last, options.words) if not surface else None
+        paths = [t.flat_params() for _, t in group] + ([minimum[None, :]] if minimum is not None else [])
+        obstacles = np.empty((0, 2)) if surface else _obstacles(main, paths)
+        taken = [] if surface else _counter(scene, main, last, options.words, obstacles)
+        _label_panel(main, group, options, obstacles, taken)
         if hists is not None:
             _history(scene, hists[panel], group, last, options, items)
     return scene
 
 
-def _draw_contour(fig, ax, view: Landscape, group, options: Options, colorbar_for) -> None:
-    levels, norm, floor = _levels(view.values)
-    values = view.values if floor is None else np.maximum(view.values, floor)
+def _draw_contour(fig, ax, view: Landscape, options: Options, names, colorbar_for) -> None:
+    marks, norm, floor, ticks = levels(view.values)
+    values = contour_values(view.values)
+    values = values if floor is None else np.maximum(values, floor)
     x, y = view.axes
-    filled = ax.contourf(x, y, values.T, levels=levels, norm=norm, cmap="viridis", extend="both")
-    ax.contour(x, y, values.T, levels=levels[::3], colors="white", linewidths=0.5, alpha=0.5)
+    filled = ax.contourf(x, y, values.T, levels=marks, norm=norm, cmap="viridis", extend="both")
+    ax.contour(x, y, values.T, levels=marks[::3], colors="white", linewidths=0.5, alpha=0.5)
     if colorbar_for is not None:
-        fig.colorbar(filled, ax=colorbar_for, label=options.words["loss"], format="%.3g")
-    names = group[0][1].names
+        colorbar(fig, filled, colorbar_for, options.words["loss"], ticks)
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1])
     ax.set_xlim(x[0], x[-1])
     ax.set_ylim(y[0], y[-1])
-    _label_panel(ax, group, options)
 
 
-def _draw_surface(ax, view: Landscape, group, options: Options) -> None:
+def _draw_surface(ax, view: Landscape, options: Options, names) -> None:
     x, y = np.meshgrid(*view.axes, indexing="ij")
-    values = np.where(np.isfinite(view.values), view.values, np.nan)
+    values = np.where(np.isfinite(view.values), drawable(view.values), np.nan)
     ax.plot_surface(
         x, y, values, rstride=1, cstride=1, cmap="viridis", alpha=0.7, linewidth=0, antialiased=False
     )
-    ax.set_box_aspect(None, zoom=0.85)  # room for the z label
+    ax.set_box_aspect(None, zoom=0.8)  # room for the z label
     finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     # Fixed limits: the paths start empty and must not rescale the view as they grow.
     ax.set_xlim(view.axes[0][0], view.axes[0][-1])
     ax.set_ylim(view.axes[1][0], view.axes[1][-1])
-    ax.set_zlim(float(finite.min()), float(finite.max()))
-    names = group[0][1].names
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_zlabel(options.words["loss"])
-    _label_panel(ax, group, options)
+    ax.set_zlim(*(padded(lo, hi, 0.0) if hi > lo else padded(lo, hi, 0.05)))
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(nbins=5))
+    ax.zaxis.set_major_formatter(FORMAT)
+    ax.set_xlabel(names[0], labelpad=10)  # each label clear of its tick labels
+    ax.set_ylabel(names[1], labelpad=10)
+    ax.set_zlabel(options.words["loss"], labelpad=14)
 
 
 def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool) -> None:
-    p, loss = t.flat_params(), t.loss
+    p, loss = drawable(t.flat_params()), drawable(t.loss)
     if surface:
         path = ax.plot([], [], [], color=color, marker="o", ms=3, lw=1.2, zorder=10)[0]
         point = ax.plot([], [], [], color=color, marker="o", ms=9, mec="black", zorder=11)[0]
@@ -559,8 +637,13 @@ def _scene_history_only(items, options: Options, ax) -> Scene:
         Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t, options, i))
         for i, t in enumerate(items)
     ]
-    target.legend(handles=handles, loc="upper right", fontsize=9)
-    _counter(scene, target, last, options.words)
+    lines = [np.column_stack([np.arange(t.steps + 1), drawable(t.loss)]) for t in items]
+    obstacles = _obstacles(target, lines)
+    taken = _counter(scene, target, last, options.words, obstacles)
+    legend = target.legend(handles=handles, loc="upper right", fontsize=9)
+    spot = free_spot(obstacles, fraction_size(target, legend), taken=taken)
+    if spot is not None:
+        legend.set_loc(spot)  # type: ignore[arg-type]  # one of SPOTS
     if options.title:
         target.set_title(options.title)
     return scene

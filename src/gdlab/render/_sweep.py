@@ -65,7 +65,7 @@ def _per_start(result: Sweep) -> list[np.ndarray]:
 
 def _bands(ax, result: Sweep, runs: np.ndarray) -> None:
     lrs = result.lrs[runs]
-    edges = np.sqrt(lrs[1:] * lrs[:-1]) if lrs.size > 1 else np.array([])
+    edges = np.sqrt(lrs[1:]) * np.sqrt(lrs[:-1]) if lrs.size > 1 else np.array([])  # no overflow
     low = np.concatenate([[lrs[0] / 1.5], edges])
     high = np.concatenate([edges, [lrs[-1] * 1.5]])
     for lo, hi, i in zip(low, high, runs, strict=True):
@@ -75,7 +75,7 @@ def _bands(ax, result: Sweep, runs: np.ndarray) -> None:
 
 def _final_losses(ax, result: Sweep, starts: list[np.ndarray]) -> None:
     finite = result.final_loss[np.isfinite(result.final_loss) & (result.final_loss > 0)]
-    top = float(finite.max()) * 10 if finite.size else 1.0
+    top = min(float(finite.max()), 1e299) * 10 if finite.size else 1.0
     for s, runs in enumerate(starts):
         loss = np.where(np.isfinite(result.final_loss[runs]), result.final_loss[runs], top)
         label = "final loss" if len(starts) == 1 else f"final loss, start {s}"
@@ -94,25 +94,37 @@ def _final_losses(ax, result: Sweep, starts: list[np.ndarray]) -> None:
 
 
 def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
+    """Steps to converge; when no run stopped early, each run's final gradient norm instead."""
     converged = np.array([r is Regime.CONVERGED for r in result.regime])
+    stopped = converged & (result.steps_taken < result.steps)
+    ax.set_xlabel("learning rate")
+    if not stopped.any():
+        _final_gradients(ax, result, starts)
+        return
     for s, runs in enumerate(starts):
-        steps = np.where(
-            converged[runs] & (result.steps_taken[runs] < result.steps),
-            result.steps_taken[runs].astype(float),
-            np.nan,
-        )
+        steps = np.where(stopped[runs], result.steps_taken[runs].astype(float), np.nan)
         ax.plot(result.lrs[runs], steps, ".-", color="0.2", lw=1, ms=4, alpha=1 if s == 0 else 0.5)
     ax.set_ylabel("steps to converge")
-    ax.set_xlabel("learning rate")
-    if np.any(converged & (result.steps_taken < result.steps)):
+    ax.set_yscale("log")
+
+
+def _final_gradients(ax, result: Sweep, starts: list[np.ndarray]) -> None:
+    """Each run's gradient norm at its end: how far from flat it stopped."""
+    import jax
+
+    leaves = jax.tree.leaves(result.final_grad)
+    flat = np.concatenate([np.asarray(leaf, dtype=float).reshape(len(result), -1) for leaf in leaves], axis=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        norm = np.sqrt(np.sum(np.square(np.clip(flat, -1e150, 1e150)), axis=1))
+    shown = np.where(np.isfinite(norm) & (norm > 0), norm, np.nan)
+    for s, runs in enumerate(starts):
+        ax.plot(result.lrs[runs], shown[runs], ".-", color="0.2", lw=1, ms=4, alpha=1 if s == 0 else 0.5)
+    ax.set_ylabel("final gradient norm")
+    if np.isfinite(shown).any():
         ax.set_yscale("log")
-    else:
-        ax.set_yticks([])
-        if result.tol is not None:
-            why = f"no run reached tol={result.tol:g} within {result.steps:,} steps"
-        else:
-            why = f"no run stopped before step {result.steps:,} (give tol to stop at convergence)"
-        ax.text(0.5, 0.5, why, transform=ax.transAxes, ha="center", va="center", fontsize=11, color="0.25")
+    why = f"no run stopped before step {result.steps:,}"
+    why += "" if result.tol is not None else " (give tol to stop at convergence)"
+    ax.set_title(why, fontsize=9, color="0.25")
 
 
 def _bound(top, bottom, result: Sweep) -> None:
