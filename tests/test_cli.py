@@ -556,6 +556,10 @@ def test_every_numeric_option_is_in_the_arithmetic_test():
             ["fit", "cafe", "--y", "y", "--x", "x", "--epochs", "1e300"],
             "--epochs 1e300: the number of epochs must be at most",
         ),
+        (
+            ["sweep", "b^2", "--init", "1", "--lr", ",".join(["0.1"] * 100_001)],
+            "--lr: 100,001 rates; at most 100,000",
+        ),
     ],
 )
 def test_sizes_are_refused_with_the_limit_before_any_work(args, expected):
@@ -682,6 +686,10 @@ def test_the_lecture_matrix_form_runs_with_a_vector_parameter():
         (
             ["grad", "sum((y - b*z)^2)", "--at", "b=1", "--data", "cafe"],
             "if z are data, they are not numeric columns of --data (y)",  # the column y, not the option --y
+        ),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1,0.2"],
+            "--lr 0.1,0.2: give one number here, not several separated by commas; gdlab sweep takes several",
         ),
     ],
 )

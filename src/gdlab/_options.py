@@ -147,6 +147,8 @@ def rates(text: str) -> np.ndarray:
     """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates."""
     parts = text.split(":")
     if len(parts) == 1:
+        if text.count(",") >= LIMITS.rates:  # before reading each one
+            raise InputError(f"--lr: {text.count(',') + 1:,} rates; at most {LIMITS.rates:,} are allowed")
         if any(not v.strip() for v in text.split(",")):
             raise InputError(f"--lr {text}: a rate is missing between commas; write rates as 0.1,0.5,2")
         values = np.array([_number_for(v, f"--lr {text}") for v in text.split(",")], dtype=float)
@@ -191,6 +193,9 @@ def _number_for(text: str, where: str) -> float:
     """``text`` as a number; an error starts with ``where`` (the option and what was typed)."""
     if not text.strip():
         raise InputError(f"{where}: a number is missing")
+    if "," in text:
+        several = "; gdlab sweep takes several rates" if where.startswith("--lr") else ""
+        raise InputError(f"{where}: give one number here, not several separated by commas{several}")
     try:
         return number(text)
     except ExpressionError as err:
