@@ -463,6 +463,18 @@ def test_a_switch_takes_no_value_and_shows_no_type_in_help():
             ["run", "b", "^", "2", "--init", "1", "--lr", "0.1"],
             "unexpected '^' '2': give the loss once, in quotes",
         ),
+        (
+            ["grad", "(b-1)^2", "--at", "bb=1"],
+            "--at bb=1: 'bb' is not a parameter of the loss; did you mean b?",
+        ),
+        (
+            ["grid", "(b-1)^2+c", "--range", "q=0:1"],
+            "'q' is not a parameter of the loss; its parameters: b, c",
+        ),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.gfi"],
+            "--out x.gfi: .gfi is not supported here (did you mean .gif?); use one of .gif,",
+        ),
     ],
 )
 def test_typos_are_answered_with_the_nearest_name(args, expected):

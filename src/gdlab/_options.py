@@ -89,9 +89,7 @@ def settings(
         if name in values:
             raise InputError(f"{option}: {name} is given twice; give each parameter once")
         if name not in expr.params:
-            raise InputError(
-                f"{option} {pair}: {name!r} is not a parameter of the loss; it has {expr.params}"
-            )
+            raise not_a_parameter(option, pair, name, expr.params)
         if not value.strip():
             raise InputError(f"{option} {pair}: give a number after =, as in {option} {name}=0")
         values[name] = _setting(value.strip(), f"{option} {pair.strip()}", vectors)
@@ -107,6 +105,15 @@ def settings(
             f"{option}: give a value for {', '.join(missing)} (as in {option} {missing[0]}=0){hint}"
         )
     return values
+
+
+def not_a_parameter(option: str, pair: str, name: str, params: tuple[str, ...]) -> InputError:
+    """The error for a setting of a name the loss does not have, with the nearest parameter."""
+    close = difflib.get_close_matches(name, params, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return InputError(
+        f"{option} {pair}: {name!r} is not a parameter of the loss; {hint}its parameters: {', '.join(params)}"
+    )
 
 
 def _pairs(text: str) -> list[str]:
@@ -295,7 +302,9 @@ def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
     choices = [ext for kind in kinds for ext in KINDS[kind]]
     if out.suffix.lower() not in choices:
         got = f"{out.suffix} is not supported here" if out.suffix else "the name has no extension"
-        raise InputError(f"--out {out}: {got}; use one of {', '.join(choices)}")
+        close = difflib.get_close_matches(out.suffix.lower(), choices, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise InputError(f"--out {out}: {got}{hint}; use one of {', '.join(choices)}")
     folder = out.parent
     if folder.exists() and not folder.is_dir():
         raise InputError(f"--out {out}: {folder} is a file, not a folder")

@@ -685,7 +685,7 @@ def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
                 raise InputError(f"--range {pair}: name the parameter, as in --range {loss.params[0]}={pair}")
             name, rest = loss.params[0], pair
         if name not in loss.params:
-            raise InputError(f"--range {pair}: {name!r} is not a parameter of the loss; it has {loss.params}")
+            raise _options.not_a_parameter("--range", pair, name, loss.params)
         spans[name] = _options.span(rest, "--range")
     missing = [p for p in loss.params if p not in spans]
     if missing:
