@@ -293,7 +293,7 @@ class Fit:
 
 
 def _reference_method(result: Fit) -> str:
-    return {"closed form": "ols", "Newton (IRLS)": "newton", "lm": "lm"}.get(result.reference, "ols")
+    return {"closed form": "ols", "Newton (IRLS)": "newton"}.get(result.reference, result.reference)
 
 
 def _stats_dict(stats: Inference) -> dict[str, Any]:

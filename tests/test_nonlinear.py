@@ -1,0 +1,110 @@
+"""Formulas fitted by least squares (lm, gauss-newton, descent) against NIST's certified values and SciPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.optimize
+
+from gdlab._checks import InputError
+from gdlab._fit import fit
+from nls_problems import digits, misra1a, thurber_like, with_reference
+
+MISRA = misra1a()
+
+
+@pytest.mark.parametrize("method", ["lm", "gauss-newton"])
+@pytest.mark.parametrize("start", [0, 1])
+def test_misra1a_to_nists_certified_values(method, start):
+    result = fit(
+        {"x": MISRA.x, "y": MISRA.y}, y="y", model=MISRA.formula, init=MISRA.starts[start], method=method
+    )
+    certified = list(MISRA.certified.values())
+    assert result.names == ("b1", "b2") and result.method == method and result.model == MISRA.formula
+    assert digits(result.coef, certified) >= 9
+    path = result.trajectory
+    assert path is not None and path.status.value == "converged" and path.message.startswith("converged at")
+    assert digits(path.loss[-1], MISRA.rss) >= 9
+    if method == "lm":  # an accepted step never raises the loss (Gauss-Newton's full steps may)
+        assert np.all(np.diff(path.loss) <= 1e-12 * path.loss[0])
+    assert path.params["b1"][0] == MISRA.starts[start]["b1"]  # the path is in the parameters' own units
+    np.testing.assert_allclose(result.coefficient_path()[-1], result.coef)
+
+
+def test_thurber_like_rational_function_to_the_40_digit_reference_and_at_least_scipy():
+    problem = with_reference(thurber_like(), "thurber")
+    reference = list(problem.certified.values())
+    result = fit({"x": problem.x, "y": problem.y}, y="y", model=problem.formula, init=problem.starts[0])
+    assert result.method == "lm" and result.status is not None and result.status.value == "converged"
+    assert result.trajectory is not None and digits(result.trajectory.loss[-1], problem.rss) >= 9
+    ours = digits(result.coef, reference)
+    powers = np.vander(problem.x, 4, increasing=True)  # 1, x, x^2, x^3
+    top = lambda c: powers @ c[:4]
+    bottom = lambda c: 1 + powers[:, 1:] @ c[4:]
+    jacobian = (
+        lambda c: np.column_stack(  # of the residuals y - top/bottom, exactly
+            [-powers / bottom(c)[:, None], (top(c) / bottom(c) ** 2)[:, None] * powers[:, 1:]]
+        )
+    )
+    theirs = scipy.optimize.least_squares(
+        lambda c: problem.y - top(c) / bottom(c),
+        list(problem.starts[0].values()),
+        jac=jacobian,
+        method="lm",
+        xtol=1e-15,
+        ftol=1e-15,
+        gtol=1e-15,
+    )
+    assert ours >= 6 and ours >= digits(theirs.x, reference) - 0.5, (ours, digits(theirs.x, reference))
+
+
+def test_a_descent_method_runs_beside_levenberg_marquardt():
+    result = fit(
+        {"x": MISRA.x, "y": MISRA.y}, y="y", model=MISRA.formula, init=MISRA.starts[1], method="lbfgs"
+    )
+    assert result.method == "lbfgs" and result.reference == "lm"
+    assert digits(result.closed_form, list(MISRA.certified.values())) >= 9
+    assert result.max_difference is not None and digits(result.coef, result.closed_form) >= 6
+    assert "lbfgs" in repr(result) and result.to_pandas().columns.tolist() == ["lm", "lbfgs", "difference"]
+
+
+def test_predict_evaluates_the_formula_on_new_rows():
+    result = fit({"x": MISRA.x, "y": MISRA.y}, y="y", model=MISRA.formula, init=MISRA.starts[1])
+    b1, b2 = result.coef
+    new = np.array([100.0, 500.0])
+    np.testing.assert_allclose(result.predict({"x": new}), b1 * (1 - np.exp(-b2 * new)), rtol=1e-14)
+    assert (
+        result.x == ("x",) and result.summary().splitlines()[0] == "Fit(y ~ b1*(1-exp(-b2*x)), lm, 14 rows)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"model": "b1*(1-exp(-b2*t))"}, ["names no column of the data", "columns: x, y"]),
+        ({"model": "b1*(1-exp(-b2*xx)) + 0*x"}, ["'xx', which is no column (did you mean 'x'?)"]),
+        ({"model": "b1*x", "x": "x"}, ["give x (a linear model) or model (a formula), not both"]),
+        ({"model": "b1*x + y"}, ["'y' is the response y and also appears in the formula"]),
+        ({"model": "b1*(1-exp(-b2*x))", "init": {"b1": 1.0}}, ["init has no start for b2"]),
+        ({"model": "b1*(1-exp(-b2*x))", "init": {"b1": 1.0, "b2": 1.0, "c": 2}}, ["init names 'c'"]),
+        ({"model": "b1*(1-exp(-b2*x))", "method": "ols"}, ["a formula has no closed form"]),
+        ({"model": "b1*(1-exp(-b2*x))", "method": "nope"}, ["unknown method 'nope'"]),
+        ({"model": "b1*log(b2*x)", "init": {"b1": 1.0, "b2": -1.0}}, ["not finite at the start"]),
+        ({"model": "sqr(b*x)"}, ["unknown function 'sqr'"]),
+        ({"model": "b1*x", "family": "logistic"}, ["leave family='linear'"]),
+    ],
+)
+def test_mistakes_in_a_formula_are_named(kwargs, words):
+    with pytest.raises(InputError) as err:
+        fit({"x": MISRA.x, "y": MISRA.y}, y="y", **kwargs)
+    for word in words:
+        assert word in str(err.value), str(err.value)
+
+
+def test_gauss_newton_that_diverges_says_to_use_lm():
+    x, y = np.array([1.0, 2.0, 3.0, 5.0, 7.0, 10.0]), np.array([109.0, 149.0, 149.0, 191.0, 213.0, 224.0])
+    result = fit(
+        {"x": x, "y": y}, y="y", model="b1*(1-exp(-b2*x))", init={"b1": 1.0, "b2": 1.0}, method="gauss-newton"
+    )
+    assert result.status is not None and result.status.value == "diverged"
+    assert "use method='lm'" in result.warnings[0]
