@@ -33,16 +33,14 @@ STEP = 0.004  # a path is sampled this often (in axes fractions) between its poi
 
 def axes_points(ax: Axes, xy: np.ndarray) -> np.ndarray:
     """Data points (n, 2), and the segments between them, as axes fractions inside the axes."""
-    xy = drawable(xy)
-    xy = xy[np.all(np.isfinite(xy), axis=1)]
-    if xy.size == 0:
-        return np.empty((0, 2))
     with np.errstate(all="ignore"):
-        frac = (ax.transScale + ax.transLimits).transform(xy)
-    frac = frac[np.all(np.isfinite(frac), axis=1)]
+        frac = (ax.transScale + ax.transLimits).transform(drawable(xy))
+    ok = np.all(np.isfinite(frac), axis=1)  # a NaN breaks the line, as matplotlib draws it
+    points = frac[ok & _inside(np.nan_to_num(frac, nan=-1.0))]
     if len(frac) < 2:
-        return frac[_inside(frac)]
-    return _sample_segments(frac[:-1], frac[1:])
+        return points
+    joined = ok[:-1] & ok[1:]
+    return np.concatenate([points, _sample_segments(frac[:-1][joined], frac[1:][joined])])
 
 
 def _inside(p: np.ndarray) -> np.ndarray:

@@ -332,12 +332,23 @@ def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
         for i, t in group:
             _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options, len(group), names)
         paths = [np.column_stack([t.flat_params()[:, 0], t.loss]) for _, t in group]
-        obstacles = _obstacles(main, [curve, *paths])
+        obstacles = _obstacles(main, [curve, *paths, *[_pinned(main, p) for p in paths]])
         taken = _counter(scene, main, last, options.words, obstacles)
         _label_panel(main, group, options, obstacles, taken)
         if hists is not None:
             _history(scene, hists[panel], group, last, options, items)
     return scene
+
+
+def _pinned(ax, path: np.ndarray) -> np.ndarray:
+    """Where the points of ``path`` off the chart are pinned, inside its edge (each on its own)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    x, y = drawable(path[:, 0]), drawable(np.nan_to_num(path[:, 1], nan=LIMIT))
+    off = (x < x0) | (x > x1) | (y < y0) | (y > y1)
+    inset = lambda v, lo, hi: np.clip(v, lo + 0.03 * (hi - lo), hi - 0.03 * (hi - lo))  # noqa: E731
+    pins = np.column_stack([inset(x[off], x0, x1), inset(y[off], y0, y1)])
+    # a NaN between pins: each is a point, not a line along the edge
+    return np.column_stack([pins, np.full_like(pins, np.nan)]).reshape(-1, 2)
 
 
 def _draw_curve(ax, view: Landscape | None, group, xlim, options: Options, names) -> np.ndarray:
@@ -456,7 +467,7 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
             note.set_visible(show_slope)
             if show_slope:
                 # Away from the trail (it came from the start's side), where there is room.
-                right = fx <= 0.3 or (fx < 0.7 and b[0] <= b[k])
+                right = fx <= 0.3 or (fx < 0.75 and b[0] <= b[k])
                 above = fy < 0.3 or (fy <= 0.75 and right == (b[0] <= b[k]))
                 place(b[k], loss[k], f"{word} {g[k]:.3g}", right=bool(right), above=bool(above))
         if tangent is not None:
