@@ -120,7 +120,7 @@ export function fmt(v) {
   if (v === null || v === undefined) return "∞";
   if (v === 0) return "0";
   const a = Math.abs(v);
-  return a >= 1e5 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+  return a >= 1e5 || a < 1e-3 ? Number(v.toPrecision(4)).toExponential() : String(Number(v.toPrecision(5)));
 }
 
 function debounce(fn, ms) {
@@ -560,7 +560,7 @@ export function mount(root, backend, options = {}) {
         const w = span * 0.12;
         traces.push({ x: [b - w, b + w], y: [L - g * w, L + g * w], mode: "lines", line: { color: c, dash: "dash", width: 2 }, showlegend: false, hoverinfo: "skip" });
         if (b >= xs[0] && b <= xs[xs.length - 1] && L <= hi + pad) {
-          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(g)}`, showarrow: true, arrowhead: 0, ax: 0, ay: -28 - 18 * i, font: { color: c, size: font().size }, bgcolor: "rgba(255,255,255,0.8)" });
+          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(Number(g.toPrecision(3)))}`, showarrow: true, arrowhead: 0, ax: 0, ay: -28 - 18 * i, font: { color: c, size: font().size }, bgcolor: "rgba(255,255,255,0.8)" });
         }
       }
     });
