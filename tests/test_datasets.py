@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import gdlab
 from gdlab import datasets
 
 
@@ -26,15 +27,31 @@ def test_make_regression_repeats_from_a_seed():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n": 0}, "positive"),
+        ({"n": 0}, "n must be a whole number >= 1; got 0"),
         ({"beta": (1.0,)}, "two or more finite"),
         ({"noise": -1.0}, "noise"),
         ({"low": 3.0, "high": 1.0}, "low < high"),
+        # each of these raised a raw ValueError, TypeError or MemoryError
+        ({"n": 10**12}, "n must be a whole number <= 500,000,000; got 1,000,000,000,000"),
+        ({"n": 1e300}, "n must be a whole number <= 500,000,000; got 1e[+]300"),
+        ({"n": 10**8, "beta": (1, 2, 3, 4, 5, 6)}, "600,000,000 numbers: at most 500,000,000"),
+        ({"seed": -1}, "seed must be a whole number >= 0; got -1"),
+        ({"seed": 1.5}, "seed must be a whole number; got 1.5"),
+        ({"seed": 2**64}, "seed must be a whole number <= 9,223,372,036,854,775,807"),
+        ({"noise": None}, "noise must be a number; got None"),
+        ({"beta": ("a", "b")}, "beta must be two or more finite numbers"),
+        ({"low": "x"}, "low must be a number; got 'x'"),
+        ({"n": True}, "n must be a whole number; got True"),
     ],
 )
 def test_make_regression_rejects_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(gdlab.InputError, match=match):
         datasets.make_regression(**kwargs)
+
+
+def test_make_regression_takes_a_whole_float_as_rows_like_every_count():
+    assert datasets.make_regression(1e3, seed=1).n == 1000
+    assert np.array_equal(datasets.make_regression(1e3, seed=1).y, datasets.make_regression(1000, seed=1).y)
 
 
 def test_make_regression_with_several_regressors_matches_its_coefficients():

@@ -51,6 +51,8 @@ class Limits:
 
 LIMITS = Limits()
 
+SEED_MAX = 2**63 - 1  # the largest seed NumPy and JAX both take
+
 
 def number(name: str, value: object, *, positive: bool = True) -> float:
     """``value`` as a finite float (> 0 when ``positive``), or an :class:`InputError`."""
@@ -73,6 +75,8 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hi
     """``value`` as an int in ``[low, high]`` (a whole float such as 1e3 is accepted)."""
     import numpy as np
 
+    if isinstance(value, float) and high is not None and value > high:  # 1e300 is never made an int
+        raise InputError(f"{name} must be a whole number <= {high:,}; got {value:g}{hint}")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
@@ -88,6 +92,11 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hi
 def steps(value: object) -> int:
     """A step limit: a whole number from 0 to :attr:`Limits.steps`."""
     return whole("steps", value, high=LIMITS.steps)
+
+
+def seed(value: object) -> int:
+    """A random seed: a whole number from 0 to :data:`SEED_MAX` (JAX refuses larger ones)."""
+    return whole("seed", value, high=SEED_MAX)
 
 
 def tol(value: object) -> float | None:

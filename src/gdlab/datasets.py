@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import LIMITS, SEED_MAX, InputError, number, size, whole
 
 __all__ = ["Regression", "cafe", "make_regression"]
 
@@ -127,15 +127,21 @@ def make_regression(
         >>> make_regression(4, beta=(1.0, 2.0, -3.0), seed=1).X.shape
         (4, 3)
     """
-    if not isinstance(n, int | np.integer) or n < 1:
-        raise InputError(f"n must be a positive whole number of observations; got {n!r}")
-    coef = np.asarray(beta, dtype=np.float64)
+    n = whole("n", n, low=1, high=LIMITS.table_numbers)
+    try:
+        coef = np.asarray(beta, dtype=np.float64)
+    except (TypeError, ValueError):
+        coef = np.array([np.nan])
     if coef.ndim != 1 or coef.size < 2 or not np.all(np.isfinite(coef)):
         raise InputError(f"beta must be two or more finite numbers (intercept, then slopes); got {beta!r}")
-    if not (np.isfinite(noise) and noise >= 0):
+    size("numbers", n * coef.size, LIMITS.table_numbers, "simulate fewer rows (n) or regressors")
+    noise = number("noise", noise, positive=False)
+    if noise < 0:
         raise InputError(f"noise must be a finite standard deviation >= 0; got {noise!r}")
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+    low, high = number("low", low, positive=False), number("high", high, positive=False)
+    if not low < high:
         raise InputError(f"need finite low < high for the range of x; got low={low}, high={high}")
+    seed = whole("seed", seed, high=SEED_MAX)
     rng = np.random.default_rng(seed)
     x = rng.uniform(low, high, size=int(n) if coef.size == 2 else (int(n), coef.size - 1))
     y = coef[0] + (x * coef[1] if coef.size == 2 else x @ coef[1:]) + noise * rng.standard_normal(int(n))
