@@ -312,3 +312,12 @@ def test_the_readme_states_the_expression_limits():
     assert f"nesting over {LIMITS.expression_depth} brackets" in readme
     with pytest.raises(ExpressionError, match=f"the limit is {LIMITS.expression_nodes}"):
         parse("+".join(["b"] * 400))
+
+
+def test_expression_called_with_values_in_the_order_of_its_parameters():
+    loss = gdlab.parse("(a-1)^2 + (b-2)^2")
+    assert float(loss((1.0, 2.0))) == 0.0 and float(loss([0.0, 0.0])) == 5.0
+    with pytest.raises(gdlab.InputError, match=r"give 2 values, one per parameter \(a, b\); got 3"):
+        loss((1.0, 2.0, 3.0))
+    path = gdlab.descend("(a-1)^2 + (b-2)^2", (0.0, 0.0), lr=0.1, steps=200)
+    assert [float(v) for v in path.final] == pytest.approx([1.0, 2.0])

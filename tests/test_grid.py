@@ -1,5 +1,6 @@
 import warnings
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -86,3 +87,33 @@ def test_minus_infinity_is_counted_and_never_wins():
     with pytest.warns(RuntimeWarning, match="not finite at 3 of 7 grid points; they were skipped"):
         result = gdlab.grid_search(lambda b: jnp.where(b < 0, -jnp.inf, (b - 1) ** 2), np.linspace(-3, 3, 7))
     assert result.best == 1.0 and result.loss == 0.0
+
+
+@pytest.mark.parametrize(
+    ("loss", "grid", "message"),
+    [
+        # each of these raised a raw ValueError, or a message about calling the loss by name
+        (
+            lambda b: jnp.ones(3) @ b,
+            [1.0, 2.0],
+            "the loss raised ValueError at one number per grid axis: matmul",
+        ),
+        (lambda b: b**2, {"a": [1.0, 2.0], "b": "x"}, "grid b must be numbers; got 'x'"),
+        ("X@b", [1.0], r"the loss has 2 parameter\(s\) \(X, b\) but the grid has 1 axis"),
+        (
+            "(a-1)^2+(b-2)^2",
+            {"a": [1.0], "c": [1.0]},
+            "the grid's axes are a, c; give one for each parameter: a, b",
+        ),
+    ],
+)
+def test_a_grid_that_does_not_fit_the_loss_is_an_input_error(loss, grid, message):
+    with pytest.raises(gdlab.InputError, match=message):
+        gdlab.grid_search(loss, grid)
+
+
+def test_a_typed_loss_takes_a_grid_of_axes_in_the_order_of_its_parameters():
+    found = gdlab.grid_search("(a-1)^2+(b-2)^2", ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0]))
+    assert found.best == (1.0, 2.0) and found.loss == 0.0
+    by_name = gdlab.grid_search("(a-1)^2+(b-2)^2", {"b": [1.0, 2.0, 3.0], "a": [0.0, 1.0, 2.0]})
+    assert by_name.best == {"b": 2.0, "a": 1.0}

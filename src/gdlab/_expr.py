@@ -446,10 +446,19 @@ class Expression:
 
     def __call__(self, *point: object, **values: object) -> jax.Array:
         """The loss at parameter values: by name (``loss(x=1, y=2)``), as one dict
-        (``loss({"x": 1, "y": 2})``, the form ``descend`` and ``sweep`` pass), or as
+        (``loss({"x": 1, "y": 2})``, the form ``descend`` and ``sweep`` pass), as a tuple
+        in the order of :attr:`params` (``loss((1, 2))``, as a grid of axes passes), or as
         one number for a one-parameter loss."""
         if len(point) == 1 and isinstance(point[0], Mapping) and not values:
             values = dict(point[0])
+            point = ()
+        elif len(point) == 1 and isinstance(point[0], tuple | list) and len(self.params) > 1 and not values:
+            if len(point[0]) != len(self.params):
+                raise InputError(
+                    f"give {len(self.params)} values, one per parameter ({', '.join(self.params)}); "
+                    f"got {len(point[0])}"
+                )
+            values = dict(zip(self.params, point[0], strict=True))  # in the order of first appearance
             point = ()
         if not self.params and (point or values):
             raise no_parameters(self)

@@ -82,8 +82,11 @@ def _axes(grid: object, dtype: np.dtype):
     one_axis = names is None and raw[0] is grid
     axes = []
     for i, axis in enumerate(raw):
-        arr = np.asarray(axis, dtype=dtype)
         label = names[i] if names else f"axis {i}"
+        try:
+            arr = np.asarray(axis, dtype=dtype)
+        except (TypeError, ValueError):
+            raise InputError(f"grid {label} must be numbers; got {axis!r:.80}") from None
         if arr.ndim != 1:
             raise InputError(f"grid {label} must be a 1-D array of values; got shape {arr.shape}")
         if arr.size == 0:
@@ -118,11 +121,20 @@ def grid_search(f: Callable[..., Any], grid: object, *, dtype: DTypeLike = None)
     f = as_loss(f)
     dt = resolve_dtype(dtype)
     axes, names, one_axis = _axes(grid, dt)
+    _check_names(f, names, len(axes))
     size("grid points", math.prod(a.size for a in axes), LIMITS.grid_points, "use fewer points per axis")
     loss = scalar_loss(f)
     mesh = tuple(m.ravel() for m in np.meshgrid(*axes, indexing="ij"))
     points = mesh[0] if one_axis else (dict(zip(names, mesh, strict=True)) if names else mesh)
-    values = jax.vmap(loss)(points)
+    try:
+        values = jax.vmap(loss)(points)
+    except InputError:
+        raise
+    except ValueError as err:  # a shape the loss cannot take (a matrix product of a number, say)
+        raise InputError(
+            f"the loss raised ValueError at one number per grid axis: {err}; grid_search evaluates a "
+            "number per axis, so a loss of vectors needs descend or sweep"
+        ) from None
     losses = np.asarray(values).reshape(tuple(a.size for a in axes))
     masked = np.where(np.isfinite(losses), losses, np.inf)
     if not np.any(np.isfinite(masked)):
@@ -152,6 +164,25 @@ def grid_search(f: Callable[..., Any], grid: object, *, dtype: DTypeLike = None)
         names=names,
         warnings=tuple(notes),
     )
+
+
+def _check_names(f: object, names: tuple[str, ...] | None, count: int) -> None:
+    """A typed loss's parameters against the grid's axes: a dict names each one, in any order."""
+    from gdlab._expr import Expression
+
+    if not isinstance(f, Expression):
+        return
+    params = f.params
+    if names is not None and set(names) != set(params):
+        raise InputError(
+            f"the grid's axes are {', '.join(names)}; give one for each parameter: {', '.join(params)}"
+        )
+    if names is None and count != len(params):
+        example = ", ".join(f'"{p}": [...]' for p in params)
+        raise InputError(
+            f"the loss has {len(params)} parameter(s) ({', '.join(params)}) but the grid has {count} "
+            f"axis/axes; give one axis per parameter, as in {{{example}}}"
+        )
 
 
 def _edge_notes(
