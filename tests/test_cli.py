@@ -708,3 +708,11 @@ def test_the_lecture_matrix_form_runs_with_a_vector_parameter():
 def test_vector_parameters_are_refused_where_they_cannot_be_used(args, expected):
     output = _refused(args)
     assert expected in output and "jnp." not in output
+
+
+def test_a_file_in_the_way_of_a_folder_is_named_in_python_too(tmp_path):
+    (tmp_path / "afile").write_text("")
+    path = gdlab.descend("b^2", 1.0, lr=0.1, steps=3)
+    for write in (path.to_csv, path.to_json):
+        with pytest.raises(gdlab.InputError, match=r"afile is a file, not a folder"):
+            write(tmp_path / "afile" / "x.out")

@@ -28,6 +28,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"cannot write {target}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise InputError(f"cannot write {target}: folder {folder} does not exist; create it first")
     if target.is_dir():
