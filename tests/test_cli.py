@@ -716,3 +716,14 @@ def test_a_file_in_the_way_of_a_folder_is_named_in_python_too(tmp_path):
     for write in (path.to_csv, path.to_json):
         with pytest.raises(gdlab.InputError, match=r"afile is a file, not a folder"):
             write(tmp_path / "afile" / "x.out")
+
+
+@pytest.mark.parametrize("steps", [10**20, 1e20, 1e300, float("inf")])
+def test_python_refuses_the_same_sizes_with_the_limit(steps):
+    """What the command line refuses, Python refuses alike: an InputError naming the limit, never OverflowError."""
+    for run in (
+        lambda: gdlab.descend("b^2", 1.0, lr=0.1, steps=steps),
+        lambda: gdlab.sweep("b^2", 1.0, lrs=[0.1], steps=steps),
+    ):
+        with pytest.raises(gdlab.InputError, match="steps must be a whole number <= 2,147,483,646"):
+            run()
