@@ -720,7 +720,7 @@ def test_a_file_in_the_way_of_a_folder_is_named_in_python_too(tmp_path):
 
 @pytest.mark.parametrize("steps", [10**20, 1e20, 1e300, float("inf")])
 def test_python_refuses_the_same_sizes_with_the_limit(steps):
-    """What the command line refuses, Python refuses alike: an InputError naming the limit, never OverflowError."""
+    """What the command line refuses, Python refuses alike: an InputError naming the limit."""
     for run in (
         lambda: gdlab.descend("b^2", 1.0, lr=0.1, steps=steps),
         lambda: gdlab.sweep("b^2", 1.0, lrs=[0.1], steps=steps),
