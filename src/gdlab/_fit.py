@@ -111,6 +111,7 @@ class Fit:
     reference: str = "closed form"
     _scaling: _Scaling | None = None
     _predictor: Any = field(default=None, compare=False)
+    _data: Any = field(default=None, compare=False)  # the data fitted, for pictures
 
     def __post_init__(self) -> None:
         for name in ("coef", "closed_form"):
@@ -179,6 +180,13 @@ class Fit:
         eta = design_matrix(table, self.x, intercept=self.intercept).matrix @ self.coef.astype(self.dtype)
         return 1 / (1 + np.exp(-eta)) if self.family == "logistic" else eta
 
+    def plot(self) -> Any:
+        """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
+        fitted otherwise) and the residuals (see :func:`gdlab._fitplot.plot_fit`)."""
+        from gdlab._fitplot import plot_fit
+
+        return plot_fit(self)
+
     def to_dict(self) -> dict[str, Any]:
         """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``)."""
         descent = self.trajectory is not None
@@ -191,7 +199,7 @@ class Fit:
                 "family": self.family,
                 "method": self.method,
                 "intercept": self.intercept,
-                "standardized": self.standardized if descent else None,
+                "standardized": self.standardized if descent and self.model is None else None,
                 "rows": self.n,
                 "dropped": self.dropped,
                 "coefficients": self.coefficients,
@@ -229,25 +237,24 @@ class Fit:
         return pd.DataFrame(columns, index=pd.Index(self.names, name="coefficient"))
 
     def summary(self) -> str:
-        """A readable table: coefficients, standard errors, statistics, p-values, and the fit's measures."""
-        rows = [
-            [
-                "coefficient",
-                "estimate",
-                *(["std error", self.stats.statistic_name, "p"] if self.stats else []),
-            ]
-        ]
+        """A readable table: the reference solution's coefficients with their standard errors,
+        statistics and p-values, the method's own values beside them, and the fit's measures."""
+        other = self.max_difference is not None
+        heads = ["std error", self.stats.statistic_name, "p"] if self.stats else []
+        rows = [["coefficient", self.reference, *heads, *([self.method] if other else [])]]
         for i, name in enumerate(self.names):
             extra = []
             if self.stats is not None:
                 s = self.stats
                 extra = [f"{s.se[i]:.6g}", f"{s.statistic[i]:.4g}", f"{s.pvalue[i]:.3g}"]
-            rows.append([name, f"{self.coef[i]:.10g}", *extra])
+            mine = [f"{self.coef[i]:.10g}"] if other else []
+            rows.append([name, f"{self.closed_form[i]:.10g}", *extra, *mine])
         lines = [self._title(), *table(rows), *self._measures()]
         if self.max_difference is not None:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
         if self.trajectory is not None:
-            lines.append(f"  {self.method}: {self.message}")
+            rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({self.lr_source})"
+            lines.append(f"  {self.method}{rate}: {self.message}")
         return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
 
     def _measures(self) -> list[str]:
@@ -462,6 +469,7 @@ def _linear(
         intercept=intercept,
         dtype=dt,
         stats=stats if solved.full_rank else None,
+        _data=table,
     )
     return result if how == "ols" else _descent(result, design.matrix, target, settings, how)
 

@@ -79,8 +79,13 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
     L = np.mean(np.logaddexp(0.0, eta) - y * eta, axis=1)
     G = (_sigmoid(eta) - y) @ X / len(y)
     code = Outcome.CONVERGED if converged else Outcome.MAX_STEPS
-    tol = float(np.linalg.norm(G[-1]))
-    facts = facts_from_rows(code, L, G, P, lr=None, tol=tol if converged else None, method="newton")
+    facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method="newton")
+    message = (  # its stop rule is on the steps, not a tolerance on the gradient
+        f"converged at step {len(P) - 1}: the Newton steps stopped changing the coefficients "
+        f"(relative {_RTOL:g}); gradient norm {np.linalg.norm(G[-1]):.3g}"
+        if converged
+        else describe(facts)
+    )
     Xj, yj = jnp.asarray(X), jnp.asarray(y)
     return Trajectory(
         params=P,
@@ -89,8 +94,7 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
         method="newton",
         lr=None,
         status=status(facts),
-        message=describe(facts),
-        tol=facts.tol,
+        message=message,
         loss_fn=lambda b: jnp.mean(jnp.logaddexp(0.0, Xj @ b) - yj * (Xj @ b)),
     )
 
@@ -153,6 +157,7 @@ def fit_logistic(
         family="logistic",
         stats=stats,
         reference="Newton (IRLS)",
+        _data=table,
     )
     if how == "newton":  # its path is Newton's own iterates, in the data's units
         return dataclasses.replace(result, trajectory=_newton_path(X, target, iterates, converged))

@@ -137,8 +137,10 @@ def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expressio
     columns = column_names(data)
     used = tuple(n for n in free.params if n in columns)
     if not used:
+        close = [(n, difflib.get_close_matches(n, columns, n=1, cutoff=0.6)) for n in free.params]
+        hint = "".join(f" ('{n}': did you mean {m[0]!r}?)" for n, m in close if m)
         raise InputError(
-            f"the formula {model!r} names no column of the data (columns: {', '.join(columns)}): "
+            f"the formula {model!r} names no column of the data{hint} (columns: {', '.join(columns)}): "
             "write the regressor by its column name, as in b1*(1-exp(-b2*x))"
         )
     if y in used:
@@ -239,6 +241,7 @@ def fit_formula(
         stats=None,
         reference="lm" if how not in LEAST_SQUARES_METHODS else str(how),
         _predictor=_Predictor(model, used, params),
+        _data=table,
     )
     if how in LEAST_SQUARES_METHODS:
         return result

@@ -583,17 +583,36 @@ def fit(
     ],
     y: Annotated[str, typer.Option("--y", metavar="COLUMN", help="The response column.")],
     x: Annotated[
-        list[str], typer.Option("--x", metavar="COLUMNS", help="Regressor columns: repeat --x, or x1,x2.")
-    ],
+        list[str] | None,
+        typer.Option("--x", metavar="COLUMNS", help="Regressor columns: repeat --x, or x1,x2."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            metavar="FORMULA",
+            help="A formula of columns and parameters, fitted by least squares: 'b1*(1-exp(-b2*x))'.",
+        ),
+    ] = None,
+    family: Annotated[
+        str, typer.Option("--family", metavar="NAME", help="linear, or logistic for a 0/1 response.")
+    ] = "linear",
     method: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--method",
             metavar="NAME",
-            callback=_fit_method,
-            help="ols, gd or sgd (each beside the closed form).",
+            callback=lambda name: None if name is None else _fit_method(name),
+            help="ols, gd, sgd, newton, lbfgs, gd-armijo, adam ... (beside the closed form); lm or "
+            "gauss-newton for --model. Default: gd (linear), newton (logistic), lm (--model).",
         ),
-    ] = "gd",
+    ] = None,
+    init: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--init", metavar="NAME=VALUE", help="Starts of a formula's parameters: b1=500,b2=1e-4."
+        ),
+    ] = None,
     steps: Annotated[str, typer.Option("--steps", metavar="N", help="Steps of gd (1e4 is fine).")] = "5000",
     epochs: Annotated[
         int,
@@ -632,19 +651,31 @@ def fit(
         bool,
         typer.Option("--intercept/--no-intercept", help="Fit an intercept (default) or a line through 0."),
     ] = True,
+    standardize: Annotated[
+        bool,
+        typer.Option(
+            "--standardize/--no-standardize",
+            help="Descend on standardised regressors (default), or on the raw columns as the lecture does.",
+        ),
+    ] = True,
     dropna: Annotated[
         bool,
         typer.Option(
             "--dropna", help="Drop rows with a missing value in the columns used, and say how many."
         ),
     ] = False,
+    out: Out = None,
     json_output: Json = False,
 ):
-    """Linear regression from a data file: the closed form beside gradient descent or SGD.
+    """Fit a model to a data file: the closed form beside descent, logistic, or a typed formula.
 
-    The descent runs on the standardised regressors, at the rate 2/(mu+L) that
-    the curvature suggests (SGD: a rate for its batch size, decaying), then maps
-    the coefficients back to the original units.
+    A linear model is solved in closed form (QR) with standard errors and R²;
+    a descent runs beside it on the standardised regressors (at the rate
+    2/(mu+L) the curvature suggests; SGD at a rate for its batch size,
+    decaying), then maps the coefficients back to the original units.
+    --family logistic fits a 0/1 response by Newton's method; --model fits a
+    formula by Levenberg-Marquardt. --out draws the data, the fit and the
+    residuals (.png, .svg or .pdf).
 
     Example:
 
@@ -653,24 +684,44 @@ def fit(
     from gdlab import _options
     from gdlab._fit import fit as fit_model
 
+    _options.check_out(out, ("picture",))
+    starts = None
+    if init:
+        starts = {}
+        for pair in ",".join(init).split(","):
+            name, sep, value = pair.partition("=")
+            if not sep or not name.strip():
+                raise InputError(f"--init {pair}: write name=value, as in --init b1=500,b2=1e-4")
+            starts[name.strip()] = _options.value(value, f"--init {name.strip()}")
+    chosen = method if method is not None else ("gd" if family == "linear" and model is None else None)
     result = fit_model(
         path,
         y=y,
-        x=x,
-        method=method,
+        x=x or None,
+        model=model,
+        family=family,
+        method=chosen,
+        init=starts,
         steps=_options.whole_number(steps, "--steps"),
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
         lr=None if lr is None else _options.value(lr, "--lr"),
         intercept=intercept,
+        standardize=standardize,
         dropna=dropna,
     )
+    if out is not None:
+        from gdlab.render import save_figure
+
+        save_figure(result.plot(), out)
     if json_output:  # the table below lists the warnings; with --json they go to stderr
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
         return result.to_dict()
-    _console().print(repr(result))
+    _console().print(result.summary())
+    if out is not None:
+        _console().print(f"wrote {out}")
     return None
 
 

@@ -1,0 +1,61 @@
+"""A fitted model as a picture: the data with the fitted curve, and the residuals.
+
+matplotlib is imported when a picture is asked for, never by the fitting code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gdlab._checks import InputError
+
+if TYPE_CHECKING:
+    from gdlab._fit import Fit
+
+__all__ = ["plot_fit"]
+
+
+def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
+    """Two panels: the data with the fitted curve (one regressor) or observed against fitted
+    (several), and the residuals against the fitted values (for logistic: the 0/1 data and
+    the fitted probability).
+
+    Example:
+        >>> from gdlab._fit import fit
+        >>> figure = plot_fit(fit("cafe", y="y", x="x"))
+        >>> [axis.get_title() for axis in figure.axes]
+        ['y ~ x (ols)', 'residuals']
+    """
+    from matplotlib.figure import Figure
+
+    table = result._data
+    if table is None:
+        raise InputError("this fit keeps no data to draw")
+    y = np.asarray(table[result.y], dtype=np.float64)
+    fitted = result.predict(table)
+    figure = Figure(figsize=size, layout="constrained")
+    data_axis, residual_axis = figure.subplots(1, 2)
+    title = f"{result.y} ~ {result.model or ' + '.join(result.x)} ({result.method})"
+    if len(result.x) == 1:
+        x = np.asarray(table[result.x[0]], dtype=np.float64)
+        grid = np.linspace(x.min(), x.max(), 200)
+        data_axis.scatter(x, y, s=16, color="0.35", label="data", zorder=2)
+        data_axis.plot(grid, result.predict({result.x[0]: grid}), color="C0", lw=2, label="fitted")
+        data_axis.set_xlabel(result.x[0])
+        data_axis.set_ylabel(result.y)
+    else:
+        data_axis.scatter(fitted, y, s=16, color="0.35", zorder=2)
+        low, high = float(min(fitted.min(), y.min())), float(max(fitted.max(), y.max()))
+        data_axis.plot([low, high], [low, high], color="C0", lw=1.5, label="observed = fitted")
+        data_axis.set_xlabel("fitted")
+        data_axis.set_ylabel(f"observed {result.y}")
+    data_axis.legend(frameon=False)
+    data_axis.set_title(title)
+    residual_axis.axhline(0, color="0.6", lw=1)
+    residual_axis.scatter(fitted, y - fitted, s=16, color="C3")
+    residual_axis.set_xlabel("fitted probability" if result.family == "logistic" else "fitted")
+    residual_axis.set_ylabel("residual")
+    residual_axis.set_title("residuals")
+    return figure

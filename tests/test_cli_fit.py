@@ -1,0 +1,86 @@
+"""`gdlab fit`: a thin front end over gdlab.fit for linear, logistic and formula models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from gdlab._fit import fit
+from gdlab.cli import app
+from nls_problems import misra1a
+
+runner = CliRunner()
+
+
+def _json(args: list[str]) -> dict:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fit")
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=120)
+    passed = (rng.uniform(size=120) < 1 / (1 + np.exp(-(0.5 + 1.5 * a)))).astype(int)
+    pd.DataFrame({"a": a, "b": rng.normal(size=120), "pass": passed}).to_csv(folder / "exam.csv", index=False)
+    problem = misra1a()
+    pd.DataFrame({"x": problem.x, "y": problem.y}).to_csv(folder / "misra.csv", index=False)
+    return folder
+
+
+def test_logistic_from_the_command_line_equals_the_library(files):
+    out = _json(
+        ["fit", str(files / "exam.csv"), "--y", "pass", "--x", "a", "--x", "b", "--family", "logistic"]
+    )
+    expected = fit(files / "exam.csv", y="pass", x="a,b", family="logistic")
+    assert out["family"] == "logistic" and out["method"] == "newton"
+    assert out["coefficients"] == pytest.approx(expected.coefficients, rel=1e-12)
+    assert out["std_errors"]["a"] == pytest.approx(float(expected.stats.se[1]), rel=1e-12)
+
+
+def test_a_formula_with_starts_and_a_picture(files):
+    picture = files / "misra.png"
+    args = [
+        "fit",
+        str(files / "misra.csv"),
+        "--y",
+        "y",
+        "--model",
+        "b1*(1-exp(-b2*x))",
+        "--init",
+        "b1=500,b2=1e-4",
+    ]
+    out = _json([*args, "--out", str(picture)])
+    assert out["method"] == "lm" and out["model"] == "b1*(1-exp(-b2*x))"
+    assert out["coefficients"]["b1"] == pytest.approx(2.3894212918e02, rel=1e-9)  # NIST's certified value
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = runner.invoke(app, args).output
+    assert text.startswith("Fit(y ~ b1*(1-exp(-b2*x)), lm, 14 rows)") and "converged at step" in text
+
+
+def test_ols_prints_standard_errors_and_r2(files):
+    result = runner.invoke(app, ["fit", "cafe", "--y", "y", "--x", "x", "--method", "ols", "--no-intercept"])
+    assert result.exit_code == 0 and "R² " in result.output and "std error" in result.output
+    assert "Fit(y ~ x - 1, ols, 10 rows)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--y", "a", "--x", "pass", "--family", "logistic"], "column 'a' must hold only 0 and 1"),
+        (["--y", "pass", "--model", "b1*exp(b2*aa)"], "did you mean 'a'"),
+        (["--y", "pass", "--model", "b1*a", "--init", "b1"], "--init b1: write name=value"),
+        (["--y", "pass", "--x", "a", "--out", "fit.gif"], "--out fit.gif: .gif is not supported here"),
+        (["--y", "pass"], "name the regressors"),
+    ],
+)
+def test_mistakes_exit_2_with_the_message(files, args, message):
+    result = runner.invoke(app, ["fit", str(files / "exam.csv"), *args])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
