@@ -143,63 +143,6 @@ def test_typing_shows_the_check_and_keeps_the_picture(watched):
     w.errors = [e for e in w.errors if "status of 422" not in e]
 
 
-def test_the_point_moves_while_playing(watched, tmp_path):
-    w = watched()
-    page = w.open(LECTURE + "&x=0.25")
-    page.get_by_test_id("scrub").fill("0")
-    page.get_by_test_id("play").click()
-    page.wait_for_timeout(400)
-    first = page.get_by_test_id("plot").screenshot()
-    step_a = page.get_by_test_id("counter").inner_text()
-    page.wait_for_timeout(900)
-    second = page.get_by_test_id("plot").screenshot()
-    step_b = page.get_by_test_id("counter").inner_text()
-    assert first != second
-    assert step_a != step_b
-    (shots_folder(tmp_path) / "moving-1.png").write_bytes(first)
-    (shots_folder(tmp_path) / "moving-2.png").write_bytes(second)
-
-
-def test_keyboard_plays_and_steps(watched):
-    w = watched()
-    page = w.open()
-    page.locator("h1").click()
-    page.keyboard.press("Home")
-    page.get_by_test_id("scrub").fill("0")
-    page.locator("h1").click()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    assert page.get_by_test_id("counter").inner_text().startswith("step 2 /")
-    page.keyboard.press("ArrowLeft")
-    assert page.get_by_test_id("counter").inner_text().startswith("step 1 /")
-    page.keyboard.press(" ")
-    assert page.get_by_test_id("play").inner_text() == "Pause"
-    page.keyboard.press(" ")
-    assert page.get_by_test_id("play").inner_text() == "Play"
-
-
-def test_a_rate_past_two_over_l_is_reported_diverged(watched):
-    w = watched()
-    page = w.open()
-    page.get_by_test_id("rates").fill("0.5, 2, 5")
-    page.get_by_test_id("rates").press("Enter")
-    page.get_by_test_id("rates").blur()
-    w.wait_for_runs(3)
-    assert status_of(page, "5") == "diverged"
-    assert status_of(page, "2") == "converged"
-    message = page.locator('[data-testid="runs"] tbody tr').nth(2).locator(".lab-message").inner_text()
-    assert "lower the rate 5" in message
-
-
-def test_switching_language(watched):
-    w = watched()
-    page = w.open(LECTURE.replace("r=0.5,2", "r=0.5,5"))
-    page.get_by_test_id("lang").select_option("ko")
-    assert page.locator("h1").inner_text() == "gdlab 실험실"
-    assert status_of(page, "5") == "발산"
-    assert "lang=ko" in page.url
-
-
 def test_the_browser_language_is_the_default(watched):
     w = watched(locale="ko-KR")
     page = w.open("")
@@ -209,79 +152,119 @@ def test_the_browser_language_is_the_default(watched):
 def test_a_shared_link_reproduces_the_state(watched):
     w = watched()
     page = w.open()
-    page.get_by_test_id("expression").fill("x^2 + 25*y^2")
-    page.get_by_test_id("start-y").wait_for()
-    page.get_by_test_id("start-x").fill("-8")
-    page.get_by_test_id("start-x").blur()
-    page.get_by_test_id("start-y").fill("1.5")
-    page.get_by_test_id("start-y").blur()
+    page.get_by_test_id("preset").select_option("valley")
+    expect(page.get_by_test_id("start-y")).to_have_value("1.5")
     page.get_by_test_id("rates").fill("0.01, 0.041")
     page.get_by_test_id("rates").blur()
     page.get_by_test_id("method").select_option("momentum")
     page.get_by_test_id("hyper-momentum").fill("0.5")
     page.get_by_test_id("hyper-momentum").blur()
-    page.wait_for_timeout(800)
+    expect(page).to_have_url(re.compile("h=momentum%3A0.5"))
+    page.wait_for_timeout(400)  # the run after the last change starts 250 ms after it
     w.wait_for_runs(2)
     expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"))
     messages = page.locator(".lab-message").all_inner_texts()
-    link = page.url
-    other = watched().open(urlsplit(link).query and "?" + urlsplit(link).query)
+    other = watched().open("?" + urlsplit(page.url).query)
     expect(other.locator(".lab-message")).to_have_count(2)
     assert other.get_by_test_id("expression").input_value() == "x^2 + 25*y^2"
-    assert other.get_by_test_id("start-x").input_value() == "-8"
+    assert other.get_by_test_id("start-x").input_value() == "-9"
     assert other.get_by_test_id("rates").input_value() == "0.01, 0.041"
     assert other.get_by_test_id("method").input_value() == "momentum"
     assert other.get_by_test_id("hyper-momentum").input_value() == "0.5"
     assert other.locator(".lab-message").all_inner_texts() == messages
 
 
-def test_clicking_the_picture_sets_the_start(watched):
+def test_a_lesson_on_one_page(watched, tmp_path):
+    """What a teacher does in one sitting; one page, so that plotly.js loads once."""
     w = watched()
-    page = w.open()
-    plot = page.get_by_test_id("plot").locator(".nsewdrag").first
-    box = plot.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
-    page.wait_for_timeout(300)
-    value = float(page.get_by_test_id("start-b").input_value())
-    assert value > 0  # right of the middle of a window around -10 .. 14
-    assert f"s=b%3A{page.get_by_test_id('start-b').input_value()}" in page.url
+    page = w.open(LECTURE + "&x=0.25")
+    counter = page.get_by_test_id("counter")
 
+    # The point moves while playing: two screenshots differ.
+    page.get_by_test_id("scrub").fill("0")
+    page.get_by_test_id("play").click()
+    page.wait_for_timeout(400)
+    first, step_a = page.get_by_test_id("plot").screenshot(), counter.inner_text()
+    page.wait_for_timeout(900)
+    second, step_b = page.get_by_test_id("plot").screenshot(), counter.inner_text()
+    assert first != second and step_a != step_b
+    (shots_folder(tmp_path) / "moving-1.png").write_bytes(first)
+    (shots_folder(tmp_path) / "moving-2.png").write_bytes(second)
 
-def test_download_csv_has_every_step(watched, tmp_path):
-    w = watched()
-    page = w.open()
+    # The keyboard: space plays and pauses, the arrows step.
+    page.locator("h1").click()
+    page.keyboard.press(" ")
+    expect(page.get_by_test_id("play")).to_have_text("Play")
+    page.get_by_test_id("scrub").fill("0")
+    page.locator("h1").click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(counter).to_contain_text("step 2 /")
+    page.keyboard.press("ArrowLeft")
+    expect(counter).to_contain_text("step 1 /")
+    page.keyboard.press(" ")
+    expect(page.get_by_test_id("play")).to_have_text("Pause")
+    page.keyboard.press(" ")
+    expect(page.get_by_test_id("play")).to_have_text("Play")
+
+    # A rate past 2/L = 4 is reported diverged, in words.
+    page.get_by_test_id("rates").fill("0.5, 2, 5")
+    page.get_by_test_id("rates").blur()
+    w.wait_for_runs(3)
+    assert status_of(page, "5") == "diverged" and status_of(page, "2") == "converged"
+    message = page.locator('[data-testid="runs"] tbody tr').nth(2).locator(".lab-message").inner_text()
+    assert "lower the rate 5" in message
+
+    # The CSV download holds every step of the chosen run.
     with page.expect_download() as info:
         page.get_by_test_id("download-csv").click()
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
     rows = list(csv.reader(io.StringIO(target.read_text())))
-    assert rows[0] == ["step", "b", "loss", "grad b"]
-    assert rows[1] == ["0", "-10", "36", "-6"]
-    assert len(rows) == 1 + 61  # max_steps at 60: the start and 60 steps
     assert info.value.suggested_filename == "gdlab-lr0.5.csv"
+    assert rows[0] == ["step", "b", "loss", "grad b"] and rows[1] == ["0", "-10", "36", "-6"]
+    assert len(rows) == 1 + 61  # the start and 60 steps (the step limit)
+
+    # Clicking the picture sets the start (right of the middle of a window around -10 .. 14).
+    box = page.get_by_test_id("plot").locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(f"s=b%3A{page.get_by_test_id('start-b').input_value()}&"))
+    assert float(page.get_by_test_id("start-b").input_value()) > 0
+
+    # Korean, with the statuses in Korean and the choice in the link.
+    page.get_by_test_id("lang").select_option("ko")
+    assert page.locator("h1").inner_text() == "gdlab 실험실"
+    w.wait_for_runs(3)
+    assert status_of(page, "5") == "발산"
+    assert "lang=ko" in page.url
 
 
-def test_sweep_view_shows_regimes_the_bound_and_explains(watched):
-    w = watched()
-    page = w.open(LECTURE + "&v=sweep&lo=0.01&hi=10&num=30&n=200", wait=False)
-    expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L", timeout=30_000)
-    assert "diverged" in page.get_by_test_id("sweep-summary").inner_text()
-    assert page.locator('[data-testid="sweep-plot"] .shapelayer path').count() >= 3  # bands and the 2/L line
-    area = page.get_by_test_id("sweep-plot").locator(".nsewdrag").first.bounding_box()
-    page.mouse.move(area["x"] + area["width"] * 0.97, area["y"] + area["height"] * 0.1)
-    expect(page.get_by_test_id("explain")).to_contain_text("> 2/L")
-
-
-def test_screenshots_at_two_sizes(watched, tmp_path):
+def test_sweep_view_and_screenshots(watched, tmp_path):
     folder = shots_folder(tmp_path)
     for size in [(1280, 720), (1920, 1080)]:
         w = watched(size=size)
-        page = w.open("?e=x%5E2%20%2B%2025*y%5E2&s=x:-9,y:1.5&r=0.01,0.035,0.041&n=100&t=1e-8&lang=en")
+        page = w.open(
+            "?e=x%5E2%20%2B%2025*y%5E2&s=x:-9,y:1.5&r=0.01,0.035,0.041&n=100&t=1e-8&lang=en&lo=0.001&hi=0.1&num=30"
+        )
         page.get_by_test_id("scrub").fill("40")
         page.wait_for_timeout(300)
         page.screenshot(path=str(folder / f"lab-{size[0]}x{size[1]}.png"))
-        page.goto(w.base + "/" + LECTURE + "&v=sweep&n=200")
-        expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L", timeout=30_000)
+        page.locator(".lab-tab[data-view=sweep]").click()
+        summary = page.get_by_test_id("sweep-summary")
+        expect(summary).to_contain_text("2/L", timeout=30_000)
+        assert "diverged" in summary.inner_text()
+        assert (
+            page.locator('[data-testid="sweep-plot"] .shapelayer path').count() >= 3
+        )  # bands and the 2/L line
+        points = [
+            p.bounding_box()
+            for p in page.locator('[data-testid="sweep-plot"] .scatterlayer .points path').all()
+        ]
+        highest = max(
+            (b for b in points if b), key=lambda b: (b["x"], -b["y"])
+        )  # the largest rate, top panel
+        page.mouse.move(highest["x"] + highest["width"] / 2, highest["y"] + highest["height"] / 2)
+        expect(page.get_by_test_id("explain")).to_contain_text("> 2/L")
         page.screenshot(path=str(folder / f"lab-sweep-{size[0]}x{size[1]}.png"))
     assert (folder / "lab-1920x1080.png").stat().st_size > 10_000
 

@@ -351,6 +351,7 @@ export function mount(root, backend, options = {}) {
     if (!p) return;
     Object.assign(state, { e: p.e, d: p.d || null, s: { ...p.s }, r: [...p.r], n: p.n, t: p.t, m: "gd", h: {} });
     commit();
+    parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
     sweepResult = null;
     build();
     validate();
