@@ -321,3 +321,9 @@ def test_expression_called_with_values_in_the_order_of_its_parameters():
         loss((1.0, 2.0, 3.0))
     path = gdlab.descend("(a-1)^2 + (b-2)^2", (0.0, 0.0), lr=0.1, steps=200)
     assert [float(v) for v in path.final] == pytest.approx([1.0, 2.0])
+
+
+def test_a_number_is_refused_in_the_words_of_a_number():
+    with pytest.raises(ExpressionError, match="a list is not allowed in a number") as err:
+        number("[1, 2]")
+    assert str(err.value).splitlines()[-2:] == ["  [1, 2]", "  ^^^^^^"]

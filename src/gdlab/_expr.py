@@ -54,7 +54,7 @@ class ExpressionError(InputError):
     def __init__(
         self, problem: str, text: str | None = None, start: int | None = None, end: int | None = None
     ):
-        self.problem, self.text, self.start = problem, text, start
+        self.problem, self.text, self.start, self.end = problem, text, start, end
         message = problem
         if text is not None and start is not None and len(text) <= 200:
             width = max(1, (end if end is not None else start + 1) - start)
@@ -626,7 +626,11 @@ def number(text: str) -> float:
     """
     if isinstance(text, int | float):
         return float(text)
-    expr = parse(str(text), params=())
+    try:
+        expr = parse(str(text), params=())
+    except ExpressionError as err:  # the words are about a loss; here a number was typed
+        problem = err.problem.replace(" in a loss", " in a number")
+        raise ExpressionError(problem, err.text, err.start, err.end) from None
     if expr.data or expr.params:
         raise ExpressionError(f"a number may use only digits, + - * / ^, brackets, pi and e; got {text!r}")
     value = float(expr.function({}))
