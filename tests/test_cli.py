@@ -284,6 +284,7 @@ def test_deep_nesting_answers_quickly_and_json_is_strict():
             "--steps 2.5: the number of steps must be a whole number",
         ),
         (["grad", "(b/2-1)^2", "--at", "b=1", "--at", "b=2"], "b is given twice"),
+        (["grid", "b^2+c", "--range", "b=0:1", "--range", "c=0:1,b=1:2"], "--range: b is given twice"),
         (["run", "b^2", "--init", "1", "--lr", "0.1", "--out", "x.avi"], ".csv, .json"),
         (
             ["grid", "x^2+y^2+z^2", "--range", "x=-1:1,y=-1:1,z=-1:1", "--num", "5", "--out", "g3.png"],

@@ -737,6 +737,8 @@ def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
             name, rest = loss.params[0], pair
         if name not in loss.params:
             raise _options.not_a_parameter("--range", pair, name, loss.params)
+        if name in spans:
+            raise InputError(f"--range: {name} is given twice; give each parameter once")
         spans[name] = _options.span(rest, "--range")
     missing = [p for p in loss.params if p not in spans]
     if missing:
