@@ -1,9 +1,12 @@
 """Speed and memory of exporting a 100-frame 640x480 animation, against matplotlib's own path.
 
+The picture is the lecture's: the loss curve with the moving point and its trail
+(``tangent=False``), a step counter and a legend.
+
 The baseline draws the same picture (the same scene and artists) with
 matplotlib's ``FuncAnimation`` and saves it with ``PillowWriter`` (GIF) and
 ``FFMpegWriter`` (MP4, pointed at the ffmpeg that imageio-ffmpeg ships), the
-way the lecture's animations are made. Both run in this process; medians.
+way the lecture's animations are made. Both run in this process, alternately; medians.
 
 Run: ``python benchmarks/bench_render.py [--repeats 3] [--json out.json]``.
 """
@@ -33,14 +36,14 @@ def lecture_path(steps: int = 100):
 
 
 def gdlab_save(path: Path, frames: int = 100) -> None:
-    gdlab.animate(lecture_path(max(frames, 100)), frames=frames).save(path)
+    gdlab.animate(lecture_path(max(frames, 100)), frames=frames, tangent=False).save(path)
 
 
 def matplotlib_save(path: Path, writer) -> None:
     """The same scene, animated the standard way: a full redraw per frame."""
     trajectory = lecture_path()
     steps = pick_frames(trajectory.steps, 100)
-    scene = build_scene(trajectory, Options(tangent=True), frame_steps=steps)
+    scene = build_scene(trajectory, Options(tangent=False), frame_steps=steps)
     for artist in scene.moving:
         artist.set_animated(False)
     movie = mpl_animation.FuncAnimation(
@@ -49,13 +52,15 @@ def matplotlib_save(path: Path, writer) -> None:
     movie.save(path, writer=writer, dpi=scene.figure.dpi)
 
 
-def timed(fn, repeats: int) -> float:
-    times = []
+def timed_pair(ours, theirs, repeats: int) -> tuple[float, float]:
+    """Medians of ``ours`` and ``theirs``, run alternately so a busy machine slows both alike."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, into in ((ours, times[0]), (theirs, times[1])):
+            start = time.perf_counter()
+            fn()
+            into.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def peak_memory(fn) -> float:
@@ -80,8 +85,11 @@ def main() -> None:
         ("gif", mpl_animation.PillowWriter(fps=20)),
         ("mp4", mpl_animation.FFMpegWriter(fps=20, codec="libx264")),
     ):
-        ours = timed(lambda ext=ext: gdlab_save(out / f"gdlab.{ext}"), args.repeats)
-        theirs = timed(lambda ext=ext, w=writer: matplotlib_save(out / f"mpl.{ext}", w), args.repeats)
+        ours, theirs = timed_pair(
+            lambda ext=ext: gdlab_save(out / f"gdlab.{ext}"),
+            lambda ext=ext, w=writer: matplotlib_save(out / f"mpl.{ext}", w),
+            args.repeats,
+        )
         rows[ext] = {"gdlab_s": ours, "matplotlib_s": theirs, "speedup": theirs / ours}
     memory = {n: peak_memory(lambda n=n: gdlab_save(out / f"m{n}.gif", n)) for n in (100, 400)}
     print("100-frame 640x480 animation of the lecture's descent; medians of", args.repeats)

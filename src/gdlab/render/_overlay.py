@@ -10,6 +10,7 @@ draw it with Pillow's FreeType renderer at the same place.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import numpy as np
 from matplotlib import font_manager
@@ -26,25 +27,32 @@ _VERTICAL = {"top": "t", "center": "m", "center_baseline": "m", "baseline": "s",
 def _font(path: str, pixels: int):
     from PIL import ImageFont
 
-    return ImageFont.truetype(path, pixels)
+    # The basic layout (no complex-script shaping) is enough for these labels, and faster.
+    return ImageFont.truetype(path, pixels, layout_engine=ImageFont.Layout.BASIC)
 
 
 def _font_file(text: Text, hangul: bool) -> str:
-    props = text.get_fontproperties().copy()
-    if hangul and cjk_font():
-        props.set_family(cjk_font())
-    else:
-        props.set_family("DejaVu Sans")
+    props = text.get_fontproperties()
+    return _find_font(props.get_style(), props.get_weight(), props.get_stretch(), hangul)
+
+
+@functools.cache
+def _find_font(style: Any, weight: Any, stretch: Any, hangul: bool) -> str:
+    family = cjk_font() if hangul and cjk_font() else "DejaVu Sans"
+    props = font_manager.FontProperties(family=family, style=style, weight=weight, stretch=stretch)
     return font_manager.findfont(props)
 
 
 def draw_texts(frame: np.ndarray, texts: list[Text], dpi: float) -> np.ndarray:
-    """Draw ``texts`` onto an (h, w, 4) RGBA frame; return the new frame."""
+    """Draw ``texts`` onto an (h, w, 4) RGBA frame, in place where it is writable; return it.
+
+    Only the rectangle each text covers is handed to Pillow, not the whole frame.
+    """
     from PIL import Image, ImageDraw
 
-    image = Image.fromarray(frame)
-    draw = ImageDraw.Draw(image)
-    height = frame.shape[0]
+    if not frame.flags.writeable:
+        frame = frame.copy()
+    height, width = frame.shape[:2]
     for text in texts:
         label = text.get_text()
         if not label or not text.get_visible():
@@ -56,5 +64,19 @@ def draw_texts(frame: np.ndarray, texts: list[Text], dpi: float) -> np.ndarray:
         font = _font(_font_file(text, bool(HANGUL.search(label))), pixels)
         anchor = _HORIZONTAL[text.get_horizontalalignment()] + _VERTICAL[text.get_verticalalignment()]
         color = tuple(round(255 * c) for c in to_rgba(text.get_color(), text.get_alpha()))
-        draw.text((float(x), height - float(y)), label, font=font, fill=color, anchor=anchor)
-    return np.asarray(image)
+        at = (float(x), height - float(y))
+        left, top, right, bottom = font.getbbox(label, anchor=anchor)
+        box = (
+            max(int(np.floor(at[0] + left)) - 2, 0),
+            max(int(np.floor(at[1] + top)) - 2, 0),
+            min(int(np.ceil(at[0] + right)) + 2, width),
+            min(int(np.ceil(at[1] + bottom)) + 2, height),
+        )
+        if box[0] >= box[2] or box[1] >= box[3]:
+            continue
+        patch = Image.fromarray(np.ascontiguousarray(frame[box[1] : box[3], box[0] : box[2]]))
+        ImageDraw.Draw(patch).text(
+            (at[0] - box[0], at[1] - box[1]), label, font=font, fill=color, anchor=anchor
+        )
+        frame[box[1] : box[3], box[0] : box[2]] = np.asarray(patch)
+    return frame

@@ -85,9 +85,54 @@ def packed_pixels(rgba: np.ndarray) -> np.ndarray:
 
 
 def changed_box(current: np.ndarray, previous: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(left, top, right, bottom) of the pixels that differ, or None when none do."""
-    diff = current != previous
-    rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
+    """(left, top, right, bottom) of the pixels that differ, or None when none do.
+
+    Rows are compared two pixels at a time (as 64-bit words) where the width is
+    even; columns only within the rows that changed.
+    """
+    pair = current.shape[1] % 2 == 0 and current.flags.c_contiguous and previous.flags.c_contiguous
+    a, b = (current.view(np.uint64), previous.view(np.uint64)) if pair else (current, previous)
+    diff = a != b
+    rows = np.flatnonzero(diff.any(axis=1))
     if rows.size == 0:
         return None
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    cols = np.flatnonzero(diff[top:bottom].any(axis=0))
+    left, right = int(cols[0]), int(cols[-1]) + 1
+    if pair:  # a changed word is two pixels: narrow to the one that changed
+        left = 2 * left + int(np.all(current[top:bottom, 2 * left] == previous[top:bottom, 2 * left]))
+        last = 2 * right - 1
+        right = last + 1 - int(np.all(current[top:bottom, last] == previous[top:bottom, last]))
+    return left, top, right, bottom
+
+
+class Quantizer:
+    """A fixed palette applied through a table of every colour seen so far.
+
+    Pillow maps a colour to the palette the same way every time (no dithering),
+    so each new colour is mapped by Pillow once and remembered: a frame then
+    costs one table look-up per pixel. Palette index 255 marks "not seen yet",
+    so the palette has at most 255 entries.
+    """
+
+    UNSEEN = 255
+
+    def __init__(self, first_rgb: np.ndarray) -> None:
+        self.palette = fixed_palette(first_rgb, colors=self.UNSEEN)
+        self.table = np.full(1 << 24, self.UNSEEN, dtype=np.uint8)
+
+    def image(self, rgba: np.ndarray):
+        """An (h, w, 4) uint8 RGBA array as a Pillow "P" image in the palette."""
+        from PIL import Image
+
+        keys = packed_pixels(rgba) & 0xFFFFFF
+        indices = self.table[keys]
+        unseen = indices == self.UNSEEN
+        if unseen.any():
+            new = np.unique(keys[unseen])
+            rgb = np.ascontiguousarray(new.view(np.uint8).reshape(-1, 4)[None, :, :3])
+            self.table[new] = np.asarray(quantize(rgb, self.palette)).ravel()
+            indices = self.table[keys]
+        picture = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
+        picture.putpalette(self.palette.getpalette() or [])
+        return picture

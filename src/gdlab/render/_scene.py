@@ -416,10 +416,10 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
     """
     b, loss, g = drawable(t.flat_params()[:, 0]), drawable(t.loss), drawable(t.flat_grad()[:, 0])
     raw_b, raw_loss = t.flat_params()[:, 0], t.loss
-    trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.6, zorder=3))
-    dots = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=4, alpha=0.5, zorder=3))
+    # One artist for the trail and its dots at the steps shown (markevery): one draw a frame.
+    trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.55, marker="o", ms=4, mew=0, zorder=3))
     point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="black", mew=1, zorder=5))
-    for artist in (trail, dots, point):
+    for artist in (trail, point):
         ax.add_line(artist)
     half = 0.12 * (xlim[1] - xlim[0])
     tangent = None
@@ -448,7 +448,7 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
         k = min(step, t.steps)
         seen = marks[marks <= k]
         trail.set_data(b[: k + 1], loss[: k + 1])
-        dots.set_data(b[seen], loss[seen])
+        trail.set_markevery(seen.tolist())
         low, high = ax.get_ylim()
         inside = bool(xlim[0] <= raw_b[k] <= xlim[1] and low <= raw_loss[k] <= high)
         fx = (np.clip(b[k], *xlim) - xlim[0]) / (xlim[1] - xlim[0])

@@ -26,7 +26,7 @@ import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._io import atomic_path
-from gdlab.render._palette import changed_box, fixed_palette, packed_pixels, quantize
+from gdlab.render._palette import Quantizer, changed_box, packed_pixels
 from gdlab.render._player import html_player
 from gdlab.render._progress import progress
 
@@ -164,22 +164,23 @@ def write_gif(animation, stream: BinaryStream, *, fps: float | None = None, loop
     from PIL import GifImagePlugin
 
     duration = max(2, round(100 / (fps or animation.fps))) * 10  # GIF counts centiseconds
-    palette = None
+    quantizer = None
     previous: np.ndarray | None = None
     for rgba in progress(animation.frames(), len(animation), "writing GIF"):
         pixels = packed_pixels(rgba)
-        if previous is None:  # the first frame
-            palette = fixed_palette(np.ascontiguousarray(rgba[..., :3]))
-            first = quantize(rgba[..., :3], palette)
+        if previous is None or quantizer is None:  # the first frame
+            quantizer = Quantizer(np.ascontiguousarray(rgba[..., :3]))
+            first = quantizer.image(rgba)
             header, _ = GifImagePlugin.getheader(first, info={"loop": loop, "duration": duration})
             stream.write(b"".join(header))
             stream.write(b"".join(GifImagePlugin.getdata(first, duration=duration, disposal=1)))
+            previous = pixels.copy()
         else:
             left, top, right, bottom = changed_box(pixels, previous) or (0, 0, 1, 1)
-            crop = quantize(rgba[top:bottom, left:right, :3], palette)
+            crop = quantizer.image(rgba[top:bottom, left:right])
             data = GifImagePlugin.getdata(crop, offset=(left, top), duration=duration, disposal=1)
             stream.write(b"".join(data))
-        previous = pixels.copy()
+            previous[top:bottom, left:right] = pixels[top:bottom, left:right]
     stream.write(b";")
 
 
@@ -223,7 +224,9 @@ def write_mp4(animation, stream: BinaryStream, *, fps: float | None = None, qual
             quality=quality,
             macro_block_size=2,
             ffmpeg_log_level="error",
-            output_params=["-movflags", "+faststart"],
+            # x264's veryfast preset: a third less encoding time than its default, and for
+            # flat-coloured pictures no larger a file.
+            output_params=["-movflags", "+faststart", "-preset", "veryfast"],
         )
         encoder.send(None)
         try:
