@@ -20,6 +20,7 @@ from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimis
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
+from gdlab._stability import with_curvature
 from gdlab._trajectory import Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
@@ -162,6 +163,7 @@ def descend(
     facts = facts_from_rows(
         code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name
     )
+    facts = with_curvature(facts, f, jax.tree.map(lambda a: a[-1], P), dt)
     return Trajectory(
         params=P,
         loss=L,

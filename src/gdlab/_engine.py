@@ -151,6 +151,9 @@ class Facts:
         lr: the rate, or ``None`` when the optimiser holds its own.
         tol: the tolerance on the gradient norm, if any.
         method: the optimiser's name.
+        dtype: the floating type it ran in.
+        curvature: the lowest and highest Hessian eigenvalue at the last row, when the
+            gradient vanished there (``None`` when not measured).
     """
 
     outcome: Outcome
@@ -164,6 +167,7 @@ class Facts:
     method: str
     stuck: bool = False
     dtype: str = "float64"
+    curvature: tuple[float, float] | None = None
 
 
 def _lower(facts: Facts) -> str:
@@ -173,10 +177,44 @@ def _lower(facts: Facts) -> str:
 
 
 def status(facts: Facts) -> Status:
-    """What the user sees, judged against the record: a vanished gradient after a rise is no minimum."""
-    if _stalled(facts) or _kink(facts):
+    """What the user sees, judged against the record: a vanished gradient after a rise, or at a
+    saddle or a maximum, is no minimum."""
+    if _stalled(facts) or _kink(facts) or _saddle(facts):
         return Status.STALLED
     return facts.outcome.status
+
+
+def needs_curvature(outcome: Outcome, first_norm: float, last_norm: float) -> bool:
+    """Whether a run's end is a vanished gradient, whose kind (minimum, saddle, maximum) the
+    Hessian tells: it stopped by the tolerance, or its gradient fell to 1e-8 of its start."""
+    if outcome in (Outcome.CONVERGED, Outcome.NO_GAIN):
+        return True
+    return outcome is Outcome.MAX_STEPS and last_norm <= 1e-8 * max(1.0, first_norm)
+
+
+def _saddle(facts: Facts) -> bool:
+    """The gradient vanished where the loss still curves down along some direction."""
+    if facts.curvature is None or not all(map(math.isfinite, facts.curvature)):
+        return False
+    low, high = facts.curvature
+    relative = 1e-3 if facts.dtype == "float32" else 1e-7
+    return low < -relative * max(abs(low), abs(high))
+
+
+def _saddle_words(facts: Facts) -> str:
+    assert facts.curvature is not None
+    low, high = facts.curvature
+    where = f"stopped at step {facts.step}" if facts.step else "stopped at the start"
+    norm = facts.grad_norms[1]
+    if high <= 0:
+        return (
+            f"{where}: the gradient vanished (norm {norm:.3g}) at a maximum of the loss, not a minimum: "
+            f"it curves down in every direction (curvature {low:.3g}); start elsewhere"
+        )
+    return (
+        f"{where}: the gradient vanished (norm {norm:.3g}) at a saddle point, not a minimum: the loss "
+        f"still falls along a direction of negative curvature ({low:.3g}); start elsewhere"
+    )
 
 
 def _kink(facts: Facts) -> bool:
@@ -223,6 +261,8 @@ def describe(facts: Facts) -> str:
             f"stalled at step {k}: the gradient vanished (norm {norm_last:.3g}) but the loss rose from "
             f"{first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts)} or start elsewhere"
         )
+    if _saddle(facts):
+        return _saddle_words(facts)
     if facts.outcome is Outcome.CONVERGED:
         return f"converged at step {k}: gradient norm {norm_last:.3g} <= tol {facts.tol:g}"
     if facts.outcome is Outcome.NO_GAIN:
@@ -256,6 +296,11 @@ def describe(facts: Facts) -> str:
                 f"raise the step limit, or lower the rate a little"
             )
         return f"{limit}: it bounces back and forth without settling, so {_lower(facts)}"
+    if _rose(facts):
+        return (
+            f"{limit}: the loss rose from {first:.4g} to {last:.4g} without settling: the steps are too "
+            f"large for the curvature along the path, so {_lower(facts)}"
+        )
     if facts.tol is None:
         return f"{limit}; give a tolerance (tol) to stop once it is small"
     raise_rate = "" if facts.lr is None else f" or the rate {facts.lr:g}"

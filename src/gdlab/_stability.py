@@ -8,6 +8,7 @@ per step: it shrinks when that factor is inside (-1, 1), that is when
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import weakref
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ import jax
 import numpy as np
 
 from gdlab._checks import InputError, number
+from gdlab._engine import Facts, needs_curvature
 from gdlab._json import plain
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -131,9 +133,10 @@ class Stability:
 _HESSIANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _hessian(f, structure, shapes, dtype):
-    """A compiled Hessian of ``f`` over a flat vector, kept while ``f`` lives."""
-    key = (structure, shapes, dtype)
+def _hessian(f, structure, shapes, dtype, batched: bool = False):
+    """A compiled Hessian of ``f`` over a flat vector (or, ``batched``, over rows of a matrix),
+    kept while ``f`` lives."""
+    key = (structure, shapes, dtype, batched)
     try:
         per_shape = _HESSIANS.setdefault(f, {})
     except TypeError:  # a loss that cannot be weakly referenced is compiled each time
@@ -142,7 +145,8 @@ def _hessian(f, structure, shapes, dtype):
         template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
         unravel = ravel_pytree(template)[1]
         alive = _weak(f)
-        per_shape[key] = jax.jit(jax.hessian(lambda v: scalar_loss(alive())(unravel(v))))
+        hessian = jax.hessian(lambda v: scalar_loss(alive())(unravel(v)))
+        per_shape[key] = jax.jit(jax.vmap(hessian) if batched else hessian)
     return per_shape[key]
 
 
@@ -188,3 +192,46 @@ def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
         best_lr=2 / (mu + L) if mu > 0 else None,
         condition=L / mu if mu > 0 else math.inf,
     )
+
+
+# A Hessian has as many columns as the loss has parameters; past this many the
+# curvature check of a vanished gradient is skipped (it would cost more than the run).
+CURVATURE_COMPONENTS = 400
+
+
+def curvature_ranges(f: Loss, points: Params, dtype: np.dtype) -> np.ndarray:
+    """The lowest and highest Hessian eigenvalue at each of a batch of points.
+
+    ``points`` carries a leading batch axis on every leaf. Returns an array
+    ``(batch, 2)``; a row is NaN where the Hessian is not finite, and every row is
+    NaN when the loss has more than :data:`CURVATURE_COMPONENTS` parameters. This
+    is how a run whose gradient vanished is told apart: a minimum (no negative
+    curvature), a saddle, or a maximum.
+    """
+    leaves = jax.tree.leaves(points)
+    batch = int(np.shape(leaves[0])[0]) if leaves else 0
+    shapes = tuple(np.shape(x)[1:] for x in leaves)
+    out = np.full((batch, 2), np.nan)
+    if batch == 0 or sum(math.prod(s) for s in shapes) > CURVATURE_COMPONENTS:
+        return out
+    structure = jax.tree.structure(points)
+    flat = np.concatenate([np.reshape(x, (batch, -1)) for x in leaves], axis=1).astype(dtype)
+    if batch == 1:
+        h = np.asarray(_hessian(f, structure, shapes, np.dtype(dtype))(flat[0]), dtype=np.float64)[None]
+    else:  # padded to a power of two, so batches of similar size share compiled code
+        padded = np.concatenate([flat, np.repeat(flat[:1], (1 << (batch - 1).bit_length()) - batch, 0)])
+        h = np.asarray(_hessian(f, structure, shapes, np.dtype(dtype), True)(padded), np.float64)[:batch]
+    finite = np.all(np.isfinite(h), axis=(1, 2))
+    if np.any(finite):
+        eig = np.linalg.eigvalsh((h[finite] + np.swapaxes(h[finite], 1, 2)) / 2)
+        out[finite] = eig[:, [0, -1]]
+    return out
+
+
+def with_curvature(facts: Facts, f: Loss, point: Params, dtype: np.dtype) -> Facts:
+    """``facts`` with the curvature at ``point`` (a run's last row) when its gradient vanished there."""
+    if not needs_curvature(facts.outcome, *facts.grad_norms):
+        return facts
+    batch = jax.tree.map(lambda x: np.asarray(x)[None], point)
+    low, high = curvature_ranges(f, batch, dtype)[0]
+    return dataclasses.replace(facts, curvature=(float(low), float(high)))

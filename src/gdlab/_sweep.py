@@ -23,6 +23,7 @@ from gdlab._engine import (
     describe,
     inner,
     make_step,
+    needs_curvature,
     norm,
     optimiser,
     outcome,
@@ -33,7 +34,7 @@ from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
-from gdlab._stability import Stability, stability
+from gdlab._stability import Stability, curvature_ranges, stability
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
@@ -486,9 +487,10 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
     bounced = "; it got there by overshooting back and forth" if run.overshoot else ""
     rose = run.last_loss > run.first_loss + 1e-9 * max(1.0, abs(run.first_loss))
     plateau = rose and start <= 1e-8 * max(1.0, run.first_norm)
-    if run.code != Outcome.MAX_STEPS or run.stuck or plateau:  # worded by the engine, as descend words it
-        facts = run.facts()
-        judged = status(facts)
+    facts = run.facts()
+    judged = status(facts)
+    if run.code != Outcome.MAX_STEPS or run.stuck or plateau or judged is Status.STALLED:
+        # worded by the engine, as descend words it
         if judged is Status.STALLED:
             return judged, Regime.STALLED, describe(facts)
         if judged is Status.DIVERGED:
@@ -505,10 +507,10 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
     if rate > 1 + 1e-6 and alternating:
         note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.DIVERGED, note
-    if rate > 1 + 1e-6 and last_loss > first_loss:
+    if rate > 1 + 1e-6 and rose:
         note = (
-            f"running away: the loss rose from {first_loss:.4g} to {last_loss:.4g} and the gradient "
-            f"grows by {rate:.4g} a step (the loss may have no minimum)"
+            f"unstable: the loss rose from {first_loss:.4g} to {last_loss:.4g} and its gradient grows "
+            f"by {rate:.4g} a step: the rate is too large for the curvature along the path"
         )
         return Status.MAX_STEPS, Regime.DIVERGED, note
     if rate > 1 + 1e-3:  # the loss falls ever faster: nothing holds it
@@ -523,6 +525,12 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
             f"gradient {start:.3g})"
         )
         return Status.MAX_STEPS, Regime.OSCILLATING, note
+    if rose:  # no explosion, no settling: the record says the loss ended above its start
+        note = (
+            f"unstable: the loss rose from {first_loss:.4g} to {last_loss:.4g} without settling "
+            f"(gradient {start:.3g}): the rate is too large for the curvature along the path"
+        )
+        return Status.MAX_STEPS, Regime.DIVERGED, note
     bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
     fell = last_loss < first_loss - 1e-9 * max(1.0, abs(first_loss))
     flat = (
@@ -631,6 +639,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     every = _runs(
         codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, moved, dt, overshoot, probe
     )
+    every = _measure_curvature(f, every, final_p, dt)
     judged = [_judge(run, steps) for run in every]
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
@@ -663,6 +672,18 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     )
 
 
+def _measure_curvature(f, runs: list[_Run], final_p, dt) -> list[_Run]:
+    """Runs whose gradient vanished, with the curvature where they ended (minimum, saddle or maximum)."""
+    ended = [i for i, r in enumerate(runs) if needs_curvature(Outcome(r.code), r.first_norm, r.last_norm)]
+    if not ended:
+        return runs
+    ranges = curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt)
+    runs = list(runs)
+    for i, (low, high) in zip(ended, ranges.tolist(), strict=True):
+        runs[i] = runs[i]._replace(curvature=(low, high))
+    return runs
+
+
 class _Run(NamedTuple):
     """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words.
 
@@ -683,6 +704,7 @@ class _Run(NamedTuple):
     dtype: str
     overshoot: bool
     probe: tuple[float, float, float]
+    curvature: tuple[float, float] | None = None
 
     def facts(self) -> Facts:
         return Facts(
@@ -697,6 +719,7 @@ class _Run(NamedTuple):
             method=self.method,
             stuck=self.stuck,
             dtype=self.dtype,
+            curvature=self.curvature,
         )
 
 
