@@ -229,7 +229,24 @@ def test_a_lesson_on_one_page(watched, tmp_path):
     box = page.get_by_test_id("plot").locator(".nsewdrag").first.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
     expect(page).to_have_url(re.compile(f"s=b%3A{page.get_by_test_id('start-b').input_value()}&"))
-    assert float(page.get_by_test_id("start-b").input_value()) > 0
+    clicked = float(page.get_by_test_id("start-b").input_value())
+    assert clicked > 0
+
+    # Dragging moves it along, and the runs follow from where it is let go.
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for share in (0.6, 0.45, 0.3):
+        page.mouse.move(box["x"] + box["width"] * share, box["y"] + box["height"] / 2)
+    page.mouse.up()
+    dragged = page.get_by_test_id("start-b")
+    expect(page).to_have_url(re.compile(f"s=b%3A{dragged.input_value()}&"))
+    assert float(dragged.input_value()) < clicked
+    w.wait_for_runs(3)
+
+    # Large type for a projector.
+    page.get_by_test_id("big").check()
+    expect(page.locator(".gdlab-lab")).to_have_class(re.compile("lab-big"))
+    assert "big=1" in page.url
 
     # Korean, with the statuses in Korean and the choice in the link.
     page.get_by_test_id("lang").select_option("ko")
