@@ -187,3 +187,10 @@ def test_repeated_rates_are_runs_not_starts_and_pick_checks_the_start():
     two = gdlab.sweep(lecture_loss, lrs=[0.1, 0.5], inits=[-10.0, 5.0], steps=20)
     assert [r["start"] for r in two.runs()] == [0, 1, 0, 1]
     assert float(two.pick(0.5, start=1)[0].params[0]) == 5.0
+
+
+def test_pick_never_returns_one_run_twice():
+    swept = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 1.0, 2.0], steps=10)
+    assert [t.lr for t in swept.pick([2.0, 0.1])] == [2.0, 0.1]
+    with pytest.raises(gdlab.InputError, match=r"0\.1, 0\.11 all pick the same run \(lr=0\.1\)"):
+        swept.pick([0.1, 0.11])

@@ -359,6 +359,13 @@ class Sweep:
             )
         runs = np.arange(start, len(self), starts)
         chosen = [int(runs[np.argmin(np.abs(np.log(self.lrs[runs]) - math.log(r)))]) for r in wanted]
+        if len(set(chosen)) < len(chosen):
+            twice = next(i for i in chosen if chosen.count(i) > 1)
+            asked = ", ".join(f"{r:g}" for r, i in zip(wanted, chosen, strict=True) if i == twice)
+            raise InputError(
+                f"the rates {asked} all pick the same run (lr={self.lrs[twice]:g}), the sweep's nearest; "
+                f"pick rates nearer to different runs of the sweep ({_listed(self.lrs[runs])})"
+            )
         return [self.trajectory(i) for i in chosen]
 
     def to_pandas(self):
@@ -444,6 +451,12 @@ class Sweep:
                 lines.append("  ...")
             lines.append(f"  lr={self.lrs[i]:<10.6g} {self.regime[i].value:<11} {self.notes[i]}")
         return "\n".join(lines)
+
+
+def _listed(rates: np.ndarray, most: int = 8) -> str:
+    """Rates as a short list: all of them when few, else the first and last few."""
+    words = [f"{r:g}" for r in rates]
+    return ", ".join(words if len(words) <= most else [*words[:3], "...", *words[-3:]])
 
 
 def _lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
