@@ -194,3 +194,26 @@ def test_pick_never_returns_one_run_twice():
     assert [t.lr for t in swept.pick([2.0, 0.1])] == [2.0, 0.1]
     with pytest.raises(gdlab.InputError, match=r"0\.1, 0\.11 all pick the same run \(lr=0\.1\)"):
         swept.pick([0.1, 0.11])
+
+
+def test_a_long_sweep_reports_its_progress(monkeypatch):
+    """A sweep past one compiled call advances a progress tracker (a terminal bar) as segments finish."""
+    import contextlib
+
+    from gdlab import _sweep
+    from gdlab.render import _progress
+
+    seen: list[float] = []
+
+    @contextlib.contextmanager
+    def tracker(total, label):
+        seen.append(total)
+        yield seen.append
+
+    whole = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
+    assert seen == []  # one compiled call: nothing to report
+    monkeypatch.setattr(_sweep, "SEGMENT", 64)
+    monkeypatch.setattr(_progress, "tracker", tracker)
+    swept = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
+    assert seen[0] == 200 and seen[-1] == 200 and seen[1:] == sorted(seen[1:]) and len(seen) > 3
+    assert np.array_equal(swept.final_loss, whole.final_loss)

@@ -211,20 +211,25 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     runs = int(lrs.shape[0])
     if chunks * every * runs <= SEGMENT:  # the usual sweep: one compiled call
         return _whole(f, method, inits, lrs, tol, steps, early, every, chunks)
+    from gdlab.render._progress import tracker  # a terminal bar after a second; imports nothing heavy
+
     carry, first, overshoot = _begin(f, method, inits, lrs)
     running = lambda c: bool(np.any(np.asarray(c[2]) == Outcome.RUNNING))  # noqa: E731
     parts, done = [], 0
-    while done < chunks and (done == 0 or running(carry)):
-        if every * runs <= SEGMENT:  # several saved rows in one call
-            count = min(chunks - done, max(1, SEGMENT // (runs * every)))
-            carry, rows = _segment(f, method, carry, first, lrs, tol, early, every, count)
-        else:  # a row, then its steps in calls of a bounded size
-            count, rows, left = 1, jax.tree.map(lambda x: x[:, None], _row(f, method, carry)), every
-            while left and running(carry):
-                length = min(left, max(1, SEGMENT // runs))
-                carry, left = _advance(f, method, carry, first, lrs, tol, early, length), left - length
-        parts.append(jax.tree.map(np.asarray, rows))
-        done += count
+    with tracker(total=chunks * every, label=f"sweeping {runs:,} runs") as advance:
+        while done < chunks and (done == 0 or running(carry)):
+            if every * runs <= SEGMENT:  # several saved rows in one call
+                count = min(chunks - done, max(1, SEGMENT // (runs * every)))
+                carry, rows = _segment(f, method, carry, first, lrs, tol, early, every, count)
+            else:  # a row, then its steps in calls of a bounded size
+                count, rows, left = 1, jax.tree.map(lambda x: x[:, None], _row(f, method, carry)), every
+                while left and running(carry):
+                    length = min(left, max(1, SEGMENT // runs))
+                    carry, left = _advance(f, method, carry, first, lrs, tol, early, length), left - length
+                    advance(done * every + every - left)
+            parts.append(jax.tree.map(np.asarray, rows))
+            done += count
+            advance(done * every)
     tail = steps - chunks * every
     if tail and done == chunks and running(carry):
         carry = _advance(f, method, carry, first, lrs, tol, early, tail)
