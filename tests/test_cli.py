@@ -728,3 +728,10 @@ def test_python_refuses_the_same_sizes_with_the_limit(steps):
     ):
         with pytest.raises(gdlab.InputError, match="steps must be a whole number <= 2,147,483,646"):
             run()
+
+
+def test_a_data_column_named_e_is_the_column(tmp_path):
+    (tmp_path / "e.csv").write_text("e,y\n1,2\n3,4\n")
+    out = _json(["grad", "sum((y - b*e)^2)", "--at", "b=1", "--data", str(tmp_path / "e.csv")])
+    (row,) = out["gradient"]
+    assert row["derivative"] == "sum(2*e*(b*e - y))" and row["autodiff"] == row["symbolic"] == -8.0

@@ -327,3 +327,11 @@ def test_a_number_is_refused_in_the_words_of_a_number():
     with pytest.raises(ExpressionError, match="a list is not allowed in a number") as err:
         number("[1, 2]")
     assert str(err.value).splitlines()[-2:] == ["  [1, 2]", "  ^^^^^^"]
+
+
+def test_data_named_like_a_constant_is_the_data():
+    """A column called e was silently replaced by 2.718...: data the user binds by name wins."""
+    loss = parse("sum((e - b)^2)", data={"e": np.array([1.0, 3.0])})
+    assert loss.data == ("e",) and float(loss(b=0.0)) == 10.0
+    assert str(loss.derivative("b")) == "sum(2*b - 2*e)"
+    assert float(parse("sum((e - b)^2)")(b=0.0)) == pytest.approx(math.e**2)  # without data, Euler's number

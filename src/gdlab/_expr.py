@@ -246,7 +246,7 @@ class _Compiler:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
         import sympy
 
-        if name in CONSTANTS:
+        if name in CONSTANTS and name not in self.data:  # data called e or pi is the data
             value = CONSTANTS[name]
             return (lambda env: _f(value)), (sympy.pi if name == "pi" else sympy.E)
         if name not in self.names:
