@@ -301,6 +301,8 @@ def test_the_page_and_its_scripts_are_served_locally(client):
         response = client.get(src)
         assert response.status_code == 200 and len(response.content) > 100, src
     assert "plotly.js v" in client.get("/vendor/plotly.min.js").text[:200]
+    # FastAPI's interactive docs would load scripts from a CDN: only the schema is served.
+    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 200
 
 
 def test_expressions_are_cached_per_text_so_compiled_code_is_reused(app):

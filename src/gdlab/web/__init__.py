@@ -75,7 +75,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False)
             ExposedServerWarning,
             stacklevel=2,
         )
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning")
+    # Connections beyond the limit are answered 503 at once rather than queued without bound.
+    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", limit_concurrency=200)
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
     if open_browser:

@@ -161,6 +161,10 @@ def create_app(limits: WebLimits | None = None) -> FastAPI:
         version=gdlab.__version__,
         description="Gradient descent on a typed loss: parse it, run it at several rates, sweep the rate.",
         responses=_ERRORS,
+        # FastAPI's interactive docs load their scripts from a CDN; the lab fetches nothing
+        # from the internet, so only the schema itself is served (/openapi.json).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.lab, app.state.workers, app.state.limits = lab, workers, limits
     _handlers(app)
