@@ -442,10 +442,16 @@ def test_a_switch_takes_no_value_and_shows_no_type_in_help():
     [
         (
             ["run", "b^2", "--init", "1", "--lr", "0.1", "--step", "10"],
-            "no such option --step; did you mean --steps?",
+            "no such option --step (did you mean --steps?); see gdlab run --help",
         ),
-        (["sweep", "b^2", "--init", "1", "--lr", "0.1", "--tl", "1e-8"], "did you mean --tol?"),
-        (["fit", "cafe", "--y", "y", "--x", "x", "--batch", "2"], "did you mean --batch-size?"),
+        (
+            ["sweep", "b^2", "--init", "1", "--lr", "0.1", "--tl", "1e-8"],
+            "no such option --tl (did you mean --tol?)",
+        ),
+        (
+            ["fit", "cafe", "--y", "y", "--x", "x", "--batch", "2"],
+            "no such option --batch (did you mean --batch-size?)",
+        ),
         (
             ["run", "b^2", "--init", "1", "-lr", "0.1"],
             "-lr is not an option: options start with two dashes, as in --lr",

@@ -75,7 +75,7 @@ class Command(TyperCommand):
 
 def _nearest(name: str, choices) -> str:
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 app = typer.Typer(
