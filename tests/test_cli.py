@@ -741,3 +741,14 @@ def test_a_data_column_named_e_is_the_column(tmp_path):
     out = _json(["grad", "sum((y - b*e)^2)", "--at", "b=1", "--data", str(tmp_path / "e.csv")])
     (row,) = out["gradient"]
     assert row["derivative"] == "sum(2*e*(b*e - y))" and row["autodiff"] == row["symbolic"] == -8.0
+
+
+def test_run_out_csv_is_python_to_csv_which_returns_the_path(tmp_path):
+    out = _json(
+        ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.5", "--steps", "3", "--out", str(tmp_path / "c.csv")]
+    )
+    path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=3)
+    written = path.to_csv(tmp_path / "p.csv")
+    assert written == tmp_path / "p.csv" and path.to_json(tmp_path / "p.json") == tmp_path / "p.json"
+    assert (tmp_path / "c.csv").read_text() == written.read_text() and out["out"] == str(tmp_path / "c.csv")
+    assert written.read_text().splitlines()[:2] == ["step,b,loss,grad b", "0,-10,36,-6"]
