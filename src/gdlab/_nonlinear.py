@@ -127,13 +127,19 @@ def _recorded_run(residuals: Callable, solver: Any, u0: jax.Array, args: Args, m
 _recorded: Callable[..., tuple] = eqx.filter_jit(_recorded_run)
 
 
+@functools.lru_cache(maxsize=64)
+def _parsed(model: str) -> Expression:
+    """The formula without data, to find its names (parsing is the slow part of a warm fit)."""
+    return parse(model)
+
+
 def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expression, tuple[str, ...]]:
     """The response, the formula parsed without data (to find its names), and its data columns."""
     if not isinstance(y, str) or len(names(y, "y")) != 1:
         raise InputError(f"y must be the name of one column; got {y!r}")
     if not isinstance(model, str) or not model.strip():
         raise InputError("model must be a formula such as 'b1*(1-exp(-b2*x))'")
-    free = parse(model)
+    free = _parsed(model)
     columns = column_names(data)
     used = tuple(n for n in free.params if n in columns)
     if not used:
@@ -216,12 +222,6 @@ def fit_formula(
     target = np.asarray(table[response], np.float64)
     args = (jnp.asarray(target), {c: jnp.asarray(table[c]) for c in used}, jnp.asarray(scale))
     problem = _Problem(residual_fn, args, params, target, scale)
-    rss0 = float(problem.rss(jnp.asarray(start / scale)))
-    if not math.isfinite(rss0):
-        raise InputError(
-            f"the formula is not finite at the start {dict(zip(params, start, strict=True))}: "
-            "choose other starting values (init=)"
-        )
     lm = _least_squares(problem, "lm" if how not in LEAST_SQUARES_METHODS else str(how), start / scale, steps)
     coef = np.asarray(lm.final) * scale
     result = Fit(
@@ -263,6 +263,11 @@ def _least_squares(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> 
     )
     k = int(k)
     P, L, G = (np.asarray(a)[: k + 1] for a in (rows, losses, grads))
+    if not math.isfinite(L[0]):
+        start = dict(zip(problem.params, P[0] * problem.scale, strict=True))
+        raise InputError(
+            f"the formula is not finite at the start {start}: choose other starting values (init=)"
+        )
     if bool(ok) and bool(done):
         code = Outcome.CONVERGED
     elif not bool(ok):
