@@ -752,3 +752,16 @@ def test_run_out_csv_is_python_to_csv_which_returns_the_path(tmp_path):
     assert written == tmp_path / "p.csv" and path.to_json(tmp_path / "p.json") == tmp_path / "p.json"
     assert (tmp_path / "c.csv").read_text() == written.read_text() and out["out"] == str(tmp_path / "c.csv")
     assert written.read_text().splitlines()[:2] == ["step,b,loss,grad b", "0,-10,36,-6"]
+
+
+@pytest.mark.parametrize(
+    ("loss", "start", "place"),
+    [("-(b^2)", "0", "at a maximum of the loss"), ("x^2-y^2", "x=0,y=0", "at a saddle point")],
+)
+def test_a_start_where_the_gradient_vanishes_but_no_minimum_is_not_converged(loss, start, place):
+    for tol in ([], ["--tol", "1e-8"]):
+        out = _json(["run", loss, "--init", start, "--lr", "0.1", "--steps", "10", *tol])
+        assert out["status"] == "stalled" and "converged" not in out["message"]
+        assert f"the gradient vanished (norm 0) {place}, not a minimum" in out["message"]
+    swept = _json(["sweep", loss, "--init", start, "--lr", "0.1,1", "--steps", "10", "--tol", "1e-8"])
+    assert [r["regime"] for r in swept["runs"]] == ["stalled", "stalled"]
