@@ -41,12 +41,24 @@ def _module(name: str) -> str:
     return re.sub(r"^export (const|function|class) ", r"\1 ", text, flags=re.MULTILINE)
 
 
+def _global(name: str, source: str) -> str:
+    """A UMD script run once per page so that it sets ``globalThis[name]``.
+
+    Classic Notebook defines an AMD ``define``, which UMD scripts would register with
+    instead of setting the global; it is shadowed (with ``module`` and ``exports``) here.
+    """
+    return (
+        f"if (!globalThis.{name}) {{\n(function (define, module, exports) {{\n{source}\n}})"
+        ".call(globalThis, undefined, undefined, undefined);\n}"
+    )
+
+
 @functools.cache
 def bundle() -> str:
-    """The widget's one ES module: plotly.js (once per page), then the page's modules."""
-    plotly = plotly_js().read_text(encoding="utf-8")
+    """The widget's one ES module: plotly.js and KaTeX (once per page), then the page's modules."""
     parts = [
-        f"if (!globalThis.Plotly) {{\n{plotly}\n}}",
+        _global("Plotly", plotly_js().read_text(encoding="utf-8")),
+        _global("katex", (STATIC / "vendor" / "katex" / "katex.min.js").read_text(encoding="utf-8")),
         _module("i18n.js"),
         _module("lab.js"),
         (STATIC / "widget.js").read_text(encoding="utf-8").replace('import { mount } from "./lab.js";\n', ""),

@@ -379,12 +379,32 @@ export function mount(root, backend, options = {}) {
   function showParse(p) {
     ui.check.textContent = `✓ ${t("valid")}: ${p.text}`;
     ui.check.className = "lab-check good";
-    ui.found.textContent = `${t("params")}: ${p.params.join(", ") || "—"}${p.data.length ? `   ${t("data")}: ${p.data.join(", ")}` : ""}`;
+    ui.found.textContent = `${t("params")}: ${p.params.join(", ") || "—"}${p.data.length ? ` · ${t("data")}: ${p.data.join(", ")}` : ""}`;
+    const symbol = (n) => n.replace(/^([A-Za-z]+)_?(\d+)$/, "$1_{$2}");
     ui.deriv.replaceChildren(h("span", { class: "lab-label" }, t("derivative")),
-      ...p.params.map((n) => h("code", {}, `∂L/∂${n} = ${p.derivatives[n] ?? t("noSymbolic")}`)));
+      formula(`L = ${p.latex}`, `L = ${p.text}`),
+      ...p.params.map((n) => p.derivatives[n] === null
+        ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
+        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)));
     for (const n of p.params) if (!(n in state.s)) state.s[n] = 1;
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
+  }
+
+  // A formula typeset by KaTeX (served with the page, as MathML) when it is there, else as text.
+  function formula(latex, plain) {
+    const el = h("div", { class: "lab-formula", "data-plain": plain, title: plain });
+    const katex = globalThis.katex;
+    if (latex && katex) {
+      try {
+        katex.render(latex, el, { throwOnError: true, output: "mathml" });
+        return el;
+      } catch {
+        // KaTeX does not know this piece of LaTeX: the text says the same
+      }
+    }
+    el.textContent = plain;
+    return el;
   }
 
   function request() {
