@@ -602,6 +602,7 @@ def test_a_parameter_that_cancels_is_a_loss_with_a_zero_gradient():
 
 def test_a_loss_starting_with_a_minus_works_in_every_command():
     assert _json(["grad", "-b^2", "--at", "b=1"])["gradient"][0]["autodiff"] == -2.0
+    assert _json(["grad", "-h^2", "--at", "h=1"])["gradient"][0]["autodiff"] == -2.0  # -h is not help
     assert _json(["grid", "-(b-3)^2", "--range", "-1:1", "--num", "3"])["best"] == {"b": -1.0}
     swept = _json(["sweep", "-exp(b)", "--init", "0", "--lr", "0.1", "--steps", "10"])
     assert swept["runs"][0]["final_loss"] < -1
