@@ -1,0 +1,1034 @@
+"""Data beyond memory: Parquet files and directories streamed in fixed-shape batches.
+
+A Parquet file is read with :mod:`pyarrow.dataset`, only the columns asked for,
+as record batches that are ragged (they never cross a row group). They are
+re-cut here into blocks of exactly ``batch_rows`` rows; the last block is
+padded with copies of its first row and carries a 0/1 ``mask``, so a compiled
+function sees one shape for the whole pass and never recompiles. Memory stays
+that of a few blocks, whatever the file's size.
+
+What runs on such data:
+
+- **Linear least squares in one pass.** :func:`linear_stats` keeps the
+  triangular factor ``R`` of ``[1 | X | y]``, updated block by block by the QR
+  factorisation of ``[R; block]`` (a streaming TSQR). ``R'R = [1|X|y]'[1|X|y]``
+  holds every sufficient statistic (n, the sums, X'X, X'y, y'y), but with the
+  accuracy of a QR factorisation of the whole design: nothing forms ``X'X``,
+  whose condition number is the square of ``X``'s. The closed form, the
+  residual sum of squares, R² and the centred spread of each column follow from
+  ``R`` (:class:`LinearStats`), and :meth:`LinearStats.loss` is the exact mean
+  squared error as a small local quadratic: every descent and sweep then runs
+  in memory at no further cost (:func:`fit_parquet`).
+- **Any per-row loss, full batch.** :func:`value_and_grad` streams one pass:
+  the mean over rows of ``loss(params, row)`` and its gradient.
+  :func:`descend_passes` runs exact gradient descent (or momentum, Adam ...)
+  with one pass per step; the optimiser runs in memory.
+- **Minibatch SGD.** :func:`sgd_parquet` streams each epoch through a bounded
+  shuffle buffer (see there).
+
+A terminal shows a progress bar for passes over data that take over a second
+(rich, on stderr, only when it is a terminal).
+
+Example:
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> from gdlab._stream import fit_parquet
+    >>> folder = tempfile.mkdtemp()
+    >>> x = np.arange(10.0)
+    >>> pd.DataFrame({"x": x, "y": 1 + 2 * x}).to_parquet(os.path.join(folder, "part-0.parquet"))
+    >>> fit_parquet(folder, y="y", x="x").coefficients
+    {'intercept': 1.0..., 'x': 2.0...}
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple, TypeAlias, final
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gdlab import _checks
+from gdlab._checks import LIMITS, InputError
+from gdlab._data import NamesLike, names
+from gdlab._engine import Outcome, describe, facts_from_rows, optimiser, outcome, status
+from gdlab._loss import as_loss, scalar_loss
+from gdlab._methods import Method, resolve_method
+from gdlab._trajectory import Status, Trajectory, flat_rows
+from gdlab._types import BatchLoss, MethodLike, Params
+
+__all__ = [
+    "BATCH_ROWS",
+    "Block",
+    "LinearStats",
+    "ParquetSource",
+    "descend_parquet",
+    "descend_passes",
+    "fit_parquet",
+    "is_parquet_source",
+    "linear_stats",
+    "open_parquet",
+    "sgd_parquet",
+    "shuffled_batches",
+    "value_and_grad",
+]
+
+PathLike: TypeAlias = str | os.PathLike[str]
+# Rows of one block: 65,536 rows of 10 columns is 5 MB, large enough that a pass is not
+# dominated by per-block overhead, small enough that memory is a few blocks.
+BATCH_ROWS = 65_536
+# Rows of SGD's shuffle buffer by default (rows are mixed within a window of this many).
+SHUFFLE_ROWS = 262_144
+# Methods that evaluate the loss at trial points: every trial would be a pass over the data.
+_READS_LOSS = ("gd-armijo", "newton", "lbfgs")
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+class Block(NamedTuple):
+    """One fixed-shape block of rows.
+
+    Attributes:
+        columns: name -> float64 array of ``batch_rows`` values (contiguous).
+        mask: 1.0 for the ``rows`` real rows, 0.0 for the padding after them.
+        rows: the real rows (the last block of a pass may have fewer than ``batch_rows``).
+        start: the row of the data this block starts at.
+    """
+
+    columns: dict[str, np.ndarray]
+    mask: np.ndarray
+    rows: int
+    start: int
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class ParquetSource:
+    """A Parquet file or directory to stream: its columns, rows and block size.
+
+    Make one with :func:`open_parquet`, which checks the columns from the metadata.
+
+    Attributes:
+        path: the file or directory.
+        columns: the columns read, in order.
+        n: the rows (from the Parquet metadata, without reading the data).
+        batch_rows: rows per block.
+        dataset: the ``pyarrow.dataset.Dataset``.
+    """
+
+    path: Path
+    columns: tuple[str, ...]
+    n: int
+    batch_rows: int
+    dataset: Any
+
+    def blocks(self, label: str | None = None) -> Iterator[Block]:
+        """One pass over the data in blocks of ``batch_rows`` rows (the last padded and masked)."""
+        from gdlab.render._progress import tracker
+
+        with tracker(self.n, label or f"reading {self.path.name}") as advance:
+            for block in _recut(self):
+                yield block
+                advance(block.start + block.rows)
+
+    def __repr__(self) -> str:
+        return (
+            f"ParquetSource({str(self.path)!r}, {self.n:,} rows, columns {', '.join(self.columns)}, "
+            f"blocks of {self.batch_rows:,})"
+        )
+
+
+def is_parquet_source(data: object) -> bool:
+    """Whether ``data`` names a directory holding Parquet files, or a ``.parquet``/``.pq`` file."""
+    if not isinstance(data, str | os.PathLike):
+        return False
+    path = Path(data)
+    if path.is_dir():
+        return any(path.rglob("*.parquet")) or any(path.rglob("*.pq"))
+    return path.is_file() and path.suffix.lower() in (".parquet", ".pq")
+
+
+def open_parquet(
+    path: PathLike, columns: NamesLike | None = None, *, batch_rows: int = BATCH_ROWS
+) -> ParquetSource:
+    """A Parquet file or a directory of them, ready to stream; nothing but metadata is read.
+
+    Args:
+        path: a Parquet file, or a directory of Parquet files (searched recursively,
+            as pyarrow.dataset does; hive partitions are read as columns).
+        columns: the columns to read (a list, or names separated by commas); default all.
+        batch_rows: rows per block.
+
+    Raises:
+        InputError: a missing path, a file that is not Parquet, a column that does not
+            exist (with the closest name) or that holds text, dates or nested values.
+
+    Example:
+        >>> import tempfile, os, pandas as pd
+        >>> folder = tempfile.mkdtemp()
+        >>> pd.DataFrame({"a": [1.0, 2.0], "b": [3, 4]}).to_parquet(os.path.join(folder, "p.parquet"))
+        >>> open_parquet(folder, "b", batch_rows=8)
+        ParquetSource('...', 2 rows, columns b, blocks of 8)
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    where = Path(path)
+    if not where.exists():
+        raise InputError(f"{path}: no such file or directory; give a Parquet file or a directory of them")
+    rows = _checks.whole("batch_rows", batch_rows, low=1, high=2**24)
+    try:
+        dataset = ds.dataset(where, format="parquet")
+        schema = dataset.schema
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{path}: not a readable Parquet file or directory ({err})") from err
+    existing = tuple(schema.names)
+    chosen = existing if columns is None else names(columns, "columns")
+    for name in chosen:
+        if name not in existing:
+            from gdlab._data import _no_column
+
+            raise InputError(_no_column(name, existing, str(path)))
+        _numeric_type(name, schema.field(name).type, path)
+    if not chosen:
+        raise InputError(f"{path} has no columns")
+    try:
+        n = int(dataset.count_rows())
+    except (pa.ArrowException, OSError) as err:
+        raise InputError(f"{path}: not a readable Parquet file or directory ({err})") from err
+    if n == 0:
+        raise InputError(f"{path} has no rows")
+    return ParquetSource(where, chosen, n, rows, dataset)
+
+
+def _numeric_type(name: str, kind: Any, path: PathLike) -> None:
+    import pyarrow as pa
+
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return
+    if pa.types.is_decimal(kind) or (pa.types.is_dictionary(kind) and pa.types.is_integer(kind.value_type)):
+        return
+    raise InputError(
+        f"{path}: column {name!r} holds {kind} values, not numbers; convert it to numbers, "
+        "or leave it out of the columns read"
+    )
+
+
+def _recut(source: ParquetSource) -> Iterator[Block]:
+    """The dataset's ragged record batches, re-cut into blocks of exactly ``batch_rows`` rows."""
+    size, k = source.batch_rows, len(source.columns)
+    buffer, filled, start = np.empty((k, size)), 0, 0
+    scanner = source.dataset.to_batches(columns=list(source.columns), batch_size=size)
+    for batch in scanner:
+        arrays = [
+            _floats(source, name, batch.column(j), start + filled) for j, name in enumerate(source.columns)
+        ]
+        used, m = 0, batch.num_rows
+        while used < m:
+            take = min(size - filled, m - used)
+            for j, values in enumerate(arrays):
+                buffer[j, filled : filled + take] = values[used : used + take]
+            filled, used = filled + take, used + take
+            if filled == size:
+                yield _block(source, buffer, filled, start)
+                buffer, filled, start = np.empty((k, size)), 0, start + size
+    if filled:
+        buffer[:, filled:] = buffer[:, :1]  # padding that evaluates like a real row: no NaN under the mask
+        yield _block(source, buffer, filled, start)
+
+
+def _block(source: ParquetSource, buffer: np.ndarray, count: int, start: int) -> Block:
+    mask = np.zeros(source.batch_rows)
+    mask[:count] = 1.0
+    return Block(dict(zip(source.columns, buffer, strict=True)), mask, count, start)
+
+
+def _floats(source: ParquetSource, name: str, column: Any, first_row: int) -> np.ndarray:
+    """One column of a record batch as float64, refusing missing and infinite values by row."""
+    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.argmax(bad))
+        what = "a missing value (NaN or null)" if np.isnan(values[i]) else f"an infinite value ({values[i]})"
+        raise InputError(
+            f"{source.path}: column {name!r} has {what} at row {first_row + i}; fill or drop such rows "
+            "before streaming (streaming cannot drop rows without a second pass)"
+        )
+    return values
+
+
+# --- linear least squares in one pass: a streaming TSQR ---------------------------------------
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class LinearStats:
+    """The triangular factor ``R`` of ``[1 | X | y]``: every sufficient statistic of a linear fit.
+
+    ``R'R`` is ``[1|X|y]'[1|X|y]``; with an intercept, ``R[0, j] / R[0, 0]`` is
+    column j's mean and ``R[1:, j]`` its centred part, so centred spreads need no
+    subtraction of large sums. Merge two with :meth:`merge` (the QR of ``[R1; R2]``).
+
+    Attributes:
+        R: (q, q) upper triangular, q = coefficients + 1 (the response's column last).
+        n: the rows.
+        names: the coefficient names (``"intercept"`` first when fitted).
+        y: the response's name.
+        intercept: whether the first column is the column of ones.
+    """
+
+    R: np.ndarray
+    n: int
+    names: tuple[str, ...]
+    y: str
+    intercept: bool
+
+    @property
+    def p(self) -> int:
+        """The number of coefficients."""
+        return len(self.names)
+
+    @property
+    def rss_min(self) -> float:
+        """The least residual sum of squares, ``R[-1, -1]²``."""
+        return float(self.R[-1, -1] ** 2)
+
+    @property
+    def tss(self) -> float:
+        """The response's sum of squares about its mean (about zero without an intercept)."""
+        column = self.R[int(self.intercept) : -1, -1] if self.intercept else self.R[:-1, -1]
+        return float(column @ column + self.R[-1, -1] ** 2)
+
+    def means(self) -> np.ndarray:
+        """The regressors' means (intercept fits only)."""
+        return self.R[0, 1:-1] / self.R[0, 0]
+
+    def spreads(self) -> np.ndarray:
+        """Each regressor's standard deviation about its mean (with an intercept) or root mean square."""
+        start = int(self.intercept)
+        block = self.R[start:-1, start:-1]
+        return np.sqrt(np.sum(block**2, axis=0) / self.n)
+
+    def solve(self, rcond: float | None = None) -> Any:
+        """The closed form, by gdlab's scaled pivoted QR on ``R``'s top block (a ``LeastSquares``)."""
+        from gdlab._ols import least_squares
+
+        return least_squares(self.R[:-1, :-1], self.R[:-1, -1], rcond=rcond)
+
+    def rss(self, coef: np.ndarray) -> float:
+        """The residual sum of squares of ``coef``: ``|R11 b - r12|² + R[-1,-1]²``."""
+        r = self.R[:-1, :-1] @ coef - self.R[:-1, -1]
+        return float(r @ r + self.R[-1, -1] ** 2)
+
+    def loss(self, b: Params) -> jax.Array:
+        """The mean squared error of coefficients ``b``, exactly, from ``R`` alone (a local quadratic)."""
+        R = jnp.asarray(self.R)
+        r = R[:-1, :-1] @ b - R[:-1, -1]
+        return (r @ r + R[-1, -1] ** 2) / self.n
+
+    def merge(self, other: LinearStats) -> LinearStats:
+        """The statistics of both sets of rows."""
+        if other.names != self.names or other.intercept != self.intercept:
+            raise InputError("statistics of different models cannot be merged")
+        R = _triangle(np.vstack([self.R, other.R]), self.R.shape[0])
+        return LinearStats(R, self.n + other.n, self.names, self.y, self.intercept)
+
+    def __repr__(self) -> str:
+        return f"LinearStats({self.y} ~ {' + '.join(self.names)}, {self.n:,} rows)"
+
+
+def _triangle(rows: np.ndarray, q: int) -> np.ndarray:
+    """``R`` of the QR factorisation of ``rows`` ((m, q), any m), as a (q, q) upper triangle."""
+    if rows.shape[0] < q:
+        rows = np.vstack([rows, np.zeros((q - rows.shape[0], q))])
+    return np.asarray(np.linalg.qr(rows, mode="r"))
+
+
+def design_rows(columns: dict[str, np.ndarray], x: Sequence[str], y: str, count: int, intercept: bool):
+    """The rows ``[1 | X | y]`` of one block's ``rows`` real rows, as an (count, q) array."""
+    parts = ([np.ones(count)] if intercept else []) + [columns[c][:count] for c in (*x, y)]
+    return np.stack(parts, axis=1)
+
+
+def linear_stats(
+    source: ParquetSource | PathLike, *, y: str, x: NamesLike, intercept: bool = True
+) -> LinearStats:
+    """One pass over a Parquet source: the :class:`LinearStats` of ``y ~ x``.
+
+    Example:
+        >>> import tempfile, os, numpy as np, pandas as pd
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
+        >>> pd.DataFrame({"x": [0.0, 1, 2, 3], "y": [1.0, 3, 5, 7.5]}).to_parquet(path)
+        >>> stats = linear_stats(path, y="y", x="x")
+        >>> stats.solve().coef.round(6).tolist(), round(stats.rss_min, 6)
+        ([0.9, 2.15], 0.075)
+    """
+    regressors = names(x, "x")
+    if y in regressors:
+        raise InputError(f"{y!r} is the response y and also listed in x: a column cannot explain itself")
+    if intercept and "intercept" in regressors:
+        raise InputError(
+            "a column named 'intercept' clashes with the intercept: rename it, or intercept=False"
+        )
+    src = source if isinstance(source, ParquetSource) else open_parquet(source, [*regressors, y])
+    coefficients = ("intercept", *regressors) if intercept else regressors
+    q = len(coefficients) + 1
+    R = np.zeros((q, q))
+    for block in src.blocks(f"reading {src.path.name} (least squares)"):
+        R = _triangle(np.vstack([R, design_rows(block.columns, regressors, y, block.rows, intercept)]), q)
+    return LinearStats(R, src.n, coefficients, y, bool(intercept))
+
+
+# --- any per-row loss: one pass per gradient -------------------------------------------------
+
+
+def per_row(loss: BatchLoss) -> Callable[[Params, Any], jax.Array]:
+    """``loss(params, batch)`` evaluated on each row alone: a batch of one row, mapped over rows.
+
+    A loss written as a mean (or a sum) over a batch is, on one row, that row's term.
+    """
+    f = scalar_loss(loss)
+
+    def rows(params: Params, batch: Any) -> jax.Array:
+        return jax.vmap(lambda row: f(params, jax.tree.map(lambda a: a[None], row)))(batch)
+
+    return rows
+
+
+@functools.partial(jax.jit, static_argnames=("f",))
+def _block_terms(f, params, columns, mask):
+    """The masked sum over a block of the per-row loss, and its gradient."""
+
+    def total(p):
+        return jnp.sum(mask * per_row(f)(p, columns))
+
+    return jax.value_and_grad(total)(params)
+
+
+def value_and_grad(loss: BatchLoss, params: Params, source: ParquetSource) -> tuple[float, Params]:
+    """One pass: the mean over rows of ``loss(params, row)``, and its gradient.
+
+    ``loss(params, batch)`` takes a dict of the source's columns, as
+    :func:`gdlab.sgd` does; it is compiled once for the fixed block shape.
+
+    Example:
+        >>> import tempfile, os, pandas as pd, jax.numpy as jnp
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
+        >>> pd.DataFrame({"x": [1.0, 2.0, 3.0]}).to_parquet(path)
+        >>> value, g = value_and_grad(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, open_parquet(path))
+        >>> float(value), float(g)
+        (4.666..., -4.0)
+    """
+    loss = as_loss(loss)
+    value, grad = 0.0, jax.tree.map(np.zeros_like, params)
+    for block in source.blocks():
+        v, g = _block_terms(loss, params, block.columns, block.mask)
+        value += float(v)
+        grad = jax.tree.map(lambda a, b: a + np.asarray(b), grad, g)
+    return value / source.n, jax.tree.map(lambda a: a / source.n, grad)
+
+
+@functools.partial(jax.jit, static_argnames=("method", "early"))
+def _update(method: Method, lr, p, state, value, g, first, tol, early: bool):
+    """One optimiser update from a value and gradient computed elsewhere, and the engine's stop rule."""
+    tx = optimiser(method, lr)
+    updates, new_state = tx.update(g, state, p, value=value, grad=g)
+    new_p = jax.tree.map(lambda a, u: a + u, p, updates)
+    return new_p, new_state, outcome(None, method, value, g, p, new_p, first, tol, early)
+
+
+def _streamable(method: MethodLike) -> Method:
+    spec = resolve_method(method)
+    if spec.name in _READS_LOSS:
+        raise InputError(
+            f"method {spec.name!r} evaluates the loss at trial points, and each would be a pass over the "
+            "data: use 'gd', 'momentum', 'nesterov', 'adam' ... (or fit a linear model, whose statistics "
+            "take one pass)"
+        )
+    if not spec.needs_lr:
+        raise InputError("pass the method by name or as an optax factory, with lr=")
+    return spec
+
+
+def descend_passes(
+    pass_fn: Callable[[Params], tuple[float, Params]],
+    init: Params,
+    *,
+    lr: float,
+    steps: int,
+    method: MethodLike = "gd",
+    tol: float | None = None,
+    where: str = "data",
+    loss_fn: Callable[[Params], Any] | None = None,
+) -> Trajectory:
+    """Full-batch descent where each gradient is one pass over data held elsewhere.
+
+    ``pass_fn(params) -> (mean loss, its gradient)`` reads the data (a Parquet
+    pass, a Dask reduction); the optimiser, the stop rule and the record stay
+    here, in memory, and each row is recorded as :func:`gdlab.descend` records it.
+
+    Args:
+        pass_fn: the loss and gradient at ``params``, one pass over the data.
+        init: the start.
+        lr: the learning rate.
+        steps: the most steps (each one pass).
+        method: a method that needs only the gradient (not a line search).
+        tol: stop once the gradient norm is <= ``tol``.
+        where: the data, as the message names it.
+        loss_fn: the loss, kept in the trajectory for pictures (each call is a pass).
+    """
+    spec = _streamable(method)
+    rate = _checks.number("lr", lr)
+    steps = _checks.steps(steps)
+    limit = _checks.tol(tol)
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
+    components = sum(int(np.size(a)) for a in jax.tree.leaves(p))
+    _checks.size(
+        "numbers a run keeps",
+        (steps + 1) * (2 * components + 1),
+        LIMITS.trajectory_numbers,
+        "ask for fewer steps",
+    )
+    lr_arr = np.asarray(rate)
+    state = jax.jit(lambda q: optimiser(spec, jnp.asarray(lr_arr)).init(q))(p)
+    tol_arr, first = np.asarray(limit or 0.0), np.asarray(0.0)
+    P, L, G = [], [], []
+    code = Outcome.RUNNING
+    for k in range(steps + 1):
+        value, g = pass_fn(p)
+        first = np.asarray(value) if k == 0 else first
+        new_p, state, c = _update(
+            spec, lr_arr, p, state, np.asarray(value), g, first, tol_arr, limit is not None
+        )
+        P.append(p)
+        L.append(value)
+        G.append(g)
+        code = Outcome(int(c))
+        if code is Outcome.RUNNING and k == steps:
+            code = Outcome.MAX_STEPS
+        if code is not Outcome.RUNNING:
+            break
+        p = jax.tree.map(np.asarray, new_p)
+    return _trajectory(P, L, G, code, spec.name, rate, limit, loss_fn, f"full batch over {where}")
+
+
+def _trajectory(P, L, G, code, name, rate, tol, loss_fn, words) -> Trajectory:
+    stack = lambda rows: jax.tree.map(lambda *a: np.stack([np.asarray(x) for x in a]), *rows)  # noqa: E731
+    params, grads, loss = stack(P), stack(G), np.asarray(L, dtype=np.float64)
+    rows = loss.shape[0]
+    facts = facts_from_rows(
+        code, loss, flat_rows(grads, rows), flat_rows(params, rows), lr=rate, tol=tol, method=name
+    )
+    return Trajectory(
+        params=params,
+        loss=loss,
+        grad=grads,
+        method=f"{name} ({words})" if words else name,
+        lr=rate,
+        status=status(facts),
+        message=describe(facts),
+        tol=tol,
+        loss_fn=loss_fn,
+    )
+
+
+def descend_parquet(
+    loss: BatchLoss,
+    init: Params,
+    path: ParquetSource | PathLike,
+    *,
+    lr: float,
+    steps: int,
+    method: MethodLike = "gd",
+    tol: float | None = None,
+    columns: NamesLike | None = None,
+) -> Trajectory:
+    """Exact (full-batch) gradient descent on the mean over a Parquet file's rows of ``loss(params, row)``.
+
+    Every step streams one pass; only a few blocks are ever in memory.
+
+    Example:
+        >>> import tempfile, os, pandas as pd, jax.numpy as jnp
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
+        >>> pd.DataFrame({"x": [1.0, 2.0, 3.0]}).to_parquet(path)
+        >>> run = descend_parquet(lambda b, d: (d["x"] - b) ** 2, 0.0, path, lr=0.25, steps=20)
+        >>> round(float(run.final), 6), run.method
+        (2.0, 'gd (full batch over d.parquet)')
+    """
+    source = path if isinstance(path, ParquetSource) else open_parquet(path, columns)
+    f = as_loss(loss)
+    return descend_passes(
+        lambda p: value_and_grad(f, p, source),
+        init,
+        lr=lr,
+        steps=steps,
+        method=method,
+        tol=tol,
+        where=source.path.name,
+        loss_fn=lambda p: value_and_grad(f, p, source)[0],
+    )
+
+
+# --- minibatch SGD streamed --------------------------------------------------------------------
+
+
+def shuffled_batches(source: ParquetSource, size: int, buffer_rows: int, seed: int, epoch: int):
+    """One epoch's minibatches of exactly ``size`` rows, shuffled within a bounded buffer.
+
+    The rows are read in the data's order and cut into windows of
+    ``buffer_rows`` consecutive rows; each window's rows are permuted by a
+    generator seeded from ``(seed, epoch, window)``, and batches are cut from
+    the permuted windows in turn (a batch may span two windows). So the same
+    seed gives the same batches on any machine, memory holds one window, and
+    rows mix only within a window: data sorted on disk (by time, by class) is
+    best shuffled once on disk, or given a larger buffer. The rows left over
+    after the last full batch (fewer than ``size``) are skipped that epoch.
+    """
+    window = max(buffer_rows, size)
+    pending: list[np.ndarray] = []
+    held = 0
+    for index, part in enumerate(_windows(source, window)):
+        order = np.random.default_rng([seed, epoch, index]).permutation(part.shape[1])
+        pending.append(part[:, order])
+        held += part.shape[1]
+        while held >= size:
+            rows = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+            yield dict(zip(source.columns, rows[:, :size], strict=True))
+            pending, held = [rows[:, size:]], held - size
+
+
+def _windows(source: ParquetSource, window: int) -> Iterator[np.ndarray]:
+    """The data in windows of ``window`` consecutive rows (the last shorter), as (columns, rows)."""
+    parts: list[np.ndarray] = []
+    held = 0
+    for block in source.blocks(f"reading {source.path.name} (sgd)"):
+        parts.append(np.stack([block.columns[c][: block.rows] for c in source.columns]))
+        held += block.rows
+        while held >= window:
+            rows = np.concatenate(parts, axis=1)
+            yield rows[:, :window]
+            parts, held = [rows[:, window:]], held - window
+    if held:
+        yield np.concatenate(parts, axis=1)
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method"))
+def _sgd_step(f, method: Method, lr, p, state, batch):
+    tx = optimiser(method, lr)
+    value, g = jax.value_and_grad(scalar_loss(f))(p, batch)
+    updates, new_state = tx.update(g, state, p, value=value, grad=g)
+    new_p = jax.tree.map(lambda a, u: a + u, p, updates)
+    finite = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(g)]))
+    return new_p, new_state, value, g, finite
+
+
+def sgd_parquet(
+    loss: BatchLoss,
+    init: Params,
+    path: ParquetSource | PathLike,
+    *,
+    lr: float,
+    batch_size: int,
+    epochs: int = 1,
+    seed: int = 0,
+    method: MethodLike = "gd",
+    buffer_rows: int = SHUFFLE_ROWS,
+    columns: NamesLike | None = None,
+) -> Trajectory:
+    """Minibatch SGD streaming each epoch from Parquet, reshuffled within a bounded buffer.
+
+    Batches are cut as :func:`shuffled_batches` says: ``n // batch_size`` steps
+    an epoch of exactly ``batch_size`` rows each, so the step compiles once.
+
+    Returns:
+        A :class:`~gdlab.Trajectory` whose rows hold each step's minibatch loss
+        and gradient (the noisy estimates the steps follow: the loss on all the
+        data would take a pass per step); its last row is the loss and gradient
+        on all the data, from one more pass.
+
+    Example:
+        >>> import tempfile, os, numpy as np, pandas as pd, jax.numpy as jnp
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
+        >>> pd.DataFrame({"x": np.arange(100.0)}).to_parquet(path)
+        >>> run = sgd_parquet(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, path, lr=0.1,
+        ...                   batch_size=10, epochs=3, buffer_rows=32)
+        >>> run.steps, run.method
+        (30, 'sgd (gd, batch 10)')
+    """
+    source = path if isinstance(path, ParquetSource) else open_parquet(path, columns)
+    f = as_loss(loss)
+    spec = _streamable(method)
+    rate = _checks.number("lr", lr)
+    size = _checks.whole("batch_size", batch_size, low=1)
+    if size > source.n:
+        raise InputError(f"batch_size must be between 1 and the {source.n:,} rows of data; got {size:,}")
+    epochs = _checks.whole("epochs", epochs, low=1)
+    seed = _checks.seed(seed)
+    buffer = _checks.whole("buffer_rows", buffer_rows, low=1, high=2**28)
+    total = epochs * (source.n // size)
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
+    components = sum(int(np.size(a)) for a in jax.tree.leaves(p))
+    _checks.size(
+        "numbers an sgd run keeps",
+        (total + 1) * (2 * components + 1),
+        LIMITS.trajectory_numbers,
+        "use fewer epochs or larger batches",
+    )
+    lr_arr = np.asarray(rate)
+    state = jax.jit(lambda q: optimiser(spec, jnp.asarray(lr_arr)).init(q))(p)
+    P, L, G = [], [], []
+    code = Outcome.RUNNING
+    for epoch in range(epochs):
+        for batch in shuffled_batches(source, size, buffer, seed, epoch):
+            new_p, state, value, g, finite = _sgd_step(f, spec, lr_arr, p, state, batch)
+            P.append(p)
+            L.append(float(value))
+            G.append(g)
+            if not bool(finite):
+                code = Outcome.NOT_FINITE
+                break
+            p = jax.tree.map(np.asarray, new_p)
+        if code is not Outcome.RUNNING:
+            break
+    name = f"sgd ({spec.name}, batch {size})"
+    if code is Outcome.RUNNING:
+        value, g = value_and_grad(f, p, source)
+        P.append(p)
+        L.append(value)
+        G.append(g)
+        code = Outcome.MAX_STEPS if np.isfinite(value) else Outcome.NOT_FINITE
+    run = _trajectory(P, L, G, code, name, rate, None, None, "")
+    if run.status is Status.DIVERGED:
+        return run
+    message = (
+        f"ran {epochs} epoch(s) of {source.n // size:,} batches of {size:,} rows streamed from "
+        f"{source.path.name} (shuffled within windows of {min(buffer, source.n):,} rows): loss on all "
+        f"data at the end {L[-1]:.6g}"
+    )
+    import dataclasses
+
+    return dataclasses.replace(run, message=message)
+
+
+# --- fits: linear in one pass, logistic by Newton's method (IRLS) with a pass per step -----------
+
+FIT_METHODS_LOGISTIC = ("newton",)
+
+
+def fit_parquet(
+    path: ParquetSource | PathLike,
+    *,
+    y: str,
+    x: NamesLike,
+    family: str = "linear",
+    method: MethodLike | None = None,
+    intercept: bool = True,
+    steps: int = 5000,
+    lr: float | None = None,
+    tol: float | None = None,
+    rcond: float | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> Any:
+    """Fit ``y ~ x`` to a Parquet file or directory without reading it into memory.
+
+    Linear least squares takes one pass (:func:`linear_stats`); the closed form,
+    standard errors and R² come from ``R``, and any descent method (``"gd"``,
+    ``"adam"``, ``"lbfgs"``, ``"newton"`` ...) then runs in memory on the
+    standardised local quadratic, as :func:`gdlab.fit` runs it on the data.
+    ``family="logistic"`` runs Newton's method (IRLS) with one pass per step:
+    each pass accumulates the QR factor of the weighted design, and each step
+    is the same scaled, pivoted QR solve as in memory.
+
+    Returns:
+        A :class:`gdlab.Fit` (``predict`` works; pictures of the data do not).
+
+    Raises:
+        InputError: as :func:`open_parquet`, a bad setting, or a method that
+            does not apply.
+    """
+    from gdlab._fit import _family, _method, _variables
+
+    kind = _family(family)
+    how = _method(method, kind)
+    response, regressors = _variables(y, x)
+    source = (
+        path
+        if isinstance(path, ParquetSource)
+        else open_parquet(path, [*regressors, response], batch_rows=batch_rows)
+    )
+    if kind == "logistic":
+        if how != "newton":
+            raise InputError(
+                "a logistic fit of streamed data runs Newton's method (IRLS, a pass per step); for another "
+                "method descend the log-loss with descend_parquet"
+            )
+        return logistic_fit(
+            lambda b: logistic_pass(source, regressors, response, intercept, b),
+            source.n,
+            regressors,
+            response,
+            intercept,
+        )
+    stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
+    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond)
+
+
+def _check_columns(stats: LinearStats) -> None:
+    if stats.n < stats.p:
+        raise InputError(
+            f"{stats.n:,} rows but {stats.p} coefficients: a fit needs at least as many rows as coefficients"
+        )
+    spreads = stats.spreads()
+    for name, s in zip(stats.names[int(stats.intercept) :], spreads, strict=True):
+        if s == 0:
+            raise InputError(
+                f"column {name!r} is constant: beside the intercept it has nothing to explain; drop it from x"
+                if stats.intercept
+                else f"column {name!r} is 0 in every row: it has no coefficient to fit; drop it from x"
+            )
+
+
+def linear_fit(
+    stats: LinearStats,
+    how: Any = "ols",
+    *,
+    steps: int = 5000,
+    lr: float | None = None,
+    tol: float | None = None,
+    rcond: float | None = None,
+) -> Any:
+    """A linear :class:`gdlab.Fit` from :class:`LinearStats`: the closed form, and a descent beside it.
+
+    The descent runs on the standardised regressors through their factor
+    ``R T`` (``Z = X T``), so it never touches the data again.
+    """
+    from gdlab._fit import Fit, _name
+
+    _check_columns(stats)
+    solved = stats.solve(rcond)
+    closed = np.asarray(solved.coef, dtype=np.float64)
+    result = Fit(
+        y=stats.y,
+        names=stats.names,
+        method=_name(how),
+        coef=closed,
+        closed_form=closed,
+        n=stats.n,
+        warnings=solved.messages(),
+        intercept=stats.intercept,
+        stats=_linear_inference(stats, solved) if solved.full_rank else None,
+    )
+    if how == "ols":
+        return result
+    if how == "sgd":
+        raise InputError(
+            "method 'sgd' on streamed data: the statistics of one pass give the closed form and every "
+            "full-batch method; run minibatches with gdlab.sgd on the file itself"
+        )
+    return _local_descent(result, stats, how, steps, lr, tol)
+
+
+def _linear_inference(stats: LinearStats, solved: Any) -> Any:
+    import scipy.stats  # type: ignore[import-untyped]
+
+    from gdlab._inference import Inference
+
+    n, p = stats.n, stats.p
+    coef = solved.coef.astype(np.float64)
+    rss, tss = stats.rss(coef), stats.tss
+    df = n - solved.rank
+    r2 = 1 - rss / tss if tss > 0 else float("nan")
+    s2 = rss / df if df > 0 else float("nan")
+    se = np.sqrt(np.diag(s2 * solved.unscaled_inverse()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = coef / se
+    return Inference(
+        se=se,
+        statistic=t,
+        pvalue=2 * scipy.stats.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan),
+        statistic_name="t",
+        r2=r2,
+        adj_r2=1 - (n - int(stats.intercept)) / df * (1 - r2) if df > 0 else float("nan"),
+        sigma=float(np.sqrt(s2)),
+        rss=rss,
+        df_resid=df,
+        condition=solved.condition,
+        log_likelihood=-n / 2 * (np.log(2 * np.pi * rss / n) + 1) if rss > 0 else None,
+    )
+
+
+def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
+    """``R`` of ``[1 | Z | y]`` for the standardised regressors ``Z = X T``, and the scaling back."""
+    from gdlab._fit import _Scaling
+
+    start = int(stats.intercept)
+    mean = stats.means() if stats.intercept else np.zeros(stats.p)
+    scale = stats.spreads()
+    T = np.eye(stats.p + 1)
+    T[start:-1, start:-1] = np.diag(1 / scale)
+    if stats.intercept:
+        T[0, 1:-1] = -mean / scale
+    return stats.R @ T, _Scaling(mean, scale, stats.intercept)
+
+
+def _local_descent(result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any) -> Any:
+    import dataclasses
+
+    from gdlab._descend import descend
+    from gdlab._fit import _rate_for, _Settings
+
+    RZ, scaling = standardised(stats)
+    local = LinearStats(RZ, stats.n, stats.names, stats.y, stats.intercept)
+    settings = _Settings.checked(steps, 1, 1, 0, lr, True, tol)
+    spec = resolve_method(how)
+    # The rate rule reads the Hessian 2M'M/len(M); M = R_Z's top block x sqrt(p/n) has that of the data.
+    proxy = RZ[:-1, :-1] * np.sqrt(stats.p / stats.n)
+    rate, source = _rate_for(proxy, spec, settings)
+    limit = settings.tol
+    if limit is None:
+        rms = float(np.sqrt(np.sum(stats.R[:, -1] ** 2) / stats.n))
+        limit = max(1e-10, 100 * float(np.finfo(np.float64).eps)) * max(1.0, rms)
+    path = descend(local.loss, np.zeros(stats.p), lr=rate, steps=settings.steps, tol=limit, method=spec)
+    notes: tuple[str, ...] = ()
+    if path.status is not Status.CONVERGED:
+        notes = (f"{spec.name}: {path.message}",)
+    return dataclasses.replace(
+        result,
+        coef=scaling.back(np.asarray(path.final)),
+        lr=rate,
+        lr_source=source,
+        trajectory=path,
+        warnings=(*result.warnings, *notes),
+        _scaling=scaling,
+    )
+
+
+def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+    """One block's part of a Newton (IRLS) step at ``b``, from its rows ``[1 | X | y]``.
+
+    Returns ``R`` of the weighted rows ``[sqrt(w) X | sqrt(w) z]`` (``w = p(1-p)``,
+    ``z = Xb + (y-p)/w``), the deviance, the gradient ``X'(p-y)`` and the sum of ``y``.
+    """
+    X, y = rows[:, :-1], rows[:, -1]
+    eta = X @ b
+    p = np.exp(-np.logaddexp(0.0, -eta))
+    root = np.sqrt(np.maximum(p * (1 - p), 1e-300))
+    weighted = np.column_stack([X * root[:, None], root * eta + (y - p) / root])
+    deviance = float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
+    return _triangle(weighted, X.shape[1] + 1), deviance, (p - y) @ X, float(y.sum())
+
+
+def merge_terms(a: tuple, b: tuple) -> tuple:
+    """Two blocks' :func:`logistic_terms` as those of both."""
+    q = a[0].shape[0]
+    return _triangle(np.vstack([a[0], b[0]]), q), a[1] + b[1], a[2] + b[2], a[3] + b[3]
+
+
+def logistic_pass(source: ParquetSource, x: Sequence[str], y: str, intercept: bool, b: np.ndarray) -> tuple:
+    """One pass of :func:`logistic_terms` over a Parquet source, checking that ``y`` is 0/1."""
+    total: tuple | None = None
+    for block in source.blocks(f"reading {source.path.name} (Newton step)"):
+        rows = design_rows(block.columns, x, y, block.rows, intercept)
+        _binary(rows[:, -1], y, block.start)
+        part = logistic_terms(rows, b)
+        total = part if total is None else merge_terms(total, part)
+    assert total is not None
+    return total
+
+
+def _binary(y: np.ndarray, column: str, start: int) -> None:
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    if bad.size:
+        row = int(bad[0])
+        raise InputError(
+            f"column {column!r} must hold only 0 and 1 for family='logistic'; it holds {y[row]:g} at row "
+            f"{start + row}: recode it, for example as 1 where it is above a threshold"
+        )
+
+
+def logistic_fit(
+    pass_fn: Callable[[np.ndarray], tuple], n: int, x: Sequence[str], y: str, intercept: bool
+) -> Any:
+    """Newton's method (IRLS) from zero with one pass per step, as a logistic :class:`gdlab.Fit`.
+
+    ``pass_fn(b)`` returns the merged :func:`logistic_terms` of all the rows at ``b``.
+    Each step solves the weighted least-squares problem from its ``R`` by gdlab's
+    scaled, pivoted QR, as the in-memory fit does; it stops, as that one does,
+    once no coefficient moves by more than 1e-13 of its size.
+    """
+    from gdlab import _inference
+    from gdlab._fit import Fit
+    from gdlab._logistic import _MAX_ITERATIONS, _RTOL
+    from gdlab._ols import least_squares
+
+    names_ = ("intercept", *x) if intercept else tuple(x)
+    p = len(names_)
+    if n < p:
+        raise InputError(
+            f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
+        )
+    iterates, losses, grads = [np.zeros(p)], [], []
+    converged, solved, ysum = False, None, 0.0
+    for _ in range(_MAX_ITERATIONS):
+        R, deviance, g, ysum = pass_fn(iterates[-1])
+        losses.append(deviance / (2 * n))
+        grads.append(g / n)
+        if ysum in (0.0, float(n)):
+            raise InputError(
+                f"column {y!r} is {ysum / n:g} in every row: a logistic model needs both 0s and 1s"
+            )
+        solved = least_squares(R[:-1, :-1], R[:-1, -1])
+        new = solved.coef.astype(np.float64)
+        iterates.append(new)
+        if np.all(np.abs(new - iterates[-2]) <= _RTOL * np.maximum(1.0, np.abs(new))):
+            converged = True
+            break
+    _, deviance, g, _ = pass_fn(iterates[-1])
+    losses.append(deviance / (2 * n))
+    grads.append(g / n)
+    coef = iterates[-1]
+    assert solved is not None
+    mean = ysum / n
+    null = -2 * n * (mean * np.log(mean) + (1 - mean) * np.log(1 - mean)) if intercept else 2 * n * np.log(2)
+    stats = (
+        _inference.logistic(coef, solved.unscaled_inverse(), deviance, float(null), n - p, solved.condition)
+        if solved.full_rank
+        else None
+    )
+    path = _trajectory(iterates, losses, grads, Outcome.MAX_STEPS, "newton", None, None, None, "")
+    if converged:
+        import dataclasses
+
+        path = dataclasses.replace(
+            path,
+            status=Status.CONVERGED,
+            message=f"converged at step {len(iterates) - 1}: the Newton steps stopped changing the "
+            f"coefficients (relative {_RTOL:g}); gradient norm {np.linalg.norm(grads[-1]):.3g}",
+        )
+    notes = (
+        ()
+        if converged
+        else (
+            f"Newton's method did not converge in {_MAX_ITERATIONS} steps: the classes "
+            "may be separated, so the coefficients grow without bound",
+        )
+    )
+    return Fit(
+        y=y,
+        names=names_,
+        method="newton",
+        coef=coef,
+        closed_form=coef,
+        n=n,
+        warnings=(*solved.messages(), *notes),
+        intercept=intercept,
+        family="logistic",
+        stats=stats,
+        reference="Newton (IRLS)",
+        trajectory=path,
+    )
