@@ -575,8 +575,7 @@ export function mount(root, backend, options = {}) {
       const b = run.params[row][j];
       const L = run.loss[row];
       const g = run.grad[row][j];
-      traces.push({ x: [b], y: [L], mode: "markers", marker: { color: c, size: state.big ? 18 : 13, line: { color: "white", width: 2 } }, name: `lr=${fmt(run.lr)}`,
-        hovertemplate: `${name}=%{x:.6g}<br>${t("loss")}=%{y:.6g}<extra>lr=${fmt(run.lr)}</extra>` });
+      traces.push(pinned(b, L, [xs[0], xs[xs.length - 1]], [lo - pad, hi + pad], c, run.lr, name, t("loss")));
       if (b !== null && L !== null && g !== null) {
         const w = span * 0.12;
         traces.push({ x: [b - w, b + w], y: [L - g * w, L + g * w], mode: "lines", line: { color: c, dash: "dash", width: 2 }, showlegend: false, hoverinfo: "skip" });
@@ -590,6 +589,24 @@ export function mount(root, backend, options = {}) {
     layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad] };
     layout.annotations = annotations;
     return [traces, layout];
+  }
+
+  // A run's current point; one outside the picture is pinned at its edge as a triangle
+  // pointing the way it went (a diverging run stays visible), its true values in the hover.
+  function pinned(x, y, xr, yr, colour, lr, xName, yName) {
+    let px = x;
+    let py = y;
+    let symbol = "circle";
+    if (y === null || y > yr[1]) { py = yr[1]; symbol = "triangle-up"; }
+    else if (y < yr[0]) { py = yr[0]; symbol = "triangle-down"; }
+    if (x === null || x > xr[1]) { px = xr[1]; symbol = "triangle-right"; }
+    else if (x < xr[0]) { px = xr[0]; symbol = "triangle-left"; }
+    const shown = (v) => (v === null ? "∞" : fmt(v));
+    return {
+      x: [px], y: [py], mode: "markers", cliponaxis: false, name: `lr=${fmt(lr)}`,
+      marker: { color: colour, symbol, size: state.big ? 18 : 13, line: { color: "white", width: 2 } },
+      hovertemplate: `${xName}=${shown(x)}<br>${yName}=${shown(y)}<extra>lr=${fmt(lr)}</extra>`,
+    };
   }
 
   function contour(rows, names) {
@@ -609,8 +626,7 @@ export function mount(root, backend, options = {}) {
       const row = rows[i];
       const part = run.params.slice(0, row + 1);
       traces.push({ x: part.map((p) => p[jx]), y: part.map((p) => p[jy]), mode: "lines+markers", line: { color: c, width: 2 }, marker: { color: c, size: 4 }, showlegend: false, hoverinfo: "skip" });
-      traces.push({ x: [run.params[row][jx]], y: [run.params[row][jy]], mode: "markers", marker: { color: c, size: state.big ? 18 : 13, line: { color: "white", width: 2 } },
-        name: `lr=${fmt(run.lr)}`, hovertemplate: `${names[0]}=%{x:.6g}<br>${names[1]}=%{y:.6g}<extra>lr=${fmt(run.lr)}</extra>` });
+      traces.push(pinned(run.params[row][jx], run.params[row][jy], [ax[0], ax[ax.length - 1]], [ay[0], ay[ay.length - 1]], c, run.lr, names[0], names[1]));
     });
     traces.push({ x: [state.s[names[0]]], y: [state.s[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
     const layout = base();
