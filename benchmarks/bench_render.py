@@ -8,6 +8,9 @@ matplotlib's ``FuncAnimation`` and saves it with ``PillowWriter`` (GIF) and
 ``FFMpegWriter`` (MP4, pointed at the ffmpeg that imageio-ffmpeg ships), the
 way the lecture's animations are made. Both run in this process, alternately; medians.
 
+Wall-clock time is what a user waits; CPU time (this process and ffmpeg) is also
+printed, as it is steadier on a shared machine.
+
 Run: ``python benchmarks/bench_render.py [--repeats 3] [--json out.json]``.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import tempfile
 import time
@@ -52,15 +56,25 @@ def matplotlib_save(path: Path, writer) -> None:
     movie.save(path, writer=writer, dpi=scene.figure.dpi)
 
 
-def timed_pair(ours, theirs, repeats: int) -> tuple[float, float]:
-    """Medians of ``ours`` and ``theirs``, run alternately so a busy machine slows both alike."""
-    times: tuple[list[float], list[float]] = ([], [])
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg): steadier than the clock
+    on a shared machine."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_pair(ours, theirs, repeats: int) -> dict[str, float]:
+    """Medians of wall and CPU time of ``ours`` and ``theirs``, run alternately so a busy
+    machine slows both alike."""
+    names = ("gdlab_s", "matplotlib_s", "gdlab_cpu_s", "matplotlib_cpu_s")
+    times: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(repeats):
-        for fn, into in ((ours, times[0]), (theirs, times[1])):
-            start = time.perf_counter()
+        for fn, name in ((ours, "gdlab"), (theirs, "matplotlib")):
+            start, cpu = time.perf_counter(), cpu_seconds()
             fn()
-            into.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
+            times[f"{name}_s"].append(time.perf_counter() - start)
+            times[f"{name}_cpu_s"].append(cpu_seconds() - cpu)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def peak_memory(fn) -> float:
@@ -85,17 +99,25 @@ def main() -> None:
         ("gif", mpl_animation.PillowWriter(fps=20)),
         ("mp4", mpl_animation.FFMpegWriter(fps=20, codec="libx264")),
     ):
-        ours, theirs = timed_pair(
+        row = timed_pair(
             lambda ext=ext: gdlab_save(out / f"gdlab.{ext}"),
             lambda ext=ext, w=writer: matplotlib_save(out / f"mpl.{ext}", w),
             args.repeats,
         )
-        rows[ext] = {"gdlab_s": ours, "matplotlib_s": theirs, "speedup": theirs / ours}
+        row["speedup"] = row["matplotlib_s"] / row["gdlab_s"]
+        row["cpu_speedup"] = row["matplotlib_cpu_s"] / row["gdlab_cpu_s"]
+        rows[ext] = row
     memory = {n: peak_memory(lambda n=n: gdlab_save(out / f"m{n}.gif", n)) for n in (100, 400)}
     print("100-frame 640x480 animation of the lecture's descent; medians of", args.repeats)
-    print(f"{'format':8}{'gdlab':>12}{'matplotlib':>14}{'speed-up':>11}")
-    for ext, row in rows.items():
-        print(f"{ext:8}{row['gdlab_s']:>10.3f} s{row['matplotlib_s']:>12.3f} s{row['speedup']:>10.1f}x")
+    print(
+        f"{'format':8}{'gdlab':>12}{'matplotlib':>14}{'speed-up':>11}"
+        f"{'CPU: gdlab':>13}{'matplotlib':>13}{'ratio':>8}"
+    )
+    for ext, r in rows.items():
+        print(
+            f"{ext:8}{r['gdlab_s']:>10.3f} s{r['matplotlib_s']:>12.3f} s{r['speedup']:>10.1f}x"
+            f"{r['gdlab_cpu_s']:>11.3f} s{r['matplotlib_cpu_s']:>11.3f} s{r['cpu_speedup']:>7.1f}x"
+        )
     print(
         "peak Python memory of a GIF export: "
         + ", ".join(f"{n} frames {mb:.1f} MiB" for n, mb in memory.items())
