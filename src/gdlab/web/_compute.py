@@ -181,6 +181,8 @@ class Lab:
         for name, (start, stop) in request.ranges.items():
             if not start < stop:
                 raise gdlab.InputError(f"the range of {name} must go from low to high; got {start} to {stop}")
+            if not math.isfinite(stop - start):
+                raise gdlab.InputError(f"the range of {name} is too wide to draw ({start:g} to {stop:g})")
         num = request.num or (400 if len(names) == 1 else 80)
 
         def by_position(p: Sequence[object]) -> object:
