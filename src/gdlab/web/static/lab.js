@@ -426,9 +426,14 @@ export function mount(root, backend, options = {}) {
       const out = await backend.call("run", { ...request(), points: 1000 });
       const names = out.params;
       let view = null;
+      let trouble = "";
       if (names.length <= 2) {
         const ranges = windowFor(out.runs, state.s, names);
-        view = await backend.call("landscape", { expression: state.e, data: state.d, ranges });
+        try {
+          view = await backend.call("landscape", { expression: state.e, data: state.d, ranges });
+        } catch (err) {
+          trouble = err.detail || String(err); // the runs still show, against the iteration
+        }
       }
       result = out;
       land = view;
@@ -437,7 +442,7 @@ export function mount(root, backend, options = {}) {
       frame = autoplay ? 0 : frames;
       ui.runSelect.replaceChildren(...out.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, `lr=${fmt(r.lr)}`)));
       if (saveRun >= out.runs.length) saveRun = 0;
-      note("");
+      note(trouble, trouble ? "bad" : "");
       redraw();
       if (autoplay && frames > 0) play();
     } catch (err) {
@@ -527,7 +532,7 @@ export function mount(root, backend, options = {}) {
     if (!ui.plot || state.v !== "descent") return;
     const n = result ? result.params.length : 0;
     ui.more.textContent = n > 2 ? t("moreParams") : "";
-    ui.plot.hidden = n > 2;
+    ui.plot.hidden = n > 2 || !land;
     drawFrame(true);
   }
 
