@@ -552,8 +552,8 @@ export function mount(root, backend, options = {}) {
 
   function base(title) {
     return {
-      font: font(), margin: { l: 60, r: 20, t: title ? 36 : 16, b: 48 }, dragmode: false, hovermode: "closest",
-      showlegend: true, legend: { orientation: "h", y: -0.22 }, paper_bgcolor: "white", plot_bgcolor: "white",
+      font: font(), margin: { l: state.big ? 80 : 60, r: 20, t: state.big ? 64 : 40, b: state.big ? 64 : 48 }, dragmode: false, hovermode: "closest",
+      showlegend: true, legend: { orientation: "h", x: 0, y: 1.01, yanchor: "bottom" }, paper_bgcolor: "white", plot_bgcolor: "white",
       title: title ? { text: title, font: { size: font().size } } : undefined,
     };
   }
@@ -630,7 +630,10 @@ export function mount(root, backend, options = {}) {
       const jy = column(run, names[1]);
       const row = rows[i];
       const part = run.params.slice(0, row + 1);
-      traces.push({ x: part.map((p) => p[jx]), y: part.map((p) => p[jy]), mode: "lines+markers", line: { color: c, width: 2 }, marker: { color: c, size: 4 }, showlegend: false, hoverinfo: "skip" });
+      // A run whose loss rose is drawn faint, so that its wide bounces do not hide the others.
+      const faint = run.status === "diverged" || !(run.final_loss <= run.start_loss);
+      traces.push({ x: part.map((p) => p[jx]), y: part.map((p) => p[jy]), mode: "lines+markers", opacity: faint ? 0.45 : 1,
+        line: { color: c, width: faint ? 1 : 2 }, marker: { color: c, size: faint ? 2 : 4 }, showlegend: false, hoverinfo: "skip" });
       traces.push(pinned(run.params[row][jx], run.params[row][jy], [ax[0], ax[ax.length - 1]], [ay[0], ay[ay.length - 1]], c, run.lr, names[0], names[1]));
     });
     traces.push({ x: [state.s[names[0]]], y: [state.s[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
