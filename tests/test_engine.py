@@ -71,7 +71,10 @@ def _facts(**changes):
             {"turned_back": True, "grad_norms": (6.0, 6.0), "losses": (36.0, 36.0, 36.0)},
             "bounces back and forth without settling",
         ),
-        ({"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2)}, "settling slowly"),
+        (
+            {"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2)},
+            "settling (loss 36 -> 13.2)",
+        ),
         ({"turned_back": True, "grad_norms": (6.0, 90.0), "losses": (36.0, 1e5, 7.7e5)}, "its bounces grow"),
         ({}, "give a tolerance (tol) to stop once it is small"),
         ({"tol": 1e-8}, "still descending, so raise the step limit or the rate 0.1"),
@@ -258,7 +261,7 @@ def test_a_loss_falling_to_the_largest_float_is_named_and_drawn(tmp_path):
 
 def test_bounces_that_settle_grow_or_stay_are_told_apart():
     words = {lr: gdlab.descend(lecture_loss, -10.0, lr=lr, steps=100).message for lr in (3.99, 4.0, 4.01)}
-    assert "settling slowly" in words[3.99] and "without settling" in words[4.0]
+    assert "bounces back and forth, settling" in words[3.99] and "without settling" in words[4.0]
     assert "its bounces grow" in words[4.01]
 
 
@@ -292,3 +295,11 @@ def test_gradient_report_reads_data_like_the_rest():
     assert reports[0].rows == reports[1].rows and reports[0].agree
     lone = gdlab.gradient_report("sin(1/b)", 1e-4)
     assert not lone.agree and "symbolic and autodiff agree" in lone.notes[0]
+
+
+def test_a_run_that_overshoots_while_it_settles_is_never_told_to_raise_its_rate():
+    """lr = 3.9 on the lecture's loss (2/L = 4): each step multiplies the error by -0.95. After 40
+    steps the gradient has shrunk to 0.13 of its start; a higher rate would overshoot more."""
+    path = gdlab.descend(lecture_loss, -10.0, lr=3.9, steps=40, tol=1e-8)
+    assert "raise the step limit, or lower the rate 3.9 a little" in path.message
+    assert "or the rate" not in path.message and "still descending" not in path.message

@@ -35,7 +35,7 @@ def _contradictions(path: gdlab.Trajectory) -> list[str]:
         low, high = gdlab.stability(path.loss_fn, path.params[-1]).eigenvalues[[0, -1]]
         if low < -1e-7 * max(abs(low), abs(high)):
             found.append(f"converged where the curvature is negative ({low:.3g})")
-    descending = "still descending" in message or "settling slowly" in message
+    descending = "still descending" in message or "bounces back and forth, settling" in message
     if status == "max_steps" and descending and not last < first:
         found.append("still descending, but the loss did not fall")
     if path.lr is None and "lower the rate" in message:

@@ -289,12 +289,13 @@ def describe(facts: Facts) -> str:
         )
     if k > 0 and facts.turned_back and last > first * (1 + 1e-9) + 1e-300:
         return f"{limit}: its bounces grow (loss {first:.4g} -> {last:.4g}), so {_lower(facts)}"
+    if k > 0 and facts.turned_back and last < first - 1e-6 * abs(first):
+        # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
+        return (
+            f"{limit}: it bounces back and forth, settling (loss {first:.4g} -> {last:.4g}); "
+            f"raise the step limit, or {_lower(facts)} a little"
+        )
     if k > 0 and facts.turned_back and norm_last >= 0.5 * facts.grad_norms[0]:
-        if last < first * (1 - 1e-6):
-            return (
-                f"{limit}: it bounces back and forth, settling slowly (loss {first:.4g} -> {last:.4g}); "
-                f"raise the step limit, or lower the rate a little"
-            )
         return f"{limit}: it bounces back and forth without settling, so {_lower(facts)}"
     if _rose(facts):
         return (
