@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import jax
@@ -68,6 +69,8 @@ def sgd(
     shuffle: bool = True,
     method: MethodLike = "gd",
     dtype: DTypeLike = None,
+    stream: bool | None = None,
+    shuffle_buffer: int | None = None,
 ) -> Trajectory:
     """Minimise ``loss(params, batch)`` over minibatches of ``data``: stochastic gradient descent.
 
@@ -90,6 +93,17 @@ def sgd(
         shuffle: reshuffle each epoch (otherwise batches follow the data's order).
         method: any method :func:`gdlab.descend` takes, by name or optax factory.
         dtype: the floating type to compute in (default float64).
+        stream: read a Parquet file or directory in blocks, an epoch at a time,
+            instead of into memory (:func:`gdlab._stream.sgd_parquet`). Default:
+            stream a directory, or a Parquet file too large to hold as a table.
+        shuffle_buffer: when streaming, the rows mixed at a time (default
+            262,144): each epoch permutes the rows within consecutive windows of
+            this many, from ``seed`` and the epoch.
+
+    Streamed, each step's row records its own minibatch's loss and gradient (the
+    loss on all the data would take a pass per step) and the last row those on
+    all the data; ``batch_size=None`` streams exact gradient descent, a pass per
+    step, ``epochs`` steps.
 
     Returns:
         A :class:`~gdlab.Trajectory` with a row per step; its ``loss`` and
@@ -111,6 +125,10 @@ def sgd(
         raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
+    if _streamed(data, stream):
+        return _sgd_streamed(
+            loss, init, data, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
+        )
     arrays, n = batch_source(data, dt)
     size = n if batch_size is None else _checks.whole("batch_size", batch_size)
     if not 1 <= size <= n:
@@ -152,6 +170,41 @@ def sgd(
         status=code.status,
         message=message,
         loss_fn=functools.partial(_on_all, loss, arrays),
+    )
+
+
+def _streamed(data: Any, stream: bool | None) -> bool:
+    """Whether to stream ``data`` from Parquet: asked for, or a directory, or a file too large for memory."""
+    from gdlab import _stream
+
+    if stream is False or not _stream.is_parquet_source(data):
+        if stream:
+            raise InputError(f"stream=True needs a Parquet file or a directory of them; got {data!r}")
+        return False
+    if stream or os.path.isdir(data):
+        return True
+    source = _stream.open_parquet(data)
+    return source.n * len(source.columns) > _checks.LIMITS.table_numbers
+
+
+def _sgd_streamed(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, buffer) -> Trajectory:
+    from gdlab import _stream
+
+    if batch_size is None:  # every row each step: exact descent, one pass per step
+        return _stream.descend_parquet(
+            loss, init, data, lr=rate, steps=_checks.whole("epochs", epochs, low=1), method=method
+        )
+    rows = _stream.SHUFFLE_ROWS if buffer is None else buffer
+    return _stream.sgd_parquet(
+        loss,
+        init,
+        data,
+        lr=rate,
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=seed,
+        method=method,
+        buffer_rows=rows if shuffle else 1,
     )
 
 

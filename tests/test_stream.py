@@ -1,0 +1,254 @@
+"""Streaming Parquet: fixed-shape blocks, one-pass least squares, passes per step, SGD, constant memory."""
+
+import itertools
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import gdlab
+from gdlab import _stream
+from gdlab._checks import InputError
+
+RNG = np.random.default_rng(12)
+N = 5_003  # not a multiple of any block size below
+X1 = RNG.normal(5.0, 3.0, N)
+X2 = RNG.normal(0.0, 1.0, N)
+Y = 1.5 + 2.0 * X1 - 3.0 * X2 + RNG.normal(0.0, 0.5, N)
+LABEL = (RNG.random(N) < 1 / (1 + np.exp(-(0.3 * X1 - 1.0 * X2 - 1.2)))).astype(float)
+DATA = {"x1": X1, "x2": X2, "y": Y, "label": LABEL}
+
+
+def _write_parts(folder: Path, data: dict, parts: int = 3, row_group: int = 611) -> Path:
+    """``data`` as ``parts`` files with small, ragged row groups (pyarrow's batches never cross them)."""
+    folder.mkdir(exist_ok=True)
+    n = len(next(iter(data.values())))
+    edges = np.linspace(0, n, parts + 1).astype(int)
+    for i, (a, b) in enumerate(itertools.pairwise(edges)):
+        frame = pd.DataFrame({k: v[a:b] for k, v in data.items()})
+        frame.to_parquet(folder / f"part-{i}.parquet", row_group_size=row_group)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return _write_parts(tmp_path_factory.mktemp("stream") / "data", DATA)
+
+
+def test_blocks_have_one_shape_and_hold_every_row_in_order(folder):
+    source = _stream.open_parquet(folder, "x1,y", batch_rows=1000)
+    blocks = list(source.blocks())
+    assert {b.columns["x1"].shape for b in blocks} == {(1000,)} and len(blocks) == 6
+    assert [b.rows for b in blocks] == [1000] * 5 + [3]
+    last = blocks[-1]
+    assert last.mask.sum() == 3 and np.all(last.columns["x1"][3:] == last.columns["x1"][0])
+    x1 = np.concatenate([b.columns["x1"][: b.rows] for b in blocks])
+    np.testing.assert_array_equal(x1, X1)
+
+
+def test_a_pass_compiles_once_for_ragged_row_groups(folder):
+    source = _stream.open_parquet(folder, batch_rows=700)
+    loss = lambda b, d: (d["y"] - b[0] - b[1] * d["x1"]) ** 2
+    _stream._block_terms._clear_cache()
+    for start in (np.zeros(2), np.ones(2)):
+        _stream.value_and_grad(loss, start, source)
+    assert _stream._block_terms._cache_size() == 1
+
+
+def test_one_pass_least_squares_matches_lstsq_and_statsmodels(folder):
+    import statsmodels.api as sm
+
+    fit = _stream.fit_parquet(folder, y="y", x=["x1", "x2"], batch_rows=512)
+    X = np.column_stack([np.ones(N), X1, X2])
+    expected = np.linalg.lstsq(X, Y, rcond=None)[0]
+    np.testing.assert_allclose(fit.coef, expected, rtol=1e-12)
+    ols = sm.OLS(Y, X).fit()
+    np.testing.assert_allclose(fit.stats.se, ols.bse, rtol=1e-10)
+    assert fit.stats.r2 == pytest.approx(ols.rsquared, rel=1e-12)
+    assert fit.stats.rss == pytest.approx(ols.ssr, rel=1e-10)
+    assert fit.n == N and fit.names == ("intercept", "x1", "x2")
+
+
+def test_statistics_give_centred_spreads_and_merge_as_one_pass(folder, tmp_path):
+    stats = _stream.linear_stats(folder, y="y", x="x1,x2")
+    np.testing.assert_allclose(stats.means(), [X1.mean(), X2.mean()], rtol=1e-13)
+    np.testing.assert_allclose(stats.spreads(), [X1.std(), X2.std()], rtol=1e-12)
+    half = _write_parts(tmp_path / "a", {k: v[:2000] for k, v in DATA.items()}, parts=1)
+    rest = _write_parts(tmp_path / "b", {k: v[2000:] for k, v in DATA.items()}, parts=1)
+    merged = _stream.linear_stats(half, y="y", x="x1,x2").merge(_stream.linear_stats(rest, y="y", x="x1,x2"))
+    np.testing.assert_allclose(merged.R.T @ merged.R, stats.R.T @ stats.R, rtol=1e-10)
+    assert merged.n == N
+
+
+def test_tsqr_keeps_the_digits_normal_equations_lose(tmp_path):
+    """A quartic in x near 10 (condition 1.5e9), exact coefficients 1..5: QR's accuracy, not X'X's."""
+    x = np.linspace(9.0, 11.0, 4000)
+    beta = np.arange(1.0, 6.0)
+    powers = {f"x{k}": x**k for k in range(1, 5)}
+    y = np.polynomial.polynomial.polyval(x, beta)
+    path = _write_parts(tmp_path / "poly", {**powers, "y": y}, parts=2, row_group=999)
+    fit = _stream.fit_parquet(path, y="y", x=list(powers), batch_rows=1024)
+    X = np.column_stack([np.ones_like(x), *powers.values()])
+    error = lambda coef: np.max(np.abs(coef - beta) / beta)
+    normal = np.linalg.solve(X.T @ X, X.T @ y)
+    householder = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert error(fit.coef) < 1e-5 < 1e-2 < error(normal)
+    assert error(fit.coef) < 30 * error(householder)
+
+
+def test_descent_and_sweep_run_on_the_local_quadratic(folder):
+    streamed = _stream.fit_parquet(folder, y="y", x="x1,x2", method="gd")
+    in_memory = gdlab.fit(DATA, y="y", x="x1,x2", method="gd")
+    np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
+    assert streamed.steps == in_memory.steps and streamed.lr == pytest.approx(in_memory.lr, rel=1e-10)
+    stats = _stream.linear_stats(folder, y="y", x="x1,x2")
+    mse = lambda b: jnp.mean((Y - b[0] - b[1] * X1 - b[2] * X2) ** 2)
+    lrs = [1e-4, 1e-3, 5e-3]
+    local = gdlab.sweep(stats.loss, np.zeros(3), lrs=lrs, steps=200)
+    direct = gdlab.sweep(mse, np.zeros(3), lrs=lrs, steps=200)
+    np.testing.assert_allclose(local.final, direct.final, rtol=1e-10)
+    assert [r.value for r in local.regime] == [r.value for r in direct.regime]
+
+
+def test_logistic_newton_with_a_pass_per_step_matches_statsmodels(folder):
+    import statsmodels.api as sm
+
+    fit = _stream.fit_parquet(folder, y="label", x="x1,x2", family="logistic", batch_rows=1024)
+    X = np.column_stack([np.ones(N), X1, X2])
+    logit = sm.Logit(LABEL, X).fit(disp=0, tol=1e-14, maxiter=100)
+    np.testing.assert_allclose(fit.coef, logit.params, rtol=1e-9)
+    np.testing.assert_allclose(fit.stats.se, logit.bse, rtol=1e-7)
+    in_memory = gdlab.fit(DATA, y="label", x="x1,x2", family="logistic")
+    np.testing.assert_allclose(fit.coef, in_memory.coef, rtol=1e-10)
+    assert fit.status.value == "converged"
+
+
+def test_full_batch_gradient_and_descent_equal_the_in_memory_ones(folder):
+    source = _stream.open_parquet(folder, batch_rows=777)
+    log_loss = lambda b, d: jnp.mean(
+        jnp.logaddexp(0.0, b[0] + b[1] * d["x1"] + b[2] * d["x2"])
+        - d["label"] * (b[0] + b[1] * d["x1"])
+        - d["label"] * b[2] * d["x2"]
+    )
+    at = np.array([0.1, -0.2, 0.3])
+    value, grad = _stream.value_and_grad(log_loss, at, source)
+    v, g = jax.value_and_grad(log_loss)(at, DATA)
+    assert value == pytest.approx(float(v), rel=1e-13)
+    np.testing.assert_allclose(grad, g, rtol=1e-12)
+    streamed = _stream.descend_parquet(log_loss, np.zeros(3), source, lr=0.05, steps=15)
+    plain = gdlab.descend(lambda b: log_loss(b, DATA), np.zeros(3), lr=0.05, steps=15)
+    np.testing.assert_allclose(streamed.params, plain.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(streamed.loss, plain.loss, rtol=1e-12)
+    assert streamed.message == plain.message
+
+
+def test_sgd_batches_are_a_seeded_permutation_within_bounded_windows(folder):
+    source = _stream.open_parquet(folder, "x1", batch_rows=500)
+    batches = list(_stream.shuffled_batches(source, 100, 1200, seed=5, epoch=0))
+    assert len(batches) == N // 100
+    seen = np.concatenate([b["x1"] for b in batches])
+    position = {v: i for i, v in enumerate(X1)}
+    rows = np.array([position[v] for v in seen])
+    assert len(set(rows)) == len(rows) and not np.array_equal(rows, np.sort(rows))
+    assert np.all(np.abs(rows - np.arange(len(rows))) < 2 * 1200)  # mixed only within a window
+    again = list(_stream.shuffled_batches(source, 100, 1200, seed=5, epoch=0))
+    other = list(_stream.shuffled_batches(source, 100, 1200, seed=5, epoch=1))
+    assert np.array_equal(again[0]["x1"], batches[0]["x1"]) and not np.array_equal(other[0]["x1"], seen[:100])
+
+
+def test_sgd_streams_each_epoch_and_records_the_full_loss_at_the_end(folder):
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"] - b[2] * d["x2"]) ** 2)
+    run = gdlab.sgd(mse, np.zeros(3), folder, lr=5e-3, batch_size=50, epochs=3, seed=1)
+    same = _stream.sgd_parquet(mse, np.zeros(3), folder, lr=5e-3, batch_size=50, epochs=3, seed=1)
+    np.testing.assert_array_equal(run.params, same.params)
+    assert run.steps == 3 * (N // 50) and "streamed from data" in run.message
+    assert run.loss[-1] == pytest.approx(float(mse(run.final, DATA)), rel=1e-12)
+    first = {
+        k: v
+        for k, v in next(_stream.shuffled_batches(_stream.open_parquet(folder), 50, 262_144, 1, 0)).items()
+    }
+    assert run.loss[0] == pytest.approx(float(mse(np.zeros(3), first)), rel=1e-13)
+    assert run.loss[-1] < 1.0 < run.loss[0]
+
+
+def test_bad_sources_and_settings_are_input_errors(folder, tmp_path):
+    with pytest.raises(InputError, match=r"no column 'x9'; it has 'x1', 'x2', 'y', 'label'"):
+        _stream.open_parquet(folder, "x9")
+    with pytest.raises(InputError, match="no such file or directory"):
+        _stream.open_parquet(tmp_path / "missing")
+    pd.DataFrame({"a": ["u", "v"]}).to_parquet(tmp_path / "text.parquet")
+    with pytest.raises(InputError, match="column 'a' holds text, not numbers"):
+        _stream.open_parquet(tmp_path / "text.parquet")
+    pd.DataFrame({"a": [1.0, np.nan, 3.0]}).to_parquet(tmp_path / "gap.parquet", row_group_size=1)
+    with pytest.raises(InputError, match=r"column 'a' has a missing value .* at row 1"):
+        list(_stream.open_parquet(tmp_path / "gap.parquet").blocks())
+    with pytest.raises(InputError, match="'lbfgs' evaluates the loss at trial points"):
+        _stream.descend_parquet(lambda b, d: (d["y"] - b) ** 2, 0.0, folder, lr=0.1, steps=2, method="lbfgs")
+    with pytest.raises(InputError, match="batch_size must be between 1 and the 5,003 rows"):
+        _stream.sgd_parquet(lambda b, d: (d["y"] - b) ** 2, 0.0, folder, lr=0.1, batch_size=10**6)
+    with pytest.raises(InputError, match="must hold only 0 and 1"):
+        _stream.fit_parquet(folder, y="y", x="x1", family="logistic")
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet")
+    with pytest.raises(InputError, match="not a readable Parquet"):
+        _stream.open_parquet(tmp_path / "bad.parquet")
+
+
+_CHILD = textwrap.dedent(
+    """
+    import resource, sys
+    import numpy as np
+    from gdlab import _stream
+    columns = [f"x{j}" for j in range(7)]
+    def passes(path):
+        source = _stream.open_parquet(path, [*columns, "y"], batch_rows=16384)
+        stats = _stream.linear_stats(source, y="y", x=columns)
+        loss = lambda b, d: (d["y"] - b[0] - b[1] * d["x0"]) ** 2
+        _stream.value_and_grad(loss, np.zeros(2), source)
+        return stats.n
+    passes(sys.argv[1])  # compile and warm up on a small file
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    n = passes(sys.argv[2])
+    print(n, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+    """
+)
+
+
+def _random_parquet(path: Path, rows: int, chunk: int = 250_000) -> int:
+    """Uncompressed random columns x0..x6 and y, written a chunk at a time; returns the data's bytes."""
+    rng = np.random.default_rng(0)
+    schema = pa.schema([(f"x{j}", pa.float64()) for j in range(7)] + [("y", pa.float64())])
+    with pq.ParquetWriter(path, schema, compression="none") as writer:
+        for start in range(0, rows, chunk):
+            block = rng.standard_normal((8, min(chunk, rows - start)))
+            writer.write_table(pa.table(list(block), schema=schema), row_group_size=100_000)
+    return rows * 8 * 8
+
+
+def test_memory_stays_constant_whatever_the_file_size(tmp_path):
+    small, big = tmp_path / "small.parquet", tmp_path / "big.parquet"
+    _random_parquet(small, 40_000)
+    data_bytes = _random_parquet(big, 2_000_000)
+    cap = 30 * 2**20  # the growth of peak memory allowed: under a quarter of the 128 MB of data
+    assert data_bytes >= 4 * cap
+    # Freed blocks are given back to the system at once, so the peak measures live memory.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(small), str(big)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    rows, growth = map(int, done.stdout.split())
+    assert rows == 2_000_000
+    assert growth < cap, f"peak memory grew by {growth / 2**20:.1f} MB streaming {data_bytes / 2**20:.0f} MB"
