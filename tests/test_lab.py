@@ -71,7 +71,7 @@ def test_the_widget_answers_a_run_in_the_kernel(executed):
 
 
 def test_the_widget_module_is_the_page_s_own_code():
-    from gdlab.web._app import STATIC
+    from gdlab.web._files import STATIC
     from gdlab.web._widget import bundle
 
     text = bundle()

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import importlib.resources
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 
 import gdlab
 from gdlab.web._compute import Lab
+from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._models import (
     ErrorOut,
     ExportIn,
@@ -41,7 +40,6 @@ from gdlab.web._models import (
     WebLimits,
 )
 
-STATIC = Path(__file__).parent / "static"
 _ERRORS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorOut, "description": "The request body is too large."},
     422: {"model": ErrorOut, "description": "The input is wrong; the message says what to fix."},
@@ -59,11 +57,6 @@ _CSP = (
 
 class Unavailable(Exception):
     """The server cannot answer now (busy, or out of time); the message says which."""
-
-
-def plotly_js() -> Path:
-    """plotly.js as shipped inside the installed plotly package."""
-    return Path(str(importlib.resources.files("plotly") / "package_data" / "plotly.min.js"))
 
 
 class Workers:

@@ -19,8 +19,8 @@ import pydantic
 import traitlets
 
 from gdlab._checks import InputError
-from gdlab.web._app import STATIC, plotly_js
 from gdlab.web._compute import Lab as Computations
+from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn
 
 _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
