@@ -86,3 +86,10 @@ def test_perfect_separation_is_said():
     x = np.arange(10.0)
     result = fit({"x": x, "y": (x > 4.5).astype(float)}, y="y", x="x", family="logistic", steps=50)
     assert any("perfectly separated" in w for w in result.warnings)
+
+
+def test_sgd_on_the_log_loss_comes_near_newtons_solution(admissions):
+    result = fit(admissions, y="y", x="a,b", family="logistic", method="sgd", epochs=100, seed=1)
+    assert result.steps == 100 * (300 // 8) and "1/(2 L_b)" in (result.lr_source or "")
+    assert result.max_difference is not None and result.max_difference < 0.1
+    np.testing.assert_allclose(result.coef[1:], result.closed_form[1:], rtol=0.1)

@@ -529,7 +529,7 @@ def _descent(
     rate: float | None
     source: str | None
     if how == "sgd":
-        path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype)
+        path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype, loss, factor)
     else:
         path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how, loss, factor)
     if not settings.standardize:
@@ -612,14 +612,16 @@ def _check_design(design: Design, intercept: bool) -> None:
             f"{count(n, 'row')} but {p} coefficients ({', '.join(coefficients)}): "
             f"a fit needs at least as many rows as coefficients"
         )
-    for j in range(int(intercept), p):
+    start = int(intercept)
+    flat = np.flatnonzero(np.all(X[:, start:] == X[0, start:], axis=0)) + start  # one pass over the rows
+    for j in flat:
         column, name = X[:, j], coefficients[j]
-        if intercept and np.ptp(column) == 0:
+        if intercept:
             raise InputError(
                 f"column {name!r} is constant ({column[0]:g} in every row): beside the intercept it "
                 "has nothing to explain; drop it from x, or fit intercept=False"
             )
-        if not intercept and not np.any(column):
+        if column[0] == 0:
             raise InputError(
                 f"column {name!r} is 0 in every row: it has no coefficient to fit; drop it from x"
             )
@@ -794,13 +796,13 @@ def _why_far(
     return (f"{head}: {'; '.join(reasons) or path.message}",)
 
 
-def _sgd_rate(Z: np.ndarray, size: int) -> tuple[float, str]:
+def _sgd_rate(Z: np.ndarray, size: int, factor: float = 2.0) -> tuple[float, str]:
     """``1/(2 L_b)``: the rate with a convergence guarantee for batches of ``size`` rows drawn without
     replacement, where ``L_b`` is the expected smoothness of a batch's loss (Gower et al., 2019):
     between ``L`` (the whole data) and the sharpest single row's curvature ``max 2|z_i|^2``."""
     n = len(Z)
-    L, _ = _curvature(Z)
-    sharpest = 2 * float(np.max(np.sum(Z**2, axis=1)))
+    L, _ = _curvature(Z, factor)
+    sharpest = factor * float(np.max(np.sum(Z**2, axis=1)))
     L_b = L if n == 1 else n * (size - 1) / (size * (n - 1)) * L + (n - size) / (size * (n - 1)) * sharpest
     return 1 / (2 * L_b), f"1/(2 L_b) for batches of {size} of {n} rows, L_b={L_b:.4g}"
 
@@ -816,7 +818,7 @@ def _cosine(total: int) -> Method:
 
 
 def _descend_sgd(
-    Z: np.ndarray, y: np.ndarray, settings: _Settings, dtype: np.dtype
+    Z: np.ndarray, y: np.ndarray, settings: _Settings, dtype: np.dtype, loss: Any = None, factor: float = 2.0
 ) -> tuple[Trajectory, float, str, tuple[str, ...]]:
     from gdlab._sgd import sgd
 
@@ -834,11 +836,11 @@ def _descend_sgd(
         LIMITS.trajectory_numbers,
         "use fewer epochs or larger batches",
     )
-    rate, source = (settings.lr, "given") if settings.lr is not None else _sgd_rate(Z, size)
+    rate, source = (settings.lr, "given") if settings.lr is not None else _sgd_rate(Z, size, factor)
     if settings.decay:
         source += f", decaying to 0 by a cosine over {total:,} steps"
     path = sgd(
-        _mse,
+        loss or _mse,
         np.zeros(Z.shape[1]),
         {"Z": Z, "y": y},
         lr=rate,
