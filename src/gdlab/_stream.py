@@ -485,6 +485,12 @@ def value_and_grad(loss: BatchLoss, params: Params, source: ParquetSource) -> tu
     return value / source.n, jax.tree.map(lambda a: a / source.n, grad)
 
 
+@functools.partial(jax.jit, static_argnames=("method",))
+def _start(method: Method, init: Params, lr: jax.Array):
+    """The optimiser's state at the start (compiled once per method and parameter shape)."""
+    return optimiser(method, lr).init(init)
+
+
 @functools.partial(jax.jit, static_argnames=("method", "early"))
 def _update(method: Method, lr, p, state, value, g, first, tol, early: bool):
     """One optimiser update from a value and gradient computed elsewhere, and the engine's stop rule."""
@@ -547,7 +553,7 @@ def descend_passes(
         "ask for fewer steps",
     )
     lr_arr = np.asarray(rate)
-    state = jax.jit(lambda q: optimiser(spec, jnp.asarray(lr_arr)).init(q))(p)
+    state = _start(spec, p, lr_arr)
     tol_arr, first = np.asarray(limit or 0.0), np.asarray(0.0)
     P, L, G = [], [], []
     code = Outcome.RUNNING
@@ -732,7 +738,7 @@ def sgd_parquet(
         "use fewer epochs or larger batches",
     )
     lr_arr = np.asarray(rate)
-    state = jax.jit(lambda q: optimiser(spec, jnp.asarray(lr_arr)).init(q))(p)
+    state = _start(spec, p, lr_arr)
     P, L, G = [], [], []
     code = Outcome.RUNNING
     for epoch in range(epochs):

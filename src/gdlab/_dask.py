@@ -1,0 +1,486 @@
+"""Data on a Dask cluster: chunks resident on the workers, one JAX task per chunk, the loop here.
+
+The data are cut into chunks that stay on the workers as NumPy arrays (a dict
+of float64 columns per chunk) for as long as a :class:`DaskData` holds them.
+Each iteration sends the parameters (a few numbers), runs one task per chunk
+(the chunk's summed loss and its gradient, compiled by JAX) and sums the
+results on the workers, two at a time (a tree reduction); only the total comes
+back. The optimiser, the stop rule and the trajectory stay on the client
+(:func:`gdlab._stream.descend_passes`).
+
+The loss is sent once: scattered to every worker, and compiled once per worker
+process, in a cache keyed by a token made when it was sent (tasks carry the
+token and a reference to the scattered function, never the function itself).
+
+What runs where:
+
+- client: reading settings, the optimiser and its state, the trajectory, the
+  closed-form solve from the combined triangular factor, Newton's steps;
+- workers: the chunks, each chunk's loss and gradient (JAX), each chunk's QR
+  factor (the one pass of a linear fit; a pass per Newton step for logistic),
+  and the sums.
+
+A worker lost mid-fit: chunks made from a Dask collection are recomputed by
+Dask from their graph, and the fit goes on with the same numbers; chunks
+scattered from the client's memory cannot be, and the fit stops with a
+:class:`ClusterError` saying so. A lost chunk is never skipped: every
+iteration sums exactly one result per chunk.
+
+Example:
+    >>> from dask.distributed import Client, LocalCluster   # doctest: +SKIP
+    >>> client = Client("tcp://scheduler:8786")              # doctest: +SKIP
+    >>> import dask.dataframe as dd                          # doctest: +SKIP
+    >>> frame = dd.read_parquet("s3://bucket/sales/")        # doctest: +SKIP
+    >>> fit_dask(frame, y="sales", x="temp,rain", client=client).coefficients  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, final
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gdlab._checks import InputError
+from gdlab._data import NamesLike, names
+from gdlab._loss import as_loss
+from gdlab._stream import (
+    LinearStats,
+    _triangle,
+    descend_passes,
+    design_rows,
+    linear_fit,
+    logistic_fit,
+    logistic_terms,
+    merge_terms,
+    per_row,
+)
+from gdlab._trajectory import Trajectory
+from gdlab._types import BatchLoss, MethodLike, Params
+
+__all__ = [
+    "ClusterError",
+    "DaskData",
+    "as_dask_data",
+    "compile_counts",
+    "descend_dask",
+    "fit_dask",
+    "is_dask_collection",
+    "linear_stats_dask",
+    "value_and_grad_dask",
+]
+
+# Rows per chunk when in-memory data are scattered to a cluster.
+CHUNK_ROWS = 1_000_000
+
+# Results summed by one task: each level of the tree is a round trip to the scheduler (~10 ms
+# here), so a wide tree (two levels up to 64 chunks) beats a binary one.
+FAN_IN = 8
+
+# On each worker process: token -> the compiled chunk function, and how many times it was traced.
+_COMPILED: dict[str, Callable[..., Any]] = {}
+_TRACES: dict[str, int] = {}
+
+
+class ClusterError(RuntimeError):
+    """The cluster lost what a fit needs (a worker holding data that cannot be recomputed)."""
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class DaskData:
+    """Chunks of named float64 columns, resident on a cluster's workers.
+
+    Attributes:
+        client: the ``dask.distributed.Client``.
+        chunks: one future per chunk, each a dict column -> 1-D array.
+        rows: the rows of each chunk.
+        columns: the column names.
+        recomputable: whether Dask can recompute a lost chunk (made from a Dask
+            collection) or not (scattered from memory).
+    """
+
+    client: Any
+    chunks: tuple[Any, ...]
+    rows: tuple[int, ...]
+    columns: tuple[str, ...]
+    recomputable: bool
+
+    @property
+    def n(self) -> int:
+        """The rows of all chunks."""
+        return sum(self.rows)
+
+    def release(self) -> None:
+        """Let the workers drop the chunks."""
+        self.client.cancel(list(self.chunks))
+
+    def __repr__(self) -> str:
+        return f"DaskData({self.n:,} rows in {len(self.chunks)} chunks, columns {', '.join(self.columns)})"
+
+
+def is_dask_collection(data: object) -> bool:
+    """A Dask array or DataFrame (or anything Dask collects), without importing Dask to ask."""
+    import sys
+
+    dask = sys.modules.get("dask")
+    return dask is not None and dask.is_dask_collection(data)
+
+
+def _default_client(client: Any) -> Any:
+    if client is not None:
+        return client
+    try:
+        from dask.distributed import default_client
+    except ImportError as err:
+        raise InputError("data on a cluster needs Dask: pip install 'gdlab[dask]'") from err
+    try:
+        return default_client()
+    except ValueError as err:
+        raise InputError(
+            "no Dask client: pass client=Client('tcp://scheduler:8786') (or start one with Client())"
+        ) from err
+
+
+def as_dask_data(
+    data: Any, *, client: Any = None, columns: NamesLike | None = None, chunk_rows: int = CHUNK_ROWS
+) -> DaskData:
+    """Put ``data`` on the cluster as resident chunks of float64 columns.
+
+    Args:
+        data: a Dask DataFrame (a chunk per partition), a 2-D Dask array (columns
+            named "0", "1" ...; a chunk per block of rows), or anything
+            :func:`gdlab.as_table` reads, scattered from memory in chunks of
+            ``chunk_rows`` rows.
+        client: the ``dask.distributed.Client`` (default: the current one).
+        columns: the columns to keep (default all).
+        chunk_rows: rows per chunk for data scattered from memory.
+
+    Raises:
+        InputError: no client, a missing column, text, missing or infinite values
+            (found as the chunks are made, with the column and the row in its chunk).
+    """
+    client = _default_client(client)
+    wanted = None if columns is None else names(columns, "columns")
+    if is_dask_collection(data):
+        parts, found = _collection_parts(data, wanted)
+        futures = client.compute([_chunk_of(part, found) for part in parts])
+        recomputable = True
+    else:
+        from gdlab._data import as_table
+
+        table = as_table(data, columns=wanted)
+        found = table.names
+        size = max(1, int(chunk_rows))
+        pieces = [
+            {c: np.array(table.columns[c][s : s + size]) for c in found} for s in range(0, table.n, size)
+        ]
+        futures = client.scatter(pieces)
+        recomputable = False
+    rows = tuple(_gather(client, client.map(_rows, futures, pure=False)))
+    if not sum(rows):
+        raise InputError("the data have no rows")
+    return DaskData(client, tuple(futures), rows, found, recomputable)
+
+
+def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[Any], tuple[str, ...]]:
+    """The delayed pieces of a Dask DataFrame (its partitions) or 2-D array (its row blocks)."""
+    if hasattr(data, "columns") and hasattr(data, "to_delayed"):  # a DataFrame
+        existing = tuple(str(c) for c in data.columns)
+        chosen = existing if wanted is None else wanted
+        for name in chosen:
+            if name not in existing:
+                from gdlab._data import _no_column
+
+                raise InputError(_no_column(name, existing, "the Dask DataFrame"))
+        return list(data[list(chosen)].to_delayed()), chosen
+    if getattr(data, "ndim", None) != 2:
+        raise InputError(
+            "a Dask collection as data must be a DataFrame or a 2-D array (rows x columns); "
+            f"got {type(data).__name__} of {getattr(data, 'ndim', '?')} dimensions"
+        )
+    existing = tuple(str(j) for j in range(data.shape[1]))
+    chosen = existing if wanted is None else wanted
+    for name in chosen:
+        if name not in existing:
+            raise InputError(f"the Dask array has columns {', '.join(existing)}; no column {name!r}")
+    picked = data[:, [int(c) for c in chosen]].rechunk({1: -1})
+    return list(picked.to_delayed()[:, 0]), chosen
+
+
+def _chunk_of(part: Any, columns: tuple[str, ...]) -> Any:
+    import dask
+
+    return dask.delayed(_columns_of, pure=True)(part, columns)
+
+
+def _columns_of(part: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """On a worker: a partition (DataFrame) or a block (2-D array) as float64 columns, checked."""
+    if hasattr(part, "columns"):
+        raw = {c: part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns}
+    else:
+        block = np.asarray(part, dtype=np.float64)
+        raw = {c: np.ascontiguousarray(block[:, j]) for j, c in enumerate(columns)}
+    for name, values in raw.items():
+        bad = ~np.isfinite(values)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(
+                f"column {name!r} has a {'missing' if np.isnan(values[i]) else 'non-finite'} value at row "
+                f"{i} of a chunk; fill or drop such rows before fitting"
+            )
+    return raw
+
+
+def _rows(chunk: Mapping[str, np.ndarray]) -> int:
+    return len(next(iter(chunk.values())))
+
+
+def _gather(client: Any, futures: Any) -> Any:
+    """``client.gather``, turning a lost worker into a :class:`ClusterError` that says what to do."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+
+    try:
+        return client.gather(futures)
+    except (CancelledError, KilledWorker) as err:
+        raise ClusterError(
+            f"the cluster lost data a fit needs ({type(err).__name__}: {err}); chunks scattered from the "
+            "client's memory cannot be recomputed after a worker dies: run the fit again, or give a Dask "
+            "collection (dask.dataframe.read_parquet, dask.array), whose chunks Dask recomputes"
+        ) from err
+
+
+def _tree_sum(client: Any, parts: list[Any], add: Callable[[Any, Any], Any]) -> Any:
+    """Sum futures on the workers, :data:`FAN_IN` at a time (a tree); only the total comes back."""
+    while len(parts) > 1:
+        groups = [parts[i : i + FAN_IN] for i in range(0, len(parts), FAN_IN)]
+        parts = [g[0] if len(g) == 1 else client.submit(_reduce, add, *g, pure=False) for g in groups]
+    return _gather(client, parts[0])
+
+
+def _reduce(add: Callable[[Any, Any], Any], *parts: Any) -> Any:
+    return functools.reduce(add, parts)
+
+
+# --- one task per chunk: the summed loss and gradient, compiled once per worker --------------
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class _Sent:
+    """A loss scattered to every worker once, and the token its compiled form is cached under."""
+
+    token: str
+    future: Any
+
+
+# On the client: the losses already sent, as (client id, loss) -> what was sent. The entry holds the
+# function itself, so its id is never reused by another while it is here.
+_SENT: dict[tuple[str, int], tuple[Callable[..., Any], _Sent]] = {}
+_SENT_MAX = 64
+
+
+def _send(client: Any, loss: Callable[..., Any]) -> _Sent:
+    """Scatter ``loss`` to every worker, once per client and function."""
+    key = (client.id, id(loss))
+    entry = _SENT.get(key)
+    if entry is not None and entry[0] is loss and entry[1].future.status == "finished":
+        return entry[1]
+    sent = _Sent(uuid.uuid4().hex, client.scatter(loss, broadcast=True, hash=False))
+    if len(_SENT) >= _SENT_MAX:
+        _SENT.pop(next(iter(_SENT)))
+    _SENT[key] = (loss, sent)
+    return sent
+
+
+def _compiled(token: str, loss: Callable[..., Any]) -> Callable[..., Any]:
+    """On a worker: the chunk function of ``loss``, compiled once per process."""
+    found = _COMPILED.get(token)
+    if found is None:
+        rows = per_row(loss)
+
+        def total(params: Params, chunk: Any) -> jax.Array:
+            _TRACES[token] = _TRACES.get(token, 0) + 1  # runs only while JAX traces
+            return jnp.sum(rows(params, chunk))
+
+        found = _COMPILED[token] = jax.jit(jax.value_and_grad(total))
+    return found
+
+
+def _chunk_value_grad(token: str, loss: Callable[..., Any], params: Params, chunk: Any) -> tuple[float, Any]:
+    value, grad = _compiled(token, loss)(params, chunk)
+    return float(value), jax.tree.map(np.asarray, grad)
+
+
+def _add_value_grad(a: tuple[float, Any], b: tuple[float, Any]) -> tuple[float, Any]:
+    return a[0] + b[0], jax.tree.map(np.add, a[1], b[1])
+
+
+def compile_counts(client: Any) -> dict[str, dict[str, int]]:
+    """Per worker: how many times each loss sent to it was traced and compiled (keyed by token)."""
+    return client.run(_trace_counts)
+
+
+def _trace_counts() -> dict[str, int]:
+    return dict(_TRACES)
+
+
+def value_and_grad_dask(loss: BatchLoss, params: Params, data: DaskData) -> tuple[float, Params]:
+    """One iteration on the cluster: the mean over rows of ``loss(params, row)``, and its gradient.
+
+    One task per chunk, summed on the workers; ``loss`` is sent the first time only.
+    """
+    f = as_loss(loss)
+    sent = _send(data.client, f)
+    p = jax.tree.map(np.asarray, params)
+    parts = [
+        data.client.submit(_chunk_value_grad, sent.token, sent.future, p, chunk, pure=False)
+        for chunk in data.chunks
+    ]
+    value, grad = _tree_sum(data.client, parts, _add_value_grad)
+    return value / data.n, jax.tree.map(lambda a: a / data.n, grad)
+
+
+def descend_dask(
+    loss: BatchLoss,
+    init: Params,
+    data: Any,
+    *,
+    lr: float,
+    steps: int,
+    method: MethodLike = "gd",
+    tol: float | None = None,
+    client: Any = None,
+    columns: NamesLike | None = None,
+) -> Trajectory:
+    """Full-batch descent on the mean over rows of ``loss(params, row)``, the data on a cluster.
+
+    ``data`` is a :class:`DaskData` or anything :func:`as_dask_data` takes; each
+    step is one :func:`value_and_grad_dask`. Returns the :class:`~gdlab.Trajectory`
+    that :func:`gdlab.descend` would record on the same rows in memory.
+    """
+    chunks = data if isinstance(data, DaskData) else as_dask_data(data, client=client, columns=columns)
+    f = as_loss(loss)
+    return descend_passes(
+        lambda p: value_and_grad_dask(f, p, chunks),
+        init,
+        lr=lr,
+        steps=steps,
+        method=method,
+        tol=tol,
+        where=f"{len(chunks.chunks)} chunks on the cluster",
+    )
+
+
+# --- fits: one pass of QR factors for least squares, a pass per Newton step for logistic -----------
+
+
+def _chunk_r(chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool) -> np.ndarray:
+    rows = design_rows(dict(chunk), x, y, _rows(chunk), intercept)
+    return _triangle(rows, rows.shape[1])
+
+
+def _merge_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _triangle(np.vstack([a, b]), a.shape[0])
+
+
+def _chunk_logistic(
+    chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray
+) -> tuple:
+    rows = design_rows(dict(chunk), x, y, _rows(chunk), intercept)
+    bad = np.flatnonzero((rows[:, -1] != 0) & (rows[:, -1] != 1))
+    if bad.size:
+        raise InputError(
+            f"column {y!r} must hold only 0 and 1 for family='logistic'; it holds {rows[bad[0], -1]:g} "
+            f"at row {int(bad[0])} of a chunk: recode it, for example as 1 where it is above a threshold"
+        )
+    return logistic_terms(rows, b)
+
+
+def fit_dask(
+    data: Any,
+    *,
+    y: str,
+    x: NamesLike,
+    family: str = "linear",
+    method: MethodLike | None = None,
+    intercept: bool = True,
+    steps: int = 5000,
+    lr: float | None = None,
+    tol: float | None = None,
+    rcond: float | None = None,
+    client: Any = None,
+) -> Any:
+    """Fit ``y ~ x`` to data on a Dask cluster, as :func:`gdlab.fit` fits it in memory.
+
+    Linear least squares takes one pass: each chunk's QR factor of ``[1 | X | y]``
+    on its worker, combined two at a time (a TSQR); the closed form, standard
+    errors and any descent then run on the client from the combined factor
+    (:func:`gdlab._stream.linear_fit`). ``family="logistic"`` runs Newton's
+    method (IRLS) with a pass per step, each pass combining the chunks' factors
+    of the weighted design.
+
+    Args:
+        data: a Dask DataFrame or 2-D array, a :class:`DaskData`, or in-memory data
+            to scatter (see :func:`as_dask_data`).
+        y, x, family, method, intercept, steps, lr, tol, rcond: as :func:`gdlab.fit`.
+        client: the ``dask.distributed.Client`` (default: the current one).
+
+    Returns:
+        A :class:`gdlab.Fit`.
+    """
+    from gdlab._fit import _family, _method, _variables
+
+    kind = _family(family)
+    how = _method(method, kind)
+    response, regressors = _variables(y, x)
+    chunks = (
+        data
+        if isinstance(data, DaskData)
+        else as_dask_data(data, client=client, columns=[*regressors, response])
+    )
+    c = chunks.client
+    if kind == "logistic":
+        if how != "newton":
+            raise InputError(
+                "a logistic fit on a cluster runs Newton's method (IRLS, a pass per step); for another "
+                "method descend the log-loss with descend_dask"
+            )
+
+        def newton_pass(b: np.ndarray) -> tuple:
+            parts = [
+                c.submit(_chunk_logistic, chunk, regressors, response, intercept, b, pure=False)
+                for chunk in chunks.chunks
+            ]
+            return _tree_sum(c, parts, merge_terms)
+
+        return logistic_fit(newton_pass, chunks.n, regressors, response, intercept)
+    stats = linear_stats_dask(chunks, y=response, x=regressors, intercept=intercept)
+    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond)
+
+
+def linear_stats_dask(
+    data: Any, *, y: str, x: NamesLike, intercept: bool = True, client: Any = None
+) -> LinearStats:
+    """One pass on the cluster: the :class:`~gdlab._stream.LinearStats` (QR factor of ``[1 | X | y]``).
+
+    Each chunk is factored on its worker and the factors combined two at a time
+    (a TSQR); only the small triangle comes back. Its :meth:`~LinearStats.loss`
+    is the exact mean squared error, for local descents and sweeps.
+    """
+    regressors = names(x, "x")
+    chunks = (
+        data if isinstance(data, DaskData) else as_dask_data(data, client=client, columns=[*regressors, y])
+    )
+    c = chunks.client
+    parts = [c.submit(_chunk_r, chunk, regressors, y, intercept, pure=False) for chunk in chunks.chunks]
+    R = _tree_sum(c, parts, _merge_r)
+    coefficients = ("intercept", *regressors) if intercept else regressors
+    return LinearStats(np.asarray(R), chunks.n, coefficients, y, bool(intercept))

@@ -1,0 +1,170 @@
+"""Data on a Dask cluster: resident chunks, one task per chunk, the loop on the client."""
+
+import os
+import signal
+import time
+
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import pytest
+
+import gdlab
+from gdlab import _dask
+from gdlab._checks import InputError
+
+dd = pytest.importorskip("dask.dataframe")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("dask.distributed")
+
+pytestmark = [
+    # distributed's own shutdown chatter, not gdlab's: narrow to its modules.
+    pytest.mark.filterwarnings("ignore::ResourceWarning"),
+    pytest.mark.filterwarnings("ignore:.*unclosed.*:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning:distributed"),
+]
+
+RNG = np.random.default_rng(3)
+N = 4_000
+X1 = RNG.normal(2.0, 3.0, N)
+X2 = RNG.normal(0.0, 1.0, N)
+Y = 0.5 + 1.5 * X1 - 2.0 * X2 + RNG.normal(0.0, 0.7, N)
+LABEL = (RNG.random(N) < 1 / (1 + np.exp(-(0.4 * X1 - 0.8 * X2 - 0.5)))).astype(float)
+FRAME = pd.DataFrame({"x1": X1, "x2": X2, "y": Y, "label": LABEL})
+DATA = {c: FRAME[c].to_numpy() for c in FRAME}
+
+
+def log_loss(b, d):
+    eta = b[0] + b[1] * d["x1"] + b[2] * d["x2"]
+    return jnp.mean(jnp.logaddexp(0.0, eta) - d["label"] * eta)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield local, client
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    return cluster[1]
+
+
+@pytest.fixture(scope="module")
+def chunks(client):
+    return _dask.as_dask_data(dd.from_pandas(FRAME, npartitions=5), client=client)
+
+
+def test_chunks_stay_on_the_workers(chunks, client):
+    assert chunks.n == N and len(chunks.chunks) == 5 and chunks.recomputable
+    held = client.who_has(list(chunks.chunks))
+    assert all(len(where) >= 1 for where in held.values())
+    assert {f.status for f in chunks.chunks} == {"finished"}
+
+
+def test_linear_fit_equals_the_in_memory_fit(chunks, client):
+    on_cluster = _dask.fit_dask(chunks, y="y", x="x1,x2")
+    in_memory = gdlab.fit(FRAME, y="y", x="x1,x2")
+    np.testing.assert_allclose(on_cluster.coef, in_memory.coef, rtol=1e-10)
+    np.testing.assert_allclose(on_cluster.stats.se, in_memory.stats.se, rtol=1e-10)
+    X = np.column_stack([np.ones(N), X1, X2])
+    np.testing.assert_allclose(on_cluster.coef, np.linalg.lstsq(X, Y, rcond=None)[0], rtol=1e-10)
+    array = da.from_array(np.column_stack([X1, X2, Y]), chunks=(700, 3))
+    from_array = _dask.fit_dask(array, y="2", x="0,1", client=client)
+    np.testing.assert_allclose(from_array.coef, in_memory.coef, rtol=1e-10)
+
+
+def test_a_sweep_on_the_cluster_statistics_equals_the_in_memory_sweep(chunks):
+    stats = _dask.linear_stats_dask(chunks, y="y", x="x1,x2")
+    mse = lambda b: jnp.mean((Y - b[0] - b[1] * X1 - b[2] * X2) ** 2)
+    lrs = [1e-3, 1e-2, 0.05]
+    local = gdlab.sweep(stats.loss, np.zeros(3), lrs=lrs, steps=300)
+    direct = gdlab.sweep(mse, np.zeros(3), lrs=lrs, steps=300)
+    np.testing.assert_allclose(local.final, direct.final, rtol=1e-10)
+    gd = _dask.fit_dask(chunks, y="y", x="x1,x2", method="gd")
+    np.testing.assert_allclose(gd.coef, gdlab.fit(FRAME, y="y", x="x1,x2", method="gd").coef, rtol=1e-10)
+
+
+def test_logistic_fit_equals_the_in_memory_fit(chunks):
+    on_cluster = _dask.fit_dask(chunks, y="label", x="x1,x2", family="logistic")
+    in_memory = gdlab.fit(FRAME, y="label", x="x1,x2", family="logistic")
+    np.testing.assert_allclose(on_cluster.coef, in_memory.coef, rtol=1e-10)
+    np.testing.assert_allclose(on_cluster.stats.se, in_memory.stats.se, rtol=1e-8)
+    assert on_cluster.steps == in_memory.steps
+
+
+def test_descent_equals_the_in_memory_descent_and_compiles_once_per_worker(chunks, client):
+    run = _dask.descend_dask(log_loss, np.zeros(3), chunks, lr=0.1, steps=12)
+    again = _dask.descend_dask(log_loss, np.ones(3), chunks, lr=0.1, steps=3)
+    plain = gdlab.descend(lambda b: log_loss(b, DATA), np.zeros(3), lr=0.1, steps=12)
+    np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.loss, plain.loss, rtol=1e-12)
+    assert run.message == plain.message and again.steps == 3
+    counts = _dask.compile_counts(client)
+    token = _dask._SENT[(client.id, id(log_loss))][1].token
+    # Chunks of 800 rows: one trace per worker process, whatever the number of steps and runs.
+    assert all(c.get(token, 0) <= 1 for c in counts.values())
+    assert sum(c.get(token, 0) for c in counts.values()) >= 1
+
+
+def test_bad_data_is_an_input_error(client):
+    frame = FRAME.assign(x1=FRAME.x1.where(FRAME.index != 7))
+    with pytest.raises(InputError, match="column 'x1' has a missing value at row 7 of a chunk"):
+        _dask.fit_dask(dd.from_pandas(frame, npartitions=2), y="y", x="x1", client=client)
+    with pytest.raises(InputError, match="no column 'x3'"):
+        _dask.fit_dask(dd.from_pandas(FRAME, npartitions=2), y="y", x="x3", client=client)
+    with pytest.raises(InputError, match="must hold only 0 and 1"):
+        _dask.fit_dask(dd.from_pandas(FRAME, npartitions=2), y="y", x="x1", family="logistic", client=client)
+
+
+def _kill_a_worker_on_call(monkeypatch, cluster, call: int) -> list:
+    """Kill (SIGKILL) one worker process as the ``call``-th reduction starts."""
+    calls: list = []
+    original = _dask._tree_sum
+
+    def killing(client, parts, add):
+        calls.append(1)
+        if len(calls) == call:
+            nanny = next(iter(cluster.workers.values()))
+            os.kill(nanny.process.process.pid, signal.SIGKILL)
+        return original(client, parts, add)
+
+    monkeypatch.setattr(_dask, "_tree_sum", killing)
+    return calls
+
+
+def _wait_for_workers(client, n=2, timeout=60):
+    deadline = time.monotonic() + timeout
+    while len(client.scheduler_info()["workers"]) < n and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
+def test_a_worker_killed_mid_fit_is_recovered_from_the_graph(cluster, monkeypatch):
+    local, client = cluster
+    data = _dask.as_dask_data(dd.from_pandas(FRAME, npartitions=5), client=client)
+    calls = _kill_a_worker_on_call(monkeypatch, local, 3)
+    run = _dask.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
+    plain = gdlab.descend(lambda b: log_loss(b, DATA), np.zeros(3), lr=0.1, steps=6)
+    assert len(calls) == 7
+    np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
+    _wait_for_workers(client)
+
+
+def test_a_worker_killed_holding_scattered_data_is_a_clear_error(cluster, monkeypatch):
+    local, client = cluster
+    _wait_for_workers(client)
+    data = _dask.as_dask_data(FRAME, client=client, chunk_rows=500)
+    assert not data.recomputable and len(data.chunks) == 9
+    _kill_a_worker_on_call(monkeypatch, local, 2)
+    with pytest.raises(_dask.ClusterError, match="cannot be recomputed"):
+        _dask.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
