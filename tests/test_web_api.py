@@ -49,6 +49,7 @@ def test_every_endpoint_has_an_example_that_works(client):
     posts = {path: spec["post"] for path, spec in schema["paths"].items()}
     assert set(posts) == {
         "/api/parse",
+        "/api/methods",
         "/api/run",
         "/api/landscape",
         "/api/sweep",
@@ -120,6 +121,28 @@ def test_optimiser_settings_reach_optax(client):
     assert plain != light
     response = client.post("/api/run", json={**base, "hyper": {"b1": 0.5}})
     assert response.status_code == 422 and "momentum has no setting b1" in detail(response)
+
+
+def test_every_optimiser_gdlab_has_is_offered(client):
+    import gdlab
+
+    offered = client.post("/api/methods", json={}).json()["methods"]
+    assert [m["name"] for m in offered] == list(gdlab.METHODS)
+    assert next(m for m in offered if m["name"] == "adam")["settings"] == {"b1": 0.9, "b2": 0.999}
+
+
+def test_an_optimiser_that_chooses_its_own_steps_runs_once_without_a_rate(client):
+    import gdlab
+
+    own = [name for name, spec in gdlab.METHODS.items() if not spec.needs_lr]
+    if not own:
+        pytest.skip("every optimiser here takes a rate")
+    out = client.post("/api/run", json={**LECTURE, "rates": [0.5, 5], "method": own[0], "steps": 20}).json()
+    assert len(out["runs"]) == 1 and out["runs"][0]["lr"] is None and out["runs"][0]["method"] == own[0]
+    csv = client.post(
+        "/api/export", json={**LECTURE, "rates": [0.5], "method": own[0], "steps": 2, "format": "csv"}
+    )
+    assert f'filename="gdlab-{own[0]}.csv"' in csv.headers["content-disposition"]
 
 
 def test_landscape_one_and_two_parameters(client):
@@ -204,7 +227,11 @@ def test_export_of_a_run_that_does_not_exist(client):
         ),
         ("/api/run", {**LECTURE, "rates": [-1]}, "greater than 0"),
         ("/api/run", {**LECTURE, "rates": [0.1], "steps": -1}, "greater than or equal to 0"),
-        ("/api/run", {**LECTURE, "rates": [0.1], "method": "newton"}, "method: Input should be 'gd'"),
+        (
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "method": "newtonian"},
+            "unknown method 'newtonian'; choose one of gd",
+        ),
         ("/api/run", {"expression": "b", "start": {"c": 1}, "rates": [0.1]}, "give a start for b"),
         (
             "/api/run",

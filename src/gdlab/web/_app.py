@@ -29,6 +29,8 @@ from gdlab.web._models import (
     ExportIn,
     LandscapeIn,
     LandscapeOut,
+    MethodsIn,
+    MethodsOut,
     ParseIn,
     ParseOut,
     RunIn,
@@ -202,6 +204,11 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     async def parse(request: ParseIn) -> Response:
         """Check a loss and give its parameters and exact derivatives."""
         return await compute(_json(lambda: lab.parse(request)))
+
+    @app.post("/api/methods", response_model=MethodsOut, tags=["lab"])
+    async def methods(request: MethodsIn) -> Response:
+        """The optimisers by name, whether each takes a learning rate, and their settings."""
+        return JSONResponse(lab.methods(request))
 
     @app.post("/api/run", response_model=RunsOut, tags=["lab"])
     async def run(request: RunIn) -> Response:

@@ -161,10 +161,22 @@ class Lab:
         loss = self.expression(request.expression, request.data)
         start = self.start(loss, request.start)
         method = self.method(request.method, request.hyper)
+        if not gdlab.METHODS[request.method].needs_lr:  # it chooses its own steps: one run, no rate
+            return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
         return [
             gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
             for lr in request.rates
         ]
+
+    @staticmethod
+    def methods(_: object = None) -> Json:
+        """The optimisers by name, whether each takes a rate, and the settings the page may change."""
+        return {
+            "methods": [
+                {"name": name, "needs_lr": spec.needs_lr, "settings": HYPER_DEFAULTS.get(name, {})}
+                for name, spec in gdlab.METHODS.items()
+            ]
+        }
 
     def run(self, request: RunIn) -> Json:
         runs = [_run_json(t, request.points) for t in self.trajectories(request)]
@@ -244,7 +256,8 @@ class Lab:
                 (chosen.to_csv if request.format == "csv" else chosen.to_json)(target)
                 data = target.read_bytes()
             media = "text/csv" if request.format == "csv" else "application/json"
-            return data, media, f"gdlab-lr{chosen.lr:g}.{request.format}"
+            rate = chosen.method if chosen.lr is None else f"lr{chosen.lr:g}"
+            return data, media, f"gdlab-{rate}.{request.format}"
         with _RENDER_LOCK:
             movie = gdlab.animate(
                 paths,

@@ -10,12 +10,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, model_validator
 
 from gdlab._checks import LIMITS, InputError
 
-METHOD_NAMES = ("gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-Method = Literal["gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+
+def _method_names() -> list[str]:
+    from gdlab._methods import METHODS
+
+    return list(METHODS)
+
+
+def _known_method(name: str) -> str:
+    names = _method_names()
+    if name not in names:
+        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(names)}")
+    return name
+
+
+# Every name gdlab.descend takes, read from gdlab.METHODS (so a new one appears here too).
+Method = Annotated[
+    str,
+    AfterValidator(_known_method),
+    Field(max_length=32, json_schema_extra={"enum": _method_names()}, description="The optimiser, by name."),
+]
 Dataset = Literal["cafe"]
 
 
@@ -324,6 +342,22 @@ class StabilityOut(BaseModel):
     condition: Num
     summary: str
     explain: list[ExplainOut]
+
+
+class MethodsIn(_In):
+    """Nothing to give: the optimisers the lab offers."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+
+
+class MethodOut(BaseModel):
+    name: str
+    needs_lr: bool = Field(description="False for optimisers that choose their own step (one run, no rate).")
+    settings: dict[str, float] = Field(description="Settings the page can change, with their defaults.")
+
+
+class MethodsOut(BaseModel):
+    methods: list[MethodOut]
 
 
 class ErrorOut(BaseModel):

@@ -21,10 +21,11 @@ import traitlets
 from gdlab._checks import InputError
 from gdlab.web._compute import Lab as Computations
 from gdlab.web._files import STATIC, plotly_js
-from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn
+from gdlab.web._models import ExportIn, LandscapeIn, MethodsIn, ParseIn, RunIn, StabilityIn, SweepIn
 
 _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "parse": ParseIn,
+    "methods": MethodsIn,
     "run": RunIn,
     "landscape": LandscapeIn,
     "sweep": SweepIn,

@@ -59,6 +59,7 @@ export const WORDS = {
     moreParams: "More than two parameters: the loss against the iteration only.",
     critical: "2/L",
     saved: "saved",
+    ownStep: "chooses its own steps (one run, no rate)",
   },
   ko: {
     title: "gdlab 실험실",
@@ -117,6 +118,7 @@ export const WORDS = {
     moreParams: "매개변수가 셋 이상이면 반복에 따른 손실만 그립니다.",
     critical: "2/L",
     saved: "저장함",
+    ownStep: "스스로 보폭을 정함 (학습률 없이 한 번 실행)",
   },
 };
 

@@ -20,6 +20,7 @@ const PRESET_NAMES = {
   valley: { en: "Narrow valley", ko: "좁은 골짜기" },
   saddle: { en: "Saddle", ko: "안장점" },
 };
+// gdlab's optimisers; the list is replaced by the backend's own (gdlab.METHODS) once it answers.
 export const METHODS = ["gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
 const HYPER = {
   momentum: { momentum: 0.9 },
@@ -87,7 +88,7 @@ export function stateFromQuery(query, base) {
   }
   const r = numbers(q.get("r"));
   if (r.length) s.r = r.slice(0, 12);
-  if (METHODS.includes(q.get("m"))) s.m = q.get("m");
+  if (/^[a-z0-9-]{1,32}$/.test(q.get("m") || "")) s.m = q.get("m"); // the backend checks the name
   if (q.has("h")) s.h = unpairs(q.get("h"));
   const n = Number(q.get("n"));
   if (q.has("n") && Number.isInteger(n) && n >= 0) s.n = n;
@@ -122,6 +123,9 @@ export function fmt(v) {
   const a = Math.abs(v);
   return a >= 1e5 || a < 1e-3 ? Number(v.toPrecision(4)).toExponential() : String(Number(v.toPrecision(5)));
 }
+
+// A run's name in legends: its rate, or the optimiser's name when it chooses its own steps.
+const label = (run) => (run.lr === null ? run.method : `lr=${fmt(run.lr)}`);
 
 function debounce(fn, ms) {
   let timer = null;
@@ -189,7 +193,9 @@ export function mount(root, backend, options = {}) {
   let playing = false;
   let lastTick = 0;
   let saveRun = 0;
+  let methods = METHODS.map((name) => ({ name, needs_lr: true, settings: HYPER[name] || {} }));
   const ui = {};
+  const method = () => methods.find((m) => m.name === state.m) || { name: state.m, needs_lr: true, settings: {} };
   const words = () => WORDS[state.lang];
   const t = (key) => words()[key] || key;
 
@@ -254,8 +260,8 @@ export function mount(root, backend, options = {}) {
       onchange: (ev) => { const r = numbers(ev.target.value); if (r.length) { state.r = r.slice(0, 12); commit(); swatches(); scheduleRun(); } },
     });
     ui.swatches = h("div", { class: "lab-swatches" });
-    ui.method = h("select", { "data-testid": "method", onchange: (ev) => { state.m = ev.target.value; state.h = {}; commit(); hyper(); scheduleRun(); } },
-      METHODS.map((m) => h("option", { value: m, selected: m === state.m }, m)));
+    ui.method = h("select", { "data-testid": "method", onchange: (ev) => { state.m = ev.target.value; state.h = {}; commit(); hyper(); swatches(); scheduleRun(); } },
+      methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     ui.hyper = h("div", { class: "lab-hyper" });
     ui.steps = h("input", { type: "number", min: "0", max: "100000", step: "1", value: String(state.n), "data-testid": "steps",
       onchange: (ev) => { const n = Math.round(Number(ev.target.value)); if (n >= 0) { state.n = n; commit(); scheduleRun(); } } });
@@ -291,12 +297,16 @@ export function mount(root, backend, options = {}) {
   }
 
   function swatches() {
-    ui.swatches.replaceChildren(...state.r.map((r, i) => h("span", { class: "lab-swatch" },
-      h("i", { style: `background:${COLOURS[i % COLOURS.length]}` }), ` lr=${fmt(r)}`)));
+    const own = !method().needs_lr;
+    ui.rates.disabled = own;
+    ui.swatches.replaceChildren(...(own
+      ? [h("span", { class: "lab-swatch" }, h("i", { style: `background:${COLOURS[0]}` }), ` ${state.m}: ${t("ownStep")}`)]
+      : state.r.map((r, i) => h("span", { class: "lab-swatch" },
+        h("i", { style: `background:${COLOURS[i % COLOURS.length]}` }), ` lr=${fmt(r)}`))));
   }
 
   function hyper() {
-    const defaults = HYPER[state.m] || {};
+    const defaults = method().settings;
     ui.hyper.replaceChildren(...Object.entries(defaults).map(([k, d]) => field(k,
       h("input", { type: "number", step: "any", min: "0", max: "0.9999", value: String(state.h[k] ?? d), "data-testid": `hyper-${k}`,
         onchange: (ev) => { const v = Number(ev.target.value); if (v >= 0 && v < 1) { state.h[k] = v; commit(); scheduleRun(); } } }))));
@@ -440,7 +450,7 @@ export function mount(root, backend, options = {}) {
       maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
       frames = Math.min(maxStep, MAX_FRAMES);
       frame = autoplay ? 0 : frames;
-      ui.runSelect.replaceChildren(...out.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, `lr=${fmt(r.lr)}`)));
+      ui.runSelect.replaceChildren(...out.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, label(r))));
       if (saveRun >= out.runs.length) saveRun = 0;
       note(trouble, trouble ? "bad" : "");
       redraw();
@@ -580,7 +590,7 @@ export function mount(root, backend, options = {}) {
       const b = run.params[row][j];
       const L = run.loss[row];
       const g = run.grad[row][j];
-      traces.push(pinned(b, L, [xs[0], xs[xs.length - 1]], [lo - pad, hi + pad], c, run.lr, name, t("loss")));
+      traces.push(pinned(b, L, [xs[0], xs[xs.length - 1]], [lo - pad, hi + pad], c, label(run), name, t("loss")));
       if (b !== null && L !== null && g !== null) {
         const w = span * 0.12;
         traces.push({ x: [b - w, b + w], y: [L - g * w, L + g * w], mode: "lines", line: { color: c, dash: "dash", width: 2 }, showlegend: false, hoverinfo: "skip" });
@@ -598,7 +608,7 @@ export function mount(root, backend, options = {}) {
 
   // A run's current point; one outside the picture is pinned at its edge as a triangle
   // pointing the way it went (a diverging run stays visible), its true values in the hover.
-  function pinned(x, y, xr, yr, colour, lr, xName, yName) {
+  function pinned(x, y, xr, yr, colour, name, xName, yName) {
     let px = x;
     let py = y;
     let symbol = "circle";
@@ -608,9 +618,9 @@ export function mount(root, backend, options = {}) {
     else if (x < xr[0]) { px = xr[0]; symbol = "triangle-left"; }
     const shown = (v) => (v === null ? "∞" : fmt(v));
     return {
-      x: [px], y: [py], mode: "markers", cliponaxis: false, name: `lr=${fmt(lr)}`,
+      x: [px], y: [py], mode: "markers", cliponaxis: false, name,
       marker: { color: colour, symbol, size: state.big ? 18 : 13, line: { color: "white", width: 2 } },
-      hovertemplate: `${xName}=${shown(x)}<br>${yName}=${shown(y)}<extra>lr=${fmt(lr)}</extra>`,
+      hovertemplate: `${xName}=${shown(x)}<br>${yName}=${shown(y)}<extra>${name}</extra>`,
     };
   }
 
@@ -634,7 +644,7 @@ export function mount(root, backend, options = {}) {
       const faint = run.status === "diverged" || !(run.final_loss <= run.start_loss);
       traces.push({ x: part.map((p) => p[jx]), y: part.map((p) => p[jy]), mode: "lines+markers", opacity: faint ? 0.45 : 1,
         line: { color: c, width: faint ? 1 : 2 }, marker: { color: c, size: faint ? 2 : 4 }, showlegend: false, hoverinfo: "skip" });
-      traces.push(pinned(run.params[row][jx], run.params[row][jy], [ax[0], ax[ax.length - 1]], [ay[0], ay[ay.length - 1]], c, run.lr, names[0], names[1]));
+      traces.push(pinned(run.params[row][jx], run.params[row][jy], [ax[0], ax[ax.length - 1]], [ay[0], ay[ay.length - 1]], c, label(run), names[0], names[1]));
     });
     traces.push({ x: [state.s[names[0]]], y: [state.s[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
     const layout = base();
@@ -652,7 +662,7 @@ export function mount(root, backend, options = {}) {
     const traces = result.runs.map((run, i) => {
       const c = COLOURS[i % COLOURS.length];
       const row = rows[i];
-      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1).map(shown), mode: "lines", line: { color: c, width: 2 }, name: `lr=${fmt(run.lr)}`, showlegend: false };
+      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1).map(shown), mode: "lines", line: { color: c, width: 2 }, name: label(run), showlegend: false };
     });
     result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [shown(run.loss[rows[i]])], mode: "markers", marker: { color: COLOURS[i % COLOURS.length], size: 9 }, showlegend: false, hoverinfo: "skip" }));
     const layout = base(t("lossVsStep"));
@@ -666,7 +676,7 @@ export function mount(root, backend, options = {}) {
     const head = h("tr", {}, h("th", {}, ""), h("th", {}, t("rate")), h("th", {}, t("status")), h("th", {}, t("loss")), h("th", {}, t("message")));
     const body = result.runs.map((run, i) => h("tr", { "data-status": run.status },
       h("td", {}, h("i", { class: "lab-dot", style: `background:${COLOURS[i % COLOURS.length]}` })),
-      h("td", {}, fmt(run.lr)),
+      h("td", {}, run.lr === null ? "—" : fmt(run.lr)),
       h("td", { class: `lab-status ${run.status}` }, t(run.status)),
       h("td", {}, `${fmt(run.loss[rows[i]])}`),
       h("td", { class: "lab-message" }, run.message)));
@@ -772,5 +782,11 @@ export function mount(root, backend, options = {}) {
 
   build();
   validate();
+  backend.call("methods", {}).then((out) => {
+    methods = out.methods;
+    ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
+    hyper();
+    swatches();
+  }).catch(() => {}); // an older backend: the built-in list stands
   return { get state() { return state; }, run: runNow, sweep: runSweep, setView, play, pause };
 }
