@@ -140,7 +140,7 @@ def test_an_optimiser_that_chooses_its_own_steps_runs_once_without_a_rate(client
     out = client.post("/api/run", json={**LECTURE, "rates": [0.5, 5], "method": own[0], "steps": 20}).json()
     assert len(out["runs"]) == 1 and out["runs"][0]["lr"] is None and out["runs"][0]["method"] == own[0]
     csv = client.post(
-        "/api/export", json={**LECTURE, "rates": [0.5], "method": own[0], "steps": 2, "format": "csv"}
+        "/api/export", json={**LECTURE, "rates": [0.5], "method": own[0], "steps": 20, "format": "csv"}
     )
     assert f'filename="gdlab-{own[0]}.csv"' in csv.headers["content-disposition"]
 
