@@ -691,15 +691,17 @@ export function mount(root, backend, options = {}) {
     const finite = runs.map((r) => r.final_loss).filter((v) => v !== null && v > 0);
     const ceiling = finite.length ? Math.max(...finite) * 10 : 1;
     const traces = [];
-    for (const regime of Object.keys(REGIME_COLOURS)) {
+    const regimes = [...new Set([...Object.keys(REGIME_COLOURS), ...runs.map((r) => r.regime)])];
+    const colourOf = (regime) => REGIME_COLOURS[regime] || "#7f7f7f";
+    for (const regime of regimes) {
       const mine = runs.filter((r) => r.regime === regime);
       if (!mine.length) continue;
       const name = t(regime);
       traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => (r.final_loss === null ? ceiling : Math.max(r.final_loss, 1e-300))), mode: "markers", name,
-        marker: { color: REGIME_COLOURS[regime], size: 9, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        marker: { color: colourOf(regime), size: 9, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("finalLoss")}=%{y:.3g}<extra>${name}</extra>`, xaxis: "x", yaxis: "y" });
       traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => r.steps), mode: "markers", name, showlegend: false,
-        marker: { color: REGIME_COLOURS[regime], size: 7 }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        marker: { color: colourOf(regime), size: 7 }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("stepsTaken")}=%{y}<extra>${name}</extra>`, xaxis: "x", yaxis: "y2" });
     }
     const shapes = [];
@@ -708,7 +710,7 @@ export function mount(root, backend, options = {}) {
       if (i === runs.length || runs[i].regime !== runs[from].regime) {
         const left = from === 0 ? runs[0].lr / 1.05 : Math.sqrt(runs[from - 1].lr * runs[from].lr);
         const right = i === runs.length ? runs[i - 1].lr * 1.05 : Math.sqrt(runs[i - 1].lr * runs[i].lr);
-        shapes.push({ type: "rect", xref: "x", yref: "paper", x0: left, x1: right, y0: 0, y1: 1, fillcolor: REGIME_COLOURS[runs[from].regime], opacity: 0.12, line: { width: 0 }, layer: "below" });
+        shapes.push({ type: "rect", xref: "x", yref: "paper", x0: left, x1: right, y0: 0, y1: 1, fillcolor: colourOf(runs[from].regime), opacity: 0.12, line: { width: 0 }, layer: "below" });
         from = i;
       }
     }
