@@ -164,7 +164,7 @@ def test_a_worker_killed_holding_scattered_data_is_a_clear_error(cluster, monkey
     local, client = cluster
     _wait_for_workers(client)
     data = _dask.as_dask_data(FRAME, client=client, chunk_rows=500)
-    assert not data.recomputable and len(data.chunks) == 9
+    assert not data.recomputable and len(data.chunks) == 8
     _kill_a_worker_on_call(monkeypatch, local, 2)
     with pytest.raises(_dask.ClusterError, match="cannot be recomputed"):
         _dask.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
