@@ -39,7 +39,7 @@ from helpers import PARABOLA, PROBLEMS, ROSENBROCK, SPD5, Problem
 # (scale_by_zoom_linesearch, scale_by_backtracking_linesearch, scale_by_polyak),
 # reduce_on_plateau (it scales another optimiser's rate) and sophia (it wants obj_fn).
 EXTRA_ARGS = {
-    "lbfgs": optax.lbfgs,  # a zoom line search: value, grad, value_fn; lr scales the direction
+    "optax.lbfgs": optax.lbfgs,  # a zoom line search: value, grad, value_fn; lr scales the direction
     "polyak_sgd": optax.polyak_sgd,  # value; lr is the largest step (f_min = 0)
     "momo": optax.contrib.momo,  # value
     "momo_adam": optax.contrib.momo_adam,  # value
@@ -51,7 +51,7 @@ METHODS = {**{name: name for name in gdlab.METHODS}, **EXTRA_ARGS}
 class Run:
     """A rate, a step limit and a tolerance on the gradient norm for one (method, problem)."""
 
-    lr: float
+    lr: float | None  # None: the method chooses its own steps (a line search)
     steps: int
     tol: float = 1e-6  # above the floors of Polyak's step (sqrt(eps) = 1.5e-8) and of line searches
 
@@ -96,7 +96,22 @@ TABLE: dict[str, dict[str, Run]] = {
         "rosenbrock": Run(0.5, 5000),
         "spd5": Run(0.1, 2000),
     },
+    "gd-armijo": {  # lr is the first step a backtracking line search tries
+        "parabola": Run(1.0, 200),
+        "rosenbrock": Run(1.0, 40_000),
+        "spd5": Run(1.0, 1000),
+    },
+    "newton": {  # one step on a quadratic
+        "parabola": Run(None, 5),
+        "rosenbrock": Run(None, 100),
+        "spd5": Run(None, 5),
+    },
     "lbfgs": {
+        "parabola": Run(None, 200),
+        "rosenbrock": Run(None, 200),
+        "spd5": Run(None, 200),
+    },
+    "optax.lbfgs": {
         "parabola": Run(1.0, 200),
         "rosenbrock": Run(1.0, 200),
         "spd5": Run(1.0, 200),
@@ -204,6 +219,8 @@ def test_descend_reaches_the_minimum(method, problem):
         assert path.status is Status.CONVERGED, path.message
     if method == "gd" and problem.quadratic:
         assert path.steps <= gd_steps_bound(problem, run), path.message
+    if method == "newton" and problem.quadratic:  # the full Newton step lands on the minimum
+        assert path.steps <= 2, path.message
 
 
 # Rates of (b), times the table's: on the parabola (2/L = 4) plain descent and Nesterov
@@ -214,7 +231,11 @@ SWEEP_SCALES = (0.5, 1.0, 5.0)
 SWEEP_PROBLEM = PARABOLA
 
 
-@pytest.mark.parametrize("method", METHODS)
+# Methods whose steps come from a rate: the ones a rate sweep and minibatches apply to.
+RATED = [m for m in METHODS if all(run.lr is not None for run in TABLE.get(m, {}).values())]
+
+
+@pytest.mark.parametrize("method", RATED)
 def test_sweep_rows_equal_single_descents(method):
     problem, run = SWEEP_PROBLEM, run_for(method, SWEEP_PROBLEM)
     lrs = [run.lr * s for s in SWEEP_SCALES]
@@ -231,7 +252,7 @@ def test_sweep_rows_equal_single_descents(method):
         assert_same_rows(swept.trajectory(i), single)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", RATED)
 def test_full_batch_sgd_is_descend_step_for_step(method):
     """sgd has no tolerance: it runs as many epochs as the table's descent took steps."""
     problem = SPD5
