@@ -67,6 +67,7 @@ _EXPORTS = {
     "Fit": "gdlab._fit",
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
+    "lab": "gdlab.web._widget",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -91,6 +92,7 @@ if TYPE_CHECKING:
     from gdlab._sweep import Regime, Sweep, rates, sweep
     from gdlab._trajectory import Status, Trajectory
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
+    from gdlab.web._widget import lab
 
 
 def __getattr__(name: str) -> object:
