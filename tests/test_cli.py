@@ -766,3 +766,19 @@ def test_a_start_where_the_gradient_vanishes_but_no_minimum_is_not_converged(los
         assert f"the gradient vanished (norm 0) {place}, not a minimum" in out["message"]
     swept = _json(["sweep", loss, "--init", start, "--lr", "0.1,1", "--steps", "10", "--tol", "1e-8"])
     assert [r["regime"] for r in swept["runs"]] == ["stalled", "stalled"]
+
+
+def test_methods_that_set_their_own_step_run_without_lr():
+    """--lr was required, so lbfgs and newton (which refuse a rate) could not run from the command line."""
+    for method in ("lbfgs", "newton"):
+        out = _json(
+            ["run", "(b/2-1)^2", "--init", "-10", "--method", method, "--steps", "20", "--tol", "1e-10"]
+        )
+        assert out["status"] == "converged" and out["final"]["b"] == pytest.approx(2.0)
+        assert f"--method {method} sets its own step size: leave --lr out" in _refused(
+            ["run", "(b/2-1)^2", "--init", "-10", "--method", method, "--lr", "1"]
+        )
+    needs = _refused(["run", "(b/2-1)^2", "--init", "-10"])
+    assert "--method gd needs a learning rate: give --lr, as in --lr 0.01" in needs
+    swept = _refused(["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.1,1", "--method", "newton"])
+    assert "--method newton sets its own step size, so a sweep of --lr rates cannot vary it" in swept

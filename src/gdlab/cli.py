@@ -256,7 +256,12 @@ Expr = Annotated[
 Init = Annotated[list[str], typer.Option("--init", metavar="START", help="Start: -10, or b0=9,b1=2.")]
 MethodName = Annotated[
     str,
-    typer.Option("--method", metavar="NAME", help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam."),
+    typer.Option(
+        "--method",
+        metavar="NAME",
+        help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam, gd-armijo; newton or lbfgs (run only: "
+        "they set their own step, so no --lr).",
+    ),
 ]
 Tol = Annotated[
     str | None, typer.Option("--tol", metavar="NUMBER", help="Stop once the gradient norm is below this.")
@@ -400,8 +405,13 @@ def run(
     expr: Expr,
     init: Init,
     lr: Annotated[
-        str, typer.Option("--lr", metavar="NUMBER", help="Learning rate; arithmetic such as 0.01/6 is fine.")
-    ],
+        str | None,
+        typer.Option(
+            "--lr",
+            metavar="NUMBER",
+            help="Learning rate; arithmetic such as 0.01/6 is fine (newton and lbfgs set their own step).",
+        ),
+    ] = None,
     steps: Annotated[
         str, typer.Option("--steps", metavar="N", help="Most steps to take (1e3 is fine).")
     ] = "100",
@@ -432,7 +442,8 @@ def run(
     _options.check_out(out, ("animation", "picture", "table"))
     count = _options.whole_number(steps, "--steps")
     pictures = _options.whole_number(frames, "--frames", "the number of frames", low=1)
-    rate, name = _options.value(lr, "--lr"), _method(method)
+    name = _method(method)
+    rate = _rate(lr, name)
     path = descend(loss.function, start, lr=rate, steps=count, method=name, tol=stop)
     summary = {"expression": loss.text, **path.summary(), "out": None}
     console = _console(json_output)
@@ -485,7 +496,7 @@ def sweep(
     _options.check_out(out, ("picture",))
     lrs = _options.rates(lr)
     count = _options.whole_number(steps, "--steps")
-    name = _method(method)
+    name = _method(method, rated=True)
     result = run_sweep(loss.function, start, lrs=lrs, steps=count, method=name, tol=stop, save="final")
     summary = {"expression": loss.text, **result.to_dict(runs=json_output or every), "out": None}
     console = _console(json_output)
@@ -764,12 +775,32 @@ def _write_path(path, out: Path, frames: int) -> str:
     return str(out)
 
 
-def _method(name: str) -> str:
-    """A descent method's name; a typo is answered with the nearest one."""
+def _rate(lr: str | None, method: str) -> float | None:
+    """run's --lr: needed by the methods that take a rate, refused by those that set their own step."""
     from gdlab import _options
     from gdlab._methods import METHODS
 
-    return _options.method(name, tuple(METHODS))
+    takes = METHODS[method].needs_lr
+    if lr is None and takes:
+        raise InputError(f"--method {method} needs a learning rate: give --lr, as in --lr 0.01")
+    if lr is not None and not takes:
+        raise InputError(f"--method {method} sets its own step size: leave --lr out")
+    return None if lr is None else _options.value(lr, "--lr")
+
+
+def _method(name: str, rated: bool = False) -> str:
+    """A descent method's name (one that takes a rate, when ``rated``); a typo gets the nearest one."""
+    from gdlab import _options
+    from gdlab._methods import METHODS
+
+    chosen = _options.method(name, tuple(METHODS))
+    if rated and not METHODS[chosen].needs_lr:
+        takes = ", ".join(k for k, m in METHODS.items() if m.needs_lr)
+        raise InputError(
+            f"--method {chosen} sets its own step size, so a sweep of --lr rates cannot vary it; "
+            f"choose one of {takes}"
+        )
+    return chosen
 
 
 def _show(values) -> str:
