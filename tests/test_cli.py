@@ -206,7 +206,7 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         "temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
     )
     examples = []
-    for command in ("grad", "grid", "run", "sweep", "fit", "demo"):
+    for command in ("grad", "grid", "run", "sweep", "fit", "demo", "serve"):
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
         examples += [line.strip() for line in text.splitlines() if line.strip().startswith("gdlab ")]
     assert len(examples) >= 7
@@ -214,6 +214,8 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         args = shlex.split(example)[1:]
         if args[0] == "demo":
             args.append("--no-pictures")
+        if args[0] == "serve":  # checked, not started: the server is tested in test_web_*
+            monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: None)
         result = runner.invoke(app, args)
         assert result.exit_code == 0, f"{example}: {result.output}"
 
@@ -226,6 +228,8 @@ def test_every_command_line_example_in_the_readme_runs(tmp_path, monkeypatch):
     examples = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
     examples = [line for line in examples if line.startswith("gdlab ")]
     assert len(examples) >= 7
+    served: list[tuple] = []
+    monkeypatch.setattr("gdlab.web.serve", lambda *args, **kwargs: served.append((args, kwargs)))
     monkeypatch.chdir(tmp_path)
     cafe = gdlab.datasets.cafe()
     rows = "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
@@ -432,7 +436,7 @@ def test_the_outcome_is_said_once():
 def test_a_switch_takes_no_value_and_shows_no_type_in_help():
     output = _refused(["run", "b^2", "--init", "1", "--lr", "0.1", "--json", "true"])
     assert "--json is a switch and takes no value: write --json alone, without 'true'" in output
-    for command in ("grad", "grid", "run", "sweep", "fit", "demo"):
+    for command in ("grad", "grid", "run", "sweep", "fit", "demo", "serve"):
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
         assert "--help" in text and "<bool>" not in text and "<list[str]>" not in text
 
@@ -530,6 +534,7 @@ ARITHMETIC = {
     ("fit", "--batch-size"),
     ("fit", "--seed"),
     ("fit", "--lr"),
+    ("serve", "--port"),
 }
 
 
@@ -782,3 +787,16 @@ def test_methods_that_set_their_own_step_run_without_lr():
     assert "--method gd needs a learning rate: give --lr, as in --lr 0.01" in needs
     swept = _refused(["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.1,1", "--method", "newton"])
     assert "--method newton sets its own step size, so a sweep of --lr rates cannot vary it" in swept
+
+
+def test_serve_starts_the_lab_on_this_machine_only_by_default(monkeypatch):
+    served: list[dict] = []
+    monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: served.append(kwargs))
+    assert runner.invoke(app, ["serve"]).exit_code == 0
+    assert runner.invoke(app, ["serve", "--port", "8000+1", "--open"]).exit_code == 0
+    assert served == [
+        {"host": "127.0.0.1", "port": 8000, "open_browser": False},
+        {"host": "127.0.0.1", "port": 8001, "open_browser": True},
+    ]
+    result = runner.invoke(app, ["serve", "--port", "70000"])
+    assert result.exit_code == 2 and "--port 70000" in result.output and "65,535" in result.output

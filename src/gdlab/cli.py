@@ -736,6 +736,35 @@ def fit(
     return None
 
 
+@app.command(cls=Command)
+@_guarded
+def serve(
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on; the default answers this machine only."),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", metavar="N", help="Port to listen on.", parser=_whole("--port", 1, "the port", 65535)
+        ),
+    ] = 8000,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")] = False,
+):
+    """The lab in a browser: type a loss, drag a start, race learning rates, share a link.
+
+    It listens on 127.0.0.1 (this machine only) unless --host says otherwise, and warns when
+    other machines can reach it. Ctrl-C stops it.
+
+    Example:
+
+        gdlab serve --open
+    """
+    from gdlab.web import serve as run_server
+
+    run_server(host=host, port=port, open_browser=open_browser)
+
+
 def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
     from gdlab import _options
 
