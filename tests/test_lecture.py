@@ -93,3 +93,10 @@ def test_homework_matches_closed_form_every_step():
     k = np.arange(101)
     np.testing.assert_allclose(path.params, 1 - 4 * (1 - 2 * HOMEWORK_LR) ** k, rtol=1e-13)
     assert path.steps == 100 and path.status is gdlab.Status.MAX_STEPS
+
+
+def test_the_homework_picture_names_its_parameter_x():
+    from gdlab._lecture import HOMEWORK_LR, homework_loss
+
+    path = gdlab.descend(homework_loss, -3.0, lr=HOMEWORK_LR, steps=10)
+    assert gdlab.plot(path).axes[0].get_xlabel() == "x"

@@ -65,9 +65,9 @@ def lecture_loss(b):
     return (b / 2 - 1) ** 2
 
 
-def homework_loss(b):
+def homework_loss(x):
     """The homework's ``(x - 1)^2``, minimised at x = 1."""
-    return (b - 1) ** 2
+    return (x - 1) ** 2
 
 
 def cafe_matrix_loss(X, y):
