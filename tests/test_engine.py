@@ -303,3 +303,9 @@ def test_a_run_that_overshoots_while_it_settles_is_never_told_to_raise_its_rate(
     path = gdlab.descend(lecture_loss, -10.0, lr=3.9, steps=40, tol=1e-8)
     assert "raise the step limit, or lower the rate 3.9 a little" in path.message
     assert "or the rate" not in path.message and "still descending" not in path.message
+
+
+def test_a_shape_mismatch_inside_a_typed_loss_is_an_input_error():
+    loss = gdlab.parse("sum(X@b)", data={"X": np.ones((3, 2))})
+    with pytest.raises(gdlab.InputError, match="raised ValueError for parameters of shape"):
+        gdlab.descend(loss, 1.0, lr=0.1, steps=2)

@@ -217,3 +217,8 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
     swept = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
     assert seen[0] == 200 and seen[-1] == 200 and seen[1:] == sorted(seen[1:]) and len(seen) > 3
     assert np.array_equal(swept.final_loss, whole.final_loss)
+
+
+def test_a_sweep_over_several_starts_says_which_start_each_line_is():
+    text = repr(gdlab.sweep(lecture_loss, None, inits=[1.0, 2.0], lrs=[0.1], steps=3))
+    assert "lr=0.1        start 0  slow" in text and "lr=0.1        start 1  converged" in text

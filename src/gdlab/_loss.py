@@ -81,7 +81,9 @@ def _explained(params: object) -> Iterator[None]:
         yield
     except _TRACE_ERRORS as err:
         raise _untraceable(err) from None
-    except (TypeError, IndexError, KeyError) as err:
+    except InputError:
+        raise
+    except (TypeError, IndexError, KeyError, ValueError) as err:  # ValueError: shapes that do not match
         shapes = jax.tree.map(jnp.shape, params) if params is not None else None
         given = "" if shapes is None else f" for parameters of shape {shapes}"
         first = (str(err).strip().splitlines() or [""])[0]

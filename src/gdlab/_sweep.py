@@ -454,7 +454,8 @@ class Sweep:
         for i in shown:
             if len(self) > 12 and i == len(self) - 6:
                 lines.append("  ...")
-            lines.append(f"  lr={self.lrs[i]:<10.6g} {self.regime[i].value:<11} {self.notes[i]}")
+            start = f"start {i % self.starts_per_rate}  " if self.starts_per_rate > 1 else ""
+            lines.append(f"  lr={self.lrs[i]:<10.6g} {start}{self.regime[i].value:<11} {self.notes[i]}")
         return "\n".join(lines)
 
 
