@@ -82,3 +82,9 @@ def test_interrupted_write_leaves_the_old_file(path, tmp_path, monkeypatch):
         path.to_csv(target)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+def test_without_a_path_csv_and_json_come_back_as_text(vector_path, tmp_path):
+    assert vector_path.to_csv() == vector_path.to_csv(tmp_path / "p.csv").read_text()
+    assert vector_path.to_json() + "\n" == vector_path.to_json(tmp_path / "p.json").read_text()
+    assert json.loads(vector_path.to_json())["loss"] == vector_path.loss.tolist()

@@ -6,6 +6,7 @@ import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 import jax
 import numpy as np
@@ -19,8 +20,10 @@ from gdlab._types import Loss, Params
 class Status(enum.Enum):
     """How a descent ended.
 
-    ``STALLED``: it stopped where the gradient vanished, but not at a minimum
-    (the loss had risen above its start: a flat region far from any minimum).
+    ``STALLED``: it stopped where the gradient vanished, but not at a minimum:
+    the loss had risen above its start (a flat region far from any minimum), the
+    Hessian there has a negative eigenvalue (a saddle or a maximum), or the
+    gradient became undefined where the loss had fallen (a kink or a pole).
     """
 
     CONVERGED = "converged"
@@ -127,8 +130,15 @@ class Trajectory:
         grads = pd.DataFrame(self.flat_grad(), columns=[f"grad {n}" for n in self.names])
         return pd.concat([frame, grads], axis=1)
 
-    def to_csv(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_pandas` as CSV, atomically (temporary file, then rename); return the path."""
+    @overload
+    def to_csv(self, path: None = None) -> str: ...
+    @overload
+    def to_csv(self, path: str | os.PathLike[str]) -> Path: ...
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> Path | str:
+        """Write :meth:`to_pandas` as CSV, atomically (temporary file, then rename); return the path.
+        Without a path, return the CSV text."""
+        if path is None:
+            return self.to_pandas().to_csv(index=False, float_format="%.17g")
         with atomic_path(path) as tmp:
             self.to_pandas().to_csv(tmp, index=False, float_format="%.17g")
         return Path(path)
@@ -161,9 +171,16 @@ class Trajectory:
         }
         return plain(self.summary() | rows)
 
-    def to_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`to_dict` as JSON, atomically; return the path. Non-finite values become null."""
+    @overload
+    def to_json(self, path: None = None) -> str: ...
+    @overload
+    def to_json(self, path: str | os.PathLike[str]) -> Path: ...
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> Path | str:
+        """Write :meth:`to_dict` as JSON, atomically; return the path. Non-finite values become null.
+        Without a path, return the JSON text."""
         text = dumps(self.to_dict())
+        if path is None:
+            return text
         with atomic_path(path) as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
         return Path(path)
