@@ -6,9 +6,11 @@ Everything is measured against a baseline run in the same process:
    (``jax.grad`` of the mean squared error, two passes over X; and one fused pass
    over blocks of rows that stay in cache, in NumPy) against a plain NumPy reduction
    over the same bytes (``X.sum(axis=0)``: the machine's read bandwidth);
-2. memory: peak resident memory of a descent on in-memory data against the
-   data's size (X handed to JAX with ``jax.device_put``, which does not copy an
-   aligned array), and of ``gdlab.fit``; each in a fresh subprocess;
+2. memory: peak resident memory of 20 descent steps on in-memory data against
+   the data's size (X handed to JAX with ``jax.device_put``, which does not copy
+   an aligned array), with X an argument of the compiled gradient, with X
+   captured by the loss given to ``gdlab.descend``, and of ``gdlab.fit``; each in
+   a fresh subprocess;
 3. Parquet: rows per second of the one-pass least-squares statistics (TSQR) and
    of a full-batch gradient pass, and the growth of peak memory, as the file doubles;
 4. Dask: the time of one iteration (one task per chunk, summed on the workers)
@@ -101,13 +103,18 @@ def bandwidth(n: int) -> dict:
 
 
 _MEMORY_CHILD = """
-import resource, sys
+import sys
 import numpy as np
 import gdlab, jax, jax.numpy as jnp
 n, p, what = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+def status(key):  # this process's own figures (ru_maxrss would include the parent's peak)
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
 def now():
-    return int(open("/proc/self/statm").read().split()[1]) * resource.getpagesize()
+    return status("VmRSS")
 jax.jit(lambda v: v + 1)(np.zeros(3))  # JAX's own start-up, before the baseline
+open("/proc/self/clear_refs", "w").write("5")  # forget the peak so far
 base = now()
 rng = np.random.default_rng(0)
 raw = np.empty(n * p * 8 + 64, dtype=np.uint8)
@@ -115,13 +122,18 @@ off = (-raw.ctypes.data) % 64
 X = raw[off : off + n * p * 8].view(np.float64).reshape(n, p)
 X[...] = rng.standard_normal((n, p)); y = X[:, 0] + rng.standard_normal(n)
 data = now() - base
-if what == "descend":
+if what in ("closure", "argument"):
     Xd, yd = jax.device_put(X), jax.device_put(y)
     assert Xd.unsafe_buffer_pointer() == X.ctypes.data  # no copy
+if what == "closure":  # X captured by the loss: XLA embeds it in the program as a constant
     gdlab.descend(lambda b: jnp.mean((yd - Xd @ b) ** 2), np.zeros(p), lr=0.1, steps=20)
+elif what == "argument":  # X an argument of the compiled gradient; the optimiser outside
+    from gdlab._stream import descend_passes
+    grad = jax.jit(jax.value_and_grad(lambda b, X, y: jnp.mean((y - X @ b) ** 2)))
+    descend_passes(lambda b: grad(b, Xd, yd), np.zeros(p), lr=0.1, steps=20)
 else:
     gdlab.fit({f"x{j}": X[:, j] for j in range(p)} | {"y": y}, y="y", x=[f"x{j}" for j in range(p)])
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+peak = status("VmHWM") - base
 print(data, peak)
 """
 
@@ -157,9 +169,13 @@ def write_parquet(path: Path, rows: int, columns: int = 10, chunk: int = 250_000
 
 
 _STREAM_CHILD = """
-import resource, sys, time
+import sys, time
 import numpy as np
 from gdlab import _stream
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
 small, path = sys.argv[1], sys.argv[2]
 x = [f"x{j}" for j in range(9)]
 loss = lambda b, d: (d["y"] - b[0] - b[1] * d["x0"] - b[2] * d["x1"]) ** 2
@@ -169,9 +185,10 @@ def run(p):
     _stream.value_and_grad(loss, np.zeros(3), s); t2 = time.perf_counter()
     return s.n, t1 - t0, t2 - t1
 run(small)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+open("/proc/self/clear_refs", "w").write("5")  # forget the peak so far
+before = status("VmRSS")
 n, stats, grad = run(path)
-print(n, stats, grad, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+print(n, stats, grad, status("VmHWM") - before)
 """
 
 
@@ -180,7 +197,7 @@ def parquet(rows: int, folder: Path) -> dict:
     if not small.exists():
         write_parquet(small, 50_000)
     write_parquet(path, rows)
-    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536", "ARROW_DEFAULT_MEMORY_POOL": "system"}
     done = subprocess.run(
         [sys.executable, "-c", _STREAM_CHILD, str(small), str(path)],
         capture_output=True,
@@ -264,7 +281,7 @@ def main() -> None:
             f"NumPy fused one pass {r['fused_grad_s'] * 1e3:.1f} ms = {r['fused_grad_GBps']:.2f} GB/s "
             f"({r['fused_grad_GBps'] / r['numpy_read_GBps']:.0%})"
         )
-    for what in ("descend", "fit"):
+    for what in ("argument", "closure", "fit"):
         for n in (rows // 2, rows):
             m = memory(max(n, 100_000), 20 if what == "fit" else P, what)
             results["memory"].append(m)

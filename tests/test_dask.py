@@ -4,6 +4,7 @@ import os
 import signal
 import time
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -168,3 +169,19 @@ def test_a_worker_killed_holding_scattered_data_is_a_clear_error(cluster, monkey
     _kill_a_worker_on_call(monkeypatch, local, 2)
     with pytest.raises(_dask.ClusterError, match="cannot be recomputed"):
         _dask.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
+
+
+def test_sgd_runs_a_task_per_step_and_follows_its_batches(chunks, client):
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"] - b[2] * d["x2"]) ** 2)
+    run = gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2, seed=4, client=client)
+    assert run.steps == 2 * 5 * (800 // 200)
+    plan = _dask.batch_plan(chunks.rows, 200, seed=4, epoch=0)
+    bounds = np.cumsum((0, *chunks.rows))
+    c, rows = plan[0]
+    first = {k: v[bounds[c] : bounds[c + 1]][rows] for k, v in DATA.items()}
+    expected = -0.02 * np.asarray(jax.grad(mse)(np.zeros(3), first))
+    np.testing.assert_allclose(run.params[1], expected, rtol=1e-12)
+    assert run.loss[-1] == pytest.approx(float(mse(run.final, DATA)), rel=1e-12)
+    assert run.loss[-1] < 0.6 * run.loss[0]
+    again = gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2, seed=4)
+    np.testing.assert_array_equal(again.params, run.params)

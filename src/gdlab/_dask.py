@@ -26,16 +26,19 @@ scattered from the client's memory cannot be, and the fit stops with a
 :class:`ClusterError` saying so. A lost chunk is never skipped: every
 iteration sums exactly one result per chunk.
 
-Example:
-    >>> from dask.distributed import Client, LocalCluster   # doctest: +SKIP
-    >>> client = Client("tcp://scheduler:8786")              # doctest: +SKIP
-    >>> import dask.dataframe as dd                          # doctest: +SKIP
-    >>> frame = dd.read_parquet("s3://bucket/sales/")        # doctest: +SKIP
-    >>> fit_dask(frame, y="sales", x="temp,rain", client=client).coefficients  # doctest: +SKIP
+Pointing the same call at an existing cluster::
+
+    from dask.distributed import Client
+    import dask.dataframe as dd
+
+    client = Client("tcp://scheduler:8786")
+    frame = dd.read_parquet("s3://bucket/sales/")
+    fit_dask(frame, y="sales", x="temp,rain", client=client).coefficients
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -484,3 +487,98 @@ def linear_stats_dask(
     R = _tree_sum(c, parts, _merge_r)
     coefficients = ("intercept", *regressors) if intercept else regressors
     return LinearStats(np.asarray(R), chunks.n, coefficients, y, bool(intercept))
+
+
+# --- minibatch SGD: one task per step on the chunk that holds the batch ---------------------------
+
+
+def _compiled_batch(token: str, loss: Callable[..., Any]) -> Callable[..., Any]:
+    """On a worker: ``loss(params, batch)`` and its gradient, compiled once per process and batch shape."""
+    key = token + ":batch"
+    found = _COMPILED.get(key)
+    if found is None:
+        from gdlab._loss import scalar_loss
+
+        f = scalar_loss(loss)
+
+        def value(params: Params, batch: Any) -> jax.Array:
+            _TRACES[key] = _TRACES.get(key, 0) + 1  # runs only while JAX traces
+            return f(params, batch)
+
+        found = _COMPILED[key] = jax.jit(jax.value_and_grad(value))
+    return found
+
+
+def _batch_value_grad(
+    token: str, loss: Callable[..., Any], params: Params, chunk: Mapping[str, np.ndarray], rows: np.ndarray
+) -> tuple[float, Any]:
+    batch = {c: v[rows] for c, v in chunk.items()}
+    value, grad = _compiled_batch(token, loss)(params, batch)
+    return float(value), jax.tree.map(np.asarray, grad)
+
+
+def batch_plan(rows: Sequence[int], size: int, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
+    """One epoch's minibatches as (chunk, row indices in it): chunks in a shuffled order, each chunk's
+    rows shuffled and cut into batches of exactly ``size`` (the rest of a chunk waits for the next
+    epoch); all from ``(seed, epoch)``, so the same seed gives the same batches on any cluster."""
+    rng = np.random.default_rng([seed, epoch])
+    plan = []
+    for c in rng.permutation(len(rows)):
+        order = rng.permutation(rows[c])
+        plan += [(int(c), order[i : i + size]) for i in range(0, rows[c] - size + 1, size)]
+    return plan
+
+
+def sgd_dask(
+    loss: BatchLoss,
+    init: Params,
+    data: Any,
+    *,
+    lr: float,
+    batch_size: int,
+    epochs: int = 1,
+    seed: int = 0,
+    method: MethodLike = "gd",
+    client: Any = None,
+) -> Trajectory:
+    """Minibatch SGD on a cluster: each step one task on the worker holding its batch, the update here.
+
+    Batches never cross chunks (see :func:`batch_plan`). Each row of the
+    trajectory holds its step's minibatch loss and gradient; the last row those
+    on all the data (one more pass).
+    """
+    from gdlab import _checks
+    from gdlab._stream import _sgd_record
+
+    chunks = data if isinstance(data, DaskData) else as_dask_data(data, client=client)
+    size = _checks.whole("batch_size", batch_size, low=1)
+    if size > max(chunks.rows):
+        raise InputError(
+            f"batch_size {size:,} is more than the largest chunk ({max(chunks.rows):,} rows): batches do not "
+            "cross chunks; use smaller batches or larger chunks (repartition)"
+        )
+    epochs = _checks.whole("epochs", epochs, low=1)
+    seed = _checks.seed(seed)
+    f = as_loss(loss)
+    sent = _send(chunks.client, f)
+
+    def steps():
+        for epoch in range(epochs):
+            for c, rows in batch_plan(chunks.rows, size, seed, epoch):
+                yield lambda p, c=c, rows=rows: _gather(
+                    chunks.client,
+                    chunks.client.submit(
+                        _batch_value_grad, sent.token, sent.future, p, chunks.chunks[c], rows, pure=False
+                    ),
+                )
+
+    run, words = _sgd_record(
+        steps(), init, lr=lr, method=method, size=size, full=lambda p: value_and_grad_dask(f, p, chunks)
+    )
+    if words:
+        run = dataclasses.replace(
+            run,
+            message=f"ran {epochs} epoch(s) of batches of {size:,} rows within {len(chunks.chunks)} "
+            f"chunks on the cluster: {words}",
+        )
+    return run

@@ -71,6 +71,7 @@ def sgd(
     dtype: DTypeLike = None,
     stream: bool | None = None,
     shuffle_buffer: int | None = None,
+    client: Any = None,
 ) -> Trajectory:
     """Minimise ``loss(params, batch)`` over minibatches of ``data``: stochastic gradient descent.
 
@@ -99,6 +100,11 @@ def sgd(
         shuffle_buffer: when streaming, the rows mixed at a time (default
             262,144): each epoch permutes the rows within consecutive windows of
             this many, from ``seed`` and the epoch.
+        client: a ``dask.distributed.Client``: the data (a Dask DataFrame or
+            array, or in-memory data to scatter) stay on its workers in chunks;
+            each step is one task on the chunk holding its batch, the optimiser
+            runs here (:func:`gdlab._dask.sgd_dask`). A Dask collection as
+            ``data`` uses the current client when none is given.
 
     Streamed, each step's row records its own minibatch's loss and gradient (the
     loss on all the data would take a pass per step) and the last row those on
@@ -125,6 +131,8 @@ def sgd(
         raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
+    if client is not None or _on_cluster(data):
+        return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, client)
     if _streamed(data, stream):
         return _sgd_streamed(
             loss, init, data, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
@@ -185,6 +193,35 @@ def _streamed(data: Any, stream: bool | None) -> bool:
         return True
     source = _stream.open_parquet(data)
     return source.n * len(source.columns) > _checks.LIMITS.table_numbers
+
+
+def _on_cluster(data: Any) -> bool:
+    import sys
+
+    if "dask" not in sys.modules:
+        return False
+    from gdlab import _dask
+
+    return isinstance(data, _dask.DaskData) or _dask.is_dask_collection(data)
+
+
+def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, client) -> Trajectory:
+    from gdlab import _dask
+
+    if batch_size is None:  # every row each step: exact descent, one task per chunk per step
+        steps = _checks.whole("epochs", epochs, low=1)
+        return _dask.descend_dask(loss, init, data, lr=rate, steps=steps, method=method, client=client)
+    return _dask.sgd_dask(
+        loss,
+        init,
+        data,
+        lr=rate,
+        batch_size=batch_size,
+        epochs=epochs,
+        seed=seed,
+        method=method,
+        client=client,
+    )
 
 
 def _sgd_streamed(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, buffer) -> Trajectory:

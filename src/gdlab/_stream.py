@@ -42,6 +42,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -675,16 +676,6 @@ def _windows(source: ParquetSource, window: int) -> Iterator[np.ndarray]:
         yield np.concatenate(parts, axis=1)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method"))
-def _sgd_step(f, method: Method, lr, p, state, batch):
-    tx = optimiser(method, lr)
-    value, g = jax.value_and_grad(scalar_loss(f))(p, batch)
-    updates, new_state = tx.update(g, state, p, value=value, grad=g)
-    new_p = jax.tree.map(lambda a, u: a + u, p, updates)
-    finite = jnp.isfinite(value) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(g)]))
-    return new_p, new_state, value, g, finite
-
-
 def sgd_parquet(
     loss: BatchLoss,
     init: Params,
@@ -720,8 +711,8 @@ def sgd_parquet(
     """
     source = path if isinstance(path, ParquetSource) else open_parquet(path, columns)
     f = as_loss(loss)
-    spec = _streamable(method)
-    rate = _checks.number("lr", lr)
+    _streamable(method)  # refused before any data is read
+    _checks.number("lr", lr)
     size = _checks.whole("batch_size", batch_size, low=1)
     if size > source.n:
         raise InputError(f"batch_size must be between 1 and the {source.n:,} rows of data; got {size:,}")
@@ -729,48 +720,77 @@ def sgd_parquet(
     seed = _checks.seed(seed)
     buffer = _checks.whole("buffer_rows", buffer_rows, low=1, high=2**28)
     total = epochs * (source.n // size)
-    p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
-    components = sum(int(np.size(a)) for a in jax.tree.leaves(p))
+    components = sum(int(np.size(a)) for a in jax.tree.leaves(init))
     _checks.size(
         "numbers an sgd run keeps",
         (total + 1) * (2 * components + 1),
         LIMITS.trajectory_numbers,
         "use fewer epochs or larger batches",
     )
+
+    def steps() -> Iterator[Callable[[Params], tuple[Any, Params]]]:
+        for epoch in range(epochs):
+            for batch in shuffled_batches(source, size, buffer, seed, epoch):
+                yield functools.partial(_batch_value_grad, f, batch=batch)
+
+    run, words = _sgd_record(
+        steps(), init, lr=lr, method=method, size=size, full=lambda p: value_and_grad(f, p, source)
+    )
+    if not words:
+        return run
+    message = (
+        f"ran {epochs} epoch(s) of {source.n // size:,} batches of {size:,} rows streamed from "
+        f"{source.path.name} (shuffled within windows of {min(buffer, source.n):,} rows): {words}"
+    )
+    return dataclasses.replace(run, message=message)
+
+
+@functools.partial(jax.jit, static_argnames=("f",))
+def _batch_value_grad(f, params, batch):
+    return jax.value_and_grad(scalar_loss(f))(params, batch)
+
+
+def _sgd_record(
+    steps: Iterator[Callable[[Params], tuple[Any, Params]]],
+    init: Params,
+    *,
+    lr: float,
+    method: MethodLike,
+    size: int,
+    full: Callable[[Params], tuple[float, Params]],
+) -> tuple[Trajectory, str]:
+    """Run minibatch steps (each ``step(params) -> (batch loss, batch gradient)``, computed wherever
+    the batch lives) with the optimiser here; the last row is ``full(params)``, the loss on all data.
+
+    Returns the trajectory and, unless it diverged, words for its message ("loss on all data ...").
+    """
+    spec = _streamable(method)
+    rate = _checks.number("lr", lr)
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
     lr_arr = np.asarray(rate)
     state = _start(spec, p, lr_arr)
     P, L, G = [], [], []
     code = Outcome.RUNNING
-    for epoch in range(epochs):
-        for batch in shuffled_batches(source, size, buffer, seed, epoch):
-            new_p, state, value, g, finite = _sgd_step(f, spec, lr_arr, p, state, batch)
-            P.append(p)
-            L.append(float(value))
-            G.append(g)
-            if not bool(finite):
-                code = Outcome.NOT_FINITE
-                break
-            p = jax.tree.map(np.asarray, new_p)
-        if code is not Outcome.RUNNING:
+    zero = np.asarray(0.0)
+    for step in steps:
+        value, g = step(p)
+        P.append(p)
+        L.append(float(value))
+        G.append(g)
+        new_p, state, c = _update(spec, lr_arr, p, state, np.asarray(value), g, zero, zero, False)
+        if Outcome(int(c)) is not Outcome.RUNNING:  # only a non-finite value or gradient stops it
+            code = Outcome(int(c))
             break
-    name = f"sgd ({spec.name}, batch {size})"
+        p = jax.tree.map(np.asarray, new_p)
     if code is Outcome.RUNNING:
-        value, g = value_and_grad(f, p, source)
+        value, g = full(p)
         P.append(p)
         L.append(value)
         G.append(g)
         code = Outcome.MAX_STEPS if np.isfinite(value) else Outcome.NOT_FINITE
-    run = _trajectory(P, L, G, code, name, rate, None, None, "")
-    if run.status is Status.DIVERGED:
-        return run
-    message = (
-        f"ran {epochs} epoch(s) of {source.n // size:,} batches of {size:,} rows streamed from "
-        f"{source.path.name} (shuffled within windows of {min(buffer, source.n):,} rows): loss on all "
-        f"data at the end {L[-1]:.6g}"
-    )
-    import dataclasses
-
-    return dataclasses.replace(run, message=message)
+    run = _trajectory(P, L, G, code, f"sgd ({spec.name}, batch {size})", rate, None, None, "")
+    words = "" if run.status is Status.DIVERGED else f"loss on all data at the end {L[-1]:.6g}"
+    return run, words
 
 
 # --- fits: linear in one pass, logistic by Newton's method (IRLS) with a pass per step -----------
@@ -935,8 +955,6 @@ def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
 
 
 def _local_descent(result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any) -> Any:
-    import dataclasses
-
     from gdlab._descend import descend
     from gdlab._fit import _rate_for, _Settings
 
@@ -1061,8 +1079,6 @@ def logistic_fit(
     )
     path = _trajectory(iterates, losses, grads, Outcome.MAX_STEPS, "newton", None, None, None, "")
     if converged:
-        import dataclasses
-
         path = dataclasses.replace(
             path,
             status=Status.CONVERGED,
