@@ -259,3 +259,13 @@ def test_memory_stays_constant_whatever_the_file_size(tmp_path):
     rows, growth = map(int, done.stdout.split())
     assert rows == 2_000_000
     assert growth < cap, f"peak memory grew by {growth / 2**20:.1f} MB streaming {data_bytes / 2**20:.0f} MB"
+
+
+def test_what_streams(folder, tmp_path):
+    single = tmp_path / "one.parquet"
+    pd.DataFrame({"x": [1.0, 2.0]}).to_parquet(single)
+    assert _stream.should_stream(folder) and not _stream.should_stream(single)
+    assert _stream.should_stream(single, stream=True) and not _stream.should_stream(folder, stream=False)
+    assert not _stream.should_stream({"x": [1.0]})
+    with pytest.raises(InputError, match="stream=True needs a Parquet file or a directory"):
+        gdlab.sgd(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, {"x": [1.0, 2.0]}, lr=0.1, stream=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from typing import Any
 
 import jax
@@ -133,7 +132,7 @@ def sgd(
     rate = _checks.number("lr", lr)
     if client is not None or _on_cluster(data):
         return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, client)
-    if _streamed(data, stream):
+    if _stream_data(data, stream):
         return _sgd_streamed(
             loss, init, data, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
         )
@@ -181,20 +180,6 @@ def sgd(
     )
 
 
-def _streamed(data: Any, stream: bool | None) -> bool:
-    """Whether to stream ``data`` from Parquet: asked for, or a directory, or a file too large for memory."""
-    from gdlab import _stream
-
-    if stream is False or not _stream.is_parquet_source(data):
-        if stream:
-            raise InputError(f"stream=True needs a Parquet file or a directory of them; got {data!r}")
-        return False
-    if stream or os.path.isdir(data):
-        return True
-    source = _stream.open_parquet(data)
-    return source.n * len(source.columns) > _checks.LIMITS.table_numbers
-
-
 def _on_cluster(data: Any) -> bool:
     import sys
 
@@ -222,6 +207,12 @@ def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, clien
         method=method,
         client=client,
     )
+
+
+def _stream_data(data: Any, stream: bool | None) -> bool:
+    from gdlab._stream import should_stream
+
+    return should_stream(data, stream)
 
 
 def _sgd_streamed(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, buffer) -> Trajectory:

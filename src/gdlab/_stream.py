@@ -75,6 +75,7 @@ __all__ = [
     "linear_stats",
     "open_parquet",
     "sgd_parquet",
+    "should_stream",
     "shuffled_batches",
     "value_and_grad",
 ]
@@ -153,6 +154,26 @@ def is_parquet_source(data: object) -> bool:
     if path.is_dir():
         return any(path.rglob("*.parquet")) or any(path.rglob("*.pq"))
     return path.is_file() and path.suffix.lower() in (".parquet", ".pq")
+
+
+def should_stream(data: object, stream: bool | None = None) -> bool:
+    """Whether to stream ``data`` rather than read it into memory: ``stream`` when given (True
+    needs Parquet), else a directory of Parquet files, or a Parquet file larger than a table may be.
+
+    Raises:
+        InputError: ``stream=True`` for data that are not Parquet.
+    """
+    if stream is False:
+        return False
+    if not is_parquet_source(data):
+        if stream:
+            raise InputError(f"stream=True needs a Parquet file or a directory of them; got {data!r}")
+        return False
+    assert isinstance(data, str | os.PathLike)
+    if stream or os.path.isdir(data):
+        return True
+    source = open_parquet(data)
+    return source.n * len(source.columns) > LIMITS.table_numbers
 
 
 def open_parquet(
