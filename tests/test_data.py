@@ -307,3 +307,8 @@ def test_batch_source_mistakes_are_named(data, words):
         batch_source(data)
     for word in words:
         assert word in str(err.value)
+
+
+def test_a_directory_is_pointed_to_streaming(tmp_path):
+    with pytest.raises(InputError, match="is a directory: a directory of Parquet files is streamed"):
+        as_table(tmp_path)

@@ -408,6 +408,11 @@ def _is_dataset(data: str | os.PathLike[str]) -> bool:
 
 def _existing(data: str | os.PathLike[str]) -> Path:
     path = Path(data)
+    if path.is_dir():
+        raise InputError(
+            f"{data} is a directory: a directory of Parquet files is streamed rather than read into "
+            "memory: gdlab.sgd(loss, init, directory, ...) or gdlab._stream.fit_parquet(directory, y=, x=)"
+        )
     if not path.is_file():
         known = " or a data set's name (" + ", ".join(DATASETS) + ")"
         raise InputError(f"{data}: no such file; give a CSV or Parquet file{known}")
