@@ -371,7 +371,7 @@ def test_newton_lands_on_the_closed_form_in_one_step_and_lbfgs_gets_there():
     lbfgs = fit("cafe", y="y", x="x", method="lbfgs")
     assert lbfgs.status is not None and lbfgs.status.value == "converged"
     np.testing.assert_allclose(lbfgs.coef, lbfgs.closed_form, rtol=1e-9)
-    assert "newton: 1 step, converged" in repr(newton)
+    assert "newton: 1 step on standardised regressors, converged" in repr(newton)
 
 
 def test_descent_on_the_raw_columns_is_said_and_explained():

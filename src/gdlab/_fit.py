@@ -284,7 +284,9 @@ class Fit:
         path = self.trajectory
         if path is not None:
             rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({self.lr_source})"
-            scale = "" if self.standardized or self.model is not None else " on the raw columns"
+            said = "standardised" in (self.lr_source or "") or "raw" in (self.lr_source or "")
+            scale = "" if self.model is not None or said else " on standardised regressors"
+            scale = " on the raw columns" if not self.standardized and not said else scale
             diff = "" if self.max_difference is None else f"; largest difference {self.max_difference:.3g}"
             lines.append(f"  {self.method}: {count(path.steps, 'step')}{rate}{scale}, {path.status}{diff}")
         return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
