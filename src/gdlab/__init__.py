@@ -68,6 +68,9 @@ _EXPORTS = {
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
     "lab": "gdlab.web._widget",
+    "consistency": "gdlab._consistency",
+    "Consistency": "gdlab._consistency",
+    "IllConditionedWarning": "gdlab._ols",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -75,6 +78,7 @@ __all__ = ["__version__", *sorted(_EXPORTS)]
 if TYPE_CHECKING:
     from gdlab import datasets
     from gdlab._checks import LIMITS, InputError
+    from gdlab._consistency import Consistency, consistency
     from gdlab._data import Table, as_table
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._descend import descend
@@ -86,7 +90,7 @@ if TYPE_CHECKING:
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape
     from gdlab._methods import METHODS
-    from gdlab._ols import RankDeficientWarning, ols
+    from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
     from gdlab._sweep import Regime, Sweep, rates, sweep
