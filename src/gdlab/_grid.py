@@ -128,9 +128,10 @@ def grid_search(f: Callable[..., Any], grid: object, *, dtype: DTypeLike = None)
     points = mesh[0] if one_axis else (dict(zip(names, mesh, strict=True)) if names else mesh)
     try:
         values = jax.vmap(loss)(points)
-    except InputError:
-        raise
-    except ValueError as err:  # a shape the loss cannot take (a matrix product of a number, say)
+    except ValueError as caught:  # a shape the loss cannot take (a matrix product of a number, say)
+        err = caught.__cause__ if isinstance(caught, InputError) else caught
+        if not isinstance(err, ValueError) or isinstance(err, InputError):
+            raise
         raise InputError(
             f"the loss raised ValueError at one number per grid axis: {err}; grid_search evaluates a "
             "number per axis, so a loss of vectors needs descend or sweep"
