@@ -539,8 +539,7 @@ def _column(what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool) -> tuple[
     if rows.any() and not dropna:
         raise InputError(
             f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at row "
-            f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True "
-            "(gdlab.fit, as_table) or --dropna (gdlab fit)"
+            f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True"
         )
     _no_infinity(what, values)
     with np.errstate(over="ignore"):
