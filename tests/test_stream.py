@@ -269,3 +269,15 @@ def test_what_streams(folder, tmp_path):
     assert not _stream.should_stream({"x": [1.0]})
     with pytest.raises(InputError, match="stream=True needs a Parquet file or a directory"):
         gdlab.sgd(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, {"x": [1.0, 2.0]}, lr=0.1, stream=True)
+
+
+def test_a_pass_shows_a_progress_bar_on_a_terminal_only(folder, monkeypatch, capsys):
+    from gdlab.render import _progress
+
+    monkeypatch.setattr(_progress, "DELAY", -1.0)  # show at once, not after a second
+    source = _stream.open_parquet(folder, "y", batch_rows=1000)
+    list(source.blocks())
+    assert capsys.readouterr().err == ""  # not a terminal: nothing
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    list(source.blocks())
+    assert "reading data" in capsys.readouterr().err
