@@ -85,7 +85,9 @@ def plot(
     against the iteration.
 
     Args:
-        trajectories: a :class:`~gdlab.Trajectory` or a list of them.
+        trajectories: a :class:`~gdlab.Trajectory` or a list of them; or an
+            iterative :class:`~gdlab.Fit` of one regressor, drawn as in
+            :func:`animate` at its last step.
         ax: draw into this matplotlib Axes (single-panel pictures only).
         layout: ``"overlay"`` (one plot, distinct colours) or ``"panels"``
             (side by side, one per trajectory).
@@ -133,9 +135,23 @@ def plot(
     )
     from gdlab.render._scene import as_trajectories, build_scene
 
+    if _is_fit(trajectories):
+        from gdlab.render._fitscene import drawable_fit, fit_scene
+
+        fitted = drawable_fit(trajectories)
+        last = fitted.steps or 0
+        return fit_scene(fitted, options, np.array([last])).freeze(last)
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
+
+
+def _is_fit(value: object) -> bool:
+    """Whether ``value`` is a :class:`~gdlab.Fit` (without importing the fitting code otherwise)."""
+    import sys
+
+    module = sys.modules.get("gdlab._fit")
+    return module is not None and isinstance(value, module.Fit)
 
 
 def animate(
@@ -164,7 +180,15 @@ def animate(
 
     Args:
         trajectories: a :class:`~gdlab.Trajectory` or a list of them; several
-            advance in step, each stopping at its own end.
+            advance in step, each stopping at its own end. Or a
+            :class:`~gdlab.Fit` by an iterative method (gd, momentum, adam,
+            sgd, newton, lbfgs, lm ...) with one regressor or a one-column
+            ``model=``: the data with the fitted curve at each step's
+            coefficients (the reference solution faint behind it; for
+            logistic, the probability), the residuals, and the step, loss and
+            coefficients above; ``frames``, ``spacing``, ``fps``, ``ylim``,
+            ``title``, ``lang``, ``size`` and ``dpi`` apply. A fit of several
+            regressors is drawn by ``fit.plot()`` instead.
         frames: how many frames (default 100, or one per step when fewer), or
             the steps to show.
         spacing: ``"linear"`` or ``"log"`` (dense at the start, so the early
@@ -207,6 +231,12 @@ def animate(
     from gdlab.render._frames import pick_frames
     from gdlab.render._scene import as_trajectories, build_scene
 
+    if _is_fit(trajectories):
+        from gdlab.render._fitscene import drawable_fit, fit_scene
+
+        fitted = drawable_fit(trajectories)
+        steps = pick_frames(fitted.steps or 0, frames, spacing)
+        return Animation(fit_scene(fitted, options, steps), steps, fps)
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
     return Animation(build_scene(items, options, frame_steps=steps), steps, fps)
