@@ -4,8 +4,8 @@ Everything is measured against a baseline run in the same process:
 
 1. bandwidth: the full-batch least-squares gradient on an n x 100 float64 design
    (``jax.grad`` of the mean squared error, two passes over X; and one fused pass
-   over blocks of rows that stay in cache, in NumPy) against a plain NumPy reduction
-   over the same bytes (``X.sum(axis=0)``: the machine's read bandwidth);
+   over blocks of rows that stay in cache, in JAX and in NumPy: ``gdlab._stream.fused_pass``)
+   against a plain NumPy reduction over the same bytes (``X.sum(axis=0)``: the machine's read bandwidth);
 2. memory: peak resident memory of 20 descent steps on in-memory data against
    the data's size (X handed to JAX with ``jax.device_put``, which does not copy
    an aligned array), with X an argument of the compiled gradient, with X
@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import gdlab  # noqa: F401  (float64 before JAX makes any array)
+from gdlab import _stream
 
 P = 100
 
@@ -61,14 +62,16 @@ def aligned(shape: tuple[int, int], align: int = 64) -> np.ndarray:
     return raw[offset : offset + nbytes].view(np.float64).reshape(shape)
 
 
-def fused_gradient(X: np.ndarray, y: np.ndarray, b: np.ndarray, rows: int = 4096) -> np.ndarray:
-    """``2 X'(Xb - y)/n`` in one pass over memory: each block of rows is read once and stays in
-    cache between its two products (NumPy's BLAS)."""
-    g = np.zeros(X.shape[1])
-    for start in range(0, X.shape[0], rows):
-        block = X[start : start + rows]
-        g += (block @ b - y[start : start + rows]) @ block
-    return 2 * g / X.shape[0]
+def jax_fused_gradient(b, X, y, rows: int = 2048):
+    """The same one pass in JAX: ``lax.map`` over blocks of rows (then the rows left over)."""
+    import jax
+
+    n, p = X.shape
+    whole = n - n % rows
+    blocks = X[:whole].reshape(-1, rows, p), y[:whole].reshape(-1, rows)
+    parts = jax.lax.map(lambda block: (block[0] @ b - block[1]) @ block[0], blocks)
+    tail = X[whole:]
+    return 2 * (parts.sum(axis=0) + (tail @ b - y[whole:]) @ tail) / n
 
 
 def bandwidth(n: int) -> dict:
@@ -88,8 +91,12 @@ def bandwidth(n: int) -> dict:
     mse = lambda beta, X, y: jnp.mean((y - X @ beta) ** 2)  # noqa: E731
     grad = jax.jit(jax.grad(mse))
     two = timed(lambda: grad(b, Xd, yd))
-    one = timed(lambda: fused_gradient(X, y, b))
-    np.testing.assert_allclose(grad(b, Xd, yd), fused_gradient(X, y, b), rtol=1e-9)
+    fused_jax = jax.jit(jax_fused_gradient)
+    one_jax = timed(lambda: fused_jax(b, Xd, yd))
+    np.testing.assert_allclose(grad(b, Xd, yd), fused_jax(b, Xd, yd), rtol=1e-9)
+    fused = _stream.fused_pass(X, y)
+    one = timed(lambda: fused(b))
+    np.testing.assert_allclose(grad(b, Xd, yd), fused(b)[1], rtol=1e-9)
     return {
         "n": n,
         "bytes": nbytes,
@@ -97,6 +104,8 @@ def bandwidth(n: int) -> dict:
         "numpy_read_GBps": nbytes / read / 1e9,
         "jax_grad_s": two,
         "jax_grad_GBps": nbytes / two / 1e9,
+        "jax_fused_grad_s": one_jax,
+        "jax_fused_grad_GBps": nbytes / one_jax / 1e9,
         "fused_grad_s": one,
         "fused_grad_GBps": nbytes / one / 1e9,
     }
@@ -133,6 +142,9 @@ elif what == "argument":  # X an argument of the compiled gradient; the optimise
     from gdlab._stream import descend_passes
     grad = jax.jit(jax.value_and_grad(lambda b, X, y: jnp.mean((y - X @ b) ** 2)))
     descend_passes(lambda b: grad(b, Xd, yd), np.zeros(p), lr=0.1, steps=20)
+elif what == "fused":  # one pass over X per step, in blocks (NumPy's BLAS)
+    from gdlab._stream import descend_passes, fused_pass
+    descend_passes(fused_pass(X, y), np.zeros(p), lr=0.1, steps=20)
 else:
     gdlab.fit({f"x{j}": X[:, j] for j in range(p)} | {"y": y}, y="y", x=[f"x{j}" for j in range(p)])
 peak = status("VmHWM") - base  # data, and whatever the work added at its peak
@@ -282,10 +294,13 @@ def main() -> None:
             f"gradient n={n:>9,} x {P} ({r['bytes'] / 2**20:,.0f} MB): "
             f"read {r['numpy_read_GBps']:.2f} GB/s | jax.grad {r['jax_grad_s'] * 1e3:.1f} ms "
             f"= {r['jax_grad_GBps']:.2f} GB/s ({r['jax_grad_GBps'] / r['numpy_read_GBps']:.0%}) | "
+            f"JAX fused one pass {r['jax_fused_grad_s'] * 1e3:.1f} ms "
+            f"= {r['jax_fused_grad_GBps']:.2f} GB/s "
+            f"({r['jax_fused_grad_GBps'] / r['numpy_read_GBps']:.0%}) | "
             f"NumPy fused one pass {r['fused_grad_s'] * 1e3:.1f} ms = {r['fused_grad_GBps']:.2f} GB/s "
             f"({r['fused_grad_GBps'] / r['numpy_read_GBps']:.0%})"
         )
-    for what in ("argument", "closure", "fit") if "memory" in parts else ():
+    for what in ("fused", "argument", "closure", "fit") if "memory" in parts else ():
         for n in (rows // 2, rows):
             m = memory(max(n, 100_000), 20 if what == "fit" else P, what)
             results["memory"].append(m)

@@ -281,3 +281,19 @@ def test_a_pass_shows_a_progress_bar_on_a_terminal_only(folder, monkeypatch, cap
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     list(source.blocks())
     assert "reading data" in capsys.readouterr().err
+
+
+def test_a_fused_pass_over_memory_gives_the_autodiff_gradient():
+    X = np.column_stack([np.ones(N), X1, X2])
+    b = np.array([0.3, -0.1, 0.2])
+    mse = lambda b: jnp.mean((Y - X @ b) ** 2)
+    value, grad = _stream.fused_pass(X, Y, rows=1000)(b)
+    assert value == pytest.approx(float(mse(b)), rel=1e-13)
+    np.testing.assert_allclose(grad, jax.grad(mse)(b), rtol=1e-12)
+    log_loss = lambda b: jnp.mean(jnp.logaddexp(0.0, X @ b) - LABEL * (X @ b))
+    value, grad = _stream.fused_pass(X, LABEL, family="logistic", rows=999)(b)
+    assert value == pytest.approx(float(log_loss(b)), rel=1e-13)
+    np.testing.assert_allclose(grad, jax.grad(log_loss)(b), rtol=1e-12)
+    run = _stream.descend_passes(_stream.fused_pass(X, Y), np.zeros(3), lr=0.01, steps=10)
+    plain = gdlab.descend(mse, np.zeros(3), lr=0.01, steps=10)
+    np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
