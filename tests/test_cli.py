@@ -58,6 +58,9 @@ def test_demo_writes_the_lecture_pictures(tmp_path):
         "sweep_lecture.png": 1,
         "sweep_cafe.png": 1,
         "sgd_cafe.gif": 100,
+        "methods_lecture.png": 1,
+        "methods_cafe.png": 1,
+        "fit_cafe.gif": 60,
     }
     assert sorted(p.name for p in out.iterdir()) == sorted(expected)
     for name, frames in expected.items():

@@ -151,3 +151,21 @@ def test_a_closed_form_fit_names_the_methods_with_a_path():
         gdlab.animate(result)
     for method in ("'gd'", "'momentum'", "'adam'", "'newton'", "'lbfgs'", "'lm'"):
         assert method in str(err.value)
+
+
+def test_paths_side_by_side_draw_each_coefficient_path_over_the_mean_squares(cafe_gd):
+    from gdlab.render._fitpaths import mean_squares, plot_fit_paths
+
+    x, y = cafe_xy()
+    b0, b1 = np.array([0.0, 9.0]), np.array([2.0, 2.5, 3.0])
+    expected = [[np.mean((y - a - b * x) ** 2) for b in b1] for a in b0]
+    np.testing.assert_allclose(mean_squares(cafe_gd, b0, b1), expected, rtol=1e-12)
+    newton = gdlab.fit("cafe", y="y", x="x", method="newton")
+    figure = plot_fit_paths([cafe_gd, newton])
+    titles = [ax.get_title() for ax in figure.axes[:2]]
+    assert titles == [f"gd: {cafe_gd.steps} steps, converged", "newton: 1 step, converged"]
+    for ax, result in zip(figure.axes[:2], (cafe_gd, newton), strict=True):
+        drawn = np.column_stack(ax.lines[0].get_data())
+        np.testing.assert_allclose(drawn, result.coefficient_path())
+    with pytest.raises(InputError, match="two coefficients and one regressor"):
+        plot_fit_paths([gdlab.fit("cafe", y="y", x="x")])

@@ -13,6 +13,11 @@ from gdlab._lecture import HOMEWORK_LR, LECTURE_LR, homework_loss, lecture_loss
 
 # Rates on (b/2-1)^2, whose 2/L is 4: converges, lands in one step, oscillates, diverges.
 RATES = (0.5, 2.0, 4.0, 5.0)
+# First and second order on (b/2-1)^2: (method, rate); newton and lbfgs choose their own steps.
+LECTURE_METHODS = (("gd", 0.5), ("momentum", 0.5), ("adam", 1.0), ("newton", None), ("lbfgs", None))
+# The cafe regression on its raw columns (the lecture's ill-conditioned problem), from (0, 0).
+CAFE_METHODS = ("gd", "momentum", "adam", "newton", "lm")
+CAFE_STEPS = 2000
 
 
 def output_folder(folder: str | Path) -> Path:
@@ -60,6 +65,58 @@ def lecture_pictures(folder: str | Path) -> list[Path]:
         )
     )
     written += _learning_rate_lab(out)
+    written += _methods(out)
+    return written
+
+
+def _methods(out: Path) -> list[Path]:
+    """First- and second-order methods side by side: on the lecture's loss, on the cafe regression,
+    and gd's fitted line moving over the cafe data."""
+    from gdlab import datasets
+    from gdlab._fit import fit
+    from gdlab._text import count
+    from gdlab.render import animate, plot, save_figure
+    from gdlab.render._fitpaths import plot_fit_paths
+
+    said = lambda name, t: f"{name}: {count(t.steps, 'step')}, {t.status.value}"  # noqa: E731
+    paths = [descend(lecture_loss, -10.0, lr=lr, method=m, steps=100, tol=1e-8) for m, lr in LECTURE_METHODS]
+    picture = plot(
+        paths,
+        layout="panels",
+        history=True,
+        tangent=False,
+        labels=[said(p.label, p) for p in paths],
+        title="(b/2-1)^2 from b = -10, at most 100 steps: first-order methods, then second-order ones",
+    )
+    written = [save_figure(picture, out / "methods_lecture.png")]
+    X = datasets.cafe().X
+    one_over_L = 1 / float(np.linalg.eigvalsh(2 * X.T @ X / len(X))[-1])  # gd's rate without zigzag
+    fits = [
+        fit(
+            "cafe",
+            y="y",
+            x="x",
+            method=m,
+            lr=one_over_L if m == "gd" else None,
+            standardize=False,
+            steps=CAFE_STEPS,
+        )
+        for m in CAFE_METHODS[:-1]
+    ]
+    fits.append(fit("cafe", y="y", model="b0 + b1*x", method="lm", init={"b0": 0.0, "b1": 0.0}))
+    names = ("gd, lr 1/L", "momentum, lr 1/L", "adam, lr 0.1", "newton", "lm (formula b0 + b1*x)")
+    cafe = plot_fit_paths(
+        fits,
+        labels=[said(n, f.trajectory) for n, f in zip(names, fits, strict=True)],
+        title="cafe: y ~ x on the raw columns from (0, 0), each method's path over the mean squared "
+        "residual; the star is the least-squares solution",
+    )
+    written.append(save_figure(cafe, out / "methods_cafe.png"))
+    gd = fit("cafe", y="y", x="x", method="gd", lr=0.05)
+    movie = animate(
+        gd, frames=60, spacing="log", title="cafe: gd at lr 0.05 on standardised x (log-spaced frames)"
+    )
+    written.append(movie.save(out / "fit_cafe.gif"))
     return written
 
 

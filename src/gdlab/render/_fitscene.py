@@ -138,14 +138,20 @@ def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray) -> None:
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     small = float(np.max(np.abs(final[np.isfinite(final)]), initial=0.0))
     if small > 0 and max(-lo, hi) > 10 * small:
-        small = float(10 ** np.ceil(np.log10(small)))  # a power of 10: the ticks stay apart
+        small = _round_up(small)  # a round number: the ticks near zero stay apart
         lo, hi = max(min(lo, -small), -1e12 * small), min(max(hi, small), 1e12 * small)
-        ax.set_yscale("symlog", linthresh=small)
+        ax.set_yscale("symlog", linthresh=small, linscale=1.5)
         ax.set_ylim(lo * 1.6, hi * 1.6)
         ax.set_title(f"residuals (symlog scale, linear within ±{small:.3g})", fontsize=10)
     else:
         top = max(abs(lo), abs(hi), 1e-300)
         ax.set_ylim(*padded(-top, top, 0.08))
+
+
+def _round_up(value: float) -> float:
+    """The smallest of 1, 2, 5 times a power of 10 that is at least ``value``."""
+    power = 10 ** np.floor(np.log10(value))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value * (1 - 1e-12)))
 
 
 def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
