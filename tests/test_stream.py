@@ -297,3 +297,14 @@ def test_a_fused_pass_over_memory_gives_the_autodiff_gradient():
     run = _stream.descend_passes(_stream.fused_pass(X, Y), np.zeros(3), lr=0.01, steps=10)
     plain = gdlab.descend(mse, np.zeros(3), lr=0.01, steps=10)
     np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "adam"])
+def test_every_method_runs_on_the_statistics_as_on_the_data(folder, method):
+    streamed = _stream.fit_parquet(folder, y="y", x="x1,x2", intercept=False, method=method)
+    in_memory = gdlab.fit(DATA, y="y", x="x1,x2", intercept=False, method=method)
+    np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
+    assert streamed.steps == in_memory.steps and streamed.stats.r2 == pytest.approx(in_memory.stats.r2)
+    np.testing.assert_allclose(
+        streamed.coefficient_path(), in_memory.coefficient_path(), rtol=1e-9, atol=1e-12
+    )

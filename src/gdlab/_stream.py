@@ -25,6 +25,9 @@ What runs on such data:
   with one pass per step; the optimiser runs in memory.
 - **Minibatch SGD.** :func:`sgd_parquet` streams each epoch through a bounded
   shuffle buffer (see there).
+- **Large data in memory.** :func:`fused_pass` computes a least-squares or
+  logistic gradient in one pass over ``X`` (blocks kept in cache for both
+  products), a pass function for :func:`descend_passes` that never copies ``X``.
 
 A terminal shows a progress bar for passes over data that take over a second
 (rich, on stderr, only when it is a terminal).
