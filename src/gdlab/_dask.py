@@ -55,6 +55,7 @@ from gdlab._loss import as_loss
 from gdlab._stream import (
     LinearStats,
     _triangle,
+    _updated,
     descend_passes,
     design_rows,
     linear_fit,
@@ -386,8 +387,8 @@ def descend_dask(
 
 
 def _chunk_r(chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool) -> np.ndarray:
-    rows = design_rows(dict(chunk), x, y, _rows(chunk), intercept)
-    return _triangle(rows, rows.shape[1])
+    q = len(x) + 1 + int(intercept)
+    return _updated(np.zeros((q, q)), dict(chunk), (*x, y), _rows(chunk), intercept)
 
 
 def _merge_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -412,6 +412,26 @@ def _triangle(rows: np.ndarray, q: int) -> np.ndarray:
     return np.triu(factored[:q])
 
 
+def _updated(
+    R: np.ndarray, columns: dict[str, np.ndarray], used: Sequence[str], count: int, intercept: bool
+) -> np.ndarray:
+    """``R`` of ``[R; block]``, the block's rows ``[1 | X | y]`` written once, straight into the
+    column-major array LAPACK factors (no intermediate copies of the block)."""
+    import scipy.linalg as sl
+
+    q = R.shape[0]
+    stacked = np.empty((q + count, q), order="F")
+    stacked[:q] = R
+    if intercept:
+        stacked[q:, 0] = 1.0
+    for j, name in enumerate(used, start=int(intercept)):
+        stacked[q:, j] = columns[name][:count]
+    factored, _, _, info = sl.lapack.dgeqrf(stacked, overwrite_a=True)
+    if info != 0:  # LAPACK's own argument check: a bug, not the user's
+        raise RuntimeError(f"LAPACK dgeqrf failed with info={info}")
+    return np.triu(factored[:q])
+
+
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
     """One BLAS thread while factoring many thin blocks: OpenBLAS's threads cost more than they
@@ -458,7 +478,7 @@ def linear_stats(
     R = np.zeros((q, q))
     with _one_blas_thread():
         for block in src.blocks(f"reading {src.path.name} (least squares)"):
-            R = _triangle(np.vstack([R, design_rows(block.columns, regressors, y, block.rows, intercept)]), q)
+            R = _updated(R, block.columns, (*regressors, y), block.rows, intercept)
     return LinearStats(R, src.n, coefficients, y, bool(intercept))
 
 
