@@ -75,6 +75,8 @@ def test_the_info_line_says_step_loss_and_coefficients(cafe_gd, movie):
     assert away.get_text() == "gd's curve is below the chart (at 0)"
     movie.scene.update(cafe_gd.steps)
     assert away.get_text() == ""
+    assert info.get_text().startswith(f"step {cafe_gd.steps} / {cafe_gd.steps}   loss 0.9495")
+    assert info.get_text().endswith("intercept 9.945, x 2.216   (converged)")
 
 
 def test_gif_has_one_frame_per_step_shown_and_the_curve_moves(movie):

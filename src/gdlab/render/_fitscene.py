@@ -251,7 +251,9 @@ def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> No
     def label(row: int) -> str:
         step = int(c.steps[row])
         coefs = ", ".join(f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True))
-        return f"{words['step']} {step:,} / {last:,}   {words['loss']} {float(path.loss[step]):.4g}   {coefs}"
+        ended = f"   ({path.status.value})" if step == last else ""
+        loss = f"{words['loss']} {float(path.loss[step]):.4g}"
+        return f"{words['step']} {step:,} / {last:,}   {loss}   {coefs}{ended}"
 
     longest = max((label(i) for i in range(len(c.steps))), key=len)
     title = ax.set_title(longest, fontsize=9, loc="left", color=(0, 0, 0, 0))  # room for the line
