@@ -171,3 +171,10 @@ def test_paths_side_by_side_draw_each_coefficient_path_over_the_mean_squares(caf
         np.testing.assert_allclose(drawn, result.coefficient_path())
     with pytest.raises(InputError, match="two coefficients and one regressor"):
         plot_fit_paths([gdlab.fit("cafe", y="y", x="x")])
+
+
+def test_plot_of_a_fit_takes_no_axes(cafe_gd):
+    from matplotlib.figure import Figure
+
+    with pytest.raises(InputError, match="two panels"):
+        gdlab.plot(cafe_gd, ax=Figure().subplots())

@@ -20,7 +20,8 @@ __all__ = ["plot_fit"]
 def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
     """Two panels: the data with the fitted curve (one regressor) or observed against fitted
     (several), and the residuals against the fitted values (for logistic: the 0/1 data and
-    the fitted probability).
+    the fitted probability). For an iterative fit of one regressor, ``gdlab.animate(fit)``
+    shows the curve moving step by step, and ``gdlab.plot(fit)`` its last step.
 
     Example:
         >>> from gdlab._fit import fit

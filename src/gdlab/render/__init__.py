@@ -136,8 +136,13 @@ def plot(
     from gdlab.render._scene import as_trajectories, build_scene
 
     if _is_fit(trajectories):
+        from gdlab._checks import InputError
         from gdlab.render._fitscene import drawable_fit, fit_scene
 
+        if ax is not None:
+            raise InputError(
+                "a fit is drawn in two panels (data and residuals) of its own figure: leave out ax"
+            )
         fitted = drawable_fit(trajectories)
         last = fitted.steps or 0
         return fit_scene(fitted, options, np.array([last])).freeze(last)
