@@ -178,3 +178,20 @@ def test_plot_of_a_fit_takes_no_axes(cafe_gd):
 
     with pytest.raises(InputError, match="two panels"):
         gdlab.plot(cafe_gd, ax=Figure().subplots())
+
+
+def test_large_data_draws_a_fixed_sample_of_rows_and_says_so():
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0, 10, 5000)
+    y = 2 + 0.5 * x + rng.normal(size=5000)
+    result = gdlab.fit({"x": x, "y": y}, y="y", x="x", method="gd", lr=0.1, steps=50)
+    movie = gdlab.animate(result, frames=3)
+    points = artist(movie, "residuals")
+    movie.scene.update(result.steps)
+    xs, rs = map(np.asarray, points.get_data())
+    assert xs.size == 2000 and np.all(np.isin(xs, x))
+    rows = np.searchsorted(np.sort(x), xs)
+    order = np.argsort(x)
+    np.testing.assert_allclose(rs, y[order][rows] - result.predict({"x": xs}), atol=1e-9)
+    assert movie.figure.axes[1].get_title().startswith("residuals, 2,000 of 5,000 rows")
+    assert gdlab.animate(result, frames=3).frame(-1).shape == (440, 1000, 4)

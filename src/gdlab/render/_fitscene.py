@@ -29,6 +29,10 @@ GRID = 200
 # How far beyond the data the curves may take the vertical axis, in data spans: a start
 # far from the data shows the curve arriving; one further away is clipped at the edge.
 REACH = 1.5
+# At most this many rows are drawn (a fixed sample of larger data): a frame stays quick, and
+# the fitted values kept for every frame stay small.
+MAX_POINTS = 2000
+STEMS = 200
 CURVE, REFERENCE, DATA, RESIDUAL = "#d62728", "0.55", "0.25", "#1f77b4"
 ITERATIVE = "'gd', 'momentum', 'adam', 'newton', 'lbfgs' or 'sgd' ('lm' or 'gauss-newton' for a model=)"
 
@@ -45,6 +49,7 @@ class FitCurves:
         curves: the fitted curve on ``grid`` at each step, (steps, GRID).
         fitted: the fitted values at the data rows at each step, (steps, n).
         reference: the reference solution's curve on ``grid``.
+        rows: the rows in the data (``x`` holds at most :data:`MAX_POINTS` of them).
     """
 
     x: np.ndarray
@@ -55,6 +60,7 @@ class FitCurves:
     curves: np.ndarray
     fitted: np.ndarray
     reference: np.ndarray
+    rows: int
 
     def row(self, step: int) -> int:
         """The row of the last computed step at or before ``step``."""
@@ -112,11 +118,15 @@ def fit_curves(fit: Fit, steps: np.ndarray) -> FitCurves:
     x = np.asarray(fit._data[fit.x[0]], dtype=np.float64)
     y = np.asarray(fit._data[fit.y], dtype=np.float64)
     grid = np.linspace(float(x.min()), float(x.max()), GRID)
+    rows = x.size
+    if rows > MAX_POINTS:  # the same sample every time: frames and pictures agree
+        keep = np.sort(np.random.default_rng(0).choice(rows, MAX_POINTS, replace=False))
+        x, y = x[keep], y[keep]
     shown = np.minimum(np.asarray(steps, dtype=int), fit.trajectory.steps)  # type: ignore[union-attr]
     coef = fit.coefficient_path()[shown]
     both = predictions(fit, np.concatenate([grid, x]), coef)
     reference = predictions(fit, grid, fit.closed_form)[0]
-    return FitCurves(x, y, grid, shown, coef, both[:, :GRID], both[:, GRID:], reference)
+    return FitCurves(x, y, grid, shown, coef, both[:, :GRID], both[:, GRID:], reference, rows)
 
 
 def _data_limits(c: FitCurves, logistic: bool) -> tuple[float, float]:
@@ -142,7 +152,7 @@ def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray) -> None:
         lo, hi = max(min(lo, -small), -1e12 * small), min(max(hi, small), 1e12 * small)
         ax.set_yscale("symlog", linthresh=small, linscale=1.5)
         ax.set_ylim(lo * 1.6, hi * 1.6)
-        ax.set_title(f"residuals (symlog scale, linear within ±{small:.3g})", fontsize=10)
+        ax.set_title(f"{ax.get_title()} (symlog scale, linear within ±{small:.3g})", fontsize=10)
     else:
         top = max(abs(lo), abs(hi), 1e-300)
         ax.set_ylim(*padded(-top, top, 0.08))
@@ -183,7 +193,8 @@ def _title(fit: Fit) -> str:
 
 
 def _draw_data(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options) -> None:
-    ax.scatter(c.x, c.y, s=18, color=DATA, zorder=3, label="data")
+    sample = f" ({c.x.size:,} of {c.rows:,} rows)" if c.x.size < c.rows else ""
+    ax.scatter(c.x, c.y, s=18 if not sample else 6, color=DATA, zorder=3, label=f"data{sample}")
     ax.plot(c.grid, c.reference, color=REFERENCE, lw=3, alpha=0.45, zorder=2, label=fit.reference)
     curve = scene.add(Line2D([], [], color=CURVE, lw=2, zorder=4, gid="fitted"))
     ax.add_line(curve)
@@ -219,24 +230,30 @@ def _draw_data(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options
 
 def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves) -> None:
     residuals = c.y[None, :] - c.fitted
-    ax.set_title("residuals", fontsize=10)
+    sample = f", {c.x.size:,} of {c.rows:,} rows" if c.x.size < c.rows else ""
+    ax.set_title(f"residuals{sample}", fontsize=10)
     _residual_scale(ax, residuals, residuals[-1])
     ax.axhline(0, color="0.5", lw=1)
     ax.set_xlim(*padded(float(c.grid[0]), float(c.grid[-1]), 0.04))
     ax.set_xlabel(fit.x[0])
     ax.set_ylabel(f"{fit.y} − fitted")
     ax.grid(alpha=0.3)
-    stems = scene.add(Line2D([], [], color=RESIDUAL, lw=1, alpha=0.6, zorder=3))
-    points = scene.add(Line2D([], [], color=RESIDUAL, ls="none", marker="o", ms=4, zorder=4, gid="residuals"))
+    few = c.x.size <= STEMS  # a stem from zero to each residual; many would be a solid band
+    stems = scene.add(Line2D([], [], color=RESIDUAL, lw=1, alpha=0.6, zorder=3, visible=few))
+    points = scene.add(
+        Line2D([], [], color=RESIDUAL, ls="none", marker="o", ms=4 if few else 2, zorder=4, gid="residuals")
+    )
     for artist in (stems, points):
         ax.add_line(artist)
     gaps = np.full_like(c.x, np.nan)
 
     def update(step: int) -> None:
         r = drawable(residuals[c.row(step)])
-        stems.set_data(
-            np.column_stack([c.x, c.x, gaps]).ravel(), np.column_stack([np.zeros_like(r), r, gaps]).ravel()
-        )
+        if few:
+            zero = np.zeros_like(r)
+            stems.set_data(
+                np.column_stack([c.x, c.x, gaps]).ravel(), np.column_stack([zero, r, gaps]).ravel()
+            )
         points.set_data(c.x, r)
 
     scene.updaters.append(update)
