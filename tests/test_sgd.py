@@ -93,3 +93,9 @@ def test_attribute_access_on_a_dataframe_batch_gets_a_hint():
     frame = pd.DataFrame(DATA)
     with pytest.raises(ValueError, match=r'write batch\["y"\] rather than batch\.y'):
         gdlab.sgd(lambda b, d: jnp.mean((d.y - b[0] - b[1] * d.x) ** 2), np.array([9.0, 2.0]), frame, lr=1e-3)
+
+
+def test_streamed_data_refuse_float32(tmp_path):
+    pd.DataFrame(DATA).to_parquet(tmp_path / "part.parquet")
+    with pytest.raises(gdlab.InputError, match="streamed and cluster data are computed in float64"):
+        gdlab.sgd(mse, np.array([9.0, 2.0]), tmp_path, lr=1e-3, batch_size=2, dtype="float32")

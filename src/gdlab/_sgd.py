@@ -130,9 +130,16 @@ def sgd(
         raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
-    if client is not None or _on_cluster(data):
+    remote = client is not None or _on_cluster(data)
+    streamed = not remote and _stream_data(data, stream)
+    if (remote or streamed) and dt != np.float64:
+        raise InputError(
+            f"streamed and cluster data are computed in float64; leave dtype unset (got {dt}), "
+            "or read the data into memory"
+        )
+    if remote:
         return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, client)
-    if _stream_data(data, stream):
+    if streamed:
         return _sgd_streamed(
             loss, init, data, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
         )
