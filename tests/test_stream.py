@@ -308,3 +308,12 @@ def test_every_method_runs_on_the_statistics_as_on_the_data(folder, method):
     np.testing.assert_allclose(
         streamed.coefficient_path(), in_memory.coefficient_path(), rtol=1e-9, atol=1e-12
     )
+
+
+def test_descent_on_the_raw_columns_follows_the_in_memory_one(folder):
+    streamed = _stream.fit_parquet(folder, y="y", x="x1,x2", method="gd", standardize=False, steps=300)
+    in_memory = gdlab.fit(DATA, y="y", x="x1,x2", method="gd", standardize=False, steps=300)
+    assert not streamed.standardized and streamed.lr == pytest.approx(in_memory.lr, rel=1e-10)
+    np.testing.assert_allclose(
+        streamed.coefficient_path(), in_memory.coefficient_path(), rtol=1e-9, atol=1e-12
+    )

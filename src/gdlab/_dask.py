@@ -420,6 +420,7 @@ def fit_dask(
     lr: float | None = None,
     tol: float | None = None,
     rcond: float | None = None,
+    standardize: bool = True,
     client: Any = None,
 ) -> Any:
     """Fit ``y ~ x`` to data on a Dask cluster, as :func:`gdlab.fit` fits it in memory.
@@ -434,7 +435,7 @@ def fit_dask(
     Args:
         data: a Dask DataFrame or 2-D array, a :class:`DaskData`, or in-memory data
             to scatter (see :func:`as_dask_data`).
-        y, x, family, method, intercept, steps, lr, tol, rcond: as :func:`gdlab.fit`.
+        y, x, family, method, intercept, steps, lr, tol, rcond, standardize: as :func:`gdlab.fit`.
         client: the ``dask.distributed.Client`` (default: the current one).
 
     Returns:
@@ -467,7 +468,7 @@ def fit_dask(
 
         return logistic_fit(newton_pass, chunks.n, regressors, response, intercept)
     stats = linear_stats_dask(chunks, y=response, x=regressors, intercept=intercept)
-    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond)
+    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond, standardize=standardize)
 
 
 def linear_stats_dask(

@@ -896,6 +896,7 @@ def fit_parquet(
     lr: float | None = None,
     tol: float | None = None,
     rcond: float | None = None,
+    standardize: bool = True,
     batch_rows: int = BATCH_ROWS,
 ) -> Any:
     """Fit ``y ~ x`` to a Parquet file or directory without reading it into memory.
@@ -907,6 +908,12 @@ def fit_parquet(
     ``family="logistic"`` runs Newton's method (IRLS) with one pass per step:
     each pass accumulates the QR factor of the weighted design, and each step
     is the same scaled, pivoted QR solve as in memory.
+
+    Args:
+        path: a Parquet file or directory, or an opened :class:`ParquetSource`.
+        y, x, family, method, intercept, steps, lr, tol, rcond, standardize: as
+            :func:`gdlab.fit` (``method="sgd"`` is :func:`gdlab.sgd` on the file).
+        batch_rows: rows per block read.
 
     Returns:
         A :class:`gdlab.Fit` (``predict`` works; pictures of the data do not).
@@ -939,7 +946,7 @@ def fit_parquet(
             intercept,
         )
     stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
-    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond)
+    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond, standardize=standardize)
 
 
 def _check_columns(stats: LinearStats) -> None:
@@ -965,6 +972,7 @@ def linear_fit(
     lr: float | None = None,
     tol: float | None = None,
     rcond: float | None = None,
+    standardize: bool = True,
 ) -> Any:
     """A linear :class:`gdlab.Fit` from :class:`LinearStats`: the closed form, and a descent beside it.
 
@@ -994,7 +1002,7 @@ def linear_fit(
             "method 'sgd' on streamed data: the statistics of one pass give the closed form and every "
             "full-batch method; run minibatches with gdlab.sgd on the file itself"
         )
-    return _local_descent(result, stats, how, steps, lr, tol)
+    return _local_descent(result, stats, how, steps, lr, tol, bool(standardize))
 
 
 def _linear_inference(stats: LinearStats, solved: Any) -> Any:
@@ -1040,11 +1048,16 @@ def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
     return stats.R @ T, _Scaling(mean, scale, stats.intercept)
 
 
-def _local_descent(result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any) -> Any:
+def _local_descent(
+    result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
+) -> Any:
     from gdlab._descend import descend
-    from gdlab._fit import _rate_for, _Settings
+    from gdlab._fit import _rate_for, _Scaling, _Settings
 
-    RZ, scaling = standardised(stats)
+    if standardize:
+        RZ, scaling = standardised(stats)
+    else:  # the raw columns, as the lecture descends them (often ill-conditioned)
+        RZ, scaling = stats.R, _Scaling.identity(stats.p)
     local = LinearStats(RZ, stats.n, stats.names, stats.y, stats.intercept)
     settings = _Settings.checked(steps, 1, 1, 0, lr, True, tol)
     spec = resolve_method(how)
@@ -1066,6 +1079,7 @@ def _local_descent(result: Any, stats: LinearStats, how: Any, steps: int, lr: An
         lr_source=source,
         trajectory=path,
         warnings=(*result.warnings, *notes),
+        standardized=standardize,
         _scaling=scaling,
     )
 
