@@ -60,7 +60,7 @@ def _facts(**changes):
         ({"outcome": Outcome.EXPLODED, "losses": (36.0, 1e10, 5e11)}, "exploded from 36 to 5e+11"),
         (
             {"outcome": Outcome.EXPLODED, "lr": None, "method": "optax"},
-            "lower the step size inside the optimiser (optax)",
+            "the steps optax chose overshoot, so start nearer a minimum",
         ),
         (
             {"outcome": Outcome.CONVERGED, "tol": 1e-6, "grad_norms": (6.0, 5e-7)},
@@ -237,7 +237,7 @@ def test_a_slow_run_on_rosenbrock_is_not_called_runaway_or_minimum_free():
 
 def test_stability_says_when_no_rate_converges():
     concave = gdlab.stability(lambda b: -(b**2), 0.0)
-    assert "no rate converges" in repr(concave) and "2/L = inf" not in repr(concave)
+    assert "moves away from it at any rate" in repr(concave) and "2/L = inf" not in repr(concave)
     saddle = gdlab.stability(lambda p: p[0] ** 2 - p[1] ** 2, jnp.array([0.0, 0.0]))
     assert "a saddle" in repr(saddle) and "no rate converges" in repr(saddle)
 
@@ -309,3 +309,65 @@ def test_a_shape_mismatch_inside_a_typed_loss_is_an_input_error():
     loss = gdlab.parse("sum(X@b)", data={"X": np.ones((3, 2))})
     with pytest.raises(gdlab.InputError, match="raised ValueError for parameters of shape"):
         gdlab.descend(loss, 1.0, lr=0.1, steps=2)
+
+
+def test_a_point_without_curvature_is_not_called_a_place_no_rate_converges():
+    """At the kink of abs(b), its minimum, the Hessian is 0: the curvature cannot judge rates there."""
+    kink = gdlab.stability("abs(b)", 0.0)
+    assert "no curvature here" in kink.summary() and "no rate" not in kink.summary()
+    assert "no curvature here" in kink.explain(0.1)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_rate_too_small_to_move_is_told_to_rise_not_called_converged(dtype):
+    """lr = 1e-20 from -10: lr x gradient (6e-20) is below the resolution at b = -10, so b never moves."""
+    path = gdlab.descend("(b/2-1)^2", -10.0, lr=1e-20, steps=1000, dtype=dtype)
+    assert "the rate is too small to move; raise the rate 1e-20" in path.message
+    assert "tolerance" not in path.message
+    row = gdlab.sweep("(b/2-1)^2", -10.0, lrs=[1e-20], steps=1000, dtype=dtype).runs()[0]
+    assert (row["regime"], row["note"]) == ("slow", path.message)
+
+
+def test_a_two_cycle_is_not_settling_and_reads_alike_in_sweep_and_descend():
+    """abs(b) from 1 at lr 0.3 ends bouncing between 0.1 and -0.2 forever; Rosenbrock at 0.0025
+    ends in a 2-cycle with gradient 15.8 (the same point after 2e5 steps as after 2e4)."""
+    kink = gdlab.descend("abs(b)", 1.0, lr=0.3, steps=100)
+    assert "bounces between two points without settling" in kink.message
+    assert "lower the rate 0.3" in kink.message
+    rosen = gdlab.parse("100*(b1-b0^2)^2+(1-b0)^2")
+    start = {"b0": -1.2, "b1": 1.0}
+    for lr in (0.002, 0.0025):
+        path = gdlab.descend(rosen, start, lr=lr, steps=20_000, tol=1e-8)
+        assert "back and forth, settling" not in path.message and "lower the rate" in path.message
+        assert "without settling" in path.message or "bounces grow at the end" in path.message
+        row = gdlab.sweep(rosen, start, lrs=[lr], steps=20_000, tol=1e-8, save="final").runs()[0]
+        assert row["regime"] == "oscillating", row["note"]
+
+
+def test_a_step_out_of_the_loss_domain_says_so():
+    path = gdlab.descend("log(b)", 1.0, lr=0.1, steps=100)
+    assert path.status.value == "diverged"
+    assert "left the region where the loss is defined" in path.message
+    row = gdlab.sweep("log(b)", 1.0, lrs=[0.1], steps=100).runs()[0]
+    assert row["note"] == path.message
+
+
+def test_a_method_without_a_rate_is_never_told_to_lower_one():
+    path = gdlab.descend("abs(b)", 1.0, method="newton", steps=10)
+    assert "the steps newton chose overshoot" in path.message and "rate 0" not in path.message
+    assert "lower the" not in path.message
+
+
+def test_a_start_where_the_loss_is_not_finite_is_an_input_error():
+    with pytest.raises(gdlab.InputError, match="not finite at the start"):
+        gdlab.descend("(b/2-1)^2", 1e160, lr=0.1, steps=10)
+
+
+def test_rates_are_written_with_the_digits_typed():
+    path = gdlab.descend("b^2", 1.0, lr=1.0000001, steps=10)
+    assert path.message.endswith("lower the rate 1.0000001")
+
+
+def test_a_run_at_the_minimum_without_tol_says_it_reached_it():
+    path = gdlab.descend("(b/2-1)^2", -10.0, method="newton", steps=10)
+    assert "it has reached the minimum" in path.message

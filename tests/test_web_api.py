@@ -170,7 +170,7 @@ def test_sweep_has_regimes_the_bound_and_explanations(client):
     assert out["critical_lr"] == 4.0
     assert (
         out["runs"][2]["explain"]
-        == "lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges"
+        == "lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges near here"
     )
 
 

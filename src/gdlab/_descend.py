@@ -163,6 +163,8 @@ def descend(
     facts = facts_from_rows(
         code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name
     )
+    if code is Outcome.NOT_FINITE and facts.step == 0 and facts.not_finite:  # the start is the problem
+        raise InputError(describe(facts))
     facts = with_curvature(facts, f, jax.tree.map(lambda a: a[-1], P), dt)
     return Trajectory(
         params=P,

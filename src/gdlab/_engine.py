@@ -154,6 +154,9 @@ class Facts:
         dtype: the floating type it ran in.
         curvature: the lowest and highest Hessian eigenvalue at the last row, when the
             gradient vanished there (``None`` when not measured).
+        cycle: the last row repeats the one two steps before (a 2-cycle that never settles).
+        bounces_grow: the last gradient is larger than the one two steps before.
+        undefined: the loss is NaN at finite parameters: a step left the loss's domain.
     """
 
     outcome: Outcome
@@ -168,12 +171,32 @@ class Facts:
     stuck: bool = False
     dtype: str = "float64"
     curvature: tuple[float, float] | None = None
+    cycle: bool = False
+    bounces_grow: bool = False
+    undefined: bool = False
 
 
 def _lower(facts: Facts) -> str:
+    if facts.lr is None:  # the optimiser chose its steps: there is no rate to lower
+        return "start nearer a minimum or use a method with a rate (gd, adam)"
+    return f"lower the rate {_rate(facts.lr, facts.dtype)}"
+
+
+def _overshoot(facts: Facts) -> str:
     if facts.lr is None:
-        return f"lower the step size inside the optimiser ({facts.method})"
-    return f"lower the rate {facts.lr:g}"
+        return f"the steps {facts.method} chose overshoot, so {_lower(facts)}"
+    return f"each step overshoots, so {_lower(facts)}"
+
+
+def _rate(lr: float, dtype: str = "float64") -> str:
+    """A rate as typed: enough digits to tell 1.0000001 from 1, and no more than the type holds."""
+    return f"{lr:.7g}" if dtype == "float32" else f"{lr:.10g}"
+
+
+def too_small(facts: Facts) -> bool:
+    """Stuck (steps below the floating type's resolution) while the gradient is still large:
+    the rate, not the precision, is what stops it."""
+    return facts.stuck and facts.grad_norms[1] > 1e-3 * max(facts.grad_norms[0], 1e-300)
 
 
 def status(facts: Facts) -> Status:
@@ -246,15 +269,12 @@ def _stalled(facts: Facts) -> bool:
 
 def describe(facts: Facts) -> str:
     """Why a run ended and what to try, in one sentence: the only wording of every driver."""
-    first, _, last = facts.losses
+    first, previous, last = facts.losses
     k = facts.step
     if facts.outcome is Outcome.NOT_FINITE:
         return _not_finite(facts)
     if facts.outcome is Outcome.EXPLODED:
-        return (
-            f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; "
-            f"each step overshoots, so {_lower(facts)}"
-        )
+        return f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; " + _overshoot(facts)
     norm_last = facts.grad_norms[1]
     if _stalled(facts):
         return (
@@ -278,6 +298,13 @@ def describe(facts: Facts) -> str:
             f"{limit}: the loss keeps falling ({first:.4g} -> {last:.4g}) while its gradient grows: "
             "the loss may have no minimum along this path"
         )
+    if too_small(facts):
+        raise_it = "raise the rate" if facts.lr is None else f"raise the rate {_rate(facts.lr, facts.dtype)}"
+        return (
+            f"{limit}: each step (rate x gradient) is below {facts.dtype}'s resolution at these "
+            f"parameter values, so the parameters no longer change (loss {first:.4g} -> {last:.4g}): "
+            f"the rate is too small to move; {raise_it}"
+        )
     if facts.stuck:
         tol = "" if facts.tol is None else f" > tol {facts.tol:g}"
         return (
@@ -289,6 +316,16 @@ def describe(facts: Facts) -> str:
         )
     if k > 0 and facts.turned_back and last > first * (1 + 1e-9) + 1e-300:
         return f"{limit}: its bounces grow (loss {first:.4g} -> {last:.4g}), so {_lower(facts)}"
+    if k > 1 and facts.turned_back and facts.cycle:
+        return (
+            f"{limit}: it bounces between two points without settling (loss {previous:.4g} and "
+            f"{last:.4g}), so {_lower(facts)}"
+        )
+    if k > 1 and facts.turned_back and facts.bounces_grow and last < first:
+        return (
+            f"{limit}: its bounces grow at the end although the loss fell ({first:.4g} -> {last:.4g}), "
+            f"so {_lower(facts)}"
+        )
     if k > 0 and facts.turned_back and last < first - 1e-6 * abs(first):
         # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
         return (
@@ -302,9 +339,14 @@ def describe(facts: Facts) -> str:
             f"{limit}: the loss rose from {first:.4g} to {last:.4g} without settling: the steps are too "
             f"large for the curvature along the path, so {_lower(facts)}"
         )
+    if facts.tol is None and norm_last <= 1e-8 * max(1.0, facts.grad_norms[0]):
+        return (
+            f"{limit}: the gradient fell to 1e-8 of its start or less: it has reached the minimum; "
+            "a tolerance (tol) stops it there"
+        )
     if facts.tol is None:
         return f"{limit}; give a tolerance (tol) to stop once it is small"
-    raise_rate = "" if facts.lr is None else f" or the rate {facts.lr:g}"
+    raise_rate = "" if facts.lr is None else f" or the rate {_rate(facts.lr, facts.dtype)}"
     return f"{limit} > tol {facts.tol:g}: still descending, so raise the step limit{raise_rate}"
 
 
@@ -312,7 +354,8 @@ def _not_finite(facts: Facts) -> str:
     first, previous, last = facts.losses
     k = facts.step
     if k == 0:
-        return f"the {facts.not_finite} is not finite at the start: choose another starting point"
+        what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
+        return f"the {what} is not finite at the start: choose another starting point"
     if _kink(facts):
         return (
             f"stopped at step {k}: the gradient is not finite there (a kink or a pole of the loss) "
@@ -323,12 +366,15 @@ def _not_finite(facts: Facts) -> str:
             f"diverged at step {k}: the loss fell without bound (from {first:.4g} to {last:.4g}): "
             "it has no minimum along this path, and no rate changes that"
         )
+    if facts.undefined:
+        return (
+            f"diverged at step {k}: a step left the region where the loss is defined (NaN there, at "
+            "finite parameters): if the loss falls toward an edge of its domain, it has no minimum "
+            f"inside and a smaller rate only delays this; if not, {_lower(facts)}"
+        )
     what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
     before = f" (the loss was {previous:.4g} a step before)" if math.isfinite(previous) else ""
-    return (
-        f"diverged at step {k}: the {what} left the finite numbers{before}; "
-        f"each step overshoots, so {_lower(facts)}"
-    )
+    return f"diverged at step {k}: the {what} left the finite numbers{before}; " + _overshoot(facts)
 
 
 def fell_far(facts: Facts) -> bool:
@@ -354,6 +400,14 @@ def facts_from_rows(
         norms = np.linalg.norm(grads[[0, k]], axis=1)
         turned = bool(k > 0 and float(grads[k] @ grads[k - 1]) < 0)
     stuck = bool(k > 0 and np.array_equal(params[k], params[k - 1]) and np.any(grads[k] != 0))
+    with np.errstate(all="ignore"):
+        cycle = bool(
+            k > 1
+            and np.allclose(params[k], params[k - 2], rtol=1e-12, atol=0)
+            and not np.array_equal(params[k], params[k - 1])
+        )
+        grows = bool(k > 1 and np.linalg.norm(grads[k]) > np.linalg.norm(grads[k - 2]) * (1 + 1e-9))
+    undefined = bool(np.isnan(loss[k]) and np.all(np.isfinite(params[k])))
     return Facts(
         outcome=code,
         step=k,
@@ -366,6 +420,9 @@ def facts_from_rows(
         method=method,
         stuck=stuck,
         dtype=str(loss.dtype),
+        cycle=cycle,
+        bounces_grow=grows,
+        undefined=undefined,
     )
 
 

@@ -76,12 +76,20 @@ class Stability:
         lr = number("lr", lr)
         bound = self.critical_lr
         head = f"lr={lr:g}"
+        if self.L == 0 and self.mu == 0:
+            return (
+                f"{head}: the loss has no curvature here (a kink, a plateau or an inflection), "
+                "no bound applies"
+            )
         if self.L <= 0:
-            return f"{head}: the loss curves down or is flat here (L={self.L:.3g}), no bound applies"
+            return f"{head}: the loss curves down here (L={self.L:.3g}): no minimum, no bound applies"
         if math.isclose(lr, bound, rel_tol=1e-9):
             return f"{head} = 2/L: the error flips sign each step without shrinking, so it oscillates forever"
         if lr > bound:
-            return f"{head} > 2/L={bound:.4g}: each step overshoots by more than it gains, so it diverges"
+            return (
+                f"{head} > 2/L={bound:.4g}: each step overshoots by more than it gains, so it diverges "
+                "near here"
+            )
         if math.isclose(lr, 1 / self.L, rel_tol=1e-9) and self.mu == self.L:
             return f"{head} = 1/L: the step lands on the minimum of this quadratic at once"
         if self.mu < 0:
@@ -101,16 +109,21 @@ class Stability:
         steps = math.ceil(math.log(1e-8) / math.log(rate))
         how = "overshooting back and forth" if lr > 1 / self.L else "from one side"
         return (
-            f"{head} < 2/L={bound:.4g}: converges {how}; the error shrinks by {rate:.6g} "
+            f"{head} < 2/L={bound:.4g}: near here it converges {how}; the error shrinks by {rate:.6g} "
             f"a step, 1e-8 of itself after {steps:,} steps"
         )
 
     def summary(self) -> str:
         """What the curvature here means for fixed-rate gradient descent, in one sentence."""
+        if self.L == 0 and self.mu == 0:
+            return (
+                "the loss has no curvature here (every eigenvalue 0): a kink, a plateau or an inflection "
+                "point; the curvature says nothing here about which rates converge"
+            )
         if self.L <= 0:
             return (
-                f"the loss curves down or is flat in every direction here (L={self.L:.3g}): no rate "
-                "converges to a minimum from here; gradient descent moves away or stands still"
+                f"the loss curves down in every direction here (L={self.L:.3g}): this is no minimum, and "
+                "gradient descent moves away from it at any rate"
             )
         if self.mu < 0:
             return (

@@ -28,6 +28,7 @@ from gdlab._engine import (
     optimiser,
     outcome,
     status,
+    too_small,
 )
 from gdlab._json import plain
 from gdlab._loss import as_loss, scalar_loss
@@ -516,6 +517,8 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
             return judged, Regime.DIVERGED, describe(facts)
         if judged is Status.CONVERGED:
             return Status.CONVERGED, Regime.CONVERGED, describe(facts) + bounced
+        if too_small(facts):  # stuck far from any minimum: the rate cannot move the parameters
+            return Status.MAX_STEPS, Regime.SLOW, describe(facts)
         return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
     first_loss, last_loss = run.first_loss, run.last_loss
     if run.tol is None and start <= 1e-8 * max(1.0, run.first_norm):
@@ -523,6 +526,12 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
         return Status.MAX_STEPS, Regime.CONVERGED, note
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
     alternating = flips >= PROBE - 2
+    if rate > 1 + 1e-6 and alternating and last_loss < first_loss:
+        note = (
+            f"oscillating: the bounces grow by {rate:.4g} a step at the end although the loss fell "
+            f"({first_loss:.4g} -> {last_loss:.4g}); it may settle into a cycle, not a minimum"
+        )
+        return Status.MAX_STEPS, Regime.OSCILLATING, note
     if rate > 1 + 1e-6 and alternating:
         note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
         return Status.MAX_STEPS, Regime.DIVERGED, note
@@ -724,6 +733,7 @@ class _Run(NamedTuple):
     overshoot: bool
     probe: tuple[float, float, float]
     curvature: tuple[float, float] | None = None
+    undefined: bool = False
 
     def facts(self) -> Facts:
         return Facts(
@@ -739,6 +749,7 @@ class _Run(NamedTuple):
             stuck=self.stuck,
             dtype=self.dtype,
             curvature=self.curvature,
+            undefined=self.undefined,
         )
 
 
@@ -761,6 +772,7 @@ def _runs(
         "",
     )
     stuck = ~moved & np.any(last_g != 0, axis=1)
+    undefined = np.isnan(final_loss) & np.all(np.isfinite(last_p), axis=1)
     columns = zip(
         codes.tolist(),
         taken.tolist(),
@@ -773,10 +785,11 @@ def _runs(
         stuck.tolist(),
         overshoot.tolist(),
         probe.tolist(),
+        undefined.tolist(),
         strict=True,
     )
     name = str(np.dtype(dt))
     return [
-        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, s, name, o, tuple(pr))
-        for c, k, f0, f1, n0, n1, w, lr, s, o, pr in columns
+        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, s, name, o, tuple(pr), None, u)
+        for c, k, f0, f1, n0, n1, w, lr, s, o, pr, u in columns
     ]
