@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -10,7 +11,10 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("anywidget")
 
+import gdlab  # noqa: E402  (after the skips: the widget needs anywidget)
+
 CREATE = """\
+import gdlab
 import gdlab.web
 widget = gdlab.web.lab("(b/2-1)^2", rates=[0.5, 5], steps=100, lang="ko")
 widget
@@ -79,3 +83,20 @@ def test_the_widget_module_is_the_page_s_own_code():
     assert (STATIC / "lab.js").read_text().count("\n") < text.count("\n")
     assert 'from "./' not in text  # the siblings are joined in, not imported
     assert text.count("export default") == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"rates": [-1]}, "rates.0: Input should be greater than 0"),
+        ({"steps": 10**9}, "steps: Input should be less than or equal to 100000"),
+        ({"method": "adamm"}, "unknown method 'adamm'"),
+        ({"start": {"c": 1.0}}, "start names c, which is not a parameter"),
+        ({"expression": "sqr(b)"}, "did you mean sqrt?"),
+        ({"view": "table"}, "view must be 'descent' or 'sweep'"),
+    ],
+)
+def test_the_widget_checks_its_settings_as_the_page_does(options, words):
+    settings = {"expression": "(b/2-1)^2", **options}
+    with pytest.raises(gdlab.InputError, match=re.escape(words)):
+        gdlab.lab(**settings)

@@ -115,7 +115,9 @@ def demo(
     ] = True,
 ) -> None:
     """Walk through the lecture: every number it prints, computed by gdlab beside it,
-    then its pictures (loss curve, grid search, descent animations) in --out.
+    then its pictures in --out: the loss curve, grid search, descent animations, learning-rate
+    sweeps, SGD on the cafe data, gd, momentum, adam, newton and lm side by side, and a fit
+    whose line moves as it descends.
 
     Example:
 
@@ -547,11 +549,25 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
             "of each change of regime; --all prints every run"
         )
     if result.stability is not None and math.isfinite(result.stability.critical_lr):
-        fastest = float(result.lrs.max())
-        console.print(
-            f"2/L = {result.stability.critical_lr:.6g}, measured at the best run's end (a local bound, "
-            f"not a guarantee along the whole path); the largest rate: {result.stability.explain(fastest)}"
+        console.print(_bound_note(result, runs))
+
+
+def _bound_note(result, runs: list[dict]) -> str:
+    """2/L and what it predicts for the largest rate, unless that run's own record says otherwise."""
+    fastest = max(range(len(runs)), key=lambda i: runs[i]["lr"])
+    rate, regime = runs[fastest]["lr"], runs[fastest]["regime"]
+    bound = result.stability.critical_lr
+    head = (
+        f"2/L = {bound:.6g}, measured at the best run's end (a local bound, not a guarantee along "
+        "the whole path)"
+    )
+    predicted = "diverged" if rate > bound else "converged"
+    if regime in ("diverged", "converged") and regime != predicted:
+        return (
+            f"{head}; the largest rate, lr={rate:g}, {regime} although 2/L there says it would have "
+            f"{predicted}: the curvature along its path differs from the curvature where 2/L was measured"
         )
+    return f"{head}; the largest rate: {result.stability.explain(rate)}"
 
 
 def _whole(option: str, low: int, noun: str, high: int = 2**31 - 2):
@@ -694,6 +710,7 @@ def fit(
     """
     from gdlab import _options
     from gdlab._fit import fit as fit_model
+    from gdlab._options import cli_words
 
     _options.check_out(out, ("picture",))
     starts = None
@@ -728,9 +745,9 @@ def fit(
         save_figure(result.plot(), out)
     if json_output:  # the table below lists the warnings; with --json they go to stderr
         for warning in result.warnings:
-            typer.echo(f"warning: {warning}", err=True)
+            typer.echo(f"warning: {cli_words(warning)}", err=True)
         return result.to_dict()
-    _console().print(result.summary())
+    _console().print(cli_words(result.summary()))
     if out is not None:
         _console().print(f"wrote {out}")
     return None

@@ -148,6 +148,7 @@ def lab(
     """
     if start is None:
         start = {"b": -10.0} if expression.replace(" ", "") == "(b/2-1)^2" else {}
+    _check(expression, start, rates, method, steps, tol, data, view, lang)
     state: dict[str, object] = {
         "e": expression,
         "d": data,
@@ -163,3 +164,35 @@ def lab(
     if lang is not None:
         state["lang"] = lang
     return LabWidget(state=state)
+
+
+def _check(expression, start, rates, method, steps, tol, data, view, lang) -> None:
+    """The widget's settings, checked as the page's requests are (the same limits and words),
+    so a bad setting is an InputError now rather than a message inside the widget later."""
+    from gdlab.web._compute import _parse
+
+    try:
+        RunIn.model_validate(
+            {
+                "expression": expression,
+                "data": data,
+                "start": dict(start) or {"b": 1.0},
+                "rates": list(rates),
+                "method": method,
+                "steps": steps,
+                "tol": tol,
+            }
+        )
+    except pydantic.ValidationError as err:
+        raise InputError(_message(err)) from None
+    loss = _parse(expression, data)
+    unknown = sorted(set(start) - set(loss.params))
+    if unknown:
+        raise InputError(
+            f"start names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a "
+            f"parameter of {loss.text}; its parameters: {', '.join(loss.params)}"
+        )
+    if view not in ("descent", "sweep"):
+        raise InputError(f"view must be 'descent' or 'sweep'; got {view!r}")
+    if lang not in (None, "en", "ko"):
+        raise InputError(f"lang must be 'en' or 'ko' (or None for the browser's language); got {lang!r}")

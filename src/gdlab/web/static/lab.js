@@ -118,7 +118,7 @@ function h(tag, attrs = {}, ...children) {
 }
 
 export function fmt(v) {
-  if (v === null || v === undefined) return "∞";
+  if (v === null || v === undefined) return "not finite"; // the API sends inf, -inf and NaN as null (strict JSON): the sign is unknown here
   if (v === 0) return "0";
   const a = Math.abs(v);
   return a >= 1e5 || a < 1e-3 ? Number(v.toPrecision(4)).toExponential() : String(Number(v.toPrecision(5)));
@@ -616,7 +616,7 @@ export function mount(root, backend, options = {}) {
     else if (y < yr[0]) { py = yr[0]; symbol = "triangle-down"; }
     if (x === null || x > xr[1]) { px = xr[1]; symbol = "triangle-right"; }
     else if (x < xr[0]) { px = xr[0]; symbol = "triangle-left"; }
-    const shown = (v) => (v === null ? "∞" : fmt(v));
+    const shown = (v) => fmt(v);
     return {
       x: [px], y: [py], mode: "markers", cliponaxis: false, name,
       marker: { color: colour, symbol, size: state.big ? 18 : 13, line: { color: "white", width: 2 } },
