@@ -185,3 +185,11 @@ def test_sgd_runs_a_task_per_step_and_follows_its_batches(chunks, client):
     assert run.loss[-1] < 0.6 * run.loss[0]
     again = gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2, seed=4)
     np.testing.assert_array_equal(again.params, run.params)
+
+
+def test_gdlab_fit_runs_on_the_cluster_for_a_dask_collection_or_a_client(client):
+    frame = dd.from_pandas(FRAME, npartitions=3)
+    in_memory = gdlab.fit(FRAME, y="y", x="x1,x2")
+    np.testing.assert_allclose(gdlab.fit(frame, y="y", x="x1,x2").coef, in_memory.coef, rtol=1e-10)
+    via_client = gdlab.fit(FRAME, y="y", x="x1,x2", client=client)
+    np.testing.assert_allclose(via_client.coef, in_memory.coef, rtol=1e-10)

@@ -317,3 +317,15 @@ def test_descent_on_the_raw_columns_follows_the_in_memory_one(folder):
     np.testing.assert_allclose(
         streamed.coefficient_path(), in_memory.coefficient_path(), rtol=1e-9, atol=1e-12
     )
+
+
+def test_gdlab_fit_streams_a_parquet_directory(folder):
+    """The same gdlab.fit call: a directory of Parquet files is streamed, in one pass for ols."""
+    streamed = gdlab.fit(folder, y="y", x="x1,x2")
+    in_memory = gdlab.fit(DATA, y="y", x="x1,x2")
+    np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-12)
+    np.testing.assert_allclose(streamed.stats.se, in_memory.stats.se, rtol=1e-10)
+    logistic = gdlab.fit(folder, y="label", x="x1,x2", family="logistic")
+    np.testing.assert_allclose(
+        logistic.coef, gdlab.fit(DATA, y="label", x="x1,x2", family="logistic").coef, rtol=1e-9
+    )

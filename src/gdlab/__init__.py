@@ -71,6 +71,11 @@ _EXPORTS = {
     "consistency": "gdlab._consistency",
     "Consistency": "gdlab._consistency",
     "IllConditionedWarning": "gdlab._ols",
+    "descend_parquet": "gdlab._stream",
+    "linear_stats": "gdlab._stream",
+    "LinearStats": "gdlab._stream",
+    "descend_dask": "gdlab._dask",
+    "ClusterError": "gdlab._dask",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -79,6 +84,7 @@ if TYPE_CHECKING:
     from gdlab import datasets
     from gdlab._checks import LIMITS, InputError
     from gdlab._consistency import Consistency, consistency
+    from gdlab._dask import ClusterError, descend_dask
     from gdlab._data import Table, as_table
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._descend import descend
@@ -93,6 +99,7 @@ if TYPE_CHECKING:
     from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
+    from gdlab._stream import LinearStats, descend_parquet, linear_stats
     from gdlab._sweep import Regime, Sweep, rates, sweep
     from gdlab._trajectory import Status, Trajectory
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure

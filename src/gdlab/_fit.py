@@ -341,6 +341,8 @@ def fit(
     rcond: float | None = None,
     dropna: bool = False,
     dtype: DTypeLike = None,
+    client: Any = None,
+    stream: bool | None = None,
 ) -> Fit:
     """Fit ``y ~ x`` (or ``y ~ model``): in closed form, or iteratively beside the reference solution.
 
@@ -395,6 +397,12 @@ def fit(
         dropna: drop rows with missing values in ``y`` or ``x`` (counted in
             ``dropped``) instead of refusing them.
         dtype: the floating type (default float64).
+        client: a ``dask.distributed.Client``: the work runs on its cluster, the
+            data's chunks staying on the workers (also when ``data`` is a Dask
+            array or DataFrame). See :func:`gdlab._dask.fit_dask`.
+        stream: read a Parquet file in fixed-size batches instead of into memory
+            (default: a directory of Parquet files, or a file larger than a table
+            may be, is streamed). See :func:`gdlab._stream.fit_parquet`.
 
     Returns:
         A :class:`Fit`.
@@ -427,6 +435,10 @@ def fit(
         )
     if x is None:
         raise InputError("name the regressors: x='temp' (or a list), or give a formula with model=")
+    beyond = _beyond_memory(data, client, stream)
+    if beyond is not None:
+        common = {"family": family, "method": method, "intercept": intercept, "steps": steps, "lr": lr}
+        return beyond(data, y=y, x=x, tol=tol, rcond=rcond, standardize=standardize, **common)
     how = _method(method, kind)
     response, regressors = _variables(y, x)
     dt = resolve_dtype(dtype)
@@ -440,6 +452,17 @@ def fit(
 
         return fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
     return _linear(design, target, response, how, settings, table, bool(intercept), dt, rcond)
+
+
+def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
+    """The fit for data on a Dask cluster or streamed from Parquet, or ``None`` for data in memory."""
+    from gdlab import _dask, _stream
+
+    if client is not None or _dask.is_dask_collection(data) or isinstance(data, _dask.DaskData):
+        return functools.partial(_dask.fit_dask, client=client)
+    if _stream.should_stream(data, stream):
+        return _stream.fit_parquet
+    return None
 
 
 def _linear(
