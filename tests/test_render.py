@@ -545,7 +545,7 @@ def test_a_point_off_the_chart_is_pinned_to_the_edge_and_named():
     movie = gdlab.animate(runs, frames=31)
     movie.scene.update(20)  # the lr=5 run is far away by step 20
     notes = [t.get_text() for t in movie.scene.texts if t.get_visible()]
-    assert any(n.startswith("off the chart: b=") and "loss=" in n for n in notes)
+    assert any(n.startswith("off the chart:\nb=") and "loss=" in n for n in notes)
     point = [a for a in movie.scene.moving if getattr(a, "get_marker", lambda: "")() == "^"]
     assert len(point) == 1
     movie.figure.canvas.draw()
@@ -811,3 +811,94 @@ def test_the_progress_helper_imports_no_matplotlib():
     code = "import sys, gdlab.render._progress; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _pinned_point(scene):
+    return [a for a in scene.moving if getattr(a, "get_marker", lambda: "o")() not in ("o", "None", "")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_loss_falling_off_the_chart_points_down_in_the_pictures_words(lang):
+    run = gdlab.descend(lambda b: -jnp.exp(b), 0.0, lr=0.001, steps=10000)
+    assert run.loss[-1] == -np.inf
+    movie = gdlab.animate(run, frames=10, lang=lang)
+    movie.scene.update(run.steps)
+    (point,) = _pinned_point(movie.scene)
+    assert point.get_marker() == "v"
+    ax = movie.figure.axes[0]
+    low, high = ax.get_ylim()
+    assert low < point.get_ydata()[0] <= low + 0.05 * (high - low)  # at the bottom edge
+    notes = [t.get_text() for t in movie.scene.texts if t.get_visible() and "=" in t.get_text()]
+    off, loss = ("off the chart", "loss") if lang == "en" else ("차트 밖", "손실")
+    assert notes == [f"{off}:\nb=6.48e+05, {loss}=-inf"]
+
+
+def test_edge_arrows_point_the_way_the_value_went():
+    from gdlab.render._scene import _edge_arrow
+
+    lims = ((0.0, 1.0), (0.0, 1.0))
+    assert _edge_arrow(0.5, -np.inf, *lims) == "v"
+    assert _edge_arrow(0.5, np.inf, *lims) == "^"
+    assert _edge_arrow(0.5, -3.0, *lims) == "v"
+    assert _edge_arrow(5.0, 0.5, *lims) == ">"
+    assert _edge_arrow(-5.0, 0.5, *lims) == "<"
+
+
+def test_edge_arrows_of_a_plane_point_along_the_larger_excursion():
+    from gdlab.render._scene import _edge_arrow_2d
+
+    lims = ((0.0, 1.0), (0.0, 1.0))
+    assert _edge_arrow_2d(0.5, 9e5, *lims) == "^"
+    assert _edge_arrow_2d(0.5, -9e5, *lims) == "v"
+    assert _edge_arrow_2d(-7.0, 2.0, *lims) == "<"
+    assert _edge_arrow_2d(9.0, 0.5, *lims) == ">"
+
+
+def test_a_sweep_whose_diverged_runs_stopped_early_does_not_say_none_stopped():
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(5, 100, 6), steps=300, tol=1e-8)
+    assert list(result.steps_taken) == [29, 10, 6, 5, 4, 3]
+    titles = [ax.get_title() for ax in gdlab.plot_sweep(result).axes]
+    assert "no run converged to tol before step 300; 6 stopped early (diverged)" in titles
+    untold = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-5, 10, 12), steps=300)
+    titles = [ax.get_title() for ax in gdlab.plot_sweep(untold).axes]
+    assert (
+        "no run converged to tol before step 300; 1 stopped early (diverged) "
+        "(give tol to stop at convergence)" in titles
+    )
+
+
+def test_a_path_running_away_down_a_saddle_keeps_the_saddle_in_view():
+    saddle = gdlab.expr("x^2 - y^2") if hasattr(gdlab, "expr") else None
+    f = saddle or (lambda p: p["x"] ** 2 - p["y"] ** 2)
+    run = gdlab.descend(f, {"x": 1.0, "y": 0.001}, lr=0.1, steps=100)
+    assert abs(float(run.flat_params()[-1, 1])) > 1e4  # it ran away along y
+    movie = gdlab.animate(run, frames=101)
+    ax = movie.figure.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert x0 < 0 < 1 < x1 and y0 < 0 < y1
+    assert 0.5 <= (y1 - y0) / (x1 - x0) <= 2  # both axes on one scale: the saddle shows
+    movie.scene.update(run.steps)
+    (point,) = _pinned_point(movie.scene)
+    assert point.get_marker() == "^"
+    assert y0 < point.get_ydata()[0] < y1 and y1 - point.get_ydata()[0] <= 0.05 * (y1 - y0)
+    notes = [t.get_text() for t in movie.scene.texts if t.get_visible() and "=" in t.get_text()]
+    assert len(notes) == 1 and notes[0].startswith("off the chart:\n") and "y=8.28e+04" in notes[0]
+    movie.scene.update(0)
+    assert [a.get_marker() for a in movie.scene.moving if hasattr(a, "get_marker")].count("o") >= 2
+
+
+def test_a_small_animation_with_history_stacks_its_panels_and_keeps_its_legend_over_one():
+    runs = [gdlab.descend(lecture_loss, -10.0, lr=lr, steps=40) for lr in (0.5, 3.9, 4.2)]
+    movie = gdlab.animate(runs, history=True, size=(640, 480))
+    assert movie.size == (640, 480)
+    frame = [f.copy() for f in movie.frames()][-1]
+    main, history = movie.figure.axes[:2]
+    a, b = main.get_window_extent(), history.get_window_extent()
+    assert a.width >= 500 and b.width >= 500 and b.y1 < a.y0  # one above the other, each wide
+    legend = main.get_legend().get_window_extent()
+    assert legend.x0 >= 0 and legend.x1 <= 640 and legend.width <= a.width
+    assert not history.get_legend()
+    note = next(t for t in movie.scene.texts if t.get_visible() and t.get_text().startswith("off the chart"))
+    box = note.get_window_extent(movie.figure.canvas.get_renderer())
+    assert a.x0 <= box.x0 and box.x1 <= a.x1 - 5  # inside the panel, clear of its edge
+    assert frame.shape == (480, 640, 4)

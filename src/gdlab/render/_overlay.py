@@ -48,11 +48,9 @@ def draw_texts(frame: np.ndarray, texts: list[Text], dpi: float) -> np.ndarray:
 
     Only the rectangle each text covers is handed to Pillow, not the whole frame.
     """
-    from PIL import Image, ImageDraw
-
     if not frame.flags.writeable:
         frame = frame.copy()
-    height, width = frame.shape[:2]
+    height = frame.shape[0]
     for text in texts:
         label = text.get_text()
         if not label or not text.get_visible():
@@ -62,21 +60,37 @@ def draw_texts(frame: np.ndarray, texts: list[Text], dpi: float) -> np.ndarray:
             continue
         pixels = max(1, round(text.get_fontproperties().get_size_in_points() * dpi / 72))
         font = _font(_font_file(text, bool(HANGUL.search(label))), pixels)
-        anchor = _HORIZONTAL[text.get_horizontalalignment()] + _VERTICAL[text.get_verticalalignment()]
         color = tuple(round(255 * c) for c in to_rgba(text.get_color(), text.get_alpha()))
-        at = (float(x), height - float(y))
-        left, top, right, bottom = font.getbbox(label, anchor=anchor)
-        box = (
-            max(int(np.floor(at[0] + left)) - 2, 0),
-            max(int(np.floor(at[1] + top)) - 2, 0),
-            min(int(np.ceil(at[0] + right)) + 2, width),
-            min(int(np.ceil(at[1] + bottom)) + 2, height),
-        )
-        if box[0] >= box[2] or box[1] >= box[3]:
-            continue
-        patch = Image.fromarray(np.ascontiguousarray(frame[box[1] : box[3], box[0] : box[2]]))
-        ImageDraw.Draw(patch).text(
-            (at[0] - box[0], at[1] - box[1]), label, font=font, fill=color, anchor=anchor
-        )
-        frame[box[1] : box[3], box[0] : box[2]] = np.asarray(patch)
+        lines = label.split("\n")
+        vertical = text.get_verticalalignment()
+        # Pillow anchors one line at a time: a text of several lines is drawn line by line,
+        # spaced as matplotlib spaces them, its first line's top (or last line's bottom) at y.
+        factor = text.get_linespacing()  # a number, or "normal" (the font's own: about 1.2)
+        spacing = (factor if isinstance(factor, int | float) else 1.2) * pixels
+        first = {"top": 0.0, "bottom": -(len(lines) - 1)}.get(vertical, -(len(lines) - 1) / 2)
+        if len(lines) > 1 and vertical not in ("top", "bottom"):
+            vertical = "center"
+        anchor = _HORIZONTAL[text.get_horizontalalignment()] + _VERTICAL[vertical]
+        for n, line in enumerate(lines):
+            at = (float(x), height - float(y) + (first + n) * spacing)
+            _draw_line(frame, line, font, anchor, at, color)
     return frame
+
+
+def _draw_line(frame: np.ndarray, label: str, font, anchor: str, at: tuple[float, float], color) -> None:
+    """Draw one line of text at ``at`` (pixels from the top left), into its rectangle only."""
+    from PIL import Image, ImageDraw
+
+    height, width = frame.shape[:2]
+    left, top, right, bottom = font.getbbox(label, anchor=anchor)
+    box = (
+        max(int(np.floor(at[0] + left)) - 2, 0),
+        max(int(np.floor(at[1] + top)) - 2, 0),
+        min(int(np.ceil(at[0] + right)) + 2, width),
+        min(int(np.ceil(at[1] + bottom)) + 2, height),
+    )
+    if box[0] >= box[2] or box[1] >= box[3]:
+        return
+    patch = Image.fromarray(np.ascontiguousarray(frame[box[1] : box[3], box[0] : box[2]]))
+    ImageDraw.Draw(patch).text((at[0] - box[0], at[1] - box[1]), label, font=font, fill=color, anchor=anchor)
+    frame[box[1] : box[3], box[0] : box[2]] = np.asarray(patch)

@@ -38,15 +38,27 @@ from gdlab.render._view import (
     minimum_newton,
     padded,
     param_names,
+    runaway_capped,
 )
 
 A = TypeVar("A", bound=Artist)
 
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 WORDS = {
-    "en": {"loss": "loss", "step": "step", "slope": "slope", "iteration": "iteration"},
-    "ko": {"loss": "손실", "step": "반복", "slope": "기울기", "iteration": "반복 횟수"},
+    "en": {
+        "loss": "loss",
+        "step": "step",
+        "slope": "slope",
+        "iteration": "iteration",
+        "off": "off the chart",
+    },
+    "ko": {"loss": "손실", "step": "반복", "slope": "기울기", "iteration": "반복 횟수", "off": "차트 밖"},
 }
+
+
+# A single picture with its history puts the history beside it when the figure is
+# at least this many times as wide as it is high, else below it.
+WIDE = 1.6
 
 
 @dataclass(frozen=True)
@@ -208,7 +220,8 @@ def _main_axes(fig: Figure, options: Options, n: int, ax, projection=None):
             raise InputError("ax= takes a single-panel picture: use layout='overlay', history=False")
         return [ax], None
     rows = 2 if options.history else 1
-    if options.history and panels == 1:
+    width, height = fig.get_size_inches()
+    if options.history and panels == 1 and width >= WIDE * height:  # else below: each panel wide enough
         grid = fig.add_gridspec(1, 2, width_ratios=(3, 2))
         return [fig.add_subplot(grid[0, 0], projection=projection)], [fig.add_subplot(grid[0, 1])]
     grid = fig.add_gridspec(rows, panels, height_ratios=(3, 2) if rows == 2 else None)
@@ -395,14 +408,12 @@ def _label_panel(ax, group, options: Options, obstacles: np.ndarray, taken: list
         legend.set_loc(spot)
         return
     # Every place inside is crossed by a path or the curve: above the axes, the title above it.
-    ax.legend(
-        handles=handles,
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.01),
-        borderaxespad=0,
-        fontsize=9,
-        ncols=min(len(handles), 2),
-    )
+    legend.remove()
+    above = {"loc": "lower center", "bbox_to_anchor": (0.5, 1.01), "borderaxespad": 0, "fontsize": 9}
+    legend = ax.legend(handles=handles, ncols=min(len(handles), 2), **above)
+    if len(handles) > 1 and fraction_size(ax, legend)[0] > 1:  # wider than the axes: one column
+        legend.remove()
+        ax.legend(handles=handles, ncols=1, **above)
     if options.title:
         ax.set_title("")
         ax.figure.suptitle(options.title)
@@ -458,7 +469,9 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
             y = low + (high - low) * float(np.clip(fy, 0.03, 0.97))
             point.set_marker(_edge_arrow(raw_b[k], raw_loss[k], xlim, (low, high)))
             point.set_data([x], [y])
-            text = f"off the chart: {names[0]}={raw_b[k]:.3g}, {options.words['loss']}={raw_loss[k]:.3g}"
+            # Two lines: the numbers can be long, and the note must stay inside a narrow panel.
+            where = f"{names[0]}={raw_b[k]:.3g}, {options.words['loss']}={raw_loss[k]:.3g}"
+            text = f"{options.words['off']}:\n{where}"
             place(x, y, text, right=fx < 0.5, above=fy < 0.5, low=True)
             note.set_visible(True)
         else:
@@ -481,11 +494,30 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
 
 
 def _edge_arrow(x: float, y: float, xlim, ylim) -> str:
-    """A triangle pointing the way a point left the chart."""
-    if not np.isfinite(y) or y > ylim[1]:
-        return "^"
+    """A triangle pointing the way a point left the chart: down for a value below it
+    (-inf too), up above it (+inf), else left or right; up for a loss that is NaN."""
     if y < ylim[0]:
         return "v"
+    if y > ylim[1]:
+        return "^"
+    if x > xlim[1]:
+        return ">"
+    if x < xlim[0]:
+        return "<"
+    return "^"
+
+
+def _edge_arrow_2d(x: float, y: float, xlim, ylim) -> str:
+    """A triangle pointing the way a point of a plane left the chart (its larger excursion)."""
+
+    def over(v: float, lim) -> float:  # how far past the limits, in their spans (NaN: 0)
+        past = max(v - lim[1], lim[0] - v, 0.0) / (lim[1] - lim[0])
+        return float(np.nan_to_num(past, nan=0.0))
+
+    if not (np.isfinite(x) or np.isfinite(y)):
+        return "^"
+    if over(y, ylim) >= over(x, xlim):
+        return "^" if y > ylim[1] else "v"
     return ">" if x > xlim[1] else "<"
 
 
@@ -536,6 +568,8 @@ def _scene_2d(items, options: Options, ax) -> Scene:
     scene = Scene(fig, items, last)
     minimum = None if options.xlim and options.ylim else _minimum(items, options, 2)
     framed = box(items, minimum, 0.12)
+    if not surface:  # a path running away along one axis would flatten the picture to bands
+        framed = runaway_capped(framed, items, minimum, (options.xlim is None, options.ylim is None))
     area = [options.xlim or framed[0], options.ylim or framed[1]]
     names = _names(items, options)
     mains, hists = _main_axes(fig, options, len(items), ax, "3d" if surface else None)
@@ -562,7 +596,7 @@ def _scene_2d(items, options: Options, ax) -> Scene:
                 label=f"minimum ({minimum[0]:.4g}, {minimum[1]:.4g})",
             )
         for i, t in group:
-            _moving_path_2d(scene, main, t, COLORS[i % len(COLORS)], surface)
+            _moving_path_2d(scene, main, t, COLORS[i % len(COLORS)], surface, options, names)
         paths = [t.flat_params() for _, t in group] + ([minimum[None, :]] if minimum is not None else [])
         obstacles = np.empty((0, 2)) if surface else _obstacles(main, paths)
         taken = [] if surface else _counter(scene, main, last, options.words, obstacles)
@@ -608,7 +642,7 @@ def _draw_surface(ax, view: Landscape, options: Options, names) -> None:
     ax.set_zlabel(options.words["loss"], labelpad=14)
 
 
-def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool) -> None:
+def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool, options: Options, names) -> None:
     p, loss = drawable(t.flat_params()), drawable(t.loss)
     if surface:
         path = ax.plot([], [], [], color=color, marker="o", ms=3, lw=1.2, zorder=10)[0]
@@ -629,11 +663,31 @@ def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool) -> No
         )
         ax.add_line(path)
         ax.add_line(point)
+        note: Text = scene.add(ax.text(0, 0, "", color=color, fontsize=9, zorder=6, clip_on=True))
+        raw = t.flat_params()
 
         def update(step: int) -> None:
             k = min(step, t.steps)
             path.set_data(p[: k + 1, 0], p[: k + 1, 1])
-            point.set_data(p[k : k + 1, 0], p[k : k + 1, 1])
+            xlim, ylim = ax.get_xlim(), ax.get_ylim()
+            x, y = raw[k]
+            if xlim[0] <= x <= xlim[1] and ylim[0] <= y <= ylim[1]:
+                point.set_marker("o")
+                point.set_data(p[k : k + 1, 0], p[k : k + 1, 1])
+                note.set_visible(False)
+                return
+            # Off the chart: pinned inside the edge, pointing the way it went, with where it is.
+            fx = (np.clip(np.nan_to_num(p[k, 0]), *xlim) - xlim[0]) / (xlim[1] - xlim[0])
+            fy = (np.clip(np.nan_to_num(p[k, 1]), *ylim) - ylim[0]) / (ylim[1] - ylim[0])
+            fx, fy = float(np.clip(fx, 0.03, 0.97)), float(np.clip(fy, 0.03, 0.97))
+            point.set_marker(_edge_arrow_2d(x, y, xlim, ylim))
+            point.set_data([xlim[0] + fx * (xlim[1] - xlim[0])], [ylim[0] + fy * (ylim[1] - ylim[0])])
+            note.set_transform(ax.transAxes)
+            note.set_position((fx + (0.03 if fx < 0.5 else -0.03), fy + (0.04 if fy < 0.5 else -0.04)))
+            note.set_horizontalalignment("left" if fx < 0.5 else "right")
+            note.set_verticalalignment("bottom" if fy < 0.5 else "top")
+            note.set_text(f"{options.words['off']}:\n{names[0]}={x:.3g}, {names[1]}={y:.3g}")
+            note.set_visible(True)
 
     scene.updaters.append(update)
 

@@ -122,7 +122,12 @@ def _final_gradients(ax, result: Sweep, starts: list[np.ndarray]) -> None:
     ax.set_ylabel("final gradient norm")
     if np.isfinite(shown).any():
         ax.set_yscale("log")
-    why = f"no run stopped before step {result.steps:,}"
+    early = np.flatnonzero(result.steps_taken < result.steps)  # stopped, but none converged
+    if early.size:
+        kinds = ", ".join(sorted({result.regime[i].value for i in early}))
+        why = f"no run converged to tol before step {result.steps:,}; {early.size} stopped early ({kinds})"
+    else:
+        why = f"no run stopped before step {result.steps:,}"
     why += "" if result.tol is not None else " (give tol to stop at convergence)"
     ax.set_title(why, fontsize=9, color="0.25")
 

@@ -61,6 +61,54 @@ def box(items: Sequence[Trajectory], minimum: np.ndarray | None, share: float) -
     return [padded(float(a), float(b), share) for a, b in zip(lo, hi, strict=True)]
 
 
+# A path runs away along one axis when the framed box is this many times longer along it
+# than along the other, and its gradient grew this many times since the start.
+RUNAWAY = 20.0
+
+
+def runaway_capped(
+    area: list[tuple[float, float]],
+    items: Sequence[Trajectory],
+    minimum: np.ndarray | None,
+    free: Sequence[bool],
+) -> list[tuple[float, float]]:
+    """``area`` with a runaway axis cut back to the other's scale around the starts.
+
+    A path that escapes along one axis (down a saddle, off to -inf) would stretch
+    that axis a million times past the other, and the loss would show as bands.
+    The cut axis keeps the starts and the minimum, over a span like the other's;
+    the path leaves the chart there, and is drawn at its edge. ``free``: which
+    axes may be cut (not those the caller fixed).
+    """
+    spans = [hi - lo for lo, hi in area]
+    if len(area) != 2 or min(spans) <= 0:
+        return area
+    long = int(np.argmax(spans))
+    short = 1 - long
+    if not free[long] or spans[long] <= RUNAWAY * spans[short] or not any(_runs_away(t) for t in items):
+        return area
+    keep = np.array([t.flat_params()[0, long] for t in items], dtype=float)
+    if minimum is not None:
+        keep = np.append(keep, minimum[long])
+    keep = keep[np.isfinite(keep)]
+    if keep.size == 0:
+        return area
+    lo, hi = float(keep.min()), float(keep.max())
+    half = max(spans[short], 1.24 * (hi - lo)) / 2
+    middle = (lo + hi) / 2
+    capped = list(area)
+    capped[long] = (max(middle - half, area[long][0]), min(middle + half, area[long][1]))
+    return capped
+
+
+def _runs_away(t: Trajectory) -> bool:
+    """Whether ``t`` leaves: its loss not finite at the end, or its gradient grown RUNAWAY times."""
+    if not np.isfinite(t.loss[-1]):
+        return True
+    grad = np.linalg.norm(np.nan_to_num(t.flat_grad(), nan=np.inf), axis=1)
+    return bool(grad[-1] > RUNAWAY * max(float(grad[0]), 1e-300))
+
+
 def _near(minimum: np.ndarray, lo: np.ndarray, hi: np.ndarray, scale: float) -> bool:
     gap = np.maximum(np.maximum(lo - minimum, minimum - hi), 0)
     return bool(np.all(np.isfinite(minimum)) and np.max(gap) <= NEAR * scale)
