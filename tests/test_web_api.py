@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 
 import httpx
@@ -411,3 +412,12 @@ def test_schema_fuzzing_finds_no_server_error_and_no_schema_violation(url):
         check()
     assert not failures, failures
     assert math.isfinite(len(failures))
+
+
+def test_the_page_checks_steps_against_the_servers_own_limit(client):
+    """lab.js refuses too many steps before asking (keeping the picture); its limit is the server's."""
+    script = client.get("/static/lab.js").text
+    match = re.search(r"const MAX_STEPS = (\d+);", script)
+    assert match and int(match.group(1)) == WebLimits().steps
+    over = client.post("/api/run", json={**LECTURE, "rates": [0.1], "steps": WebLimits().steps + 1})
+    assert over.status_code == 422 and detail(over).startswith("steps: ")  # the page puts it by Steps

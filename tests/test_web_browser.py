@@ -328,3 +328,135 @@ def test_the_widget_module_runs_in_chromium(watched, base):
     page.goto(f"{host}/")
     w.wait_for_runs(2)
     assert status_of(page, "5") == "diverged"
+
+
+def overlapping(boxes: list[dict]) -> list[tuple[dict, dict]]:
+    """Pairs of boxes (x, y, width, height) that overlap by more than a pixel."""
+    return [
+        (a, b)
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"]) > 1
+        and min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"]) > 1
+    ]
+
+
+def boxes(locator) -> list[dict]:
+    return [b for b in (e.bounding_box() for e in locator.all()) if b and b["width"] and b["height"]]
+
+
+def test_refusals_are_said_by_the_input_and_keep_the_picture(watched, tmp_path):
+    w = watched()
+    page = w.open(LECTURE.replace("n=60", "n=99999999"), wait=False)
+    error = page.get_by_test_id("error")
+    expect(error).to_contain_text("Not run: Steps: at most 100,000")
+    expect(page.get_by_test_id("error-steps")).to_have_text("at most 100,000")
+    assert error.bounding_box()["y"] + error.bounding_box()["height"] < 720  # in view at 1280x720
+    assert page.get_by_test_id("steps").get_attribute("aria-invalid") is not None
+
+    page.get_by_test_id("steps").fill("60")
+    page.get_by_test_id("steps").blur()
+    w.wait_for_runs(2)
+    expect(error).to_be_hidden()
+    expect(page.get_by_test_id("error-steps")).to_be_hidden()
+    page.get_by_test_id("scrub").fill("60")  # paused at the end: the picture holds still
+    drawn = "document.querySelector('[data-testid=plot]').data.map((t) => t.x.length)"
+    before = page.evaluate(drawn)
+    page.get_by_test_id("steps").fill("99999999")
+    page.get_by_test_id("steps").blur()
+    expect(error).to_contain_text("The picture shows the last run")
+    page.wait_for_timeout(400)
+    assert page.evaluate(drawn) == before  # the last picture stays
+    expect(page.get_by_test_id("plot")).to_be_visible()
+    expect(page.get_by_test_id("counter")).to_have_text("step 60 / 60")
+    expect(page.locator('[data-testid="runs"] tbody tr')).to_have_count(2)
+    page.screenshot(path=str(shots_folder(tmp_path) / "refused-steps-1280x720.png"))
+
+    page.get_by_test_id("lang").select_option("ko")
+    expect(page.get_by_test_id("error-steps")).to_have_text("100,000 이하여야 합니다")
+    expect(page.get_by_test_id("error")).to_contain_text("실행하지 않음: 단계 수: 100,000 이하여야 합니다")
+
+    # A refusal from the server (a sweep of 401 rates) is said by its input too, in the page's words.
+    page.get_by_test_id("lang").select_option("en")
+    page.get_by_test_id("steps").fill("60")
+    page.get_by_test_id("steps").blur()
+    w.wait_for_runs(2)
+    page.locator(".lab-tab[data-view=sweep]").click()
+    expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L", timeout=30_000)
+    page.get_by_test_id("sweep-num").fill("401")
+    page.get_by_test_id("sweep-num").blur()
+    expect(page.get_by_test_id("error-num")).to_have_text("at most 400")
+    expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L")  # the last sweep stays
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_a_loss_without_a_floor_is_drawn_on_the_scale_its_title_names(watched):
+    w = watched()
+    page = w.open("?e=-exp(b)&s=b:1&r=0.1,0.05&n=3&lang=en")
+    page.get_by_test_id("scrub").fill("3")
+    history = page.get_by_test_id("history")
+    expect(history.locator(".gtitle")).to_have_text("Loss against the iteration")
+    assert page.evaluate("document.querySelector('[data-testid=history]')._fullLayout.yaxis.type") == "linear"
+    plot = page.get_by_test_id("plot")
+    labels = boxes(plot.locator(".annotation"))
+    assert len(labels) == 2
+    assert not overlapping(labels + boxes(plot.locator(".legend")))
+    assert not overlapping(labels)
+    w.open(LECTURE)
+    expect(history.locator(".gtitle")).to_have_text("Loss against the iteration (log scale)")
+
+
+def test_large_korean_type_keeps_labels_apart(watched, tmp_path):
+    folder = shots_folder(tmp_path)
+    w = watched(locale="ko-KR")
+    page = w.open(
+        "?e=(1-x)%5E2%20%2B%20100*(y-x%5E2)%5E2&s=x:-1.2,y:1&r=0.0005,0.0015&n=3000&t=1e-8&lang=ko&big=1"
+    )
+    page.get_by_test_id("scrub").fill("240")
+    page.evaluate("window.scrollTo(0, 0)")
+    size = page.evaluate(
+        "(() => { const f = document.querySelector('[data-testid=plot]')._fullLayout;"
+        " return [f.xaxis._length, f.yaxis._length]; })()"
+    )
+    assert size[0] >= 500 and size[1] >= 240, size  # the contour is not squeezed beside the history
+    for name in ("plot", "history"):
+        ticks = page.get_by_test_id(name).locator(".ytick text, .cbaxis text, .xtick text")
+        assert not overlapping(boxes(ticks)), name
+    page.screenshot(path=str(folder / "lab-big-ko-1280x720.png"))
+
+    # The sweep in large type: titles clear of tick labels, 2/L clear of its line and the points;
+    # 100 rates, and every point lies in a band of its own regime.
+    page.locator(".lab-tab[data-view=sweep]").click()
+    page.get_by_test_id("preset").select_option("lecture")
+    page.get_by_test_id("sweep-num").fill("100")
+    page.get_by_test_id("sweep-num").blur()
+    expect(page.get_by_test_id("sweep-summary")).to_contain_text("느림", timeout=30_000)
+    sweep = page.get_by_test_id("sweep-plot")
+    expect(sweep.locator(".annotation")).to_contain_text("2/L = 4")
+    for title, ticks in (
+        (".g-ytitle", ".ytick text"),
+        (".g-y2title", ".y2tick text"),
+        (".g-xtitle", ".xtick text"),
+    ):
+        assert not overlapping(boxes(sweep.locator(title)) + boxes(sweep.locator(ticks))), title
+    critical = boxes(sweep.locator(".annotation"))
+    points = boxes(sweep.locator(".scatterlayer .points path"))
+    line = [b for b in boxes(sweep.locator(".shapelayer path")) if b["width"] < 6]
+    assert critical and line and points
+    assert not overlapping(critical + line[:1]) and not any(overlapping([*critical, p]) for p in points)
+    misplaced = page.evaluate(
+        """(() => {
+          const gd = document.querySelector('[data-testid=sweep-plot]');
+          const bands = gd.layout.shapes.filter((s) => s.type === 'rect');
+          const wrong = [];
+          for (const trace of gd.data) {
+            trace.x.forEach((x) => {
+              const band = bands.find((b) => b.x0 <= x && x <= b.x1);
+              if (!band || band.fillcolor !== trace.marker.color) wrong.push([x, trace.name]);
+            });
+          }
+          return wrong;
+        })()"""
+    )
+    assert misplaced == []
+    page.screenshot(path=str(folder / "lab-sweep-big-ko-1280x720.png"))

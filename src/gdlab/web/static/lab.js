@@ -32,6 +32,9 @@ const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b
 const REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#1f77b4", diverged: "#d62728", stalled: "#7f7f7f" };
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
+const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
+// The request's fields that the page has an input for, and the page's word for each.
+const FIELDS = { steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count" };
 const FPS = 15;
 
 export function defaultState(language) {
@@ -204,6 +207,51 @@ export function mount(root, backend, options = {}) {
     if (options.onState) options.onState(state);
   }
 
+  // ---- refusals: said next to the input that caused them and above the picture ----
+  let problems = [];
+  function translate(text) {
+    const m = /^Input should be (less than or equal to|greater than or equal to|less than|greater than) (-?[0-9.e+]+)\s*$/.exec(text);
+    if (m) {
+      const key = { "less than or equal to": "atMost", "greater than or equal to": "atLeast", "less than": "lessThan", "greater than": "greaterThan" }[m[1]];
+      return t(key).replace("{n}", Number(m[2]).toLocaleString("en-US"));
+    }
+    if (/valid integer/.test(text)) return t("wholeNumber");
+    return text;
+  }
+  // The server's detail ("steps: Input should be ...; rates.0: ...") as [{field, text}], kept
+  // as sent and put in the page's words when shown (so that a change of language follows).
+  function problemsOf(detail) {
+    return String(detail).split("; ").map((part) => {
+      const m = /^([a-z_]+)(?:\.[\w.]+)?: ([\s\S]*)$/.exec(part);
+      return m && FIELDS[m[1]] ? { field: m[1], text: m[2] } : { field: null, text: part };
+    });
+  }
+  function showProblems(list) {
+    problems = list;
+    for (const [field, slot] of Object.entries(ui.errs || {})) {
+      const mine = list.filter((p) => p.field === field).map((p) => translate(p.text));
+      slot.textContent = mine.join("; ");
+      slot.hidden = !mine.length;
+    }
+    for (const [field, input] of Object.entries(ui.inputs || {})) input.toggleAttribute("aria-invalid", list.some((p) => p.field === field));
+    if (!ui.error) return;
+    const what = list.map((p) => (p.field ? `${t(FIELDS[p.field])}: ${translate(p.text)}` : p.text)).join("; ");
+    const shown = state.v === "sweep" ? sweepResult : result;
+    ui.error.textContent = list.length ? t(shown ? "notRun" : "notRunEmpty").replace("{what}", what) : "";
+    ui.error.hidden = !list.length;
+  }
+  function refused(err) { showProblems(problemsOf(err.detail || String(err))); }
+  // What the page can tell before asking: steps past the server's limit.
+  function checkFirst() {
+    if (Number.isInteger(state.n) && state.n >= 0 && state.n <= MAX_STEPS) return true;
+    showProblems([{ field: "steps", text: Number.isInteger(state.n) ? `Input should be less than or equal to ${MAX_STEPS}` : "Input should be a valid integer" }]);
+    return false;
+  }
+  function errSlot(field) {
+    ui.errs[field] = h("small", { class: "lab-field-error", "data-testid": `error-${field}`, role: "alert", hidden: true });
+    return ui.errs[field];
+  }
+
   function note(text, kind = "") {
     ui.note.textContent = text || "";
     ui.note.className = `lab-note ${kind}`;
@@ -229,15 +277,20 @@ export function mount(root, backend, options = {}) {
       h("label", { class: "lab-inline" },
         h("input", { type: "checkbox", "data-testid": "big", checked: state.big, onchange: (ev) => { state.big = ev.target.checked; commit(); build(); } }),
         " ", t("big")));
-    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, descentView(), sweepView())));
+    ui.errs = {};
+    ui.inputs = {};
+    ui.error = h("p", { class: "lab-error", "data-testid": "error", role: "alert", hidden: true });
+    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, ui.error, descentView(), sweepView())));
     setView(state.v, false);
+    showProblems(problems);
     if (parsed) showParse(parsed);
     redraw();
     drawSweep();
   }
 
-  function field(label, input, hint) {
-    return h("label", { class: "lab-field" }, h("span", { class: "lab-label" }, label), input, hint ? h("small", {}, hint) : null);
+  function field(label, input, hint, error) {
+    if (error) ui.inputs[error] = input;
+    return h("label", { class: "lab-field" }, h("span", { class: "lab-label" }, label), input, hint ? h("small", {}, hint) : null, error ? errSlot(error) : null);
   }
 
   function controls() {
@@ -264,7 +317,7 @@ export function mount(root, backend, options = {}) {
       methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     ui.hyper = h("div", { class: "lab-hyper" });
     ui.steps = h("input", { type: "number", min: "0", max: "100000", step: "1", value: String(state.n), "data-testid": "steps",
-      onchange: (ev) => { const n = Math.round(Number(ev.target.value)); if (n >= 0) { state.n = n; commit(); scheduleRun(); } } });
+      onchange: (ev) => { const n = Number(ev.target.value); if (ev.target.value !== "" && n >= 0) { state.n = n; commit(); scheduleRun(); } } });
     ui.tol = h("input", { type: "text", value: state.t ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol",
       onchange: (ev) => { const v = Number(ev.target.value); state.t = ev.target.value.trim() && v > 0 ? v : null; commit(); scheduleRun(); } });
     ui.runSelect = h("select", { "data-testid": "save-run", onchange: (ev) => { saveRun = Number(ev.target.value); } });
@@ -275,10 +328,10 @@ export function mount(root, backend, options = {}) {
       field(t("preset"), presetSelect),
       field(t("expression"), ui.expr), ui.check, ui.found, ui.deriv,
       field(t("data"), ui.data),
-      h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("start")), ui.starts, h("small", {}, t("startHint"))),
-      field(t("rates"), ui.rates, t("ratesHint")), ui.swatches,
-      h("div", { class: "lab-row" }, field(t("optimiser"), ui.method), field(t("steps"), ui.steps), field(t("tol"), ui.tol)),
-      ui.hyper,
+      h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("start")), ui.starts, h("small", {}, t("startHint")), errSlot("start")),
+      field(t("rates"), ui.rates, t("ratesHint"), "rates"), ui.swatches,
+      h("div", { class: "lab-row" }, field(t("optimiser"), ui.method, null, "method"), field(t("steps"), ui.steps, null, "steps"), field(t("tol"), ui.tol, null, "tol")),
+      ui.hyper, errSlot("hyper"),
       h("button", { type: "button", class: "lab-run", "data-testid": "run", onclick: () => runNow(true) }, t("run")),
       h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("download")), downloads, field(t("runToSave"), ui.runSelect)),
       ui.note,
@@ -334,8 +387,8 @@ export function mount(root, backend, options = {}) {
   }
 
   function sweepView() {
-    const num = (key, label, attrs) => field(label, h("input", { type: "number", step: "any", value: String(state[key]), "data-testid": `sweep-${key}`, ...attrs,
-      onchange: (ev) => { const v = Number(ev.target.value); if (v > 0) { state[key] = key === "num" ? Math.round(v) : v; commit(); runSweep(); } } }));
+    const num = (key, label, attrs) => field(label, ui.inputs[key] = h("input", { type: "number", step: "any", value: String(state[key]), "data-testid": `sweep-${key}`, ...attrs,
+      onchange: (ev) => { const v = Number(ev.target.value); if (v > 0) { state[key] = key === "num" ? Math.round(v) : v; commit(); runSweep(); } } }), null, key);
     ui.sweepPlot = h("div", { class: "lab-sweep-plot", "data-testid": "sweep-plot" });
     ui.explain = h("p", { class: "lab-explain", "data-testid": "explain" }, t("explainHint"));
     ui.sweepSummary = h("p", { class: "lab-summary", "data-testid": "sweep-summary" });
@@ -360,6 +413,7 @@ export function mount(root, backend, options = {}) {
     const p = PRESETS.find((x) => x.id === id);
     if (!p) return;
     Object.assign(state, { e: p.e, d: p.d || null, s: { ...p.s }, r: [...p.r], n: p.n, t: p.t, m: "gd", h: {} });
+    problems = [];
     commit();
     parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
     sweepResult = null;
@@ -430,6 +484,7 @@ export function mount(root, backend, options = {}) {
     if (!parsed) return;
     autoplay = animate;
     if (running) { again = true; return; }
+    if (!checkFirst()) return; // the last picture stays
     running = true;
     note(t("working"), "busy");
     try {
@@ -453,10 +508,12 @@ export function mount(root, backend, options = {}) {
       ui.runSelect.replaceChildren(...out.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, label(r))));
       if (saveRun >= out.runs.length) saveRun = 0;
       note(trouble, trouble ? "bad" : "");
+      showProblems([]);
       redraw();
       if (autoplay && frames > 0) play();
     } catch (err) {
-      note(err.detail || String(err), "bad");
+      note("");
+      refused(err); // the last picture stays
     } finally {
       running = false;
       if (again) { again = false; runNow(autoplay); }
@@ -464,15 +521,16 @@ export function mount(root, backend, options = {}) {
   }
 
   async function runSweep() {
-    if (!parsed) return;
+    if (!parsed || !checkFirst()) return;
     note(t("working"), "busy");
     try {
       const { expression, data, start, method, hyper: hp, steps, tol } = request();
       sweepResult = await backend.call("sweep", { expression, data, start, method, hyper: hp, steps, tol, low: state.lo, high: state.hi, num: state.num });
       note("");
+      showProblems([]);
     } catch (err) {
-      sweepResult = null;
-      note(err.detail || String(err), "bad");
+      note("");
+      refused(err); // the last sweep stays
     }
     drawSweep();
   }
@@ -489,7 +547,8 @@ export function mount(root, backend, options = {}) {
       setTimeout(() => URL.revokeObjectURL(url), 10000);
       note(`${t("saved")}: ${name}`);
     } catch (err) {
-      note(err.detail || String(err), "bad");
+      note("");
+      refused(err);
     }
   }
 
@@ -570,6 +629,12 @@ export function mount(root, backend, options = {}) {
 
   function column(run, name) { return run.names.indexOf(name); }
 
+  // How many tick labels fit along `share` of an element's height in the current type size.
+  function ticksFor(el, share) {
+    const height = (el && el.clientHeight) || 400;
+    return Math.max(2, Math.min(10, Math.floor((height * share) / (font().size * 3))));
+  }
+
   function curve(rows, name) {
     const xs = land.axes[0];
     const ys = land.values;
@@ -594,8 +659,13 @@ export function mount(root, backend, options = {}) {
       if (b !== null && L !== null && g !== null) {
         const w = span * 0.12;
         traces.push({ x: [b - w, b + w], y: [L - g * w, L + g * w], mode: "lines", line: { color: c, dash: "dash", width: 2 }, showlegend: false, hoverinfo: "skip" });
-        if (b >= xs[0] && b <= xs[xs.length - 1] && L <= hi + pad) {
-          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(Number(g.toPrecision(3)))}`, showarrow: true, arrowhead: 0, ax: 0, ay: -28 - 18 * i, font: { color: c, size: font().size }, bgcolor: "rgba(255,255,255,0.8)" });
+        if (b >= xs[0] && b <= xs[xs.length - 1] && L >= lo - pad && L <= hi + pad) {
+          // Into the picture, never up into the legend: below a point in the upper half, above one in the lower.
+          const high = (L - (lo - pad)) / (hi - lo + 2 * pad) > 0.5;
+          const reach = (28 + (font().size + 6) * i) * (high ? 1 : -1);
+          const right = (b - xs[0]) / span < 0.5;
+          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(Number(g.toPrecision(3)))}`, showarrow: true, arrowhead: 0, ax: right ? 24 : -24, ay: reach,
+            xanchor: right ? "left" : "right", yanchor: high ? "top" : "bottom", font: { color: c, size: font().size }, bgcolor: "rgba(255,255,255,0.85)", name: "slope" });
         }
       }
     });
@@ -633,7 +703,7 @@ export function mount(root, backend, options = {}) {
     }));
     const traces = [{ type: "contour", x: ax, y: ay, z, colorscale: "Viridis", reversescale: false, ncontours: 24, hoverinfo: "skip",
       contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, showscale: true,
-      colorbar: { title: { text: !land.log ? t("loss") : land.offset === 0 ? `log₁₀ ${t("loss")}` : `log₁₀(${t("loss")} − ${fmt(land.offset)})` }, thickness: 14 }, name: t("loss"), showlegend: false }];
+      colorbar: { title: { text: !land.log ? t("loss") : land.offset === 0 ? `log₁₀ ${t("loss")}` : `log₁₀(${t("loss")} − ${fmt(land.offset)})` }, thickness: 14, nticks: ticksFor(ui.plot, 0.8) }, name: t("loss"), showlegend: false }];
     result.runs.forEach((run, i) => {
       const c = COLOURS[i % COLOURS.length];
       const jx = column(run, names[0]);
@@ -665,10 +735,17 @@ export function mount(root, backend, options = {}) {
       return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1).map(shown), mode: "lines", line: { color: c, width: 2 }, name: label(run), showlegend: false };
     });
     result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [shown(run.loss[rows[i]])], mode: "markers", marker: { color: COLOURS[i % COLOURS.length], size: 9 }, showlegend: false, hoverinfo: "skip" }));
-    const layout = base(t("lossVsStep"));
+    // The title says the scale drawn: a log axis only when every loss is positive (or 0, drawn at the floor).
+    const layout = base(t(positive ? "lossVsStep" : "lossVsStepLinear"));
     layout.showlegend = false;
-    layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)] };
-    layout.yaxis = { title: { text: t("loss") }, type: positive ? "log" : "linear", exponentformat: "power" };
+    layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)], automargin: true };
+    layout.yaxis = { title: { text: t("loss") }, type: positive ? "log" : "linear", exponentformat: "power", automargin: true };
+    if (positive) {
+      // Labels at powers of ten only, as many as fit the height: the 2s and 5s between stack up in large type.
+      const values = all.map(shown).filter((v) => v > 0);
+      const decades = Math.log10(Math.max(...values)) - Math.log10(Math.min(...values));
+      layout.yaxis.dtick = Math.max(1, Math.ceil(decades / ticksFor(ui.history, 1)));
+    }
     return [traces, layout];
   }
 
@@ -718,15 +795,18 @@ export function mount(root, backend, options = {}) {
     const critical = sweepResult.critical_lr;
     if (critical) {
       shapes.push({ type: "line", xref: "x", yref: "paper", x0: critical, x1: critical, y0: 0, y1: 1, line: { color: "black", dash: "dash", width: 2 } });
-      annotations.push({ x: Math.log10(critical), xref: "x", yref: "paper", y: 1.02, text: `2/L = ${fmt(critical)}`, showarrow: false, font: { size: font().size } });
+      // Above the picture, beside the line's top: clear of the line and of the points pinned at the top.
+      annotations.push({ x: Math.log10(critical), xref: "x", yref: "paper", y: 1, yanchor: "bottom", xanchor: "left", xshift: 4, yshift: 4, text: `2/L = ${fmt(critical)}`,
+        showarrow: false, font: { size: font().size }, bgcolor: "rgba(255,255,255,0.9)", name: "critical" });
     }
     const layout = base();
     Object.assign(layout, {
-      hovermode: "x", shapes, annotations, legend: { orientation: "h", y: -0.15 },
-      xaxis: { type: "log", title: { text: `${t("rate")} (lr)` }, anchor: "y2", exponentformat: "power" },
-      yaxis: { type: "log", title: { text: t("finalLoss") }, domain: [0.45, 1], exponentformat: "power" },
-      yaxis2: { title: { text: t("stepsTaken") }, domain: [0, 0.38] },
-      margin: { l: 70, r: 20, t: 30, b: 60 },
+      hovermode: "x", shapes, annotations, legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yref: "container", yanchor: "bottom" },
+      // automargin: the titles stand clear of the tick labels however large the type.
+      xaxis: { type: "log", title: { text: `${t("rate")} (lr)`, standoff: 8 }, anchor: "y2", exponentformat: "power", automargin: true },
+      yaxis: { type: "log", title: { text: t("finalLoss"), standoff: 8 }, domain: [0.45, 1], exponentformat: "power", automargin: true, nticks: ticksFor(ui.sweepPlot, 0.5) },
+      yaxis2: { title: { text: t("stepsTaken"), standoff: 8 }, domain: [0, 0.38], automargin: true, nticks: ticksFor(ui.sweepPlot, 0.35) },
+      margin: { l: 20, r: 20, t: font().size * 2 + 12, b: font().size * 3 + 20 },
     });
     Plotly.react(ui.sweepPlot, traces, layout, config);
     const counts = Object.entries(sweepResult.counts).filter(([, v]) => v).map(([k, v]) => `${t(k)} ${v}`).join(" · ");
