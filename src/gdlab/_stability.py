@@ -69,7 +69,7 @@ class Stability:
         Example:
             >>> s = stability(lambda b: (b / 2 - 1) ** 2, 2.0)
             >>> s.explain(5)
-            'lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges'
+            'lr=5 > 2/L=4: each step overshoots by more than it gains, so it diverges near here'
             >>> s.explain(2)
             'lr=2 = 1/L: the step lands on the minimum of this quadratic at once'
         """
