@@ -9,6 +9,7 @@ at step 71 keeps 72 rows), and Ctrl-C is answered between chunks.
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +23,7 @@ from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._stability import with_curvature
 from gdlab._trajectory import Trajectory, flat_rows
-from gdlab._types import DTypeLike, Loss, MethodLike, Params
+from gdlab._types import BatchLoss, DTypeLike, Loss, MethodLike, Params
 
 # Numbers one chunk's buffers hold (parameters and gradient per row), and its most rows.
 CHUNK_NUMBERS = 2_000_000
@@ -34,13 +35,15 @@ def _start(method: Method, init: Params, lr: jax.Array):
     return optimiser(method, lr).init(init)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "rows", "early"))
-def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool):
+@functools.partial(jax.jit, static_argnames=("f", "method", "rows", "early", "bound"))
+def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool, data=None, bound=False):
     """Up to ``rows`` rows of one run from ``carry`` = (step, params, state, first loss, outcome).
 
+    With ``bound``, the loss is ``f(params, data)`` and ``data`` reaches the compiled code as an
+    argument: no copy of it is embedded in the program, and new data of the same shapes reuse it.
     Returns the buffers, how many rows were written, and the carry to go on from.
     """
-    loss = scalar_loss(f)
+    loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
     step = make_step(loss, optimiser(method, lr))
     blank = lambda x: jnp.zeros((rows, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
     put = lambda buf, i, x: jax.tree.map(lambda b, v: b.at[i].set(v), buf, x)  # noqa: E731
@@ -63,6 +66,10 @@ def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool):
     return buffers, written, carry
 
 
+def _with_data(f, data, params):
+    return f(params, data)
+
+
 def _components(params: Params) -> int:
     return sum(int(np.size(x)) for x in jax.tree.leaves(params))
 
@@ -75,7 +82,17 @@ def _chunk_rows(init: Params, steps: int) -> int:
     return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * components)))
 
 
-def _run(f: Loss, method: Method, init: Params, lr: np.ndarray, tol: np.ndarray, steps: int, early: bool):
+def _run(
+    f: Loss,
+    method: Method,
+    init: Params,
+    lr: np.ndarray,
+    tol: np.ndarray,
+    steps: int,
+    early: bool,
+    data: object = None,
+    bound: bool = False,
+):
     """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
     budget = LIMITS.trajectory_numbers // (2 * _components(init) + 1)
     rows = max(1, min(_chunk_rows(init, steps), budget))
@@ -90,7 +107,9 @@ def _run(f: Loss, method: Method, init: Params, lr: np.ndarray, tol: np.ndarray,
     kept: list = []
     taken = 0
     while True:
-        buffers, written, carry = _chunk(f, method, carry, lr, tol, np.int32(steps), rows, early)
+        buffers, written, carry = _chunk(
+            f, method, carry, lr, tol, np.int32(steps), rows, early, data=data, bound=bound
+        )
         n = int(written)
         kept.append(jax.tree.map(lambda a, n=n: np.asarray(a)[:n], buffers))  # a view; Trajectory copies
         taken += n
@@ -110,7 +129,7 @@ def _run(f: Loss, method: Method, init: Params, lr: np.ndarray, tol: np.ndarray,
 
 
 def descend(
-    f: Loss,
+    f: Loss | BatchLoss | str,
     init: Params,
     *,
     lr: float | None = None,
@@ -118,6 +137,7 @@ def descend(
     method: MethodLike = "gd",
     tol: float | None = None,
     dtype: DTypeLike = None,
+    data: object = None,
 ) -> Trajectory:
     """Minimise ``f`` from ``init`` by gradient descent (or any optax optimiser).
 
@@ -139,6 +159,10 @@ def descend(
         tol: stop early once the gradient norm is <= ``tol`` (the sign method
             also stops when a step would not lower the loss).
         dtype: the floating type to compute in (default float64).
+        data: arrays (any pytree) the loss reads, called as ``f(params, data)``. They
+            reach the compiled code as an argument, so a loss over large data is not
+            copied into the program, and the same ``f`` on new data of the same shapes
+            reuses the compiled code (a loss that closes over its data compiles anew).
 
     Returns:
         A :class:`Trajectory` with ``steps + 1`` rows, or fewer when it stopped
@@ -150,14 +174,25 @@ def descend(
         >>> path.params.round(6).tolist(), path.status.value
         ([-10.0, -9.99, -9.980008], 'max_steps')
     """
-    f = as_loss(f)
+    loss: Any = as_loss(f)  # a function of the parameters, or of (parameters, data)
     spec = resolve_method(method)
     dt = resolve_dtype(dtype)
     rate = _rate(spec, lr)
     steps, stop = _checks.steps(steps), _checks.tol(tol)
     start = as_float_tree(init, dt, "init")
+    bound = data is not None
+    if bound:
+        data = jax.tree.map(lambda a: _as_data(a, dt), data)
     P, L, G, code = _run(
-        f, spec, start, np.asarray(rate or 0.0, dt), np.asarray(stop or 0.0, dt), steps, stop is not None
+        loss,
+        spec,
+        start,
+        np.asarray(rate or 0.0, dt),
+        np.asarray(stop or 0.0, dt),
+        steps,
+        stop is not None,
+        data,
+        bound,
     )
     rows = L.shape[0]
     facts = facts_from_rows(
@@ -165,7 +200,7 @@ def descend(
     )
     if code is Outcome.NOT_FINITE and facts.step == 0 and facts.not_finite:  # the start is the problem
         raise InputError(describe(facts))
-    facts = with_curvature(facts, f, jax.tree.map(lambda a: a[-1], P), dt)
+    facts = with_curvature(facts, loss, jax.tree.map(lambda a: a[-1], P), dt, data=data, bound=bound)
     return Trajectory(
         params=P,
         loss=L,
@@ -175,8 +210,17 @@ def descend(
         status=status(facts),
         message=describe(facts),
         tol=stop,
-        loss_fn=f,
+        loss_fn=functools.partial(_with_data, loss, data) if bound else loss,
     )
+
+
+def _as_data(a: object, dt: np.dtype) -> object:
+    """A data array for compiled code: floating arrays in the run's precision, without a copy
+    when they already are (``jax.device_put`` of an aligned NumPy array may share its memory)."""
+    arr = a if isinstance(a, jax.Array) else np.asarray(a)
+    if jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != dt:
+        arr = arr.astype(dt)
+    return jax.device_put(arr)
 
 
 def _rate(spec: Method, lr: object) -> float | None:

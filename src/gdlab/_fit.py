@@ -748,7 +748,9 @@ def _descend_method(
 
     spec = resolve_method(how)
     rate, source = _rate_for(Z, spec, settings, factor)
-    data = {"Z": jnp.asarray(Z), "y": jnp.asarray(y)}
+    # The data are an argument of the compiled run: not embedded in it, and new data of the same
+    # shapes reuse it.
+    data = {"Z": Z, "y": y}
     tol = settings.tol
     if tol is None:
         size = max(1.0, float(np.sqrt(np.mean(y**2))))
@@ -756,13 +758,14 @@ def _descend_method(
         if spec.name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
             tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
     path = descend(
-        functools.partial(loss or _mse_of, data=data),
+        loss or _mse,
         np.zeros(Z.shape[1]),
         lr=rate,
         steps=settings.steps,
         tol=tol,
         method=spec,
         dtype=dtype,
+        data=data,
     )
     notes: tuple[str, ...] = ()
     if path.status is Status.MAX_STEPS:
@@ -773,10 +776,6 @@ def _descend_method(
     elif path.status is not Status.CONVERGED:
         notes = (f"{spec.name}: {path.message}",)
     return path, rate, source, notes
-
-
-def _mse_of(b: Any, data: dict[str, Any]) -> Any:
-    return _mse(b, data)
 
 
 def _why_far(

@@ -9,9 +9,11 @@ per step: it shrinks when that factor is inside (-1, 1), that is when
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import weakref
 from dataclasses import dataclass
+from typing import Any
 
 import jax
 import numpy as np
@@ -22,7 +24,7 @@ from gdlab._json import plain
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
-from gdlab._types import DTypeLike, Loss, Params
+from gdlab._types import BatchLoss, DTypeLike, Loss, Params
 
 
 @dataclass(frozen=True)
@@ -241,10 +243,40 @@ def curvature_ranges(f: Loss, points: Params, dtype: np.dtype) -> np.ndarray:
     return out
 
 
-def with_curvature(facts: Facts, f: Loss, point: Params, dtype: np.dtype) -> Facts:
-    """``facts`` with the curvature at ``point`` (a run's last row) when its gradient vanished there."""
+def with_curvature(
+    facts: Facts, f: Any, point: Params, dtype: np.dtype, *, data: object = None, bound: bool = False
+) -> Facts:
+    """``facts`` with the curvature at ``point`` (a run's last row) when its gradient vanished there.
+    With ``bound``, the loss is ``f(params, data)`` and the data are an argument of the compiled Hessian."""
     if not needs_curvature(facts.outcome, *facts.grad_norms):
         return facts
     batch = jax.tree.map(lambda x: np.asarray(x)[None], point)
+    if bound:
+        low, high = _bound_curvature(f, point, dtype, data)
+        return dataclasses.replace(facts, curvature=(low, high))
     low, high = curvature_ranges(f, batch, dtype)[0]
     return dataclasses.replace(facts, curvature=(float(low), float(high)))
+
+
+def _bound_curvature(f: BatchLoss, point: Params, dtype: np.dtype, data: object) -> tuple[float, float]:
+    """The lowest and highest Hessian eigenvalue of ``f(params, data)`` at ``point`` (NaN when
+    there are too many parameters or the Hessian is not finite)."""
+    point = jax.tree.map(lambda x: np.asarray(x, dtype), point)
+    flat, _ = ravel_pytree(point)
+    if flat.size > CURVATURE_COMPONENTS:
+        return math.nan, math.nan
+    shapes = tuple(np.shape(x) for x in jax.tree.leaves(point))
+    hessian = _data_hessian(f, jax.tree.structure(point), shapes, np.dtype(dtype))
+    h = np.asarray(hessian(flat, data), dtype=np.float64)
+    if not np.all(np.isfinite(h)):
+        return math.nan, math.nan
+    eig = np.linalg.eigvalsh((h + h.T) / 2)
+    return float(eig[0]), float(eig[-1])
+
+
+@functools.lru_cache(maxsize=64)
+def _data_hessian(f: BatchLoss, structure, shapes: tuple, dtype: np.dtype):
+    """A compiled Hessian of ``f(params, data)`` over flat parameters, the data an argument."""
+    template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
+    unravel = ravel_pytree(template)[1]
+    return jax.jit(jax.hessian(lambda v, data: scalar_loss(lambda p: f(p, data))(unravel(v))))
