@@ -133,11 +133,13 @@ for start in range(0, n, 65536):  # filled a block at a time: no temporary as la
 y = X[:, 0] + rng.standard_normal(n)
 data = now() - base
 open("/proc/self/clear_refs", "w").write("5")  # the peak from here on
-if what in ("closure", "argument"):
+if what in ("closure", "argument", "data"):
     Xd, yd = jax.device_put(X), jax.device_put(y)
     assert Xd.unsafe_buffer_pointer() == X.ctypes.data  # no copy
 if what == "closure":  # X captured by the loss: XLA embeds it in the program as a constant
     gdlab.descend(lambda b: jnp.mean((yd - Xd @ b) ** 2), np.zeros(p), lr=0.1, steps=20)
+elif what == "data":  # X handed to gdlab.descend as data=: an argument of the compiled run
+    gdlab.descend(lambda b, d: jnp.mean((d[1] - d[0] @ b) ** 2), np.zeros(p), lr=0.1, steps=20, data=(Xd, yd))
 elif what == "argument":  # X an argument of the compiled gradient; the optimiser outside
     from gdlab._stream import descend_passes
     grad = jax.jit(jax.value_and_grad(lambda b, X, y: jnp.mean((y - X @ b) ** 2)))
@@ -300,7 +302,7 @@ def main() -> None:
             f"NumPy fused one pass {r['fused_grad_s'] * 1e3:.1f} ms = {r['fused_grad_GBps']:.2f} GB/s "
             f"({r['fused_grad_GBps'] / r['numpy_read_GBps']:.0%})"
         )
-    for what in ("fused", "argument", "closure", "fit") if "memory" in parts else ():
+    for what in ("fused", "argument", "data", "closure", "fit") if "memory" in parts else ():
         for n in (rows // 2, rows):
             m = memory(max(n, 100_000), 20 if what == "fit" else P, what)
             results["memory"].append(m)
