@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdlab._checks import LIMITS, SEED_MAX, InputError, number, size, whole
+from gdlab import _checks
+from gdlab._checks import LIMITS, InputError, number, size, whole
 
 __all__ = ["Regression", "cafe", "make_regression"]
 
@@ -141,8 +142,7 @@ def make_regression(
     low, high = number("low", low, positive=False), number("high", high, positive=False)
     if not low < high:
         raise InputError(f"need finite low < high for the range of x; got low={low}, high={high}")
-    seed = whole("seed", seed, high=SEED_MAX)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     x = rng.uniform(low, high, size=int(n) if coef.size == 2 else (int(n), coef.size - 1))
     y = coef[0] + (x * coef[1] if coef.size == 2 else x @ coef[1:]) + noise * rng.standard_normal(int(n))
     return Regression(x=_frozen(x), y=_frozen(y), beta=_frozen(coef), name="simulated")
