@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import functools
 import math
-import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -52,10 +50,6 @@ def finite(values: object) -> object:
     out = array.astype(object)
     out[~np.isfinite(array)] = None
     return out.tolist()
-
-
-def _number(value: float) -> float | None:
-    return value if math.isfinite(value) else None
 
 
 def thin(rows: int, points: int) -> np.ndarray:
@@ -251,10 +245,8 @@ class Lab:
             if request.run >= len(paths):
                 raise gdlab.InputError(f"run {request.run} does not exist; there are {len(paths)} runs")
             chosen = paths[request.run]
-            with tempfile.TemporaryDirectory(prefix="gdlab-web-") as folder:
-                target = Path(folder) / f"run.{request.format}"
-                (chosen.to_csv if request.format == "csv" else chosen.to_json)(target)
-                data = target.read_bytes()
+            text = chosen.to_csv() if request.format == "csv" else chosen.to_json() + "\n"
+            data = text.encode("utf-8")
             media = "text/csv" if request.format == "csv" else "application/json"
             rate = chosen.method if chosen.lr is None else f"lr{chosen.lr:g}"
             return data, media, f"gdlab-{rate}.{request.format}"
@@ -306,13 +298,11 @@ def _latex(exact: object) -> str | None:
 def _run_json(path: gdlab.Trajectory, points: int) -> Json:
     rows = thin(path.steps + 1, points)
     params, grads = path.flat_params(), path.flat_grad()
-    summary = path.summary()
     return {
-        **summary,
+        **path.summary(),  # its final_loss is the last row's, exact
         "names": list(path.names),
         "index": rows.tolist(),
         "params": finite(params[rows]),
         "loss": finite(path.loss[rows]),
         "grad": finite(grads[rows]),
-        "final_loss": _number(float(path.loss[-1])),
     }
