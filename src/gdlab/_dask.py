@@ -54,6 +54,7 @@ from gdlab._data import NamesLike, names
 from gdlab._loss import as_loss
 from gdlab._stream import (
     LinearStats,
+    _binary,
     _triangle,
     _updated,
     descend_passes,
@@ -399,12 +400,7 @@ def _chunk_logistic(
     chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray
 ) -> tuple:
     rows = design_rows(dict(chunk), x, y, _rows(chunk), intercept)
-    bad = np.flatnonzero((rows[:, -1] != 0) & (rows[:, -1] != 1))
-    if bad.size:
-        raise InputError(
-            f"column {y!r} must hold only 0 and 1 for family='logistic'; it holds {rows[bad[0], -1]:g} "
-            f"at row {int(bad[0])} of a chunk: recode it, for example as 1 where it is above a threshold"
-        )
+    _binary(rows[:, -1], y, within=" of a chunk")
     return logistic_terms(rows, b)
 
 

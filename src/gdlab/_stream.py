@@ -1118,13 +1118,15 @@ def logistic_pass(source: ParquetSource, x: Sequence[str], y: str, intercept: bo
     return total
 
 
-def _binary(y: np.ndarray, column: str, start: int) -> None:
+def _binary(y: np.ndarray, column: str, start: int = 0, within: str = "") -> None:
+    """Refuse a block's response that is not 0/1, naming the first bad row (``start`` + its row
+    in the block, then ``within``, such as " of a chunk")."""
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
         row = int(bad[0])
         raise InputError(
             f"column {column!r} must hold only 0 and 1 for family='logistic'; it holds {y[row]:g} at row "
-            f"{start + row}: recode it, for example as 1 where it is above a threshold"
+            f"{start + row}{within}: recode it, for example as 1 where it is above a threshold"
         )
 
 
