@@ -64,6 +64,20 @@ def _residual_function(model: str, columns: tuple[str, ...], n: int) -> tuple[Ca
     return residuals, params
 
 
+@functools.lru_cache(maxsize=16)
+def _mean_square(
+    residual_fn: Callable[[jax.Array, Args], jax.Array],
+) -> Callable[[jax.Array, Args], jax.Array]:
+    """``mse(u, args)``, the mean squared residual, with the data in ``args``: one function object per
+    residual function, so that a descent on new data of the same shapes reuses its compiled run."""
+
+    def mse(u: jax.Array, args: Args) -> jax.Array:
+        r = residual_fn(u, args)
+        return r @ r / r.shape[0]
+
+    return mse
+
+
 @dataclasses.dataclass(frozen=True)
 class _Problem:
     """A formula bound to data: the residuals as a function of scaled parameters ``u`` (``b = scale*u``)."""
@@ -333,7 +347,6 @@ def _beside(
 
     spec = resolve_method(how)
     n = len(problem.y)
-    mse = lambda u: problem.rss(u) / n  # noqa: E731
     rate, source = None, None
     if spec.needs_lr:
         if lr is not None:
@@ -343,7 +356,16 @@ def _beside(
             L = float(np.linalg.eigvalsh(2 * J.T @ J / n)[-1])
             rate, source = 1 / L, f"1/L from the Gauss-Newton Hessian at the start, L={L:.4g}"
     stop = 1e-10 * max(1.0, float(np.sqrt(np.mean(problem.y**2)))) if tol is None else _checks.tol(tol)
-    path = descend(mse, np.asarray(u0), lr=rate, steps=steps, tol=stop, method=spec, dtype=dtype)
+    path = descend(
+        _mean_square(problem.residual_fn),
+        np.asarray(u0),
+        lr=rate,
+        steps=steps,
+        tol=stop,
+        method=spec,
+        dtype=dtype,
+        data=problem.args,
+    )
     coef = np.asarray(path.final) * problem.scale
     notes: tuple[str, ...] = ()
     if path.status is not Status.CONVERGED:
