@@ -113,13 +113,18 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _example(**example: object) -> ConfigDict:
+    """A request model's settings: unknown fields refused (as in ``_In``), and one example for the docs."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
 class ParseIn(_In):
     """A loss to check and differentiate."""
 
     expression: Text
     data: Dataset | None = Field(None, description="Data the loss names: 'cafe' binds x and y.")
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"expression": "(b/2-1)^2"}]})
+    model_config = _example(expression="(b/2-1)^2")
 
 
 class RunIn(_In):
@@ -135,20 +140,8 @@ class RunIn(_In):
     tol: Tol = None
     points: int = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "expression": "(b/2-1)^2",
-                    "start": {"b": -10},
-                    "rates": [0.5, 4.5],
-                    "method": "gd",
-                    "steps": 100,
-                    "tol": 1e-8,
-                }
-            ]
-        },
+    model_config = _example(
+        expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], method="gd", steps=100, tol=1e-8
     )
 
 
@@ -161,20 +154,7 @@ class ExportIn(RunIn):
     spacing: Literal["linear", "log"] = "linear"
     lang: Literal["en", "ko"] = "en"
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "expression": "(b/2-1)^2",
-                    "start": {"b": -10},
-                    "rates": [0.5],
-                    "steps": 20,
-                    "format": "csv",
-                }
-            ]
-        },
-    )
+    model_config = _example(expression="(b/2-1)^2", start={"b": -10}, rates=[0.5], steps=20, format="csv")
 
 
 class LandscapeIn(_In):
@@ -187,10 +167,7 @@ class LandscapeIn(_In):
     )
     num: int | None = Field(None, ge=2, le=DEFAULT.grid, description="Points per axis.")
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"expression": "(b/2-1)^2", "ranges": {"b": [-12, 12]}, "num": 50}]},
-    )
+    model_config = _example(expression="(b/2-1)^2", ranges={"b": [-12, 12]}, num=50)
 
 
 class SweepIn(_In):
@@ -209,21 +186,8 @@ class SweepIn(_In):
     steps: Steps = 1000
     tol: Tol = 1e-8
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "expression": "(b/2-1)^2",
-                    "start": {"b": -10},
-                    "low": 0.01,
-                    "high": 10,
-                    "num": 50,
-                    "steps": 1000,
-                    "tol": 1e-8,
-                }
-            ]
-        },
+    model_config = _example(
+        expression="(b/2-1)^2", start={"b": -10}, low=0.01, high=10, num=50, steps=1000, tol=1e-8
     )
 
     @model_validator(mode="after")
@@ -241,10 +205,7 @@ class StabilityIn(_In):
     at: Point
     lrs: list[Positive] = Field(default_factory=list, max_length=DEFAULT.sweep_rates)
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"expression": "(b/2-1)^2", "at": {"b": 2}, "lrs": [1, 4, 5]}]},
-    )
+    model_config = _example(expression="(b/2-1)^2", at={"b": 2}, lrs=[1, 4, 5])
 
 
 # -- answers (documented in the schema; the server writes them as strict JSON) --------------
@@ -347,7 +308,7 @@ class StabilityOut(BaseModel):
 class MethodsIn(_In):
     """Nothing to give: the optimisers the lab offers."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+    model_config = _example()
 
 
 class MethodOut(BaseModel):
