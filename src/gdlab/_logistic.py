@@ -20,7 +20,7 @@ from gdlab import _inference
 from gdlab._checks import InputError
 from gdlab._data import Design
 from gdlab._engine import Outcome, describe, facts_from_rows, status
-from gdlab._fit import Fit, _descent, _Settings
+from gdlab._fit import Fit, _descent, _name, _Settings
 from gdlab._methods import Method
 from gdlab._ols import least_squares
 from gdlab._trajectory import Trajectory
@@ -86,7 +86,7 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
         if converged
         else describe(facts)
     )
-    Xj, yj = jnp.asarray(X), jnp.asarray(y)
+    data = {"Z": jnp.asarray(X), "y": jnp.asarray(y)}
     return Trajectory(
         params=P,
         loss=L,
@@ -95,7 +95,7 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
         lr=None,
         status=status(facts),
         message=message,
-        loss_fn=lambda b: jnp.mean(jnp.logaddexp(0.0, Xj @ b) - yj * (Xj @ b)),
+        loss_fn=lambda b: _mean_log_loss(b, data),
     )
 
 
@@ -146,7 +146,7 @@ def fit_logistic(
     result = Fit(
         y=response,
         names=design.names,
-        method="newton" if how == "newton" else (how if isinstance(how, str) else how.name),
+        method=_name(how),
         coef=coef,
         closed_form=coef,
         n=table.n,
