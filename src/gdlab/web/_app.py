@@ -40,6 +40,7 @@ from gdlab.web._models import (
     SweepIn,
     SweepOut,
     WebLimits,
+    problems,
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -181,11 +182,7 @@ def _handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, err: Exception) -> JSONResponse:
         assert isinstance(err, RequestValidationError)
-        parts = []
-        for e in err.errors():
-            where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-            parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
-        return JSONResponse({"detail": "; ".join(parts) or "invalid request"}, status_code=422)
+        return JSONResponse({"detail": problems(err.errors())}, status_code=422)
 
 
 def _json(work: Callable[[], dict[str, object]]) -> Callable[[], Response]:

@@ -7,8 +7,9 @@ sizes a request may ask for are capped here, below gdlab's own
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, model_validator
 
@@ -111,6 +112,15 @@ Tol = Annotated[Positive | None, Field(description="Stop once the gradient norm 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def problems(errors: Iterable[Mapping[str, Any]]) -> str:
+    """Pydantic's errors in words, one "field: message" each (the request body's own name left out)."""
+    parts = []
+    for e in errors:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
 
 
 def _example(**example: object) -> ConfigDict:

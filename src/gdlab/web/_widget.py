@@ -21,7 +21,16 @@ import traitlets
 from gdlab._checks import InputError
 from gdlab.web._compute import Lab as Computations
 from gdlab.web._files import STATIC, plotly_js
-from gdlab.web._models import ExportIn, LandscapeIn, MethodsIn, ParseIn, RunIn, StabilityIn, SweepIn
+from gdlab.web._models import (
+    ExportIn,
+    LandscapeIn,
+    MethodsIn,
+    ParseIn,
+    RunIn,
+    StabilityIn,
+    SweepIn,
+    problems,
+)
 
 _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "parse": ParseIn,
@@ -67,14 +76,6 @@ def bundle() -> str:
     return "\n".join(parts)
 
 
-def _message(err: pydantic.ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        where = ".".join(str(p) for p in e.get("loc", ()))
-        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
-    return "; ".join(parts) or "invalid request"
-
-
 class LabWidget(anywidget.AnyWidget):
     """The lab in a notebook cell. ``state`` is the page's state (the same keys as its URL)."""
 
@@ -102,7 +103,7 @@ class LabWidget(anywidget.AnyWidget):
                 return {"id": ask, "ok": True, "file": True, "media": media, "name": name}, [data]
             result = getattr(self._lab, str(content["name"]))(request)
         except pydantic.ValidationError as err:
-            return {"id": ask, "ok": False, "status": 422, "detail": _message(err)}, []
+            return {"id": ask, "ok": False, "status": 422, "detail": problems(err.errors())}, []
         except InputError as err:
             return {"id": ask, "ok": False, "status": 422, "detail": str(err)}, []
         except Exception as err:  # a bug of gdlab's: say so on the page rather than leave it waiting
@@ -184,7 +185,7 @@ def _check(expression, start, rates, method, steps, tol, data, view, lang) -> No
             }
         )
     except pydantic.ValidationError as err:
-        raise InputError(_message(err)) from None
+        raise InputError(problems(err.errors())) from None
     loss = _parse(expression, data)
     unknown = sorted(set(start) - set(loss.params))
     if unknown:
