@@ -60,6 +60,7 @@ from gdlab._stream import (
     descend_passes,
     design_rows,
     linear_fit,
+    linear_terms,
     logistic_fit,
     logistic_terms,
     merge_terms,
@@ -476,14 +477,13 @@ def linear_stats_dask(
     (a TSQR); only the small triangle comes back. Its :meth:`~LinearStats.loss`
     is the exact mean squared error, for local descents and sweeps.
     """
-    regressors = names(x, "x")
+    regressors, coefficients = linear_terms(y, x, intercept)
     chunks = (
         data if isinstance(data, DaskData) else as_dask_data(data, client=client, columns=[*regressors, y])
     )
     c = chunks.client
     parts = [c.submit(_chunk_r, chunk, regressors, y, intercept, pure=False) for chunk in chunks.chunks]
     R = _tree_sum(c, parts, _merge_r)
-    coefficients = ("intercept", *regressors) if intercept else regressors
     return LinearStats(np.asarray(R), chunks.n, coefficients, y, bool(intercept))
 
 

@@ -401,11 +401,16 @@ def _triangle(rows: np.ndarray, q: int) -> np.ndarray:
     LAPACK's Householder QR (geqrf) on a column-major copy: about twice as fast as
     NumPy's ``qr(mode="r")`` on a tall, skinny block.
     """
-    import scipy.linalg as sl  # type: ignore[import-untyped]
-
     m = rows.shape[0]
     stacked = np.zeros((max(m, q), q), order="F")
     stacked[:m] = rows
+    return _factored(stacked, q)
+
+
+def _factored(stacked: np.ndarray, q: int) -> np.ndarray:
+    """The (q, q) ``R`` of a column-major ``stacked`` (at least q rows), factored in place."""
+    import scipy.linalg as sl  # type: ignore[import-untyped]
+
     factored, _, _, info = sl.lapack.dgeqrf(stacked, overwrite_a=True)
     if info != 0:  # LAPACK's own argument check: a bug, not the user's
         raise RuntimeError(f"LAPACK dgeqrf failed with info={info}")
@@ -417,8 +422,6 @@ def _updated(
 ) -> np.ndarray:
     """``R`` of ``[R; block]``, the block's rows ``[1 | X | y]`` written once, straight into the
     column-major array LAPACK factors (no intermediate copies of the block)."""
-    import scipy.linalg as sl
-
     q = R.shape[0]
     stacked = np.empty((q + count, q), order="F")
     stacked[:q] = R
@@ -426,10 +429,7 @@ def _updated(
         stacked[q:, 0] = 1.0
     for j, name in enumerate(used, start=int(intercept)):
         stacked[q:, j] = columns[name][:count]
-    factored, _, _, info = sl.lapack.dgeqrf(stacked, overwrite_a=True)
-    if info != 0:  # LAPACK's own argument check: a bug, not the user's
-        raise RuntimeError(f"LAPACK dgeqrf failed with info={info}")
-    return np.triu(factored[:q])
+    return _factored(stacked, q)
 
 
 @contextlib.contextmanager
@@ -452,6 +452,19 @@ def design_rows(columns: dict[str, np.ndarray], x: Sequence[str], y: str, count:
     return np.stack(parts, axis=1)
 
 
+def linear_terms(y: str, x: NamesLike, intercept: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The regressors named by ``x`` and the coefficients of ``y ~ x``, refusing ``y`` among the
+    regressors and a column named like the intercept."""
+    regressors = names(x, "x")
+    if y in regressors:
+        raise InputError(f"{y!r} is the response y and also listed in x: a column cannot explain itself")
+    if intercept and "intercept" in regressors:
+        raise InputError(
+            "a column named 'intercept' clashes with the intercept: rename it, or intercept=False"
+        )
+    return regressors, ("intercept", *regressors) if intercept else regressors
+
+
 def linear_stats(
     source: ParquetSource | PathLike, *, y: str, x: NamesLike, intercept: bool = True
 ) -> LinearStats:
@@ -465,15 +478,8 @@ def linear_stats(
         >>> stats.solve().coef.round(6).tolist(), round(stats.rss_min, 6)
         ([0.9, 2.15], 0.075)
     """
-    regressors = names(x, "x")
-    if y in regressors:
-        raise InputError(f"{y!r} is the response y and also listed in x: a column cannot explain itself")
-    if intercept and "intercept" in regressors:
-        raise InputError(
-            "a column named 'intercept' clashes with the intercept: rename it, or intercept=False"
-        )
+    regressors, coefficients = linear_terms(y, x, intercept)
     src = source if isinstance(source, ParquetSource) else open_parquet(source, [*regressors, y])
-    coefficients = ("intercept", *regressors) if intercept else regressors
     q = len(coefficients) + 1
     R = np.zeros((q, q))
     with _one_blas_thread():
