@@ -561,18 +561,18 @@ def _descent(
         source = None if source is None else source.replace("standardised regressors", "the raw columns")
         notes = ("descent ran on the raw columns (standardize=False), as the lecture does", *notes)
     coef = scaling.back(np.asarray(path.final))
-    if how == "sgd":  # minibatch noise keeps it near, not at, the closed form: its rate decays instead
-        pass
-    elif not closed.warnings or "rank" not in closed.warnings[0]:
-        notes += _why_far(
-            coef, closed.closed_form, Z, path, rate, settings, _name(how), factor, closed.reference
-        )
-    else:  # dependent columns: many coefficient vectors fit equally well
-        notes = (
-            f"{_name(how)} may stop at another of the equally good solutions than the closed form's: "
-            "compare fitted values (predict) rather than coefficients",
-            *notes,
-        )
+    # sgd is not explained: minibatch noise keeps it near, not at, the closed form (its rate decays instead)
+    if how != "sgd":
+        if not closed.warnings or "rank" not in closed.warnings[0]:
+            notes += _why_far(
+                coef, closed.closed_form, Z, path, rate, settings, _name(how), factor, closed.reference
+            )
+        else:  # dependent columns: many coefficient vectors fit equally well
+            notes = (
+                f"{_name(how)} may stop at another of the equally good solutions than the closed form's: "
+                "compare fitted values (predict) rather than coefficients",
+                *notes,
+            )
     return dataclasses.replace(
         closed,
         coef=coef,
@@ -698,13 +698,18 @@ def _mse(b: Any, data: dict[str, Any]) -> Any:
     return jnp.mean((data["y"] - data["Z"] @ b) ** 2)
 
 
-def _curvature(Z: np.ndarray, factor: float = 2.0) -> tuple[float, float]:
-    """The largest and smallest eigenvalues of the loss's Hessian ``2Z'Z/n`` (``factor * Z'Z/n``).
+def _eigenvalues(Z: np.ndarray, factor: float = 2.0) -> np.ndarray:
+    """The eigenvalues, ascending, of the loss's Hessian ``2Z'Z/n`` (``factor * Z'Z/n``).
 
     The loss is a quadratic, so its Hessian is this matrix everywhere: read here
     in NumPy rather than by :func:`gdlab.stability` differentiating a closure over
     the data, which would compile anew for every fit."""
-    eig = np.linalg.eigvalsh(factor * (Z.T @ Z) / len(Z))
+    return np.linalg.eigvalsh(factor * (Z.T @ Z) / len(Z))
+
+
+def _curvature(Z: np.ndarray, factor: float = 2.0) -> tuple[float, float]:
+    """The largest and smallest eigenvalues of the loss's Hessian (see :func:`_eigenvalues`)."""
+    eig = _eigenvalues(Z, factor)
     return float(eig[-1]), float(eig[0])
 
 
@@ -797,7 +802,7 @@ def _why_far(
     off = float(np.max(np.abs(coef - closed) / size))
     if off <= 1e-6:
         return ()
-    eig = np.linalg.eigvalsh(factor * (Z.T @ Z) / len(Z))
+    eig = _eigenvalues(Z, factor)
     L, mu = float(eig[-1]), float(eig[0])
     report = Stability(eig, L, mu, 2 / L, 2 / (mu + L) if mu > 0 else None, L / mu if mu > 0 else np.inf)
     head = f"{name} stopped {off:.2g} (relative) from the {reference}"
