@@ -236,12 +236,13 @@ def fit_formula(
     target = np.asarray(table[response], np.float64)
     args = (jnp.asarray(target), {c: jnp.asarray(table[c]) for c in used}, jnp.asarray(scale))
     problem = _Problem(residual_fn, args, params, target, scale)
-    lm = _least_squares(problem, "lm" if how not in LEAST_SQUARES_METHODS else str(how), start / scale, steps)
+    solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
+    lm = _least_squares(problem, solver, start / scale, steps)
     coef = np.asarray(lm.final) * scale
     result = Fit(
         y=response,
         names=params,
-        method="lm" if how not in LEAST_SQUARES_METHODS else str(how),
+        method=solver,
         coef=coef,
         closed_form=coef,
         n=table.n,
@@ -253,7 +254,7 @@ def fit_formula(
         dtype=dt,
         model=free.text,
         stats=None,
-        reference="lm" if how not in LEAST_SQUARES_METHODS else str(how),
+        reference=solver,
         _predictor=_Predictor(model, used, params),
         _data=table,
     )
