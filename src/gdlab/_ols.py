@@ -247,12 +247,8 @@ def least_squares(
     p = Xa.shape[1]
     pivots = np.abs(np.diag(R))
     rank = int(np.sum(pivots > cut * pivots[0])) if pivots.size and pivots[0] > 0 else 0
-    singular = np.linalg.svd(R, compute_uv=False)
-    scaled_condition = (
-        float(singular[0] / singular[-1]) if singular[-1] > 0 and len(singular) == p else np.inf
-    )
-    raw = np.linalg.svd(R * scale[perm], compute_uv=False)
-    condition = float(raw[0] / raw[-1]) if raw[-1] > 0 and len(raw) == p else np.inf
+    scaled_condition = _condition(R, p)
+    condition = _condition(R * scale[perm], p)
     refined = False
     if rank == p and R.shape[0] == p:
         z = sl.solve_triangular(R, qty[:p])
