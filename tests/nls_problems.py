@@ -12,6 +12,7 @@ SciPy's answer until it no longer moves).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -193,16 +194,7 @@ def reference(problem: CurveFit, kind: str) -> tuple[np.ndarray, float]:
 
 def with_reference(problem: CurveFit, kind: str) -> CurveFit:
     b, rss = reference(problem, kind)
-    return CurveFit(
-        problem.name,
-        problem.formula,
-        problem.x,
-        problem.y,
-        problem.starts,
-        dict(zip(problem.params, b, strict=True)),
-        rss,
-        problem.source,
-    )
+    return dataclasses.replace(problem, certified=dict(zip(problem.params, b, strict=True)), rss=rss)
 
 
 def digits(estimate, exact) -> float:
