@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperCommand
 
-from gdlab._checks import InputError
+from gdlab._checks import LIMITS, SEED_MAX, InputError
 
 
 class Command(TyperCommand):
@@ -202,7 +202,6 @@ def _guarded(body):
     @functools.wraps(body)
     def run(*args, **kwargs):
         from gdlab._cache import enable_compilation_cache
-        from gdlab._checks import InputError
         from gdlab._options import cli_words
 
         enable_compilation_cache()
@@ -354,7 +353,7 @@ def grid(
     import numpy as np
 
     from gdlab import _options
-    from gdlab._checks import LIMITS, InputError, size
+    from gdlab._checks import size
     from gdlab._grid import grid_search
 
     loss = _options.expression(expr, _options.load_data(data, expr))
@@ -519,7 +518,6 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
 
     from rich.table import Table
 
-    from gdlab._checks import LIMITS
     from gdlab._options import cli_words
 
     runs = result.runs()
@@ -570,8 +568,9 @@ def _bound_note(result, runs: list[dict]) -> str:
     return f"{head}; the largest rate: {result.stability.explain(rate)}"
 
 
-def _whole(option: str, low: int, noun: str, high: int = 2**31 - 2):
-    """A parser of a whole-number option that takes arithmetic (1e3, 2*5), as every numeric option does."""
+def _whole(option: str, low: int, noun: str, help: str, high: int = LIMITS.steps) -> Any:
+    """A whole-number option (``metavar`` N) read as every numeric option is, arithmetic such as
+    1e3 or 2*5 included; a value outside ``[low, high]`` is refused as a usage error."""
 
     def parse(text: str) -> int:
         from gdlab import _options
@@ -581,7 +580,7 @@ def _whole(option: str, low: int, noun: str, high: int = 2**31 - 2):
         except InputError as err:
             _refuse(err)
 
-    return parse
+    return typer.Option(option, metavar="N", parser=parse, help=help)
 
 
 def _fit_method(name: str) -> str:
@@ -641,33 +640,9 @@ def fit(
         ),
     ] = None,
     steps: Annotated[str, typer.Option("--steps", metavar="N", help="Steps of gd (1e4 is fine).")] = "5000",
-    epochs: Annotated[
-        int,
-        typer.Option(
-            "--epochs",
-            metavar="N",
-            parser=_whole("--epochs", 1, "the number of epochs"),
-            help="Epochs of sgd.",
-        ),
-    ] = 200,
-    batch_size: Annotated[
-        int,
-        typer.Option(
-            "--batch-size",
-            metavar="N",
-            parser=_whole("--batch-size", 1, "the batch size"),
-            help="Rows a step for sgd.",
-        ),
-    ] = 8,
-    seed: Annotated[
-        int,
-        typer.Option(
-            "--seed",
-            metavar="N",
-            parser=_whole("--seed", 0, "the seed", 2**63 - 1),
-            help="Shuffling seed for sgd.",
-        ),
-    ] = 0,
+    epochs: Annotated[int, _whole("--epochs", 1, "the number of epochs", "Epochs of sgd.")] = 200,
+    batch_size: Annotated[int, _whole("--batch-size", 1, "the batch size", "Rows a step for sgd.")] = 8,
+    seed: Annotated[int, _whole("--seed", 0, "the seed", "Shuffling seed for sgd.", SEED_MAX)] = 0,
     lr: Annotated[
         str | None,
         typer.Option(
@@ -760,12 +735,7 @@ def serve(
         str,
         typer.Option("--host", help="Address to listen on; the default answers this machine only."),
     ] = "127.0.0.1",
-    port: Annotated[
-        int,
-        typer.Option(
-            "--port", metavar="N", help="Port to listen on.", parser=_whole("--port", 1, "the port", 65535)
-        ),
-    ] = 8000,
+    port: Annotated[int, _whole("--port", 1, "the port", "Port to listen on.", 65535)] = 8000,
     open_browser: Annotated[bool, typer.Option("--open", help="Open the page in a browser.")] = False,
 ):
     """The lab in a browser: type a loss, drag a start, race learning rates, share a link.
