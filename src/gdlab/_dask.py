@@ -59,6 +59,7 @@ from gdlab._stream import (
     _updated,
     descend_passes,
     design_rows,
+    fit_terms,
     linear_fit,
     linear_terms,
     logistic_fit,
@@ -438,11 +439,7 @@ def fit_dask(
     Returns:
         A :class:`gdlab.Fit`.
     """
-    from gdlab._fit import _family, _method, _variables
-
-    kind = _family(family)
-    how = _method(method, kind)
-    response, regressors = _variables(y, x)
+    kind, how, response, regressors = fit_terms(family, method, y, x, "on a cluster", "descend_dask")
     chunks = (
         data
         if isinstance(data, DaskData)
@@ -450,11 +447,6 @@ def fit_dask(
     )
     c = chunks.client
     if kind == "logistic":
-        if how != "newton":
-            raise InputError(
-                "a logistic fit on a cluster runs Newton's method (IRLS, a pass per step); for another "
-                "method descend the log-loss with descend_dask"
-            )
 
         def newton_pass(b: np.ndarray) -> tuple:
             parts = [

@@ -887,7 +887,24 @@ def _sgd_record(
 
 # --- fits: linear in one pass, logistic by Newton's method (IRLS) with a pass per step -----------
 
-FIT_METHODS_LOGISTIC = ("newton",)
+
+def fit_terms(
+    family: str, method: MethodLike | None, y: str, x: NamesLike, where: str, descend: str
+) -> tuple[str, Any, str, tuple[str, ...]]:
+    """A fit's family, method, response and regressors, as :func:`gdlab.fit` checks them, refusing a
+    logistic fit by any method but Newton's (a fit ``where`` the data are takes a pass per step;
+    ``descend`` is the function to name for another method)."""
+    from gdlab._fit import _family, _method, _variables
+
+    kind = _family(family)
+    how = _method(method, kind)
+    response, regressors = _variables(y, x)
+    if kind == "logistic" and how != "newton":
+        raise InputError(
+            f"a logistic fit {where} runs Newton's method (IRLS, a pass per step); for another "
+            f"method descend the log-loss with {descend}"
+        )
+    return kind, how, response, regressors
 
 
 def fit_parquet(
@@ -928,22 +945,13 @@ def fit_parquet(
         InputError: as :func:`open_parquet`, a bad setting, or a method that
             does not apply.
     """
-    from gdlab._fit import _family, _method, _variables
-
-    kind = _family(family)
-    how = _method(method, kind)
-    response, regressors = _variables(y, x)
+    kind, how, response, regressors = fit_terms(family, method, y, x, "of streamed data", "descend_parquet")
     source = (
         path
         if isinstance(path, ParquetSource)
         else open_parquet(path, [*regressors, response], batch_rows=batch_rows)
     )
     if kind == "logistic":
-        if how != "newton":
-            raise InputError(
-                "a logistic fit of streamed data runs Newton's method (IRLS, a pass per step); for another "
-                "method descend the log-loss with descend_parquet"
-            )
         return logistic_fit(
             lambda b: logistic_pass(source, regressors, response, intercept, b),
             source.n,
