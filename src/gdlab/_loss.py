@@ -22,18 +22,16 @@ def as_loss(f: Any) -> Any:
     return f
 
 
-def scalar_loss(f: Callable[..., Any] | str) -> Callable[..., jax.Array]:
+def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
     """Wrap ``f`` so that it returns a 0-d array, or raise a clear error.
 
-    ``f`` may be the text of a loss (``"(b/2-1)^2"``): it is parsed with
-    :func:`gdlab.parse` and called with the parameters as a number (one
-    parameter) or a dict by name.
+    Every public entry point first turns the text of a loss into a function
+    (:func:`as_loss`), so ``f`` here is callable or a mistake.
 
     A loss that returns a one-element array (the lecture's ``(y-Xb).T @ (y-Xb)``
     is 1x1) is squeezed to a scalar, as TensorFlow's tape does. The check runs
     while JAX traces ``f``, so it costs nothing in compiled code.
     """
-    f = as_loss(f)
     if not callable(f):
         raise InputError(
             f"the loss must be a function of the parameters or an expression's text; got {type(f).__name__}"

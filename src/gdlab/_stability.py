@@ -9,7 +9,6 @@ per step: it shrinks when that factor is inside (-1, 1), that is when
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import weakref
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from gdlab._json import plain
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import ravel_pytree
-from gdlab._types import BatchLoss, DTypeLike, Loss, Params
+from gdlab._types import DTypeLike, Loss, Params
 
 
 @dataclass(frozen=True)
@@ -148,10 +147,12 @@ class Stability:
 _HESSIANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _hessian(f, structure, shapes, dtype, batched: bool = False):
-    """A compiled Hessian of ``f`` over a flat vector (or, ``batched``, over rows of a matrix),
-    kept while ``f`` lives."""
-    key = (structure, shapes, dtype, batched)
+def _hessian(f, structure, shapes, dtype, batched: bool = False, bound: bool = False):
+    """A compiled Hessian of ``f`` over flat parameters (or, ``batched``, over the rows of a
+    matrix of them), called as ``hessian(flat, data)``: with ``bound`` the loss is
+    ``f(params, data)``, the data an argument of the compiled code; otherwise ``data`` is ``None``.
+    Kept while ``f`` lives."""
+    key = (structure, shapes, dtype, batched, bound)
     try:
         per_shape = _HESSIANS.setdefault(f, {})
     except TypeError:  # a loss that cannot be weakly referenced is compiled each time
@@ -160,8 +161,12 @@ def _hessian(f, structure, shapes, dtype, batched: bool = False):
         template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
         unravel = ravel_pytree(template)[1]
         alive = _weak(f)
-        hessian = jax.hessian(lambda v: scalar_loss(alive())(unravel(v)))
-        per_shape[key] = jax.jit(jax.vmap(hessian) if batched else hessian)
+
+        def loss(v, data):
+            return scalar_loss(lambda p: alive()(p, data) if bound else alive()(p))(unravel(v))
+
+        hessian = jax.hessian(loss)
+        per_shape[key] = jax.jit(jax.vmap(hessian, in_axes=(0, None)) if batched else hessian)
     return per_shape[key]
 
 
@@ -194,7 +199,7 @@ def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
     point = as_float_tree(at, dt, "at")
     flat, _ = ravel_pytree(point)
     shapes = tuple(np.shape(x) for x in jax.tree.leaves(point))
-    hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat), dtype=np.float64)
+    hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat, None), dtype=np.float64)
     if not np.all(np.isfinite(hessian)):
         raise InputError("the Hessian is not finite at this point; choose a point where the loss is")
     eig = np.linalg.eigvalsh((hessian + hessian.T) / 2)
@@ -214,10 +219,13 @@ def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
 CURVATURE_COMPONENTS = 400
 
 
-def curvature_ranges(f: Loss, points: Params, dtype: np.dtype) -> np.ndarray:
+def curvature_ranges(
+    f: Any, points: Params, dtype: np.dtype, *, data: object = None, bound: bool = False
+) -> np.ndarray:
     """The lowest and highest Hessian eigenvalue at each of a batch of points.
 
-    ``points`` carries a leading batch axis on every leaf. Returns an array
+    ``points`` carries a leading batch axis on every leaf; with ``bound`` the loss is
+    ``f(params, data)`` and the data are an argument of the compiled Hessian. Returns an array
     ``(batch, 2)``; a row is NaN where the Hessian is not finite, and every row is
     NaN when the loss has more than :data:`CURVATURE_COMPONENTS` parameters. This
     is how a run whose gradient vanished is told apart: a minimum (no negative
@@ -231,11 +239,12 @@ def curvature_ranges(f: Loss, points: Params, dtype: np.dtype) -> np.ndarray:
         return out
     structure = jax.tree.structure(points)
     flat = np.concatenate([np.reshape(x, (batch, -1)) for x in leaves], axis=1).astype(dtype)
+    dt = np.dtype(dtype)
     if batch == 1:
-        h = np.asarray(_hessian(f, structure, shapes, np.dtype(dtype))(flat[0]), dtype=np.float64)[None]
+        h = np.asarray(_hessian(f, structure, shapes, dt, False, bound)(flat[0], data), np.float64)[None]
     else:  # padded to a power of two, so batches of similar size share compiled code
         padded = np.concatenate([flat, np.repeat(flat[:1], (1 << (batch - 1).bit_length()) - batch, 0)])
-        h = np.asarray(_hessian(f, structure, shapes, np.dtype(dtype), True)(padded), np.float64)[:batch]
+        h = np.asarray(_hessian(f, structure, shapes, dt, True, bound)(padded, data), np.float64)[:batch]
     finite = np.all(np.isfinite(h), axis=(1, 2))
     if np.any(finite):
         eig = np.linalg.eigvalsh((h[finite] + np.swapaxes(h[finite], 1, 2)) / 2)
@@ -251,32 +260,5 @@ def with_curvature(
     if not needs_curvature(facts.outcome, *facts.grad_norms):
         return facts
     batch = jax.tree.map(lambda x: np.asarray(x)[None], point)
-    if bound:
-        low, high = _bound_curvature(f, point, dtype, data)
-        return dataclasses.replace(facts, curvature=(low, high))
-    low, high = curvature_ranges(f, batch, dtype)[0]
+    low, high = curvature_ranges(f, batch, dtype, data=data, bound=bound)[0]
     return dataclasses.replace(facts, curvature=(float(low), float(high)))
-
-
-def _bound_curvature(f: BatchLoss, point: Params, dtype: np.dtype, data: object) -> tuple[float, float]:
-    """The lowest and highest Hessian eigenvalue of ``f(params, data)`` at ``point`` (NaN when
-    there are too many parameters or the Hessian is not finite)."""
-    point = jax.tree.map(lambda x: np.asarray(x, dtype), point)
-    flat, _ = ravel_pytree(point)
-    if flat.size > CURVATURE_COMPONENTS:
-        return math.nan, math.nan
-    shapes = tuple(np.shape(x) for x in jax.tree.leaves(point))
-    hessian = _data_hessian(f, jax.tree.structure(point), shapes, np.dtype(dtype))
-    h = np.asarray(hessian(flat, data), dtype=np.float64)
-    if not np.all(np.isfinite(h)):
-        return math.nan, math.nan
-    eig = np.linalg.eigvalsh((h + h.T) / 2)
-    return float(eig[0]), float(eig[-1])
-
-
-@functools.lru_cache(maxsize=64)
-def _data_hessian(f: BatchLoss, structure, shapes: tuple, dtype: np.dtype):
-    """A compiled Hessian of ``f(params, data)`` over flat parameters, the data an argument."""
-    template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
-    unravel = ravel_pytree(template)[1]
-    return jax.jit(jax.hessian(lambda v, data: scalar_loss(lambda p: f(p, data))(unravel(v))))

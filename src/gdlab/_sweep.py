@@ -507,10 +507,10 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
     bounced = "; it got there by overshooting back and forth" if run.overshoot else ""
     rose = run.last_loss > run.first_loss + 1e-9 * max(1.0, abs(run.first_loss))
     plateau = rose and start <= 1e-8 * max(1.0, run.first_norm)
-    facts = run.facts()
-    judged = status(facts)
-    if run.code != Outcome.MAX_STEPS or run.stuck or plateau or judged is Status.STALLED:
-        # worded by the engine, as descend words it
+    if run.code != Outcome.MAX_STEPS or run.stuck or plateau or run.curvature is not None:
+        # worded by the engine, as descend words it (a measured curvature may make it a saddle)
+        facts = run.facts()
+        judged = status(facts)
         if judged is Status.STALLED:
             return judged, Regime.STALLED, describe(facts)
         if judged is Status.DIVERGED:
@@ -520,10 +520,7 @@ def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
         if too_small(facts):  # stuck far from any minimum: the rate cannot move the parameters
             return Status.MAX_STEPS, Regime.SLOW, describe(facts)
         return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
-    first_loss, last_loss = run.first_loss, run.last_loss
-    if run.tol is None and start <= 1e-8 * max(1.0, run.first_norm):
-        note = f"converged: gradient 1e-8 of its start by step {steps} (a tolerance, tol, stops it){bounced}"
-        return Status.MAX_STEPS, Regime.CONVERGED, note
+    first_loss, last_loss = run.first_loss, run.last_loss  # a gradient fallen to 1e-8 was worded above
     rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
     alternating = flips >= PROBE - 2
     if rate > 1 + 1e-6 and alternating and last_loss < first_loss:

@@ -137,10 +137,11 @@ class Trajectory:
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> Path | str:
         """Write :meth:`to_pandas` as CSV, atomically (temporary file, then rename); return the path.
         Without a path, return the CSV text."""
+        text = self.to_pandas().to_csv(index=False, float_format="%.17g")
         if path is None:
-            return self.to_pandas().to_csv(index=False, float_format="%.17g")
+            return text
         with atomic_path(path) as tmp:
-            self.to_pandas().to_csv(tmp, index=False, float_format="%.17g")
+            tmp.write_text(text, encoding="utf-8")
         return Path(path)
 
     def summary(self) -> dict[str, object]:
