@@ -18,7 +18,7 @@ from gdlab._text import count
 from gdlab.render._figure import new_figure
 from gdlab.render._fitscene import predictions
 from gdlab.render._fonts import font_family
-from gdlab.render._levels import colorbar, contour_values, levels
+from gdlab.render._levels import colorbar, filled_contour
 from gdlab.render._scene import COLORS
 from gdlab.render._view import padded
 
@@ -73,14 +73,11 @@ def plot_fit_paths(
     (x0, x1), (y0, y1) = _area(fits)
     b0, b1 = np.linspace(x0, x1, GRID), np.linspace(y0, y1, GRID)
     values = mean_squares(fits[0], b0, b1)
-    marks, norm, floor, ticks = levels(values)
-    shown = contour_values(values) if floor is None else np.maximum(contour_values(values), floor)
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         figure = new_figure(size or (340 * len(fits) + 90, 440), dpi)
         axes = figure.subplots(1, len(fits), sharey=True, squeeze=False)[0]
         for i, (ax, f) in enumerate(zip(axes, fits, strict=True)):
-            filled = ax.contourf(b0, b1, shown.T, levels=marks, norm=norm, cmap="viridis", extend="both")
-            ax.contour(b0, b1, shown.T, levels=marks[::3], colors="white", linewidths=0.5, alpha=0.5)
+            filled, ticks = filled_contour(ax, b0, b1, values)
             _path(ax, f, COLORS[i % len(COLORS)])
             ax.set_title(labels[i] if labels else _label(f), fontsize=10)
             ax.set_xlabel(_axis_name(fits[0], 0))

@@ -10,7 +10,7 @@ from gdlab._checks import InputError
 from gdlab._grid import GridResult
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
-from gdlab.render._levels import colorbar, contour_values, levels
+from gdlab.render._levels import colorbar, filled_contour
 from gdlab.render._scene import WORDS
 from gdlab.render._view import drawable
 
@@ -80,11 +80,7 @@ def _one_axis(ax, result: GridResult, name: str, words: dict[str, str]) -> None:
 
 def _two_axes(fig, ax, result: GridResult, names, words: dict[str, str]) -> None:
     x, y = result.axes
-    marks, norm, floor, ticks = levels(result.losses)
-    values = contour_values(result.losses)
-    if floor is not None:
-        values = np.maximum(values, floor)
-    filled = ax.contourf(x, y, values.T, levels=marks, norm=norm, cmap="viridis", extend="both")
+    filled, ticks = filled_contour(ax, x, y, result.losses, lines=False)  # the points evaluated show instead
     colorbar(fig, filled, ax, words["loss"], ticks)
     if x.size * y.size <= 2500:  # the points evaluated, when few enough to see
         gx, gy = np.meshgrid(x, y, indexing="ij")

@@ -53,6 +53,19 @@ def levels(values: np.ndarray):
     return marks, None, None, MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10])
 
 
+def filled_contour(ax, x: np.ndarray, y: np.ndarray, values: np.ndarray, lines: bool = True):
+    """``values`` (one row per ``x``) as a filled contour at :func:`levels` (``lines``: white lines
+    at every third level); returns the filled set and the ticks for its colour bar."""
+    marks, norm, floor, ticks = levels(values)
+    shown = contour_values(values)
+    if floor is not None:  # log levels: values below the lowest level drawn at it
+        shown = np.maximum(shown, floor)
+    filled = ax.contourf(x, y, shown.T, levels=marks, norm=norm, cmap="viridis", extend="both")
+    if lines:
+        ax.contour(x, y, shown.T, levels=marks[::3], colors="white", linewidths=0.5, alpha=0.5)
+    return filled, ticks
+
+
 def colorbar(fig, filled, axes, word: str, ticks) -> None:
     """A colour bar beside ``axes`` with round ticks, its word above it (not beside a
     neighbouring panel's axis label)."""

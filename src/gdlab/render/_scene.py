@@ -27,7 +27,7 @@ from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
-from gdlab.render._levels import FORMAT, colorbar, contour_values, levels
+from gdlab.render._levels import FORMAT, colorbar, filled_contour
 from gdlab.render._placement import SPOTS, axes_points, box_at, fraction_size, free_spot
 from gdlab.render._view import (
     GRID,
@@ -607,12 +607,8 @@ def _scene_2d(items, options: Options, ax) -> Scene:
 
 
 def _draw_contour(fig, ax, view: Landscape, options: Options, names, colorbar_for) -> None:
-    marks, norm, floor, ticks = levels(view.values)
-    values = contour_values(view.values)
-    values = values if floor is None else np.maximum(values, floor)
     x, y = view.axes
-    filled = ax.contourf(x, y, values.T, levels=marks, norm=norm, cmap="viridis", extend="both")
-    ax.contour(x, y, values.T, levels=marks[::3], colors="white", linewidths=0.5, alpha=0.5)
+    filled, ticks = filled_contour(ax, x, y, view.values)
     if colorbar_for is not None:
         colorbar(fig, filled, colorbar_for, options.words["loss"], ticks)
     ax.set_xlabel(names[0])
