@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, model_validator
 
 from gdlab._checks import LIMITS, InputError
 
@@ -123,7 +123,7 @@ def problems(errors: Iterable[Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def _example(**example: object) -> ConfigDict:
+def _example(**example: JsonValue) -> ConfigDict:
     """A request model's settings: unknown fields refused (as in ``_In``), and one example for the docs."""
     return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
 
