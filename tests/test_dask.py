@@ -187,6 +187,17 @@ def test_sgd_runs_a_task_per_step_and_follows_its_batches(chunks, client):
     np.testing.assert_array_equal(again.params, run.params)
 
 
+def test_sgd_refuses_a_run_past_the_memory_limit_before_any_task(chunks, monkeypatch):
+    import dataclasses
+
+    from gdlab import _stream
+
+    monkeypatch.setattr(_stream, "LIMITS", dataclasses.replace(gdlab.LIMITS, trajectory_numbers=100))
+    mse = lambda b, d: jnp.mean((d["y"] - b[0]) ** 2)
+    with pytest.raises(InputError, match="numbers an sgd run keeps"):
+        _dask.sgd_dask(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2)
+
+
 def test_gdlab_fit_runs_on_the_cluster_for_a_dask_collection_or_a_client(client):
     frame = dd.from_pandas(FRAME, npartitions=3)
     in_memory = gdlab.fit(FRAME, y="y", x="x1,x2")

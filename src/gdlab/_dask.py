@@ -53,10 +53,12 @@ from gdlab._checks import InputError
 from gdlab._data import NamesLike, names
 from gdlab._loss import as_loss
 from gdlab._stream import (
+    SGD_FEWER,
     LinearStats,
     _binary,
     _triangle,
     _updated,
+    check_kept,
     descend_passes,
     design_rows,
     fit_terms,
@@ -549,6 +551,8 @@ def sgd_dask(
         )
     epochs = _checks.whole("epochs", epochs, low=1)
     seed = _checks.seed(seed)
+    batches = epochs * sum(r // size for r in chunks.rows)
+    check_kept("numbers an sgd run keeps", batches + 1, init, SGD_FEWER)
     f = as_loss(loss)
     sent = _send(chunks.client, f)
 

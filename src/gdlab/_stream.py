@@ -593,6 +593,17 @@ def _update(method: Method, lr, p, state, value, g, first, tol, early: bool):
     return new_p, new_state, outcome(None, method, value, g, p, new_p, first, tol, early)
 
 
+SGD_FEWER = "use fewer epochs or larger batches"
+
+
+def check_kept(what: str, rows: int, init: Params, fix: str) -> None:
+    """Refuse a run whose ``rows`` rows of parameters, gradient and loss would pass
+    ``LIMITS.trajectory_numbers``, before any pass over the data."""
+    from gdlab._descend import _components
+
+    _checks.size(what, rows * (2 * _components(init) + 1), LIMITS.trajectory_numbers, fix)
+
+
 def _streamable(method: MethodLike) -> Method:
     spec = resolve_method(method)
     if spec.name in _READS_LOSS:
@@ -638,13 +649,7 @@ def descend_passes(
     steps = _checks.steps(steps)
     limit = _checks.tol(tol)
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
-    components = sum(int(np.size(a)) for a in jax.tree.leaves(p))
-    _checks.size(
-        "numbers a run keeps",
-        (steps + 1) * (2 * components + 1),
-        LIMITS.trajectory_numbers,
-        "ask for fewer steps",
-    )
+    check_kept("numbers a run keeps", steps + 1, init, "ask for fewer steps")
     lr_arr = np.asarray(rate)
     state = _start(spec, p, lr_arr)
     tol_arr, first = np.asarray(limit or 0.0), np.asarray(0.0)
@@ -811,14 +816,7 @@ def sgd_parquet(
     epochs = _checks.whole("epochs", epochs, low=1)
     seed = _checks.seed(seed)
     buffer = _checks.whole("buffer_rows", buffer_rows, low=1, high=2**28)
-    total = epochs * (source.n // size)
-    components = sum(int(np.size(a)) for a in jax.tree.leaves(init))
-    _checks.size(
-        "numbers an sgd run keeps",
-        (total + 1) * (2 * components + 1),
-        LIMITS.trajectory_numbers,
-        "use fewer epochs or larger batches",
-    )
+    check_kept("numbers an sgd run keeps", epochs * (source.n // size) + 1, init, SGD_FEWER)
 
     def steps() -> Iterator[Callable[[Params], tuple[Any, Params]]]:
         for epoch in range(epochs):
