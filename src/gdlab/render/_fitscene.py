@@ -124,9 +124,9 @@ def fit_curves(fit: Fit, steps: np.ndarray) -> FitCurves:
         x, y = x[keep], y[keep]
     shown = np.minimum(np.asarray(steps, dtype=int), fit.trajectory.steps)  # type: ignore[union-attr]
     coef = fit.coefficient_path()[shown]
-    both = predictions(fit, np.concatenate([grid, x]), coef)
-    reference = predictions(fit, grid, fit.closed_form)[0]
-    return FitCurves(x, y, grid, shown, coef, both[:, :GRID], both[:, GRID:], reference, rows)
+    # One call for the steps and the reference (its last row): a formula is parsed and compiled once.
+    both = predictions(fit, np.concatenate([grid, x]), np.vstack([coef, fit.closed_form]))
+    return FitCurves(x, y, grid, shown, coef, both[:-1, :GRID], both[:-1, GRID:], both[-1, :GRID], rows)
 
 
 def _data_limits(c: FitCurves, logistic: bool) -> tuple[float, float]:
