@@ -802,9 +802,8 @@ def _why_far(
     off = float(np.max(np.abs(coef - closed) / size))
     if off <= 1e-6:
         return ()
-    eig = _eigenvalues(Z, factor)
-    L, mu = float(eig[-1]), float(eig[0])
-    report = Stability(eig, L, mu, 2 / L, 2 / (mu + L) if mu > 0 else None, L / mu if mu > 0 else np.inf)
+    report = Stability.of(_eigenvalues(Z, factor))
+    L, mu = report.L, report.mu
     head = f"{name} stopped {off:.2g} (relative) from the {reference}"
     reasons = []
     if rate is not None and name in ("gd", "sgd", "momentum", "nesterov") and rate >= report.critical_lr:

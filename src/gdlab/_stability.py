@@ -64,6 +64,20 @@ class Stability:
         """How much one step of rate ``lr`` multiplies the slowest-shrinking error."""
         return float(np.max(np.abs(1 - lr * self.eigenvalues)))
 
+    @classmethod
+    def of(cls, eigenvalues: np.ndarray) -> Stability:
+        """What a Hessian's eigenvalues (ascending) say about fixed rates."""
+        eig = np.asarray(eigenvalues, dtype=np.float64)
+        L, mu = float(eig[-1]), float(eig[0])
+        return cls(
+            eigenvalues=eig,
+            L=L,
+            mu=mu,
+            critical_lr=2 / L if L > 0 else math.inf,
+            best_lr=2 / (mu + L) if mu > 0 else None,
+            condition=L / mu if mu > 0 else math.inf,
+        )
+
     def explain(self, lr: float) -> str:
         """One sentence on what rate ``lr`` does here, and why.
 
@@ -202,16 +216,7 @@ def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
     hessian = np.asarray(_hessian(f, jax.tree.structure(point), shapes, dt)(flat, None), dtype=np.float64)
     if not np.all(np.isfinite(hessian)):
         raise InputError("the Hessian is not finite at this point; choose a point where the loss is")
-    eig = np.linalg.eigvalsh((hessian + hessian.T) / 2)
-    L, mu = float(eig[-1]), float(eig[0])
-    return Stability(
-        eigenvalues=eig,
-        L=L,
-        mu=mu,
-        critical_lr=2 / L if L > 0 else math.inf,
-        best_lr=2 / (mu + L) if mu > 0 else None,
-        condition=L / mu if mu > 0 else math.inf,
-    )
+    return Stability.of(np.linalg.eigvalsh((hessian + hessian.T) / 2))
 
 
 # A Hessian has as many columns as the loss has parameters; past this many the
