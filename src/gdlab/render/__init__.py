@@ -250,10 +250,9 @@ def animate(
 def _flat_minimum(minimum: object) -> tuple[float, ...] | None:
     if minimum is None:
         return None
-    import jax
+    from gdlab._trajectory import flat_rows
 
-    leaves = jax.tree.leaves(minimum)
-    return tuple(float(v) for leaf in leaves for v in np.ravel(np.asarray(leaf, dtype=float)))
+    return tuple(float(v) for v in flat_rows(minimum, 1)[0])
 
 
 def save_figure(figure, path: str | os.PathLike[str]) -> Path:

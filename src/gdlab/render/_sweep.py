@@ -11,6 +11,7 @@ from matplotlib.patches import Patch
 
 from gdlab._checks import InputError
 from gdlab._sweep import Regime, Sweep
+from gdlab._trajectory import flat_rows
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import font_family
 
@@ -110,10 +111,7 @@ def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
 
 def _final_gradients(ax, result: Sweep, starts: list[np.ndarray]) -> None:
     """Each run's gradient norm at its end: how far from flat it stopped."""
-    import jax
-
-    leaves = jax.tree.leaves(result.final_grad)
-    flat = np.concatenate([np.asarray(leaf, dtype=float).reshape(len(result), -1) for leaf in leaves], axis=1)
+    flat = flat_rows(result.final_grad, len(result)).astype(float)
     with np.errstate(over="ignore", invalid="ignore"):
         norm = np.sqrt(np.sum(np.square(np.clip(flat, -1e150, 1e150)), axis=1))
     shown = np.where(np.isfinite(norm) & (norm > 0), norm, np.nan)
