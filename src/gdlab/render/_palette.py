@@ -119,6 +119,7 @@ class Quantizer:
 
     def __init__(self, first_rgb: np.ndarray) -> None:
         self.palette = fixed_palette(first_rgb, colors=self.UNSEEN)
+        self.colors = self.palette.getpalette() or []  # read once, put on every frame
         self.table = np.full(1 << 24, self.UNSEEN, dtype=np.uint8)
 
     def image(self, rgba: np.ndarray):
@@ -134,5 +135,5 @@ class Quantizer:
             self.table[new] = np.asarray(quantize(rgb, self.palette)).ravel()
             indices = self.table[keys]
         picture = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
-        picture.putpalette(self.palette.getpalette() or [])
+        picture.putpalette(self.colors)
         return picture
