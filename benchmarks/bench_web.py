@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -54,15 +55,20 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def latency(client: httpx.Client, name: str, body: dict, repeats: int) -> list[float]:
+def timed(work: Callable[[], object], repeats: int) -> list[float]:
+    """Seconds taken by each of ``repeats`` calls of ``work``, after three warm-up calls."""
     for _ in range(3):
-        client.post(f"/api/{name}", json=body).raise_for_status()
+        work()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        client.post(f"/api/{name}", json=body).raise_for_status()
+        work()
         times.append(time.perf_counter() - start)
     return times
+
+
+def latency(client: httpx.Client, name: str, body: dict, repeats: int) -> list[float]:
+    return timed(lambda: client.post(f"/api/{name}", json=body).raise_for_status(), repeats)
 
 
 def in_process(repeats: int) -> tuple[float, float]:
@@ -70,17 +76,10 @@ def in_process(repeats: int) -> tuple[float, float]:
     from gdlab.web._models import RunIn, SweepIn
 
     lab, run, sweep = Lab(), RunIn.model_validate(RUN), SweepIn.model_validate(SWEEP)
-    out = []
-    for work in (lambda: lab.run(run), lambda: lab.sweep(sweep)):
-        for _ in range(3):
-            work()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - start)
-        out.append(statistics.median(times))
-    return out[0], out[1]
+    return (
+        statistics.median(timed(lambda: lab.run(run), repeats)),
+        statistics.median(timed(lambda: lab.sweep(sweep), repeats)),
+    )
 
 
 def load(base: str, clients: int, requests: int) -> dict[str, float]:
