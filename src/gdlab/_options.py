@@ -107,6 +107,18 @@ def settings(
     return values
 
 
+def starts(pairs: list[str], option: str = "--init") -> dict[str, float]:
+    """``["b1=500,b2=1e-4"]`` as a dict of numbers, each named: the starts of a formula whose
+    parameters the library finds (``fit --model``), so unlike :func:`settings` it needs no loss."""
+    values: dict[str, float] = {}
+    for pair in ",".join(pairs).split(","):
+        name, sep, text = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"{option} {pair}: write name=value, as in {option} b1=500,b2=1e-4")
+        values[name.strip()] = value(text, f"{option} {name.strip()}")
+    return values
+
+
 def not_a_parameter(option: str, pair: str, name: str, params: tuple[str, ...]) -> InputError:
     """The error for a setting of a name the loss does not have, with the nearest parameter."""
     close = difflib.get_close_matches(name, params, n=1, cutoff=0.5)
@@ -324,6 +336,7 @@ __all__ = [
     "rates",
     "settings",
     "span",
+    "starts",
     "value",
     "whole_number",
 ]

@@ -688,14 +688,6 @@ def fit(
     from gdlab._options import cli_words
 
     _options.check_out(out, ("picture",))
-    starts = None
-    if init:
-        starts = {}
-        for pair in ",".join(init).split(","):
-            name, sep, value = pair.partition("=")
-            if not sep or not name.strip():
-                raise InputError(f"--init {pair}: write name=value, as in --init b1=500,b2=1e-4")
-            starts[name.strip()] = _options.value(value, f"--init {name.strip()}")
     chosen = method if method is not None else ("gd" if family == "linear" and model is None else None)
     result = fit_model(
         path,
@@ -704,7 +696,7 @@ def fit(
         model=model,
         family=family,
         method=chosen,
-        init=starts,
+        init=_options.starts(init) if init else None,
         steps=_options.whole_number(steps, "--steps"),
         epochs=epochs,
         batch_size=batch_size,
