@@ -82,8 +82,6 @@ def test_loss_of_the_wrong_shape_is_a_clear_error():
 
 def test_minus_infinity_is_counted_and_never_wins():
     """-inf would be the smallest value: it is skipped like NaN, and the count says how many."""
-    import jax.numpy as jnp
-
     with pytest.warns(RuntimeWarning, match="not finite at 3 of 7 grid points; they were skipped"):
         result = gdlab.grid_search(lambda b: jnp.where(b < 0, -jnp.inf, (b - 1) ** 2), np.linspace(-3, 3, 7))
     assert result.best == 1.0 and result.loss == 0.0
