@@ -56,7 +56,6 @@ from gdlab._stream import (
     SGD_FEWER,
     LinearStats,
     _binary,
-    _triangle,
     _updated,
     check_kept,
     descend_passes,
@@ -66,6 +65,7 @@ from gdlab._stream import (
     linear_terms,
     logistic_fit,
     logistic_terms,
+    merge_r,
     merge_terms,
     per_row,
 )
@@ -396,10 +396,6 @@ def _chunk_r(chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercep
     return _updated(np.zeros((q, q)), dict(chunk), (*x, y), _rows(chunk), intercept)
 
 
-def _merge_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _triangle(np.vstack([a, b]), a.shape[0])
-
-
 def _chunk_logistic(
     chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray
 ) -> tuple:
@@ -477,7 +473,7 @@ def linear_stats_dask(
     )
     c = chunks.client
     parts = [c.submit(_chunk_r, chunk, regressors, y, intercept, pure=False) for chunk in chunks.chunks]
-    R = _tree_sum(c, parts, _merge_r)
+    R = _tree_sum(c, parts, merge_r)
     return LinearStats(np.asarray(R), chunks.n, coefficients, y, bool(intercept))
 
 

@@ -388,7 +388,7 @@ class LinearStats:
         """The statistics of both sets of rows."""
         if other.names != self.names or other.intercept != self.intercept:
             raise InputError("statistics of different models cannot be merged")
-        R = _triangle(np.vstack([self.R, other.R]), self.R.shape[0])
+        R = merge_r(self.R, other.R)
         return LinearStats(R, self.n + other.n, self.names, self.y, self.intercept)
 
     def __repr__(self) -> str:
@@ -405,6 +405,11 @@ def _triangle(rows: np.ndarray, q: int) -> np.ndarray:
     stacked = np.zeros((max(m, q), q), order="F")
     stacked[:m] = rows
     return _factored(stacked, q)
+
+
+def merge_r(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The ``R`` of two sets of rows from theirs: the QR factor of the two triangles stacked."""
+    return _triangle(np.vstack([a, b]), a.shape[0])
 
 
 def _factored(stacked: np.ndarray, q: int) -> np.ndarray:
@@ -1113,8 +1118,7 @@ def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, 
 
 def merge_terms(a: tuple, b: tuple) -> tuple:
     """Two blocks' :func:`logistic_terms` as those of both."""
-    q = a[0].shape[0]
-    return _triangle(np.vstack([a[0], b[0]]), q), a[1] + b[1], a[2] + b[2], a[3] + b[3]
+    return merge_r(a[0], b[0]), a[1] + b[1], a[2] + b[2], a[3] + b[3]
 
 
 def logistic_pass(source: ParquetSource, x: Sequence[str], y: str, intercept: bool, b: np.ndarray) -> tuple:
