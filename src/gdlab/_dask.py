@@ -309,18 +309,31 @@ def _send(client: Any, loss: Callable[..., Any]) -> _Sent:
     return sent
 
 
-def _compiled(token: str, loss: Callable[..., Any]) -> Callable[..., Any]:
-    """On a worker: the chunk function of ``loss``, compiled once per process."""
-    found = _COMPILED.get(token)
+def _value_and_grad_once(
+    key: str, make: Callable[[], Callable[[Params, Any], jax.Array]]
+) -> Callable[..., Any]:
+    """On a worker: the compiled value and gradient of ``make()``, built once per process under
+    ``key``; its traces are counted in ``_TRACES``."""
+    found = _COMPILED.get(key)
     if found is None:
-        rows = per_row(loss)
+        f = make()
 
-        def total(params: Params, chunk: Any) -> jax.Array:
-            _TRACES[token] = _TRACES.get(token, 0) + 1  # runs only while JAX traces
-            return jnp.sum(rows(params, chunk))
+        def counted(params: Params, data: Any) -> jax.Array:
+            _TRACES[key] = _TRACES.get(key, 0) + 1  # runs only while JAX traces
+            return f(params, data)
 
-        found = _COMPILED[token] = jax.jit(jax.value_and_grad(total))
+        found = _COMPILED[key] = jax.jit(jax.value_and_grad(counted))
     return found
+
+
+def _compiled(token: str, loss: Callable[..., Any]) -> Callable[..., Any]:
+    """On a worker: the chunk function of ``loss`` (the sum over its rows), compiled once per process."""
+
+    def make() -> Callable[[Params, Any], jax.Array]:
+        rows = per_row(loss)
+        return lambda params, chunk: jnp.sum(rows(params, chunk))
+
+    return _value_and_grad_once(token, make)
 
 
 def _chunk_value_grad(token: str, loss: Callable[..., Any], params: Params, chunk: Any) -> tuple[float, Any]:
@@ -482,19 +495,9 @@ def linear_stats_dask(
 
 def _compiled_batch(token: str, loss: Callable[..., Any]) -> Callable[..., Any]:
     """On a worker: ``loss(params, batch)`` and its gradient, compiled once per process and batch shape."""
-    key = token + ":batch"
-    found = _COMPILED.get(key)
-    if found is None:
-        from gdlab._loss import scalar_loss
+    from gdlab._loss import scalar_loss
 
-        f = scalar_loss(loss)
-
-        def value(params: Params, batch: Any) -> jax.Array:
-            _TRACES[key] = _TRACES.get(key, 0) + 1  # runs only while JAX traces
-            return f(params, batch)
-
-        found = _COMPILED[key] = jax.jit(jax.value_and_grad(value))
-    return found
+    return _value_and_grad_once(token + ":batch", lambda: scalar_loss(loss))
 
 
 def _batch_value_grad(
