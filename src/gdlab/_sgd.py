@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab import _checks
+from gdlab import _checks, _stream
 from gdlab._checks import InputError
 from gdlab._data import batch_source
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
@@ -131,7 +131,7 @@ def sgd(
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
     remote = client is not None or _on_cluster(data)
-    streamed = not remote and _stream_data(data, stream)
+    streamed = not remote and _stream.should_stream(data, stream)
     if (remote or streamed) and dt != np.float64:
         raise InputError(
             f"streamed and cluster data are computed in float64; leave dtype unset (got {dt}), "
@@ -216,15 +216,7 @@ def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, clien
     )
 
 
-def _stream_data(data: Any, stream: bool | None) -> bool:
-    from gdlab._stream import should_stream
-
-    return should_stream(data, stream)
-
-
 def _sgd_streamed(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, buffer) -> Trajectory:
-    from gdlab import _stream
-
     if batch_size is None:  # every row each step: exact descent, one pass per step
         return _stream.descend_parquet(
             loss, init, data, lr=rate, steps=_checks.whole("epochs", epochs, low=1), method=method
