@@ -371,3 +371,13 @@ def test_rates_are_written_with_the_digits_typed():
 def test_a_run_at_the_minimum_without_tol_says_it_reached_it():
     path = gdlab.descend("(b/2-1)^2", -10.0, method="newton", steps=10)
     assert "it has reached the minimum" in path.message
+
+
+def test_a_loss_falling_ever_steeper_is_not_told_to_give_a_tolerance():
+    """x^2 - y^2 from just off the saddle: the loss falls from 1 to -6.9e9 as the gradient grows to
+    1.7e5; a tolerance is no answer, and the sweep and descend both say the loss may have no minimum."""
+    start = {"x": 1.0, "y": 1e-3}
+    path = gdlab.descend("x^2 - y^2", start, lr=0.1, steps=100)
+    assert "may have no minimum" in path.message and "tolerance" not in path.message
+    row = gdlab.sweep("x^2 - y^2", start, lrs=[0.1], steps=100).runs()[0]
+    assert "may have no minimum" in row["note"]

@@ -293,7 +293,8 @@ def describe(facts: Facts) -> str:
             f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for fewer steps or a larger tolerance"
         )
     limit = f"stopped at the step limit ({k}) with gradient norm {norm_last:.3g}"
-    if fell_far(facts) or (last < first and norm_last > 1e6 * max(1.0, facts.grad_norms[0])):
+    growing = norm_last > 100 * max(facts.grad_norms[0], 1e-300) and not facts.turned_back
+    if fell_far(facts) or (last < first and growing):  # ever steeper downhill: nothing holds it
         return (
             f"{limit}: the loss keeps falling ({first:.4g} -> {last:.4g}) while its gradient grows: "
             "the loss may have no minimum along this path"
