@@ -501,7 +501,7 @@ export function mount(root, backend, options = {}) {
         }
       }
       result = out;
-      land = view;
+      land = withContour(view);
       maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
       frames = Math.min(maxStep, MAX_FRAMES);
       frame = autoplay ? 0 : frames;
@@ -639,9 +639,8 @@ export function mount(root, backend, options = {}) {
     const xs = land.axes[0];
     const ys = land.values;
     const traces = [{ x: xs, y: ys, mode: "lines", line: { color: "#555", width: 2 }, name: t("loss"), hoverinfo: "skip" }];
-    const finiteY = ys.filter((v) => v !== null);
-    const lo = Math.min(...finiteY);
-    const hi = Math.max(...finiteY);
+    const lo = land.min; // the least and largest finite values, from the server
+    const hi = land.max;
     const pad = (hi - lo) * 0.08 || 1;
     const span = xs[xs.length - 1] - xs[0];
     const annotations = [];
@@ -694,14 +693,22 @@ export function mount(root, backend, options = {}) {
     };
   }
 
+  // A two-parameter landscape with the values its contour draws (rows by y, log-scaled when
+  // the loss spans orders of magnitude), computed once when it arrives, not again every frame.
+  function withContour(view) {
+    if (!view || view.names.length !== 2) return view;
+    const [ax, ay] = view.axes;
+    const z = ay.map((_, j) => ax.map((_, i) => {
+      const v = view.values[i][j];
+      if (v === null) return null;
+      return view.log ? Math.log10(Math.max(v - view.offset, 1e-300)) : v;
+    }));
+    return { ...view, z };
+  }
+
   function contour(rows, names) {
     const [ax, ay] = land.axes;
-    const z = ay.map((_, j) => land.axes[0].map((_, i) => {
-      const v = land.values[i][j];
-      if (v === null) return null;
-      return land.log ? Math.log10(Math.max(v - land.offset, 1e-300)) : v;
-    }));
-    const traces = [{ type: "contour", x: ax, y: ay, z, colorscale: "Viridis", reversescale: false, ncontours: 24, hoverinfo: "skip",
+    const traces = [{ type: "contour", x: ax, y: ay, z: land.z, colorscale: "Viridis", reversescale: false, ncontours: 24, hoverinfo: "skip",
       contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, showscale: true,
       colorbar: { title: { text: !land.log ? t("loss") : land.offset === 0 ? `log₁₀ ${t("loss")}` : `log₁₀(${t("loss")} − ${fmt(land.offset)})` }, thickness: 14, nticks: ticksFor(ui.plot, 0.8) }, name: t("loss"), showlegend: false }];
     result.runs.forEach((run, i) => {
