@@ -68,6 +68,7 @@ from gdlab._stream import (
     merge_r,
     merge_terms,
     per_row,
+    refuse_options,
 )
 from gdlab._trajectory import Trajectory
 from gdlab._types import BatchLoss, MethodLike, Params
@@ -431,6 +432,12 @@ def fit_dask(
     rcond: float | None = None,
     standardize: bool = True,
     client: Any = None,
+    epochs: int = 200,
+    batch_size: int = 8,
+    seed: int = 0,
+    decay: bool = True,
+    dropna: bool = False,
+    dtype: Any = None,
 ) -> Any:
     """Fit ``y ~ x`` to data on a Dask cluster, as :func:`gdlab.fit` fits it in memory.
 
@@ -451,6 +458,15 @@ def fit_dask(
         A :class:`gdlab.Fit`.
     """
     kind, how, response, regressors = fit_terms(family, method, y, x, "on a cluster", "descend_dask")
+    refuse_options(
+        "data on a cluster",
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        decay=decay,
+        dropna=dropna,
+        dtype=dtype,
+    )
     chunks = (
         data
         if isinstance(data, DaskData)

@@ -438,7 +438,19 @@ def fit(
     beyond = _beyond_memory(data, client, stream)
     if beyond is not None:
         common = {"family": family, "method": method, "intercept": intercept, "steps": steps, "lr": lr}
-        return beyond(data, y=y, x=x, tol=tol, rcond=rcond, standardize=standardize, **common)
+        sgd = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "decay": decay}
+        return beyond(
+            data,
+            y=y,
+            x=x,
+            tol=tol,
+            rcond=rcond,
+            standardize=standardize,
+            dropna=dropna,
+            dtype=dtype,
+            **common,
+            **sgd,
+        )
     how = _method(method, kind)
     response, regressors = _variables(y, x)
     dt = resolve_dtype(dtype)

@@ -63,6 +63,7 @@ from gdlab._data import NamesLike, names
 from gdlab._engine import Outcome, describe, facts_from_rows, optimiser, outcome, status
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
+from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import BatchLoss, MethodLike, Params
 
@@ -924,6 +925,12 @@ def fit_parquet(
     rcond: float | None = None,
     standardize: bool = True,
     batch_rows: int = BATCH_ROWS,
+    epochs: int = 200,
+    batch_size: int = 8,
+    seed: int = 0,
+    decay: bool = True,
+    dropna: bool = False,
+    dtype: Any = None,
 ) -> Any:
     """Fit ``y ~ x`` to a Parquet file or directory without reading it into memory.
 
@@ -949,6 +956,15 @@ def fit_parquet(
             does not apply.
     """
     kind, how, response, regressors = fit_terms(family, method, y, x, "of streamed data", "descend_parquet")
+    refuse_options(
+        "streamed data",
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        decay=decay,
+        dropna=dropna,
+        dtype=dtype,
+    )
     source = (
         path
         if isinstance(path, ParquetSource)
@@ -964,6 +980,22 @@ def fit_parquet(
         )
     stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
     return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond, standardize=standardize)
+
+
+_FIT_DEFAULTS: dict[str, Any] = {"epochs": 200, "batch_size": 8, "seed": 0, "decay": True, "dropna": False}
+
+
+def refuse_options(where: str, **given: Any) -> None:
+    """An error naming each of :func:`gdlab.fit`'s options that a fit of ``where`` does not honour
+    but was set (rather than ignoring it)."""
+    changed = [k for k, v in given.items() if k != "dtype" and v != _FIT_DEFAULTS[k]]
+    if given.get("dtype") is not None and resolve_dtype(given["dtype"]) != np.float64:
+        changed.append("dtype")
+    if changed:
+        raise InputError(
+            f"a fit of {where} does not take {', '.join(changed)}: leave "
+            f"{'it' if len(changed) == 1 else 'them'} unset, or read the data into memory"
+        )
 
 
 def _check_columns(stats: LinearStats) -> None:
