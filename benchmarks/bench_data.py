@@ -123,6 +123,8 @@ def status(key):  # this process's own figures (ru_maxrss would include the pare
 def now():
     return status("VmRSS")
 jax.jit(lambda v: v + 1)(np.zeros(3))  # JAX's own start-up, before the baseline
+if what == "fit":  # and the modules a fit imports (SciPy, pandas' readers ...), on 3 rows
+    gdlab.fit({"a": [0.0, 1.0, 2.0], "y": [1.0, 2.0, 4.0]}, y="y", x="a")
 base = now()
 rng = np.random.default_rng(0)
 raw = np.empty(n * p * 8 + 64, dtype=np.uint8)

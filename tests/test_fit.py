@@ -340,6 +340,41 @@ def test_standard_errors_t_r2_and_residual_sd_equal_statsmodels(three, intercept
     assert stats.condition == pytest.approx(np.linalg.cond(model.model.exog), rel=1e-6)
 
 
+@pytest.mark.parametrize("given", ["dict", "frame", "matrix"])
+def test_a_large_fit_makes_no_copy_of_its_columns_and_keeps_statsmodels_statistics(given):
+    import statsmodels.api as sm
+
+    from gdlab._data import SHARE_VALUES
+
+    n = SHARE_VALUES // 4 + 12_345  # 4 columns: a table just above the size that is shared
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(n, 3)) + [0.0, 100.0, -5.0]
+    y = X @ [1.0, -2.0, 0.5] + 3 + rng.normal(size=n)
+    data = {
+        "dict": {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y},
+        "frame": pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y}),
+        "matrix": np.column_stack([X, y]),
+    }[given]
+    names = ("a", "b", "c") if given != "matrix" else ("0", "1", "2")
+    result = fit(data, y="y" if given != "matrix" else "3", x=list(names))
+    source = {"dict": X[:, 0], "frame": data, "matrix": data}[given]
+    column = result._data[names[0]]
+    held = data["a"].to_numpy() if given == "frame" else source
+    assert np.shares_memory(column, held) and not column.flags.writeable
+    model = sm.OLS(y, sm.add_constant(X)).fit()
+    np.testing.assert_allclose(result.coef, model.params, rtol=1e-10)
+    np.testing.assert_allclose(result.stats.se, model.bse, rtol=1e-8)
+    assert result.stats.r2 == pytest.approx(model.rsquared, rel=1e-10)
+    np.testing.assert_allclose(result.predict(data)[:5], model.fittedvalues[:5], rtol=1e-12)
+
+
+def test_a_small_table_is_a_copy_its_source_cannot_change(three):
+    data = {c: np.array(three[c]) for c in ("a", "b", "c", "y")}
+    result = fit(data, y="y", x="a,b,c")
+    data["a"][:] = 0
+    assert not np.shares_memory(result._data["a"], data["a"]) and result._data["a"].any()
+
+
 def test_longley_statistics_equal_statsmodels():
     import statsmodels.api as sm
 

@@ -135,3 +135,61 @@ def test_float32():
     coef = gdlab.ols(cafe.X, cafe.y, dtype="float32")
     assert coef.dtype == np.float32
     np.testing.assert_allclose(coef, np.linalg.lstsq(cafe.X, cafe.y, rcond=None)[0], rtol=1e-5)
+
+
+# --- a design read a block of rows at a time: no copy of X --------------------------------------
+
+
+def _tall(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(1900, 2000, n)  # a regressor far from zero: ill-conditioned beside the intercept
+    X = np.column_stack([np.ones(n), t, rng.normal(size=n), (t - 1950) ** 2])
+    return X, X @ np.array([3.0, 0.5, -2.0, 1e-3]) + rng.normal(size=n)
+
+
+@pytest.mark.parametrize("n", [65_536, 150_001])  # exactly one block; two blocks and a ragged tail
+def test_blocks_of_rows_agree_with_one_factorisation(n):
+    X, y = _tall(n)
+    reference = np.linalg.lstsq(X, y, rcond=None)[0]
+    solved = least_squares(X, y)
+    np.testing.assert_allclose(solved.coef, reference, rtol=1e-9)
+    columns = gdlab._ols.Columns([None, X[:, 1], X[:, 2], X[:, 3]], n)
+    from_columns = least_squares(columns, y)
+    np.testing.assert_allclose(from_columns.coef, solved.coef, rtol=1e-12)
+    assert from_columns.condition == pytest.approx(solved.condition, rel=1e-8)
+    assert from_columns.refined and solved.refined  # ill-conditioned (1e9): refined over the blocks
+
+
+def test_columns_read_a_block_at_a_time_never_copy_the_design(monkeypatch):
+    X, y = _tall(150_001)
+    columns = gdlab._ols.Columns([None, X[:, 1], X[:, 2], X[:, 3]], len(y))
+    largest = []
+    real = gdlab._ols.Columns.block
+
+    def watched(self, start, stop, dtype=None, out=None):
+        block = real(self, start, stop, dtype, out)
+        largest.append(block.shape[0])
+        return block
+
+    monkeypatch.setattr(gdlab._ols.Columns, "block", watched)
+    least_squares(columns, y)
+    assert max(largest) == gdlab._ols._BLOCK_ROWS < len(y)
+
+
+def test_float32_and_wide_designs_by_columns():
+    X, y = _tall(1_000)
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    solved = least_squares(gdlab._ols.Columns(list(X32.T), dtype=np.float32), y32, dtype=np.float32)
+    assert solved.coef.dtype == np.float32
+    np.testing.assert_allclose(solved.coef, np.linalg.lstsq(X32, y32, rcond=None)[0], rtol=2e-3)
+    wide = np.random.default_rng(0).normal(size=(3, 5))  # fewer rows than columns: the minimum-norm solution
+    with pytest.warns(gdlab.RankDeficientWarning, match="rank 3 < 5"):
+        coef = gdlab.ols(wide, np.arange(3.0))
+    np.testing.assert_allclose(coef, np.linalg.pinv(wide) @ np.arange(3.0), atol=1e-12)
+
+
+def test_a_value_that_is_not_finite_is_named_by_row():
+    X, y = _tall(100_000)
+    X[70_000, 2] = np.inf  # in the second block
+    with pytest.raises(gdlab.InputError, match="not finite in row 70000"):
+        gdlab.ols(X, y)

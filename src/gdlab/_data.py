@@ -60,6 +60,10 @@ Batch: TypeAlias = Any
 # file is read where its size is known (Parquet metadata) and before a design
 # matrix is allocated.
 MAX_TABLE_NUMBERS = LIMITS.table_numbers
+# The columns of a table of at least this many values that already have its dtype are
+# shared (read-only views), not copied: a fit of large data makes no copy of it. Smaller
+# tables are copies, so that a small table never changes when its source does.
+SHARE_VALUES = 1 << 20
 
 
 def _cafe() -> dict[str, np.ndarray]:
@@ -78,7 +82,11 @@ DATASETS: Mapping[str, Callable[[], dict[str, np.ndarray]]] = MappingProxyType({
 class Table:
     """Named numeric columns of one floating dtype and one length, read-only.
 
-    Make one with :func:`as_table`, which validates what it is given.
+    Make one with :func:`as_table`, which validates what it is given. In a table
+    of :data:`SHARE_VALUES` (about a million) values or more, a column that
+    already has the table's dtype is a read-only view of the array it came
+    from, not a copy: change that array and the table (and a fit's pictures)
+    see the change.
 
     Attributes:
         columns: column name -> read-only 1-D array of ``n`` values.
@@ -398,7 +406,10 @@ def _frame_columns(frame: Any) -> dict[str, Any]:
         numeric = pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(
             series.dtype, pd.CategoricalDtype
         )
-        found[label] = series.to_numpy(dtype="float64", na_value=np.nan) if numeric else series.to_numpy()
+        if series.dtype == np.float64 or not numeric:  # as they are (a float64 column is not copied)
+            found[label] = series.to_numpy()
+        else:  # nullable and integer columns: missing values become NaN
+            found[label] = series.to_numpy(dtype="float64", na_value=np.nan)
     return found
 
 
@@ -516,8 +527,9 @@ def _validated(raw: dict[str, Any], source: str, dtype: np.dtype, dropna: bool) 
     _check_size(rows, len(arrays), source)
     missing = np.zeros(rows, dtype=bool)
     columns = {}
+    share = rows * len(arrays) >= SHARE_VALUES
     for name, arr in arrays.items():
-        columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna)
+        columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna, share)
         missing |= gaps
     dropped = int(missing.sum())
     if dropped == rows:
@@ -531,9 +543,12 @@ def _validated(raw: dict[str, Any], source: str, dtype: np.dtype, dropna: bool) 
     return Table(columns, rows - dropped, dropped, source, dtype)
 
 
-def _column(what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool) -> tuple[np.ndarray, np.ndarray]:
+def _column(
+    what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool, share: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Checked values of ``dtype`` and which rows are missing: text, infinities and
-    (unless ``dropna``) missing values are errors naming the first bad row."""
+    (unless ``dropna``) missing values are errors naming the first bad row. With ``share``,
+    values already of ``dtype`` are returned as they are, not copied."""
     values = _numbers(what, arr)
     rows = _by_row(np.isnan(values))
     if rows.any() and not dropna:
@@ -542,6 +557,8 @@ def _column(what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool) -> tuple[
             f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True"
         )
     _no_infinity(what, values)
+    if share and values.dtype == dtype:
+        return values, rows  # shared: a large fit makes no copy of its data (see Table)
     with np.errstate(over="ignore"):
         cast = values.astype(dtype)  # a copy: the table must not change when the caller's array does
     overflow = _by_row(np.isinf(cast) & ~np.isinf(values))

@@ -32,11 +32,12 @@ import optax
 
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
-from gdlab._data import DataLike, Design, NamesLike, as_table, design_matrix, names
+from gdlab._data import DataLike, NamesLike, as_table, design_matrix, names
 from gdlab._inference import Inference
 from gdlab._json import plain
 from gdlab._methods import METHODS as DESCENT_METHODS
 from gdlab._methods import Method, resolve_method
+from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
@@ -177,7 +178,8 @@ class Fit:
         if self._predictor is not None:
             return np.asarray(self._predictor(data, self.coef))
         table = as_table(data, columns=self.x, dtype=self.dtype)
-        eta = design_matrix(table, self.x, intercept=self.intercept).matrix @ self.coef.astype(self.dtype)
+        columns = [None] * self.intercept + [table[c] for c in self.x]
+        eta = Columns(columns, table.n, self.dtype).matvec(self.coef.astype(self.dtype))
         return 1 / (1 + np.exp(-eta)) if self.family == "logistic" else eta
 
     def plot(self) -> Any:
@@ -456,14 +458,16 @@ def fit(
     dt = resolve_dtype(dtype)
     settings = _Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
     table = as_table(data, columns=(response, *regressors), dtype=dt, dropna=dropna)
-    design = design_matrix(table, regressors, intercept=bool(intercept))
-    _check_design(design, bool(intercept))
+    coefficients = ("intercept", *regressors) if intercept else regressors
+    _check_design(table, regressors, coefficients, bool(intercept))
     target = np.asarray(table[response])
     if kind == "logistic":
         from gdlab._logistic import fit_logistic
 
+        design = design_matrix(table, regressors, intercept=bool(intercept))
         return fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
-    return _linear(design, target, response, how, settings, table, bool(intercept), dt, rcond)
+    columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
+    return _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
 
 
 def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
@@ -478,25 +482,28 @@ def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
 
 
 def _linear(
-    design: Design,
+    design: Columns,
+    coefficients: tuple[str, ...],
     target: np.ndarray,
     response: str,
     how: str | Method,
     settings: _Settings,
     table: Any,
     intercept: bool,
-    dt: np.dtype,
     rcond: float | None,
 ) -> Fit:
+    """The closed form from the table's columns (no design matrix is built: see
+    :class:`gdlab._ols.Columns`), and a descent beside it for any other method."""
     from gdlab import _inference
     from gdlab._ols import least_squares
 
-    solved = least_squares(design.matrix, target, rcond=rcond, dtype=dt)
+    dt = design.dtype
+    solved = least_squares(design, target, rcond=rcond, dtype=dt)
     closed = np.asarray(solved.coef, dtype=np.float64)
-    stats = _inference.linear(solved, design.matrix.astype(np.float64), target.astype(np.float64), intercept)
+    stats = _inference.linear(solved, design, target.astype(np.float64, copy=False), intercept)
     result = Fit(
         y=response,
-        names=design.names,
+        names=coefficients,
         method=_name(how),
         coef=closed,
         closed_form=closed,
@@ -508,7 +515,10 @@ def _linear(
         stats=stats if solved.full_rank else None,
         _data=table,
     )
-    return result if how == "ols" else _descent(result, design.matrix, target, settings, how)
+    if how == "ols":
+        return result
+    matrix = design_matrix(table, result.x, intercept=intercept).matrix
+    return _descent(result, matrix, target, settings, how)
 
 
 @dataclass(frozen=True)
@@ -641,18 +651,21 @@ def _variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
     return response[0], regressors
 
 
-def _check_design(design: Design, intercept: bool) -> None:
-    X, coefficients = design
-    n, p = X.shape
+def _check_design(
+    table: Any, regressors: tuple[str, ...], coefficients: tuple[str, ...], intercept: bool
+) -> None:
+    """Refuse fewer rows than coefficients, and a constant regressor (beside an intercept) or a
+    regressor that is 0 in every row (without one), a column at a time."""
+    n, p = table.n, len(coefficients)
     if n < p:
         raise InputError(
             f"{count(n, 'row')} but {p} coefficients ({', '.join(coefficients)}): "
             f"a fit needs at least as many rows as coefficients"
         )
-    start = int(intercept)
-    flat = np.flatnonzero(np.all(X[:, start:] == X[0, start:], axis=0)) + start  # one pass over the rows
-    for j in flat:
-        column, name = X[:, j], coefficients[j]
+    for name in regressors:
+        column = table[name]
+        if column.min() != column.max():
+            continue
         if intercept:
             raise InputError(
                 f"column {name!r} is constant ({column[0]:g} in every row): beside the intercept it "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats  # type: ignore[import-untyped]
 
-from gdlab._ols import LeastSquares
+from gdlab._ols import Columns, LeastSquares
 
 __all__ = ["Inference", "linear", "logistic"]
 
@@ -51,11 +51,14 @@ class Inference:
     log_likelihood: float | None = None
 
 
-def linear(solve: LeastSquares, X: np.ndarray, y: np.ndarray, intercept: bool) -> Inference:
-    """Inference for a linear least-squares fit (full rank: otherwise standard errors are NaN)."""
-    n, p = X.shape
+def linear(solve: LeastSquares, X: np.ndarray | Columns, y: np.ndarray, intercept: bool) -> Inference:
+    """Inference for a linear least-squares fit (full rank: otherwise standard errors are NaN).
+
+    ``X`` is the design, a matrix or :class:`~gdlab._ols.Columns` (read a block of rows at a time)."""
+    design = X if isinstance(X, Columns) else Columns(np.asarray(X))
+    n, p = design.n, design.p
     coef = solve.coef.astype(np.float64)
-    residual = y - X @ coef
+    residual = y - design.matvec(coef)
     rss = float(residual @ residual)
     df = n - solve.rank
     centred = y - y.mean() if intercept else y

@@ -19,8 +19,11 @@ correct digits, where NumPy's and SciPy's least-squares drivers keep at most 7.
 
 from __future__ import annotations
 
+import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.linalg as sl  # type: ignore[import-untyped]
@@ -29,7 +32,7 @@ from gdlab._checks import InputError
 from gdlab._precision import resolve_dtype
 from gdlab._types import DTypeLike
 
-__all__ = ["IllConditionedWarning", "LeastSquares", "RankDeficientWarning", "least_squares", "ols"]
+__all__ = ["Columns", "IllConditionedWarning", "LeastSquares", "RankDeficientWarning", "least_squares", "ols"]
 
 # Refine with extended-precision residuals when the design holds at most this many
 # numbers, or when it is ill-conditioned enough for the digits to matter.
@@ -114,26 +117,115 @@ class LeastSquares:
         return ()
 
 
-def _as_matrix(X: object, y: object, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    Xa, ya = np.asarray(X, dtype=dtype), np.asarray(y, dtype=dtype)
-    if Xa.ndim == 1:
-        raise InputError(
-            f"X must be 2-D (observations x columns); got shape {Xa.shape}. "
-            "For one regressor use X.reshape(-1, 1), or add an intercept column"
-        )
-    if Xa.ndim != 2:
-        raise InputError(f"X must be 2-D (observations x columns); got shape {Xa.shape}")
+class Columns:
+    """A design matrix read a block of rows at a time, never copied whole.
+
+    Either a 2-D array, or a list of 1-D columns where ``None`` stands for a
+    column of ones (an intercept): a fit from a table's columns builds no
+    design matrix. ``scale`` divides each column (by powers of two: exactly)
+    and ``order`` permutes them, both applied to each block as it is read.
+    """
+
+    def __init__(
+        self,
+        columns: Sequence[np.ndarray | None] | np.ndarray,
+        n: int | None = None,
+        dtype: DTypeLike = None,
+    ) -> None:
+        if isinstance(columns, np.ndarray):
+            self.matrix: np.ndarray | None = columns
+            self.columns: list[np.ndarray | None] = [columns[:, j] for j in range(columns.shape[1])]
+            self.n = columns.shape[0]
+            self.dtype = columns.dtype
+        else:
+            self.matrix = None
+            self.columns = list(columns)
+            known = [c.shape[0] for c in self.columns if c is not None]
+            self.n = known[0] if known else int(n or 0)
+            self.dtype = resolve_dtype(dtype)
+        self.p = len(self.columns)
+        self.order = np.arange(self.p)
+        self.scale = np.ones(self.p, self.dtype)
+
+    def arranged(self, order: np.ndarray, scale: np.ndarray) -> Columns:
+        """This design with its columns reordered by ``order``, then divided by ``scale``."""
+        out = object.__new__(Columns)
+        out.__dict__.update(self.__dict__)
+        out.order, out.scale = self.order[order], np.asarray(scale, self.dtype)
+        return out
+
+    def block(
+        self, start: int, stop: int, dtype: DTypeLike = None, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Rows ``start:stop`` as a column-major array (into ``out`` when given)."""
+        stop = min(stop, self.n)
+        dt = self.dtype if dtype is None else np.dtype(dtype)
+        if out is None:
+            out = np.empty((stop - start, self.p), dt, order="F")
+        if self.matrix is not None and self.order.tolist() == list(range(self.p)):
+            out[:] = self.matrix[start:stop]
+        else:
+            for j, k in enumerate(self.order):
+                column = self.columns[k]
+                out[:, j] = 1 if column is None else column[start:stop]
+        if np.any(self.scale != 1):
+            out /= self.scale.astype(dt)
+        return out
+
+    def starts(self) -> range:
+        return range(0, self.n, _BLOCK_ROWS)
+
+    def matvec(self, x: np.ndarray) -> np.ndarray:
+        """``A x``, a block at a time."""
+        out = np.empty(self.n, np.result_type(self.dtype, x.dtype))
+        for start in self.starts():
+            out[start : start + _BLOCK_ROWS] = self.block(start, start + _BLOCK_ROWS) @ x
+        return out
+
+    def rmatvec(self, r: np.ndarray) -> np.ndarray:
+        """``A' r``, a block at a time."""
+        out = np.zeros(self.p, np.result_type(self.dtype, r.dtype))
+        for start in self.starts():
+            out += r[start : start + _BLOCK_ROWS] @ self.block(start, start + _BLOCK_ROWS)
+        return out
+
+    def norms(self) -> np.ndarray:
+        """Each column's 2-norm (``sqrt(n)`` for the column of ones)."""
+        return np.array(
+            [
+                math.sqrt(self.n) if c is None else float(np.sqrt(np.dot(c, c)))
+                for c in (self.columns[k] for k in self.order)
+            ]
+        ) / self.scale.astype(np.float64)
+
+
+def _as_design(X: object, y: object, dtype: np.dtype) -> tuple[Columns, np.ndarray]:
+    if isinstance(X, Columns):
+        design = X
+        ya = np.asarray(y, dtype=dtype)
+        shape: tuple[int, ...] = (design.n, design.p)
+    else:
+        Xa, ya = np.asarray(X, dtype=dtype), np.asarray(y, dtype=dtype)
+        shape = Xa.shape
+        if Xa.ndim == 1:
+            raise InputError(
+                f"X must be 2-D (observations x columns); got shape {Xa.shape}. "
+                "For one regressor use X.reshape(-1, 1), or add an intercept column"
+            )
+        if Xa.ndim != 2:
+            raise InputError(f"X must be 2-D (observations x columns); got shape {Xa.shape}")
+        design = Columns(Xa)
     if ya.ndim not in (1, 2) or (ya.ndim == 2 and ya.shape[1] != 1):
         raise InputError(f"y must have shape (n,) or (n, 1); got {ya.shape}")
-    if ya.shape[0] != Xa.shape[0]:
+    if ya.shape[0] != shape[0]:
         raise InputError(
-            f"X has {Xa.shape[0]} rows but y has {ya.shape[0]}: they must hold the same observations"
+            f"X has {shape[0]} rows but y has {ya.shape[0]}: they must hold the same observations"
         )
-    if Xa.shape[0] == 0 or Xa.shape[1] == 0:
-        raise InputError(f"X has shape {Xa.shape}: it needs at least one row and one column")
-    if not (np.all(np.isfinite(Xa)) and np.all(np.isfinite(ya))):
+    if shape[0] == 0 or shape[1] == 0:
+        raise InputError(f"X has shape {shape}: it needs at least one row and one column")
+    if not np.all(np.isfinite(ya)):
         raise InputError("X and y must be finite: drop or fill missing values first")
-    return Xa, ya
+    return design, ya.reshape(-1)
 
 
 def _rcond(rcond: object, shape: tuple[int, int], dtype: np.dtype) -> float:
@@ -145,10 +237,9 @@ def _rcond(rcond: object, shape: tuple[int, int], dtype: np.dtype) -> float:
     return value
 
 
-def _power_of_two_norms(X: np.ndarray) -> np.ndarray:
-    """Each column's norm rounded to a power of two, so dividing by it is exact (1 for a zero column)."""
-    norms = np.linalg.norm(X, axis=0)
-    return np.where(norms > 0, 2.0 ** np.round(np.log2(np.where(norms > 0, norms, 1.0))), 1.0).astype(X.dtype)
+def _power_of_two(norms: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Norms rounded to powers of two, so dividing by them is exact (1 for a zero column)."""
+    return np.where(norms > 0, 2.0 ** np.round(np.log2(np.where(norms > 0, norms, 1.0))), 1.0).astype(dtype)
 
 
 def _extended(dtype: np.dtype) -> type[np.floating]:
@@ -156,48 +247,72 @@ def _extended(dtype: np.dtype) -> type[np.floating]:
     return np.float64 if dtype == np.float32 else np.longdouble
 
 
-def _residuals(A: np.ndarray, y: np.ndarray, x: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _residuals(A: Columns, y: np.ndarray, x: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``f = y - r - A x`` and ``g = -A'r`` in extended precision, rounded back, by blocks of rows."""
     ext = _extended(A.dtype)
     xe = x.astype(ext)
     f = np.empty_like(y)
-    g = np.zeros(A.shape[1], ext)
-    for start in range(0, A.shape[0], _BLOCK_ROWS):
+    g = np.zeros(A.p, ext)
+    for start in A.starts():
         rows = slice(start, start + _BLOCK_ROWS)
-        block, re = A[rows].astype(ext), r[rows].astype(ext)
+        block, re = A.block(start, start + _BLOCK_ROWS, dtype=ext), r[rows].astype(ext)
         f[rows] = (y[rows].astype(ext) - re - block @ xe).astype(A.dtype)
         g -= re @ block
     return f, g.astype(A.dtype)
 
 
-def _refine(A: np.ndarray, y: np.ndarray, R: np.ndarray, x: np.ndarray, steps: int = 3) -> np.ndarray:
+def _refine(A: Columns, y: np.ndarray, R: np.ndarray, x: np.ndarray, steps: int = 3) -> np.ndarray:
     """Iterative refinement of the augmented system by corrected semi-normal equations.
 
     Stops when a correction no longer shrinks (it has reached the rounding floor)."""
-    r = y - A @ x
+    r = y - A.matvec(x)
     last = np.inf
     for _ in range(steps):
         f, g = _residuals(A, y, x, r)
-        rhs = f @ A - g
+        rhs = A.rmatvec(f) - g
         dx = sl.solve_triangular(R, sl.solve_triangular(R, rhs, trans="T"))
         size = float(np.max(np.abs(dx)))
         if not np.isfinite(size) or size >= 0.5 * last:
             break
-        x, r, last = x + dx, r + (f - A @ dx), size
+        x, r, last = x + dx, r + (f - A.matvec(dx)), size
     return x
 
 
-def _factor(X: np.ndarray, scale: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``Q'y``, R and the pivoting of the scaled design ``X / scale``: a blocked Householder QR of the
-    tall matrix (LAPACK geqrf, in Fortran order so that nothing else is copied), then a column-pivoted
-    QR of its small R factor (geqp3), which orders the columns as pivoting the whole matrix would
-    (R has the same column norms and singular values) at a fraction of the cost."""
-    A = np.empty(X.shape, X.dtype, order="F")
-    np.divide(X, scale, out=A)
-    qty, R = sl.qr_multiply(A, y, mode="right", overwrite_a=True)
-    k = min(X.shape)
-    Q2, R2, perm = sl.qr(np.triu(R[:k]), pivoting=True)
-    return Q2.T @ np.ravel(qty)[:k], R2, perm
+def _factor(X: Columns, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``Q'y``, R, the pivoting and the power-of-two column scales of the design.
+
+    A streaming Householder QR (TSQR) of ``[X | y]``: each block of rows is
+    written once into a column-major array below the R so far and factored
+    there (LAPACK geqrf), so the design is never copied whole. Scaling a column
+    by a power of two scales R's column exactly, so the scales are read from
+    R's column norms (X's) afterwards. Then a column-pivoted QR of the small,
+    scaled R (geqp3) orders the columns as pivoting the whole matrix would (R
+    has the same column norms and singular values) at a fraction of the cost.
+    A block holding a value that is not finite is refused as it is read.
+    """
+    p, q = X.p, X.p + 1
+    R = np.zeros((q, q), X.dtype)
+    stacked = np.empty((q + _BLOCK_ROWS, q), X.dtype, order="F")
+    for start in X.starts():
+        rows = min(_BLOCK_ROWS, X.n - start)
+        work = stacked if rows == _BLOCK_ROWS else np.empty((q + rows, q), X.dtype, order="F")
+        work[:q] = R
+        X.block(start, start + rows, out=work[q:, :p])
+        work[q:, p] = y[start : start + rows]
+        if not np.all(np.isfinite(work[q:, :p])):
+            bad = int(np.argmax(~np.all(np.isfinite(work[q:, :p]), axis=1)))
+            raise InputError(f"X has a value that is not finite in row {start + bad}: drop or fill it first")
+        factored, _, _, info = _geqrf(X.dtype)(work, overwrite_a=True)
+        if info != 0:  # LAPACK's own argument check: a bug, not the user's
+            raise RuntimeError(f"LAPACK geqrf failed with info={info}")
+        R = np.triu(factored[:q])
+    scale = _power_of_two(np.linalg.norm(R[:, :p], axis=0), X.dtype)
+    Q2, R2, perm = sl.qr(R[:p, :p] / scale, pivoting=True)
+    return Q2.T @ R[:p, p], R2, perm, scale
+
+
+def _geqrf(dtype: np.dtype) -> Any:
+    return sl.lapack.sgeqrf if dtype == np.float32 else sl.lapack.dgeqrf
 
 
 def _minimum_norm(R: np.ndarray, qty: np.ndarray, perm: np.ndarray, scale: np.ndarray, r: int) -> np.ndarray:
@@ -239,21 +354,19 @@ def least_squares(
         A :class:`LeastSquares`; nothing is warned here (see :meth:`LeastSquares.messages`).
     """
     dt = resolve_dtype(dtype)
-    Xa, ya = _as_matrix(X, y, dt)
-    cut = _rcond(rcond, Xa.shape, dt)
-    target = ya.reshape(-1)
-    scale = _power_of_two_norms(Xa)
-    qty, R, perm = _factor(Xa, scale, target)
-    p = Xa.shape[1]
+    design, target = _as_design(X, y, dt)
+    p = design.p
+    cut = _rcond(rcond, (design.n, p), dt)
+    qty, R, perm, scale = _factor(design, target)
     pivots = np.abs(np.diag(R))
     rank = int(np.sum(pivots > cut * pivots[0])) if pivots.size and pivots[0] > 0 else 0
     scaled_condition = _condition(R, p)
     condition = _condition(R * scale[perm], p)
     refined = False
-    if rank == p and R.shape[0] == p:
-        z = sl.solve_triangular(R, qty[:p])
-        if Xa.size <= _REFINE_NUMBERS or scaled_condition > _REFINE_CONDITION:
-            z, refined = _refine(Xa[:, perm] / scale[perm], target, R, z), True
+    if rank == p and design.n >= p:
+        z = sl.solve_triangular(R, qty)
+        if design.n * p <= _REFINE_NUMBERS or scaled_condition > _REFINE_CONDITION:
+            z, refined = _refine(design.arranged(perm, scale[perm]), target, R, z), True
         coef = np.empty(p, dt)
         coef[perm] = z
         coef /= scale
