@@ -35,6 +35,10 @@ FRAME = pd.DataFrame({"x1": X1, "x2": X2, "y": Y, "label": LABEL})
 DATA = {c: FRAME[c].to_numpy() for c in FRAME}
 
 
+def mse(b, d):
+    return jnp.mean((d["y"] - b[0] - b[1] * d["x1"] - b[2] * d["x2"]) ** 2)
+
+
 def log_loss(b, d):
     eta = b[0] + b[1] * d["x1"] + b[2] * d["x2"]
     return jnp.mean(jnp.logaddexp(0.0, eta) - d["label"] * eta)
@@ -172,7 +176,6 @@ def test_a_worker_killed_holding_scattered_data_is_a_clear_error(cluster, monkey
 
 
 def test_sgd_runs_a_task_per_step_and_follows_its_batches(chunks, client):
-    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"] - b[2] * d["x2"]) ** 2)
     run = gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2, seed=4, client=client)
     assert run.steps == 2 * 5 * (800 // 200)
     plan = _dask.batch_plan(chunks.rows, 200, seed=4, epoch=0)
@@ -204,3 +207,17 @@ def test_gdlab_fit_runs_on_the_cluster_for_a_dask_collection_or_a_client(client)
     np.testing.assert_allclose(gdlab.fit(frame, y="y", x="x1,x2").coef, in_memory.coef, rtol=1e-10)
     via_client = gdlab.fit(FRAME, y="y", x="x1,x2", client=client)
     np.testing.assert_allclose(via_client.coef, in_memory.coef, rtol=1e-10)
+
+
+def test_sgd_on_the_cluster_takes_batches_in_order_without_shuffle(chunks, client):
+    run = gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, shuffle=False, seed=4)
+    assert run.steps == 5 * (800 // 200) and "in the data order" in run.message
+    p = np.zeros(3)
+    for start in range(0, N, 200):
+        batch = {k: v[start : start + 200] for k, v in DATA.items()}
+        p = p - 0.02 * np.asarray(jax.grad(mse)(p, batch))
+    np.testing.assert_allclose(run.final, p, rtol=1e-10)
+    with pytest.raises(InputError, match="shuffle_buffer is the window of rows mixed when streaming"):
+        gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, shuffle_buffer=1000)
+    with pytest.raises(InputError, match="stream=True reads a Parquet file here"):
+        gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, stream=True)

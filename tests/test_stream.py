@@ -329,3 +329,13 @@ def test_gdlab_fit_streams_a_parquet_directory(folder):
     np.testing.assert_allclose(
         logistic.coef, gdlab.fit(DATA, y="label", x="x1,x2", family="logistic").coef, rtol=1e-9
     )
+
+
+def test_sgd_refuses_a_shuffle_buffer_where_nothing_uses_it(folder):
+    mse = lambda b, d: jnp.mean((d["y"] - b) ** 2)
+    with pytest.raises(InputError, match="shuffle=False takes them in the data's order"):
+        gdlab.sgd(mse, 0.0, folder, lr=0.1, batch_size=10, shuffle=False, shuffle_buffer=100)
+    with pytest.raises(InputError, match="data in memory are shuffled whole"):
+        gdlab.sgd(mse, 0.0, DATA, lr=0.1, batch_size=10, shuffle_buffer=100)
+    with pytest.raises(InputError, match="batch_size=None takes every row"):
+        gdlab.sgd(mse, 0.0, folder, lr=0.1, shuffle_buffer=100)

@@ -524,14 +524,18 @@ def _batch_value_grad(
     return float(value), jax.tree.map(np.asarray, grad)
 
 
-def batch_plan(rows: Sequence[int], size: int, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
+def batch_plan(
+    rows: Sequence[int], size: int, seed: int, epoch: int, shuffle: bool = True
+) -> list[tuple[int, np.ndarray]]:
     """One epoch's minibatches as (chunk, row indices in it): chunks in a shuffled order, each chunk's
     rows shuffled and cut into batches of exactly ``size`` (the rest of a chunk waits for the next
-    epoch); all from ``(seed, epoch)``, so the same seed gives the same batches on any cluster."""
+    epoch); all from ``(seed, epoch)``, so the same seed gives the same batches on any cluster.
+    Without ``shuffle``: the chunks and their rows in the data's order, the same every epoch (the
+    rows after a chunk's last full batch are skipped)."""
     rng = np.random.default_rng([seed, epoch])
     plan = []
-    for c in rng.permutation(len(rows)):
-        order = rng.permutation(rows[c])
+    for c in rng.permutation(len(rows)) if shuffle else range(len(rows)):
+        order = rng.permutation(rows[c]) if shuffle else np.arange(rows[c])
         plan += [(int(c), order[i : i + size]) for i in range(0, rows[c] - size + 1, size)]
     return plan
 
@@ -547,10 +551,12 @@ def sgd_dask(
     seed: int = 0,
     method: MethodLike = "gd",
     client: Any = None,
+    shuffle: bool = True,
 ) -> Trajectory:
     """Minibatch SGD on a cluster: each step one task on the worker holding its batch, the update here.
 
-    Batches never cross chunks (see :func:`batch_plan`). Each row of the
+    Batches never cross chunks (see :func:`batch_plan`; ``shuffle=False`` takes them
+    in the data's order, chunk by chunk). Each row of the
     trajectory holds its step's minibatch loss and gradient; the last row those
     on all the data (one more pass).
     """
@@ -573,7 +579,7 @@ def sgd_dask(
 
     def steps():
         for epoch in range(epochs):
-            for c, rows in batch_plan(chunks.rows, size, seed, epoch):
+            for c, rows in batch_plan(chunks.rows, size, seed, epoch, bool(shuffle)):
                 yield lambda p, c=c, rows=rows: _gather(
                     chunks.client,
                     chunks.client.submit(
@@ -588,6 +594,6 @@ def sgd_dask(
         run = dataclasses.replace(
             run,
             message=f"ran {epochs} epoch(s) of batches of {size:,} rows within {len(chunks.chunks)} "
-            f"chunks on the cluster: {words}",
+            f"chunks on the cluster{'' if shuffle else ', in the data order'}: {words}",
         )
     return run

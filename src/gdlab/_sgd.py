@@ -96,14 +96,19 @@ def sgd(
         stream: read a Parquet file or directory in blocks, an epoch at a time,
             instead of into memory (:func:`gdlab._stream.sgd_parquet`). Default:
             stream a directory, or a Parquet file too large to hold as a table.
+            Not with data on a cluster.
         shuffle_buffer: when streaming, the rows mixed at a time (default
             262,144): each epoch permutes the rows within consecutive windows of
-            this many, from ``seed`` and the epoch.
+            this many, from ``seed`` and the epoch. Only for streamed minibatches
+            that are shuffled: refused in memory (every epoch shuffles all the
+            rows), on a cluster, and with ``shuffle=False``.
         client: a ``dask.distributed.Client``: the data (a Dask DataFrame or
             array, or in-memory data to scatter) stay on its workers in chunks;
             each step is one task on the chunk holding its batch, the optimiser
             runs here (:func:`gdlab._dask.sgd_dask`). A Dask collection as
-            ``data`` uses the current client when none is given.
+            ``data`` uses the current client when none is given. Batches never
+            cross chunks: each epoch shuffles the chunks' order and each chunk's
+            rows (``shuffle=False``: chunks and rows in the data's order).
 
     Streamed, each step's row records its own minibatch's loss and gradient (the
     loss on all the data would take a pass per step) and the last row those on
@@ -131,14 +136,20 @@ def sgd(
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
     remote = client is not None or _on_cluster(data)
+    if remote and stream:
+        raise InputError(
+            "stream=True reads a Parquet file here in blocks; with client= or Dask data the data stay on "
+            "the cluster: leave stream unset, or drop client= to stream the file"
+        )
     streamed = not remote and _stream.should_stream(data, stream)
     if (remote or streamed) and dt != np.float64:
         raise InputError(
             f"streamed and cluster data are computed in float64; leave dtype unset (got {dt}), "
             "or read the data into memory"
         )
+    _check_buffer(shuffle_buffer, remote, streamed, shuffle, batch_size)
     if remote:
-        return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, client)
+        return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, client)
     if streamed:
         return _sgd_streamed(
             loss, init, data, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
@@ -197,7 +208,35 @@ def _on_cluster(data: Any) -> bool:
     return isinstance(data, _dask.DaskData) or _dask.is_dask_collection(data)
 
 
-def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, client) -> Trajectory:
+def _check_buffer(buffer: int | None, remote: bool, streamed: bool, shuffle: bool, batch_size: Any) -> None:
+    """Refuse a ``shuffle_buffer`` where nothing would use it."""
+    if buffer is None:
+        return
+    if remote:
+        raise InputError(
+            "shuffle_buffer is the window of rows mixed when streaming Parquet; on a cluster each epoch "
+            "shuffles the chunks' order and each chunk's rows whole: leave it unset (or repartition "
+            "the data to change the chunks)"
+        )
+    if not streamed:
+        raise InputError(
+            "shuffle_buffer is the window of rows mixed when streaming Parquet; data in memory are "
+            "shuffled whole each epoch: leave it unset"
+        )
+    if not shuffle:
+        raise InputError(
+            "shuffle_buffer sets how rows are mixed, and shuffle=False takes them in the data's order: "
+            "leave one of them unset"
+        )
+    if batch_size is None:
+        raise InputError(
+            "shuffle_buffer mixes the rows of minibatches; batch_size=None takes every row each step: "
+            "give batch_size, or leave shuffle_buffer unset"
+        )
+    _checks.whole("shuffle_buffer", buffer, low=1)
+
+
+def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, client) -> Trajectory:
     from gdlab import _dask
 
     if batch_size is None:  # every row each step: exact descent, one task per chunk per step
@@ -213,6 +252,7 @@ def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, method, clien
         seed=seed,
         method=method,
         client=client,
+        shuffle=bool(shuffle),
     )
 
 
@@ -231,7 +271,8 @@ def _sgd_streamed(loss, init, data, rate, batch_size, epochs, seed, shuffle, met
         epochs=epochs,
         seed=seed,
         method=method,
-        buffer_rows=rows if shuffle else 1,
+        buffer_rows=rows,
+        shuffle=bool(shuffle),
     )
 
 

@@ -739,8 +739,11 @@ def descend_parquet(
 # --- minibatch SGD streamed --------------------------------------------------------------------
 
 
-def shuffled_batches(source: ParquetSource, size: int, buffer_rows: int, seed: int, epoch: int):
-    """One epoch's minibatches of exactly ``size`` rows, shuffled within a bounded buffer.
+def shuffled_batches(
+    source: ParquetSource, size: int, buffer_rows: int, seed: int, epoch: int, shuffle: bool = True
+):
+    """One epoch's minibatches of exactly ``size`` rows, shuffled within a bounded buffer
+    (``shuffle=False``: in the data's order, the same every epoch).
 
     The rows are read in the data's order and cut into windows of
     ``buffer_rows`` consecutive rows; each window's rows are permuted by a
@@ -755,8 +758,9 @@ def shuffled_batches(source: ParquetSource, size: int, buffer_rows: int, seed: i
     pending: list[np.ndarray] = []
     held = 0
     for index, part in enumerate(_windows(source, window)):
-        order = np.random.default_rng([seed, epoch, index]).permutation(part.shape[1])
-        pending.append(part[:, order])
+        if shuffle:
+            part = part[:, np.random.default_rng([seed, epoch, index]).permutation(part.shape[1])]
+        pending.append(part)
         held += part.shape[1]
         while held >= size:
             rows = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
@@ -791,11 +795,14 @@ def sgd_parquet(
     method: MethodLike = "gd",
     buffer_rows: int = SHUFFLE_ROWS,
     columns: NamesLike | None = None,
+    shuffle: bool = True,
 ) -> Trajectory:
     """Minibatch SGD streaming each epoch from Parquet, reshuffled within a bounded buffer.
 
     Batches are cut as :func:`shuffled_batches` says: ``n // batch_size`` steps
     an epoch of exactly ``batch_size`` rows each, so the step compiles once.
+    ``shuffle=False`` takes them in the data's order (``buffer_rows`` then only
+    sets how many rows are read at a time).
 
     Returns:
         A :class:`~gdlab.Trajectory` whose rows hold each step's minibatch loss
@@ -826,7 +833,7 @@ def sgd_parquet(
 
     def steps() -> Iterator[Callable[[Params], tuple[Any, Params]]]:
         for epoch in range(epochs):
-            for batch in shuffled_batches(source, size, buffer, seed, epoch):
+            for batch in shuffled_batches(source, size, buffer, seed, epoch, bool(shuffle)):
                 yield functools.partial(_batch_value_grad, f, batch=batch)
 
     run, words = _sgd_record(
@@ -836,7 +843,9 @@ def sgd_parquet(
         return run
     message = (
         f"ran {epochs} epoch(s) of {source.n // size:,} batches of {size:,} rows streamed from "
-        f"{source.path.name} (shuffled within windows of {min(buffer, source.n):,} rows): {words}"
+        f"{source.path.name} ("
+        + (f"shuffled within windows of {min(buffer, source.n):,} rows" if shuffle else "in the data order")
+        + f"): {words}"
     )
     return dataclasses.replace(run, message=message)
 
