@@ -124,7 +124,7 @@ def test_descent_equals_the_in_memory_descent_and_compiles_once_per_worker(chunk
 
 def test_bad_data_is_an_input_error(client):
     frame = FRAME.assign(x1=FRAME.x1.where(FRAME.index != 7))
-    with pytest.raises(InputError, match="column 'x1' has a missing value at row 7 of a chunk"):
+    with pytest.raises(InputError, match=r"column 'x1' has 1 missing value\(s\) .*, the first at row 7: "):
         _dask.fit_dask(dd.from_pandas(frame, npartitions=2), y="y", x="x1", client=client)
     with pytest.raises(InputError, match="no column 'x3'"):
         _dask.fit_dask(dd.from_pandas(FRAME, npartitions=2), y="y", x="x3", client=client)
@@ -209,6 +209,50 @@ def test_gdlab_fit_runs_on_the_cluster_for_a_dask_collection_or_a_client(client)
     np.testing.assert_allclose(via_client.coef, in_memory.coef, rtol=1e-10)
 
 
+def _gappy_frame() -> pd.DataFrame:
+    frame = FRAME.copy()
+    frame.loc[[3, 1999, 2000], "x1"] = np.nan
+    frame.loc[[3, 2500], "y"] = np.nan
+    frame.loc[[10, 3999], "label"] = np.nan
+    return frame
+
+
+def test_dropna_on_the_cluster_drops_rows_in_each_chunk_as_in_memory(client):
+    frame = _gappy_frame()
+    for family, y in (("linear", "y"), ("logistic", "label")):
+        in_memory = gdlab.fit(frame, y=y, x="x1,x2", family=family, dropna=True)
+        for data in (dd.from_pandas(frame, npartitions=4), frame):
+            on_cluster = gdlab.fit(data, y=y, x="x1,x2", family=family, dropna=True, client=client)
+            np.testing.assert_allclose(on_cluster.coef, in_memory.coef, rtol=1e-10)
+            np.testing.assert_allclose(on_cluster.stats.se, in_memory.stats.se, rtol=1e-8)
+            assert (on_cluster.n, on_cluster.dropped) == (in_memory.n, in_memory.dropped) != (N, 0)
+    with pytest.raises(InputError) as in_memory_error:
+        gdlab.fit(frame, y="y", x="x1,x2")
+    with pytest.raises(InputError) as cluster_error:
+        gdlab.fit(dd.from_pandas(frame, npartitions=4), y="y", x="x1,x2", client=client)
+    assert str(cluster_error.value) == str(in_memory_error.value)
+    assert "column 'y' has 2 missing value(s) (NaN or an empty cell), the first at row 3" in str(
+        cluster_error.value
+    )
+    with pytest.raises(InputError, match="holds 2 at row 2345: recode"):
+        gdlab.fit(dd.from_pandas(FRAME.assign(label=LABEL + (FRAME.index == 2345)), npartitions=4),
+                  y="label", x="x1", family="logistic", client=client)  # fmt: skip
+
+
+def test_fit_options_on_the_cluster_are_checked_and_used_as_in_memory(chunks, client):
+    settings = {"method": "gd", "epochs": 3, "batch_size": 2, "seed": 9, "decay": False, "dtype": "float64"}
+    on_cluster = gdlab.fit(chunks, y="y", x="x1,x2", client=client, **settings)
+    np.testing.assert_allclose(
+        on_cluster.coef, gdlab.fit(FRAME, y="y", x="x1,x2", **settings).coef, rtol=1e-10
+    )
+    with pytest.raises(InputError, match="epochs must be a whole number >= 1"):
+        gdlab.fit(chunks, y="y", x="x1,x2", method="gd", epochs=0)
+    with pytest.raises(InputError, match=r"method 'sgd' is not run on data on a cluster .*client="):
+        gdlab.fit(chunks, y="y", x="x1,x2", method="sgd")
+    with pytest.raises(InputError, match=r"computes in float64; leave dtype unset \(got float32\)"):
+        gdlab.fit(chunks, y="y", x="x1,x2", dtype="float32")
+
+
 def test_sgd_on_the_cluster_takes_batches_in_order_without_shuffle(chunks, client):
     run = gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, shuffle=False, seed=4)
     assert run.steps == 5 * (800 // 200) and "in the data order" in run.message
@@ -221,3 +265,11 @@ def test_sgd_on_the_cluster_takes_batches_in_order_without_shuffle(chunks, clien
         gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, shuffle_buffer=1000)
     with pytest.raises(InputError, match="stream=True reads a Parquet file here"):
         gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, stream=True)
+
+
+def test_a_formula_on_the_cluster_is_refused_with_the_way_to_fit_it(client):
+    for data, kwargs in ((dd.from_pandas(FRAME, npartitions=2), {}), (FRAME, {"client": client})):
+        with pytest.raises(
+            InputError, match=r"a formula \(model=...\) is fitted in memory, not on a cluster"
+        ):
+            gdlab.fit(data, y="y", model="b1 + b2*x1", **kwargs)

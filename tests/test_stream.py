@@ -331,6 +331,93 @@ def test_gdlab_fit_streams_a_parquet_directory(folder):
     )
 
 
+def _with_gaps(data: dict, gaps: dict) -> dict:
+    """``data`` with NaN at the given rows of the given columns."""
+    out = {k: v.copy() for k, v in data.items()}
+    for column, rows in gaps.items():
+        out[column][rows] = np.nan
+    return out
+
+
+def test_dropna_drops_rows_as_they_are_read_as_the_in_memory_fit_does(tmp_path):
+    gappy = _with_gaps(DATA, {"x1": [5, 1666, 1667, 4999], "y": [5, 611, 3335], "label": [20, 4000]})
+    path = _write_parts(tmp_path / "gaps", gappy)
+    for family, y in (("linear", "y"), ("logistic", "label")):
+        streamed = _stream.fit_parquet(path, y=y, x="x1,x2", family=family, dropna=True, batch_rows=500)
+        in_memory = gdlab.fit(gappy, y=y, x="x1,x2", family=family, dropna=True)
+        np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
+        np.testing.assert_allclose(streamed.stats.se, in_memory.stats.se, rtol=1e-8)
+        assert (streamed.n, streamed.dropped) == (in_memory.n, in_memory.dropped) != (N, 0)
+    assert gdlab.fit(path, y="y", x="x1,x2", dropna=True).dropped == 6
+    kept = ~np.isnan(gappy["x1"]) & ~np.isnan(gappy["y"])
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"]) ** 2)
+    value, _ = _stream.value_and_grad(mse, np.ones(2), _stream.open_parquet(path, "x1,y", dropna=True))
+    assert value == pytest.approx(float(mse(np.ones(2), {k: v[kept] for k, v in gappy.items()})), rel=1e-12)
+    with pytest.raises(InputError, match="every one of its 2 rows has a missing value"):
+        nan2 = tmp_path / "nan2.parquet"
+        pd.DataFrame({"x": [np.nan, 1.0], "y": [1.0, np.nan]}).to_parquet(nan2)
+        gdlab.fit(nan2, y="y", x="x", dropna=True, stream=True)
+
+
+def test_a_missing_value_names_its_column_and_row_as_in_memory(tmp_path):
+    gappy = _with_gaps(DATA, {"x2": [3000, 4321]})
+    path = _write_parts(tmp_path / "gaps", gappy)
+    with pytest.raises(InputError, match=r"the first at row 3000: fill them, or drop those rows with dropna"):
+        gdlab.fit(gappy, y="y", x="x1,x2")
+    for family, y in (("linear", "y"), ("logistic", "label")):
+        with pytest.raises(
+            InputError, match=r"column 'x2' has a missing value \(NaN or null\) at row 3000: "
+        ):
+            gdlab.fit(path, y=y, x="x1,x2", family=family)
+    infinite = tmp_path / "inf.parquet"
+    pd.DataFrame({"x": [1.0, 2.0, np.inf], "y": [1.0, 2.0, 3.0]}).to_parquet(infinite)
+    with pytest.raises(InputError, match=r"column 'x' has an infinite value \(inf\) at row 2"):
+        gdlab.fit(infinite, y="y", x="x", dropna=True, stream=True)
+
+
+def test_fit_options_on_streamed_data_are_checked_and_used_as_in_memory(folder):
+    sgd_settings = {"epochs": 3, "batch_size": 2, "seed": 9, "decay": False}
+    streamed = gdlab.fit(folder, y="y", x="x1,x2", method="gd", dtype="float64", **sgd_settings)
+    in_memory = gdlab.fit(DATA, y="y", x="x1,x2", method="gd", **sgd_settings)
+    np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
+    for bad in ({"epochs": 0}, {"batch_size": 1.5}, {"seed": -1}):
+        with pytest.raises(InputError, match=str(next(iter(bad)))):
+            gdlab.fit(DATA, y="y", x="x1,x2", method="gd", **bad)
+        with pytest.raises(InputError, match=str(next(iter(bad)))):
+            gdlab.fit(folder, y="y", x="x1,x2", method="gd", **bad)
+    with pytest.raises(InputError, match=r"method 'sgd' is not run on streamed data .* gdlab.sgd\(loss"):
+        gdlab.fit(folder, y="y", x="x1,x2", method="sgd")
+    with pytest.raises(InputError, match=r"computes in float64; leave dtype unset \(got float32\)"):
+        gdlab.fit(folder, y="y", x="x1,x2", dtype="float32")
+
+
+def _hive(root: Path, frame: pd.DataFrame) -> Path:
+    for year, part in frame.groupby("year"):
+        folder = root / f"year={int(year)}"
+        folder.mkdir(parents=True)
+        part.drop(columns="year").to_parquet(folder / "part-0.parquet", row_group_size=300)
+    return root
+
+
+def test_a_hive_partitioned_directory_reads_its_key_as_a_column(tmp_path):
+    years = np.repeat([2019, 2020, 2021], [1500, 2000, N - 3500])
+    frame = pd.DataFrame({"x1": X1, "y": Y + 0.25 * (years - 2020), "year": years.astype(float)})
+    root = _hive(tmp_path / "hive", frame)
+    for x in ("x1,year", "x1"):
+        streamed = gdlab.fit(root, y="y", x=x)
+        in_memory = gdlab.fit(frame, y="y", x=x)
+        np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
+    assert streamed.n == N
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"] - b[2] * (d["year"] - 2020)) ** 2)
+    settings = {"lr": 0.01, "batch_size": 100, "epochs": 1, "shuffle": False}
+    run = gdlab.sgd(mse, np.zeros(3), root, **settings)
+    plain = gdlab.sgd(mse, np.zeros(3), {c: frame[c].to_numpy() for c in frame}, **settings)
+    np.testing.assert_allclose(run.params, plain.params, rtol=1e-10, atol=1e-13)
+    assert "in the data order" in run.message
+    shuffled = gdlab.sgd(mse, np.zeros(3), root, lr=0.01, batch_size=100, shuffle_buffer=600)
+    assert run.steps == shuffled.steps and not np.allclose(run.params[1], shuffled.params[1])
+
+
 def test_sgd_refuses_a_shuffle_buffer_where_nothing_uses_it(folder):
     mse = lambda b, d: jnp.mean((d["y"] - b) ** 2)
     with pytest.raises(InputError, match="shuffle=False takes them in the data's order"):
@@ -339,3 +426,13 @@ def test_sgd_refuses_a_shuffle_buffer_where_nothing_uses_it(folder):
         gdlab.sgd(mse, 0.0, DATA, lr=0.1, batch_size=10, shuffle_buffer=100)
     with pytest.raises(InputError, match="batch_size=None takes every row"):
         gdlab.sgd(mse, 0.0, folder, lr=0.1, shuffle_buffer=100)
+
+
+def test_a_formula_on_streamed_data_is_refused_with_the_way_to_fit_it(folder, tmp_path):
+    single = tmp_path / "one.parquet"
+    pd.DataFrame(DATA).to_parquet(single)
+    for data, stream in ((folder, None), (single, True)):
+        with pytest.raises(
+            InputError, match=r"a formula \(model=...\) is fitted in memory.*pandas.read_parquet"
+        ):
+            gdlab.fit(data, y="y", model="b1 + b2*x1", stream=stream)

@@ -56,8 +56,10 @@ from gdlab._stream import (
     SGD_FEWER,
     LinearStats,
     _binary,
+    _some_kept,
     _updated,
     check_kept,
+    check_options,
     descend_passes,
     design_rows,
     fit_terms,
@@ -68,7 +70,6 @@ from gdlab._stream import (
     merge_r,
     merge_terms,
     per_row,
-    refuse_options,
 )
 from gdlab._trajectory import Trajectory
 from gdlab._types import BatchLoss, MethodLike, Params
@@ -113,6 +114,7 @@ class DaskData:
         columns: the column names.
         recomputable: whether Dask can recompute a lost chunk (made from a Dask
             collection) or not (scattered from memory).
+        dropped: the rows dropped for a missing value (``as_dask_data(..., dropna=True)``).
     """
 
     client: Any
@@ -120,6 +122,7 @@ class DaskData:
     rows: tuple[int, ...]
     columns: tuple[str, ...]
     recomputable: bool
+    dropped: int = 0
 
     @property
     def n(self) -> int:
@@ -158,7 +161,12 @@ def _default_client(client: Any) -> Any:
 
 
 def as_dask_data(
-    data: Any, *, client: Any = None, columns: NamesLike | None = None, chunk_rows: int = CHUNK_ROWS
+    data: Any,
+    *,
+    client: Any = None,
+    columns: NamesLike | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    dropna: bool = False,
 ) -> DaskData:
     """Put ``data`` on the cluster as resident chunks of float64 columns.
 
@@ -170,32 +178,50 @@ def as_dask_data(
         client: the ``dask.distributed.Client`` (default: the current one).
         columns: the columns to keep (default all).
         chunk_rows: rows per chunk for data scattered from memory.
+        dropna: drop the rows with a missing value (NaN, null) in a kept column, on the
+            workers, and count them in ``dropped``; otherwise a missing value is an error.
 
     Raises:
-        InputError: no client, a missing column, text, missing or infinite values
-            (found as the chunks are made, with the column and the row in its chunk).
+        InputError: no client, a missing column, text, infinite values, or missing values
+            without ``dropna`` (naming the column, and the row of the data counted from 0
+            across the chunks in order, as an in-memory table counts it).
     """
     client = _default_client(client)
     wanted = None if columns is None else names(columns, "columns")
+    dropped = 0
     if is_dask_collection(data):
         parts, found = _collection_parts(data, wanted)
         futures = client.compute([_chunk_of(part, found) for part in parts])
         recomputable = True
+        summaries = _gather(client, [client.submit(_summary, f, found, pure=False) for f in futures])
+        rows = tuple(int(r) for r, _, _ in summaries)
+        _check_values(summaries, found, bool(dropna))
+        if dropna:
+            futures = [
+                client.submit(_without_missing, f, found, pure=False) if gaps else f
+                for f, (_, gaps, _) in zip(futures, summaries, strict=True)
+            ]
+            dropped = sum(gaps for _, gaps, _ in summaries)
+            rows = tuple(r - gaps for r, gaps, _ in summaries)
+            _some_kept(sum(rows), dropped, "the Dask data")
+            futures = [f for f, r in zip(futures, rows, strict=True) if r]
+            rows = tuple(r for r in rows if r)
     else:
         from gdlab._data import as_table
 
-        table = as_table(data, columns=wanted)
+        table = as_table(data, columns=wanted, dropna=dropna)
         found = table.names
+        dropped = table.dropped
         size = max(1, int(chunk_rows))
         pieces = [
             {c: np.array(table.columns[c][s : s + size]) for c in found} for s in range(0, table.n, size)
         ]
         futures = client.scatter(pieces)
         recomputable = False
-    rows = tuple(_gather(client, client.map(_rows, futures, pure=False)))
+        rows = tuple(_gather(client, client.map(_rows, futures, pure=False)))
     if not sum(rows):
         raise InputError("the data have no rows")
-    return DaskData(client, tuple(futures), rows, found, recomputable)
+    return DaskData(client, tuple(futures), rows, found, recomputable, dropped)
 
 
 def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[Any], tuple[str, ...]]:
@@ -230,21 +256,59 @@ def _chunk_of(part: Any, columns: tuple[str, ...]) -> Any:
 
 
 def _columns_of(part: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """On a worker: a partition (DataFrame) or a block (2-D array) as float64 columns, checked."""
+    """On a worker: a partition (DataFrame) or a block (2-D array) as float64 columns (missing
+    values as NaN; :func:`_summary` finds them)."""
     if hasattr(part, "columns"):
-        raw = {c: part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns}
-    else:
-        block = np.asarray(part, dtype=np.float64)
-        raw = {c: np.ascontiguousarray(block[:, j]) for j, c in enumerate(columns)}
-    for name, values in raw.items():
-        bad = ~np.isfinite(values)
-        if bad.any():
-            i = int(np.argmax(bad))
+        return {c: part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns}
+    block = np.asarray(part, dtype=np.float64)
+    return {c: np.ascontiguousarray(block[:, j]) for j, c in enumerate(columns)}
+
+
+def _summary(chunk: Mapping[str, np.ndarray], columns: Sequence[str]) -> tuple[int, int, dict[str, tuple]]:
+    """On a worker: a chunk's rows, its rows with a missing value, and per column (missing values,
+    the first one's row, the first infinite value's row, that value); -1 for none."""
+    count = _rows(chunk)
+    gaps = np.zeros(count, dtype=bool)
+    found: dict[str, tuple] = {}
+    for name in columns:
+        values = chunk[name]
+        nan, inf = np.isnan(values), np.isinf(values)
+        gaps |= nan
+        first_inf = int(np.argmax(inf)) if inf.any() else -1
+        found[name] = (
+            int(nan.sum()),
+            int(np.argmax(nan)) if nan.any() else -1,
+            first_inf,
+            float(values[first_inf]) if first_inf >= 0 else 0.0,
+        )
+    return count, int(gaps.sum()), found
+
+
+def _check_values(summaries: Sequence[tuple], columns: Sequence[str], dropna: bool) -> None:
+    """Refuse infinite values, and missing values unless ``dropna``, as an in-memory table does:
+    column by column, naming the first bad row of the data (chunks in order, rows from 0)."""
+    starts = np.cumsum([0, *(r for r, _, _ in summaries)])
+    for name in columns:
+        parts = [(int(starts[c]), s[2][name]) for c, s in enumerate(summaries)]
+        total = sum(found[0] for _, found in parts)
+        if total and not dropna:
+            row = next(start + found[1] for start, found in parts if found[0])
             raise InputError(
-                f"column {name!r} has a {'missing' if np.isnan(values[i]) else 'non-finite'} value at row "
-                f"{i} of a chunk; fill or drop such rows before fitting"
+                f"column {name!r} has {total:,} missing value(s) (NaN or an empty cell), the first at row "
+                f"{row}: fill them, or drop those rows with dropna=True"
             )
-    return raw
+        for start, found in parts:
+            if found[2] >= 0:
+                raise InputError(
+                    f"column {name!r} has an infinite value ({found[3]}) at row {start + found[2]}; "
+                    "gdlab needs finite numbers"
+                )
+
+
+def _without_missing(chunk: Mapping[str, np.ndarray], columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """On a worker: a chunk without its rows that have a missing value in ``columns``."""
+    keep = ~np.logical_or.reduce([np.isnan(chunk[c]) for c in columns])
+    return {c: np.ascontiguousarray(v[keep]) for c, v in chunk.items()}
 
 
 def _rows(chunk: Mapping[str, np.ndarray]) -> int:
@@ -411,10 +475,12 @@ def _chunk_r(chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercep
 
 
 def _chunk_logistic(
-    chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray
+    chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray, start: int
 ) -> tuple:
+    """A chunk's :func:`logistic_terms`, refusing a response that is not 0/1 (naming the row of the
+    data: ``start`` is the chunk's first)."""
     rows = design_rows(dict(chunk), x, y, _rows(chunk), intercept)
-    _binary(rows[:, -1], y, within=" of a chunk")
+    _binary(rows[:, -1], y, start)
     return logistic_terms(rows, b)
 
 
@@ -451,40 +517,64 @@ def fit_dask(
     Args:
         data: a Dask DataFrame or 2-D array, a :class:`DaskData`, or in-memory data
             to scatter (see :func:`as_dask_data`).
-        y, x, family, method, intercept, steps, lr, tol, rcond, standardize: as :func:`gdlab.fit`.
+        y, x, family, method, intercept, steps, lr, tol, rcond, standardize: as
+            :func:`gdlab.fit`. ``method="sgd"`` is refused (run :func:`gdlab.sgd` with
+            ``client=``); a logistic fit runs Newton's method only.
         client: the ``dask.distributed.Client`` (default: the current one).
+        epochs, batch_size, seed, decay: sgd's settings, checked as :func:`gdlab.fit`
+            checks them and, as there, unused by the other methods.
+        dropna: drop the rows with a missing value in ``y`` or ``x`` on the workers
+            (counted in the fit's ``dropped``); otherwise the first is an error naming
+            its column and row. A :class:`DaskData` keeps the rows it was made with.
+        dtype: float64 only (the default).
 
     Returns:
         A :class:`gdlab.Fit`.
     """
     kind, how, response, regressors = fit_terms(family, method, y, x, "on a cluster", "descend_dask")
-    refuse_options(
+    check_options(
         "data on a cluster",
+        how,
+        "gdlab.sgd(loss, init, data, client=..., batch_size=..., epochs=...) runs minibatches there",
+        steps=steps,
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
+        lr=lr,
         decay=decay,
-        dropna=dropna,
+        tol=tol,
+        standardize=standardize,
         dtype=dtype,
     )
     chunks = (
         data
         if isinstance(data, DaskData)
-        else as_dask_data(data, client=client, columns=[*regressors, response])
+        else as_dask_data(data, client=client, columns=[response, *regressors], dropna=dropna)
     )
     c = chunks.client
     if kind == "logistic":
+        starts = np.cumsum([0, *chunks.rows])
 
         def newton_pass(b: np.ndarray) -> tuple:
             parts = [
-                c.submit(_chunk_logistic, chunk, regressors, response, intercept, b, pure=False)
-                for chunk in chunks.chunks
+                c.submit(_chunk_logistic, chunk, regressors, response, intercept, b, int(start), pure=False)
+                for chunk, start in zip(chunks.chunks, starts, strict=False)
             ]
             return _tree_sum(c, parts, merge_terms)
 
-        return logistic_fit(newton_pass, chunks.n, regressors, response, intercept)
+        fit = logistic_fit(newton_pass, chunks.n, regressors, response, intercept)
+        return dataclasses.replace(fit, dropped=chunks.dropped)
     stats = linear_stats_dask(chunks, y=response, x=regressors, intercept=intercept)
-    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond, standardize=standardize)
+    return linear_fit(
+        stats,
+        how,
+        steps=steps,
+        lr=lr,
+        tol=tol,
+        rcond=rcond,
+        standardize=standardize,
+        dropped=chunks.dropped,
+    )
 
 
 def linear_stats_dask(

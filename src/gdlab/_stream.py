@@ -72,9 +72,11 @@ __all__ = [
     "Block",
     "LinearStats",
     "ParquetSource",
+    "check_options",
     "descend_parquet",
     "descend_passes",
     "fit_parquet",
+    "formula_refused",
     "fused_pass",
     "is_parquet_source",
     "linear_stats",
@@ -105,7 +107,8 @@ class Block(NamedTuple):
         columns: name -> float64 array of ``batch_rows`` values (contiguous).
         mask: 1.0 for the ``rows`` real rows, 0.0 for the padding after them.
         rows: the real rows (the last block of a pass may have fewer than ``batch_rows``).
-        start: the row of the data this block starts at.
+        start: the row of the data this block starts at (counting only the rows kept,
+            when the source drops rows with missing values).
     """
 
     columns: dict[str, np.ndarray]
@@ -124,9 +127,13 @@ class ParquetSource:
     Attributes:
         path: the file or directory.
         columns: the columns read, in order.
-        n: the rows (from the Parquet metadata, without reading the data).
+        n: the rows (from the Parquet metadata, without reading the data), counting any
+            that ``dropna`` drops.
         batch_rows: rows per block.
         dataset: the ``pyarrow.dataset.Dataset``.
+        dropna: drop the rows with a missing value (NaN or null) in a column read as they
+            are read; otherwise such a row is an error. A pass's blocks then hold fewer
+            than ``n`` rows (count them: ``sum(block.rows)``).
     """
 
     path: Path
@@ -134,6 +141,7 @@ class ParquetSource:
     n: int
     batch_rows: int
     dataset: Any
+    dropna: bool = False
 
     def blocks(self, label: str | None = None) -> Iterator[Block]:
         """One pass over the data in blocks of ``batch_rows`` rows (the last padded and masked)."""
@@ -182,15 +190,17 @@ def should_stream(data: object, stream: bool | None = None) -> bool:
 
 
 def open_parquet(
-    path: PathLike, columns: NamesLike | None = None, *, batch_rows: int = BATCH_ROWS
+    path: PathLike, columns: NamesLike | None = None, *, batch_rows: int = BATCH_ROWS, dropna: bool = False
 ) -> ParquetSource:
     """A Parquet file or a directory of them, ready to stream; nothing but metadata is read.
 
     Args:
         path: a Parquet file, or a directory of Parquet files (searched recursively,
-            as pyarrow.dataset does; hive partitions are read as columns).
+            as pyarrow.dataset does). Hive partitions (``root/year=2020/part-0.parquet``)
+            are columns: ``year`` holds, in each file's rows, the value its directory names.
         columns: the columns to read (a list, or names separated by commas); default all.
         batch_rows: rows per block.
+        dropna: drop rows with a missing value in a column read (see :class:`ParquetSource`).
 
     Raises:
         InputError: a missing path, a file that is not Parquet, a column that does not
@@ -211,7 +221,7 @@ def open_parquet(
         raise InputError(f"{path}: no such file or directory; give a Parquet file or a directory of them")
     rows = _checks.whole("batch_rows", batch_rows, low=1, high=2**24)
     try:
-        dataset = ds.dataset(where, format="parquet")
+        dataset = ds.dataset(where, format="parquet", partitioning="hive")
         schema = dataset.schema
     except (pa.ArrowException, OSError) as err:
         raise InputError(f"{path}: not a readable Parquet file or directory ({err})") from err
@@ -231,7 +241,7 @@ def open_parquet(
         raise InputError(f"{path}: not a readable Parquet file or directory ({err})") from err
     if n == 0:
         raise InputError(f"{path} has no rows")
-    return ParquetSource(where, chosen, n, rows, dataset)
+    return ParquetSource(where, chosen, n, rows, dataset, bool(dropna))
 
 
 def _numeric_type(name: str, kind: Any, path: PathLike) -> None:
@@ -249,14 +259,15 @@ def _numeric_type(name: str, kind: Any, path: PathLike) -> None:
 
 
 def _recut(source: ParquetSource) -> Iterator[Block]:
-    """The dataset's ragged record batches, re-cut into blocks of exactly ``batch_rows`` rows."""
+    """The dataset's ragged record batches, re-cut into blocks of exactly ``batch_rows`` rows
+    (without the rows that ``source.dropna`` drops)."""
     size, k = source.batch_rows, len(source.columns)
-    buffer, filled, start = np.empty((k, size)), 0, 0
-    for batch in _record_batches(source):
-        arrays = [
-            _floats(source, name, batch.column(j), start + filled) for j, name in enumerate(source.columns)
-        ]
-        used, m = 0, batch.num_rows
+    buffer, filled, start, read = np.empty((k, size)), 0, 0, 0
+    for m, columns in _record_batches(source):
+        arrays = _floats(source, columns, read)
+        read += m
+        m = len(arrays[0])
+        used = 0
         while used < m:
             take = min(size - filled, m - used)
             for j, values in enumerate(arrays):
@@ -270,8 +281,10 @@ def _recut(source: ParquetSource) -> Iterator[Block]:
         yield _block(source, buffer, filled, start)
 
 
-def _record_batches(source: ParquetSource) -> Iterator[Any]:
-    """The files' record batches in order, read synchronously, one at a time.
+def _record_batches(source: ParquetSource) -> Iterator[tuple[int, list[Any]]]:
+    """The files' record batches in order, read synchronously, one at a time: each as its rows
+    and its columns in ``source.columns``' order (a hive partition's column filled with the value
+    its directory names).
 
     pyarrow's dataset scanner reads ahead on background threads (whole row groups
     of several files by default): with a slow consumer its memory grew with the
@@ -279,17 +292,31 @@ def _record_batches(source: ParquetSource) -> Iterator[Any]:
     record batch, and gives memory back to the system when it is freed.
     """
     import pyarrow as pa
+    import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     for fragment in source.dataset.get_fragments():
+        keys = ds.get_partition_keys(fragment.partition_expression)
         handle = pq.ParquetFile(fragment.path, pre_buffer=False, memory_map=False)
         try:
-            yield from handle.iter_batches(
+            in_file = set(handle.schema_arrow.names)
+            stored = [c for c in source.columns if c in in_file]
+            for batch in handle.iter_batches(
                 batch_size=source.batch_rows,
-                columns=list(source.columns),
+                columns=stored,
                 use_threads=False,
                 use_pandas_metadata=False,
-            )
+            ):
+                m = batch.num_rows
+                yield (
+                    m,
+                    [
+                        batch.column(stored.index(c))
+                        if c in in_file
+                        else np.full(m, np.nan if keys.get(c) is None else float(keys[c]))
+                        for c in source.columns
+                    ],
+                )
         except (pa.ArrowException, OSError) as err:
             raise InputError(f"{fragment.path}: not a readable Parquet file ({err})") from err
         finally:
@@ -302,18 +329,36 @@ def _block(source: ParquetSource, buffer: np.ndarray, count: int, start: int) ->
     return Block(dict(zip(source.columns, buffer, strict=True)), mask, count, start)
 
 
-def _floats(source: ParquetSource, name: str, column: Any, first_row: int) -> np.ndarray:
-    """One column of a record batch as float64, refusing missing and infinite values by row."""
-    values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.argmax(bad))
-        what = "a missing value (NaN or null)" if np.isnan(values[i]) else f"an infinite value ({values[i]})"
+def _floats(source: ParquetSource, columns: Sequence[Any], first_row: int) -> list[np.ndarray]:
+    """A record batch's columns as float64, refusing infinite values, and missing values unless
+    ``source.dropna`` (then the rows holding one are dropped), naming the first bad row of the data
+    (``first_row`` is the batch's)."""
+    arrays = [
+        np.asarray(c if isinstance(c, np.ndarray) else c.to_numpy(zero_copy_only=False), dtype=np.float64)
+        for c in columns
+    ]
+    missing = [np.isnan(values) for values in arrays]
+    bad = [np.isinf(v) | (m & (not source.dropna)) for v, m in zip(arrays, missing, strict=True)]
+    firsts = [int(np.argmax(b)) if b.any() else len(b) for b in bad]
+    row = min(firsts)
+    if row < len(arrays[0]):
+        j = firsts.index(row)
+        value = arrays[j][row]
+        name = source.columns[j]
+        if np.isnan(value):
+            raise InputError(
+                f"{source.path}: column {name!r} has a missing value (NaN or null) at row {first_row + row}: "
+                "fill such values, or drop the rows that hold them (gdlab.fit(..., dropna=True) does)"
+            )
         raise InputError(
-            f"{source.path}: column {name!r} has {what} at row {first_row + i}; fill or drop such rows "
-            "before streaming (streaming cannot drop rows without a second pass)"
+            f"{source.path}: column {name!r} has an infinite value ({value}) at row {first_row + row}; "
+            "gdlab needs finite numbers"
         )
-    return values
+    if source.dropna:
+        gaps = np.logical_or.reduce(missing)
+        if gaps.any():
+            return [values[~gaps] for values in arrays]
+    return arrays
 
 
 # --- linear least squares in one pass: a streaming TSQR ---------------------------------------
@@ -488,10 +533,22 @@ def linear_stats(
     src = source if isinstance(source, ParquetSource) else open_parquet(source, [*regressors, y])
     q = len(coefficients) + 1
     R = np.zeros((q, q))
+    kept = 0
     with _one_blas_thread():
         for block in src.blocks(f"reading {src.path.name} (least squares)"):
             R = _updated(R, block.columns, (*regressors, y), block.rows, intercept)
-    return LinearStats(R, src.n, coefficients, y, bool(intercept))
+            kept += block.rows
+    _some_kept(kept, src.n, str(src.path))
+    return LinearStats(R, kept, coefficients, y, bool(intercept))
+
+
+def _some_kept(kept: int, rows: int, source: str) -> None:
+    """Refuse data whose every row had a missing value (and was dropped)."""
+    if not kept:
+        raise InputError(
+            f"{source}: every one of its {rows:,} rows has a missing value in the columns used; "
+            "fill them, or choose other columns"
+        )
 
 
 # --- any per-row loss: one pass per gradient -------------------------------------------------
@@ -535,12 +592,14 @@ def value_and_grad(loss: BatchLoss, params: Params, source: ParquetSource) -> tu
         (4.666..., -4.0)
     """
     loss = as_loss(loss)
-    value, grad = 0.0, jax.tree.map(np.zeros_like, params)
+    value, grad, rows = 0.0, jax.tree.map(np.zeros_like, params), 0
     for block in source.blocks():
         v, g = _block_terms(loss, params, block.columns, block.mask)
         value += float(v)
         grad = jax.tree.map(lambda a, b: a + np.asarray(b), grad, g)
-    return value / source.n, jax.tree.map(lambda a: a / source.n, grad)
+        rows += block.rows  # the rows kept: fewer than source.n when it drops missing values
+    _some_kept(rows, source.n, str(source.path))
+    return value / rows, jax.tree.map(lambda a: a / rows, grad)
 
 
 def fused_pass(
@@ -954,31 +1013,45 @@ def fit_parquet(
     Args:
         path: a Parquet file or directory, or an opened :class:`ParquetSource`.
         y, x, family, method, intercept, steps, lr, tol, rcond, standardize: as
-            :func:`gdlab.fit` (``method="sgd"`` is :func:`gdlab.sgd` on the file).
+            :func:`gdlab.fit`. ``method="sgd"`` is refused (run :func:`gdlab.sgd`
+            on the file); a logistic fit runs Newton's method only.
         batch_rows: rows per block read.
+        epochs, batch_size, seed, decay: sgd's settings, checked as :func:`gdlab.fit`
+            checks them and, as there, unused by the other methods.
+        dropna: drop the rows with a missing value (NaN or null) in ``y`` or ``x`` as
+            they are read (counted in the fit's ``dropped``); otherwise the first is an
+            error naming its column and row.
+        dtype: float64 only (the default).
 
     Returns:
         A :class:`gdlab.Fit` (``predict`` works; pictures of the data do not).
 
     Raises:
-        InputError: as :func:`open_parquet`, a bad setting, or a method that
-            does not apply.
+        InputError: as :func:`open_parquet`, a bad setting, a missing value without
+            ``dropna``, or a method that does not apply.
     """
     kind, how, response, regressors = fit_terms(family, method, y, x, "of streamed data", "descend_parquet")
-    refuse_options(
+    check_options(
         "streamed data",
+        how,
+        "gdlab.sgd(loss, init, path, batch_size=..., epochs=...) streams minibatches from the file",
+        steps=steps,
         epochs=epochs,
         batch_size=batch_size,
         seed=seed,
+        lr=lr,
         decay=decay,
-        dropna=dropna,
+        tol=tol,
+        standardize=standardize,
         dtype=dtype,
     )
     source = (
         path
         if isinstance(path, ParquetSource)
-        else open_parquet(path, [*regressors, response], batch_rows=batch_rows)
+        else open_parquet(path, [*regressors, response], batch_rows=batch_rows, dropna=dropna)
     )
+    if bool(dropna) != source.dropna:
+        source = dataclasses.replace(source, dropna=bool(dropna))
     if kind == "logistic":
         return logistic_fit(
             lambda b: logistic_pass(source, regressors, response, intercept, b),
@@ -986,25 +1059,56 @@ def fit_parquet(
             regressors,
             response,
             intercept,
+            str(source.path),
         )
     stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
-    return linear_fit(stats, how, steps=steps, lr=lr, tol=tol, rcond=rcond, standardize=standardize)
+    return linear_fit(
+        stats,
+        how,
+        steps=steps,
+        lr=lr,
+        tol=tol,
+        rcond=rcond,
+        standardize=standardize,
+        dropped=source.n - stats.n,
+    )
 
 
-_FIT_DEFAULTS: dict[str, Any] = {"epochs": 200, "batch_size": 8, "seed": 0, "decay": True, "dropna": False}
+def check_options(where: str, how: Any, sgd: str, *, dtype: Any, **settings: Any) -> None:
+    """Check :func:`gdlab.fit`'s settings as an in-memory fit checks them (``epochs``, ``batch_size``,
+    ``seed`` and ``decay`` are sgd's, unused by other methods, as in memory), and refuse what a fit of
+    ``where`` cannot do: ``method="sgd"`` (``sgd`` says what does) and a type other than float64."""
+    from gdlab._fit import _Settings
 
-
-def refuse_options(where: str, **given: Any) -> None:
-    """An error naming each of :func:`gdlab.fit`'s options that a fit of ``where`` does not honour
-    but was set (rather than ignoring it)."""
-    changed = [k for k, v in given.items() if k != "dtype" and v != _FIT_DEFAULTS[k]]
-    if given.get("dtype") is not None and resolve_dtype(given["dtype"]) != np.float64:
-        changed.append("dtype")
-    if changed:
+    _Settings.checked(**settings)
+    if how == "sgd":
         raise InputError(
-            f"a fit of {where} does not take {', '.join(changed)}: leave "
-            f"{'it' if len(changed) == 1 else 'them'} unset, or read the data into memory"
+            f"method 'sgd' is not run on {where} by gdlab.fit: the closed form and every full-batch "
+            f"method run from the statistics of one pass instead (method='gd', 'adam' ...); {sgd}, "
+            "or read the data into memory for gdlab.fit(..., method='sgd')"
         )
+    if dtype is not None and resolve_dtype(dtype) != np.float64:
+        raise InputError(
+            f"a fit of {where} computes in float64; leave dtype unset (got {resolve_dtype(dtype)}), "
+            "or read the data into memory"
+        )
+
+
+def formula_refused(data: object, *, streamed: bool) -> InputError:
+    """The error for a formula (``gdlab.fit(..., model=...)``) on data streamed from Parquet
+    (``streamed``) or on a cluster: a formula is fitted in memory."""
+    if streamed:
+        return InputError(
+            f"a formula (model=...) is fitted in memory, and {data} would be streamed (a directory of "
+            "Parquet files, a file too large for a table, or stream=True): read the rows into memory "
+            "(pandas.read_parquet, or stream=False for one file a table can hold) and fit those, or fit "
+            "a linear model with x=..., which streams"
+        )
+    return InputError(
+        "a formula (model=...) is fitted in memory, not on a cluster: leave client= unset and give the "
+        "rows in memory (a Dask DataFrame's .compute()), or fit a linear model with x=..., which runs "
+        "on the cluster"
+    )
 
 
 def _check_columns(stats: LinearStats) -> None:
@@ -1031,8 +1135,10 @@ def linear_fit(
     tol: float | None = None,
     rcond: float | None = None,
     standardize: bool = True,
+    dropped: int = 0,
 ) -> Any:
-    """A linear :class:`gdlab.Fit` from :class:`LinearStats`: the closed form, and a descent beside it.
+    """A linear :class:`gdlab.Fit` from :class:`LinearStats`: the closed form, and a descent beside it
+    (``dropped``: the rows dropped for missing values, reported in the fit).
 
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
@@ -1050,6 +1156,7 @@ def linear_fit(
         closed_form=closed,
         n=stats.n,
         warnings=solved.messages(),
+        dropped=int(dropped),
         intercept=stats.intercept,
         stats=_linear_inference(stats, solved) if solved.full_rank else None,
     )
@@ -1057,8 +1164,8 @@ def linear_fit(
         return result
     if how == "sgd":
         raise InputError(
-            "method 'sgd' on streamed data: the statistics of one pass give the closed form and every "
-            "full-batch method; run minibatches with gdlab.sgd on the file itself"
+            "method 'sgd' from the statistics of one pass: they give the closed form and every full-batch "
+            "method; run minibatches with gdlab.sgd on the data itself"
         )
     return _local_descent(result, stats, how, steps, lr, tol, bool(standardize))
 
@@ -1142,11 +1249,11 @@ def _local_descent(
     )
 
 
-def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float, int]:
     """One block's part of a Newton (IRLS) step at ``b``, from its rows ``[1 | X | y]``.
 
     Returns ``R`` of the weighted rows ``[sqrt(w) X | sqrt(w) z]`` (``w = p(1-p)``,
-    ``z = Xb + (y-p)/w``), the deviance, the gradient ``X'(p-y)`` and the sum of ``y``.
+    ``z = Xb + (y-p)/w``), the deviance, the gradient ``X'(p-y)``, the sum of ``y`` and the rows.
     """
     X, y = rows[:, :-1], rows[:, -1]
     eta = X @ b
@@ -1154,12 +1261,12 @@ def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, 
     root = np.sqrt(np.maximum(p * (1 - p), 1e-300))
     weighted = np.column_stack([X * root[:, None], root * eta + (y - p) / root])
     deviance = float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
-    return _triangle(weighted, X.shape[1] + 1), deviance, (p - y) @ X, float(y.sum())
+    return _triangle(weighted, X.shape[1] + 1), deviance, (p - y) @ X, float(y.sum()), len(y)
 
 
 def merge_terms(a: tuple, b: tuple) -> tuple:
     """Two blocks' :func:`logistic_terms` as those of both."""
-    return merge_r(a[0], b[0]), a[1] + b[1], a[2] + b[2], a[3] + b[3]
+    return merge_r(a[0], b[0]), a[1] + b[1], a[2] + b[2], a[3] + b[3], a[4] + b[4]
 
 
 def logistic_pass(source: ParquetSource, x: Sequence[str], y: str, intercept: bool, b: np.ndarray) -> tuple:
@@ -1188,11 +1295,18 @@ def _binary(y: np.ndarray, column: str, start: int = 0, within: str = "") -> Non
 
 
 def logistic_fit(
-    pass_fn: Callable[[np.ndarray], tuple], n: int, x: Sequence[str], y: str, intercept: bool
+    pass_fn: Callable[[np.ndarray], tuple],
+    rows: int,
+    x: Sequence[str],
+    y: str,
+    intercept: bool,
+    source: str = "the data",
 ) -> Any:
     """Newton's method (IRLS) from zero with one pass per step, as a logistic :class:`gdlab.Fit`.
 
-    ``pass_fn(b)`` returns the merged :func:`logistic_terms` of all the rows at ``b``.
+    ``pass_fn(b)`` returns the merged :func:`logistic_terms` of all the rows at ``b``; the
+    fit's ``n`` is the rows they count, and ``dropped`` the rest of the data's ``rows``
+    (dropped for missing values).
     Each step solves the weighted least-squares problem from its ``R`` by gdlab's
     scaled, pivoted QR, as the in-memory fit does; it stops, as that one does,
     once no coefficient moves by more than 1e-13 of its size.
@@ -1204,14 +1318,15 @@ def logistic_fit(
 
     names_ = ("intercept", *x) if intercept else tuple(x)
     p = len(names_)
-    if n < p:
-        raise InputError(
-            f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
-        )
     iterates, losses, grads = [np.zeros(p)], [], []
-    converged, solved, ysum = False, None, 0.0
+    converged, solved, ysum, n = False, None, 0.0, 0
     for _ in range(_MAX_ITERATIONS):
-        R, deviance, g, ysum = pass_fn(iterates[-1])
+        R, deviance, g, ysum, n = pass_fn(iterates[-1])
+        _some_kept(n, rows, source)
+        if n < p:
+            raise InputError(
+                f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
+            )
         losses.append(deviance / (2 * n))
         grads.append(g / n)
         if ysum in (0.0, float(n)):
@@ -1224,7 +1339,7 @@ def logistic_fit(
         if np.all(np.abs(new - iterates[-2]) <= _RTOL * np.maximum(1.0, np.abs(new))):
             converged = True
             break
-    _, deviance, g, _ = pass_fn(iterates[-1])
+    _, deviance, g, _, _ = pass_fn(iterates[-1])
     losses.append(deviance / (2 * n))
     grads.append(g / n)
     coef = iterates[-1]
@@ -1260,6 +1375,7 @@ def logistic_fit(
         closed_form=coef,
         n=n,
         warnings=(*solved.messages(), *notes),
+        dropped=rows - n,
         intercept=intercept,
         family="logistic",
         stats=stats,
