@@ -11,19 +11,22 @@ and statsmodels, all measured in this process.
    ``gauss-newton`` against ``scipy.optimize.least_squares`` (``lm`` and ``trf``)
    with an exact Jacobian (JAX autodiff).
 3. Speed: the closed form on an n x 50 float64 design against ``numpy.linalg.lstsq``
-   and statsmodels' OLS; a warm (compiled) ``lm`` fit of Misra1a against SciPy's
-   ``least_squares``, and the first call, compilation included.
+   and statsmodels' OLS; a warm (compiled) ``lm`` fit of each curve-fit problem against
+   SciPy's ``least_squares(method="lm")`` with NumPy residuals and exact Jacobian (default
+   tolerances), and gdlab's first call (compilation included) in fresh processes.
 
 Prints Markdown tables (medians of repeated runs; this machine is shared and noisy).
 
-Run: ``python benchmarks/bench_fit.py [--rows 1000000] [--repeats 3]``.
+Run: ``python benchmarks/bench_fit.py [--rows 1000000] [--repeats 3] [--lm-only]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,7 +42,7 @@ from gdlab._fit import fit
 from gdlab._ols import least_squares
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from nls_problems import MODELS, boxbod, digits, gauss_like, misra1a, thurber_like, with_reference
+from nls_problems import JACOBIANS, MODELS, boxbod, digits, gauss_like, misra1a, thurber_like, with_reference
 from test_ols import _designs, _reference
 
 
@@ -151,43 +154,89 @@ def closed_form_speed(n: int, p: int, repeats: int) -> list[str]:
     ]
 
 
-def lm_speed(repeats: int) -> list[str]:
-    problem = misra1a()
-    data = {"x": problem.x, "y": problem.y}
-    start = problem.starts[1]
-    first = time.perf_counter()
+SPEED_PROBLEMS = {  # name: (problem, model kind); each from NIST's second start
+    "misra1a": (misra1a, "exp"),
+    "boxbod": (boxbod, "exp"),
+    "thurber": (thurber_like, "thurber"),
+    "gauss": (gauss_like, "gauss"),
+}
+
+
+def _speed_problem(name: str):
+    make, kind = SPEED_PROBLEMS[name]
+    problem = make()
+    return problem, kind, {"x": problem.x, "y": problem.y}, problem.starts[1]
+
+
+def first_call(name: str) -> float:
+    """Seconds of the first ``lm`` fit of a problem in this (fresh) process: tracing and compiling."""
+    problem, _, data, start = _speed_problem(name)
+    began = time.perf_counter()
     fit(data, y="y", model=problem.formula, init=start)
-    first = time.perf_counter() - first
-    warm = median_seconds(lambda: fit(data, y="y", model=problem.formula, init=start), repeats)
-    model = _jax_model("exp")
-    x, y = problem.x, problem.y
+    return time.perf_counter() - began
 
-    def numpy_residuals(b):
-        return y - b[0] * (1 - np.exp(-b[1] * x))
 
-    def numpy_jacobian(b):
-        e = np.exp(-b[1] * x)
-        return -np.column_stack([1 - e, b[0] * x * e])
+def _first_call_in_fresh_processes(name: str, repeats: int) -> float:
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, __file__, "--first-call", name],
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "GDLAB_NO_CACHE": "1"},
+            ).stdout.split()[-1]
+        )
+        for _ in range(repeats)
+    ]
+    return statistics.median(runs)
 
+
+def _interleaved_medians(fns: list, repeats: int) -> list[float]:
+    """Median seconds of each function, called in turn (a noisy machine slows them alike)."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, kept in zip(fns, times, strict=True):
+            began = time.perf_counter()
+            fn()
+            kept.append(time.perf_counter() - began)
+    return [statistics.median(kept) for kept in times]
+
+
+def _lm_speed_row(name: str, repeats: int, fresh: int) -> str:
+    problem, kind, data, start = _speed_problem(name)
+    first = _first_call_in_fresh_processes(name, fresh)
+    result = fit(data, y="y", model=problem.formula, init=start)
+    assert result.trajectory is not None
+    model = {"exp": lambda b, x, exp=np.exp: b[0] * (1 - exp(-b[1] * x)), **MODELS}[kind]
+    x, y, jacobian = problem.x, problem.y, JACOBIANS[kind]
     b0 = np.array(list(start.values()))
-    scipy_lm = median_seconds(
-        lambda: scipy.optimize.least_squares(numpy_residuals, b0, jac=numpy_jacobian, method="lm"), repeats
+
+    def ours():
+        return fit(data, y="y", model=problem.formula, init=start)
+
+    def theirs():
+        return scipy.optimize.least_squares(
+            lambda b: y - model(b, x), b0, jac=lambda b: -jacobian(b, x), method="lm"
+        )
+
+    warm, scipy_lm = _interleaved_medians([ours, theirs], repeats)
+    return (
+        f"| {problem.name.split(' (')[0]} | {len(x)} x {len(b0)} | {first:.2f} | {warm * 1e3:.2f} | "
+        f"{result.trajectory.steps} | {scipy_lm * 1e3:.2f} | {theirs().nfev} | {warm / scipy_lm:.1f} |"
     )
-    scipy_trf = median_seconds(
-        lambda: scipy.optimize.least_squares(numpy_residuals, b0, jac=numpy_jacobian), repeats
-    )
-    del model
+
+
+def lm_speed(repeats: int, fresh: int) -> list[str]:
     return [
-        f"A Levenberg-Marquardt fit of Misra1a (14 rows, 2 parameters, NIST's start 2; median of {repeats}):",
+        f"Levenberg-Marquardt from NIST's second start (medians of {repeats} warm fits, gdlab's and "
+        f"SciPy's in turn, and of {fresh} first calls, each in a fresh process without the persistent "
+        "compilation cache):",
         "",
-        "| | milliseconds | ratio to SciPy lm |",
-        "| --- | ---: | ---: |",
-        f"| gdlab.fit(model=..., method='lm'), first call (compiles) | {first * 1e3:.0f} | "
-        f"{first / scipy_lm:.0f} |",
-        f"| gdlab.fit(model=..., method='lm'), warm | {warm * 1e3:.2f} | {warm / scipy_lm:.1f} |",
-        f"| scipy least_squares lm (MINPACK), NumPy residuals and Jacobian | {scipy_lm * 1e3:.2f} | 1.0 |",
-        f"| scipy least_squares trf, NumPy residuals and Jacobian | {scipy_trf * 1e3:.2f} | "
-        f"{scipy_trf / scipy_lm:.1f} |",
+        "| problem | rows x parameters | gdlab first call (s) | gdlab warm (ms) | steps | "
+        "SciPy lm warm (ms) | nfev | gdlab / SciPy |",
+        "| --- | :-: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *(_lm_speed_row(name, repeats, fresh) for name in SPEED_PROBLEMS),
     ]
 
 
@@ -196,14 +245,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--columns", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lm-only", action="store_true", help="only the Levenberg-Marquardt speed table")
+    parser.add_argument("--first-call", choices=sorted(SPEED_PROBLEMS), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.first_call:
+        print(f"{first_call(args.first_call):.6f}")
+        return
     print(f"Python {platform.python_version()}, {platform.machine()}, JAX {jax.__version__}\n")
-    steps = (  # lm first: its first call must compile (the accuracy table compiles Misra1a's formula)
-        lambda: lm_speed(max(20, args.repeats)),
+    steps = (
+        lambda: lm_speed(max(200, args.repeats), max(3, args.repeats)),
         linear_accuracy,
         nonlinear_accuracy,
         lambda: closed_form_speed(args.rows, args.columns, args.repeats),
-    )
+    )[: 1 if args.lm_only else None]
     for step in steps:
         print("\n".join(step()), end="\n\n", flush=True)
 

@@ -101,6 +101,31 @@ def _gauss_model(b, x, exp=np.exp):
 MODELS = {"thurber": _thurber_model, "gauss": _gauss_model}
 
 
+def _exp_jacobian(b, x):
+    e = np.exp(-b[1] * x)
+    return np.column_stack([1 - e, b[0] * x * e])
+
+
+def _thurber_jacobian(b, x):
+    powers = np.vander(x, 4, increasing=True)  # 1, x, x^2, x^3
+    top, bottom = powers @ b[:4], 1 + powers[:, 1:] @ b[4:]
+    return np.column_stack([powers / bottom[:, None], -(top / bottom**2)[:, None] * powers[:, 1:]])
+
+
+def _gauss_jacobian(b, x):
+    e1 = np.exp(-b[1] * x)
+    columns = [e1, -b[0] * x * e1]
+    for height, centre, width in (b[2:5], b[5:8]):
+        d = x - centre
+        e = np.exp(-(d**2) / width**2)
+        columns += [e, height * e * 2 * d / width**2, height * e * 2 * d**2 / width**3]
+    return np.column_stack(columns)
+
+
+# The models' Jacobians in their parameters, in NumPy (the residuals' are their negatives).
+JACOBIANS = {"exp": _exp_jacobian, "thurber": _thurber_jacobian, "gauss": _gauss_jacobian}
+
+
 def thurber_like() -> CurveFit:
     rng = np.random.default_rng(11)
     x = np.sort(rng.uniform(-3.07, 2.2, 37))

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.optimize
 
+from gdlab import _nonlinear
 from gdlab._checks import InputError
 from gdlab._fit import fit
-from nls_problems import digits, misra1a, thurber_like, with_reference
+from nls_problems import JACOBIANS, MODELS, digits, gauss_like, misra1a, thurber_like, with_reference
 
 MISRA = misra1a()
+
+
+@contextlib.contextmanager
+def _lowerings():
+    """The functions JAX lowers to XLA (each one then compiled, or read from the persistent cache) in
+    the block: a call that reuses compiled code lowers nothing."""
+    seen: list[str] = []
+
+    def listen(event: str, duration: float, **kwargs: object) -> None:
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            seen.append(str(kwargs.get("fun_name", "?")))
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        yield seen
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
 
 
 @pytest.mark.parametrize("method", ["lm", "gauss-newton"])
@@ -108,3 +130,65 @@ def test_gauss_newton_that_diverges_says_to_use_lm():
     )
     assert result.status is not None and result.status.value == "diverged"
     assert "use method='lm'" in result.warnings[0]
+
+
+def test_the_same_formula_on_new_data_of_the_same_size_reuses_the_compiled_fit():
+    data = {"x": MISRA.x, "y": MISRA.y}
+    first = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0])
+    fitted = first.predict({"x": MISRA.x})
+    with _lowerings() as seen:  # twice the response: b1 doubles, b2 stays, from the other start
+        double = fit({"x": MISRA.x, "y": 2 * MISRA.y}, y="y", model=MISRA.formula, init=MISRA.starts[1])
+        double.predict({"x": MISRA.x[::-1]})
+        double.predict({"x": MISRA.x[::-1] + 1})
+    assert seen == []
+    b1, b2 = MISRA.certified.values()
+    assert digits(double.coef, [2 * b1, b2]) >= 9
+    np.testing.assert_allclose(double.predict({"x": MISRA.x}), 2 * fitted, rtol=1e-9)
+    with _lowerings() as seen:  # one row fewer is another size: compiled anew (the count can fail)
+        fit({"x": MISRA.x[1:], "y": MISRA.y[1:]}, y="y", model=MISRA.formula, init=MISRA.starts[1])
+    assert seen != []
+
+
+def test_a_run_longer_than_the_first_record_runs_again_with_room_for_all_its_steps(monkeypatch):
+    data = {"x": MISRA.x, "y": MISRA.y}
+    whole = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
+    monkeypatch.setattr(_nonlinear, "_CHUNK", 5)
+    again = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
+    assert whole is not None and again is not None and whole.steps == again.steps == 34
+    np.testing.assert_array_equal(again.flat_params(), whole.flat_params())
+    np.testing.assert_array_equal(again.loss, whole.loss)
+    assert again.status.value == "converged"
+    short = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0], steps=12).trajectory
+    assert short is not None and short.steps == 12 and short.status.value == "max_steps"
+    np.testing.assert_array_equal(short.loss, whole.loss[:13])
+
+
+def test_recorded_losses_and_gradients_are_the_formulas_own():
+    result = fit({"x": MISRA.x, "y": MISRA.y}, y="y", model=MISRA.formula, init=MISRA.starts[0])
+    path = result.trajectory
+    assert path is not None
+
+    def exact(k: int) -> tuple[float, np.ndarray]:  # the sum of squares and its gradient in b1, b2
+        b1, b2 = path.params["b1"][k], path.params["b2"][k]
+        e = np.exp(-b2 * MISRA.x)
+        r = MISRA.y - b1 * (1 - e)
+        return r @ r, np.array([-2 * r @ (1 - e), -2 * r @ (b1 * MISRA.x * e)])
+
+    scale = np.array(list(MISRA.starts[0].values()))  # lm's scaled parameters b / start
+    top = np.linalg.norm(exact(0)[1] * scale)
+    for k in range(path.steps + 1):
+        loss, gradient = exact(k)
+        recorded = np.array([path.grad["b1"][k], path.grad["b2"][k]])
+        np.testing.assert_allclose(path.loss[k], loss, rtol=1e-12)
+        np.testing.assert_allclose(recorded * scale, gradient * scale, rtol=1e-7, atol=1e-10 * top)
+
+
+@pytest.mark.parametrize("kind", ["exp", "thurber", "gauss"])
+def test_the_benchmarks_numpy_jacobians_are_the_models_own(kind):
+    problem = {"exp": MISRA, "thurber": thurber_like(), "gauss": gauss_like()}[kind]
+    model = MODELS.get(kind, lambda b, x, exp=jnp.exp: b[0] * (1 - exp(-b[1] * x)))
+    b = np.array(list(problem.starts[1].values()))
+    autodiff = jax.jacfwd(lambda c: model(c, jnp.asarray(problem.x), jnp.exp))(jnp.asarray(b))
+    np.testing.assert_allclose(
+        JACOBIANS[kind](b, problem.x), autodiff, rtol=1e-12, atol=1e-12 * np.abs(autodiff).max()
+    )

@@ -1,13 +1,16 @@
 """Nonlinear least squares: a typed formula fitted to data by Levenberg-Marquardt or Gauss-Newton.
 
-``model="b1*(1-exp(-b2*x))"`` is compiled by gdlab's expression language with the
-data bound: its names that are columns are data, the rest parameters. The
+``model="b1*(1-exp(-b2*x))"`` is compiled by gdlab's expression language: its
+names that are columns are data, the rest parameters. The
 residuals ``y - model`` are minimised in the sum of squares by optimistix's
 ``LevenbergMarquardt`` or ``GaussNewton`` (their linear solves by lineax's QR),
 over parameters scaled by their starting values (``b = init * u``), which makes
 the damping fair to parameters of very different sizes (1e3 beside 5e-4). Every
 accepted iterate is recorded, so the fit has a :class:`Trajectory` like any
-descent. A descent method (``"gd"``, ``"adam"``, ``"newton"``, ``"lbfgs"`` ...)
+descent. The whole run (the solve, each row's sum of squares and gradient) is one
+compiled call per formula and number of rows, the data and starts its arguments:
+a fit on new data of the same size, and ``Fit.predict`` on rows of a size seen
+before, compile nothing. A descent method (``"gd"``, ``"adam"``, ``"newton"``, ``"lbfgs"`` ...)
 runs on the mean squared residual beside Levenberg-Marquardt's solution.
 """
 
@@ -44,9 +47,14 @@ __all__ = ["fit_formula"]
 RTOL = 1e-12
 _MAX_STEPS = 5000
 
+# Levenberg-Marquardt and Gauss-Newton first run with a record of this many steps; a run that
+# needs more runs again with a record of its whole limit. (Filling and returning a record of 5,001
+# rows cost about 0.07 ms, as much as Misra1a's 24 steps themselves.)
+_CHUNK = 128
+
 
 # The data a compiled residual function reads: the response, the formula's columns, the scales.
-Args = tuple[jax.Array, dict[str, jax.Array], jax.Array]
+Args = tuple[Any, dict[str, Any], Any]
 
 
 @functools.lru_cache(maxsize=16)
@@ -91,10 +99,6 @@ class _Problem:
     def residuals(self, u: jax.Array) -> jax.Array:
         return self.residual_fn(u, self.args)
 
-    def rss(self, u: jax.Array) -> jax.Array:
-        r = self.residuals(u)
-        return r @ r
-
 
 _SOLVERS: dict[str, Any] = {
     "lm": optx.LevenbergMarquardt(rtol=RTOL, atol=1e-300),
@@ -102,43 +106,61 @@ _SOLVERS: dict[str, Any] = {
 }
 
 
-def _recorded_run(residuals: Callable, solver: Any, u0: jax.Array, args: Args, max_steps: int) -> tuple:
-    """optimistix's iteration (init, step, terminate), keeping every accepted iterate with its sum of
-    squares and gradient."""
+def _recorded_run(
+    residuals: Callable[[jax.Array, Args], jax.Array],
+    solver: Any,
+    size: int,
+    u0: jax.Array,
+    args: Args,
+    limit: jax.Array,
+) -> tuple[jax.Array, jax.Array]:
+    """optimistix's iteration (init, step, terminate) from ``u0`` for at most ``limit`` steps (and
+    ``size - 1``), every accepted iterate recorded with its sum of squares and gradient as a row
+    ``[u, rss, grad]`` (row 0 the start): the whole run in one compiled call.
+
+    Returns the rows and ``[step, done, ok]``."""
     fn = lambda u, args: (residuals(u, args), None)  # noqa: E731
-    rss = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))
     f_struct = jax.eval_shape(residuals, u0, args)
     tags: frozenset = frozenset()
     state = solver.init(fn, u0, args, {}, f_struct, None, tags)
     dynamic, static = eqx.partition(state, eqx.is_array)
     done, result = solver.terminate(fn, u0, args, {}, state, tags)
-    value, grad = rss(u0)
+    value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u0)
     rows = (
-        jnp.zeros((max_steps + 1, u0.shape[0]), u0.dtype).at[0].set(u0),
-        jnp.zeros(max_steps + 1, u0.dtype).at[0].set(value),
-        jnp.zeros((max_steps + 1, u0.shape[0]), u0.dtype).at[0].set(grad),
+        jnp.zeros((size, 2 * u0.shape[0] + 1), u0.dtype).at[0].set(jnp.concatenate([u0, value[None], grad]))
     )
+    stop = jnp.minimum(limit, size - 1)
 
     def more(carry):
-        _, k, _, done, result, _ = carry
-        return jnp.invert(done) & (result == optx.RESULTS.successful) & (k < max_steps)
+        _, k, _, done, ok, _ = carry
+        return jnp.invert(done) & ok & (k < stop)
 
     def step(carry):
-        u, k, dynamic, _, _, (P, L, G) = carry
+        u, k, dynamic, _, _, rows = carry
         state = eqx.combine(static, dynamic)
         new_u, new_state, _ = solver.step(fn, u, args, {}, state, tags)
         done, result = solver.terminate(fn, u, args, {}, new_state, tags)
-        result = optx.RESULTS.where(jnp.all(jnp.isfinite(new_u)), result, optx.RESULTS.nonfinite)
-        new_dynamic = eqx.partition(new_state, eqx.is_array)[0]
-        value, grad = rss(new_u)
-        kept = (P.at[k + 1].set(new_u), L.at[k + 1].set(value), G.at[k + 1].set(grad))
-        return new_u, k + 1, new_dynamic, done, result, kept
+        ok = (result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(new_u))
+        r = new_state.f_info.residual  # at new_u, the last accepted point, with its Jacobian
+        g = 2 * new_state.f_info.jac.transpose().mv(r)
+        row = jnp.concatenate([new_u, (r @ r)[None], g])
+        rows = jax.lax.dynamic_update_slice(rows, row[None], (k + 1, jnp.zeros((), k.dtype)))
+        return new_u, k + 1, eqx.partition(new_state, eqx.is_array)[0], done, ok, rows
 
-    _, k, _, done, result, (P, L, G) = jax.lax.while_loop(more, step, (u0, 0, dynamic, done, result, rows))
-    return k, done, result == optx.RESULTS.successful, P, L, G
+    ok = result == optx.RESULTS.successful
+    _, k, _, done, ok, rows = jax.lax.while_loop(
+        more, step, (u0, jnp.zeros((), jnp.int32), dynamic, done, ok, rows)
+    )
+    return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)])
 
 
-_recorded: Callable[..., tuple] = eqx.filter_jit(_recorded_run)
+@functools.lru_cache(maxsize=32)
+def _runner(model: str, columns: tuple[str, ...], n: int, kind: str) -> Callable:
+    """The compiled :func:`_recorded_run` of a formula, its columns, rows and solver, the record's
+    size static and the start, data and step limit its arguments: a new start, or new data of the
+    same size, reuses the compiled code (the data are never constants of it)."""
+    residual_fn, _ = _residual_function(model, columns, n)
+    return jax.jit(functools.partial(_recorded_run, residual_fn, _SOLVERS[kind]), static_argnums=0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -234,11 +256,11 @@ def fit_formula(
     _check_rows(table.n, params, model)
     scale = np.where(start != 0, np.abs(start), 1.0)
     target = np.asarray(table[response], np.float64)
-    args = (jnp.asarray(target), {c: jnp.asarray(table[c]) for c in used}, jnp.asarray(scale))
+    args = (target, {c: np.asarray(table[c], np.float64) for c in used}, scale)
     problem = _Problem(residual_fn, args, params, target, scale)
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
-    lm = _least_squares(problem, solver, start / scale, steps)
-    coef = np.asarray(lm.final) * scale
+    path = _least_squares(problem, _runner(free.text, used, table.n, solver), solver, start / scale, steps)
+    coef = path.flat_params()[-1]
     result = Fit(
         y=response,
         names=params,
@@ -247,8 +269,8 @@ def fit_formula(
         closed_form=coef,
         n=table.n,
         lr=None,
-        trajectory=_in_units(lm, scale, params),
-        warnings=_notes(lm),
+        trajectory=path,
+        warnings=_notes(path),
         dropped=table.dropped,
         intercept=False,
         dtype=dt,
@@ -271,21 +293,30 @@ def _check_rows(n: int, params: tuple[str, ...], model: str) -> None:
         )
 
 
-def _least_squares(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> Trajectory:
-    """The recorded run of Levenberg-Marquardt or Gauss-Newton, in scaled parameters."""
-    k, done, ok, rows, losses, grads = _recorded(
-        problem.residual_fn, _SOLVERS[kind], jnp.asarray(u0), problem.args, steps
-    )
-    k = int(k)
-    P, L, G = (np.asarray(a)[: k + 1] for a in (rows, losses, grads))
+def _solve(run: Callable, args: Args, u0: np.ndarray, steps: int) -> tuple[np.ndarray, int, bool, bool]:
+    """The rows ``[u, rss, grad]`` of a run of at most ``steps`` steps from ``u0`` and its step, done
+    and ok. A record of ``_CHUNK`` steps first; a run that needs more runs again with a record of
+    its whole limit (rounded up to a power of two, so that other limits share its compiled code)."""
+    rows, info = map(np.asarray, run(_CHUNK + 1, u0, args, steps))
+    if not info[1] and info[2] and steps > _CHUNK == info[0]:
+        rows, info = map(np.asarray, run(1 << steps.bit_length(), u0, args, steps))
+    k = int(info[0])
+    return rows[: k + 1], k, bool(info[1]), bool(info[2])
+
+
+def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, steps: int) -> Trajectory:
+    """The recorded run of Levenberg-Marquardt or Gauss-Newton, in the parameters' own units."""
+    R, k, done, ok = _solve(run, problem.args, u0, steps)
+    p = len(problem.params)
+    P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
     if not math.isfinite(L[0]):
         start = dict(zip(problem.params, P[0] * problem.scale, strict=True))
         raise InputError(
             f"the formula is not finite at the start {start}: choose other starting values (init=)"
         )
-    if bool(ok) and bool(done):
+    if ok and done:
         code = Outcome.CONVERGED
-    elif not bool(ok):
+    elif not ok:
         code = Outcome.NOT_FINITE
     else:
         code = Outcome.MAX_STEPS
@@ -302,15 +333,16 @@ def _least_squares(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> 
             f"converged at step {k}: the steps stopped changing the parameters and the sum of squares "
             f"(relative {RTOL:g}); gradient norm {np.linalg.norm(G[-1]):.3g}"
         )
+    P, G = P * problem.scale, G / problem.scale
     return Trajectory(
-        params=P,
+        params={name: P[:, i] for i, name in enumerate(problem.params)},
         loss=L,
-        grad=G,
+        grad={name: G[:, i] for i, name in enumerate(problem.params)},
         method=kind,
         lr=None,
         status=status(facts),
         message=message,
-        loss_fn=problem.rss,
+        _names=problem.params,
     )
 
 
@@ -365,7 +397,7 @@ def _beside(
         tol=stop,
         method=spec,
         dtype=dtype,
-        data=problem.args,
+        data=jax.tree.map(jnp.asarray, problem.args),
     )
     coef = np.asarray(path.final) * problem.scale
     notes: tuple[str, ...] = ()
@@ -382,6 +414,19 @@ def _beside(
     )
 
 
+@functools.lru_cache(maxsize=16)
+def _evaluator(model: str, columns: tuple[str, ...], params: tuple[str, ...], n: int) -> Callable:
+    """The formula as one compiled function of its coefficients and data columns (of ``n`` rows,
+    which a subscript such as ``x[3]`` is checked against), parsed once per formula and size."""
+    expression = parse(model, data={c: np.zeros(n) for c in columns})
+
+    def evaluate(coef: jax.Array, data: dict[str, jax.Array]) -> jax.Array:
+        values = expression.function({**dict(zip(params, coef, strict=True)), **data})
+        return jnp.broadcast_to(values, (n,))
+
+    return jax.jit(evaluate)
+
+
 @dataclasses.dataclass(frozen=True)
 class _Predictor:
     """The formula evaluated on new rows, for :meth:`Fit.predict`."""
@@ -392,6 +437,8 @@ class _Predictor:
 
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
         table = as_table(data, columns=self.columns)
-        expression = parse(self.model, data={c: table[c] for c in self.columns})
-        values = expression.function(dict(zip(self.params, jnp.asarray(coef), strict=True)))
-        return np.broadcast_to(np.asarray(values), (table.n,)).copy()
+        evaluate = _evaluator(self.model, self.columns, self.params, table.n)
+        values = evaluate(
+            np.asarray(coef, np.float64), {c: np.asarray(table[c], np.float64) for c in self.columns}
+        )
+        return np.array(values)
