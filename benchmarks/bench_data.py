@@ -4,13 +4,14 @@ Everything is measured against a baseline run in the same process:
 
 1. bandwidth: the full-batch least-squares gradient on an n x 100 float64 design
    (``jax.grad`` of the mean squared error, two passes over X; and one fused pass
-   over blocks of rows that stay in cache, in JAX and in NumPy: ``gdlab._stream.fused_pass``)
+   over blocks of rows that stay in cache: gdlab's own loss of a descent fit,
+   ``gdlab._design.fused_loss``, in JAX, and ``gdlab._stream.fused_pass`` in NumPy)
    against a plain NumPy reduction over the same bytes (``X.sum(axis=0)``: the machine's read bandwidth);
 2. memory: peak resident memory of 20 descent steps on in-memory data against
    the data's size (X handed to JAX with ``jax.device_put``, which does not copy
    an aligned array), with X an argument of the compiled gradient, with X
-   captured by the loss given to ``gdlab.descend``, and of ``gdlab.fit``; each in
-   a fresh subprocess;
+   captured by the loss given to ``gdlab.descend``, and of ``gdlab.fit`` (closed
+   form, and gd) from columns; each in a fresh subprocess;
 3. Parquet: rows per second of the one-pass least-squares statistics (TSQR) and
    of a full-batch gradient pass, and the growth of peak memory, as the file doubles;
 4. Dask: the time of one iteration (one task per chunk, summed on the workers)
@@ -37,6 +38,7 @@ import numpy as np
 
 import gdlab  # noqa: F401  (float64 before JAX makes any array)
 from gdlab import _stream
+from gdlab._design import fused_loss
 
 P = 100
 
@@ -62,18 +64,6 @@ def aligned(shape: tuple[int, int], align: int = 64) -> np.ndarray:
     return raw[offset : offset + nbytes].view(np.float64).reshape(shape)
 
 
-def jax_fused_gradient(b, X, y, rows: int = 2048):
-    """The same one pass in JAX: ``lax.map`` over blocks of rows (then the rows left over)."""
-    import jax
-
-    n, p = X.shape
-    whole = n - n % rows
-    blocks = X[:whole].reshape(-1, rows, p), y[:whole].reshape(-1, rows)
-    parts = jax.lax.map(lambda block: (block[0] @ b - block[1]) @ block[0], blocks)
-    tail = X[whole:]
-    return 2 * (parts.sum(axis=0) + (tail @ b - y[whole:]) @ tail) / n
-
-
 def bandwidth(n: int) -> dict:
     """Gradient time against the read bandwidth measured on the same array."""
     import jax
@@ -90,10 +80,12 @@ def bandwidth(n: int) -> dict:
     shared = Xd.unsafe_buffer_pointer() == X.ctypes.data
     mse = lambda beta, X, y: jnp.mean((y - X @ beta) ** 2)  # noqa: E731
     grad = jax.jit(jax.grad(mse))
-    two = timed(lambda: grad(b, Xd, yd))
-    fused_jax = jax.jit(jax_fused_gradient)
-    one_jax = timed(lambda: fused_jax(b, Xd, yd))
-    np.testing.assert_allclose(grad(b, Xd, yd), fused_jax(b, Xd, yd), rtol=1e-9)
+    two = timed(lambda: grad(b, Xd, yd).block_until_ready())
+    # gdlab's own loss in a descent fit: value and gradient in one pass (gdlab._design.fused_loss)
+    fused_jax = jax.jit(jax.value_and_grad(fused_loss("mse")))
+    data = {"Z": Xd, "y": yd}
+    one_jax = timed(lambda: jax.block_until_ready(fused_jax(b, data)))
+    np.testing.assert_allclose(grad(b, Xd, yd), fused_jax(b, data)[1], rtol=1e-9)
     fused = _stream.fused_pass(X, y)
     one = timed(lambda: fused(b))
     np.testing.assert_allclose(grad(b, Xd, yd), fused(b)[1], rtol=1e-9)
@@ -123,8 +115,8 @@ def status(key):  # this process's own figures (ru_maxrss would include the pare
 def now():
     return status("VmRSS")
 jax.jit(lambda v: v + 1)(np.zeros(3))  # JAX's own start-up, before the baseline
-if what == "fit":  # and the modules a fit imports (SciPy, pandas' readers ...), on 3 rows
-    gdlab.fit({"a": [0.0, 1.0, 2.0], "y": [1.0, 2.0, 4.0]}, y="y", x="a")
+if what.startswith("fit"):  # and the modules a fit imports (SciPy, pandas' readers ...), on 3 rows
+    gdlab.fit({"a": [0.0, 1.0, 2.0], "y": [1.0, 2.0, 4.0]}, y="y", x="a", method=what[4:] or "ols")
 base = now()
 rng = np.random.default_rng(0)
 raw = np.empty(n * p * 8 + 64, dtype=np.uint8)
@@ -149,8 +141,9 @@ elif what == "argument":  # X an argument of the compiled gradient; the optimise
 elif what == "fused":  # one pass over X per step, in blocks (NumPy's BLAS)
     from gdlab._stream import descend_passes, fused_pass
     descend_passes(fused_pass(X, y), np.zeros(p), lr=0.1, steps=20)
-else:
-    gdlab.fit({f"x{j}": X[:, j] for j in range(p)} | {"y": y}, y="y", x=[f"x{j}" for j in range(p)])
+else:  # "fit" (the closed form) or "fit-gd": a fit from columns, as a DataFrame holds them
+    columns = {f"x{j}": X[:, j] for j in range(p)}
+    gdlab.fit(columns | {"y": y}, y="y", x=list(columns), method=what[4:] or "ols", steps=20)
 peak = status("VmHWM") - base  # data, and whatever the work added at its peak
 print(data, peak)
 """
@@ -190,6 +183,7 @@ _STREAM_CHILD = """
 import sys, time
 import numpy as np
 from gdlab import _stream
+from gdlab._design import fused_loss
 def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
@@ -298,15 +292,15 @@ def main() -> None:
             f"gradient n={n:>9,} x {P} ({r['bytes'] / 2**20:,.0f} MB): "
             f"read {r['numpy_read_GBps']:.2f} GB/s | jax.grad {r['jax_grad_s'] * 1e3:.1f} ms "
             f"= {r['jax_grad_GBps']:.2f} GB/s ({r['jax_grad_GBps'] / r['numpy_read_GBps']:.0%}) | "
-            f"JAX fused one pass {r['jax_fused_grad_s'] * 1e3:.1f} ms "
+            f"gdlab fused_loss one pass {r['jax_fused_grad_s'] * 1e3:.1f} ms "
             f"= {r['jax_fused_grad_GBps']:.2f} GB/s "
             f"({r['jax_fused_grad_GBps'] / r['numpy_read_GBps']:.0%}) | "
             f"NumPy fused one pass {r['fused_grad_s'] * 1e3:.1f} ms = {r['fused_grad_GBps']:.2f} GB/s "
             f"({r['fused_grad_GBps'] / r['numpy_read_GBps']:.0%})"
         )
-    for what in ("fused", "argument", "data", "closure", "fit") if "memory" in parts else ():
+    for what in ("fused", "argument", "data", "closure", "fit", "fit-gd") if "memory" in parts else ():
         for n in (rows // 2, rows):
-            m = memory(max(n, 100_000), 20 if what == "fit" else P, what)
+            m = memory(max(n, 100_000), 20 if what.startswith("fit") else P, what)
             results["memory"].append(m)
             print(
                 f"memory {what:>7} n={n:>9,} x {m['p']}: data {m['data_MB']:,.0f} MB, "

@@ -348,7 +348,7 @@ def test_a_large_fit_makes_no_copy_of_its_columns_and_keeps_statsmodels_statisti
 
     n = SHARE_VALUES // 4 + 12_345  # 4 columns: a table just above the size that is shared
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(n, 3)) + [0.0, 100.0, -5.0]
+    X = rng.normal(size=(n, 3)) + np.array([0.0, 100.0, -5.0])
     y = X @ [1.0, -2.0, 0.5] + 3 + rng.normal(size=n)
     data = {
         "dict": {"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "y": y},

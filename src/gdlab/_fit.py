@@ -421,6 +421,11 @@ def fit(
             raise InputError("give x (a linear model) or model (a formula), not both")
         if kind != "linear":
             raise InputError("model= formulas are fitted by least squares: leave family='linear'")
+        elsewhere = _beyond_memory(data, client, stream)
+        if elsewhere is not None:
+            from gdlab._stream import formula_refused
+
+            raise formula_refused(data, streamed=not isinstance(elsewhere, functools.partial))
         from gdlab._nonlinear import fit_formula
 
         return fit_formula(
@@ -517,8 +522,7 @@ def _linear(
     )
     if how == "ols":
         return result
-    matrix = design_matrix(table, result.x, intercept=intercept).matrix
-    return _descent(result, matrix, target, settings, how)
+    return _descent(result, tuple(table[c] for c in result.x), target, settings, how)
 
 
 @dataclass(frozen=True)
@@ -560,25 +564,34 @@ class _Settings:
 
 def _descent(
     closed: Fit,
-    X: np.ndarray,
+    columns: tuple[np.ndarray, ...],
     y: np.ndarray,
     settings: _Settings,
     how: str | Method,
-    loss: Any = None,
-    factor: float = 2.0,
+    kind: Literal["mse", "logistic"] = "mse",
 ) -> Fit:
     """``closed`` with the descent's coefficients, rate and path beside its closed form.
 
-    ``loss(b, {"Z": Z, "y": y})`` is what descends (default: the mean squared error), with a
-    Hessian about ``factor * Z'Z/n``."""
-    scaling = _Scaling.of(X, closed.intercept) if settings.standardize else _Scaling.identity(X.shape[1])
-    Z = scaling.standardise(X)
+    The descent runs on the regressors ``columns`` standardised (unless
+    ``settings.standardize`` is off), built once as one aligned array ``Z`` (the
+    only copy of the data; see :mod:`gdlab._design`), on the mean squared error
+    (``kind="mse"``, Hessian ``2Z'Z/n``) or the mean log-loss (``"logistic"``,
+    Hessian at most ``Z'Z/(4n)``)."""
+    from gdlab._design import Standard, aligned, moments
+
+    factor = 2.0 if kind == "mse" else 0.25
+    if settings.standardize:
+        scaling = _Scaling(*moments(columns, closed.intercept), closed.intercept)
+    else:
+        scaling = _Scaling(np.zeros(len(columns)), np.ones(len(columns)), closed.intercept)
+    Z = Standard(columns, scaling.mean, scaling.scale, closed.intercept).matrix()
+    y = aligned(y)
     rate: float | None
     source: str | None
     if how == "sgd":
-        path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype, loss, factor)
+        path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype, kind, factor)
     else:
-        path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how, loss, factor)
+        path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how, kind, factor)
     if not settings.standardize:
         source = None if source is None else source.replace("standardised regressors", "the raw columns")
         notes = ("descent ran on the raw columns (standardize=False), as the lecture does", *notes)
@@ -691,22 +704,9 @@ class _Scaling:
     intercept: bool
 
     @classmethod
-    def of(cls, X: np.ndarray, intercept: bool) -> _Scaling:
-        columns = X[:, 1:] if intercept else X
-        mean = columns.mean(axis=0) if intercept else np.zeros(columns.shape[1], X.dtype)
-        scale = np.sqrt(np.mean((columns - mean) ** 2, axis=0))
-        return cls(mean, scale, intercept)
-
-    @classmethod
     def identity(cls, p: int) -> _Scaling:
         """No scaling: descent on the raw columns."""
         return cls(np.zeros(p), np.ones(p), False)
-
-    def standardise(self, X: np.ndarray) -> np.ndarray:
-        Z = np.array(X)
-        start = int(self.intercept)
-        Z[:, start:] = (X[:, start:] - self.mean) / self.scale
-        return Z
 
     def back(self, z: np.ndarray) -> np.ndarray:
         """Coefficients (or rows of them) on ``Z`` as coefficients on ``X``."""
@@ -769,12 +769,14 @@ def _descend_method(
     settings: _Settings,
     dtype: np.dtype,
     how: str | Method,
-    loss: Any = None,
+    kind: Literal["mse", "logistic"] = "mse",
     factor: float = 2.0,
 ) -> tuple[Trajectory, float | None, str | None, tuple[str, ...]]:
-    """A descent from zero on ``loss(b, {"Z": Z, "y": y})`` (default: the mean squared error), whose
-    Hessian is about ``factor * Z'Z/n`` (its rates come from that)."""
+    """A descent from zero on the mean squared error (or mean log-loss) of ``b`` on ``Z``, whose
+    Hessian is about ``factor * Z'Z/n`` (its rates come from that), one pass over ``Z`` per
+    gradient when ``Z`` is larger than cache (:func:`gdlab._design.fused_loss`)."""
     from gdlab._descend import descend
+    from gdlab._design import FUSED_NUMBERS, fused_loss
 
     spec = resolve_method(how)
     rate, source = _rate_for(Z, spec, settings, factor)
@@ -787,8 +789,14 @@ def _descend_method(
         tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * size
         if spec.name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
             tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
+    if Z.size >= FUSED_NUMBERS:  # larger than cache: one pass per gradient
+        loss = fused_loss(kind)
+    elif kind == "mse":
+        loss = _mse
+    else:
+        from gdlab._logistic import _mean_log_loss as loss
     path = descend(
-        loss or _mse,
+        loss,
         np.zeros(Z.shape[1]),
         lr=rate,
         steps=settings.steps,
@@ -855,7 +863,7 @@ def _sgd_rate(Z: np.ndarray, size: int, factor: float = 2.0) -> tuple[float, str
     between ``L`` (the whole data) and the sharpest single row's curvature ``max 2|z_i|^2``."""
     n = len(Z)
     L, _ = _curvature(Z, factor)
-    sharpest = factor * float(np.max(np.sum(Z**2, axis=1)))
+    sharpest = factor * float(np.max(np.einsum("ij,ij->i", Z, Z)))  # no temporary as large as Z
     L_b = L if n == 1 else n * (size - 1) / (size * (n - 1)) * L + (n - size) / (size * (n - 1)) * sharpest
     return 1 / (2 * L_b), f"1/(2 L_b) for batches of {size} of {n} rows, L_b={L_b:.4g}"
 
@@ -871,9 +879,19 @@ def _cosine(total: int) -> Method:
 
 
 def _descend_sgd(
-    Z: np.ndarray, y: np.ndarray, settings: _Settings, dtype: np.dtype, loss: Any = None, factor: float = 2.0
+    Z: np.ndarray,
+    y: np.ndarray,
+    settings: _Settings,
+    dtype: np.dtype,
+    kind: Literal["mse", "logistic"] = "mse",
+    factor: float = 2.0,
 ) -> tuple[Trajectory, float, str, tuple[str, ...]]:
     from gdlab._sgd import sgd
+
+    if kind == "mse":
+        loss = _mse
+    else:
+        from gdlab._logistic import _mean_log_loss as loss
 
     n = len(Z)
     size = min(settings.batch_size, n)
@@ -893,7 +911,7 @@ def _descend_sgd(
     if settings.decay:
         source += f", decaying to 0 by a cosine over {total:,} steps"
     path = sgd(
-        loss or _mse,
+        loss,
         np.zeros(Z.shape[1]),
         {"Z": Z, "y": y},
         lr=rate,

@@ -162,4 +162,5 @@ def fit_logistic(
     if how == "newton":  # its path is Newton's own iterates, in the data's units
         return dataclasses.replace(result, trajectory=_newton_path(X, target, iterates, converged))
     # Any other method descends the mean log-loss on standardised columns, beside Newton's solution.
-    return _descent(result, design.matrix, y, settings, how, _mean_log_loss, 0.25)
+    regressors = design.names[int(intercept) :]
+    return _descent(result, tuple(table[c] for c in regressors), y, settings, how, "logistic")
