@@ -88,3 +88,12 @@ def test_a_descent_fit_larger_than_cache_reads_the_data_once_per_step_and_agrees
     assert True in calls  # the fused pass was traced for the gradient
     assert result.status.value == "converged"
     np.testing.assert_allclose(result.coef, result.closed_form, rtol=1e-6, atol=1e-7)
+
+
+def test_only_a_cpu_fuses_large_designs(monkeypatch):
+    import gdlab._design as design
+
+    big, small = np.empty((FUSED_NUMBERS // 4, 4)), np.empty((10, 4))
+    assert design.fuses(big) and not design.fuses(small)
+    monkeypatch.setattr(design.jax, "default_backend", lambda: "gpu")  # the plain loss's products there
+    assert not design.fuses(big)

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-__all__ = ["FUSED_NUMBERS", "Standard", "aligned", "fused_loss", "moments"]
+__all__ = ["FUSED_NUMBERS", "Standard", "aligned", "fused_loss", "fuses", "moments"]
 
 # A descent fit reads Z once per gradient (fused_loss) from this size (4 MB of float64) up;
 # below it Z stays in cache, and the plain loss compiles faster.
@@ -43,6 +43,13 @@ _HOST_ROWS = 65_536
 ALIGN = 64
 
 Kind = Literal["mse", "logistic"]
+
+
+def fuses(Z: np.ndarray) -> bool:
+    """Whether a descent on ``Z`` should use :func:`fused_loss`: on a CPU, above
+    :data:`FUSED_NUMBERS`. A GPU runs the plain loss's matrix products at its own
+    bandwidth; a scan over small blocks would serialise them."""
+    return Z.size >= FUSED_NUMBERS and jax.default_backend() == "cpu"
 
 
 def block_rows(p: int, itemsize: int = 8) -> int:

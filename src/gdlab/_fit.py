@@ -776,7 +776,7 @@ def _descend_method(
     Hessian is about ``factor * Z'Z/n`` (its rates come from that), one pass over ``Z`` per
     gradient when ``Z`` is larger than cache (:func:`gdlab._design.fused_loss`)."""
     from gdlab._descend import descend
-    from gdlab._design import FUSED_NUMBERS, fused_loss
+    from gdlab._design import fused_loss, fuses
 
     spec = resolve_method(how)
     rate, source = _rate_for(Z, spec, settings, factor)
@@ -789,7 +789,7 @@ def _descend_method(
         tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * size
         if spec.name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
             tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
-    if Z.size >= FUSED_NUMBERS:  # larger than cache: one pass per gradient
+    if fuses(Z):  # larger than cache, on a CPU: one pass per gradient
         loss = fused_loss(kind)
     elif kind == "mse":
         loss = _mse
