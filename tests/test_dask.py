@@ -251,6 +251,8 @@ def test_fit_options_on_the_cluster_are_checked_and_used_as_in_memory(chunks, cl
         gdlab.fit(chunks, y="y", x="x1,x2", method="sgd")
     with pytest.raises(InputError, match=r"computes in float64; leave dtype unset \(got float32\)"):
         gdlab.fit(chunks, y="y", x="x1,x2", dtype="float32")
+    with pytest.raises(InputError, match="stream=True reads a Parquet file here"):
+        gdlab.fit(FRAME, y="y", x="x1,x2", client=client, stream=True)
 
 
 def test_sgd_on_the_cluster_takes_batches_in_order_without_shuffle(chunks, client):
