@@ -476,10 +476,19 @@ def fit(
 
 
 def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
-    """The fit for data on a Dask cluster or streamed from Parquet, or ``None`` for data in memory."""
+    """The fit for data on a Dask cluster or streamed from Parquet, or ``None`` for data in memory.
+
+    Raises:
+        InputError: ``stream=True`` with data on a cluster (they are not streamed from here).
+    """
     from gdlab import _dask, _stream
 
     if client is not None or _dask.is_dask_collection(data) or isinstance(data, _dask.DaskData):
+        if stream:
+            raise InputError(
+                "stream=True reads a Parquet file here in blocks; with client= or Dask data the fit runs "
+                "on the cluster: leave stream unset, or drop client= to stream the file"
+            )
         return functools.partial(_dask.fit_dask, client=client)
     if _stream.should_stream(data, stream):
         return _stream.fit_parquet
