@@ -97,3 +97,26 @@ def test_only_a_cpu_fuses_large_designs(monkeypatch):
     assert design.fuses(big) and not design.fuses(small)
     monkeypatch.setattr(design.jax, "default_backend", lambda: "gpu")  # the plain loss's products there
     assert not design.fuses(big)
+
+
+@pytest.mark.parametrize(("family", "method"), [("linear", "gd"), ("linear", "adam"), ("logistic", "gd")])
+def test_a_large_float64_descent_fit_reads_the_columns_by_passes_and_agrees(family, method):
+    from gdlab._data import SHARE_VALUES
+
+    n = SHARE_VALUES // 4 + 999  # x0, x1, x2 and y: a table that is shared, not copied
+    rng = np.random.default_rng(6)
+    x = {f"x{j}": rng.normal(3 * j, 1 + j, n) for j in range(3)}
+    eta = 0.3 + 0.5 * x["x0"] - 0.2 * x["x1"] + 0.1 * x["x2"]
+    noise = rng.uniform(size=n) < 1 / (1 + np.exp(-eta))
+    y = noise.astype(float) if family == "logistic" else eta + rng.normal(size=n)
+    result = fit(x | {"y": y}, y="y", x=list(x), family=family, method=method, steps=4000, lr=None)
+    assert result.trajectory.method.endswith("(full batch over the table's columns)")
+    assert result.status.value == "converged", result.message
+    assert np.shares_memory(result._data["x0"], x["x0"])  # the data were not copied
+    rtol = 1e-5 if method == "adam" else 1e-7
+    np.testing.assert_allclose(result.coef, result.closed_form, rtol=rtol, atol=rtol)
+    # each recorded gradient is the exact gradient of the mean loss at that step, on the standardised data
+    Z = np.column_stack([np.ones(n), *((x[c] - x[c].mean()) / x[c].std() for c in x)])
+    w = np.asarray(result.trajectory.params)[3]
+    residual = (1 / (1 + np.exp(-Z @ w)) - y) if family == "logistic" else 2 * (Z @ w - y)
+    np.testing.assert_allclose(np.asarray(result.trajectory.grad)[3], residual @ Z / n, rtol=1e-9, atol=1e-12)

@@ -131,6 +131,38 @@ class Standard:
         """The largest squared row norm ``max |z_i|^2``."""
         return max(float(np.max(np.sum(Z**2, axis=1))) for Z in self.blocks())
 
+    def pass_fn(self, y: np.ndarray, kind: Kind = "mse", rows: int = 8192) -> Any:
+        """``pass_fn(w) -> (mean loss, gradient)`` in NumPy, one pass over the columns: each block
+        of ``rows`` rows is standardised column by column into one column-major buffer (each
+        column's slice a contiguous read) and used for both products while it is in cache.
+        Nothing as large as the data is allocated, so a descent by
+        :func:`gdlab._stream.descend_passes` over it makes no copy of the data."""
+        n, first = self.n, int(self.intercept)
+        buffer = np.empty((rows, self.p), order="F")
+        if self.intercept:
+            buffer[:, 0] = 1.0
+
+        def pass_fn(w: np.ndarray) -> tuple[float, np.ndarray]:
+            w = np.asarray(w, dtype=np.float64)
+            total, grad = 0.0, np.zeros(self.p)
+            for start in range(0, n, rows):
+                Z = buffer[: min(rows, n - start)]
+                for j, column in enumerate(self.columns):
+                    out = Z[:, first + j]
+                    np.subtract(column[start : start + rows], self.mean[j], out=out)
+                    out /= self.scale[j]
+                eta, target = Z @ w, y[start : start + rows]
+                if kind == "mse":
+                    r = eta - target
+                    total += float(r @ r)
+                    grad += 2 * (r @ Z)
+                else:
+                    total += float(np.sum(np.logaddexp(0.0, eta) - target * eta))
+                    grad += (np.exp(-np.logaddexp(0.0, -eta)) - target) @ Z
+            return total / n, grad / n
+
+        return pass_fn
+
     def matrix(self) -> np.ndarray:
         """``Z`` in the columns' dtype, row-major and aligned so that JAX shares its memory."""
         out = aligned_empty(self.shape, self.dtype)

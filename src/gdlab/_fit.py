@@ -593,13 +593,17 @@ def _descent(
         scaling = _Scaling(*moments(columns, closed.intercept), closed.intercept)
     else:
         scaling = _Scaling(np.zeros(len(columns)), np.ones(len(columns)), closed.intercept)
-    Z = Standard(columns, scaling.mean, scaling.scale, closed.intercept).matrix()
-    y = aligned(y)
+    standard = Standard(columns, scaling.mean, scaling.scale, closed.intercept)
     rate: float | None
     source: str | None
-    if how == "sgd":
+    if _passes(standard, how, closed.dtype):  # large data: no copy, one NumPy pass per step
+        Z: Any = standard
+        path, rate, source, notes = _descend_passes(standard, y, settings, how, kind, factor)
+    elif how == "sgd":
+        Z, y = standard.matrix(), aligned(y)
         path, rate, source, notes = _descend_sgd(Z, y, settings, closed.dtype, kind, factor)
     else:
+        Z, y = standard.matrix(), aligned(y)
         path, rate, source, notes = _descend_method(Z, y, settings, closed.dtype, how, kind, factor)
     if not settings.standardize:
         source = None if source is None else source.replace("standardised regressors", "the raw columns")
@@ -738,7 +742,8 @@ def _eigenvalues(Z: np.ndarray, factor: float = 2.0) -> np.ndarray:
     The loss is a quadratic, so its Hessian is this matrix everywhere: read here
     in NumPy rather than by :func:`gdlab.stability` differentiating a closure over
     the data, which would compile anew for every fit."""
-    return np.linalg.eigvalsh(factor * (Z.T @ Z) / len(Z))
+    gram = Z.gram() if hasattr(Z, "gram") else (Z.T @ Z) / len(Z)  # a Standard: by blocks
+    return np.linalg.eigvalsh(factor * gram)
 
 
 def _curvature(Z: np.ndarray, factor: float = 2.0) -> tuple[float, float]:
@@ -792,12 +797,7 @@ def _descend_method(
     # The data are an argument of the compiled run: not embedded in it, and new data of the same
     # shapes reuse it.
     data = {"Z": Z, "y": y}
-    tol = settings.tol
-    if tol is None:
-        size = max(1.0, float(np.sqrt(np.mean(y**2))))
-        tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * size
-        if spec.name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
-            tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
+    tol = settings.tol if settings.tol is not None else _default_tol(y, dtype, spec.name)
     if fuses(Z):  # larger than cache, on a CPU: one pass per gradient
         loss = fused_loss(kind)
     elif kind == "mse":
@@ -813,6 +813,60 @@ def _descend_method(
         method=spec,
         dtype=dtype,
         data=data,
+    )
+    notes: tuple[str, ...] = ()
+    if path.status is Status.MAX_STEPS:
+        notes = (
+            f"{spec.name} took all {settings.steps:,} steps without the gradient norm falling to {tol:.3g}: "
+            "the coefficients are not converged; raise steps",
+        )
+    elif path.status is not Status.CONVERGED:
+        notes = (f"{spec.name}: {path.message}",)
+    return path, rate, source, notes
+
+
+def _default_tol(y: np.ndarray, dtype: np.dtype, name: str) -> float:
+    """Stop once the gradient norm is 1e-10 relative to the response's size (or what the dtype allows)."""
+    size = max(1.0, float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))))
+    tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * size
+    if name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
+        tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
+    return tol
+
+
+def _passes(standard: Any, how: str | Method, dtype: np.dtype) -> bool:
+    """Whether a descent runs as NumPy passes over the columns (:func:`_descend_passes`): float64
+    data of :data:`gdlab._data.SHARE_VALUES` numbers or more (a table that is not copied), by a
+    method that needs only gradients (not sgd, a line search or Newton's method)."""
+    from gdlab._data import SHARE_VALUES
+    from gdlab._stream import _READS_LOSS
+
+    if how == "sgd" or dtype != np.float64 or standard.n * standard.p < SHARE_VALUES:
+        return False
+    spec = resolve_method(how)
+    return spec.needs_lr and spec.name not in _READS_LOSS
+
+
+def _descend_passes(
+    standard: Any, y: np.ndarray, settings: _Settings, how: str | Method, kind: str, factor: float
+) -> tuple[Trajectory, float | None, str | None, tuple[str, ...]]:
+    """A full-batch descent from zero whose every gradient is one NumPy pass over the table's
+    columns, standardised a block at a time (:meth:`gdlab._design.Standard.pass_fn`): the data
+    are never copied. The optimiser, the stop rule and the record are :func:`gdlab.descend`'s."""
+    from gdlab._stream import descend_passes
+
+    spec = resolve_method(how)
+    rate, source = _rate_for(standard, spec, settings, factor)
+    tol = settings.tol if settings.tol is not None else _default_tol(y, np.dtype(np.float64), spec.name)
+    assert rate is not None  # methods that need only gradients take a rate
+    path = descend_passes(
+        standard.pass_fn(y, kind),
+        np.zeros(standard.p),
+        lr=rate,
+        steps=settings.steps,
+        method=spec,
+        tol=tol,
+        where="the table's columns",
     )
     notes: tuple[str, ...] = ()
     if path.status is Status.MAX_STEPS:
