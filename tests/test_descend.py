@@ -185,3 +185,29 @@ def test_data_passed_as_an_argument_is_not_compiled_into_the_run():
         assert path.loss_fn(path.final) == pytest.approx(float(path.loss[-1]))
     assert _chunk._cache_size() == compiled + 2  # the two closures compiled; the data runs did not
     assert first.status is gdlab.Status.CONVERGED
+
+
+def test_the_same_loss_text_reuses_its_compiled_run():
+    import jax
+
+    from gdlab._loss import as_loss
+
+    assert as_loss("(b/2-1)^2") is as_loss("(b/2-1)^2")
+    gdlab.descend("(b/2-1)^2 + 0.125*b", {"b": 0.0}, lr=0.5, steps=50)  # compiles
+    lowered = []
+
+    def listen(event: str, duration: float, **kwargs: object) -> None:
+        if event == "/jax/core/compile/jaxpr_to_mlir_module_duration":
+            lowered.append(kwargs.get("fun_name"))
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        again = gdlab.descend("(b/2-1)^2 + 0.125*b", {"b": 1.0}, lr=0.5, steps=50)
+        reused = list(lowered)
+        fresh = gdlab.descend("(b/2-1)^2 + 0.25*b", {"b": 1.0}, lr=0.5, steps=50)  # another text compiles
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert not reused and lowered  # the counter sees compilation, and the same text caused none
+    assert again.final["b"] == pytest.approx(1.75, abs=1e-6) and fresh.final["b"] == pytest.approx(
+        1.5, abs=1e-6
+    )

@@ -14,12 +14,20 @@ from gdlab._checks import InputError
 
 
 def as_loss(f: Any) -> Any:
-    """The loss as a callable: the text of a loss is parsed (safely) into an Expression."""
-    if isinstance(f, str):
-        from gdlab._expr import parse
+    """The loss as a callable: the text of a loss is parsed (safely) into an Expression.
 
-        return parse(f)
+    The same text gives the same Expression (up to 256 texts are kept), so repeated calls
+    with one loss text reuse its compiled runs instead of compiling them again."""
+    if isinstance(f, str):
+        return _parsed(f)
     return f
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> Any:
+    from gdlab._expr import parse
+
+    return parse(text)
 
 
 def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
