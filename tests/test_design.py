@@ -1,4 +1,4 @@
-"""Standardised regressors built once, and the one-pass losses of descent fits (gdlab._design)."""
+"""Standardised regressors for descent fits, read from the table's own columns (gdlab._design)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gdlab._design import FUSED_NUMBERS, Standard, aligned, block_rows, fused_loss, moments
+from gdlab._design import Standard, aligned, moments
 from gdlab._fit import fit
 
 
@@ -19,32 +19,21 @@ def _plain(kind, w, Z, y):
 
 
 @pytest.mark.parametrize("kind", ["mse", "logistic"])
-@pytest.mark.parametrize("n", [5, 2 * 8192 + 77])  # no whole block; two blocks and a ragged tail
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_value_gradient_and_hessian_equal_the_plain_loss(kind, n, dtype):
+@pytest.mark.parametrize("n", [5, 2 * 8192 + 77])  # less than a block; two blocks and a ragged tail
+def test_a_pass_over_the_columns_is_the_value_and_gradient_of_the_loss(kind, n):
     rng = np.random.default_rng(2)
-    Z = np.column_stack([np.ones(n), rng.normal(size=(n, 2))]).astype(dtype)
-    y = (rng.uniform(size=n) < 0.4).astype(dtype) if kind == "logistic" else rng.normal(size=n).astype(dtype)
-    w = rng.normal(size=3).astype(dtype)
-    data = {"Z": Z, "y": y}
-    loss = fused_loss(kind)
-    value, grad = jax.jit(jax.value_and_grad(loss))(w, data)
-    tol = 1e-12 if dtype == np.float64 else 2e-5
-    assert value.dtype == dtype and grad.dtype == dtype
-    np.testing.assert_allclose(value, _plain(kind, w, Z, y), rtol=tol)
-    np.testing.assert_allclose(grad, jax.grad(_plain, argnums=1)(kind, w, Z, y), rtol=tol, atol=tol)
-    hessian = jax.hessian(loss)(w, data)
-    np.testing.assert_allclose(hessian, jax.hessian(_plain, argnums=1)(kind, w, Z, y), rtol=tol, atol=tol)
+    columns = (rng.normal(50, 3, n), rng.normal(-1, 1e-3, n))
+    y = (rng.uniform(size=n) < 0.4).astype(float) if kind == "logistic" else rng.normal(size=n)
+    mean, scale = moments(columns, True)
+    standard = Standard(columns, mean, scale, intercept=True)
+    Z = np.column_stack([np.ones(n), *((c - m) / s for c, m, s in zip(columns, mean, scale, strict=True))])
+    w = rng.normal(size=3)
+    value, grad = standard.pass_fn(y, kind)(w)
+    np.testing.assert_allclose(value, _plain(kind, w, Z, y), rtol=1e-12)
+    np.testing.assert_allclose(grad, jax.grad(_plain, argnums=1)(kind, w, Z, y), rtol=1e-10, atol=1e-13)
 
 
-def test_the_data_are_not_differentiable():
-    data = {"Z": np.ones((4, 2)), "y": np.arange(4.0)}
-    with pytest.raises(NotImplementedError, match="not differentiable"):
-        jax.grad(lambda d: fused_loss("mse")(jnp.ones(2), d))(data)
-
-
-def test_blocks_stay_in_cache_and_arrays_are_shared_by_jax():
-    assert block_rows(100) == 1024 and block_rows(1) == 8192 and block_rows(10_000) == 64
+def test_an_aligned_array_is_shared_by_jax():
     Z = aligned(np.random.default_rng(0).normal(size=(1000, 3)))
     assert Z.ctypes.data % 64 == 0
     assert jax.device_put(Z).unsafe_buffer_pointer() == Z.ctypes.data  # JAX reads it where it lies
@@ -65,43 +54,12 @@ def test_standardised_blocks_equal_the_textbook_formula():
         np.testing.assert_allclose(standard.gram(), Z.T @ Z / len(Z), atol=1e-10)
 
 
-@pytest.mark.parametrize("family", ["linear", "logistic"])
-def test_a_descent_fit_larger_than_cache_reads_the_data_once_per_step_and_agrees(family, monkeypatch):
-    import gdlab._design as design
-
-    calls = []
-    real = design._pass
-    monkeypatch.setattr(design, "_pass", lambda *a, **k: calls.append(k["grad"]) or real(*a, **k))
-    design.fused_loss.cache_clear()
-    n = FUSED_NUMBERS // 4 + 1_001  # Z has 4 columns: just above the size that is fused
-    rng = np.random.default_rng(5)
-    x = {f"x{j}": rng.normal(j, 1 + j, n) for j in range(3)}
-    eta = 0.3 + 0.5 * x["x0"] - 0.2 * x["x1"] + 0.1 * x["x2"]
-    y = (
-        (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
-        if family == "logistic"
-        else eta + rng.normal(size=n)
-    )
-    method = "lbfgs" if family == "logistic" else "gd"
-    result = fit(x | {"y": y}, y="y", x=list(x), family=family, method=method, steps=3000)
-    design.fused_loss.cache_clear()
-    assert True in calls  # the fused pass was traced for the gradient
-    assert result.status.value == "converged"
-    np.testing.assert_allclose(result.coef, result.closed_form, rtol=1e-6, atol=1e-7)
-
-
-def test_only_a_cpu_fuses_large_designs(monkeypatch):
-    import gdlab._design as design
-
-    big, small = np.empty((FUSED_NUMBERS // 4, 4)), np.empty((10, 4))
-    assert design.fuses(big) and not design.fuses(small)
-    monkeypatch.setattr(design.jax, "default_backend", lambda: "gpu")  # the plain loss's products there
-    assert not design.fuses(big)
-
-
 @pytest.mark.parametrize(("family", "method"), [("linear", "gd"), ("linear", "adam"), ("logistic", "gd")])
-def test_a_large_float64_descent_fit_reads_the_columns_by_passes_and_agrees(family, method):
+def test_a_large_float64_descent_fit_reads_the_columns_by_passes_and_agrees(family, method, monkeypatch):
+    import gdlab._fit
     from gdlab._data import SHARE_VALUES
+
+    monkeypatch.setattr(gdlab._fit, "PASS_VALUES", SHARE_VALUES)  # the same path, on less data
 
     n = SHARE_VALUES // 4 + 999  # x0, x1, x2 and y: a table that is shared, not copied
     rng = np.random.default_rng(6)

@@ -787,10 +787,8 @@ def _descend_method(
     factor: float = 2.0,
 ) -> tuple[Trajectory, float | None, str | None, tuple[str, ...]]:
     """A descent from zero on the mean squared error (or mean log-loss) of ``b`` on ``Z``, whose
-    Hessian is about ``factor * Z'Z/n`` (its rates come from that), one pass over ``Z`` per
-    gradient when ``Z`` is larger than cache (:func:`gdlab._design.fused_loss`)."""
+    Hessian is about ``factor * Z'Z/n`` (its rates come from that)."""
     from gdlab._descend import descend
-    from gdlab._design import fused_loss, fuses
 
     spec = resolve_method(how)
     rate, source = _rate_for(Z, spec, settings, factor)
@@ -798,9 +796,7 @@ def _descend_method(
     # shapes reuse it.
     data = {"Z": Z, "y": y}
     tol = settings.tol if settings.tol is not None else _default_tol(y, dtype, spec.name)
-    if fuses(Z):  # larger than cache, on a CPU: one pass per gradient
-        loss = fused_loss(kind)
-    elif kind == "mse":
+    if kind == "mse":
         loss = _mse
     else:
         from gdlab._logistic import _mean_log_loss as loss
@@ -834,14 +830,19 @@ def _default_tol(y: np.ndarray, dtype: np.dtype, name: str) -> float:
     return tol
 
 
+# A descent fit whose standardised regressors would hold this many numbers (64 MB of float64)
+# or more reads the table's columns by passes instead of copying them (see _passes). Below it
+# the copy is small, and a compiled run on it is faster than a pass per step from Python.
+PASS_VALUES = 1 << 23
+
+
 def _passes(standard: Any, how: str | Method, dtype: np.dtype) -> bool:
     """Whether a descent runs as NumPy passes over the columns (:func:`_descend_passes`): float64
-    data of :data:`gdlab._data.SHARE_VALUES` numbers or more (a table that is not copied), by a
-    method that needs only gradients (not sgd, a line search or Newton's method)."""
-    from gdlab._data import SHARE_VALUES
+    data whose standardised copy would hold :data:`PASS_VALUES` numbers or more, by a method that
+    needs only gradients (not sgd, a line search or Newton's method)."""
     from gdlab._stream import _READS_LOSS
 
-    if how == "sgd" or dtype != np.float64 or standard.n * standard.p < SHARE_VALUES:
+    if how == "sgd" or dtype != np.float64 or standard.n * standard.p < PASS_VALUES:
         return False
     spec = resolve_method(how)
     return spec.needs_lr and spec.name not in _READS_LOSS
