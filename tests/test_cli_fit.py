@@ -84,3 +84,19 @@ def test_mistakes_exit_2_with_the_message(files, args, message):
     result = runner.invoke(app, ["fit", str(files / "exam.csv"), *args])
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
+
+
+def test_the_options_its_messages_name_exist_and_bad_models_exit_2(files):
+    csv = str(files / "exam.csv")
+    loose = _json(["fit", csv, "--y", "a", "--x", "b", "--method", "adam", "--tol", "1e-3"])
+    tight = _json(["fit", csv, "--y", "a", "--x", "b", "--method", "adam", "--tol", "1e-12"])
+    assert loose["steps"] < tight["steps"]  # --tol, which the descent messages name, is honoured
+    named = runner.invoke(app, ["fit", csv, "--y", "a"])
+    assert named.exit_code == 2 and "--x temp (repeat --x, or x1,x2)" in named.output
+    assert "--model b1*(1-exp(-b2*temp))" in named.output and "x=" not in named.output
+    constant = runner.invoke(app, ["fit", csv, "--y", "a", "--model", "2*b"])
+    assert constant.exit_code == 2 and "has no parameters to fit" in constant.output
+    cut = runner.invoke(app, ["fit", csv, "--y", "a", "--x", "b", "--rcond", "2"])
+    assert cut.exit_code == 2 and "--rcond must be a number in [0, 1)" in cut.output
+    streamed = runner.invoke(app, ["fit", csv, "--y", "a", "--x", "b", "--stream"])
+    assert streamed.exit_code == 2 and "--stream needs a Parquet file" in streamed.output

@@ -275,3 +275,14 @@ def test_a_formula_on_the_cluster_is_refused_with_the_way_to_fit_it(client):
             InputError, match=r"a formula \(model=...\) is fitted in memory, not on a cluster"
         ):
             gdlab.fit(data, y="y", model="b1 + b2*x1", **kwargs)
+
+
+def test_a_column_that_is_not_numbers_is_refused_before_any_task(client):
+    frame = FRAME.assign(txt="q", when=pd.Timestamp("2026-01-01"), kind=pd.Categorical(["a"] * N))
+    data = dd.from_pandas(frame, npartitions=4)
+    for column, what in (("txt", "text"), ("when", "dates or times"), ("kind", "categories")):
+        with pytest.raises(InputError, match=f"column '{column}' holds {what}"):
+            gdlab.fit(data, y="y", x=["x1", column], client=client)
+    assert (
+        gdlab.fit(data.assign(flag=data.x1 > 0), y="y", x="x1,flag", client=client).n == N
+    )  # booleans are 0/1

@@ -242,7 +242,9 @@ def test_a_missing_column_of_a_table_suggests_the_closest():
 
 def test_names_from_lists_and_comma_separated_strings():
     assert names("a, b") == ("a", "b") == names(["a", "b"]) == names(["a,b"])
-    for bad, word in ((["a", 1], "strings"), ("", "empty"), ([], "empty"), ("a,a", "more than once")):
+    assert names(["a", 1]) == ("a", "1") and names(2) == ("2",)  # numbered columns, as an array's
+    for bad, word in ((["a", 1.5], "strings"), (["a", True], "strings"), ("", "empty"), ([], "empty"),
+                      ("a,a", "more than once")):  # fmt: skip
         with pytest.raises(InputError, match=word):
             names(bad)
 

@@ -73,7 +73,11 @@ def _facts(**changes):
         ),
         (
             {"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2)},
-            "settling (loss 36 -> 13.2)",
+            "settling (loss 36 -> 13.2); raise the step limit, or lower the rate 0.1 a little",
+        ),
+        (  # a method without a rate (Newton's) is told what it can do, in a whole sentence
+            {"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2), "lr": None},
+            "settling (loss 36 -> 13.2); raise the step limit, or start nearer a minimum",
         ),
         ({"turned_back": True, "grad_norms": (6.0, 90.0), "losses": (36.0, 1e5, 7.7e5)}, "its bounces grow"),
         ({}, "give a tolerance (tol) to stop once it is small"),

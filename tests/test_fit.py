@@ -437,3 +437,27 @@ def test_a_collinear_design_explains_why_gd_is_slow():
     result = fit(frame, y="TOTEMP", x=list(longley.exog.columns), method="gd", steps=500)
     assert "the Hessian's condition number is 1.22e+04" in result.warnings[-1]
     assert "ran out of steps (500)" in result.warnings[-1]
+
+
+def test_a_constant_response_or_an_exact_fit_says_its_statistics_are_undefined():
+    a = np.arange(10.0)
+    data = {"a": a, "b": a**2 % 7, "y": np.full(10, 3.0)}
+    constant = fit(data, y="y", x="a,b")
+    assert constant.coefficients["intercept"] == pytest.approx(3.0)
+    assert np.all(constant.stats.se == 0) and np.all(np.isnan(constant.stats.statistic))
+    assert np.all(np.isnan(constant.stats.pvalue)) and np.isnan(constant.stats.r2)
+    assert "'y' is constant (3 in every row): there is nothing to explain" in constant.warnings[-1]
+    exact = fit({"a": a, "y": 1 + 2 * a}, y="y", x="a")
+    assert exact.stats.rss == 0 and exact.stats.r2 == 1 and np.all(np.isnan(exact.stats.pvalue))
+    assert "the fit is exact" in exact.warnings[-1]
+
+
+def test_columns_numbered_as_an_array_or_a_frame_numbers_them_can_be_named_by_number():
+    A = np.random.default_rng(0).normal(size=(50, 3))
+    A[:, 2] = 2 * A[:, 0] + 1 + 0.01 * A[:, 1]
+    for data in (A, pd.DataFrame(A)):
+        by_number = fit(data, y=2, x=[0, 1])
+        assert by_number.coefficients == fit(data, y="2", x=["0", "1"]).coefficients
+        assert by_number.coefficients["0"] == pytest.approx(2.0)
+    with pytest.raises(InputError, match="y must be the name of one column; got True"):
+        fit(A, y=True, x=[0])

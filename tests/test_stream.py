@@ -436,3 +436,13 @@ def test_a_formula_on_streamed_data_is_refused_with_the_way_to_fit_it(folder, tm
             InputError, match=r"a formula \(model=...\) is fitted in memory.*pandas.read_parquet"
         ):
             gdlab.fit(data, y="y", model="b1 + b2*x1", stream=stream)
+
+
+def test_a_single_file_with_a_text_column_the_fit_does_not_read_is_fitted(tmp_path):
+    path = tmp_path / "small.parquet"
+    frame = pd.DataFrame({"a": np.arange(20.0), "name": ["q"] * 20})
+    frame["y"] = 2 * frame["a"] + 1
+    frame.to_parquet(path)
+    assert gdlab.fit(path, y="y", x="a").coefficients == pytest.approx({"intercept": 1.0, "a": 2.0})
+    with pytest.raises(gdlab.InputError, match="'name' holds text"):
+        gdlab.fit(path, y="y", x="name")

@@ -234,6 +234,7 @@ def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[A
                 from gdlab._data import _no_column
 
                 raise InputError(_no_column(name, existing, "the Dask DataFrame"))
+        _numeric_columns(data, chosen)
         return list(data[list(chosen)].to_delayed()), chosen
     if getattr(data, "ndim", None) != 2:
         raise InputError(
@@ -247,6 +248,30 @@ def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[A
             raise InputError(f"the Dask array has columns {', '.join(existing)}; no column {name!r}")
     picked = data[:, [int(c) for c in chosen]].rechunk({1: -1})
     return list(picked.to_delayed()[:, 0]), chosen
+
+
+def _numeric_columns(frame: Any, chosen: tuple[str, ...]) -> None:
+    """Refuse, before any task runs, a column whose dtype (known without computing) is not numbers."""
+    import pandas as pd
+
+    by_name = {str(c): c for c in frame.columns}
+    for name in chosen:
+        dtype = frame[by_name[name]].dtype
+        if pd.api.types.is_bool_dtype(dtype) or (
+            pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)
+        ):
+            continue
+        what = (
+            "dates or times"
+            if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype)
+            else "categories"
+            if isinstance(dtype, pd.CategoricalDtype)
+            else "text"
+        )
+        raise InputError(
+            f"the Dask DataFrame: column {name!r} holds {what} ({dtype}), not numbers; convert it "
+            "to numbers, or leave it out of x"
+        )
 
 
 def _chunk_of(part: Any, columns: tuple[str, ...]) -> Any:

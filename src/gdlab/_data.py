@@ -178,7 +178,9 @@ def names(value: NamesLike, what: str = "columns") -> tuple[str, ...]:
         >>> names(["temp", "rain,wind"])
         ('temp', 'rain', 'wind')
     """
-    parts = [value] if isinstance(value, str) else list(value)
+    parts = [value] if isinstance(value, str | int) and not isinstance(value, bool) else list(value)
+    # a DataFrame made from an array has columns 0, 1, 2 ...: they are named "0", "1", "2" here
+    parts = [str(p) if isinstance(p, int | np.integer) and not isinstance(p, bool) else p for p in parts]
     if not all(isinstance(p, str) for p in parts):
         raise InputError(f"{what} must be column names (strings); got {value!r}")
     found = tuple(n.strip() for n in ",".join(parts).split(","))

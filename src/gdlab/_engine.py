@@ -329,9 +329,10 @@ def describe(facts: Facts) -> str:
         )
     if k > 0 and facts.turned_back and last < first - 1e-6 * abs(first):
         # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
-        return (
-            f"{limit}: it bounces back and forth, settling (loss {first:.4g} -> {last:.4g}); "
-            f"raise the step limit, or {_lower(facts)} a little"
+        return f"{limit}: it bounces back and forth, settling (loss {first:.4g} -> {last:.4g}); " + (
+            "raise the step limit, or start nearer a minimum"
+            if facts.lr is None
+            else f"raise the step limit, or {_lower(facts)} a little"
         )
     if k > 0 and facts.turned_back and norm_last >= 0.5 * facts.grad_norms[0]:
         return f"{limit}: it bounces back and forth without settling, so {_lower(facts)}"

@@ -441,7 +441,9 @@ def fit(
             dtype=dtype,
         )
     if x is None:
-        raise InputError("name the regressors: x='temp' (or a list), or give a formula with model=")
+        raise InputError(
+            "name the regressors: x='temp' (or a list), or give a formula with model='b1*(1-exp(-b2*temp))'"
+        )
     beyond = _beyond_memory(data, client, stream)
     if beyond is not None:
         common = {"family": family, "method": method, "intercept": intercept, "steps": steps, "lr": lr}
@@ -515,6 +517,16 @@ def _linear(
     solved = least_squares(design, target, rcond=rcond, dtype=dt)
     closed = np.asarray(solved.coef, dtype=np.float64)
     stats = _inference.linear(solved, design, target.astype(np.float64, copy=False), intercept)
+    notes = solved.messages()
+    if stats.rss == 0 or target.min() == target.max():
+        notes = (
+            *notes,
+            f"{response!r} is constant ({target[0]:g} in every row): there is nothing to explain, so "
+            "the standard errors are 0 and t, p and R² are undefined"
+            if target.min() == target.max()
+            else "the fit is exact (every residual is 0), so the standard errors are 0 and t and p "
+            "are undefined",
+        )
     result = Fit(
         y=response,
         names=coefficients,
@@ -522,7 +534,7 @@ def _linear(
         coef=closed,
         closed_form=closed,
         n=table.n,
-        warnings=solved.messages(),
+        warnings=notes,
         dropped=table.dropped,
         intercept=intercept,
         dtype=dt,
@@ -664,6 +676,8 @@ def _method(method: object, family: str = "linear") -> str | Method:
 
 
 def _variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
+    if isinstance(y, int | np.integer) and not isinstance(y, bool):  # column 2 of an array is "2"
+        y = str(y)
     if not isinstance(y, str):
         raise InputError(f"y must be the name of one column; got {y!r}")
     response = names(y, "y")

@@ -68,8 +68,8 @@ def linear(solve: LeastSquares, X: np.ndarray | Columns, y: np.ndarray, intercep
     s2 = rss / df if df > 0 else float("nan")
     cov = s2 * solve.unscaled_inverse() if solve.full_rank else np.full((p, p), np.nan)
     se = np.sqrt(np.diag(cov))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = coef / se
+    with np.errstate(divide="ignore", invalid="ignore"):  # a perfect fit (se 0) has no t value
+        t = np.where(se > 0, coef / np.where(se > 0, se, 1.0), np.nan)
     pvalue = 2 * scipy.stats.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan)
     return Inference(
         se=se,

@@ -182,8 +182,14 @@ def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expressio
         close = [(n, difflib.get_close_matches(n, columns, n=1, cutoff=0.6)) for n in free.params]
         hint = "".join(f" ('{n}': did you mean {m[0]!r}?)" for n, m in close if m)
         raise InputError(
-            f"the formula {model!r} names no column of the data{hint} (columns: {', '.join(columns)}): "
+            f"the formula {model!r} names no column of the data: its names "
+            f"{', '.join(free.params)} would all be parameters{hint} (columns: {', '.join(columns)}); "
             "write the regressor by its column name, as in b1*(1-exp(-b2*x))"
+        )
+    if all(n in used for n in free.params):
+        raise InputError(
+            f"the formula {model!r} has no parameters to fit: every name in it is a column "
+            f"({', '.join(used)}); write the parameters as names that are not columns, as in b1*{used[0]}"
         )
     if y in used:
         raise InputError(f"{y!r} is the response y and also appears in the formula: it cannot explain itself")

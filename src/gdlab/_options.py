@@ -246,6 +246,8 @@ def method(name: str, choices: tuple[str, ...]) -> str:
 # The library's keyword arguments, as this command line spells its options.
 OPTIONS = {
     "tol": "--tol",
+    "rcond": "--rcond",
+    "model": "--model",
     "steps": "--steps",
     "lr": "--lr",
     "lrs": "--lr",
@@ -266,6 +268,8 @@ _ASSIGNED = "|".join(k for k in sorted(OPTIONS, key=len, reverse=True) if k not 
 _NOT_AFTER = r"(?<![\w.,=/-])(?<!--init )(?<!--at )(?<!--range )"  # b=1 in '--init b=1' is a setting
 _TRANSLATIONS = (
     (re.compile(r"\bdropna=True\b"), "--dropna"),
+    (re.compile(r"\bstream=True\b"), "--stream"),
+    (re.compile(r"\bx='([^']*)' \(or a list\)"), r"--x \1 (repeat --x, or x1,x2)"),
     (re.compile(r"\bfit intercept=False\b"), "use --no-intercept"),
     (re.compile(r"\bintercept=False\b"), "--no-intercept"),
     (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})='([^']*)'"), lambda m: f"{OPTIONS[m[1]]} {m[2]}"),

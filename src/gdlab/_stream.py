@@ -185,8 +185,13 @@ def should_stream(data: object, stream: bool | None = None) -> bool:
     assert isinstance(data, str | os.PathLike)
     if stream or os.path.isdir(data):
         return True
-    source = open_parquet(data)
-    return source.n * len(source.columns) > LIMITS.table_numbers
+    import pyarrow.parquet as pq
+
+    try:  # the size from the footer only: the columns a fit reads are checked when it reads them
+        meta = pq.ParquetFile(data).metadata
+    except Exception:  # not readable as one Parquet file: the reader that opens it says why
+        return False
+    return meta.num_rows * meta.num_columns > LIMITS.table_numbers
 
 
 def open_parquet(

@@ -666,6 +666,31 @@ def fit(
             "--dropna", help="Drop rows with a missing value in the columns used, and say how many."
         ),
     ] = False,
+    tol: Annotated[
+        str | None,
+        typer.Option(
+            "--tol",
+            metavar="NUMBER",
+            help="Stop an iterative method once the gradient norm is this small "
+            "(default: 1e-10 relative to the response's size).",
+        ),
+    ] = None,
+    rcond: Annotated[
+        str | None,
+        typer.Option(
+            "--rcond",
+            metavar="NUMBER",
+            help="The closed form's cut-off for dependent columns, a fraction of the largest pivot.",
+        ),
+    ] = None,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--no-stream",
+            help="Read a Parquet file in blocks instead of into memory (default: a directory, or a "
+            "file too large for a table, is streamed).",
+        ),
+    ] = None,
     out: Out = None,
     json_output: Json = False,
 ):
@@ -705,6 +730,9 @@ def fit(
         intercept=intercept,
         standardize=standardize,
         dropna=dropna,
+        tol=None if tol is None else _options.value(tol, "--tol"),
+        rcond=None if rcond is None else _options.value(rcond, "--rcond"),
+        stream=stream,
     )
     if out is not None:
         from gdlab.render import save_figure
