@@ -192,3 +192,15 @@ def test_the_benchmarks_numpy_jacobians_are_the_models_own(kind):
     np.testing.assert_allclose(
         JACOBIANS[kind](b, problem.x), autodiff, rtol=1e-12, atol=1e-12 * np.abs(autodiff).max()
     )
+
+
+def test_gd_beside_lm_takes_a_rate_safe_where_the_curvature_grows():
+    rng = np.random.default_rng(1)
+    x = np.linspace(0, 10, 30)
+    y = 2.5 * (1 - np.exp(-0.69 * x)) + 0.02 * rng.normal(size=30)
+    # From b2=0.1 the curvature at the start is 1/3 of that at the solution: 1/L there diverged.
+    result = fit({"x": x, "y": y}, y="y", model="b1*(1-exp(-b2*x))", init={"b1": 1, "b2": 0.1},
+                 method="gd", steps=20_000)  # fmt: skip
+    assert result.status.value == "converged", result.message
+    assert "the larger at the start and at lm's solution" in result.lr_source
+    np.testing.assert_allclose(result.coef, result.closed_form, rtol=1e-7)

@@ -391,9 +391,14 @@ def _beside(
         if lr is not None:
             rate, source = lr, "given"
         else:
-            J = np.asarray(jax.jacfwd(problem.residuals)(jnp.asarray(u0)))
-            L = float(np.linalg.eigvalsh(2 * J.T @ J / n)[-1])
-            rate, source = 1 / L, f"1/L from the Gauss-Newton Hessian at the start, L={L:.4g}"
+            # The curvature where the run starts and where it should end (lm's solution): a rate
+            # safe at the start alone diverges where the curvature grows on the way.
+            ends = [u0, np.asarray(reference.coef, np.float64) / problem.scale]
+            L = max(_largest_curvature(problem, u, n) for u in ends if np.all(np.isfinite(u)))
+            rate = 1 / L
+            source = (
+                f"1/L from the Gauss-Newton Hessian, the larger at the start and at lm's solution, L={L:.4g}"
+            )
     stop = 1e-10 * max(1.0, float(np.sqrt(np.mean(problem.y**2)))) if tol is None else _checks.tol(tol)
     path = descend(
         _mean_square(problem.residual_fn),
@@ -418,6 +423,12 @@ def _beside(
         trajectory=_in_units(path, problem.scale, problem.params),
         warnings=(*reference.warnings, *notes),
     )
+
+
+def _largest_curvature(problem: _Problem, u: np.ndarray, n: int) -> float:
+    """The largest eigenvalue of the Gauss-Newton Hessian ``2J'J/n`` of the mean squared residual at ``u``."""
+    J = np.asarray(jax.jacfwd(problem.residuals)(jnp.asarray(u)))
+    return float(np.linalg.eigvalsh(2 * J.T @ J / n)[-1])
 
 
 @functools.lru_cache(maxsize=16)
