@@ -286,3 +286,16 @@ def test_a_column_that_is_not_numbers_is_refused_before_any_task(client):
     assert (
         gdlab.fit(data.assign(flag=data.x1 > 0), y="y", x="x1,flag", client=client).n == N
     )  # booleans are 0/1
+
+
+def test_sgd_on_the_cluster_reads_the_chosen_columns_and_drops_missing_rows(client):
+    frame = _gappy_frame().assign(txt="q")
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"]) ** 2)
+    path = gdlab.sgd(mse, jnp.zeros(2), dd.from_pandas(frame, npartitions=4), lr=0.05, batch_size=50,
+                     epochs=2, client=client, columns="x1,y", dropna=True)  # fmt: skip
+    clean = frame.dropna(subset=["x1", "y"])
+    closed = np.linalg.lstsq(np.column_stack([np.ones(len(clean)), clean.x1]), clean.y, rcond=None)[0]
+    np.testing.assert_allclose(path.final, closed, atol=0.15)  # near the least-squares line of the kept rows
+    with pytest.raises(InputError, match="holds text"):
+        gdlab.sgd(mse, jnp.zeros(2), dd.from_pandas(frame, npartitions=4), lr=0.05, batch_size=50,
+                  client=client, columns="x1,y,txt")  # fmt: skip

@@ -99,3 +99,31 @@ def test_streamed_data_refuse_float32(tmp_path):
     pd.DataFrame(DATA).to_parquet(tmp_path / "part.parquet")
     with pytest.raises(gdlab.InputError, match="streamed and cluster data are computed in float64"):
         gdlab.sgd(mse, np.array([9.0, 2.0]), tmp_path, lr=1e-3, batch_size=2, dtype="float32")
+
+
+def test_columns_and_dropna_choose_and_clean_a_table_in_memory_and_streamed(tmp_path):
+    rng = np.random.default_rng(8)
+    n = 400
+    frame = pd.DataFrame({"x": rng.normal(size=n), "region": np.where(np.arange(n) % 2, "north", "south")})
+    frame["y"] = 1.5 * frame["x"] + 0.5 + 0.1 * rng.normal(size=n)
+    frame.loc[[3, 50, 51], "y"] = np.nan
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)
+    clean = frame.dropna().drop(columns="region")
+    expected = gdlab.sgd(mse, jnp.zeros(2), clean, lr=0.05, batch_size=20, epochs=5, seed=1)
+    chosen = gdlab.sgd(
+        mse, jnp.zeros(2), frame, lr=0.05, batch_size=20, epochs=5, seed=1, columns="x,y", dropna=True
+    )
+    np.testing.assert_allclose(chosen.final, expected.final, rtol=1e-12)
+    with pytest.raises(gdlab.InputError, match="'region' holds text"):
+        gdlab.sgd(mse, jnp.zeros(2), frame, lr=0.05, batch_size=20)
+    folder = tmp_path / "sales"
+    frame.to_parquet(folder, partition_cols=["region"])  # a hive directory with a text key
+    streamed = gdlab.sgd(
+        mse, jnp.zeros(2), folder, lr=0.05, batch_size=20, epochs=5, seed=1, columns=["x", "y"], dropna=True
+    )
+    assert streamed.steps == 5 * ((n - 3) // 20)
+    np.testing.assert_allclose(streamed.final, [0.5, 1.5], atol=0.1)
+    with pytest.raises(gdlab.InputError, match="missing value"):
+        gdlab.sgd(mse, jnp.zeros(2), folder, lr=0.05, batch_size=20, columns=["x", "y"])
+    with pytest.raises(gdlab.InputError, match="choose and clean the columns of a table"):
+        gdlab.sgd(mse, jnp.zeros(2), (np.ones((4, 2)), np.ones(4)), lr=0.1, batch_size=2, dropna=True)

@@ -11,7 +11,8 @@ import numpy as np
 
 from gdlab import _checks, _stream
 from gdlab._checks import InputError
-from gdlab._data import batch_source
+from gdlab._data import NamesLike, as_table, batch_source, names
+from gdlab._data import _is_tabular as is_tabular
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -71,6 +72,8 @@ def sgd(
     stream: bool | None = None,
     shuffle_buffer: int | None = None,
     client: Any = None,
+    columns: NamesLike | None = None,
+    dropna: bool = False,
 ) -> Trajectory:
     """Minimise ``loss(params, batch)`` over minibatches of ``data``: stochastic gradient descent.
 
@@ -109,6 +112,13 @@ def sgd(
             ``data`` uses the current client when none is given. Batches never
             cross chunks: each epoch shuffles the chunks' order and each chunk's
             rows (``shuffle=False``: chunks and rows in the data's order).
+        columns: of a table (a DataFrame, a dict of columns, a CSV or Parquet
+            file, Parquet streamed or data on a cluster), the columns the loss
+            reads (a list, or names separated by commas): only these are read
+            and checked, and a batch holds only these. Default: all of them.
+        dropna: drop the rows of a table with a missing value in its (chosen)
+            columns, in memory, as they are streamed, or on the workers; otherwise a
+            missing value is an error naming its column and row.
 
     Streamed, each step's row records its own minibatch's loss and gradient (the
     loss on all the data would take a pass per step) and the last row those on
@@ -148,12 +158,25 @@ def sgd(
             "or read the data into memory"
         )
     _check_buffer(shuffle_buffer, remote, streamed, shuffle, batch_size)
+    wanted = None if columns is None else names(columns, "columns")
     if remote:
+        if wanted is not None or dropna:
+            from gdlab import _dask
+
+            data = _dask.as_dask_data(data, client=client, columns=wanted, dropna=bool(dropna))
         return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, client)
     if streamed:
+        source = _stream.open_parquet(data, wanted, dropna=bool(dropna))
         return _sgd_streamed(
-            loss, init, data, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
+            loss, init, source, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
         )
+    if wanted is not None or dropna:
+        if not (is_tabular(data) or isinstance(data, dict)):
+            raise InputError(
+                "columns= and dropna= choose and clean the columns of a table (a DataFrame, a dict of "
+                f"columns, a CSV or Parquet file); data here is {type(data).__name__}"
+            )
+        data = as_table(data, columns=wanted, dtype=dt, dropna=bool(dropna))
     arrays, n = batch_source(data, dt)
     size = n if batch_size is None else _checks.whole("batch_size", batch_size)
     if not 1 <= size <= n:
