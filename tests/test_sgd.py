@@ -127,3 +127,23 @@ def test_columns_and_dropna_choose_and_clean_a_table_in_memory_and_streamed(tmp_
         gdlab.sgd(mse, jnp.zeros(2), folder, lr=0.05, batch_size=20, columns=["x", "y"])
     with pytest.raises(gdlab.InputError, match="choose and clean the columns of a table"):
         gdlab.sgd(mse, jnp.zeros(2), (np.ones((4, 2)), np.ones(4)), lr=0.1, batch_size=2, dropna=True)
+
+
+def test_large_data_records_minibatch_losses_between_the_whole_first_and_last(monkeypatch):
+    import gdlab._sgd
+
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=300)
+    data = {"x": x, "y": 2 * x + 1 + 0.1 * rng.normal(size=300)}
+    mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)
+    whole = gdlab.sgd(mse, jnp.zeros(2), data, lr=0.05, batch_size=30, epochs=2, seed=4)
+    monkeypatch.setattr(gdlab._sgd, "WHOLE_ROWS", 1000)  # 21 steps x 300 rows is more
+    sampled = gdlab.sgd(mse, jnp.zeros(2), data, lr=0.05, batch_size=30, epochs=2, seed=4)
+    np.testing.assert_allclose(
+        sampled.params, whole.params, rtol=1e-12
+    )  # the same steps, recorded differently
+    np.testing.assert_allclose(sampled.loss[[0, -1]], whole.loss[[0, -1]], rtol=1e-12)
+    assert not np.allclose(sampled.loss[1:-1], whole.loss[1:-1])
+    assert "the steps between record their own minibatch's loss" in sampled.message
+    # each middle row is its own minibatch's loss: 30 of the rows, so near the whole loss but not it
+    np.testing.assert_allclose(sampled.loss[1:-1], whole.loss[1:-1], rtol=0.6)

@@ -20,10 +20,18 @@ from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import BatchLoss, DTypeLike, MethodLike, Params
 
+# Record the loss and gradient on all the data at every step while that costs at most this many
+# row evaluations in all (steps x rows); beyond it, each step records its own minibatch's, and
+# only the first and last rows the whole data's (as streamed SGD does).
+WHOLE_ROWS = 1 << 26
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "epochs", "batches", "size", "shuffle"))
-def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, size: int, shuffle: bool):
-    """Every step of ``epochs`` x ``batches`` minibatch steps, with the full loss and gradient at each."""
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "epochs", "batches", "size", "shuffle", "whole"))
+def _sgd_run(
+    f, method: Method, init, data, lr, key, epochs: int, batches: int, size: int, shuffle: bool, whole: bool
+):
+    """Every step of ``epochs`` x ``batches`` minibatch steps, with the loss and gradient on all the
+    data at each (``whole``) or on its minibatch (the first and last rows on all the data)."""
     n = jax.tree.leaves(data)[0].shape[0]
     f = _hinted(f)
     full = jax.value_and_grad(scalar_loss(lambda p: f(p, data)))
@@ -38,9 +46,13 @@ def _sgd_run(f, method: Method, init, data, lr, key, epochs: int, batches: int, 
     def step(carry, xs):
         p, state, code, first = carry
         k, rows = xs
-        value, g = full(p)
-        first = jnp.where(k == 0, value, first)
         batch = jax.tree.map(lambda a: a[rows], data)
+        if whole:
+            value, g = full(p)
+        else:
+            on_batch = jax.value_and_grad(lambda q: batch_loss(q, batch))
+            value, g = jax.lax.cond((k == 0) | (k == steps), full, on_batch, p)
+        first = jnp.where(k == 0, value, first)
         _, _, new_p, new_state = make_step(lambda q: batch_loss(q, batch), tx)(p, state)
         now = outcome(None, method, value, g, p, new_p, first, jnp.zeros_like(first), False)
         now = jnp.where((now == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), now)
@@ -129,6 +141,10 @@ def sgd(
         A :class:`~gdlab.Trajectory` with a row per step; its ``loss`` and
         ``grad`` are those of the loss on the whole data, so it draws on the same
         curve as a full-batch descent. ``loss_fn`` is the loss on the whole data.
+        When that would cost more than :data:`WHOLE_ROWS` row evaluations (steps
+        x rows; a million rows in batches of a thousand), the rows between the
+        first and the last hold their own minibatch's loss and gradient, and the
+        message says so.
 
     Example:
         >>> import gdlab, jax.numpy as jnp
@@ -187,8 +203,9 @@ def sgd(
     seed = _checks.whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
+    whole = (epochs * (n // size) + 1) * n <= WHOLE_ROWS
     P, L, G, codes = _sgd_run(
-        loss, spec, start, arrays, np.asarray(rate, dt), key, epochs, n // size, size, bool(shuffle)
+        loss, spec, start, arrays, np.asarray(rate, dt), key, epochs, n // size, size, bool(shuffle), whole
     )
     codes = np.asarray(codes)
     stopped = np.flatnonzero(codes != Outcome.RUNNING)
@@ -209,6 +226,11 @@ def sgd(
             f"ran {epochs} epoch(s) of {n // size} batches of {size} rows: loss on all data "
             f"{loss_values[0]:.6g} -> {loss_values[-1]:.6g}"
         )
+        if not whole and rows > 2:
+            message += (
+                "; the steps between record their own minibatch's loss and gradient (the loss on "
+                f"all {n:,} rows at every step would take a pass over them per step)"
+            )
     return Trajectory(
         params=params,
         loss=loss_values,
