@@ -195,3 +195,19 @@ def test_large_data_draws_a_fixed_sample_of_rows_and_says_so():
     np.testing.assert_allclose(rs, y[order][rows] - result.predict({"x": xs}), atol=1e-9)
     assert movie.figure.axes[1].get_title().startswith("residuals, 2,000 of 5,000 rows")
     assert gdlab.animate(result, frames=3).frame(-1).shape == (440, 1000, 4)
+
+
+def test_a_large_fit_draws_a_labelled_sample_of_its_rows():
+    from gdlab._fitplot import DRAW_POINTS
+
+    rng = np.random.default_rng(3)
+    n = DRAW_POINTS + 5_000
+    x = rng.normal(size=n)
+    figure = gdlab.fit({"x": x, "y": 2 * x + 1 + rng.normal(size=n)}, y="y", x="x").plot()
+    data_axis, residual_axis = figure.axes
+    assert len(data_axis.collections[0].get_offsets()) == DRAW_POINTS
+    assert len(residual_axis.collections[0].get_offsets()) == DRAW_POINTS
+    labels = [t.get_text() for t in data_axis.get_legend().get_texts()]
+    assert labels[0] == f"data (a sample of {DRAW_POINTS:,} of {n:,} rows)"
+    drawn = data_axis.collections[0].get_offsets()
+    assert np.isin(drawn[:, 0], x).all()  # real rows, not made-up points

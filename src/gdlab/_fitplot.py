@@ -14,7 +14,18 @@ from gdlab._checks import InputError
 if TYPE_CHECKING:
     from gdlab._fit import Fit
 
-__all__ = ["plot_fit"]
+__all__ = ["DRAW_POINTS", "plot_fit"]
+
+# At most this many rows are drawn: a seeded sample of larger data (every point of two million
+# took seconds to draw and said no more).
+DRAW_POINTS = 20_000
+
+
+def _drawn_rows(n: int) -> np.ndarray:
+    """All the rows, or a sorted sample of :data:`DRAW_POINTS` of them (the same each time)."""
+    if n <= DRAW_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, DRAW_POINTS, replace=False))
 
 
 def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
@@ -34,28 +45,33 @@ def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
     table = result._data
     if table is None:
         raise InputError("this fit keeps no data to draw")
-    y = np.asarray(table[result.y], dtype=np.float64)
-    fitted = result.predict(table)
+    used = (result.y, *(result.x if result._predictor is None else result._predictor.columns))
+    rows = _drawn_rows(table.n)
+    columns = {c: np.asarray(table[c])[rows] for c in dict.fromkeys(used)}
+    y = np.asarray(columns[result.y], dtype=np.float64)
+    fitted = result.predict(columns)
+    data_label = "data" if len(y) == table.n else f"data (a sample of {len(y):,} of {table.n:,} rows)"
+    dot = 16 if len(y) <= 2_000 else 3
     figure = Figure(figsize=size, layout="constrained")
     data_axis, residual_axis = figure.subplots(1, 2)
     title = f"{result.y} ~ {result.model or ' + '.join(result.x)} ({result.method})"
     if len(result.x) == 1:
-        x = np.asarray(table[result.x[0]], dtype=np.float64)
+        x = np.asarray(columns[result.x[0]], dtype=np.float64)
         grid = np.linspace(x.min(), x.max(), 200)
-        data_axis.scatter(x, y, s=16, color="0.35", label="data", zorder=2)
+        data_axis.scatter(x, y, s=dot, color="0.35", label=data_label, zorder=2)
         data_axis.plot(grid, result.predict({result.x[0]: grid}), color="C0", lw=2, label="fitted")
         data_axis.set_xlabel(result.x[0])
         data_axis.set_ylabel(result.y)
     else:
-        data_axis.scatter(fitted, y, s=16, color="0.35", zorder=2)
+        data_axis.scatter(fitted, y, s=dot, color="0.35", label=data_label, zorder=2)
         low, high = float(min(fitted.min(), y.min())), float(max(fitted.max(), y.max()))
         data_axis.plot([low, high], [low, high], color="C0", lw=1.5, label="observed = fitted")
         data_axis.set_xlabel("fitted")
         data_axis.set_ylabel(f"observed {result.y}")
-    data_axis.legend(frameon=False)
+    data_axis.legend(frameon=False, loc="best" if len(y) <= 2_000 else "upper left")
     data_axis.set_title(title)
     residual_axis.axhline(0, color="0.6", lw=1)
-    residual_axis.scatter(fitted, y - fitted, s=16, color="C3")
+    residual_axis.scatter(fitted, y - fitted, s=dot, color="C3")
     residual_axis.set_xlabel("fitted probability" if result.family == "logistic" else "fitted")
     residual_axis.set_ylabel("residual")
     residual_axis.set_title("residuals")
