@@ -314,3 +314,10 @@ def test_batch_source_mistakes_are_named(data, words):
 def test_a_directory_is_pointed_to_streaming(tmp_path):
     with pytest.raises(InputError, match="is a directory: a directory of Parquet files is streamed"):
         as_table(tmp_path)
+
+
+def test_a_file_separated_by_semicolons_is_told_so(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("a;y\n1;2\n2;4\n")
+    with pytest.raises(InputError, match=r"look separated by ';', not commas"):
+        as_table(path, columns="a,y")

@@ -368,6 +368,12 @@ def _no_column(name: str, existing: Sequence[str], source: str) -> str:
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     shown = ", ".join(map(repr, existing[:20]))
     more = f" and {len(existing) - 20:,} more" if len(existing) > 20 else ""
+    joined = next((sep for sep in (";", "\t", "|") if len(existing) == 1 and sep in existing[0]), None)
+    if joined is not None:  # a file whose values are separated by something other than commas
+        more += (
+            f": its values look separated by {joined!r}, not commas; save it with commas "
+            f"(or read it with pandas.read_csv(path, sep={joined!r}) and pass the DataFrame)"
+        )
     return f"{source}: no column {name!r}{hint}; it has {shown}{more}"
 
 

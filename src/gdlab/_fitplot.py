@@ -44,7 +44,10 @@ def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
 
     table = result._data
     if table is None:
-        raise InputError("this fit keeps no data to draw")
+        raise InputError(
+            "this fit of streamed or cluster data keeps no rows to draw; fit a sample read into "
+            "memory to see its picture (its predict works on any rows)"
+        )
     used = (result.y, *(result.x if result._predictor is None else result._predictor.columns))
     rows = _drawn_rows(table.n)
     columns = {c: np.asarray(table[c])[rows] for c in dict.fromkeys(used)}
