@@ -499,6 +499,13 @@ def _chunk_r(chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercep
     return _updated(np.zeros((q, q)), dict(chunk), (*x, y), _rows(chunk), intercept)
 
 
+def _first_not_binary(chunk: Mapping[str, np.ndarray], y: str) -> tuple[int, float] | None:
+    """On a worker: the first row of a chunk whose response is not 0 or 1, and its value."""
+    values = np.asarray(chunk[y])
+    bad = np.flatnonzero((values != 0) & (values != 1))
+    return None if bad.size == 0 else (int(bad[0]), float(values[bad[0]]))
+
+
 def _chunk_logistic(
     chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray, start: int
 ) -> tuple:
@@ -579,6 +586,14 @@ def fit_dask(
     c = chunks.client
     if kind == "logistic":
         starts = np.cumsum([0, *chunks.rows])
+        # Checked on the client from each chunk's answer: an error raised in a task would also be
+        # logged by every worker it ran on.
+        found = _gather(
+            c, [c.submit(_first_not_binary, chunk, response, pure=False) for chunk in chunks.chunks]
+        )
+        for start, bad in zip(starts, found, strict=False):
+            if bad is not None:
+                _binary(np.array([bad[1]]), response, int(start) + bad[0])
 
         def newton_pass(b: np.ndarray) -> tuple:
             parts = [
