@@ -78,3 +78,22 @@ def test_a_large_float64_descent_fit_reads_the_columns_by_passes_and_agrees(fami
     w = np.asarray(result.trajectory.params)[3]
     residual = (1 / (1 + np.exp(-Z @ w)) - y) if family == "logistic" else 2 * (Z @ w - y)
     np.testing.assert_allclose(np.asarray(result.trajectory.grad)[3], residual @ Z / n, rtol=1e-9, atol=1e-12)
+
+
+def test_columns_of_one_row_major_array_are_read_by_rows_with_the_same_result():
+    from gdlab._data import as_table
+    from gdlab._design import _row_major
+
+    rng = np.random.default_rng(10)
+    A = rng.normal(size=(300_000, 4)) * [1.0, 10.0, 0.1, 1.0] + [0.0, 50.0, -3.0, 0.0]  # a shared table
+    table = as_table(A)
+    columns = [table[c] for c in ("2", "0", "1")]  # any order, not all of them
+    assert _row_major(columns) is not None
+    assert _row_major([A[:100, 0], A[:100, 1]]) is None  # a view of part of the rows: read by columns
+    mean, scale = moments(columns, True)
+    by_rows = Standard(columns, mean, scale, True).pass_fn(A[:, 3])
+    copies = [np.array(c) for c in columns]
+    by_columns = Standard(copies, mean, scale, True).pass_fn(A[:, 3])
+    w = rng.normal(size=4)
+    np.testing.assert_allclose(by_rows(w)[0], by_columns(w)[0], rtol=1e-14)
+    np.testing.assert_allclose(by_rows(w)[1], by_columns(w)[1], rtol=1e-12, atol=1e-14)

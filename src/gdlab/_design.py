@@ -114,16 +114,26 @@ class Standard:
         buffer = np.empty((rows, self.p), order="F")
         if self.intercept:
             buffer[:, 0] = 1.0
+        source = _row_major(self.columns)
+
+        def block(start: int) -> np.ndarray:
+            Z = buffer[: min(rows, n - start)]
+            if source is not None:  # columns of one row-major array: read its rows, not strided columns
+                base, where = source
+                np.subtract(base[start : start + rows][:, where], self.mean, out=Z[:, first:])
+                Z[:, first:] /= self.scale
+                return Z
+            for j, column in enumerate(self.columns):
+                out = Z[:, first + j]
+                np.subtract(column[start : start + rows], self.mean[j], out=out)
+                out /= self.scale[j]
+            return Z
 
         def pass_fn(w: np.ndarray) -> tuple[float, np.ndarray]:
             w = np.asarray(w, dtype=np.float64)
             total, grad = 0.0, np.zeros(self.p)
             for start in range(0, n, rows):
-                Z = buffer[: min(rows, n - start)]
-                for j, column in enumerate(self.columns):
-                    out = Z[:, first + j]
-                    np.subtract(column[start : start + rows], self.mean[j], out=out)
-                    out /= self.scale[j]
+                Z = block(start)
                 eta, target = Z @ w, y[start : start + rows]
                 if kind == "mse":
                     r = eta - target
@@ -142,6 +152,29 @@ class Standard:
         for i, Z in enumerate(self.blocks()):
             out[i * _HOST_ROWS : i * _HOST_ROWS + len(Z)] = Z
         return out
+
+
+def _row_major(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """When every column is a column of one row-major 2-D array (a NumPy array given as the
+    data), that array and their positions in it; otherwise ``None``."""
+    base = columns[0].base
+    if not (isinstance(base, np.ndarray) and base.ndim == 2 and base.flags.c_contiguous):
+        return None
+    size = base.dtype.itemsize
+    where = []
+    for column in columns:
+        offset = column.ctypes.data - base.ctypes.data
+        if (
+            column.base is not base
+            or column.dtype != base.dtype
+            or column.shape != (base.shape[0],)
+            or column.strides != (base.strides[0],)
+            or offset % size
+            or not 0 <= offset // size < base.shape[1]
+        ):
+            return None
+        where.append(offset // size)
+    return base, np.array(where)
 
 
 def aligned(values: np.ndarray) -> np.ndarray:
