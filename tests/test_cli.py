@@ -520,6 +520,9 @@ def test_every_numeric_option_takes_arithmetic():
     sgd = ["fit", "cafe", "--y", "y", "--x", "x", "--method", "sgd", "--epochs", "2*5"]
     fit = _json([*sgd, "--batch-size", "2^2", "--seed", "1e0", "--lr", "1/100"])
     assert fit["steps"] == 20 and fit["lr"] == 0.01  # 10 epochs of 2 batches of 4 rows
+    adam = ["fit", "cafe", "--y", "y", "--x", "x", "--method", "adam", "--rcond", "1e-3/10"]
+    loose, tight = _json([*adam, "--tol", "1e-1^2"]), _json([*adam, "--tol", "1e-6^2"])
+    assert loose["steps"] < tight["steps"]
 
 
 # Every option that takes a number, with arithmetic: a new one must be added here (and work).
@@ -537,6 +540,8 @@ ARITHMETIC = {
     ("fit", "--batch-size"),
     ("fit", "--seed"),
     ("fit", "--lr"),
+    ("fit", "--tol"),
+    ("fit", "--rcond"),
     ("serve", "--port"),
 }
 
