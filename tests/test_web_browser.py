@@ -432,7 +432,9 @@ def test_large_korean_type_keeps_labels_apart(watched, tmp_path):
     page.get_by_test_id("sweep-num").blur()
     expect(page.get_by_test_id("sweep-summary")).to_contain_text("느림", timeout=30_000)
     sweep = page.get_by_test_id("sweep-plot")
-    expect(sweep.locator(".annotation")).to_contain_text("2/L = 4")
+    expect(sweep.locator(".annotation")).to_contain_text(
+        "2/L = 4", timeout=30_000
+    )  # the new sweep, not the last
     for title, ticks in (
         (".g-ytitle", ".ytick text"),
         (".g-y2title", ".y2tick text"),
