@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["Standard", "aligned", "moments"]
+__all__ = ["Standard", "aligned", "block_terms", "moments"]
 
 # Rows per NumPy block when reading Z on the host (Z'Z, the sharpest row).
 _HOST_ROWS = 65_536
@@ -134,14 +134,9 @@ class Standard:
             total, grad = 0.0, np.zeros(self.p)
             for start in range(0, n, rows):
                 Z = block(start)
-                eta, target = Z @ w, y[start : start + rows]
-                if kind == "mse":
-                    r = eta - target
-                    total += float(r @ r)
-                    grad += 2 * (r @ Z)
-                else:
-                    total += float(np.sum(np.logaddexp(0.0, eta) - target * eta))
-                    grad += (np.exp(-np.logaddexp(0.0, -eta)) - target) @ Z
+                value, g = block_terms(Z, y[start : start + rows], w, kind)
+                total += value
+                grad += g
             return total / n, grad / n
 
         return pass_fn
@@ -152,6 +147,17 @@ class Standard:
         for i, Z in enumerate(self.blocks()):
             out[i * _HOST_ROWS : i * _HOST_ROWS + len(Z)] = Z
         return out
+
+
+def block_terms(Z: np.ndarray, target: np.ndarray, w: np.ndarray, kind: Kind) -> tuple[float, np.ndarray]:
+    """A block of rows' summed loss (squared errors, or log-losses of a 0/1 target) and its gradient."""
+    eta = Z @ w
+    if kind == "mse":
+        r = eta - target
+        return float(r @ r), 2 * (r @ Z)
+    return float(np.sum(np.logaddexp(0.0, eta) - target * eta)), (
+        np.exp(-np.logaddexp(0.0, -eta)) - target
+    ) @ Z
 
 
 def _row_major(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:

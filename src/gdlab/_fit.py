@@ -824,15 +824,17 @@ def _descend_method(
         dtype=dtype,
         data=data,
     )
-    notes: tuple[str, ...] = ()
+    return path, rate, source, _stopped(path, spec.name, settings.steps, tol)
+
+
+def _stopped(path: Trajectory, name: str, steps: int, tol: float) -> tuple[str, ...]:
+    """What a descent that did not converge says beside the closed form (nothing when it converged)."""
     if path.status is Status.MAX_STEPS:
-        notes = (
-            f"{spec.name} took all {settings.steps:,} steps without the gradient norm falling to {tol:.3g}: "
+        return (
+            f"{name} took all {steps:,} steps without the gradient norm falling to {tol:.3g}: "
             "the coefficients are not converged; raise steps",
         )
-    elif path.status is not Status.CONVERGED:
-        notes = (f"{spec.name}: {path.message}",)
-    return path, rate, source, notes
+    return () if path.status is Status.CONVERGED else (f"{name}: {path.message}",)
 
 
 def _default_tol(y: np.ndarray, dtype: np.dtype, name: str) -> float:
@@ -883,15 +885,7 @@ def _descend_passes(
         tol=tol,
         where="the table's columns",
     )
-    notes: tuple[str, ...] = ()
-    if path.status is Status.MAX_STEPS:
-        notes = (
-            f"{spec.name} took all {settings.steps:,} steps without the gradient norm falling to {tol:.3g}: "
-            "the coefficients are not converged; raise steps",
-        )
-    elif path.status is not Status.CONVERGED:
-        notes = (f"{spec.name}: {path.message}",)
-    return path, rate, source, notes
+    return path, rate, source, _stopped(path, spec.name, settings.steps, tol)
 
 
 def _why_far(

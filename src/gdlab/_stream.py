@@ -51,7 +51,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeAlias, final
+from typing import Any, Literal, NamedTuple, TypeAlias, final
 
 import jax
 import jax.numpy as jnp
@@ -60,6 +60,7 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
 from gdlab._data import NamesLike, names
+from gdlab._design import block_terms
 from gdlab._engine import Outcome, describe, facts_from_rows, optimiser, outcome, status
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -629,20 +630,15 @@ def fused_pass(
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise InputError(f"X must be (n, p) and y (n,); got {X.shape} and {y.shape}")
     n = X.shape[0]
+    kind: Literal["mse", "logistic"] = "mse" if family == "linear" else "logistic"
 
     def pass_fn(b: np.ndarray) -> tuple[float, np.ndarray]:
         b = np.asarray(b, dtype=np.float64)
         total, grad = 0.0, np.zeros(X.shape[1])
         for start in range(0, n, rows):
-            block, target = X[start : start + rows], y[start : start + rows]
-            eta = block @ b
-            if family == "linear":
-                r = eta - target
-                total += float(r @ r)
-                grad += 2 * (r @ block)
-            else:
-                total += float(np.sum(np.logaddexp(0.0, eta) - target * eta))
-                grad += (np.exp(-np.logaddexp(0.0, -eta)) - target) @ block
+            value, g = block_terms(X[start : start + rows], y[start : start + rows], b, kind)
+            total += value
+            grad += g
         return total / n, grad / n
 
     return pass_fn
