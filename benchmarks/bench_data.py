@@ -39,7 +39,7 @@ import numpy as np
 
 import gdlab  # noqa: F401  (float64 before JAX makes any array)
 from gdlab import _stream
-from gdlab._design import Standard
+from gdlab._design import Standard, aligned_empty
 
 P = 100
 
@@ -56,22 +56,13 @@ def timed(fn, repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def aligned(shape: tuple[int, int], align: int = 64) -> np.ndarray:
-    """An uninitialised float64 array whose data start on a 64-byte boundary: ``jax.device_put``
-    then shares its memory instead of copying it (NumPy only promises 16 bytes)."""
-    nbytes = shape[0] * shape[1] * 8
-    raw = np.empty(nbytes + align, dtype=np.uint8)
-    offset = (-raw.ctypes.data) % align
-    return raw[offset : offset + nbytes].view(np.float64).reshape(shape)
-
-
 def bandwidth(n: int) -> dict:
     """Gradient time against the read bandwidth measured on the same array."""
     import jax
     import jax.numpy as jnp
 
     rng = np.random.default_rng(0)
-    X = aligned((n, P))
+    X = aligned_empty((n, P), np.float64)  # 64-byte aligned: jax.device_put shares it
     X[...] = rng.standard_normal((n, P))
     y = rng.standard_normal(n)
     b = rng.standard_normal(P)
@@ -121,9 +112,8 @@ if what.startswith("fit"):  # and the modules a fit imports (SciPy, pandas' read
     gdlab.fit({"a": [0.0, 1.0, 2.0], "y": [1.0, 2.0, 4.0]}, y="y", x="a", method=what[4:] or "ols")
 base = now()
 rng = np.random.default_rng(0)
-raw = np.empty(n * p * 8 + 64, dtype=np.uint8)
-off = (-raw.ctypes.data) % 64
-X = raw[off : off + n * p * 8].view(np.float64).reshape(n, p)
+from gdlab._design import aligned_empty
+X = aligned_empty((n, p), np.float64)  # 64-byte aligned: jax.device_put shares it
 for start in range(0, n, 65536):  # filled a block at a time: no temporary as large as X
     X[start : start + 65536] = rng.standard_normal((min(65536, n - start), p))
 y = X[:, 0] + rng.standard_normal(n)

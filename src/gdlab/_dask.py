@@ -507,13 +507,10 @@ def _first_not_binary(chunk: Mapping[str, np.ndarray], y: str) -> tuple[int, flo
 
 
 def _chunk_logistic(
-    chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray, start: int
+    chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool, b: np.ndarray
 ) -> tuple:
-    """A chunk's :func:`logistic_terms`, refusing a response that is not 0/1 (naming the row of the
-    data: ``start`` is the chunk's first)."""
-    rows = design_rows(dict(chunk), x, y, _rows(chunk), intercept)
-    _binary(rows[:, -1], y, start)
-    return logistic_terms(rows, b)
+    """A chunk's :func:`logistic_terms` (its response was checked to be 0/1 before the first pass)."""
+    return logistic_terms(design_rows(dict(chunk), x, y, _rows(chunk), intercept), b)
 
 
 def fit_dask(
@@ -597,8 +594,8 @@ def fit_dask(
 
         def newton_pass(b: np.ndarray) -> tuple:
             parts = [
-                c.submit(_chunk_logistic, chunk, regressors, response, intercept, b, int(start), pure=False)
-                for chunk, start in zip(chunks.chunks, starts, strict=False)
+                c.submit(_chunk_logistic, chunk, regressors, response, intercept, b, pure=False)
+                for chunk in chunks.chunks
             ]
             return _tree_sum(c, parts, merge_terms)
 

@@ -2,7 +2,7 @@
 
 A descent fit runs on standardised regressors ``Z = (X - mean) / scale``.
 :class:`Standard` holds the table's columns (not copied) with their means and
-scales, and gives ``Z'Z`` and the sharpest row (for the rate rules) a block of
+scales, and gives ``Z'Z`` (for the rate rules) a block of
 rows at a time. Then either:
 
 - :meth:`Standard.pass_fn` computes the loss and gradient in NumPy, one pass
@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["Standard", "aligned", "block_terms", "moments"]
 
-# Rows per NumPy block when reading Z on the host (Z'Z, the sharpest row).
+# Rows per NumPy block when reading Z on the host (Z'Z, the copy for JAX).
 _HOST_ROWS = 65_536
 # The alignment at which jax.device_put shares a NumPy array's memory instead of copying it.
 ALIGN = 64
@@ -99,10 +99,6 @@ class Standard:
         for Z in self.blocks():
             G += Z.T @ Z
         return G / self.n
-
-    def sharpest(self) -> float:
-        """The largest squared row norm ``max |z_i|^2``."""
-        return max(float(np.max(np.sum(Z**2, axis=1))) for Z in self.blocks())
 
     def pass_fn(self, y: np.ndarray, kind: Kind = "mse", rows: int = 8192) -> Any:
         """``pass_fn(w) -> (mean loss, gradient)`` in NumPy, one pass over the columns: each block

@@ -51,11 +51,10 @@ class Inference:
     log_likelihood: float | None = None
 
 
-def linear(solve: LeastSquares, X: np.ndarray | Columns, y: np.ndarray, intercept: bool) -> Inference:
+def linear(solve: LeastSquares, design: Columns, y: np.ndarray, intercept: bool) -> Inference:
     """Inference for a linear least-squares fit (full rank: otherwise standard errors are NaN).
 
-    ``X`` is the design, a matrix or :class:`~gdlab._ols.Columns` (read a block of rows at a time)."""
-    design = X if isinstance(X, Columns) else Columns(np.asarray(X))
+    ``design`` is read a block of rows at a time (:class:`~gdlab._ols.Columns`)."""
     n, p = design.n, design.p
     coef = solve.coef.astype(np.float64)
     residual = y - design.matvec(coef)

@@ -19,7 +19,6 @@ correct digits, where NumPy's and SciPy's least-squares drivers keep at most 7.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,6 +144,7 @@ class Columns:
             self.dtype = resolve_dtype(dtype)
         self.p = len(self.columns)
         self.order = np.arange(self.p)
+        self.in_order = True  # the columns as given: a matrix's blocks are copied whole
         self.scale = np.ones(self.p, self.dtype)
 
     def arranged(self, order: np.ndarray, scale: np.ndarray) -> Columns:
@@ -152,6 +152,7 @@ class Columns:
         out = object.__new__(Columns)
         out.__dict__.update(self.__dict__)
         out.order, out.scale = self.order[order], np.asarray(scale, self.dtype)
+        out.in_order = bool(np.array_equal(out.order, np.arange(self.p)))
         return out
 
     def block(
@@ -162,7 +163,7 @@ class Columns:
         dt = self.dtype if dtype is None else np.dtype(dtype)
         if out is None:
             out = np.empty((stop - start, self.p), dt, order="F")
-        if self.matrix is not None and self.order.tolist() == list(range(self.p)):
+        if self.matrix is not None and self.in_order:
             out[:] = self.matrix[start:stop]
         else:
             for j, k in enumerate(self.order):
@@ -188,15 +189,6 @@ class Columns:
         for start in self.starts():
             out += r[start : start + _BLOCK_ROWS] @ self.block(start, start + _BLOCK_ROWS)
         return out
-
-    def norms(self) -> np.ndarray:
-        """Each column's 2-norm (``sqrt(n)`` for the column of ones)."""
-        return np.array(
-            [
-                math.sqrt(self.n) if c is None else float(np.sqrt(np.dot(c, c)))
-                for c in (self.columns[k] for k in self.order)
-            ]
-        ) / self.scale.astype(np.float64)
 
 
 def _as_design(X: object, y: object, dtype: np.dtype) -> tuple[Columns, np.ndarray]:
