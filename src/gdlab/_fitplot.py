@@ -71,7 +71,10 @@ def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
         data_axis.plot([low, high], [low, high], color="C0", lw=1.5, label="observed = fitted")
         data_axis.set_xlabel("fitted")
         data_axis.set_ylabel(f"observed {result.y}")
-    data_axis.legend(frameon=False, loc="best" if len(y) <= 2_000 else "upper left")
+    if len(y) <= 2_000:
+        data_axis.legend(frameon=False)
+    else:  # 'best' is slow over many points, and any place inside hides some: below the axes
+        data_axis.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     data_axis.set_title(title)
     residual_axis.axhline(0, color="0.6", lw=1)
     residual_axis.scatter(fitted, y - fitted, s=dot, color="C3")
