@@ -462,3 +462,26 @@ def test_large_korean_type_keeps_labels_apart(watched, tmp_path):
     )
     assert misplaced == []
     page.screenshot(path=str(folder / "lab-sweep-big-ko-1280x720.png"))
+
+
+def test_an_answer_to_an_older_sweep_never_replaces_the_newer_one(watched):
+    w = watched()
+    page = w.open("?e=x%5E2%20%2B%2025*y%5E2&s=x:-9,y:1.5&r=0.01&n=100&t=1e-8&lang=en&lo=0.001&hi=0.1&num=30")
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # the valley's sweep: answered only after the lecture's
+
+    page.route("**/api/sweep", hold_the_first)
+    page.locator(".lab-tab[data-view=sweep]").click()
+    page.get_by_test_id("preset").select_option("lecture")
+    annotation = page.get_by_test_id("sweep-plot").locator(".annotation")
+    expect(annotation).to_contain_text("2/L = 4", timeout=30_000)
+    assert len(held) == 1
+    held[0].continue_()  # the older answer arrives last
+    page.wait_for_timeout(1_500)
+    expect(annotation).to_contain_text("2/L = 4")
+    page.unroute("**/api/sweep")

@@ -190,6 +190,7 @@ export function mount(root, backend, options = {}) {
   let result = null; // the last run: {runs, params}
   let land = null; // the landscape behind it
   let sweepResult = null;
+  let sweepSeq = 0; // the sweep asked for last: an answer to an earlier one is dropped
   let frame = 0;
   let frames = 0;
   let maxStep = 0;
@@ -416,7 +417,7 @@ export function mount(root, backend, options = {}) {
     problems = [];
     commit();
     parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
-    sweepResult = null;
+    forgetSweep();
     build();
     validate();
   }
@@ -431,7 +432,7 @@ export function mount(root, backend, options = {}) {
       const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
       parsed = { ...out, dataName: state.d };
       showParse(parsed);
-      if (changed) { sweepResult = null; scheduleRun(); if (state.v === "sweep") runSweep(); }
+      if (changed) { forgetSweep(); scheduleRun(); if (state.v === "sweep") runSweep(); }
     } catch (err) {
       if (seq !== parseSeq) return;
       ui.check.textContent = err.detail || String(err);
@@ -520,15 +521,24 @@ export function mount(root, backend, options = {}) {
     }
   }
 
+  function forgetSweep() { // the loss changed: the last sweep, and any still on its way, are of the old one
+    sweepResult = null;
+    sweepSeq += 1;
+  }
+
   async function runSweep() {
     if (!parsed || !checkFirst()) return;
+    const seq = ++sweepSeq; // a sweep asked for later wins, whichever answer arrives last
     note(t("working"), "busy");
     try {
       const { expression, data, start, method, hyper: hp, steps, tol } = request();
-      sweepResult = await backend.call("sweep", { expression, data, start, method, hyper: hp, steps, tol, low: state.lo, high: state.hi, num: state.num });
+      const out = await backend.call("sweep", { expression, data, start, method, hyper: hp, steps, tol, low: state.lo, high: state.hi, num: state.num });
+      if (seq !== sweepSeq) return;
+      sweepResult = out;
       note("");
       showProblems([]);
     } catch (err) {
+      if (seq !== sweepSeq) return;
       note("");
       refused(err); // the last sweep stays
     }
