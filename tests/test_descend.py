@@ -30,7 +30,7 @@ def test_rate_two_lands_in_one_step_and_rate_four_oscillates():
     bounce = gdlab.descend(lecture_loss, -10.0, lr=4.0, steps=6, tol=1e-8)
     assert bounce.params.tolist() == [-10.0, 14.0, -10.0, 14.0, -10.0, 14.0, -10.0]
     assert bounce.status is gdlab.Status.MAX_STEPS
-    assert "bounces between two points without settling" in bounce.message
+    assert "bounces back and forth without settling" in bounce.message
     assert "lower the rate 4" in bounce.message
     slow = gdlab.descend(lecture_loss, -10.0, lr=0.01, steps=100, tol=1e-8)
     assert "still descending, so raise the step limit or the rate 0.01" in slow.message

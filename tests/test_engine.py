@@ -14,7 +14,8 @@ import optax
 import pytest
 
 import gdlab
-from gdlab._engine import Facts, Outcome, describe
+from gdlab._checks import Spelling
+from gdlab._engine import Facts, Outcome, Probe, Regime, describe, judge
 from helpers import lecture_loss, rosenbrock
 
 
@@ -30,63 +31,124 @@ def _facts(**changes):
     base = dict(
         outcome=Outcome.MAX_STEPS,
         step=10,
-        losses=(36.0, 1.0, 0.5),
+        losses=(36.0, 0.5),
         grad_norms=(6.0, 0.1),
-        turned_back=False,
         not_finite="",
         lr=0.1,
         tol=None,
         method="gd",
+        probe=Probe(flips=0, start=0.1, end=0.05, moved=True),
     )
     return Facts(**(base | changes))
 
 
+BOUNCING = Probe(flips=15, start=6.0, end=6.0, moved=True)
+SETTLING = Probe(flips=15, start=5.0, end=4.0, moved=True)
+GROWING = Probe(flips=15, start=90.0, end=95.0, moved=True)
+
+
 @pytest.mark.parametrize(
-    ("changes", "words"),
+    ("changes", "words", "regime"),
     [
         (
             {"outcome": Outcome.NOT_FINITE, "step": 0, "not_finite": "loss"},
             "the loss is not finite at the start",
+            Regime.DIVERGED,
         ),
         (
-            {"outcome": Outcome.NOT_FINITE, "not_finite": "loss", "losses": (36.0, 1e300, np.inf)},
-            "the loss left the finite numbers (the loss was 1e+300 a step before); each step overshoots, "
-            "so lower the rate 0.1",
+            {"outcome": Outcome.NOT_FINITE, "not_finite": "loss", "losses": (36.0, np.inf)},
+            "the loss left the finite numbers; each step overshoots, so lower the rate 0.1",
+            Regime.DIVERGED,
         ),
         (
-            {"outcome": Outcome.NOT_FINITE, "not_finite": "gradient", "losses": (3.75, 0.1, 0.0)},
+            {"outcome": Outcome.NOT_FINITE, "not_finite": "gradient", "losses": (3.75, 0.0)},
             "the gradient is not finite there (a kink or a pole of the loss) although the loss fell",
+            Regime.STALLED,
         ),
-        ({"outcome": Outcome.EXPLODED, "losses": (36.0, 1e10, 5e11)}, "exploded from 36 to 5e+11"),
+        ({"outcome": Outcome.EXPLODED, "losses": (36.0, 5e11)}, "exploded from 36 to 5e+11", Regime.DIVERGED),
         (
             {"outcome": Outcome.EXPLODED, "lr": None, "method": "optax"},
             "the steps optax chose overshoot, so start nearer a minimum",
+            Regime.DIVERGED,
         ),
         (
             {"outcome": Outcome.CONVERGED, "tol": 1e-6, "grad_norms": (6.0, 5e-7)},
             "converged at step 10: gradient norm 5e-07 <= tol 1e-06",
+            Regime.CONVERGED,
         ),
-        ({"outcome": Outcome.NO_GAIN}, "a step of 0.1 no longer lowers the loss"),
+        ({"outcome": Outcome.NO_GAIN}, "a step of 0.1 no longer lowers the loss", Regime.CONVERGED),
         (
-            {"turned_back": True, "grad_norms": (6.0, 6.0), "losses": (36.0, 36.0, 36.0)},
-            "bounces back and forth without settling",
+            {"probe": BOUNCING, "grad_norms": (6.0, 6.0), "losses": (36.0, 36.0)},
+            "bounces back and forth without settling (loss 36 -> 36), so lower the rate 0.1",
+            Regime.OSCILLATING,
         ),
         (
-            {"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2)},
+            {"probe": SETTLING, "grad_norms": (6.0, 5.0), "losses": (36.0, 13.2)},
             "settling (loss 36 -> 13.2); raise the step limit, or lower the rate 0.1 a little",
+            Regime.SLOW,
         ),
         (  # a method without a rate (Newton's) is told what it can do, in a whole sentence
-            {"turned_back": True, "grad_norms": (6.0, 5.0), "losses": (36.0, 20.0, 13.2), "lr": None},
+            {"probe": SETTLING, "grad_norms": (6.0, 5.0), "losses": (36.0, 13.2), "lr": None},
             "settling (loss 36 -> 13.2); raise the step limit, or start nearer a minimum",
+            Regime.SLOW,
         ),
-        ({"turned_back": True, "grad_norms": (6.0, 90.0), "losses": (36.0, 1e5, 7.7e5)}, "its bounces grow"),
-        ({}, "give a tolerance (tol) to stop once it is small"),
-        ({"tol": 1e-8}, "still descending, so raise the step limit or the rate 0.1"),
-        ({"tol": 1e-8, "lr": None}, "still descending, so raise the step limit"),
+        (
+            {"probe": GROWING, "grad_norms": (6.0, 90.0), "losses": (36.0, 7.7e5)},
+            "its bounces grow by 1.004 a step (loss 36 -> 7.7e+05), so lower the rate 0.1",
+            Regime.DIVERGED,
+        ),
+        (
+            {"probe": GROWING, "grad_norms": (6.0, 90.0), "losses": (36.0, 7.7)},
+            "its bounces grow by 1.004 a step at the end although the loss fell",
+            Regime.OSCILLATING,
+        ),
+        ({}, "still descending (loss 36 -> 0.5), so raise the step limit or the rate 0.1", Regime.SLOW),
+        (
+            {"tol": 1e-8},
+            "> tol 1e-08: still descending (loss 36 -> 0.5), so raise the step limit",
+            Regime.SLOW,
+        ),
+        (
+            {"tol": 1e-8, "lr": None},
+            "still descending (loss 36 -> 0.5), so raise the step limit",
+            Regime.SLOW,
+        ),
+        (
+            {"grad_norms": (6.0, 1e-9), "probe": Probe(0, 1e-9, 9e-10, True)},
+            "it reached the minimum; a tolerance (tol) stops it there",
+            Regime.CONVERGED,
+        ),
+        (
+            {"grad_norms": (6.0, 6.0), "probe": Probe(0, 6.0, 6.0, False)},
+            "the rate is too small to move; raise the rate 0.1",
+            Regime.SLOW,
+        ),
     ],
 )
-def test_describe_words_each_ending(changes, words):
-    assert words in describe(_facts(**changes))
+def test_judge_words_each_ending_with_its_regime(changes, words, regime):
+    ending = judge(_facts(**changes))
+    assert words in ending.sentence
+    assert ending.regime is regime
+    assert ending.sentence == describe(_facts(**changes))
+
+
+def test_a_spelling_names_the_parameters_its_own_way():
+    class Cli(Spelling):
+        def name(self, param, words=None):
+            return f"--{param}"
+
+        def value(self, param, value):
+            return f"--{param} {value}"
+
+    facts = _facts(tol=1e-8)
+    assert describe(facts) == (
+        "stopped at the step limit (10) with gradient norm 0.1 > tol 1e-08: still descending "
+        "(loss 36 -> 0.5), so raise the step limit or the rate 0.1"
+    )
+    assert describe(facts, Cli()) == (
+        "stopped at the step limit (--steps 10) with gradient norm 0.1 > --tol 1e-08: still descending "
+        "(loss 36 -> 0.5), so raise --steps or the rate --lr 0.1"
+    )
 
 
 def test_the_same_diverged_run_reads_the_same_from_descend_and_sweep():
@@ -336,14 +398,14 @@ def test_a_two_cycle_is_not_settling_and_reads_alike_in_sweep_and_descend():
     """abs(b) from 1 at lr 0.3 ends bouncing between 0.1 and -0.2 forever; Rosenbrock at 0.0025
     ends in a 2-cycle with gradient 15.8 (the same point after 2e5 steps as after 2e4)."""
     kink = gdlab.descend("abs(b)", 1.0, lr=0.3, steps=100)
-    assert "bounces between two points without settling" in kink.message
+    assert "bounces back and forth without settling" in kink.message
     assert "lower the rate 0.3" in kink.message
     rosen = gdlab.parse("100*(b1-b0^2)^2+(1-b0)^2")
     start = {"b0": -1.2, "b1": 1.0}
     for lr in (0.002, 0.0025):
         path = gdlab.descend(rosen, start, lr=lr, steps=20_000, tol=1e-8)
         assert "back and forth, settling" not in path.message and "lower the rate" in path.message
-        assert "without settling" in path.message or "bounces grow at the end" in path.message
+        assert "without settling" in path.message or "at the end although the loss fell" in path.message
         row = gdlab.sweep(rosen, start, lrs=[lr], steps=20_000, tol=1e-8, save="final").runs()[0]
         assert row["regime"] == "oscillating", row["note"]
 
@@ -374,7 +436,7 @@ def test_rates_are_written_with_the_digits_typed():
 
 def test_a_run_at_the_minimum_without_tol_says_it_reached_it():
     path = gdlab.descend("(b/2-1)^2", -10.0, method="newton", steps=10)
-    assert "it has reached the minimum" in path.message
+    assert "it reached the minimum" in path.message
 
 
 def test_a_loss_falling_ever_steeper_is_not_told_to_give_a_tolerance():

@@ -50,7 +50,7 @@ _EXPORTS = {
     "Animation": "gdlab.render",
     "sweep": "gdlab._sweep",
     "Sweep": "gdlab._sweep",
-    "Regime": "gdlab._sweep",
+    "Regime": "gdlab._trajectory",
     "rates": "gdlab._sweep",
     "sgd": "gdlab._sgd",
     "parse": "gdlab._expr",
@@ -100,8 +100,8 @@ if TYPE_CHECKING:
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
     from gdlab._stream import LinearStats, descend_parquet, linear_stats
-    from gdlab._sweep import Regime, Sweep, rates, sweep
-    from gdlab._trajectory import Status, Trajectory
+    from gdlab._sweep import Sweep, rates, sweep
+    from gdlab._trajectory import Regime, Status, Trajectory
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
     from gdlab.web._widget import lab
 

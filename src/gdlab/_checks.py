@@ -9,11 +9,28 @@ own (exit 1).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
 class InputError(ValueError):
-    """What was given is wrong; the message names the problem and the fix."""
+    """What was given is wrong; the message names the problem and the fix.
+
+    Args:
+        message: the sentence, in the library's words; or a function of a :class:`Spelling`
+            that builds it, so that each front end names the parameters its own way
+            (:meth:`spelled`).
+        parameter: the parameter the problem concerns (``"lr"``, ``"steps"``), when there is one.
+    """
+
+    def __init__(self, message: str | Callable[[Spelling], str], *, parameter: str | None = None):
+        self.words = message if callable(message) else None
+        self.parameter = parameter
+        super().__init__(message(PYTHON) if callable(message) else message)
+
+    def spelled(self, spelling: Spelling) -> str:
+        """The message with its parameters named as ``spelling`` writes them."""
+        return self.words(spelling) if self.words is not None else str(self)
 
 
 @dataclass(frozen=True)
@@ -108,3 +125,32 @@ def size(what: str, count: int, limit: int, fix: str) -> None:
     """Refuse ``count`` of ``what`` above ``limit`` before anything is allocated."""
     if count > limit:
         raise InputError(f"{count:,} {what}: at most {limit:,} {what} are allowed; {fix}")
+
+
+class Spelling:
+    """How a front end writes the parameters a message names: the library's own words (this class),
+    the command line's options (``--tol``), the page's fields. Library messages are built from a
+    spelling, so each front end re-words them from data instead of rewriting text.
+
+    Example:
+        >>> s = Spelling()
+        >>> f"a tolerance ({s.name('tol')}); raise {s.name('steps', 'the step limit')} ({s.value('steps', 10)})"
+        'a tolerance (tol); raise the step limit (10)'
+        >>> s.setting("lr", 0.01)
+        'lr=0.01'
+    """
+
+    def name(self, param: str, words: str | None = None) -> str:
+        """The parameter mentioned in a sentence: ``words`` when given (``the step limit``), else its name."""
+        return param if words is None else words
+
+    def setting(self, param: str, value: object) -> str:
+        """The parameter set to a value, as the user would type it: ``lr=0.01``."""
+        return f"{param}={value}"
+
+    def value(self, param: str, value: object) -> str:
+        """A value the sentence reports, with the parameter it belongs to where the front end shows it."""
+        return str(value)
+
+
+PYTHON = Spelling()

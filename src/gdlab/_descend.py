@@ -17,7 +17,17 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
-from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome, status
+from gdlab._engine import (
+    Outcome,
+    Probe,
+    describe,
+    facts_from_rows,
+    judge,
+    make_step,
+    optimiser,
+    outcome,
+    probe_steps,
+)
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
@@ -64,6 +74,14 @@ def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool, dat
     buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
     written, carry, buffers = jax.lax.while_loop(more, body, (0, carry, buffers))
     return buffers, written, carry
+
+
+@functools.partial(jax.jit, static_argnames=("f", "method", "bound"))
+def _probe(f, method: Method, g, p, carry, lr, data=None, bound=False):
+    """The run's probe past its last row (``p``, ``g``), from the carry the last chunk ended with."""
+    loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
+    step = make_step(loss, optimiser(method, lr))
+    return probe_steps(step, g, p, carry[1], carry[2])
 
 
 def _with_data(f, data, params):
@@ -125,7 +143,7 @@ def _run(
         P, L, G = (
             jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True)
         )
-    return P, L, G, code
+    return P, L, G, code, carry
 
 
 def descend(
@@ -183,7 +201,7 @@ def descend(
     bound = data is not None
     if bound:
         data = jax.tree.map(lambda a: _as_data(a, dt), data)
-    P, L, G, code = _run(
+    P, L, G, code, carry = _run(
         loss,
         spec,
         start,
@@ -194,21 +212,29 @@ def descend(
         data,
         bound,
     )
-    rows = L.shape[0]
+    rows, last = L.shape[0], lambda a: a[-1]
+    probe = None
+    if code is Outcome.MAX_STEPS:  # what the steps past the end do tells bouncing from settling
+        at_end = (jax.tree.map(last, G), jax.tree.map(last, P), carry, np.asarray(rate or 0.0, dt))
+        flips, first, end, moved = _probe(loss, spec, *at_end, data=data, bound=bound)
+        probe = Probe(int(flips), float(first), float(end), bool(moved))
     facts = facts_from_rows(
-        code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name
+        code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name, probe=probe
     )
     if code is Outcome.NOT_FINITE and facts.step == 0 and facts.not_finite:  # the start is the problem
         raise InputError(describe(facts))
-    facts = with_curvature(facts, loss, jax.tree.map(lambda a: a[-1], P), dt, data=data, bound=bound)
+    facts = with_curvature(facts, loss, jax.tree.map(last, P), dt, data=data, bound=bound)
+    ending = judge(facts)
     return Trajectory(
         params=P,
         loss=L,
         grad=G,
         method=spec.name,
         lr=rate,
-        status=status(facts),
-        message=describe(facts),
+        status=ending.status,
+        message=ending.sentence,
+        regime=ending.regime,
+        words=functools.partial(describe, facts),
         tol=stop,
         loss_fn=functools.partial(_with_data, loss, data) if bound else loss,
     )

@@ -22,9 +22,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gdlab._checks import LIMITS
+from gdlab._checks import LIMITS, PYTHON, Spelling
 from gdlab._methods import Method
-from gdlab._trajectory import Status
+from gdlab._trajectory import Regime, Status
 from gdlab._types import Loss, Params
 
 # A loss that grows this many times past its starting value (or 1) has exploded.
@@ -135,6 +135,60 @@ def outcome(
     return jnp.where(jnp.isfinite(total), code, jnp.int32(Outcome.NOT_FINITE))
 
 
+# Steps a run is followed past its last row to see what it is doing there (bouncing, growing).
+PROBE = 16
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the :data:`PROBE` steps past a run's last row show (not recorded: only looked at).
+
+    Attributes:
+        flips: of the steps' successive gradients, how many pairs point against each other.
+        start: the gradient norm at the last row.
+        end: the gradient norm :data:`PROBE` - 1 steps later.
+        moved: whether the first step past the last row changes the parameters at all.
+        pairs: how many successive pairs were looked at (``PROBE - 1`` unless the record is shorter).
+    """
+
+    flips: int
+    start: float
+    end: float
+    moved: bool
+    pairs: int = PROBE - 1
+
+    @property
+    def growth(self) -> float:
+        """How much the gradient norm grows per step (below 1: it shrinks)."""
+        if not self.start > 0 or self.pairs < 1:
+            return 0.0
+        with np.errstate(all="ignore"):
+            return float((self.end / self.start) ** (1 / self.pairs))
+
+    @property
+    def alternating(self) -> bool:
+        """The gradient turns back at (nearly) every step: it bounces."""
+        return self.pairs >= 2 and self.flips >= self.pairs - 1
+
+
+def probe_steps(step: Step, g: Params, p: Params, next_p: Params, state: optax.OptState) -> tuple:
+    """In compiled code, the :class:`Probe` of a run as (flips, start, end, moved).
+
+    ``p`` and ``g`` are the last row's parameters and gradient; ``next_p`` and ``state`` what the
+    step from that row gave (the carry a driver holds when it stops), so every driver that can
+    step on probes the same steps.
+    """
+
+    def one(carry, _):
+        q, state, previous = carry
+        _, gq, new_q, state = step(q, state)
+        return (new_q, state, gq), (inner(gq, previous) < 0, norm(gq))
+
+    _, (flips, norms) = jax.lax.scan(one, (next_p, state, g), None, length=PROBE - 1)
+    moved = sum(jnp.sum(a != b) for a, b in zip(jax.tree.leaves(next_p), jax.tree.leaves(p), strict=True))
+    return jnp.sum(flips), norm(g), norms[-1], moved > 0
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the words about a run's end are made of, read from its record.
@@ -142,50 +196,66 @@ class Facts:
     Attributes:
         outcome: how it ended.
         step: the step of its last row.
-        losses: the loss at the first, the second-to-last and the last row.
+        losses: the loss at the first and the last row.
         grad_norms: the gradient norm at the first and the last row.
-        turned_back: whether the last gradient points back against the one before.
         not_finite: what left the finite numbers ("loss", "gradient", "parameters"), if anything.
-        stuck: whether the last step left the parameters exactly where they were (the
-            step is below the floating type's resolution).
         lr: the rate, or ``None`` when the optimiser holds its own.
         tol: the tolerance on the gradient norm, if any.
         method: the optimiser's name.
         dtype: the floating type it ran in.
+        probe: what the steps past the last row show (a run that reached the step limit).
+        overshot: the first step turned the gradient back (it overshot the minimum).
         curvature: the lowest and highest Hessian eigenvalue at the last row, when the
             gradient vanished there (``None`` when not measured).
-        cycle: the last row repeats the one two steps before (a 2-cycle that never settles).
-        bounces_grow: the last gradient is larger than the one two steps before.
         undefined: the loss is NaN at finite parameters: a step left the loss's domain.
     """
 
     outcome: Outcome
     step: int
-    losses: tuple[float, float, float]
+    losses: tuple[float, float]
     grad_norms: tuple[float, float]
-    turned_back: bool
     not_finite: str
     lr: float | None
     tol: float | None
     method: str
-    stuck: bool = False
     dtype: str = "float64"
+    probe: Probe | None = None
+    overshot: bool = False
     curvature: tuple[float, float] | None = None
-    cycle: bool = False
-    bounces_grow: bool = False
     undefined: bool = False
 
+    @property
+    def stuck(self) -> bool:
+        """The step past the last row leaves the parameters exactly where they are, while the
+        gradient is not zero: the step is below the floating type's resolution there."""
+        return self.probe is not None and not self.probe.moved and self.grad_norms[1] > 0
 
-def _lower(facts: Facts) -> str:
+
+@dataclass(frozen=True)
+class Ending:
+    """How a run ended, in the three forms users see: its status, its regime and its sentence."""
+
+    status: Status
+    regime: Regime
+    sentence: str
+
+
+def _the_rate(facts: Facts, s: Spelling) -> str:
+    """ "the rate 0.5", naming the parameter as the front end does."""
+    assert facts.lr is not None
+    return f"the rate {s.value('lr', _rate(facts.lr, facts.dtype))}"
+
+
+def _lower(facts: Facts, s: Spelling) -> str:
     if facts.lr is None:  # the optimiser chose its steps: there is no rate to lower
         return "start nearer a minimum or use a method with a rate (gd, adam)"
-    return f"lower the rate {_rate(facts.lr, facts.dtype)}"
+    return f"lower {_the_rate(facts, s)}"
 
 
-def _overshoot(facts: Facts) -> str:
+def _overshoot(facts: Facts, s: Spelling) -> str:
     if facts.lr is None:
-        return f"the steps {facts.method} chose overshoot, so {_lower(facts)}"
-    return f"each step overshoots, so {_lower(facts)}"
+        return f"the steps {facts.method} chose overshoot, so {_lower(facts, s)}"
+    return f"each step overshoots, so {_lower(facts, s)}"
 
 
 def _rate(lr: float, dtype: str = "float64") -> str:
@@ -199,20 +269,16 @@ def too_small(facts: Facts) -> bool:
     return facts.stuck and facts.grad_norms[1] > 1e-3 * max(facts.grad_norms[0], 1e-300)
 
 
-def status(facts: Facts) -> Status:
-    """What the user sees, judged against the record: a vanished gradient after a rise, or at a
-    saddle or a maximum, is no minimum."""
-    if _stalled(facts) or _kink(facts) or _saddle(facts):
-        return Status.STALLED
-    return facts.outcome.status
-
-
 def needs_curvature(outcome: Outcome, first_norm: float, last_norm: float) -> bool:
     """Whether a run's end is a vanished gradient, whose kind (minimum, saddle, maximum) the
     Hessian tells: it stopped by the tolerance, or its gradient fell to 1e-8 of its start."""
     if outcome in (Outcome.CONVERGED, Outcome.NO_GAIN):
         return True
-    return outcome is Outcome.MAX_STEPS and last_norm <= 1e-8 * max(1.0, first_norm)
+    return outcome is Outcome.MAX_STEPS and _vanished(first_norm, last_norm)
+
+
+def _vanished(first_norm: float, last_norm: float) -> bool:
+    return last_norm <= 1e-8 * max(1.0, first_norm)
 
 
 def _saddle(facts: Facts) -> bool:
@@ -242,7 +308,7 @@ def _saddle_words(facts: Facts) -> str:
 
 def _kink(facts: Facts) -> bool:
     """The gradient became undefined where the loss is finite and had fallen: a kink or a pole."""
-    first, _, last = facts.losses
+    first, last = facts.losses
     return (
         facts.outcome is Outcome.NOT_FINITE
         and facts.step > 0
@@ -253,8 +319,13 @@ def _kink(facts: Facts) -> bool:
 
 
 def _rose(facts: Facts) -> bool:
-    first, _, last = facts.losses
+    first, last = facts.losses
     return last > first + 1e-9 * max(1.0, abs(first))
+
+
+def _fell(facts: Facts) -> bool:
+    first, last = facts.losses
+    return last < first - 1e-9 * max(1.0, abs(first))
 
 
 def _stalled(facts: Facts) -> bool:
@@ -263,97 +334,141 @@ def _stalled(facts: Facts) -> bool:
         return False
     if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN):
         return True
-    flat = facts.grad_norms[1] <= 1e-8 * max(1.0, facts.grad_norms[0])
-    return facts.outcome is Outcome.MAX_STEPS and (flat or facts.stuck)
+    return facts.outcome is Outcome.MAX_STEPS and (_vanished(*facts.grad_norms) or facts.stuck)
 
 
-def describe(facts: Facts) -> str:
+def status(facts: Facts) -> Status:
+    """What the user sees, judged against the record (see :func:`judge`)."""
+    return judge(facts).status
+
+
+def describe(facts: Facts, spelling: Spelling = PYTHON) -> str:
     """Why a run ended and what to try, in one sentence: the only wording of every driver."""
-    first, previous, last = facts.losses
+    return judge(facts, spelling).sentence
+
+
+def judge(facts: Facts, spelling: Spelling = PYTHON) -> Ending:
+    """A run's status, regime and sentence, decided together from its facts.
+
+    Every driver (``descend``, ``sweep``, ``sgd``, the fits) ends its runs here, so the
+    same run reads the same whichever ran it; ``spelling`` names the parameters as the
+    front end that shows the sentence writes them (``tol``, ``--tol``).
+    """
+    s = spelling
+    first, last = facts.losses
     k = facts.step
     if facts.outcome is Outcome.NOT_FINITE:
-        return _not_finite(facts)
+        kind = Status.STALLED if _kink(facts) else Status.DIVERGED
+        return Ending(kind, Regime(kind.value), _not_finite(facts, s))
     if facts.outcome is Outcome.EXPLODED:
-        return f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; " + _overshoot(facts)
+        words = f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; "
+        return Ending(Status.DIVERGED, Regime.DIVERGED, words + _overshoot(facts, s))
     norm_last = facts.grad_norms[1]
     if _stalled(facts):
-        return (
+        return Ending(
+            Status.STALLED,
+            Regime.STALLED,
             f"stalled at step {k}: the gradient vanished (norm {norm_last:.3g}) but the loss rose from "
-            f"{first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts)} or start elsewhere"
+            f"{first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts, s)} or start elsewhere",
         )
     if _saddle(facts):
-        return _saddle_words(facts)
+        return Ending(Status.STALLED, Regime.STALLED, _saddle_words(facts))
+    bounced = "; it got there by overshooting back and forth" if facts.overshot else ""
     if facts.outcome is Outcome.CONVERGED:
-        return f"converged at step {k}: gradient norm {norm_last:.3g} <= tol {facts.tol:g}"
+        words = f"converged at step {k}: gradient norm {norm_last:.3g} <= {s.name('tol')} {facts.tol:g}"
+        return Ending(Status.CONVERGED, Regime.CONVERGED, words + bounced)
     if facts.outcome is Outcome.NO_GAIN:
-        return f"converged at step {k}: a step of {facts.lr:g} no longer lowers the loss"
+        words = f"converged at step {k}: a step of {facts.lr:g} no longer lowers the loss"
+        return Ending(Status.CONVERGED, Regime.CONVERGED, words + bounced)
     if facts.outcome is Outcome.KEPT_LIMIT:
-        return (
+        return Ending(
+            Status.MAX_STEPS,
+            Regime.SLOW,
             f"stopped at step {k}: keeping every step of a longer run would pass the limit of "
-            f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for fewer steps or a larger tolerance"
+            f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for fewer steps or a larger tolerance",
         )
-    limit = f"stopped at the step limit ({k}) with gradient norm {norm_last:.3g}"
-    growing = norm_last > 100 * max(facts.grad_norms[0], 1e-300) and not facts.turned_back
-    if fell_far(facts) or (last < first and growing):  # ever steeper downhill: nothing holds it
-        return (
-            f"{limit}: the loss keeps falling ({first:.4g} -> {last:.4g}) while its gradient grows: "
-            "the loss may have no minimum along this path"
+    regime, words = _at_limit(facts, s)
+    limit = f"stopped at the step limit ({s.value('steps', k)})"
+    return Ending(Status.MAX_STEPS, regime, f"{limit} with gradient norm {norm_last:.3g}{words}")
+
+
+def _at_limit(facts: Facts, s: Spelling) -> tuple[Regime, str]:
+    """The regime of a run that reached the step limit, and the words after "stopped at the step
+    limit (k) with gradient norm g": from its losses and what the steps past its end do."""
+    first, last = facts.losses
+    probe = facts.probe or Probe(0, facts.grad_norms[1], facts.grad_norms[1], True, 0)
+    growth, alternating = probe.growth, probe.alternating
+    losses = f"loss {first:.4g} -> {last:.4g}"
+    if fell_far(facts):  # ever steeper downhill: nothing holds it
+        return Regime.DIVERGED, (
+            f": the loss keeps falling ({losses}): the loss may have no minimum along this path"
         )
     if too_small(facts):
-        raise_it = "raise the rate" if facts.lr is None else f"raise the rate {_rate(facts.lr, facts.dtype)}"
-        return (
-            f"{limit}: each step (rate x gradient) is below {facts.dtype}'s resolution at these "
-            f"parameter values, so the parameters no longer change (loss {first:.4g} -> {last:.4g}): "
-            f"the rate is too small to move; {raise_it}"
+        return Regime.SLOW, (
+            f": each step (rate x gradient) is below {facts.dtype}'s resolution at these parameter "
+            f"values, so the parameters no longer change ({losses}): the rate is too small to move; "
+            + ("raise the rate" if facts.lr is None else f"raise {_the_rate(facts, s)}")
         )
+    tolerance = f"tolerance ({s.name('tol')})"
     if facts.stuck:
-        tol = "" if facts.tol is None else f" > tol {facts.tol:g}"
-        return (
-            f"{limit}{tol}: the steps no longer change the parameters at {facts.dtype}'s precision, "
-            f"so it is as close as {facts.dtype} gets; use float64 or a tolerance above {norm_last:.3g}"
-            if facts.dtype == "float32"
-            else f"{limit}{tol}: the steps no longer change the parameters at {facts.dtype}'s precision; "
-            f"give a tolerance above {norm_last:.3g}"
+        tol = "" if facts.tol is None else f" > {s.name('tol')} {facts.tol:g}"
+        if facts.dtype == "float32":
+            return Regime.CONVERGED, (
+                f"{tol}: the steps no longer change the parameters at float32's precision, so it is as "
+                f"close as float32 gets; use float64 or a {tolerance} above {facts.grad_norms[1]:.3g}"
+            )
+        return Regime.CONVERGED, (
+            f"{tol}: the steps no longer change the parameters at {facts.dtype}'s precision; give a "
+            f"{tolerance} above {facts.grad_norms[1]:.3g}"
         )
-    if k > 0 and facts.turned_back and last > first * (1 + 1e-9) + 1e-300:
-        return f"{limit}: its bounces grow (loss {first:.4g} -> {last:.4g}), so {_lower(facts)}"
-    if k > 1 and facts.turned_back and facts.cycle:
-        return (
-            f"{limit}: it bounces between two points without settling (loss {previous:.4g} and "
-            f"{last:.4g}), so {_lower(facts)}"
+    grows, lower = growth > 1 + 1e-6, _lower(facts, s)
+    if grows and alternating and _rose(facts):
+        return Regime.DIVERGED, f": its bounces grow by {growth:.4g} a step ({losses}), so {_lower(facts, s)}"
+    if grows and alternating:
+        return Regime.OSCILLATING, (
+            f": its bounces grow by {growth:.4g} a step at the end although the loss fell ({losses}): it "
+            f"may settle into a cycle, not a minimum; {_lower(facts, s)}"
         )
-    if k > 1 and facts.turned_back and facts.bounces_grow and last < first:
-        return (
-            f"{limit}: its bounces grow at the end although the loss fell ({first:.4g} -> {last:.4g}), "
-            f"so {_lower(facts)}"
+    if grows and _rose(facts):
+        return Regime.DIVERGED, (
+            f": the loss rose ({losses}) and its gradient grows by {growth:.4g} a step: the steps are too "
+            f"large for the curvature along the path, so {_lower(facts, s)}"
         )
-    if k > 0 and facts.turned_back and last < first - 1e-6 * abs(first):
-        # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
-        return f"{limit}: it bounces back and forth, settling (loss {first:.4g} -> {last:.4g}); " + (
-            "raise the step limit, or start nearer a minimum"
-            if facts.lr is None
-            else f"raise the step limit, or {_lower(facts)} a little"
+    if growth > 1 + 1e-3 and facts.grad_norms[1] > facts.grad_norms[0]:  # steeper than at the start
+        return Regime.DIVERGED, (
+            f": the loss keeps falling ever faster ({losses}), its gradient growing by {growth:.4g} a "
+            "step: the loss may have no minimum along this path"
         )
-    if k > 0 and facts.turned_back and norm_last >= 0.5 * facts.grad_norms[0]:
-        return f"{limit}: it bounces back and forth without settling, so {_lower(facts)}"
+    if alternating and growth >= 1 - 1e-6:
+        return Regime.OSCILLATING, f": it bounces back and forth without settling ({losses}), so {lower}"
     if _rose(facts):
-        return (
-            f"{limit}: the loss rose from {first:.4g} to {last:.4g} without settling: the steps are too "
-            f"large for the curvature along the path, so {_lower(facts)}"
+        return Regime.DIVERGED, (
+            f": the loss rose ({losses}) without settling: the steps are too large for the curvature "
+            f"along the path, so {_lower(facts, s)}"
         )
-    if facts.tol is None and norm_last <= 1e-8 * max(1.0, facts.grad_norms[0]):
+    if _vanished(*facts.grad_norms):
+        stop = "" if facts.tol is not None else f"; a {tolerance} stops it there"
         return (
-            f"{limit}: the gradient fell to 1e-8 of its start or less: it has reached the minimum; "
-            "a tolerance (tol) stops it there"
+            Regime.CONVERGED,
+            f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}",
         )
-    if facts.tol is None:
-        return f"{limit}; give a tolerance (tol) to stop once it is small"
-    raise_rate = "" if facts.lr is None else f" or the rate {_rate(facts.lr, facts.dtype)}"
-    return f"{limit} > tol {facts.tol:g}: still descending, so raise the step limit{raise_rate}"
+    more = f"raise {s.name('steps', 'the step limit')}"
+    if probe.flips >= probe.pairs / 2 and _fell(facts):
+        # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
+        fix = f"{more}, or start nearer a minimum" if facts.lr is None else f"{more}, or {lower} a little"
+        return Regime.SLOW, f": it bounces back and forth, settling ({losses}); {fix}"
+    if not _fell(facts) and growth >= 1 - 1e-9:
+        return Regime.SLOW, (
+            f": the loss does not fall ({losses}) and its gradient does not shrink: the loss may have "
+            "no minimum"
+        )
+    tol = "" if facts.tol is None else f" > {s.name('tol')} {facts.tol:g}"
+    rate = "" if facts.lr is None else f" or {_the_rate(facts, s)}"
+    return Regime.SLOW, f"{tol}: still descending ({losses}), so {more}{rate}"
 
 
-def _not_finite(facts: Facts) -> str:
-    first, previous, last = facts.losses
+def _not_finite(facts: Facts, s: Spelling) -> str:
+    first, last = facts.losses
     k = facts.step
     if k == 0:
         what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
@@ -372,17 +487,16 @@ def _not_finite(facts: Facts) -> str:
         return (
             f"diverged at step {k}: a step left the region where the loss is defined (NaN there, at "
             "finite parameters): if the loss falls toward an edge of its domain, it has no minimum "
-            f"inside and a smaller rate only delays this; if not, {_lower(facts)}"
+            f"inside and a smaller rate only delays this; if not, {_lower(facts, s)}"
         )
     what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
-    before = f" (the loss was {previous:.4g} a step before)" if math.isfinite(previous) else ""
-    return f"diverged at step {k}: the {what} left the finite numbers{before}; " + _overshoot(facts)
+    return f"diverged at step {k}: the {what} left the finite numbers; " + _overshoot(facts, s)
 
 
 def fell_far(facts: Facts) -> bool:
     """The loss fell as far below its start as an exploding loss rises above it: it has no minimum."""
-    first, previous, last = facts.losses
-    lowest = min(x for x in (previous, last, first) if not math.isnan(x))
+    first, last = facts.losses
+    lowest = min(x for x in (last, first) if not math.isnan(x))
     return lowest < first - EXPLODE * max(1.0, abs(first))
 
 
@@ -395,37 +509,45 @@ def facts_from_rows(
     lr: float | None,
     tol: float | None,
     method: str,
+    probe: Probe | None = None,
 ) -> Facts:
-    """:class:`Facts` from a run's recorded rows (a row a step; gradients and parameters flattened)."""
+    """:class:`Facts` from a run's recorded rows (a row a step; gradients and parameters flattened).
+
+    A run that reached the step limit is judged by ``probe``, what the steps past its end do
+    (:func:`probe_steps`); a driver that cannot step on past the end (one pass over the data
+    per step) gives none, and the last :data:`PROBE` recorded rows stand in for it.
+    """
     k = loss.shape[0] - 1
     with np.errstate(all="ignore"):
         norms = np.linalg.norm(grads[[0, k]], axis=1)
-        turned = bool(k > 0 and float(grads[k] @ grads[k - 1]) < 0)
-    stuck = bool(k > 0 and np.array_equal(params[k], params[k - 1]) and np.any(grads[k] != 0))
-    with np.errstate(all="ignore"):
-        cycle = bool(
-            k > 1
-            and np.allclose(params[k], params[k - 2], rtol=1e-12, atol=0)
-            and not np.array_equal(params[k], params[k - 1])
-        )
-        grows = bool(k > 1 and np.linalg.norm(grads[k]) > np.linalg.norm(grads[k - 2]) * (1 + 1e-9))
-    undefined = bool(np.isnan(loss[k]) and np.all(np.isfinite(params[k])))
+        overshot = bool(k > 0 and float(grads[1] @ grads[0]) < 0)
+    if probe is None and code in (Outcome.MAX_STEPS, Outcome.RUNNING):
+        probe = rows_probe(grads, params)
     return Facts(
         outcome=code,
         step=k,
-        losses=(float(loss[0]), float(loss[max(k - 1, 0)]), float(loss[k])),
+        losses=(float(loss[0]), float(loss[k])),
         grad_norms=(float(norms[0]), float(norms[1])),
-        turned_back=turned,
         not_finite=not_finite(loss[k], grads[k], params[k]),
         lr=lr,
         tol=tol,
         method=method,
-        stuck=stuck,
         dtype=str(loss.dtype),
-        cycle=cycle,
-        bounces_grow=grows,
-        undefined=undefined,
+        probe=probe,
+        overshot=overshot,
+        undefined=bool(np.isnan(loss[k]) and np.all(np.isfinite(params[k]))),
     )
+
+
+def rows_probe(grads: np.ndarray, params: np.ndarray) -> Probe:
+    """A :class:`Probe` read from the last :data:`PROBE` recorded rows instead of steps past the end."""
+    k = grads.shape[0] - 1
+    window = grads[max(0, k - PROBE + 1) :]
+    with np.errstate(all="ignore"):
+        turns = np.einsum("ij,ij->i", window[1:], window[:-1]) < 0
+        start, end = np.linalg.norm(window[[0, -1]], axis=1)
+    moved = k == 0 or not np.array_equal(params[k], params[k - 1])
+    return Probe(int(np.sum(turns)), float(start), float(end), moved, pairs=len(window) - 1)
 
 
 def not_finite(loss: float, grad: np.ndarray, params: np.ndarray) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gdlab._checks import LIMITS, InputError
+from gdlab._checks import LIMITS, InputError, Spelling
 from gdlab._expr import Expression, ExpressionError, mentions, no_parameters, number, parse
 
 
@@ -243,6 +243,21 @@ def method(name: str, choices: tuple[str, ...]) -> str:
     raise InputError(f"--method {name}: unknown method; {hint}choose one of {', '.join(choices)}")
 
 
+class CliSpelling(Spelling):
+    """The library's parameters named as this command line's options: ``--tol``, ``--steps 100``."""
+
+    def name(self, param: str, words: str | None = None) -> str:
+        return OPTIONS.get(param, param)
+
+    def setting(self, param: str, value: object) -> str:
+        return f"{OPTIONS.get(param, param)} {value}"
+
+    def value(self, param: str, value: object) -> str:
+        return f"{OPTIONS.get(param, param)} {value}"
+
+
+CLI = CliSpelling()
+
 # The library's keyword arguments, as this command line spells its options.
 OPTIONS = {
     "tol": "--tol",
@@ -331,6 +346,8 @@ def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
 
 
 __all__ = [
+    "CLI",
+    "CliSpelling",
     "ExpressionError",
     "check_out",
     "cli_words",

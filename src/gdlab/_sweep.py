@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import functools
 import itertools
 import math
@@ -15,20 +14,20 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import _checks
-from gdlab._checks import LIMITS, InputError, size
+from gdlab._checks import LIMITS, PYTHON, InputError, Spelling, size
 from gdlab._descend import descend
 from gdlab._engine import (
     Facts,
     Outcome,
+    Probe,
     describe,
     inner,
+    judge,
     make_step,
     needs_curvature,
-    norm,
     optimiser,
     outcome,
-    status,
-    too_small,
+    probe_steps,
 )
 from gdlab._json import plain
 from gdlab._loss import as_loss, scalar_loss
@@ -36,26 +35,11 @@ from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
 from gdlab._stability import Stability, curvature_ranges, stability
-from gdlab._trajectory import Status, Trajectory, flat_rows
+from gdlab._trajectory import Regime, Status, Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
 # Saving every step of every run is the default while it stays this small (numbers per array).
 SAVE_BUDGET = 2_000_000
-# Steps taken past the end of a run that has not stopped, to see whether it bounces.
-PROBE = 16
-
-
-class Regime(enum.Enum):
-    """What a rate did: the lecture's question, answered per run."""
-
-    CONVERGED = "converged"
-    OSCILLATING = "oscillating"
-    SLOW = "slow"
-    DIVERGED = "diverged"
-    STALLED = "stalled"  # the gradient vanished, but the loss rose: a flat region, not a minimum
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def rates(low: float, high: float, num: int = 50, *, log: bool = True) -> np.ndarray:
@@ -175,35 +159,21 @@ _row = jax.jit(_row_all, static_argnames=("f", "method"))
 
 
 def _finish_all(f, method: Method, carry, firsts, lrs, tol, early: bool):
-    """The last row, how each run ended, and a probe past the end."""
+    """The last row, how each run ended, and its probe past the end (:func:`gdlab._engine.probe_steps`)."""
 
     def finish(carry, first, lr):
         loss, step, _ = _pieces(f, method, lr, tol, early, first)
         p, state, code, taken = carry
-        value, g, new_p, _ = step(p, state)
+        value, g, new_p, new_state = step(p, state)
         last = outcome(loss, method, value, g, p, new_p, first, tol, early)
         last = jnp.where(last == Outcome.RUNNING, jnp.int32(Outcome.MAX_STEPS), last)
         code = jnp.where(code == Outcome.RUNNING, last, code)
-        moved = sum(jnp.sum(a != b) for a, b in zip(jax.tree.leaves(new_p), jax.tree.leaves(p), strict=True))
-        return (p, value, g), code, taken, _probe(step, p, state), moved > 0
+        return (p, value, g), code, taken, probe_steps(step, g, p, new_p, new_state)
 
     return jax.vmap(finish)(carry, firsts, lrs)
 
 
 _finish = jax.jit(_finish_all, static_argnames=("f", "method", "early"))
-
-
-def _probe(step, p, state):
-    """Steps on past the end: how often the gradient flips sign, and how fast its norm changes."""
-
-    def one(carry, _):
-        p, state, previous = carry
-        _, g, new_p, state = step(p, state)
-        return (new_p, state, g), (inner(g, previous) < 0, norm(g))
-
-    g = step(p, state)[1]
-    _, (flips, norms) = jax.lax.scan(one, (p, state, g), None, length=PROBE)
-    return jnp.sum(flips[1:]), norms[0], norms[-1]
 
 
 def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
@@ -234,11 +204,11 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     tail = steps - chunks * every
     if tail and done == chunks and running(carry):
         carry = _advance(f, method, carry, first, lrs, tol, early, tail)
-    final, codes, taken, probe, moved = _finish(f, method, carry, first, lrs, tol, early)
+    final, codes, taken, probe = _finish(f, method, carry, first, lrs, tol, early)
     end = jax.tree.map(lambda x: np.asarray(x)[:, None], final)
     parts += [jax.tree.map(lambda e: np.repeat(e, chunks - done, axis=1), end)] if done < chunks else []
     rows = jax.tree.map(lambda *p: np.concatenate(p, axis=1), *parts, end)
-    return rows, final, codes, taken, first, overshoot, (probe, moved)
+    return rows, final, codes, taken, first, overshoot, probe
 
 
 @functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early", "every", "chunks"))
@@ -249,9 +219,9 @@ def _whole(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: i
     tail = steps - chunks * every
     if tail:
         carry = _advance_all(f, method, carry, first, lrs, tol, early, tail)
-    final, codes, taken, probe, moved = _finish_all(f, method, carry, first, lrs, tol, early)
+    final, codes, taken, probe = _finish_all(f, method, carry, first, lrs, tol, early)
     rows = jax.tree.map(lambda r, e: jnp.concatenate([r, e[:, None]], axis=1), rows, final)
-    return rows, final, codes, taken, first, overshoot, (probe, moved)
+    return rows, final, codes, taken, first, overshoot, probe
 
 
 @dataclass(frozen=True, repr=False)
@@ -274,6 +244,8 @@ class Sweep:
         status: each run's :class:`~gdlab.Status`.
         regime: each run's :class:`Regime`.
         notes: a sentence per run saying what happened.
+        facts: what each note was made of, so that a front end words it again naming the
+            parameters its own way (:meth:`runs` with a ``spelling``).
         stability: curvature at the best run's end: ``2/L`` and the best fixed rate.
         method: the optimiser's name.
         steps: the step limit.
@@ -301,6 +273,7 @@ class Sweep:
     loss_fn: Loss | None = field(default=None, compare=False)
     spec: Method | None = field(default=None, compare=False)
     starts_per_rate: int = 1
+    facts: tuple[Facts, ...] = field(default=(), compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.lrs.size)
@@ -345,6 +318,8 @@ class Sweep:
             lr=float(self.lrs[index]),
             status=self.status[index],
             message=self.notes[index],
+            regime=self.regime[index],
+            words=functools.partial(describe, self.facts[index]) if self.facts else None,
             tol=self.tol,
             loss_fn=self.loss_fn,
         )
@@ -390,7 +365,11 @@ class Sweep:
         frame["note"] = self.notes
         return frame
 
-    def runs(self) -> list[dict[str, object]]:
+    def note(self, run: int, spelling: Spelling = PYTHON) -> str:
+        """Run ``run``'s note, naming the parameters as ``spelling`` writes them."""
+        return describe(self.facts[run], spelling) if self.facts else self.notes[run]
+
+    def runs(self, spelling: Spelling = PYTHON) -> list[dict[str, object]]:
         """One dict per run: rate, start index, regime, status, steps, final loss and the note."""
         return [
             {
@@ -400,7 +379,7 @@ class Sweep:
                 "status": self.status[i].value,
                 "steps": int(self.steps_taken[i]),
                 "final_loss": float(self.final_loss[i]),
-                "note": self.notes[i],
+                "note": self.note(i, spelling),
             }
             for i in range(len(self))
         ]
@@ -420,8 +399,9 @@ class Sweep:
             if self.regime[a] is not self.regime[b]
         ]
 
-    def to_dict(self, *, runs: bool = True) -> dict[str, object]:
-        """Strict-JSON-ready: counts, regime boundaries, 2/L, the best run, and (``runs=True``) every run."""
+    def to_dict(self, *, runs: bool = True, spelling: Spelling = PYTHON) -> dict[str, object]:
+        """Strict-JSON-ready: counts, regime boundaries, 2/L, the best run, and (``runs=True``) every run;
+        the notes name the parameters as ``spelling`` writes them."""
         finite = np.where(np.isfinite(self.final_loss), self.final_loss, np.inf)
         best = int(np.argmin(finite))
         out = {
@@ -432,11 +412,11 @@ class Sweep:
             "starts": self.starts_per_rate,
             "counts": self.counts(),
             "boundaries": self.boundaries(),
-            "best": self.runs()[best] if np.isfinite(finite[best]) else None,
+            "best": self.runs(spelling)[best] if np.isfinite(finite[best]) else None,
             "critical_lr": None if self.stability is None else self.stability.critical_lr,
             "stability": None if self.stability is None else self.stability.to_dict(),
         }
-        return plain(out | ({"runs": self.runs()} if runs else {}))
+        return plain(out | ({"runs": self.runs(spelling)} if runs else {}))
 
     def counts(self) -> dict[str, int]:
         """How many runs fell into each regime."""
@@ -493,81 +473,6 @@ def _every(save: object, runs: int, steps: int, components: int) -> int:
     if isinstance(save, int | np.integer) and not isinstance(save, bool) and save >= 1:
         return int(save)
     raise InputError(f"save must be 'auto', 'all', 'final' or a whole number of steps >= 1; got {save!r}")
-
-
-def _judge(run: _Run, steps: int) -> tuple[Status, Regime, str]:
-    """Status, regime and a note for one run.
-
-    A run that stopped is worded by the engine, as :func:`gdlab.descend` words
-    it. One that reached the step limit gets its regime from ``probe``: (sign
-    flips, first and last gradient norm) over the steps past the end, checked
-    against its recorded losses (a run whose loss fell is not running away).
-    """
-    flips, start, end = run.probe
-    bounced = "; it got there by overshooting back and forth" if run.overshoot else ""
-    rose = run.last_loss > run.first_loss + 1e-9 * max(1.0, abs(run.first_loss))
-    plateau = rose and start <= 1e-8 * max(1.0, run.first_norm)
-    if run.code != Outcome.MAX_STEPS or run.stuck or plateau or run.curvature is not None:
-        # worded by the engine, as descend words it (a measured curvature may make it a saddle)
-        facts = run.facts()
-        judged = status(facts)
-        if judged is Status.STALLED:
-            return judged, Regime.STALLED, describe(facts)
-        if judged is Status.DIVERGED:
-            return judged, Regime.DIVERGED, describe(facts)
-        if judged is Status.CONVERGED:
-            return Status.CONVERGED, Regime.CONVERGED, describe(facts) + bounced
-        if too_small(facts):  # stuck far from any minimum: the rate cannot move the parameters
-            return Status.MAX_STEPS, Regime.SLOW, describe(facts)
-        return Status.MAX_STEPS, Regime.CONVERGED, describe(facts)
-    first_loss, last_loss = run.first_loss, run.last_loss  # a gradient fallen to 1e-8 was worded above
-    rate = (end / start) ** (1 / (PROBE - 1)) if start > 0 else 0.0
-    alternating = flips >= PROBE - 2
-    if rate > 1 + 1e-6 and alternating and last_loss < first_loss:
-        note = (
-            f"oscillating: the bounces grow by {rate:.4g} a step at the end although the loss fell "
-            f"({first_loss:.4g} -> {last_loss:.4g}); it may settle into a cycle, not a minimum"
-        )
-        return Status.MAX_STEPS, Regime.OSCILLATING, note
-    if rate > 1 + 1e-6 and alternating:
-        note = f"diverging slowly: the bounces grow by {rate:.4g} a step (gradient {start:.3g})"
-        return Status.MAX_STEPS, Regime.DIVERGED, note
-    if rate > 1 + 1e-6 and rose:
-        note = (
-            f"unstable: the loss rose from {first_loss:.4g} to {last_loss:.4g} and its gradient grows "
-            f"by {rate:.4g} a step: the rate is too large for the curvature along the path"
-        )
-        return Status.MAX_STEPS, Regime.DIVERGED, note
-    if rate > 1 + 1e-3:  # the loss falls ever faster: nothing holds it
-        note = (
-            f"running away: the loss keeps falling ({first_loss:.4g} -> {last_loss:.4g}) ever faster, "
-            f"its gradient growing by {rate:.4g} a step: the loss may have no minimum"
-        )
-        return Status.MAX_STEPS, Regime.DIVERGED, note
-    if alternating and rate >= 1 - 1e-6:
-        note = (
-            f"oscillating: bounces back and forth without settling (loss {last_loss:.4g}, "
-            f"gradient {start:.3g})"
-        )
-        return Status.MAX_STEPS, Regime.OSCILLATING, note
-    if rose:  # no explosion, no settling: the record says the loss ended above its start
-        note = (
-            f"unstable: the loss rose from {first_loss:.4g} to {last_loss:.4g} without settling "
-            f"(gradient {start:.3g}): the rate is too large for the curvature along the path"
-        )
-        return Status.MAX_STEPS, Regime.DIVERGED, note
-    bounced = " by overshooting back and forth" if flips >= PROBE / 2 else ""
-    fell = last_loss < first_loss - 1e-9 * max(1.0, abs(first_loss))
-    flat = (
-        " (its gradient does not shrink: the loss may have no minimum)"
-        if rate >= 1 - 1e-9 and not fell
-        else ""
-    )
-    note = (
-        f"slow: still moving toward the minimum at step {steps}{bounced}, loss {first_loss:.4g} -> "
-        f"{last_loss:.4g} (gradient {start:.3g}){flat}"
-    )
-    return Status.MAX_STEPS, Regime.SLOW, note
 
 
 def sweep(
@@ -659,13 +564,13 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
     codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
-    probe = np.stack([np.asarray(x) for x in ending[4][0]], axis=1)
-    moved = np.asarray(ending[4][1])
+    probe = np.stack([np.asarray(x, np.float64) for x in ending[4]], axis=1)
     every = _runs(
-        codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, moved, dt, overshoot, probe
+        codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, dt, overshoot, probe
     )
     every = _measure_curvature(f, every, final_p, dt)
-    judged = [_judge(run, steps) for run in every]
+    facts = [run.facts() for run in every]
+    judged = [judge(f) for f in facts]
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
@@ -684,9 +589,9 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         final_loss=np.asarray(final_loss),
         final_grad=final_g,
         steps_taken=taken,
-        status=tuple(j[0] for j in judged),
-        regime=tuple(j[1] for j in judged),
-        notes=tuple(j[2] for j in judged),
+        status=tuple(j.status for j in judged),
+        regime=tuple(j.regime for j in judged),
+        notes=tuple(j.sentence for j in judged),
         stability=curvature,
         method=spec.name,
         steps=steps,
@@ -694,6 +599,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         loss_fn=f,
         spec=spec,
         starts_per_rate=per_rate,
+        facts=tuple(facts),
     )
 
 
@@ -725,34 +631,32 @@ class _Run(NamedTuple):
     lr: float
     tol: float | None
     method: str
-    stuck: bool
     dtype: str
     overshoot: bool
-    probe: tuple[float, float, float]
+    probe: tuple[float, float, float, float]  # flips, start, end, moved (see gdlab._engine.Probe)
     curvature: tuple[float, float] | None = None
     undefined: bool = False
 
     def facts(self) -> Facts:
+        flips, start, end, moved = self.probe
         return Facts(
             outcome=Outcome(self.code),
             step=self.step,
-            losses=(self.first_loss, self.last_loss, self.last_loss),
+            losses=(self.first_loss, self.last_loss),
             grad_norms=(self.first_norm, self.last_norm),
-            turned_back=False,
             not_finite=self.not_finite,
             lr=self.lr,
             tol=self.tol,
             method=self.method,
-            stuck=self.stuck,
             dtype=self.dtype,
+            probe=Probe(int(flips), start, end, bool(moved)),
+            overshot=self.overshoot,
             curvature=self.curvature,
             undefined=self.undefined,
         )
 
 
-def _runs(
-    codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, moved, dt, overshoot, probe
-):
+def _runs(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, dt, overshoot, probe):
     """Every run's :class:`_Run`, its arrays reduced at once with NumPy."""
     runs = lrs.size
     first_g = flat_rows(jax.tree.map(lambda a: a[:, 0], G), runs)
@@ -768,7 +672,6 @@ def _runs(
         ["loss", "gradient", "parameters"],
         "",
     )
-    stuck = ~moved & np.any(last_g != 0, axis=1)
     undefined = np.isnan(final_loss) & np.all(np.isfinite(last_p), axis=1)
     columns = zip(
         codes.tolist(),
@@ -779,7 +682,6 @@ def _runs(
         last_norm.tolist(),
         what.tolist(),
         lrs.tolist(),
-        stuck.tolist(),
         overshoot.tolist(),
         probe.tolist(),
         undefined.tolist(),
@@ -787,6 +689,6 @@ def _runs(
     )
     name = str(np.dtype(dt))
     return [
-        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, s, name, o, tuple(pr), None, u)
-        for c, k, f0, f1, n0, n1, w, lr, s, o, pr, u in columns
+        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, name, o, tuple(pr), None, u)
+        for c, k, f0, f1, n0, n1, w, lr, o, pr, u in columns
     ]

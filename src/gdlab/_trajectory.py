@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import overload
@@ -11,6 +12,7 @@ from typing import overload
 import jax
 import numpy as np
 
+from gdlab._checks import PYTHON, Spelling
 from gdlab._io import atomic_path
 from gdlab._json import dumps, plain
 from gdlab._pytree import component_names
@@ -30,6 +32,23 @@ class Status(enum.Enum):
     DIVERGED = "diverged"
     MAX_STEPS = "max_steps"
     STALLED = "stalled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Regime(enum.Enum):
+    """What a run was doing when it ended: the lecture's question, answered per run.
+
+    The engine decides it with the sentence (:func:`gdlab._engine.judge`), so a run's regime never
+    contradicts its own words, whichever driver ran it.
+    """
+
+    CONVERGED = "converged"
+    OSCILLATING = "oscillating"
+    SLOW = "slow"
+    DIVERGED = "diverged"
+    STALLED = "stalled"  # the gradient vanished, but not at a minimum (a flat region, a saddle, a kink)
 
     def __str__(self) -> str:
         return self.value
@@ -64,6 +83,11 @@ class Trajectory:
         message: a sentence saying why it ended, and what to try.
         tol: the stopping tolerance on the gradient norm, if any.
         loss_fn: the loss that was minimised, kept so pictures can draw it.
+        regime: what it was doing when it ended (converged, slow, oscillating, diverged,
+            stalled), decided with ``status`` and ``message``; ``None`` from a driver that
+            does not judge one.
+        words: ``message`` as a function of a :class:`~gdlab._checks.Spelling`, so that a front
+            end words it naming the parameters its own way (``--tol`` on the command line).
     """
 
     params: Params
@@ -75,6 +99,8 @@ class Trajectory:
     message: str
     tol: float | None = None
     loss_fn: Loss | None = field(default=None, compare=False)
+    regime: Regime | None = None
+    words: Callable[[Spelling], str] | None = field(default=None, compare=False, repr=False)
     _names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
@@ -144,7 +170,11 @@ class Trajectory:
             tmp.write_text(text, encoding="utf-8")
         return Path(path)
 
-    def summary(self) -> dict[str, object]:
+    def message_in(self, spelling: Spelling) -> str:
+        """:attr:`message`, naming the parameters as ``spelling`` writes them."""
+        return self.message if self.words is None else self.words(spelling)
+
+    def summary(self, spelling: Spelling = PYTHON) -> dict[str, object]:
         """How it went, without the rows: method, rate, status, message, start, final and their losses."""
         start, final = self.flat_params()[0], self.flat_params()[-1]
         return plain(
@@ -152,7 +182,8 @@ class Trajectory:
                 "method": self.method,
                 "lr": self.lr,
                 "status": self.status,
-                "message": self.message,
+                "regime": None if self.regime is None else self.regime.value,
+                "message": self.message_in(spelling),
                 "tol": self.tol,
                 "steps": self.steps,
                 "start": dict(zip(self.names, start, strict=True)),
@@ -162,7 +193,7 @@ class Trajectory:
             }
         )
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self, spelling: Spelling = PYTHON) -> dict[str, object]:
         """Everything as strict-JSON values (non-finite as None), as :meth:`to_json` writes it."""
         rows = {
             "names": list(self.names),
@@ -170,7 +201,7 @@ class Trajectory:
             "loss": self.loss,
             "grad": self.flat_grad(),
         }
-        return plain(self.summary() | rows)
+        return plain(self.summary(spelling) | rows)
 
     @overload
     def to_json(self, path: None = None) -> str: ...

@@ -202,7 +202,7 @@ def _guarded(body):
     @functools.wraps(body)
     def run(*args, **kwargs):
         from gdlab._cache import enable_compilation_cache
-        from gdlab._options import cli_words
+        from gdlab._options import CLI, cli_words
 
         enable_compilation_cache()
         try:
@@ -210,7 +210,7 @@ def _guarded(body):
         except typer.Exit:
             raise
         except InputError as err:  # ExpressionError is an InputError too
-            typer.echo(f"error: {cli_words(str(err))}", err=True)
+            typer.echo(f"error: {cli_words(err.spelled(CLI))}", err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -446,7 +446,7 @@ def run(
     name = _method(method)
     rate = _rate(lr, name)
     path = descend(loss.function, start, lr=rate, steps=count, method=name, tol=stop)
-    summary = {"expression": loss.text, **path.summary(), "out": None}
+    summary = {"expression": loss.text, **path.summary(_options.CLI), "out": None}
     console = _console(json_output)
     if not json_output:
         from rich.table import Table
@@ -499,7 +499,11 @@ def sweep(
     count = _options.whole_number(steps, "--steps")
     name = _method(method, rated=True)
     result = run_sweep(loss.function, start, lrs=lrs, steps=count, method=name, tol=stop, save="final")
-    summary = {"expression": loss.text, **result.to_dict(runs=json_output or every), "out": None}
+    summary = {
+        "expression": loss.text,
+        **result.to_dict(runs=json_output or every, spelling=_options.CLI),
+        "out": None,
+    }
     console = _console(json_output)
     if not json_output:
         _print_sweep(console, result, loss.text, every)

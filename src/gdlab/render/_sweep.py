@@ -10,8 +10,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from gdlab._checks import InputError
-from gdlab._sweep import Regime, Sweep
-from gdlab._trajectory import flat_rows
+from gdlab._sweep import Sweep
+from gdlab._trajectory import Regime, flat_rows
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import font_family
 

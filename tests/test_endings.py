@@ -1,0 +1,108 @@
+"""One run, one reading: descend, sweep, the command line and the web page end a run alike.
+
+The engine decides a run's status, regime and sentence together (:func:`gdlab._engine.judge`);
+every driver and front end shows that decision. Each row of the table is a run of a kind a
+learner meets (converging, overshooting, oscillating, diverging, stalling, no minimum, the step
+limit) and the regime it must get.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import gdlab
+from gdlab._options import CLI
+from gdlab.cli import app
+
+# (loss, start, method, rate, steps, tol, the regime the engine must give, words in its sentence)
+RUNS = [
+    ("(b/2-1)^2", -10.0, "gd", 0.5, 1000, 1e-8, "converged", "converged at step"),
+    ("(b/2-1)^2", -10.0, "gd", 3.9, 1000, 1e-8, "converged", "by overshooting back and forth"),
+    ("(b/2-1)^2", -10.0, "gd", 4.0, 100, None, "oscillating", "bounces back and forth without settling"),
+    ("(b/2-1)^2", -10.0, "gd", 5.0, 100, None, "diverged", "the loss exploded"),
+    ("(b/2-1)^2", -10.0, "gd", 4.01, 1000, None, "diverged", "its bounces grow by 1.005 a step"),
+    ("(b/2-1)^2", -10.0, "gd", 0.01, 100, None, "slow", "still descending (loss 36 -> 13.21)"),
+    ("(b/2-1)^2", -10.0, "gd", 1e-20, 100, None, "slow", "the rate is too small to move"),
+    ("(b/2-1)^2", -10.0, "gd", 3.99, 60, None, "slow", "it bounces back and forth, settling"),
+    ("(b/2-1)^2", -10.0, "newton", None, 10, None, "converged", "it reached the minimum"),
+    ("(b^2-1)^2", 0.0, "gd", 0.1, 100, 1e-8, "stalled", "at a maximum of the loss"),
+    ("-b^2", 0.1, "gd", 0.1, 200, None, "diverged", "the loss may have no minimum"),
+    ("abs(b)", 1.0, "gd", 0.3, 100, None, "oscillating", "without settling"),
+    ("log(b)", 1.0, "gd", 0.5, 100, None, "diverged", "the region where the loss is defined"),
+    ("(b/2-1)^2", -10.0, "adam", 0.5, 30, None, "slow", "still descending"),
+]
+IDS = [f"{r[0]}@{r[3]}-{r[6]}" for r in RUNS]
+
+
+@pytest.fixture(scope="module")
+def endings():
+    """Each run through descend and through a one-rate sweep."""
+    out = []
+    for text, start, method, lr, steps, tol, *_ in RUNS:
+        path = gdlab.descend(text, start, lr=lr, steps=steps, method=method, tol=tol)
+        # a sweep varies the rate: a method that chooses its own steps is judged by descend alone
+        sweep = (
+            None if lr is None else gdlab.sweep(text, start, lrs=[lr], steps=steps, method=method, tol=tol)
+        )
+        out.append((path, sweep))
+    return out
+
+
+@pytest.mark.parametrize("i", range(len(RUNS)), ids=IDS)
+def test_descend_and_sweep_give_one_status_regime_and_sentence(endings, i):
+    *_, regime, words = RUNS[i]
+    path, sweep = endings[i]
+    assert str(path.regime) == regime, path.message
+    assert words in path.message
+    if sweep is not None:
+        assert sweep.notes[0] == path.message
+        assert (sweep.status[0], sweep.regime[0]) == (path.status, path.regime)
+        assert sweep.trajectory(0).regime is path.regime
+
+
+@pytest.mark.parametrize("i", range(len(RUNS)), ids=IDS)
+def test_a_regime_never_contradicts_its_own_sentence(endings, i):
+    path = endings[i][0]
+    regime, note = str(path.regime), path.message
+    if regime == "converged":
+        assert "still descending" not in note and "without settling" not in note
+        assert not note.startswith("diverged")
+    if regime in ("slow", "oscillating"):
+        assert not note.startswith(("converged", "diverged"))
+    if note.startswith("converged"):
+        assert regime in ("converged", "stalled")
+
+
+@pytest.mark.parametrize("i", [0, 2, 5, 8], ids=[IDS[i] for i in (0, 2, 5, 8)])
+def test_the_command_line_shows_the_library_sentence_with_its_options(endings, i):
+    text, start, method, lr, steps, tol, *_ = RUNS[i]
+    args = ["run", text, "--init", str(start), "--steps", str(steps), "--method", method, "--json"]
+    args += ["--lr", str(lr)] if lr is not None else []
+    args += ["--tol", str(tol)] if tol is not None else []
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    runs = shown["runs"] if "runs" in shown else [shown]
+    path = endings[i][0]
+    assert (runs[0]["status"], runs[0]["regime"]) == (path.status.value, path.regime.value)
+    # the library's sentence, its parameters named as options: the step limit (--steps 100), --tol
+    assert runs[0]["message"] == path.message_in(CLI)
+    assert runs[0]["message"].replace("--steps ", "").replace("--tol", "tol").replace("--lr ", "") == (
+        path.message.replace("raise the step limit", "raise --steps")
+    ).replace("--steps ", "")
+
+
+def test_the_page_shows_the_library_sentence(endings):
+    from gdlab.web._compute import Lab
+    from gdlab.web._models import RunIn
+
+    lab = Lab()
+    for i in (2, 4, 5):
+        text, start, method, lr, steps, tol, *_ = RUNS[i]
+        request = RunIn(expression=text, start={"b": start}, method=method, rates=[lr], steps=steps, tol=tol)
+        shown = lab.run(request)["runs"][0]
+        assert shown["message"] == endings[i][0].message
+        assert shown["status"] == endings[i][0].status.value
