@@ -36,6 +36,7 @@ _EXPORTS = {
     "GridEdgeWarning": "gdlab._grid",
     "descend": "gdlab._descend",
     "METHODS": "gdlab._methods",
+    "Method": "gdlab._methods",
     "Trajectory": "gdlab._trajectory",
     "Status": "gdlab._trajectory",
     "datasets": "gdlab.datasets",
@@ -95,7 +96,7 @@ if TYPE_CHECKING:
     from gdlab._gradreport import GradientReport, gradient_report
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape
-    from gdlab._methods import METHODS
+    from gdlab._methods import METHODS, Method
     from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability

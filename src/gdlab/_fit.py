@@ -35,8 +35,7 @@ from gdlab._checks import LIMITS, InputError
 from gdlab._data import DataLike, NamesLike, as_table, design_matrix, names
 from gdlab._inference import Inference
 from gdlab._json import plain
-from gdlab._methods import METHODS as DESCENT_METHODS
-from gdlab._methods import Method, resolve_method
+from gdlab._methods import Method, fit_methods, least_squares_methods, reads_loss, resolve_method
 from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
 from gdlab._text import count, table
@@ -47,8 +46,8 @@ __all__ = ["METHODS", "Fit", "FitMethod", "fit"]
 
 FitMethod = Literal["ols", "gd", "sgd", "newton", "lbfgs", "lm", "gauss-newton"]
 # The closed form, minibatches, and every method descend takes; "lm" and "gauss-newton" for model=.
-METHODS: tuple[str, ...] = ("ols", "sgd", *DESCENT_METHODS, "lm", "gauss-newton")
-LEAST_SQUARES_METHODS = ("lm", "gauss-newton")
+METHODS: tuple[str, ...] = fit_methods()
+LEAST_SQUARES_METHODS = least_squares_methods()
 FAMILIES = ("linear", "logistic")
 
 # gd stops once the gradient norm falls to this fraction of the response's size
@@ -856,12 +855,10 @@ def _passes(standard: Any, how: str | Method, dtype: np.dtype) -> bool:
     """Whether a descent runs as NumPy passes over the columns (:func:`_descend_passes`): float64
     data whose standardised copy would hold :data:`PASS_VALUES` numbers or more, by a method that
     needs only gradients (not sgd, a line search or Newton's method)."""
-    from gdlab._stream import _READS_LOSS
-
     if how == "sgd" or dtype != np.float64 or standard.n * standard.p < PASS_VALUES:
         return False
     spec = resolve_method(how)
-    return spec.needs_lr and spec.name not in _READS_LOSS
+    return spec.needs_lr and not reads_loss(spec.name)
 
 
 def _descend_passes(

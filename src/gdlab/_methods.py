@@ -9,16 +9,18 @@ passes to every update, and take no rate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import dataclasses
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-import jax
-import jax.numpy as jnp
-import optax
+from typing import TYPE_CHECKING
 
 from gdlab._checks import InputError
-from gdlab._pytree import ravel_pytree
 from gdlab._types import MethodLike
+
+if TYPE_CHECKING:  # JAX and optax load when a method is first built, so that reading the
+    import jax  # registry (the command line's help) costs no import of them
+    import optax
 
 # Backtracking: halve the step until the loss falls by at least 1e-4 of what the
 # slope promises (Armijo's condition), at most this many times.
@@ -27,22 +29,19 @@ _BACKTRACKS = 40
 
 def gd(lr: jax.Array) -> optax.GradientTransformation:
     """Plain gradient descent, ``b <- b - lr * grad``."""
+    import jax
+    import optax
+
     return optax.stateless(lambda g, _p: jax.tree.map(lambda x: -lr * x, g))
 
 
 def sign(lr: jax.Array) -> optax.GradientTransformation:
     """The lecture's first algorithm: a fixed step ``lr`` toward the downhill side."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
     return optax.stateless(lambda g, _p: jax.tree.map(lambda x: -lr * jnp.sign(x), g))
-
-
-def momentum(lr: jax.Array) -> optax.GradientTransformation:
-    """Heavy-ball momentum 0.9."""
-    return optax.sgd(lr, momentum=0.9)
-
-
-def nesterov(lr: jax.Array) -> optax.GradientTransformation:
-    """Nesterov momentum 0.9."""
-    return optax.sgd(lr, momentum=0.9, nesterov=True)
 
 
 def gd_armijo(lr: jax.Array) -> optax.GradientTransformationExtraArgs:
@@ -52,6 +51,8 @@ def gd_armijo(lr: jax.Array) -> optax.GradientTransformationExtraArgs:
     halves it until the loss falls enough, so a rate chosen too small grows and
     one too large shrinks: the line search chooses the rate.
     """
+    import optax
+
     return optax.chain(
         optax.sgd(lr),
         optax.scale_by_backtracking_linesearch(
@@ -70,6 +71,11 @@ def newton_direction(floor: float = 1e-10) -> optax.GradientTransformationExtraA
     its spectrum is shifted up until the smallest eigenvalue is ``floor`` times
     the largest (Levenberg's damping), so the direction always points downhill.
     """
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from gdlab._pytree import ravel_pytree
 
     def init(params: optax.Params) -> optax.EmptyState:
         del params
@@ -95,6 +101,8 @@ def newton() -> optax.GradientTransformationExtraArgs:
 
     On a quadratic the full step is accepted and lands on the minimum: one step.
     """
+    import optax
+
     return optax.chain(
         newton_direction(),
         optax.scale_by_backtracking_linesearch(
@@ -105,44 +113,174 @@ def newton() -> optax.GradientTransformationExtraArgs:
 
 @dataclass(frozen=True)
 class Method:
-    """An optimiser as the descent engine sees it.
+    """An optimiser, or a way of fitting, as every part of gdlab sees it: the one record of a method.
+
+    The descent engine, the fits, the command line and the web page all read these
+    fields; none keeps its own list of names or of what a method needs.
 
     Attributes:
         name: shown in results and legends.
-        make: ``lr -> GradientTransformation``, or ``None`` when ``transform``
-            was given ready-made.
+        make: ``lr -> GradientTransformation`` (with the method's settings as keywords),
+            or ``None`` when ``transform`` was given ready-made.
         transform: a ready optax transformation (its rate is inside it).
+        ready: makes that transformation on first use (a method of gdlab's own that sets
+            its own step, built only when a run needs it).
         stop_when_no_gain: with ``tol``, also stop when a step would not lower
             the loss (the lecture's rule (4) for the sign method).
+        reads_loss: it evaluates the loss at trial points (a line search, Newton's
+            Hessian), so each of its steps needs the whole loss, not only a gradient:
+            over data read in passes, every trial is another pass.
+        settings: the settings it takes beside the rate, with their defaults, as pairs
+            (``(("momentum", 0.9),)``: a method is hashable, for compiled code); :attr:`defaults`
+            reads them as a dict and :meth:`configured` sets them.
+        kind: ``"descent"`` (``gdlab.descend`` takes it), ``"closed form"`` (the exact
+            least-squares solve), ``"minibatch"`` (stochastic gradient descent) or
+            ``"least squares"`` (a solver for a typed model: Levenberg-Marquardt,
+            Gauss-Newton). Only descent methods run through the engine's step.
+        summary: what it does, in a few words (for help texts and the page).
     """
 
     name: str
-    make: Callable[[jax.Array], optax.GradientTransformation] | None = None
+    make: Callable[..., optax.GradientTransformation] | None = None
     transform: optax.GradientTransformation | None = None
+    ready: Callable[[], optax.GradientTransformation] | None = None
     stop_when_no_gain: bool = False
+    reads_loss: bool = False
+    settings: tuple[tuple[str, float], ...] = ()
+    kind: str = "descent"
+    summary: str = ""
 
     def build(self, lr: jax.Array) -> optax.GradientTransformation:
         """The transformation for rate ``lr``."""
-        return self.transform if self.make is None else self.make(lr)
+        if self.make is not None:
+            return self.make(lr)
+        if self.ready is not None:
+            return self.ready()
+        assert self.transform is not None, f"{self.name} is not a descent method"
+        return self.transform
 
     @property
     def needs_lr(self) -> bool:
         """Whether the method takes its rate from ``descend(lr=...)``."""
         return self.make is not None
 
+    @property
+    def defaults(self) -> dict[str, float]:
+        """The settings it takes beside the rate, with their defaults."""
+        return dict(self.settings)
 
+    def configured(self, **settings: float) -> Method:
+        """This method with some of its settings changed (``momentum=0.5``); an unknown one is refused.
+
+        The same settings give the same (equal and hashable) method, so compiled code is reused.
+        """
+        unknown = sorted(set(settings) - set(self.defaults))
+        if unknown:
+            known = ", ".join(self.defaults) or "none"
+            raise InputError(
+                f"{self.name} has no setting {', '.join(unknown)}; its settings: {known}", parameter="method"
+            )
+        chosen = {**self.defaults, **{k: float(v) for k, v in settings.items()}}
+        if chosen == self.defaults or self.make is None:
+            return self
+        return _configured(self, tuple(sorted(chosen.items())))
+
+
+def _momentum(lr: jax.Array, momentum: float = 0.9) -> optax.GradientTransformation:
+    """Heavy-ball momentum."""
+    import optax
+
+    return optax.sgd(lr, momentum=momentum)
+
+
+def _nesterov(lr: jax.Array, momentum: float = 0.9) -> optax.GradientTransformation:
+    """Nesterov momentum."""
+    import optax
+
+    return optax.sgd(lr, momentum=momentum, nesterov=True)
+
+
+def _adam(lr: jax.Array, b1: float = 0.9, b2: float = 0.999) -> optax.GradientTransformation:
+    import optax
+
+    return optax.adam(lr, b1=b1, b2=b2)
+
+
+def _rmsprop(lr: jax.Array, decay: float = 0.9) -> optax.GradientTransformation:
+    import optax
+
+    return optax.rmsprop(lr, decay=decay)
+
+
+def _adagrad(lr: jax.Array) -> optax.GradientTransformation:
+    import optax
+
+    return optax.adagrad(lr)
+
+
+@functools.cache
+def _lbfgs() -> optax.GradientTransformationExtraArgs:
+    import optax
+
+    return optax.lbfgs()
+
+
+@functools.lru_cache(maxsize=256)
+def _configured(method: Method, chosen: tuple[tuple[str, float], ...]) -> Method:
+    assert method.make is not None
+    return dataclasses.replace(method, make=functools.partial(method.make, **dict(chosen)), settings=chosen)
+
+
+# What descend takes: every descent method, in the order help texts list them.
 METHODS: dict[str, Method] = {
-    "gd": Method("gd", gd),
-    "sign": Method("sign", sign, stop_when_no_gain=True),
-    "momentum": Method("momentum", momentum),
-    "nesterov": Method("nesterov", nesterov),
-    "adagrad": Method("adagrad", optax.adagrad),
-    "rmsprop": Method("rmsprop", optax.rmsprop),
-    "adam": Method("adam", optax.adam),
-    "gd-armijo": Method("gd-armijo", gd_armijo),
-    "newton": Method("newton", transform=newton()),
-    "lbfgs": Method("lbfgs", transform=optax.lbfgs()),
+    m.name: m
+    for m in (
+        Method("gd", gd, summary="plain gradient descent"),
+        Method("sign", sign, stop_when_no_gain=True, summary="a fixed step downhill (the lecture's first)"),
+        Method("momentum", _momentum, settings=(("momentum", 0.9),), summary="heavy-ball momentum"),
+        Method("nesterov", _nesterov, settings=(("momentum", 0.9),), summary="Nesterov momentum"),
+        Method("adagrad", _adagrad, summary="AdaGrad"),
+        Method("rmsprop", _rmsprop, settings=(("decay", 0.9),), summary="RMSProp"),
+        Method("adam", _adam, settings=(("b1", 0.9), ("b2", 0.999)), summary="Adam"),
+        Method("gd-armijo", gd_armijo, reads_loss=True, summary="gd with a backtracking line search"),
+        Method("newton", ready=functools.cache(newton), reads_loss=True, summary="damped Newton (own steps)"),
+        Method("lbfgs", ready=_lbfgs, reads_loss=True, summary="L-BFGS (own steps)"),
+    )
 }
+
+# Ways of fitting that are not descents of the engine: gdlab.fit takes these beside METHODS.
+FIT_ONLY: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("ols", kind="closed form", summary="the exact least-squares solve (QR)"),
+        Method("sgd", kind="minibatch", summary="stochastic gradient descent over minibatches"),
+        Method("lm", kind="least squares", summary="Levenberg-Marquardt, for a typed model"),
+        Method("gauss-newton", kind="least squares", summary="Gauss-Newton, for a typed model"),
+    )
+}
+
+
+def fit_methods() -> tuple[str, ...]:
+    """Every name gdlab.fit takes: the closed form, minibatches, each descent method, then the
+    least-squares solvers of a typed model."""
+    first = tuple(n for n, m in FIT_ONLY.items() if m.kind != "least squares")
+    return (*first, *METHODS, *least_squares_methods())
+
+
+def least_squares_methods() -> tuple[str, ...]:
+    """The solvers that fit a typed model by least squares (``lm``, ``gauss-newton``)."""
+    return tuple(n for n, m in FIT_ONLY.items() if m.kind == "least squares")
+
+
+def reads_loss(name: str) -> bool:
+    """Whether the named method evaluates the whole loss at trial points (see :attr:`Method.reads_loss`)."""
+    method = METHODS.get(name)
+    return method is not None and method.reads_loss
+
+
+def listed(names: Iterable[str]) -> str:
+    """Names as a help text lists them: ``gd, sign, momentum``."""
+    return ", ".join(names)
 
 
 def resolve_method(method: MethodLike | Method) -> Method:
@@ -161,6 +299,8 @@ def resolve_method(method: MethodLike | Method) -> Method:
                 "or pass an optax GradientTransformation"
             )
         return METHODS[key]
+    import optax
+
     if isinstance(method, optax.GradientTransformation):
         return Method("optax", transform=method)
     if callable(method):

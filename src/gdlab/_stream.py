@@ -94,8 +94,6 @@ PathLike: TypeAlias = str | os.PathLike[str]
 BATCH_ROWS = 65_536
 # Rows of SGD's shuffle buffer by default (rows are mixed within a window of this many).
 SHUFFLE_ROWS = 262_144
-# Methods that evaluate the loss at trial points: every trial would be a pass over the data.
-_READS_LOSS = ("gd-armijo", "newton", "lbfgs")
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -672,7 +670,7 @@ def check_kept(what: str, rows: int, init: Params, fix: str) -> None:
 
 def _streamable(method: MethodLike) -> Method:
     spec = resolve_method(method)
-    if spec.name in _READS_LOSS:
+    if spec.reads_loss:
         raise InputError(
             f"method {spec.name!r} evaluates the loss at trial points, and each would be a pass over the "
             "data: use 'gd', 'momentum', 'nesterov', 'adam' ... (or fit a linear model, whose statistics "

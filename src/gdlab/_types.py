@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import optax
+if TYPE_CHECKING:  # a name for signatures only: reading it loads no optax
+    import optax
 
 # Parameters: a number, an array, or a tuple, list or dict of them (a JAX pytree).
 Params: TypeAlias = Any
@@ -14,6 +15,6 @@ Loss: TypeAlias = Callable[[Params], Any]
 # A loss of the parameters and a batch of data rows, for SGD.
 BatchLoss: TypeAlias = Callable[[Params, Any], Any]
 # A method: a name from gdlab.METHODS, an optax transformation, or a factory lr -> transformation.
-MethodLike: TypeAlias = str | optax.GradientTransformation | Callable[[Any], optax.GradientTransformation]
+MethodLike: TypeAlias = "str | optax.GradientTransformation | Callable[[Any], optax.GradientTransformation]"
 # A floating dtype: None (float64), "float32", "float64", or a NumPy dtype.
 DTypeLike: TypeAlias = Any

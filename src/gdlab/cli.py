@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperCommand
 
 from gdlab._checks import LIMITS, SEED_MAX, InputError
+from gdlab._methods import METHODS, fit_methods, least_squares_methods, listed
 
 
 class Command(TyperCommand):
@@ -260,8 +261,9 @@ MethodName = Annotated[
     typer.Option(
         "--method",
         metavar="NAME",
-        help="gd, sign, momentum, nesterov, adagrad, rmsprop, adam, gd-armijo; newton or lbfgs (run only: "
-        "they set their own step, so no --lr).",
+        help=f"{listed(n for n, m in METHODS.items() if m.needs_lr)}; "
+        f"{' or '.join(n for n, m in METHODS.items() if not m.needs_lr)} (run only: they set their own step, "
+        "so no --lr).",
     ),
 ]
 Tol = Annotated[
@@ -589,10 +591,10 @@ def _whole(option: str, low: int, noun: str, help: str, high: int = LIMITS.steps
 
 def _fit_method(name: str) -> str:
     """fit's --method, checked as it is read, so that a typo is answered with the nearest name."""
-    from gdlab import _fit, _options
+    from gdlab import _options
 
     try:
-        return _options.method(name, tuple(_fit.METHODS))
+        return _options.method(name, fit_methods())
     except InputError as err:
         _refuse(err)
 
@@ -633,8 +635,9 @@ def fit(
             "--method",
             metavar="NAME",
             callback=lambda name: None if name is None else _fit_method(name),
-            help="ols, gd, sgd, newton, lbfgs, gd-armijo, adam ... (beside the closed form); lm or "
-            "gauss-newton for --model. Default: gd (linear), newton (logistic), lm (--model).",
+            help=f"{listed(n for n in fit_methods() if n not in least_squares_methods())} (beside the closed "
+            f"form); {' or '.join(least_squares_methods())} for --model. Default: gd (linear), newton "
+            "(logistic), lm (--model).",
         ),
     ] = None,
     init: Annotated[
@@ -818,7 +821,6 @@ def _write_path(path, out: Path, frames: int) -> str:
 def _rate(lr: str | None, method: str) -> float | None:
     """run's --lr: needed by the methods that take a rate, refused by those that set their own step."""
     from gdlab import _options
-    from gdlab._methods import METHODS
 
     takes = METHODS[method].needs_lr
     if lr is None and takes:
@@ -831,7 +833,6 @@ def _rate(lr: str | None, method: str) -> float | None:
 def _method(name: str, rated: bool = False) -> str:
     """A descent method's name (one that takes a rate, when ``rated``); a typo gets the nearest one."""
     from gdlab import _options
-    from gdlab._methods import METHODS
 
     chosen = _options.method(name, tuple(METHODS))
     if rated and not METHODS[chosen].needs_lr:

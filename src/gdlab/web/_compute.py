@@ -22,19 +22,6 @@ from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn
 
 Json = dict[str, object]
 
-# Optimisers whose settings the page exposes, as optax factories; defaults match gdlab's names.
-_HYPER: dict[str, Callable[..., Callable[..., object]]] = {
-    "momentum": lambda momentum=0.9: functools.partial(_optax().sgd, momentum=momentum),
-    "nesterov": lambda momentum=0.9: functools.partial(_optax().sgd, momentum=momentum, nesterov=True),
-    "adam": lambda b1=0.9, b2=0.999: functools.partial(_optax().adam, b1=b1, b2=b2),
-    "rmsprop": lambda decay=0.9: functools.partial(_optax().rmsprop, decay=decay),
-}
-HYPER_DEFAULTS: dict[str, dict[str, float]] = {
-    "momentum": {"momentum": 0.9},
-    "nesterov": {"momentum": 0.9},
-    "adam": {"b1": 0.9, "b2": 0.999},
-    "rmsprop": {"decay": 0.9},
-}
 _RENDER_LOCK = threading.Lock()  # matplotlib draws one picture at a time
 
 
@@ -85,7 +72,6 @@ class Lab:
     def __init__(self, limits: WebLimits | None = None):
         self.limits = limits or WebLimits()
         self._expressions = _Bounded(self.limits.cached_expressions)
-        self._methods = _Bounded(64)
         self._parsed = _Bounded(self.limits.cached_expressions)
 
     # -- inputs ---------------------------------------------------------------
@@ -99,17 +85,10 @@ class Lab:
         assert isinstance(found, gdlab.Expression)
         return found
 
-    def method(self, name: str, hyper: Mapping[str, float]) -> object:
-        """A method name, or (for changed settings) one cached optax factory per setting."""
-        defaults = HYPER_DEFAULTS.get(name, {})
-        unknown = sorted(set(hyper) - set(defaults))
-        if unknown:
-            known = ", ".join(defaults) or "none"
-            raise gdlab.InputError(f"{name} has no setting {', '.join(unknown)}; its settings: {known}")
-        chosen = {**defaults, **hyper}
-        if chosen == defaults:
-            return name
-        return self._methods.get((name, tuple(sorted(chosen.items()))), lambda: _HYPER[name](**chosen))
+    @staticmethod
+    def method(name: str, hyper: Mapping[str, float]) -> gdlab.Method:
+        """The named method with the page's settings (the registry checks and caches them)."""
+        return gdlab.METHODS[name].configured(**hyper)
 
     @staticmethod
     def start(loss: gdlab.Expression, values: Mapping[str, float]) -> dict[str, float]:
@@ -167,7 +146,7 @@ class Lab:
         """The optimisers by name, whether each takes a rate, and the settings the page may change."""
         return {
             "methods": [
-                {"name": name, "needs_lr": spec.needs_lr, "settings": HYPER_DEFAULTS.get(name, {})}
+                {"name": name, "needs_lr": spec.needs_lr, "settings": spec.defaults, "summary": spec.summary}
                 for name, spec in gdlab.METHODS.items()
             ]
         }
