@@ -85,7 +85,7 @@ def test_the_command_line_shows_the_library_sentence_with_its_options(endings, i
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
-    runs = shown["runs"] if "runs" in shown else [shown]
+    runs = shown.get("runs", [shown])
     path = endings[i][0]
     assert (runs[0]["status"], runs[0]["regime"]) == (path.status.value, path.regime.value)
     # the library's sentence, its parameters named as options: the step limit (--steps 100), --tol
@@ -106,3 +106,44 @@ def test_the_page_shows_the_library_sentence(endings):
         shown = lab.run(request)["runs"][0]
         assert shown["message"] == endings[i][0].message
         assert shown["status"] == endings[i][0].status.value
+
+
+def test_the_lecture_matrix_form_runs_alike_on_the_page_and_the_command_line():
+    """X is the cafe data's design matrix wherever the loss is typed: a library rule, not the CLI's."""
+    from gdlab.web._compute import Lab
+    from gdlab.web._models import RunIn, SweepIn
+
+    text = "(y - X@beta).T @ (y - X@beta)"
+    page = Lab().run(RunIn(expression=text, data="cafe", start={"beta": [9, 2]}, rates=[1e-5], steps=100))
+    args = ["run", text, "--init", "beta=[9,2]", "--lr", "1e-5", "--data", "cafe", "--steps", "100", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    cli = json.loads(result.stdout)
+    assert page["params"] == ["beta"]
+    assert page["runs"][0]["final"] == cli["final"]
+    assert cli["final"]["beta[0]"] == pytest.approx(9.010217055137339, rel=1e-12)
+    # and the same loss through the library with the cafe data bound by the same rule
+    from gdlab._bind import parse_with_data
+
+    path = gdlab.descend(parse_with_data(text, "cafe"), {"beta": [9.0, 2.0]}, lr=1e-5, steps=100)
+    assert page["runs"][0]["message"] == path.message
+    sweep = Lab().sweep(
+        SweepIn(expression=text, data="cafe", start={"beta": [9, 2]}, low=1e-6, high=1e-5, num=3, steps=50)
+    )
+    assert len(sweep["runs"]) == 3
+
+
+def test_a_vector_start_of_the_wrong_length_is_refused_on_the_page():
+    from gdlab.web._compute import Lab
+    from gdlab.web._models import RunIn
+
+    with pytest.raises(gdlab.InputError, match="the start: the loss cannot be computed at these values"):
+        Lab().run(
+            RunIn(
+                expression="(y - X@beta).T @ (y - X@beta)",
+                data="cafe",
+                start={"beta": [9, 2, 1]},
+                rates=[1e-5],
+                steps=10,
+            )
+        )

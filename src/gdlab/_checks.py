@@ -134,8 +134,8 @@ class Spelling:
 
     Example:
         >>> s = Spelling()
-        >>> f"a tolerance ({s.name('tol')}); raise {s.name('steps', 'the step limit')} ({s.value('steps', 10)})"
-        'a tolerance (tol); raise the step limit (10)'
+        >>> f"a tolerance ({s.name('tol')}); {s.name('steps', 'the step limit')} ({s.value('steps', 10)})"
+        'a tolerance (tol); the step limit (10)'
         >>> s.setting("lr", 0.01)
         'lr=0.01'
     """

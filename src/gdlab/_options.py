@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from gdlab._checks import LIMITS, InputError, Spelling
-from gdlab._expr import Expression, ExpressionError, mentions, no_parameters, number, parse
+from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
 
 
 def load_data(source: str | None, text: str, option: str = "--data") -> dict[str, np.ndarray]:
@@ -20,23 +20,12 @@ def load_data(source: str | None, text: str, option: str = "--data") -> dict[str
     matrix: a column of ones, then every other column the loss does not name (for
     ``(y - X@beta).T @ (y - X@beta)`` on the cafe data: ones and x).
     """
-    if source is None:
-        return {}
-    from gdlab._data import as_table, column_names, design_matrix
+    from gdlab._bind import loss_data
 
     try:
-        columns = column_names(source)
-        wanted = [c for c in columns if mentions(text, c)]
-        design = "X" not in columns and mentions(text, "X")
-        found = {}
-        if wanted:
-            table = as_table(source, columns=wanted)
-            found = {name: table[name] for name in table.names}
-        if design:
-            found["X"] = design_matrix(source, [c for c in columns if c not in wanted]).matrix
+        return loss_data(source, text)
     except InputError as err:
         raise InputError(f"{option} {source}: {err}") from None
-    return found  # empty when the loss names no column: its free names are parameters
 
 
 def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
@@ -56,16 +45,13 @@ def problem(text: str, source: str | None, init: list[str], tol: str | None):
 
 def computable(loss: Expression, values: dict, option: str, vectors: bool = True) -> dict:
     """``values`` once the loss is known to compute at them: shapes that do not fit are an input error."""
+    from gdlab._bind import check_start
+
     try:
-        loss(values)
-    except InputError:
-        raise
-    except (TypeError, ValueError) as err:
-        hint = ""
-        if "@" in loss.text:
-            hint = f"; a matrix form (@) takes a vector, as in {option} beta=[9,2]"
-            hint += "" if vectors else ", which only run and sweep take"
-        raise InputError(f"{option}: the loss cannot be computed at these values: {err}{hint}") from None
+        check_start(loss, values)
+    except InputError as err:
+        hint = "" if vectors or "@" not in loss.text else ", which only run and sweep take"
+        raise InputError(err.spelled(CliSpelling(option)) + hint) from None
     return values
 
 
@@ -244,10 +230,16 @@ def method(name: str, choices: tuple[str, ...]) -> str:
 
 
 class CliSpelling(Spelling):
-    """The library's parameters named as this command line's options: ``--tol``, ``--steps 100``."""
+    """The library's parameters named as this command line's options: ``--tol``, ``--steps 100``.
+
+    ``start`` names the option that gave the start (``--init``; ``--at`` for grad and grid).
+    """
+
+    def __init__(self, start: str = "--init"):
+        self.start = start
 
     def name(self, param: str, words: str | None = None) -> str:
-        return OPTIONS.get(param, param)
+        return self.start if param == "init" else OPTIONS.get(param, param)
 
     def setting(self, param: str, value: object) -> str:
         return f"{OPTIONS.get(param, param)} {value}"

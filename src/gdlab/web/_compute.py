@@ -9,7 +9,6 @@ strict JSON (non-finite numbers as ``null``).
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections import OrderedDict
@@ -91,14 +90,21 @@ class Lab:
         return gdlab.METHODS[name].configured(**hyper)
 
     @staticmethod
-    def start(loss: gdlab.Expression, values: Mapping[str, float]) -> dict[str, float]:
+    def start(loss: gdlab.Expression, values: Mapping[str, float | list[float]]) -> dict[str, object]:
         missing = [p for p in loss.params if p not in values]
         if missing:
             raise gdlab.InputError(f"give a start for {', '.join(missing)}")
         extra = [p for p in values if p not in loss.params]
         if extra:
             raise gdlab.InputError(f"{', '.join(extra)} is not a parameter of {loss.text}")
-        return {p: float(values[p]) for p in loss.params}
+        start = {p: _value(values[p]) for p in loss.params}
+        size = sum(np.size(v) for v in start.values())
+        if size > WebLimits().params:
+            raise gdlab.InputError(f"a start of {size} numbers: at most {WebLimits().params} are allowed")
+        from gdlab._bind import check_start
+
+        check_start(loss, start)
+        return start
 
     # -- endpoints ------------------------------------------------------------
 
@@ -259,10 +265,15 @@ def _log_offset(values: np.ndarray) -> float | None:
 
 
 def _parse(text: str, data: str | None) -> gdlab.Expression:
-    if data == "cafe":
-        cafe = gdlab.datasets.cafe()
-        return gdlab.parse(text, data={"x": cafe.x, "y": cafe.y})
-    return gdlab.parse(text)
+    """The loss with the data set it names bound as the command line binds it (``X`` included)."""
+    from gdlab._bind import parse_with_data
+
+    return parse_with_data(text, data)
+
+
+def _value(value: float | list[float]) -> float | np.ndarray:
+    """A start's value: a number, or a vector parameter's array."""
+    return np.asarray(value, dtype=float) if isinstance(value, list) else float(value)
 
 
 def _latex(exact: object) -> str | None:

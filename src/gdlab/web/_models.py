@@ -94,9 +94,14 @@ Text = Annotated[
         description="The loss as text, in gdlab's expression language.",
     ),
 ]
+# A vector parameter (the lecture's beta in (y - X@beta).T @ (y - X@beta)) starts at a list.
+Value = FiniteFloat | Annotated[list[FiniteFloat], Field(min_length=1, max_length=DEFAULT.params)]
 Point = Annotated[
-    dict[Annotated[str, Field(max_length=64)], FiniteFloat],
-    Field(max_length=DEFAULT.params, description="A value for each parameter, by name."),
+    dict[Annotated[str, Field(max_length=64)], Value],
+    Field(
+        max_length=DEFAULT.params,
+        description="A value for each parameter, by name: a number, or a list for a vector parameter.",
+    ),
 ]
 Hyper = Annotated[
     dict[Annotated[str, Field(max_length=16)], Annotated[FiniteFloat, Field(ge=0, lt=1)]],
