@@ -90,7 +90,9 @@ class Lab:
         return gdlab.METHODS[name].configured(**hyper)
 
     @staticmethod
-    def start(loss: gdlab.Expression, values: Mapping[str, float | list[float]]) -> dict[str, object]:
+    def start(
+        loss: gdlab.Expression, values: Mapping[str, float | list[float]]
+    ) -> dict[str, float | np.ndarray]:
         missing = [p for p in loss.params if p not in values]
         if missing:
             raise gdlab.InputError(f"give a start for {', '.join(missing)}")
