@@ -375,10 +375,13 @@ def judge(facts: Facts, spelling: Spelling = PYTHON) -> Ending:
         return Ending(Status.STALLED, Regime.STALLED, _saddle_words(facts))
     bounced = "; it got there by overshooting back and forth" if facts.overshot else ""
     if facts.outcome is Outcome.CONVERGED:
-        words = f"converged at step {k}: gradient norm {norm_last:.3g} <= {s.name('tol')} {facts.tol:g}"
+        words = f"converged at step {k}: gradient norm {norm_last:.3g}" + (
+            "" if facts.tol is None else f" <= {s.name('tol')} {facts.tol:g}"  # a solver's own rule
+        )
         return Ending(Status.CONVERGED, Regime.CONVERGED, words + bounced)
     if facts.outcome is Outcome.NO_GAIN:
-        words = f"converged at step {k}: a step of {facts.lr:g} no longer lowers the loss"
+        step = "a step" if facts.lr is None else f"a step of {facts.lr:g}"
+        words = f"converged at step {k}: {step} no longer lowers the loss"
         return Ending(Status.CONVERGED, Regime.CONVERGED, words + bounced)
     if facts.outcome is Outcome.KEPT_LIMIT:
         return Ending(
