@@ -112,6 +112,12 @@ def test_a_ragged_csv_row_is_refused_naming_its_line_and_field_counts(tmp_path, 
     assert f"{path}: {said}" in _refused(["fit", str(path), "--y", "y", "--x", "x", "--dropna"])
 
 
+def test_a_file_separated_by_semicolons_with_decimal_commas_is_told_its_separator(tmp_path):
+    path = _csv(tmp_path, "x;y\n1,5;2\n2,5;4\n")
+    with pytest.raises(InputError, match=r"line 2 has 2 fields .* look separated by ';', not commas"):
+        as_table(path)
+
+
 def test_the_line_counts_blank_lines_and_values_that_span_lines(tmp_path):
     # line 4 is blank, line 5-6 hold one row (a quoted value with a newline); line 8 is ragged
     path = _csv(tmp_path, 'x,y,note\n1,3,a\n2,5,b\n\n3,7,"two\nlines"\n4,9,c\n5,11\n6,13,d\n')

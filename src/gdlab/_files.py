@@ -121,6 +121,8 @@ def read_csv(
         try:
             return _csv_columns(path, header, chosen, as_text, limit, text)
         except _NotNumbers as err:  # read again, with that column as text
+            if err.column in as_text or err.column not in chosen:
+                raise InputError(f"{path}: column {err.column!r} reads as neither numbers nor text") from None
             as_text.add(err.column)
 
 
@@ -221,6 +223,10 @@ def _ragged(path: Path, header: tuple[str, ...], row: Any) -> InputError:
         if fields > len(header)
         else "write an empty field for a missing value (1,,3), so that every row has one field per column"
     )
+    sep = next((s for s in (";", "\t", "|") if len(header) == 1 and s in header[0]), None)
+    if sep is not None:  # a file separated by semicolons whose numbers have decimal commas, say
+        fix = f"its values look separated by {sep!r}, not commas: save it with commas, or read it with "
+        fix += f"pandas.read_csv(path, sep={sep!r}) and pass the DataFrame"
     return InputError(
         f"{path}: {where} has {fields} field{'s' * (fields != 1)} but the header names {len(header)} "
         f"columns ({names}); {fix}. Fix that line (and check the lines after it)"
