@@ -211,6 +211,7 @@ def test_a_parquet_file_too_large_is_refused_from_its_metadata_before_reading(tm
         raise AssertionError("the rows were read")
 
     monkeypatch.setattr(pq.ParquetFile, "read", no_reading)
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", no_reading)
     with pytest.raises(InputError, match=r"100 rows x 2 columns is more than the 150 numbers"):
         as_table(path)
     with pytest.raises(AssertionError, match="read"):

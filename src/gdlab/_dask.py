@@ -49,8 +49,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gdlab import _files as files
 from gdlab._checks import InputError
-from gdlab._data import NamesLike, names
+from gdlab._data import INFINITE_FIX, NamesLike, names, no_column
 from gdlab._loss import as_loss
 from gdlab._stream import (
     SGD_FEWER,
@@ -227,13 +228,12 @@ def as_dask_data(
 def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[Any], tuple[str, ...]]:
     """The delayed pieces of a Dask DataFrame (its partitions) or 2-D array (its row blocks)."""
     if hasattr(data, "columns") and hasattr(data, "to_delayed"):  # a DataFrame
-        existing = tuple(str(c) for c in data.columns)
+        # a repeated name would pick several columns at once: refused, as for a pandas DataFrame
+        existing = files.unique([str(c) for c in data.columns], "the Dask DataFrame")
         chosen = existing if wanted is None else wanted
         for name in chosen:
             if name not in existing:
-                from gdlab._data import _no_column
-
-                raise InputError(_no_column(name, existing, "the Dask DataFrame"))
+                raise InputError(no_column(name, existing, "the Dask DataFrame"))
         _numeric_columns(data, chosen)
         return list(data[list(chosen)].to_delayed()), chosen
     if getattr(data, "ndim", None) != 2:
@@ -326,7 +326,7 @@ def _check_values(summaries: Sequence[tuple], columns: Sequence[str], dropna: bo
             if found[2] >= 0:
                 raise InputError(
                     f"column {name!r} has an infinite value ({found[3]}) at row {start + found[2]}; "
-                    "gdlab needs finite numbers"
+                    + INFINITE_FIX
                 )
 
 

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple, TypeAlias, final
 import jax
 import numpy as np
 
+from gdlab import _files as files
 from gdlab._checks import LIMITS, InputError
 from gdlab._precision import resolve_dtype
 from gdlab._text import count
@@ -38,6 +39,7 @@ from gdlab._types import DTypeLike
 
 __all__ = [
     "DATASETS",
+    "INFINITE_FIX",
     "MAX_TABLE_NUMBERS",
     "Design",
     "Table",
@@ -46,6 +48,7 @@ __all__ = [
     "column_names",
     "design_matrix",
     "names",
+    "no_column",
 ]
 
 # What the data layer takes: NumPy arrays, a dict of them, a pandas DataFrame, a
@@ -57,8 +60,9 @@ NamesLike: TypeAlias = str | Sequence[str]
 Batch: TypeAlias = Any
 
 # Numbers one table may hold (rows x columns): 4 GB in float64. Checked before a
-# file is read where its size is known (Parquet metadata) and before a design
-# matrix is allocated.
+# file is read where its size is known (Parquet metadata), as a CSV is read (block by
+# block), and before a design matrix is allocated. Reading a file makes no second copy
+# of its columns, so the process needs about this many numbers, not a multiple of it.
 MAX_TABLE_NUMBERS = LIMITS.table_numbers
 # The columns of a table of at least this many values that already have its dtype are
 # shared (read-only views), not copied: a fit of large data makes no copy of it. Smaller
@@ -134,7 +138,7 @@ class Table:
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.columns:
-            raise InputError(_no_column(name, self.names, self.source))
+            raise InputError(no_column(name, self.names, self.source))
         return self.columns[name]
 
     def select(self, columns: NamesLike) -> Table:
@@ -142,7 +146,7 @@ class Table:
         wanted = names(columns, "columns")
         for name in wanted:
             if name not in self.columns:
-                raise InputError(_no_column(name, self.names, self.source))
+                raise InputError(no_column(name, self.names, self.source))
         return Table({c: self.columns[c] for c in wanted}, self.n, self.dropped, self.source, self._dtype)
 
     def to_pandas(self) -> Any:
@@ -213,7 +217,10 @@ def as_table(
         dtype: the floating type of the table (default float64).
         dropna: drop the rows with a missing value (NaN, an empty cell) in the
             kept columns and count them in ``table.dropped``; otherwise a
-            missing value is an error.
+            missing value is an error. An infinite value is an error either
+            way: it is not missing but wrong (often a log of 0 or a division
+            by 0), and dropping it silently would hide that; as R's
+            ``na.omit`` and pandas' ``dropna``, dropna drops missing values only.
 
     Returns:
         A :class:`Table`.
@@ -221,10 +228,13 @@ def as_table(
     Raises:
         InputError: a requested column that does not exist (with what exists
             and the closest name), text, missing or infinite values (with the
-            column, the first bad row and its value), columns of different
-            lengths, a single number where a column is needed, a file that is
-            missing, empty or unreadable, or data larger than
-            :data:`MAX_TABLE_NUMBERS`.
+            column, the first bad row and its value; in a file, the file, and
+            in a CSV the line), columns of different lengths, a single number
+            where a column is needed, a file that is missing, empty or
+            unreadable, a column name that a file or DataFrame repeats, a CSV
+            row with more or fewer fields than the header (naming its line),
+            or data larger than :data:`MAX_TABLE_NUMBERS` (a file is refused
+            before its rows are read, or as soon as a CSV passes the limit).
 
     Example:
         >>> as_table({"x": [1.0, 2.0], "y": ["3", "four"]})
@@ -236,8 +246,7 @@ def as_table(
     wanted = None if columns is None else names(columns, "columns")
     if isinstance(data, Table) and data.dtype == dt:
         return data if wanted is None else data.select(wanted)
-    raw, source = _raw_columns(data, wanted)
-    return _validated(raw, source, dt, bool(dropna))
+    return _validated(_raw_columns(data, wanted), dt, bool(dropna))
 
 
 def column_names(data: DataLike) -> tuple[str, ...]:
@@ -249,8 +258,8 @@ def column_names(data: DataLike) -> tuple[str, ...]:
     """
     if isinstance(data, str | os.PathLike) and not _is_dataset(data):
         path = _existing(data)
-        return _parquet_names(path) if _is_parquet(path) else _csv_names(path)
-    return tuple(_raw_columns(data, None)[0])
+        return files.parquet_names(path) if _is_parquet(path) else files.csv_header(path)
+    return tuple(_raw_columns(data, None).columns)
 
 
 def design_matrix(data: DataLike, x: NamesLike, *, intercept: bool = True) -> Design:
@@ -335,21 +344,34 @@ def batch_source(data: DataLike, dtype: DTypeLike = None) -> tuple[Batch, int]:
 # --- where the columns come from ---------------------------------------------------------
 
 
-def _raw_columns(data: DataLike, wanted: tuple[str, ...] | None) -> tuple[dict[str, Any], str]:
-    """The requested columns of ``data`` as arrays of whatever they hold, and a label for messages."""
+def _row(row: int) -> str:
+    return f"row {row}"
+
+
+class _Read(NamedTuple):
+    """Columns as read, before their values are checked."""
+
+    columns: dict[str, Any]  # name -> an array of whatever the column holds
+    source: str  # what messages call the data
+    at: Callable[[int], str] = _row  # how messages name row r: a file's messages name the file
+    owned: bool = False  # arrays made by the reader, which no one else holds: dropna may compact them
+
+
+def _raw_columns(data: DataLike, wanted: tuple[str, ...] | None) -> _Read:
+    """The requested columns of ``data`` as arrays of whatever they hold, and how to name them."""
     if isinstance(data, str | os.PathLike):
         if _is_dataset(data):
-            return _pick(DATASETS[str(data)](), wanted, str(data)), str(data)
-        return _read_file(_existing(data), wanted), str(data)
+            return _Read(_pick(DATASETS[str(data)](), wanted, str(data)), str(data))
+        return _read_file(_existing(data), wanted)
     if isinstance(data, Table):
-        return _pick(dict(data.columns), wanted, data.source), data.source
+        return _Read(_pick(dict(data.columns), wanted, data.source), data.source)
     if _is_frame(data):
-        return _pick(_frame_columns(data), wanted, "the DataFrame"), "data"
+        return _Read(_pick(_frame_columns(data), wanted, "the DataFrame"), "data")
     if _is_regression(data):
-        return _pick(_regression_columns(data), wanted, data.name), data.name
+        return _Read(_pick(_regression_columns(data), wanted, data.name), data.name)
     if isinstance(data, Mapping):
-        return _pick({_key(k): v for k, v in data.items()}, wanted, "data"), "data"
-    return _pick(_array_columns(data), wanted, "the array"), "data"
+        return _Read(_pick({_key(k): v for k, v in data.items()}, wanted, "data"), "data")
+    return _Read(_pick(_array_columns(data), wanted, "the array"), "data")
 
 
 def _pick(found: dict[str, Any], wanted: tuple[str, ...] | None, source: str) -> dict[str, Any]:
@@ -359,11 +381,11 @@ def _pick(found: dict[str, Any], wanted: tuple[str, ...] | None, source: str) ->
         return found
     for name in wanted:
         if name not in found:
-            raise InputError(_no_column(name, tuple(found), source))
+            raise InputError(no_column(name, tuple(found), source))
     return {name: found[name] for name in wanted}
 
 
-def _no_column(name: str, existing: Sequence[str], source: str) -> str:
+def no_column(name: str, existing: Sequence[str], source: str) -> str:
     close = difflib.get_close_matches(name, existing, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     shown = ", ".join(map(repr, existing[:20]))
@@ -404,10 +426,7 @@ def _array_columns(data: object) -> dict[str, Any]:
 def _frame_columns(frame: Any) -> dict[str, Any]:
     import pandas as pd
 
-    labels = [str(c) for c in frame.columns]
-    repeated = sorted({c for c in labels if labels.count(c) > 1})
-    if repeated:
-        raise InputError(f"the DataFrame has more than one column named {', '.join(map(repr, repeated))}")
+    labels = files.unique([str(c) for c in frame.columns], "the DataFrame")
     found = {}
     for label, column in zip(labels, frame.columns, strict=True):
         series = frame[column]
@@ -446,7 +465,7 @@ def _is_parquet(path: Path) -> bool:
         return handle.read(4) == b"PAR1"
 
 
-def _read_file(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
+def _read_file(path: Path, wanted: tuple[str, ...] | None) -> _Read:
     try:
         if path.stat().st_size == 0:
             raise InputError(f"{path}: the file is empty")
@@ -455,78 +474,40 @@ def _read_file(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
         raise InputError(f"{path}: cannot be read ({err.strerror})") from err
 
 
-def _csv_names(path: Path) -> tuple[str, ...]:
-    import pandas as pd
+def _read_csv(path: Path, wanted: tuple[str, ...] | None) -> _Read:
+    header = files.csv_header(path)
+    chosen = header if wanted is None else tuple(_pick(dict.fromkeys(header), wanted, str(path)))
 
-    try:
-        header = pd.read_csv(path, nrows=0)
-    except pd.errors.EmptyDataError as err:
-        raise InputError(f"{path}: the file is empty") from err
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not a readable CSV file ({err})") from err
-    return _unique(tuple(str(c) for c in header.columns), path)
+    def at(row: int) -> str:  # the line is found only when a message needs it
+        line = files.csv_line(path, row)
+        return f"row {row} ({'' if line is None else f'line {line} '}of {path})"
+
+    def text(what: str, cells: np.ndarray, start: int) -> np.ndarray:
+        return _text_cells(what, cells, start, at)
+
+    columns = files.read_csv(path, header, chosen, MAX_TABLE_NUMBERS, text)
+    return _Read(columns, str(path), at, owned=True)
 
 
-def _read_csv(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
-    import pandas as pd
-
-    existing = _csv_names(path)
+def _read_parquet(path: Path, wanted: tuple[str, ...] | None) -> _Read:
+    handle = files.parquet_file(path)
+    existing = files.unique(tuple(handle.schema_arrow.names), path)
     chosen = existing if wanted is None else tuple(_pick(dict.fromkeys(existing), wanted, str(path)))
-    try:
-        frame = pd.read_csv(path, usecols=list(chosen), low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: not a readable CSV file ({err})") from err
-    return _frame_columns(frame[list(chosen)])
-
-
-def _parquet_names(path: Path) -> tuple[str, ...]:
-    return _unique(tuple(_parquet_file(path).schema_arrow.names), path)
-
-
-def _parquet_file(path: Path) -> Any:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as err:
-        raise InputError(f"{path}: not a readable Parquet file ({err})") from err
-
-
-def _read_parquet(path: Path, wanted: tuple[str, ...] | None) -> dict[str, Any]:
-    import pyarrow as pa
-
-    handle = _parquet_file(path)
-    existing = _unique(tuple(handle.schema_arrow.names), path)
-    chosen = existing if wanted is None else tuple(_pick(dict.fromkeys(existing), wanted, str(path)))
-    _check_size(handle.metadata.num_rows, len(chosen), str(path))
-    try:
-        table = handle.read(columns=list(chosen))
-    except (pa.ArrowException, OSError) as err:
-        raise InputError(f"{path}: not a readable Parquet file ({err})") from err
-    return {name: table.column(name).to_numpy(zero_copy_only=False) for name in chosen}
-
-
-def _unique(found: tuple[str, ...], path: Path) -> tuple[str, ...]:
-    repeated = sorted({c for c in found if found.count(c) > 1})
-    if repeated:
-        raise InputError(f"{path}: more than one column named {', '.join(map(repr, repeated))}")
-    return found
+    _check_size(handle.metadata.num_rows, len(chosen), str(path))  # from the footer, before reading
+    columns = files.read_parquet(handle, chosen, path)
+    return _Read(columns, str(path), lambda row: f"row {row} of {path}", owned=True)
 
 
 def _check_size(rows: int, columns: int, what: str) -> None:
-    if rows * columns > MAX_TABLE_NUMBERS:
-        raise InputError(
-            f"{what}: {rows:,} rows x {columns:,} columns is more than the {MAX_TABLE_NUMBERS:,} numbers "
-            "a table may hold; ask for fewer columns, or use a sample of the rows"
-        )
+    files.table_size(rows, columns, MAX_TABLE_NUMBERS, what)
 
 
 # --- what the columns hold -------------------------------------------------------------
 
 
-def _validated(raw: dict[str, Any], source: str, dtype: np.dtype, dropna: bool) -> Table:
-    arrays = {name: _array(f"column {name!r}", values) for name, values in raw.items()}
+def _validated(read: _Read, dtype: np.dtype, dropna: bool) -> Table:
+    source = read.source
+    arrays = {name: _array(f"column {name!r}", values) for name, values in read.columns.items()}
     for name, arr in arrays.items():
         if arr.ndim != 1:
             raise InputError(f"column {name!r} must be 1-D (one value per row); got shape {arr.shape}")
@@ -535,9 +516,9 @@ def _validated(raw: dict[str, Any], source: str, dtype: np.dtype, dropna: bool) 
     _check_size(rows, len(arrays), source)
     missing = np.zeros(rows, dtype=bool)
     columns = {}
-    share = rows * len(arrays) >= SHARE_VALUES
+    share = read.owned or rows * len(arrays) >= SHARE_VALUES
     for name, arr in arrays.items():
-        columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna, share)
+        columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna, share, read.at)
         missing |= gaps
     dropped = int(missing.sum())
     if dropped == rows:
@@ -547,24 +528,44 @@ def _validated(raw: dict[str, Any], source: str, dtype: np.dtype, dropna: bool) 
             else f"{source} has no rows"
         )
     if dropped:
-        columns = {name: values[~missing] for name, values in columns.items()}
+        keep = ~missing
+        del missing
+        columns = {name: _kept(values, keep, read.owned) for name, values in columns.items()}
     return Table(columns, rows - dropped, dropped, source, dtype)
 
 
+def _kept(values: np.ndarray, keep: np.ndarray, owned: bool) -> np.ndarray:
+    """The rows of ``values`` where ``keep``: moved to the front in place, a block at a time, when
+    the array is the reader's own (no second copy of a large table), else a new array."""
+    if not owned or values.dtype != np.float64:
+        return values[keep]
+    written, block = 0, 1 << 16
+    for start in range(0, len(values), block):
+        part = values[start : start + block][keep[start : start + block]]  # read before written over
+        values[written : written + len(part)] = part
+        written += len(part)
+    return values[:written]
+
+
 def _column(
-    what: str, arr: np.ndarray, dtype: np.dtype, dropna: bool, share: bool = False
+    what: str,
+    arr: np.ndarray,
+    dtype: np.dtype,
+    dropna: bool,
+    share: bool = False,
+    at: Callable[[int], str] = _row,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Checked values of ``dtype`` and which rows are missing: text, infinities and
-    (unless ``dropna``) missing values are errors naming the first bad row. With ``share``,
-    values already of ``dtype`` are returned as they are, not copied."""
-    values = _numbers(what, arr)
+    (unless ``dropna``) missing values are errors naming the first bad row (``at`` names it).
+    With ``share``, values already of ``dtype`` are returned as they are, not copied."""
+    values = _numbers(what, arr, at)
     rows = _by_row(np.isnan(values))
     if rows.any() and not dropna:
         raise InputError(
-            f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at row "
-            f"{int(np.argmax(rows))}: fill them, or drop those rows with dropna=True"
+            f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at "
+            f"{at(int(np.argmax(rows)))}: fill them, or drop those rows with dropna=True"
         )
-    _no_infinity(what, values)
+    _no_infinity(what, values, at)
     if share and values.dtype == dtype:
         return values, rows  # shared: a large fit makes no copy of its data (see Table)
     with np.errstate(over="ignore"):
@@ -572,7 +573,7 @@ def _column(
     overflow = _by_row(np.isinf(cast) & ~np.isinf(values))
     if overflow.any():
         first = int(np.argmax(overflow))
-        raise InputError(f"{what} has a value too large for {dtype} at row {first}; compute in float64")
+        raise InputError(f"{what} has a value too large for {dtype} at {at(first)}; compute in float64")
     return cast, rows
 
 
@@ -595,7 +596,7 @@ def _array(what: str, values: object) -> np.ndarray:
     return arr
 
 
-def _numbers(what: str, arr: np.ndarray) -> np.ndarray:
+def _numbers(what: str, arr: np.ndarray, at: Callable[[int], str] = _row) -> np.ndarray:
     """``arr`` as float64 (NaN where a cell is missing), or an error naming the first non-number."""
     if arr.dtype.kind in "biuf":
         out = arr.astype(np.float64, copy=False)
@@ -606,23 +607,37 @@ def _numbers(what: str, arr: np.ndarray) -> np.ndarray:
             f"{what} holds {arr.dtype} dates or times, not numbers; convert them to numbers first"
         )
     elif arr.dtype.kind in "OUS":
-        out = _cells(what, arr)
+        out = _cells(what, arr, at)
     else:
         raise InputError(f"{what} holds {arr.dtype} values, not numbers")
     return out
 
 
-def _cells(what: str, arr: np.ndarray) -> np.ndarray:
-    """Text or Python objects, one by one: numbers pass, blanks are missing, text is an error."""
+def _cells(what: str, arr: np.ndarray, at: Callable[[int], str] = _row, start: int = 0) -> np.ndarray:
+    """Text or Python objects, one by one: numbers pass, blanks are missing, text is an error
+    (naming the row, counted from ``start``)."""
     flat = arr.reshape(-1)
     out = np.empty(flat.shape, dtype=np.float64)
     per_row = max(1, flat.size // max(1, arr.shape[0]))
     for i, cell in enumerate(flat):
-        out[i] = _cell(what, cell, i // per_row)
+        out[i] = _cell(what, cell, start + i // per_row, at)
     return out.reshape(arr.shape)
 
 
-def _cell(what: str, cell: object, row: int) -> float:
+# How a CSV writes true and false (pandas reads such a column as booleans): 1 and 0.
+_TRUTH = {"true": 1.0, "false": 0.0}
+
+
+def _text_cells(what: str, cells: np.ndarray, start: int, at: Callable[[int], str]) -> np.ndarray:
+    """A CSV column that is not all plain numbers, from its text: true and false are 1 and 0,
+    numbers with spaces around them are numbers, and anything else is an error naming its row."""
+    truth = [_TRUTH.get(c.strip().lower()) if isinstance(c, str) else None for c in cells]
+    if all(t is not None or c is None for t, c in zip(truth, cells, strict=True)):
+        return np.array([math.nan if t is None else t for t in truth])
+    return _cells(what, cells, at, start)
+
+
+def _cell(what: str, cell: object, row: int, at: Callable[[int], str] = _row) -> float:
     if cell is None or _is_na(cell):
         return math.nan
     if isinstance(cell, bytes):
@@ -634,12 +649,12 @@ def _cell(what: str, cell: object, row: int) -> float:
         try:
             return float(cell)
         except ValueError:
-            raise InputError(f"{what} holds text, not numbers: {cell!r} at row {row}") from None
+            raise InputError(f"{what} holds text, not numbers: {cell!r} at {at(row)}") from None
     if isinstance(cell, bool | int | float | np.number) and not isinstance(
         cell, complex | np.complexfloating
     ):
         return float(cell)
-    raise InputError(f"{what} holds {type(cell).__name__} values, not numbers: {cell!r} at row {row}")
+    raise InputError(f"{what} holds {type(cell).__name__} values, not numbers: {cell!r} at {at(row)}")
 
 
 def _is_na(cell: object) -> bool:
@@ -652,14 +667,21 @@ def _by_row(mask: np.ndarray) -> np.ndarray:
     return np.asarray(mask.any(axis=tuple(range(1, mask.ndim))))
 
 
-def _no_infinity(what: str, values: np.ndarray) -> None:
+# Said with every infinite value: dropna drops missing values only (see as_table).
+INFINITE_FIX = (
+    "a fit needs finite numbers, and dropna=True drops only missing values (NaN, empty cells), not "
+    "infinite ones (often a log of 0 or a division by 0): correct the value, or make it missing to "
+    "have its row dropped"
+)
+
+
+def _no_infinity(what: str, values: np.ndarray, at: Callable[[int], str] = _row) -> None:
     infinite = _by_row(np.isinf(values))
     if infinite.any():
         first = int(np.argmax(infinite))
         row = np.ravel(values[first])
         raise InputError(
-            f"{what} has an infinite value ({row[np.isinf(row)][0]}) at row {first}; "
-            "gdlab needs finite numbers"
+            f"{what} has an infinite value ({row[np.isinf(row)][0]}) at {at(first)}; {INFINITE_FIX}"
         )
 
 

@@ -81,7 +81,8 @@ class Fit:
         warnings: what the user should know, as sentences (an ill-conditioned
             or rank-deficient design, a batch larger than the data, a descent
             that did not finish, and why it stopped where it did).
-        dropped: rows dropped for missing values (``dropna=True``).
+        dropped: rows dropped for missing values (``dropna=True``); the summary and the
+            repr say how many.
         intercept: whether an intercept was fitted.
         dtype: the floating type computed in.
         family: ``"linear"`` or ``"logistic"``.
@@ -250,7 +251,7 @@ class Fit:
                 extra = [f"{s.se[i]:.6g}", f"{s.statistic[i]:.4g}", f"{s.pvalue[i]:.3g}"]
             mine = [f"{self.coef[i]:.10g}"] if other else []
             rows.append([name, f"{self.closed_form[i]:.10g}", *extra, *mine])
-        lines = [self._title(), *table(rows), *self._measures()]
+        lines = [self._title(), *table(rows), *self._measures(), *self._dropped()]
         if self.max_difference is not None:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
         if self.trajectory is not None:
@@ -272,6 +273,12 @@ class Fit:
             f"  deviance {s.rss:.6g}  pseudo-R² (McFadden) {s.r2:.4g}  log-likelihood {s.log_likelihood:.6g}"
         ]
 
+    def _dropped(self) -> list[str]:
+        """What dropna did, said wherever the rows fitted are (its count is kept in ``dropped``)."""
+        if not self.dropped:
+            return []
+        return [f"  dropped {count(self.dropped, 'row')} with a missing value (dropna=True)"]
+
     def _title(self) -> str:
         if self.model is not None:
             formula = f"{self.y} ~ {self.model}"
@@ -290,6 +297,7 @@ class Fit:
             scale = " on the raw columns" if not self.standardized and not said else scale
             diff = "" if self.max_difference is None else f"; largest difference {self.max_difference:.3g}"
             lines.append(f"  {self.method}: {count(path.steps, 'step')}{rate}{scale}, {path.status}{diff}")
+        lines += self._dropped()
         return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
 
     def _table(self) -> list[str]:
@@ -396,7 +404,11 @@ def fit(
             (default: 1e-10 relative to the response's size).
         rcond: the closed form's cut-off for dependent columns (see :func:`gdlab.ols`).
         dropna: drop rows with missing values in ``y`` or ``x`` (counted in
-            ``dropped``) instead of refusing them.
+            ``dropped``, which the summary and the command line report) instead
+            of refusing them. An infinite value is refused either way, naming
+            its column and row: it is a wrong value rather than a missing one
+            (often a log of 0 or a division by 0), and a fit cannot use it;
+            make it missing (NaN) to have its row dropped.
         dtype: the floating type (default float64).
         client: a ``dask.distributed.Client``: the work runs on its cluster, the
             data's chunks staying on the workers (also when ``data`` is a Dask

@@ -58,8 +58,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import _checks
+from gdlab import _files as files
 from gdlab._checks import LIMITS, InputError
-from gdlab._data import NamesLike, names
+from gdlab._data import INFINITE_FIX, NamesLike, names, no_column
 from gdlab._design import block_terms
 from gdlab._engine import Outcome, describe, facts_from_rows, optimiser, outcome, status
 from gdlab._loss import as_loss, scalar_loss
@@ -208,7 +209,9 @@ def open_parquet(
 
     Raises:
         InputError: a missing path, a file that is not Parquet, a column that does not
-            exist (with the closest name) or that holds text, dates or nested values.
+            exist (with the closest name) or that holds text, dates or nested values, a
+            repeated column name, or a file of a directory whose columns differ from the
+            first file's (every file's footer is read and checked before any data).
 
     Example:
         >>> import tempfile, os, pandas as pd
@@ -228,38 +231,23 @@ def open_parquet(
         dataset = ds.dataset(where, format="parquet", partitioning="hive")
         schema = dataset.schema
     except (pa.ArrowException, OSError) as err:
+        if "duplicate field names" in str(err):  # say which file repeats which name
+            files.repeated_names(where)
         raise InputError(f"{path}: not a readable Parquet file or directory ({err})") from err
-    existing = tuple(schema.names)
+    existing = files.unique(tuple(schema.names), path)
     chosen = existing if columns is None else names(columns, "columns")
     for name in chosen:
         if name not in existing:
-            from gdlab._data import _no_column
-
-            raise InputError(_no_column(name, existing, str(path)))
-        _numeric_type(name, schema.field(name).type, path)
+            raise InputError(no_column(name, existing, str(path)))
     if not chosen:
         raise InputError(f"{path} has no columns")
-    try:
-        n = int(dataset.count_rows())
-    except (pa.ArrowException, OSError) as err:
-        raise InputError(f"{path}: not a readable Parquet file or directory ({err})") from err
+    # every file's footer, before any data: the dataset's columns are only its first file's
+    n = files.check_parquet_files(dataset.files, None if columns is None else chosen, existing)
+    for name in chosen:  # hive partition keys, which no file holds, are checked here
+        files.numbers_held(path, name, schema.field(name).type)
     if n == 0:
         raise InputError(f"{path} has no rows")
     return ParquetSource(where, chosen, n, rows, dataset, bool(dropna))
-
-
-def _numeric_type(name: str, kind: Any, path: PathLike) -> None:
-    import pyarrow as pa
-
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
-        return
-    if pa.types.is_decimal(kind) or (pa.types.is_dictionary(kind) and pa.types.is_integer(kind.value_type)):
-        return
-    held = "text" if pa.types.is_string(kind) or pa.types.is_large_string(kind) else f"{kind} values"
-    raise InputError(
-        f"{path}: column {name!r} holds {held}, not numbers; convert it to numbers, "
-        "or leave it out of the columns read"
-    )
 
 
 def _recut(source: ParquetSource) -> Iterator[Block]:
@@ -356,7 +344,7 @@ def _floats(source: ParquetSource, columns: Sequence[Any], first_row: int) -> li
             )
         raise InputError(
             f"{source.path}: column {name!r} has an infinite value ({value}) at row {first_row + row}; "
-            "gdlab needs finite numbers"
+            + INFINITE_FIX
         )
     if source.dropna:
         gaps = np.logical_or.reduce(missing)
