@@ -24,8 +24,8 @@ def load_data(source: str | None, text: str, option: str = "--data") -> dict[str
 
     try:
         return loss_data(source, text)
-    except InputError as err:
-        raise InputError(f"{option} {source}: {err}") from None
+    except InputError as err:  # a message that names the file already says where
+        raise InputError(str(err) if str(source) in str(err) else f"{option} {source}: {err}") from None
 
 
 def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
