@@ -76,15 +76,23 @@ def number(name: str, value: object, *, positive: bool = True) -> float:
     import numpy as np  # here, so that the command line's --help does not load NumPy
 
     if isinstance(value, bool) or not isinstance(value, int | float | np.number | np.ndarray):
-        raise InputError(f"{name} must be a number; got {value!r}")
+        raise InputError(lambda s: f"{s.name(name)} must be a number; got {value!r}", parameter=name)
     if np.size(value) != 1:
-        raise InputError(f"{name} must be one number; got an array of shape {np.shape(value)}")
+        shape = np.shape(value)
+        raise InputError(
+            lambda s: f"{s.name(name)} must be one number; got an array of shape {shape}", parameter=name
+        )
     try:
         result = float(np.asarray(value).reshape(()))
     except (TypeError, ValueError, OverflowError) as err:
-        raise InputError(f"{name} must be a real number; got {value!r}") from err
+        raise InputError(
+            lambda s: f"{s.name(name)} must be a real number; got {value!r}", parameter=name
+        ) from err
     if not math.isfinite(result) or (positive and result <= 0):
-        raise InputError(f"{name} must be a finite number{' > 0' if positive else ''}; got {value!r}")
+        above = " > 0" if positive else ""
+        raise InputError(
+            lambda s: f"{s.name(name)} must be a finite number{above}; got {value!r}", parameter=name
+        )
     return result
 
 
@@ -93,16 +101,26 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hi
     import numpy as np
 
     if isinstance(value, float) and high is not None and value > high:  # 1e300 is never made an int
-        raise InputError(f"{name} must be a whole number <= {high:,}; got {value:g}{hint}")
+        big = value
+        raise InputError(
+            lambda s: f"{s.name(name)} must be a whole number <= {high:,}; got {big:g}{hint}", parameter=name
+        )
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise InputError(f"{name} must be a whole number; got {value!r}")
+        given = value
+        raise InputError(lambda s: f"{s.name(name)} must be a whole number; got {given!r}", parameter=name)
     result = int(value)
     if result < low:
-        raise InputError(f"{name} must be a whole number >= {low:,}; got {result:,}")
+        raise InputError(
+            lambda s: f"{s.name(name)} must be a whole number >= {low:,}; got {result:,}", parameter=name
+        )
     if high is not None and result > high:
-        raise InputError(f"{name} must be a whole number <= {high:,}; got {result:,}{hint}")
+        top = high
+        raise InputError(
+            lambda s: f"{s.name(name)} must be a whole number <= {top:,}; got {result:,}{hint}",
+            parameter=name,
+        )
     return result
 
 
@@ -144,9 +162,18 @@ class Spelling:
         """The parameter mentioned in a sentence: ``words`` when given (``the step limit``), else its name."""
         return param if words is None else words
 
-    def setting(self, param: str, value: object) -> str:
-        """The parameter set to a value, as the user would type it: ``lr=0.01``."""
-        return f"{param}={value}"
+    def setting(self, param: str, value: object, *, quoted: bool = False) -> str:
+        """The parameter set to a value, as the user would type it: ``lr=0.01``, ``x='temp'``
+        (``quoted``: a text value, quoted in Python)."""
+        return f"{param}={value!r}" if quoted else f"{param}={value}"
+
+    def several(self, param: str) -> str:
+        """How to give several values of ``param``: ``(or a list)``."""
+        return "(or a list)"
+
+    def function(self, name: str) -> str:
+        """A function of a loss written in Python (``jnp.sum``); a typed loss writes ``sum``."""
+        return f"jnp.{name}"
 
     def value(self, param: str, value: object) -> str:
         """A value the sentence reports, with the parameter it belongs to where the front end shows it."""

@@ -318,9 +318,14 @@ def _check_values(summaries: Sequence[tuple], columns: Sequence[str], dropna: bo
         total = sum(found[0] for _, found in parts)
         if total and not dropna:
             row = next(start + found[1] for start, found in parts if found[0])
-            raise InputError(
+            where = (
                 f"column {name!r} has {total:,} missing value(s) (NaN or an empty cell), the first at row "
-                f"{row}: fill them, or drop those rows with dropna=True"
+            )
+            raise InputError(
+                lambda s: (  # raised at once, so the loop's names cannot change under it
+                    f"{where}{row}: fill them, or drop those rows with {s.setting('dropna', True)}"  # noqa: B023
+                ),
+                parameter="dropna",
             )
         for start, found in parts:
             if found[2] >= 0:

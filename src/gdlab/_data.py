@@ -281,7 +281,11 @@ def design_matrix(data: DataLike, x: NamesLike, *, intercept: bool = True) -> De
     regressors = names(x, "x")
     if intercept and "intercept" in regressors:
         raise InputError(
-            "a column named 'intercept' clashes with the intercept: rename it, or fit intercept=False"
+            lambda s: (
+                "a column named 'intercept' clashes with the intercept: rename it, or fit "
+                + s.setting("intercept", False)
+            ),
+            parameter="intercept",
         )
     table = as_table(data, columns=regressors) if not isinstance(data, Table) else data.select(regressors)
     coefficients = ("intercept", *regressors) if intercept else regressors
@@ -561,9 +565,13 @@ def _column(
     values = _numbers(what, arr, at)
     rows = _by_row(np.isnan(values))
     if rows.any() and not dropna:
+        place = at(int(np.argmax(rows)))
         raise InputError(
-            f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at "
-            f"{at(int(np.argmax(rows)))}: fill them, or drop those rows with dropna=True"
+            lambda s: (
+                f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at "
+                f"{place}: fill them, or drop those rows with {s.setting('dropna', True)}"
+            ),
+            parameter="dropna",
         )
     _no_infinity(what, values, at)
     if share and values.dtype == dtype:

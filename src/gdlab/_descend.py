@@ -116,9 +116,12 @@ def _run(
     rows = max(1, min(_chunk_rows(init, steps), budget))
     if not early and steps + 1 > budget:
         raise InputError(
-            f"steps={steps:,}: keeping every step of this run would pass the limit of "
-            f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for at most {budget - 1:,} steps, "
-            "or give a tolerance (tol) so that it can stop early"
+            lambda s: (
+                f"{s.setting('steps', f'{steps:,}')}: keeping every step of this run would pass the "
+                f"limit of {LIMITS.trajectory_numbers:,} numbers in memory; ask for at most {budget - 1:,} "
+                f"steps, or give a tolerance ({s.name('tol')}) so that it can stop early"
+            ),
+            parameter="steps",
         )
     # NumPy scalars: handing them to compiled code costs far less than making JAX arrays here.
     carry = (np.int32(0), init, _start(method, init, lr), np.zeros((), lr.dtype), np.int32(0))
@@ -253,7 +256,12 @@ def _rate(spec: Method, lr: object) -> float | None:
     """The rate the method takes from ``lr=``, or ``None`` when the optimiser holds its own."""
     if spec.needs_lr:
         if lr is None:
-            raise InputError(f"lr is required for method {spec.name!r}: pass lr=0.01, say")
+            raise InputError(
+                lambda s: (
+                    f"{s.name('lr')} is required for method {spec.name!r}: pass {s.setting('lr', 0.01)}, say"
+                ),
+                parameter="lr",
+            )
         return _checks.number("lr", lr)
     if lr is not None:
         raise InputError(

@@ -63,7 +63,8 @@ def table_size(rows: int, columns: int, limit: int, what: str) -> None:
         raise InputError(
             f"{what}: {rows:,} rows x {columns:,} columns is more than the {limit:,} numbers "
             f"({limit * 8 / 1e9:.3g} GB in float64) a table may hold in memory; ask for fewer columns, "
-            "use a sample of the rows, or stream a Parquet file (stream=True)"
+            "use a sample of the rows, or stream a Parquet file (stream=True)",
+            parameter="stream",
         )
 
 

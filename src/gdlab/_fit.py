@@ -453,7 +453,11 @@ def fit(
         )
     if x is None:
         raise InputError(
-            "name the regressors: x='temp' (or a list), or give a formula with model='b1*(1-exp(-b2*temp))'"
+            lambda s: (
+                f"name the regressors: {s.setting('x', 'temp', quoted=True)} {s.several('x')}, or give "
+                f"a formula with {s.setting('model', 'b1*(1-exp(-b2*temp))', quoted=True)}"
+            ),
+            parameter="x",
         )
     beyond = _beyond_memory(data, client, stream)
     if beyond is not None:
@@ -499,8 +503,12 @@ def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
     if client is not None or _dask.is_dask_collection(data) or isinstance(data, _dask.DaskData):
         if stream:
             raise InputError(
-                "stream=True reads a Parquet file here in blocks; with client= or Dask data the fit runs "
-                "on the cluster: leave stream unset, or drop client= to stream the file"
+                lambda s: (
+                    f"{s.setting('stream', True)} reads a Parquet file here in blocks; with client= or "
+                    f"Dask data the fit runs on the cluster: leave {s.name('stream')} unset, or drop client= "
+                    "to stream the file"
+                ),
+                parameter="stream",
             )
         return functools.partial(_dask.fit_dask, client=client)
     if _stream.should_stream(data, stream):
@@ -676,13 +684,26 @@ def _method(method: object, family: str = "linear") -> str | Method:
     kind = method.strip().lower()
     if kind in LEAST_SQUARES_METHODS:
         raise InputError(
-            f"method {method!r} fits a formula (model=...) by least squares; a linear model is "
-            "solved exactly by 'ols', or iteratively by 'gd', 'newton', 'lbfgs' ..."
+            lambda s: (
+                f"{s.setting('method', method, quoted=True)} fits a formula ({s.setting('model', '...')}) "
+                "by least squares; a linear model is solved exactly by 'ols', or iteratively by 'gd', "
+                "'newton', 'lbfgs' ..."
+            ),
+            parameter="method",
         )
     if kind == "ols" and family == "logistic":
-        raise InputError("a logistic model has no closed form: use method='newton' (IRLS), 'gd' or 'lbfgs'")
+        raise InputError(
+            lambda s: (
+                f"a logistic model has no closed form: use {s.setting('method', 'newton', quoted=True)} "
+                "(IRLS), 'gd' or 'lbfgs'"
+            ),
+            parameter="method",
+        )
     if kind not in METHODS:
-        raise InputError(f"method {method!r}: choose one of {', '.join(METHODS)}")
+        raise InputError(
+            lambda s: f"{s.setting('method', method, quoted=True)}: choose one of {', '.join(METHODS)}",
+            parameter="method",
+        )
     return kind
 
 
@@ -690,10 +711,12 @@ def _variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
     if isinstance(y, int | np.integer) and not isinstance(y, bool):  # column 2 of an array is "2"
         y = str(y)
     if not isinstance(y, str):
-        raise InputError(f"y must be the name of one column; got {y!r}")
+        raise InputError(lambda s: f"{s.name('y')} must be the name of one column; got {y!r}", parameter="y")
     response = names(y, "y")
     if len(response) != 1:
-        raise InputError(f"y must name one column; got {', '.join(response)}")
+        raise InputError(
+            lambda s: f"{s.name('y')} must name one column; got {', '.join(response)}", parameter="y"
+        )
     regressors = names(x, "x")
     if response[0] in regressors:
         raise InputError(
@@ -718,9 +741,13 @@ def _check_design(
         if column.min() != column.max():
             continue
         if intercept:
+            constant = f"column {name!r} is constant ({column[0]:g} in every row)"
             raise InputError(
-                f"column {name!r} is constant ({column[0]:g} in every row): beside the intercept it "
-                "has nothing to explain; drop it from x, or fit intercept=False"
+                lambda s: (  # raised at once, so the loop's names cannot change under it
+                    f"{constant}: beside the intercept it has nothing to explain; drop it from "  # noqa: B023
+                    f"{s.name('x')}, or fit {s.setting('intercept', False)}"
+                ),
+                parameter="x",
             )
         if column[0] == 0:
             raise InputError(

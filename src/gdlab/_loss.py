@@ -54,9 +54,12 @@ def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
         except TypeError as err:
             raise InputError(f"the loss must return a number; it returned {type(out).__name__}") from err
         if arr.size != 1:
+            shape = arr.shape
             raise InputError(
-                f"the loss must return one number (a scalar); it returned shape {arr.shape}. "
-                "Reduce it, e.g. with jnp.sum(...) or jnp.mean(...)"
+                lambda s: (
+                    f"the loss must return one number (a scalar); it returned shape {shape}. "
+                    f"Reduce it, e.g. with {s.function('sum')}(...) or {s.function('mean')}(...)"
+                )
             )
         if not jnp.issubdtype(arr.dtype, jnp.floating):
             arr = arr.astype(jnp.result_type(float))

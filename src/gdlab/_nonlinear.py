@@ -172,9 +172,11 @@ def _parsed(model: str) -> Expression:
 def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expression, tuple[str, ...]]:
     """The response, the formula parsed without data (to find its names), and its data columns."""
     if not isinstance(y, str) or len(names(y, "y")) != 1:
-        raise InputError(f"y must be the name of one column; got {y!r}")
+        raise InputError(lambda s: f"{s.name('y')} must be the name of one column; got {y!r}", parameter="y")
     if not isinstance(model, str) or not model.strip():
-        raise InputError("model must be a formula such as 'b1*(1-exp(-b2*x))'")
+        raise InputError(
+            lambda s: f"{s.name('model')} must be a formula such as 'b1*(1-exp(-b2*x))'", parameter="model"
+        )
     free = _parsed(model)
     columns = column_names(data)
     used = tuple(n for n in free.params if n in columns)
@@ -203,9 +205,13 @@ def _unknown(free: Expression, used: tuple[str, ...], columns: tuple[str, ...], 
             continue
         close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
         if close:
+            named = f"the formula names {name!r}, which is no column (did you mean {close[0]!r}?)"
+            start = f"{{{name!r}: ...}}"
             raise InputError(
-                f"the formula names {name!r}, which is no column (did you mean {close[0]!r}?); if it is a "
-                f"parameter, give its start in init={{{name!r}: ...}}"
+                lambda s: (  # raised at once, so the loop's names cannot change under it
+                    f"{named}; if it is a parameter, give its start in {s.setting('init', start)}"  # noqa: B023
+                ),
+                parameter="init",
             )
 
 
@@ -222,9 +228,13 @@ def _starts(params: tuple[str, ...], init: object) -> np.ndarray:
         )
     missing = [p for p in params if p not in init]
     if missing:
+        example = "{" + ", ".join(f"{p!r}: 1.0" for p in params) + "}"
         raise InputError(
-            f"init has no start for {', '.join(missing)}: give every parameter a start, "
-            f"as in init={{{', '.join(f'{p!r}: 1.0' for p in params)}}}"
+            lambda s: (
+                f"{s.name('init')} has no start for {', '.join(missing)}: give every parameter a start, "
+                f"as in {s.setting('init', example)}"
+            ),
+            parameter="init",
         )
     return np.array([_checks.number(f"init[{p!r}]", init[p], positive=False) for p in params])
 
@@ -249,9 +259,21 @@ def fit_formula(
     if isinstance(how, str):
         how = how.strip().lower()
         if how == "ols":
-            raise InputError("a formula has no closed form: use method='lm' (default) or 'gauss-newton'")
+            raise InputError(
+                lambda s: (
+                    f"a formula has no closed form: use {s.setting('method', 'lm', quoted=True)} "
+                    "(default) or 'gauss-newton'"
+                ),
+                parameter="method",
+            )
         if how == "sgd":
-            raise InputError("sgd fits linear models: use method='lm', 'gauss-newton' or a descent method")
+            raise InputError(
+                lambda s: (
+                    f"sgd fits linear models: use {s.setting('method', 'lm', quoted=True)}, "
+                    "'gauss-newton' or a descent method"
+                ),
+                parameter="method",
+            )
         if how not in LEAST_SQUARES_METHODS:
             resolve_method(how)  # an unknown name is refused here, with the choices
     dt = resolve_dtype(dtype)
@@ -318,7 +340,11 @@ def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, 
     if not math.isfinite(L[0]):
         start = dict(zip(problem.params, P[0] * problem.scale, strict=True))
         raise InputError(
-            f"the formula is not finite at the start {start}: choose other starting values (init=)"
+            lambda s: (
+                f"the formula is not finite at the start {start}: choose other starting values "
+                f"({s.name('init')})"
+            ),
+            parameter="init",
         )
     if ok and done:
         code = Outcome.CONVERGED

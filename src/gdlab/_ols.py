@@ -225,7 +225,13 @@ def _rcond(rcond: object, shape: tuple[int, int], dtype: np.dtype) -> float:
         return float(max(shape) * np.finfo(dtype).eps)
     value = float(rcond)  # type: ignore[arg-type]
     if not (np.isfinite(value) and 0 <= value < 1):
-        raise InputError(f"rcond must be a number in [0, 1), a fraction of the largest pivot; got {rcond!r}")
+        raise InputError(
+            lambda s: (
+                f"{s.name('rcond')} must be a number in [0, 1), a fraction of the largest pivot; "
+                f"got {rcond!r}"
+            ),
+            parameter="rcond",
+        )
     return value
 
 

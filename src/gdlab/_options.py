@@ -25,7 +25,8 @@ def load_data(source: str | None, text: str, option: str = "--data") -> dict[str
     try:
         return loss_data(source, text)
     except InputError as err:  # a message that names the file already says where
-        raise InputError(str(err) if str(source) in str(err) else f"{option} {source}: {err}") from None
+        where = option if str(source) in str(err) else f"{option} {source}"
+        raise InputError(f"{where}: {err}") from None
 
 
 def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
@@ -241,11 +242,22 @@ class CliSpelling(Spelling):
     def name(self, param: str, words: str | None = None) -> str:
         return self.start if param == "init" else OPTIONS.get(param, param)
 
-    def setting(self, param: str, value: object) -> str:
-        return f"{OPTIONS.get(param, param)} {value}"
+    def setting(self, param: str, value: object, *, quoted: bool = False) -> str:
+        option = self.name(param)
+        if value is True:  # a flag: --dropna, --stream
+            return option
+        if value is False:  # --no-intercept
+            return f"--no-{option.removeprefix('--')}"
+        return f"{option} {value}"
 
     def value(self, param: str, value: object) -> str:
-        return f"{OPTIONS.get(param, param)} {value}"
+        return f"{self.name(param)} {value}"
+
+    def several(self, param: str) -> str:
+        return f"(repeat {self.name(param)}, or {param}1,{param}2)"
+
+    def function(self, name: str) -> str:
+        return name  # a typed loss writes sum(...), not jnp.sum(...)
 
 
 CLI = CliSpelling()
@@ -253,6 +265,9 @@ CLI = CliSpelling()
 # The library's keyword arguments, as this command line spells its options.
 OPTIONS = {
     "tol": "--tol",
+    "dropna": "--dropna",
+    "stream": "--stream",
+    "intercept": "--intercept",
     "rcond": "--rcond",
     "model": "--model",
     "steps": "--steps",

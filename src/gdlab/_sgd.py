@@ -164,8 +164,12 @@ def sgd(
     remote = client is not None or _on_cluster(data)
     if remote and stream:
         raise InputError(
-            "stream=True reads a Parquet file here in blocks; with client= or Dask data the data stay on "
-            "the cluster: leave stream unset, or drop client= to stream the file"
+            lambda s: (
+                f"{s.setting('stream', True)} reads a Parquet file here in blocks; with client= or Dask "
+                f"data the data stay on the cluster: leave {s.name('stream')} unset, or drop client= to "
+                "stream the file"
+            ),
+            parameter="stream",
         )
     streamed = not remote and _stream.should_stream(data, stream)
     if (remote or streamed) and dt != np.float64:
@@ -196,10 +200,16 @@ def sgd(
     arrays, n = batch_source(data, dt)
     size = n if batch_size is None else _checks.whole("batch_size", batch_size)
     if not 1 <= size <= n:
-        raise InputError(f"batch_size must be between 1 and the {n} rows of data; got {batch_size!r}")
+        raise InputError(
+            lambda s: (
+                f"{s.name('batch_size')} must be between 1 and the {n} rows of data; got {batch_size!r}"
+            ),
+            parameter="batch_size",
+        )
     epochs = _checks.whole("epochs", epochs)
     if epochs < 1:
-        raise InputError(f"epochs must be at least 1; got {epochs}")
+        given = epochs
+        raise InputError(lambda s: f"{s.name('epochs')} must be at least 1; got {given}", parameter="epochs")
     seed = _checks.whole("seed", seed)
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))

@@ -180,7 +180,12 @@ def should_stream(data: object, stream: bool | None = None) -> bool:
         return False
     if not is_parquet_source(data):
         if stream:
-            raise InputError(f"stream=True needs a Parquet file or a directory of them; got {data!r}")
+            raise InputError(
+                lambda s: (
+                    f"{s.setting('stream', True)} needs a Parquet file or a directory of them; got {data!r}"
+                ),
+                parameter="stream",
+            )
         return False
     assert isinstance(data, str | os.PathLike)
     if stream or os.path.isdir(data):
@@ -338,9 +343,15 @@ def _floats(source: ParquetSource, columns: Sequence[Any], first_row: int) -> li
         value = arrays[j][row]
         name = source.columns[j]
         if np.isnan(value):
+            where = (
+                f"{source.path}: column {name!r} has a missing value (NaN or null) at row {first_row + row}"
+            )
             raise InputError(
-                f"{source.path}: column {name!r} has a missing value (NaN or null) at row {first_row + row}: "
-                "fill such values, or drop the rows that hold them (gdlab.fit(..., dropna=True) does)"
+                lambda s: (
+                    f"{where}: fill such values, or drop the rows that hold them "
+                    f"({s.setting('dropna', True)} does)"
+                ),
+                parameter="dropna",
             )
         raise InputError(
             f"{source.path}: column {name!r} has an infinite value ({value}) at row {first_row + row}; "
@@ -503,7 +514,11 @@ def linear_terms(y: str, x: NamesLike, intercept: bool) -> tuple[tuple[str, ...]
         raise InputError(f"{y!r} is the response y and also listed in x: a column cannot explain itself")
     if intercept and "intercept" in regressors:
         raise InputError(
-            "a column named 'intercept' clashes with the intercept: rename it, or intercept=False"
+            lambda s: (
+                "a column named 'intercept' clashes with the intercept: rename it, or "
+                + s.setting("intercept", False)
+            ),
+            parameter="intercept",
         )
     return regressors, ("intercept", *regressors) if intercept else regressors
 
@@ -871,7 +886,11 @@ def sgd_parquet(
     _checks.number("lr", lr)
     size = _checks.whole("batch_size", batch_size, low=1)
     if size > source.n:
-        raise InputError(f"batch_size must be between 1 and the {source.n:,} rows of data; got {size:,}")
+        rows = source.n
+        raise InputError(
+            lambda s: f"{s.name('batch_size')} must be between 1 and the {rows:,} rows of data; got {size:,}",
+            parameter="batch_size",
+        )
     epochs = _checks.whole("epochs", epochs, low=1)
     seed = _checks.seed(seed)
     buffer = _checks.whole("buffer_rows", buffer_rows, low=1, high=2**28)

@@ -460,7 +460,7 @@ def run(
             table.add_row(name, f"{first:.10g}", _num(summary["final"][name]))
         table.add_row("loss", f"{float(path.loss[0]):.10g}", f"{path.final_loss:.10g}")
         console.print(table)
-        console.print(_options.cli_words(path.message))  # it says what happened: no status word before it
+        console.print(path.message_in(_options.CLI))  # it says what happened: no status word before it
     if out is not None:
         summary["out"] = _write_path(path, out, pictures)
         if not json_output:
