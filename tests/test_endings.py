@@ -147,3 +147,13 @@ def test_a_vector_start_of_the_wrong_length_is_refused_on_the_page():
                 steps=10,
             )
         )
+
+
+def test_the_page_and_the_pictures_colour_regimes_alike():
+    """One table of regime colours: the sweep picture's and the page's (from /api/methods)."""
+    from gdlab.render._sweep import REGIME_COLORS
+    from gdlab.web._compute import Lab
+
+    sent = Lab.methods()["regime_colours"]
+    assert sent == {regime.value: colour for regime, colour in REGIME_COLORS.items()}
+    assert set(sent) == {r.value for r in gdlab.Regime}

@@ -181,3 +181,43 @@ class Spelling:
 
 
 PYTHON = Spelling()
+
+
+class Sentence(str):
+    """A sentence that names parameters: a ``str`` in the library's words, which a front end can
+    word again in its own (:meth:`spelled`). Warnings and notes are sentences, so that they reach
+    every front end as plain text and the command line still names its options.
+
+    Example:
+        >>> note = Sentence(lambda s: f"a larger {s.name('rcond')} counts more columns as dependent")
+        >>> note
+        'a larger rcond counts more columns as dependent'
+        >>> class Flags(Spelling):
+        ...     def name(self, param, words=None):
+        ...         return "--" + param
+        >>> note.spelled(Flags())
+        'a larger --rcond counts more columns as dependent'
+    """
+
+    words: Callable[[Spelling], str]
+
+    def __new__(cls, words: Callable[[Spelling], str]) -> Sentence:
+        sentence = super().__new__(cls, words(PYTHON))
+        sentence.words = words
+        return sentence
+
+    def spelled(self, spelling: Spelling) -> str:
+        """The sentence with its parameters named as ``spelling`` writes them."""
+        return self.words(spelling)
+
+
+def spelled(text: object, spelling: Spelling) -> object:
+    """``text`` worded by ``spelling`` where it can be: a :class:`Sentence`, an :class:`InputError`,
+    or the sentences inside a dict or list (a result's ``to_dict()``); anything else as it is."""
+    if isinstance(text, Sentence | InputError):
+        return text.spelled(spelling)
+    if isinstance(text, dict):
+        return {k: spelled(v, spelling) for k, v in text.items()}
+    if isinstance(text, list | tuple):
+        return [spelled(v, spelling) for v in text]
+    return text

@@ -186,13 +186,21 @@ def names(value: NamesLike, what: str = "columns") -> tuple[str, ...]:
     # a DataFrame made from an array has columns 0, 1, 2 ...: they are named "0", "1", "2" here
     parts = [str(p) if isinstance(p, int | np.integer) and not isinstance(p, bool) else p for p in parts]
     if not all(isinstance(p, str) for p in parts):
-        raise InputError(f"{what} must be column names (strings); got {value!r}")
+        raise InputError(
+            lambda s: f"{s.name(what)} must be column names (strings); got {value!r}", parameter=what
+        )
     found = tuple(n.strip() for n in ",".join(parts).split(","))
     if not parts or any(not n for n in found):
-        raise InputError(f"{what}: an empty column name in {value!r}; write names as 'a,b' or ['a', 'b']")
+        raise InputError(
+            lambda s: (
+                f"{s.name(what)}: an empty column name in {value!r}; write names as 'a,b' or ['a', 'b']"
+            ),
+            parameter=what,
+        )
     repeated = sorted({n for n in found if found.count(n) > 1})
     if repeated:
-        raise InputError(f"{what}: {', '.join(map(repr, repeated))} listed more than once")
+        twice = ", ".join(map(repr, repeated))
+        raise InputError(lambda s: f"{s.name(what)}: {twice} listed more than once", parameter=what)
     return found
 
 

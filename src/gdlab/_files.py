@@ -60,10 +60,15 @@ TextCells: TypeAlias = Callable[[str, np.ndarray, int], np.ndarray]
 def table_size(rows: int, columns: int, limit: int, what: str) -> None:
     """Refuse a table of more than ``limit`` numbers before its columns are allocated."""
     if rows * columns > limit:
-        raise InputError(
+        too_many = (
             f"{what}: {rows:,} rows x {columns:,} columns is more than the {limit:,} numbers "
-            f"({limit * 8 / 1e9:.3g} GB in float64) a table may hold in memory; ask for fewer columns, "
-            "use a sample of the rows, or stream a Parquet file (stream=True)",
+            f"({limit * 8 / 1e9:.3g} GB in float64) a table may hold in memory"
+        )
+        raise InputError(
+            lambda s: (
+                f"{too_many}; ask for fewer columns, use a sample of the rows, or stream a Parquet "
+                f"file ({s.setting('stream', True)})"
+            ),
             parameter="stream",
         )
 

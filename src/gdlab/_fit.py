@@ -31,7 +31,7 @@ import numpy as np
 import optax
 
 from gdlab import _checks
-from gdlab._checks import LIMITS, InputError
+from gdlab._checks import LIMITS, PYTHON, InputError, Sentence, Spelling, spelled
 from gdlab._data import DataLike, NamesLike, as_table, design_matrix, names
 from gdlab._inference import Inference
 from gdlab._json import plain
@@ -238,9 +238,10 @@ class Fit:
             }
         return pd.DataFrame(columns, index=pd.Index(self.names, name="coefficient"))
 
-    def summary(self) -> str:
+    def summary(self, spelling: Spelling = PYTHON) -> str:
         """A readable table: the reference solution's coefficients with their standard errors,
-        statistics and p-values, the method's own values beside them, and the fit's measures."""
+        statistics and p-values, the method's own values beside them, and the fit's measures;
+        its sentences name the parameters as ``spelling`` writes them."""
         other = self.max_difference is not None
         heads = ["std error", self.stats.statistic_name, "p"] if self.stats else []
         rows = [["coefficient", self.reference, *heads, *([self.method] if other else [])]]
@@ -256,8 +257,12 @@ class Fit:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
         if self.trajectory is not None:
             rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({self.lr_source})"
-            lines.append(f"  {self.method}{rate}: {self.message}")
-        return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
+            said = self.message
+            if said == self.trajectory.message:  # the engine's sentence: worded again from its facts
+                said = self.trajectory.message_in(spelling)
+            lines.append(f"  {self.method}{rate}: {spelled(said, spelling)}")
+        warnings = [f"  warning: {spelled(w, spelling)}" for w in self.warnings]
+        return "\n".join([*(str(spelled(line, spelling)) for line in lines), *warnings])
 
     def _measures(self) -> list[str]:
         s = self.stats
@@ -277,7 +282,8 @@ class Fit:
         """What dropna did, said wherever the rows fitted are (its count is kept in ``dropped``)."""
         if not self.dropped:
             return []
-        return [f"  dropped {count(self.dropped, 'row')} with a missing value (dropna=True)"]
+        dropped = count(self.dropped, "row")
+        return [Sentence(lambda s: f"  dropped {dropped} with a missing value ({s.setting('dropna', True)})")]
 
     def _title(self) -> str:
         if self.model is not None:

@@ -30,7 +30,7 @@ import numpy as np
 import optimistix as optx
 
 from gdlab import _checks
-from gdlab._checks import InputError
+from gdlab._checks import InputError, Sentence
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Outcome, describe, facts_from_rows, status
 from gdlab._expr import Expression, parse
@@ -354,9 +354,12 @@ def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, 
         code = Outcome.MAX_STEPS
     facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method=kind)
     if code is Outcome.NOT_FINITE and kind == "gauss-newton":
-        message = (
-            f"diverged at step {k}: the parameters left the finite numbers; Gauss-Newton takes full steps "
-            "without damping: use method='lm', or start nearer the answer (init=)"
+        message: str = Sentence(
+            lambda s: (
+                f"diverged at step {k}: the parameters left the finite numbers; Gauss-Newton takes "
+                f"full steps without damping: use {s.setting('method', 'lm', quoted=True)}, or start nearer "
+                f"the answer ({s.name('init')})"
+            )
         )
     elif code is not Outcome.CONVERGED:
         message = describe(facts)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sl  # type: ignore[import-untyped]
 
-from gdlab._checks import InputError
+from gdlab._checks import InputError, Sentence
 from gdlab._precision import resolve_dtype
 from gdlab._types import DTypeLike
 
@@ -95,10 +95,16 @@ class LeastSquares:
         """What the user should know about the design, as sentences."""
         p = self.coef.shape[0]
         if not self.full_rank:
+            rank, rcond = self.rank, self.rcond
             return (
-                f"X has rank {self.rank} < {p} columns (pivots below rcond={self.rcond:.3g} of the largest): "
-                "its columns are linearly dependent, so the fit is not unique; returned the minimum-norm "
-                "solution (a larger rcond counts more nearly dependent columns as dependent)",
+                Sentence(
+                    lambda s: (
+                        f"X has rank {rank} < {p} columns (pivots below "
+                        f"{s.setting('rcond', f'{rcond:.3g}')} of the largest): its columns are linearly "
+                        "dependent, so the fit is not unique; returned the minimum-norm solution (a larger "
+                        f"{s.name('rcond')} counts more nearly dependent columns as dependent)"
+                    )
+                ),
             )
         if self.scaled_condition > WARN_CONDITION:
             lost = int(np.log10(self.scaled_condition))

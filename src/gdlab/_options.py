@@ -4,7 +4,6 @@ words for its arguments spelled as the command line's options."""
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 
 import numpy as np
@@ -284,48 +283,6 @@ OPTIONS = {
     "x": "--x",
     "y": "--y",
 }
-_KEYWORD = "|".join(sorted(OPTIONS, key=len, reverse=True))
-# x=1 and y=2 in a message are a point, not the columns --x and --y
-_ASSIGNED = "|".join(k for k in sorted(OPTIONS, key=len, reverse=True) if k not in ("x", "y"))
-_NOT_AFTER = r"(?<![\w.,=/-])(?<!--init )(?<!--at )(?<!--range )"  # b=1 in '--init b=1' is a setting
-_TRANSLATIONS = (
-    (re.compile(r"\bdropna=True\b"), "--dropna"),
-    (re.compile(r"\bstream=True\b"), "--stream"),
-    (re.compile(r"\bx='([^']*)' \(or a list\)"), r"--x \1 (repeat --x, or x1,x2)"),
-    (re.compile(r"\bfit intercept=False\b"), "use --no-intercept"),
-    (re.compile(r"\bintercept=False\b"), "--no-intercept"),
-    (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})='([^']*)'"), lambda m: f"{OPTIONS[m[1]]} {m[2]}"),
-    (re.compile(rf"{_NOT_AFTER}\b({_ASSIGNED})="), lambda m: f"{OPTIONS[m[1]]} "),
-    (re.compile(rf"\(({_ASSIGNED})\)"), lambda m: f"({OPTIONS[m[1]]})"),
-    (re.compile(rf"\b(in|from) (?<!-)({_KEYWORD})\b(?=[:;,.]| must|$)"), lambda m: f"{m[1]} {OPTIONS[m[2]]}"),
-    (
-        re.compile(rf"(^|: |; |\. )({_KEYWORD})(?= must | is required| is empty| -?[0-9])"),
-        lambda m: f"{m[1]}{OPTIONS[m[2]]}",
-    ),
-    (re.compile(r"(^|: )(x|y):"), lambda m: f"{m[1]}{OPTIONS[m[2]]}:"),
-    (re.compile(r"(?<!-)\btol (?=[0-9.])"), "--tol "),
-    (re.compile(r"\bmethod '([^']*)'"), r"--method \1"),
-    (re.compile(r"the step limit \((\d[\d,]*)\)"), r"the step limit (--steps \1)"),
-    (re.compile(r"\braise the step limit\b"), "raise --steps"),
-    (
-        re.compile(r"\b(?:jnp|np|jax\.numpy)\.(\w+)\("),
-        r"\1(",
-    ),  # a typed loss writes sum(...), not jnp.sum(...)
-)
-
-
-def cli_words(message: str) -> str:
-    """A library message with its keyword arguments named as command-line options.
-
-    Example:
-        >>> cli_words("give a tolerance (tol) to stop; steps=10: pass lr=0.01, say")
-        'give a tolerance (--tol) to stop; --steps 10: pass --lr 0.01, say'
-    """
-    for pattern, replacement in _TRANSLATIONS:
-        message = pattern.sub(replacement, message)
-    return message
-
-
 KINDS = {
     "animation": (".gif", ".mp4", ".html"),
     "picture": (".png", ".svg", ".pdf"),
@@ -357,7 +314,6 @@ __all__ = [
     "CliSpelling",
     "ExpressionError",
     "check_out",
-    "cli_words",
     "expression",
     "load_data",
     "method",

@@ -1089,9 +1089,12 @@ def check_options(where: str, how: Any, sgd: str, *, dtype: Any, **settings: Any
     _Settings.checked(**settings)
     if how == "sgd":
         raise InputError(
-            f"method 'sgd' is not run on {where} by gdlab.fit: the closed form and every full-batch "
-            f"method run from the statistics of one pass instead (method='gd', 'adam' ...); {sgd}, "
-            "or read the data into memory for gdlab.fit(..., method='sgd')"
+            lambda s: (
+                f"{s.setting('method', 'sgd', quoted=True)} is not run on {where} by gdlab.fit: the "
+                "closed form and every full-batch method run from the statistics of one pass instead "
+                f"({s.setting('method', 'gd', quoted=True)}, 'adam' ...); {sgd}, or read the data into memory"
+            ),
+            parameter="method",
         )
     if dtype is not None and resolve_dtype(dtype) != np.float64:
         raise InputError(
@@ -1105,10 +1108,13 @@ def formula_refused(data: object, *, streamed: bool) -> InputError:
     (``streamed``) or on a cluster: a formula is fitted in memory."""
     if streamed:
         return InputError(
-            f"a formula (model=...) is fitted in memory, and {data} would be streamed (a directory of "
-            "Parquet files, a file too large for a table, or stream=True): read the rows into memory "
-            "(pandas.read_parquet, or stream=False for one file a table can hold) and fit those, or fit "
-            "a linear model with x=..., which streams"
+            lambda s: (
+                f"a formula ({s.setting('model', '...')}) is fitted in memory, and {data} would be "
+                f"streamed (a directory of Parquet files, a file too large for a table, or "
+                f"{s.setting('stream', True)}): read the rows into memory and fit those, or fit a linear "
+                f"model with {s.setting('x', '...')}, which streams"
+            ),
+            parameter="model",
         )
     return InputError(
         "a formula (model=...) is fitted in memory, not on a cluster: leave client= unset and give the "

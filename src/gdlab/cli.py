@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperCommand
 
-from gdlab._checks import LIMITS, SEED_MAX, InputError
+from gdlab._checks import LIMITS, SEED_MAX, InputError, spelled
 from gdlab._methods import METHODS, fit_methods, least_squares_methods, listed
 
 
@@ -203,7 +203,7 @@ def _guarded(body):
     @functools.wraps(body)
     def run(*args, **kwargs):
         from gdlab._cache import enable_compilation_cache
-        from gdlab._options import CLI, cli_words
+        from gdlab._options import CLI
 
         enable_compilation_cache()
         try:
@@ -211,7 +211,7 @@ def _guarded(body):
         except typer.Exit:
             raise
         except InputError as err:  # ExpressionError is an InputError too
-            typer.echo(f"error: {cli_words(err.spelled(CLI))}", err=True)
+            typer.echo(f"error: {err.spelled(CLI)}", err=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -222,23 +222,9 @@ def _guarded(body):
         if kwargs.get("json_output") and result is not None:
             from gdlab._json import dumps
 
-            typer.echo(dumps(_in_cli_words(result)))  # strict JSON: NaN and infinities are null
+            typer.echo(dumps(spelled(result, CLI)))  # strict JSON: NaN and infinities are null
 
     return run
-
-
-_SENTENCES = frozenset({"message", "note", "notes", "warning", "warnings"})
-
-
-def _in_cli_words(result: Any, key: str = "") -> Any:
-    """A result with its sentences (messages, notes, warnings) naming options as this command line does."""
-    from gdlab._options import cli_words
-
-    if isinstance(result, dict):
-        return {k: _in_cli_words(v, k) for k, v in result.items()}
-    if isinstance(result, list | tuple):
-        return [_in_cli_words(v, key) for v in result]
-    return cli_words(result) if key in _SENTENCES and isinstance(result, str) else result
 
 
 Data = Annotated[
@@ -295,7 +281,6 @@ def grad(
     """
     from gdlab import _options
     from gdlab._gradreport import gradient_report
-    from gdlab._options import cli_words
 
     loss = _options.expression(expr, _options.load_data(data, expr))
     point = _options.computable(
@@ -326,7 +311,7 @@ def grad(
         f"loss {report.loss:.10g}; {verdict} (largest relative difference {report.max_rel_error:.2g})"
     )
     for note in report.notes:
-        console.print(f"note: {cli_words(note)}")
+        console.print(f"note: {spelled(note, _options.CLI)}")
     return None
 
 
@@ -392,7 +377,7 @@ def grid(
             f"{result.evaluations:,} evaluations"
         )
         for message in result.warnings:
-            console.print(f"[yellow]warning:[/yellow] {_options.cli_words(message)}")
+            console.print(f"[yellow]warning:[/yellow] {spelled(message, _options.CLI)}")
     if out is not None:
         from gdlab.render import plot_grid, save_figure
 
@@ -524,9 +509,9 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
 
     from rich.table import Table
 
-    from gdlab._options import cli_words
+    from gdlab._options import CLI
 
-    runs = result.runs()
+    runs = result.runs(CLI)
     shown = list(range(len(runs)))
     if not every and len(runs) > LIMITS.table_rows:
         order = sorted(shown, key=lambda i: runs[i]["lr"])
@@ -542,9 +527,7 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
         table.add_column(column, justify="left" if column in ("regime", "note") else "right")
     for i in shown:
         r = runs[i]
-        table.add_row(
-            f"{r['lr']:.4g}", r["regime"], f"{r['steps']:,}", f"{r['final_loss']:.4g}", cli_words(r["note"])
-        )
+        table.add_row(f"{r['lr']:.4g}", r["regime"], f"{r['steps']:,}", f"{r['final_loss']:.4g}", r["note"])
     console.print(table)
     if len(shown) < len(runs):
         counts = ", ".join(f"{n} {k}" for k, n in result.counts().items() if n)
@@ -601,9 +584,9 @@ def _fit_method(name: str) -> str:
 
 def _refuse(error: InputError) -> NoReturn:
     """Inside an option's parser: exit 2 with the message, as the commands do."""
-    from gdlab._options import cli_words
+    from gdlab._options import CLI
 
-    typer.echo(f"error: {cli_words(str(error))}", err=True)
+    typer.echo(f"error: {error.spelled(CLI)}", err=True)
     raise typer.Exit(2)
 
 
@@ -717,7 +700,6 @@ def fit(
     """
     from gdlab import _options
     from gdlab._fit import fit as fit_model
-    from gdlab._options import cli_words
 
     _options.check_out(out, ("picture",))
     chosen = method if method is not None else ("gd" if family == "linear" and model is None else None)
@@ -747,9 +729,9 @@ def fit(
         save_figure(result.plot(), out)
     if json_output:  # the table below lists the warnings; with --json they go to stderr
         for warning in result.warnings:
-            typer.echo(f"warning: {cli_words(warning)}", err=True)
+            typer.echo(f"warning: {spelled(warning, _options.CLI)}", err=True)
         return result.to_dict()
-    _console().print(cli_words(result.summary()))
+    _console().print(result.summary(_options.CLI))
     if out is not None:
         _console().print(f"wrote {out}")
     return None

@@ -34,7 +34,7 @@ REACH = 1.5
 MAX_POINTS = 2000
 STEMS = 200
 CURVE, REFERENCE, DATA, RESIDUAL = "#d62728", "0.55", "0.25", "#1f77b4"
-ITERATIVE = "'gd', 'momentum', 'adam', 'newton', 'lbfgs' or 'sgd' ('lm' or 'gauss-newton' for a model=)"
+ITERATIVE = "'gd', 'momentum', 'adam', 'newton', 'lbfgs' or 'sgd' ('lm' or 'gauss-newton' for a formula)"
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,11 @@ def drawable_fit(fit: object) -> Fit:
         raise InputError("give a Fit (from gdlab.fit)")
     if fit.trajectory is None:
         raise InputError(
-            f"a {fit.method} fit is solved in closed form and has no steps to animate: "
-            f"fit with method={ITERATIVE}, or draw this one with fit.plot()"
+            lambda s: (
+                f"a {fit.method} fit is solved in closed form and has no steps to animate: "
+                f"fit with {s.setting('method', ITERATIVE)}, or draw this one as a picture"
+            ),
+            parameter="method",
         )
     if fit._data is None:
         raise InputError("this fit keeps no data to draw")

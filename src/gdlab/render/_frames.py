@@ -34,11 +34,16 @@ def pick_frames(
     if frames is not None and not isinstance(frames, int | np.integer):
         steps = np.unique(np.asarray(frames, dtype=int))
         if steps.size == 0 or steps[0] < 0 or steps[-1] > last_step:
-            raise InputError(f"frames must be steps between 0 and {last_step}; got {frames!r}")
+            raise InputError(
+                lambda s: f"{s.name('frames')} must be steps between 0 and {last_step}; got {frames!r}",
+                parameter="frames",
+            )
         return steps
     count = min(last_step + 1, 100) if frames is None else int(frames)
     if count < 1:
-        raise InputError(f"frames must be at least 1; got {frames!r}")
+        raise InputError(
+            lambda s: f"{s.name('frames')} must be at least 1; got {frames!r}", parameter="frames"
+        )
     count = min(count, last_step + 1)
     if count == 1:
         return np.array([last_step])

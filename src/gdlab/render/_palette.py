@@ -137,3 +137,14 @@ class Quantizer:
         picture = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
         picture.putpalette(self.colors)
         return picture
+
+
+# The colour of each regime, by its name: the sweep picture draws with these, and the lab page
+# receives them from /api/methods (its built-in copy is only for a backend too old to send them).
+REGIME_COLOURS: dict[str, str] = {
+    "converged": "#2ca02c",
+    "slow": "#bcbd22",
+    "oscillating": "#ff7f0e",
+    "diverged": "#d62728",
+    "stalled": "#7f7f7f",
+}

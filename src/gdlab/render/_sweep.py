@@ -14,14 +14,9 @@ from gdlab._sweep import Sweep
 from gdlab._trajectory import Regime, flat_rows
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import font_family
+from gdlab.render._palette import REGIME_COLOURS
 
-REGIME_COLORS = {
-    Regime.CONVERGED: "#2ca02c",
-    Regime.SLOW: "#bcbd22",
-    Regime.OSCILLATING: "#ff7f0e",
-    Regime.DIVERGED: "#d62728",
-    Regime.STALLED: "#7f7f7f",
-}
+REGIME_COLORS = {regime: REGIME_COLOURS[regime.value] for regime in Regime}
 
 
 def plot_sweep(

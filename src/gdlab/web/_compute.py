@@ -151,12 +151,16 @@ class Lab:
 
     @staticmethod
     def methods(_: object = None) -> Json:
-        """The optimisers by name, whether each takes a rate, and the settings the page may change."""
+        """The optimisers by name, whether each takes a rate, and the settings the page may change;
+        and the colour of each regime, as the pictures draw it."""
+        from gdlab.render._palette import REGIME_COLOURS
+
         return {
+            "regime_colours": dict(REGIME_COLOURS),
             "methods": [
                 {"name": name, "needs_lr": spec.needs_lr, "settings": spec.defaults, "summary": spec.summary}
                 for name, spec in gdlab.METHODS.items()
-            ]
+            ],
         }
 
     def run(self, request: RunIn) -> Json:

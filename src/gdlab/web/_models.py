@@ -330,10 +330,14 @@ class MethodOut(BaseModel):
     name: str
     needs_lr: bool = Field(description="False for optimisers that choose their own step (one run, no rate).")
     settings: dict[str, float] = Field(description="Settings the page can change, with their defaults.")
+    summary: str = Field(default="", description="What the method does, in a few words.")
 
 
 class MethodsOut(BaseModel):
     methods: list[MethodOut]
+    regime_colours: dict[str, str] = Field(
+        description="The colour of each regime (converged, slow, ...), as gdlab's pictures draw it."
+    )
 
 
 class ErrorOut(BaseModel):

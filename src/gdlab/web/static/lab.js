@@ -29,7 +29,8 @@ const HYPER = {
   rmsprop: { decay: 0.9 },
 };
 const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"];
-const REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#1f77b4", diverged: "#d62728", stalled: "#7f7f7f" };
+// Replaced by the backend's own (gdlab.render's, which the pictures use) once it answers.
+let REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#bcbd22", diverged: "#d62728", stalled: "#7f7f7f" };
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
@@ -883,6 +884,7 @@ export function mount(root, backend, options = {}) {
   validate();
   backend.call("methods", {}).then((out) => {
     methods = out.methods;
+    if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     hyper();
     swatches();
