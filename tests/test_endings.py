@@ -149,11 +149,13 @@ def test_a_vector_start_of_the_wrong_length_is_refused_on_the_page():
         )
 
 
-def test_the_page_and_the_pictures_colour_regimes_alike():
-    """One table of regime colours: the sweep picture's and the page's (from /api/methods)."""
+def test_the_page_and_the_pictures_colour_runs_and_regimes_alike():
+    """One table of colours: the pictures' and the page's (from /api/methods)."""
+    from gdlab.render._palette import COLORS
     from gdlab.render._sweep import REGIME_COLORS
     from gdlab.web._compute import Lab
 
     sent = Lab.methods()["regime_colours"]
     assert sent == {regime.value: colour for regime, colour in REGIME_COLORS.items()}
     assert set(sent) == {r.value for r in gdlab.Regime}
+    assert Lab.methods()["run_colours"] == list(COLORS)  # run i is the same colour on the page and in a GIF

@@ -279,7 +279,7 @@ def test_files_and_missing_values(tmp_path):
         ({"y": "y", "x": "a,k", "rows": 2}, ["2 rows but 3 coefficients (intercept, a, k)"]),
         ({"y": "y", "x": "a,k"}, ["column 'k' is constant (5 in every row)", "intercept=False"]),
         ({"y": "y", "x": "a,zero", "intercept": False}, ["column 'zero' is 0 in every row"]),
-        ({"y": "y", "x": "a", "method": "newtn"}, ["method 'newtn'", "ols, sgd, gd"]),
+        ({"y": "y", "x": "a", "method": "newtn"}, ["method='newtn'", "ols, sgd, gd"]),
         ({"y": "y", "x": "a", "method": "lm"}, ["fits a formula (model=...)"]),
         ({"y": "y", "x": "a", "family": "poisson"}, ["family 'poisson'", "linear, logistic"]),
         ({"y": "y", "x": "a", "rcond": 2.0}, ["rcond must be a number in [0, 1)"]),

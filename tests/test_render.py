@@ -24,8 +24,7 @@ import gdlab
 from gdlab._checks import InputError
 from gdlab.render import WRITERS, _fonts, figure_bytes, write_figure
 from gdlab.render._frames import pick_frames
-from gdlab.render._palette import fixed_palette, quantize
-from gdlab.render._scene import COLORS
+from gdlab.render._palette import COLORS, fixed_palette, quantize
 from helpers import lecture_loss, rosenbrock
 
 RED = np.array([214, 39, 40])  # COLORS[0], the moving point's face

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal, final
@@ -706,8 +707,10 @@ def _method(method: object, family: str = "linear") -> str | Method:
             parameter="method",
         )
     if kind not in METHODS:
+        close = difflib.get_close_matches(kind, METHODS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise InputError(
-            lambda s: f"{s.setting('method', method, quoted=True)}: choose one of {', '.join(METHODS)}",
+            lambda s: f"{s.setting('method', method, quoted=True)}: {hint}choose one of {', '.join(METHODS)}",
             parameter="method",
         )
     return kind

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdlab.render._scene import COLORS
+# The runs' colours, in order: every picture, animation and the lab page draw runs in these.
+COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
 def _palette_source(first_rgb: np.ndarray) -> np.ndarray:

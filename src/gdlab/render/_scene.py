@@ -28,6 +28,7 @@ from gdlab._trajectory import Status, Trajectory
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
 from gdlab.render._levels import FORMAT, colorbar, filled_contour
+from gdlab.render._palette import COLORS
 from gdlab.render._placement import SPOTS, axes_points, box_at, fraction_size, free_spot
 from gdlab.render._view import (
     GRID,
@@ -43,7 +44,6 @@ from gdlab.render._view import (
 
 A = TypeVar("A", bound=Artist)
 
-COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 WORDS = {
     "en": {
         "loss": "loss",

@@ -153,9 +153,10 @@ class Lab:
     def methods(_: object = None) -> Json:
         """The optimisers by name, whether each takes a rate, and the settings the page may change;
         and the colour of each regime, as the pictures draw it."""
-        from gdlab.render._palette import REGIME_COLOURS
+        from gdlab.render._palette import COLORS, REGIME_COLOURS
 
         return {
+            "run_colours": list(COLORS),
             "regime_colours": dict(REGIME_COLOURS),
             "methods": [
                 {"name": name, "needs_lr": spec.needs_lr, "settings": spec.defaults, "summary": spec.summary}

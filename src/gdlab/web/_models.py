@@ -335,6 +335,7 @@ class MethodOut(BaseModel):
 
 class MethodsOut(BaseModel):
     methods: list[MethodOut]
+    run_colours: list[str] = Field(description="The runs' colours in order, as gdlab's pictures draw them.")
     regime_colours: dict[str, str] = Field(
         description="The colour of each regime (converged, slow, ...), as gdlab's pictures draw it."
     )

@@ -28,7 +28,9 @@ const HYPER = {
   adam: { b1: 0.9, b2: 0.999 },
   rmsprop: { decay: 0.9 },
 };
-const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"];
+// The runs' colours, as gdlab's pictures and animations draw them (render's palette): the backend
+// sends its own with the methods, so an exported GIF colours each run as the page did.
+let COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 // Replaced by the backend's own (gdlab.render's, which the pictures use) once it answers.
 let REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#bcbd22", diverged: "#d62728", stalled: "#7f7f7f" };
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
@@ -885,6 +887,7 @@ export function mount(root, backend, options = {}) {
   backend.call("methods", {}).then((out) => {
     methods = out.methods;
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
+    if (out.run_colours) COLOURS = out.run_colours;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     hyper();
     swatches();
