@@ -485,3 +485,27 @@ def test_an_answer_to_an_older_sweep_never_replaces_the_newer_one(watched):
     page.wait_for_timeout(1_500)
     expect(annotation).to_contain_text("2/L = 4")
     page.unroute("**/api/sweep")
+
+
+def test_the_lecture_matrix_form_runs_on_the_page_with_a_vector_start(watched, tmp_path):
+    """The cafe regression as (y - Xβ)ᵀ(y - Xβ): X is the data's design matrix, β a vector started
+    component by component, and each run says what the library and the command line say."""
+    import gdlab
+    from gdlab._bind import parse_with_data
+
+    w = watched()
+    page = w.open()
+    page.get_by_test_id("preset").select_option("matrix")
+    expect(page.get_by_test_id("start-beta[0]")).to_have_value("9")
+    expect(page.get_by_test_id("start-beta[1]")).to_have_value("2")
+    w.wait_for_runs(3)
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"))
+    loss = parse_with_data("(y - X@beta).T @ (y - X@beta)", "cafe")
+    path = gdlab.descend(loss, {"beta": [9.0, 2.0]}, lr=1e-5, steps=300, tol=1e-8)
+    expect(page.locator(".lab-message").first).to_have_text(path.message)
+    page.screenshot(path=str(shots_folder(tmp_path) / "matrix-form.png"))
+    page.get_by_test_id("start-beta[1]").fill("3")
+    page.get_by_test_id("start-beta[1]").blur()
+    expect(page).to_have_url(re.compile("s=beta%3A9%7C3"))
+    other = watched().open("?" + urlsplit(page.url).query)
+    assert other.get_by_test_id("start-beta[1]").input_value() == "3"

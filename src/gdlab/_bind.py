@@ -63,4 +63,60 @@ def check_start(loss: Expression, values: dict) -> None:
         raise InputError(words, parameter="init") from None
 
 
-__all__ = ["check_start", "loss_data", "parse_with_data"]
+def start_shapes(loss: Expression, arrays: dict[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    """The shape each parameter's start takes: ``()`` for a number, ``(k,)`` for a vector that
+    the matrix form needs (``beta`` in ``X@beta``, ``k`` the columns of ``X``).
+
+    Each parameter is tried as a number, then as a vector as long as a 2-D array of the data is
+    wide; shapes are traced (``jax.eval_shape``), so nothing is computed.
+
+    Example:
+        >>> text = "(y - X@beta).T @ (y - X@beta)"
+        >>> start_shapes(parse_with_data(text, "cafe"), loss_data("cafe", text))
+        {'beta': (2,)}
+    """
+    import itertools
+
+    import jax
+
+    params = list(loss.params)
+    widths = sorted({int(np.shape(a)[1]) for a in arrays.values() if np.ndim(a) == 2})
+    choices: list[tuple[int, ...]] = [(), *((k,) for k in widths)]
+    for shapes in itertools.islice(itertools.product(choices, repeat=len(params)), 256):
+        point = {p: jax.ShapeDtypeStruct(s, np.float64) for p, s in zip(params, shapes, strict=True)}
+        try:
+            out = jax.eval_shape(loss.function, point)
+        except Exception:
+            continue
+        if np.shape(out) == ():
+            return dict(zip(params, shapes, strict=True))
+    return {p: () for p in params}
+
+
+def point_from_components(shapes: dict[str, tuple[int, ...]], values: dict[str, object]) -> dict[str, object]:
+    """A point of the loss from its components' values by name (``b``, ``beta[0]``, ``beta[1]``);
+    the values may be traced (a picture evaluates the loss over a grid in compiled code)."""
+    import jax.numpy as jnp
+
+    point: dict[str, object] = {}
+    for name, shape in shapes.items():
+        parts = [values[f"{name}[{i}]"] for i in range(shape[0])] if shape else None
+        point[name] = jnp.stack(parts) if parts is not None else values[name]
+    return point
+
+
+def component_list(shapes: dict[str, tuple[int, ...]]) -> list[str]:
+    """The components' names, in the order a trajectory names them (``beta[0]``, ``beta[1]``, ``c``)."""
+    from gdlab._pytree import component_names
+
+    return component_names({p: np.zeros(s) for p, s in shapes.items()})
+
+
+__all__ = [
+    "check_start",
+    "component_list",
+    "loss_data",
+    "parse_with_data",
+    "point_from_components",
+    "start_shapes",
+]

@@ -72,6 +72,7 @@ class Lab:
         self.limits = limits or WebLimits()
         self._expressions = _Bounded(self.limits.cached_expressions)
         self._parsed = _Bounded(self.limits.cached_expressions)
+        self._shapes = _Bounded(self.limits.cached_expressions)
 
     # -- inputs ---------------------------------------------------------------
 
@@ -113,12 +114,21 @@ class Lab:
     def parse(self, request: ParseIn) -> Json:
         """Parameters and exact derivatives, kept per text: SymPy's simplification is the slow part."""
         key = (request.expression, request.data)
-        found = self._parsed.get(key, lambda: self._describe(self.expression(*key)))
+        found = self._parsed.get(key, lambda: self._describe(self.expression(*key), self.shapes(*key)))
+        assert isinstance(found, dict)
+        return found
+
+    def shapes(self, text: str, data: str | None) -> dict[str, tuple[int, ...]]:
+        """Each parameter's shape: ``()``, or ``(k,)`` for the vector of the lecture's matrix form."""
+        from gdlab._bind import loss_data, start_shapes
+
+        loss = self.expression(text, data)
+        found = self._shapes.get((text, data), lambda: start_shapes(loss, loss_data(data, text)))
         assert isinstance(found, dict)
         return found
 
     @staticmethod
-    def _describe(loss: gdlab.Expression) -> Json:
+    def _describe(loss: gdlab.Expression, shapes: dict[str, tuple[int, ...]]) -> Json:
         derivatives: dict[str, str | None] = {}
         latex: dict[str, str | None] = {}
         for name in loss.params:
@@ -132,6 +142,7 @@ class Lab:
         return {
             "text": loss.text,
             "params": list(loss.params),
+            "shapes": {name: list(shape) for name, shape in shapes.items()},
             "data": list(loss.data),
             "latex": loss.latex(),
             "derivatives": derivatives,
@@ -169,12 +180,15 @@ class Lab:
         return {"params": list(self.expression(request.expression, request.data).params), "runs": runs}
 
     def landscape(self, request: LandscapeIn) -> Json:
+        from gdlab._bind import component_list, point_from_components
+
         loss = self.expression(request.expression, request.data)
+        shapes = self.shapes(request.expression, request.data)
+        components = component_list(shapes)  # a vector's components are drawn one axis each
         names = list(request.ranges)
-        missing = [p for p in loss.params if p not in request.ranges]
-        if missing or len(names) != len(loss.params):
+        if sorted(names) != sorted(components):
             raise gdlab.InputError(
-                f"give a range for each parameter ({', '.join(loss.params)}); a picture takes one or two"
+                f"give a range for each parameter ({', '.join(components)}); a picture takes one or two"
             )
         for name, (start, stop) in request.ranges.items():
             if not start < stop:
@@ -184,7 +198,7 @@ class Lab:
         num = request.num or (400 if len(names) == 1 else 80)
 
         def by_position(p: Sequence[object]) -> object:
-            return loss.function(dict(zip(names, p, strict=True)))
+            return loss.function(point_from_components(shapes, dict(zip(names, p, strict=True))))
 
         like = tuple(0.0 for _ in names)
         view = gdlab.landscape(by_position, like, [request.ranges[n] for n in names], num=num)

@@ -231,6 +231,9 @@ Num = float | None
 class ParseOut(BaseModel):
     text: str = Field(description="The text as parsed (^ written **).")
     params: list[str]
+    shapes: dict[str, list[int]] = Field(
+        description="Each parameter's shape: [] for a number, [k] for a vector (beta in X@beta)."
+    )
     data: list[str]
     latex: str
     derivatives: dict[str, str | None] = Field(

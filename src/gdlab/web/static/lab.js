@@ -8,6 +8,7 @@ export const PRESETS = [
   { id: "lecture", e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 2, 4.5], n: 60, t: 1e-8 },
   { id: "homework", e: "(x-1)^2", s: { x: 6 }, r: [0.1, 0.9, 1.05], n: 40, t: 1e-8 },
   { id: "cafe", e: "sum((y - b0 - b1*x)^2)", d: "cafe", s: { b0: 9, b1: 2 }, r: [1e-4, 1.5e-4, 1.6e-4], n: 300, t: 1e-8 },
+  { id: "matrix", e: "(y - X@beta).T @ (y - X@beta)", d: "cafe", s: { beta: [9, 2] }, r: [1e-5, 5e-5, 1.5e-4], n: 300, t: 1e-8 },
   { id: "rosenbrock", e: "(1-x)^2 + 100*(y-x^2)^2", s: { x: -1.2, y: 1 }, r: [5e-4, 1.5e-3], n: 3000, t: 1e-8 },
   { id: "valley", e: "x^2 + 25*y^2", s: { x: -9, y: 1.5 }, r: [0.01, 0.035, 0.041], n: 100, t: 1e-8 },
   { id: "saddle", e: "x^2 - y^2", s: { x: -2, y: 0.01 }, r: [0.1], n: 30, t: null },
@@ -16,6 +17,7 @@ const PRESET_NAMES = {
   lecture: { en: "Lecture: (b/2-1)^2", ko: "강의: (b/2-1)^2" },
   homework: { en: "Homework: (x-1)^2", ko: "과제: (x-1)^2" },
   cafe: { en: "Cafe sales regression", ko: "카페 매출 회귀" },
+  matrix: { en: "Cafe regression, matrix form: (y - Xβ)ᵀ(y - Xβ)", ko: "카페 회귀, 행렬 형태: (y - Xβ)ᵀ(y - Xβ)" },
   rosenbrock: { en: "Rosenbrock", ko: "로젠브록 함수" },
   valley: { en: "Narrow valley", ko: "좁은 골짜기" },
   saddle: { en: "Saddle", ko: "안장점" },
@@ -43,7 +45,7 @@ const FPS = 15;
 export function defaultState(language) {
   const p = PRESETS[0];
   return {
-    e: p.e, d: null, s: { ...p.s }, r: [...p.r], m: "gd", h: {}, n: p.n, t: p.t,
+    e: p.e, d: null, s: structuredClone(p.s), r: [...p.r], m: "gd", h: {}, n: p.n, t: p.t,
     v: "descent", lang: pickLanguage(language), big: false, x: 1,
     lo: 0.001, hi: 10, num: 50,
   };
@@ -51,12 +53,16 @@ export function defaultState(language) {
 
 // ---- state <-> URL -----------------------------------------------------------
 
-const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${v}`).join(",");
+// b:1,c:2 ; a vector parameter's components are joined by | (beta:9|2)
+const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${Array.isArray(v) ? v.join("|") : v}`).join(",");
 function unpairs(text) {
   const out = {};
   for (const part of (text || "").split(",")) {
     const [k, v] = part.split(":");
-    if (k && v !== undefined && Number.isFinite(Number(v))) out[k.trim()] = Number(v);
+    if (!k || v === undefined) continue;
+    const values = v.split("|").map(Number);
+    if (values.length > 1 && values.length <= 20 && values.every(Number.isFinite)) out[k.trim()] = values;
+    else if (Number.isFinite(Number(v))) out[k.trim()] = Number(v);
   }
   return out;
 }
@@ -84,7 +90,7 @@ export function stateToQuery(s) {
 
 export function stateFromQuery(query, base) {
   const q = new URLSearchParams(query);
-  const s = { ...base, s: { ...base.s }, r: [...base.r], h: { ...base.h } };
+  const s = { ...base, s: structuredClone(base.s), r: [...base.r], h: { ...base.h } };
   if (q.has("e")) {
     s.e = q.get("e");
     s.d = q.get("d") === "cafe" ? "cafe" : null;
@@ -156,6 +162,16 @@ function rowAt(run, step) {
 
 // The window to draw: every finite point of the runs that did not diverge, the start,
 // and the first steps of those that did, padded.
+// The start by component: b, or beta[0] and beta[1] for a vector parameter (as runs name them).
+export function flatStart(start) {
+  const out = {};
+  for (const [k, v] of Object.entries(start)) {
+    if (Array.isArray(v)) v.forEach((x, i) => { out[`${k}[${i}]`] = x; });
+    else out[k] = v;
+  }
+  return out;
+}
+
 export function windowFor(runs, start, names) {
   const lows = names.map((n) => start[n]);
   const highs = names.map((n) => start[n]);
@@ -347,10 +363,18 @@ export function mount(root, backend, options = {}) {
   }
 
   function starts() {
-    const names = parsed ? parsed.params : Object.keys(state.s);
+    const flat = flatStart(state.s);
+    const names = Object.keys(flat); // a vector parameter gets a box per component: beta[0], beta[1]
     ui.starts.replaceChildren(...names.map((n) => h("label", { class: "lab-start" }, h("span", {}, `${n} =`),
-      h("input", { type: "number", step: "any", value: String(state.s[n] ?? 1), "data-testid": `start-${n}`,
-        onchange: (ev) => { const v = Number(ev.target.value); if (ev.target.value !== "" && Number.isFinite(v)) { state.s[n] = v; commit(); scheduleRun(); } } }))));
+      h("input", { type: "number", step: "any", value: String(flat[n] ?? 1), "data-testid": `start-${n}`,
+        onchange: (ev) => { const v = Number(ev.target.value); if (ev.target.value !== "" && Number.isFinite(v)) { putStart(n, v); commit(); scheduleRun(); } } }))));
+  }
+
+  // Set one component of the start (b, or beta[1] of a vector parameter).
+  function putStart(name, value) {
+    const m = /^(.+)\[(\d+)\]$/.exec(name);
+    if (m && Array.isArray(state.s[m[1]])) state.s[m[1]][Number(m[2])] = value;
+    else state.s[name] = value;
   }
 
   function swatches() {
@@ -416,7 +440,7 @@ export function mount(root, backend, options = {}) {
   function usePreset(id) {
     const p = PRESETS.find((x) => x.id === id);
     if (!p) return;
-    Object.assign(state, { e: p.e, d: p.d || null, s: { ...p.s }, r: [...p.r], n: p.n, t: p.t, m: "gd", h: {} });
+    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: [...p.r], n: p.n, t: p.t, m: "gd", h: {} });
     problems = [];
     commit();
     parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
@@ -454,7 +478,12 @@ export function mount(root, backend, options = {}) {
       ...p.params.map((n) => p.derivatives[n] === null
         ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
         : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)));
-    for (const n of p.params) if (!(n in state.s)) state.s[n] = 1;
+    for (const n of p.params) {
+      const width = (p.shapes && p.shapes[n] && p.shapes[n][0]) || 0; // a vector of the matrix form
+      const now = state.s[n];
+      if (width && !(Array.isArray(now) && now.length === width)) state.s[n] = Array(width).fill(Number.isFinite(now) ? now : 1);
+      else if (!width && !Number.isFinite(now)) state.s[n] = 1;
+    }
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
   }
@@ -493,11 +522,11 @@ export function mount(root, backend, options = {}) {
     note(t("working"), "busy");
     try {
       const out = await backend.call("run", { ...request(), points: 1000 });
-      const names = out.params;
+      const names = out.runs.length ? out.runs[0].names : out.params; // components: beta[0], beta[1]
       let view = null;
       let trouble = "";
       if (names.length <= 2) {
-        const ranges = windowFor(out.runs, state.s, names);
+        const ranges = windowFor(out.runs, flatStart(state.s), names);
         try {
           view = await backend.call("landscape", { expression: state.e, data: state.d, ranges });
         } catch (err) {
@@ -610,9 +639,12 @@ export function mount(root, backend, options = {}) {
   const font = () => ({ size: state.big ? 20 : 13, family: "system-ui, -apple-system, 'Segoe UI', 'Noto Sans KR', 'Malgun Gothic', sans-serif" });
   const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false };
 
+  // What the pictures draw on: each component of the parameters (beta[0], beta[1] for a vector).
+  const components = (out) => (out.runs.length ? out.runs[0].names : out.params);
+
   function redraw() {
     if (!ui.plot || state.v !== "descent") return;
-    const n = result ? result.params.length : 0;
+    const n = result ? components(result).length : 0;
     ui.more.textContent = n > 2 ? t("moreParams") : "";
     ui.plot.hidden = n > 2 || !land;
     drawFrame(true);
@@ -625,7 +657,7 @@ export function mount(root, backend, options = {}) {
     ui.scrub.value = String(frame);
     ui.counter.textContent = `${t("step")} ${step} / ${maxStep}`;
     const rows = result.runs.map((r) => rowAt(r, step));
-    const names = result.params;
+    const names = components(result);
     if (names.length === 1 && land) Plotly.react(ui.plot, ...curve(rows, names[0]), config);
     else if (names.length === 2 && land) Plotly.react(ui.plot, ...contour(rows, names), config);
     Plotly.react(ui.history, ...lossHistory(rows), config);
@@ -736,7 +768,8 @@ export function mount(root, backend, options = {}) {
         line: { color: c, width: faint ? 1 : 2 }, marker: { color: c, size: faint ? 2 : 4 }, showlegend: false, hoverinfo: "skip" });
       traces.push(pinned(run.params[row][jx], run.params[row][jy], [ax[0], ax[ax.length - 1]], [ay[0], ay[ay.length - 1]], c, label(run), names[0], names[1]));
     });
-    traces.push({ x: [state.s[names[0]]], y: [state.s[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
+    const begin = flatStart(state.s);
+    traces.push({ x: [begin[names[0]]], y: [begin[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
     const layout = base();
     layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false };
     layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false };
@@ -853,7 +886,7 @@ export function mount(root, backend, options = {}) {
   let dragging = false;
   function pointAt(ev) {
     const full = ui.plot._fullLayout;
-    if (!full || !result || result.params.length > 2) return null;
+    if (!full || !result || components(result).length > 2) return null;
     const box = ui.plot.getBoundingClientRect();
     const xa = full.xaxis;
     const ya = full.yaxis;
@@ -866,10 +899,11 @@ export function mount(root, backend, options = {}) {
   function setStart(ev) {
     const p = pointAt(ev);
     if (!p) return false;
-    const names = result.params;
-    state.s[names[0]] = Number(p.x.toPrecision(6));
-    if (names.length === 2) state.s[names[1]] = Number(p.y.toPrecision(6));
-    for (const n of names) { const box = root.querySelector(`[data-testid="start-${n}"]`); if (box) box.value = String(state.s[n]); }
+    const names = components(result);
+    putStart(names[0], Number(p.x.toPrecision(6)));
+    if (names.length === 2) putStart(names[1], Number(p.y.toPrecision(6)));
+    const begin = flatStart(state.s);
+    for (const n of names) { const box = root.querySelector(`[data-testid="start-${n}"]`); if (box) box.value = String(begin[n]); }
     commit();
     return true;
   }
