@@ -34,7 +34,7 @@ _EXPORTS = {
     "grid_search": "gdlab._grid",
     "GridResult": "gdlab._grid",
     "GridEdgeWarning": "gdlab._grid",
-    "descend": "gdlab._descend",
+    "descend": "gdlab._where",
     "METHODS": "gdlab._methods",
     "Method": "gdlab._methods",
     "Trajectory": "gdlab._trajectory",
@@ -88,7 +88,6 @@ if TYPE_CHECKING:
     from gdlab._dask import ClusterError, descend_dask
     from gdlab._data import Table, as_table
     from gdlab._derivatives import grad, hessian, value_and_grad
-    from gdlab._descend import descend
     from gdlab._engine import Outcome
     from gdlab._expr import Expression, ExpressionError, parse
     from gdlab._fit import Fit, fit
@@ -103,6 +102,7 @@ if TYPE_CHECKING:
     from gdlab._stream import LinearStats, descend_parquet, linear_stats
     from gdlab._sweep import Sweep, rates, sweep
     from gdlab._trajectory import Regime, Status, Trajectory
+    from gdlab._where import descend
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
     from gdlab.web._widget import lab
 

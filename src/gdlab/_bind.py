@@ -8,6 +8,8 @@ data reads ``y`` and ``X = [1, x]``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gdlab._checks import InputError, Spelling
@@ -93,7 +95,7 @@ def start_shapes(loss: Expression, arrays: dict[str, np.ndarray]) -> dict[str, t
     return {p: () for p in params}
 
 
-def point_from_components(shapes: dict[str, tuple[int, ...]], values: dict[str, object]) -> dict[str, object]:
+def point_from_components(shapes: dict[str, tuple[int, ...]], values: dict[str, Any]) -> dict[str, object]:
     """A point of the loss from its components' values by name (``b``, ``beta[0]``, ``beta[1]``);
     the values may be traced (a picture evaluates the loss over a grid in compiled code)."""
     import jax.numpy as jnp

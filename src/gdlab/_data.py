@@ -332,12 +332,12 @@ def batch_source(data: DataLike, dtype: DTypeLike = None) -> tuple[Batch, int]:
         ('tuple', 'float64', 4)
     """
     dt = resolve_dtype(dtype)
-    if _is_tabular(data):
+    if is_tabular(data):
         table = as_table(data, dtype=dt)
         return {c: jax.device_put(v) for c, v in table.columns.items()}, table.n
     if isinstance(data, Mapping) and not isinstance(data, dict):
         data = dict(data)
-    data = jax.tree.map(_as_leaf, data, is_leaf=lambda v: _is_tabular(v) or _is_number_list(v))
+    data = jax.tree.map(_as_leaf, data, is_leaf=lambda v: is_tabular(v) or _is_number_list(v))
     pairs, structure = jax.tree_util.tree_flatten_with_path(data)
     if not pairs:
         raise InputError("data holds no arrays: pass arrays, a tuple or dict of them, or a DataFrame")
@@ -714,7 +714,9 @@ def _is_regression(data: object) -> bool:
     return datasets is not None and isinstance(data, datasets.Regression)
 
 
-def _is_tabular(data: object) -> bool:
+def is_tabular(data: object) -> bool:
+    """Whether ``data`` is a table of named columns (a :class:`Table`, a file, a DataFrame, a data
+    set) rather than arrays the loss reads as they are."""
     return isinstance(data, Table | str | os.PathLike) or _is_frame(data) or _is_regression(data)
 
 
@@ -729,7 +731,7 @@ def _as_leaf(value: object) -> object:
     """A DataFrame or Table inside a pytree becomes a dict of its columns; a list of numbers an array."""
     if _is_number_list(value):
         return np.asarray(value)
-    return dict(as_table(value).columns) if _is_tabular(value) else value
+    return dict(as_table(value).columns) if is_tabular(value) else value
 
 
 def _leaf_name(path: tuple[Any, ...]) -> str:

@@ -506,21 +506,12 @@ def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
         InputError: ``stream=True`` with data on a cluster (they are not streamed from here).
     """
     from gdlab import _dask, _stream
+    from gdlab._where import Where, where
 
-    if client is not None or _dask.is_dask_collection(data) or isinstance(data, _dask.DaskData):
-        if stream:
-            raise InputError(
-                lambda s: (
-                    f"{s.setting('stream', True)} reads a Parquet file here in blocks; with client= or "
-                    f"Dask data the fit runs on the cluster: leave {s.name('stream')} unset, or drop client= "
-                    "to stream the file"
-                ),
-                parameter="stream",
-            )
+    place = where(data, client=client, stream=stream)
+    if place is Where.CLUSTER:
         return functools.partial(_dask.fit_dask, client=client)
-    if _stream.should_stream(data, stream):
-        return _stream.fit_parquet
-    return None
+    return _stream.fit_parquet if place is Where.PARQUET else None
 
 
 def _linear(

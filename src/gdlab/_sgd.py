@@ -11,14 +11,14 @@ import numpy as np
 
 from gdlab import _checks, _stream
 from gdlab._checks import InputError
-from gdlab._data import NamesLike, as_table, batch_source, names
-from gdlab._data import _is_tabular as is_tabular
+from gdlab._data import NamesLike, as_table, batch_source, is_tabular, names
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import BatchLoss, DTypeLike, MethodLike, Params
+from gdlab._where import Where, where
 
 # Record the loss and gradient on all the data at every step while that costs at most this many
 # row evaluations in all (steps x rows); beyond it, each step records its own minibatch's, and
@@ -161,17 +161,8 @@ def sgd(
         raise InputError("pass the method by name or as an optax factory, with lr=")
     dt = resolve_dtype(dtype)
     rate = _checks.number("lr", lr)
-    remote = client is not None or _on_cluster(data)
-    if remote and stream:
-        raise InputError(
-            lambda s: (
-                f"{s.setting('stream', True)} reads a Parquet file here in blocks; with client= or Dask "
-                f"data the data stay on the cluster: leave {s.name('stream')} unset, or drop client= to "
-                "stream the file"
-            ),
-            parameter="stream",
-        )
-    streamed = not remote and _stream.should_stream(data, stream)
+    place = where(data, client=client, stream=stream)
+    remote, streamed = place is Where.CLUSTER, place is Where.PARQUET
     if (remote or streamed) and dt != np.float64:
         raise InputError(
             f"streamed and cluster data are computed in float64; leave dtype unset (got {dt}), "
@@ -251,16 +242,6 @@ def sgd(
         message=message,
         loss_fn=functools.partial(_on_all, loss, arrays),
     )
-
-
-def _on_cluster(data: Any) -> bool:
-    import sys
-
-    if "dask" not in sys.modules:
-        return False
-    from gdlab import _dask
-
-    return isinstance(data, _dask.DaskData) or _dask.is_dask_collection(data)
 
 
 def _check_buffer(buffer: int | None, remote: bool, streamed: bool, shuffle: bool, batch_size: Any) -> None:
