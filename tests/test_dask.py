@@ -247,7 +247,7 @@ def test_fit_options_on_the_cluster_are_checked_and_used_as_in_memory(chunks, cl
     )
     with pytest.raises(InputError, match="epochs must be a whole number >= 1"):
         gdlab.fit(chunks, y="y", x="x1,x2", method="gd", epochs=0)
-    with pytest.raises(InputError, match=r"method 'sgd' is not run on data on a cluster .*client="):
+    with pytest.raises(InputError, match=r"method='sgd' is not run on data on a cluster .*client="):
         gdlab.fit(chunks, y="y", x="x1,x2", method="sgd")
     with pytest.raises(InputError, match=r"computes in float64; leave dtype unset \(got float32\)"):
         gdlab.fit(chunks, y="y", x="x1,x2", dtype="float32")

@@ -385,7 +385,7 @@ def test_fit_options_on_streamed_data_are_checked_and_used_as_in_memory(folder):
             gdlab.fit(DATA, y="y", x="x1,x2", method="gd", **bad)
         with pytest.raises(InputError, match=str(next(iter(bad)))):
             gdlab.fit(folder, y="y", x="x1,x2", method="gd", **bad)
-    with pytest.raises(InputError, match=r"method 'sgd' is not run on streamed data .* gdlab.sgd\(loss"):
+    with pytest.raises(InputError, match=r"method='sgd' is not run on streamed data .* gdlab.sgd\(loss"):
         gdlab.fit(folder, y="y", x="x1,x2", method="sgd")
     with pytest.raises(InputError, match=r"computes in float64; leave dtype unset \(got float32\)"):
         gdlab.fit(folder, y="y", x="x1,x2", dtype="float32")

@@ -51,7 +51,7 @@ import numpy as np
 
 from gdlab import _files as files
 from gdlab._checks import InputError
-from gdlab._data import INFINITE_FIX, NamesLike, names, no_column
+from gdlab._data import NamesLike, infinite_value, names, no_column
 from gdlab._loss import as_loss
 from gdlab._stream import (
     SGD_FEWER,
@@ -329,9 +329,8 @@ def _check_values(summaries: Sequence[tuple], columns: Sequence[str], dropna: bo
             )
         for start, found in parts:
             if found[2] >= 0:
-                raise InputError(
-                    f"column {name!r} has an infinite value ({found[3]}) at row {start + found[2]}; "
-                    + INFINITE_FIX
+                raise infinite_value(
+                    f"column {name!r} has an infinite value ({found[3]}) at row {start + found[2]}"
                 )
 
 

@@ -39,7 +39,6 @@ from gdlab._types import DTypeLike
 
 __all__ = [
     "DATASETS",
-    "INFINITE_FIX",
     "MAX_TABLE_NUMBERS",
     "Design",
     "Table",
@@ -47,6 +46,7 @@ __all__ = [
     "batch_source",
     "column_names",
     "design_matrix",
+    "infinite_value",
     "names",
     "no_column",
 ]
@@ -684,11 +684,17 @@ def _by_row(mask: np.ndarray) -> np.ndarray:
 
 
 # Said with every infinite value: dropna drops missing values only (see as_table).
-INFINITE_FIX = (
-    "a fit needs finite numbers, and dropna=True drops only missing values (NaN, empty cells), not "
-    "infinite ones (often a log of 0 or a division by 0): correct the value, or make it missing to "
-    "have its row dropped"
-)
+def infinite_value(where: str) -> InputError:
+    """The error for an infinite value at ``where`` ("column 'y' has an infinite value (inf) at row
+    6"): a fit needs finite numbers, and dropna drops only missing values."""
+    return InputError(
+        lambda s: (
+            f"{where}; a fit needs finite numbers, and {s.setting('dropna', True)} drops only missing "
+            "values (NaN, empty cells), not infinite ones (often a log of 0 or a division by 0): correct the "
+            "value, or make it missing to have its row dropped"
+        ),
+        parameter="dropna",
+    )
 
 
 def _no_infinity(what: str, values: np.ndarray, at: Callable[[int], str] = _row) -> None:
@@ -696,9 +702,7 @@ def _no_infinity(what: str, values: np.ndarray, at: Callable[[int], str] = _row)
     if infinite.any():
         first = int(np.argmax(infinite))
         row = np.ravel(values[first])
-        raise InputError(
-            f"{what} has an infinite value ({row[np.isinf(row)][0]}) at {at(first)}; {INFINITE_FIX}"
-        )
+        raise infinite_value(f"{what} has an infinite value ({row[np.isinf(row)][0]}) at {at(first)}")
 
 
 # --- recognising what was given, without importing pandas to ask --------------------------

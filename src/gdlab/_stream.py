@@ -60,7 +60,7 @@ import numpy as np
 from gdlab import _checks
 from gdlab import _files as files
 from gdlab._checks import LIMITS, InputError
-from gdlab._data import INFINITE_FIX, NamesLike, names, no_column
+from gdlab._data import NamesLike, infinite_value, names, no_column
 from gdlab._design import block_terms
 from gdlab._engine import Outcome, describe, facts_from_rows, optimiser, outcome, status
 from gdlab._loss import as_loss, scalar_loss
@@ -353,9 +353,8 @@ def _floats(source: ParquetSource, columns: Sequence[Any], first_row: int) -> li
                 ),
                 parameter="dropna",
             )
-        raise InputError(
-            f"{source.path}: column {name!r} has an infinite value ({value}) at row {first_row + row}; "
-            + INFINITE_FIX
+        raise infinite_value(
+            f"{source.path}: column {name!r} has an infinite value ({value}) at row {first_row + row}"
         )
     if source.dropna:
         gaps = np.logical_or.reduce(missing)
@@ -1111,8 +1110,9 @@ def formula_refused(data: object, *, streamed: bool) -> InputError:
             lambda s: (
                 f"a formula ({s.setting('model', '...')}) is fitted in memory, and {data} would be "
                 f"streamed (a directory of Parquet files, a file too large for a table, or "
-                f"{s.setting('stream', True)}): read the rows into memory and fit those, or fit a linear "
-                f"model with {s.setting('x', '...')}, which streams"
+                f"{s.setting('stream', True)}): read the rows into memory (pandas.read_parquet, or "
+                f"{s.setting('stream', False)} for one file a table can hold) and fit those, or fit a "
+                f"linear model with {s.setting('x', '...')}, which streams"
             ),
             parameter="model",
         )
