@@ -4,7 +4,7 @@ Each line times gdlab's default against the alternative it replaced, in the same
 (medians; the alternative is switched on by changing the module constant that chooses):
 
 1. a descent fit by adam on n x 20 float64 columns: NumPy passes over the columns (no copy)
-   against the compiled run on a standardised copy (``gdlab._fit.PASS_VALUES``);
+   against the compiled run on a standardised copy (``gdlab._beside.PASS_VALUES``);
 2. one epoch of minibatch SGD (``gdlab.fit(method="sgd")``, batches of 1,024): each step
    recording its own minibatch's loss against the loss on all the rows
    (``gdlab._sgd.WHOLE_ROWS``);
@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 import gdlab
-from gdlab import _fit, _fitplot, _loss, _sgd
+from gdlab import _beside, _fitplot, _loss, _sgd
 
 
 def median_seconds(fn, repeats: int) -> float:
@@ -72,9 +72,9 @@ def main() -> None:
         return gdlab.fit(data, y="y", x=x, method="adam", steps=100)
 
     adam()  # compile both ways first
-    with_constant(_fit, "PASS_VALUES", 10**15, adam)
+    with_constant(_beside, "PASS_VALUES", 10**15, adam)
     passes = median_seconds(adam, repeats)
-    copy = with_constant(_fit, "PASS_VALUES", 10**15, lambda: median_seconds(adam, repeats))
+    copy = with_constant(_beside, "PASS_VALUES", 10**15, lambda: median_seconds(adam, repeats))
     rows.append(
         line(
             f"adam fit, 100 steps, {n:,} x 20", passes, copy, "passes over the columns", "compiled on a copy"

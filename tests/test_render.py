@@ -499,7 +499,7 @@ def test_peak_memory_does_not_grow_with_frames(tmp_path):
 
 
 def test_progress_is_silent_off_a_terminal(movie, tmp_path, capsys, monkeypatch):
-    from gdlab.render import _progress
+    from gdlab import _progress
 
     monkeypatch.setattr(_progress, "DELAY", 0.0)
     movie.save(tmp_path / "quiet.gif")
@@ -792,7 +792,7 @@ def test_losses_near_the_largest_float_draw_without_warnings(tmp_path):
 
 
 def test_progress_tracker_shows_a_bar_on_a_terminal_after_the_delay(monkeypatch):
-    from gdlab.render import _progress
+    from gdlab import _progress
 
     monkeypatch.setattr(_progress, "DELAY", 0.0)
     monkeypatch.setattr(_progress.sys.stderr, "isatty", lambda: True, raising=False)
@@ -807,7 +807,7 @@ def test_progress_tracker_shows_a_bar_on_a_terminal_after_the_delay(monkeypatch)
 
 
 def test_the_progress_helper_imports_no_matplotlib():
-    code = "import sys, gdlab.render._progress; print('matplotlib' in sys.modules)"
+    code = "import sys, gdlab._progress; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

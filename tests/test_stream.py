@@ -272,7 +272,7 @@ def test_what_streams(folder, tmp_path):
 
 
 def test_a_pass_shows_a_progress_bar_on_a_terminal_only(folder, monkeypatch, capsys):
-    from gdlab.render import _progress
+    from gdlab import _progress
 
     monkeypatch.setattr(_progress, "DELAY", -1.0)  # show at once, not after a second
     source = _stream.open_parquet(folder, "y", batch_rows=1000)

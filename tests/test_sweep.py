@@ -202,7 +202,7 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
     import contextlib
 
     from gdlab import _sweep
-    from gdlab.render import _progress
+    from gdlab import _progress
 
     seen: list[float] = []
 

@@ -65,7 +65,7 @@ _EXPORTS = {
     "LIMITS": "gdlab._checks",
     "Outcome": "gdlab._engine",
     "fit": "gdlab._fit",
-    "Fit": "gdlab._fit",
+    "Fit": "gdlab._fitresult",
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
     "lab": "gdlab.web._widget",
@@ -90,7 +90,8 @@ if TYPE_CHECKING:
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._engine import Outcome
     from gdlab._expr import Expression, ExpressionError, parse
-    from gdlab._fit import Fit, fit
+    from gdlab._fit import fit
+    from gdlab._fitresult import Fit
     from gdlab._gradcheck import GradCheck, check_grad
     from gdlab._gradreport import GradientReport, gradient_report
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search

@@ -56,11 +56,10 @@ from gdlab._loss import as_loss
 from gdlab._stream import (
     SGD_FEWER,
     LinearStats,
-    _binary,
-    _some_kept,
-    _updated,
+    check_binary_response,
     check_kept,
     check_options,
+    check_some_kept,
     descend_passes,
     design_rows,
     fit_terms,
@@ -71,6 +70,7 @@ from gdlab._stream import (
     merge_r,
     merge_terms,
     per_row,
+    updated_factor,
 )
 from gdlab._trajectory import Trajectory
 from gdlab._types import BatchLoss, MethodLike, Params
@@ -204,7 +204,7 @@ def as_dask_data(
             ]
             dropped = sum(gaps for _, gaps, _ in summaries)
             rows = tuple(r - gaps for r, gaps, _ in summaries)
-            _some_kept(sum(rows), dropped, "the Dask data")
+            check_some_kept(sum(rows), dropped, "the Dask data")
             futures = [f for f, r in zip(futures, rows, strict=True) if r]
             rows = tuple(r for r in rows if r)
     else:
@@ -500,7 +500,7 @@ def descend_dask(
 
 def _chunk_r(chunk: Mapping[str, np.ndarray], x: Sequence[str], y: str, intercept: bool) -> np.ndarray:
     q = len(x) + 1 + int(intercept)
-    return _updated(np.zeros((q, q)), dict(chunk), (*x, y), _rows(chunk), intercept)
+    return updated_factor(np.zeros((q, q)), dict(chunk), (*x, y), _rows(chunk), intercept)
 
 
 def _first_not_binary(chunk: Mapping[str, np.ndarray], y: str) -> tuple[int, float] | None:
@@ -594,7 +594,7 @@ def fit_dask(
         )
         for start, bad in zip(starts, found, strict=False):
             if bad is not None:
-                _binary(np.array([bad[1]]), response, int(start) + bad[0])
+                check_binary_response(np.array([bad[1]]), response, int(start) + bad[0])
 
         def newton_pass(b: np.ndarray) -> tuple:
             parts = [
@@ -692,7 +692,7 @@ def sgd_dask(
     on all the data (one more pass).
     """
     from gdlab import _checks
-    from gdlab._stream import _sgd_record
+    from gdlab._stream import sgd_record
 
     chunks = data if isinstance(data, DaskData) else as_dask_data(data, client=client)
     size = _checks.whole("batch_size", batch_size, low=1)
@@ -718,7 +718,7 @@ def sgd_dask(
                     ),
                 )
 
-    run, words = _sgd_record(
+    run, words = sgd_record(
         steps(), init, lr=lr, method=method, size=size, full=lambda p: value_and_grad_dask(f, p, chunks)
     )
     if words:

@@ -31,6 +31,7 @@ from gdlab._engine import (
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
+from gdlab._pytree import components
 from gdlab._stability import with_curvature
 from gdlab._trajectory import Trajectory, flat_rows
 from gdlab._types import BatchLoss, DTypeLike, Loss, MethodLike, Params
@@ -88,16 +89,12 @@ def _with_data(f, data, params):
     return f(params, data)
 
 
-def _components(params: Params) -> int:
-    return sum(int(np.size(x)) for x in jax.tree.leaves(params))
-
-
 def _chunk_rows(init: Params, steps: int) -> int:
     """Rows a chunk holds: a power of two (so runs of similar length share compiled code) that holds
     a short run whole, else as many as a fixed budget of numbers allows."""
-    components = _components(init)
+    count = components(init)
     whole_run = max(64, 1 << steps.bit_length())  # >= steps + 1
-    return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * components)))
+    return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * count)))
 
 
 def _run(
@@ -112,7 +109,7 @@ def _run(
     bound: bool = False,
 ):
     """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
-    budget = LIMITS.trajectory_numbers // (2 * _components(init) + 1)
+    budget = LIMITS.trajectory_numbers // (2 * components(init) + 1)
     rows = max(1, min(_chunk_rows(init, steps), budget))
     if not early and steps + 1 > budget:
         raise InputError(

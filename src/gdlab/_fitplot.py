@@ -12,7 +12,7 @@ import numpy as np
 from gdlab._checks import InputError
 
 if TYPE_CHECKING:
-    from gdlab._fit import Fit
+    from gdlab._fitresult import Fit
 
 __all__ = ["DRAW_POINTS", "plot_fit"]
 

@@ -17,19 +17,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import _inference
+from gdlab._beside import descent
 from gdlab._checks import InputError
 from gdlab._data import Design
 from gdlab._engine import Outcome, describe, facts_from_rows, status
-from gdlab._fit import Fit, _descent, _name, _Settings
+from gdlab._families import IRLS_MAX_ITERATIONS, IRLS_RTOL, mean_log_loss
+from gdlab._fitresult import Fit, Settings, method_name
 from gdlab._methods import Method
 from gdlab._ols import least_squares
 from gdlab._trajectory import Trajectory
 
 __all__ = ["fit_logistic", "irls"]
-
-# Newton stops once no coefficient moves by more than this fraction of its size.
-_RTOL = 1e-13
-_MAX_ITERATIONS = 100
 
 
 def check_binary(y: np.ndarray, column: str) -> None:
@@ -58,7 +56,7 @@ def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
     """Newton's method on the log-likelihood from zero: (every iterate, converged, the last solve)."""
     iterates = [np.zeros(X.shape[1])]
     solved = None
-    for _ in range(_MAX_ITERATIONS):
+    for _ in range(IRLS_MAX_ITERATIONS):
         b = iterates[-1]
         eta = X @ b
         p = _sigmoid(eta)
@@ -67,7 +65,7 @@ def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
         solved = least_squares(X * root[:, None], root * eta + (y - p) / root)
         new = solved.coef.astype(np.float64)
         iterates.append(new)
-        if np.all(np.abs(new - b) <= _RTOL * np.maximum(1.0, np.abs(new))):
+        if np.all(np.abs(new - b) <= IRLS_RTOL * np.maximum(1.0, np.abs(new))):
             return iterates, True, solved
     return iterates, False, solved
 
@@ -82,7 +80,7 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
     facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method="newton")
     message = (  # its stop rule is on the steps, not a tolerance on the gradient
         f"converged at step {len(P) - 1}: the Newton steps stopped changing the coefficients "
-        f"(relative {_RTOL:g}); gradient norm {np.linalg.norm(G[-1]):.3g}"
+        f"(relative {IRLS_RTOL:g}); gradient norm {np.linalg.norm(G[-1]):.3g}"
         if converged
         else describe(facts)
     )
@@ -95,13 +93,8 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
         lr=None,
         status=status(facts),
         message=message,
-        loss_fn=lambda b: _mean_log_loss(b, data),
+        loss_fn=lambda b: mean_log_loss(b, data),
     )
-
-
-def _mean_log_loss(b: Any, data: dict[str, Any]) -> Any:
-    eta = data["Z"] @ b
-    return jnp.mean(jnp.logaddexp(0.0, eta) - data["y"] * eta)
 
 
 def fit_logistic(
@@ -109,7 +102,7 @@ def fit_logistic(
     y: np.ndarray,
     response: str,
     how: str | Method,
-    settings: _Settings,
+    settings: Settings,
     table: Any,
     intercept: bool,
     dtype: np.dtype,
@@ -146,7 +139,7 @@ def fit_logistic(
     result = Fit(
         y=response,
         names=design.names,
-        method=_name(how),
+        method=method_name(how),
         coef=coef,
         closed_form=coef,
         n=table.n,
@@ -163,4 +156,4 @@ def fit_logistic(
         return dataclasses.replace(result, trajectory=_newton_path(X, target, iterates, converged))
     # Any other method descends the mean log-loss on standardised columns, beside Newton's solution.
     regressors = design.names[int(intercept) :]
-    return _descent(result, tuple(table[c] for c in regressors), y, settings, how, "logistic")
+    return descent(result, tuple(table[c] for c in regressors), y, settings, how, "logistic")

@@ -34,7 +34,7 @@ from gdlab._checks import InputError, Sentence
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Outcome, describe, facts_from_rows, status
 from gdlab._expr import Expression, parse
-from gdlab._fit import LEAST_SQUARES_METHODS, Fit, _name
+from gdlab._fitresult import LEAST_SQUARES_METHODS, Fit, method_name
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
@@ -445,7 +445,7 @@ def _beside(
         notes = (f"{spec.name}: {path.message}",)
     return dataclasses.replace(
         reference,
-        method=_name(how) if isinstance(how, str) else spec.name,
+        method=method_name(how) if isinstance(how, str) else spec.name,
         coef=coef,
         lr=rate,
         lr_source=source,

@@ -11,7 +11,7 @@ from jax.tree_util import DictKey, GetAttrKey, SequenceKey
 
 from gdlab._types import Params
 
-__all__ = ["component_names", "ravel_pytree"]
+__all__ = ["component_names", "components", "ravel_pytree"]
 
 
 def _key_name(key: object) -> str:
@@ -48,3 +48,8 @@ def component_names(tree: Params, root: str = "b") -> list[str]:
         for index in itertools.product(*(range(n) for n in shape)):
             names.append(f"{base}[{','.join(map(str, index))}]")
     return names
+
+
+def components(tree: Params) -> int:
+    """How many numbers a pytree holds (a vector of 3 and a number: 4)."""
+    return sum(int(np.size(x)) for x in jax.tree.leaves(tree))

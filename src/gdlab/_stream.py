@@ -145,7 +145,7 @@ class ParquetSource:
 
     def blocks(self, label: str | None = None) -> Iterator[Block]:
         """One pass over the data in blocks of ``batch_rows`` rows (the last padded and masked)."""
-        from gdlab.render._progress import tracker
+        from gdlab._progress import tracker
 
         with tracker(self.n, label or f"reading {self.path.name}") as advance:
             for block in _recut(self):
@@ -470,7 +470,7 @@ def _factored(stacked: np.ndarray, q: int) -> np.ndarray:
     return np.triu(factored[:q])
 
 
-def _updated(
+def updated_factor(
     R: np.ndarray, columns: dict[str, np.ndarray], used: Sequence[str], count: int, intercept: bool
 ) -> np.ndarray:
     """``R`` of ``[R; block]``, the block's rows ``[1 | X | y]`` written once, straight into the
@@ -542,13 +542,13 @@ def linear_stats(
     kept = 0
     with _one_blas_thread():
         for block in src.blocks(f"reading {src.path.name} (least squares)"):
-            R = _updated(R, block.columns, (*regressors, y), block.rows, intercept)
+            R = updated_factor(R, block.columns, (*regressors, y), block.rows, intercept)
             kept += block.rows
-    _some_kept(kept, src.n, str(src.path))
+    check_some_kept(kept, src.n, str(src.path))
     return LinearStats(R, kept, coefficients, y, bool(intercept))
 
 
-def _some_kept(kept: int, rows: int, source: str) -> None:
+def check_some_kept(kept: int, rows: int, source: str) -> None:
     """Refuse data whose every row had a missing value (and was dropped)."""
     if not kept:
         raise InputError(
@@ -604,7 +604,7 @@ def value_and_grad(loss: BatchLoss, params: Params, source: ParquetSource) -> tu
         value += float(v)
         grad = jax.tree.map(lambda a, b: a + np.asarray(b), grad, g)
         rows += block.rows  # the rows kept: fewer than source.n when it drops missing values
-    _some_kept(rows, source.n, str(source.path))
+    check_some_kept(rows, source.n, str(source.path))
     return value / rows, jax.tree.map(lambda a: a / rows, grad)
 
 
@@ -665,9 +665,9 @@ SGD_FEWER = "use fewer epochs or larger batches"
 def check_kept(what: str, rows: int, init: Params, fix: str) -> None:
     """Refuse a run whose ``rows`` rows of parameters, gradient and loss would pass
     ``LIMITS.trajectory_numbers``, before any pass over the data."""
-    from gdlab._descend import _components
+    from gdlab._pytree import components
 
-    _checks.size(what, rows * (2 * _components(init) + 1), LIMITS.trajectory_numbers, fix)
+    _checks.size(what, rows * (2 * components(init) + 1), LIMITS.trajectory_numbers, fix)
 
 
 def _streamable(method: MethodLike) -> Method:
@@ -900,7 +900,7 @@ def sgd_parquet(
             for batch in shuffled_batches(source, size, buffer, seed, epoch, bool(shuffle)):
                 yield functools.partial(_batch_value_grad, f, batch=batch)
 
-    run, words = _sgd_record(
+    run, words = sgd_record(
         steps(), init, lr=lr, method=method, size=size, full=lambda p: value_and_grad(f, p, source)
     )
     if not words:
@@ -919,7 +919,7 @@ def _batch_value_grad(f, params, batch):
     return jax.value_and_grad(scalar_loss(f))(params, batch)
 
 
-def _sgd_record(
+def sgd_record(
     steps: Iterator[Callable[[Params], tuple[Any, Params]]],
     init: Params,
     *,
@@ -971,11 +971,11 @@ def fit_terms(
     """A fit's family, method, response and regressors, as :func:`gdlab.fit` checks them, refusing a
     logistic fit by any method but Newton's (a fit ``where`` the data are takes a pass per step;
     ``descend`` is the function to name for another method)."""
-    from gdlab._fit import _family, _method, _variables
+    from gdlab._fitresult import family_name, fit_method, variables
 
-    kind = _family(family)
-    how = _method(method, kind)
-    response, regressors = _variables(y, x)
+    kind = family_name(family)
+    how = fit_method(method, kind)
+    response, regressors = variables(y, x)
     if kind == "logistic" and how != "newton":
         raise InputError(
             f"a logistic fit {where} runs Newton's method (IRLS, a pass per step); for another "
@@ -1083,9 +1083,9 @@ def check_options(where: str, how: Any, sgd: str, *, dtype: Any, **settings: Any
     """Check :func:`gdlab.fit`'s settings as an in-memory fit checks them (``epochs``, ``batch_size``,
     ``seed`` and ``decay`` are sgd's, unused by other methods, as in memory), and refuse what a fit of
     ``where`` cannot do: ``method="sgd"`` (``sgd`` says what does) and a type other than float64."""
-    from gdlab._fit import _Settings
+    from gdlab._fitresult import Settings
 
-    _Settings.checked(**settings)
+    Settings.checked(**settings)
     if how == "sgd":
         raise InputError(
             lambda s: (
@@ -1155,7 +1155,7 @@ def linear_fit(
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
     """
-    from gdlab._fit import Fit, _name
+    from gdlab._fitresult import Fit, method_name
 
     _check_columns(stats)
     solved = stats.solve(rcond)
@@ -1163,7 +1163,7 @@ def linear_fit(
     result = Fit(
         y=stats.y,
         names=stats.names,
-        method=_name(how),
+        method=method_name(how),
         coef=closed,
         closed_form=closed,
         n=stats.n,
@@ -1213,7 +1213,7 @@ def _linear_inference(stats: LinearStats, solved: Any) -> Any:
 
 def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
     """``R`` of ``[1 | Z | y]`` for the standardised regressors ``Z = X T``, and the scaling back."""
-    from gdlab._fit import _Scaling
+    from gdlab._fitresult import Scaling
 
     start = int(stats.intercept)
     mean = stats.means() if stats.intercept else np.zeros(stats.p)
@@ -1222,25 +1222,25 @@ def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
     T[start:-1, start:-1] = np.diag(1 / scale)
     if stats.intercept:
         T[0, 1:-1] = -mean / scale
-    return stats.R @ T, _Scaling(mean, scale, stats.intercept)
+    return stats.R @ T, Scaling(mean, scale, stats.intercept)
 
 
 def _local_descent(
     result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
 ) -> Any:
     from gdlab._descend import descend
-    from gdlab._fit import _rate_for, _Scaling, _Settings
+    from gdlab._fitresult import Scaling, Settings, rate_for
 
     if standardize:
         RZ, scaling = standardised(stats)
     else:  # the raw columns, as the lecture descends them (often ill-conditioned)
-        RZ, scaling = stats.R, _Scaling.identity(stats.p)
+        RZ, scaling = stats.R, Scaling.identity(stats.p)
     local = LinearStats(RZ, stats.n, stats.names, stats.y, stats.intercept)
-    settings = _Settings.checked(steps, 1, 1, 0, lr, True, tol)
+    settings = Settings.checked(steps, 1, 1, 0, lr, True, tol)
     spec = resolve_method(how)
     # The rate rule reads the Hessian 2M'M/len(M); M = R_Z's top block x sqrt(p/n) has that of the data.
     proxy = RZ[:-1, :-1] * np.sqrt(stats.p / stats.n)
-    rate, source = _rate_for(proxy, spec, settings)
+    rate, source = rate_for(proxy, spec, settings)
     limit = settings.tol
     if limit is None:
         rms = float(np.sqrt(np.sum(stats.R[:, -1] ** 2) / stats.n))
@@ -1287,14 +1287,14 @@ def logistic_pass(source: ParquetSource, x: Sequence[str], y: str, intercept: bo
     with _one_blas_thread():
         for block in source.blocks(f"reading {source.path.name} (Newton step)"):
             rows = design_rows(block.columns, x, y, block.rows, intercept)
-            _binary(rows[:, -1], y, block.start)
+            check_binary_response(rows[:, -1], y, block.start)
             part = logistic_terms(rows, b)
             total = part if total is None else merge_terms(total, part)
     assert total is not None
     return total
 
 
-def _binary(y: np.ndarray, column: str, start: int = 0, within: str = "") -> None:
+def check_binary_response(y: np.ndarray, column: str, start: int = 0, within: str = "") -> None:
     """Refuse a block's response that is not 0/1, naming the first bad row (``start`` + its row
     in the block, then ``within``, such as " of a chunk")."""
     bad = np.flatnonzero((y != 0) & (y != 1))
@@ -1324,17 +1324,17 @@ def logistic_fit(
     once no coefficient moves by more than 1e-13 of its size.
     """
     from gdlab import _inference
-    from gdlab._fit import Fit
-    from gdlab._logistic import _MAX_ITERATIONS, _RTOL
+    from gdlab._families import IRLS_MAX_ITERATIONS, IRLS_RTOL
+    from gdlab._fitresult import Fit
     from gdlab._ols import least_squares
 
     names_ = ("intercept", *x) if intercept else tuple(x)
     p = len(names_)
     iterates, losses, grads = [np.zeros(p)], [], []
     converged, solved, ysum, n = False, None, 0.0, 0
-    for _ in range(_MAX_ITERATIONS):
+    for _ in range(IRLS_MAX_ITERATIONS):
         R, deviance, g, ysum, n = pass_fn(iterates[-1])
-        _some_kept(n, rows, source)
+        check_some_kept(n, rows, source)
         if n < p:
             raise InputError(
                 f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
@@ -1348,7 +1348,7 @@ def logistic_fit(
         solved = least_squares(R[:-1, :-1], R[:-1, -1])
         new = solved.coef.astype(np.float64)
         iterates.append(new)
-        if np.all(np.abs(new - iterates[-2]) <= _RTOL * np.maximum(1.0, np.abs(new))):
+        if np.all(np.abs(new - iterates[-2]) <= IRLS_RTOL * np.maximum(1.0, np.abs(new))):
             converged = True
             break
     _, deviance, g, _, _ = pass_fn(iterates[-1])
@@ -1369,13 +1369,13 @@ def logistic_fit(
             path,
             status=Status.CONVERGED,
             message=f"converged at step {len(iterates) - 1}: the Newton steps stopped changing the "
-            f"coefficients (relative {_RTOL:g}); gradient norm {np.linalg.norm(grads[-1]):.3g}",
+            f"coefficients (relative {IRLS_RTOL:g}); gradient norm {np.linalg.norm(grads[-1]):.3g}",
         )
     notes = (
         ()
         if converged
         else (
-            f"Newton's method did not converge in {_MAX_ITERATIONS} steps: the classes "
+            f"Newton's method did not converge in {IRLS_MAX_ITERATIONS} steps: the classes "
             "may be separated, so the coefficients grow without bound",
         )
     )

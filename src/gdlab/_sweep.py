@@ -182,7 +182,7 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     runs = int(lrs.shape[0])
     if chunks * every * runs <= SEGMENT:  # the usual sweep: one compiled call
         return _whole(f, method, inits, lrs, tol, steps, early, every, chunks)
-    from gdlab.render._progress import tracker  # a terminal bar after a second; imports nothing heavy
+    from gdlab._progress import tracker  # a terminal bar after a second; imports nothing heavy
 
     carry, first, overshoot = _begin(f, method, inits, lrs)
     running = lambda c: bool(np.any(np.asarray(c[2]) == Outcome.RUNNING))  # noqa: E731

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 # matplotlib is imported when something draws, not when gdlab.render is: code that
-# computes may use gdlab.render._progress without it.
+# computes may use gdlab._progress without it.
 _LAZY = {
     "Animation": "_animation",
     "MissingFontWarning": "_fonts",
@@ -155,7 +155,7 @@ def _is_fit(value: object) -> bool:
     """Whether ``value`` is a :class:`~gdlab.Fit` (without importing the fitting code otherwise)."""
     import sys
 
-    module = sys.modules.get("gdlab._fit")
+    module = sys.modules.get("gdlab._fitresult")
     return module is not None and isinstance(value, module.Fit)
 
 

@@ -18,11 +18,11 @@ from matplotlib.text import Text
 
 from gdlab._checks import InputError
 from gdlab.render._fonts import font_family
-from gdlab.render._scene import WORDS, Scene, _figure
+from gdlab.render._scene import WORDS, Scene, scene_figure
 from gdlab.render._view import drawable, padded
 
 if TYPE_CHECKING:
-    from gdlab._fit import Fit
+    from gdlab._fitresult import Fit
     from gdlab.render._scene import Options
 
 GRID = 200
@@ -69,7 +69,7 @@ class FitCurves:
 
 def drawable_fit(fit: object) -> Fit:
     """``fit`` checked for an animation: iterative, one regressor, its data kept."""
-    from gdlab._fit import Fit
+    from gdlab._fitresult import Fit
 
     if not isinstance(fit, Fit):
         raise InputError("give a Fit (from gdlab.fit)")
@@ -176,7 +176,7 @@ def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
     logistic = fit.family == "logistic"
     words = WORDS[options.lang]
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
-        figure = _figure(options, (1000, 440))
+        figure = scene_figure(options, (1000, 440))
         scene = Scene(figure, [path], path.steps)
         data_ax, residual_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
         _draw_data(scene, data_ax, fit, c, logistic, options)

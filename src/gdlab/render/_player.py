@@ -16,8 +16,8 @@ import secrets
 
 import numpy as np
 
+from gdlab._progress import progress
 from gdlab.render._palette import changed_box, fixed_palette, packed_pixels, quantize
-from gdlab.render._progress import progress
 
 # Every this many frames the player keeps a copy of the canvas, so that a jump
 # back paints at most this many changes.

@@ -181,7 +181,7 @@ class Scene:
             counter.set_visible(True)
 
 
-def _figure(options: Options, default: tuple[int, int]) -> Figure:
+def scene_figure(options: Options, default: tuple[int, int]) -> Figure:
     width, height = options.size or default
     width, height = 2 * round(width / 2), 2 * round(height / 2)  # video needs even sizes
     return new_figure((width, height), options.dpi)
@@ -328,7 +328,7 @@ def _counter(scene: Scene, ax, last: int, words: dict[str, str], obstacles: np.n
 
 
 def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
-    fig = ax.figure if ax is not None else _figure(options, _default_size(options, len(items)))
+    fig = ax.figure if ax is not None else scene_figure(options, _default_size(options, len(items)))
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
     minimum = None if options.xlim else _minimum(items, options, 1)
@@ -563,7 +563,7 @@ def _loss_so_far(line: Line2D, t: Trajectory) -> Callable[[int], None]:
 
 def _scene_2d(items, options: Options, ax) -> Scene:
     surface = options.view == "surface"
-    fig = ax.figure if ax is not None else _figure(options, _default_size(options, len(items)))
+    fig = ax.figure if ax is not None else scene_figure(options, _default_size(options, len(items)))
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
     minimum = None if options.xlim and options.ylim else _minimum(items, options, 2)
@@ -689,7 +689,7 @@ def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool, optio
 
 
 def _scene_history_only(items, options: Options, ax) -> Scene:
-    fig = ax.figure if ax is not None else _figure(options, (640, 480))
+    fig = ax.figure if ax is not None else scene_figure(options, (640, 480))
     last = max(t.steps for t in items)
     scene = Scene(fig, items, last)
     target = ax if ax is not None else fig.add_subplot()

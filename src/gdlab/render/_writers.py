@@ -26,9 +26,9 @@ import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._io import atomic_path
+from gdlab._progress import progress
 from gdlab.render._palette import Quantizer, changed_box, packed_pixels
 from gdlab.render._player import html_player
-from gdlab.render._progress import progress
 
 
 class BinaryStream(Protocol):

@@ -81,7 +81,9 @@ class Lab:
 
         Expressions compare by identity, so parsing the same text again would compile again.
         """
-        found = self._expressions.get((text, data), lambda: _parse(text, data))
+        from gdlab._bind import parse_with_data
+
+        found = self._expressions.get((text, data), lambda: parse_with_data(text, data))
         assert isinstance(found, gdlab.Expression)
         return found
 
@@ -283,13 +285,6 @@ def _log_offset(values: np.ndarray) -> float | None:
     lifted = values - offset
     spread = np.quantile(lifted, 0.9) / np.quantile(lifted, 0.1)
     return offset if spread > 100 else None
-
-
-def _parse(text: str, data: str | None) -> gdlab.Expression:
-    """The loss with the data set it names bound as the command line binds it (``X`` included)."""
-    from gdlab._bind import parse_with_data
-
-    return parse_with_data(text, data)
 
 
 def _value(value: float | list[float]) -> float | np.ndarray:

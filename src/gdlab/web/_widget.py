@@ -170,7 +170,7 @@ def lab(
 def _check(expression, start, rates, method, steps, tol, data, view, lang) -> None:
     """The widget's settings, checked as the page's requests are (the same limits and words),
     so a bad setting is an InputError now rather than a message inside the widget later."""
-    from gdlab.web._compute import _parse
+    from gdlab._bind import parse_with_data
 
     try:
         RunIn.model_validate(
@@ -186,7 +186,7 @@ def _check(expression, start, rates, method, steps, tol, data, view, lang) -> No
         )
     except pydantic.ValidationError as err:
         raise InputError(problems(err.errors())) from None
-    loss = _parse(expression, data)
+    loss = parse_with_data(expression, data)
     unknown = sorted(set(start) - set(loss.params))
     if unknown:
         raise InputError(
