@@ -5,6 +5,9 @@ slow request never stalls the event loop; one that takes longer than the time
 limit is answered 503 with the reason (its thread finishes in the background
 and keeps its slot until then, so abandoned work still counts against the
 limit). An :class:`gdlab.InputError` is the user's to fix: 422 with its message.
+
+Every answer carries the page's security headers, and only requests naming this
+server's own host are answered (:mod:`gdlab.web._guards`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fastapi.staticfiles import StaticFiles
 import gdlab
 from gdlab.web._compute import Lab
 from gdlab.web._files import STATIC, plotly_js
+from gdlab.web._guards import BodyLimit, HostCheck, SecurityHeaders, allowed_hosts
 from gdlab.web._models import (
     ErrorOut,
     ExportIn,
@@ -44,6 +48,7 @@ from gdlab.web._models import (
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The request named a host this server does not answer for."},
     413: {"model": ErrorOut, "description": "The request body is too large."},
     422: {"model": ErrorOut, "description": "The input is wrong; the message says what to fix."},
     503: {
@@ -51,11 +56,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Busy, or out of time; the message says which.",
     },
 }
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
-)
 
 
 class Unavailable(Exception):
@@ -99,53 +99,18 @@ class Workers:
             await asyncio.sleep(0.005)
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before they reach an endpoint."""
-
-    def __init__(self, app: Any, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-        sent = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
-        detail = (
-            f"the request is larger than {self.limit:,} bytes; send a shorter expression or fewer numbers"
-        )
-        await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
-
-
-def create_app(limits: WebLimits | None = None) -> FastAPI:
+def create_app(
+    limits: WebLimits | None = None, *, host: str | None = None, port: int | None = None
+) -> FastAPI:
     """The lab as an ASGI app: the page at ``/``, JSON endpoints under ``/api``.
 
     Args:
         limits: sizes, time limits and concurrency (default :class:`WebLimits`).
+        host: the address the server listens on, when not a loopback one: requests
+            naming it are answered as well as those naming 127.0.0.1, localhost or [::1]
+            (see :func:`allowed_hosts`); any other Host header is answered 400.
+        port: the port the server listens on, when known: requests naming another
+            port are refused too.
 
     Returns:
         A FastAPI application; serve it with uvicorn, or use :func:`gdlab.web.serve`.
@@ -166,7 +131,11 @@ def create_app(limits: WebLimits | None = None) -> FastAPI:
     _handlers(app)
     _endpoints(app, lab, workers)
     _pages(app)
+    names, any_address = allowed_hosts(host)
+    # The last added runs first: headers on every answer, then the host, then the body's size.
     app.add_middleware(BodyLimit, limit=limits.body_bytes)
+    app.add_middleware(HostCheck, names=names, port=port or None, any_address=any_address)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -248,11 +217,10 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
 
 
 def _pages(app: FastAPI) -> None:
-    headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}
-
+    # The security headers come from SecurityHeaders, on these and on every static file.
     @app.get("/", include_in_schema=False)
     async def index() -> Response:
-        return FileResponse(STATIC / "index.html", headers=headers | {"Cache-Control": "no-cache"})
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     async def plotly() -> Response:
