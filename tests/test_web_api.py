@@ -251,7 +251,7 @@ def test_export_of_a_run_that_does_not_exist(client):
         ("/api/landscape", {"expression": "x+y+z", "ranges": {"x": [0, 1], "y": [0, 1]}}, "a range for each"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [1, 0]}}, "from low to high"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [-1e308, 1e308]}}, "too wide to draw"),
-        ("/api/run", {"expression": "3+4", "start": {}, "rates": [0.1]}, "init holds no numbers"),
+        ("/api/run", {"expression": "3+4", "start": {}, "rates": [0.1]}, "start: the loss has no parameters"),
         ("/api/run", {"expression": "x*b", "data": "cafe", "start": {"b": 1}, "rates": [0.1]}, "one number"),
         ("/api/stability", {"expression": "b^2", "at": {}}, "give a start for b"),
     ],

@@ -106,3 +106,39 @@ def test_every_static_file_gets_the_pages_security_headers(base):
             assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == wanted, path
         refused = client.post("/api/run", json={"expression": "b", "start": {}, "rates": []})
         assert refused.status_code == 422 and refused.headers["x-content-type-options"] == "nosniff"
+
+
+# -- numbers of their own type, and the page's words -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "words"),
+    [
+        ("/api/run", {**LECTURE, "rates": [0.5], "steps": False}, "steps: Input should be a valid integer"),
+        ("/api/run", {**LECTURE, "rates": [0.5], "steps": "100"}, "steps: Input should be a valid integer"),
+        ("/api/run", {**LECTURE, "rates": [0.5], "steps": 100.0}, "steps: Input should be a valid integer"),
+        ("/api/run", {**LECTURE, "rates": [True]}, "rates.0: Input should be a valid number"),
+        ("/api/run", {**LECTURE, "rates": ["0.5"]}, "rates.0: Input should be a valid number"),
+        ("/api/run", {"expression": "b^2", "start": {"b": True}, "rates": [0.5]}, "start.b: Input should be"),
+        ("/api/run", {**LECTURE, "rates": [0.5], "points": True}, "points: Input should be a valid integer"),
+        ("/api/run", {**LECTURE, "rates": [0.5], "tol": False}, "tol: Input should be a valid number"),
+        ("/api/sweep", {**LECTURE, "log": 1}, "log: Input should be a valid boolean"),
+        ("/api/sweep", {**LECTURE, "num": True}, "num: Input should be a valid integer"),
+        ("/api/sweep", {**LECTURE, "low": 10, "high": 1}, "high: low must be below high; got 10 and 1"),
+        (
+            "/api/export",
+            {**LECTURE, "rates": [0.5], "frames": False, "format": "gif"},
+            "frames: Input should",
+        ),
+        ("/api/run", {"expression": "3+4", "start": {}, "rates": [0.1]}, "start: the loss has no parameters"),
+    ],
+)
+def test_numbers_must_be_numbers_and_messages_name_the_pages_fields(base, path, body, words):
+    response = httpx.post(f"{base}{path}", json=body, timeout=60)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(words)
+
+
+def test_whole_numbers_are_still_rates(base):
+    response = httpx.post(f"{base}/api/run", json={**LECTURE, "rates": [1], "steps": 3}, timeout=60)
+    assert response.status_code == 200 and response.json()["runs"][0]["lr"] == 1.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -142,7 +143,7 @@ def create_app(
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(gdlab.InputError)
     async def input_error(_: Request, err: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=422)
+        return JSONResponse({"detail": in_page_words(str(err))}, status_code=422)
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, err: Exception) -> JSONResponse:
@@ -152,6 +153,24 @@ def _handlers(app: FastAPI) -> None:
     async def invalid(_: Request, err: Exception) -> JSONResponse:
         assert isinstance(err, RequestValidationError)
         return JSONResponse({"detail": problems(err.errors())}, status_code=422)
+
+
+# gdlab's messages name its own arguments (init, lrs); the page calls them start and rates.
+_PAGE_WORDS = [
+    (
+        re.compile(r"^init holds no numbers\b.*", re.S),
+        "start: the loss has no parameters to change; write one",
+    ),
+    (re.compile(r"^inits?\b"), "start"),
+    (re.compile(r"^lrs\b"), "rates"),
+]
+
+
+def in_page_words(message: str) -> str:
+    """``message`` with a leading argument name of gdlab's written as the page's field."""
+    for pattern, words in _PAGE_WORDS:
+        message = pattern.sub(words, message, count=1)
+    return message
 
 
 def _json(work: Callable[[], dict[str, object]]) -> Callable[[], Response]:

@@ -1,8 +1,9 @@
 """The lab's requests as pydantic models, with the web layer's own limits.
 
-Numbers must be finite (JSON's ``NaN`` and ``Infinity`` are refused), and the
-sizes a request may ask for are capped here, below gdlab's own
-:data:`gdlab.LIMITS`, so that one request answers within the time limit.
+Numbers must be finite (JSON's ``NaN`` and ``Infinity`` are refused) and of their
+own type (``false`` is not 0, ``"5"`` not 5), and the sizes a request may ask for
+are capped here, below gdlab's own :data:`gdlab.LIMITS`, so that one request
+answers within the time limit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    JsonValue,
+    Strict,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
 from gdlab._checks import LIMITS, InputError
 
@@ -85,7 +97,10 @@ class WebLimits:
 
 
 DEFAULT = WebLimits()
-Positive = Annotated[FiniteFloat, Field(gt=0)]
+# Strict: JSON's false is not the number 0, nor "5" the number 5 (a whole number is still a float).
+Number = Annotated[FiniteFloat, Strict()]
+Whole = Annotated[int, Strict()]
+Positive = Annotated[Number, Field(gt=0)]
 Text = Annotated[
     str,
     Field(
@@ -95,18 +110,18 @@ Text = Annotated[
     ),
 ]
 Point = Annotated[
-    dict[Annotated[str, Field(max_length=64)], FiniteFloat],
+    dict[Annotated[str, Field(max_length=64)], Number],
     Field(max_length=DEFAULT.params, description="A value for each parameter, by name."),
 ]
 Hyper = Annotated[
-    dict[Annotated[str, Field(max_length=16)], Annotated[FiniteFloat, Field(ge=0, lt=1)]],
+    dict[Annotated[str, Field(max_length=16)], Annotated[Number, Field(ge=0, lt=1)]],
     Field(
         default_factory=dict,
         max_length=4,
         description="Optimiser settings: momentum (momentum, nesterov), b1 and b2 (adam), decay (rmsprop).",
     ),
 ]
-Steps = Annotated[int, Field(ge=0, le=DEFAULT.steps, description="The most steps of each run.")]
+Steps = Annotated[Whole, Field(ge=0, le=DEFAULT.steps, description="The most steps of each run.")]
 Tol = Annotated[Positive | None, Field(description="Stop once the gradient norm is at most this.")]
 
 
@@ -119,7 +134,9 @@ def problems(errors: Iterable[Mapping[str, Any]]) -> str:
     parts = []
     for e in errors:
         where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
+        # A validator's own ValueError reads "Value error, ..."; its words are the message.
+        message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts) or "invalid request"
 
 
@@ -148,7 +165,7 @@ class RunIn(_In):
     hyper: Hyper
     steps: Steps = 100
     tol: Tol = None
-    points: int = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
+    points: Whole = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
 
     model_config = _example(
         expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], method="gd", steps=100, tol=1e-8
@@ -159,8 +176,8 @@ class ExportIn(RunIn):
     """The runs as a file: CSV or JSON of one run, GIF or MP4 of all of them."""
 
     format: Literal["csv", "json", "gif", "mp4"] = "csv"
-    run: int = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
-    frames: int = Field(60, ge=2, le=DEFAULT.frames)
+    run: Whole = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
+    frames: Whole = Field(60, ge=2, le=DEFAULT.frames)
     spacing: Literal["linear", "log"] = "linear"
     lang: Literal["en", "ko"] = "en"
 
@@ -172,10 +189,10 @@ class LandscapeIn(_In):
 
     expression: Text
     data: Dataset | None = None
-    ranges: dict[Annotated[str, Field(max_length=64)], tuple[FiniteFloat, FiniteFloat]] = Field(
+    ranges: dict[Annotated[str, Field(max_length=64)], tuple[Number, Number]] = Field(
         min_length=1, max_length=2, description="(low, high) for each parameter."
     )
-    num: int | None = Field(None, ge=2, le=DEFAULT.grid, description="Points per axis.")
+    num: Whole | None = Field(None, ge=2, le=DEFAULT.grid, description="Points per axis.")
 
     model_config = _example(expression="(b/2-1)^2", ranges={"b": [-12, 12]}, num=50)
 
@@ -189,8 +206,8 @@ class SweepIn(_In):
     rates: list[Positive] | None = Field(None, max_length=DEFAULT.sweep_rates)
     low: Positive = 1e-3
     high: Positive = 10.0
-    num: int = Field(50, ge=1, le=DEFAULT.sweep_rates)
-    log: bool = True
+    num: Whole = Field(50, ge=1, le=DEFAULT.sweep_rates)
+    log: StrictBool = True
     method: Method = "gd"
     hyper: Hyper
     steps: Steps = 1000
@@ -200,11 +217,13 @@ class SweepIn(_In):
         expression="(b/2-1)^2", start={"b": -10}, low=0.01, high=10, num=50, steps=1000, tol=1e-8
     )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> SweepIn:
-        if not self.rates and not self.low < self.high:
-            raise ValueError(f"low must be below high; got {self.low} and {self.high}")
-        return self
+    @field_validator("high")
+    @classmethod
+    def _ordered(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("low")  # a list of rates needs no range
+        if not info.data.get("rates") and low is not None and not low < high:
+            raise ValueError(f"low must be below high; got {low:g} and {high:g}")
+        return high
 
 
 class StabilityIn(_In):
