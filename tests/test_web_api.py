@@ -17,6 +17,7 @@ from gdlab.web._models import WebLimits
 from gdlab.web._server import running
 
 LECTURE = {"expression": "(b/2-1)^2", "start": {"b": -10}}
+CAFE = {"expression": "sum((y - b0 - b1*x)^2)", "data": "cafe", "start": {"b0": 9, "b1": 2}}
 
 
 @pytest.fixture(scope="module")
@@ -245,7 +246,11 @@ def test_export_of_a_run_that_does_not_exist(client):
             "at most 2000 characters",
         ),
         ("/api/run", {**LECTURE, "rates": [0.1], "surprise": 1}, "surprise: Extra inputs are not permitted"),
-        ("/api/sweep", {**LECTURE, "num": 400, "steps": 100_000}, "too much work"),
+        (
+            "/api/sweep",
+            {**CAFE, "num": 400, "steps": 100_000},
+            "s of work, over the 4 s one request may take: at most 58,823 steps at these 400 rates",
+        ),
         ("/api/sweep", {**LECTURE, "num": 401}, "num: Input should be less than or equal to 400"),
         ("/api/sweep", {**LECTURE, "low": 10, "high": 1}, "low must be below high"),
         ("/api/landscape", {"expression": "x+y+z", "ranges": {"x": [0, 1], "y": [0, 1]}}, "a range for each"),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -9,9 +12,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 
+import gdlab
 from gdlab.web import create_app
+from gdlab.web._compute import Lab
 from gdlab.web._files import STATIC
 from gdlab.web._guards import SECURITY_HEADERS
+from gdlab.web._models import WebLimits
 from gdlab.web._server import running
 
 LECTURE = {"expression": "(b/2-1)^2", "start": {"b": -10}}
@@ -106,6 +112,141 @@ def test_every_static_file_gets_the_pages_security_headers(base):
             assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == wanted, path
         refused = client.post("/api/run", json={"expression": "b", "start": {}, "rates": []})
         assert refused.status_code == 422 and refused.headers["x-content-type-options"] == "nosniff"
+
+
+# -- cost, not counts ---------------------------------------------------------------------------
+
+
+def twelve_sines() -> dict:
+    """The issue's sweep: 12 parameters on the cafe data, 400 rates, 5,000 steps, in about 500 bytes."""
+    terms = " - ".join(f"sin(b{i}*x/10)" for i in range(1, 12))
+    return {
+        "expression": f"sum((y - b0 - {terms})^2)",
+        "data": "cafe",
+        "start": {f"b{i}": 0.25 for i in range(12)},
+        "low": 1e-6,
+        "high": 1e-3,
+        "num": 400,
+        "steps": 5000,
+        "method": "gd",
+        "tol": 1e-8,
+    }
+
+
+def test_a_small_sweep_request_of_minutes_of_work_is_refused_naming_what_fits(base):
+    body = twelve_sines()
+    assert 400 < len(json.dumps(body)) < 600
+    started = time.perf_counter()
+    response = httpx.post(f"{base}/api/sweep", json=body, timeout=60)
+    assert response.status_code == 422, response.text
+    message = response.json()["detail"]
+    assert re.match(
+        r"steps: about \d+ s of work, over the 4 s one request may take: at most \d+ steps", message
+    )
+    assert "steps at these 400 rates (or at most" in message
+    assert time.perf_counter() - started < 10  # refused before any work (a parse and a compile at most)
+
+
+def test_a_small_run_request_for_a_huge_answer_is_refused(base):
+    body = {
+        "expression": " + ".join(f"(b{i}-{i})^2" for i in range(20)),
+        "start": {f"b{i}": 0.0 for i in range(20)},
+        "rates": [0.01 * (i + 1) for i in range(12)],
+        "steps": 100_000,
+        "points": 5000,
+    }
+    assert len(json.dumps(body)) < 1400
+    response = httpx.post(f"{base}/api/run", json=body, timeout=60)
+    assert response.status_code == 422
+    assert re.match(
+        r"steps: about \d+ s of work, .*: at most [\d,]+ steps at these 12 rates", response.json()["detail"]
+    )
+
+
+def test_an_answer_is_thinned_to_what_the_page_can_draw(base):
+    body = {
+        "expression": " + ".join(f"(b{i}-{i})^2" for i in range(20)),
+        "start": {f"b{i}": 0.0 for i in range(20)},
+        "rates": [0.001 * (i + 1) for i in range(12)],
+        "steps": 1000,
+        "points": 5000,
+    }
+    response = httpx.post(f"{base}/api/run", json=body, timeout=120)
+    assert response.status_code == 200, response.text
+    runs = response.json()["runs"]
+    rows = [len(r["index"]) for r in runs]
+    assert max(rows) * len(runs) * (2 * 20 + 2) <= WebLimits().answer_numbers
+    assert all(r["index"][-1] == r["steps"] == 1000 for r in runs)  # the last row is still the final one
+    assert len(response.content) < 6_000_000
+
+
+def lab_js_presets() -> list[dict]:
+    """The page's presets, read from lab.js: the lecture's usual requests."""
+    script = (STATIC / "lab.js").read_text()
+    block = script[script.index("export const PRESETS = [") : script.index("];", script.index("PRESETS"))]
+    presets = []
+    for line in re.findall(r"\{ id: .*\}", block):
+        text = re.search(r'e: "([^"]+)"', line)
+        rates = re.search(r"r: \[([^\]]+)\]", line)
+        steps = re.search(r"n: (\d+)", line)
+        assert text and rates and steps, line
+        presets.append(
+            {"e": text[1], "d": "cafe" if 'd: "cafe"' in line else None, "r": len(rates[1].split(","))}
+        )
+    assert len(presets) >= 6
+    return presets
+
+
+def test_the_lectures_usual_requests_fit_the_budget():
+    """Every preset, at the page's most steps, as runs and as the page's sweep (50 rates), fits."""
+    lab, limits = Lab(), WebLimits()
+    for preset in lab_js_presets():
+        loss = lab.expression(preset["e"], preset["d"])
+        lab.budget.descents(loss, preset["r"], limits.steps)
+        lab.budget.descents(loss, limits.rates, 20_000)
+        lab.budget.sweep(loss, 50, limits.steps)
+        lab.budget.landscape(loss, 80 if len(loss.params) == 2 else 400, min(len(loss.params), 2))
+        assert lab.budget.points(loss, preset["r"], 1000) == 1000  # the page's rows, unthinned
+
+
+def test_the_number_a_refusal_names_fits():
+    lab = Lab()
+    loss = lab.expression(twelve_sines()["expression"], "cafe")
+    with pytest.raises(gdlab.InputError) as refused:
+        lab.budget.sweep(loss, 400, 5000)
+    most_steps, most_rates = (
+        int(n.replace(",", "")) for n in re.findall(r"at most ([\d,]+)", str(refused.value))
+    )
+    lab.budget.sweep(loss, 400, most_steps)
+    lab.budget.sweep(loss, most_rates, 5000)
+    with pytest.raises(gdlab.InputError):
+        lab.budget.sweep(loss, 400, most_steps + 2)
+
+
+def test_a_file_of_too_many_numbers_is_refused(base):
+    body = {
+        "expression": " + ".join(f"(b{i}-{i})^2" for i in range(20)),
+        "start": {f"b{i}": 0.0 for i in range(20)},
+        "rates": [0.01],
+        "steps": 50_000,
+        "format": "csv",
+    }
+    response = httpx.post(f"{base}/api/export", json=body, timeout=60)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("steps: a file of 50,000 steps would hold 2,100,042 numbers")
+
+
+def test_a_costly_landscape_is_refused_naming_the_points_that_fit():
+    from gdlab.web._models import LandscapeIn
+
+    lab = Lab(WebLimits(work_seconds=1.0))
+    text = "sum(" + " + ".join(f"sin(a*x+{i})*cos(b*x-{i})" for i in range(15)) + ")"  # 3 s measured
+    request = LandscapeIn(expression=text, data="cafe", ranges={"a": (0, 1), "b": (0, 1)}, num=400)
+    with pytest.raises(
+        gdlab.InputError, match=r"^num: about [\d.]+ s of work, .*: at most \d+ points per axis"
+    ):
+        lab.landscape(request)
+    lab.landscape(request.model_copy(update={"num": 20}))
 
 
 # -- numbers of their own type, and the page's words -------------------------------------------------

@@ -4,7 +4,9 @@ Computations run on worker threads, a few at a time (:class:`WebLimits`), so a
 slow request never stalls the event loop; one that takes longer than the time
 limit is answered 503 with the reason (its thread finishes in the background
 and keeps its slot until then, so abandoned work still counts against the
-limit). An :class:`gdlab.InputError` is the user's to fix: 422 with its message.
+limit). What a request would cost is priced before any work
+(:mod:`gdlab.web._cost`). An :class:`gdlab.InputError` is the user's to fix: 422
+with its message.
 
 Every answer carries the page's security headers, and only requests naming this
 server's own host are answered (:mod:`gdlab.web._guards`).

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 import gdlab
+from gdlab.web._cost import Budget
 from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
 
 Json = dict[str, object]
@@ -84,6 +85,7 @@ class Lab:
 
     def __init__(self, limits: WebLimits | None = None):
         self.limits = limits or WebLimits()
+        self.budget = Budget(self.limits)
         self._expressions = _Bounded(self.limits.cached_expressions)
         self._methods = _Bounded(64)
         self._parsed = _Bounded(self.limits.cached_expressions)
@@ -156,7 +158,9 @@ class Lab:
         start = self.start(loss, request.start)
         method = self.method(request.method, request.hyper)
         if not gdlab.METHODS[request.method].needs_lr:  # it chooses its own steps: one run, no rate
+            self.budget.descents(loss, 1, request.steps)
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
+        self.budget.descents(loss, len(request.rates), request.steps)
         return [
             gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
             for lr in request.rates
@@ -173,8 +177,9 @@ class Lab:
         }
 
     def run(self, request: RunIn) -> Json:
-        runs = [_run_json(t, request.points) for t in self.trajectories(request)]
-        return {"params": list(self.expression(request.expression, request.data).params), "runs": runs}
+        loss, paths = self.expression(request.expression, request.data), self.trajectories(request)
+        points = self.budget.points(loss, len(paths), request.points)  # no more than the page can draw
+        return {"params": list(loss.params), "runs": [_run_json(t, points) for t in paths]}
 
     def landscape(self, request: LandscapeIn) -> Json:
         loss = self.expression(request.expression, request.data)
@@ -190,6 +195,7 @@ class Lab:
             if not math.isfinite(stop - start):
                 raise gdlab.InputError(f"the range of {name} is too wide to draw ({start:g} to {stop:g})")
         num = request.num or (400 if len(names) == 1 else 80)
+        self.budget.landscape(loss, num, len(names))
 
         def by_position(p: Sequence[object]) -> object:
             return loss.function(dict(zip(names, p, strict=True)))
@@ -218,7 +224,7 @@ class Lab:
             lrs = np.asarray(request.rates, dtype=float)
         else:
             lrs = gdlab.rates(request.low, request.high, request.num, log=request.log)
-        self.limits.check_sweep(lrs.size, request.steps)
+        self.budget.sweep(loss, lrs.size, request.steps)
         method = self.method(request.method, request.hyper)
         result = gdlab.sweep(
             loss, start, lrs=lrs, steps=request.steps, method=method, tol=request.tol, save="final"
@@ -240,6 +246,8 @@ class Lab:
 
     def export(self, request: ExportIn) -> tuple[bytes, str, str]:
         """The current runs as a file: (bytes, media type, file name), from gdlab's own writers."""
+        if request.format in ("csv", "json"):
+            self.budget.file(self.expression(request.expression, request.data), request.steps)
         paths = self.trajectories(request)
         if request.format in ("csv", "json"):
             if request.run >= len(paths):

@@ -2,14 +2,14 @@
 
 Numbers must be finite (JSON's ``NaN`` and ``Infinity`` are refused) and of their
 own type (``false`` is not 0, ``"5"`` not 5), and the sizes a request may ask for
-are capped here, below gdlab's own :data:`gdlab.LIMITS`, so that one request
-answers within the time limit.
+are capped here, below gdlab's own :data:`gdlab.LIMITS`; what the sizes together
+cost is priced before any work (:mod:`gdlab.web._cost`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -25,7 +25,8 @@ from pydantic import (
     field_validator,
 )
 
-from gdlab._checks import LIMITS, InputError
+from gdlab._checks import LIMITS
+from gdlab.web._cost import UnitCosts
 
 
 def _method_names() -> list[str]:
@@ -54,17 +55,33 @@ Dataset = Literal["cafe"]
 class WebLimits:
     """What one request may ask for, and how long and how many may run at once.
 
+    Sizes in a request are capped by the request models; what it costs (time,
+    memory, the answer's size) is priced before any work by
+    :class:`gdlab.web._cost.Budget` against the budgets here, and refused with a
+    message naming the most that would fit.
+
     Attributes:
         steps: steps of one run or sweep.
         rates: rates drawn at once on the page.
         sweep_rates: rates in one sweep.
-        sweep_work: rates x steps of one sweep.
-        points: rows of a trajectory sent to the page (thinned; the last row exact).
+        points: rows of a trajectory a request may ask to be sent (thinned; the last row exact).
         grid: points per axis of a landscape.
         params: parameters of a loss.
         body_bytes: bytes of one request body.
-        frames: frames of an exported animation.
-        timeout: seconds a computation may take before the answer is 503.
+        frames: frames of an exported animation (at about 40 ms each, well within
+            ``export_timeout``).
+        work_seconds: estimated seconds of computation one request may ask for. Well under
+            ``timeout``: the estimate is typical, not a bound, and the server is shared.
+            The lecture's requests price at most about 1 s (a sweep of 50 rates x 100,000
+            steps of ``(b/2-1)^2``; the cafe regression's, about 1.1 s).
+        kept_numbers: numbers a request's descents keep before thinning (every step's
+            parameters, gradient and loss, float64: 12 million is 96 MB; four at once,
+            under 400 MB).
+        answer_numbers: numbers of the rows sent for the page to draw (about 20 bytes each
+            as JSON: 250,000 is 5 MB); more rows are thinned away.
+        file_numbers: numbers in a downloaded CSV or JSON file of one run.
+        costs: seconds per unit of work on this machine, for the estimates.
+        timeout: seconds a computation may take before it is stopped and the answer is 503.
         export_timeout: seconds an animation export may take.
         workers: computations running at once; more wait for a free slot.
         queue_wait: seconds a request waits for a slot before the answer is 503.
@@ -74,26 +91,21 @@ class WebLimits:
     steps: int = 100_000
     rates: int = 12
     sweep_rates: int = 400
-    sweep_work: int = 20_000_000
     points: int = 5_000
     grid: int = 400
     params: int = 20
     body_bytes: int = 64 * 1024
     frames: int = 200
+    work_seconds: float = 4.0
+    kept_numbers: int = 12_000_000
+    answer_numbers: int = 250_000
+    file_numbers: int = 2_000_000
+    costs: UnitCosts = field(default_factory=UnitCosts)
     timeout: float = 10.0
     export_timeout: float = 60.0
     workers: int = 4
     queue_wait: float = 10.0
     cached_expressions: int = 64
-
-    def check_sweep(self, rates: int, steps: int) -> None:
-        if rates > self.sweep_rates:
-            raise InputError(f"{rates:,} rates: a sweep here takes at most {self.sweep_rates:,}")
-        if rates * steps > self.sweep_work:
-            raise InputError(
-                f"{rates:,} rates x {steps:,} steps is too much work for one request "
-                f"(at most {self.sweep_work:,}); take fewer rates or steps"
-            )
 
 
 DEFAULT = WebLimits()
