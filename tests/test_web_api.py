@@ -293,14 +293,27 @@ def test_oversize_bodies_are_413(client):
     assert response.status_code == 413
 
 
-def test_a_computation_past_the_time_limit_is_503_and_the_next_waits_its_turn():
+def test_a_computation_past_the_time_limit_is_503_and_the_next_waits_its_turn(monkeypatch):
+    import time
+
     slow = create_app(WebLimits(timeout=0.02, workers=1, queue_wait=0.05))
+    # Work that never checks for a stop (a driver without checkpoints) keeps its slot until it ends.
+    parse = slow.state.lab.parse
+    monkeypatch.setattr(
+        slow.state.lab, "parse", lambda r: time.sleep(1) or parse(r) if r.expression == "z" else parse(r)
+    )
     # A loss no other test compiles, many steps and rates: well over 20 ms.
     body = {"expression": "(q/3-1)^2 + sin(q)^2", "start": {"q": 5}, "rates": [0.01] * 12, "steps": 100_000}
     with running(slow) as base, httpx.Client(base_url=base, timeout=30) as session:
         late = session.post("/api/run", json=body)
+        deadline = time.monotonic() + 30  # the stopped run gives its slot back
+        while session.post("/api/parse", json={"expression": "b"}).status_code != 200:  # then kept
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        held = session.post("/api/parse", json={"expression": "z"})
         busy = session.post("/api/parse", json={"expression": "b"})
     assert late.status_code == 503 and "longer than the time limit (0.02 s)" in detail(late)
+    assert held.status_code == 503 and "longer than the time limit (0.02 s)" in detail(held)
     assert busy.status_code == 503 and "busy: 1 computations are running" in detail(busy)
     assert late.headers["retry-after"] == "1"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 import gdlab
+from gdlab import _cancel
 from gdlab.web import create_app
 from gdlab.web._compute import Lab
 from gdlab.web._files import STATIC
@@ -247,6 +249,81 @@ def test_a_costly_landscape_is_refused_naming_the_points_that_fit():
     ):
         lab.landscape(request)
     lab.landscape(request.model_copy(update={"num": 20}))
+
+
+# -- abandoned work stops and frees its slot ---------------------------------------------------------
+
+
+class Spinner:
+    """A computation that runs until stopped, checking between chunks as the drivers do."""
+
+    def __init__(self) -> None:
+        self.started, self.ended = threading.Event(), threading.Event()
+        self.ended_at = 0.0
+
+    def __call__(self) -> dict[str, object]:
+        self.started.set()
+        try:
+            while True:
+                _cancel.checkpoint()
+                time.sleep(0.01)
+        finally:
+            self.ended_at = time.monotonic()
+            self.ended.set()
+
+
+def spinning_app(monkeypatch, **limits: float) -> tuple[object, Spinner]:
+    """An app of one slot whose parse of the text "spin" runs until stopped."""
+    app = create_app(WebLimits(workers=1, queue_wait=0.05, **limits))  # type: ignore[arg-type]
+    spinner, parse = Spinner(), app.state.lab.parse
+    monkeypatch.setattr(app.state.lab, "parse", lambda r: spinner() if r.expression == "spin" else parse(r))
+    return app, spinner
+
+
+def test_work_past_its_time_limit_stops_and_frees_its_slot(monkeypatch):
+    app, spinner = spinning_app(monkeypatch, timeout=0.3)
+    with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
+        late = client.post("/api/parse", json={"expression": "spin"})
+        answered = time.monotonic()
+        assert late.status_code == 503 and "longer than the time limit (0.3 s)" in late.json()["detail"]
+        assert spinner.ended.wait(1.0) and spinner.ended_at - answered < 1.0
+        assert client.post("/api/parse", json={"expression": "b"}).status_code == 200  # the slot is free
+
+
+def test_work_whose_client_left_stops_and_frees_its_slot(monkeypatch):
+    app, spinner = spinning_app(monkeypatch, timeout=60)
+    with running(app) as url:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(f"{url}/api/parse", json={"expression": "spin"}, timeout=0.5)
+        left = time.monotonic()  # the client closed its connection
+        assert spinner.started.is_set()
+        assert spinner.ended.wait(2.0) and spinner.ended_at - left < 1.0
+        assert httpx.post(f"{url}/api/parse", json={"expression": "b"}, timeout=30).status_code == 200
+
+
+def test_an_mp4_export_past_its_limit_gives_back_the_render_lock(monkeypatch):
+    import numpy as np
+
+    from gdlab.render._animation import Animation
+    from gdlab.web import _compute
+
+    def endless(self):  # an animation that never ends, a frame every 20 ms
+        width, height = self.size
+        frame = np.full((height, width, 4), 255, np.uint8)
+        while True:
+            time.sleep(0.02)
+            yield frame
+
+    monkeypatch.setattr(Animation, "frames", endless)
+    app = create_app(WebLimits(export_timeout=1.0))
+    body = {**LECTURE, "rates": [0.5], "steps": 10, "format": "mp4", "frames": 5}
+    with running(app) as url:
+        response = httpx.post(f"{url}/api/export", json=body, timeout=60)
+        answered = time.monotonic()
+        assert response.status_code == 503
+        assert _compute._RENDER_LOCK.acquire(timeout=2.0), "the stopped export still holds the render lock"
+        _compute._RENDER_LOCK.release()
+        assert time.monotonic() - answered < 2.0
 
 
 # -- numbers of their own type, and the page's words -------------------------------------------------

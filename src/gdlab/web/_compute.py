@@ -9,15 +9,17 @@ strict JSON (non-finite numbers as ``null``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 import gdlab
+from gdlab._cancel import checkpoint
 from gdlab.web._cost import Budget
 from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
 
@@ -161,10 +163,13 @@ class Lab:
             self.budget.descents(loss, 1, request.steps)
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
         self.budget.descents(loss, len(request.rates), request.steps)
-        return [
-            gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
-            for lr in request.rates
-        ]
+        paths = []
+        for lr in request.rates:
+            checkpoint()  # a request stopped from outside ends between runs too
+            paths.append(
+                gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+            )
+        return paths
 
     @staticmethod
     def methods(_: object = None) -> Json:
@@ -258,7 +263,7 @@ class Lab:
             media = "text/csv" if request.format == "csv" else "application/json"
             rate = chosen.method if chosen.lr is None else f"lr{chosen.lr:g}"
             return data, media, f"gdlab-{rate}.{request.format}"
-        with _RENDER_LOCK:
+        with _render_lock():
             movie = gdlab.animate(
                 paths,
                 frames=request.frames,
@@ -267,9 +272,34 @@ class Lab:
                 lang=request.lang,
                 size=(640, 480),
             )
+            _check_between_frames(movie)
             data = movie.to_bytes(request.format)
         media = "image/gif" if request.format == "gif" else "video/mp4"
         return data, media, f"gdlab-descent.{request.format}"
+
+
+@contextlib.contextmanager
+def _render_lock() -> Iterator[None]:
+    """The render lock, waited for in short tries: an export stopped while it waits stops waiting."""
+    while not _RENDER_LOCK.acquire(timeout=0.1):
+        checkpoint()
+    try:
+        yield
+    finally:
+        _RENDER_LOCK.release()
+
+
+def _check_between_frames(movie: gdlab.Animation) -> None:
+    """Make ``movie`` check for a stop between frames, so an export past its time limit ends
+    (and gives the render lock back) within a frame rather than after the whole file."""
+    frames = movie.frames
+
+    def checked() -> Iterator[np.ndarray]:
+        for frame in frames():
+            checkpoint()
+            yield frame
+
+    movie.frames = checked  # type: ignore[method-assign]  # this one object's, for its writer
 
 
 def _log_offset(values: np.ndarray) -> float | None:
