@@ -134,7 +134,8 @@ def _refuse(steps: int, runs: int, most_steps: int, most_runs: int, why: str) ->
     """The refusal, led by the page's field ("steps: ...") and naming the most that fits."""
     if most_steps < 1:
         return InputError(f"rates: {why}, even for one step at {_rates(runs)}; take fewer rates")
-    other = f" (or at most {most_runs:,} rates at {steps:,} steps)" if runs > 1 and most_runs >= 1 else ""
+    rates = "1 rate" if most_runs == 1 else f"{most_runs:,} rates"
+    other = f" (or at most {rates} at {steps:,} steps)" if runs > 1 and most_runs >= 1 else ""
     return InputError(f"steps: {why}: at most {most_steps:,} steps at {_rates(runs)}{other}")
 
 
