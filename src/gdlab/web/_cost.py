@@ -15,8 +15,10 @@ the curvature at a point (one Hessian of at most 20 parameters).
 
 from __future__ import annotations
 
-import ast
+import functools
+import io
 import math
+import tokenize
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -64,30 +66,32 @@ WEIGHTS: dict[str, float] = {
 }
 
 
-def _whole_number(node: ast.expr) -> bool:
-    """Whether a power's exponent is a whole-number constant (XLA multiplies it out: cheap)."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        node = node.operand
-    return (
-        isinstance(node, ast.Constant)
-        and isinstance(node.value, int | float)
-        and float(node.value).is_integer()
-    )
+def _whole_power(after: list[tokenize.TokenInfo]) -> bool:
+    """Whether the exponent after ``**`` is a whole number written out (XLA multiplies it out: cheap)."""
+    if after and after[0].string in "+-":
+        after = after[1:]
+    return bool(after) and after[0].type == tokenize.NUMBER and float(after[0].string).is_integer()
 
 
-def _node_weight(node: ast.AST) -> float:
-    if not isinstance(node, ast.expr):  # operators and contexts are parts of a node, not nodes
-        return 0.0
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        return WEIGHTS.get(node.func.id, 1.0)
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and not _whole_number(node.right):
-        return WEIGHTS["pow"]
-    return 1.0
+def _token_weight(tokens: list[tokenize.TokenInfo], i: int) -> float:
+    token, after = tokens[i], tokens[i + 1 :]
+    if token.type == tokenize.NAME:  # a function when a bracket follows, else a parameter or data
+        return WEIGHTS.get(token.string, 1.0) if after and after[0].string == "(" else 1.0
+    if token.string == "**":
+        return 1.0 if _whole_power(after) else WEIGHTS["pow"]
+    return 1.0 if token.type == tokenize.NUMBER or token.string in ("+", "-", "*", "/", "@", "%") else 0.0
 
 
+@functools.lru_cache(maxsize=256)
 def loss_weight(text: str) -> float:
-    """The loss's size in arithmetic nodes, a slow function counted as many (``text`` already parsed)."""
-    return sum(_node_weight(node) for node in ast.walk(ast.parse(text, mode="eval")))
+    """The loss's size in arithmetic operations, a slow function counted as many.
+
+    Counted from the tokens of ``text``, which gdlab has already parsed, rather than parsed
+    again with :mod:`ast` on a worker thread: Python 3.11's parser can fail with "AST
+    constructor recursion depth mismatch" when threads parse at once (CPython gh-106905).
+    """
+    tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    return sum(_token_weight(tokens, i) for i in range(len(tokens)))
 
 
 @dataclass(frozen=True)
