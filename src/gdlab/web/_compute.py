@@ -39,6 +39,7 @@ HYPER_DEFAULTS: dict[str, dict[str, float]] = {
     "rmsprop": {"decay": 0.9},
 }
 _RENDER_LOCK = threading.Lock()  # matplotlib draws one picture at a time
+_PARSE_LOCK = threading.Lock()
 
 
 def _optax():
@@ -318,10 +319,13 @@ def _log_offset(values: np.ndarray) -> float | None:
 
 
 def _parse(text: str, data: str | None) -> gdlab.Expression:
-    if data == "cafe":
-        cafe = gdlab.datasets.cafe()
-        return gdlab.parse(text, data={"x": cafe.x, "y": cafe.y})
-    return gdlab.parse(text)
+    # One parse at a time: Python 3.11's ast parser, which gdlab.parse uses, can fail with
+    # "AST constructor recursion depth mismatch" when worker threads parse at once (gh-106905).
+    with _PARSE_LOCK:
+        if data == "cafe":
+            cafe = gdlab.datasets.cafe()
+            return gdlab.parse(text, data={"x": cafe.x, "y": cafe.y})
+        return gdlab.parse(text)
 
 
 def _latex(exact: object) -> str | None:
