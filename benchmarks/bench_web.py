@@ -7,7 +7,13 @@ server adds. Latency is the median (and 95th percentile) of ``--repeats`` reques
 a warm-up. The load test sends ``--requests`` requests from ``--clients`` concurrent
 clients (40% parse, 40% run, 20% sweep) and reports errors, throughput and latency.
 
-Run: ``python benchmarks/bench_web.py [--repeats 50] [--clients 20] [--requests 1000]``.
+``--calibrate`` instead times a table of runs, sweeps and landscapes in-process (light and
+heavy losses, with and without data) against the cost the server estimates for them
+(:mod:`gdlab.web._cost`), and prints measured / estimated. Near 1 (0.3 to 3) means the
+per-unit costs in ``UnitCosts`` fit this machine; light sweeps price high (0.1), which
+refuses only the largest of them; far above 1, measure the costs again.
+
+Run: ``python benchmarks/bench_web.py [--repeats 50] [--clients 20] [--requests 1000] [--calibrate]``.
 """
 
 from __future__ import annotations
@@ -82,6 +88,102 @@ def in_process(repeats: int) -> tuple[float, float]:
     )
 
 
+def _sines(n: int) -> str:
+    return "sum((y - b0 - " + " - ".join(f"sin(b{i}*x/10)" for i in range(1, n)) + ")^2)"
+
+
+def _start(names: int) -> dict[str, float]:
+    return {f"b{i}": 0.25 for i in range(names)}
+
+
+SQUARES = " + ".join(f"(b{i}-{i})^2" for i in range(20))
+# (what, endpoint, request): each about a second here; no tolerance, so every run takes every step.
+CALIBRATION: list[tuple[str, str, dict]] = [
+    ("run: lecture, 12 rates x 20,000", "run", {**RUN, "rates": [1e-4] * 12, "steps": 20_000}),
+    (
+        "run: 20 parameters, 2 rates x 5,000",
+        "run",
+        {"expression": SQUARES, "start": _start(20), "rates": [1e-3, 2e-3], "steps": 5000},
+    ),
+    (
+        "run: cafe, 3 rates x 20,000",
+        "run",
+        {**PARSE, "start": {"b0": 9, "b1": 2}, "rates": [1e-4] * 3, "steps": 20_000},
+    ),
+    (
+        "run: 12 sines on cafe, 1 rate x 1,000",
+        "run",
+        {"expression": _sines(12), "data": "cafe", "start": _start(12), "rates": [1e-5], "steps": 1000},
+    ),
+    ("sweep: lecture, 400 rates x 20,000", "sweep", {**SWEEP, "num": 400, "steps": 20_000}),
+    (
+        "sweep: 20 parameters, 400 rates x 2,000",
+        "sweep",
+        {"expression": SQUARES, "start": _start(20), "low": 1e-4, "high": 0.1, "num": 400, "steps": 2000},
+    ),
+    (
+        "sweep: cafe, 400 rates x 5,000",
+        "sweep",
+        {**PARSE, "start": {"b0": 9, "b1": 2}, "low": 1e-6, "high": 1e-4, "num": 400, "steps": 5000},
+    ),
+    (
+        "sweep: 6 sines on cafe, 400 rates x 200",
+        "sweep",
+        {
+            "expression": _sines(6),
+            "data": "cafe",
+            "start": _start(6),
+            "low": 1e-6,
+            "high": 1e-4,
+            "num": 400,
+            "steps": 200,
+        },
+    ),
+    (
+        "sweep: 12 sines on cafe, 400 rates x 50",
+        "sweep",
+        {
+            "expression": _sines(12),
+            "data": "cafe",
+            "start": _start(12),
+            "low": 1e-6,
+            "high": 1e-4,
+            "num": 400,
+            "steps": 50,
+        },
+    ),
+]
+
+
+def _seconds(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def calibrate() -> None:
+    """Measured against estimated seconds for each case of :data:`CALIBRATION`, warm (compiled)."""
+    from gdlab.web._compute import Lab
+    from gdlab.web._cost import Shape
+    from gdlab.web._models import RunIn, SweepIn, WebLimits
+
+    lab = Lab(WebLimits(work_seconds=float("inf"), kept_numbers=10**12, answer_numbers=10**9))
+    costs = lab.limits.costs
+    print(f"{'what':<44} {'measured':>9} {'estimated':>10} {'ratio':>6}")
+    for what, endpoint, body in CALIBRATION:
+        model = RunIn if endpoint == "run" else SweepIn
+        request = model.model_validate({**body, "tol": None})
+        call = lab.run if endpoint == "run" else lab.sweep
+        out = call(request)  # compiles
+        measured = min(_seconds(lambda c=call, r=request: c(r)) for _ in range(2))  # type: ignore[misc]
+        shape = Shape.of(lab.expression(request.expression, request.data))
+        # Priced by the steps actually taken: a run that stops early costs less than its request.
+        taken = [int(r["steps"]) for r in out["runs"]]  # type: ignore[attr-defined]
+        steps = sum(taken) if endpoint == "run" else len(taken) * max(taken)  # a sweep runs to its last
+        estimated = steps * (shape.run_step(costs) if endpoint == "run" else shape.sweep_step(costs))
+        print(f"{what:<44} {measured:>8.2f}s {estimated:>9.2f}s {measured / estimated:>6.2f}")
+
+
 def load(base: str, clients: int, requests: int) -> dict[str, float]:
     def one_client(count: int, offset: int) -> list[tuple[float, int]]:
         done = []
@@ -119,7 +221,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--calibrate", action="store_true", help="time the cost estimates instead")
     args = parser.parse_args()
+    if args.calibrate:
+        calibrate()
+        return
     run_direct, sweep_direct = in_process(args.repeats)
     port = free_port()
     server = start_server(port)

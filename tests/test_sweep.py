@@ -201,8 +201,7 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
     """A sweep past one compiled call advances a progress tracker (a terminal bar) as segments finish."""
     import contextlib
 
-    from gdlab import _sweep
-    from gdlab import _progress
+    from gdlab import _progress, _sweep
 
     seen: list[float] = []
 

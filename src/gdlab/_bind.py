@@ -14,7 +14,7 @@ import numpy as np
 
 from gdlab._checks import InputError, Spelling
 from gdlab._data import DataLike, as_table, column_names, design_matrix
-from gdlab._expr import Expression, mentions, parse
+from gdlab._expr import Expression, mentions, no_parameters, parse
 
 
 def loss_data(data: DataLike | None, text: str) -> dict[str, np.ndarray]:
@@ -44,7 +44,10 @@ def parse_with_data(text: str, data: DataLike | None) -> Expression:
 
 def check_start(loss: Expression, values: dict) -> None:
     """Refuse a start the loss cannot be computed at (a vector of the wrong length, a number where
-    the matrix form needs a vector) with an :class:`InputError` that says what to give."""
+    the matrix form needs a vector) with an :class:`InputError` that says what to give; a loss
+    with no parameters has no start at all."""
+    if not loss.params:
+        raise no_parameters(loss)
     try:
         loss(values)
     except InputError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import difflib
 import math
+import threading
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +41,10 @@ _LOOKALIKES = {
     "\uff09": ")",
     "\u03c0": "pi",
 }
+
+
+# One parse at a time: a server's worker threads parse the losses students type.
+_AST_LOCK = threading.Lock()
 
 
 class ExpressionError(InputError):
@@ -540,7 +545,8 @@ def parse(
         if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")):
             raise ExpressionError(f"data names must be plain names; got {name!r}")
     try:
-        tree = ast.parse(clean, mode="eval")
+        with _AST_LOCK:  # Python 3.11's parser can fail when threads parse at once (CPython gh-106905)
+            tree = ast.parse(clean, mode="eval")
     except SyntaxError as err:
         start = max(0, (err.offset or 1) - 1)
         import re

@@ -51,16 +51,24 @@ def as_float_tree(tree: Params, dtype: np.dtype, name: str) -> Params:
         try:
             arr = np.asarray(leaf)
         except Exception as err:  # e.g. ragged nested lists
-            raise InputError(f"{name} must be numbers or arrays of numbers; got {leaf!r}") from err
+            raise InputError(
+                lambda s: f"{s.name(name)} must be numbers or arrays of numbers; got {leaf!r}", parameter=name
+            ) from err
         if arr.dtype.kind not in "biuf":
-            raise InputError(f"{name} must be real numbers; got {arr.dtype} value {leaf!r}")
+            kind = arr.dtype
+            raise InputError(
+                lambda s: f"{s.name(name)} must be real numbers; got {kind} value {leaf!r}", parameter=name
+            )
         if not np.all(np.isfinite(arr)):
-            raise InputError(f"{name} must be finite; got {leaf!r}")
+            raise InputError(lambda s: f"{s.name(name)} must be finite; got {leaf!r}", parameter=name)
         return arr.astype(dtype)  # NumPy: compiled calls take it as it is, and it costs less to make
 
     if isinstance(tree, list):  # a list of numbers is a vector, not a pytree of scalars
         tree = np.asarray(tree)
     leaves = jax.tree.leaves(tree)
     if not leaves:
-        raise InputError(f"{name} holds no numbers; pass a number, an array, a tuple or a dict")
+        raise InputError(
+            lambda s: f"{s.name(name)} holds no numbers; pass a number, an array, a tuple or a dict",
+            parameter=name,
+        )
     return jax.tree.map(convert, tree)

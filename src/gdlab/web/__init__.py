@@ -30,11 +30,17 @@ class ExposedServerWarning(UserWarning):
     """The server listens on an address other machines can reach."""
 
 
-def create_app(limits: WebLimits | None = None) -> FastAPI:
-    """The lab as an ASGI application (see :func:`gdlab.web._app.create_app`)."""
+def create_app(
+    limits: WebLimits | None = None, *, host: str | None = None, port: int | None = None
+) -> FastAPI:
+    """The lab as an ASGI application (see :func:`gdlab.web._app.create_app`).
+
+    It answers requests naming 127.0.0.1, localhost or [::1], and ``host`` when given
+    (the address a server listens on); ``port``, when given, must match too.
+    """
     from gdlab.web._app import create_app as make
 
-    return make(limits)
+    return make(limits, host=host, port=port)
 
 
 def lab(expression: str = "(b/2-1)^2", **options: Any) -> LabWidget:
@@ -76,7 +82,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False)
             stacklevel=2,
         )
     # Connections beyond the limit are answered 503 at once rather than queued without bound.
-    config = uvicorn.Config(create_app(), host=host, port=port, log_level="warning", limit_concurrency=200)
+    # Requests must name this host (or a loopback name) and port: see create_app.
+    app = create_app(host=host, port=port or None)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=200)
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
     if open_browser:

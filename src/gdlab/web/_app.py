@@ -1,20 +1,27 @@
 """The lab's web server: JSON endpoints over gdlab's public functions, and the static page.
 
 Computations run on worker threads, a few at a time (:class:`WebLimits`), so a
-slow request never stalls the event loop; one that takes longer than the time
-limit is answered 503 with the reason (its thread finishes in the background
-and keeps its slot until then, so abandoned work still counts against the
-limit). An :class:`gdlab.InputError` is the user's to fix: 422 with its message.
+slow request never stalls the event loop. Each runs inside a cancel scope
+(:mod:`gdlab._cancel`): past its time limit, or once its client has gone, the
+scope is cancelled, the answer is 503 with the reason, and the work stops at its
+next checkpoint, which frees its slot (a slot is held until the work really ends,
+so work that does not check yet still counts against the limit). What a request
+would cost is priced before any work (:mod:`gdlab.web._cost`). An
+:class:`gdlab.InputError` is the user's to fix: 422 with its message.
+
+Every answer carries the page's security headers, and only requests naming this
+server's own host are answered (:mod:`gdlab.web._guards`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,8 +29,11 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 import gdlab
+from gdlab import _cancel
+from gdlab._checks import Spelling
 from gdlab.web._compute import Lab
 from gdlab.web._files import STATIC, plotly_js
+from gdlab.web._guards import BodyLimit, HostCheck, SecurityHeaders, allowed_hosts
 from gdlab.web._models import (
     ErrorOut,
     ExportIn,
@@ -44,6 +54,7 @@ from gdlab.web._models import (
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "The request named a host this server does not answer for."},
     413: {"model": ErrorOut, "description": "The request body is too large."},
     422: {"model": ErrorOut, "description": "The input is wrong; the message says what to fix."},
     503: {
@@ -51,11 +62,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "Busy, or out of time; the message says which.",
     },
 }
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
-)
+# How often a waiting request looks whether its work ended, its time ran out or its client left.
+_POLL = 0.05
 
 
 class Unavailable(Exception):
@@ -63,7 +71,12 @@ class Unavailable(Exception):
 
 
 class Workers:
-    """Runs computations on threads, at most ``limits.workers`` at once, each within a time limit."""
+    """Runs computations on threads, at most ``limits.workers`` at once, each within a time limit.
+
+    Each computation runs inside its own cancel scope: past its time limit, or once its
+    client disconnects, the scope is cancelled and the request answered 503 at once; the
+    work stops at its next :func:`gdlab._cancel.checkpoint`, and only then is its slot free.
+    """
 
     def __init__(self, limits: WebLimits):
         self.limits = limits
@@ -72,80 +85,89 @@ class Workers:
             max_workers=limits.workers, thread_name_prefix="gdlab-web"
         )
 
-    async def run(self, work: Callable[[], Any], timeout: float) -> Any:
-        await self._acquire()
+    async def run(self, work: Callable[[], Any], timeout: float, client: Request | None = None) -> Any:
+        await self._acquire(client)
+        stop = _cancel.Scope()
         try:
-            future = self.pool.submit(work)
+            # The worker thread runs in a copy of this context, and enters the request's scope there.
+            future = self.pool.submit(contextvars.copy_context().run, _within, stop, timeout, work)
         except BaseException:
             self.slots.release()
             raise
-        future.add_done_callback(lambda _: self.slots.release())
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-        except TimeoutError:
-            raise Unavailable(
-                f"the computation took longer than the time limit ({timeout:g} s); "
-                "take fewer steps or rates, or try again"
-            ) from None
+        future.add_done_callback(lambda _: self.slots.release())  # when the work really ends
+        return await self._wait(future, stop, timeout, client)
 
-    async def _acquire(self) -> None:
-        # A threading semaphore (not asyncio's) so that abandoned threads keep their slot.
-        deadline = time.monotonic() + self.limits.queue_wait
-        while not self.slots.acquire(blocking=False):
+    async def _wait(
+        self,
+        future: concurrent.futures.Future[Any],
+        stop: _cancel.Scope,
+        timeout: float,
+        client: Request | None,
+    ) -> Any:
+        waiting = asyncio.wrap_future(future)
+        waiting.add_done_callback(_retrieve)  # an abandoned result's error is not "never retrieved"
+        deadline = time.monotonic() + timeout
+        while not waiting.done():
+            await asyncio.wait([waiting], timeout=_POLL)
+            if waiting.done():
+                break
+            if client is not None and await client.is_disconnected():
+                stop.cancel("the client left")
+                raise Unavailable("stopped: the client left")
             if time.monotonic() > deadline:
+                stop.cancel("the time limit ran out")
+                raise Unavailable(_out_of_time(timeout))
+        try:
+            return waiting.result()
+        except _cancel.Cancelled:  # the work saw its own deadline first
+            raise Unavailable(_out_of_time(timeout)) from None
+
+    async def _acquire(self, client: Request | None) -> None:
+        # A threading semaphore (not asyncio's) so that work still running keeps its slot.
+        deadline = time.monotonic() + self.limits.queue_wait
+        next_look = time.monotonic() + _POLL
+        while not self.slots.acquire(blocking=False):
+            now = time.monotonic()
+            if now > deadline:
                 raise Unavailable(
                     f"busy: {self.limits.workers} computations are running; try again in a moment"
                 )
+            if client is not None and now > next_look:
+                next_look = now + _POLL
+                if await client.is_disconnected():
+                    raise Unavailable("stopped: the client left")
             await asyncio.sleep(0.005)
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, before they reach an endpoint."""
-
-    def __init__(self, app: Any, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-        sent = False
-
-        async def replay() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
-        detail = (
-            f"the request is larger than {self.limit:,} bytes; send a shorter expression or fewer numbers"
-        )
-        await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+def _within(stop: _cancel.Scope, timeout: float, work: Callable[[], Any]) -> Any:
+    with _cancel.scope(timeout=timeout, existing=stop):
+        return work()
 
 
-def create_app(limits: WebLimits | None = None) -> FastAPI:
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _out_of_time(timeout: float) -> str:
+    return (
+        f"the computation took longer than the time limit ({timeout:g} s) and was stopped; "
+        "take fewer steps or rates, or try again"
+    )
+
+
+def create_app(
+    limits: WebLimits | None = None, *, host: str | None = None, port: int | None = None
+) -> FastAPI:
     """The lab as an ASGI app: the page at ``/``, JSON endpoints under ``/api``.
 
     Args:
         limits: sizes, time limits and concurrency (default :class:`WebLimits`).
+        host: the address the server listens on, when not a loopback one: requests
+            naming it are answered as well as those naming 127.0.0.1, localhost or [::1]
+            (see :func:`allowed_hosts`); any other Host header is answered 400.
+        port: the port the server listens on, when known: requests naming another
+            port are refused too.
 
     Returns:
         A FastAPI application; serve it with uvicorn, or use :func:`gdlab.web.serve`.
@@ -166,16 +188,22 @@ def create_app(limits: WebLimits | None = None) -> FastAPI:
     _handlers(app)
     _endpoints(app, lab, workers)
     _pages(app)
+    names, any_address = allowed_hosts(host)
+    # The last added runs first: headers on every answer, then the host, then the body's size.
     app.add_middleware(BodyLimit, limit=limits.body_bytes)
+    app.add_middleware(HostCheck, names=names, port=port or None, any_address=any_address)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
 def _handlers(app: FastAPI) -> None:
     @app.exception_handler(gdlab.InputError)
     async def input_error(_: Request, err: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=422)
+        assert isinstance(err, gdlab.InputError)
+        return JSONResponse({"detail": err.spelled(PAGE)}, status_code=422)
 
     @app.exception_handler(Unavailable)
+    @app.exception_handler(_cancel.Cancelled)
     async def unavailable(_: Request, err: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(err)}, status_code=503, headers={"Retry-After": "1"})
 
@@ -183,6 +211,21 @@ def _handlers(app: FastAPI) -> None:
     async def invalid(_: Request, err: Exception) -> JSONResponse:
         assert isinstance(err, RequestValidationError)
         return JSONResponse({"detail": problems(err.errors())}, status_code=422)
+
+
+class PageSpelling(Spelling):
+    """gdlab's parameters named as the page's fields: a start is "start", rates are "rates"."""
+
+    FIELDS: ClassVar[dict[str, str]] = {"init": "start", "inits": "start", "lr": "rates", "lrs": "rates"}
+
+    def name(self, param: str, words: str | None = None) -> str:
+        return self.FIELDS.get(param, words or param)
+
+    def setting(self, param: str, value: object, *, quoted: bool = False) -> str:
+        return f"{self.name(param)} {value}"
+
+
+PAGE = PageSpelling()
 
 
 def _json(work: Callable[[], dict[str, object]]) -> Callable[[], Response]:
@@ -193,14 +236,14 @@ def _json(work: Callable[[], dict[str, object]]) -> Callable[[], Response]:
 def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     timeout = workers.limits.timeout
 
-    async def compute(work: Callable[[], Response], limit: float = timeout) -> Response:
-        response: Response = await workers.run(work, limit)
+    async def compute(work: Callable[[], Response], http: Request, limit: float = timeout) -> Response:
+        response: Response = await workers.run(work, limit, http)
         return response
 
     @app.post("/api/parse", response_model=ParseOut, tags=["lab"])
-    async def parse(request: ParseIn) -> Response:
+    async def parse(request: ParseIn, http: Request) -> Response:
         """Check a loss and give its parameters and exact derivatives."""
-        return await compute(_json(lambda: lab.parse(request)))
+        return await compute(_json(lambda: lab.parse(request)), http)
 
     @app.post("/api/methods", response_model=MethodsOut, tags=["lab"])
     async def methods(request: MethodsIn) -> Response:
@@ -208,24 +251,24 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
         return JSONResponse(lab.methods(request))
 
     @app.post("/api/run", response_model=RunsOut, tags=["lab"])
-    async def run(request: RunIn) -> Response:
+    async def run(request: RunIn, http: Request) -> Response:
         """One descent per rate: every run's (thinned) path, status and message, with exact final values."""
-        return await compute(_json(lambda: lab.run(request)))
+        return await compute(_json(lambda: lab.run(request)), http)
 
     @app.post("/api/landscape", response_model=LandscapeOut, tags=["lab"])
-    async def landscape(request: LandscapeIn) -> Response:
+    async def landscape(request: LandscapeIn, http: Request) -> Response:
         """The loss on a grid over one or two parameters, for the picture behind the paths."""
-        return await compute(_json(lambda: lab.landscape(request)))
+        return await compute(_json(lambda: lab.landscape(request)), http)
 
     @app.post("/api/sweep", response_model=SweepOut, tags=["lab"])
-    async def sweep(request: SweepIn) -> Response:
+    async def sweep(request: SweepIn, http: Request) -> Response:
         """Many rates in one compiled call: each run's regime, steps and final loss, 2/L and explain(lr)."""
-        return await compute(_json(lambda: lab.sweep(request)))
+        return await compute(_json(lambda: lab.sweep(request)), http)
 
     @app.post("/api/stability", response_model=StabilityOut, tags=["lab"])
-    async def stability(request: StabilityIn) -> Response:
+    async def stability(request: StabilityIn, http: Request) -> Response:
         """Curvature at a point: 2/L, the best fixed rate, and what each given rate does."""
-        return await compute(_json(lambda: lab.stability(request)))
+        return await compute(_json(lambda: lab.stability(request)), http)
 
     @app.post(
         "/api/export",
@@ -235,7 +278,7 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
             200: {"content": {m: {} for m in ("text/csv", "application/json", "image/gif", "video/mp4")}}
         },
     )
-    async def export(request: ExportIn) -> Response:
+    async def export(request: ExportIn, http: Request) -> Response:
         """The runs as a file from gdlab's writers: CSV or JSON of one run, GIF or MP4 of all."""
 
         def work() -> Response:
@@ -244,15 +287,14 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
                 data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
             )
 
-        return await compute(work, workers.limits.export_timeout)
+        return await compute(work, http, workers.limits.export_timeout)
 
 
 def _pages(app: FastAPI) -> None:
-    headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"}
-
+    # The security headers come from SecurityHeaders, on these and on every static file.
     @app.get("/", include_in_schema=False)
     async def index() -> Response:
-        return FileResponse(STATIC / "index.html", headers=headers | {"Cache-Control": "no-cache"})
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     @app.get("/vendor/plotly.min.js", include_in_schema=False)
     async def plotly() -> Response:

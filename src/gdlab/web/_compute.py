@@ -9,14 +9,17 @@ strict JSON (non-finite numbers as ``null``).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 import gdlab
+from gdlab._cancel import checkpoint
+from gdlab.web._cost import Budget
 from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
 
 Json = dict[str, object]
@@ -70,6 +73,7 @@ class Lab:
 
     def __init__(self, limits: WebLimits | None = None):
         self.limits = limits or WebLimits()
+        self.budget = Budget(self.limits)
         self._expressions = _Bounded(self.limits.cached_expressions)
         self._parsed = _Bounded(self.limits.cached_expressions)
         self._shapes = _Bounded(self.limits.cached_expressions)
@@ -156,11 +160,16 @@ class Lab:
         start = self.start(loss, request.start)
         method = self.method(request.method, request.hyper)
         if not gdlab.METHODS[request.method].needs_lr:  # it chooses its own steps: one run, no rate
+            self.budget.descents(loss, 1, request.steps)
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
-        return [
-            gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
-            for lr in request.rates
-        ]
+        self.budget.descents(loss, len(request.rates), request.steps)
+        paths = []
+        for lr in request.rates:
+            checkpoint()  # a request stopped from outside ends between runs too
+            paths.append(
+                gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+            )
+        return paths
 
     @staticmethod
     def methods(_: object = None) -> Json:
@@ -178,8 +187,9 @@ class Lab:
         }
 
     def run(self, request: RunIn) -> Json:
-        runs = [_run_json(t, request.points) for t in self.trajectories(request)]
-        return {"params": list(self.expression(request.expression, request.data).params), "runs": runs}
+        loss, paths = self.expression(request.expression, request.data), self.trajectories(request)
+        points = self.budget.points(loss, len(paths), request.points)  # no more than the page can draw
+        return {"params": list(loss.params), "runs": [_run_json(t, points) for t in paths]}
 
     def landscape(self, request: LandscapeIn) -> Json:
         from gdlab._bind import component_list, point_from_components
@@ -198,6 +208,7 @@ class Lab:
             if not math.isfinite(stop - start):
                 raise gdlab.InputError(f"the range of {name} is too wide to draw ({start:g} to {stop:g})")
         num = request.num or (400 if len(names) == 1 else 80)
+        self.budget.landscape(loss, num, len(names))
 
         def by_position(p: Sequence[object]) -> object:
             return loss.function(point_from_components(shapes, dict(zip(names, p, strict=True))))
@@ -226,7 +237,7 @@ class Lab:
             lrs = np.asarray(request.rates, dtype=float)
         else:
             lrs = gdlab.rates(request.low, request.high, request.num, log=request.log)
-        self.limits.check_sweep(lrs.size, request.steps)
+        self.budget.sweep(loss, lrs.size, request.steps)
         method = self.method(request.method, request.hyper)
         result = gdlab.sweep(
             loss, start, lrs=lrs, steps=request.steps, method=method, tol=request.tol, save="final"
@@ -248,6 +259,8 @@ class Lab:
 
     def export(self, request: ExportIn) -> tuple[bytes, str, str]:
         """The current runs as a file: (bytes, media type, file name), from gdlab's own writers."""
+        if request.format in ("csv", "json"):
+            self.budget.file(self.expression(request.expression, request.data), request.steps)
         paths = self.trajectories(request)
         if request.format in ("csv", "json"):
             if request.run >= len(paths):
@@ -258,7 +271,7 @@ class Lab:
             media = "text/csv" if request.format == "csv" else "application/json"
             rate = chosen.method if chosen.lr is None else f"lr{chosen.lr:g}"
             return data, media, f"gdlab-{rate}.{request.format}"
-        with _RENDER_LOCK:
+        with _render_lock():
             movie = gdlab.animate(
                 paths,
                 frames=request.frames,
@@ -267,9 +280,34 @@ class Lab:
                 lang=request.lang,
                 size=(640, 480),
             )
+            _check_between_frames(movie)
             data = movie.to_bytes(request.format)
         media = "image/gif" if request.format == "gif" else "video/mp4"
         return data, media, f"gdlab-descent.{request.format}"
+
+
+@contextlib.contextmanager
+def _render_lock() -> Iterator[None]:
+    """The render lock, waited for in short tries: an export stopped while it waits stops waiting."""
+    while not _RENDER_LOCK.acquire(timeout=0.1):
+        checkpoint()
+    try:
+        yield
+    finally:
+        _RENDER_LOCK.release()
+
+
+def _check_between_frames(movie: gdlab.Animation) -> None:
+    """Make ``movie`` check for a stop between frames, so an export past its time limit ends
+    (and gives the render lock back) within a frame rather than after the whole file."""
+    frames = movie.frames
+
+    def checked() -> Iterator[np.ndarray]:
+        for frame in frames():
+            checkpoint()
+            yield frame
+
+    movie.frames = checked  # type: ignore[method-assign]  # this one object's, for its writer
 
 
 def _log_offset(values: np.ndarray) -> float | None:

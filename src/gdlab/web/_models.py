@@ -1,19 +1,32 @@
 """The lab's requests as pydantic models, with the web layer's own limits.
 
-Numbers must be finite (JSON's ``NaN`` and ``Infinity`` are refused), and the
-sizes a request may ask for are capped here, below gdlab's own
-:data:`gdlab.LIMITS`, so that one request answers within the time limit.
+Numbers must be finite (JSON's ``NaN`` and ``Infinity`` are refused) and of their
+own type (``false`` is not 0, ``"5"`` not 5), and the sizes a request may ask for
+are capped here, below gdlab's own :data:`gdlab.LIMITS`; what the sizes together
+cost is priced before any work (:mod:`gdlab.web._cost`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, FiniteFloat, JsonValue, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    FiniteFloat,
+    JsonValue,
+    Strict,
+    StrictBool,
+    ValidationInfo,
+    field_validator,
+)
 
-from gdlab._checks import LIMITS, InputError
+from gdlab._checks import LIMITS
+from gdlab.web._cost import UnitCosts
 
 
 def _method_names() -> list[str]:
@@ -42,17 +55,33 @@ Dataset = Literal["cafe"]
 class WebLimits:
     """What one request may ask for, and how long and how many may run at once.
 
+    Sizes in a request are capped by the request models; what it costs (time,
+    memory, the answer's size) is priced before any work by
+    :class:`gdlab.web._cost.Budget` against the budgets here, and refused with a
+    message naming the most that would fit.
+
     Attributes:
         steps: steps of one run or sweep.
         rates: rates drawn at once on the page.
         sweep_rates: rates in one sweep.
-        sweep_work: rates x steps of one sweep.
-        points: rows of a trajectory sent to the page (thinned; the last row exact).
+        points: rows of a trajectory a request may ask to be sent (thinned; the last row exact).
         grid: points per axis of a landscape.
         params: parameters of a loss.
         body_bytes: bytes of one request body.
-        frames: frames of an exported animation.
-        timeout: seconds a computation may take before the answer is 503.
+        frames: frames of an exported animation (at about 40 ms each, well within
+            ``export_timeout``).
+        work_seconds: estimated seconds of computation one request may ask for. Well under
+            ``timeout``: the estimate is typical, not a bound, and the server is shared.
+            The lecture's requests price at most about 1 s (a sweep of 50 rates x 100,000
+            steps of ``(b/2-1)^2``; the cafe regression's, about 1.1 s).
+        kept_numbers: numbers a request's descents keep before thinning (every step's
+            parameters, gradient and loss, float64: 12 million is 96 MB; four at once,
+            under 400 MB).
+        answer_numbers: numbers of the rows sent for the page to draw (about 20 bytes each
+            as JSON: 250,000 is 5 MB); more rows are thinned away.
+        file_numbers: numbers in a downloaded CSV or JSON file of one run.
+        costs: seconds per unit of work on this machine, for the estimates.
+        timeout: seconds a computation may take before it is stopped and the answer is 503.
         export_timeout: seconds an animation export may take.
         workers: computations running at once; more wait for a free slot.
         queue_wait: seconds a request waits for a slot before the answer is 503.
@@ -62,30 +91,28 @@ class WebLimits:
     steps: int = 100_000
     rates: int = 12
     sweep_rates: int = 400
-    sweep_work: int = 20_000_000
     points: int = 5_000
     grid: int = 400
     params: int = 20
     body_bytes: int = 64 * 1024
     frames: int = 200
+    work_seconds: float = 4.0
+    kept_numbers: int = 12_000_000
+    answer_numbers: int = 250_000
+    file_numbers: int = 2_000_000
+    costs: UnitCosts = field(default_factory=UnitCosts)
     timeout: float = 10.0
     export_timeout: float = 60.0
     workers: int = 4
     queue_wait: float = 10.0
     cached_expressions: int = 64
 
-    def check_sweep(self, rates: int, steps: int) -> None:
-        if rates > self.sweep_rates:
-            raise InputError(f"{rates:,} rates: a sweep here takes at most {self.sweep_rates:,}")
-        if rates * steps > self.sweep_work:
-            raise InputError(
-                f"{rates:,} rates x {steps:,} steps is too much work for one request "
-                f"(at most {self.sweep_work:,}); take fewer rates or steps"
-            )
-
 
 DEFAULT = WebLimits()
-Positive = Annotated[FiniteFloat, Field(gt=0)]
+# Strict: JSON's false is not the number 0, nor "5" the number 5 (a whole number is still a float).
+Number = Annotated[FiniteFloat, Strict()]
+Whole = Annotated[int, Strict()]
+Positive = Annotated[Number, Field(gt=0)]
 Text = Annotated[
     str,
     Field(
@@ -95,7 +122,7 @@ Text = Annotated[
     ),
 ]
 # A vector parameter (the lecture's beta in (y - X@beta).T @ (y - X@beta)) starts at a list.
-Value = FiniteFloat | Annotated[list[FiniteFloat], Field(min_length=1, max_length=DEFAULT.params)]
+Value = Number | Annotated[list[Number], Field(min_length=1, max_length=DEFAULT.params)]
 Point = Annotated[
     dict[Annotated[str, Field(max_length=64)], Value],
     Field(
@@ -104,14 +131,14 @@ Point = Annotated[
     ),
 ]
 Hyper = Annotated[
-    dict[Annotated[str, Field(max_length=16)], Annotated[FiniteFloat, Field(ge=0, lt=1)]],
+    dict[Annotated[str, Field(max_length=16)], Annotated[Number, Field(ge=0, lt=1)]],
     Field(
         default_factory=dict,
         max_length=4,
         description="Optimiser settings: momentum (momentum, nesterov), b1 and b2 (adam), decay (rmsprop).",
     ),
 ]
-Steps = Annotated[int, Field(ge=0, le=DEFAULT.steps, description="The most steps of each run.")]
+Steps = Annotated[Whole, Field(ge=0, le=DEFAULT.steps, description="The most steps of each run.")]
 Tol = Annotated[Positive | None, Field(description="Stop once the gradient norm is at most this.")]
 
 
@@ -121,11 +148,20 @@ class _In(BaseModel):
 
 def problems(errors: Iterable[Mapping[str, Any]]) -> str:
     """Pydantic's errors in words, one "field: message" each (the request body's own name left out)."""
-    parts = []
+    parts: dict[str, str] = {}
     for e in errors:
-        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {e.get('msg', 'invalid')}" if where else str(e.get("msg", "invalid")))
-    return "; ".join(parts) or "invalid request"
+        # A value that may take several forms (a number or a list) is refused once per form:
+        # its first form's words stand for it, under the field's own name.
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body" and not _form(p))
+        # A validator's own ValueError reads "Value error, ..."; its words are the message.
+        message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.setdefault(where, f"{where}: {message}" if where else message)
+    return "; ".join(parts.values()) or "invalid request"
+
+
+def _form(part: object) -> bool:
+    """Whether a piece of an error's location names one form of a union ("float", "list[float]")."""
+    return isinstance(part, str) and (part in ("float", "int", "bool", "str") or "[" in part)
 
 
 def _example(**example: JsonValue) -> ConfigDict:
@@ -153,7 +189,7 @@ class RunIn(_In):
     hyper: Hyper
     steps: Steps = 100
     tol: Tol = None
-    points: int = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
+    points: Whole = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
 
     model_config = _example(
         expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], method="gd", steps=100, tol=1e-8
@@ -164,8 +200,8 @@ class ExportIn(RunIn):
     """The runs as a file: CSV or JSON of one run, GIF or MP4 of all of them."""
 
     format: Literal["csv", "json", "gif", "mp4"] = "csv"
-    run: int = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
-    frames: int = Field(60, ge=2, le=DEFAULT.frames)
+    run: Whole = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
+    frames: Whole = Field(60, ge=2, le=DEFAULT.frames)
     spacing: Literal["linear", "log"] = "linear"
     lang: Literal["en", "ko"] = "en"
 
@@ -177,10 +213,10 @@ class LandscapeIn(_In):
 
     expression: Text
     data: Dataset | None = None
-    ranges: dict[Annotated[str, Field(max_length=64)], tuple[FiniteFloat, FiniteFloat]] = Field(
+    ranges: dict[Annotated[str, Field(max_length=64)], tuple[Number, Number]] = Field(
         min_length=1, max_length=2, description="(low, high) for each parameter."
     )
-    num: int | None = Field(None, ge=2, le=DEFAULT.grid, description="Points per axis.")
+    num: Whole | None = Field(None, ge=2, le=DEFAULT.grid, description="Points per axis.")
 
     model_config = _example(expression="(b/2-1)^2", ranges={"b": [-12, 12]}, num=50)
 
@@ -194,8 +230,8 @@ class SweepIn(_In):
     rates: list[Positive] | None = Field(None, max_length=DEFAULT.sweep_rates)
     low: Positive = 1e-3
     high: Positive = 10.0
-    num: int = Field(50, ge=1, le=DEFAULT.sweep_rates)
-    log: bool = True
+    num: Whole = Field(50, ge=1, le=DEFAULT.sweep_rates)
+    log: StrictBool = True
     method: Method = "gd"
     hyper: Hyper
     steps: Steps = 1000
@@ -205,11 +241,13 @@ class SweepIn(_In):
         expression="(b/2-1)^2", start={"b": -10}, low=0.01, high=10, num=50, steps=1000, tol=1e-8
     )
 
-    @model_validator(mode="after")
-    def _ordered(self) -> SweepIn:
-        if not self.rates and not self.low < self.high:
-            raise ValueError(f"low must be below high; got {self.low} and {self.high}")
-        return self
+    @field_validator("high")
+    @classmethod
+    def _ordered(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("low")  # a list of rates needs no range
+        if not info.data.get("rates") and low is not None and not low < high:
+            raise ValueError(f"low must be below high; got {low:g} and {high:g}")
+        return high
 
 
 class StabilityIn(_In):
