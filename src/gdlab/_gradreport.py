@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdlab._checks import LIMITS, InputError
-from gdlab._expr import Expression, no_parameters, parse
+from gdlab._expr import MATRIX_FORMS, Expression, no_parameters, parse
 from gdlab._gradcheck import check_grad
 from gdlab._json import plain
 from gdlab._symbolic import evaluate
@@ -169,7 +169,7 @@ def gradient_report(loss: str | Expression, at: Params, *, data: object = None) 
     exact_ok = loss.sympy is not None and rows_of_data <= LIMITS.symbolic_rows
     notes = []
     if loss.sympy is None:
-        notes.append("matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only")
+        notes.append(loss.symbolic_note or MATRIX_FORMS)
     elif not exact_ok:
         notes.append(
             f"the data has {rows_of_data:,} rows, more than {LIMITS.symbolic_rows:,}: "
@@ -179,10 +179,14 @@ def gradient_report(loss: str | Expression, at: Params, *, data: object = None) 
     for i, name in enumerate(check.names):
         derivative = symbolic = None
         if loss.sympy is not None:
-            exact = loss.derivative(name)
-            derivative = str(exact)
-            if exact_ok:
-                symbolic = evaluate(exact, point, {k: np.asarray(v) for k, v in loss.data_values.items()})
+            found = loss.exact_derivative(name)
+            if found.note:
+                notes.append(f"the derivative by {name}: {found.note}")
+            if found.exact is not None:
+                derivative = str(found.exact)
+            if found.exact is not None and exact_ok:
+                data = {k: np.asarray(v) for k, v in loss.data_values.items()}
+                symbolic = evaluate(found.exact, point, data)
                 symbolic = symbolic if math.isfinite(symbolic) else None
         rows.append(
             GradientRow(name, derivative, symbolic, float(check.autodiff[i]), float(check.numeric[i]))
