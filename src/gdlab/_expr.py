@@ -24,6 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import LIMITS, InputError
+from gdlab._loss import explained
 
 MAX_LENGTH = LIMITS.expression_chars
 MAX_DEPTH = LIMITS.expression_depth
@@ -585,13 +586,15 @@ class Expression:
         missing = [p for p in self.params if p not in values]
         if missing:
             raise InputError(f"give a value for {', '.join(missing)}")
-        return self.function({p: _floating(values[p]) for p in self.params})
+        at = {p: _floating(values[p]) for p in self.params}
+        with explained(at):  # shapes that do not fit (x @ b for a number b) are the user's to fix
+            return self.function(at)
 
     def exact_derivative(self, name: str) -> Derivative:
         """The exact derivative with respect to parameter ``name``, within the symbolic budget.
 
         It is simplified when that is cheap (:attr:`Limits.simplify_ops`,
-        :attr:`Limits.simplify_degree`, :attr:`Limits.symbolic_seconds`), shown as it is
+        :attr:`Limits.simplify_terms`, :attr:`Limits.symbolic_seconds`), shown as it is
         otherwise, and absent when it cannot be had in time or is too large to write out;
         :attr:`Derivative.note` says which and why. Worked out once per parameter.
 
@@ -600,7 +603,7 @@ class Expression:
             >>> print(found.exact)
             10000000000*(b + 1)**9999999999
             >>> print(found.note)
-            shown unsimplified: simplifying would expand a power of degree 9,999,999,999 (the limit is 64)
+            shown unsimplified: simplifying could expand it into about 10,000,000,000 terms (the limit is 300)
         """
         if name not in self.params:
             raise InputError(f"{name!r} is not a parameter of {self.text}; its parameters: {self.params}")

@@ -12,6 +12,7 @@ from gdlab._checks import LIMITS, InputError
 from gdlab._expr import MATRIX_FORMS, Expression, no_parameters, parse
 from gdlab._gradcheck import check_grad
 from gdlab._json import plain
+from gdlab._loss import scalar_loss
 from gdlab._symbolic import evaluate
 from gdlab._text import table
 from gdlab._types import Params
@@ -159,7 +160,7 @@ def gradient_report(loss: str | Expression, at: Params, *, data: object = None) 
         raise no_parameters(loss)
     point = _point(loss, at)
     where = ", ".join(f"{k}={v:.6g}" for k, v in point.items())
-    value = float(loss.function(point))
+    value = float(scalar_loss(loss)(point))  # one number, or an InputError that says what it is
     if not math.isfinite(value):
         raise InputError(f"the loss is {value} at {where}: choose a point where it is finite")
     check = check_grad(loss.function, point)

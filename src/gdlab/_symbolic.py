@@ -3,7 +3,7 @@
 SymPy has no size or time limit of its own: ``simplify((b+1)**(10**10))`` expands a
 binomial with ten billion terms and grows without end. Every symbolic step gdlab
 takes on a user's loss goes through :func:`within` (a time limit) and, before a
-step that can expand, :func:`expansion_degree` (a size estimate checked first).
+step that can expand, :func:`expansion_terms` (a size estimate checked first).
 """
 
 from __future__ import annotations
@@ -84,37 +84,60 @@ def _may_raise(frame: FrameType) -> bool:
     return code.co_filename.startswith(_STOPPABLE) and not code.co_flags & _GENERATOR_FLAGS
 
 
-def expansion_degree(expr: sympy.Basic) -> int:
-    """An upper estimate of the polynomial degree that expanding ``expr`` could reach.
+def expansion_terms(expr: sympy.Basic) -> float:
+    """An upper bound on the terms expanding ``expr`` (inside ``simplify``) could write.
 
-    ``(b+1)**1000`` gives 1000 and ``(b+1)**30 * (b+2)**30`` gives 60: the number of
-    terms ``expand`` (inside ``simplify``) writes grows with it. Every power counts its
-    exponent, also a power of a number (``(1+sqrt(2))**1000`` expands too).
+    A sum of m terms raised to the power n expands into at most C(n + m - 1, m - 1)
+    terms, a product into the product of its factors' terms: ``(b+1)**1000`` gives 1001,
+    and ``(b+c+x+y+1)**12`` 1820, which simplify takes seconds over. Expanding also works
+    inside a function's argument (``sin((b+1)**1000)``), so the largest bound there counts.
 
     Example:
-        >>> b = sympy.Symbol("b")
-        >>> expansion_degree((b + 1) ** 30 * sympy.sin(b**2))
-        32
+        >>> b, c = sympy.symbols("b c")
+        >>> expansion_terms((b + 1) ** 30 * (c + sympy.sin(b)) ** 2)
+        93.0
     """
-    seen: dict[sympy.Basic, int] = {}
+    inside = [1.0]
+    seen: dict[sympy.Basic, float] = {}
 
-    def degree(e: sympy.Basic) -> int:
-        if e in seen:
-            return seen[e]
-        if not e.args:
-            found = 0 if e.is_Number else 1
-        elif e.is_Pow:
-            base, exponent = degree(e.args[0]), degree(e.args[1])
-            power = _magnitude(e.args[1])
-            found = max(base, exponent) if power is None else math.ceil(power) * max(1, base)
-        elif e.is_Mul:
-            found = sum(degree(a) for a in e.args)
-        else:  # sums, functions (expand works inside their arguments), anything else
-            found = max(degree(a) for a in e.args)
-        seen[e] = found
-        return found
+    def terms(e: sympy.Basic) -> float:
+        if e not in seen:
+            power = _magnitude(e.args[1]) if e.is_Pow else None
+            if not e.args:
+                seen[e] = 1.0
+            elif e.is_Add:
+                seen[e] = min(math.fsum(terms(a) for a in e.args), _CAP)
+            elif e.is_Mul:
+                seen[e] = math.prod(min(terms(a), _CAP) for a in e.args) if len(e.args) < 40 else _CAP
+                seen[e] = min(seen[e], _CAP)
+            elif power is not None and power == math.floor(power):  # (b+1)**n; 1/(b+1)**n expands too
+                seen[e] = _choose(power + terms(e.args[0]) - 1, terms(e.args[0]) - 1)
+            else:  # sqrt(b+1), b**c, sin(b), sum(...): one term, expanded inside
+                inside.extend(expansion_terms(a) for a in e.args)
+                seen[e] = 1.0
+        return seen[e]
 
-    return degree(expr)
+    return max(terms(expr), *inside)
+
+
+_CAP = 1e300  # bounds are capped here: never a huge integer
+
+
+def _choose(n: float, k: float) -> float:
+    """C(n, k) in floating point, for a large n too, capped at 1e300."""
+    if k <= 0 or n <= k:
+        return 1.0
+    if k > 50:
+        logarithm = math.lgamma(n + 1) - math.lgamma(n - k + 1) - math.lgamma(k + 1)
+        return math.exp(min(logarithm, math.log(_CAP)))
+    result = 1.0
+    for i in range(1, int(k) + 1):
+        result = min(result * (n - k + i) / i, _CAP)
+    return float(round(result)) if result < 2**52 else result
+
+
+def _count(terms: float) -> str:
+    return f"{terms:,.0f}" if terms < 1e15 else f"{terms:.2g}"
 
 
 def _magnitude(exponent: sympy.Basic) -> float | None:
@@ -140,17 +163,20 @@ def tidy(exact: sympy.Basic) -> tuple[sympy.Basic, str | None]:
     """
     if nodes_over(exact, 10 * LIMITS.simplify_ops) or sympy.count_ops(exact) > LIMITS.simplify_ops:
         return exact, None  # a long derivative is shown as it is: simplify is for tidying short ones
-    degree = expansion_degree(exact)
-    if degree > LIMITS.simplify_degree:
+    terms = expansion_terms(exact)
+    if terms > LIMITS.simplify_terms:
         return exact, (
-            f"shown unsimplified: simplifying would expand a power of degree {degree:,} "
-            f"(the limit is {LIMITS.simplify_degree})"
+            f"shown unsimplified: simplifying could expand it into about {_count(terms)} terms "
+            f"(the limit is {LIMITS.simplify_terms:,})"
         )
     seconds = LIMITS.symbolic_seconds
     try:
         return within(seconds, lambda: sympy.simplify(exact)), None
     except OutOfTime:
         return exact, f"shown unsimplified: simplifying it took longer than {seconds:g} s"
+
+
+_SPLIT = 64  # a power this large of a product is raised with its numbers kept apart
 
 
 def power(base: sympy.Basic, exponent: sympy.Basic) -> sympy.Basic:
@@ -171,7 +197,7 @@ def power(base: sympy.Basic, exponent: sympy.Basic) -> sympy.Basic:
             return sympy.Pow(base, exponent)
         return sympy.Pow(base, exponent, evaluate=False).evalf(15)  # 9**9**9**9 is never done exactly
     size = _magnitude(exponent)
-    if size is not None and size > LIMITS.simplify_degree:
+    if size is not None and size > _SPLIT:
         numbers, rest = base.as_independent(*base.free_symbols, as_Add=False)
         if numbers != 1:
             return power(numbers, exponent) * sympy.Pow(rest, exponent)
