@@ -24,7 +24,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import LIMITS, InputError
-from gdlab._loss import explained
 
 MAX_LENGTH = LIMITS.expression_chars
 MAX_DEPTH = LIMITS.expression_depth
@@ -264,11 +263,16 @@ class _Compiler:
         except (TypeError, ValueError) as err:  # 2 @ 3: a matrix product of numbers
             first = (str(err).strip().splitlines() or [""])[0]
             raise self.fail(f"{self.part(node)} cannot be computed: {first}", node) from None
-        if math.isnan(value):
-            raise self.fail(f"{self.part(node)} is {_UNDEFINED}", node)
-        if not math.isfinite(value) or abs(value) > TOO_LARGE:
-            raise self.fail(f"{self.part(node)} is {_INFINITE}", node)
+        if math.isnan(value) or not math.isfinite(value) or abs(value) > TOO_LARGE:
+            raise self.undefined(node, "undefined" if math.isnan(value) else "infinite")
         return lambda env: _f(value)
+
+    def undefined(self, node: ast.AST, problem: str) -> ExpressionError:
+        """The error for a part that is ``"undefined"`` (NaN, complex) or ``"infinite"``."""
+        words = f"{self.part(node)} is {_UNDEFINED if problem == 'undefined' else _INFINITE}"
+        if isinstance(node, ast.BinOp | ast.UnaryOp):  # the words options have always used for 1/0
+            words = f"this arithmetic gives a number too large (or undefined) to use: {words}"
+        return self.fail(words, node)
 
     def _exact(self, node: ast.AST, exact: Exact) -> object:
         """The node's SymPy form, built within the time left, and checked to be a real number."""
@@ -301,8 +305,7 @@ class _Compiler:
         if sym.is_number:
             problem = real_number_problem(sym, TOO_LARGE)
             if problem:
-                words = _UNDEFINED if problem == "undefined" else _INFINITE
-                raise self.fail(f"{self.part(node)} is {words}", node)
+                raise self.undefined(node, problem)
         elif sym.is_extended_real is False:
             raise self.fail(f"{self.part(node)} is {_NEVER_REAL}", node)
         return sym
@@ -586,9 +589,7 @@ class Expression:
         missing = [p for p in self.params if p not in values]
         if missing:
             raise InputError(f"give a value for {', '.join(missing)}")
-        at = {p: _floating(values[p]) for p in self.params}
-        with explained(at):  # shapes that do not fit (x @ b for a number b) are the user's to fix
-            return self.function(at)
+        return self.function({p: _floating(values[p]) for p in self.params})
 
     def exact_derivative(self, name: str) -> Derivative:
         """The exact derivative with respect to parameter ``name``, within the symbolic budget.

@@ -47,7 +47,7 @@ def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
 
     @functools.wraps(f)
     def wrapped(*args: object, **kwargs: object) -> jax.Array:
-        with explained(args[0] if args else None):
+        with _explained(args[0] if args else None):
             out = f(*args, **kwargs)
         try:
             arr = jnp.asarray(out)
@@ -74,7 +74,7 @@ _TRACE_ERRORS = (
 
 
 @contextlib.contextmanager
-def explained(params: object) -> Iterator[None]:
+def _explained(params: object) -> Iterator[None]:
     """Turn errors raised inside the user's loss into one clear InputError.
 
     gdlab differentiates and compiles the loss, so the loss must compute with

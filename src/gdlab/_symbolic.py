@@ -108,9 +108,8 @@ def expansion_terms(expr: sympy.Basic) -> float:
             elif e.is_Add:
                 seen[e] = min(math.fsum(terms(a) for a in e.args), _CAP)
             elif e.is_Mul:
-                seen[e] = math.prod(min(terms(a), _CAP) for a in e.args) if len(e.args) < 40 else _CAP
-                seen[e] = min(seen[e], _CAP)
-            elif power is not None and power == math.floor(power):  # (b+1)**n; 1/(b+1)**n expands too
+                seen[e] = min(math.prod(terms(a) for a in e.args), _CAP)  # floats: inf at worst
+            elif power is not None and power.is_integer():  # (b+1)**n; 1/(b+1)**n expands too
                 seen[e] = _choose(power + terms(e.args[0]) - 1, terms(e.args[0]) - 1)
             else:  # sqrt(b+1), b**c, sin(b), sum(...): one term, expanded inside
                 inside.extend(expansion_terms(a) for a in e.args)
@@ -161,6 +160,16 @@ def tidy(exact: sympy.Basic) -> tuple[sympy.Basic, str | None]:
     Returns:
         The expression, and ``None`` or a sentence saying why it is shown unsimplified.
     """
+    seconds = LIMITS.symbolic_seconds
+    try:
+        return within(seconds, lambda: _tidied(exact))
+    except OutOfTime:
+        return exact, f"shown unsimplified: simplifying it took longer than {seconds:g} s"
+    except Exception as err:  # SymPy's own failure: the derivative is right as it is
+        return exact, f"shown unsimplified: SymPy could not simplify it ({type(err).__name__})"
+
+
+def _tidied(exact: sympy.Basic) -> tuple[sympy.Basic, str | None]:
     if nodes_over(exact, 10 * LIMITS.simplify_ops) or sympy.count_ops(exact) > LIMITS.simplify_ops:
         return exact, None  # a long derivative is shown as it is: simplify is for tidying short ones
     terms = expansion_terms(exact)
@@ -169,11 +178,7 @@ def tidy(exact: sympy.Basic) -> tuple[sympy.Basic, str | None]:
             f"shown unsimplified: simplifying could expand it into about {_count(terms)} terms "
             f"(the limit is {LIMITS.simplify_terms:,})"
         )
-    seconds = LIMITS.symbolic_seconds
-    try:
-        return within(seconds, lambda: sympy.simplify(exact)), None
-    except OutOfTime:
-        return exact, f"shown unsimplified: simplifying it took longer than {seconds:g} s"
+    return sympy.simplify(exact), None
 
 
 _SPLIT = 64  # a power this large of a product is raised with its numbers kept apart
@@ -303,7 +308,7 @@ def evaluate(expr, values: dict[str, float], data: dict) -> float:
     """
     try:
         return within(LIMITS.symbolic_seconds, lambda: _evaluate(expr, values, data))
-    except (OutOfTime, ArithmeticError, TypeError, ValueError):  # too slow, too large, or not real
+    except (OutOfTime, Exception):  # too slow, too large, not real, or SymPy's own failure
         return float("nan")
 
 
