@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 import time
@@ -61,6 +62,19 @@ def test_the_gradient_report_of_a_huge_power_says_it_is_unsimplified():
     assert (row.symbolic, row.autodiff, row.finite_difference) == (0.0, 0.0, 0.0) and report.agree
     assert any("unsimplified" in note and "10,000 terms" in note for note in report.notes)
     assert report.to_dict()["notes"] == list(report.notes)
+
+
+def test_the_command_line_differentiates_a_huge_power_and_says_why_it_is_unsimplified():
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app
+
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["grad", "(b+1)^(10^4)", "--at", "b=-1", "--json"])
+    assert time.monotonic() - started < 15 and result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["gradient"][0]["derivative"] == "10000*(b + 1)**9999" and out["gradient"][0]["autodiff"] == 0
+    assert any("about 10,000 terms" in note for note in out["notes"])
 
 
 def test_numbers_raised_to_huge_powers_are_floats_not_billions_of_digits():

@@ -4,7 +4,8 @@ through the library, the command line and the web API. Nothing else may escape: 
 exception is a bug of gdlab's (exit 1 on the command line, HTTP 500 on the web).
 
 GDLAB_FUZZ_EXAMPLES sets how many texts the library test tries (300 by default; 10,000 were
-run once with no unexpected exception).
+run once with no unexpected exception), and an eighth of it (at least 40) the command line
+and the web API each.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ DATA = {"x": np.asarray(CAFE.x), "y": np.asarray(CAFE.y)}
 POINT = {"b": 0.7, "c": -0.3}
 SECONDS = 10.0  # for everything done to one text: generous, as the test machines are shared
 EXAMPLES = int(os.environ.get("GDLAB_FUZZ_EXAMPLES", "300"))
+FRONT_EXAMPLES = max(40, EXAMPLES // 8)  # the command line and the web, each text run twice
 
 # Texts the grammar allows that raised an unexpected exception (HTTP 500, exit 1): each
 # refused one with the part the caret must stand under.
@@ -181,6 +183,8 @@ def _grow(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 
 # Calls are leaves too: drawn inside the recursion alone, most functions were seldom reached.
 TEXTS = st.recursive(st.one_of(NUMBERS, NAMES, _call(NUMBERS | NAMES)), _grow, max_leaves=12)
+# For the front ends, most texts also as a loss they can run: a parameter, and one number.
+FRONT_TEXTS = st.one_of(TEXTS, TEXTS.map(lambda t: f"mean({t}) + b^2"), TEXTS.map(lambda t: f"{t} + c*b"))
 FUZZ = settings(
     deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
@@ -267,8 +271,8 @@ def test_the_fuzz_reaches_every_function_and_both_outcomes():
 runner = CliRunner()
 
 
-@settings(FUZZ, max_examples=40)
-@given(TEXTS)
+@settings(FUZZ, max_examples=FRONT_EXAMPLES)
+@given(FRONT_TEXTS)
 def test_the_command_line_exits_0_or_2(text):
     for args in (
         ["grad", text, "--at", _point(text), "--data", "cafe"],
@@ -296,8 +300,8 @@ def client(url):
         yield session
 
 
-@settings(FUZZ, max_examples=40)
-@given(text=TEXTS)
+@settings(FUZZ, max_examples=FRONT_EXAMPLES)
+@given(text=FRONT_TEXTS)
 def test_the_web_api_answers_200_or_422(client, text):
     start = _start(text)
     for path, body in (

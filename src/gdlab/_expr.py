@@ -280,7 +280,7 @@ class _Compiler:
             return None
         from gdlab._symbolic import OutOfTime, within  # SymPy loads with the first loss, not on import
 
-        started = time.monotonic()
+        started = time.thread_time()  # processor time, as within() counts it
         try:
             return within(self.seconds_left, lambda: self._checked(node, exact()))
         except ExpressionError:
@@ -295,7 +295,7 @@ class _Compiler:
                 f"SymPy could not work out {self.part(node)} ({type(err).__name__}: {first}): autodiff only"
             )
         finally:
-            self.seconds_left = max(0.0, self.seconds_left - (time.monotonic() - started))
+            self.seconds_left = max(0.0, self.seconds_left - (time.thread_time() - started))
         return None
 
     def _checked(self, node: ast.AST, sym):
