@@ -50,6 +50,13 @@ class Limits:
         expression_chars: characters in a typed expression.
         expression_depth: nesting depth of brackets and calls in an expression.
         expression_nodes: nodes of an expression's syntax tree.
+        symbolic_seconds: time for one piece of symbolic work on a loss (its exact form, one
+            derivative, its LaTeX); past it the piece is given unsimplified or not at all, and says why.
+        simplify_ops: operations in a derivative that SymPy's simplify is tried on.
+        simplify_terms: terms simplify may expand a derivative into: ``(b+1)^1000`` is shown unexpanded.
+        exact_bits: bits of an exact number a power of constants may make (``(1/3)^(10^10)``
+            is kept as a 15-digit float instead).
+        derivative_nodes: nodes of a derivative written out; a larger one is left to autodiff.
     """
 
     steps: int = 2**31 - 2
@@ -64,6 +71,11 @@ class Limits:
     expression_chars: int = 2_000
     expression_depth: int = 60
     expression_nodes: int = 600
+    symbolic_seconds: float = 1.0
+    simplify_ops: int = 40
+    simplify_terms: int = 300
+    exact_bits: int = 20_000
+    derivative_nodes: int = 20_000
 
 
 LIMITS = Limits()

@@ -14,9 +14,11 @@ import ast
 import difflib
 import math
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -206,27 +208,112 @@ def _suggest(name: str, choices) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
+Fn = Callable[[dict], jax.Array]
+Exact = Callable[[], object] | None  # builds a node's SymPy form from its parts' forms
+MATRIX_FORMS = "matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only"
+TOO_LARGE = 1e300  # larger constants are refused: a step or two of arithmetic would overflow
+
+
 @dataclass
 class _Compiler:
-    """Walks a checked tree into a JAX closure and, where it can, a SymPy expression."""
+    """Walks a checked tree into a JAX closure and, where it can, a SymPy expression.
+
+    Each part without a parameter or data name (``2^0.5``, ``log(0)``) is computed once,
+    in floating point, when compiled: an undefined or infinite one is refused there, with
+    a caret under it, and never reaches SymPy (whose comparisons of such values raise).
+    The SymPy form is built within :attr:`Limits.symbolic_seconds`; past it, or when SymPy
+    fails on an odd form, the loss keeps its JAX function and :attr:`note` says why it has
+    no exact form.
+    """
 
     text: str
     data: frozenset[str]
+    named: frozenset[int]  # id() of each node that holds a parameter or data name
     rows: dict[str, int] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     symbolic: bool = True
+    note: str | None = None
+    seconds_left: float = field(default_factory=lambda: LIMITS.symbolic_seconds)  # SymPy's; JAX has none
 
     def fail(self, problem: str, node: ast.AST) -> ExpressionError:
         start = getattr(node, "col_offset", None)
         return ExpressionError(problem, self.text, start, getattr(node, "end_col_offset", None))
 
-    def build(self, node: ast.AST):
+    def part(self, node: ast.AST) -> str:
+        """The text of ``node`` (one line of ASCII, so offsets are characters), or "this part" if long."""
+        text = self.text[getattr(node, "col_offset", 0) : getattr(node, "end_col_offset", len(self.text))]
+        return text if len(text) <= 60 else "this part"
+
+    def without_symbolic(self, reason: str) -> None:
+        """This loss has no SymPy form; the first reason found is the one given."""
+        if self.symbolic:
+            self.symbolic, self.note = False, reason
+
+    def build(self, node: ast.AST) -> tuple[Fn, Any]:  # Any: SymPy has no type information
         """Return (jax_fn(env) -> array, sympy expression or None)."""
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             what = _NAMES_OF_NODES.get(type(node), type(node).__name__)
             raise self.fail(f"{what} is not allowed in a loss", node)
-        return method(node)
+        fn, exact = method(node)
+        if id(node) not in self.named and not isinstance(node, ast.Constant | ast.Name):  # those are known
+            fn = self._fold(node, fn)
+        return fn, self._exact(node, exact)
+
+    def _fold(self, node: ast.AST, fn: Fn) -> Fn:
+        """A constant part computed once in floating point (9**9**9**9 is never done exactly)."""
+        try:
+            with np.errstate(all="ignore"):
+                value = float(fn({}))
+        except (TypeError, ValueError) as err:  # 2 @ 3: a matrix product of numbers
+            first = (str(err).strip().splitlines() or [""])[0]
+            raise self.fail(f"{self.part(node)} cannot be computed: {first}", node) from None
+        if math.isnan(value) or not math.isfinite(value) or abs(value) > TOO_LARGE:
+            raise self.undefined(node, "undefined" if math.isnan(value) else "infinite")
+        return lambda env: _f(value)
+
+    def undefined(self, node: ast.AST, problem: str) -> ExpressionError:
+        """The error for a part that is ``"undefined"`` (NaN, complex) or ``"infinite"``."""
+        words = f"{self.part(node)} is {_UNDEFINED if problem == 'undefined' else _INFINITE}"
+        if isinstance(node, ast.BinOp | ast.UnaryOp):  # the words options have always used for 1/0
+            words = f"this arithmetic gives a number too large (or undefined) to use: {words}"
+        return self.fail(words, node)
+
+    def _exact(self, node: ast.AST, exact: Exact) -> object:
+        """The node's SymPy form, built within the time left, and checked to be a real number."""
+        if exact is None or not self.symbolic:
+            return None
+        from gdlab._symbolic import OutOfTime, within  # SymPy loads with the first loss, not on import
+
+        started = time.thread_time()  # processor time, as within() counts it
+        try:
+            return within(self.seconds_left, lambda: self._checked(node, exact()))
+        except ExpressionError:
+            raise
+        except OutOfTime:
+            self.without_symbolic(
+                f"working out its exact form took longer than {LIMITS.symbolic_seconds:g} s: autodiff only"
+            )
+        except Exception as err:  # SymPy's own failure on an odd form: the loss still computes
+            first = (str(err).strip().splitlines() or [""])[0]
+            self.without_symbolic(
+                f"SymPy could not work out {self.part(node)} ({type(err).__name__}: {first}): autodiff only"
+            )
+        finally:
+            self.seconds_left = max(0.0, self.seconds_left - (time.thread_time() - started))
+        return None
+
+    def _checked(self, node: ast.AST, sym):
+        """``sym``, unless it is undefined, infinite, too large or never real (then refused here)."""
+        from gdlab._symbolic import real_number_problem
+
+        if sym.is_number:
+            problem = real_number_problem(sym, TOO_LARGE)
+            if problem:
+                raise self.undefined(node, problem)
+        elif sym.is_extended_real is False:
+            raise self.fail(f"{self.part(node)} is {_NEVER_REAL}", node)
+        return sym
 
     def _Constant(self, node: ast.Constant):
         value = node.value
@@ -236,12 +323,13 @@ class _Compiler:
             number = float(value)
         except OverflowError:
             number = math.inf
-        if not math.isfinite(number) or abs(number) > 1e300:
+        if not math.isfinite(number) or abs(number) > TOO_LARGE:
             raise self.fail("this number is too large", node)
         import sympy
 
-        exact = sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
-        return (lambda env: _f(number)), exact
+        return (lambda env: _f(number)), (
+            lambda: sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+        )
 
     def _Name(self, node: ast.Name):
         name = node.id
@@ -253,18 +341,18 @@ class _Compiler:
 
         if name in CONSTANTS and name not in self.data:  # data called e or pi is the data
             value = CONSTANTS[name]
-            return (lambda env: _f(value)), (sympy.pi if name == "pi" else sympy.E)
+            return (lambda env: _f(value)), (lambda: sympy.pi if name == "pi" else sympy.E)
         if name not in self.names:
             self.names.append(name)
-        return (lambda env: env[name]), sympy.Symbol(name, real=True)
+        return (lambda env: env[name]), (lambda: sympy.Symbol(name, real=True))
 
     def _UnaryOp(self, node: ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd):
             raise self.fail("only + and - may stand before a value", node)
         fn, sym = self.build(node.operand)
         if isinstance(node.op, ast.UAdd):
-            return fn, sym
-        return (lambda env: -fn(env)), (None if sym is None else -sym)
+            return fn, (lambda: sym)
+        return (lambda env: -fn(env)), (lambda: -sym)
 
     def _BinOp(self, node: ast.BinOp):
         op = _BINARY.get(type(node.op))
@@ -281,39 +369,24 @@ class _Compiler:
             "@": jnp.matmul,
         }
         jax_op = ops[op]
-        if op != "@":
-            self._check_size(node, lsym, rsym, lambda env: jax_op(left(env), right(env)))
-        if op == "@" or lsym is None or rsym is None:
-            self.symbolic = False
-            return (lambda env: jax_op(left(env), right(env))), None
-        import sympy
-
-        if op == "**":  # unevaluated: 9**9**9**9 must not be computed exactly
-            sym = sympy.Pow(lsym, rsym, evaluate=not (lsym.is_number and rsym.is_number))
-        else:
-            sym = (
-                {"+": sympy.Add, "*": sympy.Mul}[op](lsym, rsym)
-                if op in "+*"
-                else (lsym - rsym if op == "-" else lsym / rsym)
-            )
-        return (lambda env: jax_op(left(env), right(env))), sym
-
-    def _check_size(self, node: ast.AST, lsym, rsym, value: Callable) -> None:
-        """Arithmetic on constants alone (9**9**9**9) is checked in floating point, never done exactly."""
-        if lsym is None or rsym is None or not (lsym.is_number and rsym.is_number):
-            return
-        if any(isinstance(n, ast.Name) and n.id not in CONSTANTS for n in ast.walk(node)):
-            return  # a name that cancels (b - b) is still a parameter, with a zero gradient
-        with np.errstate(all="ignore"):
-            result = float(value({}))
-        if not math.isfinite(result) or abs(result) > 1e300:
-            raise self.fail("this arithmetic gives a number too large (or undefined) to use", node)
+        fn = lambda env: jax_op(left(env), right(env))  # noqa: E731
+        if op == "@":
+            self.without_symbolic(MATRIX_FORMS)
+            return fn, None
+        exact = {
+            "+": lambda: lsym + rsym,
+            "-": lambda: lsym - rsym,
+            "*": lambda: lsym * rsym,
+            "/": lambda: lsym / rsym,
+            "**": lambda: _power(lsym, rsym),  # within the budget: (2*b)^(10^10) makes no 2^(10^10)
+        }[op]
+        return fn, exact
 
     def _Attribute(self, node: ast.Attribute):
         if node.attr != "T":
             raise self.fail(f"attribute .{node.attr} is not allowed; only .T (transpose)", node)
         fn, _ = self.build(node.value)
-        self.symbolic = False
+        self.without_symbolic(MATRIX_FORMS)
         return (lambda env: jnp.swapaxes(fn(env), -1, -2) if jnp.ndim(fn(env)) >= 2 else fn(env)), None
 
     def _Subscript(self, node: ast.Subscript):
@@ -324,7 +397,7 @@ class _Compiler:
         if isinstance(index, int) and rows is not None and not -rows <= index < rows:
             raise self.fail(f"{node.value.id} has {rows} rows: index {index} is out of range", node)
         fn, _ = self.build(node.value)
-        self.symbolic = False
+        self.without_symbolic(MATRIX_FORMS)
         return (lambda env: fn(env)[index]), None
 
     def _index(self, node: ast.AST):
@@ -368,13 +441,38 @@ class _Compiler:
         parts = [self.build(arg) for arg in node.args]
         fns = [p[0] for p in parts]
         syms = [p[1] for p in parts]
-        sym = None if any(s is None for s in syms) else _sympy_call(name, syms)
-        if sym is None:
-            self.symbolic = False
-        return (lambda env: fn(*(f(env) for f in fns))), sym
+        over_data = any(id(arg) in self.named and _mentions_data(arg, self.data) for arg in node.args)
+        if name in ("min", "max") and len(syms) == 1 and over_data:
+            self.without_symbolic(f"{name}() over the data's rows has no symbolic derivative: autodiff only")
+            return (lambda env: fn(*(f(env) for f in fns))), None
+        return (lambda env: fn(*(f(env) for f in fns))), (lambda: _sympy_call(name, syms, over_data))
 
 
-def _sympy_call(name: str, args: list):
+def _power(base, exponent):
+    from gdlab._symbolic import power
+
+    return power(base, exponent)
+
+
+def _mentions_data(node: ast.AST, data: frozenset[str]) -> bool:
+    """Whether a data name appears in ``node`` (a sum of a part without data is that part)."""
+    return any(isinstance(n, ast.Name) and n.id in data for n in ast.walk(node))
+
+
+_UNDEFINED = (
+    "undefined (not a real number): check the domain, as sqrt and log need numbers >= 0 (log > 0) "
+    "and arcsin and arccos numbers in [-1, 1]"
+)
+_INFINITE = "infinite or too large to compute (over 1e300): a division by zero, log(0), or an overflow"
+_NEVER_REAL = (
+    "not a real number for any value of its parameters: check the domain, as sqrt and log need "
+    "numbers >= 0 (log > 0) and arcsin and arccos numbers in [-1, 1]"
+)
+
+
+def _sympy_call(name: str, args: list, over_data: bool):
+    """The SymPy form of a call; a sum, mean, min or max of a part without data is that part,
+    as it is in JAX (``sum(b)`` is ``b``)."""
     import sympy
 
     from gdlab._symbolic import DataMean, DataSum
@@ -406,10 +504,12 @@ def _sympy_call(name: str, args: list):
         "cosh": sympy.cosh,
         "erf": sympy.erf,
     }
+    if name in ("sum", "mean", "min", "max") and len(args) == 1 and not over_data:
+        return x
     if name in table:
         return table[name](x)
     if name in ("min", "max"):
-        return None if len(args) == 1 else (sympy.Min if name == "min" else sympy.Max)(*args)
+        return (sympy.Min if name == "min" else sympy.Max)(*args)
     return sympy.Min(sympy.Max(x, args[1]), args[2])  # clip
 
 
@@ -427,6 +527,19 @@ def _floating(value: object) -> jax.Array:
     return arr if jnp.issubdtype(arr.dtype, jnp.floating) else arr.astype(jnp.result_type(float))
 
 
+@dataclass(frozen=True)
+class Derivative:
+    """One parameter's exact derivative, as far as the symbolic budget allows.
+
+    Attributes:
+        exact: the SymPy derivative, or ``None`` when there is none within the budget.
+        note: why it is shown unsimplified, or why there is none; ``None`` when neither.
+    """
+
+    exact: object
+    note: str | None = None
+
+
 # eq=False: two expressions with the same text may bind different data, so each is
 # its own object (compiled code is cached by identity, never shared between them).
 @dataclass(frozen=True, repr=False, eq=False)
@@ -439,7 +552,10 @@ class Expression:
         data: the data names.
         function: the loss as a JAX function of a dict ``{param: value}``, data bound.
         sympy: the SymPy expression, or ``None`` for matrix expressions
-            (``@``, ``.T``, subscripts), which only autodiff handles.
+            (``@``, ``.T``, subscripts), which only autodiff handles, and for a loss whose
+            exact form could not be had within the budget.
+        data_values: the bound data, by name.
+        symbolic_note: why :attr:`sympy` is ``None``, in words (``None`` when it is not).
     """
 
     text: str
@@ -448,6 +564,8 @@ class Expression:
     function: Callable[[dict], jax.Array] = field(compare=False)
     sympy: object = field(compare=False)
     data_values: dict = field(compare=False, default_factory=dict)
+    symbolic_note: str | None = field(compare=False, default=None)
+    _derivatives: dict = field(compare=False, default_factory=dict, init=False)
 
     def __call__(self, *point: object, **values: object) -> jax.Array:
         """The loss at parameter values: by name (``loss(x=1, y=2)``), as one dict
@@ -478,33 +596,68 @@ class Expression:
             raise InputError(f"give a value for {', '.join(missing)}")
         return self.function({p: _floating(values[p]) for p in self.params})
 
-    def derivative(self, name: str):
-        """The exact symbolic derivative with respect to parameter ``name`` (SymPy)."""
-        import sympy
+    def exact_derivative(self, name: str) -> Derivative:
+        """The exact derivative with respect to parameter ``name``, within the symbolic budget.
 
+        It is simplified when that is cheap (:attr:`Limits.simplify_ops`,
+        :attr:`Limits.simplify_terms`, :attr:`Limits.symbolic_seconds`), shown as it is
+        otherwise, and absent when it cannot be had in time or is too large to write out;
+        :attr:`Derivative.note` says which and why. Worked out once per parameter.
+
+        Example:
+            >>> found = parse("(b+1)^(10^10)").exact_derivative("b")
+            >>> print(found.exact)
+            10000000000*(b + 1)**9999999999
+            >>> print(found.note)
+            shown unsimplified: simplifying could expand it into about 10,000,000,000 terms (the limit is 300)
+        """
         if name not in self.params:
             raise InputError(f"{name!r} is not a parameter of {self.text}; its parameters: {self.params}")
         if self.sympy is None:
-            raise InputError("matrix expressions (@, .T, subscripts) have no symbolic derivative here")
-        exact = sympy.diff(self.sympy, sympy.Symbol(name, real=True))
-        # simplify() can take minutes on a deep nest; tidy only what is small.
-        return sympy.simplify(exact) if sympy.count_ops(exact) <= 40 else exact
+            return Derivative(None, self.symbolic_note or MATRIX_FORMS)
+        if name not in self._derivatives:
+            from gdlab._symbolic import differentiate
+
+            self._derivatives[name] = Derivative(*differentiate(self.sympy, name))
+        return self._derivatives[name]
+
+    def derivative(self, name: str):
+        """The exact symbolic derivative with respect to parameter ``name`` (SymPy).
+
+        Raises:
+            InputError: when it has none (matrix forms), or none within the budget; the
+                message says why (:meth:`exact_derivative` gives the reason without raising).
+        """
+        found = self.exact_derivative(name)
+        if found.exact is None:
+            raise InputError(f"{self.text} has no symbolic derivative here: {found.note}")
+        return found.exact
 
     def gradient(self) -> dict:
         """The symbolic derivative for every parameter."""
         return {name: self.derivative(name) for name in self.params}
 
     def latex(self) -> str:
-        """The loss in LaTeX (the text itself for matrix expressions)."""
+        """The loss in LaTeX (the text itself for matrix expressions, or past the time limit)."""
         import sympy
 
-        return self.text if self.sympy is None else sympy.latex(self.sympy)
+        return self._written(sympy.latex)
 
     def pretty(self) -> str:
         """The loss as SymPy's two-dimensional text (the text itself for matrix expressions)."""
         import sympy
 
-        return self.text if self.sympy is None else sympy.pretty(self.sympy, use_unicode=False)
+        return self._written(lambda exact: sympy.pretty(exact, use_unicode=False))
+
+    def _written(self, write: Callable[[object], str]) -> str:
+        from gdlab._symbolic import OutOfTime, within
+
+        if self.sympy is None:
+            return self.text
+        try:
+            return within(LIMITS.symbolic_seconds, lambda: write(self.sympy))
+        except (OutOfTime, Exception):  # a typeset form is optional: the text still reads
+            return self.text
 
     def __repr__(self) -> str:
         data = f", data: {', '.join(self.data)}" if self.data else ""
@@ -568,7 +721,7 @@ def parse(
     if _depth(tree) > MAX_DEPTH * 2:
         raise ExpressionError("the expression is too deeply nested")
     rows = {name: int(np.shape(value)[0]) for name, value in data.items() if np.ndim(value) > 0}
-    compiler = _Compiler(clean, frozenset(data), rows)
+    compiler = _Compiler(clean, frozenset(data), _named(tree, data), rows)
     fn, sym = compiler.build(tree.body)
     names = compiler.names
     chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)
@@ -603,7 +756,24 @@ def parse(
         function=function,
         sympy=sym if compiler.symbolic else None,
         data_values=bound,
+        symbolic_note=None if compiler.symbolic else compiler.note,
     )
+
+
+def _named(tree: ast.AST, data: Mapping) -> frozenset[int]:
+    """id() of each node holding a parameter or data name; the others are constants, folded once.
+
+    The tree is walked once, children before their parents (the reverse of breadth-first order)."""
+    named: set[int] = set()
+    for node in reversed(list(ast.walk(tree))):
+        if isinstance(node, ast.Name):
+            if node.id not in CONSTANTS or node.id in data:
+                named.add(id(node))
+            continue
+        parts = node.args if isinstance(node, ast.Call) else ast.iter_child_nodes(node)  # not its name
+        if any(id(part) in named for part in parts):
+            named.add(id(node))
+    return frozenset(named)
 
 
 def _depth(tree: ast.AST) -> int:

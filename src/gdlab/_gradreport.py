@@ -9,9 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdlab._checks import LIMITS, InputError
-from gdlab._expr import Expression, no_parameters, parse
+from gdlab._expr import MATRIX_FORMS, Expression, no_parameters, parse
 from gdlab._gradcheck import check_grad
 from gdlab._json import plain
+from gdlab._loss import scalar_loss
 from gdlab._symbolic import evaluate
 from gdlab._text import table
 from gdlab._types import Params
@@ -159,7 +160,7 @@ def gradient_report(loss: str | Expression, at: Params, *, data: object = None) 
         raise no_parameters(loss)
     point = _point(loss, at)
     where = ", ".join(f"{k}={v:.6g}" for k, v in point.items())
-    value = float(loss.function(point))
+    value = float(scalar_loss(loss)(point))  # one number, or an InputError that says what it is
     if not math.isfinite(value):
         raise InputError(f"the loss is {value} at {where}: choose a point where it is finite")
     check = check_grad(loss.function, point)
@@ -169,7 +170,7 @@ def gradient_report(loss: str | Expression, at: Params, *, data: object = None) 
     exact_ok = loss.sympy is not None and rows_of_data <= LIMITS.symbolic_rows
     notes = []
     if loss.sympy is None:
-        notes.append("matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only")
+        notes.append(loss.symbolic_note or MATRIX_FORMS)
     elif not exact_ok:
         notes.append(
             f"the data has {rows_of_data:,} rows, more than {LIMITS.symbolic_rows:,}: "
@@ -179,10 +180,14 @@ def gradient_report(loss: str | Expression, at: Params, *, data: object = None) 
     for i, name in enumerate(check.names):
         derivative = symbolic = None
         if loss.sympy is not None:
-            exact = loss.derivative(name)
-            derivative = str(exact)
-            if exact_ok:
-                symbolic = evaluate(exact, point, {k: np.asarray(v) for k, v in loss.data_values.items()})
+            found = loss.exact_derivative(name)
+            if found.note:
+                notes.append(f"the derivative by {name}: {found.note}")
+            if found.exact is not None:
+                derivative = str(found.exact)
+            if found.exact is not None and exact_ok:
+                data = {k: np.asarray(v) for k, v in loss.data_values.items()}
+                symbolic = evaluate(found.exact, point, data)
                 symbolic = symbolic if math.isfinite(symbolic) else None
         rows.append(
             GradientRow(name, derivative, symbolic, float(check.autodiff[i]), float(check.numeric[i]))

@@ -137,15 +137,15 @@ class Lab:
     def _describe(loss: gdlab.Expression, shapes: dict[str, tuple[int, ...]]) -> Json:
         derivatives: dict[str, str | None] = {}
         latex: dict[str, str | None] = {}
+        notes = [loss.symbolic_note] if loss.symbolic_note else []
         for name in loss.params:
-            try:
-                exact = loss.derivative(name)
-            except gdlab.InputError:
-                derivatives[name] = latex[name] = None
-                continue
-            derivatives[name] = str(exact)
-            latex[name] = _latex(exact)
+            found = loss.exact_derivative(name)  # within the symbolic budget, with the reason if not
+            if found.note and found.note not in notes:
+                notes.append(found.note)
+            derivatives[name] = None if found.exact is None else str(found.exact)
+            latex[name] = None if found.exact is None else _latex(found.exact)
         return {
+            "notes": notes,
             "text": loss.text,
             "params": list(loss.params),
             "shapes": {name: list(shape) for name, shape in shapes.items()},
@@ -331,11 +331,15 @@ def _value(value: float | list[float]) -> float | np.ndarray:
 
 
 def _latex(exact: object) -> str | None:
+    """The derivative in LaTeX for the page, within the symbolic time budget (None past it)."""
     import sympy
 
+    from gdlab._checks import LIMITS
+    from gdlab._symbolic import OutOfTime, within
+
     try:
-        return str(sympy.latex(exact))
-    except Exception:  # a picture of the formula is optional; plain text still shows
+        return str(within(LIMITS.symbolic_seconds, lambda: sympy.latex(exact)))
+    except (Exception, OutOfTime):  # a picture of the formula is optional; plain text still shows
         return None
 
 

@@ -278,6 +278,10 @@ class ParseOut(BaseModel):
         description="The exact derivative by parameter (None for matrix forms)."
     )
     derivatives_latex: dict[str, str | None]
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Why a derivative is shown unsimplified or not at all (symbolic work has a budget).",
+    )
 
 
 class RunOut(BaseModel):

@@ -477,7 +477,8 @@ export function mount(root, backend, options = {}) {
       formula(`L = ${p.latex}`, `L = ${p.text}`),
       ...p.params.map((n) => p.derivatives[n] === null
         ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
-        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)));
+        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)),
+      ...(p.notes || []).map((text) => h("small", { class: "lab-symbolic-note", "data-testid": "symbolic-note" }, text)));
     for (const n of p.params) {
       const width = (p.shapes && p.shapes[n] && p.shapes[n][0]) || 0; // a vector of the matrix form
       const now = state.s[n];
