@@ -96,25 +96,9 @@ def _orders(epochs: int, n: int, batches: int, size: int, shuffle: bool, key, ba
     return jax.vmap(order)(base + jnp.arange(epochs))
 
 
-@dataclass(frozen=True)
-class _Block:
-    """The orders of epochs ``base`` .. ``base + count - 1``, as :func:`_orders` made them."""
-
-    base: int
-    count: int
-    orders: Any
-
-
-def _block_for(block: _Block | None, k0: int, limit: int, plan: _Plan, key) -> _Block:
-    """The orders that steps ``k0`` .. ``k0 + limit - 1`` need: ``block`` when it holds them, else
-    a new block from the first of them, a power of two of epochs long (compiled sizes are reused)."""
-    first = min(k0 // plan.batches, plan.epochs - 1)
-    last = min((k0 + limit - 1) // plan.batches, plan.epochs - 1)
-    if block is not None and block.base <= first and last < block.base + block.count:
-        return block
-    count = min(1 << (last - first).bit_length(), plan.epochs - first)
-    orders = _orders(count, plan.n, plan.batches, plan.size, plan.shuffle, key, np.int32(first))
-    return _Block(first, count, orders)
+# The most row numbers a block of shuffled orders holds: how many epochs' shuffles one call makes
+# at most. A shuffle of 200,000 rows takes about 0.3 s on a CPU, so this bounds a block's time too.
+ORDER_NUMBERS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -131,12 +115,46 @@ class _Plan:
     def steps(self) -> int:
         return self.epochs * self.batches
 
+    def block_epochs(self, rows: int) -> int:
+        """Epochs a block of orders holds: those a chunk of ``rows`` steps can span, within
+        :data:`ORDER_NUMBERS` (at least one). Fixed for a run, so its orders compile once."""
+        spanned = -(-rows // self.batches) + 1
+        return max(1, min(self.epochs, spanned, ORDER_NUMBERS // self.n))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The orders of epochs ``base`` .. ``base + count - 1``, as :func:`_orders` made them."""
+
+    base: int
+    count: int
+    orders: Any
+
+    def steps_end(self, plan: _Plan) -> int:
+        """The first step past what this block serves (the last row, step ``plan.steps``, takes any
+        batch: the block of the last epoch serves it)."""
+        end = (self.base + self.count) * plan.batches
+        return end + 1 if end == plan.steps else end
+
+
+def _block_for(block: _Block | None, k0: int, count: int, plan: _Plan, key) -> _Block:
+    """The orders step ``k0`` needs: ``block`` when it holds them, else ``count`` epochs' worth from
+    that step's epoch (or fewer from before it at the end, so that none is past the last epoch)."""
+    epoch = min(k0 // plan.batches, plan.epochs - 1)
+    if block is not None and block.base <= epoch < block.base + block.count:
+        return block
+    base = min(epoch, plan.epochs - count)
+    orders = _orders(count, plan.n, plan.batches, plan.size, plan.shuffle, key, np.int32(base))
+    checkpoint()  # an epoch's shuffle of many rows takes a while
+    return _Block(base, count, jax.block_until_ready(orders))
+
 
 def _sgd_run(f, method: Method, init, data, lr, key, plan: _Plan, whole: bool):
     """Every row of an SGD run, in chunks sized by time with a checkpoint between them (Ctrl-C and a
     cancelled scope are answered within about ``CHUNK_SECONDS``): (params, loss, grad), the outcome."""
     steps = plan.steps
     rows = chunk_rows(init, steps)
+    epochs = plan.block_epochs(rows)
     entry = _sgd_chunk.entry(f, method)
     cost = (cost_key(init, data, whole), plan.size)
     pace = Pace(most=rows, first=FIRST_CHUNK, per_step=entry.seconds.get(cost))
@@ -144,19 +162,12 @@ def _sgd_run(f, method: Method, init, data, lr, key, plan: _Plan, whole: bool):
     traced, kept, block, taken = entry.traces[0], [], None, 0
     code = Outcome.RUNNING
     while code is Outcome.RUNNING:
-        limit = min(pace.steps(), steps + 1 - taken)
-        block = _block_for(block, taken, limit, plan, key)
+        block = _block_for(block, taken, epochs, plan, key)
+        limit = min(pace.steps(), block.steps_end(plan) - taken)
         checkpoint()
         began = time.perf_counter()
-        buffers, written, carry = entry.jitted(
-            carry,
-            data,
-            lr,
-            block.orders,
-            *map(np.int32, (block.base, taken, limit, plan.batches, steps)),
-            rows,
-            whole,
-        )
+        numbers = map(np.int32, (block.base, taken, limit, plan.batches, steps))
+        buffers, written, carry = entry.jitted(carry, data, lr, block.orders, *numbers, rows, whole)
         n = int(written)  # waits for the chunk
         pace.took(n, time.perf_counter() - began)
         kept.append(kept_rows(buffers, n, rows))
