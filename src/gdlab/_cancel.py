@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -86,10 +87,44 @@ def scope(timeout: float | None = None, existing: Scope | None = None) -> Iterat
 
 
 def checkpoint() -> None:
-    """Raise :class:`Cancelled` when the enclosing :func:`scope` was cancelled or ran out of time."""
+    """Raise :class:`Cancelled` when the enclosing :func:`scope` was cancelled or ran out of time, and
+    ``KeyboardInterrupt`` when a Ctrl-C was swallowed on its way (see :func:`ctrl_c_remembered`)."""
+    if _CTRL_C.is_set():
+        raise KeyboardInterrupt
     current = _SCOPE.get()
     if current is not None:
         current.check()
+
+
+# Set by the handler ctrl_c_remembered installs: a Ctrl-C seen, whether or not its
+# KeyboardInterrupt reached the work.
+_CTRL_C = threading.Event()
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    _CTRL_C.set()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def ctrl_c_remembered() -> Iterator[None]:
+    """Within the block, Ctrl-C raises ``KeyboardInterrupt`` as usual and is also remembered, so that
+    :func:`checkpoint` raises it again if it was lost.
+
+    Python raises ``KeyboardInterrupt`` in whatever code runs when the signal comes, and where
+    that is a garbage-collector callback (JAX has one), a ``__del__`` or a weakref callback, the
+    exception is printed as "ignored" and the work runs on. A front end (the command line) wraps
+    its work in this; in other threads than the main one it changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _CTRL_C.clear()
 
 
 def current() -> Scope | None:
@@ -154,4 +189,14 @@ class Pace:
         return out
 
 
-__all__ = ["CHUNK_SECONDS", "Cancelled", "Pace", "Scope", "checkpoint", "current", "power_of_two", "scope"]
+__all__ = [
+    "CHUNK_SECONDS",
+    "Cancelled",
+    "Pace",
+    "Scope",
+    "checkpoint",
+    "ctrl_c_remembered",
+    "current",
+    "power_of_two",
+    "scope",
+]
