@@ -45,6 +45,11 @@ class Outcome(enum.IntEnum):
     EXPLODED = 4  # the loss grew EXPLODE times past its start
     MAX_STEPS = 5  # the step limit was reached
     KEPT_LIMIT = 6  # keeping more steps would pass the memory limit (gdlab.LIMITS.trajectory_numbers)
+    # The gradient norm fell to tol, but the answer has no correct digit against a reference solution
+    # (a fit's closed form): the tolerance is finer than the loss's rounding allows there (float32, or
+    # nearly collinear columns), so its gradient vanished in the noise, not at the minimum. Set by the
+    # fit, which has the reference; the compiled stop rule never records it.
+    IMPRECISE = 7
 
     @property
     def status(self) -> Status:
@@ -60,6 +65,7 @@ _STATUS = {
     Outcome.EXPLODED: Status.DIVERGED,
     Outcome.MAX_STEPS: Status.MAX_STEPS,
     Outcome.KEPT_LIMIT: Status.MAX_STEPS,
+    Outcome.IMPRECISE: Status.STALLED,
 }
 
 

@@ -33,13 +33,14 @@ import optax
 from gdlab import _checks
 from gdlab._checks import LIMITS, InputError
 from gdlab._data import DataLike, NamesLike, as_table, design_matrix, names
+from gdlab._engine import Outcome
 from gdlab._inference import Inference
 from gdlab._json import plain
 from gdlab._methods import Method, fit_methods, least_squares_methods, reads_loss, resolve_method
 from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
 from gdlab._text import count, table
-from gdlab._trajectory import Status, Trajectory
+from gdlab._trajectory import Regime, Status, Trajectory
 from gdlab._types import DTypeLike
 
 __all__ = ["METHODS", "Fit", "FitMethod", "fit"]
@@ -623,6 +624,8 @@ def _descent(
     # sgd is not explained: minibatch noise keeps it near, not at, the closed form (its rate decays instead)
     if how != "sgd":
         if not closed.warnings or "rank" not in closed.warnings[0]:
+            if path.status is Status.CONVERGED and _off(coef, closed.closed_form) > NO_DIGIT:
+                path = _imprecise(path)
             notes += _why_far(
                 coef, closed.closed_form, Z, path, rate, settings, _name(how), factor, closed.reference
             )
@@ -885,6 +888,23 @@ def _descend_passes(
     return path, rate, source, _stopped(path, spec.name, settings.steps, tol)
 
 
+# A coefficient this far (relative) from the closed form has no correct digit.
+NO_DIGIT = 0.1
+
+
+def _off(coef: np.ndarray, closed: np.ndarray) -> float:
+    """The largest difference of a coefficient from the closed form's, relative to its size (or 1)."""
+    return float(np.max(np.abs(coef - closed) / np.maximum(1.0, np.abs(closed))))
+
+
+def _imprecise(path: Trajectory) -> Trajectory:
+    """A run the engine called converged (its gradient fell to tol) whose answer has no correct digit:
+    labelled by :attr:`Outcome.IMPRECISE` (stalled) instead. Its sentence is still the engine's
+    ("converged at step k: gradient norm ... <= tol"); the fit's warning says how far it stopped."""
+    status = Outcome.IMPRECISE.status
+    return dataclasses.replace(path, status=status, regime=Regime(status.value))
+
+
 def _why_far(
     coef: np.ndarray,
     closed: np.ndarray,
@@ -900,8 +920,7 @@ def _why_far(
     reports for this quadratic): a rate above 2/L, too few steps, unscaled columns, a flat direction."""
     from gdlab._stability import Stability
 
-    size = np.maximum(1.0, np.abs(closed))
-    off = float(np.max(np.abs(coef - closed) / size))
+    off = _off(coef, closed)
     if off <= 1e-6:
         return ()
     report = Stability.of(_eigenvalues(Z, factor))
