@@ -82,6 +82,14 @@ def test_streamed_sgd_stops_when_its_scope_runs_out(tmp_path, big):
     assert _stops(run) < WITHIN
 
 
+def test_a_formula_fit_checks_its_scope_between_calls():
+    x = np.linspace(0, 10, 2000)
+    data = {"x": x, "y": 3 * np.exp(-0.4 * x)}
+    with pytest.raises(Cancelled, match="the client left"), scope() as s:
+        s.cancel("the client left")
+        gdlab.fit(data, y="y", model="a*exp(-b*x)", init={"a": 1.0, "b": 1.0})
+
+
 def test_a_cancelled_scope_stops_the_work_with_its_reason():
     with pytest.raises(Cancelled, match="the client left"), scope() as s:
         s.cancel("the client left")
