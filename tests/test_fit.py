@@ -16,6 +16,7 @@ import pytest
 from gdlab import datasets
 from gdlab._checks import InputError
 from gdlab._fit import Fit, fit
+from gdlab._trajectory import Regime, Status
 
 
 def _exact_least_squares(columns: list[list[float]], y: list[float]) -> list[float]:
@@ -407,6 +408,21 @@ def test_newton_lands_on_the_closed_form_in_one_step_and_lbfgs_gets_there():
     assert lbfgs.status is not None and lbfgs.status.value == "converged"
     np.testing.assert_allclose(lbfgs.coef, lbfgs.closed_form, rtol=1e-9)
     assert "newton: 1 step on standardised regressors, converged" in repr(newton)
+
+
+@pytest.mark.parametrize("method", ["newton", "lbfgs"])
+def test_a_converged_gradient_whose_answer_has_no_correct_digit_is_not_converged(method):
+    """In float32 on nearly collinear columns the gradient falls to tol in the rounding noise, far from
+    the closed form: the run is labelled stalled (Outcome.IMPRECISE), and its warning says how far."""
+    rng = np.random.default_rng(0)
+    x1 = rng.normal(size=200)
+    x2 = x1 + 1e-4 * rng.normal(size=200)
+    data = {"x1": x1, "x2": x2, "y": 1 + 2 * x1 + 3 * x2 + 0.1 * rng.normal(size=200)}
+    single = fit(data, y="y", x="x1,x2", method=method, dtype="float32")
+    assert single.status is Status.STALLED and single.trajectory.regime is Regime.STALLED
+    assert "(relative) from the closed form" in single.warnings[-1]
+    double = fit(data, y="y", x="x1,x2", method=method)  # float64 gets the digits: converged
+    assert double.status is Status.CONVERGED and double.max_difference < 1e-4
 
 
 def test_descent_on_the_raw_columns_is_said_and_explained():

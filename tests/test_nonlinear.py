@@ -149,7 +149,7 @@ def test_the_same_formula_on_new_data_of_the_same_size_reuses_the_compiled_fit()
     assert seen != []
 
 
-def test_a_run_longer_than_the_first_record_runs_again_with_room_for_all_its_steps(monkeypatch):
+def test_a_run_longer_than_one_call_goes_on_where_the_last_call_stopped(monkeypatch):
     data = {"x": MISRA.x, "y": MISRA.y}
     whole = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
     monkeypatch.setattr(_nonlinear, "_CHUNK", 5)

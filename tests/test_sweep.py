@@ -201,7 +201,7 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
     """A sweep past one compiled call advances a progress tracker (a terminal bar) as segments finish."""
     import contextlib
 
-    from gdlab import _progress, _sweep
+    from gdlab import _cancel, _progress, _sweep
 
     seen: list[float] = []
 
@@ -212,7 +212,8 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
 
     whole = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
     assert seen == []  # one compiled call: nothing to report
-    monkeypatch.setattr(_sweep, "SEGMENT", 64)
+    monkeypatch.setattr(_sweep, "WHOLE_SECONDS", 0.0)  # never one call: chunks sized by time
+    monkeypatch.setattr(_cancel, "CHUNK_SECONDS", 1e-4)  # chunks of a few steps
     monkeypatch.setattr(_progress, "tracker", tracker)
     swept = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
     assert seen[0] == 200 and seen[-1] == 200 and seen[1:] == sorted(seen[1:]) and len(seen) > 3

@@ -17,6 +17,7 @@ import optax
 
 from gdlab import _checks
 from gdlab._checks import LIMITS
+from gdlab._engine import Outcome, describe, judge
 from gdlab._families import mean_log_loss, mse
 from gdlab._fitresult import Fit, Scaling, Settings, curvature, eigenvalues, method_name, rate_for
 from gdlab._methods import Method, reads_loss, resolve_method
@@ -71,6 +72,8 @@ def descent(
     # sgd is not explained: minibatch noise keeps it near, not at, the closed form (its rate decays instead)
     if how != "sgd":
         if not closed.warnings or "rank" not in closed.warnings[0]:
+            if path.status is Status.CONVERGED and _off(coef, closed.closed_form) > NO_DIGIT:
+                path = _imprecise(path)
             notes += _why_far(
                 coef, closed.closed_form, Z, path, rate, settings, method_name(how), factor, closed.reference
             )
@@ -184,6 +187,32 @@ def _descend_passes(
     return path, rate, source, _stopped(path, spec.name, settings.steps, tol)
 
 
+# A coefficient this far (relative) from the closed form has no correct digit.
+NO_DIGIT = 0.1
+
+
+def _off(coef: np.ndarray, closed: np.ndarray) -> float:
+    """The largest difference of a coefficient from the closed form's, relative to its size (or 1)."""
+    return float(np.max(np.abs(coef - closed) / np.maximum(1.0, np.abs(closed))))
+
+
+def _imprecise(path: Trajectory) -> Trajectory:
+    """A run the engine called converged (its gradient fell to tol) whose answer has no correct digit:
+    judged again by the engine as :attr:`Outcome.IMPRECISE` (stalled), with the words for it."""
+    if path.facts is None:
+        return path
+    facts = dataclasses.replace(path.facts, outcome=Outcome.IMPRECISE)
+    ending = judge(facts)
+    return dataclasses.replace(
+        path,
+        status=ending.status,
+        regime=ending.regime,
+        message=ending.sentence,
+        words=functools.partial(describe, facts),
+        facts=facts,
+    )
+
+
 def _why_far(
     coef: np.ndarray,
     closed: np.ndarray,
@@ -199,8 +228,7 @@ def _why_far(
     reports for this quadratic): a rate above 2/L, too few steps, unscaled columns, a flat direction."""
     from gdlab._stability import Stability
 
-    size = np.maximum(1.0, np.abs(closed))
-    off = float(np.max(np.abs(coef - closed) / size))
+    off = _off(coef, closed)
     if off <= 1e-6:
         return ()
     report = Stability.of(eigenvalues(Z, factor))

@@ -1,9 +1,17 @@
-"""JAX's persistent compilation cache: compiled code kept on disk between processes."""
+"""Compiled code: JAX's persistent cache on disk, and bounded caches of compiled code per loss."""
 
 from __future__ import annotations
 
+import functools
 import os
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 def enable_compilation_cache() -> Path | None:
@@ -25,3 +33,141 @@ def enable_compilation_cache() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     return folder
+
+
+# --- compiled code per loss, bounded ------------------------------------------------------------
+#
+# ``jax.jit`` with the loss as a static argument keeps every loss it has seen, the data the loss
+# closes over and its executable, in the jitted function's own cache, for the life of the process
+# (a server that sees a new loss per keystroke grew by 2.4 to 4.6 MB a loss), and ``jax.clear_caches()``
+# gives none of it back. A jitted function made for one loss holds only that loss: drop it, and JAX
+# drops its traces and executables with it. So each loss gets its own jitted function, kept in a
+# bounded cache that drops the least recently used.
+
+
+class Compiled(Generic[T]):
+    """Values built per key (compiled functions), the least recently used dropped past ``size``.
+
+    Keys are compared as dict keys: a function or an :class:`~gdlab.Expression` by identity (the
+    same text gives the same Expression, see :func:`gdlab._loss.as_loss`). A key that cannot be
+    hashed is built each time and never kept.
+    """
+
+    def __init__(self, size: int, on_drop: Callable[[T], None] | None = None) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, T] = OrderedDict()
+        self._on_drop = on_drop
+        _ALL.add(self)
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The value for ``key``, built on a miss (and the least recently used one dropped)."""
+        entries = self._entries
+        try:
+            value = entries[key]
+        except KeyError:
+            value = entries[key] = build()
+            if len(entries) > self.size:
+                self._drop(entries.popitem(last=False)[1])
+            return value
+        except TypeError:  # an unhashable loss: compiled for this call only
+            return build()
+        entries.move_to_end(key)
+        return value
+
+    def _drop(self, value: T) -> None:
+        if self._on_drop is not None:
+            self._on_drop(value)
+
+    def clear(self) -> None:
+        """Drop every entry (and with them their compiled code)."""
+        for value in self._entries.values():
+            self._drop(value)
+        self._entries.clear()
+
+    def values(self) -> list[T]:
+        return list(self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_ALL: weakref.WeakSet[Compiled[Any]] = weakref.WeakSet()
+
+
+def clear_compiled() -> None:
+    """Drop the compiled code every :class:`Compiled` cache holds (what ``jax.clear_caches()`` cannot
+    free, since these caches own it)."""
+    for cache in list(_ALL):
+        cache.clear()
+
+
+@dataclass
+class Entry:
+    """One key's compiled function and what the drivers learnt running it.
+
+    Attributes:
+        jitted: the ``jax.jit`` of the function with the key's arguments bound.
+        seconds: measured seconds per step, by whatever the driver says sets the cost (the shapes
+            of the parameters and data): how a long run sizes its first chunk (:class:`gdlab._cancel.Pace`).
+        traces: how many times JAX traced it (once per new shape or static argument: a compile).
+    """
+
+    jitted: Any
+    seconds: dict[Hashable, float] = field(default_factory=dict)
+    traces: list[int] = field(default_factory=lambda: [0])
+
+
+class PerKey:
+    """``jax.jit(fn, static_argnames=...)`` whose first ``leading`` arguments (the loss, the method)
+    choose a separate jitted function, held in a :class:`Compiled` cache of ``size`` entries.
+
+    Called like ``fn``. Where ``jax.jit`` with those arguments static would keep every loss ever
+    passed, this keeps the ``size`` most recently used and frees the rest.
+    """
+
+    def __init__(
+        self, fn: Callable[..., Any], leading: int, size: int, static_argnames: tuple[str, ...] = ()
+    ) -> None:
+        self.fn, self.leading, self.static_argnames = fn, leading, static_argnames
+        self._dropped = 0  # traces of entries since dropped (for _cache_size)
+        self.cache: Compiled[Entry] = Compiled(size, on_drop=self._count)
+        functools.update_wrapper(self, fn)
+
+    def entry(self, *key: Any) -> Entry:
+        """The entry of ``key`` (the leading arguments), made (not yet compiled) on a miss."""
+        return self.cache.get(key, lambda: self._build(key))
+
+    def _build(self, key: tuple[Any, ...]) -> Entry:
+        import jax  # here, so that the CLI's start-up (which imports this module) does not wait for it
+
+        bound = functools.partial(self.fn, *key)
+        traces = [0]  # the closure holds this, not the entry: no cycle through the jitted function
+
+        @functools.wraps(bound)  # its signature, so that static_argnames name the right arguments
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            traces[0] += 1  # runs only while JAX traces
+            return bound(*args, **kwargs)
+
+        return Entry(jax.jit(traced, static_argnames=self.static_argnames), traces=traces)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.entry(*args[: self.leading]).jitted(*args[self.leading :], **kwargs)
+
+    def _count(self, entry: Entry) -> None:
+        self._dropped += entry.traces[0]
+
+    def _cache_size(self) -> int:
+        """Traces (compiles) since the last :meth:`_clear_cache`, those of dropped entries too: a
+        count that grows only when a call compiles."""
+        return self._dropped + sum(e.traces[0] for e in self.cache.values())
+
+    def _clear_cache(self) -> None:
+        self.cache.clear()
+        self._dropped = 0
+
+
+def per_key(
+    leading: int, size: int, static_argnames: tuple[str, ...] = ()
+) -> Callable[[Callable[..., Any]], PerKey]:
+    """Decorator: :class:`PerKey` of the function (a bounded ``jax.jit`` per loss and method)."""
+    return lambda fn: PerKey(fn, leading, size, static_argnames)

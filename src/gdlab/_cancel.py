@@ -20,11 +20,15 @@ Example:
 from __future__ import annotations
 
 import contextvars
+import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 # How long one chunk of compiled work should take: Ctrl-C and a cancelled request wait
 # at most about this long (plus one chunk's compile on a first call).
@@ -83,10 +87,44 @@ def scope(timeout: float | None = None, existing: Scope | None = None) -> Iterat
 
 
 def checkpoint() -> None:
-    """Raise :class:`Cancelled` when the enclosing :func:`scope` was cancelled or ran out of time."""
+    """Raise :class:`Cancelled` when the enclosing :func:`scope` was cancelled or ran out of time, and
+    ``KeyboardInterrupt`` when a Ctrl-C was swallowed on its way (see :func:`ctrl_c_remembered`)."""
+    if _CTRL_C.is_set():
+        raise KeyboardInterrupt
     current = _SCOPE.get()
     if current is not None:
         current.check()
+
+
+# Set by the handler ctrl_c_remembered installs: a Ctrl-C seen, whether or not its
+# KeyboardInterrupt reached the work.
+_CTRL_C = threading.Event()
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    _CTRL_C.set()
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def ctrl_c_remembered() -> Iterator[None]:
+    """Within the block, Ctrl-C raises ``KeyboardInterrupt`` as usual and is also remembered, so that
+    :func:`checkpoint` raises it again if it was lost.
+
+    Python raises ``KeyboardInterrupt`` in whatever code runs when the signal comes, and where
+    that is a garbage-collector callback (JAX has one), a ``__del__`` or a weakref callback, the
+    exception is printed as "ignored" and the work runs on. A front end (the command line) wraps
+    its work in this; in other threads than the main one it changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _on_ctrl_c)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        _CTRL_C.clear()
 
 
 def current() -> Scope | None:
@@ -94,4 +132,71 @@ def current() -> Scope | None:
     return _SCOPE.get()
 
 
-__all__ = ["CHUNK_SECONDS", "Cancelled", "Scope", "checkpoint", "current", "scope"]
+def power_of_two(n: float) -> int:
+    """The largest power of two <= ``n`` (at least 1): chunk sizes that compiled code can reuse."""
+    return 1 << max(0, int(n).bit_length() - 1) if n >= 1 else 1
+
+
+@dataclass
+class Pace:
+    """How many steps the next chunk of a loop takes, so that each takes about :data:`CHUNK_SECONDS`.
+
+    A step's cost is unknown until measured: a step of a one-parameter loss takes a microsecond, one
+    that reads 200,000 rows a millisecond, so a fixed count is either slow to answer Ctrl-C or slow.
+    The first chunk takes ``first`` steps (or what ``per_step``, remembered from an earlier run of the
+    same compiled code, allows); each later one is sized from the last one's measured time: a power
+    of two, at most ``most``.
+
+    Attributes:
+        most: the most steps a chunk may take (its buffers' rows).
+        first: the steps of the first chunk when no cost is known.
+        per_step: the measured seconds a step takes, once known.
+
+    Example:
+        >>> pace = Pace(most=1 << 20, first=64)
+        >>> pace.steps()
+        64
+        >>> pace.took(64, 0.001)  # 16 microseconds a step: 16,000 steps in 0.25 s, taken as 2**13
+        >>> pace.steps()
+        8192
+    """
+
+    most: int
+    first: int = 64
+    per_step: float | None = None
+
+    def steps(self) -> int:
+        """The steps the next chunk should take."""
+        if self.per_step is None:
+            return max(1, min(self.first, self.most))
+        return min(self.most, power_of_two(CHUNK_SECONDS / max(self.per_step, 1e-12)))
+
+    def took(self, steps: int, seconds: float) -> None:
+        """Record that a chunk of ``steps`` steps took ``seconds`` (a first chunk's compile included:
+        it over-estimates, so the next chunk is short and measures again)."""
+        if steps > 0:
+            self.per_step = seconds / steps
+
+    def timed(self, steps: int, run: Callable[..., T], *args: object) -> T:
+        """``run(*args)``, a chunk of ``steps`` steps, after a :func:`checkpoint`, waited for and
+        timed into this pace."""
+        import jax  # here: this module is imported where JAX is not
+
+        checkpoint()
+        start = time.perf_counter()
+        out = jax.block_until_ready(run(*args))
+        self.took(steps, time.perf_counter() - start)
+        return out
+
+
+__all__ = [
+    "CHUNK_SECONDS",
+    "Cancelled",
+    "Pace",
+    "Scope",
+    "checkpoint",
+    "ctrl_c_remembered",
+    "current",
+    "power_of_two",
+    "scope",
+]

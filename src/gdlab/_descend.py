@@ -3,12 +3,15 @@
 Each chunk is one compiled call (``jit`` around a ``lax.while_loop``) that
 writes up to a fixed number of rows; the driver calls it until the run stops.
 So memory follows the steps actually taken (a run of 10^9 steps that converges
-at step 71 keeps 72 rows), and Ctrl-C is answered between chunks.
+at step 71 keeps 72 rows), and Ctrl-C is answered between chunks, each sized
+by its measured time. The compiled code is kept per loss in a bounded cache
+(:mod:`gdlab._cache`), so a process that sees many losses does not keep them all.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 from typing import Any
 
 import jax
@@ -16,6 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import _checks
+from gdlab._cache import per_key
+from gdlab._cancel import Pace, checkpoint
 from gdlab._checks import LIMITS, InputError
 from gdlab._engine import (
     Outcome,
@@ -39,19 +44,29 @@ from gdlab._types import BatchLoss, DTypeLike, Loss, MethodLike, Params
 # Numbers one chunk's buffers hold (parameters and gradient per row), and its most rows.
 CHUNK_NUMBERS = 2_000_000
 CHUNK_ROWS = 65_536
+# Steps of a run's first chunk when no earlier run of its compiled code measured a step's cost:
+# short, so that a costly step (a pass over 200,000 rows) is measured before a long chunk is taken.
+FIRST_CHUNK = 64
+# Losses whose compiled runs are kept (each loss's code, and the data it closes over, is freed
+# when it is dropped: see gdlab._cache).
+COMPILED_LOSSES = 32
 
 
-@functools.partial(jax.jit, static_argnames=("method",))
-def _start(method: Method, init: Params, lr: jax.Array):
+@per_key(leading=1, size=COMPILED_LOSSES)
+def start_state(method: Method, init: Params, lr: jax.Array):
+    """The optimiser's state at ``init`` (compiled per method, and kept for the most recent ones)."""
     return optimiser(method, lr).init(init)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "rows", "early", "bound"))
-def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool, data=None, bound=False):
-    """Up to ``rows`` rows of one run from ``carry`` = (step, params, state, first loss, outcome).
+@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "early", "bound"))
+def _chunk(f, method: Method, carry, lr, tol, steps, limit, rows: int, early: bool, data=None, bound=False):
+    """Up to ``limit`` (<= ``rows``) rows of one run from ``carry`` = (step, params, state, first loss,
+    outcome).
 
-    With ``bound``, the loss is ``f(params, data)`` and ``data`` reaches the compiled code as an
-    argument: no copy of it is embedded in the program, and new data of the same shapes reuse it.
+    ``rows`` sizes the buffers and is compiled in; ``limit`` is an argument, so a chunk sized by
+    time (:class:`gdlab._cancel.Pace`) compiles nothing new. With ``bound``, the loss is
+    ``f(params, data)`` and ``data`` reaches the compiled code as an argument: no copy of it is
+    embedded in the program, and new data of the same shapes reuse it.
     Returns the buffers, how many rows were written, and the carry to go on from.
     """
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
@@ -69,7 +84,7 @@ def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool, dat
         return i + 1, (k + 1, new_p, new_state, first, code), rows_
 
     def more(c):
-        return (c[1][4] == Outcome.RUNNING) & (c[0] < rows)
+        return (c[1][4] == Outcome.RUNNING) & (c[0] < limit)
 
     p0 = carry[1]
     buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
@@ -77,7 +92,7 @@ def _chunk(f, method: Method, carry, lr, tol, steps, rows: int, early: bool, dat
     return buffers, written, carry
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "bound"))
+@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("bound",))
 def _probe(f, method: Method, g, p, carry, lr, data=None, bound=False):
     """The run's probe past its last row (``p``, ``g``), from the carry the last chunk ended with."""
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
@@ -89,7 +104,7 @@ def _with_data(f, data, params):
     return f(params, data)
 
 
-def _chunk_rows(init: Params, steps: int) -> int:
+def chunk_rows(init: Params, steps: int) -> int:
     """Rows a chunk holds: a power of two (so runs of similar length share compiled code) that holds
     a short run whole, else as many as a fixed budget of numbers allows."""
     count = components(init)
@@ -108,9 +123,14 @@ def _run(
     data: object = None,
     bound: bool = False,
 ):
-    """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome."""
+    """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome.
+
+    Each chunk is sized to take about ``CHUNK_SECONDS`` (a power of two of steps, measured), and
+    :func:`gdlab._cancel.checkpoint` runs between chunks, so Ctrl-C and a cancelled scope are
+    answered within about that long whatever a step costs.
+    """
     budget = LIMITS.trajectory_numbers // (2 * components(init) + 1)
-    rows = max(1, min(_chunk_rows(init, steps), budget))
+    rows = max(1, min(chunk_rows(init, steps), budget))
     if not early and steps + 1 > budget:
         raise InputError(
             lambda s: (
@@ -120,23 +140,32 @@ def _run(
             ),
             parameter="steps",
         )
+    entry = _chunk.entry(f, method)
+    cost = cost_key(init, data, early)
+    pace = Pace(most=rows, first=FIRST_CHUNK, per_step=entry.seconds.get(cost))
     # NumPy scalars: handing them to compiled code costs far less than making JAX arrays here.
-    carry = (np.int32(0), init, _start(method, init, lr), np.zeros((), lr.dtype), np.int32(0))
+    carry = (np.int32(0), init, start_state(method, init, lr), np.zeros((), lr.dtype), np.int32(0))
+    compiled = entry.traces[0]
     kept: list = []
     taken = 0
-    while True:
-        buffers, written, carry = _chunk(
-            f, method, carry, lr, tol, np.int32(steps), rows, early, data=data, bound=bound
-        )
-        n = int(written)
-        kept.append(jax.tree.map(lambda a, n=n: np.asarray(a)[:n], buffers))  # a view; Trajectory copies
-        taken += n
-        code = Outcome(int(carry[4]))
-        if code is not Outcome.RUNNING:
-            break
-        if taken + rows > budget:  # stop with what was kept, rather than run out of memory
+    code = Outcome.RUNNING
+    while code is Outcome.RUNNING:
+        limit = min(pace.steps(), budget - taken)
+        if limit <= 0:  # stop with what was kept, rather than run out of memory
             code = Outcome.KEPT_LIMIT
             break
+        checkpoint()
+        began = time.perf_counter()
+        buffers, written, carry = entry.jitted(
+            carry, lr, tol, np.int32(steps), np.int32(limit), rows, early, data=data, bound=bound
+        )
+        n = int(written)  # waits for the chunk
+        pace.took(n, time.perf_counter() - began)
+        kept.append(kept_rows(buffers, n, rows))
+        taken += n
+        code = Outcome(int(carry[4]))
+    if pace.per_step and (len(kept) > 1 or entry.traces[0] == compiled):
+        entry.seconds[cost] = pace.per_step  # not a lone chunk's time that a compile inflated
     if len(kept) == 1:
         P, L, G = kept[0]
     else:
@@ -144,6 +173,20 @@ def _run(
             jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True)
         )
     return P, L, G, code, carry
+
+
+def cost_key(init: Params, data: object, early: bool) -> tuple:
+    """What a step's cost depends on, besides the loss and method: the shapes of the parameters and
+    the data (a loss on ten rows and on a million share compiled code, not their pace)."""
+    shapes = lambda tree: tuple(np.shape(x) for x in jax.tree.leaves(tree))  # noqa: E731
+    return shapes(init), shapes(data), early
+
+
+def kept_rows(buffers, n: int, rows: int):
+    """The ``n`` rows written of a chunk's buffers, as NumPy: views of a chunk that filled most of
+    them (the Trajectory copies), copies of one that did not (a view would hold all ``rows``)."""
+    cut = (lambda a: np.asarray(a)[:n]) if 2 * n >= rows else (lambda a: np.array(np.asarray(a)[:n]))
+    return jax.tree.map(cut, buffers)
 
 
 def descend(
@@ -235,6 +278,7 @@ def descend(
         message=ending.sentence,
         regime=ending.regime,
         words=functools.partial(describe, facts),
+        facts=facts,
         tol=stop,
         loss_fn=functools.partial(_with_data, loss, data) if bound else loss,
     )

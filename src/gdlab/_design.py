@@ -21,6 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from gdlab._cancel import checkpoint
+
 __all__ = ["Standard", "aligned", "block_terms", "moments"]
 
 # Rows per NumPy block when reading Z on the host (Z'Z, the copy for JAX).
@@ -129,6 +131,7 @@ class Standard:
             w = np.asarray(w, dtype=np.float64)
             total, grad = 0.0, np.zeros(self.p)
             for start in range(0, n, rows):
+                checkpoint()  # a pass over a large table answers Ctrl-C and a cancelled scope between blocks
                 Z = block(start)
                 value, g = block_terms(Z, y[start : start + rows], w, kind)
                 total += value

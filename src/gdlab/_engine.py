@@ -45,6 +45,11 @@ class Outcome(enum.IntEnum):
     EXPLODED = 4  # the loss grew EXPLODE times past its start
     MAX_STEPS = 5  # the step limit was reached
     KEPT_LIMIT = 6  # keeping more steps would pass the memory limit (gdlab.LIMITS.trajectory_numbers)
+    # The gradient norm fell to tol, but the answer has no correct digit against a reference solution
+    # (a fit's closed form): the tolerance is finer than the loss's rounding allows there (float32, or
+    # nearly collinear columns), so its gradient vanished in the noise, not at the minimum. Set by the
+    # fit, which has the reference; the compiled stop rule never records it.
+    IMPRECISE = 7
 
     @property
     def status(self) -> Status:
@@ -60,6 +65,7 @@ _STATUS = {
     Outcome.EXPLODED: Status.DIVERGED,
     Outcome.MAX_STEPS: Status.MAX_STEPS,
     Outcome.KEPT_LIMIT: Status.MAX_STEPS,
+    Outcome.IMPRECISE: Status.STALLED,
 }
 
 
@@ -374,6 +380,15 @@ def judge(facts: Facts, spelling: Spelling = PYTHON) -> Ending:
     if _saddle(facts):
         return Ending(Status.STALLED, Regime.STALLED, _saddle_words(facts))
     bounced = "; it got there by overshooting back and forth" if facts.overshot else ""
+    if facts.outcome is Outcome.IMPRECISE:
+        above = f"{s.name('tol')} above {norm_last:.3g}"
+        return Ending(
+            Status.STALLED,
+            Regime.STALLED,
+            f"stalled at step {k}: the gradient norm fell to {norm_last:.3g}, within the tolerance, but the "
+            "answer has no correct digit against the closed form: the tolerance is finer than the loss's "
+            f"rounding allows here (float32, or nearly dependent columns); use float64, or a {above}",
+        )
     if facts.outcome is Outcome.CONVERGED:
         words = f"converged at step {k}: gradient norm {norm_last:.3g}" + (
             "" if facts.tol is None else f" <= {s.name('tol')} {facts.tol:g}"  # a solver's own rule

@@ -18,6 +18,7 @@ import numpy as np
 
 from gdlab import _inference
 from gdlab._beside import descent
+from gdlab._cancel import checkpoint
 from gdlab._checks import InputError
 from gdlab._data import Design
 from gdlab._engine import Outcome, describe, facts_from_rows, status
@@ -57,6 +58,7 @@ def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
     iterates = [np.zeros(X.shape[1])]
     solved = None
     for _ in range(IRLS_MAX_ITERATIONS):
+        checkpoint()  # each iteration is a QR of all the rows
         b = iterates[-1]
         eta = X @ b
         p = _sigmoid(eta)

@@ -30,6 +30,7 @@ import numpy as np
 import optimistix as optx
 
 from gdlab import _checks
+from gdlab._cancel import Pace
 from gdlab._checks import InputError, Sentence
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Outcome, describe, facts_from_rows, status
@@ -47,9 +48,8 @@ __all__ = ["fit_formula"]
 RTOL = 1e-12
 _MAX_STEPS = 5000
 
-# Levenberg-Marquardt and Gauss-Newton first run with a record of this many steps; a run that
-# needs more runs again with a record of its whole limit. (Filling and returning a record of 5,001
-# rows cost about 0.07 ms, as much as Misra1a's 24 steps themselves.)
+# Levenberg-Marquardt and Gauss-Newton run in calls of at most this many steps (fewer when the steps
+# are slow: chunks are sized by time); a longer run goes on from where the last call stopped.
 _CHUNK = 128
 
 
@@ -113,23 +113,30 @@ def _recorded_run(
     u0: jax.Array,
     args: Args,
     limit: jax.Array,
-) -> tuple[jax.Array, jax.Array]:
-    """optimistix's iteration (init, step, terminate) from ``u0`` for at most ``limit`` steps (and
-    ``size - 1``), every accepted iterate recorded with its sum of squares and gradient as a row
-    ``[u, rss, grad]`` (row 0 the start): the whole run in one compiled call.
+    resume: tuple | None = None,
+) -> tuple[jax.Array, jax.Array, tuple]:
+    """optimistix's iteration (init, step, terminate) from ``u0`` for at most ``size - 1`` steps, up to
+    step ``limit`` in all, every accepted iterate recorded with its sum of squares and gradient as a
+    row ``[u, rss, grad]`` (row 0 where this call starts). With ``resume`` (the carry a call
+    returned) it goes on from there, so a long run is a series of calls, each sized by time, with
+    Ctrl-C and a cancelled scope answered between them.
 
-    Returns the rows and ``[step, done, ok]``."""
+    Returns the rows, ``[step, done, ok]`` and the carry to go on from."""
     fn = lambda u, args: (residuals(u, args), None)  # noqa: E731
     f_struct = jax.eval_shape(residuals, u0, args)
     tags: frozenset = frozenset()
-    state = solver.init(fn, u0, args, {}, f_struct, None, tags)
-    dynamic, static = eqx.partition(state, eqx.is_array)
-    done, result = solver.terminate(fn, u0, args, {}, state, tags)
-    value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u0)
-    rows = (
-        jnp.zeros((size, 2 * u0.shape[0] + 1), u0.dtype).at[0].set(jnp.concatenate([u0, value[None], grad]))
-    )
-    stop = jnp.minimum(limit, size - 1)
+    if resume is None:
+        state = solver.init(fn, u0, args, {}, f_struct, None, tags)
+        dynamic, static = eqx.partition(state, eqx.is_array)
+        done, result = solver.terminate(fn, u0, args, {}, state, tags)
+        u, k, ok = u0, jnp.zeros((), jnp.int32), result == optx.RESULTS.successful
+    else:  # the solver's static parts (what is not an array) are those of any start; its arrays,
+        # unused, are compiled away
+        static = eqx.partition(solver.init(fn, u0, args, {}, f_struct, None, tags), eqx.is_array)[1]
+        u, k, dynamic, done, ok = resume
+    value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u)
+    rows = jnp.zeros((size, 2 * u.shape[0] + 1), u.dtype).at[0].set(jnp.concatenate([u, value[None], grad]))
+    first, stop = k, jnp.minimum(limit, k + size - 1)
 
     def more(carry):
         _, k, _, done, ok, _ = carry
@@ -144,14 +151,11 @@ def _recorded_run(
         r = new_state.f_info.residual  # at new_u, the last accepted point, with its Jacobian
         g = 2 * new_state.f_info.jac.transpose().mv(r)
         row = jnp.concatenate([new_u, (r @ r)[None], g])
-        rows = jax.lax.dynamic_update_slice(rows, row[None], (k + 1, jnp.zeros((), k.dtype)))
+        rows = jax.lax.dynamic_update_slice(rows, row[None], (k - first + 1, jnp.zeros((), k.dtype)))
         return new_u, k + 1, eqx.partition(new_state, eqx.is_array)[0], done, ok, rows
 
-    ok = result == optx.RESULTS.successful
-    _, k, _, done, ok, rows = jax.lax.while_loop(
-        more, step, (u0, jnp.zeros((), jnp.int32), dynamic, done, ok, rows)
-    )
-    return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)])
+    u, k, dynamic, done, ok, rows = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, rows))
+    return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)]), (u, k, dynamic, done, ok)
 
 
 @functools.lru_cache(maxsize=32)
@@ -323,13 +327,20 @@ def _check_rows(n: int, params: tuple[str, ...], model: str) -> None:
 
 def _solve(run: Callable, args: Args, u0: np.ndarray, steps: int) -> tuple[np.ndarray, int, bool, bool]:
     """The rows ``[u, rss, grad]`` of a run of at most ``steps`` steps from ``u0`` and its step, done
-    and ok. A record of ``_CHUNK`` steps first; a run that needs more runs again with a record of
-    its whole limit (rounded up to a power of two, so that other limits share its compiled code)."""
-    rows, info = map(np.asarray, run(_CHUNK + 1, u0, args, steps))
-    if not info[1] and info[2] and steps > _CHUNK == info[0]:
-        rows, info = map(np.asarray, run(1 << steps.bit_length(), u0, args, steps))
-    k = int(info[0])
-    return rows[: k + 1], k, bool(info[1]), bool(info[2])
+    and ok: calls of up to ``_CHUNK`` steps each, sized by time (:class:`gdlab._cancel.Pace`), each
+    going on from where the last one stopped (Ctrl-C and a cancelled scope are answered between them)."""
+    pace = Pace(most=_CHUNK, first=_CHUNK)
+    parts: list[np.ndarray] = []
+    resume, k = None, 0
+    while True:
+        limit = min(steps, k + pace.steps())
+        rows, info, resume = pace.timed(limit - k or 1, run, _CHUNK + 1, u0, args, limit, resume)
+        rows, info = np.asarray(rows), np.asarray(info)
+        taken = int(info[0]) - k
+        parts.append(rows[int(bool(parts)) : taken + 1])  # a call's row 0 is the last call's last row
+        k += taken
+        if info[1] or not info[2] or k >= steps:
+            return np.concatenate(parts), k, bool(info[1]), bool(info[2])
 
 
 def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, steps: int) -> Trajectory:

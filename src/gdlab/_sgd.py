@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -10,8 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import _checks, _stream
+from gdlab._cache import per_key
+from gdlab._cancel import Pace, checkpoint
 from gdlab._checks import InputError
 from gdlab._data import NamesLike, as_table, batch_source, is_tabular, names
+from gdlab._descend import FIRST_CHUNK, chunk_rows, cost_key, kept_rows, start_state
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -26,27 +31,35 @@ from gdlab._where import Where, where
 WHOLE_ROWS = 1 << 26
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "epochs", "batches", "size", "shuffle", "whole"))
-def _sgd_run(
-    f, method: Method, init, data, lr, key, epochs: int, batches: int, size: int, shuffle: bool, whole: bool
+# Losses whose compiled SGD chunks are kept (the rest are freed: see gdlab._cache).
+COMPILED_LOSSES = 16
+
+
+@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "whole"))
+def _sgd_chunk(
+    f, method: Method, carry, data, lr, orders, base, k0, limit, batches, steps, rows: int, whole: bool
 ):
-    """Every step of ``epochs`` x ``batches`` minibatch steps, with the loss and gradient on all the
-    data at each (``whole``) or on its minibatch (the first and last rows on all the data)."""
-    n = jax.tree.leaves(data)[0].shape[0]
+    """Rows ``k0`` .. ``k0 + limit - 1`` (at most ``rows``, the buffers' size) of an SGD run, from
+    ``carry`` = (params, state, outcome, first loss); it stops early where the run stops.
+
+    Step ``k`` takes batch ``k % batches`` of epoch ``k // batches``, whose shuffled rows are
+    ``orders[epoch - base]`` (a block of epochs' orders made by :func:`_orders`); the loss and
+    gradient recorded are on all the data at each step (``whole``) or on its minibatch (the first
+    and last rows on all the data). The last row (``k == steps``) is evaluated, never stepped.
+    Returns the buffers, how many rows were written, and the carry to go on from.
+    """
     f = _hinted(f)
     full = jax.value_and_grad(scalar_loss(lambda p: f(p, data)))
     batch_loss = scalar_loss(f)
     tx = optimiser(method, lr)
-    steps = epochs * batches
+    blank = lambda x: jnp.zeros((rows, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
+    put = lambda buf, i, x: jax.tree.map(lambda b, v: b.at[i].set(v), buf, x)  # noqa: E731
 
-    def order(epoch):
-        rows = jax.random.permutation(jax.random.fold_in(key, epoch), n) if shuffle else jnp.arange(n)
-        return rows[: batches * size].reshape(batches, size)
-
-    def step(carry, xs):
-        p, state, code, first = carry
-        k, rows = xs
-        batch = jax.tree.map(lambda a: a[rows], data)
+    def body(c):
+        i, (p, state, code, first), (P, L, G) = c
+        k = k0 + i
+        epoch = jnp.clip(k // batches - base, 0, orders.shape[0] - 1)  # the last row's: any batch
+        batch = jax.tree.map(lambda a: a[orders[epoch, k % batches]], data)
         if whole:
             value, g = full(p)
         else:
@@ -59,14 +72,111 @@ def _sgd_run(
         code = jnp.where(code == Outcome.RUNNING, now, code)
         go = code == Outcome.RUNNING
         keep = lambda a, b: jax.tree.map(lambda x, y: jnp.where(go, x, y), a, b)  # noqa: E731
-        return (keep(new_p, p), keep(new_state, state), code, first), (p, value, g, code)
+        rows_ = (put(P, i, p), L.at[i].set(value), put(G, i, g))
+        return i + 1, (keep(new_p, p), keep(new_state, state), code, first), rows_
 
-    ks = jnp.arange(steps + 1, dtype=jnp.int32)
-    orders = jax.vmap(order)(jnp.arange(epochs)).reshape(steps, size)
-    orders = jnp.concatenate([orders, orders[:1]])  # the last row is evaluated, never stepped
-    start = (init, tx.init(init), jnp.int32(Outcome.RUNNING), jnp.zeros((), lr.dtype))
-    _, (P, L, G, codes) = jax.lax.scan(step, start, (ks, orders))
-    return P, L, G, codes
+    def more(c):
+        return (c[1][2] == Outcome.RUNNING) & (c[0] < limit)
+
+    p0 = carry[0]
+    buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
+    written, carry, buffers = jax.lax.while_loop(more, body, (0, carry, buffers))
+    return buffers, written, carry
+
+
+@per_key(leading=5, size=COMPILED_LOSSES)
+def _orders(epochs: int, n: int, batches: int, size: int, shuffle: bool, key, base):
+    """The batches' rows of ``epochs`` epochs from epoch ``base``: (epochs, batches, size), each
+    epoch's rows a permutation seeded by ``key`` and the epoch (in order, without ``shuffle``)."""
+
+    def order(epoch):
+        rows = jax.random.permutation(jax.random.fold_in(key, epoch), n) if shuffle else jnp.arange(n)
+        return rows[: batches * size].reshape(batches, size)
+
+    return jax.vmap(order)(base + jnp.arange(epochs))
+
+
+# The most row numbers a block of shuffled orders holds: how many epochs' shuffles one call makes
+# at most. A shuffle of 200,000 rows takes about 0.3 s on a CPU, so this bounds a block's time too.
+ORDER_NUMBERS = 1 << 18
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """An SGD run's shape: rows of data, batches an epoch, rows a batch, epochs, shuffled or not."""
+
+    n: int
+    batches: int
+    size: int
+    epochs: int
+    shuffle: bool
+
+    @property
+    def steps(self) -> int:
+        return self.epochs * self.batches
+
+    def block_epochs(self, rows: int) -> int:
+        """Epochs a block of orders holds: those a chunk of ``rows`` steps can span, within
+        :data:`ORDER_NUMBERS` (at least one). Fixed for a run, so its orders compile once."""
+        spanned = -(-rows // self.batches) + 1
+        return max(1, min(self.epochs, spanned, ORDER_NUMBERS // self.n))
+
+
+@dataclass(frozen=True)
+class _Block:
+    """The orders of epochs ``base`` .. ``base + count - 1``, as :func:`_orders` made them."""
+
+    base: int
+    count: int
+    orders: Any
+
+    def steps_end(self, plan: _Plan) -> int:
+        """The first step past what this block serves (the last row, step ``plan.steps``, takes any
+        batch: the block of the last epoch serves it)."""
+        end = (self.base + self.count) * plan.batches
+        return end + 1 if end == plan.steps else end
+
+
+def _block_for(block: _Block | None, k0: int, count: int, plan: _Plan, key) -> _Block:
+    """The orders step ``k0`` needs: ``block`` when it holds them, else ``count`` epochs' worth from
+    that step's epoch (or fewer from before it at the end, so that none is past the last epoch)."""
+    epoch = min(k0 // plan.batches, plan.epochs - 1)
+    if block is not None and block.base <= epoch < block.base + block.count:
+        return block
+    base = min(epoch, plan.epochs - count)
+    orders = _orders(count, plan.n, plan.batches, plan.size, plan.shuffle, key, np.int32(base))
+    checkpoint()  # an epoch's shuffle of many rows takes a while
+    return _Block(base, count, jax.block_until_ready(orders))
+
+
+def _sgd_run(f, method: Method, init, data, lr, key, plan: _Plan, whole: bool):
+    """Every row of an SGD run, in chunks sized by time with a checkpoint between them (Ctrl-C and a
+    cancelled scope are answered within about ``CHUNK_SECONDS``): (params, loss, grad), the outcome."""
+    steps = plan.steps
+    rows = chunk_rows(init, steps)
+    epochs = plan.block_epochs(rows)
+    entry = _sgd_chunk.entry(f, method)
+    cost = (cost_key(init, data, whole), plan.size)
+    pace = Pace(most=rows, first=FIRST_CHUNK, per_step=entry.seconds.get(cost))
+    carry = (init, start_state(method, init, lr), np.int32(Outcome.RUNNING), np.zeros((), lr.dtype))
+    traced, kept, block, taken = entry.traces[0], [], None, 0
+    code = Outcome.RUNNING
+    while code is Outcome.RUNNING:
+        block = _block_for(block, taken, epochs, plan, key)
+        limit = min(pace.steps(), block.steps_end(plan) - taken)
+        checkpoint()
+        began = time.perf_counter()
+        numbers = map(np.int32, (block.base, taken, limit, plan.batches, steps))
+        buffers, written, carry = entry.jitted(carry, data, lr, block.orders, *numbers, rows, whole)
+        n = int(written)  # waits for the chunk
+        pace.took(n, time.perf_counter() - began)
+        kept.append(kept_rows(buffers, n, rows))
+        taken += n
+        code = Outcome(int(carry[2]))
+    if pace.per_step and (len(kept) > 1 or entry.traces[0] == traced):
+        entry.seconds[cost] = pace.per_step  # not a lone chunk's time that a compile inflated
+    P, L, G = (jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True))
+    return P, L, G, code
 
 
 def sgd(
@@ -205,17 +315,10 @@ def sgd(
     start = as_float_tree(init, dt, "init")
     key = jax.random.key(int(seed))
     whole = (epochs * (n // size) + 1) * n <= WHOLE_ROWS
-    P, L, G, codes = _sgd_run(
-        loss, spec, start, arrays, np.asarray(rate, dt), key, epochs, n // size, size, bool(shuffle), whole
-    )
-    codes = np.asarray(codes)
-    stopped = np.flatnonzero(codes != Outcome.RUNNING)
-    last = int(stopped[0]) if stopped.size else codes.size - 1
-    code = Outcome(int(codes[last]))
-    rows = last + 1
-    loss_values = np.asarray(L[:rows])
-    params = jax.tree.map(lambda a: np.asarray(a[:rows]), P)
-    grads = jax.tree.map(lambda a: np.asarray(a[:rows]), G)
+    plan = _Plan(n, n // size, size, epochs, bool(shuffle))
+    P, L, G, code = _sgd_run(loss, spec, start, arrays, np.asarray(rate, dt), key, plan, whole)
+    rows = L.shape[0]
+    loss_values, params, grads = L, P, G
     name = f"sgd ({spec.name}, batch {size})"
     if code.status is Status.DIVERGED:
         facts = facts_from_rows(

@@ -59,8 +59,11 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab import _files as files
+from gdlab._cache import per_key
+from gdlab._cancel import checkpoint
 from gdlab._checks import LIMITS, InputError
 from gdlab._data import NamesLike, infinite_value, names, no_column
+from gdlab._descend import start_state
 from gdlab._design import block_terms
 from gdlab._engine import Outcome, describe, facts_from_rows, optimiser, outcome, status
 from gdlab._loss import as_loss, scalar_loss
@@ -542,6 +545,7 @@ def linear_stats(
     kept = 0
     with _one_blas_thread():
         for block in src.blocks(f"reading {src.path.name} (least squares)"):
+            checkpoint()  # between blocks: a pass over a large file answers Ctrl-C and a cancelled scope
             R = updated_factor(R, block.columns, (*regressors, y), block.rows, intercept)
             kept += block.rows
     check_some_kept(kept, src.n, str(src.path))
@@ -559,6 +563,9 @@ def check_some_kept(kept: int, rows: int, source: str) -> None:
 
 # --- any per-row loss: one pass per gradient -------------------------------------------------
 
+# Losses (and methods) whose compiled passes and updates are kept; the rest are freed (gdlab._cache).
+COMPILED_LOSSES = 16
+
 
 def per_row(loss: BatchLoss) -> Callable[[Params, Any], jax.Array]:
     """``loss(params, batch)`` evaluated on each row alone: a batch of one row, mapped over rows.
@@ -573,7 +580,7 @@ def per_row(loss: BatchLoss) -> Callable[[Params, Any], jax.Array]:
     return rows
 
 
-@functools.partial(jax.jit, static_argnames=("f",))
+@per_key(leading=1, size=COMPILED_LOSSES)
 def _block_terms(f, params, columns, mask):
     """The masked sum over a block of the per-row loss, and its gradient."""
 
@@ -600,6 +607,7 @@ def value_and_grad(loss: BatchLoss, params: Params, source: ParquetSource) -> tu
     loss = as_loss(loss)
     value, grad, rows = 0.0, jax.tree.map(np.zeros_like, params), 0
     for block in source.blocks():
+        checkpoint()
         v, g = _block_terms(loss, params, block.columns, block.mask)
         value += float(v)
         grad = jax.tree.map(lambda a, b: a + np.asarray(b), grad, g)
@@ -636,6 +644,7 @@ def fused_pass(
         b = np.asarray(b, dtype=np.float64)
         total, grad = 0.0, np.zeros(X.shape[1])
         for start in range(0, n, rows):
+            checkpoint()
             value, g = block_terms(X[start : start + rows], y[start : start + rows], b, kind)
             total += value
             grad += g
@@ -644,13 +653,7 @@ def fused_pass(
     return pass_fn
 
 
-@functools.partial(jax.jit, static_argnames=("method",))
-def _start(method: Method, init: Params, lr: jax.Array):
-    """The optimiser's state at the start (compiled once per method and parameter shape)."""
-    return optimiser(method, lr).init(init)
-
-
-@functools.partial(jax.jit, static_argnames=("method", "early"))
+@per_key(leading=1, size=COMPILED_LOSSES, static_argnames=("early",))
 def _update(method: Method, lr, p, state, value, g, first, tol, early: bool):
     """One optimiser update from a value and gradient computed elsewhere, and the engine's stop rule."""
     tx = optimiser(method, lr)
@@ -717,11 +720,12 @@ def descend_passes(
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
     check_kept("numbers a run keeps", steps + 1, init, "ask for fewer steps")
     lr_arr = np.asarray(rate)
-    state = _start(spec, p, lr_arr)
+    state = start_state(spec, p, lr_arr)
     tol_arr, first = np.asarray(limit or 0.0), np.asarray(0.0)
     P, L, G = [], [], []
     code = Outcome.RUNNING
     for k in range(steps + 1):
+        checkpoint()
         value, g = pass_fn(p)
         first = np.asarray(value) if k == 0 else first
         new_p, state, c = _update(
@@ -914,7 +918,7 @@ def sgd_parquet(
     return dataclasses.replace(run, message=message)
 
 
-@functools.partial(jax.jit, static_argnames=("f",))
+@per_key(leading=1, size=COMPILED_LOSSES)
 def _batch_value_grad(f, params, batch):
     return jax.value_and_grad(scalar_loss(f))(params, batch)
 
@@ -937,11 +941,12 @@ def sgd_record(
     rate = _checks.number("lr", lr)
     p = jax.tree.map(lambda a: np.asarray(a, np.float64), init)
     lr_arr = np.asarray(rate)
-    state = _start(spec, p, lr_arr)
+    state = start_state(spec, p, lr_arr)
     P, L, G = [], [], []
     code = Outcome.RUNNING
     zero = np.asarray(0.0)
     for step in steps:
+        checkpoint()
         value, g = step(p)
         P.append(p)
         L.append(float(value))
@@ -1286,6 +1291,7 @@ def logistic_pass(source: ParquetSource, x: Sequence[str], y: str, intercept: bo
     total: tuple | None = None
     with _one_blas_thread():
         for block in source.blocks(f"reading {source.path.name} (Newton step)"):
+            checkpoint()
             rows = design_rows(block.columns, x, y, block.rows, intercept)
             check_binary_response(rows[:, -1], y, block.start)
             part = logistic_terms(rows, b)
@@ -1333,6 +1339,7 @@ def logistic_fit(
     iterates, losses, grads = [np.zeros(p)], [], []
     converged, solved, ysum, n = False, None, 0.0, 0
     for _ in range(IRLS_MAX_ITERATIONS):
+        checkpoint()
         R, deviance, g, ysum, n = pass_fn(iterates[-1])
         check_some_kept(n, rows, source)
         if n < p:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -14,8 +15,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import _checks
+from gdlab._cache import PerKey
+from gdlab._cancel import Pace, checkpoint, power_of_two
 from gdlab._checks import LIMITS, PYTHON, InputError, Spelling, size
-from gdlab._descend import descend
+from gdlab._descend import cost_key, descend
 from gdlab._engine import (
     Facts,
     Outcome,
@@ -61,8 +64,12 @@ def _select(keep, new, old):
     return jax.tree.map(lambda n, o: jnp.where(keep, n, o), new, old)
 
 
-# Run-steps one compiled call takes at most, so that Ctrl-C is answered between calls.
-SEGMENT = 1 << 24
+# A sweep whose estimated time is at most this runs in one compiled call; a longer one runs in
+# chunks sized by their measured time (about CHUNK_SECONDS each), checking for Ctrl-C and a
+# cancelled scope between them.
+WHOLE_SECONDS = 1.0
+# Losses whose compiled sweeps are kept (see gdlab._cache: the rest are freed).
+COMPILED_LOSSES = 16
 
 
 def _pieces(f, method: Method, lr, tol, early: bool, first=None):
@@ -106,7 +113,7 @@ def _begin_all(f, method: Method, inits, lrs):
     return jax.vmap(begin)(inits, lrs)
 
 
-_begin = jax.jit(_begin_all, static_argnames=("f", "method"))
+_begin = PerKey(_begin_all, 2, COMPILED_LOSSES)
 
 
 def _segment_all(f, method: Method, carry, firsts, lrs, tol, early: bool, every: int, count: int):
@@ -129,7 +136,7 @@ def _segment_all(f, method: Method, carry, firsts, lrs, tol, early: bool, every:
     return jax.vmap(segment)(carry, firsts, lrs)
 
 
-_segment = jax.jit(_segment_all, static_argnames=("f", "method", "early", "every", "count"))
+_segment = PerKey(_segment_all, 2, COMPILED_LOSSES, ("early", "every", "count"))
 
 
 def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length: int):
@@ -142,7 +149,7 @@ def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length
     return jax.vmap(advance)(carry, firsts, lrs)
 
 
-_advance = jax.jit(_advance_all, static_argnames=("f", "method", "early", "length"))
+_advance = PerKey(_advance_all, 2, COMPILED_LOSSES, ("early", "length"))
 
 
 def _row_all(f, method: Method, carry):
@@ -155,7 +162,7 @@ def _row_all(f, method: Method, carry):
     return jax.vmap(row)(carry[0])
 
 
-_row = jax.jit(_row_all, static_argnames=("f", "method"))
+_row = PerKey(_row_all, 2, COMPILED_LOSSES)
 
 
 def _finish_all(f, method: Method, carry, firsts, lrs, tol, early: bool):
@@ -173,37 +180,69 @@ def _finish_all(f, method: Method, carry, firsts, lrs, tol, early: bool):
     return jax.vmap(finish)(carry, firsts, lrs)
 
 
-_finish = jax.jit(_finish_all, static_argnames=("f", "method", "early"))
+_finish = PerKey(_finish_all, 2, COMPILED_LOSSES, ("early",))
 
 
 def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
-    """Every run, in compiled calls of at most :data:`SEGMENT` run-steps (Ctrl-C is answered between
-    them); once every run has stopped, the remaining rows repeat each run's end instead of being computed."""
-    runs = int(lrs.shape[0])
-    if chunks * every * runs <= SEGMENT:  # the usual sweep: one compiled call
-        return _whole(f, method, inits, lrs, tol, steps, early, every, chunks)
+    """Every run: the first step of all of them, timed, then the rest in one compiled call when that
+    is estimated to take at most :data:`WHOLE_SECONDS`, else in chunks sized by time (Ctrl-C and a
+    cancelled scope are answered between them). Once every run has stopped, the remaining rows
+    repeat each run's end instead of being computed."""
+    entry = _begin.entry(f, method)
+    cost = (cost_key(inits, None, early), np.result_type(lrs).str)
+    one_step, (carry, first, overshoot) = _timed_begin(entry, inits, lrs)
+    per_step = entry.seconds.get(cost, one_step)  # a whole chunk's measure, once there is one
+    if per_step * steps <= WHOLE_SECONDS:
+        began, traced = time.perf_counter(), _rest.entry(f, method).traces[0]
+        out = _rest(f, method, carry, first, overshoot, lrs, tol, steps, early, every, chunks)
+        jax.block_until_ready(out)
+        if _rest.entry(f, method).traces[0] == traced and steps:  # not a compile's time
+            entry.seconds[cost] = (time.perf_counter() - began) / steps
+        return out
+    pace = Pace(most=max(1, steps), per_step=one_step)
+    out = _chunked(f, method, carry, first, overshoot, lrs, tol, steps, early, every, chunks, pace)
+    entry.seconds[cost] = pace.per_step or one_step
+    return out
+
+
+def _timed_begin(entry, inits, lrs):
+    """Every run's first step, and how long one step of them all takes (timed again when the first
+    call compiled)."""
+    for _ in range(2):
+        checkpoint()
+        traced, began = entry.traces[0], time.perf_counter()
+        out = jax.block_until_ready(entry.jitted(inits, lrs))
+        seconds = time.perf_counter() - began
+        if entry.traces[0] == traced:
+            break
+    return seconds, out
+
+
+def _chunked(f, method, carry, first, overshoot, lrs, tol, steps, early, every, chunks, pace):
+    """The segmented sweep: saved rows a segment at a time, or a row then its steps in pieces, each
+    call a power of two of steps (compiled sizes are reused) sized by ``pace``."""
     from gdlab._progress import tracker  # a terminal bar after a second; imports nothing heavy
 
-    carry, first, overshoot = _begin(f, method, inits, lrs)
+    runs = int(lrs.shape[0])
     running = lambda c: bool(np.any(np.asarray(c[2]) == Outcome.RUNNING))  # noqa: E731
     parts, done = [], 0
     with tracker(total=chunks * every, label=f"sweeping {runs:,} runs") as advance:
         while done < chunks and (done == 0 or running(carry)):
-            if every * runs <= SEGMENT:  # several saved rows in one call
-                count = min(chunks - done, max(1, SEGMENT // (runs * every)))
-                carry, rows = _segment(f, method, carry, first, lrs, tol, early, every, count)
-            else:  # a row, then its steps in calls of a bounded size
-                count, rows, left = 1, jax.tree.map(lambda x: x[:, None], _row(f, method, carry)), every
-                while left and running(carry):
-                    length = min(left, max(1, SEGMENT // runs))
-                    carry, left = _advance(f, method, carry, first, lrs, tol, early, length), left - length
-                    advance(done * every + every - left)
+            if pace.steps() >= every:  # several saved rows in one call
+                count = min(power_of_two(pace.steps() // every), power_of_two(chunks - done))
+                args = (f, method, carry, first, lrs, tol, early, every, count)
+                carry, rows = pace.timed(count * every, _segment, *args)
+            else:  # a row, then its steps in pieces
+                count, rows = 1, jax.tree.map(lambda x: x[:, None], _row(f, method, carry))
+                at = functools.partial(lambda start, left: advance(start + every - left), done * every)
+                carry = _steps(f, method, carry, first, lrs, tol, early, every, pace, running, at)
             parts.append(jax.tree.map(np.asarray, rows))
             done += count
             advance(done * every)
     tail = steps - chunks * every
     if tail and done == chunks and running(carry):
-        carry = _advance(f, method, carry, first, lrs, tol, early, tail)
+        carry = _steps(f, method, carry, first, lrs, tol, early, tail, pace, running)
+    checkpoint()
     final, codes, taken, probe = _finish(f, method, carry, first, lrs, tol, early)
     end = jax.tree.map(lambda x: np.asarray(x)[:, None], final)
     parts += [jax.tree.map(lambda e: np.repeat(e, chunks - done, axis=1), end)] if done < chunks else []
@@ -211,10 +250,20 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     return rows, final, codes, taken, first, overshoot, probe
 
 
-@functools.partial(jax.jit, static_argnames=("f", "method", "steps", "early", "every", "chunks"))
-def _whole(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
-    """A sweep small enough for one call: the same pieces, compiled together once."""
-    carry, first, overshoot = _begin_all(f, method, inits, lrs)
+def _steps(f, method, carry, first, lrs, tol, early, left: int, pace, running, progress=None):
+    """``left`` steps of every run, saving nothing, in calls of a power of two of steps;
+    ``progress(left)`` after each."""
+    while left and running(carry):
+        length = min(power_of_two(pace.steps()), power_of_two(left))
+        carry = pace.timed(length, _advance, f, method, carry, first, lrs, tol, early, length)
+        left -= length
+        if progress is not None:
+            progress(left)
+    return carry
+
+
+def _rest_all(f, method: Method, carry, first, overshoot, lrs, tol, steps: int, early: bool, every, chunks):
+    """A sweep after its first step, small enough for one call: the same pieces, compiled together."""
     carry, rows = _segment_all(f, method, carry, first, lrs, tol, early, every, chunks)
     tail = steps - chunks * every
     if tail:
@@ -222,6 +271,9 @@ def _whole(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: i
     final, codes, taken, probe = _finish_all(f, method, carry, first, lrs, tol, early)
     rows = jax.tree.map(lambda r, e: jnp.concatenate([r, e[:, None]], axis=1), rows, final)
     return rows, final, codes, taken, first, overshoot, probe
+
+
+_rest = PerKey(_rest_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"))
 
 
 @dataclass(frozen=True, repr=False)

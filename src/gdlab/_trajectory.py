@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 import jax
 import numpy as np
@@ -88,6 +88,8 @@ class Trajectory:
             does not judge one.
         words: ``message`` as a function of a :class:`~gdlab._checks.Spelling`, so that a front
             end words it naming the parameters its own way (``--tol`` on the command line).
+        facts: what the engine judged the ending from (:class:`gdlab._engine.Facts`), so that a
+            fit that learns more (its answer has no correct digit) can have it judged again.
     """
 
     params: Params
@@ -101,6 +103,7 @@ class Trajectory:
     loss_fn: Loss | None = field(default=None, compare=False)
     regime: Regime | None = None
     words: Callable[[Spelling], str] | None = field(default=None, compare=False, repr=False)
+    facts: Any = field(default=None, compare=False, repr=False)
     _names: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:

@@ -203,11 +203,13 @@ def _guarded(body):
     @functools.wraps(body)
     def run(*args, **kwargs):
         from gdlab._cache import enable_compilation_cache
+        from gdlab._cancel import ctrl_c_remembered
         from gdlab._options import CLI
 
         enable_compilation_cache()
         try:
-            result = body(*args, **kwargs)
+            with ctrl_c_remembered():
+                result = body(*args, **kwargs)
         except typer.Exit:
             raise
         except InputError as err:  # ExpressionError is an InputError too
@@ -215,7 +217,7 @@ def _guarded(body):
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
+            _exit_now(130)
         except Exception as err:
             typer.echo(f"error: the run failed: {type(err).__name__}: {err}", err=True)
             raise typer.Exit(1) from None
@@ -225,6 +227,18 @@ def _guarded(body):
             typer.echo(dumps(spelled(result, CLI)))  # strict JSON: NaN and infinities are null
 
     return run
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit at once, past the interpreter's teardown: after Ctrl-C a chunk of compiled work may still
+    be running, and tearing JAX down under it takes a second or more and can crash (exit -11).
+    The work's own ``finally`` blocks have run by now (a half-written file is already removed)."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 Data = Annotated[
