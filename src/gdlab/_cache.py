@@ -66,7 +66,7 @@ class Compiled(Generic[T]):
             value = entries[key]
         except KeyError:
             value = entries[key] = build()
-            if len(entries) > self.size:
+            while len(entries) > self.size:  # a size lowered since (a server's setting) is kept too
                 self._drop(entries.popitem(last=False)[1])
             return value
         except TypeError:  # an unhashable loss: compiled for this call only
