@@ -141,8 +141,9 @@ def _run(
             "or give a tolerance (tol) so that it can stop early"
         )
     entry = _chunk.entry(f, method)
-    cost = cost_key(init, data, early)
-    pace = Pace(most=rows, first=FIRST_CHUNK, per_step=entry.seconds.get(cost))
+    short = steps < FIRST_CHUNK  # one chunk of at most FIRST_CHUNK steps: nothing to pace or learn
+    cost = None if short else cost_key(init, data, early)
+    pace = Pace(most=rows, first=FIRST_CHUNK, per_step=None if short else entry.seconds.get(cost))
     # NumPy scalars: handing them to compiled code costs far less than making JAX arrays here.
     carry = (np.int32(0), init, start_state(method, init, lr), np.zeros((), lr.dtype), np.int32(0))
     compiled = entry.traces[0]
@@ -164,7 +165,7 @@ def _run(
         kept.append(kept_rows(buffers, n, rows))
         taken += n
         code = Outcome(int(carry[4]))
-    if pace.per_step and (len(kept) > 1 or entry.traces[0] == compiled):
+    if not short and pace.per_step and (len(kept) > 1 or entry.traces[0] == compiled):
         entry.seconds[cost] = pace.per_step  # not a lone chunk's time that a compile inflated
     if len(kept) == 1:
         P, L, G = kept[0]
