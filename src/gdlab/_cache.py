@@ -152,7 +152,8 @@ class PerKey:
         return Entry(jax.jit(traced, static_argnames=self.static_argnames), traces=traces)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.entry(*args[: self.leading]).jitted(*args[self.leading :], **kwargs)
+        n = self.leading
+        return self.cache.get(args[:n], self._build).jitted(*args[n:], **kwargs)
 
     def _count(self, entry: Entry) -> None:
         self._dropped += entry.traces[0]
