@@ -46,9 +46,9 @@ def test_a_cache_keeps_the_most_recently_used_and_counts_what_compiled():
     kept = _cache.Compiled(2)
     built = []
     for key in ["a", "b", "a", "c", "a"]:
-        kept.get(key, lambda key=key: built.append(key) or key.upper())
+        kept.get(key, lambda key: built.append(key) or key.upper())
     assert built == ["a", "b", "c"] and len(kept) == 2  # "b" was the least recently used
-    assert kept.get([1], lambda: "unhashable") == "unhashable" and len(kept) == 2
+    assert kept.get([1], lambda key: "unhashable") == "unhashable" and len(kept) == 2
 
 
 CHILD = textwrap.dedent(

@@ -59,18 +59,19 @@ class Compiled(Generic[T]):
         self._on_drop = on_drop
         _ALL.add(self)
 
-    def get(self, key: Hashable, build: Callable[[], T]) -> T:
-        """The value for ``key``, built on a miss (and the least recently used one dropped)."""
+    def get(self, key: Hashable, build: Callable[[Any], T]) -> T:
+        """The value for ``key``, ``build(key)`` on a miss (and the least recently used one dropped).
+        ``build`` takes the key, so that a hit allocates nothing (this is on every call's path)."""
         entries = self._entries
         try:
             value = entries[key]
         except KeyError:
-            value = entries[key] = build()
-            while len(entries) > self.size:  # a size lowered since (a server's setting) is kept too
+            value = entries[key] = build(key)
+            while len(entries) > self.size:  # more than one when the size was lowered
                 self._drop(entries.popitem(last=False)[1])
             return value
         except TypeError:  # an unhashable loss: compiled for this call only
-            return build()
+            return build(key)
         entries.move_to_end(key)
         return value
 
@@ -135,7 +136,7 @@ class PerKey:
 
     def entry(self, *key: Any) -> Entry:
         """The entry of ``key`` (the leading arguments), made (not yet compiled) on a miss."""
-        return self.cache.get(key, lambda: self._build(key))
+        return self.cache.get(key, self._build)
 
     def _build(self, key: tuple[Any, ...]) -> Entry:
         import jax  # here, so that the CLI's start-up (which imports this module) does not wait for it
@@ -151,7 +152,8 @@ class PerKey:
         return Entry(jax.jit(traced, static_argnames=self.static_argnames), traces=traces)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.entry(*args[: self.leading]).jitted(*args[self.leading :], **kwargs)
+        n = self.leading
+        return self.cache.get(args[:n], self._build).jitted(*args[n:], **kwargs)
 
     def _count(self, entry: Entry) -> None:
         self._dropped += entry.traces[0]

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab import _checks
+from gdlab import _cancel, _checks
 from gdlab._cache import per_key
 from gdlab._cancel import Pace, checkpoint
 from gdlab._checks import LIMITS, InputError
@@ -59,18 +59,20 @@ def start_state(method: Method, init: Params, lr: jax.Array):
 
 
 @per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "early", "bound"))
-def _chunk(f, method: Method, carry, lr, tol, steps, limit, rows: int, early: bool, data=None, bound=False):
+def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, data=None, bound=False):
     """Up to ``limit`` (<= ``rows``) rows of one run from ``carry`` = (step, params, state, first loss,
-    outcome).
+    outcome), where ``bounds`` = (the run's step limit, this chunk's row limit).
 
-    ``rows`` sizes the buffers and is compiled in; ``limit`` is an argument, so a chunk sized by
-    time (:class:`gdlab._cancel.Pace`) compiles nothing new. With ``bound``, the loss is
+    ``rows`` sizes the buffers and is compiled in; ``limit`` is an argument (one array with the step
+    limit: each argument costs a call time), so a chunk sized by time (:class:`gdlab._cancel.Pace`)
+    compiles nothing new. With ``bound``, the loss is
     ``f(params, data)`` and ``data`` reaches the compiled code as an argument: no copy of it is
     embedded in the program, and new data of the same shapes reuse it.
     Returns the buffers, how many rows were written, and the carry to go on from.
     """
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
     step = make_step(loss, optimiser(method, lr))
+    steps, limit = bounds[0], bounds[1]
     blank = lambda x: jnp.zeros((rows, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
     put = lambda buf, i, x: jax.tree.map(lambda b, v: b.at[i].set(v), buf, x)  # noqa: E731
 
@@ -104,10 +106,11 @@ def _with_data(f, data, params):
     return f(params, data)
 
 
-def chunk_rows(init: Params, steps: int) -> int:
+def chunk_rows(init: Params, steps: int, count: int | None = None) -> int:
     """Rows a chunk holds: a power of two (so runs of similar length share compiled code) that holds
-    a short run whole, else as many as a fixed budget of numbers allows."""
-    count = components(init)
+    a short run whole, else as many as a fixed budget of numbers allows. (``count``: the
+    parameters' number of components, when the caller has counted them.)"""
+    count = components(init) if count is None else count
     whole_run = max(64, 1 << steps.bit_length())  # >= steps + 1
     return max(1, min(whole_run, CHUNK_ROWS, CHUNK_NUMBERS // (2 * count)))
 
@@ -129,8 +132,10 @@ def _run(
     :func:`gdlab._cancel.checkpoint` runs between chunks, so Ctrl-C and a cancelled scope are
     answered within about that long whatever a step costs.
     """
-    budget = LIMITS.trajectory_numbers // (2 * components(init) + 1)
-    rows = max(1, min(chunk_rows(init, steps), budget))
+    leaves = jax.tree.leaves(init)
+    count = sum(int(np.size(x)) for x in leaves)
+    budget = LIMITS.trajectory_numbers // (2 * count + 1)
+    rows = max(1, min(chunk_rows(init, steps, count), budget))
     if not early and steps + 1 > budget:
         raise InputError(
             lambda s: (
@@ -141,10 +146,21 @@ def _run(
             parameter="steps",
         )
     entry = _chunk.entry(f, method)
-    cost = cost_key(init, data, early)
-    pace = Pace(most=rows, first=FIRST_CHUNK, per_step=entry.seconds.get(cost))
+    cost = None if steps < FIRST_CHUNK else cost_key(init, data, early, leaves)
+    known = None if cost is None else entry.seconds.get(cost)
+    # A run that fits in one chunk of about CHUNK_SECONDS (a short one, or one whose steps were
+    # timed before) is one call, with nothing to pace or learn.
+    short = cost is None or (known is not None and steps < rows and known * steps <= _cancel.CHUNK_SECONDS)
+    pace = Pace(most=rows, first=FIRST_CHUNK, per_step=known)
+    checkpoint()
     # NumPy scalars: handing them to compiled code costs far less than making JAX arrays here.
     carry = (np.int32(0), init, start_state(method, init, lr), np.zeros((), lr.dtype), np.int32(0))
+    chunk = entry.jitted
+    if short:  # the whole run in one chunk: nothing to time
+        bounds = np.array((steps, rows), np.int32)
+        buffers, written, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        n = int(written)
+        return (*kept_rows(buffers, n, rows), Outcome(int(carry[4])), carry)
     compiled = entry.traces[0]
     kept: list = []
     taken = 0
@@ -156,9 +172,8 @@ def _run(
             break
         checkpoint()
         began = time.perf_counter()
-        buffers, written, carry = entry.jitted(
-            carry, lr, tol, np.int32(steps), np.int32(limit), rows, early, data=data, bound=bound
-        )
+        bounds = np.array((steps, limit), np.int32)
+        buffers, written, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
         n = int(written)  # waits for the chunk
         pace.took(n, time.perf_counter() - began)
         kept.append(kept_rows(buffers, n, rows))
@@ -175,11 +190,13 @@ def _run(
     return P, L, G, code, carry
 
 
-def cost_key(init: Params, data: object, early: bool) -> tuple:
+def cost_key(init: Params, data: object, early: bool, leaves: list | None = None) -> tuple:
     """What a step's cost depends on, besides the loss and method: the shapes of the parameters and
-    the data (a loss on ten rows and on a million share compiled code, not their pace)."""
-    shapes = lambda tree: tuple(np.shape(x) for x in jax.tree.leaves(tree))  # noqa: E731
-    return shapes(init), shapes(data), early
+    the data (a loss on ten rows and on a million share compiled code, not their pace). ``leaves``:
+    those of ``init``, when the caller has them."""
+    leaves = jax.tree.leaves(init) if leaves is None else leaves
+    shaped = () if data is None else tuple(np.shape(x) for x in jax.tree.leaves(data))
+    return tuple(np.shape(x) for x in leaves), shaped, early
 
 
 def kept_rows(buffers, n: int, rows: int):

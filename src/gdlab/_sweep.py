@@ -139,17 +139,18 @@ def _segment_all(f, method: Method, carry, firsts, lrs, tol, early: bool, every:
 _segment = PerKey(_segment_all, 2, COMPILED_LOSSES, ("early", "every", "count"))
 
 
-def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length: int):
-    """``length`` steps of every run, saving nothing."""
+def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length):
+    """``length`` steps of every run, saving nothing. Compiled on its own (:data:`_advance`),
+    ``length`` is an argument: chunks of any length, sized by time, share one program."""
 
     def advance(carry, first, lr):
         one = _pieces(f, method, lr, tol, early, first)[2]
-        return jax.lax.scan(lambda cy, x: (one(cy, x)[0], None), carry, None, length=length)[0]
+        return jax.lax.fori_loop(0, length, lambda _, cy: one(cy, None)[0], carry)
 
     return jax.vmap(advance)(carry, firsts, lrs)
 
 
-_advance = PerKey(_advance_all, 2, COMPILED_LOSSES, ("early", "length"))
+_advance = PerKey(_advance_all, 2, COMPILED_LOSSES, ("early",))
 
 
 def _row_all(f, method: Method, carry):
@@ -184,38 +185,75 @@ _finish = PerKey(_finish_all, 2, COMPILED_LOSSES, ("early",))
 
 
 def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
-    """Every run: the first step of all of them, timed, then the rest in one compiled call when that
-    is estimated to take at most :data:`WHOLE_SECONDS`, else in chunks sized by time (Ctrl-C and a
-    cancelled scope are answered between them). Once every run has stopped, the remaining rows
-    repeat each run's end instead of being computed."""
-    entry = _begin.entry(f, method)
+    """Every run: in one compiled call when the sweep is estimated to take at most
+    :data:`WHOLE_SECONDS`, else in chunks sized by time (Ctrl-C and a cancelled scope are answered
+    between them). Once every run has stopped, the remaining rows repeat each run's end instead of
+    being computed.
+
+    A step's cost is measured by the calls before; the first call for a loss and shapes estimates it
+    from the work its traced step does (:func:`_estimated_step`: tracing takes milliseconds, where
+    compiling anything to time it would take a tenth of a second).
+    """
+    entry = _whole.entry(f, method)
     cost = (cost_key(inits, None, early), np.result_type(lrs).str)
-    one_step, (carry, first, overshoot) = _timed_begin(entry, inits, lrs)
-    per_step = entry.seconds.get(cost, one_step)  # a whole chunk's measure, once there is one
+    if cost not in entry.seconds:
+        entry.seconds[cost] = _estimated_step(f, method, inits, lrs)
+    per_step = entry.seconds[cost]
+    checkpoint()
     if per_step * steps <= WHOLE_SECONDS:
-        began, traced = time.perf_counter(), _rest.entry(f, method).traces[0]
-        out = _rest(f, method, carry, first, overshoot, lrs, tol, steps, early, every, chunks)
-        jax.block_until_ready(out)
-        if _rest.entry(f, method).traces[0] == traced and steps:  # not a compile's time
+        traced, began = entry.traces[0], time.perf_counter()
+        out = jax.block_until_ready(entry.jitted(inits, lrs, tol, steps, early, every, chunks))
+        if entry.traces[0] == traced and steps:  # not a compile's time
             entry.seconds[cost] = (time.perf_counter() - began) / steps
         return out
-    pace = Pace(most=max(1, steps), per_step=one_step)
+    carry, first, overshoot = _begin(f, method, inits, lrs)
+    pace = Pace(most=max(1, steps), per_step=per_step)
     out = _chunked(f, method, carry, first, overshoot, lrs, tol, steps, early, every, chunks, pace)
-    entry.seconds[cost] = pace.per_step or one_step
+    entry.seconds[cost] = pace.per_step or per_step
     return out
 
 
-def _timed_begin(entry, inits, lrs):
-    """Every run's first step, and how long one step of them all takes (timed again when the first
-    call compiled)."""
-    for _ in range(2):
-        checkpoint()
-        traced, began = entry.traces[0], time.perf_counter()
-        out = jax.block_until_ready(entry.jitted(inits, lrs))
-        seconds = time.perf_counter() - began
-        if entry.traces[0] == traced:
-            break
-    return seconds, out
+# Seconds per number a traced step computes, for a first estimate of a sweep's time: slow for a CPU,
+# so that the estimate errs long (fused loops over a few numbers a run go 10 to 100 times faster).
+SECONDS_PER_NUMBER = 1e-9
+# Iterations a loop inside a step (a line search) is taken to run.
+LOOP_GUESS = 10
+
+
+def _estimated_step(f, method: Method, inits, lrs) -> float:
+    """Seconds a step of every run takes, estimated from the numbers its traced first step computes."""
+    traced = jax.make_jaxpr(functools.partial(_begin_all, f, method))(inits, lrs)
+    return _numbers(traced.jaxpr) * SECONDS_PER_NUMBER
+
+
+def _numbers(jaxpr) -> float:
+    """About how many numbers a jaxpr computes: each operation's largest input or output (a matrix
+    product's times its inner size), inner jaxprs counted by how often they run."""
+    total = 0.0
+    for eqn in jaxpr.eqns:
+        sizes = [math.prod(getattr(v.aval, "shape", ())) for v in (*eqn.invars, *eqn.outvars)]
+        total += max(sizes, default=1)
+        if eqn.primitive.name == "dot_general":
+            (contract, _), _ = eqn.params["dimension_numbers"]
+            shape = eqn.invars[0].aval.shape
+            total += math.prod(getattr(v.aval, "size", 1) for v in eqn.outvars) * math.prod(
+                shape[d] for d in contract
+            )
+        times = eqn.params.get("length", LOOP_GUESS if eqn.primitive.name == "while" else 1)
+        for sub in _inner_jaxprs(eqn.params):
+            total += times * _numbers(sub)
+    return total
+
+
+def _inner_jaxprs(params: dict) -> list:
+    """The jaxprs an operation runs (a loop's body, a condition's branches, a nested call)."""
+    found = []
+    for value in params.values():
+        for item in value if isinstance(value, tuple | list) else (value,):
+            sub = getattr(item, "jaxpr", item)  # a ClosedJaxpr holds its jaxpr
+            if hasattr(sub, "eqns"):
+                found.append(sub)
+    return found
 
 
 def _chunked(f, method, carry, first, overshoot, lrs, tol, steps, early, every, chunks, pace):
@@ -251,19 +289,20 @@ def _chunked(f, method, carry, first, overshoot, lrs, tol, steps, early, every, 
 
 
 def _steps(f, method, carry, first, lrs, tol, early, left: int, pace, running, progress=None):
-    """``left`` steps of every run, saving nothing, in calls of a power of two of steps;
-    ``progress(left)`` after each."""
+    """``left`` steps of every run, saving nothing, in calls sized by ``pace`` (one compiled program
+    for any length); ``progress(left)`` after each."""
     while left and running(carry):
-        length = min(power_of_two(pace.steps()), power_of_two(left))
-        carry = pace.timed(length, _advance, f, method, carry, first, lrs, tol, early, length)
+        length = min(pace.steps(), left)
+        carry = pace.timed(length, _advance, f, method, carry, first, lrs, tol, early, np.int32(length))
         left -= length
         if progress is not None:
             progress(left)
     return carry
 
 
-def _rest_all(f, method: Method, carry, first, overshoot, lrs, tol, steps: int, early: bool, every, chunks):
-    """A sweep after its first step, small enough for one call: the same pieces, compiled together."""
+def _whole_all(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
+    """A sweep small enough for one call: the same pieces, compiled together once."""
+    carry, first, overshoot = _begin_all(f, method, inits, lrs)
     carry, rows = _segment_all(f, method, carry, first, lrs, tol, early, every, chunks)
     tail = steps - chunks * every
     if tail:
@@ -273,7 +312,7 @@ def _rest_all(f, method: Method, carry, first, overshoot, lrs, tol, steps: int, 
     return rows, final, codes, taken, first, overshoot, probe
 
 
-_rest = PerKey(_rest_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"))
+_whole = PerKey(_whole_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"))
 
 
 @dataclass(frozen=True, repr=False)
