@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -174,3 +175,23 @@ SPD5 = _spd5()
 # 2-D quadratic on data that a contour plot can show, is kept out: it adds compile
 # time there and nothing that SPD5 does not check.
 PROBLEMS: dict[str, Problem] = {p.name: p for p in (PARABOLA, ROSENBROCK, SPD5)}
+
+
+@contextlib.contextmanager
+def local_cluster(workers: int = 1):
+    """A Dask cluster of ``workers`` processes on 127.0.0.1 and its client, stopped on leaving."""
+    import pytest
+
+    distributed = pytest.importorskip("dask.distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        ) as local,
+        distributed.Client(local) as client,
+    ):
+        yield local, client

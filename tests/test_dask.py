@@ -46,17 +46,9 @@ def log_loss(b, d):
 
 @pytest.fixture(scope="module")
 def cluster():
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=50,
-        ) as local,
-        distributed.Client(local) as client,
-    ):
+    from helpers import local_cluster
+
+    with local_cluster(workers=2) as (local, client):
         yield local, client
 
 

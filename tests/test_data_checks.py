@@ -272,18 +272,9 @@ def test_dropna_refuses_an_infinite_value_naming_its_column_and_row(tmp_path):
 
 @pytest.fixture(scope="module")
 def client():
-    distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=50,
-        ) as local,
-        distributed.Client(local) as running,
-    ):
+    from helpers import local_cluster
+
+    with local_cluster() as (_, running):
         yield running
 
 

@@ -87,19 +87,10 @@ def test_streamed_descent_refuses_what_it_cannot_honour(files):
 @pytest.mark.filterwarnings("ignore:.*unclosed.*:DeprecationWarning")
 @pytest.mark.filterwarnings("ignore::UserWarning:distributed")
 def test_descend_on_a_cluster_gives_the_in_memory_path(in_memory):
+    from helpers import local_cluster
+
     dd = pytest.importorskip("dask.dataframe")
-    distributed = pytest.importorskip("dask.distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=50,
-        ) as local,
-        distributed.Client(local) as client,
-    ):
+    with local_cluster() as (_, client):
         frame = dd.from_pandas(FRAME, npartitions=3)
         path = gdlab.descend(mse, START, lr=0.02, steps=60, data=frame, client=client)
         np.testing.assert_allclose(path.flat_params(), in_memory.flat_params(), rtol=1e-10, atol=1e-12)

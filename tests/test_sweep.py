@@ -210,13 +210,16 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
         seen.append(total)
         yield seen.append
 
-    whole = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
+    # Enough steps that even a step's cost estimated low from its traced arithmetic needs several
+    # chunks of CHUNK_SECONDS (200 steps could fit in one, on a fast or idle machine).
+    steps = 20_000
+    whole = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=steps, save="final")
     assert seen == []  # one compiled call: nothing to report
     monkeypatch.setattr(_sweep, "WHOLE_SECONDS", 0.0)  # never one call: chunks sized by time
     monkeypatch.setattr(_cancel, "CHUNK_SECONDS", 1e-4)  # chunks of a few steps
     monkeypatch.setattr(_progress, "tracker", tracker)
-    swept = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=200, save="final")
-    assert seen[0] == 200 and seen[-1] == 200 and seen[1:] == sorted(seen[1:]) and len(seen) > 3
+    swept = gdlab.sweep(lecture_loss, -10.0, lrs=[0.1, 0.2], steps=steps, save="final")
+    assert seen[0] == steps and seen[-1] == steps and seen[1:] == sorted(seen[1:]) and len(seen) > 3
     assert np.array_equal(swept.final_loss, whole.final_loss)
 
 
