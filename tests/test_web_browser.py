@@ -164,7 +164,7 @@ def test_a_shared_link_reproduces_the_state(watched):
     expect(page).to_have_url(re.compile("h=momentum%3A0.5"))
     page.wait_for_timeout(400)  # the run after the last change starts 250 ms after it
     w.wait_for_runs(2)
-    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"))
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
     messages = page.locator(".lab-message").all_inner_texts()
     other = watched().open("?" + urlsplit(page.url).query)
     expect(other.locator(".lab-message")).to_have_count(2)
@@ -499,7 +499,7 @@ def test_the_lecture_matrix_form_runs_on_the_page_with_a_vector_start(watched, t
     expect(page.get_by_test_id("start-beta[0]")).to_have_value("9")
     expect(page.get_by_test_id("start-beta[1]")).to_have_value("2")
     w.wait_for_runs(3)
-    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"))
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
     loss = parse_with_data("(y - X@beta).T @ (y - X@beta)", "cafe")
     path = gdlab.descend(loss, {"beta": [9.0, 2.0]}, lr=1e-5, steps=300, tol=1e-8)
     expect(page.locator(".lab-message").first).to_have_text(path.message)
