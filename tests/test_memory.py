@@ -11,6 +11,7 @@ import weakref
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import gdlab
 from gdlab import _cache
@@ -21,6 +22,7 @@ def _small_caches(monkeypatch, size: int = 2) -> None:
 
     for cache in list(_cache._ALL):
         monkeypatch.setattr(cache, "size", size)
+    monkeypatch.setattr(_cache._RING, "size", size)  # the losses whose code is kept
 
 
 def _freed(run) -> bool:
@@ -40,6 +42,34 @@ def test_a_loss_dropped_from_the_caches_is_freed_with_its_compiled_code(monkeypa
     assert _freed(lambda f: gdlab.sweep(f, 0.5, lrs=[0.01, 0.1], steps=20, tol=1e-8))
     data = {"x": np.linspace(-1, 1, 16)}
     assert _freed(lambda f: gdlab.sgd(lambda b, d: jnp.mean(f(b * d["x"])), 0.5, data, lr=0.1, batch_size=4))
+
+
+def test_one_ring_of_losses_frees_a_losss_code_from_every_cache_at_once(monkeypatch):
+    """Only the number of losses kept is lowered (each cache could hold 16 or more): a loss pushed out
+    of the ring leaves the descent's, the sweep's and the Hessians' caches together, and is freed."""
+    from gdlab import _descend, _stability, _sweep  # noqa: F401  (their caches exist once imported)
+
+    monkeypatch.setattr(_cache._RING, "size", 2)
+
+    def everything(f):
+        gdlab.descend(f, 0.5, lr=0.1, steps=20, tol=1e-8)
+        gdlab.sweep(f, 0.5, lrs=[0.01, 0.1], steps=20, tol=1e-8)
+        gdlab.stability(f, 0.5)
+
+    assert _freed(everything)
+    kept = [key[0] for cache in list(_cache._ALL) if cache.per_loss for key in cache._entries]
+    assert len(set(map(id, kept))) <= 2 and len(kept) >= 6  # two losses, each in several caches
+
+
+def test_keep_compiled_takes_a_whole_number_and_gives_back_the_previous_one():
+    before = _cache.keep_compiled(3)
+    try:
+        assert _cache.keep_compiled(5) == 3 and _cache.KEPT_LOSSES == 5
+        for bad in (0, -1, 2.5, True, "4"):
+            with pytest.raises(ValueError, match="whole number of losses, at least 1"):
+                _cache.keep_compiled(bad)
+    finally:
+        _cache.keep_compiled(before)
 
 
 def test_a_cache_keeps_the_most_recently_used_and_counts_what_compiled():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -41,8 +42,70 @@ def enable_compilation_cache() -> Path | None:
 # closes over and its executable, in the jitted function's own cache, for the life of the process
 # (a server that sees a new loss per keystroke grew by 2.4 to 4.6 MB a loss), and ``jax.clear_caches()``
 # gives none of it back. A jitted function made for one loss holds only that loss: drop it, and JAX
-# drops its traces and executables with it. So each loss gets its own jitted function, kept in a
-# bounded cache that drops the least recently used.
+# drops its traces and executables with it. So each loss gets its own jitted functions, kept in
+# bounded caches that drop the least recently used.
+#
+# One rule bounds them all: compiled code is kept for the :data:`KEPT_LOSSES` most recently used
+# losses, whichever driver compiled it. A loss's code is spread over several caches (a descent's
+# chunk and probe, a sweep's program, its Hessian: about 11 MB a loss on the CPU), so separate
+# bounds per cache would add up to many times what one loss costs; a loss pushed out of the ring
+# takes its code out of every cache at once.
+
+KEPT_LOSSES = 16
+"""The number of losses whose compiled code is kept (:func:`keep_compiled` changes it)."""
+
+_LOCK = threading.RLock()  # the caches are shared by the web lab's worker threads
+
+
+class _Ring:
+    """The losses whose compiled code is kept, the most recently used last."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.order: OrderedDict[Hashable, None] = OrderedDict()
+
+    def touch(self, loss: Hashable) -> list[Hashable]:
+        """Mark ``loss`` used; return the losses pushed out (their code is to be dropped)."""
+        order = self.order
+        if loss in order:
+            order.move_to_end(loss)
+            return []
+        order[loss] = None
+        return self.trim()
+
+    def trim(self) -> list[Hashable]:
+        """Push out the least recently used losses past ``size``; return them."""
+        return [self.order.popitem(last=False)[0] for _ in range(len(self.order) - self.size)]
+
+
+_RING = _Ring(KEPT_LOSSES)
+
+
+def keep_compiled(losses: int) -> int:
+    """Keep compiled code for the ``losses`` most recently used losses (default 16); return the
+    previous number. Lower it for a long-lived process that sees many losses (each costs about
+    11 MB on the CPU); raise it to switch among more losses without compiling again.
+
+    Example:
+        >>> before = keep_compiled(8)
+        >>> keep_compiled(before)
+        8
+    """
+    global KEPT_LOSSES
+    if isinstance(losses, bool) or not isinstance(losses, int) or losses < 1:
+        raise ValueError(f"keep_compiled takes a whole number of losses, at least 1 (got {losses!r})")
+    with _LOCK:
+        before, KEPT_LOSSES = KEPT_LOSSES, losses
+        _RING.size = losses
+        _forget(_RING.trim())
+    return before
+
+
+def _forget(losses: list[Hashable]) -> None:
+    """Drop every cache's entries for ``losses``."""
+    for loss in losses:
+        for cache in list(_ALL):
+            cache.drop_loss(loss)
 
 
 class Compiled(Generic[T]):
@@ -50,11 +113,14 @@ class Compiled(Generic[T]):
 
     Keys are compared as dict keys: a function or an :class:`~gdlab.Expression` by identity (the
     same text gives the same Expression, see :func:`gdlab._loss.as_loss`). A key that cannot be
-    hashed is built each time and never kept.
+    hashed is built each time and never kept. With ``per_loss``, keys are tuples whose first item
+    is the loss, and the entry is also dropped when its loss leaves the ring of the
+    :data:`KEPT_LOSSES` most recently used losses (in every cache at once).
     """
 
-    def __init__(self, size: int, on_drop: Callable[[T], None] | None = None) -> None:
+    def __init__(self, size: int, on_drop: Callable[[T], None] | None = None, per_loss: bool = False) -> None:
         self.size = size
+        self.per_loss = per_loss
         self._entries: OrderedDict[Hashable, T] = OrderedDict()
         self._on_drop = on_drop
         _ALL.add(self)
@@ -64,16 +130,30 @@ class Compiled(Generic[T]):
         ``build`` takes the key, so that a hit allocates nothing (this is on every call's path)."""
         entries = self._entries
         try:
-            value = entries[key]
+            with _LOCK:
+                if self.per_loss:
+                    _forget(_RING.touch(key[0]))  # type: ignore[index]
+                value = entries[key]
+                entries.move_to_end(key)
+                return value
         except KeyError:
-            value = entries[key] = build(key)
-            while len(entries) > self.size:  # more than one when the size was lowered
-                self._drop(entries.popitem(last=False)[1])
-            return value
+            pass
         except TypeError:  # an unhashable loss: compiled for this call only
             return build(key)
-        entries.move_to_end(key)
+        value = build(key)  # outside the lock: building may trace and compile
+        with _LOCK:
+            value = entries.setdefault(key, value)
+            while len(entries) > self.size:  # more than one when the size was lowered
+                self._drop(entries.popitem(last=False)[1])
         return value
+
+    def drop_loss(self, loss: Hashable) -> None:
+        """Drop the entries whose key starts with ``loss`` (per-loss caches only)."""
+        if not self.per_loss:
+            return
+        with _LOCK:
+            for key in [k for k in self._entries if k[0] is loss]:  # type: ignore[index]
+                self._drop(self._entries.pop(key))
 
     def _drop(self, value: T) -> None:
         if self._on_drop is not None:
@@ -81,9 +161,10 @@ class Compiled(Generic[T]):
 
     def clear(self) -> None:
         """Drop every entry (and with them their compiled code)."""
-        for value in self._entries.values():
-            self._drop(value)
-        self._entries.clear()
+        with _LOCK:
+            for value in self._entries.values():
+                self._drop(value)
+            self._entries.clear()
 
     def values(self) -> list[T]:
         return list(self._entries.values())
@@ -98,8 +179,10 @@ _ALL: weakref.WeakSet[Compiled[Any]] = weakref.WeakSet()
 def clear_compiled() -> None:
     """Drop the compiled code every :class:`Compiled` cache holds (what ``jax.clear_caches()`` cannot
     free, since these caches own it)."""
-    for cache in list(_ALL):
-        cache.clear()
+    with _LOCK:
+        for cache in list(_ALL):
+            cache.clear()
+        _RING.order.clear()
 
 
 @dataclass
@@ -127,11 +210,16 @@ class PerKey:
     """
 
     def __init__(
-        self, fn: Callable[..., Any], leading: int, size: int, static_argnames: tuple[str, ...] = ()
+        self,
+        fn: Callable[..., Any],
+        leading: int,
+        size: int,
+        static_argnames: tuple[str, ...] = (),
+        per_loss: bool = False,
     ) -> None:
         self.fn, self.leading, self.static_argnames = fn, leading, static_argnames
         self._dropped = 0  # traces of entries since dropped (for _cache_size)
-        self.cache: Compiled[Entry] = Compiled(size, on_drop=self._count)
+        self.cache: Compiled[Entry] = Compiled(size, on_drop=self._count, per_loss=per_loss)
         functools.update_wrapper(self, fn)
 
     def entry(self, *key: Any) -> Entry:
@@ -169,7 +257,9 @@ class PerKey:
 
 
 def per_key(
-    leading: int, size: int, static_argnames: tuple[str, ...] = ()
+    leading: int, size: int, static_argnames: tuple[str, ...] = (), per_loss: bool = False
 ) -> Callable[[Callable[..., Any]], PerKey]:
-    """Decorator: :class:`PerKey` of the function (a bounded ``jax.jit`` per loss and method)."""
-    return lambda fn: PerKey(fn, leading, size, static_argnames)
+    """Decorator: :class:`PerKey` of the function (a bounded ``jax.jit`` per loss and method).
+    ``per_loss``: the first leading argument is the loss, whose code leaves with it from the ring
+    of :data:`KEPT_LOSSES` as well as by ``size``."""
+    return lambda fn: PerKey(fn, leading, size, static_argnames, per_loss)

@@ -58,7 +58,7 @@ def start_state(method: Method, init: Params, lr: jax.Array):
     return optimiser(method, lr).init(init)
 
 
-@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "early", "bound"))
+@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "early", "bound"), per_loss=True)
 def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, data=None, bound=False):
     """Up to ``limit`` (<= ``rows``) rows of one run from ``carry`` = (step, params, state, first loss,
     outcome), where ``bounds`` = (the run's step limit, this chunk's row limit).
@@ -68,7 +68,9 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
     compiles nothing new. With ``bound``, the loss is
     ``f(params, data)`` and ``data`` reaches the compiled code as an argument: no copy of it is
     embedded in the program, and new data of the same shapes reuse it.
-    Returns the buffers, how many rows were written, and the carry to go on from.
+    Returns the buffers, how many rows were written, the carry to go on from, and the run's
+    probe past its last row when this chunk reached the step limit (zeros otherwise): in the same
+    program, so that a run at the step limit compiles once, not a second program for its probe.
     """
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
     step = make_step(loss, optimiser(method, lr))
@@ -91,15 +93,16 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
     p0 = carry[1]
     buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
     written, carry, buffers = jax.lax.while_loop(more, body, (0, carry, buffers))
-    return buffers, written, carry
 
+    def probe(_):  # what the steps past the last row do tells bouncing from settling
+        last = lambda rows_: jax.tree.map(lambda r: r[written - 1], rows_)  # noqa: E731
+        return probe_steps(step, last(buffers[2]), last(buffers[0]), carry[1], carry[2])
 
-@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("bound",))
-def _probe(f, method: Method, g, p, carry, lr, data=None, bound=False):
-    """The run's probe past its last row (``p``, ``g``), from the carry the last chunk ended with."""
-    loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
-    step = make_step(loss, optimiser(method, lr))
-    return probe_steps(step, g, p, carry[1], carry[2])
+    def no_probe(_):
+        return jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), jax.eval_shape(probe, 0))
+
+    at_limit = (carry[4] == Outcome.MAX_STEPS) & (written > 0)
+    return buffers, written, carry, jax.lax.cond(at_limit, probe, no_probe, 0)
 
 
 def _with_data(f, data, params):
@@ -126,7 +129,8 @@ def _run(
     data: object = None,
     bound: bool = False,
 ):
-    """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, and the outcome.
+    """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, the outcome, and the
+    probe past the last row (a run that reached the step limit).
 
     Each chunk is sized to take about ``CHUNK_SECONDS`` (a power of two of steps, measured), and
     :func:`gdlab._cancel.checkpoint` runs between chunks, so Ctrl-C and a cancelled scope are
@@ -158,13 +162,13 @@ def _run(
     chunk = entry.jitted
     if short:  # the whole run in one chunk: nothing to time
         bounds = np.array((steps, rows), np.int32)
-        buffers, written, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        buffers, written, carry, probe = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
         n = int(written)
-        return (*kept_rows(buffers, n, rows), Outcome(int(carry[4])), carry)
+        return (*kept_rows(buffers, n, rows), Outcome(int(carry[4])), probe)
     compiled = entry.traces[0]
     kept: list = []
     taken = 0
-    code = Outcome.RUNNING
+    code, probe = Outcome.RUNNING, None
     while code is Outcome.RUNNING:
         limit = min(pace.steps(), budget - taken)
         if limit <= 0:  # stop with what was kept, rather than run out of memory
@@ -173,7 +177,7 @@ def _run(
         checkpoint()
         began = time.perf_counter()
         bounds = np.array((steps, limit), np.int32)
-        buffers, written, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        buffers, written, carry, probe = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
         n = int(written)  # waits for the chunk
         pace.took(n, time.perf_counter() - began)
         kept.append(kept_rows(buffers, n, rows))
@@ -187,7 +191,7 @@ def _run(
         P, L, G = (
             jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True)
         )
-    return P, L, G, code, carry
+    return P, L, G, code, probe
 
 
 def cost_key(init: Params, data: object, early: bool, leaves: list | None = None) -> tuple:
@@ -261,7 +265,7 @@ def descend(
     bound = data is not None
     if bound:
         data = jax.tree.map(lambda a: _as_data(a, dt), data)
-    P, L, G, code, carry = _run(
+    P, L, G, code, probed = _run(
         loss,
         spec,
         start,
@@ -274,9 +278,8 @@ def descend(
     )
     rows, last = L.shape[0], lambda a: a[-1]
     probe = None
-    if code is Outcome.MAX_STEPS:  # what the steps past the end do tells bouncing from settling
-        at_end = (jax.tree.map(last, G), jax.tree.map(last, P), carry, np.asarray(rate or 0.0, dt))
-        flips, first, end, moved = _probe(loss, spec, *at_end, data=data, bound=bound)
+    if code is Outcome.MAX_STEPS:  # the chunk that reached the step limit probed past it
+        flips, first, end, moved = probed
         probe = Probe(int(flips), float(first), float(end), bool(moved))
     facts = facts_from_rows(
         code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name, probe=probe

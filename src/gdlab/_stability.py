@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import jax
 import numpy as np
 
+from gdlab._cache import Compiled
 from gdlab._checks import InputError, number
 from gdlab._engine import Facts, needs_curvature
 from gdlab._json import plain
@@ -156,40 +156,28 @@ class Stability:
         )
 
 
-# Compiled Hessians by loss, for the next call with the same loss. Keyed weakly: when the
-# user's loss (and the data it closes over) is gone, its entry goes too.
-_HESSIANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Compiled Hessians per loss and shapes, for the next call with the same loss: kept while the loss
+# is among the most recently used (gdlab._cache.KEPT_LOSSES), then freed with its other code.
+_HESSIANS: Compiled[Any] = Compiled(64, per_loss=True)
 
 
 def _hessian(f, structure, shapes, dtype, batched: bool = False, bound: bool = False):
     """A compiled Hessian of ``f`` over flat parameters (or, ``batched``, over the rows of a
     matrix of them), called as ``hessian(flat, data)``: with ``bound`` the loss is
-    ``f(params, data)``, the data an argument of the compiled code; otherwise ``data`` is ``None``.
-    Kept while ``f`` lives."""
-    key = (structure, shapes, dtype, batched, bound)
-    try:
-        per_shape = _HESSIANS.setdefault(f, {})
-    except TypeError:  # a loss that cannot be weakly referenced is compiled each time
-        per_shape = {}
-    if key not in per_shape:
-        template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
-        unravel = ravel_pytree(template)[1]
-        alive = _weak(f)
-
-        def loss(v, data):
-            return scalar_loss(lambda p: alive()(p, data) if bound else alive()(p))(unravel(v))
-
-        hessian = jax.hessian(loss)
-        per_shape[key] = jax.jit(jax.vmap(hessian, in_axes=(0, None)) if batched else hessian)
-    return per_shape[key]
+    ``f(params, data)``, the data an argument of the compiled code; otherwise ``data`` is ``None``."""
+    return _HESSIANS.get((f, structure, shapes, dtype, batched, bound), _compile_hessian)
 
 
-def _weak(f):
-    """A callable returning ``f``, that does not keep ``f`` alive (when it can be weakly referenced)."""
-    try:
-        return weakref.ref(f)
-    except TypeError:
-        return lambda: f
+def _compile_hessian(key):
+    f, structure, shapes, dtype, batched, bound = key
+    template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
+    unravel = ravel_pytree(template)[1]
+
+    def loss(v, data):
+        return scalar_loss(lambda p: f(p, data) if bound else f(p))(unravel(v))
+
+    hessian = jax.hessian(loss)
+    return jax.jit(jax.vmap(hessian, in_axes=(0, None)) if batched else hessian)
 
 
 def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:

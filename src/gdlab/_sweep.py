@@ -113,7 +113,7 @@ def _begin_all(f, method: Method, inits, lrs):
     return jax.vmap(begin)(inits, lrs)
 
 
-_begin = PerKey(_begin_all, 2, COMPILED_LOSSES)
+_begin = PerKey(_begin_all, 2, COMPILED_LOSSES, (), per_loss=True)
 
 
 def _segment_all(f, method: Method, carry, firsts, lrs, tol, early: bool, every: int, count: int):
@@ -136,7 +136,7 @@ def _segment_all(f, method: Method, carry, firsts, lrs, tol, early: bool, every:
     return jax.vmap(segment)(carry, firsts, lrs)
 
 
-_segment = PerKey(_segment_all, 2, COMPILED_LOSSES, ("early", "every", "count"))
+_segment = PerKey(_segment_all, 2, COMPILED_LOSSES, ("early", "every", "count"), per_loss=True)
 
 
 def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length):
@@ -150,7 +150,7 @@ def _advance_all(f, method: Method, carry, firsts, lrs, tol, early: bool, length
     return jax.vmap(advance)(carry, firsts, lrs)
 
 
-_advance = PerKey(_advance_all, 2, COMPILED_LOSSES, ("early",))
+_advance = PerKey(_advance_all, 2, COMPILED_LOSSES, ("early",), per_loss=True)
 
 
 def _row_all(f, method: Method, carry):
@@ -163,7 +163,7 @@ def _row_all(f, method: Method, carry):
     return jax.vmap(row)(carry[0])
 
 
-_row = PerKey(_row_all, 2, COMPILED_LOSSES)
+_row = PerKey(_row_all, 2, COMPILED_LOSSES, (), per_loss=True)
 
 
 def _finish_all(f, method: Method, carry, firsts, lrs, tol, early: bool):
@@ -181,7 +181,7 @@ def _finish_all(f, method: Method, carry, firsts, lrs, tol, early: bool):
     return jax.vmap(finish)(carry, firsts, lrs)
 
 
-_finish = PerKey(_finish_all, 2, COMPILED_LOSSES, ("early",))
+_finish = PerKey(_finish_all, 2, COMPILED_LOSSES, ("early",), per_loss=True)
 
 
 def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, every: int, chunks: int):
@@ -312,7 +312,7 @@ def _whole_all(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     return rows, final, codes, taken, first, overshoot, probe
 
 
-_whole = PerKey(_whole_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"))
+_whole = PerKey(_whole_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"), per_loss=True)
 
 
 @dataclass(frozen=True, repr=False)
