@@ -77,12 +77,14 @@ _EXPORTS = {
     "LinearStats": "gdlab._stream",
     "descend_dask": "gdlab._dask",
     "ClusterError": "gdlab._dask",
+    "keep_compiled": "gdlab._cache",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:
     from gdlab import datasets
+    from gdlab._cache import keep_compiled
     from gdlab._checks import LIMITS, InputError
     from gdlab._consistency import Consistency, consistency
     from gdlab._dask import ClusterError, descend_dask

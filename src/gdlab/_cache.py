@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from gdlab._checks import InputError
+
 T = TypeVar("T")
 
 
@@ -93,7 +95,7 @@ def keep_compiled(losses: int) -> int:
     """
     global KEPT_LOSSES
     if isinstance(losses, bool) or not isinstance(losses, int) or losses < 1:
-        raise ValueError(f"keep_compiled takes a whole number of losses, at least 1 (got {losses!r})")
+        raise InputError(f"keep_compiled takes a whole number of losses, at least 1 (got {losses!r})")
     with _LOCK:
         before, KEPT_LOSSES = KEPT_LOSSES, losses
         _RING.size = losses

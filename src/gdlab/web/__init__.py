@@ -74,6 +74,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False)
     """
     import uvicorn
 
+    from gdlab._cache import keep_compiled
+    from gdlab.web._models import DEFAULT
+
+    keep_compiled(DEFAULT.compiled_losses)  # a process of its own, for the whole class: bounded
     if not is_loopback(host):
         warnings.warn(
             f"serving on {host}: other machines can reach this lab and use this computer's "

@@ -85,7 +85,9 @@ class WebLimits:
         export_timeout: seconds an animation export may take.
         workers: computations running at once; more wait for a free slot.
         queue_wait: seconds a request waits for a slot before the answer is 503.
-        cached_expressions: parsed expressions kept (with their compiled code).
+        cached_expressions: parsed expressions kept (text, derivatives and LaTeX: small).
+        compiled_losses: losses whose compiled code ``gdlab serve`` keeps (about 10 MB each on
+            the CPU; see :func:`gdlab.keep_compiled`): a class's losses past this compile again.
     """
 
     steps: int = 100_000
@@ -106,6 +108,7 @@ class WebLimits:
     workers: int = 4
     queue_wait: float = 10.0
     cached_expressions: int = 64
+    compiled_losses: int = 12
 
 
 DEFAULT = WebLimits()
