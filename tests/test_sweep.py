@@ -226,3 +226,24 @@ def test_a_long_sweep_reports_its_progress(monkeypatch):
 def test_a_sweep_over_several_starts_says_which_start_each_line_is():
     text = repr(gdlab.sweep(lecture_loss, None, inits=[1.0, 2.0], lrs=[0.1], steps=3))
     assert "lr=0.1        start 0  slow" in text and "lr=0.1        start 1  converged" in text
+
+
+def test_a_first_sweep_of_many_cheap_steps_goes_in_chunks_that_ctrl_c_can_stop(monkeypatch):
+    """The first call for a loss estimates a step's cost before anything is compiled. A tiny loss
+    computes a few numbers a step, but every step still costs the loop's turn and its rows (2 to 8
+    microseconds for 20 rates): counted, 300,000 steps are past one call's second and go in chunks
+    sized by time; estimated from the numbers alone (0.5 microseconds) they went in one call."""
+
+    from gdlab import _sweep
+
+    class Chunked(Exception):
+        pass
+
+    def chunked(*args, **kwargs):
+        raise Chunked
+
+    monkeypatch.setattr(_sweep, "_chunked", chunked)
+    loss = lambda b: (b / 2 - 1.5) ** 2 + 0.25 * b  # noqa: E731  (a loss no other test compiled)
+    with pytest.raises(Chunked):
+        gdlab.sweep(loss, -10.0, lrs=np.linspace(0.01, 0.1, 20), steps=300_000, save="final")
+    assert _sweep._estimated_step(loss, gdlab.METHODS["gd"], np.zeros(20), np.ones(20)) >= _sweep.STEP_FLOOR
