@@ -12,8 +12,8 @@ import pytest
 
 import gdlab
 from gdlab import _host, _linear
-from gdlab.data import _dask
 from gdlab._checks import InputError
+from gdlab.data import _dask
 
 dd = pytest.importorskip("dask.dataframe")
 da = pytest.importorskip("dask.array")

@@ -24,10 +24,10 @@ from typer.testing import CliRunner
 
 import gdlab
 from gdlab import _data
-from gdlab.data import _parquet
 from gdlab._checks import InputError
 from gdlab._data import as_table, column_names
 from gdlab.cli import app
+from gdlab.data import _parquet
 
 runner = CliRunner()
 

@@ -17,8 +17,8 @@ import pytest
 
 import gdlab
 from gdlab import _host, _linear
-from gdlab.data import _parquet
 from gdlab._checks import InputError
+from gdlab.data import _parquet
 
 RNG = np.random.default_rng(12)
 N = 5_003  # not a multiple of any block size below

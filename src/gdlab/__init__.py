@@ -97,11 +97,11 @@ if TYPE_CHECKING:
     from gdlab._gradreport import GradientReport, gradient_report
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape
+    from gdlab._linear import LinearStats, linear_stats
     from gdlab._methods import METHODS, Method
     from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
-    from gdlab._linear import LinearStats, linear_stats
     from gdlab._sweep import Sweep, rates, sweep
     from gdlab._trajectory import Regime, Status, Trajectory
     from gdlab._where import descend, descend_dask, descend_parquet

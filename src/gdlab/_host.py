@@ -140,7 +140,8 @@ def value_and_grad(loss: BatchLoss, params: Params, source: Source) -> tuple[flo
         >>> from gdlab.data import open_source
         >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
         >>> pd.DataFrame({"x": [1.0, 2.0, 3.0]}).to_parquet(path)
-        >>> value, g = value_and_grad(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, open_source(path, stream=True))
+        >>> source = open_source(path, stream=True)
+        >>> value, g = value_and_grad(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, source)
         >>> float(value), float(g)
         (4.666..., -4.0)
     """

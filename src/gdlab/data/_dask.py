@@ -111,8 +111,8 @@ class DaskData:
         worker that holds its chunk."""
         if size > max(self.rows):
             raise InputError(
-                f"batch_size {size:,} is more than the largest chunk ({max(self.rows):,} rows): batches do not "
-                "cross chunks; use smaller batches or larger chunks (repartition)"
+                f"batch_size {size:,} is more than the largest chunk ({max(self.rows):,} rows): batches "
+                "do not cross chunks; use smaller batches or larger chunks (repartition)"
             )
 
         def each() -> Iterator[OnBatch]:
