@@ -98,8 +98,9 @@ def open_source(
             are in memory here.
 
     Example:
-        >>> open_source("cafe", columns="x,y").n
-        5
+        >>> source = open_source("cafe", columns="x,y")
+        >>> source.n, source.names, source.where
+        (10, ('x', 'y'), 'the rows in memory')
     """
     wanted = None if columns is None else names(columns, "columns")
     place = Where.CLUSTER if cluster else where(data, client=client, stream=stream)
