@@ -10,7 +10,9 @@ cluster) reduces blocks with :func:`merge_r`; the solve is :func:`gdlab._ols.lea
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,14 +65,25 @@ def updated_factor(
 def one_blas_thread() -> Iterator[None]:
     """One BLAS thread while factoring many thin blocks: OpenBLAS's threads cost more than they
     gain there (a 65,536 x 9 factorisation took 10x longer with two busy cores). Only when
-    threadpoolctl is installed; otherwise as is."""
-    try:
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-    except ImportError:
+    threadpoolctl is installed; otherwise as is. The BLAS libraries are found once (a scan of the
+    loaded libraries took about a millisecond a call); each pass then only sets the limit."""
+    controller = _controller()
+    if controller is None:
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    with controller.limit(limits=1, user_api="blas"):
         yield
+
+
+@functools.cache
+def _controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    import scipy.linalg  # type: ignore[import-untyped]  # noqa: F401  (its BLAS loaded before the scan)
+
+    return ThreadpoolController()
 
 
 def design_rows(
