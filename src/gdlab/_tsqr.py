@@ -81,7 +81,7 @@ def _controller() -> Any:
         from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
     except ImportError:
         return None
-    import scipy.linalg  # type: ignore[import-untyped]  # noqa: F401  (its BLAS loaded before the scan)
+    import scipy.linalg  # noqa: F401  (its BLAS loaded before the scan)
 
     return ThreadpoolController()
 
