@@ -31,8 +31,7 @@ from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import BatchLoss, MethodLike, Params
-from gdlab.data import Block, Source
-from gdlab.data._source import check_some_kept
+from gdlab.data import Block, Source, check_kept_rows
 
 __all__ = [
     "SGD_FEWER",
@@ -149,7 +148,7 @@ def value_and_grad(loss: BatchLoss, params: Params, source: Source) -> tuple[flo
     p = jax.tree.map(np.asarray, params)
     found = source.reduce(loss_block, add_terms, *source.send(f), p)
     value, grad, rows = found if found is not None else (0.0, None, 0)  # None: no block held a row
-    check_some_kept(rows, source.n, str(getattr(source, "path", source.where)))
+    check_kept_rows(source, rows)
     return value / rows, jax.tree.map(lambda a: a / rows, grad)
 
 

@@ -39,8 +39,7 @@ from gdlab._methods import resolve_method
 from gdlab._trajectory import Status
 from gdlab._tsqr import merge_r, one_blas_thread
 from gdlab._types import Params
-from gdlab.data import Source, open_source
-from gdlab.data._source import check_some_kept
+from gdlab.data import Source, check_kept_rows, open_source
 
 __all__ = ["LinearStats", "linear_fit", "linear_stats", "linear_terms", "standardised"]
 
@@ -168,7 +167,7 @@ def linear_stats(source: Any, *, y: str, x: NamesLike, intercept: bool = True) -
     with one_blas_thread():
         found = src.reduce(_block_factor, _counted, regressors, y, bool(intercept))
     R, kept = found if found is not None else (None, 0)  # None: no block held a row
-    check_some_kept(kept, src.n, str(getattr(src, "path", src.where)))
+    check_kept_rows(src, kept)
     return LinearStats(np.asarray(R), kept, coefficients, y, bool(intercept))
 
 

@@ -36,6 +36,7 @@ from gdlab._methods import Method
 from gdlab._ols import least_squares
 from gdlab._trajectory import Trajectory
 from gdlab._tsqr import one_blas_thread
+from gdlab.data import check_kept_rows
 
 __all__ = ["fit_logistic", "fit_logistic_source", "irls", "newton"]
 
@@ -194,18 +195,14 @@ def _pass_step(source: Any, x: tuple[str, ...], y: str, intercept: bool) -> Call
     design, solved by gdlab's scaled, pivoted QR as in memory, refusing a response not 0/1, every
     row dropped, too few rows, or a single class."""
     p = len(x) + int(intercept)
-    where = str(getattr(source, "path", source.where))
 
     def step(b: np.ndarray) -> tuple:
-        from gdlab.data._source import check_some_kept
-
         with one_blas_thread():
             found = source.reduce(logistic_block, merge_terms, x, y, intercept, b)
-        check_some_kept(0 if found is None else found[4], source.n, where)
-        R, deviance, g, ysum, n, bad = found
-        if bad is not None:
-            check_binary_response(np.array([bad[1]]), y, bad[0])
-        check_some_kept(n, source.n, where)
+        if found is not None and found[5] is not None:  # the first row not 0/1: (its row, its value)
+            check_binary_response(np.array([found[5][1]]), y, found[5][0])
+        check_kept_rows(source, 0 if found is None else found[4])
+        R, deviance, g, ysum, n, _ = found
         if n < p:
             raise InputError(
                 f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"

@@ -7,7 +7,7 @@
 """
 
 from gdlab.data._open import Where, on_cluster, open_source, where
-from gdlab.data._source import Batches, Block, ClusterError, Source, check_some_kept
+from gdlab.data._source import Batches, Block, ClusterError, Source, check_kept_rows, check_some_kept
 
 __all__ = [
     "Batches",
@@ -15,6 +15,7 @@ __all__ = [
     "ClusterError",
     "Source",
     "Where",
+    "check_kept_rows",
     "check_some_kept",
     "on_cluster",
     "open_source",

@@ -17,7 +17,7 @@ import numpy as np
 
 from gdlab._checks import InputError
 
-__all__ = ["Batches", "Block", "ClusterError", "Source", "check_some_kept"]
+__all__ = ["Batches", "Block", "ClusterError", "Source", "check_kept_rows", "check_some_kept"]
 
 
 class ClusterError(RuntimeError):
@@ -112,3 +112,8 @@ def check_some_kept(kept: int, rows: int, source: str) -> None:
             f"{source}: every one of its {rows:,} rows has a missing value in the columns used; "
             "fill them, or choose other columns"
         )
+
+
+def check_kept_rows(source: Source, kept: int) -> None:
+    """Refuse a pass over ``source`` that kept none of its rows, naming its file when it has one."""
+    check_some_kept(kept, source.n, str(getattr(source, "path", None) or source.where))
