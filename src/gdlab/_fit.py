@@ -38,7 +38,6 @@ from gdlab._fitresult import (
     method_name,
     variables,
 )
-from gdlab._host import streamable
 from gdlab._methods import Method
 from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
@@ -236,6 +235,8 @@ def _checked_elsewhere(place: Where, kind: str, how: Any, dtype: Any, *settings:
             "or read the data into memory"
         )
     if kind == "logistic" and how != "newton":
+        from gdlab._host import streamable
+
         streamable(how)  # beside Newton's method, each of its gradients is a pass
     return checked
 

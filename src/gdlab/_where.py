@@ -11,7 +11,6 @@ from typing import Any
 
 from gdlab._checks import InputError
 from gdlab._types import BatchLoss, MethodLike, Params
-from gdlab.data import Where, open_source, where
 
 __all__ = ["descend", "descend_dask", "descend_parquet"]
 
@@ -57,6 +56,8 @@ def descend(
 
     if data is None:
         return _descend.descend(f, init, lr=lr, steps=steps, method=method, tol=tol, dtype=dtype)
+    from gdlab.data import Where, open_source, where  # only with data: a descent without starts faster
+
     place = where(data, client=client, stream=stream)
     if place is Where.MEMORY:
         rows = open_source(data, columns=columns, dropna=dropna, dtype=dtype).rows  # type: ignore[attr-defined]
@@ -107,6 +108,7 @@ def descend_parquet(
         (2.0, 'gd (full batch over d.parquet)')
     """
     from gdlab._host import descend_source
+    from gdlab.data import open_source
 
     source = open_source(path, columns=columns, stream=True)
     return descend_source(loss, init, source, lr=lr, steps=steps, method=method, tol=tol)
@@ -127,6 +129,7 @@ def descend_dask(
     """:func:`descend` over rows on a Dask cluster (Dask data, gdlab's chunks on the workers, or
     rows in memory sent to ``client``'s cluster): a pass of one task per chunk per step."""
     from gdlab._host import descend_source
+    from gdlab.data import open_source
 
     source = open_source(data, columns=columns, client=client, cluster=True)
     return descend_source(loss, init, source, lr=lr, steps=steps, method=method, tol=tol)
