@@ -67,10 +67,12 @@ class Source(Protocol):
     """Rows of named float64 columns, wherever they live.
 
     Attributes:
-        n: the rows (those kept, when a ``dropna`` source drops some as it reads them it is
-            the rows it was given; the reductions count the rows kept).
+        n: the rows known before any pass: a source that drops rows with a missing value as it
+            reads them (Parquet with ``dropna``) counts them here, and a reduction counts the
+            rows it kept.
         names: the columns.
-        dropped: the rows dropped for a missing value, when known before a pass (else 0).
+        dropped: the rows dropped for a missing value before any pass (in memory, on a
+            cluster); 0 where they are dropped as they are read.
         where: where the rows are, in words ("d.parquet", "5 chunks on the cluster").
     """
 
