@@ -162,3 +162,21 @@ def test_what_needs_the_rows_in_memory_is_refused_elsewhere_with_the_reason(plac
         gdlab.fit(path, y="y", x="x1,x2", method="sgd", **options)
     with pytest.raises(InputError, match="is fitted in memory"):
         gdlab.fit(path, y="y", model="b1 + b2*x1", **options)
+
+
+def test_the_algorithms_over_a_source_read_rows_in_memory_too():
+    """In memory, gdlab runs its compiled drivers and refined QR; the algorithms written over a
+    Source give the same answers there from one block of every row."""
+    from gdlab import _host, _linear, _logistic
+    from gdlab._fitresult import Settings
+
+    source = open_source(FRAME, columns="x1,x2,y,label")
+    stats = _linear.linear_stats(source, y="y", x="x1,x2")
+    close(stats.solve().coef, gdlab.fit(FRAME, y="y", x="x1,x2").coef)
+    run = _host.descend_source(mse, np.zeros(3), source, lr=0.02, steps=25)
+    close(run.params, gdlab.descend(mse, np.zeros(3), lr=0.02, steps=25, data=FRAME).params)
+    settings = Settings.checked(60, 1, 1, 0, None, True)
+    for method in ("newton", "gd"):
+        fit = _logistic.fit_logistic_source(source, ("x1", "x2"), "label", True, method, settings)
+        memory = gdlab.fit(FRAME, y="label", x="x1,x2", family="logistic", method=method, steps=60)
+        close(fit.coef, memory.coef)
