@@ -12,7 +12,7 @@ the client.
   columns, and chooses each step by a backtracking line search, which costs
   extra passes for the loss); ``max_iter`` fixed. Its iterations and loss
   evaluations are counted through its family (``Normal``, the sum of squares).
-- gdlab: ``gdlab._dask.descend_dask`` of the mean squared error on the same
+- gdlab: ``gdlab.descend_dask`` of the mean squared error on the same
   blocks seen as a Dask DataFrame (one task per chunk, summed on the workers),
   a fixed learning rate; ``steps`` updates take ``steps + 1`` passes.
 - gdlab's own answer to the same fit: ``gdlab.fit(frame, y="y", x=[...],
@@ -78,7 +78,8 @@ def compare(client, chunks: int, rows: int, iterations: int, repeats: int, lr: f
     import dask.dataframe as dd
     from dask_glm.algorithms import gradient_descent
 
-    from gdlab import _dask
+    from gdlab import _host
+    from gdlab.data import open_source
 
     n = chunks * rows
     rng = da.random.default_rng(7)
@@ -97,9 +98,9 @@ def compare(client, chunks: int, rows: int, iterations: int, repeats: int, lr: f
     closed = np.linalg.solve(G, c)
 
     family, counts = counting_normal()
-    chunked = _dask.as_dask_data(frame, client=client)
+    chunked = open_source(frame, client=client)
     b0 = np.zeros(P + 1)
-    _dask.value_and_grad_dask(mse, b0, chunked)  # send the loss and compile it on the workers
+    _host.value_and_grad(mse, b0, chunked)  # send the loss and compile it on the workers
     times: dict[str, list[float]] = {"glm": [], "gd": [], "fit": []}
     glm_passes, glm_evals = [], []
     for _ in range(repeats):  # interleaved, so a busy machine slows all three alike
@@ -111,7 +112,7 @@ def compare(client, chunks: int, rows: int, iterations: int, repeats: int, lr: f
         glm_evals.append(counts["loglike"])
 
         start = time.perf_counter()
-        run = _dask.descend_dask(mse, b0, chunked, lr=lr, steps=iterations)
+        run = gdlab.descend_dask(mse, b0, chunked, lr=lr, steps=iterations)
         times["gd"].append(time.perf_counter() - start)
         gd_beta = np.asarray(run.params[-1])
 

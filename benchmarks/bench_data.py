@@ -5,7 +5,7 @@ Everything is measured against a baseline run in the same process:
 1. bandwidth: the full-batch least-squares gradient on an n x 100 float64 design
    (``jax.grad`` of the mean squared error, two passes over X, as a descent fit on
    a standardised copy computes it; one fused pass over blocks of rows that stay
-   in cache, ``gdlab._stream.fused_pass`` in NumPy; and the pass over separate
+   in cache, ``gdlab._host.fused_pass`` in NumPy; and the pass over separate
    columns that a large descent fit makes instead of copying them)
    against a plain NumPy reduction over the same bytes (``X.sum(axis=0)``: the machine's read bandwidth);
 2. memory: peak resident memory of 20 descent steps on in-memory data against
@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-import gdlab  # noqa: F401  (float64 before JAX makes any array)
-from gdlab import _stream
+import gdlab
+from gdlab import _host
 from gdlab._design import Standard, aligned_empty
 
 P = 100
@@ -73,7 +73,7 @@ def bandwidth(n: int) -> dict:
     mse = lambda beta, X, y: jnp.mean((y - X @ beta) ** 2)  # noqa: E731
     grad = jax.jit(jax.grad(mse))
     two = timed(lambda: grad(b, Xd, yd).block_until_ready())
-    fused = _stream.fused_pass(X, y)
+    fused = _host.fused_pass(X, y)
     one = timed(lambda: fused(b))
     np.testing.assert_allclose(grad(b, Xd, yd), fused(b)[1], rtol=1e-9)
     # a large descent fit's pass: the table's separate columns, standardised a block at a time
@@ -127,11 +127,11 @@ if what == "closure":  # X captured by the loss: XLA embeds it in the program as
 elif what == "data":  # X handed to gdlab.descend as data=: an argument of the compiled run
     gdlab.descend(lambda b, d: jnp.mean((d[1] - d[0] @ b) ** 2), np.zeros(p), lr=0.1, steps=20, data=(Xd, yd))
 elif what == "argument":  # X an argument of the compiled gradient; the optimiser outside
-    from gdlab._stream import descend_passes
+    from gdlab._host import descend_passes
     grad = jax.jit(jax.value_and_grad(lambda b, X, y: jnp.mean((y - X @ b) ** 2)))
     descend_passes(lambda b: grad(b, Xd, yd), np.zeros(p), lr=0.1, steps=20)
 elif what == "fused":  # one pass over X per step, in blocks (NumPy's BLAS)
-    from gdlab._stream import descend_passes, fused_pass
+    from gdlab._host import descend_passes, fused_pass
     descend_passes(fused_pass(X, y), np.zeros(p), lr=0.1, steps=20)
 else:  # "fit" (the closed form) or "fit-gd": a fit from columns, as a DataFrame holds them
     columns = {f"x{j}": X[:, j] for j in range(p)}
@@ -174,7 +174,8 @@ def write_parquet(path: Path, rows: int, columns: int = 10, chunk: int = 250_000
 _STREAM_CHILD = """
 import sys, time
 import numpy as np
-from gdlab import _stream
+from gdlab import _host, _linear
+from gdlab.data import open_source
 def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
@@ -183,9 +184,9 @@ small, path = sys.argv[1], sys.argv[2]
 x = [f"x{j}" for j in range(9)]
 loss = lambda b, d: (d["y"] - b[0] - b[1] * d["x0"] - b[2] * d["x1"]) ** 2
 def run(p):
-    s = _stream.open_parquet(p, [*x, "y"])
-    t0 = time.perf_counter(); _stream.linear_stats(s, y="y", x=x); t1 = time.perf_counter()
-    _stream.value_and_grad(loss, np.zeros(3), s); t2 = time.perf_counter()
+    s = open_source(p, columns=[*x, "y"], stream=True)
+    t0 = time.perf_counter(); _linear.linear_stats(s, y="y", x=x); t1 = time.perf_counter()
+    _host.value_and_grad(loss, np.zeros(3), s); t2 = time.perf_counter()
     return s.n, t1 - t0, t2 - t1
 run(small)
 open("/proc/self/clear_refs", "w").write("5")  # forget the peak so far
@@ -229,7 +230,8 @@ def dask_iteration(chunks: int, rows: int, repeats: int) -> dict:
     import pandas as pd
     from dask.distributed import Client, LocalCluster
 
-    from gdlab import _dask
+    from gdlab import _host
+    from gdlab.data import open_source
 
     rng = np.random.default_rng(2)
     frame = pd.DataFrame(rng.standard_normal((chunks * rows, 3)), columns=["x1", "x2", "y"])
@@ -240,17 +242,17 @@ def dask_iteration(chunks: int, rows: int, repeats: int) -> dict:
         ) as cluster,
         Client(cluster) as client,
     ):
-        data = _dask.as_dask_data(dd.from_pandas(frame, npartitions=chunks), client=client)
+        data = open_source(dd.from_pandas(frame, npartitions=chunks), client=client)
         b = np.zeros(3)
-        _dask.value_and_grad_dask(mse, b, data)  # send and compile
-        iteration = timed(lambda: _dask.value_and_grad_dask(mse, b, data), repeats)
+        _host.value_and_grad(mse, b, data)  # send and compile
+        iteration = timed(lambda: _host.value_and_grad(mse, b, data), repeats)
         bare = timed(lambda: client.submit(np.add, b, 1.0, pure=False).result(), repeats)
         steps = 20
         start = time.perf_counter()
-        _dask.descend_dask(mse, b, data, lr=0.1, steps=steps)
+        gdlab.descend_dask(mse, b, data, lr=0.1, steps=steps)
         per_step = (time.perf_counter() - start) / (steps + 1)
         fit_start = time.perf_counter()
-        _dask.fit_dask(data, y="y", x="x1,x2")
+        gdlab.fit(data, y="y", x="x1,x2")
         fit = time.perf_counter() - fit_start
     full = {c: frame[c].to_numpy() for c in frame}
     local = jax.jit(jax.value_and_grad(mse))

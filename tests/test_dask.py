@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 import gdlab
-from gdlab import _dask
+from gdlab import _host, _linear
 from gdlab._checks import InputError
+from gdlab.data import _dask
 
 dd = pytest.importorskip("dask.dataframe")
 da = pytest.importorskip("dask.array")
@@ -70,30 +71,30 @@ def test_chunks_stay_on_the_workers(chunks, client):
 
 
 def test_linear_fit_equals_the_in_memory_fit(chunks, client):
-    on_cluster = _dask.fit_dask(chunks, y="y", x="x1,x2")
+    on_cluster = gdlab.fit(chunks, y="y", x="x1,x2")
     in_memory = gdlab.fit(FRAME, y="y", x="x1,x2")
     np.testing.assert_allclose(on_cluster.coef, in_memory.coef, rtol=1e-10)
     np.testing.assert_allclose(on_cluster.stats.se, in_memory.stats.se, rtol=1e-10)
     X = np.column_stack([np.ones(N), X1, X2])
     np.testing.assert_allclose(on_cluster.coef, np.linalg.lstsq(X, Y, rcond=None)[0], rtol=1e-10)
     array = da.from_array(np.column_stack([X1, X2, Y]), chunks=(700, 3))
-    from_array = _dask.fit_dask(array, y="2", x="0,1", client=client)
+    from_array = gdlab.fit(array, y="2", x="0,1", client=client)
     np.testing.assert_allclose(from_array.coef, in_memory.coef, rtol=1e-10)
 
 
 def test_a_sweep_on_the_cluster_statistics_equals_the_in_memory_sweep(chunks):
-    stats = _dask.linear_stats_dask(chunks, y="y", x="x1,x2")
+    stats = _linear.linear_stats(chunks, y="y", x="x1,x2")
     mse = lambda b: jnp.mean((Y - b[0] - b[1] * X1 - b[2] * X2) ** 2)
     lrs = [1e-3, 1e-2, 0.05]
     local = gdlab.sweep(stats.loss, np.zeros(3), lrs=lrs, steps=300)
     direct = gdlab.sweep(mse, np.zeros(3), lrs=lrs, steps=300)
     np.testing.assert_allclose(local.final, direct.final, rtol=1e-10)
-    gd = _dask.fit_dask(chunks, y="y", x="x1,x2", method="gd")
+    gd = gdlab.fit(chunks, y="y", x="x1,x2", method="gd")
     np.testing.assert_allclose(gd.coef, gdlab.fit(FRAME, y="y", x="x1,x2", method="gd").coef, rtol=1e-10)
 
 
 def test_logistic_fit_equals_the_in_memory_fit(chunks):
-    on_cluster = _dask.fit_dask(chunks, y="label", x="x1,x2", family="logistic")
+    on_cluster = gdlab.fit(chunks, y="label", x="x1,x2", family="logistic")
     in_memory = gdlab.fit(FRAME, y="label", x="x1,x2", family="logistic")
     np.testing.assert_allclose(on_cluster.coef, in_memory.coef, rtol=1e-10)
     np.testing.assert_allclose(on_cluster.stats.se, in_memory.stats.se, rtol=1e-8)
@@ -101,13 +102,13 @@ def test_logistic_fit_equals_the_in_memory_fit(chunks):
 
 
 def test_descent_equals_the_in_memory_descent_and_compiles_once_per_worker(chunks, client):
-    run = _dask.descend_dask(log_loss, np.zeros(3), chunks, lr=0.1, steps=12)
-    again = _dask.descend_dask(log_loss, np.ones(3), chunks, lr=0.1, steps=3)
+    run = gdlab.descend_dask(log_loss, np.zeros(3), chunks, lr=0.1, steps=12)
+    again = gdlab.descend_dask(log_loss, np.ones(3), chunks, lr=0.1, steps=3)
     plain = gdlab.descend(lambda b: log_loss(b, DATA), np.zeros(3), lr=0.1, steps=12)
     np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
     np.testing.assert_allclose(run.loss, plain.loss, rtol=1e-12)
     assert run.message == plain.message and again.steps == 3
-    counts = _dask.compile_counts(client)
+    counts = _host.compile_counts(client)
     token = _dask._SENT[(client.id, id(log_loss))][1].token
     # Chunks of 800 rows: one trace per worker process, whatever the number of steps and runs.
     assert all(c.get(token, 0) <= 1 for c in counts.values())
@@ -117,17 +118,17 @@ def test_descent_equals_the_in_memory_descent_and_compiles_once_per_worker(chunk
 def test_bad_data_is_an_input_error(client):
     frame = FRAME.assign(x1=FRAME.x1.where(FRAME.index != 7))
     with pytest.raises(InputError, match=r"column 'x1' has 1 missing value\(s\) .*, the first at row 7: "):
-        _dask.fit_dask(dd.from_pandas(frame, npartitions=2), y="y", x="x1", client=client)
+        gdlab.fit(dd.from_pandas(frame, npartitions=2), y="y", x="x1", client=client)
     with pytest.raises(InputError, match="no column 'x3'"):
-        _dask.fit_dask(dd.from_pandas(FRAME, npartitions=2), y="y", x="x3", client=client)
+        gdlab.fit(dd.from_pandas(FRAME, npartitions=2), y="y", x="x3", client=client)
     with pytest.raises(InputError, match="must hold only 0 and 1"):
-        _dask.fit_dask(dd.from_pandas(FRAME, npartitions=2), y="y", x="x1", family="logistic", client=client)
+        gdlab.fit(dd.from_pandas(FRAME, npartitions=2), y="y", x="x1", family="logistic", client=client)
 
 
 def _kill_a_worker_on_call(monkeypatch, cluster, call: int) -> list:
     """Kill (SIGKILL) one worker process as the ``call``-th reduction starts."""
     calls: list = []
-    original = _dask._tree_sum
+    original = _dask.tree_sum
 
     def killing(client, parts, add):
         calls.append(1)
@@ -136,7 +137,7 @@ def _kill_a_worker_on_call(monkeypatch, cluster, call: int) -> list:
             os.kill(nanny.process.process.pid, signal.SIGKILL)
         return original(client, parts, add)
 
-    monkeypatch.setattr(_dask, "_tree_sum", killing)
+    monkeypatch.setattr(_dask, "tree_sum", killing)
     return calls
 
 
@@ -150,7 +151,7 @@ def test_a_worker_killed_mid_fit_is_recovered_from_the_graph(cluster, monkeypatc
     local, client = cluster
     data = _dask.as_dask_data(dd.from_pandas(FRAME, npartitions=5), client=client)
     calls = _kill_a_worker_on_call(monkeypatch, local, 3)
-    run = _dask.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
+    run = gdlab.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
     plain = gdlab.descend(lambda b: log_loss(b, DATA), np.zeros(3), lr=0.1, steps=6)
     assert len(calls) == 7
     np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
@@ -163,8 +164,8 @@ def test_a_worker_killed_holding_scattered_data_is_a_clear_error(cluster, monkey
     data = _dask.as_dask_data(FRAME, client=client, chunk_rows=500)
     assert not data.recomputable and len(data.chunks) == 8
     _kill_a_worker_on_call(monkeypatch, local, 2)
-    with pytest.raises(_dask.ClusterError, match="cannot be recomputed"):
-        _dask.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
+    with pytest.raises(gdlab.ClusterError, match="cannot be recomputed"):
+        gdlab.descend_dask(log_loss, np.zeros(3), data, lr=0.1, steps=6)
 
 
 def test_sgd_runs_a_task_per_step_and_follows_its_batches(chunks, client):
@@ -185,12 +186,10 @@ def test_sgd_runs_a_task_per_step_and_follows_its_batches(chunks, client):
 def test_sgd_refuses_a_run_past_the_memory_limit_before_any_task(chunks, monkeypatch):
     import dataclasses
 
-    from gdlab import _stream
-
-    monkeypatch.setattr(_stream, "LIMITS", dataclasses.replace(gdlab.LIMITS, trajectory_numbers=100))
+    monkeypatch.setattr(_host, "LIMITS", dataclasses.replace(gdlab.LIMITS, trajectory_numbers=100))
     mse = lambda b, d: jnp.mean((d["y"] - b[0]) ** 2)
     with pytest.raises(InputError, match="numbers an sgd run keeps"):
-        _dask.sgd_dask(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2)
+        gdlab.sgd(mse, np.zeros(3), chunks, lr=0.02, batch_size=200, epochs=2)
 
 
 def test_gdlab_fit_runs_on_the_cluster_for_a_dask_collection_or_a_client(client):

@@ -23,10 +23,11 @@ import pytest
 from typer.testing import CliRunner
 
 import gdlab
-from gdlab import _data, _stream
+from gdlab import _data
 from gdlab._checks import InputError
 from gdlab._data import as_table, column_names
 from gdlab.cli import app
+from gdlab.data import _parquet
 
 runner = CliRunner()
 
@@ -185,8 +186,8 @@ def test_a_file_calling_a_column_by_another_name_is_refused_before_any_row_is_re
                 gdlab.fit(folder, y="y", x="x", dropna=dropna)
             assert str(err.value).startswith(said)
     with pytest.raises(InputError, match=r"has column 'X', which .*part-0.parquet does not"):
-        _stream.open_parquet(folder)  # every column: the names must be the same
-    assert _stream.open_parquet(folder, "y").n == 24  # the columns read are in every file
+        _parquet.open_parquet(folder)  # every column: the names must be the same
+    assert _parquet.open_parquet(folder, "y").n == 24  # the columns read are in every file
     assert said in _refused(["fit", str(folder), "--y", "y", "--x", "x", "--dropna"])
 
 

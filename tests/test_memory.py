@@ -18,7 +18,7 @@ from gdlab import _cache
 
 
 def _small_caches(monkeypatch, size: int = 2) -> None:
-    from gdlab import _descend, _sgd, _stream, _sweep  # noqa: F401  (their caches exist once imported)
+    from gdlab import _descend, _host, _sgd, _sweep  # noqa: F401  (their caches exist once imported)
 
     for cache in list(_cache._ALL):
         monkeypatch.setattr(cache, "size", size)

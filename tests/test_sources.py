@@ -1,4 +1,4 @@
-"""Where the rows live is decided once (gdlab._where): the same rows give the same answer in
+"""Where the rows live is decided once (gdlab.data.open_source): the same rows give the same answer in
 memory, from a CSV file, from a Parquet file, streamed from a Parquet directory, and on a Dask
 cluster, through gdlab.descend, gdlab.sgd and gdlab.fit alike."""
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import gdlab
-from gdlab._where import Where, where
+from gdlab.data import Where, where
 
 RNG = np.random.default_rng(11)
 N = 3_000

@@ -16,8 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 import gdlab
-from gdlab import _stream
+from gdlab import _host, _linear
 from gdlab._checks import InputError
+from gdlab.data import _parquet
 
 RNG = np.random.default_rng(12)
 N = 5_003  # not a multiple of any block size below
@@ -26,6 +27,17 @@ X2 = RNG.normal(0.0, 1.0, N)
 Y = 1.5 + 2.0 * X1 - 3.0 * X2 + RNG.normal(0.0, 0.5, N)
 LABEL = (RNG.random(N) < 1 / (1 + np.exp(-(0.3 * X1 - 1.0 * X2 - 1.2)))).astype(float)
 DATA = {"x1": X1, "x2": X2, "y": Y, "label": LABEL}
+
+
+def fit_parquet(path, *, y, x, batch_rows=_parquet.BATCH_ROWS, dropna=False, **options):
+    """``gdlab.fit`` of a Parquet source opened with blocks of ``batch_rows`` rows."""
+    source = _parquet.open_parquet(path, [*gdlab._data.names(x), y], batch_rows=batch_rows, dropna=dropna)
+    return gdlab.fit(source, y=y, x=x, dropna=dropna, **options)
+
+
+def sgd_parquet(loss, init, path, *, buffer_rows=None, **options):
+    """``gdlab.sgd`` streaming ``path``, its rows mixed within windows of ``buffer_rows``."""
+    return gdlab.sgd(loss, init, path, stream=True, shuffle_buffer=buffer_rows, **options)
 
 
 def _write_parts(folder: Path, data: dict, parts: int = 3, row_group: int = 611) -> Path:
@@ -45,7 +57,7 @@ def folder(tmp_path_factory):
 
 
 def test_blocks_have_one_shape_and_hold_every_row_in_order(folder):
-    source = _stream.open_parquet(folder, "x1,y", batch_rows=1000)
+    source = _parquet.open_parquet(folder, "x1,y", batch_rows=1000)
     blocks = list(source.blocks())
     assert {b.columns["x1"].shape for b in blocks} == {(1000,)} and len(blocks) == 6
     assert [b.rows for b in blocks] == [1000] * 5 + [3]
@@ -56,18 +68,18 @@ def test_blocks_have_one_shape_and_hold_every_row_in_order(folder):
 
 
 def test_a_pass_compiles_once_for_ragged_row_groups(folder):
-    source = _stream.open_parquet(folder, batch_rows=700)
+    source = _parquet.open_parquet(folder, batch_rows=700)
     loss = lambda b, d: (d["y"] - b[0] - b[1] * d["x1"]) ** 2
-    _stream._block_terms._clear_cache()
+    _host._block_terms._clear_cache()
     for start in (np.zeros(2), np.ones(2)):
-        _stream.value_and_grad(loss, start, source)
-    assert _stream._block_terms._cache_size() == 1
+        _host.value_and_grad(loss, start, source)
+    assert _host._block_terms._cache_size() == 1
 
 
 def test_one_pass_least_squares_matches_lstsq_and_statsmodels(folder):
     import statsmodels.api as sm
 
-    fit = _stream.fit_parquet(folder, y="y", x=["x1", "x2"], batch_rows=512)
+    fit = fit_parquet(folder, y="y", x=["x1", "x2"], batch_rows=512)
     X = np.column_stack([np.ones(N), X1, X2])
     expected = np.linalg.lstsq(X, Y, rcond=None)[0]
     np.testing.assert_allclose(fit.coef, expected, rtol=1e-12)
@@ -79,12 +91,12 @@ def test_one_pass_least_squares_matches_lstsq_and_statsmodels(folder):
 
 
 def test_statistics_give_centred_spreads_and_merge_as_one_pass(folder, tmp_path):
-    stats = _stream.linear_stats(folder, y="y", x="x1,x2")
+    stats = _linear.linear_stats(folder, y="y", x="x1,x2")
     np.testing.assert_allclose(stats.means(), [X1.mean(), X2.mean()], rtol=1e-13)
     np.testing.assert_allclose(stats.spreads(), [X1.std(), X2.std()], rtol=1e-12)
     half = _write_parts(tmp_path / "a", {k: v[:2000] for k, v in DATA.items()}, parts=1)
     rest = _write_parts(tmp_path / "b", {k: v[2000:] for k, v in DATA.items()}, parts=1)
-    merged = _stream.linear_stats(half, y="y", x="x1,x2").merge(_stream.linear_stats(rest, y="y", x="x1,x2"))
+    merged = _linear.linear_stats(half, y="y", x="x1,x2").merge(_linear.linear_stats(rest, y="y", x="x1,x2"))
     np.testing.assert_allclose(merged.R.T @ merged.R, stats.R.T @ stats.R, rtol=1e-10)
     assert merged.n == N
 
@@ -96,7 +108,7 @@ def test_tsqr_keeps_the_digits_normal_equations_lose(tmp_path):
     powers = {f"x{k}": x**k for k in range(1, 5)}
     y = np.polynomial.polynomial.polyval(x, beta)
     path = _write_parts(tmp_path / "poly", {**powers, "y": y}, parts=2, row_group=999)
-    fit = _stream.fit_parquet(path, y="y", x=list(powers), batch_rows=1024)
+    fit = fit_parquet(path, y="y", x=list(powers), batch_rows=1024)
     X = np.column_stack([np.ones_like(x), *powers.values()])
     error = lambda coef: np.max(np.abs(coef - beta) / beta)
     normal = np.linalg.solve(X.T @ X, X.T @ y)
@@ -106,11 +118,11 @@ def test_tsqr_keeps_the_digits_normal_equations_lose(tmp_path):
 
 
 def test_descent_and_sweep_run_on_the_local_quadratic(folder):
-    streamed = _stream.fit_parquet(folder, y="y", x="x1,x2", method="gd")
+    streamed = fit_parquet(folder, y="y", x="x1,x2", method="gd")
     in_memory = gdlab.fit(DATA, y="y", x="x1,x2", method="gd")
     np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
     assert streamed.steps == in_memory.steps and streamed.lr == pytest.approx(in_memory.lr, rel=1e-10)
-    stats = _stream.linear_stats(folder, y="y", x="x1,x2")
+    stats = _linear.linear_stats(folder, y="y", x="x1,x2")
     mse = lambda b: jnp.mean((Y - b[0] - b[1] * X1 - b[2] * X2) ** 2)
     lrs = [1e-4, 1e-3, 5e-3]
     local = gdlab.sweep(stats.loss, np.zeros(3), lrs=lrs, steps=200)
@@ -122,7 +134,7 @@ def test_descent_and_sweep_run_on_the_local_quadratic(folder):
 def test_logistic_newton_with_a_pass_per_step_matches_statsmodels(folder):
     import statsmodels.api as sm
 
-    fit = _stream.fit_parquet(folder, y="label", x="x1,x2", family="logistic", batch_rows=1024)
+    fit = fit_parquet(folder, y="label", x="x1,x2", family="logistic", batch_rows=1024)
     X = np.column_stack([np.ones(N), X1, X2])
     logit = sm.Logit(LABEL, X).fit(disp=0, tol=1e-14, maxiter=100)
     np.testing.assert_allclose(fit.coef, logit.params, rtol=1e-9)
@@ -133,18 +145,18 @@ def test_logistic_newton_with_a_pass_per_step_matches_statsmodels(folder):
 
 
 def test_full_batch_gradient_and_descent_equal_the_in_memory_ones(folder):
-    source = _stream.open_parquet(folder, batch_rows=777)
+    source = _parquet.open_parquet(folder, batch_rows=777)
     log_loss = lambda b, d: jnp.mean(
         jnp.logaddexp(0.0, b[0] + b[1] * d["x1"] + b[2] * d["x2"])
         - d["label"] * (b[0] + b[1] * d["x1"])
         - d["label"] * b[2] * d["x2"]
     )
     at = np.array([0.1, -0.2, 0.3])
-    value, grad = _stream.value_and_grad(log_loss, at, source)
+    value, grad = _host.value_and_grad(log_loss, at, source)
     v, g = jax.value_and_grad(log_loss)(at, DATA)
     assert value == pytest.approx(float(v), rel=1e-13)
     np.testing.assert_allclose(grad, g, rtol=1e-12)
-    streamed = _stream.descend_parquet(log_loss, np.zeros(3), source, lr=0.05, steps=15)
+    streamed = gdlab.descend_parquet(log_loss, np.zeros(3), source, lr=0.05, steps=15)
     plain = gdlab.descend(lambda b: log_loss(b, DATA), np.zeros(3), lr=0.05, steps=15)
     np.testing.assert_allclose(streamed.params, plain.params, rtol=0, atol=1e-12)
     np.testing.assert_allclose(streamed.loss, plain.loss, rtol=1e-12)
@@ -152,29 +164,29 @@ def test_full_batch_gradient_and_descent_equal_the_in_memory_ones(folder):
 
 
 def test_sgd_batches_are_a_seeded_permutation_within_bounded_windows(folder):
-    source = _stream.open_parquet(folder, "x1", batch_rows=500)
-    batches = list(_stream.shuffled_batches(source, 100, 1200, seed=5, epoch=0))
+    source = _parquet.open_parquet(folder, "x1", batch_rows=500)
+    batches = list(_parquet.shuffled_batches(source, 100, 1200, seed=5, epoch=0))
     assert len(batches) == N // 100
     seen = np.concatenate([b["x1"] for b in batches])
     position = {v: i for i, v in enumerate(X1)}
     rows = np.array([position[v] for v in seen])
     assert len(set(rows)) == len(rows) and not np.array_equal(rows, np.sort(rows))
     assert np.all(np.abs(rows - np.arange(len(rows))) < 2 * 1200)  # mixed only within a window
-    again = list(_stream.shuffled_batches(source, 100, 1200, seed=5, epoch=0))
-    other = list(_stream.shuffled_batches(source, 100, 1200, seed=5, epoch=1))
+    again = list(_parquet.shuffled_batches(source, 100, 1200, seed=5, epoch=0))
+    other = list(_parquet.shuffled_batches(source, 100, 1200, seed=5, epoch=1))
     assert np.array_equal(again[0]["x1"], batches[0]["x1"]) and not np.array_equal(other[0]["x1"], seen[:100])
 
 
 def test_sgd_streams_each_epoch_and_records_the_full_loss_at_the_end(folder):
     mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"] - b[2] * d["x2"]) ** 2)
     run = gdlab.sgd(mse, np.zeros(3), folder, lr=5e-3, batch_size=50, epochs=3, seed=1)
-    same = _stream.sgd_parquet(mse, np.zeros(3), folder, lr=5e-3, batch_size=50, epochs=3, seed=1)
+    same = sgd_parquet(mse, np.zeros(3), folder, lr=5e-3, batch_size=50, epochs=3, seed=1)
     np.testing.assert_array_equal(run.params, same.params)
     assert run.steps == 3 * (N // 50) and "streamed from data" in run.message
     assert run.loss[-1] == pytest.approx(float(mse(run.final, DATA)), rel=1e-12)
     first = {
         k: v
-        for k, v in next(_stream.shuffled_batches(_stream.open_parquet(folder), 50, 262_144, 1, 0)).items()
+        for k, v in next(_parquet.shuffled_batches(_parquet.open_parquet(folder), 50, 262_144, 1, 0)).items()
     }
     assert run.loss[0] == pytest.approx(float(mse(np.zeros(3), first)), rel=1e-13)
     assert run.loss[-1] < 1.0 < run.loss[0]
@@ -182,41 +194,42 @@ def test_sgd_streams_each_epoch_and_records_the_full_loss_at_the_end(folder):
 
 def test_bad_sources_and_settings_are_input_errors(folder, tmp_path):
     with pytest.raises(InputError, match=r"no column 'x9'; it has 'x1', 'x2', 'y', 'label'"):
-        _stream.open_parquet(folder, "x9")
+        _parquet.open_parquet(folder, "x9")
     with pytest.raises(InputError, match="no such file or directory"):
-        _stream.open_parquet(tmp_path / "missing")
+        _parquet.open_parquet(tmp_path / "missing")
     pd.DataFrame({"a": ["u", "v"]}).to_parquet(tmp_path / "text.parquet")
     with pytest.raises(InputError, match="column 'a' holds text, not numbers"):
-        _stream.open_parquet(tmp_path / "text.parquet")
+        _parquet.open_parquet(tmp_path / "text.parquet")
     pd.DataFrame({"a": [1.0, np.nan, 3.0]}).to_parquet(tmp_path / "gap.parquet", row_group_size=1)
     with pytest.raises(InputError, match=r"column 'a' has a missing value .* at row 1"):
-        list(_stream.open_parquet(tmp_path / "gap.parquet").blocks())
+        list(_parquet.open_parquet(tmp_path / "gap.parquet").blocks())
     with pytest.raises(InputError, match="'lbfgs' evaluates the loss at trial points"):
-        _stream.descend_parquet(lambda b, d: (d["y"] - b) ** 2, 0.0, folder, lr=0.1, steps=2, method="lbfgs")
+        gdlab.descend_parquet(lambda b, d: (d["y"] - b) ** 2, 0.0, folder, lr=0.1, steps=2, method="lbfgs")
     with pytest.raises(InputError, match="batch_size must be between 1 and the 5,003 rows"):
-        _stream.sgd_parquet(lambda b, d: (d["y"] - b) ** 2, 0.0, folder, lr=0.1, batch_size=10**6)
+        sgd_parquet(lambda b, d: (d["y"] - b) ** 2, 0.0, folder, lr=0.1, batch_size=10**6)
     with pytest.raises(InputError, match="must hold only 0 and 1"):
-        _stream.fit_parquet(folder, y="y", x="x1", family="logistic")
+        fit_parquet(folder, y="y", x="x1", family="logistic")
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
     with pytest.raises(InputError, match="not a readable Parquet"):
-        _stream.open_parquet(tmp_path / "bad.parquet")
+        _parquet.open_parquet(tmp_path / "bad.parquet")
 
 
 _CHILD = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from gdlab import _stream
+    from gdlab import _host, _linear
+    from gdlab.data import _parquet
     def status(key):  # this process's own figures (ru_maxrss would include the parent's peak)
         for line in open("/proc/self/status"):
             if line.startswith(key):
                 return int(line.split()[1]) * 1024
     columns = [f"x{j}" for j in range(7)]
     def passes(path):
-        source = _stream.open_parquet(path, [*columns, "y"], batch_rows=16384)
-        stats = _stream.linear_stats(source, y="y", x=columns)
+        source = _parquet.open_parquet(path, [*columns, "y"], batch_rows=16384)
+        stats = _linear.linear_stats(source, y="y", x=columns)
         loss = lambda b, d: (d["y"] - b[0] - b[1] * d["x0"]) ** 2
-        _stream.value_and_grad(loss, np.zeros(2), source)
+        _host.value_and_grad(loss, np.zeros(2), source)
         return stats.n
     passes(sys.argv[1])  # compile and warm up on a small file
     with open("/proc/self/clear_refs", "w") as handle:
@@ -264,9 +277,9 @@ def test_memory_stays_constant_whatever_the_file_size(tmp_path):
 def test_what_streams(folder, tmp_path):
     single = tmp_path / "one.parquet"
     pd.DataFrame({"x": [1.0, 2.0]}).to_parquet(single)
-    assert _stream.should_stream(folder) and not _stream.should_stream(single)
-    assert _stream.should_stream(single, stream=True) and not _stream.should_stream(folder, stream=False)
-    assert not _stream.should_stream({"x": [1.0]})
+    assert _parquet.should_stream(folder) and not _parquet.should_stream(single)
+    assert _parquet.should_stream(single, stream=True) and not _parquet.should_stream(folder, stream=False)
+    assert not _parquet.should_stream({"x": [1.0]})
     with pytest.raises(InputError, match="stream=True needs a Parquet file or a directory"):
         gdlab.sgd(lambda b, d: jnp.mean((d["x"] - b) ** 2), 0.0, {"x": [1.0, 2.0]}, lr=0.1, stream=True)
 
@@ -275,7 +288,7 @@ def test_a_pass_shows_a_progress_bar_on_a_terminal_only(folder, monkeypatch, cap
     from gdlab import _progress
 
     monkeypatch.setattr(_progress, "DELAY", -1.0)  # show at once, not after a second
-    source = _stream.open_parquet(folder, "y", batch_rows=1000)
+    source = _parquet.open_parquet(folder, "y", batch_rows=1000)
     list(source.blocks())
     assert capsys.readouterr().err == ""  # not a terminal: nothing
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
@@ -287,21 +300,21 @@ def test_a_fused_pass_over_memory_gives_the_autodiff_gradient():
     X = np.column_stack([np.ones(N), X1, X2])
     b = np.array([0.3, -0.1, 0.2])
     mse = lambda b: jnp.mean((Y - X @ b) ** 2)
-    value, grad = _stream.fused_pass(X, Y, rows=1000)(b)
+    value, grad = _host.fused_pass(X, Y, rows=1000)(b)
     assert value == pytest.approx(float(mse(b)), rel=1e-13)
     np.testing.assert_allclose(grad, jax.grad(mse)(b), rtol=1e-12)
     log_loss = lambda b: jnp.mean(jnp.logaddexp(0.0, X @ b) - LABEL * (X @ b))
-    value, grad = _stream.fused_pass(X, LABEL, family="logistic", rows=999)(b)
+    value, grad = _host.fused_pass(X, LABEL, family="logistic", rows=999)(b)
     assert value == pytest.approx(float(log_loss(b)), rel=1e-13)
     np.testing.assert_allclose(grad, jax.grad(log_loss)(b), rtol=1e-12)
-    run = _stream.descend_passes(_stream.fused_pass(X, Y), np.zeros(3), lr=0.01, steps=10)
+    run = _host.descend_passes(_host.fused_pass(X, Y), np.zeros(3), lr=0.01, steps=10)
     plain = gdlab.descend(mse, np.zeros(3), lr=0.01, steps=10)
     np.testing.assert_allclose(run.params, plain.params, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("method", ["lbfgs", "adam"])
 def test_every_method_runs_on_the_statistics_as_on_the_data(folder, method):
-    streamed = _stream.fit_parquet(folder, y="y", x="x1,x2", intercept=False, method=method)
+    streamed = fit_parquet(folder, y="y", x="x1,x2", intercept=False, method=method)
     in_memory = gdlab.fit(DATA, y="y", x="x1,x2", intercept=False, method=method)
     np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
     assert streamed.steps == in_memory.steps and streamed.stats.r2 == pytest.approx(in_memory.stats.r2)
@@ -311,7 +324,7 @@ def test_every_method_runs_on_the_statistics_as_on_the_data(folder, method):
 
 
 def test_descent_on_the_raw_columns_follows_the_in_memory_one(folder):
-    streamed = _stream.fit_parquet(folder, y="y", x="x1,x2", method="gd", standardize=False, steps=300)
+    streamed = fit_parquet(folder, y="y", x="x1,x2", method="gd", standardize=False, steps=300)
     in_memory = gdlab.fit(DATA, y="y", x="x1,x2", method="gd", standardize=False, steps=300)
     assert not streamed.standardized and streamed.lr == pytest.approx(in_memory.lr, rel=1e-10)
     np.testing.assert_allclose(
@@ -343,7 +356,7 @@ def test_dropna_drops_rows_as_they_are_read_as_the_in_memory_fit_does(tmp_path):
     gappy = _with_gaps(DATA, {"x1": [5, 1666, 1667, 4999], "y": [5, 611, 3335], "label": [20, 4000]})
     path = _write_parts(tmp_path / "gaps", gappy)
     for family, y in (("linear", "y"), ("logistic", "label")):
-        streamed = _stream.fit_parquet(path, y=y, x="x1,x2", family=family, dropna=True, batch_rows=500)
+        streamed = fit_parquet(path, y=y, x="x1,x2", family=family, dropna=True, batch_rows=500)
         in_memory = gdlab.fit(gappy, y=y, x="x1,x2", family=family, dropna=True)
         np.testing.assert_allclose(streamed.coef, in_memory.coef, rtol=1e-10)
         np.testing.assert_allclose(streamed.stats.se, in_memory.stats.se, rtol=1e-8)
@@ -351,7 +364,7 @@ def test_dropna_drops_rows_as_they_are_read_as_the_in_memory_fit_does(tmp_path):
     assert gdlab.fit(path, y="y", x="x1,x2", dropna=True).dropped == 6
     kept = ~np.isnan(gappy["x1"]) & ~np.isnan(gappy["y"])
     mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x1"]) ** 2)
-    value, _ = _stream.value_and_grad(mse, np.ones(2), _stream.open_parquet(path, "x1,y", dropna=True))
+    value, _ = _host.value_and_grad(mse, np.ones(2), _parquet.open_parquet(path, "x1,y", dropna=True))
     assert value == pytest.approx(float(mse(np.ones(2), {k: v[kept] for k, v in gappy.items()})), rel=1e-12)
     with pytest.raises(InputError, match="every one of its 2 rows has a missing value"):
         nan2 = tmp_path / "nan2.parquet"

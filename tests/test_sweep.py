@@ -243,7 +243,7 @@ def test_a_first_sweep_of_many_cheap_steps_goes_in_chunks_that_ctrl_c_can_stop(m
         raise Chunked
 
     monkeypatch.setattr(_sweep, "_chunked", chunked)
-    loss = lambda b: (b / 2 - 1.5) ** 2 + 0.25 * b  # noqa: E731  (a loss no other test compiled)
+    loss = lambda b: (b / 2 - 1.5) ** 2 + 0.25 * b  # a loss no other test compiled
     with pytest.raises(Chunked):
         gdlab.sweep(loss, -10.0, lrs=np.linspace(0.01, 0.1, 20), steps=300_000, save="final")
     assert _sweep._estimated_step(loss, gdlab.METHODS["gd"], np.zeros(20), np.ones(20)) >= _sweep.STEP_FLOOR

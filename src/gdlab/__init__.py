@@ -72,11 +72,13 @@ _EXPORTS = {
     "consistency": "gdlab._consistency",
     "Consistency": "gdlab._consistency",
     "IllConditionedWarning": "gdlab._ols",
-    "descend_parquet": "gdlab._stream",
-    "linear_stats": "gdlab._stream",
-    "LinearStats": "gdlab._stream",
-    "descend_dask": "gdlab._dask",
-    "ClusterError": "gdlab._dask",
+    "descend_parquet": "gdlab._where",
+    "linear_stats": "gdlab._linear",
+    "LinearStats": "gdlab._linear",
+    "descend_dask": "gdlab._where",
+    "ClusterError": "gdlab.data",
+    "open_source": "gdlab.data",
+    "Source": "gdlab.data",
     "keep_compiled": "gdlab._cache",
 }
 
@@ -87,7 +89,6 @@ if TYPE_CHECKING:
     from gdlab._cache import keep_compiled
     from gdlab._checks import LIMITS, InputError
     from gdlab._consistency import Consistency, consistency
-    from gdlab._dask import ClusterError, descend_dask
     from gdlab._data import Table, as_table
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._engine import Outcome
@@ -98,14 +99,15 @@ if TYPE_CHECKING:
     from gdlab._gradreport import GradientReport, gradient_report
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape
+    from gdlab._linear import LinearStats, linear_stats
     from gdlab._methods import METHODS, Method
     from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
-    from gdlab._stream import LinearStats, descend_parquet, linear_stats
     from gdlab._sweep import Sweep, rates, sweep
     from gdlab._trajectory import Regime, Status, Trajectory
-    from gdlab._where import descend
+    from gdlab._where import descend, descend_dask, descend_parquet
+    from gdlab.data import ClusterError, Source, open_source
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
     from gdlab.web._widget import lab
 

@@ -18,12 +18,12 @@ import optax
 from gdlab import _checks
 from gdlab._checks import LIMITS
 from gdlab._engine import Outcome, describe, judge
-from gdlab._families import mean_log_loss, mse
+from gdlab._families import Kind, mean_log_loss, mse
 from gdlab._fitresult import Fit, Scaling, Settings, curvature, eigenvalues, method_name, rate_for
 from gdlab._methods import Method, reads_loss, resolve_method
 from gdlab._trajectory import Status, Trajectory
 
-__all__ = ["PASS_VALUES", "descent"]
+__all__ = ["PASS_VALUES", "default_tol", "descent", "descent_over"]
 
 # gd stops once the gradient norm falls to this fraction of the response's size
 # (its root mean square, at least 1): an absolute 1e-10 is out of reach for sales
@@ -140,7 +140,13 @@ def _stopped(path: Trajectory, name: str, steps: int, tol: float) -> tuple[str, 
 
 def _default_tol(y: np.ndarray, dtype: np.dtype, name: str) -> float:
     """Stop once the gradient norm is 1e-10 relative to the response's size (or what the dtype allows)."""
-    size = max(1.0, float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))))
+    return default_tol(float(np.sqrt(np.mean(np.square(y, dtype=np.float64)))), dtype, name)
+
+
+def default_tol(rms: float, dtype: np.dtype, name: str) -> float:
+    """The gradient norm a descent stops at: 1e-10 of the response's root mean square ``rms``
+    (at least 1), or what the dtype allows."""
+    size = max(1.0, rms)
     tol = max(_TOL, 100 * float(np.finfo(dtype).eps)) * size
     if name == "gd-armijo":  # below this its decreases are lost in the loss's rounding
         tol = max(tol, float(np.sqrt(np.finfo(dtype).eps)) * size)
@@ -169,7 +175,7 @@ def _descend_passes(
     """A full-batch descent from zero whose every gradient is one NumPy pass over the table's
     columns, standardised a block at a time (:meth:`gdlab._design.Standard.pass_fn`): the data
     are never copied. The optimiser, the stop rule and the record are :func:`gdlab.descend`'s."""
-    from gdlab._stream import descend_passes
+    from gdlab._host import descend_passes
 
     spec = resolve_method(how)
     rate, source = rate_for(standard, spec, settings, factor)
@@ -317,3 +323,46 @@ def _descend_sgd(
     if path.status not in (Status.CONVERGED, Status.MAX_STEPS):  # an SGD run takes every step it is given
         notes += (f"sgd: {path.message}",)
     return path, rate, source, notes
+
+
+def descent_over(closed: Fit, source: Any, settings: Settings, how: str | Method, kind: Kind) -> Fit:
+    """``closed`` with a descent beside it whose every gradient is one pass over ``source`` (rows
+    streamed or on a cluster): the same standardised problem, rate, tolerance and stop rule as
+    :func:`descent` runs on rows in memory, its columns standardised block by block where they
+    live (:func:`gdlab._families.standard_block`)."""
+    from gdlab._families import CURVATURE, add_values, standard_block
+    from gdlab._host import descend_passes
+    from gdlab._linear import linear_stats, standardised
+
+    x, y, intercept = closed.x, closed.y, closed.intercept
+    stats = linear_stats(source, y=y, x=x, intercept=intercept)  # one pass: scaling and curvature
+    RZ, scaling = standardised(stats) if settings.standardize else (stats.R, Scaling.identity(stats.p))
+    spec = resolve_method(how)
+    # The rate rule reads the Hessian factor*M'M/len(M); M = R_Z's top block x sqrt(p/n) has that of Z.
+    rate, rule = rate_for(RZ[:-1, :-1] * np.sqrt(stats.p / stats.n), spec, settings, CURVATURE[kind])
+    rms = float(np.sqrt(np.sum(stats.R[:, -1] ** 2) / stats.n))
+    tol = settings.tol if settings.tol is not None else default_tol(rms, np.dtype(np.float64), spec.name)
+    n, args = stats.n, (x, y, intercept, scaling.mean, scaling.scale)
+
+    def pass_fn(w: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = source.reduce(standard_block, add_values, *args, np.asarray(w, np.float64), kind)
+        return value / n, grad / n
+
+    assert rate is not None  # methods that need only gradients take a rate
+    path = descend_passes(
+        pass_fn, np.zeros(stats.p), lr=rate, steps=settings.steps, method=spec, tol=tol, where=source.where
+    )
+    notes = _stopped(path, spec.name, settings.steps, tol)
+    if not settings.standardize:
+        rule = None if rule is None else rule.replace("standardised regressors", "the raw columns")
+        notes = ("descent ran on the raw columns (standardize=False), as the lecture does", *notes)
+    return dataclasses.replace(
+        closed,
+        coef=scaling.back(np.asarray(path.final)),
+        lr=rate,
+        lr_source=rule,
+        trajectory=path,
+        warnings=(*closed.warnings, *notes),
+        standardized=settings.standardize,
+        _scaling=scaling,
+    )

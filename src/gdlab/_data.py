@@ -461,7 +461,7 @@ def _existing(data: str | os.PathLike[str]) -> Path:
     if path.is_dir():
         raise InputError(
             f"{data} is a directory: a directory of Parquet files is streamed rather than read into "
-            "memory: gdlab.sgd(loss, init, directory, ...) or gdlab._stream.fit_parquet(directory, y=, x=)"
+            "memory: gdlab.sgd(loss, init, directory, ...) or gdlab.fit(directory, y=, x=)"
         )
     if not path.is_file():
         known = " or a data set's name (" + ", ".join(DATASETS) + ")"

@@ -107,7 +107,7 @@ class Standard:
         of ``rows`` rows is standardised column by column into one column-major buffer (each
         column's slice a contiguous read) and used for both products while it is in cache.
         Nothing as large as the data is allocated, so a descent by
-        :func:`gdlab._stream.descend_passes` over it makes no copy of the data."""
+        :func:`gdlab._host.descend_passes` over it makes no copy of the data."""
         n, first = self.n, int(self.intercept)
         buffer = np.empty((rows, self.p), order="F")
         if self.intercept:

@@ -1,18 +1,59 @@
-"""The families of a fit, each by its loss on the rows of standardised data (``Z``, ``y``):
-the mean squared error of a linear model and the mean log-loss of a logistic one, and the
-settings of the Newton (IRLS) loop that fits a logistic model in memory and from streamed passes.
+"""The families of a fit, each by its loss and by its terms on one block of rows.
+
+Modelled on dask-glm's ``families.py``: a family is what every algorithm needs to know about a
+model and nothing about where the rows are. Per family:
+
+- its mean loss on rows of standardised data (``Z``, ``y``), which the compiled drivers descend;
+- its block terms: a function of one :class:`~gdlab.data.Block` (its columns dict, its real rows)
+  whose results over all blocks merge, two at a time, into those of all the rows (a source
+  reduces them, see :meth:`gdlab.data.Source.reduce`): the QR factor of ``[1 | X | y]`` for a
+  linear model (merged by :func:`gdlab._tsqr.merge_r`), the factor of the weighted design, the
+  deviance and the gradient of a Newton (IRLS) step for a logistic one, and the loss and gradient
+  on standardised columns for a descent;
+- the curvature factor of its loss (``2 Z'Z/n`` for squared errors, at most ``Z'Z/(4n)`` for
+  the log-loss), from which the rate rules choose a rate.
+
+A new family (Poisson, say) adds its mean loss, its Newton block terms and its factor here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import jax.numpy as jnp
+import numpy as np
+
+from gdlab._checks import InputError
+from gdlab._design import block_terms
+from gdlab._tsqr import design_rows, merge_r, triangle, updated_factor
+from gdlab.data import Block
+
+__all__ = [
+    "CURVATURE",
+    "IRLS_MAX_ITERATIONS",
+    "IRLS_RTOL",
+    "Kind",
+    "add_values",
+    "check_binary_response",
+    "linear_block",
+    "logistic_block",
+    "logistic_terms",
+    "mean_log_loss",
+    "merge_terms",
+    "mse",
+    "standard_block",
+]
+
+Kind = Literal["mse", "logistic"]
 
 # Newton's method (IRLS) stops once no coefficient moves by more than this, relatively...
 IRLS_RTOL = 1e-13
 # ...or after this many steps (a separable logistic problem never stops moving).
 IRLS_MAX_ITERATIONS = 100
+
+# The Hessian of each family's mean loss is about this factor times Z'Z/n.
+CURVATURE: dict[str, float] = {"mse": 2.0, "logistic": 0.25}
 
 
 def mse(b: Any, data: dict[str, Any]) -> Any:
@@ -26,4 +67,93 @@ def mean_log_loss(b: Any, data: dict[str, Any]) -> Any:
     return jnp.mean(jnp.logaddexp(0.0, eta) - data["y"] * eta)
 
 
-__all__ = ["IRLS_MAX_ITERATIONS", "IRLS_RTOL", "mean_log_loss", "mse"]
+# --- linear: the QR factor of [1 | X | y] -----------------------------------------------------------
+
+
+def linear_block(block: Block, x: Sequence[str], y: str, intercept: bool) -> np.ndarray:
+    """A block's ``R`` of ``[1 | X | y]`` (its real rows), written once into the array LAPACK
+    factors; two merge by :func:`gdlab._tsqr.merge_r`."""
+    q = len(x) + 1 + int(intercept)
+    return updated_factor(np.zeros((q, q)), block.columns, (*x, y), block.rows, intercept)
+
+
+# --- logistic: one Newton (IRLS) step's terms -------------------------------------------------------
+
+
+def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float, int]:
+    """One block's part of a Newton (IRLS) step at ``b``, from its rows ``[1 | X | y]``.
+
+    Returns ``R`` of the weighted rows ``[sqrt(w) X | sqrt(w) z]`` (``w = p(1-p)``,
+    ``z = Xb + (y-p)/w``), the deviance, the gradient ``X'(p-y)``, the sum of ``y`` and the rows.
+    """
+    X, y = rows[:, :-1], rows[:, -1]
+    eta = X @ b
+    p = np.exp(-np.logaddexp(0.0, -eta))
+    root = np.sqrt(np.maximum(p * (1 - p), 1e-300))
+    weighted = np.column_stack([X * root[:, None], root * eta + (y - p) / root])
+    deviance = float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
+    return triangle(weighted, X.shape[1] + 1), deviance, (p - y) @ X, float(y.sum()), len(y)
+
+
+def logistic_block(block: Block, x: Sequence[str], y: str, intercept: bool, b: np.ndarray) -> tuple[Any, ...]:
+    """A block's :func:`logistic_terms` at ``b``, and its first row whose response is not 0 or 1
+    (as ``(row of the data, value)``, or ``None``): the loop refuses it where the error is read,
+    not in a worker's log."""
+    rows = design_rows(block.columns, x, y, block.rows, intercept)
+    response = rows[:, -1]
+    bad = np.flatnonzero((response != 0) & (response != 1))
+    first = None if bad.size == 0 else (block.start + int(bad[0]), float(response[bad[0]]))
+    return (*logistic_terms(rows, b), first)
+
+
+def merge_terms(a: tuple, b: tuple) -> tuple:
+    """Two blocks' :func:`logistic_block` as those of both (the earlier bad row kept)."""
+    return (
+        merge_r(a[0], b[0]),
+        a[1] + b[1],
+        a[2] + b[2],
+        a[3] + b[3],
+        a[4] + b[4],
+        a[5] if a[5] is not None else b[5],
+    )
+
+
+def check_binary_response(y: np.ndarray, column: str, start: int = 0, within: str = "") -> None:
+    """Refuse a block's response that is not 0/1, naming the first bad row (``start`` + its row
+    in the block, then ``within``, such as " of a chunk")."""
+    bad = np.flatnonzero((y != 0) & (y != 1))
+    if bad.size:
+        row = int(bad[0])
+        raise InputError(
+            f"column {column!r} must hold only 0 and 1 for family='logistic'; it holds {y[row]:g} at row "
+            f"{start + row}{within}: recode it, for example as 1 where it is above a threshold"
+        )
+
+
+# --- a descent's loss and gradient on standardised columns ----------------------------------------
+
+
+def standard_block(
+    block: Block,
+    x: Sequence[str],
+    y: str,
+    intercept: bool,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    w: np.ndarray,
+    kind: Kind,
+) -> tuple[float, np.ndarray]:
+    """A block's summed loss of ``kind`` and its gradient at ``w``, on its regressors standardised
+    (``(x - mean) / scale``, a column of ones first with an intercept)."""
+    count = block.rows
+    Z = np.empty((count, len(x) + int(intercept)), order="F")
+    if intercept:
+        Z[:, 0] = 1.0
+    for j, name in enumerate(x):
+        Z[:, j + int(intercept)] = (block.columns[name][:count] - mean[j]) / scale[j]
+    return block_terms(Z, block.columns[y][:count], w, kind)
+
+
+def add_values(a: tuple[float, np.ndarray], b: tuple[float, np.ndarray]) -> tuple[float, np.ndarray]:
+    """Two blocks' :func:`standard_block` as those of both."""
+    return a[0] + b[0], a[1] + b[1]

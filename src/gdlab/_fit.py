@@ -21,14 +21,13 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
 
 from gdlab._beside import descent
 from gdlab._checks import InputError
-from gdlab._data import DataLike, NamesLike, as_table, design_matrix
+from gdlab._data import DataLike, NamesLike, design_matrix
 from gdlab._fitresult import (
     METHODS,
     Fit,
@@ -44,6 +43,7 @@ from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
 from gdlab._text import count
 from gdlab._types import DTypeLike
+from gdlab.data import Where, open_source, where
 
 __all__ = ["METHODS", "Fit", "FitMethod", "fit"]
 
@@ -131,10 +131,11 @@ def fit(
         dtype: the floating type (default float64).
         client: a ``dask.distributed.Client``: the work runs on its cluster, the
             data's chunks staying on the workers (also when ``data`` is a Dask
-            array or DataFrame). See :func:`gdlab._dask.fit_dask`.
+            array or DataFrame), one pass of chunk factors for a linear fit and a pass per
+            Newton step for a logistic one (see :mod:`gdlab._linear`).
         stream: read a Parquet file in fixed-size batches instead of into memory
             (default: a directory of Parquet files, or a file larger than a table
-            may be, is streamed). See :func:`gdlab._stream.fit_parquet`.
+            may be, is streamed), as on a cluster.
 
     Returns:
         A :class:`Fit`.
@@ -151,11 +152,9 @@ def fit(
             raise InputError("give x (a linear model) or model (a formula), not both")
         if kind != "linear":
             raise InputError("model= formulas are fitted by least squares: leave family='linear'")
-        elsewhere = _beyond_memory(data, client, stream)
-        if elsewhere is not None:
-            from gdlab._stream import formula_refused
-
-            raise formula_refused(data, streamed=not isinstance(elsewhere, functools.partial))
+        place = where(data, client=client, stream=stream)
+        if place is not Where.MEMORY:
+            raise _formula_refused(data, streamed=place is Where.PARQUET)
         from gdlab._nonlinear import fit_formula
 
         return fit_formula(
@@ -178,27 +177,20 @@ def fit(
             ),
             parameter="x",
         )
-    beyond = _beyond_memory(data, client, stream)
-    if beyond is not None:
-        common = {"family": family, "method": method, "intercept": intercept, "steps": steps, "lr": lr}
-        sgd = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "decay": decay}
-        return beyond(
-            data,
-            y=y,
-            x=x,
-            tol=tol,
-            rcond=rcond,
-            standardize=standardize,
-            dropna=dropna,
-            dtype=dtype,
-            **common,
-            **sgd,
-        )
+    place = where(data, client=client, stream=stream)
     how = fit_method(method, kind)
     response, regressors = variables(y, x)
+    if place is not Where.MEMORY:
+        settings = _checked_elsewhere(
+            place, kind, how, dtype, steps, epochs, batch_size, seed, lr, decay, tol, standardize
+        )
+        source = open_source(
+            data, columns=(response, *regressors), dropna=dropna, client=client, stream=stream
+        )
+        return _fit_source(source, kind, how, response, regressors, bool(intercept), settings, rcond)
     dt = resolve_dtype(dtype)
     settings = Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
-    table = as_table(data, columns=(response, *regressors), dtype=dt, dropna=dropna)
+    table = open_source(data, columns=(response, *regressors), dtype=dt, dropna=dropna).table()
     coefficients = ("intercept", *regressors) if intercept else regressors
     _check_design(table, regressors, coefficients, bool(intercept))
     target = np.asarray(table[response])
@@ -211,19 +203,93 @@ def fit(
     return _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
 
 
-def _beyond_memory(data: DataLike, client: Any, stream: bool | None) -> Any:
-    """The fit for data on a Dask cluster or streamed from Parquet, or ``None`` for data in memory.
+def _checked_elsewhere(place: Where, kind: str, how: Any, dtype: Any, *settings: Any) -> Settings:
+    """Check the settings as an in-memory fit checks them (``epochs``, ``batch_size``, ``seed`` and
+    ``decay`` are sgd's, unused by other methods, as in memory), and refuse what a fit of rows
+    elsewhere cannot do: ``method="sgd"`` (gdlab.sgd runs minibatches there), a method that
+    evaluates the loss at trial points for a logistic fit (each a pass), a type other than float64."""
+    checked = Settings.checked(*settings)
+    what, sgd = (
+        (
+            "streamed data",
+            "gdlab.sgd(loss, init, path, batch_size=..., epochs=...) streams minibatches from the file",
+        )
+        if place is Where.PARQUET
+        else (
+            "data on a cluster",
+            "gdlab.sgd(loss, init, data, client=..., batch_size=..., epochs=...) runs minibatches there",
+        )
+    )
+    if how == "sgd":
+        raise InputError(
+            lambda s: (
+                f"{s.setting('method', 'sgd', quoted=True)} is not run on {what} by gdlab.fit: the "
+                "closed form and every full-batch method run from the statistics of one pass instead "
+                f"({s.setting('method', 'gd', quoted=True)}, 'adam' ...); {sgd}, or read the data into memory"
+            ),
+            parameter="method",
+        )
+    if dtype is not None and resolve_dtype(dtype) != np.float64:
+        raise InputError(
+            f"a fit of {what} computes in float64; leave dtype unset (got {resolve_dtype(dtype)}), "
+            "or read the data into memory"
+        )
+    if kind == "logistic" and how != "newton":
+        from gdlab._host import streamable
 
-    Raises:
-        InputError: ``stream=True`` with data on a cluster (they are not streamed from here).
-    """
-    from gdlab import _dask, _stream
-    from gdlab._where import Where, where
+        streamable(how)  # beside Newton's method, each of its gradients is a pass
+    return checked
 
-    place = where(data, client=client, stream=stream)
-    if place is Where.CLUSTER:
-        return functools.partial(_dask.fit_dask, client=client)
-    return _stream.fit_parquet if place is Where.PARQUET else None
+
+def _fit_source(
+    source: Any,
+    kind: str,
+    how: Any,
+    response: str,
+    regressors: tuple[str, ...],
+    intercept: bool,
+    settings: Settings,
+    rcond: float | None,
+) -> Fit:
+    """The fit of rows streamed or on a cluster: one family's algorithm over the source."""
+    if kind == "logistic":
+        from gdlab._logistic import fit_logistic_source
+
+        return fit_logistic_source(source, regressors, response, intercept, how, settings)
+    from gdlab._linear import linear_fit, linear_stats
+
+    stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
+    return linear_fit(
+        stats,
+        how,
+        steps=settings.steps,
+        lr=settings.lr,
+        tol=settings.tol,
+        rcond=rcond,
+        standardize=settings.standardize,
+        dropped=source.dropped + source.n - stats.n,
+    )
+
+
+def _formula_refused(data: object, *, streamed: bool) -> InputError:
+    """The error for a formula (``gdlab.fit(..., model=...)``) on data streamed from Parquet
+    (``streamed``) or on a cluster: a formula is fitted in memory."""
+    if streamed:
+        return InputError(
+            lambda s: (
+                f"a formula ({s.setting('model', '...')}) is fitted in memory, and {data} would be "
+                f"streamed (a directory of Parquet files, a file too large for a table, or "
+                f"{s.setting('stream', True)}): read the rows into memory (pandas.read_parquet, or "
+                f"{s.setting('stream', False)} for one file a table can hold) and fit those, or fit a "
+                f"linear model with {s.setting('x', '...')}, which streams"
+            ),
+            parameter="model",
+        )
+    return InputError(
+        "a formula (model=...) is fitted in memory, not on a cluster: leave client= unset and give the "
+        "rows in memory (a Dask DataFrame's .compute()), or fit a linear model with x=..., which runs "
+        "on the cluster"
+    )
 
 
 def _linear(

@@ -11,6 +11,7 @@ information matrix ``X'WX`` at the solution gives the standard errors.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
@@ -22,13 +23,22 @@ from gdlab._cancel import checkpoint
 from gdlab._checks import InputError
 from gdlab._data import Design
 from gdlab._engine import Outcome, describe, facts_from_rows, status
-from gdlab._families import IRLS_MAX_ITERATIONS, IRLS_RTOL, mean_log_loss
+from gdlab._families import (
+    IRLS_MAX_ITERATIONS,
+    IRLS_RTOL,
+    check_binary_response,
+    logistic_block,
+    mean_log_loss,
+    merge_terms,
+)
 from gdlab._fitresult import Fit, Settings, method_name
 from gdlab._methods import Method
 from gdlab._ols import least_squares
 from gdlab._trajectory import Trajectory
+from gdlab._tsqr import one_blas_thread
+from gdlab.data import check_kept_rows
 
-__all__ = ["fit_logistic", "irls"]
+__all__ = ["fit_logistic", "fit_logistic_source", "irls", "newton"]
 
 
 def check_binary(y: np.ndarray, column: str) -> None:
@@ -53,23 +63,39 @@ def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
     return float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
 
 
-def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
-    """Newton's method on the log-likelihood from zero: (every iterate, converged, the last solve)."""
-    iterates = [np.zeros(X.shape[1])]
-    solved = None
+def newton(step: Callable[[np.ndarray], tuple[Any, Any]], p: int) -> tuple[list[np.ndarray], bool, Any, list]:
+    """Newton's method (IRLS) from zero, the one loop of every logistic fit: ``step(b)`` returns
+    the weighted least-squares solve at ``b`` (a ``LeastSquares``) and what else it read (the
+    terms of a pass); it stops once no coefficient moves by more than :data:`IRLS_RTOL` of its
+    size, or after :data:`IRLS_MAX_ITERATIONS` steps.
+
+    Returns every iterate, whether it converged, the last solve and each step's extra terms.
+    """
+    iterates = [np.zeros(p)]
+    solved, extras = None, []
     for _ in range(IRLS_MAX_ITERATIONS):
         checkpoint()  # each iteration is a QR of all the rows
         b = iterates[-1]
-        eta = X @ b
-        p = _sigmoid(eta)
-        w = np.maximum(p * (1 - p), 1e-300)
-        root = np.sqrt(w)
-        solved = least_squares(X * root[:, None], root * eta + (y - p) / root)
+        solved, extra = step(b)
+        extras.append(extra)
         new = solved.coef.astype(np.float64)
         iterates.append(new)
         if np.all(np.abs(new - b) <= IRLS_RTOL * np.maximum(1.0, np.abs(new))):
-            return iterates, True, solved
-    return iterates, False, solved
+            return iterates, True, solved, extras
+    return iterates, False, solved, extras
+
+
+def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
+    """Newton's method on the log-likelihood of rows in memory: (every iterate, converged, the last solve)."""
+
+    def step(b: np.ndarray) -> tuple[Any, None]:
+        eta = X @ b
+        p = _sigmoid(eta)
+        root = np.sqrt(np.maximum(p * (1 - p), 1e-300))
+        return least_squares(X * root[:, None], root * eta + (y - p) / root), None
+
+    iterates, converged, solved, _ = newton(step, X.shape[1])
+    return iterates, converged, solved
 
 
 def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], converged: bool) -> Trajectory:
@@ -159,3 +185,101 @@ def fit_logistic(
     # Any other method descends the mean log-loss on standardised columns, beside Newton's solution.
     regressors = design.names[int(intercept) :]
     return descent(result, tuple(table[c] for c in regressors), y, settings, how, "logistic")
+
+
+# --- rows elsewhere: a pass per Newton step ---------------------------------------------------------
+
+
+def _pass_step(source: Any, x: tuple[str, ...], y: str, intercept: bool) -> Callable[[np.ndarray], tuple]:
+    """A Newton step whose terms are one pass over ``source``: the merged QR factor of the weighted
+    design, solved by gdlab's scaled, pivoted QR as in memory, refusing a response not 0/1, every
+    row dropped, too few rows, or a single class."""
+    p = len(x) + int(intercept)
+
+    def step(b: np.ndarray) -> tuple:
+        with one_blas_thread():
+            found = source.reduce(logistic_block, merge_terms, x, y, intercept, b)
+        if found is not None and found[5] is not None:  # the first row not 0/1: (its row, its value)
+            check_binary_response(np.array([found[5][1]]), y, found[5][0])
+        check_kept_rows(source, 0 if found is None else found[4])
+        R, deviance, g, ysum, n, _ = found
+        if n < p:
+            raise InputError(
+                f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
+            )
+        if ysum in (0.0, float(n)):
+            raise InputError(
+                f"column {y!r} is {ysum / n:g} in every row: a logistic model needs both 0s and 1s"
+            )
+        return least_squares(R[:-1, :-1], R[:-1, -1]), (deviance, g, ysum, n)
+
+    return step
+
+
+def fit_logistic_source(
+    source: Any, x: tuple[str, ...], y: str, intercept: bool, how: str | Method, settings: Settings
+) -> Fit:
+    """A logistic :class:`Fit` of rows streamed or on a cluster: Newton's method (IRLS) from zero
+    with one pass per step, each step the same scaled, pivoted QR solve as in memory, and the same
+    stop rule; another method descends the mean log-loss beside it with a pass per step."""
+    from gdlab._beside import descent_over
+
+    names_ = ("intercept", *x) if intercept else tuple(x)
+    step = _pass_step(source, x, y, intercept)
+    iterates, converged, solved, extras = newton(step, len(names_))
+    _, (deviance, g, ysum, n) = step(iterates[-1])  # the loss and gradient at the answer
+    losses = [e[0] / (2 * e[3]) for e in extras] + [deviance / (2 * n)]
+    grads = [e[1] / e[3] for e in extras] + [g / n]
+    coef = iterates[-1]
+    mean = ysum / n
+    null = -2 * n * (mean * np.log(mean) + (1 - mean) * np.log(1 - mean)) if intercept else 2 * n * np.log(2)
+    stats = (
+        _inference.logistic(
+            coef, solved.unscaled_inverse(), deviance, float(null), n - len(names_), solved.condition
+        )
+        if solved.full_rank
+        else None
+    )
+    path = _path_from(iterates, losses, grads, converged)
+    notes = (
+        ()
+        if converged
+        else (
+            f"Newton's method did not converge in {IRLS_MAX_ITERATIONS} steps: the classes "
+            "may be separated, so the coefficients grow without bound",
+        )
+    )
+    result = Fit(
+        y=y,
+        names=names_,
+        method=method_name(how),
+        coef=coef,
+        closed_form=coef,
+        n=n,
+        warnings=(*solved.messages(), *notes),
+        dropped=source.dropped + source.n - n,
+        intercept=intercept,
+        family="logistic",
+        stats=stats,
+        reference="Newton (IRLS)",
+        trajectory=path,
+    )
+    if how == "newton":
+        return result
+    return descent_over(dataclasses.replace(result, trajectory=None), source, settings, how, "logistic")
+
+
+def _path_from(iterates: list, losses: list, grads: list, converged: bool) -> Trajectory:
+    """Newton's iterates as a :class:`Trajectory` worded by the engine (its stop rule is on the steps)."""
+    P, L, G = np.array(iterates), np.asarray(losses, dtype=np.float64), np.array(grads)
+    code = Outcome.CONVERGED if converged else Outcome.MAX_STEPS
+    facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method="newton")
+    message = (
+        f"converged at step {len(P) - 1}: the Newton steps stopped changing the coefficients "
+        f"(relative {IRLS_RTOL:g}); gradient norm {np.linalg.norm(G[-1]):.3g}"
+        if converged
+        else describe(facts)
+    )
+    return Trajectory(
+        params=P, loss=L, grad=G, method="newton", lr=None, status=status(facts), message=message
+    )

@@ -11,19 +11,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab import _checks, _stream
+from gdlab import _checks
 from gdlab._cache import per_key
 from gdlab._cancel import Pace, checkpoint
 from gdlab._checks import InputError
 from gdlab._data import NamesLike, as_table, batch_source, is_tabular, names
 from gdlab._descend import FIRST_CHUNK, chunk_rows, cost_key, kept_rows, start_state
 from gdlab._engine import Outcome, describe, facts_from_rows, make_step, optimiser, outcome
+from gdlab._host import descend_source, sgd_source
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._trajectory import Status, Trajectory, flat_rows
 from gdlab._types import BatchLoss, DTypeLike, MethodLike, Params
-from gdlab._where import Where, where
+from gdlab.data import Where, open_source, where
 
 # Record the loss and gradient on all the data at every step while that costs at most this many
 # row evaluations in all (steps x rows); beyond it, each step records its own minibatch's, and
@@ -35,7 +36,7 @@ WHOLE_ROWS = 1 << 26
 COMPILED_LOSSES = 16
 
 
-@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "whole"))
+@per_key(leading=2, size=COMPILED_LOSSES, static_argnames=("rows", "whole"), per_loss=True)
 def _sgd_chunk(
     f, method: Method, carry, data, lr, orders, base, k0, limit, batches, steps, rows: int, whole: bool
 ):
@@ -219,7 +220,7 @@ def sgd(
         method: any method :func:`gdlab.descend` takes, by name or optax factory.
         dtype: the floating type to compute in (default float64).
         stream: read a Parquet file or directory in blocks, an epoch at a time,
-            instead of into memory (:func:`gdlab._stream.sgd_parquet`). Default:
+            instead of into memory (:func:`gdlab._host.sgd_source`). Default:
             stream a directory, or a Parquet file too large to hold as a table.
             Not with data on a cluster.
         shuffle_buffer: when streaming, the rows mixed at a time (default
@@ -230,7 +231,7 @@ def sgd(
         client: a ``dask.distributed.Client``: the data (a Dask DataFrame or
             array, or in-memory data to scatter) stay on its workers in chunks;
             each step is one task on the chunk holding its batch, the optimiser
-            runs here (:func:`gdlab._dask.sgd_dask`). A Dask collection as
+            runs here (:func:`gdlab._host.sgd_source`). A Dask collection as
             ``data`` uses the current client when none is given. Batches never
             cross chunks: each epoch shuffles the chunks' order and each chunk's
             rows (``shuffle=False``: chunks and rows in the data's order).
@@ -280,16 +281,22 @@ def sgd(
         )
     _check_buffer(shuffle_buffer, remote, streamed, shuffle, batch_size)
     wanted = None if columns is None else names(columns, "columns")
-    if remote:
-        if wanted is not None or dropna:
-            from gdlab import _dask
-
-            data = _dask.as_dask_data(data, client=client, columns=wanted, dropna=bool(dropna))
-        return _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, client)
-    if streamed:
-        source = _stream.open_parquet(data, wanted, dropna=bool(dropna))
-        return _sgd_streamed(
-            loss, init, source, rate, batch_size, epochs, seed, shuffle, method, shuffle_buffer
+    if remote or streamed:  # the same host loop over the source's batches (or passes)
+        source = open_source(data, columns=wanted, dropna=bool(dropna), client=client, stream=stream)
+        if batch_size is None:  # every row each step: exact descent, one pass per step
+            steps = _checks.whole("epochs", epochs, low=1)
+            return descend_source(loss, init, source, lr=rate, steps=steps, method=method)
+        return sgd_source(
+            loss,
+            init,
+            source,
+            lr=rate,
+            batch_size=batch_size,
+            epochs=epochs,
+            seed=seed,
+            method=method,
+            shuffle=bool(shuffle),
+            buffer=shuffle_buffer,
         )
     if wanted is not None or dropna:
         if not (is_tabular(data) or isinstance(data, dict)):
@@ -373,46 +380,6 @@ def _check_buffer(buffer: int | None, remote: bool, streamed: bool, shuffle: boo
             "give batch_size, or leave shuffle_buffer unset"
         )
     _checks.whole("shuffle_buffer", buffer, low=1)
-
-
-def _sgd_cluster(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, client) -> Trajectory:
-    from gdlab import _dask
-
-    if batch_size is None:  # every row each step: exact descent, one task per chunk per step
-        steps = _checks.whole("epochs", epochs, low=1)
-        return _dask.descend_dask(loss, init, data, lr=rate, steps=steps, method=method, client=client)
-    return _dask.sgd_dask(
-        loss,
-        init,
-        data,
-        lr=rate,
-        batch_size=batch_size,
-        epochs=epochs,
-        seed=seed,
-        method=method,
-        client=client,
-        shuffle=bool(shuffle),
-    )
-
-
-def _sgd_streamed(loss, init, data, rate, batch_size, epochs, seed, shuffle, method, buffer) -> Trajectory:
-    if batch_size is None:  # every row each step: exact descent, one pass per step
-        return _stream.descend_parquet(
-            loss, init, data, lr=rate, steps=_checks.whole("epochs", epochs, low=1), method=method
-        )
-    rows = _stream.SHUFFLE_ROWS if buffer is None else buffer
-    return _stream.sgd_parquet(
-        loss,
-        init,
-        data,
-        lr=rate,
-        batch_size=batch_size,
-        epochs=epochs,
-        seed=seed,
-        method=method,
-        buffer_rows=rows,
-        shuffle=bool(shuffle),
-    )
 
 
 def _hinted(f: BatchLoss) -> BatchLoss:

@@ -1,64 +1,18 @@
-"""Where the rows live, decided once for every algorithm: in memory, streamed from Parquet, or on
-a Dask cluster.
+"""``gdlab.descend`` wherever the rows are: one verb for rows in memory, streamed or on a cluster.
 
-``gdlab.fit``, ``gdlab.sgd`` and ``gdlab.descend`` ask :func:`where` and nothing else, so the
-same data and options go to the same place whichever is called, with the same refusals; this
-module is the only one that looks at the Parquet and Dask modules to decide.
+The data are opened once (:func:`gdlab.data.open_source`): rows in memory run the compiled
+descent of :mod:`gdlab._descend`; rows elsewhere the host loop of :mod:`gdlab._host`, a pass
+per step. ``descend_parquet`` and ``descend_dask`` are that same call with the rows' place named.
 """
 
 from __future__ import annotations
 
-import enum
-import sys
 from typing import Any
 
 from gdlab._checks import InputError
+from gdlab._types import BatchLoss, MethodLike, Params
 
-
-class Where(enum.Enum):
-    """Where the rows of the data live while an algorithm reads them."""
-
-    MEMORY = "memory"  # a table in this process (arrays, a DataFrame, a CSV or a small Parquet file)
-    PARQUET = "parquet"  # streamed from Parquet, a block of rows at a time
-    CLUSTER = "cluster"  # on Dask workers: each pass is a task per chunk
-
-
-def on_cluster(data: Any) -> bool:
-    """Whether ``data`` is a Dask collection (or gdlab's view of one): without Dask imported, none is."""
-    if "dask" not in sys.modules:
-        return False
-    from gdlab import _dask
-
-    return isinstance(data, _dask.DaskData) or _dask.is_dask_collection(data)
-
-
-def where(data: Any, *, client: Any = None, stream: bool | None = None) -> Where:
-    """Where ``data``'s rows live: on a cluster with ``client=`` or Dask data; streamed from a
-    directory of Parquet files, a Parquet file too large for a table, or with ``stream=True``;
-    in memory otherwise.
-
-    Raises:
-        InputError: ``stream=True`` with data on a cluster (nothing is streamed from here), or for
-            data that are not Parquet.
-
-    Example:
-        >>> where("cafe").value
-        'memory'
-    """
-    if client is not None or on_cluster(data):
-        if stream:
-            raise InputError(
-                lambda s: (
-                    f"{s.setting('stream', True)} reads a Parquet file here in blocks; with client= "
-                    f"or Dask data the rows stay on the cluster: leave {s.name('stream')} unset, or drop "
-                    "client= to stream the file"
-                ),
-                parameter="stream",
-            )
-        return Where.CLUSTER
-    from gdlab import _stream
-
-    return Where.PARQUET if _stream.should_stream(data, stream) else Where.MEMORY
+__all__ = ["descend", "descend_dask", "descend_parquet"]
 
 
 def descend(
@@ -86,9 +40,8 @@ def descend(
     - a table in memory (a DataFrame, a dict of columns, a CSV or a small Parquet file): one
       compiled run over all the rows, ``columns=`` and ``dropna=`` choosing and cleaning them;
     - a directory of Parquet files, a large Parquet file, or ``stream=True``: every step is one
-      streamed pass over the rows (:func:`gdlab.descend_parquet`);
-    - Dask data or ``client=``: every step is one pass of tasks on the cluster
-      (:func:`gdlab.descend_dask`).
+      streamed pass over the rows;
+    - Dask data or ``client=``: every step is one pass of tasks on the cluster.
 
     The same rows give the same path wherever they are (to rounding).
 
@@ -103,9 +56,11 @@ def descend(
 
     if data is None:
         return _descend.descend(f, init, lr=lr, steps=steps, method=method, tol=tol, dtype=dtype)
+    from gdlab.data import Where, open_source, where  # only with data: a descent without starts faster
+
     place = where(data, client=client, stream=stream)
     if place is Where.MEMORY:
-        rows = _rows_in_memory(data, columns, dropna, dtype)
+        rows = open_source(data, columns=columns, dropna=dropna, dtype=dtype).rows  # type: ignore[attr-defined]
         return _descend.descend(f, init, lr=lr, steps=steps, method=method, tol=tol, dtype=dtype, data=rows)
     _float64_only(dtype)
     if lr is None:  # every method that can stream takes a rate (see gdlab.METHODS: reads_loss)
@@ -124,26 +79,60 @@ def descend(
             ),
             parameter="dropna",
         )
-    if place is Where.PARQUET:
-        from gdlab._stream import descend_parquet
+    from gdlab._host import descend_source
 
-        return descend_parquet(f, init, data, lr=lr, steps=steps, method=method, tol=tol, columns=columns)
-    from gdlab._dask import descend_dask
-
-    return descend_dask(
-        f, init, data, lr=lr, steps=steps, method=method, tol=tol, client=client, columns=columns
-    )
+    source = open_source(data, columns=columns, client=client, stream=stream)
+    return descend_source(f, init, source, lr=lr, steps=steps, method=method, tol=tol)
 
 
-def _rows_in_memory(data: Any, columns: Any, dropna: bool, dtype: Any) -> Any:
-    """A table's columns as a dict of arrays (the loss reads ``rows["x"]``); other data as given."""
-    from gdlab._data import as_table, is_tabular, names
+def descend_parquet(
+    loss: BatchLoss,
+    init: Params,
+    path: Any,
+    *,
+    lr: float,
+    steps: int,
+    method: MethodLike = "gd",
+    tol: float | None = None,
+    columns: Any = None,
+) -> Any:
+    """:func:`descend` over a Parquet file or directory streamed, whatever its size: exact
+    (full-batch) descent on the mean over its rows of ``loss(params, row)``, a pass per step.
 
-    wanted = None if columns is None else names(columns, "columns")
-    if not (is_tabular(data) or wanted is not None or dropna):
-        return data  # arrays (any pytree) the loss reads as they are
-    table = as_table(data, columns=wanted, dtype=dtype, dropna=bool(dropna))
-    return {name: table[name] for name in table.names}
+    Example:
+        >>> import tempfile, os, pandas as pd
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
+        >>> pd.DataFrame({"x": [1.0, 2.0, 3.0]}).to_parquet(path)
+        >>> run = descend_parquet(lambda b, d: (d["x"] - b) ** 2, 0.0, path, lr=0.25, steps=20)
+        >>> round(float(run.final), 6), run.method
+        (2.0, 'gd (full batch over d.parquet)')
+    """
+    from gdlab._host import descend_source
+    from gdlab.data import open_source
+
+    source = open_source(path, columns=columns, stream=True)
+    return descend_source(loss, init, source, lr=lr, steps=steps, method=method, tol=tol)
+
+
+def descend_dask(
+    loss: BatchLoss,
+    init: Params,
+    data: Any,
+    *,
+    lr: float,
+    steps: int,
+    method: MethodLike = "gd",
+    tol: float | None = None,
+    client: Any = None,
+    columns: Any = None,
+) -> Any:
+    """:func:`descend` over rows on a Dask cluster (Dask data, gdlab's chunks on the workers, or
+    rows in memory sent to ``client``'s cluster): a pass of one task per chunk per step."""
+    from gdlab._host import descend_source
+    from gdlab.data import open_source
+
+    source = open_source(data, columns=columns, client=client, cluster=True)
+    return descend_source(loss, init, source, lr=lr, steps=steps, method=method, tol=tol)
 
 
 def _float64_only(dtype: Any) -> None:
@@ -155,6 +144,3 @@ def _float64_only(dtype: Any) -> None:
             f"streamed and cluster data are computed in float64; leave dtype unset (got {dt}), "
             "or read the data into memory"
         )
-
-
-__all__ = ["Where", "descend", "on_cluster", "where"]

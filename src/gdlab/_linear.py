@@ -1,0 +1,316 @@
+"""A linear model's statistics in one pass over any source, and the fit from them.
+
+:func:`linear_stats` reduces a :class:`~gdlab.data.Source`'s blocks to the triangular factor
+``R`` of ``[1 | X | y]`` (each block's QR factor, merged two at a time: a TSQR, see
+:mod:`gdlab._tsqr`). ``R'R = [1|X|y]'[1|X|y]`` holds every sufficient statistic (n, the sums,
+X'X, X'y, y'y), but with the accuracy of a QR factorisation of the whole design: nothing forms
+``X'X``, whose condition number is the square of ``X``'s. The closed form, the residual sum of
+squares, R² and the centred spread of each column follow from ``R`` (:class:`LinearStats`), and
+:meth:`LinearStats.loss` is the exact mean squared error as a small local quadratic: every
+descent and sweep then runs in memory at no further cost (:func:`linear_fit`).
+
+Rows in memory are fitted from the table itself by :mod:`gdlab._fit` (gdlab's refined QR);
+these statistics serve rows streamed from Parquet or held on a cluster.
+
+Example:
+    >>> import numpy as np, pandas as pd, tempfile, os
+    >>> import gdlab
+    >>> folder = tempfile.mkdtemp()
+    >>> x = np.arange(10.0)
+    >>> pd.DataFrame({"x": x, "y": 1 + 2 * x}).to_parquet(os.path.join(folder, "part-0.parquet"))
+    >>> gdlab.fit(folder, y="y", x="x").coefficients
+    {'intercept': 1.0..., 'x': 2.0...}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, final
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gdlab._checks import InputError
+from gdlab._data import NamesLike, names
+from gdlab._families import linear_block
+from gdlab._methods import resolve_method
+from gdlab._trajectory import Status
+from gdlab._tsqr import merge_r, one_blas_thread
+from gdlab._types import Params
+from gdlab.data import Source, check_kept_rows, open_source
+
+__all__ = ["LinearStats", "linear_fit", "linear_stats", "linear_terms", "standardised"]
+
+
+@final
+@dataclass(frozen=True, eq=False)
+class LinearStats:
+    """The triangular factor ``R`` of ``[1 | X | y]``: every sufficient statistic of a linear fit.
+
+    ``R'R`` is ``[1|X|y]'[1|X|y]``; with an intercept, ``R[0, j] / R[0, 0]`` is
+    column j's mean and ``R[1:, j]`` its centred part, so centred spreads need no
+    subtraction of large sums. Merge two with :meth:`merge` (the QR of ``[R1; R2]``).
+
+    Attributes:
+        R: (q, q) upper triangular, q = coefficients + 1 (the response's column last).
+        n: the rows.
+        names: the coefficient names (``"intercept"`` first when fitted).
+        y: the response's name.
+        intercept: whether the first column is the column of ones.
+    """
+
+    R: np.ndarray
+    n: int
+    names: tuple[str, ...]
+    y: str
+    intercept: bool
+
+    @property
+    def p(self) -> int:
+        """The number of coefficients."""
+        return len(self.names)
+
+    @property
+    def rss_min(self) -> float:
+        """The least residual sum of squares, ``R[-1, -1]²``."""
+        return float(self.R[-1, -1] ** 2)
+
+    @property
+    def tss(self) -> float:
+        """The response's sum of squares about its mean (about zero without an intercept)."""
+        column = self.R[int(self.intercept) : -1, -1] if self.intercept else self.R[:-1, -1]
+        return float(column @ column + self.R[-1, -1] ** 2)
+
+    def means(self) -> np.ndarray:
+        """The regressors' means (intercept fits only)."""
+        return self.R[0, 1:-1] / self.R[0, 0]
+
+    def spreads(self) -> np.ndarray:
+        """Each regressor's standard deviation about its mean (with an intercept) or root mean square."""
+        start = int(self.intercept)
+        block = self.R[start:-1, start:-1]
+        return np.sqrt(np.sum(block**2, axis=0) / self.n)
+
+    def solve(self, rcond: float | None = None) -> Any:
+        """The closed form, by gdlab's scaled pivoted QR on ``R``'s top block (a ``LeastSquares``)."""
+        from gdlab._ols import least_squares
+
+        return least_squares(self.R[:-1, :-1], self.R[:-1, -1], rcond=rcond)
+
+    def rss(self, coef: np.ndarray) -> float:
+        """The residual sum of squares of ``coef``: ``|R11 b - r12|² + R[-1,-1]²``."""
+        r = self.R[:-1, :-1] @ coef - self.R[:-1, -1]
+        return float(r @ r + self.R[-1, -1] ** 2)
+
+    def loss(self, b: Params) -> jax.Array:
+        """The mean squared error of coefficients ``b``, exactly, from ``R`` alone (a local quadratic)."""
+        R = jnp.asarray(self.R)
+        r = R[:-1, :-1] @ b - R[:-1, -1]
+        return (r @ r + R[-1, -1] ** 2) / self.n
+
+    def merge(self, other: LinearStats) -> LinearStats:
+        """The statistics of both sets of rows."""
+        if other.names != self.names or other.intercept != self.intercept:
+            raise InputError("statistics of different models cannot be merged")
+        R = merge_r(self.R, other.R)
+        return LinearStats(R, self.n + other.n, self.names, self.y, self.intercept)
+
+    def __repr__(self) -> str:
+        return f"LinearStats({self.y} ~ {' + '.join(self.names)}, {self.n:,} rows)"
+
+
+def linear_terms(y: str, x: NamesLike, intercept: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The regressors named by ``x`` and the coefficients of ``y ~ x``, refusing ``y`` among the
+    regressors and a column named like the intercept."""
+    regressors = names(x, "x")
+    if y in regressors:
+        raise InputError(f"{y!r} is the response y and also listed in x: a column cannot explain itself")
+    if intercept and "intercept" in regressors:
+        raise InputError(
+            lambda s: (
+                "a column named 'intercept' clashes with the intercept: rename it, or "
+                + s.setting("intercept", False)
+            ),
+            parameter="intercept",
+        )
+    return regressors, ("intercept", *regressors) if intercept else regressors
+
+
+def _counted(a: tuple[np.ndarray, int], b: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    return merge_r(a[0], b[0]), a[1] + b[1]
+
+
+def _block_factor(block: Any, x: Any, y: str, intercept: bool) -> tuple[np.ndarray, int]:
+    return linear_block(block, x, y, intercept), block.rows
+
+
+def linear_stats(source: Any, *, y: str, x: NamesLike, intercept: bool = True) -> LinearStats:
+    """One pass over a source (or anything :func:`gdlab.data.open_source` opens, a Parquet file
+    streamed): the :class:`LinearStats` of ``y ~ x``.
+
+    Example:
+        >>> import tempfile, os, numpy as np, pandas as pd
+        >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
+        >>> pd.DataFrame({"x": [0.0, 1, 2, 3], "y": [1.0, 3, 5, 7.5]}).to_parquet(path)
+        >>> stats = linear_stats(path, y="y", x="x")
+        >>> stats.solve().coef.round(6).tolist(), round(stats.rss_min, 6)
+        ([0.9, 2.15], 0.075)
+    """
+    regressors, coefficients = linear_terms(y, x, intercept)
+    src: Source = (
+        source
+        if isinstance(source, Source)
+        else open_source(source, columns=[*regressors, y], stream=None if _in_memory(source) else True)
+    )
+    with one_blas_thread():
+        found = src.reduce(_block_factor, _counted, regressors, y, bool(intercept))
+    R, kept = found if found is not None else (None, 0)  # None: no block held a row
+    check_kept_rows(src, kept)
+    return LinearStats(np.asarray(R), kept, coefficients, y, bool(intercept))
+
+
+def _in_memory(data: Any) -> bool:
+    """Data that are not a path (a table, arrays): read as they are."""
+    import os
+
+    return not isinstance(data, str | os.PathLike)
+
+
+def _check_columns(stats: LinearStats) -> None:
+    if stats.n < stats.p:
+        raise InputError(
+            f"{stats.n:,} rows but {stats.p} coefficients: a fit needs at least as many rows as coefficients"
+        )
+    spreads = stats.spreads()
+    for name, s in zip(stats.names[int(stats.intercept) :], spreads, strict=True):
+        if s == 0:
+            raise InputError(
+                f"column {name!r} is constant: beside the intercept it has nothing to explain; drop it from x"
+                if stats.intercept
+                else f"column {name!r} is 0 in every row: it has no coefficient to fit; drop it from x"
+            )
+
+
+def linear_fit(
+    stats: LinearStats,
+    how: Any = "ols",
+    *,
+    steps: int = 5000,
+    lr: float | None = None,
+    tol: float | None = None,
+    rcond: float | None = None,
+    standardize: bool = True,
+    dropped: int = 0,
+) -> Any:
+    """A linear :class:`gdlab.Fit` from :class:`LinearStats`: the closed form, and a descent beside it
+    (``dropped``: the rows dropped for missing values, reported in the fit).
+
+    The descent runs on the standardised regressors through their factor
+    ``R T`` (``Z = X T``), so it never touches the data again.
+    """
+    from gdlab._fitresult import Fit, method_name
+
+    _check_columns(stats)
+    solved = stats.solve(rcond)
+    closed = np.asarray(solved.coef, dtype=np.float64)
+    result = Fit(
+        y=stats.y,
+        names=stats.names,
+        method=method_name(how),
+        coef=closed,
+        closed_form=closed,
+        n=stats.n,
+        warnings=solved.messages(),
+        dropped=int(dropped),
+        intercept=stats.intercept,
+        stats=_linear_inference(stats, solved) if solved.full_rank else None,
+    )
+    if how == "ols":
+        return result
+    if how == "sgd":
+        raise InputError(
+            "method 'sgd' from the statistics of one pass: they give the closed form and every full-batch "
+            "method; run minibatches with gdlab.sgd on the data itself"
+        )
+    return _local_descent(result, stats, how, steps, lr, tol, bool(standardize))
+
+
+def _linear_inference(stats: LinearStats, solved: Any) -> Any:
+    import scipy.stats  # type: ignore[import-untyped]
+
+    from gdlab._inference import Inference
+
+    n, p = stats.n, stats.p
+    coef = solved.coef.astype(np.float64)
+    rss, tss = stats.rss(coef), stats.tss
+    df = n - solved.rank
+    r2 = 1 - rss / tss if tss > 0 else float("nan")
+    s2 = rss / df if df > 0 else float("nan")
+    se = np.sqrt(np.diag(s2 * solved.unscaled_inverse()))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = coef / se
+    return Inference(
+        se=se,
+        statistic=t,
+        pvalue=2 * scipy.stats.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan),
+        statistic_name="t",
+        r2=r2,
+        adj_r2=1 - (n - int(stats.intercept)) / df * (1 - r2) if df > 0 else float("nan"),
+        sigma=float(np.sqrt(s2)),
+        rss=rss,
+        df_resid=df,
+        condition=solved.condition,
+        log_likelihood=-n / 2 * (np.log(2 * np.pi * rss / n) + 1) if rss > 0 else None,
+    )
+
+
+def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
+    """``R`` of ``[1 | Z | y]`` for the standardised regressors ``Z = X T``, and the scaling back."""
+    from gdlab._fitresult import Scaling
+
+    start = int(stats.intercept)
+    mean = stats.means() if stats.intercept else np.zeros(stats.p)
+    scale = stats.spreads()
+    T = np.eye(stats.p + 1)
+    T[start:-1, start:-1] = np.diag(1 / scale)
+    if stats.intercept:
+        T[0, 1:-1] = -mean / scale
+    return stats.R @ T, Scaling(mean, scale, stats.intercept)
+
+
+def _local_descent(
+    result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
+) -> Any:
+    from gdlab._descend import descend
+    from gdlab._fitresult import Scaling, Settings, rate_for
+
+    if standardize:
+        RZ, scaling = standardised(stats)
+    else:  # the raw columns, as the lecture descends them (often ill-conditioned)
+        RZ, scaling = stats.R, Scaling.identity(stats.p)
+    local = LinearStats(RZ, stats.n, stats.names, stats.y, stats.intercept)
+    settings = Settings.checked(steps, 1, 1, 0, lr, True, tol)
+    spec = resolve_method(how)
+    # The rate rule reads the Hessian 2M'M/len(M); M = R_Z's top block x sqrt(p/n) has that of the data.
+    proxy = RZ[:-1, :-1] * np.sqrt(stats.p / stats.n)
+    rate, source = rate_for(proxy, spec, settings)
+    limit = settings.tol
+    if limit is None:
+        rms = float(np.sqrt(np.sum(stats.R[:, -1] ** 2) / stats.n))
+        limit = max(1e-10, 100 * float(np.finfo(np.float64).eps)) * max(1.0, rms)
+    path = descend(local.loss, np.zeros(stats.p), lr=rate, steps=settings.steps, tol=limit, method=spec)
+    notes: tuple[str, ...] = ()
+    if path.status is not Status.CONVERGED:
+        notes = (f"{spec.name}: {path.message}",)
+    return dataclasses.replace(
+        result,
+        coef=scaling.back(np.asarray(path.final)),
+        lr=rate,
+        lr_source=source,
+        trajectory=path,
+        warnings=(*result.warnings, *notes),
+        standardized=standardize,
+        _scaling=scaling,
+    )

@@ -1,0 +1,182 @@
+"""The package's import rules, read from its source (no import runs).
+
+- import circles: sets of modules that import each other, directly or through others (every
+  import that runs counts, at the top of a module or inside a function; those under
+  ``if TYPE_CHECKING:`` run never and are reported apart, as type-only circles);
+- private names imported across modules: ``from gdlab.m import _name`` (not a module) or
+  ``m._name`` read from another gdlab module: a name two modules use is a public name of the
+  lower one;
+- ``render/`` imported from outside ``render/`` by the library (the engine, ``data/``, the fits);
+  the front ends that draw (the package's public names, the CLI, the demo, the web page) are
+  counted apart;
+- the Parquet and Dask sources imported by anything but ``gdlab/data/_open.py``.
+
+Run ``python tools/check_imports.py`` (exit status 1 when a rule is broken); ``tests/test_layout.py``
+runs it too.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent / "src"
+SOURCES = {"gdlab.data._parquet", "gdlab.data._dask"}
+FRONT_ENDS = ("gdlab", "gdlab.cli", "gdlab._demo", "gdlab.web")
+OPENER = "gdlab.data._open"
+RULES = ("circles", "private", "render", "sources")  # each must find nothing
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted(ROOT.joinpath("gdlab").rglob("*.py"))}
+
+
+def _resolve(name: str, known: dict[str, Path]) -> str | None:
+    """The gdlab module ``name`` is, or the module it is a name of."""
+    while name:
+        if name in known:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _type_only(tree: ast.AST) -> set[int]:
+    """The lines of the imports under ``if TYPE_CHECKING:``."""
+    lines = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                for sub in ast.walk(inner):
+                    if isinstance(sub, ast.Import | ast.ImportFrom):
+                        lines.add(sub.lineno)
+    return lines
+
+
+def edges(name: str, tree: ast.AST, known: dict[str, Path]) -> list[tuple[str, str, int, str | None]]:
+    """Every import of a gdlab module: (importer, imported, line, the private name taken or None)."""
+    found = []
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                target = _resolve(alias.name, known)
+                if target:
+                    found.append((name, target, node.lineno, None))
+                    aliases[alias.asname or alias.name] = target
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if full in known:  # a module
+                    found.append((name, full, node.lineno, None))
+                    aliases[alias.asname or alias.name] = full
+                    continue
+                target = _resolve(node.module, known)
+                if target:
+                    private = alias.name if alias.name.startswith("_") else None
+                    found.append((name, target, node.lineno, private))
+    for node in ast.walk(tree):  # module._name read from another module
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and f"{aliases[node.value.id]}.{node.attr}" not in known
+        ):
+            found.append((name, aliases[node.value.id], node.lineno, node.attr))
+    return found
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    sys.setrecursionlimit(10_000)
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def _is_package_parent(importer: str, imported: str) -> bool:
+    """A package's ``__init__`` that re-exports its own modules, and a module importing its package."""
+    return imported.startswith(importer + ".") or importer.startswith(imported + ".")
+
+
+def check() -> dict[str, list]:
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    typed: dict[str, set[str]] = {}
+    report: dict[str, list] = {"circles": [], "private": [], "render": [], "sources": []}
+    notes: dict[str, set] = {"type-only circles": set(), "render from a front end": set()}
+    for name, path in known.items():
+        tree = ast.parse(path.read_text(), str(path))
+        type_only = _type_only(tree)
+        for importer, imported, line, private in edges(name, tree, known):
+            if imported == importer:
+                continue
+            where = f"{path.relative_to(ROOT)}:{line}"
+            if not _is_package_parent(importer, imported):
+                typed.setdefault(importer, set()).add(imported)
+                if line not in type_only:
+                    graph.setdefault(importer, set()).add(imported)
+            if private is not None:
+                report["private"].append(f"{where} {imported}.{private}")
+            if imported.startswith("gdlab.render") and not importer.startswith("gdlab.render"):
+                front = importer == "gdlab" or importer.startswith(FRONT_ENDS[1:])
+                (notes["render from a front end"].add if front else report["render"].append)(
+                    f"{where} imports {imported}"
+                )
+            if imported in SOURCES and importer != OPENER:
+                report["sources"].append(f"{where} imports {imported}")
+    report["circles"] = circles(graph)
+    runtime = {tuple(c) for c in report["circles"]}
+    notes["type-only circles"] = {tuple(c) for c in circles(typed)} - runtime
+    return report | {k: sorted(v) for k, v in notes.items()}
+
+
+def main() -> int:
+    global ROOT
+    if len(sys.argv) > 1:  # another checkout's src/, to compare
+        ROOT = Path(sys.argv[1]).resolve()
+    report = check()
+    for rule, found in report.items():
+        print(f"{rule}: {len(found)}")
+        for item in found:
+            print(f"  {item}")
+    return 1 if any(report[rule] for rule in RULES) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
