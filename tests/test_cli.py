@@ -77,6 +77,34 @@ def test_demo_out_must_be_a_folder(tmp_path):
     assert "Example 9-10" not in result.output  # refused before any work
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["demo", "--out", "{tmp}/pictures"],
+        ["grid", "(b/2-1)^2", "--range", "-10:10", "--num", "20", "--out", "{tmp}/g.png"],
+        ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.5", "--steps", "5", "--out", "{tmp}/r.png"],
+    ],
+)
+def test_a_full_disk_is_an_error_naming_the_file_with_nothing_half_written(tmp_path, monkeypatch, args):
+    """Every command that writes: the operating system's refusal in words (exit 1), no traceback,
+    and no temporary file left behind."""
+    import errno
+    import os
+
+    from gdlab import _io
+
+    def full(*_):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(_io.os, "replace", full)
+    result = runner.invoke(app, [a.format(tmp=tmp_path) for a in args])
+    words = " ".join(result.output.split())
+    assert result.exit_code == 1, result.output
+    assert "error: No space left on device: " in words and "free some space" in words
+    assert "Traceback" not in result.output and "File " not in result.output
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]  # nothing half written
+
+
 def _json(args):
     result = runner.invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output

@@ -45,5 +45,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, target)
+    except OSError as err:
+        if err.filename is None:  # a write that failed (a full disk) names no file: name ours
+            raise type(err)(err.errno, err.strerror, str(target)) from err
+        raise
     finally:
         tmp_path.unlink(missing_ok=True)

@@ -106,7 +106,59 @@ def _root(
     """See and understand derivatives and gradient descent."""
 
 
+def _os_error(err: OSError) -> str:
+    """An operating system's refusal in words, with what to do (no traceback: nothing is wrong
+    with gdlab or the input; files are written to a temporary name, so none was left half done)."""
+    import errno
+
+    what = f"{err.strerror or err}" + (f": {err.filename}" if err.filename else "")
+    fix = {
+        errno.ENOSPC: "free some space, or write elsewhere (--out for the demo and pictures)",
+        errno.EDQUOT: "free some space, or write elsewhere (--out for the demo and pictures)",
+        errno.EACCES: "write to a folder you may write to (--out for the demo and pictures)",
+        errno.EROFS: "write to a folder you may write to (--out for the demo and pictures)",
+    }.get(err.errno or 0, "check the path and try again")
+    return f"{what}; {fix} (nothing was left half written)"
+
+
+def _guarded(body):
+    """Run a command body: bad input exits 2 with its message, any other failure exits 1, Ctrl-C 130."""
+    import functools
+
+    @functools.wraps(body)
+    def run(*args, **kwargs):
+        from gdlab._cache import enable_compilation_cache
+        from gdlab._cancel import ctrl_c_remembered
+        from gdlab._options import CLI
+
+        enable_compilation_cache()
+        try:
+            with ctrl_c_remembered():
+                result = body(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except InputError as err:  # ExpressionError is an InputError too
+            typer.echo(f"error: {err.spelled(CLI)}", err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            _exit_now(130)
+        except OSError as err:  # a full disk, a folder we may not write: the machine's, not a bug
+            typer.echo(f"error: {_os_error(err)}", err=True)
+            raise typer.Exit(1) from None
+        except Exception as err:
+            typer.echo(f"error: the run failed: {type(err).__name__}: {err}", err=True)
+            raise typer.Exit(1) from None
+        if kwargs.get("json_output") and result is not None:
+            from gdlab._json import dumps
+
+            typer.echo(dumps(spelled(result, CLI)))  # strict JSON: NaN and infinities are null
+
+    return run
+
+
 @app.command(cls=Command)
+@_guarded
 def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the lecture's pictures (made if missing).")
@@ -194,39 +246,6 @@ def _console(json_output: bool = False):
     from rich.console import Console
 
     return Console(stderr=json_output)
-
-
-def _guarded(body):
-    """Run a command body: bad input exits 2 with its message, any other failure exits 1, Ctrl-C 130."""
-    import functools
-
-    @functools.wraps(body)
-    def run(*args, **kwargs):
-        from gdlab._cache import enable_compilation_cache
-        from gdlab._cancel import ctrl_c_remembered
-        from gdlab._options import CLI
-
-        enable_compilation_cache()
-        try:
-            with ctrl_c_remembered():
-                result = body(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except InputError as err:  # ExpressionError is an InputError too
-            typer.echo(f"error: {err.spelled(CLI)}", err=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
-            _exit_now(130)
-        except Exception as err:
-            typer.echo(f"error: the run failed: {type(err).__name__}: {err}", err=True)
-            raise typer.Exit(1) from None
-        if kwargs.get("json_output") and result is not None:
-            from gdlab._json import dumps
-
-            typer.echo(dumps(spelled(result, CLI)))  # strict JSON: NaN and infinities are null
-
-    return run
 
 
 def _exit_now(code: int) -> NoReturn:
