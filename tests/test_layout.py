@@ -24,7 +24,7 @@ def test_no_circles_no_private_names_across_modules_and_one_opener_of_sources():
 def test_only_the_opener_names_the_parquet_and_dask_sources():
     checker = _checker()
     known = checker.modules()
-    assert {"gdlab.data._open", "gdlab.data._parquet", "gdlab.data._dask", "gdlab._fit"} <= set(known)
+    assert {"gdlab.data._open", "gdlab.data._parquet", "gdlab.data._dask", "gdlab.fitting._fit"} <= set(known)
     importers = {
         importer
         for name, path in known.items()

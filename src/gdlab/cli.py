@@ -713,7 +713,7 @@ def fit(
         gdlab fit sales.csv --y sales --x temp --method sgd
     """
     from gdlab import _options
-    from gdlab._fit import fit as fit_model
+    from gdlab.fitting._fit import fit as fit_model
 
     _options.check_out(out, ("picture",))
     chosen = method if method is not None else ("gd" if family == "linear" and model is None else None)

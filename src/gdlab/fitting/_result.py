@@ -17,12 +17,12 @@ import numpy as np
 from gdlab import _checks
 from gdlab._checks import PYTHON, InputError, Sentence, Spelling, spelled
 from gdlab._data import DataLike, NamesLike, as_table, names
-from gdlab._inference import Inference
 from gdlab._json import plain
 from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
 from gdlab._ols import Columns
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
+from gdlab.fitting._inference import Inference
 
 __all__ = [
     "FAMILIES",
