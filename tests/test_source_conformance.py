@@ -169,7 +169,7 @@ def test_the_algorithms_over_a_source_read_rows_in_memory_too():
     Source give the same answers there from one block of every row."""
     from gdlab import _host
     from gdlab.fitting import _linear, _logistic
-    from gdlab.fitting._result import Settings
+    from gdlab.fitting._settings import Settings
 
     source = open_source(FRAME, columns="x1,x2,y,label")
     stats = _linear.linear_stats(source, y="y", x="x1,x2")

@@ -21,7 +21,8 @@ from gdlab._engine import Outcome, describe, judge
 from gdlab._methods import Method, reads_loss, resolve_method
 from gdlab._trajectory import Status, Trajectory
 from gdlab.fitting._families import Kind, mean_log_loss, mse
-from gdlab.fitting._result import Fit, Scaling, Settings, curvature, eigenvalues, method_name, rate_for
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import Scaling, Settings, curvature, eigenvalues, method_name, rate_for
 
 __all__ = ["PASS_VALUES", "default_tol", "descent", "descent_over"]
 

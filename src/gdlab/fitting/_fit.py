@@ -34,9 +34,9 @@ from gdlab._text import count
 from gdlab._types import DTypeLike
 from gdlab.data import Where, open_source, where
 from gdlab.fitting._beside import descent
-from gdlab.fitting._result import (
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import (
     METHODS,
-    Fit,
     FitMethod,
     Settings,
     family_name,

@@ -39,7 +39,8 @@ from gdlab._methods import Method, resolve_method
 from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
-from gdlab.fitting._result import LEAST_SQUARES_METHODS, Fit, method_name
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name
 
 __all__ = ["fit_formula"]
 

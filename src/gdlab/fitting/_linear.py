@@ -210,7 +210,8 @@ def linear_fit(
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
     """
-    from gdlab.fitting._result import Fit, method_name
+    from gdlab.fitting._result import Fit
+    from gdlab.fitting._settings import method_name
 
     _check_columns(stats)
     solved = stats.solve(rcond)
@@ -268,7 +269,7 @@ def _linear_inference(stats: LinearStats, solved: Any) -> Any:
 
 def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
     """``R`` of ``[1 | Z | y]`` for the standardised regressors ``Z = X T``, and the scaling back."""
-    from gdlab.fitting._result import Scaling
+    from gdlab.fitting._settings import Scaling
 
     start = int(stats.intercept)
     mean = stats.means() if stats.intercept else np.zeros(stats.p)
@@ -284,7 +285,7 @@ def _local_descent(
     result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
 ) -> Any:
     from gdlab._descend import descend
-    from gdlab.fitting._result import Scaling, Settings, rate_for
+    from gdlab.fitting._settings import Scaling, Settings, rate_for
 
     if standardize:
         RZ, scaling = standardised(stats)

@@ -36,7 +36,8 @@ from gdlab.fitting._families import (
     mean_log_loss,
     merge_terms,
 )
-from gdlab.fitting._result import Fit, Settings, method_name
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import Settings, method_name
 
 __all__ = ["fit_logistic", "fit_logistic_source", "irls", "newton"]
 
