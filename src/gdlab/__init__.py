@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from gdlab._pictures import register
 
 # float64 before any array exists: through the environment when JAX is not yet
 # imported (JAX reads it at import), through its config when it already is.
@@ -142,4 +144,11 @@ def _register_notebook_display() -> None:
         html.for_type_by_name("gdlab._trajectory", "Trajectory", _trajectory_html)
 
 
+def _fit_picture(result: Fit) -> Any:
+    from gdlab.render._fitplot import plot_fit
+
+    return plot_fit(result)
+
+
 _register_notebook_display()
+register("fit", _fit_picture)  # Fit.plot(): the fitting code draws nothing itself

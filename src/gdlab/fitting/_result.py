@@ -17,6 +17,7 @@ from gdlab._checks import PYTHON, InputError, Sentence, Spelling, spelled
 from gdlab._data import DataLike, as_table
 from gdlab._json import plain
 from gdlab._ols import Columns
+from gdlab._pictures import draw
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
 from gdlab.fitting._inference import Inference
@@ -154,10 +155,8 @@ class Fit:
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
-        fitted otherwise) and the residuals (see :func:`gdlab._fitplot.plot_fit`)."""
-        from gdlab._fitplot import plot_fit
-
-        return plot_fit(self)
+        fitted otherwise) and the residuals (drawn by :func:`gdlab.render._fitplot.plot_fit`)."""
+        return draw("fit", self)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``)."""
