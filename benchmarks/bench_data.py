@@ -174,7 +174,8 @@ def write_parquet(path: Path, rows: int, columns: int = 10, chunk: int = 250_000
 _STREAM_CHILD = """
 import sys, time
 import numpy as np
-from gdlab import _host, _linear
+from gdlab import _host
+from gdlab.fitting import _linear
 from gdlab.data import open_source
 def status(key):
     for line in open("/proc/self/status"):

@@ -38,8 +38,8 @@ import scipy.linalg
 import scipy.optimize
 
 import gdlab
-from gdlab._fit import fit
 from gdlab._ols import least_squares
+from gdlab.fitting._fit import fit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from nls_problems import JACOBIANS, MODELS, boxbod, digits, gauss_like, misra1a, thurber_like, with_reference

@@ -4,12 +4,12 @@ Each line times gdlab's default against the alternative it replaced, in the same
 (medians; the alternative is switched on by changing the module constant that chooses):
 
 1. a descent fit by adam on n x 20 float64 columns: NumPy passes over the columns (no copy)
-   against the compiled run on a standardised copy (``gdlab._beside.PASS_VALUES``);
+   against the compiled run on a standardised copy (``gdlab.fitting._beside.PASS_VALUES``);
 2. one epoch of minibatch SGD (``gdlab.fit(method="sgd")``, batches of 1,024): each step
    recording its own minibatch's loss against the loss on all the rows
    (``gdlab._sgd.WHOLE_ROWS``);
 3. a fit's picture drawn and saved as PNG: a sample of 20,000 rows against every row
-   (``gdlab._fitplot.DRAW_POINTS``);
+   (``gdlab.render._fitplot.DRAW_POINTS``);
 4. a warm ``gdlab.descend`` of a loss typed as text: the parsed loss kept per text against
    parsing (and so compiling) it again on every call (``gdlab._loss._parsed``).
 
@@ -29,7 +29,9 @@ import time
 import numpy as np
 
 import gdlab
-from gdlab import _beside, _fitplot, _loss, _sgd
+from gdlab import _loss, _sgd
+from gdlab.fitting import _beside
+from gdlab.render import _fitplot
 
 
 def median_seconds(fn, repeats: int) -> float:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from gdlab._fit import fit
 from gdlab.cli import app
+from gdlab.fitting._fit import fit
 from nls_problems import misra1a
 
 runner = CliRunner()

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 import gdlab
-from gdlab import _host, _linear
+from gdlab import _host
 from gdlab._checks import InputError
 from gdlab.data import _dask
+from gdlab.fitting import _linear
 
 dd = pytest.importorskip("dask.dataframe")
 da = pytest.importorskip("dask.array")

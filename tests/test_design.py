@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gdlab._design import Standard, aligned, moments
-from gdlab._fit import fit
+from gdlab.fitting._fit import fit
 
 
 def _plain(kind, w, Z, y):
@@ -56,10 +56,10 @@ def test_standardised_blocks_equal_the_textbook_formula():
 
 @pytest.mark.parametrize(("family", "method"), [("linear", "gd"), ("linear", "adam"), ("logistic", "gd")])
 def test_a_large_float64_descent_fit_reads_the_columns_by_passes_and_agrees(family, method, monkeypatch):
-    import gdlab._beside
+    import gdlab.fitting._beside
     from gdlab._data import SHARE_VALUES
 
-    monkeypatch.setattr(gdlab._beside, "PASS_VALUES", SHARE_VALUES)  # the same path, on less data
+    monkeypatch.setattr(gdlab.fitting._beside, "PASS_VALUES", SHARE_VALUES)  # the same path, on less data
 
     n = SHARE_VALUES // 4 + 999  # x0, x1, x2 and y: a table that is shared, not copied
     rng = np.random.default_rng(6)

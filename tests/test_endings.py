@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 import gdlab
-from gdlab._options import CLI
 from gdlab.cli import app
+from gdlab.cli._options import CLI
 
 # (loss, start, method, rate, steps, tol, the regime the engine must give, words in its sentence)
 RUNS = [

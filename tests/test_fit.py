@@ -15,8 +15,8 @@ import pytest
 
 from gdlab import datasets
 from gdlab._checks import InputError
-from gdlab._fit import Fit, fit
 from gdlab._trajectory import Regime, Status
+from gdlab.fitting._fit import Fit, fit
 
 
 def _exact_least_squares(columns: list[list[float]], y: list[float]) -> list[float]:

@@ -198,7 +198,7 @@ def test_large_data_draws_a_fixed_sample_of_rows_and_says_so():
 
 
 def test_a_large_fit_draws_a_labelled_sample_of_its_rows():
-    from gdlab._fitplot import DRAW_POINTS
+    from gdlab.render._fitplot import DRAW_POINTS
 
     rng = np.random.default_rng(3)
     n = DRAW_POINTS + 5_000

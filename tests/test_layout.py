@@ -24,7 +24,7 @@ def test_no_circles_no_private_names_across_modules_and_one_opener_of_sources():
 def test_only_the_opener_names_the_parquet_and_dask_sources():
     checker = _checker()
     known = checker.modules()
-    assert {"gdlab.data._open", "gdlab.data._parquet", "gdlab.data._dask", "gdlab._fit"} <= set(known)
+    assert {"gdlab.data._open", "gdlab.data._parquet", "gdlab.data._dask", "gdlab.fitting._fit"} <= set(known)
     importers = {
         importer
         for name, path in known.items()
@@ -32,3 +32,31 @@ def test_only_the_opener_names_the_parquet_and_dask_sources():
         if imported in checker.SOURCES and importer != imported
     }
     assert importers == {"gdlab.data._open"}
+
+
+def _imports(checker, prefix):
+    """Every gdlab module imported by the modules whose names start with ``prefix``."""
+    known = checker.modules()
+    return {
+        imported
+        for name, path in known.items()
+        if name.startswith(prefix)
+        for importer, imported, _, _ in checker.edges(name, ast.parse(path.read_text()), known)
+        if importer != imported
+    }
+
+
+def test_the_fits_import_no_drawing_and_no_front_end_and_the_data_no_fits():
+    checker = _checker()
+    fits = _imports(checker, "gdlab.fitting")
+    assert fits and not {m for m in fits if m.startswith(("gdlab.render", "gdlab.cli", "gdlab.web"))}
+    assert not {m for m in _imports(checker, "gdlab.data") if m.startswith("gdlab.fitting")}
+    assert checker._crosses_a_layer("gdlab.fitting._fit", "gdlab.cli._app")
+    assert checker._crosses_a_layer("gdlab._engine", "gdlab.web._app")
+    assert checker._crosses_a_layer("gdlab.data._open", "gdlab.fitting._fit")
+    assert not checker._crosses_a_layer("gdlab.cli._app", "gdlab.fitting._fit")
+
+
+def test_no_type_only_circle_through_the_fits_or_the_command_line():
+    circles = _checker().check()["type-only circles"]
+    assert not [c for c in circles if any(m.startswith(("gdlab.fitting", "gdlab.cli")) for m in c)]

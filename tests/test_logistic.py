@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gdlab._checks import InputError
-from gdlab._fit import fit
+from gdlab.fitting._fit import fit
 
 
 @pytest.fixture(scope="module")

@@ -167,8 +167,9 @@ def test_what_needs_the_rows_in_memory_is_refused_elsewhere_with_the_reason(plac
 def test_the_algorithms_over_a_source_read_rows_in_memory_too():
     """In memory, gdlab runs its compiled drivers and refined QR; the algorithms written over a
     Source give the same answers there from one block of every row."""
-    from gdlab import _host, _linear, _logistic
-    from gdlab._fitresult import Settings
+    from gdlab import _host
+    from gdlab.fitting import _linear, _logistic
+    from gdlab.fitting._settings import Settings
 
     source = open_source(FRAME, columns="x1,x2,y,label")
     stats = _linear.linear_stats(source, y="y", x="x1,x2")

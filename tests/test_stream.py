@@ -16,9 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 
 import gdlab
-from gdlab import _host, _linear
+from gdlab import _host
 from gdlab._checks import InputError
 from gdlab.data import _parquet
+from gdlab.fitting import _linear
 
 RNG = np.random.default_rng(12)
 N = 5_003  # not a multiple of any block size below
@@ -218,7 +219,8 @@ _CHILD = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from gdlab import _host, _linear
+    from gdlab import _host
+    from gdlab.fitting import _linear
     from gdlab.data import _parquet
     def status(key):  # this process's own figures (ru_maxrss would include the parent's peak)
         for line in open("/proc/self/status"):

@@ -9,7 +9,9 @@
 - ``render/`` imported from outside ``render/`` by the library (the engine, ``data/``, the fits);
   the front ends that draw (the package's public names, the CLI, the demo, the web page) are
   counted apart;
-- the Parquet and Dask sources imported by anything but ``gdlab/data/_open.py``.
+- the Parquet and Dask sources imported by anything but ``gdlab/data/_open.py``;
+- layers: the front ends ``cli/`` and ``web/`` imported by the library (anything but the front
+  ends), and ``fitting/`` imported by ``data/``.
 
 Run ``python tools/check_imports.py`` (exit status 1 when a rule is broken); ``tests/test_layout.py``
 runs it too.
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent / "src"
 SOURCES = {"gdlab.data._parquet", "gdlab.data._dask"}
 FRONT_ENDS = ("gdlab", "gdlab.cli", "gdlab._demo", "gdlab.web")
 OPENER = "gdlab.data._open"
-RULES = ("circles", "private", "render", "sources")  # each must find nothing
+RULES = ("circles", "private", "render", "sources", "layers")  # each must find nothing
 
 
 def module_name(path: Path) -> str:
@@ -134,11 +136,21 @@ def _is_package_parent(importer: str, imported: str) -> bool:
     return imported.startswith(importer + ".") or importer.startswith(imported + ".")
 
 
+def _is_front_end(name: str) -> bool:
+    return name == "gdlab" or name.startswith(FRONT_ENDS[1:])
+
+
+def _crosses_a_layer(importer: str, imported: str) -> bool:
+    """A front end (the CLI, the web page) imported by the library, or the fits by the data."""
+    front = imported.startswith(("gdlab.cli", "gdlab.web")) and not _is_front_end(importer)
+    return front or (importer.startswith("gdlab.data") and imported.startswith("gdlab.fitting"))
+
+
 def check() -> dict[str, list]:
     known = modules()
     graph: dict[str, set[str]] = {}
     typed: dict[str, set[str]] = {}
-    report: dict[str, list] = {"circles": [], "private": [], "render": [], "sources": []}
+    report: dict[str, list] = {rule: [] for rule in RULES}
     notes: dict[str, set] = {"type-only circles": set(), "render from a front end": set()}
     for name, path in known.items():
         tree = ast.parse(path.read_text(), str(path))
@@ -154,12 +166,14 @@ def check() -> dict[str, list]:
             if private is not None:
                 report["private"].append(f"{where} {imported}.{private}")
             if imported.startswith("gdlab.render") and not importer.startswith("gdlab.render"):
-                front = importer == "gdlab" or importer.startswith(FRONT_ENDS[1:])
+                front = _is_front_end(importer)
                 (notes["render from a front end"].add if front else report["render"].append)(
                     f"{where} imports {imported}"
                 )
             if imported in SOURCES and importer != OPENER:
                 report["sources"].append(f"{where} imports {imported}")
+            if _crosses_a_layer(importer, imported):
+                report["layers"].append(f"{where} imports {imported}")
     report["circles"] = circles(graph)
     runtime = {tuple(c) for c in report["circles"]}
     notes["type-only circles"] = {tuple(c) for c in circles(typed)} - runtime

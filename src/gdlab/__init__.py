@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from gdlab._pictures import register
 
 # float64 before any array exists: through the environment when JAX is not yet
 # imported (JAX reads it at import), through its config when it already is.
@@ -64,8 +66,8 @@ _EXPORTS = {
     "InputError": "gdlab._checks",
     "LIMITS": "gdlab._checks",
     "Outcome": "gdlab._engine",
-    "fit": "gdlab._fit",
-    "Fit": "gdlab._fitresult",
+    "fit": "gdlab.fitting._fit",
+    "Fit": "gdlab.fitting._result",
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
     "lab": "gdlab.web._widget",
@@ -73,8 +75,8 @@ _EXPORTS = {
     "Consistency": "gdlab._consistency",
     "IllConditionedWarning": "gdlab._ols",
     "descend_parquet": "gdlab._where",
-    "linear_stats": "gdlab._linear",
-    "LinearStats": "gdlab._linear",
+    "linear_stats": "gdlab.fitting._linear",
+    "LinearStats": "gdlab.fitting._linear",
     "descend_dask": "gdlab._where",
     "ClusterError": "gdlab.data",
     "open_source": "gdlab.data",
@@ -93,13 +95,10 @@ if TYPE_CHECKING:
     from gdlab._derivatives import grad, hessian, value_and_grad
     from gdlab._engine import Outcome
     from gdlab._expr import Expression, ExpressionError, parse
-    from gdlab._fit import fit
-    from gdlab._fitresult import Fit
     from gdlab._gradcheck import GradCheck, check_grad
     from gdlab._gradreport import GradientReport, gradient_report
     from gdlab._grid import GridEdgeWarning, GridResult, grid_search
     from gdlab._landscape import Landscape, landscape
-    from gdlab._linear import LinearStats, linear_stats
     from gdlab._methods import METHODS, Method
     from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
     from gdlab._sgd import sgd
@@ -108,6 +107,9 @@ if TYPE_CHECKING:
     from gdlab._trajectory import Regime, Status, Trajectory
     from gdlab._where import descend, descend_dask, descend_parquet
     from gdlab.data import ClusterError, Source, open_source
+    from gdlab.fitting._fit import fit
+    from gdlab.fitting._linear import LinearStats, linear_stats
+    from gdlab.fitting._result import Fit
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
     from gdlab.web._widget import lab
 
@@ -142,4 +144,11 @@ def _register_notebook_display() -> None:
         html.for_type_by_name("gdlab._trajectory", "Trajectory", _trajectory_html)
 
 
+def _fit_picture(result: Fit) -> Any:
+    from gdlab.render._fitplot import plot_fit
+
+    return plot_fit(result)
+
+
 _register_notebook_display()
+register("fit", _fit_picture)  # Fit.plot(): the fitting code draws nothing itself

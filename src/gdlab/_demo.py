@@ -73,8 +73,8 @@ def _methods(out: Path) -> list[Path]:
     """First- and second-order methods side by side: on the lecture's loss, on the cafe regression,
     and gd's fitted line moving over the cafe data."""
     from gdlab import datasets
-    from gdlab._fit import fit
     from gdlab._text import count
+    from gdlab.fitting._fit import fit
     from gdlab.render import animate, plot, save_figure
     from gdlab.render._fitpaths import plot_fit_paths
 

@@ -155,7 +155,7 @@ def _is_fit(value: object) -> bool:
     """Whether ``value`` is a :class:`~gdlab.Fit` (without importing the fitting code otherwise)."""
     import sys
 
-    module = sys.modules.get("gdlab._fitresult")
+    module = sys.modules.get("gdlab.fitting._result")
     return module is not None and isinstance(value, module.Fit)
 
 

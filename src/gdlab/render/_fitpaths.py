@@ -23,7 +23,7 @@ from gdlab.render._palette import COLORS
 from gdlab.render._view import padded
 
 if TYPE_CHECKING:
-    from gdlab._fitresult import Fit
+    from gdlab.fitting._result import Fit
 
 GRID = 160
 

@@ -22,7 +22,7 @@ from gdlab.render._scene import WORDS, Scene, scene_figure
 from gdlab.render._view import drawable, padded
 
 if TYPE_CHECKING:
-    from gdlab._fitresult import Fit
+    from gdlab.fitting._result import Fit
     from gdlab.render._scene import Options
 
 GRID = 200
@@ -69,7 +69,7 @@ class FitCurves:
 
 def drawable_fit(fit: object) -> Fit:
     """``fit`` checked for an animation: iterative, one regressor, its data kept."""
-    from gdlab._fitresult import Fit
+    from gdlab.fitting._result import Fit
 
     if not isinstance(fit, Fit):
         raise InputError("give a Fit (from gdlab.fit)")

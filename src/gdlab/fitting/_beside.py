@@ -18,10 +18,11 @@ import optax
 from gdlab import _checks
 from gdlab._checks import LIMITS
 from gdlab._engine import Outcome, describe, judge
-from gdlab._families import Kind, mean_log_loss, mse
-from gdlab._fitresult import Fit, Scaling, Settings, curvature, eigenvalues, method_name, rate_for
 from gdlab._methods import Method, reads_loss, resolve_method
 from gdlab._trajectory import Status, Trajectory
+from gdlab.fitting._families import Kind, mean_log_loss, mse
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import Scaling, Settings, curvature, eigenvalues, method_name, rate_for
 
 __all__ = ["PASS_VALUES", "default_tol", "descent", "descent_over"]
 
@@ -329,10 +330,10 @@ def descent_over(closed: Fit, source: Any, settings: Settings, how: str | Method
     """``closed`` with a descent beside it whose every gradient is one pass over ``source`` (rows
     streamed or on a cluster): the same standardised problem, rate, tolerance and stop rule as
     :func:`descent` runs on rows in memory, its columns standardised block by block where they
-    live (:func:`gdlab._families.standard_block`)."""
-    from gdlab._families import CURVATURE, add_values, standard_block
+    live (:func:`gdlab.fitting._families.standard_block`)."""
     from gdlab._host import descend_passes
-    from gdlab._linear import linear_stats, standardised
+    from gdlab.fitting._families import CURVATURE, add_values, standard_block
+    from gdlab.fitting._linear import linear_stats, standardised
 
     x, y, intercept = closed.x, closed.y, closed.intercept
     stats = linear_stats(source, y=y, x=x, intercept=intercept)  # one pass: scaling and curvature

@@ -35,11 +35,12 @@ from gdlab._checks import InputError, Sentence
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Outcome, describe, facts_from_rows, status
 from gdlab._expr import Expression, parse
-from gdlab._fitresult import LEAST_SQUARES_METHODS, Fit, method_name
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name
 
 __all__ = ["fit_formula"]
 

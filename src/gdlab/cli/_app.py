@@ -1,4 +1,4 @@
-"""The ``gdlab`` command line: a thin typer layer over the public API.
+"""The ``gdlab`` command line's commands: a thin typer layer over the public API.
 
 Heavy imports (JAX) happen inside commands, so ``gdlab --help`` stays quick.
 """
@@ -129,7 +129,7 @@ def _guarded(body):
     def run(*args, **kwargs):
         from gdlab._cache import enable_compilation_cache
         from gdlab._cancel import ctrl_c_remembered
-        from gdlab._options import CLI
+        from gdlab.cli._options import CLI
 
         enable_compilation_cache()
         try:
@@ -312,8 +312,8 @@ def grad(
 
         gdlab grad "sum((y - b0 - b1*x)^2)" --at b0=9,b1=2 --data cafe
     """
-    from gdlab import _options
     from gdlab._gradreport import gradient_report
+    from gdlab.cli import _options
 
     loss = _options.expression(expr, _options.load_data(data, expr))
     point = _options.computable(
@@ -372,9 +372,9 @@ def grid(
 
     import numpy as np
 
-    from gdlab import _options
     from gdlab._checks import size
     from gdlab._grid import grid_search
+    from gdlab.cli import _options
 
     loss = _options.expression(expr, _options.load_data(data, expr))
     spans = _spans(range_, loss)
@@ -456,8 +456,8 @@ def run(
 
         gdlab run "(y - X@beta).T @ (y - X@beta)" --init "beta=[9,2]" --lr 1e-5 --data cafe
     """
-    from gdlab import _options
     from gdlab._descend import descend
+    from gdlab.cli import _options
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("animation", "picture", "table"))
@@ -510,8 +510,8 @@ def sweep(
 
         gdlab sweep "(b/2-1)^2" --init -10 --lr 1e-4:10:log50 --steps 1000 --out sweep.png
     """
-    from gdlab import _options
     from gdlab._sweep import sweep as run_sweep
+    from gdlab.cli import _options
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("picture",))
@@ -542,7 +542,7 @@ def _print_sweep(console, result, text: str, every: bool) -> None:
 
     from rich.table import Table
 
-    from gdlab._options import CLI
+    from gdlab.cli._options import CLI
 
     runs = result.runs(CLI)
     shown = list(range(len(runs)))
@@ -595,7 +595,7 @@ def _whole(option: str, low: int, noun: str, help: str, high: int = LIMITS.steps
     1e3 or 2*5 included; a value outside ``[low, high]`` is refused as a usage error."""
 
     def parse(text: str) -> int:
-        from gdlab import _options
+        from gdlab.cli import _options
 
         try:
             return _options.whole_number(str(text), option, noun, low=low, high=high)
@@ -607,7 +607,7 @@ def _whole(option: str, low: int, noun: str, help: str, high: int = LIMITS.steps
 
 def _fit_method(name: str) -> str:
     """fit's --method, checked as it is read, so that a typo is answered with the nearest name."""
-    from gdlab import _options
+    from gdlab.cli import _options
 
     try:
         return _options.method(name, fit_methods())
@@ -617,7 +617,7 @@ def _fit_method(name: str) -> str:
 
 def _refuse(error: InputError) -> NoReturn:
     """Inside an option's parser: exit 2 with the message, as the commands do."""
-    from gdlab._options import CLI
+    from gdlab.cli._options import CLI
 
     typer.echo(f"error: {error.spelled(CLI)}", err=True)
     raise typer.Exit(2)
@@ -731,8 +731,8 @@ def fit(
 
         gdlab fit sales.csv --y sales --x temp --method sgd
     """
-    from gdlab import _options
-    from gdlab._fit import fit as fit_model
+    from gdlab.cli import _options
+    from gdlab.fitting._fit import fit as fit_model
 
     _options.check_out(out, ("picture",))
     chosen = method if method is not None else ("gd" if family == "linear" and model is None else None)
@@ -795,7 +795,7 @@ def serve(
 
 
 def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
-    from gdlab import _options
+    from gdlab.cli import _options
 
     spans = {}
     for pair in ",".join(pairs).split(","):
@@ -835,7 +835,7 @@ def _write_path(path, out: Path, frames: int) -> str:
 
 def _rate(lr: str | None, method: str) -> float | None:
     """run's --lr: needed by the methods that take a rate, refused by those that set their own step."""
-    from gdlab import _options
+    from gdlab.cli import _options
 
     takes = METHODS[method].needs_lr
     if lr is None and takes:
@@ -847,7 +847,7 @@ def _rate(lr: str | None, method: str) -> float | None:
 
 def _method(name: str, rated: bool = False) -> str:
     """A descent method's name (one that takes a rate, when ``rated``); a typo gets the nearest one."""
-    from gdlab import _options
+    from gdlab.cli import _options
 
     chosen = _options.method(name, tuple(METHODS))
     if rated and not METHODS[chosen].needs_lr:
@@ -872,7 +872,3 @@ def _num(value) -> str:
 def main() -> None:
     """Entry point of the ``gdlab`` script."""
     app()
-
-
-if __name__ == "__main__":
-    main()

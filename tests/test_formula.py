@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from gdlab import _nonlinear
 from gdlab._checks import InputError
-from gdlab._fit import fit
+from gdlab.fitting import _formula
+from gdlab.fitting._fit import fit
 from nls_problems import JACOBIANS, MODELS, digits, gauss_like, misra1a, thurber_like, with_reference
 
 MISRA = misra1a()
@@ -152,7 +152,7 @@ def test_the_same_formula_on_new_data_of_the_same_size_reuses_the_compiled_fit()
 def test_a_run_longer_than_one_call_goes_on_where_the_last_call_stopped(monkeypatch):
     data = {"x": MISRA.x, "y": MISRA.y}
     whole = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
-    monkeypatch.setattr(_nonlinear, "_CHUNK", 5)
+    monkeypatch.setattr(_formula, "_CHUNK", 5)
     again = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
     assert whole is not None and again is not None and whole.steps == again.steps == 34
     np.testing.assert_array_equal(again.flat_params(), whole.flat_params())

@@ -17,13 +17,18 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab import _inference
-from gdlab._beside import descent
 from gdlab._cancel import checkpoint
 from gdlab._checks import InputError
 from gdlab._data import Design
 from gdlab._engine import Outcome, describe, facts_from_rows, status
-from gdlab._families import (
+from gdlab._methods import Method
+from gdlab._ols import least_squares
+from gdlab._trajectory import Trajectory
+from gdlab._tsqr import one_blas_thread
+from gdlab.data import check_kept_rows
+from gdlab.fitting import _inference
+from gdlab.fitting._beside import descent
+from gdlab.fitting._families import (
     IRLS_MAX_ITERATIONS,
     IRLS_RTOL,
     check_binary_response,
@@ -31,12 +36,8 @@ from gdlab._families import (
     mean_log_loss,
     merge_terms,
 )
-from gdlab._fitresult import Fit, Settings, method_name
-from gdlab._methods import Method
-from gdlab._ols import least_squares
-from gdlab._trajectory import Trajectory
-from gdlab._tsqr import one_blas_thread
-from gdlab.data import check_kept_rows
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import Settings, method_name
 
 __all__ = ["fit_logistic", "fit_logistic_source", "irls", "newton"]
 
@@ -222,7 +223,7 @@ def fit_logistic_source(
     """A logistic :class:`Fit` of rows streamed or on a cluster: Newton's method (IRLS) from zero
     with one pass per step, each step the same scaled, pivoted QR solve as in memory, and the same
     stop rule; another method descends the mean log-loss beside it with a pass per step."""
-    from gdlab._beside import descent_over
+    from gdlab.fitting._beside import descent_over
 
     names_ = ("intercept", *x) if intercept else tuple(x)
     step = _pass_step(source, x, y, intercept)

@@ -5,13 +5,13 @@ see :mod:`gdlab._ols`) with standard errors and R²; any descent method runs
 beside it on standardised regressors (each centred and scaled to unit spread),
 where one rate suits every coefficient, and its answer is mapped back to the
 original units, so it can be read beside the closed form. ``family="logistic"``
-fits a 0/1 response by Newton's method (IRLS, :mod:`gdlab._logistic`), and
+fits a 0/1 response by Newton's method (IRLS, :mod:`gdlab.fitting._logistic`), and
 ``model="b1*(1-exp(-b2*x))"`` a formula by nonlinear least squares
-(:mod:`gdlab._nonlinear`).
+(:mod:`gdlab.fitting._formula`).
 
 Example:
     >>> import gdlab
-    >>> from gdlab._fit import fit
+    >>> from gdlab.fitting._fit import fit
     >>> result = fit("cafe", y="y", x="x", method="gd")
     >>> result.coefficients
     {'intercept': 9.944..., 'x': 2.215...}
@@ -25,12 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from gdlab._beside import descent
 from gdlab._checks import InputError
 from gdlab._data import DataLike, NamesLike, design_matrix
-from gdlab._fitresult import (
+from gdlab._methods import Method
+from gdlab._ols import Columns
+from gdlab._precision import resolve_dtype
+from gdlab._text import count
+from gdlab._types import DTypeLike
+from gdlab.data import Where, open_source, where
+from gdlab.fitting._beside import descent
+from gdlab.fitting._result import Fit
+from gdlab.fitting._settings import (
     METHODS,
-    Fit,
     FitMethod,
     Settings,
     family_name,
@@ -38,12 +44,6 @@ from gdlab._fitresult import (
     method_name,
     variables,
 )
-from gdlab._methods import Method
-from gdlab._ols import Columns
-from gdlab._precision import resolve_dtype
-from gdlab._text import count
-from gdlab._types import DTypeLike
-from gdlab.data import Where, open_source, where
 
 __all__ = ["METHODS", "Fit", "FitMethod", "fit"]
 
@@ -132,7 +132,7 @@ def fit(
         client: a ``dask.distributed.Client``: the work runs on its cluster, the
             data's chunks staying on the workers (also when ``data`` is a Dask
             array or DataFrame), one pass of chunk factors for a linear fit and a pass per
-            Newton step for a logistic one (see :mod:`gdlab._linear`).
+            Newton step for a logistic one (see :mod:`gdlab.fitting._linear`).
         stream: read a Parquet file in fixed-size batches instead of into memory
             (default: a directory of Parquet files, or a file larger than a table
             may be, is streamed), as on a cluster.
@@ -155,7 +155,7 @@ def fit(
         place = where(data, client=client, stream=stream)
         if place is not Where.MEMORY:
             raise _formula_refused(data, streamed=place is Where.PARQUET)
-        from gdlab._nonlinear import fit_formula
+        from gdlab.fitting._formula import fit_formula
 
         return fit_formula(
             data,
@@ -195,7 +195,7 @@ def fit(
     _check_design(table, regressors, coefficients, bool(intercept))
     target = np.asarray(table[response])
     if kind == "logistic":
-        from gdlab._logistic import fit_logistic
+        from gdlab.fitting._logistic import fit_logistic
 
         design = design_matrix(table, regressors, intercept=bool(intercept))
         return fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
@@ -253,10 +253,10 @@ def _fit_source(
 ) -> Fit:
     """The fit of rows streamed or on a cluster: one family's algorithm over the source."""
     if kind == "logistic":
-        from gdlab._logistic import fit_logistic_source
+        from gdlab.fitting._logistic import fit_logistic_source
 
         return fit_logistic_source(source, regressors, response, intercept, how, settings)
-    from gdlab._linear import linear_fit, linear_stats
+    from gdlab.fitting._linear import linear_fit, linear_stats
 
     stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
     return linear_fit(
@@ -305,8 +305,8 @@ def _linear(
 ) -> Fit:
     """The closed form from the table's columns (no design matrix is built: see
     :class:`gdlab._ols.Columns`), and a descent beside it for any other method."""
-    from gdlab import _inference
     from gdlab._ols import least_squares
+    from gdlab.fitting import _inference
 
     dt = design.dtype
     solved = least_squares(design, target, rcond=rcond, dtype=dt)

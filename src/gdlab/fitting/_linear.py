@@ -9,7 +9,7 @@ squares, R² and the centred spread of each column follow from ``R`` (:class:`Li
 :meth:`LinearStats.loss` is the exact mean squared error as a small local quadratic: every
 descent and sweep then runs in memory at no further cost (:func:`linear_fit`).
 
-Rows in memory are fitted from the table itself by :mod:`gdlab._fit` (gdlab's refined QR);
+Rows in memory are fitted from the table itself by :mod:`gdlab.fitting._fit` (gdlab's refined QR);
 these statistics serve rows streamed from Parquet or held on a cluster.
 
 Example:
@@ -34,12 +34,12 @@ import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._data import NamesLike, names
-from gdlab._families import linear_block
 from gdlab._methods import resolve_method
 from gdlab._trajectory import Status
 from gdlab._tsqr import merge_r, one_blas_thread
 from gdlab._types import Params
 from gdlab.data import Source, check_kept_rows, open_source
+from gdlab.fitting._families import linear_block
 
 __all__ = ["LinearStats", "linear_fit", "linear_stats", "linear_terms", "standardised"]
 
@@ -210,7 +210,8 @@ def linear_fit(
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
     """
-    from gdlab._fitresult import Fit, method_name
+    from gdlab.fitting._result import Fit
+    from gdlab.fitting._settings import method_name
 
     _check_columns(stats)
     solved = stats.solve(rcond)
@@ -240,7 +241,7 @@ def linear_fit(
 def _linear_inference(stats: LinearStats, solved: Any) -> Any:
     import scipy.stats  # type: ignore[import-untyped]
 
-    from gdlab._inference import Inference
+    from gdlab.fitting._inference import Inference
 
     n, p = stats.n, stats.p
     coef = solved.coef.astype(np.float64)
@@ -268,7 +269,7 @@ def _linear_inference(stats: LinearStats, solved: Any) -> Any:
 
 def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
     """``R`` of ``[1 | Z | y]`` for the standardised regressors ``Z = X T``, and the scaling back."""
-    from gdlab._fitresult import Scaling
+    from gdlab.fitting._settings import Scaling
 
     start = int(stats.intercept)
     mean = stats.means() if stats.intercept else np.zeros(stats.p)
@@ -284,7 +285,7 @@ def _local_descent(
     result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
 ) -> Any:
     from gdlab._descend import descend
-    from gdlab._fitresult import Scaling, Settings, rate_for
+    from gdlab.fitting._settings import Scaling, Settings, rate_for
 
     if standardize:
         RZ, scaling = standardised(stats)

@@ -12,7 +12,7 @@ import numpy as np
 from gdlab._checks import InputError
 
 if TYPE_CHECKING:
-    from gdlab._fitresult import Fit
+    from gdlab.fitting._result import Fit
 
 __all__ = ["DRAW_POINTS", "plot_fit"]
 
@@ -35,7 +35,7 @@ def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
     shows the curve moving step by step, and ``gdlab.plot(fit)`` its last step.
 
     Example:
-        >>> from gdlab._fit import fit
+        >>> from gdlab.fitting._fit import fit
         >>> figure = plot_fit(fit("cafe", y="y", x="x"))
         >>> [axis.get_title() for axis in figure.axes]
         ['y ~ x (ols)', 'residuals']

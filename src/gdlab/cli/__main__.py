@@ -1,0 +1,5 @@
+"""``python -m gdlab.cli``: the ``gdlab`` command."""
+
+from gdlab.cli import main
+
+main()

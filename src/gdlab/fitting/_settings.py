@@ -1,0 +1,210 @@
+"""What every way of fitting shares: the settings checked once, the names of methods and
+families, the standardisation of the regressors and the rate it allows.
+
+The routing (:func:`gdlab.fit`), the algorithms and the result build on this module; it imports
+none of them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from gdlab import _checks
+from gdlab._checks import InputError
+from gdlab._data import NamesLike, names
+from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
+
+__all__ = [
+    "FAMILIES",
+    "LEAST_SQUARES_METHODS",
+    "METHODS",
+    "FitMethod",
+    "Scaling",
+    "Settings",
+    "curvature",
+    "family_name",
+    "fit_method",
+    "gd_rate",
+    "method_name",
+    "rate_for",
+    "variables",
+]
+
+FitMethod = Literal["ols", "gd", "sgd", "newton", "lbfgs", "lm", "gauss-newton"]
+# The closed form, minibatches, and every method descend takes; "lm" and "gauss-newton" for model=.
+METHODS: tuple[str, ...] = fit_methods()
+LEAST_SQUARES_METHODS = least_squares_methods()
+FAMILIES = ("linear", "logistic")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The iterations' settings, checked before any data is read."""
+
+    steps: int
+    epochs: int
+    batch_size: int
+    seed: int
+    lr: float | None
+    decay: bool
+    tol: float | None = None
+    standardize: bool = True
+
+    @classmethod
+    def checked(
+        cls,
+        steps: object,
+        epochs: object,
+        batch_size: object,
+        seed: object,
+        lr: object,
+        decay: object,
+        tol: object = None,
+        standardize: object = True,
+    ) -> Settings:
+        return cls(
+            steps=_checks.steps(steps),
+            epochs=_checks.whole("epochs", epochs, low=1),
+            batch_size=_checks.whole("batch_size", batch_size, low=1),
+            seed=_checks.whole("seed", seed),
+            lr=None if lr is None else _checks.number("lr", lr),
+            decay=bool(decay),
+            tol=_checks.tol(tol),
+            standardize=bool(standardize),
+        )
+
+
+def family_name(family: object) -> str:
+    kind = family.strip().lower() if isinstance(family, str) else family
+    if kind not in FAMILIES:
+        raise InputError(f"family {family!r}: choose one of {', '.join(FAMILIES)}")
+    return str(kind)
+
+
+def method_name(how: str | Method) -> str:
+    return how if isinstance(how, str) else how.name
+
+
+def fit_method(method: object, family: str = "linear") -> str | Method:
+    """A method name checked for the family, or a resolved :class:`Method` for an optax object."""
+    if method is None:
+        return "ols" if family == "linear" else "newton"
+    if not isinstance(method, str):
+        return resolve_method(method)
+    kind = method.strip().lower()
+    if kind in LEAST_SQUARES_METHODS:
+        raise InputError(
+            lambda s: (
+                f"{s.setting('method', method, quoted=True)} fits a formula ({s.setting('model', '...')}) "
+                "by least squares; a linear model is solved exactly by 'ols', or iteratively by 'gd', "
+                "'newton', 'lbfgs' ..."
+            ),
+            parameter="method",
+        )
+    if kind == "ols" and family == "logistic":
+        raise InputError(
+            lambda s: (
+                f"a logistic model has no closed form: use {s.setting('method', 'newton', quoted=True)} "
+                "(IRLS), 'gd' or 'lbfgs'"
+            ),
+            parameter="method",
+        )
+    if kind not in METHODS:
+        close = difflib.get_close_matches(kind, METHODS, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(
+            lambda s: f"{s.setting('method', method, quoted=True)}: {hint}choose one of {', '.join(METHODS)}",
+            parameter="method",
+        )
+    return kind
+
+
+def variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
+    if isinstance(y, int | np.integer) and not isinstance(y, bool):  # column 2 of an array is "2"
+        y = str(y)
+    if not isinstance(y, str):
+        raise InputError(lambda s: f"{s.name('y')} must be the name of one column; got {y!r}", parameter="y")
+    response = names(y, "y")
+    if len(response) != 1:
+        raise InputError(
+            lambda s: f"{s.name('y')} must name one column; got {', '.join(response)}", parameter="y"
+        )
+    regressors = names(x, "x")
+    if response[0] in regressors:
+        raise InputError(
+            f"{response[0]!r} is the response y and also listed in x: a column cannot explain itself"
+        )
+    return response[0], regressors
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Standardised regressors ``Z = (X - mean) / scale`` and the way back to original units.
+
+    With an intercept each regressor is centred and divided by its standard
+    deviation; without one, only divided by its root mean square (centring would
+    add an intercept the model does not have).
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    intercept: bool
+
+    @classmethod
+    def identity(cls, p: int) -> Scaling:
+        """No scaling: descent on the raw columns."""
+        return cls(np.zeros(p), np.ones(p), False)
+
+    def back(self, z: np.ndarray) -> np.ndarray:
+        """Coefficients (or rows of them) on ``Z`` as coefficients on ``X``."""
+        z = np.asarray(z, dtype=np.float64)
+        if not self.intercept:
+            return z / self.scale
+        slopes = z[..., 1:] / self.scale
+        first = z[..., :1] - (slopes @ self.mean)[..., None]
+        return np.concatenate([first, slopes], axis=-1)
+
+
+def eigenvalues(Z: np.ndarray, factor: float = 2.0) -> np.ndarray:
+    """The eigenvalues, ascending, of the loss's Hessian ``2Z'Z/n`` (``factor * Z'Z/n``).
+
+    The loss is a quadratic, so its Hessian is this matrix everywhere: read here
+    in NumPy rather than by :func:`gdlab.stability` differentiating a closure over
+    the data, which would compile anew for every fit."""
+    gram = Z.gram() if hasattr(Z, "gram") else (Z.T @ Z) / len(Z)  # a Standard: by blocks
+    return np.linalg.eigvalsh(factor * gram)
+
+
+def curvature(Z: np.ndarray, factor: float = 2.0) -> tuple[float, float]:
+    """The largest and smallest eigenvalues of the loss's Hessian (see :func:`_eigenvalues`)."""
+    eig = eigenvalues(Z, factor)
+    return float(eig[-1]), float(eig[0])
+
+
+def gd_rate(Z: np.ndarray, factor: float = 2.0) -> tuple[float, str]:
+    """``2/(mu+L)``, the fastest fixed rate on a quadratic; ``1/L`` where it is flat along a direction."""
+    L, mu = curvature(Z, factor)
+    if mu > 1e-12 * L:
+        return 2 / (mu + L), f"2/(mu+L) from the Hessian on standardised regressors, L={L:.4g}, mu={mu:.4g}"
+    return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g} (it is flat along a direction)"
+
+
+def rate_for(
+    Z: np.ndarray, spec: Method, settings: Settings, factor: float = 2.0
+) -> tuple[float | None, str | None]:
+    """The rate a method starts from: given, from the curvature, or a default for adaptive methods."""
+    if not spec.needs_lr:
+        return None, None
+    if settings.lr is not None:
+        return settings.lr, "given"
+    if spec.name in ("gd", "gd-armijo"):
+        rate, source = gd_rate(Z, factor)
+        return rate, source + (", the line search's first trial" if spec.name == "gd-armijo" else "")
+    if spec.name in ("momentum", "nesterov"):
+        L, _ = curvature(Z, factor)
+        return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g}"
+    return 0.1, f"default 0.1 for {spec.name}, which scales its own steps; pass lr= to change it"
