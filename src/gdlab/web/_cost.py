@@ -25,33 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gdlab._checks import InputError
+from gdlab.web._models import UnitCosts, WebLimits
 
 if TYPE_CHECKING:
     import gdlab
-    from gdlab.web._models import WebLimits
-
-
-@dataclass(frozen=True)
-class UnitCosts:
-    """Seconds per unit of work, measured on the development machine (2 shared x86 cores, JAX on CPU,
-    float64) with ``python benchmarks/bench_web.py --calibrate``; measure again on other hardware.
-
-    Attributes:
-        node_row: one arithmetic node of the loss on one data row, value and gradient (0.1 ns
-            measured in a sweep, up to a few ns in a descent; :data:`WEIGHTS` price the slow
-            functions as many nodes).
-        run_step: one step of a descent beside the loss itself (optimiser, stop rule, loop):
-            40 to 90 ns measured.
-        sweep_step: the same for one rate of a sweep, which steps every rate at once in one
-            compiled call: 2 to 5 ns measured.
-        kept_param2: one step of a descent, which keeps every row, per parameter squared (a
-            20-parameter descent spends 18 us a step storing its rows, a 4-parameter one 0.3 us).
-    """
-
-    node_row: float = 1.5e-9
-    run_step: float = 1e-7
-    sweep_step: float = 5e-9
-    kept_param2: float = 6e-8
 
 
 # Functions that cost many arithmetic nodes, in float64 on a CPU, measured per call on a data row:
@@ -196,4 +173,4 @@ class Budget:
             )
 
 
-__all__ = ["WEIGHTS", "Budget", "Shape", "UnitCosts", "loss_weight"]
+__all__ = ["WEIGHTS", "Budget", "Shape", "loss_weight"]

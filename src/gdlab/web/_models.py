@@ -26,7 +26,6 @@ from pydantic import (
 )
 
 from gdlab._checks import LIMITS
-from gdlab.web._cost import UnitCosts
 
 
 def _method_names() -> list[str]:
@@ -49,6 +48,29 @@ Method = Annotated[
     Field(max_length=32, json_schema_extra={"enum": _method_names()}, description="The optimiser, by name."),
 ]
 Dataset = Literal["cafe"]
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """Seconds per unit of work, measured on the development machine (2 shared x86 cores, JAX on CPU,
+    float64) with ``python benchmarks/bench_web.py --calibrate``; measure again on other hardware.
+
+    Attributes:
+        node_row: one arithmetic node of the loss on one data row, value and gradient (0.1 ns
+            measured in a sweep, up to a few ns in a descent; :data:`WEIGHTS` price the slow
+            functions as many nodes).
+        run_step: one step of a descent beside the loss itself (optimiser, stop rule, loop):
+            40 to 90 ns measured.
+        sweep_step: the same for one rate of a sweep, which steps every rate at once in one
+            compiled call: 2 to 5 ns measured.
+        kept_param2: one step of a descent, which keeps every row, per parameter squared (a
+            20-parameter descent spends 18 us a step storing its rows, a 4-parameter one 0.3 us).
+    """
+
+    node_row: float = 1.5e-9
+    run_step: float = 1e-7
+    sweep_step: float = 5e-9
+    kept_param2: float = 6e-8
 
 
 @dataclass(frozen=True)
