@@ -204,3 +204,35 @@ def test_gd_beside_lm_takes_a_rate_safe_where_the_curvature_grows():
     assert result.status.value == "converged", result.message
     assert "the larger at the start and at lm's solution" in result.lr_source
     np.testing.assert_allclose(result.coef, result.closed_form, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("method", "start"),
+    [
+        ("lm", {"a": 1.0, "k": 0.1, "c": 0.0}),
+        ("gauss-newton", {"a": 1.5, "k": 0.5, "c": 0.3}),
+        ("adam", {"a": 1.0, "k": 0.1, "c": 0.0}),
+    ],
+)
+def test_a_models_coefficients_keep_their_names_in_the_formulas_order(method, start):
+    """``a*exp(-k*t)+c`` names its parameters a, k, c: not in sorted order (a, c, k), which is the
+    order a dict of them flattens in. Every view of the fit (its coefficients, its prediction,
+    its recorded path as a table) pairs each name with its own value, as SciPy's curve_fit does."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 5, 40)
+    y = 2 * np.exp(-0.7 * t) + 0.5 + 0.01 * rng.standard_normal(40)
+    data = pd.DataFrame({"t": t, "y": y})
+    reference, _ = scipy.optimize.curve_fit(lambda t, a, k, c: a * np.exp(-k * t) + c, t, y, p0=[1, 0.1, 0])
+    extra = {"lr": 0.05, "steps": 20_000} if method == "adam" else {}
+    result = fit(data, y="y", model="a*exp(-k*t)+c", init=start, method=method, **extra)
+    assert result.names == ("a", "k", "c")
+    np.testing.assert_allclose(result.coef, reference, rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(result.predict(data)), reference[0] * np.exp(-reference[1] * t) + reference[2], rtol=1e-6
+    )
+    last = result.trajectory.to_pandas().iloc[-1]
+    for name, value in zip(result.names, reference, strict=True):
+        assert last[name] == pytest.approx(value, rel=1e-6)
+        assert result.trajectory.params[name][-1] == pytest.approx(value, rel=1e-6)

@@ -142,12 +142,22 @@ class Trajectory:
         return self._names
 
     def flat_params(self) -> np.ndarray:
-        """The parameters as one matrix: a row per step, a column per component."""
-        return flat_rows(self.params, self.steps + 1)
+        """The parameters as one matrix: a row per step, a column per component, in the order of
+        :attr:`names`."""
+        return self._flat(self.params)
 
     def flat_grad(self) -> np.ndarray:
-        """The gradients as one matrix: a row per step, a column per component."""
-        return flat_rows(self.grad, self.steps + 1)
+        """The gradients as one matrix: a row per step, a column per component, in the order of
+        :attr:`names`."""
+        return self._flat(self.grad)
+
+    def _flat(self, tree: Params) -> np.ndarray:
+        rows = self.steps + 1
+        # Named parameters in a dict (a model's a, k, c) flatten in sorted key order; the names
+        # keep the order they were given in (the formula's), and the columns follow the names.
+        if isinstance(tree, dict) and sorted(tree) == sorted(self._names):
+            return np.column_stack([np.asarray(tree[n]).reshape(rows) for n in self._names])
+        return flat_rows(tree, rows)
 
     def to_pandas(self):
         """A DataFrame with columns step, one per parameter, loss, one grad per parameter."""
