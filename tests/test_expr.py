@@ -335,3 +335,16 @@ def test_data_named_like_a_constant_is_the_data():
     assert loss.data == ("e",) and float(loss(b=0.0)) == 10.0
     assert str(loss.derivative("b")) == "sum(2*b - 2*e)"
     assert float(parse("sum((e - b)^2)")(b=0.0)) == pytest.approx(math.e**2)  # without data, Euler's number
+
+
+def test_a_parsed_functions_single_parameter_takes_a_number_and_several_need_a_dict():
+    """``parse(...).function`` takes a dict of the parameters; with one parameter a number is that
+    parameter (as the command line's ``--init -10``), with several it is refused with the dict to give."""
+    import gdlab
+
+    path = gdlab.descend(gdlab.parse("(b-1)^2").function, 0.0, lr=0.1, steps=500, tol=1e-10)
+    assert float(path.final) == pytest.approx(1.0, abs=1e-9)
+    with pytest.raises(
+        gdlab.InputError, match=r"parameters b, c: pass them as a dict, as in \{'b': 0.0, 'c': 0.0\}"
+    ):
+        gdlab.descend(gdlab.parse("(b-1)^2+c^2").function, 0.0, lr=0.1, steps=5)

@@ -44,3 +44,14 @@ def test_bad_inputs():
         gdlab.check_grad(lambda p: p[0] * p[1], np.array([1.0, 2.0]), analytic=[1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="tol"):
         gdlab.check_grad(lambda b: b**2, 1.0, tol=0)
+
+
+def test_a_finite_difference_that_overflowed_confirms_nothing():
+    """(b+1)^(10^10) at 0: autodiff and the formula give 1e10, the central difference overflows to
+    inf (and so does its rounding floor): the check fails, and the report says why."""
+    import gdlab
+
+    assert not gdlab.check_grad(lambda b: (b + 1) ** 1e10, 0.0).passed
+    report = gdlab.gradient_report("(b+1)^(10^10)", {"b": 0.0})
+    assert not report.agree and report.rows[0].autodiff == pytest.approx(1e10)
+    assert any("finite difference overflowed" in note for note in report.notes)

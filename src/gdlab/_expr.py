@@ -744,6 +744,14 @@ def parse(
     bound = {name: jnp.asarray(np.asarray(value, dtype=float)) for name, value in data.items()}
 
     def function(values: dict) -> jax.Array:
+        if not isinstance(values, dict):
+            if len(chosen) != 1:  # several parameters: which number is which?
+                example = ", ".join(f"{n!r}: 0.0" for n in chosen)
+                raise InputError(
+                    f"{clean} has the parameters {', '.join(chosen)}: pass them as a dict, as in "
+                    f"{{{example}}}"
+                )
+            values = {chosen[0]: values}  # one parameter: its value alone, as the command line takes it
         leaves = [v for v in values.values() if jnp.issubdtype(jnp.result_type(v), jnp.floating)]
         kind = jnp.result_type(*leaves) if leaves else None
         data_now = bound if kind is None or kind == jnp.result_type(float) else _cast(bound, kind)
