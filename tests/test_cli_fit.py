@@ -100,3 +100,21 @@ def test_the_options_its_messages_name_exist_and_bad_models_exit_2(files):
     assert cut.exit_code == 2 and "--rcond must be a number in [0, 1)" in cut.output
     streamed = runner.invoke(app, ["fit", csv, "--y", "a", "--x", "b", "--stream"])
     assert streamed.exit_code == 2 and "--stream needs a Parquet file" in streamed.output
+
+
+def test_a_fits_sentences_name_the_command_lines_options_in_text_and_json(tmp_path):
+    """The rate's source and the engine's ending, in --json and in the table: --lr and --tol, never
+    the Python keywords lr= and tol."""
+    rng = np.random.default_rng(0)
+    h, a = rng.normal(170, 10, 200), rng.uniform(20, 60, 200)
+    path = tmp_path / "people.csv"
+    pd.DataFrame({"height": h, "age": a, "weight": 0.5 * h + 0.1 * a + rng.normal(0, 3, 200)}).to_csv(
+        path, index=False
+    )
+    args = ["fit", str(path), "--y", "weight", "--x", "height,age", "--method", "adam"]
+    done = runner.invoke(app, [*args, "--json"])
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.stdout)
+    assert "give --lr to change it" in out["lr_source"] and "<= --tol " in out["message"]
+    text = " ".join(runner.invoke(app, args).output.split())
+    assert "give --lr to change it" in text and "<= --tol " in text and "lr=" not in text

@@ -763,7 +763,7 @@ def fit(
     if json_output:  # the table below lists the warnings; with --json they go to stderr
         for warning in result.warnings:
             typer.echo(f"warning: {spelled(warning, _options.CLI)}", err=True)
-        return result.to_dict()
+        return result.to_dict(_options.CLI)
     _console().print(result.summary(_options.CLI))
     if out is not None:
         _console().print(f"wrote {out}")

@@ -158,8 +158,9 @@ class Fit:
         fitted otherwise) and the residuals (drawn by :func:`gdlab.render._fitplot.plot_fit`)."""
         return draw("fit", self)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``)."""
+    def to_dict(self, spelling: Spelling = PYTHON) -> dict[str, Any]:
+        """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``); its
+        sentences name the parameters as ``spelling`` writes them (``tol``, ``--tol``)."""
         descent = self.trajectory is not None
         stats = self.stats
         return plain(
@@ -181,14 +182,21 @@ class Fit:
                 "std_errors": None if stats is None else dict(zip(self.names, stats.se, strict=True)),
                 "statistics": None if stats is None else _stats_dict(stats),
                 "lr": self.lr,
-                "lr_source": self.lr_source,
+                "lr_source": spelled(self.lr_source, spelling),
                 "steps": self.steps,
                 "status": self.status,
-                "message": self.message,
-                "warnings": list(self.warnings),
+                "message": self._message(spelling),
+                "warnings": [spelled(w, spelling) for w in self.warnings],
                 "dtype": str(self.dtype),
             }
         )
+
+    def _message(self, spelling: Spelling) -> Any:
+        """How the fit's run ended, named as ``spelling`` writes parameters."""
+        said = self.message
+        if self.trajectory is not None and said == self.trajectory.message:  # the engine's sentence
+            return self.trajectory.message_in(spelling)
+        return spelled(said, spelling)
 
     def to_pandas(self) -> Any:
         """A DataFrame indexed by coefficient: the reference solution, the method's values, their
@@ -225,11 +233,8 @@ class Fit:
         if self.max_difference is not None:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
         if self.trajectory is not None:
-            rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({self.lr_source})"
-            said = self.message
-            if said == self.trajectory.message:  # the engine's sentence: worded again from its facts
-                said = self.trajectory.message_in(spelling)
-            lines.append(f"  {self.method}{rate}: {spelled(said, spelling)}")
+            rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({spelled(self.lr_source, spelling)})"
+            lines.append(f"  {self.method}{rate}: {self._message(spelling)}")
         warnings = [f"  warning: {spelled(w, spelling)}" for w in self.warnings]
         return "\n".join([*(str(spelled(line, spelling)) for line in lines), *warnings])
 

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from gdlab import _checks
-from gdlab._checks import InputError
+from gdlab._checks import InputError, Sentence
 from gdlab._data import NamesLike, names
 from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
 
@@ -207,4 +207,7 @@ def rate_for(
     if spec.name in ("momentum", "nesterov"):
         L, _ = curvature(Z, factor)
         return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g}"
-    return 0.1, f"default 0.1 for {spec.name}, which scales its own steps; pass lr= to change it"
+    name = spec.name
+    return 0.1, Sentence(
+        lambda s: f"default 0.1 for {name}, which scales its own steps; give {s.name('lr')} to change it"
+    )
