@@ -93,3 +93,15 @@ def test_sgd_on_the_log_loss_comes_near_newtons_solution(admissions):
     assert result.steps == 100 * (300 // 8) and "1/(2 L_b)" in (result.lr_source or "")
     assert result.max_difference is not None and result.max_difference < 0.1
     np.testing.assert_allclose(result.coef[1:], result.closed_form[1:], rtol=0.1)
+
+
+def test_separated_classes_are_not_called_converged():
+    """x <= 3 is 0 and x >= 4 is 1: the likelihood has no finite maximum. Newton's steps stop on
+    saturated coefficients (about 1e300); the fit says diverged and why, not converged."""
+    import gdlab
+
+    x = np.array([1.0, 2, 3, 4, 5, 6])
+    separated = gdlab.fit({"x": x, "y": (x > 3.5).astype(float)}, y="y", x="x", family="logistic")
+    assert separated.status is gdlab.Status.DIVERGED and "perfectly separated" in separated.message
+    mixed = gdlab.fit({"x": x, "y": np.array([0.0, 1, 0, 1, 0, 1])}, y="y", x="x", family="logistic")
+    assert mixed.status is gdlab.Status.CONVERGED

@@ -511,6 +511,19 @@ def _not_finite(facts: Facts, s: Spelling) -> str:
     return f"diverged at step {k}: the {what} left the finite numbers; " + _overshoot(facts, s)
 
 
+def separated(step: int) -> Ending:
+    """A logistic fit of classes the regressors separate: the log-loss only approaches its lowest
+    value (0) as the coefficients grow without bound, so Newton's steps stop on saturated numbers,
+    not at a minimum. Its status says so (not "converged" beside coefficients of 1e300)."""
+    return Ending(
+        Status.DIVERGED,
+        Regime.DIVERGED,
+        f"diverged at step {step}: the classes are (nearly) perfectly separated by the regressors, so "
+        "the likelihood keeps rising as the coefficients grow: there is no finite maximum to reach "
+        "(drop the separating regressor, or use a penalised fit)",
+    )
+
+
 def fell_far(facts: Facts) -> bool:
     """The loss fell as far below its start as an exploding loss rises above it: it has no minimum."""
     first, last = facts.losses

@@ -20,7 +20,7 @@ import numpy as np
 from gdlab._cancel import checkpoint
 from gdlab._checks import InputError
 from gdlab._data import Design
-from gdlab._engine import Outcome, describe, facts_from_rows, status
+from gdlab._engine import Outcome, describe, facts_from_rows, separated, status
 from gdlab._methods import Method
 from gdlab._ols import least_squares
 from gdlab._trajectory import Trajectory
@@ -99,7 +99,9 @@ def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
     return iterates, converged, solved
 
 
-def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], converged: bool) -> Trajectory:
+def _newton_path(
+    X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], converged: bool, apart: bool = False
+) -> Trajectory:
     """Newton's iterates as a :class:`Trajectory` of the mean log-loss, worded by the engine."""
     P = np.array(iterates)
     eta = P @ X.T
@@ -114,13 +116,17 @@ def _newton_path(X: np.ndarray, y: np.ndarray, iterates: list[np.ndarray], conve
         else describe(facts)
     )
     data = {"Z": jnp.asarray(X), "y": jnp.asarray(y)}
+    said = status(facts)
+    if apart:  # separated classes: the steps stopped on saturated numbers, at no maximum
+        ending = separated(len(P) - 1)
+        said, message = ending.status, ending.sentence
     return Trajectory(
         params=P,
         loss=L,
         grad=G,
         method="newton",
         lr=None,
-        status=status(facts),
+        status=said,
         message=message,
         loss_fn=lambda b: mean_log_loss(b, data),
     )
@@ -145,7 +151,8 @@ def fit_logistic(
     notes = []
     eta = X @ coef
     fitted = _sigmoid(eta)
-    if not converged or np.max(np.abs(fitted - target)) < 1e-8:
+    apart = not converged or np.max(np.abs(fitted - target)) < 1e-8
+    if apart:
         notes.append(
             "the classes are (nearly) perfectly separated by the regressors: the likelihood keeps rising as "
             "the coefficients grow, so they (and their standard errors) are not finite; "
@@ -182,7 +189,7 @@ def fit_logistic(
         _data=table,
     )
     if how == "newton":  # its path is Newton's own iterates, in the data's units
-        return dataclasses.replace(result, trajectory=_newton_path(X, target, iterates, converged))
+        return dataclasses.replace(result, trajectory=_newton_path(X, target, iterates, converged, apart))
     # Any other method descends the mean log-loss on standardised columns, beside Newton's solution.
     regressors = design.names[int(intercept) :]
     return descent(result, tuple(table[c] for c in regressors), y, settings, how, "logistic")
