@@ -234,9 +234,13 @@ def test_export_of_a_run_that_does_not_exist(client):
         (
             "/api/run",
             {**LECTURE, "rates": [0.1], "method": "newtonian"},
-            "unknown method 'newtonian'; choose one of gd",
+            "unknown method 'newtonian'; did you mean 'newton'? (choose one of gd",
         ),
-        ("/api/run", {"expression": "b", "start": {"c": 1}, "rates": [0.1]}, "give a start for b"),
+        (
+            "/api/run",
+            {"expression": "b", "start": {"c": 1}, "rates": [0.1]},
+            "give a start for b; c is not a parameter of b (its parameters: b)",
+        ),
         (
             "/api/run",
             {"expression": "b^2", "start": {"b": 1, "c": 2}, "rates": [0.1]},

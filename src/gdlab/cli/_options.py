@@ -282,6 +282,7 @@ OPTIONS = {
     "frames": "--frames",
     "x": "--x",
     "y": "--y",
+    "family": "--family",
 }
 KINDS = {
     "animation": (".gif", ".mp4", ".html"),

@@ -81,7 +81,14 @@ class Settings:
 def family_name(family: object) -> str:
     kind = family.strip().lower() if isinstance(family, str) else family
     if kind not in FAMILIES:
-        raise InputError(f"family {family!r}: choose one of {', '.join(FAMILIES)}")
+        import difflib
+
+        close = difflib.get_close_matches(str(kind), FAMILIES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(
+            lambda s: f"{s.name('family')} {family!r}: choose one of {', '.join(FAMILIES)}{hint}",
+            parameter="family",
+        )
     return str(kind)
 
 

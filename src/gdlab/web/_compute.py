@@ -101,11 +101,15 @@ class Lab:
         loss: gdlab.Expression, values: Mapping[str, float | list[float]]
     ) -> dict[str, float | np.ndarray]:
         missing = [p for p in loss.params if p not in values]
-        if missing:
-            raise gdlab.InputError(f"give a start for {', '.join(missing)}")
         extra = [p for p in values if p not in loss.params]
-        if extra:
-            raise gdlab.InputError(f"{', '.join(extra)} is not a parameter of {loss.text}")
+        if missing or extra:  # both at once: a renamed parameter is one of each
+            said = [f"give a start for {', '.join(missing)}"] if missing else []
+            if extra:
+                verb = "is not a parameter" if len(extra) == 1 else "are not parameters"
+                said.append(
+                    f"{', '.join(extra)} {verb} of {loss.text} (its parameters: {', '.join(loss.params)})"
+                )
+            raise gdlab.InputError("; ".join(said))
         start = {p: _value(values[p]) for p in loss.params}
         size = sum(np.size(v) for v in start.values())
         if size > WebLimits().params:

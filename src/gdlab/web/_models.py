@@ -37,7 +37,11 @@ def _method_names() -> list[str]:
 def _known_method(name: str) -> str:
     names = _method_names()
     if name not in names:
-        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(names)}")
+        import difflib
+
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown method {name!r}{hint} (choose one of {', '.join(names)})")
     return name
 
 
