@@ -823,7 +823,9 @@ def test_methods_that_set_their_own_step_run_without_lr():
             ["run", "(b/2-1)^2", "--init", "-10", "--method", method, "--lr", "1"]
         )
     needs = _refused(["run", "(b/2-1)^2", "--init", "-10"])
-    assert "--method gd needs a learning rate: give --lr, as in --lr 0.01" in needs
+    assert "--method gd needs a learning rate: pass --lr 0.01, say" in needs
+    fitted = _refused(["fit", "cafe", "--y", "y", "--x", "x", "--method", "newton", "--lr", "0.1"])
+    assert "--method newton sets its own step size: leave --lr out" in fitted  # as run: one rule
     swept = _refused(["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.1,1", "--method", "newton"])
     assert "--method newton sets its own step size, so a sweep of --lr rates cannot vary it" in swept
 

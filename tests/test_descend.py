@@ -113,7 +113,7 @@ def test_zero_steps_gives_the_start():
         ({"lr": -1.0}, "lr must be"),
         ({"lr": float("nan")}, "lr must be"),
         ({"lr": "fast"}, "lr must be a number"),
-        ({"lr": None}, "lr is required"),
+        ({"lr": None}, "needs a learning rate: pass lr=0.01"),
         ({"steps": -1}, "steps must be a whole number"),
         ({"steps": 2.5}, "steps must be a whole number"),
         ({"steps": "10"}, "steps must be a whole number"),

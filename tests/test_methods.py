@@ -91,7 +91,10 @@ def test_the_methods_work_on_dict_parameters_and_in_float32():
 
 
 def test_lr_is_refused_where_the_method_chooses_its_own_steps():
-    with pytest.raises(ValueError, match="holds its own rate"):
+    """One rule (the registry's ``Method.rate``) for descend, fit and the command line."""
+    with pytest.raises(ValueError, match="method='newton' sets its own step size: leave lr out"):
         gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=10, method="newton")
-    with pytest.raises(ValueError, match="lr is required for method 'gd-armijo'"):
+    with pytest.raises(ValueError, match="method='newton' sets its own step size: leave lr out"):
+        gdlab.fit("cafe", y="y", x="x", method="newton", lr=0.1)
+    with pytest.raises(ValueError, match=r"method='gd-armijo' needs a learning rate: pass lr=0\.01, say"):
         gdlab.descend(lecture_loss, -10.0, steps=10, method="gd-armijo")

@@ -314,19 +314,5 @@ def _as_data(a: object, dt: np.dtype) -> object:
 
 
 def _rate(spec: Method, lr: object) -> float | None:
-    """The rate the method takes from ``lr=``, or ``None`` when the optimiser holds its own."""
-    if spec.needs_lr:
-        if lr is None:
-            raise InputError(
-                lambda s: (
-                    f"{s.name('lr')} is required for method {spec.name!r}: pass {s.setting('lr', 0.01)}, say"
-                ),
-                parameter="lr",
-            )
-        return _checks.number("lr", lr)
-    if lr is not None:
-        raise InputError(
-            "lr was given but the optax transformation holds its own rate: pass "
-            "method=optax.adam (the factory) with lr=..., or leave lr out"
-        )
-    return None
+    """The rate the method takes from ``lr=`` (the registry's rule), or ``None`` when it holds its own."""
+    return spec.rate(lr)

@@ -164,6 +164,46 @@ class Method:
         """Whether the method takes its rate from ``descend(lr=...)``."""
         return self.make is not None
 
+    def rate(self, lr: object) -> float | None:
+        """The rate this method takes from ``lr``: required when it takes one, refused when it sets
+        its own step (a line search, Newton's step, a transformation made with its rate), for every
+        driver and front end alike.
+
+        Example:
+            >>> METHODS["gd"].rate(0.1), METHODS["newton"].rate(None)
+            (0.1, None)
+        """
+        from gdlab._checks import number
+
+        name = self.name
+        if self.needs_lr:
+            if lr is None:
+                raise InputError(
+                    lambda s: (
+                        f"{s.setting('method', name, quoted=True)} needs a learning rate: pass "
+                        f"{s.setting('lr', 0.01)}, say"
+                    ),
+                    parameter="lr",
+                )
+            return number("lr", lr)
+        if lr is None:
+            return None
+        if self.transform is not None or name not in METHODS:  # an optax transformation, made
+            raise InputError(
+                lambda s: (
+                    f"{s.name('lr')} was given but the optax transformation holds its own rate: pass "
+                    f"{s.name('method')}=optax.adam (the factory) with {s.name('lr')}, or leave "
+                    f"{s.name('lr')} out"
+                ),
+                parameter="lr",
+            )
+        raise InputError(
+            lambda s: (
+                f"{s.setting('method', name, quoted=True)} sets its own step size: leave {s.name('lr')} out"
+            ),
+            parameter="lr",
+        )
+
     @property
     def defaults(self) -> dict[str, float]:
         """The settings it takes beside the rate, with their defaults."""

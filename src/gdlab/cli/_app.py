@@ -837,11 +837,7 @@ def _rate(lr: str | None, method: str) -> float | None:
     """run's --lr: needed by the methods that take a rate, refused by those that set their own step."""
     from gdlab.cli import _options
 
-    takes = METHODS[method].needs_lr
-    if lr is None and takes:
-        raise InputError(f"--method {method} needs a learning rate: give --lr, as in --lr 0.01")
-    if lr is not None and not takes:
-        raise InputError(f"--method {method} sets its own step size: leave --lr out")
+    METHODS[method].rate(None if lr is None else 1.0)  # the registry's rule: needed, or refused
     return None if lr is None else _options.value(lr, "--lr")
 
 

@@ -205,6 +205,7 @@ def rate_for(
 ) -> tuple[float | None, str | None]:
     """The rate a method starts from: given, from the curvature, or a default for adaptive methods."""
     if not spec.needs_lr:
+        spec.rate(settings.lr)  # a rate given to a method that sets its own step is refused
         return None, None
     if settings.lr is not None:
         return settings.lr, "given"
