@@ -167,8 +167,9 @@ def demo(
         bool, typer.Option("--pictures/--no-pictures", help="Also draw the pictures.")
     ] = True,
 ) -> None:
-    """Walk through the lecture: every number it prints, computed by gdlab beside it,
-    then its pictures in --out: the loss curve, grid search, descent animations, learning-rate
+    """Walk through the lecture: every number it prints beside gdlab's, then its pictures.
+
+    The pictures go to --out: the loss curve, grid search, descent animations, learning-rate
     sweeps, SGD on the cafe data, gd, momentum, adam, newton and lm side by side, and a fit
     whose line moves as it descends.
 
