@@ -461,3 +461,25 @@ def test_a_single_file_with_a_text_column_the_fit_does_not_read_is_fitted(tmp_pa
     assert gdlab.fit(path, y="y", x="a").coefficients == pytest.approx({"intercept": 1.0, "a": 2.0})
     with pytest.raises(gdlab.InputError, match="'name' holds text"):
         gdlab.fit(path, y="y", x="name")
+
+
+def test_a_second_streamed_descent_fit_compiles_nothing(tmp_path):
+    """The descent beside a streamed closed form runs on the statistics as data, so the next fit of
+    as many coefficients (other rows, another file) reuses the compiled code; a closure over each
+    fit's statistics compiled it again every time (half a second a fit)."""
+    import pandas as pd
+
+    from gdlab import _descend
+
+    rng = np.random.default_rng(3)
+    for k in range(3):
+        X = rng.standard_normal((500, 2))
+        y = X @ [1.0, -2.0] + k + rng.standard_normal(500)
+        frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "y": y})
+        frame.to_parquet(tmp_path / f"f{k}.parquet")
+    first = gdlab.fit(str(tmp_path / "f0.parquet"), y="y", x="a,b", method="gd", stream=True)
+    compiled = _descend._chunk._cache_size()
+    for k in (1, 2):
+        again = gdlab.fit(str(tmp_path / f"f{k}.parquet"), y="y", x="a,b", method="gd", stream=True)
+        np.testing.assert_allclose(again.coef, again.closed_form, rtol=1e-6)
+    assert _descend._chunk._cache_size() == compiled and first.status is gdlab.Status.CONVERGED

@@ -281,6 +281,14 @@ def standardised(stats: LinearStats) -> tuple[np.ndarray, Any]:
     return stats.R @ T, Scaling(mean, scale, stats.intercept)
 
 
+def quadratic_loss(b: Params, stats: dict[str, Any]) -> jax.Array:
+    """The mean squared error of coefficients ``b`` from the factor ``R`` of ``[X | y]`` over ``n`` rows
+    (``stats = {"R": R, "n": n}``): :meth:`LinearStats.loss` with the statistics as data."""
+    R = stats["R"]
+    r = R[:-1, :-1] @ b - R[:-1, -1]
+    return (r @ r + R[-1, -1] ** 2) / stats["n"]
+
+
 def _local_descent(
     result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
 ) -> Any:
@@ -291,7 +299,6 @@ def _local_descent(
         RZ, scaling = standardised(stats)
     else:  # the raw columns, as the lecture descends them (often ill-conditioned)
         RZ, scaling = stats.R, Scaling.identity(stats.p)
-    local = LinearStats(RZ, stats.n, stats.names, stats.y, stats.intercept)
     settings = Settings.checked(steps, 1, 1, 0, lr, True, tol)
     spec = resolve_method(how)
     # The rate rule reads the Hessian 2M'M/len(M); M = R_Z's top block x sqrt(p/n) has that of the data.
@@ -301,7 +308,19 @@ def _local_descent(
     if limit is None:
         rms = float(np.sqrt(np.sum(stats.R[:, -1] ** 2) / stats.n))
         limit = max(1e-10, 100 * float(np.finfo(np.float64).eps)) * max(1.0, rms)
-    path = descend(local.loss, np.zeros(stats.p), lr=rate, steps=settings.steps, tol=limit, method=spec)
+    # The statistics reach the compiled descent as data, not inside a new closure each fit: the next
+    # fit of the same number of coefficients runs the same compiled code (a warm gd fit of a file or
+    # a cluster took half a second compiling its descent again).
+    local_data = {"R": np.asarray(RZ, np.float64), "n": np.float64(stats.n)}
+    path = descend(
+        quadratic_loss,
+        np.zeros(stats.p),
+        lr=rate,
+        steps=settings.steps,
+        tol=limit,
+        method=spec,
+        data=local_data,
+    )
     notes: tuple[str, ...] = ()
     if path.status is not Status.CONVERGED:
         notes = (f"{spec.name}: {path.message}",)
