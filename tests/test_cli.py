@@ -749,7 +749,7 @@ def test_the_lecture_matrix_form_runs_with_a_vector_parameter():
         ),
         (
             ["grad", "sum((y - b*z)^2)", "--at", "b=1", "--data", "cafe"],
-            "if z are data, they are not numeric columns of --data (y)",  # the column y, not the option --y
+            "if z are data, they are not columns of --data (it has x, y)",  # the column y, not the option --y
         ),
         (
             ["run", "b^2", "--init", "1", "--lr", "0.1,0.2"],
@@ -841,3 +841,18 @@ def test_serve_starts_the_lab_on_this_machine_only_by_default(monkeypatch):
     ]
     result = runner.invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "--port 70000" in result.output and "65,535" in result.output
+
+
+@pytest.mark.parametrize("command", [["run", "--lr", "0.1"], ["grad"]])
+def test_a_misspelt_column_in_a_loss_is_pointed_at_the_column_it_meant(tmp_path, command):
+    """``wieght`` is no column of the file, so the loss reads it as a parameter; the refusal names
+    the column it probably meant, for run and grad alike."""
+    import pandas as pd
+
+    path = tmp_path / "people.csv"
+    pd.DataFrame({"height": [170.0, 180, 165], "weight": [70.0, 80, 60]}).to_csv(path, index=False)
+    option = "--at" if command[0] == "grad" else "--init"
+    args = [command[0], "mean((wieght - b0)^2)", option, "b0=0", "--data", str(path), *command[1:]]
+    words = " ".join(_refused(args).split())
+    assert f"{option}: give a value for wieght" in words
+    assert "fix their names (wieght -> weight)" in words

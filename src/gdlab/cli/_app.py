@@ -317,9 +317,8 @@ def grad(
     from gdlab.cli import _options
 
     loss = _options.expression(expr, _options.load_data(data, expr))
-    point = _options.computable(
-        loss, _options.settings(at, loss, "--at", vectors=False), "--at", vectors=False
-    )
+    given = _options.settings(at, loss, "--at", vectors=False, columns=_options.data_columns(data))
+    point = _options.computable(loss, given, "--at", vectors=False)
     report = gradient_report(loss, point)
     if json_output:
         return report.to_dict()

@@ -39,7 +39,7 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
 def problem(text: str, source: str | None, init: list[str], tol: str | None):
     """What ``run`` and ``sweep`` share: the loss with its data, the start, and the tolerance."""
     loss = expression(text, load_data(source, text))
-    start = computable(loss, settings(init, loss, "--init"), "--init")
+    start = computable(loss, settings(init, loss, "--init", columns=data_columns(source)), "--init")
     return loss, start, None if tol is None else value(tol, "--tol")
 
 
@@ -55,11 +55,24 @@ def computable(loss: Expression, values: dict, option: str, vectors: bool = True
     return values
 
 
+def data_columns(source: str | None) -> tuple[str, ...]:
+    """The columns of ``--data`` (its header only), to suggest one for a misspelt name."""
+    if source is None:
+        return ()
+    from gdlab._data import column_names
+
+    try:
+        return tuple(str(c) for c in column_names(source))
+    except (InputError, OSError):  # the data were read already; a refusal here would say nothing new
+        return ()
+
+
 def settings(
-    pairs: list[str], expr: Expression, option: str, vectors: bool = True
+    pairs: list[str], expr: Expression, option: str, vectors: bool = True, columns: tuple[str, ...] = ()
 ) -> dict[str, float | np.ndarray]:
     """``["b=9", "b1=2"]`` (or ``["9"]`` for a single parameter) as a dict of floats; a vector
-    parameter is written in brackets, ``beta=[9,2]``."""
+    parameter is written in brackets, ``beta=[9,2]``. ``columns``: those of ``--data``, to suggest
+    the column a misspelt name in the loss meant."""
     values: dict[str, float | np.ndarray] = {}
     for pair in _pairs(",".join(pairs)):
         if not pair.strip():
@@ -81,10 +94,17 @@ def settings(
         values[name] = _setting(value.strip(), f"{option} {pair.strip()}", vectors)
     missing = [p for p in expr.params if p not in values]
     if missing:
+        import difflib
+
         hint = ""
-        if expr.data_values:
-            columns = ", ".join(expr.data_values)
-            hint = f"; if {', '.join(missing)} are data, they are not numeric columns of --data ({columns})"
+        unused = [c for c in columns if c not in expr.data_values]
+        near = {p: difflib.get_close_matches(p, unused, n=1, cutoff=0.75) for p in missing}
+        meant = [f"{p} -> {found[0]}" for p, found in near.items() if found]
+        if meant:
+            hint = f"; or, if the loss means columns of --data, fix their names ({', '.join(meant)})"
+        elif expr.data_values or columns:
+            listed = ", ".join(columns or expr.data_values)
+            hint = f"; if {', '.join(missing)} are data, they are not columns of --data (it has {listed})"
         elif len(missing) > 1 or missing[0] in ("x", "y", "X"):
             hint = "; if they are data, pass --data FILE.csv (or --data cafe)"
         raise InputError(
