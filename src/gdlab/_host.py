@@ -375,7 +375,8 @@ def sgd_source(
     Returns:
         A :class:`~gdlab.Trajectory` whose rows hold each step's minibatch loss and gradient (the
         noisy estimates the steps follow: the loss on all the data would take a pass per step);
-        its last row is the loss and gradient on all the data, from one more pass.
+        its first and last rows are the loss and gradient on all the data, from a pass each (as
+        SGD in memory records them), so its loss starts where a full-batch descent's does.
 
     Example:
         >>> import tempfile, os, numpy as np, pandas as pd, jax.numpy as jnp
@@ -417,7 +418,8 @@ def sgd_record(
     full: Callable[[Params], tuple[float, Params]],
 ) -> tuple[Trajectory, str]:
     """Run minibatch steps (each ``step(params) -> (batch loss, batch gradient)``, computed wherever
-    the batch lives) with the optimiser here; the last row is ``full(params)``, the loss on all data.
+    the batch lives) with the optimiser here; the first and last rows are ``full(params)``, the loss
+    on all data.
 
     Returns the trajectory and, unless it diverged, words for its message ("loss on all data ...").
     """
@@ -446,6 +448,8 @@ def sgd_record(
         L.append(value)
         G.append(g)
         code = Outcome.MAX_STEPS if np.isfinite(value) else Outcome.NOT_FINITE
+    if code is Outcome.MAX_STEPS and P:  # the start on all data too, as SGD in memory records it
+        L[0], G[0] = full(P[0])
     run = recorded(P, L, G, code, f"sgd ({spec.name}, batch {size})", rate, None, None, "")
-    words = "" if run.status is Status.DIVERGED else f"loss on all data at the end {L[-1]:.6g}"
+    words = "" if run.status is Status.DIVERGED else f"loss on all data {L[0]:.6g} -> {L[-1]:.6g}"
     return run, words
