@@ -163,8 +163,8 @@ def _run(
     if short:  # the whole run in one chunk: nothing to time
         bounds = np.array((steps, rows), np.int32)
         buffers, written, carry, probe = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
-        n, code = jax.device_get((written, carry[4]))  # one transfer, not one per number
-        return (*kept_rows(buffers, int(n), rows), Outcome(int(code)), probe)
+        n = int(written)
+        return (*kept_rows(buffers, n, rows), Outcome(int(carry[4])), probe)
     compiled = entry.traces[0]
     kept: list = []
     taken = 0
@@ -279,7 +279,7 @@ def descend(
     rows, last = L.shape[0], lambda a: a[-1]
     probe = None
     if code is Outcome.MAX_STEPS:  # the chunk that reached the step limit probed past it
-        flips, first, end, moved = jax.device_get(probed)
+        flips, first, end, moved = probed
         probe = Probe(int(flips), float(first), float(end), bool(moved))
     facts = facts_from_rows(
         code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name, probe=probe
