@@ -114,6 +114,9 @@ def test_every_static_file_gets_the_pages_security_headers(base):
             assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == wanted, path
         refused = client.post("/api/run", json={"expression": "b", "start": {}, "rates": []})
         assert refused.status_code == 422 and refused.headers["x-content-type-options"] == "nosniff"
+        head = client.head("/")  # what curl -I and link checkers ask: the page's headers, no body
+        assert head.status_code == 200 and head.content == b""
+        assert {name: head.headers.get(name) for name in SECURITY_HEADERS} == wanted
 
 
 # -- cost, not counts ---------------------------------------------------------------------------

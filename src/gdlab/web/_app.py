@@ -292,7 +292,7 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
 
 def _pages(app: FastAPI) -> None:
     # The security headers come from SecurityHeaders, on these and on every static file.
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)  # HEAD: link checkers, curl -I
     async def index() -> Response:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
