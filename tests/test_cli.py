@@ -856,3 +856,9 @@ def test_a_misspelt_column_in_a_loss_is_pointed_at_the_column_it_meant(tmp_path,
     words = " ".join(_refused(args).split())
     assert f"{option}: give a value for wieght" in words
     assert "fix their names (wieght -> weight)" in words
+
+
+@pytest.mark.parametrize("typed", ["nan", "-inf", "Infinity"])
+def test_a_start_that_is_not_finite_is_named_as_such(typed):
+    words = _refused(["run", "(b-1)^2", "--init", f"b={typed}", "--lr", "0.1"])
+    assert f"--init b={typed}: give a finite number (not NaN or an infinity)" in words

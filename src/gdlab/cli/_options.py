@@ -221,6 +221,8 @@ def _number_for(text: str, where: str) -> float:
     if "," in text:
         several = "; gdlab sweep takes several rates" if where.startswith("--lr") else ""
         raise InputError(f"{where}: give one number here, not several separated by commas{several}")
+    if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise InputError(f"{where}: give a finite number (not NaN or an infinity), as in 0 or -2.5")
     try:
         return number(text)
     except ExpressionError as err:
