@@ -22,7 +22,7 @@ from gdlab._methods import Method, reads_loss, resolve_method
 from gdlab._trajectory import Status, Trajectory
 from gdlab.fitting._families import Kind, mean_log_loss, mse
 from gdlab.fitting._result import Fit
-from gdlab.fitting._settings import Scaling, Settings, curvature, eigenvalues, method_name, rate_for
+from gdlab.fitting._settings import Scaling, Settings, curvature, eigenvalues, method_name, rate_for, stopped
 
 __all__ = ["PASS_VALUES", "default_tol", "descent", "descent_over"]
 
@@ -126,17 +126,7 @@ def _descend_method(
         dtype=dtype,
         data=data,
     )
-    return path, rate, source, _stopped(path, spec.name, settings.steps, tol)
-
-
-def _stopped(path: Trajectory, name: str, steps: int, tol: float) -> tuple[str, ...]:
-    """What a descent that did not converge says beside the closed form (nothing when it converged)."""
-    if path.status is Status.MAX_STEPS:
-        return (
-            f"{name} took all {steps:,} steps without the gradient norm falling to {tol:.3g}: "
-            "the coefficients are not converged; raise steps",
-        )
-    return () if path.status is Status.CONVERGED else (f"{name}: {path.message}",)
+    return path, rate, source, stopped(path, spec.name)
 
 
 def _default_tol(y: np.ndarray, dtype: np.dtype, name: str) -> float:
@@ -191,7 +181,7 @@ def _descend_passes(
         tol=tol,
         where="the table's columns",
     )
-    return path, rate, source, _stopped(path, spec.name, settings.steps, tol)
+    return path, rate, source, stopped(path, spec.name)
 
 
 # A coefficient this far (relative) from the closed form has no correct digit.
@@ -353,7 +343,7 @@ def descent_over(closed: Fit, source: Any, settings: Settings, how: str | Method
     path = descend_passes(
         pass_fn, np.zeros(stats.p), lr=rate, steps=settings.steps, method=spec, tol=tol, where=source.where
     )
-    notes = _stopped(path, spec.name, settings.steps, tol)
+    notes = stopped(path, spec.name)
     if not settings.standardize:
         rule = None if rule is None else rule.replace("standardised regressors", "the raw columns")
         notes = ("descent ran on the raw columns (standardize=False), as the lecture does", *notes)

@@ -40,7 +40,7 @@ from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
 from gdlab.fitting._result import Fit
-from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name
+from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name, stopped
 
 __all__ = ["fit_formula"]
 
@@ -452,9 +452,7 @@ def _beside(
         data=jax.tree.map(jnp.asarray, problem.args),
     )
     coef = np.asarray(path.final) * problem.scale
-    notes: tuple[str, ...] = ()
-    if path.status is not Status.CONVERGED:
-        notes = (f"{spec.name}: {path.message}",)
+    notes = stopped(path, spec.name)
     return dataclasses.replace(
         reference,
         method=method_name(how) if isinstance(how, str) else spec.name,

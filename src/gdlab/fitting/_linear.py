@@ -35,7 +35,6 @@ import numpy as np
 from gdlab._checks import InputError
 from gdlab._data import NamesLike, names
 from gdlab._methods import resolve_method
-from gdlab._trajectory import Status
 from gdlab._tsqr import merge_r, one_blas_thread
 from gdlab._types import Params
 from gdlab.data import Source, check_kept_rows, open_source
@@ -293,7 +292,7 @@ def _local_descent(
     result: Any, stats: LinearStats, how: Any, steps: int, lr: Any, tol: Any, standardize: bool = True
 ) -> Any:
     from gdlab._descend import descend
-    from gdlab.fitting._settings import Scaling, Settings, rate_for
+    from gdlab.fitting._settings import Scaling, Settings, rate_for, stopped
 
     if standardize:
         RZ, scaling = standardised(stats)
@@ -321,9 +320,7 @@ def _local_descent(
         method=spec,
         data=local_data,
     )
-    notes: tuple[str, ...] = ()
-    if path.status is not Status.CONVERGED:
-        notes = (f"{spec.name}: {path.message}",)
+    notes = stopped(path, spec.name)
     return dataclasses.replace(
         result,
         coef=scaling.back(np.asarray(path.final)),

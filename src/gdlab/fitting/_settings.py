@@ -17,6 +17,7 @@ from gdlab import _checks
 from gdlab._checks import InputError, Sentence
 from gdlab._data import NamesLike, names
 from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
+from gdlab._trajectory import Status, Trajectory
 
 __all__ = [
     "FAMILIES",
@@ -31,6 +32,7 @@ __all__ = [
     "gd_rate",
     "method_name",
     "rate_for",
+    "stopped",
     "variables",
 ]
 
@@ -219,3 +221,9 @@ def rate_for(
     return 0.1, Sentence(
         lambda s: f"default 0.1 for {name}, which scales its own steps; give {s.name('lr')} to change it"
     )
+
+
+def stopped(path: Trajectory, name: str) -> tuple[str, ...]:
+    """What a descent that did not converge says beside the closed form: the engine's sentence for
+    its ending, named by the method (nothing when it converged). Every fit's descent says it so."""
+    return () if path.status is Status.CONVERGED else (f"{name}: {path.message}",)
