@@ -64,7 +64,7 @@ def test_one_ring_of_losses_frees_a_losss_code_from_every_cache_at_once(monkeypa
 def test_keep_compiled_takes_a_whole_number_and_gives_back_the_previous_one():
     before = _cache.keep_compiled(3)
     try:
-        assert _cache.keep_compiled(5) == 3 and _cache.KEPT_LOSSES == 5
+        assert _cache.keep_compiled(5) == 3 and _cache.keep_compiled(5) == 5
         for bad in (0, -1, 2.5, True, "4"):
             with pytest.raises(ValueError, match="whole number of losses, at least 1"):
                 _cache.keep_compiled(bad)

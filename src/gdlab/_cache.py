@@ -54,7 +54,7 @@ def enable_compilation_cache() -> Path | None:
 # takes its code out of every cache at once.
 
 KEPT_LOSSES = 16
-"""The number of losses whose compiled code is kept (:func:`keep_compiled` changes it)."""
+"""The number of losses whose compiled code is kept at first (:func:`keep_compiled` changes it)."""
 
 _LOCK = threading.RLock()  # the caches are shared by the web lab's worker threads
 
@@ -93,12 +93,10 @@ def keep_compiled(losses: int) -> int:
         >>> keep_compiled(before)
         8
     """
-    global KEPT_LOSSES
     if isinstance(losses, bool) or not isinstance(losses, int) or losses < 1:
         raise InputError(f"keep_compiled takes a whole number of losses, at least 1 (got {losses!r})")
     with _LOCK:
-        before, KEPT_LOSSES = KEPT_LOSSES, losses
-        _RING.size = losses
+        before, _RING.size = _RING.size, losses
         _forget(_RING.trim())
     return before
 

@@ -259,7 +259,7 @@ def descend(
     loss: Any = as_loss(f)  # a function of the parameters, or of (parameters, data)
     spec = resolve_method(method)
     dt = resolve_dtype(dtype)
-    rate = _rate(spec, lr)
+    rate = spec.rate(lr)  # the registry's rule: needed, or refused
     steps, stop = _checks.steps(steps), _checks.tol(tol)
     start = as_float_tree(init, dt, "init")
     bound = data is not None
@@ -311,8 +311,3 @@ def _as_data(a: object, dt: np.dtype) -> object:
     if jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype != dt:
         arr = arr.astype(dt)
     return jax.device_put(arr)
-
-
-def _rate(spec: Method, lr: object) -> float | None:
-    """The rate the method takes from ``lr=`` (the registry's rule), or ``None`` when it holds its own."""
-    return spec.rate(lr)

@@ -317,7 +317,7 @@ def grad(
     from gdlab.cli import _options
 
     loss = _options.expression(expr, _options.load_data(data, expr))
-    given = _options.settings(at, loss, "--at", vectors=False, columns=_options.data_columns(data))
+    given = _options.settings(at, loss, "--at", vectors=False, source=data)
     point = _options.computable(loss, given, "--at", vectors=False)
     report = gradient_report(loss, point)
     if json_output:

@@ -39,7 +39,7 @@ def expression(text: str, data: dict[str, np.ndarray]) -> Expression:
 def problem(text: str, source: str | None, init: list[str], tol: str | None):
     """What ``run`` and ``sweep`` share: the loss with its data, the start, and the tolerance."""
     loss = expression(text, load_data(source, text))
-    start = computable(loss, settings(init, loss, "--init", columns=data_columns(source)), "--init")
+    start = computable(loss, settings(init, loss, "--init", source=source), "--init")
     return loss, start, None if tol is None else value(tol, "--tol")
 
 
@@ -68,11 +68,11 @@ def data_columns(source: str | None) -> tuple[str, ...]:
 
 
 def settings(
-    pairs: list[str], expr: Expression, option: str, vectors: bool = True, columns: tuple[str, ...] = ()
+    pairs: list[str], expr: Expression, option: str, vectors: bool = True, source: str | None = None
 ) -> dict[str, float | np.ndarray]:
     """``["b=9", "b1=2"]`` (or ``["9"]`` for a single parameter) as a dict of floats; a vector
-    parameter is written in brackets, ``beta=[9,2]``. ``columns``: those of ``--data``, to suggest
-    the column a misspelt name in the loss meant."""
+    parameter is written in brackets, ``beta=[9,2]``. ``source``: ``--data``, whose columns (read
+    only when a value is missing) suggest the column a misspelt name in the loss meant."""
     values: dict[str, float | np.ndarray] = {}
     for pair in _pairs(",".join(pairs)):
         if not pair.strip():
@@ -97,6 +97,7 @@ def settings(
         import difflib
 
         hint = ""
+        columns = data_columns(source)
         unused = [c for c in columns if c not in expr.data_values]
         near = {p: difflib.get_close_matches(p, unused, n=1, cutoff=0.75) for p in missing}
         meant = [f"{p} -> {found[0]}" for p, found in near.items() if found]
