@@ -9,7 +9,7 @@ own (exit 1).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
@@ -221,6 +221,20 @@ class Sentence(str):
     def spelled(self, spelling: Spelling) -> str:
         """The sentence with its parameters named as ``spelling`` writes them."""
         return self.words(spelling)
+
+
+def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The choice a mistyped ``name`` most likely meant, if any is close enough: the one rule behind
+    every "did you mean ...?" (methods, families, columns, functions of the expression language).
+
+    Example:
+        >>> closest("logistc", ["linear", "logistic"]), closest("zzz", ["linear", "logistic"])
+        ('logistic', None)
+    """
+    import difflib
+
+    found = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
+    return found[0] if found else None
 
 
 def spelled(text: object, spelling: Spelling) -> object:

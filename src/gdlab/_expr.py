@@ -11,7 +11,6 @@ and size are capped before parsing, so hostile input fails fast with an
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 import threading
 import time
@@ -24,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab._checks import LIMITS, InputError
+from gdlab._checks import LIMITS, InputError, closest
 
 MAX_LENGTH = LIMITS.expression_chars
 MAX_DEPTH = LIMITS.expression_depth
@@ -204,8 +203,8 @@ def _ascii_hint(text: str) -> str:
 
 
 def _suggest(name: str, choices) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else ""
+    near = closest(name, choices)
+    return f"; did you mean {near}?" if near else ""
 
 
 Fn = Callable[[dict], jax.Array]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gdlab._checks import LIMITS, InputError, Spelling
+from gdlab._checks import LIMITS, InputError, Spelling, closest
 from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
 
 
@@ -94,13 +94,11 @@ def settings(
         values[name] = _setting(value.strip(), f"{option} {pair.strip()}", vectors)
     missing = [p for p in expr.params if p not in values]
     if missing:
-        import difflib
-
         hint = ""
         columns = data_columns(source)
         unused = [c for c in columns if c not in expr.data_values]
-        near = {p: difflib.get_close_matches(p, unused, n=1, cutoff=0.75) for p in missing}
-        meant = [f"{p} -> {found[0]}" for p, found in near.items() if found]
+        near = {p: closest(p, unused, cutoff=0.75) for p in missing}
+        meant = [f"{p} -> {found}" for p, found in near.items() if found]
         if meant:
             hint = f"; or, if the loss means columns of --data, fix their names ({', '.join(meant)})"
         elif expr.data_values or columns:

@@ -7,14 +7,13 @@ none of them.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from gdlab import _checks
-from gdlab._checks import InputError, Sentence
+from gdlab._checks import InputError, Sentence, closest
 from gdlab._data import NamesLike, names
 from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
 from gdlab._trajectory import Status, Trajectory
@@ -83,10 +82,8 @@ class Settings:
 def family_name(family: object) -> str:
     kind = family.strip().lower() if isinstance(family, str) else family
     if kind not in FAMILIES:
-        import difflib
-
-        close = difflib.get_close_matches(str(kind), FAMILIES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        near = closest(str(kind), FAMILIES)
+        hint = f"; did you mean {near!r}?" if near else ""
         raise InputError(
             lambda s: f"{s.name('family')} {family!r}: choose one of {', '.join(FAMILIES)}{hint}",
             parameter="family",
@@ -123,8 +120,8 @@ def fit_method(method: object, family: str = "linear") -> str | Method:
             parameter="method",
         )
     if kind not in METHODS:
-        close = difflib.get_close_matches(kind, METHODS, n=1, cutoff=0.6)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        near = closest(kind, METHODS)
+        hint = f"did you mean {near!r}? " if near else ""
         raise InputError(
             lambda s: f"{s.setting('method', method, quoted=True)}: {hint}choose one of {', '.join(METHODS)}",
             parameter="method",

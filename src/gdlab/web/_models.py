@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from gdlab._checks import LIMITS
+from gdlab._checks import LIMITS, closest
 
 
 def _method_names() -> list[str]:
@@ -37,10 +37,8 @@ def _method_names() -> list[str]:
 def _known_method(name: str) -> str:
     names = _method_names()
     if name not in names:
-        import difflib
-
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        near = closest(name, names)
+        hint = f"; did you mean {near!r}?" if near else ""
         raise ValueError(f"unknown method {name!r}{hint} (choose one of {', '.join(names)})")
     return name
 
