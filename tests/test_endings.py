@@ -151,7 +151,7 @@ def test_a_vector_start_of_the_wrong_length_is_refused_on_the_page():
 
 def test_the_page_and_the_pictures_colour_runs_and_regimes_alike():
     """One table of colours: the pictures' and the page's (from /api/methods)."""
-    from gdlab.render._palette import COLORS
+    from gdlab._colours import COLORS
     from gdlab.render._sweep import REGIME_COLORS
     from gdlab.web._compute import Lab
 

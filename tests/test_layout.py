@@ -2,6 +2,7 @@
 
 import ast
 import importlib.util
+import shutil
 from pathlib import Path
 
 TOOL = Path(__file__).resolve().parent.parent / "tools" / "check_imports.py"
@@ -60,3 +61,16 @@ def test_the_fits_import_no_drawing_and_no_front_end_and_the_data_no_fits():
 def test_no_type_only_circle_through_the_fits_or_the_command_line():
     circles = _checker().check()["type-only circles"]
     assert not [c for c in circles if any(m.startswith(("gdlab.fitting", "gdlab.cli")) for m in c)]
+
+
+def test_only_the_public_names_import_the_drawing_code(tmp_path):
+    """The CLI, the demo and the web page draw through ``gdlab.plot`` and its siblings; the rule
+    catches a front end reaching into ``render/`` (shown on a copy of the source that does)."""
+    checker = _checker()
+    for name in ("gdlab.cli", "gdlab._demo", "gdlab.web", "gdlab.fitting", "gdlab._engine"):
+        assert not {m for m in _imports(checker, name) if m.startswith("gdlab.render")}, name
+    shutil.copytree(checker.ROOT / "gdlab", tmp_path / "gdlab")
+    app = tmp_path / "gdlab" / "cli" / "_app.py"
+    app.write_text(app.read_text() + "\n\ndef _drawn():\n    from gdlab.render._palette import COLORS\n")
+    checker.ROOT = tmp_path
+    assert [f for f in checker.check()["render"] if "cli/_app.py" in f and "gdlab.render._palette" in f]

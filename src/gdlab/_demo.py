@@ -34,7 +34,7 @@ def output_folder(folder: str | Path) -> Path:
 
 def lecture_pictures(folder: str | Path) -> list[Path]:
     """Write the lecture's pictures into ``folder``; return their paths, in lecture order."""
-    from gdlab.render import animate, plot, plot_grid, save_figure
+    from gdlab import animate, plot, plot_grid, save_figure
 
     out = output_folder(folder)
     written = []
@@ -72,11 +72,9 @@ def lecture_pictures(folder: str | Path) -> list[Path]:
 def _methods(out: Path) -> list[Path]:
     """First- and second-order methods side by side: on the lecture's loss, on the cafe regression,
     and gd's fitted line moving over the cafe data."""
-    from gdlab import datasets
+    from gdlab import animate, datasets, plot, save_figure
     from gdlab._text import count
     from gdlab.fitting._fit import fit
-    from gdlab.render import animate, plot, save_figure
-    from gdlab.render._fitpaths import plot_fit_paths
 
     said = lambda name, t: f"{name}: {count(t.steps, 'step')}, {t.status.value}"  # noqa: E731
     paths = [descend(lecture_loss, -10.0, lr=lr, method=m, steps=100, tol=1e-8) for m, lr in LECTURE_METHODS]
@@ -105,7 +103,7 @@ def _methods(out: Path) -> list[Path]:
     ]
     fits.append(fit("cafe", y="y", model="b0 + b1*x", method="lm", init={"b0": 0.0, "b1": 0.0}))
     names = ("gd, lr 1/L", "momentum, lr 1/L", "adam, lr 0.1", "newton", "lm (formula b0 + b1*x)")
-    cafe = plot_fit_paths(
+    cafe = plot(
         fits,
         labels=[said(n, f.trajectory) for n, f in zip(names, fits, strict=True)],
         title="cafe: y ~ x on the raw columns from (0, 0), each method's path over the mean squared "
@@ -124,10 +122,9 @@ def _learning_rate_lab(out: Path) -> list[Path]:
     """Sweeps of both losses with their 2/L, and the homework done stochastically."""
     import jax.numpy as jnp
 
-    from gdlab import datasets
+    from gdlab import animate, datasets, plot_sweep, save_figure
     from gdlab._sgd import sgd
     from gdlab._sweep import rates, sweep
-    from gdlab.render import animate, plot_sweep, save_figure
 
     lecture = sweep(lecture_loss, -10.0, lrs=rates(1e-3, 10, 80), steps=1000, tol=1e-8)
     written = [

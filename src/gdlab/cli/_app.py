@@ -412,7 +412,7 @@ def grid(
         for message in result.warnings:
             console.print(f"[yellow]warning:[/yellow] {spelled(message, _options.CLI)}")
     if out is not None:
-        from gdlab.render import plot_grid, save_figure
+        from gdlab import plot_grid, save_figure
 
         summary["out"] = str(save_figure(plot_grid(result, title=f"grid search of {loss.text}"), out))
         if not json_output:
@@ -528,7 +528,7 @@ def sweep(
     if not json_output:
         _print_sweep(console, result, loss.text, every)
     if out is not None:
-        from gdlab.render import plot_sweep, save_figure
+        from gdlab import plot_sweep, save_figure
 
         summary["out"] = str(save_figure(plot_sweep(result, title=f"{loss.text}: {len(result)} rates"), out))
         if not json_output:
@@ -757,7 +757,7 @@ def fit(
         stream=stream,
     )
     if out is not None:
-        from gdlab.render import save_figure
+        from gdlab import save_figure
 
         save_figure(result.plot(), out)
     if json_output:  # the table below lists the warnings; with --json they go to stderr
@@ -822,11 +822,11 @@ def _write_path(path, out: Path, frames: int) -> str:
     elif suffix == ".json":
         path.to_json(out)
     elif suffix in (".png", ".svg", ".pdf"):
-        from gdlab.render import plot, save_figure
+        from gdlab import plot, save_figure
 
         save_figure(plot(path, tangent=len(path.names) == 1, history=True), out)
     else:
-        from gdlab.render import animate
+        from gdlab import animate
 
         spacing = "log" if path.steps > 1000 else "linear"
         animate(path, frames=frames, spacing=spacing).save(out)

@@ -87,7 +87,9 @@ def plot(
     Args:
         trajectories: a :class:`~gdlab.Trajectory` or a list of them; or an
             iterative :class:`~gdlab.Fit` of one regressor, drawn as in
-            :func:`animate` at its last step.
+            :func:`animate` at its last step; or a list of iterative fits of one
+            two-coefficient model to the same data, one panel each: its path over
+            the mean squared residual, the least-squares solution starred.
         ax: draw into this matplotlib Axes (single-panel pictures only).
         layout: ``"overlay"`` (one plot, distinct colours) or ``"panels"``
             (side by side, one per trajectory).
@@ -135,6 +137,10 @@ def plot(
     )
     from gdlab.render._scene import as_trajectories, build_scene
 
+    if isinstance(trajectories, list | tuple) and trajectories and all(map(_is_fit, trajectories)):
+        from gdlab.render._fitpaths import plot_fit_paths
+
+        return plot_fit_paths(trajectories, labels=labels, title=title, size=size, dpi=dpi)
     if _is_fit(trajectories):
         from gdlab._checks import InputError
         from gdlab.render._fitscene import drawable_fit, fit_scene

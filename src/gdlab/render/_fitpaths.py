@@ -14,12 +14,12 @@ import matplotlib as mpl
 import numpy as np
 
 from gdlab._checks import InputError
+from gdlab._colours import COLORS
 from gdlab._text import count
 from gdlab.render._figure import new_figure
 from gdlab.render._fitscene import predictions
 from gdlab.render._fonts import font_family
 from gdlab.render._levels import colorbar, filled_contour
-from gdlab.render._palette import COLORS
 from gdlab.render._view import padded
 
 if TYPE_CHECKING:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-# The runs' colours, in order: every picture, animation and the lab page draw runs in these.
-COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+from gdlab._colours import COLORS
 
 
 def _palette_source(first_rgb: np.ndarray) -> np.ndarray:
@@ -138,14 +137,3 @@ class Quantizer:
         picture = Image.frombytes("P", (indices.shape[1], indices.shape[0]), indices.tobytes())
         picture.putpalette(self.colors)
         return picture
-
-
-# The colour of each regime, by its name: the sweep picture draws with these, and the lab page
-# receives them from /api/methods (its built-in copy is only for a backend too old to send them).
-REGIME_COLOURS: dict[str, str] = {
-    "converged": "#2ca02c",
-    "slow": "#bcbd22",
-    "oscillating": "#ff7f0e",
-    "diverged": "#d62728",
-    "stalled": "#7f7f7f",
-}

@@ -22,13 +22,13 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from gdlab._checks import InputError
+from gdlab._colours import COLORS
 from gdlab._landscape import Landscape, landscape
 from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
 from gdlab.render._levels import FORMAT, colorbar, filled_contour
-from gdlab.render._palette import COLORS
 from gdlab.render._placement import SPOTS, axes_points, box_at, fraction_size, free_spot
 from gdlab.render._view import (
     GRID,

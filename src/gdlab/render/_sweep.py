@@ -10,11 +10,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from gdlab._checks import InputError
+from gdlab._colours import REGIME_COLOURS
 from gdlab._sweep import Sweep
 from gdlab._trajectory import Regime, flat_rows
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import font_family
-from gdlab.render._palette import REGIME_COLOURS
 
 REGIME_COLORS = {regime: REGIME_COLOURS[regime.value] for regime in Regime}
 

@@ -179,7 +179,7 @@ class Lab:
     def methods(_: object = None) -> Json:
         """The optimisers by name, whether each takes a rate, and the settings the page may change;
         and the colour of each regime, as the pictures draw it."""
-        from gdlab.render._palette import COLORS, REGIME_COLOURS
+        from gdlab._colours import COLORS, REGIME_COLOURS
 
         return {
             "run_colours": list(COLORS),
