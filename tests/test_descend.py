@@ -211,3 +211,76 @@ def test_the_same_loss_text_reuses_its_compiled_run():
     assert again.final["b"] == pytest.approx(1.75, abs=1e-6) and fresh.final["b"] == pytest.approx(
         1.5, abs=1e-6
     )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("steps", [7, 3000])  # one chunk; several (the rows read back chunk by chunk)
+def test_every_row_of_a_pytree_of_mixed_shapes_is_the_hand_loops(dtype, steps):
+    """A run's rows come back from the compiled chunk packed into one array: each leaf of the
+    parameters and of the gradient, in its shape and dtype, row by row, equals plain NumPy gd."""
+    A = np.array([[1.0, 2.0, 0.5], [0.0, 1.0, -1.0]])
+
+    def f(p):
+        return jnp.sum((p["w"] - A) ** 2) + (p["b"][0] - 3.0) ** 2 + 2.0 * (p["b"][1] + 1.0) ** 2
+
+    init = {"w": np.zeros((2, 3)), "b": (np.float64(0.0), np.float64(0.0))}
+    lr = 0.01
+    path = gdlab.descend(f, init, lr=lr, steps=steps, dtype=dtype)
+    w, b0, b1 = np.zeros((2, 3)), 0.0, 0.0
+    ws, b0s, b1s, gws, gb1s = [], [], [], [], []
+    for _ in range(steps + 1):
+        gw, gb0, gb1 = 2 * (w - A), 2 * (b0 - 3.0), 4 * (b1 + 1.0)
+        ws.append(w), b0s.append(b0), b1s.append(b1), gws.append(gw), gb1s.append(gb1)
+        w, b0, b1 = w - lr * gw, b0 - lr * gb0, b1 - lr * gb1
+    rtol = 1e-5 if dtype == "float32" else 1e-12
+    assert path.params["w"].shape == (steps + 1, 2, 3) and path.params["w"].dtype == np.dtype(dtype)
+    assert path.params["b"][1].dtype == np.dtype(dtype) and path.loss.dtype == np.dtype(dtype)
+    np.testing.assert_allclose(path.params["w"], np.array(ws), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(path.params["b"][0], np.array(b0s), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(path.params["b"][1], np.array(b1s), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(path.grad["w"], np.array(gws), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(path.grad["b"][1], np.array(gb1s), rtol=rtol, atol=rtol)
+    expected = [f({"w": w_, "b": (x, y)}) for w_, x, y in zip(ws[:5], b0s, b1s, strict=False)]
+    np.testing.assert_allclose(path.loss[:5], expected, rtol=rtol)
+    assert path.status is gdlab.Status.MAX_STEPS, path.message
+
+
+def _closes_over_float64(b):
+    """A float32 run whose loss reads a float64 NumPy constant (JAX would give a float64 value)."""
+    return jnp.sum((b - np.array([1.0, 2.0])) ** 2)
+
+
+@pytest.mark.parametrize(
+    "run, plain",
+    [
+        (lambda: [gdlab.descend(_closes_over_float64, np.zeros(2), lr=0.1, steps=5, dtype="float32")], True),
+        (
+            lambda: (lambda s: [s.trajectory(i) for i in range(len(s))])(
+                gdlab.sweep(_closes_over_float64, np.zeros(2), lrs=[0.1, 0.2], steps=5, dtype="float32")
+            ),
+            True,
+        ),
+        (
+            lambda: [
+                gdlab.sgd(
+                    lambda b, batch: jnp.mean((batch - b[0]) ** 2) + _closes_over_float64(b),
+                    np.zeros(2),
+                    np.arange(8.0),
+                    lr=0.1,
+                    batch_size=2,
+                    epochs=2,
+                    dtype="float32",
+                )
+            ],
+            False,
+        ),
+    ],
+    ids=["descend", "sweep", "sgd"],
+)
+def test_a_float32_run_keeps_its_loss_in_float32_when_the_loss_reads_float64_constants(run, plain):
+    for path in run():
+        assert path.loss.dtype == np.float32 and path.params.dtype == np.float32
+        assert path.grad.dtype == np.float32 and np.all(np.isfinite(path.loss))
+        if plain:  # the recorded loss is the loss at the recorded parameters
+            expected = [float(np.sum((p.astype(np.float64) - [1.0, 2.0]) ** 2)) for p in path.params]
+            np.testing.assert_allclose(path.loss, expected, rtol=1e-6)

@@ -38,7 +38,7 @@ from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import components
 from gdlab._stability import with_curvature
-from gdlab._trajectory import Trajectory, flat_rows
+from gdlab._trajectory import Trajectory
 from gdlab._types import BatchLoss, DTypeLike, Loss, MethodLike, Params
 
 # Numbers one chunk's buffers hold (parameters and gradient per row), and its most rows.
@@ -68,9 +68,11 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
     compiles nothing new. With ``bound``, the loss is
     ``f(params, data)`` and ``data`` reaches the compiled code as an argument: no copy of it is
     embedded in the program, and new data of the same shapes reuse it.
-    Returns the buffers, how many rows were written, the carry to go on from, and the run's
-    probe past its last row when this chunk reached the step limit (zeros otherwise): in the same
-    program, so that a run at the step limit compiles once, not a second program for its probe.
+    Returns one array (:func:`_packed`: the rows written, how many, the outcome and the run's probe
+    past its last row when this chunk reached the step limit) and the carry to go on from. The
+    probe is in the same program, so that a run at the step limit compiles once, not a second
+    program for its probe; and the outputs are one array, read from the device at once (each
+    array read costs about 6 us, and a run's nine outputs read apart cost 50 us).
     """
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
     step = make_step(loss, optimiser(method, lr))
@@ -102,7 +104,51 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
         return jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), jax.eval_shape(probe, 0))
 
     at_limit = (carry[4] == Outcome.MAX_STEPS) & (written > 0)
-    return buffers, written, carry, jax.lax.cond(at_limit, probe, no_probe, 0)
+    probed = jax.lax.cond(at_limit, probe, no_probe, 0)
+    return _packed(buffers, (written, carry[4], *probed), jnp.result_type(lr)), carry
+
+
+TAIL = 6  # (rows written, outcome, probe flips, first and last gradient norm, moved): after the rows
+
+
+def _packed(buffers, tail, dt):
+    """A chunk's outputs as one flat array of ``dt``: its rows, each (parameters, loss, gradient)
+    flattened, then ``tail``'s :data:`TAIL` numbers (small whole numbers, exact in any float)."""
+    P, L, G = buffers
+    rows = L.shape[0]
+    flat = lambda tree: [x.reshape(rows, -1).astype(dt) for x in jax.tree.leaves(tree)]  # noqa: E731
+    table = jnp.concatenate([*flat(P), L.reshape(rows, 1).astype(dt), *flat(G)], axis=1)
+    return jnp.concatenate([table.ravel(), jnp.stack([jnp.asarray(x).astype(dt) for x in tail])])
+
+
+def unpacked(packed, rows: int) -> tuple[np.ndarray, int, Outcome, tuple]:
+    """What :func:`_packed` packed, as NumPy: the rows written (a table of parameters, loss and
+    gradient columns), how many, the outcome, and the probe's numbers."""
+    arr = np.asarray(packed)
+    tail = arr[-TAIL:]
+    n = int(tail[0])
+    table = arr[:-TAIL].reshape(rows, -1)[:n]
+    if 2 * n < rows:  # a view would keep all the rows alive
+        table = table.copy()
+    return table, n, Outcome(int(tail[1])), tuple(tail[2:].tolist())
+
+
+def split_rows(table: np.ndarray, like: Params) -> tuple[Params, np.ndarray, Params]:
+    """The parameters, loss and gradient columns of a table of rows, the parameters and gradient
+    shaped like ``like`` with a leading axis of rows (views of the table)."""
+    leaves, tree = jax.tree.flatten(like)
+    count = sum(int(np.size(x)) for x in leaves)
+
+    def shaped(block: np.ndarray) -> Params:
+        parts, at = [], 0
+        for leaf in leaves:
+            size = int(np.size(leaf))
+            column = block[:, at : at + size].reshape(len(table), *np.shape(leaf))
+            parts.append(column.astype(np.result_type(leaf), copy=False))
+            at += size
+        return jax.tree.unflatten(tree, parts)
+
+    return shaped(table[:, :count]), table[:, count], shaped(table[:, count + 1 :])
 
 
 def _with_data(f, data, params):
@@ -129,8 +175,9 @@ def _run(
     data: object = None,
     bound: bool = False,
 ):
-    """Every row of a run, chunk after chunk: (params, loss, grad) as NumPy, the outcome, and the
-    probe past the last row (a run that reached the step limit).
+    """Every row of a run, chunk after chunk: a table of (params, loss, grad) rows as NumPy
+    (:func:`split_rows` shapes it), the outcome, and the probe past the last row (a run that
+    reached the step limit).
 
     Each chunk is sized to take about ``CHUNK_SECONDS`` (a power of two of steps, measured), and
     :func:`gdlab._cancel.checkpoint` runs between chunks, so Ctrl-C and a cancelled scope are
@@ -162,13 +209,13 @@ def _run(
     chunk = entry.jitted
     if short:  # the whole run in one chunk: nothing to time
         bounds = np.array((steps, rows), np.int32)
-        buffers, written, carry, probe = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
-        n = int(written)
-        return (*kept_rows(buffers, n, rows), Outcome(int(carry[4])), probe)
+        packed, _ = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        table, _, code, probe = unpacked(packed, rows)
+        return table, code, probe
     compiled = entry.traces[0]
     kept: list = []
     taken = 0
-    code, probe = Outcome.RUNNING, None
+    code, probe = Outcome.RUNNING, ()
     while code is Outcome.RUNNING:
         limit = min(pace.steps(), budget - taken)
         if limit <= 0:  # stop with what was kept, rather than run out of memory
@@ -177,21 +224,15 @@ def _run(
         checkpoint()
         began = time.perf_counter()
         bounds = np.array((steps, limit), np.int32)
-        buffers, written, carry, probe = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
-        n = int(written)  # waits for the chunk
+        packed, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        table, n, code, probe = unpacked(packed, rows)  # waits for the chunk
         pace.took(n, time.perf_counter() - began)
-        kept.append(kept_rows(buffers, n, rows))
+        kept.append(table)
         taken += n
-        code = Outcome(int(carry[4]))
     if pace.per_step and (len(kept) > 1 or entry.traces[0] == compiled):
         entry.seconds[cost] = pace.per_step  # not a lone chunk's time that a compile inflated
-    if len(kept) == 1:
-        P, L, G = kept[0]
-    else:
-        P, L, G = (
-            jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True)
-        )
-    return P, L, G, code, probe
+    table = kept[0] if len(kept) == 1 else np.concatenate(kept)
+    return table, code, probe
 
 
 def cost_key(init: Params, data: object, early: bool, leaves: list | None = None) -> tuple:
@@ -265,7 +306,7 @@ def descend(
     bound = data is not None
     if bound:
         data = jax.tree.map(lambda a: _as_data(a, dt), data)
-    P, L, G, code, probed = _run(
+    table, code, probed = _run(
         loss,
         spec,
         start,
@@ -276,13 +317,14 @@ def descend(
         data,
         bound,
     )
-    rows, last = L.shape[0], lambda a: a[-1]
+    P, L, G = split_rows(table, start)
+    count, last = table.shape[1] // 2, lambda a: a[-1]
     probe = None
     if code is Outcome.MAX_STEPS:  # the chunk that reached the step limit probed past it
         flips, first, end, moved = probed
         probe = Probe(int(flips), float(first), float(end), bool(moved))
     facts = facts_from_rows(
-        code, L, flat_rows(G, rows), flat_rows(P, rows), lr=rate, tol=stop, method=spec.name, probe=probe
+        code, L, table[:, count + 1 :], table[:, :count], lr=rate, tol=stop, method=spec.name, probe=probe
     )
     if code is Outcome.NOT_FINITE and facts.step == 0 and facts.not_finite:  # the start is the problem
         raise InputError(describe(facts))

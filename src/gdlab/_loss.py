@@ -61,11 +61,26 @@ def scalar_loss(f: Callable[..., Any]) -> Callable[..., jax.Array]:
                     f"Reduce it, e.g. with {s.function('sum')}(...) or {s.function('mean')}(...)"
                 )
             )
-        if not jnp.issubdtype(arr.dtype, jnp.floating):
-            arr = arr.astype(jnp.result_type(float))
+        want = _precision_of(args[0] if args else None)
+        if want is None and not jnp.issubdtype(arr.dtype, jnp.floating):
+            want = jnp.result_type(float)
+        if want is not None and arr.dtype != want:
+            arr = arr.astype(want)
         return arr.reshape(())
 
     return wrapped
+
+
+def _precision_of(params: object) -> Any:
+    """The floating type of the parameters, which the loss's value is given in: a run in float32
+    whose loss reads a float64 constant (a NumPy array it closes over) would otherwise compute a
+    float64 value beside float32 parameters and gradients. None when the parameters hold none."""
+    kinds = [
+        x.dtype
+        for x in jax.tree.leaves(params)
+        if hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)
+    ]
+    return jnp.result_type(*kinds) if kinds else None
 
 
 _TRACE_ERRORS = (
