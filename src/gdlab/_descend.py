@@ -23,6 +23,7 @@ from gdlab._cache import per_key
 from gdlab._cancel import Pace, checkpoint
 from gdlab._checks import LIMITS, InputError
 from gdlab._engine import (
+    PROBE,
     Outcome,
     Probe,
     describe,
@@ -31,7 +32,7 @@ from gdlab._engine import (
     make_step,
     optimiser,
     outcome,
-    probe_steps,
+    past_probe,
 )
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
@@ -68,52 +69,59 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
     compiles nothing new. With ``bound``, the loss is
     ``f(params, data)`` and ``data`` reaches the compiled code as an argument: no copy of it is
     embedded in the program, and new data of the same shapes reuse it.
-    Returns one array (:func:`_packed`: the rows written, how many, the outcome and the run's probe
-    past its last row when this chunk reached the step limit) and the carry to go on from. The
-    probe is in the same program, so that a run at the step limit compiles once, not a second
-    program for its probe; and the outputs are one array, read from the device at once (each
-    array read costs about 6 us, and a run's nine outputs read apart cost 50 us).
+    A run that reaches the step limit goes on for :data:`~gdlab._engine.PROBE` - 1 steps past its
+    last row, written as rows after it (the buffers hold that many more): what they do tells
+    bouncing from settling (:func:`gdlab._engine.past_probe`). They are the loop's own steps, so
+    the step is compiled once, not a second time for a probe.
+    Returns one array (:func:`_packed`: the rows written, the probe's rows after them, how many
+    rows the run wrote and its outcome) and the carry to go on from. The outputs are one array,
+    read from the device at once (each array read costs about 6 us, and a run's nine outputs read
+    apart cost 50 us).
     """
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
     step = make_step(loss, optimiser(method, lr))
     steps, limit = bounds[0], bounds[1]
-    blank = lambda x: jnp.zeros((rows, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
+    blank = lambda x: jnp.zeros((rows + PAST, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
     put = lambda buf, i, x: jax.tree.map(lambda b, v: b.at[i].set(v), buf, x)  # noqa: E731
 
     def body(c):
-        i, (k, p, state, first, _), (P, L, G) = c
+        i, (k, p, state, first, code), (P, L, G), written = c
         value, g, new_p, new_state = step(p, state)
-        first = jnp.where(k == 0, value, first)
-        code = outcome(loss, method, value, g, p, new_p, first, tol, early)
-        code = jnp.where((code == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), code)
+        running = code == Outcome.RUNNING  # else the run is at the step limit: a step past its end
+        new_first = jnp.where(k == 0, value, first)
+        new_code = outcome(loss, method, value, g, p, new_p, new_first, tol, early)
+        new_code = jnp.where(
+            (new_code == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), new_code
+        )
         rows_ = (put(P, i, p), L.at[i].set(value), put(G, i, g))
-        return i + 1, (k + 1, new_p, new_state, first, code), rows_
+        carry = (
+            jnp.where(running, k + 1, k),
+            new_p,
+            new_state,
+            jnp.where(running, new_first, first),
+            jnp.where(running, new_code, code),
+        )
+        return i + 1, carry, rows_, jnp.where(running, i + 1, written)
 
     def more(c):
-        return (c[1][4] == Outcome.RUNNING) & (c[0] < limit)
+        i, code, written = c[0], c[1][4], c[3]
+        return ((code == Outcome.RUNNING) & (i < limit)) | (
+            (code == Outcome.MAX_STEPS) & (i < written + PAST)
+        )
 
     p0 = carry[1]
     buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
-    written, carry, buffers = jax.lax.while_loop(more, body, (0, carry, buffers))
-
-    def probe(_):  # what the steps past the last row do tells bouncing from settling
-        last = lambda rows_: jax.tree.map(lambda r: r[written - 1], rows_)  # noqa: E731
-        return probe_steps(step, last(buffers[2]), last(buffers[0]), carry[1], carry[2])
-
-    def no_probe(_):
-        return jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), jax.eval_shape(probe, 0))
-
-    at_limit = (carry[4] == Outcome.MAX_STEPS) & (written > 0)
-    probed = jax.lax.cond(at_limit, probe, no_probe, 0)
-    return _packed(buffers, (written, carry[4], *probed), jnp.result_type(lr)), carry
+    _, carry, buffers, written = jax.lax.while_loop(more, body, (0, carry, buffers, 0))
+    return _packed(buffers, (written, carry[4]), jnp.result_type(lr)), carry
 
 
-TAIL = 6  # (rows written, outcome, probe flips, first and last gradient norm, moved): after the rows
+PAST = PROBE - 1  # the steps a run at its step limit takes past its last row, kept as rows after it
+TAIL = 2  # (rows written, outcome): after the rows
 
 
 def _packed(buffers, tail, dt):
     """A chunk's outputs as one flat array of ``dt``: its rows, each (parameters, loss, gradient)
-    flattened, then ``tail``'s :data:`TAIL` numbers (small whole numbers, exact in any float)."""
+    flattened, then ``tail``'s :data:`TAIL` numbers (whole numbers below 2**24, exact in any float)."""
     P, L, G = buffers
     rows = L.shape[0]
     flat = lambda tree: [x.reshape(rows, -1).astype(dt) for x in jax.tree.leaves(tree)]  # noqa: E731
@@ -121,16 +129,21 @@ def _packed(buffers, tail, dt):
     return jnp.concatenate([table.ravel(), jnp.stack([jnp.asarray(x).astype(dt) for x in tail])])
 
 
-def unpacked(packed, rows: int) -> tuple[np.ndarray, int, Outcome, tuple]:
+def unpacked(packed, rows: int) -> tuple[np.ndarray, int, Outcome, Probe | None]:
     """What :func:`_packed` packed, as NumPy: the rows written (a table of parameters, loss and
-    gradient columns), how many, the outcome, and the probe's numbers."""
+    gradient columns), how many, the outcome, and the probe of a run at its step limit."""
     arr = np.asarray(packed)
-    tail = arr[-TAIL:]
-    n = int(tail[0])
-    table = arr[:-TAIL].reshape(rows, -1)[:n]
+    n, code = int(arr[-2]), Outcome(int(arr[-1]))
+    table = arr[:-TAIL].reshape(rows + PAST, -1)
+    probe = None
+    if code is Outcome.MAX_STEPS and n > 0:  # the last row and the steps past it
+        count = table.shape[1] // 2
+        past = table[n - 1 : n + PAST]
+        probe = past_probe(past[:, count + 1 :], past[:2, :count])
+    table = table[:n]
     if 2 * n < rows:  # a view would keep all the rows alive
         table = table.copy()
-    return table, n, Outcome(int(tail[1])), tuple(tail[2:].tolist())
+    return table, n, code, probe
 
 
 def split_rows(table: np.ndarray, like: Params) -> tuple[Params, np.ndarray, Params]:
@@ -186,7 +199,8 @@ def _run(
     leaves = jax.tree.leaves(init)
     count = sum(int(np.size(x)) for x in leaves)
     budget = LIMITS.trajectory_numbers // (2 * count + 1)
-    rows = max(1, min(chunk_rows(init, steps, count), budget))
+    # the buffers hold PAST rows more (a probe past the step limit): within the chunk's numbers
+    rows = max(1, min(chunk_rows(init, steps, count), budget, CHUNK_NUMBERS // (2 * count) - PAST))
     if not early and steps + 1 > budget:
         raise InputError(
             lambda s: (
@@ -215,7 +229,7 @@ def _run(
     compiled = entry.traces[0]
     kept: list = []
     taken = 0
-    code, probe = Outcome.RUNNING, ()
+    code, probe = Outcome.RUNNING, None
     while code is Outcome.RUNNING:
         limit = min(pace.steps(), budget - taken)
         if limit <= 0:  # stop with what was kept, rather than run out of memory
@@ -306,7 +320,7 @@ def descend(
     bound = data is not None
     if bound:
         data = jax.tree.map(lambda a: _as_data(a, dt), data)
-    table, code, probed = _run(
+    table, code, probe = _run(
         loss,
         spec,
         start,
@@ -319,10 +333,6 @@ def descend(
     )
     P, L, G = split_rows(table, start)
     count, last = table.shape[1] // 2, lambda a: a[-1]
-    probe = None
-    if code is Outcome.MAX_STEPS:  # the chunk that reached the step limit probed past it
-        flips, first, end, moved = probed
-        probe = Probe(int(flips), float(first), float(end), bool(moved))
     facts = facts_from_rows(
         code, L, table[:, count + 1 :], table[:, :count], lr=rate, tol=stop, method=spec.name, probe=probe
     )

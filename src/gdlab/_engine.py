@@ -570,15 +570,26 @@ def facts_from_rows(
     )
 
 
+def window_probe(grads: np.ndarray, moved: bool) -> Probe:
+    """A :class:`Probe` read from consecutive gradients (rows of ``grads``, flattened), the first
+    at the run's last row: the same numbers :func:`probe_steps` computes in compiled code."""
+    with np.errstate(all="ignore"):
+        turns = np.einsum("ij,ij->i", grads[1:], grads[:-1]) < 0
+        start, end = np.linalg.norm(grads[[0, -1]], axis=1)
+    return Probe(int(np.sum(turns)), float(start), float(end), moved, pairs=len(grads) - 1)
+
+
+def past_probe(grads: np.ndarray, params: np.ndarray) -> Probe:
+    """The :class:`Probe` of a run that recorded its :data:`PROBE` - 1 steps past the end as rows:
+    ``grads`` and ``params`` are the last row and those steps' rows, flattened."""
+    return window_probe(grads, not np.array_equal(params[1], params[0]))
+
+
 def rows_probe(grads: np.ndarray, params: np.ndarray) -> Probe:
     """A :class:`Probe` read from the last :data:`PROBE` recorded rows instead of steps past the end."""
     k = grads.shape[0] - 1
-    window = grads[max(0, k - PROBE + 1) :]
-    with np.errstate(all="ignore"):
-        turns = np.einsum("ij,ij->i", window[1:], window[:-1]) < 0
-        start, end = np.linalg.norm(window[[0, -1]], axis=1)
     moved = k == 0 or not np.array_equal(params[k], params[k - 1])
-    return Probe(int(np.sum(turns)), float(start), float(end), moved, pairs=len(window) - 1)
+    return window_probe(grads[max(0, k - PROBE + 1) :], moved)
 
 
 def not_finite(loss: float, grad: np.ndarray, params: np.ndarray) -> str:
