@@ -82,7 +82,9 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
     step = make_step(loss, optimiser(method, lr))
     steps, limit = bounds[0], bounds[1]
     blank = lambda x: jnp.zeros((rows + PAST, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
-    put = lambda buf, i, x: jax.tree.map(lambda b, v: b.at[i].set(v), buf, x)  # noqa: E731
+    # rows are written in place, always in bounds: i < limit <= rows, and a probe ends before rows + PAST
+    row = lambda b, i, v: jax.lax.dynamic_update_index_in_dim(b, v, i, 0)  # noqa: E731
+    put = lambda buf, i, x: jax.tree.map(lambda b, v: row(b, i, v), buf, x)  # noqa: E731
 
     def body(c):
         i, (k, p, state, first, code), (P, L, G), written = c
@@ -93,7 +95,7 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
         new_code = jnp.where(
             (new_code == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), new_code
         )
-        rows_ = (put(P, i, p), L.at[i].set(value), put(G, i, g))
+        rows_ = (put(P, i, p), row(L, i, value), put(G, i, g))
         carry = (
             jnp.where(running, k + 1, k),
             new_p,
