@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import sys
@@ -32,7 +31,7 @@ import jax
 import numpy as np
 
 from gdlab import _files as files
-from gdlab._checks import LIMITS, InputError
+from gdlab._checks import LIMITS, InputError, closest
 from gdlab._precision import resolve_dtype
 from gdlab._text import count
 from gdlab._types import DTypeLike
@@ -398,8 +397,8 @@ def _pick(found: dict[str, Any], wanted: tuple[str, ...] | None, source: str) ->
 
 
 def no_column(name: str, existing: Sequence[str], source: str) -> str:
-    close = difflib.get_close_matches(name, existing, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(name, existing)
+    hint = f" (did you mean {close!r}?)" if close else ""
     shown = ", ".join(map(repr, existing[:20]))
     more = f" and {len(existing) - 20:,} more" if len(existing) > 20 else ""
     joined = next((sep for sep in (";", "\t", "|") if len(existing) == 1 and sep in existing[0]), None)

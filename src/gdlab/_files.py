@@ -16,7 +16,6 @@ and then converting it makes.
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import InputError, closest
 
 __all__ = [
     "CSV_MISSING",
@@ -418,7 +417,7 @@ def _renamed(name: str, held: Sequence[str], first_names: Sequence[str]) -> str 
     """The column of ``held`` that is probably ``name`` written differently (another case first)."""
     others = [c for c in held if c not in first_names]
     same = [c for c in others if c.lower() == name.lower()]
-    return same[0] if same else next(iter(difflib.get_close_matches(name, others, n=1, cutoff=0.6)), None)
+    return same[0] if same else closest(name, others)
 
 
 def numbers_held(path: object, name: str, kind: Any, first: object = None, first_kind: Any = None) -> None:

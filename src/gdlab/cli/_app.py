@@ -5,7 +5,6 @@ Heavy imports (JAX) happen inside commands, so ``gdlab --help`` stays quick.
 
 from __future__ import annotations
 
-import difflib
 import math
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -13,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperCommand
 
-from gdlab._checks import LIMITS, SEED_MAX, InputError, spelled
+from gdlab._checks import LIMITS, SEED_MAX, InputError, closest, spelled
 from gdlab._methods import METHODS, fit_methods, least_squares_methods, listed
 
 
@@ -75,8 +74,8 @@ class Command(TyperCommand):
 
 
 def _nearest(name: str, choices) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]}?)" if close else ""
+    close = closest(name, choices)
+    return f" (did you mean {close}?)" if close else ""
 
 
 app = typer.Typer(

@@ -17,7 +17,6 @@ runs on the mean squared residual beside Levenberg-Marquardt's solution.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import math
 from collections.abc import Callable
@@ -31,7 +30,7 @@ import optimistix as optx
 
 from gdlab import _checks
 from gdlab._cancel import Pace
-from gdlab._checks import InputError, Sentence
+from gdlab._checks import InputError, Sentence, closest
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Outcome, describe, facts_from_rows, status
 from gdlab._expr import Expression, parse
@@ -186,8 +185,8 @@ def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expressio
     columns = column_names(data)
     used = tuple(n for n in free.params if n in columns)
     if not used:
-        close = [(n, difflib.get_close_matches(n, columns, n=1, cutoff=0.6)) for n in free.params]
-        hint = "".join(f" ('{n}': did you mean {m[0]!r}?)" for n, m in close if m)
+        close = [(n, closest(n, columns)) for n in free.params]
+        hint = "".join(f" ('{n}': did you mean {m!r}?)" for n, m in close if m)
         raise InputError(
             f"the formula {model!r} names no column of the data: its names "
             f"{', '.join(free.params)} would all be parameters{hint} (columns: {', '.join(columns)}); "
@@ -208,9 +207,9 @@ def _unknown(free: Expression, used: tuple[str, ...], columns: tuple[str, ...], 
     for name in free.params:
         if name in used or (init is not None and name in init):
             continue
-        close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+        close = closest(name, columns)
         if close:
-            named = f"the formula names {name!r}, which is no column (did you mean {close[0]!r}?)"
+            named = f"the formula names {name!r}, which is no column (did you mean {close!r}?)"
             start = f"{{{name!r}: ...}}"
             raise InputError(
                 lambda s: (  # raised at once, so the loop's names cannot change under it
