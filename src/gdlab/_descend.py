@@ -73,21 +73,32 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
     last row, written as rows after it (the buffers hold that many more): what they do tells
     bouncing from settling (:func:`gdlab._engine.past_probe`). They are the loop's own steps, so
     the step is compiled once, not a second time for a probe.
-    Returns one array (:func:`_packed`: the rows written, the probe's rows after them, how many
-    rows the run wrote and its outcome) and the carry to go on from. The outputs are one array,
-    read from the device at once (each array read costs about 6 us, and a run's nine outputs read
-    apart cost 50 us).
+    Returns the rows in one table (``rows + PAST`` rows of the parameters, the loss and the
+    gradient, flattened as :func:`columns` says), how many rows the run wrote, and the carry to go
+    on from (its outcome). Each array read from the device costs about 6 us: the rows kept as
+    three buffers of each leaf, and the probe's numbers apart, were nine reads and 50 us a run.
+    The table is written in place, row by row; packing separate buffers into one after the loop
+    cost the first call 0.1 s more of lowering.
     """
     loss = scalar_loss(functools.partial(_with_data, f, data) if bound else f)
     step = make_step(loss, optimiser(method, lr))
     steps, limit = bounds[0], bounds[1]
-    blank = lambda x: jnp.zeros((rows + PAST, *jnp.shape(x)), jnp.result_type(x))  # noqa: E731
-    # rows are written in place, always in bounds: i < limit <= rows, and a probe ends before rows + PAST
-    row = lambda b, i, v: jax.lax.dynamic_update_index_in_dim(b, v, i, 0)  # noqa: E731
-    put = lambda buf, i, x: jax.tree.map(lambda b, v: row(b, i, v), buf, x)  # noqa: E731
+    dt = jnp.result_type(lr)
+    slots = columns(carry[1])
+    half = sum(size for _, size, _ in slots)  # the loss's column
+    width = 2 * half + 1
+
+    def put(table, i, p, value, g):
+        # in place and always in bounds: i < limit <= rows, and a probe ends before rows + PAST
+        for (_, size, at), part in zip(slots, jax.tree.leaves(p), strict=True):
+            table = jax.lax.dynamic_update_slice(table, part.reshape(1, size).astype(dt), (i, at))
+        table = jax.lax.dynamic_update_slice(table, value.reshape(1, 1).astype(dt), (i, half))
+        for (_, size, at), part in zip(slots, jax.tree.leaves(g), strict=True):
+            table = jax.lax.dynamic_update_slice(table, part.reshape(1, size).astype(dt), (i, half + 1 + at))
+        return table
 
     def body(c):
-        i, (k, p, state, first, code), (P, L, G), written = c
+        i, (k, p, state, first, code), table, written = c
         value, g, new_p, new_state = step(p, state)
         running = code == Outcome.RUNNING  # else the run is at the step limit: a step past its end
         new_first = jnp.where(k == 0, value, first)
@@ -95,7 +106,6 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
         new_code = jnp.where(
             (new_code == Outcome.RUNNING) & (k == steps), jnp.int32(Outcome.MAX_STEPS), new_code
         )
-        rows_ = (put(P, i, p), row(L, i, value), put(G, i, g))
         carry = (
             jnp.where(running, k + 1, k),
             new_p,
@@ -103,7 +113,7 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
             jnp.where(running, new_first, first),
             jnp.where(running, new_code, code),
         )
-        return i + 1, carry, rows_, jnp.where(running, i + 1, written)
+        return i + 1, carry, put(table, i, p, value, g), jnp.where(running, i + 1, written)
 
     def more(c):
         i, code, written = c[0], c[1][4], c[3]
@@ -111,32 +121,29 @@ def _chunk(f, method: Method, carry, lr, tol, bounds, rows: int, early: bool, da
             (code == Outcome.MAX_STEPS) & (i < written + PAST)
         )
 
-    p0 = carry[1]
-    buffers = (jax.tree.map(blank, p0), blank(lr), jax.tree.map(blank, p0))
-    _, carry, buffers, written = jax.lax.while_loop(more, body, (0, carry, buffers, 0))
-    return _packed(buffers, (written, carry[4]), jnp.result_type(lr)), carry
+    table = jnp.zeros((rows + PAST, width), dt)
+    _, carry, table, written = jax.lax.while_loop(more, body, (0, carry, table, 0))
+    return table, written, carry
 
 
 PAST = PROBE - 1  # the steps a run at its step limit takes past its last row, kept as rows after it
-TAIL = 2  # (rows written, outcome): after the rows
 
 
-def _packed(buffers, tail, dt):
-    """A chunk's outputs as one flat array of ``dt``: its rows, each (parameters, loss, gradient)
-    flattened, then ``tail``'s :data:`TAIL` numbers (whole numbers below 2**24, exact in any float)."""
-    P, L, G = buffers
-    rows = L.shape[0]
-    flat = lambda tree: [x.reshape(rows, -1).astype(dt) for x in jax.tree.leaves(tree)]  # noqa: E731
-    table = jnp.concatenate([*flat(P), L.reshape(rows, 1).astype(dt), *flat(G)], axis=1)
-    return jnp.concatenate([table.ravel(), jnp.stack([jnp.asarray(x).astype(dt) for x in tail])])
+def columns(params: Params) -> list[tuple[object, int, int]]:
+    """Each leaf of ``params`` with its size and its first column in a row of a chunk's table:
+    the parameters' columns, then the loss's, then the gradient's in the same order."""
+    slots, at = [], 0
+    for leaf in jax.tree.leaves(params):
+        size = int(np.size(leaf))
+        slots.append((leaf, size, at))
+        at += size
+    return slots
 
 
-def unpacked(packed, rows: int) -> tuple[np.ndarray, int, Outcome, Probe | None]:
-    """What :func:`_packed` packed, as NumPy: the rows written (a table of parameters, loss and
-    gradient columns), how many, the outcome, and the probe of a run at its step limit."""
-    arr = np.asarray(packed)
-    n, code = int(arr[-2]), Outcome(int(arr[-1]))
-    table = arr[:-TAIL].reshape(rows + PAST, -1)
+def unpacked(table, written, carry, rows: int) -> tuple[np.ndarray, int, Outcome, Probe | None]:
+    """What a chunk returned, as NumPy: the rows written (parameters, loss and gradient columns),
+    how many, the outcome, and the probe of a run at its step limit."""
+    n, code, table = int(written), Outcome(int(carry[4])), np.asarray(table)
     probe = None
     if code is Outcome.MAX_STEPS and n > 0:  # the last row and the steps past it
         count = table.shape[1] // 2
@@ -225,8 +232,8 @@ def _run(
     chunk = entry.jitted
     if short:  # the whole run in one chunk: nothing to time
         bounds = np.array((steps, rows), np.int32)
-        packed, _ = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
-        table, _, code, probe = unpacked(packed, rows)
+        table, written, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        table, _, code, probe = unpacked(table, written, carry, rows)
         return table, code, probe
     compiled = entry.traces[0]
     kept: list = []
@@ -240,8 +247,8 @@ def _run(
         checkpoint()
         began = time.perf_counter()
         bounds = np.array((steps, limit), np.int32)
-        packed, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
-        table, n, code, probe = unpacked(packed, rows)  # waits for the chunk
+        table, written, carry = chunk(carry, lr, tol, bounds, rows, early, data=data, bound=bound)
+        table, n, code, probe = unpacked(table, written, carry, rows)  # waits for the chunk
         pace.took(n, time.perf_counter() - began)
         kept.append(table)
         taken += n
