@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+import typer
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -467,9 +468,11 @@ def test_the_outcome_is_said_once():
 def test_a_switch_takes_no_value_and_shows_no_type_in_help():
     output = _refused(["run", "b^2", "--init", "1", "--lr", "0.1", "--json", "true"])
     assert "--json is a switch and takes no value: write --json alone, without 'true'" in output
-    for command in ("grad", "grid", "run", "sweep", "fit", "demo", "serve"):
-        text = runner.invoke(app, [command, "--help"], terminal_width=200).output
-        assert "--help" in text and "<bool>" not in text and "<list[str]>" not in text
+    commands = sorted(typer.main.get_command(app).commands)  # every command, and the group itself
+    assert {"grad", "grid", "run", "sweep", "fit", "demo", "serve"} <= set(commands)
+    for args in ([], *([c] for c in commands)):
+        text = runner.invoke(app, [*args, "--help"], terminal_width=200).output
+        assert "--help" in text and "<bool>" not in text and "<list[str]>" not in text, args
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from gdlab._checks import LIMITS, SEED_MAX, InputError, closest, spelled
 from gdlab._methods import METHODS, fit_methods, least_squares_methods, listed
@@ -78,8 +78,26 @@ def _nearest(name: str, choices) -> str:
     return f" (did you mean {close}?)" if close else ""
 
 
+class Group(TyperGroup):
+    """The command group: its switches (``--version``, ``--help``) show no type in the help, as the
+    commands' do."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
 app = typer.Typer(
     name="gdlab",
+    cls=Group,
     help="See and understand derivatives and gradient descent.",
     no_args_is_help=True,
     add_completion=False,
