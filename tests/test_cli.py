@@ -416,8 +416,11 @@ PYTHON_WORDS = re.compile(rf"(?<![-\w])({KEYWORDS})(=|\))|(^|: )({KEYWORDS}) mus
             "--steps 1,000,000,000: keeping every step of this run would pass the limit of 200,000,000 "
             "numbers in memory; ask for at most 66,666,665 steps, or give a tolerance (--tol)",
         ),
-        (["run", "b^2", "--init", "1", "--lr", "0"], "--lr must be a finite number > 0"),
-        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "-1"], "--tol must be a finite number > 0"),
+        (["run", "b^2", "--init", "1", "--lr", "0"], "--lr must be a finite number > 0; got 0"),
+        (
+            ["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "-1"],
+            "--tol must be a finite number > 0; got -1",
+        ),
         (["sweep", "b^2", "--init", "1", "--lr", "0,1"], "--lr 0,1: every rate must be above 0; 0 is not"),
         (["fit", "cafe", "--y", "y", "--x", "x,x"], "--x: 'x' listed more than once"),
         (
@@ -438,6 +441,8 @@ def test_errors_name_options_as_the_command_line_spells_them(args, expected):
     output = _refused(args)
     assert expected in output
     assert not PYTHON_WORDS.search(output), output
+    if "; got " in expected:  # the value as typed (0, not 0.0), and nothing after it
+        assert output.rstrip().endswith(expected), output
 
 
 def test_run_messages_name_options_as_the_command_line_spells_them():

@@ -102,8 +102,9 @@ def number(name: str, value: object, *, positive: bool = True) -> float:
         ) from err
     if not math.isfinite(result) or (positive and result <= 0):
         above = " > 0" if positive else ""
+        shown = f"{result:.0f}" if result.is_integer() and abs(result) < 1e15 else repr(value)
         raise InputError(
-            lambda s: f"{s.name(name)} must be a finite number{above}; got {value!r}", parameter=name
+            lambda s: f"{s.name(name)} must be a finite number{above}; got {shown}", parameter=name
         )
     return result
 
