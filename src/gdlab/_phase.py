@@ -201,9 +201,11 @@ class Phase:
                 lines.append(f"  fastest pair: lr={lr:.6g}, {self.setting}={b:.6g}")
             agree = self.agreement()
             assert agree is not None
+            counted = f"{agree['agree']:,} of {agree['cells']:,} cells agree with the theory"
             lines.append(
-                f"  away from the boundary, {agree['agree']:,} of {agree['cells']:,} cells agree with "
-                "the theory"
+                f"  away from the boundary, {counted}"
+                if agree["cells"]
+                else "  every cell is next to the boundary: a finer grid compares the runs with the theory"
             )
         return "\n".join(lines)
 
@@ -293,28 +295,9 @@ def phase(
     start = as_float_tree(init, dt, "init")
     rate = checked_lrs(lrs, dt)
     beta = _momenta(momenta, setting)
-    runs = rate.size * beta.size
-    size("runs (rates x momenta)", runs, LIMITS.runs, "use fewer rates or momenta")
-    components = ravel_pytree(start)[0].size
-    held = runs * max(components, 1) * HELD_PER_PARAMETER
-    size("numbers held by the runs", held, LIMITS.sweep_numbers, "use fewer rates or momenta")
-    # Rate-major: run i * len(momenta) + j has rate lrs[i] and momentum momenta[j].
-    batched = jax.tree.map(lambda a: np.broadcast_to(a, (runs, *np.shape(a))).copy(), start)
-    every = max(steps, 1)
-    result = run_batch(
-        f,
-        spec,
-        batched,
-        np.repeat(rate, beta.size),
-        steps=steps,
-        tol=stop,
-        every=every,
-        chunks=1 if steps else 0,
-        dtype=dt,
-        settings=np.tile(beta, rate.size),
-    )
+    result = _runs(f, spec, start, rate, beta, steps, stop, dt)
     grid = (rate.size, beta.size)
-    finals = flat_rows(result.final_grad, runs).astype(np.float64)
+    finals = flat_rows(result.final_grad, len(result)).astype(np.float64)
     with np.errstate(all="ignore"):
         grad_norm = np.linalg.norm(finals, axis=1)
     boundary, why = _theory(f, spec, start, rate, beta, dt)
@@ -334,6 +317,30 @@ def phase(
         boundary=boundary,
         theory_note=why,
         facts=result.facts,
+    )
+
+
+def _runs(f, spec: Method, start: Params, rate: np.ndarray, beta: np.ndarray, steps: int, stop, dt):
+    """Every cell's run, as one batch of the sweep's compiled runs (its start and end saved),
+    once the grid is known to fit in memory."""
+    runs = rate.size * beta.size
+    size("runs (rates x momenta)", runs, LIMITS.runs, "use fewer rates or momenta")
+    components = ravel_pytree(start)[0].size
+    held = runs * max(components, 1) * HELD_PER_PARAMETER
+    size("numbers held by the runs", held, LIMITS.sweep_numbers, "use fewer rates or momenta")
+    # Rate-major: run i * len(momenta) + j has rate lrs[i] and momentum momenta[j].
+    batched = jax.tree.map(lambda a: np.broadcast_to(a, (runs, *np.shape(a))).copy(), start)
+    return run_batch(
+        f,
+        spec,
+        batched,
+        np.repeat(rate, beta.size),
+        steps=steps,
+        tol=stop,
+        every=max(steps, 1),
+        chunks=1 if steps else 0,
+        dtype=dt,
+        settings=np.tile(beta, rate.size),
     )
 
 
