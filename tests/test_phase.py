@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import optax
 import pytest
 from typer.testing import CliRunner
 
@@ -200,6 +201,7 @@ def test_the_picture_has_the_regime_map_the_boundary_and_the_fastest_pair(tmp_pa
         ({"momenta": "0.9"}, "momenta must be a list"),
         ({"method": "gd"}, "method='gd' has no momentum setting to vary.*momentum, nesterov, adam"),
         ({"method": "lbfgs"}, "has no momentum setting"),
+        ({"method": optax.adam}, "method is an optax transformation or factory.*pass method='adam'"),
         ({"steps": -1}, "steps must be a whole number >= 0"),
         ({"lrs": np.ones(1001), "momenta": np.linspace(0, 0.9, 1000)}, "1,001,000 runs.*at most 1,000,000"),
         (

@@ -238,6 +238,15 @@ def _momentum_method(method: MethodLike) -> Method:
     if spec.momentum is None or not spec.needs_lr:
         takes = ", ".join(n for n, m in METHODS.items() if m.momentum is not None)
         name = spec.name
+        known = METHODS[name].momentum if name in METHODS else None
+        if known is not None:  # optax.adam, say: its name says which setting to vary
+            raise InputError(
+                lambda s: (
+                    f"{s.name('method')} is an optax transformation or factory, whose {known} gdlab "
+                    f"cannot vary: pass {s.setting('method', name, quoted=True)} (the name)"
+                ),
+                parameter="method",
+            )
         raise InputError(
             lambda s: (
                 f"{s.setting('method', name, quoted=True)} has no momentum setting to vary: a phase diagram "
