@@ -238,7 +238,7 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         "temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
     )
     examples = []
-    for command in ("grad", "grid", "run", "sweep", "fit", "demo", "serve"):
+    for command in ("grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve"):
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
         examples += [line.strip() for line in text.splitlines() if line.strip().startswith("gdlab ")]
     assert len(examples) >= 7
@@ -474,7 +474,7 @@ def test_a_switch_takes_no_value_and_shows_no_type_in_help():
     output = _refused(["run", "b^2", "--init", "1", "--lr", "0.1", "--json", "true"])
     assert "--json is a switch and takes no value: write --json alone, without 'true'" in output
     commands = sorted(typer.main.get_command(app).commands)  # every command, and the group itself
-    assert {"grad", "grid", "run", "sweep", "fit", "demo", "serve"} <= set(commands)
+    assert {"grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve"} <= set(commands)
     for args in ([], *([c] for c in commands)):
         text = runner.invoke(app, [*args, "--help"], terminal_width=200).output
         assert "--help" in text and "<bool>" not in text and "<list[str]>" not in text, args
@@ -553,6 +553,10 @@ def test_every_numeric_option_takes_arithmetic():
     assert grid["evaluations"] == 100 and grid["best"] == {"b": 1.9191919191919187}
     sweep = _json(["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1e-3:1:log2*5", "--steps", "1e2"])
     assert len(sweep["runs"]) == 10 and sweep["steps"] == 100
+    phase = ["phase", "(b/2-1)^2", "--init", "-10", "--lrs", "1e-3:1:log2*2", "--momenta", "0:0.9:2+1"]
+    grid_2 = _json([*phase, "--steps", "1e2", "--tol", "1e-4^2"])
+    assert len(grid_2["regime"]) == 4 and len(grid_2["momenta"]) == 3
+    assert grid_2["steps"] == 100 and grid_2["tol"] == 1e-8
     sgd = ["fit", "cafe", "--y", "y", "--x", "x", "--method", "sgd", "--epochs", "2*5"]
     fit = _json([*sgd, "--batch-size", "2^2", "--seed", "1e0", "--lr", "1/100"])
     assert fit["steps"] == 20 and fit["lr"] == 0.01  # 10 epochs of 2 batches of 4 rows
@@ -571,6 +575,9 @@ ARITHMETIC = {
     ("sweep", "--lr"),
     ("sweep", "--steps"),
     ("sweep", "--tol"),
+    ("phase", "--lrs"),
+    ("phase", "--steps"),
+    ("phase", "--tol"),
     ("fit", "--steps"),
     ("fit", "--epochs"),
     ("fit", "--batch-size"),

@@ -447,3 +447,14 @@ def test_a_loss_falling_ever_steeper_is_not_told_to_give_a_tolerance():
     assert "may have no minimum" in path.message and "tolerance" not in path.message
     row = gdlab.sweep("x^2 - y^2", start, lrs=[0.1], steps=100).runs()[0]
     assert "may have no minimum" in row["note"]
+
+
+def test_a_run_at_the_minimum_to_rounding_is_converged_though_its_tiny_gradient_flips():
+    # lr*L = 1.8: each step multiplies the error by -0.8, so it reaches the minimum to rounding
+    # (loss 5e-32) long before step 1000, where a gradient of 2e-16 still flips sign each step.
+    for method in ("gd", gdlab.METHODS["momentum"].configured(momentum=0.01)):
+        path = gdlab.descend(lecture_loss, -10.0, lr=3.6, steps=1000, method=method)
+        assert path.regime is Regime.CONVERGED, path.message
+        assert "it reached the minimum" in path.message
+    at_bound = gdlab.descend(lecture_loss, -10.0, lr=4.0, steps=1000)  # lr = 2/L bounces for ever
+    assert at_bound.regime is Regime.OSCILLATING

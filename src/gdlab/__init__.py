@@ -50,8 +50,11 @@ _EXPORTS = {
     "figure_bytes": "gdlab.render",
     "plot_grid": "gdlab.render",
     "plot_sweep": "gdlab.render",
+    "plot_phase": "gdlab.render",
     "Animation": "gdlab.render",
     "sweep": "gdlab._sweep",
+    "phase": "gdlab._phase",
+    "Phase": "gdlab._phase",
     "Sweep": "gdlab._sweep",
     "Regime": "gdlab._trajectory",
     "rates": "gdlab._sweep",
@@ -101,6 +104,7 @@ if TYPE_CHECKING:
     from gdlab._landscape import Landscape, landscape
     from gdlab._methods import METHODS, Method
     from gdlab._ols import IllConditionedWarning, RankDeficientWarning, ols
+    from gdlab._phase import Phase, phase
     from gdlab._sgd import sgd
     from gdlab._stability import Stability, stability
     from gdlab._sweep import Sweep, rates, sweep
@@ -110,7 +114,16 @@ if TYPE_CHECKING:
     from gdlab.fitting._fit import fit
     from gdlab.fitting._linear import LinearStats, linear_stats
     from gdlab.fitting._result import Fit
-    from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
+    from gdlab.render import (
+        Animation,
+        animate,
+        figure_bytes,
+        plot,
+        plot_grid,
+        plot_phase,
+        plot_sweep,
+        save_figure,
+    )
     from gdlab.web._widget import lab
 
 
@@ -150,5 +163,12 @@ def _fit_picture(result: Fit) -> Any:
     return plot_fit(result)
 
 
+def _phase_picture(result: Phase) -> Any:
+    from gdlab.render._phase import plot_phase
+
+    return plot_phase(result)
+
+
 _register_notebook_display()
 register("fit", _fit_picture)  # Fit.plot(): the fitting code draws nothing itself
+register("phase", _phase_picture)  # Phase.plot(), likewise

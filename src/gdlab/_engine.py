@@ -440,6 +440,14 @@ def _at_limit(facts: Facts, s: Spelling) -> tuple[Regime, str]:
             f"{tolerance} above {facts.grad_norms[1]:.3g}"
         )
     grows, lower = growth > 1 + 1e-6, _lower(facts, s)
+    if _vanished(*facts.grad_norms) and _vanished(facts.grad_norms[0], probe.end) and _fell(facts):
+        # At the minimum to rounding, there and 16 steps on: bounces of a gradient of 1e-16 are
+        # rounding's, not the rate's (heavy ball at lr*L = 1.8 ends at loss 5e-32, flipping sign).
+        stop = "" if facts.tol is not None else f"; a {tolerance} stops it there"
+        return (
+            Regime.CONVERGED,
+            f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}",
+        )
     if grows and alternating and _rose(facts):
         return Regime.DIVERGED, f": its bounces grow by {growth:.4g} a step ({losses}), so {_lower(facts, s)}"
     if grows and alternating:

@@ -133,6 +133,9 @@ class Method:
         settings: the settings it takes beside the rate, with their defaults, as pairs
             (``(("momentum", 0.9),)``: a method is hashable, for compiled code); :attr:`defaults`
             reads them as a dict and :meth:`configured` sets them.
+        momentum: the setting that weighs past gradients into a step (heavy ball's and
+            Nesterov's ``momentum``, Adam's ``b1``), which :func:`gdlab.phase` varies beside the
+            rate; ``None`` when it has none.
         kind: ``"descent"`` (``gdlab.descend`` takes it), ``"closed form"`` (the exact
             least-squares solve), ``"minibatch"`` (stochastic gradient descent) or
             ``"least squares"`` (a solver for a typed model: Levenberg-Marquardt,
@@ -147,6 +150,7 @@ class Method:
     stop_when_no_gain: bool = False
     reads_loss: bool = False
     settings: tuple[tuple[str, float], ...] = ()
+    momentum: str | None = None
     kind: str = "descent"
     summary: str = ""
 
@@ -225,6 +229,22 @@ class Method:
             return self
         return _configured(self, tuple(sorted(chosen.items())))
 
+    def varying(self, setting: str) -> Method:
+        """This method with ``setting`` given per run beside the rate: its :meth:`build` takes
+        ``[lr, value]`` as one array, so that a vmapped batch of runs varies both (the runs of
+        :func:`gdlab.phase`). The other settings keep their values; the name stays the method's.
+
+        Example:
+            >>> METHODS["momentum"].varying("momentum").name
+            'momentum'
+        """
+        if setting not in self.defaults or self.make is None:
+            known = ", ".join(self.defaults) or "none"
+            raise InputError(
+                f"{self.name} has no setting {setting} to vary; its settings: {known}", parameter="method"
+            )
+        return _varying(self, setting)
+
 
 def _momentum(lr: jax.Array, momentum: float = 0.9) -> optax.GradientTransformation:
     """Heavy-ball momentum."""
@@ -271,17 +291,41 @@ def _configured(method: Method, chosen: tuple[tuple[str, float], ...]) -> Method
     return dataclasses.replace(method, make=functools.partial(method.make, **dict(chosen)), settings=chosen)
 
 
+def _pair(make: Callable[..., optax.GradientTransformation], setting: str, pair: jax.Array):
+    return make(pair[0], **{setting: pair[1]})
+
+
+@functools.lru_cache(maxsize=64)
+def _varying(method: Method, setting: str) -> Method:
+    # Cached, so that the same method and setting give the same (identical) method: compiled code
+    # is kept per method.
+    assert method.make is not None
+    return dataclasses.replace(method, make=functools.partial(_pair, method.make, setting))
+
+
 # What descend takes: every descent method, in the order help texts list them.
 METHODS: dict[str, Method] = {
     m.name: m
     for m in (
         Method("gd", gd, summary="plain gradient descent"),
         Method("sign", sign, stop_when_no_gain=True, summary="a fixed step downhill (the lecture's first)"),
-        Method("momentum", _momentum, settings=(("momentum", 0.9),), summary="heavy-ball momentum"),
-        Method("nesterov", _nesterov, settings=(("momentum", 0.9),), summary="Nesterov momentum"),
+        Method(
+            "momentum",
+            _momentum,
+            settings=(("momentum", 0.9),),
+            momentum="momentum",
+            summary="heavy-ball momentum",
+        ),
+        Method(
+            "nesterov",
+            _nesterov,
+            settings=(("momentum", 0.9),),
+            momentum="momentum",
+            summary="Nesterov momentum",
+        ),
         Method("adagrad", _adagrad, summary="AdaGrad"),
         Method("rmsprop", _rmsprop, settings=(("decay", 0.9),), summary="RMSProp"),
-        Method("adam", _adam, settings=(("b1", 0.9), ("b2", 0.999)), summary="Adam"),
+        Method("adam", _adam, settings=(("b1", 0.9), ("b2", 0.999)), momentum="b1", summary="Adam"),
         Method("gd-armijo", gd_armijo, reads_loss=True, summary="gd with a backtracking line search"),
         Method("newton", ready=functools.cache(newton), reads_loss=True, summary="damped Newton (own steps)"),
         Method("lbfgs", ready=_lbfgs, reads_loss=True, summary="L-BFGS (own steps)"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
@@ -37,7 +38,7 @@ from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
 from gdlab._pytree import component_names, ravel_pytree
-from gdlab._stability import Stability, curvature_ranges, stability
+from gdlab._stability import STABILITY_COMPONENTS, Stability, curvature_ranges, stability
 from gdlab._trajectory import Regime, Status, Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
@@ -343,7 +344,9 @@ class Sweep:
         notes: a sentence per run saying what happened.
         facts: what each note was made of, so that a front end words it again naming the
             parameters its own way (:meth:`runs` with a ``spelling``).
-        stability: curvature at the best run's end: ``2/L`` and the best fixed rate.
+        stability: curvature at the best run's end: ``2/L`` and the best fixed rate (``None`` where
+            the Hessian is not finite, or the loss has more than
+            :data:`gdlab._stability.STABILITY_COMPONENTS` parameters).
         method: the optimiser's name.
         steps: the step limit.
         tol: the tolerance on the gradient norm, if any.
@@ -428,7 +431,7 @@ class Sweep:
             lrs: one rate or several; each picks the sweep's nearest rate.
             start: which start, when the sweep had several.
         """
-        wanted = _lrs(lrs, np.dtype(np.float64))
+        wanted = checked_lrs(lrs, np.dtype(np.float64))
         starts = self.starts_per_rate
         if isinstance(start, bool) or not isinstance(start, int | np.integer) or not 0 <= start < starts:
             raise InputError(
@@ -543,7 +546,8 @@ def _listed(rates: np.ndarray, most: int = 8) -> str:
     return ", ".join(words if len(words) <= most else [*words[:3], "...", *words[-3:]])
 
 
-def _lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
+def checked_lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
+    """``lrs`` as a 1-D array of ``dtype``: a non-empty list of finite rates > 0, or an InputError."""
     if lrs is None or isinstance(lrs, str):
         raise InputError(f"lrs must be a list of rates, e.g. gdlab.rates(1e-4, 10, 50); got {lrs!r}")
     try:
@@ -627,7 +631,7 @@ def sweep(
     structure = jax.tree.structure(starts[0])
     if any(str(jax.tree.structure(s)) != str(structure) for s in starts):
         raise InputError("every start in inits must have the same shape")
-    rate = _lrs(lrs, dt)
+    rate = checked_lrs(lrs, dt)
     size("runs (rates x starts)", rate.size * len(starts), LIMITS.runs, "sweep fewer rates or starts")
     grid_lr = np.repeat(rate, len(starts))
     # Rate-major: run i has rate i // len(starts) and start i % len(starts); tiled on the host.
@@ -641,20 +645,52 @@ def sweep(
     every = steps // chunks if chunks else 1  # rows evenly spaced; a tail of steps runs unsaved
     kept = grid_lr.size * (chunks + 1) * (2 * components + 1)
     size("numbers kept", kept, LIMITS.sweep_numbers, "save fewer rows (save='auto' or 'final')")
-    rows, final, codes, taken, first, overshoot, probe = _sweep_run(
+    return run_batch(
         f,
         spec,
         batched,
         grid_lr,
-        np.asarray(stop or 0.0, dt),
-        steps,
-        stop is not None,
-        every,
-        chunks,
+        steps=steps,
+        tol=stop,
+        every=every,
+        chunks=chunks,
+        dtype=dt,
+        per_rate=len(starts),
+    )
+
+
+def run_batch(
+    f: Loss,
+    spec: Method,
+    starts: Params,
+    lrs: np.ndarray,
+    *,
+    steps: int,
+    tol: float | None,
+    every: int,
+    chunks: int,
+    dtype: np.dtype,
+    per_rate: int = 1,
+    settings: np.ndarray | None = None,
+) -> Sweep:
+    """Every run of a batch, checked already: compiled and vmapped, then judged by the engine.
+
+    ``starts`` carry a leading runs axis and ``lrs`` hold one rate a run; ``chunks`` rows are saved
+    ``every`` steps apart, then the end. With ``settings`` (one value a run), each run also sets the
+    method's ``spec.momentum`` (see :meth:`gdlab.Method.varying`): the batch of :func:`gdlab.phase`.
+    """
+    hyper, runner = lrs, spec
+    if settings is not None:
+        assert spec.momentum is not None
+        hyper, runner = np.stack([lrs, settings.astype(lrs.dtype)], axis=1), spec.varying(spec.momentum)
+    early = tol is not None
+    stop = np.asarray(tol or 0.0, dtype)
+    rows, final, codes, taken, first, overshoot, probe = _sweep_run(
+        f, runner, starts, hyper, stop, steps, early, every, chunks
     )
     saved = np.append(np.arange(chunks) * every, steps)
     ending = (codes, taken, first, overshoot, probe)
-    return _assemble(f, spec, steps, stop, grid_lr, batched, rows, final, ending, saved, dt, len(starts))
+    return _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dtype, per_rate)
 
 
 def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, per_rate) -> Sweep:
@@ -671,10 +707,10 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
-    try:
-        curvature = stability(f, at, dtype=dt)
-    except InputError:
-        curvature = None
+    curvature = None
+    if ravel_pytree(at)[0].size <= STABILITY_COMPONENTS:
+        with contextlib.suppress(InputError):
+            curvature = stability(f, at, dtype=dt)
     return Sweep(
         lrs=lrs,
         starts=jax.tree.map(np.asarray, starts),

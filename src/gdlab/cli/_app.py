@@ -553,6 +553,118 @@ def sweep(
     return summary if json_output else None
 
 
+@app.command(cls=Command, context_settings=LOSS_FIRST)
+@_guarded
+def phase(
+    expr: Expr,
+    init: Init,
+    lrs: Annotated[
+        str,
+        typer.Option(
+            "--lrs", metavar="RATES", help="Rates: 1e-3:10 (50 log-spaced), 1e-3:10:log200 or 0.1,0.5,2."
+        ),
+    ],
+    momenta: Annotated[
+        str,
+        typer.Option(
+            "--momenta",
+            metavar="VALUES",
+            help="Momenta in [0, 1): 0:0.99 (50 even), 0:0.99:200 or 0,0.5,0.9.",
+        ),
+    ] = "0:0.99",
+    steps: Annotated[
+        str, typer.Option("--steps", metavar="N", help="Steps for every cell (1e3 is fine).")
+    ] = "1000",
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            metavar="NAME",
+            help="momentum (heavy ball), nesterov, or adam (its b1 is the momentum).",
+        ),
+    ] = "momentum",
+    tol: Tol = None,
+    data: Data = None,
+    out: Out = None,
+    json_output: Json = False,
+):
+    """A phase diagram: every (rate, momentum) pair in one compiled call; on a quadratic, the theory too.
+
+    Example:
+
+        gdlab phase "(b/2-1)^2" --init -10 --lrs 1e-3:10 --momenta 0:0.99 --steps 1000 --out phase.png
+    """
+    from gdlab._phase import phase as run_phase
+    from gdlab.cli import _options
+
+    loss, start, stop = _options.problem(expr, data, init, tol)
+    _options.check_out(out, ("picture",))
+    rates = _options.rates(lrs, "--lrs", count=50)
+    values = _options.momenta(momenta, "--momenta", count=50)
+    count = _options.whole_number(steps, "--steps")
+    name = _method(method)  # a method without a momentum is refused by phase, in its words
+    result = run_phase(loss.function, start, lrs=rates, momenta=values, steps=count, method=name, tol=stop)
+    summary = {
+        "expression": loss.text,
+        **result.to_dict(notes=json_output, spelling=_options.CLI),
+        "out": None,
+    }
+    console = _console(json_output)
+    if not json_output:
+        _print_phase(console, result, loss.text)
+    if out is not None:
+        from gdlab import plot, save_figure
+
+        summary["out"] = str(save_figure(plot(result, title=f"{result.method} on {loss.text}"), out))
+        if not json_output:
+            console.print(f"wrote {summary['out']}")
+    return summary if json_output else None
+
+
+def _print_phase(console, result, text: str) -> None:
+    """Per momentum (at most :data:`PHASE_ROWS` of them, evenly picked): the regimes along the rate,
+    the largest rate that settled, and the theory's largest rate; then the counts and the theory."""
+    import numpy as np
+    from rich.table import Table
+
+    rows, cols = result.shape
+    shown = sorted(set(np.linspace(0, cols - 1, min(cols, PHASE_ROWS)).round().astype(int).tolist()))
+    grid = f"{rows} rates x {cols} {result.setting} values"
+    table = Table(title=f"{result.method} on {text}: {grid}, {result.steps:,} steps", title_justify="left")
+    seen = [k for k, n in result.counts().items() if n]  # the regimes that occur
+    for column in (result.setting, *seen, "settles up to lr"):
+        table.add_column(column, justify="right")
+    if result.boundary is not None:
+        table.add_column("theory: up to lr", justify="right")
+    for j in shown:
+        regimes = result.regime[:, j]
+        settles = np.isin(regimes, ("converged", "slow"))
+        largest = f"{result.lrs[settles].max():.4g}" if settles.any() else "none"
+        cells = [f"{result.momenta[j]:.4g}", *(str(int(np.sum(regimes == r))) for r in seen), largest]
+        if result.boundary is not None:
+            cells.append(f"{result.boundary.critical_lrs[j]:.4g}")
+        table.add_row(*cells)
+    console.print(table)
+    counts = ", ".join(f"{n:,} {k}" for k, n in result.counts().items() if n)
+    picked = f"; shown: {len(shown)} of the {cols} {result.setting} values" if len(shown) < cols else ""
+    console.print(f"{rows * cols:,} cells ({counts}){picked}")
+    if result.boundary is None:
+        console.print(result.theory_note)
+        return
+    console.print(f"theory: {result.boundary.formula}")
+    agree = result.agreement()
+    console.print(
+        f"away from the boundary, {agree['agree']:,} of {agree['cells']:,} cells agree with the theory"
+    )
+    if result.boundary.best is not None:
+        lr, b = result.boundary.best
+        console.print(f"fastest pair: lr={lr:.6g}, {result.setting}={b:.6g}")
+
+
+# Momenta a phase's table shows at most (evenly picked); --json gives every cell.
+PHASE_ROWS = 20
+
+
 def _print_sweep(console, result, text: str, every: bool) -> None:
     """The sweep as a table: every run when asked or when few, else the runs around each regime change."""
     import itertools

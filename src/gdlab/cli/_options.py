@@ -167,36 +167,79 @@ def span(text: str, option: str) -> tuple[float, float]:
     return lo, hi
 
 
-def rates(text: str) -> np.ndarray:
-    """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates."""
-    parts = text.split(":")
-    if len(parts) == 1:
-        if text.count(",") >= LIMITS.rates:  # before reading each one
-            raise InputError(f"--lr: {text.count(',') + 1:,} rates; at most {LIMITS.rates:,} are allowed")
-        if any(not v.strip() for v in text.split(",")):
-            raise InputError(f"--lr {text}: a rate is missing between commas; write rates as 0.1,0.5,2")
-        values = np.array([_number_for(v, f"--lr {text}") for v in text.split(",")], dtype=float)
+def rates(text: str, option: str = "--lr", count: int | None = None) -> np.ndarray:
+    """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates; with
+    ``count``, ``"1e-4:10"`` too (``count`` log-spaced rates)."""
+    lo, hi, num, log = _spaced(text, option, count, ("rate", "rates"), log=True)
+    if num is None:
+        values = np.asarray(lo)
         if np.any(values <= 0):
-            raise InputError(f"--lr {text}: every rate must be above 0; {values[values <= 0][0]:g} is not")
+            raise InputError(
+                f"{option} {text}: every rate must be above 0; {values[values <= 0][0]:g} is not"
+            )
         return values
-    if len(parts) != 3:
-        raise InputError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
-    lo, hi = (_number_for(end, f"--lr {text}") for end in parts[:2])
-    count = parts[2].strip()
-    log = count.startswith("log")
-    try:
-        number(count[3:] if log else count)
-    except ExpressionError:
-        raise InputError(
-            f"--lr {text}: the count {count!r} is not a number; write low:high:count, "
-            "as in 1e-4:10:log50 (log-spaced) or 0.1:2:20 (even)"
-        ) from None
-    num = _whole_for(count[3:] if log else count, f"--lr {text}", "the number of rates", 1, LIMITS.rates)
     if not 0 < lo < hi:
-        raise InputError(f"--lr {text}: write low:high:count with 0 < low < high, as in 1e-4:10:log50")
+        raise InputError(f"{option} {text}: write low:high:count with 0 < low < high, as in 1e-4:10:log50")
     from gdlab._sweep import rates as make
 
     return make(lo, hi, num, log=log)
+
+
+def momenta(text: str, option: str = "--momenta", count: int = 50) -> np.ndarray:
+    """``"0.9"``, ``"0,0.5,0.9"``, ``"0:0.99"`` (``count`` even values) or ``"0:0.99:20"`` as an array
+    of momenta, each in [0, 1)."""
+    lo, hi, num, log = _spaced(text, option, count, ("momentum", "momenta"), log=False)
+    values = np.asarray(lo) if num is None else np.array([])
+    if num is not None:
+        if not lo < hi:
+            raise InputError(f"{option} {text}: the low end must be below the high end, as in 0:0.99")
+        values = np.geomspace(lo, hi, num) if log else np.linspace(lo, hi, num)
+    outside = values[(values < 0) | (values >= 1)]
+    if outside.size:
+        raise InputError(
+            f"{option} {text}: every momentum must be in [0, 1) (0 is none, 1 would never forget); "
+            f"{outside[0]:g} is not"
+        )
+    return values
+
+
+def _spaced(text: str, option: str, count: int | None, nouns: tuple[str, str], *, log: bool) -> tuple:
+    """A list of numbers ``(values, None, None, False)``, or a range ``(low, high, count, log)``:
+    ``low:high:count`` (even), ``low:high:logcount`` (log-spaced), or with a default ``count``
+    (spaced as ``log`` says) ``low:high``. ``nouns``: what one value and several are called."""
+    one, several = nouns
+    parts = text.split(":")
+    if len(parts) == 1:
+        if text.count(",") >= LIMITS.rates:  # before reading each one
+            raise InputError(
+                f"{option}: {text.count(',') + 1:,} {several}; at most {LIMITS.rates:,} are allowed"
+            )
+        if any(not v.strip() for v in text.split(",")):
+            raise InputError(
+                f"{option} {text}: a {one} is missing between commas; write {several} as 0.1,0.5,2"
+            )
+        values = [_number_for(v, f"{option} {text}") for v in text.split(",")]
+        return np.array(values, dtype=float), None, None, False
+    if len(parts) == 2 and count is not None:
+        lo, hi = (_number_for(end, f"{option} {text}") for end in parts)
+        return lo, hi, count, log
+    if len(parts) != 3:
+        two = ", as low:high" if count is not None else ""
+        raise InputError(f"{option} {text}: write {several} as 0.1, as 0.1,0.5,2{two} or as low:high:log50")
+    lo, hi = (_number_for(end, f"{option} {text}") for end in parts[:2])
+    spaced = parts[2].strip()
+    logged = spaced.startswith("log")
+    try:
+        number(spaced[3:] if logged else spaced)
+    except ExpressionError:
+        raise InputError(
+            f"{option} {text}: the count {spaced!r} is not a number; write low:high:count, "
+            "as in 1e-4:10:log50 (log-spaced) or 0.1:2:20 (even)"
+        ) from None
+    num = _whole_for(
+        spaced[3:] if logged else spaced, f"{option} {text}", f"the number of {several}", 1, LIMITS.rates
+    )
+    return lo, hi, num, logged
 
 
 def value(text: str, option: str) -> float:
@@ -293,6 +336,7 @@ OPTIONS = {
     "steps": "--steps",
     "lr": "--lr",
     "lrs": "--lr",
+    "momenta": "--momenta",
     "init": "--init",
     "inits": "--init",
     "num": "--num",
@@ -339,6 +383,7 @@ __all__ = [
     "expression",
     "load_data",
     "method",
+    "momenta",
     "rates",
     "settings",
     "span",

@@ -10,14 +10,16 @@ import importlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 import numpy as np
 
 if TYPE_CHECKING:
+    from gdlab._phase import Phase
     from gdlab.render._animation import Animation
     from gdlab.render._fonts import MissingFontWarning
     from gdlab.render._grid import plot_grid
+    from gdlab.render._phase import plot_phase
     from gdlab.render._sweep import plot_sweep
     from gdlab.render._writers import WRITERS, BinaryStream, Writer, available_writers
 
@@ -32,6 +34,7 @@ __all__ = [
     "figure_bytes",
     "plot",
     "plot_grid",
+    "plot_phase",
     "plot_sweep",
     "save_figure",
     "write_figure",
@@ -43,6 +46,7 @@ _LAZY = {
     "Animation": "_animation",
     "MissingFontWarning": "_fonts",
     "plot_grid": "_grid",
+    "plot_phase": "_phase",
     "plot_sweep": "_sweep",
     "WRITERS": "_writers",
     "BinaryStream": "_writers",
@@ -85,7 +89,9 @@ def plot(
     against the iteration.
 
     Args:
-        trajectories: a :class:`~gdlab.Trajectory` or a list of them; or an
+        trajectories: a :class:`~gdlab.Trajectory` or a list of them; or a
+            :class:`~gdlab.Phase`, drawn as its regime map (:func:`plot_phase`; ``title``,
+            ``size`` and ``dpi`` apply); or an
             iterative :class:`~gdlab.Fit` of one regressor, drawn as in
             :func:`animate` at its last step; or a list of iterative fits of one
             two-coefficient model to the same data, one panel each: its path over
@@ -137,6 +143,10 @@ def plot(
     )
     from gdlab.render._scene import as_trajectories, build_scene
 
+    if _is_phase(trajectories):
+        from gdlab.render._phase import plot_phase
+
+        return plot_phase(trajectories, title=title, size=size or (800, 600), dpi=dpi)
     if isinstance(trajectories, list | tuple) and trajectories and all(map(_is_fit, trajectories)):
         from gdlab.render._fitpaths import plot_fit_paths
 
@@ -163,6 +173,14 @@ def _is_fit(value: object) -> bool:
 
     module = sys.modules.get("gdlab.fitting._result")
     return module is not None and isinstance(value, module.Fit)
+
+
+def _is_phase(value: object) -> TypeGuard[Phase]:
+    """Whether ``value`` is a :class:`~gdlab.Phase` (without importing its module otherwise)."""
+    import sys
+
+    module = sys.modules.get("gdlab._phase")
+    return module is not None and isinstance(value, module.Phase)
 
 
 def animate(
