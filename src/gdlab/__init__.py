@@ -71,6 +71,7 @@ _EXPORTS = {
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
     "lab": "gdlab.web._widget",
+    "lesson": "gdlab.web._widget",
     "consistency": "gdlab._consistency",
     "Consistency": "gdlab._consistency",
     "IllConditionedWarning": "gdlab._ols",
@@ -111,7 +112,7 @@ if TYPE_CHECKING:
     from gdlab.fitting._linear import LinearStats, linear_stats
     from gdlab.fitting._result import Fit
     from gdlab.render import Animation, animate, figure_bytes, plot, plot_grid, plot_sweep, save_figure
-    from gdlab.web._widget import lab
+    from gdlab.web._widget import lab, lesson
 
 
 def __getattr__(name: str) -> object:

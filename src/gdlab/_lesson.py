@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gdlab import datasets
-from gdlab._checks import InputError
+from gdlab._checks import InputError, closest
 from gdlab._derivatives import grad
 from gdlab._descend import descend
 from gdlab._expr import ExpressionError, number
@@ -279,16 +279,16 @@ def _matrix(s: Settings) -> Live:
         "b1",
     )
     size = float(np.abs(auto).max())
-    met = size < 50
+    met = size < 200
     why = (
         _t(
-            f"the largest component is {size:.3g} < 50: b is near the bottom of the valley",
-            f"가장 큰 성분이 {size:.3g} < 50: b가 골짜기 바닥 가까이에 있습니다",
+            f"the largest component is {size:.3g} < 200: b is near the bottom of the valley",
+            f"가장 큰 성분이 {size:.3g} < 200: b가 골짜기 바닥 가까이에 있습니다",
         )
         if met
         else _t(
-            f"the largest component is {size:.4g}, not yet under 50",
-            f"가장 큰 성분이 {size:.4g}, 아직 50보다 큽니다",
+            f"the largest component is {size:.4g}, not yet under 200",
+            f"가장 큰 성분이 {size:.4g}, 아직 200보다 큽니다",
         )
     )
     values = (*(f"{v:.8f}" for v in (*auto, *formula)), f"{np.abs(auto - formula).max():.2e}")
@@ -635,7 +635,9 @@ def chapter(key: str) -> Chapter:
     try:
         return BY_KEY[key]
     except KeyError:
-        raise InputError(f"no chapter {key!r}; the chapters: {', '.join(BY_KEY)}") from None
+        near = closest(key, BY_KEY)
+        guess = f"; did you mean {near}?" if near else ""
+        raise InputError(f"no chapter {key!r}{guess} (the chapters: {', '.join(BY_KEY)})") from None
 
 
 @functools.cache

@@ -129,12 +129,13 @@ print(g0, g1)  # lecture, at (9, 2): -126.78691 -3208.8396
             ("b1", "b1", "b1", "2", -10, 10, False),
         ],
         "task": (
-            "Move b until both components of the gradient are smaller than 50 in size.",
-            "기울기의 두 성분이 모두 절댓값 50보다 작아지도록 b를 옮겨 보세요.",
+            "Move b until both components of the gradient are smaller than 200 in size.",
+            "기울기의 두 성분이 모두 절댓값 200보다 작아지도록 b를 옮겨 보세요.",
         ),
         "hint": (
-            "The white cross marks the bottom of the valley, near (9.94, 2.22).",
-            "흰 X 표시가 골짜기의 바닥, (9.94, 2.22) 근처입니다.",
+            "The white cross marks the bottom of the valley, near (9.94, 2.22); "
+            "the true β (10, 2.2) is close to it.",
+            "흰 X 표시가 골짜기의 바닥, (9.94, 2.22) 근처입니다. 참값 β (10, 2.2)도 그 가까이에 있습니다.",
         ),
         "note": F64_NOTE,
         "tf_code": """
