@@ -273,7 +273,12 @@ def _matrix(s: Settings) -> Live:
                 "ncontours": 18,
             },
             _points([s["b0"]], [s["b1"]], "b", marker={"size": 14, "color": "#d62728"}),
-            _points([9.94457323], [2.21570461], "β̂", marker={"size": 12, "symbol": "x", "color": "white"}),
+            _points(
+                [9.94457323],
+                [2.21570461],
+                "β̂",
+                marker={"size": 13, "symbol": "x", "color": "white", "line": {"width": 1.5}},
+            ),
         ],
         "b0",
         "b1",

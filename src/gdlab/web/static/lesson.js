@@ -157,7 +157,7 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
             h("details", { "data-testid": "hint" }, h("summary", { text: ui.hint }), h("p", { text: c.hint })))),
         h("div", { class: "ls-right" },
           h("p", { class: "ls-prose", text: c.prose }),
-          table,
+          h("div", { class: "ls-table" }, table),
           h("details", { class: "ls-note" }, h("summary", { text: ui.digits }), h("p", { text: c.note })),
           h("details", { class: "ls-code", open: true }, h("summary", { text: ui.code }), h("pre", { "data-testid": "code" }, h("code"))),
           h("details", { class: "ls-code", "data-testid": "tf" }, h("summary", { text: ui.tf_code }), h("pre", {}, h("code", { text: c.tf_code })))),
