@@ -420,7 +420,7 @@ class ErrorOut(BaseModel):
 class LessonIn(BaseModel):
     """A chapter of the lesson at the reader's settings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _example(settings={"lr": "0.01/6", "steps": 100}, lang="en")
     settings: dict[
         Annotated[str, Field(max_length=16)], FiniteFloat | Annotated[str, Field(max_length=40)]
     ] = Field(
