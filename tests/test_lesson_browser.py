@@ -134,6 +134,10 @@ def test_a_student_completes_the_whole_lesson(base, browser, lang, tmp_path):
     expect(reopened.get_by_test_id("verdict")).to_have_attribute("data-met", "true", timeout=60_000)
     reopened.go_back()
     expect(reopened.get_by_test_id("chapter-title")).to_contain_text("9.")
+    reopened.keyboard.press("ArrowLeft")  # a presenter's key
+    expect(reopened.get_by_test_id("chapter-title")).to_contain_text("8.")
+    reopened.keyboard.press("ArrowRight")
+    expect(reopened.get_by_test_id("chapter-title")).to_contain_text("9.")
 
     # The notebook downloads, in the page's language.
     with reopened.expect_download() as download:

@@ -493,7 +493,7 @@ def _animation(s: Settings) -> Live:
         "β",
         "loss",
     )
-    picture["animate"] = {"trace": 1, "frames": len(thin)}
+    picture["animate"] = {"traces": [1], "frames": len(thin)}
     k = _first_near(bs)
     met = k is not None and k <= 10
     why = (
@@ -571,22 +571,9 @@ def _homework(s: Settings) -> Live:
     path = sgd(homework_batch_loss, -3.0, z, lr=s["lr"], batch_size=batch, epochs=epochs, seed=0)
     xs = np.asarray(path.params, float)
     gd = descend(homework_loss, -3.0, lr=0.01 / 3, steps=100)
-    shown = xs[np.isfinite(xs) & (np.abs(xs) < 1e6)]
-    lo, hi = min(-4.0, float(shown.min())), max(6.0, float(shown.max()))
-    thin = _thin(shown, 200)
-    picture = _picture(
-        [
-            _curve(homework_loss, lo, hi, "(x-1)²"),
-            _points(
-                thin, homework_loss(thin), "x", mode="lines+markers", marker={"size": 8, "color": "#d62728"}
-            ),
-        ],
-        "x",
-        "loss",
-    )
-    picture["animate"] = {"trace": 1, "frames": len(thin)}
+    picture = _homework_picture(xs)
     per_epoch = len(z) // batch
-    last = xs[-per_epoch - 1 :]
+    last = xs[-per_epoch:]
     off = float(np.abs(last - 1).max()) if np.all(np.isfinite(last)) else math.inf
     met = batch == 1 and off <= 0.1
     if met:
@@ -605,7 +592,36 @@ def _homework(s: Settings) -> Live:
             f"마지막 에폭에서 1과 {off:.3g}까지 벗어납니다 (0.1 초과)",
         )
     closed = 1 - 4 * (1 - 2 * 0.01 / 3) ** 100
-    return Live((_g(gd.final), _g(closed), _g(xs[-1], 8)), picture, met, why)
+    return Live((_g(gd.final), _g(closed), _g(xs[-1])), picture, met, why)
+
+
+def _homework_picture(xs: np.ndarray) -> dict[str, Any]:
+    """The curve with the moving point (left), and x against the step with the band 1 ± 0.1 (right)."""
+    keep = np.flatnonzero(np.isfinite(xs) & (np.abs(xs) < 1e6))
+    keep = _thin(keep, 200)
+    shown = xs[keep]
+    lo, hi = min(-4.0, float(shown.min())), max(6.0, float(shown.max()))
+    red = {"size": 8, "color": "#d62728"}
+    last = float(len(xs) - 1)
+    band = {"type": "scatter", "mode": "lines", "x": [0, last, last, 0, 0], "y": [0.9, 0.9, 1.1, 1.1, 0.9],
+            "fill": "toself", "fillcolor": "rgba(30,123,52,0.15)", "line": {"width": 0}, "name": "1 ± 0.1",
+            "xaxis": "x2", "yaxis": "y2"}  # fmt: skip
+    picture = _picture(
+        [
+            _curve(homework_loss, lo, hi, "(x-1)²"),
+            _points(shown, homework_loss(shown), "x", mode="lines+markers", marker=red),
+            band,
+            _points(keep, shown, "x", mode="lines", line={"color": "#d62728"}, xaxis="x2", yaxis="y2",
+                    showlegend=False),
+        ],
+        "x",
+        "loss",
+        xaxis2={"title": {"text": "step"}, "domain": [0.56, 1], "anchor": "y2"},
+        yaxis2={"title": {"text": "x"}, "anchor": "x2"},
+    )  # fmt: skip
+    picture["layout"]["xaxis"]["domain"] = [0, 0.46]
+    picture["animate"] = {"traces": [1, 3], "frames": len(shown)}
+    return picture
 
 
 def _chapters() -> tuple[Chapter, ...]:

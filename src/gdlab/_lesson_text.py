@@ -493,12 +493,13 @@ print(path.regime, path.params[:6])
             "The homework: minimise (x − 1)² from x = −3 with α = 0.01/3, and animate it. To make it "
             "stochastic, write (x − 1)² as the mean of (x − z)² over 20 samples z whose mean is 1 (plus a "
             "constant that does not move the minimum). Each step uses a batch of samples: with all 20 it "
-            "is the homework's gradient descent; with fewer, each step is noisy.",
+            "is the homework's gradient descent; with fewer, each step is noisy. An epoch is one pass "
+            "over the 20 samples.",
             "과제: x = −3에서 α = 0.01/3로 (x − 1)²을 "
             "최소화하고 애니메이션으로 보이기. 확률적으로 만들기 위해 "
             "(x − 1)²을 평균이 1인 샘플 z 20개에 대한 (x − z)²의 평균으로 씁니다(최솟값 위치를 바꾸지 않는 "
             "상수가 더해질 뿐입니다). 한 걸음마다 샘플 몇 개(배치)만 씁니다: 20개를 모두 쓰면 과제의 "
-            "경사하강법이고, 적게 쓰면 걸음마다 흔들립니다.",
+            "경사하강법이고, 적게 쓰면 걸음마다 흔들립니다. 에폭은 20개 샘플을 한 번씩 모두 도는 것입니다.",
         ),
         "rows": [
             ("x after the homework's 100 steps", "과제의 100번 뒤 x", None),
@@ -507,11 +508,11 @@ print(path.regime, path.params[:6])
         ],
         "controls": [
             ("lr", "learning rate α", "학습률 α", "0.01/3", 1e-5, 1, False),
-            ("batch", "batch size (1 to 20)", "배치 크기 (1~20)", "20", 1, 20, True),
+            ("batch", "batch size (1-20)", "배치 크기 (1~20)", "20", 1, 20, True),
             (
                 "epochs",
-                "epochs (passes over the 20 samples)",
-                "에폭 (20개 샘플을 한 번씩 도는 횟수)",
+                "epochs",
+                "에폭",
                 "100",
                 1,
                 200,

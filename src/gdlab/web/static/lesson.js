@@ -240,7 +240,9 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
 
   function draw(plot, picture) {
     if (player) clearInterval(player);
-    globalThis.Plotly.react(plot, picture.traces, layout(picture), { displayModeBar: false, responsive: true });
+    // Plotly keeps and changes the traces it is given: it gets a copy, so a replay starts from the whole path.
+    const traces = structuredClone(picture.traces);
+    globalThis.Plotly.react(plot, traces, layout(picture), { displayModeBar: false, responsive: true });
     if (picture.animate) animate(plot, picture);
   }
 
@@ -248,18 +250,29 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
   function animate(plot, picture) {
     if (!picture || !picture.animate) return;
     if (player) clearInterval(player);
-    const { trace, frames } = picture.animate;
-    const full = picture.traces[trace];
+    const { traces, frames } = picture.animate;
+    const full = traces.map((t) => picture.traces[t]);
     let i = 0;
     const tick = () => {
       i += 1;
-      globalThis.Plotly.restyle(plot, { x: [full.x.slice(0, i)], y: [full.y.slice(0, i)] }, [trace]);
+      const x = full.map((t) => t.x.slice(0, i));
+      const y = full.map((t) => t.y.slice(0, i));
+      globalThis.Plotly.restyle(plot, { x, y }, traces);
       if (i >= frames) clearInterval(player);
     };
     tick();
     player = setInterval(tick, Math.max(15, Math.min(120, 4000 / frames)));
   }
 
+  // A presenter's keys: the arrows turn the chapters, unless a setting is being typed.
+  (useURL ? document : box).addEventListener("keydown", (event) => {
+    if (!words || event.target.closest?.("input") || event.altKey || event.ctrlKey || event.metaKey) return;
+    const i = chapterIndex();
+    const to = event.key === "ArrowRight" ? i + 1 : event.key === "ArrowLeft" ? i - 1 : -1;
+    if (to < 0 || to >= words.chapters.length) return;
+    event.preventDefault();
+    go(words.chapters[to].key);
+  });
   if (useURL) addEventListener("popstate", () => { Object.assign(state, parseState(location.search)); load(); });
   load();
   return { state, reload: load };
