@@ -8,6 +8,7 @@ leaves the page's origin fails the test. Set GDLAB_SHOTS=folder to keep the scre
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -197,5 +198,45 @@ def test_the_picture_is_in_view_on_a_projector_and_before_the_controls_on_a_phon
         assert plot["y"] < controls["y"], (plot, controls)  # the picture first
         assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
     page.screenshot(path=str(shots_folder(tmp_path) / f"lesson-{name}.png"), full_page=size[0] < 500)
+    w.close()
+    context.close()
+
+
+PAGE = '<!doctype html><meta charset="utf-8"><div id="cell"></div>\n<script type="module">{fake}</script>'
+
+
+def test_the_widget_runs_in_chromium_and_asks_the_kernel(base, browser):
+    """The lesson widget's one module in Chromium, each request answered by LessonWidget.answer
+    (the kernel's side) through a function the test exposes to the page."""
+    pytest.importorskip("anywidget")
+    import gdlab
+    from gdlab.web._widget import lesson_bundle
+
+    widget = gdlab.lesson("grid", lang="en")
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    w = Watched(context, base)
+    page = w.page
+    page.expose_function("kernel", lambda content: widget.answer(content)[0])
+    fake = """
+      import widget from "/lesson-widget-test/bundle.js";
+      const state = STATE;
+      const listeners = [];
+      const model = {
+        state, get(k) { return this[k]; }, set(k, v) { this[k] = v; }, save_changes() {},
+        on(_, f) { listeners.push(f); }, off() {},
+        async send(msg) { const reply = await window.kernel(msg); listeners.forEach((f) => f(reply, [])); },
+      };
+      globalThis.model = model;
+      widget.render({ model, el: document.getElementById("cell") });
+    """.replace("STATE", json.dumps(widget.state))
+    host = f"{base}/lesson-widget-test"
+    page.route(f"{host}/bundle.js", lambda r: r.fulfill(body=lesson_bundle(), content_type="text/javascript"))
+    page.route(f"{host}/", lambda r: r.fulfill(body=PAGE.format(fake=fake), content_type="text/html"))
+    page.goto(f"{host}/")
+    page.wait_for_selector(READY, timeout=60_000)
+    expect(page.get_by_test_id("chapter-title")).to_have_text("4. Grid search")
+    page.get_by_test_id("control-num").fill("6")
+    expect(page.get_by_test_id("verdict")).to_have_attribute("data-met", "true", timeout=60_000)
+    assert page.evaluate("model.state") == "?lang=en&c=grid&done=grid&grid=num:6"
     w.close()
     context.close()

@@ -201,11 +201,12 @@ print((-2 * X.T @ y + 2 * X.T @ X @ b).ravel())  # -2X'y + 2X'Xb
             "오차는 1/√n처럼 줄어듭니다: n = 10000을 넣어 보세요.",
         ),
         "note": (
-            "Zero to rounding: the lecture's inverse and gdlab's QR solver round differently, so the "
-            "tiny values at β̂ differ; both are about 1e-10 of values near 3000.",
-            "반올림 오차 수준의 0입니다: 강의의 역행렬과 gdlab의 QR "
-            "풀이는 반올림이 달라서 β̂에서의 아주 작은 값은 "
-            "서로 다릅니다. 둘 다 3000 근처 값의 1e-10 정도입니다.",
+            "Both are zero up to rounding: the lecture's inverse and gdlab's QR solver round "
+            "differently, so the tiny values at β̂ differ, but both are below 1e-9, where the gradient "
+            "elsewhere is in the thousands. The other rows are float64 from the printed sales.",
+            "둘 다 반올림 오차 수준의 0입니다: 강의의 역행렬과 gdlab의 QR 풀이는 반올림이 달라서 "
+            "β̂에서의 아주 작은 값은 서로 다르지만, 다른 곳의 기울기가 수천인 데 비해 둘 다 "
+            "1e-9보다 작습니다. 나머지 값은 출력된 판매량으로 계산한 float64입니다.",
         ),
         "tf_code": """
 beta_optimal = tf.linalg.inv(X.T @ X) @ X.T  @y
