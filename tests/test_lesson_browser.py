@@ -240,3 +240,21 @@ def test_the_widget_runs_in_chromium_and_asks_the_kernel(base, browser):
     assert page.evaluate("model.state") == "?lang=en&c=grid&done=grid&grid=num:6"
     w.close()
     context.close()
+
+
+def test_a_slider_moves_the_rate_and_the_numbers_follow(base, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    w = Watched(context, base)
+    page = w.open("?lang=en&c=descent")
+    slider = page.get_by_test_id("slider-lr")
+    position = int(slider.input_value())
+    assert 0 < position < 1000  # 0.01/6, read by the backend, on a log scale from 1e-6 to 10
+    slider.fill("700")  # about 0.1
+    lr = page.get_by_test_id("control-lr")
+    expect(lr).not_to_have_value("0.01/6")
+    assert 0.05 < float(lr.input_value()) < 0.2
+    expect(page.locator('tr[data-row="0"] [data-col="yours"]')).not_to_have_text("-9.040152", timeout=30_000)
+    page.wait_for_selector(READY)
+    assert f"lr={lr.input_value()}" in page.get_by_test_id("code").inner_text()
+    w.close()
+    context.close()

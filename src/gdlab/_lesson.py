@@ -70,6 +70,11 @@ class Control:
     high: float
     whole: bool = False
 
+    @property
+    def log(self) -> bool:
+        """Whether a slider over this setting is spaced logarithmically (a range over 3 decades)."""
+        return self.low > 0 and self.high / self.low >= 1000
+
     def read(self, value: object) -> float:
         """The reader's value as a number in range, or an :class:`InputError` naming this setting."""
         try:
@@ -704,6 +709,7 @@ def contents(lang: str | None = None) -> dict[str, Any]:
                         "low": k.low,
                         "high": k.high,
                         "whole": k.whole,
+                        "log": k.log,
                     }
                     for k in c.controls
                 ],
@@ -728,8 +734,9 @@ def live(key: str, given: Mapping[str, object] | None = None, lang: str | None =
         lang: ``"ko"`` (default) or ``"en"``.
 
     Returns:
-        ``{key, rows: [{label, lecture, ours, yours}], picture, code, task: {met, why}}``: ``ours``
-        is gdlab at the lecture's settings, ``yours`` at the reader's.
+        ``{key, rows: [{label, lecture, ours, yours}], picture, code, settings, task: {met, why}}``:
+        ``ours`` is gdlab at the lecture's settings, ``yours`` at the reader's; ``settings`` are the
+        reader's as numbers.
     """
     lang, found = language(lang), chapter(key)
     mine, lectures = found.live(given), found.at_lecture()
@@ -742,6 +749,7 @@ def live(key: str, given: Mapping[str, object] | None = None, lang: str | None =
         "rows": rows,
         "picture": mine.picture,
         "code": found.code_at(given),
+        "settings": found.settings(given),
         "task": {"met": mine.met, "why": _pick(mine.why, lang)},
     }
 

@@ -3,6 +3,19 @@
 // settings and progress in the state (the URL on the page), and plays the animations.
 
 const DEBOUNCE_MS = 250;
+const SLIDER = 1000; // positions of a slider
+
+// Where a value sits on its control's slider, and back (logarithmic over a range of decades).
+function toSlider(k, value) {
+  const [lo, hi, v] = k.log ? [Math.log(k.low), Math.log(k.high), Math.log(value)] : [k.low, k.high, value];
+  return Math.round(((v - lo) / (hi - lo)) * SLIDER);
+}
+
+function fromSlider(k, position) {
+  const t = position / SLIDER;
+  const v = k.log ? k.low * Math.exp(t * Math.log(k.high / k.low)) : k.low + t * (k.high - k.low);
+  return k.whole ? String(Math.round(v)) : String(Number(v.toPrecision(3)));
+}
 
 function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
@@ -134,7 +147,15 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
         value: mine[k.name] ?? k.default, autocomplete: "off", spellcheck: "false",
         oninput: () => changed(k, input.value),
       });
-      return h("label", { class: "ls-field", for: `ls-${k.name}` }, h("span", { text: k.label }), input);
+      // A slider beside the box: its position follows the value the backend read from the box.
+      const slider = h("input", {
+        type: "range", min: 0, max: SLIDER, step: 1, "data-testid": `slider-${k.name}`, "aria-label": k.label,
+        oninput: () => {
+          input.value = fromSlider(k, Number(slider.value));
+          changed(k, input.value);
+        },
+      });
+      return h("label", { class: "ls-field", for: `ls-${k.name}` }, h("span", { text: k.label }), input, slider);
     });
     const reset = h("button", { class: "ls-button", "data-testid": "reset", onclick: () => { delete state.settings[c.key]; save(); show(); } }, ui.reset);
 
@@ -210,6 +231,10 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
       yours.classList.toggle("ls-moved", r.yours !== r.ours);
     });
     box.querySelector('[data-testid="code"] code').textContent = result.code;
+    for (const k of c.controls) {
+      const slider = box.querySelector(`[data-testid="slider-${k.name}"]`);
+      if (slider && document.activeElement !== slider) slider.value = toSlider(k, result.settings[k.name]);
+    }
     const verdict = box.querySelector('[data-testid="verdict"]');
     verdict.dataset.met = result.task.met ? "true" : "false";
     verdict.replaceChildren(h("b", { text: result.task.met ? "✓ " + words.ui.met : words.ui.not_met }), ": " + result.task.why);
