@@ -88,8 +88,11 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
       return;
     }
     if (!words.chapters.some((c) => c.key === state.c)) state.c = words.chapters[0].key;
-    document.documentElement.lang = state.lang;
-    if (useURL) document.title = words.ui.lesson;
+    if (useURL) {
+      // The page is the lesson's own; in a notebook the page is the notebook's.
+      document.documentElement.lang = state.lang;
+      document.title = words.ui.lesson;
+    }
     show();
   }
 
