@@ -92,6 +92,7 @@ def test_settings_are_checked_and_never_evaluated():
         ("descent", {"lr": "__import__('os')"}, "lr:"),
         ("descent", {"steps": "1e300"}, "between"),
         ("homework", {"batch": "21"}, "between 1 and 20"),
+        ("homework", {"batch": "3"}, "divide the 20 samples"),
     ):
         with pytest.raises(gdlab.InputError, match=words):
             live(key, settings)
@@ -199,3 +200,21 @@ def test_the_widget_answers_from_the_same_lesson():
     assert "import " not in lesson_bundle().split("gdlab-lesson")[-1].split("function h(")[0]
     with pytest.raises(gdlab.InputError):
         gdlab.lesson("gird")
+
+
+def test_a_reader_typing_many_sizes_compiles_a_bounded_number_of_times():
+    """Each grid size, sample size or number of epochs a reader types must not keep a compiled
+    function of its own: the grid is padded to a power of two, the closed form's gradient reads
+    X'X and X'y, and SGD runs the most epochs once per batch size and shows the start."""
+    import time
+
+    for key, setting, values in (
+        ("grid", "num", range(2000, 2040)),
+        ("closed", "n", range(500, 540)),
+        ("homework", "epochs", range(1, 41)),
+    ):
+        live(key, {setting: values[0]})
+        start = time.perf_counter()
+        for value in values[1:]:
+            live(key, {setting: value})
+        assert time.perf_counter() - start < 10, key  # a compile each would take about 0.2-1.6 s

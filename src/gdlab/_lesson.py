@@ -15,6 +15,7 @@ import functools
 import math
 import re
 import string
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,7 @@ from gdlab._checks import InputError, closest
 from gdlab._derivatives import grad
 from gdlab._descend import descend
 from gdlab._expr import ExpressionError, number
-from gdlab._grid import grid_search
+from gdlab._grid import GridEdgeWarning, grid_search
 from gdlab._ols import ols
 from gdlab._sgd import sgd
 from gdlab._stability import stability
@@ -312,13 +313,23 @@ def _regression(n: int):
     return datasets.cafe() if n == 10 else datasets.make_regression(n, seed=0)
 
 
+def _sse_by_moments(b, xtx, xty, yty):
+    """``(y - Xb)'(y - Xb)`` written with X'X, X'y and y'y: its shape does not depend on n."""
+    return yty - 2 * b.T @ xty + b.T @ xtx @ b
+
+
 def _closed(s: Settings) -> Live:
     data = _regression(int(s["n"]))
     X, y = data.X, data.y.reshape(-1, 1)
-    sse = lambda b: (y - X @ b).T @ (y - X @ b)  # noqa: E731
     beta_hat = ols(X, y)
-    at_hat = np.asarray(grad(sse)(beta_hat)).ravel()
-    at_true = np.asarray(grad(sse)(data.beta.reshape(2, 1))).ravel()
+    if len(y) == 10:  # the lecture's data, differentiated as the lecture wrote its loss
+        sse = _cafe_matrix()[2]
+        slope = lambda b: grad(sse)(b)  # noqa: E731
+    else:  # a compiled gradient per sample size would be kept for each size a reader types
+        moments = (X.T @ X, X.T @ y, y.T @ y)
+        slope = lambda b: grad(_sse_by_moments)(b, *moments)  # noqa: E731
+    at_hat = np.asarray(slope(beta_hat)).ravel()
+    at_true = np.asarray(slope(data.beta.reshape(2, 1))).ravel()
     shown = slice(None, 400)
     xs = np.array([20.0, 30.0])
     picture = _picture(
@@ -367,18 +378,17 @@ def _fewest_points(tol: float = 0.01) -> int:
 def _grid(s: Settings) -> Live:
     num = int(s["num"])
     beta = np.linspace(-10, 10, num)
-    import warnings
-
+    # The grid's last point repeated up to a power of two: the same best point (the first of equal
+    # losses), and one compiled search per power of two rather than one per size a reader types.
+    padded = np.concatenate([beta, np.full((1 << (num - 1).bit_length()) - num, beta[-1])])
     with warnings.catch_warnings():
-        warnings.simplefilter(
-            "ignore"
-        )  # a coarse grid's best point may sit at its edge: the picture shows it
-        result = grid_search(lecture_loss, beta)
+        warnings.simplefilter("ignore", GridEdgeWarning)  # a coarse grid's best may sit at its edge
+        result = grid_search(lecture_loss, padded)
     best, index = float(result.best), int(result.index)  # type: ignore[arg-type]
     picture = _picture(
         [
             _curve(lecture_loss, -10, 10, "(β/2-1)²"),
-            _points(beta, result.losses, "grid", marker={"size": 7 if num <= 200 else 3}),
+            _points(beta, result.losses[:num], "grid", marker={"size": 7 if num <= 200 else 3}),
             _points(
                 [best], [result.loss], "argmin", marker={"size": 16, "symbol": "star", "color": "#d62728"}
             ),
@@ -571,10 +581,9 @@ def _rate(s: Settings) -> Live:
 def _homework(s: Settings) -> Live:
     z = homework_samples()
     batch, epochs = int(s["batch"]), int(s["epochs"])
-    if batch > len(z):
-        raise InputError(f"batch must be at most the {len(z)} samples; got {batch}")
-    path = sgd(homework_batch_loss, -3.0, z, lr=s["lr"], batch_size=batch, epochs=epochs, seed=0)
-    xs = np.asarray(path.params, float)
+    if len(z) % batch:
+        raise InputError(f"batch must divide the {len(z)} samples (1, 2, 4, 5, 10 or 20); got {batch}")
+    xs = _sgd_path(batch, s["lr"])[: epochs * len(z) // batch + 1]
     gd = descend(homework_loss, -3.0, lr=0.01 / 3, steps=100)
     picture = _homework_picture(xs)
     per_epoch = len(z) // batch
@@ -598,6 +607,15 @@ def _homework(s: Settings) -> Live:
         )
     closed = 1 - 4 * (1 - 2 * 0.01 / 3) ** 100
     return Live((_g(gd.final), _g(closed), _g(xs[-1])), picture, met, why)
+
+
+def _sgd_path(batch: int, lr: float) -> np.ndarray:
+    """x at every step of SGD over the most epochs a reader may ask for. A shorter run is the start
+    of this one (each epoch's shuffle comes from the seed and the epoch), and one compiled run per
+    batch size serves every number of epochs."""
+    epochs = int(next(c.high for c in chapter("homework").controls if c.name == "epochs"))
+    path = sgd(homework_batch_loss, -3.0, homework_samples(), lr=lr, batch_size=batch, epochs=epochs, seed=0)
+    return np.asarray(path.params, float)
 
 
 def _homework_picture(xs: np.ndarray) -> dict[str, Any]:

@@ -509,7 +509,7 @@ print(path.regime, path.params[:6])
         ],
         "controls": [
             ("lr", "learning rate α", "학습률 α", "0.01/3", 1e-5, 1, False),
-            ("batch", "batch size (1-20)", "배치 크기 (1~20)", "20", 1, 20, True),
+            ("batch", "batch size (divides 20)", "배치 크기 (20의 약수)", "20", 1, 20, True),
             (
                 "epochs",
                 "epochs",
