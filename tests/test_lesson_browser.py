@@ -258,3 +258,27 @@ def test_a_slider_moves_the_rate_and_the_numbers_follow(base, browser):
     assert f"lr={lr.input_value()}" in page.get_by_test_id("code").inner_text()
     w.close()
     context.close()
+
+
+@pytest.mark.parametrize(("size", "query"), [((1280, 720), "?lang=ko&big=1"), ((375, 740), "?lang=en")])
+def test_every_chapter_keeps_its_picture_in_view(base, browser, size, query):
+    """On a projector at 1280x720 every chapter's picture ends above the fold; on a phone it comes
+    before the controls and nothing is wider than the screen."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    w = Watched(context, base)
+    page = w.open(query)
+    for i in range(9):
+        page.wait_for_selector(READY, timeout=60_000)
+        expect(page.get_by_test_id("chapter-title")).to_contain_text(f"{i + 1}.")
+        plot = page.get_by_test_id("plot").bounding_box()
+        controls = page.locator(".ls-controls").bounding_box()
+        assert plot is not None and controls is not None
+        if size[0] >= 1280:
+            assert plot["y"] + plot["height"] <= size[1], (i, plot)
+        else:
+            assert plot["y"] < controls["y"], (i, plot, controls)
+            assert page.evaluate("document.documentElement.scrollWidth") <= size[0], i
+        if i < 8:
+            page.get_by_test_id("next").click()
+    w.close()
+    context.close()
