@@ -218,3 +218,18 @@ def test_a_reader_typing_many_sizes_compiles_a_bounded_number_of_times():
         for value in values[1:]:
             live(key, {setting: value})
         assert time.perf_counter() - start < 10, key  # a compile each would take about 0.2-1.6 s
+
+
+@pytest.mark.parametrize("key", list(SOLUTIONS))
+def test_every_setting_at_its_limits_gives_an_answer(key):
+    """Each setting at its lowest and highest, alone and all together: an answer (a run that
+    diverges or stops early included) or an InputError, never anything else."""
+    controls = chapter(key).controls
+    trials = [{c.name: getattr(c, end)} for c in controls for end in ("low", "high")]
+    trials += [{c.name: getattr(c, end) for c in controls} for end in ("low", "high")]
+    for settings in trials:
+        try:
+            found = live(key, settings)
+        except gdlab.InputError:
+            continue
+        assert json.loads(json.dumps(found, allow_nan=False))["task"]["why"], settings

@@ -457,9 +457,8 @@ def _gd_path(s: Settings, dtype: str | None = None):
 
 
 def _descent(s: Settings) -> Live:
-    steps = int(s["steps"])
     bs = np.asarray(_gd_path(s, "float32").params)
-    at = [f32(bs[k]) if k <= steps else "-" for k in (100, 1000, 10_000)]
+    at = [f32(bs[k]) if k < len(bs) else "-" for k in (100, 1000, 10_000)]  # a diverging run stops early
     thin = _thin(bs.astype(float))
     picture = _picture(
         [
