@@ -778,7 +778,7 @@ def notebook(lang: str | None = None) -> Any:
 
     lang = language(lang)
     ui = _ui(lang)
-    cells = [nbf.new_markdown_cell(f"# {ui['lesson']}\n\n`pip install gdlab`")]
+    cells = [nbf.new_markdown_cell(f"# {ui['lesson']}\n\n{ui['notebook_intro']}")]
     for i, c in enumerate(CHAPTERS, 1):
         table = "\n".join(
             f"| {_pick(r.label, lang)} | {r.lecture if r.lecture is not None else ui['none']} |"
@@ -789,6 +789,7 @@ def notebook(lang: str | None = None) -> Any:
                 f"## {i}. {_pick(c.title, lang)}\n\n{_pick(c.prose, lang)}\n\n"
                 f"| {ui['quantity']} | {ui['lecture']} |\n|---|---|\n{table}\n\n"
                 f"*{_pick(c.note, lang)}*\n\n**{ui['task']}:** {_pick(c.task, lang)}\n\n"
+                f"<details><summary>{ui['hint']}</summary>\n\n{_pick(c.hint, lang)}\n</details>\n\n"
                 f"<details><summary>{ui['tf_code']}</summary>\n\n```python\n{c.tf_code}\n```\n</details>"
             )
         )

@@ -49,6 +49,12 @@ UI: dict[str, tuple[str, str]] = {
     "digits": ("Why the last digits may differ", "마지막 자리가 다를 수 있는 이유"),
     "busy": ("Computing...", "계산 중..."),
     "done_count": ("tasks done", "개 해결"),
+    "notebook_intro": (
+        "Each code cell runs with gdlab and prints the lecture's numbers; the comments give what the "
+        "lecture printed. Change a setting and run the cell again.",
+        "각 코드 셀은 gdlab으로 실행되며 강의의 값을 출력합니다. 주석에 강의가 출력한 값이 있습니다. "
+        "설정을 바꾸고 셀을 다시 실행해 보세요.",
+    ),
 }
 
 CHAPTER_TEXT: list[dict[str, Any]] = [
