@@ -238,7 +238,7 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         "temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
     )
     examples = []
-    for command in ("grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve"):
+    for command in ("grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve", "lesson"):
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
         examples += [line.strip() for line in text.splitlines() if line.strip().startswith("gdlab ")]
     assert len(examples) >= 7
@@ -246,7 +246,7 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         args = shlex.split(example)[1:]
         if args[0] == "demo":
             args.append("--no-pictures")
-        if args[0] == "serve":  # checked, not started: the server is tested in test_web_*
+        if args[0] in ("serve", "lesson"):  # checked, not started: the server is tested in test_web_*
             monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: None)
         result = runner.invoke(app, args)
         assert result.exit_code == 0, f"{example}: {result.output}"
@@ -474,7 +474,7 @@ def test_a_switch_takes_no_value_and_shows_no_type_in_help():
     output = _refused(["run", "b^2", "--init", "1", "--lr", "0.1", "--json", "true"])
     assert "--json is a switch and takes no value: write --json alone, without 'true'" in output
     commands = sorted(typer.main.get_command(app).commands)  # every command, and the group itself
-    assert {"grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve"} <= set(commands)
+    assert {"grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve", "lesson"} <= set(commands)
     for args in ([], *([c] for c in commands)):
         text = runner.invoke(app, [*args, "--help"], terminal_width=200).output
         assert "--help" in text and "<bool>" not in text and "<list[str]>" not in text, args
@@ -856,6 +856,21 @@ def test_serve_starts_the_lab_on_this_machine_only_by_default(monkeypatch):
     ]
     result = runner.invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "--port 70000" in result.output and "65,535" in result.output
+
+
+def test_lesson_opens_the_lesson_in_a_browser(monkeypatch):
+    served: list[dict] = []
+    monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: served.append(kwargs))
+    assert runner.invoke(app, ["lesson"]).exit_code == 0
+    options = ["--lang", "en", "--chapter", "grid", "--projector", "--no-open"]
+    assert runner.invoke(app, ["lesson", *options]).exit_code == 0
+    assert served == [
+        {"host": "127.0.0.1", "port": 8000, "open_browser": True, "page": "/lesson?lang=ko"},
+        {"host": "127.0.0.1", "port": 8000, "open_browser": False, "page": "/lesson?lang=en&c=grid&big=1"},
+    ]
+    result = runner.invoke(app, ["lesson", "--chapter", "gird"])
+    assert result.exit_code == 2 and "did you mean grid?" in result.output
+    assert runner.invoke(app, ["lesson", "--lang", "fr"]).exit_code == 2
 
 
 @pytest.mark.parametrize("command", [["run", "--lr", "0.1"], ["grad"]])

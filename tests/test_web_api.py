@@ -50,7 +50,7 @@ def detail(response: httpx.Response) -> str:
 
 def test_every_endpoint_has_an_example_that_works(client):
     schema = client.get("/openapi.json").json()
-    posts = {path: spec["post"] for path, spec in schema["paths"].items()}
+    posts = {path: spec["post"] for path, spec in schema["paths"].items() if "post" in spec}
     assert set(posts) == {
         "/api/parse",
         "/api/methods",
@@ -59,13 +59,14 @@ def test_every_endpoint_has_an_example_that_works(client):
         "/api/sweep",
         "/api/stability",
         "/api/export",
+        "/api/lesson/{key}",
     }
     for path, spec in posts.items():
         ref = spec["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
         examples = schema["components"]["schemas"][ref]["examples"]
         assert examples, path
         for example in examples:
-            response = client.post(path, json=example)
+            response = client.post(path.replace("{key}", "descent"), json=example)
             assert response.status_code == 200, (path, response.text)
 
 

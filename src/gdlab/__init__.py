@@ -74,6 +74,7 @@ _EXPORTS = {
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
     "lab": "gdlab.web._widget",
+    "lesson": "gdlab.web._widget",
     "consistency": "gdlab._consistency",
     "Consistency": "gdlab._consistency",
     "IllConditionedWarning": "gdlab._ols",
@@ -124,7 +125,7 @@ if TYPE_CHECKING:
         plot_sweep,
         save_figure,
     )
-    from gdlab.web._widget import lab
+    from gdlab.web._widget import lab, lesson
 
 
 def __getattr__(name: str) -> object:

@@ -923,6 +923,48 @@ def serve(
     run_server(host=host, port=port, open_browser=open_browser)
 
 
+@app.command(cls=Command)
+@_guarded
+def lesson(
+    chapter: Annotated[
+        str | None,
+        typer.Option(
+            "--chapter",
+            help="The chapter to open: data, matrix, closed, grid, sign, descent, animation, rate, homework.",
+        ),
+    ] = None,
+    lang: Annotated[str, typer.Option("--lang", help="ko (Korean, the default) or en.")] = "ko",
+    projector: Annotated[bool, typer.Option("--projector", help="Large type, for a projector.")] = False,
+    host: Annotated[
+        str,
+        typer.Option("--host", help="Address to listen on; the default answers this machine only."),
+    ] = "127.0.0.1",
+    port: Annotated[int, _whole("--port", 1, "the port", "Port to listen on.", 65535)] = 8000,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the lesson in a browser.")
+    ] = True,
+):
+    """The lecture as a guided lesson in a browser: each chapter's numbers beside the lecture's, live.
+
+    Nine chapters, from the cafe data's gradient to SGD; each has a task the page checks, and the
+    address keeps the chapter, the settings and the progress. Ctrl-C stops it.
+
+    Example:
+
+        gdlab lesson --lang en --chapter grid --projector
+    """
+    from gdlab._lesson import chapter as find
+    from gdlab._lesson import language
+    from gdlab.web import serve as run_server
+
+    page = f"/lesson?lang={language(lang)}"
+    if chapter is not None:
+        page += f"&c={find(chapter).key}"
+    if projector:
+        page += "&big=1"
+    run_server(host=host, port=port, open_browser=open_browser, page=page)
+
+
 def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
     from gdlab.cli import _options
 

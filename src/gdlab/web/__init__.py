@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from gdlab.web._models import WebLimits
-    from gdlab.web._widget import LabWidget
+    from gdlab.web._widget import LabWidget, LessonWidget
 
-__all__ = ["ExposedServerWarning", "create_app", "is_loopback", "lab", "serve"]
+__all__ = ["ExposedServerWarning", "create_app", "is_loopback", "lab", "lesson", "serve"]
 
 
 class ExposedServerWarning(UserWarning):
@@ -50,6 +50,13 @@ def lab(expression: str = "(b/2-1)^2", **options: Any) -> LabWidget:
     return make(expression, **options)
 
 
+def lesson(chapter: str | None = None, **options: Any) -> LessonWidget:
+    """The lesson as a notebook widget, computing in this kernel (see :func:`gdlab.web._widget.lesson`)."""
+    from gdlab.web._widget import lesson as make
+
+    return make(chapter, **options)
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names this machine only (127.0.0.0/8, ::1 or localhost)."""
     try:
@@ -63,14 +70,15 @@ def is_loopback(host: str) -> bool:
     return bool(found) and all(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in found)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False) -> None:
-    """Serve the lab until Ctrl-C.
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False, page: str = "/") -> None:
+    """Serve the lab (and the lesson, at ``/lesson``) until Ctrl-C.
 
     Args:
         host: the address to listen on. The default answers this machine only;
             any other address lets the network in, and a warning says so.
         port: the port (0 picks a free one).
-        open_browser: open the page in the default browser once it is up.
+        open_browser: open ``page`` in the default browser once it is up.
+        page: the path and query to open and print, such as ``/lesson?lang=en``.
     """
     import uvicorn
 
@@ -92,6 +100,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False)
     server = uvicorn.Server(config)
     shown = f"[{host}]" if ":" in host else host
     if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(f"http://{shown}:{port}/",)).start()
-    print(f"gdlab lab on http://{shown}:{port}/  (Ctrl-C stops it)", file=sys.stderr)
+        threading.Timer(1.0, webbrowser.open, args=(f"http://{shown}:{port}{page}",)).start()
+    what = "lesson" if page.startswith("/lesson") else "lab"
+    print(f"gdlab {what} on http://{shown}:{port}{page}  (Ctrl-C stops it)", file=sys.stderr)
     server.run()

@@ -34,6 +34,7 @@ from gdlab._checks import Spelling
 from gdlab.web._compute import Lab
 from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._guards import BodyLimit, HostCheck, SecurityHeaders, allowed_hosts
+from gdlab.web._lesson import lesson_endpoints
 from gdlab.web._models import (
     ErrorOut,
     ExportIn,
@@ -239,6 +240,8 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     async def compute(work: Callable[[], Response], http: Request, limit: float = timeout) -> Response:
         response: Response = await workers.run(work, limit, http)
         return response
+
+    lesson_endpoints(app, compute)
 
     @app.post("/api/parse", response_model=ParseOut, tags=["lab"])
     async def parse(request: ParseIn, http: Request) -> Response:

@@ -415,3 +415,17 @@ class MethodsOut(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: str = Field(description="What was wrong and what to do, in words.")
+
+
+class LessonIn(BaseModel):
+    """A chapter of the lesson at the reader's settings."""
+
+    model_config = _example(settings={"lr": "0.01/6", "steps": 100}, lang="en")
+    settings: dict[
+        Annotated[str, Field(max_length=16)], FiniteFloat | Annotated[str, Field(max_length=40)]
+    ] = Field(
+        default_factory=dict,
+        max_length=8,
+        description="The reader's settings by name, as numbers or arithmetic text such as '0.01/6'.",
+    )
+    lang: Literal["ko", "en"] = Field("ko", description="The language of the words.")

@@ -197,3 +197,88 @@ def _check(expression, start, rates, method, steps, tol, data, view, lang) -> No
         raise InputError(f"view must be 'descent' or 'sweep'; got {view!r}")
     if lang not in (None, "en", "ko"):
         raise InputError(f"lang must be 'en' or 'ko' (or None for the browser's language); got {lang!r}")
+
+
+@functools.cache
+def lesson_bundle() -> str:
+    """The lesson widget's one ES module: plotly.js (once per page), then the lesson's modules."""
+    parts = [
+        _global("Plotly", plotly_js().read_text(encoding="utf-8")),
+        _module("lesson.js"),
+        (STATIC / "lesson-widget.js")
+        .read_text(encoding="utf-8")
+        .replace('import { mount } from "./lesson.js";\n', ""),
+    ]
+    return "\n".join(parts)
+
+
+class LessonWidget(anywidget.AnyWidget):
+    """The lesson in a notebook cell. ``state`` is the page's state as a query string (as its URL's)."""
+
+    _css = traitlets.Unicode((STATIC / "lesson.css").read_text(encoding="utf-8")).tag(sync=True)
+    state = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(_esm=lesson_bundle(), **kwargs)
+        self.on_msg(self._answer)
+
+    def __repr__(self) -> str:
+        return f"LessonWidget({self.state!r})"
+
+    def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+        """The reply to one request from the lesson: ``{id, ok, result}`` or ``{id, ok, detail, status}``."""
+        from gdlab._lesson import contents, live, notebook_text
+
+        ask, payload = content.get("id"), dict(content.get("payload") or {})
+        name = content.get("name")
+        try:
+            if name == "contents":
+                return {"id": ask, "ok": True, "result": contents(payload.get("lang"))}, []
+            if name == "live":
+                result = live(str(payload.get("key")), payload.get("settings") or {}, payload.get("lang"))
+                return {"id": ask, "ok": True, "result": result}, []
+            if name == "notebook":
+                lang = payload.get("lang") or "ko"
+                text = notebook_text(lang).encode("utf-8")
+                reply = {"id": ask, "ok": True, "file": True, "media": "application/x-ipynb+json"}
+                return {**reply, "name": f"gdlab-lesson-{lang}.ipynb"}, [text]
+            raise InputError(f"unknown request {name!r}; known: contents, live, notebook")
+        except InputError as err:
+            return {"id": ask, "ok": False, "status": 422, "detail": str(err)}, []
+        except Exception as err:  # a bug of gdlab's: say so on the page rather than leave it waiting
+            return {"id": ask, "ok": False, "status": 500, "detail": f"internal error: {err!r}"}, []
+
+    def _answer(self, _: object, content: dict[str, Any], buffers: Sequence[bytes]) -> None:
+        reply, data = self.answer(content)
+        self.send(reply, data or None)
+
+
+def lesson(chapter: str | None = None, *, lang: str = "ko", large: bool = False) -> LessonWidget:
+    """The lecture as a guided lesson in a notebook cell, computing in this kernel.
+
+    Nine chapters, one per step of the lecture, each with the lecture's printed values beside
+    gdlab's, the code, a live picture, and a task that is checked (see :mod:`gdlab._lesson`).
+
+    Args:
+        chapter: the chapter to open (data, matrix, closed, grid, sign, descent, animation,
+            rate or homework; default the first).
+        lang: ``"ko"`` (default) or ``"en"``.
+        large: large type, for a projector.
+
+    Returns:
+        A widget; show it as a cell's value.
+
+    Example:
+        >>> import gdlab
+        >>> gdlab.lesson("grid", lang="en")
+        LessonWidget('?lang=en&c=grid')
+    """
+    from gdlab._lesson import chapter as find
+    from gdlab._lesson import language
+
+    query = f"?lang={language(lang)}"
+    if chapter is not None:
+        query += f"&c={find(chapter).key}"
+    if large:
+        query += "&big=1"
+    return LessonWidget(state=query)
