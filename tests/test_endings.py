@@ -159,3 +159,15 @@ def test_the_page_and_the_pictures_colour_runs_and_regimes_alike():
     assert sent == {regime.value: colour for regime, colour in REGIME_COLORS.items()}
     assert set(sent) == {r.value for r in gdlab.Regime}
     assert Lab.methods()["run_colours"] == list(COLORS)  # run i is the same colour on the page and in a GIF
+
+
+@pytest.mark.parametrize(("init", "steps"), [(-5.0, 700), (-10.0, 1500), (-5.003, 1000)])
+def test_the_sign_method_bouncing_at_the_minimum_is_within_a_step_not_growing(init, steps):
+    """A fixed step lands within one step of 2 and crosses it back and forth; when it lands
+    within 1e-14 (from -5 at 0.01, step 700) the next gradients are 0.005: no growth."""
+    path = gdlab.descend("(b/2-1)^2", init, lr=0.01, steps=steps, method="sign")
+    assert abs(float(path.final) - 2.0) <= 0.01 + 1e-12
+    assert path.regime is gdlab.Regime.CONVERGED and path.status is gdlab.Status.MAX_STEPS
+    assert "grow" not in path.message and "within one step (0.01)" in path.message
+    swept = gdlab.sweep("(b/2-1)^2", init, lrs=[0.01], steps=steps, method="sign").trajectory(0)
+    assert swept.message == path.message and swept.regime is path.regime

@@ -448,6 +448,15 @@ def _at_limit(facts: Facts, s: Spelling) -> tuple[Regime, str]:
             Regime.CONVERGED,
             f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}",
         )
+    if facts.method == "sign" and alternating and facts.lr is not None and _fell(facts):
+        # A step of fixed length: once within a step of the minimum it crosses it back and forth,
+        # its gradient flipping (from 1e-14 at a lucky landing to a step's worth): that is no growth.
+        return Regime.CONVERGED, (
+            f": the sign method crosses the minimum back and forth within one step "
+            f"({_rate(facts.lr, facts.dtype)}) of it ({losses}): its step does not shrink, so it gets no "
+            f"closer; lower {_the_rate(facts, s)} for a closer answer, or give a {tolerance} to stop once "
+            "a step no longer lowers the loss"
+        )
     if grows and alternating and _rose(facts):
         return Regime.DIVERGED, f": its bounces grow by {growth:.4g} a step ({losses}), so {_lower(facts, s)}"
     if grows and alternating:
