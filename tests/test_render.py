@@ -901,3 +901,19 @@ def test_a_small_animation_with_history_stacks_its_panels_and_keeps_its_legend_o
     box = note.get_window_extent(movie.figure.canvas.get_renderer())
     assert a.x0 <= box.x0 and box.x1 <= a.x1 - 5  # inside the panel, clear of its edge
     assert frame.shape == (480, 640, 4)
+
+
+@pytest.mark.parametrize(
+    ("loss", "init", "lr", "steps"),
+    [
+        ("(b/2-1)^2", -10.0, 0.01 / 6, 100),  # the lecture's run, in float32 as the lecture ran it
+        ("(b/2-1)^2", -10.0, 5.0, 40),  # diverging: points pinned at the chart's edge
+        ("x^2 + 10*y^2", {"x": 1.0, "y": 1.0}, 0.05, 50),
+    ],
+)
+def test_float32_runs_draw_and_animate_without_a_warning(loss, init, lr, steps):
+    """Drawing reads a float32 run in float64 (filling a gap with 1e300 overflowed float32)."""
+    path = gdlab.descend(loss, init, lr=lr, steps=steps, dtype="float32")
+    assert path.loss.dtype == np.float32
+    gdlab.plot(path)
+    assert len(gdlab.animate(path, frames=4)) == 4

@@ -356,7 +356,7 @@ def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
 def _pinned(ax, path: np.ndarray) -> np.ndarray:
     """Where the points of ``path`` off the chart are pinned, inside its edge (each on its own)."""
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    x, y = drawable(path[:, 0]), drawable(np.nan_to_num(path[:, 1], nan=LIMIT))
+    x, y = drawable(path[:, 0]), np.nan_to_num(drawable(path[:, 1]), nan=LIMIT)  # in float64
     off = (x < x0) | (x > x1) | (y < y0) | (y > y1)
     inset = lambda v, lo, hi: np.clip(v, lo + 0.03 * (hi - lo), hi - 0.03 * (hi - lo))  # noqa: E731
     pins = np.column_stack([inset(x[off], x0, x1), inset(y[off], y0, y1)])
