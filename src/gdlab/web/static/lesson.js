@@ -204,6 +204,7 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
 
   function refresh(delay) {
     clearTimeout(timer);
+    asked += 1; // an answer still on its way is for what the page showed before: drop it
     box.dataset.state = "busy";
     timer = setTimeout(compute, delay);
   }
@@ -218,13 +219,13 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
     try {
       result = await backend.live(c.key, state.settings[c.key] || {}, state.lang);
     } catch (err) {
-      if (ask !== asked) return;
+      if (ask !== asked || current().key !== c.key) return;
       error.textContent = String(err.message || err);
       error.hidden = false;
       box.dataset.state = "error";
       return;
     }
-    if (ask !== asked) return;
+    if (ask !== asked || current().key !== c.key) return;
     error.hidden = true;
     result.rows.forEach((r, k) => {
       const row = box.querySelector(`tr[data-row="${k}"]`);
