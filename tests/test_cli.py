@@ -586,6 +586,7 @@ ARITHMETIC = {
     ("fit", "--tol"),
     ("fit", "--rcond"),
     ("serve", "--port"),
+    ("lesson", "--port"),
 }
 
 
