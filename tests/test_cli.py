@@ -417,7 +417,7 @@ PYTHON_WORDS = re.compile(rf"(?<![-\w])({KEYWORDS})(=|\))|(^|: )({KEYWORDS}) mus
         ),
         (["run", "b^2", "--init", "1", "--lr", "0"], "--lr must be a finite number > 0"),
         (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "-1"], "--tol must be a finite number > 0"),
-        (["sweep", "b^2", "--init", "1", "--lr", "0,1"], "--lr 0,1: every rate must be above 0; 0 is not"),
+        (["sweep", "b^2", "--init", "1", "--lr", "0,1"], "--lr 0,1: write a decimal point, not a comma: 0.1"),
         (["fit", "cafe", "--y", "y", "--x", "x,x"], "--x: 'x' listed more than once"),
         (
             ["fit", "cafe", "--y", "y", "--x", "x", "--epochs", "0"],

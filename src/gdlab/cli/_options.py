@@ -10,6 +10,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, InputError, Spelling, closest
 from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
+from gdlab._numbers import read_number, read_rates, read_whole
 
 
 def load_data(source: str | None, text: str, option: str = "--data") -> dict[str, np.ndarray]:
@@ -173,12 +174,10 @@ def rates(text: str) -> np.ndarray:
     if len(parts) == 1:
         if text.count(",") >= LIMITS.rates:  # before reading each one
             raise InputError(f"--lr: {text.count(',') + 1:,} rates; at most {LIMITS.rates:,} are allowed")
-        if any(not v.strip() for v in text.split(",")):
-            raise InputError(f"--lr {text}: a rate is missing between commas; write rates as 0.1,0.5,2")
-        values = np.array([_number_for(v, f"--lr {text}") for v in text.split(",")], dtype=float)
-        if np.any(values <= 0):
-            raise InputError(f"--lr {text}: every rate must be above 0; {values[values <= 0][0]:g} is not")
-        return values
+        try:
+            return np.array(read_rates(text, LIMITS.rates), dtype=float)
+        except InputError as err:
+            raise InputError(f"--lr {text}: {err}") from None
     if len(parts) != 3:
         raise InputError(f"--lr {text}: write rates as 0.1, as 0.1,0.5,2 or as low:high:log50")
     lo, hi = (_number_for(end, f"--lr {text}") for end in parts[:2])
@@ -214,30 +213,21 @@ def whole_number(
 
 
 def _number_for(text: str, where: str) -> float:
-    """``text`` as a number; an error starts with ``where`` (the option and what was typed)."""
-    if not text.strip():
-        raise InputError(f"{where}: a number is missing")
-    if "," in text:
-        several = "; gdlab sweep takes several rates" if where.startswith("--lr") else ""
-        raise InputError(f"{where}: give one number here, not several separated by commas{several}")
-    if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
-        raise InputError(f"{where}: give a finite number (not NaN or an infinity), as in 0 or -2.5")
+    """``text`` as a number (the library's rule, :func:`gdlab._numbers.read_number`); an error
+    starts with ``where`` (the option and what was typed)."""
     try:
-        return number(text)
-    except ExpressionError as err:
-        raise InputError(f"{where}: {err.args[0]}") from None
+        return read_number(text)
+    except InputError as err:
+        several = "; gdlab sweep takes several rates" if "," in text and where.startswith("--lr") else ""
+        raise InputError(f"{where}: {err}{several}") from None
 
 
 def _whole_for(text: str, where: str, noun: str, low: int, high: int) -> int:
-    """A whole number in ``[low, high]``, checked as a float first so 1e300 is never made an int."""
-    amount = _number_for(text, where)
-    if not float(amount).is_integer():
-        raise InputError(f"{where}: {noun} must be a whole number")
-    if amount < low:
-        raise InputError(f"{where}: {noun} must be at least {low:,}")
-    if amount > high:
-        raise InputError(f"{where}: {noun} must be at most {high:,} (gdlab's limit)")
-    return int(amount)
+    """A whole number in ``[low, high]`` (:func:`gdlab._numbers.read_whole`), its errors after ``where``."""
+    try:
+        return read_whole(text, noun, low, high)
+    except InputError as err:
+        raise InputError(f"{where}: {err}") from None
 
 
 def method(name: str, choices: tuple[str, ...]) -> str:
