@@ -862,3 +862,34 @@ def test_a_misspelt_column_in_a_loss_is_pointed_at_the_column_it_meant(tmp_path,
 def test_a_start_that_is_not_finite_is_named_as_such(typed):
     words = _refused(["run", "(b-1)^2", "--init", f"b={typed}", "--lr", "0.1"])
     assert f"--init b={typed}: give a finite number (not NaN or an infinity)" in words
+
+
+def test_serve_on_a_busy_port_says_which_port_and_how_to_choose_another():
+    """One line, exit 1, nothing announced before it (no URL, no server's own error)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: port {port} is in use on 127.0.0.1"), result.output
+    assert f"--port {port + 1}" in result.output and "http://" not in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_serve_on_every_address_warns_in_words_and_gives_a_reachable_address(monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: [s.close() for s in sockets or ()])
+    import socket
+
+    with socket.socket() as probe:  # a port free now
+        probe.bind(("0.0.0.0", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("warning: serving on 0.0.0.0: other machines can reach this lab")
+    assert "Warning:" not in result.output and "warnings.warn" not in result.output  # no source line
+    assert "http://0.0.0.0" not in result.output and f"http://127.0.0.1:{port}/" in result.output
