@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gdlab
-from gdlab._colours import COLORS, run_style, run_styles
+from gdlab._colours import COLORS, REGIME_COLOURS, run_style, run_styles
 from helpers import lecture_loss, rosenbrock
 
 mpl.use("Agg")
@@ -47,12 +47,13 @@ def _seen(colour: str, vision: str) -> np.ndarray:
     return _lab(MACHADO[vision] @ _linear(colour))
 
 
+@pytest.mark.parametrize("palette", [COLORS, tuple(REGIME_COLOURS.values())], ids=["runs", "regimes"])
 @pytest.mark.parametrize("vision", list(MACHADO))
-def test_the_run_colours_stay_apart_for_colour_blind_readers(vision):
-    for a, b in itertools.combinations(COLORS, 2):
+def test_the_colours_stay_apart_for_colour_blind_readers(vision, palette):
+    for a, b in itertools.combinations(palette, 2):
         gap = float(np.linalg.norm(_seen(a, vision) - _seen(b, vision)))
         assert gap > APART, f"{a} and {b} are {gap:.1f} apart under {vision}"
-    for colour in COLORS:  # and each stands out from the white page
+    for colour in palette:  # and each stands out from the white page
         assert np.linalg.norm(_seen(colour, vision) - _seen("#ffffff", vision)) > 2 * APART
 
 

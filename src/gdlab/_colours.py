@@ -52,12 +52,13 @@ def run_styles(count: int) -> list[RunStyle]:
     return [run_style(i) for i in range(count)]
 
 
-# The colour of each regime, by its name: the sweep picture draws with these, and the lab page
-# receives them from /api/methods (its built-in copy is only for a backend too old to send them).
+# The colour of each regime, by its name, from the same palette (green and red told apart by
+# colour-blind readers too): the sweep picture draws with these, and the lab page receives them
+# from /api/methods. A diverged rate is also drawn as a triangle, not only in its colour.
 REGIME_COLOURS: dict[str, str] = {
-    "converged": "#2ca02c",
-    "slow": "#bcbd22",
-    "oscillating": "#ff7f0e",
-    "diverged": "#d62728",
-    "stalled": "#7f7f7f",
+    "converged": "#009E73",
+    "slow": "#56B4E9",
+    "oscillating": "#E69F00",
+    "diverged": "#D55E00",
+    "stalled": "#555555",
 }

@@ -50,8 +50,8 @@ function sample(i) {
   svg.append(line);
   return svg;
 }
-// Replaced by the backend's own (gdlab.render's, which the pictures use) once it answers.
-let REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#bcbd22", diverged: "#d62728", stalled: "#7f7f7f" };
+// The regimes' colours, sent by the backend with the methods (gdlab._colours, the pictures' own).
+let REGIME_COLOURS = {};
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
@@ -861,7 +861,7 @@ export function mount(root, backend, options = {}) {
         marker: { color: colourOf(regime), size: 9, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("finalLoss")}=%{y:.3g}<extra>${name}</extra>`, xaxis: "x", yaxis: "y" });
       traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => r.steps), mode: "markers", name, showlegend: false,
-        marker: { color: colourOf(regime), size: 7 }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        marker: { color: colourOf(regime), size: 7, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("stepsTaken")}=%{y}<extra>${name}</extra>`, xaxis: "x", yaxis: "y2" });
     }
     const shapes = [];
