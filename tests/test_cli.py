@@ -210,7 +210,7 @@ def test_fit_closed_form_beside_descent(tmp_path):
         (["grad", "sqr(b)", "--at", "b=1"], "did you mean sqrt"),
         (["grad", "(b/2-1)^2", "--at", "c=1"], "'c' is not a parameter"),
         (["grad", "b0 + b1", "--at", "1"], "name the parameter"),
-        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "fast"], "unknown name 'fast'"),
+        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "fast"], "fast is not a number"),
         (["run", "(b/2-1)^2", "--init", "-10", "--lr", "-1"], "lr must be"),
         (
             ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.1", "--out", "/no/such/dir/x.gif"],
@@ -427,10 +427,10 @@ PYTHON_WORDS = re.compile(rf"(?<![-\w])({KEYWORDS})(=|\))|(^|: )({KEYWORDS}) mus
             ["fit", "cafe", "--y", "y", "--x", "x", "--batch-size", "0"],
             "--batch-size 0: the batch size must be",
         ),
-        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "fast"], "--tol fast: unknown name 'fast'"),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "fast"], "--tol fast: fast is not a number"),
         (["run", "b^2", "--init", "b=1/0", "--lr", "0.1"], "--init b=1/0: this arithmetic gives a number"),
-        (["grid", "b^2", "--range", "0:fast"], "--range 0:fast: unknown name 'fast'"),
-        (["grad", "b^2", "--at", "b=2*c"], "--at b=2*c: unknown name 'c'"),
+        (["grid", "b^2", "--range", "0:fast"], "--range 0:fast: fast is not a number"),
+        (["grad", "b^2", "--at", "b=2*c"], "--at b=2*c: 2*c is not a number"),
     ],
 )
 def test_errors_name_options_as_the_command_line_spells_them(args, expected):
@@ -890,6 +890,6 @@ def test_serve_on_every_address_warns_in_words_and_gives_a_reachable_address(mon
         port = probe.getsockname()[1]
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", str(port)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("warning: serving on 0.0.0.0: other machines can reach this lab")
+    assert "warning: serving on 0.0.0.0: other machines can reach this lab" in result.output, result.output
     assert "Warning:" not in result.output and "warnings.warn" not in result.output  # no source line
     assert "http://0.0.0.0" not in result.output and f"http://127.0.0.1:{port}/" in result.output

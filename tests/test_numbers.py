@@ -23,7 +23,7 @@ def test_numbers_are_read_as_the_lecture_writes_them(text, value):
         ("", "a number is missing"),
         ("0,5", "write a decimal point, not a comma: 0.5"),
         ("1, 2", "give one number here, not several"),
-        ("abc", "unknown name 'abc': this is not a number"),
+        ("abc", "abc is not a number; write one such as 1e-8 or 0.01/6"),
         ("nan", "give a finite number"),
         ("1/0", "too large (or undefined)"),
     ],

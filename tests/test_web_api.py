@@ -295,8 +295,8 @@ def test_numbers_typed_as_text_are_read_as_the_command_line_reads_them(client):
     [
         ({"rates": "0,5"}, "rates: write a decimal point, not a comma: 0.5"),
         ({"rates": ", ".join(["0.1"] * 13)}, "rates: 13 rates; at most 12 at once: remove 1"),
-        ({"rates": "0.1, abc"}, "rates: abc: unknown name 'abc': this is not a number"),
-        ({"rates": "0.1", "tol": "abc"}, "tol: unknown name 'abc': this is not a number; write digits"),
+        ({"rates": "0.1, abc"}, "rates: abc is not a number; write one such as 1e-8 or 0.01/6"),
+        ({"rates": "0.1", "tol": "abc"}, "tol: abc is not a number; write one such as 1e-8 or 0.01/6"),
         ({"rates": "0.1", "tol": "0,5"}, "tol: write a decimal point, not a comma: 0.5"),
         ({"rates": "0.1", "steps": "10.5"}, "steps: give a whole number, not 10.5"),
         ({"rates": "0.1", "start": {"b": "1/0"}}, "start.b: this arithmetic gives a number too large"),

@@ -16,7 +16,7 @@ from gdlab._expr import ExpressionError, number
 
 __all__ = ["read_number", "read_rates", "read_whole"]
 
-_EXAMPLE = "write digits and + - * / ^, as in 1e-8 or 0.01/6"
+_EXAMPLE = "write one such as 1e-8 or 0.01/6"
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
 
 
@@ -43,10 +43,9 @@ def read_number(text: str) -> float:
     try:
         return number(text)
     except ExpressionError as err:
-        if err.problem.startswith("unknown name"):  # not "did you mean abs?": a number was meant
-            raise InputError(f"{err.problem.split(';')[0]}: this is not a number; {_EXAMPLE}") from None
-        if "may use only digits" in err.problem:
-            raise InputError(f"{text.strip()!r} is not a number; {_EXAMPLE}") from None
+        if err.problem.startswith("unknown name") or "may use only digits" in err.problem:
+            # Not "did you mean abs?": a number was meant, and the field's column may be narrow.
+            raise InputError(f"{text.strip()} is not a number; {_EXAMPLE}") from None
         raise InputError(err.problem) from None
 
 
@@ -82,8 +81,9 @@ def read_rates(text: str, most: int) -> tuple[float, ...]:
     for part in parts:
         try:
             value = read_number(part)
-        except InputError as err:
-            raise InputError(f"{part.strip()}: {err}") from None
+        except InputError as err:  # named, unless the message names it already
+            said = str(err)
+            raise InputError(said if part.strip() in said else f"{part.strip()}: {said}") from None
         if value <= 0:
             raise InputError(f"every rate must be above 0; {part.strip()} is not")
         values.append(value)

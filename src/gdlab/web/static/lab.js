@@ -261,6 +261,7 @@ export function mount(root, backend, options = {}) {
       slot.hidden = !mine.length;
     }
     for (const [field, input] of Object.entries(ui.inputs || {})) input.toggleAttribute("aria-invalid", list.some((p) => p.field === field));
+    if (ui.swatches) ui.swatches.hidden = list.some((p) => p.field === "rates"); // "0,5" is not the rates 0 and 5
     if (!ui.error) return;
     const what = list.map((p) => (p.field ? `${t(FIELDS[p.field])}: ${translate(p.text)}` : p.text)).join("; ");
     const shown = state.v === "sweep" ? sweepResult : result;
