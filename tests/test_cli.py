@@ -211,7 +211,7 @@ def test_fit_closed_form_beside_descent(tmp_path):
         (["grad", "sqr(b)", "--at", "b=1"], "did you mean sqrt"),
         (["grad", "(b/2-1)^2", "--at", "c=1"], "'c' is not a parameter"),
         (["grad", "b0 + b1", "--at", "1"], "name the parameter"),
-        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "fast"], "unknown name 'fast'"),
+        (["run", "(b/2-1)^2", "--init", "-10", "--lr", "fast"], "fast is not a number"),
         (["run", "(b/2-1)^2", "--init", "-10", "--lr", "-1"], "lr must be"),
         (
             ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.1", "--out", "/no/such/dir/x.gif"],
@@ -421,7 +421,7 @@ PYTHON_WORDS = re.compile(rf"(?<![-\w])({KEYWORDS})(=|\))|(^|: )({KEYWORDS}) mus
             ["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "-1"],
             "--tol must be a finite number > 0; got -1",
         ),
-        (["sweep", "b^2", "--init", "1", "--lr", "0,1"], "--lr 0,1: every rate must be above 0; 0 is not"),
+        (["sweep", "b^2", "--init", "1", "--lr", "0,1"], "--lr 0,1: write a decimal point, not a comma: 0.1"),
         (["fit", "cafe", "--y", "y", "--x", "x,x"], "--x: 'x' listed more than once"),
         (
             ["fit", "cafe", "--y", "y", "--x", "x", "--epochs", "0"],
@@ -431,10 +431,10 @@ PYTHON_WORDS = re.compile(rf"(?<![-\w])({KEYWORDS})(=|\))|(^|: )({KEYWORDS}) mus
             ["fit", "cafe", "--y", "y", "--x", "x", "--batch-size", "0"],
             "--batch-size 0: the batch size must be",
         ),
-        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "fast"], "--tol fast: unknown name 'fast'"),
+        (["run", "b^2", "--init", "1", "--lr", "0.1", "--tol", "fast"], "--tol fast: fast is not a number"),
         (["run", "b^2", "--init", "b=1/0", "--lr", "0.1"], "--init b=1/0: this arithmetic gives a number"),
-        (["grid", "b^2", "--range", "0:fast"], "--range 0:fast: unknown name 'fast'"),
-        (["grad", "b^2", "--at", "b=2*c"], "--at b=2*c: unknown name 'c'"),
+        (["grid", "b^2", "--range", "0:fast"], "--range 0:fast: fast is not a number"),
+        (["grad", "b^2", "--at", "b=2*c"], "--at b=2*c: 2*c is not a number"),
     ],
 )
 def test_errors_name_options_as_the_command_line_spells_them(args, expected):
@@ -893,3 +893,34 @@ def test_a_misspelt_column_in_a_loss_is_pointed_at_the_column_it_meant(tmp_path,
 def test_a_start_that_is_not_finite_is_named_as_such(typed):
     words = _refused(["run", "(b-1)^2", "--init", f"b={typed}", "--lr", "0.1"])
     assert f"--init b={typed}: give a finite number (not NaN or an infinity)" in words
+
+
+def test_serve_on_a_busy_port_says_which_port_and_how_to_choose_another():
+    """One line, exit 1, nothing announced before it (no URL, no server's own error)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["serve", "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"error: port {port} is in use on 127.0.0.1"), result.output
+    assert f"--port {port + 1}" in result.output and "http://" not in result.output
+    assert result.output.count("\n") == 1
+
+
+def test_serve_on_every_address_warns_in_words_and_gives_a_reachable_address(monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: [s.close() for s in sockets or ()])
+    import socket
+
+    with socket.socket() as probe:  # a port free now
+        probe.bind(("0.0.0.0", 0))
+        port = probe.getsockname()[1]
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert "warning: serving on 0.0.0.0: other machines can reach this lab" in result.output, result.output
+    assert "Warning:" not in result.output and "warnings.warn" not in result.output  # no source line
+    assert "http://0.0.0.0" not in result.output and f"http://127.0.0.1:{port}/" in result.output

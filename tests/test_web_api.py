@@ -224,7 +224,7 @@ def test_export_of_a_run_that_does_not_exist(client):
 @pytest.mark.parametrize(
     ("path", "body", "words"),
     [
-        ("/api/run", {**LECTURE, "rates": [0.1] * 13}, "rates: List should have at most 12 items"),
+        ("/api/run", {**LECTURE, "rates": [0.1] * 13}, "rates: 13 rates; at most 12 at once: remove 1"),
         (
             "/api/run",
             {**LECTURE, "rates": [0.1], "steps": 10**9},
@@ -276,6 +276,48 @@ def test_bad_requests_are_422_with_the_fix(client, path, body, words):
     response = client.post(path, json=body)
     assert response.status_code == 422, response.text
     assert words in detail(response)
+
+
+def test_numbers_typed_as_text_are_read_as_the_command_line_reads_them(client):
+    body = {**LECTURE, "start": {"b": "-20/2"}, "rates": "0.01/6, 0.5", "steps": "10^2", "tol": "1e-8"}
+    response = client.post("/api/run", json=body)
+    assert response.status_code == 200, response.text
+    runs = response.json()["runs"]
+    assert [r["lr"] for r in runs] == [0.01 / 6, 0.5]
+    assert runs[0]["start"] == {"b": -10.0} and runs[0]["tol"] == 1e-8
+    sweep = client.post(
+        "/api/sweep", json={**LECTURE, "low": "1/100", "high": "10", "num": "2*5", "steps": 50}
+    )
+    assert sweep.status_code == 200 and sweep.json()["runs_count"] == 10
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"rates": "0,5"}, "rates: write a decimal point, not a comma: 0.5"),
+        ({"rates": ", ".join(["0.1"] * 13)}, "rates: 13 rates; at most 12 at once: remove 1"),
+        ({"rates": "0.1, abc"}, "rates: abc is not a number; write one such as 1e-8 or 0.01/6"),
+        ({"rates": "0.1", "tol": "abc"}, "tol: abc is not a number; write one such as 1e-8 or 0.01/6"),
+        ({"rates": "0.1", "tol": "0,5"}, "tol: write a decimal point, not a comma: 0.5"),
+        ({"rates": "0.1", "steps": "10.5"}, "steps: give a whole number, not 10.5"),
+        ({"rates": "0.1", "start": {"b": "1/0"}}, "start.b: this arithmetic gives a number too large"),
+        ({"rates": "0.1", "start": {"b": ""}}, "start.b: a number is missing"),
+    ],
+)
+def test_numbers_gdlab_cannot_read_are_refused_naming_the_field(client, fields, words):
+    response = client.post("/api/run", json={**LECTURE, **fields})
+    assert response.status_code == 422, response.text
+    assert words in detail(response)
+    assert "Value error" not in detail(response)
+
+
+@pytest.mark.parametrize("huge", [4.01, 5, 10, 100])
+def test_a_diverging_rate_does_not_set_the_window(client, huge):
+    """The window the page draws (and the export frames) holds the race, not one run's flight."""
+    response = client.post("/api/run", json={**LECTURE, "rates": [0.5, 2, huge], "steps": 60})
+    assert response.status_code == 200, response.text
+    low, high = response.json()["window"]["b"]
+    assert -16 < low <= -10 and 2 <= high < 20, (low, high)
 
 
 @pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
@@ -400,12 +442,12 @@ def test_serve_warns_when_others_can_reach_it(monkeypatch):
     import gdlab.web
 
     seen = []
-    monkeypatch.setattr(uvicorn.Server, "run", lambda self: seen.append(self.config.host))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: seen.append(self.config.host))
     with pytest.warns(ExposedServerWarning, match="other machines can reach"):
-        gdlab.web.serve(host="0.0.0.0", port=8765)
+        gdlab.web.serve(host="0.0.0.0", port=0)  # port 0: a free one, whatever else runs here
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        gdlab.web.serve()
+        gdlab.web.serve(port=0)
     assert seen == ["0.0.0.0", "127.0.0.1"]
 
 
@@ -453,3 +495,16 @@ def test_the_page_checks_steps_against_the_servers_own_limit(client):
     assert match and int(match.group(1)) == WebLimits().steps
     over = client.post("/api/run", json={**LECTURE, "rates": [0.1], "steps": WebLimits().steps + 1})
     assert over.status_code == 422 and detail(over).startswith("steps: ")  # the page puts it by Steps
+
+
+@pytest.mark.parametrize(
+    ("expression", "start"),
+    [
+        ("(x-1)^2", {"x": -1.0}),
+        ("(1-x)^2 + 100*(y-x^2)^2", {"x": -1.0, "y": -1.0}),
+        ("(b/2-1)^2", {"b": 1.0}),
+    ],
+)
+def test_parse_suggests_a_start_where_the_gradient_is_not_zero(client, expression, start):
+    response = client.post("/api/parse", json={"expression": expression})
+    assert response.status_code == 200 and response.json()["start"] == start

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import re
 import shutil
@@ -237,12 +238,14 @@ def test_a_lesson_on_one_page(watched, tmp_path):
     # Dragging moves it along, and the runs follow from where it is let go.
     page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
     page.mouse.down()
+    pressed = float(page.get_by_test_id("start-b").input_value())  # in the window the click's runs set
+    assert pressed >= clicked
     for share in (0.6, 0.45, 0.3):
         page.mouse.move(box["x"] + box["width"] * share, box["y"] + box["height"] / 2)
     page.mouse.up()
     dragged = page.get_by_test_id("start-b")
     expect(page).to_have_url(re.compile(f"s=b%3A{dragged.input_value()}&"))
-    assert float(dragged.input_value()) < clicked
+    assert float(dragged.input_value()) < pressed
     w.wait_for_runs(3)
 
     # Large type for a projector.
@@ -509,3 +512,183 @@ def test_the_lecture_matrix_form_runs_on_the_page_with_a_vector_start(watched, t
     expect(page).to_have_url(re.compile("s=beta%3A9%7C3"))
     other = watched().open("?" + urlsplit(page.url).query)
     assert other.get_by_test_id("start-beta[1]").input_value() == "3"
+
+
+def test_numbers_are_read_as_the_lecture_writes_them_and_refusals_name_the_field(watched):
+    """0.01/6 is a rate; 0,5 and abc are refused beside their field; a 13th rate is refused, naming
+    the limit (nothing is dropped in silence)."""
+    w = watched()
+    page = w.open()
+    rates, tol = page.get_by_test_id("rates"), page.get_by_test_id("tol")
+    rates.fill("0.01/6, 0.5")
+    rates.blur()
+    expect(page.locator('[data-testid="runs"] tbody td:text-is("0.0016667")')).to_have_count(
+        1, timeout=30_000
+    )
+
+    rates.fill("0,5")
+    rates.blur()
+    expect(page.get_by_test_id("error-rates")).to_contain_text("decimal point, not a comma: 0.5")
+    assert rates.get_attribute("aria-invalid") is not None
+    expect(page.locator(".lab-swatches")).to_be_hidden()  # no swatches for the rates 0 and 5
+
+    rates.fill(", ".join(["0.1"] * 13))
+    rates.blur()
+    expect(page.get_by_test_id("error-rates")).to_contain_text("13 rates; at most 12 at once")
+    assert page.get_by_test_id("rates").input_value().count("0.1") == 13  # kept as typed
+
+    rates.fill("0.5, 2")
+    tol.fill("abc")
+    tol.blur()
+    expect(page.get_by_test_id("error-tol")).to_contain_text("abc is not a number")
+    expect(page.get_by_test_id("error-rates")).to_be_hidden()
+
+    tol.fill("10^-8")
+    page.get_by_test_id("steps").fill("3*20")
+    page.get_by_test_id("start-b").fill("-20/2")
+    page.get_by_test_id("start-b").blur()
+    w.wait_for_runs(2)
+    expect(page.get_by_test_id("error")).to_be_hidden(timeout=30_000)
+    expect(page.get_by_test_id("counter")).to_contain_text("/ 60")
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_the_page_draws_each_run_as_the_pictures_do(watched, tmp_path):
+    """Run i has gdlab's run_style(i) on the page, as in a GIF: twelve rates, twelve looks."""
+    from gdlab._colours import run_style
+
+    w = watched()
+    rates = ",".join(f"{k / 100:g}" for k in range(1, 13))
+    page = w.open(LECTURE.replace("r=0.5,2", f"r={rates}").replace("n=60", "n=5"))
+    w.wait_for_runs(12)
+    lines = page.evaluate(
+        "document.querySelector('[data-testid=history]').data"
+        ".filter((t) => t.mode === 'lines').map((t) => [t.line.color, t.line.dash])"
+    )
+    expected = []
+    for i in range(12):
+        style = run_style(i)
+        dash = ",".join(f"{d * 2:g}px" for d in style.dash) or "solid"
+        expected.append([style.colour, dash])
+    assert lines == expected
+    assert len({tuple(x) for x in lines}) == 12
+    samples = page.locator('[data-testid="runs"] tbody svg line')
+    assert samples.first.get_attribute("stroke") == run_style(0).colour
+    page.screenshot(path=str(shots_folder(tmp_path) / "twelve-runs-1280x720.png"))
+
+
+def test_rosenbrock_has_the_pictures_log_levels_on_the_page(watched):
+    """The page draws the contour levels gdlab's pictures draw (gdlab._levels), log-spaced here."""
+    w = watched()
+    page = w.open("?e=(1-x)%5E2%20%2B%20100*(y-x%5E2)%5E2&s=x:-1.2,y:1&r=5e-4,1.5e-3&n=300&t=1e-8&lang=en")
+    page.wait_for_function("document.querySelector('[data-testid=plot]').data?.[0]?.type === 'contour'")
+    drawn = page.evaluate("document.querySelector('[data-testid=plot]').data[0]")
+    ticks = [float(t) for t in drawn["colorbar"]["ticktext"]]
+    mantissas = {round(t / 10 ** math.floor(math.log10(t)), 6) for t in ticks}
+    assert mantissas <= {1.0, 3.0} and max(ticks) / min(ticks) >= 30, ticks  # log ticks, not even ones
+    assert drawn["contours"]["start"] == 0 and drawn["contours"]["size"] == 1
+    assert drawn["contours"]["end"] > 10  # one contour per level of gdlab's: 1, 2 and 5 per decade
+
+
+def test_one_huge_rate_does_not_hide_the_race(watched, tmp_path):
+    w = watched()
+    page = w.open(LECTURE.replace("r=0.5,2", "r=0.5,2,100"))
+    w.wait_for_runs(3)
+    page.wait_for_function("document.querySelector('[data-testid=plot]')._fullLayout?.xaxis")
+    low, high = page.evaluate("document.querySelector('[data-testid=plot]')._fullLayout.xaxis.range")
+    assert -20 < low <= -10 and 2 <= high < 25, (low, high)  # was -30,000 to 30,000
+    page.screenshot(path=str(shots_folder(tmp_path) / "huge-rate-1280x720.png"))
+
+
+def test_the_start_follows_the_pointer_while_it_is_dragged(watched):
+    w = watched()
+    page = w.open()
+    w.wait_for_runs(2)
+    page.get_by_test_id("scrub").fill("60")
+    axis = "document.querySelector('[data-testid=plot]')._fullLayout.xaxis"
+    box = page.get_by_test_id("plot").bounding_box()
+    offset = page.evaluate(f"{axis}._offset")
+    top = page.evaluate("document.querySelector('[data-testid=plot]')._fullLayout.yaxis._offset")
+    y = box["y"] + top + 40
+
+    def pixel(value: float) -> float:
+        return box["x"] + offset + page.evaluate(f"{axis}.c2p({value})")
+
+    page.mouse.move(pixel(-10), y)
+    page.mouse.down()
+    at = pixel(-10)
+    for k in range(1, 9):
+        at = pixel(-10 + k)  # where -10 + k is drawn now
+        page.mouse.move(at, y)
+        page.wait_for_timeout(150)  # runs come back mid-drag
+    page.wait_for_timeout(800)
+    start = float(page.get_by_test_id("start-b").input_value())
+    width = page.evaluate(f"({axis}.range[1] - {axis}.range[0]) / {axis}._length")
+    # The value under the pointer, read with the axes as drawn now, is the start.
+    pointer = page.evaluate(f"{axis}.p2c({at - box['x'] - offset})")
+    assert abs(start - pointer) <= width, (start, pointer, width)
+    page.mouse.up()
+    w.wait_for_runs(2)
+
+
+def test_a_new_parameter_starts_where_the_descent_moves(watched):
+    """(x-1)^2 typed afresh: x does not start at its minimum 1, where every rate stops at step 0."""
+    w = watched()
+    page = w.open()
+    page.get_by_test_id("expression").fill("(x-1)^2")
+    expect(page.get_by_test_id("start-x")).to_have_value("-1", timeout=30_000)
+    w.wait_for_runs(2)
+    expect(page.get_by_test_id("counter")).not_to_have_text(re.compile(r"/ 0$"), timeout=30_000)
+    assert "step 0" not in " ".join(page.locator(".lab-message").all_inner_texts())
+
+
+def test_small_things_a_new_user_met(watched):
+    """The runs to save survive a change of type size or language; slope leaders are drawn in
+    their run's colour; a rate picked from the sweep is rounded; a preset brings its own sweep
+    range; a loss without a floor has axes in powers of ten, not finance units (-600B)."""
+    from gdlab._colours import run_style
+
+    w = watched()
+    page = w.open(LECTURE.replace("r=0.5,2", "r=0.5,2,5"))
+    w.wait_for_runs(3)
+    expect(page.get_by_test_id("save-run").locator("option")).to_have_count(3)
+    page.get_by_test_id("big").check()
+    expect(page.get_by_test_id("save-run").locator("option")).to_have_count(3)
+    page.get_by_test_id("lang").select_option("ko")
+    expect(page.get_by_test_id("save-run").locator("option")).to_have_count(3)
+    page.get_by_test_id("lang").select_option("en")
+    page.get_by_test_id("big").uncheck()
+
+    arrows = page.evaluate(
+        "document.querySelector('[data-testid=plot]').layout.annotations"
+        ".filter((a) => a.name === 'slope').map((a) => a.arrowcolor)"
+    )
+    assert arrows and all(a == run_style(i).colour for i, a in enumerate(arrows)), arrows
+
+    page.locator(".lab-tab[data-view=sweep]").click()
+    expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L", timeout=30_000)
+    page.evaluate(
+        "(() => { const el = document.querySelector('[data-testid=sweep-plot]');"
+        " el.emit('plotly_click', { points: [{ customdata: 17 }] }); })()"
+    )
+    rates = page.get_by_test_id("rates").input_value()
+    last = rates.split(",")[-1].strip()
+    assert len(last.replace(".", "").lstrip("0")) <= 4, rates  # 0.02121, not 0.021209508879201904
+
+    page.locator(".lab-tab[data-view=sweep]").click()  # the click went back to the descent
+    page.get_by_test_id("sweep-lo").fill("0.5")
+    page.get_by_test_id("sweep-lo").blur()
+    page.get_by_test_id("preset").select_option("homework")
+    expect(page.get_by_test_id("sweep-lo")).to_have_value("0.001")
+
+    page.locator(".lab-tab[data-view=descent]").click()
+    page.get_by_test_id("expression").fill("-b^3")
+    page.get_by_test_id("start-b").fill("2")
+    page.get_by_test_id("rates").fill("0.01, 0.02")
+    page.get_by_test_id("rates").blur()
+    w.wait_for_runs(2)
+    page.wait_for_timeout(1000)
+    ticks = page.locator('[data-testid="plot"] .ytick text, [data-testid="history"] .ytick text')
+    labels = ticks.all_text_contents()
+    assert labels and not [t for t in labels if re.search(r"\d[kMGBT]$", t)], labels
+    w.errors = [e for e in w.errors if "status of 422" not in e]  # the loss as it was typed, half done

@@ -125,3 +125,31 @@ __all__ = [
     "point_from_components",
     "start_shapes",
 ]
+
+
+# Starts tried, in order, for a parameter the user has not given one: 1 first, then others.
+STARTS = (1.0, -1.0, 2.0, -2.0, 0.5, 3.0, -3.0)
+
+
+def moving_start(loss: Expression, shapes: dict[str, tuple[int, ...]]) -> dict[str, float | list[float]]:
+    """A start where the loss is finite and its gradient is not zero, so that a descent from it
+    moves: 1 is the minimum of ``(x-1)^2`` and of Rosenbrock's function, where every rate would
+    "converge at step 0". The first of :data:`STARTS` that moves (every parameter at it), else 1.
+
+    Example:
+        >>> moving_start(parse_with_data("(x-1)^2", None), {"x": ()})
+        {'x': -1.0}
+    """
+    import jax
+
+    value_and_grad = jax.value_and_grad(loss.function)  # a few calls: not worth compiling
+    for value in STARTS:
+        point = {p: np.full(shapes.get(p, ()), value) for p in loss.params}
+        try:
+            loss_at, grad = value_and_grad(point)
+        except Exception:  # the loss is undefined there (log(0), a shape that does not fit)
+            continue
+        norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(g))) for g in grad.values())))
+        if np.isfinite(float(loss_at)) and np.isfinite(norm) and norm > 0:
+            return {p: (point[p].tolist() if point[p].ndim else value) for p in loss.params}
+    return {p: ([1.0] * shapes[p][0] if shapes.get(p) else 1.0) for p in loss.params}

@@ -918,9 +918,23 @@ def serve(
 
         gdlab serve --open
     """
+    import warnings
+
+    from gdlab.web import ExposedServerWarning, PortUnavailable
     from gdlab.web import serve as run_server
 
-    run_server(host=host, port=port, open_browser=open_browser)
+    def plain(message, category, *_args, **_kwargs) -> None:  # a sentence, not a source line
+        prefix = "warning: " if issubclass(category, ExposedServerWarning) else f"{category.__name__}: "
+        typer.echo(f"{prefix}{message}", err=True)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ExposedServerWarning)
+            warnings.showwarning = plain
+            run_server(host=host, port=port, open_browser=open_browser)
+    except PortUnavailable as err:
+        typer.echo(f"error: {err.strerror or err}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command(cls=Command)

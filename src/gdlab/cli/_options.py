@@ -10,6 +10,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, InputError, Spelling, closest
 from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
+from gdlab._numbers import read_number, read_rates, read_whole
 
 
 def load_data(source: str | None, text: str, option: str = "--data") -> dict[str, np.ndarray]:
@@ -169,15 +170,14 @@ def span(text: str, option: str) -> tuple[float, float]:
 
 def rates(text: str, option: str = "--lr", count: int | None = None) -> np.ndarray:
     """``"0.1"``, ``"0.1,0.5,2"``, ``"1e-4:10:log50"`` or ``"0.1:2:20"`` as an array of rates; with
-    ``count``, ``"1e-4:10"`` too (``count`` log-spaced rates)."""
+    ``count``, ``"1e-4:10"`` too (``count`` log-spaced rates). A list is read by the library's rule
+    (:func:`gdlab._numbers.read_rates`), as the lab page reads its rates box."""
+    if ":" not in text:
+        try:
+            return np.array(read_rates(text, LIMITS.rates), dtype=float)
+        except InputError as err:
+            raise InputError(f"{option} {text}: {err}") from None
     lo, hi, num, log = _spaced(text, option, count, ("rate", "rates"), log=True)
-    if num is None:
-        values = np.asarray(lo)
-        if np.any(values <= 0):
-            raise InputError(
-                f"{option} {text}: every rate must be above 0; {values[values <= 0][0]:g} is not"
-            )
-        return values
     if not 0 < lo < hi:
         raise InputError(f"{option} {text}: write low:high:count with 0 < low < high, as in 1e-4:10:log50")
     from gdlab._sweep import rates as make
@@ -257,30 +257,21 @@ def whole_number(
 
 
 def _number_for(text: str, where: str) -> float:
-    """``text`` as a number; an error starts with ``where`` (the option and what was typed)."""
-    if not text.strip():
-        raise InputError(f"{where}: a number is missing")
-    if "," in text:
-        several = "; gdlab sweep takes several rates" if where.startswith("--lr") else ""
-        raise InputError(f"{where}: give one number here, not several separated by commas{several}")
-    if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
-        raise InputError(f"{where}: give a finite number (not NaN or an infinity), as in 0 or -2.5")
+    """``text`` as a number (the library's rule, :func:`gdlab._numbers.read_number`); an error
+    starts with ``where`` (the option and what was typed)."""
     try:
-        return number(text)
-    except ExpressionError as err:
-        raise InputError(f"{where}: {err.args[0]}") from None
+        return read_number(text)
+    except InputError as err:
+        several = "; gdlab sweep takes several rates" if "," in text and where.startswith("--lr") else ""
+        raise InputError(f"{where}: {err}{several}") from None
 
 
 def _whole_for(text: str, where: str, noun: str, low: int, high: int) -> int:
-    """A whole number in ``[low, high]``, checked as a float first so 1e300 is never made an int."""
-    amount = _number_for(text, where)
-    if not float(amount).is_integer():
-        raise InputError(f"{where}: {noun} must be a whole number")
-    if amount < low:
-        raise InputError(f"{where}: {noun} must be at least {low:,}")
-    if amount > high:
-        raise InputError(f"{where}: {noun} must be at most {high:,} (gdlab's limit)")
-    return int(amount)
+    """A whole number in ``[low, high]`` (:func:`gdlab._numbers.read_whole`), its errors after ``where``."""
+    try:
+        return read_whole(text, noun, low, high)
+    except InputError as err:
+        raise InputError(f"{where}: {err}") from None
 
 
 def method(name: str, choices: tuple[str, ...]) -> str:

@@ -14,7 +14,7 @@ import matplotlib as mpl
 import numpy as np
 
 from gdlab._checks import InputError
-from gdlab._colours import COLORS
+from gdlab._colours import run_style
 from gdlab._text import count
 from gdlab.render._figure import new_figure
 from gdlab.render._fitscene import predictions
@@ -78,7 +78,7 @@ def plot_fit_paths(
         axes = figure.subplots(1, len(fits), sharey=True, squeeze=False)[0]
         for i, (ax, f) in enumerate(zip(axes, fits, strict=True)):
             filled, ticks = filled_contour(ax, b0, b1, values)
-            _path(ax, f, COLORS[i % len(COLORS)])
+            _path(ax, f, run_style(i).colour)
             ax.set_title(labels[i] if labels else _label(f), fontsize=10)
             ax.set_xlabel(_axis_name(fits[0], 0))
         axes[0].set_ylabel(_axis_name(fits[0], 1))

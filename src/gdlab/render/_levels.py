@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.colors import LogNorm
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
-# matplotlib extends filled contours with levels at +-1e250: values stay well inside.
-LIMIT = 1e200
+from gdlab._levels import LIMIT, contour_levels
 
 
 def round_label(value: float, _position: object = None) -> str:
@@ -27,30 +26,12 @@ def contour_values(values: np.ndarray) -> np.ndarray:
 
 
 def levels(values: np.ndarray):
-    """(levels, norm or None, floor or None, tick locator) for a filled contour of ``values``.
-
-    Log-spaced at 1, 2 and 5 per decade (more when there are few decades) when
-    the values are positive and span over two orders of magnitude; else evenly
-    spaced round numbers.
-    """
-    finite = np.clip(values[np.isfinite(values)], -LIMIT, LIMIT)
-    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if lo >= 0 and hi > 0 and hi / max(lo, hi * 1e-12) > 100:
-        floor = max(lo, hi * 1e-6)
-        decades = np.log10(hi / floor)
-        subs = (1.0, 2.0, 5.0) if decades > 4 else (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
-        marks = np.asarray(LogLocator(subs=subs).tick_values(floor, hi))
-        marks = marks[(marks > floor) & (marks < hi)]
-        ticks = LogLocator(subs=(1.0,) if decades > 4 else (1.0, 3.0))
-        return np.concatenate([[floor], marks, [hi]]), LogNorm(floor, hi), floor, ticks
-    if not hi > lo:
-        lo, hi = lo - max(1.0, abs(lo)) * 0.01, hi + max(1.0, abs(hi)) * 0.01
-    locator = MaxNLocator(nbins=20, steps=[1, 2, 2.5, 5, 10])
-    marks = np.asarray(locator.tick_values(lo, hi))
-    marks = marks[(marks >= lo) & (marks <= hi)]
-    if marks.size < 2:
-        marks = np.array([lo, hi])
-    return marks, None, None, MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10])
+    """(levels, norm or None, floor or None, tick locator) for a filled contour of ``values``:
+    the levels of :func:`gdlab._levels.contour_levels`, the rule the lab page follows too."""
+    found = contour_levels(values)
+    marks = found.values
+    norm = LogNorm(found.floor, marks[-1]) if found.log else None
+    return marks, norm, found.floor, FixedLocator(found.ticks.tolist())
 
 
 def filled_contour(ax, x: np.ndarray, y: np.ndarray, values: np.ndarray, lines: bool = True):

@@ -22,7 +22,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from gdlab._checks import InputError
-from gdlab._colours import COLORS
+from gdlab._colours import RunStyle, run_style
 from gdlab._landscape import Landscape, landscape
 from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory
@@ -343,7 +343,7 @@ def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
             main, _panel_view(group, options, [xlim], GRID, views), group, xlim, options, names
         )
         for i, t in group:
-            _moving_point_1d(scene, main, t, COLORS[i % len(COLORS)], xlim, marks, options, len(group), names)
+            _moving_point_1d(scene, main, t, run_style(i), xlim, marks, options, len(group), names)
         paths = [np.column_stack([t.flat_params()[:, 0], t.loss]) for _, t in group]
         obstacles = _obstacles(main, [curve, *paths, *[_pinned(main, p) for p in paths]])
         taken = _counter(scene, main, last, options.words, obstacles)
@@ -393,12 +393,19 @@ def _label_panel(ax, group, options: Options, obstacles: np.ndarray, taken: list
     a panel of one trajectory is named in its title instead."""
     if options.layout == "panels":
         i, t = group[0]
-        ax.set_title(_legend_label(t, options, i), fontsize=10, color=COLORS[i % len(COLORS)])
+        ax.set_title(_legend_label(t, options, i), fontsize=10, color=run_style(i).colour)
         return
     if options.title:
         ax.set_title(options.title)
     handles = [
-        Line2D([], [], color=COLORS[i % len(COLORS)], marker="o", label=_legend_label(t, options, i))
+        Line2D(
+            [],
+            [],
+            color=run_style(i).colour,
+            ls=run_style(i).linestyle,
+            marker="o",
+            label=_legend_label(t, options, i),
+        )
         for i, t in group
     ]
     handles += [h for h in ax.get_legend_handles_labels()[0] if isinstance(h, Line2D)]
@@ -419,7 +426,9 @@ def _label_panel(ax, group, options: Options, obstacles: np.ndarray, taken: list
         ax.figure.suptitle(options.title)
 
 
-def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, options, count: int, names):
+def _moving_point_1d(
+    scene: Scene, ax, t: Trajectory, style: RunStyle, xlim, marks, options, count: int, names
+):
     """The point, its trail, the tangent and a note (slope, or where it went off the chart).
 
     ``count`` is how many trajectories share the axes: slopes are written only
@@ -427,8 +436,11 @@ def _moving_point_1d(scene: Scene, ax, t: Trajectory, color, xlim, marks, option
     """
     b, loss, g = drawable(t.flat_params()[:, 0]), drawable(t.loss), drawable(t.flat_grad()[:, 0])
     raw_b, raw_loss = t.flat_params()[:, 0], t.loss
+    color = style.colour
     # One artist for the trail and its dots at the steps shown (markevery): one draw a frame.
-    trail = scene.add(Line2D([], [], color=color, lw=1, alpha=0.55, marker="o", ms=4, mew=0, zorder=3))
+    trail = scene.add(
+        Line2D([], [], color=color, ls=style.linestyle, lw=1, alpha=0.55, marker="o", ms=4, mew=0, zorder=3)
+    )
     point = scene.add(Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="black", mew=1, zorder=5))
     for artist in (trail, point):
         ax.add_line(artist)
@@ -544,7 +556,8 @@ def _history(scene: Scene, ax, group, last: int, options: Options, everyone) -> 
     ax.grid(alpha=0.3, which="both")
     for i, t in group:
         marker = "." if t.steps <= 200 else None  # short runs: show each step
-        line = scene.add(Line2D([], [], color=COLORS[i % len(COLORS)], lw=1.5, marker=marker))
+        style = run_style(i)
+        line = scene.add(Line2D([], [], color=style.colour, ls=style.linestyle, lw=1.5, marker=marker))
         ax.add_line(line)
         scene.updaters.append(_loss_so_far(line, t))
 
@@ -596,7 +609,7 @@ def _scene_2d(items, options: Options, ax) -> Scene:
                 label=f"minimum ({minimum[0]:.4g}, {minimum[1]:.4g})",
             )
         for i, t in group:
-            _moving_path_2d(scene, main, t, COLORS[i % len(COLORS)], surface, options, names)
+            _moving_path_2d(scene, main, t, run_style(i), surface, options, names)
         paths = [t.flat_params() for _, t in group] + ([minimum[None, :]] if minimum is not None else [])
         obstacles = np.empty((0, 2)) if surface else _obstacles(main, paths)
         taken = [] if surface else _counter(scene, main, last, options.words, obstacles)
@@ -638,10 +651,13 @@ def _draw_surface(ax, view: Landscape, options: Options, names) -> None:
     ax.set_zlabel(options.words["loss"], labelpad=14)
 
 
-def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool, options: Options, names) -> None:
+def _moving_path_2d(
+    scene: Scene, ax, t: Trajectory, style: RunStyle, surface: bool, options: Options, names
+) -> None:
     p, loss = drawable(t.flat_params()), drawable(t.loss)
+    color, dash = style.colour, style.linestyle
     if surface:
-        path = ax.plot([], [], [], color=color, marker="o", ms=3, lw=1.2, zorder=10)[0]
+        path = ax.plot([], [], [], color=color, ls=dash, marker="o", ms=3, lw=1.2, zorder=10)[0]
         point = ax.plot([], [], [], color=color, marker="o", ms=9, mec="black", zorder=11)[0]
         scene.add(path)
         scene.add(point)
@@ -653,7 +669,7 @@ def _moving_path_2d(scene: Scene, ax, t: Trajectory, color, surface: bool, optio
             point.set_data_3d(p[k : k + 1, 0], p[k : k + 1, 1], loss[k : k + 1])
 
     else:
-        path = scene.add(Line2D([], [], color=color, marker="o", ms=3, lw=1.2, zorder=4))
+        path = scene.add(Line2D([], [], color=color, ls=dash, marker="o", ms=3, lw=1.2, zorder=4))
         point = scene.add(
             Line2D([], [], color=color, ls="none", marker="o", ms=10, mec="white", mew=1.2, zorder=5)
         )
@@ -695,7 +711,9 @@ def _scene_history_only(items, options: Options, ax) -> Scene:
     target = ax if ax is not None else fig.add_subplot()
     _history(scene, target, list(enumerate(items)), last, options, items)
     handles = [
-        Line2D([], [], color=COLORS[i % len(COLORS)], label=_legend_label(t, options, i))
+        Line2D(
+            [], [], color=run_style(i).colour, ls=run_style(i).linestyle, label=_legend_label(t, options, i)
+        )
         for i, t in enumerate(items)
     ]
     lines = [np.column_stack([np.arange(t.steps + 1), drawable(t.loss)]) for t in items]

@@ -1,4 +1,5 @@
-"""What a picture frames: the paths, and the minimum they head for when it is near.
+"""What a picture frames: the paths (the rows :mod:`gdlab._window` frames, the lab page's rule
+too), and the minimum they head for when it is near.
 
 A view zoomed onto a short path hides the curve's shape and the minimum (the
 lecture's first 100 steps move b from -10 to -9, while the minimum is at 2).
@@ -16,10 +17,8 @@ import numpy as np
 
 from gdlab._pytree import component_names
 from gdlab._trajectory import Trajectory
+from gdlab._window import LIMIT, padded, path_points
 
-# Axis limits and drawn values stay inside this, so a loss near the largest float
-# can be padded, transformed and rasterised without overflowing.
-LIMIT = 1e300
 # The minimum is framed when it is within this many path-lengths of the path.
 NEAR = 20.0
 
@@ -28,25 +27,6 @@ def drawable(values: np.ndarray) -> np.ndarray:
     """``values`` as floats matplotlib can draw: NaN stays (a gap), the rest within +-LIMIT."""
     with np.errstate(invalid="ignore"):
         return np.clip(np.asarray(values, dtype=float), -LIMIT, LIMIT)
-
-
-def padded(lo: float, hi: float, share: float) -> tuple[float, float]:
-    """``(lo, hi)`` widened by ``share`` of their span on each side, finite however large they are."""
-    lo, hi = min(max(lo, -LIMIT), LIMIT), min(max(hi, -LIMIT), LIMIT)
-    pad = share * (hi / 2 - lo / 2) * 2 if hi > lo else share * max(1.0, abs(hi))
-    return lo - pad, hi + pad
-
-
-def kept_rows(t: Trajectory, cap: float) -> np.ndarray:
-    """Rows worth framing: finite, and not yet far up a diverging path."""
-    ok = np.isfinite(t.loss) & np.all(np.isfinite(t.flat_params()), axis=1)
-    return ok & (t.loss <= cap)
-
-
-def path_points(items: Sequence[Trajectory]) -> np.ndarray:
-    """The framed rows of every path, (rows, components)."""
-    cap = 10 * max(max(abs(float(t.loss[0])) for t in items), 1e-12)
-    return np.concatenate([t.flat_params()[kept_rows(t, cap)] for t in items])
 
 
 def box(items: Sequence[Trajectory], minimum: np.ndarray | None, share: float) -> list[tuple[float, float]]:

@@ -23,11 +23,16 @@ if TYPE_CHECKING:
     from gdlab.web._models import WebLimits
     from gdlab.web._widget import LabWidget, LessonWidget
 
-__all__ = ["ExposedServerWarning", "create_app", "is_loopback", "lab", "lesson", "serve"]
+__all__ = ["ExposedServerWarning", "PortUnavailable", "create_app", "is_loopback", "lab", "lesson", "serve"]
 
 
 class ExposedServerWarning(UserWarning):
     """The server listens on an address other machines can reach."""
+
+
+class PortUnavailable(OSError):
+    """The server cannot listen where it was asked to (a port in use, or not ours to take);
+    the message names the port and what to do."""
 
 
 def create_app(
@@ -86,21 +91,92 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
     from gdlab.web._models import DEFAULT
 
     keep_compiled(DEFAULT.compiled_losses)  # a process of its own, for the whole class: bounded
-    if not is_loopback(host):
-        warnings.warn(
-            f"serving on {host}: other machines can reach this lab and use this computer's "
-            "processors; use the default host 127.0.0.1 to keep it local",
-            ExposedServerWarning,
-            stacklevel=2,
+    listening = listen(host, port)  # first: a port in use is said before anything else is printed
+    port = listening.getsockname()[1]
+    try:
+        if not is_loopback(host):
+            warnings.warn(
+                f"serving on {host}: other machines can reach this lab and use this computer's "
+                "processors; use the default host 127.0.0.1 to keep it local",
+                ExposedServerWarning,
+                stacklevel=2,
+            )
+        # Connections beyond the limit are answered 503 at once rather than queued without bound.
+        # Requests must name this host (or a loopback name) and port: see create_app.
+        app = create_app(host=host, port=port)
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=200)
+        server = uvicorn.Server(config)
+        urls = addresses(host, port, page)
+        if open_browser:
+            threading.Timer(1.0, webbrowser.open, args=(urls[0],)).start()
+        what = "lesson" if page.startswith("/lesson") else "lab"
+        print(f"gdlab {what} on {' and '.join(urls)}  (Ctrl-C stops it)", file=sys.stderr)
+        server.run(sockets=[listening])
+
+    finally:
+        listening.close()
+
+
+_WILDCARDS = ("0.0.0.0", "::", "")
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host`` and ``port`` (0: a free port), or :class:`PortUnavailable`
+    naming the port and the fix (``--port``, ``--host``)."""
+    try:
+        family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror:
+        raise PortUnavailable(
+            f"cannot listen on {host!r}: no such address on this machine; use --host 127.0.0.1"
+        ) from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
+    try:
+        sock.bind((host, port))
+    except OSError as err:
+        sock.close()
+        raise _unavailable(err, host, port) from None
+    return sock
+
+
+def _unavailable(err: OSError, host: str, port: int) -> PortUnavailable:
+    import errno
+
+    if err.errno == errno.EADDRINUSE:
+        return PortUnavailable(
+            errno.EADDRINUSE,
+            f"port {port} is in use on {host} (another gdlab serve, or another program); "
+            f"choose another with --port {port + 1 if port < 65535 else 8000}, or stop the other",
         )
-    # Connections beyond the limit are answered 503 at once rather than queued without bound.
-    # Requests must name this host (or a loopback name) and port: see create_app.
-    app = create_app(host=host, port=port or None)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=200)
-    server = uvicorn.Server(config)
-    shown = f"[{host}]" if ":" in host else host
-    if open_browser:
-        threading.Timer(1.0, webbrowser.open, args=(f"http://{shown}:{port}{page}",)).start()
-    what = "lesson" if page.startswith("/lesson") else "lab"
-    print(f"gdlab {what} on http://{shown}:{port}{page}  (Ctrl-C stops it)", file=sys.stderr)
-    server.run()
+    if err.errno == errno.EACCES:
+        return PortUnavailable(
+            errno.EACCES, f"port {port} is reserved on this machine; choose one above 1023, as in --port 8000"
+        )
+    return PortUnavailable(
+        err.errno or 0, f"cannot listen on {host} port {port}: {err.strerror or err}; use --host 127.0.0.1"
+    )
+
+
+def addresses(host: str, port: int, page: str = "/") -> list[str]:
+    """Where a browser finds ``page`` of a server on ``host``: on every address (0.0.0.0, ::), this
+    machine's own (127.0.0.1) and the one others on the network use, never the unusable
+    http://0.0.0.0/."""
+    if host.strip() not in _WILDCARDS:
+        shown = f"[{host}]" if ":" in host else host
+        return [f"http://{shown}:{port}{page}"]
+    urls = [f"http://127.0.0.1:{port}{page}" if host.strip() != "::" else f"http://[::1]:{port}{page}"]
+    outside = _network_address()
+    if outside:
+        urls.append(f"http://{outside}:{port}{page} from other machines")
+    return urls
+
+
+def _network_address() -> str | None:
+    """This machine's address on its network (a UDP socket "connected" sends nothing)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed, only looked up
+            found = str(probe.getsockname()[0])
+    except OSError:
+        return None
+    return None if ipaddress.ip_address(found).is_loopback else found

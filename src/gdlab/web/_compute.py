@@ -18,9 +18,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 import gdlab
+from gdlab._bind import moving_start
 from gdlab._cancel import checkpoint
+from gdlab._levels import contour_levels
+from gdlab._window import path_box
 from gdlab.web._cost import Budget
-from gdlab.web._models import ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
+from gdlab.web._models import DEFAULT, ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
 
 Json = dict[str, object]
 
@@ -157,6 +160,7 @@ class Lab:
             "latex": loss.latex(),
             "derivatives": derivatives,
             "derivatives_latex": latex,
+            "start": moving_start(loss, shapes),  # where a parameter without a start begins
         }
 
     def trajectories(self, request: RunIn) -> list[gdlab.Trajectory]:
@@ -179,10 +183,12 @@ class Lab:
     def methods(_: object = None) -> Json:
         """The optimisers by name, whether each takes a rate, and the settings the page may change;
         and the colour of each regime, as the pictures draw it."""
-        from gdlab._colours import COLORS, REGIME_COLOURS
+        from gdlab._colours import REGIME_COLOURS, run_styles
 
+        styles = run_styles(DEFAULT.rates)
         return {
-            "run_colours": list(COLORS),
+            "run_colours": [style.colour for style in styles],
+            "run_styles": [style.to_dict() for style in styles],
             "regime_colours": dict(REGIME_COLOURS),
             "methods": [
                 {"name": name, "needs_lr": spec.needs_lr, "settings": spec.defaults, "summary": spec.summary}
@@ -193,7 +199,13 @@ class Lab:
     def run(self, request: RunIn) -> Json:
         loss, paths = self.expression(request.expression, request.data), self.trajectories(request)
         points = self.budget.points(loss, len(paths), request.points)  # no more than the page can draw
-        return {"params": list(loss.params), "runs": [_run_json(t, points) for t in paths]}
+        # The window the pictures frame (gdlab._window): a run that diverged does not set it.
+        window = dict(zip(paths[0].names, path_box(paths, 0.15), strict=True)) if paths else {}
+        return {
+            "params": list(loss.params),
+            "runs": [_run_json(t, points) for t in paths],
+            "window": {name: finite([lo, hi]) for name, (lo, hi) in window.items()},
+        }
 
     def landscape(self, request: LandscapeIn) -> Json:
         from gdlab._bind import component_list, point_from_components
@@ -223,15 +235,17 @@ class Lab:
         shown = values[np.isfinite(values)]
         low: float | None = float(shown.min()) if shown.size else None
         high: float | None = float(shown.max()) if shown.size else None
-        offset = _log_offset(shown)
+        found = contour_levels(values)  # the pictures' own levels: the page draws the same
         return {
             "names": names,
             "axes": [finite(a) for a in view.axes],
             "values": finite(values),
             "min": low,
             "max": high,
-            "log": offset is not None,
-            "offset": offset,
+            "log": found.log,
+            "offset": 0.0 if found.log else None,
+            "levels": finite(found.values),
+            "ticks": finite(found.ticks),
         }
 
     def sweep(self, request: SweepIn) -> Json:
@@ -275,9 +289,13 @@ class Lab:
             media = "text/csv" if request.format == "csv" else "application/json"
             rate = chosen.method if chosen.lr is None else f"lr{chosen.lr:g}"
             return data, media, f"gdlab-{rate}.{request.format}"
+        # The page's window (gdlab._window), so that the file frames the race the page showed.
+        window = path_box(paths, 0.15)
         with _render_lock():
             movie = gdlab.animate(
                 paths,
+                xlim=window[0] if len(window) <= 2 else None,
+                ylim=window[1] if len(window) == 2 else None,
                 frames=request.frames,
                 spacing=request.spacing,
                 history=len(paths[0].names) <= 2,
@@ -312,21 +330,6 @@ def _check_between_frames(movie: gdlab.Animation) -> None:
             yield frame
 
     movie.frames = checked  # type: ignore[method-assign]  # this one object's, for its writer
-
-
-def _log_offset(values: np.ndarray) -> float | None:
-    """Where log-spaced contour levels start, or ``None`` when the loss does not span orders of magnitude.
-
-    Levels are drawn at ``log10(loss - offset)``: offset 0 when the loss is positive,
-    else a little below its least value.
-    """
-    if values.size < 2 or not values.max() > values.min():
-        return None
-    low = float(values.min())
-    offset = 0.0 if low > 0 else low - 1e-9 * (float(values.max()) - low)
-    lifted = values - offset
-    spread = np.quantile(lifted, 0.9) / np.quantile(lifted, 0.1)
-    return offset if spread > 100 else None
 
 
 def _value(value: float | list[float]) -> float | np.ndarray:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     FiniteFloat,
@@ -25,7 +26,8 @@ from pydantic import (
     field_validator,
 )
 
-from gdlab._checks import LIMITS, closest
+from gdlab._checks import LIMITS, InputError, closest
+from gdlab._numbers import read_number, read_rates
 
 
 def _method_names() -> list[str]:
@@ -136,9 +138,55 @@ class WebLimits:
 
 
 DEFAULT = WebLimits()
-# Strict: JSON's false is not the number 0, nor "5" the number 5 (a whole number is still a float).
-Number = Annotated[FiniteFloat, Strict()]
-Whole = Annotated[int, Strict()]
+# The most characters of a number typed as text (0.01/6, 1e-8): a field, not a loss.
+_TYPED_CHARS = 200
+
+
+def _typed(value: object) -> object:
+    """A number typed as text (``"0.01/6"``, ``"1e-8"``) read as the command line reads it
+    (:func:`gdlab._numbers.read_number`, on the server: the page keeps no rule of its own);
+    any other value is left for the field's own checks."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > _TYPED_CHARS:
+        raise ValueError(f"at most {_TYPED_CHARS} characters; type a number such as 1e-8 or 0.01/6")
+    try:
+        return read_number(value)
+    except InputError as err:
+        raise ValueError(str(err)) from None
+
+
+def _typed_whole(value: object) -> object:
+    """A whole number typed as text (``"1e3"``, ``"10^3"``) as an int; any other value as it is."""
+    number = _typed(value)
+    if number is value:
+        return value
+    assert isinstance(number, float)
+    if not number.is_integer():
+        raise ValueError(f"give a whole number, not {number:g}")
+    return int(number)
+
+
+def _rates(value: object) -> object:
+    """The rates box as typed (``"0.5, 0.01/6"``) read by :func:`gdlab._numbers.read_rates`; a list
+    past the page's limit is refused in the same words, naming the limit (never cut short)."""
+    if isinstance(value, str):
+        if len(value) > _TYPED_CHARS * DEFAULT.rates:
+            raise ValueError(f"at most {_TYPED_CHARS * DEFAULT.rates:,} characters")
+        try:
+            return list(read_rates(value, DEFAULT.rates))
+        except InputError as err:
+            raise ValueError(str(err)) from None
+    if isinstance(value, list) and len(value) > DEFAULT.rates:
+        extra = len(value) - DEFAULT.rates
+        raise ValueError(f"{len(value):,} rates; at most {DEFAULT.rates:,} at once: remove {extra:,}")
+    return value
+
+
+# Strict: JSON's false is not the number 0 (a whole number is still a float). Text is read as a
+# number by gdlab's own rule, arithmetic included ("0.01/6"); "abc" is refused, never ignored.
+Number = Annotated[FiniteFloat, Strict(), BeforeValidator(_typed)]
+Whole = Annotated[int, Strict(), BeforeValidator(_typed_whole)]
 Positive = Annotated[Number, Field(gt=0)]
 Text = Annotated[
     str,
@@ -211,7 +259,11 @@ class RunIn(_In):
     expression: Text
     data: Dataset | None = None
     start: Point
-    rates: list[Positive] = Field(min_length=1, max_length=DEFAULT.rates)
+    rates: Annotated[list[Positive], BeforeValidator(_rates)] = Field(
+        min_length=1,
+        max_length=DEFAULT.rates,
+        description="The rates: a list, or text as typed ('0.5, 0.01/6'), read as the command line does.",
+    )
     method: Method = "gd"
     hyper: Hyper
     steps: Steps = 100
@@ -309,6 +361,10 @@ class ParseOut(BaseModel):
         default_factory=list,
         description="Why a derivative is shown unsimplified or not at all (symbolic work has a budget).",
     )
+    start: dict[str, float | list[float]] = Field(
+        default_factory=dict,
+        description="A start for each parameter where the gradient is not zero (1 is often a minimum).",
+    )
 
 
 class RunOut(BaseModel):
@@ -334,6 +390,10 @@ class RunOut(BaseModel):
 class RunsOut(BaseModel):
     params: list[str]
     runs: list[RunOut]
+    window: dict[str, list[Num]] = Field(
+        default_factory=dict,
+        description="(low, high) per component, as gdlab's pictures frame it (not set by a diverged run).",
+    )
 
 
 class LandscapeOut(BaseModel):
@@ -345,7 +405,11 @@ class LandscapeOut(BaseModel):
     min: Num
     max: Num
     log: bool = Field(description="Whether the loss spans orders of magnitude (log-spaced contour levels).")
-    offset: Num = Field(description="Log levels are drawn at log10(loss - offset).")
+    offset: Num = Field(description="0 when the levels are log-spaced, else None (kept for older pages).")
+    levels: list[Num] = Field(
+        default_factory=list, description="The contour levels, increasing: gdlab's pictures draw the same."
+    )
+    ticks: list[Num] = Field(default_factory=list, description="Round numbers for the colour bar.")
 
 
 class SweepRunOut(BaseModel):
@@ -408,6 +472,9 @@ class MethodOut(BaseModel):
 class MethodsOut(BaseModel):
     methods: list[MethodOut]
     run_colours: list[str] = Field(description="The runs' colours in order, as gdlab's pictures draw them.")
+    run_styles: list[dict[str, object]] = Field(
+        description="How each run is drawn, in order: its colour and dash (on-off lengths in line widths)."
+    )
     regime_colours: dict[str, str] = Field(
         description="The colour of each regime (converged, slow, ...), as gdlab's pictures draw it."
     )

@@ -30,11 +30,28 @@ const HYPER = {
   adam: { b1: 0.9, b2: 0.999 },
   rmsprop: { decay: 0.9 },
 };
-// The runs' colours, as gdlab's pictures and animations draw them (render's palette): the backend
-// sends its own with the methods, so an exported GIF colours each run as the page did.
-let COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
-// Replaced by the backend's own (gdlab.render's, which the pictures use) once it answers.
-let REGIME_COLOURS = { converged: "#2ca02c", oscillating: "#ff7f0e", slow: "#bcbd22", diverged: "#d62728", stalled: "#7f7f7f" };
+// How each run is drawn (colour and dash, gdlab's one rule in gdlab._colours): sent by the backend
+// with the methods, and waited for before the first picture, so that the page and an exported GIF
+// draw each run alike. The page keeps no copy of its own.
+let STYLES = null;
+const styleOf = (i) => (STYLES ? STYLES[i % STYLES.length] : { colour: "#555555", dash: [] });
+// A dash pattern (on-off lengths in line widths) as plotly.js writes it.
+const dashOf = (i, width) => (styleOf(i).dash.length ? styleOf(i).dash.map((d) => `${d * width}px`).join(",") : "solid");
+// A short sample of a run's line, for the swatches and the table.
+function sample(i) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "lab-sample");
+  svg.setAttribute("width", "30");
+  svg.setAttribute("height", "10");
+  svg.setAttribute("aria-hidden", "true");
+  const line = document.createElementNS(ns, "line");
+  for (const [k, v] of Object.entries({ x1: 1, y1: 5, x2: 29, y2: 5, stroke: styleOf(i).colour, "stroke-width": 3, "stroke-dasharray": styleOf(i).dash.map((d) => d * 3).join(" ") || "none" })) line.setAttribute(k, String(v));
+  svg.append(line);
+  return svg;
+}
+// The regimes' colours, sent by the backend with the methods (gdlab._colours, the pictures' own).
+let REGIME_COLOURS = {};
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
@@ -45,11 +62,18 @@ const FPS = 15;
 export function defaultState(language) {
   const p = PRESETS[0];
   return {
-    e: p.e, d: null, s: structuredClone(p.s), r: [...p.r], m: "gd", h: {}, n: p.n, t: p.t,
+    e: p.e, d: null, s: structuredClone(p.s), r: ratesText(p.r), m: "gd", h: {}, n: p.n, t: p.t,
     v: "descent", lang: pickLanguage(language), big: false, x: 1,
     lo: 0.001, hi: 10, num: 50,
   };
 }
+
+// The numbers typed in the fields are kept as typed ("0.01/6", "1e-8") and read by gdlab on the
+// server, as the command line reads them: the page has no rule of its own, so nothing it cannot
+// read is dropped in silence; the server's refusal is said next to the field.
+export const ratesText = (r) => (Array.isArray(r) ? r.join(", ") : String(r ?? ""));
+const typed = (v) => v !== null && v !== undefined && String(v).trim() !== "";
+const TEXT_MAX = 2400; // the server's own limit on a typed field is lower; a URL is cut here
 
 // ---- state <-> URL -----------------------------------------------------------
 
@@ -60,24 +84,23 @@ function unpairs(text) {
   for (const part of (text || "").split(",")) {
     const [k, v] = part.split(":");
     if (!k || v === undefined) continue;
-    const values = v.split("|").map(Number);
-    if (values.length > 1 && values.length <= 20 && values.every(Number.isFinite)) out[k.trim()] = values;
-    else if (Number.isFinite(Number(v))) out[k.trim()] = Number(v);
+    const values = v.split("|").map((x) => x.trim().slice(0, 200));
+    if (values.length > 1 && values.length <= 20) out[k.trim()] = values;
+    else out[k.trim()] = values[0];
   }
   return out;
 }
-const numbers = (text) => (text || "").split(",").map((v) => Number(v.trim())).filter((v) => v > 0 && Number.isFinite(v));
 
 export function stateToQuery(s) {
   const q = new URLSearchParams();
   q.set("e", s.e);
   if (s.d) q.set("d", s.d);
   q.set("s", pairs(s.s));
-  q.set("r", s.r.join(","));
+  q.set("r", ratesText(s.r));
   q.set("m", s.m);
   if (Object.keys(s.h).length) q.set("h", pairs(s.h));
   q.set("n", String(s.n));
-  if (s.t) q.set("t", String(s.t));
+  if (typed(s.t)) q.set("t", String(s.t));
   q.set("v", s.v);
   q.set("lang", s.lang);
   if (s.big) q.set("big", "1");
@@ -90,29 +113,23 @@ export function stateToQuery(s) {
 
 export function stateFromQuery(query, base) {
   const q = new URLSearchParams(query);
-  const s = { ...base, s: structuredClone(base.s), r: [...base.r], h: { ...base.h } };
+  const s = { ...base, s: structuredClone(base.s), r: ratesText(base.r), h: { ...base.h } };
   if (q.has("e")) {
     s.e = q.get("e");
     s.d = q.get("d") === "cafe" ? "cafe" : null;
     s.s = unpairs(q.get("s"));
-    const t = Number(q.get("t"));
-    s.t = q.has("t") && t > 0 ? t : null;
+    s.t = q.has("t") ? q.get("t").slice(0, 200) : null;
   }
-  const r = numbers(q.get("r"));
-  if (r.length) s.r = r.slice(0, 12);
+  if (q.has("r")) s.r = q.get("r").slice(0, TEXT_MAX);
   if (/^[a-z0-9-]{1,32}$/.test(q.get("m") || "")) s.m = q.get("m"); // the backend checks the name
   if (q.has("h")) s.h = unpairs(q.get("h"));
-  const n = Number(q.get("n"));
-  if (q.has("n") && Number.isInteger(n) && n >= 0) s.n = n;
+  if (typed(q.get("n"))) s.n = q.get("n").slice(0, 200);
   if (["descent", "sweep"].includes(q.get("v"))) s.v = q.get("v");
   if (["en", "ko"].includes(q.get("lang"))) s.lang = q.get("lang");
   s.big = q.get("big") === "1";
   const x = Number(q.get("x"));
   if (SPEEDS.includes(x)) s.x = x;
-  for (const key of ["lo", "hi", "num"]) {
-    const v = Number(q.get(key));
-    if (q.has(key) && v > 0) s[key] = v;
-  }
+  for (const key of ["lo", "hi", "num"]) if (typed(q.get(key))) s[key] = q.get(key).slice(0, 200);
   return s;
 }
 
@@ -160,8 +177,6 @@ function rowAt(run, step) {
   return lo;
 }
 
-// The window to draw: every finite point of the runs that did not diverge, the start,
-// and the first steps of those that did, padded.
 // The start by component: b, or beta[0] and beta[1] for a vector parameter (as runs name them).
 export function flatStart(start) {
   const out = {};
@@ -172,31 +187,21 @@ export function flatStart(start) {
   return out;
 }
 
-export function windowFor(runs, start, names) {
-  const lows = names.map((n) => start[n]);
-  const highs = names.map((n) => start[n]);
-  for (const run of runs) {
-    const rose = run.status === "diverged" || !(run.final_loss <= run.start_loss);
-    const last = rose ? Math.min(3, run.params.length) : run.params.length;
-    for (let i = 0; i < last; i++) {
-      const row = run.params[i];
-      names.forEach((n, j) => {
-        const col = run.names.indexOf(n);
-        const v = row[col];
-        if (v !== null && Number.isFinite(v) && Math.abs(v) < 1e12) {
-          lows[j] = Math.min(lows[j], v);
-          highs[j] = Math.max(highs[j], v);
-        }
-      });
-    }
-  }
-  const ranges = {};
-  names.forEach((n, j) => {
-    let span = highs[j] - lows[j];
-    if (!(span > 1e-9 * Math.max(1, Math.abs(highs[j])))) span = Math.max(1, Math.abs(highs[j]));
-    ranges[n] = [lows[j] - 0.15 * span, highs[j] + 0.15 * span];
-  });
-  return ranges;
+// A value's place among increasing contour levels: level k at k, a value between two levels in
+// proportion (by logarithm when they are log-spaced); values past the ends at the ends.
+export function placeAmong(levels, log) {
+  const f = log ? (v) => Math.log10(Math.max(v, 1e-300)) : (v) => v;
+  const at = levels.map(f);
+  const last = levels.length - 1;
+  return (v) => {
+    const x = f(v);
+    if (!(x > at[0])) return 0;
+    if (!(x < at[last])) return last;
+    let lo = 0;
+    let hi = last;
+    while (hi - lo > 1) { const mid = (lo + hi) >> 1; if (at[mid] <= x) lo = mid; else hi = mid; }
+    return lo + (x - at[lo]) / (at[hi] - at[lo]);
+  };
 }
 
 // ---- the lab -----------------------------------------------------------------------
@@ -205,6 +210,7 @@ export function mount(root, backend, options = {}) {
   const Plotly = globalThis.Plotly;
   const initial = defaultState(options.language || (globalThis.navigator && navigator.language));
   let state = options.useURL ? stateFromQuery(location.search, initial) : { ...initial, ...(options.state || {}) };
+  state.r = ratesText(state.r);
   let parsed = null; // the last valid parse
   let result = null; // the last run: {runs, params}
   let land = null; // the landscape behind it
@@ -241,7 +247,8 @@ export function mount(root, backend, options = {}) {
   // The server's detail ("steps: Input should be ...; rates.0: ...") as [{field, text}], kept
   // as sent and put in the page's words when shown (so that a change of language follows).
   function problemsOf(detail) {
-    return String(detail).split("; ").map((part) => {
+    // Split only where a field's name follows: gdlab's own messages use "; " inside a sentence.
+    return String(detail).split(/; (?=[a-z_]+(?:\.[\w.]+)?: )/).map((part) => {
       const m = /^([a-z_]+)(?:\.[\w.]+)?: ([\s\S]*)$/.exec(part);
       return m && FIELDS[m[1]] ? { field: m[1], text: m[2] } : { field: null, text: part };
     });
@@ -254,6 +261,7 @@ export function mount(root, backend, options = {}) {
       slot.hidden = !mine.length;
     }
     for (const [field, input] of Object.entries(ui.inputs || {})) input.toggleAttribute("aria-invalid", list.some((p) => p.field === field));
+    if (ui.swatches) ui.swatches.hidden = list.some((p) => p.field === "rates"); // "0,5" is not the rates 0 and 5
     if (!ui.error) return;
     const what = list.map((p) => (p.field ? `${t(FIELDS[p.field])}: ${translate(p.text)}` : p.text)).join("; ");
     const shown = state.v === "sweep" ? sweepResult : result;
@@ -263,8 +271,9 @@ export function mount(root, backend, options = {}) {
   function refused(err) { showProblems(problemsOf(err.detail || String(err))); }
   // What the page can tell before asking: steps past the server's limit.
   function checkFirst() {
-    if (Number.isInteger(state.n) && state.n >= 0 && state.n <= MAX_STEPS) return true;
-    showProblems([{ field: "steps", text: Number.isInteger(state.n) ? `Input should be less than or equal to ${MAX_STEPS}` : "Input should be a valid integer" }]);
+    const n = Number(state.n); // arithmetic (1e3, 10^3) is the server's to read
+    if (!/^\s*\d+\s*$/.test(String(state.n)) || n <= MAX_STEPS) return true;
+    showProblems([{ field: "steps", text: `Input should be less than or equal to ${MAX_STEPS}` }]);
     return false;
   }
   function errSlot(field) {
@@ -329,18 +338,19 @@ export function mount(root, backend, options = {}) {
       h("option", { value: "", selected: !state.d }, t("noData")), h("option", { value: "cafe", selected: state.d === "cafe" }, "cafe (x, y)"));
     ui.starts = h("div", { class: "lab-starts", "data-testid": "starts" });
     ui.rates = h("input", {
-      type: "text", value: state.r.join(", "), "data-testid": "rates", spellcheck: "false",
-      onchange: (ev) => { const r = numbers(ev.target.value); if (r.length) { state.r = r.slice(0, 12); commit(); swatches(); scheduleRun(); } },
+      type: "text", value: state.r, "data-testid": "rates", spellcheck: "false",
+      onchange: (ev) => { state.r = ev.target.value; commit(); swatches(); scheduleRun(); },
     });
     ui.swatches = h("div", { class: "lab-swatches" });
     ui.method = h("select", { "data-testid": "method", onchange: (ev) => { state.m = ev.target.value; state.h = {}; commit(); hyper(); swatches(); scheduleRun(); } },
       methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     ui.hyper = h("div", { class: "lab-hyper" });
-    ui.steps = h("input", { type: "number", min: "0", max: "100000", step: "1", value: String(state.n), "data-testid": "steps",
-      onchange: (ev) => { const n = Number(ev.target.value); if (ev.target.value !== "" && n >= 0) { state.n = n; commit(); scheduleRun(); } } });
-    ui.tol = h("input", { type: "text", value: state.t ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol",
-      onchange: (ev) => { const v = Number(ev.target.value); state.t = ev.target.value.trim() && v > 0 ? v : null; commit(); scheduleRun(); } });
+    ui.steps = h("input", { type: "text", value: String(state.n), "data-testid": "steps", spellcheck: "false",
+      onchange: (ev) => { state.n = ev.target.value; commit(); scheduleRun(); } });
+    ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false",
+      onchange: (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); } });
     ui.runSelect = h("select", { "data-testid": "save-run", onchange: (ev) => { saveRun = Number(ev.target.value); } });
+    runChoices(); // a rebuild (large type, language) keeps the runs to save
     const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "csv", "json"].map((f) =>
       h("button", { type: "button", "data-testid": `download-${f}`, onclick: () => download(f) }, f.toUpperCase())));
     ui.note = h("div", { class: "lab-note", "data-testid": "note", "aria-live": "polite" });
@@ -366,8 +376,8 @@ export function mount(root, backend, options = {}) {
     const flat = flatStart(state.s);
     const names = Object.keys(flat); // a vector parameter gets a box per component: beta[0], beta[1]
     ui.starts.replaceChildren(...names.map((n) => h("label", { class: "lab-start" }, h("span", {}, `${n} =`),
-      h("input", { type: "number", step: "any", value: String(flat[n] ?? 1), "data-testid": `start-${n}`,
-        onchange: (ev) => { const v = Number(ev.target.value); if (ev.target.value !== "" && Number.isFinite(v)) { putStart(n, v); commit(); scheduleRun(); } } }))));
+      h("input", { type: "text", spellcheck: "false", value: String(flat[n] ?? 1), "data-testid": `start-${n}`,
+        onchange: (ev) => { putStart(n, ev.target.value); commit(); scheduleRun(); } }))));
   }
 
   // Set one component of the start (b, or beta[1] of a vector parameter).
@@ -381,16 +391,16 @@ export function mount(root, backend, options = {}) {
     const own = !method().needs_lr;
     ui.rates.disabled = own;
     ui.swatches.replaceChildren(...(own
-      ? [h("span", { class: "lab-swatch" }, h("i", { style: `background:${COLOURS[0]}` }), ` ${state.m}: ${t("ownStep")}`)]
-      : state.r.map((r, i) => h("span", { class: "lab-swatch" },
-        h("i", { style: `background:${COLOURS[i % COLOURS.length]}` }), ` lr=${fmt(r)}`))));
+      ? [h("span", { class: "lab-swatch" }, sample(0), ` ${state.m}: ${t("ownStep")}`)]
+      : state.r.split(",").filter(typed).map((r, i) => h("span", { class: "lab-swatch" },
+        sample(i), ` lr=${r.trim()}`))));
   }
 
   function hyper() {
     const defaults = method().settings;
     ui.hyper.replaceChildren(...Object.entries(defaults).map(([k, d]) => field(k,
-      h("input", { type: "number", step: "any", min: "0", max: "0.9999", value: String(state.h[k] ?? d), "data-testid": `hyper-${k}`,
-        onchange: (ev) => { const v = Number(ev.target.value); if (v >= 0 && v < 1) { state.h[k] = v; commit(); scheduleRun(); } } }))));
+      h("input", { type: "text", spellcheck: "false", value: String(state.h[k] ?? d), "data-testid": `hyper-${k}`,
+        onchange: (ev) => { state.h[k] = ev.target.value; commit(); scheduleRun(); } }))));
   }
 
   function descentView() {
@@ -415,13 +425,13 @@ export function mount(root, backend, options = {}) {
   }
 
   function sweepView() {
-    const num = (key, label, attrs) => field(label, ui.inputs[key] = h("input", { type: "number", step: "any", value: String(state[key]), "data-testid": `sweep-${key}`, ...attrs,
-      onchange: (ev) => { const v = Number(ev.target.value); if (v > 0) { state[key] = key === "num" ? Math.round(v) : v; commit(); runSweep(); } } }), null, key);
+    const num = (key, label) => field(label, ui.inputs[key] = h("input", { type: "text", spellcheck: "false", value: String(state[key]), "data-testid": `sweep-${key}`,
+      onchange: (ev) => { state[key] = ev.target.value; commit(); runSweep(); } }), null, key);
     ui.sweepPlot = h("div", { class: "lab-sweep-plot", "data-testid": "sweep-plot" });
     ui.explain = h("p", { class: "lab-explain", "data-testid": "explain" }, t("explainHint"));
     ui.sweepSummary = h("p", { class: "lab-summary", "data-testid": "sweep-summary" });
     return ui.sweep = h("section", { class: "lab-view", "data-view": "sweep" },
-      h("div", { class: "lab-row" }, num("lo", t("low")), num("hi", t("high")), num("num", t("count"), { min: "1", max: "400", step: "1" }),
+      h("div", { class: "lab-row" }, num("lo", t("low")), num("hi", t("high")), num("num", t("count")),
         h("button", { type: "button", class: "lab-run", "data-testid": "run-sweep", onclick: runSweep }, t("run"))),
       ui.sweepSummary, ui.sweepPlot, ui.explain);
   }
@@ -440,7 +450,8 @@ export function mount(root, backend, options = {}) {
   function usePreset(id) {
     const p = PRESETS.find((x) => x.id === id);
     if (!p) return;
-    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: [...p.r], n: p.n, t: p.t, m: "gd", h: {} });
+    const { lo, hi, num } = defaultState(state.lang); // a preset brings its own sweep range, not the last one's
+    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: ratesText(p.r), n: p.n, t: p.t, m: "gd", h: {}, lo, hi, num });
     problems = [];
     commit();
     parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
@@ -482,8 +493,11 @@ export function mount(root, backend, options = {}) {
     for (const n of p.params) {
       const width = (p.shapes && p.shapes[n] && p.shapes[n][0]) || 0; // a vector of the matrix form
       const now = state.s[n];
-      if (width && !(Array.isArray(now) && now.length === width)) state.s[n] = Array(width).fill(Number.isFinite(now) ? now : 1);
-      else if (!width && !Number.isFinite(now)) state.s[n] = 1;
+      // A parameter without a start begins where gdlab found its gradient is not zero (1 is the
+      // minimum of (x-1)^2 and of Rosenbrock's function: every rate would stop at step 0).
+      const fresh = (p.start && p.start[n]) ?? 1;
+      if (width && !(Array.isArray(now) && now.length === width)) state.s[n] = typed(now) && !Array.isArray(now) ? Array(width).fill(now) : Array.isArray(fresh) && fresh.length === width ? fresh : Array(width).fill(1);
+      else if (!width && (Array.isArray(now) || !typed(now))) state.s[n] = fresh;
     }
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
@@ -506,11 +520,12 @@ export function mount(root, backend, options = {}) {
   }
 
   function request() {
-    return { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: state.t };
+    return { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: typed(state.t) ? state.t : null };
   }
 
   let running = false;
   let again = false;
+  let told = Promise.resolve(); // the backend's methods and run styles, asked for once at mount
   let autoplay = true;
   const scheduleRun = debounce(() => runNow(true), 250);
 
@@ -526,21 +541,25 @@ export function mount(root, backend, options = {}) {
       const names = out.runs.length ? out.runs[0].names : out.params; // components: beta[0], beta[1]
       let view = null;
       let trouble = "";
-      if (names.length <= 2) {
-        const ranges = windowFor(out.runs, flatStart(state.s), names);
+      // Mid-drag the window holds still, so the start stays under the pointer; it may change on release.
+      const still = dragging && land && result && components(result).join() === names.join();
+      if (still) view = land;
+      else if (names.length <= 2) {
+        const ranges = out.window; // gdlab's own rule, the pictures' too: a diverging run does not set it
         try {
           view = await backend.call("landscape", { expression: state.e, data: state.d, ranges });
         } catch (err) {
           trouble = err.detail || String(err); // the runs still show, against the iteration
         }
       }
+      await told; // each run's colour and dash, from gdlab, before it is drawn
       result = out;
-      land = withContour(view);
+      land = still ? view : withContour(view);
       maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
       frames = Math.min(maxStep, MAX_FRAMES);
       frame = autoplay ? 0 : frames;
-      ui.runSelect.replaceChildren(...out.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, label(r))));
       if (saveRun >= out.runs.length) saveRun = 0;
+      runChoices();
       note(trouble, trouble ? "bad" : "");
       showProblems([]);
       redraw();
@@ -552,6 +571,11 @@ export function mount(root, backend, options = {}) {
       running = false;
       if (again) { again = false; runNow(autoplay); }
     }
+  }
+
+  function runChoices() {
+    if (!result) return;
+    ui.runSelect.replaceChildren(...result.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, label(r))));
   }
 
   function forgetSweep() { // the loss changed: the last sweep, and any still on its way, are of the old one
@@ -642,6 +666,8 @@ export function mount(root, backend, options = {}) {
 
   // What the pictures draw on: each component of the parameters (beta[0], beta[1] for a vector).
   const components = (out) => (out.runs.length ? out.runs[0].names : out.params);
+  // The start by component, as gdlab read it (the fields hold text such as 0.01/6): every run's first row.
+  const startOf = (out) => Object.fromEntries(out.runs[0].names.map((n, j) => [n, out.runs[0].params[0][j]]));
 
   function redraw() {
     if (!ui.plot || state.v !== "descent") return;
@@ -691,12 +717,12 @@ export function mount(root, backend, options = {}) {
     const span = xs[xs.length - 1] - xs[0];
     const annotations = [];
     result.runs.forEach((run, i) => {
-      const c = COLOURS[i % COLOURS.length];
+      const c = styleOf(i).colour;
       const j = column(run, name);
       const row = rows[i];
       const px = run.params.slice(0, row + 1).map((p) => p[j]);
       const py = run.loss.slice(0, row + 1);
-      traces.push({ x: px, y: py, mode: "lines+markers", line: { color: c, width: 1 }, marker: { color: c, size: 5, opacity: 0.5 }, showlegend: false, hoverinfo: "skip" });
+      traces.push({ x: px, y: py, mode: "lines+markers", line: { color: c, width: 1.5, dash: dashOf(i, 1.5) }, marker: { color: c, size: 5, opacity: 0.5 }, showlegend: false, hoverinfo: "skip" });
       const b = run.params[row][j];
       const L = run.loss[row];
       const g = run.grad[row][j];
@@ -709,14 +735,15 @@ export function mount(root, backend, options = {}) {
           const high = (L - (lo - pad)) / (hi - lo + 2 * pad) > 0.5;
           const reach = (28 + (font().size + 6) * i) * (high ? 1 : -1);
           const right = (b - xs[0]) / span < 0.5;
-          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(Number(g.toPrecision(3)))}`, showarrow: true, arrowhead: 0, ax: right ? 24 : -24, ay: reach,
+          annotations.push({ x: b, y: L, text: `${t("slope")} ${fmt(Number(g.toPrecision(3)))}`, showarrow: true, arrowhead: 0, arrowcolor: c, arrowwidth: 1.5, ax: right ? 24 : -24, ay: reach,
             xanchor: right ? "left" : "right", yanchor: high ? "top" : "bottom", font: { color: c, size: font().size }, bgcolor: "rgba(255,255,255,0.85)", name: "slope" });
         }
       }
     });
     const layout = base();
-    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false };
-    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad] };
+    // Powers of ten, never finance units (-600B) on a loss without a floor.
+    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false, exponentformat: "power" };
+    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad], exponentformat: "power" };
     layout.annotations = annotations;
     return [traces, layout];
   }
@@ -739,26 +766,29 @@ export function mount(root, backend, options = {}) {
     };
   }
 
-  // A two-parameter landscape with the values its contour draws (rows by y, log-scaled when
-  // the loss spans orders of magnitude), computed once when it arrives, not again every frame.
+  // A two-parameter landscape with the values its contour draws (rows by y), computed once when
+  // it arrives. gdlab sends the levels (its pictures' own: log-spaced when the loss spans orders
+  // of magnitude); plotly.js draws only evenly spaced levels, so each value is drawn at its place
+  // among them (level k at k, between two in proportion, by logarithm for log levels).
   function withContour(view) {
     if (!view || view.names.length !== 2) return view;
     const [ax, ay] = view.axes;
-    const z = ay.map((_, j) => ax.map((_, i) => {
-      const v = view.values[i][j];
-      if (v === null) return null;
-      return view.log ? Math.log10(Math.max(v - view.offset, 1e-300)) : v;
-    }));
-    return { ...view, z };
+    const at = placeAmong(view.levels, view.log);
+    const z = ay.map((_, j) => ax.map((_, i) => (view.values[i][j] === null ? null : at(view.values[i][j]))));
+    return { ...view, z, tickAt: view.ticks.map(at) };
   }
 
   function contour(rows, names) {
     const [ax, ay] = land.axes;
-    const traces = [{ type: "contour", x: ax, y: ay, z: land.z, colorscale: "Viridis", reversescale: false, ncontours: 24, hoverinfo: "skip",
-      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, showscale: true,
-      colorbar: { title: { text: !land.log ? t("loss") : land.offset === 0 ? `log₁₀ ${t("loss")}` : `log₁₀(${t("loss")} − ${fmt(land.offset)})` }, thickness: 14, nticks: ticksFor(ui.plot, 0.8) }, name: t("loss"), showlegend: false }];
+    const every = Math.max(1, Math.ceil(land.ticks.length / ticksFor(ui.plot, 0.8)));
+    const shown = land.ticks.map((v, k) => k).filter((k) => k % every === 0);
+    const traces = [{ type: "contour", x: ax, y: ay, z: land.z, colorscale: "Viridis", reversescale: false, autocontour: false, hoverinfo: "skip",
+      contours: { coloring: "fill", showlines: true, start: 0, end: land.levels.length - 1, size: 1 }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, showscale: true,
+      zmin: 0, zmax: land.levels.length - 1,
+      colorbar: { title: { text: t("loss") }, thickness: 14, tickmode: "array", tickvals: shown.map((k) => land.tickAt[k]), ticktext: shown.map((k) => fmt(land.ticks[k])) },
+      name: t("loss"), showlegend: false }];
     result.runs.forEach((run, i) => {
-      const c = COLOURS[i % COLOURS.length];
+      const c = styleOf(i).colour;
       const jx = column(run, names[0]);
       const jy = column(run, names[1]);
       const row = rows[i];
@@ -766,14 +796,14 @@ export function mount(root, backend, options = {}) {
       // A run whose loss rose is drawn faint, so that its wide bounces do not hide the others.
       const faint = run.status === "diverged" || !(run.final_loss <= run.start_loss);
       traces.push({ x: part.map((p) => p[jx]), y: part.map((p) => p[jy]), mode: "lines+markers", opacity: faint ? 0.45 : 1,
-        line: { color: c, width: faint ? 1 : 2 }, marker: { color: c, size: faint ? 2 : 4 }, showlegend: false, hoverinfo: "skip" });
+        line: { color: c, width: faint ? 1 : 2, dash: dashOf(i, faint ? 1 : 2) }, marker: { color: c, size: faint ? 2 : 4 }, showlegend: false, hoverinfo: "skip" });
       traces.push(pinned(run.params[row][jx], run.params[row][jy], [ax[0], ax[ax.length - 1]], [ay[0], ay[ay.length - 1]], c, label(run), names[0], names[1]));
     });
-    const begin = flatStart(state.s);
+    const begin = startOf(result);
     traces.push({ x: [begin[names[0]]], y: [begin[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
     const layout = base();
-    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false };
-    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false };
+    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false, exponentformat: "power" };
+    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false, exponentformat: "power" };
     return [traces, layout];
   }
 
@@ -784,15 +814,15 @@ export function mount(root, backend, options = {}) {
     const floor = positive ? Math.min(...all.filter((v) => v > 0)) / 10 : 0;
     const shown = (v) => (positive && v !== null && v <= 0 ? floor : v);
     const traces = result.runs.map((run, i) => {
-      const c = COLOURS[i % COLOURS.length];
+      const c = styleOf(i).colour;
       const row = rows[i];
-      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1).map(shown), mode: "lines", line: { color: c, width: 2 }, name: label(run), showlegend: false };
+      return { x: run.index.slice(0, row + 1), y: run.loss.slice(0, row + 1).map(shown), mode: "lines", line: { color: c, width: 2, dash: dashOf(i, 2) }, name: label(run), showlegend: false };
     });
-    result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [shown(run.loss[rows[i]])], mode: "markers", marker: { color: COLOURS[i % COLOURS.length], size: 9 }, showlegend: false, hoverinfo: "skip" }));
+    result.runs.forEach((run, i) => traces.push({ x: [run.index[rows[i]]], y: [shown(run.loss[rows[i]])], mode: "markers", marker: { color: styleOf(i).colour, size: 9 }, showlegend: false, hoverinfo: "skip" }));
     // The title says the scale drawn: a log axis only when every loss is positive (or 0, drawn at the floor).
     const layout = base(t(positive ? "lossVsStep" : "lossVsStepLinear"));
     layout.showlegend = false;
-    layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)], automargin: true };
+    layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)], automargin: true, exponentformat: "power" };
     layout.yaxis = { title: { text: t("loss") }, type: positive ? "log" : "linear", exponentformat: "power", automargin: true };
     if (positive) {
       // Labels at powers of ten only, as many as fit the height: the 2s and 5s between stack up in large type.
@@ -806,7 +836,7 @@ export function mount(root, backend, options = {}) {
   function runsTable(rows) {
     const head = h("tr", {}, h("th", {}, ""), h("th", {}, t("rate")), h("th", {}, t("status")), h("th", {}, t("loss")), h("th", {}, t("message")));
     const body = result.runs.map((run, i) => h("tr", { "data-status": run.status },
-      h("td", {}, h("i", { class: "lab-dot", style: `background:${COLOURS[i % COLOURS.length]}` })),
+      h("td", {}, sample(i)),
       h("td", {}, run.lr === null ? "—" : fmt(run.lr)),
       h("td", { class: `lab-status ${run.status}` }, t(run.status)),
       h("td", {}, `${fmt(run.loss[rows[i]])}`),
@@ -832,7 +862,7 @@ export function mount(root, backend, options = {}) {
         marker: { color: colourOf(regime), size: 9, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("finalLoss")}=%{y:.3g}<extra>${name}</extra>`, xaxis: "x", yaxis: "y" });
       traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => r.steps), mode: "markers", name, showlegend: false,
-        marker: { color: colourOf(regime), size: 7 }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        marker: { color: colourOf(regime), size: 7, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("stepsTaken")}=%{y}<extra>${name}</extra>`, xaxis: "x", yaxis: "y2" });
     }
     const shapes = [];
@@ -874,8 +904,11 @@ export function mount(root, backend, options = {}) {
     ui.sweepPlot.on("plotly_click", (ev) => {
       const run = sweepResult.runs[ev.points[0].customdata];
       if (!run) return;
-      state.r = [...state.r.filter((r) => r !== run.lr), run.lr].slice(-12);
-      ui.rates.value = state.r.join(", ");
+      // Rounded to four digits (3.237, not 3.2374575428176433); the oldest gives way past twelve.
+      const shown = String(Number(run.lr.toPrecision(4)));
+      const kept = state.r.split(",").map((r) => r.trim()).filter((r) => typed(r) && r !== shown);
+      state.r = [...kept, shown].slice(-12).join(", ");
+      ui.rates.value = state.r;
       swatches();
       commit();
       setView("descent");
@@ -919,13 +952,14 @@ export function mount(root, backend, options = {}) {
 
   build();
   validate();
-  backend.call("methods", {}).then((out) => {
+  told = backend.call("methods", {}).then((out) => {
     methods = out.methods;
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
-    if (out.run_colours) COLOURS = out.run_colours;
+    if (out.run_styles) STYLES = out.run_styles;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     hyper();
     swatches();
+    drawFrame();
   }).catch(() => {}); // an older backend: the built-in list stands
   return { get state() { return state; }, run: runNow, sweep: runSweep, setView, play, pause };
 }

@@ -1,0 +1,107 @@
+"""How runs are drawn: one rule (gdlab._colours) for the pictures, the animations and the page,
+and colour never the only cue: the palette stays apart for colour-blind readers."""
+
+from __future__ import annotations
+
+import itertools
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+
+import gdlab
+from gdlab._colours import COLORS, REGIME_COLOURS, run_style, run_styles
+from helpers import lecture_loss, rosenbrock
+
+mpl.use("Agg")
+
+# Machado, Oliveira and Fernandes (2009), "A physiologically-based model for simulation of color
+# vision deficiency", severity 1.0: applied to linear RGB.
+MACHADO = {
+    "deuteranopia": np.array(
+        [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.011820, 0.042940, 0.968881]]
+    ),
+    "protanopia": np.array(
+        [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]]
+    ),
+    "normal vision": np.eye(3),
+}
+# CIE76 colour difference: about 2.3 is just noticeable; the old palette's red and green were 7 apart
+# under deuteranopia, its green and orange 5 under protanopia.
+APART = 15.0
+
+
+def _linear(colour: str) -> np.ndarray:
+    rgb = np.array([int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
+    return np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+
+
+def _lab(linear: np.ndarray) -> np.ndarray:
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    x = xyz @ np.clip(linear, 0, 1) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(x > 216 / 24389, np.cbrt(x), (24389 / 27 * x + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _seen(colour: str, vision: str) -> np.ndarray:
+    return _lab(MACHADO[vision] @ _linear(colour))
+
+
+@pytest.mark.parametrize("palette", [COLORS, tuple(REGIME_COLOURS.values())], ids=["runs", "regimes"])
+@pytest.mark.parametrize("vision", list(MACHADO))
+def test_the_colours_stay_apart_for_colour_blind_readers(vision, palette):
+    for a, b in itertools.combinations(palette, 2):
+        gap = float(np.linalg.norm(_seen(a, vision) - _seen(b, vision)))
+        assert gap > APART, f"{a} and {b} are {gap:.1f} apart under {vision}"
+    for colour in palette:  # and each stands out from the white page
+        assert np.linalg.norm(_seen(colour, vision) - _seen("#ffffff", vision)) > 2 * APART
+
+
+def test_every_run_the_page_draws_has_its_own_colour_and_dash():
+    styles = run_styles(12)
+    assert len({(s.colour, s.dash) for s in styles}) == 12
+    for a, b in itertools.combinations(styles, 2):
+        assert a.colour != b.colour or a.dash != b.dash
+        if a.colour == b.colour:
+            assert a.dash != b.dash  # a second cue where the colour repeats
+    assert len({s.dash for s in styles[:3]}) == 3  # the lecture's three rates differ in dash too
+
+
+@pytest.mark.parametrize("loss, start", [(lecture_loss, -10.0), (rosenbrock, np.array([-1.2, 1.0]))])
+def test_the_pictures_draw_each_run_in_its_style(loss, start):
+    """The animations (GIF, MP4) draw run i as the page does: run_style(i)'s colour and dash."""
+    paths = [gdlab.descend(loss, start, lr=lr, steps=10) for lr in (1e-4, 2e-4, 3e-4)]
+    movie = gdlab.animate(paths, frames=3, history=True)
+    drawn = [
+        line
+        for ax in movie.figure.axes
+        for line in ax.get_lines()
+        if line.get_linestyle() not in ("None", "") and line.get_color() in COLORS
+    ]
+    for i in range(len(paths)):
+        style = run_style(i)
+        mine = [line for line in drawn if line.get_color() == style.colour]
+        assert mine, f"run {i} is not drawn in {style.colour}"
+        kinds = {line.get_linestyle() for line in mine}  # matplotlib calls any dash pattern "--"
+        # A solid run's tangent is dashed; a dashed run has no solid line at all.
+        assert ("-" not in kinds) == bool(style.dash), f"run {i}: {kinds}"
+
+
+def test_the_pictures_contour_levels_are_the_library_s():
+    """One rule for contour levels: render's levels() are gdlab._levels.contour_levels (the page's)."""
+    from gdlab._levels import contour_levels
+    from gdlab.render._levels import levels
+
+    x = np.linspace(-1.5, 1.5, 40)
+    values = (1 - x[:, None]) ** 2 + 100 * (x[None, :] - x[:, None] ** 2) ** 2
+    found = contour_levels(values)
+    assert found.log and np.array_equal(levels(values)[0], found.values)
+    flat = contour_levels(x[:, None] ** 2 + x[None, :] ** 2 + 1)
+    assert not flat.log and np.array_equal(levels(x[:, None] ** 2 + x[None, :] ** 2 + 1)[0], flat.values)
+
+
+@pytest.mark.parametrize("huge", [4.01, 5.0, 100.0])
+def test_a_diverging_run_does_not_set_the_pictures_window(huge):
+    paths = [gdlab.descend(lecture_loss, -10.0, lr=lr, steps=60) for lr in (0.5, 2.0, huge)]
+    low, high = gdlab.animate(paths, frames=2).figure.axes[0].get_xlim()
+    assert -20 < low <= -10 and 2 <= high < 25, (low, high)
