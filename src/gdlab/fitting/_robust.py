@@ -1,0 +1,145 @@
+"""Robust covariances of a linear fit by one reduction over the rows, wherever they live.
+
+The sandwich ``A M A`` of ``A = (X'X)^-1`` (from the QR factor) and a "meat" ``M`` summed over
+the rows: ``sum w_i e_i^2 x_i x_i'`` for White's HC0-HC3 (``w`` 1, ``n/(n-p)``, ``1/(1-h_i)``,
+``1/(1-h_i)^2``, ``h_i = x_i' A x_i`` the leverage), or ``sum_g s_g s_g'`` over clusters of the
+scores ``s_g = sum_{i in g} e_i x_i`` with statsmodels' (and Stata's) correction
+``G/(G-1) (n-1)/(n-p)``, tested on ``G - 1`` degrees of freedom. Each block of a
+:class:`~gdlab.data.Source` gives its part of ``M`` (or its clusters' score sums), so the same
+numbers come from memory, a Parquet file or a cluster.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gdlab._checks import InputError, closest
+from gdlab.data import Block
+from gdlab.fitting._inference import with_covariance
+from gdlab.fitting._result import Fit
+
+__all__ = ["COV_TYPES", "Robust", "cov_type", "robust_covariance"]
+
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+
+
+@dataclass(frozen=True)
+class Robust:
+    """The covariance a linear fit asked for (``cov=``, ``groups=``)."""
+
+    kind: str = "nonrobust"
+    groups: str | None = None
+
+    def applied(self, result: Fit, source: Any) -> Fit:
+        """``result`` with this covariance behind its statistics (one pass over ``source``)."""
+        stats = result.stats
+        if self.kind == "nonrobust" or stats is None:
+            return result
+        bread = stats.cov / stats.sigma**2 if stats.sigma else stats.cov
+        x = result.x
+        cov, df, clusters = robust_covariance(
+            source, x, result.y, result.intercept, stats.coef, bread, self.kind, result.n, self.groups
+        )
+        return dataclasses.replace(result, stats=with_covariance(stats, cov, self.kind, df, clusters))
+
+
+def cov_type(name: object, groups: str | None) -> str:
+    """The covariance named by ``name`` (any case), checked against ``groups``."""
+    found = {c.lower(): c for c in COV_TYPES}.get(str(name).lower()) if isinstance(name, str) else None
+    if found is None:
+        near = closest(str(name), COV_TYPES)
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise InputError(
+            f"unknown covariance cov={name!r}{hint} Choose one of {', '.join(map(repr, COV_TYPES))}",
+            parameter="cov",
+        )
+    if found == "cluster" and groups is None:
+        raise InputError(
+            "cov='cluster' needs the column of cluster labels: give groups='firm' (a numeric column)",
+            parameter="groups",
+        )
+    if found != "cluster" and groups is not None:
+        raise InputError(
+            f"groups= names the clusters of cov='cluster'; with cov={found!r} leave it out, "
+            "or give cov='cluster'",
+            parameter="groups",
+        )
+    return found
+
+
+def _rows(
+    block: Block, x: tuple[str, ...], y: str, intercept: bool, coef: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The block's real rows of the design and their residuals."""
+    k = block.rows
+    columns = [np.ones(k)] * intercept + [block.columns[c][:k] for c in x]
+    X = np.column_stack(columns) if columns else np.empty((k, 0))
+    return X, block.columns[y][:k] - X @ coef
+
+
+def _meat(
+    block: Block, x: tuple, y: str, intercept: bool, coef: np.ndarray, bread: np.ndarray, kind: str
+) -> np.ndarray:
+    X, e = _rows(block, x, y, intercept, coef)
+    w = e**2
+    if kind in ("HC2", "HC3"):
+        h = np.einsum("ij,ij->i", X @ bread, X)
+        w = w / (1 - h) ** (1 if kind == "HC2" else 2)
+    return (X * w[:, None]).T @ X
+
+
+def _scores(
+    block: Block, x: tuple, y: str, intercept: bool, coef: np.ndarray, groups: str
+) -> dict[float, np.ndarray]:
+    X, e = _rows(block, x, y, intercept, coef)
+    labels, where = np.unique(block.columns[groups][: block.rows], return_inverse=True)
+    sums = np.zeros((len(labels), X.shape[1]))
+    np.add.at(sums, where, X * e[:, None])
+    return dict(zip(labels.tolist(), sums, strict=True))
+
+
+def _added(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a + b
+
+
+def _joined(a: dict[float, np.ndarray], b: dict[float, np.ndarray]) -> dict[float, np.ndarray]:
+    out = dict(a)
+    for label, s in b.items():
+        out[label] = out[label] + s if label in out else s
+    return out
+
+
+def robust_covariance(
+    source: Any,
+    x: tuple[str, ...],
+    y: str,
+    intercept: bool,
+    coef: np.ndarray,
+    bread: np.ndarray,
+    kind: str,
+    n: int,
+    groups: str | None = None,
+) -> tuple[np.ndarray, float, int | None]:
+    """The ``kind`` covariance of ``coef`` (``bread``: ``(X'X)^-1``), the degrees of freedom of
+    its tests, and the clusters counted (``None`` but for ``"cluster"``): one pass over the ``n``
+    rows of ``source``."""
+    p = len(coef)
+    if kind == "cluster":
+        assert groups is not None
+        sums = source.reduce(_scores, _joined, x, y, intercept, coef, groups)
+        G = len(sums)
+        if G < 2:
+            raise InputError(
+                f"cov='cluster' needs at least 2 clusters; column {groups!r} has {G}", parameter="groups"
+            )
+        S = np.array(list(sums.values()))
+        meat = S.T @ S * (G / (G - 1)) * ((n - 1) / (n - p))
+        return bread @ meat @ bread, float(G - 1), G
+    meat = source.reduce(_meat, _added, x, y, intercept, coef, bread, kind)
+    if kind == "HC1":
+        meat = meat * n / (n - p)
+    return bread @ meat @ bread, float(n - p), None
