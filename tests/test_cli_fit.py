@@ -66,7 +66,7 @@ def test_a_formula_with_starts_and_a_picture(files):
 
 def test_ols_prints_standard_errors_and_r2(files):
     result = runner.invoke(app, ["fit", "cafe", "--y", "y", "--x", "x", "--method", "ols", "--no-intercept"])
-    assert result.exit_code == 0 and "R² " in result.output and "std error" in result.output
+    assert result.exit_code == 0 and "Multiple R-squared: " in result.output and "std error" in result.output
     assert "Fit(y ~ x - 1, ols, 10 rows)" in result.output
 
 

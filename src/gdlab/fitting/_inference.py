@@ -20,10 +20,44 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdlab._checks import InputError
 from gdlab._distributions import chi2_sf, f_sf, t_quantile, two_sided
 from gdlab._ols import Columns, LeastSquares
 
-__all__ = ["Inference", "Test", "least_squares", "linear", "logistic", "wald", "with_covariance"]
+__all__ = [
+    "LEGEND",
+    "Inference",
+    "Test",
+    "checked_alpha",
+    "format_p",
+    "least_squares",
+    "linear",
+    "logistic",
+    "nonlinear",
+    "stars",
+    "wald",
+    "with_covariance",
+]
+
+# R's significance codes: the stars of a p-value below each cut.
+SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."))
+LEGEND = "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1"
+
+
+def stars(p: float) -> str:
+    """R's significance code of a p-value (``""`` above 0.1 and for NaN)."""
+    return next((mark for cut, mark in SIGNIFICANCE if p < cut), "")
+
+
+def checked_alpha(alpha: object) -> float:
+    """``alpha``, refused unless a number strictly between 0 and 1."""
+    if not (isinstance(alpha, int | float | np.floating) and not isinstance(alpha, bool) and 0 < alpha < 1):
+        raise InputError(
+            f"alpha is the error rate of an interval, a number strictly between 0 and 1: give 0.05 for "
+            f"95% intervals (got {alpha!r})",
+            parameter="alpha",
+        )
+    return float(alpha)
 
 
 @dataclass(frozen=True)
@@ -116,12 +150,14 @@ class Inference:
     @property
     def aic(self) -> float | None:
         """Akaike's information criterion, ``2k - 2 llf``."""
-        return None if self.log_likelihood is None else 2 * self.k - 2 * self.log_likelihood
+        return None if self.log_likelihood is None else float(2 * self.k - 2 * self.log_likelihood)
 
     @property
     def bic(self) -> float | None:
         """The Bayesian information criterion, ``k log(n) - 2 llf``."""
-        return None if self.log_likelihood is None else self.k * np.log(self.nobs) - 2 * self.log_likelihood
+        if self.log_likelihood is None:
+            return None
+        return float(self.k * np.log(self.nobs) - 2 * self.log_likelihood)
 
     def conf_int(self, alpha: float) -> np.ndarray:
         """The ``1 - alpha`` intervals of the coefficients, (p, 2): t on ``df_inference``, or z."""
@@ -193,7 +229,7 @@ def least_squares(
         rss=rss,
         df_resid=df,
         condition=condition,
-        log_likelihood=-n / 2 * (np.log(2 * np.pi * rss / n) + 1) if rss > 0 else None,
+        log_likelihood=_gaussian(n, rss),
         coef=coef,
         cov=cov,
         df_inference=float(df) if df > 0 else None,
@@ -286,3 +322,48 @@ def logistic(
         model_test=test,
         null_log_likelihood=-null_deviance / 2,
     )
+
+
+def nonlinear(coef: np.ndarray, jacobian: np.ndarray, residual: np.ndarray) -> Inference | None:
+    """Inference for nonlinear least squares at its solution ``coef``, as R's ``nls`` reports it:
+    the Gauss-Newton covariance ``s^2 (J'J)^-1`` from the QR factor of the Jacobian ``J`` of the
+    model (never by inverting ``J'J``), ``s^2 = RSS / (n - p)``, t on ``n - p`` degrees of freedom
+    (``None`` when ``J`` is rank-deficient or no degree of freedom is left).
+
+    The log-likelihood is the Gaussian one at ``sigma^2 = RSS / n``, as for a linear fit; its AIC
+    and BIC count the ``p`` parameters (R's ``AIC(nls)`` counts ``sigma`` too: ``2`` more).
+    """
+    from gdlab._ols import least_squares as solve
+
+    n, p = jacobian.shape
+    solved = solve(jacobian, residual)
+    if not solved.full_rank or n <= p:
+        return None
+    rss = float(residual @ residual)
+    df = n - p
+    s2 = rss / df
+    cov = s2 * solved.unscaled_inverse()
+    se = np.sqrt(np.diag(cov))
+    t = _ratios(coef, se)
+    return Inference(
+        se=se,
+        statistic=t,
+        pvalue=two_sided(t, df),
+        statistic_name="t",
+        r2=None,
+        adj_r2=None,
+        sigma=float(np.sqrt(s2)),
+        rss=rss,
+        df_resid=df,
+        condition=solved.condition,
+        log_likelihood=_gaussian(n, rss),
+        coef=np.asarray(coef, dtype=np.float64),
+        cov=cov,
+        df_inference=float(df),
+        nobs=n,
+    )
+
+
+def _gaussian(n: int, rss: float) -> float | None:
+    """The Gaussian log-likelihood at ``sigma^2 = RSS / n`` (``None`` for a perfect fit)."""
+    return float(-n / 2 * (np.log(2 * np.pi * rss / n) + 1)) if rss > 0 else None
