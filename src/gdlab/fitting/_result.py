@@ -17,6 +17,7 @@ from gdlab._checks import PYTHON, InputError, Sentence, Spelling, closest, spell
 from gdlab._data import DataLike, as_table
 from gdlab._distributions import t_quantile
 from gdlab._json import plain
+from gdlab._ols import Columns
 from gdlab._pictures import draw
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
@@ -155,13 +156,13 @@ class Fit:
             return self._interval(data, interval, alpha)
         if self._predictor is not None:
             return np.asarray(self._predictor(data, self.coef))
-        eta = self._rows(data) @ self.coef.astype(self.dtype)
+        eta = self._rows(data).matvec(self.coef.astype(self.dtype))
         return 1 / (1 + np.exp(-eta)) if self.family == "logistic" else eta
 
-    def _rows(self, data: DataLike) -> np.ndarray:
-        """The design matrix of new rows (a column of ones first with an intercept)."""
+    def _rows(self, data: DataLike) -> Columns:
+        """The design of new rows, read from their columns (a column of ones first with an intercept)."""
         table = as_table(data, columns=self.x, dtype=self.dtype)
-        return np.column_stack([np.ones(table.n, self.dtype)] * self.intercept + [table[c] for c in self.x])
+        return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
     def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
         import pandas as pd
@@ -182,7 +183,9 @@ class Fit:
                 "without it gives the fitted values of this fit",
                 parameter="interval",
             )
-        X = self._rows(data).astype(np.float64)
+        design = self._rows(data)
+        X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns])
+        X = X.astype(np.float64)
         mean = X @ stats.coef
         var = np.einsum("ij,jk,ik->i", X, stats.cov, X)
         se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
