@@ -203,6 +203,33 @@ def test_logistic_likelihoods_tests_and_intervals_equal_statsmodels_logit():
     assert "Residual deviance: 25.7793 on 28 degrees of freedom" in text and "AIC: 33.7793" in text
 
 
+@pytest.mark.parametrize("cov", ["HC0", "cluster"])
+def test_logistic_robust_covariances_equal_statsmodels_logit(tmp_path, cov):
+    data = sm.datasets.spector.load_pandas().data.assign(g=np.arange(32) // 4.0)
+    x = ["GPA", "TUCE", "PSI"]
+    kw = {"cov_kwds": {"groups": data["g"]}} if cov == "cluster" else {}
+    model = sm.Logit(data["GRADE"], sm.add_constant(data[x])).fit(disp=0, tol=1e-12, cov_type=cov, **kw)
+    groups = "g" if cov == "cluster" else None
+    result = gdlab.fit(data, y="GRADE", x=x, family="logistic", cov=cov, groups=groups)
+    s = result.stats
+    assert s is not None and s.cov_type == cov and s.df_inference is None
+    _close(s.se, model.bse, 1e-9)
+    _close(s.pvalue, model.pvalues, 1e-8)
+    _close(result.conf_int(), model.conf_int(), 1e-9)
+    assert s.model_test is not None and s.model_test.statistic == pytest.approx(model.llr, rel=1e-9)
+    found, expected = (
+        result.test("GPA = 0, PSI = 2"),
+        model.wald_test("GPA = 0, PSI = 2", scalar=True, use_f=False),
+    )
+    assert found.statistic == pytest.approx(float(expected.statistic), rel=1e-9)
+    data.to_parquet(tmp_path / "spector.parquet")
+    there = gdlab.fit(
+        tmp_path / "spector.parquet", y="GRADE", x=x, family="logistic", cov=cov, groups=groups, stream=True
+    )
+    assert there.stats is not None
+    _close(there.stats.se, s.se, 1e-9)
+
+
 # --- formulas: nonlinear least squares as R's nls reports it -----------------------------------
 
 
@@ -340,8 +367,11 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
         gdlab.fit("cafe", y="y", x="x", cov="cluster")
     with pytest.raises(InputError, match="leave it out, or give cov='cluster'"):
         gdlab.fit("cafe", y="y", x="x", groups="x")
-    with pytest.raises(InputError, match="computed for linear fits"):
-        gdlab.fit(sm.datasets.spector.load_pandas().data, y="GRADE", x="GPA", family="logistic", cov="HC0")
+    spector = sm.datasets.spector.load_pandas().data
+    with pytest.raises(InputError, match="give cov='HC0'"):
+        gdlab.fit(spector, y="GRADE", x="GPA", family="logistic", cov="HC3")
+    with pytest.raises(InputError, match="leave cov unset for a formula"):
+        gdlab.fit("cafe", y="y", model="a + b*x", cov="HC1")
     result = gdlab.fit("cafe", y="y", x="x")
     with pytest.raises(InputError, match=r"'z' in the restriction z = 0 is not a coefficient.*intercept, x"):
         result.test("z = 0")

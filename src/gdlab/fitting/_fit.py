@@ -35,7 +35,7 @@ from gdlab._types import DTypeLike
 from gdlab.data import Where, open_source, where
 from gdlab.fitting._beside import descent
 from gdlab.fitting._result import Fit
-from gdlab.fitting._robust import Robust, cov_type
+from gdlab.fitting._robust import LOGISTIC_COV_TYPES, Robust, cov_type
 from gdlab.fitting._settings import (
     METHODS,
     FitMethod,
@@ -139,11 +139,12 @@ def fit(
         stream: read a Parquet file in fixed-size batches instead of into memory
             (default: a directory of Parquet files, or a file larger than a table
             may be, is streamed), as on a cluster.
-        cov: the covariance behind the standard errors, tests and intervals of a linear fit:
-            ``"nonrobust"`` (``s^2 (X'X)^-1``), White's heteroskedasticity-robust ``"HC0"``,
-            ``"HC1"``, ``"HC2"``, ``"HC3"``, or ``"cluster"`` (robust to correlation within the
-            clusters of ``groups``), as statsmodels' ``cov_type=`` with ``use_t=True``; computed
-            by one more pass where the rows are not in memory.
+        cov: the covariance behind the standard errors, tests and intervals: ``"nonrobust"``
+            (``s^2 (X'X)^-1``; the inverse information for logistic), White's
+            heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear; a
+            logistic fit takes ``"HC0"``), or ``"cluster"`` (robust to correlation within the
+            clusters of ``groups``), as statsmodels' ``cov_type=`` (with ``use_t=True`` for a
+            linear fit); computed by one more pass where the rows are not in memory.
         groups: the numeric column of cluster labels for ``cov="cluster"``.
 
     Returns:
@@ -157,10 +158,15 @@ def fit(
     """
     kind = family_name(family)
     cov = cov_type(cov, groups)
-    if cov != "nonrobust" and (kind != "linear" or model is not None):
+    if cov != "nonrobust" and model is not None:
         raise InputError(
-            f"cov={cov!r} is computed for linear fits (x=...); "
-            "leave cov unset for a logistic fit or a formula",
+            f"cov={cov!r} is computed for linear and logistic fits (x=...); leave cov unset for a formula",
+            parameter="cov",
+        )
+    if cov not in LOGISTIC_COV_TYPES and kind == "logistic":
+        raise InputError(
+            f"a logistic fit's robust covariance is White's: give cov='HC0' (statsmodels' Logit gives "
+            f"{cov!r} the same numbers) or cov='cluster'",
             parameter="cov",
         )
     if model is not None:
@@ -215,7 +221,8 @@ def fit(
         from gdlab.fitting._logistic import fit_logistic
 
         design = design_matrix(table, regressors, intercept=bool(intercept))
-        return fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
+        found = fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
+        return robust.applied(found, opened)
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
     result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
     return robust.applied(result, opened)
@@ -274,7 +281,9 @@ def _fit_source(
     if kind == "logistic":
         from gdlab.fitting._logistic import fit_logistic_source
 
-        return fit_logistic_source(source, regressors, response, intercept, how, settings)
+        return robust.applied(
+            fit_logistic_source(source, regressors, response, intercept, how, settings), source
+        )
     from gdlab.fitting._linear import linear_fit, linear_stats
 
     stats = linear_stats(source, y=response, x=regressors, intercept=intercept)

@@ -261,11 +261,12 @@ def with_covariance(
     stats: Inference, cov: np.ndarray, cov_type: str, df: float | None, groups: int | None = None
 ) -> Inference:
     """``stats`` with another covariance (robust, clustered): standard errors, statistics,
-    p-values and the model's F test (a Wald test, as statsmodels computes it) follow it."""
+    p-values and a linear model's F test (a Wald test, as statsmodels computes it) follow it; a
+    logistic model's likelihood-ratio test does not depend on it (statsmodels' ``llr`` neither)."""
     se = np.sqrt(np.diag(cov))
     t = _ratios(stats.coef, se)
     test = stats.model_test
-    if test is not None:
+    if test is not None and test.distribution == "F":  # a likelihood ratio needs no covariance
         R = _slopes(len(stats.coef), stats.intercept)
         test = wald(stats.coef, cov, R, np.zeros(len(R)), df, test.hypothesis)
     return dataclasses.replace(

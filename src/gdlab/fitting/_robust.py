@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,14 +22,16 @@ from gdlab.data import Block
 from gdlab.fitting._inference import with_covariance
 from gdlab.fitting._result import Fit
 
-__all__ = ["COV_TYPES", "Robust", "cov_type", "robust_covariance"]
+__all__ = ["COV_TYPES", "LOGISTIC_COV_TYPES", "Model", "Robust", "cov_type", "robust_covariance"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+# A logistic fit's sandwich is White's (statsmodels' Logit gives HC1-HC3 the same numbers as HC0).
+LOGISTIC_COV_TYPES = ("nonrobust", "HC0", "cluster")
 
 
 @dataclass(frozen=True)
 class Robust:
-    """The covariance a linear fit asked for (``cov=``, ``groups=``)."""
+    """The covariance a fit asked for (``cov=``, ``groups=``)."""
 
     kind: str = "nonrobust"
     groups: str | None = None
@@ -39,12 +41,23 @@ class Robust:
         stats = result.stats
         if self.kind == "nonrobust" or stats is None:
             return result
-        bread = stats.cov / stats.sigma**2 if stats.sigma else stats.cov
-        x = result.x
+        logistic = result.family == "logistic"
+        bread = stats.cov / stats.sigma**2 if stats.sigma and not logistic else stats.cov
+        model = Model(result.x, result.y, result.intercept, logistic)
         cov, df, clusters = robust_covariance(
-            source, x, result.y, result.intercept, stats.coef, bread, self.kind, result.n, self.groups
+            source, model, stats.coef, bread, self.kind, result.n, self.groups
         )
-        return dataclasses.replace(result, stats=with_covariance(stats, cov, self.kind, df, clusters))
+        tested = None if logistic else df  # z tests, as statsmodels' Logit
+        return dataclasses.replace(result, stats=with_covariance(stats, cov, self.kind, tested, clusters))
+
+
+class Model(NamedTuple):
+    """What a block needs to know of the model: its columns, and whether the mean is logistic."""
+
+    x: tuple[str, ...]
+    y: str
+    intercept: bool
+    logistic: bool = False
 
 
 def cov_type(name: object, groups: str | None) -> str:
@@ -71,20 +84,19 @@ def cov_type(name: object, groups: str | None) -> str:
     return found
 
 
-def _rows(
-    block: Block, x: tuple[str, ...], y: str, intercept: bool, coef: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The block's real rows of the design and their residuals."""
+def _rows(block: Block, model: Model, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The block's real rows of the design and their residuals ``y - mean`` (a probability for
+    a logistic model: the score of each row is its residual times its regressors)."""
     k = block.rows
-    columns = [np.ones(k)] * intercept + [block.columns[c][:k] for c in x]
+    columns = [np.ones(k)] * model.intercept + [block.columns[c][:k] for c in model.x]
     X = np.column_stack(columns) if columns else np.empty((k, 0))
-    return X, block.columns[y][:k] - X @ coef
+    eta = X @ coef
+    mean = 1 / (1 + np.exp(-eta)) if model.logistic else eta
+    return X, block.columns[model.y][:k] - mean
 
 
-def _meat(
-    block: Block, x: tuple, y: str, intercept: bool, coef: np.ndarray, bread: np.ndarray, kind: str
-) -> np.ndarray:
-    X, e = _rows(block, x, y, intercept, coef)
+def _meat(block: Block, model: Model, coef: np.ndarray, bread: np.ndarray, kind: str) -> np.ndarray:
+    X, e = _rows(block, model, coef)
     w = e**2
     if kind in ("HC2", "HC3"):
         h = np.einsum("ij,ij->i", X @ bread, X)
@@ -92,10 +104,8 @@ def _meat(
     return (X * w[:, None]).T @ X
 
 
-def _scores(
-    block: Block, x: tuple, y: str, intercept: bool, coef: np.ndarray, groups: str
-) -> dict[float, np.ndarray]:
-    X, e = _rows(block, x, y, intercept, coef)
+def _scores(block: Block, model: Model, coef: np.ndarray, groups: str) -> dict[float, np.ndarray]:
+    X, e = _rows(block, model, coef)
     labels, where = np.unique(block.columns[groups][: block.rows], return_inverse=True)
     sums = np.zeros((len(labels), X.shape[1]))
     np.add.at(sums, where, X * e[:, None])
@@ -115,22 +125,20 @@ def _joined(a: dict[float, np.ndarray], b: dict[float, np.ndarray]) -> dict[floa
 
 def robust_covariance(
     source: Any,
-    x: tuple[str, ...],
-    y: str,
-    intercept: bool,
+    model: Model,
     coef: np.ndarray,
     bread: np.ndarray,
     kind: str,
     n: int,
     groups: str | None = None,
 ) -> tuple[np.ndarray, float, int | None]:
-    """The ``kind`` covariance of ``coef`` (``bread``: ``(X'X)^-1``), the degrees of freedom of
-    its tests, and the clusters counted (``None`` but for ``"cluster"``): one pass over the ``n``
-    rows of ``source``."""
+    """The ``kind`` covariance of ``coef`` (``bread``: ``(X'X)^-1``, or the inverse information of a
+    logistic model), the degrees of freedom of its tests, and the clusters counted (``None`` but
+    for ``"cluster"``): one pass over the ``n`` rows of ``source``."""
     p = len(coef)
     if kind == "cluster":
         assert groups is not None
-        sums = source.reduce(_scores, _joined, x, y, intercept, coef, groups)
+        sums = source.reduce(_scores, _joined, model, coef, groups)
         G = len(sums)
         if G < 2:
             raise InputError(
@@ -139,7 +147,7 @@ def robust_covariance(
         S = np.array(list(sums.values()))
         meat = S.T @ S * (G / (G - 1)) * ((n - 1) / (n - p))
         return bread @ meat @ bread, float(G - 1), G
-    meat = source.reduce(_meat, _added, x, y, intercept, coef, bread, kind)
+    meat = source.reduce(_meat, _added, model, coef, bread, kind)
     if kind == "HC1":
         meat = meat * n / (n - p)
     return bread @ meat @ bread, float(n - p), None
