@@ -360,7 +360,8 @@ def test_alpha_outside_zero_one_is_refused(alpha):
 
 
 def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
-    with pytest.raises(InputError, match=r"unknown covariance cov='HC4'; did you mean 'HC3'\?") as err:
+    unknown = r"unknown covariance cov='HC4' \(did you mean 'HC3'\?\): choose one of"
+    with pytest.raises(InputError, match=unknown) as err:
         gdlab.fit("cafe", y="y", x="x", cov="HC4")
     assert err.value.parameter == "cov"
     with pytest.raises(InputError, match="needs the column of cluster labels: give groups="):

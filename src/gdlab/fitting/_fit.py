@@ -160,13 +160,19 @@ def fit(
     cov = cov_type(cov, groups)
     if cov != "nonrobust" and model is not None:
         raise InputError(
-            f"cov={cov!r} is computed for linear and logistic fits (x=...); leave cov unset for a formula",
+            lambda s: (
+                f"{s.setting('cov', cov, quoted=True)} is computed for linear and logistic fits "
+                f"({s.setting('x', '...')}); leave {s.name('cov')} unset for a formula"
+            ),
             parameter="cov",
         )
     if cov not in LOGISTIC_COV_TYPES and kind == "logistic":
         raise InputError(
-            f"a logistic fit's robust covariance is White's: give cov='HC0' (statsmodels' Logit gives "
-            f"{cov!r} the same numbers) or cov='cluster'",
+            lambda s: (
+                f"a logistic fit's robust covariance is White's: give {s.setting('cov', 'HC0', quoted=True)} "
+                f"(statsmodels' Logit gives {cov!r} the same numbers) or "
+                f"{s.setting('cov', 'cluster', quoted=True)}"
+            ),
             parameter="cov",
         )
     if model is not None:

@@ -65,20 +65,29 @@ def cov_type(name: object, groups: str | None) -> str:
     found = {c.lower(): c for c in COV_TYPES}.get(str(name).lower()) if isinstance(name, str) else None
     if found is None:
         near = closest(str(name), COV_TYPES)
-        hint = f"; did you mean {near!r}?" if near else ""
         raise InputError(
-            f"unknown covariance cov={name!r}{hint} Choose one of {', '.join(map(repr, COV_TYPES))}",
+            lambda s: (
+                f"unknown covariance {s.setting('cov', name, quoted=True)}"
+                f"{f' (did you mean {near!r}?)' if near else ''}: choose one of "
+                f"{', '.join(map(repr, COV_TYPES))}"
+            ),
             parameter="cov",
         )
     if found == "cluster" and groups is None:
         raise InputError(
-            "cov='cluster' needs the column of cluster labels: give groups='firm' (a numeric column)",
+            lambda s: (
+                f"{s.setting('cov', 'cluster', quoted=True)} needs the column of cluster labels: "
+                f"give {s.setting('groups', 'firm', quoted=True)} (a numeric column)"
+            ),
             parameter="groups",
         )
     if found != "cluster" and groups is not None:
         raise InputError(
-            f"groups= names the clusters of cov='cluster'; with cov={found!r} leave it out, "
-            "or give cov='cluster'",
+            lambda s: (
+                f"{s.name('groups')} names the clusters of {s.setting('cov', 'cluster', quoted=True)}; "
+                f"with {s.setting('cov', found, quoted=True)} leave it out, or give "
+                f"{s.setting('cov', 'cluster', quoted=True)}"
+            ),
             parameter="groups",
         )
     return found
