@@ -138,6 +138,17 @@ def test_robust_covariances_equal_statsmodels_with_use_t(cov):
     assert "Standard errors: " in result.summary()
 
 
+@pytest.mark.parametrize("cov", ["HC2", "cluster"])
+def test_a_table_in_memory_is_read_a_few_rows_at_a_time_with_the_same_numbers(monkeypatch, cov):
+    frame = _grunfeld()
+    groups = "firm" if cov == "cluster" else None
+    whole = gdlab.fit(frame, y="invest", x="value,capital", cov=cov, groups=groups)
+    monkeypatch.setattr("gdlab.fitting._robust._ROWS", 7)  # 32 pieces, the last short
+    pieces = gdlab.fit(frame, y="invest", x="value,capital", cov=cov, groups=groups)
+    assert whole.stats is not None and pieces.stats is not None
+    _close(pieces.stats.cov, whole.stats.cov, 1e-12)
+
+
 def test_the_robust_covariance_changes_the_numbers_it_should_and_no_other():
     frame = _grunfeld()
     plain, robust = (

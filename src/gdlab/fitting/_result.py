@@ -195,8 +195,9 @@ class Fit:
     def conf_int(self, alpha: float = 0.05) -> Any:
         """The ``1 - alpha`` confidence interval of each coefficient: a DataFrame of ``lower`` and
         ``upper`` by coefficient (t on the residual degrees of freedom for linear fits and formulas,
-        the clusters less one for ``cov="cluster"``; z for logistic), as R's ``confint.default``
-        and statsmodels' ``conf_int``.
+        the clusters less one for ``cov="cluster"``; z for logistic), as statsmodels' ``conf_int``
+        and R's ``confint`` for ``lm`` (Wald intervals: R's ``confint`` profiles the likelihood of
+        ``glm`` and ``nls`` fits instead, which gives slightly different, asymmetric intervals).
 
         Example:
             >>> import gdlab

@@ -12,6 +12,7 @@ numbers come from memory, a Parquet file or a cluster.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -25,6 +26,8 @@ from gdlab.fitting._result import Fit
 __all__ = ["COV_TYPES", "LOGISTIC_COV_TYPES", "Model", "Robust", "cov_type", "robust_covariance"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+# Rows of the design built at a time (bounds the memory of a robust covariance of a large table).
+_ROWS = 65_536
 # A logistic fit's sandwich is White's (statsmodels' Logit gives HC1-HC3 the same numbers as HC0).
 LOGISTIC_COV_TYPES = ("nonrobust", "HC0", "cluster")
 
@@ -93,32 +96,38 @@ def cov_type(name: object, groups: str | None) -> str:
     return found
 
 
-def _rows(block: Block, model: Model, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The block's real rows of the design and their residuals ``y - mean`` (a probability for
-    a logistic model: the score of each row is its residual times its regressors)."""
-    k = block.rows
-    columns = [np.ones(k)] * model.intercept + [block.columns[c][:k] for c in model.x]
-    X = np.column_stack(columns) if columns else np.empty((k, 0))
-    eta = X @ coef
-    mean = 1 / (1 + np.exp(-eta)) if model.logistic else eta
-    return X, block.columns[model.y][:k] - mean
+def _pieces(block: Block, model: Model, coef: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, slice]]:
+    """The block's real rows, ``_ROWS`` at a time (a table in memory is one block: its design is
+    never built whole): each piece's design, its residuals ``y - mean`` (a probability for a
+    logistic model: a row's score is its residual times its regressors) and its rows."""
+    for start in range(0, block.rows, _ROWS):
+        rows = slice(start, min(start + _ROWS, block.rows))
+        columns = [np.ones(rows.stop - start)] * model.intercept + [block.columns[c][rows] for c in model.x]
+        X = np.column_stack(columns)
+        eta = X @ coef
+        mean = 1 / (1 + np.exp(-eta)) if model.logistic else eta
+        yield X, block.columns[model.y][rows] - mean, rows
 
 
 def _meat(block: Block, model: Model, coef: np.ndarray, bread: np.ndarray, kind: str) -> np.ndarray:
-    X, e = _rows(block, model, coef)
-    w = e**2
-    if kind in ("HC2", "HC3"):
-        h = np.einsum("ij,ij->i", X @ bread, X)
-        w = w / (1 - h) ** (1 if kind == "HC2" else 2)
-    return (X * w[:, None]).T @ X
+    meat = np.zeros((len(coef), len(coef)))
+    for X, e, _ in _pieces(block, model, coef):
+        w = e**2
+        if kind in ("HC2", "HC3"):
+            h = np.einsum("ij,ij->i", X @ bread, X)  # the leverages
+            w = w / (1 - h) ** (1 if kind == "HC2" else 2)
+        meat += (X * w[:, None]).T @ X
+    return meat
 
 
 def _scores(block: Block, model: Model, coef: np.ndarray, groups: str) -> dict[float, np.ndarray]:
-    X, e = _rows(block, model, coef)
-    labels, where = np.unique(block.columns[groups][: block.rows], return_inverse=True)
-    sums = np.zeros((len(labels), X.shape[1]))
-    np.add.at(sums, where, X * e[:, None])
-    return dict(zip(labels.tolist(), sums, strict=True))
+    found: dict[float, np.ndarray] = {}
+    for X, e, rows in _pieces(block, model, coef):
+        labels, where = np.unique(block.columns[groups][rows], return_inverse=True)
+        S = X * e[:, None]
+        sums = np.column_stack([np.bincount(where, S[:, j], len(labels)) for j in range(S.shape[1])])
+        found = _joined(found, dict(zip(labels.tolist(), sums, strict=True)))
+    return found
 
 
 def _added(a: np.ndarray, b: np.ndarray) -> np.ndarray:
