@@ -76,6 +76,7 @@ def test_linear_inference_equals_statsmodels_ols(data, rtol):
     assert s.log_likelihood == pytest.approx(model.llf, rel=rtol)
     assert s.aic == pytest.approx(model.aic, rel=rtol) and s.bic == pytest.approx(model.bic, rel=rtol)
     assert s.adj_r2 == pytest.approx(model.rsquared_adj, rel=rtol)
+    assert s.deviance == pytest.approx(sm.GLM(frame[y], sm.add_constant(frame[x])).fit().deviance, rel=rtol)
 
 
 def test_without_an_intercept_the_f_test_and_r2_are_about_zero_as_statsmodels_has_them():
@@ -196,6 +197,9 @@ def test_logistic_likelihoods_tests_and_intervals_equal_statsmodels_logit():
     assert s is not None and s.df_inference is None
     assert s.log_likelihood == pytest.approx(model.llf, rel=1e-10)
     assert s.null_log_likelihood == pytest.approx(model.llnull, rel=1e-10)
+    glm = sm.GLM(data["GRADE"], sm.add_constant(data[x]), family=sm.families.Binomial()).fit(tol=1e-12)
+    assert s.deviance == pytest.approx(glm.deviance, rel=1e-9)
+    assert s.null_deviance == pytest.approx(glm.null_deviance, rel=1e-9)
     assert s.aic == pytest.approx(model.aic, rel=1e-10) and s.bic == pytest.approx(model.bic, rel=1e-10)
     assert s.model_test is not None and s.model_test.distribution == "chi2"
     assert s.model_test.statistic == pytest.approx(model.llr, rel=1e-9)

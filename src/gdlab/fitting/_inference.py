@@ -26,8 +26,8 @@ from gdlab._ols import Columns, LeastSquares
 
 __all__ = [
     "LEGEND",
+    "HypothesisTest",
     "Inference",
-    "Test",
     "checked_alpha",
     "format_p",
     "least_squares",
@@ -61,7 +61,7 @@ def checked_alpha(alpha: object) -> float:
 
 
 @dataclass(frozen=True)
-class Test:
+class HypothesisTest:
     """A test of linear restrictions ``R b = q`` (or of the model as a whole).
 
     Attributes:
@@ -138,7 +138,7 @@ class Inference:
     df_inference: float | None = None
     nobs: int = 0
     intercept: bool = False
-    model_test: Test | None = None
+    model_test: HypothesisTest | None = None
     null_log_likelihood: float | None = None
     groups: int | None = None
 
@@ -146,6 +146,17 @@ class Inference:
     def k(self) -> int:
         """The coefficients counted by AIC and BIC (statsmodels counts ``df_model + 1``: the rank)."""
         return len(self.coef)
+
+    @property
+    def deviance(self) -> float:
+        """The deviance: the residual sum of squares (linear, formula; a Gaussian GLM's deviance),
+        or ``-2 llf`` for a logistic model (statsmodels' ``GLM(...).deviance``, R's ``deviance``)."""
+        return float(self.rss)
+
+    @property
+    def null_deviance(self) -> float | None:
+        """The deviance of the intercept alone (logistic; ``None`` otherwise)."""
+        return None if self.null_log_likelihood is None else float(-2 * self.null_log_likelihood)
 
     @property
     def aic(self) -> float | None:
@@ -179,15 +190,15 @@ def _ratios(coef: np.ndarray, se: np.ndarray) -> np.ndarray:
 
 def wald(
     coef: np.ndarray, cov: np.ndarray, R: np.ndarray, q: np.ndarray, df: float | None, hypothesis: str
-) -> Test:
+) -> HypothesisTest:
     """The Wald test of ``R b = q``: F on (rows of R, ``df``), or chi-squared when ``df`` is None."""
     d = R @ coef - q
     middle = R @ cov @ R.T
     stat = float(d @ np.linalg.lstsq(middle, d, rcond=None)[0])
     J = R.shape[0]
     if df is None:
-        return Test(stat, J, None, chi2_sf(stat, J), "chi2", hypothesis)
-    return Test(stat / J, J, float(df), f_sf(stat / J, J, df), "F", hypothesis)
+        return HypothesisTest(stat, J, None, chi2_sf(stat, J), "chi2", hypothesis)
+    return HypothesisTest(stat / J, J, float(df), f_sf(stat / J, J, df), "F", hypothesis)
 
 
 def _slopes(p: int, intercept: bool) -> np.ndarray:
@@ -217,7 +228,7 @@ def least_squares(
     test = None
     if df > 0 and k_model > 0 and rss > 0:
         f = ((tss - rss) / k_model) / s2
-        test = Test(f, k_model, float(df), f_sf(f, k_model, df), "F", _every_slope(intercept))
+        test = HypothesisTest(f, k_model, float(df), f_sf(f, k_model, df), "F", _every_slope(intercept))
     return Inference(
         se=se,
         statistic=t,
@@ -299,7 +310,7 @@ def logistic(
     k_model = p - int(intercept)
     llr = null_deviance - deviance
     test = (
-        Test(llr, k_model, None, chi2_sf(llr, k_model), "chi2", _every_slope(intercept))
+        HypothesisTest(llr, k_model, None, chi2_sf(llr, k_model), "chi2", _every_slope(intercept))
         if k_model > 0
         else None
     )

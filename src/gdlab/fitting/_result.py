@@ -21,7 +21,7 @@ from gdlab._ols import Columns
 from gdlab._pictures import draw
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
-from gdlab.fitting._inference import LEGEND, Inference, Test, checked_alpha, format_p, stars, wald
+from gdlab.fitting._inference import LEGEND, HypothesisTest, Inference, checked_alpha, format_p, stars, wald
 from gdlab.fitting._settings import Scaling
 
 __all__ = ["Fit"]
@@ -146,6 +146,8 @@ class Fit:
         a linear fit gives a DataFrame of ``mean``, its standard error ``se`` and the ``1 - alpha``
         interval ``lower`` and ``upper`` (t on the residual degrees of freedom, with the fit's
         covariance; as statsmodels' ``get_prediction().summary_frame()`` and R's ``predict.lm``).
+        A clustered fit's intervals take its tests' degrees of freedom, the clusters less one
+        (statsmodels' ``get_prediction`` takes ``n - p`` there, unlike its own ``conf_int``).
 
         Example:
             >>> import gdlab
@@ -216,7 +218,7 @@ class Fit:
             {"lower": bounds[:, 0], "upper": bounds[:, 1]}, index=pd.Index(self.names, name="coefficient")
         )
 
-    def test(self, restrictions: str) -> Test:
+    def test(self, restrictions: str) -> HypothesisTest:
         """The Wald test of linear restrictions on the coefficients, written as text: ``"x1 = 0"``,
         ``"x1 = x2 = 0"``, ``"x1 = 0, x2 = 2*x3"``, ``"x1 + x2 = 1"``. An F test for linear fits
         and formulas (with the fit's covariance, robust ones included: statsmodels' ``f_test``),
@@ -341,8 +343,7 @@ class Fit:
         test = [] if s.model_test is None else [f"  {s.model_test}"]
         if s.statistic_name == "z":
             return [
-                f"  Null deviance: {-2 * (s.null_log_likelihood or 0):.6g} on {s.nobs - int(s.intercept)} "
-                f"degrees of freedom",
+                f"  Null deviance: {s.null_deviance:.6g} on {s.nobs - int(s.intercept)} degrees of freedom",
                 f"  Residual deviance: {s.rss:.6g} on {s.df_resid} degrees of freedom",
                 *self._dropped(),
                 f"  pseudo-R² (McFadden): {s.r2:.4g}  log-likelihood: {s.log_likelihood:.6g}",
@@ -425,6 +426,8 @@ def _stats_dict(stats: Inference) -> dict[str, Any]:
         "condition": stats.condition,
         "log_likelihood": stats.log_likelihood,
         "null_log_likelihood": stats.null_log_likelihood,
+        "deviance": stats.deviance,
+        "null_deviance": stats.null_deviance,
         "aic": stats.aic,
         "bic": stats.bic,
         "nobs": stats.nobs,
