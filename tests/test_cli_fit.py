@@ -66,7 +66,7 @@ def test_a_formula_with_starts_and_a_picture(files):
 
 def test_ols_prints_standard_errors_and_r2(files):
     result = runner.invoke(app, ["fit", "cafe", "--y", "y", "--x", "x", "--method", "ols", "--no-intercept"])
-    assert result.exit_code == 0 and "R² " in result.output and "std error" in result.output
+    assert result.exit_code == 0 and "Multiple R-squared: " in result.output and "std error" in result.output
     assert "Fit(y ~ x - 1, ols, 10 rows)" in result.output
 
 
@@ -118,3 +118,18 @@ def test_a_fits_sentences_name_the_command_lines_options_in_text_and_json(tmp_pa
     assert "give --lr to change it" in out["lr_source"] and "<= --tol " in out["message"]
     text = " ".join(runner.invoke(app, args).output.split())
     assert "give --lr to change it" in text and "<= --tol " in text and "lr=" not in text
+
+
+def test_robust_standard_errors_from_the_command_line(files):
+    from gdlab.fitting._fit import fit
+
+    args = ["fit", "cafe", "--y", "y", "--x", "x", "--method", "ols", "--cov", "HC3"]
+    out = _json(args)
+    expected = fit("cafe", y="y", x="x", cov="HC3").stats
+    assert out["statistics"]["cov_type"] == "HC3" and expected is not None
+    assert list(out["std_errors"].values()) == pytest.approx(expected.se, rel=1e-12)
+    result = runner.invoke(app, [*args[:-1], "HC4"])
+    assert result.exit_code == 2 and "unknown covariance --cov HC4 (did you mean 'HC3'?)" in result.output
+    result = runner.invoke(app, [*args[:-1], "cluster"])
+    needs = "--cov cluster needs the column of cluster labels: give --groups firm"
+    assert result.exit_code == 2 and needs in result.output

@@ -71,6 +71,20 @@ def test_chunks_stay_on_the_workers(chunks, client):
     assert {f.status for f in chunks.chunks} == {"finished"}
 
 
+@pytest.mark.parametrize("cov", ["HC3", "cluster"])
+def test_robust_standard_errors_on_the_cluster_equal_the_in_memory_ones(client, cov):
+    frame = FRAME.assign(firm=np.arange(N) % 7.0)
+    groups = "firm" if cov == "cluster" else None
+    on_cluster = gdlab.fit(
+        dd.from_pandas(frame, npartitions=5), y="y", x="x1,x2", cov=cov, groups=groups, client=client
+    )
+    in_memory = gdlab.fit(frame, y="y", x="x1,x2", cov=cov, groups=groups)
+    assert on_cluster.stats.cov_type == cov and on_cluster.stats.groups == in_memory.stats.groups
+    np.testing.assert_allclose(on_cluster.stats.se, in_memory.stats.se, rtol=1e-10)
+    np.testing.assert_allclose(on_cluster.conf_int(), in_memory.conf_int(), rtol=1e-10)
+    assert on_cluster.test("x1 = 1.5").pvalue == pytest.approx(in_memory.test("x1 = 1.5").pvalue, rel=1e-8)
+
+
 def test_linear_fit_equals_the_in_memory_fit(chunks, client):
     on_cluster = gdlab.fit(chunks, y="y", x="x1,x2")
     in_memory = gdlab.fit(FRAME, y="y", x="x1,x2")

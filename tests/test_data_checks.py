@@ -230,14 +230,14 @@ def test_dropna_reports_the_rows_dropped_in_the_summary_and_the_command_line(tmp
         fitted = gdlab.fit(source, y="y", x="x", dropna=True)
         assert fitted.n == 6 and fitted.dropped == 2
         assert list(fitted.coefficients.values()) == pytest.approx(expected, rel=1e-10)
-        assert "dropped 2 rows with a missing value (dropna=True)" in fitted.summary()
+        assert "(2 observations deleted due to missingness: dropna=True)" in fitted.summary()
         assert "dropped 2 rows with a missing value" in repr(fitted)
     for path in sources.values():
         text = _fit_output(["fit", str(path), "--y", "y", "--x", "x", "--dropna", "--method", "ols"])
         assert text.startswith("Fit(y ~ x, ols, 6 rows)")
-        assert "dropped 2 rows with a missing value (--dropna)" in text
+        assert "(2 observations deleted due to missingness: --dropna)" in text
     nothing = gdlab.fit({"x": X, "y": Y}, y="y", x="x", dropna=True)
-    assert nothing.dropped == 0 and "dropped" not in nothing.summary()
+    assert nothing.dropped == 0 and "missingness" not in nothing.summary()
 
 
 # --- (f) an infinite value is refused, with or without dropna -------------------------------
@@ -292,7 +292,7 @@ def test_dask_data_are_checked_as_data_in_memory(client):
     keep = ~np.isnan(y)
     assert fitted.n == 6 and fitted.dropped == 2
     assert list(fitted.coefficients.values()) == pytest.approx(np.polyfit(X[keep], Y[keep], 1)[::-1])
-    assert "dropped 2 rows with a missing value (dropna=True)" in fitted.summary()
+    assert "(2 observations deleted due to missingness: dropna=True)" in fitted.summary()
     y[6] = -np.inf
     infinite = dd.from_pandas(pd.DataFrame({"x": X, "y": y}), npartitions=2)
     with pytest.raises(

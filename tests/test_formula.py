@@ -87,7 +87,13 @@ def test_a_descent_method_runs_beside_levenberg_marquardt():
     assert result.method == "lbfgs" and result.reference == "lm"
     assert digits(result.closed_form, list(MISRA.certified.values())) >= 9
     assert result.max_difference is not None and digits(result.coef, result.closed_form) >= 6
-    assert "lbfgs" in repr(result) and result.to_pandas().columns.tolist() == ["lm", "lbfgs", "difference"]
+    stats = ["std error", "t", "P>|t|", "lower 95%", "upper 95%"]
+    assert "lbfgs" in repr(result) and result.to_pandas().columns.tolist() == [
+        "lm",
+        "lbfgs",
+        "difference",
+        *stats,
+    ]
 
 
 def test_predict_evaluates_the_formula_on_new_rows():

@@ -843,6 +843,21 @@ def fit(
             "file too large for a table, is streamed).",
         ),
     ] = None,
+    cov: Annotated[
+        str,
+        typer.Option(
+            "--cov",
+            metavar="NAME",
+            help="The covariance behind standard errors, tests and intervals: nonrobust (default), "
+            "HC0, HC1, HC2, HC3 (robust to heteroskedasticity) or cluster (with --groups).",
+        ),
+    ] = "nonrobust",
+    groups: Annotated[
+        str | None,
+        typer.Option(
+            "--groups", metavar="COLUMN", help="The numeric column of cluster labels of --cov cluster."
+        ),
+    ] = None,
     out: Out = None,
     json_output: Json = False,
 ):
@@ -884,6 +899,8 @@ def fit(
         tol=None if tol is None else _options.value(tol, "--tol"),
         rcond=None if rcond is None else _options.value(rcond, "--rcond"),
         stream=stream,
+        cov=cov,
+        groups=groups,
     )
     if out is not None:
         from gdlab import save_figure

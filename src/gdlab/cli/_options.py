@@ -339,6 +339,8 @@ OPTIONS = {
     "x": "--x",
     "y": "--y",
     "family": "--family",
+    "cov": "--cov",
+    "groups": "--groups",
 }
 KINDS = {
     "animation": (".gif", ".mp4", ".html"),

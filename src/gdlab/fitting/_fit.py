@@ -35,6 +35,7 @@ from gdlab._types import DTypeLike
 from gdlab.data import Where, open_source, where
 from gdlab.fitting._beside import descent
 from gdlab.fitting._result import Fit
+from gdlab.fitting._robust import LOGISTIC_COV_TYPES, Robust, cov_type
 from gdlab.fitting._settings import (
     METHODS,
     FitMethod,
@@ -71,6 +72,8 @@ def fit(
     dtype: DTypeLike = None,
     client: Any = None,
     stream: bool | None = None,
+    cov: str = "nonrobust",
+    groups: str | None = None,
 ) -> Fit:
     """Fit ``y ~ x`` (or ``y ~ model``): in closed form, or iteratively beside the reference solution.
 
@@ -136,6 +139,13 @@ def fit(
         stream: read a Parquet file in fixed-size batches instead of into memory
             (default: a directory of Parquet files, or a file larger than a table
             may be, is streamed), as on a cluster.
+        cov: the covariance behind the standard errors, tests and intervals: ``"nonrobust"``
+            (``s^2 (X'X)^-1``; the inverse information for logistic), White's
+            heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear; a
+            logistic fit takes ``"HC0"``), or ``"cluster"`` (robust to correlation within the
+            clusters of ``groups``), as statsmodels' ``cov_type=`` (with ``use_t=True`` for a
+            linear fit); computed by one more pass where the rows are not in memory.
+        groups: the numeric column of cluster labels for ``cov="cluster"``.
 
     Returns:
         A :class:`Fit`.
@@ -147,6 +157,24 @@ def fit(
             logistic, a formula naming an unknown column, or a bad setting.
     """
     kind = family_name(family)
+    cov = cov_type(cov, groups)
+    if cov != "nonrobust" and model is not None:
+        raise InputError(
+            lambda s: (
+                f"{s.setting('cov', cov, quoted=True)} is computed for linear and logistic fits "
+                f"({s.setting('x', '...')}); leave {s.name('cov')} unset for a formula"
+            ),
+            parameter="cov",
+        )
+    if cov not in LOGISTIC_COV_TYPES and kind == "logistic":
+        raise InputError(
+            lambda s: (
+                f"a logistic fit's robust covariance is White's: give {s.setting('cov', 'HC0', quoted=True)} "
+                f"(statsmodels' Logit gives {cov!r} the same numbers) or "
+                f"{s.setting('cov', 'cluster', quoted=True)}"
+            ),
+            parameter="cov",
+        )
     if model is not None:
         if x is not None:
             raise InputError("give x (a linear model) or model (a formula), not both")
@@ -180,17 +208,18 @@ def fit(
     place = where(data, client=client, stream=stream)
     how = fit_method(method, kind)
     response, regressors = variables(y, x)
+    read = (response, *regressors, *([groups] if groups and groups not in (response, *regressors) else []))
+    robust = Robust(cov, groups)
     if place is not Where.MEMORY:
         settings = _checked_elsewhere(
             place, kind, how, dtype, steps, epochs, batch_size, seed, lr, decay, tol, standardize
         )
-        source = open_source(
-            data, columns=(response, *regressors), dropna=dropna, client=client, stream=stream
-        )
-        return _fit_source(source, kind, how, response, regressors, bool(intercept), settings, rcond)
+        source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+        return _fit_source(source, kind, how, response, regressors, bool(intercept), settings, rcond, robust)
     dt = resolve_dtype(dtype)
     settings = Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
-    table = open_source(data, columns=(response, *regressors), dtype=dt, dropna=dropna).table()
+    opened = open_source(data, columns=read, dtype=dt, dropna=dropna)
+    table = opened.table()
     coefficients = ("intercept", *regressors) if intercept else regressors
     _check_design(table, regressors, coefficients, bool(intercept))
     target = np.asarray(table[response])
@@ -198,9 +227,11 @@ def fit(
         from gdlab.fitting._logistic import fit_logistic
 
         design = design_matrix(table, regressors, intercept=bool(intercept))
-        return fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
+        found = fit_logistic(design, target, response, how, settings, table, bool(intercept), dt)
+        return robust.applied(found, opened)
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
-    return _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
+    result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
+    return robust.applied(result, opened)
 
 
 def _checked_elsewhere(place: Where, kind: str, how: Any, dtype: Any, *settings: Any) -> Settings:
@@ -250,16 +281,19 @@ def _fit_source(
     intercept: bool,
     settings: Settings,
     rcond: float | None,
+    robust: Robust,
 ) -> Fit:
     """The fit of rows streamed or on a cluster: one family's algorithm over the source."""
     if kind == "logistic":
         from gdlab.fitting._logistic import fit_logistic_source
 
-        return fit_logistic_source(source, regressors, response, intercept, how, settings)
+        return robust.applied(
+            fit_logistic_source(source, regressors, response, intercept, how, settings), source
+        )
     from gdlab.fitting._linear import linear_fit, linear_stats
 
     stats = linear_stats(source, y=response, x=regressors, intercept=intercept)
-    return linear_fit(
+    result = linear_fit(
         stats,
         how,
         steps=settings.steps,
@@ -269,6 +303,7 @@ def _fit_source(
         standardize=settings.standardize,
         dropped=source.dropped + source.n - stats.n,
     )
+    return robust.applied(result, source)
 
 
 def _formula_refused(data: object, *, streamed: bool) -> InputError:

@@ -38,6 +38,7 @@ from gdlab._methods import Method, resolve_method
 from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
+from gdlab.fitting._inference import Inference, nonlinear
 from gdlab.fitting._result import Fit
 from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name, stopped
 
@@ -307,7 +308,7 @@ def fit_formula(
         intercept=False,
         dtype=dt,
         model=free.text,
-        stats=None,
+        stats=_inference(problem, coef) if path.status is Status.CONVERGED else None,
         reference=solver,
         _predictor=_Predictor(model, used, params),
         _data=table,
@@ -315,6 +316,17 @@ def fit_formula(
     if how in LEAST_SQUARES_METHODS:
         return result
     return _beside(result, problem, how, start / scale, steps, lr, tol, dt)
+
+
+def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
+    """Standard errors at the solution: the Jacobian of the residuals in the parameters' own units
+    (the scaled parameters' Jacobian divided by the scales)."""
+    u = jnp.asarray(coef / problem.scale)
+    residual = np.asarray(problem.residuals(u), dtype=np.float64)
+    jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
+    if not (np.all(np.isfinite(jacobian)) and np.all(np.isfinite(residual))):
+        return None
+    return nonlinear(coef, jacobian, residual)
 
 
 def _check_rows(n: int, params: tuple[str, ...], model: str) -> None:

@@ -238,31 +238,18 @@ def linear_fit(
 
 
 def _linear_inference(stats: LinearStats, solved: Any) -> Any:
-    import scipy.stats  # type: ignore[import-untyped]
+    from gdlab.fitting._inference import least_squares
 
-    from gdlab.fitting._inference import Inference
-
-    n, p = stats.n, stats.p
     coef = solved.coef.astype(np.float64)
-    rss, tss = stats.rss(coef), stats.tss
-    df = n - solved.rank
-    r2 = 1 - rss / tss if tss > 0 else float("nan")
-    s2 = rss / df if df > 0 else float("nan")
-    se = np.sqrt(np.diag(s2 * solved.unscaled_inverse()))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = coef / se
-    return Inference(
-        se=se,
-        statistic=t,
-        pvalue=2 * scipy.stats.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan),
-        statistic_name="t",
-        r2=r2,
-        adj_r2=1 - (n - int(stats.intercept)) / df * (1 - r2) if df > 0 else float("nan"),
-        sigma=float(np.sqrt(s2)),
-        rss=rss,
-        df_resid=df,
-        condition=solved.condition,
-        log_likelihood=-n / 2 * (np.log(2 * np.pi * rss / n) + 1) if rss > 0 else None,
+    return least_squares(
+        coef,
+        solved.unscaled_inverse(),
+        solved.rank,
+        stats.n,
+        stats.rss(coef),
+        stats.tss,
+        stats.intercept,
+        solved.condition,
     )
 
 

@@ -168,7 +168,13 @@ def fit_logistic(
             else 2 * len(target) * np.log(2)
         )
         stats = _inference.logistic(
-            coef, cov, _deviance(target, eta), float(null), len(target) - X.shape[1], solved.condition
+            coef,
+            cov,
+            _deviance(target, eta),
+            float(null),
+            len(target) - X.shape[1],
+            solved.condition,
+            intercept,
         )
     if solved is not None:
         notes = [*solved.messages(), *notes]
@@ -243,7 +249,13 @@ def fit_logistic_source(
     null = -2 * n * (mean * np.log(mean) + (1 - mean) * np.log(1 - mean)) if intercept else 2 * n * np.log(2)
     stats = (
         _inference.logistic(
-            coef, solved.unscaled_inverse(), deviance, float(null), n - len(names_), solved.condition
+            coef,
+            solved.unscaled_inverse(),
+            deviance,
+            float(null),
+            n - len(names_),
+            solved.condition,
+            intercept,
         )
         if solved.full_rank
         else None

@@ -13,14 +13,15 @@ from typing import Any, final
 
 import numpy as np
 
-from gdlab._checks import PYTHON, InputError, Sentence, Spelling, spelled
+from gdlab._checks import PYTHON, InputError, Sentence, Spelling, closest, spelled
 from gdlab._data import DataLike, as_table
+from gdlab._distributions import t_quantile
 from gdlab._json import plain
 from gdlab._ols import Columns
 from gdlab._pictures import draw
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
-from gdlab.fitting._inference import Inference
+from gdlab.fitting._inference import LEGEND, HypothesisTest, Inference, checked_alpha, format_p, stars, wald
 from gdlab.fitting._settings import Scaling
 
 __all__ = ["Fit"]
@@ -138,20 +139,110 @@ class Fit:
         flat = self.trajectory.flat_params()
         return flat if self._scaling is None else self._scaling.back(flat)
 
-    def predict(self, data: DataLike) -> np.ndarray:
+    def predict(self, data: DataLike, *, interval: str | None = None, alpha: float = 0.05) -> Any:
         """Fitted values for new rows holding the regressor columns (probabilities for logistic).
+
+        With ``interval="confidence"`` (for the mean) or ``"prediction"`` (for a new observation),
+        a linear fit gives a DataFrame of ``mean``, its standard error ``se`` and the ``1 - alpha``
+        interval ``lower`` and ``upper`` (t on the residual degrees of freedom, with the fit's
+        covariance; as statsmodels' ``get_prediction().summary_frame()`` and R's ``predict.lm``).
+        A clustered fit's intervals take its tests' degrees of freedom, the clusters less one
+        (statsmodels' ``get_prediction`` takes ``n - p`` there, unlike its own ``conf_int``).
 
         Example:
             >>> import gdlab
             >>> gdlab.fit("cafe", y="y", x="x").predict({"x": [20.0, 30.0]}).round(3).tolist()
             [54.259, 76.416]
         """
+        if interval is not None:
+            return self._interval(data, interval, alpha)
         if self._predictor is not None:
             return np.asarray(self._predictor(data, self.coef))
-        table = as_table(data, columns=self.x, dtype=self.dtype)
-        columns = [None] * self.intercept + [table[c] for c in self.x]
-        eta = Columns(columns, table.n, self.dtype).matvec(self.coef.astype(self.dtype))
+        eta = self._rows(data).matvec(self.coef.astype(self.dtype))
         return 1 / (1 + np.exp(-eta)) if self.family == "logistic" else eta
+
+    def _rows(self, data: DataLike) -> Columns:
+        """The design of new rows, read from their columns (a column of ones first with an intercept)."""
+        table = as_table(data, columns=self.x, dtype=self.dtype)
+        return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
+
+    def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
+        import pandas as pd
+
+        if interval not in ("confidence", "prediction"):
+            near = closest(str(interval), ("confidence", "prediction"))
+            hint = f"did you mean {near!r}? " if near else ""
+            raise InputError(
+                f"unknown interval={interval!r}: {hint}give 'confidence' (for the mean) or 'prediction' "
+                "(for a new observation)",
+                parameter="interval",
+            )
+        checked_alpha(alpha)
+        stats = self.stats
+        if self.family != "linear" or self.model is not None or stats is None or stats.sigma is None:
+            raise InputError(
+                "interval= is given for linear fits (x=...) with standard errors: predict(data) "
+                "without it gives the fitted values of this fit",
+                parameter="interval",
+            )
+        design = self._rows(data)
+        X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns])
+        X = X.astype(np.float64)
+        mean = X @ stats.coef
+        var = np.einsum("ij,jk,ik->i", X, stats.cov, X)
+        se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
+        q = t_quantile(1 - alpha / 2, stats.df_inference)
+        return pd.DataFrame({"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se})
+
+    def conf_int(self, alpha: float = 0.05) -> Any:
+        """The ``1 - alpha`` confidence interval of each coefficient: a DataFrame of ``lower`` and
+        ``upper`` by coefficient (t on the residual degrees of freedom for linear fits and formulas,
+        the clusters less one for ``cov="cluster"``; z for logistic), as statsmodels' ``conf_int``
+        and R's ``confint`` for ``lm`` (Wald intervals: R's ``confint`` profiles the likelihood of
+        ``glm`` and ``nls`` fits instead, which gives slightly different, asymmetric intervals).
+
+        Example:
+            >>> import gdlab
+            >>> gdlab.fit("cafe", y="y", x="x").conf_int().round(3)
+                         lower   upper
+            coefficient
+            intercept    3.194  16.695
+            x            1.948   2.484
+        """
+        import pandas as pd
+
+        checked_alpha(alpha)
+        stats = self._stats("conf_int")
+        bounds = stats.conf_int(alpha)
+        return pd.DataFrame(
+            {"lower": bounds[:, 0], "upper": bounds[:, 1]}, index=pd.Index(self.names, name="coefficient")
+        )
+
+    def test(self, restrictions: str) -> HypothesisTest:
+        """The Wald test of linear restrictions on the coefficients, written as text: ``"x1 = 0"``,
+        ``"x1 = x2 = 0"``, ``"x1 = 0, x2 = 2*x3"``, ``"x1 + x2 = 1"``. An F test for linear fits
+        and formulas (with the fit's covariance, robust ones included: statsmodels' ``f_test``),
+        chi-squared for logistic (statsmodels' ``wald_test``). The text is read by gdlab's
+        expression language, never evaluated.
+
+        Example:
+            >>> import gdlab
+            >>> print(gdlab.fit("cafe", y="y", x="x").test("x = 2"))
+            F-statistic: 3.44384 on 1 and 8 DF, p-value: 0.101
+        """
+        from gdlab.fitting._restrictions import restrictions as parsed
+
+        stats = self._stats("test")
+        R, q = parsed(restrictions, self.names)
+        return wald(stats.coef, stats.cov, R, q, stats.df_inference, restrictions)
+
+    def _stats(self, what: str) -> Inference:
+        if self.stats is None or self.stats.cov.size == 0:
+            raise InputError(
+                f"this fit has no standard errors, so no {what}: its design is rank-deficient or its "
+                "iterations did not converge (see its warnings)"
+            )
+        return self.stats
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
@@ -200,7 +291,7 @@ class Fit:
 
     def to_pandas(self) -> Any:
         """A DataFrame indexed by coefficient: the reference solution, the method's values, their
-        difference, and standard errors with their statistics and p-values where known."""
+        difference, and standard errors with their statistics, p-values and 95% intervals where known."""
         import pandas as pd
 
         columns: dict[str, Any] = {self.reference: self.closed_form}
@@ -208,28 +299,35 @@ class Fit:
             columns |= {self.method: self.coef, "difference": self.coef - self.closed_form}
         if self.stats is not None:
             name = self.stats.statistic_name
+            bounds = self.stats.conf_int(0.05)
             columns |= {
                 "std error": self.stats.se,
                 name: self.stats.statistic,
                 f"P>|{name}|": self.stats.pvalue,
+                "lower 95%": bounds[:, 0],
+                "upper 95%": bounds[:, 1],
             }
         return pd.DataFrame(columns, index=pd.Index(self.names, name="coefficient"))
 
     def summary(self, spelling: Spelling = PYTHON) -> str:
-        """A readable table: the reference solution's coefficients with their standard errors,
-        statistics and p-values, the method's own values beside them, and the fit's measures;
-        its sentences name the parameters as ``spelling`` writes them."""
+        """A readable table, as R's ``summary`` prints one: the reference solution's coefficients
+        with their standard errors, statistics, p-values (``<2e-16`` where they underflow) and
+        significance stars, the method's own values beside them, then the fit's measures (the
+        residual standard error, the rows dropped for missing values, R², the model's F test,
+        the log-likelihood, AIC and BIC); its sentences name the parameters as ``spelling`` writes them."""
         other = self.max_difference is not None
-        heads = ["std error", self.stats.statistic_name, "p"] if self.stats else []
+        s = self.stats
+        heads = ["std error", s.statistic_name, f"P>|{s.statistic_name}|", ""] if s else []
         rows = [["coefficient", self.reference, *heads, *([self.method] if other else [])]]
         for i, name in enumerate(self.names):
             extra = []
-            if self.stats is not None:
-                s = self.stats
-                extra = [f"{s.se[i]:.6g}", f"{s.statistic[i]:.4g}", f"{s.pvalue[i]:.3g}"]
+            if s is not None:
+                p = float(s.pvalue[i])
+                extra = [f"{s.se[i]:.6g}", f"{s.statistic[i]:.4g}", format_p(p), stars(p).ljust(3)]
             mine = [f"{self.coef[i]:.10g}"] if other else []
             rows.append([name, f"{self.closed_form[i]:.10g}", *extra, *mine])
-        lines = [self._title(), *table(rows), *self._measures(), *self._dropped()]
+        legend = ["  ---", f"  {LEGEND}"] if s is not None else []
+        lines = [self._title(), *table(rows), *legend, *self._measures()]
         if self.max_difference is not None:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
         if self.trajectory is not None:
@@ -238,26 +336,37 @@ class Fit:
         warnings = [f"  warning: {spelled(w, spelling)}" for w in self.warnings]
         return "\n".join([*(str(spelled(line, spelling)) for line in lines), *warnings])
 
-    def _measures(self) -> list[str]:
+    def _measures(self) -> list[Any]:
         s = self.stats
         if s is None:
-            return []
-        if s.statistic_name == "t":
+            return self._dropped()
+        test = [] if s.model_test is None else [f"  {s.model_test}"]
+        if s.statistic_name == "z":
             return [
-                f"  R² {s.r2:.6g}  adjusted R² {s.adj_r2:.6g}  residual SD {s.sigma:.6g} "
-                f"on {count(s.df_resid, 'degree')} of freedom",
-                f"  condition number {s.condition:.3g}",
+                f"  Null deviance: {s.null_deviance:.6g} on {s.nobs - int(s.intercept)} degrees of freedom",
+                f"  Residual deviance: {s.rss:.6g} on {s.df_resid} degrees of freedom",
+                *self._dropped(),
+                f"  pseudo-R² (McFadden): {s.r2:.4g}  log-likelihood: {s.log_likelihood:.6g}",
+                f"  AIC: {s.aic:.6g}  BIC: {s.bic:.6g}",
+                *[line.replace("chi2-statistic", "likelihood-ratio chi-squared") for line in test],
             ]
-        return [
-            f"  deviance {s.rss:.6g}  pseudo-R² (McFadden) {s.r2:.4g}  log-likelihood {s.log_likelihood:.6g}"
-        ]
+        lines = [f"  Residual standard error: {s.sigma:.6g} on {count(s.df_resid, 'degree')} of freedom"]
+        lines += self._dropped()
+        if s.r2 is not None and s.adj_r2 is not None:
+            lines.append(f"  Multiple R-squared: {s.r2:.6g},  Adjusted R-squared: {s.adj_r2:.6g}")
+        lines += test
+        if s.log_likelihood is not None:
+            lines.append(f"  Log-likelihood: {s.log_likelihood:.6g}  AIC: {s.aic:.6g}  BIC: {s.bic:.6g}")
+        if s.cov_type != "nonrobust":
+            lines.append(f"  Standard errors: {_COVARIANCES[s.cov_type]}")
+        return [*lines, f"  condition number {s.condition:.3g}"]
 
-    def _dropped(self) -> list[str]:
+    def _dropped(self) -> list[Any]:
         """What dropna did, said wherever the rows fitted are (its count is kept in ``dropped``)."""
         if not self.dropped:
             return []
-        dropped = count(self.dropped, "row")
-        return [Sentence(lambda s: f"  dropped {dropped} with a missing value ({s.setting('dropna', True)})")]
+        said = count(self.dropped, "observation")
+        return [Sentence(lambda s: f"  ({said} deleted due to missingness: {s.setting('dropna', True)})")]
 
     def _title(self) -> str:
         if self.model is not None:
@@ -277,7 +386,8 @@ class Fit:
             scale = " on the raw columns" if not self.standardized and not said else scale
             diff = "" if self.max_difference is None else f"; largest difference {self.max_difference:.3g}"
             lines.append(f"  {self.method}: {count(path.steps, 'step')}{rate}{scale}, {path.status}{diff}")
-        lines += self._dropped()
+        if self.dropped:
+            lines.append(f"  dropped {count(self.dropped, 'row')} with a missing value")
         return "\n".join([*lines, *(f"  warning: {w}" for w in self.warnings)])
 
     def _table(self) -> list[str]:
@@ -288,6 +398,15 @@ class Fit:
             values = [self.closed_form[i], *([self.coef[i]] if other else [])]
             rows.append([name, *(f"{v:.10g}" for v in values)])
         return table(rows)
+
+
+_COVARIANCES = {
+    "HC0": "HC0 (White's, robust to heteroskedasticity)",
+    "HC1": "HC1 (robust to heteroskedasticity, scaled by n/(n-p))",
+    "HC2": "HC2 (robust to heteroskedasticity, weighted by leverage)",
+    "HC3": "HC3 (robust to heteroskedasticity, jackknife-like)",
+    "cluster": "clustered by groups",
+}
 
 
 def _reference_method(result: Fit) -> str:
@@ -306,4 +425,16 @@ def _stats_dict(stats: Inference) -> dict[str, Any]:
         "df_resid": stats.df_resid,
         "condition": stats.condition,
         "log_likelihood": stats.log_likelihood,
+        "null_log_likelihood": stats.null_log_likelihood,
+        "deviance": stats.deviance,
+        "null_deviance": stats.null_deviance,
+        "aic": stats.aic,
+        "bic": stats.bic,
+        "nobs": stats.nobs,
+        "cov_type": stats.cov_type,
+        "df_inference": stats.df_inference,
+        "groups": stats.groups,
+        "conf_int_95": [list(row) for row in stats.conf_int(0.05)],
+        "cov": [list(row) for row in stats.cov],
+        "model_test": None if stats.model_test is None else stats.model_test.to_dict(),
     }

@@ -1,0 +1,408 @@
+"""Inference on every fit, against statsmodels 0.15 as the oracle and NIST's certified values.
+
+Standard errors, t and p, intervals, the model's F test, tests of linear restrictions, the
+log-likelihood, AIC and BIC, robust (HC0-HC3) and clustered covariances, prediction intervals,
+logistic fits against ``Logit``, and formulas (nonlinear least squares) against NIST's certified
+standard deviations, SciPy's ``curve_fit`` and R's ``nls``; the same numbers from Parquet files as
+from memory; and the errors that bad settings get.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import gdlab
+from gdlab._checks import InputError
+from nls_problems import boxbod, misra1a
+
+sm = pytest.importorskip("statsmodels.api")
+
+
+def _stackloss() -> tuple[pd.DataFrame, str, list[str]]:
+    return sm.datasets.stackloss.load_pandas().data, "STACKLOSS", ["AIRFLOW", "WATERTEMP", "ACIDCONC"]
+
+
+def _longley() -> tuple[pd.DataFrame, str, list[str]]:
+    data = sm.datasets.longley.load_pandas()
+    return data.exog.assign(TOTEMP=data.endog), "TOTEMP", list(data.exog.columns)
+
+
+def _cafe() -> tuple[pd.DataFrame, str, list[str]]:
+    return gdlab.datasets.cafe().to_pandas(), "y", ["x"]
+
+
+def _grunfeld() -> pd.DataFrame:
+    frame = sm.datasets.grunfeld.load_pandas().data
+    return frame.assign(firm=pd.factorize(frame["firm"])[0].astype(float))[
+        ["invest", "value", "capital", "firm"]
+    ]
+
+
+def _ols(frame: pd.DataFrame, y: str, x: list[str], intercept: bool = True, **fit_kw: object):
+    X = sm.add_constant(frame[x]) if intercept else frame[x]
+    return sm.OLS(frame[y], X).fit(**fit_kw)
+
+
+def _close(a: object, b: object, rtol: float) -> None:
+    np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=rtol, atol=0)
+
+
+# --- linear: every number beside statsmodels' OLS ------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "rtol"), [(_stackloss, 1e-10), (_cafe, 1e-10), (_longley, 1e-8)])
+def test_linear_inference_equals_statsmodels_ols(data, rtol):
+    frame, y, x = data()
+    model = _ols(frame, y, x)
+    result = gdlab.fit(frame, y=y, x=x)
+    s = result.stats
+    assert s is not None and s.cov_type == "nonrobust"
+    _close(s.se, model.bse, rtol)
+    _close(s.statistic, model.tvalues, rtol)
+    _close(s.pvalue, model.pvalues, 100 * rtol)  # a p-value's relative error grows with |t|
+    _close(s.cov, model.cov_params(), rtol)
+    for alpha in (0.05, 0.1, 0.01):
+        _close(result.conf_int(alpha), model.conf_int(alpha), rtol)
+    assert s.model_test is not None and s.model_test.distribution == "F"
+    assert s.model_test.statistic == pytest.approx(model.fvalue, rel=rtol)
+    assert s.model_test.pvalue == pytest.approx(model.f_pvalue, rel=100 * rtol)
+    assert (s.model_test.df_num, s.model_test.df_denom) == (model.df_model, model.df_resid)
+    assert s.log_likelihood == pytest.approx(model.llf, rel=rtol)
+    assert s.aic == pytest.approx(model.aic, rel=rtol) and s.bic == pytest.approx(model.bic, rel=rtol)
+    assert s.adj_r2 == pytest.approx(model.rsquared_adj, rel=rtol)
+    assert s.deviance == pytest.approx(sm.GLM(frame[y], sm.add_constant(frame[x])).fit().deviance, rel=rtol)
+
+
+def test_without_an_intercept_the_f_test_and_r2_are_about_zero_as_statsmodels_has_them():
+    frame, y, x = _stackloss()
+    model = _ols(frame, y, x, intercept=False)
+    s = gdlab.fit(frame, y=y, x=x, intercept=False).stats
+    assert s is not None and s.model_test is not None
+    assert s.model_test.statistic == pytest.approx(model.fvalue, rel=1e-10)
+    assert s.model_test.df_num == 3 and s.r2 == pytest.approx(model.rsquared, rel=1e-12)
+    assert s.aic == pytest.approx(model.aic, rel=1e-12) and s.bic == pytest.approx(model.bic, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs"),
+    [
+        ("AIRFLOW = 0", "AIRFLOW = 0"),
+        ("AIRFLOW = WATERTEMP = 0", "AIRFLOW - WATERTEMP = 0, WATERTEMP = 0"),
+        ("AIRFLOW = 0, WATERTEMP = 2*ACIDCONC", "AIRFLOW = 0, WATERTEMP - 2*ACIDCONC = 0"),
+        ("AIRFLOW + WATERTEMP == 1", "AIRFLOW + WATERTEMP = 1"),
+        ("intercept = -40, ACIDCONC / 2 = 0", "const = -40, ACIDCONC = 0"),
+    ],
+)
+def test_restrictions_are_tested_as_statsmodels_f_test_does(mine, theirs):
+    frame, y, x = _stackloss()
+    model = _ols(frame, y, x)
+    found = gdlab.fit(frame, y=y, x=x).test(mine)
+    expected = model.f_test(theirs)
+    assert found.distribution == "F" and found.hypothesis == mine
+    assert found.statistic == pytest.approx(float(np.squeeze(expected.fvalue)), rel=1e-9)
+    assert found.pvalue == pytest.approx(float(expected.pvalue), rel=1e-8)
+    assert (found.df_num, found.df_denom) == (expected.df_num, expected.df_denom)
+
+
+# --- robust and clustered covariances -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cov", ["HC0", "HC1", "HC2", "HC3", "cluster"])
+def test_robust_covariances_equal_statsmodels_with_use_t(cov):
+    frame = _grunfeld()
+    kw = {"cov_kwds": {"groups": frame["firm"]}} if cov == "cluster" else {}
+    model = _ols(frame, "invest", ["value", "capital"], cov_type=cov, use_t=True, **kw)
+    result = gdlab.fit(
+        frame, y="invest", x="value,capital", cov=cov.lower(), groups="firm" if cov == "cluster" else None
+    )
+    s = result.stats
+    assert s is not None and s.cov_type == cov and s.groups == (11 if cov == "cluster" else None)
+    _close(s.cov, model.cov_params(), 1e-9)
+    _close(s.se, model.bse, 1e-9)
+    _close(s.pvalue, model.pvalues, 1e-7)
+    _close(result.conf_int(0.1), model.conf_int(0.1), 1e-9)
+    assert s.model_test is not None
+    assert s.model_test.statistic == pytest.approx(model.fvalue, rel=1e-9)
+    assert s.model_test.pvalue == pytest.approx(model.f_pvalue, rel=1e-7)
+    expected = model.f_test("value = 0, capital = 0.2")
+    found = result.test("value = 0, capital = 0.2")
+    assert found.statistic == pytest.approx(float(np.squeeze(expected.fvalue)), rel=1e-9)
+    assert found.df_denom == expected.df_denom and found.pvalue == pytest.approx(
+        float(expected.pvalue), rel=1e-7
+    )
+    assert "Standard errors: " in result.summary()
+
+
+@pytest.mark.parametrize("cov", ["HC2", "cluster"])
+def test_a_table_in_memory_is_read_a_few_rows_at_a_time_with_the_same_numbers(monkeypatch, cov):
+    frame = _grunfeld()
+    groups = "firm" if cov == "cluster" else None
+    whole = gdlab.fit(frame, y="invest", x="value,capital", cov=cov, groups=groups)
+    monkeypatch.setattr("gdlab.fitting._robust._ROWS", 7)  # 32 pieces, the last short
+    pieces = gdlab.fit(frame, y="invest", x="value,capital", cov=cov, groups=groups)
+    assert whole.stats is not None and pieces.stats is not None
+    _close(pieces.stats.cov, whole.stats.cov, 1e-12)
+
+
+def test_the_robust_covariance_changes_the_numbers_it_should_and_no_other():
+    frame = _grunfeld()
+    plain, robust = (
+        gdlab.fit(frame, y="invest", x="value,capital"),
+        gdlab.fit(frame, y="invest", x="value,capital", cov="HC3"),
+    )
+    assert plain.stats is not None and robust.stats is not None
+    assert not np.allclose(plain.stats.se, robust.stats.se, rtol=1e-3)
+    np.testing.assert_array_equal(plain.coef, robust.coef)
+    assert plain.stats.r2 == robust.stats.r2 and plain.stats.aic == robust.stats.aic
+
+
+# --- predictions with intervals -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cov", ["nonrobust", "HC3"])
+@pytest.mark.parametrize("alpha", [0.05, 0.2])
+def test_predict_intervals_equal_statsmodels_summary_frame(cov, alpha):
+    frame, y, x = _stackloss()
+    model = _ols(frame, y, x, cov_type=cov, use_t=True)
+    new = pd.DataFrame(
+        {"AIRFLOW": [50.0, 62.0, 80.0], "WATERTEMP": [18.0, 22.0, 27.0], "ACIDCONC": [72.0, 87.0, 90.0]}
+    )
+    expected = model.get_prediction(sm.add_constant(new, has_constant="add")).summary_frame(alpha=alpha)
+    result = gdlab.fit(frame, y=y, x=x, cov=cov)
+    confidence = result.predict(new, interval="confidence", alpha=alpha)
+    prediction = result.predict(new, interval="prediction", alpha=alpha)
+    assert list(confidence.columns) == ["mean", "se", "lower", "upper"]
+    _close(confidence["mean"], expected["mean"], 1e-11)
+    _close(confidence["se"], expected["mean_se"], 1e-9)
+    _close(confidence[["lower", "upper"]], expected[["mean_ci_lower", "mean_ci_upper"]], 1e-9)
+    _close(prediction[["lower", "upper"]], expected[["obs_ci_lower", "obs_ci_upper"]], 1e-9)
+    _close(result.predict(new), expected["mean"], 1e-11)
+
+
+# --- logistic: statsmodels' Logit -------------------------------------------------------------------
+
+
+def test_logistic_likelihoods_tests_and_intervals_equal_statsmodels_logit():
+    data = sm.datasets.spector.load_pandas().data
+    x = ["GPA", "TUCE", "PSI"]
+    model = sm.Logit(data["GRADE"], sm.add_constant(data[x])).fit(disp=0, tol=1e-12)
+    result = gdlab.fit(data, y="GRADE", x=x, family="logistic")
+    s = result.stats
+    assert s is not None and s.df_inference is None
+    assert s.log_likelihood == pytest.approx(model.llf, rel=1e-10)
+    assert s.null_log_likelihood == pytest.approx(model.llnull, rel=1e-10)
+    glm = sm.GLM(data["GRADE"], sm.add_constant(data[x]), family=sm.families.Binomial()).fit(tol=1e-12)
+    assert s.deviance == pytest.approx(glm.deviance, rel=1e-9)
+    assert s.null_deviance == pytest.approx(glm.null_deviance, rel=1e-9)
+    assert s.aic == pytest.approx(model.aic, rel=1e-10) and s.bic == pytest.approx(model.bic, rel=1e-10)
+    assert s.model_test is not None and s.model_test.distribution == "chi2"
+    assert s.model_test.statistic == pytest.approx(model.llr, rel=1e-9)
+    assert s.model_test.pvalue == pytest.approx(model.llr_pvalue, rel=1e-8)
+    _close(result.conf_int(), model.conf_int(), 1e-7)
+    _close(s.pvalue, model.pvalues, 1e-6)
+    found, expected = (
+        result.test("GPA = 0, PSI = 2"),
+        model.wald_test("GPA = 0, PSI = 2", scalar=True, use_f=False),
+    )
+    assert found.distribution == "chi2" and found.df_denom is None and found.df_num == 2
+    assert found.statistic == pytest.approx(float(expected.statistic), rel=1e-7)
+    assert found.pvalue == pytest.approx(float(expected.pvalue), rel=1e-7)
+    text = result.summary()
+    assert "Null deviance: 41.1835 on 31 degrees of freedom" in text
+    assert "Residual deviance: 25.7793 on 28 degrees of freedom" in text and "AIC: 33.7793" in text
+
+
+@pytest.mark.parametrize("cov", ["HC0", "cluster"])
+def test_logistic_robust_covariances_equal_statsmodels_logit(tmp_path, cov):
+    data = sm.datasets.spector.load_pandas().data.assign(g=np.arange(32) // 4.0)
+    x = ["GPA", "TUCE", "PSI"]
+    kw = {"cov_kwds": {"groups": data["g"]}} if cov == "cluster" else {}
+    model = sm.Logit(data["GRADE"], sm.add_constant(data[x])).fit(disp=0, tol=1e-12, cov_type=cov, **kw)
+    groups = "g" if cov == "cluster" else None
+    result = gdlab.fit(data, y="GRADE", x=x, family="logistic", cov=cov, groups=groups)
+    s = result.stats
+    assert s is not None and s.cov_type == cov and s.df_inference is None
+    _close(s.se, model.bse, 1e-9)
+    _close(s.pvalue, model.pvalues, 1e-8)
+    _close(result.conf_int(), model.conf_int(), 1e-9)
+    assert s.model_test is not None and s.model_test.statistic == pytest.approx(model.llr, rel=1e-9)
+    found, expected = (
+        result.test("GPA = 0, PSI = 2"),
+        model.wald_test("GPA = 0, PSI = 2", scalar=True, use_f=False),
+    )
+    assert found.statistic == pytest.approx(float(expected.statistic), rel=1e-9)
+    data.to_parquet(tmp_path / "spector.parquet")
+    there = gdlab.fit(
+        tmp_path / "spector.parquet", y="GRADE", x=x, family="logistic", cov=cov, groups=groups, stream=True
+    )
+    assert there.stats is not None
+    _close(there.stats.se, s.se, 1e-9)
+
+
+# --- formulas: nonlinear least squares as R's nls reports it -----------------------------------
+
+
+NIST_SD = {
+    "Misra1a": [2.7070075241e00, 7.2668688436e-06],
+    "BoxBOD": [1.2354515176e01, 1.0455993237e-01],
+}
+
+
+@pytest.mark.parametrize("problem", [misra1a, boxbod])
+def test_formula_standard_errors_equal_nist_certified_values_and_curve_fit(problem):
+    from scipy.optimize import curve_fit
+
+    case = problem()
+    certified = NIST_SD[case.name.split()[0]]
+    for start in case.starts:
+        result = gdlab.fit({"x": case.x, "y": case.y}, y="y", model=case.formula, init=start)
+        s = result.stats
+        assert s is not None and s.statistic_name == "t" and s.df_resid == len(case.x) - 2
+        _close(s.se, certified, 1e-8)
+        assert s.rss == pytest.approx(case.rss, rel=1e-9)
+        _close(s.statistic, result.coef / s.se, 1e-14)
+    _, pcov = curve_fit(
+        lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), case.x, case.y, p0=list(case.certified.values())
+    )
+    _close(s.cov, pcov, 1e-6)  # curve_fit's Jacobian is differenced: its own accuracy, not ours
+    lower, upper = result.conf_int(0.05).to_numpy().T
+    from scipy import stats
+
+    q = stats.t.ppf(0.975, s.df_resid)
+    _close(upper - lower, 2 * q * np.asarray(certified), 1e-8)
+
+
+def test_engel_power_law_has_r_nls_standard_errors():
+    data = sm.datasets.engel.load_pandas().data
+    result = gdlab.fit(data, y="foodexp", model="a*income^b", init={"a": 1, "b": 1})
+    assert result.stats is not None
+    assert [round(v, 3 - int(np.floor(np.log10(v)))) for v in result.stats.se] == [0.3828, 0.01939]
+    text = result.summary()
+    assert "<2e-16  ***" in text and "Residual standard error: 106.806 on 233 degrees of freedom" in text
+
+
+# --- the same numbers from Parquet as from memory ---------------------------------------------------
+
+
+@pytest.mark.parametrize("cov", ["nonrobust", "HC1", "HC3", "cluster"])
+def test_parquet_files_give_the_numbers_memory_gives(tmp_path, cov):
+    frame = _grunfeld()
+    frame.loc[[3, 50, 151], "value"] = np.nan
+    folder = tmp_path / "grunfeld"
+    folder.mkdir()
+    for k, start in enumerate(range(0, len(frame), 60)):
+        frame.iloc[start : start + 60].to_parquet(folder / f"part-{k}.parquet")
+    groups = "firm" if cov == "cluster" else None
+    kw = {"y": "invest", "x": "value,capital", "cov": cov, "groups": groups, "dropna": True}
+    here, there = gdlab.fit(frame, **kw), gdlab.fit(folder, **kw)
+    assert here.stats is not None and there.stats is not None
+    assert there.dropped == here.dropped == 3 and there.n == here.n == 217
+    for name in ("se", "pvalue", "cov"):
+        _close(getattr(there.stats, name), getattr(here.stats, name), 1e-10)
+    _close(there.conf_int(), here.conf_int(), 1e-10)
+    assert there.stats.model_test.statistic == pytest.approx(here.stats.model_test.statistic, rel=1e-10)
+    assert there.stats.aic == pytest.approx(here.stats.aic, rel=1e-12)
+    assert there.test("value = capital").statistic == pytest.approx(
+        here.test("value = capital").statistic, rel=1e-10
+    )
+    assert "(3 observations deleted due to missingness: dropna=True)" in there.summary()
+    kept = frame.dropna()
+    model_kw = {"cov_kwds": {"groups": kept["firm"]}} if cov == "cluster" else {}
+    model = _ols(kept, "invest", ["value", "capital"], cov_type=cov, use_t=True, **model_kw)
+    _close(there.stats.se, model.bse, 1e-9)
+
+
+# --- what the summary and the dictionary say -------------------------------------------------------------
+
+
+def test_summary_reads_like_r():
+    frame, y, x = _stackloss()
+    text = gdlab.fit(frame, y=y, x=x).summary()
+    lines = text.splitlines()
+    assert lines[1].split() == ["coefficient", "closed", "form", "std", "error", "t", "P>|t|"]
+    assert lines[2].split()[0] == "intercept" and lines[2].split()[-2:] == ["0.00375", "**"]
+    assert lines[3].split()[-2:] == ["5.8e-05", "***"] and lines[4].split()[-1] == "**"
+    assert lines[5].split()[-1] == "0.344"  # ACIDCONC: no star
+    assert "Signif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1" in text
+    assert "Residual standard error: 3.24336 on 17 degrees of freedom" in text
+    assert "Multiple R-squared: 0.913577,  Adjusted R-squared: 0.898326" in text
+    assert "F-statistic: 59.9022 on 3 and 17 DF, p-value: 3.02e-09" in text
+    tiny = gdlab.fit({"x": np.arange(50.0), "y": 3 * np.arange(50.0) + np.sin(np.arange(50.0))}, y="y", x="x")
+    assert tiny.stats is not None and tiny.stats.pvalue[1] < 1e-30
+    assert "<2e-16  ***" in tiny.summary() and " 0  " not in tiny.summary()
+
+
+def test_to_dict_and_to_pandas_carry_every_new_number_as_strict_json():
+    frame = _grunfeld()
+    result = gdlab.fit(frame, y="invest", x="value,capital", cov="cluster", groups="firm")
+    stats = result.to_dict()["statistics"]
+    json.dumps(stats, allow_nan=False)
+    assert stats["cov_type"] == "cluster" and stats["groups"] == 11 and stats["df_inference"] == 10
+    assert stats["aic"] == pytest.approx(result.stats.aic) and stats["model_test"]["distribution"] == "F"
+    np.testing.assert_allclose(stats["conf_int_95"], result.conf_int().to_numpy())
+    frame_out = result.to_pandas()
+    np.testing.assert_allclose(frame_out[["lower 95%", "upper 95%"]], result.conf_int().to_numpy())
+    formula = gdlab.fit("cafe", y="y", model="a + b*x").to_dict()
+    assert formula["std_errors"] is not None and formula["statistics"]["model_test"] is None
+
+
+def test_p_values_and_intervals_need_no_scipy_stats():
+    code = (
+        "import sys, gdlab; f = gdlab.fit('cafe', y='y', x='x', cov='HC3'); f.summary(); f.conf_int(); "
+        "f.test('x = 2'); gdlab.fit('cafe', y='y', model='a*x^b').summary(); "
+        "print('scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --- bad input ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alpha", [0, 1, -0.1, 1.5, "0.05", True, float("nan")])
+def test_alpha_outside_zero_one_is_refused(alpha):
+    result = gdlab.fit("cafe", y="y", x="x")
+    with pytest.raises(InputError, match=r"strictly between 0 and 1: give 0\.05"):
+        result.conf_int(alpha)
+    with pytest.raises(InputError, match="strictly between 0 and 1"):
+        result.predict({"x": [1.0]}, interval="confidence", alpha=alpha)
+
+
+def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
+    unknown = r"unknown covariance cov='HC4' \(did you mean 'HC3'\?\): choose one of"
+    with pytest.raises(InputError, match=unknown) as err:
+        gdlab.fit("cafe", y="y", x="x", cov="HC4")
+    assert err.value.parameter == "cov"
+    with pytest.raises(InputError, match="needs the column of cluster labels: give groups="):
+        gdlab.fit("cafe", y="y", x="x", cov="cluster")
+    with pytest.raises(InputError, match="leave it out, or give cov='cluster'"):
+        gdlab.fit("cafe", y="y", x="x", groups="x")
+    spector = sm.datasets.spector.load_pandas().data
+    with pytest.raises(InputError, match="give cov='HC0'"):
+        gdlab.fit(spector, y="GRADE", x="GPA", family="logistic", cov="HC3")
+    with pytest.raises(InputError, match="leave cov unset for a formula"):
+        gdlab.fit("cafe", y="y", model="a + b*x", cov="HC1")
+    result = gdlab.fit("cafe", y="y", x="x")
+    with pytest.raises(InputError, match=r"'z' in the restriction z = 0 is not a coefficient.*intercept, x"):
+        result.test("z = 0")
+    with pytest.raises(InputError, match="did you mean 'intercept'"):
+        result.test("intercep = 1")
+    with pytest.raises(InputError, match="not linear in the coefficients"):
+        result.test("x*intercept = 1")
+    with pytest.raises(InputError, match="not linear in the coefficients"):
+        result.test("exp(x) = 1")
+    with pytest.raises(InputError, match="not independent"):
+        result.test("x = 1, 2*x = 2")
+    with pytest.raises(InputError, match="names no coefficient"):
+        result.test("x = x")
+    with pytest.raises(InputError, match="did you mean 'prediction'"):
+        result.predict({"x": [1.0]}, interval="predict")
+    logistic = gdlab.fit(sm.datasets.spector.load_pandas().data, y="GRADE", x="GPA", family="logistic")
+    with pytest.raises(InputError, match="interval= is given for linear fits"):
+        logistic.predict({"GPA": [3.0]}, interval="confidence")
