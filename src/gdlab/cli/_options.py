@@ -173,6 +173,8 @@ def rates(text: str, option: str = "--lr", count: int | None = None) -> np.ndarr
     ``count``, ``"1e-4:10"`` too (``count`` log-spaced rates). A list is read by the library's rule
     (:func:`gdlab._numbers.read_rates`), as the lab page reads its rates box."""
     if ":" not in text:
+        if text.count(",") >= LIMITS.rates:  # said before echoing (or reading) a long list
+            raise InputError(f"{option}: {text.count(',') + 1:,} rates; at most {LIMITS.rates:,} are allowed")
         try:
             return np.array(read_rates(text, LIMITS.rates), dtype=float)
         except InputError as err:

@@ -104,7 +104,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
         # Connections beyond the limit are answered 503 at once rather than queued without bound.
         # Requests must name this host (or a loopback name) and port: see create_app.
         app = create_app(host=host, port=port)
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", limit_concurrency=200)
+        # log_config=None: uvicorn's own logging set-up would bind handlers to the sys.stderr of
+        # the moment, for the life of the process (a closed stream once a caller restores its own).
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level="warning", limit_concurrency=200, log_config=None
+        )
         server = uvicorn.Server(config)
         urls = addresses(host, port, page)
         if open_browser:
