@@ -151,14 +151,15 @@ def test_a_vector_start_of_the_wrong_length_is_refused_on_the_page():
 
 def test_the_page_and_the_pictures_colour_runs_and_regimes_alike():
     """One table of colours: the pictures' and the page's (from /api/methods)."""
-    from gdlab._colours import COLORS
+    from gdlab._colours import run_style
     from gdlab.render._sweep import REGIME_COLORS
     from gdlab.web._compute import Lab
 
     sent = Lab.methods()["regime_colours"]
     assert sent == {regime.value: colour for regime, colour in REGIME_COLORS.items()}
     assert set(sent) == {r.value for r in gdlab.Regime}
-    assert Lab.methods()["run_colours"] == list(COLORS)  # run i is the same colour on the page and in a GIF
+    runs = Lab.methods()["run_colours"]  # run i is the same colour on the page and in a GIF
+    assert len(runs) == 12 and runs == [run_style(i).colour for i in range(12)]
 
 
 @pytest.mark.parametrize(("init", "steps"), [(-5.0, 700), (-10.0, 1500), (-5.003, 1000)])

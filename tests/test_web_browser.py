@@ -234,6 +234,8 @@ def test_a_lesson_on_one_page(watched, tmp_path):
     expect(page).to_have_url(re.compile(f"s=b%3A{page.get_by_test_id('start-b').input_value()}&"))
     clicked = float(page.get_by_test_id("start-b").input_value())
     assert clicked > 0
+    # the click's runs are back (a picture redrawn under a pressed button would end the drag)
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
 
     # Dragging moves it along, and the runs follow from where it is let go.
     page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)

@@ -149,7 +149,8 @@ def moving_start(loss: Expression, shapes: dict[str, tuple[int, ...]]) -> dict[s
             loss_at, grad = value_and_grad(point)
         except Exception:  # the loss is undefined there (log(0), a shape that does not fit)
             continue
-        norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(g))) for g in grad.values())))
+        with np.errstate(all="ignore"):  # a huge gradient (b^(10^10)) is not finite: try the next
+            norm = float(np.sqrt(sum(np.sum(np.square(np.asarray(g, np.float64))) for g in grad.values())))
         if np.isfinite(float(loss_at)) and np.isfinite(norm) and norm > 0:
             return {p: (point[p].tolist() if point[p].ndim else value) for p in loss.params}
     return {p: ([1.0] * shapes[p][0] if shapes.get(p) else 1.0) for p in loss.params}
