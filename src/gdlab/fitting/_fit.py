@@ -74,6 +74,9 @@ def fit(
     stream: bool | None = None,
     cov: str = "nonrobust",
     groups: str | None = None,
+    trials: str | None = None,
+    weights: str | None = None,
+    offset: str | None = None,
 ) -> Fit:
     """Fit ``y ~ x`` (or ``y ~ model``): in closed form, or iteratively beside the reference solution.
 
@@ -105,7 +108,12 @@ def fit(
         y: the response column.
         x: the regressor columns: a list, or names separated by commas (not with ``model``).
         model: a formula of columns and parameters, fitted by least squares.
-        family: ``"linear"`` or ``"logistic"`` (a 0/1 response).
+        family: ``"linear"`` (or ``"gaussian"``), ``"logistic"`` (or ``"binomial"``,
+            ``"logit"``: a 0/1 response, or successes of ``trials``), ``"poisson"`` (counts,
+            log link), or a family added with :func:`gdlab.fitting._glm_families.register`.
+            A GLM (Poisson, binomial with trials, and any fit with ``weights`` or ``offset``)
+            is fitted by Newton's method (IRLS), a pass per step, in memory, streamed or on a
+            cluster alike.
         method: ``"ols"`` (default for linear: closed form only), ``"newton"``
             (default for logistic), ``"lm"`` (default for a formula),
             ``"gauss-newton"``, ``"sgd"``, any name :func:`gdlab.descend` takes
@@ -146,6 +154,13 @@ def fit(
             clusters of ``groups``), as statsmodels' ``cov_type=`` (with ``use_t=True`` for a
             linear fit); computed by one more pass where the rows are not in memory.
         groups: the numeric column of cluster labels for ``cov="cluster"``.
+        trials: a binomial model's column of trials; ``y`` then holds the successes of each
+            row (R's ``cbind(successes, failures)``, statsmodels' two-column response).
+        weights: a column of weights, 0 or more: weighted least squares for a linear
+            (Gaussian) fit (statsmodels' ``WLS``), frequency weights for a GLM
+            (statsmodels' ``GLM(freq_weights=)``).
+        offset: a column, or an expression of columns such as ``"log(exposure)"``, added to
+            the linear predictor with coefficient 1 (a Poisson rate's exposure).
 
     Returns:
         A :class:`Fit`.
@@ -158,6 +173,24 @@ def fit(
     """
     kind = family_name(family)
     cov = cov_type(cov, groups)
+    if kind not in ("linear", "logistic") or trials or weights or offset:
+        return _fit_glm(
+            data,
+            family,
+            y,
+            x,
+            model,
+            method,
+            cov,
+            intercept,
+            dropna,
+            dtype,
+            client,
+            stream,
+            trials,
+            weights,
+            offset,
+        )
     if cov != "nonrobust" and model is not None:
         raise InputError(
             lambda s: (
@@ -232,6 +265,69 @@ def fit(
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
     result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
     return robust.applied(result, opened)
+
+
+def _fit_glm(
+    data: DataLike,
+    family: str,
+    y: str,
+    x: NamesLike | None,
+    model: str | None,
+    method: Any,
+    cov: str,
+    intercept: bool,
+    dropna: bool,
+    dtype: DTypeLike,
+    client: Any,
+    stream: bool | None,
+    trials: str | None,
+    weights: str | None,
+    offset: str | None,
+) -> Fit:
+    """A GLM (or weighted least squares) by one IRLS loop over the source, wherever the rows are."""
+    from gdlab.fitting._glm import Model, fit_glm
+    from gdlab.fitting._glm_families import glm_family
+
+    chosen = glm_family(family)
+    if model is not None or x is None:
+        raise InputError(
+            lambda s: (
+                f"{s.name('trials')}, {s.name('weights')}, {s.name('offset')} and family "
+                f"{chosen.name!r} fit a linear predictor: name its regressors with {s.setting('x', '...')}"
+            ),
+            parameter="x",
+        )
+    if trials and chosen.name != "binomial":
+        raise InputError(
+            lambda s: (
+                f"{s.name('trials')} is a binomial model's: give "
+                f"{s.setting('family', 'binomial', quoted=True)}"
+            ),
+            parameter="trials",
+        )
+    kind = "ols" if chosen.name == "gaussian" else "newton"
+    if method is not None and (not isinstance(method, str) or method.strip().lower() not in (kind, "newton")):
+        raise InputError(
+            lambda s: (
+                f"a {chosen.name} fit with {s.name('trials')}, {s.name('weights')} or {s.name('offset')} "
+                f"is solved by Newton's method (IRLS): leave {s.name('method')} unset"
+            ),
+            parameter="method",
+        )
+    if cov != "nonrobust":
+        raise InputError(
+            lambda s: (
+                f"a {chosen.name} fit reports the model's covariance (the inverse information); "
+                f"leave {s.name('cov')} unset"
+            ),
+            parameter="cov",
+        )
+    if dtype is not None and resolve_dtype(dtype) != np.float64:
+        raise InputError(f"a GLM is computed in float64; leave dtype unset (got {resolve_dtype(dtype)})")
+    response, regressors = variables(y, x)
+    spec = Model(chosen, response, regressors, bool(intercept), trials, weights, offset)
+    source = open_source(data, columns=spec.columns(), dropna=dropna, client=client, stream=stream)
+    return fit_glm(source, spec, kind)
 
 
 def _checked_elsewhere(place: Where, kind: str, how: Any, dtype: Any, *settings: Any) -> Settings:

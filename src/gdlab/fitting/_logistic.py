@@ -64,15 +64,18 @@ def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
     return float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
 
 
-def newton(step: Callable[[np.ndarray], tuple[Any, Any]], p: int) -> tuple[list[np.ndarray], bool, Any, list]:
-    """Newton's method (IRLS) from zero, the one loop of every logistic fit: ``step(b)`` returns
+def newton(
+    step: Callable[[np.ndarray], tuple[Any, Any]], p: int, start: np.ndarray | None = None
+) -> tuple[list[np.ndarray], bool, Any, list]:
+    """Newton's method (IRLS) from ``start`` (default zero), the one loop of every logistic and
+    GLM fit: ``step(b)`` returns
     the weighted least-squares solve at ``b`` (a ``LeastSquares``) and what else it read (the
     terms of a pass); it stops once no coefficient moves by more than :data:`IRLS_RTOL` of its
     size, or after :data:`IRLS_MAX_ITERATIONS` steps.
 
     Returns every iterate, whether it converged, the last solve and each step's extra terms.
     """
-    iterates = [np.zeros(p)]
+    iterates = [np.zeros(p) if start is None else start]
     solved, extras = None, []
     for _ in range(IRLS_MAX_ITERATIONS):
         checkpoint()  # each iteration is a QR of all the rows

@@ -343,14 +343,14 @@ class Fit:
         test = [] if s.model_test is None else [f"  {s.model_test}"]
         if s.statistic_name == "z":
             return [
-                f"  Null deviance: {s.null_deviance:.6g} on {s.nobs - int(s.intercept)} degrees of freedom",
-                f"  Residual deviance: {s.rss:.6g} on {s.df_resid} degrees of freedom",
+                f"  Null deviance: {s.null_deviance:.6g} on {s.nobs - int(s.intercept):g} degrees of freedom",
+                f"  Residual deviance: {s.rss:.6g} on {s.df_resid:g} degrees of freedom",
                 *self._dropped(),
                 f"  pseudo-R² (McFadden): {s.r2:.4g}  log-likelihood: {s.log_likelihood:.6g}",
                 f"  AIC: {s.aic:.6g}  BIC: {s.bic:.6g}",
                 *[line.replace("chi2-statistic", "likelihood-ratio chi-squared") for line in test],
             ]
-        lines = [f"  Residual standard error: {s.sigma:.6g} on {count(s.df_resid, 'degree')} of freedom"]
+        lines = [f"  Residual standard error: {s.sigma:.6g} on {count(int(s.df_resid), 'degree')} of freedom"]
         lines += self._dropped()
         if s.r2 is not None and s.adj_r2 is not None:
             lines.append(f"  Multiple R-squared: {s.r2:.6g},  Adjusted R-squared: {s.adj_r2:.6g}")
