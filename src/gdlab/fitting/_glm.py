@@ -182,10 +182,10 @@ def _pass_step(source: Any, model: Model) -> Callable[[np.ndarray | None], tuple
 
     def step(b: np.ndarray | None) -> tuple:
         found = source.reduce(glm_block, merge_glm, model, b)
-        check_kept_rows(source, 0 if found is None else found[4])
-        if found[7] is not None:
+        if found is not None and found[7] is not None:  # refused where the error is read
             row, said = found[7]
             raise InputError(f"{said} (row {row})")
+        check_kept_rows(source, 0 if found is None else found[4])
         if found[4] < p:
             raise InputError(
                 f"{found[4]:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
@@ -233,6 +233,7 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
         ]
     )
     n = int(terms[4])
+    closed = model.family.name == "gaussian"  # weighted least squares: one step from the start
     return Fit(
         y=model.y,
         names=model.names,
@@ -245,8 +246,8 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
         intercept=model.intercept,
         family=model.family.name,
         stats=stats,
-        reference="Newton (IRLS)",
-        trajectory=_path(run, n),
+        reference="closed form" if closed else "Newton (IRLS)",
+        trajectory=None if closed else _path(run, n),
     )
 
 
