@@ -231,3 +231,24 @@ def test_nan_weight_is_refused(counts: pd.DataFrame) -> None:
     data = counts.assign(w=np.where(counts.index == 2, np.nan, counts.w))
     with pytest.raises(InputError, match="'w'"):
         gdlab.fit(data, y="y", x="a", family="poisson", weights="w")
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore:.*unclosed.*:DeprecationWarning")
+@pytest.mark.filterwarnings("ignore::UserWarning:distributed")
+def test_dask_cluster_equals_memory(counts: pd.DataFrame, star98: pd.DataFrame) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    pytest.importorskip("dask.distributed")
+    from helpers import local_cluster
+
+    cases = [
+        (counts, dict(y="y", x="a,b", family="poisson", offset="log(exposure)", weights="w")),
+        (star98, dict(y="NABOVE", trials="TRIALS", x=STAR98_X, family="binomial")),
+    ]
+    with local_cluster(workers=2) as (_, client):
+        for frame, kw in cases:
+            memory = gdlab.fit(frame, **kw)
+            on_cluster = gdlab.fit(dd.from_pandas(frame, npartitions=3), client=client, **kw)
+            _close(on_cluster.coef, memory.coef, 1e-10)
+            _close(on_cluster.stats.se, memory.stats.se, 1e-10)
+            _close(on_cluster.stats.log_likelihood, memory.stats.log_likelihood, 1e-10)
