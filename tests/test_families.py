@@ -252,3 +252,28 @@ def test_dask_cluster_equals_memory(counts: pd.DataFrame, star98: pd.DataFrame) 
             _close(on_cluster.coef, memory.coef, 1e-10)
             _close(on_cluster.stats.se, memory.stats.se, 1e-10)
             _close(on_cluster.stats.log_likelihood, memory.stats.log_likelihood, 1e-10)
+
+
+def test_command_line_poisson_with_offset_and_weights(counts: pd.DataFrame, tmp_path: object) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app
+
+    path = f"{tmp_path}/counts.csv"
+    counts.to_csv(path, index=False)
+    args = ["fit", path, "--y", "y", "--x", "a,b", "--family", "poisson"]
+    args += ["--offset", "log(exposure)", "--weights", "w", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    expected = gdlab.fit(counts, y="y", x="a,b", family="poisson", offset="log(exposure)", weights="w")
+    assert out["family"] == "poisson" and out["method"] == "newton"
+    assert out["coefficients"] == pytest.approx(expected.coefficients, rel=1e-12)
+    refused = CliRunner().invoke(
+        app, ["fit", path, "--y", "y", "--x", "a", "--family", "poisson", "--trials", "w"]
+    )
+    assert (
+        refused.exit_code == 2 and "--trials is a binomial model's: give --family binomial" in refused.output
+    )
