@@ -24,19 +24,44 @@ from typing import Any
 
 import numpy as np
 
+from gdlab._cancel import checkpoint
 from gdlab._checks import InputError
 from gdlab._engine import Outcome, describe, facts_from_rows, status
 from gdlab._ols import least_squares
 from gdlab._trajectory import Trajectory
-from gdlab._tsqr import merge_r, triangle
+from gdlab._tsqr import merge_r, one_blas_thread, triangle
 from gdlab.data import Block, check_kept_rows
 from gdlab.fitting import _inference
 from gdlab.fitting._families import IRLS_MAX_ITERATIONS, IRLS_RTOL
 from gdlab.fitting._glm_families import GlmFamily
-from gdlab.fitting._logistic import newton
 from gdlab.fitting._result import Fit
 
-__all__ = ["Model", "fit_glm", "glm_block", "merge_glm"]
+__all__ = ["Model", "fit_glm", "glm_block", "merge_glm", "newton"]
+
+
+def newton(
+    step: Callable[[np.ndarray], tuple[Any, Any]], p: int, start: np.ndarray | None = None
+) -> tuple[list[np.ndarray], bool, Any, list]:
+    """Newton's method (IRLS) from ``start`` (default zero), the one loop of every logistic and
+    GLM fit: ``step(b)`` returns
+    the weighted least-squares solve at ``b`` (a ``LeastSquares``) and what else it read (the
+    terms of a pass); it stops once no coefficient moves by more than :data:`IRLS_RTOL` of its
+    size, or after :data:`IRLS_MAX_ITERATIONS` steps.
+
+    Returns every iterate, whether it converged, the last solve and each step's extra terms.
+    """
+    iterates = [np.zeros(p) if start is None else start]
+    solved, extras = None, []
+    for _ in range(IRLS_MAX_ITERATIONS):
+        checkpoint()  # each iteration is a QR of all the rows
+        b = iterates[-1]
+        solved, extra = step(b)
+        extras.append(extra)
+        new = solved.coef.astype(np.float64)
+        iterates.append(new)
+        if np.all(np.abs(new - b) <= IRLS_RTOL * np.maximum(1.0, np.abs(new))):
+            return iterates, True, solved, extras
+    return iterates, False, solved, extras
 
 
 @dataclass(frozen=True)
@@ -52,6 +77,8 @@ class Model:
         weights: the column of frequency weights (WLS weights for Gaussian), or ``None``.
         offset: a column, or an expression of columns (``"log(exposure)"``), added to the
             linear predictor with coefficient 1; or ``None``.
+        binary: a logistic fit's response, refused unless 0 or 1 (a binomial one takes
+            proportions between).
     """
 
     family: GlmFamily
@@ -61,6 +88,7 @@ class Model:
     trials: str | None = None
     weights: str | None = None
     offset: str | None = None
+    binary: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -97,11 +125,11 @@ def _offset(model: Model, columns: dict[str, np.ndarray], count: int) -> np.ndar
 
 def _bad_row(
     model: Model, y: np.ndarray, m: np.ndarray, w: np.ndarray, o: np.ndarray
-) -> tuple[int, str] | None:
+) -> tuple[int, float, str] | None:
     """The first row a fit cannot take, and why (in words naming the fix), or ``None``."""
     checks: list[tuple[np.ndarray, Callable[[int], str]]] = [
         (
-            model.family.bad(y),
+            ((y != 0) & (y != 1)) if model.binary else model.family.bad(y),
             lambda i: (
                 f"column {model.y!r} holds {y[i] * m[i]:g}"
                 + (f" successes of {m[i]:g} trials ({model.trials!r})" if model.trials else "")
@@ -131,7 +159,7 @@ def _bad_row(
     for flags, said in checks:
         hits = np.flatnonzero(flags)
         if hits.size:
-            return int(hits[0]), said(int(hits[0]))
+            return int(hits[0]), float(y[hits[0]]), said(int(hits[0]))
     return None
 
 
@@ -140,8 +168,8 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
 
     Returns the QR factor ``R`` of ``sqrt(W) [X | z]``, the deviance, the log-likelihood
     (``0`` for Gaussian), the score ``X' w (y - mu) mu' / V``, the rows, the weighted rows
-    (``sum w``), ``sum w log w`` (for WLS's likelihood) and the first row refused as
-    ``(row of the data, sentence)`` or ``None``.
+    (``sum w``), ``sum w log w`` (for WLS's likelihood), the successes ``sum w m y`` and the
+    first row refused as ``(row of the data, its response, sentence)`` or ``None``.
     """
     count, cols, family = block.rows, block.columns, model.family
     parts = ([np.ones(count)] if model.intercept else []) + [cols[c][:count] for c in model.x]
@@ -153,7 +181,7 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
         y = cols[model.y][:count] / m
     bad = _bad_row(model, y, m, w, o)
     if bad is not None:
-        return (None, 0.0, 0.0, None, 0, 0.0, 0.0, (block.start + bad[0], bad[1]))
+        return (None, 0.0, 0.0, None, 0, 0.0, 0.0, 0.0, (block.start + bad[0], *bad[1:]))
     eta = family.link(family.start(y, m)) if b is None else X @ b + o
     mu = family.inverse(eta)
     slope = family.derivative(eta)
@@ -166,14 +194,14 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
     llf = 0.0 if family.loglike is None else float(w @ family.loglike(y, mu, m))
     score = (prior * (y - mu) * slope / var) @ X
     logw = float(np.sum(np.log(w[w > 0])))
-    return (R, deviance, llf, score, count, float(w.sum()), logw, None)
+    return (R, deviance, llf, score, count, float(w.sum()), logw, float(prior @ y), None)
 
 
 def merge_glm(a: tuple, b: tuple) -> tuple:
     """Two blocks' :func:`glm_block` as those of both (the earlier refused row kept)."""
-    if a[7] is not None or b[7] is not None:
-        return (None, 0.0, 0.0, None, 0, 0.0, 0.0, a[7] if a[7] is not None else b[7])
-    return (merge_r(a[0], b[0]), *(a[i] + b[i] for i in range(1, 7)), None)
+    if a[8] is not None or b[8] is not None:
+        return (None, 0.0, 0.0, None, 0, 0.0, 0.0, 0.0, a[8] if a[8] is not None else b[8])
+    return (merge_r(a[0], b[0]), *(a[i] + b[i] for i in range(1, 8)), None)
 
 
 def _pass_step(source: Any, model: Model) -> Callable[[np.ndarray | None], tuple]:
@@ -181,9 +209,10 @@ def _pass_step(source: Any, model: Model) -> Callable[[np.ndarray | None], tuple
     p = len(model.names)
 
     def step(b: np.ndarray | None) -> tuple:
-        found = source.reduce(glm_block, merge_glm, model, b)
-        if found is not None and found[7] is not None:  # refused where the error is read
-            row, said = found[7]
+        with one_blas_thread():
+            found = source.reduce(glm_block, merge_glm, model, b)
+        if found is not None and found[8] is not None:  # refused where the error is read
+            row, _, said = found[8]
             raise InputError(f"{said} (row {row})")
         check_kept_rows(source, 0 if found is None else found[4])
         if found[4] < p:
