@@ -277,3 +277,23 @@ def test_command_line_poisson_with_offset_and_weights(counts: pd.DataFrame, tmp_
     assert (
         refused.exit_code == 2 and "--trials is a binomial model's: give --family binomial" in refused.output
     )
+
+
+def test_gaussian_offset_matches_statsmodels_glm(counts: pd.DataFrame) -> None:
+    found = gdlab.fit(counts, y="z", x="a", family="gaussian", offset="b")
+    ref = sm.GLM(counts.z, _design(counts, ["a"]), offset=counts.b).fit()
+    _close(found.coef, ref.params)
+    _close(found.stats.se, ref.bse)
+    _close(found.stats.deviance, ref.deviance)
+    _close(found.stats.null_deviance, ref.null_deviance)
+    _close(found.stats.log_likelihood, ref.llf)
+
+
+def test_wald_test_on_a_glm_matches_statsmodels(counts: pd.DataFrame) -> None:
+    found = gdlab.fit(counts, y="y", x="a,b", family="poisson", offset="log(exposure)")
+    ref = sm.GLM(
+        counts.y, _design(counts, ["a", "b"]), family=sm.families.Poisson(), offset=np.log(counts.exposure)
+    ).fit(tol=1e-14)
+    mine, theirs = found.test("a = 0, b = 0"), ref.wald_test("a = 0, b = 0", scalar=True)
+    _close(mine.statistic, theirs.statistic)
+    _close(mine.pvalue, theirs.pvalue)

@@ -277,6 +277,8 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
         stats=stats,
         reference="closed form" if closed else "Newton (IRLS)",
         trajectory=None if closed else _path(run, n),
+        # the picture sets y beside the mean: not on one scale with trials or an offset
+        _data=None if model.trials or model.offset else source.table(),
     )
 
 
@@ -299,7 +301,7 @@ def _stats(model: Model, run: Solved, null: Solved) -> _inference.Inference:
         )
         if weighted and stats.log_likelihood is not None:  # WLS's likelihood counts the weights
             stats = dataclasses.replace(stats, log_likelihood=stats.log_likelihood + logw / 2)
-        return stats
+        return dataclasses.replace(stats, null_dev=null.terms[1])
     nobs = round(wsum) if float(wsum).is_integer() else wsum
     return _inference.glm(
         coef,
