@@ -297,3 +297,11 @@ def test_wald_test_on_a_glm_matches_statsmodels(counts: pd.DataFrame) -> None:
     mine, theirs = found.test("a = 0, b = 0"), ref.wald_test("a = 0, b = 0", scalar=True)
     _close(mine.statistic, theirs.statistic)
     _close(mine.pvalue, theirs.pvalue)
+
+
+def test_separated_successes_warn_instead_of_failing() -> None:
+    x = np.linspace(-1, 1, 20)
+    data = {"x": x, "k": np.where(x > 0, 5.0, 0.0), "m": np.full(20, 5.0)}
+    found = gdlab.fit(data, y="k", trials="m", x="x", family="binomial")
+    assert found.status is not None and found.status.value != "converged"
+    assert any("did not converge" in w for w in found.warnings)

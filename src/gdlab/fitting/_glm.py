@@ -182,18 +182,20 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
     bad = _bad_row(model, y, m, w, o)
     if bad is not None:
         return (None, 0.0, 0.0, None, 0, 0.0, 0.0, 0.0, (block.start + bad[0], *bad[1:]))
-    eta = family.link(family.start(y, m)) if b is None else X @ b + o
-    mu = family.inverse(eta)
-    slope = family.derivative(eta)
-    var = family.variance(mu)
-    prior = w * m
-    root = np.sqrt(prior * slope**2 / var)
-    z = eta - o + (y - mu) / slope
-    R = triangle(np.column_stack([X * root[:, None], root * z]), X.shape[1] + 1)
-    deviance = float(w @ family.deviance(y, mu, m))
-    llf = 0.0 if family.loglike is None else float(w @ family.loglike(y, mu, m))
-    score = (prior * (y - mu) * slope / var) @ X
-    logw = float(np.sum(np.log(w[w > 0])))
+    # a mean that rounds to 0 or 1 (separated classes, counts of 0) is said by the loop, not by NumPy
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        eta = family.link(family.start(y, m)) if b is None else X @ b + o
+        mu = family.inverse(eta)
+        slope = family.derivative(eta)
+        var = family.variance(mu)
+        prior = w * m
+        root = np.sqrt(prior * slope**2 / var)
+        z = eta - o + (y - mu) / slope
+        R = triangle(np.column_stack([X * root[:, None], root * z]), X.shape[1] + 1)
+        deviance = float(w @ family.deviance(y, mu, m))
+        llf = 0.0 if family.loglike is None else float(w @ family.loglike(y, mu, m))
+        score = (prior * (y - mu) * slope / var) @ X
+        logw = float(np.sum(np.log(w[w > 0])))
     return (R, deviance, llf, score, count, float(w.sum()), logw, float(prior @ y), None)
 
 

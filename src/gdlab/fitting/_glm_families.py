@@ -78,7 +78,8 @@ def _logit_derivative(eta: Array) -> Array:
 
 
 def _binomial_deviance(y: Array, mu: Array, m: Array) -> Array:
-    return 2 * m * (xlogy(y, y / mu) + xlogy(1 - y, (1 - y) / (1 - mu)))
+    # written as differences of xlogy, so a mean that rounds to 0 or 1 where y is too gives 0
+    return 2 * m * (xlogy(y, y) - xlogy(y, mu) + xlogy(1 - y, 1 - y) - xlogy(1 - y, 1 - mu))
 
 
 def _binomial_loglike(y: Array, mu: Array, m: Array) -> Array:
@@ -88,7 +89,7 @@ def _binomial_loglike(y: Array, mu: Array, m: Array) -> Array:
 
 
 def _poisson_deviance(y: Array, mu: Array, m: Array) -> Array:
-    return 2 * (xlogy(y, y / mu) - (y - mu))
+    return 2 * (xlogy(y, y) - xlogy(y, mu) - (y - mu))
 
 
 def _poisson_loglike(y: Array, mu: Array, m: Array) -> Array:
