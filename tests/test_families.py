@@ -213,7 +213,8 @@ def test_summary_and_dict(counts: pd.DataFrame) -> None:
         (dict(y="y", x="a", family="binomial", trials="zero"), "trials must be more than 0"),
         (dict(y="y", x="a", family="poisson", trials="small"), "give family='binomial'"),
         (dict(y="y", x="a", family="poisson", offset="log(zero)"), "must be a finite number"),
-        (dict(y="y", x="a", family="poisson", cov="HC0"), "leave cov unset"),
+        (dict(y="y", x="a", family="poisson", cov="HC3"), "leave cov unset"),
+        (dict(y="y", x="a", family="poisson", weights="w", cov="HC0"), "without weights"),
         (dict(y="y", x="a", family="poisson", method="gd"), "leave method unset"),
     ],
 )
@@ -305,3 +306,34 @@ def test_separated_successes_warn_instead_of_failing() -> None:
     found = gdlab.fit(data, y="k", trials="m", x="x", family="binomial")
     assert found.status is not None and found.status.value != "converged"
     assert any("did not converge" in w for w in found.warnings)
+
+
+@pytest.mark.parametrize("cov", ["HC0", "cluster"])
+def test_robust_covariances_match_statsmodels(counts: pd.DataFrame, star98: pd.DataFrame, cov: str) -> None:
+    data = counts.assign(g=(np.arange(len(counts)) % 23).astype(float))
+    groups = "g" if cov == "cluster" else None
+    kwds = {"cov_kwds": {"groups": data.g.astype(int)}} if groups else {}
+    found = gdlab.fit(data, y="y", x="a,b", family="poisson", offset="log(exposure)", cov=cov, groups=groups)
+    ref = sm.GLM(
+        data.y, _design(data, ["a", "b"]), family=sm.families.Poisson(), offset=np.log(data.exposure)
+    ).fit(tol=1e-14, cov_type=cov, **kwds)
+    _close(found.stats.se, ref.bse)
+    _close(found.stats.pvalue, ref.pvalues)
+    _close(found.conf_int().to_numpy(), np.asarray(ref.conf_int()))
+    assert found.stats.cov_type == cov
+    if cov == "HC0":
+        binomial = gdlab.fit(star98, y="NABOVE", trials="TRIALS", x=STAR98_X, family="binomial", cov="HC0")
+        ref = sm.GLM(
+            star98[["NABOVE", "NBELOW"]], _design(star98, STAR98_X), family=sm.families.Binomial()
+        ).fit(tol=1e-14, cov_type="HC0")
+        _close(binomial.stats.se, ref.bse)
+
+
+def test_robust_covariance_streamed_equals_memory(counts: pd.DataFrame, tmp_path: object) -> None:
+    path = f"{tmp_path}/robust.parquet"
+    data = counts.assign(g=(np.arange(len(counts)) % 23).astype(float))
+    data.to_parquet(path)
+    kw = dict(y="y", x="a,b", family="poisson", offset="log(exposure)", cov="cluster", groups="g")
+    memory = gdlab.fit(data, **kw)
+    streamed = gdlab.fit(gdlab.open_source(path, stream=True, batch_rows=64), **kw)
+    _close(streamed.stats.se, memory.stats.se, 1e-10)

@@ -182,6 +182,7 @@ def fit(
             model,
             method,
             cov,
+            groups,
             intercept,
             dropna,
             dtype,
@@ -275,6 +276,7 @@ def _fit_glm(
     model: str | None,
     method: Any,
     cov: str,
+    groups: str | None,
     intercept: bool,
     dropna: bool,
     dtype: DTypeLike,
@@ -314,11 +316,13 @@ def _fit_glm(
             ),
             parameter="method",
         )
-    if cov != "nonrobust":
+    if cov not in LOGISTIC_COV_TYPES or (cov != "nonrobust" and (weights or chosen.name == "gaussian")):
         raise InputError(
             lambda s: (
-                f"a {chosen.name} fit reports the model's covariance (the inverse information); "
-                f"leave {s.name('cov')} unset"
+                f"a {chosen.name} fit's robust covariance is White's: give "
+                f"{s.setting('cov', 'HC0', quoted=True)} or {s.setting('cov', 'cluster', quoted=True)} "
+                f"(without {s.name('weights')}, for a binomial or Poisson fit), or leave "
+                f"{s.name('cov')} unset"
             ),
             parameter="cov",
         )
@@ -326,8 +330,9 @@ def _fit_glm(
         raise InputError(f"a GLM is computed in float64; leave dtype unset (got {resolve_dtype(dtype)})")
     response, regressors = variables(y, x)
     spec = Model(chosen, response, regressors, bool(intercept), trials, weights, offset)
-    source = open_source(data, columns=spec.columns(), dropna=dropna, client=client, stream=stream)
-    return fit_glm(source, spec, kind)
+    read = (*spec.columns(), *([groups] if groups and groups not in spec.columns() else []))
+    source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+    return Robust(cov, groups).applied(fit_glm(source, spec, kind), source, spec)
 
 
 def _checked_elsewhere(place: Where, kind: str, how: Any, dtype: Any, *settings: Any) -> Settings:

@@ -36,7 +36,7 @@ from gdlab.fitting._families import IRLS_MAX_ITERATIONS, IRLS_RTOL
 from gdlab.fitting._glm_families import GlmFamily
 from gdlab.fitting._result import Fit
 
-__all__ = ["Model", "fit_glm", "glm_block", "merge_glm", "newton"]
+__all__ = ["Model", "fit_glm", "glm_block", "merge_glm", "newton", "offset_values", "scores"]
 
 
 def newton(
@@ -111,7 +111,8 @@ class Model:
         return tuple(parse(self.offset).params)
 
 
-def _offset(model: Model, columns: dict[str, np.ndarray], count: int) -> np.ndarray:
+def offset_values(model: Model, columns: dict[str, np.ndarray], count: int) -> np.ndarray:
+    """The offset of a block's first ``count`` rows (zeros without one)."""
     if model.offset is None:
         return np.zeros(count)
     if model.offset.isidentifier():
@@ -176,7 +177,7 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
     X = np.stack(parts, axis=1) if parts else np.empty((count, 0))
     m = cols[model.trials][:count] if model.trials else np.ones(count)
     w = cols[model.weights][:count] if model.weights else np.ones(count)
-    o = _offset(model, cols, count)
+    o = offset_values(model, cols, count)
     with np.errstate(divide="ignore", invalid="ignore"):
         y = cols[model.y][:count] / m
     bad = _bad_row(model, y, m, w, o)
@@ -197,6 +198,22 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
         score = (prior * (y - mu) * slope / var) @ X
         logw = float(np.sum(np.log(w[w > 0])))
     return (R, deviance, llf, score, count, float(w.sum()), logw, float(prior @ y), None)
+
+
+def scores(
+    model: Model, X: np.ndarray, columns: dict[str, np.ndarray], rows: slice, b: np.ndarray
+) -> np.ndarray:
+    """Each row's score factor ``w m (y - mu) mu' / V`` at ``b`` (its score is this times its
+    regressors), for the robust covariances (:mod:`gdlab.fitting._robust`)."""
+    family = model.family
+    m = columns[model.trials][rows] if model.trials else 1.0
+    w = columns[model.weights][rows] if model.weights else 1.0
+    cut = {c: columns[c][rows] for c in model.offset_columns()}
+    o = offset_values(model, cut, X.shape[0])
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        eta = X @ b + o
+        mu = family.inverse(eta)
+        return w * m * (columns[model.y][rows] / m - mu) * family.derivative(eta) / family.variance(mu)
 
 
 def merge_glm(a: tuple, b: tuple) -> tuple:
