@@ -150,9 +150,10 @@ def fit(
         cov: the covariance behind the standard errors, tests and intervals: ``"nonrobust"``
             (``s^2 (X'X)^-1``; the inverse information for logistic), White's
             heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear; a
-            logistic fit takes ``"HC0"``), or ``"cluster"`` (robust to correlation within the
-            clusters of ``groups``), as statsmodels' ``cov_type=`` (with ``use_t=True`` for a
-            linear fit); computed by one more pass where the rows are not in memory.
+            logistic, binomial or Poisson fit takes ``"HC0"``, without ``weights``), or
+            ``"cluster"`` (robust to correlation within the clusters of ``groups``), as
+            statsmodels' ``cov_type=`` (with ``use_t=True`` for a linear fit); computed by one
+            more pass where the rows are not in memory.
         groups: the numeric column of cluster labels for ``cov="cluster"``.
         trials: a binomial model's column of trials; ``y`` then holds the successes of each
             row (R's ``cbind(successes, failures)``, statsmodels' two-column response).
