@@ -337,3 +337,13 @@ def test_robust_covariance_streamed_equals_memory(counts: pd.DataFrame, tmp_path
     memory = gdlab.fit(data, **kw)
     streamed = gdlab.fit(gdlab.open_source(path, stream=True, batch_rows=64), **kw)
     _close(streamed.stats.se, memory.stats.se, 1e-10)
+
+
+def test_wls_without_intercept_matches_statsmodels(counts: pd.DataFrame) -> None:
+    found = gdlab.fit(counts, y="z", x="a,b", weights="v", intercept=False)
+    ref = sm.WLS(counts.z, counts[["a", "b"]], weights=counts.v).fit()
+    _close(found.coef, ref.params)
+    _close(found.stats.se, ref.bse)
+    _close(found.stats.r2, ref.rsquared)  # about zero, as statsmodels' without a constant
+    _close(found.stats.model_test.statistic, ref.fvalue)
+    _close(found.stats.log_likelihood, ref.llf)

@@ -250,7 +250,7 @@ class Solved:
 
     iterates: list
     converged: bool
-    solved: Any
+    solved: Any  # the weighted least-squares solve at the answer (its inverse: the covariance)
     terms: tuple  # the pass's terms at the answer
     extras: list  # each step's terms
 
@@ -258,8 +258,8 @@ class Solved:
 def _solve(source: Any, model: Model) -> Solved:
     step = _pass_step(source, model)
     first, _ = step(None)  # one weighted least-squares step from the family's starting mean
-    iterates, converged, solved, extras = newton(step, len(model.names), start=first.coef.astype(np.float64))
-    _, terms = step(iterates[-1])
+    iterates, converged, _, extras = newton(step, len(model.names), start=first.coef.astype(np.float64))
+    solved, terms = step(iterates[-1])  # the weights, deviance and likelihood at the answer
     return Solved(iterates, converged, solved, terms, extras)
 
 
@@ -271,7 +271,7 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
     null = _solve(source, Model(model.family, model.y, (), True, model.trials, model.weights, model.offset))
     coef = run.iterates[-1]
     terms = run.terms
-    stats = _stats(model, run, null) if run.solved.full_rank else None
+    stats = _stats(source, model, run, null) if run.solved.full_rank else None
     notes = (
         []
         if run.converged
@@ -301,20 +301,22 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
     )
 
 
-def _stats(model: Model, run: Solved, null: Solved) -> _inference.Inference:
+def _stats(source: Any, model: Model, run: Solved, null: Solved) -> _inference.Inference:
     """statsmodels' GLM inference (scale 1 for binomial and Poisson), or WLS's for Gaussian."""
     terms = run.terms
     coef, unscaled = run.iterates[-1], run.solved.unscaled_inverse()
     deviance, llf, rows, wsum, logw = terms[1], terms[2], int(terms[4]), terms[5], terms[6]
     if model.family.scale_estimated:
         weighted = model.weights is not None
+        # R² is about the (weighted) mean with an intercept, about zero without one (WLS's)
+        total = null.terms[1] if model.intercept else _pass_step(source, model)(np.zeros(len(coef)))[1][1]
         stats = _inference.least_squares(
             coef,
             unscaled,
             run.solved.rank,
             rows,
             deviance,
-            null.terms[1],
+            total,
             model.intercept,
             run.solved.condition,
         )
