@@ -4,6 +4,7 @@ import shlex
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import typer
 from PIL import Image
@@ -236,6 +237,13 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
     cafe = gdlab.datasets.cafe()
     (tmp_path / "sales.csv").write_text(
         "temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
+    )
+    rng = np.random.default_rng(0)  # counts with an exposure, for fit's Poisson example
+    age, car, exposure = rng.uniform(20, 70, 60), rng.integers(0, 2, 60), rng.uniform(0.5, 2, 60)
+    claims = rng.poisson(np.exp(-2 + 0.02 * age + 0.3 * car) * exposure)
+    rows = zip(age, car, exposure, claims, strict=True)
+    (tmp_path / "claims.csv").write_text(
+        "age,car,exposure,claims\n" + "".join(f"{a},{c},{e},{k}\n" for a, c, e, k in rows)
     )
     examples = []
     for command in ("grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve", "lesson"):

@@ -772,7 +772,13 @@ def fit(
         ),
     ] = None,
     family: Annotated[
-        str, typer.Option("--family", metavar="NAME", help="linear, or logistic for a 0/1 response.")
+        str,
+        typer.Option(
+            "--family",
+            metavar="NAME",
+            help="linear (gaussian), logistic (binomial, logit) for a 0/1 response or successes of "
+            "--trials, or poisson for counts.",
+        ),
     ] = "linear",
     method: Annotated[
         str | None,
@@ -858,6 +864,28 @@ def fit(
             "--groups", metavar="COLUMN", help="The numeric column of cluster labels of --cov cluster."
         ),
     ] = None,
+    trials: Annotated[
+        str | None,
+        typer.Option(
+            "--trials", metavar="COLUMN", help="A binomial model's trials; --y then holds the successes."
+        ),
+    ] = None,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            metavar="COLUMN",
+            help="Weights, 0 or more: weighted least squares (linear), frequency weights (GLM).",
+        ),
+    ] = None,
+    offset: Annotated[
+        str | None,
+        typer.Option(
+            "--offset",
+            metavar="EXPR",
+            help="A column or an expression of columns added to the linear predictor: 'log(exposure)'.",
+        ),
+    ] = None,
     out: Out = None,
     json_output: Json = False,
 ):
@@ -867,19 +895,24 @@ def fit(
     a descent runs beside it on the standardised regressors (at the rate
     2/(mu+L) the curvature suggests; SGD at a rate for its batch size,
     decaying), then maps the coefficients back to the original units.
-    --family logistic fits a 0/1 response by Newton's method; --model fits a
+    --family logistic fits a 0/1 response by Newton's method, --family poisson
+    counts (with --offset 'log(exposure)'), --family binomial --trials n the
+    successes of n trials, and --weights w weighs the rows; --model fits a
     formula by Levenberg-Marquardt. --out draws the data, the fit and the
     residuals (.png, .svg or .pdf).
 
     Example:
 
         gdlab fit sales.csv --y sales --x temp --method sgd
+
+        gdlab fit claims.csv --y claims --x age,car --family poisson --offset "log(exposure)"
     """
     from gdlab.cli import _options
     from gdlab.fitting._fit import fit as fit_model
 
     _options.check_out(out, ("picture",))
-    chosen = method if method is not None else ("gd" if family == "linear" and model is None else None)
+    plain = family == "linear" and model is None and not (weights or offset)
+    chosen = method if method is not None else ("gd" if plain else None)
     result = fit_model(
         path,
         y=y,
@@ -901,6 +934,9 @@ def fit(
         stream=stream,
         cov=cov,
         groups=groups,
+        trials=trials,
+        weights=weights,
+        offset=offset,
     )
     if out is not None:
         from gdlab import save_figure

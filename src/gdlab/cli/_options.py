@@ -343,6 +343,9 @@ OPTIONS = {
     "family": "--family",
     "cov": "--cov",
     "groups": "--groups",
+    "trials": "--trials",
+    "weights": "--weights",
+    "offset": "--offset",
 }
 KINDS = {
     "animation": (".gif", ".mp4", ".html"),

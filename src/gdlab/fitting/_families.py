@@ -7,13 +7,13 @@ model and nothing about where the rows are. Per family:
 - its block terms: a function of one :class:`~gdlab.data.Block` (its columns dict, its real rows)
   whose results over all blocks merge, two at a time, into those of all the rows (a source
   reduces them, see :meth:`gdlab.data.Source.reduce`): the QR factor of ``[1 | X | y]`` for a
-  linear model (merged by :func:`gdlab._tsqr.merge_r`), the factor of the weighted design, the
-  deviance and the gradient of a Newton (IRLS) step for a logistic one, and the loss and gradient
-  on standardised columns for a descent;
+  linear model (merged by :func:`gdlab._tsqr.merge_r`), and the loss and gradient on standardised
+  columns for a descent (a Newton (IRLS) step's terms, the logistic one's included, are a GLM
+  family's: :mod:`gdlab.fitting._glm`);
 - the curvature factor of its loss (``2 Z'Z/n`` for squared errors, at most ``Z'Z/(4n)`` for
   the log-loss), from which the rate rules choose a rate.
 
-A new family (Poisson, say) adds its mean loss, its Newton block terms and its factor here.
+A GLM family (Poisson, binomial with trials) is a :class:`~gdlab.fitting._glm_families.GlmFamily`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._design import block_terms
-from gdlab._tsqr import design_rows, merge_r, triangle, updated_factor
+from gdlab._tsqr import updated_factor
 from gdlab.data import Block
 
 __all__ = [
@@ -37,10 +37,7 @@ __all__ = [
     "add_values",
     "check_binary_response",
     "linear_block",
-    "logistic_block",
-    "logistic_terms",
     "mean_log_loss",
-    "merge_terms",
     "mse",
     "standard_block",
 ]
@@ -78,44 +75,6 @@ def linear_block(block: Block, x: Sequence[str], y: str, intercept: bool) -> np.
 
 
 # --- logistic: one Newton (IRLS) step's terms -------------------------------------------------------
-
-
-def logistic_terms(rows: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float, int]:
-    """One block's part of a Newton (IRLS) step at ``b``, from its rows ``[1 | X | y]``.
-
-    Returns ``R`` of the weighted rows ``[sqrt(w) X | sqrt(w) z]`` (``w = p(1-p)``,
-    ``z = Xb + (y-p)/w``), the deviance, the gradient ``X'(p-y)``, the sum of ``y`` and the rows.
-    """
-    X, y = rows[:, :-1], rows[:, -1]
-    eta = X @ b
-    p = np.exp(-np.logaddexp(0.0, -eta))
-    root = np.sqrt(np.maximum(p * (1 - p), 1e-300))
-    weighted = np.column_stack([X * root[:, None], root * eta + (y - p) / root])
-    deviance = float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
-    return triangle(weighted, X.shape[1] + 1), deviance, (p - y) @ X, float(y.sum()), len(y)
-
-
-def logistic_block(block: Block, x: Sequence[str], y: str, intercept: bool, b: np.ndarray) -> tuple[Any, ...]:
-    """A block's :func:`logistic_terms` at ``b``, and its first row whose response is not 0 or 1
-    (as ``(row of the data, value)``, or ``None``): the loop refuses it where the error is read,
-    not in a worker's log."""
-    rows = design_rows(block.columns, x, y, block.rows, intercept)
-    response = rows[:, -1]
-    bad = np.flatnonzero((response != 0) & (response != 1))
-    first = None if bad.size == 0 else (block.start + int(bad[0]), float(response[bad[0]]))
-    return (*logistic_terms(rows, b), first)
-
-
-def merge_terms(a: tuple, b: tuple) -> tuple:
-    """Two blocks' :func:`logistic_block` as those of both (the earlier bad row kept)."""
-    return (
-        merge_r(a[0], b[0]),
-        a[1] + b[1],
-        a[2] + b[2],
-        a[3] + b[3],
-        a[4] + b[4],
-        a[5] if a[5] is not None else b[5],
-    )
 
 
 def check_binary_response(y: np.ndarray, column: str, start: int = 0, within: str = "") -> None:

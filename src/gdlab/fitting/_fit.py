@@ -74,6 +74,9 @@ def fit(
     stream: bool | None = None,
     cov: str = "nonrobust",
     groups: str | None = None,
+    trials: str | None = None,
+    weights: str | None = None,
+    offset: str | None = None,
 ) -> Fit:
     """Fit ``y ~ x`` (or ``y ~ model``): in closed form, or iteratively beside the reference solution.
 
@@ -105,7 +108,12 @@ def fit(
         y: the response column.
         x: the regressor columns: a list, or names separated by commas (not with ``model``).
         model: a formula of columns and parameters, fitted by least squares.
-        family: ``"linear"`` or ``"logistic"`` (a 0/1 response).
+        family: ``"linear"`` (or ``"gaussian"``), ``"logistic"`` (or ``"binomial"``,
+            ``"logit"``: a 0/1 response, or successes of ``trials``), ``"poisson"`` (counts,
+            log link), or a family added with :func:`gdlab.fitting._glm_families.register`.
+            A GLM (Poisson, binomial with trials, and any fit with ``weights`` or ``offset``)
+            is fitted by Newton's method (IRLS), a pass per step, in memory, streamed or on a
+            cluster alike.
         method: ``"ols"`` (default for linear: closed form only), ``"newton"``
             (default for logistic), ``"lm"`` (default for a formula),
             ``"gauss-newton"``, ``"sgd"``, any name :func:`gdlab.descend` takes
@@ -142,10 +150,18 @@ def fit(
         cov: the covariance behind the standard errors, tests and intervals: ``"nonrobust"``
             (``s^2 (X'X)^-1``; the inverse information for logistic), White's
             heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear; a
-            logistic fit takes ``"HC0"``), or ``"cluster"`` (robust to correlation within the
-            clusters of ``groups``), as statsmodels' ``cov_type=`` (with ``use_t=True`` for a
-            linear fit); computed by one more pass where the rows are not in memory.
+            logistic, binomial or Poisson fit takes ``"HC0"``, without ``weights``), or
+            ``"cluster"`` (robust to correlation within the clusters of ``groups``), as
+            statsmodels' ``cov_type=`` (with ``use_t=True`` for a linear fit); computed by one
+            more pass where the rows are not in memory.
         groups: the numeric column of cluster labels for ``cov="cluster"``.
+        trials: a binomial model's column of trials; ``y`` then holds the successes of each
+            row (R's ``cbind(successes, failures)``, statsmodels' two-column response).
+        weights: a column of weights, 0 or more: weighted least squares for a linear
+            (Gaussian) fit (statsmodels' ``WLS``), frequency weights for a GLM
+            (statsmodels' ``GLM(freq_weights=)``).
+        offset: a column, or an expression of columns such as ``"log(exposure)"``, added to
+            the linear predictor with coefficient 1 (a Poisson rate's exposure).
 
     Returns:
         A :class:`Fit`.
@@ -158,6 +174,25 @@ def fit(
     """
     kind = family_name(family)
     cov = cov_type(cov, groups)
+    if kind not in ("linear", "logistic") or trials or weights or offset:
+        return _fit_glm(
+            data,
+            family,
+            y,
+            x,
+            model,
+            method,
+            cov,
+            groups,
+            intercept,
+            dropna,
+            dtype,
+            client,
+            stream,
+            trials,
+            weights,
+            offset,
+        )
     if cov != "nonrobust" and model is not None:
         raise InputError(
             lambda s: (
@@ -232,6 +267,73 @@ def fit(
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
     result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
     return robust.applied(result, opened)
+
+
+def _fit_glm(
+    data: DataLike,
+    family: str,
+    y: str,
+    x: NamesLike | None,
+    model: str | None,
+    method: Any,
+    cov: str,
+    groups: str | None,
+    intercept: bool,
+    dropna: bool,
+    dtype: DTypeLike,
+    client: Any,
+    stream: bool | None,
+    trials: str | None,
+    weights: str | None,
+    offset: str | None,
+) -> Fit:
+    """A GLM (or weighted least squares) by one IRLS loop over the source, wherever the rows are."""
+    from gdlab.fitting._glm import Model, fit_glm
+    from gdlab.fitting._glm_families import glm_family
+
+    chosen = glm_family(family)
+    if model is not None or x is None:
+        raise InputError(
+            lambda s: (
+                f"{s.name('trials')}, {s.name('weights')}, {s.name('offset')} and family "
+                f"{chosen.name!r} fit a linear predictor: name its regressors with {s.setting('x', '...')}"
+            ),
+            parameter="x",
+        )
+    if trials and chosen.name != "binomial":
+        raise InputError(
+            lambda s: (
+                f"{s.name('trials')} is a binomial model's: give "
+                f"{s.setting('family', 'binomial', quoted=True)}"
+            ),
+            parameter="trials",
+        )
+    kind = "ols" if chosen.name == "gaussian" else "newton"
+    if method is not None and (not isinstance(method, str) or method.strip().lower() not in (kind, "newton")):
+        raise InputError(
+            lambda s: (
+                f"a {chosen.name} fit with {s.name('trials')}, {s.name('weights')} or {s.name('offset')} "
+                f"is solved by Newton's method (IRLS): leave {s.name('method')} unset"
+            ),
+            parameter="method",
+        )
+    if cov not in LOGISTIC_COV_TYPES or (cov != "nonrobust" and (weights or chosen.name == "gaussian")):
+        raise InputError(
+            lambda s: (
+                f"a {chosen.name} fit's robust covariance is White's: give "
+                f"{s.setting('cov', 'HC0', quoted=True)} or {s.setting('cov', 'cluster', quoted=True)} "
+                f"(without {s.name('weights')}, for a binomial or Poisson fit), or leave "
+                f"{s.name('cov')} unset"
+            ),
+            parameter="cov",
+        )
+    if dtype is not None and resolve_dtype(dtype) != np.float64:
+        raise InputError(f"a GLM is computed in float64; leave dtype unset (got {resolve_dtype(dtype)})")
+    response, regressors = variables(y, x)
+    spec = Model(chosen, response, regressors, bool(intercept), trials, weights, offset)
+    read = (*spec.columns(), *([groups] if groups and groups not in spec.columns() else []))
+    source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+    return Robust(cov, groups).applied(fit_glm(source, spec, kind), source, spec)
 
 
 def _checked_elsewhere(place: Where, kind: str, how: Any, dtype: Any, *settings: Any) -> Settings:

@@ -30,6 +30,7 @@ __all__ = [
     "Inference",
     "checked_alpha",
     "format_p",
+    "glm",
     "least_squares",
     "linear",
     "logistic",
@@ -117,8 +118,10 @@ class Inference:
         intercept: whether the model has an intercept (the first coefficient).
         model_test: the F test of every coefficient but the intercept (linear), or the
             likelihood-ratio chi-squared test against the intercept alone (logistic).
-        null_log_likelihood: the log-likelihood of the intercept alone (logistic).
+        null_log_likelihood: the log-likelihood of the intercept alone (logistic, GLM).
         groups: the clusters of a clustered covariance.
+        null_dev: the deviance of the intercept alone where it is not ``-2`` times its
+            log-likelihood (a GLM's; ``None`` otherwise).
     """
 
     se: np.ndarray
@@ -129,18 +132,19 @@ class Inference:
     adj_r2: float | None
     sigma: float | None
     rss: float
-    df_resid: int
+    df_resid: float
     condition: float
     log_likelihood: float | None = None
     coef: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0))
     cov: np.ndarray = dataclasses.field(default_factory=lambda: np.empty((0, 0)))
     cov_type: str = "nonrobust"
     df_inference: float | None = None
-    nobs: int = 0
+    nobs: float = 0
     intercept: bool = False
     model_test: HypothesisTest | None = None
     null_log_likelihood: float | None = None
     groups: int | None = None
+    null_dev: float | None = None
 
     @property
     def k(self) -> int:
@@ -155,7 +159,9 @@ class Inference:
 
     @property
     def null_deviance(self) -> float | None:
-        """The deviance of the intercept alone (logistic; ``None`` otherwise)."""
+        """The deviance of the intercept alone (logistic, GLM; ``None`` otherwise)."""
+        if self.null_dev is not None:
+            return float(self.null_dev)
         return None if self.null_log_likelihood is None else float(-2 * self.null_log_likelihood)
 
     @property
@@ -304,11 +310,45 @@ def logistic(
 ) -> Inference:
     """Inference for a logistic fit from the inverse information matrix ``cov``: Wald z tests
     and the likelihood-ratio test against the intercept alone (all zero without an intercept)."""
+    return dataclasses.replace(
+        glm(
+            coef,
+            cov,
+            deviance=deviance,
+            null_deviance=null_deviance,
+            llf=-deviance / 2,
+            null_llf=-null_deviance / 2,
+            df=df,
+            nobs=df + len(coef),
+            condition=condition,
+            intercept=intercept,
+        ),
+        null_dev=None,
+    )
+
+
+def glm(
+    coef: np.ndarray,
+    cov: np.ndarray,
+    *,
+    deviance: float,
+    null_deviance: float,
+    llf: float,
+    null_llf: float,
+    df: float,
+    nobs: float,
+    condition: float,
+    intercept: bool = True,
+) -> Inference:
+    """Inference for a GLM of known scale (binomial, Poisson; logistic) from the inverse
+    information matrix ``cov``: Wald z tests, the likelihood-ratio test against the null model
+    (the intercept alone, with any offset), McFadden's pseudo-R² and the deviances (statsmodels'
+    ``GLM`` and ``Logit``)."""
     se = np.sqrt(np.diag(cov))
     z = _ratios(coef, se)
     p = len(coef)
     k_model = p - int(intercept)
-    llr = null_deviance - deviance
+    llr = 2 * (llf - null_llf)
     test = (
         HypothesisTest(llr, k_model, None, chi2_sf(llr, k_model), "chi2", _every_slope(intercept))
         if k_model > 0
@@ -319,20 +359,21 @@ def logistic(
         statistic=z,
         pvalue=two_sided(z, None),
         statistic_name="z",
-        r2=1 - deviance / null_deviance if null_deviance > 0 else float("nan"),
+        r2=1 - llf / null_llf if null_llf < 0 else float("nan"),
         adj_r2=None,
         sigma=None,
         rss=deviance,
         df_resid=df,
         condition=condition,
-        log_likelihood=-deviance / 2,
+        log_likelihood=llf,
         coef=np.asarray(coef, dtype=np.float64),
         cov=cov,
         df_inference=None,
-        nobs=df + p,
+        nobs=nobs,
         intercept=intercept,
         model_test=test,
-        null_log_likelihood=-null_deviance / 2,
+        null_log_likelihood=null_llf,
+        null_dev=null_deviance,
     )
 
 

@@ -17,7 +17,6 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab._cancel import checkpoint
 from gdlab._checks import InputError
 from gdlab._data import Design
 from gdlab._engine import Outcome, describe, facts_from_rows, separated, status
@@ -32,10 +31,10 @@ from gdlab.fitting._families import (
     IRLS_MAX_ITERATIONS,
     IRLS_RTOL,
     check_binary_response,
-    logistic_block,
     mean_log_loss,
-    merge_terms,
 )
+from gdlab.fitting._glm import Model, glm_block, merge_glm, newton
+from gdlab.fitting._glm_families import GLM_FAMILIES
 from gdlab.fitting._result import Fit
 from gdlab.fitting._settings import Settings, method_name
 
@@ -62,28 +61,6 @@ def _sigmoid(eta: np.ndarray) -> np.ndarray:
 def _deviance(y: np.ndarray, eta: np.ndarray) -> float:
     """``-2 log-likelihood``, computed without forming log(p) of a p that rounds to 0 or 1."""
     return float(2 * np.sum(np.logaddexp(0.0, eta) - y * eta))
-
-
-def newton(step: Callable[[np.ndarray], tuple[Any, Any]], p: int) -> tuple[list[np.ndarray], bool, Any, list]:
-    """Newton's method (IRLS) from zero, the one loop of every logistic fit: ``step(b)`` returns
-    the weighted least-squares solve at ``b`` (a ``LeastSquares``) and what else it read (the
-    terms of a pass); it stops once no coefficient moves by more than :data:`IRLS_RTOL` of its
-    size, or after :data:`IRLS_MAX_ITERATIONS` steps.
-
-    Returns every iterate, whether it converged, the last solve and each step's extra terms.
-    """
-    iterates = [np.zeros(p)]
-    solved, extras = None, []
-    for _ in range(IRLS_MAX_ITERATIONS):
-        checkpoint()  # each iteration is a QR of all the rows
-        b = iterates[-1]
-        solved, extra = step(b)
-        extras.append(extra)
-        new = solved.coef.astype(np.float64)
-        iterates.append(new)
-        if np.all(np.abs(new - b) <= IRLS_RTOL * np.maximum(1.0, np.abs(new))):
-            return iterates, True, solved, extras
-    return iterates, False, solved, extras
 
 
 def irls(X: np.ndarray, y: np.ndarray) -> tuple[list[np.ndarray], bool, Any]:
@@ -205,18 +182,21 @@ def fit_logistic(
 
 
 def _pass_step(source: Any, x: tuple[str, ...], y: str, intercept: bool) -> Callable[[np.ndarray], tuple]:
-    """A Newton step whose terms are one pass over ``source``: the merged QR factor of the weighted
+    """A Newton step whose terms are one pass over ``source`` (the binomial family's GLM terms,
+    :func:`gdlab.fitting._glm.glm_block`, from zero): the merged QR factor of the weighted
     design, solved by gdlab's scaled, pivoted QR as in memory, refusing a response not 0/1, every
     row dropped, too few rows, or a single class."""
     p = len(x) + int(intercept)
 
+    model = Model(GLM_FAMILIES["binomial"], y, x, intercept, binary=True)
+
     def step(b: np.ndarray) -> tuple:
         with one_blas_thread():
-            found = source.reduce(logistic_block, merge_terms, x, y, intercept, b)
-        if found is not None and found[5] is not None:  # the first row not 0/1: (its row, its value)
-            check_binary_response(np.array([found[5][1]]), y, found[5][0])
+            found = source.reduce(glm_block, merge_glm, model, b)
+        if found is not None and found[8] is not None:  # the first row not 0/1: (its row, its value)
+            check_binary_response(np.array([found[8][1]]), y, found[8][0])
         check_kept_rows(source, 0 if found is None else found[4])
-        R, deviance, g, ysum, n, _ = found
+        R, deviance, _, score, n, _, _, ysum, _ = found
         if n < p:
             raise InputError(
                 f"{n:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
@@ -225,7 +205,7 @@ def _pass_step(source: Any, x: tuple[str, ...], y: str, intercept: bool) -> Call
             raise InputError(
                 f"column {y!r} is {ysum / n:g} in every row: a logistic model needs both 0s and 1s"
             )
-        return least_squares(R[:-1, :-1], R[:-1, -1]), (deviance, g, ysum, n)
+        return least_squares(R[:-1, :-1], R[:-1, -1]), (deviance, -score, ysum, n)
 
     return step
 

@@ -140,7 +140,9 @@ class Fit:
         return flat if self._scaling is None else self._scaling.back(flat)
 
     def predict(self, data: DataLike, *, interval: str | None = None, alpha: float = 0.05) -> Any:
-        """Fitted values for new rows holding the regressor columns (probabilities for logistic).
+        """Fitted values for new rows holding the regressor columns (probabilities for logistic and
+        binomial, means for Poisson, ignoring any offset: a Poisson fit with ``offset="log(t)"``
+        predicts the rate per unit of ``t``).
 
         With ``interval="confidence"`` (for the mean) or ``"prediction"`` (for a new observation),
         a linear fit gives a DataFrame of ``mean``, its standard error ``se`` and the ``1 - alpha``
@@ -159,7 +161,12 @@ class Fit:
         if self._predictor is not None:
             return np.asarray(self._predictor(data, self.coef))
         eta = self._rows(data).matvec(self.coef.astype(self.dtype))
-        return 1 / (1 + np.exp(-eta)) if self.family == "logistic" else eta
+        if self.family == "logistic":
+            return 1 / (1 + np.exp(-eta))
+        from gdlab.fitting._glm_families import GLM_FAMILIES
+
+        # a GLM's mean: its inverse link of the linear predictor (no offset: add it to the rows' eta)
+        return GLM_FAMILIES[self.family].inverse(eta) if self.family in GLM_FAMILIES else eta
 
     def _rows(self, data: DataLike) -> Columns:
         """The design of new rows, read from their columns (a column of ones first with an intercept)."""
@@ -343,14 +350,14 @@ class Fit:
         test = [] if s.model_test is None else [f"  {s.model_test}"]
         if s.statistic_name == "z":
             return [
-                f"  Null deviance: {s.null_deviance:.6g} on {s.nobs - int(s.intercept)} degrees of freedom",
-                f"  Residual deviance: {s.rss:.6g} on {s.df_resid} degrees of freedom",
+                f"  Null deviance: {s.null_deviance:.6g} on {s.nobs - int(s.intercept):g} degrees of freedom",
+                f"  Residual deviance: {s.rss:.6g} on {s.df_resid:g} degrees of freedom",
                 *self._dropped(),
                 f"  pseudo-R² (McFadden): {s.r2:.4g}  log-likelihood: {s.log_likelihood:.6g}",
                 f"  AIC: {s.aic:.6g}  BIC: {s.bic:.6g}",
                 *[line.replace("chi2-statistic", "likelihood-ratio chi-squared") for line in test],
             ]
-        lines = [f"  Residual standard error: {s.sigma:.6g} on {count(s.df_resid, 'degree')} of freedom"]
+        lines = [f"  Residual standard error: {s.sigma:.6g} on {count(int(s.df_resid), 'degree')} of freedom"]
         lines += self._dropped()
         if s.r2 is not None and s.adj_r2 is not None:
             lines.append(f"  Multiple R-squared: {s.r2:.6g},  Adjusted R-squared: {s.adj_r2:.6g}")

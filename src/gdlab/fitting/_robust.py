@@ -39,14 +39,15 @@ class Robust:
     kind: str = "nonrobust"
     groups: str | None = None
 
-    def applied(self, result: Fit, source: Any) -> Fit:
-        """``result`` with this covariance behind its statistics (one pass over ``source``)."""
+    def applied(self, result: Fit, source: Any, glm: Any = None) -> Fit:
+        """``result`` with this covariance behind its statistics (one pass over ``source``);
+        ``glm``, a GLM's :class:`gdlab.fitting._glm.Model`, gives each row's score."""
         stats = result.stats
         if self.kind == "nonrobust" or stats is None:
             return result
-        logistic = result.family == "logistic"
+        logistic = result.family == "logistic" or glm is not None
         bread = stats.cov / stats.sigma**2 if stats.sigma and not logistic else stats.cov
-        model = Model(result.x, result.y, result.intercept, logistic)
+        model = Model(result.x, result.y, result.intercept, result.family == "logistic", glm)
         cov, df, clusters = robust_covariance(
             source, model, stats.coef, bread, self.kind, result.n, self.groups
         )
@@ -55,12 +56,14 @@ class Robust:
 
 
 class Model(NamedTuple):
-    """What a block needs to know of the model: its columns, and whether the mean is logistic."""
+    """What a block needs to know of the model: its columns, and whether the mean is logistic (or
+    a GLM's, whose :class:`gdlab.fitting._glm.Model` gives the scores)."""
 
     x: tuple[str, ...]
     y: str
     intercept: bool
     logistic: bool = False
+    glm: Any = None
 
 
 def cov_type(name: object, groups: str | None) -> str:
@@ -104,6 +107,11 @@ def _pieces(block: Block, model: Model, coef: np.ndarray) -> Iterator[tuple[np.n
         rows = slice(start, min(start + _ROWS, block.rows))
         columns = [np.ones(rows.stop - start)] * model.intercept + [block.columns[c][rows] for c in model.x]
         X = np.column_stack(columns)
+        if model.glm is not None:
+            from gdlab.fitting._glm import scores
+
+            yield X, scores(model.glm, X, block.columns, rows, coef), rows
+            continue
         eta = X @ coef
         mean = 1 / (1 + np.exp(-eta)) if model.logistic else eta
         yield X, block.columns[model.y][rows] - mean, rows

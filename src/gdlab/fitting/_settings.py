@@ -80,15 +80,13 @@ class Settings:
 
 
 def family_name(family: object) -> str:
-    kind = family.strip().lower() if isinstance(family, str) else family
-    if kind not in FAMILIES:
-        near = closest(str(kind), FAMILIES)
-        hint = f"; did you mean {near!r}?" if near else ""
-        raise InputError(
-            lambda s: f"{s.name('family')} {family!r}: choose one of {', '.join(FAMILIES)}{hint}",
-            parameter="family",
-        )
-    return str(kind)
+    """The family's name: ``"linear"`` (also ``"gaussian"``), ``"logistic"`` (also ``"binomial"``,
+    ``"logit"``), or a GLM family's (``"poisson"``, or any :func:`gdlab.fitting._glm_families.register`
+    added); a misspelling is refused with the nearest name."""
+    from gdlab.fitting._glm_families import glm_family
+
+    name = glm_family(family).name
+    return {"gaussian": "linear", "binomial": "logistic"}.get(name, name)
 
 
 def method_name(how: str | Method) -> str:
