@@ -14,6 +14,7 @@ import gdlab
 
 pytest.importorskip("fastapi")
 
+from gdlab._colours import REGIME_COLOURS
 from gdlab.web import ExposedServerWarning, create_app, is_loopback
 from gdlab.web._models import WebLimits
 from gdlab.web._server import running
@@ -57,6 +58,7 @@ def test_every_endpoint_has_an_example_that_works(client):
         "/api/run",
         "/api/landscape",
         "/api/sweep",
+        "/api/phase",
         "/api/stability",
         "/api/export",
         "/api/lesson/{key}",
@@ -68,6 +70,24 @@ def test_every_endpoint_has_an_example_that_works(client):
         for example in examples:
             response = client.post(path.replace("{key}", "descent"), json=example)
             assert response.status_code == 200, (path, response.text)
+
+
+def test_phase_maps_rate_and_momentum_with_the_theory_and_each_cell_s_sentence(client):
+    body = {**LECTURE, "rates": [1, 5, 13], "momenta": [0, 0.5], "steps": 500, "tol": 1e-8}
+    out = client.post("/api/phase", json=body).json()
+    assert out["regime"] == [["converged", "converged"], ["diverged", "converged"], ["diverged", "diverged"]]
+    assert out["theory"]["critical_lrs"] == [4.0, 6.0]  # 2(1 + b)/L with L = 1/2
+    assert out["theory"]["best"] == {"lr": pytest.approx(2.0), "momentum": 0.0}
+    assert out["notes"][0][0].startswith("converged at step")
+    assert out["regime_colours"] == dict(REGIME_COLOURS)  # the pictures' own colours
+    ranged = {**LECTURE, "low": 0.1, "high": 10, "num": 5, "steps": 50}
+    ranged.update(momentum_high=0.9, momentum_num=4)
+    grid = client.post("/api/phase", json=ranged).json()
+    assert grid["lrs"] == pytest.approx(gdlab.rates(0.1, 10, 5).tolist())
+    assert grid["momenta"] == pytest.approx([0, 0.3, 0.6, 0.9])
+    assert len(grid["regime"]) == 5 and {len(row) for row in grid["regime"]} == {4}
+    adam = client.post("/api/phase", json={**ranged, "method": "adam", "hyper": {"b2": "0.99"}}).json()
+    assert adam["setting"] == "b1" and adam["theory"] is None and "adam" in adam["theory_note"]
 
 
 def test_parse_gives_parameters_and_exact_derivatives(client):
@@ -260,6 +280,27 @@ def test_export_of_a_run_that_does_not_exist(client):
         ),
         ("/api/sweep", {**LECTURE, "num": 401}, "num: Input should be less than or equal to 400"),
         ("/api/sweep", {**LECTURE, "low": 10, "high": 1}, "low must be below high"),
+        (
+            "/api/phase",
+            {**LECTURE, "num": 60, "momentum_num": 60, "steps": 100_000},
+            "steps: about 5.6 s of work, over the 4 s one request may take: at most 71,684 steps at these "
+            "3,600 cells (or at most 2,580 cells at 100,000 steps)",
+        ),
+        ("/api/phase", {**LECTURE, "num": 61}, "num: Input should be less than or equal to 60"),
+        ("/api/phase", {**LECTURE, "momentum_num": 61}, "momentum_num: Input should be less than or equal"),
+        ("/api/phase", {**LECTURE, "momenta": [0.5] * 61}, "momenta: List should have at most 60 items"),
+        ("/api/phase", {**LECTURE, "momentum_high": 1}, "momentum_high: Input should be less than 1"),
+        ("/api/phase", {**LECTURE, "momenta": [0, -0.1]}, "momenta.1: Input should be greater than"),
+        ("/api/phase", {**LECTURE, "momentum_low": 0.5, "momentum_high": 0.2}, "must not be above"),
+        ("/api/phase", {**LECTURE, "low": 10, "high": 1}, "low must be below high"),
+        ("/api/phase", {**LECTURE, "method": "gd"}, "'momentum', 'nesterov' or 'adam'"),
+        (
+            "/api/phase",
+            {**LECTURE, "hyper": {"momentum": 0.5}},
+            "hyper: momentum is the setting the phase diagram varies; give its values as momenta",
+        ),
+        ("/api/phase", {**LECTURE, "method": "adam", "hyper": {"b1": 0.5}}, "hyper: b1 is the setting"),
+        ("/api/phase", {"expression": "b^2", "start": {"c": 1}}, "give a start for b"),
         ("/api/landscape", {"expression": "x+y+z", "ranges": {"x": [0, 1], "y": [0, 1]}}, "a range for each"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [1, 0]}}, "from low to high"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [-1e308, 1e308]}}, "too wide to draw"),

@@ -32,6 +32,7 @@ if not Path(CHROMIUM).exists():
 
 PAGE = '<!doctype html><meta charset="utf-8"><div id="cell"></div>\n<script type="module">{fake}</script>'
 LECTURE = "?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=60&t=1e-8&lang=en"
+PHASE = "?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=200&t=1e-8&lang=en"
 
 
 @pytest.fixture(scope="module")
@@ -692,3 +693,57 @@ def test_small_things_a_new_user_met(watched):
     labels = ticks.all_text_contents()
     assert labels and not [t for t in labels if re.search(r"\d[kMGBT]$", t)], labels
     w.errors = [e for e in w.errors if "status of 422" not in e]  # the loss as it was typed, half done
+
+
+def test_the_phase_view_maps_rate_and_momentum_and_a_click_joins_the_race(watched, tmp_path):
+    """The lecture's loss under heavy ball: each cell in its regime's colour, the theory's line and
+    fastest pair; pointing at a cell reads its sentence; clicking a converged one adds that run."""
+    folder = shots_folder(tmp_path)
+    w = watched()
+    page = w.open(PHASE + "&v=phase&pm=momentum&plo=0.1&phi=20&pnum=16&mhi=0.9", wait=False)
+    summary = page.get_by_test_id("phase-summary")
+    expect(summary).to_contain_text("converges on this quadratic exactly when", timeout=30_000)
+    plot = page.get_by_test_id("phase-plot")
+    assert plot.locator(".heatmaplayer image").count() == 1
+    assert plot.locator(".scatterlayer .trace").count() >= 2  # the boundary and the fastest pair
+    assert "diverged" in summary.inner_text() and "converged" in summary.inner_text()
+    # The middle of a converged cell, found through plotly's own axes (rows are momenta).
+    cell = page.evaluate(
+        """() => {
+          const el = document.querySelector('[data-testid="phase-plot"]');
+          const d = el.data[0], box = el.getBoundingClientRect();
+          const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+          for (let j = 0; j < d.y.length; j++) for (let i = 0; i < d.x.length; i++) {
+            if (d.text[j][i] !== "converged" || d.y[j] === 0) continue;
+            const x = box.left + xa._offset + xa.c2p(d.x[i]), y = box.top + ya._offset + ya.c2p(d.y[j]);
+            return { lr: d.x[i], b: d.y[j], x, y };
+          }
+          return null;
+        }"""
+    )
+    assert cell is not None
+    page.mouse.move(cell["x"], cell["y"])
+    expect(page.get_by_test_id("phase-note")).to_contain_text("converged at step")
+    page.screenshot(path=str(folder / "lab-phase-1280x720.png"))
+    before = page.locator('[data-testid="runs"] tbody tr').count()
+    page.mouse.click(cell["x"], cell["y"])
+    expect(page.locator(".lab-tab[data-view=descent]")).to_have_attribute("aria-selected", "true")
+    lr = str(float(f"{cell['lr']:.4g}"))
+    lr = lr.removesuffix(".0")
+    w.wait_for_runs(max(before, 2) + 1)
+    assert page.get_by_test_id("method").input_value() == "momentum"
+    assert float(page.get_by_test_id("hyper-momentum").input_value()) == pytest.approx(cell["b"], rel=1e-3)
+    assert page.get_by_test_id("rates").input_value().endswith(lr)
+    assert status_of(page, lr) == "converged"
+    page.screenshot(path=str(folder / "lab-phase-race-1280x720.png"))
+
+
+def test_the_phase_view_at_375_px(watched, tmp_path):
+    folder = shots_folder(tmp_path)
+    w = watched(size=(375, 800))
+    page = w.open(PHASE + "&v=phase&pnum=12", wait=False)
+    expect(page.get_by_test_id("phase-summary")).to_contain_text("converges", timeout=30_000)
+    page.get_by_test_id("phase-plot").scroll_into_view_if_needed()
+    page.screenshot(path=str(folder / "lab-phase-375.png"), full_page=True)
+    plot = page.get_by_test_id("phase-plot").bounding_box()
+    assert plot and plot["width"] <= 375

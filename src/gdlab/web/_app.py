@@ -44,6 +44,8 @@ from gdlab.web._models import (
     MethodsOut,
     ParseIn,
     ParseOut,
+    PhaseIn,
+    PhaseOut,
     RunIn,
     RunsOut,
     StabilityIn,
@@ -267,6 +269,12 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     async def sweep(request: SweepIn, http: Request) -> Response:
         """Many rates in one compiled call: each run's regime, steps and final loss, 2/L and explain(lr)."""
         return await compute(_json(lambda: lab.sweep(request)), http)
+
+    @app.post("/api/phase", response_model=PhaseOut, tags=["lab"])
+    async def phase(request: PhaseIn, http: Request) -> Response:
+        """Every (rate, momentum) pair in one compiled call: each cell's regime and sentence, and on a
+        quadratic the theory's boundary and fastest pair."""
+        return await compute(_json(lambda: lab.phase(request)), http)
 
     @app.post("/api/stability", response_model=StabilityOut, tags=["lab"])
     async def stability(request: StabilityIn, http: Request) -> Response:

@@ -23,7 +23,17 @@ from gdlab._cancel import checkpoint
 from gdlab._levels import contour_levels
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
-from gdlab.web._models import DEFAULT, ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
+from gdlab.web._models import (
+    DEFAULT,
+    ExportIn,
+    LandscapeIn,
+    ParseIn,
+    PhaseIn,
+    RunIn,
+    StabilityIn,
+    SweepIn,
+    WebLimits,
+)
 
 Json = dict[str, object]
 
@@ -191,7 +201,13 @@ class Lab:
             "run_styles": [style.to_dict() for style in styles],
             "regime_colours": dict(REGIME_COLOURS),
             "methods": [
-                {"name": name, "needs_lr": spec.needs_lr, "settings": spec.defaults, "summary": spec.summary}
+                {
+                    "name": name,
+                    "needs_lr": spec.needs_lr,
+                    "settings": spec.defaults,
+                    "summary": spec.summary,
+                    "momentum": spec.momentum,  # the setting a phase diagram varies, if any
+                }
                 for name, spec in gdlab.METHODS.items()
             ],
         }
@@ -266,6 +282,44 @@ class Lab:
             run["explain"] = None if bound is None else bound.explain(run["lr"])
         out["summary"] = None if bound is None else bound.summary()
         return out
+
+    def phase(self, request: PhaseIn) -> Json:
+        """Every (rate, momentum) cell's regime and sentence, with the theory's boundary on a quadratic."""
+        from gdlab._colours import REGIME_COLOURS
+
+        loss = self.expression(request.expression, request.data)
+        start = self.start(loss, request.start)
+        spec = gdlab.METHODS[request.method]
+        varied = spec.momentum
+        if varied in request.hyper:
+            raise gdlab.InputError(
+                f"hyper: {varied} is the setting the phase diagram varies; give its values as momenta"
+            )
+        if request.rates:
+            lrs = np.asarray(request.rates, dtype=float)
+        else:
+            lrs = gdlab.rates(request.low, request.high, request.num)
+        if request.momenta:
+            momenta = np.asarray(request.momenta, dtype=float)
+        else:
+            low, high, num = request.momentum_low, request.momentum_high, request.momentum_num
+            momenta = np.linspace(low, high, num) if num > 1 else np.asarray([low])
+        cells = lrs.size * momenta.size
+        if cells > self.limits.phase_side**2:
+            raise gdlab.InputError(
+                f"num: a grid of {cells:,} cells; at most {self.limits.phase_side**2:,} are drawn at once"
+            )
+        self.budget.phase(loss, cells, request.steps)
+        result = gdlab.phase(
+            loss,
+            start,
+            lrs=lrs,
+            momenta=momenta,
+            method=self.method(request.method, request.hyper),
+            steps=request.steps,
+            tol=request.tol,
+        )
+        return {**result.to_dict(), "regime_colours": dict(REGIME_COLOURS)}
 
     def stability(self, request: StabilityIn) -> Json:
         loss = self.expression(request.expression, request.data)

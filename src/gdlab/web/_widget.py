@@ -26,6 +26,7 @@ from gdlab.web._models import (
     LandscapeIn,
     MethodsIn,
     ParseIn,
+    PhaseIn,
     RunIn,
     StabilityIn,
     SweepIn,
@@ -38,6 +39,7 @@ _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "run": RunIn,
     "landscape": LandscapeIn,
     "sweep": SweepIn,
+    "phase": PhaseIn,
     "stability": StabilityIn,
     "export": ExportIn,
 }
@@ -128,7 +130,7 @@ def lab(
     lang: str | None = None,
     large: bool = False,
 ) -> LabWidget:
-    """The lab as a notebook widget: type a loss, run several rates, sweep the rate.
+    """The lab as a notebook widget: type a loss, run several rates, sweep the rate, map (rate, momentum).
 
     It computes in this kernel (no server) and shows in JupyterLab, Notebook and VS Code.
 
@@ -140,7 +142,7 @@ def lab(
         steps: the most steps of each run.
         tol: stop once the gradient norm is at most this (``None``: every step).
         data: ``"cafe"`` binds the lecture's x and y.
-        view: ``"descent"`` or ``"sweep"``.
+        view: ``"descent"``, ``"sweep"`` or ``"phase"``.
         lang: ``"en"`` or ``"ko"`` (default: the browser's language).
         large: large type, for a projector.
 
@@ -193,8 +195,8 @@ def _check(expression, start, rates, method, steps, tol, data, view, lang) -> No
             f"start names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a "
             f"parameter of {loss.text}; its parameters: {', '.join(loss.params)}"
         )
-    if view not in ("descent", "sweep"):
-        raise InputError(f"view must be 'descent' or 'sweep'; got {view!r}")
+    if view not in ("descent", "sweep", "phase"):
+        raise InputError(f"view must be 'descent', 'sweep' or 'phase'; got {view!r}")
     if lang not in (None, "en", "ko"):
         raise InputError(f"lang must be 'en' or 'ko' (or None for the browser's language); got {lang!r}")
 
