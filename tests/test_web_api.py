@@ -8,6 +8,7 @@ import re
 import warnings
 
 import httpx
+import numpy as np
 import pytest
 
 import gdlab
@@ -88,6 +89,28 @@ def test_phase_maps_rate_and_momentum_with_the_theory_and_each_cell_s_sentence(c
     assert len(grid["regime"]) == 5 and {len(row) for row in grid["regime"]} == {4}
     adam = client.post("/api/phase", json={**ranged, "method": "adam", "hyper": {"b2": "0.99"}}).json()
     assert adam["setting"] == "b1" and adam["theory"] is None and "adam" in adam["theory_note"]
+
+
+def test_a_batch_size_runs_gdlab_sgd_over_the_loss_s_data(client):
+    """The page's SGD: the typed loss with a batch of rows in the data's place, as gdlab.sgd runs it."""
+    from gdlab._bind import parse_with_data
+
+    body = {**CAFE, "rates": [1e-3], "batch_size": "1", "epochs": "2*5", "points": 5000}
+    run = client.post("/api/run", json=body).json()["runs"][0]
+    loss = parse_with_data(CAFE["expression"], "cafe")
+    data = {k: np.asarray(v) for k, v in loss.data_values.items()}
+    path = gdlab.sgd(
+        lambda p, batch: loss.function({**batch, **p}),
+        {"b0": 9.0, "b1": 2.0},
+        data,
+        lr=1e-3,
+        batch_size=1,
+        epochs=10,
+    )
+    assert run["steps"] == 100 and run["message"].startswith("ran 10 epoch(s) of 10 batches of 1 rows")
+    np.testing.assert_allclose(run["params"], np.asarray(path.flat_params()), rtol=1e-12)
+    csv = client.post("/api/export", json={**body, "format": "csv"})
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 102  # header and 101 rows
 
 
 def test_parse_gives_parameters_and_exact_derivatives(client):
@@ -301,6 +324,24 @@ def test_export_of_a_run_that_does_not_exist(client):
         ),
         ("/api/phase", {**LECTURE, "method": "adam", "hyper": {"b1": 0.5}}, "hyper: b1 is the setting"),
         ("/api/phase", {"expression": "b^2", "start": {"c": 1}}, "give a start for b"),
+        (
+            "/api/run",
+            {**CAFE, "rates": [1e-3], "batch_size": 11},
+            "batch_size: at most 10, the rows of the data",
+        ),
+        ("/api/run", {**CAFE, "rates": [1e-3], "batch_size": 0}, "batch_size: Input should be greater than"),
+        ("/api/run", {**CAFE, "rates": [1e-3], "batch_size": "a"}, "batch_size: a is not a number"),
+        (
+            "/api/run",
+            {**CAFE, "rates": [1e-3], "batch_size": 1, "epochs": 100_000},
+            "epochs: 100,000 epochs of 10 steps are 1,000,000 steps, over the 100,000 a run may take: "
+            "at most 10,000 epochs at batch size 1",
+        ),
+        (
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "batch_size": 1},
+            "batch_size: minibatches are rows of data, and this loss names none",
+        ),
         ("/api/landscape", {"expression": "x+y+z", "ranges": {"x": [0, 1], "y": [0, 1]}}, "a range for each"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [1, 0]}}, "from low to high"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [-1e308, 1e308]}}, "too wide to draw"),

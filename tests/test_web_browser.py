@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import os
 import re
@@ -747,3 +748,37 @@ def test_the_phase_view_at_375_px(watched, tmp_path):
     page.screenshot(path=str(folder / "lab-phase-375.png"), full_page=True)
     plot = page.get_by_test_id("phase-plot").bounding_box()
     assert plot and plot["width"] <= 375
+
+
+def test_sgd_with_batch_size_1_runs_gdlab_sgd_on_the_cafe_data(watched, tmp_path):
+    """The lecture's homework: one row a step, a noisy path; the fields read numbers as the library does."""
+    folder = shots_folder(tmp_path)
+    w = watched()
+    query = "?e=sum((y%20-%20b0%20-%20b1*x)%5E2)&d=cafe&s=b0:9,b1:2&r=0.001,0.004&n=300&t=1e-8&lang=en"
+    page = w.open(query + "&bs=1&ep=2*10")
+    expect(page.get_by_test_id("sgd-fields")).to_be_visible()
+    assert page.get_by_test_id("batch-size").input_value() == "1"
+    assert page.get_by_test_id("steps").is_disabled()
+    message = page.locator('[data-testid="runs"] tbody tr').first.locator(".lab-message")
+    expect(message).to_contain_text("ran 20 epoch(s) of 10 batches of 1 rows")
+    expect(page.get_by_test_id("counter")).to_contain_text("/ 200")
+    # The path is noisy: the loss of a batch of one row rises at some steps as it falls overall.
+    history = page.evaluate(
+        "() => document.querySelector('[data-testid=\"history\"]').data.filter((d) => d.mode !== 'markers')"
+        ".map((d) => d.y)"
+    )
+    longest = max(history, key=len)
+    finite = [v for v in longest if v is not None]
+    assert any(b > a for a, b in itertools.pairwise(finite))
+    page.get_by_test_id("play").click()  # to the end, for the picture
+    page.get_by_test_id("scrub").fill("200")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(folder / "lab-sgd-1280x720.png"))
+    page.get_by_test_id("batch-size").fill("11")
+    page.get_by_test_id("batch-size").press("Enter")
+    expect(page.get_by_test_id("error-batch_size")).to_contain_text("at most 10, the rows of the data")
+    w.errors = [e for e in w.errors if "status of 422" not in e]  # the refusal asked for
+    page.get_by_test_id("batch-size").fill("")
+    page.get_by_test_id("batch-size").press("Enter")
+    expect(message).not_to_contain_text("epoch", timeout=30_000)  # back to gradient descent
+    assert not page.get_by_test_id("steps").is_disabled()

@@ -177,6 +177,8 @@ class Lab:
         loss = self.expression(request.expression, request.data)
         start = self.start(loss, request.start)
         method = self.method(request.method, request.hyper)
+        if request.batch_size is not None:
+            return self._sgd(loss, start, method, request)
         if not gdlab.METHODS[request.method].needs_lr:  # it chooses its own steps: one run, no rate
             self.budget.descents(loss, 1, request.steps)
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
@@ -186,6 +188,53 @@ class Lab:
             checkpoint()  # a request stopped from outside ends between runs too
             paths.append(
                 gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+            )
+        return paths
+
+    def _sgd(
+        self, loss: gdlab.Expression, start: Mapping[str, object], method: gdlab.Method, request: RunIn
+    ) -> list[gdlab.Trajectory]:
+        """Minibatch runs (:func:`gdlab.sgd`) of the typed loss over its data, one per rate, each
+        batch taking the data's place in the loss; shuffled from seed 0, so a run is repeatable."""
+        batch_size = request.batch_size
+        assert batch_size is not None
+        rows = {int(np.shape(v)[0]) for v in loss.data_values.values() if np.ndim(v) > 0}
+        if not rows:
+            raise gdlab.InputError(
+                "batch_size: minibatches are rows of data, and this loss names none; choose the cafe data "
+                "and a loss over its x and y, such as sum((y - b0 - b1*x)^2)"
+            )
+        if not gdlab.METHODS[request.method].needs_lr:
+            raise gdlab.InputError(f"method: {request.method} chooses its own steps; sgd takes a rate")
+        n = min(rows)
+        if batch_size > n:
+            raise gdlab.InputError(f"batch_size: at most {n}, the rows of the data; got {batch_size}")
+        steps = request.epochs * (n // batch_size)
+        if steps > self.limits.steps:
+            most = self.limits.steps // (n // batch_size)
+            raise gdlab.InputError(
+                f"epochs: {request.epochs:,} epochs of {n // batch_size} steps are {steps:,} steps, over the "
+                f"{self.limits.steps:,} a run may take: at most {most:,} epochs at batch size {batch_size}"
+            )
+        self.budget.descents(loss, len(request.rates), steps)
+        data = {name: np.asarray(v) for name, v in loss.data_values.items()}
+
+        def on_batch(params: Mapping[str, object], batch: Mapping[str, object]) -> object:
+            return loss.function({**batch, **params})  # the batch's rows in the data's place
+
+        paths = []
+        for lr in request.rates:
+            checkpoint()
+            paths.append(
+                gdlab.sgd(
+                    on_batch,
+                    dict(start),
+                    data,
+                    lr=lr,
+                    batch_size=batch_size,
+                    epochs=request.epochs,
+                    method=method,
+                )
             )
         return paths
 

@@ -271,6 +271,12 @@ class RunIn(_In):
     steps: Steps = 100
     tol: Tol = None
     points: Whole = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
+    batch_size: Whole | None = Field(
+        None,
+        ge=1,
+        description="Rows of the data a step reads: each rate runs gdlab.sgd (steps and tol unused).",
+    )
+    epochs: Whole = Field(1, ge=1, le=DEFAULT.steps, description="Passes over the data, with batch_size.")
 
     model_config = _example(
         expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], method="gd", steps=100, tol=1e-8

@@ -56,7 +56,7 @@ const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
 // The request's fields that the page has an input for, and the page's word for each.
-const FIELDS = { steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis" };
+const FIELDS = { steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
 const VIEWS = ["descent", "sweep", "phase"];
 const FPS = 15;
 
@@ -67,6 +67,7 @@ export function defaultState(language) {
     v: "descent", lang: pickLanguage(language), big: false, x: 1,
     lo: 0.001, hi: 10, num: 50,
     pm: "momentum", plo: 0.01, phi: 10, pnum: 24, mhi: 0.95, // the phase diagram's optimiser and grid
+    bs: null, ep: 20, // minibatches (gdlab.sgd) over the loss's data: rows a step, passes over the data
   };
 }
 
@@ -111,6 +112,7 @@ export function stateToQuery(s) {
   q.set("hi", String(s.hi));
   q.set("num", String(s.num));
   for (const key of ["pm", "plo", "phi", "pnum", "mhi"]) q.set(key, String(s[key]));
+  if (typed(s.bs)) { q.set("bs", String(s.bs)); q.set("ep", String(s.ep)); }
   return q.toString();
 }
 
@@ -132,7 +134,7 @@ export function stateFromQuery(query, base) {
   s.big = q.get("big") === "1";
   const x = Number(q.get("x"));
   if (SPEEDS.includes(x)) s.x = x;
-  for (const key of ["lo", "hi", "num", "plo", "phi", "pnum", "mhi"]) if (typed(q.get(key))) s[key] = q.get(key).slice(0, 200);
+  for (const key of ["lo", "hi", "num", "plo", "phi", "pnum", "mhi", "bs", "ep"]) if (typed(q.get(key))) s[key] = q.get(key).slice(0, 200);
   if (/^[a-z0-9-]{1,32}$/.test(q.get("pm") || "")) s.pm = q.get("pm"); // the backend checks the name
   return s;
 }
@@ -356,6 +358,13 @@ export function mount(root, backend, options = {}) {
       onchange: (ev) => { state.n = ev.target.value; commit(); scheduleRun(); } });
     ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false",
       onchange: (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); } });
+    ui.batch = h("input", { type: "text", value: typed(state.bs) ? String(state.bs) : "", placeholder: t("allRows"), "data-testid": "batch-size", spellcheck: "false",
+      onchange: (ev) => { state.bs = typed(ev.target.value) ? ev.target.value : null; commit(); sgdFields(); scheduleRun(); } });
+    ui.epochs = h("input", { type: "text", value: String(state.ep), "data-testid": "epochs", spellcheck: "false",
+      onchange: (ev) => { state.ep = ev.target.value; commit(); scheduleRun(); } });
+    ui.sgd = h("div", { class: "lab-field", "data-testid": "sgd-fields" },
+      h("div", { class: "lab-row" }, field(t("batchSize"), ui.batch, null, "batch_size"), field(t("epochs"), ui.epochs, null, "epochs")),
+      h("small", {}, t("batchHint")));
     ui.runSelect = h("select", { "data-testid": "save-run", onchange: (ev) => { saveRun = Number(ev.target.value); } });
     runChoices(); // a rebuild (large type, language) keeps the runs to save
     const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "csv", "json"].map((f) =>
@@ -368,7 +377,7 @@ export function mount(root, backend, options = {}) {
       h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("start")), ui.starts, h("small", {}, t("startHint")), errSlot("start")),
       field(t("rates"), ui.rates, t("ratesHint"), "rates"), ui.swatches,
       h("div", { class: "lab-row" }, field(t("optimiser"), ui.method, null, "method"), field(t("steps"), ui.steps, null, "steps"), field(t("tol"), ui.tol, null, "tol")),
-      ui.hyper, errSlot("hyper"),
+      ui.hyper, errSlot("hyper"), ui.sgd,
       h("button", { type: "button", class: "lab-run", "data-testid": "run", onclick: () => runNow(true) }, t("run")),
       h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("download")), downloads, field(t("runToSave"), ui.runSelect)),
       ui.note,
@@ -376,6 +385,7 @@ export function mount(root, backend, options = {}) {
     starts();
     swatches();
     hyper();
+    sgdFields();
     return panel;
   }
 
@@ -401,6 +411,15 @@ export function mount(root, backend, options = {}) {
       ? [h("span", { class: "lab-swatch" }, sample(0), ` ${state.m}: ${t("ownStep")}`)]
       : state.r.split(",").filter(typed).map((r, i) => h("span", { class: "lab-swatch" },
         sample(i), ` lr=${r.trim()}`))));
+  }
+
+  // Minibatches need rows of data: the fields show for a loss that names data. With a batch size,
+  // each rate runs gdlab.sgd for that many epochs, and the steps and tolerance are not used.
+  const sgdMode = () => typed(state.bs) && !!(parsed && parsed.data.length);
+  function sgdFields() {
+    if (!ui.sgd) return;
+    ui.sgd.hidden = !(parsed && parsed.data.length);
+    ui.steps.disabled = ui.tol.disabled = sgdMode();
   }
 
   function hyper() {
@@ -534,6 +553,7 @@ export function mount(root, backend, options = {}) {
     }
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
+    sgdFields();
   }
 
   // A formula typeset by KaTeX (served with the page, as MathML) when it is there, else as text.
@@ -553,7 +573,8 @@ export function mount(root, backend, options = {}) {
   }
 
   function request() {
-    return { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: typed(state.t) ? state.t : null };
+    const out = { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: typed(state.t) ? state.t : null };
+    return sgdMode() ? { ...out, batch_size: state.bs, epochs: state.ep } : out;
   }
 
   let running = false;
