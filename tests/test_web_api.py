@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -254,6 +255,28 @@ def test_animation_exports(client, fmt, magic):
     )
     assert response.status_code == 200, response.text
     assert magic in response.content[:12]
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_picture_exports_are_gdlab_plot_in_the_run_colours(client, fmt):
+    """PNG and SVG of the runs, drawn by gdlab.plot: valid files holding each run's colour."""
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+
+    body = {**LECTURE, "rates": [0.5, 2, 4.5], "steps": 30, "format": fmt}
+    response = client.post("/api/export", json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith({"png": "image/png", "svg": "image/svg+xml"}[fmt])
+    colours = [c.lower() for c in client.post("/api/methods", json={}).json()["run_colours"][:3]]
+    if fmt == "svg":
+        assert ET.fromstring(response.content).tag == "{http://www.w3.org/2000/svg}svg"
+        assert all(f"stroke: {c}" in response.text for c in colours)
+    else:
+        with Image.open(io.BytesIO(response.content)) as image:
+            assert image.format == "PNG" and image.size == (1200, 560)
+            pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
+        assert set(colours) <= pixels
 
 
 def test_export_of_a_run_that_does_not_exist(client):

@@ -782,3 +782,38 @@ def test_sgd_with_batch_size_1_runs_gdlab_sgd_on_the_cafe_data(watched, tmp_path
     page.get_by_test_id("batch-size").press("Enter")
     expect(message).not_to_contain_text("epoch", timeout=30_000)  # back to gradient descent
     assert not page.get_by_test_id("steps").is_disabled()
+
+
+def test_png_and_svg_downloads_are_the_library_s_picture_in_the_page_s_colours(watched, tmp_path):
+    """The picture as files, drawn by gdlab.plot from the same runs: each run in the colour the page
+    draws it in (the backend's run styles), not a screenshot of plotly."""
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+
+    w = watched()
+    page = w.open("?e=x%5E2%20%2B%2025*y%5E2&s=x:-9,y:1.5&r=0.01,0.035,0.041&n=100&t=1e-8&lang=en")
+    drawn = page.evaluate(
+        "() => document.querySelector('[data-testid=\"plot\"]').data"
+        ".filter((d) => d.mode && d.mode.includes('lines') && d.line && d.line.color)"
+        ".map((d) => d.line.color)"
+    )
+    colours = {c.lower() for c in drawn if c.startswith("#")}
+    assert len(colours) >= 3
+    files = {}
+    for kind in ("png", "svg"):
+        with page.expect_download() as info:
+            page.get_by_test_id(f"download-{kind}").click()
+        files[kind] = tmp_path / info.value.suggested_filename
+        info.value.save_as(files[kind])
+        assert info.value.suggested_filename == f"gdlab-descent.{kind}"
+    root = ET.parse(files["svg"]).getroot()  # well-formed SVG
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    svg = files["svg"].read_text().lower()
+    assert all(f"stroke: {c}" in svg for c in colours), colours
+    assert files["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(files["png"]) as image:
+        image.verify()
+    with Image.open(files["png"]) as image:
+        pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
+    assert colours <= pixels, colours - pixels

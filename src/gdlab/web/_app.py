@@ -286,11 +286,23 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
         tags=["lab"],
         response_class=Response,
         responses={
-            200: {"content": {m: {} for m in ("text/csv", "application/json", "image/gif", "video/mp4")}}
+            200: {
+                "content": {
+                    m: {}
+                    for m in (
+                        "text/csv",
+                        "application/json",
+                        "image/gif",
+                        "video/mp4",
+                        "image/png",
+                        "image/svg+xml",
+                    )
+                }
+            }
         },
     )
     async def export(request: ExportIn, http: Request) -> Response:
-        """The runs as a file from gdlab's writers: CSV or JSON of one run, GIF or MP4 of all."""
+        """The runs as a file from gdlab's writers: CSV or JSON of one run; GIF, MP4, PNG or SVG of all."""
 
         def work() -> Response:
             data, media, name = lab.export(request)

@@ -394,6 +394,8 @@ class Lab:
             return data, media, f"gdlab-{rate}.{request.format}"
         # The page's window (gdlab._window), so that the file frames the race the page showed.
         window = path_box(paths, 0.15)
+        if request.format in ("png", "svg"):
+            return _picture(paths, window, request.format, request.lang)
         with _render_lock():
             movie = gdlab.animate(
                 paths,
@@ -420,6 +422,38 @@ def _render_lock() -> Iterator[None]:
         yield
     finally:
         _RENDER_LOCK.release()
+
+
+_PICTURES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _picture(
+    paths: list[gdlab.Trajectory], window: list[tuple[float, float]], format: str, lang: str
+) -> tuple[bytes, str, str]:
+    """The runs' picture at their last step, drawn by gdlab's own renderer (:func:`gdlab.plot`:
+    the same run colours and dashes as the page), in the page's window."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    with _render_lock():
+        checkpoint()
+        figure = gdlab.plot(
+            paths,
+            xlim=window[0] if len(window) <= 2 else None,
+            ylim=window[1] if len(window) == 2 else None,
+            history=len(paths[0].names) <= 2,
+            lang=lang,
+            size=(1200, 560),
+        )
+        try:
+            out = io.BytesIO()
+            figure.savefig(
+                out, format=format, metadata={"Software": None} if format == "png" else {"Date": None}
+            )
+        finally:
+            plt.close(figure)
+    return out.getvalue(), _PICTURES[format], f"gdlab-descent.{format}"
 
 
 def _check_between_frames(movie: gdlab.Animation) -> None:

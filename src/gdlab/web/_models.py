@@ -284,9 +284,9 @@ class RunIn(_In):
 
 
 class ExportIn(RunIn):
-    """The runs as a file: CSV or JSON of one run, GIF or MP4 of all of them."""
+    """The runs as a file: CSV or JSON of one run; GIF or MP4 of all of them, or their picture (PNG, SVG)."""
 
-    format: Literal["csv", "json", "gif", "mp4"] = "csv"
+    format: Literal["csv", "json", "gif", "mp4", "png", "svg"] = "csv"
     run: Whole = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
     frames: Whole = Field(60, ge=2, le=DEFAULT.frames)
     spacing: Literal["linear", "log"] = "linear"

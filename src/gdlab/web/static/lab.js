@@ -367,7 +367,7 @@ export function mount(root, backend, options = {}) {
       h("small", {}, t("batchHint")));
     ui.runSelect = h("select", { "data-testid": "save-run", onchange: (ev) => { saveRun = Number(ev.target.value); } });
     runChoices(); // a rebuild (large type, language) keeps the runs to save
-    const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "csv", "json"].map((f) =>
+    const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "png", "svg", "csv", "json"].map((f) =>
       h("button", { type: "button", "data-testid": `download-${f}`, onclick: () => download(f) }, f.toUpperCase())));
     ui.note = h("div", { class: "lab-note", "data-testid": "note", "aria-live": "polite" });
     const panel = h("aside", { class: "lab-controls" },
