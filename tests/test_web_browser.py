@@ -817,3 +817,42 @@ def test_png_and_svg_downloads_are_the_library_s_picture_in_the_page_s_colours(w
     with Image.open(files["png"]) as image:
         pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
     assert colours <= pixels, colours - pixels
+
+
+# axe-core (Deque Systems, MPL-2.0), vendored for the tests only: see tests/vendor/axe-core/README.md.
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_RUN = """async (tags) => {
+  const found = await axe.run(document, { runOnly: { type: "tag", values: tags } });
+  return {
+    passes: found.passes.length,
+    violations: found.violations.map((v) => ({
+      id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")),
+    })),
+  };
+}"""
+LESSON_READY = '.gdlab-lesson[data-state="ready"]'
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (375, 800)])
+@pytest.mark.parametrize(
+    ("where", "ready"),
+    [
+        (PHASE + "&v=phase&pnum=12", '[data-testid="phase-summary"]:has-text("converges")'),
+        (LECTURE, '[data-testid="runs"] tbody tr'),
+        ("lesson?lang=en", LESSON_READY),
+        ("lesson?lang=ko", LESSON_READY),
+    ],
+)
+def test_no_wcag_2_1_a_or_aa_violations_by_axe_core(watched, where, ready, size):
+    """axe-core's WCAG 2.1 A and AA rules on the lab (the phase view open, and the descent) and on
+    the lesson, at a laptop's and a phone's width: no violations."""
+    w = watched(size=size)
+    w.open(where, wait=False)
+    page = w.page
+    page.wait_for_selector(ready, timeout=60_000)
+    page.wait_for_timeout(500)  # the pictures settle
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the page's CSP stands
+    found = page.evaluate(AXE_RUN, WCAG)
+    assert found["passes"] > 10  # the rules really ran
+    assert found["violations"] == []
