@@ -5,13 +5,13 @@
 import { WORDS, pickLanguage } from "./i18n.js";
 
 export const PRESETS = [
-  { id: "lecture", e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 2, 4.5], n: 60, t: 1e-8 },
-  { id: "homework", e: "(x-1)^2", s: { x: 6 }, r: [0.1, 0.9, 1.05], n: 40, t: 1e-8 },
-  { id: "cafe", e: "sum((y - b0 - b1*x)^2)", d: "cafe", s: { b0: 9, b1: 2 }, r: [1e-4, 1.5e-4, 1.6e-4], n: 300, t: 1e-8 },
-  { id: "matrix", e: "(y - X@beta).T @ (y - X@beta)", d: "cafe", s: { beta: [9, 2] }, r: [1e-5, 5e-5, 1.5e-4], n: 300, t: 1e-8 },
-  { id: "rosenbrock", e: "(1-x)^2 + 100*(y-x^2)^2", s: { x: -1.2, y: 1 }, r: [5e-4, 1.5e-3], n: 3000, t: 1e-8 },
-  { id: "valley", e: "x^2 + 25*y^2", s: { x: -9, y: 1.5 }, r: [0.01, 0.035, 0.041], n: 100, t: 1e-8 },
-  { id: "saddle", e: "x^2 - y^2", s: { x: -2, y: 0.01 }, r: [0.1], n: 30, t: null },
+  { id: "lecture", e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 2, 4.5], n: 60, t: 1e-8, pr: [0.01, 20] },
+  { id: "homework", e: "(x-1)^2", s: { x: 6 }, r: [0.1, 0.9, 1.05], n: 40, t: 1e-8, pr: [0.01, 5] },
+  { id: "cafe", e: "sum((y - b0 - b1*x)^2)", d: "cafe", s: { b0: 9, b1: 2 }, r: [1e-4, 1.5e-4, 1.6e-4], n: 300, t: 1e-8, pr: [1e-6, 1e-3] },
+  { id: "matrix", e: "(y - X@beta).T @ (y - X@beta)", d: "cafe", s: { beta: [9, 2] }, r: [1e-5, 5e-5, 1.5e-4], n: 300, t: 1e-8, pr: [1e-6, 1e-3] },
+  { id: "rosenbrock", e: "(1-x)^2 + 100*(y-x^2)^2", s: { x: -1.2, y: 1 }, r: [5e-4, 1.5e-3], n: 3000, t: 1e-8, pr: [1e-5, 1e-2] },
+  { id: "valley", e: "x^2 + 25*y^2", s: { x: -9, y: 1.5 }, r: [0.01, 0.035, 0.041], n: 100, t: 1e-8, pr: [1e-3, 0.2] },
+  { id: "saddle", e: "x^2 - y^2", s: { x: -2, y: 0.01 }, r: [0.1], n: 30, t: null, pr: [0.01, 2] },
 ];
 const PRESET_NAMES = {
   lecture: { en: "Lecture: (b/2-1)^2", ko: "강의: (b/2-1)^2" },
@@ -22,6 +22,7 @@ const PRESET_NAMES = {
   valley: { en: "Narrow valley", ko: "좁은 골짜기" },
   saddle: { en: "Saddle", ko: "안장점" },
 };
+// pr: the phase diagram's rate range, around where the preset's runs turn from converging to diverging.
 // gdlab's optimisers; the list is replaced by the backend's own (gdlab.METHODS) once it answers.
 export const METHODS = ["gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
 const HYPER = {
@@ -66,7 +67,7 @@ export function defaultState(language) {
     e: p.e, d: null, s: structuredClone(p.s), r: ratesText(p.r), m: "gd", h: {}, n: p.n, t: p.t,
     v: "descent", lang: pickLanguage(language), big: false, x: 1,
     lo: 0.001, hi: 10, num: 50,
-    pm: "momentum", plo: 0.01, phi: 10, pnum: 24, mhi: 0.95, // the phase diagram's optimiser and grid
+    pm: "momentum", plo: p.pr[0], phi: p.pr[1], pnum: 24, mhi: 0.95, // the phase diagram's optimiser and grid
     bs: null, ep: 20, // minibatches (gdlab.sgd) over the loss's data: rows a step, passes over the data
   };
 }
@@ -503,7 +504,8 @@ export function mount(root, backend, options = {}) {
     const p = PRESETS.find((x) => x.id === id);
     if (!p) return;
     const { lo, hi, num } = defaultState(state.lang); // a preset brings its own sweep range, not the last one's
-    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: ratesText(p.r), n: p.n, t: p.t, m: "gd", h: {}, lo, hi, num });
+    const [plo, phi] = p.pr;
+    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: ratesText(p.r), n: p.n, t: p.t, m: "gd", h: {}, lo, hi, num, plo, phi, bs: null });
     problems = [];
     commit();
     parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
@@ -1035,7 +1037,8 @@ export function mount(root, backend, options = {}) {
     Object.assign(layout, {
       legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yref: "container", yanchor: "bottom" },
       xaxis: { type: "log", range: [logs[0] - half, logs[logs.length - 1] + half], title: { text: `${t("rate")} (lr)`, standoff: 8 }, exponentformat: "power", automargin: true },
-      yaxis: { range: [p.momenta[0] - step, p.momenta[p.momenta.length - 1] + step], title: { text: setting, standoff: 8 }, automargin: true },
+      // Up to the fastest pair when its momentum lies above the grid (the cafe's is 0.98), so that its star shows.
+      yaxis: { range: [p.momenta[0] - step, Math.max(p.momenta[p.momenta.length - 1], p.theory?.best?.momentum ?? 0) + step], title: { text: setting, standoff: 8 }, automargin: true },
       margin: { l: 20, r: 20, t: 20, b: font().size * 4 + 24 },
     });
     Plotly.react(ui.phasePlot, traces, layout, config);
