@@ -33,7 +33,8 @@ grid = {**payload, "method": "momentum", "low": 1, "high": 13, "num": 3}
 grid.update(momentum_num=2, momentum_high=0.5)
 del grid["rates"]
 widget._handle_custom_msg({"id": 10, "name": "phase", "payload": grid}, [])
-run, bad, csv, phase = sent
+widget._handle_custom_msg({"id": 11, "name": "phase/picture", "payload": {**grid, "format": "svg"}}, [])
+run, bad, csv, phase, picture = sent
 print(json.dumps({
     "id": run[0]["id"],
     "status": [r["status"] for r in run[0]["result"]["runs"]],
@@ -41,6 +42,7 @@ print(json.dumps({
     "csv": [csv[0]["name"], csv[1][0].decode().splitlines()[:2]],
     "state": widget.state,
     "phase": [phase[0]["id"], phase[0]["result"]["regime"], phase[0]["result"]["theory"]["critical_lrs"]],
+    "picture": [picture[0]["name"], picture[0]["media"], picture[1][0][:5].decode()],
 }))
 """
 
@@ -88,6 +90,7 @@ def test_the_widget_answers_a_phase_diagram_in_the_kernel(executed):
     assert ask == 10
     assert regime == expected.regime.tolist()
     assert critical == [4.0, 6.0]  # 2(1 + b)/L with L = 1/2
+    assert json.loads(text)["picture"] == ["gdlab-phase-momentum.svg", "image/svg+xml", "<?xml"]
 
 
 def test_the_widget_module_is_the_page_s_own_code():

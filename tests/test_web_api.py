@@ -61,6 +61,7 @@ def test_every_endpoint_has_an_example_that_works(client):
         "/api/landscape",
         "/api/sweep",
         "/api/phase",
+        "/api/phase/picture",
         "/api/stability",
         "/api/export",
         "/api/lesson/{key}",
@@ -277,6 +278,29 @@ def test_picture_exports_are_gdlab_plot_in_the_run_colours(client, fmt):
             assert image.format == "PNG" and image.size == (1200, 560)
             pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
         assert set(colours) <= pixels
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_the_phase_picture_is_gdlab_plot_of_the_phase_in_the_regime_colours(client, fmt):
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+
+    body = {**LECTURE, "low": 0.1, "high": 20, "num": 12, "momentum_num": 10, "steps": 200, "format": fmt}
+    response = client.post("/api/phase/picture", json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == f'attachment; filename="gdlab-phase-momentum.{fmt}"'
+    colours = {REGIME_COLOURS["converged"].lower(), REGIME_COLOURS["diverged"].lower()}
+    if fmt == "svg":
+        assert ET.fromstring(response.content).tag == "{http://www.w3.org/2000/svg}svg"
+        assert all(c in response.text.lower() for c in colours)
+    else:
+        with Image.open(io.BytesIO(response.content)) as image:
+            assert image.format == "PNG" and image.size == (1000, 700)
+            pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
+        assert colours <= pixels
+    refused = client.post("/api/phase/picture", json={**body, "num": 61})
+    assert refused.status_code == 422 and "num: Input should be less than or equal to 60" in detail(refused)
 
 
 def test_export_of_a_run_that_does_not_exist(client):

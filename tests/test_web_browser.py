@@ -726,6 +726,11 @@ def test_the_phase_view_maps_rate_and_momentum_and_a_click_joins_the_race(watche
     page.mouse.move(cell["x"], cell["y"])
     expect(page.get_by_test_id("phase-note")).to_contain_text("converged at step")
     page.screenshot(path=str(folder / "lab-phase-1280x720.png"))
+    with page.expect_download() as info:  # the picture, drawn by gdlab.plot of the same phase
+        page.get_by_test_id("phase-download-png").click()
+    assert info.value.suggested_filename == "gdlab-phase-momentum.png"
+    info.value.save_as(tmp_path / "phase.png")
+    assert (tmp_path / "phase.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     before = page.locator('[data-testid="runs"] tbody tr').count()
     page.mouse.click(cell["x"], cell["y"])
     expect(page.locator(".lab-tab[data-view=descent]")).to_have_attribute("aria-selected", "true")

@@ -46,6 +46,7 @@ from gdlab.web._models import (
     ParseOut,
     PhaseIn,
     PhaseOut,
+    PhasePictureIn,
     RunIn,
     RunsOut,
     StabilityIn,
@@ -275,6 +276,23 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
         """Every (rate, momentum) pair in one compiled call: each cell's regime and sentence, and on a
         quadratic the theory's boundary and fastest pair."""
         return await compute(_json(lambda: lab.phase(request)), http)
+
+    @app.post(
+        "/api/phase/picture",
+        tags=["lab"],
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+    )
+    async def phase_picture(request: PhasePictureIn, http: Request) -> Response:
+        """The phase diagram as PNG or SVG, drawn by gdlab's renderer (gdlab.plot of the phase)."""
+
+        def work() -> Response:
+            data, media, name = lab.phase_picture(request)
+            return Response(
+                data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            )
+
+        return await compute(work, http, workers.limits.export_timeout)
 
     @app.post("/api/stability", response_model=StabilityOut, tags=["lab"])
     async def stability(request: StabilityIn, http: Request) -> Response:

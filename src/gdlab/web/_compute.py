@@ -14,6 +14,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,11 +30,15 @@ from gdlab.web._models import (
     LandscapeIn,
     ParseIn,
     PhaseIn,
+    PhasePictureIn,
     RunIn,
     StabilityIn,
     SweepIn,
     WebLimits,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Json = dict[str, object]
 
@@ -336,6 +341,17 @@ class Lab:
         """Every (rate, momentum) cell's regime and sentence, with the theory's boundary on a quadratic."""
         from gdlab._colours import REGIME_COLOURS
 
+        return {**self._phase(request).to_dict(), "regime_colours": dict(REGIME_COLOURS)}
+
+    def phase_picture(self, request: PhasePictureIn) -> tuple[bytes, str, str]:
+        """The phase diagram as PNG or SVG, drawn by gdlab's renderer from the same runs."""
+        result = self._phase(request)
+        with _render_lock():
+            checkpoint()
+            data = _save(gdlab.plot(result, size=(1000, 700)), request.format)
+        return data, _PICTURES[request.format], f"gdlab-phase-{result.method}.{request.format}"
+
+    def _phase(self, request: PhaseIn) -> gdlab.Phase:
         loss = self.expression(request.expression, request.data)
         start = self.start(loss, request.start)
         spec = gdlab.METHODS[request.method]
@@ -359,7 +375,7 @@ class Lab:
                 f"num: a grid of {cells:,} cells; at most {self.limits.phase_side**2:,} are drawn at once"
             )
         self.budget.phase(loss, cells, request.steps)
-        result = gdlab.phase(
+        return gdlab.phase(
             loss,
             start,
             lrs=lrs,
@@ -368,7 +384,6 @@ class Lab:
             steps=request.steps,
             tol=request.tol,
         )
-        return {**result.to_dict(), "regime_colours": dict(REGIME_COLOURS)}
 
     def stability(self, request: StabilityIn) -> Json:
         loss = self.expression(request.expression, request.data)
@@ -432,10 +447,6 @@ def _picture(
 ) -> tuple[bytes, str, str]:
     """The runs' picture at their last step, drawn by gdlab's own renderer (:func:`gdlab.plot`:
     the same run colours and dashes as the page), in the page's window."""
-    import io
-
-    import matplotlib.pyplot as plt
-
     with _render_lock():
         checkpoint()
         figure = gdlab.plot(
@@ -446,14 +457,24 @@ def _picture(
             lang=lang,
             size=(1200, 560),
         )
-        try:
-            out = io.BytesIO()
-            figure.savefig(
-                out, format=format, metadata={"Software": None} if format == "png" else {"Date": None}
-            )
-        finally:
-            plt.close(figure)
-    return out.getvalue(), _PICTURES[format], f"gdlab-descent.{format}"
+        data = _save(figure, format)
+    return data, _PICTURES[format], f"gdlab-descent.{format}"
+
+
+def _save(figure: Figure, format: str) -> bytes:
+    """A matplotlib figure's file, without a date or software stamp (the same picture gives the
+    same bytes); the figure is closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    try:
+        out = io.BytesIO()
+        stamp = {"Software": None} if format == "png" else {"Date": None}
+        figure.savefig(out, format=format, metadata=stamp)
+        return out.getvalue()
+    finally:
+        plt.close(figure)
 
 
 def _check_between_frames(movie: gdlab.Animation) -> None:

@@ -383,6 +383,14 @@ class PhaseIn(_In):
         return high
 
 
+class PhasePictureIn(PhaseIn):
+    """The phase diagram as a file, drawn by gdlab's renderer (:func:`gdlab.plot` of the phase)."""
+
+    format: Literal["png", "svg"] = "png"
+
+    model_config = _example(expression="(b/2-1)^2", start={"b": -10}, num=12, momentum_num=10, steps=200)
+
+
 class StabilityIn(_In):
     """Curvature at a point: 2/L, and what given rates do there."""
 

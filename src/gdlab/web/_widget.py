@@ -27,6 +27,7 @@ from gdlab.web._models import (
     MethodsIn,
     ParseIn,
     PhaseIn,
+    PhasePictureIn,
     RunIn,
     StabilityIn,
     SweepIn,
@@ -40,6 +41,7 @@ _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "landscape": LandscapeIn,
     "sweep": SweepIn,
     "phase": PhaseIn,
+    "phase/picture": PhasePictureIn,
     "stability": StabilityIn,
     "export": ExportIn,
 }
@@ -100,8 +102,11 @@ class LabWidget(anywidget.AnyWidget):
             if kind is None:
                 raise InputError(f"unknown request {content.get('name')!r}; known: {', '.join(_REQUESTS)}")
             request = kind.model_validate(content.get("payload"))
-            if isinstance(request, ExportIn):
-                data, media, name = self._lab.export(request)
+            if isinstance(request, ExportIn | PhasePictureIn):  # a file: its bytes as the message's buffer
+                if isinstance(request, ExportIn):
+                    data, media, name = self._lab.export(request)
+                else:
+                    data, media, name = self._lab.phase_picture(request)
                 return {"id": ask, "ok": True, "file": True, "media": media, "name": name}, [data]
             result = getattr(self._lab, str(content["name"]))(request)
         except pydantic.ValidationError as err:

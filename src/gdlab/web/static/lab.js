@@ -475,7 +475,9 @@ export function mount(root, backend, options = {}) {
     return ui.phase = h("section", { class: "lab-view", "data-view": "phase" },
       h("div", { class: "lab-row" }, field(t("optimiser"), ui.phaseMethod), num("plo", t("low")), num("phi", t("high")),
         num("mhi", t("momentumTop")), num("pnum", t("perAxis")),
-        h("button", { type: "button", class: "lab-run", "data-testid": "run-phase", onclick: runPhase }, t("run"))),
+        h("button", { type: "button", class: "lab-run", "data-testid": "run-phase", onclick: runPhase }, t("run")),
+        h("div", { class: "lab-downloads" }, ["png", "svg"].map((f) =>
+          h("button", { type: "button", "data-testid": `phase-download-${f}`, "aria-label": `${t("download")} ${f.toUpperCase()}`, onclick: () => download(f, "phase/picture", phasePayload()) }, f.toUpperCase())))),
       ui.phaseSummary, ui.phasePlot, ui.phaseNote);
   }
 
@@ -648,14 +650,18 @@ export function mount(root, backend, options = {}) {
     return Object.fromEntries(Object.entries(state.h).filter(([k]) => k !== varied));
   }
 
+  function phasePayload() {
+    const { expression, data, start, steps, tol } = request();
+    return { expression, data, start, method: state.pm, hyper: phaseHyper(), steps, tol,
+      low: state.plo, high: state.phi, num: state.pnum, momentum_high: state.mhi, momentum_num: state.pnum };
+  }
+
   async function runPhase() {
     if (!parsed || !checkFirst()) return;
     const seq = ++phaseSeq; // a diagram asked for later wins, whichever answer arrives last
     note(t("working"), "busy");
     try {
-      const { expression, data, start, steps, tol } = request();
-      const out = await backend.call("phase", { expression, data, start, method: state.pm, hyper: phaseHyper(), steps, tol,
-        low: state.plo, high: state.phi, num: state.pnum, momentum_high: state.mhi, momentum_num: state.pnum });
+      const out = await backend.call("phase", phasePayload());
       if (seq !== phaseSeq) return;
       phaseResult = out;
       note("");
@@ -687,10 +693,12 @@ export function mount(root, backend, options = {}) {
     drawSweep();
   }
 
-  async function download(format) {
+  // A file from the backend: the runs' (export), or the phase diagram's picture (phase/picture).
+  async function download(format, kind = "export", payload = null) {
     note(t("working"), "busy");
     try {
-      const { blob, name } = await backend.download({ ...request(), format, run: saveRun, lang: state.lang, frames: 60 });
+      const asked = payload ? { ...payload, format } : { ...request(), format, run: saveRun, lang: state.lang, frames: 60 };
+      const { blob, name } = await backend.download(asked, kind);
       const url = URL.createObjectURL(blob);
       const a = h("a", { href: url, download: name });
       document.body.append(a);
