@@ -29,13 +29,20 @@ widget._handle_custom_msg({"id": 7, "name": "run", "payload": payload}, [])
 widget._handle_custom_msg({"id": 8, "name": "parse", "payload": {"expression": "sqr(b)"}}, [])
 export = {**payload, "steps": 3, "format": "csv"}
 widget._handle_custom_msg({"id": 9, "name": "export", "payload": export}, [])
-run, bad, csv = sent
+grid = {**payload, "method": "momentum", "low": 1, "high": 13, "num": 3}
+grid.update(momentum_num=2, momentum_high=0.5)
+del grid["rates"]
+widget._handle_custom_msg({"id": 10, "name": "phase", "payload": grid}, [])
+widget._handle_custom_msg({"id": 11, "name": "phase/picture", "payload": {**grid, "format": "svg"}}, [])
+run, bad, csv, phase, picture = sent
 print(json.dumps({
     "id": run[0]["id"],
     "status": [r["status"] for r in run[0]["result"]["runs"]],
     "bad": [bad[0]["ok"], bad[0]["status"], bad[0]["detail"].splitlines()[0]],
     "csv": [csv[0]["name"], csv[1][0].decode().splitlines()[:2]],
     "state": widget.state,
+    "phase": [phase[0]["id"], phase[0]["result"]["regime"], phase[0]["result"]["theory"]["critical_lrs"]],
+    "picture": [picture[0]["name"], picture[0]["media"], picture[1][0][:5].decode()],
 }))
 """
 
@@ -74,6 +81,18 @@ def test_the_widget_answers_a_run_in_the_kernel(executed):
     )
 
 
+def test_the_widget_answers_a_phase_diagram_in_the_kernel(executed):
+    """The phase view's request, answered by the kernel as the server answers it (gdlab.phase)."""
+    text = "".join(o.get("text", "") for o in executed.cells[1].outputs if o.output_type == "stream")
+    ask, regime, critical = json.loads(text)["phase"]
+    lecture = gdlab.parse("(b/2-1)^2")
+    expected = gdlab.phase(lecture, -10.0, lrs=gdlab.rates(1, 13, 3), momenta=[0, 0.5], steps=100, tol=1e-8)
+    assert ask == 10
+    assert regime == expected.regime.tolist()
+    assert critical == [4.0, 6.0]  # 2(1 + b)/L with L = 1/2
+    assert json.loads(text)["picture"] == ["gdlab-phase-momentum.svg", "image/svg+xml", "<?xml"]
+
+
 def test_the_widget_module_is_the_page_s_own_code():
     from gdlab.web._files import STATIC
     from gdlab.web._widget import bundle
@@ -93,7 +112,7 @@ def test_the_widget_module_is_the_page_s_own_code():
         ({"method": "adamm"}, "unknown method 'adamm'"),
         ({"start": {"c": 1.0}}, "start names c, which is not a parameter"),
         ({"expression": "sqr(b)"}, "did you mean sqrt?"),
-        ({"view": "table"}, "view must be 'descent' or 'sweep'"),
+        ({"view": "table"}, "view must be 'descent', 'sweep' or 'phase'"),
     ],
 )
 def test_the_widget_checks_its_settings_as_the_page_does(options, words):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
 import warnings
 
 import httpx
+import numpy as np
 import pytest
 
 import gdlab
 
 pytest.importorskip("fastapi")
 
+from gdlab._colours import REGIME_COLOURS
 from gdlab.web import ExposedServerWarning, create_app, is_loopback
 from gdlab.web._models import WebLimits
 from gdlab.web._server import running
@@ -57,6 +60,8 @@ def test_every_endpoint_has_an_example_that_works(client):
         "/api/run",
         "/api/landscape",
         "/api/sweep",
+        "/api/phase",
+        "/api/phase/picture",
         "/api/stability",
         "/api/export",
         "/api/lesson/{key}",
@@ -68,6 +73,46 @@ def test_every_endpoint_has_an_example_that_works(client):
         for example in examples:
             response = client.post(path.replace("{key}", "descent"), json=example)
             assert response.status_code == 200, (path, response.text)
+
+
+def test_phase_maps_rate_and_momentum_with_the_theory_and_each_cell_s_sentence(client):
+    body = {**LECTURE, "rates": [1, 5, 13], "momenta": [0, 0.5], "steps": 500, "tol": 1e-8}
+    out = client.post("/api/phase", json=body).json()
+    assert out["regime"] == [["converged", "converged"], ["diverged", "converged"], ["diverged", "diverged"]]
+    assert out["theory"]["critical_lrs"] == [4.0, 6.0]  # 2(1 + b)/L with L = 1/2
+    assert out["theory"]["best"] == {"lr": pytest.approx(2.0), "momentum": 0.0}
+    assert out["notes"][0][0].startswith("converged at step")
+    assert out["regime_colours"] == dict(REGIME_COLOURS)  # the pictures' own colours
+    ranged = {**LECTURE, "low": 0.1, "high": 10, "num": 5, "steps": 50}
+    ranged.update(momentum_high=0.9, momentum_num=4)
+    grid = client.post("/api/phase", json=ranged).json()
+    assert grid["lrs"] == pytest.approx(gdlab.rates(0.1, 10, 5).tolist())
+    assert grid["momenta"] == pytest.approx([0, 0.3, 0.6, 0.9])
+    assert len(grid["regime"]) == 5 and {len(row) for row in grid["regime"]} == {4}
+    adam = client.post("/api/phase", json={**ranged, "method": "adam", "hyper": {"b2": "0.99"}}).json()
+    assert adam["setting"] == "b1" and adam["theory"] is None and "adam" in adam["theory_note"]
+
+
+def test_a_batch_size_runs_gdlab_sgd_over_the_loss_s_data(client):
+    """The page's SGD: the typed loss with a batch of rows in the data's place, as gdlab.sgd runs it."""
+    from gdlab._bind import parse_with_data
+
+    body = {**CAFE, "rates": [1e-3], "batch_size": "1", "epochs": "2*5", "points": 5000}
+    run = client.post("/api/run", json=body).json()["runs"][0]
+    loss = parse_with_data(CAFE["expression"], "cafe")
+    data = {k: np.asarray(v) for k, v in loss.data_values.items()}
+    path = gdlab.sgd(
+        lambda p, batch: loss.function({**batch, **p}),
+        {"b0": 9.0, "b1": 2.0},
+        data,
+        lr=1e-3,
+        batch_size=1,
+        epochs=10,
+    )
+    assert run["steps"] == 100 and run["message"].startswith("ran 10 epoch(s) of 10 batches of 1 rows")
+    np.testing.assert_allclose(run["params"], np.asarray(path.flat_params()), rtol=1e-12)
+    csv = client.post("/api/export", json={**body, "format": "csv"})
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 102  # header and 101 rows
 
 
 def test_parse_gives_parameters_and_exact_derivatives(client):
@@ -213,6 +258,51 @@ def test_animation_exports(client, fmt, magic):
     assert magic in response.content[:12]
 
 
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_picture_exports_are_gdlab_plot_in_the_run_colours(client, fmt):
+    """PNG and SVG of the runs, drawn by gdlab.plot: valid files holding each run's colour."""
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+
+    body = {**LECTURE, "rates": [0.5, 2, 4.5], "steps": 30, "format": fmt}
+    response = client.post("/api/export", json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith({"png": "image/png", "svg": "image/svg+xml"}[fmt])
+    colours = [c.lower() for c in client.post("/api/methods", json={}).json()["run_colours"][:3]]
+    if fmt == "svg":
+        assert ET.fromstring(response.content).tag == "{http://www.w3.org/2000/svg}svg"
+        assert all(f"stroke: {c}" in response.text for c in colours)
+    else:
+        with Image.open(io.BytesIO(response.content)) as image:
+            assert image.format == "PNG" and image.size == (1200, 560)
+            pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
+        assert set(colours) <= pixels
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_the_phase_picture_is_gdlab_plot_of_the_phase_in_the_regime_colours(client, fmt):
+    import xml.etree.ElementTree as ET
+
+    from PIL import Image
+
+    body = {**LECTURE, "low": 0.1, "high": 20, "num": 12, "momentum_num": 10, "steps": 200, "format": fmt}
+    response = client.post("/api/phase/picture", json=body)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"] == f'attachment; filename="gdlab-phase-momentum.{fmt}"'
+    colours = {REGIME_COLOURS["converged"].lower(), REGIME_COLOURS["diverged"].lower()}
+    if fmt == "svg":
+        assert ET.fromstring(response.content).tag == "{http://www.w3.org/2000/svg}svg"
+        assert all(c in response.text.lower() for c in colours)
+    else:
+        with Image.open(io.BytesIO(response.content)) as image:
+            assert image.format == "PNG" and image.size == (1000, 700)
+            pixels = {"#" + bytes(p[:3]).hex() for _, p in image.convert("RGB").getcolors(1 << 20)}
+        assert colours <= pixels
+    refused = client.post("/api/phase/picture", json={**body, "num": 61})
+    assert refused.status_code == 422 and "num: Input should be less than or equal to 60" in detail(refused)
+
+
 def test_export_of_a_run_that_does_not_exist(client):
     response = client.post("/api/export", json={**LECTURE, "rates": [0.5], "steps": 3, "run": 3})
     assert response.status_code == 422 and "run 3 does not exist" in detail(response)
@@ -260,6 +350,45 @@ def test_export_of_a_run_that_does_not_exist(client):
         ),
         ("/api/sweep", {**LECTURE, "num": 401}, "num: Input should be less than or equal to 400"),
         ("/api/sweep", {**LECTURE, "low": 10, "high": 1}, "low must be below high"),
+        (
+            "/api/phase",
+            {**LECTURE, "num": 60, "momentum_num": 60, "steps": 100_000},
+            "steps: about 5.6 s of work, over the 4 s one request may take: at most 71,684 steps at these "
+            "3,600 cells (or at most 2,580 cells at 100,000 steps)",
+        ),
+        ("/api/phase", {**LECTURE, "num": 61}, "num: Input should be less than or equal to 60"),
+        ("/api/phase", {**LECTURE, "momentum_num": 61}, "momentum_num: Input should be less than or equal"),
+        ("/api/phase", {**LECTURE, "momenta": [0.5] * 61}, "momenta: List should have at most 60 items"),
+        ("/api/phase", {**LECTURE, "momentum_high": 1}, "momentum_high: Input should be less than 1"),
+        ("/api/phase", {**LECTURE, "momenta": [0, -0.1]}, "momenta.1: Input should be greater than"),
+        ("/api/phase", {**LECTURE, "momentum_low": 0.5, "momentum_high": 0.2}, "must not be above"),
+        ("/api/phase", {**LECTURE, "low": 10, "high": 1}, "low must be below high"),
+        ("/api/phase", {**LECTURE, "method": "gd"}, "'momentum', 'nesterov' or 'adam'"),
+        (
+            "/api/phase",
+            {**LECTURE, "hyper": {"momentum": 0.5}},
+            "hyper: momentum is the setting the phase diagram varies; give its values as momenta",
+        ),
+        ("/api/phase", {**LECTURE, "method": "adam", "hyper": {"b1": 0.5}}, "hyper: b1 is the setting"),
+        ("/api/phase", {"expression": "b^2", "start": {"c": 1}}, "give a start for b"),
+        (
+            "/api/run",
+            {**CAFE, "rates": [1e-3], "batch_size": 11},
+            "batch_size: at most 10, the rows of the data",
+        ),
+        ("/api/run", {**CAFE, "rates": [1e-3], "batch_size": 0}, "batch_size: Input should be greater than"),
+        ("/api/run", {**CAFE, "rates": [1e-3], "batch_size": "a"}, "batch_size: a is not a number"),
+        (
+            "/api/run",
+            {**CAFE, "rates": [1e-3], "batch_size": 1, "epochs": 100_000},
+            "epochs: 100,000 epochs of 10 steps are 1,000,000 steps, over the 100,000 a run may take: "
+            "at most 10,000 epochs at batch size 1",
+        ),
+        (
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "batch_size": 1},
+            "batch_size: minibatches are rows of data, and this loss names none",
+        ),
         ("/api/landscape", {"expression": "x+y+z", "ranges": {"x": [0, 1], "y": [0, 1]}}, "a range for each"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [1, 0]}}, "from low to high"),
         ("/api/landscape", {"expression": "b", "ranges": {"b": [-1e308, 1e308]}}, "too wide to draw"),

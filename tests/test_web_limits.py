@@ -304,6 +304,22 @@ def test_work_whose_client_left_stops_and_frees_its_slot(monkeypatch):
         assert httpx.post(f"{url}/api/parse", json={"expression": "b"}, timeout=30).status_code == 200
 
 
+def test_a_phase_diagram_past_its_time_limit_stops_between_chunks_and_frees_its_slot():
+    """A real grid, let past the price (a budget of a million seconds), stopped by the time limit."""
+    limits = WebLimits(workers=1, queue_wait=2.0, timeout=0.5, work_seconds=1e6)
+    body = {**LECTURE, "num": 60, "momentum_num": 60, "steps": 100_000, "tol": None}
+    with running(create_app(limits)) as url, httpx.Client(base_url=url, timeout=60) as client:
+        client.post("/api/phase", json={**LECTURE, "num": 2, "momentum_num": 2, "steps": 10})  # compiled
+        asked = time.monotonic()
+        late = client.post("/api/phase", json=body)
+        assert late.status_code == 503 and "longer than the time limit (0.5 s)" in late.json()["detail"]
+        assert time.monotonic() - asked < 3
+        deadline = time.monotonic() + 5  # the slot comes back once the work sees the stop
+        while (answer := client.post("/api/parse", json={"expression": "b"})).status_code == 503:
+            assert time.monotonic() < deadline
+        assert answer.status_code == 200
+
+
 def test_an_mp4_export_past_its_limit_gives_back_the_render_lock(monkeypatch):
     import numpy as np
 

@@ -44,6 +44,9 @@ from gdlab.web._models import (
     MethodsOut,
     ParseIn,
     ParseOut,
+    PhaseIn,
+    PhaseOut,
+    PhasePictureIn,
     RunIn,
     RunsOut,
     StabilityIn,
@@ -268,6 +271,29 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
         """Many rates in one compiled call: each run's regime, steps and final loss, 2/L and explain(lr)."""
         return await compute(_json(lambda: lab.sweep(request)), http)
 
+    @app.post("/api/phase", response_model=PhaseOut, tags=["lab"])
+    async def phase(request: PhaseIn, http: Request) -> Response:
+        """Every (rate, momentum) pair in one compiled call: each cell's regime and sentence, and on a
+        quadratic the theory's boundary and fastest pair."""
+        return await compute(_json(lambda: lab.phase(request)), http)
+
+    @app.post(
+        "/api/phase/picture",
+        tags=["lab"],
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
+    )
+    async def phase_picture(request: PhasePictureIn, http: Request) -> Response:
+        """The phase diagram as PNG or SVG, drawn by gdlab's renderer (gdlab.plot of the phase)."""
+
+        def work() -> Response:
+            data, media, name = lab.phase_picture(request)
+            return Response(
+                data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            )
+
+        return await compute(work, http, workers.limits.export_timeout)
+
     @app.post("/api/stability", response_model=StabilityOut, tags=["lab"])
     async def stability(request: StabilityIn, http: Request) -> Response:
         """Curvature at a point: 2/L, the best fixed rate, and what each given rate does."""
@@ -278,11 +304,23 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
         tags=["lab"],
         response_class=Response,
         responses={
-            200: {"content": {m: {} for m in ("text/csv", "application/json", "image/gif", "video/mp4")}}
+            200: {
+                "content": {
+                    m: {}
+                    for m in (
+                        "text/csv",
+                        "application/json",
+                        "image/gif",
+                        "video/mp4",
+                        "image/png",
+                        "image/svg+xml",
+                    )
+                }
+            }
         },
     )
     async def export(request: ExportIn, http: Request) -> Response:
-        """The runs as a file from gdlab's writers: CSV or JSON of one run, GIF or MP4 of all."""
+        """The runs as a file from gdlab's writers: CSV or JSON of one run; GIF, MP4, PNG or SVG of all."""
 
         def work() -> Response:
             data, media, name = lab.export(request)

@@ -14,6 +14,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,7 +24,21 @@ from gdlab._cancel import checkpoint
 from gdlab._levels import contour_levels
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
-from gdlab.web._models import DEFAULT, ExportIn, LandscapeIn, ParseIn, RunIn, StabilityIn, SweepIn, WebLimits
+from gdlab.web._models import (
+    DEFAULT,
+    ExportIn,
+    LandscapeIn,
+    ParseIn,
+    PhaseIn,
+    PhasePictureIn,
+    RunIn,
+    StabilityIn,
+    SweepIn,
+    WebLimits,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 Json = dict[str, object]
 
@@ -167,6 +182,8 @@ class Lab:
         loss = self.expression(request.expression, request.data)
         start = self.start(loss, request.start)
         method = self.method(request.method, request.hyper)
+        if request.batch_size is not None:
+            return self._sgd(loss, start, method, request)
         if not gdlab.METHODS[request.method].needs_lr:  # it chooses its own steps: one run, no rate
             self.budget.descents(loss, 1, request.steps)
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
@@ -176,6 +193,53 @@ class Lab:
             checkpoint()  # a request stopped from outside ends between runs too
             paths.append(
                 gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+            )
+        return paths
+
+    def _sgd(
+        self, loss: gdlab.Expression, start: Mapping[str, object], method: gdlab.Method, request: RunIn
+    ) -> list[gdlab.Trajectory]:
+        """Minibatch runs (:func:`gdlab.sgd`) of the typed loss over its data, one per rate, each
+        batch taking the data's place in the loss; shuffled from seed 0, so a run is repeatable."""
+        batch_size = request.batch_size
+        assert batch_size is not None
+        rows = {int(np.shape(v)[0]) for v in loss.data_values.values() if np.ndim(v) > 0}
+        if not rows:
+            raise gdlab.InputError(
+                "batch_size: minibatches are rows of data, and this loss names none; choose the cafe data "
+                "and a loss over its x and y, such as sum((y - b0 - b1*x)^2)"
+            )
+        if not gdlab.METHODS[request.method].needs_lr:
+            raise gdlab.InputError(f"method: {request.method} chooses its own steps; sgd takes a rate")
+        n = min(rows)
+        if batch_size > n:
+            raise gdlab.InputError(f"batch_size: at most {n}, the rows of the data; got {batch_size}")
+        steps = request.epochs * (n // batch_size)
+        if steps > self.limits.steps:
+            most = self.limits.steps // (n // batch_size)
+            raise gdlab.InputError(
+                f"epochs: {request.epochs:,} epochs of {n // batch_size} steps are {steps:,} steps, over the "
+                f"{self.limits.steps:,} a run may take: at most {most:,} epochs at batch size {batch_size}"
+            )
+        self.budget.descents(loss, len(request.rates), steps)
+        data = {name: np.asarray(v) for name, v in loss.data_values.items()}
+
+        def on_batch(params: Mapping[str, object], batch: Mapping[str, object]) -> object:
+            return loss.function({**batch, **params})  # the batch's rows in the data's place
+
+        paths = []
+        for lr in request.rates:
+            checkpoint()
+            paths.append(
+                gdlab.sgd(
+                    on_batch,
+                    dict(start),
+                    data,
+                    lr=lr,
+                    batch_size=batch_size,
+                    epochs=request.epochs,
+                    method=method,
+                )
             )
         return paths
 
@@ -191,7 +255,13 @@ class Lab:
             "run_styles": [style.to_dict() for style in styles],
             "regime_colours": dict(REGIME_COLOURS),
             "methods": [
-                {"name": name, "needs_lr": spec.needs_lr, "settings": spec.defaults, "summary": spec.summary}
+                {
+                    "name": name,
+                    "needs_lr": spec.needs_lr,
+                    "settings": spec.defaults,
+                    "summary": spec.summary,
+                    "momentum": spec.momentum,  # the setting a phase diagram varies, if any
+                }
                 for name, spec in gdlab.METHODS.items()
             ],
         }
@@ -267,6 +337,54 @@ class Lab:
         out["summary"] = None if bound is None else bound.summary()
         return out
 
+    def phase(self, request: PhaseIn) -> Json:
+        """Every (rate, momentum) cell's regime and sentence, with the theory's boundary on a quadratic."""
+        from gdlab._colours import REGIME_COLOURS
+
+        return {**self._phase(request).to_dict(), "regime_colours": dict(REGIME_COLOURS)}
+
+    def phase_picture(self, request: PhasePictureIn) -> tuple[bytes, str, str]:
+        """The phase diagram as PNG or SVG, drawn by gdlab's renderer from the same runs."""
+        result = self._phase(request)
+        with _render_lock():
+            checkpoint()
+            data = _save(gdlab.plot(result, size=(1000, 700)), request.format)
+        return data, _PICTURES[request.format], f"gdlab-phase-{result.method}.{request.format}"
+
+    def _phase(self, request: PhaseIn) -> gdlab.Phase:
+        loss = self.expression(request.expression, request.data)
+        start = self.start(loss, request.start)
+        spec = gdlab.METHODS[request.method]
+        varied = spec.momentum
+        if varied in request.hyper:
+            raise gdlab.InputError(
+                f"hyper: {varied} is the setting the phase diagram varies; give its values as momenta"
+            )
+        if request.rates:
+            lrs = np.asarray(request.rates, dtype=float)
+        else:
+            lrs = gdlab.rates(request.low, request.high, request.num)
+        if request.momenta:
+            momenta = np.asarray(request.momenta, dtype=float)
+        else:
+            low, high, num = request.momentum_low, request.momentum_high, request.momentum_num
+            momenta = np.linspace(low, high, num) if num > 1 else np.asarray([low])
+        cells = lrs.size * momenta.size
+        if cells > self.limits.phase_side**2:
+            raise gdlab.InputError(
+                f"num: a grid of {cells:,} cells; at most {self.limits.phase_side**2:,} are drawn at once"
+            )
+        self.budget.phase(loss, cells, request.steps)
+        return gdlab.phase(
+            loss,
+            start,
+            lrs=lrs,
+            momenta=momenta,
+            method=self.method(request.method, request.hyper),
+            steps=request.steps,
+            tol=request.tol,
+        )
+
     def stability(self, request: StabilityIn) -> Json:
         loss = self.expression(request.expression, request.data)
         report = gdlab.stability(loss, self.start(loss, request.at))
@@ -291,6 +409,8 @@ class Lab:
             return data, media, f"gdlab-{rate}.{request.format}"
         # The page's window (gdlab._window), so that the file frames the race the page showed.
         window = path_box(paths, 0.15)
+        if request.format in ("png", "svg"):
+            return _picture(paths, window, request.format, request.lang)
         with _render_lock():
             movie = gdlab.animate(
                 paths,
@@ -317,6 +437,44 @@ def _render_lock() -> Iterator[None]:
         yield
     finally:
         _RENDER_LOCK.release()
+
+
+_PICTURES = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _picture(
+    paths: list[gdlab.Trajectory], window: list[tuple[float, float]], format: str, lang: str
+) -> tuple[bytes, str, str]:
+    """The runs' picture at their last step, drawn by gdlab's own renderer (:func:`gdlab.plot`:
+    the same run colours and dashes as the page), in the page's window."""
+    with _render_lock():
+        checkpoint()
+        figure = gdlab.plot(
+            paths,
+            xlim=window[0] if len(window) <= 2 else None,
+            ylim=window[1] if len(window) == 2 else None,
+            history=len(paths[0].names) <= 2,
+            lang=lang,
+            size=(1200, 560),
+        )
+        data = _save(figure, format)
+    return data, _PICTURES[format], f"gdlab-descent.{format}"
+
+
+def _save(figure: Figure, format: str) -> bytes:
+    """A matplotlib figure's file, without a date or software stamp (the same picture gives the
+    same bytes); the figure is closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    try:
+        out = io.BytesIO()
+        stamp = {"Software": None} if format == "png" else {"Date": None}
+        figure.savefig(out, format=format, metadata=stamp)
+        return out.getvalue()
+    finally:
+        plt.close(figure)
 
 
 def _check_between_frames(movie: gdlab.Animation) -> None:

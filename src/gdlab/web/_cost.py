@@ -107,17 +107,21 @@ def _over(seconds: float, budget: float) -> str:
     return f"about {shown} s of work, over the {budget:g} s one request may take"
 
 
-def _rates(runs: int) -> str:
-    return "this rate" if runs == 1 else f"these {runs:,} rates"
+def _rates(runs: int, unit: str = "rate") -> str:
+    return f"this {unit}" if runs == 1 else f"these {runs:,} {unit}s"
 
 
-def _refuse(steps: int, runs: int, most_steps: int, most_runs: int, why: str) -> InputError:
-    """The refusal, led by the page's field ("steps: ...") and naming the most that fits."""
+def _refuse(
+    steps: int, runs: int, most_steps: int, most_runs: int, why: str, unit: str = "rate"
+) -> InputError:
+    """The refusal, led by the page's field ("steps: ...") and naming the most that fits; ``unit``
+    is what a run is on the page (a rate, or a cell of a phase diagram)."""
     if most_steps < 1:
-        return InputError(f"rates: {why}, even for one step at {_rates(runs)}; take fewer rates")
-    rates = "1 rate" if most_runs == 1 else f"{most_runs:,} rates"
+        field = "rates" if unit == "rate" else "num"
+        return InputError(f"{field}: {why}, even for one step at {_rates(runs, unit)}; take fewer {unit}s")
+    rates = f"1 {unit}" if most_runs == 1 else f"{most_runs:,} {unit}s"
     other = f" (or at most {rates} at {steps:,} steps)" if runs > 1 and most_runs >= 1 else ""
-    return InputError(f"steps: {why}: at most {most_steps:,} steps at {_rates(runs)}{other}")
+    return InputError(f"steps: {why}: at most {most_steps:,} steps at {_rates(runs, unit)}{other}")
 
 
 class Budget:
@@ -140,13 +144,18 @@ class Budget:
         """``runs`` rates of ``steps`` steps in one compiled call, only the final rows kept."""
         self._time(Shape.of(loss).sweep_step(self.costs), runs, steps)
 
-    def _time(self, step_seconds: float, runs: int, steps: int) -> None:
+    def phase(self, loss: gdlab.Expression, cells: int, steps: int) -> None:
+        """A phase diagram's ``cells`` runs of ``steps`` steps: one compiled call, as a sweep."""
+        self._time(Shape.of(loss).sweep_step(self.costs), cells, steps, unit="cell")
+
+    def _time(self, step_seconds: float, runs: int, steps: int, unit: str = "rate") -> None:
         budget = self.limits.work_seconds
         if runs * steps * step_seconds <= budget:
             return
         most_steps = math.floor(budget / (runs * step_seconds))
         most_runs = math.floor(budget / (max(steps, 1) * step_seconds))
-        raise _refuse(steps, runs, most_steps, most_runs, _over(runs * steps * step_seconds, budget))
+        why = _over(runs * steps * step_seconds, budget)
+        raise _refuse(steps, runs, most_steps, most_runs, why, unit)
 
     def landscape(self, loss: gdlab.Expression, num: int, axes: int) -> None:
         """The loss (no gradient: a third of a step's node cost) on ``num`` points per axis."""

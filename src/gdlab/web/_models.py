@@ -90,6 +90,7 @@ class WebLimits:
         steps: steps of one run or sweep.
         rates: rates drawn at once on the page.
         sweep_rates: rates in one sweep.
+        phase_side: rates, and momenta, in one phase diagram (its grid is at most this squared).
         points: rows of a trajectory a request may ask to be sent (thinned; the last row exact).
         grid: points per axis of a landscape.
         params: parameters of a loss.
@@ -119,6 +120,7 @@ class WebLimits:
     steps: int = 100_000
     rates: int = 12
     sweep_rates: int = 400
+    phase_side: int = 60
     points: int = 5_000
     grid: int = 400
     params: int = 20
@@ -269,6 +271,12 @@ class RunIn(_In):
     steps: Steps = 100
     tol: Tol = None
     points: Whole = Field(1000, ge=2, le=DEFAULT.points, description="Rows sent per run (thinned).")
+    batch_size: Whole | None = Field(
+        None,
+        ge=1,
+        description="Rows of the data a step reads: each rate runs gdlab.sgd (steps and tol unused).",
+    )
+    epochs: Whole = Field(1, ge=1, le=DEFAULT.steps, description="Passes over the data, with batch_size.")
 
     model_config = _example(
         expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], method="gd", steps=100, tol=1e-8
@@ -276,9 +284,9 @@ class RunIn(_In):
 
 
 class ExportIn(RunIn):
-    """The runs as a file: CSV or JSON of one run, GIF or MP4 of all of them."""
+    """The runs as a file: CSV or JSON of one run; GIF or MP4 of all of them, or their picture (PNG, SVG)."""
 
-    format: Literal["csv", "json", "gif", "mp4"] = "csv"
+    format: Literal["csv", "json", "gif", "mp4", "png", "svg"] = "csv"
     run: Whole = Field(0, ge=0, lt=DEFAULT.rates, description="Which run a CSV or JSON file holds.")
     frames: Whole = Field(60, ge=2, le=DEFAULT.frames)
     spacing: Literal["linear", "log"] = "linear"
@@ -327,6 +335,60 @@ class SweepIn(_In):
         if not info.data.get("rates") and low is not None and not low < high:
             raise ValueError(f"low must be below high; got {low:g} and {high:g}")
         return high
+
+
+PhaseMethod = Literal["momentum", "nesterov", "adam"]
+
+
+class PhaseIn(_In):
+    """Every (rate, momentum) pair of a grid: log-spaced rates (low, high, num) or a list, and
+    momenta from ``momentum_low`` to ``momentum_high`` (``momentum_num`` of them) or a list."""
+
+    expression: Text
+    data: Dataset | None = None
+    start: Point
+    method: PhaseMethod = "momentum"
+    hyper: Hyper = Field(
+        default_factory=dict, description="The method's other settings (adam's b2); not the one varied."
+    )
+    rates: list[Positive] | None = Field(None, max_length=DEFAULT.phase_side)
+    low: Positive = 1e-2
+    high: Positive = 10.0
+    num: Whole = Field(24, ge=1, le=DEFAULT.phase_side)
+    momenta: list[Annotated[Number, Field(ge=0, lt=1)]] | None = Field(None, max_length=DEFAULT.phase_side)
+    momentum_low: Annotated[Number, Field(ge=0, lt=1)] = 0.0
+    momentum_high: Annotated[Number, Field(ge=0, lt=1)] = 0.95
+    momentum_num: Whole = Field(20, ge=1, le=DEFAULT.phase_side)
+    steps: Steps = 500
+    tol: Tol = 1e-8
+
+    model_config = _example(
+        expression="(b/2-1)^2", start={"b": -10}, method="momentum", low=0.1, high=20, num=24, steps=300
+    )
+
+    @field_validator("high")
+    @classmethod
+    def _ordered(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("low")  # a list of rates needs no range
+        if not info.data.get("rates") and low is not None and not low < high:
+            raise ValueError(f"low must be below high; got {low:g} and {high:g}")
+        return high
+
+    @field_validator("momentum_high")
+    @classmethod
+    def _ordered_momenta(cls, high: float, info: ValidationInfo) -> float:
+        low = info.data.get("momentum_low")
+        if not info.data.get("momenta") and low is not None and not low <= high:
+            raise ValueError(f"momentum_low must not be above momentum_high; got {low:g} and {high:g}")
+        return high
+
+
+class PhasePictureIn(PhaseIn):
+    """The phase diagram as a file, drawn by gdlab's renderer (:func:`gdlab.plot` of the phase)."""
+
+    format: Literal["png", "svg"] = "png"
+
+    model_config = _example(expression="(b/2-1)^2", start={"b": -10}, num=12, momentum_num=10, steps=200)
 
 
 class StabilityIn(_In):
@@ -438,6 +500,27 @@ class SweepOut(BaseModel):
     stability: dict[str, object] | None
     summary: str | None
     runs: list[SweepRunOut]
+
+
+class PhaseOut(BaseModel):
+    method: str
+    setting: str = Field(description="The setting varied: momentum (momentum, nesterov) or b1 (adam).")
+    steps: int
+    tol: Num
+    lrs: list[float]
+    momenta: list[float]
+    counts: dict[str, int]
+    regime: list[list[str]] = Field(description="Per rate (rows), per momentum (columns): the regime.")
+    final_loss: list[list[Num]]
+    final_grad_norm: list[list[Num]]
+    steps_taken: list[list[int]]
+    notes: list[list[str]] = Field(description="Each cell's sentence: how its run ended.")
+    theory: dict[str, object] | None = Field(
+        description="On a quadratic (heavy ball, Nesterov): the boundary per momentum and the best pair."
+    )
+    theory_note: str
+    agreement: dict[str, int] | None
+    regime_colours: dict[str, str] = Field(description="Each regime's colour, as gdlab's pictures draw it.")
 
 
 class ExplainOut(BaseModel):

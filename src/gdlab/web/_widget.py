@@ -26,6 +26,8 @@ from gdlab.web._models import (
     LandscapeIn,
     MethodsIn,
     ParseIn,
+    PhaseIn,
+    PhasePictureIn,
     RunIn,
     StabilityIn,
     SweepIn,
@@ -38,6 +40,8 @@ _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "run": RunIn,
     "landscape": LandscapeIn,
     "sweep": SweepIn,
+    "phase": PhaseIn,
+    "phase/picture": PhasePictureIn,
     "stability": StabilityIn,
     "export": ExportIn,
 }
@@ -98,8 +102,11 @@ class LabWidget(anywidget.AnyWidget):
             if kind is None:
                 raise InputError(f"unknown request {content.get('name')!r}; known: {', '.join(_REQUESTS)}")
             request = kind.model_validate(content.get("payload"))
-            if isinstance(request, ExportIn):
-                data, media, name = self._lab.export(request)
+            if isinstance(request, ExportIn | PhasePictureIn):  # a file: its bytes as the message's buffer
+                if isinstance(request, ExportIn):
+                    data, media, name = self._lab.export(request)
+                else:
+                    data, media, name = self._lab.phase_picture(request)
                 return {"id": ask, "ok": True, "file": True, "media": media, "name": name}, [data]
             result = getattr(self._lab, str(content["name"]))(request)
         except pydantic.ValidationError as err:
@@ -128,7 +135,7 @@ def lab(
     lang: str | None = None,
     large: bool = False,
 ) -> LabWidget:
-    """The lab as a notebook widget: type a loss, run several rates, sweep the rate.
+    """The lab as a notebook widget: type a loss, run several rates, sweep the rate, map (rate, momentum).
 
     It computes in this kernel (no server) and shows in JupyterLab, Notebook and VS Code.
 
@@ -140,7 +147,7 @@ def lab(
         steps: the most steps of each run.
         tol: stop once the gradient norm is at most this (``None``: every step).
         data: ``"cafe"`` binds the lecture's x and y.
-        view: ``"descent"`` or ``"sweep"``.
+        view: ``"descent"``, ``"sweep"`` or ``"phase"``.
         lang: ``"en"`` or ``"ko"`` (default: the browser's language).
         large: large type, for a projector.
 
@@ -193,8 +200,8 @@ def _check(expression, start, rates, method, steps, tol, data, view, lang) -> No
             f"start names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a "
             f"parameter of {loss.text}; its parameters: {', '.join(loss.params)}"
         )
-    if view not in ("descent", "sweep"):
-        raise InputError(f"view must be 'descent' or 'sweep'; got {view!r}")
+    if view not in ("descent", "sweep", "phase"):
+        raise InputError(f"view must be 'descent', 'sweep' or 'phase'; got {view!r}")
     if lang not in (None, "en", "ko"):
         raise InputError(f"lang must be 'en' or 'ko' (or None for the browser's language); got {lang!r}")
 

@@ -5,13 +5,13 @@
 import { WORDS, pickLanguage } from "./i18n.js";
 
 export const PRESETS = [
-  { id: "lecture", e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 2, 4.5], n: 60, t: 1e-8 },
-  { id: "homework", e: "(x-1)^2", s: { x: 6 }, r: [0.1, 0.9, 1.05], n: 40, t: 1e-8 },
-  { id: "cafe", e: "sum((y - b0 - b1*x)^2)", d: "cafe", s: { b0: 9, b1: 2 }, r: [1e-4, 1.5e-4, 1.6e-4], n: 300, t: 1e-8 },
-  { id: "matrix", e: "(y - X@beta).T @ (y - X@beta)", d: "cafe", s: { beta: [9, 2] }, r: [1e-5, 5e-5, 1.5e-4], n: 300, t: 1e-8 },
-  { id: "rosenbrock", e: "(1-x)^2 + 100*(y-x^2)^2", s: { x: -1.2, y: 1 }, r: [5e-4, 1.5e-3], n: 3000, t: 1e-8 },
-  { id: "valley", e: "x^2 + 25*y^2", s: { x: -9, y: 1.5 }, r: [0.01, 0.035, 0.041], n: 100, t: 1e-8 },
-  { id: "saddle", e: "x^2 - y^2", s: { x: -2, y: 0.01 }, r: [0.1], n: 30, t: null },
+  { id: "lecture", e: "(b/2-1)^2", s: { b: -10 }, r: [0.5, 2, 4.5], n: 60, t: 1e-8, pr: [0.01, 20] },
+  { id: "homework", e: "(x-1)^2", s: { x: 6 }, r: [0.1, 0.9, 1.05], n: 40, t: 1e-8, pr: [0.01, 5] },
+  { id: "cafe", e: "sum((y - b0 - b1*x)^2)", d: "cafe", s: { b0: 9, b1: 2 }, r: [1e-4, 1.5e-4, 1.6e-4], n: 300, t: 1e-8, pr: [1e-6, 1e-3] },
+  { id: "matrix", e: "(y - X@beta).T @ (y - X@beta)", d: "cafe", s: { beta: [9, 2] }, r: [1e-5, 5e-5, 1.5e-4], n: 300, t: 1e-8, pr: [1e-6, 1e-3] },
+  { id: "rosenbrock", e: "(1-x)^2 + 100*(y-x^2)^2", s: { x: -1.2, y: 1 }, r: [5e-4, 1.5e-3], n: 3000, t: 1e-8, pr: [1e-5, 1e-2] },
+  { id: "valley", e: "x^2 + 25*y^2", s: { x: -9, y: 1.5 }, r: [0.01, 0.035, 0.041], n: 100, t: 1e-8, pr: [1e-3, 0.2] },
+  { id: "saddle", e: "x^2 - y^2", s: { x: -2, y: 0.01 }, r: [0.1], n: 30, t: null, pr: [0.01, 2] },
 ];
 const PRESET_NAMES = {
   lecture: { en: "Lecture: (b/2-1)^2", ko: "강의: (b/2-1)^2" },
@@ -22,6 +22,7 @@ const PRESET_NAMES = {
   valley: { en: "Narrow valley", ko: "좁은 골짜기" },
   saddle: { en: "Saddle", ko: "안장점" },
 };
+// pr: the phase diagram's rate range, around where the preset's runs turn from converging to diverging.
 // gdlab's optimisers; the list is replaced by the backend's own (gdlab.METHODS) once it answers.
 export const METHODS = ["gd", "sign", "momentum", "nesterov", "adagrad", "rmsprop", "adam"];
 const HYPER = {
@@ -56,7 +57,8 @@ const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
 // The request's fields that the page has an input for, and the page's word for each.
-const FIELDS = { steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count" };
+const FIELDS = { steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
+const VIEWS = ["descent", "sweep", "phase"];
 const FPS = 15;
 
 export function defaultState(language) {
@@ -65,6 +67,8 @@ export function defaultState(language) {
     e: p.e, d: null, s: structuredClone(p.s), r: ratesText(p.r), m: "gd", h: {}, n: p.n, t: p.t,
     v: "descent", lang: pickLanguage(language), big: false, x: 1,
     lo: 0.001, hi: 10, num: 50,
+    pm: "momentum", plo: p.pr[0], phi: p.pr[1], pnum: 24, mhi: 0.95, // the phase diagram's optimiser and grid
+    bs: null, ep: 20, // minibatches (gdlab.sgd) over the loss's data: rows a step, passes over the data
   };
 }
 
@@ -108,6 +112,8 @@ export function stateToQuery(s) {
   q.set("lo", String(s.lo));
   q.set("hi", String(s.hi));
   q.set("num", String(s.num));
+  for (const key of ["pm", "plo", "phi", "pnum", "mhi"]) q.set(key, String(s[key]));
+  if (typed(s.bs)) { q.set("bs", String(s.bs)); q.set("ep", String(s.ep)); }
   return q.toString();
 }
 
@@ -124,12 +130,13 @@ export function stateFromQuery(query, base) {
   if (/^[a-z0-9-]{1,32}$/.test(q.get("m") || "")) s.m = q.get("m"); // the backend checks the name
   if (q.has("h")) s.h = unpairs(q.get("h"));
   if (typed(q.get("n"))) s.n = q.get("n").slice(0, 200);
-  if (["descent", "sweep"].includes(q.get("v"))) s.v = q.get("v");
+  if (VIEWS.includes(q.get("v"))) s.v = q.get("v");
   if (["en", "ko"].includes(q.get("lang"))) s.lang = q.get("lang");
   s.big = q.get("big") === "1";
   const x = Number(q.get("x"));
   if (SPEEDS.includes(x)) s.x = x;
-  for (const key of ["lo", "hi", "num"]) if (typed(q.get(key))) s[key] = q.get(key).slice(0, 200);
+  for (const key of ["lo", "hi", "num", "plo", "phi", "pnum", "mhi", "bs", "ep"]) if (typed(q.get(key))) s[key] = q.get(key).slice(0, 200);
+  if (/^[a-z0-9-]{1,32}$/.test(q.get("pm") || "")) s.pm = q.get("pm"); // the backend checks the name
   return s;
 }
 
@@ -216,6 +223,8 @@ export function mount(root, backend, options = {}) {
   let land = null; // the landscape behind it
   let sweepResult = null;
   let sweepSeq = 0; // the sweep asked for last: an answer to an earlier one is dropped
+  let phaseResult = null;
+  let phaseSeq = 0;
   let frame = 0;
   let frames = 0;
   let maxStep = 0;
@@ -264,7 +273,7 @@ export function mount(root, backend, options = {}) {
     if (ui.swatches) ui.swatches.hidden = list.some((p) => p.field === "rates"); // "0,5" is not the rates 0 and 5
     if (!ui.error) return;
     const what = list.map((p) => (p.field ? `${t(FIELDS[p.field])}: ${translate(p.text)}` : p.text)).join("; ");
-    const shown = state.v === "sweep" ? sweepResult : result;
+    const shown = { sweep: sweepResult, phase: phaseResult }[state.v] ?? result;
     ui.error.textContent = list.length ? t(shown ? "notRun" : "notRunEmpty").replace("{what}", what) : "";
     ui.error.hidden = !list.length;
   }
@@ -295,7 +304,7 @@ export function mount(root, backend, options = {}) {
     const header = h("header", { class: "lab-header" },
       h("h1", {}, t("title")), h("span", { class: "lab-tagline" }, t("tagline")),
       h("nav", { class: "lab-tabs", role: "tablist" },
-        ["descent", "sweep"].map((v) => h("button", {
+        VIEWS.map((v) => h("button", {
           type: "button", role: "tab", class: "lab-tab", "data-view": v,
           "aria-selected": String(state.v === v), onclick: () => setView(v),
         }, t(v)))),
@@ -309,12 +318,13 @@ export function mount(root, backend, options = {}) {
     ui.errs = {};
     ui.inputs = {};
     ui.error = h("p", { class: "lab-error", "data-testid": "error", role: "alert", hidden: true });
-    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, ui.error, descentView(), sweepView())));
+    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, ui.error, descentView(), sweepView(), phaseView())));
     setView(state.v, false);
     showProblems(problems);
     if (parsed) showParse(parsed);
     redraw();
     drawSweep();
+    drawPhase();
   }
 
   function field(label, input, hint, error) {
@@ -349,9 +359,16 @@ export function mount(root, backend, options = {}) {
       onchange: (ev) => { state.n = ev.target.value; commit(); scheduleRun(); } });
     ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false",
       onchange: (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); } });
+    ui.batch = h("input", { type: "text", value: typed(state.bs) ? String(state.bs) : "", placeholder: t("allRows"), "data-testid": "batch-size", spellcheck: "false",
+      onchange: (ev) => { state.bs = typed(ev.target.value) ? ev.target.value : null; commit(); sgdFields(); scheduleRun(); } });
+    ui.epochs = h("input", { type: "text", value: String(state.ep), "data-testid": "epochs", spellcheck: "false",
+      onchange: (ev) => { state.ep = ev.target.value; commit(); scheduleRun(); } });
+    ui.sgd = h("div", { class: "lab-field", "data-testid": "sgd-fields" },
+      h("div", { class: "lab-row" }, field(t("batchSize"), ui.batch, null, "batch_size"), field(t("epochs"), ui.epochs, null, "epochs")),
+      h("small", {}, t("batchHint")));
     ui.runSelect = h("select", { "data-testid": "save-run", onchange: (ev) => { saveRun = Number(ev.target.value); } });
     runChoices(); // a rebuild (large type, language) keeps the runs to save
-    const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "csv", "json"].map((f) =>
+    const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "png", "svg", "csv", "json"].map((f) =>
       h("button", { type: "button", "data-testid": `download-${f}`, onclick: () => download(f) }, f.toUpperCase())));
     ui.note = h("div", { class: "lab-note", "data-testid": "note", "aria-live": "polite" });
     const panel = h("aside", { class: "lab-controls" },
@@ -361,7 +378,7 @@ export function mount(root, backend, options = {}) {
       h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("start")), ui.starts, h("small", {}, t("startHint")), errSlot("start")),
       field(t("rates"), ui.rates, t("ratesHint"), "rates"), ui.swatches,
       h("div", { class: "lab-row" }, field(t("optimiser"), ui.method, null, "method"), field(t("steps"), ui.steps, null, "steps"), field(t("tol"), ui.tol, null, "tol")),
-      ui.hyper, errSlot("hyper"),
+      ui.hyper, errSlot("hyper"), ui.sgd,
       h("button", { type: "button", class: "lab-run", "data-testid": "run", onclick: () => runNow(true) }, t("run")),
       h("div", { class: "lab-field" }, h("span", { class: "lab-label" }, t("download")), downloads, field(t("runToSave"), ui.runSelect)),
       ui.note,
@@ -369,6 +386,7 @@ export function mount(root, backend, options = {}) {
     starts();
     swatches();
     hyper();
+    sgdFields();
     return panel;
   }
 
@@ -394,6 +412,15 @@ export function mount(root, backend, options = {}) {
       ? [h("span", { class: "lab-swatch" }, sample(0), ` ${state.m}: ${t("ownStep")}`)]
       : state.r.split(",").filter(typed).map((r, i) => h("span", { class: "lab-swatch" },
         sample(i), ` lr=${r.trim()}`))));
+  }
+
+  // Minibatches need rows of data: the fields show for a loss that names data. With a batch size,
+  // each rate runs gdlab.sgd for that many epochs, and the steps and tolerance are not used.
+  const sgdMode = () => typed(state.bs) && !!(parsed && parsed.data.length);
+  function sgdFields() {
+    if (!ui.sgd) return;
+    ui.sgd.hidden = !(parsed && parsed.data.length);
+    ui.steps.disabled = ui.tol.disabled = sgdMode();
   }
 
   function hyper() {
@@ -436,14 +463,42 @@ export function mount(root, backend, options = {}) {
       ui.sweepSummary, ui.sweepPlot, ui.explain);
   }
 
+  // The phase diagram: an optimiser with a momentum setting, its rate range and grid.
+  function phaseView() {
+    const num = (key, label) => field(label, h("input", { type: "text", spellcheck: "false", value: String(state[key]), "data-testid": `phase-${key}`,
+      onchange: (ev) => { state[key] = ev.target.value; commit(); runPhase(); } }));
+    ui.phaseMethod = h("select", { "data-testid": "phase-method", onchange: (ev) => { state.pm = ev.target.value; commit(); runPhase(); } });
+    phaseChoices();
+    ui.phasePlot = h("div", { class: "lab-phase-plot", "data-testid": "phase-plot" });
+    ui.phaseNote = h("p", { class: "lab-explain", "data-testid": "phase-note", "aria-live": "polite" }, t("phaseHint"));
+    ui.phaseSummary = h("p", { class: "lab-summary", "data-testid": "phase-summary" });
+    return ui.phase = h("section", { class: "lab-view", "data-view": "phase" },
+      h("div", { class: "lab-row" }, field(t("optimiser"), ui.phaseMethod), num("plo", t("low")), num("phi", t("high")),
+        num("mhi", t("momentumTop")), num("pnum", t("perAxis")),
+        h("button", { type: "button", class: "lab-run", "data-testid": "run-phase", onclick: runPhase }, t("run")),
+        h("div", { class: "lab-downloads" }, ["png", "svg"].map((f) =>
+          h("button", { type: "button", "data-testid": `phase-download-${f}`, "aria-label": `${t("download")} ${f.toUpperCase()}`, onclick: () => download(f, "phase/picture", phasePayload()) }, f.toUpperCase())))),
+      ui.phaseSummary, ui.phasePlot, ui.phaseNote);
+  }
+
+  // The optimisers that weigh past gradients into a step (gdlab.METHODS says which setting).
+  function phaseChoices() {
+    const names = methods.filter((m) => m.momentum).map((m) => m.name);
+    const shown = names.length ? names : ["momentum", "nesterov", "adam"]; // until the backend answers
+    ui.phaseMethod.replaceChildren(...shown.map((n) => h("option", { value: n, selected: n === state.pm }, n)));
+  }
+
   function setView(v, save = true) {
     state.v = v;
     for (const tab of root.querySelectorAll(".lab-tab")) tab.setAttribute("aria-selected", String(tab.dataset.view === v));
     ui.descent.hidden = v !== "descent";
     ui.sweep.hidden = v !== "sweep";
+    ui.phase.hidden = v !== "phase";
     if (save) commit();
     if (v === "sweep" && !sweepResult && parsed) runSweep();
+    if (v === "phase" && !phaseResult && parsed) runPhase();
     if (v === "sweep") drawSweep();
+    else if (v === "phase") drawPhase();
     else redraw();
   }
 
@@ -451,7 +506,8 @@ export function mount(root, backend, options = {}) {
     const p = PRESETS.find((x) => x.id === id);
     if (!p) return;
     const { lo, hi, num } = defaultState(state.lang); // a preset brings its own sweep range, not the last one's
-    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: ratesText(p.r), n: p.n, t: p.t, m: "gd", h: {}, lo, hi, num });
+    const [plo, phi] = p.pr;
+    Object.assign(state, { e: p.e, d: p.d || null, s: structuredClone(p.s), r: ratesText(p.r), n: p.n, t: p.t, m: "gd", h: {}, lo, hi, num, plo, phi, bs: null });
     problems = [];
     commit();
     parsed = null; // its parameters belong to the old loss: the preset's starts must not be pruned by them
@@ -470,7 +526,7 @@ export function mount(root, backend, options = {}) {
       const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
       parsed = { ...out, dataName: state.d };
       showParse(parsed);
-      if (changed) { forgetSweep(); scheduleRun(); if (state.v === "sweep") runSweep(); }
+      if (changed) { forgetSweep(); scheduleRun(); if (state.v === "sweep") runSweep(); if (state.v === "phase") runPhase(); }
     } catch (err) {
       if (seq !== parseSeq) return;
       ui.check.textContent = err.detail || String(err);
@@ -501,6 +557,7 @@ export function mount(root, backend, options = {}) {
     }
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
+    sgdFields();
   }
 
   // A formula typeset by KaTeX (served with the page, as MathML) when it is there, else as text.
@@ -520,7 +577,8 @@ export function mount(root, backend, options = {}) {
   }
 
   function request() {
-    return { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: typed(state.t) ? state.t : null };
+    const out = { expression: state.e, data: state.d, start: state.s, rates: state.r, method: state.m, hyper: state.h, steps: state.n, tol: typed(state.t) ? state.t : null };
+    return sgdMode() ? { ...out, batch_size: state.bs, epochs: state.ep } : out;
   }
 
   let running = false;
@@ -578,9 +636,42 @@ export function mount(root, backend, options = {}) {
     ui.runSelect.replaceChildren(...result.runs.map((r, i) => h("option", { value: String(i), selected: i === saveRun }, label(r))));
   }
 
-  function forgetSweep() { // the loss changed: the last sweep, and any still on its way, are of the old one
+  function forgetSweep() { // the loss changed: the last sweep and phase diagram, and any still on their way, are of the old one
     sweepResult = null;
     sweepSeq += 1;
+    phaseResult = null;
+    phaseSeq += 1;
+  }
+
+  // The phase method's other settings: the descent's own when it is the same method, less the one varied.
+  function phaseHyper() {
+    if (state.pm !== state.m) return {};
+    const varied = (methods.find((m) => m.name === state.pm) || {}).momentum;
+    return Object.fromEntries(Object.entries(state.h).filter(([k]) => k !== varied));
+  }
+
+  function phasePayload() {
+    const { expression, data, start, steps, tol } = request();
+    return { expression, data, start, method: state.pm, hyper: phaseHyper(), steps, tol,
+      low: state.plo, high: state.phi, num: state.pnum, momentum_high: state.mhi, momentum_num: state.pnum };
+  }
+
+  async function runPhase() {
+    if (!parsed || !checkFirst()) return;
+    const seq = ++phaseSeq; // a diagram asked for later wins, whichever answer arrives last
+    note(t("working"), "busy");
+    try {
+      const out = await backend.call("phase", phasePayload());
+      if (seq !== phaseSeq) return;
+      phaseResult = out;
+      note("");
+      showProblems([]);
+    } catch (err) {
+      if (seq !== phaseSeq) return;
+      note("");
+      refused(err); // the last diagram stays
+    }
+    drawPhase();
   }
 
   async function runSweep() {
@@ -602,10 +693,12 @@ export function mount(root, backend, options = {}) {
     drawSweep();
   }
 
-  async function download(format) {
+  // A file from the backend: the runs' (export), or the phase diagram's picture (phase/picture).
+  async function download(format, kind = "export", payload = null) {
     note(t("working"), "busy");
     try {
-      const { blob, name } = await backend.download({ ...request(), format, run: saveRun, lang: state.lang, frames: 60 });
+      const asked = payload ? { ...payload, format } : { ...request(), format, run: saveRun, lang: state.lang, frames: 60 };
+      const { blob, name } = await backend.download(asked, kind);
       const url = URL.createObjectURL(blob);
       const a = h("a", { href: url, download: name });
       document.body.append(a);
@@ -916,6 +1009,77 @@ export function mount(root, backend, options = {}) {
     });
   }
 
+  // ---- the phase diagram ----
+  function drawPhase() {
+    if (!ui.phasePlot || !Plotly || state.v !== "phase") return;
+    if (!phaseResult) { Plotly.purge(ui.phasePlot); ui.phaseSummary.textContent = ""; return; }
+    const p = phaseResult;
+    const colours = p.regime_colours || REGIME_COLOURS;
+    const regimes = Object.keys(colours);
+    const n = regimes.length;
+    // One band of the colour scale per regime: cell values are the regime's place in the list.
+    const colorscale = regimes.flatMap((r, k) => [[k / n, colours[r]], [(k + 1) / n, colours[r]]]);
+    // Rows are momenta (y), columns rates (x): the transpose of gdlab's (rate, momentum) grid.
+    const byMomentum = (grid) => p.momenta.map((_, j) => p.lrs.map((__, i) => grid[i][j]));
+    const z = byMomentum(p.regime).map((row) => row.map((r) => regimes.indexOf(r)));
+    const setting = p.setting;
+    const traces = [{
+      type: "heatmap", x: p.lrs, y: p.momenta, z, zmin: -0.5, zmax: n - 0.5, colorscale, showscale: false,
+      customdata: byMomentum(p.notes), xgap: 1, ygap: 1, name: "",
+      text: byMomentum(p.regime).map((row) => row.map((r) => t(r))),
+      hovertemplate: `lr=%{x:.4g}, ${setting}=%{y:.3g}<br><b>%{text}</b>: %{customdata}<extra></extra>`,
+    }];
+    for (const r of regimes) { // the legend: a swatch per regime present
+      if (!p.counts[r]) continue;
+      traces.push({ x: [null], y: [null], mode: "markers", name: `${t(r)} ${p.counts[r]}`, marker: { color: colours[r], size: 12, symbol: "square" }, hoverinfo: "skip" });
+    }
+    const logs = p.lrs.map(Math.log10);
+    const half = logs.length > 1 ? (logs[logs.length - 1] - logs[0]) / (logs.length - 1) / 2 : 0.5;
+    const step = p.momenta.length > 1 ? (p.momenta[p.momenta.length - 1] - p.momenta[0]) / (p.momenta.length - 1) / 2 : 0.05;
+    if (p.theory) {
+      traces.push({ x: p.theory.critical_lrs, y: p.momenta, mode: "lines", name: t("boundary"), line: { color: "black", dash: "dash", width: 2.5 }, hoverinfo: "skip" });
+      if (p.theory.best) traces.push({ x: [p.theory.best.lr], y: [p.theory.best.momentum], mode: "markers", name: t("bestPair"),
+        marker: { color: "white", size: 16, symbol: "star", line: { color: "black", width: 2 } }, hovertemplate: `lr=%{x:.4g}, ${setting}=%{y:.3g}<extra>${t("bestPair")}</extra>` });
+    }
+    const layout = base();
+    Object.assign(layout, {
+      legend: { orientation: "h", x: 0, xanchor: "left", y: 0, yref: "container", yanchor: "bottom" },
+      xaxis: { type: "log", range: [logs[0] - half, logs[logs.length - 1] + half], title: { text: `${t("rate")} (lr)`, standoff: 8 }, exponentformat: "power", automargin: true },
+      // Up to the fastest pair when its momentum lies above the grid (the cafe's is 0.98), so that its star shows.
+      yaxis: { range: [p.momenta[0] - step, Math.max(p.momenta[p.momenta.length - 1], p.theory?.best?.momentum ?? 0) + step], title: { text: setting, standoff: 8 }, automargin: true },
+      margin: { l: 20, r: 20, t: 20, b: font().size * 4 + 24 },
+    });
+    Plotly.react(ui.phasePlot, traces, layout, config);
+    const counts = Object.entries(p.counts).filter(([, v]) => v).map(([k, v]) => `${t(k)} ${v}`).join(" · ");
+    const theory = p.theory ? `${p.theory.formula}${p.theory.best ? `; ${t("bestPair")}: lr=${fmt(p.theory.best.lr)}, ${setting}=${fmt(p.theory.best.momentum)}` : ""}` : p.theory_note;
+    ui.phaseSummary.textContent = `${p.method}, ${p.steps} ${t("steps").toLowerCase()}: ${counts} — ${theory}`;
+    ui.phasePlot.removeAllListeners?.("plotly_hover");
+    ui.phasePlot.removeAllListeners?.("plotly_click");
+    const cellOf = (ev) => { const pt = ev.points.find((q) => q.curveNumber === 0); return pt ? { i: pt.pointIndex[1], j: pt.pointIndex[0] } : null; };
+    ui.phasePlot.on("plotly_hover", (ev) => {
+      const c = cellOf(ev);
+      if (c) ui.phaseNote.textContent = `lr=${fmt(p.lrs[c.i])}, ${setting}=${fmt(p.momenta[c.j])} · ${t(p.regime[c.i][c.j])}: ${p.notes[c.i][c.j]}`;
+    });
+    ui.phasePlot.on("plotly_click", (ev) => { const c = cellOf(ev); if (c) addPhaseRun(p, c.i, c.j); });
+  }
+
+  // A cell of the diagram joins the descent: its rate among the rates, the diagram's optimiser, its momentum.
+  function addPhaseRun(p, i, j) {
+    const shown = String(Number(p.lrs[i].toPrecision(4))); // rounded to four digits, as the sweep's are
+    const kept = state.r.split(",").map((r) => r.trim()).filter((r) => typed(r) && r !== shown);
+    state.r = [...kept, shown].slice(-12).join(", ");
+    const others = state.m === p.method ? state.h : {};
+    state.m = p.method;
+    state.h = { ...others, [p.setting]: String(Number(p.momenta[j].toPrecision(4))) };
+    ui.rates.value = state.r;
+    for (const option of ui.method.options) option.selected = option.value === state.m;
+    hyper();
+    swatches();
+    commit();
+    setView("descent");
+    runNow(true);
+  }
+
   // ---- setting the start by clicking or dragging on the picture ----
   let dragging = false;
   function pointAt(ev) {
@@ -957,9 +1121,10 @@ export function mount(root, backend, options = {}) {
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
     if (out.run_styles) STYLES = out.run_styles;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
+    phaseChoices();
     hyper();
     swatches();
     drawFrame();
   }).catch(() => {}); // an older backend: the built-in list stands
-  return { get state() { return state; }, run: runNow, sweep: runSweep, setView, play, pause };
+  return { get state() { return state; }, run: runNow, sweep: runSweep, phase: runPhase, setView, play, pause };
 }

@@ -183,8 +183,8 @@ export function mount(root, backend, { useURL = false, query = "", onState = nul
           h("p", { class: "ls-prose", text: c.prose }),
           h("div", { class: "ls-table" }, table),
           h("details", { class: "ls-note" }, h("summary", { text: ui.digits }), h("p", { text: c.note })),
-          h("details", { class: "ls-code", open: true }, h("summary", { text: ui.code }), h("pre", { "data-testid": "code" }, h("code"))),
-          h("details", { class: "ls-code", "data-testid": "tf" }, h("summary", { text: ui.tf_code }), h("pre", {}, h("code", { text: c.tf_code })))),
+          h("details", { class: "ls-code", open: true }, h("summary", { text: ui.code }), h("pre", { "data-testid": "code", tabindex: "0", "aria-label": ui.code }, h("code"))),
+          h("details", { class: "ls-code", "data-testid": "tf" }, h("summary", { text: ui.tf_code }), h("pre", { tabindex: "0", "aria-label": ui.tf_code }, h("code", { text: c.tf_code })))),
         h("nav", { class: "ls-steps" },
           h("button", { class: "ls-button", "data-testid": "prev", disabled: i === 0, onclick: () => go(words.chapters[i - 1].key) }, "← " + ui.previous),
           h("button", { class: "ls-button ls-next", "data-testid": "next", disabled: i === words.chapters.length - 1, onclick: () => go(words.chapters[i + 1].key) }, ui.next + " →"))));

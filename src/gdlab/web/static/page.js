@@ -32,8 +32,8 @@ const http = {
   async call(name, payload) {
     return (await post(name, payload)).json();
   },
-  async download(payload) {
-    const response = await post("export", payload);
+  async download(payload, kind = "export") {
+    const response = await post(kind, payload);
     const disposition = response.headers.get("Content-Disposition") || "";
     const name = (disposition.match(/filename="([^"]+)"/) || [])[1] || `gdlab.${payload.format}`;
     return { blob: await response.blob(), name };

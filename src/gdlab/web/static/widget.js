@@ -26,7 +26,7 @@ function kernel(model) {
     pending.set(next, { resolve, reject });
     model.send({ id: next, name, payload });
   });
-  return { answer, backend: { call: ask, download: (payload) => ask("export", payload) } };
+  return { answer, backend: { call: ask, download: (payload, kind = "export") => ask(kind, payload) } };
 }
 
 export default {
