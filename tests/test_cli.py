@@ -932,3 +932,16 @@ def test_serve_on_every_address_warns_in_words_and_gives_a_reachable_address(mon
     assert "warning: serving on 0.0.0.0: other machines can reach this lab" in result.output, result.output
     assert "Warning:" not in result.output and "warnings.warn" not in result.output  # no source line
     assert "http://0.0.0.0" not in result.output and f"http://127.0.0.1:{port}/" in result.output
+
+
+def test_help_paragraphs_are_not_broken_where_the_source_breaks_its_lines():
+    """A docstring's paragraph reads as one line on a wide terminal (the help wraps it to the
+    terminal, never where the source happened to break it); examples stay as written."""
+    wide = {"COLUMNS": "200"}
+    serve = [line.strip() for line in runner.invoke(app, ["serve", "--help"], env=wide).output.splitlines()]
+    assert any(line.startswith("It listens on") and line.endswith("Ctrl-C stops it.") for line in serve), (
+        serve
+    )
+    lesson = [line.strip() for line in runner.invoke(app, ["lesson", "--help"], env=wide).output.splitlines()]
+    assert any(line.startswith("Nine chapters") and line.endswith("Ctrl-C stops it.") for line in lesson)
+    assert "gdlab lesson --lang en --chapter grid --projector" in lesson

@@ -29,6 +29,8 @@ class Command(TyperCommand):
         for param in self.params:
             if getattr(param, "is_flag", False):
                 param.metavar = ""  # a switch takes no value: show none
+        if self.help:
+            self.help = reflowed(self.help)
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
@@ -76,6 +78,26 @@ class Command(TyperCommand):
 def _nearest(name: str, choices) -> str:
     close = closest(name, choices)
     return f" (did you mean {close}?)" if close else ""
+
+
+def reflowed(text: str) -> str:
+    r"""A docstring's paragraphs each on one line (the help wraps them to the terminal; a line break
+    kept from the source would break a sentence mid-line); indented lines (examples) stay as they are.
+
+    Example:
+        >>> reflowed("One line\n    and its rest.\n\n    Example:\n\n        gdlab run x")
+        'One line and its rest.\n\nExample:\n\n    gdlab run x'
+    """
+    import inspect
+
+    out: list[str] = []
+    for line in inspect.cleandoc(text).splitlines():
+        joins = out and out[-1] and line and not line.startswith(" ") and not out[-1].startswith(" ")
+        if joins and not out[-1].endswith(":"):
+            out[-1] += " " + line
+        else:
+            out.append(line)
+    return "\n".join(out)
 
 
 class Group(TyperGroup):
