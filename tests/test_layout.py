@@ -74,3 +74,10 @@ def test_only_the_public_names_import_the_drawing_code(tmp_path):
     app.write_text(app.read_text() + "\n\ndef _drawn():\n    from gdlab.render._palette import COLORS\n")
     checker.ROOT = tmp_path
     assert [f for f in checker.check()["render"] if "cli/_app.py" in f and "gdlab.render._palette" in f]
+
+
+def test_one_rule_for_did_you_mean():
+    """Every "did you mean" comes from ``gdlab._checks.closest``: no other module calls difflib."""
+    src = Path(__file__).resolve().parent.parent / "src" / "gdlab"
+    calling = sorted(str(p.relative_to(src)) for p in src.rglob("*.py") if "difflib" in p.read_text())
+    assert calling == ["_checks.py"], calling

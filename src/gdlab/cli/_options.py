@@ -3,7 +3,6 @@ words for its arguments spelled as the command line's options."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import numpy as np
@@ -127,8 +126,8 @@ def starts(pairs: list[str], option: str = "--init") -> dict[str, float]:
 
 def not_a_parameter(option: str, pair: str, name: str, params: tuple[str, ...]) -> InputError:
     """The error for a setting of a name the loss does not have, with the nearest parameter."""
-    close = difflib.get_close_matches(name, params, n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]}? " if close else ""
+    close = closest(name, params, cutoff=0.5)
+    hint = f"did you mean {close}? " if close else ""
     return InputError(
         f"{option} {pair}: {name!r} is not a parameter of the loss; {hint}its parameters: {', '.join(params)}"
     )
@@ -281,8 +280,8 @@ def method(name: str, choices: tuple[str, ...]) -> str:
     key = name.strip().lower()
     if key in choices:
         return key
-    close = difflib.get_close_matches(key, choices, n=1, cutoff=0.5)
-    hint = f"did you mean {close[0]}? " if close else ""
+    close = closest(key, choices, cutoff=0.5)
+    hint = f"did you mean {close}? " if close else ""
     raise InputError(f"--method {name}: unknown method; {hint}choose one of {', '.join(choices)}")
 
 
@@ -361,8 +360,8 @@ def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
     choices = [ext for kind in kinds for ext in KINDS[kind]]
     if out.suffix.lower() not in choices:
         got = f"{out.suffix} is not supported here" if out.suffix else "the name has no extension"
-        close = difflib.get_close_matches(out.suffix.lower(), choices, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        close = closest(out.suffix.lower(), choices)
+        hint = f" (did you mean {close}?)" if close else ""
         raise InputError(f"--out {out}: {got}{hint}; use one of {', '.join(choices)}")
     folder = out.parent
     if folder.exists() and not folder.is_dir():
