@@ -11,6 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class InputError(ValueError):
@@ -156,6 +160,25 @@ def size(what: str, count: int, limit: int, fix: str) -> None:
     """Refuse ``count`` of ``what`` above ``limit`` before anything is allocated."""
     if count > limit:
         raise InputError(f"{count:,} {what}: at most {limit:,} {what} are allowed; {fix}")
+
+
+def number_list(name: str, values: object, kind: str, example: str, fix: str) -> np.ndarray:
+    """``values`` as a non-empty 1-D float64 array of at most :attr:`Limits.rates` numbers, or an
+    :class:`InputError` naming ``name`` and what it holds (``kind``, as in "rates", with an
+    ``example``): the one check of a list of rates or of momenta, before their ranges are checked.
+    ``fix`` says what to do when there are too many (whose count is worded by ``name``)."""
+    import numpy as np
+
+    if values is None or isinstance(values, str):
+        raise InputError(f"{name} must be a list of {kind}, e.g. {example}; got {values!r}")
+    try:
+        found = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError) as err:
+        raise InputError(f"{name} must be a list of numbers; got {values!r}") from err
+    if found.ndim != 1 or found.size == 0:
+        raise InputError(f"{name} must be a non-empty list of {kind}; got {values!r}")
+    size("rates" if name == "lrs" else name, found.size, LIMITS.rates, fix)
+    return found
 
 
 class Spelling:

@@ -212,17 +212,8 @@ class Phase:
 
 def _momenta(values: object, setting: str) -> np.ndarray:
     """The second axis: a non-empty list of finite values in [0, 1)."""
-    if values is None or isinstance(values, str):
-        raise InputError(
-            f"momenta must be a list of {setting} values in [0, 1), e.g. [0, 0.5, 0.9]; got {values!r}"
-        )
-    try:
-        found = np.atleast_1d(np.asarray(values, dtype=np.float64))
-    except (TypeError, ValueError) as err:
-        raise InputError(f"momenta must be a list of numbers in [0, 1); got {values!r}") from err
-    if found.ndim != 1 or found.size == 0:
-        raise InputError(f"momenta must be a non-empty list of {setting} values in [0, 1); got {values!r}")
-    size("momenta", found.size, LIMITS.rates, "use fewer momenta")
+    kind = f"{setting} values in [0, 1)"
+    found = _checks.number_list("momenta", values, kind, "[0, 0.5, 0.9]", "use fewer momenta")
     bad = found[~(np.isfinite(found) & (found >= 0) & (found < 1))]
     if bad.size:
         raise InputError(

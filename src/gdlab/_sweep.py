@@ -548,15 +548,7 @@ def _listed(rates: np.ndarray, most: int = 8) -> str:
 
 def checked_lrs(lrs: object, dtype: np.dtype) -> np.ndarray:
     """``lrs`` as a 1-D array of ``dtype``: a non-empty list of finite rates > 0, or an InputError."""
-    if lrs is None or isinstance(lrs, str):
-        raise InputError(f"lrs must be a list of rates, e.g. gdlab.rates(1e-4, 10, 50); got {lrs!r}")
-    try:
-        values = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
-    except (TypeError, ValueError) as err:
-        raise InputError(f"lrs must be a list of numbers; got {lrs!r}") from err
-    if values.ndim != 1 or values.size == 0:
-        raise InputError(f"lrs must be a non-empty list of rates; got {lrs!r}")
-    size("rates", values.size, LIMITS.rates, "sweep fewer rates")
+    values = _checks.number_list("lrs", lrs, "rates", "gdlab.rates(1e-4, 10, 50)", "sweep fewer rates")
     if not np.all(np.isfinite(values) & (values > 0)):
         raise InputError(f"every rate in lrs must be a finite number > 0; got {values[:5]}...")
     return values.astype(dtype)
