@@ -308,6 +308,14 @@ class LandscapeIn(_In):
     model_config = _example(expression="(b/2-1)^2", ranges={"b": [-12, 12]}, num=50)
 
 
+def _above_low(high: float, info: ValidationInfo) -> float:
+    """A range's high end, refused unless above its low end (a list of rates needs no range)."""
+    low = info.data.get("low")
+    if not info.data.get("rates") and low is not None and not low < high:
+        raise ValueError(f"low must be below high; got {low:g} and {high:g}")
+    return high
+
+
 class SweepIn(_In):
     """Many rates in one call: a log-spaced range (low, high, num) or a list."""
 
@@ -331,10 +339,7 @@ class SweepIn(_In):
     @field_validator("high")
     @classmethod
     def _ordered(cls, high: float, info: ValidationInfo) -> float:
-        low = info.data.get("low")  # a list of rates needs no range
-        if not info.data.get("rates") and low is not None and not low < high:
-            raise ValueError(f"low must be below high; got {low:g} and {high:g}")
-        return high
+        return _above_low(high, info)
 
 
 PhaseMethod = Literal["momentum", "nesterov", "adam"]
@@ -369,10 +374,7 @@ class PhaseIn(_In):
     @field_validator("high")
     @classmethod
     def _ordered(cls, high: float, info: ValidationInfo) -> float:
-        low = info.data.get("low")  # a list of rates needs no range
-        if not info.data.get("rates") and low is not None and not low < high:
-            raise ValueError(f"low must be below high; got {low:g} and {high:g}")
-        return high
+        return _above_low(high, info)
 
     @field_validator("momentum_high")
     @classmethod
