@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gdlab import _descend  # the common case, loaded with the verb (see gdlab._load)
 from gdlab._checks import InputError
 from gdlab._types import BatchLoss, MethodLike, Params
 
@@ -52,8 +53,6 @@ def descend(
         >>> path.steps
         5
     """
-    from gdlab import _descend
-
     if data is None:
         return _descend.descend(f, init, lr=lr, steps=steps, method=method, tol=tol, dtype=dtype)
     from gdlab.data import Where, open_source, where  # only with data: a descent without starts faster
