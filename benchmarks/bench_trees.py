@@ -5,8 +5,9 @@ Each workload calls only the public API (``gdlab.fit``, ``gdlab.descend``, ``gdl
 fresh process with the tree's ``src`` first on ``PYTHONPATH``; the trees alternate, round after
 round (A B, B A, A B, ...), so that a machine's slow minute lands on both. A process prints its
 warm seconds (the median of ``--repeats`` calls after one untimed call), and, for the descent, the
-first call's seconds (imports, tracing, compiling). The table gives each tree's median over the
-rounds and the ratio this tree / the baseline.
+first call's seconds (imports, tracing, compiling), each also in the process's CPU seconds (all
+its threads), which another process's load moves less than the wall clock. The table gives each
+tree's median over the rounds and the ratio this tree / the baseline.
 
 The workloads stand for the benchmarks they come from:
 
@@ -40,11 +41,14 @@ import json, statistics, sys, time
 import numpy as np, pandas as pd
 import gdlab
 rows, repeats, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-def timed(fn):
+cpu_seconds = {}
+def timed(fn, key="warm"):
     fn()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        t = time.perf_counter(); fn(); times.append(time.perf_counter() - t)
+        t, c = time.perf_counter(), time.process_time(); fn()
+        times.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
+    cpu_seconds[key + " cpu"] = statistics.median(cpu)
     return statistics.median(times)
 rng = np.random.default_rng(0)
 def frame(n, p):
@@ -57,8 +61,9 @@ def frame(n, p):
 WORKLOADS = {
     "descend (lecture, 100 steps)": """
 run = lambda: gdlab.descend("(b/2-1)^2", -10.0, lr=0.01, steps=100)
-t = time.perf_counter(); run(); first = time.perf_counter() - t
-print(json.dumps({"warm": timed(run), "first": first}))
+t, c = time.perf_counter(), time.process_time(); run()
+first, first_cpu = time.perf_counter() - t, time.process_time() - c
+print(json.dumps({"warm": timed(run), "first": first, **cpu_seconds, "first cpu": first_cpu}))
 """,
     "sweep (20 rates, 2,000 steps)": """
 lrs = np.linspace(0.1, 4.5, 20)
@@ -163,12 +168,17 @@ def main() -> None:
     print("| workload | this tree (s) | baseline (s) | this / baseline |")
     print("|---|---:|---:|---:|")
     for name in names:
-        for kind in ("warm", "first"):
+        for kind in ("warm", "first", "warm cpu", "first cpu"):
             mine, theirs = seen.get((name, kind, "this")), seen.get((name, kind, "baseline"))
             if not mine or not theirs:
                 continue
             a, b = statistics.median(mine), statistics.median(theirs)
-            label = name if kind == "warm" else f"{name}, first call"
+            label = {
+                "warm": name,
+                "first": f"{name}, first call",
+                "warm cpu": f"{name} (CPU seconds)",
+                "first cpu": f"{name}, first call (CPU seconds)",
+            }[kind]
             print(f"| {label} | {a:.4g} | {b:.4g} | {a / b:.3f} |")
     for (name, which), error in errors.items():
         print(f"| {name} | {which} failed: {error} | | |")
