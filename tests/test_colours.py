@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gdlab
-from gdlab._colours import COLORS, REGIME_COLOURS, run_style, run_styles
+from gdlab._colours import COLORS, MARKERS, REGIME_COLOURS, REGIME_MARKERS, run_style, run_styles
 from helpers import lecture_loss, rosenbrock
 
 mpl.use("Agg")
@@ -105,3 +105,45 @@ def test_a_diverging_run_does_not_set_the_pictures_window(huge):
     paths = [gdlab.descend(lecture_loss, -10.0, lr=lr, steps=60) for lr in (0.5, 2.0, huge)]
     low, high = gdlab.animate(paths, frames=2).figure.axes[0].get_xlim()
     assert -20 < low <= -10 and 2 <= high < 25, (low, high)
+
+
+def test_each_regime_has_its_own_shape_in_the_sweep_picture_and_on_the_page():
+    """Colour is not the only cue for a regime either: each has a marker, the same in the picture
+    (matplotlib's letter) and on the page (plotly's name, from /api/methods)."""
+    from matplotlib.collections import PathCollection
+    from matplotlib.markers import MarkerStyle
+
+    from gdlab.web._compute import Lab
+
+    assert set(REGIME_MARKERS) == set(REGIME_COLOURS)
+    assert len(set(REGIME_MARKERS.values())) == len(REGIME_MARKERS)
+    assert Lab.methods()["regime_markers"] == REGIME_MARKERS
+    # slow (lr 0.01), converged (0.5), diverged (6) for the lecture's loss from -10 in 300 steps
+    result = gdlab.sweep(lecture_loss, -10.0, lrs=[0.01, 0.5, 6.0], steps=300)
+    assert [r.value for r in result.regime] == ["slow", "converged", "diverged"]
+    figure = gdlab.plot(result)  # gdlab.plot takes a sweep as plot_sweep does
+    top = figure.axes[0]
+    legend = {
+        t.get_text(): h
+        for t, h in zip(top.get_legend().get_texts(), top.get_legend().legend_handles, strict=True)
+    }
+    marks = [c for c in top.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+    for i, regime in enumerate(result.regime):
+        letter = MARKERS[REGIME_MARKERS[regime.value]]
+        assert legend[regime.value].get_marker() == letter
+        (mark,) = [c for c in marks if np.allclose(c.get_offsets()[:, 0], [result.lrs[i]])]
+        expected = MarkerStyle(letter).get_path().transformed(MarkerStyle(letter).get_transform())
+        assert np.allclose(mark.get_paths()[0].vertices, expected.vertices)
+        assert mpl.colors.to_hex(mark.get_edgecolor()[0]) == REGIME_COLOURS[regime.value].lower()
+
+
+def test_a_final_loss_of_exactly_zero_is_drawn_on_the_floor_and_said():
+    # From b = 0 at lr 2 the lecture's loss lands on its minimum b = 2 exactly: loss 0
+    result = gdlab.sweep(lecture_loss, 0.0, lrs=[0.5, 2.0], steps=50)
+    assert result.final_loss[1] == 0 and result.final_loss[0] > 0
+    top = gdlab.plot_sweep(result).axes[0]
+    line = next(line for line in top.get_lines() if line.get_label() == "final loss")
+    floor = line.get_ydata()[1]
+    assert 0 < floor < result.final_loss[0] and np.isfinite(floor)
+    assert top.get_ylim()[0] < floor
+    assert "0 exactly (on the floor)" in [t.get_text() for t in top.get_legend().get_texts()]

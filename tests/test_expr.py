@@ -317,7 +317,9 @@ def test_the_readme_states_the_expression_limits():
 def test_expression_called_with_values_in_the_order_of_its_parameters():
     loss = gdlab.parse("(a-1)^2 + (b-2)^2")
     assert float(loss((1.0, 2.0))) == 0.0 and float(loss([0.0, 0.0])) == 5.0
-    with pytest.raises(gdlab.InputError, match=r"give 2 values, one per parameter \(a, b\); got 3"):
+    with pytest.raises(
+        gdlab.InputError, match=r"give 2 values, one per parameter \(a, b\), or a dict .*; got 3"
+    ):
         loss((1.0, 2.0, 3.0))
     path = gdlab.descend("(a-1)^2 + (b-2)^2", (0.0, 0.0), lr=0.1, steps=200)
     assert [float(v) for v in path.final] == pytest.approx([1.0, 2.0])
@@ -348,3 +350,26 @@ def test_a_parsed_functions_single_parameter_takes_a_number_and_several_need_a_d
         gdlab.InputError, match=r"parameters b, c: pass them as a dict, as in \{'b': 0.0, 'c': 0.0\}"
     ):
         gdlab.descend(gdlab.parse("(b-1)^2+c^2").function, 0.0, lr=0.1, steps=5)
+
+
+def test_a_typed_loss_of_several_parameters_takes_a_list_start_in_their_order_everywhere():
+    """``[3, 1]`` for ``x^2 + 10*y^2`` is x = 3, y = 1 (the parameters' order of appearance), in
+    every verb: it reached the loss as one array and was refused as 'give the values by name'."""
+    text = "x^2 + 10*y^2"
+    by_name = {"x": 3.0, "y": 1.0}
+    listed = gdlab.descend(text, [3.0, 1.0], lr=0.05, steps=20)
+    named = gdlab.descend(text, by_name, lr=0.05, steps=20)
+    np.testing.assert_allclose(listed.loss, named.loss, rtol=1e-15)
+    assert listed.loss[0] == 9 + 10  # x = 3, y = 1, not the other way round
+    sweep_listed = gdlab.sweep(text, [3.0, 1.0], lrs=[0.01, 0.05], steps=20)
+    np.testing.assert_allclose(
+        sweep_listed.final_loss, gdlab.sweep(text, by_name, lrs=[0.01, 0.05], steps=20).final_loss
+    )
+    phase = gdlab.phase(text, [3.0, 1.0], lrs=[0.01, 0.05], momenta=[0.0, 0.5], steps=20)
+    assert phase.final_loss.shape == (2, 2)
+    np.testing.assert_allclose(np.asarray(gdlab.grad(text)(np.array([3.0, 1.0]))), [6.0, 20.0])
+    assert gdlab.stability(text, [3.0, 1.0]).critical_lr == pytest.approx(2 / 20)
+    with pytest.raises(
+        gdlab.InputError, match=r"give 2 values, one per parameter \(x, y\), or a dict such as"
+    ):
+        gdlab.descend(text, [3.0, 1.0, 2.0], lr=0.05, steps=20)

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["COLORS", "DASHES", "REGIME_COLOURS", "RunStyle", "run_style", "run_styles"]
+__all__ = [
+    "COLORS",
+    "DASHES",
+    "MARKERS",
+    "REGIME_COLOURS",
+    "REGIME_MARKERS",
+    "RunStyle",
+    "run_style",
+    "run_styles",
+]
 
 # Okabe & Ito (2008), "Color Universal Design": vermillion, blue, bluish green, orange, reddish
 # purple, sky blue. Black is the start's mark and yellow is faint on white, so they are left out.
@@ -54,7 +63,8 @@ def run_styles(count: int) -> list[RunStyle]:
 
 # The colour of each regime, by its name, from the same palette (green and red told apart by
 # colour-blind readers too): the sweep picture draws with these, and the lab page receives them
-# from /api/methods. A diverged rate is also drawn as a triangle, not only in its colour.
+# from /api/methods. Each regime also has its own marker (REGIME_MARKERS), so a reader who cannot
+# tell the colours apart tells the shapes apart.
 REGIME_COLOURS: dict[str, str] = {
     "converged": "#009E73",
     "slow": "#56B4E9",
@@ -62,3 +72,14 @@ REGIME_COLOURS: dict[str, str] = {
     "diverged": "#D55E00",
     "stalled": "#555555",
 }
+
+# Each regime's marker, by plotly's name (the page draws with these names); MARKERS gives
+# matplotlib's letter for each, so the pictures draw the same shapes.
+REGIME_MARKERS: dict[str, str] = {
+    "converged": "circle",
+    "slow": "square",
+    "oscillating": "diamond",
+    "diverged": "triangle-up",
+    "stalled": "x",
+}
+MARKERS: dict[str, str] = {"circle": "o", "square": "s", "diamond": "D", "triangle-up": "^", "x": "X"}

@@ -574,13 +574,15 @@ class Expression:
         if len(point) == 1 and isinstance(point[0], Mapping) and not values:
             values = dict(point[0])
             point = ()
-        elif len(point) == 1 and isinstance(point[0], tuple | list) and len(self.params) > 1 and not values:
-            if len(point[0]) != len(self.params):
+        elif len(point) == 1 and len(self.params) > 1 and not values and _is_vector(point[0]):
+            # a tuple, a list or a 1-D array (a start like [3.0, 1.0] reaches here as one array)
+            count = len(point[0])
+            if count != len(self.params):
                 raise InputError(
-                    f"give {len(self.params)} values, one per parameter ({', '.join(self.params)}); "
-                    f"got {len(point[0])}"
+                    f"give {len(self.params)} values, one per parameter ({', '.join(self.params)}), "
+                    f"or a dict such as {{{', '.join(repr(p) + ': 1.0' for p in self.params)}}}; got {count}"
                 )
-            values = dict(zip(self.params, point[0], strict=True))  # in the order of first appearance
+            values = {p: point[0][i] for i, p in enumerate(self.params)}  # in the order of first appearance
             point = ()
         if not self.params and (point or values):
             raise no_parameters(self)
@@ -835,3 +837,8 @@ def no_parameters(loss: Expression) -> ExpressionError:
 def mentions(text: str, name: str) -> bool:
     """Whether ``text`` uses ``name`` as a whole word (to read only the data columns a loss needs)."""
     return _find(text, name) is not None
+
+
+def _is_vector(value: object) -> bool:
+    """A tuple, a list, or a one-dimensional array (NumPy, JAX, or a JAX tracer)."""
+    return isinstance(value, tuple | list) or getattr(value, "ndim", None) == 1

@@ -91,7 +91,8 @@ def plot(
     Args:
         trajectories: a :class:`~gdlab.Trajectory` or a list of them; or a
             :class:`~gdlab.Phase`, drawn as its regime map (:func:`plot_phase`; ``title``,
-            ``size`` and ``dpi`` apply); or an
+            ``size`` and ``dpi`` apply); or a :class:`~gdlab.Sweep` (:func:`plot_sweep`, likewise);
+            or a :class:`~gdlab.GridResult` (:func:`plot_grid`; ``lang`` too); or an
             iterative :class:`~gdlab.Fit` of one regressor, drawn as in
             :func:`animate` at its last step; or a list of iterative fits of one
             two-coefficient model to the same data, one panel each: its path over
@@ -147,6 +148,14 @@ def plot(
         from gdlab.render._phase import plot_phase
 
         return plot_phase(trajectories, title=title, size=size or (800, 600), dpi=dpi)
+    if _is_a(trajectories, "gdlab._sweep", "Sweep"):
+        from gdlab.render._sweep import plot_sweep
+
+        return plot_sweep(trajectories, title=title, size=size or (800, 600), dpi=dpi)
+    if _is_a(trajectories, "gdlab._grid", "GridResult"):
+        from gdlab.render._grid import plot_grid
+
+        return plot_grid(trajectories, title=title, lang=lang, size=size or (640, 480), dpi=dpi)
     if isinstance(trajectories, list | tuple) and trajectories and all(map(_is_fit, trajectories)):
         from gdlab.render._fitpaths import plot_fit_paths
 
@@ -173,6 +182,14 @@ def _is_fit(value: object) -> bool:
 
     module = sys.modules.get("gdlab.fitting._result")
     return module is not None and isinstance(value, module.Fit)
+
+
+def _is_a(value: object, module_name: str, name: str) -> bool:
+    """Whether ``value`` is an instance of ``module_name.name`` (without importing the module)."""
+    import sys
+
+    module = sys.modules.get(module_name)
+    return module is not None and isinstance(value, getattr(module, name))
 
 
 def _is_phase(value: object) -> TypeGuard[Phase]:

@@ -107,10 +107,15 @@ def as_trajectories(trajectories: object) -> list[Trajectory]:
     """One trajectory or a sequence of them, checked."""
     if isinstance(trajectories, Trajectory):
         items = [trajectories]
-    else:  # anything else must be an iterable of trajectories: checked just below
-        items = list(cast("Iterable[Trajectory]", trajectories))
+    elif isinstance(trajectories, Iterable) and not isinstance(trajectories, str | bytes | dict):
+        items = list(cast("Iterable[Trajectory]", trajectories))  # each checked just below
+    else:
+        items = []
     if not items or not all(isinstance(t, Trajectory) for t in items):
-        raise InputError("give a Trajectory or a list of them (from gdlab.descend)")
+        raise InputError(
+            "give a Trajectory or a list of them (from gdlab.descend or gdlab.sgd), a Sweep, a Phase, "
+            f"a grid search's result or a Fit; got {type(trajectories).__name__}"
+        )
     sizes = {t.flat_params().shape[1] for t in items}
     if len(sizes) != 1:
         raise InputError(f"the trajectories have different numbers of parameters: {sorted(sizes)}")

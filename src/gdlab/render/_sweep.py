@@ -7,10 +7,10 @@ import math
 import matplotlib as mpl
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.lines import Line2D
 
 from gdlab._checks import InputError
-from gdlab._colours import REGIME_COLOURS
+from gdlab._colours import MARKERS, REGIME_COLOURS, REGIME_MARKERS
 from gdlab._sweep import Sweep
 from gdlab._trajectory import Regime, flat_rows
 from gdlab.render._figure import new_figure
@@ -47,10 +47,25 @@ def plot_sweep(
         _steps_taken(bottom, result, starts)
         _bound(top, bottom, result)
         seen = set(result.regime)  # only the regimes that occurred
-        handles = [Patch(color=c, alpha=0.35, label=r.value) for r, c in REGIME_COLORS.items() if r in seen]
+        handles = [_regime_handle(r) for r in REGIME_COLORS if r in seen]
         top.legend(handles=handles + top.get_legend_handles_labels()[0], loc="best", fontsize=9)
         top.set_title(title or f"{result.method}: {len(result)} runs of {result.steps:,} steps")
     return fig
+
+
+def _regime_handle(regime: Regime) -> Line2D:
+    """The legend's entry for a regime: its band's colour behind its marker."""
+    colour = REGIME_COLORS[regime]
+    return Line2D(
+        [],
+        [],
+        ls="",
+        marker=MARKERS[REGIME_MARKERS[regime.value]],
+        ms=7,
+        color=colour,
+        markeredgecolor=colour,
+        label=regime.value,
+    )
 
 
 def _per_start(result: Sweep) -> list[np.ndarray]:
@@ -70,23 +85,47 @@ def _bands(ax, result: Sweep, runs: np.ndarray) -> None:
 
 
 def _final_losses(ax, result: Sweep, starts: list[np.ndarray]) -> None:
-    finite = result.final_loss[np.isfinite(result.final_loss) & (result.final_loss > 0)]
+    """Each run's final loss, marked with its regime's colour and shape."""
+    _marked(ax, result, starts, result.final_loss, "final loss")
+    ax.set_ylabel("final loss")
+
+
+def _marked(ax, result: Sweep, starts: list[np.ndarray], values: np.ndarray, label: str) -> None:
+    """One value per run on a log axis, joined per start, each marked with its regime's colour and
+    shape (so the regimes read in grey print too). An infinite value is drawn at the top; one of
+    exactly 0 cannot sit on a log axis, so it is drawn on the panel's floor as a hollow mark, and
+    the legend says so."""
+    finite = values[np.isfinite(values) & (values > 0)]
     top = min(float(finite.max()), 1e299) * 10 if finite.size else 1.0
+    floor = max(float(finite.min()), 1e-300) / 100 if finite.size else 1e-300
+    zero = np.isfinite(values) & (values <= 0)
+    shown = np.clip(np.where(np.isfinite(values), values, top), floor, top)
+    shown = np.where(np.isnan(values), np.nan, shown)  # a value that is not a number is left out
     for s, runs in enumerate(starts):
-        loss = np.where(np.isfinite(result.final_loss[runs]), result.final_loss[runs], top)
-        label = "final loss" if len(starts) == 1 else f"final loss, start {s}"
-        ax.plot(
-            result.lrs[runs],
-            np.clip(loss, None, top),
-            ".-",
-            color="0.2",
-            lw=1,
-            ms=4,
-            alpha=1 if s == 0 else 0.5,
-            label=label,
+        alpha = 1 if s == 0 else 0.5
+        name = label if len(starts) == 1 else f"{label}, start {s}"
+        ax.plot(result.lrs[runs], shown[runs], "-", color="0.2", lw=1, alpha=alpha, label=name)
+        for regime in dict.fromkeys(result.regime[i] for i in runs):
+            mine = runs[[result.regime[i] is regime for i in runs]]
+            colour = REGIME_COLORS[regime]
+            ax.scatter(
+                result.lrs[mine],
+                shown[mine],
+                s=22,
+                marker=MARKERS[REGIME_MARKERS[regime.value]],
+                facecolors=["white" if z else colour for z in zero[mine]],
+                edgecolors=colour,
+                linewidths=1.2,
+                zorder=3,
+                alpha=alpha,
+            )
+    if zero.any():
+        ax.scatter(
+            [], [], s=22, marker="o", facecolors="white", edgecolors="0.2", label="0 exactly (on the floor)"
         )
     ax.set_yscale("log", nonpositive="clip")
-    ax.set_ylabel("final loss")
+    if zero.any():
+        ax.set_ylim(floor / 3, None)
 
 
 def _steps_taken(ax, result: Sweep, starts: list[np.ndarray]) -> None:
@@ -109,12 +148,8 @@ def _final_gradients(ax, result: Sweep, starts: list[np.ndarray]) -> None:
     flat = flat_rows(result.final_grad, len(result)).astype(float)
     with np.errstate(over="ignore", invalid="ignore"):
         norm = np.sqrt(np.sum(np.square(np.clip(flat, -1e150, 1e150)), axis=1))
-    shown = np.where(np.isfinite(norm) & (norm > 0), norm, np.nan)
-    for s, runs in enumerate(starts):
-        ax.plot(result.lrs[runs], shown[runs], ".-", color="0.2", lw=1, ms=4, alpha=1 if s == 0 else 0.5)
+    _marked(ax, result, starts, norm, "final gradient norm")
     ax.set_ylabel("final gradient norm")
-    if np.isfinite(shown).any():
-        ax.set_yscale("log")
     early = np.flatnonzero(result.steps_taken < result.steps)  # stopped, but none converged
     if early.size:
         kinds = ", ".join(sorted({result.regime[i].value for i in early}))

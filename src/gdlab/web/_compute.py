@@ -246,14 +246,15 @@ class Lab:
     @staticmethod
     def methods(_: object = None) -> Json:
         """The optimisers by name, whether each takes a rate, and the settings the page may change;
-        and the colour of each regime, as the pictures draw it."""
-        from gdlab._colours import REGIME_COLOURS, run_styles
+        and the colour and marker of each regime, as the pictures draw them."""
+        from gdlab._colours import REGIME_COLOURS, REGIME_MARKERS, run_styles
 
         styles = run_styles(DEFAULT.rates)
         return {
             "run_colours": [style.colour for style in styles],
             "run_styles": [style.to_dict() for style in styles],
             "regime_colours": dict(REGIME_COLOURS),
+            "regime_markers": dict(REGIME_MARKERS),
             "methods": [
                 {
                     "name": name,

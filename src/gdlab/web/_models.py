@@ -563,6 +563,9 @@ class MethodsOut(BaseModel):
     regime_colours: dict[str, str] = Field(
         description="The colour of each regime (converged, slow, ...), as gdlab's pictures draw it."
     )
+    regime_markers: dict[str, str] = Field(
+        description="The marker of each regime, by plotly's symbol name, as gdlab's pictures draw it."
+    )
 
 
 class ErrorOut(BaseModel):

@@ -53,6 +53,7 @@ function sample(i) {
 }
 // The regimes' colours, sent by the backend with the methods (gdlab._colours, the pictures' own).
 let REGIME_COLOURS = {};
+let REGIME_MARKERS = {};
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
@@ -947,15 +948,16 @@ export function mount(root, backend, options = {}) {
     const traces = [];
     const regimes = [...new Set([...Object.keys(REGIME_COLOURS), ...runs.map((r) => r.regime)])];
     const colourOf = (regime) => REGIME_COLOURS[regime] || "#7f7f7f";
+    const markerOf = (regime) => REGIME_MARKERS[regime] || "circle";
     for (const regime of regimes) {
       const mine = runs.filter((r) => r.regime === regime);
       if (!mine.length) continue;
       const name = t(regime);
       traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => (r.final_loss === null ? ceiling : Math.max(r.final_loss, 1e-300))), mode: "markers", name,
-        marker: { color: colourOf(regime), size: 9, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        marker: { color: colourOf(regime), size: 9, symbol: markerOf(regime) }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("finalLoss")}=%{y:.3g}<extra>${name}</extra>`, xaxis: "x", yaxis: "y" });
       traces.push({ x: mine.map((r) => r.lr), y: mine.map((r) => r.steps), mode: "markers", name, showlegend: false,
-        marker: { color: colourOf(regime), size: 7, symbol: regime === "diverged" ? "triangle-up" : "circle" }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
+        marker: { color: colourOf(regime), size: 7, symbol: markerOf(regime) }, customdata: mine.map((r) => sweepResult.runs.indexOf(r)),
         hovertemplate: `lr=%{x:.4g}<br>${t("stepsTaken")}=%{y}<extra>${name}</extra>`, xaxis: "x", yaxis: "y2" });
     }
     const shapes = [];
@@ -1119,6 +1121,7 @@ export function mount(root, backend, options = {}) {
   told = backend.call("methods", {}).then((out) => {
     methods = out.methods;
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
+    if (out.regime_markers) REGIME_MARKERS = out.regime_markers;
     if (out.run_styles) STYLES = out.run_styles;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     phaseChoices();
