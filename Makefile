@@ -36,7 +36,7 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Re-resolve the lock for Python 3.11 and 3.12 alike (needs `uv` on PATH).
+# Re-resolve the lock for Python 3.11 and later alike (needs `uv` on PATH; it keeps the pins it has).
 lock:
 	uv pip compile --universal --python-version 3.11 --generate-hashes requirements/dev.in -o $(LOCK)
 
