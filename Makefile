@@ -5,13 +5,17 @@ BIN    := $(VENV)/bin
 LOCK   := requirements/dev.lock
 STAMP  := $(VENV)/.gdlab-installed
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test docs lint bench lock clean
 
 demo: $(STAMP)
 	$(BIN)/gdlab demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The documentation site, into site/ (open site/index.html), with warnings as errors.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --clean
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,9 +36,9 @@ $(STAMP): $(LOCK) pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Re-resolve the lock for Python 3.11 and 3.12 alike (needs `uv` on PATH).
+# Re-resolve the lock for Python 3.11 and later alike (needs `uv` on PATH; it keeps the pins it has).
 lock:
 	uv pip compile --universal --python-version 3.11 --generate-hashes requirements/dev.in -o $(LOCK)
 
 clean:
-	rm -rf $(VENV) gdlab-demo .pytest_cache .hypothesis
+	rm -rf $(VENV) gdlab-demo site .pytest_cache .hypothesis

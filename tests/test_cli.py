@@ -260,11 +260,13 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         assert result.exit_code == 0, f"{example}: {result.output}"
 
 
-def test_every_command_line_example_in_the_readme_runs(tmp_path, monkeypatch):
+def test_every_command_line_example_in_the_readme_and_the_cli_guide_runs(tmp_path, monkeypatch):
     from pathlib import Path
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(.*?)```", readme, flags=re.S)
+    root = Path(__file__).parent.parent
+    pages = [root / "README.md", root / "docs" / "guides" / "cli.md"]
+    text = "".join(page.read_text(encoding="utf-8") for page in pages)
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
     examples = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
     examples = [line for line in examples if line.startswith("gdlab ")]
     assert len(examples) >= 7

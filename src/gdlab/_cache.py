@@ -88,6 +88,16 @@ def keep_compiled(losses: int) -> int:
     previous number. Lower it for a long-lived process that sees many losses (each costs about
     11 MB on the CPU); raise it to switch among more losses without compiling again.
 
+    Args:
+        losses: how many losses keep their compiled code (a whole number, at least 1); those
+            used longest ago are forgotten at once when it shrinks.
+
+    Returns:
+        The number kept before this call.
+
+    Raises:
+        InputError: ``losses`` is not a whole number of at least 1.
+
     Example:
         >>> before = keep_compiled(8)
         >>> keep_compiled(before)

@@ -44,7 +44,20 @@ def _padded(points: Any, count: int) -> Any:
 
 
 class GridEdgeWarning(UserWarning):
-    """The best grid point lies on the grid's edge: the minimum may lie outside it."""
+    """The best grid point lies on the grid's edge: the minimum may lie outside it.
+
+    :func:`gdlab.grid_search` warns with the grid's range and keeps its answer; widen the grid.
+
+    Example:
+        >>> import warnings, numpy as np, gdlab
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     best = gdlab.grid_search(lambda b: (b / 2 - 1) ** 2, np.linspace(-10, 0, 11)).best
+        >>> best, caught[0].category.__name__
+        (0.0, 'GridEdgeWarning')
+        >>> print(caught[0].message)
+        the best point 0 lies on the edge of the grid [-10, 0]: the minimum may lie outside; widen the grid
+    """
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,10 @@ def descend(
 ) -> Any:
     """Minimise ``f`` from ``init`` by gradient descent (or any optax optimiser), wherever the data are.
 
-    Without ``data`` (or with arrays in memory) this is the compiled descent of
-    :func:`gdlab._descend.descend`: its arguments and its result are described there.
-    With data it takes them as :func:`gdlab.sgd` does, and the loss ``f(params, rows)`` is the
-    mean loss over the rows it is given:
+    Without ``data`` (or with rows in memory) the whole run is one compiled call; a second call
+    with the same loss, method, dtype and number of steps reuses the compiled code, whatever the
+    start and rate. With data it takes them as :func:`gdlab.sgd` does, and the loss
+    ``f(params, rows)`` is the mean loss over the rows it is given:
 
     - a table in memory (a DataFrame, a dict of columns, a CSV or a small Parquet file): one
       compiled run over all the rows, ``columns=`` and ``dropna=`` choosing and cleaning them;
@@ -46,8 +46,45 @@ def descend(
 
     The same rows give the same path wherever they are (to rounding).
 
+    Args:
+        f: the loss, written with ``jax.numpy``: a function of the parameters (a number, array,
+            tuple or dict) returning one number, or of ``(params, rows)`` with ``data``.
+        init: the starting point; the trajectory keeps its shape and names.
+        lr: the learning rate (> 0). Not given when ``method`` is a ready optax transformation,
+            which holds its own rate, or a method that sets its own step (``"newton"``,
+            ``"lbfgs"``); required for streamed or cluster rows.
+        steps: the most steps to take (>= 0); only the steps taken are kept.
+        method: a name from :data:`gdlab.METHODS` (``"gd"``, ``"sign"``, ``"momentum"``,
+            ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``, ``"adam"``, ``"gd-armijo"``,
+            ``"newton"``, ``"lbfgs"``), an optax ``GradientTransformation`` or an optax factory
+            such as ``optax.adam`` (called with ``lr``).
+        tol: stop early once the gradient norm is <= ``tol`` (the sign method also stops when
+            a step would not lower the loss).
+        dtype: the floating type to compute in (default float64; ``"float32"`` reproduces
+            float32 results, in memory only).
+        data: the rows the loss reads, as :func:`gdlab.open_source` takes them: arrays or a
+            dict of them, a DataFrame, a CSV or Parquet path, a directory of Parquet files,
+            ``"cafe"``, or a Dask collection. Rows in memory reach the compiled code as an
+            argument, so new data of the same shapes reuse it.
+        columns: the columns to read (a list or names separated by commas).
+        dropna: drop rows with a missing value (rows read into memory only).
+        client: a ``dask.distributed.Client``: run each step's pass on its cluster.
+        stream: ``True`` streams a Parquet file whatever its size; ``None`` decides by size.
+
+    Returns:
+        A :class:`Trajectory` with a row per step taken (the start included); its ``status``,
+        ``regime`` and ``message`` say how the run ended and why.
+
+    Raises:
+        InputError: a loss that does not return one finite number at the start, a rate that
+            is not positive, a negative number of steps or one over ``gdlab.LIMITS``, an unknown
+            method (with the nearest name), data it cannot read, or ``dropna`` or a missing
+            ``lr`` with streamed or cluster rows.
+
     Example:
         >>> import gdlab, jax.numpy as jnp
+        >>> gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.5, steps=1000, tol=1e-8).message
+        'converged at step 71: gradient norm 8.08e-09 <= tol 1e-08'
         >>> mse = lambda b, d: jnp.mean((d["y"] - b[0] - b[1] * d["x"]) ** 2)
         >>> path = gdlab.descend(mse, jnp.array([9.0, 2.0]), lr=1e-4, steps=5, data="cafe")
         >>> path.steps
@@ -98,6 +135,25 @@ def descend_parquet(
     """:func:`descend` over a Parquet file or directory streamed, whatever its size: exact
     (full-batch) descent on the mean over its rows of ``loss(params, row)``, a pass per step.
 
+    The same as ``gdlab.descend(loss, init, data=path, stream=True, ...)``; memory stays a few
+    blocks of rows whatever the file's size.
+
+    Args:
+        loss: ``loss(params, rows)``, the mean loss over ``rows`` (a dict of columns).
+        init: the starting point.
+        path: a Parquet file or a directory of them (hive partitions read as columns).
+        lr: the learning rate (> 0).
+        steps: the most steps to take; each is one pass over the file.
+        method: a name from :data:`gdlab.METHODS` that takes a rate, or an optax transformation.
+        tol: stop early once the gradient norm is <= ``tol``.
+        columns: the columns to read (only those are read from disk).
+
+    Returns:
+        A :class:`Trajectory`, as :func:`descend` gives.
+
+    Raises:
+        InputError: as :func:`descend`, and for a path that is not Parquet or a column it lacks.
+
     Example:
         >>> import tempfile, os, pandas as pd
         >>> path = os.path.join(tempfile.mkdtemp(), "d.parquet")
@@ -126,7 +182,30 @@ def descend_dask(
     columns: Any = None,
 ) -> Any:
     """:func:`descend` over rows on a Dask cluster (Dask data, gdlab's chunks on the workers, or
-    rows in memory sent to ``client``'s cluster): a pass of one task per chunk per step."""
+    rows in memory sent to ``client``'s cluster): a pass of one task per chunk per step.
+
+    The same as ``gdlab.descend(loss, init, data=data, client=client, ...)``, with the place of
+    the rows named; the optimiser, the stop rule and the trajectory stay on the client.
+
+    Args:
+        loss: ``loss(params, rows)``, the mean loss over ``rows`` (a dict of columns).
+        init: the starting point.
+        data: a Dask DataFrame or array, or rows in memory to send to ``client``'s cluster.
+        lr: the learning rate (> 0).
+        steps: the most steps to take; each is one pass over the chunks.
+        method: a name from :data:`gdlab.METHODS` that takes a rate, or an optax transformation.
+        tol: stop early once the gradient norm is <= ``tol``.
+        client: a ``dask.distributed.Client`` (default: the current one).
+        columns: the columns to read.
+
+    Returns:
+        A :class:`Trajectory`, as :func:`descend` gives.
+
+    Raises:
+        InputError: as :func:`descend`, and for data that Dask cannot hold.
+        ClusterError: a worker lost its rows and they cannot be recomputed (rows scattered from
+            the client's memory).
+    """
     from gdlab._host import descend_source
     from gdlab.data import open_source
 

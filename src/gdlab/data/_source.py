@@ -21,7 +21,14 @@ __all__ = ["Batches", "Block", "ClusterError", "Source", "check_kept_rows", "che
 
 
 class ClusterError(RuntimeError):
-    """The cluster lost what a fit needs (a worker holding data that cannot be recomputed)."""
+    """The cluster lost what a fit needs (a worker holding data that cannot be recomputed).
+
+    Raised by :func:`gdlab.fit`, :func:`gdlab.descend` and :func:`gdlab.sgd` on Dask data. A
+    worker lost mid-fit is recomputed by Dask from the collection's graph, and the fit goes on
+    with the same numbers; rows scattered from the client's memory have no graph to recompute
+    them from, so the fit stops with this error rather than continue on part of the rows. It is
+    a ``RuntimeError``, not an :class:`InputError`: the input was right, the cluster failed.
+    """
 
 
 class Block(NamedTuple):

@@ -224,6 +224,10 @@ def animate(
 ) -> Animation:
     """An animation of one or more descents; ``.save(path)`` or show it in a notebook.
 
+    ``layout``, ``history``, ``log_history``, ``tangent``, ``view``, ``xlim``, ``ylim``,
+    ``title``, ``lang``, ``size``, ``dpi``, ``loss``, ``labels``, ``names`` and ``minimum`` are
+    as in :func:`plot` (the tangent is on by default here).
+
     Args:
         trajectories: a :class:`~gdlab.Trajectory` or a list of them; several
             advance in step, each stopping at its own end. Or a
@@ -240,9 +244,6 @@ def animate(
         spacing: ``"linear"`` or ``"log"`` (dense at the start, so the early
             fast motion of a long run is visible).
         fps: frames per second.
-        layout, history, log_history, tangent, view, xlim, ylim, title, lang,
-        size, dpi, loss, labels, names, minimum: as in :func:`plot` (the tangent
-            is on by default here).
 
     Returns:
         An :class:`Animation`.
@@ -299,9 +300,25 @@ def _flat_minimum(minimum: object) -> tuple[float, ...] | None:
 def save_figure(figure, path: str | os.PathLike[str]) -> Path:
     """Save a static figure (``.png``, ``.svg``, ``.pdf``) atomically.
 
+    The file is written under a temporary name and renamed, so an interrupted save leaves no
+    broken file behind.
+
+    Args:
+        figure: a matplotlib ``Figure``, as :func:`plot` and the other ``plot_*`` return.
+        path: where to write it; the extension picks the format.
+
+    Returns:
+        The path written.
+
     Raises:
         ValueError: an unsupported extension (the message lists the supported
             ones) or a folder that cannot be written.
+
+    Example:
+        >>> import gdlab
+        >>> path = gdlab.descend(lambda b: (b / 2 - 1) ** 2, -10.0, lr=0.5, steps=5)
+        >>> gdlab.save_figure(gdlab.plot(path), "descent.png").name
+        'descent.png'
     """
     from gdlab.render import _writers
 
@@ -317,6 +334,16 @@ def write_figure(figure, stream: BinaryStream, format: str = "png") -> None:
 
 def figure_bytes(figure, format: str = "png") -> bytes:
     """A static figure encoded as ``"png"``, ``"svg"`` or ``"pdf"``, e.g. for a web response.
+
+    Args:
+        figure: a matplotlib ``Figure``, as :func:`plot` and the other ``plot_*`` return.
+        format: ``"png"``, ``"svg"`` or ``"pdf"``.
+
+    Returns:
+        The encoded file's bytes.
+
+    Raises:
+        ValueError: an unsupported format (the message lists the supported ones).
 
     Example:
         >>> import gdlab
