@@ -919,3 +919,24 @@ def test_float32_runs_draw_and_animate_without_a_warning(loss, init, lr, steps):
     assert path.loss.dtype == np.float32
     gdlab.plot(path)
     assert len(gdlab.animate(path, frames=4)) == 4
+
+
+def test_an_animation_with_fewer_frames_than_asked_says_why():
+    """A one-regressor fit by gd converges in one step at 2/(mu+L) (its standardised Hessian is 2I):
+    animate(fit, frames=40) gave 2 frames without a word."""
+    cafe = gdlab.datasets.cafe()
+    fit = gdlab.fit(cafe, y="y", x="x", method="gd")
+    assert fit.steps == 1 and fit.lr == pytest.approx(0.5)
+    movie = gdlab.animate(fit, frames=40)
+    assert len(movie) == 2
+    assert movie.note == (
+        "2 frames, not 40: the run took 1 step, and a frame shows a step; it converged at lr 0.5, "
+        "and a smaller rate takes more steps to watch"
+    )
+    assert repr(movie).endswith(movie.note)
+    capped = gdlab.descend("(b/2-1)^2", -10.0, lr=0.01, steps=10)  # at its step limit: no advice
+    assert (
+        gdlab.animate(capped, frames=40).note
+        == "11 frames, not 40: the run took 10 steps, and a frame shows a step"
+    )
+    assert gdlab.animate(capped, frames=5).note == ""

@@ -1089,7 +1089,10 @@ def _write_path(path, out: Path, frames: int) -> str:
         from gdlab import animate
 
         spacing = "log" if path.steps > 1000 else "linear"
-        animate(path, frames=frames, spacing=spacing).save(out)
+        movie = animate(path, frames=frames, spacing=spacing)
+        movie.save(out)
+        if movie.note:
+            typer.echo(f"note: {movie.note}", err=True)
     return str(out)
 
 

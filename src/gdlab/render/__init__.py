@@ -283,10 +283,27 @@ def animate(
 
         fitted = drawable_fit(trajectories)
         steps = pick_frames(fitted.steps or 0, frames, spacing)
-        return Animation(fit_scene(fitted, options, steps), steps, fps)
+        note = _few_frames(frames, steps, fitted.lr, fitted.status)
+        return Animation(fit_scene(fitted, options, steps), steps, fps, note)
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
-    return Animation(build_scene(items, options, frame_steps=steps), steps, fps)
+    one = items[0] if len(items) == 1 else None
+    note = _few_frames(frames, steps, one and one.lr, one and one.status)
+    return Animation(build_scene(items, options, frame_steps=steps), steps, fps, note)
+
+
+def _few_frames(frames: object, steps: np.ndarray, lr: object, status: object) -> str:
+    """Why an animation has fewer frames than asked for (a frame a step at most), or ``""``; for a
+    run that converged at a rate, that a smaller one takes more steps to watch."""
+    if not isinstance(frames, int) or steps.size >= frames:
+        return ""
+    taken = int(steps[-1])
+    plural = "s" if taken != 1 else ""
+    note = f"{steps.size} frames, not {frames}: the run took {taken} step{plural}, and a frame shows a step"
+    converged = getattr(status, "value", None) == "converged"
+    if converged and isinstance(lr, int | float) and np.isfinite(lr) and lr > 0:
+        note += f"; it converged at lr {lr:.4g}, and a smaller rate takes more steps to watch"
+    return note
 
 
 def _flat_minimum(minimum: object) -> tuple[float, ...] | None:

@@ -28,24 +28,27 @@ class Animation:
         scene: the figure and its moving artists.
         steps: the trajectory step shown in each frame.
         fps: frames per second when played.
+        note: why it has fewer frames than were asked for, in a sentence (empty otherwise).
     """
 
-    def __init__(self, scene: Scene, steps: np.ndarray, fps: float = 20.0) -> None:
+    def __init__(self, scene: Scene, steps: np.ndarray, fps: float = 20.0, note: str = "") -> None:
         if not (np.isfinite(fps) and fps > 0):
             raise InputError(f"fps must be a number > 0; got {fps!r}")
         self.scene = scene
         self.steps = np.asarray(steps, dtype=int)
         self.fps = float(fps)
+        self.note = note
 
     def __len__(self) -> int:
         return int(self.steps.size)
 
     def __repr__(self) -> str:
         width, height = self.size
-        return (
+        line = (
             f"Animation({len(self)} frames of steps {self.steps[0]}..{self.steps[-1]}, "
             f"{width}x{height} px, {self.fps:g} fps)"
         )
+        return f"{line}\n  {self.note}" if self.note else line
 
     @property
     def figure(self):
