@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -268,11 +270,13 @@ def fit(
         settings = _checked_elsewhere(
             place, kind, how, dtype, steps, epochs, batch_size, seed, lr, decay, tol, standardize
         )
-        source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+        with _category_hint(response, regressors):
+            source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
         return _fit_source(source, kind, how, response, regressors, bool(intercept), settings, rcond, robust)
     dt = resolve_dtype(dtype)
     settings = Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
-    opened = open_source(data, columns=read, dtype=dt, dropna=dropna)
+    with _category_hint(response, regressors):
+        opened = open_source(data, columns=read, dtype=dt, dropna=dropna)
     table = opened.table()
     coefficients = ("intercept", *regressors) if intercept else regressors
     _check_design(table, regressors, coefficients, bool(intercept))
@@ -286,6 +290,24 @@ def fit(
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
     result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
     return robust.applied(result, opened)
+
+
+@contextlib.contextmanager
+def _category_hint(response: str, regressors: tuple[str, ...]) -> Iterator[None]:
+    """A regressor refused for holding text gets a hint: a category is fitted by a formula."""
+    try:
+        yield
+    except InputError as err:
+        said = str(err)
+        text = next((c for c in regressors if f"column {c!r} holds text" in said), None)
+        if text is None:
+            raise
+        others = " + ".join(f"C({c})" if c == text else c for c in regressors)
+        raise InputError(
+            f"{said}; if {text!r} is a category, fit it by a formula, which codes its levels: "
+            f'gdlab.fit(data, "{response} ~ {others}")',
+            parameter="x",
+        ) from None
 
 
 def _fit_formula(data: DataLike, formula: str, given: dict[str, Any]) -> Fit:
@@ -375,7 +397,8 @@ def _fit_glm(
     response, regressors = variables(y, x)
     spec = Model(chosen, response, regressors, bool(intercept), trials, weights, offset)
     read = (*spec.columns(), *([groups] if groups and groups not in spec.columns() else []))
-    source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+    with _category_hint(response, regressors):
+        source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
     return Robust(cov, groups).applied(fit_glm(source, spec, kind), source, spec)
 
 

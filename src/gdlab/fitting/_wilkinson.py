@@ -154,7 +154,7 @@ def _parsed(text: str) -> Any:
 
 def _factor(factor: Any, text: str) -> Factor:
     code, how = str(factor.expr), str(factor.eval_method.value)
-    if how == "lookup":
+    if how == "lookup" and (code.isidentifier() and not code.startswith("__")):
         return Factor(code, (code,))
     if how == "literal":
         raise InputError(f"{text!r}: a number ({code}) inside a term; numbers go inside I(...), as I(2*x)")
