@@ -148,7 +148,10 @@ def test_hostile_or_broken_text_is_refused_with_a_message(client, text, words):
     assert words in detail(response)
 
 
-SALES = "sales,temp,shop\n55.4,20.1,a\n58.2,22.2,b\n61.2,22.7,c\n60.1,24.0,a\n64.3,25.5,b\n66.0,26.1,c\n59.0,21.0,b\n"
+SALES = (
+    "sales,temp,shop\n55.4,20.1,a\n58.2,22.2,b\n61.2,22.7,c\n60.1,24.0,a\n64.3,25.5,b\n66.0,26.1,c\n"
+    "59.0,21.0,b\n"
+)
 
 
 def test_a_formula_fitted_to_an_uploaded_csv_gives_the_command_line_s_summary(client, tmp_path):

@@ -268,11 +268,11 @@ def as_table(
         return codes(f"column {name!r}", cells, categories[name])
 
     read = _raw_columns(data, wanted, {name: code for name in categories})
-    columns = dict(read.columns)
+    found = dict(read.columns)
     for name, levels in categories.items():
-        if name in columns and name not in coded:
-            columns[name] = codes(f"column {name!r}", columns[name], levels)
-    return _validated(read._replace(columns=columns), dt, bool(dropna))
+        if name in found and name not in coded:
+            found[name] = codes(f"column {name!r}", found[name], levels)
+    return _validated(read._replace(columns=found), dt, bool(dropna))
 
 
 def levels_in(data: DataLike, columns: Sequence[str], text_only: Sequence[str] = ()) -> dict[str, Levels]:

@@ -277,7 +277,7 @@ class Coding:
                         numbers[factor.code] = _number(factor, columns, count, start)
                     value = value * numbers[factor.code]
                 else:
-                    value = value * (columns[factor.category][:count] == level)
+                    value = value * (columns[str(factor.category)][:count] == level)
             out.append(value)
         return out
 
@@ -377,7 +377,7 @@ def _subterm_columns(
 ) -> list[Column]:
     """A subterm's columns: the product of its factors' columns, the first factor's varying
     fastest (as patsy orders them), named as patsy names them."""
-    choices = []
+    choices: list[list[tuple[Factor, int | None, str]]] = []
     for factor in term:
         if factor.category is None:
             choices.append([(factor, None, factor.code)])
