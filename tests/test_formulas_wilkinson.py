@@ -217,3 +217,19 @@ def test_a_formula_and_y_together_are_refused_and_a_huge_power_is_said():
         gdlab.fit(_fair(), "affairs ~ age", y="affairs")
     with pytest.raises(InputError, match=r"I\(age \*\* 10 \*\* 10\) is inf at row 0"):
         gdlab.fit(_fair(), "affairs ~ I(age**10**10)")
+
+
+def test_dropped_rows_a_descent_beside_and_the_picture_of_a_formula_fit():
+    frame = _fair().iloc[:400].copy()
+    frame.loc[frame.index[3], "age"] = np.nan
+    frame.loc[frame.index[8], "faith"] = None
+    theirs = smf.ols(f"affairs ~ {TERMS}", frame.dropna(subset=["age", "faith"])).fit()
+    mine = gdlab.fit(frame, f"affairs ~ {TERMS}", dropna=True, method="gd", steps=20000)
+    assert mine.dropped == 2 and mine.n == 398
+    assert "(2 observations deleted due to missingness" in mine.summary()
+    _close(mine.closed_form, theirs.params)
+    assert mine.max_difference < 1e-6
+    figure = mine.plot()
+    assert figure.axes[0].get_title().startswith("affairs ~ C(faith)[T.none] + ")
+    with pytest.raises(InputError, match="missing value"):
+        gdlab.fit(frame, f"affairs ~ {TERMS}")

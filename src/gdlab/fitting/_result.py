@@ -8,6 +8,7 @@ of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, final
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from gdlab._categories import label
 from gdlab._checks import PYTHON, InputError, Sentence, Spelling, closest, spelled
-from gdlab._data import DataLike, as_table
+from gdlab._data import DataLike, Table, as_table
 from gdlab._distributions import t_quantile
 from gdlab._json import plain
 from gdlab._ols import Columns
@@ -100,8 +101,6 @@ class Fit:
         """The regressor columns (a formula's data columns for ``model=``)."""
         if self.model is not None:
             return tuple(self._predictor.columns) if self._predictor is not None else ()
-        if self.terms is not None:
-            return tuple(self.terms.formula.columns()[len(self.terms.formula.response.columns) :])
         return self.names[1:] if self.intercept else self.names
 
     @property
@@ -176,7 +175,7 @@ class Fit:
 
     def _rows(self, data: DataLike) -> Columns:
         """The design of new rows, read from their columns (a column of ones first with an intercept)."""
-        if self.terms is not None:  # a formula's: coded with the levels fitted
+        if self.terms is not None and not _holds(data, self.x):  # a formula's: coded with the levels fitted
             read = [c for c in self.terms.formula.columns() if c not in self.terms.formula.response.columns]
             levels = {c: v for c, v in self.terms.levels.items() if c in read}
             rows = as_table(data, columns=read, categories=levels)
@@ -184,7 +183,10 @@ class Fit:
             return Columns(
                 [None if self.intercept and j == 0 else v for j, v in enumerate(made)], rows.n, self.dtype
             )
-        table = as_table(data, columns=self.x, dtype=self.dtype)
+        if self.terms is not None:  # the design's columns by name (names may hold commas)
+            table = as_table({c: data[c] for c in self.x}, dtype=self.dtype)
+        else:
+            table = as_table(data, columns=self.x, dtype=self.dtype)
         return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
     def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
@@ -440,6 +442,18 @@ _COVARIANCES = {
     "HC3": "HC3 (robust to heteroskedasticity, jackknife-like)",
     "cluster": "clustered by groups",
 }
+
+
+def _holds(data: DataLike, columns: tuple[str, ...]) -> bool:
+    """Whether ``data`` (a dict or DataFrame) holds every one of ``columns``: a formula's design
+    columns by name (``C(g)[T.b]``), as its own rows hold them for its picture."""
+    if isinstance(data, Mapping):
+        keys = set(map(str, data))
+    elif isinstance(data, Table) or type(data).__name__ == "DataFrame":
+        keys = set(map(str, data.columns))
+    else:
+        return False
+    return bool(columns) and all(c in keys for c in columns)
 
 
 def _reference_method(result: Fit) -> str:

@@ -415,6 +415,7 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
     the result names its coefficients as statsmodels does and keeps the coding for predictions."""
     import dataclasses
 
+    from gdlab._data import Table
     from gdlab.data import Where, find_levels, open_source, where
 
     read = parse_formula(formula)
@@ -443,7 +444,14 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
         made = design(dict(table.columns), table.n)
         made.update({c: table[c] for c in columns if c not in made})
         found = _renamed(lambda: fit(made, **fitted), internal)
-        found = dataclasses.replace(found, dropped=table.dropped)
+        # the fit's rows as its picture reads them: the response and the design's columns by name
+        named = {_response_name(read): made[y_name], **{internal[k]: made[k] for k in internal}}
+        drawn = (
+            Table(named, table.n, table.dropped, table.source, table.dtype)
+            if found._data is not None
+            else None
+        )
+        found = dataclasses.replace(found, dropped=table.dropped, _data=drawn)
     else:
         from gdlab.data import derived
 
