@@ -127,6 +127,12 @@ def test_weighted_least_squares_with_a_formula_equals_statsmodels_wls():
     _close(mine.stats.se, theirs.bse)
     _close(mine.conf_int(), theirs.conf_int())
     assert mine.stats.aic == pytest.approx(theirs.aic, rel=1e-8)
+    new = frame.iloc[[1, 50, 300]]  # a new row's weight is 1, as statsmodels' get_prediction takes it
+    expected = theirs.get_prediction(new).summary_frame(alpha=0.05)
+    for interval, kind in (("confidence", "mean_ci"), ("prediction", "obs_ci")):
+        found = mine.predict(new, interval=interval)
+        _close(found["lower"], expected[f"{kind}_lower"])
+        _close(found["upper"], expected[f"{kind}_upper"])
 
 
 @pytest.mark.parametrize("cov", ["nonrobust", "HC0"])
@@ -188,7 +194,7 @@ def test_the_same_formula_on_a_dask_cluster_equals_the_fit_in_memory():
 
 
 def test_a_text_column_passed_as_x_gets_a_hint_toward_a_formula():
-    with pytest.raises(InputError, match=r"holds text.*gdlab.fit\(data, \"affairs ~ age \+ C\(faith\)\"\)"):
+    with pytest.raises(InputError, match=r"holds text.*give a formula.*\"affairs ~ age \+ C\(faith\)\""):
         gdlab.fit(_fair(), y="affairs", x="age,faith")
 
 

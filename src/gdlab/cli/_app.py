@@ -935,7 +935,7 @@ def fit(
 
         gdlab fit sales.csv --y sales --x temp --method sgd
 
-        gdlab fit sales.csv "sales ~ temp + C(shop)"
+        gdlab fit claims.csv "claims ~ age + C(car)" --family poisson --offset "log(exposure)"
 
         gdlab fit claims.csv --y claims --x age,car --family poisson --offset "log(exposure)"
     """

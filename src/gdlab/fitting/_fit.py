@@ -304,8 +304,8 @@ def _category_hint(response: str, regressors: tuple[str, ...]) -> Iterator[None]
             raise
         others = " + ".join(f"C({c})" if c == text else c for c in regressors)
         raise InputError(
-            f"{said}; if {text!r} is a category, fit it by a formula, which codes its levels: "
-            f'gdlab.fit(data, "{response} ~ {others}")',
+            f"{said}; if {text!r} is a category, give a formula instead of y and x, which codes "
+            f'its levels: "{response} ~ {others}"',
             parameter="x",
         ) from None
 
