@@ -91,6 +91,14 @@ def test_ols_with_a_category_and_an_interaction_equals_statsmodels(cov):
     _close(mine.conf_int(0.1), theirs.conf_int(0.1))
     assert s.model_test.statistic == pytest.approx(theirs.fvalue, rel=1e-8)
     assert s.aic == pytest.approx(theirs.aic, rel=1e-10) and s.bic == pytest.approx(theirs.bic, rel=1e-10)
+    if cov in ("nonrobust", "HC3"):  # the term's F test, its coefficients named as statsmodels names them
+        levels = ("C(faith)[T.none]", "C(faith)[T.slight]", "C(faith)[T.strong]")
+        expected = theirs.f_test(", ".join(f"{n} = 0" for n in levels))
+        found = mine.test(" = ".join(levels) + " = 0")
+        assert found.statistic == pytest.approx(float(np.squeeze(expected.fvalue)), rel=1e-8)
+        assert found.pvalue == pytest.approx(float(expected.pvalue), rel=1e-7)
+        with pytest.raises(InputError, match=r"cannot read the restriction C\(faith\)\[T.nne\] = 0"):
+            mine.test("C(faith)[T.nne] = 0")
     table = mine.to_pandas()
     assert list(table.index) == list(theirs.params.index)
     assert mine.to_dict()["levels"]["faith"] == ["fair", "none", "slight", "strong"]
