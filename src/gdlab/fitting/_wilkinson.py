@@ -303,14 +303,29 @@ def _reference_level(factor: Factor, levels: Levels) -> int:
     )
 
 
+# Compiled factor expressions by text, in this process (a worker's too): a block's columns are
+# their parameters' values, so a streamed fit compiles each expression once, not once a block.
+_COMPILED: dict[str, Any] = {}
+_MOST_COMPILED = 256
+
+
+def _compiled(expression: str) -> Any:
+    found = _COMPILED.get(expression)
+    if found is None:
+        from gdlab._expr import parse
+
+        if len(_COMPILED) >= _MOST_COMPILED:
+            _COMPILED.clear()
+        found = _COMPILED[expression] = parse(expression)
+    return found
+
+
 def _number(factor: Factor, columns: dict[str, np.ndarray], count: int, start: int) -> np.ndarray:
     if factor.expression is None:
         values = np.asarray(columns[factor.code][:count], dtype=np.float64)
     else:
-        from gdlab._expr import parse
-
-        data = {c: columns[c][:count] for c in factor.columns}
-        found = parse(factor.expression, params=[], data=data).function({})
+        data = {c: np.asarray(columns[c][:count], dtype=np.float64) for c in factor.columns}
+        found = _compiled(factor.expression).function(data)
         values = np.broadcast_to(np.asarray(found, dtype=np.float64), (count,))
     bad = ~np.isfinite(values)
     if bad.any():
