@@ -164,3 +164,11 @@ def test_a_hostile_formula_on_the_command_line_is_refused_with_exit_2(tmp_path, 
     pd.DataFrame({"y": [1.0, 2.0, 3.5], "x": [0.0, 1.0, 2.0]}).to_csv(tmp_path / "d.csv", index=False)
     result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), formula])
     assert result.exit_code == 2 and words in result.output
+
+
+def test_a_formula_beside_y_or_no_intercept_is_refused_in_the_command_line_s_words(tmp_path):
+    pd.DataFrame({"y": [1.0, 2.0, 3.5], "x": [0.0, 1.0, 2.0]}).to_csv(tmp_path / "d.csv", index=False)
+    both = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x", "--y", "y"], terminal_width=400)
+    assert both.exit_code == 2 and "give a formula or --y, not both" in both.output
+    bare = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x", "--no-intercept"], terminal_width=400)
+    assert bare.exit_code == 2 and "write '- 1' or '+ 0' in it instead of --no-intercept" in bare.output

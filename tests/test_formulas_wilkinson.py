@@ -227,7 +227,7 @@ def test_hostile_and_unknown_formulas_are_refused_without_evaluation(formula, sa
 
 
 def test_a_formula_and_y_together_are_refused_and_a_huge_power_is_said():
-    with pytest.raises(InputError, match="give a formula or y=, not both"):
+    with pytest.raises(InputError, match="give a formula or y, not both"):
         gdlab.fit(_fair(), "affairs ~ age", y="affairs")
     with pytest.raises(InputError, match=r"I\(age \*\* 10 \*\* 10\) is inf at row 0"):
         gdlab.fit(_fair(), "affairs ~ I(age**10**10)")

@@ -54,9 +54,10 @@ def distinct(values: Any) -> Levels:
     if arr.dtype.kind in "biuf":
         found = np.unique(arr[~np.isnan(arr)] if arr.dtype.kind == "f" else arr)
         return tuple(_number(v) for v in found)
-    cells = {
-        str(v).strip() if not isinstance(v, bytes) else v.decode() for v in arr.reshape(-1) if not _missing(v)
-    }
+    import pandas as pd
+
+    once = pd.unique(pd.Series(arr.reshape(-1), dtype=object))  # hashed: each value looked at once
+    cells = {str(v).strip() if not isinstance(v, bytes) else v.decode() for v in once if not _missing(v)}
     return tuple(sorted(c for c in cells if c))
 
 
@@ -108,10 +109,13 @@ def codes(what: str, values: Any, levels: Levels) -> np.ndarray:
         if unseen.any():
             _unseen(what, label(numbers[np.argmax(unseen)]), int(np.argmax(unseen)), levels)
         return out
-    index = {level: float(i) for i, level in enumerate(levels)}
+    import pandas as pd
+
     flat = arr.reshape(-1)
-    out = np.empty(len(flat))
-    for i, value in enumerate(flat):
+    out = pd.Index(list(levels), dtype=object).get_indexer(flat).astype(np.float64)  # hashed, at C speed
+    index = {level: float(i) for i, level in enumerate(levels)}
+    for i in np.flatnonzero(out < 0):  # missing, or written otherwise (spaces, a number as text)
+        value = flat[i]
         if _missing(value):
             out[i] = np.nan
             continue

@@ -317,18 +317,22 @@ def _fit_formula(data: DataLike, formula: str, given: dict[str, Any]) -> Fit:
 
     clash = [name for name in ("y", "x", "model") if given[name] is not None]
     if clash:
-        said = ", ".join(clash)
+        first = clash[0]
         raise InputError(
-            f"give a formula or {said}=, not both: the formula names the response and the terms",
-            parameter=clash[0],
+            lambda s: (
+                f"give a formula or {s.name(first)}, not both: the formula names the response and the terms"
+            ),
+            parameter=first,
         )
     settings = {
         k: v for k, v in given.items() if k not in ("data", "formula", "y", "x", "model", "intercept")
     }
     if not given["intercept"]:
         raise InputError(
-            "a formula says whether it has an intercept: write '- 1' or '+ 0' in it "
-            "instead of intercept=False",
+            lambda s: (
+                "a formula says whether it has an intercept: write '- 1' or '+ 0' in it instead of "
+                f"{s.setting('intercept', False)}"
+            ),
             parameter="intercept",
         )
     return fit_formula_terms(data, formula, fit, settings)
