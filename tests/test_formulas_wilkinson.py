@@ -175,7 +175,12 @@ def test_the_same_formula_on_parquet_files_equals_the_fit_in_memory(tmp_path):
     frame = _fair()[["affairs", "rating", "age", "faith", "yrs_married", "educ"]]
     for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
         frame.iloc[part].to_parquet(tmp_path / f"part-{i}.parquet")
-    for formula, family in ((f"affairs ~ {TERMS}", "linear"), (f"rating ~ {TERMS}", "poisson")):
+    cases = (
+        (f"affairs ~ {TERMS}", "linear"),
+        (f"rating ~ {TERMS}", "poisson"),
+        ("affairs ~ faith * age + C(rating, Treatment(reference=3))", "linear"),  # text read bare; numbers
+    )
+    for formula, family in cases:
         memory = gdlab.fit(frame, formula, family=family)
         streamed = gdlab.fit(tmp_path, formula, family=family)
         assert streamed.names == memory.names
@@ -184,14 +189,11 @@ def test_the_same_formula_on_parquet_files_equals_the_fit_in_memory(tmp_path):
 
 
 def test_the_same_formula_on_a_dask_cluster_equals_the_fit_in_memory():
-    distributed = pytest.importorskip("dask.distributed")
-    import dask.dataframe as dd
+    dd = pytest.importorskip("dask.dataframe")
+    from helpers import local_cluster
 
     frame = _fair()[["affairs", "had", "age", "faith", "yrs_married", "educ"]]
-    with (
-        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with local_cluster(workers=2) as (_, client):  # worker processes: the coding travels pickled
         data = dd.from_pandas(frame, npartitions=4)
         for formula, family in ((f"affairs ~ {TERMS}", "linear"), (f"had ~ {TERMS}", "logistic")):
             memory = gdlab.fit(frame, formula, family=family)
