@@ -249,3 +249,9 @@ def test_dropped_rows_a_descent_beside_and_the_picture_of_a_formula_fit():
     assert figure.axes[0].get_title().startswith("affairs ~ C(faith)[T.none] + ")
     with pytest.raises(InputError, match="missing value"):
         gdlab.fit(frame, f"affairs ~ {TERMS}")
+
+
+def test_a_design_too_wide_is_refused_before_its_columns_are_made():
+    levels = {"a": tuple(float(i) for i in range(200)), "b": tuple(str(i) for i in range(200))}
+    with pytest.raises(InputError, match=r"the term C\(a\):C\(b\) makes 39,800 columns"):
+        Coding.of(parse_formula("y ~ C(a):C(b)"), levels)

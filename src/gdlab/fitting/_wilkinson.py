@@ -34,6 +34,8 @@ from gdlab._checks import LIMITS, InputError
 __all__ = ["Coding", "Factor", "Formula", "parse_formula"]
 
 _TREATMENT = "Treatment"
+# Columns a formula's design may have (each a coefficient, and a column of every block).
+MAX_COLUMNS = 10_000
 
 
 @dataclass(frozen=True)
@@ -411,6 +413,13 @@ def _subterm_columns(
         )
     if not term:
         return [Column("Intercept", ())]
+    size = int(np.prod([len(c) for c in choices]))
+    if size > MAX_COLUMNS:
+        written = ":".join(f.code for f in term)
+        raise InputError(
+            f"the term {written} makes {size:,} columns (the product of its categories' levels); "
+            f"a design may have {MAX_COLUMNS:,}: leave out the interaction, or a category with many levels"
+        )
     out = []
     for combo in itertools.product(*reversed(choices)):
         parts = tuple(reversed(combo))
@@ -431,6 +440,7 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
     import dataclasses
 
     from gdlab._data import Table
+    from gdlab._files import table_size
     from gdlab.data import Where, find_levels, open_source, where
 
     read = parse_formula(formula)
@@ -456,6 +466,7 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
     design = DesignColumns(coding, y_name, tuple(internal))
     if place is Where.MEMORY:
         table = source.table()
+        table_size(table.n, len(coding.columns) + len(columns), LIMITS.table_numbers, "the formula's design")
         made = design(dict(table.columns), table.n)
         made.update({c: table[c] for c in columns if c not in made})
         found = _renamed(lambda: fit(made, **fitted), internal)
