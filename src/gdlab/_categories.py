@@ -125,7 +125,7 @@ def codes(what: str, values: Any, levels: Levels) -> np.ndarray:
         if found is None and text and not isinstance(value, str):
             found = index.get(label(value))
         if found is None:
-            _unseen(what, str(key), i, levels)
+            _unseen(what, str(key), int(i), levels)
         out[i] = found
     return out
 
