@@ -133,3 +133,42 @@ def test_robust_standard_errors_from_the_command_line(files):
     result = runner.invoke(app, [*args[:-1], "cluster"])
     needs = "--cov cluster needs the column of cluster labels: give --groups firm"
     assert result.exit_code == 2 and needs in result.output
+
+
+def test_a_formula_with_a_category_from_the_command_line_equals_statsmodels(tmp_path):
+    smf = pytest.importorskip("statsmodels.formula.api")
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"y": rng.normal(size=50), "x": rng.normal(size=50), "g": rng.choice(list("pqr"), 50)}
+    )
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    out = _json(["fit", str(tmp_path / "d.csv"), "y ~ x*C(g)"])
+    theirs = smf.ols("y ~ x*C(g)", frame).fit()
+    assert list(out["coefficients"]) == list(theirs.params.index)
+    np.testing.assert_allclose(list(out["coefficients"].values()), theirs.params, rtol=1e-9)
+    np.testing.assert_allclose(list(out["std_errors"].values()), theirs.bse, rtol=1e-9)
+    assert out["formula"] == "y ~ x*C(g)" and out["levels"] == {"g": ["p", "q", "r"]}
+    printed = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x*C(g)"]).output
+    assert "C(g): reference level 'p' (3 levels)" in printed and "x:C(g)[T.r]" in printed
+
+
+@pytest.mark.parametrize(
+    ("formula", "words"),
+    [
+        ("y ~ x.__class__", "attribute .__class__ is not allowed"),
+        ("y ~ __import__('os')", "is not allowed"),
+        ("y ~ eval(x)", "unknown"),
+    ],
+)
+def test_a_hostile_formula_on_the_command_line_is_refused_with_exit_2(tmp_path, formula, words):
+    pd.DataFrame({"y": [1.0, 2.0, 3.5], "x": [0.0, 1.0, 2.0]}).to_csv(tmp_path / "d.csv", index=False)
+    result = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), formula])
+    assert result.exit_code == 2 and words in result.output
+
+
+def test_a_formula_beside_y_or_no_intercept_is_refused_in_the_command_line_s_words(tmp_path):
+    pd.DataFrame({"y": [1.0, 2.0, 3.5], "x": [0.0, 1.0, 2.0]}).to_csv(tmp_path / "d.csv", index=False)
+    both = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x", "--y", "y"], terminal_width=400)
+    assert both.exit_code == 2 and "give a formula or --y, not both" in both.output
+    bare = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x", "--no-intercept"], terminal_width=400)
+    assert bare.exit_code == 2 and "write '- 1' or '+ 0' in it instead of --no-intercept" in bare.output

@@ -63,6 +63,7 @@ def test_every_endpoint_has_an_example_that_works(client):
         "/api/phase",
         "/api/phase/picture",
         "/api/stability",
+        "/api/fit",
         "/api/export",
         "/api/lesson/{key}",
     }
@@ -143,6 +144,45 @@ def test_a_bad_expression_is_422_with_the_caret(client):
 )
 def test_hostile_or_broken_text_is_refused_with_a_message(client, text, words):
     response = client.post("/api/run", json={"expression": text, "start": {"b": 1}, "rates": [0.1]})
+    assert response.status_code == 422
+    assert words in detail(response)
+
+
+SALES = (
+    "sales,temp,shop\n55.4,20.1,a\n58.2,22.2,b\n61.2,22.7,c\n60.1,24.0,a\n64.3,25.5,b\n66.0,26.1,c\n"
+    "59.0,21.0,b\n"
+)
+
+
+def test_a_formula_fitted_to_an_uploaded_csv_gives_the_command_line_s_summary(client, tmp_path):
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app as cli
+
+    response = client.post("/api/fit", json={"csv": SALES, "formula": "sales ~ temp + C(shop)"})
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert list(found["fit"]["coefficients"]) == ["Intercept", "C(shop)[T.b]", "C(shop)[T.c]", "temp"]
+    assert "C(shop): reference level 'a' (3 levels)" in found["summary"]
+    path = tmp_path / "data.csv"
+    path.write_text(SALES)
+    printed = CliRunner().invoke(cli, ["fit", str(path), "sales ~ temp + C(shop)"]).output
+    assert [line.rstrip() for line in printed.strip().splitlines()] == [
+        line.rstrip() for line in found["summary"].splitlines()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("formula", "words"),
+    [
+        ("sales ~ temp.__class__", "attribute .__class__ is not allowed"),
+        ("sales ~ __import__('os')", "is not allowed"),
+        ("sales ~ open('x')", "is not allowed"),
+        ("sales ~ C(shop.__class__)", "not a category"),
+    ],
+)
+def test_a_hostile_formula_is_refused_by_the_compiler(client, formula, words):
+    response = client.post("/api/fit", json={"csv": SALES, "formula": formula})
     assert response.status_code == 422
     assert words in detail(response)
 

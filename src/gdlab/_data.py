@@ -31,6 +31,7 @@ import jax
 import numpy as np
 
 from gdlab import _files as files
+from gdlab._categories import Levels, codes, distinct, holds_text, merge_levels
 from gdlab._checks import LIMITS, InputError, closest
 from gdlab._precision import resolve_dtype
 from gdlab._text import count
@@ -46,6 +47,7 @@ __all__ = [
     "column_names",
     "design_matrix",
     "infinite_value",
+    "levels_in",
     "names",
     "no_column",
 ]
@@ -209,6 +211,7 @@ def as_table(
     columns: NamesLike | None = None,
     dtype: DTypeLike = None,
     dropna: bool = False,
+    categories: Mapping[str, Levels] | None = None,
 ) -> Table:
     """Read and check data as a :class:`Table` of numeric columns.
 
@@ -228,6 +231,9 @@ def as_table(
             way: it is not missing but wrong (often a log of 0 or a division
             by 0), and dropping it silently would hide that; as R's
             ``na.omit`` and pandas' ``dropna``, dropna drops missing values only.
+        categories: columns read as categories, each with its levels (see
+            :func:`levels_in`): such a column holds the index of each row's value among its
+            levels (:func:`gdlab._categories.codes`), text or numbers alike.
 
     Returns:
         A :class:`Table`.
@@ -251,9 +257,51 @@ def as_table(
     """
     dt = resolve_dtype(dtype)
     wanted = None if columns is None else names(columns, "columns")
-    if isinstance(data, Table) and data.dtype == dt:
+    if isinstance(data, Table) and data.dtype == dt and not categories:
         return data if wanted is None else data.select(wanted)
-    return _validated(_raw_columns(data, wanted), dt, bool(dropna))
+    if not categories:
+        return _validated(_raw_columns(data, wanted), dt, bool(dropna))
+    coded: set[str] = set()
+
+    def code(name: str, cells: np.ndarray, start: int) -> np.ndarray:  # a CSV's text column
+        coded.add(name)
+        return codes(f"column {name!r}", cells, categories[name])
+
+    read = _raw_columns(data, wanted, {name: code for name in categories})
+    found = dict(read.columns)
+    for name, levels in categories.items():
+        if name in found and name not in coded:
+            found[name] = codes(f"column {name!r}", found[name], levels)
+    return _validated(read._replace(columns=found), dt, bool(dropna))
+
+
+def levels_in(data: DataLike, columns: Sequence[str], text_only: Sequence[str] = ()) -> dict[str, Levels]:
+    """Each column's levels (its distinct values, sorted: see :mod:`gdlab._categories`), for the
+    columns ``data`` holds in memory; of ``text_only``, only the columns that hold text.
+
+    Example:
+        >>> levels_in({"g": ["b", "a", "b"], "x": [1.0, 2.0, 3.0]}, ["g"], ["x"])
+        {'g': ('a', 'b')}
+    """
+    found: dict[str, Levels] = {}
+
+    def collect(name: str, cells: np.ndarray, start: int) -> np.ndarray:  # a CSV's text column
+        found[name] = merge_levels(found.get(name, ()), distinct(cells))
+        return np.zeros(len(cells))
+
+    wanted = tuple(dict.fromkeys((*columns, *text_only)))
+    read = _raw_columns(data, wanted, dict.fromkeys(wanted, collect))
+    out = {}
+    for name in wanted:
+        if name in found:
+            levels = found[name]
+        elif name in columns or holds_text(read.columns[name]):
+            levels = distinct(read.columns[name])
+        else:
+            continue
+        if name in columns or (levels and isinstance(levels[0], str)):
+            out[name] = levels
+    return out
 
 
 def column_names(data: DataLike) -> tuple[str, ...]:
@@ -368,12 +416,19 @@ class _Read(NamedTuple):
     owned: bool = False  # arrays made by the reader, which no one else holds: dropna may compact them
 
 
-def _raw_columns(data: DataLike, wanted: tuple[str, ...] | None) -> _Read:
-    """The requested columns of ``data`` as arrays of whatever they hold, and how to name them."""
+# What a CSV reader does with a column that holds text: name, cells, first row -> values.
+OnText: TypeAlias = Callable[[str, np.ndarray, int], np.ndarray]
+
+
+def _raw_columns(
+    data: DataLike, wanted: tuple[str, ...] | None, on_text: Mapping[str, OnText] | None = None
+) -> _Read:
+    """The requested columns of ``data`` as arrays of whatever they hold, and how to name them
+    (a CSV's text column in ``on_text`` is handed to its function as it is read)."""
     if isinstance(data, str | os.PathLike):
         if _is_dataset(data):
             return _Read(_pick(DATASETS[str(data)](), wanted, str(data)), str(data))
-        return _read_file(_existing(data), wanted)
+        return _read_file(_existing(data), wanted, on_text or {})
     if isinstance(data, Table):
         return _Read(_pick(dict(data.columns), wanted, data.source), data.source)
     if _is_frame(data):
@@ -476,16 +531,16 @@ def _is_parquet(path: Path) -> bool:
         return handle.read(4) == b"PAR1"
 
 
-def _read_file(path: Path, wanted: tuple[str, ...] | None) -> _Read:
+def _read_file(path: Path, wanted: tuple[str, ...] | None, on_text: Mapping[str, OnText]) -> _Read:
     try:
         if path.stat().st_size == 0:
             raise InputError(f"{path}: the file is empty")
-        return _read_parquet(path, wanted) if _is_parquet(path) else _read_csv(path, wanted)
+        return _read_parquet(path, wanted) if _is_parquet(path) else _read_csv(path, wanted, on_text)
     except PermissionError as err:
         raise InputError(f"{path}: cannot be read ({err.strerror})") from err
 
 
-def _read_csv(path: Path, wanted: tuple[str, ...] | None) -> _Read:
+def _read_csv(path: Path, wanted: tuple[str, ...] | None, on_text: Mapping[str, OnText]) -> _Read:
     header = files.csv_header(path)
     chosen = header if wanted is None else tuple(_pick(dict.fromkeys(header), wanted, str(path)))
 
@@ -493,7 +548,12 @@ def _read_csv(path: Path, wanted: tuple[str, ...] | None) -> _Read:
         line = files.csv_line(path, row)
         return f"row {row} ({'' if line is None else f'line {line} '}of {path})"
 
+    by_what = {f"column {name!r}": (name, f) for name, f in on_text.items()}
+
     def text(what: str, cells: np.ndarray, start: int) -> np.ndarray:
+        if what in by_what:
+            name, f = by_what[what]
+            return f(name, cells, start)
         return _text_cells(what, cells, start, at)
 
     columns = files.read_csv(path, header, chosen, MAX_TABLE_NUMBERS, text)

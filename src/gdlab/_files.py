@@ -353,7 +353,9 @@ def as_floats(values: Any) -> np.ndarray:
     return np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
-def check_parquet_files(files: Sequence[str], chosen: tuple[str, ...] | None, columns: Sequence[str]) -> int:
+def check_parquet_files(
+    files: Sequence[str], chosen: tuple[str, ...] | None, columns: Sequence[str], text: Sequence[str] = ()
+) -> int:
     """Check every file's columns, from its footer, against the first file's; return the rows.
 
     A directory's dataset takes its columns from the first file and fills what a later file
@@ -361,7 +363,7 @@ def check_parquet_files(files: Sequence[str], chosen: tuple[str, ...] | None, co
     must have the columns read (all of the first file's when ``chosen`` is None: then the same
     names), each holding numbers. Integer and float columns may differ between files (both are
     read as float64). ``columns`` are the dataset's: the first file's, and hive partition keys,
-    which no file holds.
+    which no file holds. ``text`` are columns read as categories, which may hold text.
 
     Raises:
         InputError: a file lacking a column, with another column, holding text, or repeating
@@ -379,7 +381,7 @@ def check_parquet_files(files: Sequence[str], chosen: tuple[str, ...] | None, co
         keys = [c for c in columns if c not in first_names]
         _same_columns(path, held, files[0], first_names, chosen, keys)
         for name in chosen if chosen is not None else held:
-            if name in held:
+            if name in held and name not in text:
                 numbers_held(path, name, schema.field(name).type, files[0], first_types.get(name))
         rows += handle.metadata.num_rows
     return rows

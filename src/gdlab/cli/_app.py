@@ -780,7 +780,15 @@ def fit(
     path: Annotated[
         str, typer.Argument(metavar="DATA", help="A CSV or Parquet file with named columns, or 'cafe'.")
     ],
-    y: Annotated[str, typer.Option("--y", metavar="COLUMN", help="The response column.")],
+    formula: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[FORMULA]",
+            help="A model formula, as R and statsmodels write one: 'y ~ x + C(group) + log(z)' "
+            "(instead of --y and --x).",
+        ),
+    ] = None,
+    y: Annotated[str | None, typer.Option("--y", metavar="COLUMN", help="The response column.")] = None,
     x: Annotated[
         list[str] | None,
         typer.Option("--x", metavar="COLUMNS", help="Regressor columns: repeat --x, or x1,x2."),
@@ -927,16 +935,19 @@ def fit(
 
         gdlab fit sales.csv --y sales --x temp --method sgd
 
+        gdlab fit claims.csv "claims ~ age + C(car)" --family poisson --offset "log(exposure)"
+
         gdlab fit claims.csv --y claims --x age,car --family poisson --offset "log(exposure)"
     """
     from gdlab.cli import _options
     from gdlab.fitting._fit import fit as fit_model
 
     _options.check_out(out, ("picture",))
-    plain = family == "linear" and model is None and not (weights or offset)
+    plain = family == "linear" and model is None and formula is None and not (weights or offset)
     chosen = method if method is not None else ("gd" if plain else None)
     result = fit_model(
         path,
+        formula,
         y=y,
         x=x or None,
         model=model,

@@ -6,17 +6,21 @@
 - ``_memory``, ``_parquet``, ``_dask``: the rows in memory, streamed from Parquet, on a cluster.
 """
 
-from gdlab.data._open import Where, on_cluster, open_source, where
+from gdlab.data._derived import DerivedSource, derived
+from gdlab.data._open import Where, find_levels, on_cluster, open_source, where
 from gdlab.data._source import Batches, Block, ClusterError, Source, check_kept_rows, check_some_kept
 
 __all__ = [
     "Batches",
     "Block",
     "ClusterError",
+    "DerivedSource",
     "Source",
     "Where",
     "check_kept_rows",
     "check_some_kept",
+    "derived",
+    "find_levels",
     "on_cluster",
     "open_source",
     "where",

@@ -181,6 +181,7 @@ def as_dask_data(
     columns: NamesLike | None = None,
     chunk_rows: int = CHUNK_ROWS,
     dropna: bool = False,
+    categories: dict[str, Any] | None = None,
 ) -> DaskData:
     """Put ``data`` on the cluster as resident chunks of float64 columns.
 
@@ -194,6 +195,8 @@ def as_dask_data(
         chunk_rows: rows per chunk for data scattered from memory.
         dropna: drop the rows with a missing value (NaN, null) in a kept column, on the
             workers, and count them in ``dropped``; otherwise a missing value is an error.
+        categories: columns read as categories with their levels (see :func:`levels`): each
+            row holds its value's index among them, coded on the workers.
 
     Raises:
         InputError: no client, a missing column, text, infinite values, or missing values
@@ -204,8 +207,8 @@ def as_dask_data(
     wanted = None if columns is None else names(columns, "columns")
     dropped = 0
     if is_dask_collection(data):
-        parts, found = _collection_parts(data, wanted)
-        futures = client.compute([_chunk_of(part, found) for part in parts])
+        parts, found = _collection_parts(data, wanted, tuple(categories or ()))
+        futures = client.compute([_chunk_of(part, found, categories) for part in parts])
         recomputable = True
         summaries = gather(client, [client.submit(_summary, f, found, pure=False) for f in futures])
         rows = tuple(int(r) for r, _, _ in summaries)
@@ -223,7 +226,7 @@ def as_dask_data(
     else:
         from gdlab._data import as_table
 
-        table = as_table(data, columns=wanted, dropna=dropna)
+        table = as_table(data, columns=wanted, dropna=dropna, categories=categories)
         found = table.names
         dropped = table.dropped
         size = max(1, int(chunk_rows))
@@ -238,7 +241,9 @@ def as_dask_data(
     return DaskData(client, tuple(futures), rows, found, recomputable, dropped)
 
 
-def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[Any], tuple[str, ...]]:
+def _collection_parts(
+    data: Any, wanted: tuple[str, ...] | None, text: tuple[str, ...] = ()
+) -> tuple[list[Any], tuple[str, ...]]:
     """The delayed pieces of a Dask DataFrame (its partitions) or 2-D array (its row blocks)."""
     if hasattr(data, "columns") and hasattr(data, "to_delayed"):  # a DataFrame
         # a repeated name would pick several columns at once: refused, as for a pandas DataFrame
@@ -247,7 +252,7 @@ def _collection_parts(data: Any, wanted: tuple[str, ...] | None) -> tuple[list[A
         for name in chosen:
             if name not in existing:
                 raise InputError(no_column(name, existing, "the Dask DataFrame"))
-        _numeric_columns(data, chosen)
+        _numeric_columns(data, tuple(c for c in chosen if c not in text))
         return list(data[list(chosen)].to_delayed()), chosen
     if getattr(data, "ndim", None) != 2:
         raise InputError(
@@ -287,17 +292,28 @@ def _numeric_columns(frame: Any, chosen: tuple[str, ...]) -> None:
         )
 
 
-def _chunk_of(part: Any, columns: tuple[str, ...]) -> Any:
+def _chunk_of(part: Any, columns: tuple[str, ...], categories: dict[str, Any] | None = None) -> Any:
     import dask
 
-    return dask.delayed(_columns_of, pure=True)(part, columns)
+    return dask.delayed(_columns_of, pure=True)(part, columns, categories)
 
 
-def _columns_of(part: Any, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _columns_of(
+    part: Any, columns: tuple[str, ...], categories: dict[str, Any] | None = None
+) -> dict[str, np.ndarray]:
     """On a worker: a partition (DataFrame) or a block (2-D array) as float64 columns (missing
-    values as NaN; :func:`_summary` finds them)."""
+    values as NaN; :func:`_summary` finds them; a category's values as their indices among its
+    levels)."""
     if hasattr(part, "columns"):
-        return {c: part[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in columns}
+        from gdlab._categories import codes
+
+        kinds = categories or {}
+        return {
+            c: codes(f"column {c!r}", part[c].to_numpy(dtype=object), kinds[c])
+            if c in kinds
+            else part[c].to_numpy(dtype=np.float64, na_value=np.nan)
+            for c in columns
+        }
     block = np.asarray(part, dtype=np.float64)
     return {c: np.ascontiguousarray(block[:, j]) for j, c in enumerate(columns)}
 
@@ -431,3 +447,43 @@ def batch_plan(
         order = rng.permutation(rows[c]) if shuffle else np.arange(rows[c])
         plan += [(int(c), order[i : i + size]) for i in range(0, rows[c] - size + 1, size)]
     return plan
+
+
+def levels(
+    data: Any, columns: Sequence[str], text_only: Sequence[str] = (), *, client: Any = None
+) -> dict[str, Any]:
+    """The levels of ``columns`` (and of those of ``text_only`` that hold text) over every chunk of
+    a Dask DataFrame (a task per partition, merged here), or of data in memory to be scattered."""
+    from gdlab._categories import merge_levels
+
+    if not is_dask_collection(data):
+        from gdlab._data import levels_in
+
+        return levels_in(data, columns, text_only)
+    if not hasattr(data, "columns"):
+        return {c: () for c in columns} if columns else {}
+    import dask
+    import pandas as pd
+
+    text = [c for c in text_only if c not in columns and not pd.api.types.is_numeric_dtype(data[c].dtype)]
+    wanted = [*columns, *text]
+    if not wanted:
+        return {}
+    client = _default_client(client)
+    parts = data[wanted].to_delayed()
+    found = gather(client, client.compute([dask.delayed(_distinct)(p, wanted) for p in parts]))
+    merged: dict[str, Any] = {c: () for c in wanted}
+    for part in found:
+        for c in wanted:
+            merged[c] = merge_levels(merged[c], part[c])
+    return merged
+
+
+def _distinct(part: Any, columns: Sequence[str]) -> dict[str, Any]:
+    """On a worker: each column's distinct values in a partition."""
+    from gdlab._categories import distinct
+
+    return {
+        c: distinct(part[c].to_numpy(dtype=object) if part[c].dtype == object else part[c].to_numpy())
+        for c in columns
+    }

@@ -14,12 +14,14 @@ import enum
 import sys
 from typing import Any
 
+from gdlab._categories import Levels
 from gdlab._checks import InputError
-from gdlab._data import NamesLike, as_table, is_tabular, names
+from gdlab._data import NamesLike, as_table, is_tabular, levels_in, names
+from gdlab.data._derived import DerivedSource
 from gdlab.data._memory import MemorySource
 from gdlab.data._source import Source
 
-__all__ = ["Where", "on_cluster", "open_source", "where"]
+__all__ = ["Where", "find_levels", "on_cluster", "open_source", "where"]
 
 
 class Where(enum.Enum):
@@ -54,6 +56,8 @@ def where(data: Any, *, client: Any = None, stream: bool | None = None) -> Where
     """
     from gdlab.data import _parquet
 
+    if isinstance(data, DerivedSource):
+        return where(data.source, client=client, stream=stream)
     if isinstance(data, _parquet.ParquetSource):
         return Where.PARQUET
     if client is not None or on_cluster(data):
@@ -80,6 +84,7 @@ def open_source(
     dtype: Any = None,
     batch_rows: int | None = None,
     cluster: bool = False,
+    categories: dict[str, Levels] | None = None,
 ) -> Source:
     """``data`` as a :class:`~gdlab.data.Source`, wherever its rows live (see :func:`where`).
 
@@ -96,12 +101,16 @@ def open_source(
         batch_rows: rows per block streamed from Parquet.
         cluster: send the rows to a cluster (``client``'s, or the current one) even when they
             are in memory here.
+        categories: columns read as categories, with their levels (:func:`find_levels`): each
+            row holds its value's index among them, in every block alike.
 
     Example:
         >>> source = open_source("cafe", columns="x,y")
         >>> source.n, source.names, source.where
         (10, ('x', 'y'), 'the rows in memory')
     """
+    if isinstance(data, DerivedSource):
+        return data
     wanted = None if columns is None else names(columns, "columns")
     place = Where.CLUSTER if cluster else where(data, client=client, stream=stream)
     if place is Where.PARQUET:
@@ -110,16 +119,50 @@ def open_source(
         if isinstance(data, _parquet.ParquetSource):
             return data if data.dropna == bool(dropna) else dataclasses.replace(data, dropna=bool(dropna))
         rows = _parquet.BATCH_ROWS if batch_rows is None else batch_rows
-        return _parquet.open_parquet(data, wanted, batch_rows=rows, dropna=bool(dropna))
+        return _parquet.open_parquet(
+            data, wanted, batch_rows=rows, dropna=bool(dropna), categories=categories
+        )
     if place is Where.CLUSTER:
         from gdlab.data import _dask
 
         if isinstance(data, _dask.DaskData):
             return data
-        return _dask.as_dask_data(data, client=client, columns=wanted, dropna=bool(dropna))
+        return _dask.as_dask_data(
+            data, client=client, columns=wanted, dropna=bool(dropna), categories=categories
+        )
     if isinstance(data, MemorySource):
         return data
-    if not (is_tabular(data) or wanted is not None or dropna):
+    if not (is_tabular(data) or wanted is not None or dropna or categories):
         return MemorySource(data)  # arrays (any pytree) the loss reads as they are
-    table = as_table(data, columns=wanted, dtype=dtype, dropna=bool(dropna))
+    table = as_table(data, columns=wanted, dtype=dtype, dropna=bool(dropna), categories=categories)
     return MemorySource({name: table[name] for name in table.names}, table)
+
+
+def find_levels(
+    data: Any,
+    columns: tuple[str, ...],
+    text_only: tuple[str, ...] = (),
+    *,
+    client: Any = None,
+    stream: bool | None = None,
+) -> dict[str, Levels]:
+    """Each of ``columns``' levels, and those of ``text_only`` that hold text, found once over all
+    the rows wherever they live (a pass over the Parquet files' category columns, a task per chunk
+    on a cluster), so that every block is coded alike (see :mod:`gdlab._categories`).
+
+    Example:
+        >>> find_levels({"g": ["b", "a"], "x": [1.0, 2.0]}, ("g",), ("x",))
+        {'g': ('a', 'b')}
+    """
+    if not columns and not text_only:
+        return {}
+    place = where(data, client=client, stream=stream)
+    if place is Where.PARQUET:
+        from gdlab.data import _parquet
+
+        return _parquet.levels(data, columns, text_only)
+    if place is Where.CLUSTER:
+        from gdlab.data import _dask
+
+        return _dask.levels(data, columns, text_only, client=client)
+    return levels_in(data, columns, text_only)

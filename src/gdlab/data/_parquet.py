@@ -72,6 +72,7 @@ class ParquetSource:
     batch_rows: int
     dataset: Any
     dropna: bool = False
+    categories: dict[str, Any] | None = None
 
     def blocks(self, label: str | None = None) -> Iterator[Block]:
         """One pass over the data in blocks of ``batch_rows`` rows (the last padded and masked)."""
@@ -187,7 +188,12 @@ def should_stream(data: object, stream: bool | None = None) -> bool:
 
 
 def open_parquet(
-    path: PathLike, columns: NamesLike | None = None, *, batch_rows: int = BATCH_ROWS, dropna: bool = False
+    path: PathLike,
+    columns: NamesLike | None = None,
+    *,
+    batch_rows: int = BATCH_ROWS,
+    dropna: bool = False,
+    categories: dict[str, Any] | None = None,
 ) -> ParquetSource:
     """A Parquet file or a directory of them, ready to stream; nothing but metadata is read.
 
@@ -198,6 +204,8 @@ def open_parquet(
         columns: the columns to read (a list, or names separated by commas); default all.
         batch_rows: rows per block.
         dropna: drop rows with a missing value in a column read (see :class:`ParquetSource`).
+        categories: columns read as categories with their levels (see :func:`levels`): each
+            row holds its value's index among them.
 
     Raises:
         InputError: a missing path, a file that is not Parquet, a column that does not
@@ -234,12 +242,45 @@ def open_parquet(
     if not chosen:
         raise InputError(f"{path} has no columns")
     # every file's footer, before any data: the dataset's columns are only its first file's
-    n = files.check_parquet_files(dataset.files, None if columns is None else chosen, existing)
+    text = tuple(categories or ())
+    n = files.check_parquet_files(dataset.files, None if columns is None else chosen, existing, text)
     for name in chosen:  # hive partition keys, which no file holds, are checked here
-        files.numbers_held(path, name, schema.field(name).type)
+        if name not in text:
+            files.numbers_held(path, name, schema.field(name).type)
     if n == 0:
         raise InputError(f"{path} has no rows")
-    return ParquetSource(where, chosen, n, rows, dataset, bool(dropna))
+    return ParquetSource(where, chosen, n, rows, dataset, bool(dropna), dict(categories or {}) or None)
+
+
+def levels(path: PathLike, columns: Sequence[str], text_only: Sequence[str] = ()) -> dict[str, Any]:
+    """The levels of ``columns`` (and of those of ``text_only`` that hold text) over every file:
+    one pass reading those columns alone, each batch's distinct values merged."""
+    import pyarrow as pa
+
+    from gdlab._categories import distinct, merge_levels
+
+    source = path if isinstance(path, ParquetSource) else None
+    where = Path(source.path if source else path)
+    probe = open_parquet(where, None, categories=dict.fromkeys((*columns, *text_only), ()))
+    schema = probe.dataset.schema
+    wanted = [
+        *columns,
+        *(c for c in text_only if c not in columns and not files.is_number_type(schema.field(c).type)),
+    ]
+    if not wanted:
+        return {}
+    reader = ParquetSource(where, tuple(wanted), probe.n, BATCH_ROWS, probe.dataset)
+    found: dict[str, Any] = {c: () for c in wanted}
+    for _, batch in _record_batches(reader):
+        checkpoint()
+        for name, column in zip(wanted, batch, strict=True):
+            values = (
+                column
+                if isinstance(column, np.ndarray)
+                else pa.compute.unique(column).to_numpy(zero_copy_only=False)
+            )
+            found[name] = merge_levels(found[name], distinct(values))
+    return found
 
 
 def _recut(source: ParquetSource) -> Iterator[Block]:
@@ -313,13 +354,22 @@ def _block(source: ParquetSource, buffer: np.ndarray, count: int, start: int) ->
     return Block(dict(zip(source.columns, buffer, strict=True)), mask, count, start)
 
 
+def _coded(source: ParquetSource, name: str, values: np.ndarray) -> np.ndarray:
+    """A column as float64: a category's values as their indices among its levels."""
+    if source.categories and name in source.categories:
+        from gdlab._categories import codes
+
+        return codes(f"{source.path}: column {name!r}", values, source.categories[name])
+    return np.asarray(values, dtype=np.float64)
+
+
 def _floats(source: ParquetSource, columns: Sequence[Any], first_row: int) -> list[np.ndarray]:
     """A record batch's columns as float64, refusing infinite values, and missing values unless
     ``source.dropna`` (then the rows holding one are dropped), naming the first bad row of the data
     (``first_row`` is the batch's)."""
     arrays = [
-        np.asarray(c if isinstance(c, np.ndarray) else c.to_numpy(zero_copy_only=False), dtype=np.float64)
-        for c in columns
+        _coded(source, name, c if isinstance(c, np.ndarray) else c.to_numpy(zero_copy_only=False))
+        for name, c in zip(source.columns, columns, strict=True)
     ]
     missing = [np.isnan(values) for values in arrays]
     bad = [np.isinf(v) | (m & (not source.dropna)) for v, m in zip(arrays, missing, strict=True)]

@@ -21,6 +21,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -51,8 +53,9 @@ __all__ = ["METHODS", "Fit", "FitMethod", "fit"]
 
 def fit(
     data: DataLike,
+    formula: str | None = None,
     *,
-    y: str,
+    y: str | None = None,
     x: NamesLike | None = None,
     model: str | None = None,
     family: str = "linear",
@@ -78,7 +81,8 @@ def fit(
     weights: str | None = None,
     offset: str | None = None,
 ) -> Fit:
-    """Fit ``y ~ x`` (or ``y ~ model``): in closed form, or iteratively beside the reference solution.
+    """Fit ``y ~ x`` (or ``y ~ model``, or a formula such as ``"y ~ x + C(g)"``): in closed form,
+    or iteratively beside the reference solution.
 
     Linear least squares (the default) is solved in closed form by scaled,
     pivoted Householder QR, with standard errors, t values, R², adjusted R²,
@@ -105,6 +109,13 @@ def fit(
     Args:
         data: anything :func:`gdlab._data.as_table` reads: arrays, a dict, a
             DataFrame, a CSV or Parquet path, ``"cafe"``.
+        formula: a model formula in Wilkinson notation, as R and statsmodels read it:
+            ``"y ~ x1 + C(group) + log(x2) + x1:x3"``, ``x1*x3`` (both and their product),
+            ``-1`` or ``+0`` (no intercept), ``C(g, Treatment(reference="b"))``, ``I(x**2)``;
+            a category (``C(col)``, or a column of text) is treatment-coded against its first
+            level (sorted) and its coefficients named as statsmodels names them
+            (``C(group)[T.b]``). Each term's expression goes through gdlab's expression
+            compiler, never Python's ``eval`` (see :mod:`gdlab.fitting._wilkinson`).
         y: the response column.
         x: the regressor columns: a list, or names separated by commas (not with ``model``).
         model: a formula of columns and parameters, fitted by least squares.
@@ -172,6 +183,16 @@ def fit(
             regressor beside the intercept, a response that is not 0/1 for
             logistic, a formula naming an unknown column, or a bad setting.
     """
+    if formula is not None:
+        return _fit_formula(data, formula, locals())
+    if y is None:
+        raise InputError(
+            lambda s: (
+                f"name the response: a formula such as 'y ~ x + C(g)' as the second argument, or "
+                f"{s.setting('y', 'y', quoted=True)} with {s.setting('x', 'x', quoted=True)}"
+            ),
+            parameter="y",
+        )
     kind = family_name(family)
     cov = cov_type(cov, groups)
     if kind not in ("linear", "logistic") or trials or weights or offset:
@@ -249,11 +270,13 @@ def fit(
         settings = _checked_elsewhere(
             place, kind, how, dtype, steps, epochs, batch_size, seed, lr, decay, tol, standardize
         )
-        source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+        with _category_hint(response, regressors):
+            source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
         return _fit_source(source, kind, how, response, regressors, bool(intercept), settings, rcond, robust)
     dt = resolve_dtype(dtype)
     settings = Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
-    opened = open_source(data, columns=read, dtype=dt, dropna=dropna)
+    with _category_hint(response, regressors):
+        opened = open_source(data, columns=read, dtype=dt, dropna=dropna)
     table = opened.table()
     coefficients = ("intercept", *regressors) if intercept else regressors
     _check_design(table, regressors, coefficients, bool(intercept))
@@ -267,6 +290,52 @@ def fit(
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
     result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
     return robust.applied(result, opened)
+
+
+@contextlib.contextmanager
+def _category_hint(response: str, regressors: tuple[str, ...]) -> Iterator[None]:
+    """A regressor refused for holding text gets a hint: a category is fitted by a formula."""
+    try:
+        yield
+    except InputError as err:
+        said = str(err)
+        text = next((c for c in regressors if f"column {c!r} holds text" in said), None)
+        if text is None:
+            raise
+        others = " + ".join(f"C({c})" if c == text else c for c in regressors)
+        raise InputError(
+            f"{said}; if {text!r} is a category, give a formula instead of y and x, which codes "
+            f'its levels: "{response} ~ {others}"',
+            parameter="x",
+        ) from None
+
+
+def _fit_formula(data: DataLike, formula: str, given: dict[str, Any]) -> Fit:
+    """A Wilkinson formula's fit (:mod:`gdlab.fitting._wilkinson`): its design made from the rows
+    wherever they are, fitted as ``fit(..., y=, x=)`` fits columns."""
+    from gdlab.fitting._wilkinson import fit_formula_terms
+
+    clash = [name for name in ("y", "x", "model") if given[name] is not None]
+    if clash:
+        first = clash[0]
+        raise InputError(
+            lambda s: (
+                f"give a formula or {s.name(first)}, not both: the formula names the response and the terms"
+            ),
+            parameter=first,
+        )
+    settings = {
+        k: v for k, v in given.items() if k not in ("data", "formula", "y", "x", "model", "intercept")
+    }
+    if not given["intercept"]:
+        raise InputError(
+            lambda s: (
+                "a formula says whether it has an intercept: write '- 1' or '+ 0' in it instead of "
+                f"{s.setting('intercept', False)}"
+            ),
+            parameter="intercept",
+        )
+    return fit_formula_terms(data, formula, fit, settings)
 
 
 def _fit_glm(
@@ -332,7 +401,8 @@ def _fit_glm(
     response, regressors = variables(y, x)
     spec = Model(chosen, response, regressors, bool(intercept), trials, weights, offset)
     read = (*spec.columns(), *([groups] if groups and groups not in spec.columns() else []))
-    source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+    with _category_hint(response, regressors):
+        source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
     return Robust(cov, groups).applied(fit_glm(source, spec, kind), source, spec)
 
 

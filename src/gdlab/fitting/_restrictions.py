@@ -100,10 +100,24 @@ def restrictions(text: str, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndar
         raise InputError(
             "give the restrictions as text, such as 'x1 = 0' or 'x1 = x2 = 0'", parameter="restrictions"
         )
+    # a formula's names (C(g)[T.b], x1:x3) are not names of the expression language: each is
+    # read as a plain name standing for it, and said as itself again in any message
+    aliases = {n: f"coefficient{j}" for j, n in enumerate(names) if not n.isidentifier()}
+    for name in sorted(aliases, key=len, reverse=True):
+        text = text.replace(name, aliases[name])
+    plain = tuple(aliases.get(n, n) for n in names)
     rows = []
-    for part in _parts(text):
-        sides = _sides(part)
-        rows += [_row(a, b, names) for a, b in itertools.pairwise(sides)]
+    try:
+        for part in _parts(text):
+            sides = _sides(part)
+            rows += [_row(a, b, plain) for a, b in itertools.pairwise(sides)]
+    except InputError as err:
+        if not aliases:
+            raise
+        said = str(err)
+        for name in sorted(aliases, key=len, reverse=True):
+            said = said.replace(aliases[name], name)
+        raise InputError(said, parameter="restrictions") from None
     R = np.array([r for r, _ in rows])
     q = np.array([v for _, v in rows]) + 0.0  # no -0.0
     if np.linalg.matrix_rank(R) < len(R):

@@ -8,13 +8,15 @@ of them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, final
 
 import numpy as np
 
+from gdlab._categories import label
 from gdlab._checks import PYTHON, InputError, Sentence, Spelling, closest, spelled
-from gdlab._data import DataLike, as_table
+from gdlab._data import DataLike, Table, as_table
 from gdlab._distributions import t_quantile
 from gdlab._json import plain
 from gdlab._ols import Columns
@@ -61,6 +63,8 @@ class Fit:
         standardized: whether the iterations ran on standardised regressors.
         stats: standard errors, test statistics and goodness of fit (``None``
             where they do not apply: a rank-deficient design).
+        terms: a Wilkinson formula's coding (its terms and its categories' levels), which
+            codes new rows for :meth:`predict`; ``None`` for a fit of ``x=``.
     """
 
     y: str
@@ -81,6 +85,7 @@ class Fit:
     standardized: bool = True
     stats: Inference | None = None
     reference: str = "closed form"
+    terms: Any = None
     _scaling: Scaling | None = None
     _predictor: Any = field(default=None, compare=False)
     _data: Any = field(default=None, compare=False)  # the data fitted, for pictures
@@ -170,7 +175,18 @@ class Fit:
 
     def _rows(self, data: DataLike) -> Columns:
         """The design of new rows, read from their columns (a column of ones first with an intercept)."""
-        table = as_table(data, columns=self.x, dtype=self.dtype)
+        if self.terms is not None and not _holds(data, self.x):  # a formula's: coded with the levels fitted
+            read = [c for c in self.terms.formula.columns() if c not in self.terms.formula.response.columns]
+            levels = {c: v for c, v in self.terms.levels.items() if c in read}
+            rows = as_table(data, columns=read, categories=levels)
+            made = self.terms.design(dict(rows.columns), rows.n)
+            return Columns(
+                [None if self.intercept and j == 0 else v for j, v in enumerate(made)], rows.n, self.dtype
+            )
+        if self.terms is not None:  # the design's columns by name (names may hold commas)
+            table = as_table({c: data[c] for c in self.x}, dtype=self.dtype)
+        else:
+            table = as_table(data, columns=self.x, dtype=self.dtype)
         return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
     def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
@@ -186,7 +202,12 @@ class Fit:
             )
         checked_alpha(alpha)
         stats = self.stats
-        if self.family != "linear" or self.model is not None or stats is None or stats.sigma is None:
+        if (
+            self.family not in ("linear", "gaussian")
+            or self.model is not None
+            or stats is None
+            or stats.sigma is None
+        ):
             raise InputError(
                 "interval= is given for linear fits (x=...) with standard errors: predict(data) "
                 "without it gives the fitted values of this fit",
@@ -266,6 +287,10 @@ class Fit:
                 "y": self.y,
                 "x": list(self.x),
                 "model": self.model,
+                "formula": None if self.terms is None else self.terms.formula.text,
+                "levels": None
+                if self.terms is None
+                else {c: [label(v) for v in levels] for c, levels in self.terms.levels.items()},
                 "family": self.family,
                 "method": self.method,
                 "intercept": self.intercept,
@@ -334,7 +359,8 @@ class Fit:
             mine = [f"{self.coef[i]:.10g}"] if other else []
             rows.append([name, f"{self.closed_form[i]:.10g}", *extra, *mine])
         legend = ["  ---", f"  {LEGEND}"] if s is not None else []
-        lines = [self._title(), *table(rows), *legend, *self._measures()]
+        references = [] if self.terms is None else [f"  {said}" for said in self.terms.references()]
+        lines = [self._title(), *table(rows), *legend, *references, *self._measures()]
         if self.max_difference is not None:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
         if self.trajectory is not None:
@@ -378,6 +404,8 @@ class Fit:
     def _title(self) -> str:
         if self.model is not None:
             formula = f"{self.y} ~ {self.model}"
+        elif self.terms is not None:
+            formula = self.terms.formula.text.strip()
         else:
             formula = f"{self.y} ~ {' + '.join(self.x)}{'' if self.intercept else ' - 1'}"
         family = "" if self.family == "linear" else f", {self.family}"
@@ -414,6 +442,18 @@ _COVARIANCES = {
     "HC3": "HC3 (robust to heteroskedasticity, jackknife-like)",
     "cluster": "clustered by groups",
 }
+
+
+def _holds(data: DataLike, columns: tuple[str, ...]) -> bool:
+    """Whether ``data`` (a dict or DataFrame) holds every one of ``columns``: a formula's design
+    columns by name (``C(g)[T.b]``), as its own rows hold them for its picture."""
+    if isinstance(data, Mapping):
+        keys = set(map(str, data))
+    elif isinstance(data, Table) or type(data).__name__ == "DataFrame":
+        keys = set(map(str, data.columns))
+    else:
+        return False
+    return bool(columns) and all(c in keys for c in columns)
 
 
 def _reference_method(result: Fit) -> str:

@@ -38,6 +38,8 @@ from gdlab.web._lesson import lesson_endpoints
 from gdlab.web._models import (
     ErrorOut,
     ExportIn,
+    FitIn,
+    FitOut,
     LandscapeIn,
     LandscapeOut,
     MethodsIn,
@@ -293,6 +295,12 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
             )
 
         return await compute(work, http, workers.limits.export_timeout)
+
+    @app.post("/api/fit", response_model=FitOut, tags=["lab"])
+    async def fit(request: FitIn, http: Request) -> Response:
+        """A model formula ('y ~ x + C(group)') fitted to an uploaded CSV's text: the summary that
+        ``gdlab fit data.csv FORMULA`` prints, and the fit as a dictionary."""
+        return await compute(_json(lambda: lab.fit(request)), http)
 
     @app.post("/api/stability", response_model=StabilityOut, tags=["lab"])
     async def stability(request: StabilityIn, http: Request) -> Response:

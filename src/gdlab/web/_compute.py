@@ -27,6 +27,7 @@ from gdlab.web._cost import Budget
 from gdlab.web._models import (
     DEFAULT,
     ExportIn,
+    FitIn,
     LandscapeIn,
     ParseIn,
     PhaseIn,
@@ -385,6 +386,28 @@ class Lab:
             steps=request.steps,
             tol=request.tol,
         )
+
+    def fit(self, request: FitIn) -> Json:
+        """A formula fitted to the CSV's text: the summary the command line prints, and the fit's
+        dictionary. The text is written to a private temporary file and read by gdlab's CSV reader,
+        with its checks; the formula goes through gdlab's expression compiler, never ``eval``."""
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="gdlab-fit-") as folder:
+            path = Path(folder) / "data.csv"
+            path.write_text(request.csv, encoding="utf-8")
+            result = gdlab.fit(
+                path,
+                request.formula,
+                family=request.family,
+                cov=request.cov,
+                groups=request.groups,
+                weights=request.weights,
+                dropna=request.dropna,
+            )
+        out = result.to_dict()
+        return {"summary": result.summary(), "fit": out}
 
     def stability(self, request: StabilityIn) -> Json:
         loss = self.expression(request.expression, request.data)

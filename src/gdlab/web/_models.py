@@ -541,6 +541,33 @@ class StabilityOut(BaseModel):
     explain: list[ExplainOut]
 
 
+class FitIn(_In):
+    """A model formula fitted to a CSV the page uploaded (its text), as ``gdlab fit`` fits a file."""
+
+    csv: str = Field(
+        min_length=1,
+        max_length=DEFAULT.body_bytes,
+        description="The CSV's text: a header of column names, then one row a line.",
+    )
+    formula: str = Field(
+        min_length=3,
+        max_length=LIMITS.expression_chars,
+        description="A model formula as R and statsmodels write one: 'y ~ x + C(group) + log(z)'.",
+    )
+    family: Literal["linear", "gaussian", "logistic", "binomial", "logit", "poisson"] = "linear"
+    cov: Literal["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"] = "nonrobust"
+    groups: str | None = Field(None, max_length=200, description="The cluster column of cov 'cluster'.")
+    weights: str | None = Field(None, max_length=200, description="A column of weights.")
+    dropna: bool = False
+
+    model_config = _example(csv="y,x,g\n1,2,a\n2,3,b\n4,5,a\n3,3,b\n", formula="y ~ x + C(g)")
+
+
+class FitOut(BaseModel):
+    summary: str
+    fit: dict[str, Any]
+
+
 class MethodsIn(_In):
     """Nothing to give: the optimisers the lab offers."""
 

@@ -1,0 +1,257 @@
+"""Wilkinson formulas with categories (``gdlab.fit(data, "y ~ x + C(g)")``): the design, the names
+and every statistic against statsmodels' formula API on a data set it ships (Fair's affairs), the
+same fit over Parquet files and a Dask cluster, predictions coded with the fit's levels, and
+hostile formulas refused by gdlab's expression compiler."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from numpy import log  # noqa: F401  (statsmodels' formulas evaluate log(...) from this namespace)
+
+import gdlab
+from gdlab import InputError
+from gdlab.fitting._wilkinson import Coding, parse_formula
+
+FAITHS = {1.0: "none", 2.0: "slight", 3.0: "fair", 4.0: "strong"}
+TERMS = "age + C(faith) + log(yrs_married) + age:educ"
+
+
+def _fair() -> pd.DataFrame:
+    frame = sm.datasets.fair.load_pandas().data.copy()
+    frame["faith"] = frame["religious"].map(FAITHS)
+    frame["had"] = (frame["affairs"] > 0).astype(float)
+    frame["rating"] = frame["rate_marriage"].astype(float)
+    frame["block"] = np.arange(len(frame)) // 25  # clusters of 25 rows in the data's order
+    return frame
+
+
+def _close(mine, theirs, rel=1e-8):
+    np.testing.assert_allclose(
+        np.asarray(mine, dtype=float), np.asarray(theirs, dtype=float), rtol=rel, atol=0
+    )
+
+
+def test_the_columns_and_their_names_are_patsys():
+    levels = {"g": ("a", "b", "c"), "h": ("u", "v")}
+    expected = {
+        "y ~ x1:x3 + x1 + C(g) + log(x2)": ["Intercept", "C(g)[T.b]", "C(g)[T.c]", "x1:x3", "x1", "log(x2)"],
+        "y ~ x1*C(g) - 1": ["C(g)[a]", "C(g)[b]", "C(g)[c]", "x1", "x1:C(g)[T.b]", "x1:C(g)[T.c]"],
+        "y ~ C(g):x1": ["Intercept", "C(g)[a]:x1", "C(g)[b]:x1", "C(g)[c]:x1"],
+        "y ~ C(g):C(h)": [
+            "Intercept",
+            "C(h)[T.v]",
+            "C(g)[T.b]:C(h)[u]",
+            "C(g)[T.c]:C(h)[u]",
+            "C(g)[T.b]:C(h)[v]",
+            "C(g)[T.c]:C(h)[v]",
+        ],
+        "y ~ C(g) + C(h) + 0": ["C(g)[a]", "C(g)[b]", "C(g)[c]", "C(h)[T.v]"],
+        "y ~ g + x1": ["Intercept", "g[T.b]", "g[T.c]", "x1"],
+        "y ~ C(g, Treatment(reference='b'))": [
+            "Intercept",
+            "C(g, Treatment(reference='b'))[T.a]",
+            "C(g, Treatment(reference='b'))[T.c]",
+        ],
+    }
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "y": rng.normal(size=40),
+            "x1": rng.normal(size=40),
+            "x2": rng.uniform(1, 2, 40),
+            "x3": rng.normal(size=40),
+            "g": rng.choice(list("abc"), 40),
+            "h": rng.choice(list("uv"), 40),
+        }
+    )
+    for formula, names in expected.items():
+        assert list(Coding.of(parse_formula(formula), levels).names) == names, formula
+        if "reference" not in formula:  # patsy writes the quotes as typed; formulaic as 'b'
+            theirs = smf.ols(formula, frame).fit()
+            assert list(theirs.params.index) == names
+            _close(gdlab.fit(frame, formula).coef, theirs.params, 1e-9)
+
+
+@pytest.mark.parametrize("cov", ["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"])
+def test_ols_with_a_category_and_an_interaction_equals_statsmodels(cov):
+    frame = _fair()
+    formula = f"affairs ~ {TERMS}"
+    kw = {"cov_kwds": {"groups": frame["block"]}} if cov == "cluster" else {}
+    theirs = smf.ols(formula, frame).fit(cov_type=cov, use_t=True, **kw)
+    mine = gdlab.fit(frame, formula, cov=cov, groups="block" if cov == "cluster" else None)
+    assert list(mine.names) == list(theirs.params.index)
+    assert mine.names[1] == "C(faith)[T.none]"
+    s = mine.stats
+    _close(mine.coef, theirs.params)
+    _close(s.se, theirs.bse)
+    _close(mine.conf_int(0.1), theirs.conf_int(0.1))
+    assert s.model_test.statistic == pytest.approx(theirs.fvalue, rel=1e-8)
+    assert s.aic == pytest.approx(theirs.aic, rel=1e-10) and s.bic == pytest.approx(theirs.bic, rel=1e-10)
+    if cov in ("nonrobust", "HC3"):  # the term's F test, its coefficients named as statsmodels names them
+        levels = ("C(faith)[T.none]", "C(faith)[T.slight]", "C(faith)[T.strong]")
+        expected = theirs.f_test(", ".join(f"{n} = 0" for n in levels))
+        found = mine.test(" = ".join(levels) + " = 0")
+        assert found.statistic == pytest.approx(float(np.squeeze(expected.fvalue)), rel=1e-8)
+        assert found.pvalue == pytest.approx(float(expected.pvalue), rel=1e-7)
+        with pytest.raises(InputError, match=r"cannot read the restriction C\(faith\)\[T.nne\] = 0"):
+            mine.test("C(faith)[T.nne] = 0")
+    table = mine.to_pandas()
+    assert list(table.index) == list(theirs.params.index)
+    assert mine.to_dict()["levels"]["faith"] == ["fair", "none", "slight", "strong"]
+    assert "C(faith): reference level 'fair' (4 levels)" in mine.summary()
+
+
+@pytest.mark.parametrize("interval", ["confidence", "prediction"])
+def test_predictions_code_new_rows_with_the_fits_levels(interval):
+    frame = _fair()
+    formula = f"affairs ~ {TERMS}"
+    theirs = smf.ols(formula, frame).fit()
+    mine = gdlab.fit(frame, formula)
+    new = frame.iloc[[3, 70, 500, 2]][["age", "faith", "yrs_married", "educ"]]  # not every level
+    expected = theirs.get_prediction(new).summary_frame(alpha=0.1)
+    found = mine.predict(new, interval=interval, alpha=0.1)
+    _close(mine.predict(new), theirs.predict(new))
+    kind = "mean_ci" if interval == "confidence" else "obs_ci"
+    _close(found["mean"], expected["mean"])
+    _close(found["lower"], expected[f"{kind}_lower"])
+    _close(found["upper"], expected[f"{kind}_upper"])
+    unseen = new.assign(faith=["none", "devout", "fair", "fair"])
+    with pytest.raises(
+        InputError, match=r"column 'faith' holds 'devout' at row 1, which is not one of the levels"
+    ):
+        mine.predict(unseen)
+
+
+def test_weighted_least_squares_with_a_formula_equals_statsmodels_wls():
+    frame = _fair()
+    formula = f"affairs ~ {TERMS}"
+    theirs = smf.wls(formula, frame, weights=frame["educ"]).fit()
+    mine = gdlab.fit(frame, formula, weights="educ")
+    _close(mine.coef, theirs.params)
+    _close(mine.stats.se, theirs.bse)
+    _close(mine.conf_int(), theirs.conf_int())
+    assert mine.stats.aic == pytest.approx(theirs.aic, rel=1e-8)
+    new = frame.iloc[[1, 50, 300]]  # a new row's weight is 1, as statsmodels' get_prediction takes it
+    expected = theirs.get_prediction(new).summary_frame(alpha=0.05)
+    for interval, kind in (("confidence", "mean_ci"), ("prediction", "obs_ci")):
+        found = mine.predict(new, interval=interval)
+        _close(found["lower"], expected[f"{kind}_lower"])
+        _close(found["upper"], expected[f"{kind}_upper"])
+
+
+@pytest.mark.parametrize("cov", ["nonrobust", "HC0"])
+def test_logistic_with_a_formula_equals_statsmodels_logit(cov):
+    frame = _fair()
+    formula = f"had ~ {TERMS}"
+    theirs = smf.logit(formula, frame).fit(disp=0, tol=1e-12, cov_type=cov)
+    mine = gdlab.fit(frame, formula, family="logit", cov=cov)
+    assert list(mine.names) == list(theirs.params.index)
+    _close(mine.coef, theirs.params)
+    _close(mine.stats.se, theirs.bse)
+    _close(mine.conf_int(), theirs.conf_int())
+    assert mine.stats.aic == pytest.approx(theirs.aic, rel=1e-9)
+    new = frame.iloc[[5, 9]]
+    _close(mine.predict(new), theirs.predict(new))
+
+
+def test_poisson_with_a_formula_equals_statsmodels_glm():
+    frame = _fair()
+    formula = f"rating ~ {TERMS}"
+    theirs = smf.glm(formula, frame, family=sm.families.Poisson()).fit(tol=1e-12)
+    mine = gdlab.fit(frame, formula, family="poisson")
+    _close(mine.coef, theirs.params)
+    _close(mine.stats.se, theirs.bse)
+    _close(mine.conf_int(), theirs.conf_int())
+    assert mine.stats.aic == pytest.approx(theirs.aic, rel=1e-9)
+    assert mine.stats.deviance == pytest.approx(theirs.deviance, rel=1e-9)
+    _close(mine.predict(frame.iloc[:4]), theirs.predict(frame.iloc[:4]))
+
+
+def test_the_same_formula_on_parquet_files_equals_the_fit_in_memory(tmp_path):
+    frame = _fair()[["affairs", "rating", "age", "faith", "yrs_married", "educ"]]
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[part].to_parquet(tmp_path / f"part-{i}.parquet")
+    cases = (
+        (f"affairs ~ {TERMS}", "linear"),
+        (f"rating ~ {TERMS}", "poisson"),
+        ("affairs ~ faith * age + C(rating, Treatment(reference=3))", "linear"),  # text read bare; numbers
+    )
+    for formula, family in cases:
+        memory = gdlab.fit(frame, formula, family=family)
+        streamed = gdlab.fit(tmp_path, formula, family=family)
+        assert streamed.names == memory.names
+        _close(streamed.coef, memory.coef, 1e-10)
+        _close(streamed.stats.se, memory.stats.se, 1e-10)
+
+
+def test_the_same_formula_on_a_dask_cluster_equals_the_fit_in_memory():
+    dd = pytest.importorskip("dask.dataframe")
+    from helpers import local_cluster
+
+    frame = _fair()[["affairs", "had", "age", "faith", "yrs_married", "educ"]]
+    with local_cluster(workers=2) as (_, client):  # worker processes: the coding travels pickled
+        data = dd.from_pandas(frame, npartitions=4)
+        for formula, family in ((f"affairs ~ {TERMS}", "linear"), (f"had ~ {TERMS}", "logistic")):
+            memory = gdlab.fit(frame, formula, family=family)
+            remote = gdlab.fit(data, formula, family=family, client=client)
+            assert remote.names == memory.names
+            _close(remote.coef, memory.coef, 1e-10)
+            _close(remote.stats.se, memory.stats.se, 1e-10)
+
+
+def test_a_text_column_passed_as_x_gets_a_hint_toward_a_formula():
+    with pytest.raises(InputError, match=r"holds text.*give a formula.*\"affairs ~ age \+ C\(faith\)\""):
+        gdlab.fit(_fair(), y="affairs", x="age,faith")
+
+
+@pytest.mark.parametrize(
+    ("formula", "said"),
+    [
+        ("affairs ~ age.__class__", "attribute .__class__ is not allowed"),
+        ("affairs ~ __import__('os')", "is not allowed"),
+        ("affairs ~ open('/etc/passwd')", "is not allowed"),
+        ("affairs ~ I((lambda: 1)())", "only the listed functions"),
+        ("affairs ~ __builtins__", "may not start with an underscore"),
+        ("affairs ~ system(age)", "only the listed functions|unknown"),
+        ("affairs ~ C(faith.__class__)", "not a category gdlab reads"),
+        ("affairs ~ C(faith, Sum)", "not a category gdlab reads"),
+        ("affairs ~ age | faith", "several parts"),
+        ("affairs", "has no '~'"),
+    ],
+)
+def test_hostile_and_unknown_formulas_are_refused_without_evaluation(formula, said):
+    with pytest.raises(InputError, match=said):
+        gdlab.fit(_fair(), formula)
+
+
+def test_a_formula_and_y_together_are_refused_and_a_huge_power_is_said():
+    with pytest.raises(InputError, match="give a formula or y, not both"):
+        gdlab.fit(_fair(), "affairs ~ age", y="affairs")
+    with pytest.raises(InputError, match=r"I\(age \*\* 10 \*\* 10\) is inf at row 0"):
+        gdlab.fit(_fair(), "affairs ~ I(age**10**10)")
+
+
+def test_dropped_rows_a_descent_beside_and_the_picture_of_a_formula_fit():
+    frame = _fair().iloc[:400].copy()
+    frame.loc[frame.index[3], "age"] = np.nan
+    frame.loc[frame.index[8], "faith"] = None
+    theirs = smf.ols(f"affairs ~ {TERMS}", frame.dropna(subset=["age", "faith"])).fit()
+    mine = gdlab.fit(frame, f"affairs ~ {TERMS}", dropna=True, method="gd", steps=20000)
+    assert mine.dropped == 2 and mine.n == 398
+    assert "(2 observations deleted due to missingness" in mine.summary()
+    _close(mine.closed_form, theirs.params)
+    assert mine.max_difference < 1e-6
+    figure = mine.plot()
+    assert figure.axes[0].get_title().startswith("affairs ~ C(faith)[T.none] + ")
+    with pytest.raises(InputError, match="missing value"):
+        gdlab.fit(frame, f"affairs ~ {TERMS}")
+
+
+def test_a_design_too_wide_is_refused_before_its_columns_are_made():
+    levels = {"a": tuple(float(i) for i in range(200)), "b": tuple(str(i) for i in range(200))}
+    with pytest.raises(InputError, match=r"the term C\(a\):C\(b\) makes 39,800 columns"):
+        Coding.of(parse_formula("y ~ C(a):C(b)"), levels)
