@@ -406,3 +406,38 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
     logistic = gdlab.fit(sm.datasets.spector.load_pandas().data, y="GRADE", x="GPA", family="logistic")
     with pytest.raises(InputError, match="interval= is given for linear fits"):
         logistic.predict({"GPA": [3.0]}, interval="confidence")
+
+
+def test_cluster_labels_may_be_text_in_memory_over_parquet_and_for_a_glm(tmp_path):
+    """Grunfeld's firms are names ('General Motors', ...): they were refused as 'holds text'. Their
+    levels are found once over all the rows, so each block reads a firm as the same cluster."""
+    named = sm.datasets.grunfeld.load_pandas().data[["invest", "value", "capital", "firm"]]
+    named = named.assign(firm=named["firm"].astype(str))
+    codes = pd.factorize(named["firm"])[0]
+    model = _ols(
+        named, "invest", ["value", "capital"], cov_type="cluster", use_t=True, cov_kwds={"groups": codes}
+    )
+    folder = tmp_path / "grunfeld"
+    folder.mkdir()
+    for part, rows in enumerate(np.array_split(np.arange(len(named)), 3)):  # firms split across files
+        named.iloc[rows].to_parquet(folder / f"part-{part}.parquet")
+    for data in (named, folder):
+        for result in (
+            gdlab.fit(data, y="invest", x="value,capital", cov="cluster", groups="firm"),
+            gdlab.fit(data, "invest ~ value + capital", cov="cluster", groups="firm"),
+        ):
+            assert result.stats is not None and result.stats.groups == 11
+            _close(result.stats.se, model.bse, 1e-9)
+    counts = named.assign(invest=np.round(named["invest"] / 10))
+    poisson = sm.GLM(
+        counts["invest"], sm.add_constant(np.log(counts[["value", "capital"]])), family=sm.families.Poisson()
+    ).fit(cov_type="cluster", cov_kwds={"groups": codes})
+    found = gdlab.fit(
+        counts.assign(lv=np.log(counts["value"]), lc=np.log(counts["capital"])),
+        y="invest",
+        x="lv,lc",
+        family="poisson",
+        cov="cluster",
+        groups="firm",
+    )
+    _close(found.stats.se, poisson.bse, 1e-8)

@@ -154,8 +154,8 @@ def find_levels(
         >>> find_levels({"g": ["b", "a"], "x": [1.0, 2.0]}, ("g",), ("x",))
         {'g': ('a', 'b')}
     """
-    if not columns and not text_only:
-        return {}
+    if (not columns and not text_only) or isinstance(data, Source):
+        return {}  # an opened source's columns were coded when it was opened
     place = where(data, client=client, stream=stream)
     if place is Where.PARQUET:
         from gdlab.data import _parquet

@@ -34,7 +34,7 @@ from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
 from gdlab._text import count
 from gdlab._types import DTypeLike
-from gdlab.data import Where, open_source, where
+from gdlab.data import Where, find_levels, open_source, where
 from gdlab.fitting._beside import descent
 from gdlab.fitting._result import Fit
 from gdlab.fitting._robust import LOGISTIC_COV_TYPES, Robust, cov_type
@@ -165,7 +165,7 @@ def fit(
             ``"cluster"`` (robust to correlation within the clusters of ``groups``), as
             statsmodels' ``cov_type=`` (with ``use_t=True`` for a linear fit); computed by one
             more pass where the rows are not in memory.
-        groups: the numeric column of cluster labels for ``cov="cluster"``.
+        groups: the column of cluster labels for ``cov="cluster"`` (numbers or text).
         trials: a binomial model's column of trials; ``y`` then holds the successes of each
             row (R's ``cbind(successes, failures)``, statsmodels' two-column response).
         weights: a column of weights, 0 or more: weighted least squares for a linear
@@ -266,17 +266,20 @@ def fit(
     response, regressors = variables(y, x)
     read = (response, *regressors, *([groups] if groups and groups not in (response, *regressors) else []))
     robust = Robust(cov, groups)
+    labels = _cluster_labels(data, groups, client, stream)
     if place is not Where.MEMORY:
         settings = _checked_elsewhere(
             place, kind, how, dtype, steps, epochs, batch_size, seed, lr, decay, tol, standardize
         )
         with _category_hint(response, regressors):
-            source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+            source = open_source(
+                data, columns=read, dropna=dropna, client=client, stream=stream, categories=labels
+            )
         return _fit_source(source, kind, how, response, regressors, bool(intercept), settings, rcond, robust)
     dt = resolve_dtype(dtype)
     settings = Settings.checked(steps, epochs, batch_size, seed, lr, decay, tol, standardize)
     with _category_hint(response, regressors):
-        opened = open_source(data, columns=read, dtype=dt, dropna=dropna)
+        opened = open_source(data, columns=read, dtype=dt, dropna=dropna, categories=labels)
     table = opened.table()
     coefficients = ("intercept", *regressors) if intercept else regressors
     _check_design(table, regressors, coefficients, bool(intercept))
@@ -290,6 +293,15 @@ def fit(
     columns = Columns([None] * bool(intercept) + [table[c] for c in regressors], table.n, dt)
     result = _linear(columns, coefficients, target, response, how, settings, table, bool(intercept), rcond)
     return robust.applied(result, opened)
+
+
+def _cluster_labels(data: Any, groups: str | None, client: Any, stream: bool | None) -> dict | None:
+    """The levels of a ``groups`` column that holds text (cluster labels such as firm names), found
+    once over all the rows, so that every block reads each label as the same number; ``None``
+    for numeric labels or no clusters."""
+    if not groups:
+        return None
+    return find_levels(data, (), (groups,), client=client, stream=stream) or None
 
 
 @contextlib.contextmanager
@@ -401,8 +413,11 @@ def _fit_glm(
     response, regressors = variables(y, x)
     spec = Model(chosen, response, regressors, bool(intercept), trials, weights, offset)
     read = (*spec.columns(), *([groups] if groups and groups not in spec.columns() else []))
+    labels = _cluster_labels(data, groups, client, stream)
     with _category_hint(response, regressors):
-        source = open_source(data, columns=read, dropna=dropna, client=client, stream=stream)
+        source = open_source(
+            data, columns=read, dropna=dropna, client=client, stream=stream, categories=labels
+        )
     return Robust(cov, groups).applied(fit_glm(source, spec, kind), source, spec)
 
 

@@ -83,7 +83,7 @@ def cov_type(name: object, groups: str | None) -> str:
         raise InputError(
             lambda s: (
                 f"{s.setting('cov', 'cluster', quoted=True)} needs the column of cluster labels: "
-                f"give {s.setting('groups', 'firm', quoted=True)} (a numeric column)"
+                f"give {s.setting('groups', 'firm', quoted=True)} (numbers or text)"
             ),
             parameter="groups",
         )

@@ -453,8 +453,10 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
         columns += [offset] if offset.isidentifier() else list(parse(offset).params)
     columns = list(dict.fromkeys(columns))
     client, stream, dropna = settings.get("client"), settings.get("stream"), bool(settings.get("dropna"))
-    levels = find_levels(data, read.categories(), read.bare(), client=client, stream=stream)
-    coding = Coding.of(read, levels)
+    groups = settings.get("groups")
+    text_only = (*read.bare(), *([groups] if groups else []))  # cluster labels may be text
+    levels = find_levels(data, read.categories(), text_only, client=client, stream=stream)
+    coding = Coding.of(read, {k: v for k, v in levels.items() if k != groups or k in read.columns()})
     internal = {_INTERNAL.format(j): c.name for j, c in enumerate(coding.columns) if c.parts}
     y_name = _INTERNAL.format("y")
     fitted = dict(settings)
