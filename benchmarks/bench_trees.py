@@ -50,6 +50,8 @@ def timed(fn, key="warm"):
         times.append(time.perf_counter() - t); cpu.append(time.process_time() - c)
     cpu_seconds[key + " cpu"] = statistics.median(cpu)
     return statistics.median(times)
+def report(fn):
+    print(json.dumps({"warm": timed(fn), **cpu_seconds}))
 rng = np.random.default_rng(0)
 def frame(n, p):
     X = rng.standard_normal((n, p))
@@ -67,19 +69,19 @@ print(json.dumps({"warm": timed(run), "first": first, **cpu_seconds, "first cpu"
 """,
     "sweep (20 rates, 2,000 steps)": """
 lrs = np.linspace(0.1, 4.5, 20)
-print(json.dumps({"warm": timed(lambda: gdlab.sweep("(b/2-1)^2", -10.0, lrs=lrs, steps=2000))}))
+report(lambda: gdlab.sweep("(b/2-1)^2", -10.0, lrs=lrs, steps=2000))
 """,
     "fit closed form, n x 20": """
 data, x = frame(rows, 20)
-print(json.dumps({"warm": timed(lambda: gdlab.fit(data, y="y", x=x))}))
+report(lambda: gdlab.fit(data, y="y", x=x))
 """,
     "fit closed form, n x 50": """
 data, x = frame(rows, 50)
-print(json.dumps({"warm": timed(lambda: gdlab.fit(data, y="y", x=x))}))
+report(lambda: gdlab.fit(data, y="y", x=x))
 """,
     "fit by adam, n x 20": """
 data, x = frame(rows, 20)
-print(json.dumps({"warm": timed(lambda: gdlab.fit(data, y="y", x=x, method="adam", lr=0.05, steps=200))}))
+report(lambda: gdlab.fit(data, y="y", x=x, method="adam", lr=0.05, steps=200))
 """,
     "sgd, one epoch of n x 20": """
 import jax.numpy as jnp
@@ -87,14 +89,14 @@ data, x = frame(rows, 20)
 arrays = {"X": data[x].to_numpy(), "y": data["y"].to_numpy()}
 mse = lambda b, d: jnp.mean((d["y"] - d["X"] @ b) ** 2)
 epoch = lambda: gdlab.sgd(mse, jnp.zeros(20), arrays, lr=0.01, batch_size=1024, epochs=1)
-print(json.dumps({"warm": timed(epoch)}))
+report(epoch)
 """,
     "fit of a Parquet directory (linear)": """
-print(json.dumps({"warm": timed(lambda: gdlab.fit(folder, y="y", x=[f"x{i}" for i in range(10)]))}))
+report(lambda: gdlab.fit(folder, y="y", x=[f"x{i}" for i in range(10)]))
 """,
     "fit of a Parquet directory (logistic)": """
 x = [f"x{i}" for i in range(10)]
-print(json.dumps({"warm": timed(lambda: gdlab.fit(folder, y="z", x=x, family="logistic"))}))
+report(lambda: gdlab.fit(folder, y="z", x=x, family="logistic"))
 """,
     "fit of Dask data by gd (local cluster)": """
 import dask.dataframe as dd
@@ -103,7 +105,7 @@ data, x = frame(rows, 10)
 local = dict(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
 with LocalCluster(**local) as cluster, Client(cluster):
     ddf = dd.from_pandas(data, npartitions=8).persist()
-    print(json.dumps({"warm": timed(lambda: gdlab.fit(ddf, y="y", x=x, method="gd", lr=0.1, steps=50))}))
+    report(lambda: gdlab.fit(ddf, y="y", x=x, method="gd", lr=0.1, steps=50))
 """,
 }
 
