@@ -347,3 +347,63 @@ def test_wls_without_intercept_matches_statsmodels(counts: pd.DataFrame) -> None
     _close(found.stats.r2, ref.rsquared)  # about zero, as statsmodels' without a constant
     _close(found.stats.model_test.statistic, ref.fvalue)
     _close(found.stats.log_likelihood, ref.llf)
+
+
+@pytest.mark.parametrize("case", ["poisson", "poisson offset", "binomial trials", "logistic HC0", "formula"])
+def test_a_glm_s_interval_for_the_mean_matches_statsmodels(
+    counts: pd.DataFrame, star98: pd.DataFrame, case: str
+):
+    """predict(new, interval="confidence") of a GLM: the linear predictor's interval through the
+    inverse link, and the mean's standard error by the delta method, as statsmodels'
+    get_prediction().summary_frame() gives them."""
+    alpha = 0.1
+    if case == "binomial trials":
+        found = gdlab.fit(star98, y="NABOVE", trials="TRIALS", x=STAR98_X, family="binomial")
+        ref = sm.GLM(star98[["NABOVE", "NBELOW"]], _design(star98, STAR98_X), family=sm.families.Binomial())
+        new, exog = star98.head(5), _design(star98, STAR98_X).head(5)
+        frame = ref.fit(tol=1e-14).get_prediction(exog).summary_frame(alpha=alpha)
+    elif case == "logistic HC0":
+        data = counts.assign(hit=(counts.y > counts.y.median()).astype(float))
+        found = gdlab.fit(data, y="hit", x="a,b", family="logistic", cov="HC0")
+        ref = sm.Logit(data.hit, _design(data, ["a", "b"])).fit(disp=0, tol=1e-14, cov_type="HC0")
+        new, exog = data.head(5), _design(data, ["a", "b"]).head(5)
+        frame = (
+            ref.get_prediction(exog)
+            .summary_frame(alpha=alpha)
+            .rename(
+                columns={
+                    "predicted": "mean",
+                    "se": "mean_se",
+                    "ci_lower": "mean_ci_lower",
+                    "ci_upper": "mean_ci_upper",
+                }
+            )
+        )
+    else:
+        offset = {"offset": "log(exposure)"} if case == "poisson offset" else {}
+        if case == "formula":
+            data = counts.assign(g=np.where(counts.a > 0, "up", np.where(counts.b > 0, "left", "down")))
+            found = gdlab.fit(data, "y ~ a + C(g) + a:b", family="poisson")
+            ref = sm.GLM.from_formula("y ~ a + C(g) + a:b", data, family=sm.families.Poisson()).fit(tol=1e-14)
+            new = data.head(5)
+            frame = ref.get_prediction(new).summary_frame(alpha=alpha)
+        else:
+            found = gdlab.fit(counts, y="y", x="a,b", family="poisson", **offset)
+            model = sm.GLM(
+                counts.y,
+                _design(counts, ["a", "b"]),
+                family=sm.families.Poisson(),
+                offset=np.log(counts.exposure) if offset else None,
+            )
+            new, exog = counts.head(5), _design(counts, ["a", "b"]).head(5)
+            frame = model.fit(tol=1e-14).get_prediction(exog, offset=np.zeros(5)).summary_frame(alpha=alpha)
+    mine = found.predict(new, interval="confidence", alpha=alpha)
+    _close(mine["mean"], frame["mean"])
+    _close(mine["se"], frame["mean_se"])
+    _close(mine["lower"], frame["mean_ci_lower"])
+    _close(mine["upper"], frame["mean_ci_upper"])
+    assert ((mine["lower"] < mine["mean"]) & (mine["mean"] < mine["upper"])).all()
+    with pytest.raises(
+        gdlab.InputError, match=r"a prediction interval \(for a new observation\) is given for linear fits"
+    ):
+        found.predict(new, interval="prediction")

@@ -404,8 +404,18 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
     with pytest.raises(InputError, match="did you mean 'prediction'"):
         result.predict({"x": [1.0]}, interval="predict")
     logistic = gdlab.fit(sm.datasets.spector.load_pandas().data, y="GRADE", x="GPA", family="logistic")
-    with pytest.raises(InputError, match="interval= is given for linear fits"):
-        logistic.predict({"GPA": [3.0]}, interval="confidence")
+    with pytest.raises(
+        InputError, match=r"a prediction interval \(for a new observation\) is given for linear"
+    ):
+        logistic.predict({"GPA": [3.0]}, interval="prediction")
+    curve = gdlab.fit(
+        {"x": [1.0, 2.0, 3.0, 4.0], "y": [2.1, 3.9, 8.2, 15.8]},
+        y="y",
+        model="a*exp(b*x)",
+        init={"a": 1, "b": 0.5},
+    )
+    with pytest.raises(InputError, match="interval= is given for linear fits and GLMs"):
+        curve.predict({"x": [3.0]}, interval="confidence")
 
 
 def test_cluster_labels_may_be_text_in_memory_over_parquet_and_for_a_glm(tmp_path):

@@ -153,6 +153,8 @@ class Fit:
         a linear fit gives a DataFrame of ``mean``, its standard error ``se`` and the ``1 - alpha``
         interval ``lower`` and ``upper`` (t on the residual degrees of freedom, with the fit's
         covariance; as statsmodels' ``get_prediction().summary_frame()`` and R's ``predict.lm``).
+        A logistic fit or a GLM gives the mean's interval (``"confidence"``): the linear
+        predictor's, through the inverse link, as statsmodels gives it.
         A clustered fit's intervals take its tests' degrees of freedom, the clusters less one
         (statsmodels' ``get_prediction`` takes ``n - p`` there, unlike its own ``conf_int``).
 
@@ -202,17 +204,14 @@ class Fit:
             )
         checked_alpha(alpha)
         stats = self.stats
-        if (
-            self.family not in ("linear", "gaussian")
-            or self.model is not None
-            or stats is None
-            or stats.sigma is None
-        ):
+        if self.model is not None or stats is None:
             raise InputError(
-                "interval= is given for linear fits (x=...) with standard errors: predict(data) "
-                "without it gives the fitted values of this fit",
+                "interval= is given for linear fits and GLMs (x=... or a formula) with standard "
+                "errors: predict(data) without it gives the fitted values of this fit",
                 parameter="interval",
             )
+        if self.family not in ("linear", "gaussian") or stats.sigma is None:
+            return self._mean_interval(data, interval, alpha)
         design = self._rows(data)
         X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns])
         X = X.astype(np.float64)
@@ -221,6 +220,41 @@ class Fit:
         se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
         q = t_quantile(1 - alpha / 2, stats.df_inference)
         return pd.DataFrame({"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se})
+
+    def _mean_interval(self, data: DataLike, interval: str, alpha: float) -> Any:
+        """A GLM's (or a logistic fit's) interval for the mean of new rows: the linear predictor's
+        interval mapped through the inverse link (its ends stay inside the mean's range: a
+        probability's within 0 and 1), the mean's standard error by the delta method; as
+        statsmodels' ``get_prediction().summary_frame()``."""
+        import pandas as pd
+
+        from gdlab.fitting._glm_families import GLM_FAMILIES
+
+        if interval == "prediction":
+            raise InputError(
+                f"a prediction interval (for a new observation) is given for linear fits; a "
+                f"{self.family} fit's interval='confidence' is its mean's",
+                parameter="interval",
+            )
+        stats = self.stats
+        assert stats is not None
+        family = GLM_FAMILIES["binomial" if self.family == "logistic" else self.family]
+        design = self._rows(data)
+        X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns]).astype(
+            np.float64
+        )
+        eta = X @ stats.coef
+        se_eta = np.sqrt(np.einsum("ij,jk,ik->i", X, stats.cov, X))
+        q = t_quantile(1 - alpha / 2, stats.df_inference)
+        ends = family.inverse(eta - q * se_eta), family.inverse(eta + q * se_eta)
+        return pd.DataFrame(
+            {
+                "mean": family.inverse(eta),
+                "se": np.abs(family.derivative(eta)) * se_eta,
+                "lower": np.minimum(*ends),
+                "upper": np.maximum(*ends),
+            }
+        )
 
     def conf_int(self, alpha: float = 0.05) -> Any:
         """The ``1 - alpha`` confidence interval of each coefficient: a DataFrame of ``lower`` and
