@@ -114,3 +114,13 @@ def test_the_layout_table_lists_every_module(hooks):
 def test_the_cli_help_on_the_site_is_the_commands_own(hooks):
     text = hooks.command_help("run")
     assert text.startswith("```text\n$ gdlab run --help\n") and "--lr" in text and "--steps" in text
+
+
+def test_the_korean_lecture_page_says_it_is_korean(hooks):
+    import types
+
+    page = types.SimpleNamespace(file=types.SimpleNamespace(src_uri="lesson/ko.md"))
+    other = types.SimpleNamespace(file=types.SimpleNamespace(src_uri="lesson/en.md"))
+    html = '<!doctype html>\n<html lang="en" class="no-js">\n<body>강의</body></html>'
+    assert '<html lang="ko" class="no-js">' in hooks.on_post_page(html, page, None)
+    assert hooks.on_post_page(html, other, None) == html

@@ -33,6 +33,13 @@ def on_files(files: Files, config: Any) -> Files:
     return files
 
 
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    """The Korean lecture's page says it is Korean (``<html lang="ko">``: screen readers and fonts)."""
+    if page.file.src_uri == "lesson/ko.md":
+        return re.sub(r'<html lang="[^"]*"', '<html lang="ko"', output, count=1)
+    return output
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
     markdown = _HELP.sub(lambda m: command_help(m.group(1)), markdown)
     return markdown.replace("<!-- gdlab-layout -->", layout_table())
