@@ -9,7 +9,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -21,12 +20,16 @@ from gdlab._cancel import Pace, checkpoint, power_of_two
 from gdlab._checks import LIMITS, PYTHON, InputError, Spelling, size
 from gdlab._descend import cost_key, descend
 from gdlab._engine import (
+    PROBE,
+    REGIMES,
+    STATUSES,
     Facts,
+    Notes,
     Outcome,
-    Probe,
+    Runs,
+    classify,
     describe,
     inner,
-    judge,
     make_step,
     needs_curvature,
     optimiser,
@@ -341,9 +344,12 @@ class Sweep:
         steps_taken: each run's number of steps (where it converged or diverged, or ``steps``).
         status: each run's :class:`~gdlab.Status`.
         regime: each run's :class:`Regime`.
-        notes: a sentence per run saying what happened.
-        facts: what each note was made of, so that a front end words it again naming the
-            parameters its own way (:meth:`runs` with a ``spelling``).
+        notes: a sentence per run saying what happened, worded when first read
+            (:class:`gdlab._engine.Notes`).
+        facts: what each note was made of, as columns (:class:`gdlab._engine.Runs`; ``facts[i]`` is
+            run ``i``'s), so that a front end words it again naming the parameters its own way
+            (:meth:`runs` with a ``spelling``).
+        rules: each run's rule in :data:`gdlab._engine.RULES`, which gave its status, regime and note.
         stability: curvature at the best run's end: ``2/L`` and the best fixed rate (``None`` where
             the Hessian is not finite, or the loss has more than
             :data:`gdlab._stability.STABILITY_COMPONENTS` parameters).
@@ -365,7 +371,7 @@ class Sweep:
     steps_taken: np.ndarray
     status: tuple[Status, ...]
     regime: tuple[Regime, ...]
-    notes: tuple[str, ...]
+    notes: Sequence[str]
     stability: Stability | None
     method: str
     steps: int
@@ -373,7 +379,8 @@ class Sweep:
     loss_fn: Loss | None = field(default=None, compare=False)
     spec: Method | None = field(default=None, compare=False)
     starts_per_rate: int = 1
-    facts: tuple[Facts, ...] = field(default=(), compare=False, repr=False)
+    facts: Sequence[Facts] = field(default=(), compare=False, repr=False)
+    rules: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.lrs.size)
@@ -462,11 +469,13 @@ class Sweep:
         frame["regime"] = [r.value for r in self.regime]
         frame["steps"] = self.steps_taken
         frame["final loss"] = self.final_loss
-        frame["note"] = self.notes
+        frame["note"] = list(self.notes)
         return frame
 
     def note(self, run: int, spelling: Spelling = PYTHON) -> str:
         """Run ``run``'s note, naming the parameters as ``spelling`` writes them."""
+        if isinstance(self.notes, Notes):
+            return self.notes.word(range(len(self))[run], spelling)
         return describe(self.facts[run], spelling) if self.facts else self.notes[run]
 
     def runs(self, spelling: Spelling = PYTHON) -> list[dict[str, object]]:
@@ -689,13 +698,12 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
     codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
-    probe = np.stack([np.asarray(x, np.float64) for x in ending[4]], axis=1)
+    probe = [np.asarray(x) for x in ending[4]]
     every = _runs(
         codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, dt, overshoot, probe
     )
     every = _measure_curvature(f, every, final_p, dt)
-    facts = [run.facts() for run in every]
-    judged = [judge(f) for f in facts]
+    rules = classify(every)
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
@@ -703,6 +711,7 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     if ravel_pytree(at)[0].size <= STABILITY_COMPONENTS:
         with contextlib.suppress(InputError):
             curvature = stability(f, at, dtype=dt)
+    which = rules.tolist()
     return Sweep(
         lrs=lrs,
         starts=jax.tree.map(np.asarray, starts),
@@ -714,9 +723,9 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         final_loss=np.asarray(final_loss),
         final_grad=final_g,
         steps_taken=taken,
-        status=tuple(j.status for j in judged),
-        regime=tuple(j.regime for j in judged),
-        notes=tuple(j.sentence for j in judged),
+        status=tuple(map(STATUSES.__getitem__, which)),
+        regime=tuple(map(REGIMES.__getitem__, which)),
+        notes=Notes(every, rules),
         stability=curvature,
         method=spec.name,
         steps=steps,
@@ -724,65 +733,28 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         loss_fn=f,
         spec=spec,
         starts_per_rate=per_rate,
-        facts=tuple(facts),
+        facts=every,
+        rules=rules,
     )
 
 
-def _measure_curvature(f, runs: list[_Run], final_p, dt) -> list[_Run]:
-    """Runs whose gradient vanished, with the curvature where they ended (minimum, saddle or maximum)."""
-    ended = [i for i, r in enumerate(runs) if needs_curvature(Outcome(r.code), r.first_norm, r.last_norm)]
-    if not ended:
+def _measure_curvature(f, runs: Runs, final_p, dt) -> Runs:
+    """The runs, with the curvature where those whose gradient vanished ended (minimum, saddle or
+    maximum) in their curvature columns."""
+    ended = np.flatnonzero(needs_curvature(runs.outcome, runs.first_norm, runs.last_norm))
+    if not ended.size:
         return runs
-    ranges = curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt)
-    runs = list(runs)
-    for i, (low, high) in zip(ended, ranges.tolist(), strict=True):
-        runs[i] = runs[i]._replace(curvature=(low, high))
-    return runs
+    ranges = np.asarray(curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt))
+    low, high = runs.low.copy(), runs.high.copy()
+    low[ended], high[ended] = ranges[:, 0], ranges[:, 1]
+    return runs.replace(low=low, high=high)
 
 
-class _Run(NamedTuple):
-    """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words.
-
-    A named tuple, not a dataclass: a sweep makes one per run, and tuples are made fastest.
-    """
-
-    code: int
-    step: int
-    first_loss: float
-    last_loss: float
-    first_norm: float
-    last_norm: float
-    not_finite: str
-    lr: float
-    tol: float | None
-    method: str
-    dtype: str
-    overshoot: bool
-    probe: tuple[float, float, float, float]  # flips, start, end, moved (see gdlab._engine.Probe)
-    curvature: tuple[float, float] | None = None
-    undefined: bool = False
-
-    def facts(self) -> Facts:
-        flips, start, end, moved = self.probe
-        return Facts(
-            outcome=Outcome(self.code),
-            step=self.step,
-            losses=(self.first_loss, self.last_loss),
-            grad_norms=(self.first_norm, self.last_norm),
-            not_finite=self.not_finite,
-            lr=self.lr,
-            tol=self.tol,
-            method=self.method,
-            dtype=self.dtype,
-            probe=Probe(int(flips), start, end, bool(moved)),
-            overshot=self.overshoot,
-            curvature=self.curvature,
-            undefined=self.undefined,
-        )
-
-
-def _runs(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, dt, overshoot, probe):
-    """Every run's :class:`_Run`, its arrays reduced at once with NumPy."""
+def _runs(
+    codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, dt, overshoot, probe
+) -> Runs:
+    """Every run's facts as columns (:class:`gdlab._engine.Runs`), its arrays reduced at once with
+    NumPy; losses and norms in float64 whatever the run's type, as the engine compares them."""
     runs = lrs.size
     first_g = flat_rows(jax.tree.map(lambda a: a[:, 0], G), runs)
     last_g, last_p = flat_rows(final_g, runs), flat_rows(final_p, runs)
@@ -798,22 +770,29 @@ def _runs(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method
         "",
     )
     undefined = np.isnan(final_loss) & np.all(np.isfinite(last_p), axis=1)
-    columns = zip(
-        codes.tolist(),
-        taken.tolist(),
-        first.tolist(),
-        final_loss.tolist(),
-        first_norm.tolist(),
-        last_norm.tolist(),
-        what.tolist(),
-        lrs.tolist(),
-        overshoot.tolist(),
-        probe.tolist(),
-        undefined.tolist(),
-        strict=True,
+    flips, start, end, moved = probe
+    f64 = lambda a: np.asarray(a, np.float64).reshape(runs)  # noqa: E731
+    nan = np.full(runs, np.nan)
+    return Runs(
+        outcome=np.asarray(codes, np.int64).reshape(runs),
+        step=np.asarray(taken, np.int64).reshape(runs),
+        first_loss=f64(first),
+        last_loss=f64(final_loss),
+        first_norm=f64(first_norm),
+        last_norm=f64(last_norm),
+        not_finite=what.reshape(runs),
+        lr=f64(lrs),
+        tol=tol,
+        method=method,
+        dtype=str(np.dtype(dt)),
+        flips=np.asarray(flips, np.int64).reshape(runs),
+        probe_start=f64(start),
+        probe_end=f64(end),
+        moved=np.asarray(moved, bool).reshape(runs),
+        pairs=np.full(runs, PROBE - 1, np.int64),
+        probed=np.ones(runs, bool),
+        overshot=np.asarray(overshoot, bool).reshape(runs),
+        low=nan,
+        high=nan.copy(),
+        undefined=undefined.reshape(runs),
     )
-    name = str(np.dtype(dt))
-    return [
-        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, name, o, tuple(pr), None, u)
-        for c, k, f0, f1, n0, n1, w, lr, o, pr, u in columns
-    ]
