@@ -205,9 +205,14 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     per_step = entry.seconds[cost]
     checkpoint()
     if per_step * steps <= WHOLE_SECONDS:
-        traced, began = entry.traces[0], time.perf_counter()
-        out = jax.block_until_ready(entry.jitted(inits, lrs, tol, steps, early, every, chunks))
-        if entry.traces[0] == traced and steps:  # not a compile's time
+        fast = not early and chunks == 1 and every == steps and method.name in FAST_METHODS
+        quick = _fast.entry(f, method)
+        traced, began = entry.traces[0] + quick.traces[0], time.perf_counter()
+        if fast:
+            out = _fast_then_careful(f, method, inits, lrs, tol, steps, every, chunks)
+        else:
+            out = jax.block_until_ready(entry.jitted(inits, lrs, tol, steps, early, every, chunks))
+        if entry.traces[0] + quick.traces[0] == traced and steps:  # not a compile's time
             entry.seconds[cost] = (time.perf_counter() - began) / steps
         return out
     carry, first, overshoot = _begin(f, method, inits, lrs)
@@ -323,6 +328,81 @@ def _whole_all(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
 
 
 _whole = PerKey(_whole_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"), per_loss=True)
+
+
+# Methods whose runs :func:`_fast_all` computes to the last digit as :func:`_whole_all` (and
+# ``descend``) does: plain arithmetic updates, which XLA compiles alike in either loop. Adam's
+# square root and division came out one unit in the last place apart in a few runs, so it (and
+# any optax transformation) takes the careful loop only.
+FAST_METHODS = frozenset({"gd", "momentum", "nesterov"})
+
+
+def _fast_all(f, method: Method, inits, lrs, tol, steps: int):
+    """:func:`_whole_all`'s outputs for a sweep that keeps each run's start and end and has no
+    tolerance, exact for every run that never stops, and which runs may have stopped.
+
+    The loop carries only the parameters and the optimiser state: a step where the stop rule fires
+    makes the parameters NaN instead of freezing them, and NaN parameters fire it again, so such a
+    run ends marked (non-finite). The stop rule's arithmetic is the same; what is saved is carrying
+    an outcome code and a step count through every step, and choosing between the old and the new
+    state. A marked run is computed again by :func:`_whole_all` (:func:`_fast_then_careful`).
+    """
+    carry, first, overshoot = _begin_all(f, method, inits, lrs)
+
+    def run(carry, first, lr):
+        loss, step, _ = _pieces(f, method, lr, tol, False, first)
+        p, state, code, taken = carry
+        value, g = jax.value_and_grad(loss)(p)
+
+        def fast(c, _):
+            q, s = c
+            v, gq, new_q, new_s = step(q, s)
+            stops = outcome(loss, method, v, gq, q, new_q, first, tol, False) != Outcome.RUNNING
+            return (jax.tree.map(lambda x: jnp.where(stops, jnp.nan, x), new_q), new_s), None
+
+        (q, s), _ = jax.lax.scan(fast, (p, state), None, length=steps)
+        marked = sum(jnp.sum(~jnp.isfinite(x)) for x in jax.tree.leaves(q)) > 0
+        return (q, s, code, taken + steps), (p, value, g), marked
+
+    carry, start, marked = jax.vmap(run)(carry, first, lrs)
+    final, codes, taken, probe = _finish_all(f, method, carry, first, lrs, tol, False)
+    rows = jax.tree.map(lambda r, e: jnp.stack([r, e], axis=1), start, final)
+    return (rows, final, codes, taken, first, overshoot, probe), marked
+
+
+_fast = PerKey(_fast_all, 2, COMPILED_LOSSES, ("steps",), per_loss=True)
+
+
+def _fast_then_careful(f, method: Method, inits, lrs, tol, steps: int, every: int, chunks: int):
+    """:func:`_fast_all`, then the runs it marked computed again by :func:`_whole_all`, in a batch
+    padded to a power of two (so that few batch sizes compile), and put in their places."""
+    out, marked = _fast(f, method, inits, lrs, tol, steps)
+    again = np.flatnonzero(np.asarray(marked))
+    if not again.size:
+        return jax.block_until_ready(out)
+    runs = int(np.shape(lrs)[0])
+    size = 1 << (int(again.size) - 1).bit_length()
+    if size >= runs:  # most runs stop: compute them all carefully
+        return jax.block_until_ready(_whole(f, method, inits, lrs, tol, steps, False, every, chunks))
+    pick = np.concatenate([again, np.full(size - again.size, again[0])])
+    part = _whole(
+        f,
+        method,
+        jax.tree.map(lambda a: np.asarray(a)[pick], inits),
+        np.asarray(lrs)[pick],
+        tol,
+        steps,
+        False,
+        every,
+        chunks,
+    )
+
+    def patch(whole, redone):
+        whole = np.array(whole)  # a writable copy
+        whole[again] = np.asarray(redone)[: again.size]
+        return whole
+
+    return jax.tree.map(patch, out, part)
 
 
 @dataclass(frozen=True, repr=False)
@@ -711,7 +791,8 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     if ravel_pytree(at)[0].size <= STABILITY_COMPONENTS:
         with contextlib.suppress(InputError):
             curvature = stability(f, at, dtype=dt)
-    which = rules.tolist()
+    # Each run's status and regime, looked up by its rule at once (the enum members, as objects).
+    status, regime = (tuple(np.array(of, dtype=object)[rules].tolist()) for of in (STATUSES, REGIMES))
     return Sweep(
         lrs=lrs,
         starts=jax.tree.map(np.asarray, starts),
@@ -723,8 +804,8 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         final_loss=np.asarray(final_loss),
         final_grad=final_g,
         steps_taken=taken,
-        status=tuple(map(STATUSES.__getitem__, which)),
-        regime=tuple(map(REGIMES.__getitem__, which)),
+        status=status,
+        regime=regime,
         notes=Notes(every, rules),
         stability=curvature,
         method=spec.name,
