@@ -573,10 +573,10 @@ class Runs(Sequence[Facts]):
         )
 
     @_once
-    def stalled(self):
-        """Stopped, or stuck, where the gradient vanished, after the loss rose: a plateau."""
+    def flat_end(self):
+        """Stopped, or stuck, where the gradient vanished (after a rise of the loss: a plateau)."""
         stopped = (self.outcome == _CONVERGED) | (self.outcome == _NO_GAIN)
-        return self.rose & (stopped | ((self.outcome == _MAX_STEPS) & (self.vanished | self.stuck)))
+        return stopped | ((self.outcome == _MAX_STEPS) & (self.vanished | self.stuck))
 
     @_once
     def saddle(self):
@@ -593,7 +593,7 @@ class Rule:
     name: str
     status: Status
     regime: Regime
-    when: Callable[[Runs], object]
+    when: tuple[Callable[[Runs], object], ...]  # conditions that must all hold (none: always)
     words: Callable[[Facts, Spelling], str]
 
 
@@ -859,7 +859,7 @@ def _descending_tail(facts: Facts, s: Spelling) -> str:
     return f"{_above_tol(facts, s)}: still descending ({_losses(facts)}), so {_more(s)}{rate}"
 
 
-def _at_limit_rule(name: str, regime: Regime, when: Callable[[Runs], object], tail) -> Rule:
+def _at_limit_rule(name: str, regime: Regime, when: tuple[Callable[[Runs], object], ...], tail) -> Rule:
     return Rule(name, Status.MAX_STEPS, regime, when, _at_limit(tail))
 
 
@@ -869,29 +869,33 @@ _C, _D, _S, _O = Regime.CONVERGED, Regime.DIVERGED, Regime.SLOW, Regime.OSCILLAT
 # only runs that reached the step limit (every other outcome is taken before), and read their
 # losses and what the steps past their end do.
 RULES: tuple[Rule, ...] = (
-    Rule("start", Status.DIVERGED, _D, lambda r: r.left_finite & (r.step == 0), _start_words),
-    Rule("kink", Status.STALLED, Regime.STALLED, lambda r: r.kink, _kink_words),
-    Rule("unbounded", Status.DIVERGED, _D, lambda r: r.left_finite & r.fell_far, _unbounded_words),
-    Rule("undefined", Status.DIVERGED, _D, lambda r: r.left_finite & r.undefined, _undefined_words),
-    Rule("left finite", Status.DIVERGED, _D, lambda r: r.left_finite, _left_finite_words),
-    Rule("exploded", Status.DIVERGED, _D, lambda r: r.outcome == _EXPLODED, _exploded_words),
-    Rule("plateau", Status.STALLED, Regime.STALLED, lambda r: r.stalled, _stalled_words),
-    Rule("maximum", Status.STALLED, Regime.STALLED, lambda r: r.saddle & (r.high <= 0), _maximum_words),
-    Rule("saddle", Status.STALLED, Regime.STALLED, lambda r: r.saddle, _saddle_words),
-    Rule("imprecise", Status.STALLED, Regime.STALLED, lambda r: r.outcome == _IMPRECISE, _imprecise_words),
-    Rule("tolerance", Status.CONVERGED, _C, lambda r: r.outcome == _CONVERGED, _converged_words),
-    Rule("no gain", Status.CONVERGED, _C, lambda r: r.outcome == _NO_GAIN, _no_gain_words),
-    Rule("kept limit", Status.MAX_STEPS, _S, lambda r: r.outcome == _KEPT_LIMIT, _kept_words),
+    Rule("start", Status.DIVERGED, _D, (lambda r: r.left_finite, lambda r: r.step == 0), _start_words),
+    Rule("kink", Status.STALLED, Regime.STALLED, (lambda r: r.left_finite, lambda r: r.kink), _kink_words),
+    Rule("unbounded", Status.DIVERGED, _D, (lambda r: r.left_finite, lambda r: r.fell_far), _unbounded_words),
+    Rule(
+        "undefined", Status.DIVERGED, _D, (lambda r: r.left_finite, lambda r: r.undefined), _undefined_words
+    ),
+    Rule("left finite", Status.DIVERGED, _D, (lambda r: r.left_finite,), _left_finite_words),
+    Rule("exploded", Status.DIVERGED, _D, (lambda r: r.outcome == _EXPLODED,), _exploded_words),
+    Rule("plateau", Status.STALLED, Regime.STALLED, (lambda r: r.rose, lambda r: r.flat_end), _stalled_words),
+    Rule(
+        "maximum", Status.STALLED, Regime.STALLED, (lambda r: r.saddle, lambda r: r.high <= 0), _maximum_words
+    ),
+    Rule("saddle", Status.STALLED, Regime.STALLED, (lambda r: r.saddle,), _saddle_words),
+    Rule("imprecise", Status.STALLED, Regime.STALLED, (lambda r: r.outcome == _IMPRECISE,), _imprecise_words),
+    Rule("tolerance", Status.CONVERGED, _C, (lambda r: r.outcome == _CONVERGED,), _converged_words),
+    Rule("no gain", Status.CONVERGED, _C, (lambda r: r.outcome == _NO_GAIN,), _no_gain_words),
+    Rule("kept limit", Status.MAX_STEPS, _S, (lambda r: r.outcome == _KEPT_LIMIT,), _kept_words),
     # Ever steeper downhill: nothing holds it.
-    _at_limit_rule("falls", _D, lambda r: r.fell_far, _falls_tail),
-    _at_limit_rule("too small", _S, lambda r: r.too_small, _too_small_tail),
-    _at_limit_rule("stuck", _C, lambda r: r.stuck, _stuck_tail),
+    _at_limit_rule("falls", _D, (lambda r: r.fell_far,), _falls_tail),
+    _at_limit_rule("too small", _S, (lambda r: r.too_small,), _too_small_tail),
+    _at_limit_rule("stuck", _C, (lambda r: r.stuck,), _stuck_tail),
     # At the minimum to rounding, there and 16 steps on: bounces of a gradient of 1e-16 are
     # rounding's, not the rate's (heavy ball at lr*L = 1.8 ends at loss 5e-32, flipping sign).
     _at_limit_rule(
         "reached",
         _C,
-        lambda r: r.vanished & _vanished(r.first_norm, r.probe_end) & r.fell,
+        (lambda r: r.vanished, lambda r: _vanished(r.first_norm, r.probe_end), lambda r: r.fell),
         _minimum_tail,
     ),
     # A step of fixed length: once within a step of the minimum it crosses it back and forth,
@@ -899,29 +903,37 @@ RULES: tuple[Rule, ...] = (
     _at_limit_rule(
         "sign crosses",
         _C,
-        lambda r: (r.method == "sign" and r.lr is not None) & r.alternating & r.fell,
+        (lambda r: r.method == "sign" and r.lr is not None, lambda r: r.alternating, lambda r: r.fell),
         _sign_tail,
     ),
     _at_limit_rule(
-        "bounces grow, rose", _D, lambda r: r.grows & r.alternating & r.rose, _bounces_grow_rose_tail
+        "bounces grow, rose",
+        _D,
+        (lambda r: r.grows, lambda r: r.alternating, lambda r: r.rose),
+        _bounces_grow_rose_tail,
     ),
-    _at_limit_rule("bounces grow", _O, lambda r: r.grows & r.alternating, _bounces_grow_tail),
-    _at_limit_rule("rose, growing", _D, lambda r: r.grows & r.rose, _rose_growing_tail),
+    _at_limit_rule("bounces grow", _O, (lambda r: r.grows, lambda r: r.alternating), _bounces_grow_tail),
+    _at_limit_rule("rose, growing", _D, (lambda r: r.grows, lambda r: r.rose), _rose_growing_tail),
     # Steeper than at the start.
     _at_limit_rule(
         "steeper",
         _D,
-        lambda r: r.growth_above(1 + STEEPER) & (r.last_norm > r.first_norm),
+        (lambda r: r.growth_above(1 + STEEPER), lambda r: r.last_norm > r.first_norm),
         _steeper_tail,
     ),
     _at_limit_rule(
-        "bounces", _O, lambda r: r.alternating & r.growth_above(1 - GROWS, equal=True), _bounces_tail
+        "bounces",
+        _O,
+        (lambda r: r.alternating, lambda r: r.growth_above(1 - GROWS, equal=True)),
+        _bounces_tail,
     ),
-    _at_limit_rule("rose", _D, lambda r: r.rose, _rose_tail),
-    _at_limit_rule("vanished", _C, lambda r: r.vanished, _minimum_tail),
-    _at_limit_rule("settling", _S, lambda r: (2 * r.flips >= r.pairs) & r.fell, _settling_tail),
-    _at_limit_rule("flat", _S, lambda r: _not(r.fell) & r.growth_above(1 - FLAT, equal=True), _flat_tail),
-    _at_limit_rule("descending", _S, lambda r: True, _descending_tail),
+    _at_limit_rule("rose", _D, (lambda r: r.rose,), _rose_tail),
+    _at_limit_rule("vanished", _C, (lambda r: r.vanished,), _minimum_tail),
+    _at_limit_rule("settling", _S, (lambda r: 2 * r.flips >= r.pairs, lambda r: r.fell), _settling_tail),
+    _at_limit_rule(
+        "flat", _S, (lambda r: _not(r.fell), lambda r: r.growth_above(1 - FLAT, equal=True)), _flat_tail
+    ),
+    _at_limit_rule("descending", _S, (), _descending_tail),
 )
 
 # Per rule, its status and regime: a batch's are looked up by the index of its rule.
@@ -932,7 +944,13 @@ REGIMES = tuple(rule.regime for rule in RULES)
 def rule_of(facts: Facts) -> int:
     """The index in :data:`RULES` of the first rule that holds for one run."""
     one = Runs.of(facts)  # Python numbers: no NumPy warning to silence
-    return next(i for i, rule in enumerate(RULES) if rule.when(one))
+    for i, rule in enumerate(RULES):
+        for holds in rule.when:  # stops at the first condition that fails
+            if not holds(one):
+                break
+        else:
+            return i
+    raise AssertionError("the last rule holds always")
 
 
 def classify(runs: Runs) -> np.ndarray:
@@ -943,7 +961,12 @@ def classify(runs: Runs) -> np.ndarray:
     """
     shape = np.shape(runs.outcome)
     with np.errstate(all="ignore"):
-        held = [np.broadcast_to(np.asarray(rule.when(runs), bool), shape) for rule in RULES[:-1]]
+        held = [
+            np.logical_and.reduce([np.broadcast_to(np.asarray(h(runs), bool), shape) for h in rule.when])
+            if rule.when
+            else np.ones(shape, bool)
+            for rule in RULES[:-1]
+        ]
     return np.select(held, np.arange(len(RULES) - 1), len(RULES) - 1).astype(np.intp)
 
 
