@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, overload
 
 import jax
 import jax.numpy as jnp
@@ -171,11 +172,6 @@ class Probe:
         with np.errstate(all="ignore"):
             return float((self.end / self.start) ** (1 / self.pairs))
 
-    @property
-    def alternating(self) -> bool:
-        """The gradient turns back at (nearly) every step: it bounces."""
-        return self.pairs >= 2 and self.flips >= self.pairs - 1
-
 
 def probe_steps(step: Step, g: Params, p: Params, next_p: Params, state: optax.OptState) -> tuple:
     """In compiled code, the :class:`Probe` of a run as (flips, start, end, moved).
@@ -230,12 +226,6 @@ class Facts:
     curvature: tuple[float, float] | None = None
     undefined: bool = False
 
-    @property
-    def stuck(self) -> bool:
-        """The step past the last row leaves the parameters exactly where they are, while the
-        gradient is not zero: the step is below the floating type's resolution there."""
-        return self.probe is not None and not self.probe.moved and self.grad_norms[1] > 0
-
 
 @dataclass(frozen=True)
 class Ending:
@@ -244,6 +234,367 @@ class Ending:
     status: Status
     regime: Regime
     sentence: str
+
+
+# --- Judging: one table of rules (RULES), read by the judge of one run and of a batch of runs ---
+#
+# Each rule is a condition over the facts of runs, written with operations that hold for a batch
+# (one array a fact, :class:`Runs`) and for one run alike (Python numbers), and the status,
+# regime and words of the runs it takes. A run takes the first rule that holds for it: ``judge``
+# tries the rules in order on one run; ``classify`` evaluates each rule over a whole batch at once
+# and takes the first that holds (``np.select``). The words are formatted only when read.
+
+# Relative margins the rules compare losses and gradient norms with.
+ROSE = 1e-9  # a loss rose (or fell) when it moved by more than this relative to max(1, |start|)
+VANISHED = 1e-8  # a gradient vanished when its norm fell to this relative to max(1, its start)
+GROWS = 1e-6  # a gradient grows (or holds) per step when its norm changes by this factor or more
+STEEPER = 1e-3  # ... grows clearly, for a loss that keeps falling ever faster
+FLAT = 1e-9  # ... does not shrink, for a loss that does not fall
+TOO_SMALL = 1e-3  # a stuck run's gradient is large while above this fraction of its start
+NEGATIVE = {"float32": 1e-3, "float64": 1e-7}  # curvature below -this x the largest is negative
+
+
+def _powers(base: float) -> np.ndarray:
+    """``base ** pairs`` for every number of probe pairs: a per-step growth compared as a whole
+    (``end / start > base ** pairs``), with the same arithmetic for one run and a batch."""
+    return np.array([base**p for p in range(PROBE)])
+
+
+_ABOVE = {t: _powers(t) for t in (1 + GROWS, 1 + STEEPER, 1 - GROWS, 1 - FLAT)}
+
+
+# The outcomes' codes as plain ints, which the rules compare codes with (NumPy and Python compare an
+# IntEnum slowly).
+_CONVERGED, _NO_GAIN, _NOT_FINITE, _EXPLODED, _MAX_STEPS, _KEPT_LIMIT, _IMPRECISE = (
+    int(o)
+    for o in (
+        Outcome.CONVERGED,
+        Outcome.NO_GAIN,
+        Outcome.NOT_FINITE,
+        Outcome.EXPLODED,
+        Outcome.MAX_STEPS,
+        Outcome.KEPT_LIMIT,
+        Outcome.IMPRECISE,
+    )
+)
+
+
+# The few operations the rules need, for a batch (NumPy arrays) and for one run (Python numbers,
+# for which NumPy's functions are slow): the same results, NaN handled as Python's max and min
+# handle it when the NaN is their second argument.
+
+
+def _fmax(a, b):
+    """The larger of ``a`` and ``b``, ignoring a NaN (as ``max(1.0, x)`` does for a NaN ``x``)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.fmax(a, b)
+    return a if b != b else b if a != a else max(a, b)
+
+
+def _fmin(a, b):
+    """The smaller of ``a`` and ``b``, ignoring a NaN (NaN only when both are)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.fmin(a, b)
+    return a if b != b else b if a != a else min(a, b)
+
+
+def _maximum(a, b):
+    """The larger of ``a`` and ``b``; NaN when ``a`` is (as ``max(a, b)`` does)."""
+    return np.maximum(a, b) if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else max(a, b)
+
+
+def _finite(x):
+    return np.isfinite(x) if isinstance(x, np.ndarray) else math.isfinite(x)
+
+
+def _not(x):
+    return np.logical_not(x) if isinstance(x, np.ndarray) else not x
+
+
+def _vanished(first_norm, last_norm):
+    """The gradient norm fell to 1e-8 of its start (or of 1) or less: arrays or numbers."""
+    return last_norm <= VANISHED * _fmax(1.0, first_norm)
+
+
+def needs_curvature(outcome, first_norm, last_norm):
+    """Whether a run's end is a vanished gradient, whose kind (minimum, saddle, maximum) the
+    Hessian tells: it stopped by the tolerance, or its gradient fell to 1e-8 of its start.
+    For one run or, with arrays, for each run of a batch."""
+    code = outcome if isinstance(outcome, np.ndarray) else int(outcome)
+    stopped = (code == _CONVERGED) | (code == _NO_GAIN)
+    return stopped | ((code == _MAX_STEPS) & _vanished(first_norm, last_norm))
+
+
+class _once:
+    """A property computed at its first read and then kept on the object (``functools.cached_property``
+    without its lock, which costs more than the rules it would keep, for one run)."""
+
+    def __init__(self, compute: Callable[[Runs], object]) -> None:
+        self.compute, self.name, self.__doc__ = compute, compute.__name__, compute.__doc__
+
+    def __get__(self, runs: Runs | None, owner: type | None = None) -> Any:
+        if runs is None:
+            return self
+        value = runs.__dict__[self.name] = self.compute(runs)
+        return value
+
+
+class Runs(Sequence[Facts]):
+    """The facts of many runs as columns, one array a fact (the batch form of :class:`Facts`).
+
+    A run's :class:`Facts` is ``runs[i]``. The rate, the tolerance, the method and the floating
+    type are the batch's own (``lr`` is ``None`` when the optimiser holds its own rates). Probe
+    columns hold, for a run without a probe, what the rules read instead: no flips, the last
+    gradient norm at both ends, moved, no pairs. Curvature columns are NaN where not measured.
+    The conditions the rules read are properties here, computed once per batch.
+    """
+
+    def __init__(
+        self,
+        *,
+        outcome,
+        step,
+        first_loss,
+        last_loss,
+        first_norm,
+        last_norm,
+        not_finite,
+        lr,
+        tol: float | None,
+        method: str,
+        dtype: str,
+        flips,
+        probe_start,
+        probe_end,
+        moved,
+        pairs,
+        probed,
+        overshot,
+        low,
+        high,
+        undefined,
+    ) -> None:
+        self.outcome, self.step = outcome, step
+        self.first_loss, self.last_loss, self.first_norm, self.last_norm = (
+            first_loss,
+            last_loss,
+            first_norm,
+            last_norm,
+        )
+        self.not_finite, self.lr, self.tol, self.method, self.dtype = not_finite, lr, tol, method, dtype
+        self.flips, self.probe_start, self.probe_end, self.moved = flips, probe_start, probe_end, moved
+        self.pairs, self.probed, self.overshot = pairs, probed, overshot
+        self.low, self.high, self.undefined = low, high, undefined
+
+    FIELDS = (
+        "outcome",
+        "step",
+        "first_loss",
+        "last_loss",
+        "first_norm",
+        "last_norm",
+        "not_finite",
+        "lr",
+        "tol",
+        "method",
+        "dtype",
+        "flips",
+        "probe_start",
+        "probe_end",
+        "moved",
+        "pairs",
+        "probed",
+        "overshot",
+        "low",
+        "high",
+        "undefined",
+    )
+
+    def replace(self, **changes: object) -> Runs:
+        """These runs with some columns changed (a new object: a batch is never changed in place)."""
+        return Runs(**({name: getattr(self, name) for name in self.FIELDS} | changes))
+
+    @classmethod
+    def of(cls, facts: Facts) -> Runs:
+        """One run's facts as Python numbers, which the rules read as they read a batch's arrays."""
+        g0, g1 = facts.grad_norms
+        probe = facts.probe or Probe(0, g1, g1, True, 0)
+        low, high = facts.curvature or (math.nan, math.nan)
+        f64, b = float, bool
+        return cls(
+            outcome=int(facts.outcome),
+            step=int(facts.step),
+            first_loss=f64(facts.losses[0]),
+            last_loss=f64(facts.losses[1]),
+            first_norm=f64(g0),
+            last_norm=f64(g1),
+            not_finite=str(facts.not_finite),
+            lr=None if facts.lr is None else f64(facts.lr),
+            tol=facts.tol,
+            method=facts.method,
+            dtype=facts.dtype,
+            flips=int(probe.flips),
+            probe_start=f64(probe.start),
+            probe_end=f64(probe.end),
+            moved=b(probe.moved),
+            pairs=int(probe.pairs),
+            probed=b(facts.probe is not None),
+            overshot=b(facts.overshot),
+            low=f64(low),
+            high=f64(high),
+            undefined=b(facts.undefined),
+        )
+
+    @classmethod
+    def stack(cls, facts: Sequence[Facts]) -> Runs:
+        """Several runs' facts as one batch (they must share the rate's presence, the tolerance, the
+        method and the floating type, as a sweep's runs do)."""
+        ones = [cls.of(f) for f in facts]
+        shared = {name: getattr(ones[0], name) for name in ("tol", "method", "dtype")}
+        if (
+            any(getattr(o, k) != v for o in ones for k, v in shared.items())
+            or len({o.lr is None for o in ones}) > 1
+        ):
+            raise ValueError("runs of one batch share the rate's presence, tol, method and dtype")
+        columns = {
+            name: np.array([getattr(o, name) for o in ones])
+            for name in cls.FIELDS
+            if name not in shared and name != "lr"
+        }
+        lr = None if ones[0].lr is None else np.array([o.lr for o in ones])
+        return cls(**columns, **shared, lr=lr)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return int(np.size(self.outcome))
+
+    @overload
+    def __getitem__(self, i: int) -> Facts: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Facts]: ...
+    def __getitem__(self, i: int | slice) -> Facts | Sequence[Facts]:
+        """Run ``i``'s :class:`Facts` (plain Python numbers), for its words."""
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        i = range(len(self))[i]
+        probe = None
+        if self.probed[i]:
+            start, end = float(self.probe_start[i]), float(self.probe_end[i])
+            probe = Probe(int(self.flips[i]), start, end, bool(self.moved[i]), int(self.pairs[i]))
+        low, high = float(self.low[i]), float(self.high[i])
+        return Facts(
+            outcome=Outcome(int(self.outcome[i])),
+            step=int(self.step[i]),
+            losses=(float(self.first_loss[i]), float(self.last_loss[i])),
+            grad_norms=(float(self.first_norm[i]), float(self.last_norm[i])),
+            not_finite=str(self.not_finite[i]),
+            lr=None if self.lr is None else float(self.lr[i]),
+            tol=self.tol,
+            method=self.method,
+            dtype=self.dtype,
+            probe=probe,
+            overshot=bool(self.overshot[i]),
+            curvature=None if math.isnan(low) and math.isnan(high) else (low, high),
+            undefined=bool(self.undefined[i]),
+        )
+
+    # The conditions the rules read (each an array over the runs, or a NumPy bool for one run).
+
+    @_once
+    def left_finite(self):
+        """The run stopped where the loss, the gradient or the parameters left the finite numbers."""
+        return self.outcome == _NOT_FINITE
+
+    @_once
+    def rose(self):
+        return self.last_loss > self.first_loss + ROSE * _fmax(1.0, abs(self.first_loss))
+
+    @_once
+    def fell(self):
+        return self.last_loss < self.first_loss - ROSE * _fmax(1.0, abs(self.first_loss))
+
+    @_once
+    def fell_far(self):
+        """The loss fell as far below its start as an exploding loss rises above it: no minimum."""
+        lowest = _fmin(self.last_loss, self.first_loss)
+        return lowest < self.first_loss - EXPLODE * _fmax(1.0, abs(self.first_loss))
+
+    @_once
+    def vanished(self):
+        return _vanished(self.first_norm, self.last_norm)
+
+    @_once
+    def stuck(self):
+        """The step past the last row leaves the parameters exactly where they are, while the
+        gradient is not zero: the step is below the floating type's resolution there."""
+        return self.probed & _not(self.moved) & (self.last_norm > 0)
+
+    @_once
+    def too_small(self):
+        """Stuck while the gradient is still large: the rate, not the precision, stops it."""
+        return self.stuck & (self.last_norm > TOO_SMALL * _maximum(self.first_norm, 1e-300))
+
+    @_once
+    def alternating(self):
+        """The gradient turns back at (nearly) every step past the end: it bounces."""
+        return (self.pairs >= 2) & (self.flips >= self.pairs - 1)
+
+    @_once
+    def _ratio(self):
+        """How much the gradient norm grew over the probe's pairs (0 where there are none)."""
+        valid = (self.probe_start > 0) & (self.pairs >= 1)
+        if isinstance(valid, np.ndarray):
+            return np.where(valid, self.probe_end / self.probe_start, 0.0)
+        return self.probe_end / self.probe_start if valid else 0.0
+
+    def growth_above(self, base: float, *, equal: bool = False):
+        """The gradient norm grows per step past the end by more than ``base`` (or as much, with
+        ``equal``): ``(end / start) ** (1 / pairs) > base``, compared as ``end / start > base **
+        pairs`` (no power of an array, whose last digit may differ from one number's); a run with no
+        pairs to compare grows by 0."""
+        pairs = self.pairs
+        threshold = _ABOVE[base][
+            np.minimum(pairs, PROBE - 1) if isinstance(pairs, np.ndarray) else min(pairs, PROBE - 1)
+        ]
+        return (self._ratio >= threshold) if equal else (self._ratio > threshold)
+
+    @_once
+    def grows(self):
+        return self.growth_above(1 + GROWS)
+
+    @_once
+    def kink(self):
+        """The gradient became undefined where the loss is finite and had fallen: a kink or a pole."""
+        return (
+            self.left_finite
+            & (self.step > 0)
+            & (self.not_finite == "gradient")
+            & _finite(self.last_loss)
+            & (self.last_loss <= self.first_loss)
+        )
+
+    @_once
+    def flat_end(self):
+        """Stopped, or stuck, where the gradient vanished (after a rise of the loss: a plateau)."""
+        stopped = (self.outcome == _CONVERGED) | (self.outcome == _NO_GAIN)
+        return stopped | ((self.outcome == _MAX_STEPS) & (self.vanished | self.stuck))
+
+    @_once
+    def saddle(self):
+        """The gradient vanished where the loss still curves down along some direction."""
+        relative = NEGATIVE.get(self.dtype, NEGATIVE["float64"])
+        measured = _finite(self.low) & _finite(self.high)
+        return measured & (self.low < -relative * _maximum(abs(self.low), abs(self.high)))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One way a run can end: when it applies, and the status, regime and words it gives."""
+
+    name: str
+    status: Status
+    regime: Regime
+    when: tuple[Callable[[Runs], object], ...]  # conditions that must all hold (none: always)
+    words: Callable[[Facts, Spelling], str]
 
 
 def _the_rate(facts: Facts, s: Spelling) -> str:
@@ -269,263 +620,430 @@ def _rate(lr: float, dtype: str = "float64") -> str:
     return f"{lr:.7g}" if dtype == "float32" else f"{lr:.10g}"
 
 
-def too_small(facts: Facts) -> bool:
-    """Stuck (steps below the floating type's resolution) while the gradient is still large:
-    the rate, not the precision, is what stops it."""
-    return facts.stuck and facts.grad_norms[1] > 1e-3 * max(facts.grad_norms[0], 1e-300)
+def _losses(facts: Facts) -> str:
+    first, last = facts.losses
+    return f"loss {first:.4g} -> {last:.4g}"
 
 
-def needs_curvature(outcome: Outcome, first_norm: float, last_norm: float) -> bool:
-    """Whether a run's end is a vanished gradient, whose kind (minimum, saddle, maximum) the
-    Hessian tells: it stopped by the tolerance, or its gradient fell to 1e-8 of its start."""
-    if outcome in (Outcome.CONVERGED, Outcome.NO_GAIN):
-        return True
-    return outcome is Outcome.MAX_STEPS and _vanished(first_norm, last_norm)
+def _growth(facts: Facts) -> float:
+    g1 = facts.grad_norms[1]
+    return (facts.probe or Probe(0, g1, g1, True, 0)).growth
 
 
-def _vanished(first_norm: float, last_norm: float) -> bool:
-    return last_norm <= 1e-8 * max(1.0, first_norm)
+def _tolerance(s: Spelling) -> str:
+    return f"tolerance ({s.name('tol')})"
 
 
-def _saddle(facts: Facts) -> bool:
-    """The gradient vanished where the loss still curves down along some direction."""
-    if facts.curvature is None or not all(map(math.isfinite, facts.curvature)):
-        return False
-    low, high = facts.curvature
-    relative = 1e-3 if facts.dtype == "float32" else 1e-7
-    return low < -relative * max(abs(low), abs(high))
+def _above_tol(facts: Facts, s: Spelling) -> str:
+    return "" if facts.tol is None else f" > {s.name('tol')} {facts.tol:g}"
 
 
-def _saddle_words(facts: Facts) -> str:
-    assert facts.curvature is not None
-    low, high = facts.curvature
+def _what(facts: Facts) -> str:
+    return facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
+
+
+def _vanished_at(facts: Facts, s: Spelling) -> str:
     where = f"stopped at step {facts.step}" if facts.step else "stopped at the start"
-    norm = facts.grad_norms[1]
-    if high <= 0:
+    return f"{where}: the gradient vanished (norm {facts.grad_norms[1]:.3g})"
+
+
+def _maximum_words(facts: Facts, s: Spelling) -> str:
+    assert facts.curvature is not None
+    return (
+        f"{_vanished_at(facts, s)} at a maximum of the loss, not a minimum: "
+        f"it curves down in every direction (curvature {facts.curvature[0]:.3g}); start elsewhere"
+    )
+
+
+def _saddle_words(facts: Facts, s: Spelling) -> str:
+    assert facts.curvature is not None
+    return (
+        f"{_vanished_at(facts, s)} at a saddle point, not a minimum: the loss still falls along a "
+        f"direction of negative curvature ({facts.curvature[0]:.3g}); start elsewhere"
+    )
+
+
+def _bounced(facts: Facts) -> str:
+    return "; it got there by overshooting back and forth" if facts.overshot else ""
+
+
+def _converged_words(facts: Facts, s: Spelling) -> str:
+    words = f"converged at step {facts.step}: gradient norm {facts.grad_norms[1]:.3g}" + (
+        "" if facts.tol is None else f" <= {s.name('tol')} {facts.tol:g}"  # a solver's own rule
+    )
+    return words + _bounced(facts)
+
+
+def _no_gain_words(facts: Facts, s: Spelling) -> str:
+    step = "a step" if facts.lr is None else f"a step of {facts.lr:g}"
+    return f"converged at step {facts.step}: {step} no longer lowers the loss" + _bounced(facts)
+
+
+def _imprecise_words(facts: Facts, s: Spelling) -> str:
+    norm_last = facts.grad_norms[1]
+    above = f"{s.name('tol')} above {norm_last:.3g}"
+    return (
+        f"stalled at step {facts.step}: the gradient norm fell to {norm_last:.3g}, within the tolerance, "
+        "but the answer has no correct digit against the closed form: the tolerance is finer than the "
+        f"loss's rounding allows here (float32, or nearly dependent columns); use float64, or a {above}"
+    )
+
+
+def _stalled_words(facts: Facts, s: Spelling) -> str:
+    first, last = facts.losses
+    return (
+        f"stalled at step {facts.step}: the gradient vanished (norm {facts.grad_norms[1]:.3g}) but the "
+        f"loss rose from {first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts, s)} or "
+        "start elsewhere"
+    )
+
+
+def _kept_words(facts: Facts, s: Spelling) -> str:
+    return (
+        f"stopped at step {facts.step}: keeping every step of a longer run would pass the limit of "
+        f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for fewer steps or a larger tolerance"
+    )
+
+
+def _start_words(facts: Facts, s: Spelling) -> str:
+    return f"the {_what(facts)} is not finite at the start: choose another starting point"
+
+
+def _kink_words(facts: Facts, s: Spelling) -> str:
+    first, last = facts.losses
+    return (
+        f"stopped at step {facts.step}: the gradient is not finite there (a kink or a pole of the loss) "
+        f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
+    )
+
+
+def _unbounded_words(facts: Facts, s: Spelling) -> str:
+    first, last = facts.losses
+    return (
+        f"diverged at step {facts.step}: the loss fell without bound (from {first:.4g} to {last:.4g}): "
+        "it has no minimum along this path, and no rate changes that"
+    )
+
+
+def _undefined_words(facts: Facts, s: Spelling) -> str:
+    return (
+        f"diverged at step {facts.step}: a step left the region where the loss is defined (NaN there, at "
+        "finite parameters): if the loss falls toward an edge of its domain, it has no minimum "
+        f"inside and a smaller rate only delays this; if not, {_lower(facts, s)}"
+    )
+
+
+def _left_finite_words(facts: Facts, s: Spelling) -> str:
+    return f"diverged at step {facts.step}: the {_what(facts)} left the finite numbers; " + _overshoot(
+        facts, s
+    )
+
+
+def _exploded_words(facts: Facts, s: Spelling) -> str:
+    first, last = facts.losses
+    words = f"diverged at step {facts.step}: the loss exploded from {first:.4g} to {last:.4g}; "
+    return words + _overshoot(facts, s)
+
+
+def _at_limit(tail: Callable[[Facts, Spelling], str]) -> Callable[[Facts, Spelling], str]:
+    """The words of a run that reached the step limit: "stopped at the step limit (k) with gradient
+    norm g", then ``tail``'s, from its losses and what the steps past its end do."""
+
+    def words(facts: Facts, s: Spelling) -> str:
+        limit = f"stopped at the step limit ({s.value('steps', facts.step)})"
+        return f"{limit} with gradient norm {facts.grad_norms[1]:.3g}{tail(facts, s)}"
+
+    return words
+
+
+def _falls_tail(facts: Facts, s: Spelling) -> str:
+    return f": the loss keeps falling ({_losses(facts)}): the loss may have no minimum along this path"
+
+
+def _too_small_tail(facts: Facts, s: Spelling) -> str:
+    return (
+        f": each step (rate x gradient) is below {facts.dtype}'s resolution at these parameter "
+        f"values, so the parameters no longer change ({_losses(facts)}): the rate is too small to move; "
+        + ("raise the rate" if facts.lr is None else f"raise {_the_rate(facts, s)}")
+    )
+
+
+def _stuck_tail(facts: Facts, s: Spelling) -> str:
+    norm_last = facts.grad_norms[1]
+    if facts.dtype == "float32":
         return (
-            f"{where}: the gradient vanished (norm {norm:.3g}) at a maximum of the loss, not a minimum: "
-            f"it curves down in every direction (curvature {low:.3g}); start elsewhere"
+            f"{_above_tol(facts, s)}: the steps no longer change the parameters at float32's precision, "
+            f"so it is as close as float32 gets; use float64 or a {_tolerance(s)} above {norm_last:.3g}"
         )
     return (
-        f"{where}: the gradient vanished (norm {norm:.3g}) at a saddle point, not a minimum: the loss "
-        f"still falls along a direction of negative curvature ({low:.3g}); start elsewhere"
+        f"{_above_tol(facts, s)}: the steps no longer change the parameters at {facts.dtype}'s "
+        f"precision; give a {_tolerance(s)} above {norm_last:.3g}"
     )
 
 
-def _kink(facts: Facts) -> bool:
-    """The gradient became undefined where the loss is finite and had fallen: a kink or a pole."""
-    first, last = facts.losses
+def _minimum_tail(facts: Facts, s: Spelling) -> str:
+    stop = "" if facts.tol is not None else f"; a {_tolerance(s)} stops it there"
+    return f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}"
+
+
+def _sign_tail(facts: Facts, s: Spelling) -> str:
+    assert facts.lr is not None
     return (
-        facts.outcome is Outcome.NOT_FINITE
-        and facts.step > 0
-        and facts.not_finite == "gradient"
-        and math.isfinite(last)
-        and last <= first
+        f": the sign method crosses the minimum back and forth within one step "
+        f"({_rate(facts.lr, facts.dtype)}) of it ({_losses(facts)}): its step does not shrink, so it "
+        f"gets no closer; lower {_the_rate(facts, s)} for a closer answer, or give a {_tolerance(s)} "
+        "to stop once a step no longer lowers the loss"
     )
 
 
-def _rose(facts: Facts) -> bool:
-    first, last = facts.losses
-    return last > first + 1e-9 * max(1.0, abs(first))
+def _bounces_grow_rose_tail(facts: Facts, s: Spelling) -> str:
+    return f": its bounces grow by {_growth(facts):.4g} a step ({_losses(facts)}), so {_lower(facts, s)}"
 
 
-def _fell(facts: Facts) -> bool:
-    first, last = facts.losses
-    return last < first - 1e-9 * max(1.0, abs(first))
+def _bounces_grow_tail(facts: Facts, s: Spelling) -> str:
+    return (
+        f": its bounces grow by {_growth(facts):.4g} a step at the end although the loss fell "
+        f"({_losses(facts)}): it may settle into a cycle, not a minimum; {_lower(facts, s)}"
+    )
 
 
-def _stalled(facts: Facts) -> bool:
-    """Stopped, or stuck, where the gradient vanished, after the loss rose: a plateau."""
-    if not _rose(facts):
-        return False
-    if facts.outcome in (Outcome.CONVERGED, Outcome.NO_GAIN):
-        return True
-    return facts.outcome is Outcome.MAX_STEPS and (_vanished(*facts.grad_norms) or facts.stuck)
+def _rose_growing_tail(facts: Facts, s: Spelling) -> str:
+    return (
+        f": the loss rose ({_losses(facts)}) and its gradient grows by {_growth(facts):.4g} a step: the "
+        f"steps are too large for the curvature along the path, so {_lower(facts, s)}"
+    )
+
+
+def _steeper_tail(facts: Facts, s: Spelling) -> str:
+    return (
+        f": the loss keeps falling ever faster ({_losses(facts)}), its gradient growing by "
+        f"{_growth(facts):.4g} a step: the loss may have no minimum along this path"
+    )
+
+
+def _bounces_tail(facts: Facts, s: Spelling) -> str:
+    return f": it bounces back and forth without settling ({_losses(facts)}), so {_lower(facts, s)}"
+
+
+def _rose_tail(facts: Facts, s: Spelling) -> str:
+    return (
+        f": the loss rose ({_losses(facts)}) without settling: the steps are too large for the "
+        f"curvature along the path, so {_lower(facts, s)}"
+    )
+
+
+def _more(s: Spelling) -> str:
+    return f"raise {s.name('steps', 'the step limit')}"
+
+
+def _settling_tail(facts: Facts, s: Spelling) -> str:
+    # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
+    more = _more(s)
+    fix = (
+        f"{more}, or start nearer a minimum"
+        if facts.lr is None
+        else f"{more}, or {_lower(facts, s)} a little"
+    )
+    return f": it bounces back and forth, settling ({_losses(facts)}); {fix}"
+
+
+def _flat_tail(facts: Facts, s: Spelling) -> str:
+    return (
+        f": the loss does not fall ({_losses(facts)}) and its gradient does not shrink: the loss may "
+        "have no minimum"
+    )
+
+
+def _descending_tail(facts: Facts, s: Spelling) -> str:
+    rate = "" if facts.lr is None else f" or {_the_rate(facts, s)}"
+    return f"{_above_tol(facts, s)}: still descending ({_losses(facts)}), so {_more(s)}{rate}"
+
+
+def _at_limit_rule(name: str, regime: Regime, when: tuple[Callable[[Runs], object], ...], tail) -> Rule:
+    return Rule(name, Status.MAX_STEPS, regime, when, _at_limit(tail))
+
+
+_C, _D, _S, _O = Regime.CONVERGED, Regime.DIVERGED, Regime.SLOW, Regime.OSCILLATING
+
+# How a run ends: the first rule that holds for it, in this order. The rules past KEPT_LIMIT see
+# only runs that reached the step limit (every other outcome is taken before), and read their
+# losses and what the steps past their end do.
+RULES: tuple[Rule, ...] = (
+    Rule("start", Status.DIVERGED, _D, (lambda r: r.left_finite, lambda r: r.step == 0), _start_words),
+    Rule("kink", Status.STALLED, Regime.STALLED, (lambda r: r.left_finite, lambda r: r.kink), _kink_words),
+    Rule("unbounded", Status.DIVERGED, _D, (lambda r: r.left_finite, lambda r: r.fell_far), _unbounded_words),
+    Rule(
+        "undefined", Status.DIVERGED, _D, (lambda r: r.left_finite, lambda r: r.undefined), _undefined_words
+    ),
+    Rule("left finite", Status.DIVERGED, _D, (lambda r: r.left_finite,), _left_finite_words),
+    Rule("exploded", Status.DIVERGED, _D, (lambda r: r.outcome == _EXPLODED,), _exploded_words),
+    Rule("plateau", Status.STALLED, Regime.STALLED, (lambda r: r.rose, lambda r: r.flat_end), _stalled_words),
+    Rule(
+        "maximum", Status.STALLED, Regime.STALLED, (lambda r: r.saddle, lambda r: r.high <= 0), _maximum_words
+    ),
+    Rule("saddle", Status.STALLED, Regime.STALLED, (lambda r: r.saddle,), _saddle_words),
+    Rule("imprecise", Status.STALLED, Regime.STALLED, (lambda r: r.outcome == _IMPRECISE,), _imprecise_words),
+    Rule("tolerance", Status.CONVERGED, _C, (lambda r: r.outcome == _CONVERGED,), _converged_words),
+    Rule("no gain", Status.CONVERGED, _C, (lambda r: r.outcome == _NO_GAIN,), _no_gain_words),
+    Rule("kept limit", Status.MAX_STEPS, _S, (lambda r: r.outcome == _KEPT_LIMIT,), _kept_words),
+    # Ever steeper downhill: nothing holds it.
+    _at_limit_rule("falls", _D, (lambda r: r.fell_far,), _falls_tail),
+    _at_limit_rule("too small", _S, (lambda r: r.too_small,), _too_small_tail),
+    _at_limit_rule("stuck", _C, (lambda r: r.stuck,), _stuck_tail),
+    # At the minimum to rounding, there and 16 steps on: bounces of a gradient of 1e-16 are
+    # rounding's, not the rate's (heavy ball at lr*L = 1.8 ends at loss 5e-32, flipping sign).
+    _at_limit_rule(
+        "reached",
+        _C,
+        (lambda r: r.vanished, lambda r: _vanished(r.first_norm, r.probe_end), lambda r: r.fell),
+        _minimum_tail,
+    ),
+    # A step of fixed length: once within a step of the minimum it crosses it back and forth,
+    # its gradient flipping (from 1e-14 at a lucky landing to a step's worth): that is no growth.
+    _at_limit_rule(
+        "sign crosses",
+        _C,
+        (lambda r: r.method == "sign" and r.lr is not None, lambda r: r.alternating, lambda r: r.fell),
+        _sign_tail,
+    ),
+    _at_limit_rule(
+        "bounces grow, rose",
+        _D,
+        (lambda r: r.grows, lambda r: r.alternating, lambda r: r.rose),
+        _bounces_grow_rose_tail,
+    ),
+    _at_limit_rule("bounces grow", _O, (lambda r: r.grows, lambda r: r.alternating), _bounces_grow_tail),
+    _at_limit_rule("rose, growing", _D, (lambda r: r.grows, lambda r: r.rose), _rose_growing_tail),
+    # Steeper than at the start.
+    _at_limit_rule(
+        "steeper",
+        _D,
+        (lambda r: r.growth_above(1 + STEEPER), lambda r: r.last_norm > r.first_norm),
+        _steeper_tail,
+    ),
+    _at_limit_rule(
+        "bounces",
+        _O,
+        (lambda r: r.alternating, lambda r: r.growth_above(1 - GROWS, equal=True)),
+        _bounces_tail,
+    ),
+    _at_limit_rule("rose", _D, (lambda r: r.rose,), _rose_tail),
+    _at_limit_rule("vanished", _C, (lambda r: r.vanished,), _minimum_tail),
+    _at_limit_rule("settling", _S, (lambda r: 2 * r.flips >= r.pairs, lambda r: r.fell), _settling_tail),
+    _at_limit_rule(
+        "flat", _S, (lambda r: _not(r.fell), lambda r: r.growth_above(1 - FLAT, equal=True)), _flat_tail
+    ),
+    _at_limit_rule("descending", _S, (), _descending_tail),
+)
+
+# Per rule, its status and regime: a batch's are looked up by the index of its rule.
+STATUSES = tuple(rule.status for rule in RULES)
+REGIMES = tuple(rule.regime for rule in RULES)
+
+
+def rule_of(facts: Facts) -> int:
+    """The index in :data:`RULES` of the first rule that holds for one run."""
+    one = Runs.of(facts)  # Python numbers: no NumPy warning to silence
+    for i, rule in enumerate(RULES):
+        for holds in rule.when:  # stops at the first condition that fails
+            if not holds(one):
+                break
+        else:
+            return i
+    raise AssertionError("the last rule holds always")
+
+
+def classify(runs: Runs) -> np.ndarray:
+    """Each run's rule at once: per run, the index in :data:`RULES` of the first rule that holds.
+
+    Every rule is evaluated over the whole batch (array operations, no Python per run), and each
+    run takes the first that holds, as :func:`rule_of` does for one run.
+    """
+    shape = np.shape(runs.outcome)
+    with np.errstate(all="ignore"):
+        held = [
+            np.logical_and.reduce([np.broadcast_to(np.asarray(h(runs), bool), shape) for h in rule.when])
+            if rule.when
+            else np.ones(shape, bool)
+            for rule in RULES[:-1]
+        ]
+    return np.select(held, np.arange(len(RULES) - 1), len(RULES) - 1).astype(np.intp)
 
 
 def status(facts: Facts) -> Status:
     """What the user sees, judged against the record (see :func:`judge`)."""
-    return judge(facts).status
+    return RULES[rule_of(facts)].status
 
 
 def describe(facts: Facts, spelling: Spelling = PYTHON) -> str:
     """Why a run ended and what to try, in one sentence: the only wording of every driver."""
-    return judge(facts, spelling).sentence
+    return RULES[rule_of(facts)].words(facts, spelling)
 
 
 def judge(facts: Facts, spelling: Spelling = PYTHON) -> Ending:
     """A run's status, regime and sentence, decided together from its facts.
 
-    Every driver (``descend``, ``sweep``, ``sgd``, the fits) ends its runs here, so the
-    same run reads the same whichever ran it; ``spelling`` names the parameters as the
-    front end that shows the sentence writes them (``tol``, ``--tol``).
+    Every driver (``descend``, ``sweep``, ``sgd``, the fits) ends its runs by :data:`RULES`, so
+    the same run reads the same whichever ran it (a batch is judged at once by :func:`classify`);
+    ``spelling`` names the parameters as the front end that shows the sentence writes them
+    (``tol``, ``--tol``).
     """
-    s = spelling
-    first, last = facts.losses
-    k = facts.step
-    if facts.outcome is Outcome.NOT_FINITE:
-        kind = Status.STALLED if _kink(facts) else Status.DIVERGED
-        return Ending(kind, Regime(kind.value), _not_finite(facts, s))
-    if facts.outcome is Outcome.EXPLODED:
-        words = f"diverged at step {k}: the loss exploded from {first:.4g} to {last:.4g}; "
-        return Ending(Status.DIVERGED, Regime.DIVERGED, words + _overshoot(facts, s))
-    norm_last = facts.grad_norms[1]
-    if _stalled(facts):
-        return Ending(
-            Status.STALLED,
-            Regime.STALLED,
-            f"stalled at step {k}: the gradient vanished (norm {norm_last:.3g}) but the loss rose from "
-            f"{first:.4g} to {last:.4g}: a flat region, not a minimum; {_lower(facts, s)} or start elsewhere",
-        )
-    if _saddle(facts):
-        return Ending(Status.STALLED, Regime.STALLED, _saddle_words(facts))
-    bounced = "; it got there by overshooting back and forth" if facts.overshot else ""
-    if facts.outcome is Outcome.IMPRECISE:
-        above = f"{s.name('tol')} above {norm_last:.3g}"
-        return Ending(
-            Status.STALLED,
-            Regime.STALLED,
-            f"stalled at step {k}: the gradient norm fell to {norm_last:.3g}, within the tolerance, but the "
-            "answer has no correct digit against the closed form: the tolerance is finer than the loss's "
-            f"rounding allows here (float32, or nearly dependent columns); use float64, or a {above}",
-        )
-    if facts.outcome is Outcome.CONVERGED:
-        words = f"converged at step {k}: gradient norm {norm_last:.3g}" + (
-            "" if facts.tol is None else f" <= {s.name('tol')} {facts.tol:g}"  # a solver's own rule
-        )
-        return Ending(Status.CONVERGED, Regime.CONVERGED, words + bounced)
-    if facts.outcome is Outcome.NO_GAIN:
-        step = "a step" if facts.lr is None else f"a step of {facts.lr:g}"
-        words = f"converged at step {k}: {step} no longer lowers the loss"
-        return Ending(Status.CONVERGED, Regime.CONVERGED, words + bounced)
-    if facts.outcome is Outcome.KEPT_LIMIT:
-        return Ending(
-            Status.MAX_STEPS,
-            Regime.SLOW,
-            f"stopped at step {k}: keeping every step of a longer run would pass the limit of "
-            f"{LIMITS.trajectory_numbers:,} numbers in memory; ask for fewer steps or a larger tolerance",
-        )
-    regime, words = _at_limit(facts, s)
-    limit = f"stopped at the step limit ({s.value('steps', k)})"
-    return Ending(Status.MAX_STEPS, regime, f"{limit} with gradient norm {norm_last:.3g}{words}")
+    rule = RULES[rule_of(facts)]
+    return Ending(rule.status, rule.regime, rule.words(facts, spelling))
 
 
-def _at_limit(facts: Facts, s: Spelling) -> tuple[Regime, str]:
-    """The regime of a run that reached the step limit, and the words after "stopped at the step
-    limit (k) with gradient norm g": from its losses and what the steps past its end do."""
-    first, last = facts.losses
-    probe = facts.probe or Probe(0, facts.grad_norms[1], facts.grad_norms[1], True, 0)
-    growth, alternating = probe.growth, probe.alternating
-    losses = f"loss {first:.4g} -> {last:.4g}"
-    if fell_far(facts):  # ever steeper downhill: nothing holds it
-        return Regime.DIVERGED, (
-            f": the loss keeps falling ({losses}): the loss may have no minimum along this path"
-        )
-    if too_small(facts):
-        return Regime.SLOW, (
-            f": each step (rate x gradient) is below {facts.dtype}'s resolution at these parameter "
-            f"values, so the parameters no longer change ({losses}): the rate is too small to move; "
-            + ("raise the rate" if facts.lr is None else f"raise {_the_rate(facts, s)}")
-        )
-    tolerance = f"tolerance ({s.name('tol')})"
-    if facts.stuck:
-        tol = "" if facts.tol is None else f" > {s.name('tol')} {facts.tol:g}"
-        if facts.dtype == "float32":
-            return Regime.CONVERGED, (
-                f"{tol}: the steps no longer change the parameters at float32's precision, so it is as "
-                f"close as float32 gets; use float64 or a {tolerance} above {facts.grad_norms[1]:.3g}"
-            )
-        return Regime.CONVERGED, (
-            f"{tol}: the steps no longer change the parameters at {facts.dtype}'s precision; give a "
-            f"{tolerance} above {facts.grad_norms[1]:.3g}"
-        )
-    grows, lower = growth > 1 + 1e-6, _lower(facts, s)
-    if _vanished(*facts.grad_norms) and _vanished(facts.grad_norms[0], probe.end) and _fell(facts):
-        # At the minimum to rounding, there and 16 steps on: bounces of a gradient of 1e-16 are
-        # rounding's, not the rate's (heavy ball at lr*L = 1.8 ends at loss 5e-32, flipping sign).
-        stop = "" if facts.tol is not None else f"; a {tolerance} stops it there"
-        return (
-            Regime.CONVERGED,
-            f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}",
-        )
-    if facts.method == "sign" and alternating and facts.lr is not None and _fell(facts):
-        # A step of fixed length: once within a step of the minimum it crosses it back and forth,
-        # its gradient flipping (from 1e-14 at a lucky landing to a step's worth): that is no growth.
-        return Regime.CONVERGED, (
-            f": the sign method crosses the minimum back and forth within one step "
-            f"({_rate(facts.lr, facts.dtype)}) of it ({losses}): its step does not shrink, so it gets no "
-            f"closer; lower {_the_rate(facts, s)} for a closer answer, or give a {tolerance} to stop once "
-            "a step no longer lowers the loss"
-        )
-    if grows and alternating and _rose(facts):
-        return Regime.DIVERGED, f": its bounces grow by {growth:.4g} a step ({losses}), so {_lower(facts, s)}"
-    if grows and alternating:
-        return Regime.OSCILLATING, (
-            f": its bounces grow by {growth:.4g} a step at the end although the loss fell ({losses}): it "
-            f"may settle into a cycle, not a minimum; {_lower(facts, s)}"
-        )
-    if grows and _rose(facts):
-        return Regime.DIVERGED, (
-            f": the loss rose ({losses}) and its gradient grows by {growth:.4g} a step: the steps are too "
-            f"large for the curvature along the path, so {_lower(facts, s)}"
-        )
-    if growth > 1 + 1e-3 and facts.grad_norms[1] > facts.grad_norms[0]:  # steeper than at the start
-        return Regime.DIVERGED, (
-            f": the loss keeps falling ever faster ({losses}), its gradient growing by {growth:.4g} a "
-            "step: the loss may have no minimum along this path"
-        )
-    if alternating and growth >= 1 - 1e-6:
-        return Regime.OSCILLATING, f": it bounces back and forth without settling ({losses}), so {lower}"
-    if _rose(facts):
-        return Regime.DIVERGED, (
-            f": the loss rose ({losses}) without settling: the steps are too large for the curvature "
-            f"along the path, so {_lower(facts, s)}"
-        )
-    if _vanished(*facts.grad_norms):
-        stop = "" if facts.tol is not None else f"; a {tolerance} stops it there"
-        return (
-            Regime.CONVERGED,
-            f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}",
-        )
-    more = f"raise {s.name('steps', 'the step limit')}"
-    if probe.flips >= probe.pairs / 2 and _fell(facts):
-        # Overshooting while it settles: a higher rate would overshoot more, so never advise one.
-        fix = f"{more}, or start nearer a minimum" if facts.lr is None else f"{more}, or {lower} a little"
-        return Regime.SLOW, f": it bounces back and forth, settling ({losses}); {fix}"
-    if not _fell(facts) and growth >= 1 - 1e-9:
-        return Regime.SLOW, (
-            f": the loss does not fall ({losses}) and its gradient does not shrink: the loss may have "
-            "no minimum"
-        )
-    tol = "" if facts.tol is None else f" > {s.name('tol')} {facts.tol:g}"
-    rate = "" if facts.lr is None else f" or {_the_rate(facts, s)}"
-    return Regime.SLOW, f"{tol}: still descending ({losses}), so {more}{rate}"
+class Notes(Sequence[str]):
+    """The sentences of a judged batch, each worded when first read and then kept (on this object
+    alone): judging many runs formats none of them up front.
 
+    Indexed by run, or by ``(i, j)`` when the batch is a grid of ``shape``.
+    """
 
-def _not_finite(facts: Facts, s: Spelling) -> str:
-    first, last = facts.losses
-    k = facts.step
-    if k == 0:
-        what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
-        return f"the {what} is not finite at the start: choose another starting point"
-    if _kink(facts):
-        return (
-            f"stopped at step {k}: the gradient is not finite there (a kink or a pole of the loss) "
-            f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
-        )
-    if fell_far(facts):
-        return (
-            f"diverged at step {k}: the loss fell without bound (from {first:.4g} to {last:.4g}): "
-            "it has no minimum along this path, and no rate changes that"
-        )
-    if facts.undefined:
-        return (
-            f"diverged at step {k}: a step left the region where the loss is defined (NaN there, at "
-            "finite parameters): if the loss falls toward an edge of its domain, it has no minimum "
-            f"inside and a smaller rate only delays this; if not, {_lower(facts, s)}"
-        )
-    what = facts.not_finite or "size of the gradient"  # each part finite, the sum of squares not
-    return f"diverged at step {k}: the {what} left the finite numbers; " + _overshoot(facts, s)
+    def __init__(self, runs: Runs, rules: np.ndarray, shape: tuple[int, ...] | None = None) -> None:
+        self._runs, self._rules = runs, rules
+        self.shape = shape if shape is not None else (len(runs),)
+        self._kept: list[str | None] = [None] * len(runs)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def word(self, run: int, spelling: Spelling = PYTHON) -> str:
+        """Run ``run``'s sentence (flat index), naming the parameters as ``spelling`` writes them."""
+        if spelling is not PYTHON:
+            return RULES[self._rules[run]].words(self._runs[run], spelling)
+        kept = self._kept[run]
+        if kept is None:
+            kept = self._kept[run] = RULES[self._rules[run]].words(self._runs[run], PYTHON)
+        return kept
+
+    def _flat(self, index: int | tuple[int, int]) -> int:
+        if isinstance(index, tuple):
+            i, j = index
+            rows, cols = self.shape
+            return range(rows)[i] * cols + range(cols)[j]
+        return range(len(self._kept))[index]
+
+    def __getitem__(self, index):
+        """One sentence (by run, or by cell of a grid), or a list of them (a slice, or a grid's row)."""
+        if isinstance(index, slice):
+            return [self[k] for k in range(len(self))[index]]
+        if len(self.shape) == 2 and not isinstance(index, tuple):
+            return [self[index, j] for j in range(self.shape[1])]
+        return self.word(self._flat(index))
+
+    def tolist(self) -> list:
+        """Every sentence, as a list (a list of rows for a grid)."""
+        return [self[i] for i in range(len(self))]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Notes | Sequence) and not isinstance(other, str):
+            return self.tolist() == list(other.tolist() if isinstance(other, Notes) else other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self.tolist())
 
 
 def separated(step: int) -> Ending:
@@ -539,13 +1057,6 @@ def separated(step: int) -> Ending:
         "the likelihood keeps rising as the coefficients grow: there is no finite maximum to reach "
         "(drop the separating regressor, or use a penalised fit)",
     )
-
-
-def fell_far(facts: Facts) -> bool:
-    """The loss fell as far below its start as an exploding loss rises above it: it has no minimum."""
-    first, last = facts.losses
-    lowest = min(x for x in (last, first) if not math.isnan(x))
-    return lowest < first - EXPLODE * max(1.0, abs(first))
 
 
 def facts_from_rows(

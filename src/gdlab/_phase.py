@@ -10,6 +10,7 @@ theory draws the same map: heavy ball converges exactly when ``0 <= b < 1`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import jax
@@ -17,7 +18,7 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab._checks import LIMITS, PYTHON, InputError, Spelling, size
-from gdlab._engine import Facts, describe
+from gdlab._engine import REGIMES, STATUSES, Facts, Notes, Runs, describe
 from gdlab._json import plain
 from gdlab._loss import as_loss
 from gdlab._methods import METHODS, Method, resolve_method
@@ -31,6 +32,10 @@ from gdlab._types import DTypeLike, Loss, MethodLike, Params
 # Numbers a run holds while it runs, per parameter: its parameters, gradient, optimiser state (Adam's
 # two moments), the two saved rows and their gradients; a grid is refused past LIMITS.sweep_numbers.
 HELD_PER_PARAMETER = 8
+
+# Each rule's regime and status names (gdlab._engine.RULES), looked up by the cells' rules at once.
+_REGIME_NAMES = np.array([r.value for r in REGIMES])
+_STATUS_NAMES = np.array([s.value for s in STATUSES])
 
 # Regimes that mean "it converges, given steps": the theory's stable side.
 SETTLING = (Regime.CONVERGED.value, Regime.SLOW.value)
@@ -101,7 +106,8 @@ class Phase:
         regime: each cell's regime name (``"converged"``, ``"slow"``, ``"oscillating"``,
             ``"diverged"``, ``"stalled"``), decided by the engine.
         status: each cell's status name.
-        notes: each cell's sentence, the engine's words for how the run ended.
+        notes: each cell's sentence, the engine's words for how the run ended (``notes[i, j]``;
+            worded when first read, :class:`gdlab._engine.Notes`).
         final_loss: each run's last loss.
         final_grad_norm: each run's last gradient norm.
         steps_taken: each run's number of steps.
@@ -118,13 +124,13 @@ class Phase:
     tol: float | None
     regime: np.ndarray
     status: np.ndarray
-    notes: np.ndarray
+    notes: Notes
     final_loss: np.ndarray
     final_grad_norm: np.ndarray
     steps_taken: np.ndarray
     boundary: Boundary | None
     theory_note: str
-    facts: tuple[Facts, ...] = field(default=(), compare=False, repr=False)
+    facts: Sequence[Facts] = field(default=(), compare=False, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -140,6 +146,8 @@ class Phase:
                 f"and {cols} (the {self.setting})"
             )
         i, j = range(rows)[i], range(cols)[j]
+        if isinstance(self.notes, Notes):
+            return self.notes.word(i * cols + j, spelling)
         return describe(self.facts[i * cols + j], spelling) if self.facts else str(self.notes[i, j])
 
     def counts(self) -> dict[str, int]:
@@ -301,6 +309,7 @@ def phase(
     with np.errstate(all="ignore"):
         grad_norm = np.linalg.norm(finals, axis=1)
     boundary, why = _theory(f, spec, start, rate, beta, dt)
+    assert isinstance(result.facts, Runs) and result.rules is not None
     return Phase(
         lrs=rate.astype(np.float64),
         momenta=beta,
@@ -308,9 +317,9 @@ def phase(
         method=spec.name,
         steps=steps,
         tol=stop,
-        regime=np.array([r.value for r in result.regime]).reshape(grid),
-        status=np.array([s.value for s in result.status]).reshape(grid),
-        notes=np.array(result.notes, dtype=object).reshape(grid),
+        regime=_REGIME_NAMES[result.rules].reshape(grid),
+        status=_STATUS_NAMES[result.rules].reshape(grid),
+        notes=Notes(result.facts, result.rules, grid),
         final_loss=np.asarray(result.final_loss, np.float64).reshape(grid),
         final_grad_norm=grad_norm.reshape(grid),
         steps_taken=np.asarray(result.steps_taken).reshape(grid),

@@ -9,7 +9,6 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -21,12 +20,16 @@ from gdlab._cancel import Pace, checkpoint, power_of_two
 from gdlab._checks import LIMITS, PYTHON, InputError, Spelling, size
 from gdlab._descend import cost_key, descend
 from gdlab._engine import (
+    PROBE,
+    REGIMES,
+    STATUSES,
     Facts,
+    Notes,
     Outcome,
-    Probe,
+    Runs,
+    classify,
     describe,
     inner,
-    judge,
     make_step,
     needs_curvature,
     optimiser,
@@ -202,9 +205,14 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     per_step = entry.seconds[cost]
     checkpoint()
     if per_step * steps <= WHOLE_SECONDS:
-        traced, began = entry.traces[0], time.perf_counter()
-        out = jax.block_until_ready(entry.jitted(inits, lrs, tol, steps, early, every, chunks))
-        if entry.traces[0] == traced and steps:  # not a compile's time
+        fast = not early and chunks == 1 and every == steps and method.name in FAST_METHODS
+        quick = _fast.entry(f, method)
+        traced, began = entry.traces[0] + quick.traces[0], time.perf_counter()
+        if fast:
+            out = _fast_then_careful(f, method, inits, lrs, tol, steps, every, chunks)
+        else:
+            out = jax.block_until_ready(entry.jitted(inits, lrs, tol, steps, early, every, chunks))
+        if entry.traces[0] + quick.traces[0] == traced and steps:  # not a compile's time
             entry.seconds[cost] = (time.perf_counter() - began) / steps
         return out
     carry, first, overshoot = _begin(f, method, inits, lrs)
@@ -322,6 +330,81 @@ def _whole_all(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
 _whole = PerKey(_whole_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chunks"), per_loss=True)
 
 
+# Methods whose runs :func:`_fast_all` computes to the last digit as :func:`_whole_all` (and
+# ``descend``) does: plain arithmetic updates, which XLA compiles alike in either loop. Adam's
+# square root and division came out one unit in the last place apart in a few runs, so it (and
+# any optax transformation) takes the careful loop only.
+FAST_METHODS = frozenset({"gd", "momentum", "nesterov"})
+
+
+def _fast_all(f, method: Method, inits, lrs, tol, steps: int):
+    """:func:`_whole_all`'s outputs for a sweep that keeps each run's start and end and has no
+    tolerance, exact for every run that never stops, and which runs may have stopped.
+
+    The loop carries only the parameters and the optimiser state: a step where the stop rule fires
+    makes the parameters NaN instead of freezing them, and NaN parameters fire it again, so such a
+    run ends marked (non-finite). The stop rule's arithmetic is the same; what is saved is carrying
+    an outcome code and a step count through every step, and choosing between the old and the new
+    state. A marked run is computed again by :func:`_whole_all` (:func:`_fast_then_careful`).
+    """
+    carry, first, overshoot = _begin_all(f, method, inits, lrs)
+
+    def run(carry, first, lr):
+        loss, step, _ = _pieces(f, method, lr, tol, False, first)
+        p, state, code, taken = carry
+        value, g = jax.value_and_grad(loss)(p)
+
+        def fast(c, _):
+            q, s = c
+            v, gq, new_q, new_s = step(q, s)
+            stops = outcome(loss, method, v, gq, q, new_q, first, tol, False) != Outcome.RUNNING
+            return (jax.tree.map(lambda x: jnp.where(stops, jnp.nan, x), new_q), new_s), None
+
+        (q, s), _ = jax.lax.scan(fast, (p, state), None, length=steps)
+        marked = sum(jnp.sum(~jnp.isfinite(x)) for x in jax.tree.leaves(q)) > 0
+        return (q, s, code, taken + steps), (p, value, g), marked
+
+    carry, start, marked = jax.vmap(run)(carry, first, lrs)
+    final, codes, taken, probe = _finish_all(f, method, carry, first, lrs, tol, False)
+    rows = jax.tree.map(lambda r, e: jnp.stack([r, e], axis=1), start, final)
+    return (rows, final, codes, taken, first, overshoot, probe), marked
+
+
+_fast = PerKey(_fast_all, 2, COMPILED_LOSSES, ("steps",), per_loss=True)
+
+
+def _fast_then_careful(f, method: Method, inits, lrs, tol, steps: int, every: int, chunks: int):
+    """:func:`_fast_all`, then the runs it marked computed again by :func:`_whole_all`, in a batch
+    padded to a power of two (so that few batch sizes compile), and put in their places."""
+    out, marked = _fast(f, method, inits, lrs, tol, steps)
+    again = np.flatnonzero(np.asarray(marked))
+    if not again.size:
+        return jax.block_until_ready(out)
+    runs = int(np.shape(lrs)[0])
+    size = 1 << (int(again.size) - 1).bit_length()
+    if size >= runs:  # most runs stop: compute them all carefully
+        return jax.block_until_ready(_whole(f, method, inits, lrs, tol, steps, False, every, chunks))
+    pick = np.concatenate([again, np.full(size - again.size, again[0])])
+    part = _whole(
+        f,
+        method,
+        jax.tree.map(lambda a: np.asarray(a)[pick], inits),
+        np.asarray(lrs)[pick],
+        tol,
+        steps,
+        False,
+        every,
+        chunks,
+    )
+
+    def patch(whole, redone):
+        whole = np.array(whole)  # a writable copy
+        whole[again] = np.asarray(redone)[: again.size]
+        return whole
+
+    return jax.tree.map(patch, out, part)
+
+
 @dataclass(frozen=True, repr=False)
 class Sweep:
     """Many runs of one loss and method: one per (rate, start) pair, rate-major.
@@ -341,9 +424,12 @@ class Sweep:
         steps_taken: each run's number of steps (where it converged or diverged, or ``steps``).
         status: each run's :class:`~gdlab.Status`.
         regime: each run's :class:`Regime`.
-        notes: a sentence per run saying what happened.
-        facts: what each note was made of, so that a front end words it again naming the
-            parameters its own way (:meth:`runs` with a ``spelling``).
+        notes: a sentence per run saying what happened, worded when first read
+            (:class:`gdlab._engine.Notes`).
+        facts: what each note was made of, as columns (:class:`gdlab._engine.Runs`; ``facts[i]`` is
+            run ``i``'s), so that a front end words it again naming the parameters its own way
+            (:meth:`runs` with a ``spelling``).
+        rules: each run's rule in :data:`gdlab._engine.RULES`, which gave its status, regime and note.
         stability: curvature at the best run's end: ``2/L`` and the best fixed rate (``None`` where
             the Hessian is not finite, or the loss has more than
             :data:`gdlab._stability.STABILITY_COMPONENTS` parameters).
@@ -365,7 +451,7 @@ class Sweep:
     steps_taken: np.ndarray
     status: tuple[Status, ...]
     regime: tuple[Regime, ...]
-    notes: tuple[str, ...]
+    notes: Sequence[str]
     stability: Stability | None
     method: str
     steps: int
@@ -373,7 +459,8 @@ class Sweep:
     loss_fn: Loss | None = field(default=None, compare=False)
     spec: Method | None = field(default=None, compare=False)
     starts_per_rate: int = 1
-    facts: tuple[Facts, ...] = field(default=(), compare=False, repr=False)
+    facts: Sequence[Facts] = field(default=(), compare=False, repr=False)
+    rules: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.lrs.size)
@@ -462,11 +549,13 @@ class Sweep:
         frame["regime"] = [r.value for r in self.regime]
         frame["steps"] = self.steps_taken
         frame["final loss"] = self.final_loss
-        frame["note"] = self.notes
+        frame["note"] = list(self.notes)
         return frame
 
     def note(self, run: int, spelling: Spelling = PYTHON) -> str:
         """Run ``run``'s note, naming the parameters as ``spelling`` writes them."""
+        if isinstance(self.notes, Notes):
+            return self.notes.word(range(len(self))[run], spelling)
         return describe(self.facts[run], spelling) if self.facts else self.notes[run]
 
     def runs(self, spelling: Spelling = PYTHON) -> list[dict[str, object]]:
@@ -689,13 +778,12 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     P, L, G = (jax.tree.map(np.asarray, r) for r in rows)
     final_p, final_loss, final_g = (jax.tree.map(np.asarray, x) for x in final)
     codes, taken, first, overshoot = (np.asarray(x) for x in ending[:4])
-    probe = np.stack([np.asarray(x, np.float64) for x in ending[4]], axis=1)
+    probe = [np.asarray(x) for x in ending[4]]
     every = _runs(
         codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, spec.name, dt, overshoot, probe
     )
     every = _measure_curvature(f, every, final_p, dt)
-    facts = [run.facts() for run in every]
-    judged = [judge(f) for f in facts]
+    rules = classify(every)
     finite = np.where(np.isfinite(final_loss), final_loss, np.inf)
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
@@ -703,6 +791,8 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     if ravel_pytree(at)[0].size <= STABILITY_COMPONENTS:
         with contextlib.suppress(InputError):
             curvature = stability(f, at, dtype=dt)
+    # Each run's status and regime, looked up by its rule at once (the enum members, as objects).
+    status, regime = (tuple(np.array(of, dtype=object)[rules].tolist()) for of in (STATUSES, REGIMES))
     return Sweep(
         lrs=lrs,
         starts=jax.tree.map(np.asarray, starts),
@@ -714,9 +804,9 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         final_loss=np.asarray(final_loss),
         final_grad=final_g,
         steps_taken=taken,
-        status=tuple(j.status for j in judged),
-        regime=tuple(j.regime for j in judged),
-        notes=tuple(j.sentence for j in judged),
+        status=status,
+        regime=regime,
+        notes=Notes(every, rules),
         stability=curvature,
         method=spec.name,
         steps=steps,
@@ -724,65 +814,28 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
         loss_fn=f,
         spec=spec,
         starts_per_rate=per_rate,
-        facts=tuple(facts),
+        facts=every,
+        rules=rules,
     )
 
 
-def _measure_curvature(f, runs: list[_Run], final_p, dt) -> list[_Run]:
-    """Runs whose gradient vanished, with the curvature where they ended (minimum, saddle or maximum)."""
-    ended = [i for i, r in enumerate(runs) if needs_curvature(Outcome(r.code), r.first_norm, r.last_norm)]
-    if not ended:
+def _measure_curvature(f, runs: Runs, final_p, dt) -> Runs:
+    """The runs, with the curvature where those whose gradient vanished ended (minimum, saddle or
+    maximum) in their curvature columns."""
+    ended = np.flatnonzero(needs_curvature(runs.outcome, runs.first_norm, runs.last_norm))
+    if not ended.size:
         return runs
-    ranges = curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt)
-    runs = list(runs)
-    for i, (low, high) in zip(ended, ranges.tolist(), strict=True):
-        runs[i] = runs[i]._replace(curvature=(low, high))
-    return runs
+    ranges = np.asarray(curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt))
+    low, high = runs.low.copy(), runs.high.copy()
+    low[ended], high[ended] = ranges[:, 0], ranges[:, 1]
+    return runs.replace(low=low, high=high)
 
 
-class _Run(NamedTuple):
-    """What judging one run needs, as plain numbers; :meth:`facts` for the engine's words.
-
-    A named tuple, not a dataclass: a sweep makes one per run, and tuples are made fastest.
-    """
-
-    code: int
-    step: int
-    first_loss: float
-    last_loss: float
-    first_norm: float
-    last_norm: float
-    not_finite: str
-    lr: float
-    tol: float | None
-    method: str
-    dtype: str
-    overshoot: bool
-    probe: tuple[float, float, float, float]  # flips, start, end, moved (see gdlab._engine.Probe)
-    curvature: tuple[float, float] | None = None
-    undefined: bool = False
-
-    def facts(self) -> Facts:
-        flips, start, end, moved = self.probe
-        return Facts(
-            outcome=Outcome(self.code),
-            step=self.step,
-            losses=(self.first_loss, self.last_loss),
-            grad_norms=(self.first_norm, self.last_norm),
-            not_finite=self.not_finite,
-            lr=self.lr,
-            tol=self.tol,
-            method=self.method,
-            dtype=self.dtype,
-            probe=Probe(int(flips), start, end, bool(moved)),
-            overshot=self.overshoot,
-            curvature=self.curvature,
-            undefined=self.undefined,
-        )
-
-
-def _runs(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, dt, overshoot, probe):
-    """Every run's :class:`_Run`, its arrays reduced at once with NumPy."""
+def _runs(
+    codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method, dt, overshoot, probe
+) -> Runs:
+    """Every run's facts as columns (:class:`gdlab._engine.Runs`), its arrays reduced at once with
+    NumPy; losses and norms in float64 whatever the run's type, as the engine compares them."""
     runs = lrs.size
     first_g = flat_rows(jax.tree.map(lambda a: a[:, 0], G), runs)
     last_g, last_p = flat_rows(final_g, runs), flat_rows(final_p, runs)
@@ -798,22 +851,29 @@ def _runs(codes, taken, first, final_loss, G, final_g, final_p, lrs, tol, method
         "",
     )
     undefined = np.isnan(final_loss) & np.all(np.isfinite(last_p), axis=1)
-    columns = zip(
-        codes.tolist(),
-        taken.tolist(),
-        first.tolist(),
-        final_loss.tolist(),
-        first_norm.tolist(),
-        last_norm.tolist(),
-        what.tolist(),
-        lrs.tolist(),
-        overshoot.tolist(),
-        probe.tolist(),
-        undefined.tolist(),
-        strict=True,
+    flips, start, end, moved = probe
+    f64 = lambda a: np.asarray(a, np.float64).reshape(runs)  # noqa: E731
+    nan = np.full(runs, np.nan)
+    return Runs(
+        outcome=np.asarray(codes, np.int64).reshape(runs),
+        step=np.asarray(taken, np.int64).reshape(runs),
+        first_loss=f64(first),
+        last_loss=f64(final_loss),
+        first_norm=f64(first_norm),
+        last_norm=f64(last_norm),
+        not_finite=what.reshape(runs),
+        lr=f64(lrs),
+        tol=tol,
+        method=method,
+        dtype=str(np.dtype(dt)),
+        flips=np.asarray(flips, np.int64).reshape(runs),
+        probe_start=f64(start),
+        probe_end=f64(end),
+        moved=np.asarray(moved, bool).reshape(runs),
+        pairs=np.full(runs, PROBE - 1, np.int64),
+        probed=np.ones(runs, bool),
+        overshot=np.asarray(overshoot, bool).reshape(runs),
+        low=nan,
+        high=nan.copy(),
+        undefined=undefined.reshape(runs),
     )
-    name = str(np.dtype(dt))
-    return [
-        _Run(c, k, f0, f1, n0, n1, w, lr, tol, method, name, o, tuple(pr), None, u)
-        for c, k, f0, f1, n0, n1, w, lr, o, pr, u in columns
-    ]
