@@ -234,7 +234,7 @@ def _suggest(name: str, choices) -> str:
     return f"; did you mean {near}?" if near else ""
 
 
-Fn = Callable[[dict], "jax.Array"]
+Fn = Callable[[dict], Any]  # a JAX array, or (compiled for NumPy) arrays and Dual numbers
 Exact = Callable[[], object] | None  # builds a node's SymPy form from its parts' forms
 MATRIX_FORMS = "matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only"
 TOO_LARGE = 1e300  # larger constants are refused: a step or two of arithmetic would overflow

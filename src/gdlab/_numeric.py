@@ -134,7 +134,7 @@ def _sigmoid(x: Any) -> Any:
 
 
 def _erf(x: Any) -> Any:
-    from scipy.special import erf  # type: ignore[import-untyped]
+    from scipy.special import erf
 
     return erf(x)
 
