@@ -853,18 +853,23 @@ class NumericForm:
     function: Callable[[dict], Any]
 
     def values(self, coef: np.ndarray, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
-        """The formula at ``coef`` on ``n`` rows of ``columns``."""
-        env = {**columns, **dict(zip(self.params, (float(c) for c in coef), strict=True))}
-        with np.errstate(all="ignore"):  # a value outside the domain is NaN, as in JAX
-            return np.broadcast_to(np.asarray(self.function(env), dtype=np.float64), (n,))
+        """The formula at ``coef`` on ``n`` rows of ``columns`` (a value outside a function's domain
+        is NaN, as in JAX: call it under ``np.errstate(all="ignore")`` to silence NumPy's warning)."""
+        env = dict(columns)
+        env.update(zip(self.params, coef.tolist(), strict=True))
+        value = self.function(env)
+        if isinstance(value, np.ndarray) and value.shape == (n,):
+            return value
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
 
     def jacobian(
         self, coef: np.ndarray, columns: Mapping[str, np.ndarray], n: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The formula's values (``n``) and exact Jacobian in its parameters (``n x p``) at ``coef``."""
-        env = {**columns, **_numeric.seeds(self.params, coef)}
-        with np.errstate(all="ignore"):
-            return _numeric.jacobian(self.function(env), n, len(self.params))
+        """The formula's values (``n``) and exact Jacobian in its parameters (``n x p``) at ``coef``
+        (under ``np.errstate``, as :meth:`values`)."""
+        env: dict[str, Any] = dict(columns)
+        env.update(_numeric.seeds(self.params, coef))
+        return _numeric.jacobian(self.function(env), n, len(self.params))
 
 
 def numeric_form(text: str, columns: tuple[str, ...] = ()) -> NumericForm | None:

@@ -37,8 +37,11 @@ def _parts(a: Value) -> tuple[Any, np.ndarray | None]:
 
 
 def _scaled(tangent: np.ndarray, factor: Any) -> np.ndarray:
-    """``factor * tangent`` with the factor spread over the parameter axis."""
-    return tangent * np.expand_dims(factor, -1)
+    """``factor * tangent`` with the factor spread over the parameter axis (values are numbers or
+    one value a row: a formula with a NumPy form is elementwise over 1-D columns)."""
+    if isinstance(factor, np.ndarray) and factor.ndim:
+        return tangent * factor[:, None]
+    return tangent * factor
 
 
 def _chain(name: str, value: Callable, slope: Callable) -> Callable[[Value], Value]:
@@ -58,9 +61,9 @@ def _sum(a: Value, b: Value, sign: float) -> Value:
     value = x + y if sign > 0 else x - y
     if s is None and t is None:
         return value
-    shape = np.shape(value)
-    tangent = (np.zeros(()) if s is None else s) + (0 if t is None else sign * t)
-    return Dual(value, np.broadcast_to(tangent, (*shape, tangent.shape[-1])))
+    if t is None:
+        return Dual(value, s) if s is not None else value
+    return Dual(value, (-t if sign < 0 else t) if s is None else (s + t if sign > 0 else s - t))
 
 
 def add(a: Value, b: Value) -> Value:
@@ -107,9 +110,10 @@ def negative(a: Value) -> Value:
 
 
 def _join(value: Any, terms: list[np.ndarray | None]) -> np.ndarray:
+    """The sum of a binary operation's derivative terms (a tangent's rows broadcast against the
+    value's: a number's tangent is one row for every row of data)."""
     present = [term for term in terms if term is not None]
-    total = present[0] if len(present) == 1 else present[0] + present[1]
-    return np.broadcast_to(total, (*np.shape(value), total.shape[-1]))
+    return present[0] if len(present) == 1 else present[0] + present[1]
 
 
 def _pick(a: Value, b: Value, smaller: bool) -> Value:
@@ -189,12 +193,16 @@ def constant(x: float) -> float:
 def seeds(names: tuple[str, ...], values: np.ndarray) -> dict[str, Dual]:
     """Each parameter as a Dual number whose derivative is 1 in itself and 0 in the others."""
     eye = np.eye(len(names))
-    return {name: Dual(float(values[i]), eye[i]) for i, name in enumerate(names)}
+    return {
+        name: Dual(value, eye[i]) for i, (name, value) in enumerate(zip(names, values.tolist(), strict=True))
+    }
 
 
 def jacobian(result: Value, n: int, p: int) -> tuple[np.ndarray, np.ndarray]:
     """The model's values (``n``) and Jacobian (``n x p``) from the Dual number a formula gave."""
     value, tangent = _parts(result)
-    values = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
-    jac = np.zeros((n, p)) if tangent is None else np.broadcast_to(tangent, (n, p))
-    return values, jac
+    if not (isinstance(value, np.ndarray) and value.shape == (n,)):
+        value = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+    if tangent is None:
+        return value, np.zeros((n, p))
+    return value, tangent if tangent.shape == (n, p) else np.broadcast_to(tangent, (n, p))

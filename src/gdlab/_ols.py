@@ -343,7 +343,7 @@ def _condition(R: np.ndarray, p: int) -> float:
 
 
 def least_squares(
-    X: object, y: object, *, rcond: float | None = None, dtype: DTypeLike = None
+    X: object, y: object, *, rcond: float | None = None, dtype: DTypeLike = None, refine: bool = True
 ) -> LeastSquares:
     """Solve ``min |y - X b|`` by scaled, pivoted Householder QR with refinement (see the module notes).
 
@@ -353,6 +353,8 @@ def least_squares(
         rcond: a pivot of R at most ``rcond`` times the largest counts as zero (a
             dependent column); default ``max(n, p) * eps`` (after column scaling).
         dtype: the floating type (default float64).
+        refine: refine the solution where the rule below says so; ``False`` for a caller that
+            reads only the factor (a covariance, a condition number), not the solution.
 
     Returns:
         A :class:`LeastSquares`; nothing is warned here (see :meth:`LeastSquares.messages`).
@@ -369,7 +371,7 @@ def least_squares(
     refined = False
     if rank == p and design.n >= p:
         z = sl.solve_triangular(R, qty)
-        if design.n * p <= _REFINE_NUMBERS or scaled_condition > _REFINE_CONDITION:
+        if refine and (design.n * p <= _REFINE_NUMBERS or scaled_condition > _REFINE_CONDITION):
             z, refined = _refine(design.arranged(perm, scale[perm]), target, R, z), True
         coef = np.empty(p, dt)
         coef[perm] = z

@@ -369,7 +369,8 @@ def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
     (the NumPy form's exact Jacobian where the formula has one, whichever path solved it; else
     the scaled parameters' Jacobian by autodiff, divided by the scales)."""
     if problem.numeric is not None:
-        values, model_jacobian = problem.numeric.jacobian(coef, problem.args[1], len(problem.y))
+        with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+            values, model_jacobian = problem.numeric.jacobian(coef, problem.args[1], len(problem.y))
         residual, jacobian = problem.y - values, -model_jacobian
     else:
         u = jnp.asarray(coef / problem.scale)
@@ -575,7 +576,8 @@ class _Predictor:
         numeric = _numeric(self.model, self.columns)
         if numeric is not None:  # its NumPy form, as the fit's statistics read it
             columns = {c: np.asarray(table[c], np.float64) for c in self.columns}
-            return np.array(numeric.values(np.asarray(coef, np.float64), columns, table.n))
+            with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+                return np.array(numeric.values(np.asarray(coef, np.float64), columns, table.n))
         evaluate = _evaluator(self.model, self.columns, self.params, table.n)
         values = evaluate(
             np.asarray(coef, np.float64), {c: np.asarray(table[c], np.float64) for c in self.columns}
