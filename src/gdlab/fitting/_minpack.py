@@ -45,6 +45,8 @@ STATIONARY = 1e-6
 # Gauss-Newton steps after MINPACK's answer, and the rise of the sum of squares that is its rounding.
 POLISH = 4
 ROUNDING = 1e-12
+# A polishing step this small (relative to the parameters) is at their rounding: the last one.
+SETTLED = 1e-14
 
 _ENDINGS = {
     1: f"the sum of squares stopped falling (relative {TOL:g})",
@@ -143,21 +145,20 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray) -> int:
             break
         u, r, rss, last, taken = u + d, new_r, new_r @ new_r, size, taken + 1
         J = record.jacobian(u)
+        if size <= SETTLED:  # a step at the parameters' rounding: the next changes nothing
+            break
     return taken
 
 
 def _solve_linear(J: np.ndarray, r: np.ndarray) -> np.ndarray | None:
-    """``argmin |J d - r|`` by Householder QR of ``J`` with its columns scaled to norm 1 (a tiny
-    solve: the extended-precision refinement of :func:`gdlab._ols.least_squares` would cost more
+    """``argmin |J d - r|`` with ``J``'s columns scaled to norm 1 (LAPACK's ``gelsd``: a tiny solve,
+    where the extended-precision refinement of :func:`gdlab._ols.least_squares` would cost more
     than the fit, and the next step corrects this one's rounding); ``None`` when ``J`` is singular."""
     norms = np.linalg.norm(J, axis=0)
     if not np.all(norms > 0):
         return None
-    q, R = np.linalg.qr(J / norms)
-    pivots = np.abs(np.diag(R))
-    if not pivots.min() > len(r) * np.finfo(float).eps * pivots.max():
-        return None
-    return np.linalg.solve(R, q.T @ r) / norms
+    d, _, rank, _ = np.linalg.lstsq(J / norms, r, rcond=None)
+    return d / norms if rank == J.shape[1] else None
 
 
 def _stationary(J: np.ndarray, r: np.ndarray) -> bool:
