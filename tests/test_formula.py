@@ -308,3 +308,10 @@ def test_the_numpy_form_and_its_jacobian_equal_jaxs_for_every_function():
     np.testing.assert_allclose(values, np.asarray(fn(jnp.asarray(b))), rtol=1e-13)
     np.testing.assert_allclose(jacobian, np.asarray(jax.jacfwd(fn)(jnp.asarray(b))), rtol=1e-12, atol=1e-13)
     assert numeric_form("b*sum(x)", ("x",)) is None and numeric_form("b*x[0]", ("x",)) is None
+
+
+def test_fewer_steps_than_minpack_needs_end_where_the_compiled_run_ends():
+    data = {"x": MISRA.x, "y": MISRA.y}
+    short = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0], steps=5)
+    assert short.trajectory.steps == 5 and short.status.value == "max_steps"
+    assert short.warnings and "lm:" in short.warnings[0]

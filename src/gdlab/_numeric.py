@@ -4,7 +4,7 @@ The expression compiler (:mod:`gdlab._expr`) walks a checked tree into closures 
 array namespace: JAX's for losses that are differentiated, traced and compiled, or this one
 for a small formula fitted once, where compiling would cost more than the whole fit. Here
 each operation takes plain arrays (its value) or :class:`Dual` numbers (a value and its
-derivatives in every parameter), and each derivative rule sits beside its operation, as in
+derivatives in the parameters it depends on), and each derivative rule sits beside its operation, as in
 micrograd: the Jacobian is exact, not differenced, and no symbolic algebra is imported.
 Only elementwise operations have a NumPy form; a formula with a reduction (``sum``,
 ``mean``, ``min`` of one argument), a matrix form or a subscript is left to JAX.
@@ -23,25 +23,35 @@ __all__ = ["FUNCTIONS", "OPERATORS", "Dual", "constant", "jacobian", "seeds"]
 Value = Any  # a float, an array, or a Dual
 
 
+# A tangent: the derivative in each parameter the value depends on, by the parameter's position
+# (most parts of a formula depend on one or two of its parameters: only those are computed).
+Tangent = dict[int, Any]
+
+
 class Dual:
-    """A value and its derivatives in each parameter: ``tangent`` has one more axis (the parameters)."""
+    """A value and its derivatives in the parameters it depends on (``tangent``, by position)."""
 
     __slots__ = ("tangent", "value")
 
-    def __init__(self, value: Any, tangent: np.ndarray) -> None:
+    def __init__(self, value: Any, tangent: Tangent) -> None:
         self.value, self.tangent = value, tangent
 
 
-def _parts(a: Value) -> tuple[Any, np.ndarray | None]:
+def _parts(a: Value) -> tuple[Any, Tangent | None]:
     return (a.value, a.tangent) if isinstance(a, Dual) else (a, None)
 
 
-def _scaled(tangent: np.ndarray, factor: Any) -> np.ndarray:
-    """``factor * tangent`` with the factor spread over the parameter axis (values are numbers or
-    one value a row: a formula with a NumPy form is elementwise over 1-D columns)."""
-    if isinstance(factor, np.ndarray) and factor.ndim:
-        return tangent * factor[:, None]
-    return tangent * factor
+def _scaled(tangent: Tangent, factor: Any) -> Tangent:
+    """``factor * tangent``, the factor a number or one value a row."""
+    return {k: v * factor for k, v in tangent.items()}
+
+
+def _added(s: Tangent, t: Tangent, sign: float = 1.0) -> Tangent:
+    """``s + sign * t``."""
+    out = dict(s)
+    for k, v in t.items():
+        out[k] = (out[k] + v if sign > 0 else out[k] - v) if k in out else (v if sign > 0 else -v)
+    return out
 
 
 def _chain(name: str, value: Callable, slope: Callable) -> Callable[[Value], Value]:
@@ -63,7 +73,7 @@ def _sum(a: Value, b: Value, sign: float) -> Value:
         return value
     if t is None:
         return Dual(value, s) if s is not None else value
-    return Dual(value, (-t if sign < 0 else t) if s is None else (s + t if sign > 0 else s - t))
+    return Dual(value, _added(s or {}, t, sign))
 
 
 def add(a: Value, b: Value) -> Value:
@@ -106,14 +116,13 @@ def power(a: Value, b: Value) -> Value:
 
 def negative(a: Value) -> Value:
     x, t = _parts(a)
-    return -x if t is None else Dual(-x, -t)
+    return -x if t is None else Dual(-x, {k: -v for k, v in t.items()})
 
 
-def _join(value: Any, terms: list[np.ndarray | None]) -> np.ndarray:
-    """The sum of a binary operation's derivative terms (a tangent's rows broadcast against the
-    value's: a number's tangent is one row for every row of data)."""
+def _join(value: Any, terms: list[Tangent | None]) -> Tangent:
+    """The sum of a binary operation's derivative terms."""
     present = [term for term in terms if term is not None]
-    return present[0] if len(present) == 1 else present[0] + present[1]
+    return present[0] if len(present) == 1 else _added(present[0], present[1])
 
 
 def _pick(a: Value, b: Value, smaller: bool) -> Value:
@@ -191,10 +200,10 @@ def constant(x: float) -> float:
 
 
 def seeds(names: tuple[str, ...], values: np.ndarray) -> dict[str, Dual]:
-    """Each parameter as a Dual number whose derivative is 1 in itself and 0 in the others."""
-    eye = np.eye(len(names))
+    """Each parameter as a Dual number whose derivative is 1 in itself (and 0 in the others)."""
     return {
-        name: Dual(value, eye[i]) for i, (name, value) in enumerate(zip(names, values.tolist(), strict=True))
+        name: Dual(value, {i: 1.0})
+        for i, (name, value) in enumerate(zip(names, values.tolist(), strict=True))
     }
 
 
@@ -203,6 +212,7 @@ def jacobian(result: Value, n: int, p: int) -> tuple[np.ndarray, np.ndarray]:
     value, tangent = _parts(result)
     if not (isinstance(value, np.ndarray) and value.shape == (n,)):
         value = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
-    if tangent is None:
-        return value, np.zeros((n, p))
-    return value, tangent if tangent.shape == (n, p) else np.broadcast_to(tangent, (n, p))
+    jac = np.zeros((n, p))
+    for k, column in (tangent or {}).items():
+        jac[:, k] = column
+    return value, jac
