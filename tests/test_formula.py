@@ -138,7 +138,8 @@ def test_gauss_newton_that_diverges_says_to_use_lm():
     assert "use method='lm'" in result.warnings[0]
 
 
-def test_the_same_formula_on_new_data_of_the_same_size_reuses_the_compiled_fit():
+def test_the_same_formula_on_new_data_of_the_same_size_reuses_the_compiled_fit(monkeypatch):
+    monkeypatch.setattr(_formula, "SMALL", 0)  # the compiled path, which a larger formula takes
     data = {"x": MISRA.x, "y": MISRA.y}
     first = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0])
     fitted = first.predict({"x": MISRA.x})
@@ -156,6 +157,7 @@ def test_the_same_formula_on_new_data_of_the_same_size_reuses_the_compiled_fit()
 
 
 def test_a_run_longer_than_one_call_goes_on_where_the_last_call_stopped(monkeypatch):
+    monkeypatch.setattr(_formula, "SMALL", 0)  # the compiled path, which a larger formula takes
     data = {"x": MISRA.x, "y": MISRA.y}
     whole = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
     monkeypatch.setattr(_formula, "_CHUNK", 5)
@@ -242,3 +244,74 @@ def test_a_models_coefficients_keep_their_names_in_the_formulas_order(method, st
     for name, value in zip(result.names, reference, strict=True):
         assert last[name] == pytest.approx(value, rel=1e-6)
         assert result.trajectory.params[name][-1] == pytest.approx(value, rel=1e-6)
+
+
+def test_a_small_formula_is_fitted_without_importing_jax_sympy_or_scipy_stats():
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, numpy as np, gdlab\n"
+        f"x, y = np.array({MISRA.x.tolist()}), np.array({MISRA.y.tolist()})\n"
+        f"fit = gdlab.fit({{'x': x, 'y': y}}, y='y', model={MISRA.formula!r}, init={MISRA.starts[0]!r})\n"
+        "fit.summary(); fit.to_dict(); fit.predict({'x': x})\n"
+        "print(sorted(m for m in ('jax', 'sympy', 'scipy.stats', 'pandas', 'optax') if m in sys.modules))\n"
+        "import json; print(json.dumps(fit.coef.tolist()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    imported, coef = done.stdout.splitlines()
+    assert imported == "[]"
+    assert digits(np.array(json.loads(coef)), list(MISRA.certified.values())) >= 9
+
+
+@pytest.mark.parametrize("start", [0, 1])
+def test_minpack_and_the_compiled_path_give_the_same_fit(monkeypatch, start):
+    """BoxBOD's first start stalls MINPACK far from the minimum (the residuals not orthogonal to the
+    Jacobian): the compiled path takes over there. From the second start MINPACK converges. Either
+    way the Fit holds the same things, to the accuracy of the fit."""
+    from nls_problems import boxbod
+
+    case = boxbod()
+    data = {"x": case.x, "y": case.y}
+    fast = fit(data, y="y", model=case.formula, init=case.starts[start])
+    monkeypatch.setattr(_formula, "SMALL", 0)
+    compiled = fit(data, y="y", model=case.formula, init=case.starts[start])
+    assert digits(fast.coef, list(case.certified.values())) >= 9
+    if start == 0:  # the fallback ran: the very same run
+        np.testing.assert_array_equal(fast.coef, compiled.coef)
+        assert fast.trajectory.steps == compiled.trajectory.steps
+    else:
+        assert fast.trajectory.steps < compiled.trajectory.steps
+    np.testing.assert_allclose(fast.stats.se, compiled.stats.se, rtol=1e-8)
+    assert fast.trajectory.message.startswith("converged at step")
+    assert fast.to_dict().keys() == compiled.to_dict().keys()
+    assert fast.summary().splitlines()[0] == compiled.summary().splitlines()[0]
+
+
+def test_the_numpy_form_and_its_jacobian_equal_jaxs_for_every_function():
+    from gdlab._expr import numeric_form, parse
+
+    text = (
+        "b1*sin(b2*x) + cos(b1*x) + tan(b2*x/9) + exp(-b1*x) + log(b1*x) + log10(b2*x) + log2(x+b1)"
+        " + sqrt(b1*x) + abs(b2-x) + tanh(b1*x) + sigmoid(b2*x) + relu(b1-x) + softplus(b2*x)"
+        " + min(b1, x) + max(b2*x, 1) + clip(x, b1, 2) + arcsin(b2*x/5) + arccos(b2*x/5) + arctan(b1*x)"
+        " + sinh(b2*x) + cosh(b1*x) + erf(b2*x) + x^b1 + b2^x + 2^0.5/b1 - -b2"
+    )
+    x = np.array([0.3, 0.7, 1.1, 1.9, 2.6])
+    b = np.array([0.8, 0.45])
+    form = numeric_form(text, ("x",))
+    assert form is not None and form.params == ("b1", "b2")
+    values, jacobian = form.jacobian(b, {"x": x}, len(x))
+    expression = parse(text, data={"x": x})
+    fn = lambda c: expression.function(dict(zip(expression.params, c, strict=True)))
+    np.testing.assert_allclose(values, np.asarray(fn(jnp.asarray(b))), rtol=1e-13)
+    np.testing.assert_allclose(jacobian, np.asarray(jax.jacfwd(fn)(jnp.asarray(b))), rtol=1e-12, atol=1e-13)
+    assert numeric_form("b*sum(x)", ("x",)) is None and numeric_form("b*x[0]", ("x",)) is None
+
+
+def test_fewer_steps_than_minpack_needs_end_where_the_compiled_run_ends():
+    data = {"x": MISRA.x, "y": MISRA.y}
+    short = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0], steps=5)
+    assert short.trajectory.steps == 5 and short.status.value == "max_steps"
+    assert short.warnings and "lm:" in short.warnings[0]

@@ -25,17 +25,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeAlias, final
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, final
 
-import jax
 import numpy as np
 
 from gdlab import _files as files
 from gdlab._categories import Levels, codes, distinct, holds_text, merge_levels
 from gdlab._checks import LIMITS, InputError, closest
+from gdlab._lazy import lazy
 from gdlab._precision import resolve_dtype
 from gdlab._text import count
 from gdlab._types import DTypeLike
+
+if TYPE_CHECKING:
+    import jax
+else:  # a table of NumPy columns is read without JAX
+    jax = lazy("jax")
 
 __all__ = [
     "DATASETS",

@@ -16,17 +16,24 @@ import enum
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 
 from gdlab._checks import LIMITS, PYTHON, Spelling
+from gdlab._lazy import lazy
 from gdlab._methods import Method
 from gdlab._trajectory import Regime, Status
 from gdlab._types import Loss, Params
+
+if TYPE_CHECKING:
+    import jax
+    import jax.numpy as jnp
+    import optax
+else:  # the stop rule's words and facts are read without JAX (a fit by MINPACK)
+    jax = lazy("jax")
+    jnp = lazy("jax.numpy")
+    optax = lazy("optax")
 
 # A loss that grows this many times past its starting value (or 1) has exploded.
 EXPLODE = 1e10
@@ -91,7 +98,7 @@ def optimiser(method: Method, lr: jax.Array) -> optax.GradientTransformationExtr
     return optax.with_extra_args_support(method.build(lr))
 
 
-Step = Callable[[Params, optax.OptState], tuple[jax.Array, Params, Params, optax.OptState]]
+Step = Callable[[Params, "optax.OptState"], tuple["jax.Array", Params, Params, "optax.OptState"]]
 
 
 def make_step(loss: Loss, tx: optax.GradientTransformationExtraArgs) -> Step:

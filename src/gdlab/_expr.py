@@ -11,19 +11,27 @@ and size are capped before parsing, so hostile input fails fast with an
 from __future__ import annotations
 
 import ast
+import importlib
 import math
 import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from gdlab import _numeric
 from gdlab._checks import LIMITS, InputError, closest
+from gdlab._lazy import lazy
+
+if TYPE_CHECKING:
+    import jax
+    import jax.numpy as jnp
+else:  # a formula fitted by NumPy (see gdlab._numeric) never imports JAX
+    jax = lazy("jax")
+    jnp = lazy("jax.numpy")
 
 MAX_LENGTH = LIMITS.expression_chars
 MAX_DEPTH = LIMITS.expression_depth
@@ -42,6 +50,10 @@ _LOOKALIKES = {
     "\uff09": ")",
     "\u03c0": "pi",
 }
+
+
+class _NoNumericForm(Exception):
+    """A part of the formula that only JAX computes (a reduction, a matrix form, a subscript)."""
 
 
 # One parse at a time: a server's worker threads parse the losses students type.
@@ -82,35 +94,50 @@ def _reduce(kind: str):
     return apply
 
 
+def _jax(path: str) -> Callable:
+    """JAX's function ``path`` (``"numpy.sin"``), looked up when first called, so that the table
+    below imports nothing."""
+    module, _, name = path.rpartition(".")
+    found: list[Callable] = []
+
+    def call(*args):
+        if not found:
+            found.append(getattr(importlib.import_module(f"jax.{module}"), name))
+        return found[0](*args)
+
+    call.__name__ = name
+    return call
+
+
 # name: (JAX function, smallest and largest number of arguments)
 FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
-    "sin": (jnp.sin, 1, 1),
-    "cos": (jnp.cos, 1, 1),
-    "tan": (jnp.tan, 1, 1),
-    "exp": (jnp.exp, 1, 1),
-    "log": (jnp.log, 1, 1),
-    "log10": (jnp.log10, 1, 1),
-    "log2": (jnp.log2, 1, 1),
-    "sqrt": (jnp.sqrt, 1, 1),
-    "abs": (jnp.abs, 1, 1),
-    "tanh": (jnp.tanh, 1, 1),
-    "sigmoid": (jax.nn.sigmoid, 1, 1),
-    "relu": (jax.nn.relu, 1, 1),
-    "softplus": (jax.nn.softplus, 1, 1),
-    "sum": (jnp.sum, 1, 1),
-    "mean": (jnp.mean, 1, 1),
+    "sin": (_jax("numpy.sin"), 1, 1),
+    "cos": (_jax("numpy.cos"), 1, 1),
+    "tan": (_jax("numpy.tan"), 1, 1),
+    "exp": (_jax("numpy.exp"), 1, 1),
+    "log": (_jax("numpy.log"), 1, 1),
+    "log10": (_jax("numpy.log10"), 1, 1),
+    "log2": (_jax("numpy.log2"), 1, 1),
+    "sqrt": (_jax("numpy.sqrt"), 1, 1),
+    "abs": (_jax("numpy.abs"), 1, 1),
+    "tanh": (_jax("numpy.tanh"), 1, 1),
+    "sigmoid": (_jax("nn.sigmoid"), 1, 1),
+    "relu": (_jax("nn.relu"), 1, 1),
+    "softplus": (_jax("nn.softplus"), 1, 1),
+    "sum": (_jax("numpy.sum"), 1, 1),
+    "mean": (_jax("numpy.mean"), 1, 1),
     "min": (_reduce("min"), 1, 2),
     "max": (_reduce("max"), 1, 2),
-    "clip": (jnp.clip, 3, 3),
-    "arcsin": (jnp.arcsin, 1, 1),
-    "arccos": (jnp.arccos, 1, 1),
-    "arctan": (jnp.arctan, 1, 1),
-    "asin": (jnp.arcsin, 1, 1),
-    "acos": (jnp.arccos, 1, 1),
-    "atan": (jnp.arctan, 1, 1),
-    "sinh": (jnp.sinh, 1, 1),
-    "cosh": (jnp.cosh, 1, 1),
-    "erf": (jax.scipy.special.erf, 1, 1),
+    "clip": (_jax("numpy.clip"), 3, 3),
+    "arcsin": (_jax("numpy.arcsin"), 1, 1),
+    "arccos": (_jax("numpy.arccos"), 1, 1),
+    "arctan": (_jax("numpy.arctan"), 1, 1),
+    "asin": (_jax("numpy.arcsin"), 1, 1),
+    "acos": (_jax("numpy.arccos"), 1, 1),
+    "atan": (_jax("numpy.arctan"), 1, 1),
+    "sinh": (_jax("numpy.sinh"), 1, 1),
+    "cosh": (_jax("numpy.cosh"), 1, 1),
+    "erf": (_jax("scipy.special.erf"), 1, 1),
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
@@ -207,7 +234,7 @@ def _suggest(name: str, choices) -> str:
     return f"; did you mean {near}?" if near else ""
 
 
-Fn = Callable[[dict], jax.Array]
+Fn = Callable[[dict], Any]  # a JAX array, or (compiled for NumPy) arrays and Dual numbers
 Exact = Callable[[], object] | None  # builds a node's SymPy form from its parts' forms
 MATRIX_FORMS = "matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only"
 TOO_LARGE = 1e300  # larger constants are refused: a step or two of arithmetic would overflow
@@ -232,6 +259,7 @@ class _Compiler:
     names: list[str] = field(default_factory=list)
     symbolic: bool = True
     note: str | None = None
+    numeric: bool = False  # closures over NumPy and Dual numbers (gdlab._numeric), not JAX
     seconds_left: float = field(default_factory=lambda: LIMITS.symbolic_seconds)  # SymPy's; JAX has none
 
     def fail(self, problem: str, node: ast.AST) -> ExpressionError:
@@ -269,7 +297,18 @@ class _Compiler:
             raise self.fail(f"{self.part(node)} cannot be computed: {first}", node) from None
         if math.isnan(value) or not math.isfinite(value) or abs(value) > TOO_LARGE:
             raise self.undefined(node, "undefined" if math.isnan(value) else "infinite")
+        return self.constant(value)
+
+    def constant(self, value: float) -> Fn:
+        """A number: weakly typed in JAX (it takes the parameters' precision), a float in NumPy."""
+        if self.numeric:
+            return lambda env: value
         return lambda env: _f(value)
+
+    def no_numeric_form(self) -> None:
+        """Raised where an operation has no NumPy form (a reduction, a matrix form): JAX's alone."""
+        if self.numeric:
+            raise _NoNumericForm
 
     def undefined(self, node: ast.AST, problem: str) -> ExpressionError:
         """The error for a part that is ``"undefined"`` (NaN, complex) or ``"infinite"``."""
@@ -324,11 +363,13 @@ class _Compiler:
             number = math.inf
         if not math.isfinite(number) or abs(number) > TOO_LARGE:
             raise self.fail("this number is too large", node)
-        import sympy
 
-        return (lambda env: _f(number)), (
-            lambda: sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
-        )
+        def exact():
+            import sympy
+
+            return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+
+        return self.constant(number), exact
 
     def _Name(self, node: ast.Name):
         name = node.id
@@ -336,14 +377,13 @@ class _Compiler:
             raise self.fail(f"names may not start with an underscore: {name!r}", node)
         if name in FUNCTIONS:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
-        import sympy
-
+        import_sympy = lambda: importlib.import_module("sympy")  # noqa: E731
         if name in CONSTANTS and name not in self.data:  # data called e or pi is the data
             value = CONSTANTS[name]
-            return (lambda env: _f(value)), (lambda: sympy.pi if name == "pi" else sympy.E)
+            return self.constant(value), (lambda: import_sympy().pi if name == "pi" else import_sympy().E)
         if name not in self.names:
             self.names.append(name)
-        return (lambda env: env[name]), (lambda: sympy.Symbol(name, real=True))
+        return (lambda env: env[name]), (lambda: import_sympy().Symbol(name, real=True))
 
     def _UnaryOp(self, node: ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd):
@@ -351,6 +391,8 @@ class _Compiler:
         fn, sym = self.build(node.operand)
         if isinstance(node.op, ast.UAdd):
             return fn, (lambda: sym)
+        if self.numeric:
+            return (lambda env: _numeric.negative(fn(env))), None
         return (lambda env: -fn(env)), (lambda: -sym)
 
     def _BinOp(self, node: ast.BinOp):
@@ -359,6 +401,11 @@ class _Compiler:
             raise self.fail("only + - * / ** (or ^) and @ are allowed between values", node)
         left, lsym = self.build(node.left)
         right, rsym = self.build(node.right)
+        if self.numeric:
+            if op == "@":
+                self.no_numeric_form()
+            numeric_op = _numeric.OPERATORS[op]
+            return (lambda env: numeric_op(left(env), right(env))), None
         ops: dict[str, Callable[..., jax.Array]] = {
             "+": jnp.add,
             "-": jnp.subtract,
@@ -386,6 +433,7 @@ class _Compiler:
             raise self.fail(f"attribute .{node.attr} is not allowed; only .T (transpose)", node)
         fn, _ = self.build(node.value)
         self.without_symbolic(MATRIX_FORMS)
+        self.no_numeric_form()
         return (lambda env: jnp.swapaxes(fn(env), -1, -2) if jnp.ndim(fn(env)) >= 2 else fn(env)), None
 
     def _Subscript(self, node: ast.Subscript):
@@ -397,6 +445,7 @@ class _Compiler:
             raise self.fail(f"{node.value.id} has {rows} rows: index {index} is out of range", node)
         fn, _ = self.build(node.value)
         self.without_symbolic(MATRIX_FORMS)
+        self.no_numeric_form()
         return (lambda env: fn(env)[index]), None
 
     def _index(self, node: ast.AST):
@@ -440,6 +489,10 @@ class _Compiler:
         parts = [self.build(arg) for arg in node.args]
         fns = [p[0] for p in parts]
         syms = [p[1] for p in parts]
+        if self.numeric:
+            if name not in _numeric.FUNCTIONS or len(node.args) < _numeric.FUNCTIONS[name][1]:
+                self.no_numeric_form()  # a reduction over the rows: JAX's
+            fn = _numeric.FUNCTIONS[name][0]
         over_data = any(id(arg) in self.named and _mentions_data(arg, self.data) for arg in node.args)
         if name in ("min", "max") and len(syms) == 1 and over_data:
             self.without_symbolic(f"{name}() over the data's rows has no symbolic derivative: autodiff only")
@@ -693,55 +746,16 @@ def parse(
         >>> str(loss.derivative("b"))
         'b/2 - 1'
     """
-    clean = _normalise(text)
     data = dict(data or {})
     for name in data:
         if not (isinstance(name, str) and name.isidentifier() and not name.startswith("_")):
             raise ExpressionError(f"data names must be plain names; got {name!r}")
-    try:
-        with _AST_LOCK:  # Python 3.11's parser can fail when threads parse at once (CPython gh-106905)
-            tree = ast.parse(clean, mode="eval")
-    except SyntaxError as err:
-        start = max(0, (err.offset or 1) - 1)
-        import re
-
-        glued = re.search(r"(?<![A-Za-z_0-9.])(\d+\.?\d*(?:[eE][+-]?\d+)?)([A-Za-z_]\w*)", clean)
-        if glued:
-            left, right = glued.groups()
-            raise ExpressionError(
-                f"write {left}*{right}: multiplication needs a *", clean, glued.start(), glued.end()
-            ) from None
-        raise ExpressionError(
-            f"this is not a formula: {err.msg}", clean, min(start, len(clean) - 1)
-        ) from None
-    except (RecursionError, MemoryError, ValueError):
-        raise ExpressionError("the expression is too deeply nested or too large") from None
-    nodes = sum(1 for _ in ast.walk(tree))
-    if nodes > MAX_NODES:
-        raise ExpressionError(f"the expression has {nodes} parts; the limit is {MAX_NODES}")
-    if _depth(tree) > MAX_DEPTH * 2:
-        raise ExpressionError("the expression is too deeply nested")
+    clean, tree = _checked_tree(text)
     rows = {name: int(np.shape(value)[0]) for name, value in data.items() if np.ndim(value) > 0}
     compiler = _Compiler(clean, frozenset(data), _named(tree, data), rows)
     fn, sym = compiler.build(tree.body)
     names = compiler.names
-    chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)
-    for name in chosen:
-        if name in CONSTANTS:
-            raise ExpressionError(
-                f"{name!r} is the constant {CONSTANTS[name]:.6g} in a loss, not a parameter: "
-                f"call the parameter something else, such as b"
-            )
-    for name in names:
-        if name not in chosen and name not in data:
-            known = [*chosen, *data, *CONSTANTS, *FUNCTIONS]
-            where = _find(clean, name)
-            raise ExpressionError(
-                f"unknown name {name!r}{_suggest(name, known)}",
-                clean,
-                where,
-                None if where is None else where + len(name),
-            )
+    chosen = _chosen(clean, names, params, data)
     bound = {name: jnp.asarray(np.asarray(value, dtype=float)) for name, value in data.items()}
 
     def function(values: dict) -> jax.Array:
@@ -769,7 +783,113 @@ def parse(
     )
 
 
-def _named(tree: ast.AST, data: Mapping) -> frozenset[int]:
+def _checked_tree(text: str) -> tuple[str, ast.Expression]:
+    """The text normalised and parsed, its size and depth checked (nothing compiled yet)."""
+    clean = _normalise(text)
+    try:
+        with _AST_LOCK:  # Python 3.11's parser can fail when threads parse at once (CPython gh-106905)
+            tree = ast.parse(clean, mode="eval")
+    except SyntaxError as err:
+        start = max(0, (err.offset or 1) - 1)
+        import re
+
+        glued = re.search(r"(?<![A-Za-z_0-9.])(\d+\.?\d*(?:[eE][+-]?\d+)?)([A-Za-z_]\w*)", clean)
+        if glued:
+            left, right = glued.groups()
+            raise ExpressionError(
+                f"write {left}*{right}: multiplication needs a *", clean, glued.start(), glued.end()
+            ) from None
+        raise ExpressionError(
+            f"this is not a formula: {err.msg}", clean, min(start, len(clean) - 1)
+        ) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is too deeply nested or too large") from None
+    nodes = sum(1 for _ in ast.walk(tree))
+    if nodes > MAX_NODES:
+        raise ExpressionError(f"the expression has {nodes} parts; the limit is {MAX_NODES}")
+    if _depth(tree) > MAX_DEPTH * 2:
+        raise ExpressionError("the expression is too deeply nested")
+    return clean, tree
+
+
+def _chosen(
+    clean: str, names: list[str], params: list[str] | tuple[str, ...] | None, data: Mapping | frozenset
+) -> tuple[str, ...]:
+    """The parameters (by default every name that is not data), each name checked to be one or data."""
+    chosen = tuple(params) if params is not None else tuple(n for n in names if n not in data)
+    for name in chosen:
+        if name in CONSTANTS:
+            raise ExpressionError(
+                f"{name!r} is the constant {CONSTANTS[name]:.6g} in a loss, not a parameter: "
+                f"call the parameter something else, such as b"
+            )
+    for name in names:
+        if name not in chosen and name not in data:
+            known = [*chosen, *data, *CONSTANTS, *FUNCTIONS]
+            where = _find(clean, name)
+            raise ExpressionError(
+                f"unknown name {name!r}{_suggest(name, known)}",
+                clean,
+                where,
+                None if where is None else where + len(name),
+            )
+    return chosen
+
+
+@dataclass(frozen=True, eq=False)
+class NumericForm:
+    """A formula compiled to NumPy (see :mod:`gdlab._numeric`): ``function(env)`` of its
+    parameters and data columns by name gives its values, or with the parameters as
+    :func:`gdlab._numeric.seeds` a Dual number holding its exact Jacobian.
+
+    Attributes:
+        text: the text, normalised.
+        params: the names that are not data columns, in order of first appearance.
+        data: the data columns it reads.
+        function: the compiled formula.
+    """
+
+    text: str
+    params: tuple[str, ...]
+    data: tuple[str, ...]
+    function: Callable[[dict], Any]
+
+    def values(self, coef: np.ndarray, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """The formula at ``coef`` on ``n`` rows of ``columns`` (a value outside a function's domain
+        is NaN, as in JAX: call it under ``np.errstate(all="ignore")`` to silence NumPy's warning)."""
+        env = dict(columns)
+        env.update(zip(self.params, coef.tolist(), strict=True))
+        value = self.function(env)
+        if isinstance(value, np.ndarray) and value.shape == (n,):
+            return value
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+
+    def jacobian(
+        self, coef: np.ndarray, columns: Mapping[str, np.ndarray], n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The formula's values (``n``) and exact Jacobian in its parameters (``n x p``) at ``coef``
+        (under ``np.errstate``, as :meth:`values`)."""
+        env: dict[str, Any] = dict(columns)
+        env.update(_numeric.seeds(self.params, coef))
+        return _numeric.jacobian(self.function(env), n, len(self.params))
+
+
+def numeric_form(text: str, columns: tuple[str, ...] = ()) -> NumericForm | None:
+    """``text`` compiled to NumPy, ``columns`` its data and its other names parameters: checked as
+    :func:`parse` checks it (the same errors), without JAX or SymPy. ``None`` when it uses an
+    operation with no NumPy form (a reduction over the rows, a matrix form, a subscript)."""
+    clean, tree = _checked_tree(text)
+    data = frozenset(columns)
+    compiler = _Compiler(clean, data, _named(tree, data), symbolic=False, numeric=True)
+    try:
+        fn, _ = compiler.build(tree.body)
+    except _NoNumericForm:
+        return None
+    chosen = _chosen(clean, compiler.names, None, data)
+    return NumericForm(clean, chosen, tuple(n for n in compiler.names if n in data), fn)
+
+
+def _named(tree: ast.AST, data: Mapping | frozenset) -> frozenset[int]:
     """id() of each node holding a parameter or data name; the others are constants, folded once.
 
     The tree is walked once, children before their parents (the reverse of breadth-first order)."""

@@ -6,13 +6,19 @@ is made, so importing gdlab turns float64 on at once.
 
 from __future__ import annotations
 
-import jax
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from gdlab._checks import InputError
+from gdlab._lazy import lazy
 from gdlab._types import DTypeLike, Params
 
-jax.config.update("jax_enable_x64", True)
+# float64 is switched on by the package's import (gdlab/__init__.py), before JAX is imported.
+if TYPE_CHECKING:
+    import jax
+else:
+    jax = lazy("jax")
 
 DEFAULT_DTYPE = np.dtype("float64")
 _ALLOWED = (np.dtype("float32"), np.dtype("float64"))

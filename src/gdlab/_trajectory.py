@@ -7,16 +7,20 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
-import jax
 import numpy as np
 
 from gdlab._checks import PYTHON, Spelling
 from gdlab._io import atomic_path
 from gdlab._json import dumps, plain
-from gdlab._pytree import component_names
+from gdlab._lazy import lazy
 from gdlab._types import Loss, Params
+
+if TYPE_CHECKING:
+    import jax
+else:  # a fit's path of NumPy rows is kept without JAX
+    jax = lazy("jax")
 
 
 class Status(enum.Enum):
@@ -60,7 +64,22 @@ def _readonly(tree: object) -> object:
         arr.setflags(write=False)
         return arr
 
-    return jax.tree.map(freeze, tree)
+    return tree_map(freeze, tree)
+
+
+def tree_map(fn: Callable, tree: Any) -> Any:
+    """``jax.tree.map``, without importing JAX for one array or a dict of arrays by name (its keys
+    sorted, as JAX orders them)."""
+    if _plain(tree):
+        return fn(tree) if not isinstance(tree, dict) else {k: fn(tree[k]) for k in sorted(tree)}
+    return jax.tree.map(fn, tree)
+
+
+def _plain(tree: Any) -> bool:
+    leaf = (np.ndarray, np.generic, float, int)
+    if isinstance(tree, dict):
+        return all(isinstance(k, str) for k in tree) and all(isinstance(v, leaf) for v in tree.values())
+    return isinstance(tree, leaf)
 
 
 @dataclass(frozen=True, repr=False)
@@ -110,6 +129,8 @@ class Trajectory:
         for name in ("params", "loss", "grad"):
             object.__setattr__(self, name, _readonly(getattr(self, name)))
         if not self._names:
+            from gdlab._pytree import component_names
+
             object.__setattr__(self, "_names", tuple(component_names(self.at(0))))
 
     @property
@@ -119,7 +140,7 @@ class Trajectory:
 
     def at(self, step: int) -> Params:
         """The parameters at ``step`` (negative counts from the end)."""
-        return jax.tree.map(lambda a: a[step], self.params)
+        return tree_map(lambda a: a[step], self.params)
 
     @property
     def final(self) -> Params:
@@ -243,5 +264,7 @@ class Trajectory:
 
 
 def flat_rows(tree: Params, rows: int) -> np.ndarray:
-    leaves = [np.asarray(leaf).reshape(rows, -1) for leaf in jax.tree.leaves(tree)]
+    plain = _plain(tree) and isinstance(tree, dict)
+    found = [tree[k] for k in sorted(tree)] if plain else jax.tree.leaves(tree)
+    leaves = [np.asarray(leaf).reshape(rows, -1) for leaf in found]
     return np.concatenate(leaves, axis=1)

@@ -35,7 +35,6 @@ from gdlab._precision import resolve_dtype
 from gdlab._text import count
 from gdlab._types import DTypeLike
 from gdlab.data import Where, find_levels, open_source, where
-from gdlab.fitting._beside import descent
 from gdlab.fitting._result import Fit
 from gdlab.fitting._robust import LOGISTIC_COV_TYPES, Robust, cov_type
 from gdlab.fitting._settings import (
@@ -529,6 +528,7 @@ def _linear(
     :class:`gdlab._ols.Columns`), and a descent beside it for any other method."""
     from gdlab._ols import least_squares
     from gdlab.fitting import _inference
+    from gdlab.fitting._beside import descent  # optax's: a formula fitted by MINPACK never needs it
 
     dt = design.dtype
     solved = least_squares(design, target, rcond=rcond, dtype=dt)

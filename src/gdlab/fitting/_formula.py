@@ -12,6 +12,13 @@ compiled call per formula and number of rows, the data and starts its arguments:
 a fit on new data of the same size, and ``Fit.predict`` on rows of a size seen
 before, compile nothing. A descent method (``"gd"``, ``"adam"``, ``"newton"``, ``"lbfgs"`` ...)
 runs on the mean squared residual beside Levenberg-Marquardt's solution.
+
+A small formula with a NumPy form (every elementwise formula) is fitted by ``lm`` without
+compiling anything, or importing JAX: MINPACK's Levenberg-Marquardt on its NumPy form and exact
+Jacobian (:mod:`gdlab.fitting._minpack`), recorded the same way. :func:`_path` is the one place
+that chooses; where MINPACK does not converge to a stationary point, the compiled run above
+takes over, so either path gives the same Fit (its statistics from the NumPy Jacobian wherever
+the formula has one).
 """
 
 from __future__ import annotations
@@ -20,27 +27,36 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import equinox as eqx
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optimistix as optx
 
 from gdlab import _checks
 from gdlab._cancel import Pace
 from gdlab._checks import InputError, Sentence, closest
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Outcome, describe, facts_from_rows, status
-from gdlab._expr import Expression, parse
+from gdlab._expr import NumericForm, numeric_form, parse
+from gdlab._lazy import lazy
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
+from gdlab.fitting import _minpack
 from gdlab.fitting._inference import Inference, nonlinear
 from gdlab.fitting._result import Fit
 from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name, stopped
+
+if TYPE_CHECKING:
+    import equinox as eqx
+    import jax
+    import jax.numpy as jnp
+    import optimistix as optx
+else:  # the compiled path's: a small formula fitted by MINPACK imports none of them
+    eqx = lazy("equinox")
+    jax = lazy("jax")
+    jnp = lazy("jax.numpy")
+    optx = lazy("optimistix")
 
 __all__ = ["fit_formula"]
 
@@ -52,6 +68,10 @@ _MAX_STEPS = 5000
 # Levenberg-Marquardt and Gauss-Newton run in calls of at most this many steps (fewer when the steps
 # are slow: chunks are sized by time); a longer run goes on from where the last call stopped.
 _CHUNK = 128
+
+# A formula whose Jacobian has at most this many entries (rows x parameters) is fitted by MINPACK
+# on NumPy (see _path); larger ones by the compiled run, whose compile time they repay.
+SMALL = 200_000
 
 
 # The data a compiled residual function reads: the response, the formula's columns, the scales.
@@ -91,20 +111,29 @@ def _mean_square(
 class _Problem:
     """A formula bound to data: the residuals as a function of scaled parameters ``u`` (``b = scale*u``)."""
 
-    residual_fn: Callable[[jax.Array, Args], jax.Array]
+    model: str
+    columns: tuple[str, ...]
     args: Args
     params: tuple[str, ...]
     y: np.ndarray
     scale: np.ndarray
+    numeric: NumericForm | None  # the formula's NumPy form, where it has one
+
+    @property
+    def residual_fn(self) -> Callable[[jax.Array, Args], jax.Array]:
+        """The residuals as a JAX function of ``u`` and the data (compiled on the JAX path only)."""
+        return _residual_function(self.model, self.columns, len(self.y))[0]
 
     def residuals(self, u: jax.Array) -> jax.Array:
         return self.residual_fn(u, self.args)
 
 
-_SOLVERS: dict[str, Any] = {
-    "lm": optx.LevenbergMarquardt(rtol=RTOL, atol=1e-300),
-    "gauss-newton": optx.GaussNewton(rtol=RTOL, atol=1e-300),
-}
+@functools.lru_cache(maxsize=2)
+def _solvers() -> dict[str, Any]:
+    return {
+        "lm": optx.LevenbergMarquardt(rtol=RTOL, atol=1e-300),
+        "gauss-newton": optx.GaussNewton(rtol=RTOL, atol=1e-300),
+    }
 
 
 def _recorded_run(
@@ -165,16 +194,32 @@ def _runner(model: str, columns: tuple[str, ...], n: int, kind: str) -> Callable
     size static and the start, data and step limit its arguments: a new start, or new data of the
     same size, reuses the compiled code (the data are never constants of it)."""
     residual_fn, _ = _residual_function(model, columns, n)
-    return jax.jit(functools.partial(_recorded_run, residual_fn, _SOLVERS[kind]), static_argnums=0)
+    return jax.jit(functools.partial(_recorded_run, residual_fn, _solvers()[kind]), static_argnums=0)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Names:
+    """A formula's text (normalised) and its names, every one a parameter until data says otherwise."""
+
+    text: str
+    params: tuple[str, ...]
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(model: str) -> Expression:
-    """The formula without data, to find its names (parsing is the slow part of a warm fit)."""
-    return parse(model)
+def _parsed(model: str) -> _Names:
+    """The formula without data, to find its names (parsing is the slow part of a warm fit): from
+    its NumPy form where it has one (no JAX, no SymPy), else from the full parse."""
+    found: NumericForm | Any = numeric_form(model) or parse(model)
+    return _Names(found.text, found.params)
 
 
-def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expression, tuple[str, ...]]:
+@functools.lru_cache(maxsize=64)
+def _numeric(model: str, columns: tuple[str, ...]) -> NumericForm | None:
+    """The formula's NumPy form with ``columns`` its data, or ``None`` where it has none."""
+    return numeric_form(model, columns)
+
+
+def _variables(data: DataLike, y: object, model: object) -> tuple[str, _Names, tuple[str, ...]]:
     """The response, the formula parsed without data (to find its names), and its data columns."""
     if not isinstance(y, str) or len(names(y, "y")) != 1:
         raise InputError(lambda s: f"{s.name('y')} must be the name of one column; got {y!r}", parameter="y")
@@ -203,7 +248,7 @@ def _variables(data: DataLike, y: object, model: object) -> tuple[str, Expressio
     return y, free, used
 
 
-def _unknown(free: Expression, used: tuple[str, ...], columns: tuple[str, ...], init: dict | None) -> None:
+def _unknown(free: _Names, used: tuple[str, ...], columns: tuple[str, ...], init: dict | None) -> None:
     """A parameter that looks like a misspelt column (and has no start in init) is named as a mistake."""
     for name in free.params:
         if name in used or (init is not None and name in init):
@@ -284,15 +329,16 @@ def fit_formula(
     dt = resolve_dtype(dtype)
     steps = _checks.steps(steps)
     table = as_table(data, columns=(response, *used), dtype=np.float64, dropna=dropna)
-    residual_fn, params = _residual_function(free.text, used, table.n)
+    numeric = _numeric(free.text, used)
+    params = numeric.params if numeric is not None else _residual_function(free.text, used, table.n)[1]
     start = _starts(params, init)
     _check_rows(table.n, params, model)
     scale = np.where(start != 0, np.abs(start), 1.0)
     target = np.asarray(table[response], np.float64)
     args = (target, {c: np.asarray(table[c], np.float64) for c in used}, scale)
-    problem = _Problem(residual_fn, args, params, target, scale)
+    problem = _Problem(free.text, used, args, params, target, scale, numeric)
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
-    path = _least_squares(problem, _runner(free.text, used, table.n, solver), solver, start / scale, steps)
+    path = _path(problem, solver, start / scale, steps)
     coef = path.flat_params()[-1]
     result = Fit(
         y=response,
@@ -310,7 +356,7 @@ def fit_formula(
         model=free.text,
         stats=_inference(problem, coef) if path.status is Status.CONVERGED else None,
         reference=solver,
-        _predictor=_Predictor(model, used, params),
+        _predictor=_Predictor(free.text, used, params),
         _data=table,
     )
     if how in LEAST_SQUARES_METHODS:
@@ -320,10 +366,16 @@ def fit_formula(
 
 def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
     """Standard errors at the solution: the Jacobian of the residuals in the parameters' own units
-    (the scaled parameters' Jacobian divided by the scales)."""
-    u = jnp.asarray(coef / problem.scale)
-    residual = np.asarray(problem.residuals(u), dtype=np.float64)
-    jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
+    (the NumPy form's exact Jacobian where the formula has one, whichever path solved it; else
+    the scaled parameters' Jacobian by autodiff, divided by the scales)."""
+    if problem.numeric is not None:
+        with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+            values, model_jacobian = problem.numeric.jacobian(coef, problem.args[1], len(problem.y))
+        residual, jacobian = problem.y - values, -model_jacobian
+    else:
+        u = jnp.asarray(coef / problem.scale)
+        residual = np.asarray(problem.residuals(u), dtype=np.float64)
+        jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
     if not (np.all(np.isfinite(jacobian)) and np.all(np.isfinite(residual))):
         return None
     return nonlinear(coef, jacobian, residual)
@@ -355,9 +407,35 @@ def _solve(run: Callable, args: Args, u0: np.ndarray, steps: int) -> tuple[np.nd
             return np.concatenate(parts), k, bool(info[1]), bool(info[2])
 
 
-def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, steps: int) -> Trajectory:
-    """The recorded run of Levenberg-Marquardt or Gauss-Newton, in the parameters' own units."""
+def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> Trajectory:
+    """The recorded run of Levenberg-Marquardt or Gauss-Newton, in the parameters' own units: the
+    one place that chooses MINPACK on the formula's NumPy form (``lm``, a NumPy form, at most
+    :data:`SMALL` Jacobian entries) or the compiled optimistix run (everything else, and where
+    MINPACK does not converge to a stationary point in the steps allowed)."""
+    numeric = problem.numeric
+    if kind == "lm" and numeric is not None and len(problem.y) * len(problem.params) <= SMALL:
+        y, columns = problem.y, problem.args[1]
+        solved = _minpack.solve(numeric, y, columns, problem.scale, u0, steps)
+        if solved is not None:
+            k = len(solved.rows) - 1
+            return _trajectory(problem, solved.rows, k, Outcome.CONVERGED, kind, solved.ending)
+    run = _runner(problem.model, problem.columns, len(problem.y), kind)
     R, k, done, ok = _solve(run, problem.args, u0, steps)
+    if ok and done:
+        code = Outcome.CONVERGED
+    elif not ok:
+        code = Outcome.NOT_FINITE
+    else:
+        code = Outcome.MAX_STEPS
+    ending = f"the steps stopped changing the parameters and the sum of squares (relative {RTOL:g})"
+    return _trajectory(problem, R, k, code, kind, ending)
+
+
+def _trajectory(
+    problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: str, ending: str
+) -> Trajectory:
+    """The rows ``[u, rss, grad]`` of a run as a Trajectory in the parameters' own units, with the
+    sentence of its ending (``ending``: why a converged run stopped, by its own rule)."""
     p = len(problem.params)
     P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
     if not math.isfinite(L[0]):
@@ -369,12 +447,6 @@ def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, 
             ),
             parameter="init",
         )
-    if ok and done:
-        code = Outcome.CONVERGED
-    elif not ok:
-        code = Outcome.NOT_FINITE
-    else:
-        code = Outcome.MAX_STEPS
     facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method=kind)
     if code is Outcome.NOT_FINITE and kind == "gauss-newton":
         message: str = Sentence(
@@ -387,10 +459,7 @@ def _least_squares(problem: _Problem, run: Callable, kind: str, u0: np.ndarray, 
     elif code is not Outcome.CONVERGED:
         message = describe(facts)
     else:  # its own stop rule, not a tolerance on the gradient
-        message = (
-            f"converged at step {k}: the steps stopped changing the parameters and the sum of squares "
-            f"(relative {RTOL:g}); gradient norm {np.linalg.norm(G[-1]):.3g}"
-        )
+        message = f"converged at step {k}: {ending}; gradient norm {np.linalg.norm(G[-1]):.3g}"
     P, G = P * problem.scale, G / problem.scale
     return Trajectory(
         params={name: P[:, i] for i, name in enumerate(problem.params)},
@@ -504,6 +573,11 @@ class _Predictor:
 
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
         table = as_table(data, columns=self.columns)
+        numeric = _numeric(self.model, self.columns)
+        if numeric is not None:  # its NumPy form, as the fit's statistics read it
+            columns = {c: np.asarray(table[c], np.float64) for c in self.columns}
+            with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+                return np.array(numeric.values(np.asarray(coef, np.float64), columns, table.n))
         evaluate = _evaluator(self.model, self.columns, self.params, table.n)
         values = evaluate(
             np.asarray(coef, np.float64), {c: np.asarray(table[c], np.float64) for c in self.columns}

@@ -389,7 +389,7 @@ def nonlinear(coef: np.ndarray, jacobian: np.ndarray, residual: np.ndarray) -> I
     from gdlab._ols import least_squares as solve
 
     n, p = jacobian.shape
-    solved = solve(jacobian, residual)
+    solved = solve(jacobian, residual, refine=False)  # its factor R is read, not its solution
     if not solved.full_rank or n <= p:
         return None
     rss = float(residual @ residual)
