@@ -9,7 +9,6 @@ start without paying for JAX until it is needed.
 
 from __future__ import annotations
 
-import gc
 import importlib
 import os
 import sys
@@ -140,26 +139,11 @@ def __getattr__(name: str) -> object:
 
 
 def _load(module: str) -> Any:
-    """Import one of gdlab's modules, and keep what the import made out of the collector's full passes.
+    """One of gdlab's modules, imported on first use (see :func:`gdlab._lazy.imported`)."""
+    from gdlab._lazy import imported
 
-    Loading JAX and gdlab's compute modules makes about 150,000 objects that live as long as the
-    process. Left in the collector's oldest generation, each full pass walks them all (0.17 s), and
-    the first one fell inside a user's first call. The import runs with the collector paused, and
-    what it made is then frozen (``gc.freeze``: about a thousand objects in cycles stay unfreed;
-    objects are still freed when nothing refers to them, and the collector still runs as before on
-    every object made later).
-    """
-    if module in sys.modules:
-        return sys.modules[module]
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        importlib.import_module("gdlab._precision")
-        return importlib.import_module(module)
-    finally:
-        gc.freeze()
-        if paused:
-            gc.enable()
+    imported("gdlab._precision")
+    return imported(module)
 
 
 def __dir__() -> list[str]:
