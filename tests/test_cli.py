@@ -46,6 +46,25 @@ def test_help_does_not_import_jax():
     assert out.stdout.strip() == "False"
 
 
+def test_the_lecture_s_gif_loads_only_what_it_draws_with(tmp_path):
+    """gdlab run ... --out descent.gif pays for JAX, matplotlib and the table it prints: not for
+    SymPy (the loss has nothing SymPy could refuse, and no exact form is asked for), nor for the
+    data, web or video libraries; its GIF still shows every step."""
+    gif = tmp_path / "descent.gif"
+    args = ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01/6", "--steps", "100", "--out", str(gif)]
+    code = (
+        "import sys\nfrom gdlab.cli import app\n"
+        f"try:\n    app({args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "import json\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert {"jax", "matplotlib"} <= loaded
+    assert not loaded & {"sympy", "pandas", "scipy", "plotly", "fastapi", "pyarrow", "dask", "imageio_ffmpeg"}
+    with Image.open(gif) as movie:
+        assert movie.n_frames == 100  # --frames 100, from step 0 to step 100
+
+
 def test_demo_writes_the_lecture_pictures(tmp_path):
     out = tmp_path / "pictures"
     result = runner.invoke(app, ["demo", "--out", str(out)])
