@@ -886,6 +886,26 @@ def test_serve_starts_the_lab_on_this_machine_only_by_default(monkeypatch):
     assert result.exit_code == 2 and "--port 70000" in result.output and "65,535" in result.output
 
 
+def test_the_servers_collect_garbage_the_one_shot_commands_do_not(monkeypatch):
+    """main() turns Python's cyclic collector off for a short command; a server lives long, so
+    serve and lesson turn it back on before serving."""
+    import gc
+
+    collecting: list[bool] = []
+    monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: collecting.append(gc.isenabled()))
+    monkeypatch.setattr("sys.argv", ["gdlab", "--version"])
+    try:
+        with pytest.raises(SystemExit):
+            gdlab.cli.main()
+        assert not gc.isenabled()
+        for command in (["serve"], ["lesson", "--no-open"]):
+            gc.disable()
+            assert runner.invoke(app, command).exit_code == 0
+        assert collecting == [True, True]
+    finally:
+        gc.enable()
+
+
 def test_lesson_opens_the_lesson_in_a_browser(monkeypatch):
     served: list[dict] = []
     monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: served.append(kwargs))
