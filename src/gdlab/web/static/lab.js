@@ -60,7 +60,7 @@ const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here 
 const FIELDS = { expression: "expression", steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
 const VIEWS = ["descent", "sweep", "phase"];
 const FPS = 15;
-// A typed loss is run once typing pauses this long (ms); a newer keystroke stops the request before.
+// A typed loss is run once typing pauses this long (ms).
 const TYPED_WAIT = 40;
 
 export function defaultState(language) {
@@ -588,29 +588,30 @@ export function mount(root, backend, options = {}) {
   let autoplay = true;
   const scheduleRun = debounce(() => runNow(true), 250);
   const typedRun = debounce(() => runNow(true), TYPED_WAIT);
-  let runSeq = 0; // the descent asked for last: an answer to an earlier one is dropped
-  let inFlight = null; // its request, stopped when a newer one is sent (the server stops its work)
+  let busy = false; // a descent is on its way
+  let waiting = null; // asked for meanwhile (its animate flag): sent, as the state is then, once the answer is in
 
   // One request draws the descent view: the runs, the loss behind them and the loss's parameters.
   // The server reads the start for the loss as it is now (a new parameter gets a start that moves;
-  // an old one is left out), so what was typed runs without waiting for a parse.
+  // an old one is left out), so what was typed runs without waiting for a parse. One is on its way
+  // at a time: requests asked for meanwhile are folded into one, sent when it answers (compiling a
+  // new loss cannot be stopped halfway, so stale requests sent at once would each be compiled first).
   async function runNow(animate = true) {
     if (!checkFirst()) return; // the last picture stays
-    const seq = ++runSeq;
-    if (inFlight) inFlight.abort();
-    const control = globalThis.AbortController ? new AbortController() : null;
-    inFlight = control;
+    if (busy) { waiting = animate; return; }
+    busy = true;
     // Mid-drag the window holds still, so the start stays under the pointer; it may change on release.
     const still = dragging && land && result;
+    const asked = { ...request(), points: 1000, landscape: !still };
+    // An answer for a loss typed over since is not drawn when the loss as it is now is on its way next.
+    const overtaken = () => waiting !== null && asked.expression !== state.e;
     note(t("working"), "busy");
     try {
-      const asked = { ...request(), points: 1000, landscape: !still };
-      const out = await backend.call("descent", asked, control ? { signal: control.signal } : undefined);
-      if (seq !== runSeq) return;
+      const out = await backend.call("descent", asked);
+      if (overtaken()) return;
       const names = out.runs.length ? out.runs[0].names : out.params; // components: beta[0], beta[1]
       const kept = still && components(result).join() === names.join();
       await told; // each run's colour and dash, from gdlab, before it is drawn
-      if (seq !== runSeq) return;
       autoplay = animate;
       const renamed = Object.keys(state.s).join() !== Object.keys(out.start).join();
       state.s = out.start; // the start the runs began from, for the loss as it is now
@@ -627,7 +628,7 @@ export function mount(root, backend, options = {}) {
       redraw();
       if (autoplay && frames > 0) play();
     } catch (err) {
-      if (seq !== runSeq) return; // stopped for a newer request, or answered too late
+      if (overtaken()) return; // a half-typed loss: the loss as it is now answers next
       note("");
       const list = problemsOf(err.detail || String(err));
       const loss = list.filter((p) => p.field === "expression");
@@ -637,7 +638,8 @@ export function mount(root, backend, options = {}) {
       }
       showProblems(list.filter((p) => p.field !== "expression")); // the last picture stays
     } finally {
-      if (inFlight === control) inFlight = null;
+      busy = false;
+      if (waiting !== null) { const again = waiting; waiting = null; runNow(again); }
     }
   }
 

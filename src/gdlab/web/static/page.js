@@ -10,12 +10,11 @@ class LabError extends Error {
   }
 }
 
-async function post(name, payload, options = {}) {
+async function post(name, payload) {
   const response = await fetch(`/api/${name}`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(payload),
-    signal: options.signal, // a request the page no longer needs is stopped, here and on the server
   });
   if (!response.ok) {
     let detail = `${response.status} ${response.statusText}`;
@@ -30,8 +29,8 @@ async function post(name, payload, options = {}) {
 }
 
 const http = {
-  async call(name, payload, options = {}) {
-    return (await post(name, payload, options)).json();
+  async call(name, payload) {
+    return (await post(name, payload)).json();
   },
   async download(payload, kind = "export") {
     const response = await post(kind, payload);
