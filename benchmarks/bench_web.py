@@ -7,13 +7,20 @@ server adds. Latency is the median (and 95th percentile) of ``--repeats`` reques
 a warm-up. The load test sends ``--requests`` requests from ``--clients`` concurrent
 clients (40% parse, 40% run, 20% sweep) and reports errors, throughput and latency.
 
+``--page`` instead times the page in a real browser (Playwright and Chromium, as
+``tests/test_web_browser.py`` launches it), on this tree's server and on a baseline tree's
+(``--baseline``: a ``src`` folder, and ``--baseline-python``), each warm: the first picture
+after the page's load event (the runs' table and the picture both drawn), and a one-parameter
+loss typed key by key, redrawn after its last keystroke (the table showing the typed loss's runs).
+
 ``--calibrate`` instead times a table of runs, sweeps and landscapes in-process (light and
 heavy losses, with and without data) against the cost the server estimates for them
 (:mod:`gdlab.web._cost`), and prints measured / estimated. Near 1 (0.3 to 3) means the
 per-unit costs in ``UnitCosts`` fit this machine; light sweeps price high (0.1), which
 refuses only the largest of them; far above 1, measure the costs again.
 
-Run: ``python benchmarks/bench_web.py [--repeats 50] [--clients 20] [--requests 1000] [--calibrate]``.
+Run: ``python benchmarks/bench_web.py [--repeats 50] [--clients 20] [--requests 1000] [--calibrate]``,
+or ``python benchmarks/bench_web.py --page [--repeats 7] [--baseline /work/main/src]``.
 """
 
 from __future__ import annotations
@@ -42,9 +49,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-c", f"import gdlab.web as w; w.serve(port={port})"]
-    server = subprocess.Popen(command, stderr=subprocess.DEVNULL, env={**os.environ, "GDLAB_NO_CACHE": "1"})
+def start_server(port: int, python: str = sys.executable, path: str | None = None) -> subprocess.Popen[bytes]:
+    """``gdlab.web.serve`` in its own process: this interpreter and tree, or ``python`` with ``path``."""
+    command = [python, "-c", f"import gdlab.web as w; w.serve(port={port})"]
+    env = {**os.environ, "GDLAB_NO_CACHE": "1"}
+    if path is not None:
+        env["PYTHONPATH"] = path
+    server = subprocess.Popen(command, stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -216,13 +227,99 @@ def load(base: str, clients: int, requests: int) -> dict[str, float]:
     }
 
 
+# The page's clock: when the runs' table changed, with the runs it then showed (set before any script runs).
+WATCH = """
+window.__changes = [];
+window.__keys = [];
+document.addEventListener("keydown", () => window.__keys.push(performance.now()), true);
+new MutationObserver(() => {
+  const table = document.querySelector('[data-testid="runs"] tbody');
+  const plot = document.querySelector('[data-testid="plot"] .main-svg');
+  // The runs' messages name their losses: they change with the runs drawn, not with the animation.
+  const said = [...document.querySelectorAll('[data-testid="runs"] .lab-message')].map((m) => m.innerText);
+  if (table && plot) window.__changes.push([performance.now(), said.join("|")]);
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+PAGE_QUERY = "/?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2,4.5&n=60&t=1e-8&lang=en"
+TYPED = ["(b/3-1)^2", "(b/5-2)^2", "(b/7-1)^4", "(b/4+1)^2", "(b/6-3)^2", "(b/9-1)^2", "(b/8+2)^2"]
+
+
+def first_picture(page, base: str) -> float:
+    """Seconds from the page's load event to its first picture (the runs' table and the plot drawn)."""
+    page.goto(base + PAGE_QUERY, wait_until="load")
+    page.wait_for_function("window.__changes.length > 0", timeout=60_000)
+    return page.evaluate(
+        "(window.__changes[0][0] - performance.getEntriesByType('navigation')[0].loadEventEnd) / 1000"
+    )
+
+
+def typed_redraw(page, base: str, text: str) -> float:
+    """Seconds from the last keystroke of ``text`` (typed key by key) to the table showing its runs."""
+    first_picture(page, base)
+    page.wait_for_timeout(300)  # the first run's animation under way, as a person would start typing
+    box = page.get_by_test_id("expression")
+    box.click()
+    box.press("Control+a")
+    box.press("Backspace")
+    page.keyboard.type(text, delay=60)
+    page.wait_for_timeout(4000)  # whatever the page does with the keystrokes is done by now
+    changes, keys = page.evaluate("[window.__changes, window.__keys]")
+    last_key = keys[-1]
+    final = changes[-1][1]
+    redrawn = next(t for t, shown in changes if t > last_key and shown == final)
+    return (redrawn - last_key) / 1000
+
+
+def page_times(repeats: int, baseline: str, baseline_python: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("GDLAB_CHROMIUM") or "/usr/bin/chromium"
+    trees = {"this tree": (sys.executable, None), "baseline": (baseline_python, baseline)}
+    rows: dict[str, dict[str, float]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for name, (python, path) in trees.items():
+            port = free_port()
+            server = start_server(port, python, path)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                context = browser.new_context(viewport={"width": 1280, "height": 720}, bypass_csp=True)
+                context.add_init_script(WATCH)
+                page = context.new_page()
+                for _ in range(3):  # warm: the lecture's loss compiled, plotly.js cached
+                    first_picture(page, base)
+                loads = [first_picture(page, base) for _ in range(repeats)]
+                typed = [typed_redraw(page, base, TYPED[i % len(TYPED)]) for i in range(repeats)]
+                context.close()
+            finally:
+                server.terminate()
+                server.wait(10)
+            rows[name] = {"load": statistics.median(loads), "typed": statistics.median(typed)}
+        browser.close()
+    ms = 1000
+    print(f"the page in Chromium, warm servers, medians of {repeats}")
+    print(f"{'what':<52} {'this tree':>10} {'baseline':>10} {'ratio':>6}")
+    for key, what in [
+        ("load", "first picture after the load event"),
+        ("typed", "a new one-parameter loss redrawn after its last key"),
+    ]:
+        mine, theirs = rows["this tree"][key], rows["baseline"][key]
+        print(f"{what:<52} {mine * ms:>8.0f}ms {theirs * ms:>8.0f}ms {mine / theirs:>6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--calibrate", action="store_true", help="time the cost estimates instead")
+    parser.add_argument("--page", action="store_true", help="time the page in a browser instead")
+    parser.add_argument("--baseline", default="/work/main/src", help="the baseline tree's src folder")
+    parser.add_argument("--baseline-python", default="/work/main/.venv/bin/python")
     args = parser.parse_args()
+    if args.page:
+        page_times(args.repeats if args.repeats != 50 else 7, args.baseline, args.baseline_python)
+        return
     if args.calibrate:
         calibrate()
         return

@@ -46,6 +46,25 @@ def test_help_does_not_import_jax():
     assert out.stdout.strip() == "False"
 
 
+def test_the_lecture_s_gif_loads_only_what_it_draws_with(tmp_path):
+    """gdlab run ... --out descent.gif pays for JAX, matplotlib and the table it prints: not for
+    SymPy (the loss has nothing SymPy could refuse, and no exact form is asked for), nor for the
+    data, web or video libraries; its GIF still shows every step."""
+    gif = tmp_path / "descent.gif"
+    args = ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01/6", "--steps", "100", "--out", str(gif)]
+    code = (
+        "import sys\nfrom gdlab.cli import app\n"
+        f"try:\n    app({args!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "import json\nprint(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    assert {"jax", "matplotlib"} <= loaded
+    assert not loaded & {"sympy", "pandas", "scipy", "plotly", "fastapi", "pyarrow", "dask", "imageio_ffmpeg"}
+    with Image.open(gif) as movie:
+        assert movie.n_frames == 100  # --frames 100, from step 0 to step 100
+
+
 def test_demo_writes_the_lecture_pictures(tmp_path):
     out = tmp_path / "pictures"
     result = runner.invoke(app, ["demo", "--out", str(out)])
@@ -867,6 +886,26 @@ def test_serve_starts_the_lab_on_this_machine_only_by_default(monkeypatch):
     ]
     result = runner.invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "--port 70000" in result.output and "65,535" in result.output
+
+
+def test_the_servers_collect_garbage_the_one_shot_commands_do_not(monkeypatch):
+    """main() turns Python's cyclic collector off for a short command; a server lives long, so
+    serve and lesson turn it back on before serving."""
+    import gc
+
+    collecting: list[bool] = []
+    monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: collecting.append(gc.isenabled()))
+    monkeypatch.setattr("sys.argv", ["gdlab", "--version"])
+    try:
+        with pytest.raises(SystemExit):
+            gdlab.cli.main()
+        assert not gc.isenabled()
+        for command in (["serve"], ["lesson", "--no-open"]):
+            gc.disable()
+            assert runner.invoke(app, command).exit_code == 0
+        assert collecting == [True, True]
+    finally:
+        gc.enable()
 
 
 def test_lesson_opens_the_lesson_in_a_browser(monkeypatch):

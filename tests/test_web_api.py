@@ -58,6 +58,7 @@ def test_every_endpoint_has_an_example_that_works(client):
         "/api/parse",
         "/api/methods",
         "/api/run",
+        "/api/descent",
         "/api/landscape",
         "/api/sweep",
         "/api/phase",
@@ -233,6 +234,44 @@ def test_an_optimiser_that_chooses_its_own_steps_runs_once_without_a_rate(client
         "/api/export", json={**LECTURE, "rates": [0.5], "method": own[0], "steps": 20, "format": "csv"}
     )
     assert f'filename="gdlab-{own[0]}.csv"' in csv.headers["content-disposition"]
+
+
+def test_descent_is_the_run_and_its_landscape_in_one_answer(client):
+    """The page's first picture from one request: the same numbers as /api/run then /api/landscape."""
+    body = {**LECTURE, "rates": [0.5, 2], "steps": 60, "tol": 1e-8}
+    both = client.post("/api/descent", json=body).json()
+    run = client.post("/api/run", json=body).json()
+    assert both["runs"] == run["runs"] and both["window"] == run["window"]
+    landscape = client.post(
+        "/api/landscape", json={"expression": LECTURE["expression"], "ranges": run["window"]}
+    ).json()
+    assert both["landscape"] == landscape and both["landscape_error"] is None
+    assert both["loss"] == {"text": "(b/2-1)**2", "params": ["b"], "shapes": {"b": []}, "data": []}
+    assert both["start"] == {"b": -10.0}
+    alone = client.post("/api/descent", json={**body, "landscape": False}).json()
+    assert alone["landscape"] is None and alone["runs"] == run["runs"]
+
+
+def test_descent_reads_the_start_for_the_loss_as_typed(client):
+    """A loss typed with a new parameter name is run at once (no 422 for the old name): the old
+    name is left out and the new one starts where parse says its gradient is not zero."""
+    body = {"expression": "(x-1)^2", "start": {"b": -10}, "rates": [0.1], "steps": 5}
+    out = client.post("/api/descent", json=body)
+    assert out.status_code == 200, out.text
+    suggested = client.post("/api/parse", json={"expression": "(x-1)^2"}).json()["start"]
+    assert out.json()["start"] == suggested == {"x": -1.0}
+    x = -1.0
+    for _ in range(5):
+        x -= 0.1 * 2 * (x - 1)  # the closed form of gd on (x-1)^2
+    assert out.json()["runs"][0]["final"]["x"] == pytest.approx(x, rel=1e-12)
+    kept = client.post("/api/descent", json={**body, "start": {"x": 3, "b": 1}}).json()
+    assert kept["start"] == {"x": 3.0}
+
+
+def test_a_descent_of_a_bad_loss_names_the_expression(client):
+    response = client.post("/api/descent", json={**LECTURE, "expression": "(b/2-1)^", "rates": [0.5]})
+    assert response.status_code == 422
+    assert detail(response).startswith("expression: ") and "^" in detail(response)
 
 
 def test_landscape_one_and_two_parameters(client):

@@ -129,6 +129,26 @@ def status_of(page, lr: str) -> str:
     return row.locator(".lab-status").inner_text()
 
 
+def test_a_loss_typed_with_new_names_is_drawn_without_a_refusal(watched):
+    """The first picture and a typed loss each come from one request (/api/descent), which reads the
+    start for the loss as typed: a rate changed before the parse answers is not refused for the old
+    parameter name (that was a 422 shown, then gone, above the picture)."""
+    w = watched()
+    asked: list[str] = []
+    w.page.on("request", lambda r: asked.append(urlsplit(r.url).path) if "/api/" in r.url else None)
+    page = w.open()
+    assert asked.count("/api/descent") == 1 and "/api/run" not in asked and "/api/landscape" not in asked
+    page.get_by_test_id("expression").fill("(x-1)^2")
+    page.get_by_test_id("rates").fill("0.1, 0.5")
+    page.get_by_test_id("rates").blur()  # sent before the parse of the new loss has answered
+    expect(page.get_by_test_id("start-x")).to_have_value("-1", timeout=30_000)
+    w.wait_for_runs(2)
+    expect(page.get_by_test_id("runs").locator("tbody tr").first).to_contain_text("0.1")
+    assert page.get_by_test_id("error").is_hidden()
+    assert page.locator('[data-testid="plot"] .main-svg').count() > 0
+    assert "/api/run" not in asked  # and w.errors holds no refused request: close() checks
+
+
 def test_typing_shows_the_check_and_keeps_the_picture(watched):
     w = watched()
     page = w.open()

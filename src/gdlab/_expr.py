@@ -377,13 +377,12 @@ class _Compiler:
             raise self.fail(f"names may not start with an underscore: {name!r}", node)
         if name in FUNCTIONS:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
-        import_sympy = lambda: importlib.import_module("sympy")  # noqa: E731
         if name in CONSTANTS and name not in self.data:  # data called e or pi is the data
             value = CONSTANTS[name]
-            return self.constant(value), (lambda: import_sympy().pi if name == "pi" else import_sympy().E)
+            return self.constant(value), (lambda: _sympy().pi if name == "pi" else _sympy().E)
         if name not in self.names:
             self.names.append(name)
-        return (lambda env: env[name]), (lambda: import_sympy().Symbol(name, real=True))
+        return (lambda env: env[name]), (lambda: _sympy().Symbol(name, real=True))
 
     def _UnaryOp(self, node: ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.UAdd):
@@ -500,6 +499,12 @@ class _Compiler:
         return (lambda env: fn(*(f(env) for f in fns))), (lambda: _sympy_call(name, syms, over_data))
 
 
+def _sympy():
+    import sympy
+
+    return sympy
+
+
 def _power(base, exponent):
     from gdlab._symbolic import power
 
@@ -608,16 +613,30 @@ class Expression:
             exact form could not be had within the budget.
         data_values: the bound data, by name.
         symbolic_note: why :attr:`sympy` is ``None``, in words (``None`` when it is not).
+
+    The SymPy form of a loss that SymPy could not refuse (see :func:`_always_real`) is worked
+    out when first asked for, so a descent of ``(b/2-1)^2`` never loads SymPy.
     """
 
     text: str
     params: tuple[str, ...]
     data: tuple[str, ...]
     function: Callable[[dict], jax.Array] = field(compare=False)
-    sympy: object = field(compare=False)
+    exact_form: tuple[object, str | None] | _Later = field(compare=False)  # (sympy, symbolic_note)
     data_values: dict = field(compare=False, default_factory=dict)
-    symbolic_note: str | None = field(compare=False, default=None)
     _derivatives: dict = field(compare=False, default_factory=dict, init=False)
+
+    @property
+    def sympy(self) -> object:
+        return self._exact()[0]
+
+    @property
+    def symbolic_note(self) -> str | None:
+        return self._exact()[1]
+
+    def _exact(self) -> tuple[object, str | None]:
+        form = self.exact_form
+        return form.get() if isinstance(form, _Later) else form
 
     def __call__(self, *point: object, **values: object) -> jax.Array:
         """The loss at parameter values: by name (``loss(x=1, y=2)``), as one dict
@@ -752,7 +771,8 @@ def parse(
             raise ExpressionError(f"data names must be plain names; got {name!r}")
     clean, tree = _checked_tree(text)
     rows = {name: int(np.shape(value)[0]) for name, value in data.items() if np.ndim(value) > 0}
-    compiler = _Compiler(clean, frozenset(data), _named(tree, data), rows)
+    later = _always_real(tree)
+    compiler = _Compiler(clean, frozenset(data), _named(tree, data), rows, symbolic=not later)
     fn, sym = compiler.build(tree.body)
     names = compiler.names
     chosen = _chosen(clean, names, params, data)
@@ -772,14 +792,17 @@ def parse(
         data_now = bound if kind is None or kind == jnp.result_type(float) else _cast(bound, kind)
         return fn({**data_now, **values})
 
+    if later:  # SymPy has nothing to refuse here: its form is worked out when first asked for
+        form: tuple[object, str | None] | _Later = _Later(lambda: _exact_form(clean, tree, data, rows))
+    else:
+        form = (sym, None) if compiler.symbolic else (None, compiler.note)
     return Expression(
         text=clean,
         params=chosen,
         data=tuple(n for n in names if n in data),
         function=function,
-        sympy=sym if compiler.symbolic else None,
+        exact_form=form,
         data_values=bound,
-        symbolic_note=None if compiler.symbolic else compiler.note,
     )
 
 
@@ -887,6 +910,69 @@ def numeric_form(text: str, columns: tuple[str, ...] = ()) -> NumericForm | None
         return None
     chosen = _chosen(clean, compiler.names, None, data)
     return NumericForm(clean, chosen, tuple(n for n in compiler.names if n in data), fn)
+
+
+class _Later:
+    """A loss's exact form, worked out once, when first asked for (by any thread)."""
+
+    def __init__(self, work: Callable[[], tuple[object, str | None]]):
+        self.work: Callable[[], tuple[object, str | None]] | None = work
+        self.form: tuple[object, str | None] = (None, None)
+        self.lock = threading.Lock()
+
+    def get(self) -> tuple[object, str | None]:
+        with self.lock:
+            if self.work is not None:
+                self.form, self.work = self.work(), None
+            return self.form
+
+
+def _exact_form(clean: str, tree: ast.Expression, data: Mapping, rows: dict) -> tuple[object, str | None]:
+    """The SymPy form of a parsed loss and, when it has none, why (the budget's note)."""
+    compiler = _Compiler(clean, frozenset(data), _named(tree, data), rows)
+    _, sym = compiler.build(tree.body)
+    return (sym, None) if compiler.symbolic else (None, compiler.note)
+
+
+# Functions real and finite-or-overflowing at every real number: no part built of them can be
+# undefined, infinite at a pole, or never real, which is all SymPy refuses when a loss is parsed.
+_TOTAL_FUNCTIONS = frozenset(
+    {"sin", "cos", "exp", "abs", "tanh", "sigmoid", "relu", "softplus", "sum", "mean", "arctan", "atan"}
+)
+
+
+def _always_real(tree: ast.Expression) -> bool:
+    """Whether SymPy could refuse nothing in this loss: sums, differences and products of names,
+    numbers and :data:`_TOTAL_FUNCTIONS`, divided only by non-zero numbers, raised only to whole
+    numbers (``(b/2-1)^2``). Its constant parts are still checked in floating point when compiled.
+
+    Example:
+        >>> _always_real(ast.parse("(b/2-1)**2", mode="eval"))
+        True
+        >>> _always_real(ast.parse("b*tan(pi/2)", mode="eval"))
+        False
+    """
+    for node in ast.walk(tree.body):
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Div):
+                fits = _literal(node.right, lambda v: v != 0)
+            elif isinstance(node.op, ast.Pow):
+                fits = _literal(node.right, lambda v: isinstance(v, int) and 0 <= v <= 1000)
+            else:
+                fits = isinstance(node.op, ast.Add | ast.Sub | ast.Mult)
+        elif isinstance(node, ast.Call):
+            fits = isinstance(node.func, ast.Name) and node.func.id in _TOTAL_FUNCTIONS
+        else:
+            fits = isinstance(node, ast.UnaryOp | ast.Constant | ast.Name | ast.expr_context)
+            fits = fits or isinstance(node, ast.operator | ast.unaryop)
+        if not fits:
+            return False
+    return True
+
+
+def _literal(node: ast.AST, test: Callable[[float], bool]) -> bool:
+    value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+    return isinstance(value, int | float) and not isinstance(value, bool) and test(value)
 
 
 def _named(tree: ast.AST, data: Mapping | frozenset) -> frozenset[int]:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 
 from gdlab._checks import InputError
-from gdlab._expr import ExpressionError, number
+from gdlab._expr import TOO_LARGE, ExpressionError, number
 
 __all__ = ["read_number", "read_rates", "read_whole"]
 
 _EXAMPLE = "write one such as 1e-8 or 0.01/6"
 _DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d+,\d+\s*$")
+# A number written plainly (-10, 100, 1e-8) is read by float(), which reads it as the expression
+# compiler does: no need to compile arithmetic (the compiler folds constants with JAX).
+_PLAIN = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 
 
 def read_number(text: str) -> float:
@@ -40,6 +43,8 @@ def read_number(text: str) -> float:
         raise InputError("give one number here, not several separated by commas")
     if text.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
         raise InputError("give a finite number (not NaN or an infinity), as in 0 or -2.5")
+    if _PLAIN.match(text) and abs(float(text)) <= TOO_LARGE:  # larger: the compiler's words
+        return float(text)
     try:
         return number(text)
     except ExpressionError as err:

@@ -101,8 +101,10 @@ def writer_for(path: object, *, animated: bool) -> Writer:
     """The writer for ``path``'s extension, or an InputError listing what there is."""
     ext = Path(str(path)).suffix.lower().lstrip(".")
     kind = "an animation" if animated else "a picture"
-    choices = ", ".join(f".{e}" for e in available_writers(animated=animated))
     writer = WRITERS.get(ext)
+    if writer is not None and (writer.animated if animated else writer.static) and writer.available():
+        return writer  # the list of choices (which looks for ffmpeg) is for the errors alone
+    choices = ", ".join(f".{e}" for e in available_writers(animated=animated))
     if not ext:
         raise InputError(f"cannot write {kind} to {path}: the name has no extension; add one of {choices}")
     if writer is None or not (writer.animated if animated else writer.static):
@@ -114,8 +116,10 @@ def writer_named(format: str, *, animated: bool) -> Writer:
     """The writer for ``format`` (``"gif"``, ``".GIF"``), or an InputError listing what there is."""
     name = str(format).lower().lstrip(".")
     kind = "an animation" if animated else "a picture"
-    choices = ", ".join(available_writers(animated=animated))
     writer = WRITERS.get(name)
+    if writer is not None and (writer.animated if animated else writer.static) and writer.available():
+        return writer
+    choices = ", ".join(available_writers(animated=animated))
     if writer is None or not (writer.animated if animated else writer.static):
         raise InputError(f"cannot write {kind} as {format!r}: not a supported format; use one of {choices}")
     return _check_available(writer, choices)

@@ -36,6 +36,8 @@ from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._guards import BodyLimit, HostCheck, SecurityHeaders, allowed_hosts
 from gdlab.web._lesson import lesson_endpoints
 from gdlab.web._models import (
+    DescentIn,
+    DescentOut,
     ErrorOut,
     ExportIn,
     FitIn,
@@ -262,6 +264,12 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     async def run(request: RunIn, http: Request) -> Response:
         """One descent per rate: every run's (thinned) path, status and message, with exact final values."""
         return await compute(_json(lambda: lab.run(request)), http)
+
+    @app.post("/api/descent", response_model=DescentOut, tags=["lab"])
+    async def descent(request: DescentIn, http: Request) -> Response:
+        """The descent view in one answer: the runs, the loss on a grid behind them and the loss's
+        parameters (a start for each parameter not given one; names that are not parameters left out)."""
+        return await compute(_json(lambda: lab.descent(request)), http)
 
     @app.post("/api/landscape", response_model=LandscapeOut, tags=["lab"])
     async def landscape(request: LandscapeIn, http: Request) -> Response:

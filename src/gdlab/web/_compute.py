@@ -26,6 +26,7 @@ from gdlab._window import path_box
 from gdlab.web._cost import Budget
 from gdlab.web._models import (
     DEFAULT,
+    DescentIn,
     ExportIn,
     FitIn,
     LandscapeIn,
@@ -36,6 +37,7 @@ from gdlab.web._models import (
     StabilityIn,
     SweepIn,
     WebLimits,
+    problems,
 )
 
 if TYPE_CHECKING:
@@ -278,6 +280,54 @@ class Lab:
             "runs": [_run_json(t, points) for t in paths],
             "window": {name: finite([lo, hi]) for name, (lo, hi) in window.items()},
         }
+
+    def descent(self, request: DescentIn) -> Json:
+        """The runs, the loss on a grid over their window and the loss's parameters, in one answer:
+        the page's first picture, and a typed loss redrawn, from one request."""
+        import pydantic
+
+        try:
+            loss = self.expression(request.expression, request.data)
+        except gdlab.ExpressionError as err:  # named, so a page says it under the loss it typed
+            raise gdlab.InputError(f"expression: {err}") from None
+        shapes = self.shapes(request.expression, request.data)
+        start = self.start_for(loss, shapes, request.start)
+        out = self.run(request.model_copy(update={"start": start}))
+        view: Json | None = None
+        trouble: str | None = None
+        window = out["window"]
+        assert isinstance(window, dict)
+        if request.landscape and 1 <= len(window) <= 2:
+            try:
+                ranges = LandscapeIn.model_validate(
+                    {"expression": request.expression, "data": request.data, "ranges": window}
+                )
+                view = self.landscape(ranges)
+            except gdlab.InputError as err:  # the runs still show, against the iteration
+                trouble = str(err)
+            except pydantic.ValidationError as err:  # a window without finite ends
+                trouble = problems(err.errors())
+        return {
+            **out,
+            "loss": {
+                "text": loss.text,
+                "params": list(loss.params),
+                "shapes": {name: list(shape) for name, shape in shapes.items()},
+                "data": list(loss.data),
+            },
+            "start": {name: np.asarray(value, dtype=float).tolist() for name, value in start.items()},
+            "landscape": view,
+            "landscape_error": trouble,
+        }
+
+    @staticmethod
+    def start_for(
+        loss: gdlab.Expression, shapes: dict[str, tuple[int, ...]], given: Mapping[str, object]
+    ) -> dict[str, object]:
+        """The start for the loss as it is now: the values given for its parameters, and for a
+        parameter without one the start where its gradient is not zero; other names left out."""
+        fresh = moving_start(loss, shapes) if any(p not in given for p in loss.params) else {}
+        return {p: given[p] if p in given else fresh[p] for p in loss.params}
 
     def landscape(self, request: LandscapeIn) -> Json:
         from gdlab._bind import component_list, point_from_components

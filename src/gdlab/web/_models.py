@@ -283,6 +283,19 @@ class RunIn(_In):
     )
 
 
+class DescentIn(RunIn):
+    """The descent view in one request: the runs, the loss behind them and the loss's parameters.
+
+    The start is read for the loss as it is now: a parameter without a value begins where its
+    gradient is not zero (as :class:`ParseOut`'s ``start``), and names that are not parameters of
+    this loss (those of the loss as it was before an edit) are left out, so a page need not wait
+    for a parse before it runs what was typed."""
+
+    landscape: bool = Field(True, description="Whether to send the loss on a grid behind the runs.")
+
+    model_config = _example(expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], steps=60, tol=1e-8)
+
+
 class ExportIn(RunIn):
     """The runs as a file: CSV or JSON of one run; GIF or MP4 of all of them, or their picture (PNG, SVG)."""
 
@@ -474,6 +487,22 @@ class LandscapeOut(BaseModel):
         default_factory=list, description="The contour levels, increasing: gdlab's pictures draw the same."
     )
     ticks: list[Num] = Field(default_factory=list, description="Round numbers for the colour bar.")
+
+
+class LossOut(BaseModel):
+    text: str = Field(description="The text as parsed (^ written **).")
+    params: list[str]
+    shapes: dict[str, list[int]]
+    data: list[str]
+
+
+class DescentOut(RunsOut):
+    loss: LossOut
+    start: dict[str, float | list[float]] = Field(description="The start the runs began from.")
+    landscape: LandscapeOut | None = Field(
+        description="The loss on a grid over the runs' window (one or two components), or None."
+    )
+    landscape_error: str | None = Field(None, description="Why no landscape came, when one was asked for.")
 
 
 class SweepRunOut(BaseModel):

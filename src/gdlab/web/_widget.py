@@ -22,6 +22,7 @@ from gdlab._checks import InputError
 from gdlab.web._compute import Lab as Computations
 from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._models import (
+    DescentIn,
     ExportIn,
     LandscapeIn,
     MethodsIn,
@@ -38,6 +39,7 @@ _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "parse": ParseIn,
     "methods": MethodsIn,
     "run": RunIn,
+    "descent": DescentIn,
     "landscape": LandscapeIn,
     "sweep": SweepIn,
     "phase": PhaseIn,

@@ -58,9 +58,11 @@ const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
 // The request's fields that the page has an input for, and the page's word for each.
-const FIELDS = { steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
+const FIELDS = { expression: "expression", steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
 const VIEWS = ["descent", "sweep", "phase"];
 const FPS = 15;
+// A typed loss is run once typing pauses this long (ms).
+const TYPED_WAIT = 40;
 
 export function defaultState(language) {
   const p = PRESETS[0];
@@ -340,12 +342,12 @@ export function mount(root, backend, options = {}) {
     ui.expr = h("input", {
       type: "text", class: "lab-expr", value: state.e, spellcheck: "false", autocomplete: "off",
       "data-testid": "expression", "aria-label": t("expression"),
-      oninput: (ev) => { state.e = ev.target.value; commit(); validate(); },
+      oninput: (ev) => { state.e = ev.target.value; commit(); validate(); typedRun(); },
     });
     ui.check = h("pre", { class: "lab-check", "data-testid": "check", "aria-live": "polite" });
     ui.found = h("div", { class: "lab-found", "data-testid": "params" });
     ui.deriv = h("div", { class: "lab-deriv", "data-testid": "derivative" });
-    ui.data = h("select", { "data-testid": "data", onchange: (ev) => { state.d = ev.target.value || null; commit(); validate(); } },
+    ui.data = h("select", { "data-testid": "data", onchange: (ev) => { state.d = ev.target.value || null; commit(); validate(); runNow(true); } },
       h("option", { value: "", selected: !state.d }, t("noData")), h("option", { value: "cafe", selected: state.d === "cafe" }, "cafe (x, y)"));
     ui.starts = h("div", { class: "lab-starts", "data-testid": "starts" });
     ui.rates = h("input", {
@@ -417,7 +419,7 @@ export function mount(root, backend, options = {}) {
 
   // Minibatches need rows of data: the fields show for a loss that names data. With a batch size,
   // each rate runs gdlab.sgd for that many epochs, and the steps and tolerance are not used.
-  const sgdMode = () => typed(state.bs) && !!(parsed && parsed.data.length);
+  const sgdMode = () => typed(state.bs) && !!(parsed ? parsed.data.length : state.d);
   function sgdFields() {
     if (!ui.sgd) return;
     ui.sgd.hidden = !(parsed && parsed.data.length);
@@ -515,6 +517,7 @@ export function mount(root, backend, options = {}) {
     forgetSweep();
     build();
     validate();
+    runNow(true);
   }
 
   // ---- talking to gdlab ----
@@ -527,7 +530,7 @@ export function mount(root, backend, options = {}) {
       const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
       parsed = { ...out, dataName: state.d };
       showParse(parsed);
-      if (changed) { forgetSweep(); scheduleRun(); if (state.v === "sweep") runSweep(); if (state.v === "phase") runPhase(); }
+      if (changed) { forgetSweep(); if (state.v === "sweep") runSweep(); if (state.v === "phase") runPhase(); }
     } catch (err) {
       if (seq !== parseSeq) return;
       ui.check.textContent = err.detail || String(err);
@@ -582,53 +585,62 @@ export function mount(root, backend, options = {}) {
     return sgdMode() ? { ...out, batch_size: state.bs, epochs: state.ep } : out;
   }
 
-  let running = false;
-  let again = false;
   let told = Promise.resolve(); // the backend's methods and run styles, asked for once at mount
   let autoplay = true;
   const scheduleRun = debounce(() => runNow(true), 250);
+  const typedRun = debounce(() => runNow(true), TYPED_WAIT);
+  let busy = false; // a descent is on its way
+  let waiting = null; // asked for meanwhile (its animate flag): sent, as the state is then, once the answer is in
 
+  // One request draws the descent view: the runs, the loss behind them and the loss's parameters.
+  // The server reads the start for the loss as it is now (a new parameter gets a start that moves;
+  // an old one is left out), so what was typed runs without waiting for a parse. One is on its way
+  // at a time: requests asked for meanwhile are folded into one, sent when it answers (compiling a
+  // new loss cannot be stopped halfway, so stale requests sent at once would each be compiled first).
   async function runNow(animate = true) {
-    if (!parsed) return;
-    autoplay = animate;
-    if (running) { again = true; return; }
     if (!checkFirst()) return; // the last picture stays
-    running = true;
+    if (busy) { waiting = animate; return; }
+    busy = true;
+    // Mid-drag the window holds still, so the start stays under the pointer; it may change on release.
+    const still = dragging && land && result;
+    const asked = { ...request(), points: 1000, landscape: !still };
+    // An answer for a loss typed over since is not drawn when the loss as it is now is on its way next.
+    const overtaken = () => waiting !== null && asked.expression !== state.e;
     note(t("working"), "busy");
     try {
-      const out = await backend.call("run", { ...request(), points: 1000 });
+      const out = await backend.call("descent", asked);
+      if (overtaken()) return;
       const names = out.runs.length ? out.runs[0].names : out.params; // components: beta[0], beta[1]
-      let view = null;
-      let trouble = "";
-      // Mid-drag the window holds still, so the start stays under the pointer; it may change on release.
-      const still = dragging && land && result && components(result).join() === names.join();
-      if (still) view = land;
-      else if (names.length <= 2) {
-        const ranges = out.window; // gdlab's own rule, the pictures' too: a diverging run does not set it
-        try {
-          view = await backend.call("landscape", { expression: state.e, data: state.d, ranges });
-        } catch (err) {
-          trouble = err.detail || String(err); // the runs still show, against the iteration
-        }
-      }
+      const kept = still && components(result).join() === names.join();
       await told; // each run's colour and dash, from gdlab, before it is drawn
+      autoplay = animate;
+      const renamed = Object.keys(state.s).join() !== Object.keys(out.start).join();
+      state.s = out.start; // the start the runs began from, for the loss as it is now
+      if (renamed) { commit(); starts(); }
       result = out;
-      land = still ? view : withContour(view);
+      land = out.landscape ? withContour(out.landscape) : kept ? land : null;
       maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
       frames = Math.min(maxStep, MAX_FRAMES);
       frame = autoplay ? 0 : frames;
       if (saveRun >= out.runs.length) saveRun = 0;
       runChoices();
-      note(trouble, trouble ? "bad" : "");
+      note(out.landscape_error || "", out.landscape_error ? "bad" : "");
       showProblems([]);
       redraw();
       if (autoplay && frames > 0) play();
     } catch (err) {
+      if (overtaken()) return; // a half-typed loss: the loss as it is now answers next
       note("");
-      refused(err); // the last picture stays
+      const list = problemsOf(err.detail || String(err));
+      const loss = list.filter((p) => p.field === "expression");
+      if (loss.length) { // the loss itself: said under it, with the caret, as a parse says it
+        ui.check.textContent = loss.map((p) => p.text).join("; ");
+        ui.check.className = "lab-check bad";
+      }
+      showProblems(list.filter((p) => p.field !== "expression")); // the last picture stays
     } finally {
-      running = false;
-      if (again) { again = false; runNow(autoplay); }
+      busy = false;
+      if (waiting !== null) { const again = waiting; waiting = null; runNow(again); }
     }
   }
 
@@ -1117,7 +1129,8 @@ export function mount(root, backend, options = {}) {
   root.addEventListener("pointerleave", stop);
 
   build();
-  validate();
+  validate(); // the derivatives, beside the picture
+  runNow(true); // the first picture: one request, sent at once
   told = backend.call("methods", {}).then((out) => {
     methods = out.methods;
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
