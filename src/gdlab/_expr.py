@@ -648,13 +648,14 @@ class Expression:
             point = ()
         elif len(point) == 1 and len(self.params) > 1 and not values and _is_vector(point[0]):
             # a tuple, a list or a 1-D array (a start like [3.0, 1.0] reaches here as one array)
-            count = len(point[0])
+            vector: Any = point[0]
+            count = len(vector)
             if count != len(self.params):
                 raise InputError(
                     f"give {len(self.params)} values, one per parameter ({', '.join(self.params)}), "
                     f"or a dict such as {{{', '.join(repr(p) + ': 1.0' for p in self.params)}}}; got {count}"
                 )
-            values = {p: point[0][i] for i, p in enumerate(self.params)}  # in the order of first appearance
+            values = {p: vector[i] for i, p in enumerate(self.params)}  # in the order of first appearance
             point = ()
         if not self.params and (point or values):
             raise no_parameters(self)

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, TypeGuard
 import numpy as np
 
 if TYPE_CHECKING:
+    from gdlab._grid import GridResult
     from gdlab._phase import Phase
+    from gdlab._sweep import Sweep
     from gdlab.render._animation import Animation
     from gdlab.render._fonts import MissingFontWarning
     from gdlab.render._grid import plot_grid
@@ -148,11 +150,11 @@ def plot(
         from gdlab.render._phase import plot_phase
 
         return plot_phase(trajectories, title=title, size=size or (800, 600), dpi=dpi)
-    if _is_a(trajectories, "gdlab._sweep", "Sweep"):
+    if _is_sweep(trajectories):
         from gdlab.render._sweep import plot_sweep
 
         return plot_sweep(trajectories, title=title, size=size or (800, 600), dpi=dpi)
-    if _is_a(trajectories, "gdlab._grid", "GridResult"):
+    if _is_grid(trajectories):
         from gdlab.render._grid import plot_grid
 
         return plot_grid(trajectories, title=title, lang=lang, size=size or (640, 480), dpi=dpi)
@@ -190,6 +192,14 @@ def _is_a(value: object, module_name: str, name: str) -> bool:
 
     module = sys.modules.get(module_name)
     return module is not None and isinstance(value, getattr(module, name))
+
+
+def _is_sweep(value: object) -> TypeGuard[Sweep]:
+    return _is_a(value, "gdlab._sweep", "Sweep")
+
+
+def _is_grid(value: object) -> TypeGuard[GridResult]:
+    return _is_a(value, "gdlab._grid", "GridResult")
 
 
 def _is_phase(value: object) -> TypeGuard[Phase]:
