@@ -888,23 +888,30 @@ def test_serve_starts_the_lab_on_this_machine_only_by_default(monkeypatch):
     assert result.exit_code == 2 and "--port 70000" in result.output and "65,535" in result.output
 
 
-def test_the_servers_collect_garbage_the_one_shot_commands_do_not(monkeypatch):
-    """main() turns Python's cyclic collector off for a short command; a server lives long, so
-    serve and lesson turn it back on before serving."""
+def test_the_servers_collect_garbage_as_usual_the_one_shot_commands_rarely(monkeypatch):
+    """main() makes Python's cyclic collector run rarely for a short command (it still runs, so a
+    long command frees its cycles); a server lives long, so serve and lesson restore the usual
+    thresholds before serving."""
     import gc
 
-    collecting: list[bool] = []
-    monkeypatch.setattr("gdlab.web.serve", lambda **kwargs: collecting.append(gc.isenabled()))
+    from gdlab.cli._app import COMMAND_GC, SERVER_GC
+
+    before = gc.get_threshold()
+    collecting: list[tuple[bool, tuple[int, int, int]]] = []
+    monkeypatch.setattr(
+        "gdlab.web.serve", lambda **kwargs: collecting.append((gc.isenabled(), gc.get_threshold()))
+    )
     monkeypatch.setattr("sys.argv", ["gdlab", "--version"])
     try:
         with pytest.raises(SystemExit):
             gdlab.cli.main()
-        assert not gc.isenabled()
+        assert gc.isenabled() and gc.get_threshold() == COMMAND_GC
         for command in (["serve"], ["lesson", "--no-open"]):
-            gc.disable()
+            gc.set_threshold(*COMMAND_GC)
             assert runner.invoke(app, command).exit_code == 0
-        assert collecting == [True, True]
+        assert collecting == [(True, SERVER_GC), (True, SERVER_GC)]
     finally:
+        gc.set_threshold(*before)
         gc.enable()
 
 
