@@ -114,6 +114,12 @@ class Phase:
         boundary: the theory's :class:`Boundary` (heavy ball and Nesterov on a quadratic), else ``None``.
         theory_note: why there is no boundary, when there is none.
         facts: what each note was made of (flat, cell-major), to word it again for a front end.
+
+    Example:
+        >>> import gdlab
+        >>> grid = gdlab.phase("(b/2-1)^2", -10.0, lrs=[0.5, 5], momenta=[0, 0.5], steps=50)
+        >>> grid.regime.shape
+        (2, 2)
     """
 
     lrs: np.ndarray

@@ -437,6 +437,12 @@ class Sweep:
         steps: the step limit.
         tol: the tolerance on the gradient norm, if any.
         loss_fn: the loss.
+
+    Example:
+        >>> import gdlab
+        >>> rates = gdlab.sweep("(b/2-1)^2", -10.0, lrs=[0.5, 2, 5], steps=50)
+        >>> [regime.value for regime in rates.regime]
+        ['slow', 'converged', 'diverged']
     """
 
     lrs: np.ndarray

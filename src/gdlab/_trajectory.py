@@ -109,6 +109,12 @@ class Trajectory:
             end words it naming the parameters its own way (``--tol`` on the command line).
         facts: what the engine judged the ending from (:class:`gdlab._engine.Facts`), so that a
             fit that learns more (its answer has no correct digit) can have it judged again.
+
+    Example:
+        >>> import gdlab
+        >>> path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.01 / 6, steps=100)  # the lecture's run
+        >>> path.steps, path.status.value, round(float(path.params[-1]), 6)
+        (100, 'max_steps', -9.040149)
     """
 
     params: Params

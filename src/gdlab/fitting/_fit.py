@@ -181,6 +181,16 @@ def fit(
             ``y`` among ``x``, fewer rows than coefficients, a constant
             regressor beside the intercept, a response that is not 0/1 for
             logistic, a formula naming an unknown column, or a bad setting.
+
+    Example:
+        >>> import gdlab
+        >>> result = gdlab.fit("cafe", y="y", x="x")
+        >>> {k: round(v, 6) for k, v in result.coefficients.items()}
+        {'intercept': 9.944573, 'x': 2.215705}
+        >>> shops = {"sales": [55.4, 58.2, 61.2, 60.1, 64.3, 66.0, 59.0],
+        ...          "temp": [20.1, 22.2, 22.7, 24.0, 25.5, 26.1, 21.0], "shop": list("abcabcb")}
+        >>> list(gdlab.fit(shops, "sales ~ temp + C(shop)").coefficients)
+        ['Intercept', 'C(shop)[T.b]', 'C(shop)[T.c]', 'temp']
     """
     if formula is not None:
         return _fit_formula(data, formula, locals())

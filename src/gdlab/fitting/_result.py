@@ -65,6 +65,12 @@ class Fit:
             where they do not apply: a rank-deficient design).
         terms: a Wilkinson formula's coding (its terms and its categories' levels), which
             codes new rows for :meth:`predict`; ``None`` for a fit of ``x=``.
+
+    Example:
+        >>> import gdlab
+        >>> result = gdlab.fit("cafe", y="y", x="x")
+        >>> result.names, round(result.stats.r2, 6)
+        (('intercept', 'x'), 0.978458)
     """
 
     y: str

@@ -124,6 +124,19 @@ def plot(
         A matplotlib ``Figure``; save it with :func:`save_figure` or ``savefig``,
         get its bytes with :func:`figure_bytes`. A notebook shows it as a
         picture when it is a cell's value (or with ``display(figure)``).
+
+    Raises:
+        InputError: something it cannot draw (it names what it takes), or a bad option.
+
+    Example:
+        >>> import gdlab
+        >>> path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=20)
+        >>> figure = gdlab.plot(path)
+        >>> len(figure.axes), figure.axes[0].get_xlabel()
+        (1, 'b')
+        >>> rates = gdlab.sweep("(b/2-1)^2", -10.0, lrs=[0.5, 2, 5], steps=50)
+        >>> len(gdlab.plot(rates).axes)  # a sweep, drawn as plot_sweep draws it
+        2
     """
     from gdlab.render._scene import Options
 

@@ -37,6 +37,12 @@ def plot_grid(
 
     Returns:
         A matplotlib ``Figure``.
+
+    Example:
+        >>> import numpy as np, gdlab
+        >>> found = gdlab.grid_search("(b/2-1)^2", np.linspace(-10, 10, 100))
+        >>> gdlab.plot_grid(found).axes[0].get_title()
+        'grid search: 100 evaluations'
     """
     if not isinstance(result, GridResult):
         raise InputError("plot_grid takes the result of gdlab.grid_search")

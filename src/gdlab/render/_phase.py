@@ -32,6 +32,13 @@ def plot_phase(
 
     Returns:
         A matplotlib ``Figure``.
+
+    Example:
+        >>> import gdlab
+        >>> grid = gdlab.phase("(b/2-1)^2", -10.0, lrs=[0.5, 2, 5], momenta=[0, 0.5], steps=50)
+        >>> figure = gdlab.plot_phase(grid)
+        >>> figure.axes[0].get_xlabel(), figure.axes[0].get_ylabel()
+        ('learning rate', 'momentum')
     """
     if not isinstance(result, Phase):
         raise InputError("plot_phase takes the result of gdlab.phase")

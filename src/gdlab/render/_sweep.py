@@ -32,6 +32,13 @@ def plot_sweep(
 
     Returns:
         A matplotlib ``Figure`` with two panels sharing the log-scaled rate axis.
+
+    Example:
+        >>> import gdlab
+        >>> rates = gdlab.sweep("(b/2-1)^2", -10.0, lrs=[0.5, 2, 5], steps=50)
+        >>> figure = gdlab.plot_sweep(rates)
+        >>> len(figure.axes), figure.axes[-1].get_xlabel()
+        (2, 'learning rate')
     """
     if not isinstance(result, Sweep):
         raise InputError("plot_sweep takes the result of gdlab.sweep")
