@@ -930,13 +930,10 @@ def test_an_animation_with_fewer_frames_than_asked_says_why():
     movie = gdlab.animate(fit, frames=40)
     assert len(movie) == 2
     assert movie.note == (
-        "2 frames, not 40: the run took 1 step, and a frame shows a step; it converged at lr 0.5, "
-        "and a smaller rate takes more steps to watch"
+        "2 frames, not 40: the run converged in 1 step, and a frame shows a step; a smaller rate "
+        "than 0.5 takes more steps to watch"
     )
     assert repr(movie).endswith(movie.note)
-    capped = gdlab.descend("(b/2-1)^2", -10.0, lr=0.01, steps=10)  # at its step limit: no advice
-    assert (
-        gdlab.animate(capped, frames=40).note
-        == "11 frames, not 40: the run took 10 steps, and a frame shows a step"
-    )
-    assert gdlab.animate(capped, frames=5).note == ""
+    capped = gdlab.descend("(b/2-1)^2", -10.0, lr=0.01, steps=10)  # took the steps it was given
+    assert gdlab.animate(capped, frames=40).note == ""
+    assert "\n" not in repr(gdlab.animate(capped, frames=40))

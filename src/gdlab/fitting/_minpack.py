@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gdlab._cancel import checkpoint
 from gdlab._expr import NumericForm
 
 __all__ = ["TOL", "Solved", "solve"]
@@ -78,6 +79,7 @@ class _Recorder:
         return self.y - self.form.values(u * self.scale, self.columns, len(self.y))
 
     def jacobian(self, u: np.ndarray, *_: object) -> np.ndarray:
+        checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
         values, jac = self.form.jacobian(u * self.scale, self.columns, len(self.y))
         r = self.y - values
         J = -jac * self.scale
@@ -103,6 +105,7 @@ def solve(
 def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     from scipy.optimize import leastsq  # type: ignore[import-untyped]
 
+    checkpoint()
     if not np.all(np.isfinite(record.residuals(u0))):
         return None  # not finite at the start: the compiled path says so in words
     u, _, _, _, status = leastsq(

@@ -316,16 +316,17 @@ def animate(
 
 
 def _few_frames(frames: object, steps: np.ndarray, lr: object, status: object) -> str:
-    """Why an animation has fewer frames than asked for (a frame a step at most), or ``""``; for a
-    run that converged at a rate, that a smaller one takes more steps to watch."""
-    if not isinstance(frames, int) or steps.size >= frames:
+    """Why an animation of a run that converged has fewer frames than asked for (a frame a step at
+    most), and that a smaller rate takes more steps to watch; ``""`` otherwise (a run that took
+    the steps it was given has a frame a step, as asked)."""
+    if not isinstance(frames, int) or steps.size >= frames or getattr(status, "value", None) != "converged":
         return ""
     taken = int(steps[-1])
     plural = "s" if taken != 1 else ""
-    note = f"{steps.size} frames, not {frames}: the run took {taken} step{plural}, and a frame shows a step"
-    converged = getattr(status, "value", None) == "converged"
-    if converged and isinstance(lr, int | float) and np.isfinite(lr) and lr > 0:
-        note += f"; it converged at lr {lr:.4g}, and a smaller rate takes more steps to watch"
+    note = f"{steps.size} frames, not {frames}: the run converged in {taken} step{plural}"
+    note += ", and a frame shows a step"
+    if isinstance(lr, int | float) and np.isfinite(lr) and lr > 0:
+        note += f"; a smaller rate than {lr:.4g} takes more steps to watch"
     return note
 
 
