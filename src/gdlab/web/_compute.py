@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 import gdlab
 from gdlab._bind import moving_start
 from gdlab._cancel import checkpoint
+from gdlab._checks import Spelling
 from gdlab._levels import contour_levels
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
@@ -87,6 +89,19 @@ class _Bounded:
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
         return value
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _uploaded(err: gdlab.InputError, path: str) -> gdlab.InputError:
+    """A fit's refusal in the page's words: the private file's path is the uploaded CSV, and a
+    terminal's colour codes (a formula's caret) are dropped; the spelling of options is kept."""
+
+    def said(spelling: Spelling) -> str:
+        return _ANSI.sub("", err.spelled(spelling)).replace(path, "the uploaded CSV")
+
+    return gdlab.InputError(said, parameter=err.parameter)
 
 
 class Lab:
@@ -447,15 +462,18 @@ class Lab:
         with tempfile.TemporaryDirectory(prefix="gdlab-fit-") as folder:
             path = Path(folder) / "data.csv"
             path.write_text(request.csv, encoding="utf-8")
-            result = gdlab.fit(
-                path,
-                request.formula,
-                family=request.family,
-                cov=request.cov,
-                groups=request.groups,
-                weights=request.weights,
-                dropna=request.dropna,
-            )
+            try:
+                result = gdlab.fit(
+                    path,
+                    request.formula,
+                    family=request.family,
+                    cov=request.cov,
+                    groups=request.groups,
+                    weights=request.weights,
+                    dropna=request.dropna,
+                )
+            except gdlab.InputError as err:
+                raise _uploaded(err, str(path)) from None
         out = result.to_dict()
         return {"summary": result.summary(), "fit": out}
 
