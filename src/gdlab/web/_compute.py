@@ -92,14 +92,29 @@ class _Bounded:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_MARKED = re.compile("\u29db(.*?)\u29da")  # the formula parser's marks around the piece it could not read
+
+
+def _plain(text: str) -> str:
+    """A message without a terminal's colour codes, its marked piece underlined by carets on the
+    next line (as gdlab's expression errors show theirs), so that it reads the same on a page."""
+    lines = []
+    for line in _ANSI.sub("", text).split("\n"):
+        found = _MARKED.search(line)
+        if found is None:
+            lines.append(line)
+            continue
+        lines.append(_MARKED.sub(r"\1", line))
+        lines.append(" " * found.start() + "^" * max(1, len(found.group(1))))
+    return "\n".join(lines)
 
 
 def _uploaded(err: gdlab.InputError, path: str) -> gdlab.InputError:
-    """A fit's refusal in the page's words: the private file's path is the uploaded CSV, and a
-    terminal's colour codes (a formula's caret) are dropped; the spelling of options is kept."""
+    """A fit's refusal in the page's words: the private file's path is the uploaded CSV, and the
+    formula's marked piece has a caret rather than colour codes; options keep their spelling."""
 
     def said(spelling: Spelling) -> str:
-        return _ANSI.sub("", err.spelled(spelling)).replace(path, "the uploaded CSV")
+        return _plain(err.spelled(spelling)).replace(path, "the uploaded CSV")
 
     return gdlab.InputError(said, parameter=err.parameter)
 

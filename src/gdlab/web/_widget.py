@@ -151,8 +151,8 @@ def lab(
         steps: the most steps of each run.
         tol: stop once the gradient norm is at most this (``None``: every step).
         data: ``"cafe"`` binds the lecture's x and y.
-        view: ``"descent"``, ``"sweep"``, ``"phase"`` or ``"fit"`` (a model formula fitted to a
-            CSV chosen or dropped in the widget, as ``gdlab fit`` fits a file).
+        view: ``"descent"``, ``"sweep"`` or ``"phase"``. Its "Model fit" tab fits a CSV chosen
+            or dropped in the widget, in this kernel, as ``gdlab fit`` fits a file.
         lang: ``"en"`` or ``"ko"`` (default: the browser's language).
         large: large type, for a projector.
 
@@ -205,8 +205,8 @@ def _check(expression, start, rates, method, steps, tol, data, view, lang) -> No
             f"start names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a "
             f"parameter of {loss.text}; its parameters: {', '.join(loss.params)}"
         )
-    if view not in ("descent", "sweep", "phase", "fit"):
-        raise InputError(f"view must be 'descent', 'sweep', 'phase' or 'fit'; got {view!r}")
+    if view not in ("descent", "sweep", "phase"):
+        raise InputError(f"view must be 'descent', 'sweep' or 'phase'; got {view!r}")
     if lang not in (None, "en", "ko"):
         raise InputError(f"lang must be 'en' or 'ko' (or None for the browser's language); got {lang!r}")
 
