@@ -845,6 +845,169 @@ def test_png_and_svg_downloads_are_the_library_s_picture_in_the_page_s_colours(w
     assert colours <= pixels, colours - pixels
 
 
+SHOPS = "y,x,g\n1.0,2,a\n2.1,3,b\n4.2,5,a\n3.3,3,b\n5.1,6,c\n6.2,7,c\n2.0,1,a\n"
+DROP = """([text, name]) => {
+  const files = new DataTransfer();
+  files.items.add(new File([text], name, { type: "text/csv" }));
+  const view = document.querySelector('section[data-view="fit"]');
+  for (const kind of ["dragover", "drop"]) {
+    view.dispatchEvent(new DragEvent(kind, { dataTransfer: files, bubbles: true, cancelable: true }));
+  }
+}"""
+
+
+def printed_by_the_cli(path: Path, formula: str) -> list[str]:
+    """What ``gdlab fit PATH FORMULA`` prints, line by line (trailing blanks off)."""
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["fit", str(path), formula])
+    assert result.exit_code == 0, result.output
+    return [line.rstrip() for line in result.output.strip().splitlines()]
+
+
+def shown(page, testid: str) -> list[str]:
+    return [line.rstrip() for line in page.get_by_test_id(testid).text_content().strip().splitlines()]
+
+
+def test_the_fit_view_fits_a_chosen_csv_as_the_command_line_does(watched, tmp_path):
+    """A CSV chosen on the page (a column of text among them) and "y ~ x + C(g)" give the summary
+    that `gdlab fit file.csv "y ~ x + C(g)"` prints, line for line; the URL keeps the formula
+    (never the CSV) and reopens the fit view with it."""
+    folder = shots_folder(tmp_path)
+    path = tmp_path / "shops.csv"
+    path.write_text(SHOPS)
+    w = watched()
+    asked: list[dict] = []
+    w.page.on("request", lambda r: asked.append(r.post_data_json) if r.url.endswith("/api/fit") else None)
+    page = w.open("?lang=en&v=fit", wait=False)
+    expect(page.locator('.lab-tab[data-view="fit"]')).to_have_attribute("aria-selected", "true")
+    expect(page.locator("aside.lab-controls")).to_be_hidden()
+    page.get_by_test_id("fit-file").set_input_files(str(path))
+    expect(page.get_by_test_id("fit-file-name")).to_have_text("shops.csv")
+    expect(page.get_by_test_id("fit-rows")).to_have_text("7 rows")
+    assert page.locator(".lab-column").all_inner_texts() == ["y", "x", "g"]
+    # Clicking the columns writes the formula: the response, then the terms joined by +.
+    for name in ("y", "x"):
+        page.locator(f'.lab-column[data-column="{name}"]').click()
+    assert page.get_by_test_id("fit-formula").input_value() == "y ~ x"
+    page.get_by_test_id("fit-formula").press("End")
+    page.get_by_test_id("fit-formula").press_sequentially(" + C(g)")
+    page.get_by_test_id("fit-formula").press("Enter")
+    expect(page.get_by_test_id("fit-summary")).to_contain_text("C(g)[T.b]", timeout=30_000)
+    assert shown(page, "fit-summary") == printed_by_the_cli(path, "y ~ x + C(g)")
+    assert asked[-1]["csv"] == SHOPS and asked[-1]["formula"] == "y ~ x + C(g)"
+    query = urlsplit(page.url).query
+    assert (
+        "fe=y+%7E+x+%2B+C%28g%29" in query and "v=fit" in query and "shop" not in query and "2.1" not in query
+    )
+    page.screenshot(path=str(folder / "lab-fit-1280x720.png"))
+    # The link reopens the fit view with the formula; the CSV is the user's to give again.
+    again = watched()
+    page = again.open("?" + query, wait=False)
+    expect(page.get_by_test_id("fit-formula")).to_have_value("y ~ x + C(g)")
+    expect(page.locator('.lab-tab[data-view="fit"]')).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("fit-file-info")).to_contain_text("No data yet")
+    page.get_by_test_id("run-fit").click()
+    expect(page.get_by_test_id("error-formula")).to_contain_text("choose or drop a CSV file")
+
+
+def test_a_csv_dropped_on_the_fit_view_is_fitted_and_refusals_are_said_by_the_formula(watched, tmp_path):
+    """A dropped file is read as a chosen one; the server's refusals (a hostile formula, an unknown
+    column, a broken formula) are said under the formula in gdlab's words, with no private path or
+    terminal colour codes, and the last summary stays; a file past the server's body limit is
+    refused on the page, before anything is sent."""
+    path = tmp_path / "drop.csv"
+    path.write_text(SHOPS)
+    w = watched()
+    asked: list[str] = []
+    w.page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/api/fit") else None)
+    page = w.open("?lang=en&v=fit&fe=y%20~%20x%20%2B%20C(g)", wait=False)
+    page.evaluate(DROP, [SHOPS, "drop.csv"])
+    expect(page.get_by_test_id("fit-file-name")).to_have_text("drop.csv")
+    page.get_by_test_id("run-fit").click()
+    expect(page.get_by_test_id("fit-summary")).to_contain_text("C(g)[T.c]", timeout=30_000)
+    assert shown(page, "fit-summary") == printed_by_the_cli(path, "y ~ x + C(g)")
+    formula = page.get_by_test_id("fit-formula")
+    error = page.get_by_test_id("error-formula")
+    for typed, words in [
+        ("y ~ x.__class__", "attribute .__class__ is not allowed"),
+        ("y ~ __import__('os')", "is not allowed"),
+        ("y ~ x + zz", "the uploaded CSV: no column 'zz'; it has 'y', 'x', 'g'"),
+        ("y ~ x +", "is not a formula gdlab reads"),
+    ]:
+        formula.fill(typed)
+        formula.press("Enter")
+        expect(error).to_contain_text(words, timeout=30_000)
+        said = error.text_content()
+        assert "\x1b" not in said and "\u29db" not in said and "gdlab-fit-" not in said
+        expect(formula).to_have_attribute("aria-invalid", "")
+        expect(page.get_by_test_id("fit-summary")).to_contain_text("C(g)[T.c]")  # the last summary stays
+    assert error.text_content().endswith("y ~ x +\n      ^")  # the parser's mark as a caret
+    w.errors = [e for e in w.errors if "status of 422" not in e]  # the refusals asked for
+    sent = len(asked)
+    page.evaluate(DROP, ["y,x\n" + "1.0,2.0\n" * 9000, "big.csv"])  # 72,005 bytes
+    expect(error).to_contain_text("the server takes at most 64.0 KiB a request")
+    formula.fill("y ~ x")
+    formula.press("Enter")
+    expect(error).to_contain_text("choose or drop a CSV file")
+    assert len(asked) == sent  # nothing was sent
+
+
+def test_the_notebook_widget_answers_a_fit_as_the_server_does(tmp_path):
+    """The widget routes the page's "fit" to the kernel: the same summary, the same refusals."""
+    from gdlab.web._widget import LabWidget
+
+    path = tmp_path / "shops.csv"
+    path.write_text(SHOPS)
+    widget = LabWidget(state={})
+    reply, _ = widget.answer({"id": 7, "name": "fit", "payload": {"csv": SHOPS, "formula": "y ~ x + C(g)"}})
+    assert reply["ok"] and reply["id"] == 7, reply
+    assert [line.rstrip() for line in reply["result"]["summary"].splitlines()] == printed_by_the_cli(
+        path, "y ~ x + C(g)"
+    )
+    for formula, words in [
+        ("y ~ x.__class__", "attribute .__class__ is not allowed"),
+        ("y ~ zz", "the uploaded CSV: no column 'zz'"),
+    ]:
+        reply, _ = widget.answer({"id": 8, "name": "fit", "payload": {"csv": SHOPS, "formula": formula}})
+        assert not reply["ok"] and reply["status"] == 422 and words in reply["detail"], reply
+
+
+def test_the_lecture_s_cafe_data_in_one_click_at_375_px_in_korean(watched, tmp_path):
+    """The cafe data (gdlab.datasets.cafe) is one click away: its fit is the library's, the page's
+    words are Korean, and the summary scrolls inside its box at a phone's width."""
+    import gdlab
+    from gdlab import datasets
+
+    folder = shots_folder(tmp_path)
+    w = watched(size=(375, 800), locale="ko-KR")
+    page = w.open("?v=fit&big=1", wait=False)
+    expect(page.locator('.lab-tab[data-view="fit"]')).to_have_text("모형 적합")
+    page.get_by_test_id("fit-cafe").click()
+    expect(page.get_by_test_id("fit-summary")).to_contain_text("temp", timeout=30_000)
+    assert page.get_by_test_id("fit-formula").input_value() == "sales ~ temp"
+    cafe = datasets.cafe()
+    mine = gdlab.fit({"temp": cafe.x, "sales": cafe.y}, "sales ~ temp")
+    assert shown(page, "fit-summary")[1:] == [line.rstrip() for line in mine.summary().splitlines()][1:]
+    page.get_by_test_id("fit-cov").select_option("cluster")
+    expect(page.get_by_test_id("fit-groups")).to_be_visible()
+    assert page.get_by_test_id("fit-groups").locator("option").all_inner_texts() == ["temp", "sales"]
+    page.get_by_test_id("fit-cov").select_option("HC3")
+    expect(page.get_by_test_id("fit-groups")).to_be_hidden()
+    page.get_by_test_id("run-fit").click()
+    expect(page.get_by_test_id("fit-summary")).to_contain_text("HC3", timeout=30_000)
+    page.screenshot(path=str(folder / "lab-fit-375.png"), full_page=True)
+    wide = page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 376)"
+        ".map((e) => e.tagName + '.' + e.className + '#' + (e.dataset.testid || ''))"
+    )
+    assert wide == [] and page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    box = page.get_by_test_id("fit-summary").bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
+
+
 # axe-core (Deque Systems, MPL-2.0), vendored for the tests only: see tests/vendor/axe-core/README.md.
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -866,6 +1029,8 @@ LESSON_READY = '.gdlab-lesson[data-state="ready"]'
     [
         (PHASE + "&v=phase&pnum=12", '[data-testid="phase-summary"]:has-text("converges")'),
         (LECTURE, '[data-testid="runs"] tbody tr'),
+        ("?lang=en&v=fit", '[data-testid="fit-summary"]:has-text("temp")'),
+        ("?lang=ko&v=fit&fc=cluster", '[data-testid="fit-summary"]:has-text("temp")'),
         ("lesson?lang=en", LESSON_READY),
         ("lesson?lang=ko", LESSON_READY),
     ],
@@ -876,6 +1041,8 @@ def test_no_wcag_2_1_a_or_aa_violations_by_axe_core(watched, where, ready, size)
     w = watched(size=size)
     w.open(where, wait=False)
     page = w.page
+    if "v=fit" in where:  # the fit view after a fit of the cafe data
+        page.get_by_test_id("fit-cafe").click()
     page.wait_for_selector(ready, timeout=60_000)
     page.wait_for_timeout(500)  # the pictures settle
     page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated, not a <script>: the page's CSP stands

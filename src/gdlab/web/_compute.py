@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -21,6 +22,7 @@ import numpy as np
 import gdlab
 from gdlab._bind import moving_start
 from gdlab._cancel import checkpoint
+from gdlab._checks import Spelling
 from gdlab._levels import contour_levels
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
@@ -87,6 +89,34 @@ class _Bounded:
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
         return value
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_MARKED = re.compile("\u29db(.*?)\u29da")  # the formula parser's marks around the piece it could not read
+
+
+def _plain(text: str) -> str:
+    """A message without a terminal's colour codes, its marked piece underlined by carets on the
+    next line (as gdlab's expression errors show theirs), so that it reads the same on a page."""
+    lines = []
+    for line in _ANSI.sub("", text).split("\n"):
+        found = _MARKED.search(line)
+        if found is None:
+            lines.append(line)
+            continue
+        lines.append(_MARKED.sub(r"\1", line))
+        lines.append(" " * found.start() + "^" * max(1, len(found.group(1))))
+    return "\n".join(lines)
+
+
+def _uploaded(err: gdlab.InputError, path: str) -> gdlab.InputError:
+    """A fit's refusal in the page's words: the private file's path is the uploaded CSV, and the
+    formula's marked piece has a caret rather than colour codes; options keep their spelling."""
+
+    def said(spelling: Spelling) -> str:
+        return _plain(err.spelled(spelling)).replace(path, "the uploaded CSV")
+
+    return gdlab.InputError(said, parameter=err.parameter)
 
 
 class Lab:
@@ -447,15 +477,18 @@ class Lab:
         with tempfile.TemporaryDirectory(prefix="gdlab-fit-") as folder:
             path = Path(folder) / "data.csv"
             path.write_text(request.csv, encoding="utf-8")
-            result = gdlab.fit(
-                path,
-                request.formula,
-                family=request.family,
-                cov=request.cov,
-                groups=request.groups,
-                weights=request.weights,
-                dropna=request.dropna,
-            )
+            try:
+                result = gdlab.fit(
+                    path,
+                    request.formula,
+                    family=request.family,
+                    cov=request.cov,
+                    groups=request.groups,
+                    weights=request.weights,
+                    dropna=request.dropna,
+                )
+            except gdlab.InputError as err:
+                raise _uploaded(err, str(path)) from None
         out = result.to_dict()
         return {"summary": result.summary(), "fit": out}
 

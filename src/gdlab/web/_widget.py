@@ -24,6 +24,7 @@ from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._models import (
     DescentIn,
     ExportIn,
+    FitIn,
     LandscapeIn,
     MethodsIn,
     ParseIn,
@@ -45,6 +46,7 @@ _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
     "phase": PhaseIn,
     "phase/picture": PhasePictureIn,
     "stability": StabilityIn,
+    "fit": FitIn,
     "export": ExportIn,
 }
 _IMPORT = re.compile(r'^import [^;]+ from "\./[a-z0-9_]+\.js";\n', re.MULTILINE)
@@ -149,7 +151,8 @@ def lab(
         steps: the most steps of each run.
         tol: stop once the gradient norm is at most this (``None``: every step).
         data: ``"cafe"`` binds the lecture's x and y.
-        view: ``"descent"``, ``"sweep"`` or ``"phase"``.
+        view: ``"descent"``, ``"sweep"`` or ``"phase"``. Its "Model fit" tab fits a CSV chosen
+            or dropped in the widget, in this kernel, as ``gdlab fit`` fits a file.
         lang: ``"en"`` or ``"ko"`` (default: the browser's language).
         large: large type, for a projector.
 

@@ -59,7 +59,15 @@ const MAX_FRAMES = 240;
 const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
 // The request's fields that the page has an input for, and the page's word for each.
 const FIELDS = { expression: "expression", steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
-const VIEWS = ["descent", "sweep", "phase"];
+const VIEWS = ["descent", "sweep", "phase", "fit"];
+// The fit view's choices: gdlab.fit's families and covariances, as the server's FitIn takes them.
+const FAMILIES = ["linear", "logistic", "poisson", "binomial"];
+const COVS = ["nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster"];
+const MAX_BODY = 64 * 1024; // the server's limit on a request's body (WebLimits.body_bytes); a CSV past it is refused here, before it is sent
+// The lecture's cafe data (gdlab.datasets.cafe: temperature and sales), as the CSV a user would drop.
+const CAFE_TEMP = [20.1, 22.2, 22.7, 23.3, 24.4, 25.1, 26.2, 27.3, 28.4, 30.4];
+const CAFE_SALES = [55.4183651, 58.19427589, 61.23082496, 62.31255873, 63.1070028, 63.69569103, 67.24704918, 71.43650092, 73.10130336, 77.84988286];
+export const CAFE_CSV = `temp,sales\n${CAFE_TEMP.map((x, i) => `${x},${CAFE_SALES[i]}`).join("\n")}\n`;
 const FPS = 15;
 // A typed loss is run once typing pauses this long (ms).
 const TYPED_WAIT = 40;
@@ -72,6 +80,7 @@ export function defaultState(language) {
     lo: 0.001, hi: 10, num: 50,
     pm: "momentum", plo: p.pr[0], phi: p.pr[1], pnum: 24, mhi: 0.95, // the phase diagram's optimiser and grid
     bs: null, ep: 20, // minibatches (gdlab.sgd) over the loss's data: rows a step, passes over the data
+    fe: "", ff: "linear", fc: "nonrobust", fg: null, // the fit view's formula, family, covariance and cluster column (never the CSV)
   };
 }
 
@@ -117,6 +126,10 @@ export function stateToQuery(s) {
   q.set("num", String(s.num));
   for (const key of ["pm", "plo", "phi", "pnum", "mhi"]) q.set(key, String(s[key]));
   if (typed(s.bs)) { q.set("bs", String(s.bs)); q.set("ep", String(s.ep)); }
+  if (typed(s.fe)) q.set("fe", s.fe);
+  if (s.ff !== "linear") q.set("ff", s.ff);
+  if (s.fc !== "nonrobust") q.set("fc", s.fc);
+  if (s.fc === "cluster" && typed(s.fg)) q.set("fg", s.fg);
   return q.toString();
 }
 
@@ -140,6 +153,10 @@ export function stateFromQuery(query, base) {
   if (SPEEDS.includes(x)) s.x = x;
   for (const key of ["lo", "hi", "num", "plo", "phi", "pnum", "mhi", "bs", "ep"]) if (typed(q.get(key))) s[key] = q.get(key).slice(0, 200);
   if (/^[a-z0-9-]{1,32}$/.test(q.get("pm") || "")) s.pm = q.get("pm"); // the backend checks the name
+  if (q.has("fe")) s.fe = q.get("fe").slice(0, TEXT_MAX);
+  if (FAMILIES.includes(q.get("ff"))) s.ff = q.get("ff");
+  if (COVS.includes(q.get("fc"))) s.fc = q.get("fc");
+  if (typed(q.get("fg"))) s.fg = q.get("fg").slice(0, 200);
   return s;
 }
 
@@ -278,7 +295,7 @@ export function mount(root, backend, options = {}) {
     const what = list.map((p) => (p.field ? `${t(FIELDS[p.field])}: ${translate(p.text)}` : p.text)).join("; ");
     const shown = { sweep: sweepResult, phase: phaseResult }[state.v] ?? result;
     ui.error.textContent = list.length ? t(shown ? "notRun" : "notRunEmpty").replace("{what}", what) : "";
-    ui.error.hidden = !list.length;
+    ui.error.hidden = !list.length || state.v === "fit"; // the fit says its own refusals under its formula
   }
   function refused(err) { showProblems(problemsOf(err.detail || String(err))); }
   // What the page can tell before asking: steps past the server's limit.
@@ -321,7 +338,7 @@ export function mount(root, backend, options = {}) {
     ui.errs = {};
     ui.inputs = {};
     ui.error = h("p", { class: "lab-error", "data-testid": "error", role: "alert", hidden: true });
-    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, ui.error, descentView(), sweepView(), phaseView())));
+    root.append(header, h("div", { class: "lab-body" }, controls(), h("main", { class: "lab-main" }, ui.error, descentView(), sweepView(), phaseView(), fitView())));
     setView(state.v, false);
     showProblems(problems);
     if (parsed) showParse(parsed);
@@ -374,7 +391,7 @@ export function mount(root, backend, options = {}) {
     const downloads = h("div", { class: "lab-downloads" }, ["gif", "mp4", "png", "svg", "csv", "json"].map((f) =>
       h("button", { type: "button", "data-testid": `download-${f}`, onclick: () => download(f) }, f.toUpperCase())));
     ui.note = h("div", { class: "lab-note", "data-testid": "note", "aria-live": "polite" });
-    const panel = h("aside", { class: "lab-controls" },
+    const panel = ui.controls = h("aside", { class: "lab-controls" },
       field(t("preset"), presetSelect),
       field(t("expression"), ui.expr), ui.check, ui.found, ui.deriv,
       field(t("data"), ui.data),
@@ -491,12 +508,166 @@ export function mount(root, backend, options = {}) {
     ui.phaseMethod.replaceChildren(...shown.map((n) => h("option", { value: n, selected: n === state.pm }, n)));
   }
 
+  // ---- the fit: a model formula fitted to the user's own CSV, read in the browser ----
+  // The CSV is kept here, never in the URL; gdlab.fit on the server reads and checks it.
+  let csv = null; // {name, text, rows, columns}
+  let fitResult = null; // the last answer: {summary, fit}
+  let fitProblem = ""; // the server's refusal, or the page's own (no file, a file too large)
+  let fitSeq = 0;
+
+  // The header's names (quotes taken off) and the number of rows: shown only, never the rule.
+  function readCsv(name, text) {
+    const lines = text.split(/\r?\n/);
+    while (lines.length && !lines[lines.length - 1].trim()) lines.pop();
+    const columns = (lines[0] || "").split(",").map((c) => c.trim().replace(/^"(.*)"$/, "$1")).filter((c) => c);
+    return { name, text, rows: Math.max(0, lines.length - 1), columns };
+  }
+
+  function useFile(file) {
+    if (!file) return;
+    if (file.size > MAX_BODY) {
+      csv = null;
+      fitResult = null;
+      fitSays(t("fitTooLarge").replace("{size}", kib(file.size)).replace("{limit}", kib(MAX_BODY)));
+      fileInfo();
+      return;
+    }
+    const reader = new FileReader();
+    reader.onload = () => { csv = readCsv(file.name, String(reader.result)); fitResult = null; fitSays(""); fileInfo(); drawFit(); };
+    reader.onerror = () => fitSays(`${file.name}: ${reader.error}`);
+    reader.readAsText(file);
+  }
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+  function useCafe() {
+    csv = readCsv("cafe.csv", CAFE_CSV);
+    fitResult = null;
+    if (!typed(state.fe)) { state.fe = "sales ~ temp"; ui.formula.value = state.fe; commit(); }
+    fileInfo();
+    fitNow();
+  }
+
+  function fitSays(text) {
+    fitProblem = text;
+    ui.fitError.textContent = text;
+    ui.fitError.hidden = !text;
+    ui.formula.toggleAttribute("aria-invalid", !!text);
+  }
+
+  // A column's name, put in the formula at the caret: the response first, then terms joined by +.
+  function insertColumn(name) {
+    const box = ui.formula;
+    const at = box.selectionStart ?? box.value.length;
+    const before = box.value.slice(0, at);
+    const after = box.value.slice(box.selectionEnd ?? at);
+    const piece = !before.trim() ? `${name} ~ ` : /[\w)\]]\s*$/.test(before) ? `${/\s$/.test(before) ? "" : " "}+ ${name}` : `${/[\s(]$/.test(before) ? "" : " "}${name}`;
+    box.value = before + piece + after;
+    state.fe = box.value;
+    commit();
+    box.focus();
+    box.setSelectionRange(before.length + piece.length, before.length + piece.length);
+  }
+
+  function fileInfo() {
+    if (!ui.fileInfo) return;
+    if (!csv) { ui.fileInfo.replaceChildren(t("fitNoFile")); groupChoices(); return; }
+    ui.fileInfo.replaceChildren(
+      h("strong", { "data-testid": "fit-file-name" }, csv.name), ` · `,
+      h("span", { "data-testid": "fit-rows" }, t("fitRows").replace("{n}", csv.rows.toLocaleString("en-US"))), ` · ${t("fitColumns")}: `,
+      h("span", { class: "lab-columns", "data-testid": "fit-columns" }, csv.columns.map((c) => h("button", {
+        type: "button", class: "lab-column", "data-column": c, title: t("fitInsert").replace("{name}", c),
+        "aria-label": t("fitInsert").replace("{name}", c), onclick: () => insertColumn(c),
+      }, c))));
+    groupChoices();
+  }
+
+  function groupChoices() {
+    if (!ui.groups) return;
+    const names = csv ? csv.columns : typed(state.fg) ? [state.fg] : [];
+    if (names.length && !names.includes(state.fg)) state.fg = names[0];
+    ui.groups.replaceChildren(...names.map((c) => h("option", { value: c, selected: c === state.fg }, c)));
+    ui.groupsField.hidden = state.fc !== "cluster";
+  }
+
+  function fitView() {
+    ui.file = h("input", { type: "file", accept: ".csv,text/csv,text/plain", "data-testid": "fit-file",
+      onchange: (ev) => { useFile(ev.target.files[0]); ev.target.value = ""; } });
+    ui.fileInfo = h("p", { class: "lab-file-info", "data-testid": "fit-file-info", "aria-live": "polite" });
+    ui.formula = h("input", {
+      type: "text", class: "lab-expr", value: state.fe, placeholder: "sales ~ temp + C(shop)", spellcheck: "false", autocomplete: "off",
+      "data-testid": "fit-formula", "aria-describedby": "lab-fit-error lab-fit-hint",
+      oninput: (ev) => { state.fe = ev.target.value; commit(); },
+      onkeydown: (ev) => { if (ev.key === "Enter") { ev.preventDefault(); fitNow(); } },
+    });
+    ui.fitError = h("pre", { class: "lab-check bad", id: "lab-fit-error", "data-testid": "error-formula", role: "alert", hidden: true }); // a formula's caret lines up
+    ui.family = h("select", { "data-testid": "fit-family", onchange: (ev) => { state.ff = ev.target.value; commit(); } },
+      FAMILIES.map((f) => h("option", { value: f, selected: f === state.ff }, f)));
+    ui.cov = h("select", { "data-testid": "fit-cov", onchange: (ev) => { state.fc = ev.target.value; commit(); groupChoices(); } },
+      COVS.map((c) => h("option", { value: c, selected: c === state.fc }, c)));
+    ui.groups = h("select", { "data-testid": "fit-groups", onchange: (ev) => { state.fg = ev.target.value; commit(); } });
+    ui.groupsField = field(t("fitGroups"), ui.groups);
+    ui.fitNote = h("p", { class: "lab-note", "data-testid": "fit-note", "aria-live": "polite" });
+    ui.summary = h("pre", { class: "lab-fit-summary", "data-testid": "fit-summary", tabindex: "0", "aria-label": t("fitSummary"), hidden: true });
+    const drop = h("div", { class: "lab-drop", "data-testid": "fit-drop" },
+      h("div", { class: "lab-row" },
+        field(t("fitFile"), ui.file),
+        h("button", { type: "button", class: "lab-secondary", "data-testid": "fit-cafe", onclick: useCafe }, t("fitCafe"))),
+      h("small", {}, t("fitDropHint")), ui.fileInfo);
+    ui.fit = h("section", { class: "lab-view lab-fit", "data-view": "fit" },
+      drop,
+      h("label", { class: "lab-field" }, h("span", { class: "lab-label" }, t("fitFormula")), ui.formula,
+        h("small", { id: "lab-fit-hint" }, t("fitHint")), ui.fitError),
+      h("div", { class: "lab-row" }, field(t("fitFamily"), ui.family), field(t("fitCov"), ui.cov), ui.groupsField,
+        h("button", { type: "button", class: "lab-run", "data-testid": "run-fit", onclick: fitNow }, t("fitRun"))),
+      ui.fitNote, ui.summary);
+    // A file dropped anywhere on the view is read as the chosen one is.
+    ui.fit.addEventListener("dragover", (ev) => { ev.preventDefault(); drop.classList.add("lab-dropping"); });
+    ui.fit.addEventListener("dragleave", (ev) => { if (!ui.fit.contains(ev.relatedTarget)) drop.classList.remove("lab-dropping"); });
+    ui.fit.addEventListener("drop", (ev) => { ev.preventDefault(); drop.classList.remove("lab-dropping"); useFile(ev.dataTransfer && ev.dataTransfer.files[0]); });
+    fileInfo();
+    fitSays(fitProblem);
+    drawFit();
+    return ui.fit;
+  }
+
+  function drawFit() {
+    if (!ui.summary) return;
+    ui.summary.textContent = fitResult ? fitResult.summary : "";
+    ui.summary.hidden = !fitResult;
+  }
+
+  async function fitNow() {
+    if (!csv) { fitSays(t("fitNoFile")); return; }
+    if (!typed(state.fe)) { fitSays(t("fitNoFormula")); return; }
+    const payload = { csv: csv.text, formula: state.fe, family: state.ff, cov: state.fc, groups: state.fc === "cluster" ? state.fg : null };
+    const size = new TextEncoder().encode(JSON.stringify(payload)).length;
+    if (size > MAX_BODY) { fitSays(t("fitTooLarge").replace("{size}", kib(size)).replace("{limit}", kib(MAX_BODY))); return; }
+    const seq = ++fitSeq; // a fit asked for later wins
+    ui.fitNote.textContent = t("working");
+    try {
+      const out = await backend.call("fit", payload);
+      if (seq !== fitSeq) return;
+      fitResult = out;
+      fitSays("");
+    } catch (err) {
+      if (seq !== fitSeq) return;
+      fitSays(err.detail || String(err)); // the last summary stays, as the other views keep their picture
+    }
+    ui.fitNote.textContent = "";
+    drawFit();
+  }
+
   function setView(v, save = true) {
     state.v = v;
     for (const tab of root.querySelectorAll(".lab-tab")) tab.setAttribute("aria-selected", String(tab.dataset.view === v));
     ui.descent.hidden = v !== "descent";
     ui.sweep.hidden = v !== "sweep";
     ui.phase.hidden = v !== "phase";
+    ui.fit.hidden = v !== "fit";
+    // The fit reads a CSV, not the loss: the loss's controls give it the width.
+    ui.controls.hidden = v === "fit";
+    root.querySelector(".lab-body").classList.toggle("lab-wide", v === "fit");
+    showProblems(problems);
     if (save) commit();
     if (v === "sweep" && !sweepResult && parsed) runSweep();
     if (v === "phase" && !phaseResult && parsed) runPhase();
@@ -760,6 +931,7 @@ export function mount(root, backend, options = {}) {
   function onKey(ev) {
     const tag = (ev.target && ev.target.tagName) || "";
     if (["INPUT", "SELECT", "TEXTAREA"].includes(tag) && ev.target.type !== "range") return;
+    if (state.v === "fit") return; // no player there: space presses the button in focus
     if (ev.key === " " || ev.code === "Space") { ev.preventDefault(); togglePlay(); }
     else if (ev.key === "ArrowRight") { ev.preventDefault(); stepBy(1); }
     else if (ev.key === "ArrowLeft") { ev.preventDefault(); stepBy(-1); }
@@ -1142,5 +1314,5 @@ export function mount(root, backend, options = {}) {
     swatches();
     drawFrame();
   }).catch(() => {}); // an older backend: the built-in list stands
-  return { get state() { return state; }, run: runNow, sweep: runSweep, phase: runPhase, setView, play, pause };
+  return { get state() { return state; }, run: runNow, sweep: runSweep, phase: runPhase, fit: fitNow, setView, play, pause };
 }
