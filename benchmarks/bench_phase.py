@@ -21,9 +21,9 @@ import statistics
 import time
 
 import numpy as np
+from bench_sweep import compiled_part  # the same timing of the compiled runs as the sweep's
 
 import gdlab
-from gdlab import _sweep
 
 STEPS = 1000
 LRS = gdlab.rates(1e-3, 10, 200)
@@ -50,25 +50,6 @@ def first_call() -> float:
     start = time.perf_counter()
     gdlab.phase(fresh, -10.0, lrs=LRS, momenta=MOMENTA, steps=STEPS)
     return time.perf_counter() - start
-
-
-def compiled_part(repeats: int) -> float:
-    """Seconds of the warm call spent in the compiled runs (the rest judges the cells at once)."""
-    inner, spent = _sweep._sweep_run, []
-
-    def timing(*args, **kwargs):
-        start = time.perf_counter()
-        out = inner(*args, **kwargs)
-        spent.append(time.perf_counter() - start)
-        return out
-
-    _sweep._sweep_run = timing
-    try:
-        for _ in range(repeats):
-            gdlab.phase(lecture_loss, -10.0, lrs=LRS, momenta=MOMENTA, steps=STEPS)
-    finally:
-        _sweep._sweep_run = inner
-    return statistics.median(spent)
 
 
 def separate_sweeps(momenta: np.ndarray) -> list:
@@ -99,7 +80,8 @@ def main() -> None:
 
     grid_call()
     warm, grid = timed(grid_call, args.repeats)
-    compiled = compiled_part(args.repeats)
+    grid = lambda: gdlab.phase(lecture_loss, -10.0, lrs=LRS, momenta=MOMENTA, steps=STEPS)  # noqa: E731
+    compiled = compiled_part(grid, args.repeats)  # the rest of the call judges the cells at once
     print(
         f"gdlab.phase: first call {first:.2f} s, warm {warm:.3f} s, of which compiled runs {compiled:.3f} s "
         f"(the whole call is {warm / compiled:.2f}x its compiled runs)"
