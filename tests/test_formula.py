@@ -315,3 +315,17 @@ def test_fewer_steps_than_minpack_needs_end_where_the_compiled_run_ends():
     short = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0], steps=5)
     assert short.trajectory.steps == 5 and short.status.value == "max_steps"
     assert short.warnings and "lm:" in short.warnings[0]
+
+
+def test_a_method_that_scales_its_own_steps_gets_the_linear_fits_default_rate_on_a_typed_model():
+    """Adam beside lm on Engel's power law was given 1/L = 8.5e-8 from the Gauss-Newton Hessian and
+    never moved (a = 1.0004 from 1 after 5,000 steps); like a linear fit's on standardised
+    regressors, its rate is 0.1 of the parameters scaled by their starts."""
+    import statsmodels.api as sm
+
+    engel = sm.datasets.engel.load_pandas().data
+    result = fit(engel, y="foodexp", model="a*income^b", init={"a": 1, "b": 0.5}, method="adam")
+    assert result.lr == 0.1 and "default 0.1 for adam" in str(result.lr_source)
+    assert result.max_difference < 0.05  # from a difference of 1.75 (a: 2.75 against 1.0004)
+    gd = fit(engel, y="foodexp", model="a*income^b", init={"a": 1, "b": 0.5}, method="gd")
+    assert gd.lr is not None and gd.lr < 1e-6  # the curvature's rate for gd, as before

@@ -45,7 +45,13 @@ from gdlab._types import DTypeLike
 from gdlab.fitting import _minpack
 from gdlab.fitting._inference import Inference, nonlinear
 from gdlab.fitting._result import Fit
-from gdlab.fitting._settings import LEAST_SQUARES_METHODS, method_name, stopped
+from gdlab.fitting._settings import (
+    CURVATURE_RATES,
+    LEAST_SQUARES_METHODS,
+    adaptive_rate,
+    method_name,
+    stopped,
+)
 
 if TYPE_CHECKING:
     import equinox as eqx
@@ -511,6 +517,8 @@ def _beside(
     if spec.needs_lr:
         if lr is not None:
             rate, source = lr, "given"
+        elif spec.name not in CURVATURE_RATES:  # adam and the like: a tenth of each start, a step
+            rate, source = adaptive_rate(spec)
         else:
             # The curvature where the run starts and where it should end (lm's solution): a rate
             # safe at the start alone diverges where the curvature grows on the way.

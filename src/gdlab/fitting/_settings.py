@@ -212,9 +212,23 @@ def rate_for(
     if spec.name in ("momentum", "nesterov"):
         L, _ = curvature(Z, factor)
         return 1 / L, f"1/L from the Hessian on standardised regressors, L={L:.4g}"
-    name = spec.name
-    return 0.1, Sentence(
-        lambda s: f"default 0.1 for {name}, which scales its own steps; give {s.name('lr')} to change it"
+    return adaptive_rate(spec)
+
+
+# Methods whose step follows the curvature (a rate from the Hessian suits them); every other method
+# that takes a rate (adam, rmsprop, adagrad, sign) scales its own steps, each about the rate long.
+CURVATURE_RATES = ("gd", "gd-armijo", "momentum", "nesterov")
+# Such a method's rate on standardised regressors, or on parameters scaled by their starts.
+ADAPTIVE_RATE = 0.1
+
+
+def adaptive_rate(spec: Method) -> tuple[float, Sentence]:
+    """The default rate of a method that scales its own steps: a tenth of a unit of the scaled
+    parameters (standardised regressors; a typed model's parameters over their starts). A rate
+    from the curvature would be far too small for it (1/L = 8e-8 on Engel's power law: no move)."""
+    name, rate = spec.name, ADAPTIVE_RATE
+    return rate, Sentence(
+        lambda s: f"default {rate} for {name}, which scales its own steps; give {s.name('lr')} to change it"
     )
 
 
