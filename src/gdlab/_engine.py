@@ -1084,21 +1084,22 @@ def facts_from_rows(
     per step) gives none, and the last :data:`PROBE` recorded rows stand in for it.
     """
     k = loss.shape[0] - 1
-    with np.errstate(all="ignore"):
-        norms = np.linalg.norm(grads[[0, k]], axis=1)
-        overshot = bool(k > 0 and float(grads[1] @ grads[0]) < 0)
+    first, last = grads[0], grads[k]
+    with np.errstate(all="ignore"):  # as np.linalg.norm of each row (it overflows alike), in a third the time
+        norms = (float(np.sqrt(first @ first)), float(np.sqrt(last @ last)))
+        overshot = bool(k > 0 and float(grads[1] @ first) < 0)
     if probe is None and code in (Outcome.MAX_STEPS, Outcome.RUNNING):
         probe = rows_probe(grads, params)
     return Facts(
         outcome=code,
         step=k,
         losses=(float(loss[0]), float(loss[k])),
-        grad_norms=(float(norms[0]), float(norms[1])),
+        grad_norms=norms,
         not_finite=not_finite(loss[k], grads[k], params[k]),
         lr=lr,
         tol=tol,
         method=method,
-        dtype=str(loss.dtype),
+        dtype=loss.dtype.name,
         probe=probe,
         overshot=overshot,
         undefined=bool(np.isnan(loss[k]) and np.all(np.isfinite(params[k]))),
@@ -1108,16 +1109,17 @@ def facts_from_rows(
 def window_probe(grads: np.ndarray, moved: bool) -> Probe:
     """A :class:`Probe` read from consecutive gradients (rows of ``grads``, flattened), the first
     at the run's last row: the same numbers :func:`probe_steps` computes in compiled code."""
-    with np.errstate(all="ignore"):
-        turns = np.einsum("ij,ij->i", grads[1:], grads[:-1]) < 0
-        start, end = np.linalg.norm(grads[[0, -1]], axis=1)
-    return Probe(int(np.sum(turns)), float(start), float(end), moved, pairs=len(grads) - 1)
+    first, last = grads[0], grads[-1]
+    with np.errstate(all="ignore"):  # the norms as np.linalg.norm's (which overflows alike)
+        turns = int(np.count_nonzero(np.einsum("ij,ij->i", grads[1:], grads[:-1]) < 0))
+        start, end = float(np.sqrt(first @ first)), float(np.sqrt(last @ last))
+    return Probe(turns, start, end, moved, pairs=len(grads) - 1)
 
 
 def past_probe(grads: np.ndarray, params: np.ndarray) -> Probe:
     """The :class:`Probe` of a run that recorded its :data:`PROBE` - 1 steps past the end as rows:
     ``grads`` and ``params`` are the last row and those steps' rows, flattened."""
-    return window_probe(grads, not np.array_equal(params[1], params[0]))
+    return window_probe(grads, not bool((params[1] == params[0]).all()))  # NaN moved, as array_equal
 
 
 def rows_probe(grads: np.ndarray, params: np.ndarray) -> Probe:
@@ -1129,10 +1131,18 @@ def rows_probe(grads: np.ndarray, params: np.ndarray) -> Probe:
 
 def not_finite(loss: float, grad: np.ndarray, params: np.ndarray) -> str:
     """What of a row left the finite numbers first: "loss", "gradient", "parameters", or ""."""
-    if not np.isfinite(loss):
+    if not math.isfinite(loss):
         return "loss"
-    if not np.all(np.isfinite(grad)):
+    if not _all_finite(grad):
         return "gradient"
-    if not np.all(np.isfinite(params)):
+    if not _all_finite(params):
         return "parameters"
     return ""
+
+
+def _all_finite(values: np.ndarray) -> bool:
+    """Whether every number is finite: in Python for a few (a NumPy call costs more than the
+    numbers), in NumPy for many."""
+    if values.size <= 8:
+        return all(map(math.isfinite, values.ravel().tolist()))
+    return bool(np.isfinite(values).all())
