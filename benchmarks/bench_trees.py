@@ -102,7 +102,7 @@ report(lambda: gdlab.fit(folder, y="z", x=x, family="logistic"))
 import dask.dataframe as dd
 from dask.distributed import Client, LocalCluster
 data, x = frame(rows, 10)
-local = dict(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
+local = dict(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0")
 with LocalCluster(**local) as cluster, Client(cluster):
     ddf = dd.from_pandas(data, npartitions=8).persist()
     report(lambda: gdlab.fit(ddf, y="y", x=x, method="gd", lr=0.1, steps=50))

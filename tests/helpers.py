@@ -189,7 +189,7 @@ def local_cluster(workers: int = 1):
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # a free port on loopback: 8787 may be taken
             silence_logs=50,
         ) as local,
         distributed.Client(local) as client,
