@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,60 +21,21 @@ pytest.importorskip("fastapi")
 
 from tests.test_lesson import SOLUTIONS  # noqa: E402
 
+import browsing  # noqa: E402
 from gdlab._lesson import contents  # noqa: E402
-from gdlab.web import create_app  # noqa: E402
-from gdlab.web._server import running  # noqa: E402
 
-CHROMIUM = os.environ.get("GDLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+base, browser = browsing.base, browsing.browser  # the shared fixtures
 
 READY = '.gdlab-lesson[data-state="ready"]'
 
 
-@pytest.fixture(scope="module")
-def base():
-    with running(create_app()) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-class Watched:
-    """A page that records console errors and requests to other origins."""
-
-    def __init__(self, context, base: str):
-        self.base = base
-        self.page = context.new_page()
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", self._request)
-
-    def _request(self, request) -> None:
-        here, there = urlsplit(self.base), urlsplit(request.url)
-        if not request.url.startswith(("data:", "blob:")) and (here.scheme, here.netloc) != (
-            there.scheme,
-            there.netloc,
-        ):
-            self.outside.append(request.url)
+class Watched(browsing.Watched):
+    """The lesson's page, watched (see :class:`browsing.Watched`)."""
 
     def open(self, query: str):
         self.page.goto(self.base + "/lesson" + query)
         self.page.wait_for_selector(READY, timeout=60_000)
         return self.page
-
-    def close(self):
-        self.page.close()
-        assert not self.errors, self.errors
-        assert not self.outside, self.outside
 
 
 def shots_folder(tmp_path: Path) -> Path:

@@ -13,7 +13,6 @@ import itertools
 import math
 import os
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,52 +22,18 @@ sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 pytest.importorskip("fastapi")
 
-from gdlab.web import create_app  # noqa: E402
-from gdlab.web._server import running  # noqa: E402
+import browsing  # noqa: E402
 from gdlab.web._widget import bundle  # noqa: E402
 
-CHROMIUM = os.environ.get("GDLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+base, browser = browsing.base, browsing.browser  # the shared fixtures
 
 PAGE = '<!doctype html><meta charset="utf-8"><div id="cell"></div>\n<script type="module">{fake}</script>'
 LECTURE = "?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=60&t=1e-8&lang=en"
 PHASE = "?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=200&t=1e-8&lang=en"
 
 
-@pytest.fixture(scope="module")
-def base():
-    with running(create_app()) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-class Watched:
-    """A page that records console errors and requests to other origins."""
-
-    def __init__(self, context, base: str):
-        self.base = base
-        self.page = context.new_page()
-        self.errors: list[str] = []
-        self.outside: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", self._request)
-
-    def _request(self, request) -> None:
-        url = request.url
-        if url.startswith(("data:", "blob:")):
-            return
-        here, there = urlsplit(self.base), urlsplit(url)
-        if (here.scheme, here.netloc) != (there.scheme, there.netloc):
-            self.outside.append(url)
+class Watched(browsing.Watched):
+    """The lab's page, watched (see :class:`browsing.Watched`)."""
 
     def open(self, query: str = LECTURE, *, wait: bool = True):
         self.page.goto(self.base + "/" + query)
@@ -81,11 +46,6 @@ class Watched:
         rows.first.wait_for(timeout=30_000)
         if count is not None:
             expect(rows).to_have_count(count, timeout=30_000)
-
-    def close(self):
-        self.page.close()
-        assert not self.errors, self.errors
-        assert not self.outside, self.outside
 
 
 @pytest.fixture(scope="module")
