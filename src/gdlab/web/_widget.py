@@ -59,6 +59,12 @@ def _module(name: str) -> str:
     return re.sub(r"^export (const|function|class) ", r"\1 ", text, flags=re.MULTILINE)
 
 
+def _entry(name: str) -> str:
+    """A widget's entry module made part of one file: its imports of siblings dropped, its default
+    export (anywidget's) kept."""
+    return _IMPORT.sub("", (STATIC / name).read_text(encoding="utf-8"))
+
+
 def _global(name: str, source: str) -> str:
     """A UMD script run once per page so that it sets ``globalThis[name]``.
 
@@ -79,7 +85,8 @@ def bundle() -> str:
         _global("katex", (STATIC / "vendor" / "katex" / "katex.min.js").read_text(encoding="utf-8")),
         _module("i18n.js"),
         _module("lab.js"),
-        (STATIC / "widget.js").read_text(encoding="utf-8").replace('import { mount } from "./lab.js";\n', ""),
+        _module("kernel.js"),
+        _entry("widget.js"),
     ]
     return "\n".join(parts)
 
@@ -217,9 +224,8 @@ def lesson_bundle() -> str:
     parts = [
         _global("Plotly", plotly_js().read_text(encoding="utf-8")),
         _module("lesson.js"),
-        (STATIC / "lesson-widget.js")
-        .read_text(encoding="utf-8")
-        .replace('import { mount } from "./lesson.js";\n', ""),
+        _module("kernel.js"),
+        _entry("lesson-widget.js"),
     ]
     return "\n".join(parts)
 
