@@ -891,7 +891,9 @@ def fit(
     groups: Annotated[
         str | None,
         typer.Option(
-            "--groups", metavar="COLUMN", help="The numeric column of cluster labels of --cov cluster."
+            "--groups",
+            metavar="COLUMN",
+            help="The column of cluster labels (numbers or text) of --cov cluster.",
         ),
     ] = None,
     trials: Annotated[
