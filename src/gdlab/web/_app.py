@@ -295,14 +295,9 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     )
     async def phase_picture(request: PhasePictureIn, http: Request) -> Response:
         """The phase diagram as PNG or SVG, drawn by gdlab's renderer (gdlab.plot of the phase)."""
-
-        def work() -> Response:
-            data, media, name = lab.phase_picture(request)
-            return Response(
-                data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-            )
-
-        return await compute(work, http, workers.limits.export_timeout)
+        return await compute(
+            _attachment(lambda: lab.phase_picture(request)), http, workers.limits.export_timeout
+        )
 
     @app.post("/api/fit", response_model=FitOut, tags=["lab"])
     async def fit(request: FitIn, http: Request) -> Response:
@@ -337,14 +332,19 @@ def _endpoints(app: FastAPI, lab: Lab, workers: Workers) -> None:
     )
     async def export(request: ExportIn, http: Request) -> Response:
         """The runs as a file from gdlab's writers: CSV or JSON of one run; GIF, MP4, PNG or SVG of all."""
+        return await compute(_attachment(lambda: lab.export(request)), http, workers.limits.export_timeout)
 
-        def work() -> Response:
-            data, media, name = lab.export(request)
-            return Response(
-                data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-            )
 
-        return await compute(work, http, workers.limits.export_timeout)
+def _attachment(produce: Callable[[], tuple[bytes, str, str]]) -> Callable[[], Response]:
+    """Work that answers with a file: ``produce`` gives its bytes, media type and name."""
+
+    def work() -> Response:
+        data, media, name = produce()
+        return Response(
+            data, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+
+    return work
 
 
 def _pages(app: FastAPI) -> None:
