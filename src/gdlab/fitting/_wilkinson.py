@@ -30,6 +30,7 @@ import numpy as np
 
 from gdlab._categories import Levels, label
 from gdlab._checks import LIMITS, InputError
+from gdlab._loss import as_loss
 
 __all__ = ["Coding", "Factor", "Formula", "parse_formula"]
 
@@ -305,29 +306,14 @@ def _reference_level(factor: Factor, levels: Levels) -> int:
     )
 
 
-# Compiled factor expressions by text, in this process (a worker's too): a block's columns are
-# their parameters' values, so a streamed fit compiles each expression once, not once a block.
-_COMPILED: dict[str, Any] = {}
-_MOST_COMPILED = 256
-
-
-def _compiled(expression: str) -> Any:
-    found = _COMPILED.get(expression)
-    if found is None:
-        from gdlab._expr import parse
-
-        if len(_COMPILED) >= _MOST_COMPILED:
-            _COMPILED.clear()
-        found = _COMPILED[expression] = parse(expression)
-    return found
-
-
 def _number(factor: Factor, columns: dict[str, np.ndarray], count: int, start: int) -> np.ndarray:
     if factor.expression is None:
         values = np.asarray(columns[factor.code][:count], dtype=np.float64)
     else:
         data = {c: np.asarray(columns[c][:count], dtype=np.float64) for c in factor.columns}
-        found = _compiled(factor.expression).function(data)
+        # as_loss keeps each text's compiled expression (in this process, a worker's too), so a
+        # streamed fit compiles an expression once, not once a block
+        found = as_loss(factor.expression).function(data)
         values = np.broadcast_to(np.asarray(found, dtype=np.float64), (count,))
     bad = ~np.isfinite(values)
     if bad.any():
