@@ -108,6 +108,33 @@ def test_the_page_shows_the_library_sentence(endings):
         assert shown["status"] == endings[i][0].status.value
 
 
+def test_every_web_request_leaves_the_tolerance_at_the_librarys_default():
+    """A run given without tol reads the same from /api/run, /api/descent and /api/sweep as from
+    descend: each stops at its step limit (no tolerance), none at 1e-8 of its own."""
+    from gdlab.web._models import DescentIn, PhaseIn, RunIn, SweepIn
+
+    # a tolerance of 1e-8 would stop it near step 820; without one it runs to its step limit
+    body = {"expression": "(b/3-1)^2", "start": {"b": 0.0}, "rates": [0.1], "steps": 900}
+    path = gdlab.descend("(b/3-1)^2", 0.0, lr=0.1, steps=900)
+    assert path.status.value == "max_steps" and "a tolerance (tol) stops it there" in path.message
+    assert path.status.value == "max_steps"
+    for model in (RunIn, DescentIn, SweepIn, PhaseIn):
+        assert model(**{k: v for k, v in body.items() if k in model.model_fields}).tol is None
+    import httpx
+
+    from gdlab.web import create_app
+    from gdlab.web._server import running
+
+    with running(create_app()) as base, httpx.Client(base_url=base, timeout=60) as client:
+        for route in ("/api/run", "/api/descent", "/api/sweep"):
+            answer = client.post(route, json=body)
+            assert answer.status_code == 200, answer.text
+            found = answer.json()
+            run = found["runs"][0] if "runs" in found else found
+            message = run.get("message") or run.get("note")
+            assert message == path.message, route
+
+
 def test_the_lecture_matrix_form_runs_alike_on_the_page_and_the_command_line():
     """X is the cafe data's design matrix wherever the loss is typed: a library rule, not the CLI's."""
     from gdlab.web._compute import Lab

@@ -247,3 +247,34 @@ def test_a_first_sweep_of_many_cheap_steps_goes_in_chunks_that_ctrl_c_can_stop(m
     with pytest.raises(Chunked):
         gdlab.sweep(loss, -10.0, lrs=np.linspace(0.01, 0.1, 20), steps=300_000, save="final")
     assert _sweep._estimated_step(loss, gdlab.METHODS["gd"], np.zeros(20), np.ones(20)) >= _sweep.STEP_FLOOR
+
+
+def test_curvature_kept_between_sweeps_is_bounded_and_per_loss_and_point():
+    from gdlab import _stability
+
+    _stability._KNOWN.clear()
+    lrs = [0.5, 1.0, 4.0]
+    once = gdlab.sweep(lecture_loss, -10.0, lrs=lrs, steps=300, tol=1e-9)
+    again = gdlab.sweep(lecture_loss, -10.0, lrs=lrs, steps=300, tol=1e-9)
+    # the same answer as computed afresh: 2/L = 4 for (b/2 - 1)^2, whose Hessian is 1/2
+    assert again.stability.critical_lr == once.stability.critical_lr == 4.0
+    np.testing.assert_array_equal(again.facts.low, once.facts.low)
+    assert 0 < len(_stability._KNOWN) <= 2
+    # another loss, and another start of the same loss, get their own answers
+    steep = gdlab.sweep(lambda b: 3 * (b - 1) ** 2, -10.0, lrs=[0.1, 0.2], steps=300, tol=1e-9)
+    assert steep.stability.critical_lr == pytest.approx(1 / 3, rel=1e-12)  # Hessian 6
+    quartic = lambda b: (b - 1) ** 4 + (b - 1) ** 2
+    near = gdlab.sweep(quartic, 1.5, lrs=[1e-3], steps=1, save="final")
+    far = gdlab.sweep(quartic, 3.0, lrs=[1e-3], steps=1, save="final")
+    # at x the Hessian is 12 (x - 1)^2 + 2: 2/L from each best run's own end
+    for result in (near, far):
+        x = float(result.final[0])
+        hessian = 12 * (x - 1) ** 2 + 2
+        assert abs(result.stability.L - hessian) <= 1e-12 * hessian
+    assert near.stability.L != far.stability.L
+    # bounded: past KNOWN_POINTS points the oldest are dropped
+    for start in range(_stability.KNOWN_POINTS + 10):
+        gdlab.sweep(quartic, 2.0 + start / 100, lrs=[1e-3], steps=1, save="final")
+    assert len(_stability._KNOWN) == _stability.KNOWN_POINTS
+    with pytest.raises(ValueError):  # what results share cannot be changed through one of them
+        again.stability.eigenvalues[0] = 1.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -340,14 +341,40 @@ def descend(
         data,
         bound,
     )
+    return trajectory_from_rows(
+        loss, spec, start, table, code, probe, rate=rate, tol=stop, dtype=dt, data=data, bound=bound
+    )
+
+
+def trajectory_from_rows(
+    loss: Any,
+    spec: Method,
+    start: Params,
+    table: np.ndarray,
+    code: Outcome,
+    probe: Probe | None,
+    *,
+    rate: float | None,
+    tol: float | None,
+    dtype: np.dtype,
+    data: object = None,
+    bound: bool = False,
+    hessian: Callable[[np.ndarray, object], Any] | None = None,
+) -> Trajectory:
+    """A run's :class:`Trajectory` from its table of rows (as :func:`_run` returns them, whichever
+    driver stepped it): the engine's facts, the curvature where the gradient vanished, and the
+    engine's judgement (status, regime and sentence). ``hessian``: how the curvature's Hessian
+    is had instead of compiling it (for a run that was not compiled either), as
+    :func:`gdlab._stability.curvature_ranges` takes it."""
     P, L, G = split_rows(table, start)
     count, last = table.shape[1] // 2, lambda a: a[-1]
     facts = facts_from_rows(
-        code, L, table[:, count + 1 :], table[:, :count], lr=rate, tol=stop, method=spec.name, probe=probe
+        code, L, table[:, count + 1 :], table[:, :count], lr=rate, tol=tol, method=spec.name, probe=probe
     )
     if code is Outcome.NOT_FINITE and facts.step == 0 and facts.not_finite:  # the start is the problem
         raise InputError(describe(facts))
-    facts = with_curvature(facts, loss, jax.tree.map(last, P), dt, data=data, bound=bound)
+    point = jax.tree.map(last, P)
+    facts = with_curvature(facts, loss, point, dtype, data=data, bound=bound, hessian=hessian)
     ending = judge(facts)
     return Trajectory(
         params=P,
@@ -360,7 +387,7 @@ def descend(
         regime=ending.regime,
         words=functools.partial(describe, facts),
         facts=facts,
-        tol=stop,
+        tol=tol,
         loss_fn=functools.partial(_with_data, loss, data) if bound else loss,
     )
 

@@ -13,6 +13,7 @@ A step calls the optimiser with optax's extra arguments (``value``, ``grad``,
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, PYTHON, Spelling
 from gdlab._lazy import lazy
-from gdlab._methods import Method
+from gdlab._methods import Method, Stateless
 from gdlab._trajectory import Regime, Status
 from gdlab._types import Loss, Params
 
@@ -94,8 +95,27 @@ def inner(a: Params, b: Params) -> jax.Array:
 
 
 def optimiser(method: Method, lr: jax.Array) -> optax.GradientTransformationExtraArgs:
-    """The method's transformation, callable with optax's extra arguments whether it uses them or not."""
-    return optax.with_extra_args_support(method.build(lr))
+    """The method's transformation, callable with optax's extra arguments whether it uses them or not.
+
+    gdlab's own stateless rules (plain and sign gradient descent) take them already, and need no
+    import of optax.
+    """
+    tx = method.build(lr)
+    if isinstance(tx, Stateless):
+        return tx  # optax's protocol, without optax's class
+    return optax.with_extra_args_support(tx)
+
+
+def apply_updates(p: Params, updates: Params) -> Params:
+    """The parameters moved by ``updates``, each keeping its dtype: ``optax.apply_updates``'s rule
+    (the same operations, so the same numbers), without importing optax for a method that does not
+    use it."""
+    return jax.tree.map(
+        lambda x, u: None if x is None else jnp.asarray(x + u).astype(jnp.asarray(x).dtype),
+        p,
+        updates,
+        is_leaf=lambda x: x is None,
+    )
 
 
 Step = Callable[[Params, "optax.OptState"], tuple["jax.Array", Params, Params, "optax.OptState"]]
@@ -113,7 +133,7 @@ def make_step(loss: Loss, tx: optax.GradientTransformationExtraArgs) -> Step:
     def step(p: Params, state: optax.OptState):
         value, g = value_and_grad(p)
         updates, new_state = tx.update(g, state, p, value=value, grad=g, value_fn=loss)
-        return value, g, optax.apply_updates(p, updates), new_state
+        return value, g, apply_updates(p, updates), new_state
 
     return step
 
@@ -142,11 +162,64 @@ def outcome(
     code = jnp.int32(Outcome.RUNNING)
     if early and method.stop_when_no_gain and loss is not None:
         code = jnp.where(loss(new_p) >= value, jnp.int32(Outcome.NO_GAIN), code)
+    return _stops(jnp, code, value, grad_squares, total, first, tol, early)
+
+
+def _stops(
+    xp: Any, code: Any, value: Any, grad_squares: Any, total: Any, first: Any, tol: Any, early: bool
+) -> Any:
+    """The stop rule's tests, in their order, on the numbers of ``xp``: ``jax.numpy`` in compiled
+    code (:func:`outcome`), :class:`_Floats` for a run stepped in NumPy (:func:`outcome_now`)."""
     if early:
-        code = jnp.where(grad_squares <= tol * tol, jnp.int32(Outcome.CONVERGED), code)
-    exploded = value > EXPLODE * jnp.maximum(1.0, jnp.abs(first))
-    code = jnp.where(exploded, jnp.int32(Outcome.EXPLODED), code)
-    return jnp.where(jnp.isfinite(total), code, jnp.int32(Outcome.NOT_FINITE))
+        code = xp.where(grad_squares <= tol * tol, xp.int32(Outcome.CONVERGED), code)
+    exploded = value > EXPLODE * xp.maximum(1.0, xp.abs(first))
+    code = xp.where(exploded, xp.int32(Outcome.EXPLODED), code)
+    return xp.where(xp.isfinite(total), code, xp.int32(Outcome.NOT_FINITE))
+
+
+class _Floats:
+    """The few ``jax.numpy`` functions the stop rule reads, on Python floats (NaN as JAX has it)."""
+
+    int32 = staticmethod(int)
+    abs = staticmethod(abs)
+    isfinite = staticmethod(math.isfinite)
+
+    @staticmethod
+    def where(condition: bool, a: Any, b: Any) -> Any:
+        return a if condition else b
+
+    @staticmethod
+    def maximum(a: float, b: float) -> float:
+        return math.nan if math.isnan(a) or math.isnan(b) else max(a, b)
+
+
+def outcome_now(value: float, g: np.ndarray, p: np.ndarray, first: float, tol: float, early: bool) -> Outcome:
+    """:func:`outcome` for a run stepped without compiling (:mod:`gdlab._stepped`): the same tests
+    (:func:`_stops`) on one row (``g`` and ``p`` flattened; the squares summed one component after
+    another, as the compiled sum of scalar leaves). Methods that stop when a step no longer lowers
+    the loss are not stepped there."""
+    with np.errstate(all="ignore"):
+        grad_squares = 0.0
+        for x in g.tolist():
+            grad_squares += x * x
+        total = value + grad_squares + 0 * float(np.sum(p))
+        return Outcome(_stops(_Floats, int(Outcome.RUNNING), value, grad_squares, total, first, tol, early))
+
+
+def may_stop(value: jax.Array, g: Params, first: jax.Array) -> jax.Array:
+    """Whether :func:`outcome` without a tolerance may stop a run at a row: cheaper than it, and
+    true wherever it stops, and at a few rows where it does not.
+
+    ``value + |g|^2`` (in the run's own type) above the explosion threshold, or not finite: the loss
+    is no larger than that sum, and it is not finite when the loss or the gradient is not (NaN,
+    +inf, or -inf for a loss of -inf beside a finite gradient; or the sum overflows, where
+    :func:`outcome` may not). Parameters that are not finite are left to the caller: a step adds
+    its update to them, so they stay not finite to the run's end.
+    """
+    total = value
+    for x in jax.tree.leaves(g):
+        total = total + jnp.sum(jnp.square(x))
+    return ~((total <= EXPLODE * jnp.maximum(1.0, jnp.abs(first))) & (total > -jnp.inf))
 
 
 # Steps a run is followed past its last row to see what it is doing there (bouncing, growing).
@@ -963,18 +1036,27 @@ def rule_of(facts: Facts) -> int:
 def classify(runs: Runs) -> np.ndarray:
     """Each run's rule at once: per run, the index in :data:`RULES` of the first rule that holds.
 
-    Every rule is evaluated over the whole batch (array operations, no Python per run), and each
-    run takes the first that holds, as :func:`rule_of` does for one run.
+    The rules are tried in order over the whole batch (array operations, no Python per run), each
+    on the runs no earlier rule took, as :func:`rule_of` does for one run; a rule's conditions stop
+    at the first that holds for none of those runs, and the rules stop once every run is taken
+    (the conditions only read the facts, so what is not evaluated changes nothing).
     """
     shape = np.shape(runs.outcome)
+    rules = np.full(shape, len(RULES) - 1, np.intp)
+    free = np.ones(shape, bool)
     with np.errstate(all="ignore"):
-        held = [
-            np.logical_and.reduce([np.broadcast_to(np.asarray(h(runs), bool), shape) for h in rule.when])
-            if rule.when
-            else np.ones(shape, bool)
-            for rule in RULES[:-1]
-        ]
-    return np.select(held, np.arange(len(RULES) - 1), len(RULES) - 1).astype(np.intp)
+        for i, rule in enumerate(RULES[:-1]):
+            held = free.copy()
+            for holds in rule.when:
+                held &= np.asarray(holds(runs), bool)
+                if not held.any():
+                    break
+            else:
+                rules[held] = i
+                free &= ~held
+                if not free.any():
+                    break
+    return rules
 
 
 def status(facts: Facts) -> Status:
@@ -1099,11 +1181,17 @@ def facts_from_rows(
         lr=lr,
         tol=tol,
         method=method,
-        dtype=loss.dtype.name,
+        dtype=_dtype_name(loss.dtype),
         probe=probe,
         overshot=overshot,
-        undefined=bool(np.isnan(loss[k]) and np.all(np.isfinite(params[k]))),
+        undefined=bool(np.isnan(loss[k]) and np.isfinite(params[k]).all()),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _dtype_name(dtype: np.dtype) -> str:
+    """``dtype.name``, which NumPy works out in Python at each reading (5 us of a fit's 600)."""
+    return dtype.name
 
 
 def window_probe(grads: np.ndarray, moved: bool) -> Probe:

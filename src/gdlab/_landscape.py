@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._loss import as_loss, scalar_loss
-from gdlab._pytree import ravel_pytree
 from gdlab._types import Loss, Params
 
 
@@ -53,18 +52,26 @@ def landscape(
         [36.0, 12.25, 1.0, 2.25, 16.0]
     """
     f = as_loss(f)
-    flat, unravel = ravel_pytree(jax.tree.map(lambda x: jnp.asarray(x, jnp.float64), like))
-    if flat.size != len(ranges) or flat.size not in (1, 2):
+    leaves, tree = jax.tree.flatten(like)
+    shapes = [np.shape(leaf) for leaf in leaves]
+    sizes = [math.prod(shape) for shape in shapes]
+    size = sum(sizes)
+    if size != len(ranges) or size not in (1, 2):
         raise InputError(
             f"a landscape needs one range per parameter component (1 or 2); "
-            f"the parameters have {flat.size} and {len(ranges)} ranges were given"
+            f"the parameters have {size} and {len(ranges)} ranges were given"
         )
-    counts = [num] * flat.size if isinstance(num, int) else list(num)
+    counts = [num] * size if isinstance(num, int) else list(num)
     axes = tuple(
         np.linspace(float(lo), float(hi), int(n)) for (lo, hi), n in zip(ranges, counts, strict=True)
     )
     mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=1)
+    # Each parameter's components, cut from the grid and shaped as it is, in NumPy: the loss gets
+    # the float64 arrays ravel_pytree's inverse would give it, without a JAX operation per cut
+    # (each compiled on its own, the first time, in a new process).
+    columns = np.split(mesh, np.cumsum(sizes)[:-1], axis=1)
+    batched = [column.reshape(len(mesh), *shape) for column, shape in zip(columns, shapes, strict=True)]
     loss = scalar_loss(f)
     # Evaluated once per picture: vmap without jit, as compiling would cost more.
-    values = jax.vmap(lambda p: loss(unravel(p)))(mesh)
+    values = jax.vmap(lambda *parts: loss(jax.tree.unflatten(tree, parts)))(*batched)
     return Landscape(axes=axes, values=np.asarray(values).reshape([a.size for a in axes]))

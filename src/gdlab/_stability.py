@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -212,14 +213,22 @@ def _hessian(f, structure, shapes, dtype, batched: bool = False, bound: bool = F
 
 def _compile_hessian(key):
     f, structure, shapes, dtype, batched, bound = key
+    hessian = uncompiled_hessian(f, structure, shapes, dtype, bound)
+    return jax.jit(jax.vmap(hessian, in_axes=(0, None)) if batched else hessian)
+
+
+def uncompiled_hessian(
+    f, structure, shapes, dtype, bound: bool = False
+) -> Callable[[np.ndarray, object], Any]:
+    """The Hessian of ``f`` over flat parameters, called as ``hessian(flat, data)``, op by op (the
+    compiled one's operations, without compiling them: for a loss seen once)."""
     template = jax.tree.unflatten(structure, [np.zeros(s, dtype) for s in shapes])
     unravel = ravel_pytree(template)[1]
 
     def loss(v, data):
         return scalar_loss(lambda p: f(p, data) if bound else f(p))(unravel(v))
 
-    hessian = jax.hessian(loss)
-    return jax.jit(jax.vmap(hessian, in_axes=(0, None)) if batched else hessian)
+    return jax.hessian(loss)
 
 
 def stability(f: Loss, at: Params, *, dtype: DTypeLike = None) -> Stability:
@@ -292,14 +301,21 @@ CURVATURE_COMPONENTS = 400
 
 
 def curvature_ranges(
-    f: Any, points: Params, dtype: np.dtype, *, data: object = None, bound: bool = False
+    f: Any,
+    points: Params,
+    dtype: np.dtype,
+    *,
+    data: object = None,
+    bound: bool = False,
+    hessian: Callable[[np.ndarray, object], Any] | None = None,
 ) -> np.ndarray:
     """The lowest and highest Hessian eigenvalue at each of a batch of points.
 
     ``points`` carries a leading batch axis on every leaf; with ``bound`` the loss is
     ``f(params, data)`` and the data are an argument of the compiled Hessian. Returns an array
     ``(batch, 2)``; a row is NaN where the Hessian is not finite, and every row is
-    NaN when the loss has more than :data:`CURVATURE_COMPONENTS` parameters. This
+    NaN when the loss has more than :data:`CURVATURE_COMPONENTS` parameters (``hessian``: how one
+    point's Hessian is had instead of compiling it, called as ``hessian(flat, data)``). This
     is how a run whose gradient vanished is told apart: a minimum (no negative
     curvature), a saddle, or a maximum.
     """
@@ -313,7 +329,8 @@ def curvature_ranges(
     flat = np.concatenate([np.reshape(x, (batch, -1)) for x in leaves], axis=1).astype(dtype)
     dt = np.dtype(dtype)
     if batch == 1:
-        h = np.asarray(_hessian(f, structure, shapes, dt, False, bound)(flat[0], data), np.float64)[None]
+        one = hessian or _hessian(f, structure, shapes, dt, False, bound)
+        h = np.asarray(one(flat[0], data), np.float64)[None]
     else:  # padded to a power of two, so batches of similar size share compiled code
         padded = np.concatenate([flat, np.repeat(flat[:1], (1 << (batch - 1).bit_length()) - batch, 0)])
         h = np.asarray(_hessian(f, structure, shapes, dt, True, bound)(padded, data), np.float64)[:batch]
@@ -324,13 +341,73 @@ def curvature_ranges(
     return out
 
 
+# A sweep reports the curvature at its best run's end and at each run whose gradient vanished; the
+# same sweep again ends at the same points, so what was computed there is kept, per loss and type
+# and the exact points (their bytes), for the KNOWN_POINTS most recently asked (and dropped with
+# the loss when it leaves the ring of losses whose compiled code is kept, gdlab._cache). Points
+# weighing more than KNOWN_BYTES are computed each time and not kept, so a cache entry is small.
+KNOWN_POINTS = 64
+KNOWN_BYTES = 2**18
+_KNOWN: Compiled[Any] = Compiled(KNOWN_POINTS, per_loss=True)
+
+
+def _points_key(points: Params) -> tuple[object, ...] | None:
+    """The points as a key: structure, and each leaf's type, shape and bytes (``None`` when they
+    weigh more than :data:`KNOWN_BYTES`)."""
+    leaves = [np.asarray(x) for x in jax.tree.leaves(points)]
+    if sum(x.nbytes for x in leaves) > KNOWN_BYTES:
+        return None
+    return (jax.tree.structure(points), *((x.dtype.str, x.shape, x.tobytes()) for x in leaves))
+
+
+def known_stability(f: Loss, at: Params, dtype: np.dtype) -> Stability | None:
+    """:func:`stability` of ``f`` at ``at`` (``None`` where it is refused: a Hessian not finite),
+    kept for the next call at the same point (:data:`KNOWN_POINTS`)."""
+
+    def compute(_: object = None) -> Stability | None:
+        try:
+            found = stability(f, at, dtype=dtype)
+        except InputError:
+            return None
+        found.eigenvalues.setflags(write=False)  # shared by every result that reports it
+        return found
+
+    point = _points_key(at)
+    if point is None:
+        return compute()
+    return _KNOWN.get((f, "stability", np.dtype(dtype).str, point), compute)
+
+
+def known_curvature_ranges(f: Loss, points: Params, dtype: np.dtype) -> np.ndarray:
+    """:func:`curvature_ranges` of ``f`` (unbound, compiled) at a batch of points, kept for the next
+    call at the same points (:data:`KNOWN_POINTS`); read-only."""
+
+    def compute(_: object = None) -> np.ndarray:
+        out = np.asarray(curvature_ranges(f, points, dtype))
+        out.setflags(write=False)
+        return out
+
+    key = _points_key(points)
+    if key is None:
+        return compute()
+    return _KNOWN.get((f, "ranges", np.dtype(dtype).str, key), compute)
+
+
 def with_curvature(
-    facts: Facts, f: Any, point: Params, dtype: np.dtype, *, data: object = None, bound: bool = False
+    facts: Facts,
+    f: Any,
+    point: Params,
+    dtype: np.dtype,
+    *,
+    data: object = None,
+    bound: bool = False,
+    hessian: Callable[[np.ndarray, object], Any] | None = None,
 ) -> Facts:
     """``facts`` with the curvature at ``point`` (a run's last row) when its gradient vanished there.
-    With ``bound``, the loss is ``f(params, data)`` and the data are an argument of the compiled Hessian."""
+    With ``bound``, the loss is ``f(params, data)`` and the data are an argument of the compiled Hessian;
+    ``hessian``: how the Hessian is had instead (a run stepped without compiling: gdlab._stepped)."""
     if not needs_curvature(facts.outcome, *facts.grad_norms):
         return facts
     batch = jax.tree.map(lambda x: np.asarray(x)[None], point)
-    low, high = curvature_ranges(f, batch, dtype, data=data, bound=bound)[0]
+    low, high = curvature_ranges(f, batch, dtype, data=data, bound=bound, hessian=hessian)[0]
     return dataclasses.replace(facts, curvature=(float(low), float(high)))

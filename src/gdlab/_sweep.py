@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 import math
@@ -31,6 +30,7 @@ from gdlab._engine import (
     describe,
     inner,
     make_step,
+    may_stop,
     needs_curvature,
     optimiser,
     outcome,
@@ -40,8 +40,9 @@ from gdlab._json import plain
 from gdlab._loss import as_loss, scalar_loss
 from gdlab._methods import Method, resolve_method
 from gdlab._precision import as_float_tree, resolve_dtype
-from gdlab._pytree import component_names, ravel_pytree
-from gdlab._stability import STABILITY_COMPONENTS, Stability, curvature_ranges, stability
+from gdlab._pytree import component_names
+from gdlab._pytree import components as count_components
+from gdlab._stability import STABILITY_COMPONENTS, Stability, known_curvature_ranges, known_stability
 from gdlab._trajectory import Regime, Status, Trajectory, flat_rows
 from gdlab._types import DTypeLike, Loss, MethodLike, Params
 
@@ -206,13 +207,13 @@ def _sweep_run(f, method: Method, inits, lrs, tol, steps: int, early: bool, ever
     checkpoint()
     if per_step * steps <= WHOLE_SECONDS:
         fast = not early and chunks == 1 and every == steps and method.name in FAST_METHODS
-        quick = _fast.entry(f, method)
-        traced, began = entry.traces[0] + quick.traces[0], time.perf_counter()
+        quick, redo = _fast.entry(f, method), _redo.entry(f, method)
+        traced, began = entry.traces[0] + quick.traces[0] + redo.traces[0], time.perf_counter()
         if fast:
-            out = _fast_then_careful(f, method, inits, lrs, tol, steps, every, chunks)
+            out = _fast_then_careful(f, method, inits, lrs, tol, steps)
         else:
             out = jax.block_until_ready(entry.jitted(inits, lrs, tol, steps, early, every, chunks))
-        if entry.traces[0] + quick.traces[0] == traced and steps:  # not a compile's time
+        if entry.traces[0] + quick.traces[0] + redo.traces[0] == traced and steps:  # not a compile's time
             entry.seconds[cost] = (time.perf_counter() - began) / steps
         return out
     carry, first, overshoot = _begin(f, method, inits, lrs)
@@ -337,15 +338,25 @@ _whole = PerKey(_whole_all, 2, COMPILED_LOSSES, ("steps", "early", "every", "chu
 FAST_METHODS = frozenset({"gd", "momentum", "nesterov"})
 
 
+# Steps between the fast loop's checkpoints: a run that may have stopped is computed again from
+# its last checkpoint, at most about this many steps before its stop.
+BLOCK = 64
+
+
 def _fast_all(f, method: Method, inits, lrs, tol, steps: int):
     """:func:`_whole_all`'s outputs for a sweep that keeps each run's start and end and has no
-    tolerance, exact for every run that never stops, and which runs may have stopped.
+    tolerance, exact for every run that never stops; which runs may have stopped, and for each
+    the carry at its last checkpoint before it may have.
 
-    The loop carries only the parameters and the optimiser state: a step where the stop rule fires
-    makes the parameters NaN instead of freezing them, and NaN parameters fire it again, so such a
-    run ends marked (non-finite). The stop rule's arithmetic is the same; what is saved is carrying
-    an outcome code and a step count through every step, and choosing between the old and the new
-    state. A marked run is computed again by :func:`_whole_all` (:func:`_fast_then_careful`).
+    The loop carries only the parameters and the optimiser state: a step where the run may stop
+    (:func:`gdlab._engine.may_stop`, cheaper than the stop rule) makes the parameters NaN instead
+    of freezing them, and NaN parameters stay NaN (each step adds its update to them), so such a
+    run ends marked (non-finite), as does one whose parameters left the finite numbers. Every
+    :data:`BLOCK` steps, a run whose parameters are still finite keeps its carry as its checkpoint.
+    What is saved is carrying an outcome code and a step count through every step, choosing
+    between the old and the new state, and most of the stop rule's arithmetic. A marked run is
+    computed again by :func:`_redo_all` from its checkpoint (:func:`_fast_then_careful`); every
+    other run is the careful loop's to the last digit, as its steps are the same.
     """
     carry, first, overshoot = _begin_all(f, method, inits, lrs)
 
@@ -357,52 +368,77 @@ def _fast_all(f, method: Method, inits, lrs, tol, steps: int):
         def fast(c, _):
             q, s = c
             v, gq, new_q, new_s = step(q, s)
-            stops = outcome(loss, method, v, gq, q, new_q, first, tol, False) != Outcome.RUNNING
+            stops = may_stop(v, gq, first)
             return (jax.tree.map(lambda x: jnp.where(stops, jnp.nan, x), new_q), new_s), None
 
-        (q, s), _ = jax.lax.scan(fast, (p, state), None, length=steps)
-        marked = sum(jnp.sum(~jnp.isfinite(x)) for x in jax.tree.leaves(q)) > 0
-        return (q, s, code, taken + steps), (p, value, g), marked
+        def finite(q):
+            return sum(jnp.sum(~jnp.isfinite(x)) for x in jax.tree.leaves(q)) == 0
 
-    carry, start, marked = jax.vmap(run)(carry, first, lrs)
+        def block(c, _):
+            q, s, kept = c
+            q, s = jax.lax.scan(fast, (q, s), None, length=BLOCK)[0]
+            return (q, s, _select(finite(q), (q, s, kept[2] + BLOCK), kept)), None
+
+        q, s, kept = jax.lax.scan(block, (p, state, (p, state, taken)), None, length=steps // BLOCK)[0]
+        q, s = jax.lax.scan(fast, (q, s), None, length=steps % BLOCK)[0]
+        kept = (kept[0], kept[1], code, kept[2])
+        return (q, s, code, taken + steps), (p, value, g), ~finite(q), kept
+
+    carry, start, marked, kept = jax.vmap(run)(carry, first, lrs)
     final, codes, taken, probe = _finish_all(f, method, carry, first, lrs, tol, False)
     rows = jax.tree.map(lambda r, e: jnp.stack([r, e], axis=1), start, final)
-    return (rows, final, codes, taken, first, overshoot, probe), marked
+    return (rows, final, codes, taken, first, overshoot, probe), marked, kept
 
 
 _fast = PerKey(_fast_all, 2, COMPILED_LOSSES, ("steps",), per_loss=True)
 
 
-def _fast_then_careful(f, method: Method, inits, lrs, tol, steps: int, every: int, chunks: int):
-    """:func:`_fast_all`, then the runs it marked computed again by :func:`_whole_all`, in a batch
-    padded to a power of two (so that few batch sizes compile), and put in their places."""
-    out, marked = _fast(f, method, inits, lrs, tol, steps)
+def _redo_all(f, method: Method, carry, firsts, lrs, tol, steps: int):
+    """:func:`_finish_all`'s outputs for runs that may stop, computed from ``carry`` (a checkpoint of
+    :func:`_fast_all`'s) by the careful loop: every run steps together until it stops or reaches the
+    step limit, and the loop ends once every run has."""
+
+    def one(carry, first, lr):
+        # A run at the step limit is held by the careful loop's own freezing: its code reads
+        # stopped (-1) for the step, and no other arithmetic is added to the loop's.
+        p, state, code, taken = carry
+        code = jnp.where(taken < steps, code, jnp.int32(-1))
+        return _pieces(f, method, lr, tol, False, first)[2]((p, state, code, taken), None)[0]
+
+    each = jax.vmap(one)
+
+    def more(carry):
+        return jnp.any((carry[2] == Outcome.RUNNING) & (carry[3] < steps))
+
+    p, state, code, taken = jax.lax.while_loop(more, lambda carry: each(carry, firsts, lrs), carry)
+    code = jnp.where(code == -1, jnp.int32(Outcome.RUNNING), code)
+    return _finish_all(f, method, (p, state, code, taken), firsts, lrs, tol, False)
+
+
+_redo = PerKey(_redo_all, 2, COMPILED_LOSSES, ("steps",), per_loss=True)
+
+
+def _fast_then_careful(f, method: Method, inits, lrs, tol, steps: int):
+    """:func:`_fast_all`, then the runs it marked computed again from their checkpoints by
+    :func:`_redo_all`, in a batch padded to a power of two (so that few batch sizes compile), and
+    put in their places."""
+    out, marked, kept = _fast(f, method, inits, lrs, tol, steps)
     again = np.flatnonzero(np.asarray(marked))
     if not again.size:
         return jax.block_until_ready(out)
-    runs = int(np.shape(lrs)[0])
     size = 1 << (int(again.size) - 1).bit_length()
-    if size >= runs:  # most runs stop: compute them all carefully
-        return jax.block_until_ready(_whole(f, method, inits, lrs, tol, steps, False, every, chunks))
     pick = np.concatenate([again, np.full(size - again.size, again[0])])
-    part = _whole(
-        f,
-        method,
-        jax.tree.map(lambda a: np.asarray(a)[pick], inits),
-        np.asarray(lrs)[pick],
-        tol,
-        steps,
-        False,
-        every,
-        chunks,
-    )
-
-    def patch(whole, redone):
-        whole = np.array(whole)  # a writable copy
-        whole[again] = np.asarray(redone)[: again.size]
-        return whole
-
-    return jax.tree.map(patch, out, part)
+    chosen = lambda tree: jax.tree.map(lambda a: np.asarray(a)[pick], tree)  # noqa: E731
+    redone = _redo(f, method, chosen(kept), chosen(out[4]), np.asarray(lrs)[pick], tol, steps)
+    final, codes, taken, probe = (jax.tree.map(np.array, x) for x in (*out[1:4], out[6]))  # writable copies
+    rows = jax.tree.map(np.array, out[0])
+    for whole, new in zip(
+        jax.tree.leaves((final, codes, taken, probe)), jax.tree.leaves(redone), strict=True
+    ):
+        whole[again] = np.asarray(new)[: again.size]
+    for row, end in zip(jax.tree.leaves(rows), jax.tree.leaves(final), strict=True):
+        row[:, -1] = end
+    return rows, final, codes, taken, np.asarray(out[4]), np.asarray(out[5]), probe
 
 
 @dataclass(frozen=True, repr=False)
@@ -726,7 +762,7 @@ def sweep(
         lambda *leaves: np.tile(np.stack(leaves), (len(rate),) + (1,) * np.ndim(leaves[0])),
         *starts,
     )
-    components = ravel_pytree(starts[0])[0].size
+    components = count_components(starts[0])
     every = min(_every(save, grid_lr.size, steps, components), max(steps, 1))
     chunks = math.ceil(steps / every)
     every = steps // chunks if chunks else 1  # rows evenly spaced; a tail of steps runs unsaved
@@ -794,9 +830,8 @@ def _assemble(f, spec, steps, tol, lrs, starts, rows, final, ending, saved, dt, 
     best = int(np.argmin(finite))
     at = jax.tree.map(lambda a: a[best], final_p if np.isfinite(finite[best]) else starts)
     curvature = None
-    if ravel_pytree(at)[0].size <= STABILITY_COMPONENTS:
-        with contextlib.suppress(InputError):
-            curvature = stability(f, at, dtype=dt)
+    if count_components(at) <= STABILITY_COMPONENTS:
+        curvature = known_stability(f, at, dt)
     # Each run's status and regime, looked up by its rule at once (the enum members, as objects).
     status, regime = (tuple(np.array(of, dtype=object)[rules].tolist()) for of in (STATUSES, REGIMES))
     return Sweep(
@@ -831,7 +866,7 @@ def _measure_curvature(f, runs: Runs, final_p, dt) -> Runs:
     ended = np.flatnonzero(needs_curvature(runs.outcome, runs.first_norm, runs.last_norm))
     if not ended.size:
         return runs
-    ranges = np.asarray(curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt))
+    ranges = known_curvature_ranges(f, jax.tree.map(lambda a: np.asarray(a)[ended], final_p), dt)
     low, high = runs.low.copy(), runs.high.copy()
     low[ended], high[ended] = ranges[:, 0], ranges[:, 1]
     return runs.replace(low=low, high=high)

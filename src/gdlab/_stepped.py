@@ -1,0 +1,232 @@
+"""A short descent of a loss seen once, stepped in NumPy rather than compiled.
+
+Compiling a descent (the engine's chunk, XLA) costs 0.1 to 0.4 s a loss, a hundred times what a
+run of a few hundred steps of a one-line loss takes; the web lab compiles a new loss at every
+edit. Here the loss's NumPy form (:func:`gdlab._expr.numeric_form`, with its exact gradient by
+the reverse pass of :mod:`gdlab._numeric`) is stepped row by row as the compiled chunk
+(:func:`gdlab._descend._chunk`) steps it: the same update (optax's ``sgd``, with or without
+momentum, written out), the engine's stop rule (:func:`gdlab._engine.outcome_now`), the same
+rows and the same :data:`~gdlab._engine.PROBE` steps past a step limit. The rows then go
+through the one path from rows to a :class:`~gdlab.Trajectory` (:func:`gdlab._descend.trajectory_from_rows`:
+the engine's facts and judgement), so the status, regime and sentence are the compiled path's.
+The iterates agree with the compiled ones to rounding, not bit for bit (XLA divides by a
+constant as a multiplication by its reciprocal, and has its own ``exp`` and ``sin``): where a
+sentence quotes a number made of rounding alone (a run that lands on a minimum, whose last
+gradient is 1e-16 of either sign) that number, and whether the run overshot, may differ
+(``tests/test_stepped.py`` checks the rest over a table of runs). The Hessian behind a vanished
+gradient's verdict is a complex step through the exact gradient (a loss of analytic
+functions), else the compiled Hessian's operations run one by one.
+
+Only what this can do exactly is taken: a parsed loss without data whose parameters are
+numbers, in float64, by ``gd``, ``momentum`` or ``nesterov``, for at most :data:`STEPPED_STEPS`
+steps. Anything else gets ``None``, and the caller compiles.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import tokenize
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from gdlab import _checks
+from gdlab._descend import PAST, trajectory_from_rows, unpacked
+from gdlab._engine import Outcome, outcome_now
+from gdlab._expr import Expression, NumericForm, numeric_form
+from gdlab._landscape import Landscape
+from gdlab._methods import METHODS, Method
+from gdlab._precision import as_float_tree
+from gdlab._stability import uncompiled_hessian
+from gdlab._trajectory import Trajectory
+
+# The most steps stepped in NumPy, a run's or a request's (30 to 90 us a step for a one-line loss
+# on a busy 2-core machine; compiling costs 0.1 to 0.4 s): past this, compiling pays.
+STEPPED_STEPS = 2000
+
+# The methods whose step is written out here: optax.sgd (trace, then scale by -lr, then add).
+_SGD = {"gd": None, "momentum": False, "nesterov": True}
+
+
+def elementwise(loss: object, values: Mapping[str, object]) -> bool:
+    """Whether ``loss`` is one this module computes: a parsed loss without data with a NumPy form,
+    and ``values`` a number for each of its parameters (it is then defined at any numbers: a
+    value outside a function's domain is NaN, as in JAX)."""
+    if not isinstance(loss, Expression) or loss.data or not loss.params or set(values) != set(loss.params):
+        return False
+    if any(np.ndim(v) != 0 for v in values.values()):  # type: ignore[arg-type]  # numbers or arrays
+        return False
+    form = numeric_form(loss.text)
+    return form is not None and form.params == loss.params
+
+
+def steppable(loss: object, init: Mapping[str, object], method: Method, steps: int) -> bool:
+    """Whether :func:`descend_stepped` takes this run (else the caller compiles it)."""
+    if not 0 <= steps <= STEPPED_STEPS or method.name not in _SGD:
+        return False
+    if method != METHODS[method.name].configured(**method.defaults):
+        return False  # a method varied per run (a phase diagram's) is not a plain setting
+    return elementwise(loss, init)
+
+
+def descend_stepped(
+    loss: Expression, init: Mapping[str, object], *, lr: float, steps: int, method: Method, tol: float | None
+) -> Trajectory | None:
+    """The run :func:`gdlab.descend` would give (to rounding), stepped in NumPy; ``None`` when
+    :func:`steppable` says no, or a constant part of the loss is not a number (1/0), which the
+    compiled path reports."""
+    if not steppable(loss, init, method, steps):
+        return None
+    form = numeric_form(loss.text)
+    assert form is not None
+    rate, steps, tol = method.rate(lr), _checks.steps(steps), _checks.tol(tol)  # descend's checks
+    assert rate is not None
+    start = as_float_tree(dict(init), np.dtype(np.float64), "init")
+    names = sorted(start)  # the order of a dict's leaves, as the compiled rows hold them
+    try:
+        with np.errstate(all="ignore"):
+            table, written, code = _rows(_gradient(form, names), names, method, start, rate, steps, tol)
+    except ArithmeticError:  # Python's own float errors, in a part of the loss without parameters
+        return None
+    table, _, code, probe = unpacked(table, written, (None, None, None, None, code), len(table))
+    dtype = np.dtype(np.float64)
+    hessian = (
+        _complex_step(_gradient(form, names), len(names)) if _analytic(form.text) else _op_by_op(loss, start)
+    )
+    return trajectory_from_rows(
+        loss, method, start, table, code, probe, rate=rate, tol=tol, dtype=dtype, hessian=hessian
+    )
+
+
+def landscape_stepped(
+    loss: object, names: Sequence[str], ranges: Sequence[tuple[float, float]], num: int
+) -> Landscape | None:
+    """:func:`gdlab.landscape` of a loss :func:`steppable` takes, by its NumPy form on the whole
+    grid at once (``names``: the parameters, one per range); ``None`` for any other loss."""
+    if not isinstance(loss, Expression) or not elementwise(loss, dict.fromkeys(names, 0.0)):
+        return None
+    form = numeric_form(loss.text)
+    assert form is not None
+    axes = tuple(np.linspace(float(lo), float(hi), int(num)) for lo, hi in ranges)
+    mesh = np.meshgrid(*axes, indexing="ij")
+    try:
+        with np.errstate(all="ignore"):
+            values = form.function({n: m.ravel() for n, m in zip(names, mesh, strict=True)})
+    except ArithmeticError:
+        return None
+    shape = tuple(a.size for a in axes)
+    values = np.broadcast_to(np.asarray(values, np.float64), (mesh[0].size,)).reshape(shape)
+    return Landscape(axes=axes, values=np.array(values))
+
+
+def _rows(
+    value_and_grad: Callable[[np.ndarray], tuple[Any, np.ndarray]],
+    names: list[str],
+    method: Method,
+    start: Mapping[str, np.ndarray],
+    lr: float,
+    steps: int,
+    tol: float | None,
+) -> tuple[np.ndarray, int, Outcome]:
+    """The chunk's loop (:func:`gdlab._descend._chunk`) in NumPy: rows of (parameters, loss,
+    gradient), the rows the run wrote, and its outcome; a run at its step limit goes on
+    :data:`~gdlab._descend.PAST` steps, written after its rows."""
+    p = np.array([float(start[n]) for n in names])
+    update = _update(method, lr, len(names))
+    early, stop = tol is not None, float(tol or 0.0)
+    rows: list[np.ndarray] = []
+    k, first, code, written = 0, 0.0, Outcome.RUNNING, 0
+    while code is Outcome.RUNNING or (code is Outcome.MAX_STEPS and len(rows) < written + PAST):
+        value, g = value_and_grad(p)
+        value = float(value)
+        new_p = update(p, g)
+        running = code is Outcome.RUNNING
+        new_first = value if k == 0 else first
+        new_code = outcome_now(value, g, p, new_first, stop, early)
+        if new_code is Outcome.RUNNING and k == steps:
+            new_code = Outcome.MAX_STEPS
+        rows.append(np.concatenate([p, [value], g]))
+        if running:
+            k, first, code, written = k + 1, new_first, new_code, len(rows)
+        p = new_p
+    return np.array(rows), written, code
+
+
+def _gradient(form: NumericForm, names: list[str]) -> Callable[[np.ndarray], tuple[Any, np.ndarray]]:
+    """The loss and its exact gradient at ``p`` (the parameters in the order of ``names``), by the
+    form's reverse pass: NumPy scalars throughout, so 1/0 is inf as in JAX; complex numbers in,
+    complex out (a complex step)."""
+    bound = form.bind({}, 1)
+    order = [names.index(n) for n in form.params]
+
+    def value_and_grad(p: np.ndarray) -> tuple[Any, np.ndarray]:
+        values, jac = bound.jacobian(p[order])
+        g = np.zeros(len(names), jac.dtype)
+        g[order] = jac[0]
+        return values[0], g
+
+    return value_and_grad
+
+
+# Functions whose NumPy form is analytic in complex arithmetic, rule and all: a loss built of these
+# and + - * / ** has its Hessian by a complex step through the exact gradient.
+_ANALYTIC = frozenset(
+    {"sin", "cos", "tan", "exp", "log", "log10", "log2", "sqrt", "tanh", "sinh", "cosh", "arctan", "atan"}
+)
+_STEP = 1e-30
+
+
+def _analytic(text: str) -> bool:
+    """Whether every function the (already parsed) text calls is in :data:`_ANALYTIC`; read from
+    its tokens, not parsed again (Python 3.11's parser is not safe in threads at once)."""
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.string.strip()]
+    calls = [a.string for a, b in itertools.pairwise(tokens) if a.type == tokenize.NAME and b.string == "("]
+    return all(name in _ANALYTIC for name in calls)
+
+
+def _complex_step(
+    value_and_grad: Callable[[np.ndarray], tuple[Any, np.ndarray]], count: int
+) -> Callable[[np.ndarray, object], np.ndarray]:
+    """The Hessian at ``flat`` as the complex step through the exact gradient: column ``j`` is
+    ``Im(grad(x + ih e_j)) / h``, exact to rounding for an analytic loss (no difference is taken,
+    so no digits cancel), in microseconds rather than a compile."""
+
+    def hessian(flat: np.ndarray, _data: object) -> np.ndarray:
+        out = np.zeros((count, count))
+        with np.errstate(all="ignore"):
+            for j in range(count):
+                point = flat.astype(complex)
+                point[j] += 1j * _STEP
+                out[:, j] = np.imag(value_and_grad(point)[1]) / _STEP
+        return out
+
+    return hessian
+
+
+def _op_by_op(loss: Expression, start: Mapping[str, np.ndarray]) -> Callable[[np.ndarray, object], Any]:
+    """The compiled Hessian's operations, dispatched one by one (a loss with a kink: abs, max)."""
+    leaves, structure = jax.tree.flatten(dict(start))
+    shapes = tuple(np.shape(x) for x in leaves)
+    return uncompiled_hessian(loss, structure, shapes, np.dtype(np.float64))
+
+
+def _update(method: Method, lr: float, count: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """optax's ``sgd`` step: the trace of the gradients (heavy ball or Nesterov), scaled by ``-lr``
+    and added to the parameters."""
+    nesterov = _SGD[method.name]
+    scale = -lr
+    if nesterov is None:
+        return lambda p, g: p + scale * g
+    decay = float(method.defaults["momentum"])
+    trace = np.zeros(count)
+
+    def step(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        nonlocal trace
+        trace = g + decay * trace
+        direction = g + decay * trace if nesterov else trace
+        return p + scale * direction
+
+    return step
