@@ -8,13 +8,15 @@
 2. Warm: ``gdlab.fit(..., model=...)`` (``lm``, the default) once its first call is over,
    against ``scipy.optimize.least_squares(method="lm")`` with NumPy residuals, the exact
    Jacobian and the accuracy table's tolerances (1e-15), on Misra1a, BoxBOD, Thurber-like
-   and Gauss-like from NIST's second start (``tests/nls_problems.py``); medians, the two
-   taken in turn in one process.
+   and Gauss-like from NIST's second start (``tests/nls_problems.py``); wall medians and
+   minimums and CPU medians (``time.process_time``), the two taken in turn in one process.
 
 Each runs for this tree and for a baseline tree (``--baseline``, a ``src`` folder) in the same
-run, so the ratios compare like with like on this noisy shared machine.
+run, so the ratios compare like with like on this noisy shared machine. With ``--parts``,
+instead: where this tree's warm fit spends its time, part by part (the minimum of
+``--repeats`` fits of each).
 
-Run: ``python benchmarks/bench_oneoff.py [--runs 7] [--repeats 200] [--baseline /work/main/src]``.
+Run: ``python benchmarks/bench_oneoff.py [--runs 7] [--repeats 200] [--baseline /work/main/src] [--parts]``.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def whole_process(runs: int, trees: dict[str, str]) -> list[str]:
 
 
 def warm(repeats: int) -> dict[str, list[float]]:
-    """Median milliseconds of gdlab's warm fit and SciPy's lm (tolerances 1e-15), and gdlab's steps."""
+    """gdlab's warm fit and SciPy's lm (tolerances 1e-15), taken in turn: for each, the median and
+    minimum wall milliseconds and the median CPU milliseconds; then gdlab's steps and SciPy's nfev."""
     import numpy as np
     import scipy.optimize
 
@@ -122,15 +125,17 @@ def warm(repeats: int) -> dict[str, list[float]]:
             )  # fmt: skip
 
         steps = ours().trajectory.steps
-        times: list[list[float]] = [[], []]
+        walls: list[list[float]] = [[], []]
+        cpus: list[list[float]] = [[], []]
         for _ in range(repeats):
-            for fn, kept in zip((ours, theirs), times, strict=True):
-                began = time.perf_counter()
+            for fn, wall, cpu in zip((ours, theirs), walls, cpus, strict=True):
+                began, began_cpu = time.perf_counter(), time.process_time()
                 fn()
-                kept.append(time.perf_counter() - began)
+                wall.append(time.perf_counter() - began)
+                cpu.append(time.process_time() - began_cpu)
         found[name] = [
-            statistics.median(times[0]) * 1e3,
-            statistics.median(times[1]) * 1e3,
+            *(1e3 * f(kept) for kept in (walls[0], walls[1]) for f in (statistics.median, min)),
+            *(1e3 * statistics.median(kept) for kept in cpus),
             steps,
             theirs().nfev,
         ]
@@ -151,20 +156,86 @@ def warm_table(repeats: int, trees: dict[str, str]) -> list[str]:
     names = list(trees)
     rows = [
         f'Warm `lm` fit against SciPy\'s `least_squares(method="lm")`, tolerances 1e-15 '
-        f"(medians of {repeats}, "
-        "each tree in its own process, gdlab's and SciPy's fits taken in turn; ms, steps or nfev):",
+        f"({repeats} of each, each tree in its own process, gdlab's and SciPy's fits taken in turn; "
+        "wall ms median and minimum, CPU ms median; the ratios gdlab / SciPy of each; the last column "
+        f"gdlab's median against the {names[-1]}'s, measured in another process):",
         "",
-        "| problem | "
-        + " | ".join(f"gdlab ({n}) ms (steps) | SciPy ms (nfev) | ratio" for n in names)
-        + " |",
-        "| --- |" + " ---: | ---: | ---: |" * len(names),
+        "| problem | tree | gdlab ms (min) | CPU | steps | SciPy ms (min) | CPU | nfev "
+        "| ratio | ratio of min | CPU ratio | vs " + names[-1] + " |",
+        "| --- | --- |" + " ---: |" * 10,
     ]
     for problem in results[names[0]]:
-        cells = []
         for n in names:
-            ours, theirs, steps, nfev = results[n][problem]
-            cells.append(f"{ours:.3f} ({steps}) | {theirs:.3f} ({nfev}) | {ours / theirs:.2f}")
-        rows.append(f"| {problem} | " + " | ".join(cells) + " |")
+            ours, ours_min, theirs, theirs_min, ours_cpu, theirs_cpu, steps, nfev = results[n][problem]
+            versus = ours / results[names[-1]][problem][0]
+            rows.append(
+                f"| {problem} | {n} | {ours:.3f} ({ours_min:.3f}) | {ours_cpu:.3f} | {steps} "
+                f"| {theirs:.3f} ({theirs_min:.3f}) | {theirs_cpu:.3f} | {nfev} | {ours / theirs:.2f} "
+                f"| {ours_min / theirs_min:.2f} | {ours_cpu / theirs_cpu:.2f} | {versus:.2f} |"
+            )
+    return rows
+
+
+def parts(repeats: int) -> list[str]:
+    """Where a warm fit's time goes: the minimum over ``repeats`` fits of each part, timed by
+    wrapping the functions that do it (the parts add up only roughly)."""
+    import numpy as np
+
+    import gdlab
+    from gdlab.fitting import _formula, _minpack
+
+    sys.path.insert(0, str(HERE / "tests"))
+    from nls_problems import boxbod, gauss_like, misra1a, thurber_like
+
+    kept: dict[str, list[float]] = {}
+
+    def timed(module: object, name: str) -> None:
+        fn = getattr(module, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            began = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                kept.setdefault(name, []).append(time.perf_counter() - began)
+
+        setattr(module, name, wrapper)
+
+    for module, names in ((_minpack, ("_lmder", "_polish", "solve")),
+                          (_formula, ("_inference", "_trajectory", "fit_formula"))):  # fmt: skip
+        for name in names:
+            timed(module, name)
+    found = {}
+    for name, make in (("Misra1a", misra1a), ("BoxBOD", boxbod), ("Thurber-like", thurber_like),
+                       ("Gauss-like", gauss_like)):  # fmt: skip
+        problem = make()
+        data, start = {"x": problem.x, "y": problem.y}, problem.starts[1]
+        gdlab.fit(data, y="y", model=problem.formula, init=start)
+        kept.clear()
+        for _ in range(repeats):
+            gdlab.fit(data, y="y", model=problem.formula, init=start)
+        found[name] = {k: 1e6 * float(np.min(v)) for k, v in kept.items()}
+    lines = {
+        "MINPACK's `lmder` with gdlab's evaluations": lambda m: m["_lmder"],
+        "Gauss-Newton polish": lambda m: m["_polish"],
+        "the Jacobian at MINPACK's answer, the stationarity check": lambda m: (
+            m["solve"] - m["_lmder"] - m["_polish"]
+        ),
+        "statistics (the pivoted QR factor, t, p)": lambda m: m["_inference"],
+        "the trajectory (rows, the engine's facts and sentence)": lambda m: m["_trajectory"],
+        "the rest: data checks, names, starts, binding, the Fit": lambda m: (
+            m["fit_formula"] - m["solve"] - m["_inference"] - m["_trajectory"]
+        ),
+        "the whole fit": lambda m: m["fit_formula"],
+    }
+    rows = [
+        f"Where a warm fit's time goes (us, the minimum of {repeats} fits of each part):",
+        "",
+        "| part (us) | " + " | ".join(found) + " |",
+        "| --- |" + " ---: |" * len(found),
+    ]
+    for label, value in lines.items():
+        rows.append(f"| {label} | " + " | ".join(f"{value(m):,.0f}" for m in found.values()) + " |")
     return rows
 
 
@@ -173,8 +244,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per script")
     parser.add_argument("--repeats", type=int, default=200, help="warm fits per problem")
     parser.add_argument("--baseline", default="/work/main/src", help="the baseline tree's src folder")
+    parser.add_argument(
+        "--parts", action="store_true", help="only where this tree's warm fit spends its time"
+    )
     parser.add_argument("--warm-json", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.parts:
+        print("\n".join(parts(args.repeats)))
+        return
     if args.warm_json:
         print(json.dumps(warm(args.warm_json)))
         return

@@ -374,3 +374,22 @@ def test_a_typed_loss_of_several_parameters_takes_a_list_start_in_their_order_ev
         gdlab.InputError, match=r"give 2 values, one per parameter \(x, y\), or a dict such as"
     ):
         gdlab.descend(text, [3.0, 1.0, 2.0], lr=0.05, steps=20)
+
+
+@pytest.mark.parametrize(
+    ("typed", "line", "caret"),
+    [
+        ("(b/2-1)^^2", "(b/2-1)^^2", "        ^"),
+        ("b^2 +* 3", "b^2 +* 3", "     ^"),
+        ("2b^2", "2b^2", "^^"),
+        ("b**2 +* 3", "b**2 +* 3", "      ^"),
+    ],
+)
+def test_an_error_shows_the_text_as_it_was_typed(typed, line, caret):
+    """The caret is under what the user typed (``^``), not under the ``**`` it is read as."""
+    from gdlab._expr import numeric_form
+
+    for compile_text in (parse, numeric_form):
+        with pytest.raises(ExpressionError) as found:
+            compile_text(typed)
+        assert str(found.value).split("\n")[1:] == ["  " + line, "  " + caret]

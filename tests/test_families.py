@@ -9,6 +9,7 @@ import pytest
 
 import gdlab
 from gdlab import InputError
+from gdlab.fitting._glm_families import GLM_FAMILIES
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -407,3 +408,13 @@ def test_a_glm_s_interval_for_the_mean_matches_statsmodels(
         gdlab.InputError, match=r"a prediction interval \(for a new observation\) is given for linear fits"
     ):
         found.predict(new, interval="prediction")
+
+
+@pytest.mark.parametrize("name", sorted(GLM_FAMILIES))
+def test_a_canonical_family_s_derivative_is_its_variance(name: str) -> None:
+    # a Newton step reads V(mu) for dmu/deta where the family says its link is canonical
+    family = GLM_FAMILIES[name]
+    eta = np.concatenate([np.linspace(-40, 40, 801), [-750.0, -1e-12, 0.0, 1e-12, 700.0]])
+    with np.errstate(over="ignore"):
+        same = np.array_equal(family.derivative(eta), family.variance(family.inverse(eta)))
+    assert same == family.canonical

@@ -255,3 +255,93 @@ def test_a_design_too_wide_is_refused_before_its_columns_are_made():
     levels = {"a": tuple(float(i) for i in range(200)), "b": tuple(str(i) for i in range(200))}
     with pytest.raises(InputError, match=r"the term C\(a\):C\(b\) makes 39,800 columns"):
         Coding.of(parse_formula("y ~ C(a):C(b)"), levels)
+
+
+def test_a_linear_or_logistic_formula_is_fitted_and_tested_without_importing_jax_or_optax(tmp_path):
+    """A script's one-off fit (a category, a function of a column) never pays for JAX: the closed
+    form and Newton's method are NumPy's, each factor's expression is evaluated by its NumPy form,
+    and a Wald test's restrictions are read with exact derivatives by it too."""
+    import json
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(3)
+    data = pd.DataFrame({"x": rng.uniform(1, 3, 80), "g": rng.choice(list("abc"), 80)})
+    data["y"] = 2 * np.log(data.x) + (data.g == "b") + rng.normal(size=80)
+    data["z"] = (rng.random(80) < 1 / (1 + np.exp(-(data.x - 2)))).astype(float)
+    data.to_csv(tmp_path / "d.csv", index=False)
+    script = (
+        "import sys, json, pandas as pd, gdlab\n"
+        f"data = pd.read_csv({str(tmp_path / 'd.csv')!r})\n"
+        "fit = gdlab.fit(data, 'y ~ log(x) + C(g) + I(x**2)')\n"
+        "fit.summary(); fit.predict(data)\n"
+        "bare = gdlab.fit(data, y='y', x='x')\n"
+        "wald = fit.test('C(g)[T.b] = C(g)[T.c] = 0').statistic\n"
+        "logit = gdlab.fit(data, 'z ~ x + C(g)', family='logistic')\n"
+        "logit.summary(); logit.predict(data, interval='confidence')\n"
+        "print(sorted(m for m in ('jax', 'optax', 'sympy') if m in sys.modules))\n"
+        "found = [list(fit.names), fit.coef.tolist(), bare.coef.tolist(), wald, logit.coef.tolist()]\n"
+        "print(json.dumps(found))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    imported, found = done.stdout.splitlines()
+    assert imported == "[]"
+    names, coef, bare, wald, logit = json.loads(found)
+    ref = smf.ols("y ~ log(x) + C(g) + I(x**2)", data).fit()
+    assert names == list(ref.params.index)
+    np.testing.assert_allclose(coef, ref.params.to_numpy(), rtol=1e-10)
+    theirs = ref.wald_test("C(g)[T.b] = C(g)[T.c] = 0", scalar=True, use_f=True).statistic
+    assert wald == pytest.approx(float(theirs), rel=1e-9)
+    np.testing.assert_allclose(logit, smf.logit("z ~ x + C(g)", data).fit(disp=0).params, rtol=1e-7)
+    np.testing.assert_allclose(bare, smf.ols("y ~ x", data).fit().params.to_numpy(), rtol=1e-10)
+
+
+def test_a_factor_without_a_numpy_form_is_evaluated_as_before():
+    # mean() over the rows has no NumPy form: the compiled expression evaluates it
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame({"x": rng.uniform(1, 2, 50), "y": rng.normal(size=50)})
+    found = gdlab.fit(data, "y ~ I(x - mean(x)) + log(x)")
+    ref = smf.ols("y ~ I(x - x.mean()) + log(x)", data).fit()
+    np.testing.assert_allclose(found.coef, ref.params.to_numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("family", ["logistic", "poisson"])
+def test_a_formulas_bad_response_is_named_as_the_formula_names_it(family):
+    data = pd.DataFrame({"x": np.arange(6.0), "y": [0, 1, -1.5, 1, 0, 1]})
+    with pytest.raises(InputError, match=r"column 'y' (must hold only 0 and 1|holds -1.5)") as found:
+        gdlab.fit(data, "y ~ x", family=family)
+    assert "_design" not in str(found.value) and "the response" not in str(found.value)
+
+
+def test_the_command_line_spells_a_formulas_family_as_its_option(tmp_path):
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app
+
+    (tmp_path / "d.csv").write_text("x,y\n1,1.5\n2,0\n3,1\n4,0\n")
+    result = CliRunner().invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x", "--family", "logistic"])
+    assert result.exit_code == 2
+    assert "column 'y' must hold only 0 and 1 for --family logistic" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("text", ["y ~ x +", "y ~ x + C(g", "y ~ (x"])
+def test_a_broken_formula_is_said_in_plain_words(text):
+    data = pd.DataFrame({"x": [1.0, 2, 3], "y": [1.0, 2, 4], "g": ["a", "b", "a"]})
+    with pytest.raises(InputError, match="is not a formula gdlab reads") as found:
+        gdlab.fit(data, text)
+    said = str(found.value)
+    assert "\x1b" not in said and "\u29db" not in said and "\u29da" not in said
+    assert "write it as 'y ~ x1 + x2'" in said
+    # the piece the parser could not read, underlined as gdlab's expression errors underline theirs
+    line, caret = said.split("\n")[-2:]
+    assert line == "  " + text and caret.strip() and set(caret.strip()) == {"^"}
+    assert text[len(caret) - len(caret.lstrip()) - 2] in "+C("
+
+
+def test_a_model_typed_as_a_formula_is_pointed_to_model():
+    data = pd.DataFrame({"t": np.arange(6.0), "yd": [3, 2.2, 1.7, 1.4, 1.25, 1.15]})
+    with pytest.raises(InputError, match=r"no column 'a'.*give y='yd' and model='a\*exp\(-k\*t\)\+c'"):
+        gdlab.fit(data, "yd ~ a*exp(-k*t)+c")
+    with pytest.raises(InputError) as plain:  # a missing column of plain terms is only that
+        gdlab.fit(data, "yd ~ q")
+    assert "model" not in str(plain.value)

@@ -19,7 +19,7 @@ import pytest
 
 import gdlab
 from gdlab._checks import InputError
-from nls_problems import boxbod, misra1a
+from nls_problems import boxbod, gauss_like, misra1a
 
 sm = pytest.importorskip("statsmodels.api")
 
@@ -278,6 +278,34 @@ def test_formula_standard_errors_equal_nist_certified_values_and_curve_fit(probl
     _close(upper - lower, 2 * q * np.asarray(certified), 1e-8)
 
 
+@pytest.mark.parametrize("problem", [misra1a, gauss_like])
+def test_formula_statistics_equal_those_of_a_fresh_solve_and_of_the_normal_equations(problem):
+    """The statistics read the factor alone (no solve): the same covariance as ``least_squares``'
+    factor with its solution, and as ``s^2 (J'J)^-1`` written out (scipy.linalg.inv of J'J)."""
+    import scipy.linalg as sl
+    from scipy import stats
+
+    from gdlab._expr import numeric_form
+    from gdlab._ols import least_squares
+    from gdlab.fitting._inference import nonlinear
+
+    case = problem()
+    result = gdlab.fit({"x": case.x, "y": case.y}, y="y", model=case.formula, init=case.starts[1])
+    numeric = numeric_form(case.formula, ("x",))
+    assert numeric is not None
+    values, model_jacobian = numeric.bind({"x": case.x}, len(case.x)).jacobian(result.coef)
+    residual, jacobian = case.y - values, -model_jacobian
+    found = nonlinear(result.coef, jacobian, residual)
+    assert found is not None
+    n, p = jacobian.shape
+    s2 = residual @ residual / (n - p)
+    fresh = s2 * least_squares(jacobian, residual, refine=False).unscaled_inverse()
+    _close(found.cov, fresh, 1e-12)
+    _close(found.cov, s2 * sl.inv(jacobian.T @ jacobian), 1e-9)
+    np.testing.assert_array_equal(result.stats.cov, found.cov)
+    _close(found.pvalue, 2 * stats.t.sf(np.abs(found.statistic), n - p), 1e-12)
+
+
 def test_engel_power_law_has_r_nls_standard_errors():
     data = sm.datasets.engel.load_pandas().data
     result = gdlab.fit(data, y="foodexp", model="a*income^b", init={"a": 1, "b": 1})
@@ -379,6 +407,12 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
     with pytest.raises(InputError, match=unknown) as err:
         gdlab.fit("cafe", y="y", x="x", cov="HC4")
     assert err.value.parameter == "cov"
+    from gdlab.fitting._robust import cov_type
+
+    assert [cov_type(name, None) for name in ("hc1", "NonRobust", "Hc3")] == ["HC1", "nonrobust", "HC3"]
+    assert cov_type("CLUSTER", "firm") == "cluster"
+    with pytest.raises(InputError, match="unknown covariance"):
+        cov_type(1, None)
     with pytest.raises(InputError, match="needs the column of cluster labels: give groups="):
         gdlab.fit("cafe", y="y", x="x", cov="cluster")
     with pytest.raises(InputError, match="leave it out, or give cov='cluster'"):

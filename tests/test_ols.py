@@ -193,3 +193,80 @@ def test_a_value_that_is_not_finite_is_named_by_row():
     X[70_000, 2] = np.inf  # in the second block
     with pytest.raises(gdlab.InputError, match="not finite in row 70000"):
         gdlab.ols(X, y)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_lapack_calls_without_scipys_wrappers_give_scipys_answers(dtype):
+    import scipy.linalg as sl
+
+    from gdlab._ols import _conditions, _pivoted_qr, _solve_upper, _triu
+
+    rng = np.random.default_rng(3)
+    for p in (1, 2, 5, 40):
+        A = rng.normal(size=(p, p)).astype(dtype)
+        for ours, theirs in zip(_pivoted_qr(A.copy()), sl.qr(A, pivoting=True), strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+            assert ours.dtype == theirs.dtype
+        R = _triu(A) + 4 * np.eye(p, dtype=dtype)
+        np.testing.assert_array_equal(_triu(A), np.triu(A))
+        b = rng.normal(size=p).astype(dtype)
+        for upper in (R, np.asfortranarray(R)):
+            np.testing.assert_array_equal(_solve_upper(upper, b), sl.solve_triangular(upper, b))
+        scaled = R * rng.uniform(1, 8, p).astype(dtype)
+        expected = [np.linalg.cond(m) for m in (R, scaled)]
+        np.testing.assert_allclose(
+            _conditions(R, scaled, p), expected, rtol=1e-4 if dtype == np.float32 else 1e-12
+        )
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        _solve_upper(np.zeros((2, 2), dtype), np.ones(2, dtype))
+
+
+def test_the_factor_alone_is_least_squares_factor_bit_for_bit():
+    """``factor`` (the statistics of a Jacobian read no solution) makes the same calls as
+    ``least_squares``: every field equal to the last bit, the workspace sizes kept or not."""
+    from gdlab import _ols
+    from gdlab._ols import factor
+
+    rng = np.random.default_rng(5)
+    x = np.linspace(0, 1, 30)
+    designs = [
+        rng.normal(size=(14, 2)) * [1e3, 1e-4],
+        rng.normal(size=(250, 8)),
+        np.vander(x, 9),  # ill-conditioned: scaled condition near 1e6
+        np.column_stack([x, 2 * x, np.ones(30)]),  # rank 2
+        rng.normal(size=(3, 3)),
+    ]
+    for X in designs:
+        y = rng.normal(size=X.shape[0])
+        for cleared in (True, False):
+            if cleared:
+                _ols._LWORK.clear()
+            found, solved = factor(X, y), least_squares(X, y, refine=False)
+            for name in ("rank", "rcond", "condition", "scaled_condition", "R", "permutation", "scale"):
+                np.testing.assert_array_equal(getattr(found, name), getattr(solved, name), err_msg=name)
+            assert found.full_rank == solved.full_rank
+        if found.full_rank:
+            inverse = found.unscaled_inverse()
+            np.testing.assert_array_equal(inverse, solved.unscaled_inverse())
+            # the permuted, rescaled inverse as np.ix_ and np.outer write it, and (X'X)^-1 itself
+            Rinv = np.linalg.inv(found.R)
+            expected = np.empty_like(inverse)
+            expected[np.ix_(found.permutation, found.permutation)] = Rinv @ Rinv.T
+            loose = len(X) == 30  # the Vandermonde design: its inverse has lost digits either way
+            np.testing.assert_allclose(
+                inverse, expected / np.outer(found.scale, found.scale), rtol=1e-9 if loose else 1e-12
+            )
+            np.testing.assert_allclose(inverse, np.linalg.inv(X.T @ X), rtol=1e-5 if loose else 1e-12)
+        else:
+            assert found.rank == 2
+
+
+def test_powers_of_two_with_and_without_a_zero_norm():
+    from gdlab._ols import _power_of_two
+
+    norms = np.array([3.0, 0.7, 1e-300, 5e300, 2.0**10 * 1.41])
+    np.testing.assert_array_equal(_power_of_two(norms, np.dtype(np.float64)), 2.0 ** np.round(np.log2(norms)))
+    np.testing.assert_array_equal(
+        _power_of_two(np.array([3.0, 0.0, np.nan]), np.dtype(np.float64)), [4.0, 1.0, 1.0]
+    )
+    assert _power_of_two(norms[:2], np.dtype(np.float32)).dtype == np.float32

@@ -8,13 +8,15 @@ data reads ``y`` and ``X = [1, x]``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gdlab._checks import InputError, Spelling
-from gdlab._data import DataLike, as_table, column_names, design_matrix
 from gdlab._expr import Expression, mentions, no_parameters, parse
+
+if TYPE_CHECKING:  # the data module loads when a loss reads data: a loss of parameters alone never needs it
+    from gdlab._data import DataLike
 
 
 def loss_data(data: DataLike | None, text: str) -> dict[str, np.ndarray]:
@@ -26,6 +28,8 @@ def loss_data(data: DataLike | None, text: str) -> dict[str, np.ndarray]:
     """
     if data is None:
         return {}
+    from gdlab._data import as_table, column_names, design_matrix
+
     columns = column_names(data)
     wanted = [c for c in columns if mentions(text, c)]
     found: dict[str, np.ndarray] = {}
@@ -45,11 +49,18 @@ def parse_with_data(text: str, data: DataLike | None) -> Expression:
 def check_start(loss: Expression, values: dict) -> None:
     """Refuse a start the loss cannot be computed at (a vector of the wrong length, a number where
     the matrix form needs a vector) with an :class:`InputError` that says what to give; a loss
-    with no parameters has no start at all."""
+    with no parameters has no start at all.
+
+    The loss is traced at the start's shapes, not computed (``jax.eval_shape``): a start that
+    does not fit fails while tracing, and computing would compile each operation of the loss
+    on its own first (a tenth of a second of a command), only to throw the number away.
+    """
     if not loss.params:
         raise no_parameters(loss)
+    import jax
+
     try:
-        loss(values)
+        jax.eval_shape(loss, {name: np.asarray(value) for name, value in values.items()})
     except InputError:
         raise
     except (TypeError, ValueError) as err:

@@ -595,7 +595,8 @@ def _validated(read: _Read, dtype: np.dtype, dropna: bool) -> Table:
     share = read.owned or rows * len(arrays) >= SHARE_VALUES
     for name, arr in arrays.items():
         columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna, share, read.at)
-        missing |= gaps
+        if gaps is not None:
+            missing |= gaps
     dropped = int(missing.sum())
     if dropped == rows:
         raise InputError(
@@ -630,11 +631,14 @@ def _column(
     dropna: bool,
     share: bool = False,
     at: Callable[[int], str] = _row,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Checked values of ``dtype`` and which rows are missing: text, infinities and
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Checked values of ``dtype`` and which rows are missing (``None``: none): text, infinities and
     (unless ``dropna``) missing values are errors naming the first bad row (``at`` names it).
     With ``share``, values already of ``dtype`` are returned as they are, not copied."""
     values = _numbers(what, arr, at)
+    if values.ndim == 1 and values.dtype == dtype and bool(np.isfinite(values).all()):
+        # the usual column, checked in one pass: nothing missing, infinite or too large for dtype
+        return (values if share else values.copy()), None
     rows = _by_row(np.isnan(values))
     if rows.any() and not dropna:
         place = at(int(np.argmax(rows)))

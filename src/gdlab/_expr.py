@@ -11,6 +11,7 @@ and size are capped before parsing, so hostile input fails fast with an
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import math
 import threading
@@ -18,7 +19,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -234,7 +235,7 @@ def _suggest(name: str, choices) -> str:
     return f"; did you mean {near}?" if near else ""
 
 
-Fn = Callable[[dict], Any]  # a JAX array, or (compiled for NumPy) arrays and Dual numbers
+Fn = Callable[[dict], Any]  # a JAX array, or (compiled for NumPy) a gdlab._numeric.Node
 Exact = Callable[[], object] | None  # builds a node's SymPy form from its parts' forms
 MATRIX_FORMS = "matrix forms (@, .T, subscripts) have no symbolic derivative: autodiff only"
 TOO_LARGE = 1e300  # larger constants are refused: a step or two of arithmetic would overflow
@@ -259,7 +260,7 @@ class _Compiler:
     names: list[str] = field(default_factory=list)
     symbolic: bool = True
     note: str | None = None
-    numeric: bool = False  # closures over NumPy and Dual numbers (gdlab._numeric), not JAX
+    numeric: bool = False  # a tree of NumPy operations with their derivatives (gdlab._numeric), not JAX
     seconds_left: float = field(default_factory=lambda: LIMITS.symbolic_seconds)  # SymPy's; JAX has none
 
     def fail(self, problem: str, node: ast.AST) -> ExpressionError:
@@ -302,7 +303,7 @@ class _Compiler:
     def constant(self, value: float) -> Fn:
         """A number: weakly typed in JAX (it takes the parameters' precision), a float in NumPy."""
         if self.numeric:
-            return lambda env: value
+            return _numeric.constant(value)
         return lambda env: _f(value)
 
     def no_numeric_form(self) -> None:
@@ -382,6 +383,8 @@ class _Compiler:
             return self.constant(value), (lambda: _sympy().pi if name == "pi" else _sympy().E)
         if name not in self.names:
             self.names.append(name)
+        if self.numeric:
+            return _numeric.variable(name), None
         return (lambda env: env[name]), (lambda: _sympy().Symbol(name, real=True))
 
     def _UnaryOp(self, node: ast.UnaryOp):
@@ -391,7 +394,7 @@ class _Compiler:
         if isinstance(node.op, ast.UAdd):
             return fn, (lambda: sym)
         if self.numeric:
-            return (lambda env: _numeric.negative(fn(env))), None
+            return _numeric.apply("neg", _nodes([fn])), None
         return (lambda env: -fn(env)), (lambda: -sym)
 
     def _BinOp(self, node: ast.BinOp):
@@ -403,8 +406,7 @@ class _Compiler:
         if self.numeric:
             if op == "@":
                 self.no_numeric_form()
-            numeric_op = _numeric.OPERATORS[op]
-            return (lambda env: numeric_op(left(env), right(env))), None
+            return _numeric.apply(op, _nodes([left, right])), None
         ops: dict[str, Callable[..., jax.Array]] = {
             "+": jnp.add,
             "-": jnp.subtract,
@@ -491,12 +493,18 @@ class _Compiler:
         if self.numeric:
             if name not in _numeric.FUNCTIONS or len(node.args) < _numeric.FUNCTIONS[name][1]:
                 self.no_numeric_form()  # a reduction over the rows: JAX's
-            fn = _numeric.FUNCTIONS[name][0]
+            return _numeric.apply(name, _nodes(fns)), None
         over_data = any(id(arg) in self.named and _mentions_data(arg, self.data) for arg in node.args)
         if name in ("min", "max") and len(syms) == 1 and over_data:
             self.without_symbolic(f"{name}() over the data's rows has no symbolic derivative: autodiff only")
             return (lambda env: fn(*(f(env) for f in fns))), None
         return (lambda env: fn(*(f(env) for f in fns))), (lambda: _sympy_call(name, syms, over_data))
+
+
+def _nodes(fns: list[Fn]) -> list[_numeric.Node]:
+    """The parts compiled for NumPy: each one a :class:`gdlab._numeric.Node`."""
+    assert all(isinstance(fn, _numeric.Node) for fn in fns)
+    return fns  # type: ignore[return-value]
 
 
 def _sympy():
@@ -738,6 +746,32 @@ class Expression:
         return f"Expression({self.text!r}; parameters: {', '.join(self.params) or 'none'}{data})"
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _as_typed(compile_text: Callable[Concatenate[str, _P], _R]) -> Callable[Concatenate[str, _P], _R]:
+    """``compile_text(text, ...)``, its errors showing the text as it was typed: the caret is under
+    the user's ``^``, not under the ``**`` it is read as."""
+
+    @functools.wraps(compile_text)
+    def compiled(text: str, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return compile_text(text, *args, **kwargs)
+        except ExpressionError as err:
+            typed = text.replace("\n", " ").replace("\r", " ").strip() if isinstance(text, str) else None
+            if typed is None or "^" not in typed or err.text != typed.replace("^", "**") or err.start is None:
+                raise
+            places = [i for i, char in enumerate(typed) for _ in range(2 if char == "^" else 1)]
+            start = places[min(err.start, len(places) - 1)]
+            last = (err.end if err.end is not None else err.start + 1) - 1
+            end = places[min(max(last, err.start), len(places) - 1)] + 1
+            raise ExpressionError(err.problem, typed, start, end) from None
+
+    return compiled
+
+
+@_as_typed
 def parse(
     text: str, *, params: list[str] | tuple[str, ...] | None = None, data: dict | None = None
 ) -> Expression:
@@ -863,45 +897,50 @@ def _chosen(
 @dataclass(frozen=True, eq=False)
 class NumericForm:
     """A formula compiled to NumPy (see :mod:`gdlab._numeric`): ``function(env)`` of its
-    parameters and data columns by name gives its values, or with the parameters as
-    :func:`gdlab._numeric.seeds` a Dual number holding its exact Jacobian.
+    parameters and data columns by name gives its values; :meth:`bind` gives it data once, for
+    values and the exact Jacobian at any parameters.
 
     Attributes:
         text: the text, normalised.
         params: the names that are not data columns, in order of first appearance.
         data: the data columns it reads.
-        function: the compiled formula.
+        function: the compiled formula (the root of its tree of parts).
+        plan: its distinct parts in order, and which read a parameter.
     """
 
     text: str
     params: tuple[str, ...]
     data: tuple[str, ...]
-    function: Callable[[dict], Any]
+    function: _numeric.Node
+    plan: _numeric.Plan
+
+    def bind(self, columns: Mapping[str, np.ndarray], n: int) -> _numeric.Bound:
+        """The formula on ``n`` rows of ``columns``: the parts that read no parameter are computed
+        here, once (under ``np.errstate``, as :meth:`values`)."""
+        return self.plan.bind(columns, n)
 
     def values(self, coef: np.ndarray, columns: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         """The formula at ``coef`` on ``n`` rows of ``columns`` (a value outside a function's domain
         is NaN, as in JAX: call it under ``np.errstate(all="ignore")`` to silence NumPy's warning)."""
-        env = dict(columns)
-        env.update(zip(self.params, coef.tolist(), strict=True))
-        value = self.function(env)
-        if isinstance(value, np.ndarray) and value.shape == (n,):
-            return value
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
+        return self.bind(columns, n).values(np.asarray(coef, dtype=np.float64))
 
     def jacobian(
         self, coef: np.ndarray, columns: Mapping[str, np.ndarray], n: int
     ) -> tuple[np.ndarray, np.ndarray]:
         """The formula's values (``n``) and exact Jacobian in its parameters (``n x p``) at ``coef``
         (under ``np.errstate``, as :meth:`values`)."""
-        env: dict[str, Any] = dict(columns)
-        env.update(_numeric.seeds(self.params, coef))
-        return _numeric.jacobian(self.function(env), n, len(self.params))
+        return self.bind(columns, n).jacobian(np.asarray(coef, dtype=np.float64))
 
 
+@functools.lru_cache(maxsize=256)
+@_as_typed
 def numeric_form(text: str, columns: tuple[str, ...] = ()) -> NumericForm | None:
     """``text`` compiled to NumPy, ``columns`` its data and its other names parameters: checked as
     :func:`parse` checks it (the same errors), without JAX or SymPy. ``None`` when it uses an
-    operation with no NumPy form (a reduction over the rows, a matrix form, a subscript)."""
+    operation with no NumPy form (a reduction over the rows, a matrix form, a subscript).
+
+    The same text and columns give the same form (up to 256 are kept), so a streamed fit compiles
+    a formula once, not once a block."""
     clean, tree = _checked_tree(text)
     data = frozenset(columns)
     compiler = _Compiler(clean, data, _named(tree, data), symbolic=False, numeric=True)
@@ -910,7 +949,10 @@ def numeric_form(text: str, columns: tuple[str, ...] = ()) -> NumericForm | None
     except _NoNumericForm:
         return None
     chosen = _chosen(clean, compiler.names, None, data)
-    return NumericForm(clean, chosen, tuple(n for n in compiler.names if n in data), fn)
+    assert isinstance(fn, _numeric.Node)  # every part compiled for NumPy is one
+    return NumericForm(
+        clean, chosen, tuple(n for n in compiler.names if n in data), fn, _numeric.Plan(fn, chosen)
+    )
 
 
 class _Later:

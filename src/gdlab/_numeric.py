@@ -1,143 +1,112 @@
-"""A formula's NumPy form, with its exact Jacobian by forward-mode rules beside each operation.
+"""A formula's NumPy form, with its exact Jacobian by the derivative rule beside each operation.
 
 The expression compiler (:mod:`gdlab._expr`) walks a checked tree into closures over an
 array namespace: JAX's for losses that are differentiated, traced and compiled, or this one
-for a small formula fitted once, where compiling would cost more than the whole fit. Here
-each operation takes plain arrays (its value) or :class:`Dual` numbers (a value and its
-derivatives in the parameters it depends on), and each derivative rule sits beside its operation, as in
-micrograd: the Jacobian is exact, not differenced, and no symbolic algebra is imported.
-Only elementwise operations have a NumPy form; a formula with a reduction (``sum``,
-``mean``, ``min`` of one argument), a matrix form or a subscript is left to JAX.
+for a small formula fitted once, where compiling would cost more than the whole fit. Here a
+formula is a tree of :class:`Node` objects, each operation an :class:`Op`: its NumPy function
+and, beside it, the rule for its local derivative in each argument, as in micrograd. The
+Jacobian is exact, not differenced, and no symbolic algebra is imported.
+
+A fit evaluates its formula dozens of times on the same data, so the tree is ordered once per
+formula (:class:`Plan`: a part written twice, such as ``x-b4`` in ``(x-b4)^2*(x-b4)``, is one
+part) and bound once per fit to its data (:class:`Bound`): the parts that read no parameter
+(``x^2``, ``exp(-x)``, a constant) are computed then, leaving a tape of the parts that do.
+An evaluation runs the tape and keeps its values with the parameters' bytes; the Jacobian at
+the same point (MINPACK asks for it at each point it accepts, after the values) runs the tape
+backwards over those values: every part is elementwise, so each row's derivatives pass back
+row by row and one backward pass gives every column (reverse mode), each local derivative
+computed once. Only elementwise operations have a NumPy form; a formula with a reduction
+(``sum``, ``mean``, ``min`` of one argument), a matrix form or a subscript is left to JAX.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FUNCTIONS", "OPERATORS", "Dual", "constant", "jacobian", "seeds"]
+__all__ = ["FUNCTIONS", "OPERATORS", "Bound", "Node", "Plan", "apply", "constant", "variable"]
 
-Value = Any  # a float, an array, or a Dual
-
-
-# A tangent: the derivative in each parameter the value depends on, by the parameter's position
-# (most parts of a formula depend on one or two of its parameters: only those are computed).
-Tangent = dict[int, Any]
+Value = Any  # a float or an array
 
 
-class Dual:
-    """A value and its derivatives in the parameters it depends on (``tangent``, by position)."""
+class _Unit:
+    """A derivative of exactly +1 or -1 (the formula's own, a sum's, a difference's): passing it
+    back through an operation is no multiplication, or a negation."""
 
-    __slots__ = ("tangent", "value")
+    __slots__ = ("sign",)
 
-    def __init__(self, value: Any, tangent: Tangent) -> None:
-        self.value, self.tangent = value, tangent
-
-
-def _parts(a: Value) -> tuple[Any, Tangent | None]:
-    return (a.value, a.tangent) if isinstance(a, Dual) else (a, None)
+    def __init__(self, sign: float) -> None:
+        self.sign = sign
 
 
-def _scaled(tangent: Tangent, factor: Any) -> Tangent:
-    """``factor * tangent``, the factor a number or one value a row."""
-    return {k: v * factor for k, v in tangent.items()}
+ONE, MINUS_ONE = _Unit(1.0), _Unit(-1.0)
 
 
-def _added(s: Tangent, t: Tangent, sign: float = 1.0) -> Tangent:
-    """``s + sign * t``."""
-    out = dict(s)
-    for k, v in t.items():
-        out[k] = (out[k] + v if sign > 0 else out[k] - v) if k in out else (v if sign > 0 else -v)
-    return out
+def _neg(outer: Value) -> Value:
+    if isinstance(outer, _Unit):
+        return MINUS_ONE if outer is ONE else ONE
+    return -outer
 
 
-def _chain(name: str, value: Callable, slope: Callable) -> Callable[[Value], Value]:
+def _mul(outer: Value, local: Value) -> Value:
+    """A derivative passed back through a local derivative ``local`` (a value, never a unit)."""
+    if isinstance(outer, _Unit):
+        return local if outer is ONE else -local
+    return outer * local
+
+
+def _plain(a: Value) -> Value:
+    return a.sign if isinstance(a, _Unit) else a
+
+
+# The derivative ``outer`` of the formula in an operation's value, passed back to its argument
+# ``k``: back(k, outer, args, value), the operation's local derivative in that argument applied.
+Back = Callable[[int, Value, Sequence[Value], Value], Value]
+
+
+class Op:
+    """An elementwise operation: its NumPy function and its derivative rule, which passes a
+    derivative back to each argument."""
+
+    __slots__ = ("back", "name", "value")
+
+    def __init__(self, name: str, value: Callable[..., Value], back: Back) -> None:
+        self.name, self.value, self.back = name, value, back
+
+
+def _chain(name: str, value: Callable, slope: Callable) -> Op:
     """An elementwise function and its derivative ``slope(x, f(x))``."""
-
-    def apply(a: Value) -> Value:
-        x, t = _parts(a)
-        y = value(x)
-        return y if t is None else Dual(y, _scaled(t, slope(x, y)))
-
-    apply.__name__ = name
-    return apply
+    return Op(name, value, lambda k, outer, args, y: _mul(outer, slope(args[0], y)))
 
 
-def _sum(a: Value, b: Value, sign: float) -> Value:
-    (x, s), (y, t) = _parts(a), _parts(b)
-    value = x + y if sign > 0 else x - y
-    if s is None and t is None:
-        return value
-    if t is None:
-        return Dual(value, s) if s is not None else value
-    return Dual(value, _added(s or {}, t, sign))
+def _pick(smaller: bool) -> Op:
+    """``minimum``/``maximum``; where the two are equal each argument has half the derivative (as JAX)."""
+
+    def back(k: int, outer: Value, args: Sequence[Value], value: Value) -> Value:
+        x, y = args
+        first = np.where(x == y, 0.5, (x < y) == smaller).astype(float)
+        return _mul(outer, first if k == 0 else 1 - first)
+
+    return Op("min" if smaller else "max", np.minimum if smaller else np.maximum, back)
 
 
-def add(a: Value, b: Value) -> Value:
-    return _sum(a, b, 1.0)
+def _divide_back(k: int, outer: Value, args: Sequence[Value], value: Value) -> Value:
+    if k == 0:  # d(x/y)/dx = 1/y
+        return _plain(outer) / args[1]
+    return _mul(outer, value / -args[1])  # d(x/y)/dy = -(x/y)/y
 
 
-def subtract(a: Value, b: Value) -> Value:
-    return _sum(a, b, -1.0)
-
-
-def multiply(a: Value, b: Value) -> Value:
-    (x, s), (y, t) = _parts(a), _parts(b)
-    value = x * y
-    if s is None and t is None:
-        return value
-    terms = [_scaled(s, y) if s is not None else None, _scaled(t, x) if t is not None else None]
-    return Dual(value, _join(value, terms))
-
-
-def divide(a: Value, b: Value) -> Value:
-    (x, s), (y, t) = _parts(a), _parts(b)
-    value = x / y
-    if s is None and t is None:
-        return value
-    terms = [_scaled(s, 1 / y) if s is not None else None, _scaled(t, -value / y) if t is not None else None]
-    return Dual(value, _join(value, terms))
-
-
-def power(a: Value, b: Value) -> Value:
-    (x, s), (y, t) = _parts(a), _parts(b)
-    value = np.power(x, y)
-    if s is None and t is None:
-        return value
-    terms = [
-        _scaled(s, y * np.power(x, y - 1)) if s is not None else None,
-        _scaled(t, value * np.log(np.where(x == 0, 1.0, x))) if t is not None else None,
-    ]
-    return Dual(value, _join(value, terms))
-
-
-def negative(a: Value) -> Value:
-    x, t = _parts(a)
-    return -x if t is None else Dual(-x, {k: -v for k, v in t.items()})
-
-
-def _join(value: Any, terms: list[Tangent | None]) -> Tangent:
-    """The sum of a binary operation's derivative terms."""
-    present = [term for term in terms if term is not None]
-    return present[0] if len(present) == 1 else _added(present[0], present[1])
-
-
-def _pick(a: Value, b: Value, smaller: bool) -> Value:
-    """``minimum``/``maximum``; where the two are equal each contributes half its derivative (as JAX)."""
-    (x, s), (y, t) = _parts(a), _parts(b)
-    value = np.minimum(x, y) if smaller else np.maximum(x, y)
-    if s is None and t is None:
-        return value
-    first = np.where(x == y, 0.5, (x < y) == smaller).astype(float)
-    terms = [_scaled(s, first) if s is not None else None, _scaled(t, 1 - first) if t is not None else None]
-    return Dual(value, _join(value, terms))
-
-
-def _clip(a: Value, low: Value, high: Value) -> Value:
-    return _pick(_pick(a, low, False), high, True)
+def _power_back(k: int, outer: Value, args: Sequence[Value], value: Value) -> Value:
+    x, y = args
+    if k == 1:
+        return _mul(outer, value * np.log(np.where(x == 0, 1.0, x)))
+    if isinstance(y, float) and y == 2.0:  # x^2: 2x, as 2 * x^1
+        return _mul(outer, y * x)
+    return _mul(outer, y * np.power(x, y - 1))
 
 
 def _sigmoid(x: Any) -> Any:
@@ -154,8 +123,21 @@ def _erf(x: Any) -> Any:
 
 _SQRT_PI = math.sqrt(math.pi)
 
-# name: (function of values or Dual numbers, fewest and most arguments); the rule beside each
-FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
+OPERATORS: dict[str, Op] = {
+    "+": Op("+", operator.add, lambda k, outer, args, value: outer),
+    "-": Op("-", operator.sub, lambda k, outer, args, value: _neg(outer) if k else outer),
+    "*": Op("*", operator.mul, lambda k, outer, args, value: _mul(outer, args[1 - k])),
+    "/": Op("/", operator.truediv, _divide_back),
+    "**": Op("**", np.power, _power_back),
+    "neg": Op("neg", operator.neg, lambda k, outer, args, value: _neg(outer)),
+}
+
+_MIN, _MAX = _pick(True), _pick(False)
+_SQUARE = Op("**", lambda x, two: np.square(x), _power_back)  # x^2: the same part as x**2
+
+# name: (operation, fewest and most arguments); the rule beside each. clip(a, lo, hi) is
+# min(max(a, lo), hi) (see apply).
+FUNCTIONS: dict[str, tuple[Op | None, int, int]] = {
     "sin": (_chain("sin", np.sin, lambda x, y: np.cos(x)), 1, 1),
     "cos": (_chain("cos", np.cos, lambda x, y: -np.sin(x)), 1, 1),
     "tan": (_chain("tan", np.tan, lambda x, y: 1 + y * y), 1, 1),
@@ -169,9 +151,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "sigmoid": (_chain("sigmoid", _sigmoid, lambda x, y: y * (1 - y)), 1, 1),
     "relu": (_chain("relu", lambda x: np.maximum(x, 0.0), lambda x, y: (x > 0).astype(float)), 1, 1),
     "softplus": (_chain("softplus", lambda x: np.logaddexp(x, 0.0), lambda x, y: _sigmoid(x)), 1, 1),
-    "min": (lambda a, b: _pick(a, b, True), 2, 2),
-    "max": (lambda a, b: _pick(a, b, False), 2, 2),
-    "clip": (_clip, 3, 3),
+    "min": (_MIN, 2, 2),
+    "max": (_MAX, 2, 2),
+    "clip": (None, 3, 3),
     "arcsin": (_chain("arcsin", np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x)), 1, 1),
     "arccos": (_chain("arccos", np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x)), 1, 1),
     "arctan": (_chain("arctan", np.arctan, lambda x, y: 1 / (1 + x * x)), 1, 1),
@@ -185,34 +167,169 @@ FUNCTIONS["asin"], FUNCTIONS["acos"], FUNCTIONS["atan"] = (
     FUNCTIONS["arctan"],
 )
 
-OPERATORS: dict[str, Callable[[Value, Value], Value]] = {
-    "+": add,
-    "-": subtract,
-    "*": multiply,
-    "/": divide,
-    "**": power,
-}
+
+class Node:
+    """A part of a formula: a number (``value``), a name (a parameter or a data column), or an
+    operation on parts. Called with the names' values, it computes the part (plain NumPy)."""
+
+    __slots__ = ("args", "name", "op", "value")
+
+    def __init__(
+        self, op: Op | None = None, args: tuple[Node, ...] = (), name: str | None = None, value: float = 0.0
+    ) -> None:
+        self.op, self.args, self.name, self.value = op, args, name, value
+
+    def __call__(self, env: Mapping[str, Value]) -> Value:
+        if self.op is not None:
+            return self.op.value(*(a(env) for a in self.args))
+        return env[self.name] if self.name is not None else self.value
+
+    def key(self, children: tuple[int, ...]) -> tuple:
+        """What makes two parts the same part, given the positions of their arguments' parts."""
+        if self.op is not None:
+            return (self.op.name, *children)
+        return ("name", self.name) if self.name is not None else ("number", self.value.hex())
 
 
-def constant(x: float) -> float:
-    """A number in the formula: a float (it takes the data's float64)."""
-    return float(x)
+def constant(x: float) -> Node:
+    """A number in the formula: a NumPy float64 (so 1/0 is inf, as in an array, not an error)."""
+    return Node(value=np.float64(x))
 
 
-def seeds(names: tuple[str, ...], values: np.ndarray) -> dict[str, Dual]:
-    """Each parameter as a Dual number whose derivative is 1 in itself (and 0 in the others)."""
-    return {
-        name: Dual(value, {i: 1.0})
-        for i, (name, value) in enumerate(zip(names, values.tolist(), strict=True))
-    }
+def variable(name: str) -> Node:
+    """A parameter or a data column, by name."""
+    return Node(name=name)
 
 
-def jacobian(result: Value, n: int, p: int) -> tuple[np.ndarray, np.ndarray]:
-    """The model's values (``n``) and Jacobian (``n x p``) from the Dual number a formula gave."""
-    value, tangent = _parts(result)
-    if not (isinstance(value, np.ndarray) and value.shape == (n,)):
-        value = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,))
-    jac = np.zeros((n, p))
-    for k, column in (tangent or {}).items():
-        jac[:, k] = column
-    return value, jac
+def apply(name: str, args: Sequence[Node]) -> Node:
+    """An operator (``+ - * / **``, ``neg``) or a function of :data:`FUNCTIONS` applied to parts."""
+    if name == "clip":
+        a, low, high = args
+        return Node(_MIN, (Node(_MAX, (a, low)), high))
+    op = OPERATORS[name] if name in OPERATORS else FUNCTIONS[name][0]
+    assert op is not None
+    if op is OPERATORS["**"] and args[1].op is None and args[1].name is None and args[1].value == 2.0:
+        op = _SQUARE  # pow(x, 2) elementwise is ten times x*x (correctly rounded, as pow is)
+    return Node(op, tuple(args))
+
+
+class Plan:
+    """A formula's distinct parts in an order that computes each after its arguments: which read
+    a parameter, the tape of those (forwards and backwards), the parameters' places. Built once
+    per formula; :meth:`bind` gives it data."""
+
+    def __init__(self, root: Node, params: tuple[str, ...]) -> None:
+        self.params = params
+        self.nodes: list[Node] = []
+        self.args: list[tuple[int, ...]] = []
+        self.varies: list[bool] = []  # whether the part reads a parameter
+        places: dict[tuple, int] = {}
+        seen: dict[int, int] = {}
+
+        def visit(node: Node) -> int:
+            if id(node) in seen:
+                return seen[id(node)]
+            children = tuple(visit(a) for a in node.args)
+            key = node.key(children)
+            if key not in places:
+                places[key] = len(self.nodes)
+                self.nodes.append(node)
+                self.args.append(children)
+                self.varies.append(node.name in params or any(self.varies[c] for c in children))
+            seen[id(node)] = places[key]
+            return places[key]
+
+        self.root = visit(root)
+        slots = {node.name: i for i, node in enumerate(self.nodes) if node.op is None and node.name in params}
+        self.slots = tuple(slots[p] for p in params)
+        self.fixed = [i for i, v in enumerate(self.varies) if not v]
+        ops = [i for i, node in enumerate(self.nodes) if self.varies[i] and node.op is not None]
+        self.tape = [(i, self.nodes[i].op.value, self.args[i]) for i in ops]  # type: ignore[union-attr]
+        self.backward = [
+            (
+                i,
+                self.nodes[i].op.back,  # type: ignore[union-attr]
+                self.args[i],
+                tuple((k, j) for k, j in enumerate(self.args[i]) if self.varies[j]),
+            )
+            for i in reversed(ops)
+        ]
+
+    def bind(self, columns: Mapping[str, np.ndarray], n: int) -> Bound:
+        """The formula on ``n`` rows of ``columns``, its parts without parameters computed now."""
+        return Bound(self, columns, n)
+
+
+class Bound:
+    """A formula bound to its data: :meth:`values` and :meth:`jacobian` at any parameters, the
+    last two evaluations kept (by the parameters' bytes) so that the Jacobian at a point just
+    evaluated reuses its values. Call under ``np.errstate(all="ignore")``: a value outside a
+    function's domain is NaN, as in JAX."""
+
+    def __init__(self, plan: Plan, columns: Mapping[str, np.ndarray], n: int) -> None:
+        self.plan, self.n = plan, n
+        base: list[Value] = [None] * len(plan.nodes)
+        for i in plan.fixed:
+            node = plan.nodes[i]
+            if node.op is not None:
+                base[i] = node.op.value(*(base[j] for j in plan.args[i]))
+            else:
+                base[i] = columns[node.name] if node.name is not None else node.value
+        self._base = base
+        self._kept: dict[bytes, list[Value]] = {}
+        self._jacobian: tuple[bytes, np.ndarray, np.ndarray] | None = None
+
+    def _run(self, coef: np.ndarray) -> list[Value]:
+        key = coef.tobytes()
+        found = self._kept.get(key)
+        if found is None:
+            found = self._base.copy()
+            for slot, value in zip(self.plan.slots, coef, strict=True):  # float64s: 1/0 is inf
+                found[slot] = value
+            for i, fn, args in self.plan.tape:
+                if len(args) == 2:
+                    found[i] = fn(found[args[0]], found[args[1]])
+                else:
+                    found[i] = fn(*[found[j] for j in args])
+            if len(self._kept) > 1:
+                del self._kept[next(iter(self._kept))]
+            self._kept[key] = found
+        return found
+
+    def _rows(self, value: Value) -> np.ndarray:
+        """The root's value as ``n`` rows, read-only (it is kept)."""
+        if isinstance(value, np.ndarray) and value.shape == (self.n,):
+            value = value.view()
+            value.flags.writeable = False
+            return value
+        kind = np.complex128 if np.iscomplexobj(value) else np.float64  # a complex step's, complex
+        return np.broadcast_to(np.asarray(value, dtype=kind), (self.n,))
+
+    def values(self, coef: np.ndarray) -> np.ndarray:
+        """The formula's values (``n``) at the parameters ``coef``."""
+        return self._rows(self._run(coef)[self.plan.root])
+
+    def jacobian(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The formula's values (``n``) and exact Jacobian (``n x p``) at ``coef``; both read-only
+        (the last Jacobian is kept, and given again at the same point)."""
+        key = coef.tobytes()
+        if self._jacobian is not None and self._jacobian[0] == key:
+            return self._jacobian[1], self._jacobian[2]
+        plan, found = self.plan, self._run(coef)
+        back: list[Value] = [None] * len(plan.nodes)
+        back[plan.root] = ONE
+        for i, rule, args, varying in plan.backward:
+            outer = back[i]
+            if outer is None:
+                continue
+            inputs, value = [found[j] for j in args], found[i]
+            for k, j in varying:
+                term = rule(k, outer, inputs, value)
+                back[j] = term if back[j] is None else _plain(back[j]) + _plain(term)
+        jac = np.empty((self.n, len(plan.slots)), np.complex128 if coef.dtype.kind == "c" else np.float64)
+        for k, slot in enumerate(plan.slots):
+            jac[:, k] = 0.0 if back[slot] is None else _plain(back[slot])
+        values = self._rows(found[plan.root])
+        jac.flags.writeable = False
+        self._jacobian = (key, values, jac)
+        return values, jac

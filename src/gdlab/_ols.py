@@ -19,6 +19,7 @@ correct digits, where NumPy's and SciPy's least-squares drivers keep at most 7.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,16 @@ from gdlab._checks import InputError, Sentence
 from gdlab._precision import resolve_dtype
 from gdlab._types import DTypeLike
 
-__all__ = ["Columns", "IllConditionedWarning", "LeastSquares", "RankDeficientWarning", "least_squares", "ols"]
+__all__ = [
+    "Columns",
+    "Factor",
+    "IllConditionedWarning",
+    "LeastSquares",
+    "RankDeficientWarning",
+    "factor",
+    "least_squares",
+    "ols",
+]
 
 # Refine with extended-precision residuals when the design holds at most this many
 # numbers, or when it is ill-conditioned enough for the digits to matter.
@@ -78,7 +88,40 @@ class IllConditionedWarning(UserWarning):
 
 
 @dataclass(frozen=True, eq=False)
-class LeastSquares:
+class Factor:
+    """The scaled, pivoted QR factor of a design and what it tells without a solve (the statistics
+    of a Jacobian read no solution): the fields of :class:`LeastSquares` for the same design and
+    response, computed by the same calls, less the solution and ``Q`` (a :class:`LeastSquares` is
+    one, with its solution).
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        >>> y = np.array([1.0, 2.0, 2.0])
+        >>> found, solved = factor(X, y), least_squares(X, y, refine=False)
+        >>> bool(np.array_equal(found.unscaled_inverse(), solved.unscaled_inverse()))
+        True
+    """
+
+    rank: int
+    rcond: float
+    condition: float
+    scaled_condition: float
+    R: np.ndarray
+    permutation: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def full_rank(self) -> bool:
+        return self.rank == self.R.shape[1]
+
+    def unscaled_inverse(self) -> np.ndarray:
+        """``(X'X)^-1`` from R, without forming ``X'X`` (full rank only)."""
+        return _unscaled_inverse(self.R, self.permutation, self.scale)
+
+
+@dataclass(frozen=True, eq=False)
+class LeastSquares(Factor):
     """A least-squares solve and what it knows about the design.
 
     Attributes:
@@ -95,32 +138,7 @@ class LeastSquares:
     """
 
     coef: np.ndarray
-    rank: int
-    rcond: float
-    condition: float
-    scaled_condition: float
-    R: np.ndarray
-    permutation: np.ndarray
-    scale: np.ndarray
     refined: bool
-
-    @property
-    def full_rank(self) -> bool:
-        return self.rank == self.coef.shape[0]
-
-    def unscaled_inverse(self) -> np.ndarray:
-        """``(X'X)^-1`` from R, without forming ``X'X`` (full rank only)."""
-        # LAPACK's triangular inverse (trtri): the same back substitution as solve_triangular(R, I),
-        # whose several right-hand sides OpenBLAS spreads over threads, 17 ms for a 2 x 2 R on a
-        # busy machine against 1 us here.
-        trtri = sl.get_lapack_funcs("trtri", (self.R,))
-        Rinv, info = trtri(self.R, lower=0)
-        if info != 0:  # a zero pivot: not full rank, which callers check first
-            raise np.linalg.LinAlgError(f"R is singular (LAPACK trtri info {info})")
-        inner = Rinv @ Rinv.T  # (A'A)^-1 in pivoted order, A = X / scale
-        out = np.empty_like(inner)
-        out[np.ix_(self.permutation, self.permutation)] = inner
-        return out / np.outer(self.scale, self.scale)
 
     def messages(self) -> tuple[str, ...]:
         """What the user should know about the design, as sentences."""
@@ -151,6 +169,21 @@ class LeastSquares:
                 "the regressors (x - mean, or orthogonal polynomials) avoids the loss",
             )
         return ()
+
+
+def _unscaled_inverse(R: np.ndarray, permutation: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(X'X)^-1`` from the factor R of ``X[:, permutation] / scale[permutation]`` (full rank)."""
+    # LAPACK's triangular inverse (trtri): the same back substitution as solve_triangular(R, I),
+    # whose several right-hand sides OpenBLAS spreads over threads, 17 ms for a 2 x 2 R on a
+    # busy machine against 1 us here.
+    trtri = sl.lapack.strtri if R.dtype == np.float32 else sl.lapack.dtrtri
+    Rinv, info = trtri(R, lower=0)
+    if info != 0:  # a zero pivot: not full rank, which callers check first
+        raise np.linalg.LinAlgError(f"R is singular (LAPACK trtri info {info})")
+    inner = Rinv @ Rinv.T  # (A'A)^-1 in pivoted order, A = X / scale
+    out = np.empty_like(inner)
+    out[permutation[:, None], permutation] = inner  # as np.ix_(permutation, permutation)
+    return out / (scale[:, None] * scale)  # as np.outer(scale, scale)
 
 
 class Columns:
@@ -206,7 +239,7 @@ class Columns:
             for j, k in enumerate(self.order):
                 column = self.columns[k]
                 out[:, j] = 1 if column is None else column[start:stop]
-        if np.any(self.scale != 1):
+        if (self.scale != 1).any():
             out /= self.scale.astype(dt)
         return out
 
@@ -252,7 +285,7 @@ def _as_design(X: object, y: object, dtype: np.dtype) -> tuple[Columns, np.ndarr
         )
     if shape[0] == 0 or shape[1] == 0:
         raise InputError(f"X has shape {shape}: it needs at least one row and one column")
-    if not np.all(np.isfinite(ya)):
+    if not np.isfinite(ya).all():
         raise InputError("X and y must be finite: drop or fill missing values first")
     return design, ya.reshape(-1)
 
@@ -274,6 +307,8 @@ def _rcond(rcond: object, shape: tuple[int, int], dtype: np.dtype) -> float:
 
 def _power_of_two(norms: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Norms rounded to powers of two, so dividing by them is exact (1 for a zero column)."""
+    if (norms > 0).all():  # the same numbers without the two choices
+        return (2.0 ** np.round(np.log2(norms))).astype(dtype)
     return np.where(norms > 0, 2.0 ** np.round(np.log2(np.where(norms > 0, norms, 1.0))), 1.0).astype(dtype)
 
 
@@ -313,8 +348,11 @@ def _refine(A: Columns, y: np.ndarray, R: np.ndarray, x: np.ndarray, steps: int 
     return x
 
 
-def _factor(X: Columns, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``Q'y``, R, the pivoting and the power-of-two column scales of the design.
+def _factor(
+    X: Columns, y: np.ndarray, solving: bool = True
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+    """``Q'y`` (``None`` unless ``solving``), R, the pivoting and the power-of-two column scales
+    of the design.
 
     A streaming Householder QR (TSQR) of ``[X | y]``: each block of rows is
     written once into a column-major array below the R so far and factored
@@ -327,23 +365,65 @@ def _factor(X: Columns, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     """
     p, q = X.p, X.p + 1
     R = np.zeros((q, q), X.dtype)
-    stacked = np.empty((q + _BLOCK_ROWS, q), X.dtype, order="F")
+    stacked = None  # one array for the full blocks, made when there is one (a small design has none)
     for start in X.starts():
         rows = min(_BLOCK_ROWS, X.n - start)
-        work = stacked if rows == _BLOCK_ROWS else np.empty((q + rows, q), X.dtype, order="F")
+        if rows == _BLOCK_ROWS:
+            if stacked is None:
+                stacked = np.empty((q + _BLOCK_ROWS, q), X.dtype, order="F")
+            work = stacked
+        else:
+            work = np.empty((q + rows, q), X.dtype, order="F")
         work[:q] = R
         X.block(start, start + rows, out=work[q:, :p])
         work[q:, p] = y[start : start + rows]
-        if not np.all(np.isfinite(work[q:, :p])):
+        if not np.isfinite(work[q:, :p]).all():
             bad = int(np.argmax(~np.all(np.isfinite(work[q:, :p]), axis=1)))
             raise InputError(f"X has a value that is not finite in row {start + bad}: drop or fill it first")
         factored, _, _, info = _geqrf(X.dtype)(work, overwrite_a=True)
         if info != 0:  # LAPACK's own argument check: a bug, not the user's
             raise RuntimeError(f"LAPACK geqrf failed with info={info}")
-        R = np.triu(factored[:q])
+        R = _triu(factored[:q])
     scale = _power_of_two(np.linalg.norm(R[:, :p], axis=0), X.dtype)
-    Q2, R2, perm = sl.qr(R[:p, :p] / scale, pivoting=True)
-    return Q2.T @ R[:p, p], R2, perm, scale
+    Q2, R2, perm = _pivoted_qr(R[:p, :p] / scale, solving)
+    return None if Q2 is None else Q2.T @ R[:p, p], R2, perm, scale
+
+
+def _pivoted_qr(A: np.ndarray, with_q: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """``scipy.linalg.qr(A, pivoting=True)`` of a square ``A`` (written over): the same LAPACK calls
+    (geqp3, then orgqr for Q, each with the workspace it asks for), without the wrapper's checks,
+    which took 18 of its 19 us on a 2 x 2 factor; Q is ``None`` unless ``with_q``."""
+    single = A.dtype == np.float32
+    geqp3 = sl.lapack.sgeqp3 if single else sl.lapack.dgeqp3
+    orgqr = sl.lapack.sorgqr if single else sl.lapack.dorgqr
+    qr, perm, tau = _lapack(geqp3, A, overwrite_a=True)
+    perm -= 1  # 1-based
+    R = _triu(qr)
+    if not with_q:
+        return None, R, perm
+    (Q,) = _lapack(orgqr, qr, tau, overwrite_a=True)
+    return Q, R, perm
+
+
+def _lapack(routine: Any, *args: Any, **kwargs: Any) -> tuple:
+    """A LAPACK routine called with the workspace it asks for (as SciPy's ``safecall``): its
+    outputs before the workspace and ``info``. The size it asks for depends only on the routine
+    and its arguments' shapes, so it is asked once for each (a second call of the routine)."""
+    key = (routine, *(np.shape(a) for a in args))
+    lwork = _LWORK.get(key)
+    if lwork is None:
+        found = routine(*args, lwork=-1, **kwargs)
+        if len(_LWORK) >= 256:  # a bound on the shapes kept
+            _LWORK.clear()
+        lwork = _LWORK[key] = found[-2][0].real.astype(np.int_)
+    *outputs, _, info = routine(*args, lwork=lwork, **kwargs)
+    if info < 0:  # LAPACK's own argument check: a bug, not the user's
+        raise RuntimeError(f"LAPACK {routine.__name__} failed with info={info}")
+    return tuple(outputs)
+
+
+# The workspace each LAPACK routine asked for, by the routine and its arguments' shapes.
+_LWORK: dict[tuple, Any] = {}
 
 
 def _geqrf(dtype: np.dtype) -> Any:
@@ -365,6 +445,43 @@ def _minimum_norm(R: np.ndarray, qty: np.ndarray, perm: np.ndarray, scale: np.nd
     null[perm[r:]] = np.eye(p - r, dtype=R.dtype)
     basic, null = basic / scale, null / scale[:, None]
     return basic - null @ np.linalg.lstsq(null, basic, rcond=None)[0]
+
+
+def _solve_upper(R: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.solve_triangular(R, b)`` of a finite, upper-triangular ``R`` (the same LAPACK
+    call, trtrs, on the same memory) without its checks: 10 us of a 2 x 2 solve."""
+    trtrs = sl.lapack.strtrs if R.dtype == np.float32 and b.dtype == np.float32 else sl.lapack.dtrtrs
+    if R.flags.f_contiguous:
+        x, info = trtrs(R, b, lower=0, trans=0)
+    else:  # its transpose is Fortran's lower triangle
+        x, info = trtrs(R.T, b, lower=1, trans=1)
+    if info > 0:
+        raise np.linalg.LinAlgError(f"singular matrix: resolution failed at diagonal {info - 1}")
+    if info < 0:  # LAPACK's own argument check: a bug, not the user's
+        raise RuntimeError(f"LAPACK trtrs failed with info={info}")
+    return x
+
+
+def _triu(a: np.ndarray) -> np.ndarray:
+    """``np.triu(a)`` (the same ``where``), its mask made once for each shape: a third of its time."""
+    return np.where(_below(a.shape), a.dtype.type(0), a)
+
+
+@functools.lru_cache(maxsize=32)
+def _below(shape: tuple[int, ...]) -> np.ndarray:
+    mask = np.tri(shape[0], shape[1], k=-1, dtype=bool)
+    mask.flags.writeable = False
+    return mask
+
+
+def _conditions(R: np.ndarray, scaled: np.ndarray, p: int) -> tuple[float, float]:
+    """:func:`_condition` of two matrices, in one call (the same SVD of each)."""
+    if R.shape != (p, p):
+        return _condition(R, p), _condition(scaled, p)
+    singular = np.linalg.svd(np.stack((R, scaled)), compute_uv=False)
+    return tuple(  # type: ignore[return-value]
+        float(s[0] / s[-1]) if s[-1] > 0 else float("inf") for s in singular
+    )
 
 
 def _condition(R: np.ndarray, p: int) -> float:
@@ -395,13 +512,12 @@ def least_squares(
     p = design.p
     cut = _rcond(rcond, (design.n, p), dt)
     qty, R, perm, scale = _factor(design, target)
-    pivots = np.abs(np.diag(R))
-    rank = int(np.sum(pivots > cut * pivots[0])) if pivots.size and pivots[0] > 0 else 0
-    scaled_condition = _condition(R, p)
-    condition = _condition(R * scale[perm], p)
+    assert qty is not None  # solving: Q'y is made
+    rank = _rank(R, cut)
+    scaled_condition, condition = _conditions(R, R * scale[perm], p)
     refined = False
     if rank == p and design.n >= p:
-        z = sl.solve_triangular(R, qty)
+        z = _solve_upper(R, qty)
         if refine and (design.n * p <= _REFINE_NUMBERS or scaled_condition > _REFINE_CONDITION):
             z, refined = _refine(design.arranged(perm, scale[perm]), target, R, z), True
         coef = np.empty(p, dt)
@@ -420,6 +536,25 @@ def least_squares(
         scale=scale,
         refined=refined,
     )
+
+
+def factor(X: np.ndarray, y: np.ndarray) -> Factor:
+    """The factor :func:`least_squares` makes of a float64 design ``X`` (n x p, n >= 1) and
+    response ``y`` (its rank at the default ``rcond``, its condition numbers), without the solve,
+    ``Q`` and the checks of the arguments' shapes: for a caller that reads only the factor (the
+    covariance of a fit's Jacobian). A value that is not finite is refused as there."""
+    design, target = Columns(np.asarray(X, np.float64)), np.asarray(y, np.float64).reshape(-1)
+    p = design.p
+    cut = _rcond(None, (design.n, p), design.dtype)
+    _, R, perm, scale = _factor(design, target, solving=False)
+    scaled_condition, condition = _conditions(R, R * scale[perm], p)
+    return Factor(_rank(R, cut), cut, condition, scaled_condition, R, perm, scale)
+
+
+def _rank(R: np.ndarray, cut: float) -> int:
+    """The pivots of R above ``cut`` times the largest (0 where the largest is 0)."""
+    pivots = np.abs(np.diag(R))
+    return int(np.sum(pivots > cut * pivots[0])) if pivots.size and pivots[0] > 0 else 0
 
 
 def ols(X: object, y: object, *, rcond: float | None = None, dtype: DTypeLike = None) -> np.ndarray:

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING, Any
 
-import jax
 import numpy as np
-from jax.flatten_util import ravel_pytree
-from jax.tree_util import DictKey, GetAttrKey, SequenceKey
 
+from gdlab._lazy import lazy
 from gdlab._types import Params
+
+if TYPE_CHECKING:
+    import jax
+else:  # a Newton fit's path (one array of iterates) is named without JAX
+    jax = lazy("jax")
 
 __all__ = ["component_names", "components", "ravel_pytree"]
 
 
+def ravel_pytree(tree: Params) -> tuple[Any, Any]:
+    """JAX's ``ravel_pytree``: the tree as one flat vector, and the function that undoes it."""
+    from jax.flatten_util import ravel_pytree as ravel
+
+    return ravel(tree)
+
+
 def _key_name(key: object) -> str:
+    from jax.tree_util import DictKey, GetAttrKey, SequenceKey
+
     if isinstance(key, DictKey):
         return str(key.key)
     if isinstance(key, SequenceKey):
@@ -36,11 +49,13 @@ def component_names(tree: Params, root: str = "b") -> list[str]:
     ['b0', 'b1']
     """
     names: list[str] = []
-    for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    # one array or number is one leaf at the root: named without JAX
+    one = isinstance(tree, np.ndarray | float | int)
+    for path, leaf in [((), tree)] if one else jax.tree_util.tree_flatten_with_path(tree)[0]:
         base = root
         for key in path:
             part = _key_name(key)
-            base = part if isinstance(key, DictKey) else f"{base}{part}"
+            base = part if isinstance(key, jax.tree_util.DictKey) else f"{base}{part}"
         shape = np.shape(leaf)
         if not shape:
             names.append(base)

@@ -19,15 +19,20 @@ A GLM family (Poisson, binomial with trials) is a :class:`~gdlab.fitting._glm_fa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._design import block_terms
+from gdlab._lazy import lazy
 from gdlab._tsqr import updated_factor
 from gdlab.data import Block
+
+if TYPE_CHECKING:
+    import jax.numpy as jnp
+else:  # a closed form or a Newton fit never imports JAX; the losses below do when called
+    jnp = lazy("jax.numpy")
 
 __all__ = [
     "CURVATURE",
@@ -83,9 +88,14 @@ def check_binary_response(y: np.ndarray, column: str, start: int = 0, within: st
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
         row = int(bad[0])
+        value = y[row]
         raise InputError(
-            f"column {column!r} must hold only 0 and 1 for family='logistic'; it holds {y[row]:g} at row "
-            f"{start + row}{within}: recode it, for example as 1 where it is above a threshold"
+            lambda s: (
+                f"column {column!r} must hold only 0 and 1 for "
+                f"{s.setting('family', 'logistic', quoted=True)}; it holds {value:g} at row "
+                f"{start + row}{within}: recode it, for example as 1 where it is above a threshold"
+            ),
+            parameter="family",
         )
 
 

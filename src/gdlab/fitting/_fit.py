@@ -538,7 +538,6 @@ def _linear(
     :class:`gdlab._ols.Columns`), and a descent beside it for any other method."""
     from gdlab._ols import least_squares
     from gdlab.fitting import _inference
-    from gdlab.fitting._beside import descent  # optax's: a formula fitted by MINPACK never needs it
 
     dt = design.dtype
     solved = least_squares(design, target, rcond=rcond, dtype=dt)
@@ -570,6 +569,8 @@ def _linear(
     )
     if how == "ols":
         return result
+    from gdlab.fitting._beside import descent  # JAX and optax: the closed form alone never needs them
+
     return descent(result, tuple(table[c] for c in result.x), target, settings, how)
 
 

@@ -39,6 +39,7 @@ from gdlab._engine import Outcome, describe, facts_from_rows, status
 from gdlab._expr import NumericForm, numeric_form, parse
 from gdlab._lazy import lazy
 from gdlab._methods import Method, resolve_method
+from gdlab._numeric import Bound
 from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
@@ -124,6 +125,7 @@ class _Problem:
     y: np.ndarray
     scale: np.ndarray
     numeric: NumericForm | None  # the formula's NumPy form, where it has one
+    bound: Bound | None  # that form bound to the data for MINPACK (its parts without parameters computed)
 
     @property
     def residual_fn(self) -> Callable[[jax.Array, Args], jax.Array]:
@@ -219,14 +221,11 @@ def _parsed(model: str) -> _Names:
     return _Names(found.text, found.params)
 
 
-@functools.lru_cache(maxsize=64)
-def _numeric(model: str, columns: tuple[str, ...]) -> NumericForm | None:
-    """The formula's NumPy form with ``columns`` its data, or ``None`` where it has none."""
-    return numeric_form(model, columns)
-
-
-def _variables(data: DataLike, y: object, model: object) -> tuple[str, _Names, tuple[str, ...]]:
-    """The response, the formula parsed without data (to find its names), and its data columns."""
+def _variables(
+    data: DataLike, y: object, model: object
+) -> tuple[str, _Names, tuple[str, ...], tuple[str, ...]]:
+    """The response, the formula parsed without data (to find its names), its data columns, and
+    every column of the data."""
     if not isinstance(y, str) or len(names(y, "y")) != 1:
         raise InputError(lambda s: f"{s.name('y')} must be the name of one column; got {y!r}", parameter="y")
     if not isinstance(model, str) or not model.strip():
@@ -251,7 +250,7 @@ def _variables(data: DataLike, y: object, model: object) -> tuple[str, _Names, t
         )
     if y in used:
         raise InputError(f"{y!r} is the response y and also appears in the formula: it cannot explain itself")
-    return y, free, used
+    return y, free, used, columns
 
 
 def _unknown(free: _Names, used: tuple[str, ...], columns: tuple[str, ...], init: dict | None) -> None:
@@ -284,7 +283,7 @@ def _starts(params: tuple[str, ...], init: object) -> np.ndarray:
         )
     missing = [p for p in params if p not in init]
     if missing:
-        example = "{" + ", ".join(f"{p!r}: 1.0" for p in params) + "}"
+        example = dict.fromkeys(params, 1.0)  # init={'a': 1.0, ...}; --init a=1,... on the command line
         raise InputError(
             lambda s: (
                 f"{s.name('init')} has no start for {', '.join(missing)}: give every parameter a start, "
@@ -309,8 +308,8 @@ def fit_formula(
     dtype: DTypeLike = None,
 ) -> Fit:
     """Fit ``y ~ model`` by least squares (see :func:`gdlab.fit`, which calls this for ``model=``)."""
-    response, free, used = _variables(data, y, model)
-    _unknown(free, used, column_names(data), init)
+    response, free, used, every = _variables(data, y, model)
+    _unknown(free, used, every, init)
     how = "lm" if method is None else method
     if isinstance(how, str):
         how = how.strip().lower()
@@ -335,17 +334,21 @@ def fit_formula(
     dt = resolve_dtype(dtype)
     steps = _checks.steps(steps)
     table = as_table(data, columns=(response, *used), dtype=np.float64, dropna=dropna)
-    numeric = _numeric(free.text, used)
+    numeric = numeric_form(free.text, used)  # kept per text and columns
     params = numeric.params if numeric is not None else _residual_function(free.text, used, table.n)[1]
     start = _starts(params, init)
     _check_rows(table.n, params, model)
     scale = np.where(start != 0, np.abs(start), 1.0)
     target = np.asarray(table[response], np.float64)
-    args = (target, {c: np.asarray(table[c], np.float64) for c in used}, scale)
-    problem = _Problem(free.text, used, args, params, target, scale, numeric)
+    columns = {c: np.asarray(table[c], np.float64) for c in used}
+    bound = None
+    if numeric is not None and _small(table.n, len(params)):  # bound once for MINPACK's evaluations
+        with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+            bound = numeric.bind(columns, table.n)
+    problem = _Problem(free.text, used, (target, columns, scale), params, target, scale, numeric, bound)
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
     path = _path(problem, solver, start / scale, steps)
-    coef = path.flat_params()[-1]
+    coef = np.array([path.params[name][-1] for name in params])  # as path.flat_params()[-1]
     result = Fit(
         y=response,
         names=params,
@@ -374,15 +377,16 @@ def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
     """Standard errors at the solution: the Jacobian of the residuals in the parameters' own units
     (the NumPy form's exact Jacobian where the formula has one, whichever path solved it; else
     the scaled parameters' Jacobian by autodiff, divided by the scales)."""
-    if problem.numeric is not None:
+    if problem.numeric is not None:  # MINPACK's last Jacobian, where it is at coef
         with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-            values, model_jacobian = problem.numeric.jacobian(coef, problem.args[1], len(problem.y))
+            bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
+            values, model_jacobian = bound.jacobian(np.asarray(coef, dtype=np.float64))
         residual, jacobian = problem.y - values, -model_jacobian
     else:
         u = jnp.asarray(coef / problem.scale)
         residual = np.asarray(problem.residuals(u), dtype=np.float64)
         jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
-    if not (np.all(np.isfinite(jacobian)) and np.all(np.isfinite(residual))):
+    if not (np.isfinite(jacobian).all() and np.isfinite(residual).all()):
         return None
     return nonlinear(coef, jacobian, residual)
 
@@ -413,15 +417,19 @@ def _solve(run: Callable, args: Args, u0: np.ndarray, steps: int) -> tuple[np.nd
             return np.concatenate(parts), k, bool(info[1]), bool(info[2])
 
 
+def _small(n: int, p: int) -> bool:
+    """Whether a Jacobian of ``n`` rows and ``p`` parameters is MINPACK's to fit (see :data:`SMALL`)."""
+    return n * p <= SMALL
+
+
 def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> Trajectory:
     """The recorded run of Levenberg-Marquardt or Gauss-Newton, in the parameters' own units: the
     one place that chooses MINPACK on the formula's NumPy form (``lm``, a NumPy form, at most
     :data:`SMALL` Jacobian entries) or the compiled optimistix run (everything else, and where
     MINPACK does not converge to a stationary point in the steps allowed)."""
-    numeric = problem.numeric
-    if kind == "lm" and numeric is not None and len(problem.y) * len(problem.params) <= SMALL:
-        y, columns = problem.y, problem.args[1]
-        solved = _minpack.solve(numeric, y, columns, problem.scale, u0, steps)
+    bound = problem.bound
+    if kind == "lm" and bound is not None and _small(len(problem.y), len(problem.params)):
+        solved = _minpack.solve(bound, problem.y, problem.scale, u0, steps)
         if solved is not None:
             k = len(solved.rows) - 1
             return _trajectory(problem, solved.rows, k, Outcome.CONVERGED, kind, solved.ending)
@@ -465,7 +473,8 @@ def _trajectory(
     elif code is not Outcome.CONVERGED:
         message = describe(facts)
     else:  # its own stop rule, not a tolerance on the gradient
-        message = f"converged at step {k}: {ending}; gradient norm {np.linalg.norm(G[-1]):.3g}"
+        last = G[-1]
+        message = f"converged at step {k}: {ending}; gradient norm {math.sqrt(last @ last):.3g}"
     P, G = P * problem.scale, G / problem.scale
     return Trajectory(
         params={name: P[:, i] for i, name in enumerate(problem.params)},
@@ -581,7 +590,7 @@ class _Predictor:
 
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
         table = as_table(data, columns=self.columns)
-        numeric = _numeric(self.model, self.columns)
+        numeric = numeric_form(self.model, self.columns)
         if numeric is not None:  # its NumPy form, as the fit's statistics read it
             columns = {c: np.asarray(table[c], np.float64) for c in self.columns}
             with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX

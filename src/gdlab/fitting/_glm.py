@@ -171,33 +171,65 @@ def glm_block(block: Block, model: Model, b: np.ndarray | None) -> tuple[Any, ..
     (``0`` for Gaussian), the score ``X' w (y - mu) mu' / V``, the rows, the weighted rows
     (``sum w``), ``sum w log w`` (for WLS's likelihood), the successes ``sum w m y`` and the
     first row refused as ``(row of the data, its response, sentence)`` or ``None``.
+
+    Trials, weights and an offset that the model lacks are never made as arrays of ones and
+    zeros, and a canonical link's ``dmu/deta`` is its variance: a streamed logistic fit spends
+    its passes on the rows' arithmetic, not on multiplying by one.
     """
     count, cols, family = block.rows, block.columns, model.family
     parts = ([np.ones(count)] if model.intercept else []) + [cols[c][:count] for c in model.x]
     X = np.stack(parts, axis=1) if parts else np.empty((count, 0))
-    m = cols[model.trials][:count] if model.trials else np.ones(count)
-    w = cols[model.weights][:count] if model.weights else np.ones(count)
-    o = offset_values(model, cols, count)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        y = cols[model.y][:count] / m
-    bad = _bad_row(model, y, m, w, o)
+    m = cols[model.trials][:count] if model.trials else None
+    w = cols[model.weights][:count] if model.weights else None
+    o = offset_values(model, cols, count) if model.offset is not None else None
+    if m is None:
+        y = cols[model.y][:count]
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = cols[model.y][:count] / m
+    ones = np.ones(count)
+    bad = _bad_row(
+        model,
+        y,
+        ones if m is None else m,
+        ones if w is None else w,
+        np.zeros(count) if o is None else o,
+    )
     if bad is not None:
         return (None, 0.0, 0.0, None, 0, 0.0, 0.0, 0.0, (block.start + bad[0], *bad[1:]))
+    total = lambda v: float(v.sum()) if w is None else float(w @ v)  # noqa: E731  (sum w v)
+    trials: Any = 1.0 if m is None else m
     # a mean that rounds to 0 or 1 (separated classes, counts of 0) is said by the loop, not by NumPy
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        eta = family.link(family.start(y, m)) if b is None else X @ b + o
+        if b is None:
+            eta = family.link(family.start(y, trials))
+        elif o is None:
+            eta = X @ b
+        else:
+            eta = X @ b + o
         mu = family.inverse(eta)
-        slope = family.derivative(eta)
         var = family.variance(mu)
-        prior = w * m
-        root = np.sqrt(prior * slope**2 / var)
-        z = eta - o + (y - mu) / slope
+        prior = w if m is None else (m if w is None else w * m)  # None: 1 for every row
+        slope = var if family.canonical else family.derivative(eta)  # canonical: dmu/deta = V(mu)
+        # (as written, so a weight whose square underflows is 0, as separated classes need)
+        root = np.sqrt((1.0 if prior is None else prior) * slope**2 / var)
+        z = (eta if o is None else eta - o) + (y - mu) / slope
+        factor = (1.0 if prior is None else prior) * (y - mu) * slope / var
         R = triangle(np.column_stack([X * root[:, None], root * z]), X.shape[1] + 1)
-        deviance = float(w @ family.deviance(y, mu, m))
-        llf = 0.0 if family.loglike is None else float(w @ family.loglike(y, mu, m))
-        score = (prior * (y - mu) * slope / var) @ X
-        logw = float(np.sum(np.log(w[w > 0])))
-    return (R, deviance, llf, score, count, float(w.sum()), logw, float(prior @ y), None)
+        if model.binary:
+            # a 0/1 response: both terms of the binomial deviance with y = 0 or 1 vanish but one,
+            # and the log-likelihood is minus half the deviance (the same numbers as the family's)
+            each = -2.0 * np.log(np.where(y == 1, mu, 1 - mu))
+            deviance = total(each)
+            llf = -0.5 * deviance
+        else:
+            deviance = total(family.deviance(y, mu, trials))
+            llf = 0.0 if family.loglike is None else total(family.loglike(y, mu, trials))
+        score = factor @ X
+        logw = 0.0 if w is None else float(np.sum(np.log(w[w > 0])))
+    weighted = float(count) if w is None else float(w.sum())
+    successes = total(y) if m is None else total(m * y)
+    return (R, deviance, llf, score, count, weighted, logw, successes, None)
 
 
 def scores(

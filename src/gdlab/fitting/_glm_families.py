@@ -53,6 +53,8 @@ class GlmFamily:
             words for what it takes.
         wants: what a response must be, in words.
         scale_estimated: whether the dispersion is estimated (Gaussian) rather than 1.
+        canonical: whether the link is the family's canonical link, where ``dmu/deta`` equals
+            ``V(mu)`` (so a Newton step computes the variance alone).
     """
 
     name: str
@@ -66,6 +68,7 @@ class GlmFamily:
     bad: RowFunction
     wants: str
     scale_estimated: bool = False
+    canonical: bool = False
 
 
 def _expit(eta: Array) -> Array:
@@ -107,6 +110,7 @@ BINOMIAL = GlmFamily(
     start=lambda y, m: (m * y + 0.5) / (m + 1),  # R's binomial()$initialize
     bad=lambda y: (y < 0) | (y > 1),
     wants="0 and 1 (or, with trials=, successes between 0 and the trials)",
+    canonical=True,
 )
 
 POISSON = GlmFamily(
@@ -120,6 +124,7 @@ POISSON = GlmFamily(
     start=lambda y, m: y + 0.1,  # R's poisson()$initialize
     bad=lambda y: y < 0,
     wants="counts of 0 or more",
+    canonical=True,
 )
 
 GAUSSIAN = GlmFamily(
@@ -134,6 +139,7 @@ GAUSSIAN = GlmFamily(
     bad=lambda y: np.zeros(y.shape, dtype=bool),
     wants="numbers",
     scale_estimated=True,
+    canonical=True,
 )
 
 # name -> family; ALIASES maps the other names R and statsmodels use to these.

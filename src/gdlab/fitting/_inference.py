@@ -190,8 +190,11 @@ def format_p(p: float) -> str:
 
 
 def _ratios(coef: np.ndarray, se: np.ndarray) -> np.ndarray:
+    positive = se > 0
+    if positive.all():
+        return coef / se
     with np.errstate(divide="ignore", invalid="ignore"):  # a perfect fit (se 0) has no t value
-        return np.where(se > 0, coef / np.where(se > 0, se, 1.0), np.nan)
+        return np.where(positive, coef / np.where(positive, se, 1.0), np.nan)
 
 
 def wald(
@@ -386,10 +389,10 @@ def nonlinear(coef: np.ndarray, jacobian: np.ndarray, residual: np.ndarray) -> I
     The log-likelihood is the Gaussian one at ``sigma^2 = RSS / n``, as for a linear fit; its AIC
     and BIC count the ``p`` parameters (R's ``AIC(nls)`` counts ``sigma`` too: ``2`` more).
     """
-    from gdlab._ols import least_squares as solve
+    from gdlab._ols import factor
 
     n, p = jacobian.shape
-    solved = solve(jacobian, residual, refine=False)  # its factor R is read, not its solution
+    solved = factor(jacobian, residual)  # least_squares' factor R, without its solution
     if not solved.full_rank or n <= p:
         return None
     rss = float(residual @ residual)

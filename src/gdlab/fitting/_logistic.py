@@ -14,7 +14,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError
@@ -26,7 +25,6 @@ from gdlab._trajectory import Trajectory
 from gdlab._tsqr import one_blas_thread
 from gdlab.data import check_kept_rows
 from gdlab.fitting import _inference
-from gdlab.fitting._beside import descent
 from gdlab.fitting._families import (
     IRLS_MAX_ITERATIONS,
     IRLS_RTOL,
@@ -46,9 +44,14 @@ def check_binary(y: np.ndarray, column: str) -> None:
     bad = np.flatnonzero((y != 0) & (y != 1))
     if bad.size:
         row = int(bad[0])
+        value = y[row]
         raise InputError(
-            f"column {column!r} must hold only 0 and 1 for family='logistic'; it holds {y[row]:g} at row "
-            f"{row} ({bad.size:,} such rows): recode it, for example as 1 where it is above a threshold"
+            lambda s: (
+                f"column {column!r} must hold only 0 and 1 for "
+                f"{s.setting('family', 'logistic', quoted=True)}; it holds {value:g} at row "
+                f"{row} ({bad.size:,} such rows): recode it, for example as 1 where it is above a threshold"
+            ),
+            parameter="family",
         )
     if np.all(y == y[0]):
         raise InputError(f"column {column!r} is {y[0]:g} in every row: a logistic model needs both 0s and 1s")
@@ -92,7 +95,7 @@ def _newton_path(
         if converged
         else describe(facts)
     )
-    data = {"Z": jnp.asarray(X), "y": jnp.asarray(y)}
+    data = {"Z": X, "y": y}  # NumPy: JAX reads them when the loss is drawn, not before
     said = status(facts)
     if apart:  # separated classes: the steps stopped on saturated numbers, at no maximum
         ending = separated(len(P) - 1)
@@ -174,6 +177,8 @@ def fit_logistic(
     if how == "newton":  # its path is Newton's own iterates, in the data's units
         return dataclasses.replace(result, trajectory=_newton_path(X, target, iterates, converged, apart))
     # Any other method descends the mean log-loss on standardised columns, beside Newton's solution.
+    from gdlab.fitting._beside import descent  # JAX and optax: Newton alone never needs them
+
     regressors = design.names[int(intercept) :]
     return descent(result, tuple(table[c] for c in regressors), y, settings, how, "logistic")
 

@@ -2,10 +2,10 @@
 
 A one-off fit of a few parameters to a few hundred rows is over in a millisecond; compiling
 optimistix's solver for it takes over a second, and importing JAX half of one. Here the
-formula's NumPy form and its exact Jacobian (:mod:`gdlab._numeric`) go to MINPACK's ``lmder``,
-which stops on the predicted reduction instead of rejecting steps until its trust region
-collapses. It is called through ``scipy.optimize.leastsq``: the same ``lmder`` as
-``least_squares(method="lm")`` with less Python around it (Misra1a: 65 us against 144 us).
+formula's NumPy form bound to its data and its exact Jacobian (:mod:`gdlab._numeric`) go to
+MINPACK's ``lmder``, which stops on the predicted reduction instead of rejecting steps until its
+trust region collapses. It is called as ``least_squares(method="lm")`` calls it, through SciPy's
+binding, with neither ``least_squares``' Python around it nor ``leastsq``'s (see :func:`_lmder`).
 
 MINPACK evaluates the Jacobian once at each point it moves to, so those calls are the
 accepted iterates: each is recorded as a row ``[u, rss, gradient]`` (scaled parameters
@@ -25,13 +25,14 @@ quietly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from gdlab._cancel import checkpoint
-from gdlab._expr import NumericForm
+from gdlab._numeric import Bound
 
 __all__ = ["TOL", "Solved", "solve"]
 
@@ -69,46 +70,58 @@ class Solved:
 class _Recorder:
     """The residuals and their Jacobian in the scaled parameters, each Jacobian's point recorded."""
 
-    form: NumericForm
+    form: Bound
     y: np.ndarray
-    columns: Mapping[str, np.ndarray]
     scale: np.ndarray
     rows: list[np.ndarray]
 
+    def __post_init__(self) -> None:
+        self.minus_scale = -self.scale
+        self.last = b""  # the bytes of the last row's point
+
     def residuals(self, u: np.ndarray) -> np.ndarray:
-        return self.y - self.form.values(u * self.scale, self.columns, len(self.y))
+        return self.y - self.form.values(u * self.scale)
 
     def jacobian(self, u: np.ndarray, *_: object) -> np.ndarray:
         checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
-        values, jac = self.form.jacobian(u * self.scale, self.columns, len(self.y))
+        values, jac = self.form.jacobian(u * self.scale)  # the values kept from the same point
         r = self.y - values
-        J = -jac * self.scale
-        if not self.rows or not np.array_equal(self.rows[-1][: len(u)], u):
-            self.rows.append(np.concatenate([u, [r @ r], 2 * (r @ J)]))
+        J = jac * self.minus_scale
+        key = u.tobytes()
+        if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
+            p = len(u)
+            row = np.empty(2 * p + 1)
+            row[:p], row[p] = u, r @ r
+            np.multiply(r @ J, 2, out=row[p + 1 :])
+            self.rows.append(row)
+            self.last = key
         return J
 
 
-def solve(
-    form: NumericForm,
-    y: np.ndarray,
-    columns: Mapping[str, np.ndarray],
-    scale: np.ndarray,
-    u0: np.ndarray,
-    steps: int,
-) -> Solved | None:
-    """MINPACK's fit from ``u0`` with at most ``steps`` accepted steps, or ``None`` when it did not
-    converge to a stationary point within them (the compiled path then runs)."""
+def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: int) -> Solved | None:
+    """MINPACK's fit of the formula bound to its data from ``u0`` with at most ``steps`` accepted
+    steps, or ``None`` when it did not converge to a stationary point within them (the compiled
+    path then runs)."""
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-        return _solved(_Recorder(form, y, columns, scale, []), u0, steps)
+        return _solved(_Recorder(form, y, scale, []), u0, steps)
 
 
-def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
+def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, int]:
+    """MINPACK's ``lmder`` from ``u0``: its answer and its status. Called as SciPy's own
+    ``least_squares(method="lm")`` calls it, without ``leastsq``'s checks (an extra evaluation of
+    the residuals and the Jacobian) and covariance (70 us of a 300 us fit); through ``leastsq``
+    where a SciPy has it no more."""
+    lmder = _scipy_lmder()
+    if lmder is not None:
+        # func, Dfun, x0 (it is written over), args, full_output, col_deriv, ftol, xtol, gtol,
+        # maxfev, factor, diag
+        u, status = lmder(
+            record.residuals, record.jacobian, u0.copy(), (), 0, 0, TOL, TOL, TOL, maxfev, 100.0, None
+        )
+        return u, status
     from scipy.optimize import leastsq  # type: ignore[import-untyped]
 
-    checkpoint()
-    if not np.all(np.isfinite(record.residuals(u0))):
-        return None  # not finite at the start: the compiled path says so in words
-    u, _, _, _, status = leastsq(
+    found = leastsq(
         record.residuals,
         u0,
         Dfun=record.jacobian,
@@ -116,9 +129,26 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
         ftol=TOL,
         xtol=TOL,
         gtol=TOL,
-        maxfev=100 * (len(u0) + 1) + 2 * steps,
+        maxfev=maxfev,
     )
-    if status not in _ENDINGS or not np.all(np.isfinite(u)):
+    return found[0], found[-1]
+
+
+def _scipy_lmder() -> Callable | None:
+    """SciPy's binding of MINPACK's ``lmder`` (private, as ``least_squares`` reads it), where it has one."""
+    try:
+        from scipy.optimize._minpack import _lmder  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return _lmder
+
+
+def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
+    checkpoint()
+    if not np.isfinite(record.residuals(u0)).all():
+        return None  # not finite at the start: the compiled path says so in words
+    u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
+    if status not in _ENDINGS or not np.isfinite(u).all():
         return None
     J = record.jacobian(u)
     if not _stationary(J, record.residuals(u)):
@@ -139,10 +169,11 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray) -> int:
     rss, last, taken = r @ r, np.inf, 0
     for _ in range(POLISH):
         found = _solve_linear(J, r)  # J is the residuals' Jacobian: r(u + d) ~ r + J d
-        if found is None or not np.all(np.isfinite(found)):
+        if found is None or not np.isfinite(found).all():
             break
         d = -found
-        size = float(np.linalg.norm(d / np.maximum(np.abs(u), 1e-300)))
+        relative = d / np.maximum(np.abs(u), 1e-300)
+        size = math.sqrt(relative @ relative)  # as np.linalg.norm(relative)
         new_r = record.residuals(u + d)
         if not (size <= last / 2 and new_r @ new_r <= rss * (1 + ROUNDING) and size > 0):
             break
@@ -157,20 +188,39 @@ def _solve_linear(J: np.ndarray, r: np.ndarray) -> np.ndarray | None:
     """``argmin |J d - r|`` with ``J``'s columns scaled to norm 1 (LAPACK's ``gelsd``: a tiny solve,
     where the extended-precision refinement of :func:`gdlab._ols.least_squares` would cost more
     than the fit, and the next step corrects this one's rounding); ``None`` when ``J`` is singular."""
-    norms = np.linalg.norm(J, axis=0)
-    if not np.all(norms > 0):
+    norms = np.sqrt(np.add.reduce(J * J, axis=0))  # as np.linalg.norm(J, axis=0), without its checks
+    if not (norms > 0).all():
         return None
-    d, _, rank, _ = np.linalg.lstsq(J / norms, r, rcond=None)
-    return d / norms if rank == J.shape[1] else None
+    n, p = J.shape
+    if _gelsd is None:
+        d, _, rank, _ = np.linalg.lstsq(J / norms, r, rcond=None)
+    else:  # np.linalg.lstsq's own call, with its default rcond, without its checks (5 to 13 us a step)
+        d, _, rank, _ = _gelsd(J / norms, r[:, None], _EPS * max(n, p), signature="ddd->ddid")
+        d = d[:, 0]
+    return d / norms if rank == p else None
+
+
+def _numpy_gelsd() -> Callable | None:
+    """NumPy's LAPACK ``gelsd`` as ``np.linalg.lstsq`` calls it (private), where this NumPy has it.
+    A failure there is a NaN solution (an invalid operation, silenced by :func:`solve`)."""
+    try:
+        from numpy.linalg import _umath_linalg
+    except ImportError:
+        return None
+    return getattr(_umath_linalg, "lstsq", None)
+
+
+_gelsd = _numpy_gelsd()
+_EPS = float(np.finfo(np.float64).eps)
 
 
 def _stationary(J: np.ndarray, r: np.ndarray) -> bool:
     """Whether the residuals are orthogonal to every column of the Jacobian, to :data:`STATIONARY`."""
-    size = np.linalg.norm(r)
-    if not np.all(np.isfinite(J)) or not np.isfinite(size):
+    size = math.sqrt(r @ r)  # as np.linalg.norm(r)
+    if not math.isfinite(size) or not np.isfinite(J).all():
         return False
     if size == 0:
         return True
     with np.errstate(all="ignore"):
-        cosines = np.abs(r @ J) / (np.linalg.norm(J, axis=0) * size)
-    return bool(np.all(np.nan_to_num(cosines, nan=0.0) <= STATIONARY))
+        cosines = np.abs(r @ J) / (np.sqrt(np.einsum("ij,ij->j", J, J)) * size)
+    return not bool((cosines > STATIONARY).any())  # NaN (a zero column) is no cosine

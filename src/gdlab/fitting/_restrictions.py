@@ -12,13 +12,12 @@ A chain ``a = b = c`` is the two restrictions ``a = b`` and ``b = c``; a part wi
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from gdlab._checks import InputError, closest
-from gdlab._expr import ExpressionError, parse
+from gdlab._expr import ExpressionError, numeric_form, parse
 
 __all__ = ["restrictions"]
 
@@ -44,13 +43,43 @@ def _sides(part: str) -> list[str]:
     return sides if len(sides) > 1 else [*sides, "0"]
 
 
+def _gradient(text: str, names: tuple[str, ...]) -> tuple[tuple[str, ...], Callable]:
+    """The names ``text`` reads, and ``at(point)``: its value and gradient (over ``names``) there.
+
+    By its NumPy form with exact forward-mode derivatives (no JAX); by JAX's where it has none."""
+    form = numeric_form(text)
+    if form is not None:
+
+        def at(point: np.ndarray) -> tuple[float, np.ndarray]:
+            used = np.array([point[names.index(n)] for n in form.params])
+            value, jac = form.jacobian(used, {}, 1)
+            row = np.zeros(len(names))
+            for j, name in enumerate(form.params):
+                row[names.index(name)] = jac[0, j]
+            return float(value[0]), row
+
+        return form.params, at
+    import jax
+
+    found = parse(text)
+
+    def f(b: jax.Array) -> jax.Array:
+        return found.function({n: b[names.index(n)] for n in found.params})
+
+    def at_jax(point: np.ndarray) -> tuple[float, np.ndarray]:
+        b = jax.numpy.asarray(point)
+        return float(f(b)), np.asarray(jax.grad(f)(b), dtype=np.float64)
+
+    return found.params, at_jax
+
+
 def _row(lhs: str, rhs: str, names: tuple[str, ...]) -> tuple[np.ndarray, float]:
     text = f"({lhs}) - ({rhs})"
     try:
-        found = parse(text)
+        params, at = _gradient(text, names)
     except ExpressionError as err:
         raise InputError(f"cannot read the restriction {lhs.strip()} = {rhs.strip()}: {err}") from None
-    for name in found.params:
+    for name in params:
         if name not in names:
             near = closest(name, names)
             hint = f" (did you mean {near!r}?)" if near else ""
@@ -60,19 +89,13 @@ def _row(lhs: str, rhs: str, names: tuple[str, ...]) -> tuple[np.ndarray, float]
                 parameter="restrictions",
             )
 
-    def f(b: jax.Array) -> jax.Array:
-        return found.function({n: b[names.index(n)] for n in found.params})
-
-    zero = jnp.zeros(len(names))
-    row = np.asarray(jax.grad(f)(zero), dtype=np.float64)
-    offset = float(f(zero))
-    point = jnp.asarray(np.linspace(0.5, 1.7, len(names)))
-    moved = np.asarray(jax.grad(f)(point))
-    value = float(f(point))
+    offset, row = at(np.zeros(len(names)))
+    point = np.linspace(0.5, 1.7, len(names))
+    value, moved = at(point)
     scale = 1 + np.abs(row).sum() + abs(offset)
     if (
         not (np.allclose(moved, row, rtol=1e-9, atol=1e-9 * scale))
-        or abs(value - (row @ np.asarray(point) + offset)) > 1e-9 * scale * 3
+        or abs(value - (row @ point + offset)) > 1e-9 * scale * 3
     ):
         raise InputError(
             f"the restriction {lhs.strip()} = {rhs.strip()} is not linear in the coefficients: "

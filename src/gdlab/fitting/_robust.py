@@ -26,6 +26,7 @@ from gdlab.fitting._result import Fit
 __all__ = ["COV_TYPES", "LOGISTIC_COV_TYPES", "Model", "Robust", "cov_type", "robust_covariance"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+_BY_LOWER = {c.lower(): c for c in COV_TYPES}  # a covariance's name in any case
 # Rows of the design built at a time (bounds the memory of a robust covariance of a large table).
 _ROWS = 65_536
 # A logistic fit's sandwich is White's (statsmodels' Logit gives HC1-HC3 the same numbers as HC0).
@@ -68,7 +69,7 @@ class Model(NamedTuple):
 
 def cov_type(name: object, groups: str | None) -> str:
     """The covariance named by ``name`` (any case), checked against ``groups``."""
-    found = {c.lower(): c for c in COV_TYPES}.get(str(name).lower()) if isinstance(name, str) else None
+    found = _BY_LOWER.get(name.lower()) if isinstance(name, str) else None
     if found is None:
         near = closest(str(name), COV_TYPES)
         raise InputError(

@@ -21,8 +21,10 @@ any block of rows (in memory, streamed, on a worker) into the same design column
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +32,6 @@ import numpy as np
 
 from gdlab._categories import Levels, label
 from gdlab._checks import LIMITS, InputError
-from gdlab._loss import as_loss
 
 __all__ = ["Coding", "Factor", "Formula", "parse_formula"]
 
@@ -135,6 +136,32 @@ def parse_formula(text: object) -> Formula:
     return Formula(text, response, tuple(terms), intercept)
 
 
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+_MARKED = re.compile("\u29db(.*?)\u29da")  # the formula parser's marks around the piece it could not read
+
+
+def _unread(text: str, err: BaseException) -> str:
+    """Why the formula parser could not read ``text``, in plain words (no terminal colours, the
+    parser's typo mended), with its marked piece underlined by carets as gdlab's expression
+    errors underline theirs, and how a formula is written."""
+    first, *rest = _COLOURS.sub("", str(err)).split("\n")
+    said = first.replace("insuffient", "insufficient").strip().rstrip(".")
+    if isinstance(err, SyntaxError):  # Python's words for a term formulaic could not read
+        said = "a term is not an expression of columns"
+    caret = ""
+    for line in rest:
+        found = _MARKED.search(line)
+        if found is not None:
+            plain = _MARKED.sub(lambda m: m.group(1), line)
+            shown = " " * found.start() + "^" * max(1, len(found.group(1)))
+            caret = f"\n  {plain}\n  {shown}"
+            break
+    return (
+        f"{text!r} is not a formula gdlab reads ({said}): write it as 'y ~ x1 + x2', the response, "
+        f"'~', then terms joined by '+', each a column, C(column) or an expression of columns{caret}"
+    )
+
+
 def _parsed(text: str) -> Any:
     from formulaic.errors import FormulaicError
     from formulaic.parser import DefaultFormulaParser
@@ -142,7 +169,7 @@ def _parsed(text: str) -> Any:
     try:
         sides = DefaultFormulaParser().get_terms(text)
     except (FormulaicError, ValueError, TypeError, SyntaxError, RecursionError) as err:
-        raise InputError(f"{text!r} is not a formula gdlab reads: {err}", parameter="formula") from None
+        raise InputError(_unread(text, err), parameter="formula") from None
     if not hasattr(sides, "lhs") or not hasattr(sides, "rhs") or not hasattr(sides.rhs, "__iter__"):
         raise InputError(
             f"{text!r}: give one formula 'y ~ terms' (several parts, with '|', are not read)",
@@ -165,9 +192,10 @@ def _factor(factor: Any, text: str) -> Factor:
         return _category(code, text)
     inner = re.match(r"^\s*I\s*\((.*)\)\s*$", code, re.S)
     expression = inner.group(1) if inner else code
-    from gdlab._expr import parse
+    from gdlab._expr import numeric_form, parse
 
-    compiled = parse(expression)  # refuses attribute access, dunder names and unknown calls
+    # both refuse attribute access, dunder names and unknown calls; the NumPy form needs no JAX
+    compiled = numeric_form(expression) or parse(expression)
     if not compiled.params:
         raise InputError(f"{text!r}: the factor {code} reads no column")
     return Factor(code, compiled.params, expression=expression)
@@ -311,10 +339,7 @@ def _number(factor: Factor, columns: dict[str, np.ndarray], count: int, start: i
         values = np.asarray(columns[factor.code][:count], dtype=np.float64)
     else:
         data = {c: np.asarray(columns[c][:count], dtype=np.float64) for c in factor.columns}
-        # as_loss keeps each text's compiled expression (in this process, a worker's too), so a
-        # streamed fit compiles an expression once, not once a block
-        found = as_loss(factor.expression).function(data)
-        values = np.broadcast_to(np.asarray(found, dtype=np.float64), (count,))
+        values = _evaluated(factor.expression, data, count)
     bad = ~np.isfinite(values)
     if bad.any():
         row = int(np.argmax(bad))
@@ -323,6 +348,24 @@ def _number(factor: Factor, columns: dict[str, np.ndarray], count: int, start: i
             "(a log of 0 or of a negative number? leave those rows out of the data)"
         )
     return values
+
+
+def _evaluated(expression: str, data: dict[str, np.ndarray], count: int) -> np.ndarray:
+    """A factor's expression of columns on ``count`` rows: by its NumPy form (no JAX), or where it
+    has none (a reduction over the rows) by the compiled expression. Both are kept per text (in
+    this process, a worker's too), so a streamed fit compiles an expression once, not once a block.
+    A value outside a function's domain is NaN (refused by the caller, naming its row)."""
+    from gdlab._expr import numeric_form
+
+    form = numeric_form(expression, tuple(data))
+    if form is not None and not form.params:
+        with np.errstate(all="ignore"):
+            found = form.function(dict(data))
+    else:
+        from gdlab._loss import as_loss
+
+        found = as_loss(expression).function(data)
+    return np.broadcast_to(np.asarray(found, dtype=np.float64), (count,))
 
 
 def _columns(formula: Formula, levels: dict[str, Levels]) -> tuple[Column, ...]:
@@ -419,6 +462,28 @@ def _subterm_columns(
 _INTERNAL = "_design{}_"
 
 
+@contextlib.contextmanager
+def _model_hint(read: Formula) -> Iterator[None]:
+    """A missing column of a formula with an expression (``a`` in ``y ~ a*exp(-k*t)``) is likely a
+    parameter: the refusal says where a model with parameters goes."""
+    try:
+        yield
+    except InputError as err:
+        said = str(err)
+        factors = [factor for term in read.terms for factor in term]
+        missing = [c for f in factors for c in f.columns if f"no column {c!r}" in said]
+        if missing and any(f.expression is not None for f in factors):
+            model, response, name = read.text.split("~", 1)[1].strip(), read.response.code, missing[0]
+            raise InputError(
+                lambda s: (
+                    f"{said}. If {name!r} is a parameter to fit, the formula is a model, not terms: give "
+                    f"{s.setting('y', response, quoted=True)} and {s.setting('model', model, quoted=True)}"
+                ),
+                parameter="formula",
+            ) from None
+        raise
+
+
 def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any]) -> Any:
     """``fit(data, formula, ...)``: the levels found over all the rows, the design's columns made
     from each block of rows, and the fit of those by ``fit(..., y=, x=)``, wherever the rows are;
@@ -441,23 +506,25 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
     client, stream, dropna = settings.get("client"), settings.get("stream"), bool(settings.get("dropna"))
     groups = settings.get("groups")
     text_only = (*read.bare(), *([groups] if groups else []))  # cluster labels may be text
-    levels = find_levels(data, read.categories(), text_only, client=client, stream=stream)
+    with _model_hint(read):
+        levels = find_levels(data, read.categories(), text_only, client=client, stream=stream)
     coding = Coding.of(read, {k: v for k, v in levels.items() if k != groups or k in read.columns()})
     internal = {_INTERNAL.format(j): c.name for j, c in enumerate(coding.columns) if c.parts}
     y_name = _INTERNAL.format("y")
     fitted = dict(settings)
     fitted.update(intercept=read.intercept, y=y_name, x=list(internal))
     place = where(data, client=client, stream=stream)
-    source = open_source(
-        data, columns=columns, dropna=dropna, client=client, stream=stream, categories=levels
-    )
+    with _model_hint(read):
+        source = open_source(
+            data, columns=columns, dropna=dropna, client=client, stream=stream, categories=levels
+        )
     design = DesignColumns(coding, y_name, tuple(internal))
     if place is Where.MEMORY:
         table = source.table()
         table_size(table.n, len(coding.columns) + len(columns), LIMITS.table_numbers, "the formula's design")
         made = design(dict(table.columns), table.n)
         made.update({c: table[c] for c in columns if c not in made})
-        found = _renamed(lambda: fit(made, **fitted), internal)
+        found = _renamed(lambda: fit(made, **fitted), internal, _response_name(read))
         # the fit's rows as its picture reads them: the response and the design's columns by name
         named = {_response_name(read): made[y_name], **{internal[k]: made[k] for k in internal}}
         drawn = (
@@ -470,7 +537,7 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
         from gdlab.data import derived
 
         fitted.pop("dtype", None)
-        found = _renamed(lambda: fit(derived(source, design), **fitted), internal)
+        found = _renamed(lambda: fit(derived(source, design), **fitted), internal, _response_name(read))
     names = tuple(internal.get(n, n) for n in found.names)
     if read.intercept:
         names = ("Intercept", *names[1:])
@@ -520,12 +587,19 @@ def _rename(text: Any, internal: dict[str, str]) -> Any:
     return text
 
 
-def _renamed(run: Any, internal: dict[str, str]) -> Any:
-    """``run()``, its errors naming the design's columns as the formula names them."""
+def _renamed(run: Any, internal: dict[str, str], response: str) -> Any:
+    """``run()``, its errors naming the design's columns and the response as the formula names them."""
     try:
         return run()
     except InputError as err:
         said = str(err)
-        if any(mine in said for mine in [*internal, _INTERNAL.format("y")]):
-            raise InputError(_rename(said, internal).replace(_INTERNAL.format("y"), "the response")) from None
-        raise
+        if not any(mine in said for mine in [*internal, _INTERNAL.format("y")]):
+            raise
+        words = err.words
+
+        def named(text: str) -> str:
+            return _rename(text, internal).replace(_INTERNAL.format("y"), response)
+
+        if words is None:
+            raise InputError(named(said), parameter=err.parameter) from None
+        raise InputError(lambda s: named(words(s)), parameter=err.parameter) from None

@@ -1,0 +1,174 @@
+"""A formula's NumPy form (gdlab._numeric): its plan, the parts computed once a fit, the Jacobian by
+one backward pass, and the last evaluations kept; against the hand-written Jacobians of
+``nls_problems``, mpmath's derivatives and central differences."""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+
+from gdlab._checks import InputError
+from gdlab._expr import ExpressionError, numeric_form
+from gdlab.fitting._fit import fit
+from nls_problems import JACOBIANS, MODELS, gauss_like, misra1a, thurber_like
+
+
+def _parts(form, indices):
+    return {form.plan.nodes[i].op.name if form.plan.nodes[i].op else form.plan.nodes[i].name for i in indices}
+
+
+def test_the_parts_without_parameters_are_computed_once_when_bound():
+    form = numeric_form("(b1 + b2*x + b3*x^2 + b4*x^3)/(1 + b5*x + b6*x^2 + b7*x^3)", ("x",))
+    plan = form.plan
+    # x^2 and x^3 are written twice each and are one part each, computed when bound
+    squares = [i for i, node in enumerate(plan.nodes) if node.op is not None and not plan.varies[i]]
+    assert len(squares) == 2 and _parts(form, squares) == {"**"}
+    taped = {i for i, _, _ in plan.tape}
+    assert not taped & set(squares)
+    assert len(plan.tape) == 13  # 6 products, 6 sums, 1 quotient: the powers are not on it
+    x = thurber_like().x
+    bound = form.bind({"x": x}, len(x))
+    assert all(bound._base[i].shape == x.shape for i in squares)
+    np.testing.assert_array_equal(bound._base[squares[0]], x * x)
+
+
+def test_a_part_written_twice_is_one_part():
+    form = numeric_form("exp(-(x-b1)^2/b2) * (x-b1) + (x - b1)", ("x",))
+    differences = [i for i, node in enumerate(form.plan.nodes) if node.op is not None and node.op.name == "-"]
+    assert len(differences) == 1
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"), [(misra1a, "exp"), (thurber_like, "thurber"), (gauss_like, "gauss")]
+)
+def test_values_and_jacobian_equal_the_hand_written_ones(make, kind):
+    problem = make()
+    form = numeric_form(problem.formula, ("x",))
+    bound = form.bind({"x": problem.x}, len(problem.x))
+    for start in problem.starts:
+        b = np.array(list(start.values()))
+        values, jacobian = bound.jacobian(b)
+        model = MODELS.get(kind, lambda b, x: b[0] * (1 - np.exp(-b[1] * x)))
+        expected = model(b, problem.x)
+        np.testing.assert_allclose(values, expected, rtol=1e-14)
+        np.testing.assert_allclose(jacobian, JACOBIANS[kind](b, problem.x), rtol=1e-13, atol=0)
+        np.testing.assert_array_equal(bound.values(b), values)
+
+
+def test_a_parameter_in_a_part_without_data_and_a_shared_part_against_mpmath():
+    """b2^2 and b3^2 read no data (their derivatives pass back through every row), x-b1 is one
+    part used three times, and min, max, clip, log, sqrt, sigmoid and division meet on the way."""
+    text = (
+        "b1*exp(-(x-b1)^2/b2^2) + b3^2*(x-b1) - sqrt(b2*x + 1)/(x - b1 + 4) + clip(x*b3, 0.1, 0.9)"
+        " + log(b2 + x) * sigmoid(b3 - x) + max(b1 - x, 0.2) + b3^x"
+    )
+    x = np.array([0.1, 0.4, 0.8, 1.3, 2.2, 3.1])
+    b = np.array([0.7, 1.3, 0.6])
+    form = numeric_form(text, ("x",))
+    values, jacobian = form.jacobian(b, {"x": x}, len(x))
+
+    def model(xi, b1, b2, b3):
+        return (
+            b1 * mpmath.exp(-((xi - b1) ** 2) / b2**2)
+            + b3**2 * (xi - b1)
+            - mpmath.sqrt(b2 * xi + 1) / (xi - b1 + 4)
+            + min(max(xi * b3, mpmath.mpf("0.1")), mpmath.mpf("0.9"))
+            + mpmath.log(b2 + xi) / (1 + mpmath.exp(-(b3 - xi)))
+            + max(b1 - xi, mpmath.mpf("0.2"))
+            + b3**xi
+        )
+
+    with mpmath.workdps(40):
+        args = [mpmath.mpf(float(v)) for v in b]
+        for i, xi in enumerate(x):
+            point = mpmath.mpf(float(xi))
+            assert abs(float(model(point, *args)) - values[i]) <= 1e-13 * max(1.0, abs(values[i]))
+            for k in range(3):
+                exact = mpmath.diff(
+                    lambda v, k=k, at=point: model(at, *[v if j == k else a for j, a in enumerate(args)]),
+                    args[k],
+                )
+                assert abs(float(exact) - jacobian[i, k]) <= 1e-13 * max(1.0, abs(float(exact))), (i, k)
+
+
+def test_the_jacobian_against_central_differences_where_a_part_is_a_number():
+    form = numeric_form("b1*x + b2^2 + exp(b1) + 2^0.5/b2", ("x",))
+    x = np.linspace(0.5, 2.0, 5)
+    b = np.array([0.3, 1.7])
+    _, jacobian = form.jacobian(b, {"x": x}, len(x))
+    h = 1e-6
+    for k in range(2):
+        step = np.eye(2)[k] * h
+        central = (form.values(b + step, {"x": x}, 5) - form.values(b - step, {"x": x}, 5)) / (2 * h)
+        np.testing.assert_allclose(jacobian[:, k], central, rtol=1e-8)
+    np.testing.assert_allclose(jacobian[:, 1], 2 * 1.7 - 2**0.5 / 1.7**2, rtol=1e-14)  # the same each row
+
+
+def test_the_kept_evaluations_are_of_their_own_point_and_read_only():
+    problem = thurber_like()
+    bound = numeric_form(problem.formula, ("x",)).bind({"x": problem.x}, len(problem.x))
+    a, b, c = (np.array(list(s.values())) * f for s in problem.starts[:1] for f in (1.0, 1.1, 1.2))
+    model = MODELS["thurber"]
+    for point in (a, b, c, a, c, b, b, a):  # more points than are kept, in turn
+        np.testing.assert_allclose(bound.values(point), model(point, problem.x), rtol=1e-14)
+        values, jacobian = bound.jacobian(point)
+        np.testing.assert_allclose(values, model(point, problem.x), rtol=1e-14)
+        np.testing.assert_allclose(jacobian, JACOBIANS["thurber"](point, problem.x), rtol=1e-13)
+    again = bound.jacobian(a)
+    assert again[1] is bound.jacobian(a)[1]  # the last Jacobian, given again
+    for array in (*again, bound.values(b)):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0.0
+
+
+def test_a_constant_part_that_divides_by_zero_is_refused_in_words():
+    with pytest.raises(ExpressionError, match="1/0 is infinite"):
+        numeric_form("b*x + 1/0", ("x",))
+    data = {"x": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 3.5]}
+    with pytest.raises(InputError, match="1/0 is infinite"):
+        fit(data, y="y", model="b*x + 1/0")
+
+
+def test_a_parameter_at_zero_under_a_division_is_inf_not_an_error():
+    form = numeric_form("x/b1 + b2", ("x",))
+    with np.errstate(all="ignore"):
+        values, jacobian = form.jacobian(np.array([0.0, 1.0]), {"x": np.array([1.0, 2.0])}, 2)
+    assert np.all(np.isinf(values)) and np.all(np.isinf(jacobian[:, 0])) and np.all(jacobian[:, 1] == 1)
+
+
+def test_leastsq_gives_the_same_fit_where_scipy_has_no_lmder(monkeypatch):
+    from gdlab.fitting import _minpack
+
+    problem = misra1a()
+    data = {"x": problem.x, "y": problem.y}
+    direct = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    monkeypatch.setattr(_minpack, "_scipy_lmder", lambda: None)
+    wrapped = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    assert wrapped.trajectory.message.startswith("converged") and wrapped.method == "lm"
+    np.testing.assert_allclose(wrapped.coef, direct.coef, rtol=1e-12)
+    np.testing.assert_allclose(wrapped.stats.se, direct.stats.se, rtol=1e-9)
+    assert wrapped.trajectory.steps == direct.trajectory.steps
+
+
+@pytest.mark.parametrize("make", [thurber_like, gauss_like])
+def test_the_polish_solves_as_numpy_lstsq_does_where_numpy_has_no_gelsd(monkeypatch, make):
+    """The Gauss-Newton polish calls NumPy's gelsd as np.linalg.lstsq does: the same fit, to the
+    last bit, as with np.linalg.lstsq itself (the path taken where NumPy has no such function)."""
+    from gdlab.fitting import _minpack
+
+    problem = make()
+    data = {"x": problem.x, "y": problem.y}
+    direct = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    assert "Gauss-Newton step" in direct.trajectory.message
+    monkeypatch.setattr(_minpack, "_gelsd", None)
+    wrapped = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    np.testing.assert_array_equal(wrapped.trajectory.flat_params(), direct.trajectory.flat_params())
+    np.testing.assert_array_equal(wrapped.stats.cov, direct.stats.cov)
+    rng = np.random.default_rng(2)
+    J, r = rng.normal(size=(30, 4)) * [1e3, 1, 1e-3, 5], rng.normal(size=30)
+    norms = np.linalg.norm(J, axis=0)
+    expected = np.linalg.lstsq(J / norms, r, rcond=None)[0] / norms
+    monkeypatch.undo()
+    np.testing.assert_array_equal(_minpack._solve_linear(J, r), expected)
+    assert _minpack._solve_linear(np.column_stack([J, J[:, 0]]), r) is None  # rank 4 of 5
