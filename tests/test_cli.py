@@ -49,7 +49,8 @@ def test_help_does_not_import_jax():
 def test_the_lecture_s_gif_loads_only_what_it_draws_with(tmp_path):
     """gdlab run ... --out descent.gif pays for JAX, matplotlib and the table it prints: not for
     SymPy (the loss has nothing SymPy could refuse, and no exact form is asked for), nor for the
-    data, web or video libraries; its GIF still shows every step."""
+    data, web or video libraries, nor for optax (plain gd is gdlab's own rule) or pydantic (typer
+    would validate text as text with it); its GIF still shows every step."""
     gif = tmp_path / "descent.gif"
     args = ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01/6", "--steps", "100", "--out", str(gif)]
     code = (
@@ -60,9 +61,61 @@ def test_the_lecture_s_gif_loads_only_what_it_draws_with(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
     assert {"jax", "matplotlib"} <= loaded
-    assert not loaded & {"sympy", "pandas", "scipy", "plotly", "fastapi", "pyarrow", "dask", "imageio_ffmpeg"}
+    unwanted = {"sympy", "pandas", "scipy", "plotly", "fastapi", "pyarrow", "dask", "imageio_ffmpeg"}
+    assert not loaded & (unwanted | {"optax", "pydantic"})
     with Image.open(gif) as movie:
         assert movie.n_frames == 100  # --frames 100, from step 0 to step 100
+
+
+def test_the_command_s_own_process_draws_the_same_gif(tmp_path):
+    """The gdlab script's process leaves matplotlib's property tables out of its docstrings (and
+    reads options without typer's validators): the GIF it writes is byte for byte the one a
+    program calling app writes, where matplotlib is left as it is."""
+    args = ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01/6", "--steps", "20", "--out"]
+    script, called = tmp_path / "script.gif", tmp_path / "called.gif"
+    code = (  # main() ends the process once the exit handlers have run: the check is one of them
+        "import atexit, matplotlib.artist\nfrom gdlab.cli import main\n"
+        "def check():\n    from matplotlib.lines import Line2D\n"
+        "    print('tables left out:', matplotlib.artist.kwdoc(Line2D) == '')\n"
+        "atexit.register(check)\nmain()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args, str(script)], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "tables left out: True"
+    result = runner.invoke(app, [*args, str(called)])
+    assert result.exit_code == 0, result.output
+    from matplotlib.artist import kwdoc
+    from matplotlib.lines import Line2D
+
+    assert "linewidth" in kwdoc(Line2D)  # and kept here
+    assert script.read_bytes() == called.read_bytes()
+
+
+def test_the_script_exits_with_the_command_s_status_and_all_it_printed(tmp_path):
+    """``python -m gdlab.cli`` ends its process past the interpreter's teardown: the status is the
+    command's, what it printed arrives whole through a pipe, and the exit handlers have run."""
+    gif = tmp_path / "d.gif"
+    args = ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.01/6", "--steps", "20"]
+    script = [sys.executable, "-m", "gdlab.cli"]
+    done = subprocess.run([*script, *args, "--json", "--out", str(gif)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["out"] == str(gif) and summary["steps"] == 20
+    with Image.open(gif) as movie:
+        assert movie.n_frames == 21
+    text = tmp_path / "d.txt"
+    refused = subprocess.run([*script, *args, "--out", str(text)], capture_output=True, text=True)
+    assert refused.returncode == 2 and ".txt is not supported" in refused.stderr
+    misspelt = subprocess.run([*script, "run", "b^2", "--step", "3"], capture_output=True, text=True)
+    assert misspelt.returncode == 2 and "did you mean --steps?" in misspelt.stderr
+    code = (
+        "import atexit, sys\nfrom gdlab.cli import main\n"
+        "atexit.register(lambda: print('handlers ran', flush=True))\n"
+        "sys.argv = ['gdlab', '--version']\nmain()"
+    )
+    version = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.splitlines() == ["gdlab 0.1.0", "handlers ran"]
 
 
 def test_demo_writes_the_lecture_pictures(tmp_path):
@@ -902,6 +955,7 @@ def test_the_servers_collect_garbage_as_usual_the_one_shot_commands_rarely(monke
         "gdlab.web.serve", lambda **kwargs: collecting.append((gc.isenabled(), gc.get_threshold()))
     )
     monkeypatch.setattr("sys.argv", ["gdlab", "--version"])
+    monkeypatch.setattr("gdlab.cli._app._leave", sys.exit)  # main() would end this process
     try:
         with pytest.raises(SystemExit):
             gdlab.cli.main()
@@ -993,3 +1047,17 @@ def test_help_paragraphs_are_not_broken_where_the_source_breaks_its_lines():
     lesson = [line.strip() for line in runner.invoke(app, ["lesson", "--help"], env=wide).output.splitlines()]
     assert any(line.startswith("Nine chapters") and line.endswith("Ctrl-C stops it.") for line in lesson)
     assert "gdlab lesson --lang en --chapter grid --projector" in lesson
+
+
+def test_python_dash_m_gdlab_is_the_command_line():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "gdlab", "run", "(b/2-1)^2", "--init", "-10", "--lr", "0.5", "--steps", "3"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "(b/2-1)**2" in done.stdout and "--steps 3" in done.stdout

@@ -172,3 +172,15 @@ def test_a_formula_beside_y_or_no_intercept_is_refused_in_the_command_line_s_wor
     assert both.exit_code == 2 and "give a formula or --y, not both" in both.output
     bare = runner.invoke(app, ["fit", str(tmp_path / "d.csv"), "y ~ x", "--no-intercept"], terminal_width=400)
     assert bare.exit_code == 2 and "write '- 1' or '+ 0' in it instead of --no-intercept" in bare.output
+
+
+def test_a_missing_start_is_shown_as_the_init_option_is_typed(tmp_path):
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app
+
+    (tmp_path / "e.csv").write_text("t,yd\n0,3\n1,2.2\n2,1.7\n3,1.4\n4,1.25\n5,1.15\n")
+    args = ["fit", str(tmp_path / "e.csv"), "--y", "yd", "--model", "a*exp(-k*t)+c", "--init", "a=1,k=0.1"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "as in --init a=1,k=1,c=1" in " ".join(result.output.split())

@@ -11,8 +11,8 @@
   drawing code's): the CLI, the demo and the web page draw through those public names, as a user
   does;
 - the Parquet and Dask sources imported by anything but ``gdlab/data/_open.py``;
-- layers: the front ends ``cli/`` and ``web/`` imported by the library (anything but the front
-  ends), and ``fitting/`` imported by ``data/``.
+- layers: the front ends ``cli/``, ``web/`` and ``python -m gdlab`` imported by the library
+  (anything but the front ends), and ``fitting/`` imported by ``data/``.
 
 Run ``python tools/check_imports.py`` (exit status 1 when a rule is broken); ``tests/test_layout.py``
 runs it too.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "src"
 SOURCES = {"gdlab.data._parquet", "gdlab.data._dask"}
-FRONT_ENDS = ("gdlab", "gdlab.cli", "gdlab._demo", "gdlab.web")
+FRONT_ENDS = ("gdlab", "gdlab.__main__", "gdlab.cli", "gdlab._demo", "gdlab.web")
 DRAWS = "gdlab"  # the one module outside render/ that imports it: the public names
 OPENER = "gdlab.data._open"
 RULES = ("circles", "private", "render", "sources", "layers")  # each must find nothing

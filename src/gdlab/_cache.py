@@ -20,8 +20,9 @@ T = TypeVar("T")
 def enable_compilation_cache() -> Path | None:
     """Keep compiled code between runs, so a repeated command starts faster; return the folder.
 
-    It lives in ``$XDG_CACHE_HOME/gdlab/jax`` (default ``~/.cache/gdlab/jax``);
-    ``GDLAB_NO_CACHE=1`` turns it off, and an unwritable home runs without it.
+    It lives in ``$XDG_CACHE_HOME/gdlab/jax`` (default ``~/.cache/gdlab/jax``) and is kept under
+    :data:`CACHE_BYTES` (:func:`prune_compilation_cache`); ``GDLAB_NO_CACHE=1`` turns it off, and
+    an unwritable home runs without it.
     """
     if os.environ.get("GDLAB_NO_CACHE"):
         return None
@@ -31,11 +32,83 @@ def enable_compilation_cache() -> Path | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
+    prune_compilation_cache(folder)
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(folder))
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
     return folder
+
+
+CACHE_BYTES = 100 * 2**20
+"""The most the persistent compilation cache keeps on disk (bytes); past it the programs used
+longest ago are removed, down to three quarters of it."""
+
+PRUNE_EVERY = 24 * 3600.0
+"""Seconds between two looks at the cache's size (a command that looks lists every file)."""
+
+_STAMP = ".gdlab-pruned"  # its modification time says when the cache was last looked at
+
+
+def prune_compilation_cache(folder: Path, limit: int = CACHE_BYTES, *, now: float | None = None) -> int:
+    """Keep JAX's persistent compilation cache in ``folder`` under ``limit`` bytes; return the
+    bytes removed.
+
+    Every new loss (and shape) a command compiles adds a file that nothing removes, so without a
+    bound the cache grows for ever (one grew past 120 MB). When the total passes ``limit``, the
+    programs used longest ago go first (last use: a file's access or modification time, whichever
+    is later), until three quarters of ``limit`` remain, so that the next few compilations do not
+    each trigger another pass. Listing thousands of files takes tens of milliseconds, so the
+    folder is looked at once in :data:`PRUNE_EVERY` seconds (a stamp file in it says when it last
+    was); between looks a command pays for one ``stat``. A file another process removes first, or
+    one this process may not remove, is skipped.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for i in range(4):
+        ...     _ = (folder / f"jit_f-{i}-cache").write_bytes(bytes(1000))
+        ...     os.utime(folder / f"jit_f-{i}-cache", (i, i))  # used at time i: 0 is the oldest
+        >>> prune_compilation_cache(folder, limit=3000)
+        2000
+        >>> sorted(p.name for p in folder.glob("*-cache"))
+        ['jit_f-2-cache', 'jit_f-3-cache']
+    """
+    import time
+
+    now = time.time() if now is None else now
+    stamp = folder / _STAMP
+    try:
+        if now - stamp.stat().st_mtime < PRUNE_EVERY:
+            return 0
+    except OSError:
+        pass  # never looked at yet
+    found: list[tuple[float, int, Path]] = []
+    total = 0
+    try:
+        stamp.touch()
+        os.utime(stamp, (now, now))
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if not entry.name.endswith("-cache") or not entry.is_file(follow_symlinks=False):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+                found.append((max(info.st_atime, info.st_mtime), info.st_size, Path(entry.path)))
+                total += info.st_size
+    except OSError:
+        return 0
+    removed = 0
+    if total <= limit:
+        return 0
+    for _, size, path in sorted(found, key=lambda item: item[0]):
+        if total - removed <= limit * 3 // 4:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        removed += size
+    return removed
 
 
 # --- compiled code per loss, bounded ------------------------------------------------------------

@@ -29,6 +29,7 @@ class Command(TyperCommand):
         for param in self.params:
             if getattr(param, "is_flag", False):
                 param.metavar = ""  # a switch takes no value: show none
+            _take_words_as_given(param)
         if self.help:
             self.help = reflowed(self.help)
 
@@ -36,6 +37,7 @@ class Command(TyperCommand):
         option = super().get_help_option(ctx)
         if option is not None:
             option.metavar = ""
+            _take_words_as_given(option)
         return option
 
     def parse_args(self, ctx, args: list[str]) -> list[str]:
@@ -75,6 +77,38 @@ class Command(TyperCommand):
         )
 
 
+class _Words:
+    """How an option given as text (or a path, or a switch) reads its words: as click hands them over.
+
+    Typer would build a pydantic validator for each such option to turn text into text, which
+    imports pydantic (about a tenth of a second of every command that runs); gdlab checks every
+    value itself (:mod:`gdlab.cli._options`), with its own messages.
+    """
+
+    def __init__(self, kind: type) -> None:
+        self.kind = kind
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        if param.multiple or param.nargs == -1:  # a repeated option: its words, as a list
+            return [self.kind(word) for word in value or ()]
+        return None if value is None else self.kind(value)
+
+
+# The parameter types read as click gives them (text, a path, a repeated text option, a switch,
+# which click already makes True or False); what each word becomes. Numbers (read by a parser of
+# gdlab's) and anything else keep typer's coercion.
+_AS_GIVEN: tuple[tuple[Any, type], ...] = ((str, str), (Path, Path), (list[str], str), (bool, bool))
+
+
+def _take_words_as_given(param: Any) -> None:
+    """Give a text, path or switch parameter the plain reading of :class:`_Words` (typer versions that
+    coerce through pydantic keep a ``_runtime_param`` per parameter; others are left as they are)."""
+    annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+    kind = next((kind for given, kind in _AS_GIVEN if annotation == given), None)
+    if kind is not None and getattr(param, "_runtime_param", False) is None:
+        param._runtime_param = _Words(kind)
+
+
 def _nearest(name: str, choices) -> str:
     close = closest(name, choices)
     return f" (did you mean {close}?)" if close else ""
@@ -109,11 +143,13 @@ class Group(TyperGroup):
         for param in self.params:
             if getattr(param, "is_flag", False):
                 param.metavar = ""
+            _take_words_as_given(param)
 
     def get_help_option(self, ctx):
         option = super().get_help_option(ctx)
         if option is not None:
             option.metavar = ""
+            _take_words_as_given(option)
         return option
 
 
@@ -145,6 +181,35 @@ def _root(
     """See and understand derivatives and gradient descent."""
 
 
+def _draws(options: dict[str, Any]) -> bool:
+    """Whether a command's options ask for a picture, an animation or the demo's pictures."""
+    from gdlab.cli._options import KINDS
+
+    out = options.get("out")
+    if out is None or not options.get("pictures", True):
+        return False
+    return Path(out).suffix.lower() not in KINDS["table"]
+
+
+def _no_property_tables() -> None:
+    """Have matplotlib write no table of properties into its artists' docstrings.
+
+    As each artist class is made (Line2D, Text, Rectangle, ...), matplotlib writes a docstring
+    for its ``set()`` listing every property it takes, and registers the same table for other
+    docstrings; that is a third of its import time (about 0.1 s of ``gdlab run ... --out
+    descent.gif``). A command's own process (:func:`main`) never shows a docstring, so there
+    the tables are left empty; the classes, ``set()`` and its signature are as before, and so is
+    every picture. A program that calls ``app`` itself keeps matplotlib as it is.
+    """
+    import matplotlib.artist
+
+    matplotlib.artist.kwdoc = _empty_table
+
+
+def _empty_table(artist: object) -> str:
+    return ""
+
+
 def _os_error(err: OSError) -> str:
     """An operating system's refusal in words, with what to do (no traceback: nothing is wrong
     with gdlab or the input; files are written to a temporary name, so none was left half done)."""
@@ -171,6 +236,8 @@ def _guarded(body):
         from gdlab.cli._options import CLI
 
         enable_compilation_cache()
+        if _OWN_PROCESS and _draws(kwargs):
+            _no_property_tables()
         try:
             with ctrl_c_remembered():
                 result = body(*args, **kwargs)
@@ -1144,6 +1211,10 @@ def _num(value) -> str:
     return "" if value is None else f"{value:.10g}"
 
 
+# Whether this process is a command's alone (started by main, the script), not a program that
+# calls app: only then does a command change how a library it imports behaves.
+_OWN_PROCESS = False
+
 # The collector's thresholds while a command runs (Python's default is 700, 10, 10).
 COMMAND_GC = (100_000, 20, 20)
 SERVER_GC = (700, 10, 10)
@@ -1161,8 +1232,45 @@ def main() -> None:
     """
     import gc
 
+    global _OWN_PROCESS
+    _OWN_PROCESS = True
     gc.set_threshold(*COMMAND_GC)
-    app()
+    try:
+        app()
+    except SystemExit as done:  # how click ends every command, the status in its code
+        _leave(done.code)
+
+
+def _leave(code: object) -> NoReturn:
+    """End a command's own process with status ``code``, once every library's exit handlers
+    (``atexit``) have run, without the interpreter's teardown after them.
+
+    That teardown frees, one by one, the hundreds of thousands of objects JAX and matplotlib
+    made and stops XLA's threads: 0.1-0.2 s of CPU, a tenth of ``gdlab run ... --out
+    descent.gif``, for memory the operating system takes back at once. A command has closed
+    (and renamed into place) every file it wrote before it returns, and what it printed is
+    flushed here. A thread still running (none of gdlab's commands leaves one) gets the usual
+    exit, which waits for it.
+    """
+    import atexit
+    import contextlib
+    import os
+    import sys
+    import threading
+
+    if isinstance(code, str):  # SystemExit("words"): printed, status 1, as Python does
+        print(code, file=sys.stderr)
+        code = 1
+    status = 0 if code is None else code if isinstance(code, int) else 1
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if others:
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        # A pipe closed early (gdlab run ... | head), a closed stream: nothing more can be said.
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 def _collect_garbage() -> None:

@@ -303,6 +303,10 @@ class CliSpelling(Spelling):
             return option
         if value is False:  # --no-intercept
             return f"--no-{option.removeprefix('--')}"
+        if isinstance(value, dict):  # --init a=1,k=0.1, as the option is typed
+            value = ",".join(
+                f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}" for k, v in value.items()
+            )
         return f"{option} {value}"
 
     def value(self, param: str, value: object) -> str:
