@@ -13,6 +13,10 @@ clients (40% parse, 40% run, 20% sweep) and reports errors, throughput and laten
 after the page's load event (the runs' table and the picture both drawn), and a one-parameter
 loss typed key by key, redrawn after its last keystroke (the table showing the typed loss's runs).
 
+``--stages`` instead times, in-process, where a new one-parameter loss's answer goes on the server
+(``/api/descent`` as the page sends it, stage by stage: parse, start, runs, landscape, JSON), on
+this tree and on the baseline tree (in a process of its own), each warm, a new loss per repeat.
+
 ``--calibrate`` instead times a table of runs, sweeps and landscapes in-process (light and
 heavy losses, with and without data) against the cost the server estimates for them
 (:mod:`gdlab.web._cost`), and prints measured / estimated. Near 1 (0.3 to 3) means the
@@ -20,7 +24,7 @@ per-unit costs in ``UnitCosts`` fit this machine; light sweeps price high (0.1),
 refuses only the largest of them; far above 1, measure the costs again.
 
 Run: ``python benchmarks/bench_web.py [--repeats 50] [--clients 20] [--requests 1000] [--calibrate]``,
-or ``python benchmarks/bench_web.py --page [--repeats 7] [--baseline /work/main/src]``.
+or ``python benchmarks/bench_web.py --page [--repeats 7] [--baseline /work/main/src]``, or ``--stages``.
 """
 
 from __future__ import annotations
@@ -307,6 +311,72 @@ def page_times(repeats: int, baseline: str, baseline_python: str) -> None:
         print(f"{what:<52} {mine * ms:>8.0f}ms {theirs * ms:>8.0f}ms {mine / theirs:>6.2f}")
 
 
+STAGE_BODY = {"start": {"b": -10}, "rates": "0.5,2,4.5", "steps": 60, "tol": 1e-8, "points": 1000}
+
+
+def stages_here(repeats: int) -> dict[str, list[float]]:
+    """Seconds of each stage of ``/api/descent`` for ``repeats`` new losses, in this process."""
+    import json
+
+    from gdlab.web._compute import Lab
+    from gdlab.web._models import DescentIn, LandscapeIn
+
+    lab = Lab()
+    for k in range(3):  # warm: the lecture's loss and two others answered
+        lab.descent(DescentIn.model_validate({**STAGE_BODY, "expression": f"(b/{k + 2}-1)^2"}))
+    times: dict[str, list[float]] = {
+        s: [] for s in ("parse", "start", "runs", "landscape", "json", "all", "all, cpu")
+    }
+    for i in range(repeats):
+        text = f"(b/{i + 13}{'-+'[i % 2]}{i % 3 + 1})^{2 + 2 * (i % 2)}"
+        request = DescentIn.model_validate({**STAGE_BODY, "expression": text})
+        began, cpu = time.perf_counter(), time.process_time()
+        loss = lab.expression(text, None)
+        parsed = time.perf_counter()
+        start = lab.start_for(loss, lab.shapes(text, None), request.start)
+        run = request.model_copy(update={"start": start})
+        lab.start(loss, start)
+        started = time.perf_counter()
+        out = lab.run(run)
+        ran = time.perf_counter()
+        window = out["window"]
+        view = lab.landscape(LandscapeIn.model_validate({"expression": text, "ranges": window}))
+        drawn = time.perf_counter()
+        json.dumps({**out, "landscape": view})
+        done, cpu = time.perf_counter(), time.process_time() - cpu
+        taken = (
+            parsed - began,
+            started - parsed,
+            ran - started,
+            drawn - ran,
+            done - drawn,
+            done - began,
+            cpu,
+        )
+        for stage, seconds in zip(times, taken, strict=True):
+            times[stage].append(seconds)
+    return times
+
+
+def stages(repeats: int, baseline: str, baseline_python: str) -> None:
+    import json
+
+    mine = stages_here(repeats)
+    command = [baseline_python, __file__, "--stages-here", "--repeats", str(repeats)]
+    found = subprocess.run(
+        command, env={**os.environ, "PYTHONPATH": baseline}, capture_output=True, text=True, check=True
+    )
+    theirs = json.loads(found.stdout.strip().splitlines()[-1])
+    print(f"/api/descent of a new one-parameter loss, in-process, warm, medians of {repeats} (min)")
+    print(f"{'stage':<10} {'this tree':>18} {'baseline':>18}")
+    for stage in mine:
+        a, b = mine[stage], theirs[stage]
+        print(
+            f"{stage:<10} {statistics.median(a) * 1e3:>8.1f} ({min(a) * 1e3:5.1f}) ms"
+            f" {statistics.median(b) * 1e3:>8.1f} ({min(b) * 1e3:5.1f}) ms"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=50)
@@ -314,9 +384,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--calibrate", action="store_true", help="time the cost estimates instead")
     parser.add_argument("--page", action="store_true", help="time the page in a browser instead")
+    parser.add_argument("--stages", action="store_true", help="time a new loss's answer stage by stage")
+    parser.add_argument("--stages-here", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", default="/work/main/src", help="the baseline tree's src folder")
     parser.add_argument("--baseline-python", default="/work/main/.venv/bin/python")
     args = parser.parse_args()
+    if args.stages_here:  # the baseline's side of --stages, as JSON
+        import json
+
+        print(json.dumps(stages_here(args.repeats if args.repeats != 50 else 15)))
+        return
+    if args.stages:
+        stages(args.repeats if args.repeats != 50 else 15, args.baseline, args.baseline_python)
+        return
     if args.page:
         page_times(args.repeats if args.repeats != 50 else 7, args.baseline, args.baseline_python)
         return

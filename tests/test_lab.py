@@ -107,8 +107,8 @@ def test_the_widget_module_is_the_page_s_own_code():
 @pytest.mark.parametrize(
     ("options", "words"),
     [
-        ({"rates": [-1]}, "rates.0: Input should be greater than 0"),
-        ({"steps": 10**9}, "steps: Input should be less than or equal to 100000"),
+        ({"rates": [-1]}, "rates.0: -1 must be more than 0"),
+        ({"steps": 10**9}, "steps: 1000000000 must be 100000 or less"),
         ({"method": "adamm"}, "unknown method 'adamm'"),
         ({"start": {"c": 1.0}}, "start names c, which is not a parameter"),
         ({"expression": "sqr(b)"}, "did you mean sqrt?"),

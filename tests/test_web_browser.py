@@ -904,7 +904,7 @@ def test_a_csv_dropped_on_the_fit_view_is_fitted_and_refusals_are_said_by_the_fo
         assert "\x1b" not in said and "\u29db" not in said and "gdlab-fit-" not in said
         expect(formula).to_have_attribute("aria-invalid", "")
         expect(page.get_by_test_id("fit-summary")).to_contain_text("C(g)[T.c]")  # the last summary stays
-    assert error.text_content().endswith("y ~ x +\n      ^")  # the parser's mark as a caret
+    assert error.text_content().endswith("  y ~ x +\n        ^")  # the parser's mark as a caret
     w.errors = [e for e in w.errors if "status of 422" not in e]  # the refusals asked for
     sent = len(asked)
     page.evaluate(DROP, ["y,x\n" + "1.0,2.0\n" * 9000, "big.csv"])  # 72,005 bytes

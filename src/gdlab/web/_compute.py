@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,6 +23,7 @@ from gdlab._bind import moving_start
 from gdlab._cancel import checkpoint
 from gdlab._checks import Spelling
 from gdlab._levels import contour_levels
+from gdlab._stepped import STEPPED_STEPS, descend_stepped, elementwise, landscape_stepped
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
 from gdlab.web._models import (
@@ -91,30 +91,12 @@ class _Bounded:
         return value
 
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_MARKED = re.compile("\u29db(.*?)\u29da")  # the formula parser's marks around the piece it could not read
-
-
-def _plain(text: str) -> str:
-    """A message without a terminal's colour codes, its marked piece underlined by carets on the
-    next line (as gdlab's expression errors show theirs), so that it reads the same on a page."""
-    lines = []
-    for line in _ANSI.sub("", text).split("\n"):
-        found = _MARKED.search(line)
-        if found is None:
-            lines.append(line)
-            continue
-        lines.append(_MARKED.sub(r"\1", line))
-        lines.append(" " * found.start() + "^" * max(1, len(found.group(1))))
-    return "\n".join(lines)
-
-
 def _uploaded(err: gdlab.InputError, path: str) -> gdlab.InputError:
-    """A fit's refusal in the page's words: the private file's path is the uploaded CSV, and the
-    formula's marked piece has a caret rather than colour codes; options keep their spelling."""
+    """A fit's refusal in the page's words: the private file's path is the uploaded CSV; options
+    keep their spelling."""
 
     def said(spelling: Spelling) -> str:
-        return _plain(err.spelled(spelling)).replace(path, "the uploaded CSV")
+        return err.spelled(spelling).replace(path, "the uploaded CSV")
 
     return gdlab.InputError(said, parameter=err.parameter)
 
@@ -167,7 +149,8 @@ class Lab:
             raise gdlab.InputError(f"a start of {size} numbers: at most {WebLimits().params} are allowed")
         from gdlab._bind import check_start
 
-        check_start(loss, start)
+        if not elementwise(loss, start):  # that one takes any numbers: no need to compute it here
+            check_start(loss, start)
         return start
 
     # -- endpoints ------------------------------------------------------------
@@ -222,11 +205,18 @@ class Lab:
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
         self.budget.descents(loss, len(request.rates), request.steps)
         paths = []
+        # Short runs of a typed loss are stepped in NumPy: compiling it would cost 100 times more.
+        short = len(request.rates) * request.steps <= STEPPED_STEPS
         for lr in request.rates:
             checkpoint()  # a request stopped from outside ends between runs too
-            paths.append(
-                gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
-            )
+            path = None
+            if short:
+                path = descend_stepped(
+                    loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol
+                )
+            if path is None:
+                path = gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+            paths.append(path)
         return paths
 
     def _sgd(
@@ -382,7 +372,11 @@ class Lab:
             return loss.function(point_from_components(shapes, dict(zip(names, p, strict=True))))
 
         like = tuple(0.0 for _ in names)
-        view = gdlab.landscape(by_position, like, [request.ranges[n] for n in names], num=num)
+        ranges = [request.ranges[n] for n in names]
+        # A loss the lab steps without compiling is drawn without JAX too (its NumPy form, at once).
+        view = landscape_stepped(loss, names, ranges, num) or gdlab.landscape(
+            by_position, like, ranges, num=num
+        )
         values = np.asarray(view.values, dtype=float)
         shown = values[np.isfinite(values)]
         low: float | None = float(shown.min()) if shown.size else None

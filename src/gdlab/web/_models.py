@@ -8,7 +8,7 @@ cost is priced before any work (:mod:`gdlab.web._cost`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -230,10 +230,55 @@ def problems(errors: Iterable[Mapping[str, Any]]) -> str:
         # A value that may take several forms (a number or a list) is refused once per form:
         # its first form's words stand for it, under the field's own name.
         where = ".".join(str(p) for p in e.get("loc", ()) if p != "body" and not _form(p))
+        if e.get("type") == "json_invalid":  # the body itself: its place is a character, not a field
+            where = ""
         # A validator's own ValueError reads "Value error, ..."; its words are the message.
-        message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        message = _SAID.get(str(e.get("type")), lambda e: str(e.get("msg", "invalid")))(e)
+        message = message.removeprefix("Value error, ")
         parts.setdefault(where, f"{where}: {message}" if where else message)
     return "; ".join(parts.values()) or "invalid request"
+
+
+def _bound(word: str, key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda e: f"{_given(e)}must be {word.format(e.get('ctx', {}).get(key))}"
+
+
+def _given(e: Mapping[str, Any]) -> str:
+    """The value refused, when it is short enough to repeat: ``-1 `` (followed by the sentence)."""
+    value = e.get("input")
+    shown = (
+        repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else value
+    )
+    return f"{shown} " if isinstance(value, int | float | str | bool) and len(str(shown)) <= 40 else ""
+
+
+# pydantic's kinds of refusal, each as a sentence that names the fix (its own words otherwise)
+_SAID: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "missing": lambda e: "missing: this request needs it",
+    "extra_forbidden": lambda e: "is not a field of this request: check its spelling",
+    "json_invalid": lambda e: (
+        f"the request is not valid JSON ({e.get('ctx', {}).get('error', 'unreadable')}): send one JSON object"
+    ),
+    "int_type": lambda e: f"{_given(e)}is not a whole number: give one such as 100",
+    "int_parsing": lambda e: f"{_given(e)}is not a whole number: give one such as 100",
+    "int_from_float": lambda e: f"{_given(e)}is not a whole number: give one such as 100",
+    "float_type": lambda e: f"{_given(e)}is not a number: give one such as 0.5",
+    "finite_number": lambda e: f"{_given(e)}is not a finite number: give one such as 0.5",
+    "float_parsing": lambda e: f"{_given(e)}is not a number: give one such as 0.5",
+    "bool_type": lambda e: f"{_given(e)}is not true or false: give true or false",
+    "bool_parsing": lambda e: f"{_given(e)}is not true or false: give true or false",
+    "string_type": lambda e: "is not text: give it in quotes",
+    "string_too_short": lambda e: "is empty: type something there",
+    "list_type": lambda e: "is not a list: give the values in brackets, as [0.5, 1]",
+    "dict_type": lambda e: 'is not an object of names and values: give one such as {"b": -10}',
+    "literal_error": lambda e: (
+        f"{_given(e)}is not one this field takes: choose {e.get('ctx', {}).get('expected')}"
+    ),
+    "greater_than": _bound("more than {}", "gt"),
+    "greater_than_equal": _bound("{} or more", "ge"),
+    "less_than": _bound("less than {}", "lt"),
+    "less_than_equal": _bound("{} or less", "le"),
+}
 
 
 def _form(part: object) -> bool:
@@ -291,6 +336,11 @@ class DescentIn(RunIn):
     this loss (those of the loss as it was before an edit) are left out, so a page need not wait
     for a parse before it runs what was typed."""
 
+    start: Point = Field(
+        default_factory=dict,
+        description="A value for each parameter, by name; one left out (or the whole start) begins "
+        "where its gradient is not zero.",
+    )
     landscape: bool = Field(True, description="Whether to send the loss on a grid behind the runs.")
 
     model_config = _example(expression="(b/2-1)^2", start={"b": -10}, rates=[0.5, 4.5], steps=60, tol=1e-8)
@@ -343,7 +393,7 @@ class SweepIn(_In):
     method: Method = "gd"
     hyper: Hyper
     steps: Steps = 1000
-    tol: Tol = 1e-8
+    tol: Tol = None  # the library's default, as /api/runs and /api/descent: one run reads one way
 
     model_config = _example(
         expression="(b/2-1)^2", start={"b": -10}, low=0.01, high=10, num=50, steps=1000, tol=1e-8
@@ -378,7 +428,7 @@ class PhaseIn(_In):
     momentum_high: Annotated[Number, Field(ge=0, lt=1)] = 0.95
     momentum_num: Whole = Field(20, ge=1, le=DEFAULT.phase_side)
     steps: Steps = 500
-    tol: Tol = 1e-8
+    tol: Tol = None  # the library's default, as /api/runs and /api/descent: one run reads one way
 
     model_config = _example(
         expression="(b/2-1)^2", start={"b": -10}, method="momentum", low=0.1, high=20, num=24, steps=300

@@ -265,15 +265,16 @@ export function mount(root, backend, options = {}) {
   // ---- refusals: said next to the input that caused them and above the picture ----
   let problems = [];
   function translate(text) {
-    const m = /^Input should be (less than or equal to|greater than or equal to|less than|greater than) (-?[0-9.e+]+)\s*$/.exec(text);
+    // gdlab's bounds ("401 must be 400 or less", "-1 must be more than 0"), in the page's language
+    const m = /^(?:\S+ )?must be (?:(more than|less than) (-?[0-9.e+]+)|(-?[0-9.e+]+) or (more|less))\s*$/.exec(text);
     if (m) {
-      const key = { "less than or equal to": "atMost", "greater than or equal to": "atLeast", "less than": "lessThan", "greater than": "greaterThan" }[m[1]];
-      return t(key).replace("{n}", Number(m[2]).toLocaleString("en-US"));
+      const key = m[1] ? { "more than": "greaterThan", "less than": "lessThan" }[m[1]] : { more: "atLeast", less: "atMost" }[m[4]];
+      return t(key).replace("{n}", Number(m[2] ?? m[3]).toLocaleString("en-US"));
     }
-    if (/valid integer/.test(text)) return t("wholeNumber");
+    if (/is not a whole number/.test(text)) return t("wholeNumber");
     return text;
   }
-  // The server's detail ("steps: Input should be ...; rates.0: ...") as [{field, text}], kept
+  // The server's detail ("steps: 401 must be 400 or less; rates.0: ...") as [{field, text}], kept
   // as sent and put in the page's words when shown (so that a change of language follows).
   function problemsOf(detail) {
     // Split only where a field's name follows: gdlab's own messages use "; " inside a sentence.
@@ -302,7 +303,7 @@ export function mount(root, backend, options = {}) {
   function checkFirst() {
     const n = Number(state.n); // arithmetic (1e3, 10^3) is the server's to read
     if (!/^\s*\d+\s*$/.test(String(state.n)) || n <= MAX_STEPS) return true;
-    showProblems([{ field: "steps", text: `Input should be less than or equal to ${MAX_STEPS}` }]);
+    showProblems([{ field: "steps", text: `must be ${MAX_STEPS} or less` }]);
     return false;
   }
   function errSlot(field) {
@@ -359,7 +360,9 @@ export function mount(root, backend, options = {}) {
     ui.expr = h("input", {
       type: "text", class: "lab-expr", value: state.e, spellcheck: "false", autocomplete: "off",
       "data-testid": "expression", "aria-label": t("expression"),
-      oninput: (ev) => { state.e = ev.target.value; commit(); validate(); typedRun(); },
+      // The old loss's animation stops while a new one is typed (its frames would hold up the
+      // new loss's answer); an empty box has nothing to run.
+      oninput: (ev) => { state.e = ev.target.value; commit(); pause(); validate(); if (state.e.trim()) typedRun(); },
     });
     ui.check = h("pre", { class: "lab-check", "data-testid": "check", "aria-live": "polite" });
     ui.found = h("div", { class: "lab-found", "data-testid": "params" });
