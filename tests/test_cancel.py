@@ -107,6 +107,28 @@ def test_pace_sizes_chunks_by_their_measured_time():
     assert pace.steps() == 1
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_swallowed_during_a_chunk_is_raised_when_the_chunk_ends():
+    """Python raises KeyboardInterrupt wherever the signal finds it; in a finaliser (JAX has a
+    garbage-collector callback) it is printed as ignored and lost, and a script's descent ran on.
+    Each compiled chunk remembers a Ctrl-C and raises it when it returns."""
+
+    class Finalised:
+        def __del__(self):
+            signal.raise_signal(signal.SIGINT)  # its handler runs here, inside the finaliser
+
+    def chunk(swallow):
+        if swallow:
+            Finalised()
+        return jnp.zeros(())
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(KeyboardInterrupt):
+        Pace(most=1).timed(1, chunk, True)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert float(Pace(most=1).timed(1, chunk, False)) == 0.0  # and forgotten once raised
+
+
 def test_a_sweep_in_chunks_sized_by_time_keeps_every_row_of_one_call(monkeypatch):
     f = lambda p: (p["b"] - 1) ** 2 + 0.5 * jnp.sin(3 * p["c"]) + p["c"] ** 2
     cases = [

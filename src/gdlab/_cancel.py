@@ -114,9 +114,14 @@ def ctrl_c_remembered() -> Iterator[None]:
     Python raises ``KeyboardInterrupt`` in whatever code runs when the signal comes, and where
     that is a garbage-collector callback (JAX has one), a ``__del__`` or a weakref callback, the
     exception is printed as "ignored" and the work runs on. A front end (the command line) wraps
-    its work in this; in other threads than the main one it changes nothing.
+    its work in this, and so does every compiled chunk (:meth:`Pace.timed`), so a script's long
+    descent stops at Ctrl-C too. In other threads than the main one, within another such block,
+    or where the program has a SIGINT handler of its own, it changes nothing.
     """
-    if threading.current_thread() is not threading.main_thread():
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):  # another thread, a block within one, or a handler of the program's own: left as it is
         yield
         return
     previous = signal.signal(signal.SIGINT, _on_ctrl_c)
@@ -182,10 +187,12 @@ class Pace:
         timed into this pace."""
         import jax  # here: this module is imported where JAX is not
 
-        checkpoint()
-        start = time.perf_counter()
-        out = jax.block_until_ready(run(*args))
-        self.took(steps, time.perf_counter() - start)
+        with ctrl_c_remembered():
+            checkpoint()
+            start = time.perf_counter()
+            out = jax.block_until_ready(run(*args))
+            self.took(steps, time.perf_counter() - start)
+            checkpoint()  # a Ctrl-C swallowed during the chunk (in a garbage-collector callback)
         return out
 
 
