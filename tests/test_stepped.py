@@ -5,8 +5,18 @@ import numpy as np
 import pytest
 
 import gdlab
+from gdlab import _stepped
 from gdlab._methods import METHODS
 from gdlab._stepped import STEPPED_STEPS, descend_stepped, landscape_stepped
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    """Each test's losses unseen (stepping a loss for long enough hands it to the compiled path)."""
+    _stepped._SPENT.forget()
+    yield
+    _stepped._SPENT.forget()
+
 
 # (loss, start, rate, steps, tol, what the compiled run does): converging, oscillating while it
 # converges, bouncing at the step limit, diverging (exploded, and not finite), still descending at
@@ -139,3 +149,44 @@ def test_landscape_by_the_numpy_form_is_the_jax_one(text, ranges, num):
     for a, b in zip(mine.axes, theirs.axes, strict=True):
         np.testing.assert_array_equal(a, b)
     assert _close(mine.values, theirs.values)
+
+
+def test_a_loss_stepped_for_as_long_as_compiling_takes_is_compiled_from_then_on(monkeypatch):
+    """Rent or buy: stepping is 5 to 15 times slower a step than a compiled run, so the runs of a
+    loss run again and again are stepped only until their time adds up to a compilation's."""
+    monkeypatch.setattr(_stepped, "COMPILE_SECONDS", 1e-9)  # compiling costs next to nothing: step once
+    loss, gd = gdlab.parse("(b/3-1)^2"), METHODS["gd"]
+    assert descend_stepped(loss, {"b": -10.0}, lr=0.5, steps=50, method=gd, tol=None) is not None
+    assert descend_stepped(loss, {"b": -10.0}, lr=0.5, steps=50, method=gd, tol=None) is None
+    other = METHODS["momentum"]  # another method's runs are another compilation
+    assert descend_stepped(loss, {"b": -10.0}, lr=0.5, steps=50, method=other, tol=None) is not None
+    monkeypatch.setattr(_stepped, "COMPILE_SECONDS", 60.0)
+    for _ in range(20):  # well within a minute of stepping: stepped each time
+        assert descend_stepped(loss, {"b": -10.0}, lr=0.5, steps=50, method=other, tol=None) is not None
+
+
+def test_a_loss_once_compiled_is_not_stepped():
+    loss, gd = gdlab.parse("(b/5-1)^2"), METHODS["gd"]
+    _stepped.compiled(loss, gd)
+    assert descend_stepped(loss, {"b": -10.0}, lr=0.5, steps=50, method=gd, tol=None) is None
+    assert descend_stepped(loss, {"b": -10.0}, lr=0.5, steps=50, method=METHODS["nesterov"], tol=None)
+
+
+def test_the_lab_compiles_a_loss_it_keeps_being_asked_for(monkeypatch):
+    """The web's runs: a loss asked for once is stepped; one asked for again and again (a class on
+    the preset) is compiled once its stepping has cost what compiling does, with the same answer."""
+    from gdlab.web._compute import Lab
+    from gdlab.web._models import RunIn
+
+    calls = []
+    monkeypatch.setattr(_stepped, "_stepped", lambda *a, **k: calls.append(1) or _stepped_once(*a, **k))
+    monkeypatch.setattr(_stepped, "COMPILE_SECONDS", 1e-9)
+    request = RunIn(expression="(b/9-1)^2", start={"b": -10.0}, rates=[0.5, 2.0], steps=60)
+    first = Lab().trajectories(request)  # the first rate stepped, the second compiled
+    again = Lab().trajectories(request)  # compiled
+    assert len(calls) == 1
+    for a, b in zip(first, again, strict=True):
+        assert _close(a.flat_params(), b.flat_params()) and a.message == b.message
+
+
+_stepped_once = _stepped._stepped

@@ -26,7 +26,11 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
+import threading
+import time
 import tokenize
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -49,6 +53,48 @@ STEPPED_STEPS = 2000
 
 # The methods whose step is written out here: optax.sgd (trace, then scale by -lr, then add).
 _SGD = {"gd": None, "momentum": False, "nesterov": True}
+
+COMPILE_SECONDS = 0.25
+"""About what compiling a loss's descent costs (0.1 to 0.4 s). Stepping is 5 to 15 times slower a
+step than the compiled chunk, so a loss run again and again should be compiled once: when the runs
+of one loss by one method have been stepped this long in all, its next runs are compiled (the
+rent-or-buy rule: at most twice what knowing the future would cost). A loss typed once is
+stepped; the lab's preset, run by a whole class, is compiled after its first few runs."""
+
+_KEPT = 256  # the losses whose stepping time is kept, the most recently stepped
+
+
+class _Spent:
+    """Seconds spent stepping each (loss, method), ``inf`` once it was compiled; bounded."""
+
+    def __init__(self) -> None:
+        self._seconds: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: tuple[str, str]) -> float:
+        with self._lock:
+            return self._seconds.get(key, 0.0)
+
+    def add(self, key: tuple[str, str], seconds: float) -> None:
+        with self._lock:
+            self._seconds[key] = self._seconds.pop(key, 0.0) + seconds
+            while len(self._seconds) > _KEPT:
+                self._seconds.popitem(last=False)
+
+    def forget(self) -> None:
+        """Forget every loss (a test's fresh start)."""
+        with self._lock:
+            self._seconds.clear()
+
+
+_SPENT = _Spent()
+
+
+def compiled(loss: object, method: Method) -> None:
+    """Say that ``loss``'s descent by ``method`` was compiled: its short runs are no longer stepped
+    (the compiled chunk is the faster once it exists)."""
+    if isinstance(loss, Expression):
+        _SPENT.add((loss.text, method.name), math.inf)
 
 
 def elementwise(loss: object, values: Mapping[str, object]) -> bool:
@@ -76,10 +122,24 @@ def descend_stepped(
     loss: Expression, init: Mapping[str, object], *, lr: float, steps: int, method: Method, tol: float | None
 ) -> Trajectory | None:
     """The run :func:`gdlab.descend` would give (to rounding), stepped in NumPy; ``None`` when
-    :func:`steppable` says no, or a constant part of the loss is not a number (1/0), which the
-    compiled path reports."""
+    :func:`steppable` says no, when this loss's runs by this method were stepped for
+    :data:`COMPILE_SECONDS` already or it was :func:`compiled`, or a constant part of the loss is
+    not a number (1/0), which the compiled path reports."""
     if not steppable(loss, init, method, steps):
         return None
+    key = (loss.text, method.name)
+    if _SPENT[key] >= COMPILE_SECONDS:  # run often enough that compiling it pays
+        return None
+    began = time.perf_counter()
+    try:
+        return _stepped(loss, init, lr=lr, steps=steps, method=method, tol=tol)
+    finally:
+        _SPENT.add(key, time.perf_counter() - began)
+
+
+def _stepped(
+    loss: Expression, init: Mapping[str, object], *, lr: float, steps: int, method: Method, tol: float | None
+) -> Trajectory | None:
     form = numeric_form(loss.text)
     assert form is not None
     rate, steps, tol = method.rate(lr), _checks.steps(steps), _checks.tol(tol)  # descend's checks

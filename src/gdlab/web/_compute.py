@@ -23,7 +23,7 @@ from gdlab._bind import moving_start
 from gdlab._cancel import checkpoint
 from gdlab._checks import Spelling
 from gdlab._levels import contour_levels
-from gdlab._stepped import STEPPED_STEPS, descend_stepped, elementwise, landscape_stepped
+from gdlab._stepped import STEPPED_STEPS, compiled, descend_stepped, elementwise, landscape_stepped
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
 from gdlab.web._models import (
@@ -205,7 +205,7 @@ class Lab:
             return [gdlab.descend(loss, start, steps=request.steps, method=method, tol=request.tol)]
         self.budget.descents(loss, len(request.rates), request.steps)
         paths = []
-        # Short runs of a typed loss are stepped in NumPy: compiling it would cost 100 times more.
+        # Short runs of a typed loss are stepped in NumPy until compiling it pays (_stepped).
         short = len(request.rates) * request.steps <= STEPPED_STEPS
         for lr in request.rates:
             checkpoint()  # a request stopped from outside ends between runs too
@@ -216,6 +216,7 @@ class Lab:
                 )
             if path is None:
                 path = gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
+                compiled(loss, method)
             paths.append(path)
         return paths
 
