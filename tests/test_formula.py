@@ -329,3 +329,57 @@ def test_a_method_that_scales_its_own_steps_gets_the_linear_fits_default_rate_on
     assert result.max_difference < 0.05  # from a difference of 1.75 (a: 2.75 against 1.0004)
     gd = fit(engel, y="foodexp", model="a*income^b", init={"a": 1, "b": 0.5}, method="gd")
     assert gd.lr is not None and gd.lr < 1e-6  # the curvature's rate for gd, as before
+
+
+def test_a_formulas_statistics_are_computed_when_first_read_and_equal_computed_at_once(monkeypatch):
+    """A script that reads only the coefficients does not pay for the standard errors (a third of a
+    warm fit); reading them gives what computing them at once gives, computed once."""
+    problem = misra1a()
+    data, start = {"x": problem.x, "y": problem.y}, problem.starts[1]
+    calls = []
+    inference = _formula._inference
+    monkeypatch.setattr(_formula, "_inference", lambda *a: calls.append(1) or inference(*a))
+    result = fit(data, y="y", model=problem.formula, init=start)
+    assert calls == [] and result.coefficients["b1"] == pytest.approx(problem.certified["b1"], rel=1e-9)
+    first = result.stats
+    assert calls == [1] and result.stats is first  # kept once computed
+    expected = inference(_problem_of(data, problem.formula), result.coef)
+    np.testing.assert_array_equal(first.se, expected.se)
+    np.testing.assert_array_equal(first.cov, expected.cov)
+    assert "std error" in result.summary()
+
+
+def _problem_of(data, model):
+    """The fit's problem as fit_formula builds it (for the statistics computed at once)."""
+    captured = {}
+    original = _formula._path
+
+    def keep(problem, *args):
+        captured["problem"] = problem
+        return original(problem, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_formula, "_path", keep)
+        fit(data, y="y", model=model, init=misra1a().starts[1])
+    return captured["problem"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"y": "y", "x": "x"},
+        {"formula": "y ~ x"},
+        {"y": "y", "x": "x", "method": "gd"},
+        {"y": "y", "model": "a*x + b", "init": {"a": 1.0, "b": 1.0}},
+    ],
+)
+def test_a_fit_survives_a_pickle(kwargs):
+    """A fit pickled and read back (joblib, multiprocessing) reads the same: a formula's statistics
+    are computed before it is written."""
+    import pickle
+
+    result = fit("cafe", **kwargs)
+    again = pickle.loads(pickle.dumps(result))
+    assert again.summary() == result.summary()
+    np.testing.assert_array_equal(again.coef, result.coef)
+    np.testing.assert_array_equal(again.predict({"x": [20.0, 30.0]}), result.predict({"x": [20.0, 30.0]}))

@@ -123,6 +123,9 @@ class Table:
             frozen[name] = arr
         object.__setattr__(self, "columns", MappingProxyType(frozen))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # a read-only mapping does not pickle: made again
+        return (Table, (dict(self.columns), self.n, self.dropped, self.source, self._dtype))
+
     @property
     def names(self) -> tuple[str, ...]:
         """The column names, in order."""

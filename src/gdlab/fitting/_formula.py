@@ -45,7 +45,7 @@ from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
 from gdlab.fitting import _minpack
 from gdlab.fitting._inference import Inference, nonlinear
-from gdlab.fitting._result import Fit
+from gdlab.fitting._result import Fit, Later
 from gdlab.fitting._settings import (
     CURVATURE_RATES,
     LEAST_SQUARES_METHODS,
@@ -349,6 +349,7 @@ def fit_formula(
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
     path = _path(problem, solver, start / scale, steps)
     coef = np.array([path.params[name][-1] for name in params])  # as path.flat_params()[-1]
+    converged = path.status is Status.CONVERGED
     result = Fit(
         y=response,
         names=params,
@@ -363,7 +364,7 @@ def fit_formula(
         intercept=False,
         dtype=dt,
         model=free.text,
-        stats=_inference(problem, coef) if path.status is Status.CONVERGED else None,
+        stats=Later(functools.partial(_inference, problem, coef)) if converged else None,  # when first read
         reference=solver,
         _predictor=_Predictor(free.text, used, params),
         _data=table,
