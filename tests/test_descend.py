@@ -104,6 +104,7 @@ def test_float32_stays_float32():
 def test_zero_steps_gives_the_start():
     path = gdlab.descend(lecture_loss, -10.0, lr=0.1, steps=0)
     assert path.steps == 0 and path.params.tolist() == [-10.0] and path.loss.tolist() == [36.0]
+    assert "(loss 36 at the start, no step taken)" in path.message and "->" not in path.message
 
 
 @pytest.mark.parametrize(

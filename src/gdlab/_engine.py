@@ -702,6 +702,8 @@ def _rate(lr: float, dtype: str = "float64") -> str:
 
 def _losses(facts: Facts) -> str:
     first, last = facts.losses
+    if facts.step == 0:  # no step taken: what its steps would do is read from the probe past the limit
+        return f"loss {first:.4g} at the start, no step taken"
     return f"loss {first:.4g} -> {last:.4g}"
 
 
