@@ -247,22 +247,18 @@ def test_a_models_coefficients_keep_their_names_in_the_formulas_order(method, st
 
 
 def test_a_small_formula_is_fitted_without_importing_jax_sympy_or_scipy_stats():
-    import json
-    import subprocess
-    import sys
+    from fresh import run_fresh
 
     script = (
-        "import sys, numpy as np, gdlab\n"
+        "import numpy as np, gdlab\n"
         f"x, y = np.array({MISRA.x.tolist()}), np.array({MISRA.y.tolist()})\n"
         f"fit = gdlab.fit({{'x': x, 'y': y}}, y='y', model={MISRA.formula!r}, init={MISRA.starts[0]!r})\n"
         "fit.summary(); fit.to_dict(); fit.predict({'x': x})\n"
-        "print(sorted(m for m in ('jax', 'sympy', 'scipy.stats', 'pandas', 'optax') if m in sys.modules))\n"
-        "import json; print(json.dumps(fit.coef.tolist()))\n"
+        "found = fit.coef.tolist()\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    imported, coef = done.stdout.splitlines()
-    assert imported == "[]"
-    assert digits(np.array(json.loads(coef)), list(MISRA.certified.values())) >= 9
+    imported, coef = run_fresh(script, ("jax", "sympy", "scipy.stats", "pandas", "optax"))
+    assert imported == []
+    assert digits(np.array(coef), list(MISRA.certified.values())) >= 9
 
 
 @pytest.mark.parametrize("start", [0, 1])

@@ -261,9 +261,7 @@ def test_a_linear_or_logistic_formula_is_fitted_and_tested_without_importing_jax
     """A script's one-off fit (a category, a function of a column) never pays for JAX: the closed
     form and Newton's method are NumPy's, each factor's expression is evaluated by its NumPy form,
     and a Wald test's restrictions are read with exact derivatives by it too."""
-    import json
-    import subprocess
-    import sys
+    from fresh import run_fresh
 
     rng = np.random.default_rng(3)
     data = pd.DataFrame({"x": rng.uniform(1, 3, 80), "g": rng.choice(list("abc"), 80)})
@@ -271,7 +269,7 @@ def test_a_linear_or_logistic_formula_is_fitted_and_tested_without_importing_jax
     data["z"] = (rng.random(80) < 1 / (1 + np.exp(-(data.x - 2)))).astype(float)
     data.to_csv(tmp_path / "d.csv", index=False)
     script = (
-        "import sys, json, pandas as pd, gdlab\n"
+        "import pandas as pd, gdlab\n"
         f"data = pd.read_csv({str(tmp_path / 'd.csv')!r})\n"
         "fit = gdlab.fit(data, 'y ~ log(x) + C(g) + I(x**2)')\n"
         "fit.summary(); fit.predict(data)\n"
@@ -279,14 +277,11 @@ def test_a_linear_or_logistic_formula_is_fitted_and_tested_without_importing_jax
         "wald = fit.test('C(g)[T.b] = C(g)[T.c] = 0').statistic\n"
         "logit = gdlab.fit(data, 'z ~ x + C(g)', family='logistic')\n"
         "logit.summary(); logit.predict(data, interval='confidence')\n"
-        "print(sorted(m for m in ('jax', 'optax', 'sympy') if m in sys.modules))\n"
         "found = [list(fit.names), fit.coef.tolist(), bare.coef.tolist(), wald, logit.coef.tolist()]\n"
-        "print(json.dumps(found))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    imported, found = done.stdout.splitlines()
-    assert imported == "[]"
-    names, coef, bare, wald, logit = json.loads(found)
+    imported, found = run_fresh(script, ("jax", "optax", "sympy"))
+    assert imported == []
+    names, coef, bare, wald, logit = found
     ref = smf.ols("y ~ log(x) + C(g) + I(x**2)", data).fit()
     assert names == list(ref.params.index)
     np.testing.assert_allclose(coef, ref.params.to_numpy(), rtol=1e-10)
