@@ -367,6 +367,10 @@ def _problem_of(data, model):
         {"formula": "y ~ x"},
         {"y": "y", "x": "x", "method": "gd"},
         {"y": "y", "model": "a*x + b", "init": {"a": 1.0, "b": 1.0}},
+        {"y": "y", "x": "x", "method": "sgd", "batch_size": 4, "seed": 1},
+        {"y": "big", "x": "x", "family": "logistic"},
+        {"y": "big", "x": "x", "family": "logistic", "method": "gd"},
+        {"formula": "y ~ x", "family": "poisson"},
     ],
 )
 def test_a_fit_survives_a_pickle(kwargs):
@@ -374,7 +378,11 @@ def test_a_fit_survives_a_pickle(kwargs):
     are computed before it is written."""
     import pickle
 
-    result = fit("cafe", **kwargs)
+    from gdlab.datasets import cafe
+
+    x, y = cafe().x, cafe().y
+    big = np.array([0, 1, 0, 0, 1, 1, 0, 1, 1, 0.0])  # sales above the median, but for two swapped
+    result = fit({"x": x, "y": y, "big": big}, **kwargs)
     again = pickle.loads(pickle.dumps(result))
     assert again.summary() == result.summary()
     np.testing.assert_array_equal(again.coef, result.coef)

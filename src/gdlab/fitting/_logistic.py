@@ -11,6 +11,7 @@ information matrix ``X'WX`` at the solution gives the standard errors.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -108,8 +109,13 @@ def _newton_path(
         lr=None,
         status=said,
         message=message,
-        loss_fn=lambda b: mean_log_loss(b, data),
+        loss_fn=functools.partial(_mean_log_loss_of, data),
     )
+
+
+def _mean_log_loss_of(data: Any, b: Any) -> Any:
+    """The mean log-loss at ``b`` (a module function, so that a fit's path pickles)."""
+    return mean_log_loss(b, data)
 
 
 def fit_logistic(
