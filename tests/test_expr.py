@@ -393,3 +393,25 @@ def test_an_error_shows_the_text_as_it_was_typed(typed, line, caret):
         with pytest.raises(ExpressionError) as found:
             compile_text(typed)
         assert str(found.value).split("\n")[1:] == ["  " + line, "  " + caret]
+
+
+def test_a_loss_and_the_results_that_hold_it_survive_a_pickle():
+    """A compiled function does not pickle: a loss is written as its text, parameters and data and
+    compiled again when read back, so descents, sweeps and phase diagrams pickle (multiprocessing,
+    joblib, a saved notebook state)."""
+    import pickle
+
+    from gdlab.datasets import cafe
+
+    c = cafe()
+    matrix = gdlab.parse("(y - X@beta).T @ (y - X@beta)", data={"X": c.X, "y": c.y})
+    again = pickle.loads(pickle.dumps(matrix))
+    assert again.params == ("beta",) and again.data == matrix.data
+    assert float(again(beta=np.array([9.0, 2.0]))) == float(matrix(beta=np.array([9.0, 2.0])))
+    for result in (
+        gdlab.descend("(b/2-1)^2", -10.0, lr=0.1, steps=10),
+        gdlab.sweep("(b/2-1)^2", -10.0, lrs=[0.1, 1.0], steps=10),
+        gdlab.phase("(b/2-1)^2", -10.0, lrs=[0.1, 1.0], momenta=[0.0, 0.5], steps=10),
+    ):
+        read = pickle.loads(pickle.dumps(result))
+        assert str(read) == str(result) and read.to_dict() == result.to_dict()

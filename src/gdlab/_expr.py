@@ -634,6 +634,11 @@ class Expression:
     data_values: dict = field(compare=False, default_factory=dict)
     _derivatives: dict = field(compare=False, default_factory=dict, init=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its text, parameters and data, and compiled again when read back (a compiled
+        function does not pickle): a result that holds its loss (a Trajectory, a Sweep) pickles."""
+        return (_parsed_again, (self.text, self.params, dict(self.data_values)))
+
     @property
     def sympy(self) -> object:
         return self._exact()[0]
@@ -772,6 +777,11 @@ def _as_typed(compile_text: Callable[Concatenate[str, _P], _R]) -> Callable[Conc
 
 
 @_as_typed
+def _parsed_again(text: str, params: tuple[str, ...], data: dict) -> Expression:
+    """An :class:`Expression` read back from a pickle."""
+    return parse(text, params=params, data=data or None)
+
+
 def parse(
     text: str, *, params: list[str] | tuple[str, ...] | None = None, data: dict | None = None
 ) -> Expression:
