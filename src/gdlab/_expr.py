@@ -776,12 +776,12 @@ def _as_typed(compile_text: Callable[Concatenate[str, _P], _R]) -> Callable[Conc
     return compiled
 
 
-@_as_typed
 def _parsed_again(text: str, params: tuple[str, ...], data: dict) -> Expression:
     """An :class:`Expression` read back from a pickle."""
     return parse(text, params=params, data=data or None)
 
 
+@_as_typed
 def parse(
     text: str, *, params: list[str] | tuple[str, ...] | None = None, data: dict | None = None
 ) -> Expression:
