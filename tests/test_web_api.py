@@ -552,6 +552,9 @@ def test_oversize_bodies_are_413(client):
     body = json.dumps({**LECTURE, "rates": [0.1], "pad": "x" * 70_000})
     response = client.post("/api/run", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413 and "larger than 65,536 bytes" in detail(response)
+    assert response.json()["problems"] == [
+        {"field": None, "text": detail(response), "rule": None, "limit": None}
+    ]
 
     def chunks():
         for _ in range(70):
@@ -739,3 +742,122 @@ def test_a_malformed_request_is_said_in_words_naming_the_fix(client, body, words
     assert response.status_code == 422
     said = detail(response)
     assert words in said and "Input should" not in said and "Field required" not in said
+
+
+# -- every refusal's problems, as data beside the words -----------------------------------------
+
+PHASE = {**LECTURE, "num": 2, "momentum_num": 2, "steps": 10}
+SGD = {**CAFE, "rates": [0.001], "batch_size": 11}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "said"),
+    [
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "steps": 100_001},
+            [("steps", "steps", "100001 must be 100000 or less", "at_most", 100_000)],
+            id="over",
+        ),
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": [-1, 0.5], "epochs": 0},
+            [
+                ("rates.0", "rates", "-1 must be more than 0", "more_than", 0),
+                ("epochs", "epochs", "0 must be 1 or more", "at_least", 1),
+            ],
+            id="under",
+        ),
+        pytest.param(
+            "/api/phase",
+            {**PHASE, "momentum_high": 1},
+            [("momentum_high", "momentum_high", "1 must be less than 1", "less_than", 1)],
+            id="under-less-than",
+        ),
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "steps": 10.5},
+            [("steps", "steps", "10.5 is not a whole number: give one such as 100", "whole", None)],
+            id="not-whole",
+        ),
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "stpes": 10},
+            [("", None, "stpes: is not a field of this request: check its spelling", None, None)],
+            id="unknown-field",
+        ),
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "method": "momentum", "hyper": {"b1": 0.5}},
+            [("", "method", "momentum has no setting b1; its settings: momentum", None, None)],
+            id="library-parameter",
+        ),
+        pytest.param(
+            "/api/run",
+            SGD,
+            [("batch_size", "batch_size", "at most 10, the rows of the data; got 11", None, None)],
+            id="web-field",
+        ),
+    ],
+)
+def test_a_refusal_sends_its_problems_as_data_in_the_words_of_its_detail(client, path, body, said):
+    """Each problem's text is the part of detail after its field's place, and a broken bound is
+    sent as its rule and limit, for the page to say in its own language."""
+    response = client.post(path, json=body)
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert set(answer) == {"detail", "problems"}
+    assert answer["problems"] == [
+        {"field": field, "text": text, "rule": rule, "limit": limit} for _, field, text, rule, limit in said
+    ]
+    assert answer["detail"] == "; ".join(f"{at}: {text}" if at else text for at, _, text, _, _ in said)
+
+
+def test_broken_json_is_one_problem_of_no_field(client):
+    response = client.post("/api/run", content=b"{not json", headers={"content-type": "application/json"})
+    answer = response.json()
+    assert response.status_code == 422
+    assert (
+        answer["detail"].startswith("the request is not valid JSON (")
+        and "): send one JSON object" in (answer["detail"])
+    )
+    assert answer["problems"] == [{"field": None, "text": answer["detail"], "rule": None, "limit": None}]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/api/none", 404), ("GET", "/api/run", 405)])
+def test_an_unknown_address_or_method_is_refused_with_problems_too(client, method, path, status):
+    response = client.request(method, path)
+    answer = response.json()
+    assert response.status_code == status and answer["detail"] in ("Not Found", "Method Not Allowed")
+    assert answer["problems"] == [{"field": None, "text": answer["detail"], "rule": None, "limit": None}]
+
+
+def test_the_schema_documents_the_problems_of_a_refusal(client):
+    schema = client.get("/openapi.json").json()
+    error = schema["components"]["schemas"]["ErrorOut"]
+    assert error["required"] == ["detail", "problems"]
+    problem = schema["components"]["schemas"]["ProblemOut"]
+    assert set(problem["properties"]) == {"field", "text", "rule", "limit"}
+    rules = problem["properties"]["rule"]["anyOf"][0]["enum"]
+    assert rules == ["at_most", "at_least", "more_than", "less_than", "whole"]
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("run", {**LECTURE, "rates": [0.1], "steps": 100_001}),
+        ("run", {**LECTURE, "rates": [0.1], "method": "momentum", "hyper": {"b1": 0.5}}),
+        ("run", SGD),
+        ("sweep", {**LECTURE, "num": 401}),
+    ],
+)
+def test_the_notebook_widget_refuses_as_the_server_does(client, name, body):
+    """The widget answers the page from the kernel with the server's own refusal: the same words
+    (the page's field names, rates for lr) and the same problems."""
+    pytest.importorskip("anywidget")
+    from gdlab.web._widget import LabWidget
+
+    reply, _ = LabWidget(state={}).answer({"id": 3, "name": name, "payload": body})
+    served = client.post(f"/api/{name}", json=body)
+    assert served.status_code == reply["status"] == 422
+    assert reply == {"id": 3, "ok": False, "status": 422, **served.json()}

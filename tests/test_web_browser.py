@@ -296,7 +296,7 @@ def test_the_widget_module_runs_in_chromium(watched, base):
           const body = await r.json();
           const reply = r.ok
             ? { id: msg.id, ok: true, result: body }
-            : { id: msg.id, ok: false, detail: body.detail };
+            : { id: msg.id, ok: false, status: r.status, ...body }; // as the kernel refuses
           listeners.forEach((f) => f(reply, []));
         },
       };
@@ -375,6 +375,39 @@ def test_refusals_are_said_by_the_input_and_keep_the_picture(watched, tmp_path):
     expect(page.get_by_test_id("error-num")).to_have_text("at most 400")
     expect(page.get_by_test_id("sweep-summary")).to_contain_text("2/L")  # the last sweep stays
     w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_a_bound_the_server_refuses_is_said_under_its_field_in_korean(watched):
+    """Steps typed as arithmetic (1e6) are the server's to read; its refusal comes back as data
+    (at_most, 100000), said under Steps in the page's language with the limit written 100,000."""
+    w = watched(locale="ko-KR")
+    page = w.open(LECTURE.replace("lang=en", "lang=ko"))
+    steps = page.get_by_test_id("steps")
+    with page.expect_response(lambda r: r.url.endswith("/api/descent") and r.status == 422) as answer:
+        steps.fill("1e6")
+        steps.blur()
+    assert answer.value.json()["problems"] == [
+        {"field": "steps", "text": "'1e6' must be 100000 or less", "rule": "at_most", "limit": 100000}
+    ]
+    expect(page.get_by_test_id("error-steps")).to_have_text("100,000 이하여야 합니다")
+    expect(page.get_by_test_id("error")).to_contain_text("단계 수: 100,000 이하여야 합니다")
+    assert steps.get_attribute("aria-invalid") is not None
+    expect(page.get_by_test_id("error-rates")).to_be_hidden()
+    page.get_by_test_id("lang").select_option("en")  # the problem is data: it follows the language
+    expect(page.get_by_test_id("error-steps")).to_have_text("at most 100,000")
+
+    # The page reads the rule and the limit, never the sentence: other words say the same.
+    said = "too many (12345 at most)"
+    refusal = {
+        "detail": f"steps: {said}",
+        "problems": [{"field": "steps", "text": said, "rule": "at_most", "limit": 12345}],
+    }
+    page.route(f"{w.base}/api/descent", lambda route: route.fulfill(status=422, json=refusal))
+    page.get_by_test_id("lang").select_option("ko")
+    steps.fill("2e5")
+    steps.blur()
+    expect(page.get_by_test_id("error-steps")).to_have_text("12,345 이하여야 합니다")
+    w.errors = [e for e in w.errors if "status of 422" not in e]  # the refusals asked for
 
 
 def test_a_loss_without_a_floor_is_drawn_on_the_scale_its_title_names(watched):

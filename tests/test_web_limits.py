@@ -31,6 +31,13 @@ def base() -> Iterator[str]:
         yield url
 
 
+def alone(response: httpx.Response) -> str:
+    """A refusal of the request as a whole: its detail, sent as one problem of no field too."""
+    answer = response.json()
+    assert answer["problems"] == [{"field": None, "text": answer["detail"], "rule": None, "limit": None}]
+    return str(answer["detail"])
+
+
 def port_of(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
 
@@ -54,7 +61,7 @@ def test_a_request_naming_another_host_is_refused(base, host):
     named = host.format(port=port_of(base))
     run = as_host(base, named, "/api/run", {**LECTURE, "rates": [0.5]})
     assert run.status_code == 400
-    assert run.json()["detail"].startswith("this lab answers only at 127.0.0.1, localhost, [::1]")
+    assert alone(run).startswith("this lab answers only at 127.0.0.1, localhost, [::1]")
     assert as_host(base, named, "/").status_code == 400
 
 
@@ -148,6 +155,10 @@ def test_a_small_sweep_request_of_minutes_of_work_is_refused_naming_what_fits(ba
     assert re.match(
         r"steps: about \d+ s of work, over the 4 s one request may take: at most \d+ steps", message
     )
+    # said under Steps on the page: the field, and the words after it
+    assert response.json()["problems"] == [
+        {"field": "steps", "text": message.removeprefix("steps: "), "rule": None, "limit": None}
+    ]
     assert "steps at these 400 rates (or at most" in message
     assert time.perf_counter() - started < 10  # refused before any work (a parse and a compile at most)
 
@@ -288,7 +299,7 @@ def test_work_past_its_time_limit_stops_and_frees_its_slot(monkeypatch):
     with running(app) as url, httpx.Client(base_url=url, timeout=30) as client:
         late = client.post("/api/parse", json={"expression": "spin"})
         answered = time.monotonic()
-        assert late.status_code == 503 and "longer than the time limit (0.3 s)" in late.json()["detail"]
+        assert late.status_code == 503 and "longer than the time limit (0.3 s)" in alone(late)
         assert spinner.ended.wait(1.0) and spinner.ended_at - answered < 1.0
         assert client.post("/api/parse", json={"expression": "b"}).status_code == 200  # the slot is free
 

@@ -7,7 +7,8 @@ scope is cancelled, the answer is 503 with the reason, and the work stops at its
 next checkpoint, which frees its slot (a slot is held until the work really ends,
 so work that does not check yet still counts against the limit). What a request
 would cost is priced before any work (:mod:`gdlab.web._cost`). An
-:class:`gdlab.InputError` is the user's to fix: 422 with its message.
+:class:`gdlab.InputError` is the user's to fix: 422 with its message. Every refusal's body
+is :func:`gdlab.web._models.refusal`'s: ``detail`` in words, ``problems`` as data.
 
 Every answer carries the page's security headers, and only requests naming this
 server's own host are answered (:mod:`gdlab.web._guards`).
@@ -21,16 +22,16 @@ import contextvars
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import gdlab
 from gdlab import _cancel
-from gdlab._checks import Spelling
 from gdlab.web._compute import Lab
 from gdlab.web._files import STATIC, plotly_js
 from gdlab.web._guards import BodyLimit, HostCheck, SecurityHeaders, allowed_hosts
@@ -58,7 +59,7 @@ from gdlab.web._models import (
     SweepIn,
     SweepOut,
     WebLimits,
-    problems,
+    refusal,
 )
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -205,35 +206,23 @@ def create_app(
 
 
 def _handlers(app: FastAPI) -> None:
+    # Every refusal's body is refusal()'s: its detail in words and its problems as data.
     @app.exception_handler(gdlab.InputError)
-    async def input_error(_: Request, err: Exception) -> JSONResponse:
-        assert isinstance(err, gdlab.InputError)
-        return JSONResponse({"detail": err.spelled(PAGE)}, status_code=422)
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, err: Exception) -> JSONResponse:
+        return JSONResponse(refusal(err), status_code=422)
 
     @app.exception_handler(Unavailable)
     @app.exception_handler(_cancel.Cancelled)
     async def unavailable(_: Request, err: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(err)}, status_code=503, headers={"Retry-After": "1"})
+        return JSONResponse(refusal(err), status_code=503, headers={"Retry-After": "1"})
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, err: Exception) -> JSONResponse:
-        assert isinstance(err, RequestValidationError)
-        return JSONResponse({"detail": problems(err.errors())}, status_code=422)
-
-
-class PageSpelling(Spelling):
-    """gdlab's parameters named as the page's fields: a start is "start", rates are "rates"."""
-
-    FIELDS: ClassVar[dict[str, str]] = {"init": "start", "inits": "start", "lr": "rates", "lrs": "rates"}
-
-    def name(self, param: str, words: str | None = None) -> str:
-        return self.FIELDS.get(param, words or param)
-
-    def setting(self, param: str, value: object, *, quoted: bool = False) -> str:
-        return f"{self.name(param)} {value}"
-
-
-PAGE = PageSpelling()
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, err: Exception) -> Response:
+        assert isinstance(err, StarletteHTTPException)
+        if err.status_code in (204, 304):  # no body allowed
+            return Response(status_code=err.status_code, headers=err.headers)
+        return JSONResponse(refusal(str(err.detail)), status_code=err.status_code, headers=err.headers)
 
 
 def _json(work: Callable[[], dict[str, object]]) -> Callable[[], Response]:

@@ -30,6 +30,7 @@ from gdlab.web._models import (
     DEFAULT,
     DescentIn,
     ExportIn,
+    FieldError,
     FitIn,
     LandscapeIn,
     ParseIn,
@@ -229,21 +230,23 @@ class Lab:
         assert batch_size is not None
         rows = {int(np.shape(v)[0]) for v in loss.data_values.values() if np.ndim(v) > 0}
         if not rows:
-            raise gdlab.InputError(
-                "batch_size: minibatches are rows of data, and this loss names none; choose the cafe data "
-                "and a loss over its x and y, such as sum((y - b0 - b1*x)^2)"
+            raise FieldError(
+                "batch_size",
+                "minibatches are rows of data, and this loss names none; choose the cafe data "
+                "and a loss over its x and y, such as sum((y - b0 - b1*x)^2)",
             )
         if not gdlab.METHODS[request.method].needs_lr:
-            raise gdlab.InputError(f"method: {request.method} chooses its own steps; sgd takes a rate")
+            raise FieldError("method", f"{request.method} chooses its own steps; sgd takes a rate")
         n = min(rows)
         if batch_size > n:
-            raise gdlab.InputError(f"batch_size: at most {n}, the rows of the data; got {batch_size}")
+            raise FieldError("batch_size", f"at most {n}, the rows of the data; got {batch_size}")
         steps = request.epochs * (n // batch_size)
         if steps > self.limits.steps:
             most = self.limits.steps // (n // batch_size)
-            raise gdlab.InputError(
-                f"epochs: {request.epochs:,} epochs of {n // batch_size} steps are {steps:,} steps, over the "
-                f"{self.limits.steps:,} a run may take: at most {most:,} epochs at batch size {batch_size}"
+            raise FieldError(
+                "epochs",
+                f"{request.epochs:,} epochs of {n // batch_size} steps are {steps:,} steps, over the "
+                f"{self.limits.steps:,} a run may take: at most {most:,} epochs at batch size {batch_size}",
             )
         self.budget.descents(loss, len(request.rates), steps)
         data = {name: np.asarray(v) for name, v in loss.data_values.items()}
@@ -310,7 +313,7 @@ class Lab:
         try:
             loss = self.expression(request.expression, request.data)
         except gdlab.ExpressionError as err:  # named, so a page says it under the loss it typed
-            raise gdlab.InputError(f"expression: {err}") from None
+            raise FieldError("expression", str(err)) from None
         shapes = self.shapes(request.expression, request.data)
         start = self.start_for(loss, shapes, request.start)
         out = self.run(request.model_copy(update={"start": start}))
@@ -359,13 +362,18 @@ class Lab:
         names = list(request.ranges)
         if sorted(names) != sorted(components):
             raise gdlab.InputError(
-                f"give a range for each parameter ({', '.join(components)}); a picture takes one or two"
+                f"give a range for each parameter ({', '.join(components)}); a picture takes one or two",
+                parameter="ranges",
             )
         for name, (start, stop) in request.ranges.items():
             if not start < stop:
-                raise gdlab.InputError(f"the range of {name} must go from low to high; got {start} to {stop}")
+                raise gdlab.InputError(
+                    f"the range of {name} must go from low to high; got {start} to {stop}", parameter="ranges"
+                )
             if not math.isfinite(stop - start):
-                raise gdlab.InputError(f"the range of {name} is too wide to draw ({start:g} to {stop:g})")
+                raise gdlab.InputError(
+                    f"the range of {name} is too wide to draw ({start:g} to {stop:g})", parameter="ranges"
+                )
         num = request.num or (400 if len(names) == 1 else 80)
         self.budget.landscape(loss, num, len(names))
 
@@ -434,8 +442,8 @@ class Lab:
         spec = gdlab.METHODS[request.method]
         varied = spec.momentum
         if varied in request.hyper:
-            raise gdlab.InputError(
-                f"hyper: {varied} is the setting the phase diagram varies; give its values as momenta"
+            raise FieldError(
+                "hyper", f"{varied} is the setting the phase diagram varies; give its values as momenta"
             )
         if request.rates:
             lrs = np.asarray(request.rates, dtype=float)
@@ -448,8 +456,8 @@ class Lab:
             momenta = np.linspace(low, high, num) if num > 1 else np.asarray([low])
         cells = lrs.size * momenta.size
         if cells > self.limits.phase_side**2:
-            raise gdlab.InputError(
-                f"num: a grid of {cells:,} cells; at most {self.limits.phase_side**2:,} are drawn at once"
+            raise FieldError(
+                "num", f"a grid of {cells:,} cells; at most {self.limits.phase_side**2:,} are drawn at once"
             )
         self.budget.phase(loss, cells, request.steps)
         return gdlab.phase(
@@ -502,7 +510,9 @@ class Lab:
         paths = self.trajectories(request)
         if request.format in ("csv", "json"):
             if request.run >= len(paths):
-                raise gdlab.InputError(f"run {request.run} does not exist; there are {len(paths)} runs")
+                raise gdlab.InputError(
+                    f"run {request.run} does not exist; there are {len(paths)} runs", parameter="run"
+                )
             chosen = paths[request.run]
             text = chosen.to_csv() if request.format == "csv" else chosen.to_json() + "\n"
             data = text.encode("utf-8")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gdlab._checks import InputError
-from gdlab.web._models import UnitCosts, WebLimits
+from gdlab.web._models import FieldError, UnitCosts, WebLimits
 
 if TYPE_CHECKING:
     import gdlab
@@ -118,10 +118,10 @@ def _refuse(
     is what a run is on the page (a rate, or a cell of a phase diagram)."""
     if most_steps < 1:
         field = "rates" if unit == "rate" else "num"
-        return InputError(f"{field}: {why}, even for one step at {_rates(runs, unit)}; take fewer {unit}s")
+        return FieldError(field, f"{why}, even for one step at {_rates(runs, unit)}; take fewer {unit}s")
     rates = f"1 {unit}" if most_runs == 1 else f"{most_runs:,} {unit}s"
     other = f" (or at most {rates} at {steps:,} steps)" if runs > 1 and most_runs >= 1 else ""
-    return InputError(f"steps: {why}: at most {most_steps:,} steps at {_rates(runs, unit)}{other}")
+    return FieldError("steps", f"{why}: at most {most_steps:,} steps at {_rates(runs, unit)}{other}")
 
 
 class Budget:
@@ -164,7 +164,7 @@ class Budget:
         if seconds > self.limits.work_seconds:
             most = math.floor((self.limits.work_seconds / point) ** (1 / axes))
             why = _over(seconds, self.limits.work_seconds)
-            raise InputError(f"num: {why}: at most {most:,} points per axis on this loss")
+            raise FieldError("num", f"{why}: at most {most:,} points per axis on this loss")
 
     def points(self, loss: gdlab.Expression, runs: int, wanted: int) -> int:
         """Rows to send per run: ``wanted``, thinned further so the answer stays drawable."""
@@ -176,9 +176,10 @@ class Budget:
         per_row = Shape.of(loss).components + 1
         if (steps + 1) * per_row > self.limits.file_numbers:
             most = self.limits.file_numbers // per_row - 1
-            raise InputError(
-                f"steps: a file of {steps:,} steps would hold {(steps + 1) * per_row:,} numbers, over the "
-                f"{self.limits.file_numbers:,} a download may: at most {most:,} steps in a file of this loss"
+            raise FieldError(
+                "steps",
+                f"a file of {steps:,} steps would hold {(steps + 1) * per_row:,} numbers, over the "
+                f"{self.limits.file_numbers:,} a download may: at most {most:,} steps in a file of this loss",
             )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from gdlab.web._models import refusal
+
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; "
@@ -70,7 +72,7 @@ class BodyLimit:
         detail = (
             f"the request is larger than {self.limit:,} bytes; send a shorter expression or fewer numbers"
         )
-        await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+        await JSONResponse(refusal(detail), status_code=413)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -156,7 +158,7 @@ class HostCheck:
         port = "" if self.port is None else f" (port {self.port})"
         given = f"the request named {header[:100]!r}" if header else "the request named no host"
         detail = f"this lab answers only at {known}{port}; {given}: open the lab by one of those addresses"
-        await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+        await JSONResponse(refusal(detail), status_code=400)(scope, receive, send)
 
 
 def allowed_hosts(host: str | None) -> tuple[frozenset[str], bool]:

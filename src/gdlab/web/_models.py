@@ -8,9 +8,10 @@ cost is priced before any work (:mod:`gdlab.web._cost`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -26,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from gdlab._checks import LIMITS, InputError, closest
+from gdlab._checks import LIMITS, InputError, Spelling, closest
 from gdlab._numbers import read_number, read_rates
 
 
@@ -223,24 +224,157 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def problems(errors: Iterable[Mapping[str, Any]]) -> str:
-    """Pydantic's errors in words, one "field: message" each (the request body's own name left out)."""
-    parts: dict[str, str] = {}
+Rule = Literal["at_most", "at_least", "more_than", "less_than", "whole"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request, as a sentence and as data: the sentence is part of a
+    refusal's ``detail``, the data one item of its ``problems`` (see :func:`refusal`).
+
+    Attributes:
+        field: the request's field it concerns (``"rates"``), or None for the request as a whole
+            (or a name no request has).
+        text: the sentence for that field (``"-1 must be more than 0"``), as ``detail`` says it
+            after the field's place; without a field, the sentence as ``detail`` says it.
+        rule: the bound the value broke, when it is one: ``at_most``, ``at_least``, ``more_than``,
+            ``less_than`` (each with its ``limit``) or ``whole`` (a whole number was wanted).
+        limit: the number of the bound.
+        where: the place ``detail`` names before the sentence (``"rates.0"``); empty when the
+            sentence stands alone.
+
+    Example:
+        >>> p = Problem("rates", "-1 must be more than 0", "more_than", 0, where="rates.0")
+        >>> p.sentence
+        'rates.0: -1 must be more than 0'
+        >>> p.data()
+        {'field': 'rates', 'text': '-1 must be more than 0', 'rule': 'more_than', 'limit': 0}
+    """
+
+    field: str | None
+    text: str
+    rule: Rule | None = None
+    limit: float | None = None
+    where: str = ""
+
+    @property
+    def sentence(self) -> str:
+        """The problem as ``detail`` says it: ``where: text``, or the text alone."""
+        return f"{self.where}: {self.text}" if self.where else self.text
+
+    def data(self) -> dict[str, Any]:
+        """The problem as a refusal's ``problems`` list holds it."""
+        return {"field": self.field, "text": self.text, "rule": self.rule, "limit": self.limit}
+
+
+class FieldError(InputError):
+    """The web layer's refusal of one field of a request, said "field: words" (``steps: ...``):
+    the field is its :attr:`parameter`, so the page puts the words under that field.
+
+    Example:
+        >>> err = FieldError("batch_size", "at most 10, the rows of the data; got 11")
+        >>> str(err), err.parameter
+        ('batch_size: at most 10, the rows of the data; got 11', 'batch_size')
+    """
+
+    def __init__(self, field: str, words: str):
+        super().__init__(f"{field}: {words}", parameter=field)
+        self.said = words
+
+
+class PageSpelling(Spelling):
+    """gdlab's parameters named as the page's fields: a start is "start", rates are "rates"."""
+
+    FIELDS: ClassVar[dict[str, str]] = {"init": "start", "inits": "start", "lr": "rates", "lrs": "rates"}
+
+    def name(self, param: str, words: str | None = None) -> str:
+        return self.FIELDS.get(param, words or param)
+
+    def setting(self, param: str, value: object, *, quoted: bool = False) -> str:
+        return f"{self.name(param)} {value}"
+
+
+PAGE = PageSpelling()
+
+
+def refusal(err: BaseException | str) -> dict[str, Any]:
+    """The body of every refusal the lab answers, over HTTP and in the notebook widget alike:
+    ``detail``, the problems in words joined by "; ", and ``problems``, the same problems as data
+    (:meth:`Problem.data`), each sentence and its data built here from one :class:`Problem`.
+
+    ``err`` is pydantic's validation error (its errors, one problem per field), a
+    :class:`gdlab.InputError` (its message in the page's words, under the request field its
+    parameter names), or any other refusal: an exception or a sentence, of the whole request.
+
+    Example:
+        >>> body = refusal(FieldError("steps", "too many"))
+        >>> body["detail"]
+        'steps: too many'
+        >>> body["problems"]
+        [{'field': 'steps', 'text': 'too many', 'rule': None, 'limit': None}]
+    """
+    found = _problems_of(err)
+    return {"detail": "; ".join(p.sentence for p in found), "problems": [p.data() for p in found]}
+
+
+def _problems_of(err: BaseException | str) -> list[Problem]:
+    errors = getattr(err, "errors", None)
+    if callable(errors):  # pydantic's ValidationError, or FastAPI's RequestValidationError
+        return validation_problems(errors())
+    if isinstance(err, FieldError):
+        return [Problem(err.parameter, err.said, where=err.parameter or "")]
+    if isinstance(err, InputError):
+        named = PAGE.name(err.parameter) if err.parameter else None
+        return [Problem(named if named in request_fields() else None, err.spelled(PAGE))]
+    return [Problem(None, str(err) or "invalid request")]
+
+
+def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Pydantic's errors as problems, one per field (the request body's own name left out)."""
+    found: dict[str, Problem] = {}
     for e in errors:
         # A value that may take several forms (a number or a list) is refused once per form:
         # its first form's words stand for it, under the field's own name.
-        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body" and not _form(p))
+        at = [p for p in e.get("loc", ()) if p != "body" and not _form(p)]
         if e.get("type") == "json_invalid":  # the body itself: its place is a character, not a field
-            where = ""
-        # A validator's own ValueError reads "Value error, ..."; its words are the message.
-        message = _SAID.get(str(e.get("type")), lambda e: str(e.get("msg", "invalid")))(e)
-        message = message.removeprefix("Value error, ")
-        parts.setdefault(where, f"{where}: {message}" if where else message)
-    return "; ".join(parts.values()) or "invalid request"
+            at = []
+        where = ".".join(str(p) for p in at)
+        said = _SAID.get(str(e.get("type")))
+        if said is None:
+            # A validator's own ValueError reads "Value error, ..."; its words are the message.
+            text, rule, limit = str(e.get("msg", "invalid")).removeprefix("Value error, "), None, None
+        else:
+            text, rule, limit = said(e)
+        if at and at[0] in request_fields():  # said under the field ("rates.0: ..." under rates)
+            problem = Problem(str(at[0]), text, rule, limit, where=where)
+        else:  # a name no request has (misspelt), or none: the sentence names its place itself
+            problem = Problem(None, f"{where}: {text}" if where else text, rule, limit)
+        found.setdefault(where, problem)
+    return list(found.values()) or [Problem(None, "invalid request")]
 
 
-def _bound(word: str, key: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda e: f"{_given(e)}must be {word.format(e.get('ctx', {}).get(key))}"
+def problems(errors: Iterable[Mapping[str, Any]]) -> str:
+    """Pydantic's errors in words, one "field: message" each (the request body's own name left out)."""
+    return "; ".join(p.sentence for p in validation_problems(errors))
+
+
+Said = tuple[str, Rule | None, float | None]
+
+
+def _words(say: Callable[[Mapping[str, Any]], str]) -> Callable[[Mapping[str, Any]], Said]:
+    return lambda e: (say(e), None, None)
+
+
+def _bound(word: str, key: str, rule: Rule) -> Callable[[Mapping[str, Any]], Said]:
+    def said(e: Mapping[str, Any]) -> Said:
+        limit = e.get("ctx", {}).get(key)
+        return f"{_given(e)}must be {word.format(limit)}", rule, limit
+
+    return said
+
+
+def _whole(e: Mapping[str, Any]) -> Said:
+    return f"{_given(e)}is not a whole number: give one such as 100", "whole", None
 
 
 def _given(e: Mapping[str, Any]) -> str:
@@ -252,32 +386,36 @@ def _given(e: Mapping[str, Any]) -> str:
     return f"{shown} " if isinstance(value, int | float | str | bool) and len(str(shown)) <= 40 else ""
 
 
-# pydantic's kinds of refusal, each as a sentence that names the fix (its own words otherwise)
-_SAID: dict[str, Callable[[Mapping[str, Any]], str]] = {
-    "missing": lambda e: "missing: this request needs it",
-    "extra_forbidden": lambda e: "is not a field of this request: check its spelling",
-    "json_invalid": lambda e: (
-        f"the request is not valid JSON ({e.get('ctx', {}).get('error', 'unreadable')}): send one JSON object"
+# pydantic's kinds of refusal, each as a sentence that names the fix (its own words otherwise),
+# with the bound it broke as data: the sentence and the data are made together
+_SAID: dict[str, Callable[[Mapping[str, Any]], Said]] = {
+    "missing": _words(lambda e: "missing: this request needs it"),
+    "extra_forbidden": _words(lambda e: "is not a field of this request: check its spelling"),
+    "json_invalid": _words(
+        lambda e: (
+            f"the request is not valid JSON ({e.get('ctx', {}).get('error', 'unreadable')}): "
+            "send one JSON object"
+        )
     ),
-    "int_type": lambda e: f"{_given(e)}is not a whole number: give one such as 100",
-    "int_parsing": lambda e: f"{_given(e)}is not a whole number: give one such as 100",
-    "int_from_float": lambda e: f"{_given(e)}is not a whole number: give one such as 100",
-    "float_type": lambda e: f"{_given(e)}is not a number: give one such as 0.5",
-    "finite_number": lambda e: f"{_given(e)}is not a finite number: give one such as 0.5",
-    "float_parsing": lambda e: f"{_given(e)}is not a number: give one such as 0.5",
-    "bool_type": lambda e: f"{_given(e)}is not true or false: give true or false",
-    "bool_parsing": lambda e: f"{_given(e)}is not true or false: give true or false",
-    "string_type": lambda e: "is not text: give it in quotes",
-    "string_too_short": lambda e: "is empty: type something there",
-    "list_type": lambda e: "is not a list: give the values in brackets, as [0.5, 1]",
-    "dict_type": lambda e: 'is not an object of names and values: give one such as {"b": -10}',
-    "literal_error": lambda e: (
-        f"{_given(e)}is not one this field takes: choose {e.get('ctx', {}).get('expected')}"
+    "int_type": _whole,
+    "int_parsing": _whole,
+    "int_from_float": _whole,
+    "float_type": _words(lambda e: f"{_given(e)}is not a number: give one such as 0.5"),
+    "finite_number": _words(lambda e: f"{_given(e)}is not a finite number: give one such as 0.5"),
+    "float_parsing": _words(lambda e: f"{_given(e)}is not a number: give one such as 0.5"),
+    "bool_type": _words(lambda e: f"{_given(e)}is not true or false: give true or false"),
+    "bool_parsing": _words(lambda e: f"{_given(e)}is not true or false: give true or false"),
+    "string_type": _words(lambda e: "is not text: give it in quotes"),
+    "string_too_short": _words(lambda e: "is empty: type something there"),
+    "list_type": _words(lambda e: "is not a list: give the values in brackets, as [0.5, 1]"),
+    "dict_type": _words(lambda e: 'is not an object of names and values: give one such as {"b": -10}'),
+    "literal_error": _words(
+        lambda e: f"{_given(e)}is not one this field takes: choose {e.get('ctx', {}).get('expected')}"
     ),
-    "greater_than": _bound("more than {}", "gt"),
-    "greater_than_equal": _bound("{} or more", "ge"),
-    "less_than": _bound("less than {}", "lt"),
-    "less_than_equal": _bound("{} or less", "le"),
+    "greater_than": _bound("more than {}", "gt", "more_than"),
+    "greater_than_equal": _bound("{} or more", "ge", "at_least"),
+    "less_than": _bound("less than {}", "lt", "less_than"),
+    "less_than_equal": _bound("{} or less", "le", "at_most"),
 }
 
 
@@ -674,8 +812,26 @@ class MethodsOut(BaseModel):
     )
 
 
+class ProblemOut(BaseModel):
+    """One problem of a refused request, as data (:class:`Problem`)."""
+
+    field: str | None = Field(description="The request's field it concerns; null for the request as a whole.")
+    text: str = Field(
+        description="The sentence for that field, as detail says it after the field's place "
+        "('rates.0: '); without a field, the sentence as detail says it."
+    )
+    rule: Rule | None = Field(
+        description="The bound the value broke, when it is one: at_most, at_least, more_than or less_than "
+        "(with its limit), or whole (a whole number was wanted)."
+    )
+    limit: float | None = Field(description="The number of the bound; null without one.")
+
+
 class ErrorOut(BaseModel):
-    detail: str = Field(description="What was wrong and what to do, in words.")
+    detail: str = Field(description="What was wrong and what to do, in words: the problems joined by '; '.")
+    problems: list[ProblemOut] = Field(
+        description="The same problems as data, in the order detail says them."
+    )
 
 
 class LessonIn(BaseModel):
@@ -690,3 +846,14 @@ class LessonIn(BaseModel):
         description="The reader's settings by name, as numbers or arithmetic text such as '0.01/6'.",
     )
     lang: Literal["ko", "en"] = Field("ko", description="The language of the words.")
+
+
+@functools.cache
+def request_fields() -> frozenset[str]:
+    """The names of every request's fields (``rates``, ``steps``, ``settings``): a library
+    refusal's parameter, in the page's words, is a field when it is one of these."""
+    return frozenset(_fields(_In) | _fields(LessonIn))
+
+
+def _fields(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields).union(*(_fields(m) for m in model.__subclasses__()))

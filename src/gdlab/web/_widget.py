@@ -34,6 +34,7 @@ from gdlab.web._models import (
     StabilityIn,
     SweepIn,
     problems,
+    refusal,
 )
 
 _REQUESTS: dict[str, type[pydantic.BaseModel]] = {
@@ -106,7 +107,8 @@ class LabWidget(anywidget.AnyWidget):
         return f"LabWidget({self.state.get('e')!r}, rates={self.state.get('r')})"
 
     def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-        """The reply to one request from the page: ``{id, ok, result}`` or ``{id, ok, detail, status}``."""
+        """The reply to one request from the page: ``{id, ok, result}`` or ``{id, ok, status}`` with
+        the server's refusal (``detail``, ``problems``: :func:`gdlab.web._models.refusal`)."""
         ask = content.get("id")
         kind = _REQUESTS.get(str(content.get("name")))
         try:
@@ -120,12 +122,10 @@ class LabWidget(anywidget.AnyWidget):
                     data, media, name = self._lab.phase_picture(request)
                 return {"id": ask, "ok": True, "file": True, "media": media, "name": name}, [data]
             result = getattr(self._lab, str(content["name"]))(request)
-        except pydantic.ValidationError as err:
-            return {"id": ask, "ok": False, "status": 422, "detail": problems(err.errors())}, []
-        except InputError as err:
-            return {"id": ask, "ok": False, "status": 422, "detail": str(err)}, []
+        except (pydantic.ValidationError, InputError) as err:  # as the server refuses it
+            return {"id": ask, "ok": False, "status": 422, **refusal(err)}, []
         except Exception as err:  # a bug of gdlab's: say so on the page rather than leave it waiting
-            return {"id": ask, "ok": False, "status": 500, "detail": f"internal error: {err!r}"}, []
+            return {"id": ask, "ok": False, "status": 500, **refusal(f"internal error: {err!r}")}, []
         return {"id": ask, "ok": True, "result": result}, []
 
     def _answer(self, _: object, content: dict[str, Any], buffers: Sequence[bytes]) -> None:
@@ -244,7 +244,8 @@ class LessonWidget(anywidget.AnyWidget):
         return f"LessonWidget({self.state!r})"
 
     def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-        """The reply to one request from the lesson: ``{id, ok, result}`` or ``{id, ok, detail, status}``."""
+        """The reply to one request from the lesson: ``{id, ok, result}`` or ``{id, ok, status}`` with
+        the server's refusal (``detail``, ``problems``: :func:`gdlab.web._models.refusal`)."""
         from gdlab._lesson import contents, live, notebook_text
 
         ask, payload = content.get("id"), dict(content.get("payload") or {})
@@ -262,9 +263,9 @@ class LessonWidget(anywidget.AnyWidget):
                 return {**reply, "name": f"gdlab-lesson-{lang}.ipynb"}, [text]
             raise InputError(f"unknown request {name!r}; known: contents, live, notebook")
         except InputError as err:
-            return {"id": ask, "ok": False, "status": 422, "detail": str(err)}, []
+            return {"id": ask, "ok": False, "status": 422, **refusal(err)}, []
         except Exception as err:  # a bug of gdlab's: say so on the page rather than leave it waiting
-            return {"id": ask, "ok": False, "status": 500, "detail": f"internal error: {err!r}"}, []
+            return {"id": ask, "ok": False, "status": 500, **refusal(f"internal error: {err!r}")}, []
 
     def _answer(self, _: object, content: dict[str, Any], buffers: Sequence[bytes]) -> None:
         reply, data = self.answer(content)

@@ -1,5 +1,5 @@
 // The notebook widgets' bridge to the kernel (anywidget's custom messages): each request carries
-// an id, and the kernel's answer (a result, a file, or a refusal with its words and status)
+// an id, and the kernel's answer (a result, a file, or a refusal with its words, problems and status)
 // settles the promise of that id. The lab's widget and the lesson's both use it.
 
 export function kernel(model) {
@@ -13,6 +13,7 @@ export function kernel(model) {
       const err = new Error(msg.detail);
       err.detail = msg.detail;
       err.status = msg.status;
+      err.problems = msg.problems; // as the server sends them: gdlab.web._models.refusal
       waiting.reject(err);
     } else if (msg.file) {
       waiting.resolve({ blob: new Blob([buffers[0]], { type: msg.media }), name: msg.name });

@@ -264,46 +264,41 @@ export function mount(root, backend, options = {}) {
 
   // ---- refusals: said next to the input that caused them and above the picture ----
   let problems = [];
-  function translate(text) {
-    // gdlab's bounds ("401 must be 400 or less", "-1 must be more than 0"), in the page's language
-    const m = /^(?:\S+ )?must be (?:(more than|less than) (-?[0-9.e+]+)|(-?[0-9.e+]+) or (more|less))\s*$/.exec(text);
-    if (m) {
-      const key = m[1] ? { "more than": "greaterThan", "less than": "lessThan" }[m[1]] : { more: "atLeast", less: "atMost" }[m[4]];
-      return t(key).replace("{n}", Number(m[2] ?? m[3]).toLocaleString("en-US"));
-    }
-    if (/is not a whole number/.test(text)) return t("wholeNumber");
-    return text;
+  // A problem is the server's {field, text, rule, limit} (gdlab.web._models.refusal): a bound it
+  // breaks is said from its rule and limit in the page's language, anything else in the server's words.
+  const RULES = { at_most: "atMost", at_least: "atLeast", more_than: "greaterThan", less_than: "lessThan", whole: "wholeNumber" };
+  function translate(p) {
+    const key = RULES[p.rule];
+    if (!key) return p.text;
+    return t(key).replace("{n}", Number(p.limit).toLocaleString("en-US"));
   }
-  // The server's detail ("steps: 401 must be 400 or less; rates.0: ...") as [{field, text}], kept
-  // as sent and put in the page's words when shown (so that a change of language follows).
-  function problemsOf(detail) {
-    // Split only where a field's name follows: gdlab's own messages use "; " inside a sentence.
-    return String(detail).split(/; (?=[a-z_]+(?:\.[\w.]+)?: )/).map((part) => {
-      const m = /^([a-z_]+)(?:\.[\w.]+)?: ([\s\S]*)$/.exec(part);
-      return m && FIELDS[m[1]] ? { field: m[1], text: m[2] } : { field: null, text: part };
-    });
+  // A refusal's problems, kept as sent and put in the page's words when shown (so that a change of
+  // language follows); an error without them (the network's) is one problem of no field.
+  function problemsOf(err) {
+    return err.problems || [{ field: null, text: String(err.detail || err.message || err), rule: null, limit: null }];
   }
   function showProblems(list) {
     problems = list;
     for (const [field, slot] of Object.entries(ui.errs || {})) {
-      const mine = list.filter((p) => p.field === field).map((p) => translate(p.text));
+      const mine = list.filter((p) => p.field === field).map(translate);
       slot.textContent = mine.join("; ");
       slot.hidden = !mine.length;
     }
     for (const [field, input] of Object.entries(ui.inputs || {})) input.toggleAttribute("aria-invalid", list.some((p) => p.field === field));
     if (ui.swatches) ui.swatches.hidden = list.some((p) => p.field === "rates"); // "0,5" is not the rates 0 and 5
     if (!ui.error) return;
-    const what = list.map((p) => (p.field ? `${t(FIELDS[p.field])}: ${translate(p.text)}` : p.text)).join("; ");
+    // A field the page has no input for is named as the server names it.
+    const what = list.map((p) => (FIELDS[p.field] ? `${t(FIELDS[p.field])}: ${translate(p)}` : p.field ? `${p.field}: ${p.text}` : p.text)).join("; ");
     const shown = { sweep: sweepResult, phase: phaseResult }[state.v] ?? result;
     ui.error.textContent = list.length ? t(shown ? "notRun" : "notRunEmpty").replace("{what}", what) : "";
     ui.error.hidden = !list.length || state.v === "fit"; // the fit says its own refusals under its formula
   }
-  function refused(err) { showProblems(problemsOf(err.detail || String(err))); }
+  function refused(err) { showProblems(problemsOf(err)); }
   // What the page can tell before asking: steps past the server's limit.
   function checkFirst() {
     const n = Number(state.n); // arithmetic (1e3, 10^3) is the server's to read
     if (!/^\s*\d+\s*$/.test(String(state.n)) || n <= MAX_STEPS) return true;
-    showProblems([{ field: "steps", text: `must be ${MAX_STEPS} or less` }]);
+    showProblems([{ field: "steps", text: `${n} must be ${MAX_STEPS} or less`, rule: "at_most", limit: MAX_STEPS }]);
     return false;
   }
   function errSlot(field) {
@@ -805,7 +800,7 @@ export function mount(root, backend, options = {}) {
     } catch (err) {
       if (overtaken()) return; // a half-typed loss: the loss as it is now answers next
       note("");
-      const list = problemsOf(err.detail || String(err));
+      const list = problemsOf(err);
       const loss = list.filter((p) => p.field === "expression");
       if (loss.length) { // the loss itself: said under it, with the caret, as a parse says it
         ui.check.textContent = loss.map((p) => p.text).join("; ");

@@ -2,15 +2,21 @@
 
 import { mount } from "./lesson.js";
 
+// A refusal carries the server's words and problems (gdlab.web._models.refusal), as the lab's do.
 async function answer(response) {
   if (response.ok) return response.json();
-  let detail = `${response.status} ${response.statusText}`;
+  let body = null;
   try {
-    detail = (await response.json()).detail || detail;
+    body = await response.json();
   } catch {
-    // not JSON: keep the status line
+    // not JSON: the status line is the one problem
   }
-  throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+  const detail = body?.detail || `${response.status} ${response.statusText}`;
+  const err = new Error(detail);
+  err.detail = detail;
+  err.status = response.status;
+  err.problems = body?.problems || [{ field: null, text: detail, rule: null, limit: null }];
+  throw err;
 }
 
 const http = {

@@ -2,11 +2,13 @@
 
 import { mount } from "./lab.js";
 
+// A refusal as the server sends it (gdlab.web._models.refusal): its words, and its problems as data.
 class LabError extends Error {
-  constructor(detail, status) {
+  constructor(detail, status, problems) {
     super(detail);
     this.detail = detail;
     this.status = status;
+    this.problems = problems;
   }
 }
 
@@ -17,13 +19,15 @@ async function post(name, payload) {
     body: JSON.stringify(payload),
   });
   if (!response.ok) {
-    let detail = `${response.status} ${response.statusText}`;
+    let body = null;
     try {
-      detail = (await response.json()).detail || detail;
+      body = await response.json();
     } catch {
-      // not JSON: keep the status line
+      // not JSON (a proxy's page): the status line is the one problem
     }
-    throw new LabError(detail, response.status);
+    const detail = body?.detail || `${response.status} ${response.statusText}`;
+    const problems = body?.problems || [{ field: null, text: detail, rule: null, limit: null }];
+    throw new LabError(detail, response.status, problems);
   }
   return response;
 }
