@@ -105,3 +105,26 @@ def test_separated_classes_are_not_called_converged():
     assert separated.status is gdlab.Status.DIVERGED and "perfectly separated" in separated.message
     mixed = gdlab.fit({"x": x, "y": np.array([0.0, 1, 0, 1, 0, 1])}, y="y", x="x", family="logistic")
     assert mixed.status is gdlab.Status.CONVERGED
+
+
+def test_separated_classes_have_no_standard_errors_to_read():
+    """Wald standard errors taken where the steps stopped (1e150 beside coefficients of 1e300) read
+    as z of 1e149 and p < 2e-16 ***: a significance that does not exist. They are not given: NA in
+    the summary, no stars, null in the dictionary, and what reads them is refused in words."""
+    import gdlab
+
+    data = {"x": [1.0, 2, 3, 4], "y": [0.0, 0, 1, 1]}
+    for kwargs in ({"formula": "y ~ x"}, {"y": "y", "x": "x"}):
+        result = gdlab.fit(data, family="logistic", **kwargs)
+        assert np.isnan(result.stats.se).all() and np.isnan(result.stats.pvalue).all()
+        rows = result.summary().splitlines()[2:4]
+        assert all(row.split()[2:5] == ["NA", "NA", "NA"] and "*" not in row for row in rows), rows
+        assert set(result.to_dict()["std_errors"].values()) == {None}
+        for read in (
+            result.conf_int,
+            lambda: result.test("x = 0"),
+            lambda: result.predict(data, interval="confidence"),
+        ):
+            with pytest.raises(InputError, match="no standard errors.*classes are separated"):
+                read()
+    assert result.stats.deviance == pytest.approx(0, abs=1e-12)  # the deviances stand: 0 at saturation

@@ -146,7 +146,9 @@ def fit_logistic(
         )
     stats = None
     if solved is not None and solved.full_rank:
-        cov = solved.unscaled_inverse()
+        # Separated classes have no maximum: the Wald standard errors at wherever the steps stopped
+        # (1e150 beside coefficients of 1e300) would read as significant, so they are not given.
+        cov = np.full((X.shape[1], X.shape[1]), np.nan) if apart else solved.unscaled_inverse()
         mean = target.mean()
         null = (
             -2 * np.sum(target * np.log(mean) + (1 - target) * np.log(1 - mean))

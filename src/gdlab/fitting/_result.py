@@ -244,13 +244,13 @@ class Fit:
                 parameter="interval",
             )
         checked_alpha(alpha)
-        stats = self.stats
-        if self.model is not None or stats is None:
+        if self.model is not None or self.stats is None:
             raise InputError(
                 "interval= is given for linear fits and GLMs (x=... or a formula) with standard "
                 "errors: predict(data) without it gives the fitted values of this fit",
                 parameter="interval",
             )
+        stats = self._stats("interval")
         if self.family not in ("linear", "gaussian") or stats.sigma is None:
             return self._mean_interval(data, interval, alpha)
         design = self._rows(data)
@@ -277,8 +277,7 @@ class Fit:
                 f"{self.family} fit's interval='confidence' is its mean's",
                 parameter="interval",
             )
-        stats = self.stats
-        assert stats is not None
+        stats = self._stats("interval")
         family = GLM_FAMILIES["binomial" if self.family == "logistic" else self.family]
         design = self._rows(data)
         X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns]).astype(
@@ -340,12 +339,13 @@ class Fit:
         return wald(stats.coef, stats.cov, R, q, stats.df_inference, restrictions)
 
     def _stats(self, what: str) -> Inference:
-        if self.stats is None or self.stats.cov.size == 0:
+        stats = self.stats
+        if stats is None or stats.cov.size == 0 or not np.isfinite(stats.cov).all():
             raise InputError(
-                f"this fit has no standard errors, so no {what}: its design is rank-deficient or its "
-                "iterations did not converge (see its warnings)"
+                f"this fit has no standard errors, so no {what}: its design is rank-deficient, its "
+                "iterations did not converge, or its classes are separated (see its warnings)"
             )
-        return self.stats
+        return stats
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
@@ -430,7 +430,7 @@ class Fit:
             extra = []
             if s is not None:
                 p = float(s.pvalue[i])
-                extra = [f"{s.se[i]:.6g}", f"{s.statistic[i]:.4g}", format_p(p), stars(p).ljust(3)]
+                extra = [_na(s.se[i], ".6g"), _na(s.statistic[i], ".4g"), format_p(p), stars(p).ljust(3)]
             mine = [f"{self.coef[i]:.10g}"] if other else []
             rows.append([name, f"{self.closed_form[i]:.10g}", *extra, *mine])
         legend = ["  ---", f"  {LEGEND}"] if s is not None else []
@@ -560,3 +560,8 @@ def _stats_dict(stats: Inference) -> dict[str, Any]:
         "cov": [list(row) for row in stats.cov],
         "model_test": None if stats.model_test is None else stats.model_test.to_dict(),
     }
+
+
+def _na(value: float, spec: str) -> str:
+    """A number of the summary's table, or ``NA`` (as R prints it) where there is none."""
+    return "NA" if np.isnan(value) else format(value, spec)
