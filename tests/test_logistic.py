@@ -120,11 +120,14 @@ def test_separated_classes_have_no_standard_errors_to_read():
         rows = result.summary().splitlines()[2:4]
         assert all(row.split()[2:5] == ["NA", "NA", "NA"] and "*" not in row for row in rows), rows
         assert set(result.to_dict()["std_errors"].values()) == {None}
-        for read in (
-            result.conf_int,
-            lambda: result.test("x = 0"),
-            lambda: result.predict(data, interval="confidence"),
-        ):
-            with pytest.raises(InputError, match="no standard errors.*classes are separated"):
-                read()
+        calls = {
+            "conf_int": lambda fitted: fitted.conf_int(),
+            "test": lambda fitted: fitted.test("x = 0"),
+            "interval": lambda fitted: fitted.predict(data, interval="confidence"),
+        }
+        for what, read in calls.items():
+            with pytest.raises(
+                InputError, match=rf"no standard errors, so no {what}: .*classes are separated"
+            ):
+                read(result)
     assert result.stats.deviance == pytest.approx(0, abs=1e-12)  # the deviances stand: 0 at saturation
