@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -251,6 +251,29 @@ class Sentence(str):
     def spelled(self, spelling: Spelling) -> str:
         """The sentence with its parameters named as ``spelling`` writes them."""
         return self.words(spelling)
+
+    def __copy__(self) -> Sentence:
+        return self  # immutable, as a str
+
+    def __deepcopy__(self, memo: dict) -> Sentence:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Its words are a function (often a lambda), which does not pickle: it is written as the
+        # library says it, and read back as that text in every spelling.
+        return (Sentence, (_Said(str(self)),))
+
+
+class _Said:
+    """The words of a :class:`Sentence` read back from a pickle: one text for every spelling."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __call__(self, spelling: Spelling) -> str:
+        return self.text
 
 
 def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
