@@ -157,7 +157,7 @@ def _stepped(
         _complex_step(_gradient(form, names), len(names)) if _analytic(form.text) else _op_by_op(loss, start)
     )
     return trajectory_from_rows(
-        loss, method, start, table, code, probe, rate=rate, tol=tol, dtype=dtype, hessian=hessian
+        loss, method, start, table, code, probe, rate=rate, tol=tol, dtype=dtype, hessian=hessian, owned=True
     )
 
 

@@ -58,9 +58,9 @@ class Regime(enum.Enum):
         return self.value
 
 
-def _readonly(tree: object) -> object:
+def _readonly(tree: object, copy: bool = True) -> object:
     def freeze(leaf: object) -> np.ndarray:
-        arr = np.array(leaf)
+        arr = np.array(leaf) if copy else np.asarray(leaf).view()
         arr.setflags(write=False)
         return arr
 
@@ -130,10 +130,14 @@ class Trajectory:
     words: Callable[[Spelling], str] | None = field(default=None, compare=False, repr=False)
     facts: Any = field(default=None, compare=False, repr=False)
     _names: tuple[str, ...] = field(default=(), compare=False)
+    # The arrays were made for this Trajectory alone (views of a driver's table of rows that nothing
+    # else holds): made read-only where they are, not copied (a long run's table is gigabytes).
+    _owned: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("params", "loss", "grad"):
-            object.__setattr__(self, name, _readonly(getattr(self, name)))
+            object.__setattr__(self, name, _readonly(getattr(self, name), copy=not self._owned))
+        object.__setattr__(self, "_owned", False)  # a replace() with new arrays copies them
         if not self._names:
             from gdlab._pytree import component_names
 
