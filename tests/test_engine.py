@@ -1,11 +1,6 @@
 """The engine under every driver: one step, one stop rule, one wording."""
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +9,7 @@ import optax
 import pytest
 
 import gdlab
+from fresh import interrupted
 from gdlab._checks import Spelling
 from gdlab._engine import Facts, Outcome, Probe, Regime, describe, judge
 from helpers import lecture_loss, rosenbrock
@@ -213,22 +209,6 @@ def test_a_long_run_is_chunked_and_its_rows_are_exact():
     np.testing.assert_allclose(path.params, 2 - 12 * (1 - 1e-6 / 2) ** k, rtol=1e-10)
 
 
-def _interrupted(args: list[str], after: float, ready: bool = False) -> tuple[int, bytes]:
-    """Start ``python args``, send Ctrl-C ``after`` seconds later; its exit code and stderr."""
-    env = {**os.environ, "JAX_PLATFORMS": "cpu", "GDLAB_NO_CACHE": "1"}
-    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    if ready:
-        assert proc.stdout.readline().strip() == b"ready"
-    time.sleep(after)  # compiled and running
-    proc.send_signal(signal.SIGINT)
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail(f"Ctrl-C did not stop {args} within 20 s")
-    return proc.returncode, err
-
-
 def test_ctrl_c_stops_a_long_descent_promptly():
     script = textwrap.dedent(
         """
@@ -239,13 +219,13 @@ def test_ctrl_c_stops_a_long_descent_promptly():
         gdlab.descend(slow, -10.0, lr=1e-9, steps=10**9 - 1, tol=1e-30)
         """
     )
-    _, err = _interrupted(["-c", script], after=3, ready=True)
+    _, err, _ = interrupted(["-c", script], after=3, ready=True)
     assert b"KeyboardInterrupt" in err
 
 
 def test_ctrl_c_stops_a_long_sweep_on_the_command_line_with_exit_130():
     args = ["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "0.001:0.002:50", "--steps", "1000000000"]
-    code, err = _interrupted(["-m", "gdlab.cli", *args], after=6)
+    code, err, _ = interrupted(["-m", "gdlab.cli", *args], after=6)
     assert code == 130 and b"interrupted" in err
 
 
