@@ -176,8 +176,10 @@ def _sgd_run(f, method: Method, init, data, lr, key, plan: _Plan, whole: bool):
         code = Outcome(int(carry[2]))
     if pace.per_step and (len(kept) > 1 or entry.traces[0] == traced):
         entry.seconds[cost] = pace.per_step  # not a lone chunk's time that a compile inflated
+    if len(kept) == 1:  # views of the chunk's buffers, or copies of them: the Trajectory copies
+        return (*kept[0], code, False)
     P, L, G = (jax.tree.map(lambda *parts: np.concatenate(parts), *part) for part in zip(*kept, strict=True))
-    return P, L, G, code
+    return P, L, G, code, True  # made here alone: the Trajectory keeps them as they are
 
 
 def sgd(
@@ -323,7 +325,7 @@ def sgd(
     key = jax.random.key(int(seed))
     whole = (epochs * (n // size) + 1) * n <= WHOLE_ROWS
     plan = _Plan(n, n // size, size, epochs, bool(shuffle))
-    P, L, G, code = _sgd_run(loss, spec, start, arrays, np.asarray(rate, dt), key, plan, whole)
+    P, L, G, code, owned = _sgd_run(loss, spec, start, arrays, np.asarray(rate, dt), key, plan, whole)
     rows = L.shape[0]
     loss_values, params, grads = L, P, G
     name = f"sgd ({spec.name}, batch {size})"
@@ -351,6 +353,7 @@ def sgd(
         status=code.status,
         message=message,
         loss_fn=functools.partial(_on_all, loss, arrays),
+        _owned=owned,
     )
 
 
