@@ -415,3 +415,19 @@ def test_a_loss_and_the_results_that_hold_it_survive_a_pickle():
     ):
         read = pickle.loads(pickle.dumps(result))
         assert str(read) == str(result) and read.to_dict() == result.to_dict()
+
+
+@pytest.mark.parametrize("module", ["np", "numpy", "math"])
+def test_a_listed_function_may_be_called_through_numpy_as_formulas_write_it(module):
+    """patsy's and statsmodels' formulas write np.log(x): the listed function, read by name (the
+    same value, derivative and exact form); nothing else of the module is reachable."""
+    typed = parse(f"{module}.log(b) + {module}.exp(b/2)")
+    plain = parse("log(b) + exp(b/2)")
+    assert float(typed(b=2.0)) == float(plain(b=2.0))
+    assert str(typed.sympy) == str(plain.sympy)
+    assert float(gdlab.grad(typed)(2.0)) == pytest.approx(float(gdlab.grad(plain)(2.0)), rel=1e-15)
+    with pytest.raises(ExpressionError, match=rf"unknown function '{module}.log1p'; did you mean log10\?"):
+        parse(f"{module}.log1p(b)")
+    for text in (f"{module}.loadtxt('x')", f"{module}.system(b)", f"{module}.pi * b", "os.system(b)"):
+        with pytest.raises(ExpressionError):
+            parse(text)

@@ -340,3 +340,13 @@ def test_a_model_typed_as_a_formula_is_pointed_to_model():
     with pytest.raises(InputError) as plain:  # a missing column of plain terms is only that
         gdlab.fit(data, "yd ~ q")
     assert "model" not in str(plain.value)
+
+
+def test_numpys_functions_in_a_formula_are_named_as_statsmodels_names_them():
+    x = np.arange(1.0, 21.0)
+    data = pd.DataFrame({"x": x, "y": 2 * np.log(x) + np.sin(x) / 10})
+    mine = gdlab.fit(data, "y ~ np.log(x) + np.sqrt(x)")
+    theirs = smf.ols("y ~ np.log(x) + np.sqrt(x)", data).fit()
+    assert list(mine.names) == list(theirs.params.index) == ["Intercept", "np.log(x)", "np.sqrt(x)"]
+    np.testing.assert_allclose(mine.coef, theirs.params.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(mine.predict(data.head(3)), theirs.predict(data.head(3)), rtol=1e-12)

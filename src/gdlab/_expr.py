@@ -473,6 +473,12 @@ class _Compiler:
         return whole(node)
 
     def _Call(self, node: ast.Call):
+        f = node.func
+        if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in MODULES:
+            name = f"{f.value.id}.{f.attr}"  # not a listed function (those are read without the module)
+            raise self.fail(
+                f"unknown function {name!r}{_suggest(f.attr, FUNCTIONS)} (allowed: {', '.join(FUNCTIONS)})", f
+            )
         if not isinstance(node.func, ast.Name):
             raise self.fail("only the listed functions may be called, by name", node)
         name = node.func.id
@@ -851,6 +857,26 @@ def parse(
     )
 
 
+MODULES = ("np", "numpy", "math")
+"""Module names a listed function may be called through, as patsy's and statsmodels' formulas
+write them (``np.log(x)``): ``np.log`` is ``log``; nothing else of those modules is reachable."""
+
+
+def _read_module_names(tree: ast.AST) -> None:
+    """``np.log(x)``, ``numpy.exp(x)``, ``math.sqrt(x)`` read as ``log(x)``, ``exp(x)``, ``sqrt(x)``,
+    in place (a walk, not a recursion: the tree may be deep)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Attribute) and _module_call(f) and f.attr in FUNCTIONS:
+                node.func = ast.copy_location(ast.Name(id=f.attr, ctx=ast.Load()), f)
+
+
+def _module_call(f: ast.Attribute) -> bool:
+    """Whether ``f`` is ``np.name``, ``numpy.name`` or ``math.name``."""
+    return isinstance(f.value, ast.Name) and f.value.id in MODULES
+
+
 def _checked_tree(text: str) -> tuple[str, ast.Expression]:
     """The text normalised and parsed, its size and depth checked (nothing compiled yet)."""
     clean = _normalise(text)
@@ -877,6 +903,7 @@ def _checked_tree(text: str) -> tuple[str, ast.Expression]:
         raise ExpressionError(f"the expression has {nodes} parts; the limit is {MAX_NODES}")
     if _depth(tree) > MAX_DEPTH * 2:
         raise ExpressionError("the expression is too deeply nested")
+    _read_module_names(tree)
     return clean, tree
 
 
