@@ -481,3 +481,28 @@ def test_columns_numbered_as_an_array_or_a_frame_numbers_them_can_be_named_by_nu
         assert by_number.coefficients["0"] == pytest.approx(2.0)
     with pytest.raises(InputError, match="y must be the name of one column; got True"):
         fit(A, y=True, x=[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"y": "y", "x": "hours"},
+        {"formula": "y ~ np.log(hours + 1)"},
+        {"y": "y", "model": "a*hours + b", "init": {"a": 1.0, "b": 0.0}},
+    ],
+)
+def test_new_rows_without_a_column_the_fit_reads_are_told_its_name(kwargs):
+    """The fit's column name is the one to give (its formula cannot change now): "did you mean
+    'hour'?" pointed the other way."""
+    from gdlab import fit as fitted
+
+    result = fitted({"hours": np.arange(10.0), "y": 2 * np.arange(10.0) + 1}, **kwargs)
+    with pytest.raises(
+        InputError,
+        match=r"^the new rows have no column 'hours', which this fit reads "
+        r"\(they have 'hour': name it 'hours'\)$",
+    ):
+        result.predict({"hour": [1.0]})
+    with pytest.raises(InputError, match=r"\(their columns: 'z', 'w'\)$"):
+        result.predict({"z": [1.0], "w": [2.0]})
+    assert np.isfinite(result.predict({"hours": [1.0]})).all()

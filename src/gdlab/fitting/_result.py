@@ -8,7 +8,7 @@ of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, final
 
@@ -207,6 +207,7 @@ class Fit:
         if interval is not None:
             return self._interval(data, interval, alpha)
         if self._predictor is not None:
+            _check_new_rows(data, tuple(self._predictor.columns))
             return np.asarray(self._predictor(data, self.coef))
         eta = self._rows(data).matvec(self.coef.astype(self.dtype))
         if self.family == "logistic":
@@ -220,6 +221,7 @@ class Fit:
         """The design of new rows, read from their columns (a column of ones first with an intercept)."""
         if self.terms is not None and not _holds(data, self.x):  # a formula's: coded with the levels fitted
             read = [c for c in self.terms.formula.columns() if c not in self.terms.formula.response.columns]
+            _check_new_rows(data, read)
             levels = {c: v for c, v in self.terms.levels.items() if c in read}
             rows = as_table(data, columns=read, categories=levels)
             made = self.terms.design(dict(rows.columns), rows.n)
@@ -229,6 +231,7 @@ class Fit:
         if self.terms is not None:  # the design's columns by name (names may hold commas)
             table = as_table({c: data[c] for c in self.x}, dtype=self.dtype)
         else:
+            _check_new_rows(data, self.x)
             table = as_table(data, columns=self.x, dtype=self.dtype)
         return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
@@ -517,6 +520,23 @@ _COVARIANCES = {
     "HC3": "HC3 (robust to heteroskedasticity, jackknife-like)",
     "cluster": "clustered by groups",
 }
+
+
+def _check_new_rows(data: DataLike, columns: Sequence[str]) -> None:
+    """Refuse new rows (a dict or DataFrame) that lack a column the fit reads, saying which of
+    theirs is likely it: the fit's name is the one to give (its formula cannot change)."""
+    if isinstance(data, Mapping):
+        keys = [str(k) for k in data]
+    elif isinstance(data, Table) or type(data).__name__ == "DataFrame":
+        keys = [str(k) for k in data.columns]
+    else:
+        return  # a path or an array: as_table says what is wrong
+    for column in columns:
+        if column not in keys:
+            near = closest(column, keys)
+            theirs = ", ".join(map(repr, keys[:8])) + (", ..." if len(keys) > 8 else "")
+            hint = f" (they have {near!r}: name it {column!r})" if near else f" (their columns: {theirs})"
+            raise InputError(f"the new rows have no column {column!r}, which this fit reads{hint}")
 
 
 def _holds(data: DataLike, columns: tuple[str, ...]) -> bool:
