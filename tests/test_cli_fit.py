@@ -184,3 +184,34 @@ def test_a_missing_start_is_shown_as_the_init_option_is_typed(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "as in --init a=1,k=1,c=1" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        # Gauss-Newton leaving the finite numbers: its sentence names a method and the start
+        (
+            {"model": "b1*(1-exp(-b2*t))", "init": {"b1": 1.0, "b2": 0.1}, "method": "gauss-newton"},
+            ["--method lm", "(--init)"],
+        ),
+        # a descent beside the closed form that runs out of steps
+        ({"x": "t", "method": "gd", "steps": 3, "standardize": False}, ["raise --steps"]),
+        # a descent beside the closed form whose rate is past 2/L
+        ({"x": "t", "method": "gd", "lr": 5.0, "steps": 50}, ["lower --lr"]),
+    ],
+)
+def test_a_fits_every_sentence_names_the_command_lines_options(kwargs, words):
+    """A fit's ending and warnings are sentences each front end words: the command line's summary
+    says --method lm, not method='lm', and says each thing once."""
+    import gdlab
+    from gdlab.cli._options import CLI
+
+    t = np.arange(1.0, 15.0)
+    data = {"t": t, "y": 3 * (1 - np.exp(-0.4 * t)) + 0.01 * np.sin(t)}
+    said = gdlab.fit(data, y="y", **kwargs).summary(CLI)
+    for word in words:
+        assert word in said, said
+    for python in ("method='lm'", "(init)", "raise steps", "lower lr"):
+        assert python not in said, said
+    lines = [line.strip() for line in said.splitlines() if ":" in line]
+    assert len(lines) == len(set(lines)), said

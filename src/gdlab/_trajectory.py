@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
-from gdlab._checks import PYTHON, Spelling
+from gdlab._checks import PYTHON, Spelling, spelled
 from gdlab._io import atomic_path
 from gdlab._json import dumps, plain
 from gdlab._lazy import lazy
@@ -216,7 +216,7 @@ class Trajectory:
 
     def message_in(self, spelling: Spelling) -> str:
         """:attr:`message`, naming the parameters as ``spelling`` writes them."""
-        return self.message if self.words is None else self.words(spelling)
+        return str(spelled(self.message, spelling)) if self.words is None else self.words(spelling)
 
     def summary(self, spelling: Spelling = PYTHON) -> dict[str, object]:
         """How it went, without the rows: method, rate, status, message, start, final and their losses."""

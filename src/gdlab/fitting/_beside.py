@@ -16,7 +16,7 @@ import numpy as np
 import optax
 
 from gdlab import _checks
-from gdlab._checks import LIMITS
+from gdlab._checks import LIMITS, Sentence, spelled
 from gdlab._engine import Outcome, describe, judge
 from gdlab._methods import Method, reads_loss, resolve_method
 from gdlab._trajectory import Status, Trajectory
@@ -231,9 +231,10 @@ def _why_far(
     report = Stability.of(eigenvalues(Z, factor))
     L, mu = report.L, report.mu
     head = f"{name} stopped {off:.2g} (relative) from the {reference}"
-    reasons = []
+    reasons: list[str] = []
     if rate is not None and name in ("gd", "sgd", "momentum", "nesterov") and rate >= report.critical_lr:
-        reasons.append(f"{report.explain(rate)}: lower lr")
+        explained = report.explain(rate)
+        reasons.append(Sentence(lambda s: f"{explained}: lower {s.name('lr')}"))
     if mu <= 1e-12 * L:
         reasons.append(
             "the loss is flat along a direction (the Hessian's smallest eigenvalue is ~0: nearly collinear "
@@ -246,8 +247,11 @@ def _why_far(
             f"about {min(report.condition, 1e15):.2g} steps per factor of e along the flattest direction"
         )
     if path.status is Status.MAX_STEPS:
-        reasons.append(f"it ran out of steps ({settings.steps:,}): raise steps")
-    return (f"{head}: {'; '.join(reasons) or path.message}",)
+        steps = settings.steps
+        reasons.append(Sentence(lambda s: f"it ran out of steps ({steps:,}): raise {s.name('steps')}"))
+    return (
+        Sentence(lambda s: f"{head}: {'; '.join(str(spelled(r, s)) for r in reasons) or path.message_in(s)}"),
+    )
 
 
 def _sgd_rate(Z: np.ndarray, size: int, factor: float = 2.0) -> tuple[float, str]:
@@ -312,7 +316,7 @@ def _descend_sgd(
         dtype=dtype,
     )
     if path.status not in (Status.CONVERGED, Status.MAX_STEPS):  # an SGD run takes every step it is given
-        notes += (f"sgd: {path.message}",)
+        notes += (Sentence(lambda s: f"sgd: {path.message_in(s)}"),)
     return path, rate, source, notes
 
 

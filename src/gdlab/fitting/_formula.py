@@ -503,9 +503,7 @@ def _in_units(path: Trajectory, scale: np.ndarray, params: tuple[str, ...]) -> T
 
 
 def _notes(path: Trajectory) -> tuple[str, ...]:
-    if path.status is Status.CONVERGED:
-        return ()
-    return (f"{path.method}: {path.message}",)
+    return stopped(path, path.method)
 
 
 def _beside(

@@ -109,6 +109,7 @@ def _newton_path(
         lr=None,
         status=said,
         message=message,
+        words=None if converged or apart else functools.partial(describe, facts),
         loss_fn=functools.partial(_mean_log_loss_of, data),
     )
 

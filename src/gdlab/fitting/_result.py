@@ -441,10 +441,12 @@ class Fit:
         lines = [self._title(), *table(rows), *legend, *references, *self._measures()]
         if self.max_difference is not None:
             lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
+        said = ""
         if self.trajectory is not None:
             rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({spelled(self.lr_source, spelling)})"
+            said = f"{self.method}: {self._message(spelling)}"  # a warning saying the same is not said again
             lines.append(f"  {self.method}{rate}: {self._message(spelling)}")
-        warnings = [f"  warning: {spelled(w, spelling)}" for w in self.warnings]
+        warnings = [f"  warning: {w}" for w in (spelled(w, spelling) for w in self.warnings) if w != said]
         return "\n".join([*(str(spelled(line, spelling)) for line in lines), *warnings])
 
     def _measures(self) -> list[Any]:

@@ -235,4 +235,6 @@ def adaptive_rate(spec: Method) -> tuple[float, Sentence]:
 def stopped(path: Trajectory, name: str) -> tuple[str, ...]:
     """What a descent that did not converge says beside the closed form: the engine's sentence for
     its ending, named by the method (nothing when it converged). Every fit's descent says it so."""
-    return () if path.status is Status.CONVERGED else (f"{name}: {path.message}",)
+    if path.status is Status.CONVERGED:
+        return ()
+    return (Sentence(lambda s: f"{name}: {path.message_in(s)}"),)  # each front end names its options
