@@ -470,6 +470,19 @@ def test_a_constant_response_or_an_exact_fit_says_its_statistics_are_undefined()
     exact = fit({"a": a, "y": 1 + 2 * a}, y="y", x="a")
     assert exact.stats.rss == 0 and exact.stats.r2 == 1 and np.all(np.isnan(exact.stats.pvalue))
     assert "the fit is exact" in exact.warnings[-1]
+    # a formula says the same, and a fit with as many coefficients as rows says its own, each with
+    # the standard errors it has: 0, or none at all
+    t = np.arange(1.0, 8.0)
+    curve = fit({"t": t, "y": 3 * np.exp(-0.4 * t)}, y="y", model="a*exp(-k*t)", init={"a": 1.0, "k": 0.1})
+    assert curve.warnings[-1] == exact.warnings[-1] and np.all(curve.stats.se == 0)
+    for few in (
+        fit({"a": a[:2], "y": 1 + 2 * a[:2]}, y="y", x="a"),
+        fit(
+            {"t": t[:2], "y": 3 * np.exp(-0.4 * t[:2])}, y="y", model="a*exp(-k*t)", init={"a": 1.0, "k": 0.1}
+        ),
+    ):
+        assert few.warnings[-1].startswith("the fit has as many coefficients as rows")
+        assert few.stats is None or np.all(np.isnan(few.stats.se))
 
 
 def test_columns_numbered_as_an_array_or_a_frame_numbers_them_can_be_named_by_number():

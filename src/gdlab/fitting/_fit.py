@@ -544,15 +544,15 @@ def _linear(
     closed = np.asarray(solved.coef, dtype=np.float64)
     stats = _inference.linear(solved, design, target.astype(np.float64, copy=False), intercept)
     notes = solved.messages()
-    if stats.rss == 0 or target.min() == target.max():
+    exact = _inference.exact_note(stats.rss, stats.df_resid)
+    if target.min() == target.max():
         notes = (
             *notes,
             f"{response!r} is constant ({target[0]:g} in every row): there is nothing to explain, so "
-            "the standard errors are 0 and t, p and R² are undefined"
-            if target.min() == target.max()
-            else "the fit is exact (every residual is 0), so the standard errors are 0 and t and p "
-            "are undefined",
+            "the standard errors are 0 and t, p and R² are undefined",
         )
+    elif exact is not None:
+        notes = (*notes, exact)
     result = Fit(
         y=response,
         names=coefficients,

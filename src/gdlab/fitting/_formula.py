@@ -44,7 +44,7 @@ from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
 from gdlab.fitting import _minpack
-from gdlab.fitting._inference import Inference, nonlinear
+from gdlab.fitting._inference import Inference, exact_note, nonlinear
 from gdlab.fitting._result import Fit, Later
 from gdlab.fitting._settings import (
     CURVATURE_RATES,
@@ -359,7 +359,7 @@ def fit_formula(
         n=table.n,
         lr=None,
         trajectory=path,
-        warnings=_notes(path),
+        warnings=_notes(path, table.n - len(params)),
         dropped=table.dropped,
         intercept=False,
         dtype=dt,
@@ -502,8 +502,13 @@ def _in_units(path: Trajectory, scale: np.ndarray, params: tuple[str, ...]) -> T
     )
 
 
-def _notes(path: Trajectory) -> tuple[str, ...]:
-    return stopped(path, path.method)
+def _notes(path: Trajectory, df_resid: int) -> tuple[str, ...]:
+    """How the run ended, when it did not converge; else what its standard errors are, where the
+    formula fits every row (as a linear fit says it)."""
+    if path.status is not Status.CONVERGED:
+        return stopped(path, path.method)
+    exact = exact_note(float(path.loss[-1]), df_resid)
+    return () if exact is None else (exact,)
 
 
 def _beside(

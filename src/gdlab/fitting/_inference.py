@@ -182,6 +182,30 @@ class Inference:
         return np.column_stack([self.coef - q * self.se, self.coef + q * self.se])
 
 
+def exact_note(rss: float, df_resid: float) -> str | None:
+    """What a least-squares fit without residual variation says of its standard errors, for linear
+    fits and formulas alike (``None`` when it has some).
+
+    Example:
+        >>> exact_note(0.0, 0)[:48]
+        'the fit has as many coefficients as rows (no res'
+        >>> exact_note(0.0, 5)[:52]
+        'the fit is exact (every residual is 0), so the stand'
+        >>> exact_note(2.5, 8) is None
+        True
+    """
+    if df_resid <= 0:
+        return (
+            "the fit has as many coefficients as rows (no residual degrees of freedom), so the "
+            "standard errors, t and p are undefined"
+        )
+    if rss == 0:
+        return (
+            "the fit is exact (every residual is 0), so the standard errors are 0 and t and p are undefined"
+        )
+    return None
+
+
 def format_p(p: float) -> str:
     """A p-value as R prints it: ``<2e-16`` below the float64 resolution R uses."""
     if not np.isfinite(p):
