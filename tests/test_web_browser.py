@@ -128,6 +128,36 @@ def test_typing_shows_the_check_and_keeps_the_picture(watched):
     w.errors = [e for e in w.errors if "status of 422" not in e]
 
 
+def test_a_refused_loss_keeps_the_banner_and_the_derivatives_of_the_loss_drawn(watched):
+    """A loss refused at the start and then one refused as text: the banner stays up, saying so,
+    and the derivatives beside the picture are those of the loss it draws, never the refused one's."""
+    w = watched()
+    page = w.open()
+    box, error = page.get_by_test_id("expression"), page.get_by_test_id("error")
+    plain = page.get_by_test_id("derivative").locator(".lab-formula").first
+    box.fill("exp(exp(exp(b)))")
+    expect(plain).to_have_attribute("data-plain", "L = exp(exp(exp(b)))", timeout=30_000)
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
+    box.fill("b^1000000")
+    expect(error).to_contain_text("not finite at the start", timeout=30_000)
+    expect(error).to_contain_text("The picture shows the last run")
+    expect(page.get_by_test_id("check")).to_contain_text("b**1000000")  # its parse is in
+    expect(plain).to_have_attribute("data-plain", "L = exp(exp(exp(b)))")
+    box.fill("__import__('os')")
+    expect(error).to_contain_text("Loss: the character", timeout=30_000)
+    expect(error).to_contain_text("The picture shows the last run")
+    assert "\n" not in error.inner_text()  # the caret lines are under the loss, not in the banner
+    expect(page.get_by_test_id("check")).to_contain_text("^")
+    expect(plain).to_have_attribute("data-plain", "L = exp(exp(exp(b)))")
+    assert page.get_by_test_id("params").inner_text() == "Parameters: b"
+    box.fill("")
+    expect(error).to_contain_text("Loss: is empty")
+    box.fill("exp(b)")
+    expect(error).to_be_hidden(timeout=30_000)
+    expect(plain).to_have_attribute("data-plain", "L = exp(b)", timeout=30_000)
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
 def test_the_browser_language_is_the_default(watched):
     w = watched(locale="ko-KR")
     page = w.open("")

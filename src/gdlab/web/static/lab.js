@@ -288,7 +288,9 @@ export function mount(root, backend, options = {}) {
     if (ui.swatches) ui.swatches.hidden = list.some((p) => p.field === "rates"); // "0,5" is not the rates 0 and 5
     if (!ui.error) return;
     // A field the page has no input for is named as the server names it.
-    const what = list.map((p) => (FIELDS[p.field] ? `${t(FIELDS[p.field])}: ${translate(p)}` : p.field ? `${p.field}: ${p.text}` : p.text)).join("; ");
+    // A loss's refusal is said in its first line: the lines that point at the place stay under the loss.
+    const line = (text) => String(text).split("\n")[0];
+    const what = list.map((p) => (FIELDS[p.field] ? `${t(FIELDS[p.field])}: ${line(translate(p))}` : p.field ? `${p.field}: ${line(p.text)}` : line(p.text))).join("; ");
     const shown = { sweep: sweepResult, phase: phaseResult }[state.v] ?? result;
     ui.error.textContent = list.length ? t(shown ? "notRun" : "notRunEmpty").replace("{what}", what) : "";
     ui.error.hidden = !list.length || state.v === "fit"; // the fit says its own refusals under its formula
@@ -338,6 +340,7 @@ export function mount(root, backend, options = {}) {
     setView(state.v, false);
     showProblems(problems);
     if (parsed) showParse(parsed);
+    else derivatives();
     redraw();
     drawSweep();
     drawPhase();
@@ -356,8 +359,8 @@ export function mount(root, backend, options = {}) {
       type: "text", class: "lab-expr", value: state.e, spellcheck: "false", autocomplete: "off",
       "data-testid": "expression", "aria-label": t("expression"),
       // The old loss's animation stops while a new one is typed (its frames would hold up the
-      // new loss's answer); an empty box has nothing to run.
-      oninput: (ev) => { state.e = ev.target.value; commit(); pause(); validate(); if (state.e.trim()) typedRun(); },
+      // new loss's answer). An empty box is sent too: its refusal is said above the picture.
+      oninput: (ev) => { state.e = ev.target.value; commit(); pause(); validate(); typedRun(); },
     });
     ui.check = h("pre", { class: "lab-check", "data-testid": "check", "aria-live": "polite" });
     ui.found = h("div", { class: "lab-found", "data-testid": "params" });
@@ -690,11 +693,41 @@ export function mount(root, backend, options = {}) {
   }
 
   // ---- talking to gdlab ----
+  // The parses of the last few losses, by loss and data: the derivatives shown are those of the
+  // loss the picture draws (drawnKey), which is not the loss typed while that one is refused.
+  const parses = new Map();
+  let drawnKey = null;
+  const keyOf = (expression, data) => `${data || ""}\n${expression}`;
+  function keep(key, out) {
+    parses.delete(key);
+    parses.set(key, out);
+    if (parses.size > 32) parses.delete(parses.keys().next().value);
+  }
+  // The derivatives of the loss drawn (of the loss typed until a first picture is drawn).
+  function derivatives() {
+    const p = drawnKey === null ? parsed : parses.get(drawnKey);
+    if (p) showDeriv(p);
+    else if (drawnKey === null) ui.deriv.replaceChildren();
+  }
+  async function drawn(expression, data) {
+    drawnKey = keyOf(expression, data);
+    if (parses.has(drawnKey)) { derivatives(); return; }
+    const key = drawnKey;
+    try {
+      keep(key, await backend.call("parse", { expression, data }));
+      if (key === drawnKey) derivatives();
+    } catch {
+      // a loss that ran parses: nothing to say here should it not
+    }
+  }
+
   let parseSeq = 0;
   const validateSoon = debounce(async () => {
     const seq = ++parseSeq;
     try {
+      const key = keyOf(state.e, state.d);
       const out = await backend.call("parse", { expression: state.e, data: state.d });
+      keep(key, out);
       if (seq !== parseSeq) return;
       const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
       parsed = { ...out, dataName: state.d };
@@ -708,17 +741,12 @@ export function mount(root, backend, options = {}) {
   }, 120);
   function validate() { validateSoon(); }
 
+  // The loss typed: its check, its parameters and their starts.
   function showParse(p) {
     ui.check.textContent = `✓ ${t("valid")}: ${p.text}`;
     ui.check.className = "lab-check good";
     ui.found.textContent = `${t("params")}: ${p.params.join(", ") || "—"}${p.data.length ? ` · ${t("data")}: ${p.data.join(", ")}` : ""}`;
-    const symbol = (n) => n.replace(/^([A-Za-z]+)_?(\d+)$/, "$1_{$2}");
-    ui.deriv.replaceChildren(h("span", { class: "lab-label" }, t("derivative")),
-      formula(`L = ${p.latex}`, `L = ${p.text}`),
-      ...p.params.map((n) => p.derivatives[n] === null
-        ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
-        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)),
-      ...(p.notes || []).map((text) => h("small", { class: "lab-symbolic-note", "data-testid": "symbolic-note" }, text)));
+    derivatives();
     for (const n of p.params) {
       const width = (p.shapes && p.shapes[n] && p.shapes[n][0]) || 0; // a vector of the matrix form
       const now = state.s[n];
@@ -731,6 +759,17 @@ export function mount(root, backend, options = {}) {
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
     sgdFields();
+  }
+
+  // The loss drawn and its derivatives (a parse's answer).
+  function showDeriv(p) {
+    const symbol = (n) => n.replace(/^([A-Za-z]+)_?(\d+)$/, "$1_{$2}");
+    ui.deriv.replaceChildren(h("span", { class: "lab-label" }, t("derivative")),
+      formula(`L = ${p.latex}`, `L = ${p.text}`),
+      ...p.params.map((n) => p.derivatives[n] === null
+        ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
+        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)),
+      ...(p.notes || []).map((text) => h("small", { class: "lab-symbolic-note", "data-testid": "symbolic-note" }, text)));
   }
 
   // A formula typeset by KaTeX (served with the page, as MathML) when it is there, else as text.
@@ -787,6 +826,7 @@ export function mount(root, backend, options = {}) {
       state.s = out.start; // the start the runs began from, for the loss as it is now
       if (renamed) { commit(); starts(); }
       result = out;
+      drawn(asked.expression, asked.data);
       land = out.landscape ? withContour(out.landscape) : kept ? land : null;
       maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
       frames = Math.min(maxStep, MAX_FRAMES);
@@ -806,7 +846,7 @@ export function mount(root, backend, options = {}) {
         ui.check.textContent = loss.map((p) => p.text).join("; ");
         ui.check.className = "lab-check bad";
       }
-      showProblems(list.filter((p) => p.field !== "expression")); // the last picture stays
+      showProblems(list); // the last picture stays, and the banner says it is not of the loss typed
     } finally {
       busy = false;
       if (waiting !== null) { const again = waiting; waiting = null; runNow(again); }
