@@ -14,7 +14,7 @@ import math
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -1072,3 +1072,43 @@ def test_no_wcag_2_1_a_or_aa_violations_by_axe_core(watched, where, ready, size)
     found = page.evaluate(AXE_RUN, WCAG)
     assert found["passes"] > 10  # the rules really ran
     assert found["violations"] == []
+
+
+def labels_outside(page, testid: str, axis: str) -> tuple[int, list[str]]:
+    """How many tick labels an axis of a picture has, and those not wholly inside the picture."""
+    return page.evaluate(
+        """([testid, axis]) => {
+            const plot = document.querySelector(`[data-testid="${testid}"]`);
+            const box = plot.getBoundingClientRect();
+            const labels = [...plot.querySelectorAll(`g.${axis}tick text`)];
+            const out = labels.filter((t) => {
+                const r = t.getBoundingClientRect();
+                return r.left < box.left - 0.5 || r.right > box.right + 0.5;
+            });
+            return [labels.length, out.map((t) => t.textContent)];
+        }""",
+        [testid, axis],
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "start"),
+    [
+        ("exp(exp(exp(b)))", "-10"),
+        ("exp(exp(exp(b)))", "0"),
+        ("1e12*b^2 + 123456.789", "3"),
+        ("1e-9*(b-1)^2", "5"),
+    ],
+)
+def test_tick_labels_fit_in_the_pictures(watched, tmp_path, loss, start):
+    """The loss against b and against the iteration keep their tick labels whole (2.718406, not
+    .718406), for values that hardly change, large and tiny ones; the history labels its loss."""
+    w = watched()
+    page = w.open(f"?e={quote(loss)}&s=b:{start}&r=0.5,2&n=60&lang=en&x=4")
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_folder(tmp_path) / f"ticks-{loss[:8]}-{start}.png"))
+    for testid in ("plot", "history"):
+        for axis in ("x", "y"):
+            count, outside = labels_outside(page, testid, axis)
+            assert count >= 2 and outside == [], (testid, axis, count, outside)

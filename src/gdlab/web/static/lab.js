@@ -1057,9 +1057,10 @@ export function mount(root, backend, options = {}) {
       }
     });
     const layout = base();
-    // Powers of ten, never finance units (-600B) on a loss without a floor.
-    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false, exponentformat: "power" };
-    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad], exponentformat: "power" };
+    // Powers of ten, never finance units (-600B) on a loss without a floor; automargin: the margins
+    // widen to the tick labels (2.718406 on a loss that hardly changes over the window).
+    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false, exponentformat: "power", automargin: true };
+    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad], exponentformat: "power", automargin: true };
     layout.annotations = annotations;
     return [traces, layout];
   }
@@ -1118,8 +1119,8 @@ export function mount(root, backend, options = {}) {
     const begin = startOf(result);
     traces.push({ x: [begin[names[0]]], y: [begin[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
     const layout = base();
-    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false, exponentformat: "power" };
-    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false, exponentformat: "power" };
+    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false, exponentformat: "power", automargin: true };
+    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false, exponentformat: "power", automargin: true };
     return [traces, layout];
   }
 
@@ -1141,10 +1142,14 @@ export function mount(root, backend, options = {}) {
     layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)], automargin: true, exponentformat: "power" };
     layout.yaxis = { title: { text: t("loss") }, type: positive ? "log" : "linear", exponentformat: "power", automargin: true };
     if (positive) {
-      // Labels at powers of ten only, as many as fit the height: the 2s and 5s between stack up in large type.
+      // Labels at powers of ten only, as many as fit the height: the 2s and 5s between stack up in
+      // large type. A loss that stays within a decade has fewer than two powers of ten to label
+      // (none at all from 2.7 to 15): plotly.js chooses its labels there.
       const values = all.map(shown).filter((v) => v > 0);
-      const decades = Math.log10(Math.max(...values)) - Math.log10(Math.min(...values));
-      layout.yaxis.dtick = Math.max(1, Math.ceil(decades / ticksFor(ui.history, 1)));
+      const top = Math.log10(Math.max(...values));
+      const bottom = Math.log10(Math.min(...values));
+      if (Math.floor(top) - Math.ceil(bottom) >= 1) layout.yaxis.dtick = Math.max(1, Math.ceil((top - bottom) / ticksFor(ui.history, 1)));
+      else layout.yaxis.nticks = ticksFor(ui.history, 1);
     }
     return [traces, layout];
   }
