@@ -1112,3 +1112,21 @@ def test_tick_labels_fit_in_the_pictures(watched, tmp_path, loss, start):
         for axis in ("x", "y"):
             count, outside = labels_outside(page, testid, axis)
             assert count >= 2 and outside == [], (testid, axis, count, outside)
+
+
+def test_refused_rates_are_said_once_typing_pauses(watched):
+    """Rates run once typing pauses, valid or not: "0,5" and a 13th rate are refused without Tab."""
+    w = watched()
+    page = w.open()
+    rates = page.get_by_test_id("rates")
+    rates.fill("")
+    rates.press_sequentially("0,5", delay=60)
+    expect(page.get_by_test_id("error-rates")).to_contain_text("decimal point, not a comma", timeout=30_000)
+    expect(page.get_by_test_id("error")).to_be_visible()
+    rates.fill(", ".join(["0.1"] * 13))
+    expect(page.get_by_test_id("error-rates")).to_contain_text("13 rates; at most 12", timeout=30_000)
+    rates.fill("0.5, 1")
+    w.wait_for_runs(2)
+    expect(page.get_by_test_id("error-rates")).to_be_hidden(timeout=30_000)
+    assert rates.evaluate("(el) => el === document.activeElement")  # never left the field
+    w.errors = [e for e in w.errors if "status of 422" not in e]

@@ -368,18 +368,18 @@ export function mount(root, backend, options = {}) {
     ui.data = h("select", { "data-testid": "data", onchange: (ev) => { state.d = ev.target.value || null; commit(); validate(); runNow(true); } },
       h("option", { value: "", selected: !state.d }, t("noData")), h("option", { value: "cafe", selected: state.d === "cafe" }, "cafe (x, y)"));
     ui.starts = h("div", { class: "lab-starts", "data-testid": "starts" });
-    ui.rates = h("input", {
-      type: "text", value: state.r, "data-testid": "rates", spellcheck: "false",
-      onchange: (ev) => { state.r = ev.target.value; commit(); swatches(); scheduleRun(); },
-    });
+    // The numbers run once typing pauses (scheduleRun), as on Tab or Enter: valid ones draw, and
+    // the refusal of others ("0,5", a 13th rate) is said after the same pause, not at each key.
+    const rates = (ev) => { state.r = ev.target.value; commit(); swatches(); scheduleRun(); };
+    ui.rates = h("input", { type: "text", value: state.r, "data-testid": "rates", spellcheck: "false", oninput: rates, onchange: rates });
     ui.swatches = h("div", { class: "lab-swatches" });
     ui.method = h("select", { "data-testid": "method", onchange: (ev) => { state.m = ev.target.value; state.h = {}; commit(); hyper(); swatches(); scheduleRun(); } },
       methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     ui.hyper = h("div", { class: "lab-hyper" });
-    ui.steps = h("input", { type: "text", value: String(state.n), "data-testid": "steps", spellcheck: "false",
-      onchange: (ev) => { state.n = ev.target.value; commit(); scheduleRun(); } });
-    ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false",
-      onchange: (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); } });
+    const steps = (ev) => { state.n = ev.target.value; commit(); scheduleRun(); };
+    ui.steps = h("input", { type: "text", value: String(state.n), "data-testid": "steps", spellcheck: "false", oninput: steps, onchange: steps });
+    const tol = (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); };
+    ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false", oninput: tol, onchange: tol });
     ui.batch = h("input", { type: "text", value: typed(state.bs) ? String(state.bs) : "", placeholder: t("allRows"), "data-testid": "batch-size", spellcheck: "false",
       onchange: (ev) => { state.bs = typed(ev.target.value) ? ev.target.value : null; commit(); sgdFields(); scheduleRun(); } });
     ui.epochs = h("input", { type: "text", value: String(state.ep), "data-testid": "epochs", spellcheck: "false",
