@@ -1130,3 +1130,19 @@ def test_refused_rates_are_said_once_typing_pauses(watched):
     expect(page.get_by_test_id("error-rates")).to_be_hidden(timeout=30_000)
     assert rates.evaluate("(el) => el === document.activeElement")  # never left the field
     w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_the_preset_follows_the_loss_and_start(watched):
+    """A loss or start of one's own is "(your own)"; the preset's loss from its start is the preset again."""
+    w = watched()
+    page = w.open("?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2,4.5&n=60&t=1e-8&lang=en")
+    preset, box = page.get_by_test_id("preset"), page.get_by_test_id("expression")
+    expect(preset).to_have_value("lecture")
+    box.fill("(b/2-1)^4")
+    expect(preset).to_have_value("")
+    expect(preset.locator("option:checked")).to_have_text("(your own)")
+    box.fill("(b/2-1)^2")
+    expect(preset).to_have_value("lecture")
+    page.get_by_test_id("start-b").fill("-8")
+    page.get_by_test_id("start-b").blur()
+    expect(preset).to_have_value("")

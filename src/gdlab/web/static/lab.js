@@ -233,6 +233,18 @@ export function placeAmong(levels, log) {
 
 // ---- the lab -----------------------------------------------------------------------
 
+// The preset whose loss, data and start the state has ("" for the user's own): the loss typed
+// back to a preset's, from the preset's start, is that preset again.
+export function presetOf(s) {
+  const same = (a, b) => {
+    const x = flatStart(a);
+    const y = flatStart(b);
+    return Object.keys(x).length === Object.keys(y).length && Object.keys(y).every((k) => typed(x[k]) && Number(x[k]) === y[k]);
+  };
+  const p = PRESETS.find((q) => q.e === s.e && (q.d || null) === (s.d || null) && same(s.s, q.s));
+  return p ? p.id : "";
+}
+
 export function mount(root, backend, options = {}) {
   const Plotly = globalThis.Plotly;
   const initial = defaultState(options.language || (globalThis.navigator && navigator.language));
@@ -258,6 +270,7 @@ export function mount(root, backend, options = {}) {
   const t = (key) => words()[key] || key;
 
   function commit() {
+    if (ui.preset) ui.preset.value = presetOf(state);
     if (options.useURL) history.replaceState(null, "", `${location.pathname}?${stateToQuery(state)}`);
     if (options.onState) options.onState(state);
   }
@@ -352,9 +365,9 @@ export function mount(root, backend, options = {}) {
   }
 
   function controls() {
-    const presetSelect = h("select", { "data-testid": "preset", onchange: (ev) => usePreset(ev.target.value) },
+    const presetSelect = ui.preset = h("select", { "data-testid": "preset", onchange: (ev) => usePreset(ev.target.value) },
       h("option", { value: "" }, t("custom")),
-      PRESETS.map((p) => h("option", { value: p.id, selected: p.e === state.e && (p.d || null) === state.d }, PRESET_NAMES[p.id][state.lang])));
+      PRESETS.map((p) => h("option", { value: p.id, selected: p.id === presetOf(state) }, PRESET_NAMES[p.id][state.lang])));
     ui.expr = h("input", {
       type: "text", class: "lab-expr", value: state.e, spellcheck: "false", autocomplete: "off",
       "data-testid": "expression", "aria-label": t("expression"),
