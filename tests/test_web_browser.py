@@ -1146,3 +1146,19 @@ def test_the_preset_follows_the_loss_and_start(watched):
     page.get_by_test_id("start-b").fill("-8")
     page.get_by_test_id("start-b").blur()
     expect(preset).to_have_value("")
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (375, 800)])
+def test_the_banner_does_not_move_the_picture(watched, tmp_path, size):
+    """The "Not run" banner lies over the view: the pictures stay where they were."""
+    w = watched(size=size)
+    page = w.open()
+    where = lambda: [page.get_by_test_id(t).bounding_box()["y"] for t in ("plot", "history", "runs")]
+    before = where()
+    page.get_by_test_id("expression").fill("b^1000000")  # refused as a whole (no field's message above)
+    expect(page.get_by_test_id("error")).to_contain_text("not finite at the start", timeout=30_000)
+    page.screenshot(path=str(shots_folder(tmp_path) / f"banner-{size[0]}.png"), full_page=True)
+    assert where() == before
+    banner = page.get_by_test_id("error").bounding_box()
+    assert banner["x"] >= 0 and banner["x"] + banner["width"] <= size[0]
+    w.errors = [e for e in w.errors if "status of 422" not in e]
