@@ -222,6 +222,14 @@ def test_every_optimiser_gdlab_has_is_offered(client):
     assert next(m for m in offered if m["name"] == "adam")["settings"] == {"b1": 0.9, "b2": 0.999}
 
 
+def test_the_functions_a_loss_may_call_are_offered(client):
+    """The page waits while one of these names is half typed (si of sin), rather than send a parameter si."""
+    from gdlab._expr import FUNCTIONS
+
+    functions = client.post("/api/methods", json={}).json()["functions"]
+    assert functions == sorted(FUNCTIONS) and {"sin", "sqrt", "log10", "sigmoid"} <= set(functions)
+
+
 def test_an_optimiser_that_chooses_its_own_steps_runs_once_without_a_rate(client):
     import gdlab
 

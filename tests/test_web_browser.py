@@ -1162,3 +1162,28 @@ def test_the_banner_does_not_move_the_picture(watched, tmp_path, size):
     banner = page.get_by_test_id("error").bounding_box()
     assert banner["x"] >= 0 and banner["x"] + banner["width"] <= size[0]
     w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_a_function_name_half_typed_is_not_sent(watched):
+    """Typing sin( does not send s and si as parameters (no si axis, no start box for si); a name
+    left half typed is sent once typing pauses longer."""
+    w = watched()
+    sent: list[str] = []
+    w.page.on(
+        "request",
+        lambda r: sent.append(r.post_data_json["expression"]) if r.url.endswith("/api/descent") else None,
+    )
+    page = w.open("?e=b%5E2&s=b:3&r=0.5&n=20&lang=en")
+    box = page.get_by_test_id("expression")
+    box.press("End")
+    box.press_sequentially(" + sin(b)", delay=80)
+    expect(page.get_by_test_id("check")).to_contain_text("b**2 + sin(b)", timeout=30_000)
+    expect(page.get_by_test_id("derivative").locator(".lab-formula").first).to_have_attribute(
+        "data-plain", "L = b**2 + sin(b)", timeout=30_000
+    )
+    assert not [e for e in sent if e.endswith(("+ s", "+ si", "+ sin"))], sent
+    assert page.get_by_test_id("start-si").count() == 0
+    box.press_sequentially(" + s", delay=80)
+    expect(page.get_by_test_id("start-s")).to_be_visible(timeout=30_000)  # a pause: s is a parameter
+    assert sent[-1].endswith("+ s")
+    w.errors = [e for e in w.errors if "status of 422" not in e]

@@ -831,6 +831,10 @@ class MethodsOut(BaseModel):
     regime_markers: dict[str, str] = Field(
         description="The marker of each regime, by plotly's symbol name, as gdlab's pictures draw it."
     )
+    functions: list[str] = Field(
+        default_factory=list,
+        description="The functions a loss may call (sin, exp, ...): the page waits while one is half typed.",
+    )
 
 
 class ProblemOut(BaseModel):

@@ -69,8 +69,10 @@ const CAFE_TEMP = [20.1, 22.2, 22.7, 23.3, 24.4, 25.1, 26.2, 27.3, 28.4, 30.4];
 const CAFE_SALES = [55.4183651, 58.19427589, 61.23082496, 62.31255873, 63.1070028, 63.69569103, 67.24704918, 71.43650092, 73.10130336, 77.84988286];
 export const CAFE_CSV = `temp,sales\n${CAFE_TEMP.map((x, i) => `${x},${CAFE_SALES[i]}`).join("\n")}\n`;
 const FPS = 15;
-// A typed loss is run once typing pauses this long (ms).
+// A typed loss is run once typing pauses this long (ms); one that ends in a function's name half
+// typed ("si" of sin), once typing pauses this long.
 const TYPED_WAIT = 40;
+const NAME_WAIT = 600;
 
 export function defaultState(language) {
   const p = PRESETS[0];
@@ -185,10 +187,20 @@ const label = (run) => (run.lr === null ? run.method : `lr=${fmt(run.lr)}`);
 
 function debounce(fn, ms) {
   let timer = null;
-  return (...args) => {
+  const call = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+  call.cancel = () => clearTimeout(timer);
+  return call;
+}
+
+// A name typed up to the caret that begins a function's name ("s", "si" of sin, "log" of log10), with
+// no letter after the caret: the user is still typing it. Sent as it is, it would be a parameter.
+export function halfName(text, caret, functions) {
+  if (/^\w/.test(text.slice(caret))) return false;
+  const name = /[A-Za-z_]\w*$/.exec(text.slice(0, caret));
+  return !!name && functions.some((f) => f.startsWith(name[0]));
 }
 
 // The row of a run shown at `step`: the last one sent at or before it.
@@ -264,6 +276,8 @@ export function mount(root, backend, options = {}) {
   let lastTick = 0;
   let saveRun = 0;
   let methods = METHODS.map((name) => ({ name, needs_lr: true, settings: HYPER[name] || {} }));
+  let functions = []; // the functions a loss may call, from the backend (gdlab's own list)
+  let nameWait = null;
   const ui = {};
   const method = () => methods.find((m) => m.name === state.m) || { name: state.m, needs_lr: true, settings: {} };
   const words = () => WORDS[state.lang];
@@ -373,7 +387,17 @@ export function mount(root, backend, options = {}) {
       "data-testid": "expression", "aria-label": t("expression"),
       // The old loss's animation stops while a new one is typed (its frames would hold up the
       // new loss's answer). An empty box is sent too: its refusal is said above the picture.
-      oninput: (ev) => { state.e = ev.target.value; commit(); pause(); validate(); typedRun(); },
+      oninput: (ev) => {
+        state.e = ev.target.value;
+        commit();
+        pause();
+        clearTimeout(nameWait);
+        if (!halfName(state.e, ev.target.selectionStart ?? state.e.length, functions)) { validate(); typedRun(); return; }
+        validateSoon.cancel(); // what an earlier key asked for would be sent with the half-typed name
+        typedRun.cancel();
+        waiting = null;
+        nameWait = setTimeout(() => { validate(); typedRun(); }, NAME_WAIT);
+      },
     });
     ui.check = h("pre", { class: "lab-check", "data-testid": "check", "aria-live": "polite" });
     ui.found = h("div", { class: "lab-found", "data-testid": "params" });
@@ -1364,6 +1388,7 @@ export function mount(root, backend, options = {}) {
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
     if (out.regime_markers) REGIME_MARKERS = out.regime_markers;
     if (out.run_styles) STYLES = out.run_styles;
+    if (out.functions) functions = out.functions;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     phaseChoices();
     hyper();
