@@ -1187,3 +1187,17 @@ def test_a_function_name_half_typed_is_not_sent(watched):
     expect(page.get_by_test_id("start-s")).to_be_visible(timeout=30_000)  # a pause: s is a parameter
     assert sent[-1].endswith("+ s")
     w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_table_headers_keep_to_one_line_at_375_px_in_korean(watched, tmp_path):
+    w = watched(size=(375, 800), locale="ko-KR")
+    page = w.open("?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=60&t=1e-8")
+    page.get_by_test_id("runs").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots_folder(tmp_path) / "table-375-ko.png"), full_page=True)
+    # The table is drawn again at each frame: read in one go.
+    heads = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=runs] th')]"
+        ".map((e) => [e.textContent, e.getBoundingClientRect().height])"
+    )
+    assert heads[1][0] == "학습률" and 0 < heads[1][1] < 30, heads  # one line (63 px when it broke)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375
