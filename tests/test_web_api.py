@@ -222,6 +222,14 @@ def test_every_optimiser_gdlab_has_is_offered(client):
     assert next(m for m in offered if m["name"] == "adam")["settings"] == {"b1": 0.9, "b2": 0.999}
 
 
+def test_the_functions_a_loss_may_call_are_offered(client):
+    """The page waits while one of these names is half typed (si of sin), rather than send a parameter si."""
+    from gdlab._expr import FUNCTIONS
+
+    functions = client.post("/api/methods", json={}).json()["functions"]
+    assert functions == sorted(FUNCTIONS) and {"sin", "sqrt", "log10", "sigmoid"} <= set(functions)
+
+
 def test_an_optimiser_that_chooses_its_own_steps_runs_once_without_a_rate(client):
     import gdlab
 
@@ -422,7 +430,7 @@ def test_export_of_a_run_that_does_not_exist(client):
         (
             "/api/run",
             {"expression": "b" * 3000, "start": {"b": 1}, "rates": [0.1]},
-            "at most 2000 characters",
+            "expression: is 3,000 characters long: at most 2,000",
         ),
         (
             "/api/run",
@@ -444,7 +452,7 @@ def test_export_of_a_run_that_does_not_exist(client):
         ),
         ("/api/phase", {**LECTURE, "num": 61}, "num: 61 must be 60 or less"),
         ("/api/phase", {**LECTURE, "momentum_num": 61}, "momentum_num: 61 must be 60 or less"),
-        ("/api/phase", {**LECTURE, "momenta": [0.5] * 61}, "momenta: List should have at most 60 items"),
+        ("/api/phase", {**LECTURE, "momenta": [0.5] * 61}, "momenta: has 61 items: at most 60"),
         ("/api/phase", {**LECTURE, "momentum_high": 1}, "momentum_high: 1 must be less than 1"),
         ("/api/phase", {**LECTURE, "momenta": [0, -0.1]}, "momenta.1: -0.1 must be 0 or more"),
         ("/api/phase", {**LECTURE, "momentum_low": 0.5, "momentum_high": 0.2}, "must not be above"),
@@ -797,6 +805,27 @@ SGD = {**CAFE, "rates": [0.001], "batch_size": 11}
             SGD,
             [("batch_size", "batch_size", "at most 10, the rows of the data; got 11", None, None)],
             id="web-field",
+        ),
+        pytest.param(
+            "/api/parse",
+            {"expression": "b+" * 3000},
+            [("expression", "expression", "is 6,000 characters long: at most 2,000", None, None)],
+            id="too-many-characters",
+        ),
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": [0.1], "start": {f"p{i}": 1 for i in range(21)}, "hyper": {"a" * 17: 0.5}},
+            [
+                ("start", "start", "has 21 items: at most 20", None, None),
+                ("hyper.aaaaaaaaaaaaaaaaa", "hyper", "is 17 characters long: at most 16", None, None),
+            ],
+            id="too-many-items",
+        ),
+        pytest.param(
+            "/api/run",
+            {**LECTURE, "rates": []},
+            [("rates", "rates", "is empty: give at least 1", None, None)],
+            id="too-few-items",
         ),
     ],
 )

@@ -14,7 +14,7 @@ import math
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -125,6 +125,36 @@ def test_typing_shows_the_check_and_keeps_the_picture(watched):
     assert formulas.nth(1).get_attribute("data-plain") == "∂L/∂b = b/2"
     assert formulas.nth(1).locator("math").count() == 1  # typeset by the KaTeX served with the page
     # The browser logs the refused check (HTTP 422) as a failed load; that one was expected.
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_a_refused_loss_keeps_the_banner_and_the_derivatives_of_the_loss_drawn(watched):
+    """A loss refused at the start and then one refused as text: the banner stays up, saying so,
+    and the derivatives beside the picture are those of the loss it draws, never the refused one's."""
+    w = watched()
+    page = w.open()
+    box, error = page.get_by_test_id("expression"), page.get_by_test_id("error")
+    plain = page.get_by_test_id("derivative").locator(".lab-formula").first
+    box.fill("exp(exp(exp(b)))")
+    expect(plain).to_have_attribute("data-plain", "L = exp(exp(exp(b)))", timeout=30_000)
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
+    box.fill("b^1000000")
+    expect(error).to_contain_text("not finite at the start", timeout=30_000)
+    expect(error).to_contain_text("The picture shows the last run")
+    expect(page.get_by_test_id("check")).to_contain_text("b**1000000")  # its parse is in
+    expect(plain).to_have_attribute("data-plain", "L = exp(exp(exp(b)))")
+    box.fill("__import__('os')")
+    expect(error).to_contain_text("Loss: the character", timeout=30_000)
+    expect(error).to_contain_text("The picture shows the last run")
+    assert "\n" not in error.inner_text()  # the caret lines are under the loss, not in the banner
+    expect(page.get_by_test_id("check")).to_contain_text("^")
+    expect(plain).to_have_attribute("data-plain", "L = exp(exp(exp(b)))")
+    assert page.get_by_test_id("params").inner_text() == "Parameters: b"
+    box.fill("")
+    expect(error).to_contain_text("Loss: is empty")
+    box.fill("exp(b)")
+    expect(error).to_be_hidden(timeout=30_000)
+    expect(plain).to_have_attribute("data-plain", "L = exp(b)", timeout=30_000)
     w.errors = [e for e in w.errors if "status of 422" not in e]
 
 
@@ -1042,3 +1072,132 @@ def test_no_wcag_2_1_a_or_aa_violations_by_axe_core(watched, where, ready, size)
     found = page.evaluate(AXE_RUN, WCAG)
     assert found["passes"] > 10  # the rules really ran
     assert found["violations"] == []
+
+
+def labels_outside(page, testid: str, axis: str) -> tuple[int, list[str]]:
+    """How many tick labels an axis of a picture has, and those not wholly inside the picture."""
+    return page.evaluate(
+        """([testid, axis]) => {
+            const plot = document.querySelector(`[data-testid="${testid}"]`);
+            const box = plot.getBoundingClientRect();
+            const labels = [...plot.querySelectorAll(`g.${axis}tick text`)];
+            const out = labels.filter((t) => {
+                const r = t.getBoundingClientRect();
+                return r.left < box.left - 0.5 || r.right > box.right + 0.5;
+            });
+            return [labels.length, out.map((t) => t.textContent)];
+        }""",
+        [testid, axis],
+    )
+
+
+@pytest.mark.parametrize(
+    ("loss", "start"),
+    [
+        ("exp(exp(exp(b)))", "-10"),
+        ("exp(exp(exp(b)))", "0"),
+        ("1e12*b^2 + 123456.789", "3"),
+        ("1e-9*(b-1)^2", "5"),
+    ],
+)
+def test_tick_labels_fit_in_the_pictures(watched, tmp_path, loss, start):
+    """The loss against b and against the iteration keep their tick labels whole (2.718406, not
+    .718406), for values that hardly change, large and tiny ones; the history labels its loss."""
+    w = watched()
+    page = w.open(f"?e={quote(loss)}&s=b:{start}&r=0.5,2&n=60&lang=en&x=4")
+    expect(page.get_by_test_id("note")).not_to_have_class(re.compile("busy"), timeout=30_000)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots_folder(tmp_path) / f"ticks-{loss[:8]}-{start}.png"))
+    for testid in ("plot", "history"):
+        for axis in ("x", "y"):
+            count, outside = labels_outside(page, testid, axis)
+            assert count >= 2 and outside == [], (testid, axis, count, outside)
+
+
+def test_refused_rates_are_said_once_typing_pauses(watched):
+    """Rates run once typing pauses, valid or not: "0,5" and a 13th rate are refused without Tab."""
+    w = watched()
+    page = w.open()
+    rates = page.get_by_test_id("rates")
+    rates.fill("")
+    rates.press_sequentially("0,5", delay=60)
+    expect(page.get_by_test_id("error-rates")).to_contain_text("decimal point, not a comma", timeout=30_000)
+    expect(page.get_by_test_id("error")).to_be_visible()
+    rates.fill(", ".join(["0.1"] * 13))
+    expect(page.get_by_test_id("error-rates")).to_contain_text("13 rates; at most 12", timeout=30_000)
+    rates.fill("0.5, 1")
+    w.wait_for_runs(2)
+    expect(page.get_by_test_id("error-rates")).to_be_hidden(timeout=30_000)
+    assert rates.evaluate("(el) => el === document.activeElement")  # never left the field
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_the_preset_follows_the_loss_and_start(watched):
+    """A loss or start of one's own is "(your own)"; the preset's loss from its start is the preset again."""
+    w = watched()
+    page = w.open("?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2,4.5&n=60&t=1e-8&lang=en")
+    preset, box = page.get_by_test_id("preset"), page.get_by_test_id("expression")
+    expect(preset).to_have_value("lecture")
+    box.fill("(b/2-1)^4")
+    expect(preset).to_have_value("")
+    expect(preset.locator("option:checked")).to_have_text("(your own)")
+    box.fill("(b/2-1)^2")
+    expect(preset).to_have_value("lecture")
+    page.get_by_test_id("start-b").fill("-8")
+    page.get_by_test_id("start-b").blur()
+    expect(preset).to_have_value("")
+
+
+@pytest.mark.parametrize("size", [(1280, 800), (375, 800)])
+def test_the_banner_does_not_move_the_picture(watched, tmp_path, size):
+    """The "Not run" banner lies over the view: the pictures stay where they were."""
+    w = watched(size=size)
+    page = w.open()
+    where = lambda: [page.get_by_test_id(t).bounding_box()["y"] for t in ("plot", "history", "runs")]
+    before = where()
+    page.get_by_test_id("expression").fill("b^1000000")  # refused as a whole (no field's message above)
+    expect(page.get_by_test_id("error")).to_contain_text("not finite at the start", timeout=30_000)
+    page.screenshot(path=str(shots_folder(tmp_path) / f"banner-{size[0]}.png"), full_page=True)
+    assert where() == before
+    banner = page.get_by_test_id("error").bounding_box()
+    assert banner["x"] >= 0 and banner["x"] + banner["width"] <= size[0]
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_a_function_name_half_typed_is_not_sent(watched):
+    """Typing sin( does not send s and si as parameters (no si axis, no start box for si); a name
+    left half typed is sent once typing pauses longer."""
+    w = watched()
+    sent: list[str] = []
+    w.page.on(
+        "request",
+        lambda r: sent.append(r.post_data_json["expression"]) if r.url.endswith("/api/descent") else None,
+    )
+    page = w.open("?e=b%5E2&s=b:3&r=0.5&n=20&lang=en")
+    box = page.get_by_test_id("expression")
+    box.press("End")
+    box.press_sequentially(" + sin(b)", delay=80)
+    expect(page.get_by_test_id("check")).to_contain_text("b**2 + sin(b)", timeout=30_000)
+    expect(page.get_by_test_id("derivative").locator(".lab-formula").first).to_have_attribute(
+        "data-plain", "L = b**2 + sin(b)", timeout=30_000
+    )
+    assert not [e for e in sent if e.endswith(("+ s", "+ si", "+ sin"))], sent
+    assert page.get_by_test_id("start-si").count() == 0
+    box.press_sequentially(" + s", delay=80)
+    expect(page.get_by_test_id("start-s")).to_be_visible(timeout=30_000)  # a pause: s is a parameter
+    assert sent[-1].endswith("+ s")
+    w.errors = [e for e in w.errors if "status of 422" not in e]
+
+
+def test_table_headers_keep_to_one_line_at_375_px_in_korean(watched, tmp_path):
+    w = watched(size=(375, 800), locale="ko-KR")
+    page = w.open("?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2&n=60&t=1e-8")
+    page.get_by_test_id("runs").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots_folder(tmp_path) / "table-375-ko.png"), full_page=True)
+    # The table is drawn again at each frame: read in one go.
+    heads = page.evaluate(
+        "() => [...document.querySelectorAll('[data-testid=runs] th')]"
+        ".map((e) => [e.textContent, e.getBoundingClientRect().height])"
+    )
+    assert heads[1][0] == "학습률" and 0 < heads[1][1] < 30, heads  # one line (63 px when it broke)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 375

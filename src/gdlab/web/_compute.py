@@ -275,6 +275,7 @@ class Lab:
         """The optimisers by name, whether each takes a rate, and the settings the page may change;
         and the colour and marker of each regime, as the pictures draw them."""
         from gdlab._colours import REGIME_COLOURS, REGIME_MARKERS, run_styles
+        from gdlab._expr import FUNCTIONS
 
         styles = run_styles(DEFAULT.rates)
         return {
@@ -282,6 +283,7 @@ class Lab:
             "run_styles": [style.to_dict() for style in styles],
             "regime_colours": dict(REGIME_COLOURS),
             "regime_markers": dict(REGIME_MARKERS),
+            "functions": sorted(FUNCTIONS),  # the names a loss may call
             "methods": [
                 {
                     "name": name,

@@ -377,6 +377,17 @@ def _whole(e: Mapping[str, Any]) -> Said:
     return f"{_given(e)}is not a whole number: give one such as 100", "whole", None
 
 
+def _count(e: Mapping[str, Any], key: str, word: str) -> str:
+    """A list's or an object's number of items against its bound: ``has 30 items: at most 20``."""
+    ctx = e.get("ctx", {})
+    actual = ctx.get("actual_length")
+    if actual is None:  # pydantic counts a list's items only up to one past its bound
+        actual = len(e.get("input") or ())
+    items = "item" if actual == 1 else "items"
+    bound = ctx.get(key, 0)
+    return f"has {actual:,} {items}: {word} {bound:,}" if actual else f"is empty: give {word} {bound:,}"
+
+
 def _given(e: Mapping[str, Any]) -> str:
     """The value refused, when it is short enough to repeat: ``-1 `` (followed by the sentence)."""
     value = e.get("input")
@@ -407,6 +418,16 @@ _SAID: dict[str, Callable[[Mapping[str, Any]], Said]] = {
     "bool_parsing": _words(lambda e: f"{_given(e)}is not true or false: give true or false"),
     "string_type": _words(lambda e: "is not text: give it in quotes"),
     "string_too_short": _words(lambda e: "is empty: type something there"),
+    # A length is said with its unit and without a rule: the page's words for a bound ("at most 2,000")
+    # are for a number typed, and would leave out that the limit counts characters or items.
+    "string_too_long": _words(
+        lambda e: (
+            f"is {len(str(e.get('input', ''))):,} characters long: "
+            f"at most {e.get('ctx', {}).get('max_length', 0):,}"
+        )
+    ),
+    "too_long": _words(lambda e: _count(e, "max_length", "at most")),
+    "too_short": _words(lambda e: _count(e, "min_length", "at least")),
     "list_type": _words(lambda e: "is not a list: give the values in brackets, as [0.5, 1]"),
     "dict_type": _words(lambda e: 'is not an object of names and values: give one such as {"b": -10}'),
     "literal_error": _words(
@@ -809,6 +830,10 @@ class MethodsOut(BaseModel):
     )
     regime_markers: dict[str, str] = Field(
         description="The marker of each regime, by plotly's symbol name, as gdlab's pictures draw it."
+    )
+    functions: list[str] = Field(
+        default_factory=list,
+        description="The functions a loss may call (sin, exp, ...): the page waits while one is half typed.",
     )
 
 

@@ -69,8 +69,10 @@ const CAFE_TEMP = [20.1, 22.2, 22.7, 23.3, 24.4, 25.1, 26.2, 27.3, 28.4, 30.4];
 const CAFE_SALES = [55.4183651, 58.19427589, 61.23082496, 62.31255873, 63.1070028, 63.69569103, 67.24704918, 71.43650092, 73.10130336, 77.84988286];
 export const CAFE_CSV = `temp,sales\n${CAFE_TEMP.map((x, i) => `${x},${CAFE_SALES[i]}`).join("\n")}\n`;
 const FPS = 15;
-// A typed loss is run once typing pauses this long (ms).
+// A typed loss is run once typing pauses this long (ms); one that ends in a function's name half
+// typed ("si" of sin), once typing pauses this long.
 const TYPED_WAIT = 40;
+const NAME_WAIT = 600;
 
 export function defaultState(language) {
   const p = PRESETS[0];
@@ -185,10 +187,20 @@ const label = (run) => (run.lr === null ? run.method : `lr=${fmt(run.lr)}`);
 
 function debounce(fn, ms) {
   let timer = null;
-  return (...args) => {
+  const call = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+  call.cancel = () => clearTimeout(timer);
+  return call;
+}
+
+// A name typed up to the caret that begins a function's name ("s", "si" of sin, "log" of log10), with
+// no letter after the caret: the user is still typing it. Sent as it is, it would be a parameter.
+export function halfName(text, caret, functions) {
+  if (/^\w/.test(text.slice(caret))) return false;
+  const name = /[A-Za-z_]\w*$/.exec(text.slice(0, caret));
+  return !!name && functions.some((f) => f.startsWith(name[0]));
 }
 
 // The row of a run shown at `step`: the last one sent at or before it.
@@ -233,6 +245,18 @@ export function placeAmong(levels, log) {
 
 // ---- the lab -----------------------------------------------------------------------
 
+// The preset whose loss, data and start the state has ("" for the user's own): the loss typed
+// back to a preset's, from the preset's start, is that preset again.
+export function presetOf(s) {
+  const same = (a, b) => {
+    const x = flatStart(a);
+    const y = flatStart(b);
+    return Object.keys(x).length === Object.keys(y).length && Object.keys(y).every((k) => typed(x[k]) && Number(x[k]) === y[k]);
+  };
+  const p = PRESETS.find((q) => q.e === s.e && (q.d || null) === (s.d || null) && same(s.s, q.s));
+  return p ? p.id : "";
+}
+
 export function mount(root, backend, options = {}) {
   const Plotly = globalThis.Plotly;
   const initial = defaultState(options.language || (globalThis.navigator && navigator.language));
@@ -252,12 +276,15 @@ export function mount(root, backend, options = {}) {
   let lastTick = 0;
   let saveRun = 0;
   let methods = METHODS.map((name) => ({ name, needs_lr: true, settings: HYPER[name] || {} }));
+  let functions = []; // the functions a loss may call, from the backend (gdlab's own list)
+  let nameWait = null;
   const ui = {};
   const method = () => methods.find((m) => m.name === state.m) || { name: state.m, needs_lr: true, settings: {} };
   const words = () => WORDS[state.lang];
   const t = (key) => words()[key] || key;
 
   function commit() {
+    if (ui.preset) ui.preset.value = presetOf(state);
     if (options.useURL) history.replaceState(null, "", `${location.pathname}?${stateToQuery(state)}`);
     if (options.onState) options.onState(state);
   }
@@ -288,7 +315,9 @@ export function mount(root, backend, options = {}) {
     if (ui.swatches) ui.swatches.hidden = list.some((p) => p.field === "rates"); // "0,5" is not the rates 0 and 5
     if (!ui.error) return;
     // A field the page has no input for is named as the server names it.
-    const what = list.map((p) => (FIELDS[p.field] ? `${t(FIELDS[p.field])}: ${translate(p)}` : p.field ? `${p.field}: ${p.text}` : p.text)).join("; ");
+    // A loss's refusal is said in its first line: the lines that point at the place stay under the loss.
+    const line = (text) => String(text).split("\n")[0];
+    const what = list.map((p) => (FIELDS[p.field] ? `${t(FIELDS[p.field])}: ${line(translate(p))}` : p.field ? `${p.field}: ${line(p.text)}` : line(p.text))).join("; ");
     const shown = { sweep: sweepResult, phase: phaseResult }[state.v] ?? result;
     ui.error.textContent = list.length ? t(shown ? "notRun" : "notRunEmpty").replace("{what}", what) : "";
     ui.error.hidden = !list.length || state.v === "fit"; // the fit says its own refusals under its formula
@@ -338,6 +367,7 @@ export function mount(root, backend, options = {}) {
     setView(state.v, false);
     showProblems(problems);
     if (parsed) showParse(parsed);
+    else derivatives();
     redraw();
     drawSweep();
     drawPhase();
@@ -349,15 +379,25 @@ export function mount(root, backend, options = {}) {
   }
 
   function controls() {
-    const presetSelect = h("select", { "data-testid": "preset", onchange: (ev) => usePreset(ev.target.value) },
+    const presetSelect = ui.preset = h("select", { "data-testid": "preset", onchange: (ev) => usePreset(ev.target.value) },
       h("option", { value: "" }, t("custom")),
-      PRESETS.map((p) => h("option", { value: p.id, selected: p.e === state.e && (p.d || null) === state.d }, PRESET_NAMES[p.id][state.lang])));
+      PRESETS.map((p) => h("option", { value: p.id, selected: p.id === presetOf(state) }, PRESET_NAMES[p.id][state.lang])));
     ui.expr = h("input", {
       type: "text", class: "lab-expr", value: state.e, spellcheck: "false", autocomplete: "off",
       "data-testid": "expression", "aria-label": t("expression"),
       // The old loss's animation stops while a new one is typed (its frames would hold up the
-      // new loss's answer); an empty box has nothing to run.
-      oninput: (ev) => { state.e = ev.target.value; commit(); pause(); validate(); if (state.e.trim()) typedRun(); },
+      // new loss's answer). An empty box is sent too: its refusal is said above the picture.
+      oninput: (ev) => {
+        state.e = ev.target.value;
+        commit();
+        pause();
+        clearTimeout(nameWait);
+        if (!halfName(state.e, ev.target.selectionStart ?? state.e.length, functions)) { validate(); typedRun(); return; }
+        validateSoon.cancel(); // what an earlier key asked for would be sent with the half-typed name
+        typedRun.cancel();
+        waiting = null;
+        nameWait = setTimeout(() => { validate(); typedRun(); }, NAME_WAIT);
+      },
     });
     ui.check = h("pre", { class: "lab-check", "data-testid": "check", "aria-live": "polite" });
     ui.found = h("div", { class: "lab-found", "data-testid": "params" });
@@ -365,18 +405,18 @@ export function mount(root, backend, options = {}) {
     ui.data = h("select", { "data-testid": "data", onchange: (ev) => { state.d = ev.target.value || null; commit(); validate(); runNow(true); } },
       h("option", { value: "", selected: !state.d }, t("noData")), h("option", { value: "cafe", selected: state.d === "cafe" }, "cafe (x, y)"));
     ui.starts = h("div", { class: "lab-starts", "data-testid": "starts" });
-    ui.rates = h("input", {
-      type: "text", value: state.r, "data-testid": "rates", spellcheck: "false",
-      onchange: (ev) => { state.r = ev.target.value; commit(); swatches(); scheduleRun(); },
-    });
+    // The numbers run once typing pauses (scheduleRun), as on Tab or Enter: valid ones draw, and
+    // the refusal of others ("0,5", a 13th rate) is said after the same pause, not at each key.
+    const rates = (ev) => { state.r = ev.target.value; commit(); swatches(); scheduleRun(); };
+    ui.rates = h("input", { type: "text", value: state.r, "data-testid": "rates", spellcheck: "false", oninput: rates, onchange: rates });
     ui.swatches = h("div", { class: "lab-swatches" });
     ui.method = h("select", { "data-testid": "method", onchange: (ev) => { state.m = ev.target.value; state.h = {}; commit(); hyper(); swatches(); scheduleRun(); } },
       methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     ui.hyper = h("div", { class: "lab-hyper" });
-    ui.steps = h("input", { type: "text", value: String(state.n), "data-testid": "steps", spellcheck: "false",
-      onchange: (ev) => { state.n = ev.target.value; commit(); scheduleRun(); } });
-    ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false",
-      onchange: (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); } });
+    const steps = (ev) => { state.n = ev.target.value; commit(); scheduleRun(); };
+    ui.steps = h("input", { type: "text", value: String(state.n), "data-testid": "steps", spellcheck: "false", oninput: steps, onchange: steps });
+    const tol = (ev) => { state.t = typed(ev.target.value) ? ev.target.value : null; commit(); scheduleRun(); };
+    ui.tol = h("input", { type: "text", value: typed(state.t) ? String(state.t) : "", placeholder: "1e-8", "data-testid": "tol", spellcheck: "false", oninput: tol, onchange: tol });
     ui.batch = h("input", { type: "text", value: typed(state.bs) ? String(state.bs) : "", placeholder: t("allRows"), "data-testid": "batch-size", spellcheck: "false",
       onchange: (ev) => { state.bs = typed(ev.target.value) ? ev.target.value : null; commit(); sgdFields(); scheduleRun(); } });
     ui.epochs = h("input", { type: "text", value: String(state.ep), "data-testid": "epochs", spellcheck: "false",
@@ -690,11 +730,41 @@ export function mount(root, backend, options = {}) {
   }
 
   // ---- talking to gdlab ----
+  // The parses of the last few losses, by loss and data: the derivatives shown are those of the
+  // loss the picture draws (drawnKey), which is not the loss typed while that one is refused.
+  const parses = new Map();
+  let drawnKey = null;
+  const keyOf = (expression, data) => `${data || ""}\n${expression}`;
+  function keep(key, out) {
+    parses.delete(key);
+    parses.set(key, out);
+    if (parses.size > 32) parses.delete(parses.keys().next().value);
+  }
+  // The derivatives of the loss drawn (of the loss typed until a first picture is drawn).
+  function derivatives() {
+    const p = drawnKey === null ? parsed : parses.get(drawnKey);
+    if (p) showDeriv(p);
+    else if (drawnKey === null) ui.deriv.replaceChildren();
+  }
+  async function drawn(expression, data) {
+    drawnKey = keyOf(expression, data);
+    if (parses.has(drawnKey)) { derivatives(); return; }
+    const key = drawnKey;
+    try {
+      keep(key, await backend.call("parse", { expression, data }));
+      if (key === drawnKey) derivatives();
+    } catch {
+      // a loss that ran parses: nothing to say here should it not
+    }
+  }
+
   let parseSeq = 0;
   const validateSoon = debounce(async () => {
     const seq = ++parseSeq;
     try {
+      const key = keyOf(state.e, state.d);
       const out = await backend.call("parse", { expression: state.e, data: state.d });
+      keep(key, out);
       if (seq !== parseSeq) return;
       const changed = !parsed || parsed.text !== out.text || parsed.params.join() !== out.params.join() || parsed.dataName !== state.d;
       parsed = { ...out, dataName: state.d };
@@ -708,17 +778,12 @@ export function mount(root, backend, options = {}) {
   }, 120);
   function validate() { validateSoon(); }
 
+  // The loss typed: its check, its parameters and their starts.
   function showParse(p) {
     ui.check.textContent = `✓ ${t("valid")}: ${p.text}`;
     ui.check.className = "lab-check good";
     ui.found.textContent = `${t("params")}: ${p.params.join(", ") || "—"}${p.data.length ? ` · ${t("data")}: ${p.data.join(", ")}` : ""}`;
-    const symbol = (n) => n.replace(/^([A-Za-z]+)_?(\d+)$/, "$1_{$2}");
-    ui.deriv.replaceChildren(h("span", { class: "lab-label" }, t("derivative")),
-      formula(`L = ${p.latex}`, `L = ${p.text}`),
-      ...p.params.map((n) => p.derivatives[n] === null
-        ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
-        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)),
-      ...(p.notes || []).map((text) => h("small", { class: "lab-symbolic-note", "data-testid": "symbolic-note" }, text)));
+    derivatives();
     for (const n of p.params) {
       const width = (p.shapes && p.shapes[n] && p.shapes[n][0]) || 0; // a vector of the matrix form
       const now = state.s[n];
@@ -731,6 +796,17 @@ export function mount(root, backend, options = {}) {
     for (const n of Object.keys(state.s)) if (!p.params.includes(n)) delete state.s[n];
     starts();
     sgdFields();
+  }
+
+  // The loss drawn and its derivatives (a parse's answer).
+  function showDeriv(p) {
+    const symbol = (n) => n.replace(/^([A-Za-z]+)_?(\d+)$/, "$1_{$2}");
+    ui.deriv.replaceChildren(h("span", { class: "lab-label" }, t("derivative")),
+      formula(`L = ${p.latex}`, `L = ${p.text}`),
+      ...p.params.map((n) => p.derivatives[n] === null
+        ? formula(null, `∂L/∂${n}: ${t("noSymbolic")}`)
+        : formula(`\\frac{\\partial L}{\\partial ${symbol(n)}} = ${p.derivatives_latex[n]}`, `∂L/∂${n} = ${p.derivatives[n]}`)),
+      ...(p.notes || []).map((text) => h("small", { class: "lab-symbolic-note", "data-testid": "symbolic-note" }, text)));
   }
 
   // A formula typeset by KaTeX (served with the page, as MathML) when it is there, else as text.
@@ -787,6 +863,7 @@ export function mount(root, backend, options = {}) {
       state.s = out.start; // the start the runs began from, for the loss as it is now
       if (renamed) { commit(); starts(); }
       result = out;
+      drawn(asked.expression, asked.data);
       land = out.landscape ? withContour(out.landscape) : kept ? land : null;
       maxStep = Math.max(0, ...out.runs.map((r) => r.steps));
       frames = Math.min(maxStep, MAX_FRAMES);
@@ -806,7 +883,7 @@ export function mount(root, backend, options = {}) {
         ui.check.textContent = loss.map((p) => p.text).join("; ");
         ui.check.className = "lab-check bad";
       }
-      showProblems(list.filter((p) => p.field !== "expression")); // the last picture stays
+      showProblems(list); // the last picture stays, and the banner says it is not of the loss typed
     } finally {
       busy = false;
       if (waiting !== null) { const again = waiting; waiting = null; runNow(again); }
@@ -1017,9 +1094,10 @@ export function mount(root, backend, options = {}) {
       }
     });
     const layout = base();
-    // Powers of ten, never finance units (-600B) on a loss without a floor.
-    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false, exponentformat: "power" };
-    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad], exponentformat: "power" };
+    // Powers of ten, never finance units (-600B) on a loss without a floor; automargin: the margins
+    // widen to the tick labels (2.718406 on a loss that hardly changes over the window).
+    layout.xaxis = { title: { text: name }, range: [xs[0], xs[xs.length - 1]], zeroline: false, exponentformat: "power", automargin: true };
+    layout.yaxis = { title: { text: t("loss") }, range: [lo - pad, hi + pad], exponentformat: "power", automargin: true };
     layout.annotations = annotations;
     return [traces, layout];
   }
@@ -1078,8 +1156,8 @@ export function mount(root, backend, options = {}) {
     const begin = startOf(result);
     traces.push({ x: [begin[names[0]]], y: [begin[names[1]]], mode: "markers", marker: { symbol: "x", size: 12, color: "black" }, name: t("start"), hoverinfo: "skip" });
     const layout = base();
-    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false, exponentformat: "power" };
-    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false, exponentformat: "power" };
+    layout.xaxis = { title: { text: names[0] }, range: [ax[0], ax[ax.length - 1]], zeroline: false, exponentformat: "power", automargin: true };
+    layout.yaxis = { title: { text: names[1] }, range: [ay[0], ay[ay.length - 1]], zeroline: false, exponentformat: "power", automargin: true };
     return [traces, layout];
   }
 
@@ -1101,10 +1179,14 @@ export function mount(root, backend, options = {}) {
     layout.xaxis = { title: { text: t("iteration") }, range: [0, Math.max(1, maxStep)], automargin: true, exponentformat: "power" };
     layout.yaxis = { title: { text: t("loss") }, type: positive ? "log" : "linear", exponentformat: "power", automargin: true };
     if (positive) {
-      // Labels at powers of ten only, as many as fit the height: the 2s and 5s between stack up in large type.
+      // Labels at powers of ten only, as many as fit the height: the 2s and 5s between stack up in
+      // large type. A loss that stays within a decade has fewer than two powers of ten to label
+      // (none at all from 2.7 to 15): plotly.js chooses its labels there.
       const values = all.map(shown).filter((v) => v > 0);
-      const decades = Math.log10(Math.max(...values)) - Math.log10(Math.min(...values));
-      layout.yaxis.dtick = Math.max(1, Math.ceil(decades / ticksFor(ui.history, 1)));
+      const top = Math.log10(Math.max(...values));
+      const bottom = Math.log10(Math.min(...values));
+      if (Math.floor(top) - Math.ceil(bottom) >= 1) layout.yaxis.dtick = Math.max(1, Math.ceil((top - bottom) / ticksFor(ui.history, 1)));
+      else layout.yaxis.nticks = ticksFor(ui.history, 1);
     }
     return [traces, layout];
   }
@@ -1306,6 +1388,7 @@ export function mount(root, backend, options = {}) {
     if (out.regime_colours) REGIME_COLOURS = out.regime_colours;
     if (out.regime_markers) REGIME_MARKERS = out.regime_markers;
     if (out.run_styles) STYLES = out.run_styles;
+    if (out.functions) functions = out.functions;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     phaseChoices();
     hyper();
