@@ -360,11 +360,20 @@ def _points_key(points: Params) -> tuple[object, ...] | None:
     return (jax.tree.structure(points), *((x.dtype.str, x.shape, x.tobytes()) for x in leaves))
 
 
+def _kept_at(f: Loss, what: str, dtype: np.dtype, points: Params, compute: Callable[[object], Any]) -> Any:
+    """``compute()`` at ``points``, kept per loss, kind, type and the points' bytes for the next
+    call at the same points (computed each time where the points weigh more than :data:`KNOWN_BYTES`)."""
+    key = _points_key(points)
+    if key is None:
+        return compute(None)
+    return _KNOWN.get((f, what, np.dtype(dtype).str, key), compute)
+
+
 def known_stability(f: Loss, at: Params, dtype: np.dtype) -> Stability | None:
     """:func:`stability` of ``f`` at ``at`` (``None`` where it is refused: a Hessian not finite),
     kept for the next call at the same point (:data:`KNOWN_POINTS`)."""
 
-    def compute(_: object = None) -> Stability | None:
+    def compute(_: object) -> Stability | None:
         try:
             found = stability(f, at, dtype=dtype)
         except InputError:
@@ -372,25 +381,19 @@ def known_stability(f: Loss, at: Params, dtype: np.dtype) -> Stability | None:
         found.eigenvalues.setflags(write=False)  # shared by every result that reports it
         return found
 
-    point = _points_key(at)
-    if point is None:
-        return compute()
-    return _KNOWN.get((f, "stability", np.dtype(dtype).str, point), compute)
+    return _kept_at(f, "stability", dtype, at, compute)
 
 
 def known_curvature_ranges(f: Loss, points: Params, dtype: np.dtype) -> np.ndarray:
     """:func:`curvature_ranges` of ``f`` (unbound, compiled) at a batch of points, kept for the next
     call at the same points (:data:`KNOWN_POINTS`); read-only."""
 
-    def compute(_: object = None) -> np.ndarray:
+    def compute(_: object) -> np.ndarray:
         out = np.asarray(curvature_ranges(f, points, dtype))
         out.setflags(write=False)
         return out
 
-    key = _points_key(points)
-    if key is None:
-        return compute()
-    return _KNOWN.get((f, "ranges", np.dtype(dtype).str, key), compute)
+    return _kept_at(f, "ranges", dtype, points, compute)
 
 
 def with_curvature(

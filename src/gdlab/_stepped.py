@@ -24,12 +24,9 @@ steps. Anything else gets ``None``, and the caller compiles.
 
 from __future__ import annotations
 
-import io
-import itertools
 import math
 import threading
 import time
-import tokenize
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -43,6 +40,7 @@ from gdlab._engine import Outcome, outcome_now
 from gdlab._expr import Expression, NumericForm, numeric_form
 from gdlab._landscape import Landscape
 from gdlab._methods import METHODS, Method
+from gdlab._numeric import OPERATORS
 from gdlab._precision import as_float_tree
 from gdlab._stability import uncompiled_hessian
 from gdlab._trajectory import Trajectory
@@ -147,15 +145,14 @@ def _stepped(
     start = as_float_tree(dict(init), np.dtype(np.float64), "init")
     names = sorted(start)  # the order of a dict's leaves, as the compiled rows hold them
     try:
+        gradient = _gradient(form, names)
         with np.errstate(all="ignore"):
-            table, written, code = _rows(_gradient(form, names), names, method, start, rate, steps, tol)
+            table, written, code = _rows(gradient, names, method, start, rate, steps, tol)
     except ArithmeticError:  # Python's own float errors, in a part of the loss without parameters
         return None
     table, _, code, probe = unpacked(table, written, (None, None, None, None, code), len(table))
     dtype = np.dtype(np.float64)
-    hessian = (
-        _complex_step(_gradient(form, names), len(names)) if _analytic(form.text) else _op_by_op(loss, start)
-    )
+    hessian = _complex_step(gradient, len(names)) if _analytic(form) else _op_by_op(loss, start)
     return trajectory_from_rows(
         loss, method, start, table, code, probe, rate=rate, tol=tol, dtype=dtype, hessian=hessian, owned=True
     )
@@ -239,12 +236,9 @@ _ANALYTIC = frozenset(
 _STEP = 1e-30
 
 
-def _analytic(text: str) -> bool:
-    """Whether every function the (already parsed) text calls is in :data:`_ANALYTIC`; read from
-    its tokens, not parsed again (Python 3.11's parser is not safe in threads at once)."""
-    tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.string.strip()]
-    calls = [a.string for a, b in itertools.pairwise(tokens) if a.type == tokenize.NAME and b.string == "("]
-    return all(name in _ANALYTIC for name in calls)
+def _analytic(form: NumericForm) -> bool:
+    """Whether every operation of the form's parts is arithmetic or in :data:`_ANALYTIC`."""
+    return all(n.op is None or n.op.name in _ANALYTIC or n.op.name in OPERATORS for n in form.plan.nodes)
 
 
 def _complex_step(
