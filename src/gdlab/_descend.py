@@ -263,7 +263,7 @@ class Rows:
     :class:`Trajectory` keeps them). The table is sized for every row the run may keep and its
     pages are touched only as rows are written, so a long run holds its rows about once: a
     66-million-step run kept its chunks, their concatenation and the Trajectory's copy, 2.7 times
-    its 1.6 GB of rows (4.4 GB peak), where it now takes 3.35 GB and half the time.
+    its 1.6 GB of rows (4.4 GB peak), where the process now peaks at 1.79 GB.
 
     Example:
         >>> rows = Rows(10)
