@@ -35,7 +35,7 @@ import jax
 import numpy as np
 
 from gdlab import _checks
-from gdlab._descend import PAST, trajectory_from_rows, unpacked
+from gdlab._descend import PAST, descend, trajectory_from_rows, unpacked
 from gdlab._engine import Outcome, outcome_now
 from gdlab._expr import Expression, NumericForm, numeric_form
 from gdlab._landscape import Landscape
@@ -156,6 +156,26 @@ def _stepped(
     return trajectory_from_rows(
         loss, method, start, table, code, probe, rate=rate, tol=tol, dtype=dtype, hessian=hessian, owned=True
     )
+
+
+def descend_soonest(
+    loss: Expression,
+    init: Mapping[str, object],
+    *,
+    lr: float,
+    steps: int,
+    method: Method,
+    tol: float | None,
+    step: bool = True,
+) -> Trajectory:
+    """The run by whichever path answers it sooner: stepped in NumPy where :func:`descend_stepped`
+    takes it (and ``step``: the caller's whole request is short), else compiled by
+    :func:`gdlab.descend`, which this then remembers (:func:`compiled`)."""
+    path = descend_stepped(loss, init, lr=lr, steps=steps, method=method, tol=tol) if step else None
+    if path is None:
+        path = descend(loss, init, lr=lr, steps=steps, method=method, tol=tol)
+        compiled(loss, method)
+    return path
 
 
 def landscape_stepped(

@@ -23,7 +23,7 @@ from gdlab._bind import moving_start
 from gdlab._cancel import checkpoint
 from gdlab._checks import Spelling
 from gdlab._levels import contour_levels
-from gdlab._stepped import STEPPED_STEPS, compiled, descend_stepped, elementwise, landscape_stepped
+from gdlab._stepped import STEPPED_STEPS, descend_soonest, elementwise, landscape_stepped
 from gdlab._window import path_box
 from gdlab.web._cost import Budget
 from gdlab.web._models import (
@@ -210,15 +210,11 @@ class Lab:
         short = len(request.rates) * request.steps <= STEPPED_STEPS
         for lr in request.rates:
             checkpoint()  # a request stopped from outside ends between runs too
-            path = None
-            if short:
-                path = descend_stepped(
-                    loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol
+            paths.append(
+                descend_soonest(
+                    loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol, step=short
                 )
-            if path is None:
-                path = gdlab.descend(loss, start, lr=lr, steps=request.steps, method=method, tol=request.tol)
-                compiled(loss, method)
-            paths.append(path)
+            )
         return paths
 
     def _sgd(
