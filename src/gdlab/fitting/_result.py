@@ -527,11 +527,8 @@ _COVARIANCES = {
 def _check_new_rows(data: DataLike, columns: Sequence[str]) -> None:
     """Refuse new rows (a dict or DataFrame) that lack a column the fit reads, saying which of
     theirs is likely it: the fit's name is the one to give (its formula cannot change)."""
-    if isinstance(data, Mapping):
-        keys = [str(k) for k in data]
-    elif isinstance(data, Table) or type(data).__name__ == "DataFrame":
-        keys = [str(k) for k in data.columns]
-    else:
+    keys = _names_of(data)
+    if keys is None:
         return  # a path or an array: as_table says what is wrong
     for column in columns:
         if column not in keys:
@@ -541,16 +538,20 @@ def _check_new_rows(data: DataLike, columns: Sequence[str]) -> None:
             raise InputError(f"the new rows have no column {column!r}, which this fit reads{hint}")
 
 
+def _names_of(data: DataLike) -> list[str] | None:
+    """The column names of a dict or a DataFrame (or a Table), in order; ``None`` for other data."""
+    if isinstance(data, Mapping):
+        return [str(k) for k in data]
+    if isinstance(data, Table) or type(data).__name__ == "DataFrame":
+        return [str(k) for k in data.columns]
+    return None
+
+
 def _holds(data: DataLike, columns: tuple[str, ...]) -> bool:
     """Whether ``data`` (a dict or DataFrame) holds every one of ``columns``: a formula's design
     columns by name (``C(g)[T.b]``), as its own rows hold them for its picture."""
-    if isinstance(data, Mapping):
-        keys = set(map(str, data))
-    elif isinstance(data, Table) or type(data).__name__ == "DataFrame":
-        keys = set(map(str, data.columns))
-    else:
-        return False
-    return bool(columns) and all(c in keys for c in columns)
+    keys = _names_of(data)
+    return keys is not None and bool(columns) and set(columns) <= set(keys)
 
 
 def _reference_method(result: Fit) -> str:
