@@ -230,6 +230,17 @@ def test_the_functions_a_loss_may_call_are_offered(client):
     assert functions == sorted(FUNCTIONS) and {"sin", "sqrt", "log10", "sigmoid"} <= set(functions)
 
 
+def test_the_page_is_told_the_step_limit_it_checks_first(client):
+    """The page refuses too many steps before asking (nothing is lost to a refusal): the limit it
+    checks is the server's, sent with the methods, and a request over it is refused alike."""
+    limit = client.post("/api/methods", json={}).json()["max_steps"]
+    assert limit == WebLimits().steps
+    over = client.post(
+        "/api/run", json={"expression": "(b/2-1)^2", "start": {"b": -10}, "rates": [0.1], "steps": limit + 1}
+    )
+    assert over.status_code == 422 and over.json()["problems"][0]["limit"] == limit
+
+
 def test_an_optimiser_that_chooses_its_own_steps_runs_once_without_a_rate(client):
     import gdlab
 

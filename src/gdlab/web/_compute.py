@@ -280,6 +280,7 @@ class Lab:
             "regime_colours": dict(REGIME_COLOURS),
             "regime_markers": dict(REGIME_MARKERS),
             "functions": sorted(FUNCTIONS),  # the names a loss may call
+            "max_steps": DEFAULT.steps,  # the most steps a request may ask (the page checks it first)
             "methods": [
                 {
                     "name": name,

@@ -835,6 +835,7 @@ class MethodsOut(BaseModel):
         default_factory=list,
         description="The functions a loss may call (sin, exp, ...): the page waits while one is half typed.",
     )
+    max_steps: int = Field(DEFAULT.steps, description="The most steps a request may ask for.")
 
 
 class ProblemOut(BaseModel):

@@ -56,7 +56,7 @@ let REGIME_COLOURS = {};
 let REGIME_MARKERS = {};
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const MAX_FRAMES = 240;
-const MAX_STEPS = 100000; // the server's limit (WebLimits.steps); checked here first, so that nothing is lost to a refusal
+let MAX_STEPS = 100000; // the server's limit, as /api/methods gives it (max_steps); checked here first, so that nothing is lost to a refusal
 // The request's fields that the page has an input for, and the page's word for each.
 const FIELDS = { expression: "expression", steps: "steps", tol: "tol", rates: "rates", start: "start", hyper: "optimiser", method: "optimiser", low: "low", high: "high", num: "count", momentum_high: "momentumTop", momentum_num: "perAxis", batch_size: "batchSize", epochs: "epochs" };
 const VIEWS = ["descent", "sweep", "phase", "fit"];
@@ -1389,6 +1389,7 @@ export function mount(root, backend, options = {}) {
     if (out.regime_markers) REGIME_MARKERS = out.regime_markers;
     if (out.run_styles) STYLES = out.run_styles;
     if (out.functions) functions = out.functions;
+    if (out.max_steps) MAX_STEPS = out.max_steps;
     ui.method.replaceChildren(...methods.map((m) => h("option", { value: m.name, selected: m.name === state.m }, m.name)));
     phaseChoices();
     hyper();
