@@ -728,7 +728,7 @@ def test_schema_fuzzing_finds_no_server_error_and_no_schema_violation(url):
 def test_the_page_checks_steps_against_the_servers_own_limit(client):
     """lab.js refuses too many steps before asking (keeping the picture); its limit is the server's."""
     script = client.get("/static/lab.js").text
-    match = re.search(r"const MAX_STEPS = (\d+);", script)
+    match = re.search(r"let MAX_STEPS = (\d+);", script)  # the fallback before /api/methods answers
     assert match and int(match.group(1)) == WebLimits().steps
     over = client.post("/api/run", json={**LECTURE, "rates": [0.1], "steps": WebLimits().steps + 1})
     assert over.status_code == 422 and detail(over).startswith("steps: ")  # the page puts it by Steps
