@@ -139,19 +139,43 @@ def test_errors_point_at_the_problem_and_suggest():
 
 
 def test_no_code_path_evaluates_text():
-    """No module of gdlab calls eval, exec, compile, sympify, parse_expr or lambdify."""
+    """No module of gdlab calls eval, exec, compile, sympify, parse_expr or lambdify, but one: the
+    NumPy form compiles the code it writes from a formula's plan (``gdlab._numeric.Plan``), in
+    which no text of the formula can be (checked token by token before it is compiled, and below)."""
     from pathlib import Path
 
     builtins_run_code = {"eval", "exec", "compile", "__import__"}  # re.compile is fine
     sympy_runs_code = {"sympify", "parse_expr", "lambdify"}
+    written = []
     for source in Path(gdlab.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text())):
             if not isinstance(node, ast.Call):
                 continue
             bare = getattr(node.func, "id", None)
             attribute = getattr(node.func, "attr", None)
+            if bare in {"exec", "compile"} and source.name == "_numeric.py":
+                written.append((bare, ast.unparse(node.args[0])))
+                continue
             assert bare not in builtins_run_code | sympy_runs_code, f"{source.name}:{node.lineno} {bare}"
             assert attribute not in sympy_runs_code, f"{source.name}:{node.lineno} {attribute}"
+    assert sorted(written) == [
+        ("compile", "self.source"),
+        ("exec", "compile(self.source, '<gdlab formula>', 'exec')"),
+    ]
+
+
+def test_the_numeric_forms_written_code_refuses_anything_but_its_own():
+    """The check before a formula's written code is compiled: a string, or a name it did not write
+    (a formula's parameter, a builtin), is refused."""
+    from gdlab._numeric import _check_written
+
+    space = {"np", "_sigmoid"}
+    _check_written(
+        "def forward(base, coef):\n    v0, = coef\n    v1 = np.exp(v0)\n    return (v0, v1,)", space
+    )
+    for bad in ("    v1 = __import__('os')", "    v1 = rate * 2", "    v1 = open", "    v1 = 'text'"):
+        with pytest.raises(AssertionError):
+            _check_written(f"def forward(base, coef):\n{bad}\n    return None", space)
 
 
 @settings(max_examples=300, deadline=None)

@@ -151,24 +151,36 @@ def test_leastsq_gives_the_same_fit_where_scipy_has_no_lmder(monkeypatch):
     assert wrapped.trajectory.steps == direct.trajectory.steps
 
 
-@pytest.mark.parametrize("make", [thurber_like, gauss_like])
-def test_the_polish_solves_as_numpy_lstsq_does_where_numpy_has_no_gelsd(monkeypatch, make):
-    """The Gauss-Newton polish calls NumPy's gelsd as np.linalg.lstsq does: the same fit, to the
-    last bit, as with np.linalg.lstsq itself (the path taken where NumPy has no such function)."""
+def test_the_polish_solves_least_squares_as_numpy_lstsq_and_refuses_a_singular_jacobian():
+    """The Gauss-Newton polish's solve (LAPACK's gels, a Householder QR of the column-scaled
+    Jacobian) against np.linalg.lstsq (an SVD), on columns scaled from 1e-3 to 1e3, tall and
+    square; a repeated column, or one equal to another to 1e-17, is singular: None."""
     from gdlab.fitting import _minpack
 
-    problem = make()
-    data = {"x": problem.x, "y": problem.y}
-    direct = fit(data, y="y", model=problem.formula, init=problem.starts[1])
-    assert "Gauss-Newton step" in direct.trajectory.message
-    monkeypatch.setattr(_minpack, "_gelsd", None)
-    wrapped = fit(data, y="y", model=problem.formula, init=problem.starts[1])
-    np.testing.assert_array_equal(wrapped.trajectory.flat_params(), direct.trajectory.flat_params())
-    np.testing.assert_array_equal(wrapped.stats.cov, direct.stats.cov)
     rng = np.random.default_rng(2)
-    J, r = rng.normal(size=(30, 4)) * [1e3, 1, 1e-3, 5], rng.normal(size=30)
-    norms = np.linalg.norm(J, axis=0)
-    expected = np.linalg.lstsq(J / norms, r, rcond=None)[0] / norms
-    monkeypatch.undo()
-    np.testing.assert_array_equal(_minpack._solve_linear(J, r), expected)
+    for n, p in ((30, 4), (250, 8), (6, 2), (5, 5)):
+        J, r = rng.normal(size=(n, p)) * np.geomspace(1e-3, 1e3, p), rng.normal(size=n)
+        norms = np.linalg.norm(J, axis=0)  # the oracle on the same scaled columns
+        expected = np.linalg.lstsq(J / norms, r, rcond=None)[0] / norms
+        for layout in (np.ascontiguousarray(J), np.asfortranarray(J)):
+            np.testing.assert_allclose(_minpack._solve_linear(layout, r), expected, rtol=1e-12)
+    J, r = rng.normal(size=(30, 4)), rng.normal(size=30)
     assert _minpack._solve_linear(np.column_stack([J, J[:, 0]]), r) is None  # rank 4 of 5
+    near = J[:, 0] * (1 + 1e-17 * rng.normal(size=30))
+    assert _minpack._solve_linear(np.column_stack([J, near]), r) is None
+    assert _minpack._solve_linear(np.column_stack([J, np.zeros(30)]), r) is None  # a zero column
+
+
+def test_the_written_code_holds_no_text_of_the_formula():
+    """The forward and backward code is written from the plan alone: no name or number typed in
+    the formula appears in it (every part is v<place>, its derivative g<place>)."""
+    import re
+
+    text = "weight*exp(-rate*hour) + offset/(hour + 7.25) - sigmoid(weight) + scale^2*hour"
+    form = numeric_form(text, ("hour",))
+    source = form.plan.source
+    for typed in ("weight", "rate", "hour", "offset", "scale", "7.25"):
+        assert typed not in source
+    names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", source))
+    assert {n for n in names if re.fullmatch(r"[vg]\d+", n)}  # its parts, by place
+    assert not {"weight", "rate", "hour", "offset", "scale"} & names

@@ -21,8 +21,11 @@ computed once. Only elementwise operations have a NumPy form; a formula with a r
 
 from __future__ import annotations
 
+import io
 import math
 import operator
+import re
+import tokenize
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -35,7 +38,8 @@ Value = Any  # a float or an array
 
 class _Unit:
     """A derivative of exactly +1 or -1 (the formula's own, a sum's, a difference's): passing it
-    back through an operation is no multiplication, or a negation."""
+    back through an operation is no multiplication, or a negation. Known when the code is
+    written, so no evaluation tests for it."""
 
     __slots__ = ("sign",)
 
@@ -46,67 +50,108 @@ class _Unit:
 ONE, MINUS_ONE = _Unit(1.0), _Unit(-1.0)
 
 
-def _neg(outer: Value) -> Value:
+class _Name:
+    """A derivative computed in the written code: the expression ``expr``, negated where
+    ``negative``. A negation known when the code is written is carried to where the derivative is
+    used (a product's or a quotient's sign, a sum turned into a difference, a column written
+    negated), each as exact as the negation itself: no array is negated on the way."""
+
+    __slots__ = ("expr", "negative")
+
+    def __init__(self, expr: str, negative: bool = False) -> None:
+        self.expr, self.negative = expr, negative
+
+
+# A derivative in the written code: a unit, or an expression and its sign.
+Term = _Unit | _Name
+
+
+def _neg(outer: Term) -> Term:
     if isinstance(outer, _Unit):
         return MINUS_ONE if outer is ONE else ONE
-    return -outer
+    return _Name(outer.expr, not outer.negative)
 
 
-def _mul(outer: Value, local: Value) -> Value:
-    """A derivative passed back through a local derivative ``local`` (a value, never a unit)."""
+def _parts(a: Term) -> tuple[str, bool]:
+    """An expression and its sign: a unit is 1.0, negated for -1."""
+    return ("1.0", a is MINUS_ONE) if isinstance(a, _Unit) else (a.expr, a.negative)
+
+
+def _mul(outer: Term, local: str) -> Term:
+    """A derivative passed back through a local derivative ``local`` (an expression, never a unit)."""
     if isinstance(outer, _Unit):
-        return local if outer is ONE else -local
-    return outer * local
+        return _Name(f"({local})", outer is MINUS_ONE)
+    return _Name(f"({outer.expr} * ({local}))", outer.negative)
 
 
-def _plain(a: Value) -> Value:
-    return a.sign if isinstance(a, _Unit) else a
+def _div(outer: Term, by: str) -> Term:
+    """A derivative divided by ``by``: ``outer / by``, as exact as the quotient."""
+    expr, negative = _parts(outer)
+    return _Name(f"({expr} / {by})", negative)
+
+
+def _sum(a: Term, b: Term) -> Term:
+    """Two derivatives of one part added, their signs written as a sum or a difference (exact)."""
+    (x, minus_x), (y, minus_y) = _parts(a), _parts(b)
+    if minus_x == minus_y:
+        return _Name(f"{x} + {y}", minus_x)
+    return _Name(f"{y} - {x}" if minus_x else f"{x} - {y}")
 
 
 # The derivative ``outer`` of the formula in an operation's value, passed back to its argument
-# ``k``: back(k, outer, args, value), the operation's local derivative in that argument applied.
-Back = Callable[[int, Value, Sequence[Value], Value], Value]
+# ``k``: back(k, outer, args, value) writes the expression of the operation's local derivative
+# in that argument applied to it (``args`` and ``value`` are the names of those values).
+Back = Callable[[int, Term, Sequence[str], str], Term]
 
 
 class Op:
-    """An elementwise operation: its NumPy function and its derivative rule, which passes a
-    derivative back to each argument."""
+    """An elementwise operation: its NumPy function, the expression that computes it in written
+    code (``code``, arguments ``{0}``, ``{1}``; ``None`` calls the function), and its derivative
+    rule, which writes the derivative passed back to each argument."""
 
-    __slots__ = ("back", "name", "value")
+    __slots__ = ("back", "code", "name", "value")
 
-    def __init__(self, name: str, value: Callable[..., Value], back: Back) -> None:
-        self.name, self.value, self.back = name, value, back
+    def __init__(self, name: str, value: Callable[..., Value], back: Back, code: str | None = None) -> None:
+        self.name, self.value, self.back, self.code = name, value, back, code
 
 
-def _chain(name: str, value: Callable, slope: Callable) -> Op:
-    """An elementwise function and its derivative ``slope(x, f(x))``."""
-    return Op(name, value, lambda k, outer, args, y: _mul(outer, slope(args[0], y)))
+def _chain(name: str, value: Callable, slope: str, code: str | None = None, negative: bool = False) -> Op:
+    """An elementwise function and its derivative, the expression ``slope`` in ``{x}`` and ``{y} = f(x)``
+    (negated where ``negative``)."""
+
+    def back(k: int, outer: Term, args: Sequence[str], y: str) -> Term:
+        found = _mul(outer, slope.format(x=args[0], y=y))
+        return _neg(found) if negative else found
+
+    return Op(name, value, back, code)
 
 
 def _pick(smaller: bool) -> Op:
     """``minimum``/``maximum``; where the two are equal each argument has half the derivative (as JAX)."""
 
-    def back(k: int, outer: Value, args: Sequence[Value], value: Value) -> Value:
+    def back(k: int, outer: Term, args: Sequence[str], value: str) -> Term:
         x, y = args
-        first = np.where(x == y, 0.5, (x < y) == smaller).astype(float)
-        return _mul(outer, first if k == 0 else 1 - first)
+        first = f"np.where({x} == {y}, 0.5, ({x} < {y}) == {smaller}).astype(float)"
+        return _mul(outer, first if k == 0 else f"1 - {first}")
 
     return Op("min" if smaller else "max", np.minimum if smaller else np.maximum, back)
 
 
-def _divide_back(k: int, outer: Value, args: Sequence[Value], value: Value) -> Value:
+def _divide_back(k: int, outer: Term, args: Sequence[str], value: str) -> Term:
     if k == 0:  # d(x/y)/dx = 1/y
-        return _plain(outer) / args[1]
-    return _mul(outer, value / -args[1])  # d(x/y)/dy = -(x/y)/y
+        return _div(outer, args[1])
+    return _neg(_mul(outer, f"{value} / {args[1]}"))  # d(x/y)/dy = -(x/y)/y
 
 
-def _power_back(k: int, outer: Value, args: Sequence[Value], value: Value) -> Value:
+def _power_back(k: int, outer: Term, args: Sequence[str], value: str) -> Term:
     x, y = args
     if k == 1:
-        return _mul(outer, value * np.log(np.where(x == 0, 1.0, x)))
-    if isinstance(y, float) and y == 2.0:  # x^2: 2x, as 2 * x^1
-        return _mul(outer, y * x)
-    return _mul(outer, y * np.power(x, y - 1))
+        return _mul(outer, f"{value} * np.log(np.where({x} == 0, 1.0, {x}))")
+    return _mul(outer, f"{y} * np.power({x}, {y} - 1)")  # at y = 1 exactly x, so x^2 gives 2 * x too
+
+
+def _square_back(k: int, outer: Term, args: Sequence[str], value: str) -> Term:
+    return _mul(outer, f"{args[1]} * {args[0]}")  # x^2: 2x (the exponent is the number 2)
 
 
 def _sigmoid(x: Any) -> Any:
@@ -124,42 +169,42 @@ def _erf(x: Any) -> Any:
 _SQRT_PI = math.sqrt(math.pi)
 
 OPERATORS: dict[str, Op] = {
-    "+": Op("+", operator.add, lambda k, outer, args, value: outer),
-    "-": Op("-", operator.sub, lambda k, outer, args, value: _neg(outer) if k else outer),
-    "*": Op("*", operator.mul, lambda k, outer, args, value: _mul(outer, args[1 - k])),
-    "/": Op("/", operator.truediv, _divide_back),
-    "**": Op("**", np.power, _power_back),
-    "neg": Op("neg", operator.neg, lambda k, outer, args, value: _neg(outer)),
+    "+": Op("+", operator.add, lambda k, outer, args, value: outer, "{0} + {1}"),
+    "-": Op("-", operator.sub, lambda k, outer, args, value: _neg(outer) if k else outer, "{0} - {1}"),
+    "*": Op("*", operator.mul, lambda k, outer, args, value: _mul(outer, args[1 - k]), "{0} * {1}"),
+    "/": Op("/", operator.truediv, _divide_back, "{0} / {1}"),
+    "**": Op("**", np.power, _power_back, "np.power({0}, {1})"),
+    "neg": Op("neg", operator.neg, lambda k, outer, args, value: _neg(outer), "-{0}"),
 }
 
 _MIN, _MAX = _pick(True), _pick(False)
-_SQUARE = Op("**", lambda x, two: np.square(x), _power_back)  # x^2: the same part as x**2
+_SQUARE = Op("**", lambda x, two: np.square(x), _square_back, "np.square({0})")  # x^2: the same part as x**2
 
 # name: (operation, fewest and most arguments); the rule beside each. clip(a, lo, hi) is
-# min(max(a, lo), hi) (see apply).
+# min(max(a, lo), hi) (see apply). Every expression reads only ``np``, ``_sigmoid`` and numbers.
 FUNCTIONS: dict[str, tuple[Op | None, int, int]] = {
-    "sin": (_chain("sin", np.sin, lambda x, y: np.cos(x)), 1, 1),
-    "cos": (_chain("cos", np.cos, lambda x, y: -np.sin(x)), 1, 1),
-    "tan": (_chain("tan", np.tan, lambda x, y: 1 + y * y), 1, 1),
-    "exp": (_chain("exp", np.exp, lambda x, y: y), 1, 1),
-    "log": (_chain("log", np.log, lambda x, y: 1 / x), 1, 1),
-    "log10": (_chain("log10", np.log10, lambda x, y: 1 / (x * math.log(10))), 1, 1),
-    "log2": (_chain("log2", np.log2, lambda x, y: 1 / (x * math.log(2))), 1, 1),
-    "sqrt": (_chain("sqrt", np.sqrt, lambda x, y: 0.5 / y), 1, 1),
-    "abs": (_chain("abs", np.abs, lambda x, y: np.sign(x)), 1, 1),
-    "tanh": (_chain("tanh", np.tanh, lambda x, y: 1 - y * y), 1, 1),
-    "sigmoid": (_chain("sigmoid", _sigmoid, lambda x, y: y * (1 - y)), 1, 1),
-    "relu": (_chain("relu", lambda x: np.maximum(x, 0.0), lambda x, y: (x > 0).astype(float)), 1, 1),
-    "softplus": (_chain("softplus", lambda x: np.logaddexp(x, 0.0), lambda x, y: _sigmoid(x)), 1, 1),
+    "sin": (_chain("sin", np.sin, "np.cos({x})"), 1, 1),
+    "cos": (_chain("cos", np.cos, "np.sin({x})", negative=True), 1, 1),
+    "tan": (_chain("tan", np.tan, "1 + {y} * {y}"), 1, 1),
+    "exp": (_chain("exp", np.exp, "{y}", "np.exp({0})"), 1, 1),
+    "log": (_chain("log", np.log, "1 / {x}", "np.log({0})"), 1, 1),
+    "log10": (_chain("log10", np.log10, f"1 / ({{x}} * {math.log(10)!r})"), 1, 1),
+    "log2": (_chain("log2", np.log2, f"1 / ({{x}} * {math.log(2)!r})"), 1, 1),
+    "sqrt": (_chain("sqrt", np.sqrt, "0.5 / {y}", "np.sqrt({0})"), 1, 1),
+    "abs": (_chain("abs", np.abs, "np.sign({x})"), 1, 1),
+    "tanh": (_chain("tanh", np.tanh, "1 - {y} * {y}"), 1, 1),
+    "sigmoid": (_chain("sigmoid", _sigmoid, "{y} * (1 - {y})"), 1, 1),
+    "relu": (_chain("relu", lambda x: np.maximum(x, 0.0), "({x} > 0).astype(float)"), 1, 1),
+    "softplus": (_chain("softplus", lambda x: np.logaddexp(x, 0.0), "_sigmoid({x})"), 1, 1),
     "min": (_MIN, 2, 2),
     "max": (_MAX, 2, 2),
     "clip": (None, 3, 3),
-    "arcsin": (_chain("arcsin", np.arcsin, lambda x, y: 1 / np.sqrt(1 - x * x)), 1, 1),
-    "arccos": (_chain("arccos", np.arccos, lambda x, y: -1 / np.sqrt(1 - x * x)), 1, 1),
-    "arctan": (_chain("arctan", np.arctan, lambda x, y: 1 / (1 + x * x)), 1, 1),
-    "sinh": (_chain("sinh", np.sinh, lambda x, y: np.cosh(x)), 1, 1),
-    "cosh": (_chain("cosh", np.cosh, lambda x, y: np.sinh(x)), 1, 1),
-    "erf": (_chain("erf", _erf, lambda x, y: 2 / _SQRT_PI * np.exp(-x * x)), 1, 1),
+    "arcsin": (_chain("arcsin", np.arcsin, "1 / np.sqrt(1 - {x} * {x})"), 1, 1),
+    "arccos": (_chain("arccos", np.arccos, "1 / np.sqrt(1 - {x} * {x})", negative=True), 1, 1),
+    "arctan": (_chain("arctan", np.arctan, "1 / (1 + {x} * {x})"), 1, 1),
+    "sinh": (_chain("sinh", np.sinh, "np.cosh({x})"), 1, 1),
+    "cosh": (_chain("cosh", np.cosh, "np.sinh({x})"), 1, 1),
+    "erf": (_chain("erf", _erf, f"2 / {_SQRT_PI!r} * np.exp(-{{x}} * {{x}})"), 1, 1),
 }
 FUNCTIONS["asin"], FUNCTIONS["acos"], FUNCTIONS["atan"] = (
     FUNCTIONS["arcsin"],
@@ -245,19 +290,101 @@ class Plan:
         self.fixed = [i for i, v in enumerate(self.varies) if not v]
         ops = [i for i, node in enumerate(self.nodes) if self.varies[i] and node.op is not None]
         self.tape = [(i, self.nodes[i].op.value, self.args[i]) for i in ops]  # type: ignore[union-attr]
-        self.backward = [
-            (
-                i,
-                self.nodes[i].op.back,  # type: ignore[union-attr]
-                self.args[i],
-                tuple((k, j) for k, j in enumerate(self.args[i]) if self.varies[j]),
+        self.kept = [i for i, v in enumerate(self.varies) if v]  # the values an evaluation keeps, in order
+        self.source, calls = self._written(ops)
+        space: dict[str, Any] = {"np": np, "_sigmoid": _sigmoid, **calls}
+        _check_written(self.source, set(space))
+        exec(compile(self.source, "<gdlab formula>", "exec"), space)  # our own code: see _written
+        self.forward: Callable[[list[Value], np.ndarray], tuple[Value, ...]] = space["forward"]
+        self.backward: Callable[[list[Value], tuple[Value, ...], np.ndarray], None] = space["backward"]
+
+    def _written(self, ops: list[int]) -> tuple[str, dict[str, Callable]]:
+        """The Python source of ``forward(base, coef)`` (every kept value, after the parameters'
+        slots are given ``coef``) and ``backward(base, kept, jac)`` (the Jacobian written into
+        ``jac``, ``p x n``), and the functions it calls by name: one statement a part, forwards,
+        then one a derivative passed back, backwards.
+
+        Written from the plan alone: a part is named by its place (``v3``, its derivative
+        ``g3``), a part without parameters read from ``base`` by its place, every operation by its
+        own template or its function's name in :data:`FUNCTIONS`. No name, number or other text
+        of the formula is in the source, so nothing a user typed is compiled or run. Units and
+        signs known here (a sum passes its derivative on unchanged) cost no operation at all."""
+        calls: dict[str, Callable] = {}
+        names = [f"v{i}" for i in range(len(self.nodes))]
+        read = {j for i in ops for j in self.args[i]}  # the parts the operations read
+        fixed = [f"    v{j} = base[{j}]" for j in self.fixed if j in read]
+        forward = ["def forward(base, coef):", f"    {_unpack(names, self.slots)} = coef", *fixed]
+        for i in ops:
+            op, args = self.nodes[i].op, [names[j] for j in self.args[i]]
+            assert op is not None
+            if op.code is None:
+                assert calls.setdefault(f"_{op.name}", op.value) is op.value
+                forward.append(f"    v{i} = _{op.name}({', '.join(args)})")
+            else:
+                forward.append(f"    v{i} = {op.code.format(*args)}")
+        forward.append(f"    return ({_unpack(names, self.kept)})")
+
+        backward = ["def backward(base, kept, jac):", f"    {_unpack(names, self.kept)} = kept", *fixed]
+        back: dict[int, Term] = {self.root: ONE}
+        for i in reversed(ops):
+            outer = back.get(i)
+            if outer is None:
+                continue
+            op, args = self.nodes[i].op, [names[j] for j in self.args[i]]
+            assert op is not None
+            for k, j in enumerate(self.args[i]):
+                if not self.varies[j]:
+                    continue
+                term = op.back(k, outer, args, names[i])
+                if j in back:
+                    term = _sum(back[j], term)
+                if isinstance(term, _Unit):
+                    back[j] = term
+                else:
+                    backward.append(f"    g{j} = {term.expr}")
+                    back[j] = _Name(f"g{j}", term.negative)
+        for k, slot in enumerate(self.slots):  # jac is p x n: each row a column of the Jacobian
+            found = back.get(slot)
+            expr, negative = ("0.0", False) if found is None else _parts(found)
+            backward.append(
+                f"    np.negative({expr}, out=jac[{k}])" if negative else f"    jac[{k}] = {expr}"
             )
-            for i in reversed(ops)
-        ]
+        backward.append("    return None")
+        return "\n".join([*forward, *backward]) + "\n", calls
 
     def bind(self, columns: Mapping[str, np.ndarray], n: int) -> Bound:
         """The formula on ``n`` rows of ``columns``, its parts without parameters computed now."""
         return Bound(self, columns, n)
+
+
+def _unpack(names: list[str], places: Sequence[int]) -> str:
+    """The names at ``places`` as a tuple to assign to or return (``v0, v3,``; ``()`` for none)."""
+    return "".join(f"{names[i]}, " for i in places).rstrip() or "()"
+
+
+_WRITTEN_NAMES = re.compile(r"[vg]\d+")
+_KEYWORDS = frozenset(
+    {"def", "return", "None", "True", "False", "forward", "backward"}
+    | {"base", "coef", "kept", "jac", "out", "float"}
+)
+
+
+def _check_written(source: str, space: set[str]) -> None:
+    """The written source holds only what :meth:`Plan._written` writes: its own names (``v3``,
+    ``g3``, the arguments), the names given to it (``np``, the functions of :data:`FUNCTIONS`),
+    NumPy's attributes, numbers and operators; no string. Checked before it is compiled, so that
+    no change to the templates can ever let text of a formula through."""
+    previous = None
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.STRING:
+            raise AssertionError(f"a string in a formula's written code: {token.string!r}")
+        if token.type == tokenize.NAME:
+            name = token.string
+            attribute = previous is not None and previous.string == "."
+            if not (attribute or name in _KEYWORDS or name in space or _WRITTEN_NAMES.fullmatch(name)):
+                raise AssertionError(f"an unknown name in a formula's written code: {name!r}")
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            previous = token
 
 
 class Bound:
@@ -276,21 +403,15 @@ class Bound:
             else:
                 base[i] = columns[node.name] if node.name is not None else node.value
         self._base = base
-        self._kept: dict[bytes, list[Value]] = {}
+        self._root = plan.kept.index(plan.root) if plan.varies[plan.root] else None
+        self._kept: dict[bytes, tuple[Value, ...]] = {}
         self._jacobian: tuple[bytes, np.ndarray, np.ndarray] | None = None
 
-    def _run(self, coef: np.ndarray) -> list[Value]:
+    def _run(self, coef: np.ndarray) -> tuple[Value, ...]:
         key = coef.tobytes()
         found = self._kept.get(key)
         if found is None:
-            found = self._base.copy()
-            for slot, value in zip(self.plan.slots, coef, strict=True):  # float64s: 1/0 is inf
-                found[slot] = value
-            for i, fn, args in self.plan.tape:
-                if len(args) == 2:
-                    found[i] = fn(found[args[0]], found[args[1]])
-                else:
-                    found[i] = fn(*[found[j] for j in args])
+            found = self.plan.forward(self._base, coef)  # float64 scalars from coef: 1/0 is inf
             if len(self._kept) > 1:
                 del self._kept[next(iter(self._kept))]
             self._kept[key] = found
@@ -305,9 +426,19 @@ class Bound:
         kind = np.complex128 if np.iscomplexobj(value) else np.float64  # a complex step's, complex
         return np.broadcast_to(np.asarray(value, dtype=kind), (self.n,))
 
+    def _value(self, found: tuple[Value, ...]) -> np.ndarray:
+        return self._rows(self._base[self.plan.root] if self._root is None else found[self._root])
+
     def values(self, coef: np.ndarray) -> np.ndarray:
         """The formula's values (``n``) at the parameters ``coef``."""
-        return self._rows(self._run(coef)[self.plan.root])
+        return self._value(self._run(coef))
+
+    def root(self, coef: np.ndarray) -> Value:
+        """The formula's value at ``coef`` as computed: ``n`` rows or one number (a formula that reads
+        no data), kept, so not to be written to. :meth:`values` without the check and the view, for
+        a solver's many calls."""
+        found = self._run(coef)
+        return self._base[self.plan.root] if self._root is None else found[self._root]
 
     def jacobian(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The formula's values (``n``) and exact Jacobian (``n x p``) at ``coef``; both read-only
@@ -315,21 +446,12 @@ class Bound:
         key = coef.tobytes()
         if self._jacobian is not None and self._jacobian[0] == key:
             return self._jacobian[1], self._jacobian[2]
-        plan, found = self.plan, self._run(coef)
-        back: list[Value] = [None] * len(plan.nodes)
-        back[plan.root] = ONE
-        for i, rule, args, varying in plan.backward:
-            outer = back[i]
-            if outer is None:
-                continue
-            inputs, value = [found[j] for j in args], found[i]
-            for k, j in varying:
-                term = rule(k, outer, inputs, value)
-                back[j] = term if back[j] is None else _plain(back[j]) + _plain(term)
-        jac = np.empty((self.n, len(plan.slots)), np.complex128 if coef.dtype.kind == "c" else np.float64)
-        for k, slot in enumerate(plan.slots):
-            jac[:, k] = 0.0 if back[slot] is None else _plain(back[slot])
-        values = self._rows(found[plan.root])
+        found = self._run(coef)
+        kind = np.complex128 if coef.dtype.kind == "c" else np.float64
+        columns = np.empty((len(self.plan.slots), self.n), kind)  # written a column at a time
+        self.plan.backward(self._base, found, columns)
+        jac = columns.T  # n x p, column-major
+        values = self._value(found)
         jac.flags.writeable = False
         self._jacobian = (key, values, jac)
         return values, jac

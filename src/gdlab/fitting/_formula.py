@@ -486,6 +486,7 @@ def _trajectory(
         status=status(facts),
         message=message,
         _names=problem.params,
+        _owned=True,  # P, G made here, L a column of rows that only this run holds: frozen, not copied
     )
 
 

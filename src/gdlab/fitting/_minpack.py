@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dgels as _dgels  # type: ignore[import-untyped]
 
 from gdlab._cancel import checkpoint
 from gdlab._numeric import Bound
@@ -68,34 +69,50 @@ class Solved:
 
 @dataclass
 class _Recorder:
-    """The residuals and their Jacobian in the scaled parameters, each Jacobian's point recorded."""
+    """The residuals and their Jacobian in the scaled parameters, each Jacobian's point kept (with
+    its residuals and Jacobian) for the rows, which :meth:`table` computes at the end, at once."""
 
     form: Bound
     y: np.ndarray
     scale: np.ndarray
-    rows: list[np.ndarray]
 
     def __post_init__(self) -> None:
         self.minus_scale = -self.scale
-        self.last = b""  # the bytes of the last row's point
+        self.points: list[np.ndarray] = []  # each new point at which the Jacobian was asked for
+        self.sums: list[float] = []  # the sum of squares there
+        self.slopes: list[np.ndarray] = []  # and J'r, half its gradient
+        self.r = self.J = np.empty(0)  # the last point's residuals and Jacobian
+        self.last = b""  # the bytes of the last point
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
-        return self.y - self.form.values(u * self.scale)
+        return self.y - self.form.root(u * self.scale)
 
     def jacobian(self, u: np.ndarray, *_: object) -> np.ndarray:
+        """The residuals' Jacobian at ``u`` (column-major), its point kept when it is a new one."""
         checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
         values, jac = self.form.jacobian(u * self.scale)  # the values kept from the same point
-        r = self.y - values
-        J = jac * self.minus_scale
+        J = jac * self.minus_scale  # column-major, as jac
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
-            p = len(u)
-            row = np.empty(2 * p + 1)
-            row[:p], row[p] = u, r @ r
-            np.multiply(r @ J, 2, out=row[p + 1 :])
-            self.rows.append(row)
-            self.last = key
+            r = self.y - values
+            self.points.append(u.copy())  # MINPACK writes over its own
+            self.sums.append(r @ r)
+            self.slopes.append(r @ J)
+            self.r, self.J, self.last = r, J, key
         return J
+
+    def transposed(self, u: np.ndarray, *_: object) -> np.ndarray:
+        """:meth:`jacobian` transposed, a view: MINPACK's column-major layout with nothing copied
+        (``col_deriv=1``; row-major, each call would be transposed into MINPACK's array)."""
+        return self.jacobian(u).T
+
+    def table(self) -> np.ndarray:
+        """One row ``[u, rss, gradient]`` a kept point, the gradient of the sum of squares ``2 J'r``."""
+        p = len(self.scale)
+        rows = np.empty((len(self.points), 2 * p + 1))
+        rows[:, :p], rows[:, p], rows[:, p + 1 :] = self.points, self.sums, self.slopes
+        rows[:, p + 1 :] *= 2
+        return rows
 
 
 def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: int) -> Solved | None:
@@ -103,7 +120,7 @@ def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: 
     steps, or ``None`` when it did not converge to a stationary point within them (the compiled
     path then runs)."""
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-        return _solved(_Recorder(form, y, scale, []), u0, steps)
+        return _solved(_Recorder(form, y, scale), u0, steps)
 
 
 def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, int]:
@@ -116,7 +133,7 @@ def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, 
         # func, Dfun, x0 (it is written over), args, full_output, col_deriv, ftol, xtol, gtol,
         # maxfev, factor, diag
         u, status = lmder(
-            record.residuals, record.jacobian, u0.copy(), (), 0, 0, TOL, TOL, TOL, maxfev, 100.0, None
+            record.residuals, record.transposed, u0.copy(), (), 0, 1, TOL, TOL, TOL, maxfev, 100.0, None
         )
         return u, status
     from scipy.optimize import leastsq  # type: ignore[import-untyped]
@@ -150,34 +167,35 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
     if status not in _ENDINGS or not np.isfinite(u).all():
         return None
-    J = record.jacobian(u)
-    if not _stationary(J, record.residuals(u)):
+    J = record.jacobian(u)  # at u, the last point kept (where MINPACK moved after its last one, a new one)
+    if not _stationary(J, record.sums[-1], record.slopes[-1]):
         return None
-    polished = _polish(record, u, J)
-    if len(record.rows) - 1 > steps:
+    r = record.r
+    polished = _polish(record, u, J, r)
+    if len(record.points) - 1 > steps:
         return None
     ending = _ENDINGS[status]
     if polished:
         ending += f", then {polished} Gauss-Newton step{'s' * (polished > 1)}"
-    return Solved(np.array(record.rows), ending)
+    return Solved(record.table(), ending)
 
 
-def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray) -> int:
-    """Gauss-Newton steps from MINPACK's answer ``u`` (Jacobian ``J``) while they converge, each
-    recorded; returns how many were taken."""
-    r = record.residuals(u)
+def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> int:
+    """Gauss-Newton steps from MINPACK's answer ``u`` (Jacobian ``J``, residuals ``r``) while they
+    converge, each recorded; returns how many were taken."""
     rss, last, taken = r @ r, np.inf, 0
     for _ in range(POLISH):
         found = _solve_linear(J, r)  # J is the residuals' Jacobian: r(u + d) ~ r + J d
         if found is None or not np.isfinite(found).all():
             break
-        d = -found
-        relative = d / np.maximum(np.abs(u), 1e-300)
+        relative = found / np.maximum(np.abs(u), 1e-300)
         size = math.sqrt(relative @ relative)  # as np.linalg.norm(relative)
-        new_r = record.residuals(u + d)
-        if not (size <= last / 2 and new_r @ new_r <= rss * (1 + ROUNDING) and size > 0):
+        moved = u - found
+        r = record.residuals(moved)
+        new = r @ r
+        if not (size <= last / 2 and new <= rss * (1 + ROUNDING) and size > 0):
             break
-        u, r, rss, last, taken = u + d, new_r, new_r @ new_r, size, taken + 1
+        u, rss, last, taken = moved, new, size, taken + 1
         J = record.jacobian(u)
         if size <= SETTLED:  # a step at the parameters' rounding: the next changes nothing
             break
@@ -185,42 +203,33 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray) -> int:
 
 
 def _solve_linear(J: np.ndarray, r: np.ndarray) -> np.ndarray | None:
-    """``argmin |J d - r|`` with ``J``'s columns scaled to norm 1 (LAPACK's ``gelsd``: a tiny solve,
-    where the extended-precision refinement of :func:`gdlab._ols.least_squares` would cost more
-    than the fit, and the next step corrects this one's rounding); ``None`` when ``J`` is singular."""
+    """``argmin |J d - r|`` with ``J``'s columns scaled to norm 1, by LAPACK's ``gels`` (a Householder
+    QR; a tiny solve, where the extended-precision refinement of :func:`gdlab._ols.least_squares`
+    would cost more than the fit, and the next step corrects this one's rounding); ``None`` where a
+    diagonal element of the QR's triangle is below ``max(n, p)`` roundings of the largest, as
+    ``np.linalg.lstsq`` cuts its singular values (``J`` singular, or as good as)."""
     norms = np.sqrt(np.add.reduce(J * J, axis=0))  # as np.linalg.norm(J, axis=0), without its checks
     if not (norms > 0).all():
         return None
     n, p = J.shape
-    if _gelsd is None:
-        d, _, rank, _ = np.linalg.lstsq(J / norms, r, rcond=None)
-    else:  # np.linalg.lstsq's own call, with its default rcond, without its checks (5 to 13 us a step)
-        d, _, rank, _ = _gelsd(J / norms, r[:, None], _EPS * max(n, p), signature="ddd->ddid")
-        d = d[:, 0]
-    return d / norms if rank == p else None
-
-
-def _numpy_gelsd() -> Callable | None:
-    """NumPy's LAPACK ``gelsd`` as ``np.linalg.lstsq`` calls it (private), where this NumPy has it.
-    A failure there is a NaN solution (an invalid operation, silenced by :func:`solve`)."""
-    try:
-        from numpy.linalg import _umath_linalg
-    except ImportError:
+    A = np.divide(J.T, norms[:, None]).T  # column-major, as LAPACK reads it: not copied again
+    qr, d, info = _dgels(A, r, overwrite_a=True)
+    diagonal = np.abs(qr.diagonal())
+    if info != 0 or not diagonal.min() > _EPS * max(n, p) * diagonal.max():
         return None
-    return getattr(_umath_linalg, "lstsq", None)
+    return d[:p] / norms
 
 
-_gelsd = _numpy_gelsd()
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def _stationary(J: np.ndarray, r: np.ndarray) -> bool:
-    """Whether the residuals are orthogonal to every column of the Jacobian, to :data:`STATIONARY`."""
-    size = math.sqrt(r @ r)  # as np.linalg.norm(r)
+def _stationary(J: np.ndarray, rss: float, slope: np.ndarray) -> bool:
+    """Whether the residuals ``r`` (``rss = r'r``, ``slope = r'J``) are orthogonal to every column of
+    the Jacobian ``J``, to :data:`STATIONARY` (called within :func:`solve`'s ``np.errstate``)."""
+    size = math.sqrt(rss)  # as np.linalg.norm(r)
     if not math.isfinite(size) or not np.isfinite(J).all():
         return False
     if size == 0:
         return True
-    with np.errstate(all="ignore"):
-        cosines = np.abs(r @ J) / (np.sqrt(np.einsum("ij,ij->j", J, J)) * size)
+    cosines = np.abs(slope) / (np.sqrt(np.add.reduce(J * J, axis=0)) * size)
     return not bool((cosines > STATIONARY).any())  # NaN (a zero column) is no cosine
