@@ -296,7 +296,7 @@ class Plan:
         _check_written(self.source, set(space))
         exec(compile(self.source, "<gdlab formula>", "exec"), space)  # our own code: see _written
         self.forward: Callable[[list[Value], np.ndarray], tuple[Value, ...]] = space["forward"]
-        self.backward: Callable[[list[Value], tuple[Value, ...], np.ndarray], None] = space["backward"]
+        self.backward: Callable[[list[Value], tuple[Value, ...], np.ndarray, Any], None] = space["backward"]
 
     def _written(self, ops: list[int]) -> tuple[str, dict[str, Callable]]:
         """The Python source of ``forward(base, coef)`` (every kept value, after the parameters'
@@ -324,7 +324,7 @@ class Plan:
                 forward.append(f"    v{i} = {op.code.format(*args)}")
         forward.append(f"    return ({_unpack(names, self.kept)})")
 
-        backward = ["def backward(base, kept, jac):", f"    {_unpack(names, self.kept)} = kept", *fixed]
+        backward = ["def backward(base, kept, jac, times):", f"    {_unpack(names, self.kept)} = kept", *fixed]
         back: dict[int, Term] = {self.root: ONE}
         for i in reversed(ops):
             outer = back.get(i)
@@ -343,12 +343,13 @@ class Plan:
                 else:
                     backward.append(f"    g{j} = {term.expr}")
                     back[j] = _Name(f"g{j}", term.negative)
+        plain, scaled = ["    if times is None:"], ["    else:"]
         for k, slot in enumerate(self.slots):  # jac is p x n: each row a column of the Jacobian
             found = back.get(slot)
             expr, negative = ("0.0", False) if found is None else _parts(found)
-            backward.append(
-                f"    np.negative({expr}, out=jac[{k}])" if negative else f"    jac[{k}] = {expr}"
-            )
+            plain.append(f"        np.negative({expr}, out=jac[{k}])" if negative else f"        jac[{k}] = {expr}")
+            scaled.append(f"        np.multiply({expr}, {'-' * negative}times[{k}], out=jac[{k}])")
+        backward += [*plain, *scaled] if self.slots else []
         backward.append("    return None")
         return "\n".join([*forward, *backward]) + "\n", calls
 
@@ -365,7 +366,7 @@ def _unpack(names: list[str], places: Sequence[int]) -> str:
 _WRITTEN_NAMES = re.compile(r"[vg]\d+")
 _KEYWORDS = frozenset(
     {"def", "return", "None", "True", "False", "forward", "backward"}
-    | {"base", "coef", "kept", "jac", "out", "float"}
+    | {"base", "coef", "kept", "jac", "times", "out", "float", "if", "is", "else"}
 )
 
 
@@ -404,17 +405,19 @@ class Bound:
                 base[i] = columns[node.name] if node.name is not None else node.value
         self._base = base
         self._root = plan.kept.index(plan.root) if plan.varies[plan.root] else None
-        self._kept: dict[bytes, tuple[Value, ...]] = {}
+        self._last: tuple[bytes, tuple[Value, ...]] = (b"", ())  # the last two evaluations
+        self._before = self._last
         self._jacobian: tuple[bytes, np.ndarray, np.ndarray] | None = None
 
     def _run(self, coef: np.ndarray) -> tuple[Value, ...]:
         key = coef.tobytes()
-        found = self._kept.get(key)
-        if found is None:
-            found = self.plan.forward(self._base, coef)  # float64 scalars from coef: 1/0 is inf
-            if len(self._kept) > 1:
-                del self._kept[next(iter(self._kept))]
-            self._kept[key] = found
+        if self._last[0] == key:
+            return self._last[1]
+        if self._before[0] == key:
+            self._last, self._before = self._before, self._last
+            return self._last[1]
+        found = self.plan.forward(self._base, coef)  # float64 scalars from coef: 1/0 is inf
+        self._last, self._before = (key, found), self._last
         return found
 
     def _rows(self, value: Value) -> np.ndarray:
@@ -426,12 +429,9 @@ class Bound:
         kind = np.complex128 if np.iscomplexobj(value) else np.float64  # a complex step's, complex
         return np.broadcast_to(np.asarray(value, dtype=kind), (self.n,))
 
-    def _value(self, found: tuple[Value, ...]) -> np.ndarray:
-        return self._rows(self._base[self.plan.root] if self._root is None else found[self._root])
-
     def values(self, coef: np.ndarray) -> np.ndarray:
         """The formula's values (``n``) at the parameters ``coef``."""
-        return self._value(self._run(coef))
+        return self._rows(self.root(coef))
 
     def root(self, coef: np.ndarray) -> Value:
         """The formula's value at ``coef`` as computed: ``n`` rows or one number (a formula that reads
@@ -440,18 +440,25 @@ class Bound:
         found = self._run(coef)
         return self._base[self.plan.root] if self._root is None else found[self._root]
 
+    def columns(self, coef: np.ndarray, times: np.ndarray | None = None) -> tuple[Value, np.ndarray]:
+        """The formula's value at ``coef`` as :meth:`root` gives it, and a new Jacobian (``n x p``,
+        column-major), its column ``k`` multiplied by ``times[k]`` where given (a solver's scaled
+        parameters: each column is written once, already scaled). For a solver's many calls: nothing
+        is checked, viewed or kept."""
+        found = self._run(coef)
+        kind = np.complex128 if coef.dtype.kind == "c" else np.float64
+        jac = np.empty((len(self.plan.slots), self.n), kind)  # written a column at a time
+        self.plan.backward(self._base, found, jac, times)
+        return (self._base[self.plan.root] if self._root is None else found[self._root]), jac.T
+
     def jacobian(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The formula's values (``n``) and exact Jacobian (``n x p``) at ``coef``; both read-only
         (the last Jacobian is kept, and given again at the same point)."""
         key = coef.tobytes()
         if self._jacobian is not None and self._jacobian[0] == key:
             return self._jacobian[1], self._jacobian[2]
-        found = self._run(coef)
-        kind = np.complex128 if coef.dtype.kind == "c" else np.float64
-        columns = np.empty((len(self.plan.slots), self.n), kind)  # written a column at a time
-        self.plan.backward(self._base, found, columns)
-        jac = columns.T  # n x p, column-major
-        values = self._value(found)
+        value, jac = self.columns(coef)
+        values = self._rows(value)
         jac.flags.writeable = False
         self._jacobian = (key, values, jac)
         return values, jac

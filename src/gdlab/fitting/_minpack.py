@@ -81,7 +81,7 @@ class _Recorder:
         self.points: list[np.ndarray] = []  # each new point at which the Jacobian was asked for
         self.sums: list[float] = []  # the sum of squares there
         self.slopes: list[np.ndarray] = []  # and J'r, half its gradient
-        self.r = self.J = np.empty(0)  # the last point's residuals and Jacobian
+        self.r = np.empty(0)  # the last point's residuals
         self.last = b""  # the bytes of the last point
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
@@ -90,15 +90,14 @@ class _Recorder:
     def jacobian(self, u: np.ndarray, *_: object) -> np.ndarray:
         """The residuals' Jacobian at ``u`` (column-major), its point kept when it is a new one."""
         checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
-        values, jac = self.form.jacobian(u * self.scale)  # the values kept from the same point
-        J = jac * self.minus_scale  # column-major, as jac
+        values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
             r = self.y - values
             self.points.append(u.copy())  # MINPACK writes over its own
             self.sums.append(r @ r)
             self.slopes.append(r @ J)
-            self.r, self.J, self.last = r, J, key
+            self.r, self.last = r, key
         return J
 
     def transposed(self, u: np.ndarray, *_: object) -> np.ndarray:
@@ -185,7 +184,7 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
     converge, each recorded; returns how many were taken."""
     rss, last, taken = r @ r, np.inf, 0
     for _ in range(POLISH):
-        found = _solve_linear(J, r)  # J is the residuals' Jacobian: r(u + d) ~ r + J d
+        found = _solve_linear(J, r)  # J is the residuals' Jacobian: r(u + d) ~ r + J d (J written over)
         if found is None or not np.isfinite(found).all():
             break
         relative = found / np.maximum(np.abs(u), 1e-300)
@@ -205,17 +204,16 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
 def _solve_linear(J: np.ndarray, r: np.ndarray) -> np.ndarray | None:
     """``argmin |J d - r|`` with ``J``'s columns scaled to norm 1, by LAPACK's ``gels`` (a Householder
     QR; a tiny solve, where the extended-precision refinement of :func:`gdlab._ols.least_squares`
-    would cost more than the fit, and the next step corrects this one's rounding); ``None`` where a
-    diagonal element of the QR's triangle is below ``max(n, p)`` roundings of the largest, as
-    ``np.linalg.lstsq`` cuts its singular values (``J`` singular, or as good as)."""
+    would cost more than the fit, and the next step corrects this one's rounding). ``None`` where a
+    scaled column is, to ``max(n, p)`` roundings, a combination of the columns before it (a diagonal
+    element of the triangle that small): ``J`` singular, or as good as. ``J`` is written over."""
+    n, p = J.shape
     norms = np.sqrt(np.add.reduce(J * J, axis=0))  # as np.linalg.norm(J, axis=0), without its checks
     if not (norms > 0).all():
         return None
-    n, p = J.shape
-    A = np.divide(J.T, norms[:, None]).T  # column-major, as LAPACK reads it: not copied again
-    qr, d, info = _dgels(A, r, overwrite_a=True)
-    diagonal = np.abs(qr.diagonal())
-    if info != 0 or not diagonal.min() > _EPS * max(n, p) * diagonal.max():
+    J /= norms  # in place: column-major still, as LAPACK reads it
+    qr, d, info = _dgels(J, r, overwrite_a=True)
+    if info != 0 or not (np.abs(qr.diagonal()) > _EPS * max(n, p)).all():
         return None
     return d[:p] / norms
 
