@@ -324,7 +324,8 @@ class Plan:
                 forward.append(f"    v{i} = {op.code.format(*args)}")
         forward.append(f"    return ({_unpack(names, self.kept)})")
 
-        backward = ["def backward(base, kept, jac, times):", f"    {_unpack(names, self.kept)} = kept", *fixed]
+        unpacked = f"    {_unpack(names, self.kept)} = kept"
+        backward = ["def backward(base, kept, jac, times):", unpacked, *fixed]
         back: dict[int, Term] = {self.root: ONE}
         for i in reversed(ops):
             outer = back.get(i)
@@ -347,7 +348,8 @@ class Plan:
         for k, slot in enumerate(self.slots):  # jac is p x n: each row a column of the Jacobian
             found = back.get(slot)
             expr, negative = ("0.0", False) if found is None else _parts(found)
-            plain.append(f"        np.negative({expr}, out=jac[{k}])" if negative else f"        jac[{k}] = {expr}")
+            written = f"np.negative({expr}, out=jac[{k}])" if negative else f"jac[{k}] = {expr}"
+            plain.append(f"        {written}")
             scaled.append(f"        np.multiply({expr}, {'-' * negative}times[{k}], out=jac[{k}])")
         backward += [*plain, *scaled] if self.slots else []
         backward.append("    return None")
