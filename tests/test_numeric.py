@@ -163,7 +163,12 @@ def test_the_polish_solves_least_squares_as_numpy_lstsq_and_refuses_a_singular_j
         norms = np.linalg.norm(J, axis=0)  # the oracle on the same scaled columns
         expected = np.linalg.lstsq(J / norms, r, rcond=None)[0] / norms
         for layout in (np.ascontiguousarray(J), np.asfortranarray(J)):
-            np.testing.assert_allclose(_minpack._solve_linear(layout.copy(), r), expected, rtol=1e-12)
+            found, factor = _minpack._solve_linear(layout.copy(), r)
+            np.testing.assert_allclose(found, expected, rtol=1e-12)
+            # the same factor solves the normal equations of another point's slope J'r2
+            r2 = rng.normal(size=n)
+            again = np.linalg.lstsq(J / norms, r2, rcond=None)[0] / norms
+            np.testing.assert_allclose(_minpack._solve_normal(factor, J.T @ r2), again, rtol=1e-9)
     J, r = rng.normal(size=(30, 4)), rng.normal(size=30)
     assert _minpack._solve_linear(np.column_stack([J, J[:, 0]]), r) is None  # rank 4 of 5
     near = J[:, 0] * (1 + 1e-17 * rng.normal(size=30))
