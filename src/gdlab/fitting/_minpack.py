@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg.lapack import dgels as _dgels  # type: ignore[import-untyped]
-from scipy.linalg.lapack import dtrtrs as _dtrtrs  # type: ignore[import-untyped]
+from scipy.linalg.lapack import dtrtrs as _dtrtrs
 
 from gdlab._cancel import checkpoint
 from gdlab._numeric import Bound
