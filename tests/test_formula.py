@@ -389,3 +389,19 @@ def test_a_fit_survives_a_pickle(kwargs):
     assert again.summary() == result.summary() == copy.deepcopy(result).summary()
     np.testing.assert_array_equal(again.coef, result.coef)
     np.testing.assert_array_equal(again.predict({"x": [20.0, 30.0]}), result.predict({"x": [20.0, 30.0]}))
+
+
+def test_a_converged_formula_fits_run_is_recorded_when_first_read():
+    """The trajectory of a converged formula fit is built when first read, once, as the fit's
+    statistics are; the coefficients, status and warnings are there before, and read the same rows."""
+    from gdlab.fitting._result import Later
+
+    problem = misra1a()
+    result = fit({"x": problem.x, "y": problem.y}, y="y", model=problem.formula, init=problem.starts[1])
+    assert isinstance(result.__dict__["_trajectory_kept"], Later)
+    path = result.trajectory
+    assert result.trajectory is path and not isinstance(result.__dict__["_trajectory_kept"], Later)
+    assert path.status.value == "converged" and path.message.startswith("converged at step 7")
+    np.testing.assert_array_equal(result.coef, path.flat_params()[-1])
+    assert not path.loss.flags.writeable and not path.params["b1"].flags.writeable
+    assert result.warnings == ()

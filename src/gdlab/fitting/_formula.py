@@ -35,7 +35,7 @@ from gdlab import _checks
 from gdlab._cancel import Pace
 from gdlab._checks import InputError, Sentence, closest
 from gdlab._data import DataLike, as_table, column_names, names
-from gdlab._engine import Outcome, describe, facts_from_rows, status
+from gdlab._engine import Facts, Outcome, describe, facts_from_rows, status
 from gdlab._expr import NumericForm, numeric_form, parse
 from gdlab._lazy import lazy
 from gdlab._methods import Method, resolve_method
@@ -348,7 +348,7 @@ def fit_formula(
     problem = _Problem(free.text, used, (target, columns, scale), params, target, scale, numeric, bound)
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
     path = _path(problem, solver, start / scale, steps)
-    coef = np.array([path.params[name][-1] for name in params])  # as path.flat_params()[-1]
+    coef = path.coef
     converged = path.status is Status.CONVERGED
     result = Fit(
         y=response,
@@ -358,7 +358,7 @@ def fit_formula(
         closed_form=coef,
         n=table.n,
         lr=None,
-        trajectory=path,
+        trajectory=path.trajectory,
         warnings=_notes(path, table.n - len(params)),
         dropped=table.dropped,
         intercept=False,
@@ -423,7 +423,23 @@ def _small(n: int, p: int) -> bool:
     return n * p <= SMALL
 
 
-def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> Trajectory:
+@dataclasses.dataclass(frozen=True)
+class _Path:
+    """A run's ending as the engine judged it, its last parameters (in their own units) and sum of
+    squares, and its :class:`Trajectory`: built when first read (a :class:`Later`) where the run
+    converged, at once otherwise (its sentence is the engine's, and the warnings read it)."""
+
+    status: Status
+    coef: np.ndarray
+    loss: float
+    trajectory: Trajectory | Later
+
+    def run(self) -> Trajectory:
+        """The trajectory, built now if it was to be built later."""
+        return self.trajectory.compute() if isinstance(self.trajectory, Later) else self.trajectory
+
+
+def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     """The recorded run of Levenberg-Marquardt or Gauss-Newton, in the parameters' own units: the
     one place that chooses MINPACK on the formula's NumPy form (``lm``, a NumPy form, at most
     :data:`SMALL` Jacobian entries) or the compiled optimistix run (everything else, and where
@@ -446,11 +462,10 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> Trajector
     return _trajectory(problem, R, k, code, kind, ending)
 
 
-def _trajectory(
-    problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: str, ending: str
-) -> Trajectory:
-    """The rows ``[u, rss, grad]`` of a run as a Trajectory in the parameters' own units, with the
-    sentence of its ending (``ending``: why a converged run stopped, by its own rule)."""
+def _trajectory(problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: str, ending: str) -> _Path:
+    """The rows ``[u, rss, grad]`` of a run judged by the engine, and its Trajectory in the
+    parameters' own units with the sentence of its ending (``ending``: why a converged run
+    stopped, by its own rule), built when first read where the run converged."""
     p = len(problem.params)
     P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
     if not math.isfinite(L[0]):
@@ -463,6 +478,27 @@ def _trajectory(
             parameter="init",
         )
     facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method=kind)
+    judged = status(facts)
+    coef = P[-1] * problem.scale  # as the trajectory's last row
+    later = Later(functools.partial(_recorded, problem, R, k, code, kind, ending, facts, judged))
+    if judged is Status.CONVERGED:
+        return _Path(judged, coef, float(L[-1]), later)
+    return _Path(judged, coef, float(L[-1]), later.compute())
+
+
+def _recorded(
+    problem: _Problem,
+    R: np.ndarray,
+    k: int,
+    code: Outcome,
+    kind: str,
+    ending: str,
+    facts: Facts,
+    judged: Status,
+) -> Trajectory:
+    """The Trajectory of the rows ``R`` judged ``judged`` from ``facts`` (see :func:`_trajectory`)."""
+    p = len(problem.params)
+    P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
     if code is Outcome.NOT_FINITE and kind == "gauss-newton":
         message: str = Sentence(
             lambda s: (
@@ -483,7 +519,7 @@ def _trajectory(
         grad={name: G[:, i] for i, name in enumerate(problem.params)},
         method=kind,
         lr=None,
-        status=status(facts),
+        status=judged,
         message=message,
         _names=problem.params,
         _owned=True,  # P, G made here, L a column of rows that only this run holds: frozen, not copied
@@ -503,12 +539,13 @@ def _in_units(path: Trajectory, scale: np.ndarray, params: tuple[str, ...]) -> T
     )
 
 
-def _notes(path: Trajectory, df_resid: int) -> tuple[str, ...]:
+def _notes(path: _Path, df_resid: int) -> tuple[str, ...]:
     """How the run ended, when it did not converge; else what its standard errors are, where the
     formula fits every row (as a linear fit says it)."""
     if path.status is not Status.CONVERGED:
-        return stopped(path, path.method)
-    exact = exact_note(float(path.loss[-1]), df_resid)
+        run = path.run()
+        return stopped(run, run.method)
+    exact = exact_note(path.loss, df_resid)
     return () if exact is None else (exact,)
 
 

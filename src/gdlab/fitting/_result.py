@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, final
+from typing import Any, Generic, TypeVar, final
 
 import numpy as np
 
@@ -29,33 +29,37 @@ from gdlab.fitting._settings import Scaling
 __all__ = ["Fit"]
 
 
+_T = TypeVar("_T")
+
+
 class Later:
-    """A fit's statistics to be computed when first read: ``compute()`` gives them."""
+    """A part of a fit to be computed when first read: ``compute()`` gives it."""
 
     __slots__ = ("compute",)
 
-    def __init__(self, compute: Callable[[], Inference | None]) -> None:
+    def __init__(self, compute: Callable[[], Any]) -> None:
         self.compute = compute
 
 
-class _ReadLater:
-    """:attr:`Fit.stats`: an :class:`Inference`, ``None``, or a :class:`Later` computed the first
-    time it is read (a formula's statistics cost 140 to 210 us, a third of a warm fit, and a
-    script that reads only the coefficients need not pay them)."""
+class _ReadLater(Generic[_T]):
+    """A field of :class:`Fit` that may be a :class:`Later`, computed the first time it is read,
+    once: :attr:`Fit.stats` (a formula's statistics cost 140 to 210 us, a third of a warm fit, and a
+    script that reads only the coefficients need not pay them) and :attr:`Fit.trajectory` (a
+    formula's recorded run, 30 to 60 us of its few hundred)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self._key = f"_{name}_kept"
 
-    def __get__(self, obj: object, objtype: type | None = None) -> Inference | None:
+    def __get__(self, obj: object, objtype: type | None = None) -> _T:
         if obj is None:
-            return None  # the field's default
+            return None  # type: ignore[return-value]  # the field's default
         value = obj.__dict__[self._key]
         if isinstance(value, Later):
             value = value.compute()
             obj.__dict__[self._key] = value
         return value
 
-    def __set__(self, obj: object, value: Inference | Later | None) -> None:
+    def __set__(self, obj: object, value: _T | Later) -> None:
         obj.__dict__[self._key] = value
 
 
@@ -112,7 +116,7 @@ class Fit:
     n: int
     lr: float | None = None
     lr_source: str | None = None
-    trajectory: Trajectory | None = None
+    trajectory: _ReadLater[Trajectory | None] = _ReadLater()  # or a Later of one
     warnings: tuple[str, ...] = ()
     dropped: int = 0
     intercept: bool = True
@@ -120,7 +124,7 @@ class Fit:
     family: str = "linear"
     model: str | None = None
     standardized: bool = True
-    stats: _ReadLater = _ReadLater()
+    stats: _ReadLater[Inference | None] = _ReadLater()
     reference: str = "closed form"
     terms: Any = None
     _scaling: Scaling | None = None
@@ -135,6 +139,7 @@ class Fit:
 
     def __getstate__(self) -> dict[str, Any]:
         self.stats  # noqa: B018  # computed before a copy or a pickle: a Later holds the fit's working arrays
+        self.trajectory  # noqa: B018  # likewise
         return self.__dict__
 
     @property
