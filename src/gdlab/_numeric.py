@@ -21,11 +21,9 @@ computed once. Only elementwise operations have a NumPy form; a formula with a r
 
 from __future__ import annotations
 
-import io
 import math
 import operator
 import re
-import tokenize
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -375,19 +373,17 @@ _KEYWORDS = frozenset(
 def _check_written(source: str, space: set[str]) -> None:
     """The written source holds only what :meth:`Plan._written` writes: its own names (``v3``,
     ``g3``, the arguments), the names given to it (``np``, the functions of :data:`FUNCTIONS`),
-    NumPy's attributes, numbers and operators; no string. Checked before it is compiled, so that
-    no change to the templates can ever let text of a formula through."""
-    previous = None
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
-        if token.type == tokenize.STRING:
-            raise AssertionError(f"a string in a formula's written code: {token.string!r}")
-        if token.type == tokenize.NAME:
-            name = token.string
-            attribute = previous is not None and previous.string == "."
-            if not (attribute or name in _KEYWORDS or name in space or _WRITTEN_NAMES.fullmatch(name)):
-                raise AssertionError(f"an unknown name in a formula's written code: {name!r}")
-        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
-            previous = token
+    attributes (of ``np`` and of arrays), numbers and operators; no string, no comment. Checked
+    before it is compiled, so that no change to the templates can ever let text of a formula
+    through."""
+    if any(mark in source for mark in "'\"\\#"):
+        raise AssertionError("a string or a comment in a formula's written code")
+    for name in _NAMES.findall(source):  # a name not after a dot (an attribute) or within a number
+        if not (name in _KEYWORDS or name in space or _WRITTEN_NAMES.fullmatch(name)):
+            raise AssertionError(f"an unknown name in a formula's written code: {name!r}")
+
+
+_NAMES = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 class Bound:
