@@ -49,51 +49,58 @@ ONE, MINUS_ONE = _Unit(1.0), _Unit(-1.0)
 
 
 class _Name:
-    """A derivative computed in the written code: the expression ``expr``, negated where
-    ``negative``. A negation known when the code is written is carried to where the derivative is
-    used (a product's or a quotient's sign, a sum turned into a difference, a column written
-    negated), each as exact as the negation itself: no array is negated on the way."""
+    """A derivative computed in the written code: ``expr`` times ``2**twice``, negated where
+    ``negative``. A negation or a doubling known when the code is written is carried to where the
+    derivative is used (a product's or a quotient's sign, a sum turned into a difference, a column
+    written negated or doubled), each as exact as itself: no array is negated or doubled on the way
+    (a square's derivative ``2x`` passes back as ``x``, doubled)."""
 
-    __slots__ = ("expr", "negative")
+    __slots__ = ("expr", "negative", "twice")
 
-    def __init__(self, expr: str, negative: bool = False) -> None:
-        self.expr, self.negative = expr, negative
+    def __init__(self, expr: str, negative: bool = False, twice: int = 0) -> None:
+        self.expr, self.negative, self.twice = expr, negative, twice
 
 
-# A derivative in the written code: a unit, or an expression and its sign.
+# A derivative in the written code: a unit, or an expression, its sign and its power of two.
 Term = _Unit | _Name
 
 
 def _neg(outer: Term) -> Term:
     if isinstance(outer, _Unit):
         return MINUS_ONE if outer is ONE else ONE
-    return _Name(outer.expr, not outer.negative)
+    return _Name(outer.expr, not outer.negative, outer.twice)
 
 
-def _parts(a: Term) -> tuple[str, bool]:
-    """An expression and its sign: a unit is 1.0, negated for -1."""
-    return ("1.0", a is MINUS_ONE) if isinstance(a, _Unit) else (a.expr, a.negative)
+def _parts(a: Term) -> tuple[str, bool, int]:
+    """An expression, its sign and its power of two: a unit is 1.0, negated for -1."""
+    return ("1.0", a is MINUS_ONE, 0) if isinstance(a, _Unit) else (a.expr, a.negative, a.twice)
 
 
-def _mul(outer: Term, local: str) -> Term:
+def _mul(outer: Term, local: str) -> _Name:
     """A derivative passed back through a local derivative ``local`` (an expression, never a unit)."""
     if isinstance(outer, _Unit):
         return _Name(f"({local})", outer is MINUS_ONE)
-    return _Name(f"({outer.expr} * ({local}))", outer.negative)
+    return _Name(f"({outer.expr} * ({local}))", outer.negative, outer.twice)
 
 
 def _div(outer: Term, by: str) -> Term:
     """A derivative divided by ``by``: ``outer / by``, as exact as the quotient."""
-    expr, negative = _parts(outer)
-    return _Name(f"({expr} / {by})", negative)
+    expr, negative, twice = _parts(outer)
+    return _Name(f"({expr} / {by})", negative, twice)
 
 
 def _sum(a: Term, b: Term) -> Term:
-    """Two derivatives of one part added, their signs written as a sum or a difference (exact)."""
-    (x, minus_x), (y, minus_y) = _parts(a), _parts(b)
+    """Two derivatives of one part added, their signs written as a sum or a difference, the larger
+    power of two written out where the two differ (each exact)."""
+    (x, minus_x, twice_x), (y, minus_y, twice_y) = _parts(a), _parts(b)
+    twice = min(twice_x, twice_y)
+    if twice_x > twice:
+        x = f"({x} * {2.0 ** (twice_x - twice)!r})"
+    if twice_y > twice:
+        y = f"({y} * {2.0 ** (twice_y - twice)!r})"
     if minus_x == minus_y:
-        return _Name(f"{x} + {y}", minus_x)
-    return _Name(f"{y} - {x}" if minus_x else f"{x} - {y}")
+        return _Name(f"{x} + {y}", minus_x, twice)
+    return _Name(f"{y} - {x}" if minus_x else f"{x} - {y}", False, twice)
 
 
 # The derivative ``outer`` of the formula in an operation's value, passed back to its argument
@@ -149,7 +156,8 @@ def _power_back(k: int, outer: Term, args: Sequence[str], value: str) -> Term:
 
 
 def _square_back(k: int, outer: Term, args: Sequence[str], value: str) -> Term:
-    return _mul(outer, f"{args[1]} * {args[0]}")  # x^2: 2x (the exponent is the number 2)
+    found = _mul(outer, args[0])  # x^2: 2x, the 2 carried (the exponent is the number 2)
+    return _Name(found.expr, found.negative, found.twice + 1)
 
 
 def _sigmoid(x: Any) -> Any:
@@ -266,6 +274,7 @@ class Plan:
         self.nodes: list[Node] = []
         self.args: list[tuple[int, ...]] = []
         self.varies: list[bool] = []  # whether the part reads a parameter
+        self.rows: list[bool] = []  # whether it reads a data column
         places: dict[tuple, int] = {}
         seen: dict[int, int] = {}
 
@@ -279,6 +288,10 @@ class Plan:
                 self.nodes.append(node)
                 self.args.append(children)
                 self.varies.append(node.name in params or any(self.varies[c] for c in children))
+                self.rows.append(  # whether the part reads a data column: else it is one number
+                    (node.op is None and node.name is not None and node.name not in params)
+                    or any(self.rows[c] for c in children)
+                )
             seen[id(node)] = places[key]
             return places[key]
 
@@ -311,19 +324,8 @@ class Plan:
         names = [f"v{i}" for i in range(len(self.nodes))]
         read = {j for i in ops for j in self.args[i]}  # the parts the operations read
         fixed = [f"    v{j} = base[{j}]" for j in self.fixed if j in read]
-        forward = ["def forward(base, coef):", f"    {_unpack(names, self.slots)} = coef", *fixed]
-        for i in ops:
-            op, args = self.nodes[i].op, [names[j] for j in self.args[i]]
-            assert op is not None
-            if op.code is None:
-                assert calls.setdefault(f"_{op.name}", op.value) is op.value
-                forward.append(f"    v{i} = _{op.name}({', '.join(args)})")
-            else:
-                forward.append(f"    v{i} = {op.code.format(*args)}")
-        forward.append(f"    return ({_unpack(names, self.kept)})")
 
-        unpacked = f"    {_unpack(names, self.kept)} = kept"
-        backward = ["def backward(base, kept, jac, times):", unpacked, *fixed]
+        backward = ["def backward(base, kept, jac, times):", "", *fixed]
         back: dict[int, Term] = {self.root: ONE}
         for i in reversed(ops):
             outer = back.get(i)
@@ -341,16 +343,61 @@ class Plan:
                     back[j] = term
                 else:
                     backward.append(f"    g{j} = {term.expr}")
-                    back[j] = _Name(f"g{j}", term.negative)
+                    back[j] = _Name(f"g{j}", term.negative, term.twice)
         plain, scaled = ["    if times is None:"], ["    else:"]
         for k, slot in enumerate(self.slots):  # jac is p x n: each row a column of the Jacobian
             found = back.get(slot)
-            expr, negative = ("0.0", False) if found is None else _parts(found)
-            written = f"np.negative({expr}, out=jac[{k}])" if negative else f"jac[{k}] = {expr}"
+            expr, negative, twice = ("0.0", False, 0) if found is None else _parts(found)
+            sign, factor = "-" * negative, f"{2.0**twice!r} * " * bool(twice)
+            if twice:
+                written = f"np.multiply({expr}, {sign}{2.0**twice!r}, out=jac[{k}])"
+            else:
+                written = f"np.negative({expr}, out=jac[{k}])" if negative else f"jac[{k}] = {expr}"
             plain.append(f"        {written}")
-            scaled.append(f"        np.multiply({expr}, {'-' * negative}times[{k}], out=jac[{k}])")
+            scaled.append(f"        np.multiply({expr}, {sign}{factor}times[{k}], out=jac[{k}])")
         backward += [*plain, *scaled] if self.slots else []
         backward.append("    return None")
+
+        # A negation of rows read once, as the numerator of a division by one number (-(x-b)^2/c^2),
+        # is written into the division: (-a)/c is a/(-c) exactly, and a negated number costs no pass
+        # over the rows. Only where the backward code never reads the negation's value.
+        readers: dict[int, list[int]] = {}
+        for i in ops:
+            for j in self.args[i]:
+                readers.setdefault(j, []).append(i)
+        used = set(re.findall(r"\bv\d+\b", "\n".join(backward[2 + len(fixed) :])))  # read backwards
+        folded: dict[int, int] = {}  # the negation's place: the place of what it negates
+        for i in ops:
+            (reader, *more) = readers.get(i, [None])
+            if (
+                self.nodes[i].op is OPERATORS["neg"]
+                and reader is not None
+                and not more
+                and i != self.root
+                and names[i] not in used
+                and self.nodes[reader].op is OPERATORS["/"]
+                and self.args[reader][0] == i
+                and self.args[reader][1] != i
+                and not self.rows[self.args[reader][1]]
+            ):
+                folded[i] = self.args[i][0]
+        kept = [i for i in self.kept if i not in folded]
+        forward = ["def forward(base, coef):", f"    {_unpack(names, self.slots)} = coef", *fixed]
+        for i in ops:
+            if i in folded:
+                continue
+            op, args = self.nodes[i].op, [names[j] for j in self.args[i]]
+            assert op is not None
+            if self.args[i][0] in folded:  # a division: (-a)/c as a/(-c)
+                forward.append(f"    v{i} = {names[folded[self.args[i][0]]]} / (-{args[1]})")
+            elif op.code is None:
+                assert calls.setdefault(f"_{op.name}", op.value) is op.value
+                forward.append(f"    v{i} = _{op.name}({', '.join(args)})")
+            else:
+                forward.append(f"    v{i} = {op.code.format(*args)}")
+        forward.append(f"    return ({_unpack(names, kept)})")
+        backward[1] = f"    {_unpack(names, kept)} = kept"
+        self.kept = kept
         return "\n".join([*forward, *backward]) + "\n", calls
 
     def bind(self, columns: Mapping[str, np.ndarray], n: int) -> Bound:
