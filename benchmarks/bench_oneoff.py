@@ -16,7 +16,11 @@ run, so the ratios compare like with like on this noisy shared machine. With ``-
 instead: where this tree's warm fit spends its time, part by part (the minimum of
 ``--repeats`` fits of each).
 
-Run: ``python benchmarks/bench_oneoff.py [--runs 7] [--repeats 200] [--baseline /work/main/src] [--parts]``.
+With ``--evaluations``: one evaluation of each formula's values, and of its values and Jacobian,
+at a new point, against the model and its Jacobian written by hand in NumPy, for both trees.
+
+Run: ``python benchmarks/bench_oneoff.py [--runs 7] [--repeats 200] [--baseline /work/main/src]
+[--parts | --evaluations]``.
 """
 
 from __future__ import annotations
@@ -100,7 +104,16 @@ def warm(repeats: int) -> dict[str, list[float]]:
     import gdlab
 
     sys.path.insert(0, str(HERE / "tests"))
-    from nls_problems import JACOBIANS, MODELS, boxbod, gauss_like, misra1a, thurber_like
+    from nls_problems import (
+        JACOBIANS,
+        MODELS,
+        boxbod,
+        digits,
+        gauss_like,
+        misra1a,
+        thurber_like,
+        with_reference,
+    )
 
     exp_model = lambda b, x, exp=np.exp: b[0] * (1 - exp(-b[1] * x))  # noqa: E731
     found = {}
@@ -110,7 +123,7 @@ def warm(repeats: int) -> dict[str, list[float]]:
         ("Thurber-like", thurber_like, "thurber"),
         ("Gauss-like", gauss_like, "gauss"),
     ):
-        problem = make()
+        problem = make() if kind == "exp" else with_reference(make(), kind)
         data, start = {"x": problem.x, "y": problem.y}, problem.starts[1]
         model, jacobian, x, y = {"exp": exp_model, **MODELS}[kind], JACOBIANS[kind], problem.x, problem.y
         b0 = np.array(list(start.values()))
@@ -142,15 +155,19 @@ def warm(repeats: int) -> dict[str, list[float]]:
             steps,
             theirs().nfev,
             *(1e3 * f(walls[2]) for f in (statistics.median, min)),
+            *(
+                digits(fn().coef if fn is ours else fn().x, list(problem.certified.values()))
+                for fn in (ours, theirs)
+            ),
         ]
     return found
 
 
-def warm_table(repeats: int, trees: dict[str, str]) -> list[str]:
+def warm_table(repeats: int, trees: dict[str, str], polish: list[str]) -> list[str]:
     results = {}
     for name, src in trees.items():
         done = subprocess.run(
-            [sys.executable, __file__, "--warm-json", str(repeats)],
+            [sys.executable, __file__, "--warm-json", str(repeats), *polish],
             env={**os.environ, "PYTHONPATH": src},
             capture_output=True,
             text=True,
@@ -167,19 +184,20 @@ def warm_table(repeats: int, trees: dict[str, str]) -> list[str]:
         "| problem | tree | gdlab ms (min) | CPU | steps | SciPy ms (min) | CPU | nfev "
         "| ratio | ratio of min | CPU ratio | vs "
         + names[-1]
-        + " | with `stats` read ms (min) | its ratio of min |",
-        "| --- | --- |" + " ---: |" * 12,
+        + " | with `stats` read ms (min) | its ratio of min | digits, gdlab / SciPy |",
+        "| --- | --- |" + " ---: |" * 13,
     ]
     for problem in results[names[0]]:
         for n in names:
-            ours, ours_min, theirs, theirs_min, ours_cpu, theirs_cpu, steps, nfev, *read = results[n][problem]
-            read_median, read_min = read or (float("nan"), float("nan"))
+            ours, ours_min, theirs, theirs_min, ours_cpu, theirs_cpu, steps, nfev, *more = results[n][problem]
+            read_median, read_min, ours_digits, theirs_digits = more
             versus = ours / results[names[-1]][problem][0]
             rows.append(
                 f"| {problem} | {n} | {ours:.3f} ({ours_min:.3f}) | {ours_cpu:.3f} | {steps} "
                 f"| {theirs:.3f} ({theirs_min:.3f}) | {theirs_cpu:.3f} | {nfev} | {ours / theirs:.2f} "
                 f"| {ours_min / theirs_min:.2f} | {ours_cpu / theirs_cpu:.2f} | {versus:.2f} "
-                f"| {read_median:.3f} ({read_min:.3f}) | {read_min / theirs_min:.2f} |"
+                f"| {read_median:.3f} ({read_min:.3f}) | {read_min / theirs_min:.2f} "
+                f"| {ours_digits:.1f} / {theirs_digits:.1f} |"
             )
     return rows
 
@@ -226,10 +244,12 @@ def parts(repeats: int) -> list[str]:
     lines = {
         "MINPACK's `lmder` with gdlab's evaluations": lambda m: m["_lmder"],
         "Gauss-Newton polish": lambda m: m["_polish"],
-        "the Jacobian at MINPACK's answer, the stationarity check": lambda m: (
+        "the Jacobian at MINPACK's answer, the stationarity check, the rows": lambda m: (
             m["solve"] - m["_lmder"] - m["_polish"]
         ),
-        "the trajectory (rows, the engine's facts and sentence)": lambda m: m["_trajectory"],
+        "the engine's judgment (facts, status; the trajectory is built when read)": lambda m: m[
+            "_trajectory"
+        ],
         "the rest: data checks, names, starts, binding, the Fit": lambda m: (
             m["fit_formula"] - m["solve"] - m["_trajectory"]
         ),
@@ -247,6 +267,83 @@ def parts(repeats: int) -> list[str]:
     return rows
 
 
+def evaluations(repeats: int) -> dict[str, list[float]]:
+    """One evaluation of each formula at a new point, against NumPy written by hand: the values
+    alone, the values and the Jacobian, then the hand-written model and its Jacobian (minimum
+    microseconds over 7 rounds of ``repeats``)."""
+    import numpy as np
+
+    from gdlab._expr import numeric_form
+
+    sys.path.insert(0, str(HERE / "tests"))
+    from nls_problems import JACOBIANS, MODELS, gauss_like, misra1a, thurber_like
+
+    def least(fn: object) -> float:
+        best = float("inf")
+        for _ in range(7):
+            began = time.perf_counter()
+            for _ in range(repeats):
+                fn()  # type: ignore[operator]
+            best = min(best, (time.perf_counter() - began) / repeats)
+        return 1e6 * best
+
+    exp_model = lambda b, x: b[0] * (1 - np.exp(-b[1] * x))  # noqa: E731
+    found = {}
+    for name, make, kind in (("Misra1a", misra1a, "exp"), ("Thurber-like", thurber_like, "thurber"),
+                             ("Gauss-like", gauss_like, "gauss")):  # fmt: skip
+        problem = make()
+        bound = numeric_form(problem.formula, ("x",)).bind({"x": problem.x}, len(problem.x))
+        b = np.array(list(problem.starts[1].values()))
+        points = [b * (1 + 1e-9 * k) for k in range(2 * repeats)]  # a new point each call
+        turn = iter(range(10**9))
+
+        def values(bound=bound, points=points, turn=turn):
+            bound.values(points[next(turn) % len(points)])
+
+        def both(bound=bound, points=points, turn=turn):
+            point = points[next(turn) % len(points)]
+            bound.values(point)
+            bound.jacobian(point)
+
+        model, jacobian = {"exp": exp_model, **MODELS}[kind], JACOBIANS[kind]
+        found[name] = [
+            least(values),
+            least(both),
+            least(lambda model=model, b=b, x=problem.x: model(b, x)),
+            least(lambda jacobian=jacobian, b=b, x=problem.x: jacobian(b, x)),
+        ]
+    return found
+
+
+def evaluations_table(repeats: int, trees: dict[str, str]) -> list[str]:
+    results = {}
+    for name, src in trees.items():
+        done = subprocess.run(
+            [sys.executable, __file__, "--evaluations-json", str(repeats)],
+            env={**os.environ, "PYTHONPATH": src},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results[name] = json.loads(done.stdout.splitlines()[-1])
+    rows = [
+        f"One evaluation at a new point (us, the minimum of 7 rounds of {repeats}; each tree in its own "
+        "process), against the model and its Jacobian written by hand in NumPy:",
+        "",
+        "| problem | tree | values | values and Jacobian | hand-written values | hand-written Jacobian "
+        "| values / hand | both / hand (values + Jacobian) |",
+        "| --- | --- |" + " ---: |" * 6,
+    ]
+    for problem in results[next(iter(trees))]:
+        for name in trees:
+            values, both, model, jacobian = results[name][problem]
+            rows.append(
+                f"| {problem} | {name} | {values:.1f} | {both:.1f} | {model:.1f} | {jacobian:.1f} "
+                f"| {values / model:.2f} | {both / (model + jacobian):.2f} |"
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per script")
@@ -255,17 +352,38 @@ def main() -> None:
     parser.add_argument(
         "--parts", action="store_true", help="only where this tree's warm fit spends its time"
     )
+    parser.add_argument(
+        "--evaluations", action="store_true", help="only one evaluation of each formula, both trees"
+    )
+    parser.add_argument(
+        "--polish",
+        type=int,
+        help="at most this many Gauss-Newton steps after MINPACK's answer (default gdlab's own), "
+        "to time the fit at MINPACK's own stop (0) against SciPy's at its",
+    )
     parser.add_argument("--warm-json", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--evaluations-json", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.polish is not None:
+        from gdlab.fitting import _minpack
+
+        _minpack.POLISH = args.polish
+    if args.evaluations_json:
+        print(json.dumps(evaluations(args.evaluations_json)))
+        return
+    trees = {"this tree": str(HERE / "src"), "baseline": args.baseline}
+    if args.evaluations:
+        print("\n".join(evaluations_table(args.repeats * 10, trees)))
+        return
     if args.parts:
         print("\n".join(parts(args.repeats)))
         return
     if args.warm_json:
         print(json.dumps(warm(args.warm_json)))
         return
-    trees = {"this tree": str(HERE / "src"), "baseline": args.baseline}
     print("\n".join(whole_process(args.runs, trees)), end="\n\n", flush=True)
-    print("\n".join(warm_table(args.repeats, trees)), flush=True)
+    polish = [] if args.polish is None else ["--polish", str(args.polish)]
+    print("\n".join(warm_table(args.repeats, trees, polish)), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,20 +3,27 @@
 The expression compiler (:mod:`gdlab._expr`) walks a checked tree into closures over an
 array namespace: JAX's for losses that are differentiated, traced and compiled, or this one
 for a small formula fitted once, where compiling would cost more than the whole fit. Here a
-formula is a tree of :class:`Node` objects, each operation an :class:`Op`: its NumPy function
-and, beside it, the rule for its local derivative in each argument, as in micrograd. The
-Jacobian is exact, not differenced, and no symbolic algebra is imported.
+formula is a tree of :class:`Node` objects, each operation an :class:`Op`: its NumPy function,
+the expression that computes it, and beside it the rule for its local derivative in each
+argument, as in micrograd. The Jacobian is exact, not differenced, and no symbolic algebra is
+imported.
 
 A fit evaluates its formula dozens of times on the same data, so the tree is ordered once per
 formula (:class:`Plan`: a part written twice, such as ``x-b4`` in ``(x-b4)^2*(x-b4)``, is one
-part) and bound once per fit to its data (:class:`Bound`): the parts that read no parameter
-(``x^2``, ``exp(-x)``, a constant) are computed then, leaving a tape of the parts that do.
-An evaluation runs the tape and keeps its values with the parameters' bytes; the Jacobian at
-the same point (MINPACK asks for it at each point it accepts, after the values) runs the tape
-backwards over those values: every part is elementwise, so each row's derivatives pass back
-row by row and one backward pass gives every column (reverse mode), each local derivative
-computed once. Only elementwise operations have a NumPy form; a formula with a reduction
-(``sum``, ``mean``, ``min`` of one argument), a matrix form or a subscript is left to JAX.
+part) and written once as two Python functions, one statement a part: ``forward`` computes the
+parts that read a parameter, ``backward`` passes the derivative back through them (reverse
+mode: every part is elementwise, so each row's derivatives pass back row by row and one
+backward pass gives every column, each local derivative computed once). The code is written
+from the plan alone, parts named by their places, so no text of the formula is in it (checked
+before it is compiled); derivatives of exactly 1 or -1, negations and doublings known when it is
+written cost no operation, each as exact as the operation it saves. A tape interpreter paid a
+microsecond of Python a part for what the written code does in a ufunc call. The formula is
+bound once per fit to its data (:class:`Bound`): the parts that read no parameter (``x^2``,
+``exp(-x)``, a constant) are computed then; an evaluation keeps its values with the
+parameters' bytes, and the Jacobian at the same point (MINPACK asks for it at each point it
+accepts, after the values) reads them. Only elementwise operations have a NumPy form; a formula
+with a reduction (``sum``, ``mean``, ``min`` of one argument), a matrix form or a subscript is
+left to JAX.
 """
 
 from __future__ import annotations
@@ -266,8 +273,8 @@ def apply(name: str, args: Sequence[Node]) -> Node:
 
 class Plan:
     """A formula's distinct parts in an order that computes each after its arguments: which read
-    a parameter, the tape of those (forwards and backwards), the parameters' places. Built once
-    per formula; :meth:`bind` gives it data."""
+    a parameter or data, the parameters' places, and the code written for them (:attr:`source`,
+    :attr:`forward`, :attr:`backward`). Built once per formula; :meth:`bind` gives it data."""
 
     def __init__(self, root: Node, params: tuple[str, ...]) -> None:
         self.params = params
