@@ -116,7 +116,7 @@ def test_predict_evaluates_the_formula_on_new_rows():
         ({"model": "b1*(1-exp(-b2*x))", "init": {"b1": 1.0}}, ["init has no start for b2"]),
         ({"model": "b1*(1-exp(-b2*x))", "init": {"b1": 1.0, "b2": 1.0, "c": 2}}, ["init names 'c'"]),
         ({"model": "b1*(1-exp(-b2*x))", "method": "ols"}, ["a formula has no closed form"]),
-        ({"model": "b1*(1-exp(-b2*x))", "method": "nope"}, ["unknown method 'nope'"]),
+        ({"model": "b1*(1-exp(-b2*x))", "method": "nope"}, ["method='nope' is unknown: choose one of ols"]),
         ({"model": "b1*log(b2*x)", "init": {"b1": 1.0, "b2": -1.0}}, ["not finite at the start"]),
         ({"model": "sqr(b*x)"}, ["unknown function 'sqr'"]),
         ({"model": "b1*x", "family": "logistic"}, ["leave family='linear'"]),
@@ -405,3 +405,55 @@ def test_a_converged_formula_fits_run_is_recorded_when_first_read():
     np.testing.assert_array_equal(result.coef, path.flat_params()[-1])
     assert not path.loss.flags.writeable and not path.params["b1"].flags.writeable
     assert result.warnings == ()
+
+
+@pytest.mark.parametrize("column", ["e", "pi"])
+def test_a_column_named_as_a_constant_is_the_data_in_a_formula(column):
+    """A column called e or pi is the data in model= (as in every expression), not the constant:
+    the fit reads it, with or without a NumPy form."""
+    x = np.linspace(0.5, 3.0, 12)
+    y = 2.5 * np.exp(0.3 * x)
+    for model in (f"a*exp(b*{column})", f"a*exp(b*{column}) + 0*mean({column})"):
+        result = fit({column: x, "y": y}, y="y", model=model, init={"a": 1.0, "b": 0.1})
+        assert result.names == ("a", "b")
+        np.testing.assert_allclose(result.coef, [2.5, 0.3], rtol=1e-9)
+
+
+def test_an_unknown_method_is_refused_alike_for_a_formula_and_a_linear_fit():
+    """One refusal for every model: the nearest name and every name fit takes (lm and gauss-newton
+    among them, which a formula's refusal used to leave out)."""
+    x = np.linspace(0.0, 1.0, 10)
+    data = {"x": x, "y": 2 * x}
+    said = []
+    for model in ({"model": "a*x"}, {"x": "x"}):
+        with pytest.raises(InputError) as err:
+            fit(data, y="y", method="gaus-newton", **model)
+        said.append(str(err.value))
+    assert said[0] == said[1]
+    assert "did you mean 'gauss-newton'?" in said[0] and ", lm, gauss-newton" in said[0]
+
+
+@pytest.mark.parametrize("how", [{"model": "a*exp(-b*x)", "init": {"a": 1.0, "b": 1.0}}, {"x": "x"}, {}])
+def test_new_rows_with_a_missing_value_are_refused_without_offering_dropna(how):
+    """predict reads every new row (it has no dropna): a missing value is refused in words that do
+    not send the user to an option it does not have, for a formula, a linear and a Wilkinson fit."""
+    x = np.linspace(0.1, 1.0, 10)
+    data = {"x": x, "y": 2 * np.exp(-x)}
+    result = fit(data, "y ~ x") if not how else fit(data, y="y", **how)
+    with pytest.raises(InputError, match="every row is read, so fill them or leave those rows out") as err:
+        result.predict({"x": [1.0, np.nan]})
+    assert "dropna" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [({"weights": "w"}, "weights apply"), ({"family": "poisson"}, "family 'poisson' applies"),
+     ({"offset": "w"}, "offset applies")],
+)  # fmt: skip
+def test_weights_and_families_with_a_formula_are_refused_in_words_that_fit(given, said):
+    """A nonlinear formula is fitted by unweighted least squares: weights, an offset or a family are
+    refused as such (they used to be told to name their regressors with x=, which fits no formula)."""
+    x = np.linspace(0.1, 1.0, 10)
+    data = {"x": x, "y": 2 * np.exp(-x), "w": np.ones(10)}
+    with pytest.raises(InputError, match=f"fitted by unweighted least squares: {said} to a linear predictor"):
+        fit(data, y="y", model="a*exp(-b*x)", init={"a": 1.0, "b": 1.0}, **given)

@@ -36,7 +36,7 @@ from gdlab._cancel import Pace
 from gdlab._checks import InputError, Sentence, closest
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Facts, Outcome, describe, facts_from_rows, status
-from gdlab._expr import NumericForm, numeric_form, parse
+from gdlab._expr import CONSTANTS, NumericForm, numeric_form, parse
 from gdlab._lazy import lazy
 from gdlab._methods import Method, resolve_method
 from gdlab._numeric import Bound
@@ -50,6 +50,7 @@ from gdlab.fitting._settings import (
     CURVATURE_RATES,
     LEAST_SQUARES_METHODS,
     adaptive_rate,
+    known,
     method_name,
     stopped,
 )
@@ -214,11 +215,15 @@ class _Names:
 
 
 @functools.lru_cache(maxsize=64)
-def _parsed(model: str) -> _Names:
+def _parsed(model: str, shadowing: tuple[str, ...] = ()) -> _Names:
     """The formula without data, to find its names (parsing is the slow part of a warm fit): from
-    its NumPy form where it has one (no JAX, no SymPy), else from the full parse."""
-    found: NumericForm | Any = numeric_form(model) or parse(model)
-    return _Names(found.text, found.params)
+    its NumPy form where it has one (no JAX, no SymPy), else from the full parse. ``shadowing``:
+    the data's columns named as constants (``e``, ``pi``), which are the data there, not the
+    constants; they are among the names found."""
+    found: NumericForm | Any = numeric_form(model, shadowing)
+    if found is None:
+        found = parse(model, data=dict.fromkeys(shadowing, 0.0))
+    return _Names(found.text, (*found.params, *found.data))
 
 
 def _variables(
@@ -232,8 +237,8 @@ def _variables(
         raise InputError(
             lambda s: f"{s.name('model')} must be a formula such as 'b1*(1-exp(-b2*x))'", parameter="model"
         )
-    free = _parsed(model)
     columns = column_names(data)
+    free = _parsed(model, tuple(c for c in columns if c in CONSTANTS))
     used = tuple(n for n in free.params if n in columns)
     if not used:
         close = [(n, closest(n, columns)) for n in free.params]
@@ -329,8 +334,7 @@ def fit_formula(
                 ),
                 parameter="method",
             )
-        if how not in LEAST_SQUARES_METHODS:
-            resolve_method(how)  # an unknown name is refused here, with the choices
+        known(how)  # an unknown name is refused here, with the nearest and the choices
     dt = resolve_dtype(dtype)
     steps = _checks.steps(steps)
     table = as_table(data, columns=(response, *used), dtype=np.float64, dropna=dropna)
@@ -631,7 +635,7 @@ class _Predictor:
     params: tuple[str, ...]
 
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
-        table = as_table(data, columns=self.columns)
+        table = as_table(data, columns=self.columns, dropna=None)  # every new row is read
         numeric = numeric_form(self.model, self.columns)
         if numeric is not None:  # its NumPy form, as the fit's statistics read it
             columns = {c: np.asarray(table[c], np.float64) for c in self.columns}

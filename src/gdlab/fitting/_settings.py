@@ -29,6 +29,7 @@ __all__ = [
     "family_name",
     "fit_method",
     "gd_rate",
+    "known",
     "method_name",
     "rate_for",
     "stopped",
@@ -117,14 +118,22 @@ def fit_method(method: object, family: str = "linear") -> str | Method:
             ),
             parameter="method",
         )
+    known(method)
+    return kind
+
+
+def known(method: str) -> None:
+    """A name that ``gdlab.fit`` takes as its method, or the refusal that names the nearest and every
+    choice, for every model alike (a formula's ``model=`` as a linear ``x=``)."""
+    kind = method.strip().lower()
     if kind not in METHODS:
         near = closest(kind, METHODS)
         hint = f"did you mean {near!r}? " if near else ""
+        choices = ", ".join(METHODS)
         raise InputError(
-            lambda s: f"{s.setting('method', method, quoted=True)}: {hint}choose one of {', '.join(METHODS)}",
+            lambda s: f"{s.setting('method', method, quoted=True)} is unknown: {hint}choose one of {choices}",
             parameter="method",
         )
-    return kind
 
 
 def variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
