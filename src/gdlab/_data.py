@@ -218,7 +218,7 @@ def as_table(
     *,
     columns: NamesLike | None = None,
     dtype: DTypeLike = None,
-    dropna: bool = False,
+    dropna: bool | None = False,
     categories: Mapping[str, Levels] | None = None,
 ) -> Table:
     """Read and check data as a :class:`Table` of numeric columns.
@@ -235,10 +235,12 @@ def as_table(
         dtype: the floating type of the table (default float64).
         dropna: drop the rows with a missing value (NaN, an empty cell) in the
             kept columns and count them in ``table.dropped``; otherwise a
-            missing value is an error. An infinite value is an error either
-            way: it is not missing but wrong (often a log of 0 or a division
-            by 0), and dropping it silently would hide that; as R's
-            ``na.omit`` and pandas' ``dropna``, dropna drops missing values only.
+            missing value is an error (``None``: an error that offers no dropping,
+            for rows that must all be read, such as the new rows of a prediction).
+            An infinite value is an error either way: it is not missing but wrong
+            (often a log of 0 or a division by 0), and dropping it silently would
+            hide that; as R's ``na.omit`` and pandas' ``dropna``, dropna drops
+            missing values only.
         categories: columns read as categories, each with its levels (see
             :func:`levels_in`): such a column holds the index of each row's value among its
             levels (:func:`gdlab._categories.codes`), text or numbers alike.
@@ -268,7 +270,7 @@ def as_table(
     if isinstance(data, Table) and data.dtype == dt and not categories:
         return data if wanted is None else data.select(wanted)
     if not categories:
-        return _validated(_raw_columns(data, wanted), dt, bool(dropna))
+        return _validated(_raw_columns(data, wanted), dt, dropna)
     coded: set[str] = set()
 
     def code(name: str, cells: np.ndarray, start: int) -> np.ndarray:  # a CSV's text column
@@ -280,7 +282,7 @@ def as_table(
     for name, levels in categories.items():
         if name in found and name not in coded:
             found[name] = codes(f"column {name!r}", found[name], levels)
-    return _validated(read._replace(columns=found), dt, bool(dropna))
+    return _validated(read._replace(columns=found), dt, dropna)
 
 
 def levels_in(data: DataLike, columns: Sequence[str], text_only: Sequence[str] = ()) -> dict[str, Levels]:
@@ -584,7 +586,7 @@ def _check_size(rows: int, columns: int, what: str) -> None:
 # --- what the columns hold -------------------------------------------------------------
 
 
-def _validated(read: _Read, dtype: np.dtype, dropna: bool) -> Table:
+def _validated(read: _Read, dtype: np.dtype, dropna: bool | None) -> Table:
     source = read.source
     arrays = {name: _array(f"column {name!r}", values) for name, values in read.columns.items()}
     for name, arr in arrays.items():
@@ -631,7 +633,7 @@ def _column(
     what: str,
     arr: np.ndarray,
     dtype: np.dtype,
-    dropna: bool,
+    dropna: bool | None,
     share: bool = False,
     at: Callable[[int], str] = _row,
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -645,6 +647,11 @@ def _column(
     rows = _by_row(np.isnan(values))
     if rows.any() and not dropna:
         place = at(int(np.argmax(rows)))
+        if dropna is None:  # rows that must all be read: no dropping to offer
+            raise InputError(
+                f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at "
+                f"{place}: every row is read, so fill them or leave those rows out"
+            )
         raise InputError(
             lambda s: (
                 f"{what} has {int(rows.sum()):,} missing value(s) (NaN or an empty cell), the first at "

@@ -382,7 +382,18 @@ def _fit_glm(
     from gdlab.fitting._glm_families import glm_family
 
     chosen = glm_family(family)
-    if model is not None or x is None:
+    if model is not None:  # a nonlinear formula: least squares alone, as scipy's least_squares
+        given = [s for s, v in (("weights", weights), ("trials", trials), ("offset", offset)) if v]
+        what = " and ".join(given) if given else f"family {chosen.name!r}"
+        verb = "apply" if len(given) > 1 or what in ("weights", "trials") else "applies"
+        raise InputError(
+            lambda s: (
+                f"a formula ({s.setting('model', '...')}) is fitted by unweighted least squares: {what} "
+                f"{verb} to a linear predictor, named with {s.setting('x', '...')} or a formula with '~'"
+            ),
+            parameter="model",
+        )
+    if x is None:
         raise InputError(
             lambda s: (
                 f"{s.name('trials')}, {s.name('weights')}, {s.name('offset')} and family "

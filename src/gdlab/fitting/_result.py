@@ -228,16 +228,16 @@ class Fit:
             read = [c for c in self.terms.formula.columns() if c not in self.terms.formula.response.columns]
             _check_new_rows(data, read)
             levels = {c: v for c, v in self.terms.levels.items() if c in read}
-            rows = as_table(data, columns=read, categories=levels)
+            rows = as_table(data, columns=read, categories=levels, dropna=None)  # every new row is read
             made = self.terms.design(dict(rows.columns), rows.n)
             return Columns(
                 [None if self.intercept and j == 0 else v for j, v in enumerate(made)], rows.n, self.dtype
             )
         if self.terms is not None:  # the design's columns by name (names may hold commas)
-            table = as_table({c: data[c] for c in self.x}, dtype=self.dtype)
+            table = as_table({c: data[c] for c in self.x}, dtype=self.dtype, dropna=None)
         else:
             _check_new_rows(data, self.x)
-            table = as_table(data, columns=self.x, dtype=self.dtype)
+            table = as_table(data, columns=self.x, dtype=self.dtype, dropna=None)
         return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
     def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
