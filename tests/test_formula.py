@@ -457,3 +457,26 @@ def test_weights_and_families_with_a_formula_are_refused_in_words_that_fit(given
     data = {"x": x, "y": 2 * np.exp(-x), "w": np.ones(10)}
     with pytest.raises(InputError, match=f"fitted by unweighted least squares: {said} to a linear predictor"):
         fit(data, y="y", model="a*exp(-b*x)", init={"a": 1.0, "b": 1.0}, **given)
+
+
+@pytest.mark.parametrize(
+    ("model", "init"),
+    [("a + b*log10(c*x)", {"a": 1.0, "b": 1.0, "c": 1.0}),  # a and b*log10(c): one effect
+     ("a*x^(b^2)", {"a": 1.0, "b": 0.0})],  # b has no effect at 0, where the fit stops
+)  # fmt: skip
+def test_a_formula_fit_without_standard_errors_says_why(model, init):
+    """A converged formula fit whose Jacobian is rank-deficient at the answer has no statistics, and
+    says so in its summary, its to_dict() warnings and the refusal of conf_int (it said nothing, and
+    fit.stats was None)."""
+    x = np.linspace(0.5, 3.0, 12)
+    result = fit({"x": x, "y": 2 * np.log10(3 * x) + 1 + 2 * x**1.5}, y="y", model=model, init=init)
+    assert result.status.value == "converged" and result.stats is None
+    said = "no standard errors: the Jacobian at the answer is rank-deficient"
+    assert f"warning: {said}" in result.summary()
+    assert any(w.startswith(said) for w in result.to_dict()["warnings"])
+    with pytest.raises(InputError, match="so no conf_int: the Jacobian at the answer is rank-deficient"):
+        result.conf_int()
+    full = fit(
+        {"x": x, "y": 2 * x**1.5 + 0.01 * np.sin(7 * x)}, y="y", model="a*x^b", init={"a": 1.0, "b": 1.0}
+    )
+    assert full.stats is not None and not any("rank-deficient" in w for w in full.to_dict()["warnings"])

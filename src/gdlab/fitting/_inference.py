@@ -182,6 +182,13 @@ class Inference:
         return np.column_stack([self.coef - q * self.se, self.coef + q * self.se])
 
 
+SINGULAR_NOTE = (
+    "no standard errors: the Jacobian at the answer is rank-deficient, so some parameter has no "
+    "effect on the formula there, or some cannot be told apart from the others (as "
+    "a*exp(b+x)); fix one of them, write the formula with fewer, or start elsewhere"
+)
+
+
 def exact_note(rss: float, df_resid: float) -> str | None:
     """What a least-squares fit without residual variation says of its standard errors, for linear
     fits and formulas alike (``None`` when it has some).

@@ -23,7 +23,16 @@ from gdlab._ols import Columns
 from gdlab._pictures import draw
 from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
-from gdlab.fitting._inference import LEGEND, HypothesisTest, Inference, checked_alpha, format_p, stars, wald
+from gdlab.fitting._inference import (
+    LEGEND,
+    SINGULAR_NOTE,
+    HypothesisTest,
+    Inference,
+    checked_alpha,
+    format_p,
+    stars,
+    wald,
+)
 from gdlab.fitting._settings import Scaling
 
 __all__ = ["Fit"]
@@ -349,11 +358,27 @@ class Fit:
     def _stats(self, what: str) -> Inference:
         stats = self.stats
         if stats is None or stats.cov.size == 0 or not np.isfinite(stats.cov).all():
-            raise InputError(
-                f"this fit has no standard errors, so no {what}: its design is rank-deficient, its "
-                "iterations did not converge, or its classes are separated (see its warnings)"
+            why = (self._singular() or "").removeprefix("no standard errors: ") or (
+                "its design is rank-deficient, its iterations did not converge, or its classes are "
+                "separated (see its warnings)"
             )
+            raise InputError(f"this fit has no standard errors, so no {what}: {why}")
         return stats
+
+    def _notes(self) -> tuple[Any, ...]:
+        """The warnings, and why a formula fit has no statistics where it has none (:meth:`_singular`)."""
+        singular = self._singular()
+        return self.warnings if singular is None else (*self.warnings, singular)
+
+    def _singular(self) -> str | None:
+        """Why a converged formula fit with residual degrees of freedom has no statistics (its
+        Jacobian is rank-deficient at the answer), or ``None``: read when the statistics are,
+        since they are computed when first read."""
+        if self.model is None or self.stats is not None or self.status is not Status.CONVERGED:
+            return None
+        if self.n <= len(self.names) or any(w.startswith("the fit has as many") for w in self.warnings):
+            return None
+        return SINGULAR_NOTE
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
@@ -392,7 +417,7 @@ class Fit:
                 "steps": self.steps,
                 "status": self.status,
                 "message": self._message(spelling),
-                "warnings": [spelled(w, spelling) for w in self.warnings],
+                "warnings": [spelled(w, spelling) for w in self._notes()],
                 "dtype": str(self.dtype),
             }
         )
@@ -451,7 +476,7 @@ class Fit:
             rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({spelled(self.lr_source, spelling)})"
             said = f"{self.method}: {self._message(spelling)}"  # a warning saying the same is not said again
             lines.append(f"  {self.method}{rate}: {self._message(spelling)}")
-        warnings = [f"  warning: {w}" for w in (spelled(w, spelling) for w in self.warnings) if w != said]
+        warnings = [f"  warning: {w}" for w in (spelled(w, spelling) for w in self._notes()) if w != said]
         return "\n".join([*(str(spelled(line, spelling)) for line in lines), *warnings])
 
     def _measures(self) -> list[Any]:
