@@ -376,9 +376,7 @@ class Fit:
         since they are computed when first read."""
         if self.model is None or self.stats is not None or self.status is not Status.CONVERGED:
             return None
-        if self.n <= len(self.names) or any(w.startswith("the fit has as many") for w in self.warnings):
-            return None
-        return SINGULAR_NOTE
+        return None if self.n <= len(self.names) else SINGULAR_NOTE  # no residual degrees of freedom: said
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
