@@ -480,3 +480,20 @@ def test_a_formula_fit_without_standard_errors_says_why(model, init):
         {"x": x, "y": 2 * x**1.5 + 0.01 * np.sin(7 * x)}, y="y", model="a*x^b", init={"a": 1.0, "b": 1.0}
     )
     assert full.stats is not None and not any("rank-deficient" in w for w in full.to_dict()["warnings"])
+
+
+def test_options_a_fit_would_ignore_are_refused_in_words():
+    """tol and lr with lm or gauss-newton (which stop and step by their own rules), and init with a
+    linear fit (which has no parameters to start), were dropped without a word."""
+    x = np.linspace(0.1, 1.0, 10)
+    data = {"x": x, "y": 2 * np.exp(-x)}
+    curve = {"model": "a*exp(-b*x)", "init": {"a": 1.0, "b": 1.0}}
+    with pytest.raises(InputError, match="tol sets a descent method's steps and stop; method='lm' chooses"):
+        fit(data, y="y", tol=1e-3, **curve)
+    with pytest.raises(
+        InputError, match="lr and tol set a descent method's steps and stop; method='gauss-newton'"
+    ):
+        fit(data, y="y", lr=0.1, tol=1e-3, method="gauss-newton", **curve)
+    with pytest.raises(InputError, match=r"a linear fit \(x=\.\.\.\) has none to give"):
+        fit(data, y="y", x="x", init={"a": 1.0})
+    assert fit(data, y="y", method="adam", lr=0.01, steps=100, tol=1e-12, **curve).method == "adam"

@@ -270,6 +270,14 @@ def fit(
             ),
             parameter="x",
         )
+    if init is not None:
+        raise InputError(
+            lambda s: (
+                f"{s.name('init')} gives a formula's parameters ({s.setting('model', '...')}) their starts; "
+                f"a linear fit ({s.setting('x', '...')}) has none to give: leave it unset"
+            ),
+            parameter="init",
+        )
     place = where(data, client=client, stream=stream)
     how = fit_method(method, kind)
     response, regressors = variables(y, x)

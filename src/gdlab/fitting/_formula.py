@@ -335,6 +335,19 @@ def fit_formula(
                 parameter="method",
             )
         known(how)  # an unknown name is refused here, with the nearest and the choices
+    if how in LEAST_SQUARES_METHODS:
+        given = [name for name, value in (("lr", lr), ("tol", tol)) if value is not None]
+        if given:
+            raise InputError(
+                lambda s: (
+                    f"{' and '.join(s.name(g) for g in given)} {'set' if len(given) > 1 else 'sets'} a "
+                    "descent method's steps and stop; "
+                    f"{s.setting('method', how, quoted=True)} chooses its own "
+                    f"steps and stops by its own rule: leave them unset, or fit by a descent method "
+                    f"beside it ({s.setting('method', 'adam', quoted=True)}, 'gd' ...)"
+                ),
+                parameter=given[0],
+            )
     dt = resolve_dtype(dtype)
     steps = _checks.steps(steps)
     table = as_table(data, columns=(response, *used), dtype=np.float64, dropna=dropna)
