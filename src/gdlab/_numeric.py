@@ -306,21 +306,20 @@ class Plan:
         slots = {node.name: i for i, node in enumerate(self.nodes) if node.op is None and node.name in params}
         self.slots = tuple(slots[p] for p in params)
         self.fixed = [i for i, v in enumerate(self.varies) if not v]
-        ops = [i for i, node in enumerate(self.nodes) if self.varies[i] and node.op is not None]
-        self.tape = [(i, self.nodes[i].op.value, self.args[i]) for i in ops]  # type: ignore[union-attr]
-        self.kept = [i for i, v in enumerate(self.varies) if v]  # the values an evaluation keeps, in order
-        self.source, calls = self._written(ops)
+        self.ops = [i for i, node in enumerate(self.nodes) if self.varies[i] and node.op is not None]
+        self.source, calls, self.kept = self._written(self.ops)  # kept: the values an evaluation keeps
         space: dict[str, Any] = {"np": np, "_sigmoid": _sigmoid, **calls}
         _check_written(self.source, set(space))
         exec(compile(self.source, "<gdlab formula>", "exec"), space)  # our own code: see _written
         self.forward: Callable[[list[Value], np.ndarray], tuple[Value, ...]] = space["forward"]
         self.backward: Callable[[list[Value], tuple[Value, ...], np.ndarray, Any], None] = space["backward"]
 
-    def _written(self, ops: list[int]) -> tuple[str, dict[str, Callable]]:
+    def _written(self, ops: list[int]) -> tuple[str, dict[str, Callable], list[int]]:
         """The Python source of ``forward(base, coef)`` (every kept value, after the parameters'
         slots are given ``coef``) and ``backward(base, kept, jac)`` (the Jacobian written into
-        ``jac``, ``p x n``), and the functions it calls by name: one statement a part, forwards,
-        then one a derivative passed back, backwards.
+        ``jac``, ``p x n``), the functions it calls by name, and the places of the values
+        ``forward`` keeps: one statement a part, forwards, then one a derivative passed back,
+        backwards.
 
         Written from the plan alone: a part is named by its place (``v3``, its derivative
         ``g3``), a part without parameters read from ``base`` by its place, every operation by its
@@ -388,7 +387,7 @@ class Plan:
                 and not self.rows[self.args[reader][1]]
             ):
                 folded[i] = self.args[i][0]
-        kept = [i for i in self.kept if i not in folded]
+        kept = [i for i, v in enumerate(self.varies) if v and i not in folded]
         forward = ["def forward(base, coef):", f"    {_unpack(names, self.slots)} = coef", *fixed]
         for i in ops:
             if i in folded:
@@ -404,8 +403,7 @@ class Plan:
                 forward.append(f"    v{i} = {op.code.format(*args)}")
         forward.append(f"    return ({_unpack(names, kept)})")
         backward[1] = f"    {_unpack(names, kept)} = kept"
-        self.kept = kept
-        return "\n".join([*forward, *backward]) + "\n", calls
+        return "\n".join([*forward, *backward]) + "\n", calls, kept
 
     def bind(self, columns: Mapping[str, np.ndarray], n: int) -> Bound:
         """The formula on ``n`` rows of ``columns``, its parts without parameters computed now."""
@@ -489,7 +487,9 @@ class Bound:
         """The formula's value at ``coef`` as computed: ``n`` rows or one number (a formula that reads
         no data), kept, so not to be written to. :meth:`values` without the check and the view, for
         a solver's many calls."""
-        found = self._run(coef)
+        return self._root_of(self._run(coef))
+
+    def _root_of(self, found: tuple[Value, ...]) -> Value:
         return self._base[self.plan.root] if self._root is None else found[self._root]
 
     def columns(self, coef: np.ndarray, times: np.ndarray | None = None) -> tuple[Value, np.ndarray]:
@@ -501,7 +501,7 @@ class Bound:
         kind = np.complex128 if coef.dtype.kind == "c" else np.float64
         jac = np.empty((len(self.plan.slots), self.n), kind)  # written a column at a time
         self.plan.backward(self._base, found, jac, times)
-        return (self._base[self.plan.root] if self._root is None else found[self._root]), jac.T
+        return self._root_of(found), jac.T
 
     def jacobian(self, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The formula's values (``n``) and exact Jacobian (``n x p``) at ``coef``; both read-only
