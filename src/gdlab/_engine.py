@@ -1223,16 +1223,16 @@ def not_finite(loss: float, grad: np.ndarray, params: np.ndarray) -> str:
     """What of a row left the finite numbers first: "loss", "gradient", "parameters", or ""."""
     if not math.isfinite(loss):
         return "loss"
-    if not _all_finite(grad):
+    if not all_finite(grad):
         return "gradient"
-    if not _all_finite(params):
+    if not all_finite(params):
         return "parameters"
     return ""
 
 
-def _all_finite(values: np.ndarray) -> bool:
+def all_finite(values: np.ndarray) -> bool:
     """Whether every number is finite: in Python for a few (a NumPy call costs more than the
-    numbers), in NumPy for many."""
+    numbers), in NumPy for many, by one reduction (``.all()``'s wrapper costs a microsecond more)."""
     if values.size <= 8:
         return all(map(math.isfinite, values.ravel().tolist()))
-    return bool(np.isfinite(values).all())
+    return bool(np.logical_and.reduce(np.isfinite(values), axis=None))

@@ -35,6 +35,7 @@ from scipy.linalg.lapack import dgels as _dgels  # type: ignore[import-untyped]
 from scipy.linalg.lapack import dtrtrs as _dtrtrs
 
 from gdlab._cancel import checkpoint
+from gdlab._engine import all_finite
 from gdlab._numeric import Bound
 
 __all__ = ["TOL", "Solved", "solve"]
@@ -163,10 +164,10 @@ def _scipy_lmder() -> Callable | None:
 
 def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     checkpoint()
-    if not _finite(record.residuals(u0)):
+    if not all_finite(record.residuals(u0)):
         return None  # not finite at the start: the compiled path says so in words
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
-    if status not in _ENDINGS or not _finite(u):
+    if status not in _ENDINGS or not all_finite(u):
         return None
     J = record.jacobian(u)  # at u, the last point kept (where MINPACK moved after its last one, a new one)
     if not _stationary(J, record.sums[-1], record.slopes[-1]):
@@ -199,7 +200,7 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
             found, factor = solved
         else:
             found = _solve_normal(factor, record.slopes[-1])
-        if not _finite(found):
+        if not all_finite(found):
             break
         relative = found / np.maximum(np.abs(u), 1e-300)
         size = math.sqrt(relative @ relative)  # as np.linalg.norm(relative)
@@ -245,17 +246,11 @@ def _solve_normal(factor: tuple[np.ndarray, np.ndarray], slope: np.ndarray) -> n
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def _finite(values: np.ndarray) -> bool:
-    """Whether every number is finite (``np.isfinite(values).all()`` without the method's wrapper,
-    a microsecond of a small fit's few hundred, a dozen times a fit)."""
-    return bool(np.logical_and.reduce(np.isfinite(values), axis=None))
-
-
 def _stationary(J: np.ndarray, rss: float, slope: np.ndarray) -> bool:
     """Whether the residuals ``r`` (``rss = r'r``, ``slope = r'J``) are orthogonal to every column of
     the Jacobian ``J``, to :data:`STATIONARY` (called within :func:`solve`'s ``np.errstate``)."""
     size = math.sqrt(rss)  # as np.linalg.norm(r)
-    if not math.isfinite(size) or not _finite(J):
+    if not math.isfinite(size) or not all_finite(J):
         return False
     if size == 0:
         return True
