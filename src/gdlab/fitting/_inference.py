@@ -182,10 +182,11 @@ class Inference:
         return np.column_stack([self.coef - q * self.se, self.coef + q * self.se])
 
 
-SINGULAR_NOTE = (
-    "no standard errors: the Jacobian at the answer is rank-deficient, so some parameter has no "
-    "effect on the formula there, or some cannot be told apart from the others (as "
-    "a*exp(b+x)); fix one of them, write the formula with fewer, or start elsewhere"
+# Why a converged formula fit with residual degrees of freedom has no standard errors.
+SINGULAR = (
+    "the Jacobian at the answer is rank-deficient, so some parameter has no effect on the formula "
+    "there, or some cannot be told apart from the others (as a*exp(b+x)); fix one of them, write "
+    "the formula with fewer, or start elsewhere"
 )
 
 

@@ -25,7 +25,7 @@ from gdlab._text import count, table
 from gdlab._trajectory import Status, Trajectory
 from gdlab.fitting._inference import (
     LEGEND,
-    SINGULAR_NOTE,
+    SINGULAR,
     HypothesisTest,
     Inference,
     checked_alpha,
@@ -358,7 +358,7 @@ class Fit:
     def _stats(self, what: str) -> Inference:
         stats = self.stats
         if stats is None or stats.cov.size == 0 or not np.isfinite(stats.cov).all():
-            why = (self._singular() or "").removeprefix("no standard errors: ") or (
+            why = self._singular() or (
                 "its design is rank-deficient, its iterations did not converge, or its classes are "
                 "separated (see its warnings)"
             )
@@ -368,7 +368,7 @@ class Fit:
     def _notes(self) -> tuple[Any, ...]:
         """The warnings, and why a formula fit has no statistics where it has none (:meth:`_singular`)."""
         singular = self._singular()
-        return self.warnings if singular is None else (*self.warnings, singular)
+        return self.warnings if singular is None else (*self.warnings, f"no standard errors: {singular}")
 
     def _singular(self) -> str | None:
         """Why a converged formula fit with residual degrees of freedom has no statistics (its
@@ -376,7 +376,7 @@ class Fit:
         since they are computed when first read."""
         if self.model is None or self.stats is not None or self.status is not Status.CONVERGED:
             return None
-        return None if self.n <= len(self.names) else SINGULAR_NOTE  # no residual degrees of freedom: said
+        return None if self.n <= len(self.names) else SINGULAR  # no residual degrees of freedom: said
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
