@@ -11,7 +11,7 @@ import pytest
 from gdlab._checks import InputError
 from gdlab._expr import ExpressionError, numeric_form
 from gdlab.fitting._fit import fit
-from nls_problems import JACOBIANS, MODELS, gauss_like, misra1a, thurber_like
+from nls_problems import JACOBIANS, MODELS, digits, gauss_like, misra1a, thurber_like, with_reference
 
 
 def _parts(form, indices):
@@ -149,6 +149,37 @@ def test_leastsq_gives_the_same_fit_where_scipy_has_no_lmder(monkeypatch):
     np.testing.assert_allclose(wrapped.coef, direct.coef, rtol=1e-12)
     np.testing.assert_allclose(wrapped.stats.se, direct.stats.se, rtol=1e-9)
     assert wrapped.trajectory.steps == direct.trajectory.steps
+
+
+def test_minpack_is_stopped_where_its_trials_are_noise_and_the_answer_keeps_its_digits(monkeypatch):
+    """Gauss-like's MINPACK run is stopped at the first trial above a settled point (its sum of
+    squares fell by its rounding, by a halving step, stationary): four fewer evaluations, and the
+    polished answer agrees with the run MINPACK ends by its own rule to the last digits, 15 correct.
+    A run that crawls along a flat valley (MGH09's sum stops falling long before its parameters
+    stop moving) is left to MINPACK's own stop."""
+    from gdlab.fitting import _minpack
+    from nist import load
+
+    problem = with_reference(gauss_like(), "gauss")
+    data = {"x": problem.x, "y": problem.y}
+    calls = []
+    trial = _minpack._Recorder.trial  # MINPACK's calls of the residuals
+    monkeypatch.setattr(_minpack._Recorder, "trial", lambda self, u: calls.append(1) or trial(self, u))
+    stopped = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    early = len(calls)
+    assert "the sum of squares stopped falling (relative 1e-14)" in stopped.trajectory.message
+    monkeypatch.setattr(_minpack, "FALL", 0.0)  # never settled: MINPACK's own stop
+    calls.clear()
+    own = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    assert "stopped falling (relative 1e-14)" not in own.trajectory.message
+    assert early <= len(calls) - 3
+    np.testing.assert_allclose(stopped.coef, own.coef, rtol=1e-14)
+    assert digits(stopped.coef, list(problem.certified.values())) >= 14.5
+    monkeypatch.undo()
+    mgh09 = load("MGH09")
+    crawl = fit(mgh09.columns, y="y", model=mgh09.formula, init=mgh09.starts[0])
+    assert crawl.trajectory.message.startswith("converged") and "1e-14" not in crawl.trajectory.message
+    assert digits(crawl.coef, list(mgh09.certified.values())) >= 7.5
 
 
 def test_the_polish_solves_least_squares_as_numpy_lstsq_and_refuses_a_singular_jacobian():

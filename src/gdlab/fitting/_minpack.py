@@ -10,13 +10,17 @@ binding, with neither ``least_squares``' Python around it nor ``leastsq``'s (see
 MINPACK evaluates the Jacobian once at each point it moves to, so those calls are the
 accepted iterates: each is recorded as a row ``[u, rss, gradient]`` (scaled parameters
 ``u = b / scale``, as the compiled path records them), and the point it ends at is added when
-it is a new one. MINPACK stops once its (damped) steps reach the rounding of the parameters,
-a digit or two short of the least-squares solution on ill-conditioned problems (Thurber's cubic
-over a cubic, BoxBOD); up to :data:`POLISH` Gauss-Newton steps from there (the first a QR solve
-of the column-scaled Jacobian, the next ones two triangular solves with its factor and each
-point's own gradient), kept while they converge (each step at most half the last, the sum of
-squares risen by no more than its rounding), recover them, as the compiled path's last small
-steps do: Thurber-like from 7.9 to 9.8 digits, Gauss-like from 11 to 15.
+it is a new one. MINPACK stops once its (damped) steps reach the rounding of the parameters;
+it is stopped sooner where its trials have reached the rounding of the sum of squares (a trial
+above a stationary point whose sum fell by no more than its rounding, reached by a halving
+step: the rejected trials that would follow are noise; :meth:`_Recorder.trial`, four of
+Gauss-like's 13 evaluations). Either stop is a digit or two short of the least-squares
+solution on ill-conditioned problems (Thurber's cubic over a cubic, BoxBOD); up to
+:data:`POLISH` Gauss-Newton steps from there (the first a QR solve of the column-scaled
+Jacobian, the next ones two triangular solves with its factor and each point's own gradient),
+kept while they converge (each step at most half the last, the sum of squares risen by no more
+than its rounding), recover them, as the compiled path's last small steps do: Thurber-like
+from 7.9 to 9.8 digits, Gauss-like from 11 to 15.
 
 :func:`solve` says ``None`` (the caller then runs the compiled path) when MINPACK does not
 converge in the steps allowed, or ends where the residuals are not orthogonal to the
@@ -48,6 +52,17 @@ TOL = 1e-15
 # taken for one (converged fits: 1e-8 and below).
 STATIONARY = 1e-6
 
+# A fall of the sum of squares between MINPACK's points this small (relative) is its rounding.
+FALL = 1e-14
+
+
+class _Settled(Exception):
+    """MINPACK stopped from a residuals' call: its last point is settled (see :meth:`_Recorder.trial`)."""
+
+
+_SETTLED = 5  # the status of a run stopped so (MINPACK's own are 0 to 8)
+
+
 # Gauss-Newton steps after MINPACK's answer, and the rise of the sum of squares that is its rounding.
 POLISH = 4
 ROUNDING = 1e-12
@@ -59,6 +74,10 @@ _ENDINGS = {
     2: f"the steps stopped changing the parameters (relative {TOL:g})",
     3: f"the steps stopped changing the parameters and the sum of squares (relative {TOL:g})",
     4: f"the residuals are orthogonal to the Jacobian (cosine below {TOL:g})",
+    _SETTLED: (
+        f"the sum of squares stopped falling (relative {FALL:g}) where the residuals are orthogonal "
+        f"to the Jacobian (cosine below {STATIONARY:g})"
+    ),
 }
 
 
@@ -85,6 +104,8 @@ class _Recorder:
         self.sums: list[float] = []  # the sum of squares there
         self.slopes: list[np.ndarray] = []  # and J'r, half its gradient
         self.r = np.empty(0)  # the last point's residuals
+        self.J = np.empty((0, 0))  # and Jacobian
+        self.settling = False  # whether its sum fell by no more than its rounding (see trial)
         self.last = b""  # the bytes of the last point
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
@@ -97,11 +118,31 @@ class _Recorder:
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
             r = self.y - values
+            sums = self.sums
             self.points.append(u.copy())  # MINPACK writes over its own
-            self.sums.append(r @ r)
+            sums.append(float(r @ r))
             self.slopes.append(r @ J)
-            self.r, self.last = r, key
+            self.r, self.last, self.J = r, key, J
+            self.settling = len(sums) >= 3 and sums[-2] - sums[-1] <= FALL * sums[-2]
         return J
+
+    def trial(self, u: np.ndarray) -> np.ndarray:
+        """:meth:`residuals`, and MINPACK stopped (:class:`_Settled`) where it has settled: this
+        trial point's sum of squares is above the last point's, which fell by no more than
+        :data:`FALL` from the one before (``settling``), is stationary, and was reached by a step
+        at most half the one before it. MINPACK's steps are then at the sum's rounding and
+        converging as the polish asks its own steps to; the polish takes over. (A slow crawl along
+        a flat valley, MGH09's, is left to MINPACK: its sum stops falling long before its
+        parameters stop moving.)"""
+        r = self.y - self.form.root(u * self.scale)  # as residuals(u), a call less
+        if (
+            self.settling
+            and r @ r > self.sums[-1]  # a trial above the last point: MINPACK would reject it
+            and _halving(self.points[-3:])
+            and _stationary(self.J, self.sums[-1], self.slopes[-1])
+        ):
+            raise _Settled
+        return r
 
     def transposed(self, u: np.ndarray, *_: object) -> np.ndarray:
         """:meth:`jacobian` transposed, a view: MINPACK's column-major layout with nothing copied
@@ -131,25 +172,28 @@ def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, 
     the residuals and the Jacobian) and covariance (70 us of a 300 us fit); through ``leastsq``
     where a SciPy has it no more."""
     lmder = _scipy_lmder()
-    if lmder is not None:
-        # func, Dfun, x0 (it is written over), args, full_output, col_deriv, ftol, xtol, gtol,
-        # maxfev, factor, diag
-        u, status = lmder(
-            record.residuals, record.transposed, u0.copy(), (), 0, 1, TOL, TOL, TOL, maxfev, 100.0, None
-        )
-        return u, status
-    from scipy.optimize import leastsq  # type: ignore[import-untyped]
+    try:
+        if lmder is not None:
+            # func, Dfun, x0 (it is written over), args, full_output, col_deriv, ftol, xtol, gtol,
+            # maxfev, factor, diag
+            u, status = lmder(
+                record.trial, record.transposed, u0.copy(), (), 0, 1, TOL, TOL, TOL, maxfev, 100.0, None
+            )
+            return u, status
+        from scipy.optimize import leastsq  # type: ignore[import-untyped]
 
-    found = leastsq(
-        record.residuals,
-        u0,
-        Dfun=record.jacobian,
-        full_output=True,
-        ftol=TOL,
-        xtol=TOL,
-        gtol=TOL,
-        maxfev=maxfev,
-    )
+        found = leastsq(
+            record.trial,
+            u0,
+            Dfun=record.jacobian,
+            full_output=True,
+            ftol=TOL,
+            xtol=TOL,
+            gtol=TOL,
+            maxfev=maxfev,
+        )
+    except _Settled:
+        return record.points[-1].copy(), _SETTLED
     return found[0], found[-1]
 
 
@@ -169,9 +213,10 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
     if status not in _ENDINGS or not all_finite(u):
         return None
-    J = record.jacobian(u)  # at u, the last point kept (where MINPACK moved after its last one, a new one)
-    if not _stationary(J, record.sums[-1], record.slopes[-1]):
-        return None
+    # the Jacobian at u: the last point's, or at a new one (MINPACK's last step's, not yet evaluated)
+    J = record.J if u.tobytes() == record.last else record.jacobian(u)
+    if status != _SETTLED and not _stationary(J, record.sums[-1], record.slopes[-1]):
+        return None  # (a settled run was found stationary as it stopped)
     r = record.r
     polished = _polish(record, u, J, r)
     if len(record.points) - 1 > steps:
@@ -202,8 +247,7 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
             found = _solve_normal(factor, record.slopes[-1])
         if not all_finite(found):
             break
-        relative = found / np.maximum(np.abs(u), 1e-300)
-        size = math.sqrt(relative @ relative)  # as np.linalg.norm(relative)
+        size = _size(found, u)
         moved = u - found
         r = record.residuals(moved)
         new = r @ r
@@ -244,6 +288,21 @@ def _solve_normal(factor: tuple[np.ndarray, np.ndarray], slope: np.ndarray) -> n
 
 
 _EPS = float(np.finfo(np.float64).eps)
+
+
+def _size(step: np.ndarray, u: np.ndarray) -> float:
+    """A step's size relative to the parameters ``u`` it starts from (as the polish measures it)."""
+    relative = step / np.maximum(np.abs(u), 1e-300)
+    return math.sqrt(relative @ relative)  # as np.linalg.norm(relative)
+
+
+def _halving(points: list[np.ndarray]) -> bool:
+    """Whether the last of three points was reached by a step at most half the one before it
+    (sizes as :func:`_size` measures them; in Python: a few numbers, once a fit)."""
+    a, b, c = (point.tolist() for point in points)
+    before = sum(((y - x) / max(abs(x), 1e-300)) ** 2 for x, y in zip(a, b, strict=True))
+    last = sum(((z - y) / max(abs(y), 1e-300)) ** 2 for y, z in zip(b, c, strict=True))
+    return last <= before / 4
 
 
 def _stationary(J: np.ndarray, rss: float, slope: np.ndarray) -> bool:
