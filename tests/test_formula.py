@@ -117,7 +117,10 @@ def test_predict_evaluates_the_formula_on_new_rows():
         ({"model": "b1*(1-exp(-b2*x))", "init": {"b1": 1.0, "b2": 1.0, "c": 2}}, ["init names 'c'"]),
         ({"model": "b1*(1-exp(-b2*x))", "method": "ols"}, ["a formula has no closed form"]),
         ({"model": "b1*(1-exp(-b2*x))", "method": "nope"}, ["method='nope' is unknown: choose one of ols"]),
-        ({"model": "b1*log(b2*x)", "init": {"b1": 1.0, "b2": -1.0}}, ["not finite at the start"]),
+        (
+            {"model": "b1*log(b2*x)", "init": {"b1": 1.0, "b2": -1.0}},
+            ["'b1*log(b2*x)' is nan at row 0 (x=77.6) at the start b1=1, b2=-1", "at 13 more rows"],
+        ),
         ({"model": "sqr(b*x)"}, ["unknown function 'sqr'"]),
         ({"model": "b1*x", "family": "logistic"}, ["leave family='linear'"]),
     ],
@@ -127,6 +130,40 @@ def test_mistakes_in_a_formula_are_named(kwargs, words):
         fit({"x": MISRA.x, "y": MISRA.y}, y="y", **kwargs)
     for word in words:
         assert word in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("rows", [14, 150_000])  # MINPACK's size, and the compiled path's (x 2 > SMALL)
+def test_a_start_the_formula_cannot_be_fitted_from_is_refused_before_any_solver_runs(monkeypatch, rows):
+    """Where the formula is not finite at the start, the first such row and its columns are named;
+    where every residual is finite but the sum of their squares overflows, the residual that does
+    it is named and the advice is the data's scale. Both before MINPACK or a compile (``_path``)."""
+    from gdlab.fitting import _formula
+
+    monkeypatch.setattr(_formula, "_path", lambda *a: pytest.fail("a solver ran"))
+    x = np.resize(MISRA.x, rows)
+    data = {"x": x, "y": np.resize(MISRA.y, rows)}
+    with pytest.raises(InputError) as err:
+        fit(data, y="y", model="a*exp(b*x)", init={"a": 1.0, "b": 1.0})  # exp(760) overflows
+    said = str(err.value)
+    assert said.startswith("the formula 'a*exp(b*x)' is inf at row 13 (x=760) at the start a=1, b=1"), said
+    assert err.value.parameter == "init"
+    with pytest.raises(InputError) as err:
+        fit(data, y="y", model="a*exp(b*x)", init={"a": 1.0, "b": 0.9})  # exp(684) is 1e297, its square inf
+    big = int(np.argmax(x))
+    assert str(err.value) == (
+        f"the sum of squares of the formula 'a*exp(b*x)' overflows float64 at the start a=1, b=0.9: its "
+        f"residual at row {big} (x={x[big]:.6g}) is {MISRA.y[big % 14] - np.exp(0.9 * x[big]):.6g}: choose "
+        "starting values nearer the data's scale (init)"
+    )
+
+
+def test_a_formula_without_a_numpy_form_is_refused_at_its_start_in_the_same_words():
+    data = {"x": MISRA.x, "y": MISRA.y}
+    with pytest.raises(InputError) as err:  # sum() has no NumPy form: the compiled path's first row says it
+        fit(data, y="y", model="a*exp(b*x) + 0*sum(x)", init={"a": 1.0, "b": 1.0})
+    assert str(err.value).startswith(
+        "the formula 'a*exp(b*x) + 0*sum(x)' is inf at row 13 (x=760) at the start a=1, b=1: choose other"
+    )
 
 
 def test_gauss_newton_that_diverges_says_to_use_lm():

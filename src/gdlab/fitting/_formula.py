@@ -363,6 +363,8 @@ def fit_formula(
         with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
             bound = numeric.bind(columns, table.n)
     problem = _Problem(free.text, used, (target, columns, scale), params, target, scale, numeric, bound)
+    if numeric is not None:  # refused now, before a solver runs (or is compiled) from there
+        _check_start(problem, start / scale)
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
     path = _path(problem, solver, start / scale, steps)
     coef = path.coef
@@ -407,6 +409,43 @@ def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
     if not (np.isfinite(jacobian).all() and np.isfinite(residual).all()):
         return None
     return nonlinear(coef, jacobian, residual)
+
+
+def _check_start(problem: _Problem, u0: np.ndarray) -> None:
+    """Refuse a start where the formula or its sum of squares is not finite, saying which: the first
+    row where the formula is not a finite number (with its columns' values there), or, where every
+    residual is finite, the residual whose square overflows."""
+    with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+        if problem.numeric is not None:
+            bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
+            residual = problem.y - bound.values(u0 * problem.scale)
+        else:
+            residual = np.asarray(problem.residuals(jnp.asarray(u0)), dtype=np.float64)
+        if math.isfinite(float(residual @ residual)):
+            return
+    start = ", ".join(f"{p}={_short(b)}" for p, b in zip(problem.params, u0 * problem.scale, strict=True))
+    bad = ~np.isfinite(residual)
+    row = int(np.argmax(bad)) if bad.any() else int(np.argmax(np.abs(residual)))
+    where = ", ".join(f"{c}={_short(problem.args[1][c][row])}" for c in problem.columns)
+    if bad.any():
+        others = int(bad.sum()) - 1
+        more = f", and not finite at {others:,} more row{'s' * (others > 1)}" if others else ""
+        said = (
+            f"the formula {problem.model!r} is {_short(problem.y[row] - residual[row])} at row {row} "
+            f"({where}) at the start {start}{more}: choose other starting values"
+        )
+    else:  # every residual finite, the sum of their squares not
+        said = (
+            f"the sum of squares of the formula {problem.model!r} overflows float64 at the start {start}: "
+            f"its residual at row {row} ({where}) is {_short(residual[row])}: choose starting values "
+            "nearer the data's scale"
+        )
+    raise InputError(lambda s: f"{said} ({s.name('init')})", parameter="init")
+
+
+def _short(value: float) -> str:
+    """A number in a message: six significant digits (``inf``, ``nan`` as such)."""
+    return f"{float(value):.6g}"
 
 
 def _check_rows(n: int, params: tuple[str, ...], model: str) -> None:
@@ -486,14 +525,7 @@ def _trajectory(problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: s
     p = len(problem.params)
     P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
     if not math.isfinite(L[0]):
-        start = dict(zip(problem.params, P[0] * problem.scale, strict=True))
-        raise InputError(
-            lambda s: (
-                f"the formula is not finite at the start {start}: choose other starting values "
-                f"({s.name('init')})"
-            ),
-            parameter="init",
-        )
+        _check_start(problem, P[0])
     facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method=kind)
     judged = status(facts)
     coef = P[-1] * problem.scale  # as the trajectory's last row

@@ -209,7 +209,7 @@ def _scipy_lmder() -> Callable | None:
 def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     checkpoint()
     if not all_finite(record.residuals(u0)):
-        return None  # not finite at the start: the compiled path says so in words
+        return None  # not finite at the start (a formula fit has refused it already: _check_start)
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
     if status not in _ENDINGS or not all_finite(u):
         return None
