@@ -93,7 +93,7 @@ def test_the_options_its_messages_name_exist_and_bad_models_exit_2(files):
     assert loose["steps"] < tight["steps"]  # --tol, which the descent messages name, is honoured
     named = runner.invoke(app, ["fit", csv, "--y", "a"])
     assert named.exit_code == 2 and "--x temp (repeat --x, or x1,x2)" in named.output
-    assert "--model b1*(1-exp(-b2*temp))" in named.output and "x=" not in named.output
+    assert "--model 'b1*(1-exp(-b2*temp))'" in named.output and "x=" not in named.output
     constant = runner.invoke(app, ["fit", csv, "--y", "a", "--model", "2*b"])
     assert constant.exit_code == 2 and "has no parameters to fit" in constant.output
     cut = runner.invoke(app, ["fit", csv, "--y", "a", "--x", "b", "--rcond", "2"])

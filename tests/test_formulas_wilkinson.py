@@ -350,3 +350,43 @@ def test_numpys_functions_in_a_formula_are_named_as_statsmodels_names_them():
     assert list(mine.names) == list(theirs.params.index) == ["Intercept", "np.log(x)", "np.sqrt(x)"]
     np.testing.assert_allclose(mine.coef, theirs.params.to_numpy(), rtol=1e-10)
     np.testing.assert_allclose(mine.predict(data.head(3)), theirs.predict(data.head(3)), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("formula", "said", "names"),
+    [
+        # the formula parser refuses the right side as terms; gdlab's compiler reads it as one expression
+        ("y ~ b1*(1-exp(-b2*t))", "is not a formula gdlab reads", "some of 'b1', 'b2' or 't' are"),
+        # read as terms, a name that is no column
+        ("y ~ a*t", "no column 'a'", "'a' is"),
+        ("y ~ a*exp(-k*t)", "no column 'a'", "'a' is"),
+    ],
+)
+def test_a_model_with_parameters_written_with_a_tilde_is_pointed_to_model(tmp_path, formula, said, names):
+    """A model with parameters typed as ``y ~ model`` is told where a model goes, in each front
+    end's words (the command line's quoted as a shell reads them), and the suggestion fits."""
+    from typer.testing import CliRunner
+
+    from gdlab.cli import app
+
+    t = np.linspace(0.0, 5.0, 20)
+    data = {"t": t, "y": 3 * (1 - np.exp(-0.7 * t))}
+    right = formula.split("~")[1].strip()
+    with pytest.raises(InputError) as err:
+        gdlab.fit(data, formula)
+    assert said in str(err.value)
+    assert f"If {names} parameters to fit" in str(err.value) or f"If {names} a parameter" in str(err.value)
+    assert str(err.value).endswith(f"the formula is a model, not terms: give y='y' and model={right!r}")
+    path = tmp_path / "d.csv"
+    pd.DataFrame(data).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["fit", str(path), formula])
+    assert result.exit_code == 2
+    assert result.output.rstrip().endswith(f"give --y y and --model '{right}'"), result.output
+    followed = CliRunner().invoke(app, ["fit", str(path), "--y", "y", "--model", right, "--json"])
+    assert followed.exit_code == 0, followed.output
+
+
+def test_a_formula_that_is_not_an_expression_either_gets_no_model_hint():
+    with pytest.raises(InputError) as err:
+        gdlab.fit({"t": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 4.0]}, "y ~ t + )")
+    assert "is not a formula gdlab reads" in str(err.value) and "model" not in str(err.value)

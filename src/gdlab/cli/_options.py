@@ -3,6 +3,7 @@ words for its arguments spelled as the command line's options."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -307,6 +308,8 @@ class CliSpelling(Spelling):
             value = ",".join(
                 f"{k}={v:g}" if isinstance(v, float | int) else f"{k}={v}" for k, v in value.items()
             )
+        if isinstance(value, str):  # as a shell reads it: --model 'b1*(1-exp(-b2*t))'
+            value = shlex.quote(value)
         return f"{option} {value}"
 
     def value(self, param: str, value: object) -> str:

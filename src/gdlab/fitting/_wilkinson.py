@@ -169,7 +169,18 @@ def _parsed(text: str) -> Any:
     try:
         sides = DefaultFormulaParser().get_terms(text)
     except (FormulaicError, ValueError, TypeError, SyntaxError, RecursionError) as err:
-        raise InputError(_unread(text, err), parameter="formula") from None
+        said = _unread(text, err)
+        model = _as_model(text)
+        if model is None:
+            raise InputError(said, parameter="formula") from None
+        response, right, names = model
+        raise InputError(
+            lambda s: (
+                f"{said}\nIf {names} are parameters to fit, the formula is a model, not terms: give "
+                f"{s.setting('y', response, quoted=True)} and {s.setting('model', right, quoted=True)}"
+            ),
+            parameter="formula",
+        ) from None
     if not hasattr(sides, "lhs") or not hasattr(sides, "rhs") or not hasattr(sides.rhs, "__iter__"):
         raise InputError(
             f"{text!r}: give one formula 'y ~ terms' (several parts, with '|', are not read)",
@@ -180,6 +191,27 @@ def _parsed(text: str) -> Any:
             f"{text!r}: give one formula 'y ~ terms' (several parts are not read)", parameter="formula"
         )
     return sides
+
+
+def _as_model(text: str) -> tuple[str, str, str] | None:
+    """``y ~ expression`` read as a model with parameters (``y ~ b1*(1-exp(-b2*t))``, which the
+    formula parser refuses as terms): its response, its right side and the names it holds (some
+    of them parameters), where gdlab's compiler reads the right side as one expression of names."""
+    from gdlab._expr import ExpressionError, numeric_form, parse
+
+    left, _, right = text.partition("~")
+    response, right = left.strip(), right.strip()
+    if not response.isidentifier() or not right:
+        return None
+    try:
+        compiled = numeric_form(right) or parse(right)
+    except (ExpressionError, InputError):
+        return None
+    names = list(compiled.params)
+    if not names:
+        return None
+    listed = ", ".join(repr(n) for n in names[:-1]) + (" or " if len(names) > 1 else "") + repr(names[-1])
+    return response, right, f"some of {listed}" if len(names) > 1 else listed
 
 
 def _factor(factor: Any, text: str) -> Factor:
@@ -464,15 +496,17 @@ _INTERNAL = "_design{}_"
 
 @contextlib.contextmanager
 def _model_hint(read: Formula) -> Iterator[None]:
-    """A missing column of a formula with an expression (``a`` in ``y ~ a*exp(-k*t)``) is likely a
-    parameter: the refusal says where a model with parameters goes."""
+    """A missing column of a formula with an expression or a product (``a`` in ``y ~ a*exp(-k*t)``,
+    ``y ~ a*t``) is likely a parameter: the refusal says where a model with parameters goes."""
     try:
         yield
     except InputError as err:
         said = str(err)
         factors = [factor for term in read.terms for factor in term]
         missing = [c for f in factors for c in f.columns if f"no column {c!r}" in said]
-        if missing and any(f.expression is not None for f in factors):
+        # an expression of it (a*exp(-k*t)), or a product with it (a*t): a parameter, more likely
+        # than a misspelt column (a missing column alone, y ~ q, is only that)
+        if missing and any(f.expression is not None or len(term) > 1 for term in read.terms for f in term):
             model, response, name = read.text.split("~", 1)[1].strip(), read.response.code, missing[0]
             raise InputError(
                 lambda s: (
