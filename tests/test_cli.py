@@ -583,12 +583,12 @@ def test_a_switch_takes_no_value_and_shows_no_type_in_help():
         ),
         (
             ["run", "b^2", "--init", "1", "--lr", "0.1", "--method", "adma"],
-            "--method adma: unknown method; did you mean adam?",
+            "--method adma is unknown: did you mean 'adam'?",
         ),
-        (["sweep", "b^2", "--init", "1", "--lr", "0.1", "--method", "momentom"], "did you mean momentum?"),
+        (["sweep", "b^2", "--init", "1", "--lr", "0.1", "--method", "momentom"], "did you mean 'momentum'?"),
         (
             ["fit", "cafe", "--y", "y", "--x", "x", "--method", "sdg"],
-            "--method sdg: unknown method; did you mean sgd?",
+            "--method sdg is unknown: did you mean 'sgd'?",
         ),
         (["rnu", "b^2"], "Did you mean 'run'?"),
         (

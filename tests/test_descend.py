@@ -119,7 +119,7 @@ def test_zero_steps_gives_the_start():
         ({"steps": 2.5}, "steps must be a whole number"),
         ({"steps": "10"}, "steps must be a whole number"),
         ({"tol": -1.0}, "tol must be"),
-        ({"method": "bfgs2"}, "unknown method 'bfgs2'"),
+        ({"method": "bfgs2"}, "method='bfgs2' is unknown: did you mean 'lbfgs'?"),
         ({"method": 3}, "method must be"),
         ({"dtype": "int8"}, "dtype"),
         ({"dtype": "float16"}, "dtype"),

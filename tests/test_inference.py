@@ -403,7 +403,7 @@ def test_alpha_outside_zero_one_is_refused(alpha):
 
 
 def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
-    unknown = r"unknown covariance cov='HC4' \(did you mean 'HC3'\?\): choose one of"
+    unknown = r"cov='HC4' is unknown: did you mean 'HC3'\? choose one of nonrobust, HC0"
     with pytest.raises(InputError, match=unknown) as err:
         gdlab.fit("cafe", y="y", x="x", cov="HC4")
     assert err.value.parameter == "cov"
@@ -411,7 +411,7 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
 
     assert [cov_type(name, None) for name in ("hc1", "NonRobust", "Hc3")] == ["HC1", "nonrobust", "HC3"]
     assert cov_type("CLUSTER", "firm") == "cluster"
-    with pytest.raises(InputError, match="unknown covariance"):
+    with pytest.raises(InputError, match="cov=1 is unknown: choose one of"):
         cov_type(1, None)
     with pytest.raises(InputError, match="needs the column of cluster labels: give groups="):
         gdlab.fit("cafe", y="y", x="x", cov="cluster")

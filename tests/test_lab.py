@@ -109,7 +109,7 @@ def test_the_widget_module_is_the_page_s_own_code():
     [
         ({"rates": [-1]}, "rates.0: -1 must be more than 0"),
         ({"steps": 10**9}, "steps: 1000000000 must be 100000 or less"),
-        ({"method": "adamm"}, "unknown method 'adamm'"),
+        ({"method": "adamm"}, "method: 'adamm' is unknown: did you mean 'adam'?"),
         ({"start": {"c": 1.0}}, "start names c, which is not a parameter"),
         ({"expression": "sqr(b)"}, "did you mean sqrt?"),
         ({"view": "table"}, "view must be 'descent', 'sweep' or 'phase'"),

@@ -98,3 +98,45 @@ def test_lr_is_refused_where_the_method_chooses_its_own_steps():
         gdlab.fit("cafe", y="y", x="x", method="newton", lr=0.1)
     with pytest.raises(ValueError, match=r"method='gd-armijo' needs a learning rate: pass lr=0\.01, say"):
         gdlab.descend(lecture_loss, -10.0, steps=10, method="gd-armijo")
+
+
+def test_an_unknown_name_is_refused_in_one_wording_by_every_setting_and_front_end():
+    """A method, a family or a covariance that is none of the choices: the same sentence (the
+    setting as each front end writes it, the nearest choice, every choice) from the library's
+    descend and fit, and the command line's run and fit (the lab's, in its own test)."""
+    from typer.testing import CliRunner
+
+    import gdlab
+    from gdlab.cli import app
+
+    descent = ", ".join(gdlab.METHODS)
+    with pytest.raises(gdlab.InputError) as err:
+        gdlab.descend("b^2", 1.0, method="adma", steps=5)
+    assert str(err.value) == (
+        f"method='adma' is unknown: did you mean 'adam'? choose one of {descent}, "
+        "or pass an optax GradientTransformation"
+    )
+    refusals = {
+        "method": (dict(method="sdg"), "'sdg' is unknown: did you mean 'sgd'? choose one of ols, sgd, gd,"),
+        "family": (
+            dict(family="logistc"),
+            "'logistc' is unknown: did you mean 'logistic'? choose one of binomial",
+        ),
+        "cov": (dict(cov="hc4"), "'hc4' is unknown: did you mean 'HC3'? choose one of nonrobust, HC0, HC1"),
+    }
+    runner = CliRunner()
+    for param, (kwargs, said) in refusals.items():
+        with pytest.raises(gdlab.InputError) as err:
+            gdlab.fit("cafe", y="y", x="x", **kwargs)
+        assert str(err.value).startswith(f"{param}={said}") and err.value.parameter == param
+        typed = runner.invoke(app, ["fit", "cafe", "--y", "y", "--x", "x", f"--{param}", kwargs[param]])
+        assert (
+            typed.exit_code == 2
+            and f"error: --{param} {said.replace(repr(kwargs[param]), kwargs[param], 1)}" in typed.output
+        )
+    typed = runner.invoke(app, ["run", "b^2", "--init", "1", "--lr", "0.1", "--method", "adma"])
+    assert (
+        typed.exit_code == 2
+        and f"error: --method adma is unknown: did you mean 'adam'? choose one of {descent}\n" in typed.output
+    )
+    # the lab's request: tests/test_web_api.py ("method: 'newtonian' is unknown: did you mean ...")

@@ -426,7 +426,7 @@ def test_export_of_a_run_that_does_not_exist(client):
         (
             "/api/run",
             {**LECTURE, "rates": [0.1], "method": "newtonian"},
-            "unknown method 'newtonian'; did you mean 'newton'? (choose one of gd",
+            "method: 'newtonian' is unknown: did you mean 'newton'? choose one of gd,",
         ),
         (
             "/api/run",

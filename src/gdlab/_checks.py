@@ -276,6 +276,26 @@ class _Said:
         return self.text
 
 
+def unknown(param: str, given: object, choices: Iterable[str], *, also: str = "") -> InputError:
+    """The refusal of ``given``, which is none of ``choices`` for the setting ``param``: the one
+    wording of every such refusal (a method, a family, a covariance) in every front end, each
+    naming the setting its own way, with the nearest choice (any case) and every choice.
+
+    Example:
+        >>> print(unknown("method", "sdg", ["gd", "sgd", "adam"]))
+        method='sdg' is unknown: did you mean 'sgd'? choose one of gd, sgd, adam
+    """
+    listed = [str(c) for c in choices]
+    by_lower = {c.lower(): c for c in listed}
+    near = closest(str(given).strip().lower(), by_lower)
+    hint = f"did you mean {by_lower[near]!r}? " if near is not None else ""
+    every = ", ".join(listed)
+    return InputError(
+        lambda s: f"{s.setting(param, given, quoted=True)} is unknown: {hint}choose one of {every}{also}",
+        parameter=param,
+    )
+
+
 def closest(name: str, choices: Iterable[str], cutoff: float = 0.6) -> str | None:
     """The choice a mistyped ``name`` most likely meant, if any is close enough: the one rule behind
     every "did you mean ...?" (methods, families, columns, functions of the expression language).

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
-from gdlab._checks import InputError
+from gdlab._checks import InputError, unknown
 from gdlab._types import MethodLike
 
 if TYPE_CHECKING:  # JAX and optax load when a method is first built, so that reading the
@@ -399,10 +399,7 @@ def resolve_method(method: MethodLike | Method) -> Method:
     if isinstance(method, str):
         key = method.strip().lower()
         if key not in METHODS:
-            raise InputError(
-                f"unknown method {method!r}; choose one of {', '.join(METHODS)}, "
-                "or pass an optax GradientTransformation"
-            )
+            raise unknown("method", method, METHODS, also=", or pass an optax GradientTransformation")
         return METHODS[key]
     import optax
 

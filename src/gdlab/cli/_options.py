@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gdlab._checks import LIMITS, InputError, Spelling, closest
+from gdlab._checks import LIMITS, InputError, Spelling, closest, unknown
 from gdlab._expr import Expression, ExpressionError, no_parameters, number, parse
 from gdlab._numbers import read_number, read_rates, read_whole
 
@@ -281,9 +281,7 @@ def method(name: str, choices: tuple[str, ...]) -> str:
     key = name.strip().lower()
     if key in choices:
         return key
-    close = closest(key, choices, cutoff=0.5)
-    hint = f"did you mean {close}? " if close else ""
-    raise InputError(f"--method {name}: unknown method; {hint}choose one of {', '.join(choices)}")
+    raise unknown("method", name, choices)
 
 
 class CliSpelling(Spelling):

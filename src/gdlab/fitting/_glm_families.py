@@ -26,7 +26,7 @@ from typing import final
 import numpy as np
 from scipy.special import gammaln, xlogy  # type: ignore[import-untyped]
 
-from gdlab._checks import InputError, closest
+from gdlab._checks import unknown
 
 __all__ = ["ALIASES", "GLM_FAMILIES", "GlmFamily", "glm_family", "register"]
 
@@ -165,9 +165,4 @@ def glm_family(name: object) -> GlmFamily:
     key = name.strip().lower() if isinstance(name, str) else ""
     if key in ALIASES:
         return GLM_FAMILIES[ALIASES[key]]
-    near = closest(str(name), tuple(ALIASES))
-    hint = f"; did you mean {near!r}?" if near else ""
-    raise InputError(
-        lambda s: f"{s.name('family')} {name!r}: choose one of {', '.join(sorted(ALIASES))}{hint}",
-        parameter="family",
-    )
+    raise unknown("family", name, sorted(ALIASES))

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from gdlab._checks import InputError, closest
+from gdlab._checks import InputError, unknown
 from gdlab.data import Block
 from gdlab.fitting._inference import with_covariance
 from gdlab.fitting._result import Fit
@@ -71,15 +71,7 @@ def cov_type(name: object, groups: str | None) -> str:
     """The covariance named by ``name`` (any case), checked against ``groups``."""
     found = _BY_LOWER.get(name.lower()) if isinstance(name, str) else None
     if found is None:
-        near = closest(str(name), COV_TYPES)
-        raise InputError(
-            lambda s: (
-                f"unknown covariance {s.setting('cov', name, quoted=True)}"
-                f"{f' (did you mean {near!r}?)' if near else ''}: choose one of "
-                f"{', '.join(map(repr, COV_TYPES))}"
-            ),
-            parameter="cov",
-        )
+        raise unknown("cov", name, COV_TYPES)
     if found == "cluster" and groups is None:
         raise InputError(
             lambda s: (

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 
 from gdlab import _checks
-from gdlab._checks import InputError, Sentence, closest
+from gdlab._checks import InputError, Sentence, unknown
 from gdlab._data import NamesLike, names
 from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
 from gdlab._trajectory import Status, Trajectory
@@ -124,16 +124,10 @@ def fit_method(method: object, family: str = "linear") -> str | Method:
 
 def known(method: str) -> None:
     """A name that ``gdlab.fit`` takes as its method, or the refusal that names the nearest and every
-    choice, for every model alike (a formula's ``model=`` as a linear ``x=``)."""
-    kind = method.strip().lower()
-    if kind not in METHODS:
-        near = closest(kind, METHODS)
-        hint = f"did you mean {near!r}? " if near else ""
-        choices = ", ".join(METHODS)
-        raise InputError(
-            lambda s: f"{s.setting('method', method, quoted=True)} is unknown: {hint}choose one of {choices}",
-            parameter="method",
-        )
+    choice (:func:`gdlab._checks.unknown`), for every model alike (a formula's ``model=`` as a
+    linear ``x=``)."""
+    if method.strip().lower() not in METHODS:
+        raise unknown("method", method, METHODS)
 
 
 def variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:

@@ -27,7 +27,7 @@ from pydantic import (
     field_validator,
 )
 
-from gdlab._checks import LIMITS, InputError, Spelling, closest
+from gdlab._checks import LIMITS, InputError, Spelling, unknown
 from gdlab._numbers import read_number, read_rates
 
 
@@ -40,9 +40,7 @@ def _method_names() -> list[str]:
 def _known_method(name: str) -> str:
     names = _method_names()
     if name not in names:
-        near = closest(name, names)
-        hint = f"; did you mean {near!r}?" if near else ""
-        raise ValueError(f"unknown method {name!r}{hint} (choose one of {', '.join(names)})")
+        raise ValueError(unknown("method", name, names).spelled(_FIELD))  # pydantic's: under its field
     return name
 
 
@@ -295,6 +293,16 @@ class PageSpelling(Spelling):
 
 
 PAGE = PageSpelling()
+
+
+class _FieldSpelling(PageSpelling):
+    """A field's own problem, shown under its name (``method: 'adamm' is unknown ...``): the value alone."""
+
+    def setting(self, param: str, value: object, *, quoted: bool = False) -> str:
+        return repr(value) if quoted else str(value)
+
+
+_FIELD = _FieldSpelling()
 
 
 def refusal(err: BaseException | str) -> dict[str, Any]:
