@@ -1007,6 +1007,8 @@ def fit(
         gdlab fit claims.csv "claims ~ age + C(car)" --family poisson --offset "log(exposure)"
 
         gdlab fit claims.csv --y claims --x age,car --family poisson --offset "log(exposure)"
+
+        gdlab fit growth.csv --y y --model "b1*(1-exp(-b2*t))" --init b1=3,b2=0.5
     """
     from gdlab.cli import _options
     from gdlab.fitting._fit import fit as fit_model
