@@ -10,6 +10,7 @@ import pytest
 
 from gdlab._checks import InputError
 from gdlab._expr import ExpressionError, numeric_form
+from gdlab._trajectory import Status
 from gdlab.fitting._fit import fit
 from nls_problems import JACOBIANS, MODELS, digits, gauss_like, misra1a, thurber_like, with_reference
 
@@ -239,3 +240,24 @@ def test_negations_and_doublings_cost_no_pass_over_the_rows_and_change_no_bit():
         [e - x / b3, b1 * e * 2 * d / b3**2 + 2 * d, b1 * e * 2 * d**2 / b3**3 + x * b1 / b3**2]
     )
     np.testing.assert_allclose(jacobian, expected, rtol=1e-14, atol=1e-15)
+
+
+def test_data_a_formula_fits_to_their_last_digits_are_at_a_minimum_without_the_compiled_path(monkeypatch):
+    """An exact sine's residuals at the answer are rounding (5e-16), their cosines with the
+    Jacobian's columns any size: MINPACK's answer is a minimum to the residuals' rounding and is
+    kept (the compiled path, a second to compile, is not run). A stall far from the minimum
+    (BoxBOD's first start: cosine 0.64 at a sum of squares of 1e4) still goes to it."""
+    from gdlab.fitting import _formula
+    from nls_problems import boxbod
+
+    t = np.linspace(0.0, 10.0, 50)
+    data = {"t": t, "y": 1.5 * np.sin(0.8 * t + 0.3)}
+    runner = _formula._runner
+    monkeypatch.setattr(_formula, "_runner", lambda *a: pytest.fail("the compiled path ran"))
+    found = fit(data, y="y", model="A*sin(w*t+p)", init={"A": 1.0, "w": 0.75, "p": 0.0})
+    assert found.status is Status.CONVERGED and found.stats.rss < 1e-29
+    np.testing.assert_allclose(found.coef, [1.5, 0.8, 0.3], rtol=1e-14)
+    problem = boxbod()
+    with pytest.raises(pytest.fail.Exception, match="the compiled path ran"):
+        fit({"x": problem.x, "y": problem.y}, y="y", model=problem.formula, init=problem.starts[0])
+    monkeypatch.setattr(_formula, "_runner", runner)

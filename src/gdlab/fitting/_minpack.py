@@ -51,6 +51,8 @@ TOL = 1e-15
 # Jacobian must be below this too: a stall far from a minimum (BoxBOD's first start: 0.64) is not
 # taken for one (converged fits: 1e-8 and below).
 STATIONARY = 1e-6
+# Roundings of each residual allowed in the check of that cosine (see _stationary).
+ROUNDED = 16
 
 # A fall of the sum of squares between MINPACK's points this small (relative) is its rounding.
 FALL = 1e-14
@@ -100,6 +102,7 @@ class _Recorder:
 
     def __post_init__(self) -> None:
         self.minus_scale = -self.scale
+        self.size = math.sqrt(self.y @ self.y)  # |y|: the scale of the residuals' rounding
         self.points: list[np.ndarray] = []  # each new point at which the Jacobian was asked for
         self.sums: list[float] = []  # the sum of squares there
         self.slopes: list[np.ndarray] = []  # and J'r, half its gradient
@@ -139,7 +142,7 @@ class _Recorder:
             self.settling
             and r @ r > self.sums[-1]  # a trial above the last point: MINPACK would reject it
             and _halving(self.points[-3:])
-            and _stationary(self.J, self.sums[-1], self.slopes[-1])
+            and _stationary(self.J, self.sums[-1], self.slopes[-1], self.size)
         ):
             raise _Settled
         return r
@@ -215,7 +218,7 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
         return None
     # the Jacobian at u: the last point's, or at a new one (MINPACK's last step's, not yet evaluated)
     J = record.J if u.tobytes() == record.last else record.jacobian(u)
-    if status != _SETTLED and not _stationary(J, record.sums[-1], record.slopes[-1]):
+    if status != _SETTLED and not _stationary(J, record.sums[-1], record.slopes[-1], record.size):
         return None  # (a settled run was found stationary as it stopped)
     r = record.r
     polished = _polish(record, u, J, r)
@@ -305,13 +308,20 @@ def _halving(points: list[np.ndarray]) -> bool:
     return last <= before / 4
 
 
-def _stationary(J: np.ndarray, rss: float, slope: np.ndarray) -> bool:
+def _stationary(J: np.ndarray, rss: float, slope: np.ndarray, size_y: float) -> bool:
     """Whether the residuals ``r`` (``rss = r'r``, ``slope = r'J``) are orthogonal to every column of
-    the Jacobian ``J``, to :data:`STATIONARY` (called within :func:`solve`'s ``np.errstate``)."""
+    the Jacobian ``J``, to :data:`STATIONARY`, or to their rounding where that is coarser (called
+    within :func:`solve`'s ``np.errstate``).
+
+    Each residual is rounded to about ``eps |y_i|``, so a computed ``J_j'r`` is known to about
+    ``ROUNDED eps |J_j| |y|``, and a cosine below ``ROUNDED eps |y| / |r|`` is as good as 0: data
+    that a formula fits to their last digits (an exact sine, whose residuals are 5e-16 and
+    cosines any size; Lanczos1, residuals 4e-13 at cosines of 1e-3) are at a minimum too."""
     size = math.sqrt(rss)  # as np.linalg.norm(r)
     if not math.isfinite(size) or not all_finite(J):
         return False
     if size == 0:
         return True
     cosines = np.abs(slope) / (np.sqrt(np.add.reduce(J * J, axis=0)) * size)
-    return not np.fmax.reduce(cosines) > STATIONARY  # NaN (a zero column) is no cosine (fmax skips it)
+    allowed = max(STATIONARY, ROUNDED * _EPS * size_y / size)
+    return not np.fmax.reduce(cosines) > allowed  # NaN (a zero column) is no cosine (fmax skips it)
