@@ -452,6 +452,14 @@ def test_a_listed_function_may_be_called_through_numpy_as_formulas_write_it(modu
     assert float(gdlab.grad(typed)(2.0)) == pytest.approx(float(gdlab.grad(plain)(2.0)), rel=1e-15)
     with pytest.raises(ExpressionError, match=rf"unknown function '{module}.log1p'; did you mean log10\?"):
         parse(f"{module}.log1p(b)")
-    for text in (f"{module}.loadtxt('x')", f"{module}.system(b)", f"{module}.pi * b", "os.system(b)"):
+    for text in (f"{module}.loadtxt('x')", f"{module}.system(b)", "os.system(b)", "os.pi * b"):
         with pytest.raises(ExpressionError):
             parse(text)
+    # its constants pi and e are the numbers pi and e name (numbers: a column named pi is not them)
+    constants = parse(f"b * {module}.pi + {module}.e")
+    assert float(constants(b=2.0)) == float(parse("b*pi + e")(b=2.0)) == 2 * math.pi + math.e
+    refused = rf"'{module}.inf' is not in the expression language: of {module}, only the constants pi and e"
+    with pytest.raises(ExpressionError, match=refused):
+        parse(f"{module}.inf * b")
+    data = {"x": np.array([0.0, 1.0, 2.0]), "pi": np.array([5.0, 6.0, 7.0])}
+    assert float(parse(f"sum((b*x - {module}.pi)^2)", data=data)(b=0.0)) == pytest.approx(3 * math.pi**2)

@@ -285,7 +285,7 @@ def test_files_and_missing_values(tmp_path):
         ({"y": "y", "x": "a,zero", "intercept": False}, ["column 'zero' is 0 in every row"]),
         ({"y": "y", "x": "a", "method": "newtn"}, ["method='newtn'", "ols, sgd, gd"]),
         ({"y": "y", "x": "a", "method": "lm"}, ["fits a formula (model=...)"]),
-        ({"y": "y", "x": "a", "family": "poison"}, ["family 'poison'", "did you mean 'poisson'"]),
+        ({"y": "y", "x": "a", "family": "poison"}, ["family='poison' is unknown: did you mean 'poisson'"]),
         ({"y": "y", "x": "a", "rcond": 2.0}, ["rcond must be a number in [0, 1)"]),
         ({"y": "y,a", "x": "k"}, ["y must name one column"]),
         ({"y": ["y"], "x": "a"}, ["y must be the name of one column"]),

@@ -19,7 +19,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeGuard, TypeVar
 
 import numpy as np
 
@@ -430,6 +430,13 @@ class _Compiler:
         return fn, exact
 
     def _Attribute(self, node: ast.Attribute):
+        if isinstance(node.value, ast.Name) and node.value.id in MODULES:  # np.pi was read as pi: not this
+            name = f"{node.value.id}.{node.attr}"
+            raise self.fail(
+                f"{name!r} is not in the expression language: of {node.value.id}, only the constants "
+                f"{' and '.join(CONSTANTS)} and the listed functions ({', '.join(FUNCTIONS)})",
+                node,
+            )
         if node.attr != "T":
             raise self.fail(f"attribute .{node.attr} is not allowed; only .T (transpose)", node)
         fn, _ = self.build(node.value)
@@ -864,12 +871,26 @@ write them (``np.log(x)``): ``np.log`` is ``log``; nothing else of those modules
 
 def _read_module_names(tree: ast.AST) -> None:
     """``np.log(x)``, ``numpy.exp(x)``, ``math.sqrt(x)`` read as ``log(x)``, ``exp(x)``, ``sqrt(x)``,
-    in place (a walk, not a recursion: the tree may be deep)."""
+    and ``np.pi``, ``math.e`` as the numbers ``pi`` and ``e`` name (numbers, not names: a column
+    named ``pi`` does not take their place), in place (a walk, not a recursion: the tree may be deep)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             f = node.func
             if isinstance(f, ast.Attribute) and _module_call(f) and f.attr in FUNCTIONS:
                 node.func = ast.copy_location(ast.Name(id=f.attr, ctx=ast.Load()), f)
+        for slot, value in ast.iter_fields(node):
+            if _module_constant(value):
+                setattr(node, slot, ast.copy_location(ast.Constant(CONSTANTS[value.attr]), value))
+            elif isinstance(value, list):
+                value[:] = [
+                    ast.copy_location(ast.Constant(CONSTANTS[v.attr]), v) if _module_constant(v) else v
+                    for v in value
+                ]
+
+
+def _module_constant(value: object) -> TypeGuard[ast.Attribute]:
+    """Whether ``value`` is ``np.pi``, ``numpy.e``, ``math.pi`` ... (a constant of a module)."""
+    return isinstance(value, ast.Attribute) and _module_call(value) and value.attr in CONSTANTS
 
 
 def _module_call(f: ast.Attribute) -> bool:
