@@ -317,6 +317,11 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
     (tmp_path / "claims.csv").write_text(
         "age,car,exposure,claims\n" + "".join(f"{a},{c},{e},{k}\n" for a, c, e, k in rows)
     )
+    t = np.linspace(0.0, 8.0, 25)  # a rise to a plateau, for fit's formula example
+    growth = 3 * (1 - np.exp(-0.7 * t)) + 0.05 * rng.normal(size=t.size)
+    (tmp_path / "growth.csv").write_text(
+        "t,y\n" + "".join(f"{a},{b}\n" for a, b in zip(t, growth, strict=True))
+    )
     examples = []
     for command in ("grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve", "lesson"):
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
