@@ -416,9 +416,9 @@ def _check_start(problem: _Problem, u0: np.ndarray) -> None:
     row where the formula is not a finite number (with its columns' values there), or, where every
     residual is finite, the residual whose square overflows."""
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-        if problem.numeric is not None:
+        if problem.numeric is not None:  # (the root's value, kept: the solver's first call reads it)
             bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
-            residual = problem.y - bound.values(u0 * problem.scale)
+            residual = problem.y - bound.root(u0 * problem.scale)
         else:
             residual = np.asarray(problem.residuals(jnp.asarray(u0)), dtype=np.float64)
         if math.isfinite(float(residual @ residual)):

@@ -11,10 +11,10 @@ MINPACK evaluates the Jacobian once at each point it moves to, so those calls ar
 accepted iterates: each is recorded as a row ``[u, rss, gradient]`` (scaled parameters
 ``u = b / scale``, as the compiled path records them), and the point it ends at is added when
 it is a new one. MINPACK stops once its (damped) steps reach the rounding of the parameters;
-it is stopped sooner where its trials have reached the rounding of the sum of squares (a trial
-above a stationary point whose sum fell by no more than its rounding, reached by a halving
-step: the rejected trials that would follow are noise; :meth:`_Recorder.trial`, four of
-Gauss-like's 13 evaluations). Either stop is a digit or two short of the least-squares
+it is stopped sooner where its trials have reached the rounding of the sum of squares (it
+rejects a trial at a stationary point whose sum fell by no more than its rounding, reached by
+a halving step: the trials that would follow are noise; :meth:`_Recorder.trial`, four of
+Gauss-like's 15 evaluations). Either stop is a digit or two short of the least-squares
 solution on ill-conditioned problems (Thurber's cubic over a cubic, BoxBOD); up to
 :data:`POLISH` Gauss-Newton steps from there (the first a QR solve of the column-scaled
 Jacobian, the next ones two triangular solves with its factor and each point's own gradient),
@@ -108,7 +108,7 @@ class _Recorder:
         self.slopes: list[np.ndarray] = []  # and J'r, half its gradient
         self.r = np.empty(0)  # the last point's residuals
         self.J = np.empty((0, 0))  # and Jacobian
-        self.settling = False  # whether its sum fell by no more than its rounding (see trial)
+        self.tried = False  # whether MINPACK has asked for a trial's residuals since its last Jacobian
         self.last = b""  # the bytes of the last point
 
     def residuals(self, u: np.ndarray) -> np.ndarray:
@@ -117,35 +117,39 @@ class _Recorder:
     def jacobian(self, u: np.ndarray, *_: object) -> np.ndarray:
         """The residuals' Jacobian at ``u`` (column-major), its point kept when it is a new one."""
         checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
+        self.tried = False
         values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
             r = self.y - values
-            sums = self.sums
             self.points.append(u.copy())  # MINPACK writes over its own
-            sums.append(float(r @ r))
+            self.sums.append(r @ r)
             self.slopes.append(r @ J)
             self.r, self.last, self.J = r, key, J
-            self.settling = len(sums) >= 3 and sums[-2] - sums[-1] <= FALL * sums[-2]
         return J
 
     def trial(self, u: np.ndarray) -> np.ndarray:
-        """:meth:`residuals`, and MINPACK stopped (:class:`_Settled`) where it has settled: this
-        trial point's sum of squares is above the last point's, which fell by no more than
-        :data:`FALL` from the one before (``settling``), is stationary, and was reached by a step
-        at most half the one before it. MINPACK's steps are then at the sum's rounding and
-        converging as the polish asks its own steps to; the polish takes over. (A slow crawl along
-        a flat valley, MGH09's, is left to MINPACK: its sum stops falling long before its
-        parameters stop moving.)"""
-        r = self.y - self.form.root(u * self.scale)  # as residuals(u), a call less
-        if (
-            self.settling
-            and r @ r > self.sums[-1]  # a trial above the last point: MINPACK would reject it
-            and _halving(self.points[-3:])
-            and _stationary(self.J, self.sums[-1], self.slopes[-1], self.size)
-        ):
+        """:meth:`residuals` at MINPACK's trial point ``u``; or MINPACK stopped (:class:`_Settled`)
+        where it asks for a second trial without a Jacobian between (it rejected the first) at a
+        point that has settled (:meth:`settled`): its trials are then at the sum's rounding, and
+        the polish takes over. Checked before the trial is evaluated, and only then."""
+        if self.tried and self.settled():
             raise _Settled
-        return r
+        self.tried = True
+        return self.y - self.form.root(u * self.scale)  # as residuals(u), a call less
+
+    def settled(self) -> bool:
+        """Whether the last point's sum of squares fell by no more than :data:`FALL` from the one
+        before, the step to it was at most half the step before (converging as the polish asks its
+        own steps to), and it is stationary. (A slow crawl along a flat valley, MGH09's, is left to
+        MINPACK: its sum stops falling long before its parameters stop moving.)"""
+        sums = self.sums
+        return (
+            len(sums) >= 3
+            and sums[-2] - sums[-1] <= FALL * sums[-2]
+            and _halving(self.points[-3:])
+            and _stationary(self.J, sums[-1], self.slopes[-1], self.size)
+        )
 
     def transposed(self, u: np.ndarray, *_: object) -> np.ndarray:
         """:meth:`jacobian` transposed, a view: MINPACK's column-major layout with nothing copied
@@ -162,9 +166,10 @@ class _Recorder:
 
 
 def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: int) -> Solved | None:
-    """MINPACK's fit of the formula bound to its data from ``u0`` with at most ``steps`` accepted
-    steps, or ``None`` when it did not converge to a stationary point within them (the compiled
-    path then runs)."""
+    """MINPACK's fit of the formula bound to its data from ``u0`` (where the sum of squares is
+    finite: the caller's to check, as a formula fit does before any solver) with at most ``steps``
+    accepted steps, or ``None`` when it did not converge to a stationary point within them (the
+    compiled path then runs)."""
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
         return _solved(_Recorder(form, y, scale), u0, steps)
 
@@ -211,8 +216,6 @@ def _scipy_lmder() -> Callable | None:
 
 def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     checkpoint()
-    if not all_finite(record.residuals(u0)):
-        return None  # not finite at the start (a formula fit has refused it already: _check_start)
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
     if status not in _ENDINGS or not all_finite(u):
         return None
