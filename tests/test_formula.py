@@ -136,10 +136,11 @@ def test_mistakes_in_a_formula_are_named(kwargs, words):
 def test_a_start_the_formula_cannot_be_fitted_from_is_refused_before_any_solver_runs(monkeypatch, rows):
     """Where the formula is not finite at the start, the first such row and its columns are named;
     where every residual is finite but the sum of their squares overflows, the residual that does
-    it is named and the advice is the data's scale. Both before MINPACK or a compile (``_path``)."""
-    from gdlab.fitting import _formula
+    it is named and the advice is the data's scale. Both before MINPACK runs or a solver is compiled."""
+    from gdlab.fitting import _formula, _minpack
 
-    monkeypatch.setattr(_formula, "_path", lambda *a: pytest.fail("a solver ran"))
+    monkeypatch.setattr(_formula, "_runner", lambda *a: pytest.fail("a solver was compiled"))
+    monkeypatch.setattr(_minpack, "_lmder", lambda *a: pytest.fail("MINPACK ran"))
     x = np.resize(MISRA.x, rows)
     data = {"x": x, "y": np.resize(MISRA.y, rows)}
     with pytest.raises(InputError) as err:

@@ -363,8 +363,6 @@ def fit_formula(
         with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
             bound = numeric.bind(columns, table.n)
     problem = _Problem(free.text, used, (target, columns, scale), params, target, scale, numeric, bound)
-    if numeric is not None:  # refused now, before a solver runs (or is compiled) from there
-        _check_start(problem, start / scale)
     solver = str(how) if how in LEAST_SQUARES_METHODS else "lm"  # a descent method runs beside lm
     path = _path(problem, solver, start / scale, steps)
     coef = path.coef
@@ -502,10 +500,16 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     MINPACK does not converge to a stationary point in the steps allowed)."""
     bound = problem.bound
     if kind == "lm" and bound is not None and _small(len(problem.y), len(problem.params)):
-        solved = _minpack.solve(bound, problem.y, problem.scale, u0, steps)
+        try:
+            solved = _minpack.solve(bound, problem.y, problem.scale, u0, steps)
+        except _minpack.NotFinite:
+            _check_start(problem, u0)  # says where
+            raise
         if solved is not None:
             k = len(solved.rows) - 1
             return _trajectory(problem, solved.rows, k, Outcome.CONVERGED, kind, solved.ending)
+    elif problem.numeric is not None:  # refused before the compiled solver runs (or is compiled)
+        _check_start(problem, u0)
     run = _runner(problem.model, problem.columns, len(problem.y), kind)
     R, k, done, ok = _solve(run, problem.args, u0, steps)
     if ok and done:

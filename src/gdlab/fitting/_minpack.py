@@ -42,7 +42,7 @@ from gdlab._cancel import checkpoint
 from gdlab._engine import all_finite
 from gdlab._numeric import Bound
 
-__all__ = ["TOL", "Solved", "solve"]
+__all__ = ["TOL", "NotFinite", "Solved", "solve"]
 
 # MINPACK's tolerances on the relative change in the sum of squares and in the (scaled) parameters,
 # and on the cosine between the residuals and each column of the Jacobian (the accuracy table's).
@@ -56,6 +56,10 @@ ROUNDED = 16
 
 # A fall of the sum of squares between MINPACK's points this small (relative) is its rounding.
 FALL = 1e-14
+
+
+class NotFinite(Exception):
+    """The sum of squares is not finite at the start: :func:`solve` runs nothing."""
 
 
 class _Settled(Exception):
@@ -166,10 +170,13 @@ class _Recorder:
 
 
 def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: int) -> Solved | None:
-    """MINPACK's fit of the formula bound to its data from ``u0`` (where the sum of squares is
-    finite: the caller's to check, as a formula fit does before any solver) with at most ``steps``
-    accepted steps, or ``None`` when it did not converge to a stationary point within them (the
-    compiled path then runs)."""
+    """MINPACK's fit of the formula bound to its data from ``u0`` with at most ``steps`` accepted
+    steps, or ``None`` when it did not converge to a stationary point within them (the compiled
+    path then runs).
+
+    Raises:
+        NotFinite: the sum of squares is not finite at ``u0`` (nothing ran).
+    """
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
         return _solved(_Recorder(form, y, scale), u0, steps)
 
@@ -216,6 +223,9 @@ def _scipy_lmder() -> Callable | None:
 
 def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     checkpoint()
+    r = record.residuals(u0)
+    if not math.isfinite(r @ r):
+        raise NotFinite  # the caller says where, in words
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
     if status not in _ENDINGS or not all_finite(u):
         return None
