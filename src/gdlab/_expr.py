@@ -14,6 +14,7 @@ import ast
 import functools
 import importlib
 import math
+import re
 import threading
 import time
 import unicodedata
@@ -869,15 +870,21 @@ MODULES = ("np", "numpy", "math")
 write them (``np.log(x)``): ``np.log`` is ``log``; nothing else of those modules is reachable."""
 
 
-def _read_module_names(tree: ast.AST) -> None:
+_MODULE_CONSTANT = re.compile(r"\b(?:np|numpy|math)\s*\.\s*(?:pi|e)\b")
+
+
+def _read_module_names(tree: ast.AST, text: str) -> None:
     """``np.log(x)``, ``numpy.exp(x)``, ``math.sqrt(x)`` read as ``log(x)``, ``exp(x)``, ``sqrt(x)``,
     and ``np.pi``, ``math.e`` as the numbers ``pi`` and ``e`` name (numbers, not names: a column
     named ``pi`` does not take their place), in place (a walk, not a recursion: the tree may be deep)."""
+    constants = _MODULE_CONSTANT.search(text) is not None  # else no constant to look for
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             f = node.func
             if isinstance(f, ast.Attribute) and _module_call(f) and f.attr in FUNCTIONS:
                 node.func = ast.copy_location(ast.Name(id=f.attr, ctx=ast.Load()), f)
+        if not constants:
+            continue
         for slot, value in ast.iter_fields(node):
             if _module_constant(value):
                 setattr(node, slot, ast.copy_location(ast.Constant(CONSTANTS[value.attr]), value))
@@ -924,7 +931,7 @@ def _checked_tree(text: str) -> tuple[str, ast.Expression]:
         raise ExpressionError(f"the expression has {nodes} parts; the limit is {MAX_NODES}")
     if _depth(tree) > MAX_DEPTH * 2:
         raise ExpressionError("the expression is too deeply nested")
-    _read_module_names(tree)
+    _read_module_names(tree, clean)
     return clean, tree
 
 
