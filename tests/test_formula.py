@@ -11,6 +11,7 @@ import pytest
 import scipy.optimize
 
 from gdlab._checks import InputError
+from gdlab._trajectory import Status
 from gdlab.fitting import _formula
 from gdlab.fitting._fit import fit
 from nls_problems import JACOBIANS, MODELS, digits, gauss_like, misra1a, thurber_like, with_reference
@@ -535,3 +536,27 @@ def test_options_a_fit_would_ignore_are_refused_in_words():
     with pytest.raises(InputError, match=r"a linear fit \(x=\.\.\.\) has none to give"):
         fit(data, y="y", x="x", init={"a": 1.0})
     assert fit(data, y="y", method="adam", lr=0.01, steps=100, tol=1e-12, **curve).method == "adam"
+
+
+def test_steps_that_stop_at_an_edge_of_the_formulas_domain_are_not_called_converged():
+    """``a*t^k`` on data with t = 0: as k falls to 0 the row at t = 0 jumps (0^k = 0 for k > 0, 1 at
+    0), so the sum of squares has no minimum there; MINPACK's answer is not stationary and the
+    compiled solver's steps stop at k = 3e-16 with a gradient of norm 17. That is stalled, in
+    words, not converged. The same formula on t > 0 reaches its minimum (SciPy's agrees)."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0.0, 5.0, 40)
+    y = 3 * np.exp(-0.7 * t) + 0.05 * rng.normal(size=40)
+    edge = fit({"t": t, "y": y}, y="y", model="a*t^k", init={"a": 1.0, "k": 0.5})
+    assert edge.status is Status.STALLED and edge.stats is None
+    assert (
+        "the steps stopped changing the parameters, but not at a minimum: the gradient norm is"
+        in edge.message
+    )
+    assert abs(edge.coefficients["k"]) < 1e-6
+    inside = fit({"t": t[1:], "y": y[1:]}, y="y", model="a*t^k", init={"a": 1.0, "k": -0.5})
+    assert inside.status is Status.CONVERGED
+    theirs = scipy.optimize.least_squares(
+        lambda b: b[0] * t[1:] ** b[1] - y[1:], [1.0, -0.5], method="lm", ftol=1e-15, xtol=1e-15, gtol=1e-15
+    )
+    np.testing.assert_allclose(inside.coef, theirs.x, rtol=1e-7)
+    assert inside.stats.rss <= 2 * theirs.cost * (1 + 1e-12)  # cost is half the sum of squares

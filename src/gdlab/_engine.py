@@ -59,6 +59,10 @@ class Outcome(enum.IntEnum):
     # nearly collinear columns), so its gradient vanished in the noise, not at the minimum. Set by the
     # fit, which has the reference; the compiled stop rule never records it.
     IMPRECISE = 7
+    # A least-squares solver's steps stopped changing the parameters where the residuals are not
+    # orthogonal to the Jacobian (or it is not finite): not a minimum, though the steps stopped (an
+    # edge of the formula's domain, as 0^k at k -> 0). Set by the formula fit, which checks.
+    NOT_STATIONARY = 8
 
     @property
     def status(self) -> Status:
@@ -75,6 +79,7 @@ _STATUS = {
     Outcome.MAX_STEPS: Status.MAX_STEPS,
     Outcome.KEPT_LIMIT: Status.MAX_STEPS,
     Outcome.IMPRECISE: Status.STALLED,
+    Outcome.NOT_STATIONARY: Status.STALLED,
 }
 
 
@@ -345,7 +350,7 @@ _ABOVE = {t: _powers(t) for t in (1 + GROWS, 1 + STEEPER, 1 - GROWS, 1 - FLAT)}
 
 # The outcomes' codes as plain ints, which the rules compare codes with (NumPy and Python compare an
 # IntEnum slowly).
-_CONVERGED, _NO_GAIN, _NOT_FINITE, _EXPLODED, _MAX_STEPS, _KEPT_LIMIT, _IMPRECISE = (
+_CONVERGED, _NO_GAIN, _NOT_FINITE, _EXPLODED, _MAX_STEPS, _KEPT_LIMIT, _IMPRECISE, _NOT_STATIONARY = (
     int(o)
     for o in (
         Outcome.CONVERGED,
@@ -355,6 +360,7 @@ _CONVERGED, _NO_GAIN, _NOT_FINITE, _EXPLODED, _MAX_STEPS, _KEPT_LIMIT, _IMPRECIS
         Outcome.MAX_STEPS,
         Outcome.KEPT_LIMIT,
         Outcome.IMPRECISE,
+        Outcome.NOT_STATIONARY,
     )
 )
 
@@ -771,6 +777,16 @@ def _imprecise_words(facts: Facts, s: Spelling) -> str:
     )
 
 
+def _not_stationary_words(facts: Facts, s: Spelling) -> str:
+    return (
+        f"stalled at step {facts.step}: the steps stopped changing the parameters, but not at a minimum: "
+        f"the gradient norm is {facts.grad_norms[1]:.3g} there (the residuals are not orthogonal to the "
+        "Jacobian's columns, or it is not finite); the sum of squares may have no minimum near here (an "
+        f"edge of the formula's domain, as 0^k at k = 0): start elsewhere ({s.name('init')}) or change "
+        "the formula"
+    )
+
+
 def _stalled_words(facts: Facts, s: Spelling) -> str:
     first, last = facts.losses
     return (
@@ -965,6 +981,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("saddle", Status.STALLED, Regime.STALLED, (lambda r: r.saddle,), _saddle_words),
     Rule("imprecise", Status.STALLED, Regime.STALLED, (lambda r: r.outcome == _IMPRECISE,), _imprecise_words),
+    Rule(
+        "not stationary",
+        Status.STALLED,
+        Regime.STALLED,
+        (lambda r: r.outcome == _NOT_STATIONARY,),
+        _not_stationary_words,
+    ),
     Rule("tolerance", Status.CONVERGED, _C, (lambda r: r.outcome == _CONVERGED,), _converged_words),
     Rule("no gain", Status.CONVERGED, _C, (lambda r: r.outcome == _NO_GAIN,), _no_gain_words),
     Rule("kept limit", Status.MAX_STEPS, _S, (lambda r: r.outcome == _KEPT_LIMIT,), _kept_words),

@@ -513,13 +513,29 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     run = _runner(problem.model, problem.columns, len(problem.y), kind)
     R, k, done, ok = _solve(run, problem.args, u0, steps)
     if ok and done:
-        code = Outcome.CONVERGED
+        code = Outcome.CONVERGED if _at_minimum(problem, R[-1, : len(u0)]) else Outcome.NOT_STATIONARY
     elif not ok:
         code = Outcome.NOT_FINITE
     else:
         code = Outcome.MAX_STEPS
     ending = f"the steps stopped changing the parameters and the sum of squares (relative {RTOL:g})"
     return _trajectory(problem, R, k, code, kind, ending)
+
+
+def _at_minimum(problem: _Problem, u: np.ndarray) -> bool:
+    """Whether the compiled solver's last point ``u`` is stationary as MINPACK's answer must be
+    (the residuals orthogonal to the Jacobian's columns, to their rounding; the Jacobian finite):
+    its steps also stop at an edge of the formula's domain, where the sum of squares has no
+    minimum (``a*t^k`` on data with t = 0, as k falls to 0). Checked on the formula's NumPy form;
+    a formula without one is taken at the solver's word."""
+    if problem.numeric is None:
+        return True
+    with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+        bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
+        values, jacobian = bound.jacobian(u * problem.scale)
+        residual = problem.y - values
+        size_y = math.sqrt(problem.y @ problem.y)
+        return _minpack.stationary(jacobian, float(residual @ residual), residual @ jacobian, size_y)
 
 
 def _trajectory(problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: str, ending: str) -> _Path:

@@ -42,7 +42,7 @@ from gdlab._cancel import checkpoint
 from gdlab._engine import all_finite
 from gdlab._numeric import Bound
 
-__all__ = ["TOL", "NotFinite", "Solved", "solve"]
+__all__ = ["TOL", "NotFinite", "Solved", "solve", "stationary"]
 
 # MINPACK's tolerances on the relative change in the sum of squares and in the (scaled) parameters,
 # and on the cosine between the residuals and each column of the Jacobian (the accuracy table's).
@@ -152,7 +152,7 @@ class _Recorder:
             len(sums) >= 3
             and sums[-2] - sums[-1] <= FALL * sums[-2]
             and _halving(self.points[-3:])
-            and _stationary(self.J, sums[-1], self.slopes[-1], self.size)
+            and stationary(self.J, sums[-1], self.slopes[-1], self.size)
         )
 
     def transposed(self, u: np.ndarray, *_: object) -> np.ndarray:
@@ -231,7 +231,7 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
         return None
     # the Jacobian at u: the last point's, or at a new one (MINPACK's last step's, not yet evaluated)
     J = record.J if u.tobytes() == record.last else record.jacobian(u)
-    if status != _SETTLED and not _stationary(J, record.sums[-1], record.slopes[-1], record.size):
+    if status != _SETTLED and not stationary(J, record.sums[-1], record.slopes[-1], record.size):
         return None  # (a settled run was found stationary as it stopped)
     r = record.r
     polished = _polish(record, u, J, r)
@@ -321,7 +321,7 @@ def _halving(points: list[np.ndarray]) -> bool:
     return last <= before / 4
 
 
-def _stationary(J: np.ndarray, rss: float, slope: np.ndarray, size_y: float) -> bool:
+def stationary(J: np.ndarray, rss: float, slope: np.ndarray, size_y: float) -> bool:
     """Whether the residuals ``r`` (``rss = r'r``, ``slope = r'J``) are orthogonal to every column of
     the Jacobian ``J``, to :data:`STATIONARY`, or to their rounding where that is coarser (called
     within :func:`solve`'s ``np.errstate``).
