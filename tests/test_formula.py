@@ -560,3 +560,31 @@ def test_steps_that_stop_at_an_edge_of_the_formulas_domain_are_not_called_conver
     )
     np.testing.assert_allclose(inside.coef, theirs.x, rtol=1e-7)
     assert inside.stats.rss <= 2 * theirs.cost * (1 + 1e-12)  # cost is half the sum of squares
+
+
+def test_an_answer_where_the_parameters_are_nearly_dependent_is_said_to_be_degenerate():
+    """``A*sin(w*t+ph)+c`` started at w = 0.5 on data of w = 1.5 ends (as SciPy's does) where w is
+    3e-4 and A = -c = 1.4e6: the Jacobian's columns, scaled, are dependent to 8e13 (an SVD of the
+    exact Jacobian agrees, to 1%), past the linear fit's limit of 1e8, and the summary says so. Started at
+    w = 1.4 it finds the sine, at a scaled condition of 4, and says nothing; NIST's hardest
+    well-posed problem (Bennett5) is at 5.5e4."""
+    t = np.linspace(0.0, 10.0, 80)
+    y = 2 * np.sin(1.5 * t + 0.5) + 1 + 0.1 * np.random.default_rng(1).normal(size=80)
+    data = {"t": t, "y": y}
+    lost = fit(data, y="y", model="A*sin(w*t+ph)+c", init={"A": 1.0, "w": 0.5, "ph": 0.0, "c": 0.0})
+    A, w, ph, _ = lost.coef
+    exact = np.column_stack(
+        [np.sin(w * t + ph), A * t * np.cos(w * t + ph), A * np.cos(w * t + ph), np.ones_like(t)]
+    )
+    singular = np.linalg.svd(exact / np.linalg.norm(exact, axis=0), compute_uv=False)
+    # (to 1%: at a condition of 8e13 each computation keeps about two digits of it)
+    assert lost.stats.scaled_condition == pytest.approx(singular[0] / singular[-1], rel=1e-2)
+    assert lost.stats.scaled_condition > 1e13 and abs(w) < 1e-3
+    said = [note for note in lost.to_dict()["warnings"] if "ill-conditioned" in note]
+    assert len(said) == 1 and said[0].startswith(
+        "the Jacobian at the answer is ill-conditioned: condition number"
+    )
+    assert "warning: the Jacobian at the answer is ill-conditioned" in lost.summary()
+    found = fit(data, y="y", model="A*sin(w*t+ph)+c", init={"A": 1.0, "w": 1.4, "ph": 0.0, "c": 0.0})
+    assert found.stats.scaled_condition < 10 and not found.to_dict()["warnings"]
+    np.testing.assert_allclose(found.coef[:2], [2.0, 1.5], rtol=2e-2)

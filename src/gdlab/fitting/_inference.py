@@ -122,6 +122,9 @@ class Inference:
         groups: the clusters of a clustered covariance.
         null_dev: the deviance of the intercept alone where it is not ``-2`` times its
             log-likelihood (a GLM's; ``None`` otherwise).
+        scaled_condition: a formula's Jacobian's condition number with its columns scaled to
+            norm 1 (the parameters' units taken out: how nearly dependent they are; ``None``
+            for other models, whose design's is in :attr:`condition`).
     """
 
     se: np.ndarray
@@ -145,6 +148,7 @@ class Inference:
     null_log_likelihood: float | None = None
     groups: int | None = None
     null_dev: float | None = None
+    scaled_condition: float | None = None
 
     @property
     def k(self) -> int:
@@ -449,6 +453,7 @@ def nonlinear(coef: np.ndarray, jacobian: np.ndarray, residual: np.ndarray) -> I
         cov=cov,
         df_inference=float(df),
         nobs=n,
+        scaled_condition=solved.scaled_condition,
     )
 
 
