@@ -216,3 +216,23 @@ def test_a_fits_every_sentence_names_the_command_lines_options(kwargs, words):
         assert python not in said, said
     lines = [line.strip() for line in said.splitlines() if ":" in line]
     assert len(lines) == len(set(lines)), said
+
+
+def test_a_formulas_start_with_no_number_says_which_and_a_linear_setting_is_refused(tmp_path):
+    path = tmp_path / "rise.csv"
+    t = np.linspace(0.0, 8.0, 12)
+    path.write_text(
+        "t,y\n" + "".join(f"{a},{3 * (1 - np.exp(-0.7 * a)) + 0.01 * np.sin(5 * a)}\n" for a in t)
+    )
+    args = ["fit", str(path), "--y", "y", "--model", "b1*(1-exp(-b2*t))"]
+    result = runner.invoke(app, [*args, "--init", "b1=1,b2="])
+    assert result.exit_code == 2 and "--init b2=: a number is missing" in result.output
+    result = runner.invoke(app, [*args, "--x", "t"])
+    assert (
+        result.exit_code == 2
+        and "give --x (a linear model) or --model (a formula), not both" in result.output
+    )
+    result = runner.invoke(app, [*args, "--no-intercept"])
+    assert result.exit_code == 2 and "--no-intercept sets a linear model's design" in result.output
+    result = runner.invoke(app, [*args, "--method", "levenberg-marquardt", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["method"] == "lm"

@@ -98,6 +98,17 @@ GROWING = Probe(flips=15, start=90.0, end=95.0, moved=True)
             "its bounces grow by 1.004 a step at the end although the loss fell",
             Regime.OSCILLATING,
         ),
+        (  # a method that chooses its own steps (lm with a low step limit) may need only more of them
+            {"probe": GROWING, "grad_norms": (6.0, 90.0), "losses": (36.0, 7.7), "lr": None, "method": "lm"},
+            "a cycle, not a minimum; raise the step limit, or start nearer a minimum",
+            Regime.OSCILLATING,
+        ),
+        (
+            {"outcome": Outcome.NOT_STATIONARY, "lr": None, "method": "lm", "grad_norms": (60.0, 17.4)},
+            "stalled at step 10: the steps stopped changing the parameters, but not at a minimum: the "
+            "gradient norm is 17.4 there",
+            Regime.STALLED,
+        ),
         ({}, "still descending (loss 36 -> 0.5), so raise the step limit or the rate 0.1", Regime.SLOW),
         (
             {"tol": 1e-8},

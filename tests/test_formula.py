@@ -123,6 +123,14 @@ def test_predict_evaluates_the_formula_on_new_rows():
             ["'b1*log(b2*x)' is nan at row 0 (x=77.6) at the start b1=1, b2=-1", "at 13 more rows"],
         ),
         ({"model": "sqr(b*x)"}, ["unknown function 'sqr'"]),
+        ({"model": "y ~ b1*(1-exp(-b2*x))"}, ["model takes the formula's right side alone: give y='y' and "]),
+        ({"model": "pi*b*x", "init": {"pi": 1.0, "b": 1.0}}, ["'pi' is the constant pi: name the parameter"]),
+        (
+            {"model": "b1*(1-exp(-b2*x))", "init": {"b1": 1.0, "bb2": 1.0}},
+            ["(its parameters: b1, b2); did you"],
+        ),
+        ({"model": "b1*x", "intercept": False}, ["intercept=False sets a linear model's design"]),
+        ({"model": "b1*x", "standardize": False}, ["standardize=False sets a linear model's design"]),
         ({"model": "b1*x", "family": "logistic"}, ["leave family='linear'"]),
     ],
 )
@@ -588,3 +596,17 @@ def test_an_answer_where_the_parameters_are_nearly_dependent_is_said_to_be_degen
     found = fit(data, y="y", model="A*sin(w*t+ph)+c", init={"A": 1.0, "w": 1.4, "ph": 0.0, "c": 0.0})
     assert found.stats.scaled_condition < 10 and not found.to_dict()["warnings"]
     np.testing.assert_allclose(found.coef[:2], [2.0, 1.5], rtol=2e-2)
+
+
+def test_lm_is_named_as_its_docs_name_it_and_a_formula_needs_its_response():
+    data = {"x": MISRA.x, "y": MISRA.y}
+    start = {"b1": 500.0, "b2": 1e-4}
+    named = fit(data, y="y", model="b1*(1-exp(-b2*x))", init=start, method="Levenberg-Marquardt")
+    assert named.method == "lm"
+    np.testing.assert_array_equal(named.coef, fit(data, y="y", model="b1*(1-exp(-b2*x))", init=start).coef)
+    assert (
+        fit(data, y="y", model="b1*(1-exp(-b2*x))", init=start, method="gauss_newton").method
+        == "gauss-newton"
+    )
+    with pytest.raises(InputError, match=r"name the response column: y='y' beside model='b1\*x'"):
+        fit(data, model="b1*x")

@@ -899,9 +899,11 @@ def _bounces_grow_rose_tail(facts: Facts, s: Spelling) -> str:
 
 
 def _bounces_grow_tail(facts: Facts, s: Spelling) -> str:
+    # the loss fell: a method that chooses its own steps (lm, newton) may only need more of them
+    fix = f"{_more(s)}, or start nearer a minimum" if facts.lr is None else _lower(facts, s)
     return (
         f": its bounces grow by {_growth(facts):.4g} a step at the end although the loss fell "
-        f"({_losses(facts)}): it may settle into a cycle, not a minimum; {_lower(facts, s)}"
+        f"({_losses(facts)}): it may settle into a cycle, not a minimum; {fix}"
     )
 
 

@@ -826,9 +826,10 @@ def _whole(option: str, low: int, noun: str, help: str, high: int = LIMITS.steps
 def _fit_method(name: str) -> str:
     """fit's --method, checked as it is read, so that a typo is answered with the nearest name."""
     from gdlab.cli import _options
+    from gdlab.fitting._settings import METHOD_ALIASES
 
-    try:
-        return _options.method(name, fit_methods())
+    try:  # "levenberg-marquardt" is lm, as in the library (its aliases)
+        return _options.method(METHOD_ALIASES.get(name.strip().lower(), name), fit_methods())
     except InputError as err:
         _refuse(err)
 

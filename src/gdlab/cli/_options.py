@@ -121,7 +121,7 @@ def starts(pairs: list[str], option: str = "--init") -> dict[str, float]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise InputError(f"{option} {pair}: write name=value, as in {option} b1=500,b2=1e-4")
-        values[name.strip()] = value(text, f"{option} {name.strip()}")
+        values[name.strip()] = _number_for(text, f"{option} {pair.strip()}")
     return values
 
 

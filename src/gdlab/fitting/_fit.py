@@ -194,6 +194,23 @@ def fit(
     """
     if formula is not None:
         return _fit_formula(data, formula, locals())
+    if isinstance(model, str) and "~" in model:  # "y ~ a*exp(-k*t)": the response goes to y=
+        response, right = (side.strip() for side in model.split("~", 1))
+        raise InputError(
+            lambda s: (
+                f"{s.name('model')} takes the formula's right side alone: give "
+                f"{s.setting('y', response, quoted=True)} and {s.setting('model', right, quoted=True)}"
+            ),
+            parameter="model",
+        )
+    if y is None and model is not None:
+        raise InputError(
+            lambda s: (
+                f"name the response column: {s.setting('y', 'y', quoted=True)} beside "
+                f"{s.setting('model', model, quoted=True)}"
+            ),
+            parameter="y",
+        )
     if y is None:
         raise InputError(
             lambda s: (
@@ -241,10 +258,30 @@ def fit(
             parameter="cov",
         )
     if model is not None:
+        linear = (("intercept", intercept), ("standardize", standardize))
+        dropped = [name for name, value in linear if not value]
+        if dropped:  # settings of a linear model's design, which a formula has none of
+            raise InputError(
+                lambda s: (
+                    f"{s.setting(dropped[0], False)} sets a linear model's design; a formula "
+                    f"({s.name('model')}) has the terms it writes and no other (no intercept is added, "
+                    "nothing is standardised): leave it out"
+                ),
+                parameter=dropped[0],
+            )
         if x is not None:
-            raise InputError("give x (a linear model) or model (a formula), not both")
+            raise InputError(
+                lambda s: f"give {s.name('x')} (a linear model) or {s.name('model')} (a formula), not both",
+                parameter="x",
+            )
         if kind != "linear":
-            raise InputError("model= formulas are fitted by least squares: leave family='linear'")
+            raise InputError(
+                lambda s: (
+                    f"{s.name('model')} formulas are fitted by least squares: leave "
+                    f"{s.setting('family', 'linear', quoted=True)}"
+                ),
+                parameter="family",
+            )
         place = where(data, client=client, stream=stream)
         if place is not Where.MEMORY:
             raise _formula_refused(data, streamed=place is Where.PARQUET)

@@ -282,9 +282,19 @@ def _starts(params: tuple[str, ...], init: object) -> np.ndarray:
         raise InputError(f"init must be a dict of starting values by parameter name; got {init!r}")
     extra = [k for k in init if k not in params]
     if extra:
+        hints = []
+        for name in extra:
+            if name in CONSTANTS:
+                hints.append(f"{name!r} is the constant {name}: name the parameter otherwise, as b")
+            elif (near := closest(str(name), params)) is not None:
+                hints.append(f"did you mean {near!r}?")
+        hint = f"; {'; '.join(hints)}" if hints else ""
         raise InputError(
-            f"init names {', '.join(map(repr, extra))}, not a parameter of the formula "
-            f"(its parameters: {', '.join(params)})"
+            lambda s: (
+                f"{s.name('init')} names {', '.join(map(repr, extra))}, not a parameter of the formula "
+                f"(its parameters: {', '.join(params)}){hint}"
+            ),
+            parameter="init",
         )
     missing = [p for p in params if p not in init]
     if missing:
@@ -334,7 +344,7 @@ def fit_formula(
                 ),
                 parameter="method",
             )
-        known(how)  # an unknown name is refused here, with the nearest and the choices
+        how = known(how)  # an unknown name is refused here, with the nearest and the choices
     if how in LEAST_SQUARES_METHODS:
         given = [name for name, value in (("lr", lr), ("tol", tol)) if value is not None]
         if given:
@@ -344,7 +354,7 @@ def fit_formula(
                     "descent method's steps and stop; "
                     f"{s.setting('method', how, quoted=True)} chooses its own "
                     f"steps and stops by its own rule: leave them unset, or fit by a descent method "
-                    f"beside it ({s.setting('method', 'adam', quoted=True)}, 'gd' ...)"
+                    f"beside it ({s.setting('method', 'adam', quoted=True)} or another descent method)"
                 ),
                 parameter=given[0],
             )

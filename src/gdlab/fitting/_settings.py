@@ -100,7 +100,7 @@ def fit_method(method: object, family: str = "linear") -> str | Method:
         return "ols" if family == "linear" else "newton"
     if not isinstance(method, str):
         return resolve_method(method)
-    kind = method.strip().lower()
+    kind = known(method)
     if kind in LEAST_SQUARES_METHODS:
         raise InputError(
             lambda s: (
@@ -118,16 +118,30 @@ def fit_method(method: object, family: str = "linear") -> str | Method:
             ),
             parameter="method",
         )
-    known(method)
     return kind
 
 
-def known(method: str) -> None:
-    """A name that ``gdlab.fit`` takes as its method, or the refusal that names the nearest and every
-    choice (:func:`gdlab._checks.unknown`), for every model alike (a formula's ``model=`` as a
-    linear ``x=``)."""
-    if method.strip().lower() not in METHODS:
+# Other names of the least-squares methods, as their docs and other tools write them.
+METHOD_ALIASES = {
+    "levenberg-marquardt": "lm",
+    "levenberg_marquardt": "lm",
+    "levenberg": "lm",
+    "marquardt": "lm",
+    "gauss_newton": "gauss-newton",
+    "gaussnewton": "gauss-newton",
+}
+
+
+def known(method: str) -> str:
+    """The name ``gdlab.fit`` knows ``method`` by (any case; ``"levenberg-marquardt"`` is ``"lm"``,
+    :data:`METHOD_ALIASES`), or the refusal that names the nearest and every choice
+    (:func:`gdlab._checks.unknown`), for every model alike (a formula's ``model=`` as a linear
+    ``x=``)."""
+    kind = method.strip().lower()
+    kind = METHOD_ALIASES.get(kind, kind)
+    if kind not in METHODS:
         raise unknown("method", method, METHODS)
+    return kind
 
 
 def variables(y: object, x: NamesLike) -> tuple[str, tuple[str, ...]]:
