@@ -610,3 +610,21 @@ def test_lm_is_named_as_its_docs_name_it_and_a_formula_needs_its_response():
     )
     with pytest.raises(InputError, match=r"name the response column: y='y' beside model='b1\*x'"):
         fit(data, model="b1*x")
+
+
+@pytest.mark.parametrize("method", ["lm", "gauss-newton"])  # MINPACK's path, and the compiled one's
+def test_a_start_where_the_formula_is_finite_but_a_derivative_is_not_is_refused_naming_it(method):
+    """A Gaussian peak started at s = 0: the formula is 0 (finite) wherever t is not mu, but its
+    derivatives are 0/0 there; no step can be taken, and the refusal names the parameter and the
+    row, before any solver runs. Started near the peak it fits it."""
+    t = np.linspace(-3.0, 3.0, 40)
+    data = {"t": t, "y": 5 * np.exp(-((t - 0.3) ** 2) / (2 * 0.8**2))}
+    model = "h*exp(-(t-mu)**2/(2*s**2))"
+    with pytest.raises(InputError) as err:
+        fit(data, y="y", model=model, init={"h": 1.0, "mu": 0.0, "s": 0.0}, method=method)
+    assert str(err.value) == (
+        f"the formula {model!r} is finite at the start h=1, mu=0, s=0, but its derivative in mu is nan at "
+        "row 0 (t=-3): no step can be taken from there; choose other starting values (init)"
+    )
+    found = fit(data, y="y", model=model, init={"h": 4.0, "mu": 0.2, "s": 0.9}, method=method)
+    np.testing.assert_allclose(found.coef, [5.0, 0.3, 0.8], rtol=1e-8)

@@ -808,10 +808,11 @@ def _start_words(facts: Facts, s: Spelling) -> str:
 
 
 def _kink_words(facts: Facts, s: Spelling) -> str:
-    first, last = facts.losses
+    first, last = (f"{loss:.4g}" for loss in facts.losses)
+    fell = f"fell from {first} to {last}" if first != last else f"is finite there ({last})"
     return (
         f"stopped at step {facts.step}: the gradient is not finite there (a kink or a pole of the loss) "
-        f"although the loss fell from {first:.4g} to {last:.4g}; start elsewhere or smooth the loss"
+        f"although the loss {fell}; start elsewhere or smooth the loss"
     )
 
 

@@ -430,6 +430,7 @@ def _check_start(problem: _Problem, u0: np.ndarray) -> None:
         else:
             residual = np.asarray(problem.residuals(jnp.asarray(u0)), dtype=np.float64)
         if math.isfinite(float(residual @ residual)):
+            _check_start_slopes(problem, u0)
             return
     start = ", ".join(f"{p}={_short(b)}" for p, b in zip(problem.params, u0 * problem.scale, strict=True))
     bad = ~np.isfinite(residual)
@@ -448,6 +449,30 @@ def _check_start(problem: _Problem, u0: np.ndarray) -> None:
             f"its residual at row {row} ({where}) is {_short(residual[row])}: choose starting values "
             "nearer the data's scale"
         )
+    raise InputError(lambda s: f"{said} ({s.name('init')})", parameter="init")
+
+
+def _check_start_slopes(problem: _Problem, u0: np.ndarray) -> None:
+    """Refuse a start where the formula is finite but its derivative in a parameter is not (``s`` of
+    ``exp(-(t-mu)^2/(2*s^2))`` at 0), naming the parameter and the first such row (where the
+    formula has a NumPy form: its exact Jacobian)."""
+    if problem.numeric is None:
+        return
+    coef = u0 * problem.scale
+    with np.errstate(all="ignore"):
+        bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
+        _, jacobian = bound.jacobian(coef)
+        bad = ~np.isfinite(jacobian)
+    if not bad.any():
+        return
+    row, column = (int(i) for i in np.argwhere(bad)[0])
+    start = ", ".join(f"{p}={_short(b)}" for p, b in zip(problem.params, coef, strict=True))
+    where = ", ".join(f"{c}={_short(problem.args[1][c][row])}" for c in problem.columns)
+    said = (
+        f"the formula {problem.model!r} is finite at the start {start}, but its derivative in "
+        f"{problem.params[column]} is {_short(jacobian[row, column])} at row {row} ({where}): no step can "
+        "be taken from there; choose other starting values"
+    )
     raise InputError(lambda s: f"{said} ({s.name('init')})", parameter="init")
 
 
@@ -513,8 +538,8 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
         try:
             solved = _minpack.solve(bound, problem.y, problem.scale, u0, steps)
         except _minpack.NotFinite:
-            _check_start(problem, u0)  # says where
-            raise
+            _check_start(problem, u0)  # refused, saying where
+            solved = None  # (only where the scaled Jacobian overflowed: the compiled path)
         if solved is not None:
             k = len(solved.rows) - 1
             return _trajectory(problem, solved.rows, k, Outcome.CONVERGED, kind, solved.ending)

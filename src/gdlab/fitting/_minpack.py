@@ -59,7 +59,7 @@ FALL = 1e-14
 
 
 class NotFinite(Exception):
-    """The sum of squares is not finite at the start: :func:`solve` runs nothing."""
+    """The sum of squares, or the Jacobian, is not finite at the start: :func:`solve` stops there."""
 
 
 class _Settled(Exception):
@@ -125,6 +125,8 @@ class _Recorder:
         values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
+            if not self.points and not all_finite(J):
+                raise NotFinite  # at the start: the caller says where, in words
             r = self.y - values
             self.points.append(u.copy())  # MINPACK writes over its own
             self.sums.append(r @ r)
@@ -175,7 +177,7 @@ def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: 
     path then runs).
 
     Raises:
-        NotFinite: the sum of squares is not finite at ``u0`` (nothing ran).
+        NotFinite: the sum of squares or the Jacobian is not finite at ``u0`` (nothing moved).
     """
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
         return _solved(_Recorder(form, y, scale), u0, steps)
