@@ -51,7 +51,7 @@ TOL = 1e-15
 # Jacobian must be below this too: a stall far from a minimum (BoxBOD's first start: 0.64) is not
 # taken for one (converged fits: 1e-8 and below).
 STATIONARY = 1e-6
-# Roundings of each residual allowed in the check of that cosine (see _stationary).
+# Roundings of each residual allowed in the check of that cosine (see stationary).
 ROUNDED = 16
 
 # A fall of the sum of squares between MINPACK's points this small (relative) is its rounding.
