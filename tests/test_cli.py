@@ -291,6 +291,12 @@ def test_fit_closed_form_beside_descent(tmp_path):
             "does not exist",
         ),
         (["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.1", "--out", "x.jpg"], "not supported"),
+        (  # another command's format is not taken for a misspelt picture (.csv is not .svg)
+            ["fit", "cafe", "--y", "y", "--x", "x", "--out", "fit.csv"],
+            "--out fit.csv: .csv is not supported here (it is a table, which this command does not write); "
+            "use one of .png, .svg, .pdf",
+        ),
+        (["fit", "cafe", "--y", "y", "--x", "x", "--out", "fit.pnj"], "(did you mean .png?)"),
         (["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1:2:lots"], "the count 'lots' is not a number"),
         (["grid", "(b/2-1)^2", "--range", "10:-10"], "low end must be below"),
         (["grad", "sum(x)", "--at", "b=1", "--data", "nope.csv"], "no such file"),

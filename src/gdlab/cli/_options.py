@@ -365,8 +365,13 @@ def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
     choices = [ext for kind in kinds for ext in KINDS[kind]]
     if out.suffix.lower() not in choices:
         got = f"{out.suffix} is not supported here" if out.suffix else "the name has no extension"
-        close = closest(out.suffix.lower(), choices)
+        other = next((kind for kind, exts in KINDS.items() if out.suffix.lower() in exts), None)
+        close = closest(out.suffix.lower(), choices) if other is None else None
         hint = f" (did you mean {close}?)" if close else ""
+        if other is not None:  # fit.csv: another command's format, not a misspelt one of these
+            hint = (
+                f" (it is {'an' if other[0] in 'aeiou' else 'a'} {other}, which this command does not write)"
+            )
         raise InputError(f"--out {out}: {got}{hint}; use one of {', '.join(choices)}")
     folder = out.parent
     if folder.exists() and not folder.is_dir():
