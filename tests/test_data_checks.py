@@ -356,3 +356,17 @@ def test_reading_a_file_peaks_near_the_size_of_its_columns(tmp_path):
     # it was 2.4x (Parquet) and 3.4x (CSV): a whole Arrow table, then NumPy copies, then dropna's
     assert parquet_peak < 1.35 * data, parquet_peak / data
     assert csv_peak < 1.2 * data + 64 * 2**20, csv_peak / data  # pyarrow's CSV reader holds ~55 MB
+
+
+def test_a_few_long_arrays_in_a_tuple_are_asked_for_as_named_columns():
+    """``fit((t, y), ...)`` meant two columns; an array of them is 2 rows of 40 columns named 0..39,
+    so it is refused with the fix. Many short arrays in a list are rows, as NumPy reads them."""
+    t = np.linspace(0.0, 5.0, 40)
+    with pytest.raises(InputError) as err:
+        gdlab.fit((t, 3 * t), y="y", x="t")
+    assert str(err.value) == (
+        "data is 2 arrays of 40 values: name them as columns, as in {'t': ..., 'y': ...} "
+        "(or give np.column_stack(...), rows x columns)"
+    )
+    rows = [np.array([1.0, 2.0]), np.array([2.0, 4.1]), np.array([3.0, 6.2])]
+    np.testing.assert_allclose(gdlab.fit(rows, y="1", x="0").coef, [-0.1, 2.1], atol=1e-12)

@@ -489,6 +489,14 @@ def _regression_columns(data: Any) -> dict[str, Any]:
 
 
 def _array_columns(data: object) -> dict[str, Any]:
+    if _columns_as_rows(data):  # (t, y): columns meant, which an array reads as rows (40 columns, 0..39)
+        assert isinstance(data, tuple | list)
+        example = ", ".join(f"'{name}': ..." for name in ("t", "y", "z")[: min(len(data), 3)])
+        sizes = ", ".join(f"{size:,}" for size in sorted({len(a) for a in data}))
+        raise InputError(
+            f"data is {len(data)} arrays of {sizes} values: name them as columns, as in {{{example}}} "
+            "(or give np.column_stack(...), rows x columns)"
+        )
     arr = _array("data", data)
     if arr.dtype.names:  # a structured array: one column per field
         return {name: arr[name] for name in arr.dtype.names}
@@ -497,6 +505,16 @@ def _array_columns(data: object) -> dict[str, Any]:
     if arr.ndim != 2:
         raise InputError(f"data must be a table: a 1-D or 2-D array (rows x columns); got shape {arr.shape}")
     return {str(j): arr[:, j] for j in range(arr.shape[1])}
+
+
+def _columns_as_rows(data: object) -> bool:
+    """Whether ``data`` is a few long 1-D arrays in a tuple or list, such as ``(t, y)``: columns,
+    surely, where an array of them would be read as rows (many short ones are rows, as given)."""
+    if not isinstance(data, tuple | list) or not data:
+        return False
+    if not all(isinstance(a, np.ndarray) and a.ndim == 1 for a in data):
+        return False
+    return len(data) < min(len(a) for a in data)
 
 
 def _frame_columns(frame: Any) -> dict[str, Any]:
