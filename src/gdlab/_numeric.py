@@ -332,6 +332,16 @@ class Plan:
         fixed = [f"    v{j} = base[{j}]" for j in self.fixed if j in read]
 
         backward = ["def backward(base, kept, jac, times):", "", *fixed]
+        # A derivative that is a part's value is read as that part (a product's derivative in one
+        # factor is the other; v19 * v27 passed back is v28 = v19 * v27 of the forward code, the same
+        # rounding, as a product of two numbers is the same either way round): no statement, no pass.
+        products = {
+            frozenset((names[a], names[b])): names[i]
+            for i in ops
+            if self.nodes[i].op is OPERATORS["*"]
+            for a, b in [self.args[i]]
+            if a != b
+        }
         back: dict[int, Term] = {self.root: ONE}
         for i in reversed(ops):
             outer = back.get(i)
@@ -347,6 +357,12 @@ class Plan:
                     term = _sum(back[j], term)
                 if isinstance(term, _Unit):
                     back[j] = term
+                    continue
+                bare = _BARE.fullmatch(term.expr)
+                product = _PRODUCT.fullmatch(term.expr)
+                known = products.get(frozenset(product.groups())) if product else None
+                if bare is not None or known is not None:
+                    back[j] = _Name(bare.group(1) if bare else str(known), term.negative, term.twice)
                 else:
                     backward.append(f"    g{j} = {term.expr}")
                     back[j] = _Name(f"g{j}", term.negative, term.twice)
@@ -408,6 +424,11 @@ class Plan:
     def bind(self, columns: Mapping[str, np.ndarray], n: int) -> Bound:
         """The formula on ``n`` rows of ``columns``, its parts without parameters computed now."""
         return Bound(self, columns, n)
+
+
+# A derivative written as one part's value, ``(v3)``, and as the product of two, ``(v19 * (v27))``.
+_BARE = re.compile(r"\((v\d+)\)")
+_PRODUCT = re.compile(r"\((v\d+) \* \((v\d+)\)\)")
 
 
 def _unpack(names: list[str], places: Sequence[int]) -> str:

@@ -125,12 +125,13 @@ class _Recorder:
         values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
-            if not self.points and not all_finite(J):
-                raise NotFinite  # at the start: the caller says where, in words
             r = self.y - values
+            slope = r @ J  # not finite where J is not (0 * inf is NaN): p numbers to check, not n x p
+            if not self.points and not all_finite(slope):
+                raise NotFinite  # at the start: the caller says where, in words
             self.points.append(u.copy())  # MINPACK writes over its own
             self.sums.append(r @ r)
-            self.slopes.append(r @ J)
+            self.slopes.append(slope)
             self.r, self.last, self.J = r, key, J
         return J
 
