@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, final
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeGuard, final
 
 import numpy as np
 
@@ -490,7 +490,6 @@ def _regression_columns(data: Any) -> dict[str, Any]:
 
 def _array_columns(data: object) -> dict[str, Any]:
     if _columns_as_rows(data):  # (t, y): columns meant, which an array reads as rows (40 columns, 0..39)
-        assert isinstance(data, tuple | list)
         example = ", ".join(f"'{name}': ..." for name in ("t", "y", "z")[: min(len(data), 3)])
         sizes = ", ".join(f"{size:,}" for size in sorted({len(a) for a in data}))
         raise InputError(
@@ -507,7 +506,7 @@ def _array_columns(data: object) -> dict[str, Any]:
     return {str(j): arr[:, j] for j in range(arr.shape[1])}
 
 
-def _columns_as_rows(data: object) -> bool:
+def _columns_as_rows(data: object) -> TypeGuard[Sequence[np.ndarray]]:
     """Whether ``data`` is a few long 1-D arrays in a tuple or list, such as ``(t, y)``: columns,
     surely, where an array of them would be read as rows (many short ones are rows, as given)."""
     if not isinstance(data, tuple | list) or not data:

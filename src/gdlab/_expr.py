@@ -20,7 +20,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -870,7 +870,7 @@ MODULES = ("np", "numpy", "math")
 write them (``np.log(x)``): ``np.log`` is ``log``; nothing else of those modules is reachable."""
 
 
-_MODULE_CONSTANT = re.compile(r"\b(?:np|numpy|math)\s*\.\s*(?:pi|e)\b")
+_MODULE_CONSTANT = re.compile(rf"\b(?:{'|'.join(MODULES)})\s*\.\s*(?:{'|'.join(CONSTANTS)})\b")
 
 
 def _read_module_names(tree: ast.AST, text: str) -> None:
@@ -886,18 +886,17 @@ def _read_module_names(tree: ast.AST, text: str) -> None:
         if not constants:
             continue
         for slot, value in ast.iter_fields(node):
-            if _module_constant(value):
-                setattr(node, slot, ast.copy_location(ast.Constant(CONSTANTS[value.attr]), value))
-            elif isinstance(value, list):
-                value[:] = [
-                    ast.copy_location(ast.Constant(CONSTANTS[v.attr]), v) if _module_constant(v) else v
-                    for v in value
-                ]
+            if isinstance(value, list):
+                value[:] = [_as_number(v) for v in value]
+            else:
+                setattr(node, slot, _as_number(value))
 
 
-def _module_constant(value: object) -> TypeGuard[ast.Attribute]:
-    """Whether ``value`` is ``np.pi``, ``numpy.e``, ``math.pi`` ... (a constant of a module)."""
-    return isinstance(value, ast.Attribute) and _module_call(value) and value.attr in CONSTANTS
+def _as_number(value: object) -> object:
+    """``np.pi``, ``numpy.e``, ``math.pi`` ... (a module's constant) as its number; anything else as is."""
+    if isinstance(value, ast.Attribute) and _module_call(value) and value.attr in CONSTANTS:
+        return ast.copy_location(ast.Constant(CONSTANTS[value.attr]), value)
+    return value
 
 
 def _module_call(f: ast.Attribute) -> bool:

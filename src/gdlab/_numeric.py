@@ -335,13 +335,10 @@ class Plan:
         # A derivative that is a part's value is read as that part (a product's derivative in one
         # factor is the other; v19 * v27 passed back is v28 = v19 * v27 of the forward code, the same
         # rounding, as a product of two numbers is the same either way round): no statement, no pass.
-        products = {
-            frozenset((names[a], names[b])): names[i]
-            for i in ops
-            if self.nodes[i].op is OPERATORS["*"]
-            for a, b in [self.args[i]]
-            if a != b
-        }
+        products: dict[frozenset[str], str] = {}
+        for i in ops:
+            if self.nodes[i].op is OPERATORS["*"]:
+                products.setdefault(frozenset(names[j] for j in self.args[i]), names[i])
         back: dict[int, Term] = {self.root: ONE}
         for i in reversed(ops):
             outer = back.get(i)

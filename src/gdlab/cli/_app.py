@@ -825,11 +825,10 @@ def _whole(option: str, low: int, noun: str, help: str, high: int = LIMITS.steps
 
 def _fit_method(name: str) -> str:
     """fit's --method, checked as it is read, so that a typo is answered with the nearest name."""
-    from gdlab.cli import _options
-    from gdlab.fitting._settings import METHOD_ALIASES
+    from gdlab.fitting._settings import known
 
-    try:  # "levenberg-marquardt" is lm, as in the library (its aliases)
-        return _options.method(METHOD_ALIASES.get(name.strip().lower(), name), fit_methods())
+    try:  # the library's rule: its names and their aliases ("levenberg-marquardt" is lm)
+        return known(name)
     except InputError as err:
         _refuse(err)
 

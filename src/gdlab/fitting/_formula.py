@@ -136,6 +136,14 @@ class _Problem:
     def residuals(self, u: jax.Array) -> jax.Array:
         return self.residual_fn(u, self.args)
 
+    @functools.cached_property
+    def form(self) -> Bound:
+        """The NumPy form bound to the data: MINPACK's own binding, or one made when first needed
+        (the start's checks and the statistics of a fit the compiled path solved), then kept."""
+        assert self.numeric is not None
+        with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+            return self.bound or self.numeric.bind(self.args[1], len(self.y))
+
 
 @functools.lru_cache(maxsize=2)
 def _solvers() -> dict[str, Any]:
@@ -407,8 +415,7 @@ def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
     the scaled parameters' Jacobian by autodiff, divided by the scales)."""
     if problem.numeric is not None:  # MINPACK's last Jacobian, where it is at coef
         with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-            bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
-            values, model_jacobian = bound.jacobian(np.asarray(coef, dtype=np.float64))
+            values, model_jacobian = problem.form.jacobian(np.asarray(coef, dtype=np.float64))
         residual, jacobian = problem.y - values, -model_jacobian
     else:
         u = jnp.asarray(coef / problem.scale)
@@ -425,17 +432,15 @@ def _check_start(problem: _Problem, u0: np.ndarray) -> None:
     residual is finite, the residual whose square overflows."""
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
         if problem.numeric is not None:  # (the root's value, kept: the solver's first call reads it)
-            bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
-            residual = problem.y - bound.root(u0 * problem.scale)
+            residual = problem.y - problem.form.root(u0 * problem.scale)
         else:
             residual = np.asarray(problem.residuals(jnp.asarray(u0)), dtype=np.float64)
         if math.isfinite(float(residual @ residual)):
             _check_start_slopes(problem, u0)
             return
-    start = ", ".join(f"{p}={_short(b)}" for p, b in zip(problem.params, u0 * problem.scale, strict=True))
     bad = ~np.isfinite(residual)
     row = int(np.argmax(bad)) if bad.any() else int(np.argmax(np.abs(residual)))
-    where = ", ".join(f"{c}={_short(problem.args[1][c][row])}" for c in problem.columns)
+    start, where = _start_and_row(problem, u0, row)
     if bad.any():
         others = int(bad.sum()) - 1
         more = f", and not finite at {others:,} more row{'s' * (others > 1)}" if others else ""
@@ -458,22 +463,25 @@ def _check_start_slopes(problem: _Problem, u0: np.ndarray) -> None:
     formula has a NumPy form: its exact Jacobian)."""
     if problem.numeric is None:
         return
-    coef = u0 * problem.scale
     with np.errstate(all="ignore"):
-        bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
-        _, jacobian = bound.jacobian(coef)
+        _, jacobian = problem.form.jacobian(u0 * problem.scale)
         bad = ~np.isfinite(jacobian)
     if not bad.any():
         return
     row, column = (int(i) for i in np.argwhere(bad)[0])
-    start = ", ".join(f"{p}={_short(b)}" for p, b in zip(problem.params, coef, strict=True))
-    where = ", ".join(f"{c}={_short(problem.args[1][c][row])}" for c in problem.columns)
+    start, where = _start_and_row(problem, u0, row)
     said = (
         f"the formula {problem.model!r} is finite at the start {start}, but its derivative in "
         f"{problem.params[column]} is {_short(jacobian[row, column])} at row {row} ({where}): no step can "
         "be taken from there; choose other starting values"
     )
     raise InputError(lambda s: f"{said} ({s.name('init')})", parameter="init")
+
+
+def _start_and_row(problem: _Problem, u0: np.ndarray, row: int) -> tuple[str, str]:
+    """The start ``u0`` (scaled) as its refusals write it (``a=1, k=100``), and row ``row``'s columns."""
+    start = ", ".join(f"{p}={_short(b)}" for p, b in zip(problem.params, u0 * problem.scale, strict=True))
+    return start, ", ".join(f"{c}={_short(problem.args[1][c][row])}" for c in problem.columns)
 
 
 def _short(value: float) -> str:
@@ -566,8 +574,7 @@ def _at_minimum(problem: _Problem, u: np.ndarray) -> bool:
     if problem.numeric is None:
         return True
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-        bound = problem.bound or problem.numeric.bind(problem.args[1], len(problem.y))
-        values, jacobian = bound.jacobian(u * problem.scale)
+        values, jacobian = problem.form.jacobian(u * problem.scale)
         residual = problem.y - values
         size_y = math.sqrt(problem.y @ problem.y)
         return _minpack.stationary(jacobian, float(residual @ residual), residual @ jacobian, size_y)
