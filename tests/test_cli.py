@@ -317,11 +317,11 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         "temp,sales\n" + "".join(f"{x},{y}\n" for x, y in zip(cafe.x, cafe.y, strict=True))
     )
     rng = np.random.default_rng(0)  # counts with an exposure, for fit's Poisson example
-    age, car, exposure = rng.uniform(20, 70, 60), rng.integers(0, 2, 60), rng.uniform(0.5, 2, 60)
-    claims = rng.poisson(np.exp(-2 + 0.02 * age + 0.3 * car) * exposure)
-    rows = zip(age, car, exposure, claims, strict=True)
+    age, car, years = rng.uniform(20, 70, 60), rng.integers(0, 2, 60), rng.uniform(0.5, 2, 60)
+    claims = rng.poisson(np.exp(-2 + 0.02 * age + 0.3 * car) * years)
+    rows = zip(age, car, years, claims, strict=True)
     (tmp_path / "claims.csv").write_text(
-        "age,car,exposure,claims\n" + "".join(f"{a},{c},{e},{k}\n" for a, c, e, k in rows)
+        "age,car,years,claims\n" + "".join(f"{a},{c},{e},{k}\n" for a, c, e, k in rows)
     )
     t = np.linspace(0.0, 8.0, 25)  # a rise to a plateau, for fit's formula example
     growth = 3 * (1 - np.exp(-0.7 * t)) + 0.05 * rng.normal(size=t.size)
@@ -331,7 +331,13 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
     examples = []
     for command in ("grad", "grid", "run", "sweep", "phase", "fit", "demo", "serve", "lesson"):
         text = runner.invoke(app, [command, "--help"], terminal_width=200).output
-        examples += [line.strip() for line in text.splitlines() if line.strip().startswith("gdlab ")]
+        found = [line.strip() for line in text.splitlines() if line.strip().startswith("gdlab ")]
+        # and each on one line of an 80-column terminal, not wrapped mid-option
+        monkeypatch.setenv("COLUMNS", "80")
+        narrow = runner.invoke(app, [command, "--help"], terminal_width=80).output
+        monkeypatch.setenv("COLUMNS", "200")
+        assert [line.strip() for line in narrow.splitlines() if line.strip().startswith("gdlab ")] == found
+        examples += found
     assert len(examples) >= 7
     for example in examples:
         args = shlex.split(example)[1:]

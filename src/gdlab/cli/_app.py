@@ -560,7 +560,7 @@ def run(
 
         gdlab run "(b/2-1)^2" --init -10 --lr 0.01/6 --steps 100 --out descent.gif
 
-        gdlab run "(y - X@beta).T @ (y - X@beta)" --init "beta=[9,2]" --lr 1e-5 --data cafe
+        gdlab run "(y-X@b).T@(y-X@b)" --init "b=[9,2]" --lr 1e-5 --data cafe
     """
     from gdlab._descend import descend
     from gdlab.cli import _options
@@ -614,7 +614,7 @@ def sweep(
 
     Example:
 
-        gdlab sweep "(b/2-1)^2" --init -10 --lr 1e-4:10:log50 --steps 1000 --out sweep.png
+        gdlab sweep "(b/2-1)^2" --init -10 --lr 1e-4:10:log50 --out sweep.png
     """
     from gdlab._sweep import sweep as run_sweep
     from gdlab.cli import _options
@@ -681,7 +681,7 @@ def phase(
 
     Example:
 
-        gdlab phase "(b/2-1)^2" --init -10 --lrs 1e-3:10 --momenta 0:0.99 --steps 1000 --out phase.png
+        gdlab phase "(b/2-1)^2" --init -10 --lrs 1e-3:10 --out phase.png
     """
     from gdlab._phase import phase as run_phase
     from gdlab.cli import _options
@@ -1004,9 +1004,9 @@ def fit(
 
         gdlab fit sales.csv --y sales --x temp --method sgd
 
-        gdlab fit claims.csv "claims ~ age + C(car)" --family poisson --offset "log(exposure)"
+        gdlab fit claims.csv "claims ~ age + C(car)" --family poisson
 
-        gdlab fit claims.csv --y claims --x age,car --family poisson --offset "log(exposure)"
+        gdlab fit claims.csv "claims ~ age" --family poisson --offset "log(years)"
 
         gdlab fit growth.csv --y y --model "b1*(1-exp(-b2*t))" --init b1=3,b2=0.5
     """
