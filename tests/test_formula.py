@@ -572,8 +572,8 @@ def test_steps_that_stop_at_an_edge_of_the_formulas_domain_are_not_called_conver
 
 def test_an_answer_where_the_parameters_are_nearly_dependent_is_said_to_be_degenerate():
     """``A*sin(w*t+ph)+c`` started at w = 0.5 on data of w = 1.5 ends (as SciPy's does) where w is
-    3e-4 and A = -c = 1.4e6: the Jacobian's columns, scaled, are dependent to 8e13 (an SVD of the
-    exact Jacobian agrees, to 1%), past the linear fit's limit of 1e8, and the summary says so. Started at
+    3e-4 and A = -c = 1.4e6: the Jacobian's columns, scaled, are dependent to 6e13 (an SVD of the
+    exact Jacobian agrees, to 5%), past the linear fit's limit of 1e8, and the summary says so. Started at
     w = 1.4 it finds the sine, at a scaled condition of 4, and says nothing; NIST's hardest
     well-posed problem (Bennett5) is at 5.5e4."""
     t = np.linspace(0.0, 10.0, 80)
@@ -585,8 +585,8 @@ def test_an_answer_where_the_parameters_are_nearly_dependent_is_said_to_be_degen
         [np.sin(w * t + ph), A * t * np.cos(w * t + ph), A * np.cos(w * t + ph), np.ones_like(t)]
     )
     singular = np.linalg.svd(exact / np.linalg.norm(exact, axis=0), compute_uv=False)
-    # (to 1%: at a condition of 8e13 each computation keeps about two digits of it)
-    assert lost.stats.scaled_condition == pytest.approx(singular[0] / singular[-1], rel=1e-2)
+    # (to 5%: at a condition of 6e13 each computation is known to about eps * 6e13 = 1.3%)
+    assert lost.stats.scaled_condition == pytest.approx(singular[0] / singular[-1], rel=5e-2)
     assert lost.stats.scaled_condition > 1e13 and abs(w) < 1e-3
     said = [note for note in lost.to_dict()["warnings"] if "ill-conditioned" in note]
     assert len(said) == 1 and said[0].startswith(

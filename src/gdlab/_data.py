@@ -191,6 +191,13 @@ def names(value: NamesLike, what: str = "columns") -> tuple[str, ...]:
         >>> names(["temp", "rain,wind"])
         ('temp', 'rain', 'wind')
     """
+    given = (value,) if type(value) is str else value
+    if (
+        type(given) is tuple
+        and all(type(p) is str and p and "," not in p and p.strip() == p for p in given)
+        and len(set(given)) == len(given)
+    ):
+        return given  # already names, as the steps below would give them
     parts = [value] if isinstance(value, str | int) and not isinstance(value, bool) else list(value)
     # a DataFrame made from an array has columns 0, 1, 2 ...: they are named "0", "1", "2" here
     parts = [str(p) if isinstance(p, int | np.integer) and not isinstance(p, bool) else p for p in parts]

@@ -142,6 +142,10 @@ FUNCTIONS: dict[str, tuple[Callable, int, int]] = {
     "erf": (_jax("scipy.special.erf"), 1, 1),
 }
 CONSTANTS = {"pi": math.pi, "e": math.e}
+# Names that read as numbers no formula holds (``c/inf``): refused, not taken for parameters.
+_NOT_FINITE = frozenset({"inf", "infinity", "nan"})
+# Every name the language reads itself, unless the data has a column so named (then it is the data).
+NUMBER_NAMES = frozenset(CONSTANTS) | _NOT_FINITE
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}
 _NAMES_OF_NODES = {
@@ -379,6 +383,12 @@ class _Compiler:
             raise self.fail(f"names may not start with an underscore: {name!r}", node)
         if name in FUNCTIONS:
             raise self.fail(f"{name!r} is a function: call it, as in {name}(x)", node)
+        if name.lower() in _NOT_FINITE and name not in self.data:  # else a parameter called inf
+            raise self.fail(
+                f"{name!r} is not a number a formula may hold (its numbers are finite): write a finite "
+                "number such as 1e300, or, for a parameter, give it another name",
+                node,
+            )
         if name in CONSTANTS and name not in self.data:  # data called e or pi is the data
             value = CONSTANTS[name]
             return self.constant(value), (lambda: _sympy().pi if name == "pi" else _sympy().E)

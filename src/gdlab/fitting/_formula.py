@@ -36,7 +36,7 @@ from gdlab._cancel import Pace
 from gdlab._checks import InputError, Sentence, closest
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Facts, Outcome, describe, facts_from_rows, status
-from gdlab._expr import CONSTANTS, NumericForm, numeric_form, parse
+from gdlab._expr import CONSTANTS, NUMBER_NAMES, NumericForm, numeric_form, parse
 from gdlab._lazy import lazy
 from gdlab._methods import Method, resolve_method
 from gdlab._numeric import Bound
@@ -246,7 +246,7 @@ def _variables(
             lambda s: f"{s.name('model')} must be a formula such as 'b1*(1-exp(-b2*x))'", parameter="model"
         )
     columns = column_names(data)
-    free = _parsed(model, tuple(c for c in columns if c in CONSTANTS))
+    free = _parsed(model, tuple(c for c in columns if c.lower() in NUMBER_NAMES))
     used = tuple(n for n in free.params if n in columns)
     if not used:
         close = [(n, closest(n, columns)) for n in free.params]
