@@ -616,17 +616,18 @@ def _validated(read: _Read, dtype: np.dtype, dropna: bool | None) -> Table:
     for name, arr in arrays.items():
         if arr.ndim != 1:
             raise InputError(f"column {name!r} must be 1-D (one value per row); got shape {arr.shape}")
-    _same_rows({repr(name): arr.shape[0] for name, arr in arrays.items()}, source)
+    if len({arr.shape[0] for arr in arrays.values()}) > 1:
+        _same_rows({repr(name): arr.shape[0] for name, arr in arrays.items()}, source)
     rows = next(iter(arrays.values())).shape[0]
     _check_size(rows, len(arrays), source)
-    missing = np.zeros(rows, dtype=bool)
+    missing = None  # the rows with a missing value, once a column has one
     columns = {}
     share = read.owned or rows * len(arrays) >= SHARE_VALUES
     for name, arr in arrays.items():
         columns[name], gaps = _column(f"column {name!r}", arr, dtype, dropna, share, read.at)
         if gaps is not None:
-            missing |= gaps
-    dropped = int(missing.sum())
+            missing = gaps if missing is None else missing | gaps
+    dropped = 0 if missing is None else int(missing.sum())
     if dropped == rows:
         raise InputError(
             f"{source}: every one of its {rows:,} rows has a missing value"
@@ -634,6 +635,7 @@ def _validated(read: _Read, dtype: np.dtype, dropna: bool | None) -> Table:
             else f"{source} has no rows"
         )
     if dropped:
+        assert missing is not None
         keep = ~missing
         del missing
         columns = {name: _kept(values, keep, read.owned) for name, values in columns.items()}
