@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 import jax
 import jax.numpy as jnp
@@ -628,3 +629,18 @@ def test_a_start_where_the_formula_is_finite_but_a_derivative_is_not_is_refused_
     )
     found = fit(data, y="y", model=model, init={"h": 4.0, "mu": 0.2, "s": 0.9}, method=method)
     np.testing.assert_allclose(found.coef, [5.0, 0.3, 0.8], rtol=1e-8)
+
+
+def test_starts_of_every_kind_are_checked_as_one_number_is():
+    """init's values are read as :func:`gdlab._checks.number` reads one: finite floats at once,
+    anything else (an int, a NumPy number, text, inf) one by one, the first wrong one named."""
+    from gdlab._checks import numbers
+
+    assert numbers({"a": 1.0, "b": -2.5}, positive=False) == [1.0, -2.5]
+    assert numbers({"a": 1, "b": np.float32(0.5)}, positive=False) == [1.0, 0.5]
+    with pytest.raises(InputError, match=r"b must be a finite number > 0; got 0"):
+        numbers({"a": 1.0, "b": 0.0})
+    t = np.linspace(0.0, 1.0, 10)
+    for bad, said in ((float("inf"), "must be a finite number; got inf"), ("2", "must be a number; got '2'")):
+        with pytest.raises(InputError, match=re.escape(f"init['k'] {said}")):
+            fit({"t": t, "y": t}, y="y", model="a*exp(k*t)", init={"a": 1.0, "k": bad})

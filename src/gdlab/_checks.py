@@ -100,6 +100,16 @@ def number(name: str, value: object, *, positive: bool = True) -> float:
     return result
 
 
+def numbers(values: dict[str, object], *, positive: bool = True) -> list[float]:
+    """Each of ``values`` (by name) as :func:`number` takes it: at once where all are finite floats
+    (and > 0 when ``positive``), the usual case; else one by one, the first wrong one refused."""
+    given = list(values.values())
+    floats = [v for v in given if type(v) is float]
+    if len(floats) == len(given) and all(math.isfinite(v) and (v > 0 or not positive) for v in floats):
+        return floats
+    return [number(name, value, positive=positive) for name, value in values.items()]
+
+
 def _as_number(name: str, value: object) -> float:
     """``value`` as one real float, or an :class:`InputError` naming what it is instead."""
     import numpy as np  # here, so that the command line's --help does not load NumPy

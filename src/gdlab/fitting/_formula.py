@@ -314,7 +314,7 @@ def _starts(params: tuple[str, ...], init: object) -> np.ndarray:
             ),
             parameter="init",
         )
-    return np.array([_checks.number(f"init[{p!r}]", init[p], positive=False) for p in params])
+    return np.array(_checks.numbers({f"init[{p!r}]": init[p] for p in params}, positive=False))
 
 
 def fit_formula(

@@ -128,14 +128,24 @@ class _Recorder:
         key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
             r = self.y - values
-            slope = r @ J  # not finite where J is not (0 * inf is NaN): p numbers to check, not n x p
-            if not self.points and not all_finite(slope):
-                raise NotFinite  # at the start: the caller says where, in words
-            self.points.append(u.copy())  # MINPACK writes over its own
-            self.sums.append(r @ r)
-            self.slopes.append(slope)
-            self.r, self.last, self.J = r, key, J
+            self._kept(u, key, r, r @ r, J)
         return J
+
+    def moved(self, u: np.ndarray, r: np.ndarray, rss: float) -> None:
+        """The polish's new point ``u`` recorded with its Jacobian, its residuals ``r`` and their
+        sum of squares ``rss`` already computed (as :meth:`jacobian` would compute them)."""
+        checkpoint()
+        _, J = self.form.columns(u * self.scale, self.minus_scale)
+        self._kept(u, u.tobytes(), r, rss, J)
+
+    def _kept(self, u: np.ndarray, key: bytes, r: np.ndarray, rss: float, J: np.ndarray) -> None:
+        slope = r @ J  # not finite where J is not (0 * inf is NaN): p numbers to check, not n x p
+        if not self.points and not all_finite(slope):
+            raise NotFinite  # at the start: the caller says where, in words
+        self.points.append(u.copy())  # MINPACK writes over its own
+        self.sums.append(rss)
+        self.slopes.append(slope)
+        self.r, self.last, self.J = r, key, J
 
     def trial(self, u: np.ndarray) -> np.ndarray:
         """:meth:`residuals` at MINPACK's trial point ``u``; or MINPACK stopped (:class:`_Settled`)
@@ -275,7 +285,7 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
         if not (size <= last / 2 and new <= rss + _rounding(rss, record.size) and size > 0):
             break
         u, rss, last, taken = moved, new, size, taken + 1
-        record.jacobian(u)
+        record.moved(u, r, new)
         if size <= SETTLED:  # a step at the parameters' rounding: the next changes nothing
             break
     return taken

@@ -141,9 +141,13 @@ class Fit:
     _data: Any = field(default=None, compare=False)  # the data fitted, for pictures
 
     def __post_init__(self) -> None:
+        made: dict[int, np.ndarray] = {}  # one copy where both are the same array (a formula's fit)
         for name in ("coef", "closed_form"):
-            arr = np.array(getattr(self, name), dtype=np.float64)
-            arr.setflags(write=False)
+            given = getattr(self, name)
+            arr = made.get(id(given))
+            if arr is None:
+                arr = made[id(given)] = np.array(given, dtype=np.float64)
+                arr.setflags(write=False)
             object.__setattr__(self, name, arr)
 
     def __getstate__(self) -> dict[str, Any]:
