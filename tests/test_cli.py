@@ -1078,3 +1078,11 @@ def test_python_dash_m_gdlab_is_the_command_line():
     )
     assert done.returncode == 0, done.stderr
     assert "(b/2-1)**2" in done.stdout and "--steps 3" in done.stdout
+
+
+def test_a_value_that_holds_another_setting_is_told_to_use_commas():
+    """``--init "a=1 b=3"`` (a space where a comma goes) is refused saying how to write it, in run
+    as in fit, instead of a complaint about the character '='."""
+    result = runner.invoke(app, ["run", "(a-1)^2+(b-2)^2", "--init", "a=1 b=3", "--lr", "0.1"])
+    assert result.exit_code == 2
+    assert "--init a=1 b=3: separate the values with commas, as in --init a=1,b=3" in result.output

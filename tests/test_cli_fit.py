@@ -76,6 +76,10 @@ def test_ols_prints_standard_errors_and_r2(files):
         (["--y", "a", "--x", "pass", "--family", "logistic"], "column 'a' must hold only 0 and 1"),
         (["--y", "pass", "--model", "b1*exp(b2*aa)"], "did you mean 'a'"),
         (["--y", "pass", "--model", "b1*a", "--init", "b1"], "--init b1: write name=value"),
+        (
+            ["--y", "pass", "--model", "b1*a+b2", "--init", "b1=1 b2=3"],
+            "separate the values with commas, as in --init b1=1,b2=3",
+        ),
         (["--y", "pass", "--x", "a", "--out", "fit.gif"], "--out fit.gif: .gif is not supported here"),
         (["--y", "pass"], "name the regressors"),
     ],
@@ -234,5 +238,5 @@ def test_a_formulas_start_with_no_number_says_which_and_a_linear_setting_is_refu
     )
     result = runner.invoke(app, [*args, "--no-intercept"])
     assert result.exit_code == 2 and "--no-intercept sets a linear model's design" in result.output
-    result = runner.invoke(app, [*args, "--method", "levenberg-marquardt", "--json"])
+    result = runner.invoke(app, [*args, "--init", "b1=1,b2=0.5", "--method", "levenberg-marquardt", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["method"] == "lm"

@@ -644,3 +644,17 @@ def test_starts_of_every_kind_are_checked_as_one_number_is():
     for bad, said in ((float("inf"), "must be a finite number; got inf"), ("2", "must be a number; got '2'")):
         with pytest.raises(InputError, match=re.escape(f"init['k'] {said}")):
             fit({"t": t, "y": t}, y="y", model="a*exp(k*t)", init={"a": 1.0, "k": bad})
+
+
+def test_a_formula_fitted_without_starts_says_every_parameter_started_at_1():
+    """Without init every parameter starts at 1 (a peak's centre far from it), and the fit's
+    warnings say so, in each front end's words; with init nothing is said."""
+    t = np.linspace(0.0, 6.0, 40)
+    data = {"t": t, "y": 2 * np.exp(-((t - 3.1) ** 2) / (2 * 0.6**2)) + 0.3}
+    model = "a*exp(-(t-mu)^2/(2*s^2))+c"
+    bare = fit(data, y="y", model=model)
+    assert bare.trajectory.flat_params()[0].tolist() == [1.0, 1.0, 1.0, 1.0]
+    assert any("every parameter started at 1" in w and "(init)" in w for w in bare.warnings)
+    started = fit(data, y="y", model=model, init={"a": 1.0, "mu": 3.0, "s": 1.0, "c": 0.0})
+    assert started.coef == pytest.approx([2.0, 3.1, 0.6, 0.3], rel=1e-9)
+    assert not any("started at 1" in w for w in started.warnings)

@@ -3,6 +3,7 @@ words for its arguments spelled as the command line's options."""
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def settings(
             raise not_a_parameter(option, pair, name, expr.params)
         if not value.strip():
             raise InputError(f"{option} {pair}: give a number after =, as in {option} {name}=0")
+        _one_value(option, pair, value)
         values[name] = _setting(value.strip(), f"{option} {pair.strip()}", vectors)
     missing = [p for p in expr.params if p not in values]
     if missing:
@@ -121,8 +123,16 @@ def starts(pairs: list[str], option: str = "--init") -> dict[str, float]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise InputError(f"{option} {pair}: write name=value, as in {option} b1=500,b2=1e-4")
+        _one_value(option, pair, text)
         values[name.strip()] = _number_for(text, f"{option} {pair.strip()}")
     return values
+
+
+def _one_value(option: str, pair: str, value: str) -> None:
+    """Refuse a value that holds another setting (``a=1 b=3``: separated by a space, not a comma)."""
+    if "=" in value:
+        joined = re.sub(r"\s+", ",", pair.strip())
+        raise InputError(f"{option} {pair.strip()}: separate the values with commas, as in {option} {joined}")
 
 
 def not_a_parameter(option: str, pair: str, name: str, params: tuple[str, ...]) -> InputError:

@@ -129,7 +129,8 @@ def fit(
             ``"gauss-newton"``, ``"sgd"``, any name :func:`gdlab.descend` takes
             (``"gd"``, ``"gd-armijo"``, ``"momentum"``, ``"adam"``, ``"lbfgs"`` ...)
             or an optax transformation.
-        init: a formula's starting values by parameter name.
+        init: a formula's starting values by parameter name, one for every parameter;
+            without it every parameter starts at 1, and the fit's warnings say so.
         intercept: fit an intercept (a column of ones).
         standardize: run descent on standardised regressors (default); False
             runs it on the raw columns.

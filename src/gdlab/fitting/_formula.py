@@ -394,7 +394,7 @@ def fit_formula(
         n=table.n,
         lr=None,
         trajectory=path.trajectory,
-        warnings=_notes(path, table.n - len(params)),
+        warnings=_notes(path, table.n - len(params)) + ((_NO_START,) if init is None else ()),
         dropped=table.dropped,
         intercept=False,
         dtype=dt,
@@ -648,6 +648,16 @@ def _in_units(path: Trajectory, scale: np.ndarray, params: tuple[str, ...]) -> T
         loss_fn=None,
         _names=params,
     )
+
+
+# Said of a formula fitted without init: the starts were chosen for it, and another start can
+# end at another minimum (a peak's centre started at 1, far from it, ends in a wrong valley).
+_NO_START: str = Sentence(
+    lambda s: (
+        f"no starting values were given ({s.name('init')}): every parameter started at 1; a formula "
+        "can have more than one minimum, so give starts near the answer where you know them"
+    )
+)
 
 
 def _notes(path: _Path, df_resid: int) -> tuple[str, ...]:
