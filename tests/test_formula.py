@@ -658,3 +658,35 @@ def test_a_formula_fitted_without_starts_says_every_parameter_started_at_1():
     started = fit(data, y="y", model=model, init={"a": 1.0, "mu": 3.0, "s": 1.0, "c": 0.0})
     assert started.coef == pytest.approx([2.0, 3.1, 0.6, 0.3], rel=1e-9)
     assert not any("started at 1" in w for w in started.warnings)
+
+
+@pytest.mark.parametrize("method", ["gauss-newton", "lm"])
+def test_data_fitted_exactly_end_the_compiled_run_at_their_rounding(method, monkeypatch):
+    """Gauss-Newton takes every step, so on data a formula fits exactly its sum of squares wanders
+    within its rounding (1e-30) and its relative stop rule never held: 5,000 steps, no statistics.
+    The compiled run now ends where the sum of squares reaches its residuals' rounding, and says
+    so; Levenberg-Marquardt on the compiled path (MINPACK kept out) ends so too."""
+    from gdlab.fitting import _formula
+
+    monkeypatch.setattr(_formula, "SMALL", 0)  # the compiled path for lm too
+    t = np.linspace(0.0, 10.0, 30)
+    data = {"t": t, "y": 5 * np.exp(-0.7 * t) + 0.5}
+    found = fit(data, y="y", model="A*exp(-k*t)+c", init={"A": 1.0, "k": 0.3, "c": 0.0}, method=method)
+    assert found.status is Status.CONVERGED and found.steps < 100
+    np.testing.assert_allclose(found.coef, [5.0, 0.7, 0.5], rtol=1e-13)
+    assert found.stats is not None and np.all(found.stats.se < 1e-14)
+    if method == "gauss-newton":
+        assert "the residuals reached their rounding (|r| <= 16 eps |y|): the fit is exact" in found.message
+
+
+def test_a_method_that_stops_by_its_own_rule_is_never_told_to_give_a_tolerance():
+    """lm and gauss-newton take no tol (it is refused): a run of theirs that reaches its step limit
+    with its gradient vanished, or its steps at the rounding, is not told to give one."""
+    from gdlab._engine import Outcome, describe, facts_from_rows
+
+    loss = np.array([10.0, 1.0, 1e-20, 1e-20])
+    grads = np.array([[4.0, 1.0], [1.0, 0.5], [1e-12, 1e-12], [1e-12, 1e-12]])
+    params = np.array([[0.0, 0.0], [0.5, 0.5], [1.0, 1.0], [1.0, 1.0]])
+    for method, told in (("gauss-newton", False), ("lm", False), ("gd", True)):
+        facts = facts_from_rows(Outcome.MAX_STEPS, loss, grads, params, lr=None, tol=None, method=method)
+        assert ("tolerance" in describe(facts)) is told, describe(facts)

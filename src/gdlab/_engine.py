@@ -23,7 +23,7 @@ import numpy as np
 
 from gdlab._checks import LIMITS, PYTHON, Spelling
 from gdlab._lazy import lazy
-from gdlab._methods import Method, Stateless
+from gdlab._methods import Method, Stateless, least_squares_methods
 from gdlab._trajectory import Regime, Status
 from gdlab._types import Loss, Params
 
@@ -718,6 +718,11 @@ def _growth(facts: Facts) -> float:
     return (facts.probe or Probe(0, g1, g1, True, 0)).growth
 
 
+# Methods that stop by their own rule and take no tolerance (Levenberg-Marquardt, Gauss-Newton):
+# no sentence tells their user to give one.
+_OWN_STOP = frozenset(least_squares_methods())
+
+
 def _tolerance(s: Spelling) -> str:
     return f"tolerance ({s.name('tol')})"
 
@@ -874,6 +879,11 @@ def _stuck_tail(facts: Facts, s: Spelling) -> str:
             f"{_above_tol(facts, s)}: the steps no longer change the parameters at float32's precision, "
             f"so it is as close as float32 gets; use float64 or a {_tolerance(s)} above {norm_last:.3g}"
         )
+    if facts.method in _OWN_STOP:  # no tolerance to give: it stops by its own rule
+        return (
+            f": the steps no longer change the parameters at {facts.dtype}'s precision: it is as close "
+            "as it gets"
+        )
     return (
         f"{_above_tol(facts, s)}: the steps no longer change the parameters at {facts.dtype}'s "
         f"precision; give a {_tolerance(s)} above {norm_last:.3g}"
@@ -881,7 +891,7 @@ def _stuck_tail(facts: Facts, s: Spelling) -> str:
 
 
 def _minimum_tail(facts: Facts, s: Spelling) -> str:
-    stop = "" if facts.tol is not None else f"; a {_tolerance(s)} stops it there"
+    stop = "" if facts.tol is not None or facts.method in _OWN_STOP else f"; a {_tolerance(s)} stops it there"
     return f": the gradient fell to 1e-8 of its start or less: it reached the minimum{stop}"
 
 

@@ -184,6 +184,7 @@ def _recorded_run(
     value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u)
     rows = jnp.zeros((size, 2 * u.shape[0] + 1), u.dtype).at[0].set(jnp.concatenate([u, value[None], grad]))
     first, stop = k, jnp.minimum(limit, k + size - 1)
+    floor = _floor(args[0])  # a sum of squares at its residuals' rounding: the data fitted exactly
 
     def more(carry):
         _, k, _, done, ok, _ = carry
@@ -196,6 +197,7 @@ def _recorded_run(
         done, result = solver.terminate(fn, u, args, {}, new_state, tags)
         ok = (result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(new_u))
         r = new_state.f_info.residual  # at new_u, the last accepted point, with its Jacobian
+        done = done | (r @ r <= floor)  # exact: the steps after are the rounding's (Gauss-Newton's never end)
         g = 2 * new_state.f_info.jac.transpose().mv(r)
         row = jnp.concatenate([new_u, (r @ r)[None], g])
         rows = jax.lax.dynamic_update_slice(rows, row[None], (k - first + 1, jnp.zeros((), k.dtype)))
@@ -203,6 +205,15 @@ def _recorded_run(
 
     u, k, dynamic, done, ok, rows = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, rows))
     return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)]), (u, k, dynamic, done, ok)
+
+
+def _floor(y: Any) -> Any:
+    """The sum of squares of residuals at their rounding, ``(ROUNDED eps |y|)^2`` (each residual is
+    known to about ``eps |y_i|``; :data:`gdlab.fitting._minpack.ROUNDED` of them, as its
+    stationarity check allows): a fit that reaches it fits its data exactly, and a step from there
+    moves only within the rounding. Of NumPy's ``y`` or a traced one alike."""
+    eps = float(np.finfo(np.float64).eps)
+    return (_minpack.ROUNDED * eps) ** 2 * (y @ y)
 
 
 @functools.lru_cache(maxsize=32)
@@ -562,6 +573,8 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     else:
         code = Outcome.MAX_STEPS
     ending = f"the steps stopped changing the parameters and the sum of squares (relative {RTOL:g})"
+    if ok and done and R[-1, len(u0)] <= _floor(problem.y):
+        ending = f"the residuals reached their rounding (|r| <= {_minpack.ROUNDED} eps |y|): the fit is exact"
     return _trajectory(problem, R, k, code, kind, ending)
 
 
