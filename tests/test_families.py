@@ -418,3 +418,18 @@ def test_a_canonical_family_s_derivative_is_its_variance(name: str) -> None:
     with np.errstate(over="ignore"):
         same = np.array_equal(family.derivative(eta), family.variance(family.inverse(eta)))
     assert same == family.canonical
+
+
+def test_a_method_the_family_does_not_take_is_refused_naming_only_what_was_given():
+    """A Poisson fit with method='gd' is refused as solved by Newton's method, without claiming
+    trials, weights or an offset it was not given; a weighted Gaussian fit, as solved in closed form."""
+    x = np.linspace(0.0, 5.0, 30)
+    data = {"x": x, "y": np.round(np.exp(0.1 + 0.2 * x)), "w": np.ones(30)}
+    with pytest.raises(InputError) as plain:
+        gdlab.fit(data, y="y", x="x", family="poisson", method="gd")
+    assert str(plain.value).startswith("a poisson fit is solved by Newton's method (IRLS): leave method unset")
+    assert "trials" not in str(plain.value)
+    with pytest.raises(InputError, match=r"^a poisson fit with offset is solved by Newton's method"):
+        gdlab.fit(data, y="y", x="x", family="poisson", offset="x", method="adam")
+    with pytest.raises(InputError, match=r"^a gaussian fit with weights is solved in closed form"):
+        gdlab.fit(data, y="y", x="x", weights="w", method="gd")

@@ -457,10 +457,16 @@ def _fit_glm(
         )
     kind = "ols" if chosen.name == "gaussian" else "newton"
     if method is not None and (not isinstance(method, str) or method.strip().lower() not in (kind, "newton")):
+        settings = [
+            name for name, value in (("trials", trials), ("weights", weights), ("offset", offset)) if value
+        ]
+        solved = "in closed form" if kind == "ols" else "by Newton's method (IRLS)"
+        beside = "" if settings else " (descent methods run beside linear and logistic fits)"
         raise InputError(
             lambda s: (
-                f"a {chosen.name} fit with {s.name('trials')}, {s.name('weights')} or {s.name('offset')} "
-                f"is solved by Newton's method (IRLS): leave {s.name('method')} unset"
+                f"a {chosen.name} fit"
+                + (f" with {' and '.join(s.name(name) for name in settings)}" if settings else "")
+                + f" is solved {solved}: leave {s.name('method')} unset{beside}"
             ),
             parameter="method",
         )
