@@ -427,7 +427,9 @@ def test_a_method_the_family_does_not_take_is_refused_naming_only_what_was_given
     data = {"x": x, "y": np.round(np.exp(0.1 + 0.2 * x)), "w": np.ones(30)}
     with pytest.raises(InputError) as plain:
         gdlab.fit(data, y="y", x="x", family="poisson", method="gd")
-    assert str(plain.value).startswith("a poisson fit is solved by Newton's method (IRLS): leave method unset")
+    assert str(plain.value).startswith(
+        "a poisson fit is solved by Newton's method (IRLS): leave method unset"
+    )
     assert "trials" not in str(plain.value)
     with pytest.raises(InputError, match=r"^a poisson fit with offset is solved by Newton's method"):
         gdlab.fit(data, y="y", x="x", family="poisson", offset="x", method="adam")

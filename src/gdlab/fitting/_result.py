@@ -524,7 +524,10 @@ class Fit:
             lines.append(f"  Log-likelihood: {s.log_likelihood:.6g}  AIC: {s.aic:.6g}  BIC: {s.bic:.6g}")
         if s.cov_type != "nonrobust":
             lines.append(f"  Standard errors: {_COVARIANCES[s.cov_type]}")
-        return [*lines, f"  condition number {s.condition:.3g}"]
+        # a formula's Jacobian: in the parameters' own units, and with its columns scaled (what its
+        # warning reads), both named, so that the two numbers never seem to disagree
+        scaled = "" if s.scaled_condition is None else f" ({s.scaled_condition:.3g} with its columns scaled)"
+        return [*lines, f"  condition number {s.condition:.3g}{scaled}"]
 
     def _dropped(self) -> list[Any]:
         """What dropna did, said wherever the rows fitted are (its count is kept in ``dropped``)."""
