@@ -589,8 +589,11 @@ def test_an_answer_where_the_parameters_are_nearly_dependent_is_said_to_be_degen
     # (to 5%: at a condition of 6e13 each computation is known to about eps * 6e13 = 1.3%)
     assert lost.stats.scaled_condition == pytest.approx(singular[0] / singular[-1], rel=5e-2)
     # the summary names both condition numbers, so that its warning's never seems to contradict it
-    both = f"condition number {lost.stats.condition:.3g} ({lost.stats.scaled_condition:.3g} with its columns scaled)"
-    assert both in lost.summary()
+    stats = lost.stats
+    assert (
+        f"condition number {stats.condition:.3g} ({stats.scaled_condition:.3g} with its columns scaled)"
+        in (lost.summary())
+    )
     assert lost.stats.scaled_condition > 1e13 and abs(w) < 1e-3
     said = [note for note in lost.to_dict()["warnings"] if "ill-conditioned" in note]
     assert len(said) == 1 and said[0].startswith(
