@@ -442,14 +442,50 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
         InputError, match=r"a prediction interval \(for a new observation\) is given for linear"
     ):
         logistic.predict({"GPA": [3.0]}, interval="prediction")
-    curve = gdlab.fit(
-        {"x": [1.0, 2.0, 3.0, 4.0], "y": [2.1, 3.9, 8.2, 15.8]},
-        y="y",
-        model="a*exp(b*x)",
-        init={"a": 1, "b": 0.5},
+    x = np.linspace(1.0, 5.0, 12)  # a + b*log10(c*x): b and c are one parameter, b*log10(c)
+    singular = gdlab.fit({"x": x, "y": 1 + 2 * np.log10(x)}, y="y", model="a + b*log10(c*x)")
+    with pytest.raises(InputError, match="this fit has no standard errors, so no interval"):
+        singular.predict({"x": [3.0]}, interval="confidence")
+
+
+def test_a_formula_fits_intervals_by_the_delta_method_against_curve_fit_and_the_linear_fit(monkeypatch):
+    """predict(new, interval=...) of a formula fit: the variance of the formula at a new row is
+    g' C g, g its gradient in the parameters there. With C from scipy.optimize.curve_fit's pcov and
+    g written by hand, the standard errors agree to 1e-6; a formula linear in its parameters
+    (a + b*x) gives the linear fit's intervals (statsmodels' get_prediction, tested above) to 1e-10;
+    and a formula without a NumPy form (its gradient from JAX) gives the same as with one."""
+    import scipy.optimize
+    import scipy.stats
+
+    from gdlab.fitting import _formula
+
+    rng = np.random.default_rng(4)
+    t = np.linspace(0.0, 8.0, 25)
+    y = 3 * (1 - np.exp(-0.7 * t)) + 0.05 * rng.normal(size=25)
+    data, new = {"t": t, "y": y}, {"t": np.array([0.5, 2.0, 4.0, 12.0])}
+    curve = gdlab.fit(data, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1.0, "b2": 1.0})
+    coef, pcov = scipy.optimize.curve_fit(
+        lambda x, b1, b2: b1 * (1 - np.exp(-b2 * x)), t, y, p0=[1.0, 1.0], ftol=1e-15, xtol=1e-15, gtol=1e-15
     )
-    with pytest.raises(InputError, match="interval= is given for linear fits and GLMs"):
-        curve.predict({"x": [3.0]}, interval="confidence")
+    b1, b2 = coef
+    g = np.column_stack([1 - np.exp(-b2 * new["t"]), b1 * new["t"] * np.exp(-b2 * new["t"])])
+    se = np.sqrt(np.einsum("ij,jk,ik->i", g, pcov, g))
+    q = scipy.stats.t.ppf(0.95, 23)
+    confidence = curve.predict(new, interval="confidence", alpha=0.1)
+    np.testing.assert_allclose(confidence["se"], se, rtol=1e-6)
+    np.testing.assert_allclose(confidence["mean"], b1 * (1 - np.exp(-b2 * new["t"])), rtol=1e-8)
+    np.testing.assert_allclose(confidence["upper"] - confidence["mean"], q * se, rtol=1e-6)
+    sigma2 = np.sum((y - b1 * (1 - np.exp(-b2 * t))) ** 2) / 23
+    prediction = curve.predict(new, interval="prediction", alpha=0.1)
+    np.testing.assert_allclose(prediction["se"], np.sqrt(se**2 + sigma2), rtol=1e-6)
+    line = gdlab.fit(data, y="y", model="a + b*t", init={"a": 1.0, "b": 1.0})
+    linear = gdlab.fit(data, y="y", x="t")
+    for interval in ("confidence", "prediction"):
+        mine, theirs = line.predict(new, interval=interval), linear.predict(new, interval=interval)
+        np.testing.assert_allclose(mine.to_numpy(), theirs.to_numpy(), rtol=1e-10)
+    monkeypatch.setattr(_formula, "numeric_form", lambda *args: None)  # the gradient from JAX
+    jax_form = curve.predict(new, interval="confidence", alpha=0.1)
+    np.testing.assert_allclose(jax_form.to_numpy(), confidence.to_numpy(), rtol=1e-12)
 
 
 def test_cluster_labels_may_be_text_in_memory_over_parquet_and_for_a_glm(tmp_path):

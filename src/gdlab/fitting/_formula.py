@@ -764,6 +764,20 @@ class _Predictor:
     columns: tuple[str, ...]
     params: tuple[str, ...]
 
+    def gradients(self, data: DataLike, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The formula's values on new rows and its gradient in the parameters at each (``n x p``):
+        the exact Jacobian of its NumPy form, or JAX's where it has none (for the delta method)."""
+        table = as_table(data, columns=self.columns, dropna=None)  # every new row is read
+        columns = {c: np.asarray(table[c], np.float64) for c in self.columns}
+        b = np.asarray(coef, np.float64)
+        numeric = numeric_form(self.model, self.columns)
+        if numeric is not None:
+            with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
+                values, jacobian = numeric.jacobian(b, columns, table.n)
+            return np.array(values), np.array(jacobian)
+        evaluate = _evaluator(self.model, self.columns, self.params, table.n)
+        return np.array(evaluate(b, columns)), np.array(jax.jacfwd(evaluate)(jnp.asarray(b), columns))
+
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
         table = as_table(data, columns=self.columns, dropna=None)  # every new row is read
         numeric = numeric_form(self.model, self.columns)

@@ -213,7 +213,11 @@ class Fit:
         interval ``lower`` and ``upper`` (t on the residual degrees of freedom, with the fit's
         covariance; as statsmodels' ``get_prediction().summary_frame()`` and R's ``predict.lm``).
         A logistic fit or a GLM gives the mean's interval (``"confidence"``): the linear
-        predictor's, through the inverse link, as statsmodels gives it.
+        predictor's, through the inverse link, as statsmodels gives it. A formula fit (``model=``)
+        gives both by the delta method: the variance of the formula at each new row is ``g' C g``,
+        ``g`` its gradient in the parameters there (exact, as the fit's Jacobian) and ``C`` the
+        fit's covariance; to first order, as R's ``nlstools`` and ``propagate`` give it (R's own
+        ``predict.nls`` gives none).
         A clustered fit's intervals take its tests' degrees of freedom, the clusters less one
         (statsmodels' ``get_prediction`` takes ``n - p`` there, unlike its own ``conf_int``).
 
@@ -254,8 +258,6 @@ class Fit:
         return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
     def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
-        import pandas as pd
-
         if interval not in ("confidence", "prediction"):
             near = closest(str(interval), ("confidence", "prediction"))
             hint = f"did you mean {near!r}? " if near else ""
@@ -265,23 +267,19 @@ class Fit:
                 parameter="interval",
             )
         checked_alpha(alpha)
-        if self.model is not None or self.stats is None:
-            raise InputError(
-                "interval= is given for linear fits and GLMs (x=... or a formula) with standard "
-                "errors: predict(data) without it gives the fitted values of this fit",
-                parameter="interval",
-            )
         stats = self._stats("interval")
+        if self.model is not None:  # by the delta method: the formula's gradient in its parameters
+            _check_new_rows(data, tuple(self._predictor.columns))
+            mean, G = self._predictor.gradients(data, self.coef)
+            var = np.einsum("ij,jk,ik->i", G, stats.cov, G)
+            return _interval_frame(mean, var, stats, interval, alpha)
         if self.family not in ("linear", "gaussian") or stats.sigma is None:
             return self._mean_interval(data, interval, alpha)
         design = self._rows(data)
         X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns])
         X = X.astype(np.float64)
-        mean = X @ stats.coef
         var = np.einsum("ij,jk,ik->i", X, stats.cov, X)
-        se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
-        q = t_quantile(1 - alpha / 2, stats.df_inference)
-        return pd.DataFrame({"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se})
+        return _interval_frame(X @ stats.coef, var, stats, interval, alpha)
 
     def _mean_interval(self, data: DataLike, interval: str, alpha: float) -> Any:
         """A GLM's (or a logistic fit's) interval for the mean of new rows: the linear predictor's
@@ -577,6 +575,18 @@ _COVARIANCES = {
     "HC3": "HC3 (robust to heteroskedasticity, jackknife-like)",
     "cluster": "clustered by groups",
 }
+
+
+def _interval_frame(mean: np.ndarray, var: np.ndarray, stats: Inference, interval: str, alpha: float) -> Any:
+    """The DataFrame of :meth:`Fit.predict`'s intervals from each new row's mean and its variance:
+    the mean's, or with the residual variance added a new observation's, t on the fit's degrees
+    of freedom."""
+    import pandas as pd
+
+    assert stats.sigma is not None
+    se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
+    q = t_quantile(1 - alpha / 2, stats.df_inference)
+    return pd.DataFrame({"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se})
 
 
 def _check_new_rows(data: DataLike, columns: Sequence[str]) -> None:
