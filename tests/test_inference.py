@@ -420,8 +420,8 @@ def test_bad_covariances_restrictions_and_intervals_are_refused_with_the_fix():
     spector = sm.datasets.spector.load_pandas().data
     with pytest.raises(InputError, match="give cov='HC0'"):
         gdlab.fit(spector, y="GRADE", x="GPA", family="logistic", cov="HC3")
-    with pytest.raises(InputError, match="leave cov unset for a formula"):
-        gdlab.fit("cafe", y="y", model="a + b*x", cov="HC1")
+    with pytest.raises(InputError, match="a formula takes White's"):
+        gdlab.fit("cafe", y="y", model="a + b*x", cov="cluster", groups="x")
     result = gdlab.fit("cafe", y="y", x="x")
     with pytest.raises(InputError, match=r"'z' in the restriction z = 0 is not a coefficient.*intercept, x"):
         result.test("z = 0")
@@ -521,3 +521,37 @@ def test_cluster_labels_may_be_text_in_memory_over_parquet_and_for_a_glm(tmp_pat
         groups="firm",
     )
     _close(found.stats.se, poisson.bse, 1e-8)
+
+
+def test_a_formula_fits_robust_covariance_is_whites_with_the_jacobian_for_the_design():
+    """cov='HC0'..'HC3' with model=: White's sandwich with the formula's Jacobian in place of the
+    design. A formula linear in its parameters gives the linear fit's (statsmodels', tested above)
+    to 1e-10; a nonlinear one gives HC3 written out by hand from its Jacobian; 'cluster' is
+    refused, naming what a formula takes."""
+    from scipy import stats
+
+    rng = np.random.default_rng(5)
+    t = np.linspace(0.0, 8.0, 30)
+    y = 3 * (1 - np.exp(-0.7 * t)) + 0.05 * (1 + t / 4) * rng.normal(size=30)  # spread growing with t
+    data = {"t": t, "y": y}
+    for kind in ("HC0", "HC1", "HC2", "HC3"):
+        line = gdlab.fit(data, y="y", model="a + b*t", init={"a": 1.0, "b": 1.0}, cov=kind)
+        linear = gdlab.fit(data, y="y", x="t", cov=kind)
+        np.testing.assert_allclose(line.stats.cov, linear.stats.cov, rtol=1e-10)
+        assert line.stats.cov_type == kind and line.stats.df_inference == 28
+    curve = gdlab.fit(data, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1.0, "b2": 1.0}, cov="HC3")
+    b1, b2 = curve.coef
+    J = np.column_stack([1 - np.exp(-b2 * t), b1 * t * np.exp(-b2 * t)])
+    e = y - b1 * (1 - np.exp(-b2 * t))
+    bread = np.linalg.inv(J.T @ J)
+    h = np.einsum("ij,jk,ik->i", J, bread, J)
+    expected = bread @ (J.T * (e / (1 - h)) ** 2) @ J @ bread
+    np.testing.assert_allclose(curve.stats.cov, expected, rtol=1e-8)
+    np.testing.assert_allclose(
+        curve.conf_int(0.05)["upper"] - curve.coef, curve.stats.se * stats.t.ppf(0.975, 28), rtol=1e-9
+    )
+    assert "Standard errors: HC3" in curve.summary()
+    with pytest.raises(InputError, match=r"a formula takes White's: cov='HC3'"):
+        gdlab.fit(
+            {**data, "g": np.arange(30) % 3}, y="y", model="b1*(1-exp(-b2*t))", cov="cluster", groups="g"
+        )

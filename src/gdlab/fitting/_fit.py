@@ -160,8 +160,9 @@ def fit(
             may be, is streamed), as on a cluster.
         cov: the covariance behind the standard errors, tests and intervals: ``"nonrobust"``
             (``s^2 (X'X)^-1``; the inverse information for logistic), White's
-            heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear; a
-            logistic, binomial or Poisson fit takes ``"HC0"``, without ``weights``), or
+            heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear, and a
+            formula's, with its Jacobian for the design; a logistic, binomial or Poisson fit
+            takes ``"HC0"``, without ``weights``), or
             ``"cluster"`` (robust to correlation within the clusters of ``groups``), as
             statsmodels' ``cov_type=`` (with ``use_t=True`` for a linear fit); computed by one
             more pass where the rows are not in memory.
@@ -241,11 +242,12 @@ def fit(
             weights,
             offset,
         )
-    if cov != "nonrobust" and model is not None:
+    if cov == "cluster" and model is not None:
         raise InputError(
             lambda s: (
                 f"{s.setting('cov', cov, quoted=True)} is computed for linear and logistic fits "
-                f"({s.setting('x', '...')}); leave {s.name('cov')} unset for a formula"
+                f"({s.setting('x', '...')}); a formula takes White's: "
+                f"{s.setting('cov', 'HC3', quoted=True)} (or 'HC0' to 'HC2')"
             ),
             parameter="cov",
         )
@@ -299,6 +301,7 @@ def fit(
             tol=tol,
             dropna=dropna,
             dtype=dtype,
+            cov=cov,
         )
     if x is None:
         raise InputError(

@@ -44,7 +44,7 @@ from gdlab._precision import resolve_dtype
 from gdlab._trajectory import Status, Trajectory
 from gdlab._types import DTypeLike
 from gdlab.fitting import _minpack
-from gdlab.fitting._inference import Inference, exact_note, nonlinear
+from gdlab.fitting._inference import Inference, exact_note, nonlinear, with_covariance
 from gdlab.fitting._result import Fit, Later
 from gdlab.fitting._settings import (
     CURVATURE_RATES,
@@ -340,8 +340,10 @@ def fit_formula(
     tol: float | None = None,
     dropna: bool = False,
     dtype: DTypeLike = None,
+    cov: str = "nonrobust",
 ) -> Fit:
-    """Fit ``y ~ model`` by least squares (see :func:`gdlab.fit`, which calls this for ``model=``)."""
+    """Fit ``y ~ model`` by least squares (see :func:`gdlab.fit`, which calls this for ``model=``);
+    ``cov``: ``"nonrobust"`` (R's ``nls``) or White's ``"HC0"`` to ``"HC3"``, a checked name."""
     response, free, used, every = _variables(data, y, model)
     _unknown(free, used, every, init)
     how = "lm" if method is None else method
@@ -410,7 +412,9 @@ def fit_formula(
         intercept=False,
         dtype=dt,
         model=free.text,
-        stats=Later(functools.partial(_inference, problem, coef)) if converged else None,  # when first read
+        stats=Later(functools.partial(_inference, problem, coef, cov))
+        if converged
+        else None,  # when first read
         reference=solver,
         _predictor=_Predictor(free.text, used, params),
         _data=table,
@@ -420,10 +424,12 @@ def fit_formula(
     return _beside(result, problem, how, start / scale, steps, lr, tol, dt)
 
 
-def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
+def _inference(problem: _Problem, coef: np.ndarray, cov: str = "nonrobust") -> Inference | None:
     """Standard errors at the solution: the Jacobian of the residuals in the parameters' own units
     (the NumPy form's exact Jacobian where the formula has one, whichever path solved it; else
-    the scaled parameters' Jacobian by autodiff, divided by the scales)."""
+    the scaled parameters' Jacobian by autodiff, divided by the scales). With ``cov`` White's
+    ``"HC0"`` to ``"HC3"``, the sandwich of the linear fit's rule with the Jacobian for the design
+    (:func:`gdlab.fitting._robust.white`)."""
     if problem.numeric is not None:  # MINPACK's last Jacobian, where it is at coef
         with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
             values, model_jacobian = problem.form.jacobian(np.asarray(coef, dtype=np.float64))
@@ -434,7 +440,16 @@ def _inference(problem: _Problem, coef: np.ndarray) -> Inference | None:
         jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
     if not (np.isfinite(jacobian).all() and np.isfinite(residual).all()):
         return None
-    return nonlinear(coef, jacobian, residual)
+    stats = nonlinear(coef, jacobian, residual)
+    if stats is None or cov == "nonrobust":
+        return stats
+    from gdlab.fitting._robust import white, white_meat
+
+    if not stats.sigma:  # every residual 0: so is the meat
+        return with_covariance(stats, np.zeros_like(stats.cov), cov, float(stats.df_resid))
+    bread = stats.cov / stats.sigma**2  # (J'J)^-1, from the QR factor as the fit's own covariance
+    robust, df = white(bread, white_meat(jacobian, residual, bread, cov), cov, len(residual))
+    return with_covariance(stats, robust, cov, df)
 
 
 def _check_start(problem: _Problem, u0: np.ndarray) -> None:

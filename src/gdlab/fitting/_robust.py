@@ -23,7 +23,16 @@ from gdlab.data import Block
 from gdlab.fitting._inference import with_covariance
 from gdlab.fitting._result import Fit
 
-__all__ = ["COV_TYPES", "LOGISTIC_COV_TYPES", "Model", "Robust", "cov_type", "robust_covariance"]
+__all__ = [
+    "COV_TYPES",
+    "LOGISTIC_COV_TYPES",
+    "Model",
+    "Robust",
+    "cov_type",
+    "robust_covariance",
+    "white",
+    "white_meat",
+]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 _BY_LOWER = {c.lower(): c for c in COV_TYPES}  # a covariance's name in any case
@@ -113,12 +122,28 @@ def _pieces(block: Block, model: Model, coef: np.ndarray) -> Iterator[tuple[np.n
 def _meat(block: Block, model: Model, coef: np.ndarray, bread: np.ndarray, kind: str) -> np.ndarray:
     meat = np.zeros((len(coef), len(coef)))
     for X, e, _ in _pieces(block, model, coef):
-        w = e**2
-        if kind in ("HC2", "HC3"):
-            h = np.einsum("ij,ij->i", X @ bread, X)  # the leverages
-            w = w / (1 - h) ** (1 if kind == "HC2" else 2)
-        meat += (X * w[:, None]).T @ X
+        meat += white_meat(X, e, bread, kind)
     return meat
+
+
+def white_meat(X: np.ndarray, e: np.ndarray, bread: np.ndarray, kind: str) -> np.ndarray:
+    """White's meat ``sum w_i e_i^2 x_i x_i'`` of rows ``X`` (a design's, or a formula's Jacobian's)
+    with residuals ``e``: ``w`` 1 for HC0 and HC1 (HC1's ``n/(n-p)`` is applied to the sum, see
+    :func:`white`), ``1/(1-h_i)`` for HC2, ``1/(1-h_i)^2`` for HC3, ``h_i = x_i' bread x_i``."""
+    w = e**2
+    if kind in ("HC2", "HC3"):
+        h = np.einsum("ij,ij->i", X @ bread, X)  # the leverages
+        w = w / (1 - h) ** (1 if kind == "HC2" else 2)
+    return (X * w[:, None]).T @ X
+
+
+def white(bread: np.ndarray, meat: np.ndarray, kind: str, n: int) -> tuple[np.ndarray, float]:
+    """White's ``kind`` covariance ``bread meat bread`` from the meat summed over all ``n`` rows, and
+    the degrees of freedom of its tests, ``n - p``."""
+    p = len(bread)
+    if kind == "HC1":
+        meat = meat * n / (n - p)
+    return bread @ meat @ bread, float(n - p)
 
 
 def _scores(block: Block, model: Model, coef: np.ndarray, groups: str) -> dict[float, np.ndarray]:
@@ -167,6 +192,4 @@ def robust_covariance(
         meat = S.T @ S * (G / (G - 1)) * ((n - 1) / (n - p))
         return bread @ meat @ bread, float(G - 1), G
     meat = source.reduce(_meat, _added, model, coef, bread, kind)
-    if kind == "HC1":
-        meat = meat * n / (n - p)
-    return bread @ meat @ bread, float(n - p), None
+    return (*white(bread, meat, kind, n), None)
