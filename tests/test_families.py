@@ -435,3 +435,23 @@ def test_a_method_the_family_does_not_take_is_refused_naming_only_what_was_given
         gdlab.fit(data, y="y", x="x", family="poisson", offset="x", method="adam")
     with pytest.raises(InputError, match=r"^a gaussian fit with weights is solved in closed form"):
         gdlab.fit(data, y="y", x="x", weights="w", method="gd")
+
+
+def test_a_glms_title_names_its_offset_weights_and_trials():
+    """The summary's first line names the settings that are part of the model, as R's call does:
+    a Poisson fit with an offset is another model than one without."""
+    rng = np.random.default_rng(3)
+    age, years = rng.uniform(20, 70, 60), rng.uniform(0.5, 2, 60)
+    data = {
+        "age": age,
+        "years": years,
+        "claims": rng.poisson(np.exp(-2 + 0.02 * age) * years),
+        "w": np.ones(60),
+    }
+    rate = gdlab.fit(data, y="claims", x="age", family="poisson", offset="log(years)", weights="w")
+    assert (
+        rate.summary().splitlines()[0]
+        == "Fit(claims ~ age, poisson, weights w, offset log(years), newton, 60 rows)"
+    )
+    plain = gdlab.fit(data, "claims ~ age", family="poisson")
+    assert plain.summary().splitlines()[0] == "Fit(claims ~ age, poisson, newton, 60 rows)"

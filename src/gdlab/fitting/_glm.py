@@ -326,6 +326,15 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
         intercept=model.intercept,
         family=model.family.name,
         stats=stats,
+        settings=tuple(
+            f"{name} {value}"
+            for name, value in (
+                ("trials", model.trials),
+                ("weights", model.weights),
+                ("offset", model.offset),
+            )
+            if value
+        ),
         reference="closed form" if closed else "Newton (IRLS)",
         trajectory=None if closed else _path(run, n),
         # the picture sets y beside the mean: not on one scale with trials or an offset

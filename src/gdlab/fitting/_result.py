@@ -109,6 +109,8 @@ class Fit:
             when first read.
         terms: a Wilkinson formula's coding (its terms and its categories' levels), which
             codes new rows for :meth:`predict`; ``None`` for a fit of ``x=``.
+        settings: a GLM's settings beside its formula, as its title names them
+            (``("offset log(years)",)``, ``("weights w",)``, ``("trials n",)``).
 
     Example:
         >>> import gdlab
@@ -136,6 +138,7 @@ class Fit:
     stats: _ReadLater[Inference | None] = _ReadLater()
     reference: str = "closed form"
     terms: Any = None
+    settings: tuple[str, ...] = ()
     _scaling: Scaling | None = None
     _predictor: Any = field(default=None, compare=False)
     _data: Any = field(default=None, compare=False)  # the data fitted, for pictures
@@ -542,6 +545,7 @@ class Fit:
         else:
             formula = f"{self.y} ~ {' + '.join(self.x)}{'' if self.intercept else ' - 1'}"
         family = "" if self.family == "linear" else f", {self.family}"
+        family += "".join(f", {setting}" for setting in self.settings)  # an offset is part of the model
         return f"Fit({formula}{family}, {self.method}, {count(self.n, 'row')})"
 
     def __repr__(self) -> str:
