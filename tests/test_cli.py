@@ -337,6 +337,10 @@ def test_every_example_in_help_runs(tmp_path, monkeypatch):
         narrow = runner.invoke(app, [command, "--help"], terminal_width=80).output
         monkeypatch.setenv("COLUMNS", "200")
         assert [line.strip() for line in narrow.splitlines() if line.strip().startswith("gdlab ")] == found
+        # indented as examples in every command's help alike (a help of one paragraph lost it)
+        assert all(
+            line.startswith("     gdlab ") for line in text.splitlines() if line.strip().startswith("gdlab ")
+        )
         examples += found
     assert len(examples) >= 7
     for example in examples:

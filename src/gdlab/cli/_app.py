@@ -413,6 +413,8 @@ def grad(
 ):
     """The derivative of a loss: symbolic, autodiff and finite differences, and whether they agree.
 
+    Each parameter's derivative is printed as a formula beside its three values; --json prints them as JSON.
+
     Example:
 
         gdlab grad "(b/2-1)^2" --at b=-10
@@ -469,6 +471,8 @@ def grid(
     json_output: Json = False,
 ):
     """Grid search: the loss at every point of a grid, and the best one.
+
+    --out draws the loss over the grid (.png, .svg, .pdf).
 
     Example:
 
@@ -612,6 +616,8 @@ def sweep(
 ):
     """Sweep the learning rate: what each rate does (converged, oscillating, slow, diverged) and 2/L.
 
+    Every rate runs in one compiled call; --out draws what each rate did (.png, .svg, .pdf).
+
     Example:
 
         gdlab sweep "(b/2-1)^2" --init -10 --lr 1e-4:10:log50 --out sweep.png
@@ -678,6 +684,8 @@ def phase(
     json_output: Json = False,
 ):
     """A phase diagram: every (rate, momentum) pair in one compiled call; on a quadratic, the theory too.
+
+    --out draws the diagram, coloured by what each run did (.png, .svg, .pdf).
 
     Example:
 
