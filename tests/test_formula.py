@@ -696,3 +696,20 @@ def test_a_method_that_stops_by_its_own_rule_is_never_told_to_give_a_tolerance()
     for method, told in (("gauss-newton", False), ("lm", False), ("gd", True)):
         facts = facts_from_rows(Outcome.MAX_STEPS, loss, grads, params, lr=None, tol=None, method=method)
         assert ("tolerance" in describe(facts)) is told, describe(facts)
+
+
+def test_a_fit_exact_to_the_datas_rounding_reports_no_precision_it_has_not():
+    """Gauss-Newton ends on noise-free data with residuals at the data's rounding (a sum of squares
+    of 1e-30, not 0): it reported standard errors of 6e-17, t of 5e16 and ***. Residuals within
+    the rounding are 0, as lm's are: standard errors 0, t and p undefined, said in a warning. The
+    gradient norm its sentence names is in the parameters' own units, as its trajectory's."""
+    t = np.linspace(0.2, 10.0, 40)
+    data = {"t": t, "y": 3 * (1 - np.exp(-0.4 * t))}
+    for method in ("gauss-newton", "lm"):
+        found = fit(data, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 2.5, "b2": 0.3}, method=method)
+        assert found.stats.rss == 0 and np.all(found.stats.se == 0) and np.all(np.isnan(found.stats.pvalue))
+        assert any("the fit is exact" in w for w in found.warnings) and "<2e-16" not in found.summary()
+    noisy = {"t": t, "y": data["y"] + 0.05 * np.sin(7 * t)}
+    far = fit(noisy, y="y", model="b1*(1-exp(-b2*t))", init={"b1": -1.0, "b2": 0.01})
+    last = np.array([far.trajectory.grad[name][-1] for name in far.names])
+    assert f"gradient norm {np.linalg.norm(last):.3g}" in far.trajectory.message

@@ -555,3 +555,32 @@ def test_a_formula_fits_robust_covariance_is_whites_with_the_jacobian_for_the_de
         gdlab.fit(
             {**data, "g": np.arange(30) % 3}, y="y", model="b1*(1-exp(-b2*t))", cov="cluster", groups="g"
         )
+
+
+def test_robust_covariances_refuse_a_row_of_leverage_1_and_intervals_follow_the_fits_own_coefficients():
+    """HC2 and HC3 divide by 1 - h_i: a row the fit passes through whatever its value (leverage 1)
+    is refused in words, in a linear fit (it raised numpy's LinAlgError from the F test) and a
+    formula's alike (it gave NaN). A descent beside lm has lm's statistics, and its intervals are
+    centred on lm's answer, as conf_int is; with as many rows as parameters the refusal says so."""
+    d = {"t": [1.0, 1.0, 1.0, 1.0, 5.0], "y": [1.0, 1.2, 0.9, 1.1, 3.0]}
+    for kind in ("HC2", "HC3"):
+        for given in ({"x": "t"}, {"model": "a + b*t", "init": {"a": 0.0, "b": 1.0}}):
+            with pytest.raises(
+                InputError, match=rf"cov='{kind}' divides .* 1 row of this fit has leverage 1"
+            ):
+                gdlab.fit(d, y="y", cov=kind, **given).stats  # noqa: B018  # (a formula's: when read)
+    assert gdlab.fit(d, y="y", x="t", cov="HC1").stats.se == pytest.approx([0.0902110, 0.0180422], rel=1e-5)
+    t = np.linspace(0.2, 10.0, 30)
+    y = 3 * (1 - np.exp(-0.4 * t)) + (0.02 + 0.02 * t) * np.random.default_rng(4).standard_normal(30)
+    model, start = "b1*(1-exp(-b2*t))", {"b1": 2.5, "b2": 0.3}
+    beside = gdlab.fit({"t": t, "y": y}, y="y", model=model, init=start, method="gd", steps=20)
+    lm = gdlab.fit({"t": t, "y": y}, y="y", model=model, init=start)
+    assert not np.allclose(beside.coef, lm.coef)  # the descent stopped short
+    np.testing.assert_allclose(
+        beside.predict({"t": [5.0]}, interval="confidence").to_numpy(),
+        lm.predict({"t": [5.0]}, interval="confidence").to_numpy(),
+        rtol=1e-12,
+    )
+    few = gdlab.fit({"t": [1.0, 2.0], "y": [1.0, 3.0]}, y="y", model="a*exp(b*t)", init={"a": 1.0, "b": 1.0})
+    with pytest.raises(InputError, match="it has 2 rows for 2 coefficients: no residual degrees of freedom"):
+        few.predict({"t": [1.5]}, interval="confidence")

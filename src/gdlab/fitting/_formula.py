@@ -407,7 +407,7 @@ def fit_formula(
         n=table.n,
         lr=None,
         trajectory=path.trajectory,
-        warnings=_notes(path, table.n - len(params)) + ((_NO_START,) if init is None else ()),
+        warnings=_notes(path, table.n - len(params), _floor(target)) + ((_NO_START,) if init is None else ()),
         dropped=table.dropped,
         intercept=False,
         dtype=dt,
@@ -440,6 +440,8 @@ def _inference(problem: _Problem, coef: np.ndarray, cov: str = "nonrobust") -> I
         jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
     if not (np.isfinite(jacobian).all() and np.isfinite(residual).all()):
         return None
+    if residual @ residual <= _floor(problem.y):  # exact to the data's rounding: its residuals are 0
+        residual = np.zeros_like(residual)  # (else standard errors of 1e-17, t of 1e16, said as ***)
     stats = nonlinear(coef, jacobian, residual)
     if stats is None or cov == "nonrobust":
         return stats
@@ -649,7 +651,7 @@ def _recorded(
     elif code is not Outcome.CONVERGED:
         message = describe(facts)
     else:  # its own stop rule, not a tolerance on the gradient
-        last = G[-1]
+        last = G[-1] / problem.scale  # in the parameters' own units, as the trajectory's gradient
         message = f"converged at step {k}: {ending}; gradient norm {math.sqrt(last @ last):.3g}"
     P, G = P * problem.scale, G / problem.scale
     return Trajectory(
@@ -688,13 +690,13 @@ _NO_START: str = Sentence(
 )
 
 
-def _notes(path: _Path, df_resid: int) -> tuple[str, ...]:
+def _notes(path: _Path, df_resid: int, floor: float) -> tuple[str, ...]:
     """How the run ended, when it did not converge; else what its standard errors are, where the
-    formula fits every row (as a linear fit says it)."""
+    formula fits every row (as a linear fit says it; to the rounding of the data, ``floor``)."""
     if path.status is not Status.CONVERGED:
         run = path.run()
         return stopped(run, run.method)
-    exact = exact_note(path.loss, df_resid)
+    exact = exact_note(path.loss if path.loss > floor else 0.0, df_resid)
     return () if exact is None else (exact,)
 
 

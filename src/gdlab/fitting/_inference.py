@@ -201,8 +201,8 @@ def exact_note(rss: float, df_resid: float) -> str | None:
     Example:
         >>> exact_note(0.0, 0)[:48]
         'the fit has as many coefficients as rows (no res'
-        >>> exact_note(0.0, 5)[:52]
-        'the fit is exact (every residual is 0), so the stand'
+        >>> exact_note(0.0, 5)[:40]
+        'the fit is exact (every residual is 0, t'
         >>> exact_note(2.5, 8) is None
         True
     """
@@ -213,7 +213,8 @@ def exact_note(rss: float, df_resid: float) -> str | None:
         )
     if rss == 0:
         return (
-            "the fit is exact (every residual is 0), so the standard errors are 0 and t and p are undefined"
+            "the fit is exact (every residual is 0, to the data's rounding), so the standard errors are 0 "
+            "and t and p are undefined"
         )
     return None
 

@@ -273,7 +273,7 @@ class Fit:
         stats = self._stats("interval")
         if self.model is not None:  # by the delta method: the formula's gradient in its parameters
             _check_new_rows(data, tuple(self._predictor.columns))
-            mean, G = self._predictor.gradients(data, self.coef)
+            mean, G = self._predictor.gradients(data, stats.coef)  # the fit's (lm's, beside a descent)
             var = np.einsum("ij,jk,ik->i", G, stats.cov, G)
             return _interval_frame(mean, var, stats, interval, alpha)
         if self.family not in ("linear", "gaussian") or stats.sigma is None:
@@ -363,9 +363,17 @@ class Fit:
     def _stats(self, what: str) -> Inference:
         stats = self.stats
         if stats is None or stats.cov.size == 0 or not np.isfinite(stats.cov).all():
-            why = self._singular() or (
-                "its design is rank-deficient, its iterations did not converge, or its classes are "
-                "separated (see its warnings)"
+            rows = (
+                f"it has {count(self.n, 'row')} for {len(self.names)} coefficients: no residual "
+                "degrees of freedom"
+            )
+            why = (
+                self._singular()
+                or (rows if self.n <= len(self.names) else None)
+                or (
+                    "its design is rank-deficient, its iterations did not converge, or its classes are "
+                    "separated (see its warnings)"
+                )
             )
             raise InputError(f"this fit has no standard errors, so no {what}: {why}")
         return stats

@@ -38,6 +38,8 @@ COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 _BY_LOWER = {c.lower(): c for c in COV_TYPES}  # a covariance's name in any case
 # Rows of the design built at a time (bounds the memory of a robust covariance of a large table).
 _ROWS = 65_536
+# A leverage within this of 1 is 1: HC2 and HC3 would divide by rounding (1 - h of 1e-16).
+LEVERAGE_ONE = 1e-10
 # A logistic fit's sandwich is White's (statsmodels' Logit gives HC1-HC3 the same numbers as HC0).
 LOGISTIC_COV_TYPES = ("nonrobust", "HC0", "cluster")
 
@@ -133,7 +135,20 @@ def white_meat(X: np.ndarray, e: np.ndarray, bread: np.ndarray, kind: str) -> np
     w = e**2
     if kind in ("HC2", "HC3"):
         h = np.einsum("ij,ij->i", X @ bread, X)  # the leverages
-        w = w / (1 - h) ** (1 if kind == "HC2" else 2)
+        left = 1 - h
+        if not np.all(left > LEVERAGE_ONE):  # NaN (a row not finite) is refused too
+            count = int(np.count_nonzero(~(left > LEVERAGE_ONE)))
+            raise InputError(
+                lambda s: (
+                    f"{s.setting('cov', kind, quoted=True)} divides each row's squared residual by "
+                    f"(1 - its leverage), and {count} row{'s' * (count > 1)} of this fit "
+                    f"{'have' if count > 1 else 'has'} leverage 1 (the fit passes through "
+                    f"{'them' if count > 1 else 'it'} whatever its value): give "
+                    f"{s.setting('cov', 'HC0', quoted=True)} or 'HC1'"
+                ),
+                parameter="cov",
+            )
+        w = w / left ** (1 if kind == "HC2" else 2)
     return (X * w[:, None]).T @ X
 
 
