@@ -713,3 +713,17 @@ def test_a_fit_exact_to_the_datas_rounding_reports_no_precision_it_has_not():
     far = fit(noisy, y="y", model="b1*(1-exp(-b2*t))", init={"b1": -1.0, "b2": 0.01})
     last = np.array([far.trajectory.grad[name][-1] for name in far.names])
     assert f"gradient norm {np.linalg.norm(last):.3g}" in far.trajectory.message
+
+
+def test_a_formula_fits_dictionary_claims_no_closed_form_and_no_descent_it_has_not():
+    """to_dict() of a formula fitted by lm alone: its answer is "coefficients"; "closed_form" and
+    "descent" are None (they repeated lm's values). With a descent beside it, lm's answer is the
+    reference it is compared with, and the descent's its own."""
+    t = np.linspace(0.0, 8.0, 25)
+    data = {"t": t, "y": 3 * (1 - np.exp(-0.7 * t)) + 0.01 * np.sin(5 * t)}
+    alone = fit(data, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1.0, "b2": 1.0}).to_dict()
+    assert alone["closed_form"] is None and alone["descent"] is None and alone["reference"] == "lm"
+    assert alone["coefficients"]["b1"] == pytest.approx(3.0, rel=1e-3)
+    beside = fit(data, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1.0, "b2": 1.0}, method="gd").to_dict()
+    assert beside["closed_form"] == pytest.approx(alone["coefficients"], rel=1e-12)
+    assert beside["descent"] == beside["coefficients"]

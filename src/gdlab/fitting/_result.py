@@ -421,6 +421,9 @@ class Fit:
         sentences name the parameters as ``spelling`` writes them (``tol``, ``--tol``)."""
         descent = self.trajectory is not None
         stats = self.stats
+        # a formula fitted by lm or gauss-newton alone has no closed form and ran no descent: its
+        # answer is "coefficients" (a descent beside it keeps lm's as the reference it is compared with)
+        alone = self.model is not None and self.method == self.reference
         return plain(
             {
                 "y": self.y,
@@ -437,9 +440,9 @@ class Fit:
                 "rows": self.n,
                 "dropped": self.dropped,
                 "coefficients": self.coefficients,
-                "closed_form": dict(zip(self.names, self.closed_form, strict=True)),
+                "closed_form": None if alone else dict(zip(self.names, self.closed_form, strict=True)),
                 "reference": self.reference,
-                "descent": self.coefficients if descent else None,
+                "descent": self.coefficients if descent and not alone else None,
                 "max_difference": self.max_difference,
                 "std_errors": None if stats is None else dict(zip(self.names, stats.se, strict=True)),
                 "statistics": None if stats is None else _stats_dict(stats),
