@@ -519,3 +519,28 @@ def test_new_rows_without_a_column_the_fit_reads_are_told_its_name(kwargs):
     with pytest.raises(InputError, match=r"\(their columns: 'z', 'w'\)$"):
         result.predict({"z": [1.0], "w": [2.0]})
     assert np.isfinite(result.predict({"hours": [1.0]})).all()
+
+
+def test_a_linear_fit_exact_to_the_datas_rounding_is_said_exact_as_a_formulas_is():
+    """Residuals of 1e-15 on values of 0.1 to 3.6 are the data's rounding (each value is known to
+    about eps |y_i|): the fit is exact, its standard errors 0 and its t and p undefined, as for a
+    formula's fit (one rule, _minpack.exact_floor); residuals of 1e-9 are not rounding."""
+    x = np.random.default_rng(1).uniform(0.0, 5.0, 30)
+    exact = fit({"x": x, "y": 0.1 + 0.7 * x + 1e-15 * np.sin(3 * x)}, y="y", x="x")
+    assert exact.stats.rss == 0 and np.all(exact.stats.se == 0) and "the fit is exact" in exact.warnings[-1]
+    noisy = fit({"x": x, "y": 0.1 + 0.7 * x + 1e-9 * np.sin(3 * x)}, y="y", x="x")
+    assert noisy.stats.rss > 0 and np.all(noisy.stats.se > 0) and not noisy.warnings
+
+
+def test_a_streamed_linear_fit_says_it_is_exact_as_one_in_memory_does(tmp_path):
+    """The same rule where the rows are streamed from Parquet (|y| is the norm of the factor's last
+    column): rounding-level residuals are 0, and the warning says the fit is exact."""
+    import pandas as pd
+
+    x = np.random.default_rng(1).uniform(0.0, 5.0, 30)
+    path = tmp_path / "exact.parquet"
+    pd.DataFrame({"x": x, "y": 0.1 + 0.7 * x + 1e-15 * np.sin(3 * x)}).to_parquet(path)
+    memory, streamed = fit(path, y="y", x="x"), fit(path, y="y", x="x", stream=True)
+    for found in (memory, streamed):
+        assert found.stats.rss == 0 and np.all(found.stats.se == 0)
+    assert streamed.warnings == memory.warnings and "the fit is exact" in streamed.warnings[-1]

@@ -184,7 +184,9 @@ def _recorded_run(
     value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u)
     rows = jnp.zeros((size, 2 * u.shape[0] + 1), u.dtype).at[0].set(jnp.concatenate([u, value[None], grad]))
     first, stop = k, jnp.minimum(limit, k + size - 1)
-    floor = _floor(args[0])  # a sum of squares at its residuals' rounding: the data fitted exactly
+    floor = _minpack.exact_floor(
+        args[0]
+    )  # a sum of squares at its residuals' rounding: the data fitted exactly
 
     def more(carry):
         _, k, _, done, ok, _ = carry
@@ -205,15 +207,6 @@ def _recorded_run(
 
     u, k, dynamic, done, ok, rows = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, rows))
     return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)]), (u, k, dynamic, done, ok)
-
-
-def _floor(y: Any) -> Any:
-    """The sum of squares of residuals at their rounding, ``(ROUNDED eps |y|)^2`` (each residual is
-    known to about ``eps |y_i|``; :data:`gdlab.fitting._minpack.ROUNDED` of them, as its
-    stationarity check allows): a fit that reaches it fits its data exactly, and a step from there
-    moves only within the rounding. Of NumPy's ``y`` or a traced one alike."""
-    eps = float(np.finfo(np.float64).eps)
-    return (_minpack.ROUNDED * eps) ** 2 * (y @ y)
 
 
 @functools.lru_cache(maxsize=32)
@@ -407,7 +400,8 @@ def fit_formula(
         n=table.n,
         lr=None,
         trajectory=path.trajectory,
-        warnings=_notes(path, table.n - len(params), _floor(target)) + ((_NO_START,) if init is None else ()),
+        warnings=_notes(path, table.n - len(params), _minpack.exact_floor(target))
+        + ((_NO_START,) if init is None else ()),
         dropped=table.dropped,
         intercept=False,
         dtype=dt,
@@ -440,7 +434,9 @@ def _inference(problem: _Problem, coef: np.ndarray, cov: str = "nonrobust") -> I
         jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
     if not (np.isfinite(jacobian).all() and np.isfinite(residual).all()):
         return None
-    if residual @ residual <= _floor(problem.y):  # exact to the data's rounding: its residuals are 0
+    if residual @ residual <= _minpack.exact_floor(
+        problem.y
+    ):  # exact to the data's rounding: its residuals are 0
         residual = np.zeros_like(residual)  # (else standard errors of 1e-17, t of 1e16, said as ***)
     stats = nonlinear(coef, jacobian, residual)
     if stats is None or cov == "nonrobust":
@@ -590,7 +586,7 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     else:
         code = Outcome.MAX_STEPS
     ending = f"the steps stopped changing the parameters and the sum of squares (relative {RTOL:g})"
-    if ok and done and R[-1, len(u0)] <= _floor(problem.y):
+    if ok and done and R[-1, len(u0)] <= _minpack.exact_floor(problem.y):
         ending = f"the residuals reached their rounding (|r| <= {_minpack.ROUNDED} eps |y|): the fit is exact"
     return _trajectory(problem, R, k, code, kind, ending)
 

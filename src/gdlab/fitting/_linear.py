@@ -227,6 +227,12 @@ def linear_fit(
         intercept=stats.intercept,
         stats=_linear_inference(stats, solved) if solved.full_rank else None,
     )
+    from gdlab.fitting._inference import exact_note
+
+    inference = result.stats
+    exact = None if inference is None or not stats.tss > 0 else exact_note(inference.rss, inference.df_resid)
+    if exact is not None:  # as a fit of rows in memory says it (a constant response aside)
+        result = dataclasses.replace(result, warnings=(*result.warnings, exact))
     if how == "ols":
         return result
     if how == "sgd":
@@ -239,14 +245,18 @@ def linear_fit(
 
 def _linear_inference(stats: LinearStats, solved: Any) -> Any:
     from gdlab.fitting._inference import least_squares
+    from gdlab.fitting._minpack import exact_floor
 
     coef = solved.coef.astype(np.float64)
+    rss = stats.rss(coef)
+    if rss <= exact_floor(stats.R[:, -1]):  # |y| is the norm of R's last column: exact to the rounding
+        rss = 0.0
     return least_squares(
         coef,
         solved.unscaled_inverse(),
         solved.rank,
         stats.n,
-        stats.rss(coef),
+        rss,
         stats.tss,
         stats.intercept,
         solved.condition,

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.linalg.lapack import dgels as _dgels  # type: ignore[import-untyped]
@@ -43,7 +44,7 @@ from gdlab._cancel import checkpoint
 from gdlab._engine import all_finite
 from gdlab._numeric import Bound
 
-__all__ = ["TOL", "NotFinite", "Solved", "solve", "stationary"]
+__all__ = ["TOL", "NotFinite", "Solved", "exact_floor", "solve", "stationary"]
 
 # MINPACK's tolerances on the relative change in the sum of squares and in the (scaled) parameters,
 # and on the cosine between the residuals and each column of the Jacobian (the accuracy table's).
@@ -333,6 +334,14 @@ def _size(step: np.ndarray, u: np.ndarray) -> float:
     """A step's size relative to the parameters ``u`` it starts from (as the polish measures it)."""
     relative = step / np.maximum(np.abs(u), 1e-300)
     return math.sqrt(relative @ relative)  # as np.linalg.norm(relative)
+
+
+def exact_floor(y: Any) -> Any:
+    """The sum of squares of residuals at their rounding, ``(ROUNDED eps |y|)^2``: each residual is
+    known to about ``eps |y_i|``, and :data:`ROUNDED` of them is what :func:`stationary` allows. A
+    fit whose sum of squares is no larger fits its data exactly (its residuals count as 0); a step
+    from there moves only within the rounding. Of NumPy's ``y`` or a traced one alike."""
+    return (ROUNDED * _EPS) ** 2 * (y @ y)
 
 
 def _halving(points: list[np.ndarray]) -> bool:
