@@ -91,7 +91,7 @@ def number(name: str, value: object, *, positive: bool = True) -> float:
     """``value`` as a finite float (> 0 when ``positive``), or an :class:`InputError`."""
     # a float, the usual case, without NumPy's checks (5 us a number)
     result = value if type(value) is float else _as_number(name, value)
-    if not math.isfinite(result) or (positive and result <= 0):
+    if not _accepted(result, positive):
         above = " > 0" if positive else ""
         shown = f"{result:.0f}" if result.is_integer() and abs(result) < 1e15 else repr(value)
         raise InputError(
@@ -105,9 +105,14 @@ def numbers(values: dict[str, object], *, positive: bool = True) -> list[float]:
     (and > 0 when ``positive``), the usual case; else one by one, the first wrong one refused."""
     given = list(values.values())
     floats = [v for v in given if type(v) is float]
-    if len(floats) == len(given) and all(math.isfinite(v) and (v > 0 or not positive) for v in floats):
+    if len(floats) == len(given) and all(_accepted(v, positive) for v in floats):
         return floats
     return [number(name, value, positive=positive) for name, value in values.items()]
+
+
+def _accepted(value: float, positive: bool) -> bool:
+    """The rule of :func:`number` and :func:`numbers`: finite, and > 0 when ``positive``."""
+    return math.isfinite(value) and (value > 0 or not positive)
 
 
 def _as_number(name: str, value: object) -> float:

@@ -137,6 +137,11 @@ class _Problem:
         return self.residual_fn(u, self.args)
 
     @functools.cached_property
+    def size_y(self) -> float:
+        """|y|: the scale of the residuals' rounding."""
+        return math.sqrt(self.y @ self.y)
+
+    @functools.cached_property
     def form(self) -> Bound:
         """The NumPy form bound to the data: MINPACK's own binding, or one made when first needed
         (the start's checks and the statistics of a fit the compiled path solved), then kept."""
@@ -184,9 +189,8 @@ def _recorded_run(
     value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u)
     rows = jnp.zeros((size, 2 * u.shape[0] + 1), u.dtype).at[0].set(jnp.concatenate([u, value[None], grad]))
     first, stop = k, jnp.minimum(limit, k + size - 1)
-    floor = _minpack.exact_floor(
-        args[0]
-    )  # a sum of squares at its residuals' rounding: the data fitted exactly
+    # a sum of squares at its residuals' rounding: the data fitted exactly
+    floor = _minpack.exact_floor(args[0])
 
     def more(carry):
         _, k, _, done, ok, _ = carry
@@ -400,8 +404,7 @@ def fit_formula(
         n=table.n,
         lr=None,
         trajectory=path.trajectory,
-        warnings=_notes(path, table.n - len(params), _minpack.exact_floor(target))
-        + ((_NO_START,) if init is None else ()),
+        warnings=(*_notes(path, problem), *((_NO_START,) if init is None else ())),
         dropped=table.dropped,
         intercept=False,
         dtype=dt,
@@ -434,10 +437,8 @@ def _inference(problem: _Problem, coef: np.ndarray, cov: str = "nonrobust") -> I
         jacobian = np.asarray(jax.jacfwd(problem.residuals)(u), dtype=np.float64) / problem.scale
     if not (np.isfinite(jacobian).all() and np.isfinite(residual).all()):
         return None
-    if residual @ residual <= _minpack.exact_floor(
-        problem.y
-    ):  # exact to the data's rounding: its residuals are 0
-        residual = np.zeros_like(residual)  # (else standard errors of 1e-17, t of 1e16, said as ***)
+    if not _minpack.exact_rss(residual @ residual, problem.y):  # exact to the data's rounding:
+        residual = np.zeros_like(residual)  # its residuals are 0 (else standard errors of 1e-17, ***)
     stats = nonlinear(coef, jacobian, residual)
     if stats is None or cov == "nonrobust":
         return stats
@@ -586,7 +587,7 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     else:
         code = Outcome.MAX_STEPS
     ending = f"the steps stopped changing the parameters and the sum of squares (relative {RTOL:g})"
-    if ok and done and R[-1, len(u0)] <= _minpack.exact_floor(problem.y):
+    if ok and done and not _minpack.exact_rss(R[-1, len(u0)], problem.y):
         ending = f"the residuals reached their rounding (|r| <= {_minpack.ROUNDED} eps |y|): the fit is exact"
     return _trajectory(problem, R, k, code, kind, ending)
 
@@ -602,8 +603,7 @@ def _at_minimum(problem: _Problem, u: np.ndarray) -> bool:
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
         values, jacobian = problem.form.jacobian(u * problem.scale)
         residual = problem.y - values
-        size_y = math.sqrt(problem.y @ problem.y)
-        return _minpack.stationary(jacobian, float(residual @ residual), residual @ jacobian, size_y)
+        return _minpack.stationary(jacobian, float(residual @ residual), residual @ jacobian, problem.size_y)
 
 
 def _trajectory(problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: str, ending: str) -> _Path:
@@ -686,13 +686,13 @@ _NO_START: str = Sentence(
 )
 
 
-def _notes(path: _Path, df_resid: int, floor: float) -> tuple[str, ...]:
+def _notes(path: _Path, problem: _Problem) -> tuple[str, ...]:
     """How the run ended, when it did not converge; else what its standard errors are, where the
-    formula fits every row (as a linear fit says it; to the rounding of the data, ``floor``)."""
+    formula fits every row to the data's rounding (as a linear fit says it)."""
     if path.status is not Status.CONVERGED:
         run = path.run()
         return stopped(run, run.method)
-    exact = exact_note(path.loss if path.loss > floor else 0.0, df_resid)
+    exact = exact_note(_minpack.exact_rss(path.loss, problem.y), len(problem.y) - len(problem.params))
     return () if exact is None else (exact,)
 
 
@@ -777,29 +777,29 @@ class _Predictor:
     columns: tuple[str, ...]
     params: tuple[str, ...]
 
+    def _rows(self, data: DataLike) -> tuple[int, dict[str, np.ndarray]]:
+        """The new rows' count and columns (every new row is read: a missing value is refused)."""
+        table = as_table(data, columns=self.columns, dropna=None)
+        return table.n, {c: np.asarray(table[c], np.float64) for c in self.columns}
+
     def gradients(self, data: DataLike, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The formula's values on new rows and its gradient in the parameters at each (``n x p``):
         the exact Jacobian of its NumPy form, or JAX's where it has none (for the delta method)."""
-        table = as_table(data, columns=self.columns, dropna=None)  # every new row is read
-        columns = {c: np.asarray(table[c], np.float64) for c in self.columns}
+        n, columns = self._rows(data)
         b = np.asarray(coef, np.float64)
         numeric = numeric_form(self.model, self.columns)
         if numeric is not None:
             with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-                values, jacobian = numeric.jacobian(b, columns, table.n)
+                values, jacobian = numeric.jacobian(b, columns, n)
             return np.array(values), np.array(jacobian)
-        evaluate = _evaluator(self.model, self.columns, self.params, table.n)
+        evaluate = _evaluator(self.model, self.columns, self.params, n)
         return np.array(evaluate(b, columns)), np.array(jax.jacfwd(evaluate)(jnp.asarray(b), columns))
 
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
-        table = as_table(data, columns=self.columns, dropna=None)  # every new row is read
+        n, columns = self._rows(data)
+        b = np.asarray(coef, np.float64)
         numeric = numeric_form(self.model, self.columns)
         if numeric is not None:  # its NumPy form, as the fit's statistics read it
-            columns = {c: np.asarray(table[c], np.float64) for c in self.columns}
             with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-                return np.array(numeric.values(np.asarray(coef, np.float64), columns, table.n))
-        evaluate = _evaluator(self.model, self.columns, self.params, table.n)
-        values = evaluate(
-            np.asarray(coef, np.float64), {c: np.asarray(table[c], np.float64) for c in self.columns}
-        )
-        return np.array(values)
+                return np.array(numeric.values(b, columns, n))
+        return np.array(_evaluator(self.model, self.columns, self.params, n)(b, columns))

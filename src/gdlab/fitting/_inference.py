@@ -23,7 +23,7 @@ import numpy as np
 from gdlab._checks import InputError
 from gdlab._distributions import chi2_sf, f_sf, t_quantile, two_sided
 from gdlab._ols import Columns, LeastSquares
-from gdlab.fitting._minpack import exact_floor
+from gdlab.fitting._minpack import exact_rss
 
 __all__ = [
     "LEGEND",
@@ -307,9 +307,7 @@ def linear(solve: LeastSquares, design: Columns, y: np.ndarray, intercept: bool)
     p = design.p
     coef = solve.coef.astype(np.float64)
     residual = y - design.matvec(coef)
-    rss = float(residual @ residual)
-    if rss <= exact_floor(y):  # exact to the data's rounding: its residuals are 0 (as a formula's)
-        rss = 0.0
+    rss = exact_rss(float(residual @ residual), y)  # 0 within the data's rounding, as a formula's
     centred = y - y.mean() if intercept else y
     unscaled = solve.unscaled_inverse() if solve.full_rank else np.full((p, p), np.nan)
     return least_squares(

@@ -209,12 +209,16 @@ def linear_fit(
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
     """
+    from gdlab.fitting._inference import exact_note
     from gdlab.fitting._result import Fit
     from gdlab.fitting._settings import method_name
 
     _check_columns(stats)
     solved = stats.solve(rcond)
     closed = np.asarray(solved.coef, dtype=np.float64)
+    inference = _linear_inference(stats, solved) if solved.full_rank else None
+    # as a fit of rows in memory says it (a constant response aside)
+    exact = None if inference is None or not stats.tss > 0 else exact_note(inference.rss, inference.df_resid)
     result = Fit(
         y=stats.y,
         names=stats.names,
@@ -222,17 +226,11 @@ def linear_fit(
         coef=closed,
         closed_form=closed,
         n=stats.n,
-        warnings=solved.messages(),
+        warnings=(*solved.messages(), *([exact] if exact else [])),
         dropped=int(dropped),
         intercept=stats.intercept,
-        stats=_linear_inference(stats, solved) if solved.full_rank else None,
+        stats=inference,
     )
-    from gdlab.fitting._inference import exact_note
-
-    inference = result.stats
-    exact = None if inference is None or not stats.tss > 0 else exact_note(inference.rss, inference.df_resid)
-    if exact is not None:  # as a fit of rows in memory says it (a constant response aside)
-        result = dataclasses.replace(result, warnings=(*result.warnings, exact))
     if how == "ols":
         return result
     if how == "sgd":
@@ -245,18 +243,15 @@ def linear_fit(
 
 def _linear_inference(stats: LinearStats, solved: Any) -> Any:
     from gdlab.fitting._inference import least_squares
-    from gdlab.fitting._minpack import exact_floor
+    from gdlab.fitting._minpack import exact_rss
 
     coef = solved.coef.astype(np.float64)
-    rss = stats.rss(coef)
-    if rss <= exact_floor(stats.R[:, -1]):  # |y| is the norm of R's last column: exact to the rounding
-        rss = 0.0
     return least_squares(
         coef,
         solved.unscaled_inverse(),
         solved.rank,
         stats.n,
-        rss,
+        exact_rss(stats.rss(coef), stats.R[:, -1]),  # |y| is the norm of R's last column
         stats.tss,
         stats.intercept,
         solved.condition,

@@ -44,7 +44,7 @@ from gdlab._cancel import checkpoint
 from gdlab._engine import all_finite
 from gdlab._numeric import Bound
 
-__all__ = ["TOL", "NotFinite", "Solved", "exact_floor", "solve", "stationary"]
+__all__ = ["TOL", "NotFinite", "Solved", "exact_floor", "exact_rss", "solve", "stationary"]
 
 # MINPACK's tolerances on the relative change in the sum of squares and in the (scaled) parameters,
 # and on the cosine between the residuals and each column of the Jacobian (the accuracy table's).
@@ -53,8 +53,11 @@ TOL = 1e-15
 # Jacobian must be below this too: a stall far from a minimum (BoxBOD's first start: 0.64) is not
 # taken for one (converged fits: 1e-8 and below).
 STATIONARY = 1e-6
-# Roundings of each residual allowed in the check of that cosine (see stationary).
+# Roundings of each residual allowed in the check of that cosine (see stationary), and wherever the
+# residuals' rounding is read: the residuals as a whole are known to RESIDUALS |y|.
 ROUNDED = 16
+_EPS = float(np.finfo(np.float64).eps)
+RESIDUALS = ROUNDED * _EPS
 
 # A fall of the sum of squares between MINPACK's points this small (relative) is its rounding.
 FALL = 1e-14
@@ -297,7 +300,7 @@ def _rounding(rss: float, size_y: float) -> float:
     residual's rounding (about ``eps |y_i|``) moves it by, ``2 r'd <= 2 |r| eps |y|`` (times
     :data:`ROUNDED` / 2, as :func:`stationary` allows): a formula that fits its data to a few
     digits (Lanczos3's residuals are 1e-5 of its data) has a sum known to 1e-11, not 1e-12."""
-    return max(ROUNDING * rss, ROUNDED * _EPS * size_y * math.sqrt(rss))
+    return max(ROUNDING * rss, RESIDUALS * size_y * math.sqrt(rss))
 
 
 def _solve_linear(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
@@ -327,9 +330,6 @@ def _solve_normal(factor: tuple[np.ndarray, np.ndarray], slope: np.ndarray) -> n
     return w / norms
 
 
-_EPS = float(np.finfo(np.float64).eps)
-
-
 def _size(step: np.ndarray, u: np.ndarray) -> float:
     """A step's size relative to the parameters ``u`` it starts from (as the polish measures it)."""
     relative = step / np.maximum(np.abs(u), 1e-300)
@@ -341,7 +341,14 @@ def exact_floor(y: Any) -> Any:
     known to about ``eps |y_i|``, and :data:`ROUNDED` of them is what :func:`stationary` allows. A
     fit whose sum of squares is no larger fits its data exactly (its residuals count as 0); a step
     from there moves only within the rounding. Of NumPy's ``y`` or a traced one alike."""
-    return (ROUNDED * _EPS) ** 2 * (y @ y)
+    return RESIDUALS**2 * (y @ y)
+
+
+def exact_rss(rss: float, y: np.ndarray) -> float:
+    """A sum of squares as a fit reports it: 0 where it is within the residuals' rounding
+    (:func:`exact_floor`; the fit is exact, its standard errors 0), else as it is. ``y``: the data,
+    or any vector of its norm (a streamed fit's factor's last column)."""
+    return 0.0 if rss <= exact_floor(y) else rss
 
 
 def _halving(points: list[np.ndarray]) -> bool:
@@ -368,5 +375,5 @@ def stationary(J: np.ndarray, rss: float, slope: np.ndarray, size_y: float) -> b
     if size == 0:
         return True
     cosines = np.abs(slope) / (np.sqrt(np.add.reduce(J * J, axis=0)) * size)
-    allowed = max(STATIONARY, ROUNDED * _EPS * size_y / size)
+    allowed = max(STATIONARY, RESIDUALS * size_y / size)
     return not np.fmax.reduce(cosines) > allowed  # NaN (a zero column) is no cosine (fmax skips it)
