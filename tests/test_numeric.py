@@ -341,3 +341,30 @@ def test_the_polish_allows_the_sum_of_squares_its_residuals_rounding(monkeypatch
     assert min(found(0), found(1)) >= 10.4
     monkeypatch.setattr(_minpack, "_rounding", lambda rss, size_y: _minpack.ROUNDING * rss)
     assert max(found(0), found(1)) < 9
+
+
+def test_a_polishing_step_within_an_ulp_of_every_parameter_is_not_taken(monkeypatch):
+    """MINPACK's answer on Misra1a from NIST's second start is already at the parameters' rounding:
+    the polish's Gauss-Newton step there is 8e-17 of them, under one ulp, so it is not evaluated
+    or recorded (it cost a Jacobian). The answer keeps its 11.1 digits, and agrees with the one
+    that takes the step to the last bits; a step above an ulp (Gauss-like's 8e-15) is taken."""
+    from gdlab.fitting import _minpack
+
+    sizes = []
+    size = _minpack._size
+    monkeypatch.setattr(_minpack, "_size", lambda step, u: sizes.append(size(step, u)) or sizes[-1])
+    problem = misra1a()
+    data = {"x": problem.x, "y": problem.y}
+    kept = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    assert len(sizes) == 1 and 0 < sizes[0] < np.finfo(float).eps
+    assert "Gauss-Newton" not in kept.trajectory.message and kept.trajectory.steps == 6
+    assert digits(kept.coef, list(problem.certified.values())) >= 11
+    monkeypatch.setattr(_minpack, "_EPS", 0.0)  # every step taken, as before
+    taken = fit(data, y="y", model=problem.formula, init=problem.starts[1])
+    assert "then 1 Gauss-Newton step" in taken.trajectory.message and taken.trajectory.steps == 7
+    np.testing.assert_allclose(kept.coef, taken.coef, rtol=4 * np.finfo(float).eps)
+    monkeypatch.setattr(_minpack, "_EPS", np.finfo(float).eps)
+    sizes.clear()
+    gauss = with_reference(gauss_like(), "gauss")
+    polished = fit({"x": gauss.x, "y": gauss.y}, y="y", model=gauss.formula, init=gauss.starts[1])
+    assert "then 3 Gauss-Newton steps" in polished.trajectory.message and 1e-15 < sizes[-1] < 1e-14

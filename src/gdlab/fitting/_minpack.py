@@ -283,10 +283,12 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
         if not all_finite(found):
             break
         size = _size(found, u)
+        if not size > _EPS:  # within an ulp of every parameter (or 0, or NaN): nothing to take
+            break
         moved = u - found
         r = record.residuals(moved)
         new = r @ r
-        if not (size <= last / 2 and new <= rss + _rounding(rss, record.size) and size > 0):
+        if not (size <= last / 2 and new <= rss + _rounding(rss, record.size)):
             break
         u, rss, last, taken = moved, new, size, taken + 1
         record.moved(u, r, new)
