@@ -449,7 +449,7 @@ def test_a_converged_formula_fits_run_is_recorded_when_first_read():
     assert isinstance(result.__dict__["_trajectory_kept"], Later)
     path = result.trajectory
     assert result.trajectory is path and not isinstance(result.__dict__["_trajectory_kept"], Later)
-    assert path.status.value == "converged" and path.message.startswith("converged at step 7")
+    assert path.status.value == "converged" and path.message.startswith("converged at step 6")
     np.testing.assert_array_equal(result.coef, path.flat_params()[-1])
     assert not path.loss.flags.writeable and not path.params["b1"].flags.writeable
     assert result.warnings == ()
@@ -481,16 +481,78 @@ def test_an_unknown_method_is_refused_alike_for_a_formula_and_a_linear_fit():
     assert "did you mean 'gauss-newton'?" in said[0] and ", lm, gauss-newton" in said[0]
 
 
-@pytest.mark.parametrize("how", [{"model": "a*exp(-b*x)", "init": {"a": 1.0, "b": 1.0}}, {"x": "x"}, {}])
-def test_new_rows_with_a_missing_value_are_refused_without_offering_dropna(how):
-    """predict reads every new row (it has no dropna): a missing value is refused in words that do
-    not send the user to an option it does not have, for a formula, a linear and a Wilkinson fit."""
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"model": "a*exp(-b*x)", "init": {"a": 1.0, "b": 1.0}},
+        {"x": "x"},
+        {"formula": "y ~ x + g"},
+        {"formula": "big ~ x", "family": "logistic"},
+        {"formula": "k ~ x + g", "family": "poisson"},
+    ],
+)
+def test_a_new_row_with_a_missing_value_predicts_nan_in_its_place(how, tmp_path):
+    """A new row with a missing value (NaN, None, pandas' NA, an empty cell of a CSV) in a column
+    the fit reads predicts NaN, in its place among the others (as R's predict with na.pass and
+    statsmodels): for a formula, a linear, a Wilkinson, a logistic fit and a GLM, plain and with
+    intervals; the complete rows predict what they predict alone. A column the fit does not read
+    may be missing anywhere."""
+    import pandas as pd
+
     x = np.linspace(0.1, 1.0, 10)
-    data = {"x": x, "y": 2 * np.exp(-x)}
-    result = fit(data, "y ~ x") if not how else fit(data, y="y", **how)
-    with pytest.raises(InputError, match="every row is read, so fill them or leave those rows out") as err:
-        result.predict({"x": [1.0, np.nan]})
-    assert "dropna" not in str(err.value)
+    g = np.array(list("abababbaba"), dtype=object)
+    data = {"x": x, "y": 2 * np.exp(-x) + 0.01 * np.sin(7 * x), "g": g, "big": (x > 0.45) ^ (x == 0.5),
+            "k": np.array([1, 0, 2, 1, 3, 2, 4, 3, 5, 6])}  # fmt: skip
+    data["big"] = np.array([0, 0, 1, 0, 1, 1, 0, 1, 1, 1])
+    formula = how.pop("formula", None)
+    result = fit(data, formula, **how) if formula else fit(data, y="y", **how)
+    whole = {"x": [0.3, 0.7, 0.9], "g": ["a", "b", "b"], "unread": [np.nan, 1.0, np.nan]}
+    alone = result.predict(whole)
+    gaps = [
+        {"x": [0.3, np.nan, 0.7, 0.9], "g": ["a", "a", "b", "b"]},
+        pd.DataFrame({"x": pd.array([0.3, pd.NA, 0.7, 0.9], dtype="Float64"), "g": ["a", "b", "b", "b"]}),
+        {"x": [0.3, 0.5, 0.7, 0.9], "g": ["a", None, "b", "b"]},
+    ]
+    csv = tmp_path / "new.csv"
+    csv.write_text("x,g\n0.3,a\n,b\n0.7,b\n0.9,b\n")
+    reads_g = "+ g" in (formula or "")
+    for new in [*gaps, str(csv)]:
+        if not reads_g and isinstance(new, dict) and not np.isnan(np.asarray(new["x"], float)).any():
+            continue  # g missing, not read: that row is complete
+        found = result.predict(new)
+        assert np.isnan(found[1]) and found.shape == (4,)
+        np.testing.assert_allclose(found[[0, 2, 3]], alone, rtol=1e-12)
+        frame = result.predict(new, interval="confidence")
+        assert list(frame.index) == [0, 1, 2, 3] and frame.iloc[1].isna().all()
+        np.testing.assert_allclose(frame["mean"].to_numpy()[[0, 2, 3]], alone, rtol=1e-12)
+        assert np.isfinite(frame.drop(index=1).to_numpy()).all()
+    every = result.predict({"x": [np.nan, np.nan], "g": ["a", "b"]}, interval="confidence")
+    assert every.shape == (2, 4) and every.isna().all().all()
+    assert np.isnan(result.predict({"x": [np.nan], "g": ["a"]})).all()
+    with pytest.raises(InputError, match="infinite value"):  # not missing but wrong: still refused
+        result.predict({"x": [0.3, np.inf], "g": ["a", "b"]})
+
+
+def test_a_prediction_outside_the_formulas_domain_is_said_in_a_warning():
+    """A formula not a finite number at a new row (a log of a negative number) predicts NaN there,
+    and says so in a warning naming how many rows, the first and its values (R warns "NaNs
+    produced"); rows with a missing value are not counted (they are NaN by choice), and a prediction
+    that is finite everywhere warns of nothing."""
+    import warnings
+
+    from gdlab.fitting._result import NotFiniteWarning
+
+    x = np.linspace(1.0, 5.0, 12)
+    result = fit({"x": x, "y": 3 * np.log(x) + 1}, y="y", model="a*log(x)+b", init={"a": 1.0, "b": 1.0})
+    with pytest.warns(NotFiniteWarning, match=r"^2 new rows predict NaN .*the first is row 2, where x=-2\)"):
+        found = result.predict({"x": [2.0, np.nan, -2.0, -1.0]})
+    np.testing.assert_allclose(found[0], 3 * np.log(2) + 1, rtol=1e-9)
+    assert np.isnan(found[1:]).all()
+    with pytest.warns(NotFiniteWarning, match=r"^a new row predicts NaN or an infinity \(row 0, where x=0\)"):
+        result.predict({"x": [0.0]}, interval="prediction")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result.predict({"x": [2.0, np.nan]})
 
 
 @pytest.mark.parametrize(
@@ -727,3 +789,22 @@ def test_a_formula_fits_dictionary_claims_no_closed_form_and_no_descent_it_has_n
     beside = fit(data, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1.0, "b2": 1.0}, method="gd").to_dict()
     assert beside["closed_form"] == pytest.approx(alone["coefficients"], rel=1e-12)
     assert beside["descent"] == beside["coefficients"]
+
+
+@pytest.mark.parametrize("method", ["lm", "gauss-newton"])
+@pytest.mark.parametrize("steps", [3, 5000])
+def test_a_formula_fits_sentence_gives_the_gradient_norm_its_trajectory_holds(method, steps):
+    """The gradient norm a formula fit's sentence gives, stopped at the step limit or converged, is
+    the norm of its trajectory's last gradient, in the parameters' own units (the steps are taken in
+    parameters scaled by their starts: a run stopped early said 204 where its gradient was 133)."""
+    import re
+
+    x = np.linspace(0.0, 5.0, 30)
+    data = {"x": x, "y": 3 * np.exp(-0.7 * x) + 0.5 + 0.01 * np.cos(5 * x)}
+    found = fit(
+        data, y="y", model="A*exp(-k*x)+c", init={"A": 100.0, "k": 0.01, "c": 0.0}, method=method, steps=steps
+    )
+    said = float(re.search(r"gradient norm ([0-9.e+-]+)", found.trajectory.message).group(1))
+    last = found.trajectory.flat_grad()[-1]
+    assert said == pytest.approx(float(np.linalg.norm(last)), rel=5e-3)
+    assert found.trajectory.message.startswith("stopped at the step limit" if steps == 3 else "converged")

@@ -71,6 +71,7 @@ _EXPORTS = {
     "Outcome": "gdlab._engine",
     "fit": "gdlab.fitting._fit",
     "Fit": "gdlab.fitting._result",
+    "NotFiniteWarning": "gdlab.fitting._result",
     "as_table": "gdlab._data",
     "Table": "gdlab._data",
     "lab": "gdlab.web._widget",
@@ -114,7 +115,7 @@ if TYPE_CHECKING:
     from gdlab.data import ClusterError, Source, open_source
     from gdlab.fitting._fit import fit
     from gdlab.fitting._linear import LinearStats, linear_stats
-    from gdlab.fitting._result import Fit
+    from gdlab.fitting._result import Fit, NotFiniteWarning
     from gdlab.render import (
         Animation,
         animate,

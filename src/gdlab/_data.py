@@ -50,6 +50,7 @@ __all__ = [
     "as_table",
     "batch_source",
     "column_names",
+    "complete_rows",
     "design_matrix",
     "infinite_value",
     "levels_in",
@@ -640,6 +641,56 @@ def _validated(read: _Read, dtype: np.dtype, dropna: bool | None) -> Table:
         del missing
         columns = {name: _kept(values, keep, read.owned) for name, values in columns.items()}
     return Table(columns, rows - dropped, dropped, source, dtype)
+
+
+def complete_rows(data: DataLike, columns: Sequence[str]) -> tuple[np.ndarray | None, DataLike]:
+    """New rows for a prediction: which of them have a missing value (NaN, an empty cell, ``None``,
+    pandas' ``NA``) in one of ``columns`` (``None`` where none has), and the rows to compute on:
+    ``data`` itself where none has, else its ``columns`` with each missing cell filled by the
+    column's value in the first complete row (so that every row computes, and any other error names
+    its own row). The caller sets the missing rows' predictions to NaN, as R's ``predict``
+    (``na.pass``) and statsmodels give them."""
+    texts: dict[str, dict[str, int]] = {name: {} for name in columns}  # a CSV's text cells, numbered
+
+    def numbered(name: str, cells: np.ndarray, start: int) -> np.ndarray:  # blank: NaN
+        seen = texts[name]
+        return np.array([math.nan if _blank(c) else seen.setdefault(str(c), len(seen)) for c in cells])
+
+    read = _raw_columns(data, tuple(columns), dict.fromkeys(columns, numbered))
+    arrays = {name: _array(f"column {name!r}", values) for name, values in read.columns.items()}
+    for name, seen in texts.items():
+        if seen:  # a CSV's text column: its cells again (NaN where blank)
+            cells = np.array([None, *seen], dtype=object)
+            codes = arrays[name]
+            arrays[name] = cells[np.where(np.isnan(codes), 0, codes + 1).astype(np.intp)]
+    if len({arr.shape for arr in arrays.values()}) != 1 or next(iter(arrays.values())).ndim != 1:
+        return None, data  # said by as_table, in its words
+    missing = None
+    for arr in arrays.values():
+        if arr.dtype.kind == "f":
+            gaps = np.isnan(arr)
+        elif arr.dtype.kind in "OUS":
+            gaps = np.fromiter(map(_blank, arr), bool, len(arr))
+        else:
+            continue
+        if gaps.any():
+            missing = gaps if missing is None else missing | gaps
+    if missing is None or missing.all():
+        return missing, data
+    first = int(np.argmin(missing))
+    filled = {}
+    for name, arr in arrays.items():
+        arr = arr.copy()
+        arr[missing] = arr[first]
+        filled[name] = arr
+    return missing, filled
+
+
+def _blank(cell: object) -> bool:
+    """Whether a cell of text or objects is missing, as :func:`_cell` reads it."""
+    if isinstance(cell, bytes | str):
+        return not cell.strip()
+    return cell is None or _is_na(cell)
 
 
 def _kept(values: np.ndarray, keep: np.ndarray, owned: bool) -> np.ndarray:

@@ -611,13 +611,14 @@ def _trajectory(problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: s
     parameters' own units with the sentence of its ending (``ending``: why a converged run
     stopped, by its own rule), built when first read where the run converged."""
     p = len(problem.params)
-    P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
+    L = R[:, p]
     if not math.isfinite(L[0]):
-        _check_start(problem, P[0])
+        _check_start(problem, R[0, :p])
+    P, G = R[:, :p] * problem.scale, R[:, p + 1 :] / problem.scale  # judged and said in own units
     facts = facts_from_rows(code, L, G, P, lr=None, tol=None, method=kind)
     judged = status(facts)
-    coef = P[-1] * problem.scale  # as the trajectory's last row
-    later = Later(functools.partial(_recorded, problem, R, k, code, kind, ending, facts, judged))
+    coef = P[-1]  # as the trajectory's last row
+    later = Later(functools.partial(_recorded, problem, P, L, G, k, code, kind, ending, facts, judged))
     if judged is Status.CONVERGED:
         return _Path(judged, coef, float(L[-1]), later)
     return _Path(judged, coef, float(L[-1]), later.compute())
@@ -625,7 +626,9 @@ def _trajectory(problem: _Problem, R: np.ndarray, k: int, code: Outcome, kind: s
 
 def _recorded(
     problem: _Problem,
-    R: np.ndarray,
+    P: np.ndarray,
+    L: np.ndarray,
+    G: np.ndarray,
     k: int,
     code: Outcome,
     kind: str,
@@ -633,9 +636,8 @@ def _recorded(
     facts: Facts,
     judged: Status,
 ) -> Trajectory:
-    """The Trajectory of the rows ``R`` judged ``judged`` from ``facts`` (see :func:`_trajectory`)."""
-    p = len(problem.params)
-    P, L, G = R[:, :p], R[:, p], R[:, p + 1 :]
+    """The Trajectory of the parameters ``P``, losses ``L`` and gradients ``G`` (in the parameters'
+    own units) judged ``judged`` from ``facts`` (see :func:`_trajectory`)."""
     if code is Outcome.NOT_FINITE and kind == "gauss-newton":
         message: str = Sentence(
             lambda s: (
@@ -647,9 +649,7 @@ def _recorded(
     elif code is not Outcome.CONVERGED:
         message = describe(facts)
     else:  # its own stop rule, not a tolerance on the gradient
-        last = G[-1] / problem.scale  # in the parameters' own units, as the trajectory's gradient
-        message = f"converged at step {k}: {ending}; gradient norm {math.sqrt(last @ last):.3g}"
-    P, G = P * problem.scale, G / problem.scale
+        message = f"converged at step {k}: {ending}; gradient norm {facts.grad_norms[1]:.3g}"
     return Trajectory(
         params={name: P[:, i] for i, name in enumerate(problem.params)},
         loss=L,

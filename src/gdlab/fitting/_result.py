@@ -16,7 +16,7 @@ import numpy as np
 
 from gdlab._categories import label
 from gdlab._checks import PYTHON, InputError, Sentence, Spelling, closest, spelled
-from gdlab._data import DataLike, Table, as_table
+from gdlab._data import DataLike, Table, as_table, complete_rows
 from gdlab._distributions import t_quantile
 from gdlab._json import plain
 from gdlab._ols import WARN_CONDITION, Columns
@@ -224,15 +224,45 @@ class Fit:
         A clustered fit's intervals take its tests' degrees of freedom, the clusters less one
         (statsmodels' ``get_prediction`` takes ``n - p`` there, unlike its own ``conf_int``).
 
+        A new row with a missing value (NaN, an empty cell, ``None``) in a column the fit reads
+        predicts NaN in its place, as R's ``predict`` (``na.pass``) and statsmodels give it; an
+        infinite value is refused. Where a complete row predicts NaN or an infinity (a formula
+        outside a function's domain there), a :class:`NotFiniteWarning` names the first such row.
+
         Example:
             >>> import gdlab
             >>> gdlab.fit("cafe", y="y", x="x").predict({"x": [20.0, 30.0]}).round(3).tolist()
             [54.259, 76.416]
         """
-        if interval is not None:
-            return self._interval(data, interval, alpha)
+        stats = None if interval is None else self._interval_stats(interval, alpha)
+        read = self._reads(data)
+        _check_new_rows(data, read)
+        missing, rows = complete_rows(data, read)
+        if missing is not None and missing.all():  # nothing to compute: every row predicts NaN
+            return np.full(len(missing), np.nan) if stats is None else _nan_frame(len(missing))
+        found = self._mean(rows) if stats is None else self._predicted(rows, str(interval), alpha, stats)
+        if missing is not None:  # NaN where a row has a missing value (computed on a filled one)
+            if isinstance(found, np.ndarray):
+                found = found.astype(np.result_type(found.dtype, np.float64))
+                found[missing] = np.nan
+            else:
+                found.loc[missing] = np.nan
+        _warn_not_finite(found, missing, rows, read)
+        return found
+
+    def _reads(self, data: DataLike) -> tuple[str, ...]:
+        """The columns of new rows that a prediction reads: a formula's data columns, a Wilkinson
+        formula's (or its design's, by name, where the rows hold them), or the regressors."""
         if self._predictor is not None:
-            _check_new_rows(data, tuple(self._predictor.columns))
+            return tuple(self._predictor.columns)
+        if self.terms is not None and not _holds(data, self.x):
+            formula = self.terms.formula
+            return tuple(c for c in formula.columns() if c not in formula.response.columns)
+        return tuple(self.x)
+
+    def _mean(self, data: DataLike) -> np.ndarray:
+        """The fitted values of new rows, every one of them complete."""
+        if self._predictor is not None:
             return np.asarray(self._predictor(data, self.coef))
         eta = self._rows(data).matvec(self.coef.astype(self.dtype))
         if self.family == "logistic":
@@ -248,7 +278,7 @@ class Fit:
             read = [c for c in self.terms.formula.columns() if c not in self.terms.formula.response.columns]
             _check_new_rows(data, read)
             levels = {c: v for c, v in self.terms.levels.items() if c in read}
-            rows = as_table(data, columns=read, categories=levels, dropna=None)  # every new row is read
+            rows = as_table(data, columns=read, categories=levels, dropna=None)  # complete rows (predict)
             made = self.terms.design(dict(rows.columns), rows.n)
             return Columns(
                 [None if self.intercept and j == 0 else v for j, v in enumerate(made)], rows.n, self.dtype
@@ -260,7 +290,8 @@ class Fit:
             table = as_table(data, columns=self.x, dtype=self.dtype, dropna=None)
         return Columns([None] * self.intercept + [table[c] for c in self.x], table.n, self.dtype)
 
-    def _interval(self, data: DataLike, interval: str, alpha: float) -> Any:
+    def _interval_stats(self, interval: str, alpha: float) -> Inference:
+        """The statistics an interval reads, once ``interval`` and ``alpha`` are checked."""
         if interval not in ("confidence", "prediction"):
             near = closest(str(interval), ("confidence", "prediction"))
             hint = f"did you mean {near!r}? " if near else ""
@@ -271,20 +302,33 @@ class Fit:
             )
         checked_alpha(alpha)
         stats = self._stats("interval")
+        if interval == "prediction" and self.model is None and not self._normal(stats):
+            raise InputError(
+                f"a prediction interval (for a new observation) is given for linear fits; a "
+                f"{self.family} fit's interval='confidence' is its mean's",
+                parameter="interval",
+            )
+        return stats
+
+    def _normal(self, stats: Inference) -> bool:
+        """Whether new observations scatter about the mean by the fit's sigma (a linear fit's)."""
+        return self.family in ("linear", "gaussian") and stats.sigma is not None
+
+    def _predicted(self, data: DataLike, interval: str, alpha: float, stats: Inference) -> Any:
+        """The interval frame of new rows, every one of them complete."""
         if self.model is not None:  # by the delta method: the formula's gradient in its parameters
-            _check_new_rows(data, tuple(self._predictor.columns))
             mean, G = self._predictor.gradients(data, stats.coef)  # the fit's (lm's, beside a descent)
             var = np.einsum("ij,jk,ik->i", G, stats.cov, G)
             return _interval_frame(mean, var, stats, interval, alpha)
-        if self.family not in ("linear", "gaussian") or stats.sigma is None:
-            return self._mean_interval(data, interval, alpha)
+        if not self._normal(stats):
+            return self._mean_interval(data, alpha, stats)
         design = self._rows(data)
         X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns])
         X = X.astype(np.float64)
         var = np.einsum("ij,jk,ik->i", X, stats.cov, X)
         return _interval_frame(X @ stats.coef, var, stats, interval, alpha)
 
-    def _mean_interval(self, data: DataLike, interval: str, alpha: float) -> Any:
+    def _mean_interval(self, data: DataLike, alpha: float, stats: Inference) -> Any:
         """A GLM's (or a logistic fit's) interval for the mean of new rows: the linear predictor's
         interval mapped through the inverse link (its ends stay inside the mean's range: a
         probability's within 0 and 1), the mean's standard error by the delta method; as
@@ -293,13 +337,6 @@ class Fit:
 
         from gdlab.fitting._glm_families import GLM_FAMILIES
 
-        if interval == "prediction":
-            raise InputError(
-                f"a prediction interval (for a new observation) is given for linear fits; a "
-                f"{self.family} fit's interval='confidence' is its mean's",
-                parameter="interval",
-            )
-        stats = self._stats("interval")
         family = GLM_FAMILIES["binomial" if self.family == "logistic" else self.family]
         design = self._rows(data)
         X = np.column_stack([np.ones(design.n) if c is None else c for c in design.columns]).astype(
@@ -602,6 +639,53 @@ def _interval_frame(mean: np.ndarray, var: np.ndarray, stats: Inference, interva
     se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
     q = t_quantile(1 - alpha / 2, stats.df_inference)
     return pd.DataFrame({"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se})
+
+
+def _nan_frame(n: int) -> Any:
+    """An interval frame of ``n`` rows that all predict NaN (each has a missing value)."""
+    import pandas as pd
+
+    return pd.DataFrame(np.full((n, 4), np.nan), columns=["mean", "se", "lower", "upper"])
+
+
+class NotFiniteWarning(UserWarning):
+    """A prediction that is not a finite number: the formula is outside a function's domain at a
+    new row (a log or a square root of a negative number, a division by 0), or too large."""
+
+
+def _warn_not_finite(found: Any, missing: np.ndarray | None, rows: DataLike, read: Sequence[str]) -> None:
+    """Warn (:class:`NotFiniteWarning`) where a complete new row predicts NaN or an infinity, naming
+    how many and the first (its row among those given, and its values), as R warns "NaNs produced"."""
+    values = np.asarray(found["mean"] if not isinstance(found, np.ndarray) else found)
+    bad = ~np.isfinite(values)
+    if not isinstance(found, np.ndarray):
+        bad |= ~np.isfinite(np.asarray(found["se"]))
+    if missing is not None:
+        bad &= ~missing  # NaN by choice there
+    if not bad.any():
+        return
+    import warnings
+
+    row = at = int(np.argmax(bad))
+    shown = ""
+    if _names_of(rows) is not None:
+        cells = ", ".join(f"{c}={_cell_text(np.asarray(rows[c])[at])}" for c in read)  # type: ignore[index]
+        shown = f", where {cells}"
+    many = int(bad.sum())
+    which = f"{many} new rows predict" if many > 1 else "a new row predicts"
+    warnings.warn(
+        f"{which} NaN or an infinity ({'the first is ' * (many > 1)}row {row}{shown}): the fitted model "
+        "is not a finite number there (a function outside its domain, such as the log or square root "
+        "of a negative number or a division by 0, or a value too large)",
+        NotFiniteWarning,
+        stacklevel=3,
+    )
+
+
+def _cell_text(value: Any) -> str:
+    """A new row's value as a warning shows it (``-2``, ``'b'``)."""
+    value = value.item() if isinstance(value, np.generic) else value
+    return f"{value:g}" if isinstance(value, float) else repr(value)
 
 
 def _check_new_rows(data: DataLike, columns: Sequence[str]) -> None:
