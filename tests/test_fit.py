@@ -544,3 +544,60 @@ def test_a_streamed_linear_fit_says_it_is_exact_as_one_in_memory_does(tmp_path):
     for found in (memory, streamed):
         assert found.stats.rss == 0 and np.all(found.stats.se == 0)
     assert streamed.warnings == memory.warnings and "the fit is exact" in streamed.warnings[-1]
+
+
+@pytest.mark.parametrize("value", [5.0, 0.1, 1 / 3])
+def test_a_constant_response_is_said_alike_in_memory_and_streamed_and_only_beside_an_intercept(
+    tmp_path, value
+):
+    """A response of one value has nothing to explain beside an intercept: a fit of rows in memory
+    and one streamed from Parquet both say so, naming the value (the streamed factor holds its
+    spread as rounding, not 0: it used to say the fit was exact instead). Without an intercept the
+    response is explained by x with residuals: no note, and standard errors as statsmodels' (the
+    fit in memory used to say they were 0)."""
+    import pandas as pd
+    import statsmodels.api as sm
+
+    x = np.linspace(0.0, 4.0, 40)
+    path = tmp_path / "constant.parquet"
+    pd.DataFrame({"x": x, "y": np.full(40, value)}).to_parquet(path)
+    said = f"'y' is constant ({value:g} in every row): there is nothing to explain"
+    for stream in (False, True):
+        found = fit(path, y="y", x="x", stream=stream)
+        assert said in found.warnings[-1] and np.all(found.stats.se == 0)
+        through = fit(path, y="y", x="x", intercept=False, stream=stream)
+        assert not any("constant" in w or "exact" in w for w in through.warnings)
+        ours = sm.OLS(np.full(40, value), x).fit()
+        np.testing.assert_allclose(through.stats.se, ours.bse, rtol=1e-9)
+
+
+@pytest.mark.parametrize("value", [3.0, 0.1, 1 / 3, 0.0])
+def test_a_regressor_of_one_value_is_refused_alike_in_memory_and_streamed(tmp_path, value):
+    """One rule for a regressor of one value in every row (``_settings.check_design``): beside an
+    intercept it is refused, naming its value, and without one a column of 0 is refused, in the
+    same words whether the rows are in memory or streamed. The streamed fit used to test its
+    spread for an exact 0, which rounding in the merged factor never gives: it fitted, rank-deficient."""
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "design.parquet"
+    pd.DataFrame({"x": rng.normal(size=200), "z": np.full(200, value), "y": rng.normal(size=200)}).to_parquet(
+        path
+    )
+    said = []
+    for stream in (False, True):
+        with pytest.raises(InputError) as refused:
+            fit(path, y="y", x="x,z", stream=stream)
+        said.append(str(refused.value))
+    assert (
+        said[0]
+        == said[1]
+        == (
+            f"column 'z' is constant ({value:g} in every row): beside the intercept it has nothing to "
+            "explain; drop it from x, or fit intercept=False"
+        )
+    )
+    if value == 0:
+        for stream in (False, True):
+            with pytest.raises(InputError, match="column 'z' is 0 in every row: it has no coefficient"):
+                fit(path, y="y", x="x,z", intercept=False, stream=stream)

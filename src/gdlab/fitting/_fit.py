@@ -32,7 +32,6 @@ from gdlab._data import DataLike, NamesLike, design_matrix
 from gdlab._methods import Method
 from gdlab._ols import Columns
 from gdlab._precision import resolve_dtype
-from gdlab._text import count
 from gdlab._types import DTypeLike
 from gdlab.data import Where, find_levels, open_source, where
 from gdlab.fitting._result import Fit
@@ -41,6 +40,7 @@ from gdlab.fitting._settings import (
     METHODS,
     FitMethod,
     Settings,
+    check_design,
     family_name,
     fit_method,
     method_name,
@@ -610,15 +610,12 @@ def _linear(
     closed = np.asarray(solved.coef, dtype=np.float64)
     stats = _inference.linear(solved, design, target.astype(np.float64, copy=False), intercept)
     notes = solved.messages()
-    exact = _inference.exact_note(stats.rss, stats.df_resid)
-    if target.min() == target.max():
-        notes = (
-            *notes,
-            f"{response!r} is constant ({target[0]:g} in every row): there is nothing to explain, so "
-            "the standard errors are 0 and t, p and R² are undefined",
-        )
-    elif exact is not None:
-        notes = (*notes, exact)
+    y = target.astype(np.float64, copy=False)
+    mean = float(y.mean())
+    constant = _inference.constant_value(float((y - mean) @ (y - mean)), mean, y) if intercept else None
+    note = _inference.linear_note(stats.rss, stats.df_resid, response, constant)
+    if note is not None:
+        notes = (*notes, note)
     result = Fit(
         y=response,
         names=coefficients,
@@ -643,28 +640,11 @@ def _linear(
 def _check_design(
     table: Any, regressors: tuple[str, ...], coefficients: tuple[str, ...], intercept: bool
 ) -> None:
-    """Refuse fewer rows than coefficients, and a constant regressor (beside an intercept) or a
-    regressor that is 0 in every row (without one), a column at a time."""
-    n, p = table.n, len(coefficients)
-    if n < p:
-        raise InputError(
-            f"{count(n, 'row')} but {p} coefficients ({', '.join(coefficients)}): "
-            f"a fit needs at least as many rows as coefficients"
-        )
+    """Refuse fewer rows than coefficients, and a regressor of one value in every row
+    (:func:`gdlab.fitting._settings.check_design`, the streamed fit's rule)."""
+    constants = {}
     for name in regressors:
         column = table[name]
-        if column.min() != column.max():
-            continue
-        if intercept:
-            constant = f"column {name!r} is constant ({column[0]:g} in every row)"
-            raise InputError(
-                lambda s: (  # raised at once, so the loop's names cannot change under it
-                    f"{constant}: beside the intercept it has nothing to explain; drop it from "  # noqa: B023
-                    f"{s.name('x')}, or fit {s.setting('intercept', False)}"
-                ),
-                parameter="x",
-            )
-        if column[0] == 0:
-            raise InputError(
-                f"column {name!r} is 0 in every row: it has no coefficient to fit; drop it from x"
-            )
+        if column.min() == column.max():
+            constants[name] = float(column[0])
+    check_design(table.n, coefficients, intercept, constants)

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from gdlab._checks import InputError
 from gdlab._distributions import chi2_sf, f_sf, t_quantile, two_sided
 from gdlab._ols import Columns, LeastSquares
-from gdlab.fitting._minpack import exact_rss
+from gdlab.fitting._minpack import exact_floor, exact_rss
 
 __all__ = [
     "LEGEND",
@@ -193,6 +194,33 @@ SINGULAR = (
     "there, or some cannot be told apart from the others (as a*exp(b+x)); fix one of them, write "
     "the formula with fewer, or start elsewhere"
 )
+
+
+def linear_note(rss: float, df_resid: float, response: str, constant: float | None) -> str | None:
+    """What a linear fit says where its residuals have no variation, for fits of rows in memory and
+    streamed alike: that its response is constant beside an intercept (``constant``, its value, from
+    :func:`constant_value`; there is nothing to explain), or else :func:`exact_note`.
+
+    Example:
+        >>> linear_note(0.0, 8, "y", 5.0)[:33]
+        "'y' is constant (5 in every row):"
+        >>> linear_note(2.5, 8, "y", None) is None
+        True
+    """
+    if constant is not None:
+        return (
+            f"{response!r} is constant ({constant:g} in every row): there is nothing to explain, so "
+            "the standard errors are 0 and t, p and R² are undefined"
+        )
+    return exact_note(rss, df_resid)
+
+
+def constant_value(centred: float, mean: float, y: Any) -> float | None:
+    """The response's value where it is constant to its rounding (its sum of squares about its mean,
+    ``centred``, within :func:`gdlab.fitting._minpack.exact_floor` of ``y``: the data, or any vector
+    of its norm), else ``None``: a streamed fit's merged factor holds a constant response's spread
+    as rounding, not as 0."""
+    return mean if centred <= exact_floor(y) else None
 
 
 def exact_note(rss: float, df_resid: float) -> str | None:

@@ -178,18 +178,24 @@ def _in_memory(data: Any) -> bool:
 
 
 def _check_columns(stats: LinearStats) -> None:
-    if stats.n < stats.p:
-        raise InputError(
-            f"{stats.n:,} rows but {stats.p} coefficients: a fit needs at least as many rows as coefficients"
-        )
-    spreads = stats.spreads()
-    for name, s in zip(stats.names[int(stats.intercept) :], spreads, strict=True):
-        if s == 0:
-            raise InputError(
-                f"column {name!r} is constant: beside the intercept it has nothing to explain; drop it from x"
-                if stats.intercept
-                else f"column {name!r} is 0 in every row: it has no coefficient to fit; drop it from x"
-            )
+    """Refuse fewer rows than coefficients, and a regressor of one value in every row, as a fit of
+    rows in memory does (:func:`gdlab.fitting._settings.check_design`): a column whose spread
+    about its mean (or, without an intercept, whose size) is within its rounding in the factor."""
+    from gdlab.fitting._inference import constant_value
+    from gdlab.fitting._settings import check_design
+
+    start, R = int(stats.intercept), stats.R
+    constants = {}
+    for j, name in enumerate(stats.names[start:], start):
+        column = R[: j + 1, j]  # the column's norm is its values'
+        if stats.intercept:  # its mean R[0, j] / R[0, 0], its spread about it the rest
+            mean = float(R[0, j] / R[0, 0]) + 0.0  # (-0.0 is 0)
+            value = constant_value(float(column[1:] @ column[1:]), mean, column)
+        else:
+            value = 0.0 if not column.any() else None
+        if value is not None:
+            constants[name] = value
+    check_design(stats.n, stats.names, stats.intercept, constants)
 
 
 def linear_fit(
@@ -209,7 +215,7 @@ def linear_fit(
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
     """
-    from gdlab.fitting._inference import exact_note
+    from gdlab.fitting._inference import constant_value, linear_note
     from gdlab.fitting._result import Fit
     from gdlab.fitting._settings import method_name
 
@@ -217,8 +223,11 @@ def linear_fit(
     solved = stats.solve(rcond)
     closed = np.asarray(solved.coef, dtype=np.float64)
     inference = _linear_inference(stats, solved) if solved.full_rank else None
-    # as a fit of rows in memory says it (a constant response aside)
-    exact = None if inference is None or not stats.tss > 0 else exact_note(inference.rss, inference.df_resid)
+    # as a fit of rows in memory says it; with an intercept, R[0] / R[0, 0] holds the means
+    constant = None
+    if stats.intercept:
+        constant = constant_value(stats.tss, float(stats.R[0, -1] / stats.R[0, 0]) + 0.0, stats.R[:, -1])
+    exact = None if inference is None else linear_note(inference.rss, inference.df_resid, stats.y, constant)
     result = Fit(
         y=stats.y,
         names=stats.names,

@@ -16,6 +16,7 @@ from gdlab import _checks
 from gdlab._checks import InputError, Sentence, unknown
 from gdlab._data import NamesLike, names
 from gdlab._methods import Method, fit_methods, least_squares_methods, resolve_method
+from gdlab._text import count
 from gdlab._trajectory import Status, Trajectory
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "FitMethod",
     "Scaling",
     "Settings",
+    "check_design",
     "curvature",
     "family_name",
     "fit_method",
@@ -188,6 +190,40 @@ class Scaling:
         slopes = z[..., 1:] / self.scale
         first = z[..., :1] - (slopes @ self.mean)[..., None]
         return np.concatenate([first, slopes], axis=-1)
+
+
+def check_design(n: int, coefficients: tuple[str, ...], intercept: bool, constants: dict[str, float]) -> None:
+    """Refuse a linear design with fewer rows than coefficients, or with a regressor of one value
+    in every row (``constants``: each such regressor's value, in the design's order): beside an
+    intercept it has nothing to explain, and without one a column of 0 has no coefficient. One
+    rule for rows in memory (a column's values all equal) and streamed (a merged factor's column
+    whose spread is within its rounding).
+
+    Example:
+        >>> check_design(10, ("intercept", "x", "z"), True, {"z": 3.0})
+        Traceback (most recent call last):
+        ...
+        gdlab._checks.InputError: column 'z' is constant (3 in every row): beside the intercept it ...
+    """
+    if n < len(coefficients):
+        raise InputError(
+            f"{count(n, 'row')} but {len(coefficients)} coefficients ({', '.join(coefficients)}): "
+            "a fit needs at least as many rows as coefficients"
+        )
+    for name, value in constants.items():
+        if intercept:
+            constant = f"column {name!r} is constant ({value:g} in every row)"
+            raise InputError(
+                lambda s: (
+                    f"{constant}: beside the intercept it has nothing to explain; drop it from "  # noqa: B023
+                    f"{s.name('x')}, or fit {s.setting('intercept', False)}"
+                ),
+                parameter="x",
+            )
+        if value == 0:
+            raise InputError(
+                f"column {name!r} is 0 in every row: it has no coefficient to fit; drop it from x"
+            )
 
 
 def eigenvalues(Z: np.ndarray, factor: float = 2.0) -> np.ndarray:
