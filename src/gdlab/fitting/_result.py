@@ -669,7 +669,7 @@ def _warn_not_finite(found: Any, missing: np.ndarray | None, rows: DataLike, rea
     row = at = int(np.argmax(bad))
     shown = ""
     if _names_of(rows) is not None:
-        cells = ", ".join(f"{c}={_cell_text(np.asarray(rows[c])[at])}" for c in read)  # type: ignore[index]
+        cells = ", ".join(f"{c}={_cell_text(np.asarray(rows[c])[at])}" for c in read)
         shown = f", where {cells}"
     many = int(bad.sum())
     which = f"{many} new rows predict" if many > 1 else "a new row predicts"
