@@ -546,7 +546,7 @@ def test_a_streamed_linear_fit_says_it_is_exact_as_one_in_memory_does(tmp_path):
     assert streamed.warnings == memory.warnings and "the fit is exact" in streamed.warnings[-1]
 
 
-@pytest.mark.parametrize("value", [5.0, 0.1, 1 / 3])
+@pytest.mark.parametrize("value", [5.0, 0.1, 1 / 3, -3.3, 1e8 + 0.1])
 def test_a_constant_response_is_said_alike_in_memory_and_streamed_and_only_beside_an_intercept(
     tmp_path, value
 ):
@@ -561,10 +561,11 @@ def test_a_constant_response_is_said_alike_in_memory_and_streamed_and_only_besid
     x = np.linspace(0.0, 4.0, 40)
     path = tmp_path / "constant.parquet"
     pd.DataFrame({"x": x, "y": np.full(40, value)}).to_parquet(path)
-    said = f"'y' is constant ({value:g} in every row): there is nothing to explain"
+    said = f"'y' is constant ({value:.10g} in every row): there is nothing to explain"
     for stream in (False, True):
         found = fit(path, y="y", x="x", stream=stream)
         assert said in found.warnings[-1] and np.all(found.stats.se == 0)
+        assert np.isnan(found.stats.r2) and np.isnan(found.stats.adj_r2)  # R's 0/0
         through = fit(path, y="y", x="x", intercept=False, stream=stream)
         assert not any("constant" in w or "exact" in w for w in through.warnings)
         ours = sm.OLS(np.full(40, value), x).fit()
@@ -593,7 +594,7 @@ def test_a_regressor_of_one_value_is_refused_alike_in_memory_and_streamed(tmp_pa
         said[0]
         == said[1]
         == (
-            f"column 'z' is constant ({value:g} in every row): beside the intercept it has nothing to "
+            f"column 'z' is constant ({value:.10g} in every row): beside the intercept it has nothing to "
             "explain; drop it from x, or fit intercept=False"
         )
     )
@@ -601,3 +602,42 @@ def test_a_regressor_of_one_value_is_refused_alike_in_memory_and_streamed(tmp_pa
         for stream in (False, True):
             with pytest.raises(InputError, match="column 'z' is 0 in every row: it has no coefficient"):
                 fit(path, y="y", x="x,z", intercept=False, stream=stream)
+
+
+@pytest.mark.parametrize("noise", [1e-14, 3e-14, 1e-13])
+def test_a_nearly_constant_regressor_is_judged_alike_in_memory_and_streamed(tmp_path, noise):
+    """A regressor of 3 with noise at its rounding (1e-14) is constant to both fits, and refused;
+    with noise a few times larger it is dependent on the intercept to both, at the same cut-off
+    (``n eps``, the streamed fit's factor standing for its rows): the streamed fit used ``p eps``
+    and fitted it full rank, with an intercept of 6e12 and p-values."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    path = tmp_path / "near.parquet"
+    c = 3 + noise * rng.normal(size=200)
+    pd.DataFrame({"x": x, "c": c, "y": 1 + 2 * x + rng.normal(size=200)}).to_parquet(path)
+    if noise == 1e-14:
+        for stream in (False, True):
+            with pytest.raises(InputError, match="column 'c' is constant"):
+                fit(path, y="y", x="x,c", stream=stream)
+        return
+    memory, streamed = (fit(path, y="y", x="x,c", stream=stream) for stream in (False, True))
+    assert memory.warnings == streamed.warnings
+    assert memory.warnings[0].startswith("X has rank 2 < 3 columns (pivots below rcond=4.44e-14")
+
+
+@pytest.mark.parametrize("formula", [True, False])
+@pytest.mark.parametrize("groups", [np.arange(20) % 4, ["g"], "", 3])
+def test_groups_that_are_not_a_column_name_are_refused_in_words(formula, groups):
+    """``groups=`` names a column of cluster labels; given the labels themselves (an array, as
+    statsmodels' ``cov_kwds`` takes them), a list or an empty name, it is refused saying how to give
+    them, with a formula or x= alike (an array raised NumPy's "truth value of an array is
+    ambiguous", a list "unhashable type")."""
+    x = np.linspace(0.0, 1.0, 20)
+    data = {"x": x, "y": 2 * x + np.sin(9 * x), "g": np.arange(20) % 4}
+    with pytest.raises(InputError, match="groups names the column of cluster labels, as groups='firm'"):
+        if formula:
+            fit(data, "y ~ x", cov="cluster", groups=groups)
+        else:
+            fit(data, y="y", x="x", cov="cluster", groups=groups)

@@ -491,7 +491,13 @@ def _condition(R: np.ndarray, p: int) -> float:
 
 
 def least_squares(
-    X: object, y: object, *, rcond: float | None = None, dtype: DTypeLike = None, refine: bool = True
+    X: object,
+    y: object,
+    *,
+    rcond: float | None = None,
+    dtype: DTypeLike = None,
+    refine: bool = True,
+    rows: int | None = None,
 ) -> LeastSquares:
     """Solve ``min |y - X b|`` by scaled, pivoted Householder QR with refinement (see the module notes).
 
@@ -503,6 +509,9 @@ def least_squares(
         dtype: the floating type (default float64).
         refine: refine the solution where the rule below says so; ``False`` for a caller that
             reads only the factor (a covariance, a condition number), not the solution.
+        rows: the rows of the data ``X`` stands for, where it is their triangular factor (a
+            streamed fit's, an IRLS step's): the default ``rcond`` counts them, so that a fit
+            from the factor finds the rank a fit of the rows themselves finds.
 
     Returns:
         A :class:`LeastSquares`; nothing is warned here (see :meth:`LeastSquares.messages`).
@@ -510,7 +519,7 @@ def least_squares(
     dt = resolve_dtype(dtype)
     design, target = _as_design(X, y, dt)
     p = design.p
-    cut = _rcond(rcond, (design.n, p), dt)
+    cut = _rcond(rcond, (design.n if rows is None else rows, p), dt)
     qty, R, perm, scale = _factor(design, target)
     assert qty is not None  # solving: Q'y is made
     rank = _rank(R, cut)

@@ -35,7 +35,7 @@ from gdlab._precision import resolve_dtype
 from gdlab._types import DTypeLike
 from gdlab.data import Where, find_levels, open_source, where
 from gdlab.fitting._result import Fit
-from gdlab.fitting._robust import LOGISTIC_COV_TYPES, Robust, cov_type
+from gdlab.fitting._robust import LOGISTIC_COV_TYPES, Robust, check_groups, cov_type
 from gdlab.fitting._settings import (
     METHODS,
     FitMethod,
@@ -194,6 +194,7 @@ def fit(
         >>> list(gdlab.fit(shops, "sales ~ temp + C(shop)").coefficients)
         ['Intercept', 'C(shop)[T.b]', 'C(shop)[T.c]', 'temp']
     """
+    check_groups(groups)  # before a formula's columns are gathered with it
     if formula is not None:
         return _fit_formula(data, formula, locals())
     if isinstance(model, str) and "~" in model:  # "y ~ a*exp(-k*t)": the response goes to y=
@@ -642,9 +643,21 @@ def _check_design(
 ) -> None:
     """Refuse fewer rows than coefficients, and a regressor of one value in every row
     (:func:`gdlab.fitting._settings.check_design`, the streamed fit's rule)."""
-    constants = {}
+    from gdlab.fitting._inference import constant_value
+    from gdlab.fitting._minpack import RESIDUALS
+
+    constants: dict[str, float] = {}
     for name in regressors:
         column = table[name]
-        if column.min() == column.max():
-            constants[name] = float(column[0])
+        low, high = float(column.min()), float(column.max())
+        if low == high:
+            constants[name] = low
+        elif intercept and (high - low) ** 2 <= 2 * RESIDUALS**2 * table.n * max(low * low, high * high):
+            # its spread may be within its rounding (its sum of squares about its mean is at least
+            # half the square of its range): as a streamed fit judges it, from the sums themselves
+            values = np.asarray(column, dtype=np.float64)
+            mean = float(values.mean())
+            value = constant_value(float((values - mean) @ (values - mean)), mean, values)
+            if value is not None:
+                constants[name] = value
     check_design(table.n, coefficients, intercept, constants)

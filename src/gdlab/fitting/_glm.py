@@ -271,7 +271,7 @@ def _pass_step(source: Any, model: Model) -> Callable[[np.ndarray | None], tuple
                 f"{found[4]:,} rows but {p} coefficients: a fit needs at least as many rows as coefficients"
             )
         R = found[0]
-        return least_squares(R[:-1, :-1], R[:-1, -1]), found
+        return least_squares(R[:-1, :-1], R[:-1, -1], rows=found[4]), found
 
     return step
 

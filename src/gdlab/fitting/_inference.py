@@ -209,7 +209,7 @@ def linear_note(rss: float, df_resid: float, response: str, constant: float | No
     """
     if constant is not None:
         return (
-            f"{response!r} is constant ({constant:g} in every row): there is nothing to explain, so "
+            f"{response!r} is constant ({constant:.10g} in every row): there is nothing to explain, so "
             "the standard errors are 0 and t, p and R² are undefined"
         )
     return exact_note(rss, df_resid)
@@ -289,12 +289,15 @@ def least_squares(
     tss: float,
     intercept: bool,
     condition: float,
+    floor: float = 0.0,
 ) -> Inference:
     """Inference for a linear least-squares fit from ``(X'X)^-1`` (``unscaled``), the residual
-    and total sums of squares (full rank: otherwise standard errors are NaN)."""
+    and total sums of squares (full rank: otherwise standard errors are NaN). R² is undefined
+    (NaN, as R's 0/0) where the total sum of squares is within ``floor``, the response's rounding
+    (:func:`gdlab.fitting._minpack.exact_floor`): a constant response (:func:`constant_value`)."""
     p = len(coef)
     df = n - rank
-    r2 = 1 - rss / tss if tss > 0 else float("nan")
+    r2 = 1 - rss / tss if tss > floor else float("nan")
     s2 = rss / df if df > 0 else float("nan")
     cov = s2 * unscaled
     se = np.sqrt(np.diag(cov))
@@ -338,8 +341,9 @@ def linear(solve: LeastSquares, design: Columns, y: np.ndarray, intercept: bool)
     rss = exact_rss(float(residual @ residual), y)  # 0 within the data's rounding, as a formula's
     centred = y - y.mean() if intercept else y
     unscaled = solve.unscaled_inverse() if solve.full_rank else np.full((p, p), np.nan)
+    tss = float(centred @ centred)
     return least_squares(
-        coef, unscaled, solve.rank, design.n, rss, float(centred @ centred), intercept, solve.condition
+        coef, unscaled, solve.rank, design.n, rss, tss, intercept, solve.condition, exact_floor(y)
     )
 
 

@@ -96,7 +96,7 @@ class LinearStats:
         """The closed form, by gdlab's scaled pivoted QR on ``R``'s top block (a ``LeastSquares``)."""
         from gdlab._ols import least_squares
 
-        return least_squares(self.R[:-1, :-1], self.R[:-1, -1], rcond=rcond)
+        return least_squares(self.R[:-1, :-1], self.R[:-1, -1], rcond=rcond, rows=self.n)
 
     def rss(self, coef: np.ndarray) -> float:
         """The residual sum of squares of ``coef``: ``|R11 b - r12|² + R[-1,-1]²``."""
@@ -252,7 +252,7 @@ def linear_fit(
 
 def _linear_inference(stats: LinearStats, solved: Any) -> Any:
     from gdlab.fitting._inference import least_squares
-    from gdlab.fitting._minpack import exact_rss
+    from gdlab.fitting._minpack import exact_floor, exact_rss
 
     coef = solved.coef.astype(np.float64)
     return least_squares(
@@ -264,6 +264,7 @@ def _linear_inference(stats: LinearStats, solved: Any) -> Any:
         stats.tss,
         stats.intercept,
         solved.condition,
+        exact_floor(stats.R[:, -1]),
     )
 
 

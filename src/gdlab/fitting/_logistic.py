@@ -219,7 +219,7 @@ def _pass_step(source: Any, x: tuple[str, ...], y: str, intercept: bool) -> Call
             raise InputError(
                 f"column {y!r} is {ysum / n:g} in every row: a logistic model needs both 0s and 1s"
             )
-        return least_squares(R[:-1, :-1], R[:-1, -1]), (deviance, -score, ysum, n)
+        return least_squares(R[:-1, :-1], R[:-1, -1], rows=n), (deviance, -score, ysum, n)
 
     return step
 

@@ -28,6 +28,7 @@ __all__ = [
     "LOGISTIC_COV_TYPES",
     "Model",
     "Robust",
+    "check_groups",
     "cov_type",
     "robust_covariance",
     "white",
@@ -78,11 +79,27 @@ class Model(NamedTuple):
     glm: Any = None
 
 
+def check_groups(groups: object) -> None:
+    """Refuse ``groups`` that is not the name of a column (an array of labels, an empty name),
+    saying how to give the labels: checked before anything reads the data."""
+    if groups is not None and not (isinstance(groups, str) and groups.strip()):
+        given = "an empty name" if isinstance(groups, str) else f"{type(groups).__name__} values"
+        raise InputError(
+            lambda s: (
+                f"{s.name('groups')} names the column of cluster labels, as "
+                f"{s.setting('groups', 'firm', quoted=True)}; it was given {given}: add the labels to the "
+                "data as a column (one per row) and name that column"
+            ),
+            parameter="groups",
+        )
+
+
 def cov_type(name: object, groups: str | None) -> str:
     """The covariance named by ``name`` (any case), checked against ``groups``."""
     found = _BY_LOWER.get(name.lower()) if isinstance(name, str) else None
     if found is None:
         raise unknown("cov", name, COV_TYPES)
+    check_groups(groups)
     if found == "cluster" and groups is None:
         raise InputError(
             lambda s: (

@@ -212,7 +212,7 @@ def check_design(n: int, coefficients: tuple[str, ...], intercept: bool, constan
         )
     for name, value in constants.items():
         if intercept:
-            constant = f"column {name!r} is constant ({value:g} in every row)"
+            constant = f"column {name!r} is constant ({value:.10g} in every row)"
             raise InputError(
                 lambda s: (
                     f"{constant}: beside the intercept it has nothing to explain; drop it from "  # noqa: B023
