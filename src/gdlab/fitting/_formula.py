@@ -182,10 +182,11 @@ def _recorded_run(
         dynamic, static = eqx.partition(state, eqx.is_array)
         done, result = solver.terminate(fn, u0, args, {}, state, tags)
         u, k, ok = u0, jnp.zeros((), jnp.int32), result == optx.RESULTS.successful
+        primed = jnp.zeros((), bool)
     else:  # the solver's static parts (what is not an array) are those of any start; its arrays,
         # unused, are compiled away
         static = eqx.partition(solver.init(fn, u0, args, {}, f_struct, None, tags), eqx.is_array)[1]
-        u, k, dynamic, done, ok = resume
+        u, k, dynamic, done, ok, primed = resume
     value, grad = jax.value_and_grad(lambda v: jnp.sum(residuals(v, args) ** 2))(u)
     rows = jnp.zeros((size, 2 * u.shape[0] + 1), u.dtype).at[0].set(jnp.concatenate([u, value[None], grad]))
     first, stop = k, jnp.minimum(limit, k + size - 1)
@@ -193,24 +194,36 @@ def _recorded_run(
     floor = _minpack.exact_floor(args[0])
 
     def more(carry):
-        _, k, _, done, ok, _ = carry
+        _, k, _, done, ok, _, _ = carry
         return jnp.invert(done) & ok & (k < stop)
 
     def step(carry):
-        u, k, dynamic, _, _, rows = carry
+        u, k, dynamic, _, _, primed, rows = carry
         state = eqx.combine(static, dynamic)
         new_u, new_state, _ = solver.step(fn, u, args, {}, state, tags)
         done, result = solver.terminate(fn, u, args, {}, new_state, tags)
         ok = (result == optx.RESULTS.successful) & jnp.all(jnp.isfinite(new_u))
         r = new_state.f_info.residual  # at new_u, the last accepted point, with its Jacobian
-        done = done | (r @ r <= floor)  # exact: the steps after are the rounding's (Gauss-Newton's never end)
+        rss = r @ r
+        # optimistix's own stop asks each residual to settle relative to itself, which a residual near
+        # 0 never does (Gauss-Newton bounced within the rounding for all its steps): the run also
+        # ends where a step changes the parameters and the sum of squares by RTOL of them or less
+        before = jax.lax.dynamic_index_in_dim(rows, k - first, keepdims=False)[u.shape[0]]
+        change = jnp.max(jnp.abs(new_u - u))
+        settled = primed & (change > 0) & (change <= RTOL * jnp.max(jnp.abs(u)))
+        settled = settled & (jnp.abs(rss - before) <= RTOL * before)
+        done = done | settled | (rss <= floor)  # exact: the steps after are the rounding's
         g = 2 * new_state.f_info.jac.transpose().mv(r)
-        row = jnp.concatenate([new_u, (r @ r)[None], g])
+        row = jnp.concatenate([new_u, rss[None], g])
         rows = jax.lax.dynamic_update_slice(rows, row[None], (k - first + 1, jnp.zeros((), k.dtype)))
-        return new_u, k + 1, eqx.partition(new_state, eqx.is_array)[0], done, ok, rows
+        # the solver's first step only evaluates the start and proposes a move from it (it returns the
+        # start): not a step, and its row is written over by the next
+        k = k + primed.astype(k.dtype)
+        return new_u, k, eqx.partition(new_state, eqx.is_array)[0], done, ok, jnp.ones((), bool), rows
 
-    u, k, dynamic, done, ok, rows = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, rows))
-    return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)]), (u, k, dynamic, done, ok)
+    carry = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, primed, rows))
+    u, k, dynamic, done, ok, primed, rows = carry
+    return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)]), (u, k, dynamic, done, ok, primed)
 
 
 @functools.lru_cache(maxsize=32)
@@ -573,9 +586,10 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
         except _minpack.NotFinite:
             _check_start(problem, u0)  # refused, saying where
             solved = None  # (only where the scaled Jacobian overflowed: the compiled path)
-        if solved is not None:
+        if solved is not None:  # converged, or at the step limit on its way
             k = len(solved.rows) - 1
-            return _trajectory(problem, solved.rows, k, Outcome.CONVERGED, kind, solved.ending)
+            code = Outcome.MAX_STEPS if solved.ending is None else Outcome.CONVERGED
+            return _trajectory(problem, solved.rows, k, code, kind, solved.ending or "")
     elif problem.numeric is not None:  # refused before the compiled solver runs (or is compiled)
         _check_start(problem, u0)
     run = _runner(problem.model, problem.columns, len(problem.y), kind)

@@ -71,7 +71,12 @@ class _Settled(Exception):
     """MINPACK stopped from a residuals' call: its last point is settled (see :meth:`_Recorder.trial`)."""
 
 
+class _Limit(Exception):
+    """MINPACK stopped from a Jacobian's call at a new point past the step limit (not recorded)."""
+
+
 _SETTLED = 5  # the status of a run stopped so (MINPACK's own are 0 to 8)
+_LIMIT = -1  # and of a run stopped at the step limit
 
 
 # Gauss-Newton steps after MINPACK's answer, and the rise of the sum of squares that is its rounding
@@ -95,10 +100,11 @@ _ENDINGS = {
 
 @dataclass(frozen=True)
 class Solved:
-    """MINPACK's run: one row ``[u, rss, gradient]`` per accepted iterate, and why it stopped."""
+    """MINPACK's run: one row ``[u, rss, gradient]`` per accepted iterate, and why it stopped
+    (``None``: at the step limit, not converged)."""
 
     rows: np.ndarray
-    ending: str
+    ending: str | None
 
 
 @dataclass
@@ -109,6 +115,7 @@ class _Recorder:
     form: Bound
     y: np.ndarray
     scale: np.ndarray
+    steps: int  # the step limit: a Jacobian asked for at a new point past it stops MINPACK (_Limit)
 
     def __post_init__(self) -> None:
         self.minus_scale = -self.scale
@@ -128,8 +135,10 @@ class _Recorder:
         """The residuals' Jacobian at ``u`` (column-major), its point kept when it is a new one."""
         checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
         self.tried = False
-        values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
         key = u.tobytes()
+        if key != self.last and len(self.points) > self.steps:
+            raise _Limit  # a step past the limit: the run ends at its last point
+        values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
             r = self.y - values
             self._kept(u, key, r, r @ r, J)
@@ -190,14 +199,15 @@ class _Recorder:
 
 def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: int) -> Solved | None:
     """MINPACK's fit of the formula bound to its data from ``u0`` with at most ``steps`` accepted
-    steps, or ``None`` when it did not converge to a stationary point within them (the compiled
-    path then runs).
+    steps (its first ``steps`` where it takes more: a run that stops at the limit follows the path
+    of one that does not), or ``None`` when it ends where it did not converge to a stationary
+    point (the compiled path then runs).
 
     Raises:
         NotFinite: the sum of squares or the Jacobian is not finite at ``u0`` (nothing moved).
     """
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-        return _solved(_Recorder(form, y, scale), u0, steps)
+        return _solved(_Recorder(form, y, scale, steps), u0, steps)
 
 
 def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, int]:
@@ -228,6 +238,8 @@ def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, 
         )
     except _Settled:
         return record.points[-1].copy(), _SETTLED
+    except _Limit:
+        return record.points[-1].copy(), _LIMIT
     return found[0], found[-1]
 
 
@@ -246,6 +258,8 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     if not math.isfinite(r @ r):
         raise NotFinite  # the caller says where, in words
     u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
+    if status == _LIMIT:
+        return Solved(record.table(), None)
     if status not in _ENDINGS or not all_finite(u):
         return None
     # the Jacobian at u: the last point's, or at a new one (MINPACK's last step's, not yet evaluated)
@@ -253,18 +267,17 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     if status != _SETTLED and not stationary(J, record.sums[-1], record.slopes[-1], record.size):
         return None  # (a settled run was found stationary as it stopped)
     r = record.r
-    polished = _polish(record, u, J, r)
-    if len(record.points) - 1 > steps:
-        return None
+    polished = _polish(record, u, J, r, steps + 1 - len(record.points))
     ending = _ENDINGS[status]
     if polished:
         ending += f", then {polished} Gauss-Newton step{'s' * (polished > 1)}"
     return Solved(record.table(), ending)
 
 
-def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> int:
+def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray, most: int) -> int:
     """Gauss-Newton steps from MINPACK's answer ``u`` (Jacobian ``J``, residuals ``r``) while they
-    converge, each recorded; returns how many were taken.
+    converge, each recorded, at most ``most`` of them (and :data:`POLISH`); returns how many were
+    taken.
 
     The first step solves ``min |J d + r|`` by a QR factorisation of ``J``; the next ones solve
     ``J'J d = -J(u)'r(u)`` with the factor of the first (two triangular solves, not a new QR): the
@@ -272,7 +285,7 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray) -> i
     answer the Jacobian has not changed in the digits the steps need."""
     rss, last, taken = r @ r, np.inf, 0
     factor = None
-    for _ in range(POLISH):
+    for _ in range(min(POLISH, most)):
         if factor is None:
             solved = _solve_linear(J, r)  # J is the residuals' Jacobian: r(u + d) ~ r + J d (J written over)
             if solved is None:
