@@ -454,8 +454,22 @@ def _raw_columns(
     if _is_regression(data):
         return _Read(_pick(_regression_columns(data), wanted, data.name), data.name)
     if isinstance(data, Mapping):
-        return _Read(_pick({_key(k): v for k, v in data.items()}, wanted, "data"), "data")
+        return _Read(_pick({_key(k): _listed(v) for k, v in data.items()}, wanted, "data"), "data")
     return _Read(_pick(_array_columns(data), wanted, "the array"), "data")
+
+
+def _listed(values: Any) -> Any:
+    """A column given as a list: text with a missing value (``["a", nan, None]``) as objects, where
+    NumPy would make ``nan`` the text ``"nan"``; any other column as it is."""
+    if not isinstance(values, list | tuple):
+        return values
+    try:
+        arr = np.asarray(values)
+    except ValueError:
+        return values  # nested lists of different lengths: said where the column is read
+    if arr.dtype.kind == "U" and not all(isinstance(v, str) for v in values):
+        return np.array(values, dtype=object)
+    return arr
 
 
 def _pick(found: dict[str, Any], wanted: tuple[str, ...] | None, source: str) -> dict[str, Any]:
@@ -649,7 +663,7 @@ def complete_rows(data: DataLike, columns: Sequence[str]) -> tuple[np.ndarray | 
     ``data`` itself where none has, else its ``columns`` with each missing cell filled by the
     column's value in the first complete row (so that every row computes, and any other error names
     its own row). The caller sets the missing rows' predictions to NaN, as R's ``predict``
-    (``na.pass``) and statsmodels give them."""
+    (``na.pass``) gives them."""
     texts: dict[str, dict[str, int]] = {name: {} for name in columns}  # a CSV's text cells, numbered
 
     def numbered(name: str, cells: np.ndarray, start: int) -> np.ndarray:  # blank: NaN
@@ -667,23 +681,31 @@ def complete_rows(data: DataLike, columns: Sequence[str]) -> tuple[np.ndarray | 
         return None, data  # said by as_table, in its words
     missing = None
     for arr in arrays.values():
-        if arr.dtype.kind == "f":
-            gaps = np.isnan(arr)
-        elif arr.dtype.kind in "OUS":
-            gaps = np.fromiter(map(_blank, arr), bool, len(arr))
-        else:
-            continue
-        if gaps.any():
+        gaps = _gaps(arr)
+        if gaps is not None and gaps.any():
             missing = gaps if missing is None else missing | gaps
+    if missing is None and not len(next(iter(arrays.values()))):
+        return np.zeros(0, bool), data  # no rows: nothing to predict (an empty answer)
     if missing is None or missing.all():
         return missing, data
     first = int(np.argmin(missing))
     filled = {}
-    for name, arr in arrays.items():
-        arr = arr.copy()
-        arr[missing] = arr[first]
+    for name, arr in arrays.items():  # only the missing cells: the row's others are checked as read
+        gaps = _gaps(arr)
+        if gaps is not None and gaps.any():
+            arr = arr.copy()
+            arr[gaps] = arr[first]
         filled[name] = arr
     return missing, filled
+
+
+def _gaps(arr: np.ndarray) -> np.ndarray | None:
+    """Which cells of a column as read are missing (``None``: a kind that has none)."""
+    if arr.dtype.kind == "f":
+        return np.isnan(arr)
+    if arr.dtype.kind in "OUS":
+        return np.fromiter(map(_blank, arr), bool, len(arr))
+    return None
 
 
 def _blank(cell: object) -> bool:
@@ -736,7 +758,7 @@ def _column(
             ),
             parameter="dropna",
         )
-    _no_infinity(what, values, at)
+    _no_infinity(what, values, at, dropna)
     if share and values.dtype == dtype:
         return values, rows  # shared: a large fit makes no copy of its data (see Table)
     with np.errstate(over="ignore"):
@@ -852,12 +874,20 @@ def infinite_value(where: str) -> InputError:
     )
 
 
-def _no_infinity(what: str, values: np.ndarray, at: Callable[[int], str] = _row) -> None:
+def _no_infinity(
+    what: str, values: np.ndarray, at: Callable[[int], str] = _row, dropna: bool | None = False
+) -> None:
     infinite = _by_row(np.isinf(values))
     if infinite.any():
         first = int(np.argmax(infinite))
         row = np.ravel(values[first])
-        raise infinite_value(f"{what} has an infinite value ({row[np.isinf(row)][0]}) at {at(first)}")
+        where = f"{what} has an infinite value ({row[np.isinf(row)][0]}) at {at(first)}"
+        if dropna is None:  # rows that must all be read (new rows to predict): no dropping to offer
+            raise InputError(
+                f"{where}: it is not missing but wrong (often a log of 0 or a division by 0); correct "
+                "it, or make it missing (NaN), which predicts NaN there"
+            )
+        raise infinite_value(where)
 
 
 # --- recognising what was given, without importing pandas to ask --------------------------

@@ -225,9 +225,10 @@ class Fit:
         (statsmodels' ``get_prediction`` takes ``n - p`` there, unlike its own ``conf_int``).
 
         A new row with a missing value (NaN, an empty cell, ``None``) in a column the fit reads
-        predicts NaN in its place, as R's ``predict`` (``na.pass``) and statsmodels give it; an
-        infinite value is refused. Where a complete row predicts NaN or an infinity (a formula
-        outside a function's domain there), a :class:`NotFiniteWarning` names the first such row.
+        predicts NaN in its place, as R's ``predict`` with ``na.pass`` gives it (an interval frame of
+        a DataFrame's rows keeps its index); an infinite value is refused. Where a complete row
+        predicts NaN or an infinity (a formula outside a function's domain there), a
+        :class:`NotFiniteWarning` names the first such row.
 
         Example:
             >>> import gdlab
@@ -239,15 +240,21 @@ class Fit:
         _check_new_rows(data, read)
         missing, rows = complete_rows(data, read)
         if missing is not None and missing.all():  # nothing to compute: every row predicts NaN
-            return np.full(len(missing), np.nan) if stats is None else _nan_frame(len(missing))
-        found = self._mean(rows) if stats is None else self._predicted(rows, str(interval), alpha, stats)
+            found = np.full(len(missing), np.nan) if stats is None else _nan_frame(len(missing))
+            if not isinstance(found, np.ndarray) and type(data).__name__ == "DataFrame":
+                found.index = data.index
+            return found
+        with np.errstate(all="ignore"):  # a value that is not finite is said below, once
+            found = self._mean(rows) if stats is None else self._predicted(rows, str(interval), alpha, stats)
         if missing is not None:  # NaN where a row has a missing value (computed on a filled one)
             if isinstance(found, np.ndarray):
-                found = found.astype(np.result_type(found.dtype, np.float64))
+                found = found.astype(found.dtype if found.dtype.kind == "f" else np.float64)  # a copy
                 found[missing] = np.nan
             else:
                 found.loc[missing] = np.nan
         _warn_not_finite(found, missing, rows, read)
+        if not isinstance(found, np.ndarray) and type(data).__name__ == "DataFrame":
+            found.index = data.index  # the new rows' own labels, as statsmodels keeps them
         return found
 
     def _reads(self, data: DataLike) -> tuple[str, ...]:
@@ -279,7 +286,7 @@ class Fit:
             _check_new_rows(data, read)
             levels = {c: v for c, v in self.terms.levels.items() if c in read}
             rows = as_table(data, columns=read, categories=levels, dropna=None)  # complete rows (predict)
-            made = self.terms.design(dict(rows.columns), rows.n)
+            made = self.terms.design(dict(rows.columns), rows.n, finite=False)  # NaN predicts NaN
             return Columns(
                 [None if self.intercept and j == 0 else v for j, v in enumerate(made)], rows.n, self.dtype
             )
@@ -658,8 +665,9 @@ def _warn_not_finite(found: Any, missing: np.ndarray | None, rows: DataLike, rea
     how many and the first (its row among those given, and its values), as R warns "NaNs produced"."""
     values = np.asarray(found["mean"] if not isinstance(found, np.ndarray) else found)
     bad = ~np.isfinite(values)
-    if not isinstance(found, np.ndarray):
-        bad |= ~np.isfinite(np.asarray(found["se"]))
+    said = "NaN or an infinity"
+    if not isinstance(found, np.ndarray) and not bad.any():  # a finite mean without a finite se
+        bad, said = ~np.isfinite(np.asarray(found["se"])), "a standard error that is NaN or an infinity"
     if missing is not None:
         bad &= ~missing  # NaN by choice there
     if not bad.any():
@@ -674,7 +682,7 @@ def _warn_not_finite(found: Any, missing: np.ndarray | None, rows: DataLike, rea
     many = int(bad.sum())
     which = f"{many} new rows predict" if many > 1 else "a new row predicts"
     warnings.warn(
-        f"{which} NaN or an infinity ({'the first is ' * (many > 1)}row {row}{shown}): the fitted model "
+        f"{which} {said} ({'the first is ' * (many > 1)}row {row}{shown}): the fitted model "
         "is not a finite number there (a function outside its domain, such as the log or square root "
         "of a negative number or a division by 0, or a value too large)",
         NotFiniteWarning,

@@ -327,9 +327,13 @@ class Coding:
         """The response of a block's first ``count`` rows."""
         return _number(self.formula.response, columns, count, 0)
 
-    def design(self, columns: dict[str, np.ndarray], count: int, start: int = 0) -> list[np.ndarray]:
+    def design(
+        self, columns: dict[str, np.ndarray], count: int, start: int = 0, *, finite: bool = True
+    ) -> list[np.ndarray]:
         """The design's columns (the intercept's ones included) of a block's first ``count`` rows
-        (``start``: the block's first row in the data, for messages)."""
+        (``start``: the block's first row in the data, for messages). A term that is not a finite
+        number at a row (a log of a negative number) is refused, unless not ``finite`` (new rows to
+        predict, which predict NaN there)."""
         numbers: dict[str, np.ndarray] = {}
         out = []
         for column in self.columns:
@@ -337,7 +341,7 @@ class Coding:
             for factor, level in column.parts:
                 if level is None:
                     if factor.code not in numbers:
-                        numbers[factor.code] = _number(factor, columns, count, start)
+                        numbers[factor.code] = _number(factor, columns, count, start, finite)
                     value = value * numbers[factor.code]
                 else:
                     value = value * (columns[str(factor.category)][:count] == level)
@@ -366,14 +370,16 @@ def _reference_level(factor: Factor, levels: Levels) -> int:
     )
 
 
-def _number(factor: Factor, columns: dict[str, np.ndarray], count: int, start: int) -> np.ndarray:
+def _number(
+    factor: Factor, columns: dict[str, np.ndarray], count: int, start: int, finite: bool = True
+) -> np.ndarray:
     if factor.expression is None:
         values = np.asarray(columns[factor.code][:count], dtype=np.float64)
     else:
         data = {c: np.asarray(columns[c][:count], dtype=np.float64) for c in factor.columns}
         values = _evaluated(factor.expression, data, count)
     bad = ~np.isfinite(values)
-    if bad.any():
+    if finite and bad.any():
         row = int(np.argmax(bad))
         raise InputError(
             f"{factor.code} is {values[row]} at row {start + row}: a fit needs finite numbers "
