@@ -98,10 +98,22 @@ GROWING = Probe(flips=15, start=90.0, end=95.0, moved=True)
             "its bounces grow by 1.004 a step at the end although the loss fell",
             Regime.OSCILLATING,
         ),
-        (  # a method that chooses its own steps (lm with a low step limit) may need only more of them
-            {"probe": GROWING, "grad_norms": (6.0, 90.0), "losses": (36.0, 7.7), "lr": None, "method": "lm"},
+        (  # a method that chooses its own steps (Newton's with a low step limit) may need only more
+            {
+                "probe": GROWING,
+                "grad_norms": (6.0, 90.0),
+                "losses": (36.0, 7.7),
+                "lr": None,
+                "method": "newton",
+            },
             "a cycle, not a minimum; raise the step limit, or start nearer a minimum",
             Regime.OSCILLATING,
+        ),
+        (  # lm and Gauss-Newton step to a model's minimum, their gradients turning: judged by the loss
+            {"probe": GROWING, "grad_norms": (6.0, 90.0), "losses": (36.0, 7.7), "lr": None, "method": "lm"},
+            "stopped at the step limit (10) with gradient norm 90: still descending (loss 36 -> 7.7), so "
+            "raise the step limit",
+            Regime.SLOW,
         ),
         (
             {"outcome": Outcome.NOT_STATIONARY, "lr": None, "method": "lm", "grad_norms": (60.0, 17.4)},

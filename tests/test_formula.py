@@ -210,7 +210,7 @@ def test_a_run_longer_than_one_call_goes_on_where_the_last_call_stopped(monkeypa
     whole = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
     monkeypatch.setattr(_formula, "_CHUNK", 5)
     again = fit(data, y="y", model=MISRA.formula, init=MISRA.starts[0]).trajectory
-    assert whole is not None and again is not None and whole.steps == again.steps == 32
+    assert whole is not None and again is not None and whole.steps == again.steps == 29
     np.testing.assert_array_equal(again.flat_params(), whole.flat_params())
     np.testing.assert_array_equal(again.loss, whole.loss)
     assert again.status.value == "converged"
@@ -325,8 +325,11 @@ def test_minpack_and_the_compiled_path_give_the_same_fit(monkeypatch, start):
     if start == 0:  # the fallback ran: the very same run
         np.testing.assert_array_equal(fast.coef, compiled.coef)
         assert fast.trajectory.steps == compiled.trajectory.steps
-    else:
-        assert fast.trajectory.steps < compiled.trajectory.steps
+    else:  # different paths: MINPACK's 14 moves and 4 polishing steps, optimistix's 15 moves
+        assert fast.trajectory.steps == 18 and compiled.trajectory.steps == 15
+        assert digits(fast.coef, list(case.certified.values())) > digits(
+            compiled.coef, list(case.certified.values())
+        )
     np.testing.assert_allclose(fast.stats.se, compiled.stats.se, rtol=1e-8)
     assert fast.trajectory.message.startswith("converged at step")
     assert fast.to_dict().keys() == compiled.to_dict().keys()
@@ -891,3 +894,65 @@ def test_a_list_of_labels_with_nan_holds_a_missing_value_not_the_label_nan():
     assert found.names == ("Intercept", "C(g)[T.b]", "x") and found.dropped == 1
     predicted = found.predict({"x": [0.5, 0.5], "g": ["a", float("nan")]})
     assert np.isfinite(predicted[0]) and np.isnan(predicted[1])
+
+
+def test_lm_that_falls_back_to_the_compiled_solver_steps_alike_limited_or_not():
+    """From BoxBOD's first start MINPACK ends where the residuals are not orthogonal to the Jacobian,
+    so lm runs the compiled solver: a run given 1 to 4 steps takes that run's first steps too (it
+    took MINPACK's, another path, until MINPACK ran out of them). Every recorded step moves: a
+    proposal lm rejects is no step (30 of its 53 recorded steps stood still). Cut short, lm and
+    Gauss-Newton are judged by their losses, and no sentence speaks of a rate they do not have."""
+    from nist import load
+
+    box = load("BoxBOD")
+    start = {"b1": 1.0, "b2": 1.0}
+    whole = fit(box.columns, y="y", model=box.formula, init=start).trajectory
+    P = whole.flat_params()
+    assert whole.status.value == "converged" and not (np.diff(P, axis=0) == 0).all(axis=1).any()
+    for k in (1, 2, 3, 4):
+        cut = fit(box.columns, y="y", model=box.formula, init=start, steps=k).trajectory
+        np.testing.assert_array_equal(cut.flat_params(), P[: k + 1])
+        assert "still descending" in cut.message and "rate" not in cut.message
+    gn = fit(box.columns, y="y", model=box.formula, init=start, method="gauss-newton").trajectory
+    assert gn.message.startswith("diverged at step 1: the sum of squares left the finite numbers")
+    assert np.isfinite(gn.flat_params()[-1]).all() and not np.isfinite(gn.loss[-1])
+    for k in (1, 2, 3):
+        said = fit(
+            box.columns,
+            y="y",
+            model=box.formula,
+            init={"b1": 100.0, "b2": 0.75},
+            method="gauss-newton",
+            steps=k,
+        ).trajectory.message
+        assert "rate" not in said and "bounces" not in said
+
+
+def test_an_unfinished_fits_picture_says_how_it_ended_and_keeps_the_data_in_view():
+    """A fit cut at its step limit, or diverged, says so in its picture's title; a diverged fit's
+    curve far off the data leaves the data in view (its 1e307 made them a flat line), and drawing
+    its own rows warns of nothing (they are no new rows)."""
+    import warnings
+
+    from nist import load
+
+    box = load("BoxBOD")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        diverged = fit(
+            box.columns, y="y", model=box.formula, init={"b1": 1.0, "b2": 1.0}, method="gauss-newton"
+        )
+        figure = diverged.plot()
+    data_axis = figure.axes[0]
+    assert data_axis.get_title().endswith("(gauss-newton, diverged at step 1)")
+    low, high = data_axis.get_ylim()
+    assert low > 0 and high < 300  # BoxBOD's y: 109 to 224
+    cut = fit(box.columns, y="y", model=box.formula, init={"b1": 100.0, "b2": 0.75}, steps=2)
+    assert cut.plot().axes[0].get_title().endswith("(lm, stopped at the step limit (2))")
+    assert (
+        fit(box.columns, y="y", model=box.formula, init={"b1": 100.0, "b2": 0.75})
+        .plot()
+        .axes[0]
+        .get_title()
+        .endswith("(lm)")
+    )

@@ -690,6 +690,12 @@ def _the_rate(facts: Facts, s: Spelling) -> str:
 
 
 def _lower(facts: Facts, s: Spelling) -> str:
+    if facts.method == "gauss-newton":  # full steps: lm damps them
+        return (
+            f"use {s.setting('method', 'lm', quoted=True)} (its steps are damped), or start nearer a minimum"
+        )
+    if facts.method in _OWN_STOP:
+        return "start nearer a minimum"
     if facts.lr is None:  # the optimiser chose its steps: there is no rate to lower
         return "start nearer a minimum or use a method with a rate (gd, adam)"
     return f"lower {_the_rate(facts, s)}"
@@ -865,6 +871,11 @@ def _falls_tail(facts: Facts, s: Spelling) -> str:
 
 
 def _too_small_tail(facts: Facts, s: Spelling) -> str:
+    if facts.method in _OWN_STOP:  # no rate: its own steps are at the parameters' rounding
+        return (
+            f": the steps no longer change the parameters at {facts.dtype}'s precision ({_losses(facts)}): "
+            "it is as close as it gets"
+        )
     return (
         f": each step (rate x gradient) is below {facts.dtype}'s resolution at these parameter "
         f"values, so the parameters no longer change ({_losses(facts)}): the rate is too small to move; "
@@ -970,6 +981,13 @@ def _descending_tail(facts: Facts, s: Spelling) -> str:
     return f"{_above_tol(facts, s)}: still descending ({_losses(facts)}), so {_more(s)}{rate}"
 
 
+def _rated(runs: Runs) -> bool:
+    """Whether the runs step along the gradient (a rate, or an optimiser's), so that its flips and
+    growth say the steps overshoot: lm and Gauss-Newton step to a model's minimum (:data:`_OWN_STOP`),
+    their gradients turning as they go; cut short, they are judged by their losses alone."""
+    return runs.method not in _OWN_STOP
+
+
 def _at_limit_rule(name: str, regime: Regime, when: tuple[Callable[[Runs], object], ...], tail) -> Rule:
     return Rule(name, Status.MAX_STEPS, regime, when, _at_limit(tail))
 
@@ -1005,7 +1023,7 @@ RULES: tuple[Rule, ...] = (
     Rule("no gain", Status.CONVERGED, _C, (lambda r: r.outcome == _NO_GAIN,), _no_gain_words),
     Rule("kept limit", Status.MAX_STEPS, _S, (lambda r: r.outcome == _KEPT_LIMIT,), _kept_words),
     # Ever steeper downhill: nothing holds it.
-    _at_limit_rule("falls", _D, (lambda r: r.fell_far,), _falls_tail),
+    _at_limit_rule("falls", _D, (_rated, lambda r: r.fell_far), _falls_tail),
     _at_limit_rule("too small", _S, (lambda r: r.too_small,), _too_small_tail),
     _at_limit_rule("stuck", _C, (lambda r: r.stuck,), _stuck_tail),
     # At the minimum to rounding, there and 16 steps on: bounces of a gradient of 1e-16 are
@@ -1027,27 +1045,31 @@ RULES: tuple[Rule, ...] = (
     _at_limit_rule(
         "bounces grow, rose",
         _D,
-        (lambda r: r.grows, lambda r: r.alternating, lambda r: r.rose),
+        (_rated, lambda r: r.grows, lambda r: r.alternating, lambda r: r.rose),
         _bounces_grow_rose_tail,
     ),
-    _at_limit_rule("bounces grow", _O, (lambda r: r.grows, lambda r: r.alternating), _bounces_grow_tail),
+    _at_limit_rule(
+        "bounces grow", _O, (_rated, lambda r: r.grows, lambda r: r.alternating), _bounces_grow_tail
+    ),
     _at_limit_rule("rose, growing", _D, (lambda r: r.grows, lambda r: r.rose), _rose_growing_tail),
     # Steeper than at the start.
     _at_limit_rule(
         "steeper",
         _D,
-        (lambda r: r.growth_above(1 + STEEPER), lambda r: r.last_norm > r.first_norm),
+        (_rated, lambda r: r.growth_above(1 + STEEPER), lambda r: r.last_norm > r.first_norm),
         _steeper_tail,
     ),
     _at_limit_rule(
         "bounces",
         _O,
-        (lambda r: r.alternating, lambda r: r.growth_above(1 - GROWS, equal=True)),
+        (_rated, lambda r: r.alternating, lambda r: r.growth_above(1 - GROWS, equal=True)),
         _bounces_tail,
     ),
     _at_limit_rule("rose", _D, (lambda r: r.rose,), _rose_tail),
     _at_limit_rule("vanished", _C, (lambda r: r.vanished,), _minimum_tail),
-    _at_limit_rule("settling", _S, (lambda r: 2 * r.flips >= r.pairs, lambda r: r.fell), _settling_tail),
+    _at_limit_rule(
+        "settling", _S, (_rated, lambda r: 2 * r.flips >= r.pairs, lambda r: r.fell), _settling_tail
+    ),
     _at_limit_rule(
         "flat", _S, (lambda r: _not(r.fell), lambda r: r.growth_above(1 - FLAT, equal=True)), _flat_tail
     ),

@@ -892,8 +892,8 @@ def fit(
             metavar="NAME",
             callback=lambda name: None if name is None else _fit_method(name),
             help=f"{listed(n for n in fit_methods() if n not in least_squares_methods())} (beside the closed "
-            f"form); {' or '.join(least_squares_methods())} for --model. Default: gd (linear), newton "
-            "(logistic), lm (--model).",
+            f"form, or beside lm for --model); {' or '.join(least_squares_methods())} for --model alone. "
+            "Default: gd (linear), newton (logistic), lm (--model).",
         ),
     ] = None,
     init: Annotated[

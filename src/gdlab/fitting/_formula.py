@@ -173,7 +173,8 @@ def _recorded_run(
     returned) it goes on from there, so a long run is a series of calls, each sized by time, with
     Ctrl-C and a cancelled scope answered between them.
 
-    Returns the rows, ``[step, done, ok]`` and the carry to go on from."""
+    Returns the rows, ``[step, done, ok, calls]`` and the carry to go on from (``calls``: the
+    solver's steps, rejected ones included, at most ``4 (size - 1)`` a call)."""
     fn = lambda u, args: (residuals(u, args), None)  # noqa: E731
     f_struct = jax.eval_shape(residuals, u0, args)
     tags: frozenset = frozenset()
@@ -192,13 +193,14 @@ def _recorded_run(
     first, stop = k, jnp.minimum(limit, k + size - 1)
     # a sum of squares at its residuals' rounding: the data fitted exactly
     floor = _minpack.exact_floor(args[0])
+    size_y = jnp.sqrt(args[0] @ args[0])
 
     def more(carry):
-        _, k, _, done, ok, _, _ = carry
-        return jnp.invert(done) & ok & (k < stop)
+        _, k, _, done, ok, _, tried, _ = carry
+        return jnp.invert(done) & ok & (k < stop) & (tried < 4 * (size - 1))
 
     def step(carry):
-        u, k, dynamic, _, _, primed, rows = carry
+        u, k, dynamic, _, _, primed, tried, rows = carry
         state = eqx.combine(static, dynamic)
         new_u, new_state, _ = solver.step(fn, u, args, {}, state, tags)
         done, result = solver.terminate(fn, u, args, {}, new_state, tags)
@@ -207,23 +209,28 @@ def _recorded_run(
         rss = r @ r
         # optimistix's own stop asks each residual to settle relative to itself, which a residual near
         # 0 never does (Gauss-Newton bounced within the rounding for all its steps): the run also
-        # ends where a step changes the parameters and the sum of squares by RTOL of them or less
+        # ends where a step changes the parameters by RTOL of them or less and the sum of squares by
+        # no more than its rounding (the polish's rule: RTOL of it, or its residuals' where coarser)
         before = jax.lax.dynamic_index_in_dim(rows, k - first, keepdims=False)[u.shape[0]]
         change = jnp.max(jnp.abs(new_u - u))
         settled = primed & (change > 0) & (change <= RTOL * jnp.max(jnp.abs(u)))
-        settled = settled & (jnp.abs(rss - before) <= RTOL * before)
+        settled = settled & (jnp.abs(rss - before) <= _minpack.rounding(before, size_y, jnp))
         done = done | settled | (rss <= floor)  # exact: the steps after are the rounding's
         g = 2 * new_state.f_info.jac.transpose().mv(r)
         row = jnp.concatenate([new_u, rss[None], g])
         rows = jax.lax.dynamic_update_slice(rows, row[None], (k - first + 1, jnp.zeros((), k.dtype)))
-        # the solver's first step only evaluates the start and proposes a move from it (it returns the
-        # start): not a step, and its row is written over by the next
-        k = k + primed.astype(k.dtype)
-        return new_u, k, eqx.partition(new_state, eqx.is_array)[0], done, ok, jnp.ones((), bool), rows
+        # a step is a move to a new point: the solver's first call only evaluates the start and
+        # proposes a move from it, and a proposal lm rejects (its trust region shrinking) leaves it
+        # where it was; neither is a step, and its row is written over by the next
+        k = k + (primed & jnp.any(new_u != u)).astype(k.dtype)
+        state = eqx.partition(new_state, eqx.is_array)[0]
+        return new_u, k, state, done, ok, jnp.ones((), bool), tried + 1, rows
 
-    carry = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, primed, rows))
-    u, k, dynamic, done, ok, primed, rows = carry
-    return rows, jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype)]), (u, k, dynamic, done, ok, primed)
+    tried = jnp.zeros((), jnp.int32)  # the solver's calls in this call: rejected proposals included
+    carry = jax.lax.while_loop(more, step, (u, k, dynamic, done, ok, primed, tried, rows))
+    u, k, dynamic, done, ok, primed, tried, rows = carry
+    info = jnp.stack([k, done.astype(k.dtype), ok.astype(k.dtype), tried])
+    return rows, info, (u, k, dynamic, done, ok, primed)
 
 
 @functools.lru_cache(maxsize=32)
@@ -535,22 +542,26 @@ def _check_rows(n: int, params: tuple[str, ...], model: str) -> None:
         )
 
 
-def _solve(run: Callable, args: Args, u0: np.ndarray, steps: int) -> tuple[np.ndarray, int, bool, bool]:
-    """The rows ``[u, rss, grad]`` of a run of at most ``steps`` steps from ``u0`` and its step, done
-    and ok: calls of up to ``_CHUNK`` steps each, sized by time (:class:`gdlab._cancel.Pace`), each
-    going on from where the last one stopped (Ctrl-C and a cancelled scope are answered between them)."""
+def _solve(run: Callable, args: Args, u0: np.ndarray, steps: int) -> tuple[np.ndarray, int, bool, bool, bool]:
+    """The rows ``[u, rss, grad]`` of a run of at most ``steps`` steps from ``u0`` and its step, done,
+    ok and stuck: calls of up to ``_CHUNK`` steps each, sized by time (:class:`gdlab._cancel.Pace`),
+    each going on from where the last one stopped (Ctrl-C and a cancelled scope are answered between
+    them). Stuck: the solver's calls passed MINPACK's budget of evaluations (``100 (p + 1)``, and
+    four a step) while it rejected its proposals without ending (its own stop never held)."""
     pace = Pace(most=_CHUNK, first=_CHUNK)
     parts: list[np.ndarray] = []
-    resume, k = None, 0
+    resume, k, calls = None, 0, 0
+    budget = 100 * (len(u0) + 1) + 4 * steps
     while True:
         limit = min(steps, k + pace.steps())
         rows, info, resume = pace.timed(limit - k or 1, run, _CHUNK + 1, u0, args, limit, resume)
         rows, info = np.asarray(rows), np.asarray(info)
         taken = int(info[0]) - k
         parts.append(rows[int(bool(parts)) : taken + 1])  # a call's row 0 is the last call's last row
-        k += taken
-        if info[1] or not info[2] or k >= steps:
-            return np.concatenate(parts), k, bool(info[1]), bool(info[2])
+        k, calls = k + taken, calls + int(info[3])
+        if info[1] or not info[2] or k >= steps or calls > budget:
+            stuck = not info[1] and bool(info[2]) and k < steps
+            return np.concatenate(parts), k, bool(info[1]), bool(info[2]), stuck
 
 
 def _small(n: int, p: int) -> bool:
@@ -593,13 +604,13 @@ def _path(problem: _Problem, kind: str, u0: np.ndarray, steps: int) -> _Path:
     elif problem.numeric is not None:  # refused before the compiled solver runs (or is compiled)
         _check_start(problem, u0)
     run = _runner(problem.model, problem.columns, len(problem.y), kind)
-    R, k, done, ok = _solve(run, problem.args, u0, steps)
+    R, k, done, ok, stuck = _solve(run, problem.args, u0, steps)
     if ok and done:
         code = Outcome.CONVERGED if _at_minimum(problem, R[-1, : len(u0)]) else Outcome.NOT_STATIONARY
     elif not ok:
         code = Outcome.NOT_FINITE
     else:
-        code = Outcome.MAX_STEPS
+        code = Outcome.NOT_STATIONARY if stuck else Outcome.MAX_STEPS
     ending = f"the steps stopped changing the parameters and the sum of squares (relative {RTOL:g})"
     if ok and done and not _minpack.exact_rss(R[-1, len(u0)], problem.y):
         ending = f"the residuals reached their rounding (|r| <= {_minpack.ROUNDED} eps |y|): the fit is exact"
@@ -653,9 +664,10 @@ def _recorded(
     """The Trajectory of the parameters ``P``, losses ``L`` and gradients ``G`` (in the parameters'
     own units) judged ``judged`` from ``facts`` (see :func:`_trajectory`)."""
     if code is Outcome.NOT_FINITE and kind == "gauss-newton":
+        what = {"loss": "sum of squares", "gradient": "gradient"}.get(facts.not_finite, "parameters")
         message: str = Sentence(
             lambda s: (
-                f"diverged at step {k}: the parameters left the finite numbers; Gauss-Newton takes "
+                f"diverged at step {k}: the {what} left the finite numbers; Gauss-Newton takes "
                 f"full steps without damping: use {s.setting('method', 'lm', quoted=True)}, or start nearer "
                 f"the answer ({s.name('init')})"
             )

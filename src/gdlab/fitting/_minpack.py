@@ -44,7 +44,7 @@ from gdlab._cancel import checkpoint
 from gdlab._engine import all_finite
 from gdlab._numeric import Bound
 
-__all__ = ["TOL", "NotFinite", "Solved", "exact_floor", "exact_rss", "solve", "stationary"]
+__all__ = ["TOL", "NotFinite", "Solved", "exact_floor", "exact_rss", "rounding", "solve", "stationary"]
 
 # MINPACK's tolerances on the relative change in the sum of squares and in the (scaled) parameters,
 # and on the cosine between the residuals and each column of the Jacobian (the accuracy table's).
@@ -71,12 +71,11 @@ class _Settled(Exception):
     """MINPACK stopped from a residuals' call: its last point is settled (see :meth:`_Recorder.trial`)."""
 
 
-class _Limit(Exception):
-    """MINPACK stopped from a Jacobian's call at a new point past the step limit (not recorded)."""
-
-
 _SETTLED = 5  # the status of a run stopped so (MINPACK's own are 0 to 8)
-_LIMIT = -1  # and of a run stopped at the step limit
+# The steps MINPACK's evaluations are budgeted for (fit's default limit): a run given fewer steps
+# runs as one given these and keeps its first ones, so that it takes the same path and falls back
+# to the compiled solver where that one does.
+BUDGET = 5000
 
 
 # Gauss-Newton steps after MINPACK's answer, and the rise of the sum of squares that is its rounding
@@ -115,7 +114,6 @@ class _Recorder:
     form: Bound
     y: np.ndarray
     scale: np.ndarray
-    steps: int  # the step limit: a Jacobian asked for at a new point past it stops MINPACK (_Limit)
 
     def __post_init__(self) -> None:
         self.minus_scale = -self.scale
@@ -135,10 +133,8 @@ class _Recorder:
         """The residuals' Jacobian at ``u`` (column-major), its point kept when it is a new one."""
         checkpoint()  # once a step: a cancelled scope (a client gone) or Ctrl-C stops the fit here
         self.tried = False
-        key = u.tobytes()
-        if key != self.last and len(self.points) > self.steps:
-            raise _Limit  # a step past the limit: the run ends at its last point
         values, J = self.form.columns(u * self.scale, self.minus_scale)  # values kept from the same point
+        key = u.tobytes()
         if key != self.last:  # a new point (as array_equal, but -0.0 is a new one)
             r = self.y - values
             self._kept(u, key, r, r @ r, J)
@@ -199,15 +195,15 @@ class _Recorder:
 
 def solve(form: Bound, y: np.ndarray, scale: np.ndarray, u0: np.ndarray, steps: int) -> Solved | None:
     """MINPACK's fit of the formula bound to its data from ``u0`` with at most ``steps`` accepted
-    steps (its first ``steps`` where it takes more: a run that stops at the limit follows the path
-    of one that does not), or ``None`` when it ends where it did not converge to a stationary
-    point (the compiled path then runs).
+    steps (its first ``steps`` where it takes more: a run given fewer steps than it needs is the
+    start of the run given enough, run as that one, :data:`BUDGET`), or ``None`` when it ends where
+    it did not converge to a stationary point (the compiled path then runs, given ``steps``).
 
     Raises:
         NotFinite: the sum of squares or the Jacobian is not finite at ``u0`` (nothing moved).
     """
     with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-        return _solved(_Recorder(form, y, scale, steps), u0, steps)
+        return _solved(_Recorder(form, y, scale), u0, steps)
 
 
 def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, int]:
@@ -238,8 +234,6 @@ def _lmder(record: _Recorder, u0: np.ndarray, maxfev: int) -> tuple[np.ndarray, 
         )
     except _Settled:
         return record.points[-1].copy(), _SETTLED
-    except _Limit:
-        return record.points[-1].copy(), _LIMIT
     return found[0], found[-1]
 
 
@@ -257,9 +251,7 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     r = record.residuals(u0)
     if not math.isfinite(r @ r):
         raise NotFinite  # the caller says where, in words
-    u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * steps)
-    if status == _LIMIT:
-        return Solved(record.table(), None)
+    u, status = _lmder(record, u0, 100 * (len(u0) + 1) + 2 * max(steps, BUDGET))
     if status not in _ENDINGS or not all_finite(u):
         return None
     # the Jacobian at u: the last point's, or at a new one (MINPACK's last step's, not yet evaluated)
@@ -267,7 +259,9 @@ def _solved(record: _Recorder, u0: np.ndarray, steps: int) -> Solved | None:
     if status != _SETTLED and not stationary(J, record.sums[-1], record.slopes[-1], record.size):
         return None  # (a settled run was found stationary as it stopped)
     r = record.r
-    polished = _polish(record, u, J, r, steps + 1 - len(record.points))
+    polished = _polish(record, u, J, r, max(steps, BUDGET) + 1 - len(record.points))
+    if len(record.points) - 1 > steps:  # the run given no fewer steps, cut at the limit
+        return Solved(record.table()[: steps + 1], None)
     ending = _ENDINGS[status]
     if polished:
         ending += f", then {polished} Gauss-Newton step{'s' * (polished > 1)}"
@@ -310,12 +304,18 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray, most
     return taken
 
 
-def _rounding(rss: float, size_y: float) -> float:
+def rounding(rss: Any, size_y: Any, xp: Any = None) -> Any:
     """The rounding of a sum of squares ``rss``: :data:`ROUNDING` of it, or where coarser, what each
     residual's rounding (about ``eps |y_i|``) moves it by, ``2 r'd <= 2 |r| eps |y|`` (times
     :data:`ROUNDED` / 2, as :func:`stationary` allows): a formula that fits its data to a few
-    digits (Lanczos3's residuals are 1e-5 of its data) has a sum known to 1e-11, not 1e-12."""
-    return max(ROUNDING * rss, RESIDUALS * size_y * math.sqrt(rss))
+    digits (Lanczos3's residuals are 1e-5 of its data) has a sum known to 1e-11, not 1e-12.
+    Of Python's numbers, or with ``xp`` (``jax.numpy``) of traced ones, as the compiled runs read it."""
+    if xp is None:
+        return max(ROUNDING * rss, RESIDUALS * size_y * math.sqrt(rss))
+    return xp.maximum(ROUNDING * rss, RESIDUALS * size_y * xp.sqrt(rss))
+
+
+_rounding = rounding  # the polish's name for it
 
 
 def _solve_linear(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:

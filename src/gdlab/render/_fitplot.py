@@ -28,6 +28,30 @@ def _drawn_rows(n: int) -> np.ndarray:
     return np.sort(np.random.default_rng(0).choice(n, DRAW_POINTS, replace=False))
 
 
+def _predicted(result: Fit, rows: dict[str, np.ndarray]) -> np.ndarray:
+    """The fit's values at its own rows or the drawing's grid, drawn as they come: a value that is
+    not finite is left out of the picture, not warned of as a new row's."""
+    import warnings
+
+    from gdlab.fitting._result import NotFiniteWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotFiniteWarning)
+        return np.asarray(result.predict(rows))
+
+
+def _unfinished(result: Fit) -> str:
+    """How an iterative fit that did not converge ended, for its picture's title (``""`` otherwise)."""
+    from gdlab._trajectory import Status
+
+    ended = {
+        Status.MAX_STEPS: f"stopped at the step limit ({result.steps})",
+        Status.DIVERGED: f"diverged at step {result.steps}",
+        Status.STALLED: f"stalled at step {result.steps}",
+    }.get(result.status)  # type: ignore[arg-type]
+    return "" if ended is None else f", {ended}"
+
+
 def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
     """Two panels: the data with the fitted curve (one regressor) or observed against fitted
     (several), and the residuals against the fitted values (for logistic: the 0/1 data and
@@ -52,17 +76,24 @@ def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
     rows = _drawn_rows(table.n)
     columns = {c: np.asarray(table[c])[rows] for c in dict.fromkeys(used)}
     y = np.asarray(columns[result.y], dtype=np.float64)
-    fitted = result.predict(columns)
+    fitted = _predicted(result, columns)
     data_label = "data" if len(y) == table.n else f"data (a sample of {len(y):,} of {table.n:,} rows)"
     dot = 16 if len(y) <= 2_000 else 3
     figure = Figure(figsize=size, layout="constrained")
     data_axis, residual_axis = figure.subplots(1, 2)
-    title = f"{result.y} ~ {result.model or ' + '.join(result.x)} ({result.method})"
+    title = f"{result.y} ~ {result.model or ' + '.join(result.x)} ({result.method}{_unfinished(result)})"
     if len(result.x) == 1:
         x = np.asarray(columns[result.x[0]], dtype=np.float64)
         grid = np.linspace(x.min(), x.max(), 200)
         data_axis.scatter(x, y, s=dot, color="0.35", label=data_label, zorder=2)
-        data_axis.plot(grid, result.predict({result.x[0]: grid}), color="C0", lw=2, label="fitted")
+        curve = _predicted(result, {result.x[0]: grid})
+        data_axis.plot(grid, curve, color="C0", lw=2, label="fitted")
+        low, high = float(y.min()), float(y.max())
+        span = high - low or abs(high) or 1.0
+        with np.errstate(invalid="ignore"):
+            beyond = np.nanmax(np.abs(curve - (low + high) / 2), initial=0.0) > 2 * span
+        if beyond:  # a curve far off the data (a diverged fit): the data stay in view, the curve leaves it
+            data_axis.set_ylim(low - span / 2, high + span / 2)
         data_axis.set_xlabel(result.x[0])
         data_axis.set_ylabel(result.y)
     else:
