@@ -956,3 +956,24 @@ def test_an_unfinished_fits_picture_says_how_it_ended_and_keeps_the_data_in_view
         .get_title()
         .endswith("(lm)")
     )
+
+
+def test_a_formula_fits_path_is_drawn_over_its_sum_of_squares():
+    """A formula fit's trajectory carries its loss, the sum of squares as a function of its
+    parameters by name: it gives the recorded loss at every step (so the picture's check that the
+    path lies on the loss drawn holds), pickles with the fit, and ``gdlab.plot`` draws the lm path
+    over its contours (it refused: "pass loss=the loss function")."""
+    import pickle
+
+    import gdlab
+    from nist import load
+
+    box = load("BoxBOD")
+    result = fit(box.columns, y="y", model=box.formula, init={"b1": 100.0, "b2": 0.75})
+    path = result.trajectory
+    for k in range(path.steps + 1):
+        assert float(path.loss_fn(path.at(k))) == pytest.approx(path.loss[k], rel=1e-12)
+    again = pickle.loads(pickle.dumps(result)).trajectory
+    assert float(again.loss_fn(again.at(-1))) == pytest.approx(path.loss[-1], rel=1e-12)
+    figure = gdlab.plot(path)
+    assert [axis.get_xlabel() for axis in figure.axes[:1]] == ["b1"]

@@ -1148,6 +1148,32 @@ def test_the_preset_follows_the_loss_and_start(watched):
     expect(preset).to_have_value("")
 
 
+def test_a_start_typed_while_a_run_is_on_its_way_is_kept(watched):
+    """The answer to a run asked for before the start was typed over does not put its start back:
+    the start typed stays in the field, the state (the preset, the link) and the next run (it was
+    lost where the answer came within the wait before the new start's run was asked for)."""
+    w = watched()
+    page = w.open("?e=(b%2F2-1)%5E2&s=b:-10&r=0.5,2,4.5&n=60&t=1e-8&lang=en")
+    held = []
+    page.route("**/api/descent", lambda route: held.append(route) if not held else route.continue_())
+    page.get_by_test_id("rates").fill("0.5,2")  # a run asked for, its answer held
+    page.get_by_test_id("rates").blur()
+    for _ in range(100):  # until the run's request is held
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert len(held) == 1
+    page.get_by_test_id("start-b").fill("-8")
+    page.get_by_test_id("start-b").blur()
+    held[0].continue_()  # the answer for b = -10 arrives after -8 was typed
+    expect(page).to_have_url(re.compile("s=b%3A-8"), timeout=30_000)
+    page.wait_for_timeout(1_000)
+    expect(page.get_by_test_id("preset")).to_have_value("")
+    expect(page.get_by_test_id("start-b")).to_have_value("-8")
+    expect(page).to_have_url(re.compile("s=b%3A-8"))
+    page.unroute("**/api/descent")
+
+
 @pytest.mark.parametrize("size", [(1280, 800), (375, 800)])
 def test_the_banner_does_not_move_the_picture(watched, tmp_path, size):
     """The "Not run" banner lies over the view: the pictures stay where they were."""

@@ -150,6 +150,25 @@ class _Problem:
             return self.bound or self.numeric.bind(self.args[1], len(self.y))
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class _SumOfSquares:
+    """A formula fit's loss, the sum of squares of its residuals, as a JAX function of its
+    parameters by name (in their own units): its trajectory's ``loss_fn``, so that its path can be
+    drawn over the loss as a descent's is (``gdlab.plot(fit.trajectory)``). Compiled when first
+    drawn, not by the fit; it pickles with the fit (its data, not a closure)."""
+
+    model: str
+    columns: tuple[str, ...]
+    params: tuple[str, ...]
+    args: Args
+
+    def __call__(self, params: Any) -> jax.Array:
+        b = jnp.stack([jnp.asarray(params[name], dtype=jnp.float64) for name in self.params])
+        residual_fn = _residual_function(self.model, self.columns, len(self.args[0]))[0]
+        r = residual_fn(b / self.args[2], self.args)
+        return jnp.sum(r * r)
+
+
 @functools.lru_cache(maxsize=2)
 def _solvers() -> dict[str, Any]:
     return {
@@ -684,6 +703,7 @@ def _recorded(
         lr=None,
         status=judged,
         message=message,
+        loss_fn=_SumOfSquares(problem.model, problem.columns, problem.params, problem.args),
         _names=problem.params,
         _owned=True,  # P, G made here, L a column of rows that only this run holds: frozen, not copied
     )

@@ -849,6 +849,7 @@ export function mount(root, backend, options = {}) {
     // Mid-drag the window holds still, so the start stays under the pointer; it may change on release.
     const still = dragging && land && result;
     const asked = { ...request(), points: 1000, landscape: !still };
+    const askedStart = JSON.stringify(state.s); // (the state's start is changed in place as it is typed)
     // An answer for a loss typed over since is not drawn when the loss as it is now is on its way next.
     const overtaken = () => waiting !== null && asked.expression !== state.e;
     note(t("working"), "busy");
@@ -860,7 +861,9 @@ export function mount(root, backend, options = {}) {
       await told; // each run's colour and dash, from gdlab, before it is drawn
       autoplay = animate;
       const renamed = Object.keys(state.s).join() !== Object.keys(out.start).join();
-      state.s = out.start; // the start the runs began from, for the loss as it is now
+      // The start the runs began from, for the loss as it is now; a start typed since the request
+      // is kept (its own run follows): taking the answer's over it lost what was typed.
+      if (JSON.stringify(state.s) === askedStart) state.s = out.start;
       if (renamed) { commit(); starts(); }
       result = out;
       drawn(asked.expression, asked.data);
