@@ -878,8 +878,12 @@ def test_predictions_keep_the_new_rows_labels_dtype_and_count_and_say_only_what_
     curve = fit(frame, y="y", model="a*log(x)+b", init={"a": 1.0, "b": 0.0})
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
-        curve.predict({"x": [0.0, 1.0]}, interval="confidence")
+        edge = curve.predict({"x": [0.0, 1.0]}, interval="confidence")
     assert [w.category for w in said] == [NotFiniteWarning]
+    assert edge["mean"][0] == -np.inf and edge.iloc[0, 1:].isna().all()  # no interval there, as a term's
+    with pytest.warns(NotFiniteWarning):
+        wilkinson = fit(frame, "y ~ log(x)").predict({"x": [0.0, 1.0]}, interval="confidence")
+    assert wilkinson["mean"][0] == -np.inf and wilkinson.iloc[0, 1:].isna().all()
 
 
 def test_a_list_of_labels_with_nan_holds_a_missing_value_not_the_label_nan():

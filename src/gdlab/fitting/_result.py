@@ -644,6 +644,9 @@ def _interval_frame(mean: np.ndarray, var: np.ndarray, stats: Inference, interva
 
     assert stats.sigma is not None
     se = np.sqrt(var + stats.sigma**2 if interval == "prediction" else var)
+    # no interval where the mean or its error is not a finite number (a formula at the edge of its
+    # domain: log(x) at 0 gave an se of inf, a lower end of -inf and an upper end of NaN)
+    se = np.where(np.isfinite(se) & np.isfinite(mean), se, np.nan)
     q = t_quantile(1 - alpha / 2, stats.df_inference)
     return pd.DataFrame({"mean": mean, "se": se, "lower": mean - q * se, "upper": mean + q * se})
 
