@@ -641,3 +641,27 @@ def test_groups_that_are_not_a_column_name_are_refused_in_words(formula, groups)
             fit(data, "y ~ x", cov="cluster", groups=groups)
         else:
             fit(data, y="y", x="x", cov="cluster", groups=groups)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_weighted_least_squares_says_a_constant_response_and_an_exact_fit_as_a_linear_fit_does(
+    tmp_path, stream
+):
+    """Weighted least squares (the Gaussian GLM with weights) reads the linear fit's one rule: a
+    constant response has nothing to explain beside an intercept (R² NaN, standard errors 0), and
+    residuals within the data's rounding are 0 (the fit is exact); it said neither, with R² of 1
+    or of rounding, and standard errors of 1e-16. A Wilkinson formula names its own response in
+    the note ('log(y)'), not the design's internal name."""
+    import pandas as pd
+
+    x, w = np.linspace(0.0, 4.0, 40), np.linspace(1.0, 3.0, 40)
+    for y, said in ((np.full(40, 5.0), "'y' is constant (5 in every row)"), (1 + 2 * x, "the fit is exact")):
+        path = tmp_path / "weighted.parquet"
+        pd.DataFrame({"x": x, "y": y, "w": w}).to_parquet(path)
+        found = fit(path, "y ~ x", weights="w", stream=stream)
+        assert said in found.warnings[-1] and np.all(found.stats.se == 0)
+        assert np.isnan(found.stats.r2) == (said.startswith("'y' is constant"))
+    noisy = fit({"x": x, "y": 1 + 2 * x + np.sin(7 * x), "w": w}, "y ~ x", weights="w")
+    assert noisy.warnings == () and 0 < noisy.stats.r2 < 1
+    logged = fit({"x": x, "y": np.full(40, 5.0)}, "log(y) ~ x")
+    assert logged.warnings[-1].startswith("'log(y)' is constant (1.609437912 in every row)")

@@ -34,6 +34,7 @@ from gdlab.data import Block, check_kept_rows
 from gdlab.fitting import _inference
 from gdlab.fitting._families import IRLS_MAX_ITERATIONS, IRLS_RTOL
 from gdlab.fitting._glm_families import GlmFamily
+from gdlab.fitting._minpack import exact_floor, exact_rss
 from gdlab.fitting._result import Fit
 
 __all__ = ["Model", "fit_glm", "glm_block", "merge_glm", "newton", "offset_values", "scores"]
@@ -312,6 +313,12 @@ def fit_glm(source: Any, model: Model, method: str = "newton") -> Fit:
             "without bound (a response separated by the regressors, or a count of 0 wherever one is)"
         ]
     )
+    if model.family.scale_estimated and stats is not None:  # weighted least squares: a linear fit's note
+        constant = None  # a constant response beside an intercept: the intercept-only fit is its mean
+        if model.intercept and not model.offset:
+            constant = _inference.constant_value(null.terms[1], float(null.iterates[-1][0]), terms[0][:, -1])
+        note = _inference.linear_note(stats.rss, stats.df_resid, model.y, constant)
+        notes += [note] if note else []
     n = int(terms[4])
     closed = model.family.name == "gaussian"  # weighted least squares: one step from the start
     return Fit(
@@ -351,15 +358,17 @@ def _stats(source: Any, model: Model, run: Solved, null: Solved) -> _inference.I
         weighted = model.weights is not None
         # R² is about the (weighted) mean with an intercept, about zero without one (WLS's)
         total = null.terms[1] if model.intercept else _pass_step(source, model)(np.zeros(len(coef)))[1][1]
+        size = terms[0][:, -1]  # the factor's last column: the (weighted) response's norm
         stats = _inference.least_squares(
             coef,
             unscaled,
             run.solved.rank,
             rows,
-            deviance,
+            exact_rss(deviance, size),  # 0 within the data's rounding, as a linear fit's
             total,
             model.intercept,
             run.solved.condition,
+            exact_floor(size),
         )
         if weighted and stats.log_likelihood is not None:  # WLS's likelihood counts the weights
             stats = dataclasses.replace(stats, log_likelihood=stats.log_likelihood + logw / 2)

@@ -581,7 +581,7 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
     names = tuple(internal.get(n, n) for n in found.names)
     if read.intercept:
         names = ("Intercept", *names[1:])
-    warnings = tuple(_rename(w, internal) for w in found.warnings)
+    warnings = tuple(_named(w, internal, _response_name(read)) for w in found.warnings)
     return dataclasses.replace(found, y=_response_name(read), names=names, warnings=warnings, terms=coding)
 
 
@@ -627,6 +627,14 @@ def _rename(text: Any, internal: dict[str, str]) -> Any:
     return text
 
 
+def _named(text: Any, internal: dict[str, str], response: str) -> Any:
+    """A warning or an error of the fit of the design, naming its columns and its response as the
+    formula names them (``'_designy_' is constant`` is ``'log(y)' is constant``)."""
+    if not isinstance(text, str):
+        return text
+    return _rename(text, internal).replace(_INTERNAL.format("y"), response)
+
+
 def _renamed(run: Any, internal: dict[str, str], response: str) -> Any:
     """``run()``, its errors naming the design's columns and the response as the formula names them."""
     try:
@@ -637,9 +645,6 @@ def _renamed(run: Any, internal: dict[str, str], response: str) -> Any:
             raise
         words = err.words
 
-        def named(text: str) -> str:
-            return _rename(text, internal).replace(_INTERNAL.format("y"), response)
-
         if words is None:
-            raise InputError(named(said), parameter=err.parameter) from None
-        raise InputError(lambda s: named(words(s)), parameter=err.parameter) from None
+            raise InputError(_named(said, internal, response), parameter=err.parameter) from None
+        raise InputError(lambda s: _named(words(s), internal, response), parameter=err.parameter) from None
