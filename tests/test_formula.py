@@ -981,3 +981,26 @@ def test_a_formula_fits_path_is_drawn_over_its_sum_of_squares():
     assert float(again.loss_fn(again.at(-1))) == pytest.approx(path.loss[-1], rel=1e-12)
     figure = gdlab.plot(path)
     assert [axis.get_xlabel() for axis in figure.axes[:1]] == ["b1"]
+
+
+def test_a_descent_beside_lm_says_which_units_its_numbers_are_in():
+    """A descent beside lm steps on the mean squared residual in the parameters divided by their
+    starts (its tolerance is in those units), and its trajectory is in the parameters' own: its
+    sentence says so, and the norm it gives is its last gradient's in those units (the trajectory's
+    own-unit gradient times the starts), where it read as a contradiction of the trajectory."""
+    import re
+
+    x = np.linspace(0.0, 5.0, 30)
+    data = {"x": x, "y": 3 * np.exp(-0.7 * x) + 0.5 + 0.01 * np.cos(5 * x)}
+    start = {"A": 10.0, "k": 0.1, "c": 1.0}
+    found = fit(data, y="y", model="A*exp(-k*x)+c", init=start, method="adam", steps=50)
+    message = found.trajectory.message
+    assert message.endswith("(the mean squared residual, in the parameters divided by their starts; its "
+                            "trajectory is in their own units)")  # fmt: skip
+    said = float(re.search(r"gradient norm ([0-9.e+-]+)", message).group(1))
+    scaled = found.trajectory.flat_grad()[-1] * np.array(list(start.values()))
+    assert said == pytest.approx(float(np.linalg.norm(scaled)), rel=5e-3)
+    assert any(
+        w.startswith("adam: stopped at the step limit (50)") and "divided by their starts" in w
+        for w in found.warnings
+    )

@@ -33,7 +33,7 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab._cancel import Pace
-from gdlab._checks import InputError, Sentence, closest
+from gdlab._checks import InputError, Sentence, Spelling, closest, spelled
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Facts, Outcome, describe, facts_from_rows, status
 from gdlab._expr import CONSTANTS, NUMBER_NAMES, NumericForm, numeric_form, parse
@@ -784,6 +784,12 @@ def _beside(
         data=jax.tree.map(jnp.asarray, problem.args),
     )
     coef = np.asarray(path.final) * problem.scale
+    said, words = path.message, path.words
+
+    def scaled(s: Spelling) -> str:  # its numbers are the scaled run's, which its trajectory is not in
+        return f"{spelled(said, s) if words is None else words(s)}{_SCALED}"
+
+    path = dataclasses.replace(path, message=Sentence(scaled), words=None if words is None else scaled)
     notes = stopped(path, spec.name)
     return dataclasses.replace(
         reference,
@@ -794,6 +800,14 @@ def _beside(
         trajectory=_in_units(path, problem.scale, problem.params),
         warnings=(*reference.warnings, *notes),
     )
+
+
+# Said after a descent's sentence beside lm: it stepped in the parameters divided by their starts
+# (lm's scaling), on the mean squared residual; the trajectory it gives is in their own units.
+_SCALED = (
+    " (the mean squared residual, in the parameters divided by their starts; its trajectory is in "
+    "their own units)"
+)
 
 
 def _largest_curvature(problem: _Problem, u: np.ndarray, n: int) -> float:
