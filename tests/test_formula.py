@@ -948,11 +948,11 @@ def test_an_unfinished_fits_picture_says_how_it_ended_and_keeps_the_data_in_view
         )
         figure = diverged.plot()
     data_axis = figure.axes[0]
-    assert data_axis.get_title().endswith("(gauss-newton, diverged at step 1)")
+    assert data_axis.get_title().endswith("(gauss-newton)\ndiverged at step 1")
     low, high = data_axis.get_ylim()
     assert low > 0 and high < 300  # BoxBOD's y: 109 to 224
     cut = fit(box.columns, y="y", model=box.formula, init={"b1": 100.0, "b2": 0.75}, steps=2)
-    assert cut.plot().axes[0].get_title().endswith("(lm, stopped at the step limit (2))")
+    assert cut.plot().axes[0].get_title().endswith("(lm)\nstopped at the step limit (2)")
     assert (
         fit(box.columns, y="y", model=box.formula, init={"b1": 100.0, "b2": 0.75})
         .plot()
@@ -985,9 +985,10 @@ def test_a_formula_fits_path_is_drawn_over_its_sum_of_squares():
 
 def test_a_descent_beside_lm_says_which_units_its_numbers_are_in():
     """A descent beside lm steps on the mean squared residual in the parameters divided by their
-    starts (its tolerance is in those units), and its trajectory is in the parameters' own: its
-    sentence says so, and the norm it gives is its last gradient's in those units (the trajectory's
-    own-unit gradient times the starts), where it read as a contradiction of the trajectory."""
+    starts (its tolerance is in those units), and its trajectory holds the sum of squares in the
+    parameters' own units, as lm's does (so both draw over one loss): its sentence says so, and the
+    norm it gives is its last gradient's in those units (the trajectory's, times the starts, over
+    the rows), where it read as a contradiction of the trajectory."""
     import re
 
     x = np.linspace(0.0, 5.0, 30)
@@ -995,10 +996,14 @@ def test_a_descent_beside_lm_says_which_units_its_numbers_are_in():
     start = {"A": 10.0, "k": 0.1, "c": 1.0}
     found = fit(data, y="y", model="A*exp(-k*x)+c", init=start, method="adam", steps=50)
     message = found.trajectory.message
-    assert message.endswith("(the mean squared residual, in the parameters divided by their starts; its "
-                            "trajectory is in their own units)")  # fmt: skip
+    assert message.endswith(
+        "(on the mean squared residual, in the parameters divided by their starts; its trajectory holds "
+        "the sum of squares in their own units, as lm's does)"
+    )
     said = float(re.search(r"gradient norm ([0-9.e+-]+)", message).group(1))
-    scaled = found.trajectory.flat_grad()[-1] * np.array(list(start.values()))
+    scaled = found.trajectory.flat_grad()[-1] * np.array(list(start.values())) / 30  # the mean's, scaled
+    lm = fit(data, y="y", model="A*exp(-k*x)+c", init=start).trajectory
+    assert found.trajectory.loss[0] == pytest.approx(lm.loss[0], rel=1e-12)  # one loss: the sum of squares
     assert said == pytest.approx(float(np.linalg.norm(scaled)), rel=5e-3)
     assert any(
         w.startswith("adam: stopped at the step limit (50)") and "divided by their starts" in w

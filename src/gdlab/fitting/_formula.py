@@ -692,7 +692,7 @@ def _recorded(
             )
         )
     elif code is not Outcome.CONVERGED:
-        message = describe(facts)
+        message = Sentence(functools.partial(describe, facts))  # naming steps as each front end does
     else:  # its own stop rule, not a tolerance on the gradient
         message = f"converged at step {k}: {ending}; gradient norm {facts.grad_norms[1]:.3g}"
     return Trajectory(
@@ -709,16 +709,20 @@ def _recorded(
     )
 
 
-def _in_units(path: Trajectory, scale: np.ndarray, params: tuple[str, ...]) -> Trajectory:
-    """A scaled-parameter path in the parameters' own units, named by them."""
-    P = path.flat_params() * scale
-    G = path.flat_grad() / scale
+def _in_units(path: Trajectory, problem: _Problem) -> Trajectory:
+    """A descent's path on the mean squared residual in the scaled parameters, as lm's is recorded:
+    in the parameters' own units, named by them, and on the sum of squares (its loss and gradient
+    times the rows), with the sum of squares as its loss (so that both draw over one loss)."""
+    n = len(problem.y)
+    P = path.flat_params() * problem.scale
+    G = path.flat_grad() * (n / problem.scale)
     return dataclasses.replace(
         path,
-        params={p: P[:, i] for i, p in enumerate(params)},
-        grad={p: G[:, i] for i, p in enumerate(params)},
-        loss_fn=None,
-        _names=params,
+        params={p: P[:, i] for i, p in enumerate(problem.params)},
+        grad={p: G[:, i] for i, p in enumerate(problem.params)},
+        loss=np.asarray(path.loss) * n,
+        loss_fn=_SumOfSquares(problem.model, problem.columns, problem.params, problem.args),
+        _names=problem.params,
     )
 
 
@@ -797,7 +801,7 @@ def _beside(
         coef=coef,
         lr=rate,
         lr_source=source,
-        trajectory=_in_units(path, problem.scale, problem.params),
+        trajectory=_in_units(path, problem),
         warnings=(*reference.warnings, *notes),
     )
 
@@ -805,8 +809,8 @@ def _beside(
 # Said after a descent's sentence beside lm: it stepped in the parameters divided by their starts
 # (lm's scaling), on the mean squared residual; the trajectory it gives is in their own units.
 _SCALED = (
-    " (the mean squared residual, in the parameters divided by their starts; its trajectory is in "
-    "their own units)"
+    " (on the mean squared residual, in the parameters divided by their starts; its trajectory holds "
+    "the sum of squares in their own units, as lm's does)"
 )
 
 

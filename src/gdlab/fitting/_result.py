@@ -548,7 +548,8 @@ class Fit:
         references = [] if self.terms is None else [f"  {said}" for said in self.terms.references()]
         lines = [self._title(), *table(rows), *legend, *references, *self._measures()]
         if self.max_difference is not None:
-            lines.append(f"  largest difference from the {self.reference}: {self.max_difference:.3g}")
+            against = "the closed form" if self.reference == "closed form" else f"{self.reference}'s fit"
+            lines.append(f"  largest difference from {against}: {self.max_difference:.3g}")
         said = ""
         if self.trajectory is not None:
             rate = "" if self.lr is None else f" at lr {self.lr:.4g} ({spelled(self.lr_source, spelling)})"

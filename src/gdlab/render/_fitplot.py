@@ -41,7 +41,8 @@ def _predicted(result: Fit, rows: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _unfinished(result: Fit) -> str:
-    """How an iterative fit that did not converge ended, for its picture's title (``""`` otherwise)."""
+    """How an iterative fit that did not converge ended, for its picture's title's second line
+    (``""`` otherwise)."""
     from gdlab._trajectory import Status
 
     ended = {
@@ -49,7 +50,7 @@ def _unfinished(result: Fit) -> str:
         Status.DIVERGED: f"diverged at step {result.steps}",
         Status.STALLED: f"stalled at step {result.steps}",
     }.get(result.status)  # type: ignore[arg-type]
-    return "" if ended is None else f", {ended}"
+    return "" if ended is None else f"\n{ended}"  # a line of its own: the title stays within its panel
 
 
 def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
@@ -81,7 +82,7 @@ def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:
     dot = 16 if len(y) <= 2_000 else 3
     figure = Figure(figsize=size, layout="constrained")
     data_axis, residual_axis = figure.subplots(1, 2)
-    title = f"{result.y} ~ {result.model or ' + '.join(result.x)} ({result.method}{_unfinished(result)})"
+    title = f"{result.y} ~ {result.model or ' + '.join(result.x)} ({result.method}){_unfinished(result)}"
     if len(result.x) == 1:
         x = np.asarray(columns[result.x[0]], dtype=np.float64)
         grid = np.linspace(x.min(), x.max(), 200)
