@@ -25,6 +25,11 @@ if TYPE_CHECKING:  # JAX and optax load when a method is first built, so that re
 # Backtracking: halve the step until the loss falls by at least 1e-4 of what the
 # slope promises (Armijo's condition), at most this many times.
 _BACKTRACKS = 40
+# A line search's loss is known to about this much of itself (16 roundings of float64): a step that
+# raises it by no more is not refused for it. Refused, Newton's steps near a minimum, whose
+# decrease is below the loss's rounding though the gradient still says where to go, stood still
+# 3e-10 from the minimum for the rest of the run.
+LOSS_ROUNDING = 16 * 2.0**-52
 
 
 class Stateless(NamedTuple):
@@ -81,6 +86,7 @@ def gd_armijo(lr: jax.Array) -> optax.GradientTransformationExtraArgs:
             decrease_factor=0.5,
             increase_factor=2.0,
             max_learning_rate=1e6,
+            rtol=LOSS_ROUNDING,
         ),
     )
 
@@ -127,7 +133,10 @@ def newton() -> optax.GradientTransformationExtraArgs:
     return optax.chain(
         newton_direction(),
         optax.scale_by_backtracking_linesearch(
-            max_backtracking_steps=_BACKTRACKS, decrease_factor=0.5, increase_factor=2.0**30
+            max_backtracking_steps=_BACKTRACKS,
+            decrease_factor=0.5,
+            increase_factor=2.0**30,
+            rtol=LOSS_ROUNDING,
         ),
     )
 
