@@ -19,9 +19,10 @@ solution on ill-conditioned problems (Thurber's cubic over a cubic, BoxBOD); up 
 :data:`POLISH` Gauss-Newton steps from there (the first a QR solve of the column-scaled
 Jacobian, the next ones two triangular solves with its factor and each point's own gradient),
 kept while they converge (each step at most half the last, the sum of squares risen by no more
-than its rounding, or its residuals' where coarser), recover them, as the compiled path's last
-small steps do: Thurber-like from 7.9 to 9.8 digits, Gauss-like from 11 to 15, Lanczos3 from 7
-to 10.5.
+than its rounding, or its residuals' where coarser) and until the next is at the parameters'
+rounding (:data:`SETTLED`, as the last two steps predict it), recover them, as the compiled
+path's last small steps do: Thurber-like from 7.9 to 9.8 digits, Gauss-like from 11 to 14,
+Lanczos3 from 7 to 10.5.
 
 :func:`solve` says ``None`` (the caller then runs the compiled path) when MINPACK does not
 converge in the steps allowed, or ends where the residuals are not orthogonal to the
@@ -297,9 +298,11 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray, most
         new = r @ r
         if not (size <= last / 2 and new <= rss + _rounding(rss, record.size)):
             break
-        u, rss, last, taken = moved, new, size, taken + 1
+        before, u, rss, last, taken = last, moved, new, size, taken + 1
         record.moved(u, r, new)
-        if size <= SETTLED:  # a step at the parameters' rounding: the next changes nothing
+        # a step at the parameters' rounding, or one whose successor is (converging at the rate of
+        # the last two steps, size^2 / the one before): the next changes nothing
+        if size <= SETTLED or (taken > 1 and size * size <= SETTLED * before):
             break
     return taken
 
