@@ -162,6 +162,11 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hi
     return result
 
 
+# A fit's step limit unless given one (every front end's default; MINPACK budgets its evaluations
+# for at least these).
+DEFAULT_STEPS = 5000
+
+
 def steps(value: object) -> int:
     """A step limit: a whole number from 0 to :attr:`Limits.steps`."""
     return whole("steps", value, high=LIMITS.steps)

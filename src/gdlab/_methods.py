@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from gdlab._checks import InputError, unknown
+from gdlab._precision import ROUNDED
 from gdlab._types import MethodLike
 
 if TYPE_CHECKING:  # JAX and optax load when a method is first built, so that reading the
@@ -25,11 +26,11 @@ if TYPE_CHECKING:  # JAX and optax load when a method is first built, so that re
 # Backtracking: halve the step until the loss falls by at least 1e-4 of what the
 # slope promises (Armijo's condition), at most this many times.
 _BACKTRACKS = 40
-# A line search's loss is known to about this much of itself (16 roundings of float64): a step that
-# raises it by no more is not refused for it. Refused, Newton's steps near a minimum, whose
+# A line search's loss is known to about this much of itself (ROUNDED roundings of float64): a step
+# that raises it by no more is not refused for it. Refused, Newton's steps near a minimum, whose
 # decrease is below the loss's rounding though the gradient still says where to go, stood still
 # 3e-10 from the minimum for the rest of the run.
-LOSS_ROUNDING = 16 * 2.0**-52
+LOSS_ROUNDING = ROUNDED * 2.0**-52
 
 
 class Stateless(NamedTuple):

@@ -21,6 +21,10 @@ else:
     jax = lazy("jax")
 
 DEFAULT_DTYPE = np.dtype("float64")
+# Roundings a computed number may be off by and still count as its value: a sum of squares, a loss
+# or a residual known to ROUNDED eps of itself (the stationarity check, the polish and the compiled
+# runs' exact floor, a line search's allowance all read it).
+ROUNDED = 16
 _ALLOWED = (np.dtype("float32"), np.dtype("float64"))
 
 

@@ -41,6 +41,22 @@ class Status(enum.Enum):
         return self.value
 
 
+def ending_words(status: Status, steps: int) -> str:
+    """How a run ended, in the few words its pictures name it by (a legend, a title), where its
+    sentence (:attr:`Trajectory.message`) says why.
+
+    Example:
+        >>> ending_words(Status.MAX_STEPS, 3)
+        'stopped at the step limit (3)'
+    """
+    return {
+        Status.CONVERGED: f"converged at step {steps}",
+        Status.DIVERGED: f"diverged at step {steps}",
+        Status.MAX_STEPS: f"stopped at the step limit ({steps})",
+        Status.STALLED: f"stalled at step {steps}",
+    }[status]
+
+
 class Regime(enum.Enum):
     """What a run was doing when it ended: the lecture's question, answered per run.
 

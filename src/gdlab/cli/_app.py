@@ -12,7 +12,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from gdlab._checks import LIMITS, SEED_MAX, InputError, closest, spelled
+from gdlab._checks import DEFAULT_STEPS, LIMITS, SEED_MAX, InputError, closest, spelled
 from gdlab._methods import METHODS, fit_methods, least_squares_methods, listed
 
 
@@ -902,7 +902,9 @@ def fit(
             "--init", metavar="NAME=VALUE", help="Starts of a formula's parameters: b1=500,b2=1e-4."
         ),
     ] = None,
-    steps: Annotated[str, typer.Option("--steps", metavar="N", help="Steps of gd (1e4 is fine).")] = "5000",
+    steps: Annotated[str, typer.Option("--steps", metavar="N", help="Steps of gd (1e4 is fine).")] = str(
+        DEFAULT_STEPS
+    ),
     epochs: Annotated[int, _whole("--epochs", 1, "the number of epochs", "Epochs of sgd.")] = 200,
     batch_size: Annotated[int, _whole("--batch-size", 1, "the batch size", "Rows a step for sgd.")] = 8,
     seed: Annotated[int, _whole("--seed", 0, "the seed", "Shuffling seed for sgd.", SEED_MAX)] = 0,

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import DEFAULT_STEPS, InputError
 from gdlab._data import DataLike, NamesLike, design_matrix
 from gdlab._methods import Method
 from gdlab._ols import Columns
@@ -62,7 +62,7 @@ def fit(
     init: dict[str, float] | None = None,
     intercept: bool = True,
     standardize: bool = True,
-    steps: int = 5000,
+    steps: int = DEFAULT_STEPS,
     epochs: int = 200,
     batch_size: int = 8,
     seed: int = 0,
@@ -611,9 +611,7 @@ def _linear(
     closed = np.asarray(solved.coef, dtype=np.float64)
     stats = _inference.linear(solved, design, target.astype(np.float64, copy=False), intercept)
     notes = solved.messages()
-    y = target.astype(np.float64, copy=False)
-    mean = float(y.mean())
-    constant = _inference.constant_value(float((y - mean) @ (y - mean)), mean, y) if intercept else None
+    constant = _inference.constant_of(target) if intercept else None
     note = _inference.linear_note(stats.rss, stats.df_resid, response, constant)
     if note is not None:
         notes = (*notes, note)
@@ -643,21 +641,7 @@ def _check_design(
 ) -> None:
     """Refuse fewer rows than coefficients, and a regressor of one value in every row
     (:func:`gdlab.fitting._settings.check_design`, the streamed fit's rule)."""
-    from gdlab.fitting._inference import constant_value
-    from gdlab.fitting._minpack import RESIDUALS
+    from gdlab.fitting._inference import constant_of
 
-    constants: dict[str, float] = {}
-    for name in regressors:
-        column = table[name]
-        low, high = float(column.min()), float(column.max())
-        if low == high:
-            constants[name] = low
-        elif intercept and (high - low) ** 2 <= 2 * RESIDUALS**2 * table.n * max(low * low, high * high):
-            # its spread may be within its rounding (its sum of squares about its mean is at least
-            # half the square of its range): as a streamed fit judges it, from the sums themselves
-            values = np.asarray(column, dtype=np.float64)
-            mean = float(values.mean())
-            value = constant_value(float((values - mean) @ (values - mean)), mean, values)
-            if value is not None:
-                constants[name] = value
-    check_design(table.n, coefficients, intercept, constants)
+    found = {name: constant_of(table[name]) for name in regressors}
+    check_design(table.n, coefficients, intercept, {n: v for n, v in found.items() if v is not None})

@@ -33,7 +33,7 @@ import numpy as np
 
 from gdlab import _checks
 from gdlab._cancel import Pace
-from gdlab._checks import InputError, Sentence, Spelling, closest, spelled
+from gdlab._checks import DEFAULT_STEPS, InputError, Sentence, Spelling, closest, spelled
 from gdlab._data import DataLike, as_table, column_names, names
 from gdlab._engine import Facts, Outcome, describe, facts_from_rows, status
 from gdlab._expr import CONSTANTS, NUMBER_NAMES, NumericForm, numeric_form, parse
@@ -71,7 +71,6 @@ __all__ = ["fit_formula"]
 # Levenberg-Marquardt and Gauss-Newton stop once a step changes no scaled parameter,
 # and the sum of squares, by more than this (relative; absolute below 1e-300).
 RTOL = 1e-12
-_MAX_STEPS = 5000
 
 # Levenberg-Marquardt and Gauss-Newton run in calls of at most this many steps (fewer when the steps
 # are slow: chunks are sized by time); a longer run goes on from where the last call stopped.
@@ -371,7 +370,7 @@ def fit_formula(
     model: str,
     method: str | Method | None = None,
     init: dict[str, float] | None = None,
-    steps: int = 5000,
+    steps: int = DEFAULT_STEPS,
     lr: float | None = None,
     tol: float | None = None,
     dropna: bool = False,
@@ -793,7 +792,7 @@ def _beside(
     def scaled(s: Spelling) -> str:  # its numbers are the scaled run's, which its trajectory is not in
         return f"{spelled(said, s) if words is None else words(s)}{_SCALED}"
 
-    path = dataclasses.replace(path, message=Sentence(scaled), words=None if words is None else scaled)
+    path = dataclasses.replace(path, message=Sentence(scaled), words=scaled)
     notes = stopped(path, spec.name)
     return dataclasses.replace(
         reference,

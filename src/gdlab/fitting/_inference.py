@@ -24,7 +24,7 @@ import numpy as np
 from gdlab._checks import InputError
 from gdlab._distributions import chi2_sf, f_sf, t_quantile, two_sided
 from gdlab._ols import Columns, LeastSquares
-from gdlab.fitting._minpack import exact_floor, exact_rss
+from gdlab.fitting._minpack import RESIDUALS, exact_floor, exact_rss
 
 __all__ = [
     "LEGEND",
@@ -221,6 +221,21 @@ def constant_value(centred: float, mean: float, y: Any) -> float | None:
     of its norm), else ``None``: a streamed fit's merged factor holds a constant response's spread
     as rounding, not as 0."""
     return mean if centred <= exact_floor(y) else None
+
+
+def constant_of(values: np.ndarray) -> float | None:
+    """A column's value where it is constant to its rounding (:func:`constant_value`), from its
+    values in memory, as a streamed fit judges it from its factor
+    (:meth:`gdlab.fitting._linear.LinearStats.constant`): a column whose range already says it
+    varies (its sum of squares about its mean is at least half its range squared) is not summed."""
+    low, high = float(values.min()), float(values.max())
+    if low == high:
+        return low
+    if (high - low) ** 2 > 2 * RESIDUALS**2 * len(values) * max(low * low, high * high):
+        return None
+    exact = np.asarray(values, dtype=np.float64)
+    mean = float(exact.mean())
+    return constant_value(float((exact - mean) @ (exact - mean)), mean, exact)
 
 
 def exact_note(rss: float, df_resid: float) -> str | None:

@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gdlab._checks import InputError
+from gdlab._checks import DEFAULT_STEPS, InputError
 from gdlab._data import NamesLike, names
 from gdlab._methods import resolve_method
 from gdlab._tsqr import merge_r, one_blas_thread
@@ -81,6 +81,16 @@ class LinearStats:
         """The response's sum of squares about its mean (about zero without an intercept)."""
         column = self.R[int(self.intercept) : -1, -1] if self.intercept else self.R[:-1, -1]
         return float(column @ column + self.R[-1, -1] ** 2)
+
+    def constant(self, j: int) -> float | None:
+        """Column ``j``'s value (the response's for -1) where it is constant to its rounding, as
+        :func:`gdlab.fitting._inference.constant_of` judges a column in memory: its mean is
+        ``R[0, j] / R[0, 0]`` and its spread about it the rest of its column (an intercept fit's)."""
+        from gdlab.fitting._inference import constant_value
+
+        column = self.R[:, j]  # (R is triangular: the column's norm is its values')
+        mean = float(self.R[0, j] / self.R[0, 0]) + 0.0  # (-0.0 is 0)
+        return constant_value(float(column[1:] @ column[1:]), mean, column)
 
     def means(self) -> np.ndarray:
         """The regressors' means (intercept fits only)."""
@@ -181,18 +191,12 @@ def _check_columns(stats: LinearStats) -> None:
     """Refuse fewer rows than coefficients, and a regressor of one value in every row, as a fit of
     rows in memory does (:func:`gdlab.fitting._settings.check_design`): a column whose spread
     about its mean (or, without an intercept, whose size) is within its rounding in the factor."""
-    from gdlab.fitting._inference import constant_value
     from gdlab.fitting._settings import check_design
 
-    start, R = int(stats.intercept), stats.R
+    start = int(stats.intercept)
     constants = {}
     for j, name in enumerate(stats.names[start:], start):
-        column = R[: j + 1, j]  # the column's norm is its values'
-        if stats.intercept:  # its mean R[0, j] / R[0, 0], its spread about it the rest
-            mean = float(R[0, j] / R[0, 0]) + 0.0  # (-0.0 is 0)
-            value = constant_value(float(column[1:] @ column[1:]), mean, column)
-        else:
-            value = 0.0 if not column.any() else None
+        value = stats.constant(j) if stats.intercept else (None if stats.R[:, j].any() else 0.0)
         if value is not None:
             constants[name] = value
     check_design(stats.n, stats.names, stats.intercept, constants)
@@ -202,7 +206,7 @@ def linear_fit(
     stats: LinearStats,
     how: Any = "ols",
     *,
-    steps: int = 5000,
+    steps: int = DEFAULT_STEPS,
     lr: float | None = None,
     tol: float | None = None,
     rcond: float | None = None,
@@ -215,7 +219,7 @@ def linear_fit(
     The descent runs on the standardised regressors through their factor
     ``R T`` (``Z = X T``), so it never touches the data again.
     """
-    from gdlab.fitting._inference import constant_value, linear_note
+    from gdlab.fitting._inference import linear_note
     from gdlab.fitting._result import Fit
     from gdlab.fitting._settings import method_name
 
@@ -223,10 +227,7 @@ def linear_fit(
     solved = stats.solve(rcond)
     closed = np.asarray(solved.coef, dtype=np.float64)
     inference = _linear_inference(stats, solved) if solved.full_rank else None
-    # as a fit of rows in memory says it; with an intercept, R[0] / R[0, 0] holds the means
-    constant = None
-    if stats.intercept:
-        constant = constant_value(stats.tss, float(stats.R[0, -1] / stats.R[0, 0]) + 0.0, stats.R[:, -1])
+    constant = stats.constant(-1) if stats.intercept else None  # as a fit of rows in memory says it
     exact = None if inference is None else linear_note(inference.rss, inference.df_resid, stats.y, constant)
     result = Fit(
         y=stats.y,

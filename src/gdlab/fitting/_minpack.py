@@ -42,8 +42,10 @@ from scipy.linalg.lapack import dgels as _dgels  # type: ignore[import-untyped]
 from scipy.linalg.lapack import dtrtrs as _dtrtrs
 
 from gdlab._cancel import checkpoint
+from gdlab._checks import DEFAULT_STEPS
 from gdlab._engine import all_finite
 from gdlab._numeric import Bound
+from gdlab._precision import ROUNDED
 
 __all__ = ["TOL", "NotFinite", "Solved", "exact_floor", "exact_rss", "rounding", "solve", "stationary"]
 
@@ -54,9 +56,8 @@ TOL = 1e-15
 # Jacobian must be below this too: a stall far from a minimum (BoxBOD's first start: 0.64) is not
 # taken for one (converged fits: 1e-8 and below).
 STATIONARY = 1e-6
-# Roundings of each residual allowed in the check of that cosine (see stationary), and wherever the
-# residuals' rounding is read: the residuals as a whole are known to RESIDUALS |y|.
-ROUNDED = 16
+# The residuals as a whole are known to RESIDUALS |y|: ROUNDED (gdlab._precision) roundings of each,
+# allowed in the check of that cosine (see stationary) and wherever the residuals' rounding is read.
 _EPS = float(np.finfo(np.float64).eps)
 RESIDUALS = ROUNDED * _EPS
 
@@ -73,14 +74,14 @@ class _Settled(Exception):
 
 
 _SETTLED = 5  # the status of a run stopped so (MINPACK's own are 0 to 8)
-# The steps MINPACK's evaluations are budgeted for (fit's default limit): a run given fewer steps
+# The steps MINPACK's evaluations are budgeted for (a fit's default limit): a run given fewer steps
 # runs as one given these and keeps its first ones, so that it takes the same path and falls back
 # to the compiled solver where that one does.
-BUDGET = 5000
+BUDGET = DEFAULT_STEPS
 
 
 # Gauss-Newton steps after MINPACK's answer, and the rise of the sum of squares that is its rounding
-# (or the residuals' rounding where coarser: see _rounding).
+# (or the residuals' rounding where coarser: see rounding).
 POLISH = 4
 ROUNDING = 1e-12
 # A polishing step this small (relative to the parameters) is at their rounding: the last one.
@@ -296,7 +297,7 @@ def _polish(record: _Recorder, u: np.ndarray, J: np.ndarray, r: np.ndarray, most
         moved = u - found
         r = record.residuals(moved)
         new = r @ r
-        if not (size <= last / 2 and new <= rss + _rounding(rss, record.size)):
+        if not (size <= last / 2 and new <= rss + rounding(rss, record.size)):
             break
         before, u, rss, last, taken = last, moved, new, size, taken + 1
         record.moved(u, r, new)
@@ -316,9 +317,6 @@ def rounding(rss: Any, size_y: Any, xp: Any = None) -> Any:
     if xp is None:
         return max(ROUNDING * rss, RESIDUALS * size_y * math.sqrt(rss))
     return xp.maximum(ROUNDING * rss, RESIDUALS * size_y * xp.sqrt(rss))
-
-
-_rounding = rounding  # the polish's name for it
 
 
 def _solve_linear(J: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:

@@ -241,18 +241,18 @@ class Fit:
         missing, rows = complete_rows(data, read)
         if missing is not None and missing.all():  # nothing to compute: every row predicts NaN
             found = np.full(len(missing), np.nan) if stats is None else _nan_frame(len(missing))
-            if not isinstance(found, np.ndarray) and type(data).__name__ == "DataFrame":
-                found.index = data.index
-            return found
-        with np.errstate(all="ignore"):  # a value that is not finite is said below, once
-            found = self._mean(rows) if stats is None else self._predicted(rows, str(interval), alpha, stats)
-        if missing is not None:  # NaN where a row has a missing value (computed on a filled one)
-            if isinstance(found, np.ndarray):
-                found = found.astype(found.dtype if found.dtype.kind == "f" else np.float64)  # a copy
-                found[missing] = np.nan
-            else:
-                found.loc[missing] = np.nan
-        _warn_not_finite(found, missing, rows, read)
+        else:
+            with np.errstate(all="ignore"):  # a value that is not finite is said below, once
+                found = (
+                    self._mean(rows) if stats is None else self._predicted(rows, str(interval), alpha, stats)
+                )
+            if missing is not None:  # NaN where a row has a missing value (computed on a filled one)
+                if isinstance(found, np.ndarray):
+                    found = found.astype(found.dtype if found.dtype.kind == "f" else np.float64)  # a copy
+                    found[missing] = np.nan
+                else:
+                    found.loc[missing] = np.nan
+            _warn_not_finite(found, missing, rows, read)
         if not isinstance(found, np.ndarray) and type(data).__name__ == "DataFrame":
             found.index = data.index  # the new rows' own labels, as statsmodels keeps them
         return found

@@ -43,14 +43,11 @@ def _predicted(result: Fit, rows: dict[str, np.ndarray]) -> np.ndarray:
 def _unfinished(result: Fit) -> str:
     """How an iterative fit that did not converge ended, for its picture's title's second line
     (``""`` otherwise)."""
-    from gdlab._trajectory import Status
+    from gdlab._trajectory import Status, ending_words
 
-    ended = {
-        Status.MAX_STEPS: f"stopped at the step limit ({result.steps})",
-        Status.DIVERGED: f"diverged at step {result.steps}",
-        Status.STALLED: f"stalled at step {result.steps}",
-    }.get(result.status)  # type: ignore[arg-type]
-    return "" if ended is None else f"\n{ended}"  # a line of its own: the title stays within its panel
+    if result.status is None or result.status is Status.CONVERGED or result.steps is None:
+        return ""
+    return f"\n{ending_words(result.status, result.steps)}"  # a line of its own: the title stays in its panel
 
 
 def plot_fit(result: Fit, *, size: tuple[float, float] = (10.0, 4.2)) -> Any:

@@ -25,7 +25,7 @@ from gdlab._checks import InputError
 from gdlab._colours import RunStyle, run_style
 from gdlab._landscape import Landscape, landscape
 from gdlab._loss import scalar_loss
-from gdlab._trajectory import Status, Trajectory
+from gdlab._trajectory import Status, Trajectory, ending_words
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
 from gdlab.render._levels import FORMAT, colorbar, filled_contour
@@ -125,10 +125,8 @@ def as_trajectories(trajectories: object) -> list[Trajectory]:
 def _legend_label(t: Trajectory, options: Options | None = None, i: int = 0) -> str:
     if options is not None and options.labels is not None:
         return options.labels[i]
-    if t.status is Status.DIVERGED:
-        return f"{t.label} (diverged at step {t.steps})"
-    if t.status is Status.CONVERGED:
-        return f"{t.label} (converged at step {t.steps})"
+    if t.status in (Status.DIVERGED, Status.CONVERGED):  # a race's runs at the limit are named alone
+        return f"{t.label} ({ending_words(t.status, t.steps)})"
     return t.label
 
 
