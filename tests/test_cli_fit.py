@@ -64,6 +64,27 @@ def test_a_formula_with_starts_and_a_picture(files):
     assert text.startswith("Fit(y ~ b1*(1-exp(-b2*x)), lm, 14 rows)") and "converged at step" in text
 
 
+def test_a_fit_animates_step_by_step_as_the_library_animates_it(files):
+    """--out fit.gif animates the fit (a frame a step where it took fewer than 100), as
+    gdlab.animate(fit) does; its last frame is the picture --out fit.png draws."""
+    from PIL import Image
+
+    import gdlab
+
+    args = ["fit", str(files / "misra.csv"), "--y", "y", "--model", "b1*(1-exp(-b2*x))"]
+    args += ["--init", "b1=500,b2=1e-4"]
+    movie, still = files / "misra.gif", files / "misra-last.png"
+    result = runner.invoke(app, [*args, "--out", str(movie)])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {movie}" in " ".join(result.output.split())
+    mine = fit(files / "misra.csv", y="y", model="b1*(1-exp(-b2*x))", init={"b1": 500, "b2": 1e-4})
+    with Image.open(movie) as image:
+        assert image.n_frames == mine.steps + 1 and image.size == (1000, 440)
+    assert runner.invoke(app, [*args, "--out", str(still)]).exit_code == 0
+    with Image.open(still) as image:
+        assert image.size == gdlab.animate(mine).size
+
+
 def test_ols_prints_standard_errors_and_r2(files):
     result = runner.invoke(app, ["fit", "cafe", "--y", "y", "--x", "x", "--method", "ols", "--no-intercept"])
     assert result.exit_code == 0 and "Multiple R-squared: " in result.output and "std error" in result.output
@@ -80,7 +101,13 @@ def test_ols_prints_standard_errors_and_r2(files):
             ["--y", "pass", "--model", "b1*a+b2", "--init", "b1=1 b2=3"],
             "separate the values with commas, as in --init b1=1,b2=3",
         ),
-        (["--y", "pass", "--x", "a", "--out", "fit.gif"], "--out fit.gif: .gif is not supported here"),
+        (["--y", "pass", "--x", "a", "--out", "fit.csv"], "--out fit.csv: .csv is not supported here"),
+        (
+            ["--y", "pass", "--x", "a", "--method", "ols", "--out", "fit.gif"],
+            "no steps to animate: fit with --method gd or another iterative method ('momentum', "
+            "'adam', 'newton', 'lbfgs', 'sgd'; 'lm' or 'gauss-newton' for a formula), or draw this "
+            "one as a picture (--out fit.png)",
+        ),
         (["--y", "pass"], "name the regressors"),
     ],
 )

@@ -68,22 +68,27 @@ def test_the_info_line_says_step_loss_and_coefficients(cafe_gd, movie):
     loss = float(cafe_gd.trajectory.loss[step])
     b = cafe_gd.coefficient_path()[step]
     assert info.get_text() == (
-        f"step {step:,} / {cafe_gd.steps:,}   loss {loss:.4g}   intercept {b[0]:.4g}, x {b[1]:.4g}"
+        f"step {step:,} / {cafe_gd.steps:,}   loss {loss:.4g}\nintercept {b[0]:.4g}, x {b[1]:.4g}"
     )
     away = next(a for a in movie.scene.texts if a is not info)
     movie.scene.update(0)  # the line y = 0 is far below the cafe's sales
     assert away.get_text() == "gd's curve is below the chart (at 0)"
     movie.scene.update(cafe_gd.steps)
     assert away.get_text() == ""
-    assert info.get_text().startswith(f"step {cafe_gd.steps} / {cafe_gd.steps}   loss 0.9495")
-    assert info.get_text().endswith("intercept 9.945, x 2.216   (converged)")
+    assert info.get_text() == (
+        f"step {cafe_gd.steps} / {cafe_gd.steps}   loss 0.9495:   converged at step {cafe_gd.steps}\n"
+        "intercept 9.945, x 2.216"
+    )
 
 
 def test_gif_has_one_frame_per_step_shown_and_the_curve_moves(movie):
     with Image.open(io.BytesIO(movie.to_bytes("gif"))) as image:
         assert image.n_frames == 12 and image.size == (800, 360)
     first, last = movie.frame(0)[..., :3].astype(int), movie.frame(-1)[..., :3].astype(int)
-    red = lambda frame: np.all(np.abs(frame - [214, 39, 40]) < 40, axis=-1)
+    from gdlab._colours import FIT_COLOURS
+
+    rgb = [int(FIT_COLOURS["fitted"][i : i + 2], 16) for i in (1, 3, 5)]
+    red = lambda frame: np.all(np.abs(frame - rgb) < 40, axis=-1)
     assert (red(last) & ~red(first)).sum() > 500  # the fitted line, drawn across the data panel
     ax = movie.figure.axes[0]
     curve = artist(movie, "fitted")
@@ -136,15 +141,33 @@ def test_a_formula_draws_its_own_predictor_at_each_step():
     assert movie.figure.axes[0].get_xlabel() == "t"
 
 
-def test_several_regressors_say_what_to_draw_instead():
+def test_several_regressors_move_observed_against_fitted_at_each_step():
+    """With several regressors the picture is the observed values against the fitted ones, about
+    the line where they are equal, and the residuals against the fitted values, at each step; its
+    still picture is the last step, as for one regressor."""
     rng = np.random.default_rng(1)
     data = {"a": rng.normal(size=20), "b": rng.normal(size=20)}
     data["y"] = 1 + data["a"] - data["b"] + 0.1 * rng.normal(size=20)
-    result = gdlab.fit(data, y="y", x=["a", "b"], method="newton")
-    with pytest.raises(
-        InputError, match=r"one regressor; this fit has 2 \(a, b\): draw it with fit\.plot\(\)"
-    ):
-        gdlab.animate(result)
+    result = gdlab.fit(data, y="y", x=["a", "b"], method="gd", lr=0.05, steps=200)
+    movie = gdlab.animate(result, frames=5)
+    path = result.coefficient_path()
+    points, residuals = artist(movie, "fitted"), artist(movie, "residuals")
+    for step in movie.steps:
+        movie.scene.update(int(step))
+        fitted = path[step, 0] + path[step, 1] * data["a"] + path[step, 2] * data["b"]
+        np.testing.assert_allclose(points.get_data()[0], fitted, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(points.get_data()[1], data["y"])
+        np.testing.assert_allclose(residuals.get_data()[0], fitted, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(residuals.get_data()[1], data["y"] - fitted, atol=1e-12)
+    data_axis, residual_axis = movie.figure.axes
+    assert (data_axis.get_xlabel(), data_axis.get_ylabel(), residual_axis.get_xlabel()) == (
+        "fitted",
+        "observed y",
+        "fitted",
+    )
+    still = result.plot()
+    drawn = next(line for line in still.axes[0].lines if line.get_gid() == "fitted")
+    np.testing.assert_allclose(drawn.get_data()[0], result.predict(data), rtol=1e-12)
 
 
 def test_a_closed_form_fit_names_the_methods_with_a_path():
@@ -181,24 +204,26 @@ def test_plot_of_a_fit_takes_no_axes(cafe_gd):
 
 
 def test_large_data_draws_a_fixed_sample_of_rows_and_says_so():
+    from gdlab.render._fitscene import DRAW_POINTS
+
     rng = np.random.default_rng(2)
-    x = rng.uniform(0, 10, 5000)
-    y = 2 + 0.5 * x + rng.normal(size=5000)
+    x = rng.uniform(0, 10, 8000)
+    y = 2 + 0.5 * x + rng.normal(size=8000)
     result = gdlab.fit({"x": x, "y": y}, y="y", x="x", method="gd", lr=0.1, steps=50)
     movie = gdlab.animate(result, frames=3)
     points = artist(movie, "residuals")
     movie.scene.update(result.steps)
     xs, rs = map(np.asarray, points.get_data())
-    assert xs.size == 2000 and np.all(np.isin(xs, x))
+    assert xs.size == DRAW_POINTS and np.all(np.isin(xs, x))
     rows = np.searchsorted(np.sort(x), xs)
     order = np.argsort(x)
     np.testing.assert_allclose(rs, y[order][rows] - result.predict({"x": xs}), atol=1e-9)
-    assert movie.figure.axes[1].get_title().startswith("residuals, 2,000 of 5,000 rows")
+    assert movie.figure.axes[1].get_title().startswith("residuals, 5,000 of 8,000 rows")
     assert gdlab.animate(result, frames=3).frame(-1).shape == (440, 1000, 4)
 
 
 def test_a_large_fit_draws_a_labelled_sample_of_its_rows():
-    from gdlab.render._fitplot import DRAW_POINTS
+    from gdlab.render._fitscene import DRAW_POINTS
 
     rng = np.random.default_rng(3)
     n = DRAW_POINTS + 5_000
@@ -206,8 +231,65 @@ def test_a_large_fit_draws_a_labelled_sample_of_its_rows():
     figure = gdlab.fit({"x": x, "y": 2 * x + 1 + rng.normal(size=n)}, y="y", x="x").plot()
     data_axis, residual_axis = figure.axes
     assert len(data_axis.collections[0].get_offsets()) == DRAW_POINTS
-    assert len(residual_axis.collections[0].get_offsets()) == DRAW_POINTS
+    residuals = next(line for line in residual_axis.lines if line.get_gid() == "residuals")
+    assert len(residuals.get_xdata()) == DRAW_POINTS
     labels = [t.get_text() for t in data_axis.get_legend().get_texts()]
     assert labels[0] == f"data (a sample of {DRAW_POINTS:,} of {n:,} rows)"
     drawn = data_axis.collections[0].get_offsets()
     assert np.isin(drawn[:, 0], x).all()  # real rows, not made-up points
+
+
+def _fits_of_each_kind():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=40)
+    ones = (rng.random(40) < 1 / (1 + np.exp(-2 * x))).astype(float)
+    t = np.linspace(0, 5, 25)
+    decay = {"t": t, "y": 3 * (1 - np.exp(-0.7 * t)) + 0.05 * np.sin(7 * t)}
+    shops = {
+        "sales": [55.4, 58.2, 61.2, 60.1, 64.3, 66.0, 59.0],
+        "temp": [20.1, 22.2, 22.7, 24.0, 25.5, 26.1, 21.0],
+    }
+    shops["shop"] = list("abcabcb")
+    return {
+        "closed form": gdlab.fit("cafe", y="y", x="x"),
+        "gd": gdlab.fit("cafe", y="y", x="x", method="gd", lr=0.05),
+        "lm": gdlab.fit(decay, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1, "b2": 0.2}),
+        "adam beside lm": gdlab.fit(
+            decay, y="y", model="b1*(1-exp(-b2*t))", init={"b1": 1, "b2": 0.2}, method="adam", steps=50
+        ),
+        "logistic": gdlab.fit({"x": x, "y": ones}, y="y", x="x", family="logistic"),
+        "a formula's design": gdlab.fit(shops, "sales ~ temp + C(shop)"),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_fits_of_each_kind()))
+def test_a_fit_has_one_picture_however_it_is_asked_for(kind):
+    """fit.plot() and gdlab.plot(fit) are one picture, pixel for pixel, for every kind of fit: its
+    title, its curve at the fit's own predictions, the reference behind it only where a method
+    ran beside one, and the colours of the one table (gdlab._colours.FIT_COLOURS)."""
+    import matplotlib.colors as mcolors
+
+    from gdlab._colours import FIT_COLOURS
+    from gdlab.render._fitscene import fit_title
+
+    result = _fits_of_each_kind()[kind]
+    mine, theirs = result.plot(), gdlab.plot(result)
+    assert gdlab.figure_bytes(mine, "png") == gdlab.figure_bytes(theirs, "png")
+    assert mine.get_suptitle() == fit_title(result)
+    data_axis, residual_axis = mine.axes
+    fitted = next(line for line in data_axis.lines if line.get_gid() == "fitted")
+    assert (
+        mcolors.to_hex(fitted.get_color()) == FIT_COLOURS["fitted"].lower()
+        or fitted.get_linestyle() == "None"
+    )
+    residuals = next(line for line in residual_axis.lines if line.get_gid() == "residuals")
+    assert mcolors.to_hex(residuals.get_color()) == FIT_COLOURS["residual"].lower()
+    if fitted.get_linestyle() != "None":  # one regressor: the curve over it, as predict gives it
+        grid, shown = map(np.asarray, fitted.get_data())
+        np.testing.assert_allclose(shown, result.predict({result.x[0]: grid}), rtol=1e-12)
+    else:  # several: observed against fitted
+        assert data_axis.get_xlabel() == "fitted"
+    faint = [line for line in data_axis.lines if line.get_label() == result.reference]
+    assert len(faint) == (result.max_difference is not None)
+    if faint:
+        assert mcolors.to_hex(faint[0].get_color()) == FIT_COLOURS["reference"].lower()

@@ -167,7 +167,7 @@ def _register_notebook_display() -> None:
 
 
 def _fit_picture(result: Fit) -> Any:
-    from gdlab.render._fitplot import plot_fit
+    from gdlab.render._fitscene import plot_fit
 
     return plot_fit(result)
 

@@ -241,6 +241,10 @@ class Spelling:
         """A value the sentence reports, with the parameter it belongs to where the front end shows it."""
         return str(value)
 
+    def picture(self, what: str) -> str:
+        """How to draw ``what`` as a still picture: ``gdlab.plot(fit)``."""
+        return f"gdlab.plot({what})"
+
 
 PYTHON = Spelling()
 

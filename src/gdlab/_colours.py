@@ -13,6 +13,7 @@ from dataclasses import dataclass
 __all__ = [
     "COLORS",
     "DASHES",
+    "FIT_COLOURS",
     "MARKERS",
     "REGIME_COLOURS",
     "REGIME_MARKERS",
@@ -83,3 +84,13 @@ REGIME_MARKERS: dict[str, str] = {
     "stalled": "x",
 }
 MARKERS: dict[str, str] = {"circle": "o", "square": "s", "diamond": "D", "triangle-up": "^", "x": "X"}
+
+# A fit's picture, still or moving, by role: its data, its fitted curve (the first run's colour, as
+# a descent's path), the reference solution faint behind it (the closed form, or lm beside a
+# descent), and its residuals (the second run's colour).
+FIT_COLOURS: dict[str, str] = {
+    "data": "#404040",
+    "fitted": COLORS[0],
+    "reference": "#8C8C8C",
+    "residual": COLORS[1],
+}

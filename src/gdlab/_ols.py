@@ -253,6 +253,13 @@ class Columns:
             out[start : start + _BLOCK_ROWS] = self.block(start, start + _BLOCK_ROWS) @ x
         return out
 
+    def matmat(self, x: np.ndarray) -> np.ndarray:
+        """``A X`` for ``X`` of ``p x k``, a block at a time (``n x k``)."""
+        out = np.empty((self.n, x.shape[1]), np.result_type(self.dtype, x.dtype))
+        for start in self.starts():
+            out[start : start + _BLOCK_ROWS] = self.block(start, start + _BLOCK_ROWS) @ x
+        return out
+
     def rmatvec(self, r: np.ndarray) -> np.ndarray:
         """``A' r``, a block at a time."""
         out = np.zeros(self.p, np.result_type(self.dtype, r.dtype))

@@ -1008,7 +1008,8 @@ def fit(
     counts (with --offset 'log(exposure)'), --family binomial --trials n the
     successes of n trials, and --weights w weighs the rows; --model fits a
     formula by Levenberg-Marquardt. --out draws the data, the fit and the
-    residuals (.png, .svg or .pdf).
+    residuals (.png, .svg or .pdf), or animates the fit step by step (.gif,
+    .mp4 or .html).
 
     Example:
 
@@ -1023,7 +1024,7 @@ def fit(
     from gdlab.cli import _options
     from gdlab.fitting._fit import fit as fit_model
 
-    _options.check_out(out, ("picture",))
+    _options.check_out(out, ("picture", "animation"))
     plain = family == "linear" and model is None and formula is None and not (weights or offset)
     chosen = method if method is not None else ("gd" if plain else None)
     result = fit_model(
@@ -1052,7 +1053,9 @@ def fit(
         weights=weights,
         offset=offset,
     )
-    if out is not None:
+    if out is not None and out.suffix.lower() in _options.KINDS["animation"]:
+        _save_movie(result, out, 100)
+    elif out is not None:
         from gdlab import save_figure
 
         save_figure(result.plot(), out)
@@ -1181,14 +1184,20 @@ def _write_path(path, out: Path, frames: int) -> str:
 
         save_figure(plot(path, tangent=len(path.names) == 1, history=True), out)
     else:
-        from gdlab import animate
-
-        spacing = "log" if path.steps > 1000 else "linear"
-        movie = animate(path, frames=frames, spacing=spacing)
-        movie.save(out)
-        if movie.note:
-            typer.echo(f"note: {movie.note}", err=True)
+        _save_movie(path, out, frames)
     return str(out)
+
+
+def _save_movie(result, out: Path, frames: int) -> None:
+    """A descent's or a fit's animation of ``frames`` frames (spaced by a log scale past 1,000
+    steps, where the early fast motion would take one frame) written to ``out``."""
+    from gdlab import animate
+
+    spacing = "log" if (result.steps or 0) > 1000 else "linear"
+    movie = animate(result, frames=frames, spacing=spacing)
+    movie.save(out)
+    if movie.note:
+        typer.echo(f"note: {movie.note}", err=True)
 
 
 def _rate(lr: str | None, method: str) -> float | None:

@@ -329,6 +329,9 @@ class CliSpelling(Spelling):
     def function(self, name: str) -> str:
         return name  # a typed loss writes sum(...), not jnp.sum(...)
 
+    def picture(self, what: str) -> str:
+        return f"--out {what}.png"
+
 
 CLI = CliSpelling()
 

@@ -859,10 +859,20 @@ class _Predictor:
         return np.array(evaluate(b, columns)), np.array(jax.jacfwd(evaluate)(jnp.asarray(b), columns))
 
     def __call__(self, data: DataLike, coef: np.ndarray) -> np.ndarray:
+        return self.at(data, np.asarray(coef)[None])[0]
+
+    def at(self, data: DataLike, coefs: np.ndarray) -> np.ndarray:
+        """The formula's values on new rows at each row of ``coefs`` (``k x p``): ``k x n``, the rows
+        read and the formula bound once (a picture's steps)."""
         n, columns = self._rows(data)
-        b = np.asarray(coef, np.float64)
+        b = np.asarray(coefs, np.float64)
         numeric = numeric_form(self.model, self.columns)
         if numeric is not None:  # its NumPy form, as the fit's statistics read it
+            out = np.empty((len(b), n))
             with np.errstate(all="ignore"):  # NaN outside a function's domain, as in JAX
-                return np.array(numeric.values(b, columns, n))
-        return np.array(_evaluator(self.model, self.columns, self.params, n)(b, columns))
+                bound = numeric.bind(columns, n)
+                for i, coef in enumerate(b):
+                    out[i] = bound.values(coef)
+            return out
+        evaluate = _evaluator(self.model, self.columns, self.params, n)
+        return np.asarray(jax.vmap(evaluate, in_axes=(0, None))(jnp.asarray(b), columns))

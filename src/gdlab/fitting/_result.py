@@ -269,9 +269,15 @@ class Fit:
 
     def _mean(self, data: DataLike) -> np.ndarray:
         """The fitted values of new rows, every one of them complete."""
+        return self._means(data, self.coef[None])[0]
+
+    def _means(self, data: DataLike, coefs: np.ndarray) -> np.ndarray:
+        """The fitted values of new rows, every one of them complete, at each row of ``coefs``
+        (``k x p``, in the coefficients' own units): ``k x n``. What :meth:`predict` gives at the
+        fit's coefficients, and its picture at each step's (the rows read once)."""
         if self._predictor is not None:
-            return np.asarray(self._predictor(data, self.coef))
-        eta = self._rows(data).matvec(self.coef.astype(self.dtype))
+            return self._predictor.at(data, coefs)
+        eta = self._rows(data).matmat(np.asarray(coefs).astype(self.dtype).T).T
         if self.family == "logistic":
             return 1 / (1 + np.exp(-eta))
         from gdlab.fitting._glm_families import GLM_FAMILIES
@@ -457,7 +463,8 @@ class Fit:
 
     def plot(self) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
-        fitted otherwise) and the residuals (drawn by :func:`gdlab.render._fitplot.plot_fit`)."""
+        fitted otherwise) and the residuals, as ``gdlab.plot(fit)`` draws it and as the last frame
+        of ``gdlab.animate(fit)`` (:func:`gdlab.render._fitscene.plot_fit`)."""
         return draw("fit", self)
 
     def to_dict(self, spelling: Spelling = PYTHON) -> dict[str, Any]:

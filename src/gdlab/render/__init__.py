@@ -94,9 +94,10 @@ def plot(
         trajectories: a :class:`~gdlab.Trajectory` or a list of them; or a
             :class:`~gdlab.Phase`, drawn as its regime map (:func:`plot_phase`; ``title``,
             ``size`` and ``dpi`` apply); or a :class:`~gdlab.Sweep` (:func:`plot_sweep`, likewise);
-            or a :class:`~gdlab.GridResult` (:func:`plot_grid`; ``lang`` too); or an
-            iterative :class:`~gdlab.Fit` of one regressor, drawn as in
-            :func:`animate` at its last step; or a list of iterative fits of one
+            or a :class:`~gdlab.GridResult` (:func:`plot_grid`; ``lang`` too); or a
+            :class:`~gdlab.Fit`, drawn as ``fit.plot()`` draws it (the picture of
+            :func:`animate` at its answer; ``title``, ``ylim``, ``lang``, ``size``
+            and ``dpi`` apply); or a list of iterative fits of one
             two-coefficient model to the same data, one panel each: its path over
             the mean squared residual, the least-squares solution starred.
         ax: draw into this matplotlib Axes (single-panel pictures only).
@@ -177,15 +178,13 @@ def plot(
         return plot_fit_paths(trajectories, labels=labels, title=title, size=size, dpi=dpi)
     if _is_fit(trajectories):
         from gdlab._checks import InputError
-        from gdlab.render._fitscene import drawable_fit, fit_scene
+        from gdlab.render._fitscene import plot_fit
 
         if ax is not None:
             raise InputError(
                 "a fit is drawn in two panels (data and residuals) of its own figure: leave out ax"
             )
-        fitted = drawable_fit(trajectories)
-        last = fitted.steps or 0
-        return fit_scene(fitted, options, np.array([last])).freeze(last)
+        return plot_fit(trajectories, options)
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
@@ -255,13 +254,15 @@ def animate(
         trajectories: a :class:`~gdlab.Trajectory` or a list of them; several
             advance in step, each stopping at its own end. Or a
             :class:`~gdlab.Fit` by an iterative method (gd, momentum, adam,
-            sgd, newton, lbfgs, lm ...) with one regressor or a one-column
-            ``model=``: the data with the fitted curve at each step's
-            coefficients (the reference solution faint behind it; for
-            logistic, the probability), the residuals, and the step, loss and
-            coefficients above; ``frames``, ``spacing``, ``fps``, ``ylim``,
-            ``title``, ``lang``, ``size`` and ``dpi`` apply. A fit of several
-            regressors is drawn by ``fit.plot()`` instead.
+            sgd, newton, lbfgs, lm ...): with one regressor or a one-column
+            ``model=``, the data with the fitted curve at each step's
+            coefficients (the reference solution faint behind it where the
+            method ran beside one; for logistic, the probability) and the
+            residuals against the regressor; with several, the observed
+            values against the fitted ones and the residuals against the
+            fitted values; the step, loss and coefficients above. Its last
+            frame is ``fit.plot()``. ``frames``, ``spacing``, ``fps``, ``ylim``,
+            ``title``, ``lang``, ``size`` and ``dpi`` apply.
         frames: how many frames (default 100, or one per step when fewer), or
             the steps to show.
         spacing: ``"linear"`` or ``"log"`` (dense at the start, so the early
@@ -304,7 +305,7 @@ def animate(
     if _is_fit(trajectories):
         from gdlab.render._fitscene import drawable_fit, fit_scene
 
-        fitted = drawable_fit(trajectories)
+        fitted = drawable_fit(trajectories, animated=True)
         steps = pick_frames(fitted.steps or 0, frames, spacing)
         note = _few_frames(frames, steps, fitted.lr, fitted.status)
         return Animation(fit_scene(fitted, options, steps), steps, fps, note)

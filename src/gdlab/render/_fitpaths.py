@@ -17,7 +17,6 @@ from gdlab._checks import InputError
 from gdlab._colours import run_style
 from gdlab._text import count
 from gdlab.render._figure import new_figure
-from gdlab.render._fitscene import predictions
 from gdlab.render._fonts import font_family
 from gdlab.render._levels import colorbar, filled_contour
 from gdlab.render._view import padded
@@ -33,7 +32,8 @@ def mean_squares(fit: Fit, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
     x = np.asarray(fit._data[fit.x[0]], dtype=np.float64)
     y = np.asarray(fit._data[fit.y], dtype=np.float64)
     rows = np.stack(np.meshgrid(b0, b1, indexing="ij"), axis=-1).reshape(-1, 2)
-    residuals = y - predictions(fit, x, rows)
+    with np.errstate(all="ignore"):  # a value that is not finite is left out of the picture
+        residuals = y - fit._means({fit.x[0]: x}, rows)
     return np.mean(residuals**2, axis=1).reshape(len(b0), len(b1))
 
 

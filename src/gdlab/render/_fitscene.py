@@ -1,9 +1,16 @@
-"""A fit as a moving picture: the data, the curve at each step's coefficients, the residuals.
+"""A fit as a picture, still or moving: its data, its fitted curve, its residuals.
 
-The curves are computed once for the steps that become frames (one matrix
-product for a linear model, one vectorised call of the formula for ``model=``);
-each frame then only moves two lines, the residuals and one line of text over
-a background drawn once, like every other :class:`~gdlab.render._scene.Scene`.
+A fit has one picture wherever it is drawn: ``fit.plot()`` and ``gdlab.plot(fit)`` draw it at the
+fit's answer (an iterative fit's last step), and ``gdlab.animate(fit)`` at each step. With one
+regressor (or a formula of one column) it shows the data with the fitted curve over that column
+and the residuals against it; with several, the observed values against the fitted ones and the
+residuals against the fitted values. Where a method ran beside a reference solution (a descent
+beside the closed form or lm), the reference's curve is drawn faint behind the fitted one.
+
+The fitted values at the steps drawn are computed once, by the fit's own rule for its predictions
+(one evaluation a step; a formula's NumPy form where it has one); each frame then only moves a few
+lines and one line of text over a background drawn once, like every other
+:class:`~gdlab.render._scene.Scene`.
 """
 
 from __future__ import annotations
@@ -17,41 +24,52 @@ from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
 from gdlab._checks import InputError
+from gdlab._colours import FIT_COLOURS
+from gdlab._trajectory import ending_words
 from gdlab.render._fonts import font_family
-from gdlab.render._scene import WORDS, Scene, scene_figure
+from gdlab.render._scene import WORDS, Options, Scene, scene_figure
 from gdlab.render._view import drawable, padded
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from gdlab.fitting._result import Fit
-    from gdlab.render._scene import Options
+
+__all__ = ["DRAW_POINTS", "drawable_fit", "fit_curves", "fit_scene", "fit_title", "plot_fit"]
 
 GRID = 200
 # How far beyond the data the curves may take the vertical axis, in data spans: a start
 # far from the data shows the curve arriving; one further away is clipped at the edge.
 REACH = 1.5
-# At most this many rows are drawn (a fixed sample of larger data): a frame stays quick, and
-# the fitted values kept for every frame stay small.
-MAX_POINTS = 2000
-STEMS = 200
-CURVE, REFERENCE, DATA, RESIDUAL = "#d62728", "0.55", "0.25", "#1f77b4"
-ITERATIVE = "'gd', 'momentum', 'adam', 'newton', 'lbfgs' or 'sgd' ('lm' or 'gauss-newton' for a formula)"
+# At most this many rows are drawn, a fixed sample of larger data (the same in a picture and in
+# every frame of an animation): a frame stays quick, and the fitted values kept for every frame
+# stay small (5,000 rows x 100 frames: 4 MB).
+DRAW_POINTS = 5_000
+STEMS = 200  # up to this many residuals get a stem from 0; more would make a solid band
+# A step's line above the data names at most this many coefficients (a formula's design may have dozens).
+NAMED = 4
+ITERATIVE = "'momentum', 'adam', 'newton', 'lbfgs', 'sgd'; 'lm' or 'gauss-newton' for a formula"
 
 
 @dataclass(frozen=True)
 class FitCurves:
-    """What the frames show, computed once.
+    """What the picture shows, computed once.
 
     Attributes:
-        x: the regressor's values at the data rows; ``y`` the response.
-        grid: where the curves are evaluated (the data's range).
-        steps: the steps computed (the frames' steps), in order.
+        column: the one column drawn along x, or ``None``: observed against fitted (several).
+        x: that column at the drawn rows (empty with several).
+        y: the response at the drawn rows.
+        grid: where the curves are evaluated, the column's range (empty with several).
+        steps: the steps drawn, in order (``[0]`` for a closed form).
         coef: the coefficients at each of those steps, in original units.
-        curves: the fitted curve on ``grid`` at each step, (steps, GRID).
-        fitted: the fitted values at the data rows at each step, (steps, n).
-        reference: the reference solution's curve on ``grid``.
-        rows: the rows in the data (``x`` holds at most :data:`MAX_POINTS` of them).
+        curves: the fitted curve on ``grid`` at each step, (steps, GRID), or (steps, 0).
+        fitted: the fitted values at the drawn rows at each step, (steps, rows drawn).
+        reference: the reference solution's curve on ``grid`` where a method ran beside it, else
+            ``None``.
+        rows: the rows of the data (at most :data:`DRAW_POINTS` of them are drawn).
     """
 
+    column: str | None
     x: np.ndarray
     y: np.ndarray
     grid: np.ndarray
@@ -59,89 +77,118 @@ class FitCurves:
     coef: np.ndarray
     curves: np.ndarray
     fitted: np.ndarray
-    reference: np.ndarray
+    reference: np.ndarray | None
     rows: int
 
     def row(self, step: int) -> int:
         """The row of the last computed step at or before ``step``."""
         return max(int(np.searchsorted(self.steps, step, side="right")) - 1, 0)
 
+    def along(self, row: int) -> np.ndarray:
+        """Where the drawn rows lie along x at that row's step: the column, or the fitted values."""
+        return self.x if self.column is not None else self.fitted[row]
 
-def drawable_fit(fit: object) -> Fit:
-    """``fit`` checked for an animation: iterative, one regressor, its data kept."""
+    @property
+    def sample(self) -> bool:
+        return self.y.size < self.rows
+
+
+def drawable_fit(fit: object, *, animated: bool = False) -> Fit:
+    """``fit`` checked for its picture (its data kept) or its animation (steps to show too)."""
     from gdlab.fitting._result import Fit
 
     if not isinstance(fit, Fit):
         raise InputError("give a Fit (from gdlab.fit)")
-    if fit.trajectory is None:
+    if animated and fit.trajectory is None:
         raise InputError(
             lambda s: (
-                f"a {fit.method} fit is solved in closed form and has no steps to animate: "
-                f"fit with {s.setting('method', ITERATIVE)}, or draw this one as a picture"
+                f"this fit ({fit.method}) is solved in closed form and has no steps to animate: fit "
+                f"with {s.setting('method', 'gd', quoted=True)} or another iterative method ({ITERATIVE}), "
+                f"or draw this one as a picture ({s.picture('fit')})"
             ),
             parameter="method",
         )
     if fit._data is None:
-        raise InputError("this fit keeps no data to draw")
-    if len(fit.x) != 1:
-        columns = ", ".join(fit.x) or "none"
         raise InputError(
-            f"an animated fit draws y against one regressor; this fit has {len(fit.x)} ({columns}): "
-            "draw it with fit.plot() (observed against fitted, and the residuals), or animate "
-            "fit.trajectory to watch the coefficients"
+            "this fit of streamed or cluster data keeps no rows to draw; fit a sample read into "
+            "memory to see its picture (its predict works on any rows)"
         )
     return fit
 
 
-def predictions(fit: Fit, column: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """The fit's predictions at ``column`` (its one regressor) for each row of ``coef``: (rows, n)."""
-    rows = np.atleast_2d(np.asarray(coef, dtype=np.float64))
-    if fit._predictor is not None:  # a formula: parsed once, evaluated for every row at once
-        import jax
-        import jax.numpy as jnp
+def plot_fit(fit: object, options: Options | None = None) -> Figure:
+    """The fit's picture at its answer (an iterative fit's last step): what ``fit.plot()`` and
+    ``gdlab.plot(fit)`` both draw, and the last frame of ``gdlab.animate(fit)``.
 
-        from gdlab._expr import parse
+    Example:
+        >>> from gdlab.fitting._fit import fit
+        >>> figure = plot_fit(fit("cafe", y="y", x="x"))
+        >>> figure.texts[0].get_text(), [axis.get_title() for axis in figure.axes]
+        ('y ~ x: ols', ['', 'residuals'])
+    """
+    checked = drawable_fit(fit)
+    last = checked.steps or 0
+    return fit_scene(checked, options or Options(), np.array([last])).freeze(last)
 
-        predictor = fit._predictor
-        expression = parse(predictor.model, data={predictor.columns[0]: np.asarray(column)})
-        call = lambda b: expression.function(dict(zip(predictor.params, b, strict=True)))  # noqa: E731
-        values = np.asarray(jax.vmap(call)(jnp.asarray(rows)))
-        return np.broadcast_to(values.reshape(len(rows), -1), (len(rows), column.size)).copy()
-    design = np.column_stack([np.ones_like(column), column]) if fit.intercept else column[:, None]
-    eta = rows @ design.T
-    if fit.family == "logistic":
-        with np.errstate(over="ignore"):
-            return 1 / (1 + np.exp(-eta))
-    return eta
+
+def _drawn_rows(n: int) -> np.ndarray:
+    """All the rows, or a sorted sample of :data:`DRAW_POINTS` of them (the same each time)."""
+    if n <= DRAW_POINTS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, DRAW_POINTS, replace=False))
+
+
+def _columns(fit: Fit) -> tuple[str, ...]:
+    """The columns a fit's values are computed from: a formula's data columns, or the regressors."""
+    return tuple(fit._predictor.columns) if fit._predictor is not None else tuple(fit.x)
 
 
 def fit_curves(fit: Fit, steps: np.ndarray) -> FitCurves:
-    """The curves and fitted values at ``steps`` (each clipped to the fit's last step)."""
+    """The curves and fitted values at ``steps`` (each clipped to the fit's last step; a closed
+    form's answer is its step 0), by the fit's own predictions."""
     fit = drawable_fit(fit)
-    x = np.asarray(fit._data[fit.x[0]], dtype=np.float64)
-    y = np.asarray(fit._data[fit.y], dtype=np.float64)
-    grid = np.linspace(float(x.min()), float(x.max()), GRID)
-    rows = x.size
-    if rows > MAX_POINTS:  # the same sample every time: frames and pictures agree
-        keep = np.sort(np.random.default_rng(0).choice(rows, MAX_POINTS, replace=False))
-        x, y = x[keep], y[keep]
-    shown = np.minimum(np.asarray(steps, dtype=int), fit.trajectory.steps)  # type: ignore[union-attr]
-    coef = fit.coefficient_path()[shown]
-    # One call for the steps and the reference (its last row): a formula is parsed and compiled once.
-    both = predictions(fit, np.concatenate([grid, x]), np.vstack([coef, fit.closed_form]))
-    return FitCurves(x, y, grid, shown, coef, both[:-1, :GRID], both[:-1, GRID:], both[-1, :GRID], rows)
+    table = fit._data
+    assert table is not None  # checked by drawable_fit
+    columns = _columns(fit)
+    keep = _drawn_rows(table.n)
+    data = {c: np.asarray(table[c])[keep] for c in columns}
+    y = np.asarray(table[fit.y], dtype=np.float64)[keep]
+    if fit.trajectory is None:
+        shown, coef = np.zeros(1, dtype=int), fit.coef[None]
+    else:
+        shown = np.minimum(np.asarray(steps, dtype=int), fit.trajectory.steps)
+        coef = fit.coefficient_path()[shown]
+    beside = fit.max_difference is not None  # a method run beside its reference solution
+    both = np.vstack([coef, fit.closed_form]) if beside else coef  # one call: a formula bound once
+    k = len(coef)
+    with np.errstate(all="ignore"):  # a value that is not finite is left out of the picture
+        if len(columns) == 1:
+            (column,) = columns
+            x = np.asarray(data[column], dtype=np.float64)
+            grid = np.linspace(float(x.min()), float(x.max()), GRID)
+            values = np.asarray(fit._means({column: np.concatenate([grid, x])}, both), dtype=np.float64)
+            curves, fitted = values[:k, :GRID], values[:k, GRID:]
+            reference = values[k, :GRID] if beside else None
+            return FitCurves(column, x, y, grid, shown, coef, curves, fitted, reference, table.n)
+        fitted = np.asarray(fit._means(data, coef), dtype=np.float64)
+    empty = np.empty(0)
+    return FitCurves(None, empty, y, empty, shown, coef, np.empty((k, 0)), fitted, None, table.n)
+
+
+def _reached(lo: float, hi: float, values: np.ndarray) -> tuple[float, float]:
+    """``lo`` to ``hi`` widened to the finite ``values``, at most :data:`REACH` spans each way."""
+    span = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
+    finite = drawable(values[np.isfinite(values)])
+    if finite.size:
+        lo = max(min(lo, float(finite.min())), lo - REACH * span)
+        hi = min(max(hi, float(finite.max())), hi + REACH * span)
+    return lo, hi
 
 
 def _data_limits(c: FitCurves, logistic: bool) -> tuple[float, float]:
     if logistic:
         return -0.08, 1.08
-    lo, hi = float(c.y.min()), float(c.y.max())
-    span = max(hi - lo, 1e-12 * max(abs(lo), abs(hi), 1.0))
-    curves = drawable(c.curves[np.isfinite(c.curves)])
-    if curves.size:
-        lo = max(min(lo, float(curves.min())), lo - REACH * span)
-        hi = min(max(hi, float(curves.max())), hi + REACH * span)
-    return padded(lo, hi, 0.06)
+    return padded(*_reached(float(c.y.min()), float(c.y.max()), c.curves), 0.06)
 
 
 def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray) -> None:
@@ -168,53 +215,99 @@ def _round_up(value: float) -> float:
 
 
 def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
-    """The data with the moving fitted curve (left) and the residuals (right), at ``steps``."""
+    """The data with the fitted curve, or observed against fitted (left), and the residuals
+    (right), at ``steps``."""
     fit = drawable_fit(fit)
     c = fit_curves(fit, steps)
     path = fit.trajectory
-    assert path is not None  # checked by drawable_fit
     logistic = fit.family == "logistic"
-    words = WORDS[options.lang]
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         figure = scene_figure(options, (1000, 440))
-        scene = Scene(figure, [path], path.steps)
+        scene = Scene(figure, [] if path is None else [path], 0 if path is None else path.steps)
         data_ax, residual_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
-        _draw_data(scene, data_ax, fit, c, logistic, options)
-        _draw_residuals(scene, residual_ax, fit, c)
-        _info(scene, data_ax, fit, c, words)
-        figure.suptitle(options.title or _title(fit), fontsize=11)
+        if c.column is not None:
+            _draw_curve(scene, data_ax, fit, c, logistic, options)
+        else:
+            _draw_observed(scene, data_ax, fit, c, logistic, options)
+        _draw_residuals(scene, residual_ax, fit, c, data_ax.get_xlim())
+        _info(scene, data_ax, fit, c, WORDS[options.lang])
+        figure.suptitle(options.title or fit_title(fit), fontsize=11)
     return scene
 
 
-def _title(fit: Fit) -> str:
-    formula = fit.model or fit.x[0]
-    where = " on standardised regressors" if fit.model is None and fit.standardized else ""
-    if fit.model is None and not fit.standardized:
-        where = " on the raw columns"
-    family = ", logistic" if fit.family == "logistic" else ""
-    return f"{fit.y} ~ {formula}{family}: {fit.method}{where}"
+def fit_title(fit: Fit) -> str:
+    """A fit's picture's title: its formula, its family where not linear, and its method (a
+    descent's on standardised regressors or the raw columns)."""
+    if fit.terms is not None:
+        formula = fit.terms.formula.text
+    else:
+        formula = f"{fit.y} ~ {fit.model or ' + '.join(fit.x)}"
+    family = "" if fit.family in ("linear", "gaussian") else f", {fit.family}"
+    where = ""
+    if fit.model is None and fit.max_difference is not None:  # a descent on a linear model's design
+        where = " on standardised regressors" if fit.standardized else " on the raw columns"
+    return f"{formula}{family}: {fit.method}{where}"
 
 
-def _draw_data(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options) -> None:
-    sample = f" ({c.x.size:,} of {c.rows:,} rows)" if c.x.size < c.rows else ""
-    ax.scatter(c.x, c.y, s=18 if not sample else 6, color=DATA, zorder=3, label=f"data{sample}")
-    ax.plot(c.grid, c.reference, color=REFERENCE, lw=3, alpha=0.45, zorder=2, label=fit.reference)
-    curve = scene.add(Line2D([], [], color=CURVE, lw=2, zorder=4, gid="fitted"))
+def _label(fit: Fit, c: FitCurves) -> str:
+    """The fitted curve's name: a still picture's is the fit's, a moving one's the step's."""
+    return f"{fit.method}, at the step shown" if len(c.steps) > 1 else f"fitted ({fit.method})"
+
+
+def _legend(ax, handles: list, logistic: bool, reference: np.ndarray | None, many: bool) -> None:
+    if many:  # 'best' is slow over many points, and any place inside hides some: below the axes
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.13),
+            ncol=3,
+            fontsize=9,
+            frameon=False,
+        )
+        return
+    # A logistic curve leaves the middle of one side free (the data lie at 0 and 1).
+    where = "best"
+    if logistic and reference is not None:
+        where = "center left" if reference[0] < reference[-1] else "center right"
+    ax.legend(handles=handles, loc=where, fontsize=9, framealpha=0.85)
+
+
+def _data_label(c: FitCurves) -> str:
+    return f"data (a sample of {c.y.size:,} of {c.rows:,} rows)" if c.sample else "data"
+
+
+def _dot(c: FitCurves) -> float:
+    return 18 if not c.sample else 4
+
+
+def _draw_curve(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options) -> None:
+    ax.scatter(c.x, c.y, s=_dot(c), color=FIT_COLOURS["data"], zorder=3, label=_data_label(c))
+    if c.reference is not None:
+        ax.plot(
+            c.grid,
+            c.reference,
+            color=FIT_COLOURS["reference"],
+            lw=3,
+            alpha=0.6,
+            zorder=2,
+            label=fit.reference,
+        )
+    curve = scene.add(Line2D([], [], color=FIT_COLOURS["fitted"], lw=2, zorder=4, gid="fitted"))
     ax.add_line(curve)
     ax.set_xlim(*padded(float(c.grid[0]), float(c.grid[-1]), 0.04))
     ax.set_ylim(*(options.ylim or _data_limits(c, logistic)))
-    ax.set_xlabel(fit.x[0])
+    ax.set_xlabel(c.column)
     ax.set_ylabel(f"P({fit.y} = 1)" if logistic else fit.y)
     ax.grid(alpha=0.3)
-    handle = Line2D([], [], color=CURVE, lw=2, label=f"{fit.method}, at the step shown")
+    handle = Line2D([], [], color=FIT_COLOURS["fitted"], lw=2, label=_label(fit, c))
     handles, _ = ax.get_legend_handles_labels()
-    # A logistic curve leaves the middle of one side free (the data lie at 0 and 1).
-    where = ("center left" if c.reference[0] < c.reference[-1] else "center right") if logistic else "best"
-    ax.legend(handles=[*handles, handle], loc=where, fontsize=9, framealpha=0.85)
+    _legend(
+        ax, [*handles, handle], logistic, c.reference if c.reference is not None else c.curves[-1], c.sample
+    )
 
     low, high = ax.get_ylim()
     away: Text = scene.add(
-        ax.text(0.5, 0.0, "", transform=ax.transAxes, color=CURVE, fontsize=9, ha="center")
+        ax.text(0.5, 0.0, "", transform=ax.transAxes, color=FIT_COLOURS["fitted"], fontsize=9, ha="center")
     )
 
     def update(step: int) -> None:
@@ -231,52 +324,92 @@ def _draw_data(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options
     scene.updaters.append(update)
 
 
-def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves) -> None:
+def _draw_observed(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options) -> None:
+    """Several regressors: the observed values against the fitted ones at each step, about the
+    line where they are equal."""
+    low, high = (-0.08, 1.08) if logistic else padded(float(c.y.min()), float(c.y.max()), 0.06)
+    left, right = padded(*_reached(float(c.y.min()), float(c.y.max()), c.fitted), 0.04)
+    ends = [min(left, low), max(right, high)]
+    ax.plot(ends, ends, color=FIT_COLOURS["reference"], lw=1.5, zorder=2, label="observed = fitted")
+    points = scene.add(
+        Line2D(
+            [], [], color=FIT_COLOURS["data"], ls="none", marker="o", ms=4 if not c.sample else 2, zorder=3
+        )
+    )
+    points.set_gid("fitted")
+    ax.add_line(points)
+    ax.set_xlim(left, right)
+    ax.set_ylim(*(options.ylim or (low, high)))
+    ax.set_xlabel("fitted probability" if logistic else "fitted")
+    ax.set_ylabel(f"observed {fit.y}")
+    ax.grid(alpha=0.3)
+    handle = Line2D([], [], color=FIT_COLOURS["data"], ls="none", marker="o", ms=4, label=_data_label(c))
+    handles, _ = ax.get_legend_handles_labels()
+    _legend(ax, [handle, *handles], False, None, c.sample)
+
+    def update(step: int) -> None:
+        points.set_data(drawable(c.fitted[c.row(step)]), c.y)
+
+    scene.updaters.append(update)
+
+
+def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves, xlim: tuple[float, float]) -> None:
     residuals = c.y[None, :] - c.fitted
-    sample = f", {c.x.size:,} of {c.rows:,} rows" if c.x.size < c.rows else ""
+    sample = f", {c.y.size:,} of {c.rows:,} rows" if c.sample else ""
     ax.set_title(f"residuals{sample}", fontsize=10)
     _residual_scale(ax, residuals, residuals[-1])
     ax.axhline(0, color="0.5", lw=1)
-    ax.set_xlim(*padded(float(c.grid[0]), float(c.grid[-1]), 0.04))
-    ax.set_xlabel(fit.x[0])
+    ax.set_xlim(*xlim)
+    if c.column is not None:
+        ax.set_xlabel(c.column)
+    else:
+        ax.set_xlabel("fitted probability" if fit.family == "logistic" else "fitted")
     ax.set_ylabel(f"{fit.y} − fitted")
     ax.grid(alpha=0.3)
-    few = c.x.size <= STEMS  # a stem from zero to each residual; many would be a solid band
-    stems = scene.add(Line2D([], [], color=RESIDUAL, lw=1, alpha=0.6, zorder=3, visible=few))
+    few = c.y.size <= STEMS  # a stem from zero to each residual; many would be a solid band
+    colour = FIT_COLOURS["residual"]
+    stems = scene.add(Line2D([], [], color=colour, lw=1, alpha=0.6, zorder=3, visible=few))
     points = scene.add(
-        Line2D([], [], color=RESIDUAL, ls="none", marker="o", ms=4 if few else 2, zorder=4, gid="residuals")
+        Line2D([], [], color=colour, ls="none", marker="o", ms=4 if few else 2, zorder=4, gid="residuals")
     )
     for artist in (stems, points):
         ax.add_line(artist)
-    gaps = np.full_like(c.x, np.nan)
+    gaps = np.full(c.y.size, np.nan)
 
     def update(step: int) -> None:
-        r = drawable(residuals[c.row(step)])
+        row = c.row(step)
+        x, r = drawable(c.along(row)), drawable(residuals[row])
         if few:
             zero = np.zeros_like(r)
-            stems.set_data(
-                np.column_stack([c.x, c.x, gaps]).ravel(), np.column_stack([zero, r, gaps]).ravel()
-            )
-        points.set_data(c.x, r)
+            stems.set_data(np.column_stack([x, x, gaps]).ravel(), np.column_stack([zero, r, gaps]).ravel())
+        points.set_data(x, r)
 
     scene.updaters.append(update)
 
 
 def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> None:
-    """Step, loss and coefficients in one line above the data panel (where the title would be)."""
+    """The step and its loss (and at the last step how the run ended), and on a second line its
+    coefficients, above the data panel; a closed form's: how it was solved, and its coefficients."""
     path = fit.trajectory
-    assert path is not None
-    last = path.steps
+
+    def coefficients(row: int) -> str:
+        named = [f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True)]
+        more = len(named) - NAMED
+        return ", ".join(named[:NAMED]) + (f" … ({more} more)" if more > 0 else "")
 
     def label(row: int) -> str:
-        step = int(c.steps[row])
-        coefs = ", ".join(f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True))
-        ended = f"   ({path.status.value})" if step == last else ""
+        if path is None:
+            return f"{fit.message}\n{coefficients(row)}"
+        step, last = int(c.steps[row]), path.steps
+        ended = f":   {ending_words(path.status, last)}" if step == last else ""
         loss = f"{words['loss']} {float(path.loss[step]):.4g}"
-        return f"{words['step']} {step:,} / {last:,}   {loss}   {coefs}{ended}"
+        return f"{words['step']} {step:,} / {last:,}   {loss}{ended}\n{coefficients(row)}"
 
-    longest = max((label(i) for i in range(len(c.steps))), key=len)
-    title = ax.set_title(longest, fontsize=9, loc="left", color=(0, 0, 0, 0))  # room for the line
+    # room for the two lines: as wide as the widest of each (a title wider than its panel would
+    # push the panels apart)
+    labels = [label(i).split("\n") for i in range(len(c.steps))]
+    longest = "\n".join(max((lines[i] for lines in labels), key=len) for i in range(2))
+    title = ax.set_title(longest, fontsize=9, loc="left", color=(0, 0, 0, 0))
     text: Text = scene.add(
         ax.text(0.0, 1.0, "", transform=title.get_transform(), fontsize=9, ha="left", va="baseline")
     )
