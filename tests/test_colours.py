@@ -147,3 +147,25 @@ def test_a_final_loss_of_exactly_zero_is_drawn_on_the_floor_and_said():
     assert 0 < floor < result.final_loss[0] and np.isfinite(floor)
     assert top.get_ylim()[0] < floor
     assert "0 exactly (on the floor)" in [t.get_text() for t in top.get_legend().get_texts()]
+
+
+def test_a_region_where_the_loss_explodes_does_not_set_the_colours():
+    """BoxBOD's sum of squares over a window that takes in b2 < 0, where exp(-b2*x) explodes (1e26
+    beside a minimum of 1168): the levels reach at most three decades above the grid's median, so
+    the valley the paths cross (1e3 to 2e5) has colours of its own; the exploding region is drawn
+    in the top colour. (With levels set by the largest value, the valley was below the floor: one
+    colour.)"""
+    from gdlab._levels import ABOVE, contour_levels
+
+    x = np.array([1.0, 2.0, 3.0, 5.0, 7.0, 10.0])
+    y = np.array([109.0, 149.0, 149.0, 191.0, 213.0, 224.0])
+    b1, b2 = np.meshgrid(np.linspace(-30, 320, 120), np.linspace(-2.5, 7.5, 120), indexing="ij")
+    with np.errstate(over="ignore"):
+        values = ((y - b1[..., None] * (1 - np.exp(-b2[..., None] * x))) ** 2).sum(axis=-1)
+    assert values.max() > 1e25 and 1100 < values.min() < 1200
+    found = contour_levels(values)
+    assert found.log and found.values[-1] <= np.median(values) * 10**ABOVE
+    valley = values[values < 2e5]
+    bands = np.unique(np.searchsorted(found.values, valley))
+    assert len(bands) >= 8, found.values  # the valley in at least 8 colours, not 1
+    assert found.values[0] == values.min()  # the minimum is the floor: nothing below it is cut

@@ -2,7 +2,12 @@
 page, so that a landscape has the same levels on the page as in a GIF.
 
 Log-spaced at 1, 2 and 5 per decade (more when there are few decades) when the values are
-positive and span over two orders of magnitude; else evenly spaced round numbers.
+positive and span over two orders of magnitude; else evenly spaced round numbers. Log levels
+reach at most :data:`ABOVE` decades above the grid's typical (median) value and span at most
+:data:`DECADES`: a window that takes in a region where the loss explodes (an exponential whose
+rate has turned negative: 1e26 beside a minimum of 1e3) would otherwise set every colour by that
+region, and draw the rest, where the paths run, in one colour. Values past the top are drawn in
+the top colour, as values below the floor are in the lowest.
 """
 
 from __future__ import annotations
@@ -17,6 +22,10 @@ __all__ = ["LIMIT", "Levels", "contour_levels"]
 # Levels stay well inside the floats (matplotlib extends filled contours with levels at +-1e250).
 LIMIT = 1e200
 _STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+# Log levels: at most this many decades from the lowest to the highest, the highest at most ABOVE
+# decades above the median of the positive values.
+DECADES = 6
+ABOVE = 3
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,7 @@ class Levels:
 
     Attributes:
         values: the levels, increasing (the first and last are the values' least and largest,
-            or the floor of log levels).
+            or the floor and the top of log levels).
         log: whether they are log-spaced (colours then follow the logarithm of the loss).
         floor: the lowest log level (values below it are drawn at it), or None.
         ticks: round numbers for the colour bar, within the levels.
@@ -46,7 +55,8 @@ def contour_levels(values: np.ndarray) -> Levels:
     finite = np.clip(values[np.isfinite(values)], -LIMIT, LIMIT)
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if lo >= 0 and hi > 0 and hi / max(lo, hi * 1e-12) > 100:
-        return _log_levels(max(lo, hi * 1e-6), hi)
+        top = min(hi, float(np.median(finite[finite > 0])) * 10.0**ABOVE)
+        return _log_levels(max(lo, top * 10.0**-DECADES), top)
     if not hi > lo:
         lo, hi = lo - max(1.0, abs(lo)) * 0.01, hi + max(1.0, abs(hi)) * 0.01
     marks = _even(lo, hi, 20)
