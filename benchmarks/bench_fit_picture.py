@@ -40,7 +40,8 @@ SCRIPTS = {
     "animate": "f = gdlab.fit(data, y='y', model='b1*(1-exp(-b2*x))', init=p.starts[0])\n"
     "t = time.perf_counter()\n"
     "gdlab.animate(f).save(out + '/fit.gif')\n",
-    "beside": "f = gdlab.fit(data, y='y', model='b1*(1-exp(-b2*x))', init=p.starts[0], method='adam', steps=300)\n"
+    "beside": "f = gdlab.fit(data, y='y', model='b1*(1-exp(-b2*x))', init=p.starts[0],\n"
+    "              method='adam', steps=300)\n"
     "t = time.perf_counter()\n"
     "gdlab.animate(f, frames=60).save(out + '/fit.gif')\n",
     "several": "rng = np.random.default_rng(1)\n"
