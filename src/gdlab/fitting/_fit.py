@@ -160,9 +160,9 @@ def fit(
             may be, is streamed), as on a cluster.
         cov: the covariance behind the standard errors, tests and intervals: ``"nonrobust"``
             (``s^2 (X'X)^-1``; the inverse information for logistic), White's
-            heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear, and a
-            formula's, with its Jacobian for the design; a logistic, binomial or Poisson fit
-            takes ``"HC0"``, without ``weights``), or
+            heteroskedasticity-robust ``"HC0"``, ``"HC1"``, ``"HC2"``, ``"HC3"`` (linear,
+            weighted least squares, and a formula's, with its Jacobian for the design; a
+            logistic, binomial or Poisson fit takes ``"HC0"``, without ``weights``), or
             ``"cluster"`` (robust to correlation within the clusters of ``groups``), as
             statsmodels' ``cov_type=`` (with ``use_t=True`` for a linear fit); computed by one
             more pass where the rows are not in memory.
@@ -474,13 +474,22 @@ def _fit_glm(
             ),
             parameter="method",
         )
-    if cov not in LOGISTIC_COV_TYPES or (cov != "nonrobust" and (weights or chosen.name == "gaussian")):
+    if chosen.name != "gaussian" and cov not in LOGISTIC_COV_TYPES:
         raise InputError(
             lambda s: (
                 f"a {chosen.name} fit's robust covariance is White's: give "
-                f"{s.setting('cov', 'HC0', quoted=True)} or {s.setting('cov', 'cluster', quoted=True)} "
-                f"(without {s.name('weights')}, for a binomial or Poisson fit), or leave "
-                f"{s.name('cov')} unset"
+                f"{s.setting('cov', 'HC0', quoted=True)} (statsmodels' GLM gives {cov!r} the same "
+                f"numbers) or {s.setting('cov', 'cluster', quoted=True)}, or leave {s.name('cov')} unset"
+            ),
+            parameter="cov",
+        )
+    if chosen.name != "gaussian" and cov != "nonrobust" and weights:
+        raise InputError(
+            lambda s: (
+                f"{s.setting('cov', cov, quoted=True)} is computed for a {chosen.name} fit without "
+                f"{s.name('weights')} (frequency weights count each row as that many, which White's "
+                f"sandwich of the weighted rows does not): leave {s.name('cov')} unset, or give each "
+                "row its own line"
             ),
             parameter="cov",
         )

@@ -58,13 +58,16 @@ class Robust:
         stats = result.stats
         if self.kind == "nonrobust" or stats is None:
             return result
-        logistic = result.family == "logistic" or glm is not None
-        bread = stats.cov / stats.sigma**2 if stats.sigma and not logistic else stats.cov
+        # Least squares, weighted or not, estimates its dispersion: its bread is (X'WX)^-1, its
+        # tests t on n - p (or G - 1); a logistic fit's and another GLM's are the inverse
+        # information, with z tests, as statsmodels' Logit and GLM
+        squares = result.family in ("linear", "gaussian")
+        bread = stats.cov / stats.sigma**2 if stats.sigma and squares else stats.cov
         model = Model(result.x, result.y, result.intercept, result.family == "logistic", glm)
         cov, df, clusters = robust_covariance(
             source, model, stats.coef, bread, self.kind, result.n, self.groups
         )
-        tested = None if logistic else df  # z tests, as statsmodels' Logit
+        tested = df if squares else None
         return dataclasses.replace(result, stats=with_covariance(stats, cov, self.kind, tested, clusters))
 
 
@@ -131,7 +134,16 @@ def _pieces(block: Block, model: Model, coef: np.ndarray) -> Iterator[tuple[np.n
         if model.glm is not None:
             from gdlab.fitting._glm import scores
 
-            yield X, scores(model.glm, X, block.columns, rows, coef), rows
+            e = scores(model.glm, X, block.columns, rows, coef)
+            if model.glm.weights and model.glm.family.name == "gaussian":
+                # weighted least squares: the rows whitened, sqrt(w) x and e / sqrt(w) (e = w r),
+                # as statsmodels' WLS reads them: the same scores and meat, and each row's leverage
+                # w x'(X'WX)^-1 x for HC2 and HC3 (a row of weight 0 counts for nothing)
+                root = np.sqrt(np.asarray(block.columns[model.glm.weights][rows], dtype=np.float64))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    e = np.where(root > 0, e / root, 0.0)
+                X = X * root[:, None]
+            yield X, e, rows
             continue
         eta = X @ coef
         mean = 1 / (1 + np.exp(-eta)) if model.logistic else eta
