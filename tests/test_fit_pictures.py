@@ -68,7 +68,8 @@ def test_the_info_line_says_step_loss_and_coefficients(cafe_gd, movie):
     loss = float(cafe_gd.trajectory.loss[step])
     b = cafe_gd.coefficient_path()[step]
     assert info.get_text() == (
-        f"step {step:,} / {cafe_gd.steps:,}   loss {loss:.4g}\nintercept {b[0]:.4g}, x {b[1]:.4g}"
+        f"step {step:,} / {cafe_gd.steps:,}   mean squared residual {loss:.4g}\n"
+        f"intercept {b[0]:.4g}, x {b[1]:.4g}"
     )
     away = next(a for a in movie.scene.texts if a is not info)
     movie.scene.update(0)  # the line y = 0 is far below the cafe's sales
@@ -76,8 +77,8 @@ def test_the_info_line_says_step_loss_and_coefficients(cafe_gd, movie):
     movie.scene.update(cafe_gd.steps)
     assert away.get_text() == ""
     assert info.get_text() == (
-        f"step {cafe_gd.steps} / {cafe_gd.steps}   loss 0.9495:   converged at step {cafe_gd.steps}\n"
-        "intercept 9.945, x 2.216"
+        f"step {cafe_gd.steps} / {cafe_gd.steps}   mean squared residual 0.9495\n"
+        f"intercept 9.945, x 2.216\nconverged at step {cafe_gd.steps}"
     )
 
 
@@ -293,3 +294,78 @@ def test_a_fit_has_one_picture_however_it_is_asked_for(kind):
     assert len(faint) == (result.max_difference is not None)
     if faint:
         assert mcolors.to_hex(faint[0].get_color()) == FIT_COLOURS["reference"].lower()
+
+
+def test_the_line_above_the_data_stays_above_it_in_every_frame():
+    """The step's two lines sit above the data panel in an animation's frames as in a still
+    picture (a border through them hid the minus of 'intercept -1.487'), and are no wider than
+    the panel: a fit of many coefficients names those that fit and counts the rest."""
+    result = gdlab.fit("cafe", y="y", x="x", method="adam", steps=2)
+    movie = gdlab.animate(result)
+    info = artist(movie, "info")
+    axis = movie.figure.axes[0]
+    for step in (0, 2):
+        movie.frame(step)  # drawn, as a frame of the file
+        box, panel = info.get_window_extent(), axis.get_window_extent()
+        assert box.y0 >= panel.y1 - 0.5 and box.x1 <= panel.x1, (box, panel)
+    assert info.get_text().endswith(
+        f"intercept {result.coef[0]:.4g}, x {result.coef[1]:.4g}\nstopped at the step limit (2)"
+    )
+    rng = np.random.default_rng(5)
+    shops = {f"store_{c}": rng.normal(size=60) for c in "abcdefgh"}
+    shops["y"] = rng.normal(size=60)
+    wide = gdlab.fit(shops, y="y", x=[f"store_{c}" for c in "abcdefgh"], method="gd", steps=5)
+    figure = gdlab.plot(wide, size=(800, 360))
+    text = next(t for t in figure.axes[0].texts if t.get_gid() == "info")
+    figure.canvas.draw()
+    assert text.get_window_extent().x1 <= figure.axes[0].get_window_extent().x1
+    shown = text.get_text().split("\n")[1]
+    assert shown.startswith("intercept ") and shown.endswith(" more)")
+    named = shown.count(",") + 1
+    assert f"… ({len(wide.names) - named} more)" in shown
+
+
+def test_a_fits_picture_takes_its_own_options_and_refuses_a_descents():
+    result = gdlab.fit("cafe", y="y", x="x", method="gd", lr=0.05)
+    figure = result.plot(title="카페 매출", size=(700, 300), ylim=(40, 90))
+    assert figure.get_suptitle() == "카페 매출" and figure.get_size_inches().tolist() == [7.0, 3.0]
+    assert figure.axes[0].get_ylim() == (40, 90)
+    for option in (dict(xlim=(0, 40)), dict(labels=["mine"]), dict(history=True), dict(view="surface")):
+        name = next(iter(option))
+        with pytest.raises(InputError, match=f"{name} sets a descent's picture; a fit's picture takes title"):
+            gdlab.plot(result, **option)
+        with pytest.raises(InputError, match=f"{name} sets a descent's picture"):
+            gdlab.animate(result, **option)
+    assert len(gdlab.animate(result, frames=5, spacing="log", fps=10, title="t", size=(600, 300))) == 5
+
+
+def test_a_glm_whose_response_is_not_on_its_means_scale_says_so():
+    rng = np.random.default_rng(6)
+    years = rng.uniform(1, 5, 40)
+    data = {"age": rng.normal(size=40), "years": years, "n": rng.poisson(years).astype(float)}
+    result = gdlab.fit(data, y="n", x="age", family="poisson", offset="log(years)")
+    with pytest.raises(
+        InputError, match=r"a poisson fit with offset log\(years\) has no picture: its response"
+    ):
+        result.plot()
+
+
+def test_a_diverged_fits_residuals_leave_the_others_readable():
+    """Residuals of 1e283 at a diverged step do not set the residual axis: it reaches at most
+    (1 + 2 REACH) spans of the data, where the start's residuals are readable."""
+    from gdlab.render._fitscene import REACH
+    from nist import load
+
+    box = load("BoxBOD")
+    result = gdlab.fit(
+        box.columns, y="y", model=box.formula, init={"b1": 1.0, "b2": 1.0}, method="gauss-newton"
+    )
+    assert result.status.value == "diverged"
+    movie = gdlab.animate(result)
+    low, high = movie.figure.axes[1].get_ylim()
+    span = float(np.ptp(box.columns["y"]))
+    assert high <= 1.6 * (1 + 2 * REACH) * span and low < 0 < high
+    residuals = artist(movie, "residuals")
+    movie.scene.update(0)
+    start = np.asarray(residuals.get_data()[1])
+    assert np.all((start > low) & (start < high))  # the start's residuals (about 100 to 224) in view

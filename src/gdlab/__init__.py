@@ -166,10 +166,10 @@ def _register_notebook_display() -> None:
         html.for_type_by_name("gdlab._trajectory", "Trajectory", _trajectory_html)
 
 
-def _fit_picture(result: Fit) -> Any:
-    from gdlab.render._fitscene import plot_fit
+def _fit_picture(result: Fit, **options: Any) -> Any:
+    from gdlab.render import plot
 
-    return plot_fit(result)
+    return plot(result, **options)  # the options a fit's picture takes, checked there
 
 
 def _phase_picture(result: Phase) -> Any:

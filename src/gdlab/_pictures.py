@@ -15,11 +15,12 @@ __all__ = ["draw", "register"]
 _DRAWERS: dict[str, Callable[[Any], Any]] = {}
 
 
-def register(kind: str, drawer: Callable[[Any], Any]) -> None:
-    """Draw results of ``kind`` with ``drawer`` (a function of the result, returning a figure)."""
+def register(kind: str, drawer: Callable[..., Any]) -> None:
+    """Draw results of ``kind`` with ``drawer`` (a function of the result and the picture's
+    options, returning a figure)."""
     _DRAWERS[kind] = drawer
 
 
-def draw(kind: str, result: Any) -> Any:
-    """The picture of ``result``, a result of ``kind``."""
-    return _DRAWERS[kind](result)
+def draw(kind: str, result: Any, **options: Any) -> Any:
+    """The picture of ``result``, a result of ``kind``, drawn with ``options``."""
+    return _DRAWERS[kind](result, **options)

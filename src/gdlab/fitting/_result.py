@@ -461,11 +461,20 @@ class Fit:
             return None
         return None if self.n <= len(self.names) else SINGULAR  # no residual degrees of freedom: said
 
-    def plot(self) -> Any:
+    def plot(
+        self,
+        *,
+        title: str | None = None,
+        ylim: tuple[float, float] | None = None,
+        lang: str = "en",
+        size: tuple[int, int] | None = None,
+        dpi: int = 100,
+    ) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
-        fitted otherwise) and the residuals, as ``gdlab.plot(fit)`` draws it and as the last frame
-        of ``gdlab.animate(fit)`` (:func:`gdlab.render._fitscene.plot_fit`)."""
-        return draw("fit", self)
+        fitted otherwise) and the residuals, as ``gdlab.plot(fit)`` draws it, with the options
+        it takes for a fit; ``gdlab.animate(fit)`` draws each step alike
+        (:func:`gdlab.render._fitscene.plot_fit`)."""
+        return draw("fit", self, title=title, ylim=ylim, lang=lang, size=size, dpi=dpi)
 
     def to_dict(self, spelling: Spelling = PYTHON) -> dict[str, Any]:
         """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``); its

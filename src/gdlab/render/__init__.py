@@ -6,6 +6,7 @@ them is evaluated once on a grid (:func:`gdlab._landscape.landscape`).
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from gdlab.render._fonts import MissingFontWarning
     from gdlab.render._grid import plot_grid
     from gdlab.render._phase import plot_phase
+    from gdlab.render._scene import Options
     from gdlab.render._sweep import plot_sweep
     from gdlab.render._writers import WRITERS, BinaryStream, Writer, available_writers
 
@@ -95,9 +97,10 @@ def plot(
             :class:`~gdlab.Phase`, drawn as its regime map (:func:`plot_phase`; ``title``,
             ``size`` and ``dpi`` apply); or a :class:`~gdlab.Sweep` (:func:`plot_sweep`, likewise);
             or a :class:`~gdlab.GridResult` (:func:`plot_grid`; ``lang`` too); or a
-            :class:`~gdlab.Fit`, drawn as ``fit.plot()`` draws it (the picture of
-            :func:`animate` at its answer; ``title``, ``ylim``, ``lang``, ``size``
-            and ``dpi`` apply); or a list of iterative fits of one
+            :class:`~gdlab.Fit`, drawn as ``fit.plot()`` draws it (as :func:`animate`
+            draws each step, at its answer; ``title``, ``ylim``, ``lang``, ``size``
+            and ``dpi`` apply, the other options are a descent's and refused); or a
+            list of iterative fits of one
             two-coefficient model to the same data, one panel each: its path over
             the mean squared residual, the least-squares solution starred.
         ax: draw into this matplotlib Axes (single-panel pictures only).
@@ -184,10 +187,39 @@ def plot(
             raise InputError(
                 "a fit is drawn in two panels (data and residuals) of its own figure: leave out ax"
             )
+        _for_a_fit(options, Options(tangent=False))
         return plot_fit(trajectories, options)
     items = as_trajectories(trajectories)
     scene = build_scene(items, options, ax=ax)
     return scene.freeze(scene.last_step)
+
+
+# What a fit's picture is drawn with: every other option is a descent's picture's.
+_FIT_OPTIONS = ("title", "ylim", "lang", "size", "dpi", "log_steps")
+
+
+def _for_a_fit(options: Options, defaults: Options) -> None:
+    """Refuse an option that a fit's picture would leave unused (``defaults``: the function's own)."""
+    from gdlab._checks import InputError
+
+    given = [
+        field.name
+        for field in dataclasses.fields(options)
+        if field.name not in _FIT_OPTIONS
+        and not _same(getattr(options, field.name), getattr(defaults, field.name))
+    ]
+    if given:
+        named = ", ".join(given)
+        raise InputError(
+            f"{named} {'sets' if len(given) == 1 else 'set'} a descent's picture; a fit's picture takes "
+            "title, ylim, lang, size and dpi (and an animation's frames, spacing and fps): leave "
+            f"{'it' if len(given) == 1 else 'them'} out",
+            parameter=given[0],
+        )
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or (type(a) is type(b) and not isinstance(a, np.ndarray) and a == b)
 
 
 def _is_fit(value: object) -> bool:
@@ -305,6 +337,7 @@ def animate(
     if _is_fit(trajectories):
         from gdlab.render._fitscene import drawable_fit, fit_scene
 
+        _for_a_fit(options, Options(log_steps=options.log_steps))
         fitted = drawable_fit(trajectories, animated=True)
         steps = pick_frames(fitted.steps or 0, frames, spacing)
         note = _few_frames(frames, steps, fitted.lr, fitted.status)

@@ -1,7 +1,8 @@
 """A fit as a picture, still or moving: its data, its fitted curve, its residuals.
 
 A fit has one picture wherever it is drawn: ``fit.plot()`` and ``gdlab.plot(fit)`` draw it at the
-fit's answer (an iterative fit's last step), and ``gdlab.animate(fit)`` at each step. With one
+fit's answer (an iterative fit's last step), and ``gdlab.animate(fit)`` at each step (its axes
+sized to hold every step, so its last frame may show more around the data). With one
 regressor (or a formula of one column) it shows the data with the fitted curve over that column
 and the residuals against it; with several, the observed values against the fitted ones and the
 residuals against the fitted values. Where a method ran beside a reference solution (a descent
@@ -22,6 +23,7 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
+from matplotlib.transforms import offset_copy
 
 from gdlab._checks import InputError
 from gdlab._colours import FIT_COLOURS
@@ -46,8 +48,6 @@ REACH = 1.5
 # stay small (5,000 rows x 100 frames: 4 MB).
 DRAW_POINTS = 5_000
 STEMS = 200  # up to this many residuals get a stem from 0; more would make a solid band
-# A step's line above the data names at most this many coefficients (a formula's design may have dozens).
-NAMED = 4
 ITERATIVE = "'momentum', 'adam', 'newton', 'lbfgs', 'sgd'; 'lm' or 'gauss-newton' for a formula"
 
 
@@ -109,6 +109,13 @@ def drawable_fit(fit: object, *, animated: bool = False) -> Fit:
             parameter="method",
         )
     if fit._data is None:
+        scaled = [setting for setting in fit.settings if setting.startswith(("trials", "offset"))]
+        if scaled:  # a GLM whose response is not on its mean's scale
+            raise InputError(
+                f"a {fit.family} fit with {' and '.join(scaled)} has no picture: its response is not on "
+                "the scale of its mean (a count beside a rate, successes beside a probability), so "
+                "they cannot share an axis; its predict gives the mean of new rows"
+            )
         raise InputError(
             "this fit of streamed or cluster data keeps no rows to draw; fit a sample read into "
             "memory to see its picture (its predict works on any rows)"
@@ -118,7 +125,8 @@ def drawable_fit(fit: object, *, animated: bool = False) -> Fit:
 
 def plot_fit(fit: object, options: Options | None = None) -> Figure:
     """The fit's picture at its answer (an iterative fit's last step): what ``fit.plot()`` and
-    ``gdlab.plot(fit)`` both draw, and the last frame of ``gdlab.animate(fit)``.
+    ``gdlab.plot(fit)`` both draw; ``gdlab.animate(fit)`` draws each step alike, its axes sized to
+    hold every step.
 
     Example:
         >>> from gdlab.fitting._fit import fit
@@ -191,9 +199,14 @@ def _data_limits(c: FitCurves, logistic: bool) -> tuple[float, float]:
     return padded(*_reached(float(c.y.min()), float(c.y.max()), c.curves), 0.06)
 
 
-def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray) -> None:
+def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray, span: float) -> None:
     """A linear scale when the residuals keep their size; else symlog, linear up to the final
-    residuals' size, so the last frames' residuals stay readable beside the first ones'."""
+    residuals' size, so the last frames' residuals stay readable beside the first ones'. At most
+    ``1 + 2 REACH`` data spans each way (``span``, the response's): a diverged fit's residuals of
+    1e283 would draw every other residual at 0."""
+    cap = (1 + 2 * REACH) * span
+    residuals = np.clip(residuals, -cap, cap)
+    final = np.clip(final, -cap, cap)
     finite = drawable(residuals[np.isfinite(residuals)])
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     small = float(np.max(np.abs(final[np.isfinite(final)]), initial=0.0))
@@ -231,22 +244,27 @@ def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
             _draw_observed(scene, data_ax, fit, c, logistic, options)
         _draw_residuals(scene, residual_ax, fit, c, data_ax.get_xlim())
         _info(scene, data_ax, fit, c, WORDS[options.lang])
-        figure.suptitle(options.title or fit_title(fit), fontsize=11)
+        width = figure.get_size_inches()[0] * 72  # points: characters of 11 pt, about half an em each
+        figure.suptitle(options.title or fit_title(fit, int(0.9 * width / (0.5 * 11))), fontsize=11)
     return scene
 
 
-def fit_title(fit: Fit) -> str:
+def fit_title(fit: Fit, budget: int = 1000) -> str:
     """A fit's picture's title: its formula, its family where not linear, and its method (a
-    descent's on standardised regressors or the raw columns)."""
-    if fit.terms is not None:
-        formula = fit.terms.formula.text
-    else:
-        formula = f"{fit.y} ~ {fit.model or ' + '.join(fit.x)}"
+    descent's on standardised regressors or the raw columns), in at most about ``budget``
+    characters (a formula of many regressors names its first ones and counts the rest)."""
     family = "" if fit.family in ("linear", "gaussian") else f", {fit.family}"
     where = ""
     if fit.model is None and fit.max_difference is not None:  # a descent on a linear model's design
         where = " on standardised regressors" if fit.standardized else " on the raw columns"
-    return f"{formula}{family}: {fit.method}{where}"
+    rest = f"{family}: {fit.method}{where}"
+    if fit.terms is not None:
+        formula = fit.terms.formula.text
+    elif fit.model is not None:
+        formula = f"{fit.y} ~ {fit.model}"
+    else:
+        formula = _fitted_to(f"{fit.y} ~ ", list(fit.x), budget - len(rest), " + ")
+    return f"{formula}{rest}"
 
 
 def _label(fit: Fit, c: FitCurves) -> str:
@@ -357,7 +375,8 @@ def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves, xlim: tuple[float,
     residuals = c.y[None, :] - c.fitted
     sample = f", {c.y.size:,} of {c.rows:,} rows" if c.sample else ""
     ax.set_title(f"residuals{sample}", fontsize=10)
-    _residual_scale(ax, residuals, residuals[-1])
+    span = float(np.ptp(c.y)) or max(abs(float(c.y[0])), 1.0)
+    _residual_scale(ax, residuals, residuals[-1], span)
     ax.axhline(0, color="0.5", lw=1)
     ax.set_xlim(*xlim)
     if c.column is not None:
@@ -387,36 +406,76 @@ def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves, xlim: tuple[float,
     scene.updaters.append(update)
 
 
-def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> None:
-    """The step and its loss (and at the last step how the run ended), and on a second line its
-    coefficients, above the data panel; a closed form's: how it was solved, and its coefficients."""
-    path = fit.trajectory
+def _loss_words(fit: Fit, words: dict[str, str]) -> str:
+    """What a fit's path calls its loss: a formula's sum of squares, a linear model's mean squared
+    residual, a logistic model's mean log-loss, another GLM's half its mean deviance (the same
+    model by a formula or by ``x=`` reads a different number, so it is named)."""
+    if words["loss"] != WORDS["en"]["loss"]:  # another language: its own word
+        return words["loss"]
+    if fit.model is not None:
+        return "sum of squares"
+    if fit.family == "logistic":
+        return "mean log-loss"
+    return "mean squared residual" if fit.family in ("linear", "gaussian") else "half the mean deviance"
 
-    def coefficients(row: int) -> str:
-        named = [f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True)]
-        more = len(named) - NAMED
-        return ", ".join(named[:NAMED]) + (f" … ({more} more)" if more > 0 else "")
+
+def _fitted_to(line: str, parts: list[str], budget: int, between: str = ", ") -> str:
+    """``line`` followed by as many of ``parts`` (``between`` each) as ``budget`` characters hold,
+    and how many more there are."""
+    shown: list[str] = []
+    for i, part in enumerate(parts):
+        more = len(parts) - i - 1
+        tail = f" … ({more} more)" if more else ""
+        if shown and len(line + between.join([*shown, part]) + tail) > budget:
+            return line + between.join(shown) + f" … ({len(parts) - len(shown)} more)"
+        shown.append(part)
+    return line + between.join(shown)
+
+
+def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> None:
+    """The step and its loss, on a second line its coefficients, and at the last step a third, how
+    the run ended, above the data panel; a closed form's: how it was solved, and its coefficients.
+    The lines are cut to the data panel's width (the coefficients that do not fit are counted), so
+    that they neither push the panels apart nor run over the residuals' title."""
+    path = fit.trajectory
+    figure = ax.figure
+    inches = figure.get_size_inches()[0]
+    # characters of 9 pt (about half an em each) across the data panel (about 0.42 of the figure)
+    budget = max(30, int(0.42 * inches * 72 / (0.5 * 9)))
+    loss_word = _loss_words(fit, words)
+    if (
+        path is not None
+        and len(f"{words['step']} {path.steps:,} / {path.steps:,}   {loss_word} 1.234e+05") > budget
+    ):
+        loss_word = words["loss"]  # a narrow picture: the short word
 
     def label(row: int) -> str:
+        coefs = _fitted_to("", [f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True)], budget)
         if path is None:
-            return f"{fit.message}\n{coefficients(row)}"
+            return f"{fit.message}\n{coefs}"
         step, last = int(c.steps[row]), path.steps
-        ended = f":   {ending_words(path.status, last)}" if step == last else ""
-        loss = f"{words['loss']} {float(path.loss[step]):.4g}"
-        return f"{words['step']} {step:,} / {last:,}   {loss}{ended}\n{coefficients(row)}"
+        ended = f"\n{ending_words(path.status, last)}" if step == last else ""
+        return (
+            f"{words['step']} {step:,} / {last:,}   {loss_word} {float(path.loss[step]):.4g}\n{coefs}{ended}"
+        )
 
-    # room for the two lines: as wide as the widest of each (a title wider than its panel would
-    # push the panels apart)
-    labels = [label(i).split("\n") for i in range(len(c.steps))]
-    longest = "\n".join(max((lines[i] for lines in labels), key=len) for i in range(2))
-    title = ax.set_title(longest, fontsize=9, loc="left", color=(0, 0, 0, 0))
+    # three lines' room above the panel (a transparent title of short lines: no width to make room for)
+    ax.set_title("0\n0\n0", fontsize=9, loc="left", color=(0, 0, 0, 0))
+    pad = mpl.rcParams["axes.titlepad"]
     text: Text = scene.add(
-        ax.text(0.0, 1.0, "", transform=title.get_transform(), fontsize=9, ha="left", va="baseline")
+        ax.text(
+            0.0,
+            1.0,
+            "",
+            transform=offset_copy(ax.transAxes, fig=figure, y=pad, units="points"),
+            fontsize=9,
+            ha="left",
+            va="bottom",
+        )
     )
     text.set_gid("info")
 
     def update(step: int) -> None:
-        text.set_position(title.get_position())  # where the layout put the (transparent) title
         text.set_text(label(c.row(step)))
 
     scene.updaters.append(update)
