@@ -369,3 +369,16 @@ def test_a_diverged_fits_residuals_leave_the_others_readable():
     movie.scene.update(0)
     start = np.asarray(residuals.get_data()[1])
     assert np.all((start > low) & (start < high))  # the start's residuals (about 100 to 224) in view
+
+
+def test_a_fits_html_player_names_the_fit(cafe_gd, tmp_path):
+    """The HTML page of a fit's animation is titled by the fit (its picture's title), and so is
+    the player's alternative text; a descent's is still a gradient descent."""
+    movie = gdlab.animate(cafe_gd, frames=3)
+    path = tmp_path / "fit.html"
+    movie.save(path)
+    page = path.read_text()
+    assert "<title>y ~ x: gd on standardised regressors (animation)</title>" in page
+    assert 'alt="y ~ x: gd on standardised regressors (animation), 3 frames"' in page
+    descent = gdlab.animate(gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=5), frames=3)
+    assert descent.description == "gradient descent animation"

@@ -391,3 +391,10 @@ def test_a_formula_that_is_not_an_expression_either_gets_no_model_hint():
     with pytest.raises(InputError) as err:
         gdlab.fit({"t": [1.0, 2.0, 3.0], "y": [1.0, 2.0, 4.0]}, "y ~ t + )")
     assert "is not a formula gdlab reads" in str(err.value) and "model" not in str(err.value)
+
+
+@pytest.mark.parametrize("formula", ["y ~ 1", "log(y) ~ 1"])
+def test_an_intercept_alone_is_refused_with_what_it_would_be(formula):
+    """An intercept alone (R's lm(y ~ 1)) is refused saying what it is, not as an empty x."""
+    with pytest.raises(InputError, match=r"has no regressor: a fit of the intercept alone is the mean of"):
+        gdlab.fit({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 2.0, 3.0, 5.0]}, formula)

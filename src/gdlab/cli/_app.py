@@ -893,7 +893,8 @@ def fit(
             callback=lambda name: None if name is None else _fit_method(name),
             help=f"{listed(n for n in fit_methods() if n not in least_squares_methods())} (beside the closed "
             f"form, or beside lm for --model); {' or '.join(least_squares_methods())} for --model alone. "
-            "Default: gd (linear), newton (logistic), lm (--model).",
+            "Default: gd (linear, --x), the closed form alone (a formula with '~'), newton "
+            "(logistic), lm (--model).",
         ),
     ] = None,
     init: Annotated[

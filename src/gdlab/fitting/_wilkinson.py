@@ -550,6 +550,12 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
         levels = find_levels(data, read.categories(), text_only, client=client, stream=stream)
     coding = Coding.of(read, {k: v for k, v in levels.items() if k != groups or k in read.columns()})
     internal = {_INTERNAL.format(j): c.name for j, c in enumerate(coding.columns) if c.parts}
+    if not internal:  # 'y ~ 1' (or 'y ~ 0'): no term besides the intercept
+        raise InputError(
+            f"the formula {formula!r} has no regressor: a fit of the intercept alone is the mean of "
+            f"{read.response.code!r} (its standard error the standard deviation over sqrt(n)); "
+            "add a term, as in 'y ~ x'"
+        )
     y_name = _INTERNAL.format("y")
     fitted = dict(settings)
     fitted.update(intercept=read.intercept, y=y_name, x=list(internal))

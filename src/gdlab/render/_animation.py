@@ -56,6 +56,13 @@ class Animation:
         return self.scene.figure
 
     @property
+    def description(self) -> str:
+        """What it shows, in words (an HTML page's title, its picture's alternative text): the
+        figure's title where it has one (a fit's: ``y ~ x: gd``), else a descent."""
+        title = self.figure.get_suptitle()
+        return f"{title} (animation)" if title else "gradient descent animation"
+
+    @property
     def size(self) -> tuple[int, int]:
         """Frame width and height in pixels."""
         width, height = self.figure.canvas.get_width_height()

@@ -10,6 +10,7 @@ frame would, at a fraction of the size (a descent moves a few small artists).
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import secrets
@@ -185,7 +186,7 @@ def html_player(animation, *, fps: float | None = None) -> str:
         uid=f"gdlab-{secrets.token_hex(4)}",
         width=width,
         height=height,
-        alt=f"gradient descent animation, {len(changes) + 1} frames",
+        alt=html.escape(f"{animation.description}, {len(changes) + 1} frames", quote=True),
         first=_text(first),
         last=len(changes),
         changes=json.dumps(packed, separators=(",", ":")),

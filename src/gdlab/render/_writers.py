@@ -258,11 +258,12 @@ _PAGE = """<!DOCTYPE html>
     static=False,
 )
 def write_html(
-    animation, stream: BinaryStream, *, fps: float | None = None, title: str = "gradient descent"
+    animation, stream: BinaryStream, *, fps: float | None = None, title: str | None = None
 ) -> None:
     import html
 
-    page = _PAGE.format(title=html.escape(title), player=html_player(animation, fps=fps))
+    named = animation.description if title is None else title
+    page = _PAGE.format(title=html.escape(named), player=html_player(animation, fps=fps))
     stream.write(page.encode("utf-8"))
 
 
