@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -23,8 +23,6 @@ from matplotlib.transforms import offset_copy
 
 from gdlab._checks import InputError
 from gdlab._colours import RunStyle, run_style
-from gdlab._landscape import Landscape, landscape
-from gdlab._loss import scalar_loss
 from gdlab._trajectory import Status, Trajectory, ending_words
 from gdlab.render._figure import new_figure
 from gdlab.render._fonts import check_hangul, font_family
@@ -41,6 +39,9 @@ from gdlab.render._view import (
     param_names,
     runaway_capped,
 )
+
+if TYPE_CHECKING:  # the landscape (and JAX) is imported where a loss is drawn: a fit's picture needs neither
+    from gdlab._landscape import Landscape
 
 A = TypeVar("A", bound=Artist)
 
@@ -246,6 +247,9 @@ def _panel_view(group, options: Options, ranges, num: int, cache: dict) -> Lands
     Every trajectory drawn over it must lie on it: one whose starting loss the
     drawn loss does not reproduce minimised something else.
     """
+    from gdlab._landscape import landscape
+    from gdlab._loss import scalar_loss
+
     f = options.loss or group[0][1].loss_fn
     if f is None:
         return None
