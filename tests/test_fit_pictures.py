@@ -382,3 +382,20 @@ def test_a_fits_html_player_names_the_fit(cafe_gd, tmp_path):
     assert 'alt="y ~ x: gd on standardised regressors (animation), 3 frames"' in page
     descent = gdlab.animate(gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=5), frames=3)
     assert descent.description == "gradient descent animation"
+
+
+def test_a_linear_fits_picture_is_drawn_without_importing_jax(tmp_path):
+    """A closed-form fit and its picture need no JAX (half a second of a fresh process): the
+    scene imports the loss's landscape only where a loss is drawn."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, gdlab\n"
+        "figure = gdlab.fit('cafe', y='y', x='x').plot()\n"
+        f"gdlab.save_figure(figure, {str(tmp_path / 'fit.png')!r})\n"
+        "print(sorted(m for m in ('jax', 'optax') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+    assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
