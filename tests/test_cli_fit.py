@@ -109,6 +109,11 @@ def test_ols_prints_standard_errors_and_r2(files):
             "one as a picture (--out fit.png)",
         ),
         (["--y", "pass"], "name the regressors"),
+        (
+            ["--y", "pass", "--x", "a", "b"],
+            "'b' is not a formula (it has no '~'), and --y names the columns: to give several "
+            "regressors, name them all in --x a,b (repeat --x, or x1,x2)",
+        ),
     ],
 )
 def test_mistakes_exit_2_with_the_message(files, args, message):

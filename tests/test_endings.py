@@ -199,3 +199,31 @@ def test_the_sign_method_bouncing_at_the_minimum_is_within_a_step_not_growing(in
     assert "grow" not in path.message and "within one step (0.01)" in path.message
     swept = gdlab.sweep("(b/2-1)^2", init, lrs=[0.01], steps=steps, method="sign").trajectory(0)
     assert swept.message == path.message and swept.regime is path.regime
+
+
+def test_a_first_step_that_lands_on_the_minimum_is_no_overshoot():
+    """A step that lands on the minimum leaves a gradient of rounding, of either sign: no driver
+    says the run "got there by overshooting back and forth" (gd on one standardised regressor, at
+    the rate 2/(mu+L), lands in one step; its gradient was 1e-14 the other way). One rule,
+    gdlab._engine.overshoots, for the fits' and descents' record and for the sweep's compiled
+    runs alike; a real overshoot is still said."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from gdlab._engine import overshoots
+
+    for xp in (np, jnp):
+        assert not bool(overshoots(xp.asarray(-1e-14), xp.asarray(10.0), xp.asarray(1.46e-14), xp))
+        assert bool(overshoots(xp.asarray(-3.0), xp.asarray(10.0), xp.asarray(0.5), xp))
+        assert not bool(overshoots(xp.asarray(2.0), xp.asarray(10.0), xp.asarray(0.5), xp))
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 10, 50)
+    data = {"x": x, "y": 50 - 4 * x + rng.normal(size=50)}
+    for method in ("gd", "momentum", "newton"):
+        landed = gdlab.fit(data, y="y", x="x", method=method)
+        assert landed.steps == 1 and "overshooting" not in landed.trajectory.message, method
+    # the lecture's loss at 1.5 / L: a real overshoot, said by descend and by the sweep alike
+    said = gdlab.descend("(b/2-1)^2", -10.0, lr=3.0, steps=200, tol=1e-8).message
+    assert said.endswith("it got there by overshooting back and forth")
+    swept = gdlab.sweep("(b/2-1)^2", -10.0, lrs=[3.0], steps=200, tol=1e-8)
+    assert swept.notes[0] == said

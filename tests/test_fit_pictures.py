@@ -399,3 +399,19 @@ def test_a_linear_fits_picture_is_drawn_without_importing_jax(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
     assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_weighted_fits_animation_points_to_its_picture():
+    """No descent runs beside a weighted fit, so its animation's refusal points to its picture,
+    not to method='gd' (which that fit refuses)."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=30)
+    data = {"x": x, "y": x + rng.normal(size=30), "w": rng.uniform(0.5, 2.0, 30)}
+    result = gdlab.fit(data, y="y", x="x", weights="w")
+    with pytest.raises(
+        InputError, match=r"no descent runs beside a fit with weights: draw it as a picture"
+    ) as err:
+        gdlab.animate(result)
+    assert "method='gd'" not in str(err.value)
+    with pytest.raises(InputError, match="is solved in closed form"):
+        gdlab.fit(data, y="y", x="x", weights="w", method="gd")

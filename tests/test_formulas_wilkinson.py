@@ -188,6 +188,20 @@ def test_the_same_formula_on_parquet_files_equals_the_fit_in_memory(tmp_path):
         _close(streamed.stats.se, memory.stats.se, 1e-10)
 
 
+def test_a_streamed_formula_reads_its_own_columns_and_no_other(tmp_path):
+    """A Parquet file's text columns that the formula does not name are not read (they were
+    refused as "holds text, not numbers", with advice no option could follow)."""
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"x": rng.normal(size=60), "g": rng.choice(list("abc"), 60), "note": ["ok"] * 60})
+    frame["y"] = 1 + 2 * frame.x + (frame.g == "b") + rng.normal(size=60)
+    frame.to_parquet(tmp_path / "shops.parquet")
+    for formula in ("y ~ x", "y ~ x + C(g)"):
+        streamed = gdlab.fit(tmp_path / "shops.parquet", formula, stream=True)
+        memory = gdlab.fit(frame[["x", "g", "y"]], formula)
+        assert streamed.names == memory.names
+        _close(streamed.coef, memory.coef, 1e-10)
+
+
 def test_the_same_formula_on_a_dask_cluster_equals_the_fit_in_memory():
     dd = pytest.importorskip("dask.dataframe")
     from helpers import local_cluster

@@ -397,6 +397,15 @@ def _not(x):
     return np.logical_not(x) if isinstance(x, np.ndarray) else not x
 
 
+def overshoots(turn, first_norm, next_norm, xp=np):
+    """Whether a run's first step overshot the minimum: it turned the gradient back (``turn``, the
+    inner product of the first two gradients, is below 0) to a gradient that has not vanished
+    (:data:`VANISHED`): a step that lands on the minimum leaves a gradient of rounding, of either
+    sign, and is no overshoot. Of NumPy's numbers, or with ``xp`` (``jax.numpy``) of traced ones:
+    one rule for every driver."""
+    return (turn < 0) & (next_norm > VANISHED * xp.maximum(1.0, first_norm))
+
+
 def _vanished(first_norm, last_norm):
     """The gradient norm fell to 1e-8 of its start (or of 1) or less: arrays or numbers."""
     return last_norm <= VANISHED * _fmax(1.0, first_norm)
@@ -1229,7 +1238,9 @@ def facts_from_rows(
     first, last = grads[0], grads[k]
     with np.errstate(all="ignore"):  # as np.linalg.norm of each row (it overflows alike), in a third the time
         norms = (float(np.sqrt(first @ first)), float(np.sqrt(last @ last)))
-        overshot = bool(k > 0 and float(grads[1] @ first) < 0)
+        overshot = bool(
+            k > 0 and overshoots(float(grads[1] @ first), norms[0], float(np.sqrt(grads[1] @ grads[1])))
+        )
     if probe is None and code in (Outcome.MAX_STEPS, Outcome.RUNNING):
         probe = rows_probe(grads, params)
     return Facts(

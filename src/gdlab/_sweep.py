@@ -32,8 +32,10 @@ from gdlab._engine import (
     make_step,
     may_stop,
     needs_curvature,
+    norm,
     optimiser,
     outcome,
+    overshoots,
     probe_steps,
 )
 from gdlab._json import plain
@@ -112,7 +114,8 @@ def _begin_all(f, method: Method, inits, lrs):
         loss, step, _ = _pieces(f, method, lr, 0.0, False)
         state = optimiser(method, lr).init(init)
         first, g0, p1, _ = step(init, state)
-        overshoot = inner(g0, jax.grad(loss)(p1)) < 0
+        g1 = jax.grad(loss)(p1)
+        overshoot = overshoots(inner(g0, g1), norm(g0), norm(g1), jnp)
         return (init, state, jnp.int32(Outcome.RUNNING), jnp.int32(0)), first, overshoot
 
     return jax.vmap(begin)(inits, lrs)

@@ -261,7 +261,8 @@ def levels(path: PathLike, columns: Sequence[str], text_only: Sequence[str] = ()
 
     source = path if isinstance(path, ParquetSource) else None
     where = Path(source.path if source else path)
-    probe = open_parquet(where, None, categories=dict.fromkeys((*columns, *text_only), ()))
+    named = tuple(dict.fromkeys((*columns, *text_only)))  # these alone: another column may hold anything
+    probe = open_parquet(where, named or None, categories=dict.fromkeys(named, ()))
     schema = probe.dataset.schema
     wanted = [
         *columns,

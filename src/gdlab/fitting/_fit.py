@@ -387,6 +387,15 @@ def _fit_formula(data: DataLike, formula: str, given: dict[str, Any]) -> Fit:
     from gdlab.fitting._wilkinson import fit_formula_terms
 
     clash = [name for name in ("y", "x", "model") if given[name] is not None]
+    if clash and isinstance(formula, str) and "~" not in formula:  # a stray name, not a formula
+        raise InputError(
+            lambda s: (
+                f"{formula!r} is not a formula (it has no '~'), and {s.name(clash[0])} names the columns: "
+                f"to give several regressors, name them all in {s.setting('x', 'a,b', quoted=True)} "
+                f"{s.several('x')}, or write a formula such as 'y ~ a + b' alone"
+            ),
+            parameter="formula",
+        )
     if clash:
         first = clash[0]
         raise InputError(

@@ -99,6 +99,15 @@ def drawable_fit(fit: object, *, animated: bool = False) -> Fit:
 
     if not isinstance(fit, Fit):
         raise InputError("give a Fit (from gdlab.fit)")
+    if animated and fit.trajectory is None and fit.settings:  # no descent runs beside such a fit
+        raise InputError(
+            lambda s: (
+                f"this fit ({fit.method}, {', '.join(fit.settings)}) is solved in closed form and has no "
+                f"steps to animate, and no descent runs beside a fit with {fit.settings[0].split()[0]}: "
+                f"draw it as a picture ({s.picture('fit')})"
+            ),
+            parameter="method",
+        )
     if animated and fit.trajectory is None:
         raise InputError(
             lambda s: (
@@ -443,11 +452,9 @@ def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> No
     # characters of 9 pt (about half an em each) across the data panel (about 0.42 of the figure)
     budget = max(30, int(0.42 * inches * 72 / (0.5 * 9)))
     loss_word = _loss_words(fit, words)
-    if (
-        path is not None
-        and len(f"{words['step']} {path.steps:,} / {path.steps:,}   {loss_word} 1.234e+05") > budget
-    ):
-        loss_word = words["loss"]  # a narrow picture: the short word
+    longest = f"{words['step']} {path.steps:,} / {path.steps:,}   {loss_word} 1.234e+05" if path else ""
+    if len(longest) > 1.25 * budget:  # a narrow picture (the line may run a little into the gap)
+        loss_word = words["loss"]  # the short word
 
     def label(row: int) -> str:
         coefs = _fitted_to("", [f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True)], budget)
