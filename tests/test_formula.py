@@ -1032,3 +1032,27 @@ def test_newton_beside_lm_reaches_lms_answer_where_the_loss_no_longer_shows_its_
     np.testing.assert_allclose(
         newton.coef, fit(box.columns, y="y", model=box.formula, init=start).coef, rtol=1e-9
     )
+
+
+def test_a_descent_beside_lm_that_converges_elsewhere_says_so():
+    """gd from b = -1 on a*exp(-b*x) runs b up to about 9,000, where exp(-b*x) is 0 past x = 0 and
+    the gradient vanishes: converged by the engine's rule (a flat region), at a sum of squares
+    hundreds of times lm's. Its warnings say where it stopped and what to do; a descent that
+    reaches lm's answer says nothing of the kind."""
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 4, 30)
+    data = {"x": x, "y": 3 * np.exp(-0.9 * x) + 0.05 * rng.normal(size=30)}
+    far = fit(data, y="y", model="a*exp(-b*x)", init={"a": 1, "b": -1}, method="gd", lr=3)
+    assert far.status.value == "converged" and far.coef[1] > 1000
+    lm = fit(data, y="y", model="a*exp(-b*x)", init={"a": 1, "b": -1})
+    mine = float(np.sum((data["y"] - far.predict(data)) ** 2))
+    theirs = float(lm.stats.rss)
+    (said,) = [w for w in far.warnings if "flat region or another minimum" in w]
+    assert said.startswith(
+        f"gd converged where the sum of squares is {mine:.4g}, {mine / theirs:.3g} times lm's"
+    )
+    assert f"with b {far.coef[1]:.4g} against lm's {lm.coef[1]:.4g}" in said
+    assert "start nearer it (init), or fit by method='lm'" in said
+    assert "flat region or another minimum" in " ".join(far.summary().split())
+    near = fit(data, y="y", model="a*exp(-b*x)", init={"a": 1, "b": 0.5}, method="adam", steps=3000)
+    assert near.status.value == "converged" and not any("flat region" in w for w in near.warnings)

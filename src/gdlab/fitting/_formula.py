@@ -794,14 +794,49 @@ def _beside(
 
     path = dataclasses.replace(path, message=Sentence(scaled), words=scaled)
     notes = stopped(path, spec.name)
+    run = _in_units(path, problem)
     return dataclasses.replace(
         reference,
         method=method_name(how) if isinstance(how, str) else spec.name,
         coef=coef,
         lr=rate,
         lr_source=source,
-        trajectory=_in_units(path, problem),
-        warnings=(*reference.warnings, *notes),
+        trajectory=run,
+        warnings=(*reference.warnings, *notes, *_elsewhere(run, reference, spec.name)),
+    )
+
+
+# A descent beside lm that converged with a sum of squares this much above lm's (relative) and no
+# correct digit of some parameter (NO_DIGIT) found another stationary point, not lm's.
+ABOVE_LM = 1e-3
+
+
+def _elsewhere(run: Trajectory, reference: Fit, name: str) -> tuple[str, ...]:
+    """Why a descent beside lm that converged is not lm's answer: it stopped at another stationary
+    point (a flat region, as ``exp(-b*x)`` for a huge ``b``, or another minimum), where the sum of
+    squares is higher than lm's and some parameter has no correct digit; its status stays the
+    engine's (its gradient did vanish), and this note says what that point is."""
+    from gdlab.fitting._beside import NO_DIGIT, _off
+
+    lm = reference.trajectory
+    if run.status is not Status.CONVERGED or lm is None or lm.status is not Status.CONVERGED:
+        return ()
+    mine, theirs = float(run.loss[-1]), float(lm.loss[-1])
+    coef, best = run.flat_params()[-1], np.asarray(reference.coef, np.float64)
+    if not (mine > theirs * (1 + ABOVE_LM) and _off(coef, best) > NO_DIGIT):
+        return ()
+    j = int(np.argmax(np.abs(coef - best) / np.maximum(1.0, np.abs(best))))
+    times = f", {mine / theirs:.3g} times lm's {theirs:.4g}" if theirs > 0 else f", lm's {theirs:.4g}"
+    param = reference.names[j]
+    return (
+        Sentence(
+            lambda s: (
+                f"{name} converged where the sum of squares is {mine:.4g}{times}, with {param} "
+                f"{coef[j]:.4g} against lm's {best[j]:.4g}: a flat region or another minimum, not lm's "
+                f"answer; start nearer it ({s.name('init')}), or fit by "
+                f"{s.setting('method', 'lm', quoted=True)}"
+            )
+        ),
     )
 
 
