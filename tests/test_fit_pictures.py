@@ -415,3 +415,22 @@ def test_a_weighted_fits_animation_points_to_its_picture():
     assert "method='gd'" not in str(err.value)
     with pytest.raises(InputError, match="is solved in closed form"):
         gdlab.fit(data, y="y", x="x", weights="w", method="gd")
+
+
+def test_a_fits_picture_in_korean(cafe_gd):
+    """lang="ko" words the whole picture in Korean, with the lab page's words for how a run ended
+    (수렴, 발산, 단계 한도, 정체), as a descent's picture words its legend."""
+    figure = cafe_gd.plot(lang="ko")
+    data_axis, residual_axis = figure.axes
+    info = next(t for t in data_axis.texts if t.get_gid() == "info").get_text().split("\n")
+    assert info[0].startswith(f"단계 {cafe_gd.steps} / {cafe_gd.steps}   평균 제곱 잔차 0.9495")
+    assert info[2] == f"{cafe_gd.steps}단계에서 수렴"
+    assert residual_axis.get_title() == "잔차" and residual_axis.get_ylabel() == "y − 적합값"
+    assert [t.get_text() for t in data_axis.get_legend().get_texts()] == ["데이터", "닫힌 형태", "적합 (gd)"]
+    assert figure.get_suptitle() == "y ~ x: gd (표준화한 회귀변수에서)"
+    closed = gdlab.fit("cafe", y="y", x="x").plot(lang="ko")
+    said = next(t for t in closed.axes[0].texts if t.get_gid() == "info").get_text()
+    assert said.startswith("최소제곱의 닫힌 형태로 풂\nintercept 9.945")
+    path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=200, tol=1e-8)
+    legend = gdlab.plot(path, lang="ko").axes[0].get_legend()
+    assert any(t.get_text().endswith(f"({path.steps}단계에서 수렴)") for t in legend.get_texts())

@@ -41,14 +41,22 @@ class Status(enum.Enum):
         return self.value
 
 
-def ending_words(status: Status, steps: int) -> str:
+def ending_words(status: Status, steps: int, lang: str = "en") -> str:
     """How a run ended, in the few words its pictures name it by (a legend, a title), where its
-    sentence (:attr:`Trajectory.message`) says why.
+    sentence (:attr:`Trajectory.message`) says why; in English or Korean (``lang="ko"``, the lab
+    page's words for each status: 수렴, 발산, 단계 한도, 정체).
 
     Example:
-        >>> ending_words(Status.MAX_STEPS, 3)
-        'stopped at the step limit (3)'
+        >>> ending_words(Status.MAX_STEPS, 3), ending_words(Status.CONVERGED, 12, "ko")
+        ('stopped at the step limit (3)', '12단계에서 수렴')
     """
+    if lang == "ko":
+        return {
+            Status.CONVERGED: f"{steps:,}단계에서 수렴",
+            Status.DIVERGED: f"{steps:,}단계에서 발산",
+            Status.MAX_STEPS: f"단계 한도({steps:,}) 도달",
+            Status.STALLED: f"{steps:,}단계에서 정체",
+        }[status]
     return {
         Status.CONVERGED: f"converged at step {steps}",
         Status.DIVERGED: f"diverged at step {steps}",

@@ -48,6 +48,64 @@ REACH = 1.5
 # stay small (5,000 rows x 100 frames: 4 MB).
 DRAW_POINTS = 5_000
 STEMS = 200  # up to this many residuals get a stem from 0; more would make a solid band
+# A fit's picture's words, in English and Korean (a descent's picture's are _scene.WORDS, which these
+# extend; the Korean status words are the lab page's).
+FIT_WORDS = {
+    "en": {
+        "data": "data",
+        "sample": "data (a sample of {shown:,} of {rows:,} rows)",
+        "fitted": "fitted",
+        "fitted probability": "fitted probability",
+        "fitted as": "fitted ({method})",
+        "at the step": "{method}, at the step shown",
+        "observed": "observed {y}",
+        "equal": "observed = fitted",
+        "residuals": "residuals",
+        "residual rows": ", {shown:,} of {rows:,} rows",
+        "minus": "{y} − fitted",
+        "symlog": "symlog scale, linear within ±{small}",
+        "below": "{method}'s curve is below the chart ({span})",
+        "above": "{method}'s curve is above the chart ({span})",
+        "at": "at {lo}",
+        "between": "{lo} to {hi}",
+        "closed": "solved in closed form by least squares",
+        "standardised": " on standardised regressors",
+        "raw": " on the raw columns",
+        "closed form": "closed form",
+        "sum of squares": "sum of squares",
+        "mean squared residual": "mean squared residual",
+        "mean log-loss": "mean log-loss",
+        "half the mean deviance": "half the mean deviance",
+        "more": " … ({n} more)",
+    },
+    "ko": {
+        "data": "데이터",
+        "sample": "데이터 ({rows:,}행 중 {shown:,}행 표본)",
+        "fitted": "적합값",
+        "fitted probability": "적합 확률",
+        "fitted as": "적합 ({method})",
+        "at the step": "{method}, 보이는 단계",
+        "observed": "관측 {y}",
+        "equal": "관측값 = 적합값",
+        "residuals": "잔차",
+        "residual rows": ", {rows:,}행 중 {shown:,}행",
+        "minus": "{y} − 적합값",
+        "symlog": "symlog 척도, ±{small} 안은 선형",
+        "below": "{method}의 곡선은 차트 아래에 있음 ({span})",
+        "above": "{method}의 곡선은 차트 위에 있음 ({span})",
+        "at": "{lo}",
+        "between": "{lo} ~ {hi}",
+        "closed": "최소제곱의 닫힌 형태로 풂",
+        "standardised": " (표준화한 회귀변수에서)",
+        "raw": " (원래 열에서)",
+        "closed form": "닫힌 형태",
+        "sum of squares": "잔차 제곱합",
+        "mean squared residual": "평균 제곱 잔차",
+        "mean log-loss": "평균 로그 손실",
+        "half the mean deviance": "평균 이탈도의 절반",
+        "more": " … (그 밖에 {n}개)",
+    },
+}
 ITERATIVE = "'momentum', 'adam', 'newton', 'lbfgs', 'sgd'; 'lm' or 'gauss-newton' for a formula"
 
 
@@ -208,7 +266,7 @@ def _data_limits(c: FitCurves, logistic: bool) -> tuple[float, float]:
     return padded(*_reached(float(c.y.min()), float(c.y.max()), c.curves), 0.06)
 
 
-def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray, span: float) -> None:
+def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray, span: float, w: dict[str, str]) -> None:
     """A linear scale when the residuals keep their size; else symlog, linear up to the final
     residuals' size, so the last frames' residuals stay readable beside the first ones'. At most
     ``1 + 2 REACH`` data spans each way (``span``, the response's): a diverged fit's residuals of
@@ -224,7 +282,7 @@ def _residual_scale(ax, residuals: np.ndarray, final: np.ndarray, span: float) -
         lo, hi = max(min(lo, -small), -1e12 * small), min(max(hi, small), 1e12 * small)
         ax.set_yscale("symlog", linthresh=small, linscale=1.5)
         ax.set_ylim(lo * 1.6, hi * 1.6)
-        ax.set_title(f"{ax.get_title()} (symlog scale, linear within ±{small:.3g})", fontsize=10)
+        ax.set_title(f"{ax.get_title()} ({w['symlog'].format(small=f'{small:.3g}')})", fontsize=10)
     else:
         top = max(abs(lo), abs(hi), 1e-300)
         ax.set_ylim(*padded(-top, top, 0.08))
@@ -247,38 +305,40 @@ def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
         figure = scene_figure(options, (1000, 440))
         scene = Scene(figure, [] if path is None else [path], 0 if path is None else path.steps)
         data_ax, residual_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
+        w = {**WORDS[options.lang], **FIT_WORDS[options.lang], "lang": options.lang}
         if c.column is not None:
-            _draw_curve(scene, data_ax, fit, c, logistic, options)
+            _draw_curve(scene, data_ax, fit, c, logistic, options, w)
         else:
-            _draw_observed(scene, data_ax, fit, c, logistic, options)
-        _draw_residuals(scene, residual_ax, fit, c, data_ax.get_xlim())
-        _info(scene, data_ax, fit, c, WORDS[options.lang])
+            _draw_observed(scene, data_ax, fit, c, logistic, options, w)
+        _draw_residuals(scene, residual_ax, fit, c, data_ax.get_xlim(), w)
+        _info(scene, data_ax, fit, c, w)
         width = figure.get_size_inches()[0] * 72  # points: characters of 11 pt, about half an em each
-        figure.suptitle(options.title or fit_title(fit, int(0.9 * width / (0.5 * 11))), fontsize=11)
+        figure.suptitle(options.title or fit_title(fit, int(0.9 * width / (0.5 * 11)), w), fontsize=11)
     return scene
 
 
-def fit_title(fit: Fit, budget: int = 1000) -> str:
+def fit_title(fit: Fit, budget: int = 1000, w: dict[str, str] | None = None) -> str:
     """A fit's picture's title: its formula, its family where not linear, and its method (a
     descent's on standardised regressors or the raw columns), in at most about ``budget``
     characters (a formula of many regressors names its first ones and counts the rest)."""
+    w = w or FIT_WORDS["en"]
     family = "" if fit.family in ("linear", "gaussian") else f", {fit.family}"
     where = ""
     if fit.model is None and fit.max_difference is not None:  # a descent on a linear model's design
-        where = " on standardised regressors" if fit.standardized else " on the raw columns"
+        where = w["standardised"] if fit.standardized else w["raw"]
     rest = f"{family}: {fit.method}{where}"
     if fit.terms is not None:
         formula = fit.terms.formula.text
     elif fit.model is not None:
         formula = f"{fit.y} ~ {fit.model}"
     else:
-        formula = _fitted_to(f"{fit.y} ~ ", list(fit.x), budget - len(rest), " + ")
+        formula = _fitted_to(f"{fit.y} ~ ", list(fit.x), budget - len(rest), " + ", w["more"])
     return f"{formula}{rest}"
 
 
-def _label(fit: Fit, c: FitCurves) -> str:
+def _label(fit: Fit, c: FitCurves, w: dict[str, str]) -> str:
     """The fitted curve's name: a still picture's is the fit's, a moving one's the step's."""
-    return f"{fit.method}, at the step shown" if len(c.steps) > 1 else f"fitted ({fit.method})"
+    return (w["at the step"] if len(c.steps) > 1 else w["fitted as"]).format(method=fit.method)
 
 
 def _legend(ax, handles: list, logistic: bool, reference: np.ndarray | None, many: bool) -> None:
@@ -299,16 +359,18 @@ def _legend(ax, handles: list, logistic: bool, reference: np.ndarray | None, man
     ax.legend(handles=handles, loc=where, fontsize=9, framealpha=0.85)
 
 
-def _data_label(c: FitCurves) -> str:
-    return f"data (a sample of {c.y.size:,} of {c.rows:,} rows)" if c.sample else "data"
+def _data_label(c: FitCurves, w: dict[str, str]) -> str:
+    return w["sample"].format(shown=c.y.size, rows=c.rows) if c.sample else w["data"]
 
 
 def _dot(c: FitCurves) -> float:
     return 18 if not c.sample else 4
 
 
-def _draw_curve(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options) -> None:
-    ax.scatter(c.x, c.y, s=_dot(c), color=FIT_COLOURS["data"], zorder=3, label=_data_label(c))
+def _draw_curve(
+    scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options, w: dict[str, str]
+) -> None:
+    ax.scatter(c.x, c.y, s=_dot(c), color=FIT_COLOURS["data"], zorder=3, label=_data_label(c, w))
     if c.reference is not None:
         ax.plot(
             c.grid,
@@ -317,7 +379,7 @@ def _draw_curve(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, option
             lw=3,
             alpha=0.6,
             zorder=2,
-            label=fit.reference,
+            label=w["closed form"] if fit.reference == "closed form" else fit.reference,
         )
     curve = scene.add(Line2D([], [], color=FIT_COLOURS["fitted"], lw=2, zorder=4, gid="fitted"))
     ax.add_line(curve)
@@ -326,7 +388,7 @@ def _draw_curve(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, option
     ax.set_xlabel(c.column)
     ax.set_ylabel(f"P({fit.y} = 1)" if logistic else fit.y)
     ax.grid(alpha=0.3)
-    handle = Line2D([], [], color=FIT_COLOURS["fitted"], lw=2, label=_label(fit, c))
+    handle = Line2D([], [], color=FIT_COLOURS["fitted"], lw=2, label=_label(fit, c, w))
     handles, _ = ax.get_legend_handles_labels()
     _legend(
         ax, [*handles, handle], logistic, c.reference if c.reference is not None else c.curves[-1], c.sample
@@ -343,21 +405,23 @@ def _draw_curve(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, option
         below, above = bool(np.all(values < low)), bool(np.all(values > high))
         away.set_y(0.03 if below else 0.97)
         away.set_verticalalignment("bottom" if below else "top")
-        where = "below" if below else "above"
         lo, hi = f"{np.nanmin(values):.3g}", f"{np.nanmax(values):.3g}"
-        span = f"at {lo}" if lo == hi else f"{lo} to {hi}"
-        away.set_text(f"{fit.method}'s curve is {where} the chart ({span})" if below or above else "")
+        span = w["at"].format(lo=lo) if lo == hi else w["between"].format(lo=lo, hi=hi)
+        said = w["below" if below else "above"].format(method=fit.method, span=span)
+        away.set_text(said if below or above else "")
 
     scene.updaters.append(update)
 
 
-def _draw_observed(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options) -> None:
+def _draw_observed(
+    scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, options: Options, w: dict[str, str]
+) -> None:
     """Several regressors: the observed values against the fitted ones at each step, about the
     line where they are equal."""
     low, high = (-0.08, 1.08) if logistic else padded(float(c.y.min()), float(c.y.max()), 0.06)
     left, right = padded(*_reached(float(c.y.min()), float(c.y.max()), c.fitted), 0.04)
     ends = [min(left, low), max(right, high)]
-    ax.plot(ends, ends, color=FIT_COLOURS["reference"], lw=1.5, zorder=2, label="observed = fitted")
+    ax.plot(ends, ends, color=FIT_COLOURS["reference"], lw=1.5, zorder=2, label=w["equal"])
     points = scene.add(
         Line2D(
             [], [], color=FIT_COLOURS["data"], ls="none", marker="o", ms=4 if not c.sample else 2, zorder=3
@@ -367,10 +431,10 @@ def _draw_observed(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, opt
     ax.add_line(points)
     ax.set_xlim(left, right)
     ax.set_ylim(*(options.ylim or (low, high)))
-    ax.set_xlabel("fitted probability" if logistic else "fitted")
-    ax.set_ylabel(f"observed {fit.y}")
+    ax.set_xlabel(w["fitted probability"] if logistic else w["fitted"])
+    ax.set_ylabel(w["observed"].format(y=fit.y))
     ax.grid(alpha=0.3)
-    handle = Line2D([], [], color=FIT_COLOURS["data"], ls="none", marker="o", ms=4, label=_data_label(c))
+    handle = Line2D([], [], color=FIT_COLOURS["data"], ls="none", marker="o", ms=4, label=_data_label(c, w))
     handles, _ = ax.get_legend_handles_labels()
     _legend(ax, [handle, *handles], False, None, c.sample)
 
@@ -380,19 +444,21 @@ def _draw_observed(scene: Scene, ax, fit: Fit, c: FitCurves, logistic: bool, opt
     scene.updaters.append(update)
 
 
-def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves, xlim: tuple[float, float]) -> None:
+def _draw_residuals(
+    scene: Scene, ax, fit: Fit, c: FitCurves, xlim: tuple[float, float], w: dict[str, str]
+) -> None:
     residuals = c.y[None, :] - c.fitted
-    sample = f", {c.y.size:,} of {c.rows:,} rows" if c.sample else ""
-    ax.set_title(f"residuals{sample}", fontsize=10)
+    sample = w["residual rows"].format(shown=c.y.size, rows=c.rows) if c.sample else ""
+    ax.set_title(f"{w['residuals']}{sample}", fontsize=10)
     span = float(np.ptp(c.y)) or max(abs(float(c.y[0])), 1.0)
-    _residual_scale(ax, residuals, residuals[-1], span)
+    _residual_scale(ax, residuals, residuals[-1], span, w)
     ax.axhline(0, color="0.5", lw=1)
     ax.set_xlim(*xlim)
     if c.column is not None:
         ax.set_xlabel(c.column)
     else:
-        ax.set_xlabel("fitted probability" if fit.family == "logistic" else "fitted")
-    ax.set_ylabel(f"{fit.y} − fitted")
+        ax.set_xlabel(w["fitted probability"] if fit.family == "logistic" else w["fitted"])
+    ax.set_ylabel(w["minus"].format(y=fit.y))
     ax.grid(alpha=0.3)
     few = c.y.size <= STEMS  # a stem from zero to each residual; many would be a solid band
     colour = FIT_COLOURS["residual"]
@@ -415,33 +481,33 @@ def _draw_residuals(scene: Scene, ax, fit: Fit, c: FitCurves, xlim: tuple[float,
     scene.updaters.append(update)
 
 
-def _loss_words(fit: Fit, words: dict[str, str]) -> str:
+def _loss_words(fit: Fit, w: dict[str, str]) -> str:
     """What a fit's path calls its loss: a formula's sum of squares, a linear model's mean squared
     residual, a logistic model's mean log-loss, another GLM's half its mean deviance (the same
     model by a formula or by ``x=`` reads a different number, so it is named)."""
-    if words["loss"] != WORDS["en"]["loss"]:  # another language: its own word
-        return words["loss"]
     if fit.model is not None:
-        return "sum of squares"
+        return w["sum of squares"]
     if fit.family == "logistic":
-        return "mean log-loss"
-    return "mean squared residual" if fit.family in ("linear", "gaussian") else "half the mean deviance"
+        return w["mean log-loss"]
+    return w["mean squared residual"] if fit.family in ("linear", "gaussian") else w["half the mean deviance"]
 
 
-def _fitted_to(line: str, parts: list[str], budget: int, between: str = ", ") -> str:
+def _fitted_to(
+    line: str, parts: list[str], budget: int, between: str = ", ", more: str = " … ({n} more)"
+) -> str:
     """``line`` followed by as many of ``parts`` (``between`` each) as ``budget`` characters hold,
-    and how many more there are."""
+    and how many more there are (``more``, of ``n``)."""
     shown: list[str] = []
     for i, part in enumerate(parts):
-        more = len(parts) - i - 1
-        tail = f" … ({more} more)" if more else ""
+        left = len(parts) - i - 1
+        tail = more.format(n=left) if left else ""
         if shown and len(line + between.join([*shown, part]) + tail) > budget:
-            return line + between.join(shown) + f" … ({len(parts) - len(shown)} more)"
+            return line + between.join(shown) + more.format(n=len(parts) - len(shown))
         shown.append(part)
     return line + between.join(shown)
 
 
-def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> None:
+def _info(scene: Scene, ax, fit: Fit, c: FitCurves, w: dict[str, str]) -> None:
     """The step and its loss, on a second line its coefficients, and at the last step a third, how
     the run ended, above the data panel; a closed form's: how it was solved, and its coefficients.
     The lines are cut to the data panel's width (the coefficients that do not fit are counted), so
@@ -451,20 +517,19 @@ def _info(scene: Scene, ax, fit: Fit, c: FitCurves, words: dict[str, str]) -> No
     inches = figure.get_size_inches()[0]
     # characters of 9 pt (about half an em each) across the data panel (about 0.42 of the figure)
     budget = max(30, int(0.42 * inches * 72 / (0.5 * 9)))
-    loss_word = _loss_words(fit, words)
-    longest = f"{words['step']} {path.steps:,} / {path.steps:,}   {loss_word} 1.234e+05" if path else ""
+    loss_word = _loss_words(fit, w)
+    longest = f"{w['step']} {path.steps:,} / {path.steps:,}   {loss_word} 1.234e+05" if path else ""
     if len(longest) > 1.25 * budget:  # a narrow picture (the line may run a little into the gap)
-        loss_word = words["loss"]  # the short word
+        loss_word = w["loss"]  # the short word
 
     def label(row: int) -> str:
-        coefs = _fitted_to("", [f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True)], budget)
+        named = [f"{n} {v:.4g}" for n, v in zip(fit.names, c.coef[row], strict=True)]
+        coefs = _fitted_to("", named, budget, more=w["more"])
         if path is None:
-            return f"{fit.message}\n{coefs}"
+            return f"{w['closed']}\n{coefs}"  # a closed form's Fit.message, in the picture's language
         step, last = int(c.steps[row]), path.steps
-        ended = f"\n{ending_words(path.status, last)}" if step == last else ""
-        return (
-            f"{words['step']} {step:,} / {last:,}   {loss_word} {float(path.loss[step]):.4g}\n{coefs}{ended}"
-        )
+        ended = f"\n{ending_words(path.status, last, w['lang'])}" if step == last else ""
+        return f"{w['step']} {step:,} / {last:,}   {loss_word} {float(path.loss[step]):.4g}\n{coefs}{ended}"
 
     # three lines' room above the panel (a transparent title of short lines: no width to make room for)
     ax.set_title("0\n0\n0", fontsize=9, loc="left", color=(0, 0, 0, 0))

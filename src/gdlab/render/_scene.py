@@ -53,7 +53,7 @@ WORDS = {
         "iteration": "iteration",
         "off": "off the chart",
     },
-    "ko": {"loss": "손실", "step": "반복", "slope": "기울기", "iteration": "반복 횟수", "off": "차트 밖"},
+    "ko": {"loss": "손실", "step": "단계", "slope": "기울기", "iteration": "반복 횟수", "off": "차트 밖"},
 }
 
 
@@ -127,7 +127,7 @@ def _legend_label(t: Trajectory, options: Options | None = None, i: int = 0) -> 
     if options is not None and options.labels is not None:
         return options.labels[i]
     if t.status in (Status.DIVERGED, Status.CONVERGED):  # a race's runs at the limit are named alone
-        return f"{t.label} ({ending_words(t.status, t.steps)})"
+        return f"{t.label} ({ending_words(t.status, t.steps, options.lang if options else 'en')})"
     return t.label
 
 
