@@ -434,3 +434,35 @@ def test_a_fits_picture_in_korean(cafe_gd):
     path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=200, tol=1e-8)
     legend = gdlab.plot(path, lang="ko").axes[0].get_legend()
     assert any(t.get_text().endswith(f"({path.steps}단계에서 수렴)") for t in legend.get_texts())
+
+
+@pytest.mark.parametrize("formula", ["z ~ x + I(x**2)", "y ~ log(x)", "y ~ x"])
+def test_a_formula_of_one_number_is_drawn_as_a_curve_over_it(formula):
+    """A Wilkinson formula whose terms read one number (a parabola, a log) is drawn over that
+    column, its curve the fit's predictions on a grid of it, as a teacher draws it; its
+    animation too. A formula with a category is drawn observed against fitted."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0.5, 5, 40)
+    data = {"x": x, "y": 1 + 2 * np.log(x) + 0.1 * rng.normal(size=40)}
+    data["z"] = 1 - x + 0.5 * x**2 + 0.2 * rng.normal(size=40)
+    data["g"] = np.where(x > 2, "big", "small")
+    result = gdlab.fit(data, formula)
+    data_axis, residual_axis = result.plot().axes
+    assert data_axis.get_xlabel() == "x" and residual_axis.get_xlabel() == "x"
+    curve = next(line for line in data_axis.lines if line.get_gid() == "fitted")
+    grid, shown = map(np.asarray, curve.get_data())
+    assert grid.min() == pytest.approx(x.min()) and grid.max() == pytest.approx(x.max())
+    np.testing.assert_allclose(shown, result.predict({"x": grid}), rtol=1e-12)
+    residuals = next(line for line in residual_axis.lines if line.get_gid() == "residuals")
+    response = formula.split("~")[0].strip()
+    np.testing.assert_allclose(residuals.get_data()[1], data[response] - result.predict(data), atol=1e-12)
+    stepped = gdlab.fit(data, formula, method="gd", lr=0.05, steps=50)
+    movie = gdlab.animate(stepped, frames=4)
+    path = stepped.coefficient_path()
+    moving = artist(movie, "fitted")
+    movie.scene.update(0)  # the start: every coefficient 0
+    np.testing.assert_allclose(np.asarray(moving.get_data()[1]), 0.0, atol=1e-12)
+    movie.scene.update(int(movie.steps[-1]))
+    np.testing.assert_allclose(path[-1], stepped.coef)
+    grouped = gdlab.fit(data, f"{formula} + C(g)").plot()
+    assert grouped.axes[0].get_xlabel() == "fitted"

@@ -571,8 +571,12 @@ def fit_formula_terms(data: Any, formula: str, fit: Any, settings: dict[str, Any
         made = design(dict(table.columns), table.n)
         made.update({c: table[c] for c in columns if c not in made})
         found = _renamed(lambda: fit(made, **fitted), internal, _response_name(read))
-        # the fit's rows as its picture reads them: the response and the design's columns by name
+        # the fit's rows as its picture reads them: the response, the design's columns by name, and
+        # the columns the terms read (a formula of one number, 'y ~ log(x)', is drawn over it)
         named = {_response_name(read): made[y_name], **{internal[k]: made[k] for k in internal}}
+        named.update(
+            {c: table[c] for c in read.columns() if c not in read.response.columns and c not in named}
+        )
         drawn = (
             Table(named, table.n, table.dropped, table.source, table.dtype)
             if found._data is not None

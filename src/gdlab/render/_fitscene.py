@@ -214,8 +214,17 @@ def _drawn_rows(n: int) -> np.ndarray:
 
 
 def _columns(fit: Fit) -> tuple[str, ...]:
-    """The columns a fit's values are computed from: a formula's data columns, or the regressors."""
-    return tuple(fit._predictor.columns) if fit._predictor is not None else tuple(fit.x)
+    """The columns a fit's values are computed from: a formula's data columns; a Wilkinson
+    formula's one number where its terms read one (``y ~ x + I(x**2)``, ``y ~ log(x)``: a curve
+    over ``x``, as a teacher draws it); else the regressors (the design's columns)."""
+    if fit._predictor is not None:
+        return tuple(fit._predictor.columns)
+    if fit.terms is not None and fit._data is not None and not fit.terms.levels:
+        formula = fit.terms.formula
+        read = [c for c in formula.columns() if c not in formula.response.columns]
+        if len(read) == 1 and read[0] in fit._data.columns:
+            return (read[0],)
+    return tuple(fit.x)
 
 
 def fit_curves(fit: Fit, steps: np.ndarray) -> FitCurves:
