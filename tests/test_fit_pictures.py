@@ -336,6 +336,8 @@ def test_a_fits_picture_takes_its_own_options_and_refuses_a_descents():
             gdlab.plot(result, **option)
         with pytest.raises(InputError, match=f"{name} sets a descent's picture"):
             gdlab.animate(result, **option)
+        with pytest.raises(InputError, match=f"{name} sets a descent's picture"):
+            result.plot(**option)
     assert len(gdlab.animate(result, frames=5, spacing="log", fps=10, title="t", size=(600, 300))) == 5
 
 

@@ -469,12 +469,14 @@ class Fit:
         lang: str = "en",
         size: tuple[int, int] | None = None,
         dpi: int = 100,
+        **others: Any,
     ) -> Any:
         """A matplotlib Figure: the data with the fitted curve (one regressor; observed against
         fitted otherwise) and the residuals, as ``gdlab.plot(fit)`` draws it, with the options
-        it takes for a fit; ``gdlab.animate(fit)`` draws each step alike
+        it takes for a fit (``others``, a descent's picture's options, are refused there, saying
+        which a fit takes); ``gdlab.animate(fit)`` draws each step alike
         (:func:`gdlab.render._fitscene.plot_fit`)."""
-        return draw("fit", self, title=title, ylim=ylim, lang=lang, size=size, dpi=dpi)
+        return draw("fit", self, title=title, ylim=ylim, lang=lang, size=size, dpi=dpi, **others)
 
     def to_dict(self, spelling: Spelling = PYTHON) -> dict[str, Any]:
         """Everything as strict-JSON-ready Python values (non-finite numbers as ``None``); its
