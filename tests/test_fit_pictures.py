@@ -428,11 +428,15 @@ def test_a_fits_picture_in_korean(cafe_gd):
     assert info[0].startswith(f"단계 {cafe_gd.steps} / {cafe_gd.steps}   평균 제곱 잔차 0.9495")
     assert info[2] == f"{cafe_gd.steps}단계에서 수렴"
     assert residual_axis.get_title() == "잔차" and residual_axis.get_ylabel() == "y − 적합값"
-    assert [t.get_text() for t in data_axis.get_legend().get_texts()] == ["데이터", "닫힌 형태", "적합 (gd)"]
+    assert [t.get_text() for t in data_axis.get_legend().get_texts()] == [
+        "데이터",
+        "최소제곱 해",
+        "적합 (gd)",
+    ]
     assert figure.get_suptitle() == "y ~ x: gd (표준화한 회귀변수에서)"
     closed = gdlab.fit("cafe", y="y", x="x").plot(lang="ko")
     said = next(t for t in closed.axes[0].texts if t.get_gid() == "info").get_text()
-    assert said.startswith("최소제곱의 닫힌 형태로 풂\nintercept 9.945")
+    assert said.startswith("최소제곱 해 (닫힌 형태로 풂)\nintercept 9.945")
     path = gdlab.descend("(b/2-1)^2", -10.0, lr=0.5, steps=200, tol=1e-8)
     legend = gdlab.plot(path, lang="ko").axes[0].get_legend()
     assert any(t.get_text().endswith(f"({path.steps}단계에서 수렴)") for t in legend.get_texts())

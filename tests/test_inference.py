@@ -137,6 +137,25 @@ def test_robust_covariances_equal_statsmodels_with_use_t(cov):
         float(expected.pvalue), rel=1e-7
     )
     assert "Standard errors: " in result.summary()
+    if cov == "cluster":  # the clusters counted, as the tests' degrees of freedom read them
+        assert "Standard errors: clustered by groups (11 clusters)" in result.summary()
+
+
+def test_an_interval_asked_for_by_its_level_is_refused_with_the_alpha_meant():
+    """alpha=0.95 (R's level=0.95) would give a 5% interval, far narrower than meant: refused with
+    the alpha that gives it, for conf_int and predict alike; 0.5 (a 50% interval) is taken."""
+    result = gdlab.fit("cafe", y="y", x="x")
+    for ask in (
+        lambda a: result.conf_int(a),
+        lambda a: result.predict({"x": [20.0]}, interval="confidence", alpha=a),
+    ):
+        with pytest.raises(
+            InputError, match=r"alpha=0.95 asks for a 5% interval: .* give 0.05 for a 95% interval"
+        ):
+            ask(0.95)
+    low, high = result.conf_int(0.5).iloc[0]
+    wide_low, wide_high = result.conf_int(0.05).iloc[0]
+    assert wide_low < low < high < wide_high
 
 
 @pytest.mark.parametrize("cov", ["HC2", "cluster"])

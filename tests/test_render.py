@@ -939,3 +939,12 @@ def test_an_animation_with_fewer_frames_than_asked_says_why():
     capped = gdlab.descend("(b/2-1)^2", -10.0, lr=0.01, steps=10)  # took the steps it was given
     assert gdlab.animate(capped, frames=40).note == ""
     assert "\n" not in repr(gdlab.animate(capped, frames=40))
+
+
+def test_a_sweep_or_a_phase_is_not_animated_and_says_what_is():
+    """animate() of a Sweep said to give "a Trajectory or a list of them, a Sweep, ..." and then
+    refused the Sweep: it now says a Sweep is one picture, and how its runs animate."""
+    sweep = gdlab.sweep(lecture_loss, -10.0, lrs=[0.5, 2.0, 4.0], steps=50)
+    with pytest.raises(InputError, match=r"a Sweep is drawn as one picture, not animated: gdlab.plot\(it\)"):
+        gdlab.animate(sweep)
+    assert len(gdlab.animate([sweep.trajectory(i) for i in (0, 2)], frames=3)) == 3

@@ -53,11 +53,20 @@ def stars(p: float) -> str:
 
 
 def checked_alpha(alpha: object) -> float:
-    """``alpha``, refused unless a number strictly between 0 and 1."""
+    """``alpha``, refused unless a number strictly between 0 and 1, and above 0.5 too: an interval
+    that covers less than half (``alpha=0.95`` is a 5% interval) is R's ``level=0.95`` given as
+    ``alpha``, not an interval anyone reports."""
     if not (isinstance(alpha, int | float | np.floating) and not isinstance(alpha, bool) and 0 < alpha < 1):
         raise InputError(
             f"alpha is the error rate of an interval, a number strictly between 0 and 1: give 0.05 for "
             f"95% intervals (got {alpha!r})",
+            parameter="alpha",
+        )
+    if alpha > 0.5:
+        raise InputError(
+            f"alpha={alpha:g} asks for a {100 * (1 - alpha):.3g}% interval: alpha is the error rate, "
+            f"give {1 - alpha:.3g} for a {100 * alpha:.3g}% interval "
+            f"(R's level={alpha:g} is alpha={1 - alpha:.3g})",
             parameter="alpha",
         )
     return float(alpha)

@@ -598,7 +598,8 @@ class Fit:
         if s.log_likelihood is not None:
             lines.append(f"  Log-likelihood: {s.log_likelihood:.6g}  AIC: {s.aic:.6g}  BIC: {s.bic:.6g}")
         if s.cov_type != "nonrobust":
-            lines.append(f"  Standard errors: {_COVARIANCES[s.cov_type]}")
+            clusters = f" ({s.groups:,} clusters)" if s.cov_type == "cluster" and s.groups else ""
+            lines.append(f"  Standard errors: {_COVARIANCES[s.cov_type]}{clusters}")
         # a formula's Jacobian: in the parameters' own units, and with its columns scaled (what its
         # warning reads), both named, so that the two numbers never seem to disagree
         scaled = "" if s.scaled_condition is None else f" ({s.scaled_condition:.3g} with its columns scaled)"

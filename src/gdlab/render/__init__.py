@@ -342,11 +342,29 @@ def animate(
         steps = pick_frames(fitted.steps or 0, frames, spacing)
         note = _few_frames(frames, steps, fitted.lr, fitted.status)
         return Animation(fit_scene(fitted, options, steps), steps, fps, note)
+    still = next((name for name, seen in _STILLS.items() if seen(trajectories)), None)
+    if still is not None:  # a picture of many runs, each of which animates
+        from gdlab._checks import InputError
+
+        runs = (
+            " (its runs animate: gdlab.animate([sweep.trajectory(i) for i in (0, 5)]))"
+            if still == "Sweep"
+            else ""
+        )
+        raise InputError(f"a {still} is drawn as one picture, not animated: gdlab.plot(it){runs}")
     items = as_trajectories(trajectories)
     steps = pick_frames(max(t.steps for t in items), frames, spacing)
     one = items[0] if len(items) == 1 else None
     note = _few_frames(frames, steps, one and one.lr, one and one.status)
     return Animation(build_scene(items, options, frame_steps=steps), steps, fps, note)
+
+
+# What gdlab.plot draws as one picture of many runs, and animate does not.
+_STILLS = {
+    "Sweep": lambda v: _is_sweep(v),
+    "Phase": lambda v: _is_phase(v),
+    "grid search": lambda v: _is_grid(v),
+}
 
 
 def _few_frames(frames: object, steps: np.ndarray, lr: object, status: object) -> str:

@@ -53,7 +53,7 @@ WORDS = {
         "iteration": "iteration",
         "off": "off the chart",
     },
-    "ko": {"loss": "손실", "step": "단계", "slope": "기울기", "iteration": "반복 횟수", "off": "차트 밖"},
+    "ko": {"loss": "손실", "step": "단계", "slope": "기울기", "iteration": "단계", "off": "차트 밖"},
 }
 
 
