@@ -85,6 +85,24 @@ def test_a_fit_animates_step_by_step_as_the_library_animates_it(files):
         assert image.size == gdlab.animate(mine).size
 
 
+def test_a_fits_picture_in_korean_from_the_command_line(files):
+    """--lang ko draws --out's picture in Korean, the same picture as fit.plot(lang="ko"); a
+    language without words is refused before the fit runs."""
+    import gdlab
+
+    args = ["fit", str(files / "misra.csv"), "--y", "y", "--model", "b1*(1-exp(-b2*x))"]
+    args += ["--init", "b1=500,b2=1e-4"]
+    picture = files / "misra-ko.png"
+    result = runner.invoke(app, [*args, "--out", str(picture), "--lang", "ko"])
+    assert result.exit_code == 0, result.output
+    mine = fit(files / "misra.csv", y="y", model="b1*(1-exp(-b2*x))", init={"b1": 500, "b2": 1e-4})
+    theirs = files / "misra-ko-library.png"
+    gdlab.save_figure(mine.plot(lang="ko"), theirs)
+    assert picture.read_bytes() == theirs.read_bytes()
+    refused = runner.invoke(app, [*args, "--out", str(picture), "--lang", "kr"])
+    assert refused.exit_code == 2 and "--lang kr is unknown: choose one of en, ko" in refused.output
+
+
 def test_ols_prints_standard_errors_and_r2(files):
     result = runner.invoke(app, ["fit", "cafe", "--y", "y", "--x", "x", "--method", "ols", "--no-intercept"])
     assert result.exit_code == 0 and "Multiple R-squared: " in result.output and "std error" in result.output

@@ -372,6 +372,12 @@ Data = Annotated[
     typer.Option("--data", metavar="FILE", help="CSV file whose columns the loss names, or 'cafe'."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of tables.")]
+Lang = Annotated[
+    str,
+    typer.Option(
+        "--lang", metavar="LANG", help="The words of --out's picture or animation: en (default) or ko."
+    ),
+]
 Out = Annotated[
     Path | None, typer.Option("--out", metavar="FILE", help="Write a file; its extension picks the format.")
 ]
@@ -554,6 +560,7 @@ def run(
         str,
         typer.Option("--frames", metavar="N", help="Frames of an animation (log-spaced past 1,000 steps)."),
     ] = "100",
+    lang: Lang = "en",
     json_output: Json = False,
 ):
     """Gradient descent on a loss: a summary, and a picture, animation or table with --out.
@@ -571,6 +578,7 @@ def run(
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("animation", "picture", "table"))
+    _options.check_lang(lang, out)
     count = _options.whole_number(steps, "--steps")
     pictures = _options.whole_number(frames, "--frames", "the number of frames", low=1)
     name = _method(method)
@@ -590,7 +598,7 @@ def run(
         console.print(table)
         console.print(path.message_in(_options.CLI))  # it says what happened: no status word before it
     if out is not None:
-        summary["out"] = _write_path(path, out, pictures)
+        summary["out"] = _write_path(path, out, pictures, lang)
         if not json_output:
             console.print(f"wrote {summary['out']}")
     return summary if json_output else None
@@ -997,6 +1005,7 @@ def fit(
         ),
     ] = None,
     out: Out = None,
+    lang: Lang = "en",
     json_output: Json = False,
 ):
     """Fit a model to a data file: the closed form beside descent, logistic, or a typed formula.
@@ -1026,6 +1035,7 @@ def fit(
     from gdlab.fitting._fit import fit as fit_model
 
     _options.check_out(out, ("picture", "animation"))
+    _options.check_lang(lang, out)
     plain = family == "linear" and model is None and formula is None and not (weights or offset)
     chosen = method if method is not None else ("gd" if plain else None)
     result = fit_model(
@@ -1055,11 +1065,11 @@ def fit(
         offset=offset,
     )
     if out is not None and out.suffix.lower() in _options.KINDS["animation"]:
-        _save_movie(result, out, 100)
+        _save_movie(result, out, 100, lang)
     elif out is not None:
         from gdlab import save_figure
 
-        save_figure(result.plot(), out)
+        save_figure(result.plot(lang=lang), out)
     if json_output:  # the table below lists the warnings; with --json they go to stderr
         for warning in result.warnings:
             typer.echo(f"warning: {spelled(warning, _options.CLI)}", err=True)
@@ -1174,7 +1184,7 @@ def _spans(pairs: list[str], loss) -> dict[str, tuple[float, float]]:
     return spans
 
 
-def _write_path(path, out: Path, frames: int) -> str:
+def _write_path(path, out: Path, frames: int, lang: str = "en") -> str:
     suffix = out.suffix.lower()
     if suffix == ".csv":
         path.to_csv(out)
@@ -1183,19 +1193,19 @@ def _write_path(path, out: Path, frames: int) -> str:
     elif suffix in (".png", ".svg", ".pdf"):
         from gdlab import plot, save_figure
 
-        save_figure(plot(path, tangent=len(path.names) == 1, history=True), out)
+        save_figure(plot(path, tangent=len(path.names) == 1, history=True, lang=lang), out)
     else:
-        _save_movie(path, out, frames)
+        _save_movie(path, out, frames, lang)
     return str(out)
 
 
-def _save_movie(result, out: Path, frames: int) -> None:
+def _save_movie(result, out: Path, frames: int, lang: str = "en") -> None:
     """A descent's or a fit's animation of ``frames`` frames (spaced by a log scale past 1,000
     steps, where the early fast motion would take one frame) written to ``out``."""
     from gdlab import animate
 
     spacing = "log" if (result.steps or 0) > 1000 else "linear"
-    movie = animate(result, frames=frames, spacing=spacing)
+    movie = animate(result, frames=frames, spacing=spacing, lang=lang)
     movie.save(out)
     if movie.note:
         typer.echo(f"note: {movie.note}", err=True)

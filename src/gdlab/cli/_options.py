@@ -363,12 +363,26 @@ OPTIONS = {
     "trials": "--trials",
     "weights": "--weights",
     "offset": "--offset",
+    "lang": "--lang",
+    "out": "--out",
 }
 KINDS = {
     "animation": (".gif", ".mp4", ".html"),
     "picture": (".png", ".svg", ".pdf"),
     "table": (".csv", ".json"),
 }
+
+
+def check_lang(lang: str, out: Path | None) -> None:
+    """Refuse a --lang the pictures have no words for (:data:`gdlab.render._scene.WORDS`), before
+    any work is done, where --out draws."""
+    if out is None or out.suffix.lower() in KINDS["table"]:
+        return
+    from gdlab._checks import unknown
+    from gdlab.render._scene import WORDS
+
+    if lang not in WORDS:
+        raise unknown("lang", lang, WORDS)
 
 
 def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
@@ -399,6 +413,7 @@ __all__ = [
     "CLI",
     "CliSpelling",
     "ExpressionError",
+    "check_lang",
     "check_out",
     "expression",
     "load_data",
