@@ -861,11 +861,11 @@ def test_a_sweep_whose_diverged_runs_stopped_early_does_not_say_none_stopped():
     result = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(5, 100, 6), steps=300, tol=1e-8)
     assert list(result.steps_taken) == [29, 10, 6, 5, 4, 3]
     titles = [ax.get_title() for ax in gdlab.plot_sweep(result).axes]
-    assert "no run converged to tol before step 300; 6 stopped early (diverged)" in titles
+    assert "no run met tol before step 300; 6 stopped early (diverged)" in titles
     untold = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-5, 10, 12), steps=300)
     titles = [ax.get_title() for ax in gdlab.plot_sweep(untold).axes]
     assert (
-        "no run converged to tol before step 300; 1 stopped early (diverged) "
+        "no run met tol before step 300; 1 stopped early (diverged) "
         "(give tol to stop at convergence)" in titles
     )
 
@@ -948,3 +948,21 @@ def test_a_sweep_or_a_phase_is_not_animated_and_says_what_is():
     with pytest.raises(InputError, match=r"a Sweep is drawn as one picture, not animated: gdlab.plot\(it\)"):
         gdlab.animate(sweep)
     assert len(gdlab.animate([sweep.trajectory(i) for i in (0, 2)], frames=3)) == 3
+
+
+def test_a_sweep_and_a_phase_diagram_in_korean():
+    """lang="ko" words a sweep's and a phase diagram's pictures in Korean, the regimes in the lab
+    page's words (수렴, 느림, 발산); an unknown language is refused, not ignored."""
+    sweep = gdlab.sweep(lecture_loss, -10.0, lrs=gdlab.rates(1e-3, 10, 20), steps=300)
+    figure = gdlab.plot(sweep, lang="ko")
+    top, bottom = figure.axes
+    legend = [t.get_text() for t in top.get_legend().get_texts()]
+    assert {"수렴", "느림", "발산"} <= set(legend) and "2/L = 4" in legend
+    assert bottom.get_xlabel() == "학습률" and top.get_ylabel() == "최종 손실"
+    assert top.get_title() == "gd: 300단계 실행 20개"
+    phase = gdlab.phase(lecture_loss, -10.0, lrs=[0.5, 2.0, 5.0], momenta=[0.0, 0.5], steps=50)
+    drawn = gdlab.plot(phase, lang="ko")
+    assert drawn.axes[0].get_xlabel() == "학습률"
+    assert any(t.get_text().startswith("수렴 (") for t in drawn.legends[0].get_texts())
+    with pytest.raises(InputError, match="lang='kr' is unknown"):
+        gdlab.plot_sweep(sweep, lang="kr")

@@ -166,11 +166,11 @@ def plot(
     if _is_phase(trajectories):
         from gdlab.render._phase import plot_phase
 
-        return plot_phase(trajectories, title=title, size=size or (800, 600), dpi=dpi)
+        return plot_phase(trajectories, title=title, size=size or (800, 600), dpi=dpi, lang=lang)
     if _is_sweep(trajectories):
         from gdlab.render._sweep import plot_sweep
 
-        return plot_sweep(trajectories, title=title, size=size or (800, 600), dpi=dpi)
+        return plot_sweep(trajectories, title=title, size=size or (800, 600), dpi=dpi, lang=lang)
     if _is_grid(trajectories):
         from gdlab.render._grid import plot_grid
 

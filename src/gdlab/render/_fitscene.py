@@ -29,8 +29,9 @@ from gdlab._checks import InputError
 from gdlab._colours import FIT_COLOURS
 from gdlab._trajectory import ending_words
 from gdlab.render._fonts import font_family
-from gdlab.render._scene import WORDS, Options, Scene, scene_figure
+from gdlab.render._scene import Options, Scene, scene_figure
 from gdlab.render._view import drawable, padded
+from gdlab.render._words import FIT_WORDS, WORDS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,64 +49,6 @@ REACH = 1.5
 # stay small (5,000 rows x 100 frames: 4 MB).
 DRAW_POINTS = 5_000
 STEMS = 200  # up to this many residuals get a stem from 0; more would make a solid band
-# A fit's picture's words, in English and Korean (a descent's picture's are _scene.WORDS, which these
-# extend; the Korean status words are the lab page's).
-FIT_WORDS = {
-    "en": {
-        "data": "data",
-        "sample": "data (a sample of {shown:,} of {rows:,} rows)",
-        "fitted": "fitted",
-        "fitted probability": "fitted probability",
-        "fitted as": "fitted ({method})",
-        "at the step": "{method}, at the step shown",
-        "observed": "observed {y}",
-        "equal": "observed = fitted",
-        "residuals": "residuals",
-        "residual rows": ", {shown:,} of {rows:,} rows",
-        "minus": "{y} − fitted",
-        "symlog": "symlog scale, linear within ±{small}",
-        "below": "{method}'s curve is below the chart ({span})",
-        "above": "{method}'s curve is above the chart ({span})",
-        "at": "at {lo}",
-        "between": "{lo} to {hi}",
-        "closed": "solved in closed form by least squares",
-        "standardised": " on standardised regressors",
-        "raw": " on the raw columns",
-        "closed form": "closed form",
-        "sum of squares": "sum of squares",
-        "mean squared residual": "mean squared residual",
-        "mean log-loss": "mean log-loss",
-        "half the mean deviance": "half the mean deviance",
-        "more": " … ({n} more)",
-    },
-    "ko": {
-        "data": "데이터",
-        "sample": "데이터 ({rows:,}행 중 {shown:,}행 표본)",
-        "fitted": "적합값",
-        "fitted probability": "적합 확률",
-        "fitted as": "적합 ({method})",
-        "at the step": "{method}, 현재 단계",
-        "observed": "관측 {y}",
-        "equal": "관측값 = 적합값",
-        "residuals": "잔차",
-        "residual rows": ", {rows:,}행 중 {shown:,}행",
-        "minus": "{y} − 적합값",
-        "symlog": "symlog 척도, ±{small} 안은 선형",
-        "below": "{method}의 곡선은 차트 아래에 있음 ({span})",
-        "above": "{method}의 곡선은 차트 위에 있음 ({span})",
-        "at": "{lo}",
-        "between": "{lo} ~ {hi}",
-        "closed": "최소제곱 해 (닫힌 형태로 풂)",
-        "standardised": " (표준화한 회귀변수에서)",
-        "raw": " (원래 열에서)",
-        "closed form": "최소제곱 해",
-        "sum of squares": "잔차 제곱합",
-        "mean squared residual": "평균 제곱 잔차",
-        "mean log-loss": "평균 로그 손실",
-        "half the mean deviance": "평균 이탈도의 절반",
-        "more": " … (그 밖에 {n}개)",
-    },
-}
 ITERATIVE = "'momentum', 'adam', 'newton', 'lbfgs', 'sgd'; 'lm' or 'gauss-newton' for a formula"
 
 

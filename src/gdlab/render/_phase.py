@@ -19,7 +19,12 @@ NAMES = tuple(REGIME_COLOURS)
 
 
 def plot_phase(
-    result: Phase, *, title: str | None = None, size: tuple[int, int] = (800, 600), dpi: int = 100
+    result: Phase,
+    *,
+    title: str | None = None,
+    size: tuple[int, int] = (800, 600),
+    dpi: int = 100,
+    lang: str = "en",
 ) -> Figure:
     """The regime of every cell over the log-scaled rate and the momentum; on a quadratic, the
     theory's boundary as a line and its fastest pair as a star.
@@ -29,6 +34,7 @@ def plot_phase(
         title: a title (default: the method, the grid and the steps).
         size: (width, height) in pixels.
         dpi: dots per inch.
+        lang: ``"en"`` or ``"ko"`` for the picture's words (the regimes in the lab page's words).
 
     Returns:
         A matplotlib ``Figure``.
@@ -42,6 +48,9 @@ def plot_phase(
     """
     if not isinstance(result, Phase):
         raise InputError("plot_phase takes the result of gdlab.phase")
+    from gdlab.render._sweep import sweep_words
+
+    w = sweep_words(lang, title)
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         fig = new_figure(size, dpi)
         ax = fig.subplots()
@@ -52,17 +61,20 @@ def plot_phase(
         ax.set_xscale("log")
         ax.set_xlim(x[0], x[-1])
         ax.set_ylim(y[0], y[-1])
-        ax.set_xlabel("learning rate")
+        ax.set_xlabel(w["learning rate"])
         same = result.setting == result.method
         ax.set_ylabel(result.setting if same else f"{result.setting} ({result.method})")
         handles = [
-            Patch(color=REGIME_COLOURS[n], label=f"{n} ({k:,})") for n, k in result.counts().items() if k
+            Patch(color=REGIME_COLOURS[n], label=f"{w[n]} ({k:,})") for n, k in result.counts().items() if k
         ]
-        handles += _theory(ax, result, y)
+        handles += _theory(ax, result, y, w)
         fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=9)
         rows, cols = result.shape
         ax.set_title(
-            title or f"{result.method}: {rows} rates x {cols} {result.setting} values, {result.steps:,} steps"
+            title
+            or w["phase title"].format(
+                method=result.method, rows=rows, cols=cols, setting=result.setting, steps=result.steps
+            )
         )
         if result.boundary is None:
             ax.text(
@@ -92,7 +104,7 @@ def _edges(values: np.ndarray, *, log: bool) -> np.ndarray:
     return np.exp(edges) if log else edges
 
 
-def _theory(ax, result: Phase, y: np.ndarray) -> list:
+def _theory(ax, result: Phase, y: np.ndarray, w: dict[str, str]) -> list:
     """The boundary as a line over the momentum axis, and the fastest pair; their legend entries."""
     boundary = result.boundary
     if boundary is None:
@@ -101,7 +113,7 @@ def _theory(ax, result: Phase, y: np.ndarray) -> list:
     bound = np.array([boundary.bound(b) for b in momenta])
     ax.plot(bound, momenta, color="black", lw=1.8, ls="--")
     which = "2(1+b)/((1+2b)L)" if boundary.nesterov else "2(1+b)/L"
-    handles: list = [Line2D([], [], color="black", lw=1.8, ls="--", label=f"theory: lr = {which}")]
+    handles: list = [Line2D([], [], color="black", lw=1.8, ls="--", label=w["theory"].format(which=which))]
     if boundary.best is not None:
         lr, b = boundary.best
         ax.plot([lr], [b], marker="*", ms=16, color="white", mec="black", mew=1.2, ls="none", clip_on=False)
@@ -114,7 +126,7 @@ def _theory(ax, result: Phase, y: np.ndarray) -> list:
                 color="white",
                 mec="black",
                 ls="none",
-                label=f"fastest: lr={lr:.3g}, {result.setting}={b:.3g}",
+                label=w["fastest"].format(lr=f"{lr:.3g}", setting=result.setting, b=f"{b:.3g}"),
             )
         )
     return handles

@@ -39,22 +39,12 @@ from gdlab.render._view import (
     param_names,
     runaway_capped,
 )
+from gdlab.render._words import WORDS
 
 if TYPE_CHECKING:  # the landscape (and JAX) is imported where a loss is drawn: a fit's picture needs neither
     from gdlab._landscape import Landscape
 
 A = TypeVar("A", bound=Artist)
-
-WORDS = {
-    "en": {
-        "loss": "loss",
-        "step": "step",
-        "slope": "slope",
-        "iteration": "iteration",
-        "off": "off the chart",
-    },
-    "ko": {"loss": "손실", "step": "단계", "slope": "기울기", "iteration": "단계", "off": "차트 밖"},
-}
 
 
 # A single picture with its history puts the history beside it when the figure is
