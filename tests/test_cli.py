@@ -1090,3 +1090,23 @@ def test_a_value_that_holds_another_setting_is_told_to_use_commas():
     result = runner.invoke(app, ["run", "(a-1)^2+(b-2)^2", "--init", "a=1 b=3", "--lr", "0.1"])
     assert result.exit_code == 2
     assert "--init a=1 b=3: separate the values with commas, as in --init a=1,b=3" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sweep", "(b/2-1)^2", "--init", "-10", "--lr", "1e-3:10:log8", "--steps", "100"],
+        ["phase", "(b/2-1)^2", "--init", "-10", "--lrs", "1e-3:10:4", "--steps", "50"],
+        ["grid", "(b/2-1)^2", "--range", "-10:10", "--num", "20"],
+        ["run", "(b/2-1)^2", "--init", "-10", "--lr", "0.5", "--steps", "20"],
+    ],
+)
+def test_every_picture_command_takes_lang(tmp_path, command):
+    """--lang ko draws the command's picture in Korean, as the library's lang="ko" draws it; an
+    unknown language is refused before the work (--lang was 'did you mean --lr?')."""
+    out = tmp_path / "picture.png"
+    done = CliRunner().invoke(app, [*command, "--out", str(out), "--lang", "ko"])
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    refused = CliRunner().invoke(app, [*command, "--out", str(out), "--lang", "fr"])
+    assert refused.exit_code == 2 and "--lang fr is unknown: choose one of en, ko" in refused.output

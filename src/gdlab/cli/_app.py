@@ -474,6 +474,7 @@ def grid(
     ] = "100",
     data: Data = None,
     out: Out = None,
+    lang: Lang = "en",
     json_output: Json = False,
 ):
     """Grid search: the loss at every point of a grid, and the best one.
@@ -500,6 +501,7 @@ def grid(
             "parameters: use run or sweep with --init beta=[9,2], say"
         )
     _options.check_out(out, ("picture",))
+    _options.check_lang(lang, out)
     points = _options.whole_number(num, "--num", "the number of points", low=1, high=LIMITS.grid_points)
     if out is not None and len(loss.params) > 2:
         raise InputError(
@@ -530,7 +532,9 @@ def grid(
     if out is not None:
         from gdlab import plot_grid, save_figure
 
-        summary["out"] = str(save_figure(plot_grid(result, title=f"grid search of {loss.text}"), out))
+        summary["out"] = str(
+            save_figure(plot_grid(result, title=f"grid search of {loss.text}", lang=lang), out)
+        )
         if not json_output:
             console.print(f"wrote {summary['out']}")
     return summary if json_output else None
@@ -619,6 +623,7 @@ def sweep(
     tol: Tol = None,
     data: Data = None,
     out: Out = None,
+    lang: Lang = "en",
     every: Annotated[bool, typer.Option("--all", help="Print every run, however many.")] = False,
     json_output: Json = False,
 ):
@@ -635,6 +640,7 @@ def sweep(
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("picture",))
+    _options.check_lang(lang, out)
     lrs = _options.rates(lr)
     count = _options.whole_number(steps, "--steps")
     name = _method(method, rated=True)
@@ -650,7 +656,9 @@ def sweep(
     if out is not None:
         from gdlab import plot_sweep, save_figure
 
-        summary["out"] = str(save_figure(plot_sweep(result, title=f"{loss.text}: {len(result)} rates"), out))
+        summary["out"] = str(
+            save_figure(plot_sweep(result, title=f"{loss.text}: {len(result)} rates", lang=lang), out)
+        )
         if not json_output:
             console.print(f"wrote {summary['out']}")
     return summary if json_output else None
@@ -689,6 +697,7 @@ def phase(
     tol: Tol = None,
     data: Data = None,
     out: Out = None,
+    lang: Lang = "en",
     json_output: Json = False,
 ):
     """A phase diagram: every (rate, momentum) pair in one compiled call; on a quadratic, the theory too.
@@ -704,6 +713,7 @@ def phase(
 
     loss, start, stop = _options.problem(expr, data, init, tol)
     _options.check_out(out, ("picture",))
+    _options.check_lang(lang, out)
     rates = _options.rates(lrs, "--lrs", count=50)
     values = _options.momenta(momenta, "--momenta", count=50)
     count = _options.whole_number(steps, "--steps")
@@ -720,7 +730,9 @@ def phase(
     if out is not None:
         from gdlab import plot, save_figure
 
-        summary["out"] = str(save_figure(plot(result, title=f"{result.method} on {loss.text}"), out))
+        summary["out"] = str(
+            save_figure(plot(result, title=f"{result.method} on {loss.text}", lang=lang), out)
+        )
         if not json_output:
             console.print(f"wrote {summary['out']}")
     return summary if json_output else None
