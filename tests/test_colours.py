@@ -169,3 +169,14 @@ def test_a_region_where_the_loss_explodes_does_not_set_the_colours():
     bands = np.unique(np.searchsorted(found.values, valley))
     assert len(bands) >= 8, found.values  # the valley in at least 8 colours, not 1
     assert found.values[0] == values.min()  # the minimum is the floor: nothing below it is cut
+
+
+def test_every_table_of_the_pictures_words_has_every_language_and_every_word():
+    """The pictures speak the languages of gdlab._checks.LANGUAGES (which --lang is checked
+    against): each table of gdlab.render._words has each of them, with the same words."""
+    from gdlab._checks import LANGUAGES
+    from gdlab.render._words import FIT_WORDS, SWEEP_WORDS, WORDS
+
+    for table in (WORDS, FIT_WORDS, SWEEP_WORDS):
+        assert tuple(table) == LANGUAGES
+        assert all(set(table[lang]) == set(table["en"]) for lang in LANGUAGES)

@@ -162,6 +162,10 @@ def whole(name: str, value: object, *, low: int = 0, high: int | None = None, hi
     return result
 
 
+# The languages the pictures are worded in (gdlab.render._words has a table of words for each;
+# the command line checks --lang against these before the work, without importing the drawing code).
+LANGUAGES = ("en", "ko")
+
 # A fit's step limit unless given one (every front end's default; MINPACK budgets its evaluations
 # for at least these).
 DEFAULT_STEPS = 5000

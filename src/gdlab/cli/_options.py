@@ -374,15 +374,14 @@ KINDS = {
 
 
 def check_lang(lang: str, out: Path | None) -> None:
-    """Refuse a --lang the pictures have no words for (:data:`gdlab.render._scene.WORDS`), before
+    """Refuse a --lang the pictures have no words for (:data:`gdlab._checks.LANGUAGES`), before
     any work is done, where --out draws."""
     if out is None or out.suffix.lower() in KINDS["table"]:
         return
-    from gdlab._checks import unknown
-    from gdlab.render._scene import WORDS
+    from gdlab._checks import LANGUAGES, unknown
 
-    if lang not in WORDS:
-        raise unknown("lang", lang, WORDS)
+    if lang not in LANGUAGES:
+        raise unknown("lang", lang, LANGUAGES)
 
 
 def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:

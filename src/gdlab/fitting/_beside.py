@@ -24,7 +24,7 @@ from gdlab.fitting._families import Kind, mean_log_loss, mse
 from gdlab.fitting._result import Fit
 from gdlab.fitting._settings import Scaling, Settings, curvature, eigenvalues, method_name, rate_for, stopped
 
-__all__ = ["PASS_VALUES", "default_tol", "descent", "descent_over"]
+__all__ = ["NO_DIGIT", "PASS_VALUES", "default_tol", "descent", "descent_over", "relative_off"]
 
 # gd stops once the gradient norm falls to this fraction of the response's size
 # (its root mean square, at least 1): an absolute 1e-10 is out of reach for sales
@@ -73,7 +73,7 @@ def descent(
     # sgd is not explained: minibatch noise keeps it near, not at, the closed form (its rate decays instead)
     if how != "sgd":
         if not closed.warnings or "rank" not in closed.warnings[0]:
-            if path.status is Status.CONVERGED and _off(coef, closed.closed_form) > NO_DIGIT:
+            if path.status is Status.CONVERGED and relative_off(coef, closed.closed_form) > NO_DIGIT:
                 path = _imprecise(path)
             notes += _why_far(
                 coef, closed.closed_form, Z, path, rate, settings, method_name(how), factor, closed.reference
@@ -188,7 +188,7 @@ def _descend_passes(
 NO_DIGIT = 0.1
 
 
-def _off(coef: np.ndarray, closed: np.ndarray) -> float:
+def relative_off(coef: np.ndarray, closed: np.ndarray) -> float:
     """The largest difference of a coefficient from the closed form's, relative to its size (or 1)."""
     return float(np.max(np.abs(coef - closed) / np.maximum(1.0, np.abs(closed))))
 
@@ -225,7 +225,7 @@ def _why_far(
     reports for this quadratic): a rate above 2/L, too few steps, unscaled columns, a flat direction."""
     from gdlab._stability import Stability
 
-    off = _off(coef, closed)
+    off = relative_off(coef, closed)
     if off <= 1e-6:
         return ()
     report = Stability.of(eigenvalues(Z, factor))

@@ -816,14 +816,14 @@ def _elsewhere(run: Trajectory, reference: Fit, name: str) -> tuple[str, ...]:
     point (a flat region, as ``exp(-b*x)`` for a huge ``b``, or another minimum), where the sum of
     squares is higher than lm's and some parameter has no correct digit; its status stays the
     engine's (its gradient did vanish), and this note says what that point is."""
-    from gdlab.fitting._beside import NO_DIGIT, _off
+    from gdlab.fitting._beside import NO_DIGIT, relative_off
 
     lm = reference.trajectory
     if run.status is not Status.CONVERGED or lm is None or lm.status is not Status.CONVERGED:
         return ()
     mine, theirs = float(run.loss[-1]), float(lm.loss[-1])
     coef, best = run.flat_params()[-1], np.asarray(reference.coef, np.float64)
-    if not (mine > theirs * (1 + ABOVE_LM) and _off(coef, best) > NO_DIGIT):
+    if not (mine > theirs * (1 + ABOVE_LM) and relative_off(coef, best) > NO_DIGIT):
         return ()
     j = int(np.argmax(np.abs(coef - best) / np.maximum(1.0, np.abs(best))))
     times = f", {mine / theirs:.3g} times lm's {theirs:.4g}" if theirs > 0 else f", lm's {theirs:.4g}"

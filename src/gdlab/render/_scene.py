@@ -21,7 +21,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
-from gdlab._checks import InputError
+from gdlab._checks import LANGUAGES, InputError
 from gdlab._colours import RunStyle, run_style
 from gdlab._trajectory import Status, Trajectory, ending_words
 from gdlab.render._figure import new_figure
@@ -74,7 +74,7 @@ class Options:
     minimum: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"), "lang": tuple(WORDS)}
+        choices = {"layout": ("overlay", "panels"), "view": ("contour", "surface"), "lang": LANGUAGES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise InputError(

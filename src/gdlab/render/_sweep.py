@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gdlab._checks import InputError
+from gdlab._checks import LANGUAGES, InputError
 from gdlab._colours import MARKERS, REGIME_COLOURS, REGIME_MARKERS
 from gdlab._sweep import Sweep
 from gdlab._trajectory import Regime, flat_rows
@@ -71,10 +71,10 @@ def plot_sweep(
 def sweep_words(lang: str, title: str | None = None) -> dict[str, str]:
     """The words of a sweep's or a phase diagram's picture in ``lang`` (checked), English where no
     font can draw Hangul (with a warning, as the descents' pictures)."""
-    if lang not in SWEEP_WORDS:
+    if lang not in LANGUAGES:
         from gdlab._checks import unknown
 
-        raise unknown("lang", lang, SWEEP_WORDS)
+        raise unknown("lang", lang, LANGUAGES)
     if lang == "ko" and check_hangul([*SWEEP_WORDS["ko"].values(), title or ""]):
         lang = "en"
     return SWEEP_WORDS[lang]
