@@ -472,3 +472,18 @@ def test_a_formula_of_one_number_is_drawn_as_a_curve_over_it(formula):
     np.testing.assert_allclose(path[-1], stepped.coef)
     grouped = gdlab.fit(data, f"{formula} + C(g)").plot()
     assert grouped.axes[0].get_xlabel() == "fitted"
+
+
+def test_a_korean_animations_player_speaks_korean(cafe_gd, tmp_path):
+    """The HTML player of a lang="ko" animation has Korean controls, frame counter and page
+    language (they were English under a Korean picture); an English one is unchanged."""
+    movie = gdlab.animate(cafe_gd, frames=3, lang="ko")
+    path = tmp_path / "fit.html"
+    movie.save(path)
+    page = path.read_text()
+    assert '<html lang="ko">' in page and "(애니메이션)</title>" in page
+    assert 'alt="y ~ x: gd (표준화한 회귀변수에서) (애니메이션), 장면 3개"' in page
+    assert 'title="첫 장면"' in page and "<label>속도 <select" in page
+    assert '"step": "단계", "frame": "장면", "play": "재생", "pause": "정지"' in page
+    english = gdlab.animate(cafe_gd, frames=3).to_html()
+    assert 'title="first frame"' in english and '"step": "step"' in english

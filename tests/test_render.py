@@ -966,3 +966,20 @@ def test_a_sweep_and_a_phase_diagram_in_korean():
     assert any(t.get_text().startswith("수렴 (") for t in drawn.legends[0].get_texts())
     with pytest.raises(InputError, match="lang='kr' is unknown"):
         gdlab.plot_sweep(sweep, lang="kr")
+
+
+def test_a_korean_players_script_counts_in_korean(tmp_path):
+    """The player's script of a lang="ko" animation labels its frames in Korean, as its picture."""
+    run = gdlab.descend(lecture_loss, -10.0, lr=0.5, steps=20)
+    page = gdlab.animate(run, frames=5, size=(320, 240), lang="ko").to_html()
+    (tmp_path / "player.js").write_text(re.search(r"<script>(.*)</script>", page, re.S).group(1))
+    (tmp_path / "harness.js").write_text(PLAYER_HARNESS)
+    done = subprocess.run(
+        ["node", str(tmp_path / "harness.js"), str(tmp_path / "player.js"), json.dumps([["last", None]])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["before"] == "단계 0 (장면 1/5)"
+    assert result["shown"][0]["label"] == "단계 20 (장면 5/5)"

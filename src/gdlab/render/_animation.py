@@ -59,8 +59,11 @@ class Animation:
     def description(self) -> str:
         """What it shows, in words (an HTML page's title, its picture's alternative text): the
         figure's title where it has one (a fit's: ``y ~ x: gd``), else a descent."""
+        from gdlab.render._words import PLAYER_WORDS
+
+        words = PLAYER_WORDS[self.scene.lang]
         title = self.figure.get_suptitle()
-        return f"{title} (animation)" if title else "gradient descent animation"
+        return f"{title} ({words['animation']})" if title else words["descent"]
 
     @property
     def size(self) -> tuple[int, int]:

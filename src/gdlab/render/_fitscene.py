@@ -255,7 +255,9 @@ def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
     logistic = fit.family == "logistic"
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         figure = scene_figure(options, (1000, 440))
-        scene = Scene(figure, [] if path is None else [path], 0 if path is None else path.steps)
+        scene = Scene(
+            figure, [] if path is None else [path], 0 if path is None else path.steps, lang=options.lang
+        )
         data_ax, residual_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
         w = {**WORDS[options.lang], **FIT_WORDS[options.lang], "lang": options.lang}
         if c.column is not None:

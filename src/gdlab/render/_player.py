@@ -81,18 +81,18 @@ _PLAYER = """<div class="gdlab-player" id="{uid}"
 <canvas id="{uid}-canvas" width="{width}" height="{height}" role="img" aria-label="{alt}"
  style="width:100%;height:auto;display:none"></canvas>
 <div style="display:flex;align-items:center;gap:6px;flex-wrap:wrap;margin-top:4px">
-<button type="button" id="{uid}-first" title="first frame">|&#x25C0;&#xFE0E;</button>
-<button type="button" id="{uid}-prev" title="previous frame">&#x25C0;&#xFE0E;</button>
-<button type="button" id="{uid}-play" title="play / pause">&#x25B6;&#xFE0E; play</button>
-<button type="button" id="{uid}-next" title="next frame">&#x25B6;&#xFE0E;</button>
-<button type="button" id="{uid}-last" title="last frame">&#x25B6;&#xFE0E;|</button>
+<button type="button" id="{uid}-first" title="{w_first}">|&#x25C0;&#xFE0E;</button>
+<button type="button" id="{uid}-prev" title="{w_previous}">&#x25C0;&#xFE0E;</button>
+<button type="button" id="{uid}-play" title="{w_play_or_pause}">&#x25B6;&#xFE0E; {w_play}</button>
+<button type="button" id="{uid}-next" title="{w_next}">&#x25B6;&#xFE0E;</button>
+<button type="button" id="{uid}-last" title="{w_last}">&#x25B6;&#xFE0E;|</button>
 <input type="range" id="{uid}-slider" min="0" max="{last}" value="0" style="flex:1;min-width:120px"
- aria-label="frame">
+ aria-label="{w_frame}">
 <span id="{uid}-label" style="min-width:9em;font-variant-numeric:tabular-nums"></span>
-<label>speed <select id="{uid}-speed"><option value="0.25">0.25x</option>
+<label>{w_speed} <select id="{uid}-speed"><option value="0.25">0.25x</option>
 <option value="0.5">0.5x</option><option value="1" selected>1x</option>
 <option value="2">2x</option><option value="4">4x</option></select></label>
-<label><input type="checkbox" id="{uid}-loop" checked> loop</label>
+<label><input type="checkbox" id="{uid}-loop" checked> {w_loop}</label>
 </div>
 <script>
 (function() {{
@@ -102,6 +102,7 @@ _PLAYER = """<div class="gdlab-player" id="{uid}"
   var fps = {fps};
   var every = {every};
   var id = "{uid}", count = changes.length + 1, i = 0, timer = null;
+  var words = {words};
   function el(name) {{ return document.getElementById(id + "-" + name); }}
   var first = el("img"), canvas = el("canvas"), ctx = canvas.getContext("2d");
   var pictures = [], saved = {{}}, drawn = -1, waiting = 1;
@@ -142,10 +143,11 @@ _PLAYER = """<div class="gdlab-player" id="{uid}"
     i = Math.max(0, Math.min(count - 1, k));
     if (waiting === 0) {{ paint(i); }}
     el("slider").value = i;
-    el("label").textContent = "step " + steps[i] + " (frame " + (i + 1) + "/" + count + ")";
+    var where = " (" + words.frame + " " + (i + 1) + "/" + count + ")";
+    el("label").textContent = words.step + " " + steps[i] + where;
   }}
   function stop() {{
-    clearInterval(timer); timer = null; el("play").innerHTML = "&#x25B6;&#xFE0E; play";
+    clearInterval(timer); timer = null; el("play").innerHTML = "&#x25B6;&#xFE0E; " + words.play;
   }}
   function tick() {{
     if (i + 1 < count) {{ show(i + 1); }}
@@ -156,7 +158,7 @@ _PLAYER = """<div class="gdlab-player" id="{uid}"
     if (timer) {{ stop(); return; }}
     if (i + 1 >= count) {{ show(0); }}
     timer = setInterval(tick, 1000 / (fps * parseFloat(el("speed").value)));
-    el("play").innerHTML = "|| pause";
+    el("play").innerHTML = "|| " + words.pause;
   }}
   el("play").onclick = play;
   el("first").onclick = function() {{ stop(); show(0); }};
@@ -179,6 +181,9 @@ def _text(png: bytes) -> str:
 
 def html_player(animation, *, fps: float | None = None) -> str:
     """The animation as one HTML fragment: every frame inline, nothing fetched."""
+    from gdlab.render._words import PLAYER_WORDS
+
+    words = PLAYER_WORDS[animation.scene.lang]
     first, changes = encode_frames(animation)
     packed = [0 if c is None else [c[0], c[1], _text(c[2])] for c in changes]
     width, height = animation.size
@@ -186,7 +191,9 @@ def html_player(animation, *, fps: float | None = None) -> str:
         uid=f"gdlab-{secrets.token_hex(4)}",
         width=width,
         height=height,
-        alt=html.escape(f"{animation.description}, {len(changes) + 1} frames", quote=True),
+        alt=html.escape(f"{animation.description}, {words['frames'].format(n=len(changes) + 1)}", quote=True),
+        words=json.dumps({k: words[k] for k in ("step", "frame", "play", "pause")}, ensure_ascii=False),
+        **{f"w_{key.replace(' ', '_')}": html.escape(value, quote=True) for key, value in words.items()},
         first=_text(first),
         last=len(changes),
         changes=json.dumps(packed, separators=(",", ":")),

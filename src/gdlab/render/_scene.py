@@ -133,6 +133,7 @@ class Scene:
     texts: list[Text] = field(default_factory=list)
     counters: list[Artist] = field(default_factory=list)
     blit: bool = True
+    lang: str = "en"  # the language of its words, which its player's controls follow
 
     def update(self, step: int) -> list[Artist]:
         """Move every artist to ``step`` (each trajectory stops at its own end)."""
@@ -327,7 +328,7 @@ def _counter(scene: Scene, ax, last: int, words: dict[str, str], obstacles: np.n
 def _scene_1d(items, options: Options, ax, frame_steps) -> Scene:
     fig = ax.figure if ax is not None else scene_figure(options, _default_size(options, len(items)))
     last = max(t.steps for t in items)
-    scene = Scene(fig, items, last)
+    scene = Scene(fig, items, last, lang=options.lang)
     minimum = None if options.xlim else _minimum(items, options, 1)
     xlim = options.xlim or box(items, minimum, 0.1)[0]
     names = _names(items, options)
@@ -575,7 +576,7 @@ def _scene_2d(items, options: Options, ax) -> Scene:
     surface = options.view == "surface"
     fig = ax.figure if ax is not None else scene_figure(options, _default_size(options, len(items)))
     last = max(t.steps for t in items)
-    scene = Scene(fig, items, last)
+    scene = Scene(fig, items, last, lang=options.lang)
     minimum = None if options.xlim and options.ylim else _minimum(items, options, 2)
     framed = box(items, minimum, 0.12)
     if not surface:  # a path running away along one axis would flatten the picture to bands
@@ -704,7 +705,7 @@ def _moving_path_2d(
 def _scene_history_only(items, options: Options, ax) -> Scene:
     fig = ax.figure if ax is not None else scene_figure(options, (640, 480))
     last = max(t.steps for t in items)
-    scene = Scene(fig, items, last)
+    scene = Scene(fig, items, last, lang=options.lang)
     target = ax if ax is not None else fig.add_subplot()
     _history(scene, target, list(enumerate(items)), last, options, items)
     handles = [

@@ -4,7 +4,7 @@ regime are the lab page's, ``web/static/i18n.js``)."""
 
 from __future__ import annotations
 
-__all__ = ["FIT_WORDS", "SWEEP_WORDS", "WORDS"]
+__all__ = ["FIT_WORDS", "PLAYER_WORDS", "SWEEP_WORDS", "WORDS"]
 
 # A descent's picture's axis words.
 WORDS = {
@@ -121,5 +121,41 @@ SWEEP_WORDS = {
         "phase title": "{method}: 학습률 {rows}개 x {setting} {cols}개, {steps:,}단계",
         "theory": "이론: lr = {which}",
         "fastest": "가장 빠름: lr={lr}, {setting}={b}",
+    },
+}
+
+# An animation's HTML player: its controls, its frame counter and what it shows.
+PLAYER_WORDS = {
+    "en": {
+        "first": "first frame",
+        "previous": "previous frame",
+        "play or pause": "play / pause",
+        "play": "play",
+        "pause": "pause",
+        "next": "next frame",
+        "last": "last frame",
+        "frame": "frame",
+        "speed": "speed",
+        "loop": "loop",
+        "step": "step",
+        "animation": "animation",
+        "frames": "{n} frames",
+        "descent": "gradient descent animation",
+    },
+    "ko": {
+        "first": "첫 장면",
+        "previous": "이전 장면",
+        "play or pause": "재생 / 정지",
+        "play": "재생",
+        "pause": "정지",
+        "next": "다음 장면",
+        "last": "마지막 장면",
+        "frame": "장면",
+        "speed": "속도",
+        "loop": "반복 재생",
+        "step": "단계",
+        "animation": "애니메이션",
+        "frames": "장면 {n}개",
+        "descent": "경사 하강 애니메이션",
     },
 }

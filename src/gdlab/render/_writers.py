@@ -243,7 +243,7 @@ def write_mp4(animation, stream: BinaryStream, *, fps: float | None = None, qual
 
 
 _PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="margin:16px">
 {player}
 </body></html>
@@ -263,7 +263,9 @@ def write_html(
     import html
 
     named = animation.description if title is None else title
-    page = _PAGE.format(title=html.escape(named), player=html_player(animation, fps=fps))
+    page = _PAGE.format(
+        lang=animation.scene.lang, title=html.escape(named), player=html_player(animation, fps=fps)
+    )
     stream.write(page.encode("utf-8"))
 
 
