@@ -983,3 +983,23 @@ def test_a_korean_players_script_counts_in_korean(tmp_path):
     result = json.loads(done.stdout)
     assert result["before"] == "단계 0 (장면 1/5)"
     assert result["shown"][0]["label"] == "단계 20 (장면 5/5)"
+
+
+def test_without_a_hangul_font_every_korean_picture_falls_back_to_english(path, monkeypatch):
+    """One rule (_fonts.drawn_language) for every picture: lang="ko" with no font that draws
+    Hangul warns once and draws English words, not boxes: a descent, a fit, a sweep, a grid."""
+    monkeypatch.setattr(_fonts, "cjk_font", lambda: None)
+    monkeypatch.setattr(_fonts, "_warned", False)
+    fit = gdlab.fit("cafe", y="y", x="x", method="gd", lr=0.05)
+    sweep = gdlab.sweep(lecture_loss, -10.0, lrs=[0.5, 2.0, 5.0], steps=50)
+    grid = gdlab.grid_search(lecture_loss, np.linspace(-10, 10, 20))
+    with pytest.warns(_fonts.MissingFontWarning, match="fonts-nanum"):
+        descent = gdlab.plot(path, lang="ko")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", _fonts.MissingFontWarning)
+        pictures = [fit.plot(lang="ko"), gdlab.plot(sweep, lang="ko"), gdlab.plot(grid, lang="ko")]
+    assert descent.axes[0].get_ylabel() == "loss"
+    assert pictures[0].axes[1].get_title() == "residuals"
+    assert gdlab.animate(fit, frames=2, lang="ko").scene.lang == "en"  # its player too
+    assert pictures[1].axes[-1].get_xlabel() == "learning rate"
+    assert pictures[2].axes[0].get_ylabel() == "loss"

@@ -247,11 +247,8 @@ class Columns:
         return range(0, self.n, _BLOCK_ROWS)
 
     def matvec(self, x: np.ndarray) -> np.ndarray:
-        """``A x``, a block at a time."""
-        out = np.empty(self.n, np.result_type(self.dtype, x.dtype))
-        for start in self.starts():
-            out[start : start + _BLOCK_ROWS] = self.block(start, start + _BLOCK_ROWS) @ x
-        return out
+        """``A x``, a block at a time (:meth:`matmat` of one column)."""
+        return self.matmat(x[:, None])[:, 0]
 
     def matmat(self, x: np.ndarray) -> np.ndarray:
         """``A X`` for ``X`` of ``p x k``, a block at a time (``n x k``)."""

@@ -500,8 +500,7 @@ def grid(
             f"grid searches one number per parameter; {loss.text} is a matrix form (@, .T) of vector "
             "parameters: use run or sweep with --init beta=[9,2], say"
         )
-    _options.check_out(out, ("picture",))
-    _options.check_lang(lang, out)
+    _options.check_out(out, ("picture",), lang)
     points = _options.whole_number(num, "--num", "the number of points", low=1, high=LIMITS.grid_points)
     if out is not None and len(loss.params) > 2:
         raise InputError(
@@ -581,8 +580,7 @@ def run(
     from gdlab.cli import _options
 
     loss, start, stop = _options.problem(expr, data, init, tol)
-    _options.check_out(out, ("animation", "picture", "table"))
-    _options.check_lang(lang, out)
+    _options.check_out(out, ("animation", "picture", "table"), lang)
     count = _options.whole_number(steps, "--steps")
     pictures = _options.whole_number(frames, "--frames", "the number of frames", low=1)
     name = _method(method)
@@ -639,8 +637,7 @@ def sweep(
     from gdlab.cli import _options
 
     loss, start, stop = _options.problem(expr, data, init, tol)
-    _options.check_out(out, ("picture",))
-    _options.check_lang(lang, out)
+    _options.check_out(out, ("picture",), lang)
     lrs = _options.rates(lr)
     count = _options.whole_number(steps, "--steps")
     name = _method(method, rated=True)
@@ -712,8 +709,7 @@ def phase(
     from gdlab.cli import _options
 
     loss, start, stop = _options.problem(expr, data, init, tol)
-    _options.check_out(out, ("picture",))
-    _options.check_lang(lang, out)
+    _options.check_out(out, ("picture",), lang)
     rates = _options.rates(lrs, "--lrs", count=50)
     values = _options.momenta(momenta, "--momenta", count=50)
     count = _options.whole_number(steps, "--steps")
@@ -1046,8 +1042,7 @@ def fit(
     from gdlab.cli import _options
     from gdlab.fitting._fit import fit as fit_model
 
-    _options.check_out(out, ("picture", "animation"))
-    _options.check_lang(lang, out)
+    _options.check_out(out, ("picture", "animation"), lang)
     plain = family == "linear" and model is None and formula is None and not (weights or offset)
     chosen = method if method is not None else ("gd" if plain else None)
     result = fit_model(

@@ -373,19 +373,9 @@ KINDS = {
 }
 
 
-def check_lang(lang: str, out: Path | None) -> None:
-    """Refuse a --lang the pictures have no words for (:data:`gdlab._checks.LANGUAGES`), before
-    any work is done, where --out draws."""
-    if out is None or out.suffix.lower() in KINDS["table"]:
-        return
-    from gdlab._checks import LANGUAGES, unknown
-
-    if lang not in LANGUAGES:
-        raise unknown("lang", lang, LANGUAGES)
-
-
-def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
-    """Refuse an --out file gdlab cannot write before any work is done: its format, then its folder."""
+def check_out(out: Path | None, kinds: tuple[str, ...], lang: str = "en") -> None:
+    """Refuse an --out file gdlab cannot write before any work is done: its format, then its folder,
+    and a --lang its picture has no words for (:data:`gdlab._checks.LANGUAGES`)."""
     if out is None:
         return
     choices = [ext for kind in kinds for ext in KINDS[kind]]
@@ -406,13 +396,16 @@ def check_out(out: Path | None, kinds: tuple[str, ...]) -> None:
         raise InputError(f"--out {out}: the folder {folder} does not exist; create it first")
     if out.is_dir():
         raise InputError(f"--out {out}: it is a folder; give a file name")
+    from gdlab._checks import LANGUAGES, unknown
+
+    if lang not in LANGUAGES:
+        raise unknown("lang", lang, LANGUAGES)
 
 
 __all__ = [
     "CLI",
     "CliSpelling",
     "ExpressionError",
-    "check_lang",
     "check_out",
     "expression",
     "load_data",

@@ -24,7 +24,15 @@ from gdlab.fitting._families import Kind, mean_log_loss, mse
 from gdlab.fitting._result import Fit
 from gdlab.fitting._settings import Scaling, Settings, curvature, eigenvalues, method_name, rate_for, stopped
 
-__all__ = ["NO_DIGIT", "PASS_VALUES", "default_tol", "descent", "descent_over", "relative_off"]
+__all__ = [
+    "NO_DIGIT",
+    "PASS_VALUES",
+    "default_tol",
+    "descent",
+    "descent_over",
+    "relative_off",
+    "relative_offs",
+]
 
 # gd stops once the gradient norm falls to this fraction of the response's size
 # (its root mean square, at least 1): an absolute 1e-10 is out of reach for sales
@@ -188,9 +196,14 @@ def _descend_passes(
 NO_DIGIT = 0.1
 
 
+def relative_offs(coef: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """Each coefficient's difference from the closed form's, relative to its size (or 1)."""
+    return np.abs(coef - closed) / np.maximum(1.0, np.abs(closed))
+
+
 def relative_off(coef: np.ndarray, closed: np.ndarray) -> float:
-    """The largest difference of a coefficient from the closed form's, relative to its size (or 1)."""
-    return float(np.max(np.abs(coef - closed) / np.maximum(1.0, np.abs(closed))))
+    """The largest difference of a coefficient from the closed form's (:func:`relative_offs`)."""
+    return float(np.max(relative_offs(coef, closed)))
 
 
 def _imprecise(path: Trajectory) -> Trajectory:

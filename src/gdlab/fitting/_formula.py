@@ -136,6 +136,12 @@ class _Problem:
         return self.residual_fn(u, self.args)
 
     @functools.cached_property
+    def sum_of_squares(self) -> _SumOfSquares:
+        """The sum of squares as a JAX function of the parameters by name, in their own units (the
+        loss every path of this fit carries)."""
+        return _SumOfSquares(self.model, self.columns, self.params, self.args)
+
+    @functools.cached_property
     def size_y(self) -> float:
         """|y|: the scale of the residuals' rounding."""
         return math.sqrt(self.y @ self.y)
@@ -702,7 +708,7 @@ def _recorded(
         lr=None,
         status=judged,
         message=message,
-        loss_fn=_SumOfSquares(problem.model, problem.columns, problem.params, problem.args),
+        loss_fn=problem.sum_of_squares,
         _names=problem.params,
         _owned=True,  # P, G made here, L a column of rows that only this run holds: frozen, not copied
     )
@@ -720,7 +726,7 @@ def _in_units(path: Trajectory, problem: _Problem) -> Trajectory:
         params={p: P[:, i] for i, p in enumerate(problem.params)},
         grad={p: G[:, i] for i, p in enumerate(problem.params)},
         loss=np.asarray(path.loss) * n,
-        loss_fn=_SumOfSquares(problem.model, problem.columns, problem.params, problem.args),
+        loss_fn=problem.sum_of_squares,
         _names=problem.params,
     )
 
@@ -816,16 +822,17 @@ def _elsewhere(run: Trajectory, reference: Fit, name: str) -> tuple[str, ...]:
     point (a flat region, as ``exp(-b*x)`` for a huge ``b``, or another minimum), where the sum of
     squares is higher than lm's and some parameter has no correct digit; its status stays the
     engine's (its gradient did vanish), and this note says what that point is."""
-    from gdlab.fitting._beside import NO_DIGIT, relative_off
+    from gdlab.fitting._beside import NO_DIGIT, relative_offs
 
     lm = reference.trajectory
     if run.status is not Status.CONVERGED or lm is None or lm.status is not Status.CONVERGED:
         return ()
     mine, theirs = float(run.loss[-1]), float(lm.loss[-1])
     coef, best = run.flat_params()[-1], np.asarray(reference.coef, np.float64)
-    if not (mine > theirs * (1 + ABOVE_LM) and relative_off(coef, best) > NO_DIGIT):
+    off = relative_offs(coef, best)
+    if not (mine > theirs * (1 + ABOVE_LM) and float(np.max(off)) > NO_DIGIT):
         return ()
-    j = int(np.argmax(np.abs(coef - best) / np.maximum(1.0, np.abs(best))))
+    j = int(np.argmax(off))
     times = f", {mine / theirs:.3g} times lm's {theirs:.4g}" if theirs > 0 else f", lm's {theirs:.4g}"
     param = reference.names[j]
     return (

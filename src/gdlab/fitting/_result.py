@@ -176,6 +176,12 @@ class Fit:
         return self.trajectory is not None
 
     @property
+    def least_squares(self) -> bool:
+        """Whether the fit is by least squares, weighted or not (a linear or Gaussian family, a
+        formula's): its dispersion estimated, its loss the residuals' squares, its tests t."""
+        return self.family in ("linear", "gaussian")
+
+    @property
     def max_difference(self) -> float | None:
         """The largest absolute difference from the reference solution (``None`` when it is that)."""
         if self.trajectory is None or self.method == _reference_method(self):
@@ -325,7 +331,7 @@ class Fit:
 
     def _normal(self, stats: Inference) -> bool:
         """Whether new observations scatter about the mean by the fit's sigma (a linear fit's)."""
-        return self.family in ("linear", "gaussian") and stats.sigma is not None
+        return self.least_squares and stats.sigma is not None
 
     def _predicted(self, data: DataLike, interval: str, alpha: float, stats: Inference) -> Any:
         """The interval frame of new rows, every one of them complete."""

@@ -61,7 +61,7 @@ class Robust:
         # Least squares, weighted or not, estimates its dispersion: its bread is (X'WX)^-1, its
         # tests t on n - p (or G - 1); a logistic fit's and another GLM's are the inverse
         # information, with z tests, as statsmodels' Logit and GLM
-        squares = result.family in ("linear", "gaussian")
+        squares = result.least_squares
         bread = stats.cov / stats.sigma**2 if stats.sigma and squares else stats.cov
         model = Model(result.x, result.y, result.intercept, result.family == "logistic", glm)
         cov, df, clusters = robust_covariance(

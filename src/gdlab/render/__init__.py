@@ -292,8 +292,9 @@ def animate(
             method ran beside one; for logistic, the probability) and the
             residuals against the regressor; with several, the observed
             values against the fitted ones and the residuals against the
-            fitted values; the step, loss and coefficients above. Its last
-            frame is ``fit.plot()``. ``frames``, ``spacing``, ``fps``, ``ylim``,
+            fitted values; the step, loss and coefficients above; drawn as
+            ``fit.plot()`` draws the answer, its axes sized to hold every
+            step. ``frames``, ``spacing``, ``fps``, ``ylim``,
             ``title``, ``lang``, ``size`` and ``dpi`` apply.
         frames: how many frames (default 100, or one per step when fewer), or
             the steps to show.
@@ -360,10 +361,10 @@ def animate(
 
 
 # What gdlab.plot draws as one picture of many runs, and animate does not.
-_STILLS = {
-    "Sweep": lambda v: _is_sweep(v),
-    "Phase": lambda v: _is_phase(v),
-    "grid search": lambda v: _is_grid(v),
+_STILLS: dict[str, Callable[[object], bool]] = {
+    "Sweep": _is_sweep,
+    "Phase": _is_phase,
+    "grid search": _is_grid,
 }
 
 

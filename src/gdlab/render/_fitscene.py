@@ -28,7 +28,7 @@ from matplotlib.transforms import offset_copy
 from gdlab._checks import InputError
 from gdlab._colours import FIT_COLOURS
 from gdlab._trajectory import ending_words
-from gdlab.render._fonts import font_family
+from gdlab.render._fonts import drawn_language, font_family
 from gdlab.render._scene import Options, Scene, scene_figure
 from gdlab.render._view import drawable, padded
 from gdlab.render._words import FIT_WORDS, WORDS
@@ -172,8 +172,7 @@ def _columns(fit: Fit) -> tuple[str, ...]:
 
 def fit_curves(fit: Fit, steps: np.ndarray) -> FitCurves:
     """The curves and fitted values at ``steps`` (each clipped to the fit's last step; a closed
-    form's answer is its step 0), by the fit's own predictions."""
-    fit = drawable_fit(fit)
+    form's answer is its step 0), by the fit's own predictions; of a fit :func:`drawable_fit` took."""
     table = fit._data
     assert table is not None  # checked by drawable_fit
     columns = _columns(fit)
@@ -248,24 +247,22 @@ def _round_up(value: float) -> float:
 
 def fit_scene(fit: Fit, options: Options, steps: np.ndarray) -> Scene:
     """The data with the fitted curve, or observed against fitted (left), and the residuals
-    (right), at ``steps``."""
-    fit = drawable_fit(fit)
+    (right), at ``steps``, of a fit :func:`drawable_fit` took."""
     c = fit_curves(fit, steps)
+    lang = drawn_language(options.lang, [options.title or "", *FIT_WORDS.get(options.lang, {}).values()])
     path = fit.trajectory
     logistic = fit.family == "logistic"
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         figure = scene_figure(options, (1000, 440))
-        scene = Scene(
-            figure, [] if path is None else [path], 0 if path is None else path.steps, lang=options.lang
-        )
+        scene = Scene(figure, [] if path is None else [path], 0 if path is None else path.steps, lang=lang)
         data_ax, residual_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
-        w = {**WORDS[options.lang], **FIT_WORDS[options.lang], "lang": options.lang}
+        w = {**WORDS[lang], **FIT_WORDS[lang]}
         if c.column is not None:
             _draw_curve(scene, data_ax, fit, c, logistic, options, w)
         else:
             _draw_observed(scene, data_ax, fit, c, logistic, options, w)
         _draw_residuals(scene, residual_ax, fit, c, data_ax.get_xlim(), w)
-        _info(scene, data_ax, fit, c, w)
+        _info(scene, data_ax, fit, c, w, lang)
         width = figure.get_size_inches()[0] * 72  # points: characters of 11 pt, about half an em each
         figure.suptitle(options.title or fit_title(fit, int(0.9 * width / (0.5 * 11)), w), fontsize=11)
     return scene
@@ -276,7 +273,7 @@ def fit_title(fit: Fit, budget: int = 1000, w: dict[str, str] | None = None) -> 
     descent's on standardised regressors or the raw columns), in at most about ``budget``
     characters (a formula of many regressors names its first ones and counts the rest)."""
     w = w or FIT_WORDS["en"]
-    family = "" if fit.family in ("linear", "gaussian") else f", {fit.family}"
+    family = "" if fit.least_squares else f", {fit.family}"
     where = ""
     if fit.model is None and fit.max_difference is not None:  # a descent on a linear model's design
         where = w["standardised"] if fit.standardized else w["raw"]
@@ -443,7 +440,7 @@ def _loss_words(fit: Fit, w: dict[str, str]) -> str:
         return w["sum of squares"]
     if fit.family == "logistic":
         return w["mean log-loss"]
-    return w["mean squared residual"] if fit.family in ("linear", "gaussian") else w["half the mean deviance"]
+    return w["mean squared residual"] if fit.least_squares else w["half the mean deviance"]
 
 
 def _fitted_to(
@@ -461,7 +458,7 @@ def _fitted_to(
     return line + between.join(shown)
 
 
-def _info(scene: Scene, ax, fit: Fit, c: FitCurves, w: dict[str, str]) -> None:
+def _info(scene: Scene, ax, fit: Fit, c: FitCurves, w: dict[str, str], lang: str) -> None:
     """The step and its loss, on a second line its coefficients, and at the last step a third, how
     the run ended, above the data panel; a closed form's: how it was solved, and its coefficients.
     The lines are cut to the data panel's width (the coefficients that do not fit are counted), so
@@ -482,7 +479,7 @@ def _info(scene: Scene, ax, fit: Fit, c: FitCurves, w: dict[str, str]) -> None:
         if path is None:
             return f"{w['closed']}\n{coefs}"  # a closed form's Fit.message, in the picture's language
         step, last = int(c.steps[row]), path.steps
-        ended = f"\n{ending_words(path.status, last, w['lang'])}" if step == last else ""
+        ended = f"\n{ending_words(path.status, last, lang)}" if step == last else ""
         return f"{w['step']} {step:,} / {last:,}   {loss_word} {float(path.loss[step]):.4g}\n{coefs}{ended}"
 
     # three lines' room above the panel (a transparent title of short lines: no width to make room for)

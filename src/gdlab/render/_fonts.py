@@ -92,3 +92,16 @@ def check_hangul(texts: list[str]) -> bool:
             stacklevel=3,
         )
     return True
+
+
+def drawn_language(lang: str, texts: list[str]) -> str:
+    """The language a picture is drawn in: ``lang`` (one of :data:`gdlab._checks.LANGUAGES`), or
+    English where it is Korean and no installed font draws Hangul (warned of once, by
+    :func:`check_hangul`, which also warns of Korean ``texts`` in an English picture): English
+    words rather than boxes. One rule for every picture."""
+    from gdlab._checks import LANGUAGES, unknown
+
+    if lang not in LANGUAGES:
+        raise unknown("lang", lang, LANGUAGES)
+    missing = check_hangul(texts)
+    return "en" if missing and lang == "ko" else lang

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from gdlab._checks import InputError
 from gdlab._grid import GridResult
 from gdlab.render._figure import new_figure
-from gdlab.render._fonts import check_hangul, font_family
+from gdlab.render._fonts import drawn_language, font_family
 from gdlab.render._levels import colorbar, filled_contour
 from gdlab.render._scene import WORDS
 from gdlab.render._view import drawable
@@ -48,9 +48,7 @@ def plot_grid(
         raise InputError("plot_grid takes the result of gdlab.grid_search")
     if len(result.axes) > 2:
         raise InputError(f"a grid of {len(result.axes)} axes cannot be drawn; draw 1 or 2")
-    if lang not in WORDS:
-        raise InputError(f"lang must be one of {', '.join(map(repr, WORDS))}; got {lang!r}")
-    words = WORDS["en" if check_hangul([title or "", *WORDS[lang].values()]) else lang]
+    words = WORDS[drawn_language(lang, [title or "", *WORDS.get(lang, {}).values()])]
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         fig = new_figure(size, dpi)
         ax = fig.add_subplot()

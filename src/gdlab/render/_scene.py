@@ -25,7 +25,7 @@ from gdlab._checks import LANGUAGES, InputError
 from gdlab._colours import RunStyle, run_style
 from gdlab._trajectory import Status, Trajectory, ending_words
 from gdlab.render._figure import new_figure
-from gdlab.render._fonts import check_hangul, font_family
+from gdlab.render._fonts import drawn_language, font_family
 from gdlab.render._levels import FORMAT, colorbar, filled_contour
 from gdlab.render._placement import SPOTS, axes_points, box_at, fraction_size, free_spot
 from gdlab.render._view import (
@@ -194,8 +194,7 @@ def build_scene(trajectories: object, options: Options, ax=None, frame_steps=Non
         )
     dims = items[0].flat_params().shape[1]
     texts = [options.title or "", *options.words.values(), *[t.label for t in items]]
-    if check_hangul(texts) and options.lang == "ko":
-        options = dataclasses.replace(options, lang="en")  # English axis words over boxes
+    options = dataclasses.replace(options, lang=drawn_language(options.lang, texts))
     with mpl.rc_context({"font.family": font_family(), "axes.unicode_minus": False}):
         if dims == 1:
             scene = _scene_1d(items, options, ax, frame_steps)

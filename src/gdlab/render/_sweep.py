@@ -9,12 +9,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from gdlab._checks import LANGUAGES, InputError
+from gdlab._checks import InputError
 from gdlab._colours import MARKERS, REGIME_COLOURS, REGIME_MARKERS
 from gdlab._sweep import Sweep
 from gdlab._trajectory import Regime, flat_rows
 from gdlab.render._figure import new_figure
-from gdlab.render._fonts import check_hangul, font_family
+from gdlab.render._fonts import drawn_language, font_family
 from gdlab.render._words import SWEEP_WORDS
 
 REGIME_COLORS = {regime: REGIME_COLOURS[regime.value] for regime in Regime}
@@ -71,13 +71,7 @@ def plot_sweep(
 def sweep_words(lang: str, title: str | None = None) -> dict[str, str]:
     """The words of a sweep's or a phase diagram's picture in ``lang`` (checked), English where no
     font can draw Hangul (with a warning, as the descents' pictures)."""
-    if lang not in LANGUAGES:
-        from gdlab._checks import unknown
-
-        raise unknown("lang", lang, LANGUAGES)
-    if lang == "ko" and check_hangul([*SWEEP_WORDS["ko"].values(), title or ""]):
-        lang = "en"
-    return SWEEP_WORDS[lang]
+    return SWEEP_WORDS[drawn_language(lang, [*SWEEP_WORDS.get(lang, {}).values(), title or ""])]
 
 
 def _regime_handle(regime: Regime, w: dict[str, str]) -> Line2D:
