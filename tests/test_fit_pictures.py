@@ -339,6 +339,8 @@ def test_a_fits_picture_takes_its_own_options_and_refuses_a_descents():
         with pytest.raises(InputError, match=f"{name} sets a descent's picture"):
             result.plot(**option)
     assert len(gdlab.animate(result, frames=5, spacing="log", fps=10, title="t", size=(600, 300))) == 5
+    with pytest.raises(InputError, match="more than a picture may have"):  # refused before it is drawn
+        result.plot(size=(100_000, 100_000))
 
 
 def test_a_glm_whose_response_is_not_on_its_means_scale_says_so():

@@ -450,6 +450,7 @@ def test_pick_frames_rules():
         ({"lang": "fr"}, "lang must be one of"),
         ({"xlim": (3, 1)}, "xlim must be"),
         ({"size": (10, 10)}, "size must be"),
+        ({"size": (9000, 9000)}, r"is 81,000,000 pixels, more than a picture may have"),
         ({"fps": 0}, "fps must be"),
     ],
 )

@@ -61,6 +61,8 @@ class Limits:
         exact_bits: bits of an exact number a power of constants may make (``(1/3)^(10^10)``
             is kept as a 15-digit float instead).
         derivative_nodes: nodes of a derivative written out; a larger one is left to autodiff.
+        picture_pixels: pixels (width x height) of one picture or animation frame, drawn at 4
+            bytes each (40 million: 160 MB).
     """
 
     steps: int = 2**31 - 2
@@ -80,6 +82,7 @@ class Limits:
     simplify_terms: int = 300
     exact_bits: int = 20_000
     derivative_nodes: int = 20_000
+    picture_pixels: int = 40_000_000
 
 
 LIMITS = Limits()

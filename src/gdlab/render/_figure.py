@@ -15,7 +15,7 @@ from __future__ import annotations
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from gdlab._checks import InputError
+from gdlab._checks import LIMITS, InputError
 
 
 class InlineFigure(Figure):
@@ -31,6 +31,13 @@ def new_figure(size: tuple[int, int], dpi: float) -> InlineFigure:
     """An empty figure of ``size`` (width, height) pixels, with its own Agg canvas."""
     if not (len(size) == 2 and min(size) >= 64):
         raise InputError(f"size must be (width, height) in pixels, each >= 64; got {size!r}")
+    if size[0] * size[1] > LIMITS.picture_pixels:  # checked before the canvas is drawn
+        raise InputError(
+            f"size {size[0]:,} x {size[1]:,} is {size[0] * size[1]:,} pixels, more than a picture may have "
+            f"({LIMITS.picture_pixels:,}, gdlab.LIMITS.picture_pixels): give a smaller size, such as "
+            "(2000, 1500) for print",
+            parameter="size",
+        )
     if not dpi > 0:
         raise InputError(f"dpi must be a number > 0; got {dpi!r}")
     figure = InlineFigure(figsize=(size[0] / dpi, size[1] / dpi), dpi=dpi, layout="constrained")
